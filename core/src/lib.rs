@@ -1,0 +1,18 @@
+//! CarChain core: everything a phone wallet or a car device needs, in pure Rust.
+//!
+//! - [`keys`]: BIP39 words, secp256k1 keys and Bitcoin-format addresses, the RSA key pair.
+//! - [`pool`]: a device's secret address pool and the per-day address choice.
+//! - [`crypto`]: the record envelope, key hierarchy, grants' re-wrapping, dHash/cHash.
+//! - [`record`]: record formats, range-ordered key encoding, values and projections.
+//! - [`trip`]: trip decoding, statistics, polyline, GeoJSON, privacy zones.
+//! - [`store`]: the wallet's SQLite store with secrets encrypted at rest.
+//! - [`protocol`]: transactions, headers and proofs shared with the node.
+#![forbid(unsafe_code)]
+
+pub mod crypto;
+pub mod keys;
+pub mod pool;
+pub mod protocol;
+pub mod record;
+pub mod store;
+pub mod trip;

@@ -1,0 +1,2 @@
+//! Address pools: a device's secret pool of data addresses (setDup) and the per-day
+//! address choice (deductFrom).

@@ -1,0 +1,1 @@
+//! The wallet's SQLite store: versioned migrations and secrets encrypted at rest.

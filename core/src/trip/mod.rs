@@ -1,0 +1,1 @@
+//! Trips: decoding `trip-gps` values and computing what a map view needs.

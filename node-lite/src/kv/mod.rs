@@ -1,0 +1,1 @@
+//! Key-value storage for encrypted records, partitioned by data address.

@@ -1,0 +1,5 @@
+//! carchain-node: the reference full node — ledger state machine, token, KV storage
+//! and the HTTP API the CarChain SDK talks to.
+#![forbid(unsafe_code)]
+
+pub mod kv;
