@@ -1,2 +1,14 @@
 //! Record encryption: the versioned hybrid envelope, the epoch/record key hierarchy,
 //! key re-wrapping for grants, subscriber channels, and the dHash/cHash commitments.
+
+mod codec;
+pub mod error;
+pub mod hash_func;
+mod rng;
+pub mod symmetric;
+pub mod wrap;
+
+pub use error::{CryptoError, CryptoResult};
+pub use hash_func::HashFunc;
+pub use symmetric::{EpochKey, RecordKey, SYMMETRIC_KEY_LEN};
+pub use wrap::{KeyKind, WrappedKey};
