@@ -1,0 +1,83 @@
+//! The Bitcoin-format network an account address belongs to.
+
+use serde::{Deserialize, Serialize};
+
+use super::codec::{Canonical, Reader, Writer};
+use super::error::{ProtocolError, Result};
+
+/// Which network's address format (bech32 prefix) accounts use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Network {
+    /// `bc1...` addresses.
+    Mainnet,
+    /// `tb1...` addresses.
+    Testnet,
+    /// `bcrt1...` addresses.
+    Regtest,
+}
+
+impl Network {
+    /// The `bitcoin` crate's network value.
+    pub fn to_bitcoin(self) -> bitcoin::Network {
+        match self {
+            Network::Mainnet => bitcoin::Network::Bitcoin,
+            Network::Testnet => bitcoin::Network::Testnet,
+            Network::Regtest => bitcoin::Network::Regtest,
+        }
+    }
+
+    fn tag(self) -> u8 {
+        match self {
+            Network::Mainnet => 0,
+            Network::Testnet => 1,
+            Network::Regtest => 2,
+        }
+    }
+}
+
+impl Canonical for Network {
+    fn encode_to(&self, w: &mut Writer) {
+        w.u8(self.tag());
+    }
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self> {
+        match r.u8("network")? {
+            0 => Ok(Network::Mainnet),
+            1 => Ok(Network::Testnet),
+            2 => Ok(Network::Regtest),
+            tag => Err(ProtocolError::UnknownTag {
+                what: "network",
+                tag,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_network_round_trips_in_both_forms() {
+        for net in [Network::Mainnet, Network::Testnet, Network::Regtest] {
+            assert_eq!(Network::from_canonical(&net.to_canonical()), Ok(net));
+            let json = serde_json::to_string(&net).unwrap_or_default();
+            assert_eq!(serde_json::from_str::<Network>(&json).ok(), Some(net));
+        }
+        assert_eq!(
+            serde_json::to_string(&Network::Regtest).ok().as_deref(),
+            Some("\"regtest\"")
+        );
+    }
+
+    #[test]
+    fn unknown_network_byte_is_refused() {
+        assert_eq!(
+            Network::from_canonical(&[3]),
+            Err(ProtocolError::UnknownTag {
+                what: "network",
+                tag: 3
+            })
+        );
+    }
+}

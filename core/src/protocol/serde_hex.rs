@@ -1,0 +1,181 @@
+//! Serde helpers that carry byte fields as lowercase hex strings in the JSON form.
+//!
+//! Use with `#[serde(with = "serde_hex::...")]` on the field.
+
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serializer};
+
+fn decode_hex<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    hex::decode(&text).map_err(|err| D::Error::custom(format!("invalid hex: {err}")))
+}
+
+fn to_array<E: serde::de::Error, const N: usize>(bytes: &[u8]) -> Result<[u8; N], E> {
+    <[u8; N]>::try_from(bytes)
+        .map_err(|_| E::custom(format!("expected {N} bytes of hex, got {}", bytes.len())))
+}
+
+/// Variable-length bytes as hex.
+pub mod bytes {
+    use super::*;
+
+    /// Serializes as hex.
+    pub fn serialize<S: Serializer>(value: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&hex::encode(value))
+    }
+
+    /// Parses hex.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        decode_hex(deserializer)
+    }
+}
+
+/// Fixed-size byte arrays (hashes, ids) as hex of exactly `N` bytes.
+pub mod fixed {
+    use super::*;
+
+    /// Serializes as hex.
+    pub fn serialize<S: Serializer, const N: usize>(
+        value: &[u8; N],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&hex::encode(value))
+    }
+
+    /// Parses hex of exactly `N` bytes.
+    pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
+        deserializer: D,
+    ) -> Result<[u8; N], D::Error> {
+        to_array(&decode_hex(deserializer)?)
+    }
+}
+
+/// Optional fixed-size byte arrays as hex or `null`.
+pub mod opt_fixed {
+    use super::*;
+
+    /// Serializes as hex or `null`.
+    pub fn serialize<S: Serializer, const N: usize>(
+        value: &Option<[u8; N]>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(bytes) => serializer.serialize_some(&hex::encode(bytes)),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    /// Parses hex of exactly `N` bytes or `null`.
+    pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
+        deserializer: D,
+    ) -> Result<Option<[u8; N]>, D::Error> {
+        match Option::<String>::deserialize(deserializer)? {
+            None => Ok(None),
+            Some(text) => {
+                let bytes = hex::decode(&text)
+                    .map_err(|err| D::Error::custom(format!("invalid hex: {err}")))?;
+                Ok(Some(to_array(&bytes)?))
+            }
+        }
+    }
+}
+
+/// Lists of 32-byte hashes as a list of hex strings.
+pub mod vec_fixed {
+    use super::*;
+    use serde::ser::SerializeSeq;
+
+    /// Serializes as a list of hex strings.
+    pub fn serialize<S: Serializer, const N: usize>(
+        value: &[[u8; N]],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(value.len()))?;
+        for item in value {
+            seq.serialize_element(&hex::encode(item))?;
+        }
+        seq.end()
+    }
+
+    /// Parses a list of hex strings of exactly `N` bytes each.
+    pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
+        deserializer: D,
+    ) -> Result<Vec<[u8; N]>, D::Error> {
+        Vec::<String>::deserialize(deserializer)?
+            .iter()
+            .map(|text| {
+                let bytes = hex::decode(text)
+                    .map_err(|err| D::Error::custom(format!("invalid hex: {err}")))?;
+                to_array(&bytes)
+            })
+            .collect()
+    }
+}
+
+/// Compressed secp256k1 public keys as 33-byte hex.
+pub mod pubkey {
+    use super::*;
+    use bitcoin::secp256k1::PublicKey;
+
+    /// Serializes as hex of the 33-byte compressed form.
+    pub fn serialize<S: Serializer>(value: &PublicKey, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&hex::encode(value.serialize()))
+    }
+
+    /// Parses hex of a valid compressed key.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<PublicKey, D::Error> {
+        let bytes: [u8; 33] = to_array(&decode_hex(deserializer)?)?;
+        PublicKey::from_slice(&bytes).map_err(|_| D::Error::custom("invalid secp256k1 public key"))
+    }
+}
+
+/// Optional compressed public keys as hex or `null`.
+pub mod opt_pubkey {
+    use super::*;
+    use bitcoin::secp256k1::PublicKey;
+
+    /// Serializes as hex or `null`.
+    pub fn serialize<S: Serializer>(
+        value: &Option<PublicKey>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(key) => serializer.serialize_some(&hex::encode(key.serialize())),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    /// Parses hex of a valid compressed key, or `null`.
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<PublicKey>, D::Error> {
+        match Option::<String>::deserialize(deserializer)? {
+            None => Ok(None),
+            Some(text) => {
+                let bytes = hex::decode(&text)
+                    .map_err(|err| D::Error::custom(format!("invalid hex: {err}")))?;
+                let array: [u8; 33] = to_array(&bytes)?;
+                PublicKey::from_slice(&array)
+                    .map(Some)
+                    .map_err(|_| D::Error::custom("invalid secp256k1 public key"))
+            }
+        }
+    }
+}
+
+/// Compact low-S ECDSA signatures as 64-byte hex.
+pub mod signature {
+    use super::*;
+    use bitcoin::secp256k1::ecdsa::Signature;
+
+    /// Serializes as hex of the 64-byte compact form.
+    pub fn serialize<S: Serializer>(value: &Signature, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&hex::encode(value.serialize_compact()))
+    }
+
+    /// Parses hex of a valid low-S compact signature.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Signature, D::Error> {
+        let bytes: [u8; 64] = to_array(&decode_hex(deserializer)?)?;
+        crate::protocol::signing::signature_from_compact(&bytes).map_err(D::Error::custom)
+    }
+}
