@@ -12,3 +12,6 @@ pub use error::{CryptoError, CryptoResult};
 pub use hash_func::HashFunc;
 pub use symmetric::{EpochKey, RecordKey, SYMMETRIC_KEY_LEN};
 pub use wrap::{KeyKind, WrappedKey};
+
+#[cfg(test)]
+mod test_keys;

@@ -180,3 +180,129 @@ impl WrappedKey {
         Ok(wrapped)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::test_keys::{grantee, owner};
+
+    #[test]
+    fn epoch_key_round_trips_through_rsa_oaep() -> CryptoResult<()> {
+        let key = EpochKey::from_bytes([0x42; 32]);
+        let wrapped = WrappedKey::wrap_epoch_key(&key, owner().as_public_key())?;
+        assert_eq!(wrapped.ciphertext.len(), 256);
+        assert!(wrapped.is_for(owner().as_public_key())?);
+        assert_eq!(
+            wrapped.unwrap_epoch_key(owner())?.as_bytes(),
+            key.as_bytes()
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn wrapping_is_randomised() -> CryptoResult<()> {
+        let key = RecordKey::from_bytes([1; 32]);
+        let a = WrappedKey::wrap_record_key(&key, owner().as_public_key())?;
+        let b = WrappedKey::wrap_record_key(&key, owner().as_public_key())?;
+        assert_ne!(a.ciphertext, b.ciphertext);
+        Ok(())
+    }
+
+    #[test]
+    fn wrong_private_key_is_refused_by_fingerprint() -> CryptoResult<()> {
+        let wrapped = WrappedKey::wrap_epoch_key(&EpochKey::generate()?, owner().as_public_key())?;
+        assert_eq!(
+            wrapped.unwrap_epoch_key(grantee()).err(),
+            Some(CryptoError::WrongKey)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn forged_fingerprint_still_fails_at_oaep() -> CryptoResult<()> {
+        let mut wrapped =
+            WrappedKey::wrap_epoch_key(&EpochKey::generate()?, owner().as_public_key())?;
+        wrapped.recipient_fingerprint = rsa_fingerprint(grantee().as_public_key())?;
+        assert_eq!(
+            wrapped.unwrap_epoch_key(grantee()).err(),
+            Some(CryptoError::UnwrapFailed)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn record_key_wrap_cannot_be_unwrapped_as_epoch_key() -> CryptoResult<()> {
+        let wrapped =
+            WrappedKey::wrap_record_key(&RecordKey::generate()?, owner().as_public_key())?;
+        assert_eq!(
+            wrapped.unwrap_epoch_key(owner()).err(),
+            Some(CryptoError::UnwrapFailed)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn flipped_ciphertext_fails_to_unwrap() -> CryptoResult<()> {
+        let mut wrapped =
+            WrappedKey::wrap_epoch_key(&EpochKey::generate()?, owner().as_public_key())?;
+        if let Some(byte) = wrapped.ciphertext.get_mut(100) {
+            *byte ^= 0x01;
+        }
+        assert_eq!(
+            wrapped.unwrap_epoch_key(owner()).err(),
+            Some(CryptoError::UnwrapFailed)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn fingerprint_is_sha256_of_pkcs1_der() -> CryptoResult<()> {
+        let public = owner().as_public_key();
+        let der = public
+            .to_pkcs1_der()
+            .map_err(|_| CryptoError::PublicKeyEncoding)?;
+        assert_eq!(der.as_bytes().len(), 270);
+        assert_eq!(
+            rsa_fingerprint(public)?,
+            crate::crypto::HashFunc::Sha256.digest(der.as_bytes())
+        );
+        assert_ne!(
+            rsa_fingerprint(public)?,
+            rsa_fingerprint(grantee().as_public_key())?
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn encoding_round_trips_and_rejects_bad_input() -> CryptoResult<()> {
+        let wrapped = WrappedKey {
+            recipient_fingerprint: [0xAA; 32],
+            ciphertext: vec![1, 2, 3],
+        };
+        let bytes = wrapped.to_bytes()?;
+        assert_eq!(
+            hex::encode(&bytes),
+            format!("{}0003010203", "aa".repeat(32))
+        );
+        assert_eq!(WrappedKey::from_bytes(&bytes)?, wrapped);
+        for cut in 0..bytes.len() {
+            assert!(matches!(
+                WrappedKey::from_bytes(bytes.get(..cut).unwrap_or_default()),
+                Err(CryptoError::Truncated { .. })
+            ));
+        }
+        let mut trailing = bytes.clone();
+        trailing.push(0);
+        assert!(matches!(
+            WrappedKey::from_bytes(&trailing),
+            Err(CryptoError::Malformed(_))
+        ));
+        let mut empty = vec![0xAA; 32];
+        empty.extend_from_slice(&[0, 0]);
+        assert!(matches!(
+            WrappedKey::from_bytes(&empty),
+            Err(CryptoError::Malformed(_))
+        ));
+        Ok(())
+    }
+}
