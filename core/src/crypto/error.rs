@@ -36,6 +36,9 @@ pub enum CryptoError {
     /// An unwrapped key did not have the expected 32-byte length.
     #[error("unwrapped key has length {0}, expected 32")]
     BadKeyLength(usize),
+    /// HKDF could not produce the requested output length.
+    #[error("key derivation failed")]
+    KeyDerivationFailed,
     /// The AEAD tag did not verify: wrong key, wrong context or altered bytes.
     #[error("authentication failed: wrong key, wrong record context or altered envelope")]
     AuthenticationFailed,

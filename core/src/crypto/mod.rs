@@ -13,5 +13,7 @@ pub use hash_func::HashFunc;
 pub use symmetric::{EpochKey, RecordKey, SYMMETRIC_KEY_LEN};
 pub use wrap::{KeyKind, WrappedKey};
 
+pub mod hierarchy;
 #[cfg(test)]
 mod test_keys;
+pub use hierarchy::{RecordContext, SealingEpoch, derive_record_key};
