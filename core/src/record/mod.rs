@@ -3,8 +3,12 @@
 
 mod error;
 mod format;
+mod key_codec;
+mod key_value;
 mod registry;
 
 pub use error::{RecordError, RecordResult};
 pub use format::{CARVIO, FormatSpec, MAX_FORMAT_NAME_LEN, MAX_KEY_FIELDS, TRIP_GPS, VIN_CODE};
+pub use key_codec::{EncodedKey, decode_key, decode_values, encode_key, encode_values, key_values};
+pub use key_value::{INF_MAX, INF_MIN, KeyValue};
 pub use registry::FormatRegistry;
