@@ -1,12 +1,19 @@
 //! The owner's keys: BIP39 words, BIP32/BIP84 secp256k1 keys and addresses, and the
 //! RSA key pair derived deterministically from the same seed.
 
+pub mod ecc;
 pub mod error;
 pub mod mnemonic;
 pub mod network;
 pub mod seed;
+pub mod signing;
 
+pub use ecc::{
+    derive_key, derive_public_child, derive_xpub, p2wpkh_address, parse_address,
+    parse_derivation_path, public_key_matches_address,
+};
 pub use error::KeyError;
 pub use mnemonic::{Mnemonic, WordCount};
 pub use network::Network;
 pub use seed::{SEED_LEN, Seed};
+pub use signing::{CompactSignature, SigningKey, message_digest, verify_digest, verify_message};
