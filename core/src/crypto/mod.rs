@@ -17,3 +17,5 @@ pub mod hierarchy;
 #[cfg(test)]
 mod test_keys;
 pub use hierarchy::{RecordContext, SealingEpoch, derive_record_key};
+pub mod epoch_cache;
+pub use epoch_cache::{CacheStats, EpochKeyCache};

@@ -1,0 +1,219 @@
+//! The owner's cache of unwrapped epoch keys, keyed by the SHA-256 of the wrapped
+//! epoch key's encoding, so reading a day of records from one address costs one RSA
+//! decryption. Bounded (oldest entries evicted first); `Debug` shows only counts.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+
+use rsa::PrivateKey;
+use sha2::{Digest, Sha256};
+
+use super::error::{CryptoError, CryptoResult};
+use super::symmetric::EpochKey;
+use super::wrap::{WrappedKey, rsa_fingerprint};
+
+/// How a cache has been used.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Lookups answered from the cache.
+    pub hits: u64,
+    /// RSA-OAEP decryptions attempted (cache misses).
+    pub unwraps: u64,
+}
+
+/// Unwrapped epoch keys by the SHA-256 of their wrapped encoding.
+pub struct EpochKeyCache {
+    entries: HashMap<[u8; 32], EpochKey>,
+    insertion_order: VecDeque<[u8; 32]>,
+    capacity: usize,
+    stats: CacheStats,
+}
+
+impl EpochKeyCache {
+    /// Capacity of [`EpochKeyCache::new`]: most of a year of daily epochs.
+    pub const DEFAULT_CAPACITY: usize = 256;
+
+    /// An empty cache holding up to [`Self::DEFAULT_CAPACITY`] keys.
+    pub fn new() -> Self {
+        Self::with_capacity(Self::DEFAULT_CAPACITY)
+    }
+
+    /// An empty cache holding up to `capacity` keys (at least one).
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            entries: HashMap::new(),
+            insertion_order: VecDeque::new(),
+            capacity: capacity.max(1),
+            stats: CacheStats::default(),
+        }
+    }
+
+    /// The epoch key inside `wrapped`, unwrapping it with `owner` on a miss.
+    ///
+    /// Refuses with `WrongKey` when `wrapped` is addressed to another RSA key, even if
+    /// the epoch key is cached, so the cache never bypasses the key check.
+    pub fn epoch_key(
+        &mut self,
+        wrapped: &WrappedKey,
+        owner: &PrivateKey,
+    ) -> CryptoResult<EpochKey> {
+        if rsa_fingerprint(owner.as_public_key())? != wrapped.recipient_fingerprint {
+            return Err(CryptoError::WrongKey);
+        }
+        let id: [u8; 32] = Sha256::digest(wrapped.to_bytes()?).into();
+        if let Some(key) = self.entries.get(&id) {
+            self.stats.hits += 1;
+            return Ok(key.clone());
+        }
+        self.stats.unwraps += 1;
+        let key = wrapped.unwrap_epoch_key(owner)?;
+        while self.entries.len() >= self.capacity {
+            match self.insertion_order.pop_front() {
+                Some(oldest) => {
+                    self.entries.remove(&oldest);
+                }
+                None => break,
+            }
+        }
+        self.entries.insert(id, key.clone());
+        self.insertion_order.push_back(id);
+        Ok(key)
+    }
+
+    /// Usage counters.
+    pub fn stats(&self) -> CacheStats {
+        self.stats
+    }
+
+    /// Number of cached keys.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no key is cached.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Drops (and zeroizes) every cached key; counters are kept.
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.insertion_order.clear();
+    }
+}
+
+impl Default for EpochKeyCache {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for EpochKeyCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EpochKeyCache")
+            .field("cached_keys", &self.entries.len())
+            .field("capacity", &self.capacity)
+            .field("stats", &self.stats)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::test_keys::{grantee, owner};
+
+    fn wrapped_for_owner(key: &EpochKey) -> CryptoResult<WrappedKey> {
+        WrappedKey::wrap_epoch_key(key, owner().as_public_key())
+    }
+
+    #[test]
+    fn second_lookup_is_a_hit_without_rsa() -> CryptoResult<()> {
+        let key = EpochKey::generate()?;
+        let wrapped = wrapped_for_owner(&key)?;
+        let mut cache = EpochKeyCache::new();
+        for _ in 0..3 {
+            assert_eq!(
+                cache.epoch_key(&wrapped, owner())?.as_bytes(),
+                key.as_bytes()
+            );
+        }
+        assert_eq!(
+            cache.stats(),
+            CacheStats {
+                hits: 2,
+                unwraps: 1
+            }
+        );
+        assert_eq!(cache.len(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn cached_key_is_not_released_to_the_wrong_private_key() -> CryptoResult<()> {
+        let wrapped = wrapped_for_owner(&EpochKey::generate()?)?;
+        let mut cache = EpochKeyCache::new();
+        cache.epoch_key(&wrapped, owner())?;
+        assert_eq!(
+            cache.epoch_key(&wrapped, grantee()).err(),
+            Some(CryptoError::WrongKey)
+        );
+        assert_eq!(
+            cache.stats(),
+            CacheStats {
+                hits: 0,
+                unwraps: 1
+            }
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn failed_unwrap_is_counted_and_not_cached() -> CryptoResult<()> {
+        let mut wrapped = wrapped_for_owner(&EpochKey::generate()?)?;
+        if let Some(byte) = wrapped.ciphertext.first_mut() {
+            *byte ^= 0x80;
+        }
+        let mut cache = EpochKeyCache::new();
+        assert_eq!(
+            cache.epoch_key(&wrapped, owner()).err(),
+            Some(CryptoError::UnwrapFailed)
+        );
+        assert!(cache.is_empty());
+        assert_eq!(cache.stats().unwraps, 1);
+        Ok(())
+    }
+
+    #[test]
+    fn capacity_evicts_the_oldest_key() -> CryptoResult<()> {
+        let first = wrapped_for_owner(&EpochKey::generate()?)?;
+        let second = wrapped_for_owner(&EpochKey::generate()?)?;
+        let mut cache = EpochKeyCache::with_capacity(1);
+        cache.epoch_key(&first, owner())?;
+        cache.epoch_key(&second, owner())?;
+        assert_eq!(cache.len(), 1);
+        cache.epoch_key(&second, owner())?;
+        cache.epoch_key(&first, owner())?;
+        assert_eq!(
+            cache.stats(),
+            CacheStats {
+                hits: 1,
+                unwraps: 3
+            }
+        );
+        cache.clear();
+        assert!(cache.is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn debug_shows_counts_not_keys() -> CryptoResult<()> {
+        let key = EpochKey::from_bytes([0x77; 32]);
+        let mut cache = EpochKeyCache::new();
+        cache.epoch_key(&wrapped_for_owner(&key)?, owner())?;
+        let debug = format!("{cache:?}");
+        assert!(debug.contains("cached_keys: 1"));
+        assert!(!debug.contains("119") && !debug.contains("7777"));
+        Ok(())
+    }
+}
