@@ -1,1 +1,30 @@
 //! The wallet's SQLite store: versioned migrations and secrets encrypted at rest.
+//!
+//! [`WalletStore`] keeps the owner identity, paired devices and their address pools,
+//! an offline cache of records and block headers, grants and provider requests.
+//! Secret columns are sealed with ChaCha20-Poly1305 under a key derived from a master
+//! key that the host keeps in its secure storage through [`SecretStore`].
+//! The store speaks plain types (strings, bytes, integers) and depends on no other
+//! CarChain module.
+
+mod at_rest;
+mod connection;
+mod error;
+mod identity;
+mod master_key;
+mod migrations;
+mod secret_store;
+mod secret_values;
+#[cfg(test)]
+mod test_support;
+mod validate;
+mod wallet_store;
+
+pub use at_rest::MASTER_KEY_LEN;
+pub use connection::PAGE_SIZE;
+pub use error::{SecretStoreError, StoreError, StoreResult};
+pub use identity::{Identity, NETWORKS};
+pub use master_key::MASTER_KEY_NAME;
+pub use secret_store::{InMemorySecretStore, SecretStore};
+pub use secret_values::{SecretBytes, SecretString};
+pub use wallet_store::WalletStore;

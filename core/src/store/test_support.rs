@@ -1,0 +1,42 @@
+//! Fixtures shared by the store's unit tests.
+
+use std::sync::Arc;
+
+use super::identity::Identity;
+use super::secret_store::InMemorySecretStore;
+use super::secret_values::{SecretBytes, SecretString};
+use super::wallet_store::WalletStore;
+
+/// The BIP39 test vector mnemonic (all-zero entropy).
+pub const MNEMONIC: &str =
+    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+
+/// A fresh in-memory store with its own in-memory secret store.
+pub fn open_test_store() -> WalletStore {
+    WalletStore::open_in_memory(Arc::new(InMemorySecretStore::new())).expect("open store")
+}
+
+/// Number of rows in `table`.
+pub fn row_count(store: &WalletStore, table: &str) -> i64 {
+    store
+        .conn
+        .lock()
+        .expect("lock")
+        .query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
+            row.get(0)
+        })
+        .expect("count rows")
+}
+
+/// A valid identity on regtest.
+pub fn sample_identity() -> Identity {
+    Identity {
+        network: "regtest".to_owned(),
+        owner_address: "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080".to_owned(),
+        rsa_bits: 2048,
+        mnemonic: SecretString::from(MNEMONIC),
+        passphrase: SecretString::from("TREZOR"),
+        rsa_private_der: SecretBytes::new(vec![0x30, 0x82, 0x04, 0xa4, 0x02, 0x01, 0x00]),
+        created_at: 1_700_000_000,
+    }
+}
