@@ -1,1 +1,20 @@
 //! Trips: decoding `trip-gps` values and computing what a map view needs.
+//!
+//! A car stores each driving session as a `trip-gps` record; the wallet decrypts it and
+//! calls [`Trip::decode`]. From a [`Trip`] the SDK computes the [`TripSummary`]
+//! (distance, duration, speeds, bounding box), a Google encoded polyline, GeoJSON and
+//! GPX exports, a compact packed track for the FFI, and privacy-trimmed or
+//! coordinate-rounded copies for grants.
+
+mod datetime;
+mod decode;
+mod error;
+mod point;
+
+pub use datetime::{compact_to_unix, unix_to_compact, unix_to_rfc3339};
+pub use decode::TRIP_FORMAT;
+pub use error::TripError;
+pub use point::{Trip, TripPoint};
+
+#[cfg(test)]
+mod test_vectors;
