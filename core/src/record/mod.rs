@@ -1,12 +1,14 @@
 //! Records and formats: the format registry, order-preserving key encoding for range
 //! queries, lenient value parsing and column projection.
 
+mod bounds;
 mod error;
 mod format;
 mod key_codec;
 mod key_value;
 mod registry;
 
+pub use bounds::{KeyRange, encode_end_bound, encode_start_bound};
 pub use error::{RecordError, RecordResult};
 pub use format::{CARVIO, FormatSpec, MAX_FORMAT_NAME_LEN, MAX_KEY_FIELDS, TRIP_GPS, VIN_CODE};
 pub use key_codec::{EncodedKey, decode_key, decode_values, encode_key, encode_values, key_values};
