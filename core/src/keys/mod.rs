@@ -5,6 +5,7 @@ pub mod ecc;
 pub mod error;
 pub mod mnemonic;
 pub mod network;
+pub mod rsa_keys;
 pub mod seed;
 pub mod signing;
 
@@ -15,5 +16,6 @@ pub use ecc::{
 pub use error::KeyError;
 pub use mnemonic::{Mnemonic, WordCount};
 pub use network::Network;
+pub use rsa_keys::{RsaBits, derive_rsa_private_key, rsa_fingerprint, rsa_public_key_pkcs1_der};
 pub use seed::{SEED_LEN, Seed};
 pub use signing::{CompactSignature, SigningKey, message_digest, verify_digest, verify_message};
