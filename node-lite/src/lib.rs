@@ -2,4 +2,5 @@
 //! and the HTTP API the CarChain SDK talks to.
 #![forbid(unsafe_code)]
 
+pub mod db;
 pub mod kv;

@@ -1,1 +1,92 @@
 //! Key-value storage for encrypted records, partitioned by data address.
+//!
+//! This is the seed's KVS: a car writes each (already encrypted) record under its data
+//! address of the day and a key whose bytes sort like the record's fields, so reading a
+//! trip or a day is an ordered scan inside one address. Address + key is write-once: a
+//! second put of the same pair with a different value is refused, the same value again
+//! is accepted as [`PutOutcome::AlreadyStored`], which makes a device's retried put harmless.
+//!
+//! [`KvStore`] is the storage contract; [`SqliteKv`] is the embedded backend and
+//! [`MemoryKv`] an in-memory one (tests, caches).
+
+mod error;
+mod memory;
+mod sqlite;
+mod validate;
+
+#[cfg(test)]
+mod contract_tests;
+
+pub use error::KvError;
+pub use memory::MemoryKv;
+pub use sqlite::SqliteKv;
+
+/// Longest accepted data address, in bytes (bech32 addresses are at most 90 characters).
+pub const MAX_ADDRESS_LEN: usize = 128;
+/// Longest accepted record key, in bytes.
+pub const MAX_KEY_LEN: usize = 1024;
+/// Largest accepted value, in bytes.
+pub const MAX_VALUE_LEN: usize = 8 * 1024 * 1024;
+/// Largest accepted page size of a range read.
+pub const MAX_RANGE_LIMIT: u32 = 1000;
+
+/// What a successful put did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutOutcome {
+    /// The record was new and is now stored.
+    Stored,
+    /// The very same value was already stored under this address and key (a retry).
+    AlreadyStored,
+}
+
+/// One record of a batch put.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KvPut<'a> {
+    /// The data address (partition).
+    pub address: &'a str,
+    /// The record key; keys sort by their bytes.
+    pub key: &'a [u8],
+    /// The encrypted value.
+    pub value: &'a [u8],
+}
+
+/// One page of a range read.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RangePage {
+    /// `(key, value)` pairs in ascending key order.
+    pub items: Vec<(Vec<u8>, Vec<u8>)>,
+    /// When more records lie in the range: the last key of this page, to pass as `after`
+    /// to read the next page. `None` when this page ends the range.
+    pub next_cursor: Option<Vec<u8>>,
+}
+
+/// Storage of encrypted records under (data address, key).
+pub trait KvStore: Send + Sync {
+    /// Stores `value` under `address` and `key`.
+    ///
+    /// Returns [`PutOutcome::AlreadyStored`] when the identical value is already there and
+    /// [`KvError::Duplicate`] when a different value is.
+    fn put(&self, address: &str, key: &[u8], value: &[u8]) -> Result<PutOutcome, KvError>;
+
+    /// Stores several records atomically: either every record is stored (or was already
+    /// stored with the same value) or, on any error, none of them is.
+    fn put_batch(&self, puts: &[KvPut<'_>]) -> Result<Vec<PutOutcome>, KvError>;
+
+    /// Reads the value under `address` and `key`.
+    fn get(&self, address: &str, key: &[u8]) -> Result<Option<Vec<u8>>, KvError>;
+
+    /// Reads up to `limit` records of `address` whose keys lie in `start..=end_inclusive`,
+    /// in ascending key order, starting after the key `after` when given (a cursor from
+    /// [`RangePage::next_cursor`]). `limit` must be in `1..=MAX_RANGE_LIMIT`.
+    fn range(
+        &self,
+        address: &str,
+        start: &[u8],
+        end_inclusive: &[u8],
+        limit: u32,
+        after: Option<&[u8]>,
+    ) -> Result<RangePage, KvError>;
+
+    /// Removes the record under `address` and `key`; returns whether there was one.
+    fn delete(&self, address: &str, key: &[u8]) -> Result<bool, KvError>;
+}

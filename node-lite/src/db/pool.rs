@@ -1,0 +1,127 @@
+//! [`SqlitePool`]: one SQLite file opened as a single writer connection plus a pool of
+//! read-only connections, so reads (WAL snapshots) never wait behind a long write.
+//!
+//! Every file is set up the same way: 8 KiB pages (set before the first table, so ~1 KiB
+//! values do not spill into overflow pages), WAL journal, `synchronous=FULL` (a committed
+//! transaction survives power loss).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+/// SQLite page size of every CarChain node file.
+pub const PAGE_SIZE: u32 = 8192;
+/// How long a connection waits on a lock held by another connection before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Read-only connections per file: reads run in parallel up to this many.
+const READERS: usize = 4;
+
+/// A writer connection and a pool of reader connections on one SQLite file.
+pub(crate) struct SqlitePool {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+}
+
+/// A read-only connection lent by [`SqlitePool::reader`].
+pub(crate) type PooledReader<'a> = MutexGuard<'a, Connection>;
+
+impl std::fmt::Debug for SqlitePool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlitePool")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Takes a lock even if a panicking thread poisoned it: a panic inside a write drops its
+/// `Transaction`, which rolls back, so the connection is left in a clean state.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl SqlitePool {
+    /// Opens (creating if needed) the file at `path` and runs `schema` (idempotent SQL,
+    /// `CREATE TABLE IF NOT EXISTS ...`) after the page size and journal are set.
+    pub(crate) fn open(path: &Path, schema: &str) -> rusqlite::Result<Self> {
+        let writer = Connection::open(path)?;
+        writer.busy_timeout(BUSY_TIMEOUT)?;
+        // Must precede the first table: the page size of a database is fixed once it has
+        // content (and, in WAL mode, cannot change at all).
+        writer.pragma_update(None, "page_size", PAGE_SIZE)?;
+        let mode: String =
+            writer.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                Some(format!("journal_mode stayed {mode}, WAL is required")),
+            ));
+        }
+        writer.pragma_update(None, "synchronous", "FULL")?;
+        writer.execute_batch(schema)?;
+        let readers = (0..READERS)
+            .map(|_| open_reader(path).map(Mutex::new))
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            writer: Mutex::new(writer),
+            readers,
+            next_reader: AtomicUsize::new(0),
+        })
+    }
+
+    /// Runs `work` inside one immediate write transaction, committed when `work` returns
+    /// `Ok` and rolled back (nothing of it persists) when it returns `Err`.
+    pub(crate) fn write<T, E>(
+        &self,
+        work: impl FnOnce(&Transaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<rusqlite::Error>,
+    {
+        let mut writer = lock(&self.writer);
+        let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = work(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// Runs `work` on a read-only connection.
+    pub(crate) fn read<T, E>(&self, work: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<rusqlite::Error>,
+    {
+        let reader = self.reader();
+        work(&reader)
+    }
+
+    /// Lends a read-only connection: a free one if any, else waits for one in turn.
+    pub(crate) fn reader(&self) -> PooledReader<'_> {
+        for reader in &self.readers {
+            match reader.try_lock() {
+                Ok(guard) => return guard,
+                Err(TryLockError::Poisoned(poisoned)) => return poisoned.into_inner(),
+                Err(TryLockError::WouldBlock) => {}
+            }
+        }
+        let turn = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        match self.readers.get(turn % self.readers.len().max(1)) {
+            Some(reader) => lock(reader),
+            None => lock(&self.writer),
+        }
+    }
+}
+
+/// Opens one read-only connection on `path`.
+fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let connection = Connection::open_with_flags(path, flags)?;
+    connection.busy_timeout(BUSY_TIMEOUT)?;
+    Ok(connection)
+}

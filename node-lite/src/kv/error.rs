@@ -1,0 +1,71 @@
+//! Errors of the key-value store: bad input, uniqueness violations and backend failures.
+
+use thiserror::Error;
+
+/// Everything that can go wrong storing or reading an encrypted record.
+#[derive(Debug, Error)]
+pub enum KvError {
+    /// The data address was empty.
+    #[error("the data address is empty")]
+    EmptyAddress,
+    /// The data address is longer than [`crate::kv::MAX_ADDRESS_LEN`] bytes.
+    #[error("the data address is {len} bytes long, the maximum is {max}")]
+    AddressTooLong {
+        /// Length of the rejected address in bytes.
+        len: usize,
+        /// The maximum allowed length.
+        max: usize,
+    },
+    /// The record key was empty.
+    #[error("the record key is empty")]
+    EmptyKey,
+    /// The record key is longer than [`crate::kv::MAX_KEY_LEN`] bytes.
+    #[error("the record key is {len} bytes long, the maximum is {max}")]
+    KeyTooLong {
+        /// Length of the rejected key in bytes.
+        len: usize,
+        /// The maximum allowed length.
+        max: usize,
+    },
+    /// The value is larger than [`crate::kv::MAX_VALUE_LEN`] bytes.
+    #[error("the value is {len} bytes long, the maximum is {max}")]
+    ValueTooLarge {
+        /// Length of the rejected value in bytes.
+        len: usize,
+        /// The maximum allowed length.
+        max: usize,
+    },
+    /// A range limit outside `1..=MAX_RANGE_LIMIT`.
+    #[error("range limit {limit} is outside 1..={max}")]
+    InvalidLimit {
+        /// The rejected limit.
+        limit: u32,
+        /// The maximum allowed limit.
+        max: u32,
+    },
+    /// The range start sorts after its inclusive end.
+    #[error("the range start sorts after its end")]
+    ReversedRange,
+    /// The address and key already hold a different value; records are write-once.
+    #[error("address {address} already holds a different value under key {key_hex}")]
+    Duplicate {
+        /// The data address.
+        address: String,
+        /// The key, hex encoded.
+        key_hex: String,
+    },
+    /// The same address and key appear twice in one batch.
+    #[error("address {address} key {key_hex} appears more than once in the batch")]
+    DuplicateInBatch {
+        /// The data address.
+        address: String,
+        /// The key, hex encoded.
+        key_hex: String,
+    },
+    /// The backend's lock was poisoned by a panic in another thread.
+    #[error("the key-value store lock is poisoned")]
+    Poisoned,
+    /// The SQLite backend failed.
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}

@@ -1,0 +1,125 @@
+//! [`MemoryKv`]: an in-memory [`KvStore`] over ordered maps, for tests and caches.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::RwLock;
+
+use super::validate::{check_address, check_batch, check_key, check_put, check_range, duplicate};
+use super::{KvError, KvPut, KvStore, PutOutcome, RangePage};
+
+/// Records of one data address, ordered by key bytes.
+type Partition = BTreeMap<Vec<u8>, Vec<u8>>;
+
+/// An in-memory key-value store: one ordered map per data address.
+#[derive(Debug, Default)]
+pub struct MemoryKv {
+    partitions: RwLock<BTreeMap<String, Partition>>,
+}
+
+impl MemoryKv {
+    /// Creates an empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+/// What a put would do to `partitions`, without doing it.
+fn plan_put(
+    partitions: &BTreeMap<String, Partition>,
+    put: &KvPut<'_>,
+) -> Result<PutOutcome, KvError> {
+    match partitions.get(put.address).and_then(|p| p.get(put.key)) {
+        None => Ok(PutOutcome::Stored),
+        Some(existing) if existing.as_slice() == put.value => Ok(PutOutcome::AlreadyStored),
+        Some(_) => Err(duplicate(put.address, put.key)),
+    }
+}
+
+impl KvStore for MemoryKv {
+    fn put(&self, address: &str, key: &[u8], value: &[u8]) -> Result<PutOutcome, KvError> {
+        check_put(address, key, value)?;
+        let put = KvPut {
+            address,
+            key,
+            value,
+        };
+        let mut partitions = self.partitions.write().map_err(|_| KvError::Poisoned)?;
+        let outcome = plan_put(&partitions, &put)?;
+        if outcome == PutOutcome::Stored {
+            partitions
+                .entry(address.to_owned())
+                .or_default()
+                .insert(key.to_vec(), value.to_vec());
+        }
+        Ok(outcome)
+    }
+
+    fn put_batch(&self, puts: &[KvPut<'_>]) -> Result<Vec<PutOutcome>, KvError> {
+        check_batch(puts)?;
+        let mut partitions = self.partitions.write().map_err(|_| KvError::Poisoned)?;
+        let outcomes = puts
+            .iter()
+            .map(|put| plan_put(&partitions, put))
+            .collect::<Result<Vec<_>, _>>()?;
+        for (put, outcome) in puts.iter().zip(&outcomes) {
+            if *outcome == PutOutcome::Stored {
+                partitions
+                    .entry(put.address.to_owned())
+                    .or_default()
+                    .insert(put.key.to_vec(), put.value.to_vec());
+            }
+        }
+        Ok(outcomes)
+    }
+
+    fn get(&self, address: &str, key: &[u8]) -> Result<Option<Vec<u8>>, KvError> {
+        check_address(address)?;
+        check_key(key)?;
+        let partitions = self.partitions.read().map_err(|_| KvError::Poisoned)?;
+        Ok(partitions.get(address).and_then(|p| p.get(key)).cloned())
+    }
+
+    fn range(
+        &self,
+        address: &str,
+        start: &[u8],
+        end_inclusive: &[u8],
+        limit: u32,
+        after: Option<&[u8]>,
+    ) -> Result<RangePage, KvError> {
+        check_range(address, start, end_inclusive, limit)?;
+        let lower = match after {
+            Some(cursor) if cursor >= end_inclusive => return Ok(RangePage::default()),
+            Some(cursor) if cursor >= start => Bound::Excluded(cursor),
+            _ => Bound::Included(start),
+        };
+        let partitions = self.partitions.read().map_err(|_| KvError::Poisoned)?;
+        let Some(partition) = partitions.get(address) else {
+            return Ok(RangePage::default());
+        };
+        let wanted = usize::try_from(limit).unwrap_or(usize::MAX);
+        let mut rows = partition
+            .range::<[u8], _>((lower, Bound::Included(end_inclusive)))
+            .map(|(k, v)| (k.clone(), v.clone()));
+        let items: Vec<_> = rows.by_ref().take(wanted).collect();
+        let next_cursor = match rows.next() {
+            Some(_) => items.last().map(|(k, _)| k.clone()),
+            None => None,
+        };
+        Ok(RangePage { items, next_cursor })
+    }
+
+    fn delete(&self, address: &str, key: &[u8]) -> Result<bool, KvError> {
+        check_address(address)?;
+        check_key(key)?;
+        let mut partitions = self.partitions.write().map_err(|_| KvError::Poisoned)?;
+        let Some(partition) = partitions.get_mut(address) else {
+            return Ok(false);
+        };
+        let removed = partition.remove(key).is_some();
+        if partition.is_empty() {
+            partitions.remove(address);
+        }
+        Ok(removed)
+    }
+}
