@@ -9,6 +9,7 @@
 
 mod at_rest;
 mod connection;
+mod devices;
 mod error;
 mod identity;
 mod master_key;
@@ -22,6 +23,7 @@ mod wallet_store;
 
 pub use at_rest::MASTER_KEY_LEN;
 pub use connection::PAGE_SIZE;
+pub use devices::{DEVICE_STATUSES, DeviceRow, MAX_POOL_SIZE, POOL_SEED_LEN};
 pub use error::{SecretStoreError, StoreError, StoreResult};
 pub use identity::{Identity, NETWORKS};
 pub use master_key::MASTER_KEY_NAME;

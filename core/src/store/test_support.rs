@@ -40,3 +40,21 @@ pub fn sample_identity() -> Identity {
         created_at: 1_700_000_000,
     }
 }
+
+/// A valid paired device whose pool seed is 32 bytes of `seed_byte`.
+pub fn sample_device(vid: &str, seed_byte: u8) -> super::devices::DeviceRow {
+    super::devices::DeviceRow {
+        vid: vid.to_owned(),
+        name: format!("car {vid}"),
+        device_pubkey: "02".to_owned() + &"ab".repeat(32),
+        pool_account: 1,
+        pool_generation: 0,
+        pool_size: 3,
+        pool_seed: SecretBytes::new(vec![seed_byte; 32]),
+        delivery_secret: None,
+        agent: "http://127.0.0.1:8080".to_owned(),
+        paired_at: 1_700_000_100,
+        last_seen: None,
+        status: "paired".to_owned(),
+    }
+}
