@@ -8,13 +8,18 @@
 
 mod datetime;
 mod decode;
+mod encode;
 mod error;
+mod geo;
 mod point;
+mod stats;
 
 pub use datetime::{compact_to_unix, unix_to_compact, unix_to_rfc3339};
 pub use decode::TRIP_FORMAT;
 pub use error::TripError;
+pub use geo::{BoundingBox, EARTH_RADIUS_M, haversine_m, track_length_m};
 pub use point::{Trip, TripPoint};
+pub use stats::TripSummary;
 
 #[cfg(test)]
 mod test_vectors;
