@@ -19,3 +19,5 @@ mod test_keys;
 pub use hierarchy::{RecordContext, SealingEpoch, derive_record_key};
 pub mod epoch_cache;
 pub use epoch_cache::{CacheStats, EpochKeyCache};
+pub mod envelope;
+pub use envelope::{Envelope, seal};
