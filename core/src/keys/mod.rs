@@ -8,6 +8,7 @@ pub mod network;
 pub mod rsa_keys;
 pub mod seed;
 pub mod signing;
+pub mod wallet_keys;
 
 pub use ecc::{
     derive_key, derive_public_child, derive_xpub, p2wpkh_address, parse_address,
@@ -19,3 +20,4 @@ pub use network::Network;
 pub use rsa_keys::{RsaBits, derive_rsa_private_key, rsa_fingerprint, rsa_public_key_pkcs1_der};
 pub use seed::{SEED_LEN, Seed};
 pub use signing::{CompactSignature, SigningKey, message_digest, verify_digest, verify_message};
+pub use wallet_keys::WalletKeys;
