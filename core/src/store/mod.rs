@@ -14,6 +14,7 @@ mod error;
 mod identity;
 mod master_key;
 mod migrations;
+mod pools;
 mod secret_store;
 mod secret_values;
 #[cfg(test)]
