@@ -101,6 +101,7 @@ fn malformed(error: serde_json::Error) -> RecordError {
 mod tests {
     use super::*;
     use crate::record::test_vectors::{SEED_CARVIO_VALUE, SEED_TRIP_VALUE, SEED_VIN_VALUE};
+    use proptest::prelude::*;
     use serde_json::json;
 
     #[test]
@@ -231,5 +232,24 @@ mod tests {
             check_value_format("carvio", &json!([1])).unwrap_err(),
             RecordError::ValueNotObject { found: "array" }
         );
+    }
+
+    proptest! {
+        #[test]
+        fn standard_json_objects_parse_unchanged(
+            fields in proptest::collection::btree_map(
+                "[a-z=\"\\\\:]{0,6}",
+                prop_oneof![
+                    "[a-z=\"\\\\:{}\u{e9}]{0,8}".prop_map(Value::from),
+                    any::<i64>().prop_map(Value::from),
+                    any::<bool>().prop_map(Value::from),
+                ],
+                0..6,
+            ),
+        ) {
+            let value = Value::Object(fields.into_iter().collect());
+            let text = serde_json::to_string(&value).unwrap();
+            prop_assert_eq!(parse_value(&text).unwrap(), value);
+        }
     }
 }
