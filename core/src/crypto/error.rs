@@ -71,6 +71,9 @@ pub enum CryptoError {
     /// The subscriber is not listed in the channel key distribution.
     #[error("subscriber {0:?} is not in this channel key distribution")]
     NotASubscriber(String),
+    /// The same subscriber id was listed twice for one channel key.
+    #[error("subscriber {0:?} listed twice")]
+    DuplicateSubscriber(String),
     /// A channel cannot rotate past the last epoch number.
     #[error("channel epoch counter exhausted")]
     EpochOverflow,

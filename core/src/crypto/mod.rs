@@ -21,3 +21,7 @@ pub mod epoch_cache;
 pub use epoch_cache::{CacheStats, EpochKeyCache};
 pub mod envelope;
 pub use envelope::{Envelope, seal};
+pub mod commitments;
+pub use commitments::{
+    c_hash, d_hash, d_hash_for_record, dhash_salt, verify_c_hash, verify_d_hash,
+};
