@@ -299,6 +299,24 @@ impl Canonical for Signature {
     }
 }
 
+/// Implements [`Canonical`] for a struct by encoding the listed fields in order, each with
+/// its own [`Canonical`] layout.
+macro_rules! canonical_struct {
+    ($ty:ident { $($field:ident),* $(,)? }) => {
+        impl $crate::protocol::codec::Canonical for $ty {
+            fn encode_to(&self, w: &mut $crate::protocol::codec::Writer) {
+                $( $crate::protocol::codec::Canonical::encode_to(&self.$field, w); )*
+            }
+            fn decode_from(
+                r: &mut $crate::protocol::codec::Reader<'_>,
+            ) -> $crate::protocol::error::Result<Self> {
+                Ok(Self { $( $field: $crate::protocol::codec::Canonical::decode_from(r)?, )* })
+            }
+        }
+    };
+}
+pub(crate) use canonical_struct;
+
 #[cfg(test)]
 mod tests {
     use super::*;

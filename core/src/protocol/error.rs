@@ -59,6 +59,9 @@ pub enum ProtocolError {
         /// What was signed.
         what: &'static str,
     },
+    /// The secret key given to sign does not belong to the transaction's declared signer.
+    #[error("the signing key does not match the transaction's signer")]
+    SignerMismatch,
     /// A secret key is out of range for secp256k1.
     #[error("invalid secp256k1 secret key")]
     InvalidSecretKey,

@@ -1,13 +1,21 @@
 //! The ledger protocol shared by the node and the light client: transactions, headers,
 //! canonical encoding, Merkle proofs.
 
+pub mod body;
 pub mod codec;
 pub mod error;
 pub mod hashing;
 pub mod network;
+pub mod pairing;
 pub mod serde_hex;
 pub mod signing;
+pub mod tx;
 
+#[cfg(test)]
+mod test_fixtures;
+
+pub use body::*;
 pub use codec::{Canonical, Reader, Writer};
 pub use error::{ProtocolError, Result};
 pub use network::Network;
+pub use tx::{SignedTransaction, Transaction};

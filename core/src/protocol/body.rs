@@ -1,0 +1,687 @@
+//! Transaction bodies: one struct per ledger operation and the [`TxBody`] enum over them.
+//!
+//! JSON form: an object tagged by `"type"` (snake case kind name; `"kind"` would clash
+//! with the grant's own `kind` field) with the operation's fields, byte
+//! fields in hex. Canonical form: the kind byte listed on [`TxBody`], then the fields in
+//! declaration order (see [`super::codec`]).
+
+use bitcoin::secp256k1::PublicKey;
+use bitcoin::secp256k1::ecdsa::Signature;
+use serde::{Deserialize, Serialize};
+
+use super::codec::{Canonical, Reader, Writer, canonical_struct};
+use super::error::{ProtocolError, Result};
+use super::serde_hex;
+
+/// Moves tokens from the signer's account to `to`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transfer {
+    /// Receiving P2WPKH address.
+    pub to: String,
+    /// Amount in the token's smallest unit.
+    pub amount: u64,
+}
+canonical_struct!(Transfer { to, amount });
+
+/// Pairs a device (car) with its owner: the seed's `setup(VID, BTCaddress, RSApubKey, agent)`.
+/// Signed by the owner's key; `device_signature` proves the owner holds the device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceSetup {
+    /// The vehicle identifier.
+    pub vid: String,
+    /// The device's own signing key.
+    #[serde(with = "serde_hex::pubkey")]
+    pub device_pubkey: PublicKey,
+    /// The owner's identity address.
+    pub owner_address: String,
+    /// SHA-256 fingerprint of the owner's RSA public key (DER).
+    #[serde(with = "serde_hex::fixed")]
+    pub owner_rsa_fingerprint: [u8; 32],
+    /// Hash committing to the device's address pool without revealing it.
+    #[serde(with = "serde_hex::fixed")]
+    pub pool_commitment: [u8; 32],
+    /// The agent node that stores the device's data.
+    pub agent: String,
+    /// The device's signature over [`super::pairing::pairing_digest`].
+    #[serde(with = "serde_hex::signature")]
+    pub device_signature: Signature,
+}
+canonical_struct!(DeviceSetup {
+    vid,
+    device_pubkey,
+    owner_address,
+    owner_rsa_fingerprint,
+    pool_commitment,
+    agent,
+    device_signature,
+});
+
+/// Gives a paired device a new (larger) pool: the seed's `setDup`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetDup {
+    /// The vehicle identifier.
+    pub vid: String,
+    /// Pool generation, increasing with each change.
+    pub generation: u32,
+    /// Commitment to the new pool.
+    #[serde(with = "serde_hex::fixed")]
+    pub pool_commitment: [u8; 32],
+}
+canonical_struct!(SetDup {
+    vid,
+    generation,
+    pool_commitment
+});
+
+/// Re-pairs or transfers a device; signed by the previous owner's key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reset {
+    /// The vehicle identifier.
+    pub vid: String,
+    /// The new owner's identity address.
+    pub new_owner_address: String,
+    /// A replacement device key, if the device's key changes.
+    #[serde(default, with = "serde_hex::opt_pubkey")]
+    pub new_device_pubkey: Option<PublicKey>,
+    /// Commitment to the new pool.
+    #[serde(with = "serde_hex::fixed")]
+    pub new_pool_commitment: [u8; 32],
+    /// The agent node from now on.
+    pub agent: String,
+}
+canonical_struct!(Reset {
+    vid,
+    new_owner_address,
+    new_device_pubkey,
+    new_pool_commitment,
+    agent
+});
+
+/// Hash function named by a record put for its `d_hash`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HashFunc {
+    /// SHA-256 (canonical tag 0).
+    Sha256,
+    /// Double SHA-256 (canonical tag 1).
+    Sha256d,
+}
+
+impl Canonical for HashFunc {
+    fn encode_to(&self, w: &mut Writer) {
+        w.u8(match self {
+            HashFunc::Sha256 => 0,
+            HashFunc::Sha256d => 1,
+        });
+    }
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self> {
+        match r.u8("hash function")? {
+            0 => Ok(HashFunc::Sha256),
+            1 => Ok(HashFunc::Sha256d),
+            tag => Err(ProtocolError::UnknownTag {
+                what: "hash function",
+                tag,
+            }),
+        }
+    }
+}
+
+/// Registers a record (`putIotKV`, or `putWalKV` when `wallet`): signed by the key of the
+/// pool address it writes to. Address + key is unique on the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordPut {
+    /// The P2WPKH address the record lives under; must be the signer's address.
+    pub address: String,
+    /// The record key in its range-ordered byte encoding.
+    #[serde(with = "serde_hex::bytes")]
+    pub key: Vec<u8>,
+    /// Record format name (`trip-gps`, `carvio`, ...).
+    pub format: String,
+    /// Hash function of `d_hash`.
+    pub hash_func: HashFunc,
+    /// Salted commitment to the plaintext.
+    #[serde(with = "serde_hex::fixed")]
+    pub d_hash: [u8; 32],
+    /// Hash of the ciphertext as stored.
+    #[serde(with = "serde_hex::fixed")]
+    pub c_hash: [u8; 32],
+    /// Ciphertext size in bytes (fees are per byte).
+    pub size: u64,
+    /// True for a wallet-written record (`putWalKV`), false for a device record.
+    #[serde(default)]
+    pub wallet: bool,
+}
+canonical_struct!(RecordPut {
+    address,
+    key,
+    format,
+    hash_func,
+    d_hash,
+    c_hash,
+    size,
+    wallet
+});
+
+/// One record named by a grant: its address and key bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordRef {
+    /// The record's address.
+    pub address: String,
+    /// The record's key bytes.
+    #[serde(with = "serde_hex::bytes")]
+    pub key: Vec<u8>,
+}
+canonical_struct!(RecordRef { address, key });
+
+/// What a grant gives the grantee.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum GrantKind {
+    /// An ownership copy (tag 0): the grantee may resell and/or duplicate it if flagged.
+    Copy {
+        /// The grantee may sell the copy on.
+        resell: bool,
+        /// The grantee may make further copies.
+        dup: bool,
+    },
+    /// Usage only (tag 1): the named computation runs on the data; only its result leaves.
+    Usage {
+        /// Hash of the registered computation.
+        #[serde(with = "serde_hex::fixed")]
+        code_hash: [u8; 32],
+    },
+    /// A paid trade settled through escrow (tag 2).
+    Trade,
+}
+
+impl Canonical for GrantKind {
+    fn encode_to(&self, w: &mut Writer) {
+        match self {
+            GrantKind::Copy { resell, dup } => {
+                w.u8(0);
+                resell.encode_to(w);
+                dup.encode_to(w);
+            }
+            GrantKind::Usage { code_hash } => {
+                w.u8(1);
+                code_hash.encode_to(w);
+            }
+            GrantKind::Trade => w.u8(2),
+        }
+    }
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self> {
+        match r.u8("grant kind")? {
+            0 => Ok(GrantKind::Copy {
+                resell: bool::decode_from(r)?,
+                dup: bool::decode_from(r)?,
+            }),
+            1 => Ok(GrantKind::Usage {
+                code_hash: r.array("code hash")?,
+            }),
+            2 => Ok(GrantKind::Trade),
+            tag => Err(ProtocolError::UnknownTag {
+                what: "grant kind",
+                tag,
+            }),
+        }
+    }
+}
+
+/// Grants records to another account (the seed's `send` / `SMcontract`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    /// Unique grant id chosen by the grantor.
+    #[serde(with = "serde_hex::fixed")]
+    pub grant_id: [u8; 32],
+    /// The grantee's address.
+    pub grantee_address: String,
+    /// SHA-256 fingerprint of the grantee's RSA public key the records are re-wrapped to.
+    #[serde(with = "serde_hex::fixed")]
+    pub grantee_rsa_fingerprint: [u8; 32],
+    /// The records granted.
+    pub records: Vec<RecordRef>,
+    /// Copy, usage or trade.
+    pub kind: GrantKind,
+    /// Expiry time (unix ms), if any.
+    #[serde(default)]
+    pub expires_at: Option<u64>,
+}
+canonical_struct!(Grant {
+    grant_id,
+    grantee_address,
+    grantee_rsa_fingerprint,
+    records,
+    kind,
+    expires_at,
+});
+
+/// Names a grant (for revoke by the grantor or renounce by the grantee).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantRef {
+    /// The grant id.
+    #[serde(with = "serde_hex::fixed")]
+    pub grant_id: [u8; 32],
+}
+canonical_struct!(GrantRef { grant_id });
+
+/// Registers the signer as a service provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderRegister {
+    /// Display name.
+    pub name: String,
+    /// What the provider does.
+    pub description: String,
+    /// The provider's RSA public key (PKCS#1 or SPKI DER) that grants are wrapped to.
+    #[serde(with = "serde_hex::bytes")]
+    pub rsa_public_der: Vec<u8>,
+    /// Hashes of the computations the provider offers for usage grants.
+    #[serde(with = "serde_hex::vec_fixed")]
+    pub code_hashes: Vec<[u8; 32]>,
+}
+canonical_struct!(ProviderRegister {
+    name,
+    description,
+    rsa_public_der,
+    code_hashes
+});
+
+/// A provider asks an owner for data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataRequest {
+    /// Unique request id chosen by the provider.
+    #[serde(with = "serde_hex::fixed")]
+    pub request_id: [u8; 32],
+    /// The owner asked.
+    pub owner_address: String,
+    /// Record formats wanted.
+    pub formats: Vec<String>,
+    /// First day wanted, `YYYY-MM-DD`.
+    pub from_date: String,
+    /// Last day wanted, `YYYY-MM-DD`.
+    pub to_date: String,
+    /// Fields wanted (projection).
+    pub fields: Vec<String>,
+    /// Why the provider wants the data, shown to the owner.
+    pub purpose: String,
+    /// Offered price in the token's smallest unit.
+    pub price: u64,
+    /// Expiry time (unix ms), if any.
+    #[serde(default)]
+    pub expires_at: Option<u64>,
+}
+canonical_struct!(DataRequest {
+    request_id,
+    owner_address,
+    formats,
+    from_date,
+    to_date,
+    fields,
+    purpose,
+    price,
+    expires_at,
+});
+
+/// The owner approves or rejects a data request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataResponse {
+    /// The request answered.
+    #[serde(with = "serde_hex::fixed")]
+    pub request_id: [u8; 32],
+    /// Approved or rejected.
+    pub approved: bool,
+    /// The grant that delivers the data, when approved.
+    #[serde(default, with = "serde_hex::opt_fixed")]
+    pub grant_id: Option<[u8; 32]>,
+}
+canonical_struct!(DataResponse {
+    request_id,
+    approved,
+    grant_id
+});
+
+/// The buyer (signer) locks funds in escrow for a seller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscrowOpen {
+    /// Unique escrow id chosen by the buyer.
+    #[serde(with = "serde_hex::fixed")]
+    pub escrow_id: [u8; 32],
+    /// The seller's address.
+    pub seller: String,
+    /// Amount locked.
+    pub amount: u64,
+    /// The data request this pays for, if any.
+    #[serde(default, with = "serde_hex::opt_fixed")]
+    pub request_id: Option<[u8; 32]>,
+}
+canonical_struct!(EscrowOpen {
+    escrow_id,
+    seller,
+    amount,
+    request_id
+});
+
+/// The seller declares delivery, committing to what was delivered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscrowDeliver {
+    /// The escrow.
+    #[serde(with = "serde_hex::fixed")]
+    pub escrow_id: [u8; 32],
+    /// Merkle root of the delivered records' dHashes.
+    #[serde(with = "serde_hex::fixed")]
+    pub d_hash_root: [u8; 32],
+}
+canonical_struct!(EscrowDeliver {
+    escrow_id,
+    d_hash_root
+});
+
+/// Names an escrow (accept, dispute, refund).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscrowRef {
+    /// The escrow.
+    #[serde(with = "serde_hex::fixed")]
+    pub escrow_id: [u8; 32],
+}
+canonical_struct!(EscrowRef { escrow_id });
+
+/// A validator settles a disputed escrow after a possession challenge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscrowResolve {
+    /// The escrow.
+    #[serde(with = "serde_hex::fixed")]
+    pub escrow_id: [u8; 32],
+    /// True if the seller proved delivery (funds go to the seller), else refunded.
+    pub seller_proved: bool,
+}
+canonical_struct!(EscrowResolve {
+    escrow_id,
+    seller_proved
+});
+
+/// An auditor countersigns a completeness claim over a set of records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditorAttestation {
+    /// What is attested about (an address, a VID, a grant id in hex).
+    pub subject: String,
+    /// The claim, e.g. `mileage complete 2024-01-01..2024-12-31`.
+    pub claim: String,
+    /// The dHashes the claim covers.
+    #[serde(with = "serde_hex::vec_fixed")]
+    pub d_hashes: Vec<[u8; 32]>,
+}
+canonical_struct!(AuditorAttestation {
+    subject,
+    claim,
+    d_hashes
+});
+
+/// Every ledger operation. The canonical kind byte of each variant is given in brackets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TxBody {
+    /// Token transfer [1].
+    Transfer(Transfer),
+    /// Device pairing [2].
+    DeviceSetup(DeviceSetup),
+    /// New device pool [3].
+    SetDup(SetDup),
+    /// Device re-pair / transfer [4].
+    Reset(Reset),
+    /// Record registration [5].
+    RecordPut(RecordPut),
+    /// Data grant [6].
+    Grant(Grant),
+    /// Grantor revokes a grant [7].
+    Revoke(GrantRef),
+    /// Grantee renounces a grant [8].
+    Renounce(GrantRef),
+    /// Provider registration [9].
+    ProviderRegister(ProviderRegister),
+    /// Provider data request [10].
+    DataRequest(DataRequest),
+    /// Owner's answer to a request [11].
+    DataResponse(DataResponse),
+    /// Buyer opens escrow [12].
+    EscrowOpen(EscrowOpen),
+    /// Seller declares delivery [13].
+    EscrowDeliver(EscrowDeliver),
+    /// Buyer accepts delivery, releasing funds [14].
+    EscrowAccept(EscrowRef),
+    /// Buyer disputes delivery [15].
+    EscrowDispute(EscrowRef),
+    /// Validator resolves a dispute [16].
+    EscrowResolve(EscrowResolve),
+    /// Buyer reclaims funds from an undelivered, expired escrow [17].
+    EscrowRefund(EscrowRef),
+    /// Auditor attestation [18].
+    AuditorAttestation(AuditorAttestation),
+}
+
+impl TxBody {
+    /// The canonical kind byte.
+    pub fn kind_byte(&self) -> u8 {
+        match self {
+            TxBody::Transfer(_) => 1,
+            TxBody::DeviceSetup(_) => 2,
+            TxBody::SetDup(_) => 3,
+            TxBody::Reset(_) => 4,
+            TxBody::RecordPut(_) => 5,
+            TxBody::Grant(_) => 6,
+            TxBody::Revoke(_) => 7,
+            TxBody::Renounce(_) => 8,
+            TxBody::ProviderRegister(_) => 9,
+            TxBody::DataRequest(_) => 10,
+            TxBody::DataResponse(_) => 11,
+            TxBody::EscrowOpen(_) => 12,
+            TxBody::EscrowDeliver(_) => 13,
+            TxBody::EscrowAccept(_) => 14,
+            TxBody::EscrowDispute(_) => 15,
+            TxBody::EscrowResolve(_) => 16,
+            TxBody::EscrowRefund(_) => 17,
+            TxBody::AuditorAttestation(_) => 18,
+        }
+    }
+
+    /// The JSON `type` name, for logs and errors.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            TxBody::Transfer(_) => "transfer",
+            TxBody::DeviceSetup(_) => "device_setup",
+            TxBody::SetDup(_) => "set_dup",
+            TxBody::Reset(_) => "reset",
+            TxBody::RecordPut(_) => "record_put",
+            TxBody::Grant(_) => "grant",
+            TxBody::Revoke(_) => "revoke",
+            TxBody::Renounce(_) => "renounce",
+            TxBody::ProviderRegister(_) => "provider_register",
+            TxBody::DataRequest(_) => "data_request",
+            TxBody::DataResponse(_) => "data_response",
+            TxBody::EscrowOpen(_) => "escrow_open",
+            TxBody::EscrowDeliver(_) => "escrow_deliver",
+            TxBody::EscrowAccept(_) => "escrow_accept",
+            TxBody::EscrowDispute(_) => "escrow_dispute",
+            TxBody::EscrowResolve(_) => "escrow_resolve",
+            TxBody::EscrowRefund(_) => "escrow_refund",
+            TxBody::AuditorAttestation(_) => "auditor_attestation",
+        }
+    }
+}
+
+impl Canonical for TxBody {
+    fn encode_to(&self, w: &mut Writer) {
+        w.u8(self.kind_byte());
+        match self {
+            TxBody::Transfer(b) => b.encode_to(w),
+            TxBody::DeviceSetup(b) => b.encode_to(w),
+            TxBody::SetDup(b) => b.encode_to(w),
+            TxBody::Reset(b) => b.encode_to(w),
+            TxBody::RecordPut(b) => b.encode_to(w),
+            TxBody::Grant(b) => b.encode_to(w),
+            TxBody::Revoke(b) | TxBody::Renounce(b) => b.encode_to(w),
+            TxBody::ProviderRegister(b) => b.encode_to(w),
+            TxBody::DataRequest(b) => b.encode_to(w),
+            TxBody::DataResponse(b) => b.encode_to(w),
+            TxBody::EscrowOpen(b) => b.encode_to(w),
+            TxBody::EscrowDeliver(b) => b.encode_to(w),
+            TxBody::EscrowAccept(b) | TxBody::EscrowDispute(b) | TxBody::EscrowRefund(b) => {
+                b.encode_to(w)
+            }
+            TxBody::EscrowResolve(b) => b.encode_to(w),
+            TxBody::AuditorAttestation(b) => b.encode_to(w),
+        }
+    }
+
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(match r.u8("transaction kind")? {
+            1 => TxBody::Transfer(Canonical::decode_from(r)?),
+            2 => TxBody::DeviceSetup(Canonical::decode_from(r)?),
+            3 => TxBody::SetDup(Canonical::decode_from(r)?),
+            4 => TxBody::Reset(Canonical::decode_from(r)?),
+            5 => TxBody::RecordPut(Canonical::decode_from(r)?),
+            6 => TxBody::Grant(Canonical::decode_from(r)?),
+            7 => TxBody::Revoke(Canonical::decode_from(r)?),
+            8 => TxBody::Renounce(Canonical::decode_from(r)?),
+            9 => TxBody::ProviderRegister(Canonical::decode_from(r)?),
+            10 => TxBody::DataRequest(Canonical::decode_from(r)?),
+            11 => TxBody::DataResponse(Canonical::decode_from(r)?),
+            12 => TxBody::EscrowOpen(Canonical::decode_from(r)?),
+            13 => TxBody::EscrowDeliver(Canonical::decode_from(r)?),
+            14 => TxBody::EscrowAccept(Canonical::decode_from(r)?),
+            15 => TxBody::EscrowDispute(Canonical::decode_from(r)?),
+            16 => TxBody::EscrowResolve(Canonical::decode_from(r)?),
+            17 => TxBody::EscrowRefund(Canonical::decode_from(r)?),
+            18 => TxBody::AuditorAttestation(Canonical::decode_from(r)?),
+            tag => {
+                return Err(ProtocolError::UnknownTag {
+                    what: "transaction kind",
+                    tag,
+                });
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::test_fixtures::sample_bodies;
+
+    #[test]
+    fn every_kind_round_trips_canonically_with_its_kind_byte() {
+        let bodies = sample_bodies();
+        assert_eq!(bodies.len(), 18);
+        for (index, body) in bodies.iter().enumerate() {
+            let bytes = body.to_canonical();
+            assert_eq!(
+                bytes.first().copied(),
+                Some(index as u8 + 1),
+                "{}",
+                body.kind_name()
+            );
+            assert_eq!(TxBody::from_canonical(&bytes).as_ref(), Ok(body));
+        }
+    }
+
+    #[test]
+    fn json_to_struct_to_canonical_round_trips_for_every_kind() {
+        for body in sample_bodies() {
+            let json = serde_json::to_string(&body).unwrap_or_default();
+            assert!(
+                json.contains(&format!("\"type\":\"{}\"", body.kind_name())),
+                "{json}"
+            );
+            let parsed: TxBody =
+                serde_json::from_str(&json).unwrap_or_else(|e| panic!("{json}: {e}"));
+            assert_eq!(parsed.to_canonical(), body.to_canonical());
+        }
+    }
+
+    #[test]
+    fn json_form_uses_hex_and_snake_case() {
+        let json = r#"{"type":"record_put","address":"bcrt1qexample","key":"0001ff",
+            "format":"trip-gps","hash_func":"sha256","d_hash":"5555555555555555555555555555555555555555555555555555555555555555",
+            "c_hash":"6666666666666666666666666666666666666666666666666666666666666666","size":7}"#;
+        let body: TxBody = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}"));
+        let TxBody::RecordPut(put) = body else {
+            panic!("wrong kind")
+        };
+        assert_eq!(put.key, vec![0, 1, 0xff]);
+        assert_eq!(put.hash_func, HashFunc::Sha256);
+        assert_eq!(put.c_hash, [0x66; 32]);
+        assert!(!put.wallet);
+    }
+
+    #[test]
+    fn json_with_bad_hex_or_length_is_refused() {
+        let short = r#"{"type":"revoke","grant_id":"77"}"#;
+        assert!(serde_json::from_str::<TxBody>(short).is_err());
+        let not_hex = r#"{"type":"revoke","grant_id":"zz"}"#;
+        assert!(serde_json::from_str::<TxBody>(not_hex).is_err());
+        let unknown = r#"{"type":"mint","amount":1}"#;
+        assert!(serde_json::from_str::<TxBody>(unknown).is_err());
+    }
+
+    #[test]
+    fn unknown_kind_bytes_are_refused() {
+        for tag in [0u8, 19, 0xff] {
+            assert_eq!(
+                TxBody::from_canonical(&[tag]),
+                Err(ProtocolError::UnknownTag {
+                    what: "transaction kind",
+                    tag
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_hash_function_and_grant_kind_are_refused() {
+        assert_eq!(
+            HashFunc::from_canonical(&[2]),
+            Err(ProtocolError::UnknownTag {
+                what: "hash function",
+                tag: 2
+            })
+        );
+        assert_eq!(
+            GrantKind::from_canonical(&[3]),
+            Err(ProtocolError::UnknownTag {
+                what: "grant kind",
+                tag: 3
+            })
+        );
+    }
+
+    #[test]
+    fn every_truncation_of_every_kind_is_an_error() {
+        for body in sample_bodies() {
+            let bytes = body.to_canonical();
+            for len in 0..bytes.len() {
+                assert!(
+                    TxBody::from_canonical(&bytes[..len]).is_err(),
+                    "{} at {len}",
+                    body.kind_name()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn device_pairing_signature_verifies_and_binds_the_owner() {
+        let Some(TxBody::DeviceSetup(setup)) = sample_bodies().into_iter().nth(1) else {
+            panic!("fixture order")
+        };
+        assert_eq!(setup.verify_device_signature(), Ok(()));
+        let mut other_owner = setup.clone();
+        other_owner.owner_address.push('x');
+        assert_eq!(
+            other_owner.verify_device_signature(),
+            Err(ProtocolError::BadSignature {
+                what: "device pairing"
+            })
+        );
+        let mut other_pool = setup;
+        other_pool.pool_commitment[0] ^= 1;
+        assert!(other_pool.verify_device_signature().is_err());
+    }
+}
