@@ -12,6 +12,7 @@ mod encode;
 mod error;
 mod geo;
 mod point;
+mod polyline;
 mod stats;
 
 pub use datetime::{compact_to_unix, unix_to_compact, unix_to_rfc3339};
@@ -19,6 +20,7 @@ pub use decode::TRIP_FORMAT;
 pub use error::TripError;
 pub use geo::{BoundingBox, EARTH_RADIUS_M, haversine_m, track_length_m};
 pub use point::{Trip, TripPoint};
+pub use polyline::{decode_polyline, encode_polyline};
 pub use stats::TripSummary;
 
 #[cfg(test)]
