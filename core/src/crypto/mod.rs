@@ -25,3 +25,5 @@ pub mod commitments;
 pub use commitments::{
     c_hash, d_hash, d_hash_for_record, dhash_salt, verify_c_hash, verify_d_hash,
 };
+pub mod grant;
+pub use grant::{RecordKeyGrant, rewrap_record_key};

@@ -1,0 +1,280 @@
+//! Grants: the owner re-wraps one record's key for another RSA public key (a buyer or
+//! service provider), leaving the stored envelope untouched. The grantee opens that
+//! record, and only that record: sibling records of the same epoch have other keys.
+//!
+//! Encoding of a [`RecordKeyGrant`]:
+//!
+//! ```text
+//! magic "CCG" (3) || version = 1 (1) || wrapped record key (fingerprint 32,
+//! u16 length, RSA-OAEP ciphertext; OAEP label "carchain/wrap/record-key/v1")
+//! ```
+
+use rsa::{PrivateKey, PublicKey};
+
+use super::codec::Reader;
+use super::envelope::Envelope;
+use super::epoch_cache::EpochKeyCache;
+use super::error::{CryptoError, CryptoResult};
+use super::hierarchy::{RecordContext, derive_record_key};
+use super::symmetric::RecordKey;
+use super::wrap::WrappedKey;
+
+/// The first three bytes of an encoded grant.
+pub const GRANT_MAGIC: [u8; 3] = *b"CCG";
+/// The grant encoding version.
+pub const GRANT_VERSION: u8 = 1;
+
+/// One record's key wrapped for a grantee.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordKeyGrant {
+    wrapped_record_key: WrappedKey,
+}
+
+/// Re-wraps the key of the record `envelope` at `ctx` for `grantee`.
+///
+/// The owner's epoch key comes from `cache` (one RSA decryption per epoch). The record
+/// key is checked against the envelope first (`AuthenticationFailed` if `ctx` is not
+/// this envelope's record), so a grant always opens what it claims to.
+pub fn rewrap_record_key(
+    envelope: &Envelope,
+    ctx: &RecordContext<'_>,
+    owner: &PrivateKey,
+    cache: &mut EpochKeyCache,
+    grantee: &PublicKey,
+) -> CryptoResult<RecordKeyGrant> {
+    let epoch_key = cache.epoch_key(envelope.wrapped_epoch_key(), owner)?;
+    let record_key = derive_record_key(&epoch_key, ctx)?;
+    envelope.open_with_record_key(ctx, &record_key)?;
+    Ok(RecordKeyGrant {
+        wrapped_record_key: WrappedKey::wrap_record_key(&record_key, grantee)?,
+    })
+}
+
+impl RecordKeyGrant {
+    /// The record key wrapped for the grantee.
+    pub fn wrapped_record_key(&self) -> &WrappedKey {
+        &self.wrapped_record_key
+    }
+
+    /// The record key, recovered with the grantee's private key.
+    pub fn record_key(&self, grantee: &PrivateKey) -> CryptoResult<RecordKey> {
+        self.wrapped_record_key.unwrap_record_key(grantee)
+    }
+
+    /// Opens the granted record's original envelope bytes with the grantee's key.
+    pub fn open(
+        &self,
+        envelope_bytes: &[u8],
+        ctx: &RecordContext<'_>,
+        grantee: &PrivateKey,
+    ) -> CryptoResult<Vec<u8>> {
+        let envelope = Envelope::from_bytes(envelope_bytes)?;
+        envelope.open_with_record_key(ctx, &self.record_key(grantee)?)
+    }
+
+    /// The canonical encoding.
+    pub fn to_bytes(&self) -> CryptoResult<Vec<u8>> {
+        let mut out = GRANT_MAGIC.to_vec();
+        out.push(GRANT_VERSION);
+        self.wrapped_record_key.encode_into(&mut out)?;
+        Ok(out)
+    }
+
+    /// Parses an encoded grant.
+    pub fn from_bytes(bytes: &[u8]) -> CryptoResult<Self> {
+        let mut reader = Reader::new(bytes);
+        if reader.take_array::<3>()? != GRANT_MAGIC {
+            return Err(CryptoError::Malformed("not a CarChain grant (bad magic)"));
+        }
+        let version = reader.take_u8()?;
+        if version != GRANT_VERSION {
+            return Err(CryptoError::UnsupportedVersion(version));
+        }
+        let wrapped_record_key = WrappedKey::decode_from(&mut reader)?;
+        if reader.remaining_len() != 0 {
+            return Err(CryptoError::Malformed("trailing bytes after grant"));
+        }
+        Ok(Self { wrapped_record_key })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::envelope::seal;
+    use crate::crypto::hierarchy::SealingEpoch;
+    use crate::crypto::test_keys::{grantee, outsider, owner};
+
+    const ADDRESS: &str = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
+
+    fn ctx(key_bytes: &[u8]) -> RecordContext<'_> {
+        RecordContext {
+            address: ADDRESS,
+            key_bytes,
+            format: "trip-gps",
+        }
+    }
+
+    struct Day {
+        granted: Vec<u8>,
+        sibling: Vec<u8>,
+        grant: RecordKeyGrant,
+    }
+
+    fn granted_day() -> CryptoResult<Day> {
+        let epoch = SealingEpoch::new(owner().as_public_key())?;
+        let granted = seal(b"trip 1", &ctx(b"session-1"), &epoch)?.to_bytes()?;
+        let sibling = seal(b"trip 2", &ctx(b"session-2"), &epoch)?.to_bytes()?;
+        let mut cache = EpochKeyCache::new();
+        let grant = rewrap_record_key(
+            &Envelope::from_bytes(&granted)?,
+            &ctx(b"session-1"),
+            owner(),
+            &mut cache,
+            grantee().as_public_key(),
+        )?;
+        Ok(Day {
+            granted,
+            sibling,
+            grant,
+        })
+    }
+
+    #[test]
+    fn grantee_opens_the_granted_record_from_its_original_bytes() -> CryptoResult<()> {
+        let day = granted_day()?;
+        assert_eq!(
+            day.grant
+                .open(&day.granted, &ctx(b"session-1"), grantee())?,
+            b"trip 1"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn grantee_cannot_open_a_sibling_record_of_the_same_epoch() -> CryptoResult<()> {
+        let day = granted_day()?;
+        assert_eq!(
+            day.grant
+                .open(&day.sibling, &ctx(b"session-2"), grantee())
+                .err(),
+            Some(CryptoError::AuthenticationFailed)
+        );
+        // Nor by pretending the sibling lives at the granted record's key.
+        assert_eq!(
+            day.grant
+                .open(&day.sibling, &ctx(b"session-1"), grantee())
+                .err(),
+            Some(CryptoError::AuthenticationFailed)
+        );
+        // And the grantee's RSA key does not open the owner's epoch key.
+        let mut cache = EpochKeyCache::new();
+        assert_eq!(
+            Envelope::from_bytes(&day.sibling)?
+                .open_with_owner_key(&ctx(b"session-2"), grantee(), &mut cache)
+                .err(),
+            Some(CryptoError::WrongKey)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn another_party_cannot_use_the_grant() -> CryptoResult<()> {
+        let day = granted_day()?;
+        assert_eq!(
+            day.grant
+                .open(&day.granted, &ctx(b"session-1"), outsider())
+                .err(),
+            Some(CryptoError::WrongKey)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn granting_under_the_wrong_context_is_refused() -> CryptoResult<()> {
+        let epoch = SealingEpoch::new(owner().as_public_key())?;
+        let envelope = seal(b"trip", &ctx(b"session-1"), &epoch)?;
+        let mut cache = EpochKeyCache::new();
+        assert_eq!(
+            rewrap_record_key(
+                &envelope,
+                &ctx(b"session-9"),
+                owner(),
+                &mut cache,
+                grantee().as_public_key()
+            )
+            .err(),
+            Some(CryptoError::AuthenticationFailed)
+        );
+        assert_eq!(
+            rewrap_record_key(
+                &envelope,
+                &ctx(b"session-1"),
+                outsider(),
+                &mut cache,
+                grantee().as_public_key()
+            )
+            .err(),
+            Some(CryptoError::WrongKey)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn grant_encoding_round_trips_and_rejects_bad_input() -> CryptoResult<()> {
+        let day = granted_day()?;
+        let bytes = day.grant.to_bytes()?;
+        assert_eq!(bytes.get(..4), Some(&b"CCG\x01"[..]));
+        assert_eq!(bytes.len(), 4 + 32 + 2 + 256);
+        let parsed = RecordKeyGrant::from_bytes(&bytes)?;
+        assert_eq!(parsed, day.grant);
+        assert_eq!(
+            parsed.open(&day.granted, &ctx(b"session-1"), grantee())?,
+            b"trip 1"
+        );
+
+        assert!(matches!(
+            RecordKeyGrant::from_bytes(&bytes[..40]),
+            Err(CryptoError::Truncated { .. })
+        ));
+        assert!(matches!(
+            RecordKeyGrant::from_bytes(b"XYZ\x01"),
+            Err(CryptoError::Malformed(_))
+        ));
+        let mut future = bytes.clone();
+        if let Some(version) = future.get_mut(3) {
+            *version = 2;
+        }
+        assert_eq!(
+            RecordKeyGrant::from_bytes(&future),
+            Err(CryptoError::UnsupportedVersion(2))
+        );
+        let mut trailing = bytes;
+        trailing.push(0);
+        assert!(matches!(
+            RecordKeyGrant::from_bytes(&trailing),
+            Err(CryptoError::Malformed(_))
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn a_grant_carries_only_the_key_never_the_payload() -> CryptoResult<()> {
+        let epoch = SealingEpoch::new(owner().as_public_key())?;
+        let large = vec![0x42u8; 30 * 1024];
+        let envelope = seal(&large, &ctx(b"session-big"), &epoch)?;
+        let grant = rewrap_record_key(
+            &envelope,
+            &ctx(b"session-big"),
+            owner(),
+            &mut EpochKeyCache::new(),
+            grantee().as_public_key(),
+        )?;
+        assert_eq!(grant.to_bytes()?.len(), 4 + 32 + 2 + 256);
+        assert_eq!(
+            grant.open(&envelope.to_bytes()?, &ctx(b"session-big"), grantee())?,
+            large
+        );
+        Ok(())
+    }
+}
