@@ -1,8 +1,6 @@
 //! A trip's summary figures: distance, duration, average and maximum speed, bounding
 //! box and end points — what a trip list or a map header shows.
 
-use serde::{Deserialize, Serialize};
-
 use super::error::TripError;
 use super::geo::{BoundingBox, point_distance_m, track_length_m};
 use super::point::{Trip, TripPoint};
@@ -36,34 +34,6 @@ pub struct TripSummary {
     pub start_point: TripPoint,
     /// The last point.
     pub end_point: TripPoint,
-}
-
-/// Serialisable form of the figures, used by GeoJSON properties.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct SummaryProperties {
-    pub session_id: i64,
-    pub start: i64,
-    pub end: i64,
-    pub distance_m: f64,
-    pub duration_s: i64,
-    pub avg_speed_kmh: f64,
-    pub max_speed_kmh: f64,
-    pub point_count: usize,
-}
-
-impl From<&TripSummary> for SummaryProperties {
-    fn from(summary: &TripSummary) -> Self {
-        SummaryProperties {
-            session_id: summary.session_id,
-            start: summary.start,
-            end: summary.end,
-            distance_m: summary.distance_m,
-            duration_s: summary.duration_s,
-            avg_speed_kmh: summary.avg_speed_kmh,
-            max_speed_kmh: summary.max_speed_kmh,
-            point_count: summary.point_count,
-        }
-    }
 }
 
 impl Trip {
