@@ -27,3 +27,5 @@ pub use commitments::{
 };
 pub mod grant;
 pub use grant::{RecordKeyGrant, rewrap_record_key};
+pub mod channel;
+pub use channel::{ChannelKey, ChannelKeyDistribution};
