@@ -1,31 +1,38 @@
 //! Record encryption: the versioned hybrid envelope, the epoch/record key hierarchy,
 //! key re-wrapping for grants, subscriber channels, and the dHash/cHash commitments.
+//!
+//! A car makes one [`SealingEpoch`] per data address and day (one RSA-OAEP wrap of a
+//! fresh [`EpochKey`] for the owner) and [`seal`]s each record into an [`Envelope`]
+//! under a [`RecordKey`] derived from the epoch key and the record's
+//! [`RecordContext`]. The owner opens a day of records with one RSA decryption through
+//! an [`EpochKeyCache`]; a grantee opens one record with a [`RecordKeyGrant`]; a
+//! subscriber opens a channel's records with a [`ChannelKey`].
 
 mod codec;
-pub mod error;
-pub mod hash_func;
 mod rng;
+#[cfg(test)]
+mod test_keys;
+
+pub mod channel;
+pub mod commitments;
+pub mod envelope;
+pub mod epoch_cache;
+pub mod error;
+pub mod grant;
+pub mod hash_func;
+pub mod hierarchy;
 pub mod symmetric;
 pub mod wrap;
 
-pub use error::{CryptoError, CryptoResult};
-pub use hash_func::HashFunc;
-pub use symmetric::{EpochKey, RecordKey, SYMMETRIC_KEY_LEN};
-pub use wrap::{KeyKind, WrappedKey};
-
-pub mod hierarchy;
-#[cfg(test)]
-mod test_keys;
-pub use hierarchy::{RecordContext, SealingEpoch, derive_record_key};
-pub mod epoch_cache;
-pub use epoch_cache::{CacheStats, EpochKeyCache};
-pub mod envelope;
-pub use envelope::{Envelope, seal};
-pub mod commitments;
+pub use channel::{ChannelKey, ChannelKeyDistribution};
 pub use commitments::{
     c_hash, d_hash, d_hash_for_record, dhash_salt, verify_c_hash, verify_d_hash,
 };
-pub mod grant;
+pub use envelope::{Envelope, seal};
+pub use epoch_cache::{CacheStats, EpochKeyCache};
+pub use error::{CryptoError, CryptoResult};
 pub use grant::{RecordKeyGrant, rewrap_record_key};
-pub mod channel;
-pub use channel::{ChannelKey, ChannelKeyDistribution};
+pub use hash_func::HashFunc;
+pub use hierarchy::{RecordContext, SealingEpoch, derive_record_key};
+pub use symmetric::{EpochKey, RecordKey, SYMMETRIC_KEY_LEN};
+pub use wrap::{KeyKind, WrappedKey};
