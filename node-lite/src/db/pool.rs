@@ -101,6 +101,17 @@ impl SqlitePool {
 
     /// Lends a read-only connection: a free one if any, else waits for one in turn.
     pub(crate) fn reader(&self) -> PooledReader<'_> {
+        let reader = self.any_reader();
+        if !reader.is_autocommit() {
+            // A read transaction left open by a panic: end it so this read sees fresh data.
+            if let Err(err) = reader.execute_batch("ROLLBACK") {
+                tracing::warn!(%err, "ending a stale read transaction failed");
+            }
+        }
+        reader
+    }
+
+    fn any_reader(&self) -> PooledReader<'_> {
         for reader in &self.readers {
             match reader.try_lock() {
                 Ok(guard) => return guard,
