@@ -561,5 +561,29 @@ mod tests {
             let opened = Envelope::from_bytes(&bytes)?.open_with_epoch_key(&ctx, epoch.epoch_key())?;
             prop_assert_eq!(opened, plaintext);
         }
+
+        #[test]
+        fn arbitrary_bytes_parse_to_a_typed_result_and_re_encode_canonically(
+            fingerprint in proptest::array::uniform32(any::<u8>()),
+            wrapped_len in 0u16..64,
+            rest in proptest::collection::vec(any::<u8>(), 0..160),
+        ) {
+            let mut framed = b"CCE\x01\x01".to_vec();
+            framed.extend_from_slice(&fingerprint);
+            framed.extend_from_slice(&wrapped_len.to_be_bytes());
+            framed.extend_from_slice(&rest);
+            for input in [&rest, &framed] {
+                match Envelope::from_bytes(input) {
+                    Ok(envelope) => prop_assert_eq!(&envelope.to_bytes()?, input),
+                    Err(error) => prop_assert!(matches!(
+                        error,
+                        CryptoError::Truncated { .. }
+                            | CryptoError::Malformed(_)
+                            | CryptoError::UnsupportedVersion(_)
+                            | CryptoError::UnsupportedSuite(_)
+                    )),
+                }
+            }
+        }
     }
 }
