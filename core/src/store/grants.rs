@@ -242,6 +242,8 @@ mod tests {
         }
     }
 
+    type ErrorCheck = fn(&StoreError) -> bool;
+
     fn ids<T>(rows: &[T], id: fn(&T) -> &str) -> Vec<String> {
         rows.iter().map(|row| id(row).to_owned()).collect()
     }
@@ -277,7 +279,7 @@ mod tests {
     #[test]
     fn grant_validation_writes_nothing() {
         let store = open_test_store();
-        let cases: Vec<(GrantRow, fn(&StoreError) -> bool)> = vec![
+        let cases: Vec<(GrantRow, ErrorCheck)> = vec![
             (grant("", "pending", 1), |e| {
                 matches!(e, StoreError::EmptyField { field: "id" })
             }),

@@ -26,12 +26,12 @@ fn validate_headers(headers: &[HeaderRow]) -> StoreResult<()> {
         validate::to_sql_int("height", header.height)?;
         validate::non_empty_bytes("hash", &header.hash)?;
         validate::non_empty_bytes("bytes", &header.bytes)?;
-        if let Some(previous) = hashes.insert(header.height, &header.hash) {
-            if previous != header.hash.as_slice() {
-                return Err(StoreError::HeaderConflict {
-                    height: header.height,
-                });
-            }
+        if let Some(previous) = hashes.insert(header.height, &header.hash)
+            && previous != header.hash.as_slice()
+        {
+            return Err(StoreError::HeaderConflict {
+                height: header.height,
+            });
         }
     }
     Ok(())

@@ -51,7 +51,7 @@ fn validate_identity(identity: &Identity) -> StoreResult<()> {
     }
     validate::non_empty("owner_address", &identity.owner_address)?;
     let bits = identity.rsa_bits;
-    if !(2048..=8192).contains(&bits) || bits % 8 != 0 {
+    if !(2048..=8192).contains(&bits) || !bits.is_multiple_of(8) {
         return Err(StoreError::InvalidRsaBits { bits });
     }
     let words = identity.mnemonic.expose().split_whitespace().count();
