@@ -11,6 +11,8 @@ pub mod network;
 pub mod pairing;
 pub mod serde_hex;
 pub mod signing;
+pub mod state;
+pub mod state_key;
 pub mod tx;
 
 #[cfg(test)]
@@ -22,4 +24,5 @@ pub use error::{ProtocolError, Result};
 pub use header::{BlockHeader, SignedHeader, verify_chain};
 pub use merkle::{InclusionProof, merkle_root};
 pub use network::Network;
+pub use state::*;
 pub use tx::{SignedTransaction, Transaction};
