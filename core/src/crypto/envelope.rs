@@ -575,13 +575,16 @@ mod tests {
             for input in [&rest, &framed] {
                 match Envelope::from_bytes(input) {
                     Ok(envelope) => prop_assert_eq!(&envelope.to_bytes()?, input),
-                    Err(error) => prop_assert!(matches!(
-                        error,
-                        CryptoError::Truncated { .. }
-                            | CryptoError::Malformed(_)
-                            | CryptoError::UnsupportedVersion(_)
-                            | CryptoError::UnsupportedSuite(_)
-                    )),
+                    Err(error) => {
+                        let typed = matches!(
+                            error,
+                            CryptoError::Truncated { .. }
+                                | CryptoError::Malformed(_)
+                                | CryptoError::UnsupportedVersion(_)
+                                | CryptoError::UnsupportedSuite(_)
+                        );
+                        prop_assert!(typed, "unexpected error {:?}", error);
+                    }
                 }
             }
         }
