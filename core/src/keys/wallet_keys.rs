@@ -5,7 +5,7 @@ use core::fmt;
 
 use bitcoin::bip32::{DerivationPath, Fingerprint, Xpriv, Xpub};
 use bitcoin::{Address, CompressedPublicKey};
-use rsa::{RsaPrivateKey, RsaPublicKey};
+use rsa::{PrivateKey as RsaPrivateKey, PublicKey as RsaPublicKey};
 
 use super::ecc::{
     bip84_account_path, derive_key, derive_xpub, master_key, owner_identity_path, p2wpkh_address,
