@@ -13,6 +13,7 @@ pub mod serde_hex;
 pub mod signing;
 pub mod state;
 pub mod state_key;
+pub mod state_proof;
 pub mod tx;
 
 #[cfg(test)]
@@ -25,4 +26,7 @@ pub use header::{BlockHeader, SignedHeader, verify_chain};
 pub use merkle::{InclusionProof, merkle_root};
 pub use network::Network;
 pub use state::*;
+pub use state_proof::{
+    StateHasher, StateProof, decode_state_proof, encode_state_proof, verify_state_proof,
+};
 pub use tx::{SignedTransaction, Transaction};
