@@ -7,7 +7,7 @@
 //! `version (1 byte, 0x01) || nonce (12) || ciphertext || tag (16)`.
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use hkdf::Hkdf;
 use sha2::Sha256;
 use zeroize::Zeroizing;
@@ -85,7 +85,7 @@ impl AtRestCipher {
     ) -> StoreResult<Vec<u8>> {
         let aad = location.associated_data();
         let ciphertext = self
-            .cipher()
+            .cipher()?
             .encrypt(
                 &Nonce::from(nonce),
                 Payload {
@@ -115,7 +115,7 @@ impl AtRestCipher {
         let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
         let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| location.corrupted())?;
         let aad = location.associated_data();
-        self.cipher()
+        self.cipher()?
             .decrypt(
                 &Nonce::from(nonce),
                 Payload {
@@ -127,8 +127,14 @@ impl AtRestCipher {
             .map_err(|_| location.corrupted())
     }
 
-    fn cipher(&self) -> ChaCha20Poly1305 {
-        ChaCha20Poly1305::new(&Key::from(*self.column_key))
+    /// A cipher for one operation; built from the key without an extra copy on the
+    /// stack, and dropped right after use.
+    fn cipher(&self) -> StoreResult<ChaCha20Poly1305> {
+        ChaCha20Poly1305::new_from_slice(self.column_key.as_slice()).map_err(|_| {
+            StoreError::MasterKeyWrongLength {
+                len: self.column_key.len(),
+            }
+        })
     }
 }
 

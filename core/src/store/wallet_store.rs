@@ -19,6 +19,18 @@ use super::secret_store::SecretStore;
 /// The wallet's local database: identity, paired devices, address pools, the offline
 /// record and header cache, grants and provider requests. Safe to share between
 /// threads; every write runs in one transaction.
+///
+/// ```
+/// use std::sync::Arc;
+/// use carchain_core::store::{InMemorySecretStore, WalletStore};
+///
+/// let dir = tempfile::tempdir()?;
+/// let secrets = Arc::new(InMemorySecretStore::new());
+/// let store = WalletStore::open(dir.path().join("wallet.db"), secrets)?;
+/// assert_eq!(store.schema_version()?, 3);
+/// assert!(store.load_identity()?.is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct WalletStore {
     pub(super) conn: Mutex<Connection>,
     pub(super) cipher: AtRestCipher,
