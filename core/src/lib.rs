@@ -4,6 +4,7 @@
 //! - [`pool`]: a device's secret address pool and the per-day address choice.
 //! - [`crypto`]: the record envelope, key hierarchy, grants' re-wrapping, dHash/cHash.
 //! - [`record`]: record formats, range-ordered key encoding, values and projections.
+//! - [`sealed`]: a record sealed for the network (putIotKV/putWalKV) and opened back (getKV).
 //! - [`trip`]: trip decoding, statistics, polyline, GeoJSON, privacy zones.
 //! - [`store`]: the wallet's SQLite store with secrets encrypted at rest.
 //! - [`protocol`]: transactions, headers and proofs shared with the node.
@@ -14,5 +15,6 @@ pub mod keys;
 pub mod pool;
 pub mod protocol;
 pub mod record;
+pub mod sealed;
 pub mod store;
 pub mod trip;

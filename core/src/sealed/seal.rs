@@ -1,0 +1,73 @@
+//! Sealing one record for the network.
+
+use serde_json::Value;
+
+use super::SealedRecordError;
+use crate::crypto::{
+    HashFunc, RecordContext, SealingEpoch, c_hash, d_hash_for_record, derive_record_key, seal,
+};
+use crate::record::{EncodedKey, FormatSpec, check_value_format, encode_key};
+
+/// A record ready to be registered on the ledger and stored under its address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedRecord {
+    /// The data address the record is stored under.
+    pub address: String,
+    /// The format name (`trip-gps`, `carvio`, `VIN_CODE` or a custom one).
+    pub format: String,
+    /// The range-ordered key bytes.
+    pub key: EncodedKey,
+    /// Which hash the commitments use.
+    pub hash_func: HashFunc,
+    /// The serialized envelope (the value stored in the KV network).
+    pub envelope: Vec<u8>,
+    /// Salted commitment to the plaintext.
+    pub d_hash: [u8; 32],
+    /// Commitment to `envelope`.
+    pub c_hash: [u8; 32],
+}
+
+impl SealedRecord {
+    /// Bytes stored in the KV network (what storage fees are charged on).
+    pub fn size(&self) -> u64 {
+        self.envelope.len() as u64
+    }
+}
+
+/// Seals `value` under `key` at `address` with the day's `epoch`.
+///
+/// The value's optional `"format"` field must agree with `spec`; the key must carry
+/// exactly the format's key fields.
+pub fn seal_record(
+    spec: &FormatSpec,
+    address: &str,
+    key: &Value,
+    value: &Value,
+    hash_func: HashFunc,
+    epoch: &SealingEpoch,
+) -> Result<SealedRecord, SealedRecordError> {
+    let encoded_key = encode_key(spec, key)?;
+    check_value_format(spec.name(), value)?;
+    if !value.is_object() {
+        return Err(SealedRecordError::PlaintextNotJson);
+    }
+    let plaintext = serde_json::to_vec(value).map_err(|_| SealedRecordError::PlaintextNotJson)?;
+    let ctx = RecordContext {
+        address,
+        key_bytes: encoded_key.as_bytes(),
+        format: spec.name(),
+    };
+    let record_key = derive_record_key(epoch.epoch_key(), &ctx)?;
+    let envelope = seal(&plaintext, &ctx, epoch)?.to_bytes()?;
+    let d_hash = d_hash_for_record(hash_func, &record_key, &plaintext)?;
+    let c_hash = c_hash(hash_func, &envelope);
+    Ok(SealedRecord {
+        address: address.to_owned(),
+        format: spec.name().to_owned(),
+        key: encoded_key,
+        hash_func,
+        envelope,
+        d_hash,
+        c_hash,
+    })
+}
