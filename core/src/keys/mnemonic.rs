@@ -267,4 +267,25 @@ mod tests {
         assert_eq!(shown, "Mnemonic([REDACTED; 24 words])");
         assert!(!shown.contains("zoo"));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn entropy_round_trips_through_words(entropy in proptest::collection::vec(proptest::num::u8::ANY, 16..=16)) {
+            let words = Mnemonic::from_entropy(&entropy).unwrap();
+            let parsed = Mnemonic::parse(&words.phrase().to_uppercase()).unwrap();
+            proptest::prop_assert_eq!(parsed.phrase(), words.phrase());
+            proptest::prop_assert_eq!(parsed.word_count(), 12);
+        }
+
+        #[test]
+        fn dropping_a_word_is_a_word_count_error(entropy in proptest::collection::vec(proptest::num::u8::ANY, 32..=32)) {
+            let words = Mnemonic::from_entropy(&entropy).unwrap();
+            let shorter = words.phrase().rsplit_once(' ').unwrap().0.to_owned();
+            let is_count_error = matches!(
+                Mnemonic::parse(&shorter),
+                Err(KeyError::WrongWordCount { count: 23 })
+            );
+            proptest::prop_assert!(is_count_error);
+        }
+    }
 }

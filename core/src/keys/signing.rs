@@ -273,4 +273,20 @@ mod tests {
         assert!(shown.contains("[REDACTED]"));
         assert!(!shown.contains(&"11".repeat(32)));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_message_signature_verifies_only_for_its_message(
+            secret in proptest::array::uniform32(1u8..=0x7f),
+            message in proptest::collection::vec(proptest::num::u8::ANY, 0..300),
+        ) {
+            let signer = SigningKey::from_secret_key(SecretKey::from_slice(&secret).unwrap());
+            let signature = signer.sign_message(&message);
+            proptest::prop_assert!(signature.0[32] < 0x80);
+            proptest::prop_assert!(verify_message(&signer.public_key(), &message, &signature));
+            let mut altered = message.clone();
+            altered.push(0);
+            proptest::prop_assert!(!verify_message(&signer.public_key(), &altered, &signature));
+        }
+    }
 }

@@ -272,4 +272,22 @@ mod tests {
             })
         ));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn index_is_in_range_and_deterministic(
+            len in 1usize..=10_000,
+            day_offset in 0u64..40_000,
+            seed in proptest::array::uniform32(proptest::num::u8::ANY),
+        ) {
+            let seed = PoolSeed::from_bytes(seed);
+            let date = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Days::new(day_offset);
+            let index = deduct_index(len, date, VID, &seed).unwrap();
+            proptest::prop_assert!(index < len);
+            proptest::prop_assert_eq!(index, deduct_index(len, date, VID, &seed).unwrap());
+            let digest = digest_for(&seed, core::str::from_utf8(&date_digits(date).unwrap()).unwrap());
+            let sum: usize = digest.iter().map(|&b| usize::from(b)).sum();
+            proptest::prop_assert_eq!(deduct_index(255, date, VID, &seed).unwrap(), sum % 255);
+        }
+    }
 }
