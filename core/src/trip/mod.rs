@@ -16,6 +16,7 @@ mod gpx;
 mod packed;
 mod point;
 mod polyline;
+mod privacy;
 mod stats;
 
 pub use datetime::{compact_to_unix, unix_to_compact, unix_to_rfc3339};
@@ -27,6 +28,7 @@ pub use gpx::trips_to_gpx;
 pub use packed::{NO_SPEED, PACKED_HEADER_LEN, PACKED_POINT_LEN, PACKED_VERSION, unpack};
 pub use point::{Trip, TripPoint};
 pub use polyline::{decode_polyline, encode_polyline};
+pub use privacy::{MAX_DECIMALS, MAX_ZONE_RADIUS_M, MIN_ZONE_RADIUS_M, PrivacyZone};
 pub use stats::TripSummary;
 
 #[cfg(test)]
