@@ -100,7 +100,9 @@ impl WalletKeys {
             Network::Mainnet => ZPUB_VERSION,
             Network::Testnet | Network::Regtest => VPUB_VERSION,
         };
-        data[..4].copy_from_slice(&version);
+        if let Some(prefix) = data.get_mut(..4) {
+            prefix.copy_from_slice(&version);
+        }
         bitcoin::base58::encode_check(&data)
     }
 

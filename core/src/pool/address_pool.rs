@@ -103,8 +103,8 @@ impl AddressPool {
         let network = wallet.network();
         let account = pool_account_index(wallet.seed(), vid)?;
         let account_xpub = wallet.derive_xpub(&bip84_account_path(network, account)?)?;
-        let branch = derive_public_child(&account_xpub, &[generation])
-            .map_err(|_| PoolError::InvalidGeneration { generation })?;
+        normal(generation).map_err(|_| PoolError::InvalidGeneration { generation })?;
+        let branch = derive_public_child(&account_xpub, &[generation])?;
         let addresses = addresses_from_branch(&branch, network, size)?;
         Ok(AddressPool {
             vid: vid.to_owned(),
