@@ -71,6 +71,30 @@ pub enum ProtocolError {
         /// Which field.
         field: &'static str,
     },
+    /// The transaction is for another chain.
+    #[error("transaction is for another chain")]
+    WrongChain,
+    /// The transaction names another network's address format.
+    #[error("transaction is for another network")]
+    WrongNetwork,
+    /// An address field is not a canonical P2WPKH address of the chain's network.
+    #[error("{field} is not a P2WPKH address of this network in canonical form")]
+    InvalidAddress {
+        /// Which field.
+        field: &'static str,
+    },
+    /// A date field is not a valid `YYYY-MM-DD` date (or the range is reversed).
+    #[error("{field} is not a valid YYYY-MM-DD date in order")]
+    InvalidDate {
+        /// Which field.
+        field: &'static str,
+    },
+    /// A record put is not signed by the key of the address it writes to.
+    #[error("a record put must be signed by the key of its address")]
+    SignerNotRecordAddress,
+    /// A device setup is not signed by the owner it names.
+    #[error("a device setup must be signed by the owner it names")]
+    SignerNotOwner,
     /// Two headers do not link into a chain.
     #[error("header chain broken: {reason}")]
     BrokenChain {

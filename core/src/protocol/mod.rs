@@ -15,7 +15,10 @@ pub mod state;
 pub mod state_key;
 pub mod state_proof;
 pub mod tx;
+pub mod validate;
 
+#[cfg(test)]
+mod fuzz_tests;
 #[cfg(test)]
 mod test_fixtures;
 
@@ -30,3 +33,4 @@ pub use state_proof::{
     StateHasher, StateProof, decode_state_proof, encode_state_proof, verify_state_proof,
 };
 pub use tx::{SignedTransaction, Transaction};
+pub use validate::check_account_address;
