@@ -1,0 +1,264 @@
+//! The seam between the ledger and its transports: what the HTTP API (and later an
+//! RPC or a BFT engine's query path) asks of a running node.
+//!
+//! The ledger side (`chain` + `state`) implements [`LedgerService`]; the `api` module
+//! serves it over HTTP. Every failure carries a stable [`ErrorCode`] so clients can act
+//! on it without parsing messages.
+
+use std::future::Future;
+
+use carchain_core::protocol::{InclusionProof, SignedHeader, SignedTransaction};
+use serde::{Deserialize, Serialize};
+
+use crate::kv::{PutOutcome, RangePage};
+
+/// How a node stores data (the seed's agency modes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeMode {
+    /// Stores only the data of the devices that named this node as their agent.
+    Private,
+    /// Stores everyone's data and earns the storage fees.
+    Shared,
+}
+
+/// What a submission achieved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmitReceipt {
+    /// The transaction id (hex in JSON).
+    #[serde(with = "hex::serde")]
+    pub tx_id: [u8; 32],
+    /// The block that holds it, when the caller waited for the commit.
+    pub height: Option<u64>,
+    /// Its position in that block.
+    pub index: Option<u32>,
+}
+
+/// A committed transaction with what a light client needs to check it.
+#[derive(Debug, Clone)]
+pub struct TxLookup {
+    /// The transaction.
+    pub tx: SignedTransaction,
+    /// The block height.
+    pub height: u64,
+    /// Its index in the block.
+    pub index: u32,
+    /// Inclusion proof against `header.header.tx_root`.
+    pub proof: InclusionProof,
+    /// The block's signed header.
+    pub header: SignedHeader,
+}
+
+/// Which piece of state to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateQuery {
+    /// An account by address.
+    Account(String),
+    /// A device by VID.
+    Device(String),
+    /// A record registration by data address and key bytes.
+    Record {
+        /// Data address.
+        address: String,
+        /// Encoded record key.
+        key: Vec<u8>,
+    },
+    /// A grant by id.
+    Grant([u8; 32]),
+    /// A service provider by address.
+    Provider(String),
+    /// A data request by id.
+    Request([u8; 32]),
+    /// An escrow by id.
+    Escrow([u8; 32]),
+}
+
+/// A state value (or its absence) proven against a committed header.
+#[derive(Debug, Clone)]
+pub struct StateAnswer {
+    /// Height of the header whose `state_root` the proof is against.
+    pub height: u64,
+    /// That header's state root.
+    pub state_root: [u8; 32],
+    /// The tree key that was looked up.
+    pub key_hash: [u8; 32],
+    /// Canonical bytes of the value, `None` when absent.
+    pub value: Option<Vec<u8>>,
+    /// The value as JSON for people and scripts (not for verification).
+    pub value_json: Option<serde_json::Value>,
+    /// The proof, as `carchain_core::protocol::encode_state_proof` gives it.
+    pub proof: String,
+}
+
+/// A range read within one data address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RangeRequest {
+    /// The data address.
+    pub address: String,
+    /// First key (inclusive).
+    pub start: Vec<u8>,
+    /// Last key (inclusive).
+    pub end: Vec<u8>,
+    /// Page size, 1..=1000.
+    pub limit: u32,
+    /// Cursor from the previous page.
+    pub after: Option<Vec<u8>>,
+}
+
+/// Who asks for a KV write, when the node must know (private mode).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceAuth {
+    /// The device's VID.
+    pub vid: String,
+    /// The device key's signature (compact, 64 bytes) over
+    /// `SHA256("carchain/agent-put/v1" || len-prefixed address || len-prefixed key || c_hash)`.
+    pub signature: Vec<u8>,
+}
+
+/// Node status for operators and clients.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeStatus {
+    /// Chain identifier from the genesis file.
+    pub chain_id: String,
+    /// Address network (mainnet / testnet / regtest).
+    pub network: String,
+    /// Latest committed height (0 before the first block).
+    pub height: u64,
+    /// Hash of the latest header (hex), if any.
+    pub latest_hash: Option<String>,
+    /// Storage mode.
+    pub mode: NodeMode,
+    /// This node's software version.
+    pub version: String,
+    /// Known peers (other nodes' URLs).
+    pub peers: Vec<String>,
+    /// The validator's public key (hex).
+    pub validator: String,
+    /// The operator's account address (fees and read payments go here).
+    pub operator_address: String,
+    /// Transactions waiting for a block.
+    pub mempool: usize,
+}
+
+/// A stable, machine-readable error code (snake_case in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The signature does not verify.
+    BadSignature,
+    /// The nonce is not the account's next nonce (ahead of it).
+    BadNonce,
+    /// The nonce was already used: a replay.
+    Replay,
+    /// The chain id or network does not match this node.
+    WrongChain,
+    /// No such device.
+    UnknownDevice,
+    /// A reset or setDup not signed by the device's current owner.
+    NotOwner,
+    /// A device that is already paired.
+    DeviceExists,
+    /// The signer's address is not the record's address.
+    NotAddressOwner,
+    /// Address + key already registered.
+    DuplicateRecord,
+    /// A different value is already stored under address + key.
+    DuplicateValue,
+    /// No registration for this address + key.
+    NotRegistered,
+    /// The value's hash is not the registered cHash.
+    ChashMismatch,
+    /// Not enough balance for amount + fee.
+    InsufficientBalance,
+    /// The fee is below what the transaction must pay.
+    FeeTooLow,
+    /// An unknown or invalid record format.
+    UnknownFormat,
+    /// Any other invalid transaction or argument.
+    InvalidRequest,
+    /// This node's mode refuses the request (e.g. a private node and a foreign device).
+    ModeRefused,
+    /// A read needs a valid, unspent read payment.
+    PaymentRequired,
+    /// Nothing found.
+    NotFound,
+    /// The body is larger than the node accepts.
+    BodyTooLarge,
+    /// The body is not valid JSON of the expected shape.
+    MalformedJson,
+    /// The mempool is full or the node is shutting down.
+    Unavailable,
+    /// Waiting for the commit took too long (the transaction may still commit).
+    Timeout,
+    /// A bug or an I/O failure inside the node.
+    Internal,
+}
+
+/// A refused request: a stable code and a message for people.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code:?}: {message}")]
+pub struct ServiceError {
+    /// What went wrong, for programs.
+    pub code: ErrorCode,
+    /// What went wrong, for people (never secrets).
+    pub message: String,
+}
+
+impl ServiceError {
+    /// Builds an error.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ServiceError { code, message: message.into() }
+    }
+}
+
+/// What the transports ask of the ledger. Implemented by the running node.
+pub trait LedgerService: Send + Sync + 'static {
+    /// Checks `tx` and queues it; when `wait` is true, returns only once it is
+    /// committed in a block (durable: it survives a crash) or fails.
+    fn submit(
+        &self,
+        tx: SignedTransaction,
+        wait: bool,
+    ) -> impl Future<Output = Result<SubmitReceipt, ServiceError>> + Send;
+
+    /// Stores an encrypted value under a registered (address, key) whose cHash it
+    /// matches. `device` is required in private mode.
+    fn put_value(
+        &self,
+        address: &str,
+        key: &[u8],
+        value: &[u8],
+        device: Option<&DeviceAuth>,
+    ) -> Result<PutOutcome, ServiceError>;
+
+    /// Reads one value. `ticket` is the id of a committed read payment (shared mode).
+    fn get_value(
+        &self,
+        address: &str,
+        key: &[u8],
+        ticket: Option<&[u8; 32]>,
+    ) -> Result<Option<Vec<u8>>, ServiceError>;
+
+    /// Reads an ordered page of one address's values.
+    fn range_values(
+        &self,
+        request: &RangeRequest,
+        ticket: Option<&[u8; 32]>,
+    ) -> Result<RangePage, ServiceError>;
+
+    /// A committed transaction with its inclusion proof and header.
+    fn transaction(&self, id: &[u8; 32]) -> Result<Option<TxLookup>, ServiceError>;
+
+    /// Up to `limit` signed headers from `height` on.
+    fn headers_from(&self, height: u64, limit: u32) -> Result<Vec<SignedHeader>, ServiceError>;
+
+    /// A state value with its proof at `height` (latest when `None`).
+    fn query_state(
+        &self,
+        query: &StateQuery,
+        height: Option<u64>,
+    ) -> Result<StateAnswer, ServiceError>;
+
+    /// The node's status.
+    fn status(&self) -> Result<NodeStatus, ServiceError>;
+}
