@@ -194,7 +194,8 @@ mod tests {
     #[test]
     fn each_broken_link_is_named() {
         let g = genesis();
-        let cases: [(&str, fn(&mut BlockHeader)); 5] = [
+        type Mutation = fn(&mut BlockHeader);
+        let cases: [(&str, Mutation); 5] = [
             ("chain id differs", |h| h.chain_id.push('x')),
             ("height is not previous + 1", |h| h.height += 1),
             ("prev_hash does not match the previous header", |h| {

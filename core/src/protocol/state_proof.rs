@@ -64,11 +64,14 @@ mod tests {
     use crate::protocol::state::AccountState;
     use crate::protocol::state_key;
 
+    /// Every version of one key's value, oldest first.
+    type ValueHistory = Vec<(Version, Option<OwnedValue>)>;
+
     /// An in-memory tree store over hash maps.
     #[derive(Default)]
     struct MemoryStore {
         nodes: RefCell<HashMap<NodeKey, Node>>,
-        values: RefCell<HashMap<KeyHash, Vec<(Version, Option<OwnedValue>)>>>,
+        values: RefCell<HashMap<KeyHash, ValueHistory>>,
     }
 
     impl TreeReader for MemoryStore {
