@@ -77,6 +77,8 @@ impl Trip {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::super::point::TripPoint;
     use super::super::test_vectors::{seed_key, seed_trip, seed_value};
     use super::*;
@@ -169,5 +171,65 @@ mod tests {
         let mut trip = seed_trip();
         trip.end = i64::MAX;
         assert_eq!(trip.to_key(), Err(TripError::TimestampOutOfRange(i64::MAX)));
+    }
+
+    fn arbitrary_trip() -> impl Strategy<Value = Trip> {
+        (
+            any::<i64>(),
+            0_i64..4_000_000_000,
+            0_i64..200_000,
+            prop::collection::vec(
+                (
+                    -90.0f64..=90.0,
+                    -180.0f64..=180.0,
+                    prop::option::of(0.0f64..300.0),
+                    0_i64..200_000,
+                ),
+                1..30,
+            ),
+            any::<bool>(),
+        )
+            .prop_map(|(session_id, start, length, raw, spread)| {
+                let end = start + length;
+                let mut offsets: Vec<i64> = raw.iter().map(|r| r.3.min(length)).collect();
+                offsets.sort_unstable();
+                let even = spread_times(start, end, raw.len());
+                let points = raw
+                    .iter()
+                    .zip(offsets.iter().zip(even))
+                    .map(
+                        |(&(lat, lng, speed_kmh, _), (&offset, even_time))| TripPoint {
+                            lat,
+                            lng,
+                            speed_kmh,
+                            time: if spread { even_time } else { start + offset },
+                        },
+                    )
+                    .collect();
+                Trip {
+                    session_id,
+                    start,
+                    end,
+                    points,
+                }
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn any_valid_trip_round_trips_through_the_record(trip in arbitrary_trip()) {
+            let key = trip.to_key().unwrap();
+            let value = trip.to_value(3).unwrap();
+            prop_assert_eq!(Trip::decode(&key, &value).unwrap(), trip.clone());
+            // And through JSON text, as a stored record travels: serde_json's default
+            // float parser may be off by one ulp (~1e-14 degree) without its
+            // `float_roundtrip` feature.
+            let value: Value = serde_json::from_str(&value.to_string()).unwrap();
+            let decoded = Trip::decode(&key, &value).unwrap();
+            for (got, want) in decoded.points.iter().zip(&trip.points) {
+                prop_assert!((got.lat - want.lat).abs() <= 1e-12);
+                prop_assert!((got.lng - want.lng).abs() <= 1e-12);
+            }
+        }
     }
 }
