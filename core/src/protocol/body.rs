@@ -415,45 +415,45 @@ canonical_struct!(AuditorAttestation {
     d_hashes
 });
 
-/// Every ledger operation. The canonical kind byte of each variant is given in brackets.
+/// Every ledger operation. The canonical kind byte of each variant is given in parentheses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum TxBody {
-    /// Token transfer [1].
+    /// Token transfer (kind 1).
     Transfer(Transfer),
-    /// Device pairing [2].
+    /// Device pairing (kind 2).
     DeviceSetup(DeviceSetup),
-    /// New device pool [3].
+    /// New device pool (kind 3).
     SetDup(SetDup),
-    /// Device re-pair / transfer [4].
+    /// Device re-pair / transfer (kind 4).
     Reset(Reset),
-    /// Record registration [5].
+    /// Record registration (kind 5).
     RecordPut(RecordPut),
-    /// Data grant [6].
+    /// Data grant (kind 6).
     Grant(Grant),
-    /// Grantor revokes a grant [7].
+    /// Grantor revokes a grant (kind 7).
     Revoke(GrantRef),
-    /// Grantee renounces a grant [8].
+    /// Grantee renounces a grant (kind 8).
     Renounce(GrantRef),
-    /// Provider registration [9].
+    /// Provider registration (kind 9).
     ProviderRegister(ProviderRegister),
-    /// Provider data request [10].
+    /// Provider data request (kind 10).
     DataRequest(DataRequest),
-    /// Owner's answer to a request [11].
+    /// Owner's answer to a request (kind 11).
     DataResponse(DataResponse),
-    /// Buyer opens escrow [12].
+    /// Buyer opens escrow (kind 12).
     EscrowOpen(EscrowOpen),
-    /// Seller declares delivery [13].
+    /// Seller declares delivery (kind 13).
     EscrowDeliver(EscrowDeliver),
-    /// Buyer accepts delivery, releasing funds [14].
+    /// Buyer accepts delivery, releasing funds (kind 14).
     EscrowAccept(EscrowRef),
-    /// Buyer disputes delivery [15].
+    /// Buyer disputes delivery (kind 15).
     EscrowDispute(EscrowRef),
-    /// Validator resolves a dispute [16].
+    /// Validator resolves a dispute (kind 16).
     EscrowResolve(EscrowResolve),
-    /// Buyer reclaims funds from an undelivered, expired escrow [17].
+    /// Buyer reclaims funds from an undelivered, expired escrow (kind 17).
     EscrowRefund(EscrowRef),
-    /// Auditor attestation [18].
+    /// Auditor attestation (kind 18).
     AuditorAttestation(AuditorAttestation),
 }
 
