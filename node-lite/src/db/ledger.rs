@@ -22,7 +22,10 @@ pub struct LedgerDb {
 
 const BLOCK_COLUMNS: &str = "height, hash, header, signature, time";
 
-fn block_from_row(row: &Row<'_>) -> rusqlite::Result<(i64, Vec<u8>, Vec<u8>, Vec<u8>, i64)> {
+/// A `blocks` row as SQLite returns it: height, hash, header, signature, time.
+type RawBlock = (i64, Vec<u8>, Vec<u8>, Vec<u8>, i64);
+
+fn block_from_row(row: &Row<'_>) -> rusqlite::Result<RawBlock> {
     Ok((
         row.get(0)?,
         row.get(1)?,
@@ -32,7 +35,7 @@ fn block_from_row(row: &Row<'_>) -> rusqlite::Result<(i64, Vec<u8>, Vec<u8>, Vec
     ))
 }
 
-fn stored_block(raw: (i64, Vec<u8>, Vec<u8>, Vec<u8>, i64)) -> Result<StoredBlock, DbError> {
+fn stored_block(raw: RawBlock) -> Result<StoredBlock, DbError> {
     let (height, hash, header, signature, time) = raw;
     Ok(StoredBlock {
         height: from_sql_int("blocks", height)?,

@@ -50,9 +50,12 @@ fn block(height: u64, txs: &[&str], tree_batch: TreeUpdateBatch) -> BlockWrite {
     }
 }
 
+/// A state change: key and new value (`None` deletes).
+type Change<'a> = (&'a str, Option<&'a str>);
+
 /// The three-block history of the tests and the state root after each block.
 fn commit_three_blocks(db: &LedgerDb) -> Vec<RootHash> {
-    let history: [(&[&str], &[(&str, Option<&str>)]); 3] = [
+    let history: [(&[&str], &[Change<'_>]); 3] = [
         (
             &["tx-a", "tx-b"],
             &[
