@@ -5,3 +5,4 @@
 pub mod db;
 pub mod kv;
 pub mod service;
+pub mod api;

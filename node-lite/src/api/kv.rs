@@ -1,0 +1,173 @@
+//! KV endpoints: `PUT`/`GET /v1/kv/{address}/{key_hex}` store and read one encrypted value
+//! (raw bytes), `GET /v1/kv/{address}` reads an ordered page of one address.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde::{Deserialize, Serialize};
+
+use super::blocking;
+use super::error::ApiError;
+use super::params::{optional_hex_header, optional_id_header, optional_text_header, parse_hex};
+use crate::kv::{MAX_KEY_LEN, PutOutcome, RangePage};
+use crate::service::{DeviceAuth, LedgerService, RangeRequest};
+
+/// Header naming the writing device's VID.
+pub const VID_HEADER: &str = "x-carchain-vid";
+/// Header carrying the device's signature over the put (hex, 64 bytes compact).
+pub const DEVICE_SIG_HEADER: &str = "x-carchain-device-sig";
+/// Header carrying a read payment's transaction id (hex).
+pub const TICKET_HEADER: &str = "x-carchain-ticket";
+/// Records per page when `limit` is not given.
+pub const DEFAULT_RANGE_LIMIT: u32 = 100;
+
+/// JSON answer of a put.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PutJson {
+    /// `"stored"` (201) or `"already_stored"` (200).
+    pub outcome: String,
+}
+
+/// Query of `GET /v1/kv/{address}`: hex keys, inclusive bounds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RangeQuery {
+    /// First key (default: the smallest key).
+    pub start: Option<String>,
+    /// Last key, inclusive (default: past every key).
+    pub end: Option<String>,
+    /// Page size 1..=1000 (default 100).
+    pub limit: Option<u32>,
+    /// Cursor: the `next_cursor` of the previous page.
+    pub after: Option<String>,
+}
+
+/// One record of a range page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RangeItemJson {
+    /// Key (hex).
+    pub key: String,
+    /// Value (standard base64).
+    pub value: String,
+}
+
+/// JSON answer of `GET /v1/kv/{address}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RangeJson {
+    /// Records in ascending key order.
+    pub items: Vec<RangeItemJson>,
+    /// Pass as `after` for the next page; `null` when the range is exhausted.
+    pub next_cursor: Option<String>,
+}
+
+impl From<RangePage> for RangeJson {
+    fn from(page: RangePage) -> Self {
+        RangeJson {
+            items: page
+                .items
+                .into_iter()
+                .map(|(key, value)| RangeItemJson {
+                    key: hex::encode(key),
+                    value: BASE64.encode(value),
+                })
+                .collect(),
+            next_cursor: page.next_cursor.map(hex::encode),
+        }
+    }
+}
+
+fn device_auth(headers: &HeaderMap) -> Result<Option<DeviceAuth>, ApiError> {
+    let vid = optional_text_header(headers, VID_HEADER)?;
+    let signature = optional_hex_header(headers, DEVICE_SIG_HEADER)?;
+    match (vid, signature) {
+        (None, None) => Ok(None),
+        (Some(vid), Some(signature)) => Ok(Some(DeviceAuth { vid, signature })),
+        _ => Err(ApiError::invalid(format!(
+            "{VID_HEADER} and {DEVICE_SIG_HEADER} go together"
+        ))),
+    }
+}
+
+/// `PUT /v1/kv/{address}/{key_hex}`: 201 stored, 200 already stored.
+pub async fn put<S: LedgerService>(
+    State(service): State<Arc<S>>,
+    Path((address, key_hex)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let value = body?;
+    let key = parse_hex("record key", &key_hex)?;
+    let device = device_auth(&headers)?;
+    let outcome = blocking(&service, move |s| {
+        s.put_value(&address, &key, &value, device.as_ref())
+    })
+    .await?;
+    let (status, outcome) = match outcome {
+        PutOutcome::Stored => (StatusCode::CREATED, "stored"),
+        PutOutcome::AlreadyStored => (StatusCode::OK, "already_stored"),
+    };
+    Ok((
+        status,
+        Json(PutJson {
+            outcome: outcome.to_owned(),
+        }),
+    )
+        .into_response())
+}
+
+/// `GET /v1/kv/{address}/{key_hex}`: the raw value, or 404.
+pub async fn get<S: LedgerService>(
+    State(service): State<Arc<S>>,
+    Path((address, key_hex)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let key = parse_hex("record key", &key_hex)?;
+    let ticket = optional_id_header(&headers, TICKET_HEADER)?;
+    let found = blocking(&service, move |s| {
+        s.get_value(&address, &key, ticket.as_ref())
+    })
+    .await?;
+    let value =
+        found.ok_or_else(|| ApiError::not_found(format!("no value under key {key_hex}")))?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], value).into_response())
+}
+
+/// `GET /v1/kv/{address}?start=&end=&limit=&after=`: one page of the address.
+pub async fn range<S: LedgerService>(
+    State(service): State<Arc<S>>,
+    Path(address): Path<String>,
+    headers: HeaderMap,
+    query: Result<Query<RangeQuery>, QueryRejection>,
+) -> Result<Json<RangeJson>, ApiError> {
+    let Query(query) =
+        query.map_err(|err| ApiError::invalid(format!("bad query: {}", err.body_text())))?;
+    let ticket = optional_id_header(&headers, TICKET_HEADER)?;
+    let start = match query.start {
+        Some(text) => parse_hex("start", &text)?,
+        None => Vec::new(),
+    };
+    let end = match query.end {
+        Some(text) => parse_hex("end", &text)?,
+        None => vec![0xff; MAX_KEY_LEN],
+    };
+    let after = query
+        .after
+        .map(|text| parse_hex("after", &text))
+        .transpose()?;
+    let request = RangeRequest {
+        address,
+        start,
+        end,
+        limit: query.limit.unwrap_or(DEFAULT_RANGE_LIMIT),
+        after,
+    };
+    let page = blocking(&service, move |s| s.range_values(&request, ticket.as_ref())).await?;
+    Ok(Json(page.into()))
+}

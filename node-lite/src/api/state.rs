@@ -1,0 +1,133 @@
+//! State endpoints: `GET /v1/state/{kind}/...` answer a piece of ledger state with its
+//! Jellyfish Merkle proof against a committed header's state root.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use serde::{Deserialize, Serialize};
+
+use super::blocking;
+use super::error::ApiError;
+use super::params::{parse_hex, parse_id};
+use crate::service::{LedgerService, StateAnswer, StateQuery};
+
+/// Query of every state endpoint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeightQuery {
+    /// Read at this committed height (latest when absent).
+    pub height: Option<u64>,
+}
+
+/// JSON answer of the state endpoints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StateAnswerJson {
+    /// Height of the header the proof is against.
+    pub height: u64,
+    /// That header's state root (hex).
+    #[serde(with = "hex::serde")]
+    pub state_root: [u8; 32],
+    /// The state-tree key that was looked up (hex).
+    #[serde(with = "hex::serde")]
+    pub key_hash: [u8; 32],
+    /// Canonical bytes of the value (hex), `null` when absent.
+    pub value: Option<String>,
+    /// The value as JSON (not for verification), `null` when absent.
+    pub value_json: Option<serde_json::Value>,
+    /// The proof: hex of its borsh bytes.
+    pub proof: String,
+}
+
+impl From<StateAnswer> for StateAnswerJson {
+    fn from(answer: StateAnswer) -> Self {
+        StateAnswerJson {
+            height: answer.height,
+            state_root: answer.state_root,
+            key_hash: answer.key_hash,
+            value: answer.value.map(hex::encode),
+            value_json: answer.value_json,
+            proof: answer.proof,
+        }
+    }
+}
+
+async fn answer<S: LedgerService>(
+    service: &Arc<S>,
+    query: StateQuery,
+    height: Result<Query<HeightQuery>, QueryRejection>,
+) -> Result<Json<StateAnswerJson>, ApiError> {
+    let Query(height) =
+        height.map_err(|err| ApiError::invalid(format!("bad query: {}", err.body_text())))?;
+    let at = height.height;
+    let found = blocking(service, move |s| s.query_state(&query, at)).await?;
+    Ok(Json(found.into()))
+}
+
+/// `GET /v1/state/account/{address}`.
+pub async fn account<S: LedgerService>(
+    State(service): State<Arc<S>>,
+    Path(address): Path<String>,
+    height: Result<Query<HeightQuery>, QueryRejection>,
+) -> Result<Json<StateAnswerJson>, ApiError> {
+    answer(&service, StateQuery::Account(address), height).await
+}
+
+/// `GET /v1/state/device/{vid}`.
+pub async fn device<S: LedgerService>(
+    State(service): State<Arc<S>>,
+    Path(vid): Path<String>,
+    height: Result<Query<HeightQuery>, QueryRejection>,
+) -> Result<Json<StateAnswerJson>, ApiError> {
+    answer(&service, StateQuery::Device(vid), height).await
+}
+
+/// `GET /v1/state/provider/{address}`.
+pub async fn provider<S: LedgerService>(
+    State(service): State<Arc<S>>,
+    Path(address): Path<String>,
+    height: Result<Query<HeightQuery>, QueryRejection>,
+) -> Result<Json<StateAnswerJson>, ApiError> {
+    answer(&service, StateQuery::Provider(address), height).await
+}
+
+/// `GET /v1/state/record/{address}/{key_hex}`.
+pub async fn record<S: LedgerService>(
+    State(service): State<Arc<S>>,
+    Path((address, key_hex)): Path<(String, String)>,
+    height: Result<Query<HeightQuery>, QueryRejection>,
+) -> Result<Json<StateAnswerJson>, ApiError> {
+    let key = parse_hex("record key", &key_hex)?;
+    answer(&service, StateQuery::Record { address, key }, height).await
+}
+
+/// `GET /v1/state/grant/{id_hex}`.
+pub async fn grant<S: LedgerService>(
+    State(service): State<Arc<S>>,
+    Path(id_hex): Path<String>,
+    height: Result<Query<HeightQuery>, QueryRejection>,
+) -> Result<Json<StateAnswerJson>, ApiError> {
+    let id = parse_id("grant id", &id_hex)?;
+    answer(&service, StateQuery::Grant(id), height).await
+}
+
+/// `GET /v1/state/request/{id_hex}`.
+pub async fn request<S: LedgerService>(
+    State(service): State<Arc<S>>,
+    Path(id_hex): Path<String>,
+    height: Result<Query<HeightQuery>, QueryRejection>,
+) -> Result<Json<StateAnswerJson>, ApiError> {
+    let id = parse_id("request id", &id_hex)?;
+    answer(&service, StateQuery::Request(id), height).await
+}
+
+/// `GET /v1/state/escrow/{id_hex}`.
+pub async fn escrow<S: LedgerService>(
+    State(service): State<Arc<S>>,
+    Path(id_hex): Path<String>,
+    height: Result<Query<HeightQuery>, QueryRejection>,
+) -> Result<Json<StateAnswerJson>, ApiError> {
+    let id = parse_id("escrow id", &id_hex)?;
+    answer(&service, StateQuery::Escrow(id), height).await
+}
