@@ -1,0 +1,4 @@
+//! Shared pieces of CarChain's runnable examples.
+#![forbid(unsafe_code)]
+
+pub mod seed_vectors;

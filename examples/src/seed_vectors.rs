@@ -1,0 +1,25 @@
+//! The example records and wallet words the CarChain design starts from.
+
+/// The standard BIP39 test words; their BIP84 first address is published.
+pub const WORDS: &str =
+    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+
+/// The car of the seed's examples (its VIN doubles as the VID).
+pub const VID: &str = "LBVNU79049SB81546";
+
+/// The seed's trip key (`putIotKV`, format `trip-gps`).
+pub const TRIP_KEY: &str =
+    r#"{"SESSION_ID":1, "START_TIME":20160511071428, "END_TIME":20160511094623}"#;
+
+/// The seed's trip value, verbatim — including its `"format"="trip-gps"`.
+pub const TRIP_VALUE: &str = r#"{"len":10,"GPS":[{"lat":31.250885,"lng":121.44662},{"lat":31.251259,"lng":121.4456},{"lat":31.25419,"lng":121.485504},{"lat":31.268875,"lng":121.59015},{"lat":31.29777,"lng":121.61309},{"lat":31.298483,"lng":121.6138},{"lat":31.297743,"lng":121.614525},{"lat":31.194258,"lng":121.74957},{"lat":31.195974,"lng":121.75078},{"lat":31.115866,"lng":121.77829}],"SPEED":"0,23,52,45,51,33,49,49,48,37","VEHICLE_DATA":1,"format"="trip-gps"}"#;
+
+/// The seed's parking-violation record (`putIotKV`, format `carvio`).
+pub const CARVIO_KEY: &str = r#"{"CARVIO_ID":1}"#;
+/// Its value.
+pub const CARVIO_VALUE: &str = r#"{"format":"carvio", "VEHICLE_DATA":1, "datetime":20180310,"loc":{"lat":31.250885,"lng":121.44662},"viotype":"vioparking","price":200,"point":0}"#;
+
+/// The seed's wallet record (`putWalKV`, format `VIN_CODE`).
+pub const VIN_KEY: &str = r#"{"VEHICLE_DATA":1}"#;
+/// Its value.
+pub const VIN_VALUE: &str = r#"{"VIN":"LBVNU79049SB81546"}"#;
