@@ -1,0 +1,248 @@
+//! The `carchain-node` command line: `init` creates a data directory with its genesis and
+//! validator key, `run` serves the node over HTTP. Every flag also reads an environment
+//! variable (`CARCHAIN_*`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use carchain_core::protocol::Network;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::service::NodeMode;
+
+/// The CarChain reference node: ledger, token, encrypted KV storage and HTTP API.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "carchain-node", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The node's subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Create a new chain in a data directory: genesis, validator key, initial balances.
+    /// Prints the validator public key and the operator address.
+    Init(InitArgs),
+    /// Run the node: produce blocks and serve the HTTP API until SIGINT/SIGTERM.
+    Run(RunArgs),
+}
+
+/// Flags of `carchain-node init`.
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    /// Directory for the ledger, the KV store and the validator key (created if missing).
+    #[arg(long, env = "CARCHAIN_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// Chain identifier; transactions for any other chain are refused.
+    #[arg(long, env = "CARCHAIN_CHAIN_ID", default_value = "carchain-dev")]
+    pub chain_id: String,
+    /// Address network of accounts and data addresses (bc1 / tb1 / bcrt1).
+    #[arg(long, env = "CARCHAIN_NETWORK", value_enum, default_value_t = NetworkArg::Regtest)]
+    pub network: NetworkArg,
+    /// Total token supply, in the token's smallest unit.
+    #[arg(long, env = "CARCHAIN_SUPPLY", default_value_t = 21_000_000_000)]
+    pub supply: u64,
+    /// Fund an account at genesis: `ADDRESS=AMOUNT` (repeatable).
+    #[arg(long = "fund", value_name = "ADDRESS=AMOUNT", value_parser = parse_fund)]
+    pub fund: Vec<(String, u64)>,
+}
+
+/// Flags of `carchain-node run`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Data directory created by `carchain-node init`.
+    #[arg(long, env = "CARCHAIN_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// Address to serve HTTP on; port 0 picks a free port (printed as `listening on ...`).
+    #[arg(long, env = "CARCHAIN_LISTEN", default_value = "127.0.0.1:8645")]
+    pub listen: SocketAddr,
+    /// Storage mode: `private` stores only its own devices' data, `shared` everyone's.
+    #[arg(long, env = "CARCHAIN_MODE", value_enum, default_value_t = ModeArg::Shared)]
+    pub mode: ModeArg,
+    /// Target time between blocks, in milliseconds.
+    #[arg(long, env = "CARCHAIN_BLOCK_TIME_MS", default_value_t = 200,
+          value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    pub block_time_ms: u64,
+    /// This node's agent name (devices name it as their agent).
+    #[arg(long, env = "CARCHAIN_AGENT", default_value = "carchain-node")]
+    pub agent: String,
+    /// URL of another node (repeatable; reported in the status).
+    #[arg(long = "peer", value_name = "URL")]
+    pub peers: Vec<String>,
+    /// Largest number of transactions waiting for a block.
+    #[arg(long, env = "CARCHAIN_MAX_MEMPOOL", default_value_t = 10_000)]
+    pub max_mempool: usize,
+    /// Largest accepted `POST /v1/tx` body, in bytes.
+    #[arg(long, env = "CARCHAIN_TX_BODY_LIMIT", default_value_t = crate::api::DEFAULT_TX_BODY_LIMIT)]
+    pub tx_body_limit: usize,
+    /// Largest accepted KV value (`PUT /v1/kv/...` body), in bytes.
+    #[arg(long, env = "CARCHAIN_KV_BODY_LIMIT", default_value_t = crate::api::DEFAULT_KV_BODY_LIMIT)]
+    pub kv_body_limit: usize,
+}
+
+/// `--network` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NetworkArg {
+    /// `bc1...` addresses.
+    Mainnet,
+    /// `tb1...` addresses.
+    Testnet,
+    /// `bcrt1...` addresses.
+    Regtest,
+}
+
+impl From<NetworkArg> for Network {
+    fn from(arg: NetworkArg) -> Self {
+        match arg {
+            NetworkArg::Mainnet => Network::Mainnet,
+            NetworkArg::Testnet => Network::Testnet,
+            NetworkArg::Regtest => Network::Regtest,
+        }
+    }
+}
+
+/// `--mode` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    /// Stores only the data of devices that named this node as their agent.
+    Private,
+    /// Stores everyone's data and earns the storage fees.
+    Shared,
+}
+
+impl From<ModeArg> for NodeMode {
+    fn from(arg: ModeArg) -> Self {
+        match arg {
+            ModeArg::Private => NodeMode::Private,
+            ModeArg::Shared => NodeMode::Shared,
+        }
+    }
+}
+
+/// Parses `ADDRESS=AMOUNT`.
+pub fn parse_fund(text: &str) -> Result<(String, u64), String> {
+    let (address, amount) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected ADDRESS=AMOUNT, got `{text}`"))?;
+    let address = address.trim();
+    if address.is_empty() {
+        return Err("the address before `=` is empty".into());
+    }
+    let amount = amount
+        .trim()
+        .parse::<u64>()
+        .map_err(|_| format!("`{amount}` is not a whole token amount"))?;
+    Ok((address.to_owned(), amount))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn fund_flags_parse_and_bad_ones_are_refused() {
+        assert_eq!(
+            parse_fund("bcrt1qabc=500").unwrap(),
+            ("bcrt1qabc".to_owned(), 500)
+        );
+        assert!(parse_fund("bcrt1qabc").is_err());
+        assert!(parse_fund("=5").is_err());
+        assert!(parse_fund("bcrt1qabc=-5").is_err());
+        assert!(parse_fund("bcrt1qabc=lots").is_err());
+    }
+
+    #[test]
+    fn init_defaults_and_repeated_funds() {
+        let cli = Cli::try_parse_from([
+            "carchain-node",
+            "init",
+            "--data-dir",
+            "/tmp/d",
+            "--fund",
+            "a=1",
+            "--fund",
+            "b=2",
+        ])
+        .unwrap();
+        let Command::Init(init) = cli.command else {
+            panic!("expected init")
+        };
+        assert_eq!(init.chain_id, "carchain-dev");
+        assert_eq!(init.network, NetworkArg::Regtest);
+        assert_eq!(init.supply, 21_000_000_000);
+        assert_eq!(init.fund, vec![("a".to_owned(), 1), ("b".to_owned(), 2)]);
+    }
+
+    #[test]
+    fn run_flags_parse_and_bad_values_are_refused() {
+        let cli = Cli::try_parse_from([
+            "carchain-node",
+            "run",
+            "--data-dir",
+            "/d",
+            "--listen",
+            "127.0.0.1:0",
+            "--mode",
+            "private",
+            "--block-time-ms",
+            "50",
+            "--peer",
+            "http://a",
+            "--peer",
+            "http://b",
+        ])
+        .unwrap();
+        let Command::Run(run) = cli.command else {
+            panic!("expected run")
+        };
+        assert_eq!(run.listen.port(), 0);
+        assert_eq!(NodeMode::from(run.mode), NodeMode::Private);
+        assert_eq!(run.block_time_ms, 50);
+        assert_eq!(run.peers, ["http://a", "http://b"]);
+        assert_eq!(run.agent, "carchain-node");
+        for bad in [
+            vec![
+                "carchain-node",
+                "run",
+                "--data-dir",
+                "/d",
+                "--listen",
+                "nowhere",
+            ],
+            vec![
+                "carchain-node",
+                "run",
+                "--data-dir",
+                "/d",
+                "--mode",
+                "public",
+            ],
+            vec![
+                "carchain-node",
+                "run",
+                "--data-dir",
+                "/d",
+                "--block-time-ms",
+                "0",
+            ],
+            vec![
+                "carchain-node",
+                "init",
+                "--data-dir",
+                "/d",
+                "--network",
+                "signet",
+            ],
+        ] {
+            assert!(Cli::try_parse_from(&bad).is_err(), "{bad:?}");
+        }
+    }
+}
