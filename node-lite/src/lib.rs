@@ -6,6 +6,4 @@ pub mod db;
 pub mod kv;
 pub mod service;
 pub mod api;
-pub mod state;
 pub mod cli;
-pub mod genesis;
