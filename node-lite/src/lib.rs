@@ -7,3 +7,6 @@ pub mod kv;
 pub mod service;
 pub mod api;
 pub mod cli;
+pub mod chain;
+pub mod genesis;
+pub mod state;

@@ -1,0 +1,164 @@
+//! Building, signing and committing one block: deliver the transactions, close the state
+//! tree, sign the header over the transactions' Merkle root and the state root, and store
+//! everything in one ledger transaction.
+
+use bitcoin::secp256k1::ecdsa::Signature;
+use carchain_core::protocol::signing::signature_from_compact;
+use carchain_core::protocol::{
+    BlockHeader, Canonical, SignedHeader, SignedTransaction, merkle_root,
+};
+
+use super::error::ChainError;
+use super::validator::ValidatorKey;
+use crate::db::{BlockWrite, LedgerDb, StoredBlock};
+use crate::genesis::Genesis;
+use crate::state::{App, TxError, TxOutcome};
+
+/// Most transactions one block holds.
+pub const MAX_BLOCK_TXS: usize = 5_000;
+
+/// What happened to each transaction offered to a block.
+#[derive(Debug)]
+pub struct BlockResult {
+    /// The committed header, `None` when every transaction was refused (no block).
+    pub header: Option<SignedHeader>,
+    /// Per offered transaction, in order: its index in the block, or why it was dropped.
+    pub outcomes: Vec<Result<(u32, TxOutcome), TxError>>,
+}
+
+/// Decodes a stored block into its signed header.
+pub fn decode_header(stored: &StoredBlock) -> Result<SignedHeader, ChainError> {
+    let corrupt = |problem: String| ChainError::CorruptBlock {
+        height: stored.height,
+        problem,
+    };
+    let header = BlockHeader::from_canonical(&stored.header).map_err(|e| corrupt(e.to_string()))?;
+    let compact: [u8; 64] = stored
+        .signature
+        .as_slice()
+        .try_into()
+        .map_err(|_| corrupt("signature is not 64 bytes".into()))?;
+    let signature: Signature =
+        signature_from_compact(&compact).map_err(|e| corrupt(e.to_string()))?;
+    Ok(SignedHeader { header, signature })
+}
+
+/// The latest committed header, `None` before genesis.
+pub fn latest_header(db: &LedgerDb) -> Result<Option<SignedHeader>, ChainError> {
+    let Some(height) = db.latest_height()? else {
+        return Ok(None);
+    };
+    let stored = db.block(height)?.ok_or(ChainError::CorruptBlock {
+        height,
+        problem: "latest block missing".into(),
+    })?;
+    decode_header(&stored).map(Some)
+}
+
+fn commit(
+    app: &mut App,
+    db: &LedgerDb,
+    key: &ValidatorKey,
+    header: BlockHeader,
+    txs: Vec<(Vec<u8>, Vec<u8>)>,
+    tree_batch: jmt::storage::TreeUpdateBatch,
+) -> Result<SignedHeader, ChainError> {
+    let height = header.height;
+    let signed = key.sign(header)?;
+    let write = BlockWrite {
+        height,
+        hash: signed.header.hash().to_vec(),
+        header: signed.header.to_canonical(),
+        signature: signed.signature.serialize_compact().to_vec(),
+        time: i64::try_from(signed.header.time).unwrap_or(i64::MAX),
+        txs,
+        tree_batch,
+        meta: Vec::new(),
+    };
+    db.commit_block(&write)?;
+    app.commit(height);
+    Ok(signed)
+}
+
+/// Commits block 0 with the genesis state.
+pub fn commit_genesis(
+    app: &mut App,
+    db: &LedgerDb,
+    key: &ValidatorKey,
+    genesis: &Genesis,
+) -> Result<SignedHeader, ChainError> {
+    let writes = genesis
+        .state()
+        .map_err(|e| TxError::Invalid(e.to_string()))?;
+    app.begin_block(0)?;
+    for (state_key, value) in writes {
+        app.write_genesis(state_key, value)?;
+    }
+    let (state_root, tree_batch) = app.finalize()?;
+    let header = BlockHeader {
+        chain_id: genesis.chain_id.clone(),
+        height: 0,
+        time: genesis.genesis_time,
+        prev_hash: [0; 32],
+        tx_root: merkle_root(&[]),
+        state_root,
+        tx_count: 0,
+        proposer: key.public_key(),
+    };
+    commit(app, db, key, header, Vec::new(), tree_batch)
+}
+
+/// Delivers `txs` (at most [`MAX_BLOCK_TXS`]) on top of `prev` and commits the block at
+/// `time` (never before `prev`'s time). Refused transactions are dropped; when none is
+/// left no block is made.
+pub fn produce_block(
+    app: &mut App,
+    db: &LedgerDb,
+    key: &ValidatorKey,
+    prev: &SignedHeader,
+    txs: &[SignedTransaction],
+    time: u64,
+) -> Result<BlockResult, ChainError> {
+    let height = prev.header.height.saturating_add(1);
+    app.begin_block(height)?;
+    let mut outcomes = Vec::with_capacity(txs.len());
+    let mut included: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut ids = Vec::new();
+    for signed in txs.iter().take(MAX_BLOCK_TXS) {
+        match app.deliver_tx(signed) {
+            Ok(outcome) => {
+                let index = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+                ids.push(outcome.tx_id);
+                included.push((outcome.tx_id.to_vec(), signed.to_canonical()));
+                outcomes.push(Ok((index, outcome)));
+            }
+            Err(err) => outcomes.push(Err(err)),
+        }
+    }
+    for _ in txs.iter().skip(MAX_BLOCK_TXS) {
+        outcomes.push(Err(TxError::Invalid("block is full".into())));
+    }
+    if ids.is_empty() {
+        app.abort_block();
+        return Ok(BlockResult {
+            header: None,
+            outcomes,
+        });
+    }
+    let (state_root, tree_batch) = app.finalize()?;
+    let header = BlockHeader {
+        chain_id: prev.header.chain_id.clone(),
+        height,
+        time: time.max(prev.header.time),
+        prev_hash: prev.header.hash(),
+        tx_root: merkle_root(&ids),
+        state_root,
+        tx_count: u32::try_from(ids.len()).unwrap_or(u32::MAX),
+        proposer: key.public_key(),
+    };
+    let header = commit(app, db, key, header, included, tree_batch)?;
+    Ok(BlockResult {
+        header: Some(header),
+        outcomes,
+    })
+}

@@ -1,0 +1,190 @@
+//! The genesis file (`genesis.json`): the chain's identity, token supply, initial
+//! balances, fee schedule and validator, and the genesis state (block 0) built from it.
+
+use std::path::Path;
+
+use bitcoin::secp256k1::PublicKey;
+use carchain_core::protocol::{
+    AccountState, Canonical, Network, check_account_address, signing::p2wpkh_address, state_key,
+};
+use jmt::KeyHash;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::state::ChainParams;
+pub use crate::state::FeeSchedule;
+use crate::state::token::{Phase, TOTAL_SUPPLY_META, split_supply};
+
+/// Longest chain id, in bytes.
+pub const MAX_CHAIN_ID_LEN: usize = 64;
+
+/// A genesis file that cannot be used.
+#[derive(Debug, Error)]
+pub enum GenesisError {
+    /// The chain id is empty, too long or not printable ASCII.
+    #[error("the chain id must be 1..={MAX_CHAIN_ID_LEN} printable ASCII characters")]
+    InvalidChainId,
+    /// An initial balance names an address that is not a P2WPKH address of the network.
+    #[error("initial balance address {address} is not a P2WPKH address of the network")]
+    InvalidAddress {
+        /// The refused address.
+        address: String,
+    },
+    /// The same address appears twice in the initial balances.
+    #[error("initial balance address {address} appears twice")]
+    DuplicateAddress {
+        /// The repeated address.
+        address: String,
+    },
+    /// The initial balances exceed the phase-3 reserve they are sold from.
+    #[error("initial balances total {requested}, more than the phase-3 reserve {available}")]
+    ExceedsPhase3 {
+        /// Sum of the initial balances.
+        requested: u128,
+        /// The phase-3 reserve (20% of the supply).
+        available: u64,
+    },
+    /// The validator public key is not a compressed secp256k1 key in hex.
+    #[error("the validator public key is not a compressed secp256k1 key in hex")]
+    InvalidValidatorKey,
+    /// The operator address is not the validator key's P2WPKH address.
+    #[error("the operator address is not the validator key's address")]
+    OperatorMismatch,
+    /// The file could not be read or written.
+    #[error("genesis file {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The failure.
+        source: std::io::Error,
+    },
+    /// The file is not valid genesis JSON.
+    #[error("genesis file is not valid: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// The genesis file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Genesis {
+    /// Chain identifier every transaction names.
+    pub chain_id: String,
+    /// Address network of accounts.
+    pub network: Network,
+    /// Total token supply.
+    pub total_supply: u64,
+    /// `(address, amount)` sold at genesis out of the phase-3 reserve.
+    pub initial_balances: Vec<(String, u64)>,
+    /// Fee schedule.
+    pub fees: FeeSchedule,
+    /// The single validator's compressed public key (hex).
+    pub validator_pubkey: String,
+    /// The operator account (the validator key's P2WPKH address): fees go here.
+    pub operator_address: String,
+    /// Time of block 0, unix milliseconds.
+    pub genesis_time: u64,
+}
+
+impl Genesis {
+    /// Reads and validates `path`.
+    pub fn load(path: &Path) -> Result<Self, GenesisError> {
+        let text = std::fs::read_to_string(path).map_err(|source| GenesisError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let genesis: Genesis = serde_json::from_str(&text)?;
+        genesis.validate()?;
+        Ok(genesis)
+    }
+
+    /// Writes the file (pretty JSON).
+    pub fn save(&self, path: &Path) -> Result<(), GenesisError> {
+        let text = serde_json::to_string_pretty(self)?;
+        std::fs::write(path, text).map_err(|source| GenesisError::Io {
+            path: path.display().to_string(),
+            source,
+        })
+    }
+
+    /// The validator's public key.
+    pub fn proposer(&self) -> Result<PublicKey, GenesisError> {
+        let bytes =
+            hex::decode(&self.validator_pubkey).map_err(|_| GenesisError::InvalidValidatorKey)?;
+        if bytes.len() != 33 {
+            return Err(GenesisError::InvalidValidatorKey);
+        }
+        PublicKey::from_slice(&bytes).map_err(|_| GenesisError::InvalidValidatorKey)
+    }
+
+    /// Checks the chain id, the addresses, the validator and that the initial balances
+    /// fit in the phase-3 reserve.
+    pub fn validate(&self) -> Result<(), GenesisError> {
+        let id_ok = !self.chain_id.is_empty()
+            && self.chain_id.len() <= MAX_CHAIN_ID_LEN
+            && self.chain_id.bytes().all(|b| b.is_ascii_graphic());
+        if !id_ok {
+            return Err(GenesisError::InvalidChainId);
+        }
+        let proposer = self.proposer()?;
+        if p2wpkh_address(&proposer, self.network) != self.operator_address {
+            return Err(GenesisError::OperatorMismatch);
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut requested: u128 = 0;
+        for (address, amount) in &self.initial_balances {
+            if check_account_address(address, self.network, "initial_balances").is_err() {
+                return Err(GenesisError::InvalidAddress {
+                    address: address.clone(),
+                });
+            }
+            if !seen.insert(address.as_str()) {
+                return Err(GenesisError::DuplicateAddress {
+                    address: address.clone(),
+                });
+            }
+            requested += u128::from(*amount);
+        }
+        let [_, _, phase3] = split_supply(self.total_supply);
+        if requested > u128::from(phase3) {
+            return Err(GenesisError::ExceedsPhase3 {
+                requested,
+                available: phase3,
+            });
+        }
+        Ok(())
+    }
+
+    /// The chain parameters the state machine runs with.
+    pub fn params(&self) -> ChainParams {
+        ChainParams {
+            chain_id: self.chain_id.clone(),
+            network: self.network,
+            fees: self.fees,
+            operator_address: self.operator_address.clone(),
+        }
+    }
+
+    /// The state of block 0: the reserves (phase 3 less the initial balances), the total
+    /// supply and the initial accounts. Call after [`Genesis::validate`].
+    pub fn state(&self) -> Result<Vec<(KeyHash, Vec<u8>)>, GenesisError> {
+        self.validate()?;
+        let [phase1, phase2, phase3] = split_supply(self.total_supply);
+        let sold: u64 = self.initial_balances.iter().map(|(_, a)| *a).sum();
+        let mut writes = vec![
+            (Phase::One.key(), phase1.to_canonical()),
+            (Phase::Two.key(), phase2.to_canonical()),
+            (Phase::Three.key(), (phase3 - sold).to_canonical()),
+            (
+                state_key::meta(TOTAL_SUPPLY_META),
+                self.total_supply.to_canonical(),
+            ),
+        ];
+        for (address, amount) in &self.initial_balances {
+            let account = AccountState {
+                balance: *amount,
+                nonce: 0,
+            };
+            writes.push((state_key::account(address), account.to_canonical()));
+        }
+        Ok(writes)
+    }
+}

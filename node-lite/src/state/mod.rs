@@ -1,0 +1,197 @@
+//! The ledger state machine, shaped like an ABCI application so it can later run under a
+//! BFT engine: [`App::check_tx`] admits transactions to the mempool,
+//! [`App::begin_block`] / [`App::deliver_tx`] / [`App::finalize`] build a block's state
+//! changes over the committed tree, and the block producer commits them with
+//! `LedgerDb::commit_block` before calling [`App::commit`].
+
+mod bodies;
+mod error;
+mod layer;
+mod rules;
+pub mod token;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use carchain_core::protocol::{SignedTransaction, StateHasher};
+use carchain_core::record::FormatRegistry;
+use jmt::storage::TreeUpdateBatch;
+use jmt::{JellyfishMerkleTree, KeyHash};
+
+pub use error::TxError;
+pub use layer::{Committed, Layer, StateRead, Writes};
+pub use rules::{ChainParams, ExecContext, TxOutcome};
+pub use token::{FeeSchedule, Phase};
+
+use crate::db::LedgerDb;
+
+/// The block being built.
+struct OpenBlock {
+    height: u64,
+    writes: Writes,
+}
+
+/// The state machine over the ledger file's committed state.
+pub struct App {
+    db: Arc<LedgerDb>,
+    params: ChainParams,
+    formats: FormatRegistry,
+    committed: Option<u64>,
+    pending_nonces: HashMap<String, u64>,
+    block: Option<OpenBlock>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("params", &self.params)
+            .field("committed", &self.committed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// The state machine over `db` at its latest committed height.
+    pub fn new(db: Arc<LedgerDb>, params: ChainParams) -> Result<Self, TxError> {
+        let committed = db.latest_height().map_err(TxError::storage)?;
+        Ok(Self {
+            db,
+            params,
+            formats: FormatRegistry::with_builtins(),
+            committed,
+            pending_nonces: HashMap::new(),
+            block: None,
+        })
+    }
+
+    /// The chain parameters.
+    pub fn params(&self) -> &ChainParams {
+        &self.params
+    }
+
+    /// The latest committed height, `None` before genesis.
+    pub fn committed_height(&self) -> Option<u64> {
+        self.committed
+    }
+
+    fn next_height(&self) -> u64 {
+        self.committed.map_or(0, |h| h.saturating_add(1))
+    }
+
+    /// Checks `signed` against the committed state and the mempool's pending nonces; on
+    /// success the signer's next pending nonce advances (the mempool accepts consecutive
+    /// nonces of one signer).
+    pub fn check_tx(&mut self, signed: &SignedTransaction) -> Result<(), TxError> {
+        let committed = Committed {
+            db: &self.db,
+            version: self.committed,
+        };
+        let mut scratch = Layer::new(&committed);
+        let signer = signed.tx.signer_address();
+        let ctx = ExecContext {
+            params: &self.params,
+            formats: &self.formats,
+            height: self.next_height(),
+        };
+        let expected = self.pending_nonces.get(&signer).copied();
+        rules::execute(&mut scratch, &ctx, signed, expected)?;
+        self.pending_nonces
+            .insert(signer, signed.tx.nonce.saturating_add(1));
+        Ok(())
+    }
+
+    /// Forgets pending nonces and re-admits the nonces of `waiting` transactions (those
+    /// still in the mempool after a block).
+    pub fn reset_pending<'a>(&mut self, waiting: impl IntoIterator<Item = &'a SignedTransaction>) {
+        self.pending_nonces.clear();
+        for signed in waiting {
+            let next = signed.tx.nonce.saturating_add(1);
+            let entry = self
+                .pending_nonces
+                .entry(signed.tx.signer_address())
+                .or_insert(next);
+            *entry = (*entry).max(next);
+        }
+    }
+
+    /// Opens block `height`, which must follow the committed height (0 for genesis).
+    pub fn begin_block(&mut self, height: u64) -> Result<(), TxError> {
+        if height != self.next_height() {
+            return Err(TxError::Invalid(format!(
+                "block {height} does not follow the committed height {:?}",
+                self.committed
+            )));
+        }
+        self.block = Some(OpenBlock {
+            height,
+            writes: Writes::new(),
+        });
+        Ok(())
+    }
+
+    /// Executes `signed` in the open block; on failure nothing of it is kept.
+    pub fn deliver_tx(&mut self, signed: &SignedTransaction) -> Result<TxOutcome, TxError> {
+        let block = self
+            .block
+            .as_mut()
+            .ok_or_else(|| TxError::Invalid("no open block".into()))?;
+        let committed = Committed {
+            db: &self.db,
+            version: self.committed,
+        };
+        let overlay = layer::Overlay {
+            base: &committed,
+            writes: &block.writes,
+        };
+        let mut scratch = Layer::new(&overlay);
+        let ctx = ExecContext {
+            params: &self.params,
+            formats: &self.formats,
+            height: block.height,
+        };
+        let outcome = rules::execute(&mut scratch, &ctx, signed, None)?;
+        let writes = scratch.into_writes();
+        block.writes.extend(writes);
+        Ok(outcome)
+    }
+
+    /// Writes `value` under `key` in the open block without rules (genesis state only).
+    pub(crate) fn write_genesis(&mut self, key: KeyHash, value: Vec<u8>) -> Result<(), TxError> {
+        match self.block.as_mut() {
+            Some(block) if block.height == 0 => {
+                block.writes.insert(key, Some(value));
+                Ok(())
+            }
+            _ => Err(TxError::Invalid("genesis writes need block 0 open".into())),
+        }
+    }
+
+    /// Closes the open block: the new state root and the tree changes to commit at its
+    /// height. The block's writes are gone from the app; call [`App::commit`] once the
+    /// ledger file holds them.
+    pub fn finalize(&mut self) -> Result<([u8; 32], TreeUpdateBatch), TxError> {
+        let block = self
+            .block
+            .take()
+            .ok_or_else(|| TxError::Invalid("no open block".into()))?;
+        let view = self.db.tree_view().map_err(TxError::storage)?;
+        let tree: JellyfishMerkleTree<'_, _, StateHasher> = JellyfishMerkleTree::new(&view);
+        let (root, batch) = tree
+            .put_value_set(block.writes, block.height)
+            .map_err(TxError::storage)?;
+        Ok((root.0, batch))
+    }
+
+    /// Records that block `height` is committed in the ledger file.
+    pub fn commit(&mut self, height: u64) {
+        self.committed = Some(height);
+    }
+
+    /// Drops the open block, if any (its transactions failed to commit).
+    pub fn abort_block(&mut self) {
+        self.block = None;
+    }
+}

@@ -1,0 +1,164 @@
+//! The rules every transaction passes, in order: stateless checks (chain, signature,
+//! address forms), supported kind, nonce, fee, the kind's own rules, then the fee and
+//! nonce are charged and the kind's effects written.
+
+use carchain_core::protocol::{AccountState, SignedTransaction, TxBody, state_key};
+use carchain_core::record::FormatRegistry;
+
+use super::bodies;
+use super::error::TxError;
+use super::layer::Layer;
+use super::token::{FeeSchedule, Phase, required_fee};
+
+/// Chain-wide parameters the rules need (from the genesis file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainParams {
+    /// The chain id transactions must name.
+    pub chain_id: String,
+    /// The address network transactions must name.
+    pub network: carchain_core::protocol::Network,
+    /// The fee schedule.
+    pub fees: FeeSchedule,
+    /// The account fees are paid to (the block producer's operator).
+    pub operator_address: String,
+}
+
+/// Where a transaction executes: the chain, the block and the known formats.
+pub struct ExecContext<'a> {
+    /// The chain parameters.
+    pub params: &'a ChainParams,
+    /// The known record formats.
+    pub formats: &'a FormatRegistry,
+    /// Height of the block being built (or the next one, for `check_tx`).
+    pub height: u64,
+}
+
+/// What a delivered transaction did with its fee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TxOutcome {
+    /// The transaction id.
+    pub tx_id: [u8; 32],
+    /// Paid from the signer's balance.
+    pub fee_from_balance: u64,
+    /// Paid by the phase-1 reserve (record puts).
+    pub fee_reimbursed: u64,
+}
+
+/// The kinds whose rules arrive with the grants work; refused honestly until then.
+fn unsupported(body: &TxBody) -> Option<&'static str> {
+    match body {
+        TxBody::Grant(_)
+        | TxBody::Revoke(_)
+        | TxBody::Renounce(_)
+        | TxBody::DataRequest(_)
+        | TxBody::DataResponse(_)
+        | TxBody::EscrowOpen(_)
+        | TxBody::EscrowDeliver(_)
+        | TxBody::EscrowAccept(_)
+        | TxBody::EscrowDispute(_)
+        | TxBody::EscrowResolve(_)
+        | TxBody::EscrowRefund(_)
+        | TxBody::AuditorAttestation(_) => Some(body.kind_name()),
+        TxBody::Transfer(_)
+        | TxBody::DeviceSetup(_)
+        | TxBody::SetDup(_)
+        | TxBody::Reset(_)
+        | TxBody::RecordPut(_)
+        | TxBody::ProviderRegister(_) => None,
+    }
+}
+
+/// Checks the nonce: `Replay` below the account's nonce or below `expected` (already
+/// pending), `BadNonce` above `expected`.
+fn check_nonce(account_nonce: u64, expected: u64, got: u64) -> Result<(), TxError> {
+    if got < account_nonce || got < expected {
+        return Err(TxError::Replay { expected, got });
+    }
+    if got > expected {
+        return Err(TxError::BadNonce { expected, got });
+    }
+    Ok(())
+}
+
+fn add(balance: u64, amount: u64) -> Result<u64, TxError> {
+    balance
+        .checked_add(amount)
+        .ok_or_else(|| TxError::Invalid("balance overflows".into()))
+}
+
+/// Runs every rule on `signed` and writes its effects into `state`.
+///
+/// `expected_nonce` overrides the account's nonce as the one expected (the mempool's next
+/// pending nonce of the signer); `None` expects the account's own nonce.
+pub fn execute(
+    state: &mut Layer<'_>,
+    ctx: &ExecContext<'_>,
+    signed: &SignedTransaction,
+    expected_nonce: Option<u64>,
+) -> Result<TxOutcome, TxError> {
+    let tx = &signed.tx;
+    let params = ctx.params;
+    signed
+        .check_stateless(&params.chain_id, params.network)
+        .map_err(TxError::from_protocol)?;
+    if let Some(kind) = unsupported(&tx.body) {
+        return Err(TxError::Unsupported { kind });
+    }
+    let signer = tx.signer_address();
+    let signer_key = state_key::account(&signer);
+    let account: AccountState = state.get(signer_key)?.unwrap_or_default();
+    check_nonce(
+        account.nonce,
+        expected_nonce.unwrap_or(account.nonce),
+        tx.nonce,
+    )?;
+    let required = required_fee(&params.fees, &tx.body)?;
+    if tx.fee < required {
+        return Err(TxError::FeeTooLow {
+            required,
+            offered: tx.fee,
+        });
+    }
+    bodies::validate(state, ctx, signed)?;
+
+    // Phase 1 reimburses a put's required fee while it lasts; the rest is the signer's.
+    let phase1: u64 = state.get(Phase::One.key())?.unwrap_or(0);
+    let reimbursed = match tx.body {
+        TxBody::RecordPut(_) => required.min(phase1),
+        _ => 0,
+    };
+    let fee_from_balance = tx.fee - reimbursed;
+    let amount = match &tx.body {
+        TxBody::Transfer(transfer) => transfer.amount,
+        _ => 0,
+    };
+    let needed = add(fee_from_balance, amount)?;
+    if account.balance < needed {
+        return Err(TxError::InsufficientBalance {
+            needed,
+            available: account.balance,
+        });
+    }
+    state.put_value(
+        signer_key,
+        &AccountState {
+            balance: account.balance - needed,
+            nonce: tx.nonce.saturating_add(1),
+        },
+    );
+    if reimbursed > 0 {
+        state.put_value(Phase::One.key(), &(phase1 - reimbursed));
+    }
+    let operator_key = state_key::account(&params.operator_address);
+    let mut operator: AccountState = state.get(operator_key)?.unwrap_or_default();
+    operator.balance = add(operator.balance, tx.fee)?;
+    state.put_value(operator_key, &operator);
+
+    let tx_id = signed.id();
+    bodies::apply(state, ctx, signed, &tx_id)?;
+    Ok(TxOutcome {
+        tx_id,
+        fee_from_balance,
+        fee_reimbursed: reimbursed,
+    })
+}
