@@ -9,11 +9,13 @@ use sha2::{Digest, Sha256};
 use super::error::CryptoError;
 
 /// A record's commitment hash function.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum HashFunc {
     /// SHA-256, named "sha256".
+    #[serde(rename = "sha256")]
     Sha256,
     /// SHA-256 applied twice (Bitcoin's hash256), named "sha256d".
+    #[serde(rename = "sha256d")]
     DoubleSha256,
 }
 

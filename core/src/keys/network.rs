@@ -8,7 +8,10 @@ use bitcoin::{KnownHrp, NetworkKind};
 use super::error::KeyError;
 
 /// Network of the owner's and the devices' addresses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Network {
     /// Bitcoin mainnet (`bc1...`).
     Mainnet,

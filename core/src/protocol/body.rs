@@ -97,27 +97,21 @@ canonical_struct!(Reset {
     agent
 });
 
-/// Hash function named by a record put for its `d_hash`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum HashFunc {
-    /// SHA-256 (canonical tag 0).
-    Sha256,
-    /// Double SHA-256 (canonical tag 1).
-    Sha256d,
-}
+/// The hash function a record put names for its commitments: the one the envelope
+/// code computes them with.
+pub use crate::crypto::HashFunc;
 
 impl Canonical for HashFunc {
     fn encode_to(&self, w: &mut Writer) {
         w.u8(match self {
             HashFunc::Sha256 => 0,
-            HashFunc::Sha256d => 1,
+            HashFunc::DoubleSha256 => 1,
         });
     }
     fn decode_from(r: &mut Reader<'_>) -> Result<Self> {
         match r.u8("hash function")? {
             0 => Ok(HashFunc::Sha256),
-            1 => Ok(HashFunc::Sha256d),
+            1 => Ok(HashFunc::DoubleSha256),
             tag => Err(ProtocolError::UnknownTag {
                 what: "hash function",
                 tag,

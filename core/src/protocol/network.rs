@@ -1,44 +1,23 @@
 //! The Bitcoin-format network an account address belongs to.
 
-use serde::{Deserialize, Serialize};
-
 use super::codec::{Canonical, Reader, Writer};
 use super::error::{ProtocolError, Result};
 
-/// Which network's address format (bech32 prefix) accounts use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Network {
-    /// `bc1...` addresses.
-    Mainnet,
-    /// `tb1...` addresses.
-    Testnet,
-    /// `bcrt1...` addresses.
-    Regtest,
-}
+/// The network type is the wallet's own: one definition for keys, addresses and ledger.
+pub use crate::keys::Network;
 
-impl Network {
-    /// The `bitcoin` crate's network value.
-    pub fn to_bitcoin(self) -> bitcoin::Network {
-        match self {
-            Network::Mainnet => bitcoin::Network::Bitcoin,
-            Network::Testnet => bitcoin::Network::Testnet,
-            Network::Regtest => bitcoin::Network::Regtest,
-        }
-    }
-
-    fn tag(self) -> u8 {
-        match self {
-            Network::Mainnet => 0,
-            Network::Testnet => 1,
-            Network::Regtest => 2,
-        }
+/// The network's byte in canonical encodings.
+fn tag(network: Network) -> u8 {
+    match network {
+        Network::Mainnet => 0,
+        Network::Testnet => 1,
+        Network::Regtest => 2,
     }
 }
 
 impl Canonical for Network {
     fn encode_to(&self, w: &mut Writer) {
-        w.u8(self.tag());
+        w.u8(tag(*self));
     }
     fn decode_from(r: &mut Reader<'_>) -> Result<Self> {
         match r.u8("network")? {

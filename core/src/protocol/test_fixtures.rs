@@ -62,7 +62,7 @@ pub(crate) fn sample_bodies() -> Vec<TxBody> {
             address: address(6),
             key: vec![0x00, 0x01, 0xff],
             format: "trip-gps".into(),
-            hash_func: HashFunc::Sha256d,
+            hash_func: HashFunc::DoubleSha256,
             d_hash: [0x55; 32],
             c_hash: [0x66; 32],
             size: 1_024,
