@@ -13,9 +13,8 @@
 //! The OAEP label names the kind of key wrapped ([`KeyKind`]), so a wrapped record key
 //! can never be unwrapped as an epoch key or the other way round.
 
-use rsa::pkcs1::EncodeRsaPublicKey;
 use rsa::{Oaep, PrivateKey, PublicKey};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use super::codec::Reader;
@@ -44,12 +43,9 @@ impl KeyKind {
     }
 }
 
-/// SHA-256 of the PKCS#1 DER encoding of an RSA public key.
+/// SHA-256 of the PKCS#1 DER encoding of an RSA public key (the wallet's fingerprint).
 pub(crate) fn rsa_fingerprint(public: &PublicKey) -> CryptoResult<[u8; FINGERPRINT_LEN]> {
-    let der = public
-        .to_pkcs1_der()
-        .map_err(|_| CryptoError::PublicKeyEncoding)?;
-    Ok(Sha256::digest(der.as_bytes()).into())
+    crate::keys::rsa_fingerprint_bytes(public).map_err(|_| CryptoError::PublicKeyEncoding)
 }
 
 /// A symmetric key encrypted to one RSA public key.
@@ -258,8 +254,7 @@ mod tests {
     #[test]
     fn fingerprint_is_sha256_of_pkcs1_der() -> CryptoResult<()> {
         let public = owner().as_public_key();
-        let der = public
-            .to_pkcs1_der()
+        let der = rsa::pkcs1::EncodeRsaPublicKey::to_pkcs1_der(public)
             .map_err(|_| CryptoError::PublicKeyEncoding)?;
         assert_eq!(der.as_bytes().len(), 270);
         assert_eq!(

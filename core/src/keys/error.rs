@@ -72,4 +72,7 @@ pub enum KeyError {
     /// RSA key generation failed.
     #[error("RSA key generation failed: {0}")]
     RsaGeneration(#[source] rsa::Error),
+    /// An RSA public key could not be DER-encoded.
+    #[error("RSA public key could not be encoded")]
+    RsaEncoding,
 }

@@ -17,7 +17,10 @@ pub use ecc::{
 pub use error::KeyError;
 pub use mnemonic::{Mnemonic, WordCount};
 pub use network::Network;
-pub use rsa_keys::{RsaBits, derive_rsa_private_key, rsa_fingerprint, rsa_public_key_pkcs1_der};
+pub use rsa_keys::{
+    RsaBits, derive_rsa_private_key, rsa_fingerprint, rsa_fingerprint_bytes,
+    rsa_public_key_pkcs1_der,
+};
 pub use seed::{SEED_LEN, Seed};
 pub use signing::{CompactSignature, SigningKey, message_digest, verify_digest, verify_message};
 pub use wallet_keys::WalletKeys;

@@ -54,7 +54,7 @@ impl WalletKeys {
         let owner_key = derive_key(&master, &owner_identity_path(network)?)?;
         let owner_address = p2wpkh_address(&owner_key.public_key(), network);
         let rsa_private = derive_rsa_private_key(&seed, rsa_bits)?;
-        let rsa_fingerprint = rsa_fingerprint(&rsa_private.to_public_key());
+        let rsa_fingerprint = rsa_fingerprint(&rsa_private.to_public_key())?;
         Ok(WalletKeys {
             network,
             seed,

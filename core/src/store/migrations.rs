@@ -65,6 +65,11 @@ pub fn migrate(conn: &mut Connection, steps: &[Migration]) -> StoreResult<u32> {
         tx.execute_batch(step.sql)?;
         tx.pragma_update(None, "user_version", step.version)?;
         tx.commit()?;
+        tracing::info!(
+            version = step.version,
+            step = step.name,
+            "wallet store migrated"
+        );
         current = step.version;
     }
     Ok(current)
