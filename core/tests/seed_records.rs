@@ -6,7 +6,7 @@ use carchain_core::crypto::{CryptoError, EpochKeyCache, HashFunc, SealingEpoch};
 use carchain_core::keys::{Mnemonic, Network, RsaBits, WalletKeys};
 use carchain_core::pool::{AddressPool, PoolSeed, deduct_address};
 use carchain_core::record::{FormatRegistry, parse_value};
-use carchain_core::sealed::{Opener, SealedRecordError, open_record, seal_record};
+use carchain_core::sealed::{Opener, SealedRecord, SealedRecordError, open_record, seal_record};
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 use std::sync::OnceLock;
@@ -50,6 +50,39 @@ fn day_address(date: NaiveDate) -> String {
 
 fn trip_key() -> Value {
     json!({"SESSION_ID": 1, "START_TIME": 20160511071428i64, "END_TIME": 20160511094623i64})
+}
+
+/// Seals one record for the owner of the example wallet with a fresh epoch.
+fn seal_for_owner(format: &str, address: &str, key: &Value, value_text: &str) -> SealedRecord {
+    let registry = FormatRegistry::with_builtins();
+    let epoch = SealingEpoch::new(&owner().rsa_public_key()).expect("epoch");
+    let value = parse_value(value_text).expect("value parses");
+    seal_record(
+        registry.get(format).expect("format"),
+        address,
+        key,
+        &value,
+        HashFunc::Sha256,
+        &epoch,
+    )
+    .expect("seal")
+}
+
+/// Opens `record` with `keys`' RSA key through `cache`.
+fn open_as(
+    keys: &WalletKeys,
+    record: &SealedRecord,
+    cache: &mut EpochKeyCache,
+    columns: &[String],
+) -> Result<Value, SealedRecordError> {
+    open_record(
+        record,
+        Opener::Owner {
+            rsa: keys.rsa_private_key(),
+            cache,
+        },
+        columns,
+    )
 }
 
 #[test]
@@ -100,15 +133,7 @@ fn seed_records_seal_and_open_with_one_unwrap_per_day() {
 
     let mut cache = EpochKeyCache::new();
     let columns: Vec<String> = ["VEHICLE_DATA", "GPS", "SPEED"].map(String::from).into();
-    let projected = open_record(
-        &trip,
-        Opener::Owner {
-            rsa: keys.rsa_private_key(),
-            cache: &mut cache,
-        },
-        &columns,
-    )
-    .expect("open trip");
+    let projected = open_as(keys, &trip, &mut cache, &columns).expect("open trip");
     assert_eq!(projected["VEHICLE_DATA"], json!(1));
     assert_eq!(projected["SPEED"], json!("0,23,52,45,51,33,49,49,48,37"));
     assert_eq!(projected["GPS"].as_array().map(Vec::len), Some(10));
@@ -117,15 +142,7 @@ fn seed_records_seal_and_open_with_one_unwrap_per_day() {
         "projection drops other fields"
     );
 
-    let whole = open_record(
-        &carvio,
-        Opener::Owner {
-            rsa: keys.rsa_private_key(),
-            cache: &mut cache,
-        },
-        &[],
-    )
-    .expect("open carvio");
+    let whole = open_as(keys, &carvio, &mut cache, &[]).expect("open carvio");
     assert_eq!(whole, carvio_value);
     assert_eq!(
         cache.stats().unwraps,
@@ -133,47 +150,19 @@ fn seed_records_seal_and_open_with_one_unwrap_per_day() {
         "one RSA decryption for the day's records"
     );
 
-    let vin_plain = open_record(
-        &vin,
-        Opener::Owner {
-            rsa: keys.rsa_private_key(),
-            cache: &mut cache,
-        },
-        &["VIN".to_owned()],
-    )
-    .expect("open VIN");
+    let vin_plain = open_as(keys, &vin, &mut cache, &["VIN".to_owned()]).expect("open VIN");
     assert_eq!(vin_plain, json!({"VIN": "LBVNU79049SB81546"}));
     assert_eq!(cache.stats().unwraps, 2);
 }
 
 #[test]
 fn altered_ciphertext_is_caught_by_chash_before_decrypting() {
-    let registry = FormatRegistry::with_builtins();
-    let keys = owner();
-    let epoch = SealingEpoch::new(&keys.rsa_public_key()).expect("epoch");
-    let value = parse_value(SEED_TRIP_VALUE).expect("value");
     let address = day_address(NaiveDate::from_ymd_opt(2016, 5, 12).expect("date"));
-    let mut record = seal_record(
-        registry.get("trip-gps").expect("format"),
-        &address,
-        &trip_key(),
-        &value,
-        HashFunc::Sha256,
-        &epoch,
-    )
-    .expect("seal");
+    let mut record = seal_for_owner("trip-gps", &address, &trip_key(), SEED_TRIP_VALUE);
     let last = record.envelope.len() - 1;
     record.envelope[last] ^= 0x01;
     let mut cache = EpochKeyCache::new();
-    let err = open_record(
-        &record,
-        Opener::Owner {
-            rsa: keys.rsa_private_key(),
-            cache: &mut cache,
-        },
-        &[],
-    )
-    .expect_err("tampered");
+    let err = open_as(owner(), &record, &mut cache, &[]).expect_err("tampered");
     assert!(
         matches!(err, SealedRecordError::Crypto(CryptoError::CHashMismatch)),
         "{err:?}"
@@ -183,30 +172,15 @@ fn altered_ciphertext_is_caught_by_chash_before_decrypting() {
 
 #[test]
 fn a_published_dhash_that_does_not_match_is_reported() {
-    let registry = FormatRegistry::with_builtins();
-    let keys = owner();
-    let epoch = SealingEpoch::new(&keys.rsa_public_key()).expect("epoch");
-    let value = parse_value(SEED_CARVIO_VALUE).expect("value");
-    let mut record = seal_record(
-        registry.get("carvio").expect("format"),
-        &day_address(NaiveDate::from_ymd_opt(2018, 3, 10).expect("date")),
+    let address = day_address(NaiveDate::from_ymd_opt(2018, 3, 10).expect("date"));
+    let mut record = seal_for_owner(
+        "carvio",
+        &address,
         &json!({"CARVIO_ID": 1}),
-        &value,
-        HashFunc::Sha256,
-        &epoch,
-    )
-    .expect("seal");
+        SEED_CARVIO_VALUE,
+    );
     record.d_hash[0] ^= 0xff;
-    let mut cache = EpochKeyCache::new();
-    let err = open_record(
-        &record,
-        Opener::Owner {
-            rsa: keys.rsa_private_key(),
-            cache: &mut cache,
-        },
-        &[],
-    )
-    .expect_err("dHash mismatch");
+    let err = open_as(owner(), &record, &mut EpochKeyCache::new(), &[]).expect_err("dHash");
     assert!(
         matches!(err, SealedRecordError::Crypto(CryptoError::DHashMismatch)),
         "{err:?}"
@@ -215,32 +189,21 @@ fn a_published_dhash_that_does_not_match_is_reported() {
 
 #[test]
 fn another_wallet_cannot_open_the_owners_records() {
-    let registry = FormatRegistry::with_builtins();
-    let epoch = SealingEpoch::new(&owner().rsa_public_key()).expect("epoch");
-    let value = parse_value(SEED_VIN_VALUE).expect("value");
-    let record = seal_record(
-        registry.get("VIN_CODE").expect("format"),
-        &owner().owner_address().to_string(),
+    let address = owner().owner_address().to_string();
+    let record = seal_for_owner(
+        "VIN_CODE",
+        &address,
         &json!({"VEHICLE_DATA": 1}),
-        &value,
-        HashFunc::Sha256,
-        &epoch,
-    )
-    .expect("seal");
-    let mut cache = EpochKeyCache::new();
-    let err = open_record(
-        &record,
-        Opener::Owner {
-            rsa: stranger().rsa_private_key(),
-            cache: &mut cache,
-        },
-        &[],
-    )
-    .expect_err("wrong key");
+        SEED_VIN_VALUE,
+    );
+    let err = open_as(stranger(), &record, &mut EpochKeyCache::new(), &[]).expect_err("wrong key");
     assert!(
         matches!(err, SealedRecordError::Crypto(CryptoError::WrongKey)),
         "{err:?}"
     );
+    // The owner still can.
+    let opened = open_as(owner(), &record, &mut EpochKeyCache::new(), &[]).expect("owner opens");
+    assert_eq!(opened, json!({"VIN": "LBVNU79049SB81546"}));
 }
 
 #[test]
