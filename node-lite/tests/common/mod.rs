@@ -1,0 +1,383 @@
+//! Shared helpers of the end-to-end tests: create a chain with `carchain-node init`, run
+//! the real binary on a free loopback port, sign transactions with funded keys and
+//! verify state answers against signed headers.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use bitcoin::secp256k1::SecretKey;
+use carchain_core::protocol::hashing::sha256;
+use carchain_core::protocol::pairing::sign_pairing;
+use carchain_core::protocol::signing::{p2wpkh_address, public_key_of, secret_key_from_bytes};
+use carchain_core::protocol::{
+    AccountState, Canonical, DeviceSetup, HashFunc, Network, RecordPut, Reset, SignedHeader,
+    SignedTransaction, Transaction, Transfer, TxBody, decode_state_proof, state_key, verify_chain,
+    verify_state_proof,
+};
+use serde_json::{Value, json};
+
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_carchain-node");
+/// The chain id `init` uses by default.
+pub const CHAIN_ID: &str = "carchain-dev";
+/// The default base fee of a transaction.
+pub const BASE_FEE: u64 = 10;
+
+/// A funded account key.
+#[derive(Clone)]
+pub struct Wallet {
+    pub secret: SecretKey,
+    pub address: String,
+}
+
+impl Wallet {
+    /// A deterministic key from one seed byte.
+    pub fn from_byte(byte: u8) -> Self {
+        let secret = secret_key_from_bytes(&[byte; 32]).expect("valid secret");
+        let address = p2wpkh_address(&public_key_of(&secret), Network::Regtest);
+        Wallet { secret, address }
+    }
+
+    /// Signs `body` with `nonce` and `fee`.
+    pub fn sign(&self, nonce: u64, fee: u64, body: TxBody) -> SignedTransaction {
+        Transaction {
+            chain_id: CHAIN_ID.into(),
+            network: Network::Regtest,
+            signer: public_key_of(&self.secret),
+            nonce,
+            fee,
+            body,
+        }
+        .sign(&self.secret)
+        .expect("signer matches")
+    }
+
+    /// A transfer of `amount` to `to`.
+    pub fn transfer(&self, nonce: u64, to: &str, amount: u64) -> SignedTransaction {
+        self.sign(
+            nonce,
+            BASE_FEE,
+            TxBody::Transfer(Transfer {
+                to: to.into(),
+                amount,
+            }),
+        )
+    }
+
+    /// A record put registering `value` under this wallet's address and `key`.
+    pub fn record_put(&self, nonce: u64, key: &[u8], value: &[u8]) -> SignedTransaction {
+        self.record_put_with_format(nonce, key, value, "carvio")
+    }
+
+    /// Pairs device `vid` (key `device`) with this wallet as owner.
+    pub fn device_setup(&self, nonce: u64, vid: &str, device: &SecretKey) -> SignedTransaction {
+        let pool_commitment = sha256(&[b"pool", vid.as_bytes()]);
+        self.sign(
+            nonce,
+            BASE_FEE,
+            TxBody::DeviceSetup(DeviceSetup {
+                vid: vid.into(),
+                device_pubkey: public_key_of(device),
+                owner_address: self.address.clone(),
+                owner_rsa_fingerprint: sha256(&[b"rsa"]),
+                pool_commitment,
+                agent: "carchain-node".into(),
+                device_signature: sign_pairing(device, vid, &self.address, &pool_commitment),
+            }),
+        )
+    }
+
+    /// Transfers device `vid` to `new_owner` (must be signed by the current owner).
+    pub fn reset(&self, nonce: u64, vid: &str, new_owner: &str) -> SignedTransaction {
+        self.sign(
+            nonce,
+            BASE_FEE,
+            TxBody::Reset(Reset {
+                vid: vid.into(),
+                new_owner_address: new_owner.into(),
+                new_device_pubkey: None,
+                new_pool_commitment: sha256(&[b"pool2", vid.as_bytes()]),
+                agent: "carchain-node".into(),
+            }),
+        )
+    }
+
+    /// A record put with a chosen format name.
+    pub fn record_put_with_format(
+        &self,
+        nonce: u64,
+        key: &[u8],
+        value: &[u8],
+        format: &str,
+    ) -> SignedTransaction {
+        let size = value.len() as u64;
+        self.sign(
+            nonce,
+            BASE_FEE + size,
+            TxBody::RecordPut(RecordPut {
+                address: self.address.clone(),
+                key: key.to_vec(),
+                format: format.into(),
+                hash_func: HashFunc::Sha256,
+                d_hash: sha256(&[b"salt", value]),
+                c_hash: sha256(&[value]),
+                size,
+                wallet: false,
+            }),
+        )
+    }
+}
+
+/// What `carchain-node init` printed.
+pub struct Chain {
+    pub dir: tempfile::TempDir,
+    pub validator_pubkey: String,
+    pub operator_address: String,
+}
+
+impl Chain {
+    /// The data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+}
+
+/// Runs `init` in a fresh temp dir funding `funds`.
+pub fn init_chain(funds: &[(&str, u64)]) -> Chain {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data_dir = dir.path().join("data");
+    let mut command = Command::new(BIN);
+    command.arg("init").arg("--data-dir").arg(&data_dir);
+    for (address, amount) in funds {
+        command.arg("--fund").arg(format!("{address}={amount}"));
+    }
+    let output = command.output().expect("run init");
+    assert!(
+        output.status.success(),
+        "init failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let field = |name: &str| {
+        stdout
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .map(|rest| rest.trim().to_owned())
+            .unwrap_or_else(|| panic!("init did not print {name}: {stdout}"))
+    };
+    Chain {
+        validator_pubkey: field("validator_pubkey:"),
+        operator_address: field("operator_address:"),
+        dir,
+    }
+}
+
+/// A running `carchain-node run` process.
+pub struct NodeProcess {
+    pub child: Child,
+    pub base: String,
+    pub log: PathBuf,
+}
+
+impl NodeProcess {
+    /// Starts the node on `127.0.0.1:0` and waits for its `listening on` line.
+    pub fn start(data_dir: &Path, extra: &[&str]) -> Self {
+        let log = unique_log_path(&data_dir.with_extension("log"));
+        let log_file = std::fs::File::create(&log).expect("log file");
+        let mut child = Command::new(BIN)
+            .arg("run")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["--listen", "127.0.0.1:0", "--block-time-ms", "50"])
+            .args(extra)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log_file))
+            .spawn()
+            .expect("spawn node");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(url) = line.strip_prefix("listening on ") {
+                    let _ = sender.send(url.trim().to_owned());
+                }
+            }
+        });
+        match receiver.recv_timeout(Duration::from_secs(30)) {
+            Ok(base) => NodeProcess { child, base, log },
+            Err(_) => {
+                let _ = child.kill();
+                panic!(
+                    "node did not start: {}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+        }
+    }
+
+    /// SIGKILL, no cleanup.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM and wait for the exit status (at most 20 s).
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "node did not exit after SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The node's log so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn unique_log_path(base: &Path) -> PathBuf {
+    let mut n = 0;
+    loop {
+        let candidate = base.with_extension(format!("log{n}"));
+        if !candidate.exists() {
+            return candidate;
+        }
+        n += 1;
+    }
+}
+
+/// An HTTP client with a timeout.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+/// Posts `tx`; returns the status and the JSON body.
+pub async fn submit(base: &str, tx: &SignedTransaction, wait: bool) -> (u16, Value) {
+    let response = client()
+        .post(format!("{base}/v1/tx"))
+        .json(&json!({ "tx": tx, "wait": wait }))
+        .send()
+        .await
+        .expect("post tx");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("json body"))
+}
+
+/// Asserts `body` is the API's error shape with `code`.
+pub fn assert_error(status: u16, body: &Value, expected_status: u16, code: &str) {
+    assert_eq!(status, expected_status, "{body}");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+}
+
+/// GETs a JSON document.
+pub async fn get_json(url: &str) -> (u16, Value) {
+    let response = client().get(url).send().await.expect("get");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("json body"))
+}
+
+/// The node's status.
+pub async fn status(base: &str) -> Value {
+    let (code, body) = get_json(&format!("{base}/v1/status")).await;
+    assert_eq!(code, 200, "{body}");
+    body
+}
+
+/// All signed headers from genesis, each signature and link checked, all proposed by
+/// `validator` (hex).
+pub async fn verified_headers(base: &str, validator: &str) -> Vec<SignedHeader> {
+    let mut headers: Vec<SignedHeader> = Vec::new();
+    let mut from = 0u64;
+    loop {
+        let (code, body) = get_json(&format!("{base}/v1/headers?from={from}&limit=1000")).await;
+        assert_eq!(code, 200, "{body}");
+        let page: Vec<SignedHeader> =
+            serde_json::from_value(body["headers"].clone()).expect("headers");
+        if page.is_empty() {
+            break;
+        }
+        from = page.last().map(|h| h.header.height + 1).unwrap_or(from);
+        headers.extend(page);
+    }
+    assert!(!headers.is_empty(), "no genesis header");
+    assert_eq!(headers[0].header.height, 0, "first header is genesis");
+    for header in &headers {
+        header.verify_signature().expect("header signature");
+        assert_eq!(hex::encode(header.header.proposer.serialize()), validator);
+    }
+    for pair in headers.windows(2) {
+        verify_chain(&pair[0], &pair[1]).expect("header chain links");
+    }
+    headers
+}
+
+/// Reads an account with its proof and verifies the proof against the verified header at
+/// the answer's height. `None` when the account does not exist (absence is proven too).
+pub async fn proven_account(base: &str, validator: &str, address: &str) -> Option<AccountState> {
+    let (code, answer) = get_json(&format!("{base}/v1/state/account/{address}")).await;
+    assert_eq!(code, 200, "{answer}");
+    let headers = verified_headers(base, validator).await;
+    let height = answer["height"].as_u64().expect("height");
+    let header = headers
+        .iter()
+        .find(|h| h.header.height == height)
+        .expect("header of the answer's height");
+    assert_eq!(answer["state_root"], hex::encode(header.header.state_root));
+    let value = answer["value"]
+        .as_str()
+        .map(|text| hex::decode(text).expect("value hex"));
+    let proof = decode_state_proof(answer["proof"].as_str().expect("proof")).expect("proof");
+    verify_state_proof(
+        &header.header.state_root,
+        state_key::account(address),
+        value.as_deref(),
+        &proof,
+    )
+    .expect("state proof verifies against the signed header");
+    value.map(|bytes| AccountState::from_canonical(&bytes).expect("account bytes"))
+}
+
+/// Waits until `check` is true (polling every 50 ms, at most 10 s).
+pub async fn eventually<F, Fut>(mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !check().await {
+        assert!(Instant::now() < deadline, "condition not met in 10 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

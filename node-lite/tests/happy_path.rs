@@ -1,0 +1,170 @@
+//! End-to-end happy path against the real binary: a transfer proven against signed
+//! headers, and a record registered on the ledger, stored, read back and paged.
+
+mod common;
+
+use base64::Engine;
+use carchain_core::protocol::{
+    AccountState, InclusionProof, SignedHeader, decode_state_proof, state_key, verify_state_proof,
+};
+use common::*;
+
+#[tokio::test]
+async fn transfer_commits_and_accounts_are_proven_against_the_signed_header_chain() {
+    let alice = Wallet::from_byte(1);
+    let bob = Wallet::from_byte(2);
+    let chain = init_chain(&[(&alice.address, 1_000_000)]);
+    let node = NodeProcess::start(&chain.data_dir(), &[]);
+    let validator = &chain.validator_pubkey;
+
+    let before = proven_account(&node.base, validator, &alice.address).await;
+    assert_eq!(
+        before,
+        Some(AccountState {
+            balance: 1_000_000,
+            nonce: 0
+        })
+    );
+    assert_eq!(
+        proven_account(&node.base, validator, &bob.address).await,
+        None
+    );
+
+    let tx = alice.transfer(0, &bob.address, 250);
+    let (code, receipt) = submit(&node.base, &tx, true).await;
+    assert_eq!(code, 200, "{receipt}");
+    assert_eq!(receipt["tx_id"], hex::encode(tx.id()));
+    let height = receipt["height"].as_u64().expect("committed height");
+    assert!(height >= 1);
+
+    let alice_after = proven_account(&node.base, validator, &alice.address).await;
+    assert_eq!(
+        alice_after,
+        Some(AccountState {
+            balance: 1_000_000 - 250 - BASE_FEE,
+            nonce: 1
+        })
+    );
+    let bob_after = proven_account(&node.base, validator, &bob.address).await;
+    assert_eq!(
+        bob_after,
+        Some(AccountState {
+            balance: 250,
+            nonce: 0
+        })
+    );
+
+    let (code, found) = get_json(&format!("{}/v1/tx/{}", node.base, hex::encode(tx.id()))).await;
+    assert_eq!(code, 200, "{found}");
+    assert_eq!(found["height"].as_u64(), Some(height));
+    let header: SignedHeader = serde_json::from_value(found["header"].clone()).unwrap();
+    let proof: InclusionProof = serde_json::from_value(found["proof"].clone()).unwrap();
+    proof
+        .verify(&header.header.tx_root, &tx.id())
+        .expect("inclusion proof");
+    let chain_headers = verified_headers(&node.base, validator).await;
+    assert!(
+        chain_headers.contains(&header),
+        "the tx's header is on the verified chain"
+    );
+
+    let status = status(&node.base).await;
+    assert_eq!(status["chain_id"], CHAIN_ID);
+    assert_eq!(status["operator_address"], chain.operator_address);
+    assert_eq!(status["validator"], chain.validator_pubkey);
+}
+
+#[tokio::test]
+async fn record_put_then_kv_put_get_and_range_paging() {
+    let car = Wallet::from_byte(3);
+    let reader = Wallet::from_byte(4);
+    let chain = init_chain(&[(&reader.address, 100_000)]);
+    let node = NodeProcess::start(&chain.data_dir(), &[]);
+    let http = client();
+
+    let values: Vec<Vec<u8>> = (0u8..5).map(|i| vec![i; 1024]).collect();
+    for (i, value) in values.iter().enumerate() {
+        let key = [0x10, i as u8];
+        let (code, body) = submit(&node.base, &car.record_put(i as u64, &key, value), true).await;
+        assert_eq!(code, 200, "{body}");
+        let url = format!("{}/v1/kv/{}/{}", node.base, car.address, hex::encode(key));
+        let put = http.put(&url).body(value.clone()).send().await.unwrap();
+        assert_eq!(put.status(), 201);
+        let again = http.put(&url).body(value.clone()).send().await.unwrap();
+        assert_eq!(again.status(), 200, "a retried put is idempotent");
+    }
+
+    // The registration is on the ledger with a verifiable proof.
+    let (code, answer) = get_json(&format!(
+        "{}/v1/state/record/{}/1002",
+        node.base, car.address
+    ))
+    .await;
+    assert_eq!(code, 200, "{answer}");
+    let headers = verified_headers(&node.base, &chain.validator_pubkey).await;
+    let header = headers
+        .iter()
+        .find(|h| Some(h.header.height) == answer["height"].as_u64())
+        .unwrap();
+    let value = hex::decode(answer["value"].as_str().expect("registered")).unwrap();
+    let proof = decode_state_proof(answer["proof"].as_str().unwrap()).unwrap();
+    verify_state_proof(
+        &header.header.state_root,
+        state_key::record(&car.address, &[0x10, 2]),
+        Some(&value),
+        &proof,
+    )
+    .expect("record proof");
+
+    // Reads in shared mode are paid: a transfer to the operator is the ticket.
+    let ticket = reader.transfer(0, &chain.operator_address, 100);
+    let (code, body) = submit(&node.base, &ticket, true).await;
+    assert_eq!(code, 200, "{body}");
+    let ticket_hex = hex::encode(ticket.id());
+
+    let got = http
+        .get(format!("{}/v1/kv/{}/1003", node.base, car.address))
+        .header("x-carchain-ticket", &ticket_hex)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.bytes().await.unwrap().as_ref(), values[3].as_slice());
+
+    let mut keys = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut url = format!(
+            "{}/v1/kv/{}?start=1001&end=10ff&limit=2",
+            node.base, car.address
+        );
+        if let Some(cursor) = &after {
+            url.push_str(&format!("&after={cursor}"));
+        }
+        let page: serde_json::Value = http
+            .get(&url)
+            .header("x-carchain-ticket", &ticket_hex)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let items = page["items"].as_array().expect("items");
+        assert!(items.len() <= 2);
+        for item in items {
+            let key = item["key"].as_str().unwrap().to_owned();
+            let value = base64::engine::general_purpose::STANDARD
+                .decode(item["value"].as_str().unwrap())
+                .unwrap();
+            let index = hex::decode(&key).unwrap()[1] as usize;
+            assert_eq!(value, values[index]);
+            keys.push(key);
+        }
+        match page["next_cursor"].as_str() {
+            Some(cursor) => after = Some(cursor.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(keys, ["1001", "1002", "1003", "1004"]);
+}
