@@ -1,5 +1,141 @@
-//! The `carchain-node` binary.
-fn main() {
-    eprintln!("carchain-node: not yet runnable");
-    std::process::exit(2);
+//! The `carchain-node` binary: `init` creates a chain in a data directory, `run` serves
+//! the node over HTTP until SIGINT/SIGTERM (the current block is finished, exit 0).
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use carchain_node::api::{self, ApiConfig};
+use carchain_node::cli::{Cli, Command, InitArgs, RunArgs};
+use carchain_node::node::{FeeSchedule, InitOptions, Node, NodeConfig};
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    match cli.command {
+        Command::Init(args) => init(args),
+        Command::Run(args) => {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
+                Err(err) => {
+                    eprintln!("carchain-node: cannot start the async runtime: {err}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            runtime.block_on(run(args))
+        }
+    }
+}
+
+fn init(args: InitArgs) -> ExitCode {
+    let options = InitOptions {
+        chain_id: args.chain_id,
+        network: args.network.into(),
+        total_supply: args.supply,
+        initial_balances: args.fund,
+        fees: FeeSchedule::default(),
+    };
+    match Node::init(&args.data_dir, &options) {
+        Ok(summary) => {
+            println!("validator_pubkey: {}", summary.validator_pubkey);
+            println!("operator_address: {}", summary.operator_address);
+            println!("genesis: {}", summary.genesis_path.display());
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("carchain-node init: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: RunArgs) -> ExitCode {
+    let config = NodeConfig {
+        data_dir: args.data_dir,
+        mode: args.mode.into(),
+        block_time: Duration::from_millis(args.block_time_ms),
+        peers: args.peers,
+        agent: args.agent,
+        max_mempool: args.max_mempool,
+    };
+    let node = match Node::start(config).await {
+        Ok(node) => node,
+        Err(err) => {
+            eprintln!("carchain-node run: cannot start the node: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(args.listen).await {
+        Ok(listener) => listener,
+        Err(err) => {
+            eprintln!("carchain-node run: cannot listen on {}: {err}", args.listen);
+            node.shutdown().await;
+            return ExitCode::FAILURE;
+        }
+    };
+    let address = match listener.local_addr() {
+        Ok(address) => address,
+        Err(err) => {
+            eprintln!("carchain-node run: no local address: {err}");
+            node.shutdown().await;
+            return ExitCode::FAILURE;
+        }
+    };
+    let limits = ApiConfig {
+        tx_body_limit: args.tx_body_limit,
+        kv_body_limit: args.kv_body_limit,
+    };
+    let app = api::router(Arc::clone(&node), limits);
+    println!("listening on http://{address}");
+    let _ = std::io::stdout().flush();
+    tracing::info!(%address, "serving the HTTP API");
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+    node.shutdown().await;
+    match served {
+        Ok(()) => {
+            tracing::info!("stopped cleanly");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("carchain-node run: server error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT: shutting down"),
+        () = terminate => tracing::info!("SIGTERM: shutting down"),
+    }
 }
