@@ -10,3 +10,5 @@ pub mod cli;
 pub mod chain;
 pub mod genesis;
 pub mod state;
+pub mod error;
+pub mod node;

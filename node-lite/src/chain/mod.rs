@@ -3,10 +3,14 @@
 
 mod block;
 mod error;
+mod mempool;
+mod tickets;
 mod validator;
 
 pub use block::{
     BlockResult, MAX_BLOCK_TXS, commit_genesis, decode_header, latest_header, produce_block,
 };
 pub use error::ChainError;
+pub use mempool::{Landing, Mempool, Pending};
+pub use tickets::ReadTickets;
 pub use validator::ValidatorKey;

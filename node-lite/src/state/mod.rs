@@ -7,11 +7,12 @@
 mod bodies;
 mod error;
 mod layer;
+mod query;
 mod rules;
 pub mod token;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use jmt::{JellyfishMerkleTree, KeyHash};
 
 pub use error::TxError;
 pub use layer::{Committed, Layer, StateRead, Writes};
+pub use query::{query_json, query_key};
 pub use rules::{ChainParams, ExecContext, TxOutcome};
 pub use token::{FeeSchedule, Phase};
 

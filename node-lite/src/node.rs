@@ -1,0 +1,648 @@
+//! The running node: the ledger (state machine + single-validator block producer), the
+//! KV store of encrypted records and read payments, behind [`LedgerService`].
+//!
+//! Data directory: `genesis.json`, `validator.key` (0600), `ledger.sqlite`,
+//! `kv.sqlite`, `reads.sqlite`.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use carchain_core::protocol::codec::Writer;
+use carchain_core::protocol::hashing::sha256;
+use carchain_core::protocol::signing::{p2wpkh_address, signature_from_compact, verify_digest};
+use carchain_core::protocol::{
+    Canonical, DeviceState, InclusionProof, Network, RecordRegistration, SignedHeader,
+    SignedTransaction, StateHasher, TxBody, encode_state_proof, state_key,
+};
+use jmt::JellyfishMerkleTree;
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
+
+use crate::chain::{
+    ChainError, MAX_BLOCK_TXS, Mempool, Pending, ReadTickets, ValidatorKey, commit_genesis,
+    decode_header, latest_header, produce_block,
+};
+use crate::db::{LedgerDb, MAX_BLOCKS_PER_READ};
+pub use crate::error::NodeError;
+pub use crate::genesis::FeeSchedule;
+use crate::genesis::Genesis;
+use crate::kv::{KvError, KvStore, PutOutcome, RangePage, SqliteKv};
+use crate::service::{
+    DeviceAuth, ErrorCode, LedgerService, NodeMode, NodeStatus, RangeRequest, ServiceError,
+    StateAnswer, StateQuery, SubmitReceipt, TxLookup,
+};
+use crate::state::{App, Committed, Layer, TxError, query_json, query_key};
+
+/// Domain tag of a device's agent-put authorisation digest.
+pub const AGENT_PUT_DOMAIN: &[u8] = b"carchain/agent-put/v1";
+
+/// How a node runs.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// The directory `Node::init` created.
+    pub data_dir: PathBuf,
+    /// Private (its devices only) or shared (everyone's data, paid reads).
+    pub mode: NodeMode,
+    /// Interval between block production attempts.
+    pub block_time: Duration,
+    /// Other nodes' URLs (reported in the status).
+    pub peers: Vec<String>,
+    /// This node's agent name, as devices name it in their pairing.
+    pub agent: String,
+    /// Most transactions waiting for a block.
+    pub max_mempool: usize,
+}
+
+/// What `Node::init` creates a chain with.
+#[derive(Debug, Clone)]
+pub struct InitOptions {
+    /// Chain identifier.
+    pub chain_id: String,
+    /// Address network of accounts.
+    pub network: Network,
+    /// Total token supply.
+    pub total_supply: u64,
+    /// `(address, amount)` sold at genesis out of the phase-3 reserve (20%).
+    pub initial_balances: Vec<(String, u64)>,
+    /// Fee schedule.
+    pub fees: FeeSchedule,
+}
+
+/// What `Node::init` created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitSummary {
+    /// The validator's public key (hex).
+    pub validator_pubkey: String,
+    /// The operator account (fees and read payments go here).
+    pub operator_address: String,
+    /// The genesis file written.
+    pub genesis_path: PathBuf,
+}
+
+/// The state machine with its mempool and the chain tip, changed together.
+struct Ledger {
+    app: App,
+    mempool: Mempool,
+    latest: SignedHeader,
+}
+
+/// A running node.
+pub struct Node {
+    config: NodeConfig,
+    genesis: Genesis,
+    db: Arc<LedgerDb>,
+    kv: SqliteKv,
+    tickets: ReadTickets,
+    key: ValidatorKey,
+    ledger: Mutex<Ledger>,
+    stopping: AtomicBool,
+    stop: watch::Sender<bool>,
+    producer: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("config", &self.config)
+            .field("chain_id", &self.genesis.chain_id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> NodeError + '_ {
+    move |source| NodeError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn internal(err: impl std::fmt::Display) -> ServiceError {
+    ServiceError::new(ErrorCode::Internal, err.to_string())
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+fn kv_error(err: KvError) -> ServiceError {
+    let code = match err {
+        KvError::Duplicate { .. } => ErrorCode::DuplicateValue,
+        KvError::Sqlite(_) | KvError::Poisoned => ErrorCode::Internal,
+        _ => ErrorCode::InvalidRequest,
+    };
+    ServiceError::new(code, err.to_string())
+}
+
+/// The digest a device signs to authorise a put on its agent node:
+/// SHA256(`"carchain/agent-put/v1"` || len-prefixed address || len-prefixed key || c_hash).
+pub fn agent_put_digest(address: &str, key: &[u8], c_hash: &[u8; 32]) -> [u8; 32] {
+    let mut w = Writer::new();
+    w.raw(AGENT_PUT_DOMAIN);
+    w.bytes(address.as_bytes());
+    w.bytes(key);
+    w.raw(c_hash);
+    sha256(&[&w.into_bytes()])
+}
+
+impl Node {
+    /// Creates a data directory: `genesis.json` and a fresh `validator.key` (0600).
+    /// Refuses a directory that exists and is not empty.
+    pub fn init(data_dir: &Path, options: &InitOptions) -> Result<InitSummary, NodeError> {
+        if data_dir.exists() {
+            let mut entries = std::fs::read_dir(data_dir).map_err(io_error(data_dir))?;
+            if entries.next().is_some() {
+                return Err(NodeError::DataDirExists {
+                    path: data_dir.to_path_buf(),
+                });
+            }
+        }
+        std::fs::create_dir_all(data_dir).map_err(io_error(data_dir))?;
+        let key = ValidatorKey::generate()?;
+        let operator_address = p2wpkh_address(&key.public_key(), options.network);
+        let genesis = Genesis {
+            chain_id: options.chain_id.clone(),
+            network: options.network,
+            total_supply: options.total_supply,
+            initial_balances: options.initial_balances.clone(),
+            fees: options.fees,
+            validator_pubkey: hex::encode(key.public_key().serialize()),
+            operator_address: operator_address.clone(),
+            genesis_time: now_ms(),
+        };
+        genesis.validate()?;
+        let genesis_path = data_dir.join("genesis.json");
+        genesis.save(&genesis_path)?;
+        key.save(&data_dir.join("validator.key"))?;
+        Ok(InitSummary {
+            validator_pubkey: genesis.validator_pubkey,
+            operator_address,
+            genesis_path,
+        })
+    }
+
+    /// Opens the data directory, commits the genesis block on first start, checks that
+    /// the latest header's state root is the state tree's root, and starts producing
+    /// blocks every `block_time`.
+    pub async fn start(config: NodeConfig) -> Result<Arc<Node>, NodeError> {
+        if config.max_mempool == 0 || config.block_time.is_zero() {
+            return Err(NodeError::Config(
+                "max_mempool and block_time must be above zero".into(),
+            ));
+        }
+        let dir = config.data_dir.clone();
+        let genesis = Genesis::load(&dir.join("genesis.json"))?;
+        let key = ValidatorKey::load(&dir.join("validator.key"))?;
+        if Some(key.public_key()) != genesis.proposer().ok() {
+            return Err(NodeError::ValidatorMismatch);
+        }
+        let db = Arc::new(LedgerDb::open(dir.join("ledger.sqlite"))?);
+        let kv = SqliteKv::open(dir.join("kv.sqlite"))?;
+        let tickets = ReadTickets::open(&dir.join("reads.sqlite"))?;
+        let mut app = App::new(db.clone(), genesis.params())?;
+        let latest = match latest_header(&db)? {
+            Some(header) => {
+                verify_tip(&db, &genesis, &header)?;
+                header
+            }
+            None => commit_genesis(&mut app, &db, &key, &genesis)?,
+        };
+        let (stop, stop_rx) = watch::channel(false);
+        let node = Arc::new(Node {
+            ledger: Mutex::new(Ledger {
+                app,
+                mempool: Mempool::new(config.max_mempool),
+                latest,
+            }),
+            config,
+            genesis,
+            db,
+            kv,
+            tickets,
+            key,
+            stopping: AtomicBool::new(false),
+            stop,
+            producer: Mutex::new(None),
+        });
+        let handle = tokio::spawn(run_producer(node.clone(), stop_rx));
+        *lock(&node.producer) = Some(handle);
+        tracing::info!(chain = %node.genesis.chain_id, "node started");
+        Ok(node)
+    }
+
+    /// Stops the producer after the block it may be committing; waiting submitters are
+    /// told `Unavailable`. Idempotent.
+    pub async fn shutdown(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        // Ignored: no receiver left means the producer already stopped.
+        let _ = self.stop.send(true);
+        let handle = lock(&self.producer).take();
+        if let Some(handle) = handle
+            && let Err(err) = handle.await
+        {
+            tracing::error!(%err, "block producer task failed");
+        }
+        let waiting = lock(&self.ledger).mempool.drain();
+        for pending in waiting {
+            if let Some(waiter) = pending.waiter {
+                let _ = waiter.send(Err(ServiceError::new(
+                    ErrorCode::Unavailable,
+                    "the node shut down before the transaction was committed",
+                )));
+            }
+        }
+    }
+
+    /// The genesis file the node runs.
+    pub fn genesis(&self) -> &Genesis {
+        &self.genesis
+    }
+
+    /// Builds and commits one block from the mempool, if it holds anything.
+    fn produce_once(&self) {
+        let mut ledger = lock(&self.ledger);
+        if ledger.mempool.is_empty() {
+            return;
+        }
+        let batch = ledger.mempool.take(MAX_BLOCK_TXS);
+        let txs: Vec<SignedTransaction> = batch.iter().map(|p| p.tx.clone()).collect();
+        let Ledger { app, latest, .. } = &mut *ledger;
+        let produced = produce_block(app, &self.db, &self.key, latest, &txs, now_ms());
+        let landings: Vec<_> = match produced {
+            Ok(result) => {
+                let height = result.header.as_ref().map(|h| h.header.height);
+                if let Some(header) = result.header {
+                    *latest = header;
+                }
+                result
+                    .outcomes
+                    .into_iter()
+                    .map(|outcome| match (outcome, height) {
+                        (Ok((index, _)), Some(height)) => Ok((height, index)),
+                        (Ok(_), None) => Err(internal("block vanished")),
+                        (Err(err), _) => Err(ServiceError::from(err)),
+                    })
+                    .collect()
+            }
+            Err(err) => {
+                app.abort_block();
+                tracing::error!(%err, "block production failed");
+                batch.iter().map(|_| Err(internal(&err))).collect()
+            }
+        };
+        let waiting: Vec<SignedTransaction> = ledger.mempool.transactions().cloned().collect();
+        ledger.app.reset_pending(&waiting);
+        drop(ledger);
+        for (pending, landing) in batch.into_iter().zip(landings) {
+            if let Some(waiter) = pending.waiter {
+                let _ = waiter.send(landing);
+            }
+        }
+    }
+
+    /// Checks `tx` and queues it with `waiter`.
+    fn admit(
+        &self,
+        tx: SignedTransaction,
+        waiter: Option<oneshot::Sender<crate::chain::Landing>>,
+    ) -> Result<(), ServiceError> {
+        if self.stopping.load(Ordering::SeqCst) {
+            return Err(ServiceError::new(
+                ErrorCode::Unavailable,
+                "the node is shutting down",
+            ));
+        }
+        let mut ledger = lock(&self.ledger);
+        if !ledger.mempool.has_room() {
+            return Err(ServiceError::new(
+                ErrorCode::Unavailable,
+                "the mempool is full",
+            ));
+        }
+        ledger.app.check_tx(&tx)?;
+        ledger
+            .mempool
+            .push(Pending { tx, waiter })
+            .map_err(|_| ServiceError::new(ErrorCode::Unavailable, "the mempool is full"))
+    }
+
+    fn committed_height(&self) -> Result<u64, ServiceError> {
+        self.db
+            .latest_height()
+            .map_err(internal)?
+            .ok_or_else(|| internal("no genesis block"))
+    }
+
+    fn read_state<T: Canonical>(&self, key: jmt::KeyHash) -> Result<Option<T>, ServiceError> {
+        let committed = Committed {
+            db: &self.db,
+            version: Some(self.committed_height()?),
+        };
+        Layer::new(&committed).get(key).map_err(ServiceError::from)
+    }
+
+    /// Charges one address traversal to `ticket` when reads are paid.
+    fn charge_read(&self, ticket: Option<&[u8; 32]>) -> Result<(), ServiceError> {
+        let price = self.genesis.fees.read_per_address;
+        if self.config.mode == NodeMode::Private || price == 0 {
+            return Ok(());
+        }
+        let ticket = ticket.ok_or_else(|| {
+            ServiceError::new(ErrorCode::PaymentRequired, "reads need a payment ticket")
+        })?;
+        self.tickets.spend(ticket, || {
+            let not_payment =
+                |why: &str| ServiceError::new(ErrorCode::PaymentRequired, format!("ticket {why}"));
+            let stored = self
+                .db
+                .tx(ticket)
+                .map_err(internal)?
+                .ok_or_else(|| not_payment("is not a committed transaction"))?;
+            let signed = SignedTransaction::from_canonical(&stored.bytes).map_err(internal)?;
+            match signed.tx.body {
+                TxBody::Transfer(transfer) if transfer.to == self.genesis.operator_address => {
+                    Ok(transfer.amount / price)
+                }
+                _ => Err(not_payment("is not a transfer to the operator")),
+            }
+        })?;
+        Ok(())
+    }
+
+    /// In private mode, checks that a device of this agent authorised the put.
+    fn check_device(
+        &self,
+        address: &str,
+        key: &[u8],
+        c_hash: &[u8; 32],
+        device: Option<&DeviceAuth>,
+    ) -> Result<(), ServiceError> {
+        if self.config.mode == NodeMode::Shared {
+            return Ok(());
+        }
+        let refused = |why: &str| ServiceError::new(ErrorCode::ModeRefused, why.to_string());
+        let auth = device.ok_or_else(|| refused("a private node stores only its devices' data"))?;
+        let state: DeviceState = self
+            .read_state(state_key::device(&auth.vid))?
+            .ok_or_else(|| refused("the device is not paired"))?;
+        if state.agent != self.config.agent {
+            return Err(refused("the device names another agent node"));
+        }
+        let compact: [u8; 64] = auth
+            .signature
+            .as_slice()
+            .try_into()
+            .map_err(|_| refused("the device signature is not 64 bytes"))?;
+        let signature = signature_from_compact(&compact).map_err(|_| refused("bad signature"))?;
+        verify_digest(
+            &state.device_pubkey,
+            &agent_put_digest(address, key, c_hash),
+            &signature,
+            "agent put",
+        )
+        .map_err(|_| refused("the device signature does not verify"))
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Checks the stored tip against the genesis and the state tree.
+fn verify_tip(db: &LedgerDb, genesis: &Genesis, tip: &SignedHeader) -> Result<(), NodeError> {
+    if tip.header.chain_id != genesis.chain_id {
+        return Err(NodeError::ChainMismatch {
+            stored: tip.header.chain_id.clone(),
+            genesis: genesis.chain_id.clone(),
+        });
+    }
+    let height = tip.header.height;
+    let view = db.tree_view()?;
+    let tree: JellyfishMerkleTree<'_, _, StateHasher> = JellyfishMerkleTree::new(&view);
+    let root = tree
+        .get_root_hash(height)
+        .map_err(|err| ChainError::State(TxError::storage(err)))?;
+    if root.0 != tip.header.state_root {
+        return Err(NodeError::StateRootMismatch {
+            height,
+            header_root: hex::encode(tip.header.state_root),
+            tree_root: hex::encode(root.0),
+        });
+    }
+    Ok(())
+}
+
+async fn run_producer(node: Arc<Node>, mut stop: watch::Receiver<bool>) {
+    let mut ticker = tokio::time::interval(node.config.block_time);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.changed() => break,
+        }
+        if *stop.borrow() {
+            break;
+        }
+        let worker = node.clone();
+        if let Err(err) = tokio::task::spawn_blocking(move || worker.produce_once()).await {
+            tracing::error!(%err, "block production panicked");
+        }
+    }
+}
+
+impl LedgerService for Node {
+    async fn submit(
+        &self,
+        tx: SignedTransaction,
+        wait: bool,
+    ) -> Result<SubmitReceipt, ServiceError> {
+        let tx_id = tx.id();
+        if !wait {
+            self.admit(tx, None)?;
+            return Ok(SubmitReceipt {
+                tx_id,
+                height: None,
+                index: None,
+            });
+        }
+        let (sender, receiver) = oneshot::channel();
+        self.admit(tx, Some(sender))?;
+        let patience = self.config.block_time.saturating_mul(10) + Duration::from_secs(30);
+        match tokio::time::timeout(patience, receiver).await {
+            Ok(Ok(Ok((height, index)))) => Ok(SubmitReceipt {
+                tx_id,
+                height: Some(height),
+                index: Some(index),
+            }),
+            Ok(Ok(Err(err))) => Err(err),
+            Ok(Err(_)) => Err(ServiceError::new(
+                ErrorCode::Unavailable,
+                "the node stopped before the transaction was committed",
+            )),
+            Err(_) => Err(ServiceError::new(
+                ErrorCode::Timeout,
+                "no block committed the transaction in time; it may still commit",
+            )),
+        }
+    }
+
+    fn put_value(
+        &self,
+        address: &str,
+        key: &[u8],
+        value: &[u8],
+        device: Option<&DeviceAuth>,
+    ) -> Result<PutOutcome, ServiceError> {
+        let registration: RecordRegistration = self
+            .read_state(state_key::record(address, key))?
+            .ok_or_else(|| {
+                ServiceError::new(
+                    ErrorCode::NotRegistered,
+                    "no committed registration for this address and key",
+                )
+            })?;
+        if registration.hash_func.digest(value) != registration.c_hash {
+            return Err(ServiceError::new(
+                ErrorCode::ChashMismatch,
+                "the value's hash is not the registered cHash",
+            ));
+        }
+        self.check_device(address, key, &registration.c_hash, device)?;
+        self.kv.put(address, key, value).map_err(kv_error)
+    }
+
+    fn get_value(
+        &self,
+        address: &str,
+        key: &[u8],
+        ticket: Option<&[u8; 32]>,
+    ) -> Result<Option<Vec<u8>>, ServiceError> {
+        self.charge_read(ticket)?;
+        self.kv.get(address, key).map_err(kv_error)
+    }
+
+    fn range_values(
+        &self,
+        request: &RangeRequest,
+        ticket: Option<&[u8; 32]>,
+    ) -> Result<RangePage, ServiceError> {
+        self.charge_read(ticket)?;
+        self.kv
+            .range(
+                &request.address,
+                &request.start,
+                &request.end,
+                request.limit,
+                request.after.as_deref(),
+            )
+            .map_err(kv_error)
+    }
+
+    fn transaction(&self, id: &[u8; 32]) -> Result<Option<TxLookup>, ServiceError> {
+        let Some(stored) = self.db.tx(id).map_err(internal)? else {
+            return Ok(None);
+        };
+        let tx = SignedTransaction::from_canonical(&stored.bytes).map_err(internal)?;
+        let ids: Vec<[u8; 32]> = self
+            .db
+            .block_txs(stored.height)
+            .map_err(internal)?
+            .iter()
+            .map(|t| <[u8; 32]>::try_from(t.id.as_slice()).map_err(internal))
+            .collect::<Result<_, _>>()?;
+        let index = usize::try_from(stored.index).map_err(internal)?;
+        let proof = InclusionProof::build(&ids, index)
+            .ok_or_else(|| internal("tx index out of its block"))?;
+        let block = self
+            .db
+            .block(stored.height)
+            .map_err(internal)?
+            .ok_or_else(|| internal("the transaction's block is missing"))?;
+        Ok(Some(TxLookup {
+            tx,
+            height: stored.height,
+            index: stored.index,
+            proof,
+            header: decode_header(&block).map_err(internal)?,
+        }))
+    }
+
+    fn headers_from(&self, height: u64, limit: u32) -> Result<Vec<SignedHeader>, ServiceError> {
+        if limit == 0 || limit > MAX_BLOCKS_PER_READ {
+            return Err(ServiceError::new(
+                ErrorCode::InvalidRequest,
+                format!("limit must be 1..={MAX_BLOCKS_PER_READ}"),
+            ));
+        }
+        self.db
+            .blocks_from(height, limit)
+            .map_err(internal)?
+            .iter()
+            .map(|block| decode_header(block).map_err(internal))
+            .collect()
+    }
+
+    fn query_state(
+        &self,
+        query: &StateQuery,
+        height: Option<u64>,
+    ) -> Result<StateAnswer, ServiceError> {
+        let latest = self.committed_height()?;
+        let height = height.unwrap_or(latest);
+        if height > latest {
+            return Err(ServiceError::new(
+                ErrorCode::NotFound,
+                format!("height {height} is above the latest {latest}"),
+            ));
+        }
+        let block = self
+            .db
+            .block(height)
+            .map_err(internal)?
+            .ok_or_else(|| internal("a block below the tip is missing"))?;
+        let header = decode_header(&block).map_err(internal)?;
+        let key_hash = query_key(query);
+        let view = self.db.tree_view().map_err(internal)?;
+        let tree: JellyfishMerkleTree<'_, _, StateHasher> = JellyfishMerkleTree::new(&view);
+        let (value, proof) = tree.get_with_proof(key_hash, height).map_err(internal)?;
+        drop(view);
+        let value_json = value
+            .as_deref()
+            .map(|bytes| query_json(query, bytes))
+            .transpose()?;
+        Ok(StateAnswer {
+            height,
+            state_root: header.header.state_root,
+            key_hash: key_hash.0,
+            value,
+            value_json,
+            proof: encode_state_proof(&proof).map_err(internal)?,
+        })
+    }
+
+    fn status(&self) -> Result<NodeStatus, ServiceError> {
+        let ledger = lock(&self.ledger);
+        let network = serde_json::to_value(self.genesis.network)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        Ok(NodeStatus {
+            chain_id: self.genesis.chain_id.clone(),
+            network,
+            height: ledger.latest.header.height,
+            latest_hash: Some(hex::encode(ledger.latest.header.hash())),
+            mode: self.config.mode,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            peers: self.config.peers.clone(),
+            validator: self.genesis.validator_pubkey.clone(),
+            operator_address: self.genesis.operator_address.clone(),
+            mempool: ledger.mempool.len(),
+        })
+    }
+}
