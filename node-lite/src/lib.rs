@@ -1,14 +1,20 @@
 //! carchain-node: the reference full node — ledger state machine, token, KV storage
 //! and the HTTP API the CarChain SDK talks to.
+//!
+//! - [`state`]: the ledger state machine (check, deliver, finalize, commit), token and fees.
+//! - [`chain`]: mempool, block producer, validator key, read tickets.
+//! - [`db`], [`kv`]: the ledger's SQLite file and the KV store of encrypted records.
+//! - [`node`]: a running node implementing [`service::LedgerService`].
+//! - [`api`], [`cli`]: the HTTP/JSON API under `/v1` and the `carchain-node` command line.
 #![forbid(unsafe_code)]
 
-pub mod db;
-pub mod kv;
-pub mod service;
 pub mod api;
-pub mod cli;
 pub mod chain;
-pub mod genesis;
-pub mod state;
+pub mod cli;
+pub mod db;
 pub mod error;
+pub mod genesis;
+pub mod kv;
 pub mod node;
+pub mod service;
+pub mod state;

@@ -2,7 +2,7 @@
 //! metadata in one SQLite file, each block committed in one transaction.
 //!
 //! Typical block production:
-//! ```ignore
+//! ```text
 //! let view = db.tree_view()?;
 //! let (root, tree_batch) = jmt::Sha256Jmt::new(&view).put_value_set(changes, height)?;
 //! drop(view);
