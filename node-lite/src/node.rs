@@ -507,13 +507,13 @@ impl LedgerService for Node {
                     "no committed registration for this address and key",
                 )
             })?;
-        if registration.hash_func.digest(value) != registration.c_hash {
+        if registration.put.hash_func.digest(value) != registration.put.c_hash {
             return Err(ServiceError::new(
                 ErrorCode::ChashMismatch,
                 "the value's hash is not the registered cHash",
             ));
         }
-        self.check_device(address, key, &registration.c_hash, device)?;
+        self.check_device(address, key, &registration.put.c_hash, device)?;
         self.kv.put(address, key, value).map_err(kv_error)
     }
 

@@ -4,7 +4,7 @@
 use bitcoin::secp256k1::PublicKey;
 use serde::{Deserialize, Serialize};
 
-use super::body::{GrantKind, HashFunc, RecordRef};
+use super::body::{GrantKind, RecordPut, RecordRef};
 use super::codec::{Canonical, Reader, Writer, canonical_struct};
 use super::error::{ProtocolError, Result};
 use super::serde_hex;
@@ -80,46 +80,24 @@ canonical_struct!(DeviceState {
     paired_height,
 });
 
-/// A record registered by a `RecordPut`.
+/// A record registered by a `RecordPut`: the put itself and where it landed. Canonical
+/// bytes are the put's fields followed by height, transaction id and signer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordRegistration {
-    /// The record's address.
-    pub address: String,
-    /// The record's key bytes.
-    #[serde(with = "serde_hex::bytes")]
-    pub key: Vec<u8>,
-    /// Format name.
-    pub format: String,
-    /// Hash function of `d_hash`.
-    pub hash_func: HashFunc,
-    /// Commitment to the plaintext.
-    #[serde(with = "serde_hex::fixed")]
-    pub d_hash: [u8; 32],
-    /// Hash of the ciphertext.
-    #[serde(with = "serde_hex::fixed")]
-    pub c_hash: [u8; 32],
-    /// Ciphertext size.
-    pub size: u64,
-    /// Written by the wallet (`putWalKV`) rather than a device.
-    pub wallet: bool,
+    /// The registered put (address, key, format, hashes, size, wallet flag).
+    #[serde(flatten)]
+    pub put: RecordPut,
     /// Block height of the put.
     pub height: u64,
     /// Id of the put transaction.
     #[serde(with = "serde_hex::fixed")]
     pub tx_id: [u8; 32],
-    /// The key that signed the put (its P2WPKH address is `address`).
+    /// The key that signed the put (its P2WPKH address is `put.address`).
     #[serde(with = "serde_hex::pubkey")]
     pub signer: PublicKey,
 }
 canonical_struct!(RecordRegistration {
-    address,
-    key,
-    format,
-    hash_func,
-    d_hash,
-    c_hash,
-    size,
-    wallet,
+    put,
     height,
     tx_id,
     signer,
@@ -322,6 +300,7 @@ canonical_struct!(EscrowState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::body::HashFunc;
     use crate::protocol::test_fixtures::{address, public};
 
     fn round_trip<T>(value: &T)
@@ -364,14 +343,16 @@ mod tests {
             paired_height: 7,
         });
         round_trip(&RecordRegistration {
-            address: address(6),
-            key: vec![0, 1],
-            format: "trip-gps".into(),
-            hash_func: HashFunc::Sha256,
-            d_hash: [0x55; 32],
-            c_hash: [0x66; 32],
-            size: 10,
-            wallet: false,
+            put: RecordPut {
+                address: address(6),
+                key: vec![0, 1],
+                format: "trip-gps".into(),
+                hash_func: HashFunc::Sha256,
+                d_hash: [0x55; 32],
+                c_hash: [0x66; 32],
+                size: 10,
+                wallet: false,
+            },
             height: 9,
             tx_id: [0x12; 32],
             signer: public(6),

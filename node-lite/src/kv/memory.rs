@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::RwLock;
 
-use super::validate::{check_address, check_batch, check_key, check_put, check_range, duplicate};
+use super::validate::{
+    check_address, check_batch, check_key, check_put, check_range, duplicate, range_lower_bound,
+};
 use super::{KvError, KvPut, KvStore, PutOutcome, RangePage};
 
 /// Records of one data address, ordered by key bytes.
@@ -88,25 +90,28 @@ impl KvStore for MemoryKv {
         after: Option<&[u8]>,
     ) -> Result<RangePage, KvError> {
         check_range(address, start, end_inclusive, limit)?;
-        let lower = match after {
-            Some(cursor) if cursor >= end_inclusive => return Ok(RangePage::default()),
-            Some(cursor) if cursor >= start => Bound::Excluded(cursor),
-            _ => Bound::Included(start),
+        let Some((lower_key, excluded)) = range_lower_bound(start, end_inclusive, after) else {
+            return Ok(RangePage::default());
+        };
+        let lower = if excluded {
+            Bound::Excluded(lower_key)
+        } else {
+            Bound::Included(lower_key)
         };
         let partitions = self.partitions.read().map_err(|_| KvError::Poisoned)?;
         let Some(partition) = partitions.get(address) else {
             return Ok(RangePage::default());
         };
-        let wanted = usize::try_from(limit).unwrap_or(usize::MAX);
-        let mut rows = partition
+        let rows = partition
             .range::<[u8], _>((lower, Bound::Included(end_inclusive)))
-            .map(|(k, v)| (k.clone(), v.clone()));
-        let items: Vec<_> = rows.by_ref().take(wanted).collect();
-        let next_cursor = match rows.next() {
-            Some(_) => items.last().map(|(k, _)| k.clone()),
-            None => None,
-        };
-        Ok(RangePage { items, next_cursor })
+            .take(
+                usize::try_from(limit)
+                    .unwrap_or(usize::MAX)
+                    .saturating_add(1),
+            )
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        Ok(RangePage::from_rows(rows, limit))
     }
 
     fn delete(&self, address: &str, key: &[u8]) -> Result<bool, KvError> {

@@ -60,6 +60,24 @@ pub struct RangePage {
     pub next_cursor: Option<Vec<u8>>,
 }
 
+impl RangePage {
+    /// Builds a page from up to `limit + 1` rows in key order: the extra row, when
+    /// present, only tells that more records follow.
+    pub(crate) fn from_rows(mut rows: Vec<(Vec<u8>, Vec<u8>)>, limit: u32) -> Self {
+        let wanted = usize::try_from(limit).unwrap_or(usize::MAX);
+        let next_cursor = if rows.len() > wanted {
+            rows.truncate(wanted);
+            rows.last().map(|(key, _)| key.clone())
+        } else {
+            None
+        };
+        RangePage {
+            items: rows,
+            next_cursor,
+        }
+    }
+}
+
 /// Storage of encrypted records under (data address, key).
 pub trait KvStore: Send + Sync {
     /// Stores `value` under `address` and `key`.

@@ -6,7 +6,9 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::validate::{check_address, check_batch, check_key, check_put, check_range, duplicate};
+use super::validate::{
+    check_address, check_batch, check_key, check_put, check_range, duplicate, range_lower_bound,
+};
 use super::{KvError, KvPut, KvStore, PutOutcome, RangePage};
 use crate::db::pool::SqlitePool;
 
@@ -95,13 +97,9 @@ impl KvStore for SqliteKv {
         after: Option<&[u8]>,
     ) -> Result<RangePage, KvError> {
         check_range(address, start, end_inclusive, limit)?;
-        // Rows strictly after the cursor when it lies inside the range, else from `start`.
-        let (lower, lower_excluded) = match after {
-            Some(cursor) if cursor >= end_inclusive => return Ok(RangePage::default()),
-            Some(cursor) if cursor >= start => (cursor, true),
-            _ => (start, false),
+        let Some((lower, lower_excluded)) = range_lower_bound(start, end_inclusive, after) else {
+            return Ok(RangePage::default());
         };
-        let wanted = usize::try_from(limit).unwrap_or(usize::MAX);
         self.pool.read(|conn| {
             let mut statement = conn.prepare_cached(
                 "SELECT key, value FROM kv
@@ -118,14 +116,8 @@ impl KvStore for SqliteKv {
                 ],
                 |row| Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, Vec<u8>>(1)?)),
             )?;
-            let mut items = rows.collect::<Result<Vec<_>, _>>()?;
-            let next_cursor = if items.len() > wanted {
-                items.truncate(wanted);
-                items.last().map(|(key, _)| key.clone())
-            } else {
-                None
-            };
-            Ok(RangePage { items, next_cursor })
+            let rows = rows.collect::<Result<Vec<_>, _>>()?;
+            Ok(RangePage::from_rows(rows, limit))
         })
     }
 

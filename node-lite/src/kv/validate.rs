@@ -84,6 +84,21 @@ pub(crate) fn check_range(
     Ok(())
 }
 
+/// Where a range page starts: `None` when the cursor already reached the end of the range
+/// (an empty page), else the lower key and whether it is excluded (a cursor inside the
+/// range resumes strictly after itself).
+pub(crate) fn range_lower_bound<'a>(
+    start: &'a [u8],
+    end_inclusive: &[u8],
+    after: Option<&'a [u8]>,
+) -> Option<(&'a [u8], bool)> {
+    match after {
+        Some(cursor) if cursor >= end_inclusive => None,
+        Some(cursor) if cursor >= start => Some((cursor, true)),
+        _ => Some((start, false)),
+    }
+}
+
 /// The error returned when `key` under `address` already holds a different value.
 pub(crate) fn duplicate(address: &str, key: &[u8]) -> KvError {
     KvError::Duplicate {

@@ -170,14 +170,7 @@ pub fn apply(
         TxBody::RecordPut(put) => state.put_value(
             state_key::record(&put.address, &put.key),
             &RecordRegistration {
-                address: put.address.clone(),
-                key: put.key.clone(),
-                format: put.format.clone(),
-                hash_func: put.hash_func,
-                d_hash: put.d_hash,
-                c_hash: put.c_hash,
-                size: put.size,
-                wallet: put.wallet,
+                put: put.clone(),
                 height: ctx.height,
                 tx_id: *tx_id,
                 signer: signed.tx.signer,

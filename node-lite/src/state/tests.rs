@@ -357,7 +357,11 @@ fn record_put_registers_once_under_its_own_address() {
         chain.get(state_key::record(&address(6), b"key-1"));
     let registration = registration.unwrap_or_else(|| panic!("not registered"));
     assert_eq!(
-        (registration.c_hash, registration.size, registration.tx_id),
+        (
+            registration.put.c_hash,
+            registration.put.size,
+            registration.tx_id
+        ),
         ([5; 32], 3, id)
     );
     assert_eq!(registration.height, 1);
