@@ -28,7 +28,7 @@ use crate::db::{LedgerDb, MAX_BLOCKS_PER_READ};
 pub use crate::error::NodeError;
 pub use crate::genesis::FeeSchedule;
 use crate::genesis::Genesis;
-use crate::kv::{KvError, KvStore, PutOutcome, RangePage, SqliteKv};
+use crate::kv::{KvStore, PutOutcome, RangePage, SqliteKv};
 use crate::service::{
     DeviceAuth, ErrorCode, LedgerService, NodeMode, NodeStatus, RangeRequest, ServiceError,
     StateAnswer, StateQuery, SubmitReceipt, TxLookup,
@@ -127,15 +127,6 @@ fn now_ms() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
         .unwrap_or(0)
-}
-
-fn kv_error(err: KvError) -> ServiceError {
-    let code = match err {
-        KvError::Duplicate { .. } => ErrorCode::DuplicateValue,
-        KvError::Sqlite(_) | KvError::Poisoned => ErrorCode::Internal,
-        _ => ErrorCode::InvalidRequest,
-    };
-    ServiceError::new(code, err.to_string())
 }
 
 /// The digest a device signs to authorise a put on its agent node:
@@ -514,7 +505,7 @@ impl LedgerService for Node {
             ));
         }
         self.check_device(address, key, &registration.put.c_hash, device)?;
-        self.kv.put(address, key, value).map_err(kv_error)
+        self.kv.put(address, key, value).map_err(ServiceError::from)
     }
 
     fn get_value(
@@ -524,7 +515,7 @@ impl LedgerService for Node {
         ticket: Option<&[u8; 32]>,
     ) -> Result<Option<Vec<u8>>, ServiceError> {
         self.charge_read(ticket)?;
-        self.kv.get(address, key).map_err(kv_error)
+        self.kv.get(address, key).map_err(ServiceError::from)
     }
 
     fn range_values(
@@ -541,7 +532,7 @@ impl LedgerService for Node {
                 request.limit,
                 request.after.as_deref(),
             )
-            .map_err(kv_error)
+            .map_err(ServiceError::from)
     }
 
     fn transaction(&self, id: &[u8; 32]) -> Result<Option<TxLookup>, ServiceError> {

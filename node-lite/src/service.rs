@@ -10,7 +10,7 @@ use std::future::Future;
 use carchain_core::protocol::{InclusionProof, SignedHeader, SignedTransaction};
 use serde::{Deserialize, Serialize};
 
-use crate::kv::{PutOutcome, RangePage};
+use crate::kv::{KvError, PutOutcome, RangePage};
 
 /// How a node stores data (the seed's agency modes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -211,6 +211,19 @@ impl ServiceError {
             code,
             message: message.into(),
         }
+    }
+}
+
+impl From<KvError> for ServiceError {
+    /// A KV refusal as the transports report it: a clashing value is `DuplicateValue`,
+    /// storage failures are `Internal`, anything else is the caller's bad input.
+    fn from(err: KvError) -> Self {
+        let code = match err {
+            KvError::Duplicate { .. } => ErrorCode::DuplicateValue,
+            KvError::Sqlite(_) | KvError::Poisoned => ErrorCode::Internal,
+            _ => ErrorCode::InvalidRequest,
+        };
+        ServiceError::new(code, err.to_string())
     }
 }
 

@@ -11,7 +11,7 @@ use carchain_core::protocol::{
 use serde_json::{Value, json};
 
 use super::*;
-use crate::kv::{KvError, KvStore, MemoryKv, PutOutcome, RangePage};
+use crate::kv::{KvStore, MemoryKv, PutOutcome, RangePage};
 use crate::service::{
     DeviceAuth, NodeMode, RangeRequest, StateAnswer, StateQuery, SubmitReceipt, TxLookup,
 };
@@ -19,13 +19,6 @@ use crate::service::{
 /// A ledger that checks signatures, keeps values in memory and answers fixed state.
 struct FakeLedger {
     kv: MemoryKv,
-}
-
-fn kv_error(err: KvError) -> ServiceError {
-    match err {
-        KvError::Duplicate { .. } => ServiceError::new(ErrorCode::DuplicateValue, err.to_string()),
-        other => ServiceError::new(ErrorCode::InvalidRequest, other.to_string()),
-    }
 }
 
 impl LedgerService for FakeLedger {
@@ -56,7 +49,7 @@ impl LedgerService for FakeLedger {
                 "not this node's device",
             ));
         }
-        self.kv.put(address, key, value).map_err(kv_error)
+        self.kv.put(address, key, value).map_err(ServiceError::from)
     }
 
     fn get_value(
@@ -71,7 +64,7 @@ impl LedgerService for FakeLedger {
                 "a read ticket is needed",
             ));
         }
-        self.kv.get(address, key).map_err(kv_error)
+        self.kv.get(address, key).map_err(ServiceError::from)
     }
 
     fn range_values(
@@ -87,7 +80,7 @@ impl LedgerService for FakeLedger {
                 request.limit,
                 request.after.as_deref(),
             )
-            .map_err(kv_error)
+            .map_err(ServiceError::from)
     }
 
     fn transaction(&self, _id: &[u8; 32]) -> Result<Option<TxLookup>, ServiceError> {
