@@ -8,13 +8,19 @@
 //! - [`trip`]: trip decoding, statistics, polyline, GeoJSON, privacy zones.
 //! - [`store`]: the wallet's SQLite store with secrets encrypted at rest.
 //! - [`protocol`]: transactions, headers and proofs shared with the node.
+//! - [`light`]: the embedded light node (verified reads, failover, offline cache).
+//! - [`wallet`]: the owner's wallet: cars, pairing, reading data back, subscribers.
+//! - [`device`]: the car: pairing, putting records, the offline queue.
 #![forbid(unsafe_code)]
 
 pub mod crypto;
+pub mod device;
 pub mod keys;
+pub mod light;
 pub mod pool;
 pub mod protocol;
 pub mod record;
 pub mod sealed;
 pub mod store;
 pub mod trip;
+pub mod wallet;
