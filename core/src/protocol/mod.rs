@@ -1,6 +1,7 @@
 //! The ledger protocol shared by the node and the light client: transactions, headers,
 //! canonical encoding, Merkle proofs.
 
+pub mod agent_put;
 pub mod body;
 pub mod codec;
 pub mod error;
@@ -22,6 +23,7 @@ mod fuzz_tests;
 #[cfg(test)]
 mod test_fixtures;
 
+pub use agent_put::{AGENT_PUT_DOMAIN, agent_put_digest};
 pub use body::*;
 pub use codec::{Canonical, Reader, Writer};
 pub use error::{ProtocolError, Result};

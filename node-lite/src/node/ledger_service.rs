@@ -2,20 +2,7 @@
 //! KV store, with read payments and private-mode device checks.
 
 use super::*;
-
-/// Domain tag of a device's agent-put authorisation digest.
-pub const AGENT_PUT_DOMAIN: &[u8] = b"carchain/agent-put/v1";
-
-/// The digest a device signs to authorise a put on its agent node:
-/// SHA256(`"carchain/agent-put/v1"` || len-prefixed address || len-prefixed key || c_hash).
-pub fn agent_put_digest(address: &str, key: &[u8], c_hash: &[u8; 32]) -> [u8; 32] {
-    let mut w = Writer::new();
-    w.raw(AGENT_PUT_DOMAIN);
-    w.bytes(address.as_bytes());
-    w.bytes(key);
-    w.raw(c_hash);
-    sha256(&[&w.into_bytes()])
-}
+use carchain_core::protocol::agent_put_digest;
 
 impl Node {
     fn read_state<T: Canonical>(&self, key: jmt::KeyHash) -> Result<Option<T>, ServiceError> {

@@ -9,8 +9,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use carchain_core::protocol::codec::Writer;
-use carchain_core::protocol::hashing::sha256;
 use carchain_core::protocol::signing::{p2wpkh_address, signature_from_compact, verify_digest};
 use carchain_core::protocol::{
     Canonical, DeviceState, InclusionProof, Network, RecordRegistration, SignedHeader,
@@ -37,7 +35,8 @@ use crate::state::{App, Committed, Layer, TxError, query_json, query_key};
 
 mod ledger_service;
 
-pub use ledger_service::{AGENT_PUT_DOMAIN, agent_put_digest};
+/// The digest a car signs to authorise a KV write on its agent (private mode).
+pub use carchain_core::protocol::{AGENT_PUT_DOMAIN, agent_put_digest};
 
 /// How a node runs.
 #[derive(Debug, Clone)]
