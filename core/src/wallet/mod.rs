@@ -1,2 +1,13 @@
 //! The owner's wallet: identity, paired cars (the seed's device list), pairing, setDup and
 //! reset, reading a car's records and trips back, and subscribers.
+//!
+//! - [`Wallet`]: create / restore / open, owner address, RSA fingerprint, balance.
+//! - [`WalletError`]: the typed errors of every wallet operation.
+
+mod error;
+mod keyring;
+mod wallet;
+
+pub use error::WalletError;
+pub use keyring::{POOL_COMMITMENT_DOMAIN, pool_commitment};
+pub use wallet::Wallet;
