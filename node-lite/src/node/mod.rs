@@ -31,7 +31,9 @@ use crate::service::{
     DeviceAuth, ErrorCode, LedgerService, NodeMode, NodeStatus, RangeRequest, ServiceError,
     StateAnswer, StateQuery, SubmitReceipt, TxLookup,
 };
-use crate::state::{App, Committed, Layer, TxError, query_json, query_key};
+use crate::state::{
+    App, ChainParams, Committed, Layer, Prechecked, TxError, query_json, query_key,
+};
 
 mod ledger_service;
 
@@ -92,6 +94,7 @@ struct Ledger {
 pub struct Node {
     config: NodeConfig,
     genesis: Genesis,
+    params: ChainParams,
     db: Arc<LedgerDb>,
     kv: SqliteKv,
     tickets: ReadTickets,
@@ -199,6 +202,7 @@ impl Node {
                 latest,
             }),
             config,
+            params: genesis.params(),
             genesis,
             db,
             kv,
@@ -284,30 +288,33 @@ impl Node {
         }
     }
 
+    /// Runs the stateless checks of `tx` (signatures) without any lock, so that
+    /// admissions verify on every core at once.
+    fn precheck(&self, tx: SignedTransaction) -> Result<Prechecked, ServiceError> {
+        Prechecked::check(&self.params, tx).map_err(ServiceError::from)
+    }
+
     /// Checks `tx` and queues it with `waiter`.
     fn admit(
         &self,
         tx: SignedTransaction,
         waiter: Option<oneshot::Sender<crate::chain::Landing>>,
     ) -> Result<(), ServiceError> {
+        self.check_running()?;
+        let prechecked = self.precheck(tx)?;
+        let mut ledger = lock(&self.ledger);
+        admit_locked(&mut ledger, prechecked, waiter)
+    }
+
+    /// Refuses work once shutdown has begun.
+    fn check_running(&self) -> Result<(), ServiceError> {
         if self.stopping.load(Ordering::SeqCst) {
             return Err(ServiceError::new(
                 ErrorCode::Unavailable,
                 "the node is shutting down",
             ));
         }
-        let mut ledger = lock(&self.ledger);
-        if !ledger.mempool.has_room() {
-            return Err(ServiceError::new(
-                ErrorCode::Unavailable,
-                "the mempool is full",
-            ));
-        }
-        ledger.app.check_tx(&tx)?;
-        ledger
-            .mempool
-            .push(Pending { tx, waiter })
-            .map_err(|_| ServiceError::new(ErrorCode::Unavailable, "the mempool is full"))
+        Ok(())
     }
 
     fn committed_height(&self) -> Result<u64, ServiceError> {
@@ -316,6 +323,26 @@ impl Node {
             .map_err(internal)?
             .ok_or_else(|| internal("no genesis block"))
     }
+}
+
+/// Checks a prechecked transaction against the state and queues it, under the lock.
+fn admit_locked(
+    ledger: &mut Ledger,
+    prechecked: Prechecked,
+    waiter: Option<oneshot::Sender<crate::chain::Landing>>,
+) -> Result<(), ServiceError> {
+    if !ledger.mempool.has_room() {
+        return Err(ServiceError::new(
+            ErrorCode::Unavailable,
+            "the mempool is full",
+        ));
+    }
+    ledger.app.check_prechecked(&prechecked)?;
+    let tx = prechecked.into_tx();
+    ledger
+        .mempool
+        .push(Pending { tx, waiter })
+        .map_err(|_| ServiceError::new(ErrorCode::Unavailable, "the mempool is full"))
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -10,6 +10,7 @@ mod layer;
 mod query;
 mod rules;
 pub mod token;
+mod verified;
 
 #[cfg(test)]
 pub(crate) mod tests;
@@ -25,8 +26,9 @@ use jmt::{JellyfishMerkleTree, KeyHash};
 pub use error::TxError;
 pub use layer::{Committed, Layer, StateRead, Writes};
 pub use query::{query_json, query_key};
-pub use rules::{ChainParams, ExecContext, TxOutcome};
+pub use rules::{ChainParams, ExecContext, Stateless, TxOutcome};
 pub use token::{FeeSchedule, Phase};
+pub use verified::{DEFAULT_VERIFIED_CAPACITY, Prechecked, VerifiedTxs};
 
 use crate::db::LedgerDb;
 
@@ -44,6 +46,7 @@ pub struct App {
     committed: Option<u64>,
     pending_nonces: HashMap<String, u64>,
     block: Option<OpenBlock>,
+    verified: VerifiedTxs,
 }
 
 impl std::fmt::Debug for App {
@@ -66,6 +69,7 @@ impl App {
             committed,
             pending_nonces: HashMap::new(),
             block: None,
+            verified: VerifiedTxs::new(DEFAULT_VERIFIED_CAPACITY),
         })
     }
 
@@ -87,6 +91,32 @@ impl App {
     /// success the signer's next pending nonce advances (the mempool accepts consecutive
     /// nonces of one signer).
     pub fn check_tx(&mut self, signed: &SignedTransaction) -> Result<(), TxError> {
+        self.check_stateful(signed, Stateless::Check)?;
+        self.verified.insert(signed.id());
+        Ok(())
+    }
+
+    /// [`App::check_tx`] of a transaction whose stateless checks (the signatures) already
+    /// passed, on any thread, outside whatever lock guards this app.
+    pub fn check_prechecked(&mut self, prechecked: &Prechecked) -> Result<(), TxError> {
+        if !prechecked.is_for(&self.params) {
+            return Err(TxError::WrongChain);
+        }
+        self.check_stateful(prechecked.tx(), Stateless::Passed)?;
+        self.verified.insert(prechecked.id());
+        Ok(())
+    }
+
+    /// How many admitted transaction ids are remembered as verified.
+    pub fn verified_len(&self) -> usize {
+        self.verified.len()
+    }
+
+    fn check_stateful(
+        &mut self,
+        signed: &SignedTransaction,
+        stateless: Stateless,
+    ) -> Result<(), TxError> {
         let committed = Committed {
             db: &self.db,
             version: self.committed,
@@ -99,7 +129,7 @@ impl App {
             height: self.next_height(),
         };
         let expected = self.pending_nonces.get(&signer).copied();
-        rules::execute(&mut scratch, &ctx, signed, expected)?;
+        rules::execute(&mut scratch, &ctx, signed, expected, stateless)?;
         self.pending_nonces
             .insert(signer, signed.tx.nonce.saturating_add(1));
         Ok(())
@@ -134,8 +164,15 @@ impl App {
         Ok(())
     }
 
-    /// Executes `signed` in the open block; on failure nothing of it is kept.
+    /// Executes `signed` in the open block; on failure nothing of it is kept. A
+    /// transaction admitted by `check_tx` (its id remembered) skips the stateless checks
+    /// it already passed.
     pub fn deliver_tx(&mut self, signed: &SignedTransaction) -> Result<TxOutcome, TxError> {
+        let stateless = if self.verified.take(&signed.id()) {
+            Stateless::Passed
+        } else {
+            Stateless::Check
+        };
         let block = self
             .block
             .as_mut()
@@ -154,7 +191,7 @@ impl App {
             formats: &self.formats,
             height: block.height,
         };
-        let outcome = rules::execute(&mut scratch, &ctx, signed, None)?;
+        let outcome = rules::execute(&mut scratch, &ctx, signed, None, stateless)?;
         let writes = scratch.into_writes();
         block.writes.extend(writes);
         Ok(outcome)

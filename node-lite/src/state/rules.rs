@@ -86,6 +86,15 @@ fn add(balance: u64, amount: u64) -> Result<u64, TxError> {
         .ok_or_else(|| TxError::Invalid("balance overflows".into()))
 }
 
+/// Whether [`execute`] must run the stateless checks (chain, signatures, address forms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stateless {
+    /// Run them.
+    Check,
+    /// They already passed for this very transaction (same id) on this chain.
+    Passed,
+}
+
 /// Runs every rule on `signed` and writes its effects into `state`.
 ///
 /// `expected_nonce` overrides the account's nonce as the one expected (the mempool's next
@@ -95,12 +104,15 @@ pub fn execute(
     ctx: &ExecContext<'_>,
     signed: &SignedTransaction,
     expected_nonce: Option<u64>,
+    stateless: Stateless,
 ) -> Result<TxOutcome, TxError> {
     let tx = &signed.tx;
     let params = ctx.params;
-    signed
-        .check_stateless(&params.chain_id, params.network)
-        .map_err(TxError::from_protocol)?;
+    if stateless == Stateless::Check {
+        signed
+            .check_stateless(&params.chain_id, params.network)
+            .map_err(TxError::from_protocol)?;
+    }
     if let Some(kind) = unsupported(&tx.body) {
         return Err(TxError::Unsupported { kind });
     }

@@ -271,6 +271,60 @@ fn tampered_transaction_has_a_bad_signature() {
 }
 
 #[test]
+fn a_tampered_transaction_delivered_without_admission_is_still_verified() {
+    let mut chain = Chain::new(1_000_000, &[(1, 1_000)]);
+    let mut tx = sign(1, 0, 10, transfer(2, 1));
+    tx.tx.fee = 11;
+    assert_eq!(chain.run(tx).err(), Some(ErrorCode::BadSignature));
+}
+
+#[test]
+fn prechecked_admission_is_remembered_until_delivery() {
+    let mut chain = Chain::new(1_000_000, &[(1, 1_000)]);
+    let tx = sign(1, 0, 10, transfer(2, 5));
+    let prechecked =
+        Prechecked::check(&chain.genesis.params(), tx.clone()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(prechecked.id(), tx.id());
+    assert_eq!(chain.app.check_prechecked(&prechecked), Ok(()));
+    assert_eq!(chain.app.verified_len(), 1);
+    let result = chain.block(&[tx]);
+    assert!(matches!(result.outcomes.as_slice(), [Ok((0, _))]));
+    assert_eq!(chain.app.verified_len(), 0);
+    assert_eq!(
+        chain.account(2).balance,
+        5,
+        "the delivered transfer moved the amount"
+    );
+}
+
+#[test]
+fn prechecks_refuse_bad_signatures_and_other_chains() {
+    let mut chain = Chain::new(1_000_000, &[(1, 1_000)]);
+    let mut tampered = sign(1, 0, 10, transfer(2, 1));
+    tampered.tx.fee = 11;
+    assert_eq!(
+        Prechecked::check(&chain.genesis.params(), tampered)
+            .map_err(|e| e.code())
+            .err(),
+        Some(ErrorCode::BadSignature)
+    );
+    let mut other = chain.genesis.params();
+    other.chain_id = "other".into();
+    let mut foreign = sign(1, 0, 10, transfer(2, 1)).tx;
+    foreign.chain_id = "other".into();
+    let foreign = foreign.sign(&secret(1)).unwrap_or_else(|e| panic!("{e}"));
+    let checked_elsewhere = Prechecked::check(&other, foreign).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        chain
+            .app
+            .check_prechecked(&checked_elsewhere)
+            .map_err(|e| e.code()),
+        Err(ErrorCode::WrongChain)
+    );
+    assert_eq!(chain.app.verified_len(), 0);
+}
+
+#[test]
 fn nonces_replay_and_gaps_are_refused_and_pending_nonces_chain() {
     let mut chain = Chain::new(1_000_000, &[(1, 1_000)]);
     assert!(chain.run(sign(1, 0, 10, transfer(2, 1))).is_ok());
