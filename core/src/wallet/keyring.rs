@@ -1,6 +1,6 @@
 //! The wallet's working key set: the BIP39 seed, the BIP32 master key, the owner identity
 //! key and the RSA key pair, plus the per-device derivations (pool branch, pool addresses,
-//! pool seed, pool signing keys, pool commitment).
+//! pool seed, pool signing keys).
 //!
 //! Unlike [`crate::keys::WalletKeys`] it can take the RSA key from its cached DER, so
 //! opening a wallet costs no RSA key generation. The derivations are the same as the
@@ -12,7 +12,6 @@ use bitcoin::Address;
 use bitcoin::bip32::{Xpriv, Xpub};
 use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
 use rsa::{PrivateKey as RsaPrivateKey, PublicKey as RsaPublicKey};
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::error::WalletError;
@@ -23,19 +22,6 @@ use crate::keys::{
     Mnemonic, Network, RsaBits, Seed, SigningKey, derive_rsa_private_key, rsa_fingerprint,
 };
 use crate::pool::{PoolSeed, addresses_from_branch, pool_account_index, pool_address_path};
-
-/// Domain tag of the pool commitment.
-pub const POOL_COMMITMENT_DOMAIN: &[u8] = b"carchain/pool-commitment/v1";
-
-/// SHA256("carchain/pool-commitment/v1" || pool_seed || branch xpub (78-byte BIP32
-/// encoding)): commits to a device's pool on the ledger without revealing it.
-pub fn pool_commitment(pool_seed: &PoolSeed, branch_xpub: &Xpub) -> [u8; 32] {
-    let mut hasher = Sha256::new();
-    hasher.update(POOL_COMMITMENT_DOMAIN);
-    hasher.update(pool_seed.as_bytes());
-    hasher.update(branch_xpub.encode());
-    hasher.finalize().into()
-}
 
 /// The owner's keys as the wallet uses them. Secret: `Debug` shows only public parts,
 /// the master key is erased on drop (the seed and RSA key erase themselves).
@@ -222,8 +208,10 @@ impl Drop for Keyring {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::device::pool_commitment;
     use crate::keys::WalletKeys;
     use crate::pool::{AddressPool, pool_signing_key};
+    use sha2::{Digest, Sha256};
 
     const WORDS: &str = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
 

@@ -9,5 +9,4 @@ mod keyring;
 mod wallet;
 
 pub use error::WalletError;
-pub use keyring::{POOL_COMMITMENT_DOMAIN, pool_commitment};
 pub use wallet::Wallet;
