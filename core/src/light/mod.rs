@@ -1,3 +1,31 @@
 //! The embedded light node: talks HTTP/JSON to one or more CarChain nodes, verifies
 //! signed headers, Merkle and state proofs and record hashes instead of trusting them,
 //! fails over between nodes, and caches what it verified in the wallet's store.
+//!
+//! - [`client`]: [`LightClient`], the API the wallet and the car use.
+//! - [`anchor`]: the [`TrustAnchor`] (chain, network, validator key).
+//! - [`headers`]: verified header chain and its cache.
+//! - [`proofs`]: state answer checks. [`records`]: cHash and range checks.
+//! - [`http`]: one node's raw calls. [`wire`]: the node's JSON shapes.
+//! - [`failover`]: endpoint order and failure memory. [`payment`]: read tickets.
+//! - [`error`]: [`LightError`].
+
+pub mod anchor;
+pub mod client;
+pub mod error;
+pub mod failover;
+pub mod headers;
+pub mod http;
+pub mod payment;
+pub mod proofs;
+pub mod records;
+pub mod types;
+pub mod wire;
+
+pub use anchor::TrustAnchor;
+pub use client::{DEFAULT_MAX_LAG, LightClient};
+pub use error::{LightError, LightResult};
+pub use types::{
+    DeviceAuth, PutOutcome, RangeRead, Receipt, RejectedRecord, SyncProgress, VerifiedRecord,
+};
+pub use wire::NodeStatusView;

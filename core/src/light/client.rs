@@ -1,0 +1,546 @@
+//! [`LightClient`]: verified reads, submissions and puts over one or more nodes.
+
+use std::sync::{Arc, Mutex};
+
+use bitcoin::secp256k1::SecretKey;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::anchor::{TrustAnchor, network_name};
+use super::error::{LightError, LightResult};
+use super::failover::Endpoints;
+use super::headers::HeaderCache;
+use super::http::NodeHttp;
+use super::payment::{ReadPayer, TICKET_TX_FEE, Tickets};
+use super::proofs::{decode_proven, verify_state_answer};
+use super::records::{check_value, prove_item, screen_range_items, tampered_value};
+use super::types::{DeviceAuth, PutOutcome, RangeRead, Receipt, SyncProgress, VerifiedRecord};
+use super::wire::NodeStatusView;
+use crate::protocol::signing::{p2wpkh_address, public_key_of};
+use crate::protocol::{
+    AccountState, DeviceState, RecordRegistration, SignedHeader, SignedTransaction, Transaction,
+    Transfer, TxBody, state_key,
+};
+use crate::store::WalletStore;
+
+/// Headers asked per page while syncing (the node's maximum).
+pub const HEADERS_PER_PAGE: u64 = 1000;
+/// Items asked per range page.
+pub const RANGE_PAGE_LIMIT: u32 = 1000;
+/// Record proofs fetched at the same time during a range read.
+pub const PROOF_CONCURRENCY: usize = 16;
+/// Default number of blocks a node may lag behind the verified tip before it is stale.
+pub const DEFAULT_MAX_LAG: u64 = 2;
+
+/// How the client was configured; the builder methods rebuild from it.
+#[derive(Debug, Clone)]
+struct Config {
+    anchor: TrustAnchor,
+    nodes: Vec<NodeHttp>,
+    store: Option<Arc<Mutex<WalletStore>>>,
+    payer: Option<ReadPayer>,
+    max_lag: u64,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: Config,
+    endpoints: Endpoints,
+    headers: Mutex<HeaderCache>,
+    sync_lock: tokio::sync::Mutex<()>,
+    tickets: tokio::sync::Mutex<Tickets>,
+}
+
+/// The embedded light node: talks to one or more CarChain nodes, verifies signed headers
+/// from a trust anchor, proves every state read against them, checks record values
+/// against their registered cHash, fails over between nodes and (with a wallet store)
+/// keeps its verified headers across restarts. Cheap to clone; `Send + Sync`.
+#[derive(Debug, Clone)]
+pub struct LightClient {
+    inner: Arc<Inner>,
+}
+
+impl LightClient {
+    /// A client of `endpoints` (base URLs, in order of preference) trusting `anchor`.
+    pub fn new(endpoints: Vec<String>, anchor: TrustAnchor) -> LightResult<Self> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(super::http::REQUEST_TIMEOUT)
+            .build()
+            .map_err(|err| LightError::InvalidInput(format!("HTTP client: {err}")))?;
+        let nodes = endpoints
+            .iter()
+            .map(|base| NodeHttp::new(base, http.clone()))
+            .collect::<LightResult<Vec<_>>>()?;
+        Self::from_config(Config {
+            anchor,
+            nodes,
+            store: None,
+            payer: None,
+            max_lag: DEFAULT_MAX_LAG,
+        })
+    }
+
+    fn from_config(config: Config) -> LightResult<Self> {
+        let endpoints = Endpoints::new(config.nodes.clone())?;
+        let headers = HeaderCache::new(config.anchor.clone(), config.store.clone());
+        Ok(LightClient {
+            inner: Arc::new(Inner {
+                config,
+                endpoints,
+                headers: Mutex::new(headers),
+                sync_lock: tokio::sync::Mutex::new(()),
+                tickets: tokio::sync::Mutex::new(Tickets::default()),
+            }),
+        })
+    }
+
+    fn rebuild(self, change: impl FnOnce(&mut Config)) -> Self {
+        let mut config = self.inner.config.clone();
+        change(&mut config);
+        // The node list was valid already, so rebuilding cannot fail; keep self if it does.
+        Self::from_config(config).unwrap_or(self)
+    }
+
+    /// Caches verified headers in the wallet store (headers table) so reads work offline
+    /// and the verified tip survives restarts.
+    pub fn with_store(self, store: Arc<Mutex<WalletStore>>) -> Self {
+        self.rebuild(|config| config.store = Some(store))
+    }
+
+    /// Pays for reads on shared nodes: when a node answers `payment_required`, submits a
+    /// Transfer to the node's operator address for `traversals` reads (amount =
+    /// `traversals`, see [`super::payment`]), signed by `payer`, and retries.
+    pub fn with_read_payer(self, payer: SecretKey, traversals: u64) -> Self {
+        self.rebuild(|config| {
+            config.payer = Some(ReadPayer {
+                secret: payer,
+                traversals: traversals.max(1),
+            })
+        })
+    }
+
+    /// How many blocks a node may be behind the verified tip before it counts as stale
+    /// (default [`DEFAULT_MAX_LAG`]).
+    pub fn with_max_lag(self, blocks: u64) -> Self {
+        self.rebuild(|config| config.max_lag = blocks)
+    }
+
+    /// The trust anchor.
+    pub fn anchor(&self) -> &TrustAnchor {
+        &self.inner.config.anchor
+    }
+
+    /// The last failure of each endpoint since it last answered: `(endpoint, reason)`.
+    pub fn endpoint_failures(&self) -> Vec<(String, String)> {
+        self.inner.endpoints.failures()
+    }
+
+    fn headers(&self) -> LightResult<std::sync::MutexGuard<'_, HeaderCache>> {
+        self.inner
+            .headers
+            .lock()
+            .map_err(|_| LightError::InvalidInput("the header cache lock is poisoned".into()))
+    }
+
+    /// Height of the verified tip (0 before any header is verified).
+    pub fn verified_height(&self) -> u64 {
+        self.verified_tip()
+            .ok()
+            .flatten()
+            .map_or(0, |h| h.header.height)
+    }
+
+    /// The verified tip header, if any (from memory or the store, no network).
+    pub fn verified_tip(&self) -> LightResult<Option<SignedHeader>> {
+        self.headers()?.tip()
+    }
+
+    /// The verified header at `height` (from memory or the store, no network).
+    pub fn verified_header(&self, height: u64) -> LightResult<SignedHeader> {
+        self.headers()?.header_at(height)
+    }
+
+    /// Syncs verified headers up to a node's tip, reporting progress after each page.
+    /// Returns the verified height.
+    pub async fn sync(&self, progress: &(dyn Fn(SyncProgress) + Send + Sync)) -> LightResult<u64> {
+        self.inner
+            .endpoints
+            .run(|node| async move {
+                let status = self.checked_status(&node).await?;
+                self.sync_from(&node, status.height, progress).await?;
+                self.check_lag(&node, status.height)?;
+                Ok(self.verified_height())
+            })
+            .await
+    }
+
+    async fn checked_status(&self, node: &NodeHttp) -> LightResult<NodeStatusView> {
+        let status = node.status().await?;
+        let anchor = &self.inner.config.anchor;
+        if status.chain_id != anchor.chain_id || status.network != network_name(anchor.network) {
+            return Err(LightError::WrongChain {
+                expected: anchor.label(),
+                found: format!("{}/{}", status.chain_id, status.network),
+            });
+        }
+        Ok(status)
+    }
+
+    async fn sync_from(
+        &self,
+        node: &NodeHttp,
+        target: u64,
+        progress: &(dyn Fn(SyncProgress) + Send + Sync),
+    ) -> LightResult<()> {
+        let _one_sync = self.inner.sync_lock.lock().await;
+        loop {
+            let tip = self.headers()?.tip_height()?;
+            let from = tip.map_or(0, |h| h.saturating_add(1));
+            if tip.is_some_and(|h| h >= target) {
+                return Ok(());
+            }
+            let wanted = (target - from + 1).min(HEADERS_PER_PAGE);
+            let limit = u32::try_from(wanted).unwrap_or(1000);
+            let page = node.headers(from, limit).await?;
+            if page.is_empty() {
+                return Err(LightError::Tampered(format!(
+                    "node reports height {target} but serves no header at {from}"
+                )));
+            }
+            let height = self.headers()?.extend(&page)?;
+            progress(SyncProgress {
+                height: height.unwrap_or(0),
+                target,
+            });
+        }
+    }
+
+    fn check_lag(&self, node: &NodeHttp, node_height: u64) -> LightResult<u64> {
+        let verified = self
+            .headers()?
+            .tip_height()?
+            .ok_or(LightError::NotSynced(0))?;
+        if node_height.saturating_add(self.inner.config.max_lag) < verified {
+            return Err(LightError::Stale {
+                endpoint: node.label().to_owned(),
+                node_height,
+                verified_height: verified,
+            });
+        }
+        Ok(verified)
+    }
+
+    /// Brings the verified tip up to `node`'s and returns the header to read state at:
+    /// the verified tip, or the node's tip when it is (within the allowed lag) behind.
+    async fn read_header(&self, node: &NodeHttp) -> LightResult<SignedHeader> {
+        let status = self.checked_status(node).await?;
+        self.sync_from(node, status.height, &|_| {}).await?;
+        let verified = self.check_lag(node, status.height)?;
+        self.headers()?.header_at(verified.min(status.height))
+    }
+
+    async fn proven_state(
+        &self,
+        node: &NodeHttp,
+        header: &SignedHeader,
+        path: &[&str],
+        key: jmt::KeyHash,
+    ) -> LightResult<Option<Vec<u8>>> {
+        let answer = node.state(path, header.header.height).await?;
+        verify_state_answer(&answer, key, header)
+    }
+
+    async fn read_state(&self, path: &[&str], key: jmt::KeyHash) -> LightResult<Option<Vec<u8>>> {
+        self.inner
+            .endpoints
+            .run(|node| async move {
+                let header = self.read_header(&node).await?;
+                self.proven_state(&node, &header, path, key).await
+            })
+            .await
+    }
+
+    /// An account's proven state; an absent account is zero balance, nonce 0.
+    pub async fn account(&self, address: &str) -> LightResult<AccountState> {
+        let proven = self
+            .read_state(&["account", address], state_key::account(address))
+            .await?;
+        Ok(decode_proven(proven)?.unwrap_or_default())
+    }
+
+    /// A device's proven state, `None` when it was never paired.
+    pub async fn device(&self, vid: &str) -> LightResult<Option<DeviceState>> {
+        let proven = self
+            .read_state(&["device", vid], state_key::device(vid))
+            .await?;
+        decode_proven(proven)
+    }
+
+    /// A record's proven registration, `None` when not registered.
+    pub async fn registration(
+        &self,
+        address: &str,
+        key: &[u8],
+    ) -> LightResult<Option<RecordRegistration>> {
+        let key_hex = hex::encode(key);
+        let proven = self
+            .read_state(
+                &["record", address, &key_hex],
+                state_key::record(address, key),
+            )
+            .await?;
+        decode_proven(proven)
+    }
+
+    /// Submits a signed transaction; with `wait`, returns once it is committed.
+    pub async fn submit(&self, tx: &SignedTransaction, wait: bool) -> LightResult<Receipt> {
+        self.inner
+            .endpoints
+            .run(|node| async move {
+                let receipt = node.submit(tx, wait).await?;
+                Ok(Receipt {
+                    tx_id: receipt.tx_id,
+                    height: receipt.height,
+                })
+            })
+            .await
+    }
+
+    /// Stores an encrypted value under its registered address and key. `device` is the
+    /// car's authorisation, needed by private agent nodes.
+    pub async fn put_value(
+        &self,
+        address: &str,
+        key: &[u8],
+        value: &[u8],
+        device: Option<&DeviceAuth>,
+    ) -> LightResult<PutOutcome> {
+        self.inner
+            .endpoints
+            .run(|node| async move { node.put_value(address, key, value, device).await })
+            .await
+    }
+
+    /// One record: its registration proven against a verified header, its value fetched
+    /// and checked against the registered cHash. `None` when not registered; a registered
+    /// record the node holds no value for is [`LightError::ValueMissing`].
+    pub async fn record(&self, address: &str, key: &[u8]) -> LightResult<Option<VerifiedRecord>> {
+        let key_hex = hex::encode(key);
+        self.inner
+            .endpoints
+            .run(|node| {
+                let key_hex = key_hex.clone();
+                async move {
+                    let header = self.read_header(&node).await?;
+                    let proven = self
+                        .proven_state(
+                            &node,
+                            &header,
+                            &["record", address, &key_hex],
+                            state_key::record(address, key),
+                        )
+                        .await?;
+                    let Some(registration) = decode_proven::<RecordRegistration>(proven)? else {
+                        return Ok(None);
+                    };
+                    let value = self
+                        .paid(&node, |ticket| {
+                            let node = node.clone();
+                            async move { node.get_value(address, key, ticket.as_ref()).await }
+                        })
+                        .await?
+                        .ok_or_else(|| LightError::ValueMissing {
+                            address: address.to_owned(),
+                            key_hex: key_hex.clone(),
+                        })?;
+                    check_value(&registration, address, key, &value)
+                        .map_err(|reason| tampered_value(address, key, reason))?;
+                    Ok(Some(VerifiedRecord {
+                        registration,
+                        envelope: value,
+                    }))
+                }
+            })
+            .await
+    }
+
+    /// Every record of `address` with `start <= key <= end`, all pages, key order, each
+    /// registration proven and value cHash-checked; items failing their check are in
+    /// `rejected`. A node can omit items unnoticed (see [`super::records`]).
+    pub async fn records_in_range(
+        &self,
+        address: &str,
+        start: &[u8],
+        end: &[u8],
+    ) -> LightResult<RangeRead> {
+        if start > end {
+            return Err(LightError::InvalidInput(
+                "range start is after its end".into(),
+            ));
+        }
+        self.inner
+            .endpoints
+            .run(|node| async move {
+                let header = self.read_header(&node).await?;
+                let items = self.all_range_items(&node, address, start, end).await?;
+                let (accepted, mut rejected) = screen_range_items(address, start, end, items);
+                let records = self
+                    .prove_items(&node, &header, address, accepted, &mut rejected)
+                    .await?;
+                Ok(RangeRead { records, rejected })
+            })
+            .await
+    }
+
+    async fn all_range_items(
+        &self,
+        node: &NodeHttp,
+        address: &str,
+        start: &[u8],
+        end: &[u8],
+    ) -> LightResult<Vec<(Vec<u8>, Vec<u8>)>> {
+        let mut items = Vec::new();
+        let mut after: Option<Vec<u8>> = None;
+        loop {
+            let cursor = after.clone();
+            let (page, next) = self
+                .paid(node, |ticket| {
+                    let node = node.clone();
+                    let cursor = cursor.clone();
+                    async move {
+                        node.range(
+                            address,
+                            start,
+                            end,
+                            RANGE_PAGE_LIMIT,
+                            cursor.as_deref(),
+                            ticket.as_ref(),
+                        )
+                        .await
+                    }
+                })
+                .await?;
+            items.extend(page);
+            match next {
+                None => return Ok(items),
+                Some(next) if after.as_ref().is_some_and(|previous| &next <= previous) => {
+                    return Err(LightError::BadAnswer {
+                        endpoint: node.label().to_owned(),
+                        reason: "range cursor does not advance".into(),
+                    });
+                }
+                Some(next) => after = Some(next),
+            }
+        }
+    }
+
+    async fn prove_items(
+        &self,
+        node: &NodeHttp,
+        header: &SignedHeader,
+        address: &str,
+        accepted: Vec<(Vec<u8>, Vec<u8>)>,
+        rejected: &mut Vec<super::types::RejectedRecord>,
+    ) -> LightResult<Vec<VerifiedRecord>> {
+        let permits = Arc::new(Semaphore::new(PROOF_CONCURRENCY));
+        let mut tasks = JoinSet::new();
+        for (index, (key, value)) in accepted.into_iter().enumerate() {
+            let (node, header, address) = (node.clone(), header.clone(), address.to_owned());
+            let permits = Arc::clone(&permits);
+            tasks.spawn(async move {
+                let _permit = permits
+                    .acquire_owned()
+                    .await
+                    .map_err(|_| LightError::InvalidInput("proof tasks closed".into()))?;
+                prove_item(node, header, address, key, value)
+                    .await
+                    .map(|outcome| (index, outcome))
+            });
+        }
+        let mut verified = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            let (index, outcome) = joined
+                .map_err(|err| LightError::InvalidInput(format!("a proof task failed: {err}")))??;
+            match outcome {
+                Ok(record) => verified.push((index, record)),
+                Err(reject) => rejected.push(reject),
+            }
+        }
+        verified.sort_by_key(|(index, _)| *index);
+        Ok(verified.into_iter().map(|(_, record)| record).collect())
+    }
+
+    /// Runs a KV read; on `payment_required` with a payer configured, buys a ticket and
+    /// runs it once more.
+    async fn paid<T, F, Fut>(&self, node: &NodeHttp, read: F) -> LightResult<T>
+    where
+        F: Fn(Option<[u8; 32]>) -> Fut,
+        Fut: std::future::Future<Output = LightResult<T>>,
+    {
+        let ticket = self.inner.tickets.lock().await.get(node.label());
+        match read(ticket).await {
+            Err(LightError::Node { code, message }) if code == "payment_required" => {
+                if self.inner.config.payer.is_none() {
+                    return Err(LightError::Node { code, message });
+                }
+                let fresh = self.buy_ticket(node, ticket).await?;
+                read(Some(fresh)).await
+            }
+            other => other,
+        }
+    }
+
+    /// Buys a read ticket at `node` unless another task already replaced `spent`.
+    async fn buy_ticket(&self, node: &NodeHttp, spent: Option<[u8; 32]>) -> LightResult<[u8; 32]> {
+        let mut tickets = self.inner.tickets.lock().await;
+        if let Some(current) = tickets.get(node.label())
+            && Some(current) != spent
+        {
+            return Ok(current);
+        }
+        let payer = self
+            .inner
+            .config
+            .payer
+            .clone()
+            .ok_or_else(|| LightError::InvalidInput("no read payer configured".into()))?;
+        let anchor = &self.inner.config.anchor;
+        let status = self.checked_status(node).await?;
+        let signer = public_key_of(&payer.secret);
+        let payer_address = p2wpkh_address(&signer, anchor.network);
+        let header = self.read_header(node).await?;
+        let proven = self
+            .proven_state(
+                node,
+                &header,
+                &["account", &payer_address],
+                state_key::account(&payer_address),
+            )
+            .await?;
+        let account: AccountState = decode_proven(proven)?.unwrap_or_default();
+        let tx = Transaction {
+            chain_id: anchor.chain_id.clone(),
+            network: anchor.network,
+            signer,
+            nonce: account.nonce,
+            fee: TICKET_TX_FEE,
+            body: TxBody::Transfer(Transfer {
+                to: status.operator_address,
+                amount: payer.traversals,
+            }),
+        }
+        .sign(&payer.secret)?;
+        let receipt = node.submit(&tx, true).await?;
+        tickets.set(node.label(), receipt.tx_id);
+        Ok(receipt.tx_id)
+    }
+
+    /// The first answering node's status (unverified: for display, payments and choosing
+    /// nodes; headers and proofs are what the client trusts).
+    pub async fn status(&self) -> LightResult<NodeStatusView> {
+        self.inner
+            .endpoints
+            .run(|node| async move { self.checked_status(&node).await })
+            .await
+    }
+}

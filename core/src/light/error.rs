@@ -1,0 +1,185 @@
+//! The light client's error type: what went wrong talking to nodes or checking what they
+//! answered, with the node's own stable error codes kept for callers to act on.
+
+use thiserror::Error;
+
+use crate::protocol::ProtocolError;
+use crate::store::StoreError;
+
+/// Everything a [`super::LightClient`] call can fail with.
+///
+/// Failover: [`LightError::Network`], [`LightError::Tampered`], [`LightError::Stale`],
+/// [`LightError::WrongChain`], [`LightError::BadAnswer`], [`LightError::ValueMissing`] and
+/// the node codes `unavailable`, `internal`, `timeout` make the client try the next
+/// endpoint. When every endpoint failed, a client with one endpoint returns that
+/// endpoint's error itself; a client with several returns [`LightError::AllNodesFailed`].
+#[derive(Debug, Error)]
+pub enum LightError {
+    /// The node could not be reached or the connection failed (offline, refused, timeout).
+    #[error("node {endpoint} unreachable: {reason}")]
+    Network {
+        /// The endpoint's base URL.
+        endpoint: String,
+        /// What the HTTP layer reported.
+        reason: String,
+    },
+    /// The node refused the request with one of its stable snake_case codes
+    /// (`duplicate_record`, `not_registered`, `payment_required`, ...).
+    #[error("node refused ({code}): {message}")]
+    Node {
+        /// The node's error code.
+        code: String,
+        /// The node's message for people.
+        message: String,
+    },
+    /// The node answered something that fails verification: a bad header signature, a
+    /// broken header chain, a state root or proof that does not match, a value whose
+    /// cHash differs from the registered one.
+    #[error("node answer failed verification: {0}")]
+    Tampered(String),
+    /// The node's chain tip is further behind the client's verified tip than allowed.
+    #[error(
+        "node {endpoint} is stale: its tip {node_height} is behind the verified tip {verified_height}"
+    )]
+    Stale {
+        /// The endpoint's base URL.
+        endpoint: String,
+        /// The node's reported height.
+        node_height: u64,
+        /// The client's verified height.
+        verified_height: u64,
+    },
+    /// The node serves another chain or network than the trust anchor names.
+    #[error("node serves chain {found}, expected {expected}")]
+    WrongChain {
+        /// `chain_id/network` of the anchor.
+        expected: String,
+        /// `chain_id/network` the node reported.
+        found: String,
+    },
+    /// The node's answer could not be read (not the JSON shape of the node API).
+    #[error("unreadable answer from {endpoint}: {reason}")]
+    BadAnswer {
+        /// The endpoint's base URL.
+        endpoint: String,
+        /// Why it could not be read.
+        reason: String,
+    },
+    /// A record is registered on the ledger but the node does not hold its value.
+    #[error("record {key_hex} of {address} is registered but the node holds no value")]
+    ValueMissing {
+        /// The data address.
+        address: String,
+        /// The record key, hex.
+        key_hex: String,
+    },
+    /// Every endpoint failed; one `"<endpoint>: <reason>"` per endpoint.
+    #[error("all nodes failed: {}", .0.join("; "))]
+    AllNodesFailed(Vec<String>),
+    /// A header the check needs is not verified yet (sync first).
+    #[error("no verified header at height {0}: sync first")]
+    NotSynced(u64),
+    /// The wallet store failed.
+    #[error("wallet store: {0}")]
+    Store(#[from] StoreError),
+    /// A protocol object could not be decoded or signed.
+    #[error("protocol: {0}")]
+    Protocol(#[from] ProtocolError),
+    /// The caller passed something unusable (no endpoints, a bad URL).
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+}
+
+/// Node codes that say "this node cannot serve now", not "your request is wrong".
+const TRANSIENT_NODE_CODES: [&str; 3] = ["unavailable", "internal", "timeout"];
+
+impl LightError {
+    /// True when another endpoint may well succeed where this one failed.
+    pub fn is_failover(&self) -> bool {
+        match self {
+            LightError::Network { .. }
+            | LightError::Tampered(_)
+            | LightError::Stale { .. }
+            | LightError::WrongChain { .. }
+            | LightError::BadAnswer { .. }
+            | LightError::ValueMissing { .. }
+            | LightError::AllNodesFailed(_) => true,
+            LightError::Node { code, .. } => TRANSIENT_NODE_CODES.contains(&code.as_str()),
+            _ => false,
+        }
+    }
+
+    /// True when no node could be reached at all (the device is offline): a car queues
+    /// its records and retries later.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            LightError::Network { .. } => true,
+            LightError::AllNodesFailed(reasons) => reasons
+                .iter()
+                .all(|reason| reason.contains(UNREACHABLE_MARK)),
+            _ => false,
+        }
+    }
+
+    /// The node's error code, when the node refused the request.
+    pub fn node_code(&self) -> Option<&str> {
+        match self {
+            LightError::Node { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+/// Text every [`LightError::Network`] message carries (used by [`LightError::is_unreachable`]).
+const UNREACHABLE_MARK: &str = "unreachable:";
+
+/// Result of light client operations.
+pub type LightResult<T> = Result<T, LightError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failover_kinds_are_told_apart_from_verdicts() {
+        let network = LightError::Network {
+            endpoint: "http://a".into(),
+            reason: "refused".into(),
+        };
+        assert!(network.is_failover());
+        assert!(network.is_unreachable());
+        assert!(LightError::Tampered("bad root".into()).is_failover());
+        let duplicate = LightError::Node {
+            code: "duplicate_record".into(),
+            message: "exists".into(),
+        };
+        assert!(!duplicate.is_failover());
+        assert_eq!(duplicate.node_code(), Some("duplicate_record"));
+        let busy = LightError::Node {
+            code: "unavailable".into(),
+            message: "mempool full".into(),
+        };
+        assert!(busy.is_failover());
+        assert!(!LightError::NotSynced(3).is_failover());
+    }
+
+    #[test]
+    fn all_nodes_failed_is_unreachable_only_when_every_node_was() {
+        let all_down = LightError::AllNodesFailed(vec![
+            LightError::Network {
+                endpoint: "http://a".into(),
+                reason: "refused".into(),
+            }
+            .to_string(),
+            LightError::Network {
+                endpoint: "http://b".into(),
+                reason: "timeout".into(),
+            }
+            .to_string(),
+        ]);
+        assert!(all_down.is_unreachable());
+        let one_lies =
+            LightError::AllNodesFailed(vec![LightError::Tampered("root".into()).to_string()]);
+        assert!(!one_lies.is_unreachable());
+    }
+}

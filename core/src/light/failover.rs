@@ -1,0 +1,207 @@
+//! Failover between nodes: the node that answered last is asked first, nodes that failed
+//! recently are asked last, and every failure is remembered with its reason.
+
+use std::future::Future;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::error::{LightError, LightResult};
+use super::http::NodeHttp;
+
+/// The endpoints of a client with their recent failures.
+#[derive(Debug)]
+pub struct Endpoints {
+    nodes: Vec<NodeHttp>,
+    preferred: AtomicUsize,
+    failures: Mutex<Vec<Option<String>>>,
+}
+
+impl Endpoints {
+    /// Endpoints in the caller's order of preference; at least one.
+    pub fn new(nodes: Vec<NodeHttp>) -> LightResult<Self> {
+        if nodes.is_empty() {
+            return Err(LightError::InvalidInput("no node endpoints given".into()));
+        }
+        let failures = Mutex::new(vec![None; nodes.len()]);
+        Ok(Endpoints {
+            nodes,
+            preferred: AtomicUsize::new(0),
+            failures,
+        })
+    }
+
+    /// The nodes, in the caller's order.
+    pub fn nodes(&self) -> &[NodeHttp] {
+        &self.nodes
+    }
+
+    /// Indexes to try: the last good node first, then nodes without a recent failure,
+    /// then the ones that failed.
+    pub fn order(&self) -> Vec<usize> {
+        let preferred = self.preferred.load(Ordering::Relaxed);
+        let failed: Vec<bool> = match self.failures.lock() {
+            Ok(failures) => failures.iter().map(Option::is_some).collect(),
+            Err(_) => vec![false; self.nodes.len()],
+        };
+        let mut order: Vec<usize> = (0..self.nodes.len()).collect();
+        order.sort_by_key(|&index| {
+            (
+                index != preferred,
+                failed.get(index).copied().unwrap_or(false),
+                index,
+            )
+        });
+        order
+    }
+
+    fn record(&self, index: usize, failure: Option<String>) {
+        if failure.is_none() {
+            self.preferred.store(index, Ordering::Relaxed);
+        }
+        if let Ok(mut failures) = self.failures.lock()
+            && let Some(slot) = failures.get_mut(index)
+        {
+            *slot = failure;
+        }
+    }
+
+    /// The last failure of each endpoint since it last answered: `(endpoint, reason)`.
+    pub fn failures(&self) -> Vec<(String, String)> {
+        let failures = match self.failures.lock() {
+            Ok(failures) => failures.clone(),
+            Err(_) => return Vec::new(),
+        };
+        self.nodes
+            .iter()
+            .zip(failures)
+            .filter_map(|(node, failure)| failure.map(|reason| (node.label().to_owned(), reason)))
+            .collect()
+    }
+
+    /// Runs `call` on each node in [`Self::order`] until one succeeds or fails with an
+    /// error that is not [`LightError::is_failover`]. When all fail: the error itself with
+    /// one endpoint, [`LightError::AllNodesFailed`] with several.
+    pub async fn run<T, F, Fut>(&self, mut call: F) -> LightResult<T>
+    where
+        F: FnMut(NodeHttp) -> Fut,
+        Fut: Future<Output = LightResult<T>>,
+    {
+        let mut reasons = Vec::new();
+        let mut last = None;
+        for index in self.order() {
+            let Some(node) = self.nodes.get(index) else {
+                continue;
+            };
+            match call(node.clone()).await {
+                Ok(value) => {
+                    self.record(index, None);
+                    return Ok(value);
+                }
+                Err(err) if err.is_failover() => {
+                    tracing::warn!(endpoint = node.label(), error = %err, "node failed, trying the next");
+                    let reason = format!("{}: {err}", node.label());
+                    self.record(index, Some(err.to_string()));
+                    reasons.push(reason);
+                    last = Some(err);
+                }
+                Err(err) => {
+                    self.record(index, None);
+                    return Err(err);
+                }
+            }
+        }
+        match last {
+            Some(err) if self.nodes.len() == 1 => Err(err),
+            _ => Err(LightError::AllNodesFailed(reasons)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn endpoints(count: usize) -> Endpoints {
+        let client = reqwest::Client::new();
+        let nodes = (0..count)
+            .map(|i| NodeHttp::new(&format!("http://node{i}.test"), client.clone()).unwrap())
+            .collect();
+        Endpoints::new(nodes).unwrap()
+    }
+
+    fn tampered() -> LightError {
+        LightError::Tampered("forged root".into())
+    }
+
+    #[test]
+    fn no_endpoints_is_invalid_input() {
+        assert!(matches!(
+            Endpoints::new(Vec::new()),
+            Err(LightError::InvalidInput(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_failing_node_is_skipped_remembered_and_asked_last() {
+        let endpoints = endpoints(3);
+        let answer = endpoints
+            .run(|node| async move {
+                if node.label() == "http://node0.test" {
+                    Err(tampered())
+                } else {
+                    Ok(node.label().to_owned())
+                }
+            })
+            .await
+            .unwrap();
+        assert_eq!(answer, "http://node1.test");
+        assert_eq!(endpoints.order(), vec![1, 2, 0]);
+        let failures = endpoints.failures();
+        assert_eq!(failures.len(), 1);
+        assert_eq!(failures[0].0, "http://node0.test");
+        assert!(failures[0].1.contains("forged root"));
+    }
+
+    #[tokio::test]
+    async fn a_verdict_of_the_node_is_returned_without_failover() {
+        let endpoints = endpoints(2);
+        let mut asked = Vec::new();
+        let err = endpoints
+            .run(|node| {
+                asked.push(node.label().to_owned());
+                async move {
+                    Err::<(), _>(LightError::Node {
+                        code: "duplicate_record".into(),
+                        message: "exists".into(),
+                    })
+                }
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.node_code(), Some("duplicate_record"));
+        assert_eq!(asked, vec!["http://node0.test"]);
+    }
+
+    #[tokio::test]
+    async fn all_failing_lists_every_reason_or_returns_the_single_error() {
+        let several = endpoints(2);
+        let err = several
+            .run(|_| async { Err::<(), _>(tampered()) })
+            .await
+            .unwrap_err();
+        match err {
+            LightError::AllNodesFailed(reasons) => {
+                assert_eq!(reasons.len(), 2);
+                assert!(reasons[0].starts_with("http://node0.test: "));
+                assert!(reasons[1].starts_with("http://node1.test: "));
+            }
+            other => panic!("expected AllNodesFailed, got {other}"),
+        }
+        let single = endpoints(1);
+        let err = single
+            .run(|_| async { Err::<(), _>(tampered()) })
+            .await
+            .unwrap_err();
+        assert!(matches!(err, LightError::Tampered(_)));
+    }
+}

@@ -1,0 +1,294 @@
+//! One node over HTTP: the raw JSON calls of the node API, each with a timeout, every
+//! failure typed (unreachable, refused with the node's code, unreadable answer).
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use reqwest::{Client, RequestBuilder, Response, StatusCode, Url};
+use serde::de::DeserializeOwned;
+
+use super::error::{LightError, LightResult};
+use super::types::{DeviceAuth, PutOutcome};
+use super::wire::{
+    ErrorWire, HeadersWire, NodeStatusView, PutWire, RangeWire, ReceiptWire, StateAnswerWire,
+    SubmitWire,
+};
+use crate::protocol::{SignedHeader, SignedTransaction};
+
+/// Timeout of one ordinary request.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Timeout of a submission that waits for its block.
+pub const SUBMIT_WAIT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Header naming the writing device's VID.
+pub const VID_HEADER: &str = "x-carchain-vid";
+/// Header carrying the device's put signature (hex).
+pub const DEVICE_SIG_HEADER: &str = "x-carchain-device-sig";
+/// Header carrying a read payment's transaction id (hex).
+pub const TICKET_HEADER: &str = "x-carchain-ticket";
+
+/// One page of a KV range: `(key, value)` pairs and the cursor of the next page.
+pub type RangePage = (Vec<(Vec<u8>, Vec<u8>)>, Option<Vec<u8>>);
+
+/// One node's HTTP API.
+#[derive(Debug, Clone)]
+pub struct NodeHttp {
+    base: Url,
+    label: String,
+    client: Client,
+}
+
+impl NodeHttp {
+    /// A node at `base` (e.g. `http://127.0.0.1:8080`), sharing `client`'s connections.
+    pub fn new(base: &str, client: Client) -> LightResult<Self> {
+        let trimmed = base.trim().trim_end_matches('/');
+        let url = Url::parse(trimmed)
+            .map_err(|err| LightError::InvalidInput(format!("bad endpoint {trimmed}: {err}")))?;
+        if url.cannot_be_a_base() || !matches!(url.scheme(), "http" | "https") {
+            return Err(LightError::InvalidInput(format!(
+                "endpoint {trimmed} is not an http(s) base URL"
+            )));
+        }
+        Ok(NodeHttp {
+            base: url,
+            label: trimmed.to_owned(),
+            client,
+        })
+    }
+
+    /// The base URL as given.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    fn url(&self, segments: &[&str]) -> LightResult<Url> {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .map_err(|_| LightError::InvalidInput(format!("endpoint {} has no path", self.label)))?
+            .pop_if_empty()
+            .extend(segments);
+        Ok(url)
+    }
+
+    fn network_error(&self, err: reqwest::Error) -> LightError {
+        LightError::Network {
+            endpoint: self.label.clone(),
+            reason: err.without_url().to_string(),
+        }
+    }
+
+    fn bad_answer(&self, reason: impl Into<String>) -> LightError {
+        LightError::BadAnswer {
+            endpoint: self.label.clone(),
+            reason: reason.into(),
+        }
+    }
+
+    async fn send(&self, request: RequestBuilder) -> LightResult<Response> {
+        request.send().await.map_err(|err| self.network_error(err))
+    }
+
+    async fn refusal(&self, response: Response) -> LightError {
+        let status = response.status();
+        match response.json::<ErrorWire>().await {
+            Ok(body) => LightError::Node {
+                code: body.error.code,
+                message: body.error.message,
+            },
+            Err(_) => self.bad_answer(format!("HTTP {status} without an error body")),
+        }
+    }
+
+    async fn json<T: DeserializeOwned>(&self, request: RequestBuilder) -> LightResult<T> {
+        let response = self.send(request).await?;
+        if !response.status().is_success() {
+            return Err(self.refusal(response).await);
+        }
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|err| self.network_error(err))?;
+        serde_json::from_slice(&bytes).map_err(|err| self.bad_answer(err.to_string()))
+    }
+
+    fn get(&self, url: Url, ticket: Option<&[u8; 32]>) -> RequestBuilder {
+        let request = self.client.get(url).timeout(REQUEST_TIMEOUT);
+        match ticket {
+            Some(ticket) => request.header(TICKET_HEADER, hex::encode(ticket)),
+            None => request,
+        }
+    }
+
+    /// `GET /v1/status`.
+    pub async fn status(&self) -> LightResult<NodeStatusView> {
+        self.json(self.get(self.url(&["v1", "status"])?, None))
+            .await
+    }
+
+    /// `GET /v1/headers?from=&limit=`.
+    pub async fn headers(&self, from: u64, limit: u32) -> LightResult<Vec<SignedHeader>> {
+        let mut url = self.url(&["v1", "headers"])?;
+        url.query_pairs_mut()
+            .append_pair("from", &from.to_string())
+            .append_pair("limit", &limit.to_string());
+        let page: HeadersWire = self.json(self.get(url, None)).await?;
+        Ok(page.headers)
+    }
+
+    /// `GET /v1/state/{kind}/{parts..}?height=` (unverified answer).
+    pub async fn state(&self, path: &[&str], height: u64) -> LightResult<StateAnswerWire> {
+        let mut segments = vec!["v1", "state"];
+        segments.extend_from_slice(path);
+        let mut url = self.url(&segments)?;
+        url.query_pairs_mut()
+            .append_pair("height", &height.to_string());
+        self.json(self.get(url, None)).await
+    }
+
+    /// `POST /v1/tx`.
+    pub async fn submit(&self, tx: &SignedTransaction, wait: bool) -> LightResult<ReceiptWire> {
+        let timeout = if wait {
+            SUBMIT_WAIT_TIMEOUT
+        } else {
+            REQUEST_TIMEOUT
+        };
+        let request = self
+            .client
+            .post(self.url(&["v1", "tx"])?)
+            .timeout(timeout)
+            .json(&SubmitWire { tx, wait });
+        self.json(request).await
+    }
+
+    /// `PUT /v1/kv/{address}/{key_hex}`.
+    pub async fn put_value(
+        &self,
+        address: &str,
+        key: &[u8],
+        value: &[u8],
+        device: Option<&DeviceAuth>,
+    ) -> LightResult<PutOutcome> {
+        let key_hex = hex::encode(key);
+        let mut request = self
+            .client
+            .put(self.url(&["v1", "kv", address, &key_hex])?)
+            .timeout(REQUEST_TIMEOUT)
+            .body(value.to_vec());
+        if let Some(device) = device {
+            request = request
+                .header(VID_HEADER, device.vid.as_str())
+                .header(DEVICE_SIG_HEADER, hex::encode(device.signature));
+        }
+        let answer: PutWire = self.json(request).await?;
+        match answer.outcome.as_str() {
+            "stored" => Ok(PutOutcome::Stored),
+            "already_stored" => Ok(PutOutcome::AlreadyStored),
+            other => Err(self.bad_answer(format!("unknown put outcome {other}"))),
+        }
+    }
+
+    /// `GET /v1/kv/{address}/{key_hex}`: the raw value, `None` when the node has none.
+    pub async fn get_value(
+        &self,
+        address: &str,
+        key: &[u8],
+        ticket: Option<&[u8; 32]>,
+    ) -> LightResult<Option<Vec<u8>>> {
+        let url = self.url(&["v1", "kv", address, &hex::encode(key)])?;
+        let response = self.send(self.get(url, ticket)).await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return match self.refusal(response).await {
+                LightError::Node { code, .. } if code == "not_found" => Ok(None),
+                other => Err(other),
+            };
+        }
+        if !response.status().is_success() {
+            return Err(self.refusal(response).await);
+        }
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|err| self.network_error(err))?;
+        Ok(Some(bytes.to_vec()))
+    }
+
+    /// `GET /v1/kv/{address}?start=&end=&limit=&after=`: one decoded page.
+    pub async fn range(
+        &self,
+        address: &str,
+        start: &[u8],
+        end: &[u8],
+        limit: u32,
+        after: Option<&[u8]>,
+        ticket: Option<&[u8; 32]>,
+    ) -> LightResult<RangePage> {
+        let mut url = self.url(&["v1", "kv", address])?;
+        {
+            let mut query = url.query_pairs_mut();
+            query
+                .append_pair("start", &hex::encode(start))
+                .append_pair("end", &hex::encode(end))
+                .append_pair("limit", &limit.to_string());
+            if let Some(after) = after {
+                query.append_pair("after", &hex::encode(after));
+            }
+        }
+        let page: RangeWire = self.json(self.get(url, ticket)).await?;
+        let mut items = Vec::with_capacity(page.items.len());
+        for item in page.items {
+            let key =
+                hex::decode(&item.key).map_err(|_| self.bad_answer("range key is not hex"))?;
+            let value = BASE64
+                .decode(&item.value)
+                .map_err(|_| self.bad_answer("range value is not base64"))?;
+            items.push((key, value));
+        }
+        let cursor = page
+            .next_cursor
+            .map(|cursor| hex::decode(cursor).map_err(|_| self.bad_answer("cursor is not hex")))
+            .transpose()?;
+        Ok((items, cursor))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_must_be_http_base_urls() {
+        let client = Client::new();
+        let node = NodeHttp::new("http://127.0.0.1:8080/", client.clone()).unwrap();
+        assert_eq!(node.label(), "http://127.0.0.1:8080");
+        assert_eq!(
+            node.url(&["v1", "state", "device", "VIN 1/2"])
+                .unwrap()
+                .as_str(),
+            "http://127.0.0.1:8080/v1/state/device/VIN%201%2F2"
+        );
+        let nested = NodeHttp::new("https://node.example/carchain", client.clone()).unwrap();
+        assert_eq!(
+            nested.url(&["v1", "status"]).unwrap().as_str(),
+            "https://node.example/carchain/v1/status"
+        );
+        assert!(matches!(
+            NodeHttp::new("ftp://node.example", client.clone()),
+            Err(LightError::InvalidInput(_))
+        ));
+        assert!(matches!(
+            NodeHttp::new("not a url", client),
+            Err(LightError::InvalidInput(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_a_network_error() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        drop(listener);
+        let node = NodeHttp::new(&format!("http://{address}"), Client::new()).unwrap();
+        let err = node.status().await.unwrap_err();
+        assert!(matches!(err, LightError::Network { .. }), "{err}");
+        assert!(err.is_unreachable());
+    }
+}

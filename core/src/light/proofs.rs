@@ -1,0 +1,251 @@
+//! Checks of a node's state answers: the answer is for the height asked, its root is the
+//! verified header's state root, the key is the one asked, and the Jellyfish proof binds
+//! the canonical value bytes (or proves absence) to that root.
+
+use jmt::KeyHash;
+
+use super::error::{LightError, LightResult};
+use super::wire::StateAnswerWire;
+use crate::protocol::{Canonical, SignedHeader, decode_state_proof, verify_state_proof};
+
+/// Verifies `answer` for `key` against the verified `header`; returns the proven
+/// canonical value bytes (`None` when absence is proven). Any mismatch is
+/// [`LightError::Tampered`].
+pub fn verify_state_answer(
+    answer: &StateAnswerWire,
+    key: KeyHash,
+    header: &SignedHeader,
+) -> LightResult<Option<Vec<u8>>> {
+    let height = header.header.height;
+    if answer.height != height {
+        return Err(LightError::Tampered(format!(
+            "asked for state at height {height}, the answer claims height {}",
+            answer.height
+        )));
+    }
+    if answer.state_root != header.header.state_root {
+        return Err(LightError::Tampered(format!(
+            "state root of the answer differs from the verified header {height}"
+        )));
+    }
+    if answer.key_hash != key.0 {
+        return Err(LightError::Tampered(
+            "the answer is for another state key".into(),
+        ));
+    }
+    let value = answer
+        .value
+        .as_deref()
+        .map(hex::decode)
+        .transpose()
+        .map_err(|_| LightError::Tampered("the state value is not hex".into()))?;
+    let proof = decode_state_proof(&answer.proof)
+        .map_err(|err| LightError::Tampered(format!("unreadable state proof: {err}")))?;
+    verify_state_proof(&header.header.state_root, key, value.as_deref(), &proof)
+        .map_err(|err| LightError::Tampered(format!("state proof at height {height}: {err}")))?;
+    Ok(value)
+}
+
+/// Decodes proven canonical bytes into `T`.
+pub fn decode_proven<T: Canonical>(bytes: Option<Vec<u8>>) -> LightResult<Option<T>> {
+    bytes
+        .map(|bytes| T::from_canonical(&bytes).map_err(LightError::from))
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+
+    use jmt::storage::{LeafNode, Node, NodeBatch, NodeKey, TreeReader, TreeWriter};
+    use jmt::{JellyfishMerkleTree, OwnedValue, Version};
+
+    use super::*;
+    use crate::light::headers::test_chain::{child_header, genesis, validator_secret};
+    use crate::protocol::{AccountState, StateHasher, encode_state_proof, state_key};
+
+    /// A one-version in-memory tree store.
+    #[derive(Default)]
+    struct MemoryTree {
+        nodes: RefCell<HashMap<NodeKey, Node>>,
+        values: RefCell<HashMap<KeyHash, OwnedValue>>,
+    }
+
+    impl TreeReader for MemoryTree {
+        fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+            Ok(self.nodes.borrow().get(node_key).cloned())
+        }
+        fn get_value_option(&self, _: Version, key: KeyHash) -> anyhow::Result<Option<OwnedValue>> {
+            Ok(self.values.borrow().get(&key).cloned())
+        }
+        fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+            let nodes = self.nodes.borrow();
+            let leaves = nodes.iter().filter_map(|(key, node)| match node {
+                Node::Leaf(leaf) => Some((key.clone(), leaf.clone())),
+                _ => None,
+            });
+            Ok(leaves.max_by_key(|(_, leaf)| leaf.key_hash()))
+        }
+    }
+
+    impl TreeWriter for MemoryTree {
+        fn write_node_batch(&self, batch: &NodeBatch) -> anyhow::Result<()> {
+            for (key, node) in batch.nodes() {
+                self.nodes.borrow_mut().insert(key.clone(), node.clone());
+            }
+            for ((_, key), value) in batch.values() {
+                if let Some(value) = value {
+                    self.values.borrow_mut().insert(*key, value.clone());
+                }
+            }
+            Ok(())
+        }
+    }
+
+    fn account(i: u64) -> Vec<u8> {
+        AccountState {
+            balance: 1_000 + i,
+            nonce: i,
+        }
+        .to_canonical()
+    }
+
+    /// A tree of 8 accounts, the header committing to it, and the store.
+    fn fixture() -> (MemoryTree, SignedHeader) {
+        let tree_store = MemoryTree::default();
+        let tree: JellyfishMerkleTree<'_, MemoryTree, StateHasher> =
+            JellyfishMerkleTree::new(&tree_store);
+        let writes =
+            (0..8u64).map(|i| (state_key::account(&format!("acct-{i}")), Some(account(i))));
+        let (root, batch) = tree.put_value_set(writes, 0).unwrap();
+        tree_store.write_node_batch(&batch.node_batch).unwrap();
+        let header = child_header(&genesis(), root.0)
+            .sign(&validator_secret())
+            .unwrap();
+        (tree_store, header)
+    }
+
+    fn answer_for(store: &MemoryTree, header: &SignedHeader, key: KeyHash) -> StateAnswerWire {
+        let tree: JellyfishMerkleTree<'_, MemoryTree, StateHasher> =
+            JellyfishMerkleTree::new(store);
+        let (value, proof) = tree.get_with_proof(key, 0).unwrap();
+        StateAnswerWire {
+            height: header.header.height,
+            state_root: header.header.state_root,
+            key_hash: key.0,
+            value: value.map(hex::encode),
+            proof: encode_state_proof(&proof).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_present_value_is_proven_and_decoded() {
+        let (store, header) = fixture();
+        let key = state_key::account("acct-3");
+        let answer = answer_for(&store, &header, key);
+        let proven = verify_state_answer(&answer, key, &header).unwrap();
+        let state: Option<AccountState> = decode_proven(proven).unwrap();
+        assert_eq!(
+            state,
+            Some(AccountState {
+                balance: 1_003,
+                nonce: 3
+            })
+        );
+    }
+
+    #[test]
+    fn an_absent_value_is_proven_absent() {
+        let (store, header) = fixture();
+        let key = state_key::account("nobody");
+        let answer = answer_for(&store, &header, key);
+        assert_eq!(answer.value, None);
+        assert_eq!(verify_state_answer(&answer, key, &header).unwrap(), None);
+    }
+
+    #[test]
+    fn every_forgery_is_tampered() {
+        let (store, header) = fixture();
+        let key = state_key::account("acct-3");
+        let honest = answer_for(&store, &header, key);
+        let forgeries: Vec<(&str, StateAnswerWire)> = vec![
+            (
+                "other height",
+                StateAnswerWire {
+                    height: header.header.height + 1,
+                    ..honest.clone()
+                },
+            ),
+            (
+                "other root",
+                StateAnswerWire {
+                    state_root: [0x99; 32],
+                    ..honest.clone()
+                },
+            ),
+            (
+                "other key",
+                StateAnswerWire {
+                    key_hash: state_key::account("acct-4").0,
+                    ..honest.clone()
+                },
+            ),
+            (
+                "changed value",
+                StateAnswerWire {
+                    value: Some(hex::encode(account(99))),
+                    ..honest.clone()
+                },
+            ),
+            (
+                "hidden value",
+                StateAnswerWire {
+                    value: None,
+                    ..honest.clone()
+                },
+            ),
+            (
+                "value not hex",
+                StateAnswerWire {
+                    value: Some("zz".into()),
+                    ..honest.clone()
+                },
+            ),
+            (
+                "proof garbage",
+                StateAnswerWire {
+                    proof: "00ff".into(),
+                    ..honest.clone()
+                },
+            ),
+        ];
+        for (what, forged) in forgeries {
+            let outcome = verify_state_answer(&forged, key, &header);
+            assert!(
+                matches!(outcome, Err(LightError::Tampered(_))),
+                "{what}: {outcome:?}"
+            );
+        }
+        // The proof of another key does not prove this one.
+        let other = answer_for(&store, &header, state_key::account("acct-5"));
+        let swapped = StateAnswerWire {
+            key_hash: key.0,
+            ..other
+        };
+        assert!(matches!(
+            verify_state_answer(&swapped, key, &header),
+            Err(LightError::Tampered(_))
+        ));
+        // An absence claim for a present key fails.
+        let absent = answer_for(&store, &header, state_key::account("nobody"));
+        let claimed_absent = StateAnswerWire {
+            key_hash: key.0,
+            ..absent
+        };
+        assert!(matches!(
+            verify_state_answer(&claimed_absent, key, &header),
+            Err(LightError::Tampered(_))
+        ));
+    }
+}

@@ -1,0 +1,178 @@
+//! Record checks: a value must hash to its proven registration's cHash, and a range
+//! answer's items must lie inside the asked range in strictly ascending key order.
+//!
+//! Limit: a range read verifies every item the node returns, but a node can silently
+//! omit items — the client cannot list registrations by range. Completeness is checked
+//! where the expected keys are known (the wallet's per-day record indexes, or
+//! [`super::LightClient::record`] for one key, which reports a registered record without
+//! value as [`super::LightError::ValueMissing`]).
+
+use super::error::{LightError, LightResult};
+use super::http::NodeHttp;
+use super::proofs::{decode_proven, verify_state_answer};
+use super::types::{RejectedRecord, VerifiedRecord};
+use crate::protocol::{RecordRegistration, SignedHeader, state_key};
+
+/// Checks that `value` is the registered ciphertext: same address and key, and
+/// `hash_func(value) == c_hash`.
+pub fn check_value(
+    registration: &RecordRegistration,
+    address: &str,
+    key: &[u8],
+    value: &[u8],
+) -> Result<(), String> {
+    if registration.put.address != address || registration.put.key != key {
+        return Err("the registration is for another address or key".into());
+    }
+    if registration.put.hash_func.digest(value) != registration.put.c_hash {
+        return Err(format!(
+            "value does not match the registered cHash ({})",
+            registration.put.hash_func
+        ));
+    }
+    Ok(())
+}
+
+/// Splits a range answer into items worth proving and items rejected outright: keys
+/// outside `start..=end`, or not strictly after the previous key.
+pub fn screen_range_items(
+    address: &str,
+    start: &[u8],
+    end: &[u8],
+    items: Vec<(Vec<u8>, Vec<u8>)>,
+) -> (Vec<(Vec<u8>, Vec<u8>)>, Vec<RejectedRecord>) {
+    let mut accepted: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(items.len());
+    let mut rejected = Vec::new();
+    for (key, value) in items {
+        let reason = if key.as_slice() < start || key.as_slice() > end {
+            Some("key outside the asked range")
+        } else if accepted
+            .last()
+            .is_some_and(|(previous, _)| previous.as_slice() >= key.as_slice())
+        {
+            Some("key out of order or repeated")
+        } else {
+            None
+        };
+        match reason {
+            Some(reason) => rejected.push(RejectedRecord {
+                address: address.to_owned(),
+                key,
+                reason: reason.into(),
+            }),
+            None => accepted.push((key, value)),
+        }
+    }
+    (accepted, rejected)
+}
+
+/// Proves one range item: its registration against `header`, then its value's cHash.
+/// A proof that fails verification is `Err(Tampered)` (the node lies about the ledger);
+/// an unregistered item or a value that fails its cHash is `Ok(Err(rejected))`.
+pub async fn prove_item(
+    node: NodeHttp,
+    header: SignedHeader,
+    address: String,
+    key: Vec<u8>,
+    value: Vec<u8>,
+) -> LightResult<Result<VerifiedRecord, RejectedRecord>> {
+    let key_hex = hex::encode(&key);
+    let answer = node
+        .state(&["record", &address, &key_hex], header.header.height)
+        .await?;
+    let proven = verify_state_answer(&answer, state_key::record(&address, &key), &header)?;
+    let registration: Option<RecordRegistration> = decode_proven(proven)?;
+    let rejected = |reason: String| RejectedRecord {
+        address: address.clone(),
+        key: key.clone(),
+        reason,
+    };
+    let Some(registration) = registration else {
+        return Ok(Err(rejected("not registered on the ledger".into())));
+    };
+    match check_value(&registration, &address, &key, &value) {
+        Ok(()) => Ok(Ok(VerifiedRecord {
+            registration,
+            envelope: value,
+        })),
+        Err(reason) => Ok(Err(rejected(reason))),
+    }
+}
+
+/// Turns a value check failure of a single-record read into [`LightError::Tampered`].
+pub fn tampered_value(address: &str, key: &[u8], reason: String) -> LightError {
+    LightError::Tampered(format!(
+        "record {} of {address}: {reason}",
+        hex::encode(key)
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::signing::{public_key_of, secret_key_from_bytes};
+    use crate::protocol::{HashFunc, RecordPut};
+
+    fn registration(value: &[u8], hash_func: HashFunc) -> RecordRegistration {
+        RecordRegistration {
+            put: RecordPut {
+                address: "bcrt1qdata".into(),
+                key: vec![1, 2, 3],
+                format: "carvio".into(),
+                hash_func,
+                d_hash: [0x44; 32],
+                c_hash: hash_func.digest(value),
+                size: value.len() as u64,
+                wallet: false,
+            },
+            height: 5,
+            tx_id: [0x55; 32],
+            signer: public_key_of(&secret_key_from_bytes(&[3; 32]).unwrap()),
+        }
+    }
+
+    #[test]
+    fn a_value_must_match_its_chash_under_the_named_function() {
+        for func in [HashFunc::Sha256, HashFunc::DoubleSha256] {
+            let reg = registration(b"envelope bytes", func);
+            assert_eq!(
+                check_value(&reg, "bcrt1qdata", &[1, 2, 3], b"envelope bytes"),
+                Ok(())
+            );
+            let flipped = check_value(&reg, "bcrt1qdata", &[1, 2, 3], b"envelope bytez");
+            assert!(flipped.unwrap_err().contains("cHash"));
+        }
+        let reg = registration(b"v", HashFunc::Sha256);
+        assert!(check_value(&reg, "bcrt1qother", &[1, 2, 3], b"v").is_err());
+        assert!(check_value(&reg, "bcrt1qdata", &[1, 2], b"v").is_err());
+    }
+
+    #[test]
+    fn range_items_outside_the_range_or_out_of_order_are_rejected() {
+        let items = vec![
+            (vec![0x01], b"below".to_vec()),
+            (vec![0x10], b"a".to_vec()),
+            (vec![0x20], b"b".to_vec()),
+            (vec![0x20], b"again".to_vec()),
+            (vec![0x15], b"back".to_vec()),
+            (vec![0x30], b"c".to_vec()),
+            (vec![0x31], b"above".to_vec()),
+        ];
+        let (accepted, rejected) = screen_range_items("bcrt1qdata", &[0x10], &[0x30], items);
+        let keys: Vec<Vec<u8>> = accepted.into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, vec![vec![0x10], vec![0x20], vec![0x30]]);
+        let rejected: Vec<(Vec<u8>, &str)> = rejected
+            .iter()
+            .map(|r| (r.key.clone(), r.reason.as_str()))
+            .collect();
+        assert_eq!(
+            rejected,
+            vec![
+                (vec![0x01], "key outside the asked range"),
+                (vec![0x20], "key out of order or repeated"),
+                (vec![0x15], "key out of order or repeated"),
+                (vec![0x31], "key outside the asked range"),
+            ]
+        );
+    }
+}
