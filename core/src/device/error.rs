@@ -98,3 +98,46 @@ pub enum PairingMessageError {
         reason: String,
     },
 }
+
+/// The car's own SQLite store failed.
+#[derive(Debug, Error)]
+pub enum DeviceStoreError {
+    /// SQLite reported an error.
+    #[error("car store database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The host's secure storage failed.
+    #[error("car store secret storage: {0}")]
+    SecretStore(#[from] crate::store::SecretStoreError),
+    /// The master key in secure storage has the wrong length.
+    #[error("car store master key has {len} bytes, expected 32")]
+    MasterKeyWrongLength {
+        /// Length found.
+        len: usize,
+    },
+    /// The store holds sealed secrets but secure storage lost the master key.
+    #[error("car store master key missing from secure storage")]
+    MasterKeyMissing,
+    /// A sealed value does not open (wrong master key or altered file).
+    #[error("car store secret at {location} does not open")]
+    SecretCorrupted {
+        /// `table/column/row` of the value.
+        location: String,
+    },
+    /// The file was written by a newer version of this SDK.
+    #[error("car store schema version {found} is newer than supported {supported}")]
+    SchemaTooNew {
+        /// Version in the file.
+        found: i64,
+        /// Highest version this build knows.
+        supported: i64,
+    },
+    /// A stored value does not decode.
+    #[error("car store value {what} is invalid")]
+    Invalid {
+        /// What was being read.
+        what: &'static str,
+    },
+    /// The operating system's random generator failed.
+    #[error("operating system randomness unavailable")]
+    Random,
+}

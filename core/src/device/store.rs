@@ -1,0 +1,588 @@
+//! The car's own SQLite store (rusqlite, bundled): its device key, the pairing in
+//! progress or done, the epoch keys per (address, day), each pool address's next nonce
+//! and the offline queue of signed puts, delivered in order.
+//!
+//! 8 KiB pages, WAL, `synchronous = FULL` (a record accepted into the queue survives a
+//! power cut). Secrets are sealed at rest (see [`super::at_rest`]). Schema versions are
+//! tracked in `PRAGMA user_version` and applied in order on open.
+
+use std::path::Path;
+use std::time::Duration;
+
+use bitcoin::secp256k1::SecretKey;
+use rusqlite::{Connection, OptionalExtension, params};
+use zeroize::Zeroizing;
+
+use super::at_rest::{ColumnCipher, DEVICE_MASTER_KEY_NAME};
+use super::error::DeviceStoreError;
+use super::pairing_messages::PairingOffer;
+use crate::store::SecretStore;
+
+type Result<T> = std::result::Result<T, DeviceStoreError>;
+
+/// Page size of new store files.
+pub const DEVICE_PAGE_SIZE: u32 = 8192;
+/// Schema version this build writes.
+pub const DEVICE_SCHEMA_VERSION: i64 = 1;
+
+const MIGRATIONS: [&str; 1] = [r#"
+CREATE TABLE device_key (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    vid TEXT NOT NULL,
+    secret_sealed BLOB NOT NULL
+);
+CREATE TABLE pairing (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    code_sealed BLOB NOT NULL,
+    expires_at INTEGER NOT NULL,
+    offer_sealed BLOB
+);
+CREATE TABLE epochs (
+    address TEXT NOT NULL,
+    day TEXT NOT NULL,
+    key_sealed BLOB NOT NULL,
+    wrapped BLOB NOT NULL,
+    PRIMARY KEY (address, day)
+);
+CREATE TABLE nonces (
+    address TEXT PRIMARY KEY,
+    next_nonce INTEGER NOT NULL
+);
+CREATE TABLE queue (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    address TEXT NOT NULL,
+    key BLOB NOT NULL,
+    format TEXT NOT NULL,
+    envelope BLOB NOT NULL,
+    tx BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'submitted'))
+);
+"#];
+
+/// A put waiting in the offline queue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueuedPut {
+    /// Queue position (increasing; delivery follows it).
+    pub seq: i64,
+    /// Data address.
+    pub address: String,
+    /// Encoded record key.
+    pub key: Vec<u8>,
+    /// Record format.
+    pub format: String,
+    /// The sealed envelope (the KV value).
+    pub envelope: Vec<u8>,
+    /// The signed `RecordPut` transaction, canonical bytes.
+    pub tx: Vec<u8>,
+    /// When it was queued (unix seconds).
+    pub created_at: u64,
+    /// Whether the transaction already reached the ledger (only the value remains).
+    pub submitted: bool,
+}
+
+/// A put to add to the queue (its `seq` is assigned by the store).
+#[derive(Clone, Debug)]
+pub struct NewPut<'a> {
+    /// Data address.
+    pub address: &'a str,
+    /// Encoded record key.
+    pub key: &'a [u8],
+    /// Record format.
+    pub format: &'a str,
+    /// Sealed envelope.
+    pub envelope: &'a [u8],
+    /// Signed transaction bytes.
+    pub tx: &'a [u8],
+    /// Queue time (unix seconds).
+    pub created_at: u64,
+}
+
+/// The car's store. One per car; not shared between processes.
+pub struct DeviceStore {
+    conn: Connection,
+    cipher: ColumnCipher,
+}
+
+impl std::fmt::Debug for DeviceStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceStore").finish_non_exhaustive()
+    }
+}
+
+impl DeviceStore {
+    /// Opens (creating if needed) the store at `path`, migrating it to the current
+    /// schema and loading (or creating) its master key from `secrets`.
+    pub fn open(path: &Path, secrets: &dyn SecretStore) -> Result<Self> {
+        Self::init(Connection::open(path)?, secrets)
+    }
+
+    /// A private in-memory store (tests, tools).
+    pub fn open_in_memory(secrets: &dyn SecretStore) -> Result<Self> {
+        Self::init(Connection::open_in_memory()?, secrets)
+    }
+
+    fn init(mut conn: Connection, secrets: &dyn SecretStore) -> Result<Self> {
+        conn.pragma_update(None, "page_size", DEVICE_PAGE_SIZE)?;
+        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        migrate(&mut conn)?;
+        let has_key: bool =
+            conn.query_row("SELECT EXISTS(SELECT 1 FROM device_key)", [], |r| r.get(0))?;
+        let master = match secrets.load(DEVICE_MASTER_KEY_NAME)? {
+            Some(bytes) => Zeroizing::new(bytes),
+            None if has_key => return Err(DeviceStoreError::MasterKeyMissing),
+            None => {
+                let mut fresh = Zeroizing::new(vec![0u8; 32]);
+                getrandom::fill(fresh.as_mut_slice()).map_err(|_| DeviceStoreError::Random)?;
+                secrets.save(DEVICE_MASTER_KEY_NAME, &fresh)?;
+                fresh
+            }
+        };
+        let cipher = ColumnCipher::from_master_key(&master)?;
+        Ok(Self { conn, cipher })
+    }
+
+    /// The schema version of the open file.
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    /// The device key and its VID, if first boot already happened.
+    pub fn device_key(&self) -> Result<Option<(String, SecretKey)>> {
+        let row: Option<(String, Vec<u8>)> = self
+            .conn
+            .query_row(
+                "SELECT vid, secret_sealed FROM device_key WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((vid, sealed)) = row else {
+            return Ok(None);
+        };
+        let bytes = self.cipher.open("device_key/secret/1", &sealed)?;
+        let secret = SecretKey::from_slice(&bytes)
+            .map_err(|_| DeviceStoreError::Invalid { what: "device key" })?;
+        Ok(Some((vid, secret)))
+    }
+
+    /// Saves the device key made at first boot (never replaced afterwards).
+    pub fn save_device_key(&self, vid: &str, secret: &SecretKey) -> Result<()> {
+        let sealed = self.cipher.seal(
+            "device_key/secret/1",
+            &Zeroizing::new(secret.secret_bytes())[..],
+        )?;
+        self.conn.execute(
+            "INSERT INTO device_key (id, vid, secret_sealed) VALUES (1, ?1, ?2)",
+            params![vid, sealed],
+        )?;
+        Ok(())
+    }
+
+    /// Starts a new pairing: stores the code shown and forgets any previous offer.
+    pub fn save_pending_code(&self, code: &str, expires_at: u64) -> Result<()> {
+        let sealed = self.cipher.seal("pairing/code/1", code.as_bytes())?;
+        self.conn.execute(
+            "INSERT OR REPLACE INTO pairing (id, code_sealed, expires_at, offer_sealed)
+             VALUES (1, ?1, ?2, NULL)",
+            params![sealed, to_i64(expires_at)?],
+        )?;
+        Ok(())
+    }
+
+    /// The code of the current pairing and its expiry.
+    pub fn pending_code(&self) -> Result<Option<(Zeroizing<String>, u64)>> {
+        let row: Option<(Vec<u8>, i64)> = self
+            .conn
+            .query_row(
+                "SELECT code_sealed, expires_at FROM pairing WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((sealed, expires_at)) = row else {
+            return Ok(None);
+        };
+        let bytes = self.cipher.open("pairing/code/1", &sealed)?;
+        let code = String::from_utf8(bytes.to_vec()).map_err(|_| DeviceStoreError::Invalid {
+            what: "pairing code",
+        })?;
+        Ok(Some((Zeroizing::new(code), from_i64(expires_at)?)))
+    }
+
+    /// Saves the owner's accepted offer (the car is paired once the ledger agrees).
+    pub fn save_offer(&self, offer: &PairingOffer) -> Result<()> {
+        let json = offer
+            .to_json()
+            .map_err(|_| DeviceStoreError::Invalid { what: "offer" })?;
+        let sealed = self.cipher.seal("pairing/offer/1", &json)?;
+        let changed = self.conn.execute(
+            "UPDATE pairing SET offer_sealed = ?1 WHERE id = 1",
+            params![sealed],
+        )?;
+        if changed == 0 {
+            return Err(DeviceStoreError::Invalid {
+                what: "pairing (no code pending)",
+            });
+        }
+        Ok(())
+    }
+
+    /// The stored offer, if pairing completed on the car's side.
+    pub fn offer(&self) -> Result<Option<PairingOffer>> {
+        let sealed: Option<Option<Vec<u8>>> = self
+            .conn
+            .query_row("SELECT offer_sealed FROM pairing WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let Some(Some(sealed)) = sealed else {
+            return Ok(None);
+        };
+        let json = self.cipher.open("pairing/offer/1", &sealed)?;
+        PairingOffer::from_json(&json)
+            .map(Some)
+            .map_err(|_| DeviceStoreError::Invalid { what: "offer" })
+    }
+
+    /// Forgets the pairing, its epoch keys and nonces (after a reset or transfer). The
+    /// queue is kept: its puts are already sealed and signed for the previous owner.
+    pub fn clear_pairing(&mut self) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute_batch("DELETE FROM pairing; DELETE FROM epochs; DELETE FROM nonces;")?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The epoch of (`address`, `day`): key bytes and its owner-wrapped form.
+    pub fn epoch(&self, address: &str, day: &str) -> Result<Option<(Zeroizing<Vec<u8>>, Vec<u8>)>> {
+        let row: Option<(Vec<u8>, Vec<u8>)> = self
+            .conn
+            .query_row(
+                "SELECT key_sealed, wrapped FROM epochs WHERE address = ?1 AND day = ?2",
+                params![address, day],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((sealed, wrapped)) = row else {
+            return Ok(None);
+        };
+        let key = self.cipher.open(&epoch_location(address, day), &sealed)?;
+        Ok(Some((key, wrapped)))
+    }
+
+    /// Saves the epoch of (`address`, `day`).
+    pub fn save_epoch(&self, address: &str, day: &str, key: &[u8], wrapped: &[u8]) -> Result<()> {
+        let sealed = self.cipher.seal(&epoch_location(address, day), key)?;
+        self.conn.execute(
+            "INSERT OR REPLACE INTO epochs (address, day, key_sealed, wrapped) VALUES (?1, ?2, ?3, ?4)",
+            params![address, day, sealed, wrapped],
+        )?;
+        Ok(())
+    }
+
+    /// The next nonce to use for `address`, when known locally.
+    pub fn next_nonce(&self, address: &str) -> Result<Option<u64>> {
+        let nonce: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT next_nonce FROM nonces WHERE address = ?1",
+                params![address],
+                |r| r.get(0),
+            )
+            .optional()?;
+        nonce.map(from_i64).transpose()
+    }
+
+    /// Forgets the local nonce of `address` (the ledger disagreed; ask it again).
+    pub fn forget_nonce(&self, address: &str) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM nonces WHERE address = ?1", params![address])?;
+        Ok(())
+    }
+
+    /// Adds `put` to the queue and records `next_nonce` for its address, atomically.
+    /// Returns the queue position.
+    pub fn enqueue(&mut self, put: &NewPut<'_>, next_nonce: u64) -> Result<i64> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO queue (address, key, format, envelope, tx, created_at, state)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending')",
+            params![
+                put.address,
+                put.key,
+                put.format,
+                put.envelope,
+                put.tx,
+                to_i64(put.created_at)?
+            ],
+        )?;
+        let seq = tx.last_insert_rowid();
+        tx.execute(
+            "INSERT OR REPLACE INTO nonces (address, next_nonce) VALUES (?1, ?2)",
+            params![put.address, to_i64(next_nonce)?],
+        )?;
+        tx.commit()?;
+        Ok(seq)
+    }
+
+    /// Up to `limit` queued puts, oldest first.
+    pub fn queued(&self, limit: usize) -> Result<Vec<QueuedPut>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT seq, address, key, format, envelope, tx, created_at, state
+             FROM queue ORDER BY seq LIMIT ?1",
+        )?;
+        let rows = stmt.query_map(params![i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Vec<u8>>(4)?,
+                r.get::<_, Vec<u8>>(5)?,
+                r.get::<_, i64>(6)?,
+                r.get::<_, String>(7)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, address, key, format, envelope, tx, created_at, state) = row?;
+            out.push(QueuedPut {
+                seq,
+                address,
+                key,
+                format,
+                envelope,
+                tx,
+                created_at: from_i64(created_at)?,
+                submitted: state == "submitted",
+            });
+        }
+        Ok(out)
+    }
+
+    /// Marks the transaction of `seq` as on the ledger (only the value remains to send).
+    pub fn mark_submitted(&self, seq: i64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE queue SET state = 'submitted' WHERE seq = ?1",
+            params![seq],
+        )?;
+        Ok(())
+    }
+
+    /// Removes a delivered put.
+    pub fn remove(&self, seq: i64) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM queue WHERE seq = ?1", params![seq])?;
+        Ok(())
+    }
+
+    /// Number of puts waiting.
+    pub fn queue_len(&self) -> Result<u64> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))?;
+        from_i64(n)
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version > DEVICE_SCHEMA_VERSION {
+        return Err(DeviceStoreError::SchemaTooNew {
+            found: version,
+            supported: DEVICE_SCHEMA_VERSION,
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate() {
+        let target = i64::try_from(index).unwrap_or(i64::MAX).saturating_add(1);
+        if target <= version {
+            continue;
+        }
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", target)?;
+        tx.commit()?;
+        tracing::info!(target_version = target, "car store migrated");
+    }
+    Ok(())
+}
+
+fn epoch_location(address: &str, day: &str) -> String {
+    format!("epochs/key/{address}/{day}")
+}
+
+fn to_i64(value: u64) -> Result<i64> {
+    i64::try_from(value).map_err(|_| DeviceStoreError::Invalid { what: "integer" })
+}
+
+fn from_i64(value: i64) -> Result<u64> {
+    u64::try_from(value).map_err(|_| DeviceStoreError::Invalid { what: "integer" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::InMemorySecretStore;
+
+    fn put<'a>(address: &'a str, key: &'a [u8]) -> NewPut<'a> {
+        NewPut {
+            address,
+            key,
+            format: "trip-gps",
+            envelope: b"envelope",
+            tx: b"tx",
+            created_at: 1_700_000_000,
+        }
+    }
+
+    #[test]
+    fn new_file_is_migrated_with_wal_and_8k_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let secrets = InMemorySecretStore::new();
+        let store = DeviceStore::open(&dir.path().join("car.db"), &secrets).unwrap();
+        assert_eq!(store.schema_version().unwrap(), 1);
+        let page: i64 = store
+            .conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .unwrap();
+        let mode: String = store
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        let sync: i64 = store
+            .conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!((page, mode.as_str(), sync), (8192, "wal", 2));
+    }
+
+    #[test]
+    fn everything_survives_reopen_and_secrets_are_sealed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("car.db");
+        let secrets = InMemorySecretStore::new();
+        let device = SecretKey::from_slice(&[9; 32]).unwrap();
+        {
+            let mut store = DeviceStore::open(&path, &secrets).unwrap();
+            store.save_device_key("VID1", &device).unwrap();
+            store.save_pending_code("7K3MQ9XZ", 1_700_000_600).unwrap();
+            store
+                .save_epoch("bcrt1qa", "2024-05-01", &[1; 32], b"wrapped")
+                .unwrap();
+            store.enqueue(&put("bcrt1qa", b"k1"), 5).unwrap();
+        }
+        let store = DeviceStore::open(&path, &secrets).unwrap();
+        assert_eq!(store.schema_version().unwrap(), 1);
+        assert_eq!(store.device_key().unwrap(), Some(("VID1".into(), device)));
+        let (code, exp) = store.pending_code().unwrap().unwrap();
+        assert_eq!((code.as_str(), exp), ("7K3MQ9XZ", 1_700_000_600));
+        let (key, wrapped) = store.epoch("bcrt1qa", "2024-05-01").unwrap().unwrap();
+        assert_eq!(
+            (key.as_slice(), wrapped.as_slice()),
+            (&[1u8; 32][..], &b"wrapped"[..])
+        );
+        assert_eq!(store.next_nonce("bcrt1qa").unwrap(), Some(5));
+        assert_eq!(store.queue_len().unwrap(), 1);
+        drop(store);
+        let raw = std::fs::read(&path).unwrap();
+        let wal = std::fs::read(dir.path().join("car.db-wal")).unwrap_or_default();
+        for bytes in [raw, wal] {
+            assert!(!bytes.windows(8).any(|w| w == b"7K3MQ9XZ"), "code in clear");
+            assert!(
+                !bytes.windows(32).any(|w| w == [9u8; 32]),
+                "device key in clear"
+            );
+        }
+    }
+
+    #[test]
+    fn lost_master_key_is_an_error_not_a_reset() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("car.db");
+        let store = DeviceStore::open(&path, &InMemorySecretStore::new()).unwrap();
+        store
+            .save_device_key("VID1", &SecretKey::from_slice(&[9; 32]).unwrap())
+            .unwrap();
+        drop(store);
+        assert!(matches!(
+            DeviceStore::open(&path, &InMemorySecretStore::new()),
+            Err(DeviceStoreError::MasterKeyMissing)
+        ));
+        let other = InMemorySecretStore::new();
+        other.save(DEVICE_MASTER_KEY_NAME, &[1; 32]).unwrap();
+        let store = DeviceStore::open(&path, &other).unwrap();
+        assert!(matches!(
+            store.device_key(),
+            Err(DeviceStoreError::SecretCorrupted { .. })
+        ));
+    }
+
+    #[test]
+    fn newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("car.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        drop(conn);
+        assert!(matches!(
+            DeviceStore::open(&path, &InMemorySecretStore::new()),
+            Err(DeviceStoreError::SchemaTooNew {
+                found: 2,
+                supported: 1
+            })
+        ));
+    }
+
+    #[test]
+    fn queue_keeps_order_and_state() {
+        let secrets = InMemorySecretStore::new();
+        let mut store = DeviceStore::open_in_memory(&secrets).unwrap();
+        let keys: Vec<Vec<u8>> = (0..5u8).map(|i| vec![b'k', 9 - i]).collect();
+        let seqs: Vec<i64> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| store.enqueue(&put("bcrt1qa", k), i as u64 + 1).unwrap())
+            .collect();
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(store.next_nonce("bcrt1qa").unwrap(), Some(5));
+        store.mark_submitted(seqs[0]).unwrap();
+        let queued = store.queued(10).unwrap();
+        let got: Vec<Vec<u8>> = queued.iter().map(|q| q.key.clone()).collect();
+        assert_eq!(got, keys, "insertion order, not key order");
+        assert!(queued[0].submitted && !queued[1].submitted);
+        store.remove(seqs[0]).unwrap();
+        assert_eq!(
+            store.queued(2).unwrap().first().map(|q| q.seq),
+            Some(seqs[1])
+        );
+        assert_eq!(store.queue_len().unwrap(), 4);
+        // A removed row's number is never reused: order stays monotonic.
+        let last = store.enqueue(&put("bcrt1qa", b"z"), 6).unwrap();
+        assert!(last > seqs[4]);
+        store.forget_nonce("bcrt1qa").unwrap();
+        assert_eq!(store.next_nonce("bcrt1qa").unwrap(), None);
+    }
+
+    #[test]
+    fn clear_pairing_keeps_key_and_queue() {
+        let secrets = InMemorySecretStore::new();
+        let mut store = DeviceStore::open_in_memory(&secrets).unwrap();
+        let device = SecretKey::from_slice(&[9; 32]).unwrap();
+        store.save_device_key("VID1", &device).unwrap();
+        store.save_pending_code("7K3MQ9XZ", 10).unwrap();
+        store.save_epoch("a", "d", &[1; 32], b"w").unwrap();
+        store.enqueue(&put("a", b"k"), 1).unwrap();
+        store.clear_pairing().unwrap();
+        assert!(store.pending_code().unwrap().is_none());
+        assert!(store.epoch("a", "d").unwrap().is_none());
+        assert!(store.next_nonce("a").unwrap().is_none());
+        assert_eq!(store.queue_len().unwrap(), 1);
+        assert!(store.device_key().unwrap().is_some());
+        assert!(matches!(store.offer(), Ok(None)));
+    }
+}
