@@ -1,0 +1,24 @@
+//! CarChain for Kotlin and Swift: a thin UniFFI layer over `carchain-core`.
+//!
+//! Every feature lives and is tested in core; this crate only converts types across the
+//! FFI boundary and maps core errors to one typed error enum per area, each variant
+//! carrying a stable `code` (e.g. `key.bad_checksum`) and a message free of secrets.
+//!
+//! - [`keys`]: restore the owner's keys from recovery words, sign, generate words.
+//! - [`pool`]: the per-day pool address of a car ([`keys::OwnerKeys::day_address`]).
+//! - [`trip`]: decode a `trip-gps` record into a summary, polyline, GeoJSON and packed bytes.
+//! - [`record`]: lenient value parsing and range-ordered key encoding.
+//! - [`secrets`]: the host's secure storage (Keystore/Keychain) as a foreign trait.
+//! - [`store`]: the wallet store opened over the host's secure storage.
+//! - [`logging`]: CarChain's `tracing` records forwarded to a host logger.
+#![forbid(unsafe_code)]
+
+uniffi::setup_scaffolding!();
+
+pub mod keys;
+pub mod logging;
+pub mod pool;
+pub mod record;
+pub mod secrets;
+pub mod store;
+pub mod trip;

@@ -1,0 +1,247 @@
+//! Trips across the FFI: a decrypted `trip-gps` record becomes a [`TripTrack`] of summary
+//! figures and compact track encodings (polyline, GeoJSON, packed bytes), never a list
+//! of boxed doubles.
+
+use carchain_core::trip::{Trip, TripError as CoreTripError};
+use serde_json::Value;
+
+/// Errors of the trip area.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum TripError {
+    /// The key or value is not JSON of the expected shape.
+    #[error("{detail}")]
+    InvalidJson {
+        /// Stable code: `trip.key_not_json`, `trip.key_not_object`, `trip.value_not_json`.
+        code: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The record is JSON but not a valid trip (missing field, bad point, time order...).
+    #[error("{detail}")]
+    InvalidTrip {
+        /// Stable code naming the problem, e.g. `trip.missing_field`, `trip.empty_track`.
+        code: String,
+        /// What is wrong (trip data is not secret; it may quote the bad value).
+        detail: String,
+    },
+}
+
+impl TripError {
+    /// The stable code of this error.
+    pub fn code(&self) -> &str {
+        match self {
+            TripError::InvalidJson { code, .. } | TripError::InvalidTrip { code, .. } => code,
+        }
+    }
+}
+
+fn core_trip_error_code(error: &CoreTripError) -> &'static str {
+    match error {
+        CoreTripError::MissingField(_) => "trip.missing_field",
+        CoreTripError::InvalidField { .. } => "trip.invalid_field",
+        CoreTripError::WrongFormat { .. } => "trip.wrong_format",
+        CoreTripError::InvalidGpsPoint { .. } => "trip.invalid_gps_point",
+        CoreTripError::LatitudeOutOfRange { .. } => "trip.latitude_out_of_range",
+        CoreTripError::LongitudeOutOfRange { .. } => "trip.longitude_out_of_range",
+        CoreTripError::InvalidSpeed { .. } => "trip.invalid_speed",
+        CoreTripError::InvalidTime { .. } => "trip.invalid_time",
+        CoreTripError::TimeGoesBackwards { .. } => "trip.time_goes_backwards",
+        CoreTripError::LengthMismatch { .. } => "trip.length_mismatch",
+        CoreTripError::LenDisagrees { .. } => "trip.len_disagrees",
+        CoreTripError::InvalidDateTime { .. } => "trip.invalid_date_time",
+        CoreTripError::TimestampOutOfRange(_) => "trip.timestamp_out_of_range",
+        CoreTripError::EndBeforeStart { .. } => "trip.end_before_start",
+        CoreTripError::EmptyTrack => "trip.empty_track",
+        CoreTripError::InvalidPolyline { .. } => "trip.invalid_polyline",
+        CoreTripError::InvalidZoneRadius { .. } => "trip.invalid_zone_radius",
+        CoreTripError::InvalidZoneCentre { .. } => "trip.invalid_zone_centre",
+        CoreTripError::EntirelyPrivate => "trip.entirely_private",
+        CoreTripError::InvalidDecimals(_) => "trip.invalid_decimals",
+        CoreTripError::UnsupportedPackedVersion(_) => "trip.unsupported_packed_version",
+        CoreTripError::PackedLength { .. } => "trip.packed_length",
+        CoreTripError::SpeedNotPackable { .. } => "trip.speed_not_packable",
+        CoreTripError::TooManyPoints(_) => "trip.too_many_points",
+    }
+}
+
+impl From<CoreTripError> for TripError {
+    fn from(error: CoreTripError) -> Self {
+        TripError::InvalidTrip {
+            code: core_trip_error_code(&error).to_owned(),
+            detail: error.to_string(),
+        }
+    }
+}
+
+/// The box around a track, in degrees.
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+pub struct BoundingBox {
+    /// Southern edge.
+    pub min_lat: f64,
+    /// Western edge.
+    pub min_lng: f64,
+    /// Northern edge.
+    pub max_lat: f64,
+    /// Eastern edge.
+    pub max_lng: f64,
+}
+
+/// Summary figures of one trip: what a trip list or a map header shows.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct TripSummary {
+    /// The trip's `SESSION_ID`.
+    pub session_id: i64,
+    /// Start, unix seconds.
+    pub start: i64,
+    /// End, unix seconds.
+    pub end: i64,
+    /// Length of the track in metres.
+    pub distance_m: f64,
+    /// `end - start` in seconds.
+    pub duration_s: i64,
+    /// Average speed in km/h.
+    pub avg_speed_kmh: f64,
+    /// Highest speed in km/h.
+    pub max_speed_kmh: f64,
+    /// The box around all points.
+    pub bbox: BoundingBox,
+    /// Number of points in the track.
+    pub point_count: u32,
+}
+
+/// A decoded trip ready for a map: summary plus the track in three compact encodings.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct TripTrack {
+    /// Summary figures.
+    pub summary: TripSummary,
+    /// Google encoded polyline (precision 5) of the track.
+    pub polyline: String,
+    /// GeoJSON Feature of the track (LineString, with times and speeds as properties).
+    pub geojson: String,
+    /// The packed binary track (core's `PACKED_VERSION` layout: header, then per point
+    /// lat/lng as 1e-7 degree i32, time, speed in 0.1 km/h).
+    pub packed: Vec<u8>,
+}
+
+fn parse_json(text: &str, code: &str, what: &str) -> Result<Value, TripError> {
+    serde_json::from_str(text).map_err(|error| TripError::InvalidJson {
+        code: code.to_owned(),
+        detail: format!(
+            "the {what} is not JSON (line {}, column {})",
+            error.line(),
+            error.column()
+        ),
+    })
+}
+
+/// Decodes a `trip-gps` record from its JSON key and its decrypted JSON value (the
+/// seed's `=` for `:` is accepted in the value).
+#[uniffi::export]
+pub fn decode_trip(key_json: String, value_json: String) -> Result<TripTrack, TripError> {
+    let key = match parse_json(&key_json, "trip.key_not_json", "record key")? {
+        Value::Object(map) => map,
+        _ => {
+            return Err(TripError::InvalidJson {
+                code: "trip.key_not_object".to_owned(),
+                detail: "the record key must be a JSON object".to_owned(),
+            });
+        }
+    };
+    let value = carchain_core::record::parse_value(&value_json).map_err(|error| {
+        TripError::InvalidJson {
+            code: "trip.value_not_json".to_owned(),
+            detail: error.to_string(),
+        }
+    })?;
+    let trip = Trip::decode(&key, &value)?;
+    let summary = trip.summary()?;
+    let point_count = u32::try_from(summary.point_count)
+        .map_err(|_| CoreTripError::TooManyPoints(summary.point_count))?;
+    Ok(TripTrack {
+        summary: TripSummary {
+            session_id: summary.session_id,
+            start: summary.start,
+            end: summary.end,
+            distance_m: summary.distance_m,
+            duration_s: summary.duration_s,
+            avg_speed_kmh: summary.avg_speed_kmh,
+            max_speed_kmh: summary.max_speed_kmh,
+            bbox: BoundingBox {
+                min_lat: summary.bbox.min_lat,
+                min_lng: summary.bbox.min_lng,
+                max_lat: summary.bbox.max_lat,
+                max_lng: summary.bbox.max_lng,
+            },
+            point_count,
+        },
+        polyline: trip.polyline(),
+        geojson: trip.to_geojson()?,
+        packed: trip.packed()?,
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use carchain_core::trip::{decode_polyline, unpack};
+
+    pub(crate) const SEED_KEY: &str =
+        r#"{"SESSION_ID":1,"START_TIME":20160511071428,"END_TIME":20160511094623}"#;
+    pub(crate) const SEED_VALUE: &str = r#"{"len":10,"GPS":[{"lat":31.250885,"lng":121.44662},{"lat":31.251259,"lng":121.4456},{"lat":31.25419,"lng":121.485504},{"lat":31.268875,"lng":121.59015},{"lat":31.29777,"lng":121.61309},{"lat":31.298483,"lng":121.6138},{"lat":31.297743,"lng":121.614525},{"lat":31.194258,"lng":121.74957},{"lat":31.195974,"lng":121.75078},{"lat":31.115866,"lng":121.77829}],"SPEED":"0,23,52,45,51,33,49,49,48,37","VEHICLE_DATA":1,"format"="trip-gps"}"#;
+
+    #[test]
+    fn seed_trip_crosses_with_pinned_polyline() {
+        let track = decode_trip(SEED_KEY.into(), SEED_VALUE.into()).unwrap();
+        assert_eq!(
+            track.polyline,
+            "auv}Dk`gdViAjEiQkxFyzAamSqsDknCmCmCrCqCveS_kYuIqFrsN}jD"
+        );
+        let summary = &track.summary;
+        assert_eq!(summary.session_id, 1);
+        assert_eq!(summary.point_count, 10);
+        assert_eq!(summary.duration_s, summary.end - summary.start);
+        assert_eq!(summary.duration_s, 2 * 3600 + 31 * 60 + 55);
+        assert_eq!(summary.max_speed_kmh, 52.0);
+        assert_eq!(summary.bbox.min_lat, 31.115866);
+        assert_eq!(summary.bbox.max_lng, 121.77829);
+        assert!(summary.distance_m > 40_000.0 && summary.distance_m < 60_000.0);
+        let geojson: Value = serde_json::from_str(&track.geojson).unwrap();
+        assert_eq!(geojson["geometry"]["type"], "LineString");
+        assert_eq!(
+            geojson["geometry"]["coordinates"].as_array().unwrap().len(),
+            10
+        );
+        let points = unpack(&track.packed).unwrap();
+        assert_eq!(points.len(), 10);
+        assert_eq!(decode_polyline(&track.polyline).unwrap().len(), 10);
+    }
+
+    #[test]
+    fn bad_records_have_codes() {
+        let cases = [
+            ("not json", SEED_VALUE, "trip.key_not_json"),
+            ("[1]", SEED_VALUE, "trip.key_not_object"),
+            (SEED_KEY, "{\"GPS\": [", "trip.value_not_json"),
+            (
+                r#"{"START_TIME":20160511071428,"END_TIME":20160511094623}"#,
+                SEED_VALUE,
+                "trip.missing_field",
+            ),
+            (SEED_KEY, r#"{"GPS":[]}"#, "trip.empty_track"),
+            (
+                SEED_KEY,
+                r#"{"GPS":[{"lat":91,"lng":0}]}"#,
+                "trip.latitude_out_of_range",
+            ),
+            (
+                SEED_KEY,
+                r#"{"GPS":[{"lat":1,"lng":2}],"format":"carvio"}"#,
+                "trip.wrong_format",
+            ),
+        ];
+        for (key, value, code) in cases {
+            let err = decode_trip(key.into(), value.into()).unwrap_err();
+            assert_eq!(err.code(), code, "{key} / {value}");
+        }
+    }
+}
