@@ -4,7 +4,9 @@
 use thiserror::Error;
 
 use crate::crypto::CryptoError;
+use crate::device::{MailboxError, PairingMessageError, PairingPayloadError};
 use crate::keys::KeyError;
+use crate::light::LightError;
 use crate::pool::PoolError;
 use crate::protocol::error::ProtocolError;
 use crate::record::RecordError;
@@ -39,6 +41,93 @@ pub enum WalletError {
     /// Key wrapping or encryption failed.
     #[error("crypto: {0}")]
     Crypto(#[from] CryptoError),
+    /// The light client failed (network, node refusal, failed verification).
+    #[error("light client: {0}")]
+    Light(#[from] LightError),
+    /// The car's pairing payload is malformed, expired or of an unknown version.
+    #[error("pairing payload: {0}")]
+    PairingPayload(#[from] PairingPayloadError),
+    /// A pairing mailbox message could not be sealed or opened.
+    #[error("pairing mailbox: {0}")]
+    Mailbox(#[from] MailboxError),
+    /// A pairing message (offer or accept) is malformed.
+    #[error("pairing message: {0}")]
+    PairingMessage(#[from] PairingMessageError),
+    /// A pool size outside 1..=10,000.
+    #[error("pool size {size} is outside 1..=10000")]
+    InvalidPoolSize {
+        /// The size asked for.
+        size: usize,
+    },
+    /// The car did not answer the pairing offer in time.
+    #[error("device `{vid}` did not accept the pairing within {seconds} s")]
+    PairingTimeout {
+        /// The car's VID.
+        vid: String,
+        /// How long the wallet waited.
+        seconds: u64,
+    },
+    /// The car's accept is for another VID or its signature does not verify.
+    #[error("device `{vid}` answered with an invalid pairing accept: {reason}")]
+    BadPairingAccept {
+        /// The car's VID.
+        vid: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The device is paired to another owner on the ledger.
+    #[error("device `{vid}` belongs to another owner")]
+    DeviceOwnedByOther {
+        /// The car's VID.
+        vid: String,
+    },
+    /// The device is already paired with this wallet.
+    #[error("device `{vid}` is already paired with this wallet")]
+    AlreadyPaired {
+        /// The car's VID.
+        vid: String,
+    },
+    /// No device with this VID is paired with this wallet.
+    #[error("unknown device `{vid}`")]
+    UnknownDevice {
+        /// The VID asked for.
+        vid: String,
+    },
+    /// The device no longer belongs to this wallet (reset or transferred).
+    #[error("device `{vid}` is no longer owned by this wallet (status {status})")]
+    DeviceNotOwned {
+        /// The car's VID.
+        vid: String,
+        /// Its stored status.
+        status: String,
+    },
+    /// A date range that starts after it ends or spans too many days.
+    #[error("invalid date range {from} .. {to}: {reason}")]
+    InvalidDateRange {
+        /// First day.
+        from: chrono::NaiveDate,
+        /// Last day.
+        to: chrono::NaiveDate,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A record that failed the pool, hash or decryption checks.
+    #[error("record under {address} rejected: {reason}")]
+    RecordRejected {
+        /// The data address.
+        address: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// A page with a zero limit.
+    #[error("a page limit must be at least 1")]
+    InvalidPage,
+    /// A subscriber id that is empty or too long.
+    #[error("invalid subscriber id: {reason}")]
+    InvalidSubscriber {
+        /// What is wrong.
+        reason: &'static str,
+    },
     /// BIP32 derivation failed.
     #[error("key derivation: {0}")]
     Derivation(#[from] bitcoin::bip32::Error),

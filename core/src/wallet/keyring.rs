@@ -21,7 +21,7 @@ use crate::keys::ecc::{
 use crate::keys::{
     Mnemonic, Network, RsaBits, Seed, SigningKey, derive_rsa_private_key, rsa_fingerprint,
 };
-use crate::pool::{PoolSeed, addresses_from_branch, pool_account_index, pool_address_path};
+use crate::pool::{PoolSeed, addresses_from_branch, pool_account_index};
 
 /// The owner's keys as the wallet uses them. Secret: `Debug` shows only public parts,
 /// the master key is erased on drop (the seed and RSA key erase themselves).
@@ -168,25 +168,6 @@ impl Keyring {
     pub(crate) fn pool_seed(&self, vid: &str, generation: u32) -> Result<PoolSeed, WalletError> {
         Ok(PoolSeed::derive(&self.seed, vid, generation)?)
     }
-
-    /// The signing key of pool address `index` of device `vid` at `generation`.
-    pub(crate) fn pool_key(
-        &self,
-        vid: &str,
-        generation: u32,
-        index: u32,
-    ) -> Result<SigningKey, WalletError> {
-        let account = self.pool_account(vid)?;
-        let path = pool_address_path(self.network, account, generation, index)?;
-        Ok(derive_key(&self.master, &path)?)
-    }
-
-    /// A key derived from the seed for wallet-written records of `purpose` (for example
-    /// the subscriber channel): m/84'/coin'/0'/2/index.
-    pub(crate) fn wallet_record_key(&self, index: u32) -> Result<SigningKey, WalletError> {
-        let path = bip84_account_path(self.network, 0)?.extend([normal(2)?, normal(index)?]);
-        Ok(derive_key(&self.master, &path)?)
-    }
 }
 
 impl fmt::Debug for Keyring {
@@ -210,7 +191,7 @@ mod tests {
     use super::*;
     use crate::device::pool_commitment;
     use crate::keys::WalletKeys;
-    use crate::pool::{AddressPool, pool_signing_key};
+    use crate::pool::AddressPool;
     use sha2::{Digest, Sha256};
 
     const WORDS: &str = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
@@ -236,11 +217,6 @@ mod tests {
         assert_eq!(
             &ring.pool_branch_xpub("VIN-1", 3).unwrap(),
             pool.branch_xpub()
-        );
-        let expected = pool_signing_key(&keys, "VIN-1", 3, 4).unwrap();
-        assert_eq!(
-            ring.pool_key("VIN-1", 3, 4).unwrap().public_key(),
-            expected.public_key()
         );
         assert_eq!(
             ring.pool_seed("VIN-1", 3).unwrap().as_bytes(),

@@ -2,11 +2,22 @@
 //! reset, reading a car's records and trips back, and subscribers.
 //!
 //! - [`Wallet`]: create / restore / open, owner address, RSA fingerprint, balance.
+//! - pairing (`pair_device`, `set_dup`) through the node's end-to-end encrypted mailbox.
+//! - reading (`get_kv`, `get_kv_range`): verified, decrypted, cached for offline use.
+//! - devices (`devices`, `device_status`, `reset_to`).
 //! - [`WalletError`]: the typed errors of every wallet operation.
 
+mod devices;
 mod error;
 mod keyring;
+mod ledger;
+mod pairing;
+mod reading;
 mod wallet;
 
+pub use devices::{DeviceInfo, DeviceStatusView};
 pub use error::WalletError;
+pub use ledger::{BASE_FEE, PUT_FEE_PER_BYTE, fee_for};
+pub use pairing::{MAILBOX_POLL_INTERVAL, PAIRING_TIMEOUT};
+pub use reading::{DroppedRecord, KvRecord, RangeResult};
 pub use wallet::Wallet;

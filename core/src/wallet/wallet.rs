@@ -13,6 +13,7 @@ use rsa::PublicKey as RsaPublicKey;
 
 use super::error::WalletError;
 use super::keyring::Keyring;
+use crate::crypto::EpochKeyCache;
 use crate::keys::{Mnemonic, Network, RsaBits, WordCount};
 use crate::store::{Identity, SecretBytes, SecretStore, SecretString, WalletStore};
 
@@ -22,6 +23,7 @@ use crate::store::{Identity, SecretBytes, SecretStore, SecretString, WalletStore
 pub struct Wallet {
     store: Arc<Mutex<WalletStore>>,
     keys: Keyring,
+    epoch_cache: Mutex<EpochKeyCache>,
 }
 
 impl Wallet {
@@ -123,6 +125,7 @@ impl Wallet {
         Ok(Wallet {
             store: Arc::new(Mutex::new(store)),
             keys,
+            epoch_cache: Mutex::new(EpochKeyCache::new()),
         })
     }
 
@@ -151,6 +154,7 @@ impl Wallet {
         Ok(Wallet {
             store: Arc::new(Mutex::new(store)),
             keys,
+            epoch_cache: Mutex::new(EpochKeyCache::new()),
         })
     }
 
@@ -187,6 +191,13 @@ impl Wallet {
     /// The keys, for the wallet's other files.
     pub(crate) fn keys(&self) -> &Keyring {
         &self.keys
+    }
+
+    /// The owner's cache of unwrapped epoch keys, locked.
+    pub(crate) fn epoch_cache(&self) -> Result<MutexGuard<'_, EpochKeyCache>, WalletError> {
+        self.epoch_cache
+            .lock()
+            .map_err(|_| WalletError::LockPoisoned)
     }
 
     /// The store, locked.
