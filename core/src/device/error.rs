@@ -141,3 +141,77 @@ pub enum DeviceStoreError {
     #[error("operating system randomness unavailable")]
     Random,
 }
+
+/// A `CarDevice` operation failed.
+#[derive(Debug, Error)]
+pub enum DeviceError {
+    /// The car's store failed.
+    #[error(transparent)]
+    Store(#[from] DeviceStoreError),
+    /// The pairing payload could not be made.
+    #[error(transparent)]
+    Payload(#[from] PairingPayloadError),
+    /// A mailbox message could not be sealed or opened.
+    #[error(transparent)]
+    Mailbox(#[from] MailboxError),
+    /// A pairing message is invalid.
+    #[error(transparent)]
+    Message(#[from] PairingMessageError),
+    /// Talking to the node failed.
+    #[error("light client: {0}")]
+    Light(#[from] crate::light::LightError),
+    /// The store belongs to another VID.
+    #[error("this car store belongs to VID {stored}, not {requested}")]
+    WrongVid {
+        /// VID in the store.
+        stored: String,
+        /// VID asked for.
+        requested: String,
+    },
+    /// The car is not paired (no accepted offer).
+    #[error("car is not paired")]
+    NotPaired,
+    /// The car is paired already: reset it before showing a new payload.
+    #[error("car is already paired: reset it first")]
+    AlreadyPaired,
+    /// No pairing code is pending (show a payload first).
+    #[error("no pairing in progress")]
+    NoPairingInProgress,
+    /// The pending code expired before the offer arrived.
+    #[error("pairing code expired at {expires_at}")]
+    CodeExpired {
+        /// Expiry (unix seconds).
+        expires_at: u64,
+    },
+    /// The offer in the mailbox names another code (not ours, or a stale offer).
+    #[error("pairing offer does not carry this car's code")]
+    CodeMismatch,
+    /// The offer's pool branch key is on another network kind than the chain.
+    #[error("pairing offer is for another network")]
+    WrongNetwork,
+    /// A record could not be sealed.
+    #[error("sealing record: {0}")]
+    Seal(#[from] crate::sealed::SealedRecordError),
+    /// A trip could not be encoded.
+    #[error("trip: {0}")]
+    Trip(#[from] crate::trip::TripError),
+    /// Pool address choice or key derivation failed.
+    #[error("pool: {0}")]
+    Pool(String),
+    /// Encryption failed (epoch wrap).
+    #[error("crypto: {0}")]
+    Crypto(#[from] crate::crypto::CryptoError),
+    /// A transaction could not be signed or decoded.
+    #[error("protocol: {0}")]
+    Protocol(#[from] crate::protocol::ProtocolError),
+    /// The node refused a queued put for a reason retrying will not fix.
+    #[error("node refused queued put {seq} ({code}): {message}")]
+    Refused {
+        /// Queue position of the put.
+        seq: i64,
+        /// The node's error code.
+        code: String,
+        /// The node's message.
+        message: String,
+    },
+}

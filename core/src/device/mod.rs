@@ -2,6 +2,7 @@
 //! the day's pool address, and an offline queue delivered when a node is reachable.
 
 mod at_rest;
+pub mod car_device;
 pub mod error;
 pub mod mailbox;
 pub mod pairing_messages;
@@ -9,7 +10,10 @@ pub mod pairing_payload;
 pub mod store;
 
 pub use at_rest::DEVICE_MASTER_KEY_NAME;
-pub use error::{DeviceStoreError, MailboxError, PairingMessageError, PairingPayloadError};
+pub use car_device::{CarDevice, FlushReport};
+pub use error::{
+    DeviceError, DeviceStoreError, MailboxError, PairingMessageError, PairingPayloadError,
+};
 pub use mailbox::{
     MAILBOX_FORMAT, MAILBOX_KEY_FIELDS, SEQ_ACCEPT, SEQ_OFFER, mailbox_address, mailbox_key,
     mailbox_record_key, open_with, seal_to,

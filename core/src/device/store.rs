@@ -35,7 +35,9 @@ CREATE TABLE pairing (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     code_sealed BLOB NOT NULL,
     expires_at INTEGER NOT NULL,
-    offer_sealed BLOB
+    offer_sealed BLOB,
+    chain_id TEXT,
+    network TEXT
 );
 CREATE TABLE epochs (
     address TEXT NOT NULL,
@@ -55,10 +57,14 @@ CREATE TABLE queue (
     format TEXT NOT NULL,
     envelope BLOB NOT NULL,
     tx BLOB NOT NULL,
+    key_index INTEGER NOT NULL,
     created_at INTEGER NOT NULL,
     state TEXT NOT NULL CHECK (state IN ('pending', 'submitted'))
 );
 "#];
+
+/// An epoch as stored: the key bytes and its owner-wrapped form.
+pub type StoredEpoch = (Zeroizing<Vec<u8>>, Vec<u8>);
 
 /// A put waiting in the offline queue.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,6 +81,8 @@ pub struct QueuedPut {
     pub envelope: Vec<u8>,
     /// The signed `RecordPut` transaction, canonical bytes.
     pub tx: Vec<u8>,
+    /// Index of the address in the pool (to re-sign with another nonce).
+    pub key_index: u32,
     /// When it was queued (unix seconds).
     pub created_at: u64,
     /// Whether the transaction already reached the ledger (only the value remains).
@@ -94,6 +102,8 @@ pub struct NewPut<'a> {
     pub envelope: &'a [u8],
     /// Signed transaction bytes.
     pub tx: &'a [u8],
+    /// Index of the address in the pool.
+    pub key_index: u32,
     /// Queue time (unix seconds).
     pub created_at: u64,
 }
@@ -215,14 +225,14 @@ impl DeviceStore {
     }
 
     /// Saves the owner's accepted offer (the car is paired once the ledger agrees).
-    pub fn save_offer(&self, offer: &PairingOffer) -> Result<()> {
+    pub fn save_offer(&self, offer: &PairingOffer, chain_id: &str, network: &str) -> Result<()> {
         let json = offer
             .to_json()
             .map_err(|_| DeviceStoreError::Invalid { what: "offer" })?;
         let sealed = self.cipher.seal("pairing/offer/1", &json)?;
         let changed = self.conn.execute(
-            "UPDATE pairing SET offer_sealed = ?1 WHERE id = 1",
-            params![sealed],
+            "UPDATE pairing SET offer_sealed = ?1, chain_id = ?2, network = ?3 WHERE id = 1",
+            params![sealed, chain_id, network],
         )?;
         if changed == 0 {
             return Err(DeviceStoreError::Invalid {
@@ -249,6 +259,22 @@ impl DeviceStore {
             .map_err(|_| DeviceStoreError::Invalid { what: "offer" })
     }
 
+    /// The chain id and network name the car was paired on.
+    pub fn chain(&self) -> Result<Option<(String, String)>> {
+        let row: Option<(Option<String>, Option<String>)> = self
+            .conn
+            .query_row(
+                "SELECT chain_id, network FROM pairing WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(match row {
+            Some((Some(chain), Some(network))) => Some((chain, network)),
+            _ => None,
+        })
+    }
+
     /// Forgets the pairing, its epoch keys and nonces (after a reset or transfer). The
     /// queue is kept: its puts are already sealed and signed for the previous owner.
     pub fn clear_pairing(&mut self) -> Result<()> {
@@ -259,7 +285,7 @@ impl DeviceStore {
     }
 
     /// The epoch of (`address`, `day`): key bytes and its owner-wrapped form.
-    pub fn epoch(&self, address: &str, day: &str) -> Result<Option<(Zeroizing<Vec<u8>>, Vec<u8>)>> {
+    pub fn epoch(&self, address: &str, day: &str) -> Result<Option<StoredEpoch>> {
         let row: Option<(Vec<u8>, Vec<u8>)> = self
             .conn
             .query_row(
@@ -310,14 +336,15 @@ impl DeviceStore {
     pub fn enqueue(&mut self, put: &NewPut<'_>, next_nonce: u64) -> Result<i64> {
         let tx = self.conn.transaction()?;
         tx.execute(
-            "INSERT INTO queue (address, key, format, envelope, tx, created_at, state)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending')",
+            "INSERT INTO queue (address, key, format, envelope, tx, key_index, created_at, state)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending')",
             params![
                 put.address,
                 put.key,
                 put.format,
                 put.envelope,
                 put.tx,
+                put.key_index,
                 to_i64(put.created_at)?
             ],
         )?;
@@ -333,7 +360,7 @@ impl DeviceStore {
     /// Up to `limit` queued puts, oldest first.
     pub fn queued(&self, limit: usize) -> Result<Vec<QueuedPut>> {
         let mut stmt = self.conn.prepare(
-            "SELECT seq, address, key, format, envelope, tx, created_at, state
+            "SELECT seq, address, key, format, envelope, tx, created_at, state, key_index
              FROM queue ORDER BY seq LIMIT ?1",
         )?;
         let rows = stmt.query_map(params![i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
@@ -346,11 +373,12 @@ impl DeviceStore {
                 r.get::<_, Vec<u8>>(5)?,
                 r.get::<_, i64>(6)?,
                 r.get::<_, String>(7)?,
+                r.get::<_, u32>(8)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (seq, address, key, format, envelope, tx, created_at, state) = row?;
+            let (seq, address, key, format, envelope, tx, created_at, state, key_index) = row?;
             out.push(QueuedPut {
                 seq,
                 address,
@@ -358,6 +386,7 @@ impl DeviceStore {
                 format,
                 envelope,
                 tx,
+                key_index,
                 created_at: from_i64(created_at)?,
                 submitted: state == "submitted",
             });
@@ -370,6 +399,22 @@ impl DeviceStore {
         self.conn.execute(
             "UPDATE queue SET state = 'submitted' WHERE seq = ?1",
             params![seq],
+        )?;
+        Ok(())
+    }
+
+    /// Replaces the signed transaction of `seq` (re-signed with the ledger's nonce).
+    pub fn update_tx(&self, seq: i64, tx: &[u8]) -> Result<()> {
+        self.conn
+            .execute("UPDATE queue SET tx = ?2 WHERE seq = ?1", params![seq, tx])?;
+        Ok(())
+    }
+
+    /// Records the next nonce of `address`.
+    pub fn set_next_nonce(&self, address: &str, next_nonce: u64) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO nonces (address, next_nonce) VALUES (?1, ?2)",
+            params![address, to_i64(next_nonce)?],
         )?;
         Ok(())
     }
@@ -436,6 +481,7 @@ mod tests {
             format: "trip-gps",
             envelope: b"envelope",
             tx: b"tx",
+            key_index: 3,
             created_at: 1_700_000_000,
         }
     }
@@ -555,6 +601,11 @@ mod tests {
         let got: Vec<Vec<u8>> = queued.iter().map(|q| q.key.clone()).collect();
         assert_eq!(got, keys, "insertion order, not key order");
         assert!(queued[0].submitted && !queued[1].submitted);
+        assert_eq!(queued[0].key_index, 3);
+        store.update_tx(seqs[1], b"tx2").unwrap();
+        assert_eq!(store.queued(2).unwrap()[1].tx, b"tx2");
+        store.set_next_nonce("bcrt1qa", 9).unwrap();
+        assert_eq!(store.next_nonce("bcrt1qa").unwrap(), Some(9));
         store.remove(seqs[0]).unwrap();
         assert_eq!(
             store.queued(2).unwrap().first().map(|q| q.seq),

@@ -1,0 +1,540 @@
+//! `CarDevice`: the car's side of CarChain. First boot makes the device key; the car
+//! shows a pairing payload, completes pairing through the sealed mailbox, then seals
+//! each record for its owner under the day's pool address, signs the `RecordPut` with
+//! that address's pool key and queues it; `flush` delivers the queue in order when a
+//! node answers (a retried put is harmless: address + key is unique on the ledger).
+
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bitcoin::bip32::{ChildNumber, Xpriv};
+use bitcoin::secp256k1::{PublicKey, Secp256k1, SecretKey};
+use chrono::NaiveDate;
+use rsa::pkcs1::DecodeRsaPublicKey;
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+use super::error::{DeviceError, DeviceStoreError};
+use super::mailbox::{
+    SEQ_ACCEPT, SEQ_OFFER, address_of, mailbox_key, mailbox_record_key, open_with, seal_to,
+};
+use super::pairing_messages::{PairingAccept, PairingOffer};
+use super::pairing_payload::PairingPayload;
+use super::store::{DeviceStore, NewPut, QueuedPut};
+use crate::crypto::{EpochKey, HashFunc, SealingEpoch, WrappedKey};
+use crate::light::{DeviceAuth, LightClient, LightError, PutOutcome};
+use crate::pool::deduct_index;
+use crate::protocol::signing::{p2wpkh_address, public_key_of, sign_digest};
+use crate::protocol::{
+    Canonical, DeviceStatus, Network, RecordPut, SignedTransaction, Transaction, TxBody,
+    agent_put_digest, pairing::sign_pairing,
+};
+use crate::record::FormatSpec;
+use crate::sealed::seal_record;
+use crate::store::SecretStore;
+use crate::trip::Trip;
+
+/// Fee every transaction pays (the chain's default schedule).
+pub const BASE_FEE: u64 = 10;
+/// Fee per stored byte of a record put.
+pub const PUT_FEE_PER_BYTE: u64 = 1;
+
+/// What a `flush` achieved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FlushReport {
+    /// Puts whose value was stored by this flush.
+    pub delivered: u64,
+    /// Puts the node already held (an earlier, interrupted delivery).
+    pub already_there: u64,
+    /// Puts still queued (the node became unreachable).
+    pub remaining: u64,
+}
+
+/// The car. Cheap to share behind an `Arc`; methods take `&self`.
+pub struct CarDevice {
+    vid: String,
+    device_key: SecretKey,
+    store: Mutex<DeviceStore>,
+}
+
+impl std::fmt::Debug for CarDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CarDevice")
+            .field("vid", &self.vid)
+            .field(
+                "device_pubkey",
+                &hex::encode(self.device_pubkey().serialize()),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl CarDevice {
+    /// Opens the car's store at `path`; on first boot makes and keeps the device key.
+    pub fn open(
+        path: &Path,
+        secrets: Arc<dyn SecretStore>,
+        vid: &str,
+    ) -> Result<Self, DeviceError> {
+        Self::with_store(DeviceStore::open(path, secrets.as_ref())?, vid)
+    }
+
+    fn with_store(store: DeviceStore, vid: &str) -> Result<Self, DeviceError> {
+        let device_key = match store.device_key()? {
+            Some((stored, key)) if stored == vid => key,
+            Some((stored, _)) => {
+                return Err(DeviceError::WrongVid {
+                    stored,
+                    requested: vid.to_owned(),
+                });
+            }
+            None => {
+                let key = random_secret()?;
+                store.save_device_key(vid, &key)?;
+                key
+            }
+        };
+        Ok(Self {
+            vid: vid.to_owned(),
+            device_key,
+            store: Mutex::new(store),
+        })
+    }
+
+    /// The car's VID.
+    pub fn vid(&self) -> &str {
+        &self.vid
+    }
+
+    /// The device's public signing key.
+    pub fn device_pubkey(&self) -> PublicKey {
+        public_key_of(&self.device_key)
+    }
+
+    fn store(&self) -> Result<MutexGuard<'_, DeviceStore>, DeviceError> {
+        self.store.lock().map_err(|_| {
+            DeviceError::Store(DeviceStoreError::Invalid {
+                what: "store lock poisoned",
+            })
+        })
+    }
+
+    /// A fresh pairing payload valid for `ttl_secs`; its code replaces any pending one.
+    /// Refused while paired: [`CarDevice::reset`] first.
+    pub fn pairing_payload(&self, ttl_secs: u64) -> Result<PairingPayload, DeviceError> {
+        let store = self.store()?;
+        if store.offer()?.is_some() {
+            return Err(DeviceError::AlreadyPaired);
+        }
+        let payload = PairingPayload::generate(&self.vid, self.device_pubkey(), now(), ttl_secs)?;
+        store.save_pending_code(&payload.code, payload.expires_at)?;
+        Ok(payload)
+    }
+
+    /// Forgets the pairing (after a transfer or re-pairing) and shows a new code.
+    pub fn reset(&self, ttl_secs: u64) -> Result<PairingPayload, DeviceError> {
+        self.store()?.clear_pairing()?;
+        self.pairing_payload(ttl_secs)
+    }
+
+    /// Looks into the mailbox for the owner's offer. When it is there: checks the code,
+    /// signs the pairing digest, leaves the sealed accept for the owner and keeps the
+    /// offer. Returns `false` while no offer has arrived yet.
+    pub async fn complete_pairing(&self, light: &LightClient) -> Result<bool, DeviceError> {
+        let (code, expires_at) = {
+            let store = self.store()?;
+            if store.offer()?.is_some() {
+                return Ok(true);
+            }
+            store
+                .pending_code()?
+                .ok_or(DeviceError::NoPairingInProgress)?
+        };
+        let mailbox = mailbox_key(&code, &self.device_pubkey())?;
+        let network = light.anchor().network;
+        let mailbox_address = address_of(&mailbox, network);
+        let Some(record) = light
+            .record(&mailbox_address, &mailbox_record_key(SEQ_OFFER)?)
+            .await?
+        else {
+            if now() >= expires_at {
+                return Err(DeviceError::CodeExpired { expires_at });
+            }
+            return Ok(false);
+        };
+        let plain = open_with(&self.device_key, &record.envelope)?;
+        let offer = PairingOffer::from_json(&plain)?;
+        if offer.code.as_bytes() != code.as_bytes() {
+            return Err(DeviceError::CodeMismatch);
+        }
+        if offer.pool_branch_xpriv.network != network.to_bitcoin().into() {
+            return Err(DeviceError::WrongNetwork);
+        }
+        let signature = sign_pairing(
+            &self.device_key,
+            &self.vid,
+            &offer.owner_address,
+            &offer.pool_commitment(),
+        );
+        let accept = PairingAccept {
+            vid: self.vid.clone(),
+            device_signature: signature,
+        };
+        let sealed = seal_to(&offer.owner_pubkey, &accept.to_json()?)?;
+        put_mailbox_value(light, &mailbox, mailbox_record_key(SEQ_ACCEPT)?, &sealed).await?;
+        self.store()?
+            .save_offer(&offer, &light.anchor().chain_id, network.as_str())?;
+        Ok(true)
+    }
+
+    /// Whether the ledger names this car's device key, pool and owner as paired.
+    pub async fn is_paired(&self, light: &LightClient) -> Result<bool, DeviceError> {
+        let Some(offer) = self.store()?.offer()? else {
+            return Ok(false);
+        };
+        Ok(match light.device(&self.vid).await? {
+            Some(state) => {
+                state.owner_address == offer.owner_address
+                    && state.device_pubkey == self.device_pubkey()
+                    && state.pool_commitment == offer.pool_commitment()
+                    && state.status == DeviceStatus::Active
+            }
+            None => false,
+        })
+    }
+
+    /// Seals a record of any format for the owner under `date`'s pool address, signs
+    /// its `RecordPut` and queues it. Returns its queue position.
+    pub fn put(
+        &self,
+        spec: &FormatSpec,
+        key: &Value,
+        value: &Value,
+        date: NaiveDate,
+    ) -> Result<i64, DeviceError> {
+        self.put_record(spec, key, value, date, false)
+    }
+
+    /// Queues a `trip-gps` record of `trip` (`vehicle_data` names the car's VIN record).
+    pub fn put_trip(
+        &self,
+        trip: &Trip,
+        vehicle_data: i64,
+        date: NaiveDate,
+    ) -> Result<i64, DeviceError> {
+        let key = Value::Object(trip.to_key()?);
+        let value = trip.to_value(vehicle_data)?;
+        self.put_record(&FormatSpec::trip_gps(), &key, &value, date, false)
+    }
+
+    /// Queues a wallet record (putWalKV, e.g. the car's `VIN_CODE`), flagged `wallet`.
+    pub fn put_wallet_record(
+        &self,
+        spec: &FormatSpec,
+        key: &Value,
+        value: &Value,
+        date: NaiveDate,
+    ) -> Result<i64, DeviceError> {
+        self.put_record(spec, key, value, date, true)
+    }
+
+    fn put_record(
+        &self,
+        spec: &FormatSpec,
+        key: &Value,
+        value: &Value,
+        date: NaiveDate,
+        wallet: bool,
+    ) -> Result<i64, DeviceError> {
+        let mut store = self.store()?;
+        let offer = store.offer()?.ok_or(DeviceError::NotPaired)?;
+        let (chain_id, network) = chain_of(&store)?;
+        let pool_len = usize::try_from(offer.pool_size).map_err(|_| DeviceError::NotPaired)?;
+        let index = deduct_index(pool_len, date, &self.vid, &offer.pool_seed)
+            .map_err(|e| DeviceError::Pool(e.to_string()))?;
+        let index = u32::try_from(index).map_err(|e| DeviceError::Pool(e.to_string()))?;
+        let signer = pool_key(&offer.pool_branch_xpriv, index)?;
+        let address = p2wpkh_address(&public_key_of(&signer), network);
+        let epoch = epoch_for(&store, &offer, &address, date)?;
+        let sealed = seal_record(spec, &address, key, value, HashFunc::Sha256, &epoch)?;
+        let nonce = store.next_nonce(&address)?.unwrap_or(0);
+        let put = RecordPut {
+            address: address.clone(),
+            key: sealed.key.as_bytes().to_vec(),
+            format: sealed.format.clone(),
+            hash_func: sealed.hash_func,
+            d_hash: sealed.d_hash,
+            c_hash: sealed.c_hash,
+            size: sealed.size(),
+            wallet,
+        };
+        let tx = sign_put(&chain_id, network, &signer, nonce, put)?;
+        let seq = store.enqueue(
+            &NewPut {
+                address: &address,
+                key: sealed.key.as_bytes(),
+                format: &sealed.format,
+                envelope: &sealed.envelope,
+                tx: &tx.to_canonical(),
+                key_index: index,
+                created_at: now(),
+            },
+            nonce.saturating_add(1),
+        )?;
+        Ok(seq)
+    }
+
+    /// Number of puts waiting for a node.
+    pub fn queue_len(&self) -> Result<u64, DeviceError> {
+        Ok(self.store()?.queue_len()?)
+    }
+
+    /// Delivers the queue in order: the transaction (waiting for its block), then the
+    /// value with the device's authorisation. Stops at the first unreachable node and
+    /// keeps the rest. A record already registered or stored counts as delivered.
+    /// Nonces are checked against the ledger once per address per flush and queued
+    /// puts re-signed when they disagree.
+    pub async fn flush(&self, light: &LightClient) -> Result<FlushReport, DeviceError> {
+        let mut report = FlushReport::default();
+        let mut expected: std::collections::HashMap<String, u64> = Default::default();
+        loop {
+            let batch = self.store()?.queued(64)?;
+            if batch.is_empty() {
+                break;
+            }
+            for queued in batch {
+                match self.deliver(light, &queued, &mut expected).await {
+                    Ok(PutOutcome::Stored) => report.delivered += 1,
+                    Ok(PutOutcome::AlreadyStored) => report.already_there += 1,
+                    Err(DeviceError::Light(e)) if e.is_failover() => {
+                        report.remaining = self.queue_len()?;
+                        return Ok(report);
+                    }
+                    Err(e) => return Err(e),
+                }
+                self.store()?.remove(queued.seq)?;
+            }
+        }
+        Ok(report)
+    }
+
+    async fn deliver(
+        &self,
+        light: &LightClient,
+        queued: &QueuedPut,
+        expected: &mut std::collections::HashMap<String, u64>,
+    ) -> Result<PutOutcome, DeviceError> {
+        let mut tx = SignedTransaction::from_canonical(&queued.tx)?;
+        let TxBody::RecordPut(put) = tx.tx.body.clone() else {
+            return Err(DeviceError::Store(DeviceStoreError::Invalid {
+                what: "queued tx",
+            }));
+        };
+        if !queued.submitted {
+            let nonce = match expected.get(&queued.address) {
+                Some(n) => *n,
+                None => light.account(&queued.address).await?.nonce,
+            };
+            if nonce != tx.tx.nonce
+                && let Some(resigned) = self.resign(&tx, queued.key_index, nonce)?
+            {
+                tx = resigned;
+                self.store()?.update_tx(queued.seq, &tx.to_canonical())?;
+            }
+            match light.submit(&tx, true).await {
+                Ok(_) => {
+                    expected.insert(queued.address.clone(), tx.tx.nonce.saturating_add(1));
+                }
+                Err(e) if matches!(e.node_code(), Some("duplicate_record" | "replay")) => {
+                    expected.insert(queued.address.clone(), nonce);
+                }
+                Err(e) if e.node_code() == Some("bad_nonce") => {
+                    expected.remove(&queued.address);
+                    self.store()?.forget_nonce(&queued.address)?;
+                    return Err(refused(queued.seq, e));
+                }
+                Err(e) if e.node_code().is_some() && !e.is_failover() => {
+                    return Err(refused(queued.seq, e));
+                }
+                Err(e) => return Err(e.into()),
+            }
+            let store = self.store()?;
+            store.mark_submitted(queued.seq)?;
+            if let Some(next) = expected.get(&queued.address) {
+                store.set_next_nonce(&queued.address, *next)?;
+            }
+        }
+        let digest = agent_put_digest(&queued.address, &queued.key, &put.c_hash);
+        let auth = DeviceAuth {
+            vid: self.vid.clone(),
+            signature: sign_digest(&self.device_key, &digest).serialize_compact(),
+        };
+        match light
+            .put_value(&queued.address, &queued.key, &queued.envelope, Some(&auth))
+            .await
+        {
+            Ok(outcome) => Ok(outcome),
+            Err(e) if e.node_code() == Some("duplicate_record") => Ok(PutOutcome::AlreadyStored),
+            Err(e) if e.node_code().is_some() && !e.is_failover() => Err(refused(queued.seq, e)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The queued transaction signed again with `nonce`, when the current pool still
+    /// holds its address (a put queued before a reset keeps its signature).
+    fn resign(
+        &self,
+        tx: &SignedTransaction,
+        key_index: u32,
+        nonce: u64,
+    ) -> Result<Option<SignedTransaction>, DeviceError> {
+        let Some(offer) = self.store()?.offer()? else {
+            return Ok(None);
+        };
+        let signer = pool_key(&offer.pool_branch_xpriv, key_index)?;
+        if public_key_of(&signer) != tx.tx.signer {
+            return Ok(None);
+        }
+        let TxBody::RecordPut(put) = tx.tx.body.clone() else {
+            return Ok(None);
+        };
+        Ok(Some(sign_put(
+            &tx.tx.chain_id,
+            tx.tx.network,
+            &signer,
+            nonce,
+            put,
+        )?))
+    }
+}
+
+fn refused(seq: i64, e: LightError) -> DeviceError {
+    match e {
+        LightError::Node { code, message } => DeviceError::Refused { seq, code, message },
+        other => DeviceError::Light(other),
+    }
+}
+
+fn sign_put(
+    chain_id: &str,
+    network: Network,
+    signer: &SecretKey,
+    nonce: u64,
+    put: RecordPut,
+) -> Result<SignedTransaction, DeviceError> {
+    let fee = BASE_FEE.saturating_add(PUT_FEE_PER_BYTE.saturating_mul(put.size));
+    Ok(Transaction {
+        chain_id: chain_id.to_owned(),
+        network,
+        signer: public_key_of(signer),
+        nonce,
+        fee,
+        body: TxBody::RecordPut(put),
+    }
+    .sign(signer)?)
+}
+
+/// Registers and stores a mailbox message under the mailbox key's address.
+async fn put_mailbox_value(
+    light: &LightClient,
+    mailbox: &SecretKey,
+    key: Vec<u8>,
+    value: &[u8],
+) -> Result<(), DeviceError> {
+    let anchor = light.anchor();
+    let address = p2wpkh_address(&public_key_of(mailbox), anchor.network);
+    let hash = HashFunc::Sha256.digest(value);
+    let put = RecordPut {
+        address: address.clone(),
+        key: key.clone(),
+        format: super::mailbox::MAILBOX_FORMAT.to_owned(),
+        hash_func: HashFunc::Sha256,
+        d_hash: hash,
+        c_hash: hash,
+        size: u64::try_from(value.len()).unwrap_or(u64::MAX),
+        wallet: true,
+    };
+    let nonce = light.account(&address).await?.nonce;
+    let tx = sign_put(&anchor.chain_id, anchor.network, mailbox, nonce, put)?;
+    match light.submit(&tx, true).await {
+        Ok(_) => {}
+        Err(e) if e.node_code() == Some("duplicate_record") => {}
+        Err(e) => return Err(e.into()),
+    }
+    light.put_value(&address, &key, value, None).await?;
+    Ok(())
+}
+
+/// The key of pool address `index` under the branch key (non-hardened child).
+fn pool_key(branch: &Xpriv, index: u32) -> Result<SecretKey, DeviceError> {
+    let child =
+        ChildNumber::from_normal_idx(index).map_err(|e| DeviceError::Pool(e.to_string()))?;
+    branch
+        .derive_priv(&Secp256k1::new(), &[child])
+        .map(|x| x.private_key)
+        .map_err(|e| DeviceError::Pool(e.to_string()))
+}
+
+/// The sealing epoch of (`address`, `date`): from the store, or fresh (one RSA wrap).
+fn epoch_for(
+    store: &DeviceStore,
+    offer: &PairingOffer,
+    address: &str,
+    date: NaiveDate,
+) -> Result<SealingEpoch, DeviceError> {
+    let day = date.to_string();
+    if let Some((key, wrapped)) = store.epoch(address, &day)? {
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        if key.len() != 32 {
+            return Err(DeviceError::Store(DeviceStoreError::Invalid {
+                what: "epoch key",
+            }));
+        }
+        bytes.copy_from_slice(&key);
+        return Ok(SealingEpoch::from_parts(
+            EpochKey::from_bytes(*bytes),
+            WrappedKey::from_bytes(&wrapped)?,
+        ));
+    }
+    let owner = rsa::PublicKey::from_pkcs1_der(&offer.owner_rsa_public_der).map_err(|_| {
+        DeviceError::Message(super::error::PairingMessageError::InvalidField {
+            field: "owner_rsa_public_der",
+            reason: "not a PKCS#1 RSA public key".into(),
+        })
+    })?;
+    let epoch = SealingEpoch::new(&owner)?;
+    store.save_epoch(
+        address,
+        &day,
+        epoch.epoch_key().as_bytes(),
+        &epoch.wrapped_key().to_bytes()?,
+    )?;
+    Ok(epoch)
+}
+
+fn chain_of(store: &DeviceStore) -> Result<(String, Network), DeviceError> {
+    let (chain_id, network) = store.chain()?.ok_or(DeviceError::NotPaired)?;
+    let network = Network::from_str(&network)
+        .map_err(|_| DeviceError::Store(DeviceStoreError::Invalid { what: "network" }))?;
+    Ok((chain_id, network))
+}
+
+fn random_secret() -> Result<SecretKey, DeviceError> {
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    loop {
+        getrandom::fill(bytes.as_mut_slice())
+            .map_err(|_| DeviceError::Store(DeviceStoreError::Random))?;
+        if let Ok(key) = SecretKey::from_slice(bytes.as_slice()) {
+            return Ok(key);
+        }
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
