@@ -378,18 +378,44 @@ impl LightClient {
                 "range start is after its end".into(),
             ));
         }
-        self.inner
+        // An answer with rejected items marks its node as serving bad data: the other
+        // endpoints are tried, and if none answers cleanly the first such answer is
+        // returned with its rejections.
+        let with_rejections: Mutex<Option<RangeRead>> = Mutex::new(None);
+        let outcome = self
+            .inner
             .endpoints
-            .run(|node| async move {
-                let header = self.read_header(&node).await?;
-                let items = self.all_range_items(&node, address, start, end).await?;
-                let (accepted, mut rejected) = screen_range_items(address, start, end, items);
-                let records = self
-                    .prove_items(&node, &header, address, accepted, &mut rejected)
-                    .await?;
-                Ok(RangeRead { records, rejected })
+            .run(|node| {
+                let with_rejections = &with_rejections;
+                async move {
+                    let header = self.read_header(&node).await?;
+                    let items = self.all_range_items(&node, address, start, end).await?;
+                    let (accepted, mut rejected) = screen_range_items(address, start, end, items);
+                    let records = self
+                        .prove_items(&node, &header, address, accepted, &mut rejected)
+                        .await?;
+                    if rejected.is_empty() {
+                        return Ok(RangeRead { records, rejected });
+                    }
+                    let count = rejected.len();
+                    if let Ok(mut kept) = with_rejections.lock()
+                        && kept.is_none()
+                    {
+                        *kept = Some(RangeRead { records, rejected });
+                    }
+                    Err(LightError::Tampered(format!(
+                        "{count} range item(s) failed verification"
+                    )))
+                }
             })
-            .await
+            .await;
+        match outcome {
+            Ok(read) => Ok(read),
+            Err(err) => match with_rejections.into_inner().ok().flatten() {
+                Some(read) => Ok(read),
+                None => Err(err),
+            },
+        }
     }
 
     async fn all_range_items(

@@ -1,0 +1,496 @@
+//! End-to-end tests of the light client against a real node started in-process: header
+//! sync with progress, proven account/device/registration reads, submissions, record and
+//! range reads with cHash checks, paid reads, failover away from a tampering node, and a
+//! verified tip that survives a restart offline.
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+
+use bitcoin::secp256k1::SecretKey;
+use carchain_core::light::{LightClient, LightError, PutOutcome, SyncProgress};
+use carchain_core::protocol::AccountState;
+use carchain_core::protocol::hashing::sha256;
+use carchain_core::protocol::signing::public_key_of;
+use carchain_core::store::{InMemorySecretStore, WalletStore};
+use support::{Mode, Tamper, TamperingProxy, TestKey, TestNode, closed_endpoint, start_node};
+
+fn value_of(i: u8) -> Vec<u8> {
+    format!("sealed envelope number {i}").into_bytes()
+}
+
+/// Registers and stores `count` records under `car` (keys 0x10, 0x11, ...), via `client`.
+async fn put_records(client: &LightClient, car: &TestKey, count: u8) -> Vec<Vec<u8>> {
+    let mut keys = Vec::new();
+    for i in 0..count {
+        let key = vec![0x10 + i];
+        let value = value_of(i);
+        let nonce = client.account(&car.address).await.expect("account").nonce;
+        let receipt = client
+            .submit(&car.record_put(nonce, &key, &value), true)
+            .await
+            .expect("register");
+        assert!(receipt.height.is_some());
+        let outcome = client
+            .put_value(&car.address, &key, &value, None)
+            .await
+            .expect("store");
+        assert_eq!(outcome, PutOutcome::Stored);
+        keys.push(key);
+    }
+    keys
+}
+
+/// A shared node with a funded car and a funded reader that pays for reads.
+async fn node_with_records(count: u8) -> (TestNode, TestKey, TestKey, Vec<Vec<u8>>) {
+    let car = TestKey::from_byte(31);
+    let reader = TestKey::from_byte(32);
+    let node = start_node(
+        &[(&car.address, 1_000_000), (&reader.address, 1_000_000)],
+        Mode::Shared,
+    )
+    .await;
+    let client = node.client().with_read_payer(reader.secret, 1_000);
+    let keys = put_records(&client, &car, count).await;
+    (node, car, reader, keys)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_reports_progress_and_state_reads_are_proven() {
+    let owner = TestKey::from_byte(1);
+    let friend = TestKey::from_byte(2);
+    let node = start_node(&[(&owner.address, 1_000_000)], Mode::Shared).await;
+    let client = node.client();
+    assert_eq!(client.verified_height(), 0);
+
+    for nonce in 0..3 {
+        let tx = owner.transfer(nonce, &friend.address, 100);
+        let receipt = client.submit(&tx, true).await.expect("submit");
+        assert_eq!(receipt.tx_id, tx.id());
+        assert!(receipt.height.is_some());
+    }
+    let seen: Mutex<Vec<SyncProgress>> = Mutex::new(Vec::new());
+    let height = client
+        .sync(&|progress| seen.lock().expect("lock").push(progress))
+        .await
+        .expect("sync");
+    let status = client.status().await.expect("status");
+    assert_eq!(height, status.height);
+    assert!(
+        height >= 3,
+        "three committed transfers make at least three blocks"
+    );
+    assert_eq!(client.verified_height(), height);
+    let seen = seen.into_inner().expect("lock");
+    assert_eq!(
+        seen.last(),
+        Some(&SyncProgress {
+            height,
+            target: status.height
+        })
+    );
+
+    assert_eq!(
+        client.account(&friend.address).await.expect("friend"),
+        AccountState {
+            balance: 300,
+            nonce: 0
+        }
+    );
+    let owner_state = client.account(&owner.address).await.expect("owner");
+    assert_eq!(owner_state.nonce, 3);
+    assert!(owner_state.balance <= 1_000_000 - 300);
+    let nobody = TestKey::from_byte(99);
+    assert_eq!(
+        client.account(&nobody.address).await.expect("absent"),
+        AccountState::default()
+    );
+
+    let device = SecretKey::from_slice(&[9; 32]).expect("device key");
+    client
+        .submit(&owner.device_setup(3, "VIN-E2E-1", &device), true)
+        .await
+        .expect("pair");
+    let paired = client
+        .device("VIN-E2E-1")
+        .await
+        .expect("device")
+        .expect("paired");
+    assert_eq!(paired.owner_address, owner.address);
+    assert_eq!(paired.device_pubkey, public_key_of(&device));
+    assert_eq!(paired.agent, support::AGENT);
+    assert_eq!(client.device("VIN-UNKNOWN").await.expect("absent"), None);
+
+    let refused = client
+        .submit(&owner.transfer(0, &friend.address, 1), true)
+        .await
+        .expect_err("a replayed nonce");
+    assert_eq!(refused.node_code(), Some("replay"), "{refused}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_and_ranges_are_proven_and_hash_checked_with_paid_reads() {
+    let (node, car, reader, keys) = node_with_records(5).await;
+    let client = node.client().with_read_payer(reader.secret, 1_000);
+
+    let registration = client
+        .registration(&car.address, &keys[2])
+        .await
+        .expect("registration")
+        .expect("registered");
+    assert_eq!(registration.put.c_hash, sha256(&[&value_of(2)]));
+    assert_eq!(registration.put.address, car.address);
+
+    let record = client
+        .record(&car.address, &keys[2])
+        .await
+        .expect("record")
+        .expect("present");
+    assert_eq!(record.envelope, value_of(2));
+    assert_eq!(record.registration, registration);
+
+    let range = client
+        .records_in_range(&car.address, &[0x11], &[0x13])
+        .await
+        .expect("range");
+    assert!(range.rejected.is_empty());
+    let got: Vec<(Vec<u8>, Vec<u8>)> = range
+        .records
+        .iter()
+        .map(|r| (r.registration.put.key.clone(), r.envelope.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (vec![0x11], value_of(1)),
+            (vec![0x12], value_of(2)),
+            (vec![0x13], value_of(3)),
+        ]
+    );
+    let all = client
+        .records_in_range(&car.address, &[], &[0xff])
+        .await
+        .expect("whole address");
+    assert_eq!(all.records.len(), 5);
+
+    // A retried put is harmless; a wrong value is refused with the node's code.
+    assert_eq!(
+        client
+            .put_value(&car.address, &keys[0], &value_of(0), None)
+            .await
+            .expect("retry"),
+        PutOutcome::AlreadyStored
+    );
+    let wrong = client
+        .put_value(&car.address, &[0x10], b"another value", None)
+        .await
+        .expect_err("wrong value");
+    assert!(wrong.node_code().is_some(), "{wrong}");
+
+    // Registered twice: the node's stable code comes back.
+    let nonce = client.account(&car.address).await.expect("account").nonce;
+    let duplicate = client
+        .submit(&car.record_put(nonce, &keys[0], &value_of(0)), true)
+        .await
+        .expect_err("duplicate");
+    assert_eq!(duplicate.node_code(), Some("duplicate_record"));
+
+    // Registered but never stored, and never registered.
+    let nonce = client.account(&car.address).await.expect("account").nonce;
+    client
+        .submit(&car.record_put(nonce, &[0x40], b"never stored"), true)
+        .await
+        .expect("register only");
+    let missing = client
+        .record(&car.address, &[0x40])
+        .await
+        .expect_err("missing");
+    assert!(
+        matches!(missing, LightError::ValueMissing { .. }),
+        "{missing}"
+    );
+    assert_eq!(
+        client.record(&car.address, &[0x41]).await.expect("none"),
+        None
+    );
+    assert_eq!(
+        client
+            .registration(&car.address, &[0x41])
+            .await
+            .expect("none"),
+        None
+    );
+
+    // The reader paid: its nonce moved and the operator was paid.
+    assert!(client.account(&reader.address).await.expect("reader").nonce >= 1);
+    assert!(
+        client
+            .account(&node.operator_address)
+            .await
+            .expect("operator")
+            .balance
+            >= 1_000
+    );
+    // Without a payer, a shared node's read is refused with its code.
+    let unpaid = node
+        .client()
+        .record(&car.address, &keys[0])
+        .await
+        .expect_err("unpaid");
+    assert_eq!(unpaid.node_code(), Some("payment_required"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flipped_values_are_detected_and_failover_returns_verified_data() {
+    let (node, car, reader, keys) = node_with_records(3).await;
+    let proxy = TamperingProxy::start(&node.base, Tamper::FlipValues).await;
+
+    let only_proxy = LightClient::new(vec![proxy.base.clone()], node.anchor.clone())
+        .expect("client")
+        .with_read_payer(reader.secret, 1_000);
+    let err = only_proxy
+        .record(&car.address, &keys[1])
+        .await
+        .expect_err("flipped value");
+    assert!(
+        matches!(&err, LightError::Tampered(reason) if reason.contains("cHash")),
+        "{err}"
+    );
+    let range = only_proxy
+        .records_in_range(&car.address, &[], &[0xff])
+        .await
+        .expect("range with rejections");
+    assert!(range.records.is_empty());
+    assert_eq!(range.rejected.len(), 3);
+    assert!(range.rejected.iter().all(|r| r.reason.contains("cHash")));
+
+    let both = LightClient::new(
+        vec![proxy.base.clone(), node.base.clone()],
+        node.anchor.clone(),
+    )
+    .expect("client")
+    .with_read_payer(reader.secret, 1_000);
+    let record = both
+        .record(&car.address, &keys[1])
+        .await
+        .expect("failover")
+        .expect("present");
+    assert_eq!(record.envelope, value_of(1));
+    let range = both
+        .records_in_range(&car.address, &[], &[0xff])
+        .await
+        .expect("failover range");
+    assert_eq!(range.records.len(), 3);
+    assert!(range.rejected.is_empty());
+    let failures = both.endpoint_failures();
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].0, proxy.base);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_range_item_is_invisible_to_a_range_but_its_registration_is_proven() {
+    let (node, car, reader, keys) = node_with_records(3).await;
+    let proxy = TamperingProxy::start(&node.base, Tamper::DropRangeItem).await;
+    let client = LightClient::new(vec![proxy.base.clone()], node.anchor.clone())
+        .expect("client")
+        .with_read_payer(reader.secret, 1_000);
+    let range = client
+        .records_in_range(&car.address, &[], &[0xff])
+        .await
+        .expect("range");
+    // Documented limit: the range alone cannot see an omitted item...
+    let returned: Vec<Vec<u8>> = range
+        .records
+        .iter()
+        .map(|r| r.registration.put.key.clone())
+        .collect();
+    assert_eq!(returned, keys[1..].to_vec());
+    // ...but a caller that knows the expected keys proves the omitted one exists and
+    // reads it by key, verified.
+    let dropped = &keys[0];
+    assert!(
+        client
+            .registration(&car.address, dropped)
+            .await
+            .expect("registration")
+            .is_some()
+    );
+    let record = client
+        .record(&car.address, dropped)
+        .await
+        .expect("record")
+        .expect("present");
+    assert_eq!(record.envelope, value_of(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_headers_are_tampered_and_failover_syncs_from_the_honest_node() {
+    let owner = TestKey::from_byte(41);
+    let node = start_node(&[(&owner.address, 1_000_000)], Mode::Shared).await;
+    let honest = node.client();
+    for nonce in 0..2 {
+        honest
+            .submit(
+                &owner.transfer(nonce, &TestKey::from_byte(42).address, 5),
+                true,
+            )
+            .await
+            .expect("transfer");
+    }
+    for keep_signature in [true, false] {
+        let proxy =
+            TamperingProxy::start(&node.base, Tamper::ForgeHeaders { keep_signature }).await;
+        let only_proxy =
+            LightClient::new(vec![proxy.base.clone()], node.anchor.clone()).expect("client");
+        let err = only_proxy.sync(&|_| {}).await.expect_err("forged headers");
+        assert!(
+            matches!(err, LightError::Tampered(_)),
+            "{keep_signature}: {err}"
+        );
+        assert_eq!(only_proxy.verified_height(), 0, "only genesis is accepted");
+        let err = only_proxy
+            .account(&owner.address)
+            .await
+            .expect_err("no read on a forged chain");
+        assert!(matches!(err, LightError::Tampered(_)), "{err}");
+
+        let both = LightClient::new(
+            vec![proxy.base.clone(), node.base.clone()],
+            node.anchor.clone(),
+        )
+        .expect("client");
+        let height = both.sync(&|_| {}).await.expect("failover sync");
+        assert!(height >= 2);
+        assert_eq!(
+            both.account(&owner.address).await.expect("account").nonce,
+            2
+        );
+        // The failure is remembered and the honest node is asked first from now on.
+        let failures = both.endpoint_failures();
+        assert_eq!(failures.len(), 1);
+        assert_eq!(failures[0].0, proxy.base);
+        assert!(failures[0].1.contains("verification"), "{}", failures[0].1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replayed_old_headers_old_heights_and_stale_nodes_are_refused() {
+    let owner = TestKey::from_byte(51);
+    let other = TestKey::from_byte(52).address;
+    let node = start_node(&[(&owner.address, 1_000_000)], Mode::Shared).await;
+    let honest = node.client();
+    for nonce in 0..4 {
+        honest
+            .submit(&owner.transfer(nonce, &other, 1), true)
+            .await
+            .expect("transfer");
+    }
+    let proxy = TamperingProxy::start(&node.base, Tamper::Honest).await;
+    let store = Arc::new(Mutex::new(
+        WalletStore::open_in_memory(Arc::new(InMemorySecretStore::default())).expect("store"),
+    ));
+    let both = LightClient::new(
+        vec![proxy.base.clone(), node.base.clone()],
+        node.anchor.clone(),
+    )
+    .expect("client")
+    .with_store(Arc::clone(&store));
+    let synced = both.sync(&|_| {}).await.expect("honest sync");
+    assert!(synced >= 4);
+
+    // Old heights: a state answer from below the height asked.
+    proxy.set(Tamper::ReplayOld);
+    let only_proxy = LightClient::new(vec![proxy.base.clone()], node.anchor.clone())
+        .expect("client")
+        .with_store(Arc::clone(&store));
+    let err = only_proxy
+        .account(&owner.address)
+        .await
+        .expect_err("old height");
+    assert!(
+        matches!(&err, LightError::Tampered(reason) if reason.contains("height")),
+        "{err}"
+    );
+
+    // An old header replayed while syncing new blocks.
+    honest
+        .submit(&owner.transfer(4, &other, 1), true)
+        .await
+        .expect("one more block");
+    let err = only_proxy.sync(&|_| {}).await.expect_err("replayed header");
+    assert!(matches!(err, LightError::Tampered(_)), "{err}");
+    let height = both.sync(&|_| {}).await.expect("failover sync");
+    assert!(height > synced);
+    assert_eq!(
+        both.account(&owner.address).await.expect("account").nonce,
+        5
+    );
+
+    // A node far behind the verified tip is stale.
+    proxy.set(Tamper::LowHeight);
+    let err = only_proxy.account(&owner.address).await.expect_err("stale");
+    assert!(
+        matches!(err, LightError::Stale { node_height: 0, .. }),
+        "{err}"
+    );
+    let proxy_first = LightClient::new(
+        vec![proxy.base.clone(), node.base.clone()],
+        node.anchor.clone(),
+    )
+    .expect("client")
+    .with_store(Arc::clone(&store));
+    assert_eq!(
+        proxy_first.verified_height(),
+        height,
+        "the tip comes from the store"
+    );
+    assert_eq!(
+        proxy_first
+            .account(&owner.address)
+            .await
+            .expect("failover")
+            .nonce,
+        5
+    );
+    assert!(
+        proxy_first
+            .endpoint_failures()
+            .iter()
+            .any(|(endpoint, reason)| endpoint == &proxy.base && reason.contains("stale"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_verified_tip_survives_a_restart_without_network() {
+    let owner = TestKey::from_byte(61);
+    let node = start_node(&[(&owner.address, 1_000_000)], Mode::Shared).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("wallet.sqlite");
+    let secrets = Arc::new(InMemorySecretStore::default());
+    let height = {
+        let store = Arc::new(Mutex::new(
+            WalletStore::open(&path, secrets.clone()).expect("store"),
+        ));
+        let client = node.client().with_store(store);
+        client
+            .submit(&owner.transfer(0, &TestKey::from_byte(62).address, 7), true)
+            .await
+            .expect("transfer");
+        client.sync(&|_| {}).await.expect("sync")
+    };
+    assert!(height >= 1);
+    let tip = node.client();
+    tip.sync(&|_| {}).await.expect("reference sync");
+    let expected = tip.verified_header(height).expect("header");
+
+    let store = Arc::new(Mutex::new(
+        WalletStore::open(&path, secrets).expect("reopen"),
+    ));
+    let offline = LightClient::new(vec![closed_endpoint()], node.anchor.clone())
+        .expect("client")
+        .with_store(store);
+    assert_eq!(offline.verified_height(), height);
+    assert_eq!(offline.verified_header(height).expect("cached"), expected);
+    let err = offline.account(&owner.address).await.expect_err("offline");
+    assert!(err.is_unreachable(), "{err}");
+}

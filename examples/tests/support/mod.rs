@@ -1,0 +1,394 @@
+//! Shared helpers of the end-to-end tests: a real `carchain-node` running in-process on
+//! a loopback port, deterministic funded keys that sign transactions, and a tampering
+//! proxy that forwards to a node and can falsify its answers.
+//!
+//! Use from a test file with `mod support;`. Everything here panics on failure: it is
+//! test scaffolding, not library code.
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use bitcoin::secp256k1::SecretKey;
+use carchain_core::light::{LightClient, TrustAnchor};
+use carchain_core::protocol::hashing::sha256;
+use carchain_core::protocol::pairing::sign_pairing;
+use carchain_core::protocol::signing::{p2wpkh_address, public_key_of, secret_key_from_bytes};
+use carchain_core::protocol::{
+    DeviceSetup, HashFunc, Network, RecordPut, SignedHeader, SignedTransaction, Transaction,
+    Transfer, TxBody,
+};
+use carchain_node::api::{self, ApiConfig};
+use carchain_node::node::{FeeSchedule, InitOptions, Node, NodeConfig};
+use carchain_node::service::NodeMode;
+
+pub use carchain_node::service::NodeMode as Mode;
+
+/// Chain id of every test chain.
+pub const CHAIN_ID: &str = "carchain-e2e";
+/// The default base fee of a transaction.
+pub const BASE_FEE: u64 = 10;
+/// The agent name test nodes run under.
+pub const AGENT: &str = "e2e-agent";
+
+/// A node running in-process and serving its HTTP API on `127.0.0.1`.
+pub struct TestNode {
+    /// Base URL, e.g. `http://127.0.0.1:41234`.
+    pub base: String,
+    /// The node itself.
+    pub node: Arc<Node>,
+    /// What a client trusts for this chain.
+    pub anchor: TrustAnchor,
+    /// The operator account (read payments go here).
+    pub operator_address: String,
+    server: tokio::task::JoinHandle<()>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl TestNode {
+    /// A light client of this node alone.
+    pub fn client(&self) -> LightClient {
+        LightClient::new(vec![self.base.clone()], self.anchor.clone()).expect("client")
+    }
+}
+
+/// Creates a chain funding `funds` (address, amount) and starts its node in `mode`,
+/// producing blocks every 50 ms.
+pub async fn start_node(funds: &[(&str, u64)], mode: NodeMode) -> TestNode {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data_dir = dir.path().join("node");
+    let summary = Node::init(
+        &data_dir,
+        &InitOptions {
+            chain_id: CHAIN_ID.into(),
+            network: Network::Regtest,
+            total_supply: 21_000_000_000,
+            initial_balances: funds
+                .iter()
+                .map(|(address, amount)| ((*address).to_owned(), *amount))
+                .collect(),
+            fees: FeeSchedule::default(),
+        },
+    )
+    .expect("init chain");
+    let node = Node::start(NodeConfig {
+        data_dir,
+        mode,
+        block_time: Duration::from_millis(50),
+        peers: Vec::new(),
+        agent: AGENT.into(),
+        max_mempool: 10_000,
+    })
+    .await
+    .expect("start node");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let app = api::router(Arc::clone(&node), ApiConfig::default());
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let anchor = TrustAnchor::from_hex(CHAIN_ID, Network::Regtest, &summary.validator_pubkey)
+        .expect("anchor");
+    TestNode {
+        base,
+        node,
+        anchor,
+        operator_address: summary.operator_address,
+        server,
+        _dir: dir,
+    }
+}
+
+/// A deterministic key and its regtest P2WPKH address.
+#[derive(Clone)]
+pub struct TestKey {
+    /// The secret key.
+    pub secret: SecretKey,
+    /// Its P2WPKH address.
+    pub address: String,
+}
+
+impl TestKey {
+    /// The key `[byte; 32]`.
+    pub fn from_byte(byte: u8) -> Self {
+        let secret = secret_key_from_bytes(&[byte; 32]).expect("valid secret");
+        let address = p2wpkh_address(&public_key_of(&secret), Network::Regtest);
+        TestKey { secret, address }
+    }
+
+    /// Signs `body` with `nonce` and `fee` for the test chain.
+    pub fn sign(&self, nonce: u64, fee: u64, body: TxBody) -> SignedTransaction {
+        Transaction {
+            chain_id: CHAIN_ID.into(),
+            network: Network::Regtest,
+            signer: public_key_of(&self.secret),
+            nonce,
+            fee,
+            body,
+        }
+        .sign(&self.secret)
+        .expect("signer matches")
+    }
+
+    /// A transfer of `amount` to `to`.
+    pub fn transfer(&self, nonce: u64, to: &str, amount: u64) -> SignedTransaction {
+        self.sign(
+            nonce,
+            BASE_FEE,
+            TxBody::Transfer(Transfer {
+                to: to.into(),
+                amount,
+            }),
+        )
+    }
+
+    /// A `carvio` record put registering `value` (SHA-256 cHash) under this key's address.
+    pub fn record_put(&self, nonce: u64, key: &[u8], value: &[u8]) -> SignedTransaction {
+        let size = value.len() as u64;
+        self.sign(
+            nonce,
+            BASE_FEE + size,
+            TxBody::RecordPut(RecordPut {
+                address: self.address.clone(),
+                key: key.to_vec(),
+                format: "carvio".into(),
+                hash_func: HashFunc::Sha256,
+                d_hash: sha256(&[b"salt", value]),
+                c_hash: sha256(&[value]),
+                size,
+                wallet: false,
+            }),
+        )
+    }
+
+    /// Pairs device `vid` (key `device`) with this key as owner, agent [`AGENT`].
+    pub fn device_setup(&self, nonce: u64, vid: &str, device: &SecretKey) -> SignedTransaction {
+        let pool_commitment = sha256(&[b"pool", vid.as_bytes()]);
+        self.sign(
+            nonce,
+            BASE_FEE,
+            TxBody::DeviceSetup(DeviceSetup {
+                vid: vid.into(),
+                device_pubkey: public_key_of(device),
+                owner_address: self.address.clone(),
+                owner_rsa_fingerprint: sha256(&[b"rsa"]),
+                pool_commitment,
+                agent: AGENT.into(),
+                device_signature: sign_pairing(device, vid, &self.address, &pool_commitment),
+            }),
+        )
+    }
+}
+
+/// How a [`TamperingProxy`] falsifies the node's answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tamper {
+    /// Forward unchanged.
+    Honest,
+    /// Flip a byte of every KV value (single gets and range items).
+    FlipValues,
+    /// Drop the first item of every range page.
+    DropRangeItem,
+    /// Change the state root of every header above genesis; keep the signature (now
+    /// invalid) or re-sign with an intruder key.
+    ForgeHeaders {
+        /// Keep the validator's (now invalid) signature.
+        keep_signature: bool,
+    },
+    /// Answer a header page from one height earlier (an old header replayed) and a state
+    /// read from one height below the one asked.
+    ReplayOld,
+    /// Report a status height of 0 (a node far behind).
+    LowHeight,
+}
+
+struct ProxyState {
+    upstream: String,
+    http: reqwest::Client,
+    tamper: Mutex<Tamper>,
+}
+
+/// A proxy in front of a node that can falsify its answers.
+pub struct TamperingProxy {
+    /// The proxy's base URL.
+    pub base: String,
+    state: Arc<ProxyState>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TamperingProxy {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl TamperingProxy {
+    /// Starts a proxy forwarding to `upstream` with `tamper`.
+    pub async fn start(upstream: &str, tamper: Tamper) -> Self {
+        let state = Arc::new(ProxyState {
+            upstream: upstream.trim_end_matches('/').to_owned(),
+            http: reqwest::Client::new(),
+            tamper: Mutex::new(tamper),
+        });
+        let app = axum::Router::new()
+            .fallback(forward)
+            .with_state(Arc::clone(&state));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        TamperingProxy {
+            base,
+            state,
+            server,
+        }
+    }
+
+    /// Changes how answers are falsified from now on.
+    pub fn set(&self, tamper: Tamper) {
+        *self.state.tamper.lock().expect("lock") = tamper;
+    }
+}
+
+/// Rewrites `name=<n>` in a query to `name=<n-1>` when n > 0.
+fn one_height_back(query: &str, name: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, value)) if key == name => match value.parse::<u64>() {
+                Ok(n) if n > 0 => format!("{key}={}", n - 1),
+                _ => pair.to_owned(),
+            },
+            _ => pair.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+async fn forward(State(proxy): State<Arc<ProxyState>>, request: Request) -> Response {
+    let tamper = *proxy.tamper.lock().expect("lock");
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let mut query = request.uri().query().unwrap_or_default().to_owned();
+    if tamper == Tamper::ReplayOld {
+        if path == "/v1/headers" {
+            query = one_height_back(&query, "from");
+        } else if path.starts_with("/v1/state/") {
+            query = one_height_back(&query, "height");
+        }
+    }
+    let headers = request.headers().clone();
+    let body = axum::body::to_bytes(request.into_body(), 8 * 1024 * 1024)
+        .await
+        .expect("request body");
+    let url = if query.is_empty() {
+        format!("{}{path}", proxy.upstream)
+    } else {
+        format!("{}{path}?{query}", proxy.upstream)
+    };
+    let mut upstream = proxy.http.request(method.clone(), url).body(body.to_vec());
+    for (name, value) in &headers {
+        if name.as_str().starts_with("x-carchain-") || name == "content-type" {
+            upstream = upstream.header(name, value);
+        }
+    }
+    let answer = upstream.send().await.expect("upstream answers");
+    let status = StatusCode::from_u16(answer.status().as_u16()).expect("status");
+    let content_type = answer.headers().get("content-type").cloned();
+    let mut bytes = answer.bytes().await.expect("upstream body").to_vec();
+    if status.is_success() && method == axum::http::Method::GET {
+        bytes = falsify(tamper, &path, bytes);
+    }
+    let mut response = Response::new(Body::from(bytes));
+    *response.status_mut() = status;
+    let mut out_headers = HeaderMap::new();
+    if let Some(content_type) = content_type {
+        out_headers.insert("content-type", content_type);
+    } else {
+        out_headers.insert("content-type", HeaderValue::from_static("application/json"));
+    }
+    *response.headers_mut() = out_headers;
+    response
+}
+
+fn falsify(tamper: Tamper, path: &str, bytes: Vec<u8>) -> Vec<u8> {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match (tamper, segments.as_slice()) {
+        (Tamper::FlipValues, ["v1", "kv", _, _]) => {
+            let mut bytes = bytes;
+            if let Some(first) = bytes.first_mut() {
+                *first ^= 0x01;
+            }
+            bytes
+        }
+        (Tamper::FlipValues, ["v1", "kv", _]) => edit_json(&bytes, |json| {
+            for item in json["items"].as_array_mut().into_iter().flatten() {
+                let mut value = BASE64
+                    .decode(item["value"].as_str().unwrap_or_default())
+                    .expect("base64");
+                if let Some(first) = value.first_mut() {
+                    *first ^= 0x01;
+                }
+                item["value"] = BASE64.encode(value).into();
+            }
+        }),
+        (Tamper::DropRangeItem, ["v1", "kv", _]) => edit_json(&bytes, |json| {
+            if let Some(items) = json["items"].as_array_mut()
+                && !items.is_empty()
+            {
+                items.remove(0);
+            }
+        }),
+        (Tamper::ForgeHeaders { keep_signature }, ["v1", "headers"]) => edit_json(&bytes, |json| {
+            for entry in json["headers"].as_array_mut().into_iter().flatten() {
+                let mut header: SignedHeader =
+                    serde_json::from_value(entry.clone()).expect("header json");
+                if header.header.height == 0 {
+                    continue;
+                }
+                header.header.state_root = [0xee; 32];
+                if !keep_signature {
+                    let intruder = secret_key_from_bytes(&[0xdd; 32]).expect("intruder");
+                    header.header.proposer = public_key_of(&intruder);
+                    header = header.header.sign(&intruder).expect("sign");
+                }
+                *entry = serde_json::to_value(&header).expect("json");
+            }
+        }),
+        (Tamper::LowHeight, ["v1", "status"]) => edit_json(&bytes, |json| {
+            json["height"] = 0.into();
+        }),
+        _ => bytes,
+    }
+}
+
+fn edit_json(bytes: &[u8], edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+    let mut json: serde_json::Value = serde_json::from_slice(bytes).expect("json answer");
+    edit(&mut json);
+    serde_json::to_vec(&json).expect("json")
+}
+
+/// A base URL where nothing listens (an offline node).
+pub fn closed_endpoint() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = listener.local_addr().expect("address");
+    drop(listener);
+    format!("http://{address}")
+}
