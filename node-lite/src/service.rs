@@ -115,6 +115,30 @@ pub struct DeviceAuth {
     pub signature: Vec<u8>,
 }
 
+/// One record of a batch put: its ledger registration and its encrypted value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordItem {
+    /// The signed `RecordPut` transaction registering the record.
+    pub tx: SignedTransaction,
+    /// The encrypted value; its hash must be the registration's cHash.
+    pub value: Vec<u8>,
+    /// The writing device's authorisation (private mode, device records).
+    pub device: Option<DeviceAuth>,
+}
+
+/// Where one record of a batch landed and what storing its value did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordReceipt {
+    /// The registration's transaction id.
+    pub tx_id: [u8; 32],
+    /// The block that holds the registration.
+    pub height: u64,
+    /// Its position in that block.
+    pub index: u32,
+    /// Whether the value was stored now or was already stored (a retry).
+    pub outcome: PutOutcome,
+}
+
 /// Node status for operators and clients.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeStatus {
@@ -247,6 +271,26 @@ pub trait LedgerService: Send + Sync + 'static {
         device: Option<&DeviceAuth>,
     ) -> Result<PutOutcome, ServiceError>;
 
+    /// Registers and stores many records: each item's value is checked against its
+    /// transaction's cHash before admission, the registrations are committed, then the
+    /// values stored. One result per item, in order; an item already committed (a retry)
+    /// only has its value stored again.
+    ///
+    /// The default does it one item at a time with [`LedgerService::submit`] and
+    /// [`LedgerService::put_value`]; a node overrides it to batch the work.
+    fn put_records(
+        &self,
+        items: Vec<RecordItem>,
+    ) -> impl Future<Output = Vec<Result<RecordReceipt, ServiceError>>> + Send {
+        async move {
+            let mut results = Vec::with_capacity(items.len());
+            for item in items {
+                results.push(put_record_one_by_one(self, item).await);
+            }
+            results
+        }
+    }
+
     /// Reads one value. `ticket` is the id of a committed read payment (shared mode).
     fn get_value(
         &self,
@@ -277,4 +321,32 @@ pub trait LedgerService: Send + Sync + 'static {
 
     /// The node's status.
     fn status(&self) -> Result<NodeStatus, ServiceError>;
+}
+
+/// One record the simple way: submit and wait, then store the value.
+async fn put_record_one_by_one<S: LedgerService + ?Sized>(
+    service: &S,
+    item: RecordItem,
+) -> Result<RecordReceipt, ServiceError> {
+    let carchain_core::protocol::TxBody::RecordPut(put) = &item.tx.tx.body else {
+        return Err(ServiceError::new(
+            ErrorCode::InvalidRequest,
+            "a batch item's transaction must be a record put",
+        ));
+    };
+    let (address, key) = (put.address.clone(), put.key.clone());
+    let receipt = service.submit(item.tx, true).await?;
+    let outcome = service.put_value(&address, &key, &item.value, item.device.as_ref())?;
+    match (receipt.height, receipt.index) {
+        (Some(height), Some(index)) => Ok(RecordReceipt {
+            tx_id: receipt.tx_id,
+            height,
+            index,
+            outcome,
+        }),
+        _ => Err(ServiceError::new(
+            ErrorCode::Internal,
+            "a waited-for submission came back without its block",
+        )),
+    }
 }

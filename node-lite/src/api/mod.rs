@@ -8,6 +8,7 @@
 pub mod error;
 pub mod kv;
 pub mod params;
+pub mod records;
 pub mod state;
 pub mod tx;
 
@@ -33,7 +34,7 @@ pub const OPENAPI_YAML: &str = include_str!("../../openapi.yaml");
 
 /// Default body limit of `POST /v1/tx`: 256 KiB.
 pub const DEFAULT_TX_BODY_LIMIT: usize = 256 * 1024;
-/// Default body limit of `PUT /v1/kv/...`: 4 MiB.
+/// Default body limit of `PUT /v1/kv/...` and `POST /v1/records`: 4 MiB.
 pub const DEFAULT_KV_BODY_LIMIT: usize = 4 * 1024 * 1024;
 
 /// Limits of the HTTP API.
@@ -41,7 +42,7 @@ pub const DEFAULT_KV_BODY_LIMIT: usize = 4 * 1024 * 1024;
 pub struct ApiConfig {
     /// Largest accepted `POST /v1/tx` body, in bytes.
     pub tx_body_limit: usize,
-    /// Largest accepted KV value, in bytes.
+    /// Largest accepted KV value (and `POST /v1/records` body), in bytes.
     pub kv_body_limit: usize,
 }
 
@@ -65,6 +66,12 @@ pub fn router<S: LedgerService>(service: Arc<S>, config: ApiConfig) -> Router {
             get(kv::get::<S>).put(kv::put::<S>),
         )
         .layer(DefaultBodyLimit::max(config.kv_body_limit));
+    let batch_routes = Router::new()
+        .route(
+            "/v1/records",
+            axum::routing::post(records::put_records::<S>),
+        )
+        .layer(DefaultBodyLimit::max(config.kv_body_limit));
     Router::new()
         .route("/health", get(health))
         .route("/v1/status", get(status::<S>))
@@ -81,6 +88,7 @@ pub fn router<S: LedgerService>(service: Arc<S>, config: ApiConfig) -> Router {
         .route("/v1/kv/{address}", get(kv::range::<S>))
         .merge(tx_routes)
         .merge(kv_routes)
+        .merge(batch_routes)
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(TraceLayer::new_for_http())

@@ -41,15 +41,19 @@ impl Node {
         Ok(())
     }
 
-    /// In private mode, checks that a device of this agent authorised the put.
-    fn check_device(
+    /// In private mode, checks that a device of this agent authorised the put. Wallet
+    /// records (`putWalKV`, `wallet: true`) need no device: their registration is signed
+    /// by the data address's own key, so they are the owner's own records (a pairing
+    /// mailbox, notes) and a private node stores them like its devices' records.
+    pub(super) fn check_device(
         &self,
         address: &str,
         key: &[u8],
         c_hash: &[u8; 32],
+        wallet: bool,
         device: Option<&DeviceAuth>,
     ) -> Result<(), ServiceError> {
-        if self.config.mode == NodeMode::Shared {
+        if self.config.mode == NodeMode::Shared || wallet {
             return Ok(());
         }
         let refused = |why: &str| ServiceError::new(ErrorCode::ModeRefused, why.to_string());
@@ -133,8 +137,21 @@ impl LedgerService for Node {
                 "the value's hash is not the registered cHash",
             ));
         }
-        self.check_device(address, key, &registration.put.c_hash, device)?;
+        self.check_device(
+            address,
+            key,
+            &registration.put.c_hash,
+            registration.put.wallet,
+            device,
+        )?;
         self.kv.put(address, key, value).map_err(ServiceError::from)
+    }
+
+    async fn put_records(
+        &self,
+        items: Vec<RecordItem>,
+    ) -> Vec<Result<RecordReceipt, ServiceError>> {
+        self.put_records_batched(items).await
     }
 
     fn get_value(

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use carchain_core::protocol::signing::{p2wpkh_address, signature_from_compact, verify_digest};
@@ -28,14 +28,17 @@ pub use crate::genesis::FeeSchedule;
 use crate::genesis::Genesis;
 use crate::kv::{KvStore, PutOutcome, RangePage, SqliteKv};
 use crate::service::{
-    DeviceAuth, ErrorCode, LedgerService, NodeMode, NodeStatus, RangeRequest, ServiceError,
-    StateAnswer, StateQuery, SubmitReceipt, TxLookup,
+    DeviceAuth, ErrorCode, LedgerService, NodeMode, NodeStatus, RangeRequest, RecordItem,
+    RecordReceipt, ServiceError, StateAnswer, StateQuery, SubmitReceipt, TxLookup,
 };
 use crate::state::{
     App, ChainParams, Committed, Layer, Prechecked, TxError, query_json, query_key,
 };
 
 mod ledger_service;
+mod records;
+
+pub use records::MAX_BATCH_ITEMS;
 
 /// The digest a car signs to authorise a KV write on its agent (private mode).
 pub use carchain_core::protocol::{AGENT_PUT_DOMAIN, agent_put_digest};
@@ -103,6 +106,8 @@ pub struct Node {
     stopping: AtomicBool,
     stop: watch::Sender<bool>,
     producer: Mutex<Option<JoinHandle<()>>>,
+    /// This node itself, for work it hands to blocking threads.
+    this: Weak<Node>,
 }
 
 impl std::fmt::Debug for Node {
@@ -195,7 +200,7 @@ impl Node {
             None => commit_genesis(&mut app, &db, &key, &genesis)?,
         };
         let (stop, stop_rx) = watch::channel(false);
-        let node = Arc::new(Node {
+        let node = Arc::new_cyclic(|this| Node {
             ledger: Mutex::new(Ledger {
                 app,
                 mempool: Mempool::new(config.max_mempool),
@@ -211,6 +216,7 @@ impl Node {
             stopping: AtomicBool::new(false),
             stop,
             producer: Mutex::new(None),
+            this: this.clone(),
         });
         let handle = tokio::spawn(run_producer(node.clone(), stop_rx));
         *lock(&node.producer) = Some(handle);

@@ -114,6 +114,23 @@ impl Wallet {
         value: &[u8],
         format: &str,
     ) -> SignedTransaction {
+        self.record_put_as(nonce, key, value, format, false)
+    }
+
+    /// A wallet record (`putWalKV`, `wallet: true`) registering `value` under `key`.
+    pub fn wallet_record_put(&self, nonce: u64, key: &[u8], value: &[u8]) -> SignedTransaction {
+        self.record_put_as(nonce, key, value, "carvio", true)
+    }
+
+    /// A record put with a chosen format, as a device record or a wallet record.
+    pub fn record_put_as(
+        &self,
+        nonce: u64,
+        key: &[u8],
+        value: &[u8],
+        format: &str,
+        wallet: bool,
+    ) -> SignedTransaction {
         let size = value.len() as u64;
         self.sign(
             nonce,
@@ -126,7 +143,7 @@ impl Wallet {
                 d_hash: sha256(&[b"salt", value]),
                 c_hash: sha256(&[value]),
                 size,
-                wallet: false,
+                wallet,
             }),
         )
     }
@@ -379,5 +396,65 @@ where
     while !check().await {
         assert!(Instant::now() < deadline, "condition not met in 10 s");
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// One item of `POST /v1/records`: the registration and its value, with an optional
+/// device authorisation `(vid, compact signature)`.
+pub fn record_item(tx: &SignedTransaction, value: &[u8], device: Option<(&str, &[u8])>) -> Value {
+    use base64::Engine;
+    let mut item = json!({
+        "tx": tx,
+        "value": base64::engine::general_purpose::STANDARD.encode(value),
+    });
+    if let Some((vid, signature)) = device {
+        item["device"] = json!({"vid": vid, "signature": hex::encode(signature)});
+    }
+    item
+}
+
+/// Posts a batch of record items; returns the status and the JSON body.
+pub async fn put_records(base: &str, items: &[Value]) -> (u16, Value) {
+    let response = client()
+        .post(format!("{base}/v1/records"))
+        .json(&json!({ "items": items }))
+        .send()
+        .await
+        .expect("post records");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("json body"))
+}
+
+/// Buys reads (shared mode): commits a transfer of `amount` from `payer` to the operator
+/// and returns its id (hex), the ticket to send with reads.
+pub async fn read_ticket(
+    base: &str,
+    payer: &Wallet,
+    nonce: u64,
+    operator: &str,
+    amount: u64,
+) -> String {
+    let ticket = payer.transfer(nonce, operator, amount);
+    let (code, body) = submit(base, &ticket, true).await;
+    assert_eq!(code, 200, "{body}");
+    hex::encode(ticket.id())
+}
+
+/// GETs a stored value's raw bytes (with a read ticket when given); `None` on 404.
+pub async fn get_value(
+    base: &str,
+    address: &str,
+    key: &[u8],
+    ticket: Option<&str>,
+) -> Option<Vec<u8>> {
+    let mut request = client().get(format!("{base}/v1/kv/{address}/{}", hex::encode(key)));
+    if let Some(ticket) = ticket {
+        request = request.header("x-carchain-ticket", ticket);
+    }
+    let response = request.send().await.expect("get value");
+    match response.status().as_u16() {
+        200 => Some(response.bytes().await.expect("body").to_vec()),
+        404 => None,
+        other => panic!("unexpected status {other}"),
     }
 }

@@ -1,0 +1,267 @@
+//! Batch record puts (`POST /v1/records`, what a car's offline queue sends): every item's
+//! value is checked against its registration's cHash and its signatures verified before
+//! the ledger lock is taken, all registrations are admitted under one lock, and once
+//! their blocks are committed every value is stored in one KV transaction.
+
+use super::*;
+use crate::kv::KvPut;
+use crate::service::{RecordItem, RecordReceipt};
+use carchain_core::protocol::RecordPut;
+
+/// Most items one batch may carry.
+pub const MAX_BATCH_ITEMS: usize = 2_000;
+
+/// Where one batch item stands between the phases.
+enum Slot {
+    /// Refused (or failed) for good.
+    Done(Result<RecordReceipt, ServiceError>),
+    /// Admitted: waits for its block.
+    Waiting {
+        tx_id: [u8; 32],
+        landing: oneshot::Receiver<crate::chain::Landing>,
+    },
+    /// Its registration is committed: the value is to be stored.
+    Landed {
+        tx_id: [u8; 32],
+        height: u64,
+        index: u32,
+    },
+}
+
+/// One item between the phases: its slot, its value and where the value goes.
+struct Entry {
+    slot: Slot,
+    value: Vec<u8>,
+    /// `(address, key)` of a record put; `None` for an item refused before that is known.
+    target: Option<(String, Vec<u8>)>,
+}
+
+impl Entry {
+    fn refused(err: ServiceError) -> Self {
+        Entry {
+            slot: Slot::Done(Err(err)),
+            value: Vec::new(),
+            target: None,
+        }
+    }
+}
+
+fn record_put(tx: &SignedTransaction) -> Result<&RecordPut, ServiceError> {
+    match &tx.tx.body {
+        TxBody::RecordPut(put) => Ok(put),
+        other => Err(ServiceError::new(
+            ErrorCode::InvalidRequest,
+            format!(
+                "a batch item must be a record put, not a {}",
+                other.kind_name()
+            ),
+        )),
+    }
+}
+
+impl Node {
+    /// The checks of one item that need no lock: the transaction is a record put whose
+    /// cHash and size the value matches, this node's mode accepts it, its signatures
+    /// verify. An item already committed (a retried batch) lands directly; a new one
+    /// comes back with its prechecked transaction, to admit.
+    fn check_item(&self, item: RecordItem) -> Result<(Entry, Option<Prechecked>), ServiceError> {
+        let put = record_put(&item.tx)?;
+        if put.hash_func.digest(&item.value) != put.c_hash {
+            return Err(ServiceError::new(
+                ErrorCode::ChashMismatch,
+                "the value's hash is not the transaction's cHash",
+            ));
+        }
+        if u64::try_from(item.value.len()).ok() != Some(put.size) {
+            return Err(ServiceError::new(
+                ErrorCode::InvalidRequest,
+                format!(
+                    "the value is {} bytes, the transaction registers {}",
+                    item.value.len(),
+                    put.size
+                ),
+            ));
+        }
+        self.check_device(
+            &put.address,
+            &put.key,
+            &put.c_hash,
+            put.wallet,
+            item.device.as_ref(),
+        )?;
+        let target = Some((put.address.clone(), put.key.clone()));
+        let prechecked = self.precheck(item.tx)?;
+        let tx_id = prechecked.id();
+        if let Some(stored) = self.db.tx(&tx_id).map_err(internal)? {
+            let slot = Slot::Landed {
+                tx_id,
+                height: stored.height,
+                index: stored.index,
+            };
+            let entry = Entry {
+                slot,
+                value: item.value,
+                target,
+            };
+            return Ok((entry, None));
+        }
+        let entry = Entry {
+            slot: Slot::Done(Err(internal("not admitted"))),
+            value: item.value,
+            target,
+        };
+        Ok((entry, Some(prechecked)))
+    }
+
+    /// Phase 1 (blocking): checks every item, then admits the new registrations under one
+    /// ledger lock.
+    fn admit_records(&self, items: Vec<RecordItem>) -> Vec<Entry> {
+        let mut entries = Vec::with_capacity(items.len());
+        let mut to_admit = Vec::new();
+        for item in items {
+            match self.check_item(item) {
+                Err(err) => entries.push(Entry::refused(err)),
+                Ok((entry, prechecked)) => {
+                    if let Some(prechecked) = prechecked {
+                        to_admit.push((entries.len(), prechecked));
+                    }
+                    entries.push(entry);
+                }
+            }
+        }
+        if to_admit.is_empty() {
+            return entries;
+        }
+        let running = self.check_running();
+        let mut ledger = lock(&self.ledger);
+        for (at, prechecked) in to_admit {
+            let tx_id = prechecked.id();
+            let (sender, landing) = oneshot::channel();
+            let admitted = running
+                .clone()
+                .and_then(|()| admit_locked(&mut ledger, prechecked, Some(sender)));
+            if let Some(entry) = entries.get_mut(at) {
+                entry.slot = match admitted {
+                    Ok(()) => Slot::Waiting { tx_id, landing },
+                    Err(err) => Slot::Done(Err(err)),
+                };
+            }
+        }
+        entries
+    }
+
+    /// Phase 3 (blocking): stores the values of landed items in one KV transaction (one
+    /// at a time if the batch as a whole is refused, so each item gets its own answer).
+    fn store_landed(&self, entries: Vec<Entry>) -> Vec<Result<RecordReceipt, ServiceError>> {
+        let mut results = Vec::with_capacity(entries.len());
+        let mut landed = Vec::new();
+        for entry in &entries {
+            match (&entry.slot, &entry.target) {
+                (
+                    Slot::Landed {
+                        tx_id,
+                        height,
+                        index,
+                    },
+                    Some((address, key)),
+                ) => {
+                    let receipt = (*tx_id, *height, *index);
+                    let put = KvPut {
+                        address,
+                        key,
+                        value: &entry.value,
+                    };
+                    landed.push((results.len(), receipt, put));
+                    results.push(Err(internal("not stored")));
+                }
+                (Slot::Done(result), _) => results.push(result.clone()),
+                _ => results.push(Err(internal("a batch item lost its place"))),
+            }
+        }
+        let puts: Vec<KvPut<'_>> = landed.iter().map(|(_, _, put)| *put).collect();
+        let outcomes: Vec<Result<PutOutcome, ServiceError>> = match self.kv.put_batch(&puts) {
+            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+            Err(_) => puts
+                .iter()
+                .map(|p| {
+                    self.kv
+                        .put(p.address, p.key, p.value)
+                        .map_err(ServiceError::from)
+                })
+                .collect(),
+        };
+        for ((at, (tx_id, height, index), _), outcome) in landed.iter().zip(outcomes) {
+            if let Some(result) = results.get_mut(*at) {
+                *result = outcome.map(|outcome| RecordReceipt {
+                    tx_id: *tx_id,
+                    height: *height,
+                    index: *index,
+                    outcome,
+                });
+            }
+        }
+        results
+    }
+
+    /// The whole batch: see [`LedgerService::put_records`].
+    pub(super) async fn put_records_batched(
+        &self,
+        items: Vec<RecordItem>,
+    ) -> Vec<Result<RecordReceipt, ServiceError>> {
+        let count = items.len();
+        let unavailable = |message: &str| {
+            (0..count)
+                .map(|_| Err(ServiceError::new(ErrorCode::Unavailable, message)))
+                .collect()
+        };
+        if count > MAX_BATCH_ITEMS {
+            return (0..count)
+                .map(|_| {
+                    Err(ServiceError::new(
+                        ErrorCode::InvalidRequest,
+                        format!("a batch holds at most {MAX_BATCH_ITEMS} items"),
+                    ))
+                })
+                .collect();
+        }
+        let Some(node) = self.this.upgrade() else {
+            return unavailable("the node stopped");
+        };
+        let admitting = node.clone();
+        let Ok(entries) = tokio::task::spawn_blocking(move || admitting.admit_records(items)).await
+        else {
+            return unavailable("a node task stopped unexpectedly");
+        };
+        let patience = self.config.block_time.saturating_mul(10) + Duration::from_secs(30);
+        let deadline = tokio::time::Instant::now() + patience;
+        let mut settled = Vec::with_capacity(entries.len());
+        for mut entry in entries {
+            entry.slot = match entry.slot {
+                Slot::Waiting { tx_id, landing } => {
+                    match tokio::time::timeout_at(deadline, landing).await {
+                        Ok(Ok(Ok((height, index)))) => Slot::Landed {
+                            tx_id,
+                            height,
+                            index,
+                        },
+                        Ok(Ok(Err(err))) => Slot::Done(Err(err)),
+                        Ok(Err(_)) => Slot::Done(Err(ServiceError::new(
+                            ErrorCode::Unavailable,
+                            "the node stopped before the registration was committed",
+                        ))),
+                        Err(_) => Slot::Done(Err(ServiceError::new(
+                            ErrorCode::Timeout,
+                            "no block committed the registration in time; it may still commit",
+                        ))),
+                    }
+                }
+                other => other,
+            };
+            settled.push(entry);
+        }
+        match tokio::task::spawn_blocking(move || node.store_landed(settled)).await {
+            Ok(results) => results,
+            Err(_) => unavailable("a node task stopped unexpectedly"),
+        }
+    }
+}
