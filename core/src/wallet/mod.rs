@@ -4,6 +4,7 @@
 //! - [`Wallet`]: create / restore / open, owner address, RSA fingerprint, balance.
 //! - pairing (`pair_device`, `set_dup`) through the node's end-to-end encrypted mailbox.
 //! - reading (`get_kv`, `get_kv_range`): verified, decrypted, cached for offline use.
+//! - trips (`trips`, `trip`): trip-gps records decoded for the map view.
 //! - devices (`devices`, `device_status`, `reset_to`).
 //! - [`WalletError`]: the typed errors of every wallet operation.
 
@@ -13,6 +14,7 @@ mod keyring;
 mod ledger;
 mod pairing;
 mod reading;
+mod trips;
 mod wallet;
 
 pub use devices::{DeviceInfo, DeviceStatusView};
@@ -20,4 +22,5 @@ pub use error::WalletError;
 pub use ledger::{BASE_FEE, PUT_FEE_PER_BYTE, fee_for};
 pub use pairing::{MAILBOX_POLL_INTERVAL, PAIRING_TIMEOUT};
 pub use reading::{DroppedRecord, KvRecord, RangeResult};
+pub use trips::{TripList, TripTrack};
 pub use wallet::Wallet;
