@@ -1,0 +1,322 @@
+//! End-to-end wallet flows against a real in-process node: two cars paired to one wallet
+//! through the mailbox, a week of trips each, device list, day and week reads, privacy of
+//! the pool on the ledger, a second wallet locked out, and a reset to a second owner.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use carchain_core::device::CarDevice;
+use carchain_core::keys::Network;
+use carchain_core::light::LightClient;
+use carchain_core::record::FormatSpec;
+use carchain_core::store::{InMemorySecretStore, WalletStore};
+use carchain_core::trip::{Trip, TripPoint};
+use carchain_core::wallet::{Wallet, WalletError};
+use chrono::{NaiveDate, NaiveTime};
+use serde_json::json;
+use support::{AGENT, Mode, start_node};
+
+const WORDS_A: &str =
+    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+const WORDS_B: &str = "legal winner thank year wave sausage worth useful legal winner thank yellow";
+
+fn wallet(words: &str) -> Wallet {
+    let store = WalletStore::open_in_memory(Arc::new(InMemorySecretStore::new())).expect("store");
+    Wallet::restore_in(store, Network::Regtest, words, "").expect("wallet")
+}
+
+fn car(dir: &tempfile::TempDir, vid: &str) -> CarDevice {
+    let secrets = Arc::new(InMemorySecretStore::new());
+    CarDevice::open(&dir.path().join(format!("{vid}.db")), secrets, vid).expect("car")
+}
+
+fn day(n: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2024, 5, n).expect("date")
+}
+
+/// A plausible trip on `date`: a 20-point drive heading north-east from a per-car
+/// origin at 30-60 km/h, one point every 30 s from 08:00 UTC.
+fn trip_on(date: NaiveDate, session: i64, origin: (f64, f64)) -> Trip {
+    let start = date
+        .and_time(NaiveTime::from_hms_opt(8, 0, 0).expect("time"))
+        .and_utc()
+        .timestamp();
+    let points: Vec<TripPoint> = (0..20)
+        .map(|i| TripPoint {
+            lat: origin.0 + f64::from(i) * 0.0021 + f64::from(date.day0()) * 0.01,
+            lng: origin.1 + f64::from(i) * 0.0017,
+            speed_kmh: Some(30.0 + f64::from(i % 7) * 5.0),
+            time: start + i64::from(i) * 30,
+        })
+        .collect();
+    Trip {
+        session_id: session,
+        start,
+        end: start + 19 * 30,
+        points,
+    }
+}
+
+use chrono::Datelike;
+
+/// Runs the owner's pairing and the car's side of it together.
+async fn pair(
+    owner: &Wallet,
+    light: &LightClient,
+    car: &CarDevice,
+    name: &str,
+    size: usize,
+    text: String,
+) {
+    let car_side = async {
+        for _ in 0..300 {
+            if car.complete_pairing(light).await.expect("car pairing") {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the car never saw the offer");
+    };
+    let owner_side =
+        owner.pair_device_with_timeout(light, &text, name, size, AGENT, Duration::from_secs(30));
+    let (info, ()) = tokio::join!(owner_side, car_side);
+    let info = info.expect("pair");
+    assert_eq!(info.vid, car.vid());
+    for _ in 0..100 {
+        if car.is_paired(light).await.expect("is paired") {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the car never saw itself paired");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_cars_a_week_of_trips_read_back_by_day_and_week() {
+    let owner = wallet(WORDS_A);
+    let stranger = wallet(WORDS_B);
+    let node = start_node(&[(&owner.owner_address(), 1_000_000)], Mode::Private).await;
+    let light = node.client();
+    let dir = tempfile::tempdir().expect("dir");
+    let cars = [car(&dir, "VIN-CAR-ONE"), car(&dir, "VIN-CAR-TWO")];
+    for (i, car) in cars.iter().enumerate() {
+        let text = car.pairing_payload(600).expect("payload").to_text();
+        pair(&owner, &light, car, &format!("car {i}"), 16, text).await;
+    }
+    // A week of trips per car.
+    let mut put = Vec::new();
+    for (c, car) in cars.iter().enumerate() {
+        let origin = (48.1 + c as f64, 11.5 + c as f64);
+        let mut trips = Vec::new();
+        for d in 1..=7 {
+            let trip = trip_on(day(d), i64::from(d) + 100 * c as i64, origin);
+            car.put_trip(&trip, 1, day(d)).expect("put trip");
+            trips.push(trip);
+        }
+        let report = car.flush(&light).await.expect("flush");
+        assert_eq!(report.delivered, 7);
+        assert_eq!(report.remaining, 0);
+        put.push(trips);
+    }
+    // Device list.
+    let devices = owner.devices().expect("devices");
+    let vids: BTreeSet<_> = devices.iter().map(|d| d.vid.clone()).collect();
+    assert_eq!(
+        vids,
+        BTreeSet::from(["VIN-CAR-ONE".to_owned(), "VIN-CAR-TWO".to_owned()])
+    );
+    assert!(
+        devices
+            .iter()
+            .all(|d| d.pool_size == 16 && d.status == "paired")
+    );
+    for (c, car) in cars.iter().enumerate() {
+        // Each day's trip, decoded, equals what was put.
+        for (d, expected) in (1..=7).zip(&put[c]) {
+            let key = serde_json::Value::Object(expected.to_key().expect("key"));
+            let track = owner
+                .trip(&light, car.vid(), day(d), &key)
+                .await
+                .expect("trip")
+                .expect("trip present");
+            assert_eq!(&track.trip, expected);
+            assert_eq!(track.summary.point_count, 20);
+            assert!(!track.polyline.is_empty());
+            assert!(track.geojson.contains("LineString"));
+        }
+        // The week as one range: 7 trips in key order, decoded equal.
+        let all = json!({});
+        let week = owner
+            .get_kv_range(
+                &light,
+                car.vid(),
+                day(1),
+                day(7),
+                &FormatSpec::trip_gps(),
+                &all,
+                &all,
+                &[],
+                None,
+            )
+            .await
+            .expect("week");
+        assert!(week.rejected.is_empty(), "{:?}", week.rejected);
+        assert_eq!(week.records.len(), 7);
+        for (record, expected) in week.records.iter().zip(&put[c]) {
+            assert_eq!(
+                &Trip::decode(&record.key, &record.value).expect("decode"),
+                expected
+            );
+        }
+        let summaries = owner
+            .trips(&light, car.vid(), day(1), day(7))
+            .await
+            .expect("trips");
+        assert_eq!(summaries.trips.len(), 7);
+        // Paging the week.
+        let page = owner
+            .get_kv_range(
+                &light,
+                car.vid(),
+                day(1),
+                day(7),
+                &FormatSpec::trip_gps(),
+                &all,
+                &all,
+                &["SPEED".to_owned()],
+                Some((2, 3)),
+            )
+            .await
+            .expect("page");
+        assert_eq!(page.records.len(), 3);
+        assert_eq!(page.records[0].key_bytes, week.records[2].key_bytes);
+        assert_eq!(page.records[0].value.as_object().map(|o| o.len()), Some(1));
+        // The car used more than one address over the week, and none of them appears in
+        // the public device state.
+        let addresses: BTreeSet<_> = week.records.iter().map(|r| r.address.clone()).collect();
+        assert!(addresses.len() > 1, "one address for the whole week");
+        let state = light
+            .device(car.vid())
+            .await
+            .expect("device")
+            .expect("paired");
+        let public = serde_json::to_string(&state).expect("json");
+        assert_eq!(state.owner_address, owner.owner_address());
+        for address in &addresses {
+            assert!(!public.contains(address.as_str()));
+        }
+        // A second wallet cannot read the car.
+        let err = stranger
+            .trips(&light, car.vid(), day(1), day(7))
+            .await
+            .expect_err("stranger");
+        assert!(matches!(err, WalletError::UnknownDevice { .. }));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_to_a_second_owner_locks_the_first_out_of_new_data() {
+    let first = wallet(WORDS_A);
+    let second = wallet(WORDS_B);
+    let node = start_node(
+        &[
+            (&first.owner_address(), 1_000_000),
+            (&second.owner_address(), 1_000_000),
+        ],
+        Mode::Private,
+    )
+    .await;
+    let light = node.client();
+    let dir = tempfile::tempdir().expect("dir");
+    let car = car(&dir, "VIN-RESET-1");
+    let text = car.pairing_payload(600).expect("payload").to_text();
+    pair(&first, &light, &car, "family car", 8, text).await;
+    let before = trip_on(day(1), 1, (52.5, 13.4));
+    car.put_trip(&before, 1, day(1)).expect("put");
+    car.flush(&light).await.expect("flush");
+    let key1 = serde_json::Value::Object(before.to_key().expect("key"));
+    assert!(
+        first
+            .trip(&light, car.vid(), day(1), &key1)
+            .await
+            .expect("read")
+            .is_some()
+    );
+
+    // Transfer: the first owner signs the reset, the car shows a new code, the second
+    // owner pairs with it.
+    let info = first
+        .reset_to(&light, car.vid(), &second.owner_address())
+        .await
+        .expect("reset");
+    assert_eq!(info.status, "transferred");
+    let state = light
+        .device(car.vid())
+        .await
+        .expect("device")
+        .expect("state");
+    assert_eq!(state.owner_address, second.owner_address());
+    let text = car.reset(600).expect("new code").to_text();
+    pair(&second, &light, &car, "my car", 8, text).await;
+    assert!(matches!(
+        first
+            .reset_to(&light, car.vid(), &first.owner_address())
+            .await,
+        Err(WalletError::DeviceNotOwned { .. })
+    ));
+
+    let after = trip_on(day(2), 2, (52.5, 13.4));
+    car.put_trip(&after, 1, day(2)).expect("put");
+    car.flush(&light).await.expect("flush");
+    let key2 = serde_json::Value::Object(after.to_key().expect("key"));
+    // The second owner reads the new trip.
+    let track = second
+        .trip(&light, car.vid(), day(2), &key2)
+        .await
+        .expect("read")
+        .expect("present");
+    assert_eq!(track.trip, after);
+    // The first owner finds nothing it can open: its pool no longer receives the car's
+    // data, and the new record is sealed to the second owner's RSA key.
+    assert!(
+        first
+            .trip(&light, car.vid(), day(2), &key2)
+            .await
+            .expect("read")
+            .is_none()
+    );
+    let new_address = second
+        .get_kv_range(
+            &light,
+            car.vid(),
+            day(2),
+            day(2),
+            &FormatSpec::trip_gps(),
+            &json!({}),
+            &json!({}),
+            &[],
+            None,
+        )
+        .await
+        .expect("range")
+        .records[0]
+        .address
+        .clone();
+    let record = light
+        .record(
+            &new_address,
+            &carchain_core::record::encode_key(&FormatSpec::trip_gps(), &key2)
+                .expect("key")
+                .into_bytes(),
+        )
+        .await
+        .expect("record")
+        .expect("present");
+    let envelope = carchain_core::crypto::Envelope::from_bytes(&record.envelope).expect("envelope");
+    let recipient = hex::encode(envelope.wrapped_epoch_key().recipient_fingerprint);
+    assert_eq!(recipient, second.rsa_fingerprint());
+    assert_ne!(recipient, first.rsa_fingerprint());
+}
