@@ -494,3 +494,74 @@ async fn the_verified_tip_survives_a_restart_without_network() {
     let err = offline.account(&owner.address).await.expect_err("offline");
     assert!(err.is_unreachable(), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_agent_stores_a_value_only_with_its_devices_authorisation() {
+    use carchain_core::light::DeviceAuth;
+    use carchain_core::protocol::agent_put_digest;
+    use carchain_core::protocol::signing::sign_digest;
+
+    let owner = TestKey::from_byte(71);
+    let pool_address = TestKey::from_byte(72);
+    let node = start_node(
+        &[
+            (&owner.address, 1_000_000),
+            (&pool_address.address, 1_000_000),
+        ],
+        Mode::Private,
+    )
+    .await;
+    let client = node.client();
+    let device = SecretKey::from_slice(&[73; 32]).expect("device key");
+    client
+        .submit(&owner.device_setup(0, "VIN-PRIVATE", &device), true)
+        .await
+        .expect("pair");
+    let (key, value) = (vec![0x01, 0x02], b"private envelope".to_vec());
+    client
+        .submit(&pool_address.record_put(0, &key, &value), true)
+        .await
+        .expect("register");
+
+    let refused = client
+        .put_value(&pool_address.address, &key, &value, None)
+        .await
+        .expect_err("no device");
+    assert_eq!(refused.node_code(), Some("mode_refused"), "{refused}");
+    let forged = DeviceAuth {
+        vid: "VIN-PRIVATE".into(),
+        signature: sign_digest(
+            &SecretKey::from_slice(&[74; 32]).expect("other key"),
+            &agent_put_digest(&pool_address.address, &key, &sha256(&[&value])),
+        )
+        .serialize_compact(),
+    };
+    assert!(
+        client
+            .put_value(&pool_address.address, &key, &value, Some(&forged))
+            .await
+            .is_err()
+    );
+    let auth = DeviceAuth {
+        vid: "VIN-PRIVATE".into(),
+        signature: sign_digest(
+            &device,
+            &agent_put_digest(&pool_address.address, &key, &sha256(&[&value])),
+        )
+        .serialize_compact(),
+    };
+    assert_eq!(
+        client
+            .put_value(&pool_address.address, &key, &value, Some(&auth))
+            .await
+            .expect("authorised"),
+        PutOutcome::Stored
+    );
+    // Private nodes read for free: no payer needed.
+    let record = client
+        .record(&pool_address.address, &key)
+        .await
+        .expect("read")
+        .expect("present");
+    assert_eq!(record.envelope, value);
+}

@@ -2,13 +2,13 @@
 //! signed headers, Merkle and state proofs and record hashes instead of trusting them,
 //! fails over between nodes, and caches what it verified in the wallet's store.
 //!
-//! - [`client`]: [`LightClient`], the API the wallet and the car use.
+//! - [`client`]: the [`LightClient`], the API the wallet and the car use.
 //! - [`anchor`]: the [`TrustAnchor`] (chain, network, validator key).
 //! - [`headers`]: verified header chain and its cache.
 //! - [`proofs`]: state answer checks. [`records`]: cHash and range checks.
 //! - [`http`]: one node's raw calls. [`wire`]: the node's JSON shapes.
 //! - [`failover`]: endpoint order and failure memory. [`payment`]: read tickets.
-//! - [`error`]: [`LightError`].
+//! - [`error`]: the [`LightError`] type.
 
 pub mod anchor;
 pub mod client;

@@ -33,15 +33,18 @@ pub fn check_value(
     Ok(())
 }
 
+/// Range items as `(key, value)` pairs.
+pub type RangeItems = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// Splits a range answer into items worth proving and items rejected outright: keys
 /// outside `start..=end`, or not strictly after the previous key.
 pub fn screen_range_items(
     address: &str,
     start: &[u8],
     end: &[u8],
-    items: Vec<(Vec<u8>, Vec<u8>)>,
-) -> (Vec<(Vec<u8>, Vec<u8>)>, Vec<RejectedRecord>) {
-    let mut accepted: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(items.len());
+    items: RangeItems,
+) -> (RangeItems, Vec<RejectedRecord>) {
+    let mut accepted: RangeItems = Vec::with_capacity(items.len());
     let mut rejected = Vec::new();
     for (key, value) in items {
         let reason = if key.as_slice() < start || key.as_slice() > end {
