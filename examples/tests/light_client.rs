@@ -231,6 +231,19 @@ async fn records_and_ranges_are_proven_and_hash_checked_with_paid_reads() {
             .balance
             >= 1_000
     );
+    // A spent ticket is replaced: two reads per ticket, five reads, three tickets.
+    let frugal = node.client().with_read_payer(reader.secret, 2);
+    let before = client.account(&reader.address).await.expect("reader").nonce;
+    for key in &keys {
+        let record = frugal.record(&car.address, key).await.expect("paid read");
+        assert!(record.is_some());
+    }
+    let after = client.account(&reader.address).await.expect("reader").nonce;
+    assert_eq!(
+        after - before,
+        3,
+        "tickets bought for 5 reads at 2 per ticket"
+    );
     // Without a payer, a shared node's read is refused with its code.
     let unpaid = node
         .client()

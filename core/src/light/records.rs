@@ -150,6 +150,25 @@ mod tests {
         assert!(check_value(&reg, "bcrt1qdata", &[1, 2], b"v").is_err());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn screened_items_are_in_range_strictly_ascending_and_none_is_lost(
+            keys in proptest::collection::vec(proptest::collection::vec(0u8..4, 0..3), 0..24),
+            start in proptest::collection::vec(0u8..4, 0..2),
+            end in proptest::collection::vec(0u8..4, 0..3),
+        ) {
+            let items: RangeItems = keys.iter().map(|k| (k.clone(), k.clone())).collect();
+            let (accepted, rejected) = screen_range_items("bcrt1qdata", &start, &end, items);
+            proptest::prop_assert_eq!(accepted.len() + rejected.len(), keys.len());
+            for (key, _) in &accepted {
+                proptest::prop_assert!(key.as_slice() >= start.as_slice() && key.as_slice() <= end.as_slice());
+            }
+            for pair in accepted.windows(2) {
+                proptest::prop_assert!(pair[0].0 < pair[1].0);
+            }
+        }
+    }
+
     #[test]
     fn range_items_outside_the_range_or_out_of_order_are_rejected() {
         let items = vec![
