@@ -155,6 +155,46 @@ async fn a_second_put_of_the_same_address_and_key_is_409_duplicate_record() {
 }
 
 #[tokio::test]
+async fn a_transaction_for_another_chain_or_network_is_400_wrong_chain() {
+    let s = setup();
+    let (a, b, h) = s.snapshot().await;
+    let mut other_chain = s.alice.transfer(0, &s.bob.address, 5).tx;
+    other_chain.chain_id = "another-chain".into();
+    let other_chain = other_chain.sign(&s.alice.secret).expect("sign");
+    let (code, body) = submit(&s.node.base, &other_chain, true).await;
+    assert_error(code, &body, 400, "wrong_chain");
+    let mut other_network = s.alice.transfer(0, &s.bob.address, 5).tx;
+    other_network.network = carchain_core::protocol::Network::Testnet;
+    let other_network = other_network.sign(&s.alice.secret).expect("sign");
+    let (code, body) = submit(&s.node.base, &other_network, true).await;
+    assert_error(code, &body, 400, "wrong_chain");
+    s.assert_unchanged(a, b, h).await;
+}
+
+#[tokio::test]
+async fn a_fee_below_the_schedule_is_400_fee_too_low() {
+    let s = setup();
+    let (a, b, h) = s.snapshot().await;
+    // A transfer pays the base fee; a record put also pays per byte stored.
+    let cheap_transfer = s.alice.sign(
+        0,
+        BASE_FEE - 1,
+        carchain_core::protocol::TxBody::Transfer(carchain_core::protocol::Transfer {
+            to: s.bob.address.clone(),
+            amount: 5,
+        }),
+    );
+    let (code, body) = submit(&s.node.base, &cheap_transfer, true).await;
+    assert_error(code, &body, 400, "fee_too_low");
+    let mut cheap_put = s.alice.record_put(0, b"k", &[7u8; 100]).tx;
+    cheap_put.fee = BASE_FEE + 99;
+    let cheap_put = cheap_put.sign(&s.alice.secret).expect("sign");
+    let (code, body) = submit(&s.node.base, &cheap_put, true).await;
+    assert_error(code, &body, 400, "fee_too_low");
+    s.assert_unchanged(a, b, h).await;
+}
+
+#[tokio::test]
 async fn spending_more_than_the_balance_is_402_insufficient_balance() {
     let s = setup();
     let (a, b, h) = s.snapshot().await;
