@@ -320,3 +320,109 @@ async fn reset_to_a_second_owner_locks_the_first_out_of_new_data() {
     assert_eq!(recipient, second.rsa_fingerprint());
     assert_ne!(recipient, first.rsa_fingerprint());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_reads_the_car_until_removed() {
+    let owner = wallet(WORDS_A);
+    let family = wallet(WORDS_B);
+    let outsider = wallet("zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo wrong");
+    let node = start_node(&[(&owner.owner_address(), 1_000_000)], Mode::Private).await;
+    let light = node.client();
+    let dir = tempfile::tempdir().expect("dir");
+    let car = car(&dir, "VIN-SHARED");
+    let text = car.pairing_payload(600).expect("payload").to_text();
+    pair(&owner, &light, &car, "family car", 8, text).await;
+    let trip_spec = FormatSpec::trip_gps();
+
+    // Day 1: two trips, the family member subscribed.
+    let day_one = [
+        trip_on(day(1), 1, (31.2, 121.4)),
+        trip_on(day(1), 2, (31.3, 121.5)),
+    ];
+    for trip in &day_one {
+        car.put_trip(trip, 1, day(1)).expect("put");
+    }
+    car.flush(&light).await.expect("flush");
+    owner
+        .add_subscriber(car.vid(), "family", &family.rsa_public_key())
+        .expect("subscribe");
+    let report = owner
+        .publish_channel(&light, car.vid(), day(1), day(2))
+        .await
+        .expect("publish");
+    assert_eq!(report.published, 1, "day 1 only: day 2 has no records yet");
+    let reader = family.subscriber_reader(&owner.owner_address(), "family");
+    let seen = reader
+        .read_day(&light, car.vid(), day(1), &trip_spec)
+        .await
+        .expect("read day 1");
+    assert_eq!(seen.records.len(), 2);
+    let mut trips: Vec<Trip> = seen
+        .records
+        .iter()
+        .map(|r| Trip::decode(&r.key, &r.value).expect("decode"))
+        .collect();
+    trips.sort_by_key(|t| t.session_id);
+    assert_eq!(trips, day_one.to_vec());
+
+    // Someone else using the same subscriber id cannot open the entry.
+    let other = outsider
+        .subscriber_reader(&owner.owner_address(), "family")
+        .read_day(&light, car.vid(), day(1), &trip_spec)
+        .await
+        .expect("outsider read");
+    assert!(other.records.is_empty());
+    assert_eq!(other.unreadable_entries, 1);
+
+    // Removed: day 2 is never published for them, and day 1's keys do not open it.
+    owner
+        .remove_subscriber(car.vid(), "family")
+        .expect("remove");
+    assert!(
+        !owner.subscribers(car.vid()).expect("list")[0].active,
+        "listed as removed"
+    );
+    car.put_trip(&trip_on(day(2), 3, (31.2, 121.4)), 1, day(2))
+        .expect("put");
+    car.flush(&light).await.expect("flush");
+    let report = owner
+        .publish_channel(&light, car.vid(), day(1), day(2))
+        .await
+        .expect("publish");
+    assert_eq!(
+        report,
+        Default::default(),
+        "nothing for a removed subscriber"
+    );
+    let after = reader
+        .read_day(&light, car.vid(), day(2), &trip_spec)
+        .await
+        .expect("read day 2");
+    assert!(after.records.is_empty());
+    // What was delivered stays readable.
+    let again = reader
+        .read_day(&light, car.vid(), day(1), &trip_spec)
+        .await
+        .expect("re-read day 1");
+    assert_eq!(again.records.len(), 2);
+    // The owner still reads everything.
+    let owners = owner
+        .trips(&light, car.vid(), day(1), day(2))
+        .await
+        .expect("owner trips");
+    assert_eq!(owners.trips.len(), 3);
+
+    // Bad input.
+    assert!(matches!(
+        owner.add_subscriber("NO-SUCH-CAR", "family", &family.rsa_public_key()),
+        Err(WalletError::UnknownDevice { .. })
+    ));
+    assert!(matches!(
+        owner.add_subscriber(car.vid(), "not ok", &family.rsa_public_key()),
+        Err(WalletError::InvalidSubscriber { .. })
+    ));
+    assert!(matches!(
+        owner.remove_subscriber(car.vid(), "nobody"),
+        Err(WalletError::UnknownSubscriber { .. })
+    ));
+}

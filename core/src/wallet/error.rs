@@ -128,6 +128,14 @@ pub enum WalletError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// No subscriber with this id follows the car.
+    #[error("car {vid} has no subscriber `{id}`")]
+    UnknownSubscriber {
+        /// The car.
+        vid: String,
+        /// The subscriber id asked for.
+        id: String,
+    },
     /// BIP32 derivation failed.
     #[error("key derivation: {0}")]
     Derivation(#[from] bitcoin::bip32::Error),

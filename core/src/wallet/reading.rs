@@ -70,7 +70,7 @@ pub struct RangeResult {
 }
 
 /// One pool generation of a car: its addresses and seed.
-struct PoolGeneration {
+pub(super) struct PoolGeneration {
     addresses: Vec<bitcoin::Address>,
     seed: PoolSeed,
 }
@@ -148,7 +148,7 @@ fn offline(error: &LightError) -> bool {
 
 impl Wallet {
     /// Every pool generation stored for the car, newest first.
-    fn pool_generations(&self, vid: &str) -> Result<Vec<PoolGeneration>, WalletError> {
+    pub(super) fn pool_generations(&self, vid: &str) -> Result<Vec<PoolGeneration>, WalletError> {
         let row = self.device_row(vid)?;
         let store = self.locked_store()?;
         let mut generations = Vec::new();
@@ -171,7 +171,7 @@ impl Wallet {
     }
 
     /// The car's addresses of `date`, one per pool generation.
-    fn day_addresses(
+    pub(super) fn day_addresses(
         generations: &[PoolGeneration],
         vid: &str,
         date: NaiveDate,
@@ -368,7 +368,7 @@ impl Wallet {
 }
 
 /// Every address of every generation, for membership checks.
-fn pool_set(generations: &[PoolGeneration]) -> BTreeSet<String> {
+pub(super) fn pool_set(generations: &[PoolGeneration]) -> BTreeSet<String> {
     generations
         .iter()
         .flat_map(|g| g.addresses.iter().map(ToString::to_string))

@@ -1,0 +1,528 @@
+//! The seed's subscription channel ("sideKey"): people the owner lets follow a car (a
+//! family member's wallet) decrypt its records without holding the owner's keys.
+//!
+//! The car wraps each day's epoch key once, for the owner. The owner's wallet unwraps it
+//! (one RSA decryption per address-day, as for its own reads) and re-wraps it for every
+//! active subscriber, publishing one channel entry per subscriber, day and car as a
+//! wallet record under the owner's address (format `carchain-channel`, key
+//! `{SUB, DAY, CAR}`). An entry names the day's pool addresses and the wrapped epoch keys,
+//! sealed in an envelope to the subscriber's RSA key, so the node and everyone else see
+//! only that the owner published something for `SUB` on `DAY`; `CAR` is an opaque token
+//! derived from the car's secret pool seed.
+//!
+//! Removing a subscriber stops the re-wrapping: days published after the removal carry
+//! no key for them, and since a car starts a fresh epoch key for every address and day,
+//! its new records are closed to them. What was already delivered (the days published
+//! while they subscribed) cannot be taken back.
+
+use chrono::{Datelike, NaiveDate};
+use rsa::pkcs1::{DecodeRsaPublicKey, EncodeRsaPublicKey};
+use rsa::{PrivateKey as RsaPrivateKey, PublicKey as RsaPublicKey};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use super::error::WalletError;
+use super::ledger::put_wallet_value;
+use super::reading::pool_set;
+use super::wallet::Wallet;
+use crate::crypto::{
+    Envelope, EpochKey, EpochKeyCache, HashFunc, RecordContext, SealingEpoch, WrappedKey, seal,
+};
+use crate::keys::p2wpkh_address;
+use crate::light::LightClient;
+use crate::record::{
+    EncodedKey, FormatSpec, decode_key, encode_end_bound, encode_key, encode_start_bound,
+};
+use crate::sealed::{Opener, SealedRecord, open_record};
+use crate::store::GrantRow;
+
+/// Format of the owner's channel entries.
+pub const CHANNEL_FORMAT: &str = "carchain-channel";
+/// Longest subscriber id.
+pub const MAX_SUBSCRIBER_ID_LEN: usize = 64;
+/// Every key a data address can hold sorts at or below this bound (keys never start
+/// with the `INF_MAX` tag).
+const ALL_KEYS_END: &[u8] = &[0xFF];
+
+/// The custom format of channel entries: subscriber, day, car token.
+fn channel_spec() -> Result<FormatSpec, WalletError> {
+    Ok(FormatSpec::custom(
+        CHANNEL_FORMAT,
+        vec!["SUB".to_owned(), "DAY".to_owned(), "CAR".to_owned()],
+    )?)
+}
+
+/// `YYYYMMDD` as the integer a channel key holds.
+fn day_number(day: NaiveDate) -> i64 {
+    i64::from(day.year()) * 10_000 + i64::from(day.month()) * 100 + i64::from(day.day())
+}
+
+/// Store id of the subscription of `id` to car `vid`.
+fn subscription_id(vid: &str, id: &str) -> String {
+    format!("subscription/{vid}/{id}")
+}
+
+fn check_subscriber_id(id: &str) -> Result<(), WalletError> {
+    if id.is_empty() {
+        return Err(WalletError::InvalidSubscriber { reason: "empty" });
+    }
+    if id.len() > MAX_SUBSCRIBER_ID_LEN {
+        return Err(WalletError::InvalidSubscriber {
+            reason: "longer than 64 bytes",
+        });
+    }
+    if !id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    {
+        return Err(WalletError::InvalidSubscriber {
+            reason: "only letters, digits, '-', '_' and '.' are allowed",
+        });
+    }
+    Ok(())
+}
+
+/// What the wallet's store keeps of a subscription.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SubscriptionDoc {
+    vid: String,
+    subscriber: String,
+    rsa_public_der: String,
+}
+
+/// A subscriber of one car.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriberInfo {
+    /// The subscriber's id (chosen by the owner; public in channel keys).
+    pub id: String,
+    /// The car followed.
+    pub vid: String,
+    /// Whether new days are still published for them.
+    pub active: bool,
+}
+
+/// The pool addresses of one day and their epoch keys, wrapped for a subscriber.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ChannelAddress {
+    address: String,
+    epoch_keys: Vec<String>,
+}
+
+/// A channel entry's plaintext.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ChannelEntry {
+    vid: String,
+    /// `YYYYMMDD`.
+    day: i64,
+    addresses: Vec<ChannelAddress>,
+}
+
+/// What [`Wallet::publish_channel`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ChannelReport {
+    /// Entries written now.
+    pub published: usize,
+    /// Entries that were already on the network.
+    pub already_published: usize,
+}
+
+impl Wallet {
+    /// Lets `id` (holder of `rsa_public`) follow car `vid` from the next
+    /// [`publish_channel`](Self::publish_channel) on.
+    pub fn add_subscriber(
+        &self,
+        vid: &str,
+        id: &str,
+        rsa_public: &RsaPublicKey,
+    ) -> Result<(), WalletError> {
+        check_subscriber_id(id)?;
+        self.device_row(vid)?;
+        let der = rsa_public
+            .to_pkcs1_der()
+            .map_err(|_| WalletError::InvalidSubscriber {
+                reason: "the RSA public key cannot be encoded",
+            })?;
+        let doc = SubscriptionDoc {
+            vid: vid.to_owned(),
+            subscriber: id.to_owned(),
+            rsa_public_der: hex::encode(der.as_bytes()),
+        };
+        self.save_subscription(&doc, "active")
+    }
+
+    /// Stops publishing car `vid`'s days for `id`: records of days published from now on
+    /// are closed to them. What they already received stays readable to them.
+    pub fn remove_subscriber(&self, vid: &str, id: &str) -> Result<(), WalletError> {
+        let (doc, _) = self.subscription(vid, id)?;
+        self.save_subscription(&doc, "revoked")
+    }
+
+    /// The subscribers of car `vid`, active or removed.
+    pub fn subscribers(&self, vid: &str) -> Result<Vec<SubscriberInfo>, WalletError> {
+        self.device_row(vid)?;
+        let prefix = subscription_id(vid, "");
+        let rows = self.locked_store()?.grants(None)?;
+        Ok(rows
+            .into_iter()
+            .filter(|row| row.id.starts_with(&prefix))
+            .map(|row| SubscriberInfo {
+                id: row.provider,
+                vid: vid.to_owned(),
+                active: row.status == "active",
+            })
+            .collect())
+    }
+
+    /// Publishes, for every active subscriber of car `vid`, a channel entry for each day
+    /// from `from` to `to` on which the car wrote records. Days already published are
+    /// left as they are (a day's epoch key does not change).
+    pub async fn publish_channel(
+        &self,
+        light: &LightClient,
+        vid: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<ChannelReport, WalletError> {
+        super::reading::check_dates(from, to)?;
+        let active: Vec<(String, RsaPublicKey)> = self
+            .active_subscriptions(vid)?
+            .into_iter()
+            .map(|doc| {
+                let der = hex::decode(&doc.rsa_public_der).map_err(|_| {
+                    WalletError::InvalidSubscriber {
+                        reason: "stored RSA key is not hex",
+                    }
+                })?;
+                let key = RsaPublicKey::from_pkcs1_der(&der).map_err(|_| {
+                    WalletError::InvalidSubscriber {
+                        reason: "stored RSA key is not PKCS#1",
+                    }
+                })?;
+                Ok((doc.subscriber, key))
+            })
+            .collect::<Result<_, WalletError>>()?;
+        let mut report = ChannelReport::default();
+        if active.is_empty() {
+            return Ok(report);
+        }
+        let spec = channel_spec()?;
+        let car = self.car_token(vid)?;
+        let owner_address = self.owner_address();
+        let owner_secret = *self.keys().owner_key().secret_key();
+        let generations = self.pool_generations(vid)?;
+        let pool = pool_set(&generations);
+        for day in from.iter_days().take_while(|d| *d <= to) {
+            let epochs = self
+                .day_epochs(light, &Self::day_addresses(&generations, vid, day)?, &pool)
+                .await?;
+            if epochs.is_empty() {
+                continue;
+            }
+            for (id, public) in &active {
+                let key = encode_key(
+                    &spec,
+                    &json!({"SUB": id, "DAY": day_number(day), "CAR": car}),
+                )?
+                .into_bytes();
+                if light.registration(&owner_address, &key).await?.is_some() {
+                    report.already_published += 1;
+                    continue;
+                }
+                let entry = ChannelEntry {
+                    vid: vid.to_owned(),
+                    day: day_number(day),
+                    addresses: epochs
+                        .iter()
+                        .map(|(address, keys)| {
+                            Ok(ChannelAddress {
+                                address: address.clone(),
+                                epoch_keys: keys
+                                    .iter()
+                                    .map(|k| {
+                                        Ok(hex::encode(
+                                            WrappedKey::wrap_epoch_key(k, public)?.to_bytes()?,
+                                        ))
+                                    })
+                                    .collect::<Result<_, WalletError>>()?,
+                            })
+                        })
+                        .collect::<Result<_, WalletError>>()?,
+                };
+                let plaintext =
+                    serde_json::to_vec(&entry).map_err(|_| WalletError::InvalidSubscriber {
+                        reason: "channel entry cannot be encoded",
+                    })?;
+                let ctx = RecordContext {
+                    address: &owner_address,
+                    key_bytes: &key,
+                    format: CHANNEL_FORMAT,
+                };
+                let envelope = seal(&plaintext, &ctx, &SealingEpoch::new(public)?)?.to_bytes()?;
+                put_wallet_value(light, &owner_secret, CHANNEL_FORMAT, key, &envelope).await?;
+                report.published += 1;
+            }
+        }
+        Ok(report)
+    }
+
+    /// A reader of the channel entries `owner_address` publishes for subscriber `id`,
+    /// decrypting with this wallet's own RSA key (a family member's wallet).
+    pub fn subscriber_reader(&self, owner_address: &str, id: &str) -> SubscriberReader<'_> {
+        SubscriberReader {
+            rsa: self.keys().rsa_private(),
+            owner_address: owner_address.to_owned(),
+            id: id.to_owned(),
+        }
+    }
+
+    /// The epoch keys of the car's records at each of `addresses` (only records signed by
+    /// keys of the car's pool), unwrapped with the owner's RSA key through the cache.
+    async fn day_epochs(
+        &self,
+        light: &LightClient,
+        addresses: &[String],
+        pool: &std::collections::BTreeSet<String>,
+    ) -> Result<Vec<(String, Vec<EpochKey>)>, WalletError> {
+        let network = self.network();
+        let owner = self.rsa_public_key();
+        let mut out = Vec::new();
+        for address in addresses {
+            let read = light.records_in_range(address, &[], ALL_KEYS_END).await?;
+            let mut wrapped: Vec<WrappedKey> = Vec::new();
+            for record in read.records {
+                let signer = p2wpkh_address(
+                    &bitcoin::CompressedPublicKey(record.registration.signer),
+                    network,
+                )
+                .to_string();
+                if !pool.contains(&signer) {
+                    continue;
+                }
+                let Ok(envelope) = Envelope::from_bytes(&record.envelope) else {
+                    continue;
+                };
+                let key = envelope.wrapped_epoch_key();
+                if key.is_for(&owner)? && !wrapped.contains(key) {
+                    wrapped.push(key.clone());
+                }
+            }
+            if wrapped.is_empty() {
+                continue;
+            }
+            let mut cache = self.epoch_cache()?;
+            let keys = wrapped
+                .iter()
+                .map(|w| cache.epoch_key(w, self.keys().rsa_private()))
+                .collect::<Result<Vec<_>, _>>()?;
+            out.push((address.clone(), keys));
+        }
+        Ok(out)
+    }
+
+    /// The opaque channel token of car `vid`: derived from its secret pool seed, so it
+    /// links entries of the same car without naming it.
+    fn car_token(&self, vid: &str) -> Result<String, WalletError> {
+        let seed = self.keys().pool_seed(vid, 0)?;
+        let digest = HashFunc::Sha256.digest_parts(&[b"carchain/channel-car/v1", seed.as_bytes()]);
+        Ok(hex::encode(digest.get(..8).unwrap_or_default()))
+    }
+
+    fn save_subscription(&self, doc: &SubscriptionDoc, status: &str) -> Result<(), WalletError> {
+        let json = serde_json::to_string(doc).map_err(|_| WalletError::InvalidSubscriber {
+            reason: "subscription cannot be encoded",
+        })?;
+        self.locked_store()?.save_grant(&GrantRow {
+            id: subscription_id(&doc.vid, &doc.subscriber),
+            provider: doc.subscriber.clone(),
+            status: status.to_owned(),
+            json,
+            updated_at: chrono::Utc::now().timestamp(),
+        })?;
+        Ok(())
+    }
+
+    fn subscription(&self, vid: &str, id: &str) -> Result<(SubscriptionDoc, String), WalletError> {
+        let unknown = || WalletError::UnknownSubscriber {
+            vid: vid.to_owned(),
+            id: id.to_owned(),
+        };
+        let row = self
+            .locked_store()?
+            .grant(&subscription_id(vid, id))?
+            .ok_or_else(unknown)?;
+        let doc = serde_json::from_str(&row.json).map_err(|_| unknown())?;
+        Ok((doc, row.status))
+    }
+
+    fn active_subscriptions(&self, vid: &str) -> Result<Vec<SubscriptionDoc>, WalletError> {
+        self.subscribers(vid)?
+            .into_iter()
+            .filter(|s| s.active)
+            .map(|s| self.subscription(vid, &s.id).map(|(doc, _)| doc))
+            .collect()
+    }
+}
+
+/// One record a subscriber decrypted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubscribedRecord {
+    /// The data address it lives under.
+    pub address: String,
+    /// Its key as a JSON object.
+    pub key: Map<String, Value>,
+    /// The decrypted value.
+    pub value: Value,
+}
+
+/// A day read through the channel.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SubscribedDay {
+    /// Records decrypted, in key order per address.
+    pub records: Vec<SubscribedRecord>,
+    /// Channel entries for this subscriber id that this key cannot open.
+    pub unreadable_entries: usize,
+    /// Records of the day's addresses none of the delivered epoch keys opens (written
+    /// under an epoch the subscriber was not given).
+    pub closed_records: usize,
+}
+
+/// Reads a car's days through the owner's channel, as subscriber `id`.
+pub struct SubscriberReader<'a> {
+    rsa: &'a RsaPrivateKey,
+    owner_address: String,
+    id: String,
+}
+
+impl SubscriberReader<'_> {
+    /// Car `vid`'s records of `format` written on `day`, decrypted with the epoch keys the
+    /// owner published for this subscriber.
+    pub async fn read_day(
+        &self,
+        light: &LightClient,
+        vid: &str,
+        day: NaiveDate,
+        format: &FormatSpec,
+    ) -> Result<SubscribedDay, WalletError> {
+        check_subscriber_id(&self.id)?;
+        let spec = channel_spec()?;
+        let bound = json!({"SUB": self.id, "DAY": day_number(day)});
+        let entries = light
+            .records_in_range(
+                &self.owner_address,
+                encode_start_bound(&spec, &bound)?.as_bytes(),
+                encode_end_bound(&spec, &bound)?.as_bytes(),
+            )
+            .await?;
+        let mut out = SubscribedDay::default();
+        let mut cache = EpochKeyCache::new();
+        for entry_record in entries.records {
+            let key = entry_record.registration.put.key.clone();
+            let ctx = RecordContext {
+                address: &self.owner_address,
+                key_bytes: &key,
+                format: CHANNEL_FORMAT,
+            };
+            let entry = Envelope::from_bytes(&entry_record.envelope)
+                .and_then(|env| env.open_with_owner_key(&ctx, self.rsa, &mut cache))
+                .ok()
+                .and_then(|plain| serde_json::from_slice::<ChannelEntry>(&plain).ok());
+            let Some(entry) = entry else {
+                out.unreadable_entries += 1;
+                continue;
+            };
+            if entry.vid != vid || entry.day != day_number(day) {
+                continue;
+            }
+            for channel in entry.addresses {
+                let epochs: Vec<EpochKey> = channel
+                    .epoch_keys
+                    .iter()
+                    .filter_map(|h| hex::decode(h).ok())
+                    .filter_map(|bytes| WrappedKey::from_bytes(&bytes).ok())
+                    .filter_map(|w| w.unwrap_epoch_key(self.rsa).ok())
+                    .collect();
+                self.open_address(light, &channel.address, &epochs, format, &mut out)
+                    .await?;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn open_address(
+        &self,
+        light: &LightClient,
+        address: &str,
+        epochs: &[EpochKey],
+        format: &FormatSpec,
+        out: &mut SubscribedDay,
+    ) -> Result<(), WalletError> {
+        let read = light.records_in_range(address, &[], ALL_KEYS_END).await?;
+        for record in read.records {
+            let put = &record.registration.put;
+            if put.format != format.name() {
+                continue;
+            }
+            let sealed = SealedRecord {
+                address: put.address.clone(),
+                format: put.format.clone(),
+                key: EncodedKey::from_bytes(put.key.clone()),
+                hash_func: put.hash_func,
+                envelope: record.envelope.clone(),
+                d_hash: put.d_hash,
+                c_hash: put.c_hash,
+            };
+            let opened = epochs
+                .iter()
+                .find_map(|epoch| open_record(&sealed, Opener::Epoch(epoch), &[]).ok());
+            match (opened, decode_key(format, &put.key)) {
+                (Some(value), Ok(key)) => out.records.push(SubscribedRecord {
+                    address: address.to_owned(),
+                    key,
+                    value,
+                }),
+                _ => out.closed_records += 1,
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subscriber_ids_are_checked() {
+        assert!(check_subscriber_id("family-1").is_ok());
+        for bad in ["", "has space", "ünï", &"x".repeat(65)] {
+            assert!(
+                matches!(
+                    check_subscriber_id(bad),
+                    Err(WalletError::InvalidSubscriber { .. })
+                ),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn channel_keys_sort_by_subscriber_then_day() {
+        let spec = channel_spec().expect("spec");
+        let key = |sub: &str, day: NaiveDate| {
+            encode_key(
+                &spec,
+                &json!({"SUB": sub, "DAY": day_number(day), "CAR": "00"}),
+            )
+            .expect("key")
+        };
+        let d = |n| NaiveDate::from_ymd_opt(2024, 5, n).expect("date");
+        assert_eq!(day_number(d(7)), 20_240_507);
+        assert!(key("a", d(9)) < key("a", d(10)));
+        assert!(key("a", d(31)) < key("b", d(1)));
+        let bound = json!({"SUB": "a", "DAY": day_number(d(9))});
+        let start = encode_start_bound(&spec, &bound).expect("start");
+        let end = encode_end_bound(&spec, &bound).expect("end");
+        assert!(start <= key("a", d(9)) && key("a", d(9)) <= end);
+        assert!(key("a", d(10)) > end && key("a", d(8)) < start);
+    }
+}
