@@ -30,6 +30,8 @@ use carchain_node::service::NodeMode;
 
 pub use carchain_node::service::NodeMode as Mode;
 
+pub mod flows;
+
 /// Chain id of every test chain.
 pub const CHAIN_ID: &str = "carchain-e2e";
 /// The default base fee of a transaction.
