@@ -55,14 +55,35 @@ pub fn latest_header(db: &LedgerDb) -> Result<Option<SignedHeader>, ChainError> 
     decode_header(&stored).map(Some)
 }
 
-fn commit(
-    app: &mut App,
-    db: &LedgerDb,
+/// A block built, signed and ready to write: the slow, durable part (the SQLite commit
+/// with its fsync) can run without the lock that guards the state machine.
+#[derive(Debug)]
+pub struct BuiltBlock {
+    /// The signed header.
+    pub header: SignedHeader,
+    write: BlockWrite,
+}
+
+impl BuiltBlock {
+    /// The block's height.
+    pub fn height(&self) -> u64 {
+        self.header.header.height
+    }
+
+    /// Writes the block to the ledger file in one transaction (durable on return). Call
+    /// [`App::commit`] with its height afterwards, or [`App::abort_block`] on failure.
+    pub fn write_to(&self, db: &LedgerDb) -> Result<(), ChainError> {
+        db.commit_block(&self.write)?;
+        Ok(())
+    }
+}
+
+fn seal(
     key: &ValidatorKey,
     header: BlockHeader,
     txs: Vec<(Vec<u8>, Vec<u8>)>,
     tree_batch: jmt::storage::TreeUpdateBatch,
-) -> Result<SignedHeader, ChainError> {
+) -> Result<BuiltBlock, ChainError> {
     let height = header.height;
     let signed = key.sign(header)?;
     let write = BlockWrite {
@@ -75,9 +96,16 @@ fn commit(
         tree_batch,
         meta: Vec::new(),
     };
-    db.commit_block(&write)?;
-    app.commit(height);
-    Ok(signed)
+    Ok(BuiltBlock {
+        header: signed,
+        write,
+    })
+}
+
+fn commit(app: &mut App, db: &LedgerDb, built: BuiltBlock) -> Result<SignedHeader, ChainError> {
+    built.write_to(db)?;
+    app.commit(built.height());
+    Ok(built.header)
 }
 
 /// Commits block 0 with the genesis state.
@@ -105,20 +133,30 @@ pub fn commit_genesis(
         tx_count: 0,
         proposer: key.public_key(),
     };
-    commit(app, db, key, header, Vec::new(), tree_batch)
+    let built = seal(key, header, Vec::new(), tree_batch)?;
+    commit(app, db, built)
 }
 
-/// Delivers `txs` (at most [`MAX_BLOCK_TXS`]) on top of `prev` and commits the block at
-/// `time` (never before `prev`'s time). Refused transactions are dropped; when none is
-/// left no block is made.
-pub fn produce_block(
+/// What [`build_block`] made of the offered transactions.
+#[derive(Debug)]
+pub struct BuildResult {
+    /// The block to write, `None` when every transaction was refused (no block).
+    pub block: Option<BuiltBlock>,
+    /// Per offered transaction, in order: its index in the block, or why it was dropped.
+    pub outcomes: Vec<Result<(u32, TxOutcome), TxError>>,
+}
+
+/// Delivers `txs` (at most [`MAX_BLOCK_TXS`]) on top of `prev`, closes the state tree
+/// and signs the header at `time` (never before `prev`'s time), without writing
+/// anything: the caller writes the block ([`BuiltBlock::write_to`]) then calls
+/// [`App::commit`]. Refused transactions are dropped; when none is left no block is made.
+pub fn build_block(
     app: &mut App,
-    db: &LedgerDb,
     key: &ValidatorKey,
     prev: &SignedHeader,
     txs: &[SignedTransaction],
     time: u64,
-) -> Result<BlockResult, ChainError> {
+) -> Result<BuildResult, ChainError> {
     let height = prev.header.height.saturating_add(1);
     app.begin_block(height)?;
     let mut outcomes = Vec::with_capacity(txs.len());
@@ -140,8 +178,8 @@ pub fn produce_block(
     }
     if ids.is_empty() {
         app.abort_block();
-        return Ok(BlockResult {
-            header: None,
+        return Ok(BuildResult {
+            block: None,
             outcomes,
         });
     }
@@ -156,9 +194,31 @@ pub fn produce_block(
         tx_count: u32::try_from(ids.len()).unwrap_or(u32::MAX),
         proposer: key.public_key(),
     };
-    let header = commit(app, db, key, header, included, tree_batch)?;
-    Ok(BlockResult {
-        header: Some(header),
+    let block = seal(key, header, included, tree_batch)?;
+    Ok(BuildResult {
+        block: Some(block),
         outcomes,
+    })
+}
+
+/// Delivers `txs` (at most [`MAX_BLOCK_TXS`]) on top of `prev` and commits the block at
+/// `time` (never before `prev`'s time): [`build_block`], write, [`App::commit`].
+/// Refused transactions are dropped; when none is left no block is made.
+pub fn produce_block(
+    app: &mut App,
+    db: &LedgerDb,
+    key: &ValidatorKey,
+    prev: &SignedHeader,
+    txs: &[SignedTransaction],
+    time: u64,
+) -> Result<BlockResult, ChainError> {
+    let built = build_block(app, key, prev, txs, time)?;
+    let header = built
+        .block
+        .map(|block| commit(app, db, block))
+        .transpose()?;
+    Ok(BlockResult {
+        header,
+        outcomes: built.outcomes,
     })
 }

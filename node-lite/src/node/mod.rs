@@ -19,8 +19,8 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::chain::{
-    ChainError, MAX_BLOCK_TXS, Mempool, Pending, ReadTickets, ValidatorKey, commit_genesis,
-    decode_header, latest_header, produce_block,
+    BuiltBlock, ChainError, MAX_BLOCK_TXS, Mempool, Pending, ReadTickets, ValidatorKey,
+    build_block, commit_genesis, decode_header, latest_header,
 };
 use crate::db::{LedgerDb, MAX_BLOCKS_PER_READ};
 pub use crate::error::NodeError;
@@ -253,6 +253,11 @@ impl Node {
     }
 
     /// Builds and commits one block from the mempool, if it holds anything.
+    ///
+    /// The ledger lock is held while the block is built (delivery, state tree, signature)
+    /// but not while it is written and synced to disk: admissions go on meanwhile,
+    /// checked against the last committed state with the pending nonces (which still
+    /// count the block being written), exactly as while the block is waiting.
     fn produce_once(&self) {
         let mut ledger = lock(&self.ledger);
         if ledger.mempool.is_empty() {
@@ -261,12 +266,21 @@ impl Node {
         let batch = ledger.mempool.take(MAX_BLOCK_TXS);
         let txs: Vec<SignedTransaction> = batch.iter().map(|p| p.tx.clone()).collect();
         let Ledger { app, latest, .. } = &mut *ledger;
-        let produced = produce_block(app, &self.db, &self.key, latest, &txs, now_ms());
-        let landings: Vec<_> = match produced {
+        let built = build_block(app, &self.key, latest, &txs, now_ms());
+        drop(ledger);
+        let written = built.and_then(|built| {
+            if let Some(block) = &built.block {
+                block.write_to(&self.db)?;
+            }
+            Ok(built)
+        });
+        let mut ledger = lock(&self.ledger);
+        let landings: Vec<_> = match written {
             Ok(result) => {
-                let height = result.header.as_ref().map(|h| h.header.height);
-                if let Some(header) = result.header {
-                    *latest = header;
+                let height = result.block.as_ref().map(BuiltBlock::height);
+                if let Some(block) = result.block {
+                    ledger.app.commit(block.height());
+                    ledger.latest = block.header;
                 }
                 result
                     .outcomes
@@ -279,7 +293,7 @@ impl Node {
                     .collect()
             }
             Err(err) => {
-                app.abort_block();
+                ledger.app.abort_block();
                 tracing::error!(%err, "block production failed");
                 batch.iter().map(|_| Err(internal(&err))).collect()
             }
