@@ -1,6 +1,7 @@
 //! The ledger protocol shared by the node and the light client: transactions, headers,
 //! canonical encoding, Merkle proofs.
 
+pub mod address_index;
 pub mod agent_put;
 pub mod body;
 pub mod codec;
@@ -23,6 +24,7 @@ mod fuzz_tests;
 #[cfg(test)]
 mod test_fixtures;
 
+pub use address_index::{AddressIndex, key_contribution};
 pub use agent_put::{AGENT_PUT_DOMAIN, agent_put_digest};
 pub use body::*;
 pub use codec::{Canonical, Reader, Writer};

@@ -37,6 +37,12 @@ pub fn record(address: &str, record_key: &[u8]) -> KeyHash {
     key("record", &[address.as_bytes(), record_key])
 }
 
+/// The index of the records under a data address (count and key digest), by address:
+/// lets a reader check that a node returned every record of the address.
+pub fn address_index(address: &str) -> KeyHash {
+    key("address-index", &[address.as_bytes()])
+}
+
 /// A grant, by id.
 pub fn grant(grant_id: &[u8; 32]) -> KeyHash {
     key("grant", &[grant_id])
