@@ -127,7 +127,11 @@ mod tests {
     #[test]
     fn reopening_a_file_loads_the_same_key() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("wallet.sqlite").to_string_lossy().into_owned();
+        let path = dir
+            .path()
+            .join("wallet.sqlite")
+            .to_string_lossy()
+            .into_owned();
         let host = Arc::new(RecordingStore::default());
         drop(WalletStore::open(path.clone(), host.clone()).unwrap());
         host.calls.lock().unwrap().clear();
