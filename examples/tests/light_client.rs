@@ -337,6 +337,41 @@ async fn a_dropped_range_item_is_invisible_to_a_range_but_its_registration_is_pr
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_address_read_catches_a_dropped_record_and_fails_over() {
+    let (node, car, reader, keys) = node_with_records(3).await;
+    let proxy = TamperingProxy::start(&node.base, Tamper::DropRangeItem).await;
+    // The dropping node alone: the ledger's index shows one record missing.
+    let alone = LightClient::new(vec![proxy.base.clone()], node.anchor.clone())
+        .expect("client")
+        .with_read_payer(reader.secret, 1_000);
+    let read = alone.records_at(&car.address).await.expect("read");
+    assert_eq!(read.missing, 1);
+    assert_eq!(read.records.len(), 2);
+    // With an honest node behind it: the client moves on and gets every record.
+    let both = LightClient::new(
+        vec![proxy.base.clone(), node.base.clone()],
+        node.anchor.clone(),
+    )
+    .expect("client")
+    .with_read_payer(reader.secret, 1_000);
+    let read = both.records_at(&car.address).await.expect("read");
+    assert_eq!(read.missing, 0);
+    let served: Vec<Vec<u8>> = read
+        .records
+        .iter()
+        .map(|r| r.registration.put.key.clone())
+        .collect();
+    assert_eq!(served, keys);
+    assert!(
+        both.endpoint_failures()
+            .iter()
+            .any(|(endpoint, _)| endpoint.contains(&proxy.base)),
+        "the dropping node is remembered: {:?}",
+        both.endpoint_failures()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_headers_are_tampered_and_failover_syncs_from_the_honest_node() {
     let owner = TestKey::from_byte(41);
     let node = start_node(&[(&owner.address, 1_000_000)], Mode::Shared).await;

@@ -63,6 +63,8 @@ pub enum StateQuery {
         /// Encoded record key.
         key: Vec<u8>,
     },
+    /// The index (record count + key digest) of a data address.
+    AddressIndex(String),
     /// A grant by id.
     Grant([u8; 32]),
     /// A service provider by address.

@@ -18,8 +18,8 @@ use super::types::{DeviceAuth, PutOutcome, RangeRead, Receipt, SyncProgress, Ver
 use super::wire::NodeStatusView;
 use crate::protocol::signing::{p2wpkh_address, public_key_of};
 use crate::protocol::{
-    AccountState, DeviceState, RecordRegistration, SignedHeader, SignedTransaction, Transaction,
-    Transfer, TxBody, state_key,
+    AccountState, AddressIndex, DeviceState, RecordRegistration, SignedHeader, SignedTransaction,
+    Transaction, Transfer, TxBody, state_key,
 };
 use crate::store::WalletStore;
 
@@ -27,6 +27,9 @@ use crate::store::WalletStore;
 pub const HEADERS_PER_PAGE: u64 = 1000;
 /// Items asked per range page.
 pub const RANGE_PAGE_LIMIT: u32 = 1000;
+/// Every key an address can hold sorts at or below this bound (keys never start with
+/// the `INF_MAX` tag).
+pub const ALL_KEYS_END: &[u8] = &[0xFF];
 /// Record proofs fetched at the same time during a range read.
 pub const PROOF_CONCURRENCY: usize = 16;
 /// Default number of blocks a node may lag behind the verified tip before it is stale.
@@ -395,13 +398,21 @@ impl LightClient {
                         .prove_items(&node, &header, address, accepted, &mut rejected)
                         .await?;
                     if rejected.is_empty() {
-                        return Ok(RangeRead { records, rejected });
+                        return Ok(RangeRead {
+                            records,
+                            rejected,
+                            missing: 0,
+                        });
                     }
                     let count = rejected.len();
                     if let Ok(mut kept) = with_rejections.lock()
                         && kept.is_none()
                     {
-                        *kept = Some(RangeRead { records, rejected });
+                        *kept = Some(RangeRead {
+                            records,
+                            rejected,
+                            missing: 0,
+                        });
                     }
                     Err(LightError::Tampered(format!(
                         "{count} range item(s) failed verification"
@@ -412,6 +423,81 @@ impl LightClient {
         match outcome {
             Ok(read) => Ok(read),
             Err(err) => match with_rejections.into_inner().ok().flatten() {
+                Some(read) => Ok(read),
+                None => Err(err),
+            },
+        }
+    }
+
+    /// Every record of `address`, each registration proven and value cHash-checked, and
+    /// checked complete against the ledger's per-address index (count and key digest):
+    /// a node that drops a record is caught, and the next node is tried. When no node
+    /// serves them all, the best answer comes back with `missing` set (e.g. a car that
+    /// registered a record but has not stored its value yet).
+    pub async fn records_at(&self, address: &str) -> LightResult<RangeRead> {
+        let incomplete: Mutex<Option<RangeRead>> = Mutex::new(None);
+        let outcome = self
+            .inner
+            .endpoints
+            .run(|node| {
+                let incomplete = &incomplete;
+                async move {
+                    let header = self.read_header(&node).await?;
+                    let index: AddressIndex = decode_proven(
+                        self.proven_state(
+                            &node,
+                            &header,
+                            &["address-index", address],
+                            state_key::address_index(address),
+                        )
+                        .await?,
+                    )?
+                    .unwrap_or_default();
+                    let items = self
+                        .all_range_items(&node, address, &[], ALL_KEYS_END)
+                        .await?;
+                    let served = AddressIndex::of_keys(items.iter().map(|(k, _)| k.as_slice()));
+                    let (accepted, mut rejected) =
+                        screen_range_items(address, &[], ALL_KEYS_END, items);
+                    let records = self
+                        .prove_items(&node, &header, address, accepted, &mut rejected)
+                        .await?;
+                    if served == index && rejected.is_empty() {
+                        return Ok(RangeRead {
+                            records,
+                            rejected,
+                            missing: 0,
+                        });
+                    }
+                    let rejected_count = rejected.len();
+                    let missing = index.count.saturating_sub(records.len() as u64);
+                    if let Ok(mut kept) = incomplete.lock() {
+                        let better = kept
+                            .as_ref()
+                            .is_none_or(|k| records.len() > k.records.len());
+                        if better {
+                            *kept = Some(RangeRead {
+                                records,
+                                rejected,
+                                missing,
+                            });
+                        }
+                    }
+                    let keys_differ = served.count == index.count && served != index;
+                    Err(LightError::Tampered(format!(
+                        "{address}: the ledger indexes {} record(s), the node served {}{}, {} \
+                         failed verification",
+                        index.count,
+                        served.count,
+                        if keys_differ { " with other keys" } else { "" },
+                        rejected_count,
+                    )))
+                }
+            })
+            .await;
+        match outcome {
+            Ok(read) => Ok(read),
+            Err(err) => match incomplete.into_inner().ok().flatten() {
                 Some(read) => Ok(read),
                 None => Err(err),
             },

@@ -38,6 +38,10 @@ pub struct RangeRead {
     pub records: Vec<VerifiedRecord>,
     /// Items the node returned that failed verification.
     pub rejected: Vec<RejectedRecord>,
+    /// Records registered under the address that no node served (only known for
+    /// whole-address reads, [`LightClient::records_at`](super::LightClient::records_at),
+    /// which check the ledger's per-address index).
+    pub missing: u64,
 }
 
 /// An item of a range answer that failed verification.

@@ -67,6 +67,9 @@ pub struct RangeResult {
     pub records: Vec<KvRecord>,
     /// Records refused, with reasons.
     pub rejected: Vec<DroppedRecord>,
+    /// Records the ledger lists under the car's addresses that no node served (the car
+    /// may not have stored their values yet); their keys are unknown to the reader.
+    pub missing: u64,
 }
 
 /// One pool generation of a car: its addresses and seed.
@@ -320,11 +323,18 @@ impl Wallet {
         for address in &addresses {
             let start = range.start().as_bytes();
             let end = range.end().as_bytes();
-            match light.records_in_range(address, start, end).await {
+            // The whole address, checked complete against the ledger's index, then the
+            // key bounds: a node cannot drop a record unnoticed.
+            match light.records_at(address).await {
                 Ok(read) => {
+                    result.missing += read.missing;
                     fetched.extend(
                         read.records
                             .into_iter()
+                            .filter(|r| {
+                                let key = r.registration.put.key.as_slice();
+                                start <= key && key <= end
+                            })
                             .map(|r| Fetched::from_verified(r, network)),
                     );
                     result

@@ -18,6 +18,8 @@ pub struct TripList {
     pub trips: Vec<TripSummary>,
     /// Records refused by the reader or not decodable as trips.
     pub rejected: Vec<DroppedRecord>,
+    /// Records registered for the car's days that no node served.
+    pub missing: u64,
 }
 
 /// One trip ready for a map.
@@ -52,6 +54,7 @@ impl Wallet {
         let mut list = TripList {
             trips: Vec::new(),
             rejected: read.rejected,
+            missing: read.missing,
         };
         for record in read.records {
             match Trip::decode(&record.key, &record.value).and_then(|t| t.summary()) {

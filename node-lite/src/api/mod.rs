@@ -82,6 +82,10 @@ pub fn router<S: LedgerService>(service: Arc<S>, config: ApiConfig) -> Router {
         .route("/v1/state/device/{vid}", get(state::device::<S>))
         .route("/v1/state/provider/{address}", get(state::provider::<S>))
         .route("/v1/state/record/{address}/{key}", get(state::record::<S>))
+        .route(
+            "/v1/state/address-index/{address}",
+            get(state::address_index::<S>),
+        )
         .route("/v1/state/grant/{id}", get(state::grant::<S>))
         .route("/v1/state/request/{id}", get(state::request::<S>))
         .route("/v1/state/escrow/{id}", get(state::escrow::<S>))

@@ -102,6 +102,16 @@ pub async fn record<S: LedgerService>(
     answer(&service, StateQuery::Record { address, key }, height).await
 }
 
+/// `GET /v1/state/address-index/{address}`: how many records the address holds and the
+/// digest of their keys (readers check a whole-address read against it).
+pub async fn address_index<S: LedgerService>(
+    State(service): State<Arc<S>>,
+    Path(address): Path<String>,
+    height: Result<Query<HeightQuery>, QueryRejection>,
+) -> Result<Json<StateAnswerJson>, ApiError> {
+    answer(&service, StateQuery::AddressIndex(address), height).await
+}
+
 /// `GET /v1/state/grant/{id_hex}`.
 pub async fn grant<S: LedgerService>(
     State(service): State<Arc<S>>,

@@ -2,8 +2,8 @@
 //! (setup, setDup, reset), record registration and provider registration.
 
 use carchain_core::protocol::{
-    AccountState, DeviceState, DeviceStatus, ProviderState, RecordRegistration, SignedTransaction,
-    TxBody, state_key,
+    AccountState, AddressIndex, DeviceState, DeviceStatus, ProviderState, RecordRegistration,
+    SignedTransaction, TxBody, state_key,
 };
 use carchain_core::record::FormatSpec;
 
@@ -167,15 +167,21 @@ pub fn apply(
                 },
             );
         }
-        TxBody::RecordPut(put) => state.put_value(
-            state_key::record(&put.address, &put.key),
-            &RecordRegistration {
-                put: put.clone(),
-                height: ctx.height,
-                tx_id: *tx_id,
-                signer: signed.tx.signer,
-            },
-        ),
+        TxBody::RecordPut(put) => {
+            state.put_value(
+                state_key::record(&put.address, &put.key),
+                &RecordRegistration {
+                    put: put.clone(),
+                    height: ctx.height,
+                    tx_id: *tx_id,
+                    signer: signed.tx.signer,
+                },
+            );
+            // The address's index lets readers check a node served all its records.
+            let index_key = state_key::address_index(&put.address);
+            let index: AddressIndex = state.get(index_key)?.unwrap_or_default();
+            state.put_value(index_key, &index.with_key(&put.key));
+        }
         TxBody::ProviderRegister(provider) => state.put_value(
             state_key::provider(&signer),
             &ProviderState {

@@ -1,7 +1,7 @@
 //! Which tree key a [`StateQuery`] reads, and the JSON rendering of its value.
 
 use carchain_core::protocol::{
-    AccountState, Canonical, DeviceState, EscrowState, GrantState, ProviderState,
+    AccountState, AddressIndex, Canonical, DeviceState, EscrowState, GrantState, ProviderState,
     RecordRegistration, RequestState, state_key,
 };
 use jmt::KeyHash;
@@ -16,6 +16,7 @@ pub fn query_key(query: &StateQuery) -> KeyHash {
         StateQuery::Account(address) => state_key::account(address),
         StateQuery::Device(vid) => state_key::device(vid),
         StateQuery::Record { address, key } => state_key::record(address, key),
+        StateQuery::AddressIndex(address) => state_key::address_index(address),
         StateQuery::Grant(id) => state_key::grant(id),
         StateQuery::Provider(address) => state_key::provider(address),
         StateQuery::Request(id) => state_key::request(id),
@@ -34,6 +35,7 @@ pub fn query_json(query: &StateQuery, bytes: &[u8]) -> Result<serde_json::Value,
         StateQuery::Account(_) => render::<AccountState>(bytes),
         StateQuery::Device(_) => render::<DeviceState>(bytes),
         StateQuery::Record { .. } => render::<RecordRegistration>(bytes),
+        StateQuery::AddressIndex(_) => render::<AddressIndex>(bytes),
         StateQuery::Grant(_) => render::<GrantState>(bytes),
         StateQuery::Provider(_) => render::<ProviderState>(bytes),
         StateQuery::Request(_) => render::<RequestState>(bytes),
