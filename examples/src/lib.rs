@@ -1,4 +1,6 @@
-//! Shared pieces of CarChain's runnable examples.
+//! Shared pieces of CarChain's runnable examples: the design's example data, the car
+//! simulator, the trip maps and the tour.
 #![forbid(unsafe_code)]
 
 pub mod seed_vectors;
+pub mod sim;

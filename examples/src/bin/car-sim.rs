@@ -1,0 +1,2 @@
+//! `car-sim`: drives simulated cars against a CarChain node.
+fn main() {}

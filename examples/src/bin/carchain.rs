@@ -1,0 +1,2 @@
+//! `carchain`: the CarChain command line.
+fn main() {}
