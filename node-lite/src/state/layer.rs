@@ -39,6 +39,26 @@ impl StateRead for Committed<'_> {
     }
 }
 
+/// The committed tree at `version` read through one open snapshot, so that a
+/// transaction's several reads share one read transaction instead of opening one each.
+pub struct Snapshot<'v, 'db> {
+    /// The open read snapshot of the ledger file.
+    pub view: &'v crate::db::TreeView<'db>,
+    /// The committed height to read at (`None`: before genesis, everything is absent).
+    pub version: Option<u64>,
+}
+
+impl StateRead for Snapshot<'_, '_> {
+    fn read(&self, key: KeyHash) -> Result<Option<Vec<u8>>, TxError> {
+        let Some(version) = self.version else {
+            return Ok(None);
+        };
+        self.view
+            .get_value_option(version, key)
+            .map_err(TxError::storage)
+    }
+}
+
 /// Writes layered over a parent view.
 pub struct Layer<'p> {
     parent: &'p dyn StateRead,

@@ -24,7 +24,7 @@ use jmt::storage::TreeUpdateBatch;
 use jmt::{JellyfishMerkleTree, KeyHash};
 
 pub use error::TxError;
-pub use layer::{Committed, Layer, StateRead, Writes};
+pub use layer::{Committed, Layer, Snapshot, StateRead, Writes};
 pub use query::{query_json, query_key};
 pub use rules::{ChainParams, ExecContext, Stateless, TxOutcome};
 pub use token::{FeeSchedule, Phase};
@@ -117,8 +117,10 @@ impl App {
         signed: &SignedTransaction,
         stateless: Stateless,
     ) -> Result<(), TxError> {
-        let committed = Committed {
-            db: &self.db,
+        let db = Arc::clone(&self.db);
+        let view = db.tree_view().map_err(TxError::storage)?;
+        let committed = Snapshot {
+            view: &view,
             version: self.committed,
         };
         let mut scratch = Layer::new(&committed);
@@ -177,8 +179,10 @@ impl App {
             .block
             .as_mut()
             .ok_or_else(|| TxError::Invalid("no open block".into()))?;
-        let committed = Committed {
-            db: &self.db,
+        let db = Arc::clone(&self.db);
+        let view = db.tree_view().map_err(TxError::storage)?;
+        let committed = Snapshot {
+            view: &view,
             version: self.committed,
         };
         let overlay = layer::Overlay {
