@@ -2,6 +2,10 @@
 //! tree versions.
 
 /// Idempotent creation of every table of the ledger file.
+///
+/// `jmt_nodes.leaf_key_hash` is kept but not indexed: only a state restore asks for the
+/// rightmost leaf (a scan), while an index on a random hash costs every block one random
+/// page write per new leaf.
 pub(crate) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS blocks (
     height INTEGER PRIMARY KEY,
@@ -23,8 +27,7 @@ CREATE TABLE IF NOT EXISTS jmt_nodes (
     leaf_key_hash BLOB,
     node BLOB NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS jmt_nodes_by_leaf_key
-    ON jmt_nodes (leaf_key_hash, version) WHERE leaf_key_hash IS NOT NULL;
+DROP INDEX IF EXISTS jmt_nodes_by_leaf_key;
 CREATE TABLE IF NOT EXISTS jmt_values (
     key_hash BLOB NOT NULL,
     version INTEGER NOT NULL,
