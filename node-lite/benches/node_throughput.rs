@@ -41,7 +41,7 @@ const LATENCY_PHASE: Duration = Duration::from_secs(6);
 const PIPELINED_CLIENTS: u8 = 32;
 const PIPELINED_PUTS: u64 = 250;
 /// Clients of the batch phase, each sending `BATCHES` batches of `BATCH_ITEMS` puts.
-const BATCH_CLIENTS: u8 = 4;
+const BATCH_CLIENTS: u8 = 8;
 const BATCHES: u64 = 10;
 const BATCH_ITEMS: u64 = 500;
 const RANGE_QUERIES: usize = 300;
@@ -265,6 +265,23 @@ async fn async_main() {
     let waiting_rate = latencies.len() as f64 / started.elapsed().as_secs_f64();
     latencies.sort();
 
+    // Sustained: pipelined registrations, every put committed and stored at the end.
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..PIPELINED_CLIENTS {
+        let http = http.clone();
+        let base = base.clone();
+        tasks.push(tokio::spawn(async move {
+            let wallet = Wallet::from_byte(100 + c);
+            pipelined_puts(&http, &base, &wallet, PIPELINED_PUTS).await;
+        }));
+    }
+    for task in tasks {
+        task.await.expect("client");
+    }
+    let sustained_puts = u64::from(PIPELINED_CLIENTS) * PIPELINED_PUTS;
+    let puts_per_second = sustained_puts as f64 / started.elapsed().as_secs_f64();
+
     // Sustained through the batch endpoint.
     let prepared: Vec<Vec<Vec<u8>>> = (0..BATCH_CLIENTS)
         .map(|c| batch_bodies(&Wallet::from_byte(200 + c)))
@@ -283,23 +300,6 @@ async fn async_main() {
     }
     let batch_puts = u64::from(BATCH_CLIENTS) * BATCHES * BATCH_ITEMS;
     let batch_rate = batch_puts as f64 / started.elapsed().as_secs_f64();
-
-    // Sustained: pipelined registrations, every put committed and stored at the end.
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for c in 0..PIPELINED_CLIENTS {
-        let http = http.clone();
-        let base = base.clone();
-        tasks.push(tokio::spawn(async move {
-            let wallet = Wallet::from_byte(100 + c);
-            pipelined_puts(&http, &base, &wallet, PIPELINED_PUTS).await;
-        }));
-    }
-    for task in tasks {
-        task.await.expect("client");
-    }
-    let sustained_puts = u64::from(PIPELINED_CLIENTS) * PIPELINED_PUTS;
-    let puts_per_second = sustained_puts as f64 / started.elapsed().as_secs_f64();
 
     // 30-record range queries over client 1's address (it wrote well over 30 records).
     let ticket = reader.sign(
