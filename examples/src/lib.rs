@@ -2,5 +2,6 @@
 //! simulator, the trip maps and the tour.
 #![forbid(unsafe_code)]
 
+pub mod maps;
 pub mod seed_vectors;
 pub mod sim;
