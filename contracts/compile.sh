@@ -33,5 +33,6 @@ for name in UbiScore Mileage; do
   mkdir -p "${here}/out"
   cp "${bin}" "${here}/out/${name}.bin"
   cp "${abi}" "${here}/out/${name}.abi"
-  echo "${name}: $(sha256sum "${here}/out/${name}.bin" | cut -d' ' -f1)"
+  # The program hash CarChain uses: SHA-256 of the bytecode bytes (not of the hex text).
+  echo "${name}: program hash $(python3 -c 'import sys,hashlib;print(hashlib.sha256(bytes.fromhex(open(sys.argv[1]).read().strip())).hexdigest())' "${here}/out/${name}.bin")"
 done

@@ -11,8 +11,10 @@
 //! - [`light`]: the embedded light node (verified reads, failover, offline cache).
 //! - [`wallet`]: the owner's wallet: cars, pairing, reading data back, subscribers.
 //! - [`device`]: the car: pairing, putting records, the offline queue.
+//! - [`compute`]: compute-to-data: a provider's EVM program over trips, signed result.
 #![forbid(unsafe_code)]
 
+pub mod compute;
 pub mod crypto;
 pub mod device;
 pub mod keys;
