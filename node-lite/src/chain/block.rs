@@ -162,8 +162,10 @@ pub fn build_block(
     let mut outcomes = Vec::with_capacity(txs.len());
     let mut included: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     let mut ids = Vec::new();
-    for signed in txs.iter().take(MAX_BLOCK_TXS) {
-        match app.deliver_tx(signed) {
+    let offered = txs.get(..MAX_BLOCK_TXS).unwrap_or(txs);
+    let delivered = app.deliver_txs(offered)?;
+    for (signed, delivery) in offered.iter().zip(delivered) {
+        match delivery {
             Ok(outcome) => {
                 let index = u32::try_from(ids.len()).unwrap_or(u32::MAX);
                 ids.push(outcome.tx_id);

@@ -170,6 +170,31 @@ impl App {
     /// transaction admitted by `check_tx` (its id remembered) skips the stateless checks
     /// it already passed.
     pub fn deliver_tx(&mut self, signed: &SignedTransaction) -> Result<TxOutcome, TxError> {
+        let db = Arc::clone(&self.db);
+        let view = db.tree_view().map_err(TxError::storage)?;
+        self.deliver_on(&view, signed)
+    }
+
+    /// [`App::deliver_tx`] of each of `txs` in order, all reading the committed state
+    /// through one snapshot. One result per transaction; `Err` only when the snapshot
+    /// cannot be opened.
+    pub fn deliver_txs(
+        &mut self,
+        txs: &[SignedTransaction],
+    ) -> Result<Vec<Result<TxOutcome, TxError>>, TxError> {
+        let db = Arc::clone(&self.db);
+        let view = db.tree_view().map_err(TxError::storage)?;
+        Ok(txs
+            .iter()
+            .map(|signed| self.deliver_on(&view, signed))
+            .collect())
+    }
+
+    fn deliver_on(
+        &mut self,
+        view: &crate::db::TreeView<'_>,
+        signed: &SignedTransaction,
+    ) -> Result<TxOutcome, TxError> {
         let stateless = if self.verified.take(&signed.id()) {
             Stateless::Passed
         } else {
@@ -179,10 +204,8 @@ impl App {
             .block
             .as_mut()
             .ok_or_else(|| TxError::Invalid("no open block".into()))?;
-        let db = Arc::clone(&self.db);
-        let view = db.tree_view().map_err(TxError::storage)?;
         let committed = Snapshot {
-            view: &view,
+            view,
             version: self.committed,
         };
         let overlay = layer::Overlay {
