@@ -5,3 +5,4 @@
 pub mod maps;
 pub mod seed_vectors;
 pub mod sim;
+pub mod tour;

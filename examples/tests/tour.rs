@@ -1,0 +1,154 @@
+//! The tour run in a temporary folder: `summary.json` checked against what was
+//! simulated, the files it promises, and `index.html` looked at in headless Chromium
+//! (the DOM must hold the trip paths; a screenshot is kept under
+//! `target/tour-artifacts/`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use carchain_examples::sim::{CarSimulator, SimConfig};
+use carchain_examples::tour::{TOUR_CARS, TourOptions, TourSummary, run_tour};
+
+fn artifacts_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("target")
+        .join("tour-artifacts");
+    std::fs::create_dir_all(&dir).expect("artifacts dir");
+    dir
+}
+
+fn chromium() -> PathBuf {
+    for name in ["chromium", "chromium-browser"] {
+        if let Ok(out) = Command::new("sh")
+            .args(["-c", &format!("command -v {name}")])
+            .output()
+            && out.status.success()
+        {
+            return PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        }
+    }
+    panic!(
+        "headless Chromium is needed to look at the tour's maps: install Debian's package \
+         with `apt-get install -y chromium` (or run ./scripts/setup)"
+    );
+}
+
+fn chromium_run(extra: &[&str], page: &Path) -> std::process::Output {
+    let profile = tempfile::tempdir().expect("profile dir");
+    let url = format!("file://{}", page.display());
+    Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(extra)
+        .arg(url)
+        .output()
+        .expect("chromium runs")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tour_reads_back_everything_and_its_maps_render_in_chromium() {
+    let out = tempfile::tempdir().expect("out");
+    let mut options = TourOptions::new(out.path());
+    options.days = 3;
+    options.verbose = false;
+    let summary = run_tour(&options).await.expect("tour");
+
+    // What the simulator produces for the same cars and days.
+    let mut trips = 0;
+    let mut violations = 0;
+    for (vid, _) in TOUR_CARS {
+        let mut sim = CarSimulator::new(&SimConfig::default(), vid).expect("sim");
+        for day in sim.days(options.first_day, 3) {
+            trips += day.trips.len() as u64;
+            violations += day.violations.len() as u64;
+        }
+    }
+    let text = std::fs::read_to_string(out.path().join("summary.json")).expect("summary.json");
+    let written: TourSummary = serde_json::from_str(&text).expect("summary parses");
+    assert_eq!(written, summary);
+    assert!(trips >= 6, "{trips}");
+    assert_eq!(written.trips_put, trips);
+    assert_eq!(written.violations_put, violations);
+    assert_eq!(written.records_put, trips + violations);
+    assert_eq!(written.trips_read, trips);
+    assert_eq!(written.violations_read, violations);
+    assert_eq!(written.range_records, trips);
+    assert!(written.all_read_back, "{:?}", written.mismatches);
+    assert!(written.mismatches.is_empty());
+    assert_eq!(written.cars.len(), 2);
+    assert!(written.cars.iter().all(|c| c.addresses_used > 1));
+    assert!(
+        written.owner_balance < written.owner_funded,
+        "fees were paid"
+    );
+    assert_eq!(written.ubi.status, "not_built");
+    assert!(written.timings.total_ms > 0);
+
+    // The promised files exist.
+    for file in &written.files {
+        let path = out.path().join(file);
+        assert!(path.metadata().expect(file).len() > 0, "{file} empty");
+    }
+    let maps = written.files.iter().filter(|f| f.ends_with(".svg")).count();
+    let pngs = written.files.iter().filter(|f| f.ends_with(".png")).count();
+    assert_eq!(maps, 6, "one map per car and day");
+    assert_eq!(pngs, 6);
+    let geojson: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("trips.geojson")).expect("geojson"),
+    )
+    .expect("geojson parses");
+    assert_eq!(
+        geojson["features"].as_array().map(Vec::len),
+        Some(trips as usize)
+    );
+    let gpx = std::fs::read_to_string(out.path().join("trips.gpx")).expect("gpx");
+    assert_eq!(gpx.matches("<trk>").count(), trips as usize);
+
+    // Chromium renders the page: the DOM holds one path per trip, and a screenshot is
+    // kept for a human to look at.
+    let index = out.path().join("index.html");
+    let dom = chromium_run(&["--dump-dom"], &index);
+    assert!(
+        dom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert_eq!(dom.matches("class=\"trip-path\"").count(), trips as usize);
+    assert_eq!(dom.matches("<section class=\"day\"").count(), 6);
+    assert!(dom.contains("href=\"trips.geojson\""));
+    let shot = artifacts_dir().join("tour-index.png");
+    let _ = std::fs::remove_file(&shot);
+    let run = chromium_run(
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1000,1400",
+        ],
+        &index,
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let png = std::fs::read(&shot).expect("screenshot written");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(
+        png.len() > 10_000,
+        "screenshot too small: {} bytes",
+        png.len()
+    );
+    for file in written.files.iter().filter(|f| f.ends_with(".png")).take(1) {
+        std::fs::copy(out.path().join(file), artifacts_dir().join(file)).expect("copy map");
+    }
+}
