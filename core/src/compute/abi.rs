@@ -79,12 +79,11 @@ pub fn decode_revert(data: &[u8]) -> RevertReason {
         if let Some(message) = decode_string(body) {
             return RevertReason::Message(message);
         }
-    } else if head == selector("Panic(uint256)") {
-        if let Some(code) = body.get(..WORD_LEN).and_then(word_to_u64) {
-            if body.len() == WORD_LEN {
-                return RevertReason::Panic(code);
-            }
-        }
+    } else if head == selector("Panic(uint256)")
+        && body.len() == WORD_LEN
+        && let Some(code) = word_to_u64(body)
+    {
+        return RevertReason::Panic(code);
     }
     RevertReason::Custom(data.to_vec())
 }

@@ -119,10 +119,10 @@ pub fn trip_features(trip: &Trip, params: &FeatureParams) -> Result<TripFeatures
         if dt > 0 && speed.is_some_and(|v| v > params.speed_limit_kmh) {
             speeding_s = speeding_s.saturating_add(dt.unsigned_abs());
         }
-        if let (Some(v0), Some(v1)) = (previous_speed, speed) {
-            if (v1 - v0).abs() > params.harsh_delta_kmh {
-                harsh_events += 1;
-            }
+        if let (Some(v0), Some(v1)) = (previous_speed, speed)
+            && (v1 - v0).abs() > params.harsh_delta_kmh
+        {
+            harsh_events += 1;
         }
     }
     Ok(TripFeatures {

@@ -23,8 +23,8 @@ pub use error::{ComputeError, RevertReason};
 pub use evm::{DEPLOY_GAS_LIMIT, DeployedProgram, Execution, run};
 pub use features::{FeatureParams, TripFeatures, night_seconds, trip_features};
 pub use programs::{
-    MileageTotal, ProgramOutput, ShippedProgram, UbiScore, mileage_native, program_hash,
-    ubi_score_native,
+    MAX_UBI_SCORE, MileageTotal, ProgramOutput, ShippedProgram, UbiScore, mileage_native,
+    program_hash, ubi_score_native,
 };
 pub use result::{ComputationResult, SignedResult};
 pub use usage::compute_on_trips;

@@ -531,3 +531,46 @@ fn committed_artifacts_are_the_pinned_builds() -> Result<(), ComputeError> {
     assert!(mileage.windows(4).any(|w| w == mileage_selector));
     Ok(())
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn any_features() -> impl Strategy<Value = TripFeatures> {
+        // Values below 2^40 keep every total within 64 bits, as real trips do.
+        let value = 0u64..(1 << 40);
+        (
+            value.clone(),
+            value.clone(),
+            value.clone(),
+            value.clone(),
+            value,
+        )
+            .prop_map(
+                |(distance_m, duration_s, night_s, speeding_s, harsh_events)| TripFeatures {
+                    distance_m,
+                    duration_s,
+                    night_s,
+                    speeding_s,
+                    harsh_events,
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn evm_and_rust_agree_on_any_trips(trips in prop::collection::vec(any_features(), 0..12)) {
+            for program in ShippedProgram::ALL {
+                let evm = run_shipped(program, &trips, GAS).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(evm, program.compute_natively(&trips));
+            }
+            let ProgramOutput::UbiScore(score) = ShippedProgram::UbiScore.compute_natively(&trips) else {
+                return Err(TestCaseError::fail("UbiScore computes a score"));
+            };
+            prop_assert!(score.score <= MAX_UBI_SCORE);
+        }
+    }
+}
