@@ -69,6 +69,10 @@ pub fn screen_range_items(
     (accepted, rejected)
 }
 
+/// Why an item is rejected when the ledger (at the header read) has no registration for
+/// it: a value put after that header, or not a ledger record at all.
+pub const NOT_REGISTERED: &str = "not registered on the ledger";
+
 /// Proves one range item: its registration against `header`, then its value's cHash.
 /// A proof that fails verification is `Err(Tampered)` (the node lies about the ledger);
 /// an unregistered item or a value that fails its cHash is `Ok(Err(rejected))`.
@@ -91,7 +95,7 @@ pub async fn prove_item(
         reason,
     };
     let Some(registration) = registration else {
-        return Ok(Err(rejected("not registered on the ledger".into())));
+        return Ok(Err(rejected(NOT_REGISTERED.into())));
     };
     match check_value(&registration, &address, &key, &value) {
         Ok(()) => Ok(Ok(VerifiedRecord {
