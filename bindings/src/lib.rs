@@ -5,20 +5,30 @@
 //! carrying a stable `code` (e.g. `key.bad_checksum`) and a message free of secrets.
 //!
 //! - [`keys`]: restore the owner's keys from recovery words, sign, generate words.
+//! - [`light`]: the embedded light client: verified sync with progress, balances.
 //! - [`pool`]: the per-day pool address of a car ([`keys::OwnerKeys::day_address`]).
 //! - [`trip`]: decode a `trip-gps` record into a summary, polyline, GeoJSON and packed bytes.
 //! - [`record`]: lenient value parsing and range-ordered key encoding.
 //! - [`secrets`]: the host's secure storage (Keystore/Keychain) as a foreign trait.
 //! - [`store`]: the wallet store opened over the host's secure storage.
+//! - [`wallet`]: the owner's wallet: create/restore/open, devices, pairing, reads, trips,
+//!   subscribers ([`wallet_error`] holds its error).
+//! - [`device`]: the car: pairing payload and answer, sealed puts, offline queue.
+//! - [`inputs`]: parsing of dates, JSON and format names shared by both.
 //! - [`logging`]: CarChain's `tracing` records forwarded to a host logger.
 #![forbid(unsafe_code)]
 
 uniffi::setup_scaffolding!();
 
+pub mod device;
+pub mod inputs;
 pub mod keys;
+pub mod light;
 pub mod logging;
 pub mod pool;
 pub mod record;
 pub mod secrets;
 pub mod store;
 pub mod trip;
+pub mod wallet;
+pub mod wallet_error;

@@ -37,25 +37,34 @@ impl StoreError {
     }
 }
 
+/// Stable code of a core store error.
+pub(crate) fn core_store_error_code(error: &CoreStoreError) -> &'static str {
+    match error {
+        CoreStoreError::SecretStore(_) => "store.secret_store",
+        CoreStoreError::MasterKeyMissing => "store.master_key_missing",
+        CoreStoreError::MasterKeyWrongLength { .. } => "store.master_key_wrong_length",
+        CoreStoreError::MasterKeyMismatch => "store.master_key_mismatch",
+        CoreStoreError::Sqlite(_) => "store.sqlite",
+        CoreStoreError::SchemaTooNew { .. } => "store.schema_too_new",
+        CoreStoreError::SchemaVersionInvalid { .. } => "store.schema_version_invalid",
+        CoreStoreError::SecretCorrupted { .. } => "store.secret_corrupted",
+        _ => "store.invalid_data",
+    }
+}
+
 impl From<CoreStoreError> for StoreError {
     fn from(error: CoreStoreError) -> Self {
         let detail = error.to_string();
-        let secret = |code: &str| StoreError::SecretStore {
-            code: code.to_owned(),
-            detail: detail.clone(),
-        };
+        let code = core_store_error_code(&error);
         match &error {
-            CoreStoreError::SecretStore(_) => secret("store.secret_store"),
-            CoreStoreError::MasterKeyMissing => secret("store.master_key_missing"),
-            CoreStoreError::MasterKeyWrongLength { .. } => secret("store.master_key_wrong_length"),
-            CoreStoreError::MasterKeyMismatch => secret("store.master_key_mismatch"),
-            CoreStoreError::Sqlite(_) => storage("store.sqlite", detail),
-            CoreStoreError::SchemaTooNew { .. } => storage("store.schema_too_new", detail),
-            CoreStoreError::SchemaVersionInvalid { .. } => {
-                storage("store.schema_version_invalid", detail)
-            }
-            CoreStoreError::SecretCorrupted { .. } => storage("store.secret_corrupted", detail),
-            _ => storage("store.invalid_data", detail),
+            CoreStoreError::SecretStore(_)
+            | CoreStoreError::MasterKeyMissing
+            | CoreStoreError::MasterKeyWrongLength { .. }
+            | CoreStoreError::MasterKeyMismatch => StoreError::SecretStore {
+                code: code.to_owned(),
+                detail,
+            },
+            _ => storage(code, detail),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! figures and compact track encodings (polyline, GeoJSON, packed bytes), never a list
 //! of boxed doubles.
 
-use carchain_core::trip::{Trip, TripError as CoreTripError};
+use carchain_core::trip::{Trip, TripError as CoreTripError, TripSummary as CoreTripSummary};
 use serde_json::Value;
 
 /// Errors of the trip area.
@@ -35,7 +35,7 @@ impl TripError {
     }
 }
 
-fn core_trip_error_code(error: &CoreTripError) -> &'static str {
+pub(crate) fn core_trip_error_code(error: &CoreTripError) -> &'static str {
     match error {
         CoreTripError::MissingField(_) => "trip.missing_field",
         CoreTripError::InvalidField { .. } => "trip.invalid_field",
@@ -134,6 +134,28 @@ fn parse_json(text: &str, code: &str, what: &str) -> Result<Value, TripError> {
     })
 }
 
+/// Converts core's trip summary to the FFI record.
+pub(crate) fn summary_from_core(summary: &CoreTripSummary) -> Result<TripSummary, TripError> {
+    let point_count = u32::try_from(summary.point_count)
+        .map_err(|_| CoreTripError::TooManyPoints(summary.point_count))?;
+    Ok(TripSummary {
+        session_id: summary.session_id,
+        start: summary.start,
+        end: summary.end,
+        distance_m: summary.distance_m,
+        duration_s: summary.duration_s,
+        avg_speed_kmh: summary.avg_speed_kmh,
+        max_speed_kmh: summary.max_speed_kmh,
+        bbox: BoundingBox {
+            min_lat: summary.bbox.min_lat,
+            min_lng: summary.bbox.min_lng,
+            max_lat: summary.bbox.max_lat,
+            max_lng: summary.bbox.max_lng,
+        },
+        point_count,
+    })
+}
+
 /// Decodes a `trip-gps` record from its JSON key and its decrypted JSON value (the
 /// seed's `=` for `:` is accepted in the value).
 #[uniffi::export]
@@ -154,26 +176,8 @@ pub fn decode_trip(key_json: String, value_json: String) -> Result<TripTrack, Tr
         }
     })?;
     let trip = Trip::decode(&key, &value)?;
-    let summary = trip.summary()?;
-    let point_count = u32::try_from(summary.point_count)
-        .map_err(|_| CoreTripError::TooManyPoints(summary.point_count))?;
     Ok(TripTrack {
-        summary: TripSummary {
-            session_id: summary.session_id,
-            start: summary.start,
-            end: summary.end,
-            distance_m: summary.distance_m,
-            duration_s: summary.duration_s,
-            avg_speed_kmh: summary.avg_speed_kmh,
-            max_speed_kmh: summary.max_speed_kmh,
-            bbox: BoundingBox {
-                min_lat: summary.bbox.min_lat,
-                min_lng: summary.bbox.min_lng,
-                max_lat: summary.bbox.max_lat,
-                max_lng: summary.bbox.max_lng,
-            },
-            point_count,
-        },
+        summary: summary_from_core(&trip.summary()?)?,
         polyline: trip.polyline(),
         geojson: trip.to_geojson()?,
         packed: trip.packed()?,

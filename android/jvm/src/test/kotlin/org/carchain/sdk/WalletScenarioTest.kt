@@ -1,0 +1,203 @@
+// The issue 5 scenario through the Kotlin bindings, against a real carchain-node: restore
+// a wallet, pair a car, three days of trips, sync with progress, devices, day and range
+// reads, a decoded track, typed errors, a cancelled sync, the logger's records.
+// The README's "Use from Kotlin" example is the body of pairAndRead (keep them in sync).
+package org.carchain.sdk
+
+import java.nio.file.Files
+import java.util.Collections
+import kotlinx.coroutines.async
+import kotlinx.coroutines.cancelAndJoin
+import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.runBlocking
+import org.junit.jupiter.api.AfterAll
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertNotNull
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.BeforeAll
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.TestInstance
+import org.junit.jupiter.api.assertThrows
+
+const val ABANDON_WORDS =
+    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about"
+/** The owner address core's Rust tests pin for these words on regtest. */
+const val ABANDON_REGTEST_ADDRESS = "bcrt1q6rz28mcfaxtmd6v789l9rrlrusdprr9pz3cppk"
+const val VID = "VIN-KOTLIN-1"
+
+/** A 10-point trip on 2024-05-[day], 08:00 to 08:04:30 UTC: key and value JSON. */
+fun tripJson(day: Int, session: Int): Pair<String, String> {
+    val date = "202405%02d".format(day)
+    val key = """{"SESSION_ID":$session,"START_TIME":${date}080000,"END_TIME":${date}080430}"""
+    val gps = (0 until 10).joinToString(",") { i ->
+        """{"lat":${48.1 + i * 0.002 + day * 0.01},"lng":${11.5 + i * 0.0017}}"""
+    }
+    val speeds = (0 until 10).joinToString(",") { i -> "${30 + (i % 7) * 5}" }
+    val value = """{"len":10,"GPS":[$gps],"SPEED":"$speeds","VEHICLE_DATA":1,"format":"trip-gps"}"""
+    return key to value
+}
+
+class ProgressLog : SyncListener {
+    val steps: MutableList<Pair<ULong, ULong>> = Collections.synchronizedList(mutableListOf())
+    override fun onProgress(height: ULong, target: ULong) {
+        steps.add(height to target)
+    }
+}
+
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class WalletScenarioTest {
+    private val logger = CollectingLogger()
+    private lateinit var node: TestNode
+    private lateinit var light: LightClient
+    private lateinit var wallet: Wallet
+    private lateinit var car: CarDevice
+    private val dir = Files.createTempDirectory("carchain-scenario").toFile()
+
+    @BeforeAll
+    fun pairAndPut() = runBlocking {
+        setLogger(logger, LogLevel.INFO)
+        // Restore the owner's wallet from words (Keystore stand-in for the secrets).
+        wallet = Wallet.restore(
+            "$dir/wallet.db", MemorySecretStore(), Network.REGTEST, ABANDON_WORDS, "",
+        )
+        node = TestNode.start(wallet.ownerAddress(), 1_000_000)
+        light = LightClient(listOf(node.base), TestNode.CHAIN_ID, Network.REGTEST, node.validatorPubkey)
+        light.sync(ProgressLog())
+        // The car shows its payload; the owner pairs while the car answers.
+        car = CarDevice.open("$dir/car.db", MemorySecretStore(), VID)
+        val payload = car.pairingPayload(600u)
+        coroutineScope {
+            val owner = async { wallet.pairDevice(light, payload, "My car", 16u, TestNode.AGENT) }
+            while (!car.completePairing(light)) delay(100)
+            owner.await()
+        }
+        while (!car.isPaired(light)) delay(100)
+        // Three days of trips, queued offline, then delivered.
+        for (day in 1..3) {
+            val (key, value) = tripJson(day, day)
+            car.putTrip(key, value, "2024-05-%02d".format(day))
+        }
+        assertEquals(3uL, car.queueLen())
+        val report = car.flush(light)
+        assertEquals(3uL, report.delivered)
+        assertEquals(0uL, car.queueLen())
+    }
+
+    @AfterAll
+    fun stop() {
+        clearLogger()
+        if (::node.isInitialized) node.close()
+        dir.deleteRecursively()
+    }
+
+    @Test
+    fun restoredOwnerAddressIsTheRustVector() {
+        assertEquals(ABANDON_REGTEST_ADDRESS, wallet.ownerAddress())
+        assertEquals(64, wallet.rsaFingerprint().length)
+    }
+
+    @Test
+    fun syncReportsProgressAndBalanceIsProven() = runBlocking {
+        // A fresh client starts from genesis, so every page is reported.
+        val fresh = LightClient(listOf(node.base), TestNode.CHAIN_ID, Network.REGTEST, node.validatorPubkey)
+        assertEquals(0uL, fresh.verifiedHeight())
+        val progress = ProgressLog()
+        val height = fresh.sync(progress)
+        assertTrue(height > 0uL)
+        assertEquals(height, fresh.verifiedHeight())
+        assertTrue(progress.steps.isNotEmpty(), "no progress reported")
+        val (last, target) = progress.steps.last()
+        assertEquals(height, last)
+        assertTrue(last <= target || target == 0uL)
+        // Pairing and puts were paid from the genesis funds.
+        val balance = fresh.balance(wallet.ownerAddress())
+        assertTrue(balance in 1uL until 1_000_000uL, "balance $balance")
+    }
+
+    @Test
+    fun listsThePairedCar() {
+        val devices = wallet.devices()
+        assertEquals(1, devices.size)
+        val car = devices.single()
+        assertEquals(VID, car.vid)
+        assertEquals("My car", car.name)
+        assertEquals(16u, car.poolSize)
+        assertEquals("paired", car.status)
+        assertTrue(car.pairedAt > 1_700_000_000L)
+    }
+
+    @Test
+    fun readsADayAndARange() = runBlocking {
+        light.sync(ProgressLog())
+        val (key, value) = tripJson(2, 2)
+        val record = wallet.getKv(light, VID, "2024-05-02", "trip-gps", key, listOf())
+        assertNotNull(record)
+        assertEquals(parseValue(value).json, record!!.valueJson)
+        assertEquals("trip-gps", record.format)
+        val none = wallet.getKv(light, VID, "2024-05-03", "trip-gps", key, listOf())
+        assertEquals(null, none)
+        val range = wallet.getKvRange(light, VID, "2024-05-01", "2024-05-03", "trip-gps", "{}", "{}", listOf())
+        assertEquals(3, range.records.size)
+        assertEquals(listOf(1L, 2L, 3L), range.records.map { Regex("\"SESSION_ID\":(\\d+)").find(it.keyJson)!!.groupValues[1].toLong() })
+        assertEquals(0uL, range.missing)
+        assertTrue(range.rejected.isEmpty())
+        val trips = wallet.trips(light, VID, "2024-05-01", "2024-05-03")
+        assertEquals(listOf(1L, 2L, 3L), trips.trips.map { it.sessionId })
+        assertTrue(trips.trips.all { it.pointCount == 10u && it.durationS == 270L })
+    }
+
+    @Test
+    fun decodesATrackWithPolylineAndGeoJson() = runBlocking {
+        light.sync(ProgressLog())
+        val (key, value) = tripJson(3, 3)
+        val track = wallet.trip(light, VID, "2024-05-03", key)
+        assertNotNull(track)
+        // What came back from the network decodes exactly as the car's own record.
+        val local = decodeTrip(key, value)
+        assertEquals(local.polyline, track!!.polyline)
+        assertEquals(local.geojson, track.geojson)
+        assertTrue(track.packed.contentEquals(local.packed))
+        assertEquals(10u, track.summary.pointCount)
+        assertEquals(60.0, track.summary.maxSpeedKmh)
+        assertTrue(track.geojson.contains("\"LineString\""))
+        assertTrue(track.polyline.isNotEmpty())
+    }
+
+    @Test
+    fun wrongWordsAreATypedError() {
+        val words = ABANDON_WORDS.replace("about", "abandon")
+        val error = assertThrows<WalletException.InvalidMnemonic> {
+            Wallet.restore("$dir/other.db", MemorySecretStore(), Network.REGTEST, words, "")
+        }
+        assertEquals("key.bad_checksum", error.code)
+    }
+
+    @Test
+    fun aBadPairingPayloadIsATypedError() = runBlocking {
+        val error = assertThrows<WalletException.InvalidPairingPayload> {
+            runBlocking { wallet.pairDevice(light, "carchain:pair?v=1&vid=X", "x", 16u, TestNode.AGENT) }
+        }
+        assertEquals("pairing.malformed", error.code)
+    }
+
+    @Test
+    fun aCancelledSyncLeavesTheClientUsable() = runBlocking {
+        val before = light.verifiedHeight()
+        val job = launch { light.sync(ProgressLog()) }
+        job.cancelAndJoin()
+        assertTrue(job.isCancelled)
+        val after = light.sync(ProgressLog())
+        assertTrue(after >= before)
+        val trips = wallet.trips(light, VID, "2024-05-01", "2024-05-03")
+        assertEquals(3, trips.trips.size)
+    }
+
+    @Test
+    fun theLoggerReceivedTheStoresMigrations() {
+        val messages = logger.records.map { it.third }
+        assertTrue(messages.any { it.startsWith("wallet store migrated") }, "records: $messages")
+        assertTrue(messages.any { it.startsWith("car store migrated") }, "records: $messages")
+    }
+}

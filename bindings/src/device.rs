@@ -1,0 +1,345 @@
+//! The car across the FFI (`CarDevice`): its own store over the host's secure storage,
+//! the pairing payload it shows, its side of the pairing, sealed puts into an offline
+//! queue and the queue's delivery.
+//!
+//! Cancellation: `put`/`put_trip` are local and atomic (one SQLite transaction queues a
+//! put). `complete_pairing` keeps the owner's offer only after its accept is stored, and
+//! calling it again is harmless (an accept put twice is refused as a duplicate, then the
+//! offer is kept). `flush` removes a put from the queue only after the node holds it, so a
+//! cancelled flush leaves the rest queued; the next flush counts puts the node already
+//! has as `already_there`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use carchain_core::device::{
+    CarDevice as CoreCarDevice, DeviceError as CoreDeviceError, DeviceStoreError,
+};
+use carchain_core::record::FormatSpec;
+use carchain_core::trip::Trip;
+use serde_json::Value;
+
+use crate::inputs::{BadInput, format_spec, parse_date, parse_json, parse_record_value};
+use crate::light::{LightClient, core_light_error_code};
+use crate::secrets::{HostSecretStore, SecretStore};
+use crate::trip::core_trip_error_code;
+use crate::wallet_error::payload_error_code;
+
+/// Errors of the car area.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum DeviceError {
+    /// An argument is unusable: date, JSON, format, or a record that is not valid.
+    #[error("{detail}")]
+    InvalidInput {
+        /// Stable code, e.g. `input.invalid_date`, `trip.empty_track`.
+        code: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The pairing state does not allow this (not paired, already paired, code expired,
+    /// offer for another code or network).
+    #[error("{detail}")]
+    Pairing {
+        /// Stable code, e.g. `device.not_paired`, `device.code_expired`.
+        code: String,
+        /// What is wrong (never the pairing code).
+        detail: String,
+    },
+    /// A node could not be reached, refused, or failed verification.
+    #[error("{detail}")]
+    Network {
+        /// Stable code: a `light.*` code or `device.refused`.
+        code: String,
+        /// What failed.
+        detail: String,
+    },
+    /// The car's store or the host's secure storage failed.
+    #[error("{detail}")]
+    Storage {
+        /// Stable code, e.g. `device.store`, `device.wrong_vid`.
+        code: String,
+        /// What failed.
+        detail: String,
+    },
+    /// Sealing, encryption or signing failed.
+    #[error("{detail}")]
+    Internal {
+        /// Stable code naming the failing step.
+        code: String,
+        /// What failed.
+        detail: String,
+    },
+}
+
+impl DeviceError {
+    /// The stable code of this error.
+    pub fn code(&self) -> &str {
+        match self {
+            DeviceError::InvalidInput { code, .. }
+            | DeviceError::Pairing { code, .. }
+            | DeviceError::Network { code, .. }
+            | DeviceError::Storage { code, .. }
+            | DeviceError::Internal { code, .. } => code,
+        }
+    }
+}
+
+impl From<BadInput> for DeviceError {
+    fn from(bad: BadInput) -> Self {
+        DeviceError::InvalidInput {
+            code: bad.code.to_owned(),
+            detail: bad.detail,
+        }
+    }
+}
+
+fn store_error_code(error: &DeviceStoreError) -> &'static str {
+    match error {
+        DeviceStoreError::Sqlite(_) => "device.store_sqlite",
+        DeviceStoreError::SecretStore(_) => "device.secret_store",
+        DeviceStoreError::MasterKeyWrongLength { .. } => "device.master_key_wrong_length",
+        DeviceStoreError::MasterKeyMissing => "device.master_key_missing",
+        DeviceStoreError::SecretCorrupted { .. } => "device.secret_corrupted",
+        DeviceStoreError::SchemaTooNew { .. } => "device.schema_too_new",
+        DeviceStoreError::Invalid { .. } => "device.store_invalid",
+        DeviceStoreError::Random => "device.randomness_unavailable",
+    }
+}
+
+impl From<CoreDeviceError> for DeviceError {
+    fn from(error: CoreDeviceError) -> Self {
+        use CoreDeviceError as E;
+        let detail = error.to_string();
+        let with = |code: &str| (code.to_owned(), detail.clone());
+        let pairing = |code: &str| {
+            let (code, detail) = with(code);
+            DeviceError::Pairing { code, detail }
+        };
+        let internal = |code: &str| {
+            let (code, detail) = with(code);
+            DeviceError::Internal { code, detail }
+        };
+        match &error {
+            E::Store(store) => DeviceError::Storage {
+                code: store_error_code(store).to_owned(),
+                detail,
+            },
+            E::WrongVid { .. } => DeviceError::Storage {
+                code: "device.wrong_vid".to_owned(),
+                detail,
+            },
+            E::Payload(payload) => pairing(payload_error_code(payload)),
+            E::Mailbox(_) => pairing("device.mailbox"),
+            E::Message(_) => pairing("device.pairing_message"),
+            E::NotPaired => pairing("device.not_paired"),
+            E::AlreadyPaired => pairing("device.already_paired"),
+            E::NoPairingInProgress => pairing("device.no_pairing_in_progress"),
+            E::CodeExpired { .. } => pairing("device.code_expired"),
+            E::CodeMismatch => pairing("device.code_mismatch"),
+            E::WrongNetwork => pairing("device.wrong_network"),
+            E::Light(light) => DeviceError::Network {
+                code: core_light_error_code(light),
+                detail,
+            },
+            E::Refused { .. } => DeviceError::Network {
+                code: "device.refused".to_owned(),
+                detail,
+            },
+            E::Trip(trip) => DeviceError::InvalidInput {
+                code: core_trip_error_code(trip).to_owned(),
+                detail,
+            },
+            E::Seal(_) => internal("device.seal"),
+            E::Pool(_) => internal("device.pool"),
+            E::Crypto(_) => internal("device.crypto"),
+            E::Protocol(_) => internal("device.protocol"),
+        }
+    }
+}
+
+/// What a `flush` achieved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct FlushReport {
+    /// Puts whose value this flush stored.
+    pub delivered: u64,
+    /// Puts the node already held (an earlier, interrupted delivery).
+    pub already_there: u64,
+    /// Puts still queued (the node became unreachable).
+    pub remaining: u64,
+}
+
+/// The car. Thread-safe.
+#[derive(Debug, uniffi::Object)]
+pub struct CarDevice {
+    car: CoreCarDevice,
+}
+
+impl CarDevice {
+    fn queue(
+        &self,
+        spec: &FormatSpec,
+        key: &Value,
+        value: &Value,
+        date: &str,
+    ) -> Result<i64, DeviceError> {
+        let date = parse_date(date)?;
+        Ok(self.car.put(spec, key, value, date)?)
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl CarDevice {
+    /// Opens the car `vid`'s store file at `path`; on first boot makes its device key
+    /// (kept sealed under a master key in the host's `secrets`).
+    #[uniffi::constructor]
+    pub fn open(
+        path: String,
+        secrets: Arc<dyn SecretStore>,
+        vid: String,
+    ) -> Result<Arc<Self>, DeviceError> {
+        let host = Arc::new(HostSecretStore::new(secrets));
+        let car = CoreCarDevice::open(Path::new(&path), host, &vid)?;
+        Ok(Arc::new(CarDevice { car }))
+    }
+
+    /// The car's VID.
+    pub fn vid(&self) -> String {
+        self.car.vid().to_owned()
+    }
+
+    /// A fresh pairing payload text (for a QR code) valid for `ttl_secs` seconds.
+    pub fn pairing_payload(&self, ttl_secs: u64) -> Result<String, DeviceError> {
+        Ok(self.car.pairing_payload(ttl_secs)?.to_text())
+    }
+
+    /// Forgets the pairing (after a transfer) and returns a new payload text.
+    pub fn reset(&self, ttl_secs: u64) -> Result<String, DeviceError> {
+        Ok(self.car.reset(ttl_secs)?.to_text())
+    }
+
+    /// Looks into the mailbox for the owner's offer and answers it; `false` while no
+    /// offer has arrived (call again after a moment).
+    pub async fn complete_pairing(&self, light: Arc<LightClient>) -> Result<bool, DeviceError> {
+        Ok(self.car.complete_pairing(&light.client).await?)
+    }
+
+    /// Whether the ledger names this car as paired with its owner. Read only.
+    pub async fn is_paired(&self, light: Arc<LightClient>) -> Result<bool, DeviceError> {
+        Ok(self.car.is_paired(&light.client).await?)
+    }
+
+    /// Seals a record of `format` (key and value as JSON) for the owner under `date`'s
+    /// (`YYYY-MM-DD`) pool address and queues it; returns its queue position.
+    pub fn put(
+        &self,
+        format: String,
+        key_json: String,
+        value_json: String,
+        date: String,
+    ) -> Result<i64, DeviceError> {
+        let spec = format_spec(&format)?;
+        let key = parse_json(&key_json, "record key")?;
+        let value = parse_record_value(&value_json)?;
+        self.queue(&spec, &key, &value, &date)
+    }
+
+    /// Queues a `trip-gps` record after checking it decodes as a trip (points, times,
+    /// speeds); returns its queue position.
+    pub fn put_trip(
+        &self,
+        key_json: String,
+        value_json: String,
+        date: String,
+    ) -> Result<i64, DeviceError> {
+        let key = parse_json(&key_json, "trip key")?;
+        let value = parse_record_value(&value_json)?;
+        let Value::Object(map) = &key else {
+            return Err(DeviceError::InvalidInput {
+                code: "trip.key_not_object".to_owned(),
+                detail: "the trip key must be a JSON object".to_owned(),
+            });
+        };
+        Trip::decode(map, &value).map_err(CoreDeviceError::from)?;
+        self.queue(&FormatSpec::trip_gps(), &key, &value, &date)
+    }
+
+    /// Number of puts waiting for a node.
+    pub fn queue_len(&self) -> Result<u64, DeviceError> {
+        Ok(self.car.queue_len()?)
+    }
+
+    /// Delivers the queue in order; stops, keeping the rest, when no node is reachable.
+    pub async fn flush(&self, light: Arc<LightClient>) -> Result<FlushReport, DeviceError> {
+        let report = self.car.flush(&light.client).await?;
+        Ok(FlushReport {
+            delivered: report.delivered,
+            already_there: report.already_there,
+            remaining: report.remaining,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::tests::RecordingStore;
+    use crate::trip::tests::{SEED_KEY, SEED_VALUE};
+
+    fn car(dir: &tempfile::TempDir) -> Arc<CarDevice> {
+        let path = dir.path().join("car.db").to_string_lossy().into_owned();
+        CarDevice::open(
+            path,
+            Arc::new(RecordingStore::default()),
+            "VIN-FFI-1".into(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_new_car_shows_a_payload_and_refuses_puts_until_paired() {
+        let dir = tempfile::tempdir().unwrap();
+        let car = car(&dir);
+        assert_eq!(car.vid(), "VIN-FFI-1");
+        let text = car.pairing_payload(600).unwrap();
+        assert!(text.starts_with("carchain:pair?"), "{text}");
+        assert!(text.contains("VIN-FFI-1"));
+        let err = car
+            .put_trip(SEED_KEY.into(), SEED_VALUE.into(), "2016-05-11".into())
+            .unwrap_err();
+        assert_eq!(err.code(), "device.not_paired");
+        assert_eq!(car.queue_len().unwrap(), 0);
+    }
+
+    #[test]
+    fn bad_inputs_have_codes() {
+        let dir = tempfile::tempdir().unwrap();
+        let car = car(&dir);
+        let cases = [
+            (SEED_KEY, SEED_VALUE, "2016/05/11", "input.invalid_date"),
+            ("{", SEED_VALUE, "2016-05-11", "input.invalid_json"),
+            ("[1]", SEED_VALUE, "2016-05-11", "trip.key_not_object"),
+            (SEED_KEY, r#"{"GPS":[]}"#, "2016-05-11", "trip.empty_track"),
+        ];
+        for (key, value, date, code) in cases {
+            let err = car
+                .put_trip(key.into(), value.into(), date.into())
+                .unwrap_err();
+            assert_eq!(err.code(), code, "{key} {value} {date}");
+        }
+        let err = car
+            .put("nope".into(), "{}".into(), "{}".into(), "2016-05-11".into())
+            .unwrap_err();
+        assert_eq!(err.code(), "input.unknown_format");
+    }
+
+    #[test]
+    fn a_store_of_another_vid_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("car.db").to_string_lossy().into_owned();
+        let secrets = Arc::new(RecordingStore::default());
+        drop(CarDevice::open(path.clone(), secrets.clone(), "VIN-A".into()).unwrap());
+        let err = CarDevice::open(path, secrets, "VIN-B".into()).unwrap_err();
+        assert_eq!(err.code(), "device.wrong_vid");
+        assert!(matches!(err, DeviceError::Storage { .. }));
+    }
+}

@@ -1,0 +1,273 @@
+//! The embedded light client across the FFI: verified header sync with progress reported
+//! to a host [`SyncListener`], the verified height and account balances.
+//!
+//! Cancellation: every async call here may be cancelled from Kotlin or Swift (the Rust
+//! future is dropped). [`LightClient::sync`] verifies and keeps headers page by page, each
+//! page checked completely before it is added to the cache, so a cancelled sync keeps
+//! the pages already verified and the next sync resumes from there; `balance` only reads.
+
+use std::sync::Arc;
+
+use carchain_core::light::{
+    LightClient as CoreLightClient, LightError as CoreLightError, SyncProgress, TrustAnchor,
+};
+
+use crate::keys::Network;
+use crate::store::core_store_error_code;
+
+/// Errors of the light-client area (talking to nodes, checking their answers).
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum LightError {
+    /// No node could be reached or a node could not serve now (offline, refused, busy,
+    /// stale or unreadable answer). Retrying later may succeed.
+    #[error("{detail}")]
+    Unavailable {
+        /// Stable code, e.g. `light.network`, `light.stale`, `light.all_nodes_failed`.
+        code: String,
+        /// What failed.
+        detail: String,
+    },
+    /// A node refused the request with one of its own codes.
+    #[error("{detail}")]
+    Refused {
+        /// Stable code: `light.node_refused`.
+        code: String,
+        /// The node's own snake_case code (`duplicate_record`, `payment_required`, ...).
+        node_code: String,
+        /// The node's message.
+        detail: String,
+    },
+    /// A node answered something that fails verification (signature, proof, cHash) or
+    /// serves another chain.
+    #[error("{detail}")]
+    Verification {
+        /// Stable code: `light.tampered`, `light.wrong_chain`, `light.value_missing`.
+        code: String,
+        /// What failed verification.
+        detail: String,
+    },
+    /// The caller passed something unusable, or a header is not verified yet.
+    #[error("{detail}")]
+    InvalidInput {
+        /// Stable code: `light.invalid_input`, `light.not_synced`.
+        code: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The wallet store or a protocol object failed.
+    #[error("{detail}")]
+    Internal {
+        /// Stable code: a `store.*` code or `light.protocol`.
+        code: String,
+        /// What failed.
+        detail: String,
+    },
+}
+
+impl LightError {
+    /// The stable code of this error.
+    pub fn code(&self) -> &str {
+        match self {
+            LightError::Unavailable { code, .. }
+            | LightError::Refused { code, .. }
+            | LightError::Verification { code, .. }
+            | LightError::InvalidInput { code, .. }
+            | LightError::Internal { code, .. } => code,
+        }
+    }
+}
+
+/// Stable code of a core light-client error.
+pub(crate) fn core_light_error_code(error: &CoreLightError) -> String {
+    match error {
+        CoreLightError::Network { .. } => "light.network".into(),
+        CoreLightError::Node { .. } => "light.node_refused".into(),
+        CoreLightError::Tampered(_) => "light.tampered".into(),
+        CoreLightError::Stale { .. } => "light.stale".into(),
+        CoreLightError::WrongChain { .. } => "light.wrong_chain".into(),
+        CoreLightError::BadAnswer { .. } => "light.bad_answer".into(),
+        CoreLightError::ValueMissing { .. } => "light.value_missing".into(),
+        CoreLightError::AllNodesFailed(_) => "light.all_nodes_failed".into(),
+        CoreLightError::NotSynced(_) => "light.not_synced".into(),
+        CoreLightError::Store(store) => core_store_error_code(store).into(),
+        CoreLightError::Protocol(_) => "light.protocol".into(),
+        CoreLightError::InvalidInput(_) => "light.invalid_input".into(),
+    }
+}
+
+impl From<CoreLightError> for LightError {
+    fn from(error: CoreLightError) -> Self {
+        let code = core_light_error_code(&error);
+        let detail = error.to_string();
+        match error {
+            CoreLightError::Node {
+                code: node_code, ..
+            } if !error_is_transient(&node_code) => LightError::Refused {
+                code,
+                node_code,
+                detail,
+            },
+            CoreLightError::Tampered(_)
+            | CoreLightError::WrongChain { .. }
+            | CoreLightError::ValueMissing { .. } => LightError::Verification { code, detail },
+            CoreLightError::NotSynced(_) | CoreLightError::InvalidInput(_) => {
+                LightError::InvalidInput { code, detail }
+            }
+            CoreLightError::Store(_) | CoreLightError::Protocol(_) => {
+                LightError::Internal { code, detail }
+            }
+            _ => LightError::Unavailable { code, detail },
+        }
+    }
+}
+
+fn error_is_transient(node_code: &str) -> bool {
+    ["unavailable", "internal", "timeout"].contains(&node_code)
+}
+
+/// Receives a header sync's progress; called from a background thread after each
+/// verified page. Must return quickly.
+#[uniffi::export(with_foreign)]
+pub trait SyncListener: Send + Sync {
+    /// `height` verified so far, out of the node's reported tip `target`.
+    fn on_progress(&self, height: u64, target: u64);
+}
+
+/// The embedded light node: verifies signed headers from a trust anchor, proves every
+/// read, fails over between endpoints. Thread-safe; share one per app.
+#[derive(Debug, uniffi::Object)]
+pub struct LightClient {
+    pub(crate) client: CoreLightClient,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl LightClient {
+    /// A client of `endpoints` (base URLs, in order of preference) trusting the chain
+    /// `chain_id` on `network` whose validator key is `validator_pubkey_hex` (33-byte
+    /// compressed, as `carchain-node init` prints it).
+    #[uniffi::constructor]
+    pub fn new(
+        endpoints: Vec<String>,
+        chain_id: String,
+        network: Network,
+        validator_pubkey_hex: String,
+    ) -> Result<Arc<Self>, LightError> {
+        let anchor = TrustAnchor::from_hex(&chain_id, network.into(), &validator_pubkey_hex)?;
+        let client = CoreLightClient::new(endpoints, anchor)?;
+        Ok(Arc::new(LightClient { client }))
+    }
+
+    /// Syncs verified headers up to a node's tip, calling `listener` after each page;
+    /// returns the verified height. Cancel-safe: pages verified before a cancel are kept.
+    pub async fn sync(&self, listener: Arc<dyn SyncListener>) -> Result<u64, LightError> {
+        let report = move |progress: SyncProgress| {
+            listener.on_progress(progress.height, progress.target);
+        };
+        Ok(self.client.sync(&report).await?)
+    }
+
+    /// Height of the verified tip (0 before any sync). No network.
+    pub fn verified_height(&self) -> u64 {
+        self.client.verified_height()
+    }
+
+    /// The proven balance of `address` at the verified tip (sync first). Read only.
+    pub async fn balance(&self, address: String) -> Result<u64, LightError> {
+        Ok(self.client.account(&address).await?.balance)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A valid compressed secp256k1 key (the generator point) for anchors in tests.
+    pub(crate) const GENERATOR_HEX: &str =
+        "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798";
+
+    #[test]
+    fn a_bad_validator_key_is_invalid_input() {
+        let err = LightClient::new(
+            vec!["http://127.0.0.1:1".into()],
+            "carchain-dev".into(),
+            Network::Regtest,
+            "zz".into(),
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "light.invalid_input");
+        assert!(matches!(err, LightError::InvalidInput { .. }));
+    }
+
+    #[test]
+    fn no_endpoints_is_invalid_input() {
+        let validator = crate::light::tests::GENERATOR_HEX.to_owned();
+        let err = LightClient::new(vec![], "c".into(), Network::Regtest, validator).unwrap_err();
+        assert_eq!(err.code(), "light.invalid_input");
+        assert!(err.to_string().contains("endpoint"), "{err}");
+    }
+
+    #[test]
+    fn core_errors_keep_their_kind_and_node_code() {
+        let refused = LightError::from(CoreLightError::Node {
+            code: "duplicate_record".into(),
+            message: "exists".into(),
+        });
+        match refused {
+            LightError::Refused {
+                code, node_code, ..
+            } => {
+                assert_eq!(code, "light.node_refused");
+                assert_eq!(node_code, "duplicate_record");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let busy = LightError::from(CoreLightError::Node {
+            code: "unavailable".into(),
+            message: "busy".into(),
+        });
+        assert!(matches!(busy, LightError::Unavailable { .. }));
+        let offline = LightError::from(CoreLightError::Network {
+            endpoint: "http://a".into(),
+            reason: "refused".into(),
+        });
+        assert_eq!(offline.code(), "light.network");
+        let forged = LightError::from(CoreLightError::Tampered("bad root".into()));
+        assert!(matches!(forged, LightError::Verification { .. }));
+        assert_eq!(forged.code(), "light.tampered");
+        assert_eq!(
+            LightError::from(CoreLightError::NotSynced(4)).code(),
+            "light.not_synced"
+        );
+    }
+
+    #[test]
+    fn an_unreachable_node_is_unavailable_and_the_client_stays_at_zero() {
+        let validator = crate::light::tests::GENERATOR_HEX.to_owned();
+        let light = LightClient::new(
+            vec!["http://127.0.0.1:9".into()],
+            "c".into(),
+            Network::Regtest,
+            validator,
+        )
+        .unwrap();
+        struct Count(std::sync::Mutex<u32>);
+        impl SyncListener for Count {
+            fn on_progress(&self, _: u64, _: u64) {
+                *self.0.lock().unwrap() += 1;
+            }
+        }
+        let listener = Arc::new(Count(std::sync::Mutex::new(0)));
+        let runtime = tokio_runtime();
+        let err = runtime.block_on(light.sync(listener.clone())).unwrap_err();
+        assert_eq!(err.code(), "light.network");
+        assert_eq!(light.verified_height(), 0);
+        assert_eq!(*listener.0.lock().unwrap(), 0);
+    }
+
+    fn tokio_runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+}
