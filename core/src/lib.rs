@@ -12,11 +12,13 @@
 //! - [`wallet`]: the owner's wallet: cars, pairing, reading data back, subscribers.
 //! - [`device`]: the car: pairing, putting records, the offline queue.
 //! - [`compute`]: compute-to-data: a provider's EVM program over trips, signed result.
+//! - [`grants`]: data grants: provider requests, owner approvals, copies and results.
 #![forbid(unsafe_code)]
 
 pub mod compute;
 pub mod crypto;
 pub mod device;
+pub mod grants;
 pub mod keys;
 pub mod light;
 pub mod pool;

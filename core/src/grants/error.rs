@@ -1,0 +1,103 @@
+//! [`GrantsError`]: the typed errors of data requests, approvals, deliveries and their
+//! checks, on both the provider's and the owner's side.
+
+use crate::compute::ComputeError;
+use crate::crypto::CryptoError;
+use crate::keys::KeyError;
+use crate::light::LightError;
+use crate::protocol::ProtocolError;
+use crate::record::RecordError;
+use crate::sealed::SealedRecordError;
+use crate::trip::TripError;
+use crate::wallet::WalletError;
+
+/// Why a grant operation failed. No variant carries key material.
+#[derive(Debug, thiserror::Error)]
+pub enum GrantsError {
+    /// A request's terms are not usable (empty formats, bad dates, unknown privilege...).
+    #[error("invalid request terms: {0}")]
+    InvalidTerms(String),
+    /// The owner's narrowing asks for more than the request, or cannot apply.
+    #[error("invalid narrowing: {0}")]
+    InvalidNarrowing(String),
+    /// No such request on the ledger.
+    #[error("request {0} is not on the ledger")]
+    UnknownRequest(String),
+    /// The request is addressed to someone else.
+    #[error("request {0} is not addressed to this wallet")]
+    NotAddressedToMe(String),
+    /// The request is no longer open (approved, rejected) or has expired.
+    #[error("request {request} is not open: {reason}")]
+    RequestClosed {
+        /// The request id, hex.
+        request: String,
+        /// Its status or expiry.
+        reason: String,
+    },
+    /// The requester is not a registered provider.
+    #[error("{0} is not a registered service provider")]
+    UnknownProvider(String),
+    /// A computation was asked that the provider did not register.
+    #[error("computation {0} is not among the provider's registered code hashes")]
+    UnregisteredComputation(String),
+    /// A computation this wallet cannot run (not a shipped program).
+    #[error("computation {0} is not one this wallet can run")]
+    UnsupportedComputation(String),
+    /// Nothing in the approved scope to deliver.
+    #[error("no records of the approved scope to deliver")]
+    NothingToDeliver,
+    /// No such grant known to the wallet.
+    #[error("grant {0} is not known to this wallet")]
+    UnknownGrant(String),
+    /// The owner has not delivered yet.
+    #[error("no delivery for request {0} yet")]
+    NotDelivered(String),
+    /// Waiting for a delivery took too long.
+    #[error("no delivery for request {0} before the timeout")]
+    Timeout(String),
+    /// A delivery failed a check: wrong signer, wrong records, bad hashes, forged result.
+    #[error("delivery refused: {0}")]
+    DeliveryRefused(String),
+    /// A grant on the ledger does not cover what was delivered or is not in force.
+    #[error("grant refused: {0}")]
+    GrantRefused(String),
+    /// Encoding or decoding a delivery document failed.
+    #[error("malformed delivery document: {0}")]
+    MalformedDocument(String),
+    /// The light client or a node failed.
+    #[error(transparent)]
+    Light(#[from] LightError),
+    /// A wallet operation failed.
+    #[error(transparent)]
+    Wallet(#[from] Box<WalletError>),
+    /// Envelope, wrapping or grant encoding failed.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    /// A record failed its cHash/dHash check or did not open.
+    #[error(transparent)]
+    Sealed(#[from] SealedRecordError),
+    /// A computation failed.
+    #[error(transparent)]
+    Compute(#[from] ComputeError),
+    /// A key could not be used.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// A record key or format was invalid.
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    /// A trip could not be decoded or narrowed.
+    #[error(transparent)]
+    Trip(#[from] TripError),
+    /// A transaction could not be built or signed.
+    #[error(transparent)]
+    Protocol(#[from] ProtocolError),
+}
+
+impl From<WalletError> for GrantsError {
+    fn from(err: WalletError) -> Self {
+        GrantsError::Wallet(Box::new(err))
+    }
+}
+
+/// Result of grant operations.
+pub type GrantsResult<T> = Result<T, GrantsError>;

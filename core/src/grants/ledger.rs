@@ -1,0 +1,146 @@
+//! [`GrantsLedger`]: proven reads of the grant-related ledger state (providers,
+//! requests, grants) next to a [`LightClient`], and signed submissions.
+//!
+//! The light client proves accounts, devices and records; the grant values live under
+//! their own state keys (`provider`, `request`, `grant`), read here the same way: the
+//! light client syncs and verifies the header chain, a node answers the state query at
+//! the verified height, and the Jellyfish proof is checked against that header's state
+//! root ([`verify_state_answer`]). A node that lies is skipped for the next endpoint.
+
+use bitcoin::secp256k1::SecretKey;
+
+use super::error::{GrantsError, GrantsResult};
+use crate::crypto::HashFunc;
+use crate::light::http::NodeHttp;
+use crate::light::proofs::{decode_proven, verify_state_answer};
+use crate::light::{LightClient, LightError, Receipt};
+use crate::protocol::signing::{p2wpkh_address, public_key_of};
+use crate::protocol::{
+    Canonical, GrantState, ProviderState, RecordPut, RequestState, Transaction, TxBody, state_key,
+};
+use crate::wallet::fee_for;
+
+/// Proven reads of grant state over the nodes a [`LightClient`] talks to.
+#[derive(Debug, Clone)]
+pub struct GrantsLedger {
+    light: LightClient,
+    nodes: Vec<NodeHttp>,
+}
+
+impl GrantsLedger {
+    /// A reader of `endpoints` (the same base URLs `light` was built with) whose answers
+    /// are checked against the headers `light` verifies.
+    pub fn new(light: LightClient, endpoints: &[String]) -> GrantsResult<Self> {
+        let http = reqwest::Client::new();
+        let nodes = endpoints
+            .iter()
+            .map(|base| NodeHttp::new(base, http.clone()))
+            .collect::<Result<Vec<_>, _>>()?;
+        if nodes.is_empty() {
+            return Err(LightError::InvalidInput("no node endpoint given".into()).into());
+        }
+        Ok(GrantsLedger { light, nodes })
+    }
+
+    /// The light client the reads are verified with.
+    pub fn light(&self) -> &LightClient {
+        &self.light
+    }
+
+    async fn proven<T: Canonical>(
+        &self,
+        path: &[&str],
+        key: jmt::KeyHash,
+    ) -> GrantsResult<Option<T>> {
+        let height = self.light.sync(&|_| {}).await?;
+        let header = self.light.verified_header(height)?;
+        let mut last = None;
+        for node in &self.nodes {
+            let answer = match node.state(path, height).await {
+                Ok(answer) => answer,
+                Err(err) => {
+                    last = Some(err);
+                    continue;
+                }
+            };
+            match verify_state_answer(&answer, key, &header).and_then(decode_proven) {
+                Ok(value) => return Ok(value),
+                Err(err) => last = Some(err),
+            }
+        }
+        Err(last
+            .unwrap_or_else(|| LightError::InvalidInput("no node answered".into()))
+            .into())
+    }
+
+    /// A provider's proven registration, `None` when not registered.
+    pub async fn provider(&self, address: &str) -> GrantsResult<Option<ProviderState>> {
+        self.proven(&["provider", address], state_key::provider(address))
+            .await
+    }
+
+    /// A data request's proven state, `None` when no such request.
+    pub async fn request(&self, request_id: &[u8; 32]) -> GrantsResult<Option<RequestState>> {
+        let id = hex::encode(request_id);
+        self.proven(&["request", &id], state_key::request(request_id))
+            .await
+    }
+
+    /// A grant's proven state, `None` when no such grant.
+    pub async fn grant(&self, grant_id: &[u8; 32]) -> GrantsResult<Option<GrantState>> {
+        let id = hex::encode(grant_id);
+        self.proven(&["grant", &id], state_key::grant(grant_id))
+            .await
+    }
+
+    /// Signs `body` with `secret` (nonce from its proven account, the default fee) and
+    /// submits it, waiting for the block.
+    pub async fn submit(&self, secret: &SecretKey, body: TxBody) -> GrantsResult<Receipt> {
+        let anchor = self.light.anchor();
+        let signer = public_key_of(secret);
+        let address = p2wpkh_address(&signer, anchor.network);
+        let nonce = self.light.account(&address).await?.nonce;
+        let fee = fee_for(&body);
+        let signed = Transaction {
+            chain_id: anchor.chain_id.clone(),
+            network: anchor.network,
+            signer,
+            nonce,
+            fee,
+            body,
+        }
+        .sign(secret)?;
+        Ok(self.light.submit(&signed, true).await?)
+    }
+
+    /// Registers (signed by `secret`, whose address the record lives under) and stores a
+    /// record whose value is `value` as-is (`putWalKV`). A record already registered
+    /// under the same address and key counts as registered; the value is stored again.
+    pub async fn put_value(
+        &self,
+        secret: &SecretKey,
+        format: &str,
+        key: Vec<u8>,
+        value: &[u8],
+    ) -> GrantsResult<()> {
+        let address = p2wpkh_address(&public_key_of(secret), self.light.anchor().network);
+        let hash = HashFunc::Sha256.digest(value);
+        let put = RecordPut {
+            address: address.clone(),
+            key: key.clone(),
+            format: format.to_owned(),
+            hash_func: HashFunc::Sha256,
+            d_hash: hash,
+            c_hash: hash,
+            size: u64::try_from(value.len()).unwrap_or(u64::MAX),
+            wallet: true,
+        };
+        match self.submit(secret, TxBody::RecordPut(put)).await {
+            Ok(_) => {}
+            Err(GrantsError::Light(e)) if e.node_code() == Some("duplicate_record") => {}
+            Err(e) => return Err(e),
+        }
+        self.light.put_value(&address, &key, value, None).await?;
+        Ok(())
+    }
+}

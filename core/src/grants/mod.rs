@@ -1,0 +1,31 @@
+//! Data grants, client side (the seed's `send` and `SMcontract`): a service provider
+//! registers and asks an owner for data; the owner's wallet lists the request, approves
+//! (optionally narrowed) or rejects it; the provider receives a copy of the records
+//! (record keys re-wrapped for it, payloads untouched) or only a computation's signed
+//! result, and checks everything against the ledger.
+//!
+//! - [`provider`]: [`ServiceProvider`], the provider's client.
+//! - [`terms`]: privileges, [`RequestTerms`], the owner's [`Narrowing`].
+//! - [`inbox`]: the owner's public request inbox, where providers leave request ids.
+//! - [`delivery`]: the sealed delivery document the owner publishes for a provider.
+//! - [`ledger`]: [`GrantsLedger`], proven reads of providers, requests and grants.
+//! - [`error`]: [`GrantsError`].
+//!
+//! The owner's side is on the wallet (`Wallet::pending_requests`, `approve`, `reject`,
+//! `grants`, `revoke`).
+
+pub mod delivery;
+pub mod error;
+pub mod inbox;
+pub mod ledger;
+pub mod provider;
+pub mod terms;
+#[cfg(test)]
+mod test_keys;
+
+pub use delivery::{DELIVERY_FORMAT, DeliveredRecord, DeliveryDocument, grant_id_for};
+pub use error::{GrantsError, GrantsResult};
+pub use inbox::{INBOX_FORMAT, inbox_address, inbox_key, inbox_record_key};
+pub use ledger::GrantsLedger;
+pub use provider::{ReceivedCopy, ReceivedRecord, ReceivedResult, ServiceProvider};
+pub use terms::{ApprovedScope, Delivery, Narrowing, Privilege, RequestTerms};
