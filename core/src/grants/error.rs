@@ -8,6 +8,7 @@ use crate::light::LightError;
 use crate::protocol::ProtocolError;
 use crate::record::RecordError;
 use crate::sealed::SealedRecordError;
+use crate::store::StoreError;
 use crate::trip::TripError;
 use crate::wallet::WalletError;
 
@@ -88,6 +89,9 @@ pub enum GrantsError {
     /// A trip could not be decoded or narrowed.
     #[error(transparent)]
     Trip(#[from] TripError),
+    /// The wallet's store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
     /// A transaction could not be built or signed.
     #[error(transparent)]
     Protocol(#[from] ProtocolError),

@@ -21,7 +21,7 @@ pub mod ledger;
 pub mod provider;
 pub mod terms;
 #[cfg(test)]
-mod test_keys;
+pub(crate) mod test_keys;
 
 pub use delivery::{DELIVERY_FORMAT, DeliveredRecord, DeliveryDocument, grant_id_for};
 pub use error::{GrantsError, GrantsResult};

@@ -6,6 +6,8 @@
 //! - reading (`get_kv`, `get_kv_range`): verified, decrypted, cached for offline use.
 //! - trips (`trips`, `trip`): trip-gps records decoded for the map view.
 //! - devices (`devices`, `device_status`, `reset_to`).
+//! - requests (`pending_requests`, `approve`, `reject`, `grants`, `revoke`): data grants
+//!   to service providers (see [`crate::grants`]).
 //! - subscribers (`add_subscriber`, `remove_subscriber`, `publish_channel`,
 //!   [`SubscriberReader`]): the seed's sideKey channel.
 //! - [`WalletError`]: the typed errors of every wallet operation.
@@ -16,6 +18,7 @@ mod keyring;
 mod ledger;
 mod pairing;
 mod reading;
+mod requests;
 mod subscribers;
 mod trips;
 mod wallet;
@@ -25,6 +28,7 @@ pub use error::WalletError;
 pub use ledger::{BASE_FEE, PUT_FEE_PER_BYTE, fee_for};
 pub use pairing::{MAILBOX_POLL_INTERVAL, PAIRING_TIMEOUT};
 pub use reading::{DroppedRecord, KvRecord, RangeResult};
+pub use requests::{Approval, COMPUTE_GAS_LIMIT, GrantInfo, PendingRequest};
 pub use subscribers::{
     CHANNEL_FORMAT, ChannelReport, SubscribedDay, SubscribedRecord, SubscriberInfo,
     SubscriberReader,

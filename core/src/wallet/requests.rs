@@ -1,0 +1,554 @@
+//! The owner's side of data grants: the provider requests waiting in the wallet, the
+//! decision on each (approve, optionally narrowed, or reject), the grants made, and
+//! revocation.
+//!
+//! Requests are found through the owner's public inbox (see [`crate::grants::inbox`]);
+//! nothing in it is believed until the request is proven on the ledger, addressed to
+//! this wallet, open, unexpired and from a registered provider.
+//!
+//! Approving a computation (usage grant) reads the car's trips of the approved days,
+//! decrypts them on this device, applies the privacy zones and rounding, runs the
+//! provider's registered program in the EVM and delivers only the owner-signed result
+//! (bound to the input records' dHashes), sealed to the provider. Approving a copy
+//! re-wraps each granted record's key for the provider's RSA key (payloads untouched)
+//! and delivers the wrapped keys, sealed to the provider. Either way the ledger gets a
+//! `Grant` naming the records, then the `DataResponse` naming the grant, both signed
+//! by the owner's identity key.
+
+use rsa::PublicKey as RsaPublicKey;
+use rsa::pkcs1::DecodeRsaPublicKey;
+use rsa::pkcs8::DecodePublicKey;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::wallet::Wallet;
+use crate::compute::{FeatureParams, ShippedProgram, compute_on_trips};
+use crate::crypto::{Envelope, RecordContext, rewrap_record_key};
+use crate::grants::delivery::{
+    DELIVERY_VERSION, DeliveredRecord, DeliveryContent, DeliveryDocument, delivery_record_key,
+    grant_id_for,
+};
+use crate::grants::inbox::{inbox_address, request_id_of_entry};
+use crate::grants::terms::{ApprovedScope, Delivery, Narrowing, RequestTerms};
+use crate::grants::{DELIVERY_FORMAT, GrantsError, GrantsLedger, GrantsResult};
+use crate::keys::rsa_fingerprint_bytes;
+use crate::light::LightClient;
+use crate::protocol::{
+    DataResponse, Grant, GrantKind, GrantRef, ProviderState, RecordRef, RequestState,
+    RequestStatus, TxBody,
+};
+use crate::record::{FormatSpec, TRIP_GPS, VIN_CODE};
+use crate::store::GrantRow;
+use crate::trip::{Trip, TripError};
+
+/// Gas a provider computation may spend on the owner's device.
+pub const COMPUTE_GAS_LIMIT: u64 = 30_000_000;
+/// Store id prefix of the grants made on requests.
+const GRANT_ROW_PREFIX: &str = "grant/";
+
+/// A request waiting for the owner, with everything needed to decide.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingRequest {
+    /// The request as proven on the ledger (purpose, price, expiry, period...).
+    pub request: RequestState,
+    /// Its terms parsed: formats, days, privileges, copy or computation.
+    pub terms: RequestTerms,
+    /// Who asks: the provider's proven registration (name, description, key, code).
+    pub provider: ProviderState,
+}
+
+/// What an approval delivered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Approval {
+    /// The ledger grant.
+    pub grant_id: [u8; 32],
+    /// The records granted (copied, or read by the computation).
+    pub records: Vec<RecordRef>,
+    /// The scope approved.
+    pub scope: ApprovedScope,
+}
+
+/// A grant this wallet made, as the wallet remembers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantInfo {
+    /// The grant id, hex.
+    pub grant_id: String,
+    /// The request it answered, hex.
+    pub request_id: String,
+    /// The provider's address.
+    pub provider: String,
+    /// The provider's name.
+    pub provider_name: String,
+    /// `copy` or `compute`.
+    pub kind: String,
+    /// How many records it names.
+    pub records: usize,
+    /// `active` or `revoked`.
+    pub status: String,
+}
+
+fn now_ms() -> u64 {
+    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
+}
+
+/// The provider's RSA key from its registration (PKCS#1 or SPKI DER).
+fn provider_rsa(provider: &ProviderState) -> GrantsResult<RsaPublicKey> {
+    RsaPublicKey::from_pkcs1_der(&provider.rsa_public_der)
+        .or_else(|_| RsaPublicKey::from_public_key_der(&provider.rsa_public_der))
+        .map_err(|_| {
+            GrantsError::InvalidTerms(format!(
+                "provider {} registered an unreadable RSA key",
+                provider.address
+            ))
+        })
+}
+
+/// Why `request` cannot be acted on by `owner` now, if it cannot.
+fn closed_reason(request: &RequestState, owner: &str, now: u64) -> GrantsResult<()> {
+    let id = hex::encode(request.request_id);
+    if request.owner_address != owner {
+        return Err(GrantsError::NotAddressedToMe(id));
+    }
+    let reason = match request.status {
+        RequestStatus::Open if request.expires_at.is_some_and(|at| at <= now) => "expired",
+        RequestStatus::Open => return Ok(()),
+        RequestStatus::Approved => "already approved",
+        RequestStatus::Rejected => "already rejected",
+    };
+    Err(GrantsError::RequestClosed {
+        request: id,
+        reason: reason.to_owned(),
+    })
+}
+
+impl Wallet {
+    /// The open, unexpired requests addressed to this wallet, found in its inbox and
+    /// each proven on the ledger with its provider's registration. Entries that point
+    /// to nothing valid (unknown, closed, someone else's, unregistered provider,
+    /// unreadable terms) are left out.
+    pub async fn pending_requests(
+        &self,
+        ledger: &GrantsLedger,
+    ) -> GrantsResult<Vec<PendingRequest>> {
+        let inbox = inbox_address(&self.owner_address(), self.network())?;
+        let entries = ledger.light().records_at(&inbox).await?;
+        let mut pending = Vec::new();
+        for entry in entries.records {
+            let Some(request_id) = request_id_of_entry(&entry.registration.put.key) else {
+                continue;
+            };
+            if let Ok(found) = self.checked_request(ledger, &request_id).await {
+                pending.push(found);
+            }
+        }
+        Ok(pending)
+    }
+
+    /// The request `request_id` proven on the ledger and checked open for this wallet.
+    async fn checked_request(
+        &self,
+        ledger: &GrantsLedger,
+        request_id: &[u8; 32],
+    ) -> GrantsResult<PendingRequest> {
+        let id = hex::encode(request_id);
+        let request = ledger
+            .request(request_id)
+            .await?
+            .ok_or_else(|| GrantsError::UnknownRequest(id))?;
+        closed_reason(&request, &self.owner_address(), now_ms())?;
+        let provider = ledger
+            .provider(&request.requester)
+            .await?
+            .ok_or_else(|| GrantsError::UnknownProvider(request.requester.clone()))?;
+        let terms = RequestTerms::parse(
+            &request.formats,
+            &request.from_date,
+            &request.to_date,
+            &request.fields,
+        )?;
+        Ok(PendingRequest {
+            request,
+            terms,
+            provider,
+        })
+    }
+
+    /// Approves request `request_id` for car `vid`, narrowed by `narrowing`, and
+    /// delivers: a computation's signed result, or a copy's re-wrapped record keys (see
+    /// the module documentation). Submits the `Grant` and the `DataResponse`.
+    pub async fn approve(
+        &self,
+        ledger: &GrantsLedger,
+        request_id: &[u8; 32],
+        vid: &str,
+        narrowing: &Narrowing,
+    ) -> GrantsResult<Approval> {
+        let pending = self.checked_request(ledger, request_id).await?;
+        let scope = narrowing.apply(&pending.terms)?;
+        let provider_key = provider_rsa(&pending.provider)?;
+        let light = ledger.light();
+        let (kind, records, content) = match scope.delivery {
+            Delivery::Compute { code_hash } => {
+                if !pending.provider.code_hashes.contains(&code_hash) {
+                    return Err(GrantsError::UnregisteredComputation(hex::encode(code_hash)));
+                }
+                let (inputs, signed_result) =
+                    self.compute_for(light, vid, &scope, &code_hash).await?;
+                (
+                    GrantKind::Usage { code_hash },
+                    inputs.clone(),
+                    DeliveryContent::Result {
+                        inputs,
+                        signed_result,
+                    },
+                )
+            }
+            Delivery::Copy => {
+                let delivered = self.copy_for(light, vid, &scope, &provider_key).await?;
+                let refs = delivered
+                    .iter()
+                    .map(|d| RecordRef {
+                        address: d.address.clone(),
+                        key: d.key.clone(),
+                    })
+                    .collect();
+                (
+                    GrantKind::Copy {
+                        resell: false,
+                        dup: false,
+                    },
+                    refs,
+                    DeliveryContent::Copy { records: delivered },
+                )
+            }
+        };
+        let grant_id = grant_id_for(request_id);
+        let owner_secret = *self.keys().owner_key().secret_key();
+        let grant = TxBody::Grant(Grant {
+            grant_id,
+            grantee_address: pending.request.requester.clone(),
+            grantee_rsa_fingerprint: rsa_fingerprint_bytes(&provider_key)?,
+            records: records.clone(),
+            kind: kind.clone(),
+            expires_at: None,
+        });
+        if ledger.grant(&grant_id).await?.is_none() {
+            ledger.submit(&owner_secret, grant).await?;
+        }
+        let doc = DeliveryDocument {
+            version: DELIVERY_VERSION,
+            request_id: *request_id,
+            grant_id,
+            content,
+        };
+        let owner_address = self.owner_address();
+        let sealed = doc.seal(&owner_address, &provider_key)?;
+        ledger
+            .put_value(
+                &owner_secret,
+                DELIVERY_FORMAT,
+                delivery_record_key(request_id)?,
+                &sealed,
+            )
+            .await?;
+        ledger
+            .submit(
+                &owner_secret,
+                TxBody::DataResponse(DataResponse {
+                    request_id: *request_id,
+                    approved: true,
+                    grant_id: Some(grant_id),
+                }),
+            )
+            .await?;
+        self.remember_grant(&GrantInfo {
+            grant_id: hex::encode(grant_id),
+            request_id: hex::encode(request_id),
+            provider: pending.request.requester.clone(),
+            provider_name: pending.provider.name.clone(),
+            kind: match kind {
+                GrantKind::Usage { .. } => "compute".into(),
+                _ => "copy".into(),
+            },
+            records: records.len(),
+            status: "active".into(),
+        })?;
+        Ok(Approval {
+            grant_id,
+            records,
+            scope,
+        })
+    }
+
+    /// Rejects request `request_id` (a `DataResponse` without a grant).
+    pub async fn reject(&self, ledger: &GrantsLedger, request_id: &[u8; 32]) -> GrantsResult<()> {
+        self.checked_request(ledger, request_id).await?;
+        ledger
+            .submit(
+                self.keys().owner_key().secret_key(),
+                TxBody::DataResponse(DataResponse {
+                    request_id: *request_id,
+                    approved: false,
+                    grant_id: None,
+                }),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The grants this wallet made, newest state first as stored.
+    pub fn grants(&self) -> GrantsResult<Vec<GrantInfo>> {
+        let rows = self.locked_store()?.grants(None)?;
+        Ok(rows
+            .into_iter()
+            .filter(|row| row.id.starts_with(GRANT_ROW_PREFIX))
+            .filter_map(|row| serde_json::from_str(&row.json).ok())
+            .collect())
+    }
+
+    /// Revokes grant `grant_id` on the ledger (a `Revoke` signed by the owner): the
+    /// provider gets nothing more under it and the ledger shows it revoked. What was
+    /// already delivered cannot be unseen: a provider that opened a copy or read a
+    /// result keeps what it learned.
+    pub async fn revoke(&self, ledger: &GrantsLedger, grant_id: &[u8; 32]) -> GrantsResult<()> {
+        let id = hex::encode(grant_id);
+        let mut info = self
+            .grants()?
+            .into_iter()
+            .find(|g| g.grant_id == id)
+            .ok_or_else(|| GrantsError::UnknownGrant(id.clone()))?;
+        ledger
+            .submit(
+                self.keys().owner_key().secret_key(),
+                TxBody::Revoke(GrantRef {
+                    grant_id: *grant_id,
+                }),
+            )
+            .await?;
+        info.status = "revoked".into();
+        self.remember_grant(&info)
+    }
+
+    fn remember_grant(&self, info: &GrantInfo) -> GrantsResult<()> {
+        let json = serde_json::to_string(info)
+            .map_err(|e| GrantsError::MalformedDocument(e.to_string()))?;
+        self.locked_store()?.save_grant(&GrantRow {
+            id: format!("{GRANT_ROW_PREFIX}{}", info.grant_id),
+            provider: info.provider.clone(),
+            status: info.status.clone(),
+            json,
+            updated_at: chrono::Utc::now().timestamp(),
+        })?;
+        Ok(())
+    }
+
+    /// Runs the granted computation over the car's trips of the scope: decrypted here,
+    /// privacy zones trimmed (trips wholly inside a zone left out), positions rounded
+    /// if asked. Returns the inputs and the signed result's delivery bytes.
+    async fn compute_for(
+        &self,
+        light: &LightClient,
+        vid: &str,
+        scope: &ApprovedScope,
+        code_hash: &[u8; 32],
+    ) -> GrantsResult<(Vec<RecordRef>, Vec<u8>)> {
+        let program = ShippedProgram::from_hash(code_hash)
+            .ok_or_else(|| GrantsError::UnsupportedComputation(hex::encode(code_hash)))?;
+        let spec = FormatSpec::trip_gps();
+        let all = json!({});
+        let read = self
+            .get_kv_range(
+                light,
+                vid,
+                scope.from,
+                scope.to,
+                &spec,
+                &all,
+                &all,
+                &[],
+                None,
+            )
+            .await?;
+        let (mut trips, mut inputs, mut d_hashes) = (Vec::new(), Vec::new(), Vec::new());
+        for record in read.records {
+            let trip = Trip::decode(&record.key, &record.value)?;
+            let trip = if scope.privacy_zones.is_empty() {
+                trip
+            } else {
+                match trip.trim_privacy_zones(&scope.privacy_zones) {
+                    Ok(trimmed) => trimmed,
+                    Err(TripError::EntirelyPrivate) => continue,
+                    Err(err) => return Err(err.into()),
+                }
+            };
+            let trip = match scope.approximate_decimals {
+                Some(decimals) => trip.approximate(decimals)?,
+                None => trip,
+            };
+            let registration = light
+                .registration(&record.address, &record.key_bytes)
+                .await?
+                .ok_or(GrantsError::NothingToDeliver)?;
+            trips.push(trip);
+            d_hashes.push(registration.put.d_hash);
+            inputs.push(RecordRef {
+                address: record.address,
+                key: record.key_bytes,
+            });
+        }
+        if trips.is_empty() {
+            return Err(GrantsError::NothingToDeliver);
+        }
+        let result = compute_on_trips(
+            program,
+            &trips,
+            d_hashes,
+            &FeatureParams::default(),
+            COMPUTE_GAS_LIMIT,
+        )?;
+        let signed = result.sign_result(self.keys().owner_key())?;
+        Ok((inputs, signed.to_bytes()?))
+    }
+
+    /// Re-wraps the key of every record of the scope for `provider` (trips that enter a
+    /// privacy zone are left out: a copy cannot be edited).
+    async fn copy_for(
+        &self,
+        light: &LightClient,
+        vid: &str,
+        scope: &ApprovedScope,
+        provider: &RsaPublicKey,
+    ) -> GrantsResult<Vec<DeliveredRecord>> {
+        let mut delivered = Vec::new();
+        for format in &scope.formats {
+            let spec = match format.as_str() {
+                TRIP_GPS => FormatSpec::trip_gps(),
+                VIN_CODE => FormatSpec::vin_code(),
+                _ => continue,
+            };
+            let all = json!({});
+            let read = self
+                .get_kv_range(
+                    light,
+                    vid,
+                    scope.from,
+                    scope.to,
+                    &spec,
+                    &all,
+                    &all,
+                    &[],
+                    None,
+                )
+                .await?;
+            for record in read.records {
+                if format == TRIP_GPS && !scope.privacy_zones.is_empty() {
+                    let trip = Trip::decode(&record.key, &record.value)?;
+                    let private = trip
+                        .points
+                        .iter()
+                        .any(|p| scope.privacy_zones.iter().any(|z| z.contains(p)));
+                    if private {
+                        continue;
+                    }
+                }
+                let Some(stored) = light.record(&record.address, &record.key_bytes).await? else {
+                    continue;
+                };
+                let ctx = RecordContext {
+                    address: &record.address,
+                    key_bytes: &record.key_bytes,
+                    format,
+                };
+                let grant = {
+                    let mut cache = self.epoch_cache()?;
+                    rewrap_record_key(
+                        &Envelope::from_bytes(&stored.envelope)?,
+                        &ctx,
+                        self.keys().rsa_private(),
+                        &mut cache,
+                        provider,
+                    )?
+                };
+                delivered.push(DeliveredRecord {
+                    address: record.address.clone(),
+                    key: record.key_bytes.clone(),
+                    format: format.clone(),
+                    grant: grant.to_bytes()?,
+                });
+            }
+        }
+        if delivered.is_empty() {
+            return Err(GrantsError::NothingToDeliver);
+        }
+        Ok(delivered)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(status: &str, expires_at: Option<u64>) -> RequestState {
+        serde_json::from_value(json!({
+            "request_id": hex::encode([3u8; 32]),
+            "requester": "bcrt1qprovider",
+            "owner_address": "bcrt1qowner",
+            "formats": ["trip-gps"],
+            "from_date": "2024-03-01",
+            "to_date": "2024-03-02",
+            "fields": ["location_history"],
+            "purpose": "quote",
+            "price": 5,
+            "expires_at": expires_at,
+            "status": status,
+            "grant_id": null,
+            "height": 3,
+        }))
+        .expect("request")
+    }
+
+    #[test]
+    fn only_open_unexpired_requests_to_this_owner_can_be_acted_on() {
+        assert!(closed_reason(&request("open", None), "bcrt1qowner", 10).is_ok());
+        assert!(closed_reason(&request("open", Some(11)), "bcrt1qowner", 10).is_ok());
+        assert!(matches!(
+            closed_reason(&request("open", None), "bcrt1qsomeoneelse", 10),
+            Err(GrantsError::NotAddressedToMe(_))
+        ));
+        for (status, expires, reason) in [
+            ("open", Some(10), "expired"),
+            ("approved", None, "already approved"),
+            ("rejected", None, "already rejected"),
+        ] {
+            match closed_reason(&request(status, expires), "bcrt1qowner", 10) {
+                Err(GrantsError::RequestClosed { reason: got, .. }) => assert_eq!(got, reason),
+                other => panic!("{status}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn provider_keys_are_read_as_pkcs1_or_spki_and_garbage_is_refused() {
+        use rsa::pkcs8::EncodePublicKey;
+        let key = crate::grants::test_keys::provider_rsa().to_public_key();
+        let pkcs1 = crate::keys::rsa_public_key_pkcs1_der(&key).expect("pkcs1");
+        let spki = key.to_public_key_der().expect("spki").as_bytes().to_vec();
+        let provider = |der: Vec<u8>| -> ProviderState {
+            serde_json::from_value(json!({
+                "address": "bcrt1qprovider",
+                "name": "Insurer",
+                "description": "pay as you drive",
+                "rsa_public_der": hex::encode(der),
+                "code_hashes": [],
+                "height": 2,
+            }))
+            .expect("provider")
+        };
+        assert_eq!(provider_rsa(&provider(pkcs1)).expect("pkcs1"), key);
+        assert_eq!(provider_rsa(&provider(spki)).expect("spki"), key);
+        assert!(matches!(
+            provider_rsa(&provider(vec![0x30, 0x00])),
+            Err(GrantsError::InvalidTerms(_))
+        ));
+    }
+}
