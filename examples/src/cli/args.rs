@@ -1,0 +1,390 @@
+//! The `carchain` command line as clap types: global flags (wallet, nodes, trust anchor,
+//! `--json`) and every command. Dates, JSON keys and values stay strings here and are
+//! parsed by the commands, so a malformed one is an input error (exit 3), not a usage
+//! error (exit 2).
+
+use std::path::PathBuf;
+
+use clap::builder::TypedValueParser;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// CarChain from the command line: the owner's wallet, paired cars, their records and
+/// trips, and the node.
+///
+/// Exit codes: 0 ok, 1 local failure (files, wallet store), 2 usage, 3 bad input,
+/// 4 node or network failure, 5 verification failure.
+#[derive(Debug, Parser)]
+#[command(name = "carchain", version, about, long_about)]
+pub struct Cli {
+    /// The wallet store (SQLite). Its secrets are sealed under a key kept in
+    /// `<PATH>.key` (mode 0600); a phone keeps that key in its Keystore/Keychain.
+    #[arg(long, global = true, env = "CARCHAIN_WALLET", value_name = "PATH")]
+    pub wallet: Option<PathBuf>,
+    /// Node base URL (repeatable, in order of preference; later ones are failovers).
+    #[arg(
+        long = "node",
+        global = true,
+        env = "CARCHAIN_NODE",
+        value_name = "URL",
+        value_delimiter = ','
+    )]
+    pub nodes: Vec<String>,
+    /// Chain id to trust (with `--validator`); otherwise the pinned or first-seen one.
+    #[arg(long, global = true, env = "CARCHAIN_CHAIN_ID")]
+    pub chain_id: Option<String>,
+    /// Validator public key (hex) to trust; without it the node's status is trusted on
+    /// first use and pinned next to the wallet (`<PATH>.anchor.json`).
+    #[arg(long, global = true, env = "CARCHAIN_VALIDATOR", value_name = "HEX")]
+    pub validator: Option<String>,
+    /// Address network of a new wallet and of a `--chain-id`/`--validator` anchor.
+    #[arg(long, global = true, value_enum, default_value_t = NetworkArg::Regtest)]
+    pub network: NetworkArg,
+    /// Print JSON (one document) instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Address networks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NetworkArg {
+    /// `bc1` addresses.
+    Mainnet,
+    /// `tb1` addresses.
+    Testnet,
+    /// `bcrt1` addresses.
+    Regtest,
+}
+
+impl From<NetworkArg> for carchain_core::keys::Network {
+    fn from(arg: NetworkArg) -> Self {
+        match arg {
+            NetworkArg::Mainnet => carchain_core::keys::Network::Mainnet,
+            NetworkArg::Testnet => carchain_core::keys::Network::Testnet,
+            NetworkArg::Regtest => carchain_core::keys::Network::Regtest,
+        }
+    }
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The owner's wallet.
+    #[command(subcommand)]
+    Wallet(WalletCommand),
+    /// The owner's paired cars.
+    #[command(subcommand)]
+    Device(DeviceCommand),
+    /// The car's side (a car store on this machine): pairing code and pairing.
+    #[command(subcommand)]
+    Car(CarCommand),
+    /// Put one record from a car store and deliver it (the seed's putIotKV).
+    Put(PutArgs),
+    /// Read one record of a car (the seed's getKV).
+    Get(GetArgs),
+    /// Read a car's records of a date range (the seed's getKVRange).
+    Range(RangeArgs),
+    /// A car's trips.
+    #[command(subcommand)]
+    Trips(TripsCommand),
+    /// The node.
+    #[command(subcommand)]
+    Node(NodeCommand),
+}
+
+/// `carchain wallet ...`
+#[derive(Debug, Subcommand)]
+pub enum WalletCommand {
+    /// Create a wallet with fresh recovery words, printed once to stdout.
+    New {
+        /// Number of recovery words.
+        #[arg(long, default_value_t = 12, value_parser = clap::builder::PossibleValuesParser::new(["12", "24"]).map(|s| s.parse::<u8>().unwrap_or(12)))]
+        words: u8,
+    },
+    /// Restore a wallet from recovery words read from stdin (never from the command line).
+    Restore,
+    /// Show the owner address and RSA key fingerprint.
+    Address,
+    /// Show the owner account's balance on the node.
+    Balance,
+}
+
+/// `carchain device ...`
+#[derive(Debug, Subcommand)]
+pub enum DeviceCommand {
+    /// Pair the car whose pairing payload was scanned (run `car pair` on the car meanwhile).
+    Pair {
+        /// The car's pairing payload text.
+        #[arg(long)]
+        payload: String,
+        /// A name for the car.
+        #[arg(long)]
+        name: String,
+        /// Addresses in the car's secret pool (1..=10000).
+        #[arg(long, default_value_t = 32)]
+        pool_size: usize,
+        /// The agent node the car names (the node's `--agent`).
+        #[arg(long, env = "CARCHAIN_AGENT", default_value = "carchain-node")]
+        agent: String,
+        /// Seconds to wait for the car's answer.
+        #[arg(long, default_value_t = 60)]
+        timeout_secs: u64,
+    },
+    /// List the paired cars.
+    List,
+    /// Hand a car to another owner address (the seed's reset), signed by this owner.
+    Reset {
+        /// The car's VID.
+        #[arg(long)]
+        vid: String,
+        /// The new owner address.
+        #[arg(long)]
+        to: String,
+    },
+    /// Give a car a new pool of addresses (the seed's setDup); the car shows a new payload.
+    Pool {
+        /// The car's VID.
+        #[arg(long)]
+        vid: String,
+        /// Addresses in the new pool (1..=10000).
+        #[arg(long)]
+        size: usize,
+        /// The car's fresh pairing payload text.
+        #[arg(long)]
+        payload: String,
+    },
+}
+
+/// `carchain car ...`
+#[derive(Debug, Subcommand)]
+pub enum CarCommand {
+    /// Open (or create) a car store and print its pairing payload.
+    PairingCode {
+        /// The car store (SQLite; its key file is `<PATH>.key`).
+        #[arg(long)]
+        car: PathBuf,
+        /// The car's VID.
+        #[arg(long)]
+        vid: String,
+        /// Seconds the code stays valid.
+        #[arg(long, default_value_t = 600)]
+        ttl_secs: u64,
+    },
+    /// Wait for the owner's pairing offer and accept it.
+    Pair {
+        /// The car store.
+        #[arg(long)]
+        car: PathBuf,
+        /// Seconds to wait for the offer and the ledger.
+        #[arg(long, default_value_t = 60)]
+        timeout_secs: u64,
+    },
+}
+
+/// A record format by name, with its key fields when it is not a built-in one.
+#[derive(Debug, Args)]
+pub struct FormatArgs {
+    /// Record format (`trip-gps`, `carvio`, `VIN_CODE`, or a custom name with `--fields`).
+    #[arg(long)]
+    pub format: String,
+    /// Key fields of a custom format, in order, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub fields: Vec<String>,
+}
+
+/// `carchain put`
+#[derive(Debug, Args)]
+pub struct PutArgs {
+    /// The car store.
+    #[arg(long)]
+    pub car: PathBuf,
+    /// The car's VID.
+    #[arg(long)]
+    pub vid: String,
+    /// The format.
+    #[command(flatten)]
+    pub format: FormatArgs,
+    /// The key, a JSON object of the format's fields.
+    #[arg(long)]
+    pub key: String,
+    /// The value, JSON.
+    #[arg(long)]
+    pub value: String,
+    /// The day the record belongs to, YYYY-MM-DD.
+    #[arg(long)]
+    pub date: String,
+}
+
+/// `carchain get`
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// The car's VID.
+    #[arg(long)]
+    pub vid: String,
+    /// The day, YYYY-MM-DD.
+    #[arg(long)]
+    pub date: String,
+    /// The format.
+    #[command(flatten)]
+    pub format: FormatArgs,
+    /// The complete key, a JSON object.
+    #[arg(long)]
+    pub key: String,
+    /// Value fields to keep (all when absent), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub columns: Vec<String>,
+}
+
+/// `carchain range`
+#[derive(Debug, Args)]
+pub struct RangeArgs {
+    /// The car's VID.
+    #[arg(long)]
+    pub vid: String,
+    /// First day, YYYY-MM-DD.
+    #[arg(long)]
+    pub from: String,
+    /// Last day, YYYY-MM-DD.
+    #[arg(long)]
+    pub to: String,
+    /// The format.
+    #[command(flatten)]
+    pub format: FormatArgs,
+    /// Lowest key, a partial JSON key (default: unbounded).
+    #[arg(long, default_value = "{}")]
+    pub start: String,
+    /// Highest key, a partial JSON key (default: unbounded).
+    #[arg(long, default_value = "{}")]
+    pub end: String,
+    /// Value fields to keep (all when absent), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub columns: Vec<String>,
+}
+
+/// `carchain trips ...`
+#[derive(Debug, Subcommand)]
+pub enum TripsCommand {
+    /// Summaries of a car's trips in a date range.
+    List {
+        /// The car's VID.
+        #[arg(long)]
+        vid: String,
+        /// First day, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// Last day, YYYY-MM-DD.
+        #[arg(long)]
+        to: String,
+    },
+    /// One trip in full (summary, polyline, GeoJSON).
+    Show {
+        /// The car's VID.
+        #[arg(long)]
+        vid: String,
+        /// The trip's day, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+        /// The trip's key: `{"SESSION_ID":..,"START_TIME":..,"END_TIME":..}`.
+        #[arg(long)]
+        key: String,
+    },
+    /// Write a car's trips of a date range as GeoJSON, GPX or an SVG map.
+    Export {
+        /// The car's VID.
+        #[arg(long)]
+        vid: String,
+        /// First day, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// Last day, YYYY-MM-DD.
+        #[arg(long)]
+        to: String,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// Trip export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// A GeoJSON FeatureCollection.
+    Geojson,
+    /// GPX 1.1 tracks.
+    Gpx,
+    /// An SVG map of the trips.
+    Svg,
+}
+
+/// `carchain node ...`
+#[derive(Debug, Subcommand)]
+pub enum NodeCommand {
+    /// The node's status and the verified chain tip.
+    Status,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn globals_and_a_command_parse() {
+        let cli = Cli::try_parse_from([
+            "carchain",
+            "--wallet",
+            "/tmp/w.db",
+            "--node",
+            "http://a",
+            "--node",
+            "http://b",
+            "--json",
+            "range",
+            "--vid",
+            "V",
+            "--from",
+            "2024-05-06",
+            "--to",
+            "2024-05-07",
+            "--format",
+            "trip-gps",
+        ])
+        .unwrap();
+        assert_eq!(cli.nodes, ["http://a", "http://b"]);
+        assert!(cli.json);
+        match cli.command {
+            Command::Range(args) => {
+                assert_eq!(args.vid, "V");
+                assert_eq!(args.start, "{}");
+                assert_eq!(args.format.format, "trip-gps");
+            }
+            other => panic!("parsed {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_flags_and_missing_arguments_are_usage_errors() {
+        let err = Cli::try_parse_from(["carchain", "wallet", "new", "--bogus"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let err = Cli::try_parse_from(["carchain", "get", "--vid", "V"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let err = Cli::try_parse_from(["carchain", "wallet", "new", "--words", "13"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn restore_takes_no_words_on_the_command_line() {
+        let err = Cli::try_parse_from(["carchain", "wallet", "restore", "abandon"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+    }
+}

@@ -1,0 +1,84 @@
+//! `carchain device pair|list|reset|pool`: the owner's side of pairing, the device list,
+//! handing a car over, and a new address pool.
+
+use std::time::Duration;
+
+use carchain_core::wallet::DeviceInfo;
+use serde_json::{Value, json};
+
+use super::args::DeviceCommand;
+use super::error::CliError;
+use super::output::emit;
+use super::session::Session;
+
+/// A device as JSON.
+fn device_json(info: &DeviceInfo) -> Value {
+    json!({"vid": info.vid, "name": info.name, "device_pubkey": info.device_pubkey,
+           "pool_size": info.pool_size, "generation": info.generation, "agent": info.agent,
+           "paired_at": info.paired_at, "last_seen": info.last_seen, "status": info.status})
+}
+
+/// A device as one line of text.
+fn device_line(info: &DeviceInfo) -> String {
+    format!(
+        "{}  {:<16} {:<11} pool {} (generation {})  agent {}",
+        info.vid, info.name, info.status, info.pool_size, info.generation, info.agent
+    )
+}
+
+/// Runs a `device` command.
+pub async fn run(session: &Session, command: &DeviceCommand) -> Result<(), CliError> {
+    let wallet = session.open_wallet()?;
+    let info = match command {
+        DeviceCommand::List => {
+            let devices = wallet.devices()?;
+            let doc = Value::Array(devices.iter().map(device_json).collect());
+            emit(session.json, &doc, || {
+                if devices.is_empty() {
+                    "no paired cars".to_owned()
+                } else {
+                    devices
+                        .iter()
+                        .map(device_line)
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                }
+            });
+            return Ok(());
+        }
+        DeviceCommand::Pair {
+            payload,
+            name,
+            pool_size,
+            agent,
+            timeout_secs,
+        } => {
+            let light = session.wallet_light(&wallet).await?;
+            if !session.json {
+                eprintln!(
+                    "waiting up to {timeout_secs} s for the car to accept (run `carchain car pair` on it)"
+                );
+            }
+            wallet
+                .pair_device_with_timeout(
+                    &light,
+                    payload.trim(),
+                    name,
+                    *pool_size,
+                    agent,
+                    Duration::from_secs(*timeout_secs),
+                )
+                .await?
+        }
+        DeviceCommand::Reset { vid, to } => {
+            let light = session.wallet_light(&wallet).await?;
+            wallet.reset_to(&light, vid, to).await?
+        }
+        DeviceCommand::Pool { vid, size, payload } => {
+            let light = session.wallet_light(&wallet).await?;
+            wallet.set_dup(&light, vid, *size, payload.trim()).await?
+        }
+    };
+    emit(session.json, &device_json(&info), || device_line(&info));
+    Ok(())
+}

@@ -1,0 +1,118 @@
+//! `carchain wallet new|restore|address|balance`. New words are printed once, to stdout,
+//! with a warning; restored words are read from stdin only. Neither ever reaches stderr.
+
+use std::io::Read;
+
+use carchain_core::keys::WordCount;
+use carchain_core::wallet::Wallet;
+use serde_json::json;
+use zeroize::Zeroizing;
+
+use super::args::WalletCommand;
+use super::error::CliError;
+use super::output::emit;
+use super::session::Session;
+
+/// Runs a `wallet` command.
+pub async fn run(session: &Session, command: &WalletCommand) -> Result<(), CliError> {
+    match command {
+        WalletCommand::New { words } => new_wallet(session, *words),
+        WalletCommand::Restore => restore(session),
+        WalletCommand::Address => {
+            let wallet = session.open_wallet()?;
+            emit(
+                session.json,
+                &json!({"owner_address": wallet.owner_address(),
+                        "rsa_fingerprint": wallet.rsa_fingerprint(),
+                        "network": wallet.network().to_string()}),
+                || {
+                    format!(
+                        "owner address   {}\nRSA fingerprint {}\nnetwork         {}",
+                        wallet.owner_address(),
+                        wallet.rsa_fingerprint(),
+                        wallet.network()
+                    )
+                },
+            );
+            Ok(())
+        }
+        WalletCommand::Balance => {
+            let wallet = session.open_wallet()?;
+            let light = session.wallet_light(&wallet).await?;
+            let account = light.account(&wallet.owner_address()).await?;
+            emit(
+                session.json,
+                &json!({"owner_address": wallet.owner_address(), "balance": account.balance,
+                        "nonce": account.nonce}),
+                || format!("{}  balance {}", wallet.owner_address(), account.balance),
+            );
+            Ok(())
+        }
+    }
+}
+
+fn refuse_existing(session: &Session) -> Result<(), CliError> {
+    let path = session.wallet_path()?;
+    if path.exists() {
+        return Err(CliError::Input(format!(
+            "a wallet already exists at {}; choose another --wallet path",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+fn new_wallet(session: &Session, words: u8) -> Result<(), CliError> {
+    refuse_existing(session)?;
+    let count = if words == 24 {
+        WordCount::TwentyFour
+    } else {
+        WordCount::Twelve
+    };
+    let path = session.wallet_path()?;
+    let (wallet, mnemonic) =
+        Wallet::create(path, Session::secrets_for(path), session.network, count, "")?;
+    let warning = "Write these recovery words down and keep them offline. They are shown \
+                   only this once; anyone who has them owns this wallet and its cars' data.";
+    emit(
+        session.json,
+        &json!({"owner_address": wallet.owner_address(),
+                "rsa_fingerprint": wallet.rsa_fingerprint(),
+                "words": mnemonic.phrase(), "warning": warning}),
+        || {
+            format!(
+                "owner address {}\n\n{warning}\n\n    {}\n",
+                wallet.owner_address(),
+                mnemonic.phrase()
+            )
+        },
+    );
+    Ok(())
+}
+
+fn restore(session: &Session) -> Result<(), CliError> {
+    refuse_existing(session)?;
+    let mut text = Zeroizing::new(String::new());
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|e| CliError::Input(format!("reading the recovery words from stdin: {e}")))?;
+    if text.trim().is_empty() {
+        return Err(CliError::Input(
+            "no recovery words on stdin (pipe or type them, then end with Ctrl-D)".into(),
+        ));
+    }
+    let path = session.wallet_path()?;
+    let wallet = Wallet::restore(path, Session::secrets_for(path), session.network, &text, "")
+        .inspect_err(|_| {
+            // Nothing of a refused restore stays behind.
+            let _ = std::fs::remove_file(path);
+            let _ = std::fs::remove_file(super::secrets::key_file_for(path));
+        })?;
+    emit(
+        session.json,
+        &json!({"owner_address": wallet.owner_address(),
+                "rsa_fingerprint": wallet.rsa_fingerprint()}),
+        || format!("restored: owner address {}", wallet.owner_address()),
+    );
+    Ok(())
+}
