@@ -1,14 +1,25 @@
-//! `car-sim`: simulates cars driving in a city box and prints what they would put,
-//! day by day (trips, distance, harsh brakes, parking violations), as text or JSON.
-//! Deterministic by `--seed`. Driving a remote node (`--node URL`) is not built yet.
+//! `car-sim`: simulates cars driving in a city box. Without `--node` it prints what they
+//! would put, day by day (trips, distance, harsh brakes, parking violations), as text or
+//! JSON, deterministic by `--seed`. With `--node URL` it pairs the cars with an owner
+//! wallet (words from `CARCHAIN_WORDS`, or a fresh one) and drives that node for
+//! `--seconds` or `--records`, reporting sustained records/s and the acknowledged put
+//! latency (p50, p99).
+#![forbid(unsafe_code)]
 
-use anyhow::Result;
+#[path = "../sim/remote.rs"]
+mod remote;
+
+use anyhow::{Context, Result, bail};
+use carchain_core::keys::Network;
+use carchain_core::light::TrustAnchor;
+use carchain_core::light::http::NodeHttp;
 use carchain_examples::sim::{CarSimulator, CityBox, SimConfig};
 use chrono::NaiveDate;
 use clap::Parser;
 use serde_json::json;
+use zeroize::Zeroizing;
 
-/// Simulates cars in a city and reports their days.
+/// Simulates cars in a city and reports their days, or drives a node with them.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
@@ -30,9 +41,36 @@ struct Args {
     /// Seconds between GPS fixes (1..=60).
     #[arg(long, default_value_t = 10)]
     sample_secs: i64,
-    /// Print JSON lines instead of text.
+    /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
+    /// Drive this node (repeatable) instead of printing the days.
+    #[arg(
+        long = "node",
+        value_name = "URL",
+        env = "CARCHAIN_NODE",
+        value_delimiter = ','
+    )]
+    nodes: Vec<String>,
+    /// With --node: stop after this many seconds of putting.
+    #[arg(long)]
+    seconds: Option<u64>,
+    /// With --node: stop after this many records in all.
+    #[arg(long)]
+    records: Option<u64>,
+    /// With --node: the chain id to trust (with --validator; else the node's status is
+    /// trusted on first use).
+    #[arg(long, env = "CARCHAIN_CHAIN_ID")]
+    chain_id: Option<String>,
+    /// With --node: the validator public key (hex) to trust.
+    #[arg(long, env = "CARCHAIN_VALIDATOR")]
+    validator: Option<String>,
+    /// With --node: the agent name the cars name (the node's `--agent`).
+    #[arg(long, env = "CARCHAIN_AGENT", default_value = "carchain-node")]
+    agent: String,
+    /// With --node: each car's address pool size.
+    #[arg(long, default_value_t = 32)]
+    pool_size: usize,
 }
 
 fn main() -> Result<()> {
@@ -42,6 +80,9 @@ fn main() -> Result<()> {
         seed: args.seed,
         sample_secs: args.sample_secs,
     };
+    if !args.nodes.is_empty() {
+        return drive_node(&args, config);
+    }
     for n in 1..=args.cars {
         let vid = format!("SIM{n:014}");
         let mut car = CarSimulator::new(&config, &vid)?;
@@ -73,4 +114,80 @@ fn main() -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `--node` mode: pair, drive, report.
+fn drive_node(args: &Args, sim: SimConfig) -> Result<()> {
+    remote::check_bounds(args.seconds, args.records)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("async runtime")?;
+    runtime.block_on(async {
+        let anchor = anchor(args).await?;
+        let words = std::env::var("CARCHAIN_WORDS").ok().map(Zeroizing::new);
+        if words.is_none() {
+            eprintln!("note: CARCHAIN_WORDS is not set: a fresh owner wallet is created (it needs funds on the chain)");
+        }
+        let options = remote::RemoteOptions {
+            nodes: args.nodes.clone(),
+            anchor,
+            agent: args.agent.clone(),
+            cars: args.cars,
+            pool_size: args.pool_size,
+            seconds: args.seconds,
+            records: args.records,
+            sim,
+            first_day: args.from,
+            words,
+        };
+        let report = remote::drive_remote(&options).await?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            println!(
+                "{} cars paired in {} ms by {}\n{} records in {:.1} s: {:.1} records/s sustained\nacknowledged put latency: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                report.cars,
+                report.pairing_ms,
+                report.owner_address,
+                report.records,
+                report.elapsed_s,
+                report.records_per_s,
+                report.latency_p50_ms,
+                report.latency_p99_ms,
+                report.latency_max_ms
+            );
+        }
+        Ok(())
+    })
+}
+
+/// The trust anchor: the flags, or the first node's status on first use (said on stderr).
+async fn anchor(args: &Args) -> Result<TrustAnchor> {
+    let first = args.nodes.first().context("no --node")?;
+    let status = NodeHttp::new(first, reqwest::Client::new())?
+        .status()
+        .await
+        .with_context(|| format!("reading {first}/v1/status"))?;
+    let network: Network = status
+        .network
+        .parse()
+        .with_context(|| format!("the node's network `{}`", status.network))?;
+    match (&args.chain_id, &args.validator) {
+        (Some(chain_id), Some(validator)) => {
+            Ok(TrustAnchor::from_hex(chain_id, network, validator)?)
+        }
+        (None, None) => {
+            eprintln!(
+                "note: trusting chain {} with validator {} as {first} reports it (trust on first use)",
+                status.chain_id, status.validator
+            );
+            Ok(TrustAnchor::from_hex(
+                &status.chain_id,
+                network,
+                &status.validator,
+            )?)
+        }
+        _ => bail!("--chain-id and --validator go together"),
+    }
 }

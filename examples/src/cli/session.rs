@@ -118,13 +118,13 @@ impl Session {
             }
         }
         let pin_path = pin_store.map(anchor_file_for);
-        if let Some(path) = &pin_path {
-            if let Ok(text) = fs::read_to_string(path) {
-                let pinned: PinnedAnchor = serde_json::from_str(&text).map_err(|e| {
-                    CliError::Local(format!("anchor pin {} is unreadable: {e}", path.display()))
-                })?;
-                return anchor_of(&pinned);
-            }
+        if let Some(path) = &pin_path
+            && let Ok(text) = fs::read_to_string(path)
+        {
+            let pinned: PinnedAnchor = serde_json::from_str(&text).map_err(|e| {
+                CliError::Local(format!("anchor pin {} is unreadable: {e}", path.display()))
+            })?;
+            return anchor_of(&pinned);
         }
         let urls = self.node_urls()?;
         let first = urls

@@ -4,7 +4,7 @@
 use std::fs;
 
 use carchain_core::record::FormatSpec;
-use carchain_core::trip::{Trip, TripSummary, trips_to_geojson, trips_to_gpx};
+use carchain_core::trip::{Trip, TripSummary, trips_to_geojson, trips_to_gpx, unix_to_compact};
 use carchain_examples::maps::{DayMarks, day_map_svg};
 use serde_json::{Value, json};
 
@@ -14,13 +14,16 @@ use super::error::CliError;
 use super::output::emit;
 use super::session::{Session, parse_date, parse_json_object};
 
-/// A trip summary as JSON.
+/// A trip summary as JSON, with the record key (`START_TIME`/`END_TIME` in the
+/// compact `YYYYMMDDhhmmss` form) that `trips show --key` takes.
 fn summary_json(s: &TripSummary) -> Value {
     json!({"session_id": s.session_id, "start": s.start, "end": s.end,
            "distance_m": s.distance_m, "duration_s": s.duration_s,
            "avg_speed_kmh": s.avg_speed_kmh, "max_speed_kmh": s.max_speed_kmh,
            "points": s.point_count,
-           "key": {"SESSION_ID": s.session_id, "START_TIME": s.start, "END_TIME": s.end}})
+           "key": {"SESSION_ID": s.session_id,
+                   "START_TIME": unix_to_compact(s.start).ok(),
+                   "END_TIME": unix_to_compact(s.end).ok()}})
 }
 
 /// A trip summary as one line of text.

@@ -1,0 +1,327 @@
+//! Driving a remote node (`car-sim --node URL`): pairs simulated cars with an owner
+//! wallet, has each car put its simulated records one at a time (seal, sign, submit,
+//! wait for the block, store the value) for a bounded time or record count, and reports
+//! the sustained records/s and the acknowledged put latency (p50, p99, max).
+//!
+//! Every car runs concurrently, so the rate is what the node sustains for that many cars
+//! each waiting for its own acknowledgement; a put's latency is from queueing it to the
+//! node's acknowledgement of both the transaction and the value.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result, bail};
+use carchain_core::device::CarDevice;
+use carchain_core::keys::{Network, WordCount};
+use carchain_core::light::{LightClient, TrustAnchor};
+use carchain_core::record::FormatSpec;
+use carchain_core::store::{InMemorySecretStore, WalletStore};
+use carchain_core::wallet::Wallet;
+use chrono::NaiveDate;
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use carchain_examples::sim::{CarSimulator, SimConfig};
+
+/// Most records one run may put.
+pub const MAX_RECORDS: u64 = 1_000_000;
+/// Longest run, seconds.
+pub const MAX_SECONDS: u64 = 3_600;
+
+/// What to drive and for how long.
+pub struct RemoteOptions {
+    /// Node base URLs.
+    pub nodes: Vec<String>,
+    /// The chain the client trusts.
+    pub anchor: TrustAnchor,
+    /// The agent name the cars name (the node's `--agent`).
+    pub agent: String,
+    /// Number of cars (each pairs and drives concurrently).
+    pub cars: u32,
+    /// Each car's pool size.
+    pub pool_size: usize,
+    /// Stop putting after this long (the run is bounded by this or `records`).
+    pub seconds: Option<u64>,
+    /// Stop after this many records in all.
+    pub records: Option<u64>,
+    /// Simulator settings.
+    pub sim: SimConfig,
+    /// The first simulated day.
+    pub first_day: NaiveDate,
+    /// The owner's recovery words (a fresh wallet when `None`, which needs funds).
+    pub words: Option<Zeroizing<String>>,
+}
+
+impl std::fmt::Debug for RemoteOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteOptions")
+            .field("nodes", &self.nodes)
+            .field("cars", &self.cars)
+            .field("seconds", &self.seconds)
+            .field("records", &self.records)
+            .field("words", &self.words.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a run measured.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RemoteReport {
+    /// The owner address that paired the cars.
+    pub owner_address: String,
+    /// Cars driven.
+    pub cars: u32,
+    /// Time to pair every car, ms.
+    pub pairing_ms: u64,
+    /// Records acknowledged by the node.
+    pub records: u64,
+    /// Time spent putting, seconds.
+    pub elapsed_s: f64,
+    /// `records / elapsed_s`.
+    pub records_per_s: f64,
+    /// Median acknowledged put latency, ms.
+    pub latency_p50_ms: f64,
+    /// 99th percentile acknowledged put latency, ms.
+    pub latency_p99_ms: f64,
+    /// Slowest put, ms.
+    pub latency_max_ms: f64,
+}
+
+/// The `q`-quantile (0 < q <= 1) of sorted `samples` by the nearest-rank method; 0 for
+/// no samples.
+pub fn percentile(sorted: &[Duration], q: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = (q * sorted.len() as f64).ceil() as usize;
+    let index = rank.clamp(1, sorted.len()) - 1;
+    sorted.get(index).copied().unwrap_or_default()
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0 * 10.0).round() / 10.0
+}
+
+/// Checks the run is bounded and within limits.
+pub fn check_bounds(seconds: Option<u64>, records: Option<u64>) -> Result<()> {
+    if seconds.is_none() && records.is_none() {
+        bail!("give --seconds or --records: a remote run must be bounded");
+    }
+    if seconds.is_some_and(|s| s == 0 || s > MAX_SECONDS) {
+        bail!("--seconds must be 1..={MAX_SECONDS}");
+    }
+    if records.is_some_and(|r| r == 0 || r > MAX_RECORDS) {
+        bail!("--records must be 1..={MAX_RECORDS}");
+    }
+    Ok(())
+}
+
+/// Pairs `options.cars` cars with the owner's wallet and drives them; see the module doc.
+pub async fn drive_remote(options: &RemoteOptions) -> Result<RemoteReport> {
+    check_bounds(options.seconds, options.records)?;
+    if options.cars == 0 || options.cars > 1000 {
+        bail!("--cars must be 1..=1000");
+    }
+    let light =
+        LightClient::new(options.nodes.clone(), options.anchor.clone()).context("light client")?;
+    let network: Network = options.anchor.network;
+    let store = WalletStore::open_in_memory(Arc::new(InMemorySecretStore::new()))
+        .context("wallet store")?;
+    let owner = match &options.words {
+        Some(words) => Wallet::restore_in(store, network, words, "")
+            .context("restoring the owner wallet from CARCHAIN_WORDS")?,
+        None => {
+            Wallet::create_in(store, network, WordCount::Twelve, "")
+                .context("creating an owner wallet")?
+                .0
+        }
+    };
+    let balance = light
+        .account(&owner.owner_address())
+        .await
+        .context("reading the owner's balance")?
+        .balance;
+    if balance == 0 {
+        bail!(
+            "the owner {} has no funds on this chain to pay the pairing and put fees: fund it (carchain-node init --fund) and pass its words in CARCHAIN_WORDS",
+            owner.owner_address()
+        );
+    }
+    let dir = tempfile::tempdir().context("temporary car stores")?;
+    let run_tag = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+        & 0xffff_ffff;
+    let pairing_started = Instant::now();
+    let mut cars = Vec::new();
+    for n in 1..=options.cars {
+        // The ledger VID is unique per run (a VID pairs once); the simulated car is not.
+        let vid = format!("SIM{run_tag:08X}{n:06}");
+        let car = CarDevice::open(
+            &dir.path().join(format!("{vid}.db")),
+            Arc::new(InMemorySecretStore::new()),
+            &vid,
+        )
+        .with_context(|| format!("opening car {vid}"))?;
+        pair(&owner, &light, &car, &options.agent, options.pool_size).await?;
+        let sim = CarSimulator::new(&options.sim, &format!("SIM{n:014}"))?;
+        cars.push((car, sim));
+    }
+    let pairing_ms = u64::try_from(pairing_started.elapsed().as_millis()).unwrap_or(u64::MAX);
+
+    let claimed = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let deadline = options.seconds.map(|s| started + Duration::from_secs(s));
+    let limit = options.records.unwrap_or(MAX_RECORDS);
+    let mut tasks = Vec::new();
+    for (car, sim) in cars {
+        let light = light.clone();
+        let claimed = Arc::clone(&claimed);
+        let first_day = options.first_day;
+        tasks.push(tokio::spawn(async move {
+            drive_car(car, sim, light, first_day, claimed, limit, deadline).await
+        }));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.context("a car's task failed")??);
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    let records = latencies.len() as u64;
+    Ok(RemoteReport {
+        owner_address: owner.owner_address(),
+        cars: options.cars,
+        pairing_ms,
+        records,
+        elapsed_s: (elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
+        records_per_s: (records as f64 / elapsed.as_secs_f64().max(1e-3) * 10.0).round() / 10.0,
+        latency_p50_ms: ms(percentile(&latencies, 0.50)),
+        latency_p99_ms: ms(percentile(&latencies, 0.99)),
+        latency_max_ms: ms(latencies.last().copied().unwrap_or_default()),
+    })
+}
+
+/// One car's loop: its simulated days' records, one put acknowledged at a time, until
+/// the shared record budget or the deadline runs out. Returns each put's latency.
+async fn drive_car(
+    car: CarDevice,
+    mut sim: CarSimulator,
+    light: LightClient,
+    first_day: NaiveDate,
+    claimed: Arc<AtomicU64>,
+    limit: u64,
+    deadline: Option<Instant>,
+) -> Result<Vec<Duration>> {
+    let mut latencies = Vec::new();
+    let mut day = first_day;
+    loop {
+        let simulated = sim.days(day, 1);
+        for today in &simulated {
+            let mut puts: Vec<(FormatSpec, serde_json::Value, serde_json::Value)> = Vec::new();
+            for driven in &today.trips {
+                puts.push((
+                    FormatSpec::trip_gps(),
+                    serde_json::Value::Object(driven.trip.to_key()?),
+                    driven.trip.to_value(1)?,
+                ));
+            }
+            for violation in &today.violations {
+                puts.push((
+                    FormatSpec::carvio(),
+                    violation.key(),
+                    violation.value(today.date),
+                ));
+            }
+            for (spec, key, value) in puts {
+                if deadline.is_some_and(|d| Instant::now() >= d)
+                    || claimed.fetch_add(1, Ordering::SeqCst) >= limit
+                {
+                    return Ok(latencies);
+                }
+                let put_started = Instant::now();
+                car.put(&spec, &key, &value, today.date)?;
+                let report = car.flush(&light).await?;
+                if report.remaining > 0 {
+                    bail!("car {}: the node stopped taking puts", car.vid());
+                }
+                latencies.push(put_started.elapsed());
+            }
+        }
+        day = day.succ_opt().context("ran past the last date")?;
+    }
+}
+
+/// Both sides of one pairing, the car polling for the owner's offer.
+async fn pair(
+    owner: &Wallet,
+    light: &LightClient,
+    car: &CarDevice,
+    agent: &str,
+    pool_size: usize,
+) -> Result<()> {
+    let text = car.pairing_payload(600)?.to_text();
+    let car_side = async {
+        for _ in 0..300 {
+            if car.complete_pairing(light).await? {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("car {} never saw the owner's offer", car.vid())
+    };
+    let owner_side = owner.pair_device_with_timeout(
+        light,
+        &text,
+        car.vid(),
+        pool_size,
+        agent,
+        Duration::from_secs(30),
+    );
+    let (info, car_done) = tokio::join!(owner_side, car_side);
+    info.with_context(|| format!("pairing {}", car.vid()))?;
+    car_done?;
+    for _ in 0..100 {
+        if car.is_paired(light).await? {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("car {} never saw itself paired on chain", car.vid())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(ms: u64) -> Duration {
+        Duration::from_millis(ms)
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let sorted: Vec<Duration> = (1..=100).map(d).collect();
+        assert_eq!(percentile(&sorted, 0.50), d(50));
+        assert_eq!(percentile(&sorted, 0.99), d(99));
+        assert_eq!(percentile(&sorted, 1.0), d(100));
+        assert_eq!(percentile(&[d(7)], 0.5), d(7));
+        assert_eq!(percentile(&[d(1), d(2), d(3)], 0.5), d(2));
+        assert_eq!(percentile(&[], 0.5), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_run_must_be_bounded_and_within_limits() {
+        assert!(
+            check_bounds(None, None)
+                .unwrap_err()
+                .to_string()
+                .contains("bounded")
+        );
+        assert!(check_bounds(Some(0), None).is_err());
+        assert!(check_bounds(Some(MAX_SECONDS + 1), None).is_err());
+        assert!(check_bounds(None, Some(MAX_RECORDS + 1)).is_err());
+        assert!(check_bounds(Some(5), None).is_ok());
+        assert!(check_bounds(None, Some(10)).is_ok());
+    }
+}

@@ -1,0 +1,664 @@
+//! The `carchain` CLI and `car-sim --node` against a real node running in this test
+//! process on a loopback port: a scripted session (wallet restore from stdin, a car's
+//! pairing code, device pair + car pair, puts, range, get, trips, export, node status,
+//! balance), bad flags and bad input giving clear messages and meaningful exit codes
+//! without a panic, and the recovery words never reaching stderr.
+
+mod support;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::{Value, json};
+use support::flows::{WORDS_A, WORDS_B, day, trip_on};
+use support::{AGENT, CHAIN_ID, Mode, start_node};
+
+const CARCHAIN: &str = env!("CARGO_BIN_EXE_carchain");
+const CAR_SIM: &str = env!("CARGO_BIN_EXE_car-sim");
+const VID: &str = "LSVCLI2024000001";
+
+/// The finished `carchain` run with `args` (and `stdin` piped in when given).
+fn run(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut command = Command::new(CARCHAIN);
+    command
+        .args(args)
+        .env_remove("CARCHAIN_WALLET")
+        .env_remove("CARCHAIN_NODE")
+        .env_remove("CARCHAIN_CHAIN_ID")
+        .env_remove("CARCHAIN_VALIDATOR")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("spawn carchain");
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(text.as_bytes())
+            .expect("write stdin");
+    }
+    child.wait_with_output().expect("carchain output")
+}
+
+/// [`run`] off the async runtime (the node serves on the runtime meanwhile).
+async fn run_async(args: Vec<String>, stdin: Option<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(&args, stdin.as_deref())
+    })
+    .await
+    .expect("join")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Stdout as JSON, failing with both streams when the run failed.
+fn ok_json(output: &Output) -> Value {
+    assert!(
+        output.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        output.status.code(),
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", text(&output.stdout)))
+}
+
+/// Checks a failed run: its exit code, a message naming `needle` on stderr, no panic.
+fn assert_fails(output: &Output, code: i32, needle: &str) {
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(code), "stderr: {stderr}");
+    assert!(stderr.contains(needle), "expected `{needle}` in: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// The first words of a phrase must never show on stderr.
+fn assert_no_words(stderr: &str, words: &str) {
+    let first_three: Vec<&str> = words.split_whitespace().take(3).collect();
+    assert!(
+        !stderr.contains(&first_three.join(" ")),
+        "recovery words on stderr: {stderr}"
+    );
+}
+
+fn s(parts: &[&str]) -> Vec<String> {
+    parts.iter().map(|p| (*p).to_owned()).collect()
+}
+
+#[test]
+fn bad_flags_are_usage_errors_with_the_usage() {
+    for (args, needle) in [
+        (&["wallet", "new", "--bogus"][..], "Usage:"),
+        (&["get", "--vid", "V"][..], "Usage:"),
+        (
+            &["wallet", "new", "--words", "13"][..],
+            "invalid value '13'",
+        ),
+        (&["wallet", "restore", "abandon", "ability"][..], "Usage:"),
+        (&["frobnicate"][..], "Usage:"),
+        (&["--wallet"][..], "a value is required"),
+    ] {
+        let output = run(args, None);
+        assert_fails(&output, 2, needle);
+    }
+    let help = run(&["--help"], None);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(text(&help.stdout).contains("Exit codes"));
+}
+
+#[test]
+fn wallet_new_prints_the_words_once_on_stdout_and_keeps_the_key_file_private() {
+    let dir = tempfile::tempdir().expect("dir");
+    let wallet = dir.path().join("w.db");
+    let wallet = wallet.to_str().expect("path");
+    let output = run(
+        &[
+            "--wallet", wallet, "--json", "wallet", "new", "--words", "24",
+        ],
+        None,
+    );
+    let doc = ok_json(&output);
+    let words = doc["words"].as_str().expect("words");
+    assert_eq!(words.split_whitespace().count(), 24);
+    assert!(
+        doc["warning"]
+            .as_str()
+            .expect("warning")
+            .contains("only this once")
+    );
+    assert_no_words(&text(&output.stderr), words);
+    let address = doc["owner_address"].as_str().expect("address").to_owned();
+    assert!(address.starts_with("bcrt1q"), "{address}");
+
+    // The address is shown again, the words never.
+    let again = run(&["--wallet", wallet, "wallet", "address"], None);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert!(text(&again.stdout).contains(&address));
+    assert!(!text(&again.stdout).contains(words));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let key_file = format!("{wallet}.key");
+        let mode = std::fs::metadata(&key_file)
+            .expect("key file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert!(
+            !std::fs::read_to_string(&key_file)
+                .expect("read")
+                .contains(words),
+            "the key file holds the sealing key, not the words"
+        );
+    }
+    // A second `new` over the same wallet is refused.
+    assert_fails(
+        &run(&["--wallet", wallet, "wallet", "new"], None),
+        3,
+        "already exists",
+    );
+}
+
+#[test]
+fn bad_recovery_words_are_refused_without_echoing_them() {
+    let dir = tempfile::tempdir().expect("dir");
+    let wallet = dir.path().join("w.db");
+    let wallet = wallet.to_str().expect("path");
+    let wrong = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon";
+    let output = run(&["--wallet", wallet, "wallet", "restore"], Some(wrong));
+    assert_fails(&output, 3, "checksum");
+    assert_no_words(&text(&output.stderr), wrong);
+    assert!(
+        !Path::new(wallet).exists(),
+        "a refused restore leaves no wallet"
+    );
+    let output = run(&["--wallet", wallet, "wallet", "restore"], Some(""));
+    assert_fails(&output, 3, "no recovery words");
+    let output = run(&["--wallet", wallet, "wallet", "address"], None);
+    assert_fails(&output, 3, "no wallet at");
+    assert_fails(&run(&["wallet", "address"], None), 2, "--wallet PATH");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scripted_session_pair_put_range_trips_and_status() {
+    let dir = tempfile::tempdir().expect("dir");
+    let wallet_path = dir.path().join("owner.db");
+    let wallet = wallet_path.to_str().expect("path").to_owned();
+    let car_path = dir.path().join("car.db");
+    let car = car_path.to_str().expect("path").to_owned();
+
+    // The owner restores the wallet from words on stdin; nothing needs a node yet.
+    let restored = run_async(
+        s(&["--wallet", &wallet, "--json", "wallet", "restore"]),
+        Some(format!("{WORDS_A}\n")),
+    )
+    .await;
+    let mut stderr_seen = text(&restored.stderr);
+    let owner = ok_json(&restored)["owner_address"]
+        .as_str()
+        .expect("owner")
+        .to_owned();
+    let funded = 1_000_000_000_u64;
+    let node = start_node(&[(&owner, funded)], Mode::Private).await;
+    let base = node.base.clone();
+    let w = |rest: &[&str]| -> Vec<String> {
+        let mut args = s(&["--wallet", &wallet, "--node", &base, "--json"]);
+        args.extend(s(rest));
+        args
+    };
+    let c = |rest: &[&str]| -> Vec<String> {
+        let mut args = s(&["--node", &base, "--json"]);
+        args.extend(s(rest));
+        args
+    };
+
+    // The car shows its pairing code; the owner pairs while the car waits for the offer.
+    let code = run_async(
+        c(&["car", "pairing-code", "--car", &car, "--vid", VID]),
+        None,
+    )
+    .await;
+    let payload = ok_json(&code)["payload"]
+        .as_str()
+        .expect("payload")
+        .to_owned();
+    let owner_side = tokio::spawn(run_async(
+        w(&[
+            "device",
+            "pair",
+            "--payload",
+            &payload,
+            "--name",
+            "test car",
+            "--pool-size",
+            "8",
+            "--agent",
+            AGENT,
+            "--timeout-secs",
+            "60",
+        ]),
+        None,
+    ));
+    let car_side = run_async(
+        c(&["car", "pair", "--car", &car, "--timeout-secs", "60"]),
+        None,
+    )
+    .await;
+    let paired = owner_side.await.expect("join");
+    stderr_seen.push_str(&text(&paired.stderr));
+    assert_eq!(ok_json(&car_side)["paired"], true);
+    let info = ok_json(&paired);
+    assert_eq!(info["vid"], VID);
+    assert_eq!(info["pool_size"], 8);
+    assert!(
+        text(&car_side.stderr).contains("trust on first use"),
+        "the car says it trusted the node's anchor on first use"
+    );
+    assert!(car_path.with_extension("db.anchor.json").exists());
+
+    let listed = ok_json(&run_async(w(&["device", "list"]), None).await);
+    assert_eq!(listed[0]["vid"], VID);
+    assert_eq!(listed[0]["name"], "test car");
+    assert_eq!(listed[0]["status"], "paired");
+
+    // The car puts a parking violation and a trip of 2024-05-06.
+    let violation = json!({"CARVIO_ID": 7001});
+    let fine = json!({"price": 200, "datetime": 20240506, "lat": 31.23, "lng": 121.47});
+    let put = ok_json(
+        &run_async(
+            c(&[
+                "put",
+                "--car",
+                &car,
+                "--vid",
+                VID,
+                "--format",
+                "carvio",
+                "--key",
+                &violation.to_string(),
+                "--value",
+                &fine.to_string(),
+                "--date",
+                "2024-05-06",
+            ]),
+            None,
+        )
+        .await,
+    );
+    assert_eq!(put["delivered"], 1);
+    assert_eq!(put["remaining"], 0);
+    let trip = trip_on(day(6), 41, (31.2, 121.4));
+    let trip_key = Value::Object(trip.to_key().expect("key"));
+    let trip_value = trip.to_value(1).expect("value");
+    let put = ok_json(
+        &run_async(
+            c(&[
+                "put",
+                "--car",
+                &car,
+                "--vid",
+                VID,
+                "--format",
+                "trip-gps",
+                "--key",
+                &trip_key.to_string(),
+                "--value",
+                &trip_value.to_string(),
+                "--date",
+                "2024-05-06",
+            ]),
+            None,
+        )
+        .await,
+    );
+    assert_eq!(put["delivered"], 1);
+
+    // The owner reads them back: range, get with columns, trips list / show / export.
+    let range = ok_json(
+        &run_async(
+            w(&[
+                "range",
+                "--vid",
+                VID,
+                "--from",
+                "2024-05-05",
+                "--to",
+                "2024-05-07",
+                "--format",
+                "carvio",
+            ]),
+            None,
+        )
+        .await,
+    );
+    let records = range["records"].as_array().expect("records");
+    assert_eq!(records.len(), 1, "{range}");
+    assert_eq!(records[0]["key"], violation);
+    assert_eq!(records[0]["value"], fine);
+
+    let got = ok_json(
+        &run_async(
+            w(&[
+                "get",
+                "--vid",
+                VID,
+                "--date",
+                "2024-05-06",
+                "--format",
+                "carvio",
+                "--key",
+                r#"{"CARVIO_ID": 7001}"#,
+                "--columns",
+                "price",
+            ]),
+            None,
+        )
+        .await,
+    );
+    assert_eq!(got["value"], json!({"price": 200}));
+    let none = ok_json(
+        &run_async(
+            w(&[
+                "get",
+                "--vid",
+                VID,
+                "--date",
+                "2024-05-06",
+                "--format",
+                "carvio",
+                "--key",
+                r#"{"CARVIO_ID": 1}"#,
+            ]),
+            None,
+        )
+        .await,
+    );
+    assert_eq!(none, Value::Null);
+
+    let trips = ok_json(
+        &run_async(
+            w(&[
+                "trips",
+                "list",
+                "--vid",
+                VID,
+                "--from",
+                "2024-05-06",
+                "--to",
+                "2024-05-06",
+            ]),
+            None,
+        )
+        .await,
+    );
+    let list = trips["trips"].as_array().expect("trips");
+    assert_eq!(list.len(), 1, "{trips}");
+    assert_eq!(list[0]["session_id"], 41);
+    assert_eq!(list[0]["points"], 20);
+    assert_eq!(
+        list[0]["key"], trip_key,
+        "the listed key is the record's key"
+    );
+    let expected_km = trip.summary().expect("summary").distance_m;
+    assert!((list[0]["distance_m"].as_f64().expect("m") - expected_km).abs() < 1e-6);
+
+    let shown = ok_json(
+        &run_async(
+            w(&[
+                "trips",
+                "show",
+                "--vid",
+                VID,
+                "--date",
+                "2024-05-06",
+                "--key",
+                &list[0]["key"].to_string(),
+            ]),
+            None,
+        )
+        .await,
+    );
+    assert_eq!(shown["polyline"], trip.polyline());
+    assert_eq!(shown["geojson"]["type"], "Feature");
+
+    let geojson_file = dir.path().join("trips.geojson");
+    let svg_file = dir.path().join("trips.svg");
+    for (format, file) in [("geojson", &geojson_file), ("svg", &svg_file)] {
+        let exported = ok_json(
+            &run_async(
+                w(&[
+                    "trips",
+                    "export",
+                    "--vid",
+                    VID,
+                    "--from",
+                    "2024-05-06",
+                    "--to",
+                    "2024-05-06",
+                    "--format",
+                    format,
+                    "--out",
+                    file.to_str().expect("path"),
+                ]),
+                None,
+            )
+            .await,
+        );
+        assert_eq!(exported["trips"], 1);
+    }
+    let geojson: Value =
+        serde_json::from_str(&std::fs::read_to_string(&geojson_file).expect("geojson"))
+            .expect("json");
+    assert_eq!(geojson["type"], "FeatureCollection");
+    assert_eq!(geojson["features"].as_array().expect("features").len(), 1);
+    assert!(
+        std::fs::read_to_string(&svg_file)
+            .expect("svg")
+            .contains("<path")
+    );
+
+    // The node's status with a verified tip, and the fees the owner paid.
+    let status = ok_json(&run_async(w(&["node", "status"]), None).await);
+    assert_eq!(status["chain_id"], CHAIN_ID);
+    assert!(status["verified_height"].as_u64().expect("height") > 0);
+    let balance = ok_json(&run_async(w(&["wallet", "balance"]), None).await);
+    let left = balance["balance"].as_u64().expect("balance");
+    assert!(left < funded && left > funded / 2, "balance {left}");
+
+    // Bad input: a clear message and a non-zero exit, never a panic.
+    let bad_key = run_async(
+        w(&[
+            "range",
+            "--vid",
+            VID,
+            "--from",
+            "2024-05-06",
+            "--to",
+            "2024-05-06",
+            "--format",
+            "carvio",
+            "--start",
+            "{CARVIO_ID:",
+        ]),
+        None,
+    )
+    .await;
+    assert_fails(&bad_key, 3, "--start is not valid JSON");
+    let unknown = run_async(
+        w(&[
+            "range",
+            "--vid",
+            "NO-SUCH-CAR",
+            "--from",
+            "2024-05-06",
+            "--to",
+            "2024-05-06",
+            "--format",
+            "carvio",
+        ]),
+        None,
+    )
+    .await;
+    assert_fails(&unknown, 3, "unknown VID `NO-SUCH-CAR`");
+    let bad_date = run_async(
+        w(&[
+            "trips",
+            "list",
+            "--vid",
+            VID,
+            "--from",
+            "2024-02-30",
+            "--to",
+            "2024-05-06",
+        ]),
+        None,
+    )
+    .await;
+    assert_fails(&bad_date, 3, "--from `2024-02-30` is not a date");
+    let bad_format = run_async(
+        w(&[
+            "get",
+            "--vid",
+            VID,
+            "--date",
+            "2024-05-06",
+            "--format",
+            "odometer",
+            "--key",
+            "{}",
+        ]),
+        None,
+    )
+    .await;
+    assert_fails(&bad_format, 3, "unknown format `odometer`");
+    let bad_put = run_async(
+        c(&[
+            "put",
+            "--car",
+            &car,
+            "--vid",
+            VID,
+            "--format",
+            "carvio",
+            "--key",
+            "[]",
+            "--value",
+            "{}",
+            "--date",
+            "2024-05-06",
+        ]),
+        None,
+    )
+    .await;
+    assert_fails(&bad_put, 3, "--key must be a JSON object");
+    let offline = run(
+        &[
+            "--wallet",
+            &wallet,
+            "--node",
+            &support::closed_endpoint(),
+            "wallet",
+            "balance",
+        ],
+        None,
+    );
+    assert_eq!(offline.status.code(), Some(4), "{}", text(&offline.stderr));
+    let wrong_anchor = run_async(
+        w(&[
+            "--chain-id",
+            "other-chain",
+            "--validator",
+            status["validator"].as_str().expect("v"),
+            "node",
+            "status",
+        ]),
+        None,
+    )
+    .await;
+    assert_eq!(
+        wrong_anchor.status.code(),
+        Some(5),
+        "{}",
+        text(&wrong_anchor.stderr)
+    );
+
+    for output in [
+        &bad_key,
+        &unknown,
+        &bad_date,
+        &bad_format,
+        &bad_put,
+        &offline,
+    ] {
+        stderr_seen.push_str(&text(&output.stderr));
+    }
+    assert_no_words(&stderr_seen, WORDS_A);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn car_sim_drives_a_node_and_reports_rate_and_latency() {
+    let owner = support::flows::wallet(WORDS_B);
+    let node = start_node(&[(&owner.owner_address(), 1_000_000_000)], Mode::Private).await;
+    let base = node.base.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(CAR_SIM)
+            .args([
+                "--node",
+                &base,
+                "--cars",
+                "2",
+                "--records",
+                "6",
+                "--agent",
+                AGENT,
+                "--pool-size",
+                "4",
+                "--json",
+            ])
+            .env("CARCHAIN_WORDS", WORDS_B)
+            .output()
+            .expect("car-sim")
+    })
+    .await
+    .expect("join");
+    let report = ok_json(&output);
+    assert_eq!(report["records"], 6, "{report}");
+    assert_eq!(report["cars"], 2);
+    assert_eq!(report["owner_address"], owner.owner_address());
+    let rate = report["records_per_s"].as_f64().expect("rate");
+    let p50 = report["latency_p50_ms"].as_f64().expect("p50");
+    let p99 = report["latency_p99_ms"].as_f64().expect("p99");
+    assert!(rate > 0.0 && p50 > 0.0 && p50 <= p99, "{report}");
+    assert_no_words(&text(&output.stderr), WORDS_B);
+    // The node holds what was put: the owner's fees went down.
+    let light = node.client();
+    assert!(
+        light
+            .account(&owner.owner_address())
+            .await
+            .expect("account")
+            .balance
+            < 1_000_000_000
+    );
+
+    // Unbounded runs are refused.
+    let unbounded = Command::new(CAR_SIM)
+        .args(["--node", &node.base])
+        .output()
+        .expect("car-sim");
+    assert!(!unbounded.status.success());
+    assert!(
+        text(&unbounded.stderr).contains("bounded"),
+        "{}",
+        text(&unbounded.stderr)
+    );
+}
