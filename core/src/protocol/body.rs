@@ -378,7 +378,9 @@ pub struct EscrowRef {
 }
 canonical_struct!(EscrowRef { escrow_id });
 
-/// A validator settles a disputed escrow after a possession challenge.
+/// Settles an escrow: after a dispute, the seller's answer to the possession challenge
+/// (or, once the challenge window passed unanswered, the buyer's refund); after an
+/// undisputed delivery whose review window passed, the seller's release.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EscrowResolve {
     /// The escrow.
@@ -386,11 +388,153 @@ pub struct EscrowResolve {
     pub escrow_id: [u8; 32],
     /// True if the seller proved delivery (funds go to the seller), else refunded.
     pub seller_proved: bool,
+    /// The seller's openings of the challenged chunks, required to settle a dispute
+    /// for the seller (see [`PossessionProof::verify`]).
+    #[serde(default)]
+    pub proof: Option<PossessionProof>,
 }
 canonical_struct!(EscrowResolve {
     escrow_id,
-    seller_proved
+    seller_proved,
+    proof
 });
+
+/// How many chunks a possession challenge samples (fewer when the delivery has fewer).
+pub const CHALLENGE_SAMPLES: usize = 4;
+
+/// Domain tag of an escrow delivery's chunk commitment.
+pub const CHUNK_COMMITMENT_DOMAIN: &[u8] = b"carchain/escrow-chunks/v1";
+
+/// Domain tag of a possession challenge's seed.
+pub const CHALLENGE_SEED_DOMAIN: &[u8] = b"carchain/escrow-challenge/v1";
+
+/// The `d_hash_root` an [`EscrowDeliver`] commits: SHA-256(domain || u64 BE chunk count
+/// || Merkle root over the chunk hashes), the Merkle tree being the block transaction
+/// tree of [`super::merkle`] (RFC 6962). Binding the count stops a seller from later
+/// claiming a smaller delivery.
+pub fn chunk_commitment(chunk_hashes: &[[u8; 32]]) -> [u8; 32] {
+    commitment_of(
+        chunk_hashes.len() as u64,
+        &super::merkle::merkle_root(chunk_hashes),
+    )
+}
+
+fn commitment_of(chunk_count: u64, tree_root: &[u8; 32]) -> [u8; 32] {
+    super::hashing::sha256(&[
+        CHUNK_COMMITMENT_DOMAIN,
+        &chunk_count.to_be_bytes(),
+        tree_root,
+    ])
+}
+
+/// The seed of an escrow's possession challenge: SHA-256(domain || escrow id || hash of
+/// the block before the dispute's block). The ledger fixes it when the dispute executes,
+/// so neither party picks which chunks are sampled.
+pub fn challenge_seed(escrow_id: &[u8; 32], parent_block_hash: &[u8; 32]) -> [u8; 32] {
+    super::hashing::sha256(&[CHALLENGE_SEED_DOMAIN, escrow_id, parent_block_hash])
+}
+
+/// The chunk indices a challenge samples: for i in 0..min(CHALLENGE_SAMPLES, count),
+/// the first 8 bytes (BE) of SHA-256(seed || u32 BE i) modulo `chunk_count`. Empty when
+/// `chunk_count` is 0.
+pub fn challenge_indices(seed: &[u8; 32], chunk_count: u64) -> Vec<u64> {
+    if chunk_count == 0 {
+        return Vec::new();
+    }
+    let samples = CHALLENGE_SAMPLES.min(usize::try_from(chunk_count).unwrap_or(usize::MAX));
+    (0..samples)
+        .map(|i| {
+            let digest = super::hashing::sha256(&[seed, &(i as u32).to_be_bytes()]);
+            let mut head = [0u8; 8];
+            head.copy_from_slice(digest.get(..8).unwrap_or(&[0; 8]));
+            u64::from_be_bytes(head) % chunk_count
+        })
+        .collect()
+}
+
+/// One challenged chunk: its hash and its Merkle audit path in the delivery's tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChunkOpening {
+    /// SHA-256 of the chunk.
+    #[serde(with = "serde_hex::fixed")]
+    pub chunk_hash: [u8; 32],
+    /// Sibling hashes from the leaf up to the tree root.
+    #[serde(with = "serde_hex::vec_fixed")]
+    pub path: Vec<[u8; 32]>,
+}
+canonical_struct!(ChunkOpening { chunk_hash, path });
+
+/// A seller's answer to a possession challenge: the delivery's chunk count and tree
+/// root (which must hash to the committed `d_hash_root`) and one opening per sampled
+/// index, in [`challenge_indices`] order.
+///
+/// What it proves: the seller still holds the chunk hashes at the sampled positions of
+/// the committed tree (the sampled positions are unknown until the dispute executes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PossessionProof {
+    /// Number of chunks delivered.
+    pub chunk_count: u64,
+    /// Merkle root over the chunk hashes.
+    #[serde(with = "serde_hex::fixed")]
+    pub tree_root: [u8; 32],
+    /// The sampled chunks' openings.
+    pub openings: Vec<ChunkOpening>,
+}
+canonical_struct!(PossessionProof {
+    chunk_count,
+    tree_root,
+    openings
+});
+
+impl PossessionProof {
+    /// Builds the answer to the challenge `seed` over the delivered `chunk_hashes`
+    /// (what the seller committed with [`chunk_commitment`]); `None` when there are none.
+    pub fn build(chunk_hashes: &[[u8; 32]], seed: &[u8; 32]) -> Option<Self> {
+        let chunk_count = chunk_hashes.len() as u64;
+        let openings = challenge_indices(seed, chunk_count)
+            .into_iter()
+            .map(|index| {
+                let index = usize::try_from(index).ok()?;
+                let proof = super::merkle::InclusionProof::build(chunk_hashes, index)?;
+                Some(ChunkOpening {
+                    chunk_hash: *chunk_hashes.get(index)?,
+                    path: proof.path,
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        if openings.is_empty() {
+            return None;
+        }
+        Some(Self {
+            chunk_count,
+            tree_root: super::merkle::merkle_root(chunk_hashes),
+            openings,
+        })
+    }
+
+    /// Checks the answer against the committed `d_hash_root` and the challenge `seed`:
+    /// the count and tree root hash to the commitment, there is one opening per sampled
+    /// index, and each opening's path leads to the tree root.
+    pub fn verify(&self, d_hash_root: &[u8; 32], seed: &[u8; 32]) -> Result<()> {
+        let refuse = |reason| Err(ProtocolError::InclusionProof { reason });
+        if commitment_of(self.chunk_count, &self.tree_root) != *d_hash_root {
+            return refuse("chunk count and tree root do not match the committed root");
+        }
+        let indices = challenge_indices(seed, self.chunk_count);
+        if indices.is_empty() || indices.len() != self.openings.len() {
+            return refuse("one opening per sampled chunk is required");
+        }
+        for (index, opening) in indices.into_iter().zip(&self.openings) {
+            super::merkle::InclusionProof {
+                index,
+                total: self.chunk_count,
+                path: opening.path.clone(),
+            }
+            .verify(&self.tree_root, &opening.chunk_hash)?;
+        }
+        Ok(())
+    }
+}
 
 /// An auditor countersigns a completeness claim over a set of records.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -658,6 +802,90 @@ mod tests {
                 );
             }
         }
+    }
+
+    fn chunks(count: u8) -> Vec<[u8; 32]> {
+        (0..count)
+            .map(|i| crate::protocol::hashing::sha256(&[&[i]]))
+            .collect()
+    }
+
+    #[test]
+    fn chunk_commitment_and_challenge_indices_are_pinned() {
+        let root = chunk_commitment(&chunks(5));
+        assert_eq!(
+            root,
+            crate::protocol::hashing::sha256(&[
+                CHUNK_COMMITMENT_DOMAIN,
+                &5u64.to_be_bytes(),
+                &crate::protocol::merkle::merkle_root(&chunks(5)),
+            ])
+        );
+        assert_ne!(chunk_commitment(&chunks(4)), root);
+        let seed = challenge_seed(&[0xbb; 32], &[0x01; 32]);
+        assert_eq!(
+            seed,
+            crate::protocol::hashing::sha256(&[
+                b"carchain/escrow-challenge/v1",
+                &[0xbb; 32],
+                &[0x01; 32]
+            ])
+        );
+        let indices = challenge_indices(&seed, 1000);
+        assert_eq!(indices.len(), CHALLENGE_SAMPLES);
+        let first = crate::protocol::hashing::sha256(&[&seed, &0u32.to_be_bytes()]);
+        let mut head = [0u8; 8];
+        head.copy_from_slice(&first[..8]);
+        assert_eq!(indices[0], u64::from_be_bytes(head) % 1000);
+        assert_eq!(challenge_indices(&seed, 2).len(), 2);
+        assert!(challenge_indices(&seed, 0).is_empty());
+    }
+
+    #[test]
+    fn possession_proof_round_trips_and_verifies() {
+        let data = chunks(7);
+        let root = chunk_commitment(&data);
+        let seed = [0x42; 32];
+        let proof = PossessionProof::build(&data, &seed).unwrap_or_else(|| panic!("proof"));
+        assert_eq!(proof.openings.len(), CHALLENGE_SAMPLES);
+        assert_eq!(proof.verify(&root, &seed), Ok(()));
+        assert_eq!(
+            PossessionProof::from_canonical(&proof.to_canonical()),
+            Ok(proof)
+        );
+        assert_eq!(PossessionProof::build(&[], &seed), None);
+        let single = chunks(1);
+        let one = PossessionProof::build(&single, &seed).unwrap_or_else(|| panic!("proof"));
+        assert_eq!(one.verify(&chunk_commitment(&single), &seed), Ok(()));
+    }
+
+    #[test]
+    fn possession_proof_refuses_other_seeds_roots_counts_and_chunks() {
+        let data = chunks(9);
+        let root = chunk_commitment(&data);
+        let seed = [0x42; 32];
+        let proof = PossessionProof::build(&data, &seed).unwrap_or_else(|| panic!("proof"));
+        // Openings made for another seed sample other chunks.
+        let other_seed = [0x43; 32];
+        assert_ne!(
+            challenge_indices(&seed, 9),
+            challenge_indices(&other_seed, 9)
+        );
+        assert!(proof.verify(&root, &other_seed).is_err());
+        assert!(proof.verify(&chunk_commitment(&chunks(8)), &seed).is_err());
+        let mut fewer = proof.clone();
+        fewer.chunk_count = 8;
+        assert!(fewer.verify(&root, &seed).is_err());
+        let mut wrong_chunk = proof.clone();
+        wrong_chunk.openings[0].chunk_hash[0] ^= 1;
+        assert!(wrong_chunk.verify(&root, &seed).is_err());
+        let mut missing = proof.clone();
+        missing.openings.pop();
+        assert!(missing.verify(&root, &seed).is_err());
+        // A seller holding another data set cannot answer for the committed one.
+        let forged =
+            PossessionProof::build(&chunks(10)[1..], &seed).unwrap_or_else(|| panic!("proof"));
+        assert!(forged.verify(&root, &seed).is_err());
     }
 
     #[test]

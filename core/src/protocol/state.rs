@@ -113,8 +113,27 @@ pub enum GrantStatus {
     Revoked,
     /// Given up by the grantee (tag 2).
     Renounced,
+    /// Ended by a device transfer (`Reset`) away from the grantor (tag 3).
+    Ended,
 }
-canonical_status!(GrantStatus, "grant status" { Active = 0, Revoked = 1, Renounced = 2 });
+canonical_status!(GrantStatus, "grant status" { Active = 0, Revoked = 1, Renounced = 2, Ended = 3 });
+
+/// An auditor's countersignature recorded on the grant it names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttestationRef {
+    /// The auditor's address.
+    pub auditor: String,
+    /// The claim countersigned.
+    pub claim: String,
+    /// Id of the attestation transaction (its dHashes are in the block).
+    #[serde(with = "serde_hex::fixed")]
+    pub tx_id: [u8; 32],
+}
+canonical_struct!(AttestationRef {
+    auditor,
+    claim,
+    tx_id
+});
 
 /// A grant on the ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,6 +158,13 @@ pub struct GrantState {
     pub status: GrantStatus,
     /// Height of the grant.
     pub height: u64,
+    /// The grant a copy was made under, when the grantor resells or duplicates a copy
+    /// it received.
+    #[serde(default, with = "serde_hex::opt_fixed")]
+    pub parent_grant: Option<[u8; 32]>,
+    /// Auditors' attestations naming this grant.
+    #[serde(default)]
+    pub attestations: Vec<AttestationRef>,
 }
 canonical_struct!(GrantState {
     grant_id,
@@ -150,6 +176,8 @@ canonical_struct!(GrantState {
     expires_at,
     status,
     height,
+    parent_grant,
+    attestations,
 });
 
 /// A registered service provider.
@@ -169,6 +197,9 @@ pub struct ProviderState {
     pub code_hashes: Vec<[u8; 32]>,
     /// Height of (latest) registration.
     pub height: u64,
+    /// Whether the provider is a registered auditor (flagged by an auditor's attestation).
+    #[serde(default)]
+    pub auditor: bool,
 }
 canonical_struct!(ProviderState {
     address,
@@ -176,7 +207,8 @@ canonical_struct!(ProviderState {
     description,
     rsa_public_der,
     code_hashes,
-    height
+    height,
+    auditor
 });
 
 /// Life cycle of a data request.
@@ -223,6 +255,9 @@ pub struct RequestState {
     pub grant_id: Option<[u8; 32]>,
     /// Height of the request.
     pub height: u64,
+    /// The escrow the requester opened to pay for it, if any.
+    #[serde(default, with = "serde_hex::opt_fixed")]
+    pub escrow_id: Option<[u8; 32]>,
 }
 canonical_struct!(RequestState {
     request_id,
@@ -238,6 +273,7 @@ canonical_struct!(RequestState {
     status,
     grant_id,
     height,
+    escrow_id,
 });
 
 /// Life cycle of an escrow.
@@ -285,6 +321,18 @@ pub struct EscrowState {
     pub status: EscrowStatus,
     /// Height at which it was opened.
     pub height: u64,
+    /// Ledger time (unix ms) by which the seller must deliver; after it an undelivered
+    /// escrow may be refunded.
+    pub deliver_by: u64,
+    /// Ledger time of the delivery, once declared.
+    #[serde(default)]
+    pub delivered_at: Option<u64>,
+    /// The possession challenge's seed, fixed when a dispute executes.
+    #[serde(default, with = "serde_hex::opt_fixed")]
+    pub challenge_seed: Option<[u8; 32]>,
+    /// Ledger time by which the seller must answer the challenge.
+    #[serde(default)]
+    pub challenge_deadline: Option<u64>,
 }
 canonical_struct!(EscrowState {
     escrow_id,
@@ -295,6 +343,10 @@ canonical_struct!(EscrowState {
     d_hash_root,
     status,
     height,
+    deliver_by,
+    delivered_at,
+    challenge_seed,
+    challenge_deadline,
 });
 
 #[cfg(test)]
@@ -372,6 +424,12 @@ mod tests {
             expires_at: None,
             status: GrantStatus::Revoked,
             height: 11,
+            parent_grant: Some([0x70; 32]),
+            attestations: vec![AttestationRef {
+                auditor: address(4),
+                claim: "mileage complete".into(),
+                tx_id: [0x71; 32],
+            }],
         });
         round_trip(&ProviderState {
             address: address(3),
@@ -380,6 +438,7 @@ mod tests {
             rsa_public_der: vec![0x30],
             code_hashes: vec![[0x99; 32]],
             height: 4,
+            auditor: true,
         });
         round_trip(&RequestState {
             request_id: [0xaa; 32],
@@ -395,6 +454,7 @@ mod tests {
             status: RequestStatus::Approved,
             grant_id: Some([0x77; 32]),
             height: 12,
+            escrow_id: Some([0xbb; 32]),
         });
         round_trip(&EscrowState {
             escrow_id: [0xbb; 32],
@@ -405,6 +465,10 @@ mod tests {
             d_hash_root: Some([0xcc; 32]),
             status: EscrowStatus::Disputed,
             height: 13,
+            deliver_by: 1_700_000_000_000,
+            delivered_at: Some(1_700_000_001_000),
+            challenge_seed: Some([0xdd; 32]),
+            challenge_deadline: Some(1_700_000_002_000),
         });
     }
 
@@ -418,10 +482,10 @@ mod tests {
             })
         );
         assert_eq!(
-            GrantStatus::from_canonical(&[3]),
+            GrantStatus::from_canonical(&[4]),
             Err(ProtocolError::UnknownTag {
                 what: "grant status",
-                tag: 3
+                tag: 4
             })
         );
         assert_eq!(

@@ -129,6 +129,7 @@ pub(crate) fn sample_bodies() -> Vec<TxBody> {
         TxBody::EscrowResolve(EscrowResolve {
             escrow_id: [0xbb; 32],
             seller_proved: false,
+            proof: None,
         }),
         TxBody::EscrowRefund(EscrowRef {
             escrow_id: [0xbb; 32],

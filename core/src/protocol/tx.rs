@@ -181,7 +181,7 @@ mod tests {
         ),
         (
             "escrow_resolve",
-            "caf2204d258c94de48a56f121525a55965dd6d7d03aa96b19bfb757b4c86c513",
+            "4b05603f28f96ac409cc6ee7dc994f179c6ee16cf3e3f6892a20ee2b61a96f6b",
         ),
         (
             "escrow_refund",
