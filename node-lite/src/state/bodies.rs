@@ -1,5 +1,6 @@
-//! The rules and effects of each supported transaction kind: transfers, device pairing
-//! (setup, setDup, reset), record registration and provider registration.
+//! The rules and effects of each transaction kind: transfers, device pairing (setup,
+//! setDup, reset), record registration and provider registration here; the data-sharing
+//! kinds (grants, requests, escrow, attestations) through [`super::data_kinds`].
 
 use carchain_core::protocol::{
     AccountState, AddressIndex, DeviceState, DeviceStatus, ProviderState, RecordRegistration,
@@ -7,7 +8,9 @@ use carchain_core::protocol::{
 };
 use carchain_core::record::FormatSpec;
 
+use super::data_kinds;
 use super::error::TxError;
+use super::grants;
 use super::layer::{Layer, StateRead};
 use super::rules::ExecContext;
 
@@ -43,6 +46,9 @@ pub fn validate(
     ctx: &ExecContext<'_>,
     signed: &SignedTransaction,
 ) -> Result<(), TxError> {
+    if data_kinds::handles(&signed.tx.body) {
+        return data_kinds::validate(state, ctx, signed);
+    }
     let signer = signed.tx.signer_address();
     match &signed.tx.body {
         TxBody::Transfer(_) => Ok(()),
@@ -121,6 +127,9 @@ pub fn apply(
     signed: &SignedTransaction,
     tx_id: &[u8; 32],
 ) -> Result<(), TxError> {
+    if data_kinds::handles(&signed.tx.body) {
+        return data_kinds::run(state, ctx, signed, tx_id);
+    }
     let signer = signed.tx.signer_address();
     match &signed.tx.body {
         TxBody::Transfer(transfer) => {
@@ -153,6 +162,7 @@ pub fn apply(
         }
         TxBody::Reset(reset) => {
             let current = device(state, &reset.vid)?;
+            grants::end_on_transfer(state, &current.owner_address, &reset.new_owner_address)?;
             state.put_value(
                 state_key::device(&reset.vid),
                 &DeviceState {
@@ -182,17 +192,25 @@ pub fn apply(
             let index: AddressIndex = state.get(index_key)?.unwrap_or_default();
             state.put_value(index_key, &index.with_key(&put.key));
         }
-        TxBody::ProviderRegister(provider) => state.put_value(
-            state_key::provider(&signer),
-            &ProviderState {
-                address: signer.clone(),
-                name: provider.name.clone(),
-                description: provider.description.clone(),
-                rsa_public_der: provider.rsa_public_der.clone(),
-                code_hashes: provider.code_hashes.clone(),
-                height: ctx.height,
-            },
-        ),
+        TxBody::ProviderRegister(provider) => {
+            // Re-registering keeps an auditor flag an auditor gave (see auditors.rs).
+            let key = state_key::provider(&signer);
+            let auditor = state
+                .get::<ProviderState>(key)?
+                .is_some_and(|existing| existing.auditor);
+            state.put_value(
+                key,
+                &ProviderState {
+                    address: signer.clone(),
+                    name: provider.name.clone(),
+                    description: provider.description.clone(),
+                    rsa_public_der: provider.rsa_public_der.clone(),
+                    code_hashes: provider.code_hashes.clone(),
+                    height: ctx.height,
+                    auditor,
+                },
+            );
+        }
         other => {
             return Err(TxError::Invalid(format!(
                 "{} has no effects here",

@@ -83,6 +83,94 @@ pub enum TxError {
         /// The kind's JSON name.
         kind: &'static str,
     },
+    /// The signer is not the party the rule requires (the grant's grantor or grantee,
+    /// the escrow's buyer or seller, the request's owner).
+    #[error("the signer is not the {role}")]
+    NotParty {
+        /// The party required.
+        role: &'static str,
+    },
+    /// The signer (or the address named) is not a registered provider.
+    #[error("{address} is not a registered provider")]
+    UnknownProvider {
+        /// The address.
+        address: String,
+    },
+    /// A record a grant names is not registered.
+    #[error("no record under {address} with key {key}")]
+    UnknownRecord {
+        /// The record's address.
+        address: String,
+        /// The record key (hex).
+        key: String,
+    },
+    /// The signer is not a registered auditor.
+    #[error("{address} is not a registered auditor")]
+    NotAuditor {
+        /// The signer's address.
+        address: String,
+    },
+    /// No grant, request or escrow with this id.
+    #[error("no {what} {id}")]
+    NotFound {
+        /// `grant`, `request` or `escrow`.
+        what: &'static str,
+        /// The id (hex).
+        id: String,
+    },
+    /// The id is already taken (a replayed grant, request or escrow).
+    #[error("{what} {id} already exists")]
+    DuplicateId {
+        /// `grant`, `request` or `escrow`.
+        what: &'static str,
+        /// The id (hex).
+        id: String,
+    },
+    /// The grant, request or escrow is not in a state the transaction applies to.
+    #[error("{what} is {status}: {reason}")]
+    WrongStatus {
+        /// `grant`, `request` or `escrow`.
+        what: &'static str,
+        /// Its current status.
+        status: String,
+        /// What the transaction needed.
+        reason: &'static str,
+    },
+    /// An expiry or deadline has passed (or an expiry is already in the past).
+    #[error("{what} expired at {expired_at} (ledger time {now})")]
+    Expired {
+        /// What expired.
+        what: &'static str,
+        /// Its expiry (unix ms).
+        expired_at: u64,
+        /// The ledger clock (unix ms).
+        now: u64,
+    },
+    /// A deadline the transaction waits for has not passed yet.
+    #[error("{what} runs until {until} (ledger time {now})")]
+    TooEarly {
+        /// The window still open.
+        what: &'static str,
+        /// When it closes (unix ms).
+        until: u64,
+        /// The ledger clock (unix ms).
+        now: u64,
+    },
+    /// The grantor received these records as a copy it may not sell on.
+    #[error("the copy received under grant {grant_id} may not be granted on")]
+    ResaleRefused {
+        /// The grant the copy came with (hex).
+        grant_id: String,
+    },
+    /// A priced request is approved only once its price is locked in escrow.
+    #[error("request price {price} is not locked in an escrow")]
+    PaymentMissing {
+        /// The request's price.
+        price: u64,
+    },
+    /// The seller's answer to a possession challenge does not verify.
+    #[error("possession challenge failed: {0}")]
+    ChallengeFailed(String),
     /// Any other invalid transaction.
     #[error("invalid transaction: {0}")]
     Invalid(String),
@@ -107,7 +195,20 @@ impl TxError {
             TxError::NotAddressOwner => ErrorCode::NotAddressOwner,
             TxError::DuplicateRecord { .. } => ErrorCode::DuplicateRecord,
             TxError::UnknownFormat { .. } => ErrorCode::UnknownFormat,
-            TxError::Unsupported { .. } | TxError::Invalid(_) => ErrorCode::InvalidRequest,
+            TxError::NotParty { .. } => ErrorCode::NotOwner,
+            TxError::UnknownProvider { .. }
+            | TxError::UnknownRecord { .. }
+            | TxError::NotAuditor { .. } => ErrorCode::NotRegistered,
+            TxError::NotFound { .. } => ErrorCode::NotFound,
+            TxError::DuplicateId { .. } => ErrorCode::DuplicateValue,
+            TxError::PaymentMissing { .. } => ErrorCode::PaymentRequired,
+            TxError::WrongStatus { .. }
+            | TxError::Expired { .. }
+            | TxError::TooEarly { .. }
+            | TxError::ResaleRefused { .. }
+            | TxError::ChallengeFailed(_)
+            | TxError::Unsupported { .. }
+            | TxError::Invalid(_) => ErrorCode::InvalidRequest,
             TxError::Storage(_) => ErrorCode::Internal,
         }
     }

@@ -4,10 +4,16 @@
 //! changes over the committed tree, and the block producer commits them with
 //! `LedgerDb::commit_block` before calling [`App::commit`].
 
+mod auditors;
 mod bodies;
+mod data_kinds;
 mod error;
+pub mod escrow;
+pub mod grants;
 mod layer;
+mod lookup;
 mod query;
+mod requests;
 mod rules;
 pub mod token;
 mod verified;
@@ -35,7 +41,16 @@ use crate::db::LedgerDb;
 /// The block being built.
 struct OpenBlock {
     height: u64,
+    tip: Tip,
     writes: Writes,
+}
+
+/// The latest committed block as the rules see it: the ledger clock and the parent hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Tip {
+    height: Option<u64>,
+    time: u64,
+    hash: [u8; 32],
 }
 
 /// The state machine over the ledger file's committed state.
@@ -47,6 +62,7 @@ pub struct App {
     pending_nonces: HashMap<String, u64>,
     block: Option<OpenBlock>,
     verified: VerifiedTxs,
+    tip: Option<Tip>,
 }
 
 impl std::fmt::Debug for App {
@@ -70,6 +86,7 @@ impl App {
             pending_nonces: HashMap::new(),
             block: None,
             verified: VerifiedTxs::new(DEFAULT_VERIFIED_CAPACITY),
+            tip: None,
         })
     }
 
@@ -85,6 +102,32 @@ impl App {
 
     fn next_height(&self) -> u64 {
         self.committed.map_or(0, |h| h.saturating_add(1))
+    }
+
+    /// The committed block's time and hash (zero before genesis), read once per height.
+    fn tip(&mut self) -> Result<Tip, TxError> {
+        if let Some(tip) = self.tip.filter(|tip| tip.height == self.committed) {
+            return Ok(tip);
+        }
+        let mut tip = Tip {
+            height: self.committed,
+            time: 0,
+            hash: [0; 32],
+        };
+        if let Some(height) = self.committed {
+            let block = self
+                .db
+                .block(height)
+                .map_err(TxError::storage)?
+                .ok_or_else(|| TxError::Storage(format!("block {height} is missing")))?;
+            tip.time = u64::try_from(block.time).unwrap_or(0);
+            tip.hash =
+                block.hash.as_slice().try_into().map_err(|_| {
+                    TxError::Storage(format!("block {height} hash is not 32 bytes"))
+                })?;
+        }
+        self.tip = Some(tip);
+        Ok(tip)
     }
 
     /// Checks `signed` against the committed state and the mempool's pending nonces; on
@@ -117,6 +160,7 @@ impl App {
         signed: &SignedTransaction,
         stateless: Stateless,
     ) -> Result<(), TxError> {
+        let tip = self.tip()?;
         let db = Arc::clone(&self.db);
         let view = db.tree_view().map_err(TxError::storage)?;
         let committed = Snapshot {
@@ -129,6 +173,8 @@ impl App {
             params: &self.params,
             formats: &self.formats,
             height: self.next_height(),
+            time: tip.time,
+            parent_hash: tip.hash,
         };
         let expected = self.pending_nonces.get(&signer).copied();
         rules::execute(&mut scratch, &ctx, signed, expected, stateless)?;
@@ -159,8 +205,10 @@ impl App {
                 self.committed
             )));
         }
+        let tip = self.tip()?;
         self.block = Some(OpenBlock {
             height,
+            tip,
             writes: Writes::new(),
         });
         Ok(())
@@ -217,6 +265,8 @@ impl App {
             params: &self.params,
             formats: &self.formats,
             height: block.height,
+            time: block.tip.time,
+            parent_hash: block.tip.hash,
         };
         let outcome = rules::execute(&mut scratch, &ctx, signed, None, stateless)?;
         let writes = scratch.into_writes();

@@ -1,5 +1,5 @@
 //! The rules every transaction passes, in order: stateless checks (chain, signature,
-//! address forms), supported kind, nonce, fee, the kind's own rules, then the fee and
+//! address forms), nonce, fee, the kind's own rules, then the fee and
 //! nonce are charged and the kind's effects written.
 
 use carchain_core::protocol::{AccountState, SignedTransaction, TxBody, state_key};
@@ -31,6 +31,11 @@ pub struct ExecContext<'a> {
     pub formats: &'a FormatRegistry,
     /// Height of the block being built (or the next one, for `check_tx`).
     pub height: u64,
+    /// The ledger clock: the time (unix ms) of the block before the one being built.
+    /// Expiries and escrow deadlines are judged against it, so every node agrees.
+    pub time: u64,
+    /// Hash of the block before the one being built (seeds possession challenges).
+    pub parent_hash: [u8; 32],
 }
 
 /// What a delivered transaction did with its fee.
@@ -42,30 +47,6 @@ pub struct TxOutcome {
     pub fee_from_balance: u64,
     /// Paid by the phase-1 reserve (record puts).
     pub fee_reimbursed: u64,
-}
-
-/// The kinds whose rules arrive with the grants work; refused honestly until then.
-fn unsupported(body: &TxBody) -> Option<&'static str> {
-    match body {
-        TxBody::Grant(_)
-        | TxBody::Revoke(_)
-        | TxBody::Renounce(_)
-        | TxBody::DataRequest(_)
-        | TxBody::DataResponse(_)
-        | TxBody::EscrowOpen(_)
-        | TxBody::EscrowDeliver(_)
-        | TxBody::EscrowAccept(_)
-        | TxBody::EscrowDispute(_)
-        | TxBody::EscrowResolve(_)
-        | TxBody::EscrowRefund(_)
-        | TxBody::AuditorAttestation(_) => Some(body.kind_name()),
-        TxBody::Transfer(_)
-        | TxBody::DeviceSetup(_)
-        | TxBody::SetDup(_)
-        | TxBody::Reset(_)
-        | TxBody::RecordPut(_)
-        | TxBody::ProviderRegister(_) => None,
-    }
 }
 
 /// Checks the nonce: `Replay` below the account's nonce or below `expected` (already
@@ -113,9 +94,6 @@ pub fn execute(
             .check_stateless(&params.chain_id, params.network)
             .map_err(TxError::from_protocol)?;
     }
-    if let Some(kind) = unsupported(&tx.body) {
-        return Err(TxError::Unsupported { kind });
-    }
     let signer = tx.signer_address();
     let signer_key = state_key::account(&signer);
     let account: AccountState = state.get(signer_key)?.unwrap_or_default();
@@ -140,8 +118,10 @@ pub fn execute(
         _ => 0,
     };
     let fee_from_balance = tx.fee - reimbursed;
+    // A transfer's amount goes to its recipient; an escrow's is locked (see escrow.rs).
     let amount = match &tx.body {
         TxBody::Transfer(transfer) => transfer.amount,
+        TxBody::EscrowOpen(open) => open.amount,
         _ => 0,
     };
     let needed = add(fee_from_balance, amount)?;

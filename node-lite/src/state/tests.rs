@@ -7,9 +7,9 @@ use bitcoin::secp256k1::SecretKey;
 use carchain_core::protocol::pairing::sign_pairing;
 use carchain_core::protocol::signing::{p2wpkh_address, public_key_of, secret_key_from_bytes};
 use carchain_core::protocol::{
-    AccountState, DeviceSetup, DeviceState, DeviceStatus, GrantRef, HashFunc, Network,
-    ProviderRegister, ProviderState, RecordPut, RecordRegistration, Reset, SetDup, SignedHeader,
-    SignedTransaction, Transaction, Transfer, TxBody, state_key,
+    AccountState, DeviceSetup, DeviceState, DeviceStatus, HashFunc, Network, ProviderRegister,
+    ProviderState, RecordPut, RecordRegistration, Reset, SetDup, SignedHeader, SignedTransaction,
+    Transaction, Transfer, TxBody, state_key,
 };
 use proptest::prelude::*;
 
@@ -17,6 +17,8 @@ use super::*;
 use crate::chain::{BlockResult, ValidatorKey, commit_genesis, produce_block};
 use crate::genesis::Genesis;
 use crate::service::ErrorCode;
+
+mod grant_rules;
 
 const CHAIN: &str = "carchain-test";
 
@@ -578,29 +580,6 @@ fn provider_registration_is_stored() {
     assert_eq!(
         chain.run(sign(3, 1, 10, nameless)).err(),
         Some(ErrorCode::InvalidRequest)
-    );
-}
-
-#[test]
-fn grant_and_escrow_kinds_are_refused_as_not_supported_yet() {
-    let mut chain = Chain::new(1_000_000, &[(1, 1_000)]);
-    let err = chain
-        .app
-        .check_tx(&sign(
-            1,
-            0,
-            10,
-            TxBody::Revoke(GrantRef { grant_id: [1; 32] }),
-        ))
-        .err();
-    assert_eq!(
-        err.as_ref().map(TxError::code),
-        Some(ErrorCode::InvalidRequest)
-    );
-    assert!(
-        err.map(|e| e.to_string())
-            .unwrap_or_default()
-            .contains("not supported yet")
     );
 }
 

@@ -1,0 +1,289 @@
+//! Rules of grants: `Grant`, `Revoke`, `Renounce`, and what a device `Reset` does to
+//! the previous owner's grants.
+//!
+//! Enforced on the ledger:
+//! - a grant id is used once (a replayed grant is refused: `DuplicateId`);
+//! - every record a grant names is registered (`UnknownRecord`), there is at least one,
+//!   the grantee is not the grantor, and an expiry, if any, is still ahead of the ledger
+//!   clock (`Expired`);
+//! - copy rights: a `Copy { resell, dup }` grant records, per record, what its grantee
+//!   may do with it. A later grant *by that grantee* over such a record is refused when
+//!   `resell` was false (`ResaleRefused`) or when the grant it came with is no longer in
+//!   force; with `resell` but not `dup` the copy can be sold on once (the right is spent).
+//!   Rights only tighten: a second copy of the same record never relaxes them;
+//! - `Revoke` is signed by the grantor only, `Renounce` by the grantee only
+//!   (`NotParty`), and only an active grant ends;
+//! - a grant's expiry is not a transaction: it is in force while `status == Active` and
+//!   the ledger clock is before `expires_at` ([`in_force`]);
+//! - a device `Reset` to another owner ends (`Ended`) every grant the previous owner
+//!   still has active. The ledger cannot tell which car a record came from (pool
+//!   addresses are unlinkable by design), so this is per owner, not per car: an owner
+//!   of several cars who sells one grants again for the others.
+//!
+//! Not enforced here (the client's job): that the grantor owns the pool addresses it
+//! grants (only the owner can re-wrap the record keys, so a stranger's grant delivers
+//! nothing), and that a provider reads only records it was granted; the grant, with its
+//! records, is queryable with a state proof for that check.
+
+use carchain_core::protocol::{
+    Canonical, Grant, GrantKind, GrantRef, GrantState, GrantStatus, Reader, RecordRef, Writer,
+    state_key,
+};
+use jmt::KeyHash;
+
+use super::error::TxError;
+use super::layer::{Layer, StateRead};
+use super::lookup::{hex_id, live_at, load, require_live, require_unused};
+use super::rules::ExecContext;
+
+/// What a grantee may do with a record it received as a copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CopyRight {
+    /// The grant the copy came with.
+    pub grant_id: [u8; 32],
+    /// It may be granted on.
+    pub resell: bool,
+    /// It may be granted on more than once.
+    pub dup: bool,
+}
+
+impl Canonical for CopyRight {
+    fn encode_to(&self, w: &mut Writer) {
+        self.grant_id.encode_to(w);
+        self.resell.encode_to(w);
+        self.dup.encode_to(w);
+    }
+    fn decode_from(r: &mut Reader<'_>) -> carchain_core::protocol::Result<Self> {
+        Ok(Self {
+            grant_id: Canonical::decode_from(r)?,
+            resell: Canonical::decode_from(r)?,
+            dup: Canonical::decode_from(r)?,
+        })
+    }
+}
+
+/// The tree key of `holder`'s copy right over `record`.
+pub fn copy_right_key(holder: &str, record: &RecordRef) -> KeyHash {
+    state_key::meta(&format!(
+        "grants/copy-right/{holder}/{}/{}",
+        record.address,
+        hex::encode(&record.key)
+    ))
+}
+
+/// The tree key of the ids of the grants `grantor` made that may still be active.
+pub fn grantor_index_key(grantor: &str) -> KeyHash {
+    state_key::meta(&format!("grants/by-grantor/{grantor}"))
+}
+
+/// Whether `grant` is in force at ledger time `now`: active and not expired.
+pub fn in_force(grant: &GrantState, now: u64) -> bool {
+    grant.status == GrantStatus::Active && live_at(grant.expires_at, now)
+}
+
+/// The grant `id`, or `NotFound`.
+pub(super) fn grant(state: &Layer<'_>, id: &[u8; 32]) -> Result<GrantState, TxError> {
+    load(state, state_key::grant(id), "grant", id)
+}
+
+/// The copy the grantor received under another grant for any of `records`, checked for
+/// being sold on: the first such grant id (the new grant's parent), if any.
+fn check_copy_rights(
+    state: &Layer<'_>,
+    ctx: &ExecContext<'_>,
+    grantor: &str,
+    records: &[RecordRef],
+) -> Result<Option<[u8; 32]>, TxError> {
+    let mut parent = None;
+    for record in records {
+        let Some(right) = state.get::<CopyRight>(copy_right_key(grantor, record))? else {
+            continue;
+        };
+        if !right.resell {
+            return Err(TxError::ResaleRefused {
+                grant_id: hex_id(&right.grant_id),
+            });
+        }
+        let received = grant(state, &right.grant_id)?;
+        if !in_force(&received, ctx.time) {
+            return Err(TxError::WrongStatus {
+                what: "grant",
+                status: format!("{:?}", received.status).to_lowercase(),
+                reason: "the copy being sold on must come with a grant in force",
+            });
+        }
+        parent.get_or_insert(right.grant_id);
+    }
+    Ok(parent)
+}
+
+/// Read-only checks of a `Grant` signed by `signer`.
+pub(super) fn validate_grant(
+    state: &Layer<'_>,
+    ctx: &ExecContext<'_>,
+    signer: &str,
+    body: &Grant,
+) -> Result<(), TxError> {
+    require_unused(
+        state,
+        state_key::grant(&body.grant_id),
+        "grant",
+        &body.grant_id,
+    )?;
+    if body.records.is_empty() {
+        return Err(TxError::Invalid("a grant names at least one record".into()));
+    }
+    if body.grantee_address == signer {
+        return Err(TxError::Invalid("a grant cannot be to its grantor".into()));
+    }
+    if body.expires_at.is_some() {
+        require_live("grant", body.expires_at, ctx.time)?;
+    }
+    for record in &body.records {
+        if state
+            .read(state_key::record(&record.address, &record.key))?
+            .is_none()
+        {
+            return Err(TxError::UnknownRecord {
+                address: record.address.clone(),
+                key: hex::encode(&record.key),
+            });
+        }
+    }
+    check_copy_rights(state, ctx, signer, &body.records)?;
+    Ok(())
+}
+
+/// Writes a validated `Grant`: the grant, the grantor's index, the grantee's copy rights
+/// and, for a copy sold on without `dup`, the grantor's spent right.
+pub(super) fn apply_grant(
+    state: &mut Layer<'_>,
+    ctx: &ExecContext<'_>,
+    signer: &str,
+    body: &Grant,
+) -> Result<(), TxError> {
+    let parent_grant = check_copy_rights(state, ctx, signer, &body.records)?;
+    for record in &body.records {
+        let key = copy_right_key(signer, record);
+        if let Some(mut right) = state.get::<CopyRight>(key)?
+            && !right.dup
+        {
+            right.resell = false;
+            state.put_value(key, &right);
+        }
+    }
+    if let GrantKind::Copy { resell, dup } = body.kind {
+        for record in &body.records {
+            let key = copy_right_key(&body.grantee_address, record);
+            let right = match state.get::<CopyRight>(key)? {
+                Some(old) => CopyRight {
+                    grant_id: old.grant_id,
+                    resell: old.resell && resell,
+                    dup: old.dup && dup,
+                },
+                None => CopyRight {
+                    grant_id: body.grant_id,
+                    resell,
+                    dup,
+                },
+            };
+            state.put_value(key, &right);
+        }
+    }
+    let index_key = grantor_index_key(signer);
+    let mut index: Vec<[u8; 32]> = state.get(index_key)?.unwrap_or_default();
+    index.push(body.grant_id);
+    state.put_value(index_key, &index);
+    state.put_value(
+        state_key::grant(&body.grant_id),
+        &GrantState {
+            grant_id: body.grant_id,
+            grantor: signer.to_owned(),
+            grantee_address: body.grantee_address.clone(),
+            grantee_rsa_fingerprint: body.grantee_rsa_fingerprint,
+            records: body.records.clone(),
+            kind: body.kind.clone(),
+            expires_at: body.expires_at,
+            status: GrantStatus::Active,
+            height: ctx.height,
+            parent_grant,
+            attestations: Vec::new(),
+        },
+    );
+    Ok(())
+}
+
+/// Who may end a grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Ending {
+    /// `Revoke`: the grantor withdraws it.
+    Revoke,
+    /// `Renounce`: the grantee gives it up.
+    Renounce,
+}
+
+/// Read-only checks of a `Revoke` or `Renounce` signed by `signer`.
+pub(super) fn validate_end(
+    state: &Layer<'_>,
+    signer: &str,
+    body: &GrantRef,
+    ending: Ending,
+) -> Result<(), TxError> {
+    let current = grant(state, &body.grant_id)?;
+    let (party, role) = match ending {
+        Ending::Revoke => (&current.grantor, "grant's grantor"),
+        Ending::Renounce => (&current.grantee_address, "grant's grantee"),
+    };
+    if party != signer {
+        return Err(TxError::NotParty { role });
+    }
+    if current.status != GrantStatus::Active {
+        return Err(TxError::WrongStatus {
+            what: "grant",
+            status: format!("{:?}", current.status).to_lowercase(),
+            reason: "only an active grant ends",
+        });
+    }
+    Ok(())
+}
+
+/// Ends the grant (validated).
+pub(super) fn apply_end(
+    state: &mut Layer<'_>,
+    body: &GrantRef,
+    ending: Ending,
+) -> Result<(), TxError> {
+    let mut current = grant(state, &body.grant_id)?;
+    current.status = match ending {
+        Ending::Revoke => GrantStatus::Revoked,
+        Ending::Renounce => GrantStatus::Renounced,
+    };
+    state.put_value(state_key::grant(&body.grant_id), &current);
+    Ok(())
+}
+
+/// A device changed hands from `previous_owner` to `new_owner`: every grant the previous
+/// owner still has active ends (see the module doc for why per owner). Nothing changes
+/// when the owner re-pairs the device to herself.
+pub(super) fn end_on_transfer(
+    state: &mut Layer<'_>,
+    previous_owner: &str,
+    new_owner: &str,
+) -> Result<(), TxError> {
+    if previous_owner == new_owner {
+        return Ok(());
+    }
+    let index_key = grantor_index_key(previous_owner);
+    let index: Vec<[u8; 32]> = state.get(index_key)?.unwrap_or_default();
+    for id in &index {
+        let mut current = grant(state, id)?;
+        if current.status == GrantStatus::Active {
+            current.status = GrantStatus::Ended;
+            state.put_value(state_key::grant(id), &current);
+        }
+    }
+    if !index.is_empty() {
+        state.put_value(index_key, &Vec::<[u8; 32]>::new());
+    }
+    Ok(())
+}
