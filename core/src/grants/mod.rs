@@ -9,7 +9,7 @@
 //! - [`inbox`]: the owner's public request inbox, where providers leave request ids.
 //! - [`delivery`]: the sealed delivery document the owner publishes for a provider.
 //! - [`ledger`]: [`GrantsLedger`], proven reads of providers, requests and grants.
-//! - [`error`]: [`GrantsError`].
+//! - `error`: [`GrantsError`], the typed errors of all of the above.
 //!
 //! The owner's side is on the wallet (`Wallet::pending_requests`, `approve`, `reject`,
 //! `grants`, `revoke`).

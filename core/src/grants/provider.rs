@@ -119,9 +119,9 @@ impl ReceivedResult {
 #[derive(Debug, Clone, PartialEq)]
 pub enum RequestOutcome {
     /// The owner approved; the copy was delivered and verified.
-    Copy(ReceivedCopy),
+    Copy(Box<ReceivedCopy>),
     /// The owner approved; the result was delivered and verified.
-    Result(ReceivedResult),
+    Result(Box<ReceivedResult>),
     /// The owner rejected.
     Rejected,
 }
@@ -297,10 +297,10 @@ impl ServiceProvider {
                 for record in &records {
                     received.push(self.open_delivered(ledger, &grant, record).await?);
                 }
-                Ok(RequestOutcome::Copy(ReceivedCopy {
+                Ok(RequestOutcome::Copy(Box::new(ReceivedCopy {
                     grant,
                     records: received,
-                }))
+                })))
             }
             DeliveryContent::Result {
                 inputs,
@@ -312,12 +312,12 @@ impl ServiceProvider {
                 let signed = SignedResult::from_bytes(&signed_result)?;
                 check_result(&signed, &code_hash, &owner_key)?;
                 self.check_inputs(ledger, &grant, &inputs, &signed).await?;
-                Ok(RequestOutcome::Result(ReceivedResult {
+                Ok(RequestOutcome::Result(Box::new(ReceivedResult {
                     grant,
                     signed,
                     inputs,
                     owner_key,
-                }))
+                })))
             }
         }
     }

@@ -388,7 +388,7 @@ mod tests {
         let scope = Narrowing {
             days: Some((day(5), day(9))),
             fields: Some(vec![Privilege::LocationHistory]),
-            privacy_zones: vec![zone.clone()],
+            privacy_zones: vec![zone],
             approximate: true,
         }
         .apply(&terms)
