@@ -474,6 +474,69 @@ async fn scripted_session_pair_put_range_trips_and_status() {
     let left = balance["balance"].as_u64().expect("balance");
     assert!(left < funded && left > funded / 2, "balance {left}");
 
+    // A new pool for the car (setDup): the car shows a fresh code, both sides exchange
+    // it, and what the car wrote before stays readable.
+    let already = run_async(
+        c(&["car", "pairing-code", "--car", &car, "--vid", VID]),
+        None,
+    )
+    .await;
+    assert_fails(&already, 3, "already paired");
+    let code = run_async(
+        c(&[
+            "car",
+            "pairing-code",
+            "--car",
+            &car,
+            "--vid",
+            VID,
+            "--reset",
+        ]),
+        None,
+    )
+    .await;
+    let payload = ok_json(&code)["payload"]
+        .as_str()
+        .expect("payload")
+        .to_owned();
+    let owner_side = tokio::spawn(run_async(
+        w(&[
+            "device",
+            "pool",
+            "--vid",
+            VID,
+            "--size",
+            "16",
+            "--payload",
+            &payload,
+        ]),
+        None,
+    ));
+    let car_side = run_async(c(&["car", "pair", "--car", &car]), None).await;
+    let pooled = owner_side.await.expect("join");
+    assert_eq!(ok_json(&car_side)["paired"], true);
+    let pooled = ok_json(&pooled);
+    assert_eq!(pooled["pool_size"], 16);
+    assert_eq!(pooled["generation"], 1);
+    let range = ok_json(
+        &run_async(
+            w(&[
+                "range",
+                "--vid",
+                VID,
+                "--from",
+                "2024-05-06",
+                "--to",
+                "2024-05-06",
+                "--format",
+                "carvio",
+            ]),
+            None,
+        )
+        .await,
+    );
+    assert_eq!(range["records"][0]["value"], fine, "{range}");
+
     // Bad input: a clear message and a non-zero exit, never a panic.
     let bad_key = run_async(
         w(&[
@@ -601,6 +664,31 @@ async fn scripted_session_pair_put_range_trips_and_status() {
     ] {
         stderr_seen.push_str(&text(&output.stderr));
     }
+
+    // The owner hands the car to another owner (reset): a bad address is refused, then
+    // the car is listed as transferred and can no longer be reset from here.
+    let new_owner = support::flows::wallet(WORDS_B).owner_address();
+    let bad = run_async(
+        w(&["device", "reset", "--vid", VID, "--to", "not-an-address"]),
+        None,
+    )
+    .await;
+    assert_fails(&bad, 3, "not a valid address");
+    let reset = ok_json(
+        &run_async(
+            w(&["device", "reset", "--vid", VID, "--to", &new_owner]),
+            None,
+        )
+        .await,
+    );
+    assert_eq!(reset["status"], "transferred");
+    let again = run_async(
+        w(&["device", "reset", "--vid", VID, "--to", &new_owner]),
+        None,
+    )
+    .await;
+    assert_fails(&again, 3, "no longer owned");
+    stderr_seen.push_str(&text(&bad.stderr));
     assert_no_words(&stderr_seen, WORDS_A);
 }
 

@@ -171,6 +171,9 @@ pub enum CarCommand {
         /// Seconds the code stays valid.
         #[arg(long, default_value_t = 600)]
         ttl_secs: u64,
+        /// Forget the car's current pairing first (for `device pool` or a new owner).
+        #[arg(long)]
+        reset: bool,
     },
     /// Wait for the owner's pairing offer and accept it.
     Pair {

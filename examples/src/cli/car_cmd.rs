@@ -47,9 +47,18 @@ async fn car_light(session: &Session, path: &Path) -> Result<LightClient, CliErr
 /// Runs a `car` command.
 pub async fn run(session: &Session, command: &CarCommand) -> Result<(), CliError> {
     match command {
-        CarCommand::PairingCode { car, vid, ttl_secs } => {
+        CarCommand::PairingCode {
+            car,
+            vid,
+            ttl_secs,
+            reset,
+        } => {
             let device = open_car(car, vid)?;
-            let payload = device.pairing_payload(*ttl_secs)?;
+            let payload = if *reset {
+                device.reset(*ttl_secs)?
+            } else {
+                device.pairing_payload(*ttl_secs)?
+            };
             let text = payload.to_text();
             emit(
                 session.json,
