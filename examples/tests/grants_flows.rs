@@ -1,0 +1,344 @@
+//! End-to-end data grants against a real in-process node: an insurer registers, asks
+//! for days of trips for a usage-based-insurance score, the owner approves with a
+//! privacy zone and the insurer receives only the owner-signed score, checked against
+//! the ledger; a dealer receives a copy of the car's VIN record, decrypts and verifies
+//! it, is refused records it was not granted, and loses the grant on revocation; a
+//! forged approval is refused by the wallet and by the ledger.
+
+mod support;
+
+use std::time::Duration;
+
+use carchain_core::compute::{
+    FeatureParams, ProgramOutput, ShippedProgram, trip_features, ubi_score_native,
+};
+use carchain_core::grants::provider::{RequestOutcome, RequestSpec};
+use carchain_core::grants::{
+    Delivery, GrantsError, GrantsLedger, Narrowing, Privilege, RequestTerms, ServiceProvider,
+};
+use carchain_core::keys::{Network, RsaBits, Seed, derive_rsa_private_key};
+use carchain_core::protocol::signing::secret_key_from_bytes;
+use carchain_core::protocol::{DataResponse, TxBody};
+use carchain_core::record::FormatSpec;
+use carchain_core::trip::{PrivacyZone, Trip};
+use carchain_core::wallet::Wallet;
+use serde_json::json;
+use support::flows::{WORDS_A, WORDS_B, car, day, pair, trip_on, wallet};
+use support::{BASE_FEE, Mode, TestKey, TestNode, start_node};
+
+const DAYS: u32 = 5;
+const ORIGIN: (f64, f64) = (31.2, 121.4);
+
+fn provider(byte: u8) -> ServiceProvider {
+    let secret = secret_key_from_bytes(&[byte; 32]).expect("secret");
+    let rsa = derive_rsa_private_key(&Seed::from_bytes([byte; 64]), RsaBits::B2048).expect("rsa");
+    ServiceProvider::new(secret, rsa, Network::Regtest)
+}
+
+fn ledger(node: &TestNode) -> GrantsLedger {
+    GrantsLedger::new(node.client(), &[node.base.clone()]).expect("ledger")
+}
+
+/// A node funding the owner, the stranger and both providers, and the owner's car
+/// paired with one trip a day for `DAYS` days and its VIN record.
+async fn setup(
+    owner: &Wallet,
+    stranger: &Wallet,
+    providers: &[&ServiceProvider],
+    dir: &tempfile::TempDir,
+) -> (TestNode, carchain_core::device::CarDevice, Vec<Trip>) {
+    let mut funds = vec![
+        (owner.owner_address(), 1_000_000u64),
+        (stranger.owner_address(), 1_000_000),
+    ];
+    funds.extend(providers.iter().map(|p| (p.address(), 1_000_000)));
+    let funds: Vec<(&str, u64)> = funds.iter().map(|(a, n)| (a.as_str(), *n)).collect();
+    let node = start_node(&funds, Mode::Private).await;
+    let light = node.client();
+    let car = car(dir, "VIN-GRANTS-1");
+    let text = car.pairing_payload(600).expect("payload").to_text();
+    pair(owner, &light, &car, "granted car", 8, text).await;
+    let trips: Vec<Trip> = (1..=DAYS)
+        .map(|d| trip_on(day(d), i64::from(d), ORIGIN))
+        .collect();
+    for (trip, d) in trips.iter().zip(1..) {
+        car.put_trip(trip, 1, day(d)).expect("put trip");
+    }
+    car.put_wallet_record(
+        &FormatSpec::vin_code(),
+        &json!({"VEHICLE_DATA": 1}),
+        &json!({"VIN": "LSVAU2180N2183294", "MAKE": "SAIC", "YEAR": 2022}),
+        day(1),
+    )
+    .expect("put vin");
+    car.flush(&light).await.expect("flush");
+    (node, car, trips)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_insurer_receives_only_the_signed_score_of_privacy_zoned_trips() {
+    let owner = wallet(WORDS_A);
+    let stranger = wallet(WORDS_B);
+    let insurer = provider(0x41);
+    let dir = tempfile::tempdir().expect("dir");
+    let (node, car, trips) = setup(&owner, &stranger, &[&insurer], &dir).await;
+    let ledger = ledger(&node);
+    let light = ledger.light().clone();
+    let ubi = ShippedProgram::UbiScore.program_hash().expect("hash");
+
+    insurer
+        .register(&ledger, "Insurer", "pay-as-you-drive quotes", vec![ubi])
+        .await
+        .expect("register");
+    let terms = RequestTerms {
+        formats: vec!["trip-gps".into()],
+        from: day(1),
+        to: day(DAYS),
+        privileges: vec![Privilege::LocationHistory],
+        delivery: Delivery::Compute { code_hash: ubi },
+    };
+    let request_id = insurer
+        .request(
+            &ledger,
+            &RequestSpec {
+                owner_address: owner.owner_address(),
+                terms: terms.clone(),
+                purpose: "a usage-based insurance quote".into(),
+                price: 0,
+                expires_at: None,
+            },
+        )
+        .await
+        .expect("request");
+
+    // The owner sees who asks, what, for which days, why and for how much.
+    let pending = owner.pending_requests(&ledger).await.expect("pending");
+    assert_eq!(pending.len(), 1);
+    let asked = &pending[0];
+    assert_eq!(asked.request.request_id, request_id);
+    assert_eq!(asked.provider.name, "Insurer");
+    assert_eq!(asked.provider.code_hashes, vec![ubi]);
+    assert_eq!(asked.request.purpose, "a usage-based insurance quote");
+    assert_eq!(asked.terms, terms);
+    assert!(
+        stranger
+            .pending_requests(&ledger)
+            .await
+            .expect("none")
+            .is_empty(),
+        "another wallet's inbox is empty"
+    );
+
+    // A forged approval: the stranger's wallet refuses to act, the ledger refuses a
+    // DataResponse the owner did not sign.
+    assert!(matches!(
+        stranger
+            .approve(&ledger, &request_id, car.vid(), &Narrowing::default())
+            .await,
+        Err(GrantsError::NotAddressedToMe(_))
+    ));
+    let forger = TestKey::from_byte(0x77);
+    let forged = forger.sign(
+        0,
+        BASE_FEE,
+        TxBody::DataResponse(DataResponse {
+            request_id,
+            approved: true,
+            grant_id: None,
+        }),
+    );
+    assert!(
+        light.submit(&forged, true).await.is_err(),
+        "forged approval"
+    );
+    assert!(matches!(
+        insurer.receive(&ledger, &request_id).await,
+        Err(GrantsError::NotDelivered(_))
+    ));
+
+    // Approved with a privacy zone around the start of day 1's trip.
+    let home = trips[0].points[0];
+    let zone = PrivacyZone::new(home.lat, home.lng, 300.0).expect("zone");
+    let narrowing = Narrowing {
+        privacy_zones: vec![zone],
+        ..Narrowing::default()
+    };
+    let approval = owner
+        .approve(&ledger, &request_id, car.vid(), &narrowing)
+        .await
+        .expect("approve");
+    assert_eq!(approval.records.len(), DAYS as usize);
+
+    let outcome = insurer
+        .wait_for_result(&ledger, &request_id, Duration::from_secs(30))
+        .await
+        .expect("result");
+    let RequestOutcome::Result(received) = outcome else {
+        panic!("a computation delivers a result, got {outcome:?}");
+    };
+    // Signed by the owner's identity key over the registered input dHashes.
+    assert_eq!(received.signed.result.program_hash, ubi);
+    assert_eq!(received.inputs, approval.records);
+    for (input, d_hash) in received
+        .inputs
+        .iter()
+        .zip(&received.signed.result.input_d_hashes)
+    {
+        let registration = light
+            .registration(&input.address, &input.key)
+            .await
+            .expect("registration")
+            .expect("registered");
+        assert_eq!(&registration.put.d_hash, d_hash);
+    }
+    // The score is the one of the trips with the zone trimmed, not of the raw trips.
+    let features = |trips: &[Trip]| -> Vec<_> {
+        trips
+            .iter()
+            .map(|t| trip_features(t, &FeatureParams::default()).expect("features"))
+            .collect()
+    };
+    let trimmed: Vec<Trip> = trips
+        .iter()
+        .map(|t| t.trim_privacy_zones(&[zone]).expect("trim"))
+        .collect();
+    let Some(ProgramOutput::UbiScore(score)) = received.output() else {
+        panic!("a UBI score, got {:?}", received.output());
+    };
+    assert_eq!(*score, ubi_score_native(&features(&trimmed)));
+    assert_ne!(
+        score.distance_m,
+        ubi_score_native(&features(&trips)).distance_m
+    );
+
+    // Answered: no longer pending; listed as the owner's grant.
+    assert!(
+        owner
+            .pending_requests(&ledger)
+            .await
+            .expect("pending")
+            .is_empty()
+    );
+    let grants = owner.grants().expect("grants");
+    assert_eq!(grants.len(), 1);
+    assert_eq!(grants[0].kind, "compute");
+    assert_eq!(grants[0].grant_id, hex::encode(approval.grant_id));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dealer_gets_a_copy_of_the_vin_record_and_nothing_else() {
+    let owner = wallet(WORDS_A);
+    let stranger = wallet(WORDS_B);
+    let dealer = provider(0x42);
+    let dir = tempfile::tempdir().expect("dir");
+    let (node, car, _trips) = setup(&owner, &stranger, &[&dealer], &dir).await;
+    let ledger = ledger(&node);
+    let light = ledger.light().clone();
+
+    dealer
+        .register(&ledger, "Dealer", "used-car valuations", vec![])
+        .await
+        .expect("register");
+    let request_id = dealer
+        .request(
+            &ledger,
+            &RequestSpec {
+                owner_address: owner.owner_address(),
+                terms: RequestTerms {
+                    formats: vec!["VIN_CODE".into(), "trip-gps".into()],
+                    from: day(1),
+                    to: day(DAYS),
+                    privileges: vec![Privilege::LocationHistory, Privilege::Vin],
+                    delivery: Delivery::Copy,
+                },
+                purpose: "valuation".into(),
+                price: 0,
+                expires_at: None,
+            },
+        )
+        .await
+        .expect("request");
+    // The owner lets only the VIN record through.
+    let approval = owner
+        .approve(
+            &ledger,
+            &request_id,
+            car.vid(),
+            &Narrowing {
+                fields: Some(vec![Privilege::Vin]),
+                ..Narrowing::default()
+            },
+        )
+        .await
+        .expect("approve");
+    assert_eq!(approval.records.len(), 1);
+    let outcome = dealer
+        .wait_for_result(&ledger, &request_id, Duration::from_secs(30))
+        .await
+        .expect("copy");
+    let RequestOutcome::Copy(copy) = outcome else {
+        panic!("a copy, got {outcome:?}");
+    };
+    assert_eq!(copy.records.len(), 1);
+    let vin = &copy.records[0];
+    assert_eq!(vin.format, "VIN_CODE");
+    assert_eq!(
+        vin.value,
+        json!({"VIN": "LSVAU2180N2183294", "MAKE": "SAIC", "YEAR": 2022})
+    );
+    let registration = light
+        .registration(&vin.address, &vin.key)
+        .await
+        .expect("registration")
+        .expect("registered");
+    assert_eq!(registration.put.d_hash, vin.d_hash);
+
+    // A trip of the same car was not granted: refused.
+    let trip_record = owner
+        .get_kv_range(
+            &light,
+            car.vid(),
+            day(1),
+            day(1),
+            &FormatSpec::trip_gps(),
+            &json!({}),
+            &json!({}),
+            &[],
+            None,
+        )
+        .await
+        .expect("owner reads")
+        .records
+        .remove(0);
+    assert!(matches!(
+        dealer
+            .read_granted(
+                &ledger,
+                &request_id,
+                &trip_record.address,
+                &trip_record.key_bytes
+            )
+            .await,
+        Err(GrantsError::GrantRefused(_))
+    ));
+    // The granted one reads.
+    assert_eq!(
+        dealer
+            .read_granted(&ledger, &request_id, &vin.address, &vin.key)
+            .await
+            .expect("granted")
+            .value,
+        vin.value
+    );
+
+    // Revoked: the ledger shows it ended and the dealer's reads under it are refused.
+    owner
+        .revoke(&ledger, &approval.grant_id)
+        .await
+        .expect("revoke");
+    assert_eq!(owner.grants().expect("grants")[0].status, "revoked");
+    assert!(matches!(
+        dealer.receive(&ledger, &request_id).await,
+        Err(GrantsError::GrantRefused(_))
+    ));
+}
