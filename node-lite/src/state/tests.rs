@@ -7,9 +7,9 @@ use bitcoin::secp256k1::SecretKey;
 use carchain_core::protocol::pairing::sign_pairing;
 use carchain_core::protocol::signing::{p2wpkh_address, public_key_of, secret_key_from_bytes};
 use carchain_core::protocol::{
-    AccountState, DeviceSetup, DeviceState, DeviceStatus, HashFunc, Network, ProviderRegister,
-    ProviderState, RecordPut, RecordRegistration, Reset, SetDup, SignedHeader, SignedTransaction,
-    Transaction, Transfer, TxBody, state_key,
+    AccountState, DeviceSetup, DeviceState, DeviceStatus, EscrowDeliver, EscrowOpen, EscrowRef,
+    HashFunc, Network, ProviderRegister, ProviderState, RecordPut, RecordRegistration, Reset,
+    SetDup, SignedHeader, SignedTransaction, Transaction, Transfer, TxBody, state_key,
 };
 use proptest::prelude::*;
 
@@ -631,6 +631,14 @@ enum Step {
         size: u64,
         fee: u64,
     },
+    /// `from` locks `amount` for seller `to`; with `settle`, `to` delivers and `from`
+    /// accepts (funds to the seller), else the escrow stays open and locked.
+    Escrow {
+        from: u8,
+        to: u8,
+        amount: u64,
+        settle: bool,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -642,43 +650,75 @@ fn step() -> impl Strategy<Value = Step> {
             fee
         }),
         (1u8..6, 0u64..40, 0u64..80).prop_map(|(from, size, fee)| Step::Put { from, size, fee }),
+        (1u8..5, 1u8..6, 0u64..300, any::<bool>()).prop_map(|(from, to, amount, settle)| {
+            Step::Escrow {
+                from,
+                to,
+                amount,
+                settle,
+            }
+        }),
     ]
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(12))]
     #[test]
-    fn balances_plus_reserves_always_equal_the_supply(
+    fn balances_plus_reserves_plus_escrows_always_equal_the_supply(
         blocks in proptest::collection::vec(proptest::collection::vec(step(), 1..8), 1..5)
     ) {
         let total = 2_000;
         let mut chain = Chain::new(total, &[(1, 100), (2, 100), (3, 100)]);
-        let mut nonces = [0u64; 6];
-        let mut put_count = 0u32;
+        let mut count = 0u32;
         for steps in blocks {
-            let txs: Vec<SignedTransaction> = steps.iter().map(|s| match s {
-                Step::Transfer { from, to, amount, fee } => {
-                    sign(*from, nonces[usize::from(*from)], *fee, transfer(*to, *amount))
-                }
-                Step::Put { from, size, fee } => {
-                    put_count += 1;
-                    let key = put_count.to_be_bytes();
-                    sign(*from, nonces[usize::from(*from)], *fee, put(*from, &key, *size))
-                }
-            }).collect();
-            let result = chain.block(&txs);
-            for (tx, outcome) in txs.iter().zip(&result.outcomes) {
-                if outcome.is_ok() {
-                    let signer = (1u8..6).find(|b| address(*b) == tx.tx.signer_address());
-                    if let Some(b) = signer {
-                        nonces[usize::from(b)] += 1;
+            // Nonces as the ledger has them, advanced per transaction built.
+            let mut nonces: Vec<u64> = (0u8..6)
+                .map(|b| if b == 0 { 0 } else { chain.account(b).nonce })
+                .collect();
+            let mut next = |b: u8| {
+                let nonce = nonces[usize::from(b)];
+                nonces[usize::from(b)] += 1;
+                nonce
+            };
+            let mut txs: Vec<SignedTransaction> = Vec::new();
+            for s in &steps {
+                count += 1;
+                match s {
+                    Step::Transfer { from, to, amount, fee } => {
+                        txs.push(sign(*from, next(*from), *fee, transfer(*to, *amount)));
+                    }
+                    Step::Put { from, size, fee } => {
+                        let key = count.to_be_bytes();
+                        txs.push(sign(*from, next(*from), *fee, put(*from, &key, *size)));
+                    }
+                    Step::Escrow { from, to, amount, settle } => {
+                        let mut id = [0u8; 32];
+                        id[..4].copy_from_slice(&count.to_be_bytes());
+                        txs.push(sign(*from, next(*from), 10, TxBody::EscrowOpen(EscrowOpen {
+                            escrow_id: id,
+                            seller: address(*to),
+                            amount: *amount,
+                            request_id: None,
+                        })));
+                        if *settle {
+                            txs.push(sign(*to, next(*to), 10, TxBody::EscrowDeliver(
+                                EscrowDeliver { escrow_id: id, d_hash_root: [1; 32] },
+                            )));
+                            txs.push(sign(*from, next(*from), 10, TxBody::EscrowAccept(
+                                EscrowRef { escrow_id: id },
+                            )));
+                        }
                     }
                 }
             }
+            chain.block(&txs);
             let balances: u64 = (1u8..6).map(|b| chain.account(b).balance).sum::<u64>()
                 + chain.operator().balance;
             let reserves: u64 = Phase::ALL.iter().map(|p| chain.reserve(*p)).sum();
-            prop_assert_eq!(balances + reserves, total);
+            let locked: u64 = chain
+                .get(state_key::meta(escrow::LOCKED_META))
+                .unwrap_or(0);
+            prop_assert_eq!(balances + reserves + locked, total);
         }
     }
 }
