@@ -6,8 +6,7 @@
 //! latency (p50, p99).
 #![forbid(unsafe_code)]
 
-#[path = "../sim/remote.rs"]
-mod remote;
+use carchain_examples::sim::remote;
 
 use anyhow::{Context, Result, bail};
 use carchain_core::keys::Network;

@@ -2,8 +2,7 @@
 //! 1 local failure, 2 usage, 3 bad input, 4 node or network, 5 verification failure.
 #![forbid(unsafe_code)]
 
-#[path = "../cli/mod.rs"]
-mod cli;
+use carchain_examples::cli;
 
 use std::process::ExitCode;
 

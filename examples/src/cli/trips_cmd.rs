@@ -3,9 +3,9 @@
 
 use std::fs;
 
+use crate::maps::{DayMarks, day_map_svg};
 use carchain_core::record::FormatSpec;
 use carchain_core::trip::{Trip, TripSummary, trips_to_geojson, trips_to_gpx, unix_to_compact};
-use carchain_examples::maps::{DayMarks, day_map_svg};
 use serde_json::{Value, json};
 
 use super::args::{ExportFormat, TripsCommand};

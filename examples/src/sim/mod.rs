@@ -7,6 +7,7 @@
 mod city;
 mod day;
 mod drive;
+pub mod remote;
 mod rng;
 
 use chrono::NaiveDate;

@@ -22,7 +22,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use carchain_examples::sim::{CarSimulator, SimConfig};
+use super::{CarSimulator, SimConfig};
 
 /// Most records one run may put.
 pub const MAX_RECORDS: u64 = 1_000_000;
