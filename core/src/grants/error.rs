@@ -47,6 +47,14 @@ pub enum GrantsError {
     /// Nothing in the approved scope to deliver.
     #[error("no records of the approved scope to deliver")]
     NothingToDeliver,
+    /// A priced request is not (or no longer) paid for by a funded escrow to the owner.
+    #[error("request priced {price} is not paid for: {reason}")]
+    PaymentMissing {
+        /// The request's price.
+        price: u64,
+        /// What is wrong with the escrow.
+        reason: String,
+    },
     /// No such grant known to the wallet.
     #[error("grant {0} is not known to this wallet")]
     UnknownGrant(String),

@@ -1,5 +1,5 @@
 //! [`GrantsLedger`]: proven reads of the grant-related ledger state (providers,
-//! requests, grants) next to a [`LightClient`], and signed submissions.
+//! requests, grants, escrows) next to a [`LightClient`], and signed submissions.
 //!
 //! The light client proves accounts, devices and records; the grant values live under
 //! their own state keys (`provider`, `request`, `grant`), read here the same way: the
@@ -16,7 +16,8 @@ use crate::light::proofs::{decode_proven, verify_state_answer};
 use crate::light::{LightClient, LightError, Receipt};
 use crate::protocol::signing::{p2wpkh_address, public_key_of};
 use crate::protocol::{
-    Canonical, GrantState, ProviderState, RecordPut, RequestState, Transaction, TxBody, state_key,
+    Canonical, EscrowState, GrantState, ProviderState, RecordPut, RequestState, Transaction,
+    TxBody, state_key,
 };
 use crate::wallet::fee_for;
 
@@ -90,6 +91,13 @@ impl GrantsLedger {
     pub async fn grant(&self, grant_id: &[u8; 32]) -> GrantsResult<Option<GrantState>> {
         let id = hex::encode(grant_id);
         self.proven(&["grant", &id], state_key::grant(grant_id))
+            .await
+    }
+
+    /// An escrow's proven state, `None` when no such escrow.
+    pub async fn escrow(&self, escrow_id: &[u8; 32]) -> GrantsResult<Option<EscrowState>> {
+        let id = hex::encode(escrow_id);
+        self.proven(&["escrow", &id], state_key::escrow(escrow_id))
             .await
     }
 

@@ -8,7 +8,10 @@
 //! - [`terms`]: privileges, [`RequestTerms`], the owner's [`Narrowing`].
 //! - [`inbox`]: the owner's public request inbox, where providers leave request ids.
 //! - [`delivery`]: the sealed delivery document the owner publishes for a provider.
-//! - [`ledger`]: [`GrantsLedger`], proven reads of providers, requests and grants.
+//! - [`ledger`]: [`GrantsLedger`], proven reads of providers, requests, grants and
+//!   escrows.
+//! - [`payment`]: the escrow paying for a priced request and the delivery's chunk
+//!   commitment.
 //! - `error`: [`GrantsError`], the typed errors of all of the above.
 //!
 //! The owner's side is on the wallet (`Wallet::pending_requests`, `approve`, `reject`,
@@ -18,6 +21,7 @@ pub mod delivery;
 pub mod error;
 pub mod inbox;
 pub mod ledger;
+pub mod payment;
 pub mod provider;
 pub mod terms;
 #[cfg(test)]
@@ -27,5 +31,6 @@ pub use delivery::{DELIVERY_FORMAT, DeliveredRecord, DeliveryDocument, grant_id_
 pub use error::{GrantsError, GrantsResult};
 pub use inbox::{INBOX_FORMAT, inbox_address, inbox_key, inbox_record_key};
 pub use ledger::GrantsLedger;
+pub use payment::{delivery_commitment, escrow_id_for};
 pub use provider::{ReceivedCopy, ReceivedRecord, ReceivedResult, ServiceProvider};
 pub use terms::{ApprovedScope, Delivery, Narrowing, Privilege, RequestTerms};
