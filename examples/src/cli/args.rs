@@ -92,6 +92,120 @@ pub enum Command {
     /// The node.
     #[command(subcommand)]
     Node(NodeCommand),
+    /// Data requests providers sent to this wallet: list, approve, reject.
+    #[command(subcommand)]
+    Requests(RequestsCommand),
+    /// The grants this wallet made: list, revoke.
+    #[command(subcommand)]
+    Grants(GrantsCommand),
+    /// A service provider's side: key file, registration, data requests.
+    #[command(subcommand)]
+    Provider(ProviderCommand),
+}
+
+/// `carchain requests ...`
+#[derive(Debug, Subcommand)]
+pub enum RequestsCommand {
+    /// The open requests addressed to this wallet, each proven on the ledger.
+    List,
+    /// Approve a request for one car, optionally narrowed, and deliver.
+    Approve {
+        /// The request id (64 hex).
+        #[arg(long, value_name = "HEX")]
+        id: String,
+        /// The car whose records are granted.
+        #[arg(long)]
+        vid: String,
+        /// Grant only the first N days of the requested period.
+        #[arg(long, value_name = "N")]
+        days: Option<u32>,
+        /// Grant only these of the requested privileges (comma-separated:
+        /// location_history, approximate_location, non_location, vin).
+        #[arg(long, value_delimiter = ',')]
+        fields: Vec<String>,
+        /// A place cut from the trips, `LAT,LNG,RADIUS_M` (repeatable).
+        #[arg(long = "privacy-zone", value_name = "LAT,LNG,R")]
+        privacy_zones: Vec<String>,
+        /// Round positions to about 1 km before a computation.
+        #[arg(long)]
+        approximate: bool,
+    },
+    /// Reject a request.
+    Reject {
+        /// The request id (64 hex).
+        #[arg(long, value_name = "HEX")]
+        id: String,
+    },
+}
+
+/// `carchain grants ...`
+#[derive(Debug, Subcommand)]
+pub enum GrantsCommand {
+    /// The grants this wallet made and their status.
+    List,
+    /// Revoke a grant on the ledger.
+    Revoke {
+        /// The grant id (64 hex).
+        #[arg(long, value_name = "HEX")]
+        id: String,
+    },
+}
+
+/// `carchain provider ...`
+#[derive(Debug, Subcommand)]
+pub enum ProviderCommand {
+    /// Create a provider key file (secp256k1 account + RSA key, mode 0600).
+    New {
+        /// The key file to create.
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// Register (or update) the provider's service on the ledger.
+    Register {
+        /// The provider key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The service's name, shown to owners.
+        #[arg(long)]
+        name: String,
+        /// What the service does, shown to owners.
+        #[arg(long)]
+        description: String,
+        /// Code hash (64 hex) of a computation the service offers (repeatable).
+        #[arg(long = "code-hash", value_name = "HEX")]
+        code_hashes: Vec<String>,
+    },
+    /// Ask an owner for data and leave the request in the owner's inbox.
+    Request {
+        /// The provider key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The owner address asked.
+        #[arg(long)]
+        owner: String,
+        /// Record formats asked for, comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        formats: Vec<String>,
+        /// First day, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// Last day, YYYY-MM-DD.
+        #[arg(long)]
+        to: String,
+        /// Privileges asked for, comma-separated, and `compute:<64 hex>` for a
+        /// computation's result instead of a copy.
+        #[arg(long, value_delimiter = ',', required = true)]
+        fields: Vec<String>,
+        /// Why, shown to the owner.
+        #[arg(long)]
+        purpose: String,
+        /// Offered price.
+        #[arg(long)]
+        price: u64,
+        /// Seconds until the request expires (none when absent).
+        #[arg(long, value_name = "S")]
+        expires: Option<u64>,
+    },
 }
 
 /// `carchain wallet ...`

@@ -3,6 +3,7 @@
 //! wallet store). Messages name the problem and never carry a secret.
 
 use carchain_core::device::DeviceError;
+use carchain_core::grants::GrantsError;
 use carchain_core::light::LightError;
 use carchain_core::wallet::WalletError;
 use thiserror::Error;
@@ -102,6 +103,26 @@ impl From<DeviceError> for CliError {
     }
 }
 
+impl From<GrantsError> for CliError {
+    fn from(err: GrantsError) -> Self {
+        let text = err.to_string();
+        match err {
+            GrantsError::Light(light) => light.into(),
+            GrantsError::Wallet(wallet) => (*wallet).into(),
+            GrantsError::DeliveryRefused(_)
+            | GrantsError::GrantRefused(_)
+            | GrantsError::MalformedDocument(_)
+            | GrantsError::Sealed(_) => CliError::Verification(text),
+            GrantsError::NotDelivered(_) | GrantsError::Timeout(_) => CliError::Node(text),
+            GrantsError::Store(_)
+            | GrantsError::Crypto(_)
+            | GrantsError::Compute(_)
+            | GrantsError::Protocol(_) => CliError::Local(text),
+            _ => CliError::Input(text),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,5 +165,27 @@ mod tests {
         }
         .into();
         assert_eq!(rejected.exit_code(), EXIT_VERIFY);
+    }
+
+    #[test]
+    fn grant_errors_map_by_kind() {
+        let unknown: CliError = GrantsError::UnknownRequest("ab12".into()).into();
+        assert_eq!(unknown.exit_code(), EXIT_INPUT);
+        assert!(unknown.to_string().contains("ab12"));
+        let narrowing: CliError = GrantsError::InvalidNarrowing("too long".into()).into();
+        assert_eq!(narrowing.exit_code(), EXIT_INPUT);
+        let refused: CliError = GrantsError::GrantRefused("revoked".into()).into();
+        assert_eq!(refused.exit_code(), EXIT_VERIFY);
+        let waiting: CliError = GrantsError::Timeout("ab12".into()).into();
+        assert_eq!(waiting.exit_code(), EXIT_NODE);
+        let offline: CliError = GrantsError::Light(LightError::Network {
+            endpoint: "http://127.0.0.1:1".into(),
+            reason: "refused".into(),
+        })
+        .into();
+        assert_eq!(offline.exit_code(), EXIT_NODE);
+        let wallet: CliError =
+            GrantsError::from(WalletError::UnknownDevice { vid: "V9".into() }).into();
+        assert_eq!(wallet.exit_code(), EXIT_INPUT);
     }
 }

@@ -1,6 +1,8 @@
 //! The `carchain` command line: the owner's wallet (new, restore, address, balance), the
 //! paired cars (pair, list, reset, pool), a car store's side of pairing and putting,
-//! reading records and trips back, trip exports, and the node's status.
+//! reading records and trips back, trip exports, the node's status, and data grants:
+//! the owner's pending requests and grants, and a service provider's key, registration
+//! and requests.
 //!
 //! Used by `src/bin/carchain.rs`. Human output by default, `--json` for scripts; errors
 //! go to stderr with the exit code of their kind (see [`error`]). Secrets (recovery
@@ -13,8 +15,13 @@ pub mod car_cmd;
 pub mod data_cmd;
 pub mod device_cmd;
 pub mod error;
+pub mod grant_input;
+pub mod grants_cmd;
 pub mod node_cmd;
 pub mod output;
+pub mod provider_cmd;
+pub mod provider_key;
+pub mod requests_cmd;
 pub mod secrets;
 pub mod session;
 pub mod trips_cmd;
@@ -36,5 +43,8 @@ pub async fn run(cli: &Cli) -> Result<(), CliError> {
         Command::Range(args) => data_cmd::range(&session, args).await,
         Command::Trips(command) => trips_cmd::run(&session, command).await,
         Command::Node(command) => node_cmd::run(&session, command).await,
+        Command::Requests(command) => requests_cmd::run(&session, command).await,
+        Command::Grants(command) => grants_cmd::run(&session, command).await,
+        Command::Provider(command) => provider_cmd::run(&session, command).await,
     }
 }
