@@ -4,6 +4,11 @@
 //! the ledger; a dealer receives a copy of the car's VIN record, decrypts and verifies
 //! it, is refused records it was not granted, and loses the grant on revocation; a
 //! forged approval is refused by the wallet and by the ledger.
+//!
+//! The insurer's request is paid: its escrow moves the price from the insurer to the
+//! owner once the insurer accepts the declared delivery (balances proven before and
+//! after); a rejected paid request is refunded, and a priced request without an
+//! escrow cannot be approved.
 
 mod support;
 
@@ -12,22 +17,59 @@ use std::time::Duration;
 use carchain_core::compute::{
     FeatureParams, ProgramOutput, ShippedProgram, trip_features, ubi_score_native,
 };
+use carchain_core::crypto::HashFunc;
+use carchain_core::grants::payment::{delivery_commitment, result_chunk_hashes};
 use carchain_core::grants::provider::{RequestOutcome, RequestSpec};
 use carchain_core::grants::{
     Delivery, GrantsError, GrantsLedger, Narrowing, Privilege, RequestTerms, ServiceProvider,
 };
 use carchain_core::keys::{Network, RsaBits, Seed, derive_rsa_private_key};
 use carchain_core::protocol::signing::secret_key_from_bytes;
-use carchain_core::protocol::{DataResponse, TxBody};
+use carchain_core::protocol::{
+    DataRequest, DataResponse, EscrowDeliver, EscrowOpen, EscrowRef, EscrowStatus, Grant,
+    GrantKind, RecordPut, Transfer, TxBody,
+};
 use carchain_core::record::FormatSpec;
 use carchain_core::trip::{PrivacyZone, Trip};
-use carchain_core::wallet::Wallet;
+use carchain_core::wallet::{Wallet, fee_for};
 use serde_json::json;
 use support::flows::{WORDS_A, WORDS_B, car, day, pair, trip_on, wallet};
 use support::{BASE_FEE, Mode, TestKey, TestNode, start_node};
 
 const DAYS: u32 = 5;
 const ORIGIN: (f64, f64) = (31.2, 121.4);
+/// What the insurer pays for a UBI score.
+const PRICE: u64 = 25_000;
+
+/// What a provider's request costs it in fees: the DataRequest, the EscrowOpen of a
+/// priced one, and the transfer funding the owner's inbox entry (its fee and amount).
+fn request_fees(priced: bool) -> u64 {
+    let escrow = if priced {
+        fee_for(&TxBody::EscrowOpen(EscrowOpen {
+            escrow_id: [0; 32],
+            seller: String::new(),
+            amount: PRICE,
+            request_id: None,
+        }))
+    } else {
+        0
+    };
+    let inbox_put = fee_for(&TxBody::RecordPut(RecordPut {
+        address: String::new(),
+        key: Vec::new(),
+        format: String::new(),
+        hash_func: HashFunc::Sha256,
+        d_hash: [0; 32],
+        c_hash: [0; 32],
+        size: 32,
+        wallet: true,
+    }));
+    let transfer = fee_for(&TxBody::Transfer(Transfer {
+        to: String::new(),
+        amount: inbox_put,
+    }));
+    BASE_FEE + escrow + transfer + inbox_put
+}
 
 fn provider(byte: u8) -> ServiceProvider {
     let secret = secret_key_from_bytes(&[byte; 32]).expect("secret");
@@ -90,6 +132,11 @@ async fn an_insurer_receives_only_the_signed_score_of_privacy_zoned_trips() {
         .register(&ledger, "Insurer", "pay-as-you-drive quotes", vec![ubi])
         .await
         .expect("register");
+    let insurer_before = light
+        .account(&insurer.address())
+        .await
+        .expect("insurer")
+        .balance;
     let terms = RequestTerms {
         formats: vec!["trip-gps".into()],
         from: day(1),
@@ -104,7 +151,7 @@ async fn an_insurer_receives_only_the_signed_score_of_privacy_zoned_trips() {
                 owner_address: owner.owner_address(),
                 terms: terms.clone(),
                 purpose: "a usage-based insurance quote".into(),
-                price: 0,
+                price: PRICE,
                 expires_at: None,
             },
         )
@@ -120,6 +167,25 @@ async fn an_insurer_receives_only_the_signed_score_of_privacy_zoned_trips() {
     assert_eq!(asked.provider.code_hashes, vec![ubi]);
     assert_eq!(asked.request.purpose, "a usage-based insurance quote");
     assert_eq!(asked.terms, terms);
+    assert_eq!(asked.request.price, PRICE);
+    // The price is locked in the request's escrow, to the owner.
+    let escrow = asked
+        .escrow
+        .as_ref()
+        .expect("the request is paid into an escrow");
+    assert_eq!(asked.request.escrow_id, Some(escrow.escrow_id));
+    assert_eq!(escrow.status, EscrowStatus::Open);
+    assert_eq!(escrow.amount, PRICE);
+    assert_eq!(escrow.seller, owner.owner_address());
+    assert_eq!(escrow.buyer, insurer.address());
+    assert_eq!(
+        light
+            .account(&insurer.address())
+            .await
+            .expect("insurer")
+            .balance,
+        insurer_before - PRICE - request_fees(true)
+    );
     assert!(
         stranger
             .pending_requests(&ledger)
@@ -163,11 +229,29 @@ async fn an_insurer_receives_only_the_signed_score_of_privacy_zoned_trips() {
         privacy_zones: vec![zone],
         ..Narrowing::default()
     };
+    let owner_before = light
+        .account(&owner.owner_address())
+        .await
+        .expect("owner")
+        .balance;
     let approval = owner
         .approve(&ledger, &request_id, car.vid(), &narrowing)
         .await
         .expect("approve");
     assert_eq!(approval.records.len(), DAYS as usize);
+    // Declared on the escrow, not yet paid: the insurer has not accepted.
+    let declared = approval
+        .payment
+        .clone()
+        .expect("a paid request is declared");
+    assert_eq!(declared.amount, PRICE);
+    let on_ledger = ledger
+        .escrow(&declared.escrow_id)
+        .await
+        .expect("escrow")
+        .expect("on the ledger");
+    assert_eq!(on_ledger.status, EscrowStatus::Delivered);
+    assert_eq!(on_ledger.d_hash_root, Some(declared.d_hash_root));
 
     let outcome = insurer
         .wait_for_result(&ledger, &request_id, Duration::from_secs(30))
@@ -176,6 +260,66 @@ async fn an_insurer_receives_only_the_signed_score_of_privacy_zoned_trips() {
     let RequestOutcome::Result(received) = outcome else {
         panic!("a computation delivers a result, got {outcome:?}");
     };
+    // The insurer checked the declared commitment against what it received, accepted,
+    // and the escrow paid the owner the price.
+    let paid = received.payment.clone().expect("paid");
+    assert_eq!(paid.status, EscrowStatus::Released);
+    let signed_bytes = received.signed.to_bytes().expect("bytes");
+    assert_eq!(
+        paid.d_hash_root,
+        Some(delivery_commitment(&result_chunk_hashes(
+            &received.signed.result.input_d_hashes,
+            &signed_bytes
+        )))
+    );
+    // The owner paid the Grant, DataResponse and EscrowDeliver fees; the delivery
+    // record's put fee is reimbursed to data producers while phase 1 lasts.
+    let owner_fees = fee_for(&TxBody::Grant(Grant {
+        grant_id: [0; 32],
+        grantee_address: String::new(),
+        grantee_rsa_fingerprint: [0; 32],
+        records: Vec::new(),
+        kind: GrantKind::Usage { code_hash: ubi },
+        expires_at: None,
+    })) + fee_for(&TxBody::DataResponse(DataResponse {
+        request_id,
+        approved: true,
+        grant_id: None,
+    })) + fee_for(&TxBody::EscrowDeliver(EscrowDeliver {
+        escrow_id: declared.escrow_id,
+        d_hash_root: declared.d_hash_root,
+    }));
+    let owner_after = light
+        .account(&owner.owner_address())
+        .await
+        .expect("owner")
+        .balance;
+    assert_eq!(owner_after, owner_before + PRICE - owner_fees);
+    let accept_fee = fee_for(&TxBody::EscrowAccept(EscrowRef {
+        escrow_id: declared.escrow_id,
+    }));
+    assert_eq!(
+        light
+            .account(&insurer.address())
+            .await
+            .expect("insurer")
+            .balance,
+        insurer_before - PRICE - request_fees(true) - accept_fee
+    );
+    // Receiving again reads the settled escrow and pays nothing more.
+    let RequestOutcome::Result(again) = insurer.receive(&ledger, &request_id).await.expect("again")
+    else {
+        panic!("a result");
+    };
+    assert_eq!(again.payment, Some(paid));
+    assert_eq!(
+        light
+            .account(&owner.owner_address())
+            .await
+            .expect("owner")
+            .balance,
+        owner_after
+    );
     // Signed by the owner's identity key over the registered input dHashes.
     assert_eq!(received.signed.result.program_hash, ubi);
     assert_eq!(received.inputs, approval.records);
@@ -341,4 +485,96 @@ async fn a_dealer_gets_a_copy_of_the_vin_record_and_nothing_else() {
         dealer.receive(&ledger, &request_id).await,
         Err(GrantsError::GrantRefused(_))
     ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_paid_request_is_refunded_and_an_unpaid_one_cannot_be_approved() {
+    let owner = wallet(WORDS_A);
+    let stranger = wallet(WORDS_B);
+    let insurer = provider(0x43);
+    let dir = tempfile::tempdir().expect("dir");
+    let (node, car, _trips) = setup(&owner, &stranger, &[&insurer], &dir).await;
+    let ledger = ledger(&node);
+    let light = ledger.light().clone();
+    let ubi = ShippedProgram::UbiScore.program_hash().expect("hash");
+    insurer
+        .register(&ledger, "Insurer", "pay-as-you-drive quotes", vec![ubi])
+        .await
+        .expect("register");
+    let terms = RequestTerms {
+        formats: vec!["trip-gps".into()],
+        from: day(1),
+        to: day(DAYS),
+        privileges: vec![Privilege::LocationHistory],
+        delivery: Delivery::Compute { code_hash: ubi },
+    };
+    let balance = |address: String| {
+        let light = light.clone();
+        async move { light.account(&address).await.expect("account").balance }
+    };
+    let insurer_before = balance(insurer.address()).await;
+    let request_id = insurer
+        .request(
+            &ledger,
+            &RequestSpec {
+                owner_address: owner.owner_address(),
+                terms: terms.clone(),
+                purpose: "a quote".into(),
+                price: PRICE,
+                expires_at: None,
+            },
+        )
+        .await
+        .expect("request");
+    assert_eq!(
+        balance(insurer.address()).await,
+        insurer_before - PRICE - request_fees(true)
+    );
+    owner.reject(&ledger, &request_id).await.expect("reject");
+    // The ledger refunded the escrow: the insurer is out only its fees.
+    let escrow = ledger
+        .escrow(&carchain_core::grants::escrow_id_for(&request_id))
+        .await
+        .expect("escrow")
+        .expect("on the ledger");
+    assert_eq!(escrow.status, EscrowStatus::Refunded);
+    assert_eq!(
+        balance(insurer.address()).await,
+        insurer_before - request_fees(true)
+    );
+    assert!(matches!(
+        insurer
+            .wait_for_result(&ledger, &request_id, Duration::from_secs(5))
+            .await,
+        Ok(RequestOutcome::Rejected)
+    ));
+
+    // A priced request sent without an escrow: the wallet refuses to approve it, and
+    // nothing is granted.
+    let unpaid = [0x5a; 32];
+    ledger
+        .submit(
+            &secret_key_from_bytes(&[0x43; 32]).expect("secret"),
+            TxBody::DataRequest(DataRequest {
+                request_id: unpaid,
+                owner_address: owner.owner_address(),
+                formats: vec!["trip-gps".into()],
+                from_date: day(1).to_string(),
+                to_date: day(DAYS).to_string(),
+                fields: terms.to_fields(),
+                purpose: "unpaid".into(),
+                price: PRICE,
+                expires_at: None,
+            }),
+        )
+        .await
+        .expect("unpaid request");
+    match owner
+        .approve(&ledger, &unpaid, car.vid(), &Narrowing::default())
+        .await
+    {
+        Err(GrantsError::PaymentMissing { price, .. }) => assert_eq!(price, PRICE),
+        other => panic!("an unpaid request is refused, got {other:?}"),
+    }
+    assert!(owner.grants().expect("grants").is_empty());
 }

@@ -31,6 +31,6 @@ pub use delivery::{DELIVERY_FORMAT, DeliveredRecord, DeliveryDocument, grant_id_
 pub use error::{GrantsError, GrantsResult};
 pub use inbox::{INBOX_FORMAT, inbox_address, inbox_key, inbox_record_key};
 pub use ledger::GrantsLedger;
-pub use payment::{delivery_commitment, escrow_id_for};
+pub use payment::{DeclaredDelivery, delivery_commitment, escrow_id_for};
 pub use provider::{ReceivedCopy, ReceivedRecord, ReceivedResult, ServiceProvider};
 pub use terms::{ApprovedScope, Delivery, Narrowing, Privilege, RequestTerms};

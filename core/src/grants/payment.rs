@@ -43,6 +43,18 @@ pub fn result_chunk_hashes(input_d_hashes: &[[u8; 32]], signed_result: &[u8]) ->
     chunks
 }
 
+/// A delivery the owner declared on the escrow paying for a request
+/// (`EscrowDeliver`), as the owner's wallet reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeclaredDelivery {
+    /// The escrow.
+    pub escrow_id: [u8; 32],
+    /// What it pays the owner once the provider accepts.
+    pub amount: u64,
+    /// The chunk commitment declared ([`delivery_commitment`]).
+    pub d_hash_root: [u8; 32],
+}
+
 /// The `d_hash_root` a delivery of `chunks` commits.
 pub fn delivery_commitment(chunks: &[[u8; 32]]) -> [u8; 32] {
     chunk_commitment(chunks)

@@ -1,6 +1,8 @@
 //! [`ServiceProvider`]: a provider's client (an insurer, a dealer), usable from a server:
-//! registers its service, asks owners for data, waits for their answer, opens what it
-//! received and checks every record and result against the ledger.
+//! registers its service, asks owners for data (paying a priced request into an escrow
+//! that names it), waits for their answer, opens what it received, checks every record
+//! and result against the ledger, and accepts the owner's declared delivery, which
+//! releases the escrow to the owner.
 
 use core::fmt;
 use std::time::{Duration, Instant};
@@ -14,6 +16,9 @@ use super::delivery::{DeliveredRecord, DeliveryContent, DeliveryDocument, delive
 use super::error::{GrantsError, GrantsResult};
 use super::inbox::{INBOX_FORMAT, inbox_address, inbox_key, inbox_record_key};
 use super::ledger::GrantsLedger;
+use super::payment::{
+    check_declared, copy_chunk_hashes, delivery_commitment, escrow_id_for, result_chunk_hashes,
+};
 use super::terms::{Delivery, RequestTerms};
 use crate::compute::{ProgramOutput, SignedResult};
 use crate::crypto::{HashFunc, RecordKeyGrant};
@@ -21,8 +26,8 @@ use crate::keys::{Network, SigningKey, rsa_fingerprint_bytes, rsa_public_key_pkc
 use crate::light::LightError;
 use crate::protocol::signing::p2wpkh_address;
 use crate::protocol::{
-    DataRequest, GrantKind, GrantState, GrantStatus, ProviderRegister, RecordPut, RecordRef,
-    RequestState, RequestStatus, Transfer, TxBody,
+    DataRequest, EscrowOpen, EscrowRef, EscrowState, GrantKind, GrantState, GrantStatus,
+    ProviderRegister, RecordPut, RecordRef, RequestState, RequestStatus, Transfer, TxBody,
 };
 use crate::record::EncodedKey;
 use crate::sealed::{Opener, SealedRecord, open_record};
@@ -93,6 +98,9 @@ pub struct ReceivedCopy {
     pub grant: GrantState,
     /// Every granted record, opened and verified.
     pub records: Vec<ReceivedRecord>,
+    /// The escrow that paid for it, after this provider accepted the delivery
+    /// (`Released`); `None` for a free request.
+    pub payment: Option<EscrowState>,
 }
 
 /// A computation's result received.
@@ -106,6 +114,9 @@ pub struct ReceivedResult {
     pub inputs: Vec<RecordRef>,
     /// The owner's identity key that signed it.
     pub owner_key: CompressedPublicKey,
+    /// The escrow that paid for it, after this provider accepted the delivery
+    /// (`Released`); `None` for a free request.
+    pub payment: Option<EscrowState>,
 }
 
 impl ReceivedResult {
@@ -175,8 +186,10 @@ impl ServiceProvider {
         Ok(())
     }
 
-    /// Sends a data request (DataRequest, signed by the provider) and leaves its id in
-    /// the owner's inbox (funding the inbox's put fee). Returns the request id.
+    /// Sends a data request (DataRequest, signed by the provider), pays a priced one
+    /// into an escrow naming it (`EscrowOpen` of the price to the owner, id
+    /// [`escrow_id_for`] the request) and leaves its id in the owner's inbox (funding
+    /// the inbox's put fee). Returns the request id.
     pub async fn request(
         &self,
         ledger: &GrantsLedger,
@@ -197,6 +210,15 @@ impl ServiceProvider {
             expires_at: spec.expires_at,
         });
         ledger.submit(self.signing.secret_key(), body).await?;
+        if spec.price > 0 {
+            let escrow = TxBody::EscrowOpen(EscrowOpen {
+                escrow_id: escrow_id_for(&request_id),
+                seller: spec.owner_address.clone(),
+                amount: spec.price,
+                request_id: Some(request_id),
+            });
+            ledger.submit(self.signing.secret_key(), escrow).await?;
+        }
         self.notify_owner(ledger, &spec.owner_address, &request_id)
             .await?;
         Ok(request_id)
@@ -266,6 +288,12 @@ impl ServiceProvider {
     /// this provider and key, active and unexpired, and covers every record delivered;
     /// each copied record opens with its re-wrapped key and matches its cHash and dHash;
     /// a result is signed by the owner over the dHashes registered for its inputs.
+    ///
+    /// A paid request is then settled: once the owner has declared the delivery on its
+    /// escrow with the chunk commitment of exactly what was received (see
+    /// [`super::payment`]), this provider accepts it (`EscrowAccept`), releasing the
+    /// funds to the owner. Until the owner declares it, the delivery counts as not yet
+    /// made ([`GrantsError::NotDelivered`]); a commitment to anything else is refused.
     pub async fn receive(
         &self,
         ledger: &GrantsLedger,
@@ -297,9 +325,14 @@ impl ServiceProvider {
                 for record in &records {
                     received.push(self.open_delivered(ledger, &grant, record).await?);
                 }
+                let d_hashes: Vec<[u8; 32]> = received.iter().map(|r| r.d_hash).collect();
+                let payment = self
+                    .settle(ledger, &request, &copy_chunk_hashes(&d_hashes))
+                    .await?;
                 Ok(RequestOutcome::Copy(Box::new(ReceivedCopy {
                     grant,
                     records: received,
+                    payment,
                 })))
             }
             DeliveryContent::Result {
@@ -312,14 +345,53 @@ impl ServiceProvider {
                 let signed = SignedResult::from_bytes(&signed_result)?;
                 check_result(&signed, &code_hash, &owner_key)?;
                 self.check_inputs(ledger, &grant, &inputs, &signed).await?;
+                let chunks = result_chunk_hashes(&signed.result.input_d_hashes, &signed_result);
+                let payment = self.settle(ledger, &request, &chunks).await?;
                 Ok(RequestOutcome::Result(Box::new(ReceivedResult {
                     grant,
                     signed,
                     inputs,
                     owner_key,
+                    payment,
                 })))
             }
         }
+    }
+
+    /// Accepts the delivery on the escrow paying for `request` (if any) when the owner
+    /// declared it with the commitment of `chunks`; returns the escrow as it stands
+    /// after (released). An escrow already released is returned as is.
+    async fn settle(
+        &self,
+        ledger: &GrantsLedger,
+        request: &RequestState,
+        chunks: &[[u8; 32]],
+    ) -> GrantsResult<Option<EscrowState>> {
+        let Some(escrow_id) = request.escrow_id else {
+            return Ok(None);
+        };
+        let id_hex = hex::encode(request.request_id);
+        let escrow = ledger.escrow(&escrow_id).await?.ok_or_else(|| {
+            GrantsError::DeliveryRefused("the request's escrow is not on the ledger".into())
+        })?;
+        if escrow.buyer != self.address() {
+            return Err(GrantsError::DeliveryRefused(
+                "the request's escrow was not opened by this provider".into(),
+            ));
+        }
+        if !check_declared(&escrow, &delivery_commitment(chunks))? {
+            return Err(GrantsError::NotDelivered(id_hex));
+        }
+        if escrow.status == crate::protocol::EscrowStatus::Released {
+            return Ok(Some(escrow));
+        }
+        ledger
+            .submit(
+                self.signing.secret_key(),
+                TxBody::EscrowAccept(EscrowRef { escrow_id }),
+            )
+            .await?;
+        Ok(ledger.escrow(&escrow_id).await?)
     }
 
     /// The delivery document of `request` and the owner key that registered it.

@@ -14,6 +14,13 @@
 //! and delivers the wrapped keys, sealed to the provider. Either way the ledger gets a
 //! `Grant` naming the records, then the `DataResponse` naming the grant, both signed
 //! by the owner's identity key.
+//!
+//! A priced request is approved only while the provider's escrow for it holds the
+//! price for this owner; after answering, the wallet declares the delivery on the
+//! escrow (`EscrowDeliver`) with the chunk commitment of what it delivered (see
+//! [`crate::grants::payment`]), and the provider's acceptance releases the funds to
+//! the owner. Rejecting a priced request refunds its escrow to the provider (a ledger
+//! rule).
 
 use rsa::PublicKey as RsaPublicKey;
 use rsa::pkcs1::DecodeRsaPublicKey;
@@ -29,13 +36,16 @@ use crate::grants::delivery::{
     grant_id_for,
 };
 use crate::grants::inbox::{inbox_address, request_id_of_entry};
+use crate::grants::payment::{
+    DeclaredDelivery, check_funding, copy_chunk_hashes, delivery_commitment, result_chunk_hashes,
+};
 use crate::grants::terms::{ApprovedScope, Delivery, Narrowing, RequestTerms};
 use crate::grants::{DELIVERY_FORMAT, GrantsError, GrantsLedger, GrantsResult};
 use crate::keys::rsa_fingerprint_bytes;
 use crate::light::LightClient;
 use crate::protocol::{
-    DataResponse, Grant, GrantKind, GrantRef, ProviderState, RecordRef, RequestState,
-    RequestStatus, TxBody,
+    DataResponse, EscrowDeliver, EscrowState, Grant, GrantKind, GrantRef, ProviderState, RecordRef,
+    RequestState, RequestStatus, TxBody,
 };
 use crate::record::{FormatSpec, TRIP_GPS, VIN_CODE};
 use crate::store::GrantRow;
@@ -55,6 +65,8 @@ pub struct PendingRequest {
     pub terms: RequestTerms,
     /// Who asks: the provider's proven registration (name, description, key, code).
     pub provider: ProviderState,
+    /// The proven escrow paying for the request, if the provider opened one.
+    pub escrow: Option<EscrowState>,
 }
 
 /// What an approval delivered.
@@ -66,6 +78,9 @@ pub struct Approval {
     pub records: Vec<RecordRef>,
     /// The scope approved.
     pub scope: ApprovedScope,
+    /// The escrow paying for the request and the chunk commitment declared on it
+    /// (`EscrowDeliver`); `None` for a free request.
+    pub payment: Option<DeclaredDelivery>,
 }
 
 /// A grant this wallet made, as the wallet remembers it.
@@ -166,16 +181,24 @@ impl Wallet {
             &request.to_date,
             &request.fields,
         )?;
+        let escrow = match request.escrow_id {
+            Some(id) => ledger.escrow(&id).await?,
+            None => None,
+        };
         Ok(PendingRequest {
             request,
             terms,
             provider,
+            escrow,
         })
     }
 
     /// Approves request `request_id` for car `vid`, narrowed by `narrowing`, and
     /// delivers: a computation's signed result, or a copy's re-wrapped record keys (see
-    /// the module documentation). Submits the `Grant` and the `DataResponse`.
+    /// the module documentation). Submits the `Grant` and the `DataResponse`, and for a
+    /// priced request the `EscrowDeliver` declaring what was delivered. A priced
+    /// request without a funded escrow to this owner is refused
+    /// ([`GrantsError::PaymentMissing`]) before anything is read.
     pub async fn approve(
         &self,
         ledger: &GrantsLedger,
@@ -184,16 +207,21 @@ impl Wallet {
         narrowing: &Narrowing,
     ) -> GrantsResult<Approval> {
         let pending = self.checked_request(ledger, request_id).await?;
+        let price = pending.request.price;
+        if price > 0 {
+            check_funding(pending.escrow.as_ref(), &self.owner_address(), price)?;
+        }
         let scope = narrowing.apply(&pending.terms)?;
         let provider_key = provider_rsa(&pending.provider)?;
         let light = ledger.light();
-        let (kind, records, content) = match scope.delivery {
+        let (kind, records, content, chunks) = match scope.delivery {
             Delivery::Compute { code_hash } => {
                 if !pending.provider.code_hashes.contains(&code_hash) {
                     return Err(GrantsError::UnregisteredComputation(hex::encode(code_hash)));
                 }
-                let (inputs, signed_result) =
+                let (inputs, d_hashes, signed_result) =
                     self.compute_for(light, vid, &scope, &code_hash).await?;
+                let chunks = result_chunk_hashes(&d_hashes, &signed_result);
                 (
                     GrantKind::Usage { code_hash },
                     inputs.clone(),
@@ -201,10 +229,12 @@ impl Wallet {
                         inputs,
                         signed_result,
                     },
+                    chunks,
                 )
             }
             Delivery::Copy => {
-                let delivered = self.copy_for(light, vid, &scope, &provider_key).await?;
+                let (delivered, d_hashes) =
+                    self.copy_for(light, vid, &scope, &provider_key).await?;
                 let refs = delivered
                     .iter()
                     .map(|d| RecordRef {
@@ -219,6 +249,7 @@ impl Wallet {
                     },
                     refs,
                     DeliveryContent::Copy { records: delivered },
+                    copy_chunk_hashes(&d_hashes),
                 )
             }
         };
@@ -261,6 +292,26 @@ impl Wallet {
                 }),
             )
             .await?;
+        let payment = match (&pending.escrow, price > 0) {
+            (Some(escrow), true) => {
+                let declared = DeclaredDelivery {
+                    escrow_id: escrow.escrow_id,
+                    amount: escrow.amount,
+                    d_hash_root: delivery_commitment(&chunks),
+                };
+                ledger
+                    .submit(
+                        &owner_secret,
+                        TxBody::EscrowDeliver(EscrowDeliver {
+                            escrow_id: declared.escrow_id,
+                            d_hash_root: declared.d_hash_root,
+                        }),
+                    )
+                    .await?;
+                Some(declared)
+            }
+            _ => None,
+        };
         self.remember_grant(&GrantInfo {
             grant_id: hex::encode(grant_id),
             request_id: hex::encode(request_id),
@@ -277,10 +328,12 @@ impl Wallet {
             grant_id,
             records,
             scope,
+            payment,
         })
     }
 
-    /// Rejects request `request_id` (a `DataResponse` without a grant).
+    /// Rejects request `request_id` (a `DataResponse` without a grant); the ledger
+    /// refunds the escrow of a priced request to the provider.
     pub async fn reject(&self, ledger: &GrantsLedger, request_id: &[u8; 32]) -> GrantsResult<()> {
         self.checked_request(ledger, request_id).await?;
         ledger
@@ -344,14 +397,15 @@ impl Wallet {
 
     /// Runs the granted computation over the car's trips of the scope: decrypted here,
     /// privacy zones trimmed (trips wholly inside a zone left out), positions rounded
-    /// if asked. Returns the inputs and the signed result's delivery bytes.
+    /// if asked. Returns the inputs, their registered dHashes and the signed result's
+    /// delivery bytes.
     async fn compute_for(
         &self,
         light: &LightClient,
         vid: &str,
         scope: &ApprovedScope,
         code_hash: &[u8; 32],
-    ) -> GrantsResult<(Vec<RecordRef>, Vec<u8>)> {
+    ) -> GrantsResult<(Vec<RecordRef>, Vec<[u8; 32]>, Vec<u8>)> {
         let program = ShippedProgram::from_hash(code_hash)
             .ok_or_else(|| GrantsError::UnsupportedComputation(hex::encode(code_hash)))?;
         let spec = FormatSpec::trip_gps();
@@ -402,24 +456,26 @@ impl Wallet {
         let result = compute_on_trips(
             program,
             &trips,
-            d_hashes,
+            d_hashes.clone(),
             &FeatureParams::default(),
             COMPUTE_GAS_LIMIT,
         )?;
         let signed = result.sign_result(self.keys().owner_key())?;
-        Ok((inputs, signed.to_bytes()?))
+        Ok((inputs, d_hashes, signed.to_bytes()?))
     }
 
     /// Re-wraps the key of every record of the scope for `provider` (trips that enter a
-    /// privacy zone are left out: a copy cannot be edited).
+    /// privacy zone are left out: a copy cannot be edited). Returns the delivered
+    /// records and their registered dHashes.
     async fn copy_for(
         &self,
         light: &LightClient,
         vid: &str,
         scope: &ApprovedScope,
         provider: &RsaPublicKey,
-    ) -> GrantsResult<Vec<DeliveredRecord>> {
+    ) -> GrantsResult<(Vec<DeliveredRecord>, Vec<[u8; 32]>)> {
         let mut delivered = Vec::new();
+        let mut d_hashes = Vec::new();
         for format in &scope.formats {
             let spec = match format.as_str() {
                 TRIP_GPS => FormatSpec::trip_gps(),
@@ -469,6 +525,7 @@ impl Wallet {
                         provider,
                     )?
                 };
+                d_hashes.push(stored.registration.put.d_hash);
                 delivered.push(DeliveredRecord {
                     address: record.address.clone(),
                     key: record.key_bytes.clone(),
@@ -480,7 +537,7 @@ impl Wallet {
         if delivered.is_empty() {
             return Err(GrantsError::NothingToDeliver);
         }
-        Ok(delivered)
+        Ok((delivered, d_hashes))
     }
 }
 
