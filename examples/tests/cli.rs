@@ -750,3 +750,359 @@ async fn car_sim_drives_a_node_and_reports_rate_and_latency() {
         text(&unbounded.stderr)
     );
 }
+
+/// One trip put from the car store at `car` on `date`, checked delivered.
+async fn put_trip_via_cli(base: &str, car: &str, date: &str, session: i64) {
+    let day_of_month: u32 = date[8..].parse().expect("day");
+    let trip = trip_on(day(day_of_month), session, (31.2, 121.4));
+    let key = Value::Object(trip.to_key().expect("key")).to_string();
+    let value = trip.to_value(1).expect("value").to_string();
+    let put = ok_json(
+        &run_async(
+            s(&[
+                "--node", base, "--json", "put", "--car", car, "--vid", VID, "--format",
+                "trip-gps", "--key", &key, "--value", &value, "--date", date,
+            ]),
+            None,
+        )
+        .await,
+    );
+    assert_eq!(put["delivered"], 1, "{put}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scripted_grants_provider_requests_owner_approves_and_revokes() {
+    let dir = tempfile::tempdir().expect("dir");
+    let wallet = dir
+        .path()
+        .join("owner.db")
+        .to_str()
+        .expect("path")
+        .to_owned();
+    let car = dir.path().join("car.db").to_str().expect("path").to_owned();
+    let key = dir
+        .path()
+        .join("dealer.key")
+        .to_str()
+        .expect("path")
+        .to_owned();
+
+    // The owner restores a wallet; the provider creates its key file. No node yet.
+    let owner = ok_json(
+        &run_async(
+            s(&["--wallet", &wallet, "--json", "wallet", "restore"]),
+            Some(format!("{WORDS_B}\n")),
+        )
+        .await,
+    )["owner_address"]
+        .as_str()
+        .expect("owner")
+        .to_owned();
+    let created = ok_json(&run_async(s(&["--json", "provider", "new", "--key", &key]), None).await);
+    let provider = created["address"].as_str().expect("address").to_owned();
+    assert!(provider.starts_with("bcrt1q"), "{created}");
+    assert_eq!(
+        created["rsa_fingerprint"]
+            .as_str()
+            .expect("fingerprint")
+            .len(),
+        64
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).expect("key").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    assert_fails(
+        &run_async(s(&["provider", "new", "--key", &key]), None).await,
+        3,
+        "already exists",
+    );
+
+    let node = start_node(
+        &[(&owner, 1_000_000_000), (&provider, 1_000_000_000)],
+        Mode::Private,
+    )
+    .await;
+    let base = node.base.clone();
+    let w = |rest: &[&str]| -> Vec<String> {
+        let mut args = s(&["--wallet", &wallet, "--node", &base, "--json"]);
+        args.extend(s(rest));
+        args
+    };
+    let p = |rest: &[&str]| -> Vec<String> {
+        let mut args = s(&["--node", &base, "--json", "provider"]);
+        args.extend(s(rest));
+        args
+    };
+
+    // The owner pairs a car that puts a trip on each of two days.
+    let code = run_async(
+        s(&[
+            "--node",
+            &base,
+            "--json",
+            "car",
+            "pairing-code",
+            "--car",
+            &car,
+            "--vid",
+            VID,
+        ]),
+        None,
+    )
+    .await;
+    let payload = ok_json(&code)["payload"]
+        .as_str()
+        .expect("payload")
+        .to_owned();
+    let owner_side = tokio::spawn(run_async(
+        w(&[
+            "device",
+            "pair",
+            "--payload",
+            &payload,
+            "--name",
+            "granted car",
+            "--pool-size",
+            "8",
+            "--agent",
+            AGENT,
+        ]),
+        None,
+    ));
+    let car_side = run_async(
+        s(&["--node", &base, "--json", "car", "pair", "--car", &car]),
+        None,
+    )
+    .await;
+    assert_eq!(ok_json(&car_side)["paired"], true);
+    ok_json(&owner_side.await.expect("join"));
+    put_trip_via_cli(&base, &car, "2024-05-01", 51).await;
+    put_trip_via_cli(&base, &car, "2024-05-02", 52).await;
+
+    // The dealer registers and asks for three days of trips, for nothing.
+    let registered = ok_json(
+        &run_async(
+            p(&[
+                "register",
+                "--key",
+                &key,
+                "--name",
+                "Dealer",
+                "--description",
+                "used-car valuations",
+            ]),
+            None,
+        )
+        .await,
+    );
+    assert_eq!(registered["address"], provider.as_str());
+    assert_eq!(registered["registered"], true);
+    let asked = |purpose: &str| {
+        p(&[
+            "request",
+            "--key",
+            &key,
+            "--owner",
+            &owner,
+            "--formats",
+            "trip-gps",
+            "--from",
+            "2024-05-01",
+            "--to",
+            "2024-05-03",
+            "--fields",
+            "location_history",
+            "--purpose",
+            purpose,
+            "--price",
+            "0",
+            "--expires",
+            "3600",
+        ])
+    };
+    let sent = ok_json(&run_async(asked("valuation"), None).await);
+    let request_id = sent["id"].as_str().expect("id").to_owned();
+    assert_eq!(request_id.len(), 64);
+    assert_eq!(sent["delivery"], "copy");
+
+    // The owner sees who asks, why, for which days and for how much.
+    let pending = ok_json(&run_async(w(&["requests", "list"]), None).await);
+    let pending = pending.as_array().expect("array");
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    let asked_for = &pending[0];
+    assert_eq!(asked_for["id"], request_id.as_str());
+    assert_eq!(asked_for["provider"]["name"], "Dealer");
+    assert_eq!(asked_for["provider"]["address"], provider.as_str());
+    assert_eq!(asked_for["purpose"], "valuation");
+    assert_eq!(asked_for["from"], "2024-05-01");
+    assert_eq!(asked_for["to"], "2024-05-03");
+    assert_eq!(asked_for["privileges"], json!(["location_history"]));
+    assert_eq!(asked_for["price"], 0);
+    assert_eq!(sent["expires_at"], asked_for["expires_at"]);
+    assert!(
+        asked_for["expires"]
+            .as_str()
+            .expect("expires")
+            .starts_with("20")
+    );
+    let human = run_async(
+        s(&["--wallet", &wallet, "--node", &base, "requests", "list"]),
+        None,
+    )
+    .await;
+    let shown = text(&human.stdout);
+    assert!(human.status.success(), "{}", text(&human.stderr));
+    for needle in [
+        &request_id[..],
+        "Dealer",
+        "valuation",
+        "2024-05-01 .. 2024-05-03",
+        "copy",
+    ] {
+        assert!(shown.contains(needle), "`{needle}` in {shown}");
+    }
+
+    // Bad ids, zones, privileges and periods are input errors, before anything is sent.
+    let approve = |id: &str, extra: &[&str]| {
+        let mut args = w(&["requests", "approve", "--id", id, "--vid", VID]);
+        args.extend(s(extra));
+        args
+    };
+    for (args, needle) in [
+        (approve("xyz", &[]), "--id `xyz` is not 32 bytes of hex"),
+        (approve(&"ab".repeat(31), &[]), "--id"),
+        (
+            approve(&request_id, &["--privacy-zone", "91,121.4,300"]),
+            "--privacy-zone `91,121.4,300`",
+        ),
+        (
+            approve(&request_id, &["--privacy-zone", "31.2,121.4"]),
+            "LAT,LNG,RADIUS_M",
+        ),
+        (
+            approve(&request_id, &["--fields", "gps"]),
+            "unknown privilege `gps`",
+        ),
+        (approve(&request_id, &["--days", "4"]), "--days 4 is longer"),
+        (approve(&"00".repeat(32), &[]), "is not pending"),
+        (w(&["requests", "reject", "--id", "12"]), "--id"),
+        (w(&["grants", "revoke", "--id", "nothex"]), "--id"),
+        (
+            w(&["grants", "revoke", "--id", &"00".repeat(32)]),
+            "not one this wallet made",
+        ),
+    ] {
+        assert_fails(&run_async(args, None).await, 3, needle);
+    }
+    let unknown_car = w(&[
+        "requests",
+        "approve",
+        "--id",
+        &request_id,
+        "--vid",
+        "NO-SUCH-VID",
+    ]);
+    assert_fails(&run_async(unknown_car, None).await, 3, "unknown VID");
+    assert_fails(
+        &run_async(
+            p(&[
+                "request",
+                "--key",
+                &key,
+                "--owner",
+                &owner,
+                "--formats",
+                "trip-gps",
+                "--from",
+                "2024-05-03",
+                "--to",
+                "2024-05-01",
+                "--fields",
+                "location_history",
+                "--purpose",
+                "x",
+                "--price",
+                "0",
+            ]),
+            None,
+        )
+        .await,
+        3,
+        "ends before it starts",
+    );
+
+    // Approved for the first day only, with a privacy zone far from the trips.
+    let approved = ok_json(
+        &run_async(
+            approve(
+                &request_id,
+                &[
+                    "--days",
+                    "1",
+                    "--fields",
+                    "location_history",
+                    "--privacy-zone",
+                    "48.85,2.35,500",
+                ],
+            ),
+            None,
+        )
+        .await,
+    );
+    assert_eq!(approved["records"], 1, "{approved}");
+    assert_eq!(approved["from"], "2024-05-01");
+    assert_eq!(approved["to"], "2024-05-01");
+    assert_eq!(approved["privacy_zones"], 1);
+    let grant_id = approved["grant_id"].as_str().expect("grant").to_owned();
+    assert_eq!(grant_id.len(), 64);
+    assert_fails(
+        &run_async(approve(&request_id, &[]), None).await,
+        3,
+        "is not pending",
+    );
+    assert_eq!(
+        ok_json(&run_async(w(&["requests", "list"]), None).await),
+        json!([])
+    );
+
+    // The provider's grant shows in `grants list`, then is revoked.
+    let grants = ok_json(&run_async(w(&["grants", "list"]), None).await);
+    assert_eq!(
+        grants,
+        json!([{"grant_id": grant_id, "request_id": request_id, "provider": provider,
+                "provider_name": "Dealer", "kind": "copy", "records": 1,
+                "status": "active"}])
+    );
+    let human = run_async(s(&["--wallet", &wallet, "grants", "list"]), None).await;
+    assert!(
+        text(&human.stdout).contains(&format!("{grant_id}  active")),
+        "{}",
+        text(&human.stdout)
+    );
+    let revoked = ok_json(&run_async(w(&["grants", "revoke", "--id", &grant_id]), None).await);
+    assert_eq!(revoked["status"], "revoked");
+    assert_eq!(
+        ok_json(&run_async(w(&["grants", "list"]), None).await)[0]["status"],
+        "revoked"
+    );
+
+    // A second request is rejected and leaves the inbox.
+    let second = ok_json(&run_async(asked("a second look"), None).await);
+    let second_id = second["id"].as_str().expect("id").to_owned();
+    let listed = ok_json(&run_async(w(&["requests", "list"]), None).await);
+    assert_eq!(listed[0]["id"], second_id.as_str(), "{listed}");
+    let rejected = ok_json(&run_async(w(&["requests", "reject", "--id", &second_id]), None).await);
+    assert_eq!(rejected["rejected"], true);
+    assert_eq!(
+        ok_json(&run_async(w(&["requests", "list"]), None).await),
+        json!([])
+    );
+    assert_fails(
+        &run_async(w(&["requests", "reject", "--id", &second_id]), None).await,
+        3,
+        "already rejected",
+    );
+}
