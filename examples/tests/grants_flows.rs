@@ -78,7 +78,7 @@ fn provider(byte: u8) -> ServiceProvider {
 }
 
 fn ledger(node: &TestNode) -> GrantsLedger {
-    GrantsLedger::new(node.client(), &[node.base.clone()]).expect("ledger")
+    GrantsLedger::new(node.client(), std::slice::from_ref(&node.base)).expect("ledger")
 }
 
 /// A node funding the owner, the stranger and both providers, and the owner's car

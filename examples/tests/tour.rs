@@ -1,13 +1,21 @@
 //! The tour run in a temporary folder: `summary.json` checked against what was
-//! simulated, the files it promises, and `index.html` looked at in headless Chromium
+//! simulated (the insurer's UBI score recomputed natively from the simulated trips, the
+//! owner paid the price less the approval's fees), the files it promises, and
+//! `index.html` looked at in headless Chromium
 //! (the DOM must hold the trip paths; a screenshot is kept under
 //! `target/tour-artifacts/`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use carchain_core::compute::{FeatureParams, trip_features, ubi_score_native};
+use carchain_core::protocol::{DataResponse, EscrowDeliver, Grant, GrantKind, TxBody};
+use carchain_core::trip::{Trip, TripError};
+use carchain_core::wallet::fee_for;
 use carchain_examples::sim::{CarSimulator, SimConfig};
-use carchain_examples::tour::{TOUR_CARS, TourOptions, TourSummary, run_tour};
+use carchain_examples::tour::{
+    TOUR_CARS, TourOptions, TourSummary, UBI_PRICE, home_zone, run_tour,
+};
 
 fn artifacts_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -88,10 +96,57 @@ async fn the_tour_reads_back_everything_and_its_maps_render_in_chromium() {
     assert_eq!(written.cars.len(), 2);
     assert!(written.cars.iter().all(|c| c.addresses_used > 1));
     assert!(
-        written.owner_balance < written.owner_funded,
+        written.ubi.owner_balance_before < written.owner_funded,
         "fees were paid"
     );
-    assert_eq!(written.ubi.status, "not_built");
+
+    // The insurer's step: the signed score arrived and is the score of the first car's
+    // trips with the home zone trimmed (trips wholly inside it left out).
+    let ubi = &written.ubi;
+    assert_eq!(ubi.status, "delivered");
+    let first_car_trips: Vec<Trip> = CarSimulator::new(&SimConfig::default(), TOUR_CARS[0].0)
+        .expect("sim")
+        .days(options.first_day, 3)
+        .into_iter()
+        .flat_map(|d| d.trips.into_iter().map(|t| t.trip))
+        .collect();
+    let zone = home_zone(&first_car_trips[0].points[0]).expect("zone");
+    let mut features = Vec::new();
+    for trip in &first_car_trips {
+        match trip.trim_privacy_zones(&[zone]) {
+            Ok(trimmed) => {
+                features.push(trip_features(&trimmed, &FeatureParams::default()).expect("features"))
+            }
+            Err(TripError::EntirelyPrivate) => {}
+            Err(err) => panic!("trim: {err}"),
+        }
+    }
+    assert!(!features.is_empty());
+    assert_eq!(ubi.trips_used, features.len() as u64);
+    assert_eq!(ubi.score, ubi_score_native(&features).score);
+    // The owner was paid the price, less the Grant, DataResponse and EscrowDeliver fees
+    // (the delivery record's put fee is reimbursed while phase 1 lasts).
+    assert_eq!(ubi.price, UBI_PRICE);
+    let approval_fees = fee_for(&TxBody::Grant(Grant {
+        grant_id: [0; 32],
+        grantee_address: String::new(),
+        grantee_rsa_fingerprint: [0; 32],
+        records: Vec::new(),
+        kind: GrantKind::Usage { code_hash: [0; 32] },
+        expires_at: None,
+    })) + fee_for(&TxBody::DataResponse(DataResponse {
+        request_id: [0; 32],
+        approved: true,
+        grant_id: None,
+    })) + fee_for(&TxBody::EscrowDeliver(EscrowDeliver {
+        escrow_id: [0; 32],
+        d_hash_root: [0; 32],
+    }));
+    assert_eq!(
+        ubi.owner_balance_after,
+        ubi.owner_balance_before + UBI_PRICE - approval_fees
+    );
+    assert_eq!(written.owner_balance, ubi.owner_balance_after);
     assert!(written.timings.total_ms > 0);
 
     // The promised files exist.

@@ -391,7 +391,7 @@ impl ServiceProvider {
                 TxBody::EscrowAccept(EscrowRef { escrow_id }),
             )
             .await?;
-        Ok(ledger.escrow(&escrow_id).await?)
+        ledger.escrow(&escrow_id).await
     }
 
     /// The delivery document of `request` and the owner key that registered it.

@@ -1,12 +1,14 @@
 //! The tour as a library: everything `tour` does, callable from tests. It starts an
 //! embedded node, creates an owner wallet, pairs two cars, simulates their days, reads
-//! them back day by day and as a range, renders the maps and writes `summary.json`.
+//! them back day by day and as a range, renders the maps, lets an insurer buy a
+//! usage-based-insurance score of the first car's week, and writes `summary.json`.
 //!
 //! Start with [`run_tour`] and [`TourOptions`].
 
 mod node;
 mod pairing;
 mod summary;
+mod ubi;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -32,6 +34,9 @@ use crate::sim::{CarSimulator, SimConfig, SimulatedDay};
 pub use node::{EmbeddedNode, TOUR_AGENT, TOUR_CHAIN_ID};
 pub use pairing::pair_car;
 pub use summary::{CarSummary, Timings, TourSummary, UbiStep};
+pub use ubi::{
+    HOME_ZONE_RADIUS_M, INSURER_FUNDING, UBI_PRICE, UbiSetting, home_zone, run_ubi, tour_insurer,
+};
 
 /// The two cars of the tour: (VID, name). The first is the seed's example car.
 pub const TOUR_CARS: [(&str, &str); 2] = [
@@ -156,10 +161,18 @@ pub async fn run_tour(options: &TourOptions) -> Result<TourSummary> {
     let temp = tempfile_dir(options.data_dir.as_deref())?;
     let data_dir = temp.path().join("node");
     let funding = 1_000_000_000_u64;
-    let node = EmbeddedNode::start(&data_dir, &[(owner.owner_address(), funding)]).await?;
+    let insurer = tour_insurer()?;
+    let node = EmbeddedNode::start(
+        &data_dir,
+        &[
+            (owner.owner_address(), funding),
+            (insurer.address(), INSURER_FUNDING),
+        ],
+    )
+    .await?;
     let light = node.client()?;
     say.say(format!(
-        "   chain {TOUR_CHAIN_ID} at {} (data in {}), owner funded with {funding}",
+        "   chain {TOUR_CHAIN_ID} at {} (data in {}), owner funded with {funding}, an insurer with {INSURER_FUNDING}",
         node.base,
         data_dir.display()
     ));
@@ -490,8 +503,41 @@ pub async fn run_tour(options: &TourOptions) -> Result<TourSummary> {
     ));
 
     say.say("\n9. An insurer's usage-based-insurance request, approved and paid");
-    let ubi = UbiStep::not_built();
+    let step = Instant::now();
+    let (first_car, first_days) = cars
+        .first()
+        .zip(simulated.first())
+        .context("the tour has a car")?;
+    let home = first_days
+        .iter()
+        .flat_map(|d| &d.trips)
+        .find_map(|t| t.trip.points.first())
+        .copied()
+        .context("the first car drove no trip")?;
+    let ubi = run_ubi(&UbiSetting {
+        owner: &owner,
+        insurer: &insurer,
+        light: &light,
+        base: &node.base,
+        vid: first_car.vid(),
+        from: options.first_day,
+        to: last_day,
+        home,
+    })
+    .await?;
+    timings.ubi_ms = ms(step);
+    say.say(format!(
+        "   {}: the insurer asked for {}'s trips from {} to {}, the owner approved with a {HOME_ZONE_RADIUS_M:.0} m privacy zone around home",
+        ubi.status,
+        first_car.vid(),
+        options.first_day,
+        last_day
+    ));
     say.say(format!("   {}", ubi.note));
+    say.say(format!(
+        "   owner balance {} -> {} (+{} price, less the approval's fees)",
+        ubi.owner_balance_before, ubi.owner_balance_after, ubi.price
+    ));
 
     let owner_balance = light.account(&owner.owner_address()).await?.balance;
     let operator_balance = light.account(&node.operator_address).await?.balance;

@@ -22,6 +22,9 @@ pub struct Timings {
     pub read_range_ms: u64,
     /// Rendering maps and exports.
     pub maps_ms: u64,
+    /// The insurer's request, the approval, the delivery and the payment.
+    #[serde(default)]
+    pub ubi_ms: u64,
     /// The whole tour.
     pub total_ms: u64,
 }
@@ -45,23 +48,24 @@ pub struct CarSummary {
     pub addresses_used: u64,
 }
 
-/// The insurer's UBI request step.
+/// The insurer's UBI request step: asked, approved with a privacy zone, delivered and
+/// paid through escrow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UbiStep {
-    /// `done` or `not_built`.
+    /// `delivered` once the insurer received the signed score and paid.
     pub status: String,
-    /// What happened, or why not.
+    /// What happened, in a sentence.
     pub note: String,
-}
-
-impl UbiStep {
-    /// The step while grants and provider requests (issue 6) are not built.
-    pub fn not_built() -> UbiStep {
-        UbiStep {
-            status: "not_built".into(),
-            note: "waits for grants and provider requests (issue 6): the insurer's request, the owner's approval and the payment are not run yet".into(),
-        }
-    }
+    /// The UBI score (0..=1000, higher is safer), as the insurer received it.
+    pub score: u64,
+    /// Trips the score was computed over (after the home privacy zone).
+    pub trips_used: u64,
+    /// The price the insurer paid.
+    pub price: u64,
+    /// The owner's proven balance before approving.
+    pub owner_balance_before: u64,
+    /// The owner's proven balance once the insurer accepted the delivery.
+    pub owner_balance_after: u64,
 }
 
 /// Everything the tour did.
