@@ -28,18 +28,13 @@ use crate::light::{DeviceAuth, LightClient, LightError, PutOutcome};
 use crate::pool::deduct_index;
 use crate::protocol::signing::{p2wpkh_address, public_key_of, sign_digest};
 use crate::protocol::{
-    Canonical, DeviceStatus, Network, RecordPut, SignedTransaction, Transaction, TxBody,
-    agent_put_digest, pairing::sign_pairing,
+    Canonical, DeviceStatus, FeeSchedule, Network, RecordPut, SignedTransaction, Transaction,
+    TxBody, agent_put_digest, pairing::sign_pairing,
 };
 use crate::record::FormatSpec;
 use crate::sealed::seal_record;
 use crate::store::SecretStore;
 use crate::trip::Trip;
-
-/// Fee every transaction pays (the chain's default schedule).
-pub const BASE_FEE: u64 = 10;
-/// Fee per stored byte of a record put.
-pub const PUT_FEE_PER_BYTE: u64 = 1;
 
 /// What a `flush` achieved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -424,14 +419,15 @@ fn sign_put(
     nonce: u64,
     put: RecordPut,
 ) -> Result<SignedTransaction, DeviceError> {
-    let fee = BASE_FEE.saturating_add(PUT_FEE_PER_BYTE.saturating_mul(put.size));
+    let body = TxBody::RecordPut(put);
+    let fee = FeeSchedule::DEFAULT.required(&body).unwrap_or(u64::MAX);
     Ok(Transaction {
         chain_id: chain_id.to_owned(),
         network,
         signer: public_key_of(signer),
         nonce,
         fee,
-        body: TxBody::RecordPut(put),
+        body,
     }
     .sign(signer)?)
 }

@@ -10,8 +10,8 @@ use std::fmt;
 
 use bitcoin::secp256k1::SecretKey;
 
-/// Fee of a ticket purchase: the node's default base fee.
-pub const TICKET_TX_FEE: u64 = 10;
+/// Fee of a ticket purchase: the default schedule's base fee.
+pub const TICKET_TX_FEE: u64 = crate::protocol::FeeSchedule::DEFAULT.base_fee;
 
 /// The key that pays for reads and how many traversals each ticket buys.
 #[derive(Clone)]

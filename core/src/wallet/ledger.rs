@@ -1,6 +1,6 @@
 //! Signing and submitting the wallet's own transactions: owner-signed device operations
 //! and wallet-written records (pairing mailbox, subscriber channel), with the fee the
-//! chain's default schedule asks (base 10, plus 1 per stored byte for a record put).
+//! chain's default schedule asks ([`FeeSchedule::DEFAULT`]).
 
 use bitcoin::secp256k1::SecretKey;
 
@@ -8,21 +8,11 @@ use super::error::WalletError;
 use crate::crypto::HashFunc;
 use crate::light::{LightClient, PutOutcome, Receipt};
 use crate::protocol::signing::{p2wpkh_address, public_key_of};
-use crate::protocol::{RecordPut, Transaction, TxBody};
+use crate::protocol::{FeeSchedule, RecordPut, Transaction, TxBody};
 
-/// Fee every transaction pays (the node's default `FeeSchedule::base_fee`).
-pub const BASE_FEE: u64 = 10;
-/// Fee per stored byte of a record put (the node's default `put_per_byte`).
-pub const PUT_FEE_PER_BYTE: u64 = 1;
-
-/// The fee `body` pays under the default schedule.
+/// The fee `body` pays under the chain's default schedule.
 pub fn fee_for(body: &TxBody) -> u64 {
-    match body {
-        TxBody::RecordPut(put) => {
-            BASE_FEE.saturating_add(PUT_FEE_PER_BYTE.saturating_mul(put.size))
-        }
-        _ => BASE_FEE,
-    }
+    FeeSchedule::DEFAULT.required(body).unwrap_or(u64::MAX)
 }
 
 /// Signs `body` with `secret` (nonce from the signer's proven account) and submits it,
@@ -78,30 +68,4 @@ pub(crate) async fn put_wallet_value(
         Err(e) => return Err(e),
     }
     Ok(light.put_value(&address, &key, value, None).await?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::protocol::Transfer;
-
-    #[test]
-    fn fees_follow_the_default_schedule() {
-        let transfer = TxBody::Transfer(Transfer {
-            to: "bcrt1qxyz".into(),
-            amount: 5,
-        });
-        assert_eq!(fee_for(&transfer), 10);
-        let put = TxBody::RecordPut(RecordPut {
-            address: "bcrt1qxyz".into(),
-            key: vec![1],
-            format: "carchain-pairing".into(),
-            hash_func: HashFunc::Sha256,
-            d_hash: [0; 32],
-            c_hash: [0; 32],
-            size: 250,
-            wallet: true,
-        });
-        assert_eq!(fee_for(&put), 260);
-    }
 }

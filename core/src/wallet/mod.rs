@@ -25,7 +25,7 @@ mod wallet;
 
 pub use devices::{DeviceInfo, DeviceStatusView};
 pub use error::WalletError;
-pub use ledger::{BASE_FEE, PUT_FEE_PER_BYTE, fee_for};
+pub use ledger::fee_for;
 pub use pairing::{MAILBOX_POLL_INTERVAL, PAIRING_TIMEOUT};
 pub use reading::{DroppedRecord, KvRecord, RangeResult};
 pub use requests::{Approval, COMPUTE_GAS_LIMIT, GrantInfo, PendingRequest};

@@ -8,30 +8,11 @@
 
 use carchain_core::protocol::{TxBody, state_key};
 use jmt::KeyHash;
-use serde::{Deserialize, Serialize};
 
 use super::error::TxError;
 
-/// Fees of the chain, fixed at genesis.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FeeSchedule {
-    /// Fee every transaction pays.
-    pub base_fee: u64,
-    /// Added per ciphertext byte of a record put.
-    pub put_per_byte: u64,
-    /// Price of one address traversal of a read (shared mode).
-    pub read_per_address: u64,
-}
-
-impl Default for FeeSchedule {
-    fn default() -> Self {
-        Self {
-            base_fee: 10,
-            put_per_byte: 1,
-            read_per_address: 1,
-        }
-    }
-}
+/// Fees of the chain, fixed at genesis (the protocol's schedule).
+pub use carchain_core::protocol::FeeSchedule;
 
 /// An issuance reserve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,16 +60,8 @@ pub fn split_supply(total_supply: u64) -> [u64; 3] {
 
 /// The fee `body` must pay: the base fee, plus `put_per_byte * size` for a record put.
 pub fn required_fee(fees: &FeeSchedule, body: &TxBody) -> Result<u64, TxError> {
-    let per_byte = match body {
-        TxBody::RecordPut(put) => fees
-            .put_per_byte
-            .checked_mul(put.size)
-            .ok_or_else(|| TxError::Invalid("record size overflows the fee".into()))?,
-        _ => 0,
-    };
-    fees.base_fee
-        .checked_add(per_byte)
-        .ok_or_else(|| TxError::Invalid("fee overflows".into()))
+    fees.required(body)
+        .ok_or_else(|| TxError::Invalid("the fee overflows".into()))
 }
 
 #[cfg(test)]
