@@ -29,7 +29,6 @@ use carchain_node::service::NodeMode;
 use serde_json::json;
 
 #[path = "../tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 use common::Wallet;

@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use super::error::WalletError;
 use super::ledger::submit_signed;
 use super::pairing::unix_now;
-use super::wallet::Wallet;
+use super::identity::Wallet;
 use crate::keys::parse_address;
 use crate::light::LightClient;
 use crate::pool::{PoolSeed, deduct_address};

@@ -21,7 +21,7 @@ mod reading;
 mod requests;
 mod subscribers;
 mod trips;
-mod wallet;
+mod identity;
 
 pub use devices::{DeviceInfo, DeviceStatusView};
 pub use error::WalletError;
@@ -34,4 +34,4 @@ pub use subscribers::{
     SubscriberReader,
 };
 pub use trips::{TripList, TripTrack};
-pub use wallet::Wallet;
+pub use identity::Wallet;

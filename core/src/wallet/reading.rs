@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 
 use super::devices::{parse_pool, pool_seed_of};
 use super::error::WalletError;
-use super::wallet::Wallet;
+use super::identity::Wallet;
 use crate::crypto::HashFunc;
 use crate::keys::p2wpkh_address;
 use crate::light::{LightClient, LightError, VerifiedRecord};

@@ -28,7 +28,7 @@ use rsa::pkcs8::DecodePublicKey;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::wallet::Wallet;
+use super::identity::Wallet;
 use crate::compute::{FeatureParams, ShippedProgram, compute_on_trips};
 use crate::crypto::{Envelope, RecordContext, rewrap_record_key};
 use crate::grants::delivery::{

@@ -24,7 +24,7 @@ use serde_json::{Map, Value, json};
 use super::error::WalletError;
 use super::ledger::put_wallet_value;
 use super::reading::pool_set;
-use super::wallet::Wallet;
+use super::identity::Wallet;
 use crate::crypto::{
     Envelope, EpochKey, EpochKeyCache, HashFunc, RecordContext, SealingEpoch, WrappedKey, seal,
 };

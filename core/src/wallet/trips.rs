@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::error::WalletError;
 use super::reading::DroppedRecord;
-use super::wallet::Wallet;
+use super::identity::Wallet;
 use crate::light::LightClient;
 use crate::record::FormatSpec;
 use crate::trip::{Trip, TripSummary};
