@@ -10,6 +10,9 @@ use std::time::Duration;
 use carchain_core::protocol::AccountState;
 use common::*;
 
+/// A (key, value) pair the node acknowledged.
+type KeyValue = (Vec<u8>, Vec<u8>);
+
 #[tokio::test]
 async fn every_acknowledged_write_survives_a_sigkill() {
     let alice = Wallet::from_byte(31);
@@ -21,7 +24,7 @@ async fn every_acknowledged_write_survives_a_sigkill() {
     let base = node.base.clone();
 
     // Acknowledged writes: (key, value) stored in the KV, and transfer count.
-    let acked_puts: Arc<Mutex<Vec<(Vec<u8>, Vec<u8>)>>> = Arc::default();
+    let acked_puts: Arc<Mutex<Vec<KeyValue>>> = Arc::default();
     let acked_transfers: Arc<Mutex<u64>> = Arc::default();
 
     let puts = {
