@@ -9,9 +9,9 @@
 use chrono::NaiveDate;
 
 use super::error::WalletError;
+use super::identity::Wallet;
 use super::ledger::submit_signed;
 use super::pairing::unix_now;
-use super::identity::Wallet;
 use crate::keys::parse_address;
 use crate::light::LightClient;
 use crate::pool::{PoolSeed, deduct_address};

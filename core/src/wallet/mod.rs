@@ -14,6 +14,7 @@
 
 mod devices;
 mod error;
+mod identity;
 mod keyring;
 mod ledger;
 mod pairing;
@@ -21,10 +22,10 @@ mod reading;
 mod requests;
 mod subscribers;
 mod trips;
-mod identity;
 
 pub use devices::{DeviceInfo, DeviceStatusView};
 pub use error::WalletError;
+pub use identity::Wallet;
 pub use ledger::fee_for;
 pub use pairing::{MAILBOX_POLL_INTERVAL, PAIRING_TIMEOUT};
 pub use reading::{DroppedRecord, KvRecord, RangeResult};
@@ -34,4 +35,3 @@ pub use subscribers::{
     SubscriberReader,
 };
 pub use trips::{TripList, TripTrack};
-pub use identity::Wallet;

@@ -20,8 +20,8 @@ use bitcoin::secp256k1::PublicKey;
 
 use super::devices::DeviceInfo;
 use super::error::WalletError;
-use super::ledger::{put_wallet_value, submit_signed};
 use super::identity::Wallet;
+use super::ledger::{put_wallet_value, submit_signed};
 use crate::device::{
     MAILBOX_FORMAT, PairingAccept, PairingOffer, PairingPayload, SEQ_ACCEPT, SEQ_OFFER,
     mailbox_address, mailbox_key, mailbox_record_key, open_with, pool_commitment, seal_to,

@@ -22,9 +22,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::error::WalletError;
+use super::identity::Wallet;
 use super::ledger::put_wallet_value;
 use super::reading::pool_set;
-use super::identity::Wallet;
 use crate::crypto::{
     Envelope, EpochKey, EpochKeyCache, HashFunc, RecordContext, SealingEpoch, WrappedKey, seal,
 };

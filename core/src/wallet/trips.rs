@@ -5,8 +5,8 @@ use chrono::NaiveDate;
 use serde_json::{Value, json};
 
 use super::error::WalletError;
-use super::reading::DroppedRecord;
 use super::identity::Wallet;
+use super::reading::DroppedRecord;
 use crate::light::LightClient;
 use crate::record::FormatSpec;
 use crate::trip::{Trip, TripSummary};
