@@ -9,17 +9,13 @@
 
 use bitcoin::secp256k1::SecretKey;
 
-use super::error::{GrantsError, GrantsResult};
-use crate::crypto::HashFunc;
+use super::error::GrantsResult;
 use crate::light::http::NodeHttp;
 use crate::light::proofs::{decode_proven, verify_state_answer};
 use crate::light::{LightClient, LightError, Receipt};
-use crate::protocol::signing::{p2wpkh_address, public_key_of};
 use crate::protocol::{
-    Canonical, EscrowState, GrantState, ProviderState, RecordPut, RequestState, Transaction,
-    TxBody, state_key,
+    Canonical, EscrowState, GrantState, ProviderState, RequestState, TxBody, state_key,
 };
-use crate::wallet::fee_for;
 
 /// Proven reads of grant state over the nodes a [`LightClient`] talks to.
 #[derive(Debug, Clone)]
@@ -104,21 +100,7 @@ impl GrantsLedger {
     /// Signs `body` with `secret` (nonce from its proven account, the default fee) and
     /// submits it, waiting for the block.
     pub async fn submit(&self, secret: &SecretKey, body: TxBody) -> GrantsResult<Receipt> {
-        let anchor = self.light.anchor();
-        let signer = public_key_of(secret);
-        let address = p2wpkh_address(&signer, anchor.network);
-        let nonce = self.light.account(&address).await?.nonce;
-        let fee = fee_for(&body);
-        let signed = Transaction {
-            chain_id: anchor.chain_id.clone(),
-            network: anchor.network,
-            signer,
-            nonce,
-            fee,
-            body,
-        }
-        .sign(secret)?;
-        Ok(self.light.submit(&signed, true).await?)
+        Ok(self.light.sign_and_submit(secret, body).await?)
     }
 
     /// Registers (signed by `secret`, whose address the record lives under) and stores a
@@ -131,24 +113,9 @@ impl GrantsLedger {
         key: Vec<u8>,
         value: &[u8],
     ) -> GrantsResult<()> {
-        let address = p2wpkh_address(&public_key_of(secret), self.light.anchor().network);
-        let hash = HashFunc::Sha256.digest(value);
-        let put = RecordPut {
-            address: address.clone(),
-            key: key.clone(),
-            format: format.to_owned(),
-            hash_func: HashFunc::Sha256,
-            d_hash: hash,
-            c_hash: hash,
-            size: u64::try_from(value.len()).unwrap_or(u64::MAX),
-            wallet: true,
-        };
-        match self.submit(secret, TxBody::RecordPut(put)).await {
-            Ok(_) => {}
-            Err(GrantsError::Light(e)) if e.node_code() == Some("duplicate_record") => {}
-            Err(e) => return Err(e),
-        }
-        self.light.put_value(&address, &key, value, None).await?;
+        self.light
+            .put_wallet_record(secret, format, key, value)
+            .await?;
         Ok(())
     }
 }

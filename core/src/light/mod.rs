@@ -19,6 +19,7 @@ pub mod http;
 pub mod payment;
 pub mod proofs;
 pub mod records;
+mod signing;
 pub mod types;
 pub mod wire;
 

@@ -164,7 +164,16 @@ pub async fn drive_remote(options: &RemoteOptions) -> Result<RemoteReport> {
             &vid,
         )
         .with_context(|| format!("opening car {vid}"))?;
-        pair(&owner, &light, &car, &options.agent, options.pool_size).await?;
+        crate::tour::pair_car(
+            &owner,
+            &light,
+            &car,
+            car.vid(),
+            options.pool_size,
+            &options.agent,
+        )
+        .await
+        .with_context(|| format!("pairing {}", car.vid()))?;
         let sim = CarSimulator::new(&options.sim, &format!("SIM{n:014}"))?;
         cars.push((car, sim));
     }
@@ -251,44 +260,6 @@ async fn drive_car(
         }
         day = day.succ_opt().context("ran past the last date")?;
     }
-}
-
-/// Both sides of one pairing, the car polling for the owner's offer.
-async fn pair(
-    owner: &Wallet,
-    light: &LightClient,
-    car: &CarDevice,
-    agent: &str,
-    pool_size: usize,
-) -> Result<()> {
-    let text = car.pairing_payload(600)?.to_text();
-    let car_side = async {
-        for _ in 0..300 {
-            if car.complete_pairing(light).await? {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        bail!("car {} never saw the owner's offer", car.vid())
-    };
-    let owner_side = owner.pair_device_with_timeout(
-        light,
-        &text,
-        car.vid(),
-        pool_size,
-        agent,
-        Duration::from_secs(30),
-    );
-    let (info, car_done) = tokio::join!(owner_side, car_side);
-    info.with_context(|| format!("pairing {}", car.vid()))?;
-    car_done?;
-    for _ in 0..100 {
-        if car.is_paired(light).await? {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!("car {} never saw itself paired on chain", car.vid())
 }
 
 #[cfg(test)]

@@ -190,7 +190,7 @@ pub async fn run_tour(options: &TourOptions) -> Result<TourSummary> {
             vid,
         )
         .with_context(|| format!("opening car {vid}"))?;
-        pair_car(&owner, &light, &car, name, options.pool_size).await?;
+        pair_car(&owner, &light, &car, name, options.pool_size, TOUR_AGENT).await?;
         say.say(format!(
             "   {vid} ({name}) paired: a secret pool of {} addresses",
             options.pool_size

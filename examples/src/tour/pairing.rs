@@ -8,15 +8,15 @@ use carchain_core::device::CarDevice;
 use carchain_core::light::LightClient;
 use carchain_core::wallet::Wallet;
 
-use super::node::TOUR_AGENT;
-
-/// Runs both sides of a pairing of `car` to `owner` (pool of `pool_size` addresses).
+/// Runs both sides of a pairing of `car` to `owner` (pool of `pool_size` addresses,
+/// stored by the node serving as `agent`).
 pub async fn pair_car(
     owner: &Wallet,
     light: &LightClient,
     car: &CarDevice,
     name: &str,
     pool_size: usize,
+    agent: &str,
 ) -> Result<()> {
     let text = car.pairing_payload(600)?.to_text();
     let car_side = async {
@@ -33,7 +33,7 @@ pub async fn pair_car(
         &text,
         name,
         pool_size,
-        TOUR_AGENT,
+        agent,
         Duration::from_secs(30),
     );
     let (info, car_done) = tokio::join!(owner_side, car_side);

@@ -1,0 +1,66 @@
+//! Transactions a wallet-side key signs and submits through the light client: the nonce
+//! comes from the signer's proven account and the fee from the chain's default schedule;
+//! and wallet-written records (`putWalKV`: a pairing mailbox, a channel entry, a grant
+//! delivery) registered and stored in one call.
+
+use bitcoin::secp256k1::SecretKey;
+
+use super::client::LightClient;
+use super::error::LightResult;
+use super::types::{PutOutcome, Receipt};
+use crate::crypto::HashFunc;
+use crate::protocol::signing::{p2wpkh_address, public_key_of};
+use crate::protocol::{FeeSchedule, RecordPut, Transaction, TxBody};
+
+impl LightClient {
+    /// Signs `body` with `secret` (nonce from its proven account, the default fee) and
+    /// submits it, waiting until a block commits it.
+    pub async fn sign_and_submit(&self, secret: &SecretKey, body: TxBody) -> LightResult<Receipt> {
+        let anchor = self.anchor();
+        let signer = public_key_of(secret);
+        let address = p2wpkh_address(&signer, anchor.network);
+        let nonce = self.account(&address).await?.nonce;
+        let fee = FeeSchedule::DEFAULT.required(&body).unwrap_or(u64::MAX);
+        let signed = Transaction {
+            chain_id: anchor.chain_id.clone(),
+            network: anchor.network,
+            signer,
+            nonce,
+            fee,
+            body,
+        }
+        .sign(secret)?;
+        self.submit(&signed, true).await
+    }
+
+    /// Registers (signed by `secret`, whose address the record lives under) and stores a
+    /// record whose value is `value` as-is. A record already registered under the same
+    /// address and key counts as registered (a retry); the value is stored again, which
+    /// the node accepts only if it is the registered one.
+    pub async fn put_wallet_record(
+        &self,
+        secret: &SecretKey,
+        format: &str,
+        key: Vec<u8>,
+        value: &[u8],
+    ) -> LightResult<PutOutcome> {
+        let address = p2wpkh_address(&public_key_of(secret), self.anchor().network);
+        let hash = HashFunc::Sha256.digest(value);
+        let put = RecordPut {
+            address: address.clone(),
+            key: key.clone(),
+            format: format.to_owned(),
+            hash_func: HashFunc::Sha256,
+            d_hash: hash,
+            c_hash: hash,
+            size: u64::try_from(value.len()).unwrap_or(u64::MAX),
+            wallet: true,
+        };
+        match self.sign_and_submit(secret, TxBody::RecordPut(put)).await {
+            Ok(_) => {}
+            Err(e) if e.node_code() == Some("duplicate_record") => {}
+            Err(e) => return Err(e),
+        }
+        self.put_value(&address, &key, value, None).await
+    }
+}
