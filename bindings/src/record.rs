@@ -45,7 +45,7 @@ fn core_record_error_code(error: &CoreRecordError) -> &'static str {
         CoreRecordError::UnsupportedKeyValue { .. } => "record.unsupported_key_value",
         CoreRecordError::KeyIntegerOutOfRange { .. } => "record.key_integer_out_of_range",
         CoreRecordError::BoundFieldGap { .. } => "record.bound_field_gap",
-        CoreRecordError::StartAfterEnd { .. } => "record.start_after_end",
+        CoreRecordError::StartAfterEnd => "record.start_after_end",
         CoreRecordError::TruncatedKey { .. } => "record.truncated_key",
         CoreRecordError::BadKeyTag { .. } => "record.bad_key_tag",
         CoreRecordError::BadKeyEscape { .. } => "record.bad_key_escape",
