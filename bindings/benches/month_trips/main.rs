@@ -1,0 +1,236 @@
+//! The Rust half of the bindings benchmark (`scripts/bench-bindings` runs it): a month of
+//! one car's trips (30 days x 4 trips x 1,000 points, as in the light-node benchmark
+//! `examples/benches/month_read.rs`) put through a `carchain-node` binary on loopback,
+//! then read back with `Wallet::trips` from Rust directly, cold each run (a reopened
+//! wallet and a new light client), median of the measured runs.
+//!
+//! It then writes a hand-off JSON for the Kotlin half (node URL, chain id, validator key,
+//! wallet store path, secrets directory, words, VID, date range, the Rust timings) and
+//! waits, keeping the node up, until that file is deleted.
+//!
+//! Run: `cargo bench -p carchain-ffi --bench month_trips -- <carchain-node> <handoff.json>`.
+
+mod file_secrets;
+mod node_process;
+
+use std::error::Error;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use carchain_core::device::CarDevice;
+use carchain_core::keys::Network;
+use carchain_core::light::{LightClient, TrustAnchor};
+use carchain_core::store::{InMemorySecretStore, SecretStore};
+use carchain_core::trip::{Trip, TripPoint};
+use carchain_core::wallet::Wallet;
+use chrono::{NaiveDate, NaiveTime};
+use serde_json::json;
+
+use file_secrets::FileSecretStore;
+
+type BenchResult<T> = Result<T, Box<dyn Error>>;
+
+/// The public BIP39 test words: a throwaway regtest wallet.
+const WORDS: &str =
+    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+const VID: &str = "VIN-BENCH-BINDINGS";
+const DAYS: u32 = 30;
+const TRIPS_PER_DAY: i64 = 4;
+const POINTS: usize = 1_000;
+const WARMUPS: usize = 1;
+const RUNS: usize = 5;
+
+fn day(n: u32) -> BenchResult<NaiveDate> {
+    NaiveDate::from_ymd_opt(2024, 6, n).ok_or_else(|| format!("no 2024-06-{n}").into())
+}
+
+/// A 1,000-point trip, one point every 5 s, starting at 07:00 + 3 h per session.
+fn long_trip(date: NaiveDate, session: i64) -> BenchResult<Trip> {
+    let seven = NaiveTime::from_hms_opt(7, 0, 0).ok_or("no 07:00")?;
+    let start = date.and_time(seven).and_utc().timestamp() + session * 3 * 3600;
+    let points = (0..POINTS)
+        .map(|i| {
+            let t = i as f64;
+            TripPoint {
+                lat: 31.2 + 0.0003 * t + 0.001 * (t / 37.0).sin(),
+                lng: 121.4 + 0.0004 * t + 0.001 * (t / 53.0).cos(),
+                speed_kmh: Some(25.0 + 30.0 * (t / 41.0).sin().abs()),
+                time: start + 5 * i as i64,
+            }
+        })
+        .collect();
+    Ok(Trip {
+        session_id: session,
+        start,
+        end: start + 5 * (POINTS as i64 - 1),
+        points,
+    })
+}
+
+fn median_ms(samples: &[Duration]) -> f64 {
+    let mut ms: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1e3).collect();
+    ms.sort_by(f64::total_cmp);
+    ms.get(ms.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// Pairs the car with the owner's wallet, both sides running together.
+async fn pair(owner: &Wallet, light: &LightClient, car: &CarDevice) -> BenchResult<()> {
+    let text = car.pairing_payload(600)?.to_text();
+    let car_side = async {
+        for _ in 0..300 {
+            if car.complete_pairing(light).await? {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err::<(), Box<dyn Error>>("the car never saw the offer".into())
+    };
+    let owner_side = owner.pair_device(light, &text, "bench car", 32, node_process::AGENT);
+    let (info, car_done) = tokio::join!(owner_side, car_side);
+    info?;
+    car_done?;
+    for _ in 0..100 {
+        if car.is_paired(light).await? {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err("the car never saw itself paired".into())
+}
+
+/// One cold read of the month: a reopened wallet, a new light client.
+async fn read_month(
+    wallet_path: &Path,
+    secrets: &Arc<dyn SecretStore>,
+    base: &str,
+    anchor: &TrustAnchor,
+) -> BenchResult<Duration> {
+    let wallet = Wallet::open(wallet_path, secrets.clone())?;
+    let client = LightClient::new(vec![base.to_owned()], anchor.clone())?;
+    let started = Instant::now();
+    let list = wallet.trips(&client, VID, day(1)?, day(DAYS)?).await?;
+    let took = started.elapsed();
+    let points: usize = list.trips.iter().map(|t| t.point_count).sum();
+    let records = DAYS as usize * TRIPS_PER_DAY as usize;
+    if list.trips.len() != records || points != records * POINTS || !list.rejected.is_empty() {
+        return Err(format!(
+            "read {} trips / {points} points, {} rejected; expected {records} / {}",
+            list.trips.len(),
+            list.rejected.len(),
+            records * POINTS
+        )
+        .into());
+    }
+    Ok(took)
+}
+
+fn main() -> BenchResult<()> {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let [node_bin, handoff] = args.as_slice() else {
+        return Err("usage: month_trips <carchain-node binary> <handoff.json>".into());
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(Path::new(node_bin), Path::new(handoff)))
+}
+
+async fn run(node_bin: &Path, handoff: &Path) -> BenchResult<()> {
+    let work = tempfile::tempdir()?;
+    let secrets_dir = work.path().join("secrets");
+    let secrets: Arc<dyn SecretStore> = Arc::new(FileSecretStore::new(secrets_dir.clone())?);
+    let wallet_path = work.path().join("wallet.db");
+    let owner = Wallet::restore(&wallet_path, secrets.clone(), Network::Regtest, WORDS, "")?;
+    let node = node_process::start(
+        node_bin,
+        &work.path().join("node"),
+        &owner.owner_address(),
+        1_000_000_000,
+    )?;
+    let anchor = TrustAnchor::from_hex(
+        node_process::CHAIN_ID,
+        Network::Regtest,
+        &node.validator_pubkey,
+    )?;
+    let light = LightClient::new(vec![node.base.clone()], anchor.clone())?;
+    light.sync(&|_| {}).await?;
+
+    let car_secrets = Arc::new(InMemorySecretStore::new());
+    let car = CarDevice::open(&work.path().join("car.db"), car_secrets, VID)?;
+    pair(&owner, &light, &car).await?;
+    let loading = Instant::now();
+    for d in 1..=DAYS {
+        for session in 0..TRIPS_PER_DAY {
+            car.put_trip(&long_trip(day(d)?, session)?, 1, day(d)?)?;
+        }
+    }
+    let report = car.flush(&light).await?;
+    let records = u64::from(DAYS) * TRIPS_PER_DAY as u64;
+    if report.delivered != records {
+        return Err(format!("{} of {records} trips delivered", report.delivered).into());
+    }
+    eprintln!(
+        "month_trips: loaded {records} trips in {:.2?}",
+        loading.elapsed()
+    );
+
+    let mut samples = Vec::new();
+    for run in 0..WARMUPS + RUNS {
+        let took = read_month(&wallet_path, &secrets, &node.base, &anchor).await?;
+        if run >= WARMUPS {
+            samples.push(took);
+        }
+    }
+    let rust_ms: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1e3).collect();
+    let median = median_ms(&samples);
+    eprintln!("month_trips: Rust Wallet::trips median {median:.1} ms of {RUNS}");
+
+    let doc = json!({
+        "node_url": node.base,
+        "chain_id": node_process::CHAIN_ID,
+        "network": "regtest",
+        "validator_pubkey": node.validator_pubkey,
+        "wallet_path": wallet_path.to_string_lossy(),
+        "secrets_dir": secrets_dir.to_string_lossy(),
+        "words": WORDS,
+        "vid": VID,
+        "from": "2024-06-01",
+        "to": format!("2024-06-{DAYS:02}"),
+        "trips": records,
+        "points_per_trip": POINTS,
+        "warmups": WARMUPS,
+        "runs": RUNS,
+        "rust_median_ms": median,
+        "rust_runs_ms": rust_ms,
+    });
+    write_atomically(handoff, &serde_json::to_vec_pretty(&doc)?)?;
+    wait_until_removed(handoff, Duration::from_secs(15 * 60)).await?;
+    drop(node);
+    Ok(())
+}
+
+/// Writes `bytes` to `path` through a sibling temporary file, so a reader never sees a
+/// half-written hand-off.
+fn write_atomically(path: &Path, bytes: &[u8]) -> BenchResult<()> {
+    let mut partial = PathBuf::from(path);
+    partial.set_extension("partial");
+    std::fs::write(&partial, bytes)?;
+    std::fs::rename(&partial, path)?;
+    Ok(())
+}
+
+/// Keeps the node up until the Kotlin half deletes the hand-off (or `limit` passes).
+async fn wait_until_removed(path: &Path, limit: Duration) -> BenchResult<()> {
+    let started = Instant::now();
+    while path.exists() {
+        if started.elapsed() > limit {
+            return Err(format!("{} still there after {limit:?}", path.display()).into());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Ok(())
+}
