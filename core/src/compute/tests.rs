@@ -4,10 +4,10 @@
 use bitcoin::secp256k1::SecretKey;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-use serde_json::json;
 
 use super::*;
 use crate::keys::SigningKey;
+use crate::trip::test_vectors::{seed_key, seed_value};
 use crate::trip::{Trip, TripPoint};
 
 /// Gas for the shipped programs over a handful of trips.
@@ -274,30 +274,7 @@ fn reverts_are_decoded() -> Result<(), ComputeError> {
 
 #[test]
 fn the_seed_trip_gives_pinned_features() -> Result<(), ComputeError> {
-    let key =
-        json!({"SESSION_ID": 1, "START_TIME": 20160511071428_i64, "END_TIME": 20160511094623_i64});
-    let value = json!({
-        "len": 10,
-        "GPS": [
-            {"lat": 31.250885, "lng": 121.44662},
-            {"lat": 31.251259, "lng": 121.4456},
-            {"lat": 31.25419, "lng": 121.485504},
-            {"lat": 31.268875, "lng": 121.59015},
-            {"lat": 31.29777, "lng": 121.61309},
-            {"lat": 31.298483, "lng": 121.6138},
-            {"lat": 31.297743, "lng": 121.614525},
-            {"lat": 31.194258, "lng": 121.74957},
-            {"lat": 31.195974, "lng": 121.75078},
-            {"lat": 31.115866, "lng": 121.77829}
-        ],
-        "SPEED": "0,23,52,45,51,33,49,49,48,37",
-        "VEHICLE_DATA": 1,
-        "format": "trip-gps"
-    });
-    let serde_json::Value::Object(key) = key else {
-        panic!("the key is an object");
-    };
-    let trip = Trip::decode(&key, &value)?;
+    let trip = Trip::decode(&seed_key(), &seed_value())?;
     let params = FeatureParams {
         speed_limit_kmh: 50.0,
         harsh_delta_kmh: 15.0,

@@ -32,4 +32,4 @@ pub use privacy::{MAX_DECIMALS, MAX_ZONE_RADIUS_M, MIN_ZONE_RADIUS_M, PrivacyZon
 pub use stats::TripSummary;
 
 #[cfg(test)]
-mod test_vectors;
+pub(crate) mod test_vectors;
