@@ -24,6 +24,7 @@ use super::pairing_messages::{PairingAccept, PairingOffer};
 use super::pairing_payload::PairingPayload;
 use super::store::{DeviceStore, NewPut, QueuedPut};
 use crate::crypto::{EpochKey, HashFunc, SealingEpoch, WrappedKey};
+use crate::light::payment::TICKET_TX_FEE;
 use crate::light::{DeviceAuth, LightClient, LightError, PutOutcome};
 use crate::pool::deduct_index;
 use crate::protocol::signing::{p2wpkh_address, public_key_of, sign_digest};
@@ -35,6 +36,14 @@ use crate::record::FormatSpec;
 use crate::sealed::seal_record;
 use crate::store::SecretStore;
 use crate::trip::Trip;
+
+/// Reads one read ticket of a car buys on a shared node (a pairing reads one value).
+pub const CAR_READ_TICKET_TRAVERSALS: u64 = 4;
+
+/// What an owner funds a car's account with before pairing it on a shared node: five
+/// read tickets (each [`CAR_READ_TICKET_TRAVERSALS`] plus the transfer's fee), enough for
+/// a pairing and a few new pools.
+pub const CAR_READ_FUNDS: u64 = 5 * (CAR_READ_TICKET_TRAVERSALS + TICKET_TX_FEE);
 
 /// What a `flush` achieved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -106,6 +115,21 @@ impl CarDevice {
     /// The device's public signing key.
     pub fn device_pubkey(&self) -> PublicKey {
         public_key_of(&self.device_key)
+    }
+
+    /// The car's own account: the P2WPKH address of its device key on `network`. A
+    /// shared node charges for reads, and the one read a car makes (the owner's pairing
+    /// offer in the mailbox) is paid from this account, so the owner funds it (at least
+    /// [`CAR_READ_FUNDS`]) before pairing on a shared node.
+    pub fn account_address(&self, network: Network) -> String {
+        p2wpkh_address(&self.device_pubkey(), network)
+    }
+
+    /// `light` buying its read tickets from the car's own account
+    /// ([`CarDevice::account_address`]), [`CAR_READ_TICKET_TRAVERSALS`] reads a ticket.
+    /// Reads on a private node stay free; a shared node needs this for pairing.
+    pub fn paying_reads(&self, light: LightClient) -> LightClient {
+        light.with_read_payer(self.device_key, CAR_READ_TICKET_TRAVERSALS)
     }
 
     fn store(&self) -> Result<MutexGuard<'_, DeviceStore>, DeviceError> {
@@ -533,4 +557,30 @@ fn now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::InMemorySecretStore;
+
+    #[test]
+    fn the_car_account_is_its_device_key_address_and_survives_a_reopen() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("car.db");
+        let secrets: Arc<dyn SecretStore> = Arc::new(InMemorySecretStore::new());
+        let car = CarDevice::open(&path, Arc::clone(&secrets), "LSVTEST0000000001")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let address = car.account_address(Network::Regtest);
+        assert!(address.starts_with("bcrt1q"), "{address}");
+        assert_eq!(
+            address,
+            p2wpkh_address(&car.device_pubkey(), Network::Regtest)
+        );
+        assert!(car.account_address(Network::Mainnet).starts_with("bc1q"));
+        drop(car);
+        let reopened =
+            CarDevice::open(&path, secrets, "LSVTEST0000000001").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(reopened.account_address(Network::Regtest), address);
+    }
 }

@@ -10,7 +10,7 @@ pub mod pairing_payload;
 pub mod store;
 
 pub use at_rest::DEVICE_MASTER_KEY_NAME;
-pub use car_device::{CarDevice, FlushReport};
+pub use car_device::{CAR_READ_FUNDS, CAR_READ_TICKET_TRAVERSALS, CarDevice, FlushReport};
 pub use error::{
     DeviceError, DeviceStoreError, MailboxError, PairingMessageError, PairingPayloadError,
 };
