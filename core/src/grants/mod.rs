@@ -19,6 +19,7 @@
 
 pub mod delivery;
 pub mod error;
+pub mod escrow_client;
 pub mod inbox;
 pub mod ledger;
 pub mod payment;
