@@ -14,6 +14,10 @@
 //! - [`wallet`]: the owner's wallet: create/restore/open, devices, pairing, reads, trips,
 //!   subscribers ([`wallet_error`] holds its error).
 //! - [`device`]: the car: pairing payload and answer, sealed puts, offline queue.
+//! - [`grants_wallet`]: the owner's side of data grants on the wallet: pending requests,
+//!   approve (narrowed) or reject, grants, revoke, balance; values in [`grants_types`],
+//!   errors in [`grants_error`], proven escrow and grant reads in [`grants_ledger`].
+//! - [`grants_provider`]: a minimal service provider: register, request, wait for result.
 //! - [`inputs`]: parsing of dates, JSON and format names shared by both.
 //! - [`logging`]: CarChain's `tracing` records forwarded to a host logger.
 #![forbid(unsafe_code)]
@@ -21,6 +25,11 @@
 uniffi::setup_scaffolding!();
 
 pub mod device;
+pub mod grants_error;
+pub mod grants_ledger;
+pub mod grants_provider;
+pub mod grants_types;
+pub mod grants_wallet;
 pub mod inputs;
 pub mod keys;
 pub mod light;

@@ -175,7 +175,7 @@ impl std::fmt::Debug for CreatedWallet {
 /// The owner's wallet. Thread-safe; its secrets stay in Rust.
 #[derive(Debug, uniffi::Object)]
 pub struct Wallet {
-    wallet: CoreWallet,
+    pub(crate) wallet: CoreWallet,
 }
 
 fn word_count(count: u8) -> Result<WordCount, WalletError> {

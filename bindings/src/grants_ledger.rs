@@ -1,0 +1,96 @@
+//! [`GrantsLedger`] across the FFI: proven reads of requests' escrows and grants next to
+//! a [`LightClient`], shared by the owner's wallet and a service provider. Reads only:
+//! every call may be cancelled from Kotlin or Swift.
+
+use std::sync::Arc;
+
+use carchain_core::grants::{GrantsError as CoreGrantsError, GrantsLedger as CoreGrantsLedger};
+use carchain_core::light::LightError as CoreLightError;
+
+use crate::grants_error::GrantsError;
+use crate::grants_types::{EscrowInfo, LedgerGrant, parse_id};
+use crate::light::LightClient;
+
+/// The grant-related ledger state (providers, requests, grants, escrows), each read
+/// proven against the headers the light client verified. Thread-safe; share one.
+#[derive(Debug, uniffi::Object)]
+pub struct GrantsLedger {
+    pub(crate) ledger: CoreGrantsLedger,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl GrantsLedger {
+    /// A reader of `endpoints` (the same base URLs `light` was built with) whose answers
+    /// are checked against the headers `light` verifies.
+    #[uniffi::constructor]
+    pub fn new(light: Arc<LightClient>, endpoints: Vec<String>) -> Result<Arc<Self>, GrantsError> {
+        let ledger = CoreGrantsLedger::new(light.client.clone(), &endpoints)?;
+        Ok(Arc::new(GrantsLedger { ledger }))
+    }
+
+    /// The escrow `escrow_id` (hex) as the ledger proves it; `null`/`nil` if none.
+    pub async fn escrow(&self, escrow_id: String) -> Result<Option<EscrowInfo>, GrantsError> {
+        let id = parse_id(&escrow_id, "escrow id")?;
+        Ok(self
+            .ledger
+            .escrow(&id)
+            .await?
+            .as_ref()
+            .map(EscrowInfo::from))
+    }
+
+    /// The grant `grant_id` (hex) as the ledger proves it; `null`/`nil` if none.
+    pub async fn grant(&self, grant_id: String) -> Result<Option<LedgerGrant>, GrantsError> {
+        let id = parse_id(&grant_id, "grant id")?;
+        Ok(self
+            .ledger
+            .grant(&id)
+            .await?
+            .as_ref()
+            .map(LedgerGrant::from))
+    }
+
+    /// The proven balance of `address` at the tip (the light client syncs first).
+    pub async fn balance(&self, address: String) -> Result<u64, GrantsError> {
+        let light = self.ledger.light();
+        let balance = async {
+            light.sync(&|_| {}).await?;
+            Ok::<_, CoreLightError>(light.account(&address).await?.balance)
+        };
+        balance.await.map_err(|e| CoreGrantsError::from(e).into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::Network;
+
+    #[test]
+    fn bad_ids_and_endpoints_are_typed_errors_before_any_network_call() {
+        let validator = crate::light::tests::GENERATOR_HEX.to_owned();
+        let light = LightClient::new(
+            vec!["http://127.0.0.1:9".into()],
+            "c".into(),
+            Network::Regtest,
+            validator,
+        )
+        .unwrap();
+        let err = GrantsLedger::new(light.clone(), vec![]).unwrap_err();
+        assert_eq!(err.code(), "light.invalid_input");
+        let ledger = GrantsLedger::new(light, vec!["http://127.0.0.1:9".into()]).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let err = runtime.block_on(ledger.escrow("nope".into())).unwrap_err();
+        assert_eq!(err.code(), "grants.invalid_id");
+        let err = runtime.block_on(ledger.grant("12".into())).unwrap_err();
+        assert_eq!(err.code(), "grants.invalid_id");
+        let err = runtime
+            .block_on(ledger.escrow("ab".repeat(32)))
+            .unwrap_err();
+        assert!(matches!(err, GrantsError::Network { .. }), "{err:?}");
+        assert_eq!(err.code(), "light.network");
+    }
+}
