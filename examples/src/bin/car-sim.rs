@@ -1,9 +1,11 @@
 //! `car-sim`: simulates cars driving in a city box. Without `--node` it prints what they
 //! would put, day by day (trips, distance, harsh brakes, parking violations), as text or
 //! JSON, deterministic by `--seed`. With `--node URL` it pairs the cars with an owner
-//! wallet (words from `CARCHAIN_WORDS`, or a fresh one) and drives that node for
-//! `--seconds` or `--records`, reporting sustained records/s and the acknowledged put
-//! latency (p50, p99).
+//! wallet (a `carchain` wallet store given by `--wallet`, or words from
+//! `CARCHAIN_WORDS`, or a fresh one) and drives that node for `--seconds` or
+//! `--records`, reporting sustained records/s and the acknowledged put latency (p50,
+//! p99). A shared node (the default `carchain-node run`) charges for reads: the owner
+//! pays its own and funds each car's account for the car's.
 #![forbid(unsafe_code)]
 
 use carchain_examples::sim::remote;
@@ -70,6 +72,15 @@ struct Args {
     /// With --node: each car's address pool size.
     #[arg(long, default_value_t = 32)]
     pool_size: usize,
+    /// With --node: the owner's wallet store, as `carchain --wallet` keeps it; the cars
+    /// are paired into it, so `carchain range` reads them back afterwards. Without it
+    /// the owner is restored from CARCHAIN_WORDS in memory.
+    #[arg(long, value_name = "PATH", env = "CARCHAIN_WALLET")]
+    wallet: Option<std::path::PathBuf>,
+    /// With --node: write one JSON line per acknowledged record (vid, date, format,
+    /// key, value) to this file.
+    #[arg(long, value_name = "FILE")]
+    acked: Option<std::path::PathBuf>,
 }
 
 fn main() -> Result<()> {
@@ -124,8 +135,11 @@ fn drive_node(args: &Args, sim: SimConfig) -> Result<()> {
         .context("async runtime")?;
     runtime.block_on(async {
         let anchor = anchor(args).await?;
-        let words = std::env::var("CARCHAIN_WORDS").ok().map(Zeroizing::new);
-        if words.is_none() {
+        let words = match args.wallet {
+            Some(_) => None,
+            None => std::env::var("CARCHAIN_WORDS").ok().map(Zeroizing::new),
+        };
+        if words.is_none() && args.wallet.is_none() {
             eprintln!("note: CARCHAIN_WORDS is not set: a fresh owner wallet is created (it needs funds on the chain)");
         }
         let options = remote::RemoteOptions {
@@ -139,14 +153,17 @@ fn drive_node(args: &Args, sim: SimConfig) -> Result<()> {
             sim,
             first_day: args.from,
             words,
+            wallet: args.wallet.clone(),
+            acked: args.acked.clone(),
         };
         let report = remote::drive_remote(&options).await?;
         if args.json {
             println!("{}", serde_json::to_string_pretty(&report)?);
         } else {
             println!(
-                "{} cars paired in {} ms by {}\n{} records in {:.1} s: {:.1} records/s sustained\nacknowledged put latency: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                "{} cars paired on a {} node in {} ms by {}\n{} records in {:.1} s: {:.1} records/s sustained\nacknowledged put latency: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
                 report.cars,
+                report.mode,
                 report.pairing_ms,
                 report.owner_address,
                 report.records,

@@ -7,6 +7,8 @@
 mod city;
 mod day;
 mod drive;
+pub mod pairing;
+pub mod paying;
 pub mod remote;
 mod rng;
 

@@ -3,12 +3,19 @@
 //! wait for the block, store the value) for a bounded time or record count, and reports
 //! the sustained records/s and the acknowledged put latency (p50, p99, max).
 //!
+//! On a shared node (the default `carchain-node run`), which charges for reads, the
+//! owner's client pays its reads from the owner account and funds each car's account
+//! for the car's one read, the pairing offer (see [`super::paying`]). Puts cost the cars
+//! nothing while the chain's phase-1 reimbursement lasts.
+//!
 //! Every car runs concurrently, so the rate is what the node sustains for that many cars
 //! each waiting for its own acknowledgement; a put's latency is from queueing it to the
 //! node's acknowledgement of both the transaction and the value.
 
-use std::sync::Arc;
+use std::io::Write;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
@@ -22,7 +29,10 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
+use super::pairing::pair_sim_car;
+use super::paying::owner_paying_light;
 use super::{CarSimulator, SimConfig};
+use crate::cli::Session;
 
 /// Most records one run may put.
 pub const MAX_RECORDS: u64 = 1_000_000;
@@ -51,6 +61,13 @@ pub struct RemoteOptions {
     pub first_day: NaiveDate,
     /// The owner's recovery words (a fresh wallet when `None`, which needs funds).
     pub words: Option<Zeroizing<String>>,
+    /// The owner's wallet store, as `carchain --wallet PATH` keeps it (its key in
+    /// `<PATH>.key`): the cars are paired into it, so `carchain` reads them back later.
+    /// Takes the place of `words`.
+    pub wallet: Option<PathBuf>,
+    /// Where to write one JSON line per acknowledged record (`vid`, `date`, `format`,
+    /// `key`, `value`), for checking them against what the owner reads back.
+    pub acked: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for RemoteOptions {
@@ -61,6 +78,8 @@ impl std::fmt::Debug for RemoteOptions {
             .field("seconds", &self.seconds)
             .field("records", &self.records)
             .field("words", &self.words.as_ref().map(|_| "<redacted>"))
+            .field("wallet", &self.wallet)
+            .field("acked", &self.acked)
             .finish_non_exhaustive()
     }
 }
@@ -70,8 +89,14 @@ impl std::fmt::Debug for RemoteOptions {
 pub struct RemoteReport {
     /// The owner address that paired the cars.
     pub owner_address: String,
+    /// The node's mode as it reports it (`shared` charges for reads).
+    pub mode: String,
     /// Cars driven.
     pub cars: u32,
+    /// The cars' ledger VIDs.
+    pub vids: Vec<String>,
+    /// Tokens the owner gave the cars' accounts to pay for their reads (shared mode).
+    pub car_read_funds: u64,
     /// Time to pair every car, ms.
     pub pairing_ms: u64,
     /// Records acknowledged by the node.
@@ -125,18 +150,20 @@ pub async fn drive_remote(options: &RemoteOptions) -> Result<RemoteReport> {
     }
     let light =
         LightClient::new(options.nodes.clone(), options.anchor.clone()).context("light client")?;
-    let network: Network = options.anchor.network;
-    let store = WalletStore::open_in_memory(Arc::new(InMemorySecretStore::new()))
-        .context("wallet store")?;
-    let owner = match &options.words {
-        Some(words) => Wallet::restore_in(store, network, words, "")
-            .context("restoring the owner wallet from CARCHAIN_WORDS")?,
-        None => {
-            Wallet::create_in(store, network, WordCount::Twelve, "")
-                .context("creating an owner wallet")?
-                .0
-        }
-    };
+    let owner = open_owner(options)?;
+    if owner.network() != options.anchor.network {
+        bail!(
+            "the owner wallet is on {} but the chain is on {}",
+            owner.network(),
+            options.anchor.network
+        );
+    }
+    let owner_light = owner_paying_light(&owner, light.clone())?;
+    let mode = light
+        .status()
+        .await
+        .context("reading the node's status")?
+        .mode;
     let balance = light
         .account(&owner.owner_address())
         .await
@@ -155,6 +182,7 @@ pub async fn drive_remote(options: &RemoteOptions) -> Result<RemoteReport> {
         & 0xffff_ffff;
     let pairing_started = Instant::now();
     let mut cars = Vec::new();
+    let mut car_read_funds = 0;
     for n in 1..=options.cars {
         // The ledger VID is unique per run (a VID pairs once); the simulated car is not.
         let vid = format!("SIM{run_tag:08X}{n:06}");
@@ -164,18 +192,19 @@ pub async fn drive_remote(options: &RemoteOptions) -> Result<RemoteReport> {
             &vid,
         )
         .with_context(|| format!("opening car {vid}"))?;
-        crate::tour::pair_car(
+        let car_light = car.paying_reads(light.clone());
+        car_read_funds += pair_sim_car(
             &owner,
-            &light,
+            &owner_light,
             &car,
-            car.vid(),
+            &car_light,
             options.pool_size,
             &options.agent,
         )
         .await
         .with_context(|| format!("pairing {}", car.vid()))?;
         let sim = CarSimulator::new(&options.sim, &format!("SIM{n:014}"))?;
-        cars.push((car, sim));
+        cars.push((car, car_light, sim));
     }
     let pairing_ms = u64::try_from(pairing_started.elapsed().as_millis()).unwrap_or(u64::MAX);
 
@@ -183,13 +212,27 @@ pub async fn drive_remote(options: &RemoteOptions) -> Result<RemoteReport> {
     let started = Instant::now();
     let deadline = options.seconds.map(|s| started + Duration::from_secs(s));
     let limit = options.records.unwrap_or(MAX_RECORDS);
+    let acked = match &options.acked {
+        Some(path) => Some(Arc::new(Mutex::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )))),
+        None => None,
+    };
+    let vids: Vec<String> = cars
+        .iter()
+        .map(|(car, _, _)| car.vid().to_owned())
+        .collect();
     let mut tasks = Vec::new();
-    for (car, sim) in cars {
-        let light = light.clone();
-        let claimed = Arc::clone(&claimed);
-        let first_day = options.first_day;
+    for (car, car_light, sim) in cars {
+        let run = CarRun {
+            first_day: options.first_day,
+            claimed: Arc::clone(&claimed),
+            limit,
+            deadline,
+            acked: acked.clone(),
+        };
         tasks.push(tokio::spawn(async move {
-            drive_car(car, sim, light, first_day, claimed, limit, deadline).await
+            drive_car(car, sim, car_light, run).await
         }));
     }
     let mut latencies = Vec::new();
@@ -197,11 +240,21 @@ pub async fn drive_remote(options: &RemoteOptions) -> Result<RemoteReport> {
         latencies.extend(task.await.context("a car's task failed")??);
     }
     let elapsed = started.elapsed();
+    if let Some(acked) = acked {
+        acked
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the acknowledgement log lock is poisoned"))?
+            .flush()
+            .context("writing the acknowledgement log")?;
+    }
     latencies.sort();
     let records = latencies.len() as u64;
     Ok(RemoteReport {
         owner_address: owner.owner_address(),
+        mode,
         cars: options.cars,
+        vids,
+        car_read_funds,
         pairing_ms,
         records,
         elapsed_s: (elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
@@ -212,19 +265,64 @@ pub async fn drive_remote(options: &RemoteOptions) -> Result<RemoteReport> {
     })
 }
 
+/// The owner's wallet: the store at `options.wallet`, or restored from
+/// `options.words` in memory, or a fresh one in memory.
+fn open_owner(options: &RemoteOptions) -> Result<Wallet> {
+    if let Some(path) = &options.wallet {
+        if !path.exists() {
+            bail!(
+                "no wallet at {}: create it with `carchain --wallet {} wallet new` (or restore)",
+                path.display(),
+                path.display()
+            );
+        }
+        return Wallet::open(path, Session::secrets_for(path))
+            .with_context(|| format!("opening the owner wallet {}", path.display()));
+    }
+    let network: Network = options.anchor.network;
+    let store = WalletStore::open_in_memory(Arc::new(InMemorySecretStore::new()))
+        .context("wallet store")?;
+    Ok(match &options.words {
+        Some(words) => Wallet::restore_in(store, network, words, "")
+            .context("restoring the owner wallet from CARCHAIN_WORDS")?,
+        None => {
+            Wallet::create_in(store, network, WordCount::Twelve, "")
+                .context("creating an owner wallet")?
+                .0
+        }
+    })
+}
+
+/// What every car's loop shares: the first day, the record budget, the deadline and
+/// the acknowledgement log.
+struct CarRun {
+    first_day: NaiveDate,
+    claimed: Arc<AtomicU64>,
+    limit: u64,
+    deadline: Option<Instant>,
+    acked: Option<Arc<Mutex<std::io::BufWriter<std::fs::File>>>>,
+}
+
+/// One acknowledged record, as a line of the acknowledgement log.
+#[derive(Debug, Serialize)]
+struct AckedRecord<'a> {
+    vid: &'a str,
+    date: String,
+    format: &'a str,
+    key: &'a serde_json::Value,
+    value: &'a serde_json::Value,
+}
+
 /// One car's loop: its simulated days' records, one put acknowledged at a time, until
 /// the shared record budget or the deadline runs out. Returns each put's latency.
 async fn drive_car(
     car: CarDevice,
     mut sim: CarSimulator,
     light: LightClient,
-    first_day: NaiveDate,
-    claimed: Arc<AtomicU64>,
-    limit: u64,
-    deadline: Option<Instant>,
+    run: CarRun,
 ) -> Result<Vec<Duration>> {
     let mut latencies = Vec::new();
-    let mut day = first_day;
+    let mut day = run.first_day;
     loop {
         let simulated = sim.days(day, 1);
         for today in &simulated {
@@ -244,8 +342,8 @@ async fn drive_car(
                 ));
             }
             for (spec, key, value) in puts {
-                if deadline.is_some_and(|d| Instant::now() >= d)
-                    || claimed.fetch_add(1, Ordering::SeqCst) >= limit
+                if run.deadline.is_some_and(|d| Instant::now() >= d)
+                    || run.claimed.fetch_add(1, Ordering::SeqCst) >= run.limit
                 {
                     return Ok(latencies);
                 }
@@ -256,6 +354,19 @@ async fn drive_car(
                     bail!("car {}: the node stopped taking puts", car.vid());
                 }
                 latencies.push(put_started.elapsed());
+                if let Some(log) = &run.acked {
+                    let line = serde_json::to_string(&AckedRecord {
+                        vid: car.vid(),
+                        date: today.date.to_string(),
+                        format: spec.name(),
+                        key: &key,
+                        value: &value,
+                    })?;
+                    let mut log = log
+                        .lock()
+                        .map_err(|_| anyhow::anyhow!("the acknowledgement log lock is poisoned"))?;
+                    writeln!(log, "{line}").context("writing the acknowledgement log")?;
+                }
             }
         }
         day = day.succ_opt().context("ran past the last date")?;
