@@ -39,9 +39,14 @@ fn open_existing_car(path: &Path) -> Result<CarDevice, CliError> {
     open_car(path, &vid)
 }
 
-/// A light client for a car store.
-async fn car_light(session: &Session, path: &Path) -> Result<LightClient, CliError> {
-    session.light(Some(path)).await
+/// A light client for the car store at `path`, paying for the car's reads on a shared
+/// node from the car's own account (its owner funds it when pairing).
+async fn car_light(
+    session: &Session,
+    path: &Path,
+    device: &CarDevice,
+) -> Result<LightClient, CliError> {
+    Ok(device.paying_reads(session.light(Some(path)).await?))
 }
 
 /// Runs a `car` command.
@@ -69,7 +74,7 @@ pub async fn run(session: &Session, command: &CarCommand) -> Result<(), CliError
         }
         CarCommand::Pair { car, timeout_secs } => {
             let device = open_existing_car(car)?;
-            let light = car_light(session, car).await?;
+            let light = car_light(session, car, &device).await?;
             let deadline = Instant::now() + Duration::from_secs(*timeout_secs);
             while !device.complete_pairing(&light).await? {
                 if Instant::now() >= deadline {
@@ -112,7 +117,7 @@ pub async fn put(session: &Session, args: &PutArgs) -> Result<(), CliError> {
         )));
     }
     let device = open_car(&args.car, &args.vid)?;
-    let light = car_light(session, &args.car).await?;
+    let light = car_light(session, &args.car, &device).await?;
     device.put(&spec, &key, &value, date)?;
     let report = device.flush(&light).await?;
     let doc = json!({"vid": device.vid(), "format": spec.name(), "date": date.to_string(),

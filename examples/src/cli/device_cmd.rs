@@ -3,13 +3,16 @@
 
 use std::time::Duration;
 
-use carchain_core::wallet::DeviceInfo;
+use carchain_core::device::PairingPayload;
+use carchain_core::light::LightClient;
+use carchain_core::wallet::{DeviceInfo, Wallet};
 use serde_json::{Value, json};
 
 use super::args::DeviceCommand;
 use super::error::CliError;
 use super::output::emit;
 use super::session::Session;
+use crate::sim::paying::fund_car_reads;
 
 /// A device as JSON.
 fn device_json(info: &DeviceInfo) -> Value {
@@ -24,6 +27,17 @@ fn device_line(info: &DeviceInfo) -> String {
         "{}  {:<16} {:<11} pool {} (generation {})  agent {}",
         info.vid, info.name, info.status, info.pool_size, info.generation, info.agent
     )
+}
+
+/// On a shared node, funds the account of the car whose pairing payload is `payload` so
+/// it can pay for reading the offer (nothing on a private node or a payload that does
+/// not parse: pairing then reports the bad payload itself).
+async fn fund_car(wallet: &Wallet, light: &LightClient, payload: &str) -> Result<(), CliError> {
+    let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
+    if let Ok(parsed) = PairingPayload::parse(payload.trim(), now) {
+        fund_car_reads(wallet, light, &parsed.device_pubkey).await?;
+    }
+    Ok(())
 }
 
 /// Runs a `device` command.
@@ -54,6 +68,7 @@ pub async fn run(session: &Session, command: &DeviceCommand) -> Result<(), CliEr
             timeout_secs,
         } => {
             let light = session.wallet_light(&wallet).await?;
+            fund_car(&wallet, &light, payload).await?;
             if !session.json {
                 eprintln!(
                     "waiting up to {timeout_secs} s for the car to accept (run `carchain car pair` on it)"
@@ -76,6 +91,7 @@ pub async fn run(session: &Session, command: &DeviceCommand) -> Result<(), CliEr
         }
         DeviceCommand::Pool { vid, size, payload } => {
             let light = session.wallet_light(&wallet).await?;
+            fund_car(&wallet, &light, payload).await?;
             wallet.set_dup(&light, vid, *size, payload.trim()).await?
         }
     };

@@ -8,6 +8,8 @@ use carchain_core::light::LightError;
 use carchain_core::wallet::WalletError;
 use thiserror::Error;
 
+use crate::sim::paying::PayingError;
+
 /// Exit code of a usage error (bad flags; clap uses it too).
 pub const EXIT_USAGE: u8 = 2;
 /// Exit code of bad input (malformed JSON, bad date, unknown VID, bad words).
@@ -99,6 +101,20 @@ impl From<DeviceError> for CliError {
             DeviceError::Light(light) => light.into(),
             DeviceError::Store(_) => CliError::Local(text),
             _ => CliError::Input(text),
+        }
+    }
+}
+
+impl From<PayingError> for CliError {
+    fn from(err: PayingError) -> Self {
+        let text = err.to_string();
+        match err {
+            PayingError::Light(light) => light.into(),
+            PayingError::Store(_)
+            | PayingError::LockPoisoned
+            | PayingError::NoIdentity
+            | PayingError::Key(_)
+            | PayingError::OwnerMismatch => CliError::Local(text),
         }
     }
 }

@@ -23,6 +23,7 @@ use serde_json::Value;
 use super::args::{Cli, FormatArgs};
 use super::error::CliError;
 use super::secrets::{FileSecretStore, key_file_for};
+use crate::sim::paying::owner_paying_light;
 
 /// The global flags, as the commands use them.
 #[derive(Debug, Clone)]
@@ -159,8 +160,8 @@ impl Session {
         Ok(LightClient::new(self.node_urls()?, anchor)?)
     }
 
-    /// A light client for the wallet: anchored as above and checked to be on the
-    /// wallet's network.
+    /// A light client for the wallet: anchored as above, checked to be on the wallet's
+    /// network, paying for reads on a shared node from the owner's account.
     pub async fn wallet_light(&self, wallet: &Wallet) -> Result<LightClient, CliError> {
         let light = self.light(self.wallet.as_deref()).await?;
         if light.anchor().network != wallet.network() {
@@ -171,7 +172,7 @@ impl Session {
                 light.anchor().network
             )));
         }
-        Ok(light.with_store(wallet.store()))
+        Ok(owner_paying_light(wallet, light)?.with_store(wallet.store()))
     }
 }
 
