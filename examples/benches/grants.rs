@@ -1,0 +1,511 @@
+//! The data-grants benchmark (plain `main`, no harness), against a real `carchain-node`
+//! serving its HTTP API on loopback (in-process, built with the bench profile):
+//!
+//! 1. An insurer's priced request for a UBI score over 30 days of trips (30 x 4 trips x
+//!    1,000 points): the owner's whole `Wallet::approve` (a cold wallet: reopened, empty
+//!    epoch-key cache) from the call to the signed result, grant, answer and escrow
+//!    declaration on the ledger; and, on a twin request, the same steps replayed one at
+//!    a time with the public API (request checks, read + decrypt, the inputs' dHashes,
+//!    features + EVM + signature, submissions), so the split can be checked against
+//!    the whole. Beside it, in the same run: the decryption primitives alone on the same
+//!    records (one RSA unwrap per address-day, AEAD opens, JSON decoding), the EVM
+//!    alone, and a bare transfer submitted and waited for.
+//! 2. A dealer's copy of 100 trip records: the owner's whole `approve`, its phases, and
+//!    the re-wrap of the 100 record keys beside 100 RSA-OAEP encryptions of a 32-byte
+//!    key to the same provider key (goal: about 1x, since payloads are not
+//!    re-encrypted). The copied envelopes are checked byte-identical before and after.
+//!
+//! Medians of `RUNS` iterations; a table on stdout and a JSON summary in
+//! `target/bench-grants.json`. Run: `cargo bench -p carchain-examples --bench grants`.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+#[path = "grants/baselines.rs"]
+mod baselines;
+#[path = "grants/data.rs"]
+mod data;
+#[path = "grants/phases.rs"]
+mod phases;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use carchain_core::compute::{
+    FeatureParams, ProgramOutput, ShippedProgram, trip_features, ubi_score_native,
+};
+use carchain_core::crypto::EpochKeyCache;
+use carchain_core::grants::provider::{RequestOutcome, RequestSpec};
+use carchain_core::grants::{
+    Delivery, GrantsLedger, Narrowing, Privilege, RequestTerms, ServiceProvider,
+};
+use carchain_core::keys::{Mnemonic, Network, RsaBits, Seed, WalletKeys, derive_rsa_private_key};
+use carchain_core::protocol::signing::secret_key_from_bytes;
+use carchain_core::store::{InMemorySecretStore, SecretStore};
+use carchain_core::trip::Trip;
+use carchain_core::wallet::Wallet;
+use serde_json::json;
+use support::flows::{WORDS_A, car, pair};
+use support::{Mode, start_node};
+
+use baselines::{ReadPrimitives, bare_transfer, read_primitives, rsa_encryptions};
+use data::{COPY_DAYS, DAYS, TRIPS_PER_DAY, day, median, month_of_trips, ms};
+use phases::{ComputePhases, CopyPhases, Owner, compute_in_phases, copy_in_phases};
+
+/// Iterations of each measurement.
+const RUNS: usize = 5;
+/// What the insurer pays for a score.
+const PRICE: u64 = 25_000;
+/// Records in the copy.
+const COPY_RECORDS: usize = COPY_DAYS as usize * TRIPS_PER_DAY as usize;
+
+fn provider(byte: u8) -> ServiceProvider {
+    let secret = secret_key_from_bytes(&[byte; 32]).expect("secret");
+    let rsa = derive_rsa_private_key(&Seed::from_bytes([byte; 64]), RsaBits::B2048).expect("rsa");
+    ServiceProvider::new(secret, rsa, Network::Regtest)
+}
+
+fn compute_terms(code_hash: [u8; 32]) -> RequestTerms {
+    RequestTerms {
+        formats: vec!["trip-gps".into()],
+        from: day(1),
+        to: day(DAYS),
+        privileges: vec![Privilege::LocationHistory],
+        delivery: Delivery::Compute { code_hash },
+    }
+}
+
+fn copy_terms() -> RequestTerms {
+    RequestTerms {
+        formats: vec!["trip-gps".into()],
+        from: day(1),
+        to: day(COPY_DAYS),
+        privileges: vec![Privilege::LocationHistory],
+        delivery: Delivery::Copy,
+    }
+}
+
+async fn ask(
+    who: &ServiceProvider,
+    ledger: &GrantsLedger,
+    owner: &str,
+    terms: RequestTerms,
+    price: u64,
+) -> [u8; 32] {
+    who.request(
+        ledger,
+        &RequestSpec {
+            owner_address: owner.to_owned(),
+            terms,
+            purpose: "benchmark".into(),
+            price,
+            expires_at: None,
+        },
+    )
+    .await
+    .expect("request")
+}
+
+/// The median of each phase over the runs (each phase's own median).
+fn median_of<T>(runs: &[T], phase: impl Fn(&T) -> Duration) -> Duration {
+    median(runs.iter().map(phase).collect())
+}
+
+fn row(name: &str, value: Duration) {
+    println!("| {name} | {value:.2?} |");
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async_main());
+}
+
+async fn async_main() {
+    let secrets: Arc<dyn SecretStore> = Arc::new(InMemorySecretStore::new());
+    let store_dir = tempfile::tempdir().expect("dir");
+    let store_path = store_dir.path().join("wallet.db");
+    let owner = Wallet::restore(&store_path, secrets.clone(), Network::Regtest, WORDS_A, "")
+        .expect("wallet");
+    let keys = WalletKeys::from_mnemonic(
+        &Mnemonic::parse(WORDS_A).expect("words"),
+        "",
+        Network::Regtest,
+        RsaBits::B2048,
+    )
+    .expect("keys");
+    assert_eq!(keys.owner_address().to_string(), owner.owner_address());
+    let owner_secret = *keys.owner_key().secret_key();
+    let insurer = provider(0x41);
+    let dealer = provider(0x42);
+    let node = start_node(
+        &[
+            (&owner.owner_address(), 10_000_000),
+            (&insurer.address(), 100_000_000),
+            (&dealer.address(), 100_000_000),
+        ],
+        Mode::Private,
+    )
+    .await;
+    let ledger =
+        GrantsLedger::new(node.client(), std::slice::from_ref(&node.base)).expect("ledger");
+    let dir = tempfile::tempdir().expect("dir");
+    let car = car(&dir, "VIN-BENCH-GRANTS");
+    let text = car.pairing_payload(600).expect("payload").to_text();
+    pair(&owner, ledger.light(), &car, "bench car", 32, text).await;
+    let vid = car.vid().to_owned();
+
+    let loading = Instant::now();
+    let month = month_of_trips();
+    for (date, trip) in &month {
+        car.put_trip(trip, 1, *date).expect("put");
+    }
+    let report = car.flush(ledger.light()).await.expect("flush");
+    assert_eq!(report.delivered, month.len() as u64);
+    eprintln!("loaded {} trips in {:?}", month.len(), loading.elapsed());
+    // The copy is of a second car holding exactly its 100 records (25 days): a day's
+    // range read returns every record stored at that day's pool addresses, which for a
+    // sub-range of the month includes records of other days sharing an address.
+    let copy_car = support::flows::car(&dir, "VIN-BENCH-COPY");
+    let text = copy_car.pairing_payload(600).expect("payload").to_text();
+    pair(&owner, ledger.light(), &copy_car, "copy car", 32, text).await;
+    for (date, trip) in month.iter().take(COPY_RECORDS) {
+        assert!(*date <= day(COPY_DAYS));
+        copy_car.put_trip(trip, 1, *date).expect("put");
+    }
+    let report = copy_car.flush(ledger.light()).await.expect("flush");
+    assert_eq!(report.delivered, COPY_RECORDS as u64);
+    let copy_vid = copy_car.vid().to_owned();
+    let trips: Vec<Trip> = month.into_iter().map(|(_, trip)| trip).collect();
+
+    let ubi = ShippedProgram::UbiScore.program_hash().expect("hash");
+    insurer
+        .register(&ledger, "Insurer", "pay-as-you-drive quotes", vec![ubi])
+        .await
+        .expect("register insurer");
+    dealer
+        .register(&ledger, "Dealer", "used-car valuations", vec![])
+        .await
+        .expect("register dealer");
+    let owner_address = owner.owner_address();
+    let reopen = || Wallet::open(&store_path, secrets.clone()).expect("reopen");
+
+    // 1. A 30-day computation.
+    let (mut whole, mut split, mut prims, mut evm, mut transfer) = (
+        Vec::new(),
+        Vec::<ComputePhases>::new(),
+        Vec::<ReadPrimitives>::new(),
+        Vec::new(),
+        Vec::new(),
+    );
+    for run in 0..RUNS {
+        let request = ask(&insurer, &ledger, &owner_address, compute_terms(ubi), PRICE).await;
+        let wallet = reopen();
+        let t = Instant::now();
+        let approval = wallet
+            .approve(&ledger, &request, &vid, &Narrowing::default())
+            .await
+            .expect("approve");
+        whole.push(t.elapsed());
+        assert_eq!(approval.records.len(), trips.len());
+        if run == 0 {
+            let outcome = insurer
+                .wait_for_result(&ledger, &request, Duration::from_secs(30))
+                .await
+                .expect("result");
+            let RequestOutcome::Result(received) = outcome else {
+                panic!("a computation delivers a result, got {outcome:?}");
+            };
+            let features: Vec<_> = trips
+                .iter()
+                .map(|t| trip_features(t, &FeatureParams::default()).expect("features"))
+                .collect();
+            assert_eq!(
+                received.output(),
+                Some(&ProgramOutput::UbiScore(ubi_score_native(&features))),
+                "the delivered score is the one of the month's trips"
+            );
+        }
+
+        let twin = ask(&insurer, &ledger, &owner_address, compute_terms(ubi), PRICE).await;
+        let wallet = reopen();
+        let owner_side = Owner {
+            wallet: &wallet,
+            keys: &keys,
+            vid: &vid,
+        };
+        let phases = compute_in_phases(&owner_side, &ledger, &twin, &insurer).await;
+        assert_eq!(phases.records, trips.len());
+        split.push(phases);
+
+        let stored = phases::fetch_stored(&ledger, &approval.records).await;
+        prims.push(read_primitives(&stored, &keys));
+        evm.push(phases::evm_only(&trips));
+        transfer.push(bare_transfer(&ledger, &owner_secret, &insurer.address()).await);
+    }
+
+    // 2. A copy of 100 records.
+    let (mut copy_whole, mut copy_split, mut rsa_base, mut rewrap_cold) =
+        (Vec::new(), Vec::<CopyPhases>::new(), Vec::new(), Vec::new());
+    for run in 0..RUNS {
+        let request = ask(&dealer, &ledger, &owner_address, copy_terms(), 0).await;
+        let wallet = reopen();
+        let t = Instant::now();
+        let approval = wallet
+            .approve(&ledger, &request, &copy_vid, &Narrowing::default())
+            .await
+            .expect("approve copy");
+        copy_whole.push(t.elapsed());
+        assert_eq!(approval.records.len(), COPY_RECORDS);
+        let stored = phases::fetch_stored(&ledger, &approval.records).await;
+        if run == 0 {
+            let outcome = dealer
+                .wait_for_result(&ledger, &request, Duration::from_secs(30))
+                .await
+                .expect("copy");
+            let RequestOutcome::Copy(copy) = outcome else {
+                panic!("a copy, got {outcome:?}");
+            };
+            assert_eq!(copy.records.len(), COPY_RECORDS);
+            // The payloads were not touched: the stored envelopes are the car's.
+            let reread = phases::fetch_stored(&ledger, &approval.records).await;
+            assert_eq!(reread, stored);
+        }
+
+        let twin = ask(&dealer, &ledger, &owner_address, copy_terms(), 0).await;
+        let wallet = reopen();
+        let owner_side = Owner {
+            wallet: &wallet,
+            keys: &keys,
+            vid: &copy_vid,
+        };
+        let phases = copy_in_phases(&owner_side, &ledger, &twin, &dealer).await;
+        assert_eq!(phases.records, COPY_RECORDS);
+        copy_split.push(phases);
+
+        rsa_base.push(rsa_encryptions(&dealer, COPY_RECORDS));
+        let mut cold = EpochKeyCache::new();
+        let t = Instant::now();
+        let (delivered, _) = phases::rewrap_all(&keys, &stored, &mut cold, &dealer);
+        rewrap_cold.push(t.elapsed());
+        assert_eq!(delivered.len(), COPY_RECORDS);
+    }
+
+    report_all(&Figures {
+        records: trips.len(),
+        whole: median(whole),
+        checks: median_of(&split, |p| p.checks),
+        read_decrypt: median_of(&split, |p| p.read_decrypt),
+        input_d_hashes: median_of(&split, |p| p.input_d_hashes),
+        compute: median_of(&split, |p| p.compute),
+        submit: median_of(&split, |p| p.submit),
+        split_total: median_of(&split, ComputePhases::total),
+        evm: median(evm),
+        rsa: median_of(&prims, |p| p.rsa),
+        aead: median_of(&prims, |p| p.aead),
+        json: median_of(&prims, |p| p.json),
+        prims_total: median_of(&prims, ReadPrimitives::total),
+        unwraps: prims.first().map_or(0, |p| p.unwraps),
+        transfer: median(transfer),
+        copy_whole: median(copy_whole),
+        copy_checks: median_of(&copy_split, |p| p.checks),
+        copy_read: median_of(&copy_split, |p| p.read_decrypt),
+        copy_fetch: median_of(&copy_split, |p| p.fetch_envelopes),
+        copy_rewrap: median_of(&copy_split, |p| p.rewrap),
+        copy_submit: median_of(&copy_split, |p| p.submit),
+        copy_split_total: median_of(&copy_split, CopyPhases::total),
+        rewrap_cold: median(rewrap_cold),
+        rsa_base: median(rsa_base),
+    });
+}
+
+/// Every median the benchmark reports.
+struct Figures {
+    records: usize,
+    whole: Duration,
+    checks: Duration,
+    read_decrypt: Duration,
+    input_d_hashes: Duration,
+    compute: Duration,
+    submit: Duration,
+    split_total: Duration,
+    evm: Duration,
+    rsa: Duration,
+    aead: Duration,
+    json: Duration,
+    prims_total: Duration,
+    unwraps: usize,
+    transfer: Duration,
+    copy_whole: Duration,
+    copy_checks: Duration,
+    copy_read: Duration,
+    copy_fetch: Duration,
+    copy_rewrap: Duration,
+    copy_submit: Duration,
+    copy_split_total: Duration,
+    rewrap_cold: Duration,
+    rsa_base: Duration,
+}
+
+fn ratio(a: Duration, b: Duration) -> f64 {
+    a.as_secs_f64() / b.as_secs_f64()
+}
+
+fn report_all(f: &Figures) {
+    // Submissions in a priced computation's approve: Grant, delivery put, DataResponse,
+    // EscrowDeliver; in a free copy's: the first three.
+    let compute_submissions = 4u32;
+    let copy_submissions = 3u32;
+    println!(
+        "| approve a 30-day UBI computation ({} trips x 1,000 points) | median of {RUNS} |",
+        f.records
+    );
+    println!("|---|---|");
+    row(
+        "`Wallet::approve`, whole (cold wallet, to the result on the ledger)",
+        f.whole,
+    );
+    row(
+        "phase: request checks (proven request, provider, escrow)",
+        f.checks,
+    );
+    row(
+        "phase: read + decrypt the trips (`get_kv_range`) + decoding",
+        f.read_decrypt,
+    );
+    row(
+        "phase: the inputs' registered dHashes (proven reads)",
+        f.input_d_hashes,
+    );
+    row("phase: features + EVM + owner signature", f.compute);
+    row(
+        "phase: submissions (Grant, delivery, DataResponse, EscrowDeliver)",
+        f.submit,
+    );
+    row("sum of the phases (twin request)", f.split_total);
+    println!(
+        "| sum of the phases / whole | {:.2} |",
+        ratio(f.split_total, f.whole)
+    );
+    row(
+        "baseline: EVM alone (deploy + call, UBI over the month)",
+        f.evm,
+    );
+    row(
+        &format!("baseline: RSA unwraps ({} address-days)", f.unwraps),
+        f.rsa,
+    );
+    row("baseline: AEAD opens", f.aead);
+    row("baseline: JSON + trip decoding", f.json);
+    row("baseline: decryption primitives summed", f.prims_total);
+    println!(
+        "| read + decrypt phase / decryption primitives | {:.2} |",
+        ratio(f.read_decrypt, f.prims_total)
+    );
+    row(
+        "baseline: one bare transfer, submitted and in its block",
+        f.transfer,
+    );
+    println!(
+        "| submissions phase / {compute_submissions} bare transfers | {:.2} |",
+        ratio(f.submit, f.transfer * compute_submissions)
+    );
+    println!();
+    println!("| approve a copy of {COPY_RECORDS} trip records | median of {RUNS} |");
+    println!("|---|---|");
+    row("`Wallet::approve`, whole (cold wallet)", f.copy_whole);
+    row("phase: request checks", f.copy_checks);
+    row(
+        "phase: read + decrypt the records (`get_kv_range`)",
+        f.copy_read,
+    );
+    row("phase: stored envelopes fetched, proven", f.copy_fetch);
+    row(
+        "phase: re-wrap the record keys (epoch keys cached by the read)",
+        f.copy_rewrap,
+    );
+    row(
+        "phase: submissions (Grant, delivery, DataResponse)",
+        f.copy_submit,
+    );
+    row("sum of the phases (twin request)", f.copy_split_total);
+    println!(
+        "| sum of the phases / whole | {:.2} |",
+        ratio(f.copy_split_total, f.copy_whole)
+    );
+    row(
+        "re-wrap with a cold epoch-key cache (adds the RSA unwraps)",
+        f.rewrap_cold,
+    );
+    row(
+        &format!("baseline: {COPY_RECORDS} RSA-OAEP encryptions of a 32-byte key"),
+        f.rsa_base,
+    );
+    println!(
+        "| ratio re-wrap / baseline (goal about 1x: no payload re-encrypted) | {:.2}x |",
+        ratio(f.copy_rewrap, f.rsa_base)
+    );
+    println!(
+        "| ratio whole approve / baseline | {:.1}x |",
+        ratio(f.copy_whole, f.rsa_base)
+    );
+    println!(
+        "| submissions phase / {copy_submissions} bare transfers | {:.2} |",
+        ratio(f.copy_submit, f.transfer * copy_submissions)
+    );
+
+    let summary = json!({
+        "runs": RUNS,
+        "statistic": "median",
+        "unit": "ms",
+        "compute_30_days": {
+            "records": f.records,
+            "approve_whole": ms(f.whole),
+            "phases": {
+                "request_checks": ms(f.checks),
+                "read_decrypt": ms(f.read_decrypt),
+                "input_d_hashes": ms(f.input_d_hashes),
+                "features_evm_sign": ms(f.compute),
+                "submission": ms(f.submit),
+                "sum": ms(f.split_total),
+            },
+            "baselines": {
+                "evm_deploy_call": ms(f.evm),
+                "rsa_unwraps": ms(f.rsa),
+                "rsa_unwrap_count": f.unwraps,
+                "aead_opens": ms(f.aead),
+                "json_decoding": ms(f.json),
+                "decryption_primitives_sum": ms(f.prims_total),
+                "bare_transfer": ms(f.transfer),
+            },
+            "ratio_read_decrypt_to_primitives": ratio(f.read_decrypt, f.prims_total),
+            "ratio_submission_to_transfers": ratio(f.submit, f.transfer * compute_submissions),
+        },
+        "copy_100_records": {
+            "records": COPY_RECORDS,
+            "approve_whole": ms(f.copy_whole),
+            "phases": {
+                "request_checks": ms(f.copy_checks),
+                "read_decrypt": ms(f.copy_read),
+                "fetch_envelopes": ms(f.copy_fetch),
+                "rewrap": ms(f.copy_rewrap),
+                "submission": ms(f.copy_submit),
+                "sum": ms(f.copy_split_total),
+            },
+            "rewrap_cold_cache": ms(f.rewrap_cold),
+            "baseline_rsa_oaep_encryptions": ms(f.rsa_base),
+            "ratio_rewrap_to_baseline": ratio(f.copy_rewrap, f.rsa_base),
+            "ratio_whole_to_baseline": ratio(f.copy_whole, f.rsa_base),
+        },
+    });
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-grants.json");
+    std::fs::write(
+        &path,
+        serde_json::to_vec_pretty(&summary).expect("summary json"),
+    )
+    .expect("write summary");
+    eprintln!("wrote {}", path.display());
+}

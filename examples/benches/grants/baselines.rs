@@ -1,0 +1,129 @@
+//! The baselines the grants benchmark sets beside its figures, measured in the same run
+//! on the same data: the cryptographic primitives a read needs (one RSA unwrap per
+//! address-day, the AEAD opens, the JSON decoding, as the month-read benchmark does),
+//! a bare transfer submitted and waited for, and RSA-OAEP encryptions of 32-byte keys.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use carchain_core::crypto::{Envelope, EpochKey, RecordContext, RecordKey, WrappedKey};
+use carchain_core::grants::{GrantsLedger, ServiceProvider};
+use carchain_core::keys::WalletKeys;
+use carchain_core::light::VerifiedRecord;
+use carchain_core::protocol::{Transfer, TxBody};
+use carchain_core::record::{FormatSpec, decode_key};
+use carchain_core::trip::Trip;
+
+/// The read primitives, each timed alone.
+#[derive(Debug, Clone, Default)]
+pub struct ReadPrimitives {
+    /// One RSA-OAEP unwrap per distinct epoch key (address-day).
+    pub rsa: Duration,
+    /// The AEAD opens of every record.
+    pub aead: Duration,
+    /// JSON parse and trip decoding of every record.
+    pub json: Duration,
+    /// Distinct epoch keys unwrapped.
+    pub unwraps: usize,
+}
+
+impl ReadPrimitives {
+    /// The primitives added up.
+    pub fn total(&self) -> Duration {
+        self.rsa + self.aead + self.json
+    }
+}
+
+fn wrapped_of(record: &VerifiedRecord) -> Vec<u8> {
+    Envelope::from_bytes(&record.envelope)
+        .expect("envelope")
+        .wrapped_epoch_key()
+        .to_bytes()
+        .expect("wrapped key")
+}
+
+/// Times the primitives of decrypting `stored` with the owner's `keys`.
+pub fn read_primitives(stored: &[VerifiedRecord], keys: &WalletKeys) -> ReadPrimitives {
+    let t = Instant::now();
+    let mut epochs: BTreeMap<Vec<u8>, EpochKey> = BTreeMap::new();
+    for record in stored {
+        let wrapped = wrapped_of(record);
+        if epochs.contains_key(&wrapped) {
+            continue;
+        }
+        let key = WrappedKey::from_bytes(&wrapped)
+            .expect("wrapped key")
+            .unwrap_epoch_key(keys.rsa_private_key())
+            .expect("unwrap");
+        epochs.insert(wrapped, key);
+    }
+    let rsa = t.elapsed();
+
+    let t = Instant::now();
+    let plaintexts: Vec<Vec<u8>> = stored
+        .iter()
+        .map(|record| {
+            let put = &record.registration.put;
+            let ctx = RecordContext {
+                address: &put.address,
+                key_bytes: &put.key,
+                format: &put.format,
+            };
+            Envelope::from_bytes(&record.envelope)
+                .expect("envelope")
+                .open_with_epoch_key(&ctx, &epochs[&wrapped_of(record)])
+                .expect("open")
+        })
+        .collect();
+    let aead = t.elapsed();
+
+    let t = Instant::now();
+    let spec = FormatSpec::trip_gps();
+    for (record, plain) in stored.iter().zip(&plaintexts) {
+        let key = decode_key(&spec, &record.registration.put.key).expect("key");
+        let value: serde_json::Value = serde_json::from_slice(plain).expect("json");
+        Trip::decode(&key, &value).expect("trip");
+    }
+    let json = t.elapsed();
+    ReadPrimitives {
+        rsa,
+        aead,
+        json,
+        unwraps: epochs.len(),
+    }
+}
+
+/// One bare transfer of 1 unit from `secret`'s account to `to`, signed, submitted and
+/// waited for in its block (what each of approve's submissions costs at least).
+pub async fn bare_transfer(
+    ledger: &GrantsLedger,
+    secret: &bitcoin::secp256k1::SecretKey,
+    to: &str,
+) -> Duration {
+    let t = Instant::now();
+    ledger
+        .submit(
+            secret,
+            TxBody::Transfer(Transfer {
+                to: to.to_owned(),
+                amount: 1,
+            }),
+        )
+        .await
+        .expect("transfer");
+    t.elapsed()
+}
+
+/// `count` RSA-OAEP encryptions of fresh 32-byte record keys to `provider`'s RSA key
+/// (the key generation itself is not timed).
+pub fn rsa_encryptions(provider: &ServiceProvider, count: usize) -> Duration {
+    let public = provider.rsa_public_key();
+    let keys: Vec<RecordKey> = (0..count)
+        .map(|_| RecordKey::generate().expect("key"))
+        .collect();
+    let t = Instant::now();
+    for key in &keys {
+        WrappedKey::wrap_record_key(key, &public).expect("wrap");
+    }
+    t.elapsed()
+}
