@@ -66,12 +66,15 @@ pub struct DataRequestSpec {
     pub privileges: Vec<Privilege>,
     /// The hex code hash of a registered computation to run; `null`/`nil` asks for a
     /// copy of the records.
+    #[uniffi(default)]
     pub computation: Option<String>,
     /// Why, shown to the owner.
     pub purpose: String,
     /// The price offered; above 0 it is paid into an escrow with the request.
+    #[uniffi(default)]
     pub price: u64,
     /// When the request expires (unix ms), if it does.
+    #[uniffi(default)]
     pub expires_at_ms: Option<u64>,
 }
 

@@ -78,20 +78,26 @@ pub struct PrivacyZone {
     pub radius_m: f64,
 }
 
-/// How the owner narrows a request on approval. All empty / `false` narrows nothing.
+/// How the owner narrows a request on approval. Every field defaults to narrowing
+/// nothing (`Narrowing()` in Kotlin and Swift approves the request as asked).
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct Narrowing {
     /// First day delivered (`YYYY-MM-DD`, inside the request's period); give both days
     /// or neither.
+    #[uniffi(default)]
     pub from_date: Option<String>,
     /// Last day delivered (`YYYY-MM-DD`).
+    #[uniffi(default)]
     pub to_date: Option<String>,
     /// A subset of the requested privileges; `null`/`nil` keeps them all.
+    #[uniffi(default)]
     pub privileges: Option<Vec<Privilege>>,
     /// Places cut from the ends of every trip before a computation; a copy leaves out
     /// the trips that enter any of them.
+    #[uniffi(default)]
     pub privacy_zones: Vec<PrivacyZone>,
     /// Round positions to about 1 km before a computation (not possible for a copy).
+    #[uniffi(default)]
     pub approximate: bool,
 }
 

@@ -1,0 +1,266 @@
+// The owner-side grant calls through the Kotlin bindings, against a real carchain-node:
+// a service provider (funded at genesis) registers and asks the owner for data; the owner
+// lists the pending request and checks what it asks, approves it narrowed, sees the grant,
+// revokes it; a second request is rejected and its escrow refunded; a paid computation's
+// escrow is declared, released by the provider and the owner's balance grows by the price
+// less the owner's fees; bad ids and narrowings raise the typed GrantsException.
+package org.carchain.sdk
+
+import java.nio.file.Files
+import kotlinx.coroutines.async
+import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.runBlocking
+import org.junit.jupiter.api.AfterAll
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertNotNull
+import org.junit.jupiter.api.Assertions.assertNull
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.BeforeAll
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.TestInstance
+import org.junit.jupiter.api.assertThrows
+
+const val GRANTS_VID = "VIN-KOTLIN-GRANTS"
+/** What the provider offers for the UBI score. */
+const val UBI_PRICE = 25_000uL
+/** The owner's fees for a paid approval: Grant, DataResponse and EscrowDeliver at the
+ *  default base fee of 10 (the delivery record's put fee is reimbursed in phase 1). */
+const val OWNER_APPROVAL_FEES = 30uL
+const val DAY_MS = 86_400_000uL
+
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class GrantsScenarioTest {
+    private lateinit var node: FundedNode
+    private lateinit var light: LightClient
+    private lateinit var ledger: GrantsLedger
+    private lateinit var wallet: Wallet
+    private lateinit var provider: ServiceProvider
+    private lateinit var ubi: String
+    private val dir = Files.createTempDirectory("carchain-grants").toFile()
+
+    @BeforeAll
+    fun setUp() = runBlocking {
+        wallet = Wallet.restore("$dir/wallet.db", MemorySecretStore(), Network.REGTEST, ABANDON_WORDS, "")
+        provider = ServiceProvider.fromSeed(ByteArray(64) { 0x41 }, Network.REGTEST)
+        node = FundedNode.start(mapOf(wallet.ownerAddress() to 1_000_000L, provider.address() to 1_000_000L))
+        light = LightClient(listOf(node.base), TestNode.CHAIN_ID, Network.REGTEST, node.validatorPubkey)
+        ledger = GrantsLedger(light, listOf(node.base))
+        light.sync(ProgressLog())
+        // The owner's car, paired, with three days of trips on the network.
+        val car = CarDevice.open("$dir/car.db", MemorySecretStore(), GRANTS_VID)
+        val payload = car.pairingPayload(600u)
+        coroutineScope {
+            val owner = async { wallet.pairDevice(light, payload, "Granted car", 8u, TestNode.AGENT) }
+            while (!car.completePairing(light)) delay(100)
+            owner.await()
+        }
+        while (!car.isPaired(light)) delay(100)
+        for (day in 1..3) {
+            val (key, value) = tripJson(day, day)
+            car.putTrip(key, value, "2024-05-%02d".format(day))
+        }
+        assertEquals(3uL, car.flush(light).delivered)
+        // The provider registers its service and the UBI computation it offers.
+        ubi = shippedProgramHash(ShippedProgram.UBI_SCORE)
+        provider.register(ledger, "Acme Insurance", "pay-as-you-drive quotes", listOf(ubi))
+    }
+
+    @AfterAll
+    fun stop() {
+        if (::node.isInitialized) node.close()
+        dir.deleteRecursively()
+    }
+
+    private fun nowMs(): ULong = System.currentTimeMillis().toULong()
+
+    private suspend fun requestCopy(price: ULong, expiresAt: ULong?): String = provider.request(
+        ledger,
+        DataRequestSpec(
+            ownerAddress = wallet.ownerAddress(),
+            formats = listOf("trip-gps"),
+            fromDate = "2024-05-01",
+            toDate = "2024-05-03",
+            privileges = listOf(Privilege.LOCATION_HISTORY),
+            computation = null,
+            purpose = "a used-car valuation",
+            price = price,
+            expiresAtMs = expiresAt,
+        ),
+    )
+
+    private suspend fun pending(requestId: String): PendingRequest? =
+        wallet.pendingRequests(ledger).firstOrNull { it.requestId == requestId }
+
+    @Test
+    fun aCopyIsListedApprovedNarrowedGrantedAndRevoked() = runBlocking {
+        val expiresAt = nowMs() + DAY_MS
+        val requestId = requestCopy(0uL, expiresAt)
+        // The owner sees who asks, what, for which days, why, for how much, until when.
+        val asked = pending(requestId)
+        assertNotNull(asked, "the request is pending")
+        asked!!
+        assertEquals(provider.address(), asked.provider.address)
+        assertEquals("Acme Insurance", asked.provider.name)
+        assertEquals("pay-as-you-drive quotes", asked.provider.description)
+        assertEquals(provider.rsaFingerprint(), asked.provider.rsaFingerprint)
+        assertEquals(listOf(ubi), asked.provider.codeHashes)
+        assertEquals(listOf("trip-gps"), asked.formats)
+        assertEquals("2024-05-01" to "2024-05-03", asked.fromDate to asked.toDate)
+        assertEquals(listOf(Privilege.LOCATION_HISTORY), asked.privileges)
+        assertNull(asked.computation, "a copy names no computation")
+        assertEquals("a used-car valuation", asked.purpose)
+        assertEquals(0uL, asked.price)
+        assertEquals(expiresAt, asked.expiresAtMs)
+        assertNull(asked.escrow, "a free request has no escrow")
+
+        // Approved for one day only.
+        val approval = wallet.approve(
+            ledger, requestId, GRANTS_VID,
+            Narrowing(fromDate = "2024-05-02", toDate = "2024-05-02"),
+        )
+        assertEquals(1uL, approval.recordCount)
+        assertEquals("2024-05-02" to "2024-05-02", approval.fromDate to approval.toDate)
+        assertEquals(listOf("trip-gps"), approval.formats)
+        assertNull(approval.payment)
+        assertNull(pending(requestId), "an approved request is no longer pending")
+
+        // The provider receives exactly day 2's trip, decrypted and verified.
+        val outcome = provider.waitForResult(ledger, requestId, 30_000uL)
+        assertTrue(outcome is RequestOutcome.CopyDelivered, "outcome $outcome")
+        val copy = outcome as RequestOutcome.CopyDelivered
+        assertEquals(approval.grantId, copy.grantId)
+        assertEquals(1, copy.records.size)
+        assertEquals(parseValue(tripJson(2, 2).second).json, copy.records.single().valueJson)
+
+        // The grant is in the wallet and on the ledger, then revoked in both.
+        val granted = wallet.grants().single { it.grantId == approval.grantId }
+        assertEquals(GrantStatus.ACTIVE, granted.status)
+        assertEquals(GrantKind.COPY, granted.kind)
+        assertEquals(requestId, granted.requestId)
+        assertEquals("Acme Insurance", granted.providerName)
+        assertEquals(1uL, granted.recordCount)
+        assertEquals(GrantStatus.ACTIVE, ledger.grant(approval.grantId)!!.status)
+        wallet.revoke(ledger, approval.grantId)
+        val active = wallet.grants().filter { it.status == GrantStatus.ACTIVE }
+        assertTrue(active.none { it.grantId == approval.grantId }, "revoked grant still active: $active")
+        assertEquals(GrantStatus.REVOKED, wallet.grants().single { it.grantId == approval.grantId }.status)
+        val onLedger = ledger.grant(approval.grantId)!!
+        assertEquals(GrantStatus.REVOKED, onLedger.status)
+        assertEquals(wallet.ownerAddress(), onLedger.grantor)
+        assertEquals(provider.address(), onLedger.grantee)
+    }
+
+    @Test
+    fun aSecondRequestIsRejectedAndItsEscrowRefunded() = runBlocking {
+        val requestId = requestCopy(5_000uL, null)
+        val asked = pending(requestId)!!
+        val escrow = asked.escrow!!
+        assertEquals(EscrowStatus.OPEN, escrow.status)
+        assertEquals(5_000uL, escrow.amount)
+        assertEquals(provider.address(), escrow.buyer)
+        assertEquals(wallet.ownerAddress(), escrow.seller)
+        assertEquals(requestId, escrow.requestId)
+        assertNull(asked.expiresAtMs)
+
+        // Asking for more than requested, or approximating a copy, is refused; the
+        // request stays open.
+        val wider = assertThrows<GrantsException.InvalidNarrowing> {
+            runBlocking {
+                wallet.approve(ledger, requestId, GRANTS_VID, Narrowing(fromDate = "2024-04-30", toDate = "2024-05-02"))
+            }
+        }
+        assertEquals("grants.invalid_narrowing", wider.code)
+        val approximated = assertThrows<GrantsException.InvalidNarrowing> {
+            runBlocking { wallet.approve(ledger, requestId, GRANTS_VID, Narrowing(approximate = true)) }
+        }
+        assertEquals("grants.invalid_narrowing", approximated.code)
+        assertNotNull(pending(requestId))
+
+        wallet.reject(ledger, requestId)
+        assertNull(pending(requestId), "a rejected request is no longer pending")
+        assertEquals(RequestOutcome.Rejected, provider.waitForResult(ledger, requestId, 30_000uL))
+        assertEquals(EscrowStatus.REFUNDED, ledger.escrow(escrow.escrowId)!!.status)
+        val again = assertThrows<GrantsException.RequestClosed> {
+            runBlocking { wallet.approve(ledger, requestId, GRANTS_VID, Narrowing()) }
+        }
+        assertEquals("grants.request_closed", again.code)
+    }
+
+    @Test
+    fun aPaidComputationPaysTheOwnerThroughItsEscrow() = runBlocking {
+        val requestId = provider.request(
+            ledger,
+            DataRequestSpec(
+                ownerAddress = wallet.ownerAddress(),
+                formats = listOf("trip-gps"),
+                fromDate = "2024-05-01",
+                toDate = "2024-05-03",
+                privileges = listOf(Privilege.LOCATION_HISTORY),
+                computation = ubi,
+                purpose = "a usage-based insurance quote",
+                price = UBI_PRICE,
+            ),
+        )
+        val asked = pending(requestId)!!
+        assertEquals(ubi, asked.computation)
+        assertEquals(UBI_PRICE, asked.price)
+        val escrow = asked.escrow!!
+        assertEquals(EscrowStatus.OPEN, escrow.status)
+        assertEquals(UBI_PRICE, escrow.amount)
+
+        // Approved with a privacy zone around where day 1's trip starts.
+        val (key, value) = tripJson(1, 1)
+        val home = decodeTrip(key, value).summary.bbox
+        val zone = PrivacyZone(lat = home.minLat, lng = home.minLng, radiusM = 300.0)
+        val before = wallet.balance(ledger)
+        val approval = wallet.approve(ledger, requestId, GRANTS_VID, Narrowing(privacyZones = listOf(zone)))
+        assertEquals(3uL, approval.recordCount)
+        assertEquals(1u, approval.privacyZoneCount)
+        val declared = approval.payment!!
+        assertEquals(escrow.escrowId, declared.escrowId)
+        assertEquals(UBI_PRICE, declared.amount)
+        val delivered = ledger.escrow(declared.escrowId)!!
+        assertEquals(EscrowStatus.DELIVERED, delivered.status)
+        assertEquals(declared.dHashRoot, delivered.dHashRoot)
+
+        // The provider receives only the signed score and accepts: the escrow pays the owner.
+        val outcome = provider.waitForResult(ledger, requestId, 30_000uL) as RequestOutcome.ResultDelivered
+        assertEquals(ubi, outcome.programHash)
+        assertEquals(3uL, outcome.inputCount)
+        assertEquals(EscrowStatus.RELEASED, outcome.payment!!.status)
+        assertEquals(EscrowStatus.RELEASED, ledger.escrow(declared.escrowId)!!.status)
+        val score = outcome.output as ComputationOutput.UbiScore
+        assertTrue(score.score <= 1000uL, "score ${score.score}")
+        // The zone cut the start of day 1's trip: less distance than the three whole trips.
+        val whole = wallet.trips(light, GRANTS_VID, "2024-05-01", "2024-05-03").trips.sumOf { it.distanceM }
+        assertTrue(score.distanceM > 0uL && score.distanceM.toDouble() < whole - 200.0, "${score.distanceM} of $whole m")
+        assertEquals(before + UBI_PRICE - OWNER_APPROVAL_FEES, wallet.balance(ledger))
+        assertEquals(GrantKind.COMPUTE, wallet.grants().single { it.grantId == approval.grantId }.kind)
+    }
+
+    @Test
+    fun badIdsAreTypedErrors() = runBlocking {
+        val notHex = assertThrows<GrantsException.InvalidInput> {
+            runBlocking { wallet.approve(ledger, "not-a-request-id", GRANTS_VID, Narrowing()) }
+        }
+        assertEquals("grants.invalid_id", notHex.code)
+        val unknown = assertThrows<GrantsException.NotFound> {
+            runBlocking { wallet.approve(ledger, "ab".repeat(32), GRANTS_VID, Narrowing()) }
+        }
+        assertEquals("grants.unknown_request", unknown.code)
+        val short = assertThrows<GrantsException.InvalidInput> { runBlocking { wallet.reject(ledger, "12") } }
+        assertEquals("grants.invalid_id", short.code)
+        val noGrant = assertThrows<GrantsException.NotFound> {
+            runBlocking { wallet.revoke(ledger, "cd".repeat(32)) }
+        }
+        assertEquals("grants.unknown_grant", noGrant.code)
+        val badEscrow = assertThrows<GrantsException.InvalidInput> { runBlocking { ledger.escrow("zz") } }
+        assertEquals("grants.invalid_id", badEscrow.code)
+        assertNull(ledger.escrow("ef".repeat(32)))
+        val badSeed = assertThrows<GrantsException.InvalidInput> {
+            ServiceProvider.fromSeed(ByteArray(16), Network.REGTEST)
+        }
+        assertEquals("grants.invalid_seed", badSeed.code)
+    }
+}
