@@ -17,6 +17,7 @@
 //! The owner's side is on the wallet (`Wallet::pending_requests`, `approve`, `reject`,
 //! `grants`, `revoke`).
 
+pub mod auditor;
 pub mod delivery;
 pub mod error;
 pub mod escrow_client;
