@@ -1,0 +1,182 @@
+//! A separately started `carchain-node` binary for the end-to-end tests of the programs
+//! that drive a node (`carchain`, `car-sim`): `init` a regtest chain funding the given
+//! accounts, then `run` it on `127.0.0.1:0` (the node prints the port it took) with the
+//! default flags (shared mode) unless told otherwise; killed when the handle drops.
+//!
+//! The binary: `CARCHAIN_NODE_BIN` when set, else `carchain-node` next to this package's
+//! binaries in the target directory, built once per test process with
+//! `cargo build -p carchain-node` (same profile) so it is never stale. A missing or
+//! unbuildable binary fails the test with what to run.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+
+use carchain_core::light::{LightClient, TrustAnchor};
+use carchain_core::protocol::Network;
+
+/// A `carchain-node` process serving on loopback; killed on drop.
+pub struct NodeProcess {
+    /// Base URL, e.g. `http://127.0.0.1:41234`.
+    pub base: String,
+    /// The chain id it was initialised with.
+    pub chain_id: String,
+    /// The validator's public key, hex, as `init` printed it.
+    pub validator: String,
+    /// The operator account (read payments go here), as `init` printed it.
+    pub operator_address: String,
+    /// The node's log (its stderr).
+    pub log: PathBuf,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        // A throwaway chain needs no graceful stop; this kills only the child we started.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl NodeProcess {
+    /// What a client trusts for this chain.
+    pub fn anchor(&self) -> TrustAnchor {
+        TrustAnchor::from_hex(&self.chain_id, Network::Regtest, &self.validator).expect("anchor")
+    }
+
+    /// A light client of this node alone.
+    pub fn client(&self) -> LightClient {
+        LightClient::new(vec![self.base.clone()], self.anchor()).expect("client")
+    }
+
+    /// The node's log so far, for failure messages.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+/// The `carchain-node` binary to start (built on first use; see the module doc).
+pub fn node_binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        if let Some(path) = std::env::var_os("CARCHAIN_NODE_BIN") {
+            let path = PathBuf::from(path);
+            assert!(
+                path.is_file(),
+                "CARCHAIN_NODE_BIN={} is not a file",
+                path.display()
+            );
+            return path;
+        }
+        // This package's binaries sit in <target>/<profile>/; so does carchain-node.
+        let sibling = Path::new(env!("CARGO_BIN_EXE_carchain"));
+        let profile_dir = sibling.parent().expect("the binaries' directory");
+        let target_dir = profile_dir.parent().expect("the target directory");
+        let release = profile_dir.file_name().is_some_and(|name| name == "release");
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+        let mut build = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+        build
+            .args(["build", "-q", "-p", "carchain-node", "--bin", "carchain-node"])
+            .arg("--manifest-path")
+            .arg(&manifest)
+            .env("CARGO_TARGET_DIR", target_dir);
+        if release {
+            build.arg("--release");
+        }
+        let built = build.output().unwrap_or_else(|e| {
+            panic!("cannot run cargo to build carchain-node ({e}); build it with `cargo build -p carchain-node` or set CARCHAIN_NODE_BIN")
+        });
+        assert!(
+            built.status.success(),
+            "`cargo build -p carchain-node` failed; fix the build or set CARCHAIN_NODE_BIN:\n{}",
+            String::from_utf8_lossy(&built.stderr)
+        );
+        let binary = profile_dir.join(format!("carchain-node{}", std::env::consts::EXE_SUFFIX));
+        assert!(
+            binary.is_file(),
+            "carchain-node was built but is not at {}",
+            binary.display()
+        );
+        binary
+    })
+}
+
+/// `carchain-node init` of a regtest chain `chain_id` funding `funds`, then
+/// `carchain-node run --listen 127.0.0.1:0` plus `run_flags`; returns once it listens.
+pub fn start(chain_id: &str, funds: &[(&str, u64)], run_flags: &[&str]) -> NodeProcess {
+    let binary = node_binary();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("node");
+    let mut init = Command::new(binary);
+    init.arg("init").arg("--data-dir").arg(&data).args([
+        "--chain-id",
+        chain_id,
+        "--network",
+        "regtest",
+    ]);
+    for (address, amount) in funds {
+        init.args(["--fund", &format!("{address}={amount}")]);
+    }
+    let init = init.output().expect("carchain-node init");
+    let printed = String::from_utf8_lossy(&init.stdout).into_owned();
+    assert!(
+        init.status.success(),
+        "carchain-node init failed: {printed}{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let field = |name: &str| {
+        printed
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .map(|value| value.trim().to_owned())
+            .unwrap_or_else(|| panic!("carchain-node init printed no {name} in: {printed}"))
+    };
+    let validator = field("validator_pubkey:");
+    let operator_address = field("operator_address:");
+    let log = dir.path().join("node.log");
+    let mut child = Command::new(binary)
+        .arg("run")
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(run_flags)
+        .env_remove("CARCHAIN_MODE")
+        .env_remove("CARCHAIN_BLOCK_TIME_MS")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).expect("node log"))
+        .spawn()
+        .expect("carchain-node run");
+    let stdout = child.stdout.take().expect("node stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let base = loop {
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(base) = line.strip_prefix("listening on ") {
+                    break base.trim().to_owned();
+                }
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "carchain-node exited before listening: {}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+        }
+    };
+    // Keep draining its stdout so the node never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    NodeProcess {
+        base,
+        chain_id: chain_id.to_owned(),
+        validator,
+        operator_address,
+        log,
+        child,
+        _dir: dir,
+    }
+}

@@ -1,0 +1,253 @@
+//! `car-sim --node URL` against a separately started `carchain-node` binary: on a
+//! default (shared-mode) node, which charges for reads, a few cars pair (the owner funds
+//! each car's account for its pairing read) and put their simulated records; every
+//! record car-sim acknowledged is then read back by the owner with `carchain range` and
+//! equals what was put. On a private node nothing is funded. The report carries the
+//! sustained records/s and the acknowledged put latency (p50 <= p99 <= max).
+
+mod node_process;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use carchain_core::device::CAR_READ_FUNDS;
+use serde_json::Value;
+
+const CARCHAIN: &str = env!("CARGO_BIN_EXE_carchain");
+const CAR_SIM: &str = env!("CARGO_BIN_EXE_car-sim");
+const CHAIN_ID: &str = "carchain-sim-e2e";
+/// The published BIP39 vector the owner restores (funded at genesis).
+const OWNER_WORDS: &str =
+    "legal winner thank year wave sausage worth useful legal winner thank yellow";
+/// Another published vector, never funded.
+const UNFUNDED_WORDS: &str =
+    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A program's run with no inherited CarChain environment.
+fn command(program: &str) -> Command {
+    let mut command = Command::new(program);
+    for name in [
+        "CARCHAIN_WALLET",
+        "CARCHAIN_NODE",
+        "CARCHAIN_WORDS",
+        "CARCHAIN_CHAIN_ID",
+        "CARCHAIN_VALIDATOR",
+        "CARCHAIN_AGENT",
+    ] {
+        command.env_remove(name);
+    }
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    command
+}
+
+/// Stdout as JSON, failing with both streams when the run failed or panicked.
+fn ok_json(output: &Output) -> Value {
+    let stderr = text(&output.stderr);
+    assert!(
+        output.status.success() && !stderr.contains("panicked"),
+        "exit {:?}\nstdout: {}\nstderr: {stderr}",
+        output.status.code(),
+        text(&output.stdout)
+    );
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", text(&output.stdout)))
+}
+
+/// `carchain --wallet <wallet> --json wallet restore` with `words` on stdin; the owner
+/// address.
+fn restore_wallet(wallet: &Path, words: &str) -> String {
+    let mut child = command(CARCHAIN)
+        .arg("--wallet")
+        .arg(wallet)
+        .args(["--json", "wallet", "restore"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("carchain");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{words}\n").as_bytes())
+        .expect("words");
+    let restored = ok_json(&child.wait_with_output().expect("carchain"));
+    restored["owner_address"]
+        .as_str()
+        .expect("owner address")
+        .to_owned()
+}
+
+/// Checks a report's rate and latency figures are measured and ordered.
+fn assert_figures(report: &Value) {
+    let figure = |name: &str| {
+        report[name]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{name} in {report}"))
+    };
+    let (rate, p50, p99, max) = (
+        figure("records_per_s"),
+        figure("latency_p50_ms"),
+        figure("latency_p99_ms"),
+        figure("latency_max_ms"),
+    );
+    assert!(rate > 0.0, "{report}");
+    assert!(0.0 < p50 && p50 <= p99 && p99 <= max, "{report}");
+    // A put waits for its block, so the node's acknowledgement cannot beat the clock:
+    // records/s is bounded by cars / p50.
+    let cars = report["cars"].as_f64().expect("cars");
+    assert!(rate <= cars * 1000.0 / p50 * 2.0, "{report}");
+}
+
+#[test]
+fn car_sim_on_a_shared_node_every_acknowledged_record_reads_back() {
+    let dir = tempfile::tempdir().expect("dir");
+    let wallet = dir.path().join("owner.db");
+    let owner = restore_wallet(&wallet, OWNER_WORDS);
+    let node = node_process::start(CHAIN_ID, &[(&owner, 1_000_000_000)], &[]);
+
+    // An owner with no funds is told so, without a panic.
+    let unfunded = dir.path().join("unfunded.db");
+    restore_wallet(&unfunded, UNFUNDED_WORDS);
+    let refused = command(CAR_SIM)
+        .args(["--node", &node.base, "--records", "2", "--wallet"])
+        .arg(&unfunded)
+        .output()
+        .expect("car-sim");
+    let stderr = text(&refused.stderr);
+    assert!(!refused.status.success(), "{stderr}");
+    assert!(stderr.contains("has no funds"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    let acked_file = dir.path().join("acked.jsonl");
+    let output = command(CAR_SIM)
+        .args(["--node", &node.base, "--cars", "3", "--records", "24"])
+        .args(["--pool-size", "4", "--json", "--wallet"])
+        .arg(&wallet)
+        .arg("--acked")
+        .arg(&acked_file)
+        .output()
+        .expect("car-sim");
+    let report = ok_json(&output);
+    assert!(
+        !text(&output.stderr).contains(&OWNER_WORDS[..20]),
+        "the words never show"
+    );
+    assert_eq!(
+        report["mode"], "shared",
+        "the default node is a shared one: {report}"
+    );
+    assert_eq!(report["records"], 24, "{report}");
+    assert_eq!(report["cars"], 3);
+    assert_eq!(report["owner_address"], owner.as_str());
+    assert_eq!(
+        report["car_read_funds"],
+        3 * CAR_READ_FUNDS,
+        "each car's account was funded for its pairing read: {report}"
+    );
+    assert_figures(&report);
+    let vids: Vec<String> = report["vids"]
+        .as_array()
+        .expect("vids")
+        .iter()
+        .map(|v| v.as_str().expect("vid").to_owned())
+        .collect();
+    assert_eq!(vids.len(), 3);
+
+    // Every acknowledged record, by car and format: key -> value, and its days.
+    let mut acked: BTreeMap<(String, String), BTreeMap<String, Value>> = BTreeMap::new();
+    let mut days: Vec<String> = Vec::new();
+    let log = std::fs::read_to_string(&acked_file).expect("acknowledgement log");
+    for line in log.lines() {
+        let record: Value = serde_json::from_str(line).expect("log line");
+        let vid = record["vid"].as_str().expect("vid").to_owned();
+        assert!(vids.contains(&vid), "{vid}");
+        let format = record["format"].as_str().expect("format").to_owned();
+        days.push(record["date"].as_str().expect("date").to_owned());
+        let previous = acked
+            .entry((vid, format))
+            .or_default()
+            .insert(record["key"].to_string(), record["value"].clone());
+        assert!(previous.is_none(), "a record acknowledged twice: {line}");
+    }
+    assert_eq!(log.lines().count(), 24, "one line per acknowledged record");
+    days.sort();
+    let (first, last) = (days.first().expect("a day"), days.last().expect("a day"));
+
+    // The owner reads each car's records back from the shared node (paying for the
+    // reads from the owner account): exactly what was acknowledged, decrypted.
+    let mut read_back = 0;
+    for ((vid, format), records) in &acked {
+        let output = command(CARCHAIN)
+            .arg("--wallet")
+            .arg(&wallet)
+            .args(["--node", &node.base, "--json", "range", "--vid", vid])
+            .args(["--from", first, "--to", last, "--format", format])
+            .output()
+            .expect("carchain range");
+        let range = ok_json(&output);
+        // Records of the car's other format share its day addresses; they are set
+        // aside by format, never for failing a check.
+        for rejected in range["rejected"].as_array().expect("rejected") {
+            let reason = rejected["reason"].as_str().expect("reason");
+            assert!(reason.ends_with("is not the one asked for"), "{range}");
+        }
+        assert_eq!(range["missing"], 0, "{range}");
+        let got: BTreeMap<String, Value> = range["records"]
+            .as_array()
+            .expect("records")
+            .iter()
+            .map(|r| (r["key"].to_string(), r["value"].clone()))
+            .collect();
+        assert_eq!(&got, records, "{vid} {format}");
+        read_back += got.len();
+    }
+    assert_eq!(read_back, 24);
+}
+
+#[test]
+fn car_sim_on_a_private_node_funds_nothing_and_refuses_unbounded_runs() {
+    let owner_address = {
+        let dir = tempfile::tempdir().expect("dir");
+        restore_wallet(&dir.path().join("w.db"), OWNER_WORDS)
+    };
+    let node = node_process::start(
+        CHAIN_ID,
+        &[(&owner_address, 1_000_000_000)],
+        &["--mode", "private"],
+    );
+    let output = command(CAR_SIM)
+        .args(["--node", &node.base, "--cars", "2", "--records", "6"])
+        .args(["--pool-size", "4", "--json"])
+        .env("CARCHAIN_WORDS", OWNER_WORDS)
+        .output()
+        .expect("car-sim");
+    let report = ok_json(&output);
+    assert_eq!(report["mode"], "private", "{report}");
+    assert_eq!(report["records"], 6, "{report}");
+    assert_eq!(report["car_read_funds"], 0, "reads are free here: {report}");
+    assert_figures(&report);
+
+    for (args, needle) in [
+        (&["--node", &node.base][..], "bounded"),
+        (&["--node", &node.base, "--seconds", "0"][..], "--seconds"),
+        (
+            &["--node", &node.base, "--records", "5", "--cars", "0"][..],
+            "--cars",
+        ),
+        (
+            &["--node", &node.base, "--records", "5", "--chain-id", "x"][..],
+            "go together",
+        ),
+    ] {
+        let refused = command(CAR_SIM).args(args).output().expect("car-sim");
+        let stderr = text(&refused.stderr);
+        assert!(!refused.status.success(), "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "`{needle}` in {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
