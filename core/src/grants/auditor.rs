@@ -46,7 +46,8 @@ use crate::light::LightError;
 use crate::pool::{PoolSeed, addresses_from_branch};
 use crate::protocol::signing::p2wpkh_address;
 use crate::protocol::{
-    AuditorAttestation, FeeSchedule, GrantState, SignedTransaction, Transaction, TxBody,
+    AttestationRef, AuditorAttestation, FeeSchedule, GrantState, SignedTransaction, Transaction,
+    TxBody,
 };
 use crate::record::{FormatSpec, TRIP_GPS, decode_key};
 use crate::trip::{Trip, compact_to_unix};
@@ -557,6 +558,26 @@ pub async fn is_auditor(ledger: &GrantsLedger, address: &str) -> AuditResult<boo
         .is_some_and(|provider| provider.auditor))
 }
 
+/// The countersignatures of `claim` recorded on grant `grant_id` (proven), for a
+/// provider waiting for one; fetch each transaction with [`fetch_transaction`] and
+/// check it with [`require_attestation`].
+pub async fn recorded_attestations(
+    ledger: &GrantsLedger,
+    grant_id: &[u8; 32],
+    claim: &MileageClaim,
+) -> AuditResult<Vec<AttestationRef>> {
+    let text = claim.to_text()?;
+    let grant = ledger
+        .grant(grant_id)
+        .await?
+        .ok_or_else(|| GrantsError::GrantRefused("the grant is not on the ledger".into()))?;
+    Ok(grant
+        .attestations
+        .into_iter()
+        .filter(|a| a.claim == text)
+        .collect())
+}
+
 /// What a provider requires before its grant `grant_id` completes: `attestation` is a
 /// valid countersignature of `claim` about that grant, signed by a registered auditor,
 /// and the grant's proven state records exactly that transaction. Returns the
@@ -653,7 +674,6 @@ pub async fn fetch_transaction(base: &str, tx_id: &[u8; 32]) -> AuditResult<Sign
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::AttestationRef;
     use crate::protocol::signing::public_key_of;
 
     fn claim() -> MileageClaim {

@@ -31,6 +31,7 @@ use carchain_node::service::NodeMode;
 pub use carchain_node::service::NodeMode as Mode;
 
 pub mod flows;
+pub mod grants_setup;
 pub mod past;
 
 /// Chain id of every test chain.

@@ -1,0 +1,375 @@
+//! End-to-end dealer scenario against a real node on loopback: a dealer buys a copy of
+//! the car's VIN record and requires an auditor's countersigned mileage claim before
+//! completing; the auditor (a provider the chain's operator appointed) receives a copy
+//! of the period's trips, checks the owner's claim against every address of the car's
+//! committed pool, and countersigns it on the dealer's grant; the dealer checks the
+//! attestation's signature and its record on the grant, then decrypts and verifies the
+//! VIN and pays. The dealer's resale is refused (the copy came with `resell` false);
+//! a copy granted with `resell` may be sold on once.
+
+mod support;
+
+use std::time::Duration;
+
+use carchain_core::compute::{FeatureParams, mileage_native, trip_features};
+use carchain_core::grants::auditor::{
+    AuditError, MileageClaim, PoolDisclosure, appoint_auditor, fetch_transaction, is_auditor,
+    recorded_attestations, require_attestation,
+};
+use carchain_core::grants::provider::{RequestOutcome, RequestSpec};
+use carchain_core::grants::{
+    Delivery, GrantsError, GrantsLedger, Narrowing, Privilege, RequestTerms, ServiceProvider,
+};
+use carchain_core::protocol::{
+    AuditorAttestation, DataResponse, EscrowDeliver, EscrowStatus, Grant, GrantKind, RecordRef,
+    TxBody,
+};
+use carchain_core::wallet::{Wallet, fee_for};
+use support::flows::{WORDS_A, day, wallet};
+use support::grants_setup::{
+    DAYS, VID, auditor, grants_world, owner_secret, provider, secret, vin_value,
+};
+
+const PRICE: u64 = 20_000;
+const DEALER: u8 = 0x44;
+const AUDITOR: u8 = 0x45;
+const BUYER: u8 = 0x46;
+const THIRD: u8 = 0x47;
+
+fn trips_terms(to: u32) -> RequestTerms {
+    RequestTerms {
+        formats: vec!["trip-gps".into()],
+        from: day(1),
+        to: day(to),
+        privileges: vec![Privilege::LocationHistory],
+        delivery: Delivery::Copy,
+    }
+}
+
+fn spec(owner: &Wallet, terms: RequestTerms, purpose: &str, price: u64) -> RequestSpec {
+    RequestSpec {
+        owner_address: owner.owner_address(),
+        terms,
+        purpose: purpose.into(),
+        price,
+        expires_at: None,
+    }
+}
+
+/// A copy grant of `records` from the key `grantor` to `grantee`.
+async fn copy_grant(
+    ledger: &GrantsLedger,
+    grantor: &bitcoin::secp256k1::SecretKey,
+    grantee: &ServiceProvider,
+    id: u8,
+    records: Vec<RecordRef>,
+    resell: bool,
+) -> Result<(), GrantsError> {
+    ledger
+        .submit(
+            grantor,
+            TxBody::Grant(Grant {
+                grant_id: [id; 32],
+                grantee_address: grantee.address(),
+                grantee_rsa_fingerprint: grantee.rsa_fingerprint().expect("fingerprint"),
+                records,
+                kind: GrantKind::Copy { resell, dup: false },
+                expires_at: None,
+            }),
+        )
+        .await
+        .map(|_| ())
+}
+
+fn refused_because(result: Result<(), GrantsError>, words: &str) {
+    match result {
+        Err(GrantsError::Light(err)) => assert!(err.to_string().contains(words), "{err}"),
+        other => panic!("refused by the ledger ({words}), got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dealer_buys_the_vin_with_an_audited_mileage_and_cannot_resell_it() {
+    let owner = wallet(WORDS_A);
+    let dealer = provider(DEALER);
+    let auditor = auditor(AUDITOR);
+    let (buyer, third) = (provider(BUYER), provider(THIRD));
+    let accounts: Vec<String> = [&dealer, auditor.provider(), &buyer, &third]
+        .iter()
+        .map(|p| p.address())
+        .collect();
+    let world = grants_world(&owner, &accounts).await;
+    let ledger = &world.ledger;
+    let light = ledger.light().clone();
+
+    // The dealer asks for the VIN record, paid into escrow.
+    dealer
+        .register(ledger, "Dealer", "used-car valuations", vec![])
+        .await
+        .expect("register dealer");
+    let vin_terms = RequestTerms {
+        formats: vec!["VIN_CODE".into()],
+        from: day(1),
+        to: day(DAYS),
+        privileges: vec![Privilege::Vin],
+        delivery: Delivery::Copy,
+    };
+    let vin_request = dealer
+        .request(
+            ledger,
+            &spec(&owner, vin_terms, "trade-in valuation", PRICE),
+        )
+        .await
+        .expect("vin request");
+    let owner_before = light
+        .account(&owner.owner_address())
+        .await
+        .expect("owner")
+        .balance;
+    let vin_approval = owner
+        .approve(ledger, &vin_request, VID, &Narrowing::default())
+        .await
+        .expect("approve vin");
+    assert_eq!(vin_approval.records.len(), 1);
+    let dealer_grant = vin_approval.grant_id;
+
+    // The owner's claim: the mileage of its trips over the period.
+    let features: Vec<_> = world
+        .trips
+        .iter()
+        .map(|t| trip_features(t, &FeatureParams::default()).expect("features"))
+        .collect();
+    let mileage = mileage_native(&features);
+    let claim = MileageClaim {
+        vid: VID.into(),
+        from: day(1),
+        to: day(DAYS),
+        trips: mileage.trips,
+        total_m: mileage.total_m,
+    };
+    assert_eq!(claim.trips, u64::from(DAYS));
+    assert!(claim.total_m > 1_000, "{claim:?}");
+    // The dealer requires the countersignature before completing: none yet.
+    assert!(
+        recorded_attestations(ledger, &dealer_grant, &claim)
+            .await
+            .expect("attestations")
+            .is_empty()
+    );
+
+    // The auditor registers as a provider and receives the trips of part of the
+    // period only: the audit finds the other days' trips on the car's addresses.
+    let auditor_provider = auditor.provider();
+    auditor_provider
+        .register(ledger, "Auditor", "mileage audits", vec![])
+        .await
+        .expect("register auditor");
+    let partial = auditor_provider
+        .request(ledger, &spec(&owner, trips_terms(DAYS), "mileage audit", 0))
+        .await
+        .expect("partial request");
+    owner
+        .approve(
+            ledger,
+            &partial,
+            VID,
+            &Narrowing {
+                days: Some((day(1), day(3))),
+                ..Narrowing::default()
+            },
+        )
+        .await
+        .expect("approve partial");
+    let RequestOutcome::Copy(partial_copy) = auditor_provider
+        .wait_for_result(ledger, &partial, Duration::from_secs(30))
+        .await
+        .expect("partial copy")
+    else {
+        panic!("a copy");
+    };
+    let pool = PoolDisclosure::from_wallet(&owner, VID).expect("pool");
+    match auditor
+        .audit_mileage(ledger, &pool, &partial_copy, &claim)
+        .await
+    {
+        Err(AuditError::Incomplete { missing }) => {
+            let copied = partial_copy.records.len();
+            assert!(copied < DAYS as usize, "{copied}");
+            assert_eq!(missing, DAYS as usize - copied);
+        }
+        other => panic!("an incomplete copy is refused, got {other:?}"),
+    }
+
+    // The whole period: the claim checks out; a claim of other metres does not.
+    let full = auditor_provider
+        .request(ledger, &spec(&owner, trips_terms(DAYS), "mileage audit", 0))
+        .await
+        .expect("full request");
+    owner
+        .approve(ledger, &full, VID, &Narrowing::default())
+        .await
+        .expect("approve full");
+    let RequestOutcome::Copy(copy) = auditor_provider
+        .wait_for_result(ledger, &full, Duration::from_secs(30))
+        .await
+        .expect("copy")
+    else {
+        panic!("a copy");
+    };
+    let inflated = MileageClaim {
+        total_m: claim.total_m + 1,
+        ..claim.clone()
+    };
+    assert!(matches!(
+        auditor.audit_mileage(ledger, &pool, &copy, &inflated).await,
+        Err(AuditError::ClaimMismatch { total_m, .. }) if total_m == claim.total_m
+    ));
+    let audited = auditor
+        .audit_mileage(ledger, &pool, &copy, &claim)
+        .await
+        .expect("audit");
+    assert_eq!(audited.addresses, 8);
+    assert_eq!(audited.d_hashes.len(), DAYS as usize);
+    for record in &copy.records {
+        assert!(audited.d_hashes.contains(&record.d_hash));
+    }
+
+    // Not yet an auditor: the ledger refuses its countersignature.
+    let subject = hex::encode(dealer_grant);
+    assert!(!is_auditor(ledger, &auditor.address()).await.expect("flag"));
+    assert!(matches!(
+        auditor.countersign(ledger, &subject, &audited).await,
+        Err(AuditError::Grants(GrantsError::Light(_)))
+    ));
+    // The operator (root auditor) appoints it; the dealer cannot countersign.
+    appoint_auditor(ledger, &world.operator, &auditor.address())
+        .await
+        .expect("appoint");
+    assert!(is_auditor(ledger, &auditor.address()).await.expect("flag"));
+    let self_attested = ledger
+        .submit(
+            &secret(DEALER),
+            TxBody::AuditorAttestation(AuditorAttestation {
+                subject: subject.clone(),
+                claim: claim.to_text().expect("text"),
+                d_hashes: audited.d_hashes.clone(),
+            }),
+        )
+        .await
+        .map(|_| ());
+    refused_because(self_attested, "auditor");
+    let attestation = auditor
+        .countersign(ledger, &subject, &audited)
+        .await
+        .expect("countersign");
+
+    // The dealer finds the countersignature on its grant, fetches the signed
+    // transaction and checks it.
+    let recorded = recorded_attestations(ledger, &dealer_grant, &claim)
+        .await
+        .expect("attestations");
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].auditor, auditor.address());
+    let fetched = fetch_transaction(&world.node.base, &recorded[0].tx_id)
+        .await
+        .expect("fetch");
+    assert_eq!(fetched, attestation);
+    let verified = require_attestation(ledger, &dealer_grant, &claim, &fetched)
+        .await
+        .expect("verified");
+    assert_eq!(verified.auditor, auditor.address());
+    assert_eq!(verified.d_hashes, audited.d_hashes);
+    let other_claim = MileageClaim {
+        trips: claim.trips - 1,
+        ..claim.clone()
+    };
+    assert!(
+        require_attestation(ledger, &dealer_grant, &other_claim, &fetched)
+            .await
+            .is_err()
+    );
+
+    // Then it completes: decrypts and verifies the VIN, and pays.
+    let RequestOutcome::Copy(vin_copy) = dealer
+        .wait_for_result(ledger, &vin_request, Duration::from_secs(30))
+        .await
+        .expect("vin copy")
+    else {
+        panic!("a copy");
+    };
+    let vin = &vin_copy.records[0];
+    assert_eq!(vin.format, "VIN_CODE");
+    assert_eq!(vin.value, vin_value());
+    let registration = light
+        .registration(&vin.address, &vin.key)
+        .await
+        .expect("registration")
+        .expect("registered");
+    assert_eq!(registration.put.d_hash, vin.d_hash);
+    assert_eq!(
+        vin_copy.payment.as_ref().map(|p| p.status),
+        Some(EscrowStatus::Released)
+    );
+    let owner_fees = fee_for(&TxBody::Grant(Grant {
+        grant_id: [0; 32],
+        grantee_address: String::new(),
+        grantee_rsa_fingerprint: [0; 32],
+        records: Vec::new(),
+        kind: GrantKind::Copy {
+            resell: false,
+            dup: false,
+        },
+        expires_at: None,
+    })) + fee_for(&TxBody::DataResponse(DataResponse {
+        request_id: vin_request,
+        approved: true,
+        grant_id: None,
+    })) + fee_for(&TxBody::EscrowDeliver(EscrowDeliver {
+        escrow_id: [0; 32],
+        d_hash_root: [0; 32],
+    }));
+    let owner_after_vin = light
+        .account(&owner.owner_address())
+        .await
+        .expect("owner")
+        .balance;
+    // The two free approvals for the auditor cost the owner their own fees.
+    let free_approval_fees = 2
+        * (owner_fees
+            - fee_for(&TxBody::EscrowDeliver(EscrowDeliver {
+                escrow_id: [0; 32],
+                d_hash_root: [0; 32],
+            })));
+    assert_eq!(
+        owner_after_vin,
+        owner_before + PRICE - owner_fees - free_approval_fees
+    );
+
+    // Resale: the VIN copy came with resell = false.
+    let vin_ref = vec![RecordRef {
+        address: vin.address.clone(),
+        key: vin.key.clone(),
+    }];
+    refused_because(
+        copy_grant(ledger, &secret(DEALER), &buyer, 0x71, vin_ref.clone(), true).await,
+        "may not be granted on",
+    );
+    // A copy granted with resell (and without dup) is sold on once.
+    copy_grant(
+        ledger,
+        &owner_secret(WORDS_A),
+        &buyer,
+        0x72,
+        vin_ref.clone(),
+        true,
+    )
+    .await
+    .expect("a resellable copy");
+    copy_grant(ledger, &secret(BUYER), &third, 0x73, vin_ref.clone(), false)
+        .await
+        .expect("sold on once");
+    refused_because(
+        copy_grant(ledger, &secret(BUYER), &dealer, 0x74, vin_ref, false).await,
+        "may not be granted on",
+    );
+}

@@ -1,0 +1,116 @@
+//! A grants world for the dealer, escrow and lifecycle tests: a real node whose
+//! operator key the test holds (the root auditor), funded accounts, the owner's car
+//! paired with one trip a day and its VIN record; deterministic providers; and the
+//! owner's identity key derived from the published test words, for the grants the
+//! wallet's approval does not make (a copy that may be resold, an expiring grant).
+
+use bitcoin::secp256k1::SecretKey;
+use carchain_core::device::CarDevice;
+use carchain_core::grants::auditor::Auditor;
+use carchain_core::grants::{GrantsLedger, ServiceProvider};
+use carchain_core::keys::ecc::{master_key, owner_identity_path};
+use carchain_core::keys::{Mnemonic, Network, RsaBits, Seed, derive_key, derive_rsa_private_key};
+use carchain_core::protocol::signing::secret_key_from_bytes;
+use carchain_core::record::FormatSpec;
+use carchain_core::trip::Trip;
+use carchain_core::wallet::Wallet;
+use serde_json::{Value, json};
+
+use super::flows::{car, day, pair, trip_on};
+use super::past::{now_ms, past_chain};
+use super::{Mode, TestNode};
+
+/// Days of trips the car drove.
+pub const DAYS: u32 = 5;
+/// Where the car's trips start.
+pub const ORIGIN: (f64, f64) = (31.2, 121.4);
+/// The car's VID.
+pub const VID: &str = "VIN-DEALER-1";
+
+/// The car's VIN record value.
+pub fn vin_value() -> Value {
+    json!({"VIN": "LSVAU2180N2183294", "MAKE": "SAIC", "YEAR": 2022})
+}
+
+/// A running node, its operator key, and the owner's paired car with its data.
+pub struct GrantsWorld {
+    /// The node.
+    pub node: TestNode,
+    /// The operator (root auditor) key.
+    pub operator: SecretKey,
+    /// A proven reader of grant state.
+    pub ledger: GrantsLedger,
+    /// The owner's car.
+    pub car: CarDevice,
+    /// The trips it wrote, day 1 to [`DAYS`].
+    pub trips: Vec<Trip>,
+    _car_dir: tempfile::TempDir,
+}
+
+/// The account secret `[byte; 32]`.
+pub fn secret(byte: u8) -> SecretKey {
+    secret_key_from_bytes(&[byte; 32]).expect("secret")
+}
+
+/// A provider with account `[byte; 32]` and RSA key of seed `[byte; 64]`.
+pub fn provider(byte: u8) -> ServiceProvider {
+    let rsa = derive_rsa_private_key(&Seed::from_bytes([byte; 64]), RsaBits::B2048).expect("rsa");
+    ServiceProvider::new(secret(byte), rsa, Network::Regtest)
+}
+
+/// An auditor with account `[byte; 32]` and RSA key of seed `[byte; 64]`.
+pub fn auditor(byte: u8) -> Auditor {
+    let rsa = derive_rsa_private_key(&Seed::from_bytes([byte; 64]), RsaBits::B2048).expect("rsa");
+    Auditor::new(secret(byte), rsa, Network::Regtest)
+}
+
+/// The owner identity key of the wallet restored from `words` (no passphrase).
+pub fn owner_secret(words: &str) -> SecretKey {
+    let seed = Mnemonic::parse(words)
+        .expect("words")
+        .to_seed("")
+        .expect("seed");
+    let master = master_key(&seed, Network::Regtest).expect("master");
+    let path = owner_identity_path(Network::Regtest).expect("path");
+    *derive_key(&master, &path).expect("owner key").secret_key()
+}
+
+/// Starts a node funding `owner` and `accounts` (1,000,000 each), pairs the owner's
+/// car, writes a trip a day for [`DAYS`] days and the VIN record.
+pub async fn grants_world(owner: &Wallet, accounts: &[String]) -> GrantsWorld {
+    let mut funds = vec![(owner.owner_address(), 1_000_000u64)];
+    funds.extend(accounts.iter().map(|a| (a.clone(), 1_000_000)));
+    let funds: Vec<(&str, u64)> = funds.iter().map(|(a, n)| (a.as_str(), *n)).collect();
+    let chain = past_chain(&funds, now_ms());
+    let operator = chain.operator_secret;
+    let node = chain.start(Mode::Private).await;
+    let ledger =
+        GrantsLedger::new(node.client(), std::slice::from_ref(&node.base)).expect("ledger");
+    let light = ledger.light().clone();
+    let car_dir = tempfile::tempdir().expect("dir");
+    let car = car(&car_dir, VID);
+    let text = car.pairing_payload(600).expect("payload").to_text();
+    pair(owner, &light, &car, "dealer's car", 8, text).await;
+    let trips: Vec<Trip> = (1..=DAYS)
+        .map(|d| trip_on(day(d), i64::from(d), ORIGIN))
+        .collect();
+    for (trip, d) in trips.iter().zip(1..) {
+        car.put_trip(trip, 1, day(d)).expect("put trip");
+    }
+    car.put_wallet_record(
+        &FormatSpec::vin_code(),
+        &json!({"VEHICLE_DATA": 1}),
+        &vin_value(),
+        day(1),
+    )
+    .expect("put vin");
+    car.flush(&light).await.expect("flush");
+    GrantsWorld {
+        node,
+        operator,
+        ledger,
+        car,
+        trips,
+        _car_dir: car_dir,
+    }
+}
