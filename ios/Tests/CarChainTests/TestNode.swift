@@ -1,5 +1,5 @@
 // A real carchain-node on loopback for the scenario tests: `init` a regtest chain funding
-// one address, then `run` it with 50 ms blocks in private mode; stopped by stop().
+// one address (or several), then `run` it with 50 ms blocks in private mode; stopped by stop().
 // The binary: $CARCHAIN_NODE_BIN, else bin/carchain-node in the test package
 // (scripts/test-swift puts it there).
 import Foundation
@@ -40,6 +40,11 @@ final class TestNode {
     }
 
     static func start(fund address: String, amount: UInt64) throws -> TestNode {
+        try start(funds: [(address, amount)])
+    }
+
+    /// A node whose genesis gives each address its amount (an owner and a provider).
+    static func start(funds: [(address: String, amount: UInt64)]) throws -> TestNode {
         let bin = try binary()
         let dataDir = FileManager.default.temporaryDirectory
             .appendingPathComponent("carchain-node-\(UUID().uuidString)")
@@ -47,8 +52,8 @@ final class TestNode {
         initProcess.executableURL = bin
         initProcess.arguments = [
             "init", "--data-dir", dataDir.path, "--network", "regtest",
-            "--chain-id", chainId, "--fund", "\(address)=\(amount)",
-        ]
+            "--chain-id", chainId,
+        ] + funds.flatMap { ["--fund", "\($0.address)=\($0.amount)"] }
         let initOut = Pipe()
         initProcess.standardOutput = initOut
         try initProcess.run()
