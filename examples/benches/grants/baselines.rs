@@ -1,16 +1,17 @@
 //! The baselines the grants benchmark sets beside its figures, measured in the same run
-//! on the same data: the cryptographic primitives a read needs (one RSA unwrap per
-//! address-day, the AEAD opens, the JSON decoding, as the month-read benchmark does),
-//! a bare transfer submitted and waited for, and RSA-OAEP encryptions of 32-byte keys.
+//! on the same data: the primitives a read needs (one RSA unwrap per address-day, the
+//! AEAD opens, the JSON decoding, and the HTTP calls without checks, as the month-read
+//! benchmark does), a bare transfer submitted and waited for, and RSA-OAEP encryptions
+//! of 32-byte keys.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use carchain_core::crypto::{Envelope, EpochKey, RecordContext, RecordKey, WrappedKey};
 use carchain_core::grants::{GrantsLedger, ServiceProvider};
 use carchain_core::keys::WalletKeys;
 use carchain_core::light::VerifiedRecord;
-use carchain_core::protocol::{Transfer, TxBody};
+use carchain_core::protocol::{RecordRef, Transfer, TxBody};
 use carchain_core::record::{FormatSpec, decode_key};
 use carchain_core::trip::Trip;
 
@@ -126,4 +127,38 @@ pub fn rsa_encryptions(provider: &ServiceProvider, count: usize) -> Duration {
         WrappedKey::wrap_record_key(key, &public).expect("wrap");
     }
     t.elapsed()
+}
+
+/// The HTTP calls a verified read of `refs` makes, without verifying anything: the KV
+/// range of every distinct address and the state answer of every record (as the
+/// month-read benchmark's network baseline). Returns the time and the records seen.
+pub async fn raw_fetch(base: &str, refs: &[RecordRef]) -> (Duration, usize) {
+    let http = reqwest::Client::new();
+    let addresses: BTreeSet<&str> = refs.iter().map(|r| r.address.as_str()).collect();
+    let t = Instant::now();
+    let mut seen = 0;
+    for address in addresses {
+        let page: serde_json::Value = http
+            .get(format!("{base}/v1/kv/{address}?limit=1000"))
+            .send()
+            .await
+            .expect("range")
+            .json()
+            .await
+            .expect("range json");
+        for item in page["items"].as_array().into_iter().flatten() {
+            let key_hex = item["key"].as_str().expect("key");
+            let answer: serde_json::Value = http
+                .get(format!("{base}/v1/state/record/{address}/{key_hex}"))
+                .send()
+                .await
+                .expect("state")
+                .json()
+                .await
+                .expect("state json");
+            assert!(answer["proof"].is_string());
+            seen += 1;
+        }
+    }
+    (t.elapsed(), seen)
 }
