@@ -1,9 +1,13 @@
-//! The `carchain` CLI and `car-sim --node` against a real node running in this test
-//! process on a loopback port: a scripted session (wallet restore from stdin, a car's
-//! pairing code, device pair + car pair, puts, range, get, trips, export, node status,
-//! balance), bad flags and bad input giving clear messages and meaningful exit codes
-//! without a panic, and the recovery words never reaching stderr.
+//! The `carchain` CLI against a separately started `carchain-node` binary (`init`, then
+//! `run` on a free loopback port, default shared mode: reads are paid for, see
+//! [`node_process`]): scripted sessions (wallet new or restore, a car's pairing code,
+//! device pair + car pair, puts, range, get, trips, export, node status, balance, a new
+//! pool, a provider's registration and request, approval, grants, revocation), bad
+//! flags and bad input giving clear messages and meaningful exit codes without a panic,
+//! and the recovery words never reaching stderr. `car-sim --node` has its own tests
+//! (`sim_shared.rs`).
 
+mod node_process;
 mod support;
 
 use std::io::Write;
@@ -12,10 +16,9 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::{Value, json};
 use support::flows::{WORDS_A, WORDS_B, day, trip_on};
-use support::{AGENT, CHAIN_ID, Mode, start_node};
+use support::{AGENT, CHAIN_ID};
 
 const CARCHAIN: &str = env!("CARGO_BIN_EXE_carchain");
-const CAR_SIM: &str = env!("CARGO_BIN_EXE_car-sim");
 const VID: &str = "LSVCLI2024000001";
 
 /// The finished `carchain` run with `args` (and `stdin` piped in when given).
@@ -208,7 +211,7 @@ async fn scripted_session_pair_put_range_trips_and_status() {
         .expect("owner")
         .to_owned();
     let funded = 1_000_000_000_u64;
-    let node = start_node(&[(&owner, funded)], Mode::Private).await;
+    let node = node_process::start(CHAIN_ID, &[(&owner, funded)], &["--agent", AGENT]);
     let base = node.base.clone();
     let w = |rest: &[&str]| -> Vec<String> {
         let mut args = s(&["--wallet", &wallet, "--node", &base, "--json"]);
@@ -469,6 +472,11 @@ async fn scripted_session_pair_put_range_trips_and_status() {
     // The node's status with a verified tip, and the fees the owner paid.
     let status = ok_json(&run_async(w(&["node", "status"]), None).await);
     assert_eq!(status["chain_id"], CHAIN_ID);
+    assert_eq!(
+        status["mode"], "shared",
+        "a default node, which charges for reads"
+    );
+    assert_eq!(status["validator"], node.validator.as_str());
     assert!(status["verified_height"].as_u64().expect("height") > 0);
     let balance = ok_json(&run_async(w(&["wallet", "balance"]), None).await);
     let left = balance["balance"].as_u64().expect("balance");
@@ -692,65 +700,6 @@ async fn scripted_session_pair_put_range_trips_and_status() {
     assert_no_words(&stderr_seen, WORDS_A);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn car_sim_drives_a_node_and_reports_rate_and_latency() {
-    let owner = support::flows::wallet(WORDS_B);
-    let node = start_node(&[(&owner.owner_address(), 1_000_000_000)], Mode::Private).await;
-    let base = node.base.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(CAR_SIM)
-            .args([
-                "--node",
-                &base,
-                "--cars",
-                "2",
-                "--records",
-                "6",
-                "--agent",
-                AGENT,
-                "--pool-size",
-                "4",
-                "--json",
-            ])
-            .env("CARCHAIN_WORDS", WORDS_B)
-            .output()
-            .expect("car-sim")
-    })
-    .await
-    .expect("join");
-    let report = ok_json(&output);
-    assert_eq!(report["records"], 6, "{report}");
-    assert_eq!(report["cars"], 2);
-    assert_eq!(report["owner_address"], owner.owner_address());
-    let rate = report["records_per_s"].as_f64().expect("rate");
-    let p50 = report["latency_p50_ms"].as_f64().expect("p50");
-    let p99 = report["latency_p99_ms"].as_f64().expect("p99");
-    assert!(rate > 0.0 && p50 > 0.0 && p50 <= p99, "{report}");
-    assert_no_words(&text(&output.stderr), WORDS_B);
-    // The node holds what was put: the owner's fees went down.
-    let light = node.client();
-    assert!(
-        light
-            .account(&owner.owner_address())
-            .await
-            .expect("account")
-            .balance
-            < 1_000_000_000
-    );
-
-    // Unbounded runs are refused.
-    let unbounded = Command::new(CAR_SIM)
-        .args(["--node", &node.base])
-        .output()
-        .expect("car-sim");
-    assert!(!unbounded.status.success());
-    assert!(
-        text(&unbounded.stderr).contains("bounded"),
-        "{}",
-        text(&unbounded.stderr)
-    );
-}
-
 /// One trip put from the car store at `car` on `date`, checked delivered.
 async fn put_trip_via_cli(base: &str, car: &str, date: &str, session: i64) {
     let day_of_month: u32 = date[8..].parse().expect("day");
@@ -787,17 +736,13 @@ async fn scripted_grants_provider_requests_owner_approves_and_revokes() {
         .expect("path")
         .to_owned();
 
-    // The owner restores a wallet; the provider creates its key file. No node yet.
-    let owner = ok_json(
-        &run_async(
-            s(&["--wallet", &wallet, "--json", "wallet", "restore"]),
-            Some(format!("{WORDS_B}\n")),
-        )
-        .await,
-    )["owner_address"]
-        .as_str()
-        .expect("owner")
-        .to_owned();
+    // The owner makes a new wallet (its words shown once, on stdout); the provider
+    // creates its key file. No node yet: the chain is made funding both.
+    let created = run_async(s(&["--wallet", &wallet, "--json", "wallet", "new"]), None).await;
+    let mut stderr_seen = text(&created.stderr);
+    let created = ok_json(&created);
+    let words = created["words"].as_str().expect("words").to_owned();
+    let owner = created["owner_address"].as_str().expect("owner").to_owned();
     let created = ok_json(&run_async(s(&["--json", "provider", "new", "--key", &key]), None).await);
     let provider = created["address"].as_str().expect("address").to_owned();
     assert!(provider.starts_with("bcrt1q"), "{created}");
@@ -820,11 +765,11 @@ async fn scripted_grants_provider_requests_owner_approves_and_revokes() {
         "already exists",
     );
 
-    let node = start_node(
+    let node = node_process::start(
+        CHAIN_ID,
         &[(&owner, 1_000_000_000), (&provider, 1_000_000_000)],
-        Mode::Private,
-    )
-    .await;
+        &["--agent", AGENT],
+    );
     let base = node.base.clone();
     let w = |rest: &[&str]| -> Vec<String> {
         let mut args = s(&["--wallet", &wallet, "--node", &base, "--json"]);
@@ -878,9 +823,35 @@ async fn scripted_grants_provider_requests_owner_approves_and_revokes() {
     )
     .await;
     assert_eq!(ok_json(&car_side)["paired"], true);
-    ok_json(&owner_side.await.expect("join"));
+    let paired = owner_side.await.expect("join");
+    stderr_seen.push_str(&text(&paired.stderr));
+    ok_json(&paired);
     put_trip_via_cli(&base, &car, "2024-05-01", 51).await;
     put_trip_via_cli(&base, &car, "2024-05-02", 52).await;
+    let range = ok_json(
+        &run_async(
+            w(&[
+                "range",
+                "--vid",
+                VID,
+                "--from",
+                "2024-05-01",
+                "--to",
+                "2024-05-02",
+                "--format",
+                "trip-gps",
+            ]),
+            None,
+        )
+        .await,
+    );
+    let sessions: Vec<&Value> = range["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .map(|r| &r["key"]["SESSION_ID"])
+        .collect();
+    assert_eq!(sessions, [&json!(51), &json!(52)], "{range}");
 
     // The dealer registers and asks for three days of trips, for nothing.
     let registered = ok_json(
@@ -1100,9 +1071,8 @@ async fn scripted_grants_provider_requests_owner_approves_and_revokes() {
         ok_json(&run_async(w(&["requests", "list"]), None).await),
         json!([])
     );
-    assert_fails(
-        &run_async(w(&["requests", "reject", "--id", &second_id]), None).await,
-        3,
-        "already rejected",
-    );
+    let again = run_async(w(&["requests", "reject", "--id", &second_id]), None).await;
+    assert_fails(&again, 3, "already rejected");
+    stderr_seen.push_str(&text(&again.stderr));
+    assert_no_words(&stderr_seen, &words);
 }
