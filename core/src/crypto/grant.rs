@@ -50,6 +50,29 @@ pub fn rewrap_record_key(
     })
 }
 
+/// Re-wraps the key of the record `envelope` at `ctx` for `grantee` without opening
+/// the payload: the cost is the epoch key from `cache` (one RSA decryption per epoch),
+/// one key derivation and one RSA encryption, whatever the record's size.
+///
+/// For envelopes whose bytes are already proven to be the ones the car registered (the
+/// light client checks each against its cHash on the ledger): the epoch key unwraps
+/// only under the owner's key (RSA-OAEP), and the record key follows from it and `ctx`
+/// exactly as the car derived it. Unlike [`rewrap_record_key`] it does not catch a
+/// `ctx` that is not this envelope's: the grantee's open then fails authentication.
+pub fn rewrap_registered_record_key(
+    envelope: &Envelope,
+    ctx: &RecordContext<'_>,
+    owner: &PrivateKey,
+    cache: &mut EpochKeyCache,
+    grantee: &PublicKey,
+) -> CryptoResult<RecordKeyGrant> {
+    let epoch_key = cache.epoch_key(envelope.wrapped_epoch_key(), owner)?;
+    let record_key = derive_record_key(&epoch_key, ctx)?;
+    Ok(RecordKeyGrant {
+        wrapped_record_key: WrappedKey::wrap_record_key(&record_key, grantee)?,
+    })
+}
+
 impl RecordKeyGrant {
     /// The record key wrapped for the grantee.
     pub fn wrapped_record_key(&self) -> &WrappedKey {
@@ -174,6 +197,42 @@ mod tests {
                 .open_with_owner_key(&ctx(b"session-2"), grantee(), &mut cache)
                 .err(),
             Some(CryptoError::WrongKey)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_grant_made_without_opening_the_payload_opens_the_same_record() -> CryptoResult<()> {
+        let day = granted_day()?;
+        let mut cache = EpochKeyCache::new();
+        let registered = rewrap_registered_record_key(
+            &Envelope::from_bytes(&day.granted)?,
+            &ctx(b"session-1"),
+            owner(),
+            &mut cache,
+            grantee().as_public_key(),
+        )?;
+        assert_eq!(
+            registered.open(&day.granted, &ctx(b"session-1"), grantee())?,
+            b"trip 1"
+        );
+        assert_eq!(
+            registered.record_key(grantee())?.as_bytes(),
+            day.grant.record_key(grantee())?.as_bytes()
+        );
+        // Made for the wrong context, it opens nothing.
+        let wrong = rewrap_registered_record_key(
+            &Envelope::from_bytes(&day.granted)?,
+            &ctx(b"session-2"),
+            owner(),
+            &mut cache,
+            grantee().as_public_key(),
+        )?;
+        assert_eq!(
+            wrong
+                .open(&day.granted, &ctx(b"session-1"), grantee())
+                .err(),
+            Some(CryptoError::AuthenticationFailed)
         );
         Ok(())
     }

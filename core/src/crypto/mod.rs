@@ -31,7 +31,7 @@ pub use commitments::{
 pub use envelope::{Envelope, seal};
 pub use epoch_cache::{CacheStats, EpochKeyCache};
 pub use error::{CryptoError, CryptoResult};
-pub use grant::{RecordKeyGrant, rewrap_record_key};
+pub use grant::{RecordKeyGrant, rewrap_record_key, rewrap_registered_record_key};
 pub use hash_func::HashFunc;
 pub use hierarchy::{RecordContext, SealingEpoch, derive_record_key};
 pub use symmetric::{EpochKey, RecordKey, SYMMETRIC_KEY_LEN};

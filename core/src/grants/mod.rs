@@ -10,6 +10,7 @@
 //! - [`delivery`]: the sealed delivery document the owner publishes for a provider.
 //! - [`ledger`]: [`GrantsLedger`], proven reads of providers, requests, grants and
 //!   escrows.
+//! - [`period`]: which stored records fall inside a grant's approved days.
 //! - [`payment`]: the escrow paying for a priced request and the delivery's chunk
 //!   commitment.
 //! - `error`: [`GrantsError`], the typed errors of all of the above.
@@ -24,6 +25,7 @@ pub mod escrow_client;
 pub mod inbox;
 pub mod ledger;
 pub mod payment;
+pub mod period;
 pub mod provider;
 pub mod terms;
 #[cfg(test)]

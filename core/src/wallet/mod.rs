@@ -14,6 +14,7 @@
 
 mod devices;
 mod error;
+mod grant_inputs;
 mod identity;
 mod keyring;
 mod ledger;

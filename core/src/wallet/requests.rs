@@ -26,14 +26,10 @@ use rsa::PublicKey as RsaPublicKey;
 use rsa::pkcs1::DecodeRsaPublicKey;
 use rsa::pkcs8::DecodePublicKey;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::identity::Wallet;
-use crate::compute::{FeatureParams, ShippedProgram, compute_on_trips};
-use crate::crypto::{Envelope, RecordContext, rewrap_record_key};
 use crate::grants::delivery::{
-    DELIVERY_VERSION, DeliveredRecord, DeliveryContent, DeliveryDocument, delivery_record_key,
-    grant_id_for,
+    DELIVERY_VERSION, DeliveryContent, DeliveryDocument, delivery_record_key, grant_id_for,
 };
 use crate::grants::inbox::{inbox_address, request_id_of_entry};
 use crate::grants::payment::{
@@ -42,14 +38,11 @@ use crate::grants::payment::{
 use crate::grants::terms::{ApprovedScope, Delivery, Narrowing, RequestTerms};
 use crate::grants::{DELIVERY_FORMAT, GrantsError, GrantsLedger, GrantsResult};
 use crate::keys::rsa_fingerprint_bytes;
-use crate::light::LightClient;
 use crate::protocol::{
     DataResponse, EscrowDeliver, EscrowState, Grant, GrantKind, GrantRef, ProviderState, RecordRef,
     RequestState, RequestStatus, TxBody,
 };
-use crate::record::{FormatSpec, TRIP_GPS, VIN_CODE};
 use crate::store::GrantRow;
-use crate::trip::{Trip, TripError};
 
 /// Gas a provider computation may spend on the owner's device.
 pub const COMPUTE_GAS_LIMIT: u64 = 30_000_000;
@@ -394,155 +387,12 @@ impl Wallet {
         })?;
         Ok(())
     }
-
-    /// Runs the granted computation over the car's trips of the scope: decrypted here,
-    /// privacy zones trimmed (trips wholly inside a zone left out), positions rounded
-    /// if asked. Returns the inputs, their registered dHashes and the signed result's
-    /// delivery bytes.
-    async fn compute_for(
-        &self,
-        light: &LightClient,
-        vid: &str,
-        scope: &ApprovedScope,
-        code_hash: &[u8; 32],
-    ) -> GrantsResult<(Vec<RecordRef>, Vec<[u8; 32]>, Vec<u8>)> {
-        let program = ShippedProgram::from_hash(code_hash)
-            .ok_or_else(|| GrantsError::UnsupportedComputation(hex::encode(code_hash)))?;
-        let spec = FormatSpec::trip_gps();
-        let all = json!({});
-        let read = self
-            .get_kv_range(
-                light,
-                vid,
-                scope.from,
-                scope.to,
-                &spec,
-                &all,
-                &all,
-                &[],
-                None,
-            )
-            .await?;
-        let (mut trips, mut inputs, mut d_hashes) = (Vec::new(), Vec::new(), Vec::new());
-        for record in read.records {
-            let trip = Trip::decode(&record.key, &record.value)?;
-            let trip = if scope.privacy_zones.is_empty() {
-                trip
-            } else {
-                match trip.trim_privacy_zones(&scope.privacy_zones) {
-                    Ok(trimmed) => trimmed,
-                    Err(TripError::EntirelyPrivate) => continue,
-                    Err(err) => return Err(err.into()),
-                }
-            };
-            let trip = match scope.approximate_decimals {
-                Some(decimals) => trip.approximate(decimals)?,
-                None => trip,
-            };
-            let registration = light
-                .registration(&record.address, &record.key_bytes)
-                .await?
-                .ok_or(GrantsError::NothingToDeliver)?;
-            trips.push(trip);
-            d_hashes.push(registration.put.d_hash);
-            inputs.push(RecordRef {
-                address: record.address,
-                key: record.key_bytes,
-            });
-        }
-        if trips.is_empty() {
-            return Err(GrantsError::NothingToDeliver);
-        }
-        let result = compute_on_trips(
-            program,
-            &trips,
-            d_hashes.clone(),
-            &FeatureParams::default(),
-            COMPUTE_GAS_LIMIT,
-        )?;
-        let signed = result.sign_result(self.keys().owner_key())?;
-        Ok((inputs, d_hashes, signed.to_bytes()?))
-    }
-
-    /// Re-wraps the key of every record of the scope for `provider` (trips that enter a
-    /// privacy zone are left out: a copy cannot be edited). Returns the delivered
-    /// records and their registered dHashes.
-    async fn copy_for(
-        &self,
-        light: &LightClient,
-        vid: &str,
-        scope: &ApprovedScope,
-        provider: &RsaPublicKey,
-    ) -> GrantsResult<(Vec<DeliveredRecord>, Vec<[u8; 32]>)> {
-        let mut delivered = Vec::new();
-        let mut d_hashes = Vec::new();
-        for format in &scope.formats {
-            let spec = match format.as_str() {
-                TRIP_GPS => FormatSpec::trip_gps(),
-                VIN_CODE => FormatSpec::vin_code(),
-                _ => continue,
-            };
-            let all = json!({});
-            let read = self
-                .get_kv_range(
-                    light,
-                    vid,
-                    scope.from,
-                    scope.to,
-                    &spec,
-                    &all,
-                    &all,
-                    &[],
-                    None,
-                )
-                .await?;
-            for record in read.records {
-                if format == TRIP_GPS && !scope.privacy_zones.is_empty() {
-                    let trip = Trip::decode(&record.key, &record.value)?;
-                    let private = trip
-                        .points
-                        .iter()
-                        .any(|p| scope.privacy_zones.iter().any(|z| z.contains(p)));
-                    if private {
-                        continue;
-                    }
-                }
-                let Some(stored) = light.record(&record.address, &record.key_bytes).await? else {
-                    continue;
-                };
-                let ctx = RecordContext {
-                    address: &record.address,
-                    key_bytes: &record.key_bytes,
-                    format,
-                };
-                let grant = {
-                    let mut cache = self.epoch_cache()?;
-                    rewrap_record_key(
-                        &Envelope::from_bytes(&stored.envelope)?,
-                        &ctx,
-                        self.keys().rsa_private(),
-                        &mut cache,
-                        provider,
-                    )?
-                };
-                d_hashes.push(stored.registration.put.d_hash);
-                delivered.push(DeliveredRecord {
-                    address: record.address.clone(),
-                    key: record.key_bytes.clone(),
-                    format: format.clone(),
-                    grant: grant.to_bytes()?,
-                });
-            }
-        }
-        if delivered.is_empty() {
-            return Err(GrantsError::NothingToDeliver);
-        }
-        Ok((delivered, d_hashes))
-    }
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     fn request(status: &str, expires_at: Option<u64>) -> RequestState {

@@ -1,0 +1,78 @@
+//! Which stored records fall inside a grant's approved days.
+//!
+//! A pool address can serve several days (the day's address is picked from a pool of
+//! N), so the records found at the approved days' addresses can include other days'.
+//! A grant delivers only the records of its days: a trip belongs to the day its key's
+//! `START_TIME` names. Formats whose key carries no date (`VIN_CODE`, `carvio`) belong
+//! to every day their address serves.
+
+use chrono::{DateTime, NaiveDate};
+
+use crate::record::{FormatSpec, TRIP_GPS, decode_key};
+use crate::trip::compact_to_unix;
+
+/// Whether the record of `format` with range-ordered key `key_bytes` belongs to a day
+/// from `from` to `to` (both included). A trip key that does not decode, or whose
+/// `START_TIME` is not a date-time, belongs to no period.
+pub fn record_in_period(format: &str, key_bytes: &[u8], from: NaiveDate, to: NaiveDate) -> bool {
+    if format != TRIP_GPS {
+        return true;
+    }
+    trip_day(key_bytes).is_some_and(|day| from <= day && day <= to)
+}
+
+/// The day a trip started, from its key.
+fn trip_day(key_bytes: &[u8]) -> Option<NaiveDate> {
+    let key = decode_key(&FormatSpec::trip_gps(), key_bytes).ok()?;
+    let compact = key.get("START_TIME")?.as_i64()?;
+    let unix = compact_to_unix("START_TIME", compact).ok()?;
+    Some(DateTime::from_timestamp(unix, 0)?.date_naive())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::record::{VIN_CODE, encode_key};
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2024, 3, d).unwrap()
+    }
+
+    fn trip_key(start: i64) -> Vec<u8> {
+        encode_key(
+            &FormatSpec::trip_gps(),
+            &json!({"SESSION_ID": 7, "START_TIME": start, "END_TIME": start + 3000}),
+        )
+        .unwrap()
+        .into_bytes()
+    }
+
+    #[test]
+    fn a_trip_belongs_to_the_day_it_started() {
+        let key = trip_key(20240305235500);
+        assert!(record_in_period(TRIP_GPS, &key, day(5), day(5)));
+        assert!(record_in_period(TRIP_GPS, &key, day(1), day(9)));
+        assert!(!record_in_period(TRIP_GPS, &key, day(6), day(9)));
+        assert!(!record_in_period(TRIP_GPS, &key, day(1), day(4)));
+    }
+
+    #[test]
+    fn an_undecodable_trip_key_belongs_to_no_period() {
+        assert!(!record_in_period(TRIP_GPS, b"not a key", day(1), day(31)));
+        let bad_time = trip_key(20241399000000);
+        assert!(!record_in_period(TRIP_GPS, &bad_time, day(1), day(31)));
+    }
+
+    #[test]
+    fn undated_formats_belong_to_every_period() {
+        let vin = encode_key(
+            &FormatSpec::vin_code(),
+            &json!({"VEHICLE_DATA": "LSVAU2180N2183294"}),
+        )
+        .unwrap()
+        .into_bytes();
+        assert!(record_in_period(VIN_CODE, &vin, day(1), day(1)));
+    }
+}

@@ -1,0 +1,257 @@
+//! What an approved grant delivers, gathered on the owner's device: the inputs and
+//! signed result of a computation, or the re-wrapped record keys of a copy.
+//!
+//! Only records of the approved days are delivered (see [`crate::grants::period`]): a
+//! pool address can serve several days, so the addresses of the approved days can
+//! hold other days' records too.
+//!
+//! A plain copy never opens a payload: the records are listed from the ledger through
+//! the light client (each envelope checked against its registered cHash, each address
+//! checked complete), and each record key is re-wrapped for the provider, which costs
+//! one RSA encryption per record plus one RSA decryption per epoch. A copy narrowed by
+//! privacy zones has to decrypt the trips to see which ones enter a zone.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use rsa::PublicKey as RsaPublicKey;
+use serde_json::json;
+
+use super::identity::Wallet;
+use super::reading::pool_set;
+use crate::compute::{FeatureParams, ShippedProgram, compute_on_trips};
+use crate::crypto::{Envelope, RecordContext, rewrap_registered_record_key};
+use crate::grants::delivery::DeliveredRecord;
+use crate::grants::period::record_in_period;
+use crate::grants::terms::ApprovedScope;
+use crate::grants::{GrantsError, GrantsResult};
+use crate::keys::p2wpkh_address;
+use crate::light::{LightClient, VerifiedRecord};
+use crate::protocol::RecordRef;
+use crate::record::{FormatSpec, TRIP_GPS, VIN_CODE};
+use crate::trip::{Trip, TripError};
+
+use super::requests::COMPUTE_GAS_LIMIT;
+
+/// The records a copy delivers, their registered dHashes alongside.
+pub(super) type CopyInputs = (Vec<DeliveredRecord>, Vec<[u8; 32]>);
+/// A computation's input records, their dHashes and the signed result's bytes.
+pub(super) type ComputeOutputs = (Vec<RecordRef>, Vec<[u8; 32]>, Vec<u8>);
+
+impl Wallet {
+    /// Runs the granted computation over the car's trips of the scope: decrypted here,
+    /// privacy zones trimmed (trips wholly inside a zone left out), positions rounded
+    /// if asked. Returns the inputs, their registered dHashes and the signed result's
+    /// delivery bytes.
+    pub(super) async fn compute_for(
+        &self,
+        light: &LightClient,
+        vid: &str,
+        scope: &ApprovedScope,
+        code_hash: &[u8; 32],
+    ) -> GrantsResult<ComputeOutputs> {
+        let program = ShippedProgram::from_hash(code_hash)
+            .ok_or_else(|| GrantsError::UnsupportedComputation(hex::encode(code_hash)))?;
+        let spec = FormatSpec::trip_gps();
+        let all = json!({});
+        let read = self
+            .get_kv_range(
+                light,
+                vid,
+                scope.from,
+                scope.to,
+                &spec,
+                &all,
+                &all,
+                &[],
+                None,
+            )
+            .await?;
+        let (mut trips, mut inputs, mut d_hashes) = (Vec::new(), Vec::new(), Vec::new());
+        for record in read.records {
+            if !record_in_period(TRIP_GPS, &record.key_bytes, scope.from, scope.to) {
+                continue;
+            }
+            let trip = Trip::decode(&record.key, &record.value)?;
+            let trip = if scope.privacy_zones.is_empty() {
+                trip
+            } else {
+                match trip.trim_privacy_zones(&scope.privacy_zones) {
+                    Ok(trimmed) => trimmed,
+                    Err(TripError::EntirelyPrivate) => continue,
+                    Err(err) => return Err(err.into()),
+                }
+            };
+            let trip = match scope.approximate_decimals {
+                Some(decimals) => trip.approximate(decimals)?,
+                None => trip,
+            };
+            let registration = light
+                .registration(&record.address, &record.key_bytes)
+                .await?
+                .ok_or(GrantsError::NothingToDeliver)?;
+            trips.push(trip);
+            d_hashes.push(registration.put.d_hash);
+            inputs.push(RecordRef {
+                address: record.address,
+                key: record.key_bytes,
+            });
+        }
+        if trips.is_empty() {
+            return Err(GrantsError::NothingToDeliver);
+        }
+        let result = compute_on_trips(
+            program,
+            &trips,
+            d_hashes.clone(),
+            &FeatureParams::default(),
+            COMPUTE_GAS_LIMIT,
+        )?;
+        let signed = result.sign_result(self.keys().owner_key())?;
+        Ok((inputs, d_hashes, signed.to_bytes()?))
+    }
+
+    /// Re-wraps the key of every record of the scope for `provider`. Trips that enter a
+    /// privacy zone are left out (a copy cannot be edited), which needs them decrypted;
+    /// without zones no payload is opened. Returns the delivered records and their
+    /// registered dHashes.
+    pub(super) async fn copy_for(
+        &self,
+        light: &LightClient,
+        vid: &str,
+        scope: &ApprovedScope,
+        provider: &RsaPublicKey,
+    ) -> GrantsResult<CopyInputs> {
+        let mut delivered = Vec::new();
+        let mut d_hashes = Vec::new();
+        for format in &scope.formats {
+            if format != TRIP_GPS && format != VIN_CODE {
+                continue;
+            }
+            let records = if format == TRIP_GPS && !scope.privacy_zones.is_empty() {
+                self.trips_outside_zones(light, vid, scope).await?
+            } else {
+                self.sealed_records_in(light, vid, scope.from, scope.to, format)
+                    .await?
+            };
+            for stored in records {
+                let put = &stored.registration.put;
+                let ctx = RecordContext {
+                    address: &put.address,
+                    key_bytes: &put.key,
+                    format,
+                };
+                let envelope = Envelope::from_bytes(&stored.envelope)?;
+                let grant = {
+                    let mut cache = self.epoch_cache()?;
+                    rewrap_registered_record_key(
+                        &envelope,
+                        &ctx,
+                        self.keys().rsa_private(),
+                        &mut cache,
+                        provider,
+                    )?
+                };
+                d_hashes.push(put.d_hash);
+                delivered.push(DeliveredRecord {
+                    address: put.address.clone(),
+                    key: put.key.clone(),
+                    format: format.clone(),
+                    grant: grant.to_bytes()?,
+                });
+            }
+        }
+        if delivered.is_empty() {
+            return Err(GrantsError::NothingToDeliver);
+        }
+        Ok((delivered, d_hashes))
+    }
+
+    /// The car's records of `format` from `from` to `to`, listed from the ledger and
+    /// proven, payloads still sealed: each at an address of the car's pool, put by a key
+    /// of that pool, inside the period.
+    async fn sealed_records_in(
+        &self,
+        light: &LightClient,
+        vid: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        format: &str,
+    ) -> GrantsResult<Vec<VerifiedRecord>> {
+        let generations = self.pool_generations(vid)?;
+        let pool = pool_set(&generations);
+        let network = self.network();
+        let mut addresses = BTreeSet::new();
+        let mut day = from;
+        while day <= to {
+            addresses.extend(Self::day_addresses(&generations, vid, day)?);
+            day = day.succ_opt().ok_or_else(|| {
+                GrantsError::InvalidTerms("the period runs past the calendar".into())
+            })?;
+        }
+        let mut records = Vec::new();
+        for address in &addresses {
+            let read = light.records_at(address).await?;
+            records.extend(read.records.into_iter().filter(|r| {
+                let put = &r.registration.put;
+                let signer = p2wpkh_address(
+                    &bitcoin::CompressedPublicKey(r.registration.signer),
+                    network,
+                )
+                .to_string();
+                put.format == format
+                    && pool.contains(&put.address)
+                    && pool.contains(&signer)
+                    && record_in_period(format, &put.key, from, to)
+            }));
+        }
+        records.sort_by(|a, b| {
+            let (a, b) = (&a.registration.put, &b.registration.put);
+            (&a.key, &a.address).cmp(&(&b.key, &b.address))
+        });
+        Ok(records)
+    }
+
+    /// The trips of the scope that never enter one of its privacy zones, decrypted to
+    /// tell, returned as the proven sealed records to re-wrap.
+    async fn trips_outside_zones(
+        &self,
+        light: &LightClient,
+        vid: &str,
+        scope: &ApprovedScope,
+    ) -> GrantsResult<Vec<VerifiedRecord>> {
+        let all = json!({});
+        let read = self
+            .get_kv_range(
+                light,
+                vid,
+                scope.from,
+                scope.to,
+                &FormatSpec::trip_gps(),
+                &all,
+                &all,
+                &[],
+                None,
+            )
+            .await?;
+        let mut records = Vec::new();
+        for record in read.records {
+            if !record_in_period(TRIP_GPS, &record.key_bytes, scope.from, scope.to) {
+                continue;
+            }
+            let trip = Trip::decode(&record.key, &record.value)?;
+            let private = trip
+                .points
+                .iter()
+                .any(|p| scope.privacy_zones.iter().any(|z| z.contains(p)));
+            if private {
+                continue;
+            }
+            // Just opened under this key by the read: the grant opens it too.
+            if let Some(stored) = light.record(&record.address, &record.key_bytes).await? {
+                records.push(stored);
+            }
+        }
+        Ok(records)
+    }
+}

@@ -1,0 +1,159 @@
+//! End-to-end: a grant delivers only the records of its approved days, against a real
+//! in-process node. A pool address can serve several days, so the addresses of the
+//! approved days can hold another day's trip; the owner's copy and computation must
+//! leave it out.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use carchain_core::compute::ShippedProgram;
+use carchain_core::grants::provider::{RequestOutcome, RequestSpec};
+use carchain_core::grants::{
+    Delivery, GrantsLedger, Narrowing, Privilege, RequestTerms, ServiceProvider,
+};
+use carchain_core::keys::{Network, RsaBits, Seed, derive_rsa_private_key};
+use carchain_core::protocol::signing::secret_key_from_bytes;
+use carchain_core::record::{FormatSpec, decode_key};
+use carchain_core::trip::Trip;
+use support::flows::{WORDS_A, car, day, pair, trip_on, wallet};
+use support::{Mode, start_node};
+
+const ORIGIN: (f64, f64) = (31.2, 121.4);
+
+fn provider(byte: u8) -> ServiceProvider {
+    let secret = secret_key_from_bytes(&[byte; 32]).expect("secret");
+    let rsa = derive_rsa_private_key(&Seed::from_bytes([byte; 64]), RsaBits::B2048).expect("rsa");
+    ServiceProvider::new(secret, rsa, Network::Regtest)
+}
+
+fn session_of(key: &[u8]) -> i64 {
+    decode_key(&FormatSpec::trip_gps(), key).expect("trip key")["SESSION_ID"]
+        .as_i64()
+        .expect("session")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grant_delivers_only_its_days_even_from_a_shared_pool_address() {
+    let owner = wallet(WORDS_A);
+    let dealer = provider(0x51);
+    let insurer = provider(0x52);
+    let dir = tempfile::tempdir().expect("dir");
+    let node = start_node(
+        &[
+            (owner.owner_address().as_str(), 1_000_000),
+            (dealer.address().as_str(), 1_000_000),
+            (insurer.address().as_str(), 1_000_000),
+        ],
+        Mode::Private,
+    )
+    .await;
+    let light = node.client();
+    let car = car(&dir, "VIN-PERIOD-1");
+    let text = car.pairing_payload(600).expect("payload").to_text();
+    pair(&owner, &light, &car, "period car", 8, text).await;
+    // Sessions 1..=4 start on days 1..=4; session 4 is stored under day 2's address,
+    // as when one pool address serves two days.
+    let stored_on: [(i64, u32, u32); 4] = [(1, 1, 1), (2, 2, 2), (3, 3, 3), (4, 4, 2)];
+    for (session, started, stored) in stored_on {
+        let trip: Trip = trip_on(day(started), session, ORIGIN);
+        car.put_trip(&trip, 1, day(stored)).expect("put trip");
+    }
+    car.flush(&light).await.expect("flush");
+    let ledger =
+        GrantsLedger::new(light.clone(), std::slice::from_ref(&node.base)).expect("ledger");
+
+    // A copy of days 1..=4 narrowed to days 2..=3: sessions 2 and 3, not 4.
+    dealer
+        .register(&ledger, "Dealer", "used-car valuations", vec![])
+        .await
+        .expect("register dealer");
+    let copy_request = dealer
+        .request(
+            &ledger,
+            &RequestSpec {
+                owner_address: owner.owner_address(),
+                terms: RequestTerms {
+                    formats: vec!["trip-gps".into()],
+                    from: day(1),
+                    to: day(4),
+                    privileges: vec![Privilege::LocationHistory],
+                    delivery: Delivery::Copy,
+                },
+                purpose: "valuation".into(),
+                price: 0,
+                expires_at: None,
+            },
+        )
+        .await
+        .expect("copy request");
+    let narrowed = Narrowing {
+        days: Some((day(2), day(3))),
+        ..Narrowing::default()
+    };
+    let approval = owner
+        .approve(&ledger, &copy_request, car.vid(), &narrowed)
+        .await
+        .expect("approve copy");
+    let granted: BTreeSet<i64> = approval
+        .records
+        .iter()
+        .map(|r| session_of(&r.key))
+        .collect();
+    assert_eq!(granted, BTreeSet::from([2, 3]));
+    let RequestOutcome::Copy(copy) = dealer
+        .wait_for_result(&ledger, &copy_request, Duration::from_secs(30))
+        .await
+        .expect("copy")
+    else {
+        panic!("a copy");
+    };
+    let received: BTreeSet<i64> = copy.records.iter().map(|r| session_of(&r.key)).collect();
+    assert_eq!(received, BTreeSet::from([2, 3]));
+    for record in &copy.records {
+        let session = session_of(&record.key);
+        let expected = trip_on(day(u32::try_from(session).expect("day")), session, ORIGIN);
+        let key = FormatSpec::trip_gps();
+        let got = Trip::decode(&decode_key(&key, &record.key).expect("key"), &record.value)
+            .expect("trip");
+        assert_eq!(got.points.len(), expected.points.len());
+        assert_eq!(got.start, expected.start);
+    }
+
+    // A computation over day 2 alone reads session 2 only.
+    let code_hash = ShippedProgram::UbiScore.program_hash().expect("hash");
+    insurer
+        .register(&ledger, "Insurer", "usage-based insurance", vec![code_hash])
+        .await
+        .expect("register insurer");
+    let compute_request = insurer
+        .request(
+            &ledger,
+            &RequestSpec {
+                owner_address: owner.owner_address(),
+                terms: RequestTerms {
+                    formats: vec!["trip-gps".into()],
+                    from: day(2),
+                    to: day(2),
+                    privileges: vec![Privilege::LocationHistory],
+                    delivery: Delivery::Compute { code_hash },
+                },
+                purpose: "a quote".into(),
+                price: 0,
+                expires_at: None,
+            },
+        )
+        .await
+        .expect("compute request");
+    let approval = owner
+        .approve(&ledger, &compute_request, car.vid(), &Narrowing::default())
+        .await
+        .expect("approve computation");
+    let inputs: Vec<i64> = approval
+        .records
+        .iter()
+        .map(|r| session_of(&r.key))
+        .collect();
+    assert_eq!(inputs, vec![2]);
+}
