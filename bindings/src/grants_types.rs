@@ -99,6 +99,10 @@ pub struct Narrowing {
     /// Round positions to about 1 km before a computation (not possible for a copy).
     #[uniffi(default)]
     pub approximate: bool,
+    /// When the grant ends (ledger time, unix ms); `null`/`nil`: until it is revoked or
+    /// renounced or the car changes owner.
+    #[uniffi(default)]
+    pub expires_at_ms: Option<u64>,
 }
 
 impl Narrowing {
@@ -134,6 +138,7 @@ impl Narrowing {
                 .map(|list| list.iter().map(|p| CorePrivilege::from(*p)).collect()),
             privacy_zones,
             approximate: self.approximate,
+            expires_at: self.expires_at_ms,
         })
     }
 }
@@ -568,6 +573,7 @@ mod tests {
                 radius_m: 300.0,
             }],
             approximate: true,
+            expires_at_ms: Some(1_717_000_000_000),
         };
         let core = narrowing.to_core().unwrap();
         let day = |d| chrono::NaiveDate::from_ymd_opt(2024, 5, d).unwrap();
@@ -579,6 +585,7 @@ mod tests {
         assert_eq!(core.privacy_zones.len(), 1);
         assert_eq!(core.privacy_zones[0].radius_m(), 300.0);
         assert!(core.approximate);
+        assert_eq!(core.expires_at, Some(1_717_000_000_000));
 
         let none = Narrowing {
             from_date: None,
@@ -586,6 +593,7 @@ mod tests {
             privileges: None,
             privacy_zones: vec![],
             approximate: false,
+            expires_at_ms: None,
         };
         assert_eq!(none.to_core().unwrap(), CoreNarrowing::default());
 

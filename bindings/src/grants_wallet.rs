@@ -129,6 +129,7 @@ mod tests {
             privileges: None,
             privacy_zones: vec![],
             approximate: false,
+            expires_at_ms: None,
         };
         let err = runtime
             .block_on(wallet.approve(ledger.clone(), "xyz".into(), "V".into(), none.clone()))

@@ -188,30 +188,18 @@ async fn expiry_stops_the_dealer_reading_the_copy() {
     let owner = wallet(WORDS_A);
     let (world, dealer, vin) = world_with_dealer(&owner, &[]).await;
     let request = vin_request(&world.ledger, &dealer, &owner).await;
-    // The owner grants with an expiry a few seconds ahead; the approval that follows
-    // delivers under that grant (the wallet's approval names the same grant id and
-    // finds it already on the ledger).
+    // The owner approves with an expiry a few seconds ahead.
     let expires_at = now_ms() + 4_000;
-    world
-        .ledger
-        .submit(
-            &owner_secret(WORDS_A),
-            TxBody::Grant(Grant {
-                grant_id: grant_id_for(&request),
-                grantee_address: dealer.address(),
-                grantee_rsa_fingerprint: dealer.rsa_fingerprint().expect("fingerprint"),
-                records: vec![vin.clone()],
-                kind: GrantKind::Copy {
-                    resell: false,
-                    dup: false,
-                },
-                expires_at: Some(expires_at),
-            }),
-        )
-        .await
-        .expect("expiring grant");
     let approval = owner
-        .approve(&world.ledger, &request, VID, &Narrowing::default())
+        .approve(
+            &world.ledger,
+            &request,
+            VID,
+            &Narrowing {
+                expires_at: Some(expires_at),
+                ..Narrowing::default()
+            },
+        )
         .await
         .expect("approve");
     assert_eq!(approval.records, vec![vin.clone()]);

@@ -13,6 +13,9 @@
 //! - [`period`]: which stored records fall inside a grant's approved days.
 //! - [`payment`]: the escrow paying for a priced request and the delivery's chunk
 //!   commitment.
+//! - [`escrow_client`]: both parties' escrow calls (open, declare, accept, dispute,
+//!   answer the possession challenge, refund, release), each checked against the ledger.
+//! - [`auditor`]: an appointed auditor's check and countersignature of a mileage claim.
 //! - `error`: [`GrantsError`], the typed errors of all of the above.
 //!
 //! The owner's side is on the wallet (`Wallet::pending_requests`, `approve`, `reject`,

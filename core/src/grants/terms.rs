@@ -197,6 +197,9 @@ pub struct Narrowing {
     pub privacy_zones: Vec<PrivacyZone>,
     /// Round positions to about 1 km before a computation (not possible for a copy).
     pub approximate: bool,
+    /// When the grant ends (ledger time, unix ms); `None`: until it is revoked or
+    /// renounced or the car changes owner. The ledger refuses a time already past.
+    pub expires_at: Option<u64>,
 }
 
 /// What the owner approved: the request narrowed.
@@ -390,6 +393,7 @@ mod tests {
             fields: Some(vec![Privilege::LocationHistory]),
             privacy_zones: vec![zone],
             approximate: true,
+            expires_at: None,
         }
         .apply(&terms)
         .expect("scope");

@@ -254,7 +254,7 @@ impl Wallet {
             grantee_rsa_fingerprint: rsa_fingerprint_bytes(&provider_key)?,
             records: records.clone(),
             kind: kind.clone(),
-            expires_at: None,
+            expires_at: narrowing.expires_at,
         });
         if ledger.grant(&grant_id).await?.is_none() {
             ledger.submit(&owner_secret, grant).await?;

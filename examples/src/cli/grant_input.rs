@@ -120,6 +120,7 @@ impl NarrowingFlags {
             fields: self.fields.clone(),
             privacy_zones: self.privacy_zones.clone(),
             approximate: self.approximate,
+            expires_at: None,
         })
     }
 }
