@@ -31,7 +31,7 @@ const val DAY_MS = 86_400_000uL
 
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class GrantsScenarioTest {
-    private lateinit var node: FundedNode
+    private lateinit var node: TestNode
     private lateinit var light: LightClient
     private lateinit var ledger: GrantsLedger
     private lateinit var wallet: Wallet
@@ -43,7 +43,7 @@ class GrantsScenarioTest {
     fun setUp() = runBlocking {
         wallet = Wallet.restore("$dir/wallet.db", MemorySecretStore(), Network.REGTEST, ABANDON_WORDS, "")
         provider = ServiceProvider.fromSeed(ByteArray(64) { 0x41 }, Network.REGTEST)
-        node = FundedNode.start(mapOf(wallet.ownerAddress() to 1_000_000L, provider.address() to 1_000_000L))
+        node = TestNode.start(mapOf(wallet.ownerAddress() to 1_000_000L, provider.address() to 1_000_000L))
         light = LightClient(listOf(node.base), TestNode.CHAIN_ID, Network.REGTEST, node.validatorPubkey)
         ledger = GrantsLedger(light, listOf(node.base))
         light.sync(ProgressLog())
@@ -114,10 +114,11 @@ class GrantsScenarioTest {
         assertEquals(expiresAt, asked.expiresAtMs)
         assertNull(asked.escrow, "a free request has no escrow")
 
-        // Approved for one day only.
+        // Approved for one day only, the grant ending in a week.
+        val grantEnds = nowMs() + 7uL * DAY_MS
         val approval = wallet.approve(
             ledger, requestId, GRANTS_VID,
-            Narrowing(fromDate = "2024-05-02", toDate = "2024-05-02"),
+            Narrowing(fromDate = "2024-05-02", toDate = "2024-05-02", expiresAtMs = grantEnds),
         )
         assertEquals(1uL, approval.recordCount)
         assertEquals("2024-05-02" to "2024-05-02", approval.fromDate to approval.toDate)
@@ -141,6 +142,7 @@ class GrantsScenarioTest {
         assertEquals("Acme Insurance", granted.providerName)
         assertEquals(1uL, granted.recordCount)
         assertEquals(GrantStatus.ACTIVE, ledger.grant(approval.grantId)!!.status)
+        assertEquals(grantEnds, ledger.grant(approval.grantId)!!.expiresAtMs)
         wallet.revoke(ledger, approval.grantId)
         val active = wallet.grants().filter { it.status == GrantStatus.ACTIVE }
         assertTrue(active.none { it.grantId == approval.grantId }, "revoked grant still active: $active")

@@ -1,5 +1,6 @@
-// A real carchain-node on loopback for the scenario tests: `init` a regtest chain funding
-// one address, then `run` it with 50 ms blocks in private mode; killed by close().
+// A real carchain-node on loopback for the scenario tests: `init` a regtest chain whose
+// genesis funds the given accounts, then `run` it with 50 ms blocks in private mode;
+// killed by close().
 package org.carchain.sdk
 
 import java.io.File
@@ -25,13 +26,18 @@ class TestNode private constructor(
             return path
         }
 
-        fun start(fundAddress: String, amount: Long): TestNode {
+        fun start(fundAddress: String, amount: Long): TestNode = start(mapOf(fundAddress to amount))
+
+        /** Starts a node whose genesis gives each address its amount. */
+        fun start(funds: Map<String, Long>): TestNode {
+            require(funds.isNotEmpty()) { "fund at least one account" }
             val bin = binary()
             val dataDir = Files.createTempDirectory("carchain-node").toFile()
-            val init = ProcessBuilder(
-                bin, "init", "--data-dir", dataDir.path, "--network", "regtest",
-                "--chain-id", CHAIN_ID, "--fund", "$fundAddress=$amount",
-            ).redirectErrorStream(true).start()
+            val args = mutableListOf(
+                bin, "init", "--data-dir", dataDir.path, "--network", "regtest", "--chain-id", CHAIN_ID,
+            )
+            funds.forEach { (address, amount) -> args += listOf("--fund", "$address=$amount") }
+            val init = ProcessBuilder(args).redirectErrorStream(true).start()
             val initOut = init.inputStream.bufferedReader().readText()
             check(init.waitFor(60, TimeUnit.SECONDS) && init.exitValue() == 0) { "init failed: $initOut" }
             val validator = initOut.lines().first { it.startsWith("validator_pubkey:") }
