@@ -13,7 +13,10 @@
 //! (1 KiB, one transaction, page_size 8192) and the secp256k1 verify rate. Prints a table
 //! and sustained puts/s divided by min(raw insert, verify).
 //!
-//! Run: `cargo bench -p carchain-node --bench node_throughput`.
+//! Run: `cargo bench -p carchain-node --bench node_throughput`. To run some phases only
+//! (profiling), name them: `CARCHAIN_BENCH_PHASES=batch` (any of `latency`, `pipelined`,
+//! `batch`; the range phase needs `latency`). `RUST_LOG=carchain_node=debug` logs each
+//! block's build and write times.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -197,7 +200,20 @@ fn verify_rate() -> f64 {
     f64::from(rounds) / start.elapsed().as_secs_f64()
 }
 
+/// Whether `phase` runs: every phase unless `CARCHAIN_BENCH_PHASES` names some.
+fn runs(phase: &str) -> bool {
+    match std::env::var("CARCHAIN_BENCH_PHASES") {
+        Ok(list) => list.split(',').any(|p| p.trim() == phase),
+        Err(_) => true,
+    }
+}
+
 fn main() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .init();
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -238,12 +254,84 @@ async fn async_main() {
     tokio::spawn(async move { axum::serve(listener, app).await });
     let http = reqwest::Client::new();
 
-    // Latency: each client waits for its put's block.
+    let latency = if runs("latency") {
+        Some(latency_phase(&http, &base).await)
+    } else {
+        None
+    };
+    let pipelined = if runs("pipelined") {
+        Some(pipelined_phase(&http, &base).await)
+    } else {
+        None
+    };
+    let batch = if runs("batch") {
+        Some(batch_phase(&http, &base).await)
+    } else {
+        None
+    };
+    let range = if latency.is_some() {
+        Some(range_phase(&http, &base, &reader, &summary.operator_address).await)
+    } else {
+        None
+    };
+    node.shutdown().await;
+
+    let raw = raw_insert_rate();
+    let verify = verify_rate();
+    let bound = raw.min(verify);
+    let rate = |rate: Option<f64>| rate.map_or("skipped".to_string(), |r| format!("{r:.0}"));
+    let ratio =
+        |rate: Option<f64>| rate.map_or("skipped".to_string(), |r| format!("{:.4}", r / bound));
+    let p50_p99 = |sorted: Option<&Vec<Duration>>| {
+        sorted.map_or("skipped".to_string(), |sorted| {
+            format!(
+                "{:?} / {:?}",
+                percentile(sorted, 0.5),
+                percentile(sorted, 0.99)
+            )
+        })
+    };
+    println!("| measure | value |");
+    println!("|---|---|");
+    println!(
+        "| sustained signed puts/s through POST /v1/records ({BATCH_CLIENTS} clients x {BATCHES} batches of {BATCH_ITEMS}, 50 ms blocks) | {} |",
+        rate(batch)
+    );
+    println!(
+        "| sustained signed puts/s one at a time ({PIPELINED_CLIENTS} clients x {PIPELINED_PUTS} pipelined puts) | {} |",
+        rate(pipelined)
+    );
+    println!(
+        "| signed puts/s, each client waiting for its block ({LATENCY_CLIENTS} clients) | {} |",
+        rate(latency.as_ref().map(|(r, _)| *r))
+    );
+    println!(
+        "| put latency p50 / p99 (waiting for the block) | {} |",
+        p50_p99(latency.as_ref().map(|(_, l)| l))
+    );
+    println!(
+        "| 30-record range p50 / p99 | {} |",
+        p50_p99(range.as_ref())
+    );
+    println!("| raw rusqlite inserts/s (1 KiB, one tx, 8 KiB pages) | {raw:.0} |");
+    println!("| secp256k1 verifies/s | {verify:.0} |");
+    println!(
+        "| ratio batch puts/s / min(raw insert, verify) (goal 0.5) | {} |",
+        ratio(batch)
+    );
+    println!(
+        "| ratio one-at-a-time puts/s / min(raw insert, verify) | {} |",
+        ratio(pipelined)
+    );
+}
+
+/// Latency: each client waits for its put's block. Returns puts/s and sorted latencies.
+async fn latency_phase(http: &reqwest::Client, base: &str) -> (f64, Vec<Duration>) {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..LATENCY_CLIENTS {
         let http = http.clone();
-        let base = base.clone();
+        let base = base.to_string();
         tasks.push(tokio::spawn(async move {
             let wallet = Wallet::from_byte(c + 1);
             let mut latencies = Vec::new();
@@ -263,13 +351,16 @@ async fn async_main() {
     }
     let waiting_rate = latencies.len() as f64 / started.elapsed().as_secs_f64();
     latencies.sort();
+    (waiting_rate, latencies)
+}
 
-    // Sustained: pipelined registrations, every put committed and stored at the end.
+/// Sustained: pipelined registrations, every put committed and stored at the end.
+async fn pipelined_phase(http: &reqwest::Client, base: &str) -> f64 {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..PIPELINED_CLIENTS {
         let http = http.clone();
-        let base = base.clone();
+        let base = base.to_string();
         tasks.push(tokio::spawn(async move {
             let wallet = Wallet::from_byte(100 + c);
             pipelined_puts(&http, &base, &wallet, PIPELINED_PUTS).await;
@@ -279,9 +370,11 @@ async fn async_main() {
         task.await.expect("client");
     }
     let sustained_puts = u64::from(PIPELINED_CLIENTS) * PIPELINED_PUTS;
-    let puts_per_second = sustained_puts as f64 / started.elapsed().as_secs_f64();
+    sustained_puts as f64 / started.elapsed().as_secs_f64()
+}
 
-    // Sustained through the batch endpoint.
+/// Sustained through the batch endpoint. Returns puts/s.
+async fn batch_phase(http: &reqwest::Client, base: &str) -> f64 {
     let prepared: Vec<Vec<Vec<u8>>> = (0..BATCH_CLIENTS)
         .map(|c| batch_bodies(&Wallet::from_byte(200 + c)))
         .collect();
@@ -289,7 +382,7 @@ async fn async_main() {
     let mut tasks = Vec::new();
     for bodies in prepared {
         let http = http.clone();
-        let base = base.clone();
+        let base = base.to_string();
         tasks.push(tokio::spawn(async move {
             send_batches(&http, &base, bodies).await;
         }));
@@ -298,14 +391,22 @@ async fn async_main() {
         task.await.expect("client");
     }
     let batch_puts = u64::from(BATCH_CLIENTS) * BATCHES * BATCH_ITEMS;
-    let batch_rate = batch_puts as f64 / started.elapsed().as_secs_f64();
+    batch_puts as f64 / started.elapsed().as_secs_f64()
+}
 
-    // 30-record range queries over client 1's address (it wrote well over 30 records).
+/// 30-record range queries over client 1's address (the latency phase wrote well over
+/// 30 records there), paid by one ticket. Returns the sorted latencies.
+async fn range_phase(
+    http: &reqwest::Client,
+    base: &str,
+    reader: &Wallet,
+    operator: &str,
+) -> Vec<Duration> {
     let ticket = reader.sign(
         0,
         10,
         TxBody::Transfer(Transfer {
-            to: summary.operator_address.clone(),
+            to: operator.to_string(),
             amount: 100_000,
         }),
     );
@@ -338,40 +439,5 @@ async fn async_main() {
         );
     }
     range_latencies.sort();
-    node.shutdown().await;
-
-    let raw = raw_insert_rate();
-    let verify = verify_rate();
-    let bound = raw.min(verify);
-    println!("| measure | value |");
-    println!("|---|---|");
-    println!(
-        "| sustained signed puts/s through POST /v1/records ({BATCH_CLIENTS} clients x {BATCHES} batches of {BATCH_ITEMS}, 50 ms blocks) | {batch_rate:.0} |"
-    );
-    println!(
-        "| sustained signed puts/s one at a time ({PIPELINED_CLIENTS} clients x {PIPELINED_PUTS} pipelined puts) | {puts_per_second:.0} |"
-    );
-    println!(
-        "| signed puts/s, each client waiting for its block ({LATENCY_CLIENTS} clients) | {waiting_rate:.0} |"
-    );
-    println!(
-        "| put latency p50 / p99 (waiting for the block) | {:?} / {:?} |",
-        percentile(&latencies, 0.5),
-        percentile(&latencies, 0.99)
-    );
-    println!(
-        "| 30-record range p50 / p99 | {:?} / {:?} |",
-        percentile(&range_latencies, 0.5),
-        percentile(&range_latencies, 0.99)
-    );
-    println!("| raw rusqlite inserts/s (1 KiB, one tx, 8 KiB pages) | {raw:.0} |");
-    println!("| secp256k1 verifies/s | {verify:.0} |");
-    println!(
-        "| ratio batch puts/s / min(raw insert, verify) (goal 0.5) | {:.4} |",
-        batch_rate / bound
-    );
-    println!(
-        "| ratio one-at-a-time puts/s / min(raw insert, verify) | {:.4} |",
-        puts_per_second / bound
-    );
+    range_latencies
 }

@@ -2,6 +2,8 @@
 //! tree, sign the header over the transactions' Merkle root and the state root, and store
 //! everything in one ledger transaction.
 
+use std::sync::Arc;
+
 use bitcoin::secp256k1::ecdsa::Signature;
 use carchain_core::protocol::signing::signature_from_compact;
 use carchain_core::protocol::{
@@ -13,6 +15,7 @@ use super::validator::ValidatorKey;
 use crate::db::{BlockWrite, LedgerDb, StoredBlock};
 use crate::genesis::Genesis;
 use crate::state::{App, TxError, TxOutcome};
+use jmt::storage::TreeUpdateBatch;
 
 /// Most transactions one block holds.
 pub const MAX_BLOCK_TXS: usize = 5_000;
@@ -78,17 +81,21 @@ impl BuiltBlock {
     }
 }
 
+/// Signs `header` and tells `app` the new tip (the next block's clock and parent).
 fn seal(
+    app: &mut App,
     key: &ValidatorKey,
     header: BlockHeader,
     txs: Vec<(Vec<u8>, Vec<u8>)>,
-    tree_batch: jmt::storage::TreeUpdateBatch,
+    tree_batch: Arc<TreeUpdateBatch>,
 ) -> Result<BuiltBlock, ChainError> {
     let height = header.height;
     let signed = key.sign(header)?;
+    let hash = signed.header.hash();
+    app.set_tip(height, signed.header.time, hash);
     let write = BlockWrite {
         height,
-        hash: signed.header.hash().to_vec(),
+        hash: hash.to_vec(),
         header: signed.header.to_canonical(),
         signature: signed.signature.serialize_compact().to_vec(),
         time: i64::try_from(signed.header.time).unwrap_or(i64::MAX),
@@ -133,7 +140,7 @@ pub fn commit_genesis(
         tx_count: 0,
         proposer: key.public_key(),
     };
-    let built = seal(key, header, Vec::new(), tree_batch)?;
+    let built = seal(app, key, header, Vec::new(), tree_batch)?;
     commit(app, db, built)
 }
 
@@ -196,7 +203,7 @@ pub fn build_block(
         tx_count: u32::try_from(ids.len()).unwrap_or(u32::MAX),
         proposer: key.public_key(),
     };
-    let block = seal(key, header, included, tree_batch)?;
+    let block = seal(app, key, header, included, tree_batch)?;
     Ok(BuildResult {
         block: Some(block),
         outcomes,

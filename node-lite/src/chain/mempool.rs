@@ -42,6 +42,11 @@ impl Mempool {
         self.queue.len() < self.capacity
     }
 
+    /// How many more transactions fit.
+    pub fn room(&self) -> usize {
+        self.capacity.saturating_sub(self.queue.len())
+    }
+
     /// Queues an admitted transaction; gives it back when full.
     pub fn push(&mut self, pending: Pending) -> Result<(), Box<Pending>> {
         if !self.has_room() {
@@ -98,6 +103,7 @@ mod tests {
             waiter: None,
         });
         assert_eq!(refused.err().map(|p| p.tx.tx.nonce), Some(2));
+        assert_eq!(pool.room(), 0);
         let taken = pool.take(1);
         assert_eq!(
             taken.iter().map(|p| p.tx.tx.nonce).collect::<Vec<_>>(),
@@ -107,6 +113,7 @@ mod tests {
             pool.transactions().map(|t| t.tx.nonce).collect::<Vec<_>>(),
             vec![1]
         );
+        assert_eq!(pool.room(), 1);
         assert_eq!(pool.take(10).len(), 1);
         assert!(pool.is_empty());
     }

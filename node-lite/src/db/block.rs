@@ -2,6 +2,8 @@
 //! stored forms of blocks and transactions. Contents are opaque bytes encoded by the
 //! ledger protocol.
 
+use std::sync::Arc;
+
 use jmt::storage::TreeUpdateBatch;
 
 /// Everything one block changes, committed by [`LedgerDb::commit_block`] in one SQLite
@@ -23,8 +25,9 @@ pub struct BlockWrite {
     /// `(id, encoded transaction)` in block order; ids are unique across the ledger.
     pub txs: Vec<(Vec<u8>, Vec<u8>)>,
     /// The state tree changes of this block, from `JellyfishMerkleTree::put_value_set`
-    /// at version `height`.
-    pub tree_batch: TreeUpdateBatch,
+    /// at version `height` (shared with the state machine, which reads it until the
+    /// block is committed).
+    pub tree_batch: Arc<TreeUpdateBatch>,
     /// `(name, value)` node metadata to set (insert or replace).
     pub meta: Vec<(String, Vec<u8>)>,
 }

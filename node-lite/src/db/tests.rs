@@ -45,7 +45,7 @@ fn block(height: u64, txs: &[&str], tree_batch: TreeUpdateBatch) -> BlockWrite {
             .iter()
             .map(|id| (id.as_bytes().to_vec(), format!("body of {id}").into_bytes()))
             .collect(),
-        tree_batch,
+        tree_batch: std::sync::Arc::new(tree_batch),
         meta: vec![("tip".to_owned(), height.to_be_bytes().to_vec())],
     }
 }

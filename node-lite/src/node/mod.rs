@@ -36,6 +36,7 @@ use crate::state::{
 };
 
 mod ledger_service;
+mod producer;
 mod records;
 
 pub use records::MAX_BATCH_ITEMS;
@@ -86,11 +87,14 @@ pub struct InitSummary {
     pub genesis_path: PathBuf,
 }
 
-/// The state machine with its mempool and the chain tip, changed together.
+/// The state machine with its mempool and the chain tips, changed together.
 struct Ledger {
     app: App,
     mempool: Mempool,
+    /// The latest committed (durable) header.
     latest: SignedHeader,
+    /// The latest built header: `latest`, or the block being written on top of it.
+    built: SignedHeader,
 }
 
 /// A running node.
@@ -204,6 +208,7 @@ impl Node {
             ledger: Mutex::new(Ledger {
                 app,
                 mempool: Mempool::new(config.max_mempool),
+                built: latest.clone(),
                 latest,
             }),
             config,
@@ -218,7 +223,7 @@ impl Node {
             producer: Mutex::new(None),
             this: this.clone(),
         });
-        let handle = tokio::spawn(run_producer(node.clone(), stop_rx));
+        let handle = tokio::spawn(producer::run_producer(node.clone(), stop_rx));
         *lock(&node.producer) = Some(handle);
         tracing::info!(chain = %node.genesis.chain_id, "node started");
         Ok(node)
@@ -250,62 +255,6 @@ impl Node {
     /// The genesis file the node runs.
     pub fn genesis(&self) -> &Genesis {
         &self.genesis
-    }
-
-    /// Builds and commits one block from the mempool, if it holds anything.
-    ///
-    /// The ledger lock is held while the block is built (delivery, state tree, signature)
-    /// but not while it is written and synced to disk: admissions go on meanwhile,
-    /// checked against the last committed state with the pending nonces (which still
-    /// count the block being written), exactly as while the block is waiting.
-    fn produce_once(&self) {
-        let mut ledger = lock(&self.ledger);
-        if ledger.mempool.is_empty() {
-            return;
-        }
-        let batch = ledger.mempool.take(MAX_BLOCK_TXS);
-        let txs: Vec<SignedTransaction> = batch.iter().map(|p| p.tx.clone()).collect();
-        let Ledger { app, latest, .. } = &mut *ledger;
-        let built = build_block(app, &self.key, latest, &txs, now_ms());
-        drop(ledger);
-        let written = built.and_then(|built| {
-            if let Some(block) = &built.block {
-                block.write_to(&self.db)?;
-            }
-            Ok(built)
-        });
-        let mut ledger = lock(&self.ledger);
-        let landings: Vec<_> = match written {
-            Ok(result) => {
-                let height = result.block.as_ref().map(BuiltBlock::height);
-                if let Some(block) = result.block {
-                    ledger.app.commit(block.height());
-                    ledger.latest = block.header;
-                }
-                result
-                    .outcomes
-                    .into_iter()
-                    .map(|outcome| match (outcome, height) {
-                        (Ok((index, _)), Some(height)) => Ok((height, index)),
-                        (Ok(_), None) => Err(internal("block vanished")),
-                        (Err(err), _) => Err(ServiceError::from(err)),
-                    })
-                    .collect()
-            }
-            Err(err) => {
-                ledger.app.abort_block();
-                tracing::error!(%err, "block production failed");
-                batch.iter().map(|_| Err(internal(&err))).collect()
-            }
-        };
-        let waiting: Vec<SignedTransaction> = ledger.mempool.transactions().cloned().collect();
-        ledger.app.reset_pending(&waiting);
-        drop(ledger);
-        for (pending, landing) in batch.into_iter().zip(landings) {
-            if let Some(waiter) = pending.waiter {
-                let _ = waiter.send(landing);
-            }
-        }
     }
 
     /// Runs the stateless checks of `tx` (signatures) without any lock, so that
@@ -393,22 +342,4 @@ fn verify_tip(db: &LedgerDb, genesis: &Genesis, tip: &SignedHeader) -> Result<()
         });
     }
     Ok(())
-}
-
-async fn run_producer(node: Arc<Node>, mut stop: watch::Receiver<bool>) {
-    let mut ticker = tokio::time::interval(node.config.block_time);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = ticker.tick() => {}
-            _ = stop.changed() => break,
-        }
-        if *stop.borrow() {
-            break;
-        }
-        let worker = node.clone();
-        if let Err(err) = tokio::task::spawn_blocking(move || worker.produce_once()).await {
-            tracing::error!(%err, "block production panicked");
-        }
-    }
 }

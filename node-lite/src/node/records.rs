@@ -132,19 +132,50 @@ impl Node {
         if to_admit.is_empty() {
             return entries;
         }
-        let running = self.check_running();
+        let (places, prechecked): (Vec<usize>, Vec<Prechecked>) = to_admit.into_iter().unzip();
         let mut ledger = lock(&self.ledger);
-        for (at, prechecked) in to_admit {
+        let answers = match self.check_running() {
+            Err(err) => Err(err),
+            Ok(()) => {
+                let room = ledger.mempool.room();
+                ledger
+                    .app
+                    .check_prechecked_all(&prechecked, room)
+                    .map_err(ServiceError::from)
+            }
+        };
+        let answers = match answers {
+            Ok(answers) => answers,
+            Err(err) => {
+                drop(ledger);
+                for at in places {
+                    if let Some(entry) = entries.get_mut(at) {
+                        entry.slot = Slot::Done(Err(err.clone()));
+                    }
+                }
+                return entries;
+            }
+        };
+        let full = || ServiceError::new(ErrorCode::Unavailable, "the mempool is full");
+        for ((at, prechecked), answer) in places.into_iter().zip(prechecked).zip(answers) {
             let tx_id = prechecked.id();
-            let (sender, landing) = oneshot::channel();
-            let admitted = running
-                .clone()
-                .and_then(|()| admit_locked(&mut ledger, prechecked, Some(sender)));
+            let slot = match answer {
+                None => Slot::Done(Err(full())),
+                Some(Err(err)) => Slot::Done(Err(ServiceError::from(err))),
+                Some(Ok(())) => {
+                    let (sender, landing) = oneshot::channel();
+                    let pending = Pending {
+                        tx: prechecked.into_tx(),
+                        waiter: Some(sender),
+                    };
+                    match ledger.mempool.push(pending) {
+                        Ok(()) => Slot::Waiting { tx_id, landing },
+                        Err(_) => Slot::Done(Err(full())),
+                    }
+                }
+            };
             if let Some(entry) = entries.get_mut(at) {
-                entry.slot = match admitted {
-                    Ok(()) => Slot::Waiting { tx_id, landing },
-                    Err(err) => Slot::Done(Err(err)),
-                };
+                entry.slot = slot;
             }
         }
         entries

@@ -12,6 +12,7 @@ pub mod escrow;
 pub mod grants;
 mod layer;
 mod lookup;
+mod pending;
 mod query;
 mod requests;
 mod rules;
@@ -24,6 +25,8 @@ pub(crate) mod tests;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::db::TreeView;
+
 use carchain_core::protocol::{SignedTransaction, StateHasher};
 use carchain_core::record::FormatRegistry;
 use jmt::storage::TreeUpdateBatch;
@@ -31,6 +34,7 @@ use jmt::{JellyfishMerkleTree, KeyHash};
 
 pub use error::TxError;
 pub use layer::{Committed, Layer, Snapshot, StateRead, Writes};
+pub use pending::{PendingBlocks, PendingState, PendingView};
 pub use query::{query_json, query_key};
 pub use rules::{ChainParams, ExecContext, Stateless, TxOutcome};
 pub use token::{FeeSchedule, Phase};
@@ -53,12 +57,16 @@ struct Tip {
     hash: [u8; 32],
 }
 
-/// The state machine over the ledger file's committed state.
+/// The state machine over the ledger file's committed state and the blocks built on top
+/// of it that are still being written (see [`PendingBlocks`]).
 pub struct App {
     db: Arc<LedgerDb>,
     params: ChainParams,
     formats: FormatRegistry,
     committed: Option<u64>,
+    /// The latest built block (finalized, maybe not yet committed); at least `committed`.
+    built: Option<u64>,
+    pending: PendingBlocks,
     pending_nonces: HashMap<String, u64>,
     block: Option<OpenBlock>,
     verified: VerifiedTxs,
@@ -83,6 +91,8 @@ impl App {
             params,
             formats: FormatRegistry::with_builtins(),
             committed,
+            built: committed,
+            pending: PendingBlocks::default(),
             pending_nonces: HashMap::new(),
             block: None,
             verified: VerifiedTxs::new(DEFAULT_VERIFIED_CAPACITY),
@@ -100,21 +110,37 @@ impl App {
         self.committed
     }
 
-    fn next_height(&self) -> u64 {
-        self.committed.map_or(0, |h| h.saturating_add(1))
+    /// The latest built height (committed or still being written), `None` before genesis.
+    pub fn built_height(&self) -> Option<u64> {
+        self.built
     }
 
-    /// The committed block's time and hash (zero before genesis), read once per height.
+    fn next_height(&self) -> u64 {
+        self.built.map_or(0, |h| h.saturating_add(1))
+    }
+
+    /// Records the time and hash of the block just built at `height` (the clock and
+    /// parent hash of the next block), so the next block need not read it back.
+    pub fn set_tip(&mut self, height: u64, time: u64, hash: [u8; 32]) {
+        self.tip = Some(Tip {
+            height: Some(height),
+            time,
+            hash,
+        });
+    }
+
+    /// The latest built block's time and hash (zero before genesis), read once per
+    /// height (from the ledger file unless [`App::set_tip`] told it).
     fn tip(&mut self) -> Result<Tip, TxError> {
-        if let Some(tip) = self.tip.filter(|tip| tip.height == self.committed) {
+        if let Some(tip) = self.tip.filter(|tip| tip.height == self.built) {
             return Ok(tip);
         }
         let mut tip = Tip {
-            height: self.committed,
+            height: self.built,
             time: 0,
             hash: [0; 32],
         };
-        if let Some(height) = self.committed {
+        if let Some(height) = self.built {
             let block = self
                 .db
                 .block(height)
@@ -150,6 +176,38 @@ impl App {
         Ok(())
     }
 
+    /// [`App::check_prechecked`] of each of `txs` in order through one snapshot of the
+    /// ledger file, stopping after `limit` are accepted: one answer per transaction,
+    /// `None` for those not checked (over the limit). `Err` only when the snapshot cannot
+    /// be opened.
+    pub fn check_prechecked_all(
+        &mut self,
+        txs: &[Prechecked],
+        limit: usize,
+    ) -> Result<Vec<Option<Result<(), TxError>>>, TxError> {
+        let db = Arc::clone(&self.db);
+        let view = db.tree_view().map_err(TxError::storage)?;
+        let mut accepted = 0usize;
+        let mut answers = Vec::with_capacity(txs.len());
+        for prechecked in txs {
+            if accepted >= limit {
+                answers.push(None);
+                continue;
+            }
+            let answer = if prechecked.is_for(&self.params) {
+                self.check_on(&view, prechecked.tx(), Stateless::Passed)
+            } else {
+                Err(TxError::WrongChain)
+            };
+            if answer.is_ok() {
+                self.verified.insert(prechecked.id());
+                accepted += 1;
+            }
+            answers.push(Some(answer));
+        }
+        Ok(answers)
+    }
+
     /// How many admitted transaction ids are remembered as verified.
     pub fn verified_len(&self) -> usize {
         self.verified.len()
@@ -160,14 +218,26 @@ impl App {
         signed: &SignedTransaction,
         stateless: Stateless,
     ) -> Result<(), TxError> {
-        let tip = self.tip()?;
         let db = Arc::clone(&self.db);
         let view = db.tree_view().map_err(TxError::storage)?;
-        let committed = Snapshot {
-            view: &view,
-            version: self.committed,
+        self.check_on(&view, signed, stateless)
+    }
+
+    fn check_on(
+        &mut self,
+        view: &TreeView<'_>,
+        signed: &SignedTransaction,
+        stateless: Stateless,
+    ) -> Result<(), TxError> {
+        let tip = self.tip()?;
+        let latest = PendingState {
+            tree: PendingView {
+                view,
+                pending: &self.pending,
+            },
+            version: self.built,
         };
-        let mut scratch = Layer::new(&committed);
+        let mut scratch = Layer::new(&latest);
         let signer = signed.tx.signer_address();
         let ctx = ExecContext {
             params: &self.params,
@@ -240,7 +310,7 @@ impl App {
 
     fn deliver_on(
         &mut self,
-        view: &crate::db::TreeView<'_>,
+        view: &TreeView<'_>,
         signed: &SignedTransaction,
     ) -> Result<TxOutcome, TxError> {
         let stateless = if self.verified.take(&signed.id()) {
@@ -252,12 +322,15 @@ impl App {
             .block
             .as_mut()
             .ok_or_else(|| TxError::Invalid("no open block".into()))?;
-        let committed = Snapshot {
-            view,
-            version: self.committed,
+        let latest = PendingState {
+            tree: PendingView {
+                view,
+                pending: &self.pending,
+            },
+            version: self.built,
         };
         let overlay = layer::Overlay {
-            base: &committed,
+            base: &latest,
             writes: &block.writes,
         };
         let mut scratch = Layer::new(&overlay);
@@ -286,24 +359,51 @@ impl App {
     }
 
     /// Closes the open block: the new state root and the tree changes to commit at its
-    /// height. The block's writes are gone from the app; call [`App::commit`] once the
-    /// ledger file holds them.
-    pub fn finalize(&mut self) -> Result<([u8; 32], TreeUpdateBatch), TxError> {
+    /// height. The block becomes the latest built one: the next block and admission
+    /// checks build on it while it is written. Call [`App::commit`] once the ledger file
+    /// holds it, or [`App::rollback`] if writing it failed.
+    pub fn finalize(&mut self) -> Result<([u8; 32], Arc<TreeUpdateBatch>), TxError> {
         let block = self
             .block
             .take()
             .ok_or_else(|| TxError::Invalid("no open block".into()))?;
         let view = self.db.tree_view().map_err(TxError::storage)?;
-        let tree: JellyfishMerkleTree<'_, _, StateHasher> = JellyfishMerkleTree::new(&view);
+        let reader = PendingView {
+            view: &view,
+            pending: &self.pending,
+        };
+        let tree: JellyfishMerkleTree<'_, _, StateHasher> = JellyfishMerkleTree::new(&reader);
         let (root, batch) = tree
             .put_value_set(block.writes, block.height)
             .map_err(TxError::storage)?;
+        drop(view);
+        let batch = Arc::new(batch);
+        self.pending.push(block.height, Arc::clone(&batch));
+        self.built = Some(block.height);
         Ok((root.0, batch))
     }
 
     /// Records that block `height` is committed in the ledger file.
     pub fn commit(&mut self, height: u64) {
         self.committed = Some(height);
+        self.built = self.built.max(self.committed);
+        self.pending.committed(height);
+    }
+
+    /// Drops the open block and forgets every built block above `keep` (at least the
+    /// committed height): writing one of them failed, so those built on it are void too.
+    pub fn rollback_to(&mut self, keep: Option<u64>) {
+        let keep = keep.max(self.committed);
+        self.block = None;
+        self.pending.drop_above(keep);
+        self.built = keep;
+        self.tip = self.tip.filter(|tip| tip.height == keep);
+    }
+
+    /// How many built blocks are held in memory (being written, or the latest
+    /// committed one kept as a cache).
+    pub fn pending_blocks(&self) -> usize {
+        self.pending.len()
     }
 
     /// Drops the open block, if any (its transactions failed to commit).

@@ -19,6 +19,7 @@ use crate::genesis::Genesis;
 use crate::service::ErrorCode;
 
 mod grant_rules;
+mod pipeline;
 
 const CHAIN: &str = "carchain-test";
 

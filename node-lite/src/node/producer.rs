@@ -1,0 +1,265 @@
+//! The single validator's block producer, as a two-stage pipeline: at each tick it builds
+//! the next block from the mempool (under the ledger lock) on top of the block still
+//! being written, then hands it to the writer once that write is done. Building block
+//! N+1 thus overlaps the SQLite commit (and fsync) of block N.
+//!
+//! Acknowledgements stay behind durability: a transaction's waiter is told its place
+//! only after its block is committed to the ledger file. If a write fails, the block
+//! built on top of it is void too: both blocks' waiters are told, and the state machine
+//! rolls back to the committed height.
+
+use std::time::Instant;
+
+use super::*;
+use crate::chain::BuildResult;
+use crate::state::TxOutcome;
+
+/// A built block on its way to the ledger file, with who waits for its transactions.
+pub(super) struct InFlight {
+    /// The mempool entries offered to the block, in order.
+    batch: Vec<Pending>,
+    /// The signed block.
+    block: BuiltBlock,
+    /// Per entry of `batch`: its index in the block or why it was dropped.
+    outcomes: Vec<Result<(u32, TxOutcome), TxError>>,
+    /// When the block started being built (for the log).
+    started: Instant,
+}
+
+/// Tells every waiter of `batch` the same refusal.
+fn fail_all(batch: Vec<Pending>, err: &ServiceError) {
+    for pending in batch {
+        if let Some(waiter) = pending.waiter {
+            let _ = waiter.send(Err(err.clone()));
+        }
+    }
+}
+
+impl Node {
+    /// Builds the next block from the mempool on top of the latest built block, if the
+    /// mempool holds anything. Transactions refused by the block are answered at once;
+    /// when none is left (or building fails) no block comes back.
+    fn build_next(&self) -> Option<InFlight> {
+        let started = Instant::now();
+        let mut ledger = lock(&self.ledger);
+        if ledger.mempool.is_empty() {
+            return None;
+        }
+        let batch = ledger.mempool.take(MAX_BLOCK_TXS);
+        let txs: Vec<SignedTransaction> = batch.iter().map(|p| p.tx.clone()).collect();
+        let keep = ledger.app.built_height();
+        let Ledger { app, built, .. } = &mut *ledger;
+        let result = build_block(app, &self.key, built, &txs, now_ms());
+        let result = match result {
+            Ok(result) => result,
+            Err(err) => {
+                ledger.app.rollback_to(keep);
+                reset_pending(&mut ledger);
+                drop(ledger);
+                tracing::error!(%err, "building a block failed");
+                fail_all(batch, &internal(&err));
+                return None;
+            }
+        };
+        let BuildResult { block, outcomes } = result;
+        tracing::debug!(
+            txs = batch.len(),
+            build_us = started.elapsed().as_micros(),
+            "block built"
+        );
+        if let Some(block) = &block {
+            ledger.built = block.header.clone();
+        }
+        reset_pending(&mut ledger);
+        drop(ledger);
+        match block {
+            Some(block) => Some(InFlight {
+                batch,
+                block,
+                outcomes,
+                started,
+            }),
+            None => {
+                for (pending, outcome) in batch.into_iter().zip(outcomes) {
+                    if let Some(waiter) = pending.waiter {
+                        let landing = match outcome {
+                            Ok(_) => Err(internal("block vanished")),
+                            Err(err) => Err(ServiceError::from(err)),
+                        };
+                        let _ = waiter.send(landing);
+                    }
+                }
+                None
+            }
+        }
+    }
+
+    /// Ends `flight` once its write returned `written`: on success the block becomes
+    /// the committed tip and every waiter learns its place; on failure every built
+    /// block above the committed tip is void and the waiters are told. Returns whether
+    /// the block was committed.
+    fn finish(&self, flight: InFlight, written: Result<(), ChainError>) -> bool {
+        let InFlight {
+            batch,
+            block,
+            outcomes,
+            started,
+        } = flight;
+        let height = block.height();
+        let mut ledger = lock(&self.ledger);
+        let committed = match written {
+            Ok(()) => {
+                ledger.app.commit(height);
+                if ledger.built.header.height < height {
+                    ledger.built = block.header.clone();
+                }
+                ledger.latest = block.header;
+                drop(ledger);
+                true
+            }
+            Err(err) => {
+                let committed = ledger.app.committed_height();
+                ledger.app.rollback_to(committed);
+                ledger.built = ledger.latest.clone();
+                reset_pending(&mut ledger);
+                drop(ledger);
+                tracing::error!(%err, height, "writing a block failed");
+                fail_all(batch, &internal(&err));
+                return false;
+            }
+        };
+        tracing::debug!(
+            height,
+            txs = batch.len(),
+            total_us = started.elapsed().as_micros(),
+            "block produced"
+        );
+        for (pending, outcome) in batch.into_iter().zip(outcomes) {
+            if let Some(waiter) = pending.waiter {
+                let landing = match outcome {
+                    Ok((index, _)) => Ok((height, index)),
+                    Err(err) => Err(ServiceError::from(err)),
+                };
+                let _ = waiter.send(landing);
+            }
+        }
+        committed
+    }
+
+    /// Voids `flight`, built on a block that failed to commit (the state machine was
+    /// already rolled back by [`Node::finish`]).
+    fn void(&self, flight: InFlight) {
+        let err = ServiceError::new(
+            ErrorCode::Internal,
+            "the block below this transaction's block failed to commit",
+        );
+        fail_all(flight.batch, &err);
+    }
+}
+
+/// Re-admits the nonces of the transactions still waiting in the mempool, against the
+/// latest built state.
+fn reset_pending(ledger: &mut Ledger) {
+    let Ledger { app, mempool, .. } = ledger;
+    app.reset_pending(mempool.transactions());
+}
+
+/// Writes `flight`'s block on a blocking thread; gives the flight back with the result.
+fn spawn_write(
+    node: &Arc<Node>,
+    flight: InFlight,
+) -> JoinHandle<(InFlight, Result<(), ChainError>)> {
+    let node = Arc::clone(node);
+    tokio::task::spawn_blocking(move || {
+        let writing = Instant::now();
+        let written = flight.block.write_to(&node.db);
+        tracing::debug!(
+            height = flight.block.height(),
+            write_us = writing.elapsed().as_micros(),
+            "block written"
+        );
+        (flight, written)
+    })
+}
+
+/// Waits for the write in progress, if any (never completes when there is none).
+async fn write_done(
+    writing: &mut Option<JoinHandle<(InFlight, Result<(), ChainError>)>>,
+) -> Result<(InFlight, Result<(), ChainError>), tokio::task::JoinError> {
+    match writing.as_mut() {
+        Some(handle) => handle.await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Ends the write `done` returned; `false` when the block did not commit.
+fn settle(
+    node: &Node,
+    done: Result<(InFlight, Result<(), ChainError>), tokio::task::JoinError>,
+) -> bool {
+    match done {
+        Ok((flight, written)) => node.finish(flight, written),
+        Err(err) => {
+            // The write task panicked: its block's waiters were dropped (they see the
+            // node as stopped); nothing above the committed height can be trusted.
+            tracing::error!(%err, "writing a block panicked");
+            let mut ledger = lock(&node.ledger);
+            let committed = ledger.app.committed_height();
+            ledger.app.rollback_to(committed);
+            ledger.built = ledger.latest.clone();
+            reset_pending(&mut ledger);
+            false
+        }
+    }
+}
+
+/// The producer task: every `block_time`, builds the next block (overlapping the write
+/// of the previous one), then writes it; a finished write is acknowledged at once.
+pub(super) async fn run_producer(node: Arc<Node>, mut stop: watch::Receiver<bool>) {
+    let mut ticker = tokio::time::interval(node.config.block_time);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut writing: Option<JoinHandle<(InFlight, Result<(), ChainError>)>> = None;
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            done = write_done(&mut writing) => {
+                writing = None;
+                settle(&node, done);
+                continue;
+            }
+            _ = stop.changed() => break,
+        }
+        if *stop.borrow() {
+            break;
+        }
+        let builder = Arc::clone(&node);
+        let next = match tokio::task::spawn_blocking(move || builder.build_next()).await {
+            Ok(next) => next,
+            Err(err) => {
+                // Whatever the build left half done is dropped; the block being written
+                // (if any) still commits on top of the committed state.
+                tracing::error!(%err, "block building panicked");
+                let mut ledger = lock(&node.ledger);
+                let committed = ledger.app.committed_height();
+                ledger.app.rollback_to(committed);
+                ledger.built = ledger.latest.clone();
+                reset_pending(&mut ledger);
+                None
+            }
+        };
+        if let Some(handle) = writing.take()
+            && !settle(&node, handle.await)
+        {
+            if let Some(next) = next {
+                node.void(next);
+            }
+            continue;
+        }
+        if let Some(next) = next {
+            writing = Some(spawn_write(&node, next));
+        }
+    }
+    if let Some(handle) = writing.take() {
+        settle(&node, handle.await);
+    }
+}

@@ -1,0 +1,128 @@
+//! Reading the state tree through blocks that are built but not yet (or only just)
+//! written: [`PendingBlocks`] keeps each such block's tree changes in memory, and
+//! [`PendingView`] reads them first and the ledger file's snapshot below them, so the
+//! next block can be built while the previous one is being written to disk.
+//!
+//! Tree nodes are keyed by version and never change once written, so a node found in a
+//! pending batch is exactly the node the ledger file holds (or will hold) under that key.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
+use jmt::{KeyHash, OwnedValue, Version};
+
+use super::error::TxError;
+use super::layer::StateRead;
+use crate::db::TreeView;
+
+/// Tree changes of recent blocks, oldest first: those built and not yet committed, and
+/// the latest committed one kept as a cache of the tree's upper nodes.
+#[derive(Debug, Default)]
+pub struct PendingBlocks {
+    blocks: VecDeque<(Version, Arc<TreeUpdateBatch>)>,
+}
+
+impl PendingBlocks {
+    /// Adds the changes of block `version`, built on top of every block held.
+    pub fn push(&mut self, version: Version, batch: Arc<TreeUpdateBatch>) {
+        self.blocks.push_back((version, batch));
+    }
+
+    /// Forgets blocks below `committed` (the block at `committed` stays, as a cache).
+    pub fn committed(&mut self, committed: Version) {
+        while self
+            .blocks
+            .front()
+            .is_some_and(|(version, _)| *version < committed)
+        {
+            self.blocks.pop_front();
+        }
+    }
+
+    /// Forgets blocks above `committed` (built on a block that failed to commit).
+    pub fn drop_above(&mut self, committed: Option<Version>) {
+        self.blocks
+            .retain(|(version, _)| committed.is_some_and(|c| *version <= c));
+    }
+
+    /// Number of blocks held.
+    pub fn len(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// Whether no block is held.
+    pub fn is_empty(&self) -> bool {
+        self.blocks.is_empty()
+    }
+}
+
+/// The tree as of the newest pending block: pending changes first, then the snapshot.
+pub struct PendingView<'a, 'db> {
+    /// The ledger file's read snapshot.
+    pub view: &'a TreeView<'db>,
+    /// Blocks not (or only just) in the snapshot.
+    pub pending: &'a PendingBlocks,
+}
+
+impl PendingView<'_, '_> {
+    fn node(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        for (version, batch) in self.pending.blocks.iter().rev() {
+            if *version == node_key.version()
+                && let Some(node) = batch.node_batch.get_node(node_key)
+            {
+                return Ok(Some(node.clone()));
+            }
+        }
+        self.view.get_node_option(node_key)
+    }
+
+    fn value(&self, max_version: Version, key: KeyHash) -> anyhow::Result<Option<OwnedValue>> {
+        for (version, batch) in self.pending.blocks.iter().rev() {
+            if *version > max_version {
+                continue;
+            }
+            if let Some(value) = batch.node_batch.values().get(&(*version, key)) {
+                return Ok(value.clone());
+            }
+        }
+        self.view.get_value_option(max_version, key)
+    }
+}
+
+impl TreeReader for PendingView<'_, '_> {
+    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        self.node(node_key)
+    }
+
+    fn get_value_option(
+        &self,
+        max_version: Version,
+        key_hash: KeyHash,
+    ) -> anyhow::Result<Option<OwnedValue>> {
+        self.value(max_version, key_hash)
+    }
+
+    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+        // Only a state restore asks, never while blocks are pending.
+        self.view.get_rightmost_leaf()
+    }
+}
+
+/// The state at `version` (`None`: before genesis, everything absent) read through a
+/// [`PendingView`].
+pub struct PendingState<'a, 'db> {
+    /// The tree with its pending blocks.
+    pub tree: PendingView<'a, 'db>,
+    /// The height to read at.
+    pub version: Option<Version>,
+}
+
+impl StateRead for PendingState<'_, '_> {
+    fn read(&self, key: KeyHash) -> Result<Option<Vec<u8>>, TxError> {
+        let Some(version) = self.version else {
+            return Ok(None);
+        };
+        self.tree.value(version, key).map_err(TxError::storage)
+    }
+}
