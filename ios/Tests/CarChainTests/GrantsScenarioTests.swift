@@ -131,10 +131,11 @@ final class GrantsScenarioTests: XCTestCase {
         XCTAssertEqual(asked.expiresAtMs, expiresAt)
         XCTAssertNil(asked.escrow, "a free request has no escrow")
 
-        // Approved for one day only.
+        // Approved for one day only, the grant ending in a week.
+        let grantEnds = expiresAt + 6 * 86_400_000
         let approval = try await f.wallet.approve(
             ledger: f.ledger, requestId: requestId, vid: grantsVid,
-            narrowing: Narrowing(fromDate: "2024-05-02", toDate: "2024-05-02"))
+            narrowing: Narrowing(fromDate: "2024-05-02", toDate: "2024-05-02", expiresAtMs: grantEnds))
         XCTAssertEqual(approval.recordCount, 1)
         XCTAssertEqual(approval.fromDate, "2024-05-02")
         XCTAssertEqual(approval.toDate, "2024-05-02")
@@ -162,6 +163,7 @@ final class GrantsScenarioTests: XCTestCase {
         XCTAssertEqual(granted.recordCount, 1)
         let before = try await f.ledger.grant(grantId: approval.grantId)
         XCTAssertEqual(before?.status, .active)
+        XCTAssertEqual(before?.expiresAtMs, grantEnds)
         try await f.wallet.revoke(ledger: f.ledger, grantId: approval.grantId)
         let active = try f.wallet.grants().filter { $0.status == .active }
         XCTAssertFalse(active.contains { $0.grantId == approval.grantId }, "revoked grant still active")
