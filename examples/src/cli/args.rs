@@ -223,6 +223,15 @@ pub enum WalletCommand {
     Address,
     /// Show the owner account's balance on the node.
     Balance,
+    /// Send tokens from the owner account to another account (the default fee is added).
+    Send {
+        /// The recipient's P2WPKH address on the wallet's network.
+        #[arg(long)]
+        to: String,
+        /// Tokens to send (at least 1).
+        #[arg(long)]
+        amount: u64,
+    },
 }
 
 /// `carchain device ...`

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use carchain_core::device::PairingPayload;
 use carchain_core::light::LightClient;
+use carchain_core::protocol::signing::p2wpkh_address;
 use carchain_core::wallet::{DeviceInfo, Wallet};
 use serde_json::{Value, json};
 
@@ -12,7 +13,6 @@ use super::args::DeviceCommand;
 use super::error::CliError;
 use super::output::emit;
 use super::session::Session;
-use crate::sim::paying::fund_car_reads;
 
 /// A device as JSON.
 fn device_json(info: &DeviceInfo) -> Value {
@@ -35,7 +35,8 @@ fn device_line(info: &DeviceInfo) -> String {
 async fn fund_car(wallet: &Wallet, light: &LightClient, payload: &str) -> Result<(), CliError> {
     let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
     if let Ok(parsed) = PairingPayload::parse(payload.trim(), now) {
-        fund_car_reads(wallet, light, &parsed.device_pubkey).await?;
+        let car_account = p2wpkh_address(&parsed.device_pubkey, light.anchor().network);
+        wallet.fund_car_reads(light, &car_account).await?;
     }
     Ok(())
 }

@@ -5,10 +5,8 @@
 use carchain_core::device::DeviceError;
 use carchain_core::grants::GrantsError;
 use carchain_core::light::LightError;
-use carchain_core::wallet::WalletError;
+use carchain_core::wallet::{PaymentError, WalletError};
 use thiserror::Error;
-
-use crate::sim::paying::PayingError;
 
 /// Exit code of a usage error (bad flags; clap uses it too).
 pub const EXIT_USAGE: u8 = 2;
@@ -105,16 +103,16 @@ impl From<DeviceError> for CliError {
     }
 }
 
-impl From<PayingError> for CliError {
-    fn from(err: PayingError) -> Self {
+impl From<PaymentError> for CliError {
+    fn from(err: PaymentError) -> Self {
         let text = err.to_string();
         match err {
-            PayingError::Light(light) => light.into(),
-            PayingError::Store(_)
-            | PayingError::LockPoisoned
-            | PayingError::NoIdentity
-            | PayingError::Key(_)
-            | PayingError::OwnerMismatch => CliError::Local(text),
+            PaymentError::Light(light) => light.into(),
+            PaymentError::InvalidRecipient { .. }
+            | PaymentError::ZeroAmount
+            | PaymentError::SelfTransfer
+            | PaymentError::AmountTooLarge { .. }
+            | PaymentError::InsufficientFunds { .. } => CliError::Input(text),
         }
     }
 }

@@ -23,7 +23,6 @@ use serde_json::Value;
 use super::args::{Cli, FormatArgs};
 use super::error::CliError;
 use super::secrets::{FileSecretStore, key_file_for};
-use crate::sim::paying::owner_paying_light;
 
 /// The global flags, as the commands use them.
 #[derive(Debug, Clone)]
@@ -172,7 +171,7 @@ impl Session {
                 light.anchor().network
             )));
         }
-        Ok(owner_paying_light(wallet, light)?.with_store(wallet.store()))
+        Ok(wallet.paying_reads(light).with_store(wallet.store()))
     }
 }
 

@@ -1,4 +1,4 @@
-//! `carchain wallet new|restore|address|balance`. New words are printed once, to stdout,
+//! `carchain wallet new|restore|address|balance|send`. New words are printed once, to stdout,
 //! with a warning; restored words are read from stdin only. Neither ever reaches stderr.
 
 use std::io::Read;
@@ -45,6 +45,19 @@ pub async fn run(session: &Session, command: &WalletCommand) -> Result<(), CliEr
                 &json!({"owner_address": wallet.owner_address(), "balance": account.balance,
                         "nonce": account.nonce}),
                 || format!("{}  balance {}", wallet.owner_address(), account.balance),
+            );
+            Ok(())
+        }
+        WalletCommand::Send { to, amount } => {
+            let wallet = session.open_wallet()?;
+            let light = session.wallet_light(&wallet).await?;
+            let receipt = wallet.transfer(&light, to.trim(), *amount).await?;
+            let tx_id = hex::encode(receipt.tx_id);
+            emit(
+                session.json,
+                &json!({"from": wallet.owner_address(), "to": to.trim(), "amount": amount,
+                        "tx_id": tx_id, "height": receipt.height}),
+                || format!("sent {amount} to {}  tx {tx_id}", to.trim()),
             );
             Ok(())
         }
