@@ -19,6 +19,7 @@
 //!   errors in [`grants_error`], proven escrow and grant reads in [`grants_ledger`].
 //! - [`grants_provider`]: a minimal service provider: register, request, wait for result.
 //! - [`inputs`]: parsing of dates, JSON and format names shared by both.
+//! - [`payments`]: the wallet paying with its own account: paid reads, transfers, car funds.
 //! - [`logging`]: CarChain's `tracing` records forwarded to a host logger.
 #![forbid(unsafe_code)]
 
@@ -34,6 +35,7 @@ pub mod inputs;
 pub mod keys;
 pub mod light;
 pub mod logging;
+pub mod payments;
 pub mod pool;
 pub mod record;
 pub mod secrets;

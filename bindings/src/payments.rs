@@ -1,0 +1,180 @@
+//! The owner's wallet paying with its own account across the FFI: a light client whose
+//! reads on a shared node are paid from the owner's account (`Wallet.payingReads`),
+//! token transfers (`Wallet.transfer`) and funding a car's account for its pairing read
+//! (`Wallet.fundCarReads`). The owner key stays in Rust. Errors are the wallet area's
+//! `WalletError`, with `payment.*` codes for refused payments.
+//!
+//! Cancellation: `transfer` is one transaction; cancelled after it was sent, it may
+//! still commit (check the balance). `fund_car_reads` is at most one transfer.
+
+use std::sync::Arc;
+
+use carchain_core::wallet::PaymentError;
+
+use crate::light::{LightClient, core_light_error_code};
+use crate::wallet::Wallet;
+use crate::wallet_error::WalletError;
+
+/// A committed transfer.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TransferReceipt {
+    /// The transaction id, hex.
+    pub tx_id: String,
+    /// The block that committed it.
+    pub height: Option<u64>,
+}
+
+/// Stable code of a refused payment.
+fn payment_error_code(error: &PaymentError) -> String {
+    match error {
+        PaymentError::InvalidRecipient { .. } => "payment.invalid_recipient".into(),
+        PaymentError::ZeroAmount => "payment.zero_amount".into(),
+        PaymentError::SelfTransfer => "payment.self_transfer".into(),
+        PaymentError::AmountTooLarge { .. } => "payment.amount_too_large".into(),
+        PaymentError::InsufficientFunds { .. } => "payment.insufficient_funds".into(),
+        PaymentError::Light(light) => core_light_error_code(light),
+    }
+}
+
+impl From<PaymentError> for WalletError {
+    fn from(error: PaymentError) -> Self {
+        let code = payment_error_code(&error);
+        let detail = error.to_string();
+        match error {
+            PaymentError::Light(_) => WalletError::Network { code, detail },
+            _ => WalletError::InvalidInput { code, detail },
+        }
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Wallet {
+    /// A copy of `light` that buys its read tickets from the owner's account when a
+    /// shared node asks for payment (`payment_required`), 1,000 reads a ticket (1,000
+    /// tokens plus the transfer fee). Reads on a private node stay free. No network.
+    pub fn paying_reads(&self, light: Arc<LightClient>) -> Arc<LightClient> {
+        Arc::new(LightClient {
+            client: self.wallet.paying_reads(light.client.clone()),
+        })
+    }
+
+    /// Sends `amount` tokens from the owner's account to `to` (a P2WPKH address of the
+    /// wallet's network), the default fee added; returns once a block commits it.
+    /// Refused: `payment.invalid_recipient`, `payment.zero_amount`,
+    /// `payment.self_transfer`, `payment.amount_too_large`, `payment.insufficient_funds`.
+    pub async fn transfer(
+        &self,
+        light: Arc<LightClient>,
+        to: String,
+        amount: u64,
+    ) -> Result<TransferReceipt, WalletError> {
+        let receipt = self.wallet.transfer(&light.client, &to, amount).await?;
+        Ok(TransferReceipt {
+            tx_id: hex::encode(receipt.tx_id),
+            height: receipt.height,
+        })
+    }
+
+    /// On a shared node, tops the car account `car_account` (the car's device key
+    /// address) up to what its pairing read needs, from the owner's account. Returns
+    /// the amount sent: 0 on a private node or when the car holds enough already.
+    pub async fn fund_car_reads(
+        &self,
+        light: Arc<LightClient>,
+        car_account: String,
+    ) -> Result<u64, WalletError> {
+        Ok(self
+            .wallet
+            .fund_car_reads(&light.client, &car_account)
+            .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::Network;
+    use crate::light::tests::GENERATOR_HEX;
+    use crate::secrets::tests::RecordingStore;
+    use carchain_core::protocol::signing::{p2wpkh_address, public_key_of, secret_key_from_bytes};
+
+    const WORDS: &str = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+
+    fn wallet(dir: &tempfile::TempDir) -> Arc<Wallet> {
+        let path = dir.path().join("wallet.db").to_string_lossy().into_owned();
+        Wallet::restore(
+            path,
+            Arc::new(RecordingStore::default()),
+            Network::Regtest,
+            WORDS.into(),
+            String::new(),
+        )
+        .unwrap()
+    }
+
+    fn offline_light() -> Arc<LightClient> {
+        LightClient::new(
+            vec!["http://127.0.0.1:9".into()],
+            "carchain-dev".into(),
+            Network::Regtest,
+            GENERATOR_HEX.into(),
+        )
+        .unwrap()
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn refused_payments_are_invalid_input_with_payment_codes() {
+        let dir = tempfile::tempdir().unwrap();
+        let wallet = wallet(&dir);
+        let light = offline_light();
+        let runtime = runtime();
+        let bad = runtime
+            .block_on(wallet.transfer(light.clone(), "nope".into(), 5))
+            .unwrap_err();
+        assert!(matches!(bad, WalletError::InvalidInput { .. }));
+        assert_eq!(bad.code(), "payment.invalid_recipient");
+        let own = wallet.owner_address();
+        let to_self = runtime
+            .block_on(wallet.transfer(light.clone(), own, 5))
+            .unwrap_err();
+        assert_eq!(to_self.code(), "payment.self_transfer");
+        let car = runtime
+            .block_on(wallet.fund_car_reads(light, "bc1qnope".into()))
+            .unwrap_err();
+        assert_eq!(car.code(), "payment.invalid_recipient");
+        let broke = WalletError::from(PaymentError::InsufficientFunds {
+            balance: 1,
+            needed: 20,
+        });
+        assert_eq!(broke.code(), "payment.insufficient_funds");
+        assert_eq!(
+            WalletError::from(PaymentError::ZeroAmount).code(),
+            "payment.zero_amount"
+        );
+    }
+
+    #[test]
+    fn an_unreachable_node_is_a_network_error_and_the_paying_client_keeps_its_endpoints() {
+        let dir = tempfile::tempdir().unwrap();
+        let wallet = wallet(&dir);
+        let paying = wallet.paying_reads(offline_light());
+        assert_eq!(paying.verified_height(), 0);
+        let secret = secret_key_from_bytes(&[7; 32]).unwrap();
+        let other = p2wpkh_address(
+            &public_key_of(&secret),
+            carchain_core::keys::Network::Regtest,
+        );
+        let err = runtime()
+            .block_on(wallet.transfer(paying, other, 5))
+            .unwrap_err();
+        assert!(matches!(err, WalletError::Network { .. }), "{err:?}");
+        assert_eq!(err.code(), "light.network");
+    }
+}
