@@ -8,31 +8,41 @@
 //! registered dHashes, the computation (features, EVM, owner signature) and the
 //! submissions (`Grant`, sealed delivery record, `DataResponse`, `EscrowDeliver`).
 //!
-//! Copy: the same checks and read, the stored envelopes fetched again, the record keys
-//! re-wrapped for the provider (payloads untouched), and the submissions.
+//! Copy (a plain one, no privacy zones: no payload is opened): the same checks; the
+//! sealed records of the approved days listed from the ledger (`LightClient::records_at`
+//! per address of the period, filtered by pool, signer, format and
+//! `grants::period::record_in_period`); the epoch keys (one RSA-OAEP decryption per
+//! epoch into a fresh `EpochKeyCache`); the record keys re-wrapped for the provider
+//! (`rewrap_registered_record_key`: cached epoch key, HKDF, one RSA-OAEP encryption);
+//! and the submissions (`Grant`, sealed delivery record, `DataResponse`).
 //!
 //! The owner's keys come from the same words as the wallet (`WalletKeys`); the
 //! provider's RSA key is the one it registered.
 
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
+use bitcoin::CompressedPublicKey;
+use chrono::NaiveDate;
+
 use carchain_core::compute::{FeatureParams, ShippedProgram, compute_on_trips, trip_features};
-use carchain_core::crypto::{Envelope, EpochKeyCache, RecordContext, rewrap_record_key};
+use carchain_core::crypto::{Envelope, EpochKeyCache, RecordContext, rewrap_registered_record_key};
 use carchain_core::grants::delivery::{
     DELIVERY_VERSION, DeliveredRecord, DeliveryContent, DeliveryDocument, delivery_record_key,
 };
 use carchain_core::grants::payment::{
     check_funding, copy_chunk_hashes, delivery_commitment, result_chunk_hashes,
 };
+use carchain_core::grants::period::record_in_period;
 use carchain_core::grants::{
     DELIVERY_FORMAT, Delivery, GrantsLedger, Narrowing, RequestTerms, ServiceProvider, grant_id_for,
 };
-use carchain_core::keys::WalletKeys;
+use carchain_core::keys::{Network, WalletKeys, p2wpkh_address};
 use carchain_core::light::VerifiedRecord;
 use carchain_core::protocol::{
     DataResponse, EscrowDeliver, EscrowState, Grant, GrantKind, RecordRef, TxBody,
 };
-use carchain_core::record::FormatSpec;
+use carchain_core::record::{FormatSpec, TRIP_GPS, VIN_CODE};
 use carchain_core::trip::Trip;
 use carchain_core::wallet::{COMPUTE_GAS_LIMIT, Wallet};
 use serde_json::json;
@@ -76,22 +86,27 @@ impl ComputePhases {
 pub struct CopyPhases {
     /// Proven request, provider and escrow reads.
     pub checks: Duration,
-    /// Read + decrypt of the records (what the wallet checks before granting).
-    pub read_decrypt: Duration,
-    /// The stored envelopes and registrations fetched again, proven.
-    pub fetch_envelopes: Duration,
-    /// The record keys re-wrapped for the provider (epoch keys cached by the read).
+    /// The car's pool read from the wallet store, then the sealed records of the period
+    /// listed from the ledger (`records_at` per address, proven) and filtered.
+    pub list: Duration,
+    /// The epoch keys of the listed records, unwrapped into a fresh cache.
+    pub epoch_keys: Duration,
+    /// The record keys re-wrapped for the provider, every epoch key cached.
     pub rewrap: Duration,
     /// The `Grant`, the delivery record and the `DataResponse`.
     pub submit: Duration,
     /// Records copied.
     pub records: usize,
+    /// Addresses listed.
+    pub addresses: usize,
+    /// RSA-OAEP decryptions the epoch-key phase made (distinct epochs).
+    pub unwraps: u64,
 }
 
 impl CopyPhases {
     /// The phases added up.
     pub fn total(&self) -> Duration {
-        self.checks + self.read_decrypt + self.fetch_envelopes + self.rewrap + self.submit
+        self.checks + self.list + self.epoch_keys + self.rewrap + self.submit
     }
 }
 
@@ -323,18 +338,19 @@ pub fn evm_only(trips: &[Trip]) -> Duration {
     elapsed
 }
 
-/// Re-wraps the key of every record in `stored` for `provider` with `cache` (the
-/// approve path's step), returning the delivered records and their dHashes.
+/// Re-wraps the key of every record in `listed` for `provider` without opening any
+/// payload (`rewrap_registered_record_key`, the copy path's step), the epoch keys taken
+/// from `cache`. Returns the delivered records and their dHashes.
 pub fn rewrap_all(
     keys: &WalletKeys,
-    stored: &[VerifiedRecord],
+    listed: &[VerifiedRecord],
     cache: &mut EpochKeyCache,
     provider: &ServiceProvider,
 ) -> (Vec<DeliveredRecord>, Vec<[u8; 32]>) {
     let grantee = provider.rsa_public_key();
     let mut delivered = Vec::new();
     let mut d_hashes = Vec::new();
-    for record in stored {
+    for record in listed {
         let put = &record.registration.put;
         let ctx = RecordContext {
             address: &put.address,
@@ -342,8 +358,9 @@ pub fn rewrap_all(
             format: &put.format,
         };
         let envelope = Envelope::from_bytes(&record.envelope).expect("envelope");
-        let grant = rewrap_record_key(&envelope, &ctx, keys.rsa_private_key(), cache, &grantee)
-            .expect("rewrap");
+        let grant =
+            rewrap_registered_record_key(&envelope, &ctx, keys.rsa_private_key(), cache, &grantee)
+                .expect("rewrap");
         d_hashes.push(put.d_hash);
         delivered.push(DeliveredRecord {
             address: put.address.clone(),
@@ -353,6 +370,61 @@ pub fn rewrap_all(
         });
     }
     (delivered, d_hashes)
+}
+
+/// Every address of every pool generation of the car, as the wallet store holds them
+/// (what the copy path checks addresses and signers against).
+fn pool_set(owner: &Owner<'_>) -> BTreeSet<String> {
+    let generation = owner
+        .wallet
+        .devices()
+        .expect("devices")
+        .into_iter()
+        .find(|d| d.vid == owner.vid)
+        .expect("a paired car")
+        .generation;
+    let store = owner.wallet.store();
+    let store = store.lock().expect("store lock");
+    (0..=generation)
+        .flat_map(|g| store.pool_generation(owner.vid, g).expect("pool"))
+        .collect()
+}
+
+/// The car's sealed records of `format` inside the period, listed at `addresses` from
+/// the ledger (each envelope proven against its registration) and kept when at an
+/// address of `pool`, put by a key of `pool`, and of a day of the period; in (key,
+/// address) order, as the copy path lists them.
+async fn sealed_records_at(
+    ledger: &GrantsLedger,
+    network: Network,
+    addresses: &BTreeSet<String>,
+    pool: &BTreeSet<String>,
+    format: &str,
+    (from, to): (NaiveDate, NaiveDate),
+) -> Vec<VerifiedRecord> {
+    let mut records = Vec::new();
+    for address in addresses {
+        let read = ledger
+            .light()
+            .records_at(address)
+            .await
+            .expect("records at");
+        assert_eq!(read.missing, 0, "every record of {address} served");
+        records.extend(read.records.into_iter().filter(|r| {
+            let put = &r.registration.put;
+            let signer =
+                p2wpkh_address(&CompressedPublicKey(r.registration.signer), network).to_string();
+            put.format == format
+                && pool.contains(&put.address)
+                && pool.contains(&signer)
+                && record_in_period(format, &put.key, from, to)
+        }));
+    }
+    records.sort_by(|a, b| {
+        let (a, b) = (&a.registration.put, &b.registration.put);
+        (&a.key, &a.address).cmp(&(&b.key, &b.address))
+    });
+    records
 }
 
 /// Fetches the stored envelope and registration of every record, proven.
@@ -372,11 +444,21 @@ pub async fn fetch_stored(ledger: &GrantsLedger, refs: &[RecordRef]) -> Vec<Veri
 }
 
 /// Approves copy request `request_id` step by step, timing each step.
+///
+/// `addresses` are the car's addresses of the approved days. The wallet derives them
+/// from the pool seed (one HMAC per day, microseconds), which stays inside the wallet;
+/// the caller passes the distinct addresses of the records the whole `approve()` of the
+/// same terms delivered. That is the same set here: every day of the period holds
+/// records and the whole call delivered all of them, so each day's address appears in
+/// it, and no address outside the period's days can (a delivered record sits at its
+/// own day's address). Taking them from the whole call spares an owner read of the same
+/// addresses (with its RSA unwraps and AEAD opens) just before the replay.
 pub async fn copy_in_phases(
     owner: &Owner<'_>,
     ledger: &GrantsLedger,
     request_id: &[u8; 32],
     provider: &ServiceProvider,
+    addresses: &BTreeSet<String>,
 ) -> CopyPhases {
     let mut phases = CopyPhases::default();
 
@@ -384,54 +466,54 @@ pub async fn copy_in_phases(
     let (terms, price, escrow) = checked_terms(owner, ledger, request_id).await;
     let scope = Narrowing::default().apply(&terms).expect("scope");
     assert!(matches!(scope.delivery, Delivery::Copy));
+    assert!(
+        scope.privacy_zones.is_empty(),
+        "a plain copy opens no payload"
+    );
     phases.checks = t.elapsed();
 
-    // The wallet's own epoch-key cache is internal; the read fills this one the same
-    // way (one RSA unwrap per address-day), and the re-wrap then finds every key in it.
+    let t = Instant::now();
+    let pool = pool_set(owner);
+    let network = owner.wallet.network();
+    let mut listed = Vec::new();
+    for format in &scope.formats {
+        if format != TRIP_GPS && format != VIN_CODE {
+            continue;
+        }
+        let period = (scope.from, scope.to);
+        listed.extend(sealed_records_at(ledger, network, addresses, &pool, format, period).await);
+    }
+    phases.list = t.elapsed();
+
+    // A fresh cache, as a reopened wallet's: one RSA-OAEP decryption per epoch.
     let mut cache = EpochKeyCache::new();
     let t = Instant::now();
-    let all = json!({});
-    let read = owner
-        .wallet
-        .get_kv_range(
-            ledger.light(),
-            owner.vid,
-            scope.from,
-            scope.to,
-            &FormatSpec::trip_gps(),
-            &all,
-            &all,
-            &[],
-            None,
-        )
-        .await
-        .expect("read");
-    phases.read_decrypt = t.elapsed();
-
-    let t = Instant::now();
-    let refs: Vec<RecordRef> = read
-        .records
-        .iter()
-        .map(|r| RecordRef {
-            address: r.address.clone(),
-            key: r.key_bytes.clone(),
-        })
-        .collect();
-    let stored = fetch_stored(ledger, &refs).await;
-    phases.fetch_envelopes = t.elapsed();
-
-    // Not timed: the epoch keys the read above unwrapped into the wallet's cache.
-    for record in &stored {
+    for record in &listed {
         let envelope = Envelope::from_bytes(&record.envelope).expect("envelope");
         cache
             .epoch_key(envelope.wrapped_epoch_key(), owner.keys.rsa_private_key())
             .expect("epoch key");
     }
-    let t = Instant::now();
-    let (delivered, d_hashes) = rewrap_all(owner.keys, &stored, &mut cache, provider);
-    phases.rewrap = t.elapsed();
+    phases.epoch_keys = t.elapsed();
+    phases.unwraps = cache.stats().unwraps;
 
     let t = Instant::now();
+    let (delivered, d_hashes) = rewrap_all(owner.keys, &listed, &mut cache, provider);
+    phases.rewrap = t.elapsed();
+    assert_eq!(
+        cache.stats().unwraps,
+        phases.unwraps,
+        "the re-wrap found every epoch key cached"
+    );
+
+    let t = Instant::now();
+    let refs: Vec<RecordRef> = delivered
+        .iter()
+        .map(|d| RecordRef {
+            address: d.address.clone(),
+            key: d.key.clone(),
+        })
+        .collect();
     let paid = escrow
         .filter(|_| price > 0)
         .map(|escrow| (escrow, copy_chunk_hashes(&d_hashes)));
@@ -452,6 +534,7 @@ pub async fn copy_in_phases(
     )
     .await;
     phases.submit = t.elapsed();
-    phases.records = stored.len();
+    phases.records = listed.len();
+    phases.addresses = addresses.len();
     phases
 }
