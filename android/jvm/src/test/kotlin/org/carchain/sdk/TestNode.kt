@@ -1,6 +1,6 @@
 // A real carchain-node on loopback for the scenario tests: `init` a regtest chain whose
-// genesis funds the given accounts, then `run` it with 50 ms blocks in private mode;
-// killed by close().
+// genesis funds the given accounts, then `run` it with 50 ms blocks in private mode (or
+// the mode asked: `shared` charges for reads); killed by close().
 package org.carchain.sdk
 
 import java.io.File
@@ -26,10 +26,16 @@ class TestNode private constructor(
             return path
         }
 
-        fun start(fundAddress: String, amount: Long): TestNode = start(mapOf(fundAddress to amount))
+        const val PRIVATE = "private"
+        /** The mode that charges for reads (read tickets bought from the operator). */
+        const val SHARED = "shared"
 
-        /** Starts a node whose genesis gives each address its amount. */
-        fun start(funds: Map<String, Long>): TestNode {
+        fun start(fundAddress: String, amount: Long, mode: String = PRIVATE): TestNode =
+            start(mapOf(fundAddress to amount), mode)
+
+        /** Starts a node whose genesis gives each address its amount, in `mode`. */
+        fun start(funds: Map<String, Long>, mode: String = PRIVATE): TestNode {
+            require(mode == PRIVATE || mode == SHARED) { "mode is private or shared, not $mode" }
             require(funds.isNotEmpty()) { "fund at least one account" }
             val bin = binary()
             val dataDir = Files.createTempDirectory("carchain-node").toFile()
@@ -44,7 +50,7 @@ class TestNode private constructor(
                 .substringAfter(":").trim()
             val process = ProcessBuilder(
                 bin, "run", "--data-dir", dataDir.path, "--listen", "127.0.0.1:0",
-                "--block-time-ms", "50", "--mode", "private", "--agent", AGENT,
+                "--block-time-ms", "50", "--mode", mode, "--agent", AGENT,
             ).redirectErrorStream(true).start()
             val reader = process.inputStream.bufferedReader()
             var base: String? = null

@@ -1,0 +1,80 @@
+// The owner's wallet paying with its own account on a SHARED carchain-node, through the
+// Kotlin bindings: a plain light client's inbox read is refused with the node's payment
+// code, while the client from wallet.payingReads reads and the owner's balance drops by
+// exactly one read ticket (1,000 reads) and its fee; wallet.transfer moves tokens, and
+// refused payments raise the typed WalletException with payment.* codes.
+package org.carchain.sdk
+
+import java.nio.file.Files
+import kotlinx.coroutines.runBlocking
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertNotNull
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.assertThrows
+
+/** The default fee schedule's base fee, what a transfer pays. */
+const val TRANSFER_FEE = 10uL
+/** One read ticket of the owner: 1,000 reads at 1 token each, plus its transfer fee of 10. */
+const val OWNER_READ_TICKET_PRICE = 1_010uL
+const val PAID_READS_FUNDS = 1_000_000L
+
+class PaidReadsTest {
+    @Test
+    fun theWalletPaysItsReadsAndTransfersOnASharedNode() = runBlocking {
+        val dir = Files.createTempDirectory("carchain-paid-reads").toFile()
+        val wallet = Wallet.restore("$dir/wallet.db", MemorySecretStore(), Network.REGTEST, ABANDON_WORDS, "")
+        val owner = wallet.ownerAddress()
+        val node = TestNode.start(owner, PAID_READS_FUNDS, TestNode.SHARED)
+        try {
+            val light = LightClient(listOf(node.base), TestNode.CHAIN_ID, Network.REGTEST, node.validatorPubkey)
+            light.sync(ProgressLog())
+            val funded = PAID_READS_FUNDS.toULong()
+
+            // A plain client's read is refused with the node's payment code; nothing is paid.
+            val plainLedger = GrantsLedger(light, listOf(node.base))
+            val refused = assertThrows<GrantsException.Network> {
+                runBlocking { wallet.pendingRequests(plainLedger) }
+            }
+            assertEquals("light.node_refused", refused.code)
+            assertTrue(refused.detail.contains("payment_required"), refused.detail)
+            assertEquals(funded, light.balance(owner))
+
+            // The wallet's paying client reads: one ticket bought from the owner's account,
+            // and a second read rides on the same ticket.
+            val paying = wallet.payingReads(light)
+            val paidLedger = GrantsLedger(paying, listOf(node.base))
+            assertTrue(wallet.pendingRequests(paidLedger).isEmpty())
+            assertEquals(funded - OWNER_READ_TICKET_PRICE, light.balance(owner))
+            assertTrue(wallet.pendingRequests(paidLedger).isEmpty())
+            assertEquals(funded - OWNER_READ_TICKET_PRICE, light.balance(owner))
+
+            // A transfer signed inside the wallet, the fee added.
+            val friend = restoreKeys(ABANDON_WORDS, "TREZOR", Network.REGTEST).use { it.ownerAddress() }
+            val receipt = wallet.transfer(paying, friend, 500uL)
+            assertEquals(64, receipt.txId.length)
+            assertNotNull(receipt.height)
+            assertEquals(500uL, light.balance(friend))
+            val left = funded - OWNER_READ_TICKET_PRICE - 500uL - TRANSFER_FEE
+            assertEquals(left, light.balance(owner))
+
+            // Refused payments are typed and cost nothing.
+            val zero = assertThrows<WalletException.InvalidInput> {
+                runBlocking { wallet.transfer(paying, friend, 0uL) }
+            }
+            assertEquals("payment.zero_amount", zero.code)
+            val overdraft = assertThrows<WalletException.InvalidInput> {
+                runBlocking { wallet.transfer(paying, friend, left) }
+            }
+            assertEquals("payment.insufficient_funds", overdraft.code)
+            val notAnAccount = assertThrows<WalletException.InvalidInput> {
+                runBlocking { wallet.transfer(paying, "not-an-address", 5uL) }
+            }
+            assertEquals("payment.invalid_recipient", notAnAccount.code)
+            assertEquals(left, light.balance(owner))
+        } finally {
+            node.close()
+            dir.deleteRecursively()
+        }
+    }
+}
