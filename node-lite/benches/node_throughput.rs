@@ -373,12 +373,25 @@ async fn pipelined_phase(http: &reqwest::Client, base: &str) -> f64 {
     sustained_puts as f64 / started.elapsed().as_secs_f64()
 }
 
+/// This process's CPU time so far (user + system), from `/proc/self/stat` (Linux only:
+/// `None` elsewhere). Clock ticks are taken as 100 per second (Linux's USER_HZ).
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
 /// Sustained through the batch endpoint. Returns puts/s.
 async fn batch_phase(http: &reqwest::Client, base: &str) -> f64 {
     let prepared: Vec<Vec<Vec<u8>>> = (0..BATCH_CLIENTS)
         .map(|c| batch_bodies(&Wallet::from_byte(200 + c)))
         .collect();
     let started = Instant::now();
+    let cpu_before = process_cpu_seconds();
     let mut tasks = Vec::new();
     for bodies in prepared {
         let http = http.clone();
@@ -391,7 +404,16 @@ async fn batch_phase(http: &reqwest::Client, base: &str) -> f64 {
         task.await.expect("client");
     }
     let batch_puts = u64::from(BATCH_CLIENTS) * BATCHES * BATCH_ITEMS;
-    batch_puts as f64 / started.elapsed().as_secs_f64()
+    let elapsed = started.elapsed().as_secs_f64();
+    if let (Some(before), Some(after)) = (cpu_before, process_cpu_seconds()) {
+        println!(
+            "batch phase: {:.2} s, {:.2} CPU s (clients and node), {:.0} us of CPU per put",
+            elapsed,
+            after - before,
+            (after - before) * 1e6 / batch_puts as f64
+        );
+    }
+    batch_puts as f64 / elapsed
 }
 
 /// 30-record range queries over client 1's address (the latency phase wrote well over

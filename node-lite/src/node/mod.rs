@@ -15,7 +15,7 @@ use carchain_core::protocol::{
     SignedTransaction, StateHasher, TxBody, encode_state_proof, state_key,
 };
 use jmt::JellyfishMerkleTree;
-use tokio::sync::{oneshot, watch};
+use tokio::sync::{Notify, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::chain::{
@@ -109,6 +109,8 @@ pub struct Node {
     ledger: Mutex<Ledger>,
     stopping: AtomicBool,
     stop: watch::Sender<bool>,
+    /// Wakes the producer before its tick: the mempool holds a full enough block.
+    backlog: Notify,
     producer: Mutex<Option<JoinHandle<()>>>,
     /// This node itself, for work it hands to blocking threads.
     this: Weak<Node>,
@@ -220,6 +222,7 @@ impl Node {
             key,
             stopping: AtomicBool::new(false),
             stop,
+            backlog: Notify::new(),
             producer: Mutex::new(None),
             this: this.clone(),
         });

@@ -3,6 +3,11 @@
 //! being written, then hands it to the writer once that write is done. Building block
 //! N+1 thus overlaps the SQLite commit (and fsync) of block N.
 //!
+//! Blocks come every `block_time` when transactions trickle in. Under a backlog (at
+//! least [`EAGER_BLOCK_TXS`] waiting, as when cars upload their queues in batches) the
+//! producer does not wait for the tick: a batch admission wakes it, and once a write
+//! finishes it builds again at once, so building and writing run back to back.
+//!
 //! Acknowledgements stay behind durability: a transaction's waiter is told its place
 //! only after its block is committed to the ledger file. If a write fails, the block
 //! built on top of it is void too: both blocks' waiters are told, and the state machine
@@ -13,6 +18,14 @@ use std::time::Instant;
 use super::*;
 use crate::chain::BuildResult;
 use crate::state::TxOutcome;
+
+/// Transactions waiting that make the producer build without waiting for its tick.
+pub const EAGER_BLOCK_TXS: usize = 256;
+
+/// Whether the mempool holds enough for a block to be built before the next tick.
+pub(super) fn has_backlog(ledger: &Ledger) -> bool {
+    ledger.mempool.len() >= EAGER_BLOCK_TXS
+}
 
 /// A built block on its way to the ledger file, with who waits for its transactions.
 pub(super) struct InFlight {
@@ -222,10 +235,13 @@ pub(super) async fn run_producer(node: Arc<Node>, mut stop: watch::Receiver<bool
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
+            _ = node.backlog.notified() => {}
             done = write_done(&mut writing) => {
                 writing = None;
                 settle(&node, done);
-                continue;
+                if !has_backlog(&lock(&node.ledger)) {
+                    continue;
+                }
             }
             _ = stop.changed() => break,
         }

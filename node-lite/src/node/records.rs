@@ -3,6 +3,7 @@
 //! the ledger lock is taken, all registrations are admitted under one lock, and once
 //! their blocks are committed every value is stored in one KV transaction.
 
+use super::producer;
 use super::*;
 use crate::kv::KvPut;
 use crate::service::{RecordItem, RecordReceipt};
@@ -15,6 +16,8 @@ pub const MAX_BATCH_ITEMS: usize = 2_000;
 enum Slot {
     /// Refused (or failed) for good.
     Done(Result<RecordReceipt, ServiceError>),
+    /// Refused admission: answered `err` unless the transaction is already committed.
+    Refused { tx_id: [u8; 32], err: ServiceError },
     /// Admitted: waits for its block.
     Waiting {
         tx_id: [u8; 32],
@@ -62,9 +65,8 @@ fn record_put(tx: &SignedTransaction) -> Result<&RecordPut, ServiceError> {
 impl Node {
     /// The checks of one item that need no lock: the transaction is a record put whose
     /// cHash and size the value matches, this node's mode accepts it, its signatures
-    /// verify. An item already committed (a retried batch) lands directly; a new one
-    /// comes back with its prechecked transaction, to admit.
-    fn check_item(&self, item: RecordItem) -> Result<(Entry, Option<Prechecked>), ServiceError> {
+    /// verify. The item comes back with its prechecked transaction, to admit.
+    fn check_item(&self, item: RecordItem) -> Result<(Entry, Prechecked), ServiceError> {
         let put = record_put(&item.tx)?;
         if put.hash_func.digest(&item.value) != put.c_hash {
             return Err(ServiceError::new(
@@ -91,40 +93,45 @@ impl Node {
         )?;
         let target = Some((put.address.clone(), put.key.clone()));
         let prechecked = self.precheck(item.tx)?;
-        let tx_id = prechecked.id();
-        if let Some(stored) = self.db.tx(&tx_id).map_err(internal)? {
-            let slot = Slot::Landed {
-                tx_id,
-                height: stored.height,
-                index: stored.index,
-            };
-            let entry = Entry {
-                slot,
-                value: item.value,
-                target,
-            };
-            return Ok((entry, None));
-        }
         let entry = Entry {
             slot: Slot::Done(Err(internal("not admitted"))),
             value: item.value,
             target,
         };
-        Ok((entry, Some(prechecked)))
+        Ok((entry, prechecked))
     }
 
     /// Phase 1 (blocking): checks every item, then admits the new registrations under one
-    /// ledger lock.
+    /// ledger lock. An item refused there whose transaction is already committed (a
+    /// retried batch) lands directly.
     fn admit_records(&self, items: Vec<RecordItem>) -> Vec<Entry> {
+        let mut entries = self.admit_new(items);
+        for entry in &mut entries {
+            if let Slot::Refused { tx_id, err } = &entry.slot {
+                let landed = self.db.tx(tx_id).map_err(internal);
+                entry.slot = match landed {
+                    Ok(Some(stored)) => Slot::Landed {
+                        tx_id: *tx_id,
+                        height: stored.height,
+                        index: stored.index,
+                    },
+                    Ok(None) => Slot::Done(Err(err.clone())),
+                    Err(lookup) => Slot::Done(Err(lookup)),
+                };
+            }
+        }
+        entries
+    }
+
+    /// [`Node::admit_records`] without the look-up of refused items.
+    fn admit_new(&self, items: Vec<RecordItem>) -> Vec<Entry> {
         let mut entries = Vec::with_capacity(items.len());
         let mut to_admit = Vec::new();
         for item in items {
             match self.check_item(item) {
                 Err(err) => entries.push(Entry::refused(err)),
                 Ok((entry, prechecked)) => {
-                    if let Some(prechecked) = prechecked {
-                        to_admit.push((entries.len(), prechecked));
-                    }
+                    to_admit.push((entries.len(), prechecked));
                     entries.push(entry);
                 }
             }
@@ -148,9 +155,12 @@ impl Node {
             Ok(answers) => answers,
             Err(err) => {
                 drop(ledger);
-                for at in places {
+                for (at, prechecked) in places.into_iter().zip(prechecked) {
                     if let Some(entry) = entries.get_mut(at) {
-                        entry.slot = Slot::Done(Err(err.clone()));
+                        entry.slot = Slot::Refused {
+                            tx_id: prechecked.id(),
+                            err: err.clone(),
+                        };
                     }
                 }
                 return entries;
@@ -160,8 +170,11 @@ impl Node {
         for ((at, prechecked), answer) in places.into_iter().zip(prechecked).zip(answers) {
             let tx_id = prechecked.id();
             let slot = match answer {
-                None => Slot::Done(Err(full())),
-                Some(Err(err)) => Slot::Done(Err(ServiceError::from(err))),
+                None => Slot::Refused { tx_id, err: full() },
+                Some(Err(err)) => Slot::Refused {
+                    tx_id,
+                    err: ServiceError::from(err),
+                },
                 Some(Ok(())) => {
                     let (sender, landing) = oneshot::channel();
                     let pending = Pending {
@@ -170,13 +183,18 @@ impl Node {
                     };
                     match ledger.mempool.push(pending) {
                         Ok(()) => Slot::Waiting { tx_id, landing },
-                        Err(_) => Slot::Done(Err(full())),
+                        Err(_) => Slot::Refused { tx_id, err: full() },
                     }
                 }
             };
             if let Some(entry) = entries.get_mut(at) {
                 entry.slot = slot;
             }
+        }
+        let backlog = producer::has_backlog(&ledger);
+        drop(ledger);
+        if backlog {
+            self.backlog.notify_one();
         }
         entries
     }
@@ -258,11 +276,13 @@ impl Node {
         let Some(node) = self.this.upgrade() else {
             return unavailable("the node stopped");
         };
+        let started = std::time::Instant::now();
         let admitting = node.clone();
         let Ok(entries) = tokio::task::spawn_blocking(move || admitting.admit_records(items)).await
         else {
             return unavailable("a node task stopped unexpectedly");
         };
+        let admitted = started.elapsed();
         let patience = self.config.block_time.saturating_mul(10) + Duration::from_secs(30);
         let deadline = tokio::time::Instant::now() + patience;
         let mut settled = Vec::with_capacity(entries.len());
@@ -290,9 +310,18 @@ impl Node {
             };
             settled.push(entry);
         }
-        match tokio::task::spawn_blocking(move || node.store_landed(settled)).await {
+        let landed = started.elapsed();
+        let results = match tokio::task::spawn_blocking(move || node.store_landed(settled)).await {
             Ok(results) => results,
             Err(_) => unavailable("a node task stopped unexpectedly"),
-        }
+        };
+        tracing::debug!(
+            items = count,
+            admit_us = admitted.as_micros(),
+            land_us = landed.as_micros(),
+            total_us = started.elapsed().as_micros(),
+            "record batch"
+        );
+        results
     }
 }

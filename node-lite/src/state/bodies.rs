@@ -41,15 +41,16 @@ fn check_format(ctx: &ExecContext<'_>, format: &str) -> Result<(), TxError> {
 }
 
 /// Read-only checks of the kind's rules against `state`.
+/// `signer` is the signer's address (`signed.tx.signer_address()`).
 pub fn validate(
     state: &Layer<'_>,
     ctx: &ExecContext<'_>,
     signed: &SignedTransaction,
+    signer: &str,
 ) -> Result<(), TxError> {
     if data_kinds::handles(&signed.tx.body) {
         return data_kinds::validate(state, ctx, signed);
     }
-    let signer = signed.tx.signer_address();
     match &signed.tx.body {
         TxBody::Transfer(_) => Ok(()),
         TxBody::DeviceSetup(setup) => {
@@ -120,17 +121,18 @@ pub fn validate(
     }
 }
 
-/// Writes the kind's effects (fee and nonce are already charged).
+/// Writes the kind's effects (fee and nonce are already charged). `signer` is the
+/// signer's address.
 pub fn apply(
     state: &mut Layer<'_>,
     ctx: &ExecContext<'_>,
     signed: &SignedTransaction,
     tx_id: &[u8; 32],
+    signer: &str,
 ) -> Result<(), TxError> {
     if data_kinds::handles(&signed.tx.body) {
         return data_kinds::run(state, ctx, signed, tx_id);
     }
-    let signer = signed.tx.signer_address();
     match &signed.tx.body {
         TxBody::Transfer(transfer) => {
             let key = state_key::account(&transfer.to);
@@ -201,7 +203,7 @@ pub fn apply(
             state.put_value(
                 key,
                 &ProviderState {
-                    address: signer.clone(),
+                    address: signer.to_string(),
                     name: provider.name.clone(),
                     description: provider.description.clone(),
                     rsa_public_der: provider.rsa_public_der.clone(),

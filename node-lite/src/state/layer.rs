@@ -2,7 +2,8 @@
 //! last block, a block's overlay of writes on top, and a transaction's scratch layer on
 //! top of that (dropped when the transaction fails, merged when it succeeds).
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 
 use carchain_core::protocol::Canonical;
 use jmt::KeyHash;
@@ -120,5 +121,33 @@ impl StateRead for Overlay<'_> {
             Some(value) => Ok(value.clone()),
             None => self.base.read(key),
         }
+    }
+}
+
+/// Reads of a state that does not change while this lives, remembered: a batch of
+/// admission checks reads the same accounts and reserves once instead of once each.
+pub struct ReadCache<'a> {
+    base: &'a dyn StateRead,
+    seen: RefCell<HashMap<KeyHash, Option<Vec<u8>>>>,
+}
+
+impl<'a> ReadCache<'a> {
+    /// An empty cache over `base`.
+    pub fn new(base: &'a dyn StateRead) -> Self {
+        Self {
+            base,
+            seen: RefCell::new(HashMap::new()),
+        }
+    }
+}
+
+impl StateRead for ReadCache<'_> {
+    fn read(&self, key: KeyHash) -> Result<Option<Vec<u8>>, TxError> {
+        if let Some(value) = self.seen.borrow().get(&key) {
+            return Ok(value.clone());
+        }
+        let value = self.base.read(key)?;
+        self.seen.borrow_mut().insert(key, value.clone());
+        Ok(value)
     }
 }

@@ -33,10 +33,10 @@ use jmt::storage::TreeUpdateBatch;
 use jmt::{JellyfishMerkleTree, KeyHash};
 
 pub use error::TxError;
-pub use layer::{Committed, Layer, Snapshot, StateRead, Writes};
+pub use layer::{Committed, Layer, ReadCache, Snapshot, StateRead, Writes};
 pub use pending::{PendingBlocks, PendingState, PendingView};
 pub use query::{query_json, query_key};
-pub use rules::{ChainParams, ExecContext, Stateless, TxOutcome};
+pub use rules::{ChainParams, Derived, ExecContext, Stateless, TxOutcome};
 pub use token::{FeeSchedule, Phase};
 pub use verified::{DEFAULT_VERIFIED_CAPACITY, Prechecked, VerifiedTxs};
 
@@ -80,6 +80,23 @@ impl std::fmt::Debug for App {
             .field("committed", &self.committed)
             .finish_non_exhaustive()
     }
+}
+
+/// The stateful checks of `signed` (derived values `derived`) over `state`, expecting
+/// the signer's pending nonce from `pending_nonces`, which advances on success.
+fn check_with(
+    state: &dyn StateRead,
+    ctx: &ExecContext<'_>,
+    pending_nonces: &mut HashMap<String, u64>,
+    signed: &SignedTransaction,
+    derived: &Derived,
+    stateless: Stateless,
+) -> Result<(), TxError> {
+    let mut scratch = Layer::new(state);
+    let expected = pending_nonces.get(&derived.signer).copied();
+    rules::execute(&mut scratch, ctx, signed, derived, expected, stateless)?;
+    pending_nonces.insert(derived.signer.clone(), signed.tx.nonce.saturating_add(1));
+    Ok(())
 }
 
 impl App {
@@ -185,8 +202,25 @@ impl App {
         txs: &[Prechecked],
         limit: usize,
     ) -> Result<Vec<Option<Result<(), TxError>>>, TxError> {
+        let tip = self.tip()?;
         let db = Arc::clone(&self.db);
         let view = db.tree_view().map_err(TxError::storage)?;
+        let latest = PendingState {
+            tree: PendingView {
+                view: &view,
+                pending: &self.pending,
+            },
+            version: self.built,
+        };
+        // Checks change no state, so every read of the batch can be remembered.
+        let cached = ReadCache::new(&latest);
+        let ctx = ExecContext {
+            params: &self.params,
+            formats: &self.formats,
+            height: self.built.map_or(0, |h| h.saturating_add(1)),
+            time: tip.time,
+            parent_hash: tip.hash,
+        };
         let mut accepted = 0usize;
         let mut answers = Vec::with_capacity(txs.len());
         for prechecked in txs {
@@ -195,7 +229,14 @@ impl App {
                 continue;
             }
             let answer = if prechecked.is_for(&self.params) {
-                self.check_on(&view, prechecked.tx(), Stateless::Passed)
+                check_with(
+                    &cached,
+                    &ctx,
+                    &mut self.pending_nonces,
+                    prechecked.tx(),
+                    &prechecked.derived(),
+                    Stateless::Passed,
+                )
             } else {
                 Err(TxError::WrongChain)
             };
@@ -237,20 +278,21 @@ impl App {
             },
             version: self.built,
         };
-        let mut scratch = Layer::new(&latest);
-        let signer = signed.tx.signer_address();
         let ctx = ExecContext {
             params: &self.params,
             formats: &self.formats,
-            height: self.next_height(),
+            height: self.built.map_or(0, |h| h.saturating_add(1)),
             time: tip.time,
             parent_hash: tip.hash,
         };
-        let expected = self.pending_nonces.get(&signer).copied();
-        rules::execute(&mut scratch, &ctx, signed, expected, stateless)?;
-        self.pending_nonces
-            .insert(signer, signed.tx.nonce.saturating_add(1));
-        Ok(())
+        check_with(
+            &latest,
+            &ctx,
+            &mut self.pending_nonces,
+            signed,
+            &Derived::of(signed),
+            stateless,
+        )
     }
 
     /// Forgets pending nonces and re-admits the nonces of `waiting` transactions (those
@@ -313,7 +355,8 @@ impl App {
         view: &TreeView<'_>,
         signed: &SignedTransaction,
     ) -> Result<TxOutcome, TxError> {
-        let stateless = if self.verified.take(&signed.id()) {
+        let derived = Derived::of(signed);
+        let stateless = if self.verified.take(&derived.id) {
             Stateless::Passed
         } else {
             Stateless::Check
@@ -341,7 +384,7 @@ impl App {
             time: block.tip.time,
             parent_hash: block.tip.hash,
         };
-        let outcome = rules::execute(&mut scratch, &ctx, signed, None, stateless)?;
+        let outcome = rules::execute(&mut scratch, &ctx, signed, &derived, None, stateless)?;
         let writes = scratch.into_writes();
         block.writes.extend(writes);
         Ok(outcome)

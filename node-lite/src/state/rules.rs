@@ -76,7 +76,27 @@ pub enum Stateless {
     Passed,
 }
 
-/// Runs every rule on `signed` and writes its effects into `state`.
+/// What the rules derive from a transaction's bytes, computed once per transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Derived {
+    /// The transaction id.
+    pub id: [u8; 32],
+    /// The signer's account address.
+    pub signer: String,
+}
+
+impl Derived {
+    /// The id and signer address of `signed`.
+    pub fn of(signed: &SignedTransaction) -> Self {
+        Derived {
+            id: signed.id(),
+            signer: signed.tx.signer_address(),
+        }
+    }
+}
+
+/// Runs every rule on `signed` (whose id and signer address are `derived`, i.e.
+/// `Derived::of(signed)`) and writes its effects into `state`.
 ///
 /// `expected_nonce` overrides the account's nonce as the one expected (the mempool's next
 /// pending nonce of the signer); `None` expects the account's own nonce.
@@ -84,6 +104,7 @@ pub fn execute(
     state: &mut Layer<'_>,
     ctx: &ExecContext<'_>,
     signed: &SignedTransaction,
+    derived: &Derived,
     expected_nonce: Option<u64>,
     stateless: Stateless,
 ) -> Result<TxOutcome, TxError> {
@@ -94,7 +115,7 @@ pub fn execute(
             .check_stateless(&params.chain_id, params.network)
             .map_err(TxError::from_protocol)?;
     }
-    let signer = tx.signer_address();
+    let signer = derived.signer.as_str();
     let signer_key = state_key::account(&signer);
     let account: AccountState = state.get(signer_key)?.unwrap_or_default();
     check_nonce(
@@ -109,7 +130,7 @@ pub fn execute(
             offered: tx.fee,
         });
     }
-    bodies::validate(state, ctx, signed)?;
+    bodies::validate(state, ctx, signed, signer)?;
 
     // Phase 1 reimburses a put's required fee while it lasts; the rest is the signer's.
     let phase1: u64 = state.get(Phase::One.key())?.unwrap_or(0);
@@ -146,8 +167,8 @@ pub fn execute(
     operator.balance = add(operator.balance, tx.fee)?;
     state.put_value(operator_key, &operator);
 
-    let tx_id = signed.id();
-    bodies::apply(state, ctx, signed, &tx_id)?;
+    let tx_id = derived.id;
+    bodies::apply(state, ctx, signed, &tx_id, signer)?;
     Ok(TxOutcome {
         tx_id,
         fee_from_balance,

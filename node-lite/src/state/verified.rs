@@ -23,6 +23,7 @@ pub const DEFAULT_VERIFIED_CAPACITY: usize = 65_536;
 pub struct Prechecked {
     tx: SignedTransaction,
     id: [u8; 32],
+    signer: String,
     chain_id: String,
     network: carchain_core::protocol::Network,
 }
@@ -34,6 +35,7 @@ impl Prechecked {
             .map_err(TxError::from_protocol)?;
         Ok(Prechecked {
             id: tx.id(),
+            signer: tx.tx.signer_address(),
             tx,
             chain_id: params.chain_id.clone(),
             network: params.network,
@@ -53,6 +55,14 @@ impl Prechecked {
     /// The transaction id.
     pub fn id(&self) -> [u8; 32] {
         self.id
+    }
+
+    /// The id and signer address, derived once here.
+    pub fn derived(&self) -> super::rules::Derived {
+        super::rules::Derived {
+            id: self.id,
+            signer: self.signer.clone(),
+        }
     }
 
     /// Gives the transaction back.
