@@ -1,5 +1,6 @@
 // A real carchain-node on loopback for the scenario tests: `init` a regtest chain funding
-// one address (or several), then `run` it with 50 ms blocks in private mode; stopped by stop().
+// one address (or several), then `run` it with 50 ms blocks in private mode (or the mode
+// asked: `shared` charges for reads); stopped by stop().
 // The binary: $CARCHAIN_NODE_BIN, else bin/carchain-node in the test package
 // (scripts/test-swift puts it there).
 import Foundation
@@ -10,6 +11,9 @@ import Foundation
 final class TestNode {
     static let chainId = "carchain-dev"
     static let agent = "e2e-agent"
+    static let privateMode = "private"
+    /// The mode that charges for reads (read tickets bought from the operator).
+    static let sharedMode = "shared"
 
     let base: String
     let validatorPubkey: String
@@ -39,12 +43,18 @@ final class TestNode {
         return bin
     }
 
-    static func start(fund address: String, amount: UInt64) throws -> TestNode {
-        try start(funds: [(address, amount)])
+    static func start(fund address: String, amount: UInt64, mode: String = privateMode) throws -> TestNode {
+        try start(funds: [(address, amount)], mode: mode)
     }
 
-    /// A node whose genesis gives each address its amount (an owner and a provider).
-    static func start(funds: [(address: String, amount: UInt64)]) throws -> TestNode {
+    /// A node whose genesis gives each address its amount (an owner and a provider), in
+    /// `mode` (`private` or `shared`).
+    static func start(funds: [(address: String, amount: UInt64)], mode: String = privateMode) throws -> TestNode {
+        guard mode == privateMode || mode == sharedMode else {
+            throw NSError(domain: "TestNode", code: 4, userInfo: [
+                NSLocalizedDescriptionKey: "mode is private or shared, not \(mode)"
+            ])
+        }
         let bin = try binary()
         let dataDir = FileManager.default.temporaryDirectory
             .appendingPathComponent("carchain-node-\(UUID().uuidString)")
@@ -68,7 +78,7 @@ final class TestNode {
         process.executableURL = bin
         process.arguments = [
             "run", "--data-dir", dataDir.path, "--listen", "127.0.0.1:0",
-            "--block-time-ms", "50", "--mode", "private", "--agent", agent,
+            "--block-time-ms", "50", "--mode", mode, "--agent", agent,
         ]
         let out = Pipe()
         process.standardOutput = out

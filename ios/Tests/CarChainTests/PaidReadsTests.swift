@@ -1,0 +1,97 @@
+// The owner's wallet paying with its own account on a SHARED carchain-node, through the
+// Swift bindings: a plain light client's inbox read is refused with the node's payment
+// code, while the client from wallet.payingReads reads and the owner's balance drops by
+// exactly one read ticket (1,000 reads) and its fee; wallet.transfer moves tokens, and
+// refused payments raise the typed WalletError with payment.* codes.
+import CarChain
+import Foundation
+import XCTest
+
+/// The default fee schedule's base fee, what a transfer pays.
+let transferFee: UInt64 = 10
+/// One read ticket of the owner: 1,000 reads at 1 token each, plus its transfer's fee.
+let ownerReadTicketPrice: UInt64 = 1_000 + transferFee
+
+/// Runs `body`, which must throw a `WalletError`, and returns that error.
+func walletError(
+    file: StaticString = #filePath, line: UInt = #line, _ body: () async throws -> Void
+) async -> WalletError? {
+    do {
+        try await body()
+        XCTFail("no error was raised", file: file, line: line)
+    } catch let error as WalletError {
+        return error
+    } catch {
+        XCTFail("unexpected error \(error)", file: file, line: line)
+    }
+    return nil
+}
+
+final class PaidReadsTests: XCTestCase {
+    func testTheWalletPaysItsReadsAndTransfersOnASharedNode() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("carchain-paid-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let wallet = try Wallet.restore(
+            path: dir.appendingPathComponent("wallet.db").path, secrets: MemorySecretStore(),
+            network: .regtest, words: abandonWords, passphrase: "")
+        let owner = wallet.ownerAddress()
+        let funded: UInt64 = 1_000_000
+        let node = try TestNode.start(fund: owner, amount: funded, mode: TestNode.sharedMode)
+        defer { node.stop() }
+        let light = try LightClient(
+            endpoints: [node.base], chainId: TestNode.chainId, network: .regtest,
+            validatorPubkeyHex: node.validatorPubkey)
+        _ = try await light.sync(listener: ProgressLog())
+
+        // A plain client's read is refused with the node's payment code; nothing is paid.
+        let plainLedger = try GrantsLedger(light: light, endpoints: [node.base])
+        let refused = await grantsError { _ = try await wallet.pendingRequests(ledger: plainLedger) }
+        guard case .Network(let refusedCode, let refusedDetail)? = refused else {
+            return XCTFail("got \(String(describing: refused))")
+        }
+        XCTAssertEqual(refusedCode, "light.node_refused")
+        XCTAssertTrue(refusedDetail.contains("payment_required"), refusedDetail)
+        let before = try await light.balance(address: owner)
+        XCTAssertEqual(before, funded)
+
+        // The wallet's paying client reads: one ticket bought from the owner's account,
+        // and a second read rides on the same ticket.
+        let paying = wallet.payingReads(light: light)
+        let paidLedger = try GrantsLedger(light: paying, endpoints: [node.base])
+        let first = try await wallet.pendingRequests(ledger: paidLedger)
+        XCTAssertTrue(first.isEmpty)
+        let afterTicket = try await light.balance(address: owner)
+        XCTAssertEqual(afterTicket, funded - ownerReadTicketPrice)
+        let second = try await wallet.pendingRequests(ledger: paidLedger)
+        XCTAssertTrue(second.isEmpty)
+        let afterSecond = try await light.balance(address: owner)
+        XCTAssertEqual(afterSecond, funded - ownerReadTicketPrice)
+
+        // A transfer signed inside the wallet, the fee added.
+        let friend = try restoreKeys(words: abandonWords, passphrase: "TREZOR", network: .regtest).ownerAddress()
+        let receipt = try await wallet.transfer(light: paying, to: friend, amount: 500)
+        XCTAssertEqual(receipt.txId.count, 64)
+        XCTAssertNotNil(receipt.height)
+        let friendBalance = try await light.balance(address: friend)
+        XCTAssertEqual(friendBalance, 500)
+        let left = funded - ownerReadTicketPrice - 500 - transferFee
+        let afterTransfer = try await light.balance(address: owner)
+        XCTAssertEqual(afterTransfer, left)
+
+        // Refused payments are typed and cost nothing.
+        let zero = await walletError { _ = try await wallet.transfer(light: paying, to: friend, amount: 0) }
+        guard case .InvalidInput(let zeroCode, _)? = zero else { return XCTFail("got \(String(describing: zero))") }
+        XCTAssertEqual(zeroCode, "payment.zero_amount")
+        let overdraft = await walletError { _ = try await wallet.transfer(light: paying, to: friend, amount: left) }
+        guard case .InvalidInput(let overdraftCode, _)? = overdraft else {
+            return XCTFail("got \(String(describing: overdraft))")
+        }
+        XCTAssertEqual(overdraftCode, "payment.insufficient_funds")
+        let bad = await walletError { _ = try await wallet.transfer(light: paying, to: "not-an-address", amount: 5) }
+        guard case .InvalidInput(let badCode, _)? = bad else { return XCTFail("got \(String(describing: bad))") }
+        XCTAssertEqual(badCode, "payment.invalid_recipient")
+        let unchanged = try await light.balance(address: owner)
+        XCTAssertEqual(unchanged, left)
+    }
+}
