@@ -72,7 +72,8 @@ async fn on_a_shared_node_the_wallet_pays_its_reads_and_transfers() {
         "{refused:?}\n{}",
         node.log_text()
     );
-    let ledger = GrantsLedger::new(plain.clone(), &[node.base.clone()]).expect("ledger");
+    let ledger =
+        GrantsLedger::new(plain.clone(), std::slice::from_ref(&node.base)).expect("ledger");
     match owner.pending_requests(&ledger).await {
         Err(GrantsError::Light(err)) => assert!(is_payment_required(&err), "{err:?}"),
         other => panic!("an unpaid inbox read gave {other:?}"),
@@ -88,7 +89,8 @@ async fn on_a_shared_node_the_wallet_pays_its_reads_and_transfers() {
     assert!(read.records.is_empty());
     let ticket = OWNER_READ_TICKET_TRAVERSALS + TICKET_TX_FEE;
     assert_eq!(balance(owner.owner_address()).await, FUNDED - ticket);
-    let paid_ledger = GrantsLedger::new(paying.clone(), &[node.base.clone()]).expect("ledger");
+    let paid_ledger =
+        GrantsLedger::new(paying.clone(), std::slice::from_ref(&node.base)).expect("ledger");
     let pending = owner.pending_requests(&paid_ledger).await.expect("inbox");
     assert!(pending.is_empty());
     assert_eq!(
