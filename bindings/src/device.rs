@@ -20,6 +20,7 @@ use carchain_core::trip::Trip;
 use serde_json::Value;
 
 use crate::inputs::{BadInput, format_spec, parse_date, parse_json, parse_record_value};
+use crate::keys::Network;
 use crate::light::{LightClient, core_light_error_code};
 use crate::secrets::{HostSecretStore, SecretStore};
 use crate::trip::core_trip_error_code;
@@ -205,6 +206,21 @@ impl CarDevice {
     /// The car's VID.
     pub fn vid(&self) -> String {
         self.car.vid().to_owned()
+    }
+
+    /// The car's own account: its device key's P2WPKH address on `network`. On a shared
+    /// node it pays the car's reads (the owner funds it with `Wallet.fundCarReads`).
+    pub fn account_address(&self, network: Network) -> String {
+        self.car.account_address(network.into())
+    }
+
+    /// A copy of `light` that buys its read tickets from the car's own account when a
+    /// shared node asks for payment (the pairing offer is the car's one read). Reads on
+    /// a private node stay free. No network.
+    pub fn paying_reads(&self, light: Arc<LightClient>) -> Arc<LightClient> {
+        Arc::new(LightClient {
+            client: self.car.paying_reads(light.client.clone()),
+        })
     }
 
     /// A fresh pairing payload text (for a QR code) valid for `ttl_secs` seconds.

@@ -94,4 +94,43 @@ final class PaidReadsTests: XCTestCase {
         let unchanged = try await light.balance(address: owner)
         XCTAssertEqual(unchanged, left)
     }
+
+    func testACarPairsOnASharedNodeReadingWithFundsTheOwnerSent() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("carchain-shared-car-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let wallet = try Wallet.restore(
+            path: dir.appendingPathComponent("wallet.db").path, secrets: MemorySecretStore(),
+            network: .regtest, words: abandonWords, passphrase: "")
+        let node = try TestNode.start(fund: wallet.ownerAddress(), amount: 1_000_000, mode: TestNode.sharedMode)
+        defer { node.stop() }
+        let light = try LightClient(
+            endpoints: [node.base], chainId: TestNode.chainId, network: .regtest,
+            validatorPubkeyHex: node.validatorPubkey)
+        _ = try await light.sync(listener: ProgressLog())
+        let paying = wallet.payingReads(light: light)
+        let car = try CarDevice.open(
+            path: dir.appendingPathComponent("car.db").path, secrets: MemorySecretStore(), vid: "VIN-SWIFT-SHARED")
+        let account = car.accountAddress(network: .regtest)
+        XCTAssertTrue(account.hasPrefix("bcrt1q"), account)
+        // The owner sends the car what its pairing read costs; a second call sends nothing.
+        let sent = try await wallet.fundCarReads(light: paying, carAccount: account)
+        XCTAssertGreaterThan(sent, 0)
+        let funded = try await light.balance(address: account)
+        XCTAssertEqual(funded, sent)
+        let again = try await wallet.fundCarReads(light: paying, carAccount: account)
+        XCTAssertEqual(again, 0)
+        // The car reads the owner's offer paying from its own account; the pairing completes.
+        let carLight = car.payingReads(light: light)
+        let payload = try car.pairingPayload(ttlSecs: 600)
+        async let owner = wallet.pairDevice(
+            light: paying, payloadText: payload, name: "Shared car", poolSize: 8, agent: TestNode.agent)
+        while try await !car.completePairing(light: carLight) { try await Task.sleep(nanoseconds: 100_000_000) }
+        _ = try await owner
+        let paired = try await car.isPaired(light: carLight)
+        XCTAssertTrue(paired)
+        let left = try await light.balance(address: account)
+        XCTAssertLessThan(left, funded, "the car bought its read ticket")
+        XCTAssertEqual(try wallet.devices().map { $0.vid }, ["VIN-SWIFT-SHARED"])
+    }
 }

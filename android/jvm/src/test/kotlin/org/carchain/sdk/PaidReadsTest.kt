@@ -6,6 +6,9 @@
 package org.carchain.sdk
 
 import java.nio.file.Files
+import kotlinx.coroutines.async
+import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.delay
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertNotNull
@@ -72,6 +75,40 @@ class PaidReadsTest {
             }
             assertEquals("payment.invalid_recipient", notAnAccount.code)
             assertEquals(left, light.balance(owner))
+        } finally {
+            node.close()
+            dir.deleteRecursively()
+        }
+    }
+
+    @Test
+    fun aCarPairsOnASharedNodeReadingWithFundsTheOwnerSent() = runBlocking {
+        val dir = Files.createTempDirectory("carchain-shared-car").toFile()
+        val wallet = Wallet.restore("$dir/wallet.db", MemorySecretStore(), Network.REGTEST, ABANDON_WORDS, "")
+        val node = TestNode.start(wallet.ownerAddress(), PAID_READS_FUNDS, TestNode.SHARED)
+        try {
+            val light = LightClient(listOf(node.base), TestNode.CHAIN_ID, Network.REGTEST, node.validatorPubkey)
+            light.sync(ProgressLog())
+            val paying = wallet.payingReads(light)
+            val car = CarDevice.open("$dir/car.db", MemorySecretStore(), "VIN-KOTLIN-SHARED")
+            val account = car.accountAddress(Network.REGTEST)
+            assertTrue(account.startsWith("bcrt1q"), account)
+            // The owner sends the car what its pairing read costs; a second call sends nothing.
+            val sent = wallet.fundCarReads(paying, account)
+            assertTrue(sent > 0uL, "sent $sent")
+            assertEquals(sent, light.balance(account))
+            assertEquals(0uL, wallet.fundCarReads(paying, account))
+            // The car reads the owner's offer paying from its own account; the pairing completes.
+            val carLight = car.payingReads(light)
+            val payload = car.pairingPayload(600u)
+            coroutineScope {
+                val owner = async { wallet.pairDevice(paying, payload, "Shared car", 8u, TestNode.AGENT) }
+                while (!car.completePairing(carLight)) delay(100)
+                owner.await()
+            }
+            assertTrue(car.isPaired(carLight))
+            assertTrue(light.balance(account) < sent, "the car bought its read ticket")
+            assertEquals(listOf("VIN-KOTLIN-SHARED"), wallet.devices().map { it.vid })
         } finally {
             node.close()
             dir.deleteRecursively()
