@@ -10,6 +10,7 @@
 //! [`MemoryKv`] an in-memory one (tests, caches).
 
 mod error;
+mod group;
 mod memory;
 mod sqlite;
 mod validate;

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::group::GroupCommit;
 use super::validate::{
     check_address, check_batch, check_key, check_put, check_range, duplicate, range_lower_bound,
 };
@@ -27,6 +28,8 @@ CREATE TABLE IF NOT EXISTS kv (
 #[derive(Debug)]
 pub struct SqliteKv {
     pub(super) pool: SqlitePool,
+    /// Concurrent batch puts share one commit.
+    group: GroupCommit,
 }
 
 impl SqliteKv {
@@ -34,6 +37,7 @@ impl SqliteKv {
     pub fn open(path: impl AsRef<Path>) -> Result<Self, KvError> {
         Ok(Self {
             pool: SqlitePool::open(path.as_ref(), SCHEMA)?,
+            group: GroupCommit::default(),
         })
     }
 }
@@ -72,8 +76,7 @@ impl KvStore for SqliteKv {
 
     fn put_batch(&self, puts: &[KvPut<'_>]) -> Result<Vec<PutOutcome>, KvError> {
         check_batch(puts)?;
-        self.pool
-            .write(|tx| puts.iter().map(|put| put_in(tx, put)).collect())
+        self.group.put_batch(&self.pool, puts, put_in)
     }
 
     fn get(&self, address: &str, key: &[u8]) -> Result<Option<Vec<u8>>, KvError> {

@@ -29,8 +29,8 @@ pub(super) fn has_backlog(ledger: &Ledger) -> bool {
 
 /// A built block on its way to the ledger file, with who waits for its transactions.
 pub(super) struct InFlight {
-    /// The mempool entries offered to the block, in order.
-    batch: Vec<Pending>,
+    /// Who waits for each transaction offered to the block, in order.
+    batch: Vec<Waiter>,
     /// The signed block.
     block: BuiltBlock,
     /// Per entry of `batch`: its index in the block or why it was dropped.
@@ -39,12 +39,13 @@ pub(super) struct InFlight {
     started: Instant,
 }
 
+/// Who waits for a transaction's landing, if anyone.
+type Waiter = Option<oneshot::Sender<crate::chain::Landing>>;
+
 /// Tells every waiter of `batch` the same refusal.
-fn fail_all(batch: Vec<Pending>, err: &ServiceError) {
-    for pending in batch {
-        if let Some(waiter) = pending.waiter {
-            let _ = waiter.send(Err(err.clone()));
-        }
+fn fail_all(batch: Vec<Waiter>, err: &ServiceError) {
+    for waiter in batch.into_iter().flatten() {
+        let _ = waiter.send(Err(err.clone()));
     }
 }
 
@@ -58,8 +59,12 @@ impl Node {
         if ledger.mempool.is_empty() {
             return None;
         }
-        let batch = ledger.mempool.take(MAX_BLOCK_TXS);
-        let txs: Vec<SignedTransaction> = batch.iter().map(|p| p.tx.clone()).collect();
+        let (txs, batch): (Vec<SignedTransaction>, Vec<Waiter>) = ledger
+            .mempool
+            .take(MAX_BLOCK_TXS)
+            .into_iter()
+            .map(|pending| (pending.tx, pending.waiter))
+            .unzip();
         let keep = ledger.app.built_height();
         let Ledger { app, built, .. } = &mut *ledger;
         let result = build_block(app, &self.key, built, &txs, now_ms());
@@ -75,6 +80,10 @@ impl Node {
             }
         };
         let BuildResult { block, outcomes } = result;
+        // Pending nonces stay right while every offered transaction made it in: they
+        // count the built block and the mempool alike. A refusal (a gap now) or an empty
+        // mempool (nothing pending) resets them.
+        let refused = outcomes.iter().any(Result::is_err);
         tracing::debug!(
             txs = batch.len(),
             build_us = started.elapsed().as_micros(),
@@ -83,7 +92,9 @@ impl Node {
         if let Some(block) = &block {
             ledger.built = block.header.clone();
         }
-        reset_pending(&mut ledger);
+        if refused || ledger.mempool.is_empty() {
+            reset_pending(&mut ledger);
+        }
         drop(ledger);
         match block {
             Some(block) => Some(InFlight {
@@ -93,8 +104,8 @@ impl Node {
                 started,
             }),
             None => {
-                for (pending, outcome) in batch.into_iter().zip(outcomes) {
-                    if let Some(waiter) = pending.waiter {
+                for (waiter, outcome) in batch.into_iter().zip(outcomes) {
+                    if let Some(waiter) = waiter {
                         let landing = match outcome {
                             Ok(_) => Err(internal("block vanished")),
                             Err(err) => Err(ServiceError::from(err)),
@@ -147,8 +158,8 @@ impl Node {
             total_us = started.elapsed().as_micros(),
             "block produced"
         );
-        for (pending, outcome) in batch.into_iter().zip(outcomes) {
-            if let Some(waiter) = pending.waiter {
+        for (waiter, outcome) in batch.into_iter().zip(outcomes) {
+            if let Some(waiter) = waiter {
                 let landing = match outcome {
                     Ok((index, _)) => Ok((height, index)),
                     Err(err) => Err(ServiceError::from(err)),

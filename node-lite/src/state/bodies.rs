@@ -196,7 +196,7 @@ pub fn apply(
         }
         TxBody::ProviderRegister(provider) => {
             // Re-registering keeps an auditor flag an auditor gave (see auditors.rs).
-            let key = state_key::provider(&signer);
+            let key = state_key::provider(signer);
             let auditor = state
                 .get::<ProviderState>(key)?
                 .is_some_and(|existing| existing.auditor);

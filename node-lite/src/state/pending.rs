@@ -16,8 +16,12 @@ use super::error::TxError;
 use super::layer::StateRead;
 use crate::db::TreeView;
 
+/// Committed blocks whose tree changes stay in memory as a cache: the next blocks'
+/// inserts mostly rewrite nodes these wrote, which are then not read back from SQLite.
+pub const CACHED_COMMITTED_BLOCKS: usize = 8;
+
 /// Tree changes of recent blocks, oldest first: those built and not yet committed, and
-/// the latest committed one kept as a cache of the tree's upper nodes.
+/// the latest [`CACHED_COMMITTED_BLOCKS`] committed ones as a cache of tree nodes.
 #[derive(Debug, Default)]
 pub struct PendingBlocks {
     blocks: VecDeque<(Version, Arc<TreeUpdateBatch>)>,
@@ -29,12 +33,14 @@ impl PendingBlocks {
         self.blocks.push_back((version, batch));
     }
 
-    /// Forgets blocks below `committed` (the block at `committed` stays, as a cache).
+    /// Forgets committed blocks beyond the newest [`CACHED_COMMITTED_BLOCKS`] at or
+    /// below `committed`.
     pub fn committed(&mut self, committed: Version) {
+        let kept_from = committed.saturating_sub(CACHED_COMMITTED_BLOCKS as Version - 1);
         while self
             .blocks
             .front()
-            .is_some_and(|(version, _)| *version < committed)
+            .is_some_and(|(version, _)| *version < kept_from)
         {
             self.blocks.pop_front();
         }
@@ -124,5 +130,30 @@ impl StateRead for PendingState<'_, '_> {
             return Ok(None);
         };
         self.tree.value(version, key).map_err(TxError::storage)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn versions(pending: &PendingBlocks) -> Vec<Version> {
+        pending.blocks.iter().map(|(version, _)| *version).collect()
+    }
+
+    #[test]
+    fn keeps_the_newest_committed_blocks_and_every_built_one() {
+        let mut pending = PendingBlocks::default();
+        for version in 0..20 {
+            pending.push(version, Arc::new(TreeUpdateBatch::default()));
+        }
+        pending.committed(15);
+        let expected: Vec<Version> = (8..20).collect();
+        assert_eq!(versions(&pending), expected);
+        assert_eq!(pending.len(), CACHED_COMMITTED_BLOCKS + 4);
+        pending.drop_above(Some(15));
+        assert_eq!(versions(&pending), (8..16).collect::<Vec<_>>());
+        pending.drop_above(None);
+        assert!(pending.is_empty());
     }
 }

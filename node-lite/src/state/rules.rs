@@ -116,7 +116,7 @@ pub fn execute(
             .map_err(TxError::from_protocol)?;
     }
     let signer = derived.signer.as_str();
-    let signer_key = state_key::account(&signer);
+    let signer_key = state_key::account(signer);
     let account: AccountState = state.get(signer_key)?.unwrap_or_default();
     check_nonce(
         account.nonce,

@@ -88,8 +88,8 @@ fn a_block_built_on_an_unwritten_block_commits_what_one_at_a_time_commits() {
     piped.app.commit(2);
     assert_eq!(
         piped.app.pending_blocks(),
-        1,
-        "only the latest committed block is kept"
+        3,
+        "committed blocks stay as a cache"
     );
 
     assert_eq!(block_one.header, one);
