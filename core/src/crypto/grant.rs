@@ -42,8 +42,7 @@ pub fn rewrap_record_key(
     cache: &mut EpochKeyCache,
     grantee: &PublicKey,
 ) -> CryptoResult<RecordKeyGrant> {
-    let epoch_key = cache.epoch_key(envelope.wrapped_epoch_key(), owner)?;
-    let record_key = derive_record_key(&epoch_key, ctx)?;
+    let record_key = owner_record_key(envelope, ctx, owner, cache)?;
     envelope.open_with_record_key(ctx, &record_key)?;
     Ok(RecordKeyGrant {
         wrapped_record_key: WrappedKey::wrap_record_key(&record_key, grantee)?,
@@ -66,11 +65,21 @@ pub fn rewrap_registered_record_key(
     cache: &mut EpochKeyCache,
     grantee: &PublicKey,
 ) -> CryptoResult<RecordKeyGrant> {
-    let epoch_key = cache.epoch_key(envelope.wrapped_epoch_key(), owner)?;
-    let record_key = derive_record_key(&epoch_key, ctx)?;
+    let record_key = owner_record_key(envelope, ctx, owner, cache)?;
     Ok(RecordKeyGrant {
         wrapped_record_key: WrappedKey::wrap_record_key(&record_key, grantee)?,
     })
+}
+
+/// The record key of `envelope` at `ctx`, from the owner's epoch key.
+fn owner_record_key(
+    envelope: &Envelope,
+    ctx: &RecordContext<'_>,
+    owner: &PrivateKey,
+    cache: &mut EpochKeyCache,
+) -> CryptoResult<RecordKey> {
+    let epoch_key = cache.epoch_key(envelope.wrapped_epoch_key(), owner)?;
+    derive_record_key(&epoch_key, ctx)
 }
 
 impl RecordKeyGrant {

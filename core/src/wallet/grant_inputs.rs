@@ -18,7 +18,7 @@ use rsa::PublicKey as RsaPublicKey;
 use serde_json::json;
 
 use super::identity::Wallet;
-use super::reading::pool_set;
+use super::reading::{KvRecord, pool_set};
 use crate::compute::{FeatureParams, ShippedProgram, compute_on_trips};
 use crate::crypto::{Envelope, RecordContext, rewrap_registered_record_key};
 use crate::grants::delivery::DeliveredRecord;
@@ -52,27 +52,8 @@ impl Wallet {
     ) -> GrantsResult<ComputeOutputs> {
         let program = ShippedProgram::from_hash(code_hash)
             .ok_or_else(|| GrantsError::UnsupportedComputation(hex::encode(code_hash)))?;
-        let spec = FormatSpec::trip_gps();
-        let all = json!({});
-        let read = self
-            .get_kv_range(
-                light,
-                vid,
-                scope.from,
-                scope.to,
-                &spec,
-                &all,
-                &all,
-                &[],
-                None,
-            )
-            .await?;
         let (mut trips, mut inputs, mut d_hashes) = (Vec::new(), Vec::new(), Vec::new());
-        for record in read.records {
-            if !record_in_period(TRIP_GPS, &record.key_bytes, scope.from, scope.to) {
-                continue;
-            }
-            let trip = Trip::decode(&record.key, &record.value)?;
+        for (record, trip) in self.trips_of_scope(light, vid, scope).await? {
             let trip = if scope.privacy_zones.is_empty() {
                 trip
             } else {
@@ -220,6 +201,30 @@ impl Wallet {
         vid: &str,
         scope: &ApprovedScope,
     ) -> GrantsResult<Vec<VerifiedRecord>> {
+        let mut records = Vec::new();
+        for (record, trip) in self.trips_of_scope(light, vid, scope).await? {
+            let private = trip
+                .points
+                .iter()
+                .any(|p| scope.privacy_zones.iter().any(|z| z.contains(p)));
+            if private {
+                continue;
+            }
+            // Just opened under this key by the read: the grant opens it too.
+            if let Some(stored) = light.record(&record.address, &record.key_bytes).await? {
+                records.push(stored);
+            }
+        }
+        Ok(records)
+    }
+
+    /// The car's trips of the scope's days, decrypted and decoded, with their records.
+    async fn trips_of_scope(
+        &self,
+        light: &LightClient,
+        vid: &str,
+        scope: &ApprovedScope,
+    ) -> GrantsResult<Vec<(KvRecord, Trip)>> {
         let all = json!({});
         let read = self
             .get_kv_range(
@@ -234,24 +239,13 @@ impl Wallet {
                 None,
             )
             .await?;
-        let mut records = Vec::new();
+        let mut trips = Vec::new();
         for record in read.records {
-            if !record_in_period(TRIP_GPS, &record.key_bytes, scope.from, scope.to) {
-                continue;
-            }
-            let trip = Trip::decode(&record.key, &record.value)?;
-            let private = trip
-                .points
-                .iter()
-                .any(|p| scope.privacy_zones.iter().any(|z| z.contains(p)));
-            if private {
-                continue;
-            }
-            // Just opened under this key by the read: the grant opens it too.
-            if let Some(stored) = light.record(&record.address, &record.key_bytes).await? {
-                records.push(stored);
+            if record_in_period(TRIP_GPS, &record.key_bytes, scope.from, scope.to) {
+                let trip = Trip::decode(&record.key, &record.value)?;
+                trips.push((record, trip));
             }
         }
-        Ok(records)
+        Ok(trips)
     }
 }
