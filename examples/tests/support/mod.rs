@@ -6,6 +6,7 @@
 //! test scaffolding, not library code.
 #![allow(dead_code)]
 
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -68,9 +69,20 @@ impl TestNode {
     }
 }
 
-/// Creates a chain funding `funds` (address, amount) and starts its node in `mode`,
-/// producing blocks every 50 ms.
-pub async fn start_node(funds: &[(&str, u64)], mode: NodeMode) -> TestNode {
+/// A chain initialised in a fresh temporary directory, its node not started yet.
+pub struct InitialisedChain {
+    /// The temporary directory holding the data directory (removed on drop).
+    pub dir: tempfile::TempDir,
+    /// The node's data directory inside `dir`.
+    pub data_dir: PathBuf,
+    /// What a client trusts for this chain.
+    pub anchor: TrustAnchor,
+    /// The operator account (read payments go here).
+    pub operator_address: String,
+}
+
+/// Initialises a chain funding `funds` (address, amount) in a fresh temporary directory.
+pub fn init_chain(funds: &[(&str, u64)]) -> InitialisedChain {
     let dir = tempfile::tempdir().expect("temp dir");
     let data_dir = dir.path().join("node");
     let summary = Node::init(
@@ -87,8 +99,21 @@ pub async fn start_node(funds: &[(&str, u64)], mode: NodeMode) -> TestNode {
         },
     )
     .expect("init chain");
-    let node = Node::start(NodeConfig {
+    let anchor = TrustAnchor::from_hex(CHAIN_ID, Network::Regtest, &summary.validator_pubkey)
+        .expect("anchor");
+    InitialisedChain {
+        dir,
         data_dir,
+        anchor,
+        operator_address: summary.operator_address,
+    }
+}
+
+/// Starts the node of `chain` in `mode`, producing blocks every 50 ms, and serves its
+/// HTTP API on a loopback port.
+pub async fn serve(chain: InitialisedChain, mode: NodeMode) -> TestNode {
+    let node = Node::start(NodeConfig {
+        data_dir: chain.data_dir,
         mode,
         block_time: Duration::from_millis(50),
         peers: Vec::new(),
@@ -105,16 +130,20 @@ pub async fn start_node(funds: &[(&str, u64)], mode: NodeMode) -> TestNode {
     let server = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    let anchor = TrustAnchor::from_hex(CHAIN_ID, Network::Regtest, &summary.validator_pubkey)
-        .expect("anchor");
     TestNode {
         base,
         node,
-        anchor,
-        operator_address: summary.operator_address,
+        anchor: chain.anchor,
+        operator_address: chain.operator_address,
         server,
-        _dir: dir,
+        _dir: chain.dir,
     }
+}
+
+/// Creates a chain funding `funds` (address, amount) and starts its node in `mode`,
+/// producing blocks every 50 ms.
+pub async fn start_node(funds: &[(&str, u64)], mode: NodeMode) -> TestNode {
+    serve(init_chain(funds), mode).await
 }
 
 /// A deterministic key and its regtest P2WPKH address.

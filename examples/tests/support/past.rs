@@ -6,23 +6,19 @@
 //! with the wall clock, so the ledger clock jumps from the past blocks to now, exactly
 //! as if days had passed.
 
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bitcoin::secp256k1::SecretKey;
 use carchain_core::light::TrustAnchor;
 use carchain_core::protocol::signing::secret_key_from_bytes;
-use carchain_core::protocol::{Network, SignedHeader, SignedTransaction};
-use carchain_node::api::{self, ApiConfig};
+use carchain_core::protocol::{SignedHeader, SignedTransaction};
 use carchain_node::chain::{ValidatorKey, commit_genesis, produce_block};
 use carchain_node::db::LedgerDb;
 use carchain_node::genesis::Genesis;
-use carchain_node::node::{FeeSchedule, InitOptions, Node, NodeConfig};
 use carchain_node::service::NodeMode;
 use carchain_node::state::{App, TxError};
 
-use super::{AGENT, CHAIN_ID, TestNode};
+use super::{InitialisedChain, TestNode, init_chain, serve};
 
 /// One day in milliseconds.
 pub const DAY_MS: u64 = 24 * 3600 * 1000;
@@ -34,8 +30,7 @@ pub fn now_ms() -> u64 {
 
 /// A chain being written in the past, before its node starts.
 pub struct PastChain {
-    dir: tempfile::TempDir,
-    data_dir: PathBuf,
+    chain: InitialisedChain,
     app: App,
     db: Arc<LedgerDb>,
     key: ValidatorKey,
@@ -50,22 +45,8 @@ pub struct PastChain {
 
 /// A chain funding `funds` whose genesis is dated `genesis_time` (unix ms).
 pub fn past_chain(funds: &[(&str, u64)], genesis_time: u64) -> PastChain {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let data_dir = dir.path().join("node");
-    let summary = Node::init(
-        &data_dir,
-        &InitOptions {
-            chain_id: CHAIN_ID.into(),
-            network: Network::Regtest,
-            total_supply: 21_000_000_000,
-            initial_balances: funds
-                .iter()
-                .map(|(address, amount)| ((*address).to_owned(), *amount))
-                .collect(),
-            fees: FeeSchedule::default(),
-        },
-    )
-    .expect("init chain");
+    let chain = init_chain(funds);
+    let data_dir = &chain.data_dir;
     let genesis_path = data_dir.join("genesis.json");
     let mut genesis = Genesis::load(&genesis_path).expect("genesis");
     genesis.genesis_time = genesis_time;
@@ -79,17 +60,14 @@ pub fn past_chain(funds: &[(&str, u64)], genesis_time: u64) -> PastChain {
     let db = Arc::new(LedgerDb::open(data_dir.join("ledger.sqlite")).expect("ledger db"));
     let mut app = App::new(Arc::clone(&db), genesis.params()).expect("app");
     let tip = commit_genesis(&mut app, &db, &key, &genesis).expect("genesis block");
-    let anchor = TrustAnchor::from_hex(CHAIN_ID, Network::Regtest, &summary.validator_pubkey)
-        .expect("anchor");
     PastChain {
-        dir,
-        data_dir,
+        anchor: chain.anchor.clone(),
+        operator_address: chain.operator_address.clone(),
+        chain,
         app,
         db,
         key,
         tip,
-        anchor,
-        operator_address: summary.operator_address,
         operator_secret,
     }
 }
@@ -118,42 +96,10 @@ impl PastChain {
     /// Starts the real node on this chain (`mode`, blocks every 50 ms) and serves its
     /// API on loopback.
     pub async fn start(self, mode: NodeMode) -> TestNode {
-        let PastChain {
-            dir,
-            data_dir,
-            app,
-            db,
-            anchor,
-            operator_address,
-            ..
-        } = self;
+        let PastChain { chain, app, db, .. } = self;
+        // The node opens the ledger itself: the writers of the past blocks close first.
         drop(app);
         drop(db);
-        let node = Node::start(NodeConfig {
-            data_dir,
-            mode,
-            block_time: Duration::from_millis(50),
-            peers: Vec::new(),
-            agent: AGENT.into(),
-            max_mempool: 10_000,
-        })
-        .await
-        .expect("start node");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("address"));
-        let app = api::router(Arc::clone(&node), ApiConfig::default());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        TestNode {
-            base,
-            node,
-            anchor,
-            operator_address,
-            server,
-            _dir: dir,
-        }
+        serve(chain, mode).await
     }
 }
