@@ -23,19 +23,18 @@
 //! Medians of `RUNS` iterations; a table on stdout and a JSON summary in
 //! `target/bench-grants.json`. Run: `cargo bench -p carchain-examples --bench grants`.
 
+#[path = "common/mod.rs"]
+mod common;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
 #[path = "grants/baselines.rs"]
 mod baselines;
-#[path = "grants/data.rs"]
-mod data;
 #[path = "grants/phases.rs"]
 mod phases;
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use carchain_core::compute::{
@@ -45,31 +44,24 @@ use carchain_core::grants::provider::{RequestOutcome, RequestSpec};
 use carchain_core::grants::{
     Delivery, GrantsLedger, Narrowing, Privilege, RequestTerms, ServiceProvider,
 };
-use carchain_core::keys::{Mnemonic, Network, RsaBits, Seed, WalletKeys, derive_rsa_private_key};
-use carchain_core::protocol::signing::secret_key_from_bytes;
-use carchain_core::store::{InMemorySecretStore, SecretStore};
 use carchain_core::trip::Trip;
-use carchain_core::wallet::Wallet;
 use serde_json::json;
-use support::flows::{WORDS_A, car, pair};
+use support::grants_setup::provider;
 use support::{Mode, start_node};
 
 use baselines::{ReadPrimitives, bare_transfer, raw_fetch, read_primitives, rsa_encryptions};
-use data::{COPY_DAYS, DAYS, TRIPS_PER_DAY, day, median, month_of_trips, ms};
+use common::month::{DAYS, MONTH_TRIPS, TRIPS_PER_DAY, day, median, ms};
+use common::setup::{BenchOwner, block_on, store_month};
 use phases::{ComputePhases, CopyPhases, Owner, compute_in_phases, copy_in_phases};
 
 /// Iterations of each measurement.
 const RUNS: usize = 7;
 /// What the insurer pays for a score.
 const PRICE: u64 = 25_000;
+/// Days a 100-record copy covers (25 days x 4 trips).
+const COPY_DAYS: u32 = 25;
 /// Records in the copy.
 const COPY_RECORDS: usize = COPY_DAYS as usize * TRIPS_PER_DAY as usize;
-
-fn provider(byte: u8) -> ServiceProvider {
-    let secret = secret_key_from_bytes(&[byte; 32]).expect("secret");
-    let rsa = derive_rsa_private_key(&Seed::from_bytes([byte; 64]), RsaBits::B2048).expect("rsa");
-    ServiceProvider::new(secret, rsa, Network::Regtest)
-}
 
 fn compute_terms(code_hash: [u8; 32]) -> RequestTerms {
     RequestTerms {
@@ -122,33 +114,18 @@ fn row(name: &str, value: Duration) {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async_main());
+    block_on(async_main());
 }
 
 async fn async_main() {
-    let secrets: Arc<dyn SecretStore> = Arc::new(InMemorySecretStore::new());
-    let store_dir = tempfile::tempdir().expect("dir");
-    let store_path = store_dir.path().join("wallet.db");
-    let owner = Wallet::restore(&store_path, secrets.clone(), Network::Regtest, WORDS_A, "")
-        .expect("wallet");
-    let keys = WalletKeys::from_mnemonic(
-        &Mnemonic::parse(WORDS_A).expect("words"),
-        "",
-        Network::Regtest,
-        RsaBits::B2048,
-    )
-    .expect("keys");
-    assert_eq!(keys.owner_address().to_string(), owner.owner_address());
+    let owner = BenchOwner::restore();
+    let keys = &owner.keys;
     let owner_secret = *keys.owner_key().secret_key();
     let insurer = provider(0x41);
     let dealer = provider(0x42);
     let node = start_node(
         &[
-            (&owner.owner_address(), 10_000_000),
+            (&owner.wallet.owner_address(), 10_000_000),
             (&insurer.address(), 100_000_000),
             (&dealer.address(), 100_000_000),
         ],
@@ -158,31 +135,19 @@ async fn async_main() {
     let ledger =
         GrantsLedger::new(node.client(), std::slice::from_ref(&node.base)).expect("ledger");
     let dir = tempfile::tempdir().expect("dir");
-    let car = car(&dir, "VIN-BENCH-GRANTS");
-    let text = car.pairing_payload(600).expect("payload").to_text();
-    pair(&owner, ledger.light(), &car, "bench car", 32, text).await;
+    let car = owner
+        .paired_car(ledger.light(), &dir, "VIN-BENCH-GRANTS")
+        .await;
     let vid = car.vid().to_owned();
-
-    let loading = Instant::now();
-    let month = month_of_trips();
-    for (date, trip) in &month {
-        car.put_trip(trip, 1, *date).expect("put");
-    }
-    let report = car.flush(ledger.light()).await.expect("flush");
-    assert_eq!(report.delivered, month.len() as u64);
-    eprintln!("loaded {} trips in {:?}", month.len(), loading.elapsed());
+    let month = store_month(&car, ledger.light(), MONTH_TRIPS).await;
     // The copy is of a second car holding exactly its 100 records (25 days): a day's
     // range read returns every record stored at that day's pool addresses, which for a
     // sub-range of the month includes records of other days sharing an address.
-    let copy_car = support::flows::car(&dir, "VIN-BENCH-COPY");
-    let text = copy_car.pairing_payload(600).expect("payload").to_text();
-    pair(&owner, ledger.light(), &copy_car, "copy car", 32, text).await;
-    for (date, trip) in month.iter().take(COPY_RECORDS) {
-        assert!(*date <= day(COPY_DAYS));
-        copy_car.put_trip(trip, 1, *date).expect("put");
-    }
-    let report = copy_car.flush(ledger.light()).await.expect("flush");
-    assert_eq!(report.delivered, COPY_RECORDS as u64);
+    let copy_car = owner
+        .paired_car(ledger.light(), &dir, "VIN-BENCH-COPY")
+        .await;
+    let copied = store_month(&copy_car, ledger.light(), COPY_RECORDS).await;
+    assert!(copied.iter().all(|(date, _)| *date <= day(COPY_DAYS)));
     let copy_vid = copy_car.vid().to_owned();
     let trips: Vec<Trip> = month.into_iter().map(|(_, trip)| trip).collect();
 
@@ -195,8 +160,8 @@ async fn async_main() {
         .register(&ledger, "Dealer", "used-car valuations", vec![])
         .await
         .expect("register dealer");
-    let owner_address = owner.owner_address();
-    let reopen = || Wallet::open(&store_path, secrets.clone()).expect("reopen");
+    let owner_address = owner.wallet.owner_address();
+    let reopen = || owner.reopen();
 
     // 1. A 30-day computation.
     let mut network = Vec::new();
@@ -240,7 +205,7 @@ async fn async_main() {
         let wallet = reopen();
         let owner_side = Owner {
             wallet: &wallet,
-            keys: &keys,
+            keys,
             vid: &vid,
         };
         let phases = compute_in_phases(&owner_side, &ledger, &twin, &insurer).await;
@@ -248,7 +213,7 @@ async fn async_main() {
         split.push(phases);
 
         let stored = phases::fetch_stored(&ledger, &approval.records).await;
-        prims.push(read_primitives(&stored, &keys));
+        prims.push(read_primitives(&stored, keys));
         let (fetch, seen) = raw_fetch(&node.base, &approval.records).await;
         assert_eq!(seen, trips.len());
         network.push(fetch);
@@ -288,7 +253,7 @@ async fn async_main() {
         let wallet = reopen();
         let owner_side = Owner {
             wallet: &wallet,
-            keys: &keys,
+            keys,
             vid: &copy_vid,
         };
         // The period's addresses, from the whole call (see `copy_in_phases`).

@@ -10,66 +10,26 @@
 //!
 //! Run: `cargo bench -p carchain-examples --bench month_read`.
 
+#[path = "common/mod.rs"]
+mod common;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use carchain_core::crypto::{Envelope, EpochKey, RecordContext, WrappedKey};
-use carchain_core::keys::{Mnemonic, Network, RsaBits, WalletKeys};
 use carchain_core::light::LightClient;
 use carchain_core::pool::{AddressPool, PoolSeed, pool_addresses_for_days};
 use carchain_core::protocol::{decode_state_proof, verify_state_proof};
-use carchain_core::record::FormatSpec;
-use carchain_core::store::{InMemorySecretStore, SecretStore};
-use carchain_core::trip::{Trip, TripPoint};
-use carchain_core::wallet::Wallet;
-use chrono::{NaiveDate, NaiveTime};
 use serde_json::Value;
-use support::flows::{WORDS_A, car, pair};
 use support::{Mode, start_node};
 
-const DAYS: u32 = 30;
-const TRIPS_PER_DAY: i64 = 4;
-const POINTS: usize = 1_000;
+use common::month::{DAYS, MONTH_TRIPS, POINTS, day, median};
+use common::primitives::{
+    RawRecord, SealedRecord, decode_trips, fetch_raw, open_all, unwrap_epochs,
+};
+use common::setup::{BenchOwner, block_on, store_month};
+
 const RUNS: usize = 3;
-
-fn day(n: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(2024, 6, n).expect("date")
-}
-
-/// A 1,000-point trip, one point every 5 s, starting at 07:00 + 3 h per session.
-fn long_trip(date: NaiveDate, session: i64) -> Trip {
-    let start = date
-        .and_time(NaiveTime::from_hms_opt(7, 0, 0).expect("time"))
-        .and_utc()
-        .timestamp()
-        + session * 3 * 3600;
-    let points = (0..POINTS)
-        .map(|i| {
-            let t = i as f64;
-            TripPoint {
-                lat: 31.2 + 0.0003 * t + 0.001 * (t / 37.0).sin(),
-                lng: 121.4 + 0.0004 * t + 0.001 * (t / 53.0).cos(),
-                speed_kmh: Some(25.0 + 30.0 * (t / 41.0).sin().abs()),
-                time: start + 5 * i as i64,
-            }
-        })
-        .collect();
-    Trip {
-        session_id: session,
-        start,
-        end: start + 5 * (POINTS as i64 - 1),
-        points,
-    }
-}
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
 
 /// What the primitives need: every record's address, key, value and state answer.
 struct Fetched {
@@ -79,39 +39,40 @@ struct Fetched {
     answer: Value,
 }
 
-/// The HTTP calls a verified read makes, without verifying anything: the KV range of
-/// every address and the state answer of every record.
-async fn fetch_raw(http: &reqwest::Client, base: &str, addresses: &[String]) -> Vec<Fetched> {
-    let mut out = Vec::new();
-    for address in addresses {
-        let page: Value = http
-            .get(format!("{base}/v1/kv/{address}?limit=1000"))
-            .send()
-            .await
-            .expect("range")
-            .json()
-            .await
-            .expect("range json");
-        for item in page["items"].as_array().cloned().unwrap_or_default() {
-            let key_hex = item["key"].as_str().expect("key").to_owned();
-            let value = base64_decode(item["value"].as_str().expect("value"));
-            let answer: Value = http
-                .get(format!("{base}/v1/state/record/{address}/{key_hex}"))
-                .send()
-                .await
-                .expect("state")
-                .json()
-                .await
-                .expect("state json");
-            out.push(Fetched {
-                address: address.clone(),
-                key: hex::decode(key_hex).expect("hex key"),
-                envelope: value,
-                answer,
-            });
-        }
+impl SealedRecord for Fetched {
+    fn address(&self) -> &str {
+        &self.address
     }
-    out
+    fn key(&self) -> &[u8] {
+        &self.key
+    }
+    fn format(&self) -> &str {
+        "trip-gps"
+    }
+    fn envelope(&self) -> &[u8] {
+        &self.envelope
+    }
+}
+
+/// The HTTP calls a verified read makes, without verifying anything, and their answers
+/// decoded.
+async fn fetch_all(http: &reqwest::Client, base: &str, addresses: &[String]) -> Vec<Fetched> {
+    fetch_raw(http, base, addresses.iter().map(String::as_str))
+        .await
+        .into_iter()
+        .map(
+            |RawRecord {
+                 address,
+                 item,
+                 answer,
+             }| Fetched {
+                address,
+                key: hex::decode(item["key"].as_str().expect("key")).expect("hex key"),
+                envelope: base64_decode(item["value"].as_str().expect("value")),
+                answer,
+            },
+        )
+        .collect()
 }
 
 fn base64_decode(text: &str) -> Vec<u8> {
@@ -143,103 +104,24 @@ fn check_proofs(fetched: &[Fetched]) {
     }
 }
 
-/// The wrapped epoch key of a record, as the map key of its unwrapped form.
-fn wrapped_of(record: &Fetched) -> Vec<u8> {
-    Envelope::from_bytes(&record.envelope)
-        .expect("envelope")
-        .wrapped_epoch_key()
-        .to_bytes()
-        .expect("wrapped key")
-}
-
-/// One RSA unwrap per distinct epoch (address-day).
-fn unwrap_epochs(fetched: &[Fetched], owner: &WalletKeys) -> BTreeMap<Vec<u8>, EpochKey> {
-    let mut epochs = BTreeMap::new();
-    for record in fetched {
-        let wrapped = wrapped_of(record);
-        if epochs.contains_key(&wrapped) {
-            continue;
-        }
-        let key = WrappedKey::from_bytes(&wrapped)
-            .expect("wrapped key")
-            .unwrap_epoch_key(owner.rsa_private_key())
-            .expect("unwrap");
-        epochs.insert(wrapped, key);
-    }
-    epochs
-}
-
-fn open_all(fetched: &[Fetched], epochs: &BTreeMap<Vec<u8>, EpochKey>) -> Vec<Vec<u8>> {
-    fetched
-        .iter()
-        .map(|record| {
-            let ctx = RecordContext {
-                address: &record.address,
-                key_bytes: &record.key,
-                format: "trip-gps",
-            };
-            Envelope::from_bytes(&record.envelope)
-                .expect("envelope")
-                .open_with_epoch_key(&ctx, &epochs[&wrapped_of(record)])
-                .expect("open")
-        })
-        .collect()
-}
-
-fn decode_all(fetched: &[Fetched], plaintexts: &[Vec<u8>]) -> usize {
-    let spec = FormatSpec::trip_gps();
-    fetched
-        .iter()
-        .zip(plaintexts)
-        .map(|(record, plain)| {
-            let key = carchain_core::record::decode_key(&spec, &record.key).expect("key");
-            let value: Value = serde_json::from_slice(plain).expect("json");
-            Trip::decode(&key, &value)
-                .and_then(|t| t.summary())
-                .expect("trip")
-                .point_count
-        })
-        .sum()
-}
-
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async_main());
+    block_on(async_main());
 }
 
 async fn async_main() {
-    let secrets: Arc<dyn SecretStore> = Arc::new(InMemorySecretStore::new());
-    let store_dir = tempfile::tempdir().expect("dir");
-    let store_path = store_dir.path().join("wallet.db");
-    let owner = Wallet::restore(&store_path, secrets.clone(), Network::Regtest, WORDS_A, "")
-        .expect("wallet");
-    let node = start_node(&[(&owner.owner_address(), 1_000_000)], Mode::Private).await;
+    let owner = BenchOwner::restore();
+    let node = start_node(&[(&owner.wallet.owner_address(), 1_000_000)], Mode::Private).await;
     let light = node.client();
     let dir = tempfile::tempdir().expect("dir");
-    let car = car(&dir, "VIN-BENCH-MONTH");
-    let text = car.pairing_payload(600).expect("payload").to_text();
-    pair(&owner, &light, &car, "bench car", 32, text).await;
-
-    let loading = Instant::now();
-    for d in 1..=DAYS {
-        for session in 0..TRIPS_PER_DAY {
-            car.put_trip(&long_trip(day(d), session), 1, day(d))
-                .expect("put");
-        }
-    }
-    let report = car.flush(&light).await.expect("flush");
-    let records = DAYS as usize * TRIPS_PER_DAY as usize;
-    assert_eq!(report.delivered, records as u64);
-    eprintln!("loaded {records} trips in {:?}", loading.elapsed());
+    let car = owner.paired_car(&light, &dir, "VIN-BENCH-MONTH").await;
+    store_month(&car, &light, MONTH_TRIPS).await;
+    let records = MONTH_TRIPS;
 
     // The light-client read, cold: a fresh wallet (epoch cache) and client each run.
     let mut totals = Vec::new();
     for _ in 0..RUNS {
         // The app reopened: same store, empty epoch-key cache, a new light client.
-        let reader = Wallet::open(&store_path, secrets.clone()).expect("reopen");
+        let reader = owner.reopen();
         let client =
             LightClient::new(vec![node.base.clone()], node.anchor.clone()).expect("client");
         let started = Instant::now();
@@ -253,14 +135,8 @@ async fn async_main() {
     }
 
     // The primitives alone, on the same data.
-    let keys = WalletKeys::from_mnemonic(
-        &Mnemonic::parse(WORDS_A).expect("words"),
-        "",
-        Network::Regtest,
-        RsaBits::B2048,
-    )
-    .expect("keys");
-    let pool = AddressPool::derive(&keys, car.vid(), 0, 32).expect("pool");
+    let keys = &owner.keys;
+    let pool = AddressPool::derive(keys, car.vid(), 0, 32).expect("pool");
     let pool_seed = PoolSeed::derive(keys.seed(), car.vid(), 0).expect("pool seed");
     let mut addresses: Vec<String> =
         pool_addresses_for_days(pool.addresses(), day(1), day(DAYS), car.vid(), &pool_seed)
@@ -275,20 +151,24 @@ async fn async_main() {
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..RUNS {
         let t = Instant::now();
-        let fetched = fetch_raw(&http, &node.base, &addresses).await;
+        let fetched = fetch_all(&http, &node.base, &addresses).await;
         network.push(t.elapsed());
         assert_eq!(fetched.len(), records);
         let t = Instant::now();
         check_proofs(&fetched);
         proofs.push(t.elapsed());
         let t = Instant::now();
-        let epochs = unwrap_epochs(&fetched, &keys);
+        let epochs = unwrap_epochs(&fetched, keys);
         rsa.push(t.elapsed());
         let t = Instant::now();
         let plaintexts = open_all(&fetched, &epochs);
         aead.push(t.elapsed());
         let t = Instant::now();
-        assert_eq!(decode_all(&fetched, &plaintexts), records * POINTS);
+        let points: usize = decode_trips(&fetched, &plaintexts)
+            .iter()
+            .map(|trip| trip.summary().expect("summary").point_count)
+            .sum();
+        assert_eq!(points, records * POINTS);
         decode.push(t.elapsed());
     }
     let total = median(totals);

@@ -4,16 +4,16 @@
 //! benchmark does), a bare transfer submitted and waited for, and RSA-OAEP encryptions
 //! of 32-byte keys.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use carchain_core::crypto::{Envelope, EpochKey, RecordContext, RecordKey, WrappedKey};
+use carchain_core::crypto::{RecordKey, WrappedKey};
 use carchain_core::grants::{GrantsLedger, ServiceProvider};
 use carchain_core::keys::WalletKeys;
 use carchain_core::light::VerifiedRecord;
 use carchain_core::protocol::{RecordRef, Transfer, TxBody};
-use carchain_core::record::{FormatSpec, decode_key};
-use carchain_core::trip::Trip;
+
+use crate::common::primitives::{decode_trips, fetch_raw, open_all, unwrap_epochs};
 
 /// The read primitives, each timed alone.
 #[derive(Debug, Clone, Default)]
@@ -35,56 +35,16 @@ impl ReadPrimitives {
     }
 }
 
-fn wrapped_of(record: &VerifiedRecord) -> Vec<u8> {
-    Envelope::from_bytes(&record.envelope)
-        .expect("envelope")
-        .wrapped_epoch_key()
-        .to_bytes()
-        .expect("wrapped key")
-}
-
 /// Times the primitives of decrypting `stored` with the owner's `keys`.
 pub fn read_primitives(stored: &[VerifiedRecord], keys: &WalletKeys) -> ReadPrimitives {
     let t = Instant::now();
-    let mut epochs: BTreeMap<Vec<u8>, EpochKey> = BTreeMap::new();
-    for record in stored {
-        let wrapped = wrapped_of(record);
-        if epochs.contains_key(&wrapped) {
-            continue;
-        }
-        let key = WrappedKey::from_bytes(&wrapped)
-            .expect("wrapped key")
-            .unwrap_epoch_key(keys.rsa_private_key())
-            .expect("unwrap");
-        epochs.insert(wrapped, key);
-    }
+    let epochs = unwrap_epochs(stored, keys);
     let rsa = t.elapsed();
-
     let t = Instant::now();
-    let plaintexts: Vec<Vec<u8>> = stored
-        .iter()
-        .map(|record| {
-            let put = &record.registration.put;
-            let ctx = RecordContext {
-                address: &put.address,
-                key_bytes: &put.key,
-                format: &put.format,
-            };
-            Envelope::from_bytes(&record.envelope)
-                .expect("envelope")
-                .open_with_epoch_key(&ctx, &epochs[&wrapped_of(record)])
-                .expect("open")
-        })
-        .collect();
+    let plaintexts = open_all(stored, &epochs);
     let aead = t.elapsed();
-
     let t = Instant::now();
-    let spec = FormatSpec::trip_gps();
-    for (record, plain) in stored.iter().zip(&plaintexts) {
-        let key = decode_key(&spec, &record.registration.put.key).expect("key");
-        let value: serde_json::Value = serde_json::from_slice(plain).expect("json");
-        Trip::decode(&key, &value).expect("trip");
-    }
+    decode_trips(stored, &plaintexts);
     let json = t.elapsed();
     ReadPrimitives {
         rsa,
@@ -136,29 +96,12 @@ pub async fn raw_fetch(base: &str, refs: &[RecordRef]) -> (Duration, usize) {
     let http = reqwest::Client::new();
     let addresses: BTreeSet<&str> = refs.iter().map(|r| r.address.as_str()).collect();
     let t = Instant::now();
-    let mut seen = 0;
-    for address in addresses {
-        let page: serde_json::Value = http
-            .get(format!("{base}/v1/kv/{address}?limit=1000"))
-            .send()
-            .await
-            .expect("range")
-            .json()
-            .await
-            .expect("range json");
-        for item in page["items"].as_array().into_iter().flatten() {
-            let key_hex = item["key"].as_str().expect("key");
-            let answer: serde_json::Value = http
-                .get(format!("{base}/v1/state/record/{address}/{key_hex}"))
-                .send()
-                .await
-                .expect("state")
-                .json()
-                .await
-                .expect("state json");
-            assert!(answer["proof"].is_string());
-            seen += 1;
-        }
-    }
-    (t.elapsed(), seen)
+    let fetched = fetch_raw(&http, base, addresses).await;
+    let elapsed = t.elapsed();
+    assert!(
+        fetched
+            .iter()
+            .all(|record| record.answer["proof"].is_string())
+    );
+    (elapsed, fetched.len())
 }

@@ -1,5 +1,5 @@
-//! The grants benchmark's data and timing helpers: a month of long trips (30 days x 4
-//! trips x 1,000 points, the same shape as the month-read benchmark) and medians.
+//! The benchmarks' data and timing helpers: a month of long trips (30 days x 4 trips x
+//! 1,000 points, ~36 KB of JSON each), medians and milliseconds.
 
 use std::time::Duration;
 
@@ -12,8 +12,8 @@ pub const DAYS: u32 = 30;
 pub const TRIPS_PER_DAY: i64 = 4;
 /// Points per trip (~36 KB of JSON each).
 pub const POINTS: usize = 1_000;
-/// Days a 100-record copy covers (25 days x 4 trips).
-pub const COPY_DAYS: u32 = 25;
+/// Trips in the month.
+pub const MONTH_TRIPS: usize = DAYS as usize * TRIPS_PER_DAY as usize;
 
 /// Day `n` of June 2024.
 pub fn day(n: u32) -> NaiveDate {
@@ -59,7 +59,7 @@ pub fn median(mut samples: Vec<Duration>) -> Duration {
     samples[samples.len() / 2]
 }
 
-/// Milliseconds, for the JSON summary.
+/// Milliseconds, for the JSON summaries.
 pub fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1e3
 }

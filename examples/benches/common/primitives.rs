@@ -1,0 +1,151 @@
+//! The primitives a verified read is made of, run alone on the same records so the
+//! benchmarks can set them beside the whole read: one RSA unwrap per distinct epoch
+//! key (address-day), the AEAD opens, the trip decoding, and the HTTP calls without
+//! any verification.
+
+use std::collections::BTreeMap;
+
+use carchain_core::crypto::{Envelope, EpochKey, RecordContext, WrappedKey};
+use carchain_core::keys::WalletKeys;
+use carchain_core::light::VerifiedRecord;
+use carchain_core::record::{FormatSpec, decode_key};
+use carchain_core::trip::Trip;
+use serde_json::Value;
+
+/// A stored record as the primitives see it: where it is and its sealed bytes.
+pub trait SealedRecord {
+    /// The address it is stored under.
+    fn address(&self) -> &str;
+    /// Its encoded record key.
+    fn key(&self) -> &[u8];
+    /// Its format name.
+    fn format(&self) -> &str;
+    /// The stored envelope (still encrypted).
+    fn envelope(&self) -> &[u8];
+}
+
+impl SealedRecord for VerifiedRecord {
+    fn address(&self) -> &str {
+        &self.registration.put.address
+    }
+    fn key(&self) -> &[u8] {
+        &self.registration.put.key
+    }
+    fn format(&self) -> &str {
+        &self.registration.put.format
+    }
+    fn envelope(&self) -> &[u8] {
+        &self.envelope
+    }
+}
+
+/// The wrapped epoch key of a record, as the map key of its unwrapped form.
+fn wrapped_of(record: &impl SealedRecord) -> Vec<u8> {
+    Envelope::from_bytes(record.envelope())
+        .expect("envelope")
+        .wrapped_epoch_key()
+        .to_bytes()
+        .expect("wrapped key")
+}
+
+/// One RSA unwrap with the owner's `keys` per distinct epoch key (address-day).
+pub fn unwrap_epochs(
+    records: &[impl SealedRecord],
+    keys: &WalletKeys,
+) -> BTreeMap<Vec<u8>, EpochKey> {
+    let mut epochs = BTreeMap::new();
+    for record in records {
+        let wrapped = wrapped_of(record);
+        if epochs.contains_key(&wrapped) {
+            continue;
+        }
+        let key = WrappedKey::from_bytes(&wrapped)
+            .expect("wrapped key")
+            .unwrap_epoch_key(keys.rsa_private_key())
+            .expect("unwrap");
+        epochs.insert(wrapped, key);
+    }
+    epochs
+}
+
+/// The AEAD open of every record with its unwrapped epoch key.
+pub fn open_all(
+    records: &[impl SealedRecord],
+    epochs: &BTreeMap<Vec<u8>, EpochKey>,
+) -> Vec<Vec<u8>> {
+    records
+        .iter()
+        .map(|record| {
+            let ctx = RecordContext {
+                address: record.address(),
+                key_bytes: record.key(),
+                format: record.format(),
+            };
+            Envelope::from_bytes(record.envelope())
+                .expect("envelope")
+                .open_with_epoch_key(&ctx, &epochs[&wrapped_of(record)])
+                .expect("open")
+        })
+        .collect()
+}
+
+/// The JSON parse and trip decoding of every opened `trip-gps` record.
+pub fn decode_trips(records: &[impl SealedRecord], plaintexts: &[Vec<u8>]) -> Vec<Trip> {
+    let spec = FormatSpec::trip_gps();
+    records
+        .iter()
+        .zip(plaintexts)
+        .map(|(record, plain)| {
+            let key = decode_key(&spec, record.key()).expect("key");
+            let value: Value = serde_json::from_slice(plain).expect("json");
+            Trip::decode(&key, &value).expect("trip")
+        })
+        .collect()
+}
+
+/// A record as the node answered it, unchecked.
+pub struct RawRecord {
+    /// The address whose range listed it.
+    pub address: String,
+    /// Its range item (`key` hex, `value` base64).
+    pub item: Value,
+    /// The node's state answer for it (value, proof, state root, key hash).
+    pub answer: Value,
+}
+
+/// The HTTP calls a verified read makes, without verifying anything: the KV range of
+/// every address and the state answer of every record it lists.
+pub async fn fetch_raw<'a>(
+    http: &reqwest::Client,
+    base: &str,
+    addresses: impl IntoIterator<Item = &'a str>,
+) -> Vec<RawRecord> {
+    let mut out = Vec::new();
+    for address in addresses {
+        let page: Value = http
+            .get(format!("{base}/v1/kv/{address}?limit=1000"))
+            .send()
+            .await
+            .expect("range")
+            .json()
+            .await
+            .expect("range json");
+        for item in page["items"].as_array().cloned().unwrap_or_default() {
+            let key_hex = item["key"].as_str().expect("key");
+            let answer: Value = http
+                .get(format!("{base}/v1/state/record/{address}/{key_hex}"))
+                .send()
+                .await
+                .expect("state")
+                .json()
+                .await
+                .expect("state json");
+            out.push(RawRecord {
+                address: address.to_owned(),
+                item,
+                answer,
+            });
+        }
+    }
+    out
+}
