@@ -9,7 +9,8 @@
 //! - sustained throughput one put at a time: clients that pipeline their registrations
 //!   (`wait: false`, the last one waiting for its block), then store the values;
 //!
-//! and p50/p99 of a 30-record range query; in the same run, the raw rusqlite insert rate
+//! and p50/p99 of a 30-record range query. Each phase runs on a fresh node and data dir.
+//! In the same run, the raw rusqlite insert rate
 //! (1 KiB, one transaction, page_size 8192) and the secp256k1 verify rate. Prints a table
 //! and sustained puts/s divided by min(raw insert, verify).
 //!
@@ -42,9 +43,10 @@ const LATENCY_PHASE: Duration = Duration::from_secs(6);
 /// Clients of the sustained phase, each pipelining `PIPELINED_PUTS` registrations.
 const PIPELINED_CLIENTS: u8 = 32;
 const PIPELINED_PUTS: u64 = 250;
-/// Clients of the batch phase, each sending `BATCHES` batches of `BATCH_ITEMS` puts.
+/// Clients of the batch phase, each sending `BATCHES` batches of `BATCH_ITEMS` puts:
+/// 80,000 puts, several seconds and ~100 blocks of sustained load.
 const BATCH_CLIENTS: u8 = 8;
-const BATCHES: u64 = 10;
+const BATCHES: u64 = 20;
 const BATCH_ITEMS: u64 = 500;
 const RANGE_QUERIES: usize = 300;
 const VALUE_LEN: usize = 1024;
@@ -221,10 +223,18 @@ fn main() {
     runtime.block_on(async_main());
 }
 
-async fn async_main() {
+/// A node of its own for one phase: fresh data dir, its HTTP API on loopback.
+struct BenchNode {
+    /// Keeps the data dir alive while the node runs.
+    _dir: tempfile::TempDir,
+    node: Arc<Node>,
+    base: String,
+    operator_address: String,
+}
+
+async fn start_bench_node(reader: &Wallet) -> BenchNode {
     let dir = tempfile::tempdir().expect("tempdir");
     let data_dir = dir.path().join("node");
-    let reader = Wallet::from_byte(250);
     let summary = Node::init(
         &data_dir,
         &InitOptions {
@@ -252,29 +262,53 @@ async fn async_main() {
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let app = api::router(Arc::clone(&node), ApiConfig::default());
     tokio::spawn(async move { axum::serve(listener, app).await });
+    BenchNode {
+        _dir: dir,
+        node,
+        base,
+        operator_address: summary.operator_address,
+    }
+}
+
+/// Each phase runs on a fresh node, so none measures puts on another phase's ledger.
+async fn async_main() {
+    let reader = Wallet::from_byte(250);
     let http = reqwest::Client::new();
 
-    let latency = if runs("latency") {
-        Some(latency_phase(&http, &base).await)
+    let (latency, range) = if runs("latency") {
+        let bench = start_bench_node(&reader).await;
+        let latency = latency_phase(&http, &bench.base).await;
+        let range = range_phase(&http, &bench.base, &reader, &bench.operator_address).await;
+        bench.node.shutdown().await;
+        (Some(latency), Some(range))
     } else {
-        None
+        (None, None)
     };
     let pipelined = if runs("pipelined") {
-        Some(pipelined_phase(&http, &base).await)
+        let bench = start_bench_node(&reader).await;
+        let rate = pipelined_phase(&http, &bench.base).await;
+        bench.node.shutdown().await;
+        Some(rate)
     } else {
         None
     };
     let batch = if runs("batch") {
-        Some(batch_phase(&http, &base).await)
+        let bench = start_bench_node(&reader).await;
+        let rate = batch_phase(&http, &bench.base).await;
+        let status: serde_json::Value = http
+            .get(format!("{}/v1/status", bench.base))
+            .send()
+            .await
+            .expect("status")
+            .json()
+            .await
+            .expect("status json");
+        println!("batch phase: {} blocks produced", status["height"]);
+        bench.node.shutdown().await;
+        Some(rate)
     } else {
         None
     };
-    let range = if latency.is_some() {
-        Some(range_phase(&http, &base, &reader, &summary.operator_address).await)
-    } else {
-        None
-    };
-    node.shutdown().await;
 
     let raw = raw_insert_rate();
     let verify = verify_rate();

@@ -8,6 +8,7 @@
 pub mod error;
 pub mod kv;
 pub mod params;
+pub mod record_wire;
 pub mod records;
 pub mod state;
 pub mod tx;

@@ -9,13 +9,12 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use carchain_core::protocol::SignedTransaction;
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
 use super::params::{parse_hex, parse_json};
+use super::record_wire::{WireRecordItem, WireRecordsBody};
 use crate::node::MAX_BATCH_ITEMS;
 use crate::service::{
     DeviceAuth, ErrorCode, LedgerService, RecordItem, RecordReceipt, ServiceError,
@@ -44,7 +43,8 @@ pub struct RecordItemJson {
     pub device: Option<DeviceAuthJson>,
 }
 
-/// Body of `POST /v1/records`.
+/// Body of `POST /v1/records` (its JSON shape; the handler decodes it through
+/// [`super::record_wire`]).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecordsBody {
@@ -114,11 +114,12 @@ pub struct RecordsJson {
     pub results: Vec<ItemResultJson>,
 }
 
-fn item(index: usize, json: RecordItemJson) -> Result<RecordItem, ApiError> {
-    let value = BASE64
-        .decode(json.value.as_bytes())
-        .map_err(|_| ApiError::invalid(format!("items[{index}].value is not base64")))?;
-    let device = json
+fn item(index: usize, wire: WireRecordItem) -> Result<RecordItem, ApiError> {
+    let value = wire
+        .value
+        .0
+        .ok_or_else(|| ApiError::invalid(format!("items[{index}].value is not base64")))?;
+    let device = wire
         .device
         .map(|auth| {
             parse_hex("device signature", &auth.signature).map(|signature| DeviceAuth {
@@ -128,7 +129,7 @@ fn item(index: usize, json: RecordItemJson) -> Result<RecordItem, ApiError> {
         })
         .transpose()?;
     Ok(RecordItem {
-        tx: json.tx,
+        tx: wire.tx.0,
         value,
         device,
     })
@@ -140,7 +141,7 @@ pub async fn put_records<S: LedgerService>(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<RecordsJson>, ApiError> {
     let body = body?;
-    let request: RecordsBody = parse_json(&body)?;
+    let request: WireRecordsBody = parse_json(&body)?;
     if request.items.is_empty() || request.items.len() > MAX_BATCH_ITEMS {
         return Err(ApiError::invalid(format!(
             "a batch holds 1 to {MAX_BATCH_ITEMS} items"
@@ -150,7 +151,7 @@ pub async fn put_records<S: LedgerService>(
         .items
         .into_iter()
         .enumerate()
-        .map(|(index, json)| item(index, json))
+        .map(|(index, wire)| item(index, wire))
         .collect::<Result<Vec<_>, _>>()?;
     let results = service.put_records(items).await;
     Ok(Json(RecordsJson {
