@@ -21,9 +21,8 @@ use carchain_core::crypto::HashFunc;
 use carchain_core::grants::payment::{delivery_commitment, result_chunk_hashes};
 use carchain_core::grants::provider::{RequestOutcome, RequestSpec};
 use carchain_core::grants::{
-    Delivery, GrantsError, GrantsLedger, Narrowing, Privilege, RequestTerms, ServiceProvider,
+    Delivery, GrantsError, Narrowing, Privilege, RequestTerms, ServiceProvider,
 };
-use carchain_core::keys::{Network, RsaBits, Seed, derive_rsa_private_key};
 use carchain_core::protocol::signing::secret_key_from_bytes;
 use carchain_core::protocol::{
     DataRequest, DataResponse, EscrowDeliver, EscrowOpen, EscrowRef, EscrowStatus, Grant,
@@ -33,11 +32,10 @@ use carchain_core::record::FormatSpec;
 use carchain_core::trip::{PrivacyZone, Trip};
 use carchain_core::wallet::{Wallet, fee_for};
 use serde_json::json;
-use support::flows::{WORDS_A, WORDS_B, car, day, pair, trip_on, wallet};
-use support::{BASE_FEE, Mode, TestKey, TestNode, start_node};
+use support::flows::{WORDS_A, WORDS_B, day, wallet};
+use support::grants_setup::{DAYS, GrantsWorld, grants_world, provider, vin_value};
+use support::{BASE_FEE, TestKey};
 
-const DAYS: u32 = 5;
-const ORIGIN: (f64, f64) = (31.2, 121.4);
 /// What the insurer pays for a UBI score.
 const PRICE: u64 = 25_000;
 
@@ -71,50 +69,12 @@ fn request_fees(priced: bool) -> u64 {
     BASE_FEE + escrow + transfer + inbox_put
 }
 
-fn provider(byte: u8) -> ServiceProvider {
-    let secret = secret_key_from_bytes(&[byte; 32]).expect("secret");
-    let rsa = derive_rsa_private_key(&Seed::from_bytes([byte; 64]), RsaBits::B2048).expect("rsa");
-    ServiceProvider::new(secret, rsa, Network::Regtest)
-}
-
-fn ledger(node: &TestNode) -> GrantsLedger {
-    GrantsLedger::new(node.client(), std::slice::from_ref(&node.base)).expect("ledger")
-}
-
-/// A node funding the owner, the stranger and both providers, and the owner's car
-/// paired with one trip a day for `DAYS` days and its VIN record.
-async fn setup(
-    owner: &Wallet,
-    stranger: &Wallet,
-    providers: &[&ServiceProvider],
-    dir: &tempfile::TempDir,
-) -> (TestNode, carchain_core::device::CarDevice, Vec<Trip>) {
-    let mut funds = vec![
-        (owner.owner_address(), 1_000_000u64),
-        (stranger.owner_address(), 1_000_000),
-    ];
-    funds.extend(providers.iter().map(|p| (p.address(), 1_000_000)));
-    let funds: Vec<(&str, u64)> = funds.iter().map(|(a, n)| (a.as_str(), *n)).collect();
-    let node = start_node(&funds, Mode::Private).await;
-    let light = node.client();
-    let car = car(dir, "VIN-GRANTS-1");
-    let text = car.pairing_payload(600).expect("payload").to_text();
-    pair(owner, &light, &car, "granted car", 8, text).await;
-    let trips: Vec<Trip> = (1..=DAYS)
-        .map(|d| trip_on(day(d), i64::from(d), ORIGIN))
-        .collect();
-    for (trip, d) in trips.iter().zip(1..) {
-        car.put_trip(trip, 1, day(d)).expect("put trip");
-    }
-    car.put_wallet_record(
-        &FormatSpec::vin_code(),
-        &json!({"VEHICLE_DATA": 1}),
-        &json!({"VIN": "LSVAU2180N2183294", "MAKE": "SAIC", "YEAR": 2022}),
-        day(1),
-    )
-    .expect("put vin");
-    car.flush(&light).await.expect("flush");
-    (node, car, trips)
+/// A node funding the owner, the stranger and the providers (the owner's car paired,
+/// with one trip a day for [`DAYS`] days and its VIN record).
+async fn setup(owner: &Wallet, stranger: &Wallet, providers: &[&ServiceProvider]) -> GrantsWorld {
+    let mut accounts = vec![stranger.owner_address()];
+    accounts.extend(providers.iter().map(|p| p.address()));
+    grants_world(owner, &accounts).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -122,14 +82,13 @@ async fn an_insurer_receives_only_the_signed_score_of_privacy_zoned_trips() {
     let owner = wallet(WORDS_A);
     let stranger = wallet(WORDS_B);
     let insurer = provider(0x41);
-    let dir = tempfile::tempdir().expect("dir");
-    let (node, car, trips) = setup(&owner, &stranger, &[&insurer], &dir).await;
-    let ledger = ledger(&node);
+    let world = setup(&owner, &stranger, &[&insurer]).await;
+    let (ledger, car, trips) = (&world.ledger, &world.car, &world.trips);
     let light = ledger.light().clone();
     let ubi = ShippedProgram::UbiScore.program_hash().expect("hash");
 
     insurer
-        .register(&ledger, "Insurer", "pay-as-you-drive quotes", vec![ubi])
+        .register(ledger, "Insurer", "pay-as-you-drive quotes", vec![ubi])
         .await
         .expect("register");
     let insurer_before = light
@@ -146,7 +105,7 @@ async fn an_insurer_receives_only_the_signed_score_of_privacy_zoned_trips() {
     };
     let request_id = insurer
         .request(
-            &ledger,
+            ledger,
             &RequestSpec {
                 owner_address: owner.owner_address(),
                 terms: terms.clone(),
@@ -159,7 +118,7 @@ async fn an_insurer_receives_only_the_signed_score_of_privacy_zoned_trips() {
         .expect("request");
 
     // The owner sees who asks, what, for which days, why and for how much.
-    let pending = owner.pending_requests(&ledger).await.expect("pending");
+    let pending = owner.pending_requests(ledger).await.expect("pending");
     assert_eq!(pending.len(), 1);
     let asked = &pending[0];
     assert_eq!(asked.request.request_id, request_id);
@@ -188,7 +147,7 @@ async fn an_insurer_receives_only_the_signed_score_of_privacy_zoned_trips() {
     );
     assert!(
         stranger
-            .pending_requests(&ledger)
+            .pending_requests(ledger)
             .await
             .expect("none")
             .is_empty(),
@@ -199,7 +158,7 @@ async fn an_insurer_receives_only_the_signed_score_of_privacy_zoned_trips() {
     // DataResponse the owner did not sign.
     assert!(matches!(
         stranger
-            .approve(&ledger, &request_id, car.vid(), &Narrowing::default())
+            .approve(ledger, &request_id, car.vid(), &Narrowing::default())
             .await,
         Err(GrantsError::NotAddressedToMe(_))
     ));
@@ -218,7 +177,7 @@ async fn an_insurer_receives_only_the_signed_score_of_privacy_zoned_trips() {
         "forged approval"
     );
     assert!(matches!(
-        insurer.receive(&ledger, &request_id).await,
+        insurer.receive(ledger, &request_id).await,
         Err(GrantsError::NotDelivered(_))
     ));
 
@@ -235,7 +194,7 @@ async fn an_insurer_receives_only_the_signed_score_of_privacy_zoned_trips() {
         .expect("owner")
         .balance;
     let approval = owner
-        .approve(&ledger, &request_id, car.vid(), &narrowing)
+        .approve(ledger, &request_id, car.vid(), &narrowing)
         .await
         .expect("approve");
     assert_eq!(approval.records.len(), DAYS as usize);
@@ -254,7 +213,7 @@ async fn an_insurer_receives_only_the_signed_score_of_privacy_zoned_trips() {
     assert_eq!(on_ledger.d_hash_root, Some(declared.d_hash_root));
 
     let outcome = insurer
-        .wait_for_result(&ledger, &request_id, Duration::from_secs(30))
+        .wait_for_result(ledger, &request_id, Duration::from_secs(30))
         .await
         .expect("result");
     let RequestOutcome::Result(received) = outcome else {
@@ -307,7 +266,7 @@ async fn an_insurer_receives_only_the_signed_score_of_privacy_zoned_trips() {
         insurer_before - PRICE - request_fees(true) - accept_fee
     );
     // Receiving again reads the settled escrow and pays nothing more.
-    let RequestOutcome::Result(again) = insurer.receive(&ledger, &request_id).await.expect("again")
+    let RequestOutcome::Result(again) = insurer.receive(ledger, &request_id).await.expect("again")
     else {
         panic!("a result");
     };
@@ -352,13 +311,13 @@ async fn an_insurer_receives_only_the_signed_score_of_privacy_zoned_trips() {
     assert_eq!(*score, ubi_score_native(&features(&trimmed)));
     assert_ne!(
         score.distance_m,
-        ubi_score_native(&features(&trips)).distance_m
+        ubi_score_native(&features(trips)).distance_m
     );
 
     // Answered: no longer pending; listed as the owner's grant.
     assert!(
         owner
-            .pending_requests(&ledger)
+            .pending_requests(ledger)
             .await
             .expect("pending")
             .is_empty()
@@ -374,18 +333,17 @@ async fn a_dealer_gets_a_copy_of_the_vin_record_and_nothing_else() {
     let owner = wallet(WORDS_A);
     let stranger = wallet(WORDS_B);
     let dealer = provider(0x42);
-    let dir = tempfile::tempdir().expect("dir");
-    let (node, car, _trips) = setup(&owner, &stranger, &[&dealer], &dir).await;
-    let ledger = ledger(&node);
+    let world = setup(&owner, &stranger, &[&dealer]).await;
+    let (ledger, car, _trips) = (&world.ledger, &world.car, &world.trips);
     let light = ledger.light().clone();
 
     dealer
-        .register(&ledger, "Dealer", "used-car valuations", vec![])
+        .register(ledger, "Dealer", "used-car valuations", vec![])
         .await
         .expect("register");
     let request_id = dealer
         .request(
-            &ledger,
+            ledger,
             &RequestSpec {
                 owner_address: owner.owner_address(),
                 terms: RequestTerms {
@@ -405,7 +363,7 @@ async fn a_dealer_gets_a_copy_of_the_vin_record_and_nothing_else() {
     // The owner lets only the VIN record through.
     let approval = owner
         .approve(
-            &ledger,
+            ledger,
             &request_id,
             car.vid(),
             &Narrowing {
@@ -417,7 +375,7 @@ async fn a_dealer_gets_a_copy_of_the_vin_record_and_nothing_else() {
         .expect("approve");
     assert_eq!(approval.records.len(), 1);
     let outcome = dealer
-        .wait_for_result(&ledger, &request_id, Duration::from_secs(30))
+        .wait_for_result(ledger, &request_id, Duration::from_secs(30))
         .await
         .expect("copy");
     let RequestOutcome::Copy(copy) = outcome else {
@@ -426,10 +384,7 @@ async fn a_dealer_gets_a_copy_of_the_vin_record_and_nothing_else() {
     assert_eq!(copy.records.len(), 1);
     let vin = &copy.records[0];
     assert_eq!(vin.format, "VIN_CODE");
-    assert_eq!(
-        vin.value,
-        json!({"VIN": "LSVAU2180N2183294", "MAKE": "SAIC", "YEAR": 2022})
-    );
+    assert_eq!(vin.value, vin_value());
     let registration = light
         .registration(&vin.address, &vin.key)
         .await
@@ -457,7 +412,7 @@ async fn a_dealer_gets_a_copy_of_the_vin_record_and_nothing_else() {
     assert!(matches!(
         dealer
             .read_granted(
-                &ledger,
+                ledger,
                 &request_id,
                 &trip_record.address,
                 &trip_record.key_bytes
@@ -468,7 +423,7 @@ async fn a_dealer_gets_a_copy_of_the_vin_record_and_nothing_else() {
     // The granted one reads.
     assert_eq!(
         dealer
-            .read_granted(&ledger, &request_id, &vin.address, &vin.key)
+            .read_granted(ledger, &request_id, &vin.address, &vin.key)
             .await
             .expect("granted")
             .value,
@@ -477,12 +432,12 @@ async fn a_dealer_gets_a_copy_of_the_vin_record_and_nothing_else() {
 
     // Revoked: the ledger shows it ended and the dealer's reads under it are refused.
     owner
-        .revoke(&ledger, &approval.grant_id)
+        .revoke(ledger, &approval.grant_id)
         .await
         .expect("revoke");
     assert_eq!(owner.grants().expect("grants")[0].status, "revoked");
     assert!(matches!(
-        dealer.receive(&ledger, &request_id).await,
+        dealer.receive(ledger, &request_id).await,
         Err(GrantsError::GrantRefused(_))
     ));
 }
@@ -492,13 +447,12 @@ async fn a_rejected_paid_request_is_refunded_and_an_unpaid_one_cannot_be_approve
     let owner = wallet(WORDS_A);
     let stranger = wallet(WORDS_B);
     let insurer = provider(0x43);
-    let dir = tempfile::tempdir().expect("dir");
-    let (node, car, _trips) = setup(&owner, &stranger, &[&insurer], &dir).await;
-    let ledger = ledger(&node);
+    let world = setup(&owner, &stranger, &[&insurer]).await;
+    let (ledger, car, _trips) = (&world.ledger, &world.car, &world.trips);
     let light = ledger.light().clone();
     let ubi = ShippedProgram::UbiScore.program_hash().expect("hash");
     insurer
-        .register(&ledger, "Insurer", "pay-as-you-drive quotes", vec![ubi])
+        .register(ledger, "Insurer", "pay-as-you-drive quotes", vec![ubi])
         .await
         .expect("register");
     let terms = RequestTerms {
@@ -515,7 +469,7 @@ async fn a_rejected_paid_request_is_refunded_and_an_unpaid_one_cannot_be_approve
     let insurer_before = balance(insurer.address()).await;
     let request_id = insurer
         .request(
-            &ledger,
+            ledger,
             &RequestSpec {
                 owner_address: owner.owner_address(),
                 terms: terms.clone(),
@@ -530,7 +484,7 @@ async fn a_rejected_paid_request_is_refunded_and_an_unpaid_one_cannot_be_approve
         balance(insurer.address()).await,
         insurer_before - PRICE - request_fees(true)
     );
-    owner.reject(&ledger, &request_id).await.expect("reject");
+    owner.reject(ledger, &request_id).await.expect("reject");
     // The ledger refunded the escrow: the insurer is out only its fees.
     let escrow = ledger
         .escrow(&carchain_core::grants::escrow_id_for(&request_id))
@@ -544,7 +498,7 @@ async fn a_rejected_paid_request_is_refunded_and_an_unpaid_one_cannot_be_approve
     );
     assert!(matches!(
         insurer
-            .wait_for_result(&ledger, &request_id, Duration::from_secs(5))
+            .wait_for_result(ledger, &request_id, Duration::from_secs(5))
             .await,
         Ok(RequestOutcome::Rejected)
     ));
@@ -570,7 +524,7 @@ async fn a_rejected_paid_request_is_refunded_and_an_unpaid_one_cannot_be_approve
         .await
         .expect("unpaid request");
     match owner
-        .approve(&ledger, &unpaid, car.vid(), &Narrowing::default())
+        .approve(ledger, &unpaid, car.vid(), &Narrowing::default())
         .await
     {
         Err(GrantsError::PaymentMissing { price, .. }) => assert_eq!(price, PRICE),

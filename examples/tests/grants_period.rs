@@ -51,8 +51,7 @@ async fn a_grant_delivers_only_its_days_even_from_a_shared_pool_address() {
     .await;
     let light = node.client();
     let car = car(&dir, "VIN-PERIOD-1");
-    let text = car.pairing_payload(600).expect("payload").to_text();
-    pair(&owner, &light, &car, "period car", 8, text).await;
+    pair(&owner, &light, &car, "period car", 8).await;
     // Sessions 1..=4 start on days 1..=4; session 4 is stored under day 2's address,
     // as when one pool address serves two days.
     let stored_on: [(i64, u32, u32); 4] = [(1, 1, 1), (2, 2, 2), (3, 3, 3), (4, 4, 2)];

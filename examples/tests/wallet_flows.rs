@@ -11,7 +11,7 @@ use carchain_core::record::FormatSpec;
 use carchain_core::trip::Trip;
 use carchain_core::wallet::WalletError;
 use serde_json::json;
-use support::flows::{WORDS_A, WORDS_B, car, day, pair, trip_on, wallet};
+use support::flows::{WORDS_A, WORDS_B, car, day, pair, pair_with_code, trip_on, wallet};
 use support::{Mode, start_node};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -23,8 +23,7 @@ async fn two_cars_a_week_of_trips_read_back_by_day_and_week() {
     let dir = tempfile::tempdir().expect("dir");
     let cars = [car(&dir, "VIN-CAR-ONE"), car(&dir, "VIN-CAR-TWO")];
     for (i, car) in cars.iter().enumerate() {
-        let text = car.pairing_payload(600).expect("payload").to_text();
-        pair(&owner, &light, car, &format!("car {i}"), 16, text).await;
+        pair(&owner, &light, car, &format!("car {i}"), 16).await;
     }
     // A week of trips per car.
     let mut put = Vec::new();
@@ -152,8 +151,7 @@ async fn reset_to_a_second_owner_locks_the_first_out_of_new_data() {
     let light = node.client();
     let dir = tempfile::tempdir().expect("dir");
     let car = car(&dir, "VIN-RESET-1");
-    let text = car.pairing_payload(600).expect("payload").to_text();
-    pair(&first, &light, &car, "family car", 8, text).await;
+    pair(&first, &light, &car, "family car", 8).await;
     let before = trip_on(day(1), 1, (52.5, 13.4));
     car.put_trip(&before, 1, day(1)).expect("put");
     car.flush(&light).await.expect("flush");
@@ -180,7 +178,7 @@ async fn reset_to_a_second_owner_locks_the_first_out_of_new_data() {
         .expect("state");
     assert_eq!(state.owner_address, second.owner_address());
     let text = car.reset(600).expect("new code").to_text();
-    pair(&second, &light, &car, "my car", 8, text).await;
+    pair_with_code(&second, &light, &car, "my car", 8, text).await;
     assert!(matches!(
         first
             .reset_to(&light, car.vid(), &first.owner_address())
@@ -250,8 +248,7 @@ async fn a_subscriber_reads_the_car_until_removed() {
     let light = node.client();
     let dir = tempfile::tempdir().expect("dir");
     let car = car(&dir, "VIN-SHARED");
-    let text = car.pairing_payload(600).expect("payload").to_text();
-    pair(&owner, &light, &car, "family car", 8, text).await;
+    pair(&owner, &light, &car, "family car", 8).await;
     let trip_spec = FormatSpec::trip_gps();
 
     // Day 1: two trips, the family member subscribed.

@@ -57,8 +57,15 @@ pub fn trip_on(date: NaiveDate, session: i64, origin: (f64, f64)) -> Trip {
     }
 }
 
-/// Runs the owner's pairing and the car's side of it together.
-pub async fn pair(
+/// Runs the owner's pairing of `car` (its payload valid 600 s, named `name`, a pool of
+/// `size` addresses) and the car's side of it together.
+pub async fn pair(owner: &Wallet, light: &LightClient, car: &CarDevice, name: &str, size: usize) {
+    let text = car.pairing_payload(600).expect("payload").to_text();
+    pair_with_code(owner, light, car, name, size, text).await;
+}
+
+/// [`pair`] with the code `text` the car shows (e.g. after a reset).
+pub async fn pair_with_code(
     owner: &Wallet,
     light: &LightClient,
     car: &CarDevice,

@@ -75,6 +75,11 @@ pub fn owner_secret(words: &str) -> SecretKey {
     *derive_key(&master, &path).expect("owner key").secret_key()
 }
 
+/// A grants ledger reading and submitting through `node` alone.
+pub fn grants_ledger(node: &TestNode) -> GrantsLedger {
+    GrantsLedger::new(node.client(), std::slice::from_ref(&node.base)).expect("ledger")
+}
+
 /// Starts a node funding `owner` and `accounts` (1,000,000 each), pairs the owner's
 /// car, writes a trip a day for [`DAYS`] days and the VIN record.
 pub async fn grants_world(owner: &Wallet, accounts: &[String]) -> GrantsWorld {
@@ -84,13 +89,11 @@ pub async fn grants_world(owner: &Wallet, accounts: &[String]) -> GrantsWorld {
     let chain = past_chain(&funds, now_ms());
     let operator = chain.operator_secret;
     let node = chain.start(Mode::Private).await;
-    let ledger =
-        GrantsLedger::new(node.client(), std::slice::from_ref(&node.base)).expect("ledger");
+    let ledger = grants_ledger(&node);
     let light = ledger.light().clone();
     let car_dir = tempfile::tempdir().expect("dir");
     let car = car(&car_dir, VID);
-    let text = car.pairing_payload(600).expect("payload").to_text();
-    pair(owner, &light, &car, "dealer's car", 8, text).await;
+    pair(owner, &light, &car, "dealer's car", 8).await;
     let trips: Vec<Trip> = (1..=DAYS)
         .map(|d| trip_on(day(d), i64::from(d), ORIGIN))
         .collect();
