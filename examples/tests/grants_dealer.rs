@@ -16,18 +16,19 @@ use carchain_core::grants::auditor::{
     AuditError, MileageClaim, PoolDisclosure, appoint_auditor, fetch_transaction, is_auditor,
     recorded_attestations, require_attestation,
 };
-use carchain_core::grants::provider::{RequestOutcome, RequestSpec};
+use carchain_core::grants::provider::RequestOutcome;
 use carchain_core::grants::{
-    Delivery, GrantsError, GrantsLedger, Narrowing, Privilege, RequestTerms, ServiceProvider,
+    Delivery, GrantsError, GrantsLedger, Narrowing, RequestTerms, ServiceProvider,
 };
 use carchain_core::protocol::{
     AuditorAttestation, DataResponse, EscrowDeliver, EscrowStatus, Grant, GrantKind, RecordRef,
     TxBody,
 };
-use carchain_core::wallet::{Wallet, fee_for};
+use carchain_core::wallet::fee_for;
 use support::flows::{WORDS_A, day, wallet};
 use support::grants_setup::{
-    DAYS, VID, auditor, grants_world, owner_secret, provider, secret, vin_value,
+    DAYS, VID, auditor, grants_world, owner_secret, provider, request_spec, secret, trip_terms,
+    vin_terms, vin_value,
 };
 
 const PRICE: u64 = 20_000;
@@ -37,23 +38,7 @@ const BUYER: u8 = 0x46;
 const THIRD: u8 = 0x47;
 
 fn trips_terms(to: u32) -> RequestTerms {
-    RequestTerms {
-        formats: vec!["trip-gps".into()],
-        from: day(1),
-        to: day(to),
-        privileges: vec![Privilege::LocationHistory],
-        delivery: Delivery::Copy,
-    }
-}
-
-fn spec(owner: &Wallet, terms: RequestTerms, purpose: &str, price: u64) -> RequestSpec {
-    RequestSpec {
-        owner_address: owner.owner_address(),
-        terms,
-        purpose: purpose.into(),
-        price,
-        expires_at: None,
-    }
+    trip_terms(1, to, Delivery::Copy)
 }
 
 /// A copy grant of `records` from the key `grantor` to `grantee`.
@@ -107,17 +92,10 @@ async fn a_dealer_buys_the_vin_with_an_audited_mileage_and_cannot_resell_it() {
         .register(ledger, "Dealer", "used-car valuations", vec![])
         .await
         .expect("register dealer");
-    let vin_terms = RequestTerms {
-        formats: vec!["VIN_CODE".into()],
-        from: day(1),
-        to: day(DAYS),
-        privileges: vec![Privilege::Vin],
-        delivery: Delivery::Copy,
-    };
     let vin_request = dealer
         .request(
             ledger,
-            &spec(&owner, vin_terms, "trade-in valuation", PRICE),
+            &request_spec(&owner, vin_terms(), "trade-in valuation", PRICE),
         )
         .await
         .expect("vin request");
@@ -165,7 +143,10 @@ async fn a_dealer_buys_the_vin_with_an_audited_mileage_and_cannot_resell_it() {
         .await
         .expect("register auditor");
     let partial = auditor_provider
-        .request(ledger, &spec(&owner, trips_terms(DAYS), "mileage audit", 0))
+        .request(
+            ledger,
+            &request_spec(&owner, trips_terms(DAYS), "mileage audit", 0),
+        )
         .await
         .expect("partial request");
     owner
@@ -202,7 +183,10 @@ async fn a_dealer_buys_the_vin_with_an_audited_mileage_and_cannot_resell_it() {
 
     // The whole period: the claim checks out; a claim of other metres does not.
     let full = auditor_provider
-        .request(ledger, &spec(&owner, trips_terms(DAYS), "mileage audit", 0))
+        .request(
+            ledger,
+            &request_spec(&owner, trips_terms(DAYS), "mileage audit", 0),
+        )
         .await
         .expect("full request");
     owner

@@ -19,7 +19,7 @@ use carchain_core::compute::{
 };
 use carchain_core::crypto::HashFunc;
 use carchain_core::grants::payment::{delivery_commitment, result_chunk_hashes};
-use carchain_core::grants::provider::{RequestOutcome, RequestSpec};
+use carchain_core::grants::provider::RequestOutcome;
 use carchain_core::grants::{
     Delivery, GrantsError, Narrowing, Privilege, RequestTerms, ServiceProvider,
 };
@@ -33,7 +33,9 @@ use carchain_core::trip::{PrivacyZone, Trip};
 use carchain_core::wallet::{Wallet, fee_for};
 use serde_json::json;
 use support::flows::{WORDS_A, WORDS_B, day, wallet};
-use support::grants_setup::{DAYS, GrantsWorld, grants_world, provider, vin_value};
+use support::grants_setup::{
+    DAYS, GrantsWorld, grants_world, provider, request_spec, trip_terms, vin_value,
+};
 use support::{BASE_FEE, TestKey};
 
 /// What the insurer pays for a UBI score.
@@ -96,23 +98,16 @@ async fn an_insurer_receives_only_the_signed_score_of_privacy_zoned_trips() {
         .await
         .expect("insurer")
         .balance;
-    let terms = RequestTerms {
-        formats: vec!["trip-gps".into()],
-        from: day(1),
-        to: day(DAYS),
-        privileges: vec![Privilege::LocationHistory],
-        delivery: Delivery::Compute { code_hash: ubi },
-    };
+    let terms = trip_terms(1, DAYS, Delivery::Compute { code_hash: ubi });
     let request_id = insurer
         .request(
             ledger,
-            &RequestSpec {
-                owner_address: owner.owner_address(),
-                terms: terms.clone(),
-                purpose: "a usage-based insurance quote".into(),
-                price: PRICE,
-                expires_at: None,
-            },
+            &request_spec(
+                &owner,
+                terms.clone(),
+                "a usage-based insurance quote",
+                PRICE,
+            ),
         )
         .await
         .expect("request");
@@ -344,19 +339,18 @@ async fn a_dealer_gets_a_copy_of_the_vin_record_and_nothing_else() {
     let request_id = dealer
         .request(
             ledger,
-            &RequestSpec {
-                owner_address: owner.owner_address(),
-                terms: RequestTerms {
+            &request_spec(
+                &owner,
+                RequestTerms {
                     formats: vec!["VIN_CODE".into(), "trip-gps".into()],
                     from: day(1),
                     to: day(DAYS),
                     privileges: vec![Privilege::LocationHistory, Privilege::Vin],
                     delivery: Delivery::Copy,
                 },
-                purpose: "valuation".into(),
-                price: 0,
-                expires_at: None,
-            },
+                "valuation",
+                0,
+            ),
         )
         .await
         .expect("request");
@@ -455,13 +449,7 @@ async fn a_rejected_paid_request_is_refunded_and_an_unpaid_one_cannot_be_approve
         .register(ledger, "Insurer", "pay-as-you-drive quotes", vec![ubi])
         .await
         .expect("register");
-    let terms = RequestTerms {
-        formats: vec!["trip-gps".into()],
-        from: day(1),
-        to: day(DAYS),
-        privileges: vec![Privilege::LocationHistory],
-        delivery: Delivery::Compute { code_hash: ubi },
-    };
+    let terms = trip_terms(1, DAYS, Delivery::Compute { code_hash: ubi });
     let balance = |address: String| {
         let light = light.clone();
         async move { light.account(&address).await.expect("account").balance }
@@ -470,13 +458,7 @@ async fn a_rejected_paid_request_is_refunded_and_an_unpaid_one_cannot_be_approve
     let request_id = insurer
         .request(
             ledger,
-            &RequestSpec {
-                owner_address: owner.owner_address(),
-                terms: terms.clone(),
-                purpose: "a quote".into(),
-                price: PRICE,
-                expires_at: None,
-            },
+            &request_spec(&owner, terms.clone(), "a quote", PRICE),
         )
         .await
         .expect("request");

@@ -10,10 +10,9 @@ mod support;
 
 use std::time::Duration;
 
-use carchain_core::grants::provider::{RequestOutcome, RequestSpec};
+use carchain_core::grants::provider::RequestOutcome;
 use carchain_core::grants::{
-    Delivery, GrantsError, GrantsLedger, Narrowing, Privilege, ReceivedRecord, RequestTerms,
-    ServiceProvider, grant_id_for,
+    GrantsError, GrantsLedger, Narrowing, ReceivedRecord, ServiceProvider, grant_id_for,
 };
 use carchain_core::protocol::{
     Grant, GrantKind, GrantRef, GrantStatus, RecordRef, Transaction, TxBody,
@@ -23,35 +22,17 @@ use carchain_core::wallet::{Wallet, fee_for};
 use serde_json::json;
 use support::flows::{WORDS_A, WORDS_B, day, wallet};
 use support::grants_setup::{
-    DAYS, GrantsWorld, VID, grants_world, owner_secret, provider, secret, vin_value,
+    DAYS, GrantsWorld, VID, grants_world, owner_secret, provider, request_spec, secret, vin_terms,
+    vin_value,
 };
 use support::past::now_ms;
 
 const DEALER: u8 = 0x54;
 const OTHER: u8 = 0x55;
 
-fn vin_terms() -> RequestTerms {
-    RequestTerms {
-        formats: vec!["VIN_CODE".into()],
-        from: day(1),
-        to: day(DAYS),
-        privileges: vec![Privilege::Vin],
-        delivery: Delivery::Copy,
-    }
-}
-
 async fn vin_request(ledger: &GrantsLedger, dealer: &ServiceProvider, owner: &Wallet) -> [u8; 32] {
     dealer
-        .request(
-            ledger,
-            &RequestSpec {
-                owner_address: owner.owner_address(),
-                terms: vin_terms(),
-                purpose: "valuation".into(),
-                price: 0,
-                expires_at: None,
-            },
-        )
+        .request(ledger, &request_spec(owner, vin_terms(), "valuation", 0))
         .await
         .expect("request")
 }

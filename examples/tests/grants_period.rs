@@ -9,24 +9,13 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use carchain_core::compute::ShippedProgram;
-use carchain_core::grants::provider::{RequestOutcome, RequestSpec};
-use carchain_core::grants::{
-    Delivery, GrantsLedger, Narrowing, Privilege, RequestTerms, ServiceProvider,
-};
-use carchain_core::keys::{Network, RsaBits, Seed, derive_rsa_private_key};
-use carchain_core::protocol::signing::secret_key_from_bytes;
+use carchain_core::grants::provider::RequestOutcome;
+use carchain_core::grants::{Delivery, Narrowing};
 use carchain_core::record::{FormatSpec, decode_key};
 use carchain_core::trip::Trip;
 use support::flows::{WORDS_A, car, day, pair, trip_on, wallet};
+use support::grants_setup::{ORIGIN, grants_ledger, provider, request_spec, trip_terms};
 use support::{Mode, start_node};
-
-const ORIGIN: (f64, f64) = (31.2, 121.4);
-
-fn provider(byte: u8) -> ServiceProvider {
-    let secret = secret_key_from_bytes(&[byte; 32]).expect("secret");
-    let rsa = derive_rsa_private_key(&Seed::from_bytes([byte; 64]), RsaBits::B2048).expect("rsa");
-    ServiceProvider::new(secret, rsa, Network::Regtest)
-}
 
 fn session_of(key: &[u8]) -> i64 {
     decode_key(&FormatSpec::trip_gps(), key).expect("trip key")["SESSION_ID"]
@@ -60,8 +49,7 @@ async fn a_grant_delivers_only_its_days_even_from_a_shared_pool_address() {
         car.put_trip(&trip, 1, day(stored)).expect("put trip");
     }
     car.flush(&light).await.expect("flush");
-    let ledger =
-        GrantsLedger::new(light.clone(), std::slice::from_ref(&node.base)).expect("ledger");
+    let ledger = grants_ledger(&node);
 
     // A copy of days 1..=4 narrowed to days 2..=3: sessions 2 and 3, not 4.
     dealer
@@ -71,19 +59,7 @@ async fn a_grant_delivers_only_its_days_even_from_a_shared_pool_address() {
     let copy_request = dealer
         .request(
             &ledger,
-            &RequestSpec {
-                owner_address: owner.owner_address(),
-                terms: RequestTerms {
-                    formats: vec!["trip-gps".into()],
-                    from: day(1),
-                    to: day(4),
-                    privileges: vec![Privilege::LocationHistory],
-                    delivery: Delivery::Copy,
-                },
-                purpose: "valuation".into(),
-                price: 0,
-                expires_at: None,
-            },
+            &request_spec(&owner, trip_terms(1, 4, Delivery::Copy), "valuation", 0),
         )
         .await
         .expect("copy request");
@@ -129,19 +105,12 @@ async fn a_grant_delivers_only_its_days_even_from_a_shared_pool_address() {
     let compute_request = insurer
         .request(
             &ledger,
-            &RequestSpec {
-                owner_address: owner.owner_address(),
-                terms: RequestTerms {
-                    formats: vec!["trip-gps".into()],
-                    from: day(2),
-                    to: day(2),
-                    privileges: vec![Privilege::LocationHistory],
-                    delivery: Delivery::Compute { code_hash },
-                },
-                purpose: "a quote".into(),
-                price: 0,
-                expires_at: None,
-            },
+            &request_spec(
+                &owner,
+                trip_terms(2, 2, Delivery::Compute { code_hash }),
+                "a quote",
+                0,
+            ),
         )
         .await
         .expect("compute request");

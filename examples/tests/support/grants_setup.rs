@@ -7,7 +7,8 @@
 use bitcoin::secp256k1::SecretKey;
 use carchain_core::device::CarDevice;
 use carchain_core::grants::auditor::Auditor;
-use carchain_core::grants::{GrantsLedger, ServiceProvider};
+use carchain_core::grants::provider::RequestSpec;
+use carchain_core::grants::{Delivery, GrantsLedger, Privilege, RequestTerms, ServiceProvider};
 use carchain_core::keys::ecc::{master_key, owner_identity_path};
 use carchain_core::keys::{Mnemonic, Network, RsaBits, Seed, derive_key, derive_rsa_private_key};
 use carchain_core::protocol::signing::secret_key_from_bytes;
@@ -45,6 +46,39 @@ pub struct GrantsWorld {
     /// The trips it wrote, day 1 to [`DAYS`].
     pub trips: Vec<Trip>,
     _car_dir: tempfile::TempDir,
+}
+
+/// Terms asking for the car's trips of days `from` to `to` (location history).
+pub fn trip_terms(from: u32, to: u32, delivery: Delivery) -> RequestTerms {
+    RequestTerms {
+        formats: vec!["trip-gps".into()],
+        from: day(from),
+        to: day(to),
+        privileges: vec![Privilege::LocationHistory],
+        delivery,
+    }
+}
+
+/// Terms asking for a copy of the car's VIN record (days 1 to [`DAYS`]).
+pub fn vin_terms() -> RequestTerms {
+    RequestTerms {
+        formats: vec!["VIN_CODE".into()],
+        from: day(1),
+        to: day(DAYS),
+        privileges: vec![Privilege::Vin],
+        delivery: Delivery::Copy,
+    }
+}
+
+/// A request to `owner` on `terms` for `purpose` at `price`, not expiring.
+pub fn request_spec(owner: &Wallet, terms: RequestTerms, purpose: &str, price: u64) -> RequestSpec {
+    RequestSpec {
+        owner_address: owner.owner_address(),
+        terms,
+        purpose: purpose.into(),
+        price,
+        expires_at: None,
+    }
 }
 
 /// The account secret `[byte; 32]`.
