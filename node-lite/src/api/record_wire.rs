@@ -379,13 +379,10 @@ mod tests {
         }
         reordered.insert("type".into(), Value::from("record_put"));
         json["tx"]["body"] = Value::Object(reordered);
-        assert_eq!(
-            serde_json::to_string(&json["tx"]["body"])
-                .unwrap()
-                .find("\"type\"")
-                .unwrap()
-                > 1,
-            true
+        let text = serde_json::to_string(&json["tx"]["body"]).unwrap();
+        assert!(
+            text.find("\"type\"").unwrap() > 1,
+            "the tag must come after other fields: {text}"
         );
         assert_eq!(decode(&json).unwrap(), put);
     }
