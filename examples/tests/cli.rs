@@ -7,47 +7,19 @@
 //! and the recovery words never reaching stderr. `car-sim --node` has its own tests
 //! (`sim_shared.rs`).
 
+mod cli_run;
 mod node_process;
 mod support;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
+use cli_run::{ok_json, run, text};
 use serde_json::{Value, json};
 use support::flows::{WORDS_A, WORDS_B, day, trip_on};
 use support::{AGENT, CHAIN_ID};
 
-const CARCHAIN: &str = env!("CARGO_BIN_EXE_carchain");
 const VID: &str = "LSVCLI2024000001";
-
-/// The finished `carchain` run with `args` (and `stdin` piped in when given).
-fn run(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut command = Command::new(CARCHAIN);
-    command
-        .args(args)
-        .env_remove("CARCHAIN_WALLET")
-        .env_remove("CARCHAIN_NODE")
-        .env_remove("CARCHAIN_CHAIN_ID")
-        .env_remove("CARCHAIN_VALIDATOR")
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().expect("spawn carchain");
-    if let Some(text) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(text.as_bytes())
-            .expect("write stdin");
-    }
-    child.wait_with_output().expect("carchain output")
-}
 
 /// [`run`] off the async runtime (the node serves on the runtime meanwhile).
 async fn run_async(args: Vec<String>, stdin: Option<String>) -> Output {
@@ -57,23 +29,6 @@ async fn run_async(args: Vec<String>, stdin: Option<String>) -> Output {
     })
     .await
     .expect("join")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Stdout as JSON, failing with both streams when the run failed.
-fn ok_json(output: &Output) -> Value {
-    assert!(
-        output.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        output.status.code(),
-        text(&output.stdout),
-        text(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", text(&output.stdout)))
 }
 
 /// Checks a failed run: its exit code, a message naming `needle` on stderr, no panic.

@@ -5,17 +5,18 @@
 //! equals what was put. On a private node nothing is funded. The report carries the
 //! sustained records/s and the acknowledged put latency (p50 <= p99 <= max).
 
+mod cli_run;
 mod node_process;
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 
 use carchain_core::device::CAR_READ_FUNDS;
+use cli_run::{CARCHAIN, command, ok_json, text};
 use serde_json::Value;
 
-const CARCHAIN: &str = env!("CARGO_BIN_EXE_carchain");
 const CAR_SIM: &str = env!("CARGO_BIN_EXE_car-sim");
 const CHAIN_ID: &str = "carchain-sim-e2e";
 /// The published BIP39 vector the owner restores (funded at genesis).
@@ -24,40 +25,6 @@ const OWNER_WORDS: &str =
 /// Another published vector, never funded.
 const UNFUNDED_WORDS: &str =
     "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A program's run with no inherited CarChain environment.
-fn command(program: &str) -> Command {
-    let mut command = Command::new(program);
-    for name in [
-        "CARCHAIN_WALLET",
-        "CARCHAIN_NODE",
-        "CARCHAIN_WORDS",
-        "CARCHAIN_CHAIN_ID",
-        "CARCHAIN_VALIDATOR",
-        "CARCHAIN_AGENT",
-    ] {
-        command.env_remove(name);
-    }
-    command.stdout(Stdio::piped()).stderr(Stdio::piped());
-    command
-}
-
-/// Stdout as JSON, failing with both streams when the run failed or panicked.
-fn ok_json(output: &Output) -> Value {
-    let stderr = text(&output.stderr);
-    assert!(
-        output.status.success() && !stderr.contains("panicked"),
-        "exit {:?}\nstdout: {}\nstderr: {stderr}",
-        output.status.code(),
-        text(&output.stdout)
-    );
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", text(&output.stdout)))
-}
 
 /// `carchain --wallet <wallet> --json wallet restore` with `words` on stdin; the owner
 /// address.

@@ -6,9 +6,9 @@
 //! `Wallet::fund_car_reads` tops a car account up once; `carchain wallet send` sends. On
 //! a private node reads are free and no car is funded.
 
+mod cli_run;
 mod node_process;
 
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use carchain_core::device::CAR_READ_FUNDS;
@@ -175,35 +175,11 @@ fn carchain_wallet_send_moves_tokens_from_the_owner_account() {
     let node = node_process::start(CHAIN_ID, &[(&owner.owner_address(), FUNDED)], &[]);
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("wallet.db");
+    let wallet_path = path.to_str().expect("utf-8 path");
     let carchain = |args: &[&str], stdin: Option<&str>| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_carchain"));
-        for name in [
-            "CARCHAIN_WALLET",
-            "CARCHAIN_NODE",
-            "CARCHAIN_WORDS",
-            "CARCHAIN_CHAIN_ID",
-        ] {
-            command.env_remove(name);
-        }
-        command
-            .arg("--wallet")
-            .arg(&path)
-            .args(["--node", &node.base, "--json"])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = command.spawn().expect("carchain");
-        if let Some(text) = stdin {
-            use std::io::Write;
-            child
-                .stdin
-                .take()
-                .expect("stdin")
-                .write_all(text.as_bytes())
-                .expect("write");
-        }
-        child.wait_with_output().expect("carchain output")
+        let mut all = vec!["--wallet", wallet_path, "--node", &node.base, "--json"];
+        all.extend_from_slice(args);
+        cli_run::run(&all, stdin)
     };
     let restored = carchain(&["wallet", "restore"], Some(&format!("{OWNER_WORDS}\n")));
     assert!(
