@@ -1,5 +1,9 @@
 //! A car's day: commutes on weekdays, outings at weekends, a night trip now and then,
 //! and the occasional `carvio` parking violation where the car was left.
+//!
+//! Times follow CarChain's convention for record keys: the car's local wall-clock time
+//! labelled UTC (no zone is stored), so a 07:30 commute in Shanghai starts at 07:30 of
+//! its day, and the day a trip belongs to is the date of its start.
 
 use chrono::{Datelike, NaiveDate, NaiveTime, Weekday};
 use serde_json::{Value, json};
@@ -7,9 +11,6 @@ use serde_json::{Value, json};
 use super::city::{Node, RoadGrid};
 use super::drive::{DrivenTrip, drive};
 use super::rng::SimRng;
-
-/// Offset of Shanghai local time from UTC, seconds (China has no daylight saving).
-pub const LOCAL_UTC_OFFSET_S: i64 = 8 * 3600;
 
 /// A parking violation, as the seed's `carvio` record.
 #[derive(Debug, Clone, PartialEq)]
@@ -119,17 +120,13 @@ pub(super) fn simulate_day(
     }
     plan.sort_by_key(|(minute, _, _)| *minute);
 
-    let midnight_utc = date
-        .and_time(NaiveTime::MIN)
-        .and_utc()
-        .timestamp()
-        .saturating_sub(LOCAL_UTC_OFFSET_S);
+    let midnight = date.and_time(NaiveTime::MIN).and_utc().timestamp();
     let mut trips: Vec<DrivenTrip> = Vec::new();
     let mut violations = Vec::new();
-    let mut free_from = midnight_utc;
+    let mut free_from = midnight;
     let mut harsh_left = rng.chance(0.45);
     for (minute, from, to) in plan {
-        let start = (midnight_utc + minute * 60 + rng.int(0, 59)).max(free_from + 600);
+        let start = (midnight + minute * 60 + rng.int(0, 59)).max(free_from + 600);
         let route = grid.route(from, to, rng.chance(0.5));
         let allow_harsh = harsh_left && rng.chance(0.5);
         let session = habits.next_session;

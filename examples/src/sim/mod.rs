@@ -15,7 +15,7 @@ mod rng;
 use chrono::NaiveDate;
 
 pub use city::{CityBox, Node, RoadClass, RoadGrid};
-pub use day::{LOCAL_UTC_OFFSET_S, SimulatedDay, Violation};
+pub use day::{SimulatedDay, Violation};
 pub use drive::{DrivenTrip, HARSH_BRAKE, HarshBrake, drive};
 pub use rng::SimRng;
 
@@ -170,7 +170,7 @@ mod tests {
             assert!(pair[1].trip.session_id > pair[0].trip.session_id);
             assert!(pair[1].trip.start > pair[0].trip.end);
         }
-        let local_hour = |t: i64| ((t + LOCAL_UTC_OFFSET_S).rem_euclid(86_400)) / 3600;
+        let local_hour = |t: i64| t.rem_euclid(86_400) / 3600;
         assert!(
             trips.iter().any(|t| local_hour(t.trip.start) >= 21),
             "no night trip"
