@@ -10,8 +10,10 @@
 //!   different program);
 //! - `speeding_s`: the sum of `dt` over consecutive samples whose arriving sample's
 //!   speed exceeds [`FeatureParams::speed_limit_kmh`];
-//! - `harsh_events`: consecutive samples whose speeds differ by more than
-//!   [`FeatureParams::harsh_delta_kmh`].
+//! - `harsh_events`: consecutive samples whose speed changes faster than
+//!   [`FeatureParams::harsh_kmh_per_s`] (the change divided by the time between them),
+//!   so the count does not depend on how often the car samples; a hard brake shorter
+//!   than the sampling interval is averaged away, as any telemetry of that rate would.
 //!
 //! A sample's speed is the car's reported SPEED when present, else the average speed of
 //! the segment that arrives at it (no speed for a first sample without SPEED, nor after a
@@ -36,17 +38,17 @@ pub struct FeatureParams {
     /// Speeds above this count as speeding (km/h). Trips carry no road data, so one
     /// limit applies everywhere.
     pub speed_limit_kmh: f64,
-    /// A change of speed between two consecutive samples larger than this is harsh
-    /// (km/h).
-    pub harsh_delta_kmh: f64,
+    /// A speed change between two consecutive samples faster than this is harsh
+    /// (km/h per second; 10 is about 0.28 g).
+    pub harsh_kmh_per_s: f64,
 }
 
 impl Default for FeatureParams {
-    /// 120 km/h and 15 km/h between samples.
+    /// 120 km/h and 10 km/h per second.
     fn default() -> Self {
         FeatureParams {
             speed_limit_kmh: 120.0,
-            harsh_delta_kmh: 15.0,
+            harsh_kmh_per_s: 10.0,
         }
     }
 }
@@ -55,7 +57,7 @@ impl FeatureParams {
     fn check(&self) -> Result<(), ComputeError> {
         for (name, value) in [
             ("speed_limit_kmh", self.speed_limit_kmh),
-            ("harsh_delta_kmh", self.harsh_delta_kmh),
+            ("harsh_kmh_per_s", self.harsh_kmh_per_s),
         ] {
             if !(value.is_finite() && value > 0.0) {
                 return Err(ComputeError::InvalidParameter { name, value });
@@ -120,7 +122,8 @@ pub fn trip_features(trip: &Trip, params: &FeatureParams) -> Result<TripFeatures
             speeding_s = speeding_s.saturating_add(dt.unsigned_abs());
         }
         if let (Some(v0), Some(v1)) = (previous_speed, speed)
-            && (v1 - v0).abs() > params.harsh_delta_kmh
+            && dt > 0
+            && (v1 - v0).abs() / dt as f64 > params.harsh_kmh_per_s
         {
             harsh_events += 1;
         }
@@ -218,18 +221,26 @@ mod tests {
         let trip = Trip {
             session_id: 1,
             start: noon,
-            end: noon + 40,
+            end: noon + 22,
             points: vec![
                 point(0.0, 0.0, Some(100.0), noon),
-                point(0.0, 0.001, Some(130.0), noon + 10), // +30: harsh, speeding 10 s
-                point(0.0, 0.002, Some(125.0), noon + 20), // speeding 10 s
-                point(0.0, 0.003, Some(90.0), noon + 40),  // -35: harsh
+                point(0.0, 0.001, Some(130.0), noon + 2), // +15 km/h/s: harsh, speeding 2 s
+                point(0.0, 0.002, Some(125.0), noon + 12), // speeding 10 s
+                point(0.0, 0.003, Some(90.0), noon + 22), // -3.5 km/h/s: not harsh
             ],
         };
         let features = trip_features(&trip, &FeatureParams::default())?;
-        assert_eq!(features.duration_s, 40);
-        assert_eq!(features.speeding_s, 20);
-        assert_eq!(features.harsh_events, 2);
+        assert_eq!(features.duration_s, 22);
+        assert_eq!(features.speeding_s, 12);
+        assert_eq!(features.harsh_events, 1);
+        // The same -35 km/h in 2 s is harsh: the rate counts, not the change.
+        let mut quick = trip.clone();
+        quick.points[3].time = noon + 14;
+        quick.end = noon + 14;
+        assert_eq!(
+            trip_features(&quick, &FeatureParams::default())?.harsh_events,
+            2
+        );
         assert_eq!(features.night_s, 0);
         // 0.003 degrees of longitude on the equator.
         let expected = (0.003f64.to_radians() * crate::trip::EARTH_RADIUS_M).round() as u64;
@@ -255,7 +266,8 @@ mod tests {
         let features = trip_features(&trip, &FeatureParams::default())?;
         assert_eq!(features.distance_m, 2000);
         assert_eq!(features.speeding_s, 20);
-        assert_eq!(features.harsh_events, 1);
+        // 180 -> 30 km/h over 120 s is 1.25 km/h per second: not harsh.
+        assert_eq!(features.harsh_events, 0);
         assert_eq!(features.night_s, 140);
         Ok(())
     }
@@ -300,13 +312,13 @@ mod tests {
                 })
             ));
             let params = FeatureParams {
-                harsh_delta_kmh: bad,
+                harsh_kmh_per_s: bad,
                 ..FeatureParams::default()
             };
             assert!(matches!(
                 trip_features(&good, &params),
                 Err(ComputeError::InvalidParameter {
-                    name: "harsh_delta_kmh",
+                    name: "harsh_kmh_per_s",
                     ..
                 })
             ));
