@@ -12,7 +12,7 @@ use carchain_core::compute::ShippedProgram;
 use carchain_core::grants::provider::RequestOutcome;
 use carchain_core::grants::{Delivery, Narrowing};
 use carchain_core::record::{FormatSpec, decode_key};
-use carchain_core::trip::Trip;
+use carchain_core::trip::{PrivacyZone, Trip};
 use support::flows::{WORDS_A, car, day, pair, trip_on, wallet};
 use support::grants_setup::{ORIGIN, grants_ledger, provider, request_spec, trip_terms};
 use support::{Mode, start_node};
@@ -95,6 +95,31 @@ async fn a_grant_delivers_only_its_days_even_from_a_shared_pool_address() {
         assert_eq!(got.points.len(), expected.points.len());
         assert_eq!(got.start, expected.start);
     }
+
+    // A copy of days 2..=3 with a privacy zone around where session 3 starts leaves that
+    // trip out (a copy cannot be trimmed) and still not session 4.
+    let start_of_3 = &trip_on(day(3), 3, ORIGIN).points[0];
+    let zoned_request = dealer
+        .request(
+            &ledger,
+            &request_spec(&owner, trip_terms(2, 3, Delivery::Copy), "valuation", 0),
+        )
+        .await
+        .expect("zoned request");
+    let zoned = Narrowing {
+        privacy_zones: vec![PrivacyZone::new(start_of_3.lat, start_of_3.lng, 300.0).expect("zone")],
+        ..Narrowing::default()
+    };
+    let approval = owner
+        .approve(&ledger, &zoned_request, car.vid(), &zoned)
+        .await
+        .expect("approve zoned copy");
+    let granted: Vec<i64> = approval
+        .records
+        .iter()
+        .map(|r| session_of(&r.key))
+        .collect();
+    assert_eq!(granted, vec![2]);
 
     // A computation over day 2 alone reads session 2 only.
     let code_hash = ShippedProgram::UbiScore.program_hash().expect("hash");

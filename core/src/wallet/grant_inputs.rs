@@ -67,12 +67,8 @@ impl Wallet {
                 Some(decimals) => trip.approximate(decimals)?,
                 None => trip,
             };
-            let registration = light
-                .registration(&record.address, &record.key_bytes)
-                .await?
-                .ok_or(GrantsError::NothingToDeliver)?;
             trips.push(trip);
-            d_hashes.push(registration.put.d_hash);
+            d_hashes.push(record.d_hash);
             inputs.push(RecordRef {
                 address: record.address,
                 key: record.key_bytes,
@@ -194,28 +190,32 @@ impl Wallet {
     }
 
     /// The trips of the scope that never enter one of its privacy zones, decrypted to
-    /// tell, returned as the proven sealed records to re-wrap.
+    /// tell, returned as the proven sealed records to re-wrap (listed once per address,
+    /// not fetched again one by one).
     async fn trips_outside_zones(
         &self,
         light: &LightClient,
         vid: &str,
         scope: &ApprovedScope,
     ) -> GrantsResult<Vec<VerifiedRecord>> {
-        let mut records = Vec::new();
+        let mut outside = BTreeSet::new();
         for (record, trip) in self.trips_of_scope(light, vid, scope).await? {
             let private = trip
                 .points
                 .iter()
                 .any(|p| scope.privacy_zones.iter().any(|z| z.contains(p)));
-            if private {
-                continue;
-            }
-            // Just opened under this key by the read: the grant opens it too.
-            if let Some(stored) = light.record(&record.address, &record.key_bytes).await? {
-                records.push(stored);
+            if !private {
+                outside.insert((record.address, record.key_bytes));
             }
         }
-        Ok(records)
+        let mut sealed = self
+            .sealed_records_in(light, vid, scope.from, scope.to, TRIP_GPS)
+            .await?;
+        sealed.retain(|r| {
+            let put = &r.registration.put;
+            outside.contains(&(put.address.clone(), put.key.clone()))
+        });
+        Ok(sealed)
     }
 
     /// The car's trips of the scope's days, decrypted and decoded, with their records.

@@ -46,6 +46,8 @@ pub struct KvRecord {
     pub value: Value,
     /// Block height of its registration.
     pub height: u64,
+    /// Its registered dHash (the hash of the plaintext value, proven on the ledger).
+    pub d_hash: [u8; 32],
 }
 
 /// A record the wallet refused: not from this car's pool, failed verification or did
@@ -238,6 +240,7 @@ impl Wallet {
             format: fetched.format.clone(),
             value,
             height: fetched.height,
+            d_hash: fetched.d_hash,
         })
     }
 
