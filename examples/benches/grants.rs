@@ -5,7 +5,7 @@
 //!    1,000 points): the owner's whole `Wallet::approve` (a cold wallet: reopened, empty
 //!    epoch-key cache) from the call to the signed result, grant, answer and escrow
 //!    declaration on the ledger; and, on a twin request, the same steps replayed one at
-//!    a time with the public API (request checks, read + decrypt, the inputs' dHashes,
+//!    a time with the public API (request checks, read + decrypt (which proves the dHashes),
 //!    features + EVM + signature, submissions), so the split can be checked against
 //!    the whole. Beside it, in the same run: the decryption primitives alone on the same
 //!    records (one RSA unwrap per address-day, AEAD opens, JSON decoding), the read's
@@ -286,7 +286,6 @@ async fn async_main() {
             whole: median(whole),
             checks: median_of(&split, |p| p.checks),
             read_decrypt: median_of(&split, |p| p.read_decrypt),
-            input_d_hashes: median_of(&split, |p| p.input_d_hashes),
             compute: median_of(&split, |p| p.compute),
             submit: median_of(&split, |p| p.submit),
             split_total: median_of(&split, ComputePhases::total),
@@ -320,7 +319,6 @@ struct Figures {
     whole: Duration,
     checks: Duration,
     read_decrypt: Duration,
-    input_d_hashes: Duration,
     compute: Duration,
     submit: Duration,
     split_total: Duration,
@@ -371,10 +369,6 @@ fn report_all(f: &Figures, samples: serde_json::Value) {
     row(
         "phase: read + decrypt the trips (`get_kv_range`) + decoding",
         f.read_decrypt,
-    );
-    row(
-        "phase: the inputs' registered dHashes (proven reads)",
-        f.input_d_hashes,
     );
     row("phase: features + EVM + owner signature", f.compute);
     row(
@@ -477,7 +471,6 @@ fn report_all(f: &Figures, samples: serde_json::Value) {
             "phases": {
                 "request_checks": ms(f.checks),
                 "read_decrypt": ms(f.read_decrypt),
-                "input_d_hashes": ms(f.input_d_hashes),
                 "features_evm_sign": ms(f.compute),
                 "submission": ms(f.submit),
                 "sum": ms(f.split_total),

@@ -4,8 +4,8 @@
 //!
 //! Computation (usage grant): request checks (proven request, provider and escrow
 //! reads), read + decrypt of the scope's trips (`Wallet::get_kv_range`: sync,
-//! completeness, proofs, RSA unwraps, AEAD opens; then trip decoding), the inputs'
-//! registered dHashes, the computation (features, EVM, owner signature) and the
+//! completeness, proofs, RSA unwraps, AEAD opens; then trip decoding; the proven
+//! registrations carry the inputs' dHashes), the computation (features, EVM, owner signature) and the
 //! submissions (`Grant`, sealed delivery record, `DataResponse`, `EscrowDeliver`).
 //!
 //! Copy (a plain one, no privacy zones: no payload is opened): the same checks; the
@@ -64,8 +64,6 @@ pub struct ComputePhases {
     pub checks: Duration,
     /// Read + decrypt of the trips, and their decoding.
     pub read_decrypt: Duration,
-    /// The inputs' registered dHashes (one proven read each).
-    pub input_d_hashes: Duration,
     /// Features, EVM execution and the owner's signature.
     pub compute: Duration,
     /// The `Grant`, the delivery record, the `DataResponse` and the `EscrowDeliver`.
@@ -77,7 +75,7 @@ pub struct ComputePhases {
 impl ComputePhases {
     /// The phases added up.
     pub fn total(&self) -> Duration {
-        self.checks + self.read_decrypt + self.input_d_hashes + self.compute + self.submit
+        self.checks + self.read_decrypt + self.compute + self.submit
     }
 }
 
@@ -264,22 +262,16 @@ pub async fn compute_in_phases(
         .collect();
     phases.read_decrypt = t.elapsed();
 
-    let t = Instant::now();
-    let mut inputs = Vec::new();
-    let mut d_hashes = Vec::new();
-    for record in &read.records {
-        let registration = light
-            .registration(&record.address, &record.key_bytes)
-            .await
-            .expect("registration read")
-            .expect("registered");
-        d_hashes.push(registration.put.d_hash);
-        inputs.push(RecordRef {
+    // The read proved each record's registration: its dHash comes with it.
+    let d_hashes: Vec<[u8; 32]> = read.records.iter().map(|r| r.d_hash).collect();
+    let inputs: Vec<RecordRef> = read
+        .records
+        .iter()
+        .map(|record| RecordRef {
             address: record.address.clone(),
             key: record.key_bytes.clone(),
-        });
-    }
-    phases.input_d_hashes = t.elapsed();
+        })
+        .collect();
 
     let t = Instant::now();
     let result = compute_on_trips(
