@@ -40,6 +40,12 @@ impl SignedTransaction {
     /// that a device setup is signed by the owner and carries the device's pairing
     /// signature, and that request dates are valid and ordered.
     pub fn check_stateless(&self, chain_id: &str, network: Network) -> Result<()> {
+        self.check_stateless_signer(chain_id, network).map(|_| ())
+    }
+
+    /// [`SignedTransaction::check_stateless`], giving back the signer's address it
+    /// derived on the way (so that a caller does not derive it again).
+    pub fn check_stateless_signer(&self, chain_id: &str, network: Network) -> Result<String> {
         let tx = &self.tx;
         if tx.chain_id != chain_id {
             return Err(ProtocolError::WrongChain);
@@ -53,16 +59,18 @@ impl SignedTransaction {
         match &tx.body {
             TxBody::Transfer(b) => check(&b.to, "to")?,
             TxBody::DeviceSetup(b) => {
-                check(&b.owner_address, "owner_address")?;
+                // The signer's own address is well formed by construction: only another
+                // one needs parsing.
                 if b.owner_address != signer {
+                    check(&b.owner_address, "owner_address")?;
                     return Err(ProtocolError::SignerNotOwner);
                 }
                 b.verify_device_signature()?;
             }
             TxBody::Reset(b) => check(&b.new_owner_address, "new_owner_address")?,
             TxBody::RecordPut(b) => {
-                check(&b.address, "address")?;
                 if b.address != signer {
+                    check(&b.address, "address")?;
                     return Err(ProtocolError::SignerNotRecordAddress);
                 }
             }
@@ -93,7 +101,7 @@ impl SignedTransaction {
             | TxBody::EscrowRefund(_)
             | TxBody::AuditorAttestation(_) => {}
         }
-        Ok(())
+        Ok(signer)
     }
 }
 

@@ -31,11 +31,12 @@ pub struct Prechecked {
 impl Prechecked {
     /// Runs the stateless checks of `tx` against `params` (no state is read).
     pub fn check(params: &ChainParams, tx: SignedTransaction) -> Result<Self, TxError> {
-        tx.check_stateless(&params.chain_id, params.network)
+        let signer = tx
+            .check_stateless_signer(&params.chain_id, params.network)
             .map_err(TxError::from_protocol)?;
         Ok(Prechecked {
             id: tx.id(),
-            signer: tx.tx.signer_address(),
+            signer,
             tx,
             chain_id: params.chain_id.clone(),
             network: params.network,
