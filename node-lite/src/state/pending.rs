@@ -6,7 +6,7 @@
 //! Tree nodes are keyed by version and never change once written, so a node found in a
 //! pending batch is exactly the node the ledger file holds (or will hold) under that key.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
@@ -22,14 +22,22 @@ pub const CACHED_COMMITTED_BLOCKS: usize = 8;
 
 /// Tree changes of recent blocks, oldest first: those built and not yet committed, and
 /// the latest [`CACHED_COMMITTED_BLOCKS`] committed ones as a cache of tree nodes.
+///
+/// Values are found through an index from each state key to the held blocks that wrote
+/// it, so that reading a key costs one hash look-up however many blocks are held.
 #[derive(Debug, Default)]
 pub struct PendingBlocks {
     blocks: VecDeque<(Version, Arc<TreeUpdateBatch>)>,
+    /// Per state key, the versions of the held blocks that wrote it, oldest first.
+    written: HashMap<KeyHash, Vec<Version>>,
 }
 
 impl PendingBlocks {
     /// Adds the changes of block `version`, built on top of every block held.
     pub fn push(&mut self, version: Version, batch: Arc<TreeUpdateBatch>) {
+        for (_, key) in batch.node_batch.values().keys() {
+            self.written.entry(*key).or_default().push(version);
+        }
         self.blocks.push_back((version, batch));
     }
 
@@ -42,14 +50,59 @@ impl PendingBlocks {
             .front()
             .is_some_and(|(version, _)| *version < kept_from)
         {
-            self.blocks.pop_front();
+            if let Some((version, batch)) = self.blocks.pop_front() {
+                self.unindex(version, &batch);
+            }
         }
     }
 
     /// Forgets blocks above `committed` (built on a block that failed to commit).
     pub fn drop_above(&mut self, committed: Option<Version>) {
-        self.blocks
-            .retain(|(version, _)| committed.is_some_and(|c| *version <= c));
+        let kept = |version: Version| committed.is_some_and(|c| version <= c);
+        while self
+            .blocks
+            .back()
+            .is_some_and(|(version, _)| !kept(*version))
+        {
+            if let Some((version, batch)) = self.blocks.pop_back() {
+                self.unindex(version, &batch);
+            }
+        }
+    }
+
+    /// Removes block `version`'s keys from the index.
+    fn unindex(&mut self, version: Version, batch: &TreeUpdateBatch) {
+        for (_, key) in batch.node_batch.values().keys() {
+            if let Some(versions) = self.written.get_mut(key) {
+                versions.retain(|written| *written != version);
+                if versions.is_empty() {
+                    self.written.remove(key);
+                }
+            }
+        }
+    }
+
+    /// The newest value of `key` written by a held block at or below `max_version`:
+    /// `None` when no such block wrote it (then the ledger file has it, if anyone).
+    fn value(&self, max_version: Version, key: KeyHash) -> Option<Option<OwnedValue>> {
+        let version = *self
+            .written
+            .get(&key)?
+            .iter()
+            .rev()
+            .find(|version| **version <= max_version)?;
+        // Held versions are consecutive, oldest first: the block is found by position
+        // (or, were they not, by a search).
+        let first = self.blocks.front()?.0;
+        let by_position = usize::try_from(version.saturating_sub(first))
+            .ok()
+            .and_then(|at| self.blocks.get(at))
+            .filter(|(held, _)| *held == version);
+        let (_, batch) = match by_position {
+            Some(block) => block,
+            None => self.blocks.iter().find(|(held, _)| *held == version)?,
+        };
+        batch.node_batch.values().get(&(version, key)).cloned()
     }
 
     /// Number of blocks held.
@@ -84,15 +137,10 @@ impl PendingView<'_, '_> {
     }
 
     fn value(&self, max_version: Version, key: KeyHash) -> anyhow::Result<Option<OwnedValue>> {
-        for (version, batch) in self.pending.blocks.iter().rev() {
-            if *version > max_version {
-                continue;
-            }
-            if let Some(value) = batch.node_batch.values().get(&(*version, key)) {
-                return Ok(value.clone());
-            }
+        match self.pending.value(max_version, key) {
+            Some(value) => Ok(value),
+            None => self.view.get_value_option(max_version, key),
         }
-        self.view.get_value_option(max_version, key)
     }
 }
 
@@ -139,6 +187,52 @@ mod tests {
 
     fn versions(pending: &PendingBlocks) -> Vec<Version> {
         pending.blocks.iter().map(|(version, _)| *version).collect()
+    }
+
+    fn batch_writing(version: Version, writes: &[(u8, Option<&[u8]>)]) -> Arc<TreeUpdateBatch> {
+        let mut batch = TreeUpdateBatch::default();
+        batch.node_batch.extend(
+            [],
+            writes
+                .iter()
+                .map(|(key, value)| ((version, KeyHash([*key; 32])), value.map(<[u8]>::to_vec))),
+        );
+        Arc::new(batch)
+    }
+
+    #[test]
+    fn a_value_comes_from_the_newest_held_block_at_or_below_the_version_read() {
+        let mut pending = PendingBlocks::default();
+        pending.push(
+            1,
+            batch_writing(1, &[(7, Some(b"one")), (8, Some(b"eight"))]),
+        );
+        pending.push(2, batch_writing(2, &[(9, Some(b"nine"))]));
+        pending.push(3, batch_writing(3, &[(7, None)]));
+        let read =
+            |pending: &PendingBlocks, version, key| pending.value(version, KeyHash([key; 32]));
+        assert_eq!(read(&pending, 3, 7), Some(None), "deleted by block 3");
+        assert_eq!(read(&pending, 2, 7), Some(Some(b"one".to_vec())));
+        assert_eq!(read(&pending, 3, 8), Some(Some(b"eight".to_vec())));
+        assert_eq!(read(&pending, 1, 9), None, "written after the version read");
+        assert_eq!(
+            read(&pending, 3, 6),
+            None,
+            "never written: the ledger file answers"
+        );
+        pending.drop_above(Some(2));
+        assert_eq!(
+            read(&pending, 3, 7),
+            Some(Some(b"one".to_vec())),
+            "block 3 dropped"
+        );
+        pending.push(3, batch_writing(3, &[(8, Some(b"again"))]));
+        assert_eq!(read(&pending, 3, 8), Some(Some(b"again".to_vec())));
+        // Committing far ahead forgets the old blocks and their index entries.
+        pending.committed(3 + CACHED_COMMITTED_BLOCKS as Version);
+        assert!(pending.is_empty());
+        assert!(pending.written.is_empty());
+        assert_eq!(read(&pending, 3, 8), None);
     }
 
     #[test]
