@@ -274,13 +274,23 @@ pub(super) async fn run_producer(node: Arc<Node>, mut stop: watch::Receiver<bool
                 None
             }
         };
-        if let Some(handle) = writing.take()
-            && !settle(&node, handle.await)
-        {
-            if let Some(next) = next {
-                node.void(next);
+        let mut next = next;
+        if let Some(handle) = writing.take() {
+            let done = handle.await;
+            // The next write starts as soon as the previous one is durable, before that
+            // one is acknowledged: acknowledging waits for the ledger lock, which
+            // admissions queued behind the build may hold for a while.
+            if matches!(&done, Ok((_, Ok(()))))
+                && let Some(built) = next.take()
+            {
+                writing = Some(spawn_write(&node, built));
             }
-            continue;
+            if !settle(&node, done) {
+                if let Some(next) = next {
+                    node.void(next);
+                }
+                continue;
+            }
         }
         if let Some(next) = next {
             writing = Some(spawn_write(&node, next));
