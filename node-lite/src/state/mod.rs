@@ -17,6 +17,7 @@ mod query;
 mod requests;
 mod rules;
 pub mod token;
+mod tree_update;
 mod verified;
 
 #[cfg(test)]
@@ -27,10 +28,10 @@ use std::sync::Arc;
 
 use crate::db::TreeView;
 
-use carchain_core::protocol::{SignedTransaction, StateHasher};
+use carchain_core::protocol::SignedTransaction;
 use carchain_core::record::FormatRegistry;
+use jmt::KeyHash;
 use jmt::storage::TreeUpdateBatch;
-use jmt::{JellyfishMerkleTree, KeyHash};
 
 pub use error::TxError;
 pub use layer::{Committed, Layer, ReadCache, Snapshot, StateRead, Writes};
@@ -415,9 +416,7 @@ impl App {
             view: &view,
             pending: &self.pending,
         };
-        let tree: JellyfishMerkleTree<'_, _, StateHasher> = JellyfishMerkleTree::new(&reader);
-        let (root, batch) = tree
-            .put_value_set(block.writes, block.height)
+        let (root, batch) = tree_update::update_tree(&reader, block.writes, block.height)
             .map_err(TxError::storage)?;
         drop(view);
         let batch = Arc::new(batch);

@@ -2,6 +2,9 @@
 //! chain and its state roots are those of building one block at a time, admission
 //! checks see the block being written, and a failed write voids what was built on it.
 
+use carchain_core::protocol::StateHasher;
+use jmt::JellyfishMerkleTree;
+
 use crate::chain::{BuiltBlock, build_block};
 
 use super::*;
