@@ -7,7 +7,7 @@
 //! pending batch is exactly the node the ledger file holds (or will hold) under that key.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
 use jmt::{KeyHash, OwnedValue, Version};
@@ -25,11 +25,19 @@ pub const CACHED_COMMITTED_BLOCKS: usize = 8;
 ///
 /// Values are found through an index from each state key to the held blocks that wrote
 /// it, so that reading a key costs one hash look-up however many blocks are held.
+///
+/// Keys the ledger file was found without are remembered with the version they were
+/// read at: a record put's key is looked up when the put is admitted and again when its
+/// block is built, and the second look-up needs no SQLite read when every block since the
+/// first is held (a block that wrote the key would be in the index).
 #[derive(Debug, Default)]
 pub struct PendingBlocks {
     blocks: VecDeque<(Version, Arc<TreeUpdateBatch>)>,
     /// Per state key, the versions of the held blocks that wrote it, oldest first.
     written: HashMap<KeyHash, Vec<Version>>,
+    /// Keys absent at the version they were read at (from the ledger file and every held
+    /// block up to it). Readers share the blocks, hence the lock.
+    absent: Mutex<HashMap<KeyHash, Version>>,
 }
 
 impl PendingBlocks {
@@ -54,6 +62,11 @@ impl PendingBlocks {
                 self.unindex(version, &batch);
             }
         }
+        // An absence read before the oldest held block can no longer be relied on.
+        if let Some(first) = self.first_held() {
+            self.absent_mut()
+                .retain(|_, version| version.saturating_add(1) >= first);
+        }
     }
 
     /// Forgets blocks above `committed` (built on a block that failed to commit).
@@ -66,8 +79,43 @@ impl PendingBlocks {
         {
             if let Some((version, batch)) = self.blocks.pop_back() {
                 self.unindex(version, &batch);
+                // Absences were read through the dropped blocks, which will be built
+                // again differently.
+                self.absent_mut().clear();
             }
         }
+    }
+
+    fn first_held(&self) -> Option<Version> {
+        self.blocks.front().map(|(version, _)| *version)
+    }
+
+    fn absent_mut(&self) -> std::sync::MutexGuard<'_, HashMap<KeyHash, Version>> {
+        self.absent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Remembers that `key` is absent at `version` (neither the ledger file nor a held
+    /// block up to `version` has it).
+    fn remember_absent(&self, key: KeyHash, version: Version) {
+        let mut absent = self.absent_mut();
+        let known = absent.entry(key).or_insert(version);
+        *known = (*known).max(version);
+    }
+
+    /// Whether `key` is known absent at `max_version`, given that no held block up to
+    /// `max_version` wrote it: it was absent at some version `v <= max_version` and every
+    /// block after `v` is held.
+    fn known_absent(&self, max_version: Version, key: KeyHash) -> bool {
+        let Some(read_at) = self.absent_mut().get(&key).copied() else {
+            return false;
+        };
+        read_at == max_version
+            || (read_at < max_version
+                && self
+                    .first_held()
+                    .is_some_and(|first| read_at.saturating_add(1) >= first))
     }
 
     /// Removes block `version`'s keys from the index.
@@ -137,10 +185,17 @@ impl PendingView<'_, '_> {
     }
 
     fn value(&self, max_version: Version, key: KeyHash) -> anyhow::Result<Option<OwnedValue>> {
-        match self.pending.value(max_version, key) {
-            Some(value) => Ok(value),
-            None => self.view.get_value_option(max_version, key),
+        if let Some(value) = self.pending.value(max_version, key) {
+            return Ok(value);
         }
+        if self.pending.known_absent(max_version, key) {
+            return Ok(None);
+        }
+        let value = self.view.get_value_option(max_version, key)?;
+        if value.is_none() {
+            self.pending.remember_absent(key, max_version);
+        }
+        Ok(value)
     }
 }
 
@@ -233,6 +288,40 @@ mod tests {
         assert!(pending.is_empty());
         assert!(pending.written.is_empty());
         assert_eq!(read(&pending, 3, 8), None);
+    }
+
+    #[test]
+    fn an_absence_holds_while_every_block_after_it_is_held() {
+        let mut pending = PendingBlocks::default();
+        for version in 0..4 {
+            pending.push(version, batch_writing(version, &[(1, Some(b"other"))]));
+        }
+        let key = KeyHash([9; 32]);
+        assert!(!pending.known_absent(3, key), "nothing remembered yet");
+        pending.remember_absent(key, 2);
+        assert!(pending.known_absent(2, key));
+        assert!(
+            pending.known_absent(3, key),
+            "block 3 is held and did not write it"
+        );
+        assert!(
+            !pending.known_absent(1, key),
+            "absent at 2 says nothing about 1"
+        );
+        // Blocks 0..=2 leave the cache: block 3 is still held, the absence at 2 holds.
+        pending.committed(2 + CACHED_COMMITTED_BLOCKS as Version);
+        pending.push(4, batch_writing(4, &[(1, Some(b"again"))]));
+        assert_eq!(pending.first_held(), Some(3));
+        assert!(pending.known_absent(4, key), "blocks 3 and 4 are held");
+        // Once a block after the absence is no longer held, the ledger file is asked again.
+        pending.committed(4 + CACHED_COMMITTED_BLOCKS as Version);
+        pending.push(5, batch_writing(5, &[(1, Some(b"later"))]));
+        assert!(!pending.known_absent(5, key));
+        // Dropping built blocks forgets every absence read through them.
+        pending.remember_absent(key, 5);
+        assert!(pending.known_absent(5, key));
+        pending.drop_above(Some(4));
+        assert!(!pending.known_absent(5, key));
     }
 
     #[test]
