@@ -6,6 +6,8 @@
 //! phase 3 (20%) is sold to providers and early users (the genesis' initial balances come
 //! out of it). Invariant: balances + reserves == total supply.
 
+use std::sync::OnceLock;
+
 use carchain_core::protocol::{TxBody, state_key};
 use jmt::KeyHash;
 
@@ -38,9 +40,16 @@ impl Phase {
         }
     }
 
-    /// The tree key of the phase's remaining reserve (a canonical `u64`).
+    /// The tree key of the phase's remaining reserve (a canonical `u64`), hashed once
+    /// per process (every record put reads and writes phase 1's).
     pub fn key(self) -> KeyHash {
-        state_key::meta(self.meta_name())
+        static KEYS: [OnceLock<KeyHash>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        let slot = match self {
+            Phase::One => &KEYS[0],
+            Phase::Two => &KEYS[1],
+            Phase::Three => &KEYS[2],
+        };
+        *slot.get_or_init(|| state_key::meta(self.meta_name()))
     }
 }
 
