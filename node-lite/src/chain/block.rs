@@ -14,7 +14,7 @@ use super::error::ChainError;
 use super::validator::ValidatorKey;
 use crate::db::{BlockWrite, LedgerDb, StoredBlock};
 use crate::genesis::Genesis;
-use crate::state::{App, TxError, TxOutcome};
+use crate::state::{App, Derived, TxError, TxOutcome};
 use jmt::storage::TreeUpdateBatch;
 
 /// Most transactions one block holds.
@@ -164,13 +164,26 @@ pub fn build_block(
     txs: &[SignedTransaction],
     time: u64,
 ) -> Result<BuildResult, ChainError> {
+    build_block_derived(app, key, prev, txs, Vec::new(), time)
+}
+
+/// [`build_block`] with what admission derived from each transaction (`derived[i]`
+/// belongs to `txs[i]`; a missing entry is derived again).
+pub fn build_block_derived(
+    app: &mut App,
+    key: &ValidatorKey,
+    prev: &SignedHeader,
+    txs: &[SignedTransaction],
+    derived: Vec<Option<Derived>>,
+    time: u64,
+) -> Result<BuildResult, ChainError> {
     let height = prev.header.height.saturating_add(1);
     app.begin_block(height)?;
     let mut outcomes = Vec::with_capacity(txs.len());
     let mut included: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     let mut ids = Vec::new();
     let offered = txs.get(..MAX_BLOCK_TXS).unwrap_or(txs);
-    let delivered = app.deliver_txs(offered)?;
+    let delivered = app.deliver_txs_derived(offered, derived)?;
     for (signed, delivery) in offered.iter().zip(delivered) {
         match delivery {
             Ok(outcome) => {

@@ -8,6 +8,7 @@ use carchain_core::protocol::SignedTransaction;
 use tokio::sync::oneshot;
 
 use crate::service::ServiceError;
+use crate::state::Derived;
 
 /// Where a committed transaction landed: `(height, index)`.
 pub type Landing = Result<(u64, u32), ServiceError>;
@@ -19,6 +20,9 @@ pub struct Pending {
     pub tx: SignedTransaction,
     /// Told the outcome after the block commits.
     pub waiter: Option<oneshot::Sender<Landing>>,
+    /// The id and signer address derived when it was admitted, so that the block does
+    /// not derive them again (`None`: the block derives them).
+    pub derived: Option<Derived>,
 }
 
 /// A first-in first-out queue holding at most `capacity` transactions.
@@ -95,12 +99,14 @@ mod tests {
             let pending = Pending {
                 tx: sign(1, nonce, 10, transfer(2, 1)),
                 waiter: None,
+                derived: None,
             };
             assert!(pool.push(pending).is_ok());
         }
         let refused = pool.push(Pending {
             tx: sign(1, 2, 10, transfer(2, 1)),
             waiter: None,
+            derived: None,
         });
         assert_eq!(refused.err().map(|p| p.tx.tx.nonce), Some(2));
         assert_eq!(pool.room(), 0);

@@ -8,8 +8,8 @@ mod tickets;
 mod validator;
 
 pub use block::{
-    BlockResult, BuildResult, BuiltBlock, MAX_BLOCK_TXS, build_block, commit_genesis,
-    decode_header, latest_header, produce_block,
+    BlockResult, BuildResult, BuiltBlock, MAX_BLOCK_TXS, build_block, build_block_derived,
+    commit_genesis, decode_header, latest_header, produce_block,
 };
 pub use error::ChainError;
 pub use mempool::{Landing, Mempool, Pending};

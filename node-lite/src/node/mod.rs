@@ -20,7 +20,7 @@ use tokio::task::JoinHandle;
 
 use crate::chain::{
     BuiltBlock, ChainError, MAX_BLOCK_TXS, Mempool, Pending, ReadTickets, ValidatorKey,
-    build_block, commit_genesis, decode_header, latest_header,
+    commit_genesis, decode_header, latest_header,
 };
 use crate::db::{LedgerDb, MAX_BLOCKS_PER_READ};
 pub use crate::error::NodeError;
@@ -310,10 +310,14 @@ fn admit_locked(
         ));
     }
     ledger.app.check_prechecked(&prechecked)?;
-    let tx = prechecked.into_tx();
+    let (tx, derived) = prechecked.into_parts();
     ledger
         .mempool
-        .push(Pending { tx, waiter })
+        .push(Pending {
+            tx,
+            waiter,
+            derived: Some(derived),
+        })
         .map_err(|_| ServiceError::new(ErrorCode::Unavailable, "the mempool is full"))
 }
 

@@ -16,7 +16,7 @@
 use std::time::Instant;
 
 use super::*;
-use crate::chain::BuildResult;
+use crate::chain::{BuildResult, build_block_derived};
 use crate::state::TxOutcome;
 
 /// Transactions waiting that make the producer build without waiting for its tick.
@@ -59,15 +59,18 @@ impl Node {
         if ledger.mempool.is_empty() {
             return None;
         }
-        let (txs, batch): (Vec<SignedTransaction>, Vec<Waiter>) = ledger
-            .mempool
-            .take(MAX_BLOCK_TXS)
-            .into_iter()
-            .map(|pending| (pending.tx, pending.waiter))
-            .unzip();
+        let taken = ledger.mempool.take(MAX_BLOCK_TXS);
+        let mut txs = Vec::with_capacity(taken.len());
+        let mut batch: Vec<Waiter> = Vec::with_capacity(taken.len());
+        let mut derived = Vec::with_capacity(taken.len());
+        for pending in taken {
+            txs.push(pending.tx);
+            batch.push(pending.waiter);
+            derived.push(pending.derived);
+        }
         let keep = ledger.app.built_height();
         let Ledger { app, built, .. } = &mut *ledger;
-        let result = build_block(app, &self.key, built, &txs, now_ms());
+        let result = build_block_derived(app, &self.key, built, &txs, derived, now_ms());
         let result = match result {
             Ok(result) => result,
             Err(err) => {

@@ -177,9 +177,11 @@ impl Node {
                 },
                 Some(Ok(())) => {
                     let (sender, landing) = oneshot::channel();
+                    let (tx, derived) = prechecked.into_parts();
                     let pending = Pending {
-                        tx: prechecked.into_tx(),
+                        tx,
                         waiter: Some(sender),
+                        derived: Some(derived),
                     };
                     match ledger.mempool.push(pending) {
                         Ok(()) => Slot::Waiting { tx_id, landing },

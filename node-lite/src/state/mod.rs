@@ -333,7 +333,7 @@ impl App {
     pub fn deliver_tx(&mut self, signed: &SignedTransaction) -> Result<TxOutcome, TxError> {
         let db = Arc::clone(&self.db);
         let view = db.tree_view().map_err(TxError::storage)?;
-        self.deliver_on(&view, signed)
+        self.deliver_on(&view, signed, None)
     }
 
     /// [`App::deliver_tx`] of each of `txs` in order, all reading the committed state
@@ -343,11 +343,25 @@ impl App {
         &mut self,
         txs: &[SignedTransaction],
     ) -> Result<Vec<Result<TxOutcome, TxError>>, TxError> {
+        self.deliver_txs_derived(txs, Vec::new())
+    }
+
+    /// [`App::deliver_txs`] with what admission derived from each transaction
+    /// (`derived[i]` is [`Derived::of`] `txs[i]`; a missing entry is derived here).
+    pub fn deliver_txs_derived(
+        &mut self,
+        txs: &[SignedTransaction],
+        derived: Vec<Option<Derived>>,
+    ) -> Result<Vec<Result<TxOutcome, TxError>>, TxError> {
         let db = Arc::clone(&self.db);
         let view = db.tree_view().map_err(TxError::storage)?;
+        let mut derived = derived.into_iter();
         Ok(txs
             .iter()
-            .map(|signed| self.deliver_on(&view, signed))
+            .map(|signed| {
+                let known = derived.next().flatten();
+                self.deliver_on(&view, signed, known)
+            })
             .collect())
     }
 
@@ -355,8 +369,10 @@ impl App {
         &mut self,
         view: &TreeView<'_>,
         signed: &SignedTransaction,
+        known: Option<Derived>,
     ) -> Result<TxOutcome, TxError> {
-        let derived = Derived::of(signed);
+        let derived = known.unwrap_or_else(|| Derived::of(signed));
+        debug_assert_eq!(derived, Derived::of(signed));
         let stateless = if self.verified.take(&derived.id) {
             Stateless::Passed
         } else {

@@ -70,6 +70,15 @@ impl Prechecked {
     pub fn into_tx(self) -> SignedTransaction {
         self.tx
     }
+
+    /// Gives the transaction back with its id and signer address.
+    pub fn into_parts(self) -> (SignedTransaction, super::rules::Derived) {
+        let derived = super::rules::Derived {
+            id: self.id,
+            signer: self.signer,
+        };
+        (self.tx, derived)
+    }
 }
 
 /// A bounded set of transaction ids whose stateless checks passed.
