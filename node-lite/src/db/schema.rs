@@ -12,6 +12,10 @@
 /// random page per row (each dirty 8 KiB page is WAL bytes and sync time in the block's
 /// commit). Lookups by transaction id and by state key go through small secondary
 /// indexes. (Files created before this layout keep theirs: the queries work on both.)
+///
+/// `jmt_stale_by_block` lists, per block, the tree nodes it retired (borsh-encoded
+/// sorted node keys), for pruning old versions: one row per block rather than one per
+/// node. (Files from before keep their unused `jmt_stale_nodes` rows.)
 pub(crate) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS blocks (
     height INTEGER PRIMARY KEY,
@@ -41,11 +45,10 @@ CREATE TABLE IF NOT EXISTS jmt_values (
     PRIMARY KEY (version, key_hash)
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS jmt_values_by_key ON jmt_values (key_hash, version);
-CREATE TABLE IF NOT EXISTS jmt_stale_nodes (
-    stale_since INTEGER NOT NULL,
-    node_key BLOB NOT NULL,
-    PRIMARY KEY (stale_since, node_key)
-) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS jmt_stale_by_block (
+    stale_since INTEGER PRIMARY KEY,
+    node_keys BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS meta (
     name TEXT PRIMARY KEY,
     value BLOB NOT NULL

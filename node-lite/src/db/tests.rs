@@ -412,3 +412,34 @@ fn ledger_file_uses_8k_pages_and_wal() {
     assert_eq!(page_size, PAGE_SIZE);
     assert_eq!(mode, "wal");
 }
+
+#[test]
+fn each_block_records_the_tree_nodes_it_retires_in_one_row() {
+    let (_dir, path, db) = open_temp();
+    commit_three_blocks(&db);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let rows: Vec<(u64, Vec<u8>)> = conn
+        .prepare("SELECT stale_since, node_keys FROM jmt_stale_by_block ORDER BY stale_since")
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    // Blocks 1 and 2 rewrite keys of earlier blocks, so each retires nodes.
+    let heights: Vec<u64> = rows.iter().map(|(height, _)| *height).collect();
+    assert!(heights.contains(&1) && heights.contains(&2), "{heights:?}");
+    let view = db.tree_view().unwrap();
+    for (height, bytes) in rows {
+        let keys: Vec<jmt::storage::NodeKey> = borsh::from_slice(&bytes).unwrap();
+        assert!(!keys.is_empty());
+        assert!(
+            keys.windows(2).all(|pair| pair[0] < pair[1]),
+            "sorted, each once"
+        );
+        for key in keys {
+            // A retired node was written by an earlier block and is still stored.
+            assert!(key.version() < height);
+            assert!(view.get_node_option(&key).unwrap().is_some());
+        }
+    }
+}

@@ -4,9 +4,11 @@
 
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
 use jmt::{KeyHash, OwnedValue, Version};
+use std::collections::BTreeSet;
+
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::error::{DbError, is_unique_violation, to_sql_int};
+use super::error::{DbError, to_sql_int};
 use super::pool::PooledReader;
 
 /// Encodes a node key (version + nibble path) for the `jmt_nodes` primary key.
@@ -74,20 +76,27 @@ pub(crate) fn write_batch(tx: &Connection, batch: &TreeUpdateBatch) -> Result<()
             value.as_deref(),
         ])?;
     }
-    let mut insert_stale =
-        tx.prepare_cached("INSERT INTO jmt_stale_nodes (stale_since, node_key) VALUES (?1, ?2)")?;
-    for stale in &batch.stale_node_index_batch {
-        let inserted = insert_stale.execute(params![
-            to_sql_int("version", stale.stale_since_version)?,
-            encode_node_key(&stale.node_key)?,
-        ]);
-        match inserted {
-            Ok(_) => {}
-            // The same node retired twice in one batch is recorded once.
-            Err(err) if is_unique_violation(&err) => {}
-            Err(err) => return Err(err.into()),
-        }
-    }
+    write_stale(tx, batch)
+}
+
+/// Records the nodes `batch` retires, for pruning: one row per block (every entry of a
+/// batch is retired at its block's version, see [`check_batch_version`]), the node keys
+/// sorted and each once, instead of a row per node.
+fn write_stale(tx: &Connection, batch: &TreeUpdateBatch) -> Result<(), DbError> {
+    let Some(first) = batch.stale_node_index_batch.iter().next() else {
+        return Ok(());
+    };
+    let retired: BTreeSet<&NodeKey> = batch
+        .stale_node_index_batch
+        .iter()
+        .map(|stale| &stale.node_key)
+        .collect();
+    let node_keys: Vec<&NodeKey> = retired.into_iter().collect();
+    tx.prepare_cached("INSERT INTO jmt_stale_by_block (stale_since, node_keys) VALUES (?1, ?2)")?
+        .execute(params![
+            to_sql_int("version", first.stale_since_version)?,
+            borsh::to_vec(&node_keys)?,
+        ])?;
     Ok(())
 }
 
