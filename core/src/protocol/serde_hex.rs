@@ -6,8 +6,28 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serializer};
 
 fn decode_hex<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
-    let text = String::deserialize(deserializer)?;
-    hex::decode(&text).map_err(|err| D::Error::custom(format!("invalid hex: {err}")))
+    deserializer.deserialize_str(HexVisitor)
+}
+
+/// Hex text to bytes, straight from the input's string (no intermediate `String`).
+struct HexVisitor;
+
+impl serde::de::Visitor<'_> for HexVisitor {
+    type Value = Vec<u8>;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a hex string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Vec<u8>, E> {
+        let invalid = |err: hex::FromHexError| E::custom(format!("invalid hex: {err}"));
+        if text.len() % 2 != 0 {
+            return Err(invalid(hex::FromHexError::OddLength));
+        }
+        let mut bytes = vec![0; text.len() / 2];
+        hex::decode_to_slice(text, &mut bytes).map_err(invalid)?;
+        Ok(bytes)
+    }
 }
 
 fn to_array<E: serde::de::Error, const N: usize>(bytes: &[u8]) -> Result<[u8; N], E> {
@@ -177,5 +197,56 @@ pub mod signature {
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Signature, D::Error> {
         let bytes: [u8; 64] = to_array(&decode_hex(deserializer)?)?;
         crate::protocol::signing::signature_from_compact(&bytes).map_err(D::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    struct Sample {
+        #[serde(with = "super::bytes")]
+        bytes: Vec<u8>,
+        #[serde(with = "super::fixed")]
+        id: [u8; 2],
+    }
+
+    #[test]
+    fn hex_round_trips_from_text_and_from_a_buffered_value() {
+        let sample = Sample {
+            bytes: vec![0, 0xab, 0xff],
+            id: [1, 2],
+        };
+        let text = serde_json::to_string(&sample).unwrap_or_default();
+        assert_eq!(text, r#"{"bytes":"00abff","id":"0102"}"#);
+        let parsed: Sample = serde_json::from_str(&text).unwrap_or_else(|err| panic!("{err}"));
+        assert_eq!(parsed, sample);
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        let buffered: Sample = serde_json::from_value(value).unwrap_or_else(|err| panic!("{err}"));
+        assert_eq!(buffered, sample);
+        let upper: Sample = serde_json::from_str(r#"{"bytes":"00ABFF","id":"0102"}"#)
+            .unwrap_or_else(|err| panic!("{err}"));
+        assert_eq!(upper, sample);
+    }
+
+    #[test]
+    fn bad_hex_is_refused_with_its_reason() {
+        let error = |text: &str| {
+            serde_json::from_str::<Sample>(text)
+                .err()
+                .map(|err| err.to_string())
+                .unwrap_or_default()
+        };
+        assert!(
+            error(r#"{"bytes":"abc","id":"0102"}"#)
+                .starts_with("invalid hex: Odd number of digits")
+        );
+        assert!(
+            error(r#"{"bytes":"zz","id":"0102"}"#)
+                .starts_with("invalid hex: Invalid character 'z'")
+        );
+        assert!(
+            error(r#"{"bytes":"00","id":"010203"}"#).starts_with("expected 2 bytes of hex, got 3")
+        );
+        assert!(error(r#"{"bytes":7,"id":"0102"}"#).contains("expected a hex string"));
     }
 }
