@@ -21,7 +21,7 @@ impl serde::de::Visitor<'_> for HexVisitor {
 
     fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Vec<u8>, E> {
         let invalid = |err: hex::FromHexError| E::custom(format!("invalid hex: {err}"));
-        if text.len() % 2 != 0 {
+        if !text.len().is_multiple_of(2) {
             return Err(invalid(hex::FromHexError::OddLength));
         }
         let mut bytes = vec![0; text.len() / 2];
