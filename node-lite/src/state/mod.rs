@@ -95,7 +95,7 @@ fn check_with(
 ) -> Result<(), TxError> {
     let mut scratch = Layer::new(state);
     let expected = pending_nonces.get(&derived.signer).copied();
-    rules::execute(&mut scratch, ctx, signed, derived, expected, stateless)?;
+    rules::admit(&mut scratch, ctx, signed, derived, expected, stateless)?;
     pending_nonces.insert(derived.signer.clone(), signed.tx.nonce.saturating_add(1));
     Ok(())
 }

@@ -108,6 +108,47 @@ pub fn execute(
     expected_nonce: Option<u64>,
     stateless: Stateless,
 ) -> Result<TxOutcome, TxError> {
+    let checked = check(state, ctx, signed, derived, expected_nonce, stateless)?;
+    write_effects(state, ctx, signed, derived, checked)
+}
+
+/// The admission check of `signed`: [`execute`]'s answer without keeping its effects.
+/// A record put's effects cannot be refused once its checks pass, so they are not
+/// written at all; other kinds run in full (on `state`, which the caller drops).
+pub fn admit(
+    state: &mut Layer<'_>,
+    ctx: &ExecContext<'_>,
+    signed: &SignedTransaction,
+    derived: &Derived,
+    expected_nonce: Option<u64>,
+    stateless: Stateless,
+) -> Result<(), TxError> {
+    let checked = check(state, ctx, signed, derived, expected_nonce, stateless)?;
+    if matches!(signed.tx.body, TxBody::RecordPut(_)) {
+        return Ok(());
+    }
+    write_effects(state, ctx, signed, derived, checked).map(|_| ())
+}
+
+/// What [`check`] read and computed, for [`write_effects`].
+struct Checked {
+    signer_key: jmt::KeyHash,
+    account: AccountState,
+    phase1: u64,
+    reimbursed: u64,
+    fee_from_balance: u64,
+    needed: u64,
+}
+
+/// Every check of `signed` against `state`, writing nothing.
+fn check(
+    state: &mut Layer<'_>,
+    ctx: &ExecContext<'_>,
+    signed: &SignedTransaction,
+    derived: &Derived,
+    expected_nonce: Option<u64>,
+    stateless: Stateless,
+) -> Result<Checked, TxError> {
     let tx = &signed.tx;
     let params = ctx.params;
     if stateless == Stateless::Check {
@@ -152,6 +193,34 @@ pub fn execute(
             available: account.balance,
         });
     }
+    Ok(Checked {
+        signer_key,
+        account,
+        phase1,
+        reimbursed,
+        fee_from_balance,
+        needed,
+    })
+}
+
+/// Writes the effects of `signed`, whose checks passed (`checked`), into `state`.
+fn write_effects(
+    state: &mut Layer<'_>,
+    ctx: &ExecContext<'_>,
+    signed: &SignedTransaction,
+    derived: &Derived,
+    checked: Checked,
+) -> Result<TxOutcome, TxError> {
+    let tx = &signed.tx;
+    let params = ctx.params;
+    let Checked {
+        signer_key,
+        account,
+        phase1,
+        reimbursed,
+        fee_from_balance,
+        needed,
+    } = checked;
     state.put_value(
         signer_key,
         &AccountState {
@@ -168,7 +237,7 @@ pub fn execute(
     state.put_value(operator_key, &operator);
 
     let tx_id = derived.id;
-    bodies::apply(state, ctx, signed, &tx_id, signer)?;
+    bodies::apply(state, ctx, signed, &tx_id, derived.signer.as_str())?;
     Ok(TxOutcome {
         tx_id,
         fee_from_balance,
