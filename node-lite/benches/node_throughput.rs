@@ -22,6 +22,11 @@
 //! block's build and write times. To profile the batch phase's window only:
 //! `mkfifo /tmp/ctl; CARCHAIN_BENCH_PERF_FIFO=/tmp/ctl perf record --control fifo:/tmp/ctl -D -1 <bench binary>`.
 
+/// The `carchain-node` binary's allocator, so that the benchmark measures the node as it
+/// ships.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -12,6 +12,11 @@ use carchain_node::node::{FeeSchedule, InitOptions, Node, NodeConfig};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
+/// The node's allocator: glibc's malloc fragments under the node's sustained load (see
+/// the dependency's note in Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
