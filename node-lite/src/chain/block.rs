@@ -183,7 +183,7 @@ pub fn build_block_derived(
     let mut included: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     let mut ids = Vec::new();
     let offered = txs.get(..MAX_BLOCK_TXS).unwrap_or(txs);
-    let delivered = app.deliver_txs_derived(offered, derived)?;
+    let delivered = app.deliver_txs(offered, derived)?;
     for (signed, delivery) in offered.iter().zip(delivered) {
         match delivery {
             Ok(outcome) => {

@@ -145,10 +145,7 @@ impl Node {
                 true
             }
             Err(err) => {
-                let committed = ledger.app.committed_height();
-                ledger.app.rollback_to(committed);
-                ledger.built = ledger.latest.clone();
-                reset_pending(&mut ledger);
+                roll_back_to_committed(&mut ledger);
                 drop(ledger);
                 tracing::error!(%err, height, "writing a block failed");
                 fail_all(batch, &internal(&err));
@@ -182,6 +179,16 @@ impl Node {
         );
         fail_all(flight.batch, &err);
     }
+}
+
+/// Forgets every block built above the committed tip (one of them failed): the state
+/// machine and the built header go back to the committed ones, and the nonces still
+/// waiting are re-admitted against that state.
+fn roll_back_to_committed(ledger: &mut Ledger) {
+    let committed = ledger.app.committed_height();
+    ledger.app.rollback_to(committed);
+    ledger.built = ledger.latest.clone();
+    reset_pending(ledger);
 }
 
 /// Re-admits the nonces of the transactions still waiting in the mempool, against the
@@ -230,11 +237,7 @@ fn settle(
             // The write task panicked: its block's waiters were dropped (they see the
             // node as stopped); nothing above the committed height can be trusted.
             tracing::error!(%err, "writing a block panicked");
-            let mut ledger = lock(&node.ledger);
-            let committed = ledger.app.committed_height();
-            ledger.app.rollback_to(committed);
-            ledger.built = ledger.latest.clone();
-            reset_pending(&mut ledger);
+            roll_back_to_committed(&mut lock(&node.ledger));
             false
         }
     }
@@ -269,11 +272,7 @@ pub(super) async fn run_producer(node: Arc<Node>, mut stop: watch::Receiver<bool
                 // Whatever the build left half done is dropped; the block being written
                 // (if any) still commits on top of the committed state.
                 tracing::error!(%err, "block building panicked");
-                let mut ledger = lock(&node.ledger);
-                let committed = ledger.app.committed_height();
-                ledger.app.rollback_to(committed);
-                ledger.built = ledger.latest.clone();
-                reset_pending(&mut ledger);
+                roll_back_to_committed(&mut lock(&node.ledger));
                 None
             }
         };

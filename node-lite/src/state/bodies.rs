@@ -121,6 +121,13 @@ pub fn validate(
     }
 }
 
+/// Whether [`apply`] never refuses a transaction of this kind once [`validate`] passed
+/// (it can then fail only on a storage error): a record put's registration and address
+/// index. Admission skips writing such effects.
+pub fn apply_cannot_refuse(body: &TxBody) -> bool {
+    matches!(body, TxBody::RecordPut(_))
+}
+
 /// Writes the kind's effects (fee and nonce are already charged). `signer` is the
 /// signer's address.
 pub fn apply(

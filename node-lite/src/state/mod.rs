@@ -83,6 +83,22 @@ impl std::fmt::Debug for App {
     }
 }
 
+/// Where admission checks run: the block after the latest built one, on its tip.
+fn admission_context<'a>(
+    params: &'a ChainParams,
+    formats: &'a FormatRegistry,
+    built: Option<u64>,
+    tip: Tip,
+) -> ExecContext<'a> {
+    ExecContext {
+        params,
+        formats,
+        height: built.map_or(0, |h| h.saturating_add(1)),
+        time: tip.time,
+        parent_hash: tip.hash,
+    }
+}
+
 /// The stateful checks of `signed` (derived values `derived`) over `state`, expecting
 /// the signer's pending nonce from `pending_nonces`, which advances on success.
 fn check_with(
@@ -215,13 +231,7 @@ impl App {
         };
         // Checks change no state, so every read of the batch can be remembered.
         let cached = ReadCache::new(&latest);
-        let ctx = ExecContext {
-            params: &self.params,
-            formats: &self.formats,
-            height: self.built.map_or(0, |h| h.saturating_add(1)),
-            time: tip.time,
-            parent_hash: tip.hash,
-        };
+        let ctx = admission_context(&self.params, &self.formats, self.built, tip);
         let mut accepted = 0usize;
         let mut answers = Vec::with_capacity(txs.len());
         for prechecked in txs {
@@ -279,13 +289,7 @@ impl App {
             },
             version: self.built,
         };
-        let ctx = ExecContext {
-            params: &self.params,
-            formats: &self.formats,
-            height: self.built.map_or(0, |h| h.saturating_add(1)),
-            time: tip.time,
-            parent_hash: tip.hash,
-        };
+        let ctx = admission_context(&self.params, &self.formats, self.built, tip);
         check_with(
             &latest,
             &ctx,
@@ -337,18 +341,10 @@ impl App {
     }
 
     /// [`App::deliver_tx`] of each of `txs` in order, all reading the committed state
-    /// through one snapshot. One result per transaction; `Err` only when the snapshot
-    /// cannot be opened.
+    /// through one snapshot, with what admission derived from each transaction
+    /// (`derived[i]` is [`Derived::of`] `txs[i]`; a missing entry is derived here). One
+    /// result per transaction; `Err` only when the snapshot cannot be opened.
     pub fn deliver_txs(
-        &mut self,
-        txs: &[SignedTransaction],
-    ) -> Result<Vec<Result<TxOutcome, TxError>>, TxError> {
-        self.deliver_txs_derived(txs, Vec::new())
-    }
-
-    /// [`App::deliver_txs`] with what admission derived from each transaction
-    /// (`derived[i]` is [`Derived::of`] `txs[i]`; a missing entry is derived here).
-    pub fn deliver_txs_derived(
         &mut self,
         txs: &[SignedTransaction],
         derived: Vec<Option<Derived>>,

@@ -113,8 +113,9 @@ pub fn execute(
 }
 
 /// The admission check of `signed`: [`execute`]'s answer without keeping its effects.
-/// A record put's effects cannot be refused once its checks pass, so they are not
-/// written at all; other kinds run in full (on `state`, which the caller drops).
+/// Effects that cannot be refused once the checks pass
+/// ([`bodies::apply_cannot_refuse`]) are not written at all; other kinds run in full (on
+/// `state`, which the caller drops).
 pub fn admit(
     state: &mut Layer<'_>,
     ctx: &ExecContext<'_>,
@@ -124,7 +125,7 @@ pub fn admit(
     stateless: Stateless,
 ) -> Result<(), TxError> {
     let checked = check(state, ctx, signed, derived, expected_nonce, stateless)?;
-    if matches!(signed.tx.body, TxBody::RecordPut(_)) {
+    if bodies::apply_cannot_refuse(&signed.tx.body) {
         return Ok(());
     }
     write_effects(state, ctx, signed, derived, checked).map(|_| ())

@@ -66,11 +66,6 @@ impl Prechecked {
         }
     }
 
-    /// Gives the transaction back.
-    pub fn into_tx(self) -> SignedTransaction {
-        self.tx
-    }
-
     /// Gives the transaction back with its id and signer address.
     pub fn into_parts(self) -> (SignedTransaction, super::rules::Derived) {
         let derived = super::rules::Derived {
