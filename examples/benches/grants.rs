@@ -33,7 +33,6 @@ mod baselines;
 #[path = "grants/phases.rs"]
 mod phases;
 
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -256,10 +255,7 @@ async fn async_main() {
             keys,
             vid: &copy_vid,
         };
-        // The period's addresses, from the whole call (see `copy_in_phases`).
-        let addresses: BTreeSet<String> =
-            approval.records.iter().map(|r| r.address.clone()).collect();
-        let phases = copy_in_phases(&owner_side, &ledger, &twin, &dealer, &addresses).await;
+        let phases = copy_in_phases(&owner_side, &ledger, &twin, &dealer).await;
         assert_eq!(phases.records, COPY_RECORDS);
         copy_split.push(phases);
 

@@ -146,8 +146,9 @@ impl Wallet {
 
     /// The car's records of `format` from `from` to `to`, listed from the ledger and
     /// proven, payloads still sealed: each at an address of the car's pool, put by a key
-    /// of that pool, inside the period.
-    async fn sealed_records_in(
+    /// of that pool, inside the period; in (key, address) order. This is what a plain
+    /// copy of the period delivers (each record's key re-wrapped, nothing decrypted).
+    pub async fn sealed_records_in(
         &self,
         light: &LightClient,
         vid: &str,

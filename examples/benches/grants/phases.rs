@@ -22,9 +22,6 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use bitcoin::CompressedPublicKey;
-use chrono::NaiveDate;
-
 use carchain_core::compute::{FeatureParams, ShippedProgram, compute_on_trips, trip_features};
 use carchain_core::crypto::{Envelope, EpochKeyCache, RecordContext, rewrap_registered_record_key};
 use carchain_core::grants::delivery::{
@@ -33,11 +30,10 @@ use carchain_core::grants::delivery::{
 use carchain_core::grants::payment::{
     check_funding, copy_chunk_hashes, delivery_commitment, result_chunk_hashes,
 };
-use carchain_core::grants::period::record_in_period;
 use carchain_core::grants::{
     DELIVERY_FORMAT, Delivery, GrantsLedger, Narrowing, RequestTerms, ServiceProvider, grant_id_for,
 };
-use carchain_core::keys::{Network, WalletKeys, p2wpkh_address};
+use carchain_core::keys::WalletKeys;
 use carchain_core::light::VerifiedRecord;
 use carchain_core::protocol::{
     DataResponse, EscrowDeliver, EscrowState, Grant, GrantKind, RecordRef, TxBody,
@@ -364,61 +360,6 @@ pub fn rewrap_all(
     (delivered, d_hashes)
 }
 
-/// Every address of every pool generation of the car, as the wallet store holds them
-/// (what the copy path checks addresses and signers against).
-fn pool_set(owner: &Owner<'_>) -> BTreeSet<String> {
-    let generation = owner
-        .wallet
-        .devices()
-        .expect("devices")
-        .into_iter()
-        .find(|d| d.vid == owner.vid)
-        .expect("a paired car")
-        .generation;
-    let store = owner.wallet.store();
-    let store = store.lock().expect("store lock");
-    (0..=generation)
-        .flat_map(|g| store.pool_generation(owner.vid, g).expect("pool"))
-        .collect()
-}
-
-/// The car's sealed records of `format` inside the period, listed at `addresses` from
-/// the ledger (each envelope proven against its registration) and kept when at an
-/// address of `pool`, put by a key of `pool`, and of a day of the period; in (key,
-/// address) order, as the copy path lists them.
-async fn sealed_records_at(
-    ledger: &GrantsLedger,
-    network: Network,
-    addresses: &BTreeSet<String>,
-    pool: &BTreeSet<String>,
-    format: &str,
-    (from, to): (NaiveDate, NaiveDate),
-) -> Vec<VerifiedRecord> {
-    let mut records = Vec::new();
-    for address in addresses {
-        let read = ledger
-            .light()
-            .records_at(address)
-            .await
-            .expect("records at");
-        assert_eq!(read.missing, 0, "every record of {address} served");
-        records.extend(read.records.into_iter().filter(|r| {
-            let put = &r.registration.put;
-            let signer =
-                p2wpkh_address(&CompressedPublicKey(r.registration.signer), network).to_string();
-            put.format == format
-                && pool.contains(&put.address)
-                && pool.contains(&signer)
-                && record_in_period(format, &put.key, from, to)
-        }));
-    }
-    records.sort_by(|a, b| {
-        let (a, b) = (&a.registration.put, &b.registration.put);
-        (&a.key, &a.address).cmp(&(&b.key, &b.address))
-    });
-    records
-}
-
 /// Fetches the stored envelope and registration of every record, proven.
 pub async fn fetch_stored(ledger: &GrantsLedger, refs: &[RecordRef]) -> Vec<VerifiedRecord> {
     let mut stored = Vec::new();
@@ -435,22 +376,14 @@ pub async fn fetch_stored(ledger: &GrantsLedger, refs: &[RecordRef]) -> Vec<Veri
     stored
 }
 
-/// Approves copy request `request_id` step by step, timing each step.
-///
-/// `addresses` are the car's addresses of the approved days. The wallet derives them
-/// from the pool seed (one HMAC per day, microseconds), which stays inside the wallet;
-/// the caller passes the distinct addresses of the records the whole `approve()` of the
-/// same terms delivered. That is the same set here: every day of the period holds
-/// records and the whole call delivered all of them, so each day's address appears in
-/// it, and no address outside the period's days can (a delivered record sits at its
-/// own day's address). Taking them from the whole call spares an owner read of the same
-/// addresses (with its RSA unwraps and AEAD opens) just before the replay.
+/// Approves copy request `request_id` step by step, timing each step: the listing is the
+/// wallet's own (`Wallet::sealed_records_in`), the re-wrap and submission replay the rest
+/// of the copy path.
 pub async fn copy_in_phases(
     owner: &Owner<'_>,
     ledger: &GrantsLedger,
     request_id: &[u8; 32],
     provider: &ServiceProvider,
-    addresses: &BTreeSet<String>,
 ) -> CopyPhases {
     let mut phases = CopyPhases::default();
 
@@ -465,15 +398,17 @@ pub async fn copy_in_phases(
     phases.checks = t.elapsed();
 
     let t = Instant::now();
-    let pool = pool_set(owner);
-    let network = owner.wallet.network();
     let mut listed = Vec::new();
     for format in &scope.formats {
         if format != TRIP_GPS && format != VIN_CODE {
             continue;
         }
-        let period = (scope.from, scope.to);
-        listed.extend(sealed_records_at(ledger, network, addresses, &pool, format, period).await);
+        let sealed = owner
+            .wallet
+            .sealed_records_in(ledger.light(), owner.vid, scope.from, scope.to, format)
+            .await
+            .expect("sealed records");
+        listed.extend(sealed);
     }
     phases.list = t.elapsed();
 
@@ -527,6 +462,10 @@ pub async fn copy_in_phases(
     .await;
     phases.submit = t.elapsed();
     phases.records = listed.len();
-    phases.addresses = addresses.len();
+    phases.addresses = listed
+        .iter()
+        .map(|record| &record.registration.put.address)
+        .collect::<BTreeSet<_>>()
+        .len();
     phases
 }
