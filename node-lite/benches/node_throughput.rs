@@ -18,7 +18,8 @@
 //!
 //! Run: `cargo bench -p carchain-node --bench node_throughput`. To run some phases only
 //! (profiling), name them: `CARCHAIN_BENCH_PHASES=batch` (any of `latency`, `pipelined`,
-//! `batch`; the range phase needs `latency`). `RUST_LOG=carchain_node=debug` logs each
+//! `batch`; the range phase needs `latency`). `CARCHAIN_BENCH_BATCH_CLIENTS=8` runs the
+//! batch phase with 8 clients instead of 32 (same 160,000 puts). `RUST_LOG=carchain_node=debug` logs each
 //! block's build and write times. To profile the batch phase's window only:
 //! `mkfifo /tmp/ctl; CARCHAIN_BENCH_PERF_FIFO=/tmp/ctl perf record --control fifo:/tmp/ctl -D -1 <bench binary>`.
 
@@ -51,12 +52,13 @@ const LATENCY_PHASE: Duration = Duration::from_secs(6);
 /// Clients of the sustained phase, each pipelining `PIPELINED_PUTS` registrations.
 const PIPELINED_CLIENTS: u8 = 32;
 const PIPELINED_PUTS: u64 = 250;
-/// Clients of the batch phase (cars uploading their queues at once), each sending
-/// `BATCHES` batches of `BATCH_ITEMS` puts: 160,000 puts, several seconds and ~35 full
-/// blocks of sustained load. Fewer clients leave the node idle part of the time (8
-/// clients: ~1,250 puts per block instead of the 5,000 a block holds, ~15% fewer puts/s).
-const BATCH_CLIENTS: u8 = 32;
-const BATCHES: u64 = 10;
+/// Puts of one batch-phase run: several seconds and ~35 full blocks of sustained load.
+const BATCH_PUTS: u64 = 160_000;
+/// Clients of the batch phase (cars uploading their queues at once), each sending its
+/// share of `BATCH_PUTS` in batches of `BATCH_ITEMS`, unless `CARCHAIN_BENCH_BATCH_CLIENTS`
+/// names another count (1 to 50). 32 keep the blocks full; fewer leave the node idle
+/// part of the time (try 8).
+const DEFAULT_BATCH_CLIENTS: u8 = 32;
 const BATCH_ITEMS: u64 = 500;
 /// Batch-phase runs, each on a fresh node: the table reports their median, and the
 /// median of the verify rate measured after each (a single run on this shared machine
@@ -130,10 +132,24 @@ async fn pipelined_puts(http: &reqwest::Client, base: &str, wallet: &Wallet, cou
     }
 }
 
-/// The JSON bodies of one client's batches, signed and encoded ahead of time.
-fn batch_bodies(wallet: &Wallet) -> Vec<Vec<u8>> {
+/// The batch phase's client count (see [`DEFAULT_BATCH_CLIENTS`]).
+fn batch_clients() -> u8 {
+    std::env::var("CARCHAIN_BENCH_BATCH_CLIENTS")
+        .ok()
+        .and_then(|count| count.parse().ok())
+        .filter(|count| (1..=50).contains(count))
+        .unwrap_or(DEFAULT_BATCH_CLIENTS)
+}
+
+/// Batches each of `clients` sends in one batch-phase run.
+fn batches_per_client(clients: u8) -> u64 {
+    (BATCH_PUTS / (u64::from(clients) * BATCH_ITEMS)).max(1)
+}
+
+/// The JSON bodies of one client's `batches` batches, signed and encoded ahead of time.
+fn batch_bodies(wallet: &Wallet, batches: u64) -> Vec<Vec<u8>> {
     use base64::Engine;
-    (0..BATCHES)
+    (0..batches)
         .map(|batch| {
             let items: Vec<serde_json::Value> = (0..BATCH_ITEMS)
                 .map(|i| {
@@ -374,7 +390,9 @@ async fn async_main() {
     println!("| measure | value |");
     println!("|---|---|");
     println!(
-        "| sustained signed puts/s through POST /v1/records ({BATCH_CLIENTS} clients x {BATCHES} batches of {BATCH_ITEMS}, 50 ms blocks; median of {BATCH_RUNS} runs) | {} |",
+        "| sustained signed puts/s through POST /v1/records ({} clients x {} batches of {BATCH_ITEMS}, 50 ms blocks; median of {BATCH_RUNS} runs) | {} |",
+        batch_clients(),
+        batches_per_client(batch_clients()),
         rate(batch)
     );
     println!(
@@ -487,8 +505,10 @@ fn profiler_control(command: &str) {
 
 /// Sustained through the batch endpoint. Returns puts/s.
 async fn batch_phase(http: &reqwest::Client, base: &str) -> f64 {
-    let prepared: Vec<Vec<Vec<u8>>> = (0..BATCH_CLIENTS)
-        .map(|c| batch_bodies(&Wallet::from_byte(200 + c)))
+    let clients = batch_clients();
+    let batches = batches_per_client(clients);
+    let prepared: Vec<Vec<Vec<u8>>> = (0..clients)
+        .map(|c| batch_bodies(&Wallet::from_byte(200 + c), batches))
         .collect();
     let started = Instant::now();
     let cpu_before = process_cpu_seconds();
@@ -504,7 +524,7 @@ async fn batch_phase(http: &reqwest::Client, base: &str) -> f64 {
     for task in tasks {
         task.await.expect("client");
     }
-    let batch_puts = u64::from(BATCH_CLIENTS) * BATCHES * BATCH_ITEMS;
+    let batch_puts = u64::from(clients) * batches * BATCH_ITEMS;
     let elapsed = started.elapsed().as_secs_f64();
     profiler_control("disable");
     if let (Some(before), Some(after)) = (cpu_before, process_cpu_seconds()) {
