@@ -206,7 +206,7 @@ async fn reset_to_a_second_owner_locks_the_first_out_of_new_data() {
             .expect("read")
             .is_none()
     );
-    let new_address = second
+    let newest = second
         .get_kv_range(
             &light,
             car.vid(),
@@ -221,22 +221,38 @@ async fn reset_to_a_second_owner_locks_the_first_out_of_new_data() {
         .await
         .expect("range")
         .records[0]
-        .address
         .clone();
     let record = light
-        .record(
-            &new_address,
-            &carchain_core::record::encode_key(&FormatSpec::trip_gps(), &key2)
-                .expect("key")
-                .into_bytes(),
-        )
+        .record(&newest.address, &newest.key_bytes)
         .await
         .expect("record")
         .expect("present");
     let envelope = carchain_core::crypto::Envelope::from_bytes(&record.envelope).expect("envelope");
-    let recipient = hex::encode(envelope.wrapped_epoch_key().recipient_fingerprint);
-    assert_eq!(recipient, second.rsa_fingerprint());
-    assert_ne!(recipient, first.rsa_fingerprint());
+    // The envelope names no recipient: only the second owner's RSA key opens it.
+    let rsa = |words: &str| {
+        carchain_core::keys::WalletKeys::from_mnemonic(
+            &carchain_core::keys::Mnemonic::parse(words).expect("words"),
+            "",
+            carchain_core::keys::Network::Regtest,
+            carchain_core::keys::RsaBits::B2048,
+        )
+        .expect("keys")
+    };
+    let wrapped = envelope.wrapped_epoch_key();
+    assert!(
+        wrapped
+            .unwrap_epoch_key(rsa(WORDS_B).rsa_private_key())
+            .is_ok()
+    );
+    assert!(
+        wrapped
+            .unwrap_epoch_key(rsa(WORDS_A).rsa_private_key())
+            .is_err()
+    );
+    assert!(
+        !hex::encode(&record.envelope).contains(second.rsa_fingerprint()),
+        "the envelope carries the owner's fingerprint"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,30 +1,51 @@
-//! Envelope v1: the versioned binary container of one encrypted record value.
+//! The versioned binary container of one encrypted record value.
 //!
-//! Byte layout (all integers big-endian; N = wrapped key ciphertext length):
+//! Envelope v2 (written), all integers big-endian, N = wrapped key ciphertext length,
+//! K = sealed record key length (0, or the plaintext record key's length + 16):
 //!
 //! ```text
-//! offset   size  field
-//! 0        3     magic "CCE"
-//! 3        1     version = 1
-//! 4        1     suite = 1 (RSA-OAEP-SHA256 + HKDF-SHA256 + ChaCha20-Poly1305)
-//! 5        32    wrapped epoch key: recipient fingerprint (SHA-256 of PKCS#1 DER)
-//! 37       2     wrapped epoch key: ciphertext length N (u16, N > 0)
-//! 39       N     wrapped epoch key: RSA-OAEP ciphertext
-//! 39+N     12    ChaCha20-Poly1305 nonce (random)
-//! 51+N     L+16  AEAD ciphertext of the L-byte value || 16-byte tag
+//! offset     size  field
+//! 0          3     magic "CCE"
+//! 3          1     version = 2
+//! 4          1     suite = 1 (RSA-OAEP-SHA256 + HKDF-SHA256 + ChaCha20-Poly1305)
+//! 5          2     wrapped epoch key: ciphertext length N (u16, N > 0)
+//! 7          N     wrapped epoch key: RSA-OAEP ciphertext
+//! 7+N        12    ChaCha20-Poly1305 nonce (random)
+//! 19+N       2     sealed record key length K (u16; 0 = none)
+//! 21+N       K     sealed record key: ChaCha20-Poly1305 of the plaintext key || tag
+//! 21+N+K     L+16  AEAD ciphertext of the L-byte plaintext || 16-byte tag
 //! ```
 //!
-//! The header is bytes `0 .. 51+N` (everything before the AEAD ciphertext). The AEAD
-//! key is the record key derived from the epoch key and the [`RecordContext`]; the
-//! associated data is
-//! `"carchain/envelope/v1" || header || u32(len) address || u32(len) key bytes ||
-//! u32(len) format`, so an altered header, or a ciphertext moved to another address,
-//! key or format, fails authentication. The encoding is canonical: `from_bytes`
-//! followed by `to_bytes` gives back the input.
+//! The sealed record key carries the record's plaintext (range-ordered) key when the
+//! ledger knows the record only by a keyed form of it (the keyed record keys of the record layer):
+//! who holds the record key reads it without decrypting the payload. It is encrypted
+//! under `HKDF-SHA256(ikm = record key, info = "carchain/envelope/v2/sealed-key")` with
+//! the envelope's nonce (another key than the payload's, so the nonce is not reused
+//! under one key) and associated data `"carchain/envelope/v2/key" || bytes 0..19+N ||
+//! binding`, binding being `u32(len) address || u32(len) key bytes || u32(len) format`.
+//!
+//! Nothing in it names its recipient or stays constant across records beyond magic,
+//! version and suite: the owner finds the envelopes wrapped for it by trial (one RSA
+//! decryption per epoch through [`EpochKeyCache`]).
+//!
+//! Envelope v1 (read only, records written before v2) had the recipient's 32-byte RSA
+//! fingerprint (SHA-256 of its PKCS#1 DER public key) between the suite and the
+//! wrapped key length, at offset 5, and the associated-data domain
+//! `"carchain/envelope/v1"`.
+//!
+//! The header is everything before the payload's AEAD ciphertext. The AEAD key is the
+//! record key derived from the epoch key and the [`RecordContext`]; the associated data
+//! is `domain || header || binding` with domain `"carchain/envelope/v2"`, so an altered
+//! header, or a ciphertext moved to another address, key or format, fails
+//! authentication. The encoding is canonical: `from_bytes` followed by `to_bytes` gives
+//! back the input (v1 included).
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Nonce};
+use hkdf::Hkdf;
 use rsa::PrivateKey;
+use sha2::Sha256;
+use zeroize::Zeroizing;
 
 use super::codec::Reader;
 use super::epoch_cache::EpochKeyCache;
@@ -32,26 +53,38 @@ use super::error::{CryptoError, CryptoResult};
 use super::hierarchy::{RecordContext, SealingEpoch, derive_record_key};
 use super::rng::os_random_bytes;
 use super::symmetric::{EpochKey, RecordKey};
-use super::wrap::WrappedKey;
+use super::wrap::{LEGACY_FINGERPRINT_LEN, WrappedKey};
 
 /// The first three bytes of every envelope.
 pub const ENVELOPE_MAGIC: [u8; 3] = *b"CCE";
-/// The only envelope version this build reads and writes.
-pub const ENVELOPE_VERSION: u8 = 1;
+/// The envelope version this build writes.
+pub const ENVELOPE_VERSION: u8 = 2;
+/// The legacy version this build still reads (it carried the recipient fingerprint).
+pub const ENVELOPE_VERSION_V1: u8 = 1;
 /// Suite 1: RSA-OAEP-SHA256 key wrap, HKDF-SHA256 record keys, ChaCha20-Poly1305.
 pub const SUITE_RSA_OAEP_HKDF_CHACHA20POLY1305: u8 = 1;
 /// ChaCha20-Poly1305 nonce length.
 pub const NONCE_LEN: usize = 12;
 /// Poly1305 tag length.
 pub const TAG_LEN: usize = 16;
-/// Domain tag that starts the associated data.
-pub const ENVELOPE_AD_DOMAIN: &[u8] = b"carchain/envelope/v1";
+/// Domain tag that starts the associated data of a v2 envelope.
+pub const ENVELOPE_AD_DOMAIN: &[u8] = b"carchain/envelope/v2";
+/// Domain tag that starts the associated data of a v1 envelope.
+pub const ENVELOPE_AD_DOMAIN_V1: &[u8] = b"carchain/envelope/v1";
+/// Domain tag that starts the associated data of a v2 envelope's sealed record key.
+pub const SEALED_KEY_AD_DOMAIN: &[u8] = b"carchain/envelope/v2/key";
+/// HKDF info of the sealed record key's cipher key (from the record key).
+pub const SEALED_KEY_INFO: &[u8] = b"carchain/envelope/v2/sealed-key";
 
 /// One encrypted record value with the owner's wrapped epoch key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Envelope {
+    /// `Some(recipient fingerprint)` for a parsed v1 envelope, `None` for v2.
+    legacy_fingerprint: Option<[u8; LEGACY_FINGERPRINT_LEN]>,
     wrapped_epoch_key: WrappedKey,
     nonce: [u8; NONCE_LEN],
+    /// The sealed plaintext record key with its tag (v2; empty when there is none).
+    sealed_key: Vec<u8>,
     ciphertext: Vec<u8>,
 }
 
@@ -63,6 +96,25 @@ pub fn seal(
 ) -> CryptoResult<Envelope> {
     seal_with_nonce(
         plaintext,
+        None,
+        ctx,
+        epoch.epoch_key(),
+        epoch.wrapped_key(),
+        os_random_bytes::<NONCE_LEN>()?,
+    )
+}
+
+/// [`seal`], with the record's plaintext key sealed beside the payload (for records the
+/// ledger knows by a keyed form of their key: `ctx.key_bytes` is that keyed form).
+pub fn seal_with_record_key(
+    plaintext: &[u8],
+    plain_key: &[u8],
+    ctx: &RecordContext<'_>,
+    epoch: &SealingEpoch,
+) -> CryptoResult<Envelope> {
+    seal_with_nonce(
+        plaintext,
+        Some(plain_key),
         ctx,
         epoch.epoch_key(),
         epoch.wrapped_key(),
@@ -73,6 +125,7 @@ pub fn seal(
 /// [`seal`] with a caller-chosen nonce (known-answer tests only need this).
 pub(crate) fn seal_with_nonce(
     plaintext: &[u8],
+    plain_key: Option<&[u8]>,
     ctx: &RecordContext<'_>,
     epoch_key: &EpochKey,
     wrapped_epoch_key: &WrappedKey,
@@ -80,10 +133,31 @@ pub(crate) fn seal_with_nonce(
 ) -> CryptoResult<Envelope> {
     let record_key = derive_record_key(epoch_key, ctx)?;
     let mut envelope = Envelope {
+        legacy_fingerprint: None,
         wrapped_epoch_key: wrapped_epoch_key.clone(),
         nonce,
+        sealed_key: Vec::new(),
         ciphertext: Vec::new(),
     };
+    if let Some(plain_key) = plain_key {
+        let aad = envelope.sealed_key_associated_data(ctx)?;
+        let sealed = key_cipher(&record_key)?
+            .encrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: plain_key,
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| CryptoError::EncryptionFailed)?;
+        if sealed.len() > usize::from(u16::MAX) {
+            return Err(CryptoError::FieldTooLong {
+                field: "sealed record key",
+                len: sealed.len(),
+            });
+        }
+        envelope.sealed_key = sealed;
+    }
     let aad = envelope.associated_data(ctx)?;
     envelope.ciphertext = cipher(&record_key)
         .encrypt(
@@ -97,14 +171,28 @@ pub(crate) fn seal_with_nonce(
     Ok(envelope)
 }
 
+/// The cipher of a v2 envelope's sealed record key: its own key, from the record key.
+fn key_cipher(record_key: &RecordKey) -> CryptoResult<ChaCha20Poly1305> {
+    let mut okm = Zeroizing::new([0u8; 32]);
+    Hkdf::<Sha256>::new(None, record_key.as_bytes())
+        .expand(SEALED_KEY_INFO, okm.as_mut_slice())
+        .map_err(|_| CryptoError::KeyDerivationFailed)?;
+    Ok(ChaCha20Poly1305::new((&*okm).into()))
+}
+
 fn cipher(record_key: &RecordKey) -> ChaCha20Poly1305 {
     ChaCha20Poly1305::new(record_key.as_bytes().into())
 }
 
 impl Envelope {
-    /// The format version (always [`ENVELOPE_VERSION`] for a parsed envelope).
+    /// The format version: [`ENVELOPE_VERSION`], or [`ENVELOPE_VERSION_V1`] for an
+    /// envelope written before it.
     pub fn version(&self) -> u8 {
-        ENVELOPE_VERSION
+        if self.legacy_fingerprint.is_some() {
+            ENVELOPE_VERSION_V1
+        } else {
+            ENVELOPE_VERSION
+        }
     }
 
     /// The cipher suite (always [`SUITE_RSA_OAEP_HKDF_CHACHA20POLY1305`]).
@@ -127,24 +215,87 @@ impl Envelope {
         &self.ciphertext
     }
 
-    /// Header bytes: magic, version, suite, wrapped epoch key, nonce.
-    pub fn header_bytes(&self) -> CryptoResult<Vec<u8>> {
+    /// The bytes the sealed record key's associated data covers: magic, version,
+    /// suite, (v1: recipient fingerprint,) wrapped epoch key, nonce.
+    fn prefix_bytes(&self) -> CryptoResult<Vec<u8>> {
         let mut out = Vec::with_capacity(
-            ENVELOPE_MAGIC.len() + 2 + 34 + self.wrapped_epoch_key.ciphertext.len() + NONCE_LEN,
+            ENVELOPE_MAGIC.len() + 2 + 36 + self.wrapped_epoch_key.ciphertext.len() + NONCE_LEN,
         );
         out.extend_from_slice(&ENVELOPE_MAGIC);
-        out.push(ENVELOPE_VERSION);
+        out.push(self.version());
         out.push(SUITE_RSA_OAEP_HKDF_CHACHA20POLY1305);
-        self.wrapped_epoch_key.encode_into(&mut out)?;
+        match &self.legacy_fingerprint {
+            Some(fingerprint) => self
+                .wrapped_epoch_key
+                .encode_legacy_into(fingerprint, &mut out)?,
+            None => self.wrapped_epoch_key.encode_into(&mut out)?,
+        }
         out.extend_from_slice(&self.nonce);
         Ok(out)
     }
 
+    /// Header bytes (everything before the payload ciphertext): magic, version, suite,
+    /// (v1: recipient fingerprint,) wrapped epoch key, nonce, (v2: sealed record key).
+    pub fn header_bytes(&self) -> CryptoResult<Vec<u8>> {
+        let mut out = self.prefix_bytes()?;
+        if self.legacy_fingerprint.is_none() {
+            let len =
+                u16::try_from(self.sealed_key.len()).map_err(|_| CryptoError::FieldTooLong {
+                    field: "sealed record key",
+                    len: self.sealed_key.len(),
+                })?;
+            out.extend_from_slice(&len.to_be_bytes());
+            out.extend_from_slice(&self.sealed_key);
+        }
+        Ok(out)
+    }
+
+    fn sealed_key_associated_data(&self, ctx: &RecordContext<'_>) -> CryptoResult<Vec<u8>> {
+        let mut aad = SEALED_KEY_AD_DOMAIN.to_vec();
+        aad.extend_from_slice(&self.prefix_bytes()?);
+        ctx.append_binding(&mut aad)?;
+        Ok(aad)
+    }
+
     fn associated_data(&self, ctx: &RecordContext<'_>) -> CryptoResult<Vec<u8>> {
-        let mut aad = ENVELOPE_AD_DOMAIN.to_vec();
+        let domain = if self.legacy_fingerprint.is_some() {
+            ENVELOPE_AD_DOMAIN_V1
+        } else {
+            ENVELOPE_AD_DOMAIN
+        };
+        let mut aad = domain.to_vec();
         aad.extend_from_slice(&self.header_bytes()?);
         ctx.append_binding(&mut aad)?;
         Ok(aad)
+    }
+
+    /// Whether the envelope carries a sealed plaintext record key.
+    pub fn has_sealed_key(&self) -> bool {
+        !self.sealed_key.is_empty()
+    }
+
+    /// The record's plaintext key sealed in the envelope, opened with the record key:
+    /// `None` when the envelope has none (v1, or a record whose ledger key is its
+    /// plaintext key), `AuthenticationFailed` for a wrong key, context or altered bytes.
+    pub fn open_sealed_key(
+        &self,
+        ctx: &RecordContext<'_>,
+        record_key: &RecordKey,
+    ) -> CryptoResult<Option<Vec<u8>>> {
+        if self.sealed_key.is_empty() {
+            return Ok(None);
+        }
+        let aad = self.sealed_key_associated_data(ctx)?;
+        key_cipher(record_key)?
+            .decrypt(
+                &Nonce::from(self.nonce),
+                Payload {
+                    msg: &self.sealed_key,
+                    aad: &aad,
+                },
+            )
+            .map(Some)
+            .map_err(|_| CryptoError::AuthenticationFailed)
     }
 
     /// The canonical encoding (see the module documentation).
@@ -164,15 +315,31 @@ impl Envelope {
             ));
         }
         let version = reader.take_u8()?;
-        if version != ENVELOPE_VERSION {
+        if version != ENVELOPE_VERSION && version != ENVELOPE_VERSION_V1 {
             return Err(CryptoError::UnsupportedVersion(version));
         }
         let suite = reader.take_u8()?;
         if suite != SUITE_RSA_OAEP_HKDF_CHACHA20POLY1305 {
             return Err(CryptoError::UnsupportedSuite(suite));
         }
-        let wrapped_epoch_key = WrappedKey::decode_from(&mut reader)?;
+        let (legacy_fingerprint, wrapped_epoch_key) = if version == ENVELOPE_VERSION_V1 {
+            let (fingerprint, wrapped) = WrappedKey::decode_legacy_from(&mut reader)?;
+            (Some(fingerprint), wrapped)
+        } else {
+            (None, WrappedKey::decode_from(&mut reader)?)
+        };
         let nonce = reader.take_array::<NONCE_LEN>()?;
+        let sealed_key = if legacy_fingerprint.is_none() {
+            let len = reader.take_u16()?;
+            if len != 0 && usize::from(len) < TAG_LEN {
+                return Err(CryptoError::Malformed(
+                    "sealed record key shorter than its tag",
+                ));
+            }
+            reader.take(usize::from(len))?.to_vec()
+        } else {
+            Vec::new()
+        };
         let ciphertext = reader.remaining();
         if ciphertext.len() < TAG_LEN {
             return Err(CryptoError::Truncated {
@@ -181,8 +348,10 @@ impl Envelope {
             });
         }
         Ok(Self {
+            legacy_fingerprint,
             wrapped_epoch_key,
             nonce,
+            sealed_key,
             ciphertext: ciphertext.to_vec(),
         })
     }
@@ -265,7 +434,7 @@ mod tests {
             let envelope = seal(&plaintext, &ctx(), &epoch)?;
             assert_eq!(envelope.ciphertext().len(), plaintext.len() + TAG_LEN);
             let bytes = envelope.to_bytes()?;
-            assert_eq!(bytes.len(), 51 + 256 + plaintext.len() + TAG_LEN);
+            assert_eq!(bytes.len(), 21 + 256 + plaintext.len() + TAG_LEN);
             let parsed = Envelope::from_bytes(&bytes)?;
             assert_eq!(parsed, envelope);
             assert_eq!(parsed.to_bytes()?, bytes);
@@ -295,34 +464,145 @@ mod tests {
     /// Layout and ciphertext computed independently with Python `cryptography`
     /// (HKDF-SHA256 and ChaCha20-Poly1305) from the documented construction.
     #[test]
-    fn pinned_envelope_layout_vector() -> CryptoResult<()> {
+    fn pinned_v2_envelope_layout_vector() -> CryptoResult<()> {
         let wrapped = WrappedKey {
-            recipient_fingerprint: [0xAA; 32],
             ciphertext: vec![0xBB; 4],
         };
         let envelope = seal_with_nonce(
             b"hello carchain",
+            None,
             &ctx(),
             &counting_epoch_key(),
             &wrapped,
             [0x0C; NONCE_LEN],
         )?;
-        let expected_header = format!(
-            "4343450101{}0004bbbbbbbb{}",
-            "aa".repeat(32),
-            "0c".repeat(12)
-        );
+        let expected_header = format!("43434502010004bbbbbbbb{}0000", "0c".repeat(12));
         assert_eq!(hex::encode(envelope.header_bytes()?), expected_header);
         let bytes = envelope.to_bytes()?;
         assert_eq!(
             hex::encode(&bytes),
             format!(
-                "{expected_header}341d84dfe824bd9bb2f0a23bd14b2830270fd2d7ca0d3a0cec901ab6e0d2"
+                "{expected_header}341d84dfe824bd9bb2f0a23bd14bdba8885d941ddcfe465ad273cc72c0c7"
             )
         );
+        assert_eq!(envelope.version(), 2);
+        let parsed = Envelope::from_bytes(&bytes)?;
         assert_eq!(
-            Envelope::from_bytes(&bytes)?.open_with_epoch_key(&ctx(), &counting_epoch_key())?,
+            parsed.open_with_epoch_key(&ctx(), &counting_epoch_key())?,
             b"hello carchain"
+        );
+        let record_key = derive_record_key(&counting_epoch_key(), &ctx())?;
+        assert!(!parsed.has_sealed_key());
+        assert_eq!(parsed.open_sealed_key(&ctx(), &record_key)?, None);
+        Ok(())
+    }
+
+    /// The same, with a sealed plaintext record key (Python `cryptography` again: the
+    /// key's cipher key is HKDF-SHA256 of the record key with the documented info).
+    #[test]
+    fn pinned_v2_envelope_with_a_sealed_key_vector() -> CryptoResult<()> {
+        let plain_key = hex::decode("1080000000000000071080000065f1a20010800000006500d1c0")
+            .map_err(|_| CryptoError::Malformed("hex"))?;
+        let envelope = seal_with_nonce(
+            b"hello carchain",
+            Some(&plain_key),
+            &ctx(),
+            &counting_epoch_key(),
+            &WrappedKey {
+                ciphertext: vec![0xBB; 4],
+            },
+            [0x0C; NONCE_LEN],
+        )?;
+        let bytes = envelope.to_bytes()?;
+        assert_eq!(
+            hex::encode(&bytes),
+            format!(
+                "43434502010004bbbbbbbb{}002a0399aea102242cf5b3f5c192c22c507f30fa9b0d258ca0\
+                 ea21f6188edb912453807e59899bdf9aaedc6f341d84dfe824bd9bb2f0a23bd14ba997c0d1\
+                 f2c07e9b6f68c9d1e3880ef9",
+                "0c".repeat(12)
+            )
+        );
+        let parsed = Envelope::from_bytes(&bytes)?;
+        assert_eq!(parsed.to_bytes()?, bytes);
+        let record_key = derive_record_key(&counting_epoch_key(), &ctx())?;
+        assert_eq!(
+            parsed.open_sealed_key(&ctx(), &record_key)?,
+            Some(plain_key)
+        );
+        assert_eq!(
+            parsed.open_with_record_key(&ctx(), &record_key)?,
+            b"hello carchain"
+        );
+        // Another context (address, key or format) opens neither part.
+        let moved = RecordContext {
+            format: "carvio",
+            ..ctx()
+        };
+        let moved_key = derive_record_key(&counting_epoch_key(), &moved)?;
+        assert_eq!(
+            parsed.open_sealed_key(&moved, &moved_key).err(),
+            Some(CryptoError::AuthenticationFailed)
+        );
+        Ok(())
+    }
+
+    /// A v1 envelope (with the recipient fingerprint) written before v2 still parses,
+    /// re-encodes byte for byte and opens; the vector is the one v1 was pinned with.
+    #[test]
+    fn pinned_v1_envelope_still_opens() -> CryptoResult<()> {
+        let v1 = format!(
+            "4343450101{}0004bbbbbbbb{}341d84dfe824bd9bb2f0a23bd14b2830270fd2d7ca0d3a0cec901ab6e0d2",
+            "aa".repeat(32),
+            "0c".repeat(12)
+        );
+        let bytes = hex::decode(v1).map_err(|_| CryptoError::Malformed("hex"))?;
+        let envelope = Envelope::from_bytes(&bytes)?;
+        assert_eq!(envelope.version(), 1);
+        assert_eq!(envelope.wrapped_epoch_key().ciphertext, vec![0xBB; 4]);
+        assert_eq!(envelope.to_bytes()?, bytes);
+        assert_eq!(
+            envelope.open_with_epoch_key(&ctx(), &counting_epoch_key())?,
+            b"hello carchain"
+        );
+        Ok(())
+    }
+
+    /// A real v1 envelope (RSA-wrapped for the owner) opens with the owner's key.
+    #[test]
+    fn a_v1_envelope_opens_with_the_owner_key() -> CryptoResult<()> {
+        let epoch = owner_epoch()?;
+        let v2 = seal(b"old record", &ctx(), &epoch)?;
+        let mut legacy = Envelope {
+            legacy_fingerprint: Some(
+                crate::keys::rsa_fingerprint_bytes(owner().as_public_key())
+                    .map_err(|_| CryptoError::PublicKeyEncoding)?,
+            ),
+            ..v2
+        };
+        let aad = legacy.associated_data(&ctx())?;
+        legacy.ciphertext = cipher(&derive_record_key(epoch.epoch_key(), &ctx())?)
+            .encrypt(
+                &Nonce::from(legacy.nonce),
+                Payload {
+                    msg: b"old record",
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| CryptoError::EncryptionFailed)?;
+        let bytes = legacy.to_bytes()?;
+        assert_eq!(bytes.get(3), Some(&1));
+        let parsed = Envelope::from_bytes(&bytes)?;
+        let mut cache = EpochKeyCache::new();
+        assert_eq!(
+            parsed.open_with_owner_key(&ctx(), owner(), &mut cache)?,
+            b"old record"
+        );
+        assert_eq!(
+            parsed
+                .open_with_owner_key(&ctx(), grantee(), &mut cache)
+                .err(),
+            Some(CryptoError::WrongKey)
         );
         Ok(())
     }
@@ -361,9 +641,9 @@ mod tests {
     fn flips_in_the_body_fail_authentication_with_the_epoch_key() -> CryptoResult<()> {
         let epoch = owner_epoch()?;
         let bytes = seal(b"vin", &ctx(), &epoch)?.to_bytes()?;
-        // Fingerprint, wrapped key, nonce, ciphertext: parse fine, must not authenticate.
+        // Wrapped key, nonce, ciphertext: parse fine, must not authenticate.
         for index in 5..bytes.len() {
-            if index == 37 || index == 38 {
+            if matches!(index, 5 | 6 | 275 | 276) {
                 continue; // the length field changes the parse instead
             }
             let mut altered = bytes.clone();
@@ -392,12 +672,17 @@ mod tests {
             Envelope::from_bytes(&altered)
         };
         assert!(matches!(with(0, b'X'), Err(CryptoError::Malformed(_))));
-        assert_eq!(with(3, 2).err(), Some(CryptoError::UnsupportedVersion(2)));
+        assert_eq!(with(3, 3).err(), Some(CryptoError::UnsupportedVersion(3)));
         assert_eq!(with(4, 9).err(), Some(CryptoError::UnsupportedSuite(9)));
         // Length field claims more bytes than present.
-        assert!(matches!(with(37, 0xFF), Err(CryptoError::Truncated { .. })));
+        assert!(matches!(with(5, 0xFF), Err(CryptoError::Truncated { .. })));
         // Length 0x0000: an empty wrapped key.
-        assert!(matches!(with(37, 0), Err(CryptoError::Malformed(_))));
+        let empty = {
+            let mut altered = bytes.clone();
+            altered.splice(5..7, [0, 0]);
+            Envelope::from_bytes(&altered)
+        };
+        assert!(matches!(empty, Err(CryptoError::Malformed(_))));
         Ok(())
     }
 
@@ -415,12 +700,14 @@ mod tests {
             Envelope::from_bytes(b"garbage that is not an envelope"),
             Err(CryptoError::Malformed(_))
         ));
-        let mut zero_length_key = b"CCE\x01\x01".to_vec();
-        zero_length_key.extend_from_slice(&[0; 34 + 12 + 16]);
-        assert!(matches!(
-            Envelope::from_bytes(&zero_length_key),
-            Err(CryptoError::Malformed(_))
-        ));
+        for version in [1u8, 2] {
+            let mut zero_length_key = vec![b'C', b'C', b'E', version, 1];
+            zero_length_key.extend_from_slice(&[0; 34 + 12 + 16]);
+            assert!(matches!(
+                Envelope::from_bytes(&zero_length_key),
+                Err(CryptoError::Malformed(_))
+            ));
+        }
     }
 
     #[test]
@@ -494,7 +781,15 @@ mod tests {
                 .err(),
             Some(CryptoError::WrongKey)
         );
-        assert_eq!(cache.stats().unwraps, 0);
+        // Found out by one trial, which the cache remembers.
+        assert_eq!(cache.stats().unwraps, 1);
+        assert_eq!(
+            envelope
+                .open_with_owner_key(&ctx(), grantee(), &mut cache)
+                .err(),
+            Some(CryptoError::WrongKey)
+        );
+        assert_eq!(cache.stats().unwraps, 1);
         Ok(())
     }
 
@@ -545,6 +840,81 @@ mod tests {
         Ok(())
     }
 
+    /// Every 8-byte window of `bytes` after the fixed magic/version/suite header.
+    fn windows_after_header(bytes: &[u8]) -> impl Iterator<Item = [u8; 8]> + '_ {
+        bytes
+            .get(5..)
+            .unwrap_or_default()
+            .windows(8)
+            .filter_map(|w| <[u8; 8]>::try_from(w).ok())
+    }
+
+    /// Envelopes of different epochs (another owner, another car, another day) that
+    /// share an 8-byte substring outside the fixed header, as (epoch, epoch) pairs.
+    fn shared_substrings(envelopes: &[(usize, Vec<u8>)]) -> Vec<(usize, usize)> {
+        let mut seen: std::collections::HashMap<[u8; 8], usize> = Default::default();
+        let mut shared = Vec::new();
+        for (epoch, bytes) in envelopes {
+            for window in windows_after_header(bytes) {
+                match seen.get(&window) {
+                    Some(other) if other != epoch => shared.push((*other, *epoch)),
+                    Some(_) => {}
+                    None => {
+                        seen.insert(window, *epoch);
+                    }
+                }
+            }
+        }
+        shared
+    }
+
+    /// The attacker's view of stored bytes: envelopes of 2 owners x 2 cars x 3 days
+    /// (two records a day) have nothing in common beyond magic, version and suite, so
+    /// no stored byte string links an owner's or a car's records. Records of one day
+    /// of one car share their wrapped epoch key, as they share their address.
+    #[test]
+    fn envelopes_of_different_owners_cars_and_days_share_no_constant_bytes() -> CryptoResult<()> {
+        let mut envelopes = Vec::new();
+        let mut legacy = Vec::new();
+        let mut epoch_id = 0;
+        for owner_key in [owner(), grantee()] {
+            let fingerprint = crate::keys::rsa_fingerprint_bytes(owner_key.as_public_key())
+                .map_err(|_| CryptoError::PublicKeyEncoding)?;
+            for car in 0..2u8 {
+                for day in 0..3u8 {
+                    epoch_id += 1;
+                    let epoch = SealingEpoch::new(owner_key.as_public_key())?;
+                    let address = format!("bcrt1qcar{car}day{day}");
+                    for session in 0..2u8 {
+                        let key = [0x10, 0x80, 0, 0, 0, 0, 0, 0, session];
+                        let ctx = RecordContext {
+                            address: &address,
+                            key_bytes: &key,
+                            format: "trip-gps",
+                        };
+                        let value = format!("{{\"VIN\":\"LSVCAR{car}\",\"day\":{day}}}");
+                        let envelope = seal_with_record_key(value.as_bytes(), &key, &ctx, &epoch)?;
+                        legacy.push((
+                            epoch_id,
+                            Envelope {
+                                legacy_fingerprint: Some(fingerprint),
+                                ..envelope.clone()
+                            }
+                            .to_bytes()?,
+                        ));
+                        envelopes.push((epoch_id, envelope.to_bytes()?));
+                    }
+                }
+            }
+        }
+        assert_eq!(envelopes.len(), 24);
+        assert_eq!(shared_substrings(&envelopes), Vec::new());
+        // The same check finds the v1 recipient fingerprint, which linked every record
+        // of an owner across cars and days.
+        assert!(shared_substrings(&legacy).len() > 100);
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
         #[test]
@@ -554,7 +924,7 @@ mod tests {
             key_bytes in proptest::collection::vec(any::<u8>(), 0..64),
             format in "[a-zA-Z_-]{0,16}",
         ) {
-            let wrapped = WrappedKey { recipient_fingerprint: [3; 32], ciphertext: vec![7; 256] };
+            let wrapped = WrappedKey { ciphertext: vec![7; 256] };
             let epoch = SealingEpoch::from_parts(counting_epoch_key(), wrapped);
             let ctx = RecordContext { address: &address, key_bytes: &key_bytes, format: &format };
             let bytes = seal(&plaintext, &ctx, &epoch)?.to_bytes()?;
@@ -568,11 +938,14 @@ mod tests {
             wrapped_len in 0u16..64,
             rest in proptest::collection::vec(any::<u8>(), 0..160),
         ) {
-            let mut framed = b"CCE\x01\x01".to_vec();
-            framed.extend_from_slice(&fingerprint);
-            framed.extend_from_slice(&wrapped_len.to_be_bytes());
-            framed.extend_from_slice(&rest);
-            for input in [&rest, &framed] {
+            let mut framed_v1 = b"CCE\x01\x01".to_vec();
+            framed_v1.extend_from_slice(&fingerprint);
+            framed_v1.extend_from_slice(&wrapped_len.to_be_bytes());
+            framed_v1.extend_from_slice(&rest);
+            let mut framed_v2 = b"CCE\x02\x01".to_vec();
+            framed_v2.extend_from_slice(&wrapped_len.to_be_bytes());
+            framed_v2.extend_from_slice(&rest);
+            for input in [&rest, &framed_v1, &framed_v2] {
                 match Envelope::from_bytes(input) {
                     Ok(envelope) => prop_assert_eq!(&envelope.to_bytes()?, input),
                     Err(error) => {

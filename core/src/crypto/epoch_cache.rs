@@ -1,6 +1,9 @@
-//! The owner's cache of unwrapped epoch keys, keyed by the SHA-256 of the wrapped
-//! epoch key's encoding, so reading a day of records from one address costs one RSA
-//! decryption. Bounded (oldest entries evicted first); `Debug` shows only counts.
+//! The owner's cache of unwrapped epoch keys, keyed by the SHA-256 of the private key's
+//! public fingerprint and the wrapped epoch key's encoding, so reading a day of records
+//! from one address costs one RSA decryption. Wrapped keys name no recipient, so the
+//! reader tries its key; a trial that failed is remembered too, and an envelope of
+//! someone else's epoch costs no second RSA decryption. Bounded (oldest entries evicted
+//! first); `Debug` shows only counts.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -10,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::error::{CryptoError, CryptoResult};
 use super::symmetric::EpochKey;
-use super::wrap::{WrappedKey, rsa_fingerprint};
+use super::wrap::WrappedKey;
 
 /// How a cache has been used.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -21,9 +24,10 @@ pub struct CacheStats {
     pub unwraps: u64,
 }
 
-/// Unwrapped epoch keys by the SHA-256 of their wrapped encoding.
+/// Unwrapped epoch keys (or the failure of the trial) by the SHA-256 of the private
+/// key's fingerprint and the wrapped encoding.
 pub struct EpochKeyCache {
-    entries: HashMap<[u8; 32], EpochKey>,
+    entries: HashMap<[u8; 32], Result<EpochKey, CryptoError>>,
     insertion_order: VecDeque<[u8; 32]>,
     capacity: usize,
     stats: CacheStats,
@@ -50,23 +54,29 @@ impl EpochKeyCache {
 
     /// The epoch key inside `wrapped`, unwrapping it with `owner` on a miss.
     ///
-    /// Refuses with `WrongKey` when `wrapped` is addressed to another RSA key, even if
-    /// the epoch key is cached, so the cache never bypasses the key check.
+    /// `WrongKey` when `wrapped` does not open under `owner` (wrapped for another RSA
+    /// key, or altered). Entries are per private key, so a key cached for one owner is
+    /// never released to another.
     pub fn epoch_key(
         &mut self,
         wrapped: &WrappedKey,
         owner: &PrivateKey,
     ) -> CryptoResult<EpochKey> {
-        if rsa_fingerprint(owner.as_public_key())? != wrapped.recipient_fingerprint {
-            return Err(CryptoError::WrongKey);
-        }
-        let id: [u8; 32] = Sha256::digest(wrapped.to_bytes()?).into();
-        if let Some(key) = self.entries.get(&id) {
+        let fingerprint = crate::keys::rsa_fingerprint_bytes(owner.as_public_key())
+            .map_err(|_| CryptoError::PublicKeyEncoding)?;
+        let mut hasher = Sha256::new();
+        hasher.update(fingerprint);
+        hasher.update(wrapped.to_bytes()?);
+        let id: [u8; 32] = hasher.finalize().into();
+        if let Some(entry) = self.entries.get(&id) {
             self.stats.hits += 1;
-            return Ok(key.clone());
+            return entry.clone();
         }
         self.stats.unwraps += 1;
-        let key = wrapped.unwrap_epoch_key(owner)?;
+        let entry = wrapped.unwrap_epoch_key(owner);
+        if matches!(entry, Err(CryptoError::RandomnessUnavailable)) {
+            return entry;
+        }
         while self.entries.len() >= self.capacity {
             match self.insertion_order.pop_front() {
                 Some(oldest) => {
@@ -75,9 +85,9 @@ impl EpochKeyCache {
                 None => break,
             }
         }
-        self.entries.insert(id, key.clone());
+        self.entries.insert(id, entry.clone());
         self.insertion_order.push_back(id);
-        Ok(key)
+        entry
     }
 
     /// Usage counters.
@@ -158,29 +168,37 @@ mod tests {
             cache.epoch_key(&wrapped, grantee()).err(),
             Some(CryptoError::WrongKey)
         );
+        // The trial under the other key is its own RSA decryption, not a cache hit.
         assert_eq!(
             cache.stats(),
             CacheStats {
                 hits: 0,
-                unwraps: 1
+                unwraps: 2
             }
         );
         Ok(())
     }
 
     #[test]
-    fn failed_unwrap_is_counted_and_not_cached() -> CryptoResult<()> {
+    fn a_failed_trial_is_remembered_and_costs_one_rsa_decryption() -> CryptoResult<()> {
         let mut wrapped = wrapped_for_owner(&EpochKey::generate()?)?;
         if let Some(byte) = wrapped.ciphertext.first_mut() {
             *byte ^= 0x80;
         }
         let mut cache = EpochKeyCache::new();
+        for _ in 0..3 {
+            assert_eq!(
+                cache.epoch_key(&wrapped, owner()).err(),
+                Some(CryptoError::WrongKey)
+            );
+        }
         assert_eq!(
-            cache.epoch_key(&wrapped, owner()).err(),
-            Some(CryptoError::UnwrapFailed)
+            cache.stats(),
+            CacheStats {
+                hits: 2,
+                unwraps: 1
+            }
         );
-        assert!(cache.is_empty());
-        assert_eq!(cache.stats().unwraps, 1);
         Ok(())
     }
 

@@ -5,9 +5,12 @@
 //! Encoding of a [`RecordKeyGrant`]:
 //!
 //! ```text
-//! magic "CCG" (3) || version = 1 (1) || wrapped record key (fingerprint 32,
-//! u16 length, RSA-OAEP ciphertext; OAEP label "carchain/wrap/record-key/v1")
+//! magic "CCG" (3) || version = 2 (1) || wrapped record key (u16 length, RSA-OAEP
+//! ciphertext; OAEP label "carchain/wrap/record-key/v1")
 //! ```
+//!
+//! Version 1 (read, never written) had the grantee's 32-byte RSA fingerprint in front
+//! of the wrapped key; the grantee now finds its key by trial.
 
 use rsa::{PrivateKey, PublicKey};
 
@@ -21,8 +24,10 @@ use super::wrap::WrappedKey;
 
 /// The first three bytes of an encoded grant.
 pub const GRANT_MAGIC: [u8; 3] = *b"CCG";
-/// The grant encoding version.
-pub const GRANT_VERSION: u8 = 1;
+/// The grant encoding version written.
+pub const GRANT_VERSION: u8 = 2;
+/// The legacy grant encoding version still read (with the grantee's fingerprint).
+pub const GRANT_VERSION_V1: u8 = 1;
 
 /// One record's key wrapped for a grantee.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,17 +117,19 @@ impl RecordKeyGrant {
         Ok(out)
     }
 
-    /// Parses an encoded grant.
+    /// Parses an encoded grant (version 2, or a version 1 grant made before it, whose
+    /// fingerprint is dropped: [`Self::to_bytes`] writes version 2).
     pub fn from_bytes(bytes: &[u8]) -> CryptoResult<Self> {
         let mut reader = Reader::new(bytes);
         if reader.take_array::<3>()? != GRANT_MAGIC {
             return Err(CryptoError::Malformed("not a CarChain grant (bad magic)"));
         }
         let version = reader.take_u8()?;
-        if version != GRANT_VERSION {
-            return Err(CryptoError::UnsupportedVersion(version));
-        }
-        let wrapped_record_key = WrappedKey::decode_from(&mut reader)?;
+        let wrapped_record_key = match version {
+            GRANT_VERSION => WrappedKey::decode_from(&mut reader)?,
+            GRANT_VERSION_V1 => WrappedKey::decode_legacy_from(&mut reader)?.1,
+            other => return Err(CryptoError::UnsupportedVersion(other)),
+        };
         if reader.remaining_len() != 0 {
             return Err(CryptoError::Malformed("trailing bytes after grant"));
         }
@@ -292,8 +299,8 @@ mod tests {
     fn grant_encoding_round_trips_and_rejects_bad_input() -> CryptoResult<()> {
         let day = granted_day()?;
         let bytes = day.grant.to_bytes()?;
-        assert_eq!(bytes.get(..4), Some(&b"CCG\x01"[..]));
-        assert_eq!(bytes.len(), 4 + 32 + 2 + 256);
+        assert_eq!(bytes.get(..4), Some(&b"CCG\x02"[..]));
+        assert_eq!(bytes.len(), 4 + 2 + 256);
         let parsed = RecordKeyGrant::from_bytes(&bytes)?;
         assert_eq!(parsed, day.grant);
         assert_eq!(
@@ -311,11 +318,22 @@ mod tests {
         ));
         let mut future = bytes.clone();
         if let Some(version) = future.get_mut(3) {
-            *version = 2;
+            *version = 3;
         }
         assert_eq!(
             RecordKeyGrant::from_bytes(&future),
-            Err(CryptoError::UnsupportedVersion(2))
+            Err(CryptoError::UnsupportedVersion(3))
+        );
+        // A version 1 grant (grantee fingerprint in front) still opens.
+        let mut v1 = b"CCG\x01".to_vec();
+        day.grant
+            .wrapped_record_key()
+            .encode_legacy_into(&[0x77; 32], &mut v1)?;
+        let old = RecordKeyGrant::from_bytes(&v1)?;
+        assert_eq!(old, day.grant);
+        assert_eq!(
+            old.open(&day.granted, &ctx(b"session-1"), grantee())?,
+            b"trip 1"
         );
         let mut trailing = bytes;
         trailing.push(0);
@@ -338,7 +356,7 @@ mod tests {
             &mut EpochKeyCache::new(),
             grantee().as_public_key(),
         )?;
-        assert_eq!(grant.to_bytes()?.len(), 4 + 32 + 2 + 256);
+        assert_eq!(grant.to_bytes()?.len(), 4 + 2 + 256);
         assert_eq!(
             grant.open(&envelope.to_bytes()?, &ctx(b"session-big"), grantee())?,
             large

@@ -28,7 +28,7 @@ pub use channel::{ChannelKey, ChannelKeyDistribution};
 pub use commitments::{
     c_hash, d_hash, d_hash_for_record, dhash_salt, verify_c_hash, verify_d_hash,
 };
-pub use envelope::{Envelope, seal};
+pub use envelope::{Envelope, seal, seal_with_record_key};
 pub use epoch_cache::{CacheStats, EpochKeyCache};
 pub use error::{CryptoError, CryptoResult};
 pub use grant::{RecordKeyGrant, rewrap_record_key, rewrap_registered_record_key};

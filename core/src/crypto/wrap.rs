@@ -1,18 +1,23 @@
 //! RSA-OAEP(SHA-256) key wrapping: a 32-byte symmetric key encrypted to one RSA public
-//! key, tagged with the SHA-256 fingerprint of that key's PKCS#1 DER encoding so the
-//! wrong private key is refused before any RSA work.
+//! key. The wrapped key does not say whose key it is for: a reader finds its own
+//! wrapped keys by trial (OAEP under the wrong private key fails), and the owner's
+//! [`super::EpochKeyCache`] keeps that to one RSA decryption per epoch.
 //!
-//! Encoding of a [`WrappedKey`] (used inside envelopes and grants):
+//! Encoding of a [`WrappedKey`] (envelope v2, grant v2, stored epochs):
 //!
 //! ```text
-//! recipient fingerprint   32 bytes   SHA-256(PKCS#1 DER of the RSA public key)
 //! ciphertext length        2 bytes   u16 big-endian, N > 0
 //! ciphertext               N bytes   RSA-OAEP(SHA-256, MGF1-SHA-256, label) of the key
 //! ```
 //!
+//! The legacy encoding (envelope v1, grant v1) prefixed the recipient's 32-byte
+//! fingerprint (SHA-256 of its PKCS#1 DER public key), a constant that named the
+//! owner on every stored record; it is still read, never written.
+//!
 //! The OAEP label names the kind of key wrapped ([`KeyKind`]), so a wrapped record key
 //! can never be unwrapped as an epoch key or the other way round.
 
+use rsa::traits::PublicKeyParts;
 use rsa::{Oaep, PrivateKey, PublicKey};
 use sha2::Sha256;
 use zeroize::Zeroizing;
@@ -22,8 +27,8 @@ use super::error::{CryptoError, CryptoResult};
 use super::rng::os_seeded_rng;
 use super::symmetric::{EpochKey, RecordKey, SYMMETRIC_KEY_LEN};
 
-/// Length of an RSA public-key fingerprint.
-pub const FINGERPRINT_LEN: usize = 32;
+/// Length of the recipient fingerprint of the legacy (v1) encoding.
+pub const LEGACY_FINGERPRINT_LEN: usize = 32;
 
 /// Which key a wrapped ciphertext carries; it selects the OAEP label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,16 +48,9 @@ impl KeyKind {
     }
 }
 
-/// SHA-256 of the PKCS#1 DER encoding of an RSA public key (the wallet's fingerprint).
-pub(crate) fn rsa_fingerprint(public: &PublicKey) -> CryptoResult<[u8; FINGERPRINT_LEN]> {
-    crate::keys::rsa_fingerprint_bytes(public).map_err(|_| CryptoError::PublicKeyEncoding)
-}
-
-/// A symmetric key encrypted to one RSA public key.
+/// A symmetric key encrypted to one RSA public key (which one, it does not say).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct WrappedKey {
-    /// SHA-256 of the recipient's PKCS#1 DER public key.
-    pub recipient_fingerprint: [u8; FINGERPRINT_LEN],
     /// The RSA-OAEP ciphertext (modulus-sized).
     pub ciphertext: Vec<u8>,
 }
@@ -64,7 +62,6 @@ impl WrappedKey {
         kind: KeyKind,
         recipient: &PublicKey,
     ) -> CryptoResult<Self> {
-        let recipient_fingerprint = rsa_fingerprint(recipient)?;
         let mut rng = os_seeded_rng()?;
         let ciphertext = recipient
             .encrypt(
@@ -76,17 +73,16 @@ impl WrappedKey {
         if ciphertext.is_empty() || ciphertext.len() > usize::from(u16::MAX) {
             return Err(CryptoError::WrapFailed);
         }
-        Ok(Self {
-            recipient_fingerprint,
-            ciphertext,
-        })
+        Ok(Self { ciphertext })
     }
 
-    /// Unwraps a key of kind `kind`: `WrongKey` if the fingerprint is not `private`'s,
-    /// `UnwrapFailed` if OAEP decryption fails.
+    /// Unwraps a key of kind `kind` by trial: `UnwrapFailed` if the ciphertext cannot be
+    /// one for `private` (its length is not the modulus length), `WrongKey` if OAEP
+    /// decryption fails (wrapped for another key, another kind, or altered: without a
+    /// recipient tag these cannot be told apart).
     fn unwrap(&self, kind: KeyKind, private: &PrivateKey) -> CryptoResult<[u8; SYMMETRIC_KEY_LEN]> {
-        if rsa_fingerprint(private.as_public_key())? != self.recipient_fingerprint {
-            return Err(CryptoError::WrongKey);
+        if self.ciphertext.len() != private.size() {
+            return Err(CryptoError::UnwrapFailed);
         }
         let mut rng = os_seeded_rng()?;
         let plain = Zeroizing::new(
@@ -96,7 +92,7 @@ impl WrappedKey {
                     Oaep::<Sha256>::new_with_label(kind.oaep_label()),
                     &self.ciphertext,
                 )
-                .map_err(|_| CryptoError::UnwrapFailed)?,
+                .map_err(|_| CryptoError::WrongKey)?,
         );
         let mut key = [0u8; SYMMETRIC_KEY_LEN];
         if plain.len() != SYMMETRIC_KEY_LEN {
@@ -116,57 +112,72 @@ impl WrappedKey {
         Self::wrap(key.as_bytes(), KeyKind::Record, recipient)
     }
 
-    /// Recovers a wrapped epoch key with the recipient's private key.
+    /// Recovers a wrapped epoch key with the recipient's private key (by trial:
+    /// `WrongKey` when it is not this key's).
     pub fn unwrap_epoch_key(&self, private: &PrivateKey) -> CryptoResult<EpochKey> {
         let mut bytes = Zeroizing::new(self.unwrap(KeyKind::Epoch, private)?);
         Ok(EpochKey::from_bytes(std::mem::take(&mut *bytes)))
     }
 
-    /// Recovers a wrapped record key with the recipient's private key.
+    /// Recovers a wrapped record key with the recipient's private key (by trial).
     pub fn unwrap_record_key(&self, private: &PrivateKey) -> CryptoResult<RecordKey> {
         let mut bytes = Zeroizing::new(self.unwrap(KeyKind::Record, private)?);
         Ok(RecordKey::from_bytes(std::mem::take(&mut *bytes)))
     }
 
-    /// Whether this key was wrapped for `public`.
-    pub fn is_for(&self, public: &PublicKey) -> CryptoResult<bool> {
-        Ok(rsa_fingerprint(public)? == self.recipient_fingerprint)
-    }
-
-    /// Appends the canonical encoding (fingerprint, u16 length, ciphertext).
-    pub(crate) fn encode_into(&self, out: &mut Vec<u8>) -> CryptoResult<()> {
-        let len = u16::try_from(self.ciphertext.len()).map_err(|_| CryptoError::FieldTooLong {
+    fn ciphertext_len(&self) -> CryptoResult<u16> {
+        u16::try_from(self.ciphertext.len()).map_err(|_| CryptoError::FieldTooLong {
             field: "wrapped key ciphertext",
             len: self.ciphertext.len(),
-        })?;
-        out.extend_from_slice(&self.recipient_fingerprint);
+        })
+    }
+
+    /// Appends the canonical encoding (u16 length, ciphertext).
+    pub(crate) fn encode_into(&self, out: &mut Vec<u8>) -> CryptoResult<()> {
+        let len = self.ciphertext_len()?;
         out.extend_from_slice(&len.to_be_bytes());
         out.extend_from_slice(&self.ciphertext);
         Ok(())
     }
 
+    /// Appends the legacy (v1) encoding with `fingerprint` in front; only to re-encode
+    /// a parsed v1 structure byte for byte.
+    pub(crate) fn encode_legacy_into(
+        &self,
+        fingerprint: &[u8; LEGACY_FINGERPRINT_LEN],
+        out: &mut Vec<u8>,
+    ) -> CryptoResult<()> {
+        out.extend_from_slice(fingerprint);
+        self.encode_into(out)
+    }
+
     /// The canonical encoding.
     pub fn to_bytes(&self) -> CryptoResult<Vec<u8>> {
-        let mut out = Vec::with_capacity(FINGERPRINT_LEN + 2 + self.ciphertext.len());
+        let mut out = Vec::with_capacity(2 + self.ciphertext.len());
         self.encode_into(&mut out)?;
         Ok(out)
     }
 
-    /// Reads one wrapped key from the front of `reader`.
+    /// Reads one wrapped key (canonical encoding) from the front of `reader`.
     pub(crate) fn decode_from(reader: &mut Reader<'_>) -> CryptoResult<Self> {
-        let recipient_fingerprint = reader.take_array::<FINGERPRINT_LEN>()?;
         let len = reader.take_u16()?;
         if len == 0 {
             return Err(CryptoError::Malformed("empty wrapped key ciphertext"));
         }
         let ciphertext = reader.take(usize::from(len))?.to_vec();
-        Ok(Self {
-            recipient_fingerprint,
-            ciphertext,
-        })
+        Ok(Self { ciphertext })
     }
 
-    /// Parses exactly one wrapped key; trailing bytes are `Malformed`.
+    /// Reads one legacy (v1) wrapped key: the recipient fingerprint and the key.
+    pub(crate) fn decode_legacy_from(
+        reader: &mut Reader<'_>,
+    ) -> CryptoResult<([u8; LEGACY_FINGERPRINT_LEN], Self)> {
+        let fingerprint = reader.take_array::<LEGACY_FINGERPRINT_LEN>()?;
+        Ok((fingerprint, Self::decode_from(reader)?))
+    }
+
+    /// Parses exactly one wrapped key in the canonical encoding; trailing bytes are
+    /// `Malformed`.
     pub fn from_bytes(bytes: &[u8]) -> CryptoResult<Self> {
         let mut reader = Reader::new(bytes);
         let wrapped = Self::decode_from(&mut reader)?;
@@ -174,6 +185,27 @@ impl WrappedKey {
             return Err(CryptoError::Malformed("trailing bytes after wrapped key"));
         }
         Ok(wrapped)
+    }
+
+    /// Parses a wrapped key stored before this version, in either encoding, for a
+    /// recipient whose modulus is `modulus_len` bytes (an RSA ciphertext is exactly
+    /// that long, which tells the two encodings apart: `2 + modulus_len` bytes is the
+    /// canonical one, `34 + modulus_len` the legacy one with its fingerprint).
+    pub fn from_stored_bytes(bytes: &[u8], modulus_len: usize) -> CryptoResult<Self> {
+        if bytes.len() == LEGACY_FINGERPRINT_LEN + 2 + modulus_len {
+            let mut reader = Reader::new(bytes);
+            let (_, wrapped) = Self::decode_legacy_from(&mut reader)?;
+            if reader.remaining_len() != 0 {
+                return Err(CryptoError::Malformed("trailing bytes after wrapped key"));
+            }
+            return Ok(wrapped);
+        }
+        Self::from_bytes(bytes)
+    }
+
+    /// [`Self::from_stored_bytes`] for a recipient public key.
+    pub fn from_stored_bytes_for(bytes: &[u8], recipient: &PublicKey) -> CryptoResult<Self> {
+        Self::from_stored_bytes(bytes, recipient.size())
     }
 }
 
@@ -187,7 +219,6 @@ mod tests {
         let key = EpochKey::from_bytes([0x42; 32]);
         let wrapped = WrappedKey::wrap_epoch_key(&key, owner().as_public_key())?;
         assert_eq!(wrapped.ciphertext.len(), 256);
-        assert!(wrapped.is_for(owner().as_public_key())?);
         assert_eq!(
             wrapped.unwrap_epoch_key(owner())?.as_bytes(),
             key.as_bytes()
@@ -205,7 +236,7 @@ mod tests {
     }
 
     #[test]
-    fn wrong_private_key_is_refused_by_fingerprint() -> CryptoResult<()> {
+    fn wrong_private_key_is_found_out_by_trial() -> CryptoResult<()> {
         let wrapped = WrappedKey::wrap_epoch_key(&EpochKey::generate()?, owner().as_public_key())?;
         assert_eq!(
             wrapped.unwrap_epoch_key(grantee()).err(),
@@ -215,12 +246,28 @@ mod tests {
     }
 
     #[test]
-    fn forged_fingerprint_still_fails_at_oaep() -> CryptoResult<()> {
-        let mut wrapped =
-            WrappedKey::wrap_epoch_key(&EpochKey::generate()?, owner().as_public_key())?;
-        wrapped.recipient_fingerprint = rsa_fingerprint(grantee().as_public_key())?;
+    fn the_encoding_names_no_recipient() -> CryptoResult<()> {
+        let key = EpochKey::generate()?;
+        let wrapped = WrappedKey::wrap_epoch_key(&key, owner().as_public_key())?;
+        let bytes = wrapped.to_bytes()?;
+        assert_eq!(bytes.len(), 2 + 256);
+        let fingerprint = crate::keys::rsa_fingerprint_bytes(owner().as_public_key())
+            .map_err(|_| CryptoError::PublicKeyEncoding)?;
+        assert!(
+            !bytes
+                .windows(8)
+                .any(|w| fingerprint.windows(8).any(|f| f == w))
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_ciphertext_of_the_wrong_length_is_refused_before_rsa() -> CryptoResult<()> {
+        let wrapped = WrappedKey {
+            ciphertext: vec![1; 255],
+        };
         assert_eq!(
-            wrapped.unwrap_epoch_key(grantee()).err(),
+            wrapped.unwrap_epoch_key(owner()).err(),
             Some(CryptoError::UnwrapFailed)
         );
         Ok(())
@@ -232,7 +279,7 @@ mod tests {
             WrappedKey::wrap_record_key(&RecordKey::generate()?, owner().as_public_key())?;
         assert_eq!(
             wrapped.unwrap_epoch_key(owner()).err(),
-            Some(CryptoError::UnwrapFailed)
+            Some(CryptoError::WrongKey)
         );
         Ok(())
     }
@@ -246,24 +293,7 @@ mod tests {
         }
         assert_eq!(
             wrapped.unwrap_epoch_key(owner()).err(),
-            Some(CryptoError::UnwrapFailed)
-        );
-        Ok(())
-    }
-
-    #[test]
-    fn fingerprint_is_sha256_of_pkcs1_der() -> CryptoResult<()> {
-        let public = owner().as_public_key();
-        let der = rsa::pkcs1::EncodeRsaPublicKey::to_pkcs1_der(public)
-            .map_err(|_| CryptoError::PublicKeyEncoding)?;
-        assert_eq!(der.as_bytes().len(), 270);
-        assert_eq!(
-            rsa_fingerprint(public)?,
-            crate::crypto::HashFunc::Sha256.digest(der.as_bytes())
-        );
-        assert_ne!(
-            rsa_fingerprint(public)?,
-            rsa_fingerprint(grantee().as_public_key())?
+            Some(CryptoError::WrongKey)
         );
         Ok(())
     }
@@ -271,14 +301,10 @@ mod tests {
     #[test]
     fn encoding_round_trips_and_rejects_bad_input() -> CryptoResult<()> {
         let wrapped = WrappedKey {
-            recipient_fingerprint: [0xAA; 32],
             ciphertext: vec![1, 2, 3],
         };
         let bytes = wrapped.to_bytes()?;
-        assert_eq!(
-            hex::encode(&bytes),
-            format!("{}0003010203", "aa".repeat(32))
-        );
+        assert_eq!(hex::encode(&bytes), "0003010203");
         assert_eq!(WrappedKey::from_bytes(&bytes)?, wrapped);
         for cut in 0..bytes.len() {
             assert!(matches!(
@@ -292,12 +318,25 @@ mod tests {
             WrappedKey::from_bytes(&trailing),
             Err(CryptoError::Malformed(_))
         ));
-        let mut empty = vec![0xAA; 32];
-        empty.extend_from_slice(&[0, 0]);
         assert!(matches!(
-            WrappedKey::from_bytes(&empty),
+            WrappedKey::from_bytes(&[0, 0]),
             Err(CryptoError::Malformed(_))
         ));
+        Ok(())
+    }
+
+    #[test]
+    fn stored_keys_of_either_encoding_parse_for_a_known_modulus() -> CryptoResult<()> {
+        let key = EpochKey::generate()?;
+        let wrapped = WrappedKey::wrap_epoch_key(&key, owner().as_public_key())?;
+        let mut legacy = Vec::new();
+        wrapped.encode_legacy_into(&[0xAA; 32], &mut legacy)?;
+        assert_eq!(legacy.len(), 32 + 2 + 256);
+        for stored in [wrapped.to_bytes()?, legacy] {
+            let parsed = WrappedKey::from_stored_bytes_for(&stored, owner().as_public_key())?;
+            assert_eq!(parsed, wrapped);
+            assert_eq!(parsed.unwrap_epoch_key(owner())?.as_bytes(), key.as_bytes());
+        }
         Ok(())
     }
 }

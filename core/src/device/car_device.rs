@@ -505,6 +505,12 @@ fn epoch_for(
     date: NaiveDate,
 ) -> Result<SealingEpoch, DeviceError> {
     let day = date.to_string();
+    let owner = rsa::PublicKey::from_pkcs1_der(&offer.owner_rsa_public_der).map_err(|_| {
+        DeviceError::Message(super::error::PairingMessageError::InvalidField {
+            field: "owner_rsa_public_der",
+            reason: "not a PKCS#1 RSA public key".into(),
+        })
+    })?;
     if let Some((key, wrapped)) = store.epoch(address, &day)? {
         let mut bytes = Zeroizing::new([0u8; 32]);
         if key.len() != 32 {
@@ -513,17 +519,13 @@ fn epoch_for(
             }));
         }
         bytes.copy_from_slice(&key);
+        // An epoch stored before envelope v2 keeps its wrapped key in the legacy
+        // encoding (with the owner's fingerprint); the fingerprint is dropped here.
         return Ok(SealingEpoch::from_parts(
             EpochKey::from_bytes(*bytes),
-            WrappedKey::from_bytes(&wrapped)?,
+            WrappedKey::from_stored_bytes_for(&wrapped, &owner)?,
         ));
     }
-    let owner = rsa::PublicKey::from_pkcs1_der(&offer.owner_rsa_public_der).map_err(|_| {
-        DeviceError::Message(super::error::PairingMessageError::InvalidField {
-            field: "owner_rsa_public_der",
-            reason: "not a PKCS#1 RSA public key".into(),
-        })
-    })?;
     let epoch = SealingEpoch::new(&owner)?;
     store.save_epoch(
         address,

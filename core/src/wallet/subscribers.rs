@@ -17,6 +17,7 @@
 
 use chrono::{Datelike, NaiveDate};
 use rsa::pkcs1::{DecodeRsaPublicKey, EncodeRsaPublicKey};
+use rsa::traits::PublicKeyParts;
 use rsa::{PrivateKey as RsaPrivateKey, PublicKey as RsaPublicKey};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -26,7 +27,8 @@ use super::identity::Wallet;
 use super::ledger::put_wallet_value;
 use super::reading::pool_set;
 use crate::crypto::{
-    Envelope, EpochKey, EpochKeyCache, HashFunc, RecordContext, SealingEpoch, WrappedKey, seal,
+    CryptoError, Envelope, EpochKey, EpochKeyCache, HashFunc, RecordContext, SealingEpoch,
+    WrappedKey, seal,
 };
 use crate::keys::p2wpkh_address;
 use crate::light::LightClient;
@@ -284,7 +286,6 @@ impl Wallet {
         pool: &std::collections::BTreeSet<String>,
     ) -> Result<Vec<(String, Vec<EpochKey>)>, WalletError> {
         let network = self.network();
-        let owner = self.rsa_public_key();
         let mut out = Vec::new();
         for address in addresses {
             let read = light.records_in_range(address, &[], ALL_KEYS_END).await?;
@@ -302,18 +303,24 @@ impl Wallet {
                     continue;
                 };
                 let key = envelope.wrapped_epoch_key();
-                if key.is_for(&owner)? && !wrapped.contains(key) {
+                if !wrapped.contains(key) {
                     wrapped.push(key.clone());
                 }
             }
-            if wrapped.is_empty() {
+            // Wrapped keys name no recipient: the owner's are found by trial, each
+            // distinct one costing at most one RSA decryption through the cache.
+            let mut cache = self.epoch_cache()?;
+            let mut keys = Vec::new();
+            for w in &wrapped {
+                match cache.epoch_key(w, self.keys().rsa_private()) {
+                    Ok(key) => keys.push(key),
+                    Err(CryptoError::WrongKey | CryptoError::UnwrapFailed) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            if keys.is_empty() {
                 continue;
             }
-            let mut cache = self.epoch_cache()?;
-            let keys = wrapped
-                .iter()
-                .map(|w| cache.epoch_key(w, self.keys().rsa_private()))
-                .collect::<Result<Vec<_>, _>>()?;
             out.push((address.clone(), keys));
         }
         Ok(out)
@@ -438,7 +445,7 @@ impl SubscriberReader<'_> {
                     .epoch_keys
                     .iter()
                     .filter_map(|h| hex::decode(h).ok())
-                    .filter_map(|bytes| WrappedKey::from_bytes(&bytes).ok())
+                    .filter_map(|bytes| WrappedKey::from_stored_bytes(&bytes, self.rsa.size()).ok())
                     .filter_map(|w| w.unwrap_epoch_key(self.rsa).ok())
                     .collect();
                 self.open_address(light, &channel.address, &epochs, format, &mut out)
