@@ -364,7 +364,6 @@ async fn a_private_node_stores_only_its_own_devices_data_and_reads_free() {
             vid: vid.into(),
             device_pubkey: public_key_of(&secret(40)),
             owner_address: owner.clone(),
-            owner_rsa_fingerprint: [1; 32],
             pool_commitment: commitment,
             agent: agent.into(),
             device_signature: sign_pairing(&secret(40), vid, &owner, &commitment),

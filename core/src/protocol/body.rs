@@ -25,6 +25,11 @@ canonical_struct!(Transfer { to, amount });
 
 /// Pairs a device (car) with its owner: the seed's `setup(VID, BTCaddress, RSApubKey, agent)`.
 /// Signed by the owner's key; `device_signature` proves the owner holds the device.
+///
+/// The owner's RSA key is not on the ledger (tx format v2 dropped the fingerprint that
+/// v1 published here): the car receives the key itself in the end-to-end encrypted
+/// pairing offer, and nothing public ties the owner to the key its records are
+/// wrapped for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceSetup {
     /// The vehicle identifier.
@@ -34,9 +39,6 @@ pub struct DeviceSetup {
     pub device_pubkey: PublicKey,
     /// The owner's identity address.
     pub owner_address: String,
-    /// SHA-256 fingerprint of the owner's RSA public key (DER).
-    #[serde(with = "serde_hex::fixed")]
-    pub owner_rsa_fingerprint: [u8; 32],
     /// Hash committing to the device's address pool without revealing it.
     #[serde(with = "serde_hex::fixed")]
     pub pool_commitment: [u8; 32],
@@ -50,7 +52,6 @@ canonical_struct!(DeviceSetup {
     vid,
     device_pubkey,
     owner_address,
-    owner_rsa_fingerprint,
     pool_commitment,
     agent,
     device_signature,

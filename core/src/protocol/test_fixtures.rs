@@ -36,7 +36,6 @@ pub(crate) fn sample_bodies() -> Vec<TxBody> {
             vid: "LSVAU2180N2183294".into(),
             device_pubkey: public(2),
             owner_address: owner.clone(),
-            owner_rsa_fingerprint: [0x22; 32],
             pool_commitment,
             agent: "http://127.0.0.1:8545".into(),
             device_signature: sign_pairing(

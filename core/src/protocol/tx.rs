@@ -4,7 +4,11 @@
 //! Canonical layout of a transaction: string(chain_id) || u8(network) || signer (33 bytes)
 //! || u64(nonce) || u64(fee) || body (kind byte + fields). A signed transaction appends
 //! the 64-byte compact low-S signature.
-//! - signing digest = SHA256d(`"carchain/tx/v1"` || canonical(tx));
+//! - signing digest = SHA256d(`"carchain/tx/v2"` || canonical(tx));
+//!
+//! Format v2 (this one) took the owner's RSA fingerprint out of `DeviceSetup`; a v1
+//! transaction's signature does not verify under the v2 domain, so a v1 transaction is
+//! refused rather than misread.
 //! - tx id = SHA256d(canonical(signed tx)).
 
 use bitcoin::secp256k1::ecdsa::Signature;
@@ -20,7 +24,7 @@ use super::serde_hex;
 use super::signing::{p2wpkh_address, public_key_of, sign_digest, verify_digest};
 
 /// Domain tag of the transaction signing digest.
-pub const TX_DOMAIN: &[u8] = b"carchain/tx/v1";
+pub const TX_DOMAIN: &[u8] = b"carchain/tx/v2";
 
 /// An unsigned ledger transaction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,7 +53,7 @@ canonical_struct!(Transaction {
 });
 
 impl Transaction {
-    /// SHA256d(`"carchain/tx/v1"` || canonical(tx)): what the signer signs.
+    /// SHA256d(`"carchain/tx/v2"` || canonical(tx)): what the signer signs.
     pub fn signing_digest(&self) -> [u8; 32] {
         sha256d(&[TX_DOMAIN, &self.to_canonical()])
     }
@@ -114,82 +118,84 @@ mod tests {
     }
 
     const TRANSFER_CANONICAL: &str = "0000000d636172636861696e2d7465737402031b84c5567b126440995d3ed5aaba0565d71e1834604819ff9c17f5e9d5dd078f0000000000000000000000000000000a010000002c626372743171673937356836676478356d7279656163373268366c6a326e7a79677567786879356e3537713200000000000005dc";
-    const TRANSFER_SIGNATURE: &str = "533fe1797a57cb5100ad155e1e017bfd0072cb69a8441f604b0e704ed042d9344b7e8c429b0956e89c45384b16e9a28761ece928b4e385e3ac87a8891f5d9364";
+    const TRANSFER_SIGNATURE: &str = "d45878153b027bc4b0cddb9b1f3d3bc46db42fb187b961ad25ffe0bb858db83513efca30fbcaf32afe8fe68b2d8a48c18886156205b53b815cd0d685d3ca556d";
 
     /// Tx ids of [`sample_bodies`] signed by key 0x01..01 (nonce 0, fee 10, regtest),
-    /// computed once and pinned: any change to a kind's canonical layout changes its id.
+    /// computed once and pinned (tx format v2; the transfer's digest, signature and id
+    /// were checked with Python `cryptography`): any change to a kind's canonical
+    /// layout changes its id.
     const SAMPLE_IDS: [(&str, &str); 18] = [
         (
             "transfer",
-            "601b60a03df76085335617e295429241f271158c23f590ba1f6224e12f3e628d",
+            "3ee2c6de30b5c5ac36c8eced972519fb94471b619f40829a6c2c97f7b4ced69e",
         ),
         (
             "device_setup",
-            "511fb2e6c486b5e5f5511c9f70863fc1dc74e143dceac7c85f9c853f3b399728",
+            "4be97387dac4e9feba6457a7234fa61f30fab3d872eb86ed281834a656cbd575",
         ),
         (
             "set_dup",
-            "21bec3d8c9fd80dd742a233261666f1b9037cbe49224779400b595d300781177",
+            "19b0e8663d4309ef1dd92b9fde5b872e7de9d9bddc89a1eed3d43d456bbb6dea",
         ),
         (
             "reset",
-            "950cfe8266e2d4c37647187a3573c9d63ab2e1f560c7539ce3ae75ef1c8824ca",
+            "85a74f0eed66dc40cbabfce11b19174f7b2b199472ab696db8a0023dfd3dff19",
         ),
         (
             "record_put",
-            "8d0e2998dfec043b7d8475b426688dfe1a352df6c7add0ed79575c4c852d7d16",
+            "4661af9ec8d59f8a521d7c9750a064c48244e74dbb8b4a487ad9489bc3bc1899",
         ),
         (
             "grant",
-            "597923cd13d42f0b4895552eb31fab1102fe421e9cefbebaa70092957b4c7e26",
+            "89fa6687fa8b93e59154d7ee42763cf491a9809b607619728470fb734720aad3",
         ),
         (
             "revoke",
-            "ef5cb5c4ab3b48307d19b2320a4370b5ed3df8b3354cb245063ebd663a7a25f9",
+            "8c70846ff1d3738576176892dc5146a7876104a144dc4906db10b1732cbc205a",
         ),
         (
             "renounce",
-            "0eaf85c598adaaa67ab4056c05900ddc194013cc70dbb37321081d3b5a205f47",
+            "3678488b5a4211318add90af595af54267c2a76105f685d49b285fd834d40494",
         ),
         (
             "provider_register",
-            "6a995062328c5f4ee2e9ede99b998ebc367e0d38ff39d9a84bb248e00bb0f4da",
+            "21edbc94e18a474eca74df57f3c77e60a1f8bd3c5ea4a772f9a55ac58dea433a",
         ),
         (
             "data_request",
-            "69286e09d88180e1c642e63a3176f8fcdd79fcb881944647421df20cec4e0750",
+            "e01dbf404efd6a5b170e36f94bb9ac3f20d763c96f0e932ce37e5a8d914698c5",
         ),
         (
             "data_response",
-            "36eb0b77a5f16d7249d712fb3b26cd909d0cf19bd92535f4d8d2252160f2ce9b",
+            "d27160a2eeb134fb8d8b1cdc5fc41e7d870e8fd4ebf49494a06d92189e7e4b5a",
         ),
         (
             "escrow_open",
-            "41d04c2a201f73adb8bbe78ede43bd1a7f51a7d2288dca31434316849cc2e9b1",
+            "571b39126dc1745129a7f6a13becac7d45edce0ceb6ee146ebd1d817af07588e",
         ),
         (
             "escrow_deliver",
-            "3f52b5ff55b04a97a86d784ce1875799e29db37f44dbe6a4d677ef90c691c27f",
+            "1e28e84321afe2c79284f406b1b860af73867fda0ed4e4b74fffd9cdcd665139",
         ),
         (
             "escrow_accept",
-            "40b9cb0277cb6628c5c51761f6385d9db16afa4d5e6a7f0331d5105ca7a6d63a",
+            "4e4bed2f2b06af31e1849b8b2e01b001bd8a576e601d097544402387ef08936b",
         ),
         (
             "escrow_dispute",
-            "e83585cc7bac2a2a62627555d241396e576cb8d8841e7cf7b222c3058e488355",
+            "f01c51c336416f157a793e8da9c5735abf27ada1714ecf4b5e467adb8902d986",
         ),
         (
             "escrow_resolve",
-            "4b05603f28f96ac409cc6ee7dc994f179c6ee16cf3e3f6892a20ee2b61a96f6b",
+            "1bfb0deb03141549231b4bfd3ccb1f778aee725fc5258754e96a89fde1d8e962",
         ),
         (
             "escrow_refund",
-            "e3c27e5007c9bd3effc94c15f5c5552f7a8ae5b024765c941e8b46bd575b51e1",
+            "14f427679ef63f3768d7478740970540281eab403e6e96d4a438e4d327bf5568",
         ),
         (
             "auditor_attestation",
-            "1bbbd3d09620eb05c1c4fee1a78fe1c2cad44b0fc9d945fb738e9da9239355e3",
+            "2cff71d4058be283b1bd8733e5256f43c29b70b39c1b9fd2b43fa83cbd4857b3",
         ),
     ];
 
@@ -205,7 +211,7 @@ mod tests {
         assert_eq!(hex::encode(signed.tx.to_canonical()), TRANSFER_CANONICAL);
         assert_eq!(
             hex::encode(signed.tx.signing_digest()),
-            "108e528a7912a31f66b23b72ff183f5007d20155e35137c935cf8978fa2d785e"
+            "eaca117edf210a456b0bb5257bc0ee5945378c5c69b6bed768b7833c1a6ebce4"
         );
         assert_eq!(
             hex::encode(signed.signature.serialize_compact()),
@@ -217,7 +223,7 @@ mod tests {
         );
         assert_eq!(
             hex::encode(signed.id()),
-            "601b60a03df76085335617e295429241f271158c23f590ba1f6224e12f3e628d"
+            "3ee2c6de30b5c5ac36c8eced972519fb94471b619f40829a6c2c97f7b4ced69e"
         );
         assert_eq!(
             signed.tx.signer_address(),
@@ -274,6 +280,48 @@ mod tests {
             Err(ProtocolError::BadSignature {
                 what: "transaction"
             })
+        );
+    }
+
+    #[test]
+    fn a_transaction_signed_under_the_v1_format_is_refused() {
+        let tx = transfer_tx();
+        let v1_digest = sha256d(&[b"carchain/tx/v1", &tx.to_canonical()]);
+        let signed = SignedTransaction {
+            signature: sign_digest(&secret(1), &v1_digest),
+            tx,
+        };
+        assert_eq!(
+            signed.verify_signature(),
+            Err(ProtocolError::BadSignature {
+                what: "transaction"
+            })
+        );
+    }
+
+    #[test]
+    fn a_device_setup_publishes_no_rsa_key_or_fingerprint() {
+        let setup = sample_bodies()
+            .into_iter()
+            .find(|body| body.kind_name() == "device_setup")
+            .unwrap_or_else(|| panic!("no device setup sample"));
+        let json = serde_json::to_value(&setup).unwrap_or_default();
+        let mut fields: Vec<&str> = json
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        fields.sort_unstable();
+        assert_eq!(
+            fields,
+            [
+                "agent",
+                "device_pubkey",
+                "device_signature",
+                "owner_address",
+                "pool_commitment",
+                "type",
+                "vid"
+            ]
         );
     }
 

@@ -119,7 +119,6 @@ impl Wallet {
                 vid: vid.clone(),
                 device_pubkey: exchange.device_pubkey,
                 owner_address: self.owner_address(),
-                owner_rsa_fingerprint: crate::keys::rsa_fingerprint_bytes(&self.rsa_public_key())?,
                 pool_commitment: exchange.commitment,
                 agent: agent.to_owned(),
                 device_signature: exchange.device_signature,

@@ -218,7 +218,6 @@ impl TestKey {
                 vid: vid.into(),
                 device_pubkey: public_key_of(device),
                 owner_address: self.address.clone(),
-                owner_rsa_fingerprint: sha256(&[b"rsa"]),
                 pool_commitment,
                 agent: AGENT.into(),
                 device_signature: sign_pairing(device, vid, &self.address, &pool_commitment),

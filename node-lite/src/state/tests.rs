@@ -72,7 +72,6 @@ pub(crate) fn setup(owner_byte: u8, device_byte: u8, vid: &str) -> TxBody {
         vid: vid.into(),
         device_pubkey: public_key_of(&secret(device_byte)),
         owner_address: owner.clone(),
-        owner_rsa_fingerprint: [1; 32],
         pool_commitment: commitment,
         agent: "agent-1".into(),
         device_signature: sign_pairing(&secret(device_byte), vid, &owner, &commitment),
