@@ -15,7 +15,7 @@ use carchain_core::light::LightClient;
 use carchain_core::pool::AddressPool;
 use carchain_core::protocol::Network;
 use carchain_core::record::FormatSpec;
-use carchain_core::sealed::{Opener, SealedRecord, open_record};
+use carchain_core::sealed::{Opener, SealedRecord, open_record_with_key};
 use carchain_core::store::InMemorySecretStore;
 use carchain_core::trip::{Trip, TripPoint};
 use carchain_core::wallet::Wallet;
@@ -153,7 +153,7 @@ async fn offline_three_days_then_every_record_arrives_once_in_order() {
             d_hash: put.d_hash,
             c_hash: put.c_hash,
         };
-        let value = open_record(
+        let opened = open_record_with_key(
             &sealed,
             Opener::Owner {
                 rsa: keys.rsa_private_key(),
@@ -163,11 +163,13 @@ async fn offline_three_days_then_every_record_arrives_once_in_order() {
         )
         .expect("open");
         assert_eq!(
-            value,
+            opened.value,
             expected.to_value(1).expect("value"),
             "in order, intact"
         );
-        let key = carchain_core::record::decode_key(&spec, &put.key).expect("key");
+        // The ledger holds the stored key; the plaintext key travels in the envelope.
+        assert!(carchain_core::record::decode_key(&spec, &put.key).is_err());
+        let key = carchain_core::record::decode_key(&spec, opened.key.as_bytes()).expect("key");
         assert_eq!(key["SESSION_ID"], serde_json::json!(expected.session_id));
     }
 }

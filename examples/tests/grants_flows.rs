@@ -409,7 +409,7 @@ async fn a_dealer_gets_a_copy_of_the_vin_record_and_nothing_else() {
                 ledger,
                 &request_id,
                 &trip_record.address,
-                &trip_record.key_bytes
+                &trip_record.stored_key
             )
             .await,
         Err(GrantsError::GrantRefused(_))

@@ -68,7 +68,7 @@ async fn world_with_dealer(
         .remove(0);
     let reference = RecordRef {
         address: vin.address,
-        key: vin.key_bytes,
+        key: vin.stored_key,
     };
     (world, dealer, reference)
 }

@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use carchain_core::compute::ShippedProgram;
@@ -17,10 +17,39 @@ use support::flows::{WORDS_A, car, day, pair, trip_on, wallet};
 use support::grants_setup::{ORIGIN, grants_ledger, provider, request_spec, trip_terms};
 use support::{Mode, start_node};
 
+/// The session of a range-ordered (plaintext) trip key.
 fn session_of(key: &[u8]) -> i64 {
     decode_key(&FormatSpec::trip_gps(), key).expect("trip key")["SESSION_ID"]
         .as_i64()
         .expect("session")
+}
+
+/// The sessions of the car's trips by their stored keys (what grants name), as the
+/// owner reads them back.
+async fn sessions_by_stored_key(
+    owner: &carchain_core::wallet::Wallet,
+    light: &carchain_core::light::LightClient,
+    vid: &str,
+) -> BTreeMap<Vec<u8>, i64> {
+    let all = serde_json::json!({});
+    owner
+        .get_kv_range(
+            light,
+            vid,
+            day(1),
+            day(4),
+            &FormatSpec::trip_gps(),
+            &all,
+            &all,
+            &[],
+            None,
+        )
+        .await
+        .expect("owner reads")
+        .records
+        .into_iter()
+        .map(|r| (r.stored_key, session_of(&r.key_bytes)))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -49,6 +78,8 @@ async fn a_grant_delivers_only_its_days_even_from_a_shared_pool_address() {
         car.put_trip(&trip, 1, day(stored)).expect("put trip");
     }
     car.flush(&light).await.expect("flush");
+    let sessions = sessions_by_stored_key(&owner, &light, car.vid()).await;
+    assert_eq!(sessions.len(), 4);
     let ledger = grants_ledger(&node);
 
     // A copy of days 1..=4 narrowed to days 2..=3: sessions 2 and 3, not 4.
@@ -71,11 +102,7 @@ async fn a_grant_delivers_only_its_days_even_from_a_shared_pool_address() {
         .approve(&ledger, &copy_request, car.vid(), &narrowed)
         .await
         .expect("approve copy");
-    let granted: BTreeSet<i64> = approval
-        .records
-        .iter()
-        .map(|r| session_of(&r.key))
-        .collect();
+    let granted: BTreeSet<i64> = approval.records.iter().map(|r| sessions[&r.key]).collect();
     assert_eq!(granted, BTreeSet::from([2, 3]));
     let RequestOutcome::Copy(copy) = dealer
         .wait_for_result(&ledger, &copy_request, Duration::from_secs(30))
@@ -84,14 +111,22 @@ async fn a_grant_delivers_only_its_days_even_from_a_shared_pool_address() {
     else {
         panic!("a copy");
     };
-    let received: BTreeSet<i64> = copy.records.iter().map(|r| session_of(&r.key)).collect();
+    let received: BTreeSet<i64> = copy
+        .records
+        .iter()
+        .map(|r| session_of(&r.plain_key))
+        .collect();
     assert_eq!(received, BTreeSet::from([2, 3]));
     for record in &copy.records {
-        let session = session_of(&record.key);
+        let session = session_of(&record.plain_key);
+        assert_eq!(sessions[&record.key], session);
         let expected = trip_on(day(u32::try_from(session).expect("day")), session, ORIGIN);
         let key = FormatSpec::trip_gps();
-        let got = Trip::decode(&decode_key(&key, &record.key).expect("key"), &record.value)
-            .expect("trip");
+        let got = Trip::decode(
+            &decode_key(&key, &record.plain_key).expect("key"),
+            &record.value,
+        )
+        .expect("trip");
         assert_eq!(got.points.len(), expected.points.len());
         assert_eq!(got.start, expected.start);
     }
@@ -114,11 +149,7 @@ async fn a_grant_delivers_only_its_days_even_from_a_shared_pool_address() {
         .approve(&ledger, &zoned_request, car.vid(), &zoned)
         .await
         .expect("approve zoned copy");
-    let granted: Vec<i64> = approval
-        .records
-        .iter()
-        .map(|r| session_of(&r.key))
-        .collect();
+    let granted: Vec<i64> = approval.records.iter().map(|r| sessions[&r.key]).collect();
     assert_eq!(granted, vec![2]);
 
     // A computation over day 2 alone reads session 2 only.
@@ -143,10 +174,6 @@ async fn a_grant_delivers_only_its_days_even_from_a_shared_pool_address() {
         .approve(&ledger, &compute_request, car.vid(), &Narrowing::default())
         .await
         .expect("approve computation");
-    let inputs: Vec<i64> = approval
-        .records
-        .iter()
-        .map(|r| session_of(&r.key))
-        .collect();
+    let inputs: Vec<i64> = approval.records.iter().map(|r| sessions[&r.key]).collect();
     assert_eq!(inputs, vec![2]);
 }

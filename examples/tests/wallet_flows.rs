@@ -223,7 +223,7 @@ async fn reset_to_a_second_owner_locks_the_first_out_of_new_data() {
         .records[0]
         .clone();
     let record = light
-        .record(&newest.address, &newest.key_bytes)
+        .record(&newest.address, &newest.stored_key)
         .await
         .expect("record")
         .expect("present");

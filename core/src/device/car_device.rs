@@ -1,6 +1,7 @@
 //! `CarDevice`: the car's side of CarChain. First boot makes the device key; the car
 //! shows a pairing payload, completes pairing through the sealed mailbox, then seals
-//! each record for its owner under the day's pool address, signs the `RecordPut` with
+//! each record for its owner under the day's pool address (registered under its stored
+//! key, see [`crate::sealed::stored_key`]), signs the `RecordPut` with
 //! that address's pool key and queues it; `flush` delivers the queue in order when a
 //! node answers (a retried put is harmless: address + key is unique on the ledger).
 
@@ -33,7 +34,7 @@ use crate::protocol::{
     TxBody, agent_put_digest, pairing::sign_pairing,
 };
 use crate::record::FormatSpec;
-use crate::sealed::seal_record;
+use crate::sealed::{StoredKeyCipher, seal_record_with_stored_key};
 use crate::store::SecretStore;
 use crate::trip::Trip;
 
@@ -277,7 +278,18 @@ impl CarDevice {
         let signer = pool_key(&offer.pool_branch_xpriv, index)?;
         let address = p2wpkh_address(&public_key_of(&signer), network);
         let epoch = epoch_for(&store, &offer, &address, date)?;
-        let sealed = seal_record(spec, &address, key, value, HashFunc::Sha256, &epoch)?;
+        // The ledger and the node see the record under its stored key, never its
+        // plaintext key (session counters, times).
+        let stored_keys = StoredKeyCipher::new(&offer.pool_seed, &address)?;
+        let sealed = seal_record_with_stored_key(
+            spec,
+            &address,
+            key,
+            value,
+            HashFunc::Sha256,
+            &epoch,
+            &stored_keys,
+        )?;
         let nonce = store.next_nonce(&address)?.unwrap_or(0);
         let put = RecordPut {
             address: address.clone(),

@@ -50,6 +50,7 @@ use crate::protocol::{
     TxBody,
 };
 use crate::record::{FormatSpec, TRIP_GPS, decode_key};
+use crate::sealed::StoredKeyCipher;
 use crate::trip::{Trip, compact_to_unix};
 use crate::wallet::Wallet;
 
@@ -407,7 +408,7 @@ impl Auditor {
             return Err(mismatch("the copy was not granted by the car's owner"));
         }
         let addresses = pool.addresses(self.network)?;
-        let registered = period_trips(ledger, &addresses, claim).await?;
+        let registered = period_trips(ledger, &pool.pool_seed, &addresses, claim).await?;
         let mut copied = BTreeMap::new();
         let mut extra = 0;
         for record in copy.records.iter().filter(|r| r.format == TRIP_GPS) {
@@ -427,8 +428,14 @@ impl Auditor {
         }
         let spec = FormatSpec::trip_gps();
         let mut features = Vec::with_capacity(copied.len());
-        for record in copied.values() {
-            let key = decode_key(&spec, &record.key).map_err(GrantsError::from)?;
+        for (place, record) in &copied {
+            // The copy's plaintext key (sealed in the envelope) must be the one the
+            // stored key on the ledger encrypts.
+            let plain = registered.get(place).map(|(_, plain)| plain);
+            if plain != Some(&record.plain_key) {
+                return Err(mismatch("a copied record's key is not its registered key"));
+            }
+            let key = decode_key(&spec, &record.plain_key).map_err(GrantsError::from)?;
             let trip = Trip::decode(&key, &record.value).map_err(GrantsError::from)?;
             features
                 .push(trip_features(&trip, &FeatureParams::default()).map_err(GrantsError::from)?);
@@ -444,7 +451,7 @@ impl Auditor {
         }
         Ok(AuditedMileage {
             claim: claim.clone(),
-            d_hashes: registered.into_values().collect(),
+            d_hashes: registered.into_values().map(|(d_hash, _)| d_hash).collect(),
             addresses: addresses.len(),
         })
     }
@@ -491,13 +498,15 @@ impl Auditor {
 }
 
 /// The `trip-gps` records registered under `addresses` whose trip starts in the claim's
-/// period, keyed by (address, key), with their dHashes. Only keys are read: the period
-/// is in the key.
+/// period, keyed by (address, stored key), with their dHashes and plaintext keys. Only
+/// keys are read: the period is in the key, which the disclosed pool seed decrypts from
+/// the stored key.
 async fn period_trips(
     ledger: &GrantsLedger,
+    pool_seed: &PoolSeed,
     addresses: &[String],
     claim: &MileageClaim,
-) -> AuditResult<BTreeMap<(String, Vec<u8>), [u8; 32]>> {
+) -> AuditResult<BTreeMap<(String, Vec<u8>), ([u8; 32], Vec<u8>)>> {
     let spec = FormatSpec::trip_gps();
     let mut found = BTreeMap::new();
     for address in addresses {
@@ -509,19 +518,21 @@ async fn period_trips(
                 missing: unserved,
             });
         }
+        let cipher = StoredKeyCipher::new(pool_seed, address).map_err(GrantsError::from)?;
         for record in read.records {
             let put = record.registration.put;
             if put.format != TRIP_GPS {
                 continue;
             }
-            let key = decode_key(&spec, &put.key).map_err(GrantsError::from)?;
+            let plain = cipher.plain_key(&put.key);
+            let key = decode_key(&spec, &plain).map_err(GrantsError::from)?;
             let start = key
                 .get("START_TIME")
                 .and_then(serde_json::Value::as_i64)
                 .ok_or_else(|| AuditError::InvalidClaim("a trip key without a start".into()))?;
             let start = compact_to_unix("START_TIME", start).map_err(GrantsError::from)?;
             if claim.covers(start) {
-                found.insert((put.address, put.key), put.d_hash);
+                found.insert((put.address, put.key), (put.d_hash, plain));
             }
         }
     }

@@ -30,7 +30,7 @@ use crate::protocol::{
     ProviderRegister, RecordPut, RecordRef, RequestState, RequestStatus, Transfer, TxBody,
 };
 use crate::record::EncodedKey;
-use crate::sealed::{Opener, SealedRecord, open_record};
+use crate::sealed::{Opener, SealedRecord, open_record_with_key};
 use crate::wallet::fee_for;
 
 /// How often [`ServiceProvider::wait_for_result`] asks the ledger.
@@ -81,8 +81,10 @@ pub struct RequestSpec {
 pub struct ReceivedRecord {
     /// The data address.
     pub address: String,
-    /// The key bytes.
+    /// The key bytes as the ledger registers them (a car record's stored key).
     pub key: Vec<u8>,
+    /// The range-ordered plaintext key, sealed in the envelope.
+    pub plain_key: Vec<u8>,
     /// The format.
     pub format: String,
     /// The decrypted value.
@@ -503,10 +505,12 @@ impl ServiceProvider {
             c_hash: put.c_hash,
         };
         let record_key = key_grant.record_key(&self.rsa)?;
-        let value = open_record(&sealed, Opener::Record(&record_key), &[])?;
+        let opened = open_record_with_key(&sealed, Opener::Record(&record_key), &[])?;
+        let value = opened.value;
         Ok(ReceivedRecord {
             address: put.address.clone(),
             key: put.key.clone(),
+            plain_key: opened.key.into_bytes(),
             format: put.format.clone(),
             value,
             d_hash: put.d_hash,

@@ -8,7 +8,7 @@ use crate::crypto::{
     Envelope, EpochKey, EpochKeyCache, RecordContext, RecordKey, derive_record_key, verify_c_hash,
     verify_d_hash,
 };
-use crate::record::project;
+use crate::record::{EncodedKey, project};
 
 /// Which key opens the record.
 pub enum Opener<'a> {
@@ -25,6 +25,16 @@ pub enum Opener<'a> {
     Record(&'a RecordKey),
 }
 
+/// A record opened with its key: the range-ordered key and the projected value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenedRecord {
+    /// The range-ordered plaintext key: sealed in the envelope of a record registered
+    /// under a stored key, else the registered key itself.
+    pub key: EncodedKey,
+    /// The decrypted value, projected on the requested columns.
+    pub value: Value,
+}
+
 /// Checks `record.c_hash` against the envelope, decrypts it, checks `record.d_hash`
 /// against the plaintext and returns the value projected on `columns` (all fields when
 /// `columns` is empty).
@@ -33,21 +43,20 @@ pub fn open_record(
     opener: Opener<'_>,
     columns: &[String],
 ) -> Result<Value, SealedRecordError> {
+    Ok(open_record_with_key(record, opener, columns)?.value)
+}
+
+/// [`open_record`], returning the record's range-ordered key too.
+pub fn open_record_with_key(
+    record: &SealedRecord,
+    opener: Opener<'_>,
+    columns: &[String],
+) -> Result<OpenedRecord, SealedRecordError> {
     verify_c_hash(record.hash_func, &record.envelope, &record.c_hash)?;
     let envelope = Envelope::from_bytes(&record.envelope)?;
-    let ctx = RecordContext {
-        address: &record.address,
-        key_bytes: record.key.as_bytes(),
-        format: &record.format,
-    };
-    let record_key = match opener {
-        Opener::Owner { rsa, cache } => {
-            let epoch = cache.epoch_key(envelope.wrapped_epoch_key(), rsa)?;
-            derive_record_key(&epoch, &ctx)?
-        }
-        Opener::Epoch(epoch) => derive_record_key(epoch, &ctx)?,
-        Opener::Record(key) => key.clone(),
-    };
+    let ctx = context(record);
+    let record_key = record_key_of(&envelope, &ctx, opener)?;
+    let key = sealed_key(&envelope, &ctx, &record_key, record)?;
     let plaintext = envelope.open_with_record_key(&ctx, &record_key)?;
     verify_d_hash(record.hash_func, &record_key, &plaintext, &record.d_hash)?;
     let value: Value =
@@ -55,5 +64,56 @@ pub fn open_record(
     if !value.is_object() {
         return Err(SealedRecordError::PlaintextNotJson);
     }
-    Ok(project(&value, columns)?)
+    Ok(OpenedRecord {
+        key,
+        value: project(&value, columns)?,
+    })
+}
+
+/// Only the record's range-ordered key, without decrypting its value: the key sealed in
+/// the envelope (cHash checked first), or the registered key of a record that has none.
+pub fn open_record_key(
+    record: &SealedRecord,
+    opener: Opener<'_>,
+) -> Result<EncodedKey, SealedRecordError> {
+    verify_c_hash(record.hash_func, &record.envelope, &record.c_hash)?;
+    let envelope = Envelope::from_bytes(&record.envelope)?;
+    let ctx = context(record);
+    let record_key = record_key_of(&envelope, &ctx, opener)?;
+    sealed_key(&envelope, &ctx, &record_key, record)
+}
+
+fn context(record: &SealedRecord) -> RecordContext<'_> {
+    RecordContext {
+        address: &record.address,
+        key_bytes: record.key.as_bytes(),
+        format: &record.format,
+    }
+}
+
+fn record_key_of(
+    envelope: &Envelope,
+    ctx: &RecordContext<'_>,
+    opener: Opener<'_>,
+) -> Result<RecordKey, SealedRecordError> {
+    Ok(match opener {
+        Opener::Owner { rsa, cache } => {
+            let epoch = cache.epoch_key(envelope.wrapped_epoch_key(), rsa)?;
+            derive_record_key(&epoch, ctx)?
+        }
+        Opener::Epoch(epoch) => derive_record_key(epoch, ctx)?,
+        Opener::Record(key) => key.clone(),
+    })
+}
+
+fn sealed_key(
+    envelope: &Envelope,
+    ctx: &RecordContext<'_>,
+    record_key: &RecordKey,
+    record: &SealedRecord,
+) -> Result<EncodedKey, SealedRecordError> {
+    Ok(match envelope.open_sealed_key(ctx, record_key)? {
+        Some(plain) => EncodedKey::from_bytes(plain),
+        None => record.key.clone(),
+    })
 }

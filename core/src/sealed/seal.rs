@@ -3,8 +3,10 @@
 use serde_json::Value;
 
 use super::SealedRecordError;
+use super::stored_key::StoredKeyCipher;
 use crate::crypto::{
     HashFunc, RecordContext, SealingEpoch, c_hash, d_hash_for_record, derive_record_key, seal,
+    seal_with_record_key,
 };
 use crate::record::{EncodedKey, FormatSpec, check_value_format, encode_key};
 
@@ -15,7 +17,8 @@ pub struct SealedRecord {
     pub address: String,
     /// The format name (`trip-gps`, `carvio`, `VIN_CODE` or a custom one).
     pub format: String,
-    /// The range-ordered key bytes.
+    /// The key the ledger registers and the node stores the record under: the stored
+    /// key (see [`super::stored_key`]) of a car's record, else the range-ordered key.
     pub key: EncodedKey,
     /// Which hash the commitments use.
     pub hash_func: HashFunc,
@@ -34,7 +37,8 @@ impl SealedRecord {
     }
 }
 
-/// Seals `value` under `key` at `address` with the day's `epoch`.
+/// Seals `value` under `key` at `address` with the day's `epoch`, registered under its
+/// range-ordered key (records that are not a car's: mailbox, wallet entries).
 ///
 /// The value's optional `"format"` field must agree with `spec`; the key must carry
 /// exactly the format's key fields.
@@ -46,25 +50,69 @@ pub fn seal_record(
     hash_func: HashFunc,
     epoch: &SealingEpoch,
 ) -> Result<SealedRecord, SealedRecordError> {
+    seal_inner(spec, address, key, value, hash_func, epoch, None)
+}
+
+/// Seals `value` under `key` at the car's pool `address`: registered under the stored
+/// key `stored_keys` makes of the range-ordered key, which itself travels sealed in the
+/// envelope. The dHash salt is the record key's (bound to the stored key, a function of
+/// the plaintext key at this address).
+pub fn seal_record_with_stored_key(
+    spec: &FormatSpec,
+    address: &str,
+    key: &Value,
+    value: &Value,
+    hash_func: HashFunc,
+    epoch: &SealingEpoch,
+    stored_keys: &StoredKeyCipher,
+) -> Result<SealedRecord, SealedRecordError> {
+    seal_inner(
+        spec,
+        address,
+        key,
+        value,
+        hash_func,
+        epoch,
+        Some(stored_keys),
+    )
+}
+
+fn seal_inner(
+    spec: &FormatSpec,
+    address: &str,
+    key: &Value,
+    value: &Value,
+    hash_func: HashFunc,
+    epoch: &SealingEpoch,
+    stored_keys: Option<&StoredKeyCipher>,
+) -> Result<SealedRecord, SealedRecordError> {
     let encoded_key = encode_key(spec, key)?;
     check_value_format(spec.name(), value)?;
     if !value.is_object() {
         return Err(SealedRecordError::PlaintextNotJson);
     }
     let plaintext = serde_json::to_vec(value).map_err(|_| SealedRecordError::PlaintextNotJson)?;
+    let ledger_key = match stored_keys {
+        Some(cipher) => EncodedKey::from_bytes(cipher.seal(encoded_key.as_bytes())?),
+        None => encoded_key.clone(),
+    };
     let ctx = RecordContext {
         address,
-        key_bytes: encoded_key.as_bytes(),
+        key_bytes: ledger_key.as_bytes(),
         format: spec.name(),
     };
     let record_key = derive_record_key(epoch.epoch_key(), &ctx)?;
-    let envelope = seal(&plaintext, &ctx, epoch)?.to_bytes()?;
+    let envelope = match stored_keys {
+        Some(_) => seal_with_record_key(&plaintext, encoded_key.as_bytes(), &ctx, epoch)?,
+        None => seal(&plaintext, &ctx, epoch)?,
+    }
+    .to_bytes()?;
     let d_hash = d_hash_for_record(hash_func, &record_key, &plaintext)?;
     let c_hash = c_hash(hash_func, &envelope);
     Ok(SealedRecord {
         address: address.to_owned(),
         format: spec.name().to_owned(),
-        key: encoded_key,
+        key: ledger_key,
         hash_func,
         envelope,
         d_hash,

@@ -71,7 +71,7 @@ impl Wallet {
             d_hashes.push(record.d_hash);
             inputs.push(RecordRef {
                 address: record.address,
-                key: record.key_bytes,
+                key: record.stored_key,
             });
         }
         if trips.is_empty() {
@@ -146,7 +146,7 @@ impl Wallet {
 
     /// The car's records of `format` from `from` to `to`, listed from the ledger and
     /// proven, payloads still sealed: each at an address of the car's pool, put by a key
-    /// of that pool, inside the period; in (key, address) order. This is what a plain
+    /// of that pool, inside the period; in (plaintext key, address) order. This is what a plain
     /// copy of the period delivers (each record's key re-wrapped, nothing decrypted).
     pub async fn sealed_records_in(
         &self,
@@ -159,17 +159,19 @@ impl Wallet {
         let generations = self.pool_generations(vid)?;
         let pool = pool_set(&generations);
         let network = self.network();
-        let mut addresses = BTreeSet::new();
+        let mut addresses = std::collections::BTreeMap::new();
         let mut day = from;
         while day <= to {
-            addresses.extend(Self::day_addresses(&generations, vid, day)?);
+            addresses.extend(Self::keyed_day_addresses(&generations, vid, day)?);
             day = day.succ_opt().ok_or_else(|| {
                 GrantsError::InvalidTerms("the period runs past the calendar".into())
             })?;
         }
         let mut records = Vec::new();
-        for address in &addresses {
+        for (address, cipher) in &addresses {
             let read = light.records_at(address).await?;
+            // The period is in the plaintext key: the stored key opens with the pool
+            // seed, nothing is decrypted with the RSA key.
             records.extend(read.records.into_iter().filter(|r| {
                 let put = &r.registration.put;
                 let signer = p2wpkh_address(
@@ -180,13 +182,17 @@ impl Wallet {
                 put.format == format
                     && pool.contains(&put.address)
                     && pool.contains(&signer)
-                    && record_in_period(format, &put.key, from, to)
+                    && record_in_period(format, &cipher.plain_key(&put.key), from, to)
             }));
         }
-        records.sort_by(|a, b| {
-            let (a, b) = (&a.registration.put, &b.registration.put);
-            (&a.key, &a.address).cmp(&(&b.key, &b.address))
-        });
+        let plain = |r: &VerifiedRecord| {
+            let put = &r.registration.put;
+            let key = addresses
+                .get(&put.address)
+                .map_or_else(|| put.key.clone(), |cipher| cipher.plain_key(&put.key));
+            (key, put.address.clone())
+        };
+        records.sort_by_cached_key(plain);
         Ok(records)
     }
 
@@ -206,7 +212,7 @@ impl Wallet {
                 .iter()
                 .any(|p| scope.privacy_zones.iter().any(|z| z.contains(p)));
             if !private {
-                outside.insert((record.address, record.key_bytes));
+                outside.insert((record.address, record.stored_key));
             }
         }
         let mut sealed = self

@@ -9,6 +9,12 @@
 //! records within the key bounds, so narrow by key (for trips, START_TIME) when the days
 //! matter. Verified records are cached in the store; when no node answers, reads come
 //! from that cache (still checked and decrypted the same way).
+//!
+//! The ledger and the nodes know a car's records by their stored keys (see
+//! [`crate::sealed::stored_key`]): `getKV` computes the stored key from the pool seed and
+//! asks for it; `getKVRange` reads each address whole (one day of one car), decrypts the
+//! stored keys with the pool seed and filters and sorts by the plaintext key order
+//! (`INF_MIN`/`INF_MAX` bounds included), then opens only the records in range.
 
 use std::collections::BTreeSet;
 
@@ -25,7 +31,7 @@ use crate::pool::{MAX_DAYS_PER_QUERY, PoolSeed, deduct_address};
 use crate::record::{
     EncodedKey, FormatSpec, KeyRange, decode_key, encode_end_bound, encode_key, encode_start_bound,
 };
-use crate::sealed::{Opener, SealedRecord, open_record};
+use crate::sealed::{Opener, STORED_KEYS_END, SealedRecord, StoredKeyCipher, open_record_with_key};
 use crate::store::CachedRecord;
 
 /// Most records a range read returns from the offline cache per address.
@@ -38,8 +44,10 @@ pub struct KvRecord {
     pub address: String,
     /// The key as its JSON object.
     pub key: Map<String, Value>,
-    /// The range-ordered key bytes.
+    /// The range-ordered (plaintext) key bytes.
     pub key_bytes: Vec<u8>,
+    /// The key the ledger and the node know the record by (its stored key).
+    pub stored_key: Vec<u8>,
     /// The record format.
     pub format: String,
     /// The decrypted value, projected on the requested columns.
@@ -56,7 +64,7 @@ pub struct KvRecord {
 pub struct DroppedRecord {
     /// The data address.
     pub address: String,
-    /// The key bytes.
+    /// The key bytes as stored (the stored key of a car's record).
     pub key: Vec<u8>,
     /// Why it was dropped.
     pub reason: String,
@@ -83,7 +91,10 @@ pub(super) struct PoolGeneration {
 /// A record as read (from a node or the cache) before opening.
 struct Fetched {
     address: String,
+    /// The key as stored (ledger and node).
     key: Vec<u8>,
+    /// The range-ordered plaintext key, from the stored key and the pool seed.
+    plain_key: Vec<u8>,
     format: String,
     envelope: Vec<u8>,
     c_hash: [u8; 32],
@@ -101,6 +112,7 @@ impl Fetched {
                 p2wpkh_address(&bitcoin::CompressedPublicKey(reg.signer), network).to_string(),
             ),
             address: reg.put.address,
+            plain_key: reg.put.key.clone(),
             key: reg.put.key,
             format: reg.put.format,
             envelope: record.envelope,
@@ -121,6 +133,7 @@ impl Fetched {
             .find(|f| f.digest(&row.envelope) == c_hash)?;
         Some(Fetched {
             address: row.address,
+            plain_key: row.key.clone(),
             key: row.key,
             format: row.format,
             envelope: row.envelope,
@@ -130,6 +143,12 @@ impl Fetched {
             height: row.height,
             signer_address: None,
         })
+    }
+
+    /// The plaintext key read from the stored key with the address's `cipher`.
+    fn with_plain_key(mut self, cipher: &StoredKeyCipher) -> Self {
+        self.plain_key = cipher.plain_key(&self.key);
+        self
     }
 
     fn to_cache(&self, signer: &str) -> CachedRecord {
@@ -181,9 +200,25 @@ impl Wallet {
         vid: &str,
         date: NaiveDate,
     ) -> Result<Vec<String>, WalletError> {
+        Ok(Self::keyed_day_addresses(generations, vid, date)?
+            .into_iter()
+            .map(|(address, _)| address)
+            .collect())
+    }
+
+    /// [`Self::day_addresses`], each with the stored-key cipher of its pool.
+    pub(super) fn keyed_day_addresses(
+        generations: &[PoolGeneration],
+        vid: &str,
+        date: NaiveDate,
+    ) -> Result<Vec<(String, StoredKeyCipher)>, WalletError> {
         generations
             .iter()
-            .map(|g| Ok(deduct_address(&g.addresses, date, vid, &g.seed)?.to_string()))
+            .map(|g| {
+                let address = deduct_address(&g.addresses, date, vid, &g.seed)?.to_string();
+                let cipher = StoredKeyCipher::new(&g.seed, &address)?;
+                Ok((address, cipher))
+            })
             .collect()
     }
 
@@ -213,7 +248,7 @@ impl Wallet {
                 fetched.format
             ));
         }
-        let key = decode_key(spec, &fetched.key).map_err(|e| e.to_string())?;
+        let key = decode_key(spec, &fetched.plain_key).map_err(|e| e.to_string())?;
         let sealed = SealedRecord {
             address: fetched.address.clone(),
             format: fetched.format.clone(),
@@ -224,7 +259,7 @@ impl Wallet {
             c_hash: fetched.c_hash,
         };
         let mut cache = self.epoch_cache().map_err(|e| e.to_string())?;
-        let value = open_record(
+        let opened = open_record_with_key(
             &sealed,
             Opener::Owner {
                 rsa: self.keys().rsa_private(),
@@ -233,10 +268,15 @@ impl Wallet {
             columns,
         )
         .map_err(|e| e.to_string())?;
+        if opened.key.as_bytes() != fetched.plain_key.as_slice() {
+            return Err("the key sealed in the envelope is not the registered one".into());
+        }
+        let value = opened.value;
         Ok(KvRecord {
             address: fetched.address.clone(),
             key,
-            key_bytes: fetched.key.clone(),
+            key_bytes: fetched.plain_key.clone(),
+            stored_key: fetched.key.clone(),
             format: fetched.format.clone(),
             value,
             height: fetched.height,
@@ -261,12 +301,19 @@ impl Wallet {
         let generations = self.pool_generations(vid)?;
         let pool = pool_set(&generations);
         let network = self.network();
-        for address in Self::day_addresses(&generations, vid, date)? {
-            let fetched = match light.record(&address, &key).await {
+        for (address, cipher) in Self::keyed_day_addresses(&generations, vid, date)? {
+            let stored = cipher.seal(&key)?;
+            let fetched = match light.record(&address, &stored).await {
                 Ok(Some(record)) => Fetched::from_verified(record, network),
                 Ok(None) => continue,
                 Err(e) if offline(&e) => {
-                    let cached = self.locked_store()?.cached_record(&address, &key)?;
+                    // The cache may still hold a record registered under its plaintext
+                    // key before stored keys existed; only the local cache is asked.
+                    let store = self.locked_store()?;
+                    let cached = match store.cached_record(&address, &stored)? {
+                        Some(row) => Some(row),
+                        None => store.cached_record(&address, &key)?,
+                    };
                     match cached.and_then(Fetched::from_cache) {
                         Some(fetched) => fetched,
                         None => continue,
@@ -274,6 +321,7 @@ impl Wallet {
                 }
                 Err(e) => return Err(e.into()),
             };
+            let fetched = fetched.with_plain_key(&cipher);
             return self
                 .open_fetched(&fetched, format, columns, &pool)
                 .map(Some)
@@ -310,10 +358,10 @@ impl Wallet {
         )?;
         let generations = self.pool_generations(vid)?;
         let pool = pool_set(&generations);
-        let mut addresses = BTreeSet::new();
+        let mut addresses = std::collections::BTreeMap::new();
         let mut day = from_date;
         while day <= to_date {
-            addresses.extend(Self::day_addresses(&generations, vid, day)?);
+            addresses.extend(Self::keyed_day_addresses(&generations, vid, day)?);
             day = day.succ_opt().ok_or(WalletError::InvalidDateRange {
                 from: from_date,
                 to: to_date,
@@ -323,22 +371,22 @@ impl Wallet {
         let network = self.network();
         let mut result = RangeResult::default();
         let mut fetched = Vec::new();
-        for address in &addresses {
-            let start = range.start().as_bytes();
-            let end = range.end().as_bytes();
-            // The whole address, checked complete against the ledger's index, then the
-            // key bounds: a node cannot drop a record unnoticed.
+        let start = range.start().as_bytes();
+        let end = range.end().as_bytes();
+        let in_range =
+            |f: &Fetched| start <= f.plain_key.as_slice() && f.plain_key.as_slice() <= end;
+        for (address, cipher) in &addresses {
+            // The whole address (one day of one car), checked complete against the
+            // ledger's index, its stored keys decrypted, then the plaintext key bounds:
+            // a node cannot drop a record unnoticed, and learns nothing of the bounds.
             match light.records_at(address).await {
                 Ok(read) => {
                     result.missing += read.missing;
                     fetched.extend(
                         read.records
                             .into_iter()
-                            .filter(|r| {
-                                let key = r.registration.put.key.as_slice();
-                                start <= key && key <= end
-                            })
-                            .map(|r| Fetched::from_verified(r, network)),
+                            .map(|r| Fetched::from_verified(r, network).with_plain_key(cipher))
+                            .filter(|f| in_range(f)),
                     );
                     result
                         .rejected
@@ -349,15 +397,24 @@ impl Wallet {
                         }));
                 }
                 Err(e) if offline(&e) => {
-                    let cached = self
-                        .locked_store()?
-                        .cached_range(address, start, end, CACHE_PAGE)?;
-                    fetched.extend(cached.into_iter().filter_map(Fetched::from_cache));
+                    let cached = self.locked_store()?.cached_range(
+                        address,
+                        &[],
+                        STORED_KEYS_END,
+                        CACHE_PAGE,
+                    )?;
+                    fetched.extend(
+                        cached
+                            .into_iter()
+                            .filter_map(Fetched::from_cache)
+                            .map(|f| f.with_plain_key(cipher))
+                            .filter(|f| in_range(f)),
+                    );
                 }
                 Err(e) => return Err(e.into()),
             }
         }
-        fetched.sort_by(|a, b| (&a.key, &a.address).cmp(&(&b.key, &b.address)));
+        fetched.sort_by(|a, b| (&a.plain_key, &a.address).cmp(&(&b.plain_key, &b.address)));
         for item in &fetched {
             match self.open_fetched(item, format, columns, &pool) {
                 Ok(record) => result.records.push(record),

@@ -35,16 +35,13 @@ use crate::light::LightClient;
 use crate::record::{
     EncodedKey, FormatSpec, decode_key, encode_end_bound, encode_key, encode_start_bound,
 };
-use crate::sealed::{Opener, SealedRecord, open_record};
+use crate::sealed::{Opener, STORED_KEYS_END, SealedRecord, open_record_with_key};
 use crate::store::GrantRow;
 
 /// Format of the owner's channel entries.
 pub const CHANNEL_FORMAT: &str = "carchain-channel";
 /// Longest subscriber id.
 pub const MAX_SUBSCRIBER_ID_LEN: usize = 64;
-/// Every key a data address can hold sorts at or below this bound (keys never start
-/// with the `INF_MAX` tag).
-const ALL_KEYS_END: &[u8] = &[0xFF];
 
 /// The custom format of channel entries: subscriber, day, car token.
 fn channel_spec() -> Result<FormatSpec, WalletError> {
@@ -288,7 +285,9 @@ impl Wallet {
         let network = self.network();
         let mut out = Vec::new();
         for address in addresses {
-            let read = light.records_in_range(address, &[], ALL_KEYS_END).await?;
+            let read = light
+                .records_in_range(address, &[], STORED_KEYS_END)
+                .await?;
             let mut wrapped: Vec<WrappedKey> = Vec::new();
             for record in read.records {
                 let signer = p2wpkh_address(
@@ -463,7 +462,11 @@ impl SubscriberReader<'_> {
         format: &FormatSpec,
         out: &mut SubscribedDay,
     ) -> Result<(), WalletError> {
-        let read = light.records_in_range(address, &[], ALL_KEYS_END).await?;
+        // A car's records are under stored keys, opaque bytes that may start with 0xFF.
+        let read = light
+            .records_in_range(address, &[], STORED_KEYS_END)
+            .await?;
+        let mut opened_records = Vec::new();
         for record in read.records {
             let put = &record.registration.put;
             if put.format != format.name() {
@@ -480,16 +483,26 @@ impl SubscriberReader<'_> {
             };
             let opened = epochs
                 .iter()
-                .find_map(|epoch| open_record(&sealed, Opener::Epoch(epoch), &[]).ok());
-            match (opened, decode_key(format, &put.key)) {
-                (Some(value), Ok(key)) => out.records.push(SubscribedRecord {
+                .find_map(|epoch| open_record_with_key(&sealed, Opener::Epoch(epoch), &[]).ok());
+            let Some(opened) = opened else {
+                out.closed_records += 1;
+                continue;
+            };
+            match decode_key(format, opened.key.as_bytes()) {
+                Ok(key) => opened_records.push((opened.key, key, opened.value)),
+                Err(_) => out.closed_records += 1,
+            }
+        }
+        opened_records.sort_by(|a, b| a.0.cmp(&b.0));
+        out.records.extend(
+            opened_records
+                .into_iter()
+                .map(|(_, key, value)| SubscribedRecord {
                     address: address.to_owned(),
                     key,
                     value,
                 }),
-                _ => out.closed_records += 1,
-            }
-        }
+        );
         Ok(())
     }
 }

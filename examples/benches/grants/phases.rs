@@ -265,7 +265,7 @@ pub async fn compute_in_phases(
         .iter()
         .map(|record| RecordRef {
             address: record.address.clone(),
-            key: record.key_bytes.clone(),
+            key: record.stored_key.clone(),
         })
         .collect();
 
