@@ -149,11 +149,11 @@ mod tests {
         .to_bytes()?;
         assert_eq!(
             hex::encode(c_hash(HashFunc::Sha256, &bytes)),
-            "663e1914237c1d91f04e3af58edd925de58e1bffe1873aaacacec86fabef90f5"
+            "6610135bac958ca81e29c89cf5efaa3f64bf2e2e234b980023a0f09ab6e2ad60"
         );
         assert_eq!(
             hex::encode(c_hash(HashFunc::DoubleSha256, &bytes)),
-            "2ebd51e5a4b924a8a3e5aecf775cf45dda136108b3e23734a4af8b1467041deb"
+            "a1c0ef5bc3b40060dce26679a20cdf5fd38815117a8068c9574ae4ae88b85479"
         );
         Ok(())
     }

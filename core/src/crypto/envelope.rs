@@ -1,7 +1,7 @@
 //! The versioned binary container of one encrypted record value.
 //!
 //! Envelope v2 (written), all integers big-endian, N = wrapped key ciphertext length,
-//! K = sealed record key length (0, or the plaintext record key's length + 16):
+//! K = sealed record key length (0, or the padded plaintext record key's length + 16):
 //!
 //! ```text
 //! offset     size  field
@@ -13,7 +13,7 @@
 //! 7+N        12    ChaCha20-Poly1305 nonce (random)
 //! 19+N       2     sealed record key length K (u16; 0 = none)
 //! 21+N       K     sealed record key: ChaCha20-Poly1305 of the plaintext key || tag
-//! 21+N+K     L+16  AEAD ciphertext of the L-byte plaintext || 16-byte tag
+//! 21+N+K     P+16  AEAD ciphertext of the L-byte plaintext padded to P bytes || tag
 //! ```
 //!
 //! The sealed record key carries the record's plaintext (range-ordered) key when the
@@ -23,6 +23,10 @@
 //! the envelope's nonce (another key than the payload's, so the nonce is not reused
 //! under one key) and associated data `"carchain/envelope/v2/key" || bytes 0..19+N ||
 //! binding`, binding being `u32(len) address || u32(len) key bytes || u32(len) format`.
+//!
+//! Both encrypted fields are length-padded (see [`super::padding`]): the payload to its
+//! Padmé length P (at most 12% more), the plaintext key to a multiple of 32 bytes, so
+//! sizes do not single out one car's records.
 //!
 //! Nothing in it names its recipient or stays constant across records beyond magic,
 //! version and suite: the owner finds the envelopes wrapped for it by trial (one RSA
@@ -51,6 +55,7 @@ use super::codec::Reader;
 use super::epoch_cache::EpochKeyCache;
 use super::error::{CryptoError, CryptoResult};
 use super::hierarchy::{RecordContext, SealingEpoch, derive_record_key};
+use super::padding::{pad_key, pad_payload, unpad};
 use super::rng::os_random_bytes;
 use super::symmetric::{EpochKey, RecordKey};
 use super::wrap::{LEGACY_FINGERPRINT_LEN, WrappedKey};
@@ -141,11 +146,12 @@ pub(crate) fn seal_with_nonce(
     };
     if let Some(plain_key) = plain_key {
         let aad = envelope.sealed_key_associated_data(ctx)?;
+        let padded_key = Zeroizing::new(pad_key(plain_key));
         let sealed = key_cipher(&record_key)?
             .encrypt(
                 &Nonce::from(nonce),
                 Payload {
-                    msg: plain_key,
+                    msg: &padded_key,
                     aad: &aad,
                 },
             )
@@ -159,11 +165,12 @@ pub(crate) fn seal_with_nonce(
         envelope.sealed_key = sealed;
     }
     let aad = envelope.associated_data(ctx)?;
+    let padded = Zeroizing::new(pad_payload(plaintext));
     envelope.ciphertext = cipher(&record_key)
         .encrypt(
             &Nonce::from(nonce),
             Payload {
-                msg: plaintext,
+                msg: &padded,
                 aad: &aad,
             },
         )
@@ -286,7 +293,7 @@ impl Envelope {
             return Ok(None);
         }
         let aad = self.sealed_key_associated_data(ctx)?;
-        key_cipher(record_key)?
+        let padded = key_cipher(record_key)?
             .decrypt(
                 &Nonce::from(self.nonce),
                 Payload {
@@ -294,8 +301,8 @@ impl Envelope {
                     aad: &aad,
                 },
             )
-            .map(Some)
-            .map_err(|_| CryptoError::AuthenticationFailed)
+            .map_err(|_| CryptoError::AuthenticationFailed)?;
+        unpad(padded).map(Some)
     }
 
     /// The canonical encoding (see the module documentation).
@@ -363,7 +370,7 @@ impl Envelope {
         record_key: &RecordKey,
     ) -> CryptoResult<Vec<u8>> {
         let aad = self.associated_data(ctx)?;
-        cipher(record_key)
+        let opened = cipher(record_key)
             .decrypt(
                 &Nonce::from(self.nonce),
                 Payload {
@@ -371,7 +378,12 @@ impl Envelope {
                     aad: &aad,
                 },
             )
-            .map_err(|_| CryptoError::AuthenticationFailed)
+            .map_err(|_| CryptoError::AuthenticationFailed)?;
+        if self.legacy_fingerprint.is_some() {
+            // v1 payloads were not padded.
+            return Ok(opened);
+        }
+        unpad(opened)
     }
 
     /// Decrypts with the epoch key (a subscriber's path, or a car reading back).
@@ -399,6 +411,7 @@ impl Envelope {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::padding::padme_len;
     use crate::crypto::test_keys::{grantee, owner};
     use proptest::prelude::*;
 
@@ -432,9 +445,10 @@ mod tests {
         let large: Vec<u8> = (0..30 * 1024u32).map(|i| (i % 251) as u8).collect();
         for plaintext in [Vec::new(), vec![0x5A], large] {
             let envelope = seal(&plaintext, &ctx(), &epoch)?;
-            assert_eq!(envelope.ciphertext().len(), plaintext.len() + TAG_LEN);
+            let padded = padme_len(plaintext.len() + 1);
+            assert_eq!(envelope.ciphertext().len(), padded + TAG_LEN);
             let bytes = envelope.to_bytes()?;
-            assert_eq!(bytes.len(), 21 + 256 + plaintext.len() + TAG_LEN);
+            assert_eq!(bytes.len(), 21 + 256 + padded + TAG_LEN);
             let parsed = Envelope::from_bytes(&bytes)?;
             assert_eq!(parsed, envelope);
             assert_eq!(parsed.to_bytes()?, bytes);
@@ -482,7 +496,7 @@ mod tests {
         assert_eq!(
             hex::encode(&bytes),
             format!(
-                "{expected_header}341d84dfe824bd9bb2f0a23bd14bdba8885d941ddcfe465ad273cc72c0c7"
+                "{expected_header}341d84dfe824bd9bb2f0a23bd14bbe80e277dfa637066ed89a7d649c3006629c"
             )
         );
         assert_eq!(envelope.version(), 2);
@@ -517,9 +531,9 @@ mod tests {
         assert_eq!(
             hex::encode(&bytes),
             format!(
-                "43434502010004bbbbbbbb{}002a0399aea102242cf5b3f5c192c22c507f30fa9b0d258ca0\
-                 ea21f6188edb912453807e59899bdf9aaedc6f341d84dfe824bd9bb2f0a23bd14ba997c0d1\
-                 f2c07e9b6f68c9d1e3880ef9",
+                "43434502010004bbbbbbbb{}00300399aea102242cf5b3f5c192c22c507f30fa9b0d258ca0\
+                 ea21f6503bffa97e219a2ab90501de0ed295685b53d56d235c341d84dfe824bd9bb2f0a23b\
+                 d14bbe8078354d0913fd8603f56dd08f4fc3c38a",
                 "0c".repeat(12)
             )
         );

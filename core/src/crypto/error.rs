@@ -42,6 +42,10 @@ pub enum CryptoError {
     /// The AEAD tag did not verify: wrong key, wrong context or altered bytes.
     #[error("authentication failed: wrong key, wrong record context or altered envelope")]
     AuthenticationFailed,
+    /// A decrypted envelope field does not end in its length padding (altered or not
+    /// written by CarChain).
+    #[error("bad length padding inside the envelope")]
+    Padding,
     /// The AEAD cipher refused to encrypt (plaintext too long for the suite).
     #[error("encryption failed: plaintext too long")]
     EncryptionFailed,

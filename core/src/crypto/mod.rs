@@ -21,6 +21,7 @@ pub mod error;
 pub mod grant;
 pub mod hash_func;
 pub mod hierarchy;
+pub mod padding;
 pub mod symmetric;
 pub mod wrap;
 
