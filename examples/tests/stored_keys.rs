@@ -258,3 +258,87 @@ async fn get_kv_and_ranges_with_inf_max_bounds_and_columns_read_stored_keys_righ
     assert!(none.records.is_empty());
     assert!(none.rejected.is_empty());
 }
+
+/// The attacker's view of a node's stored bytes: envelopes of 2 owners x 2 cars x 3
+/// days, written by real cars, share no 8-byte substring outside the fixed magic /
+/// version / suite header across addresses (records at one address share its day's
+/// wrapped epoch key, as they share the address), and name no owner or car.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stored_envelopes_of_two_owners_and_cars_share_no_constant_bytes() {
+    let owners = [wallet(WORDS_A), wallet(support::flows::WORDS_B)];
+    let node = start_node(
+        &[
+            (&owners[0].owner_address(), 1_000_000),
+            (&owners[1].owner_address(), 1_000_000),
+        ],
+        Mode::Private,
+    )
+    .await;
+    let light = node.client();
+    let dir = tempfile::tempdir().expect("dir");
+    let mut stored: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut names: Vec<Vec<u8>> = Vec::new();
+    for (o, owner) in owners.iter().enumerate() {
+        names.push(owner.owner_address().into_bytes());
+        names.push(hex::decode(owner.rsa_fingerprint()).expect("fingerprint"));
+        for c in 0..2 {
+            let vid = format!("VIN-ATTACK-{o}{c}");
+            names.push(vid.clone().into_bytes());
+            let car = car(&dir, &vid);
+            pair(owner, &light, &car, "car", 16).await;
+            for d in 1..=3 {
+                for s in 0..2 {
+                    let trip = trip_on(day(d), i64::from(d) * 10 + s, (48.0, 11.0));
+                    car.put_trip(&trip, 1, day(d)).expect("put");
+                }
+            }
+            car.flush(&light).await.expect("flush");
+            for d in 1..=3 {
+                let read = owner
+                    .get_kv_range(
+                        &light,
+                        &vid,
+                        day(d),
+                        day(d),
+                        &FormatSpec::trip_gps(),
+                        &json!({}),
+                        &json!({}),
+                        &[],
+                        None,
+                    )
+                    .await
+                    .expect("range");
+                for record in read.records {
+                    let served = light
+                        .record(&record.address, &record.stored_key)
+                        .await
+                        .expect("get")
+                        .expect("present");
+                    if !stored.iter().any(|(_, e)| e == &served.envelope) {
+                        stored.push((record.address.clone(), served.envelope));
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(stored.len(), 2 * 2 * 3 * 2);
+    let mut seen: std::collections::HashMap<&[u8], &str> = Default::default();
+    for (address, envelope) in &stored {
+        for name in &names {
+            assert!(
+                !envelope.windows(name.len()).any(|w| w == name.as_slice()),
+                "an envelope names an owner or a car"
+            );
+        }
+        for window in envelope[5..].windows(8) {
+            match seen.get(window) {
+                Some(other) => {
+                    assert_eq!(other, address, "envelopes of two addresses share 8 bytes")
+                }
+                None => {
+                    seen.insert(window, address);
+                }
+            }
+        }
+    }
+}

@@ -11,7 +11,7 @@
 mod codec;
 mod rng;
 #[cfg(test)]
-mod test_keys;
+pub(crate) mod test_keys;
 
 pub mod channel;
 pub mod commitments;
