@@ -27,6 +27,7 @@ pub use anchor::TrustAnchor;
 pub use client::{DEFAULT_MAX_LAG, LightClient};
 pub use error::{LightError, LightResult};
 pub use types::{
-    DeviceAuth, PutOutcome, RangeRead, Receipt, RejectedRecord, SyncProgress, VerifiedRecord,
+    ItemRefusal, PutOutcome, RangeRead, Receipt, RecordUpload, RejectedRecord, SyncProgress,
+    UploadResult, VerifiedRecord, WriteCredential,
 };
 pub use wire::NodeStatusView;
