@@ -117,6 +117,11 @@ impl CarDevice {
         &self.vid
     }
 
+    /// The device key (signs pairing and write-credential requests, never a put).
+    pub(super) fn device_secret(&self) -> &SecretKey {
+        &self.device_key
+    }
+
     /// The device's public signing key.
     pub fn device_pubkey(&self) -> PublicKey {
         public_key_of(&self.device_key)

@@ -22,6 +22,7 @@
 use std::time::Duration;
 
 use super::car_device::CarDevice;
+use super::credentials::Showing;
 use super::error::{DeviceError, DeviceStoreError};
 use super::store::QueuedPut;
 use crate::light::{
@@ -34,9 +35,9 @@ pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(5);
 /// Records of one address sent per request (well below the node's batch maximum).
 pub const ADDRESS_BATCH_LIMIT: usize = 500;
 
-/// Node codes that mean "this item's nonce is not the next one": sent again, re-signed
-/// from the ledger's nonce, once.
-const NONCE_CODES: [&str; 2] = ["replay", "bad_nonce"];
+/// Node codes sent again once: "this item's nonce is not the next one" (re-signed from
+/// the ledger's nonce) and "this credential stored all it may" (a fresh one is shown).
+const RETRY_CODES: [&str; 3] = ["replay", "bad_nonce", "credential_spent"];
 /// Node codes that mean "the node cannot take it now": the flush stops, the rest stays.
 const TRANSIENT_CODES: [&str; 3] = ["unavailable", "internal", "timeout"];
 
@@ -106,13 +107,27 @@ impl CarDevice {
     pub async fn flush(&self, light: &LightClient) -> Result<FlushReport, DeviceError> {
         let mut report = FlushReport::default();
         let mut addresses = self.store()?.queued_addresses()?;
+        if addresses.is_empty() {
+            return Ok(report);
+        }
         shuffle(&mut addresses)?;
+        let showing = match self.prepare_credentials(light).await {
+            Ok(showing) => showing,
+            Err(DeviceError::Light(e)) if e.is_failover() => {
+                report.remaining = self.queue_len()?;
+                return Ok(report);
+            }
+            Err(e) => return Err(e),
+        };
         for (index, address) in addresses.iter().enumerate() {
             if index > 0 {
                 tokio::time::sleep(self.pacing().pause()?).await;
             }
             let own = light.with_fresh_connections()?;
-            match self.deliver_address(&own, address, &mut report).await {
+            match self
+                .deliver_address(&own, &showing, address, &mut report)
+                .await
+            {
                 Ok(()) => {}
                 Err(DeviceError::Light(e)) if e.is_failover() => break,
                 Err(e) => return Err(e),
@@ -126,6 +141,7 @@ impl CarDevice {
     async fn deliver_address(
         &self,
         light: &LightClient,
+        showing: &Showing,
         address: &str,
         report: &mut FlushReport,
     ) -> Result<(), DeviceError> {
@@ -138,7 +154,8 @@ impl CarDevice {
                 return Ok(());
             };
             after = last.seq;
-            self.deliver_batch(light, address, queued, report).await?;
+            self.deliver_batch(light, showing, address, queued, report)
+                .await?;
         }
     }
 
@@ -148,6 +165,7 @@ impl CarDevice {
     async fn deliver_batch(
         &self,
         light: &LightClient,
+        showing: &Showing,
         address: &str,
         queued: Vec<QueuedPut>,
         report: &mut FlushReport,
@@ -167,32 +185,55 @@ impl CarDevice {
             let pending: Vec<_> = batch.iter_mut().filter(|(_, put)| !put.submitted).collect();
             self.resign_from(address, ledger_nonce, pending)?;
         }
-        let mut retry = self.send(light, address, batch, report).await?;
+        let mut retry = self.send(light, showing, address, batch, report).await?;
         if retry.is_empty() {
             return Ok(());
         }
         let ledger_nonce = light.account(address).await?.nonce;
-        self.resign_from(address, ledger_nonce, retry.iter_mut().collect())?;
-        let refused = self.send(light, address, retry, report).await?;
-        for (_, put) in refused {
+        let mut items: Vec<_> = retry.iter_mut().map(|(item, _)| item).collect();
+        items.sort_by_key(|(_, put)| put.seq);
+        self.resign_from(address, ledger_nonce, items)?;
+        let refused = self
+            .send(
+                light,
+                showing,
+                address,
+                retry.into_iter().map(|(item, _)| item).collect(),
+                report,
+            )
+            .await?;
+        for (_, put, refusal) in refused.into_iter().map(|((tx, put), r)| (tx, put, r)) {
             report.refused.push(RefusedPut {
                 seq: put.seq,
-                code: "bad_nonce".into(),
-                message: "the registration's nonce was refused twice".into(),
+                code: refusal.code,
+                message: refusal.message,
             });
         }
         Ok(())
     }
 
-    /// Sends one batch and settles each item; returns the items refused for their nonce.
+    /// Sends one batch and settles each item; returns the items to send once more
+    /// ([`RETRY_CODES`]) with their refusal.
     async fn send(
         &self,
         light: &LightClient,
+        showing: &Showing,
         address: &str,
         batch: Vec<(SignedTransaction, QueuedPut)>,
         report: &mut FlushReport,
-    ) -> Result<Vec<(SignedTransaction, QueuedPut)>, DeviceError> {
-        let credential = self.credential_for(light, address).await?;
+    ) -> Result<Vec<Retry>, DeviceError> {
+        let shown = self.credential_for(showing, address)?;
+        if shown.is_none() && *showing != Showing::Nothing {
+            for (_, put) in batch {
+                report.refused.push(RefusedPut {
+                    seq: put.seq,
+                    code: "credential_missing".into(),
+                    message: "no write credential is left for this private node".into(),
+                });
+            }
+            return Ok(Vec::new());
+        }
+        let credential = shown.as_ref().map(|(_, credential)| credential.clone());
         let uploads: Vec<RecordUpload> = batch
             .iter()
             .map(|(tx, put)| RecordUpload {
@@ -216,8 +257,13 @@ impl CarDevice {
             match settled {
                 Ok(PutOutcome::Stored) => report.delivered += 1,
                 Ok(PutOutcome::AlreadyStored) => report.already_there += 1,
-                Err(refusal) if NONCE_CODES.contains(&refusal.code.as_str()) => {
-                    retry.push((tx, put));
+                Err(refusal) if RETRY_CODES.contains(&refusal.code.as_str()) => {
+                    if refusal.code == "credential_spent"
+                        && let Some((id, _)) = &shown
+                    {
+                        self.store()?.spend_credential(*id)?;
+                    }
+                    retry.push(((tx, put), refusal));
                     continue;
                 }
                 Err(refusal) if TRANSIENT_CODES.contains(&refusal.code.as_str()) => {
@@ -295,6 +341,9 @@ impl CarDevice {
         Ok(())
     }
 }
+
+/// An item to send once more, with why it was refused.
+type Retry = ((SignedTransaction, QueuedPut), ItemRefusal);
 
 /// Shuffles `items` in place (Fisher–Yates, operating-system randomness).
 fn shuffle<T>(items: &mut [T]) -> Result<(), DeviceError> {
