@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use carchain_core::device::{
-    CarDevice as CoreCarDevice, DeviceError as CoreDeviceError, DeviceStoreError,
+    CarDevice as CoreCarDevice, DeliveryPacing, DeviceError as CoreDeviceError, DeviceStoreError,
 };
 use carchain_core::record::FormatSpec;
 use carchain_core::trip::Trip;
@@ -277,6 +277,15 @@ impl CarDevice {
         };
         Trip::decode(map, &value).map_err(CoreDeviceError::from)?;
         self.queue(&FormatSpec::trip_gps(), &key, &value, &date)
+    }
+
+    /// The longest random pause between two addresses of a flush, in milliseconds
+    /// (default 5000). A flush sends each day's address on its own connection, in
+    /// shuffled order, spaced by such pauses.
+    pub fn set_delivery_max_delay_ms(&self, ms: u64) {
+        self.car.set_delivery_pacing(DeliveryPacing {
+            max_delay: std::time::Duration::from_millis(ms),
+        });
     }
 
     /// Number of puts waiting for a node.

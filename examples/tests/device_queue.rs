@@ -1,7 +1,7 @@
 //! End to end, against a real node on loopback: a car pairs with a wallet through the
 //! sealed mailbox, queues trips while offline for three days, then delivers them to a
-//! live node: every record arrives exactly once, in order, and opens with the owner's
-//! RSA key; flushing again changes nothing.
+//! live node, one day's address at a time in shuffled order: every record arrives exactly
+//! once, intact, and opens with the owner's RSA key; flushing again changes nothing.
 
 mod support;
 
@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use carchain_core::crypto::EpochKeyCache;
-use carchain_core::device::CarDevice;
+use carchain_core::device::{CarDevice, DeliveryPacing};
 use carchain_core::keys::{Mnemonic, RsaBits, WalletKeys};
 use carchain_core::light::LightClient;
 use carchain_core::pool::AddressPool;
@@ -81,7 +81,10 @@ async fn offline_three_days_then_every_record_arrives_once_in_order() {
         Arc::new(InMemorySecretStore::new()),
         VID,
     )
-    .expect("car");
+    .expect("car")
+    .with_delivery_pacing(DeliveryPacing {
+        max_delay: Duration::from_millis(30),
+    });
 
     // Pairing through the mailbox: the wallet posts its offer and waits; the car polls.
     let payload = car.pairing_payload(600).expect("payload");
@@ -139,11 +142,19 @@ async fn offline_three_days_then_every_record_arrives_once_in_order() {
         found.extend(range.records);
     }
     assert_eq!(found.len(), 3, "each record exactly once");
-    found.sort_by_key(|r| r.registration.height);
+    // Days leave in shuffled order (one address at a time): each record is matched to
+    // its trip by its session.
     let mut cache = EpochKeyCache::new();
     let spec = FormatSpec::trip_gps();
-    for (record, (_, expected)) in found.iter().zip(&trips) {
+    let mut sessions = Vec::new();
+    for record in &found {
         let put = &record.registration.put;
+        let key = carchain_core::record::decode_key(&spec, &put.key).expect("key");
+        let (_, expected) = trips
+            .iter()
+            .find(|(_, t)| serde_json::json!(t.session_id) == key["SESSION_ID"])
+            .expect("a queued trip");
+        sessions.push(expected.session_id);
         let sealed = SealedRecord {
             address: put.address.clone(),
             format: put.format.clone(),
@@ -162,12 +173,8 @@ async fn offline_three_days_then_every_record_arrives_once_in_order() {
             &[],
         )
         .expect("open");
-        assert_eq!(
-            value,
-            expected.to_value(1).expect("value"),
-            "in order, intact"
-        );
-        let key = carchain_core::record::decode_key(&spec, &put.key).expect("key");
-        assert_eq!(key["SESSION_ID"], serde_json::json!(expected.session_id));
+        assert_eq!(value, expected.to_value(1).expect("value"), "intact");
     }
+    sessions.sort_unstable();
+    assert_eq!(sessions, vec![100, 200, 300]);
 }

@@ -7,6 +7,7 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -52,7 +53,8 @@ pub struct CarDevice {
     vid: String,
     device_key: SecretKey,
     store: Mutex<DeviceStore>,
-    pacing: DeliveryPacing,
+    /// [`DeliveryPacing::max_delay`] in microseconds.
+    max_delay_us: AtomicU64,
 }
 
 impl std::fmt::Debug for CarDevice {
@@ -96,20 +98,27 @@ impl CarDevice {
             vid: vid.to_owned(),
             device_key,
             store: Mutex::new(store),
-            pacing: DeliveryPacing::default(),
+            max_delay_us: AtomicU64::new(micros(DeliveryPacing::default())),
         })
     }
 
     /// This car spacing the addresses of a flush with `pacing` (default: a random pause
     /// of up to [`super::delivery::DEFAULT_MAX_DELAY`] between two addresses).
-    pub fn with_delivery_pacing(mut self, pacing: DeliveryPacing) -> Self {
-        self.pacing = pacing;
+    pub fn with_delivery_pacing(self, pacing: DeliveryPacing) -> Self {
+        self.set_delivery_pacing(pacing);
         self
+    }
+
+    /// Changes how the addresses of later flushes are spaced.
+    pub fn set_delivery_pacing(&self, pacing: DeliveryPacing) {
+        self.max_delay_us.store(micros(pacing), Ordering::Relaxed);
     }
 
     /// How this car spaces the addresses of a flush.
     pub fn pacing(&self) -> DeliveryPacing {
-        self.pacing
+        DeliveryPacing {
+            max_delay: std::time::Duration::from_micros(self.max_delay_us.load(Ordering::Relaxed)),
+        }
     }
 
     /// The car's VID.
@@ -451,6 +460,10 @@ fn chain_of(store: &DeviceStore) -> Result<(String, Network), DeviceError> {
     let network = Network::from_str(&network)
         .map_err(|_| DeviceError::Store(DeviceStoreError::Invalid { what: "network" }))?;
     Ok((chain_id, network))
+}
+
+fn micros(pacing: DeliveryPacing) -> u64 {
+    u64::try_from(pacing.max_delay.as_micros()).unwrap_or(u64::MAX)
 }
 
 fn random_secret() -> Result<SecretKey, DeviceError> {
