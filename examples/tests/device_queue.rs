@@ -178,3 +178,52 @@ async fn offline_three_days_then_every_record_arrives_once_in_order() {
     sessions.sort_unstable();
     assert_eq!(sessions, vec![100, 200, 300]);
 }
+
+/// A flush cut off between two addresses (the car loses power or coverage mid-backlog)
+/// keeps what it did not deliver; the next flush delivers the rest, and every record is
+/// on the node exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flush_cut_off_mid_backlog_loses_nothing_and_duplicates_nothing() {
+    let keys = WalletKeys::from_mnemonic(
+        &Mnemonic::parse(WORDS).expect("words"),
+        "",
+        Network::Regtest,
+        RsaBits::B2048,
+    )
+    .expect("keys");
+    let owner = keys.owner_address().to_string();
+    let node = start_node(&[(owner.as_str(), 1_000_000)], Mode::Private).await;
+    let light = node.client();
+    light.sync(&|_| {}).await.expect("sync");
+    let dir = tempfile::tempdir().expect("dir");
+    let wallet = support::flows::wallet(WORDS);
+    let car = support::flows::car(&dir, VID);
+    support::flows::pair(&wallet, &light, &car, "family car", POOL).await;
+
+    let trips: Vec<(NaiveDate, Trip)> = (1..=6).map(|d| trip(d, i64::from(d) * 100)).collect();
+    for (date, t) in &trips {
+        car.put_trip(t, 1, *date).expect("put");
+    }
+    // Long pauses between addresses: the cut falls after the first address or two.
+    car.set_delivery_pacing(DeliveryPacing {
+        max_delay: Duration::from_millis(1_500),
+    });
+    let cut = tokio::time::timeout(Duration::from_millis(1_200), car.flush(&light)).await;
+    assert!(cut.is_err(), "the flush was cut off");
+    let left = car.queue_len().expect("len");
+    assert!(left < 6, "the first address was delivered before the cut");
+    car.set_delivery_pacing(DeliveryPacing::NONE);
+    let report = car.flush(&light).await.expect("flush");
+    assert_eq!(report.remaining, 0);
+    assert_eq!(report.delivered + report.already_there, left);
+
+    light.sync(&|_| {}).await.expect("sync");
+    let pool = AddressPool::derive(&keys, VID, 0, POOL).expect("pool");
+    let mut found = 0;
+    for address in pool.addresses() {
+        let read = light.records_at(&address.to_string()).await.expect("read");
+        assert_eq!(read.missing, 0, "a registration without its value");
+        found += read.records.len();
+    }
+    assert_eq!(found, 6, "each record exactly once");
+}

@@ -9,7 +9,9 @@
 //! - on a private node the car shows only anonymous write credentials: one per address
 //!   (the same on every item of that address, another on every other address), while
 //!   the authenticated credential request that names the car travels on a connection
-//!   that carries no address.
+//!   that carries no address;
+//! - no pool address is funded: each written one holds no tokens and has signed only its
+//!   own registrations.
 
 mod node_process;
 mod support;
@@ -224,7 +226,7 @@ async fn a_shared_node_operator_learns_no_car_from_a_delivery_and_no_link_betwee
     let keys = owner_keys();
     let owner_address = keys.owner_address().to_string();
     let node = node_process::start(CHAIN_ID, &[(&owner_address, 1_000_000_000)], &[]);
-    let (_owner, car) = car_with_backlog(&node, &dir).await;
+    let (owner, car) = car_with_backlog(&node, &dir).await;
     let who = identity(&car, keys);
     assert_eq!(who.keys.owner_address().to_string(), owner_address);
     let requests = delivered_through_proxy(&node, &car).await;
@@ -246,6 +248,30 @@ async fn a_shared_node_operator_learns_no_car_from_a_delivery_and_no_link_betwee
         );
     }
     assert_one_address_per_request_and_connection(&requests, &who);
+
+    // Nobody funded a pool address: each written one holds nothing (its fees came back
+    // from the phase-1 reserve) and counts only its own registrations.
+    let light = owner.paying_reads(node.client());
+    light.sync(&|_| {}).await.expect("sync");
+    let written: BTreeSet<String> = requests
+        .iter()
+        .filter(|r| r.target == "/v1/records")
+        .flat_map(|r| addresses_in(r, &who.pool))
+        .collect();
+    for address in &written {
+        let account = light.account(address).await.expect("account");
+        assert_eq!(account.balance, 0, "{address} was funded");
+        let records = light
+            .records_at(address)
+            .await
+            .expect("records")
+            .records
+            .len();
+        assert_eq!(
+            account.nonce, records as u64,
+            "{address} signed only its records"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
