@@ -343,3 +343,42 @@ async fn a_private_node_sees_one_anonymous_credential_per_address_and_the_car_on
     }
     assert_one_address_per_request_and_connection(&requests, &who);
 }
+
+/// A batch refused in part: the node refuses the spoiled item with its code, the car
+/// reports it and keeps it queued, the rest of the batch is delivered; the next flush
+/// delivers the kept one, and every record is on the node once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_refused_in_part_reports_the_refused_record_and_keeps_the_rest_delivered() {
+    let dir = tempfile::tempdir().expect("dir");
+    let keys = owner_keys();
+    let owner_address = keys.owner_address().to_string();
+    let node = node_process::start(
+        CHAIN_ID,
+        &[(&owner_address, 1_000_000_000)],
+        &["--mode", "private"],
+    );
+    let (_owner, car) = car_with_backlog(&node, &dir).await;
+    let proxy = RecordingProxy::start(&node.base).await;
+    proxy.spoil_next_batch();
+    let light = LightClient::new(vec![proxy.base.clone()], node.anchor()).expect("client");
+    let report = car.flush(&light).await.expect("flush");
+    let total: u64 = TRIPS.iter().map(|&t| t as u64).sum();
+    assert_eq!(report.refused.len(), 1, "{report:?}");
+    assert_eq!(report.refused[0].code, "chash_mismatch");
+    assert_eq!(report.delivered, total - 1);
+    assert_eq!(report.remaining, 1, "the refused record stays queued");
+
+    let again = car.flush(&node.client()).await.expect("second flush");
+    assert_eq!((again.delivered, again.remaining), (1, 0), "{again:?}");
+    assert!(again.refused.is_empty());
+    let who = identity(&car, keys);
+    let direct = node.client();
+    direct.sync(&|_| {}).await.expect("sync");
+    let mut stored = 0;
+    for address in &who.pool {
+        let read = direct.records_at(address).await.expect("read");
+        assert_eq!(read.missing, 0);
+        stored += read.records.len() as u64;
+    }
+    assert_eq!(stored, total, "each record once");
+}

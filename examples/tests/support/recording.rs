@@ -1,10 +1,13 @@
 //! A logging proxy, the node operator's view of the traffic: it forwards every request
 //! to a node unchanged and records what an operator's front end sees of it — method,
 //! path and query, every header, the body, the client's ip:port (one per TCP
-//! connection) and the time. The privacy tests search this log.
+//! connection) and the time. The privacy tests search this log. It can also spoil the
+//! first item of the next `POST /v1/records` batch on its way (a flipped value byte),
+//! to see a batch refused in part.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -48,6 +51,7 @@ struct Recorder {
     http: reqwest::Client,
     log: Mutex<Vec<SeenRequest>>,
     started: Instant,
+    spoil_next_batch: AtomicBool,
 }
 
 /// The proxy; stops when dropped.
@@ -72,6 +76,7 @@ impl RecordingProxy {
             http: reqwest::Client::new(),
             log: Mutex::new(Vec::new()),
             started: Instant::now(),
+            spoil_next_batch: AtomicBool::new(false),
         });
         let app = axum::Router::new()
             .fallback(forward)
@@ -94,6 +99,12 @@ impl RecordingProxy {
     /// Every request so far, in arrival order.
     pub fn requests(&self) -> Vec<SeenRequest> {
         self.recorder.log.lock().expect("log").clone()
+    }
+
+    /// Spoils the first item's value of the next `POST /v1/records` batch (the log keeps
+    /// the batch as sent).
+    pub fn spoil_next_batch(&self) {
+        self.recorder.spoil_next_batch.store(true, Ordering::SeqCst);
     }
 
     /// Forgets the requests so far.
@@ -136,6 +147,12 @@ async fn forward(
         body: body.clone(),
         at_ms: recorder.started.elapsed().as_millis(),
     });
+    let body = if target == "/v1/records" && recorder.spoil_next_batch.swap(false, Ordering::SeqCst)
+    {
+        spoil_first_item(&body)
+    } else {
+        body
+    };
     let mut upstream = recorder
         .http
         .request(method, format!("{}{target}", recorder.upstream))
@@ -155,4 +172,18 @@ async fn forward(
         response.headers_mut().insert("content-type", content_type);
     }
     response
+}
+
+/// The batch with its first item's value changed (its cHash no longer matches).
+fn spoil_first_item(body: &[u8]) -> Vec<u8> {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD as BASE64;
+    let mut json: serde_json::Value = serde_json::from_slice(body).expect("batch json");
+    let value = json["items"][0]["value"].as_str().unwrap_or_default();
+    let mut bytes = BASE64.decode(value).expect("base64");
+    if let Some(first) = bytes.first_mut() {
+        *first ^= 0x01;
+    }
+    json["items"][0]["value"] = BASE64.encode(bytes).into();
+    serde_json::to_vec(&json).expect("json")
 }
