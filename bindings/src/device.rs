@@ -293,7 +293,9 @@ impl CarDevice {
         Ok(self.car.queue_len()?)
     }
 
-    /// Delivers the queue in order; stops, keeping the rest, when no node is reachable.
+    /// Delivers the queue, one day's address per batch and connection, addresses in
+    /// shuffled order with random pauses (`set_delivery_max_delay_ms`); stops, keeping the
+    /// rest, when no node is reachable. Records the node refuses stay queued.
     pub async fn flush(&self, light: Arc<LightClient>) -> Result<FlushReport, DeviceError> {
         let report = self.car.flush(&light.client).await?;
         Ok(FlushReport {
