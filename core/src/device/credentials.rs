@@ -7,7 +7,9 @@
 //! so only the node's paired cars get credentials. Spending is anonymous: a put shows
 //! the unblinded token, which the node cannot tie to any issuance. The car asks for
 //! [`CREDENTIAL_BATCH`] at a time when fewer than [`CREDENTIAL_LOW_WATER`] are left,
-//! at the start of a flush and on its own request, never on an address's connection.
+//! at the start of a flush and on its own request, never on an address's connection;
+//! after a refill the first address waits a random pause like the others, so the
+//! request that names the car is not followed at once by an address.
 //! A shared node issues none and checks none: nothing is shown there.
 
 use super::car_device::CarDevice;
@@ -31,6 +33,9 @@ pub(super) enum Showing {
     Credentials {
         /// The issuer key's id (hex).
         key_id: String,
+        /// Whether this flush just asked for credentials (the request names the car):
+        /// the first address then waits a random pause too.
+        refilled: bool,
     },
 }
 
@@ -47,16 +52,17 @@ impl CarDevice {
         }
         let public = light.credential_issuer().await?;
         let key_id = public.key_id().to_string();
+        let mut refilled = false;
         if self.store()?.fresh_credentials(&key_id)? < CREDENTIAL_LOW_WATER {
             match self.refill(light, &public).await {
-                Ok(()) => {}
+                Ok(()) => refilled = true,
                 Err(DeviceError::Light(e)) if e.node_code().is_some() && !e.is_failover() => {
                     tracing::warn!(code = e.node_code(), "write credentials not refilled");
                 }
                 Err(e) => return Err(e),
             }
         }
-        Ok(Showing::Credentials { key_id })
+        Ok(Showing::Credentials { key_id, refilled })
     }
 
     /// Asks the node for [`CREDENTIAL_BATCH`] credentials and keeps them.
@@ -90,7 +96,7 @@ impl CarDevice {
         showing: &Showing,
         address: &str,
     ) -> Result<Option<(i64, WriteCredential)>, DeviceError> {
-        let Showing::Credentials { key_id } = showing else {
+        let Showing::Credentials { key_id, .. } = showing else {
             return Ok(None);
         };
         Ok(self

@@ -42,7 +42,8 @@ const RETRY_CODES: [&str; 3] = ["replay", "bad_nonce", "credential_spent"];
 const TRANSIENT_CODES: [&str; 3] = ["unavailable", "internal", "timeout"];
 
 /// How a car spaces the addresses of one flush: a random pause, uniform between zero
-/// and `max_delay`, before every address but the first.
+/// and `max_delay`, before every address but the first (and before the first too when
+/// the flush just asked a private node for write credentials).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DeliveryPacing {
     /// Longest pause between two addresses.
@@ -119,8 +120,9 @@ impl CarDevice {
             }
             Err(e) => return Err(e),
         };
+        let refilled = matches!(showing, Showing::Credentials { refilled: true, .. });
         for (index, address) in addresses.iter().enumerate() {
-            if index > 0 {
+            if index > 0 || refilled {
                 tokio::time::sleep(self.pacing().pause()?).await;
             }
             let own = light.with_fresh_connections()?;
