@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use carchain_core::device::{
-    CarDevice as CoreCarDevice, DeviceError as CoreDeviceError, DeviceStoreError,
+    CarDevice as CoreCarDevice, DeliveryPacing, DeviceError as CoreDeviceError, DeviceStoreError,
 };
 use carchain_core::record::FormatSpec;
 use carchain_core::trip::Trip;
@@ -279,12 +279,23 @@ impl CarDevice {
         self.queue(&FormatSpec::trip_gps(), &key, &value, &date)
     }
 
+    /// The longest random pause between two addresses of a flush, in milliseconds
+    /// (default 5000). A flush sends each day's address on its own connection, in
+    /// shuffled order, spaced by such pauses.
+    pub fn set_delivery_max_delay_ms(&self, ms: u64) {
+        self.car.set_delivery_pacing(DeliveryPacing {
+            max_delay: std::time::Duration::from_millis(ms),
+        });
+    }
+
     /// Number of puts waiting for a node.
     pub fn queue_len(&self) -> Result<u64, DeviceError> {
         Ok(self.car.queue_len()?)
     }
 
-    /// Delivers the queue in order; stops, keeping the rest, when no node is reachable.
+    /// Delivers the queue, one day's address per batch and connection, addresses in
+    /// shuffled order with random pauses (`set_delivery_max_delay_ms`); stops, keeping the
+    /// rest, when no node is reachable. Records the node refuses stay queued.
     pub async fn flush(&self, light: Arc<LightClient>) -> Result<FlushReport, DeviceError> {
         let report = self.car.flush(&light.client).await?;
         Ok(FlushReport {

@@ -544,10 +544,9 @@ async fn the_verified_tip_survives_a_restart_without_network() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_private_agent_stores_a_value_only_with_its_devices_authorisation() {
-    use carchain_core::light::DeviceAuth;
-    use carchain_core::protocol::agent_put_digest;
-    use carchain_core::protocol::signing::sign_digest;
+async fn a_private_agent_stores_a_value_only_with_its_users_write_credentials() {
+    use carchain_core::light::WriteCredential;
+    use carchain_core::light::write_credentials::CredentialHolder;
 
     let owner = TestKey::from_byte(71);
     let pool_address = TestKey::from_byte(72);
@@ -574,35 +573,41 @@ async fn a_private_agent_stores_a_value_only_with_its_devices_authorisation() {
     let refused = client
         .put_value(&pool_address.address, &key, &value, None)
         .await
-        .expect_err("no device");
-    assert_eq!(refused.node_code(), Some("mode_refused"), "{refused}");
-    let forged = DeviceAuth {
-        vid: "VIN-PRIVATE".into(),
-        signature: sign_digest(
-            &SecretKey::from_slice(&[74; 32]).expect("other key"),
-            &agent_put_digest(&pool_address.address, &key, &sha256(&[&value])),
+        .expect_err("no credential");
+    assert_eq!(refused.node_code(), Some("credential_missing"), "{refused}");
+    let issuer = client.credential_issuer().await.expect("issuer key");
+    let stranger = SecretKey::from_slice(&[74; 32]).expect("other key");
+    let forged = client
+        .obtain_credentials(
+            &issuer,
+            support::AGENT,
+            CredentialHolder::Device {
+                vid: "VIN-PRIVATE",
+                device_key: &stranger,
+            },
+            1,
         )
-        .serialize_compact(),
-    };
-    assert!(
-        client
-            .put_value(&pool_address.address, &key, &value, Some(&forged))
-            .await
-            .is_err()
-    );
-    let auth = DeviceAuth {
-        vid: "VIN-PRIVATE".into(),
-        signature: sign_digest(
-            &device,
-            &agent_put_digest(&pool_address.address, &key, &sha256(&[&value])),
+        .await
+        .expect_err("not the device's key");
+    assert_eq!(forged.node_code(), Some("bad_signature"), "{forged}");
+    let issued = client
+        .obtain_credentials(
+            &issuer,
+            support::AGENT,
+            CredentialHolder::Device {
+                vid: "VIN-PRIVATE",
+                device_key: &device,
+            },
+            2,
         )
-        .serialize_compact(),
-    };
+        .await
+        .expect("issued");
+    let credential = WriteCredential(issued.tokens[0].clone());
     assert_eq!(
         client
-            .put_value(&pool_address.address, &key, &value, Some(&auth))
+            .put_value(&pool_address.address, &key, &value, Some(&credential))
             .await
-            .expect("authorised"),
+            .expect("with a credential"),
         PutOutcome::Stored
     );
     // Private nodes read for free: no payer needed.

@@ -67,6 +67,9 @@ pub enum NodeError {
         /// The tree's root at that version (hex).
         tree_root: String,
     },
+    /// A private node's write-credential key file is unreadable or cannot be made.
+    #[error("write credential key: {0}")]
+    WriteKey(String),
     /// A configuration value is unusable.
     #[error("configuration: {0}")]
     Config(String),

@@ -5,6 +5,7 @@
 //! - [`chain`]: mempool, block producer, validator key, read tickets.
 //! - [`db`], [`kv`]: the ledger's SQLite file and the KV store of encrypted records.
 //! - [`node`]: a running node implementing [`service::LedgerService`].
+//! - [`writes`]: a private node's anonymous write credentials.
 //! - [`api`], [`cli`]: the HTTP/JSON API under `/v1` and the `carchain-node` command line.
 #![forbid(unsafe_code)]
 
@@ -18,3 +19,4 @@ pub mod kv;
 pub mod node;
 pub mod service;
 pub mod state;
+pub mod writes;

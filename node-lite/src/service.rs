@@ -107,14 +107,58 @@ pub struct RangeRequest {
     pub after: Option<Vec<u8>>,
 }
 
-/// Who asks for a KV write, when the node must know (private mode).
+/// A blind-signed write credential as shown with a put (private mode): the bytes of an
+/// anonymous token the node issued to one of its paired cars or owners. It names no one.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WriteCredential(pub Vec<u8>);
+
+impl std::fmt::Debug for WriteCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WriteCredential(..)")
+    }
+}
+
+/// Who asks for write credentials (`POST /v1/credentials`), signing the request: a
+/// paired device with its device key, or the owner of a paired device with the owner
+/// key. Issuance is authenticated; spending is anonymous.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeviceAuth {
-    /// The device's VID.
-    pub vid: String,
-    /// The device key's signature (compact, 64 bytes) over
-    /// `SHA256("carchain/agent-put/v1" || len-prefixed address || len-prefixed key || c_hash)`.
-    pub signature: Vec<u8>,
+pub enum CredentialHolder {
+    /// A device paired with this node as its agent.
+    Device {
+        /// Its VID.
+        vid: String,
+    },
+    /// The owner of a device paired with this node as its agent.
+    Owner {
+        /// The VID of one of the owner's devices on this node.
+        vid: String,
+        /// The owner's public key (its P2WPKH address is the device's owner address).
+        owner_pubkey: bitcoin::secp256k1::PublicKey,
+    },
+}
+
+/// A request for write credentials: blinded token messages and the holder's signature
+/// over [`carchain_core::protocol::credential_request_digest`]-style bytes (see
+/// [`crate::writes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialRequest {
+    /// Who asks.
+    pub holder: CredentialHolder,
+    /// Unix seconds of the request (accepted within a few minutes of the node's clock).
+    pub time: u64,
+    /// The blinded messages to sign, one per credential.
+    pub blinded: Vec<Vec<u8>>,
+    /// The holder key's compact signature over the request digest.
+    pub signature: [u8; 64],
+}
+
+/// The node's public write-credential key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialKeyInfo {
+    /// The key's id (hex of its digest).
+    pub key_id: String,
+    /// The public key, in the form the token module reads (hex).
+    pub public_key: String,
 }
 
 /// One record of a batch put: its ledger registration and its encrypted value.
@@ -124,8 +168,8 @@ pub struct RecordItem {
     pub tx: SignedTransaction,
     /// The encrypted value; its hash must be the registration's cHash.
     pub value: Vec<u8>,
-    /// The writing device's authorisation (private mode, device records).
-    pub device: Option<DeviceAuth>,
+    /// The address's write credential (private mode).
+    pub credential: Option<WriteCredential>,
 }
 
 /// Where one record of a batch landed and what storing its value did.
@@ -204,6 +248,21 @@ pub enum ErrorCode {
     InvalidRequest,
     /// This node's mode refuses the request (e.g. a private node and a foreign device).
     ModeRefused,
+    /// A private node stores values only with a write credential of one of its users.
+    CredentialMissing,
+    /// The write credential cannot be read (not the token form this node issues).
+    CredentialMalformed,
+    /// The write credential's signature does not verify under this node's key.
+    CredentialInvalid,
+    /// The write credential stored all the values it may: show a fresh one.
+    CredentialSpent,
+    /// The write credential is bound to another address.
+    CredentialBoundElsewhere,
+    /// The holder was issued all the credentials it may be issued today.
+    IssuanceQuota,
+    /// The node took all the credential-less open puts (pairing mailbox, data-request
+    /// inbox) it takes this hour.
+    OpenQuotaExhausted,
     /// A read needs a valid, unspent read payment.
     PaymentRequired,
     /// Nothing found.
@@ -264,14 +323,32 @@ pub trait LedgerService: Send + Sync + 'static {
     ) -> impl Future<Output = Result<SubmitReceipt, ServiceError>> + Send;
 
     /// Stores an encrypted value under a registered (address, key) whose cHash it
-    /// matches. `device` is required in private mode.
+    /// matches. A private node needs the address's write `credential` (or the put must
+    /// be an open slot: see [`crate::writes`]).
     fn put_value(
         &self,
         address: &str,
         key: &[u8],
         value: &[u8],
-        device: Option<&DeviceAuth>,
+        credential: Option<&WriteCredential>,
     ) -> Result<PutOutcome, ServiceError>;
+
+    /// The node's public write-credential key (private mode).
+    fn credential_key(&self) -> Result<CredentialKeyInfo, ServiceError> {
+        Err(ServiceError::new(
+            ErrorCode::ModeRefused,
+            "this node issues no write credentials",
+        ))
+    }
+
+    /// Signs the request's blinded messages (private mode, an authenticated holder).
+    fn issue_credentials(&self, request: &CredentialRequest) -> Result<Vec<Vec<u8>>, ServiceError> {
+        let _ = request;
+        Err(ServiceError::new(
+            ErrorCode::ModeRefused,
+            "this node issues no write credentials",
+        ))
+    }
 
     /// Registers and stores many records: each item's value is checked against its
     /// transaction's cHash before admission, the registrations are committed, then the
@@ -338,7 +415,7 @@ async fn put_record_one_by_one<S: LedgerService + ?Sized>(
     };
     let (address, key) = (put.address.clone(), put.key.clone());
     let receipt = service.submit(item.tx, true).await?;
-    let outcome = service.put_value(&address, &key, &item.value, item.device.as_ref())?;
+    let outcome = service.put_value(&address, &key, &item.value, item.credential.as_ref())?;
     match (receipt.height, receipt.index) {
         (Some(height), Some(index)) => Ok(RecordReceipt {
             tx_id: receipt.tx_id,

@@ -17,11 +17,10 @@ use carchain_core::protocol::{
     Transaction, Transfer, TxBody, decode_state_proof, state_key, verify_state_proof,
 };
 use carchain_node::kv::PutOutcome;
-use carchain_node::node::{
-    FeeSchedule, InitOptions, Node, NodeConfig, NodeError, agent_put_digest,
-};
+use carchain_node::node::{FeeSchedule, InitOptions, Node, NodeConfig, NodeError};
 use carchain_node::service::{
-    DeviceAuth, ErrorCode, LedgerService, NodeMode, RangeRequest, StateQuery,
+    CredentialHolder, CredentialRequest, ErrorCode, LedgerService, NodeMode, RangeRequest,
+    StateQuery, WriteCredential,
 };
 
 const CHAIN: &str = "node-test";
@@ -377,22 +376,74 @@ async fn a_private_node_stores_only_its_own_devices_data_and_reads_free() {
         sign(6, 0, 10 + value.len() as u64, put_body(6, b"k", &value)),
     )
     .await;
-    let digest = agent_put_digest(&address(6), b"k", &sha256(&[&value]));
-    let auth = |vid: &str, key: u8| DeviceAuth {
-        vid: vid.into(),
-        signature: sign_digest(&secret(key), &digest)
-            .serialize_compact()
-            .to_vec(),
+    // Credentials: issued to a device paired with this agent, signed by its key.
+    let issuer = {
+        let info = node.credential_key().unwrap_or_else(|e| panic!("{e}"));
+        let der = hex::decode(info.public_key).unwrap_or_else(|e| panic!("{e}"));
+        carchain_core::tokens::IssuerPublicKey::from_der(&der).unwrap_or_else(|e| panic!("{e}"))
     };
-    let put = |device: Option<&DeviceAuth>| {
-        node.put_value(&address(6), b"k", &value, device)
+    let ask = |vid: &str, key: u8| {
+        let pending = issuer.blind(1).unwrap_or_else(|e| panic!("{e}"));
+        let blinded = vec![pending[0].blinded_message().to_vec()];
+        let time = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let digest = carchain_core::protocol::credential_request_digest(
+            "agent-1",
+            "device",
+            vid,
+            &[],
+            time,
+            &blinded,
+        );
+        let request = CredentialRequest {
+            holder: CredentialHolder::Device { vid: vid.into() },
+            time,
+            blinded,
+            signature: sign_digest(&secret(key), &digest).serialize_compact(),
+        };
+        node.issue_credentials(&request).map(|signed| {
+            WriteCredential(
+                issuer
+                    .finalize(&pending[0], &signed[0])
+                    .unwrap_or_else(|e| panic!("{e}"))
+                    .to_bytes(),
+            )
+        })
+    };
+    let refused = |vid: &str, key: u8| ask(vid, key).err().map(|e| e.code);
+    assert_eq!(
+        refused("VID-2", 40),
+        Some(ErrorCode::ModeRefused),
+        "another agent's"
+    );
+    assert_eq!(
+        refused("VID-9", 40),
+        Some(ErrorCode::ModeRefused),
+        "unknown"
+    );
+    assert_eq!(
+        refused("VID-1", 41),
+        Some(ErrorCode::BadSignature),
+        "not its key"
+    );
+    let credential = ask("VID-1", 40).unwrap_or_else(|e| panic!("{e}"));
+    let put = |credential: Option<&WriteCredential>| {
+        node.put_value(&address(6), b"k", &value, credential)
             .map_err(|e| e.code)
     };
-    assert_eq!(put(None), Err(ErrorCode::ModeRefused));
-    assert_eq!(put(Some(&auth("VID-2", 40))), Err(ErrorCode::ModeRefused));
-    assert_eq!(put(Some(&auth("VID-9", 40))), Err(ErrorCode::ModeRefused));
-    assert_eq!(put(Some(&auth("VID-1", 41))), Err(ErrorCode::ModeRefused));
-    assert_eq!(put(Some(&auth("VID-1", 40))), Ok(PutOutcome::Stored));
+    assert_eq!(put(None), Err(ErrorCode::CredentialMissing));
+    assert_eq!(
+        put(Some(&WriteCredential(vec![1, 2, 3]))),
+        Err(ErrorCode::CredentialMalformed)
+    );
+    assert_eq!(put(Some(&credential)), Ok(PutOutcome::Stored));
+    assert_eq!(
+        put(Some(&credential)),
+        Ok(PutOutcome::AlreadyStored),
+        "a retry"
+    );
     assert_eq!(
         node.get_value(&address(6), b"k", None),
         Ok(Some(value.clone()))

@@ -160,7 +160,9 @@ async fn run(node_bin: &Path, handoff: &Path) -> BenchResult<()> {
     light.sync(&|_| {}).await?;
 
     let car_secrets = Arc::new(InMemorySecretStore::new());
-    let car = CarDevice::open(&work.path().join("car.db"), car_secrets, VID)?;
+    // The benchmark measures the node and the client, not the privacy pauses.
+    let car = CarDevice::open(&work.path().join("car.db"), car_secrets, VID)?
+        .with_delivery_pacing(carchain_core::device::DeliveryPacing::NONE);
     pair(&owner, &light, &car).await?;
     let loading = Instant::now();
     for d in 1..=DAYS {

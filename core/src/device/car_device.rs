@@ -1,12 +1,14 @@
 //! `CarDevice`: the car's side of CarChain. First boot makes the device key; the car
 //! shows a pairing payload, completes pairing through the sealed mailbox, then seals
 //! each record for its owner under the day's pool address (registered under its stored
-//! key, see [`crate::sealed::stored_key`]), signs the `RecordPut` with
-//! that address's pool key and queues it; `flush` delivers the queue in order when a
-//! node answers (a retried put is harmless: address + key is unique on the ledger).
+//! key, see [`crate::sealed::stored_key`]), signs the `RecordPut` with that address's
+//! pool key and queues it; `flush` ([`super::delivery`]) delivers the queue one address
+//! at a time when a node answers, naming no car (a retried put is harmless: address +
+//! key is unique on the ledger).
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -17,21 +19,22 @@ use rsa::pkcs1::DecodeRsaPublicKey;
 use serde_json::Value;
 use zeroize::Zeroizing;
 
+use super::delivery::DeliveryPacing;
 use super::error::{DeviceError, DeviceStoreError};
 use super::mailbox::{
     SEQ_ACCEPT, SEQ_OFFER, address_of, mailbox_key, mailbox_record_key, open_with, seal_to,
 };
 use super::pairing_messages::{PairingAccept, PairingOffer};
 use super::pairing_payload::PairingPayload;
-use super::store::{DeviceStore, NewPut, QueuedPut};
+use super::store::{DeviceStore, NewPut};
 use crate::crypto::{EpochKey, HashFunc, SealingEpoch, WrappedKey};
+use crate::light::LightClient;
 use crate::light::payment::TICKET_TX_FEE;
-use crate::light::{DeviceAuth, LightClient, LightError, PutOutcome};
 use crate::pool::deduct_index;
-use crate::protocol::signing::{p2wpkh_address, public_key_of, sign_digest};
+use crate::protocol::signing::{p2wpkh_address, public_key_of};
 use crate::protocol::{
     Canonical, DeviceStatus, FeeSchedule, Network, RecordPut, SignedTransaction, Transaction,
-    TxBody, agent_put_digest, pairing::sign_pairing,
+    TxBody, pairing::sign_pairing,
 };
 use crate::record::FormatSpec;
 use crate::sealed::{StoredKeyCipher, seal_record_with_stored_key};
@@ -46,22 +49,13 @@ pub const CAR_READ_TICKET_TRAVERSALS: u64 = 4;
 /// a pairing and a few new pools.
 pub const CAR_READ_FUNDS: u64 = 5 * (CAR_READ_TICKET_TRAVERSALS + TICKET_TX_FEE);
 
-/// What a `flush` achieved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct FlushReport {
-    /// Puts whose value was stored by this flush.
-    pub delivered: u64,
-    /// Puts the node already held (an earlier, interrupted delivery).
-    pub already_there: u64,
-    /// Puts still queued (the node became unreachable).
-    pub remaining: u64,
-}
-
 /// The car. Cheap to share behind an `Arc`; methods take `&self`.
 pub struct CarDevice {
     vid: String,
     device_key: SecretKey,
     store: Mutex<DeviceStore>,
+    /// [`DeliveryPacing::max_delay`] in microseconds.
+    max_delay_us: AtomicU64,
 }
 
 impl std::fmt::Debug for CarDevice {
@@ -105,12 +99,37 @@ impl CarDevice {
             vid: vid.to_owned(),
             device_key,
             store: Mutex::new(store),
+            max_delay_us: AtomicU64::new(micros(DeliveryPacing::default())),
         })
+    }
+
+    /// This car spacing the addresses of a flush with `pacing` (default: a random pause
+    /// of up to [`super::delivery::DEFAULT_MAX_DELAY`] between two addresses).
+    pub fn with_delivery_pacing(self, pacing: DeliveryPacing) -> Self {
+        self.set_delivery_pacing(pacing);
+        self
+    }
+
+    /// Changes how the addresses of later flushes are spaced.
+    pub fn set_delivery_pacing(&self, pacing: DeliveryPacing) {
+        self.max_delay_us.store(micros(pacing), Ordering::Relaxed);
+    }
+
+    /// How this car spaces the addresses of a flush.
+    pub fn pacing(&self) -> DeliveryPacing {
+        DeliveryPacing {
+            max_delay: std::time::Duration::from_micros(self.max_delay_us.load(Ordering::Relaxed)),
+        }
     }
 
     /// The car's VID.
     pub fn vid(&self) -> &str {
         &self.vid
+    }
+
+    /// The device key (signs pairing and write-credential requests, never a put).
+    pub(super) fn device_secret(&self) -> &SecretKey {
+        &self.device_key
     }
 
     /// The device's public signing key.
@@ -133,7 +152,7 @@ impl CarDevice {
         light.with_read_payer(self.device_key, CAR_READ_TICKET_TRAVERSALS)
     }
 
-    fn store(&self) -> Result<MutexGuard<'_, DeviceStore>, DeviceError> {
+    pub(super) fn store(&self) -> Result<MutexGuard<'_, DeviceStore>, DeviceError> {
         self.store.lock().map_err(|_| {
             DeviceError::Store(DeviceStoreError::Invalid {
                 what: "store lock poisoned",
@@ -322,100 +341,9 @@ impl CarDevice {
         Ok(self.store()?.queue_len()?)
     }
 
-    /// Delivers the queue in order: the transaction (waiting for its block), then the
-    /// value with the device's authorisation. Stops at the first unreachable node and
-    /// keeps the rest. A record already registered or stored counts as delivered.
-    /// Nonces are checked against the ledger once per address per flush and queued
-    /// puts re-signed when they disagree.
-    pub async fn flush(&self, light: &LightClient) -> Result<FlushReport, DeviceError> {
-        let mut report = FlushReport::default();
-        let mut expected: std::collections::HashMap<String, u64> = Default::default();
-        loop {
-            let batch = self.store()?.queued(64)?;
-            if batch.is_empty() {
-                break;
-            }
-            for queued in batch {
-                match self.deliver(light, &queued, &mut expected).await {
-                    Ok(PutOutcome::Stored) => report.delivered += 1,
-                    Ok(PutOutcome::AlreadyStored) => report.already_there += 1,
-                    Err(DeviceError::Light(e)) if e.is_failover() => {
-                        report.remaining = self.queue_len()?;
-                        return Ok(report);
-                    }
-                    Err(e) => return Err(e),
-                }
-                self.store()?.remove(queued.seq)?;
-            }
-        }
-        Ok(report)
-    }
-
-    async fn deliver(
-        &self,
-        light: &LightClient,
-        queued: &QueuedPut,
-        expected: &mut std::collections::HashMap<String, u64>,
-    ) -> Result<PutOutcome, DeviceError> {
-        let mut tx = SignedTransaction::from_canonical(&queued.tx)?;
-        let TxBody::RecordPut(put) = tx.tx.body.clone() else {
-            return Err(DeviceError::Store(DeviceStoreError::Invalid {
-                what: "queued tx",
-            }));
-        };
-        if !queued.submitted {
-            let nonce = match expected.get(&queued.address) {
-                Some(n) => *n,
-                None => light.account(&queued.address).await?.nonce,
-            };
-            if nonce != tx.tx.nonce
-                && let Some(resigned) = self.resign(&tx, queued.key_index, nonce)?
-            {
-                tx = resigned;
-                self.store()?.update_tx(queued.seq, &tx.to_canonical())?;
-            }
-            match light.submit(&tx, true).await {
-                Ok(_) => {
-                    expected.insert(queued.address.clone(), tx.tx.nonce.saturating_add(1));
-                }
-                Err(e) if matches!(e.node_code(), Some("duplicate_record" | "replay")) => {
-                    expected.insert(queued.address.clone(), nonce);
-                }
-                Err(e) if e.node_code() == Some("bad_nonce") => {
-                    expected.remove(&queued.address);
-                    self.store()?.forget_nonce(&queued.address)?;
-                    return Err(refused(queued.seq, e));
-                }
-                Err(e) if e.node_code().is_some() && !e.is_failover() => {
-                    return Err(refused(queued.seq, e));
-                }
-                Err(e) => return Err(e.into()),
-            }
-            let store = self.store()?;
-            store.mark_submitted(queued.seq)?;
-            if let Some(next) = expected.get(&queued.address) {
-                store.set_next_nonce(&queued.address, *next)?;
-            }
-        }
-        let digest = agent_put_digest(&queued.address, &queued.key, &put.c_hash);
-        let auth = DeviceAuth {
-            vid: self.vid.clone(),
-            signature: sign_digest(&self.device_key, &digest).serialize_compact(),
-        };
-        match light
-            .put_value(&queued.address, &queued.key, &queued.envelope, Some(&auth))
-            .await
-        {
-            Ok(outcome) => Ok(outcome),
-            Err(e) if e.node_code() == Some("duplicate_record") => Ok(PutOutcome::AlreadyStored),
-            Err(e) if e.node_code().is_some() && !e.is_failover() => Err(refused(queued.seq, e)),
-            Err(e) => Err(e.into()),
-        }
-    }
-
     /// The queued transaction signed again with `nonce`, when the current pool still
     /// holds its address (a put queued before a reset keeps its signature).
-    fn resign(
+    pub(super) fn resign(
         &self,
         tx: &SignedTransaction,
         key_index: u32,
@@ -438,13 +366,6 @@ impl CarDevice {
             nonce,
             put,
         )?))
-    }
-}
-
-fn refused(seq: i64, e: LightError) -> DeviceError {
-    match e {
-        LightError::Node { code, message } => DeviceError::Refused { seq, code, message },
-        other => DeviceError::Light(other),
     }
 }
 
@@ -553,6 +474,10 @@ fn chain_of(store: &DeviceStore) -> Result<(String, Network), DeviceError> {
     let network = Network::from_str(&network)
         .map_err(|_| DeviceError::Store(DeviceStoreError::Invalid { what: "network" }))?;
     Ok((chain_id, network))
+}
+
+fn micros(pacing: DeliveryPacing) -> u64 {
+    u64::try_from(pacing.max_delay.as_micros()).unwrap_or(u64::MAX)
 }
 
 fn random_secret() -> Result<SecretKey, DeviceError> {

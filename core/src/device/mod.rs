@@ -3,6 +3,8 @@
 
 mod at_rest;
 pub mod car_device;
+pub mod credentials;
+pub mod delivery;
 pub mod error;
 pub mod mailbox;
 pub mod pairing_messages;
@@ -10,7 +12,8 @@ pub mod pairing_payload;
 pub mod store;
 
 pub use at_rest::DEVICE_MASTER_KEY_NAME;
-pub use car_device::{CAR_READ_FUNDS, CAR_READ_TICKET_TRAVERSALS, CarDevice, FlushReport};
+pub use car_device::{CAR_READ_FUNDS, CAR_READ_TICKET_TRAVERSALS, CarDevice};
+pub use delivery::{DEFAULT_MAX_DELAY, DeliveryPacing, FlushReport, RefusedPut};
 pub use error::{
     DeviceError, DeviceStoreError, MailboxError, PairingMessageError, PairingPayloadError,
 };

@@ -1,6 +1,7 @@
 //! The car's own SQLite store (rusqlite, bundled): its device key, the pairing in
-//! progress or done, the epoch keys per (address, day), each pool address's next nonce
-//! and the offline queue of signed puts, delivered in order.
+//! progress or done, the epoch keys per (address, day), each pool address's next nonce,
+//! the offline queue of signed puts, delivered in order, and the write credentials of
+//! its private agent node (schema 2), each bound to one pool address on first use.
 //!
 //! 8 KiB pages, WAL, `synchronous = FULL` (a record accepted into the queue survives a
 //! power cut). Secrets are sealed at rest (see [`super::at_rest`]). Schema versions are
@@ -23,9 +24,10 @@ type Result<T> = std::result::Result<T, DeviceStoreError>;
 /// Page size of new store files.
 pub const DEVICE_PAGE_SIZE: u32 = 8192;
 /// Schema version this build writes.
-pub const DEVICE_SCHEMA_VERSION: i64 = 1;
+pub const DEVICE_SCHEMA_VERSION: i64 = 2;
 
-const MIGRATIONS: [&str; 1] = [r#"
+const MIGRATIONS: [&str; 2] = [
+    r#"
 CREATE TABLE device_key (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     vid TEXT NOT NULL,
@@ -61,7 +63,21 @@ CREATE TABLE queue (
     created_at INTEGER NOT NULL,
     state TEXT NOT NULL CHECK (state IN ('pending', 'submitted'))
 );
-"#];
+"#,
+    r#"
+CREATE TABLE write_credentials (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key_id TEXT NOT NULL,
+    token_sealed BLOB NOT NULL,
+    address TEXT,
+    spent INTEGER NOT NULL DEFAULT 0 CHECK (spent IN (0, 1))
+);
+CREATE INDEX write_credentials_by_address ON write_credentials (key_id, address);
+"#,
+];
+
+/// A write credential as the store gives it: its row and its bytes.
+pub type StoredCredential = (i64, Zeroizing<Vec<u8>>);
 
 /// An epoch as stored: the key bytes and its owner-wrapped form.
 pub type StoredEpoch = (Zeroizing<Vec<u8>>, Vec<u8>);
@@ -359,11 +375,34 @@ impl DeviceStore {
 
     /// Up to `limit` queued puts, oldest first.
     pub fn queued(&self, limit: usize) -> Result<Vec<QueuedPut>> {
-        let mut stmt = self.conn.prepare(
+        self.select_queued(
             "SELECT seq, address, key, format, envelope, tx, created_at, state, key_index
              FROM queue ORDER BY seq LIMIT ?1",
-        )?;
-        let rows = stmt.query_map(params![i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+            params![i64::try_from(limit).unwrap_or(i64::MAX)],
+        )
+    }
+
+    /// Up to `limit` queued puts of `address` after queue position `after`, oldest first.
+    pub fn queued_for(&self, address: &str, after: i64, limit: usize) -> Result<Vec<QueuedPut>> {
+        self.select_queued(
+            "SELECT seq, address, key, format, envelope, tx, created_at, state, key_index
+             FROM queue WHERE address = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+            params![address, after, i64::try_from(limit).unwrap_or(i64::MAX)],
+        )
+    }
+
+    /// The addresses that have puts waiting, each once (in no meaningful order).
+    pub fn queued_addresses(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT DISTINCT address FROM queue ORDER BY address")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
+    }
+
+    fn select_queued(&self, sql: &str, args: impl rusqlite::Params) -> Result<Vec<QueuedPut>> {
+        let mut stmt = self.conn.prepare(sql)?;
+        let rows = stmt.query_map(args, |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
@@ -426,6 +465,85 @@ impl DeviceStore {
         Ok(())
     }
 
+    /// Keeps freshly issued write credentials of the issuer key `key_id` (sealed).
+    pub fn add_credentials(&mut self, key_id: &str, tokens: &[Vec<u8>]) -> Result<()> {
+        let location = credential_location(key_id);
+        let sealed = tokens
+            .iter()
+            .map(|token| self.cipher.seal(&location, token))
+            .collect::<Result<Vec<_>>>()?;
+        let tx = self.conn.transaction()?;
+        for token in sealed {
+            tx.execute(
+                "INSERT INTO write_credentials (key_id, token_sealed) VALUES (?1, ?2)",
+                params![key_id, token],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Unused credentials of `key_id`.
+    pub fn fresh_credentials(&self, key_id: &str) -> Result<u64> {
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM write_credentials WHERE key_id = ?1 AND address IS NULL",
+            params![key_id],
+            |r| r.get(0),
+        )?;
+        from_i64(n)
+    }
+
+    /// The credential of `key_id` bound to `address` and not spent; else a fresh one,
+    /// bound to `address` now (atomically). `None` when none is left.
+    pub fn credential_for(
+        &mut self,
+        key_id: &str,
+        address: &str,
+    ) -> Result<Option<StoredCredential>> {
+        let tx = self.conn.transaction()?;
+        let bound: Option<(i64, Vec<u8>)> = tx
+            .query_row(
+                "SELECT id, token_sealed FROM write_credentials
+                 WHERE key_id = ?1 AND address = ?2 AND spent = 0 ORDER BY id LIMIT 1",
+                params![key_id, address],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let row = match bound {
+            Some(row) => Some(row),
+            None => {
+                let fresh: Option<(i64, Vec<u8>)> = tx
+                    .query_row(
+                        "SELECT id, token_sealed FROM write_credentials
+                         WHERE key_id = ?1 AND address IS NULL ORDER BY id LIMIT 1",
+                        params![key_id],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()?;
+                if let Some((id, _)) = &fresh {
+                    tx.execute(
+                        "UPDATE write_credentials SET address = ?2 WHERE id = ?1",
+                        params![id, address],
+                    )?;
+                }
+                fresh
+            }
+        };
+        tx.commit()?;
+        row.map(|(id, sealed)| Ok((id, self.cipher.open(&credential_location(key_id), &sealed)?)))
+            .transpose()
+    }
+
+    /// Marks a credential spent (the node says it stored all it may): its address takes
+    /// a fresh one next time.
+    pub fn spend_credential(&self, id: i64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE write_credentials SET spent = 1 WHERE id = ?1",
+            params![id],
+        )?;
+        Ok(())
+    }
+
     /// Number of puts waiting.
     pub fn queue_len(&self) -> Result<u64> {
         let n: i64 = self
@@ -455,6 +573,10 @@ fn migrate(conn: &mut Connection) -> Result<()> {
         tracing::info!(target_version = target, "car store migrated");
     }
     Ok(())
+}
+
+fn credential_location(key_id: &str) -> String {
+    format!("write_credentials/token/{key_id}")
 }
 
 fn epoch_location(address: &str, day: &str) -> String {
@@ -491,7 +613,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let secrets = InMemorySecretStore::new();
         let store = DeviceStore::open(&dir.path().join("car.db"), &secrets).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 1);
+        assert_eq!(store.schema_version().unwrap(), DEVICE_SCHEMA_VERSION);
         let page: i64 = store
             .conn
             .query_row("PRAGMA page_size", [], |r| r.get(0))
@@ -523,7 +645,7 @@ mod tests {
             store.enqueue(&put("bcrt1qa", b"k1"), 5).unwrap();
         }
         let store = DeviceStore::open(&path, &secrets).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 1);
+        assert_eq!(store.schema_version().unwrap(), DEVICE_SCHEMA_VERSION);
         assert_eq!(store.device_key().unwrap(), Some(("VID1".into(), device)));
         let (code, exp) = store.pending_code().unwrap().unwrap();
         assert_eq!((code.as_str(), exp), ("7K3MQ9XZ", 1_700_000_600));
@@ -573,15 +695,74 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("car.db");
         let conn = Connection::open(&path).unwrap();
-        conn.pragma_update(None, "user_version", 2).unwrap();
+        conn.pragma_update(None, "user_version", DEVICE_SCHEMA_VERSION + 1)
+            .unwrap();
         drop(conn);
         assert!(matches!(
             DeviceStore::open(&path, &InMemorySecretStore::new()),
             Err(DeviceStoreError::SchemaTooNew {
-                found: 2,
-                supported: 1
-            })
+                found,
+                supported: DEVICE_SCHEMA_VERSION
+            }) if found == DEVICE_SCHEMA_VERSION + 1
         ));
+    }
+
+    #[test]
+    fn a_version_1_store_upgrades_and_keeps_its_queue() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("car.db");
+        let secrets = InMemorySecretStore::new();
+        {
+            // A store as the schema-1 build left it: its tables, one queued put.
+            let mut store = DeviceStore::open(&path, &secrets).unwrap();
+            store.enqueue(&put("bcrt1qa", b"k1"), 4).unwrap();
+            store
+                .conn
+                .execute_batch("DROP TABLE write_credentials; PRAGMA user_version = 1;")
+                .unwrap();
+        }
+        let mut store = DeviceStore::open(&path, &secrets).unwrap();
+        assert_eq!(store.schema_version().unwrap(), 2);
+        assert_eq!(store.queue_len().unwrap(), 1);
+        assert_eq!(store.next_nonce("bcrt1qa").unwrap(), Some(4));
+        assert_eq!(store.fresh_credentials("k").unwrap(), 0);
+        assert!(store.credential_for("k", "bcrt1qa").unwrap().is_none());
+    }
+
+    #[test]
+    fn a_credential_binds_to_one_address_until_spent_and_is_sealed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("car.db");
+        let secrets = InMemorySecretStore::new();
+        let mut store = DeviceStore::open(&path, &secrets).unwrap();
+        let tokens = vec![vec![0x5a; 40], vec![0x6b; 40]];
+        store.add_credentials("key1", &tokens).unwrap();
+        assert_eq!(store.fresh_credentials("key1").unwrap(), 2);
+        let (first, bytes) = store.credential_for("key1", "bcrt1qa").unwrap().unwrap();
+        assert_eq!(bytes.as_slice(), tokens[0].as_slice());
+        let (again, _) = store.credential_for("key1", "bcrt1qa").unwrap().unwrap();
+        assert_eq!(again, first, "the same credential for the same address");
+        let (other, bytes) = store.credential_for("key1", "bcrt1qb").unwrap().unwrap();
+        assert_ne!(other, first, "another address takes another credential");
+        assert_eq!(bytes.as_slice(), tokens[1].as_slice());
+        assert!(
+            store.credential_for("key2", "bcrt1qa").unwrap().is_none(),
+            "other key"
+        );
+        store.spend_credential(first).unwrap();
+        assert!(
+            store.credential_for("key1", "bcrt1qa").unwrap().is_none(),
+            "spent, and none fresh is left"
+        );
+        drop(store);
+        let raw = std::fs::read(&path).unwrap();
+        let wal = std::fs::read(dir.path().join("car.db-wal")).unwrap_or_default();
+        for bytes in [raw, wal] {
+            assert!(
+                !bytes.windows(40).any(|w| w == [0x5a; 40]),
+                "token in clear"
+            );
+        }
     }
 
     #[test]

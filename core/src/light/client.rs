@@ -14,7 +14,10 @@ use super::http::NodeHttp;
 use super::payment::{ReadPayer, TICKET_TX_FEE, Tickets};
 use super::proofs::{decode_proven, verify_state_answer};
 use super::records::{NOT_REGISTERED, check_value, prove_item, screen_range_items, tampered_value};
-use super::types::{DeviceAuth, PutOutcome, RangeRead, Receipt, SyncProgress, VerifiedRecord};
+use super::types::{
+    PutOutcome, RangeRead, Receipt, RecordUpload, SyncProgress, UploadResult, VerifiedRecord,
+    WriteCredential,
+};
 use super::wire::NodeStatusView;
 use crate::protocol::signing::{p2wpkh_address, public_key_of};
 use crate::protocol::{
@@ -49,8 +52,10 @@ struct Config {
 struct Inner {
     config: Config,
     endpoints: Endpoints,
-    headers: Mutex<HeaderCache>,
-    sync_lock: tokio::sync::Mutex<()>,
+    /// Verified headers, shared with the clients made by
+    /// [`LightClient::with_fresh_connections`].
+    headers: Arc<Mutex<HeaderCache>>,
+    sync_lock: Arc<tokio::sync::Mutex<()>>,
     tickets: tokio::sync::Mutex<Tickets>,
 }
 
@@ -66,10 +71,7 @@ pub struct LightClient {
 impl LightClient {
     /// A client of `endpoints` (base URLs, in order of preference) trusting `anchor`.
     pub fn new(endpoints: Vec<String>, anchor: TrustAnchor) -> LightResult<Self> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(super::http::REQUEST_TIMEOUT)
-            .build()
-            .map_err(|err| LightError::InvalidInput(format!("HTTP client: {err}")))?;
+        let http = http_client()?;
         let nodes = endpoints
             .iter()
             .map(|base| NodeHttp::new(base, http.clone()))
@@ -84,14 +86,26 @@ impl LightClient {
     }
 
     fn from_config(config: Config) -> LightResult<Self> {
-        let endpoints = Endpoints::new(config.nodes.clone())?;
         let headers = HeaderCache::new(config.anchor.clone(), config.store.clone());
+        Self::sharing_headers(
+            config,
+            Arc::new(Mutex::new(headers)),
+            Arc::new(tokio::sync::Mutex::new(())),
+        )
+    }
+
+    fn sharing_headers(
+        config: Config,
+        headers: Arc<Mutex<HeaderCache>>,
+        sync_lock: Arc<tokio::sync::Mutex<()>>,
+    ) -> LightResult<Self> {
+        let endpoints = Endpoints::new(config.nodes.clone())?;
         Ok(LightClient {
             inner: Arc::new(Inner {
                 config,
                 endpoints,
-                headers: Mutex::new(headers),
-                sync_lock: tokio::sync::Mutex::new(()),
+                headers,
+                sync_lock,
                 tickets: tokio::sync::Mutex::new(Tickets::default()),
             }),
         })
@@ -126,6 +140,26 @@ impl LightClient {
     /// (default [`DEFAULT_MAX_LAG`]).
     pub fn with_max_lag(self, blocks: u64) -> Self {
         self.rebuild(|config| config.max_lag = blocks)
+    }
+
+    /// A copy of this client with its own HTTP connections: nothing it sends shares a
+    /// connection with what this client (or any other copy) sends; its connections close
+    /// when it is dropped. Verified headers stay shared (no new sync); read tickets do
+    /// not. A car delivers each address's records through its own copy, so no
+    /// connection carries two addresses.
+    pub fn with_fresh_connections(&self) -> LightResult<Self> {
+        let http = http_client()?;
+        let mut config = self.inner.config.clone();
+        config.nodes = config
+            .nodes
+            .iter()
+            .map(|node| node.with_client(http.clone()))
+            .collect();
+        Self::sharing_headers(
+            config,
+            Arc::clone(&self.inner.headers),
+            Arc::clone(&self.inner.sync_lock),
+        )
     }
 
     /// The trust anchor.
@@ -309,18 +343,32 @@ impl LightClient {
             .await
     }
 
-    /// Stores an encrypted value under its registered address and key. `device` is the
-    /// car's authorisation, needed by private agent nodes.
+    /// Stores an encrypted value under its registered address and key. `credential` is
+    /// the address's write credential, needed by private nodes; nothing names the writer.
     pub async fn put_value(
         &self,
         address: &str,
         key: &[u8],
         value: &[u8],
-        device: Option<&DeviceAuth>,
+        credential: Option<&WriteCredential>,
     ) -> LightResult<PutOutcome> {
         self.inner
             .endpoints
-            .run(|node| async move { node.put_value(address, key, value, device).await })
+            .run(|node| async move { node.put_value(address, key, value, credential).await })
+            .await
+    }
+
+    /// Registers and stores `items` in one request (`POST /v1/records`, one block),
+    /// waiting for the block; one result per item, in order. Sending the same items
+    /// again is harmless. A car sends one address's records per call, through
+    /// [`LightClient::with_fresh_connections`].
+    pub async fn put_records(&self, items: &[RecordUpload]) -> LightResult<Vec<UploadResult>> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.inner
+            .endpoints
+            .run(|node| async move { node.put_records(items).await })
             .await
     }
 
@@ -648,6 +696,26 @@ impl LightClient {
         Ok(receipt.tx_id)
     }
 
+    /// The node's write-credential issuer key (private nodes; unverified: a wrong key
+    /// only makes the credentials useless).
+    pub async fn credential_key(&self) -> LightResult<super::wire::CredentialKeyWire> {
+        self.inner
+            .endpoints
+            .run(|node| async move { node.credential_key().await })
+            .await
+    }
+
+    /// Asks the node for blind signatures (`POST /v1/credentials`).
+    pub async fn issue_credentials(
+        &self,
+        request: &super::wire::CredentialRequestWire,
+    ) -> LightResult<super::wire::CredentialsWire> {
+        self.inner
+            .endpoints
+            .run(|node| async move { node.issue_credentials(request).await })
+            .await
+    }
+
     /// The first answering node's status (unverified: for display, payments and choosing
     /// nodes; headers and proofs are what the client trusts).
     pub async fn status(&self) -> LightResult<NodeStatusView> {
@@ -656,4 +724,12 @@ impl LightClient {
             .run(|node| async move { self.checked_status(&node).await })
             .await
     }
+}
+
+/// A new HTTP client (its own connection pool).
+fn http_client() -> LightResult<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(super::http::REQUEST_TIMEOUT)
+        .build()
+        .map_err(|err| LightError::InvalidInput(format!("HTTP client: {err}")))
 }

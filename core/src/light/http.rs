@@ -9,10 +9,11 @@ use reqwest::{Client, RequestBuilder, Response, StatusCode, Url};
 use serde::de::DeserializeOwned;
 
 use super::error::{LightError, LightResult};
-use super::types::{DeviceAuth, PutOutcome};
+use super::types::{ItemRefusal, PutOutcome, RecordUpload, UploadResult, WriteCredential};
 use super::wire::{
-    ErrorWire, HeadersWire, NodeStatusView, PutWire, RangeWire, ReceiptWire, StateAnswerWire,
-    SubmitWire,
+    CredentialKeyWire, CredentialRequestWire, CredentialsWire, ErrorWire, HeadersWire,
+    NodeStatusView, PutWire, RangeWire, ReceiptWire, RecordItemWire, RecordResultWire,
+    RecordsAnswerWire, RecordsWire, StateAnswerWire, SubmitWire,
 };
 use crate::protocol::{SignedHeader, SignedTransaction};
 
@@ -20,10 +21,8 @@ use crate::protocol::{SignedHeader, SignedTransaction};
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Timeout of a submission that waits for its block.
 pub const SUBMIT_WAIT_TIMEOUT: Duration = Duration::from_secs(60);
-/// Header naming the writing device's VID.
-pub const VID_HEADER: &str = "x-carchain-vid";
-/// Header carrying the device's put signature (hex).
-pub const DEVICE_SIG_HEADER: &str = "x-carchain-device-sig";
+/// Header carrying a put's write credential (hex), private nodes only.
+pub const CREDENTIAL_HEADER: &str = "x-carchain-credential";
 /// Header carrying a read payment's transaction id (hex).
 pub const TICKET_HEADER: &str = "x-carchain-ticket";
 
@@ -54,6 +53,15 @@ impl NodeHttp {
             label: trimmed.to_owned(),
             client,
         })
+    }
+
+    /// The same node reached through `client` (its own connections).
+    pub fn with_client(&self, client: Client) -> NodeHttp {
+        NodeHttp {
+            base: self.base.clone(),
+            label: self.label.clone(),
+            client,
+        }
     }
 
     /// The base URL as given.
@@ -160,13 +168,14 @@ impl NodeHttp {
         self.json(request).await
     }
 
-    /// `PUT /v1/kv/{address}/{key_hex}`.
+    /// `PUT /v1/kv/{address}/{key_hex}`, with the address's write credential when the
+    /// node is private.
     pub async fn put_value(
         &self,
         address: &str,
         key: &[u8],
         value: &[u8],
-        device: Option<&DeviceAuth>,
+        credential: Option<&WriteCredential>,
     ) -> LightResult<PutOutcome> {
         let key_hex = hex::encode(key);
         let mut request = self
@@ -174,10 +183,8 @@ impl NodeHttp {
             .put(self.url(&["v1", "kv", address, &key_hex])?)
             .timeout(REQUEST_TIMEOUT)
             .body(value.to_vec());
-        if let Some(device) = device {
-            request = request
-                .header(VID_HEADER, device.vid.as_str())
-                .header(DEVICE_SIG_HEADER, hex::encode(device.signature));
+        if let Some(credential) = credential {
+            request = request.header(CREDENTIAL_HEADER, hex::encode(&credential.0));
         }
         let answer: PutWire = self.json(request).await?;
         match answer.outcome.as_str() {
@@ -185,6 +192,68 @@ impl NodeHttp {
             "already_stored" => Ok(PutOutcome::AlreadyStored),
             other => Err(self.bad_answer(format!("unknown put outcome {other}"))),
         }
+    }
+
+    /// `POST /v1/records`: registers and stores `items` in one request (one block); one
+    /// result per item, in order. Waits for the block.
+    pub async fn put_records(&self, items: &[RecordUpload]) -> LightResult<Vec<UploadResult>> {
+        let body = RecordsWire {
+            items: items
+                .iter()
+                .map(|item| RecordItemWire {
+                    tx: &item.tx,
+                    value: BASE64.encode(&item.value),
+                    credential: item.credential.as_ref().map(|c| hex::encode(&c.0)),
+                })
+                .collect(),
+        };
+        let request = self
+            .client
+            .post(self.url(&["v1", "records"])?)
+            .timeout(SUBMIT_WAIT_TIMEOUT)
+            .json(&body);
+        let answer: RecordsAnswerWire = self.json(request).await?;
+        if answer.results.len() != items.len() {
+            return Err(self.bad_answer(format!(
+                "{} results for {} items",
+                answer.results.len(),
+                items.len()
+            )));
+        }
+        answer
+            .results
+            .into_iter()
+            .map(|result| match result {
+                RecordResultWire::Stored { outcome } => match outcome.as_str() {
+                    "stored" => Ok(Ok(PutOutcome::Stored)),
+                    "already_stored" => Ok(Ok(PutOutcome::AlreadyStored)),
+                    other => Err(self.bad_answer(format!("unknown put outcome {other}"))),
+                },
+                RecordResultWire::Error { error } => Ok(Err(ItemRefusal {
+                    code: error.code,
+                    message: error.message,
+                })),
+            })
+            .collect()
+    }
+
+    /// `GET /v1/credentials/key` (private nodes).
+    pub async fn credential_key(&self) -> LightResult<CredentialKeyWire> {
+        self.json(self.get(self.url(&["v1", "credentials", "key"])?, None))
+            .await
+    }
+
+    /// `POST /v1/credentials`: blind signatures for an authenticated holder.
+    pub async fn issue_credentials(
+        &self,
+        request: &CredentialRequestWire,
+    ) -> LightResult<CredentialsWire> {
+        let request = self
+            .client
+            .post(self.url(&["v1", "credentials"])?)
+            .timeout(REQUEST_TIMEOUT)
+            .json(request);
+        self.json(request).await
     }
 
     /// `GET /v1/kv/{address}/{key_hex}`: the raw value, `None` when the node has none.

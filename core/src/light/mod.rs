@@ -8,6 +8,7 @@
 //! - [`proofs`]: state answer checks. [`records`]: cHash and range checks.
 //! - [`http`]: one node's raw calls. [`wire`]: the node's JSON shapes.
 //! - [`failover`]: endpoint order and failure memory. [`payment`]: read tickets.
+//! - [`write_credentials`]: obtaining a private node's write credentials.
 //! - [`error`]: the [`LightError`] type.
 
 pub mod anchor;
@@ -22,11 +23,13 @@ pub mod records;
 mod signing;
 pub mod types;
 pub mod wire;
+pub mod write_credentials;
 
 pub use anchor::TrustAnchor;
 pub use client::{DEFAULT_MAX_LAG, LightClient};
 pub use error::{LightError, LightResult};
 pub use types::{
-    DeviceAuth, PutOutcome, RangeRead, Receipt, RejectedRecord, SyncProgress, VerifiedRecord,
+    ItemRefusal, PutOutcome, RangeRead, Receipt, RecordUpload, RejectedRecord, SyncProgress,
+    UploadResult, VerifiedRecord, WriteCredential,
 };
 pub use wire::NodeStatusView;

@@ -1,5 +1,5 @@
 //! Plain values the light client takes and returns: sync progress, receipts, verified
-//! records and range reads, a device's put authorisation, put outcomes.
+//! records and range reads, write credentials, batch uploads, put outcomes.
 
 use crate::protocol::RecordRegistration;
 
@@ -55,15 +55,41 @@ pub struct RejectedRecord {
     pub reason: String,
 }
 
-/// A car's authorisation of a KV put on its agent node (private mode): the device key's
-/// compact signature over [`crate::protocol::agent_put_digest`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeviceAuth {
-    /// The device's VID.
-    pub vid: String,
-    /// Compact (64-byte) ECDSA signature.
-    pub signature: [u8; 64],
+/// A write credential (private nodes): the opaque bytes of a blind-signed token the node
+/// issued to one of its paired cars or owners, shown with every put of one address. The
+/// node learns that the writer is one of its users, never which one. Never logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WriteCredential(pub Vec<u8>);
+
+impl std::fmt::Debug for WriteCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WriteCredential(..)")
+    }
 }
+
+/// One record of a batch upload (`POST /v1/records`): its signed `RecordPut`, the
+/// encrypted value, and the address's write credential when the node is private.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordUpload {
+    /// The signed registration.
+    pub tx: crate::protocol::SignedTransaction,
+    /// The encrypted value; its hash is the registration's cHash.
+    pub value: Vec<u8>,
+    /// The write credential of the record's address (private nodes).
+    pub credential: Option<WriteCredential>,
+}
+
+/// Why the node refused one item of a batch: its stable code and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemRefusal {
+    /// The node's stable snake_case code (`duplicate_record`, `credential_spent`, ...).
+    pub code: String,
+    /// For people.
+    pub message: String,
+}
+
+/// One item's result of a batch upload, in the items' order.
+pub type UploadResult = Result<PutOutcome, ItemRefusal>;
 
 /// What a value put achieved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

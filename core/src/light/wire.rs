@@ -86,6 +86,95 @@ pub struct PutWire {
     pub outcome: String,
 }
 
+/// One item of `POST /v1/records`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordItemWire<'a> {
+    /// The signed `RecordPut`.
+    pub tx: &'a SignedTransaction,
+    /// The encrypted value, standard base64.
+    pub value: String,
+    /// The address's write credential (hex), private nodes only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}
+
+/// Body of `POST /v1/records`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordsWire<'a> {
+    /// The items, all of one address when a car sends them.
+    pub items: Vec<RecordItemWire<'a>>,
+}
+
+/// One item's result in the answer of `POST /v1/records`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum RecordResultWire {
+    /// Registered and stored (`outcome`: `stored` or `already_stored`).
+    Stored {
+        /// `stored` or `already_stored`.
+        outcome: String,
+    },
+    /// Refused.
+    Error {
+        /// Why.
+        error: ErrorDetailWire,
+    },
+}
+
+/// Answer of `POST /v1/records`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RecordsAnswerWire {
+    /// One result per item, in order.
+    pub results: Vec<RecordResultWire>,
+}
+
+/// `GET /v1/credentials/key`: a private node's write-credential issuer key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialKeyWire {
+    /// The key's id (hex of its digest).
+    pub key_id: String,
+    /// The public key (hex), in the token module's form.
+    pub public_key: String,
+}
+
+/// Who asks for write credentials (`POST /v1/credentials`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CredentialHolderWire {
+    /// A paired device.
+    Device {
+        /// Its VID.
+        vid: String,
+    },
+    /// The owner of a paired device.
+    Owner {
+        /// The VID of one of its devices on the node.
+        vid: String,
+        /// The owner's compressed public key, hex.
+        owner_pubkey: String,
+    },
+}
+
+/// Body of `POST /v1/credentials`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialRequestWire {
+    /// Who asks.
+    pub holder: CredentialHolderWire,
+    /// Unix seconds.
+    pub time: u64,
+    /// Blinded messages, hex.
+    pub blinded: Vec<String>,
+    /// Compact signature of the holder key over the request digest, hex.
+    pub signature: String,
+}
+
+/// Answer of `POST /v1/credentials`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialsWire {
+    /// Blind signatures, hex, in the request's order.
+    pub signed: Vec<String>,
+}
+
 /// One item of a range page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RangeItemWire {

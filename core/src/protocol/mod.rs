@@ -2,9 +2,9 @@
 //! canonical encoding, Merkle proofs.
 
 pub mod address_index;
-pub mod agent_put;
 pub mod body;
 pub mod codec;
+pub mod credential_request;
 pub mod error;
 pub mod fees;
 pub mod hashing;
@@ -26,9 +26,9 @@ mod fuzz_tests;
 mod test_fixtures;
 
 pub use address_index::{AddressIndex, key_contribution};
-pub use agent_put::{AGENT_PUT_DOMAIN, agent_put_digest};
 pub use body::*;
 pub use codec::{Canonical, Reader, Writer};
+pub use credential_request::{CREDENTIAL_REQUEST_DOMAIN, credential_request_digest};
 pub use error::{ProtocolError, Result};
 pub use fees::FeeSchedule;
 pub use header::{BlockHeader, SignedHeader, verify_chain};

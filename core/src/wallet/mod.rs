@@ -24,6 +24,7 @@ mod reading;
 mod requests;
 mod subscribers;
 mod trips;
+mod write_credentials;
 
 pub use devices::{DeviceInfo, DeviceStatusView};
 pub use error::WalletError;

@@ -267,14 +267,15 @@ impl Wallet {
         };
         let owner_address = self.owner_address();
         let sealed = doc.seal(&owner_address, &provider_key)?;
-        ledger
-            .put_value(
-                &owner_secret,
-                DELIVERY_FORMAT,
-                delivery_record_key(request_id)?,
-                &sealed,
-            )
-            .await?;
+        self.put_owner_record(
+            ledger.light(),
+            &owner_secret,
+            DELIVERY_FORMAT,
+            delivery_record_key(request_id)?,
+            &sealed,
+        )
+        .await
+        .map_err(Box::new)?;
         ledger
             .submit(
                 &owner_secret,

@@ -24,7 +24,6 @@ use serde_json::{Map, Value, json};
 
 use super::error::WalletError;
 use super::identity::Wallet;
-use super::ledger::put_wallet_value;
 use super::reading::pool_set;
 use crate::crypto::{
     CryptoError, Envelope, EpochKey, EpochKeyCache, HashFunc, RecordContext, SealingEpoch,
@@ -257,7 +256,8 @@ impl Wallet {
                     format: CHANNEL_FORMAT,
                 };
                 let envelope = seal(&plaintext, &ctx, &SealingEpoch::new(public)?)?.to_bytes()?;
-                put_wallet_value(light, &owner_secret, CHANNEL_FORMAT, key, &envelope).await?;
+                self.put_owner_record(light, &owner_secret, CHANNEL_FORMAT, key, &envelope)
+                    .await?;
                 report.published += 1;
             }
         }

@@ -27,7 +27,11 @@ pub fn wallet(words: &str) -> Wallet {
 
 pub fn car(dir: &tempfile::TempDir, vid: &str) -> CarDevice {
     let secrets = Arc::new(InMemorySecretStore::new());
-    CarDevice::open(&dir.path().join(format!("{vid}.db")), secrets, vid).expect("car")
+    CarDevice::open(&dir.path().join(format!("{vid}.db")), secrets, vid)
+        .expect("car")
+        .with_delivery_pacing(carchain_core::device::DeliveryPacing {
+            max_delay: std::time::Duration::from_millis(10),
+        })
 }
 
 pub fn day(n: u32) -> NaiveDate {

@@ -34,6 +34,7 @@ pub use carchain_node::service::NodeMode as Mode;
 pub mod flows;
 pub mod grants_setup;
 pub mod past;
+pub mod recording;
 
 /// Chain id of every test chain.
 pub const CHAIN_ID: &str = "carchain-e2e";

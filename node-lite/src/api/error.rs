@@ -62,9 +62,15 @@ impl From<BytesRejection> for ApiError {
 pub fn status_for(code: ErrorCode) -> StatusCode {
     match code {
         ErrorCode::BadSignature => StatusCode::UNAUTHORIZED,
-        ErrorCode::NotOwner | ErrorCode::NotAddressOwner | ErrorCode::ModeRefused => {
-            StatusCode::FORBIDDEN
-        }
+        ErrorCode::NotOwner
+        | ErrorCode::NotAddressOwner
+        | ErrorCode::ModeRefused
+        | ErrorCode::CredentialMissing
+        | ErrorCode::CredentialInvalid
+        | ErrorCode::CredentialSpent
+        | ErrorCode::CredentialBoundElsewhere => StatusCode::FORBIDDEN,
+        ErrorCode::CredentialMalformed => StatusCode::BAD_REQUEST,
+        ErrorCode::IssuanceQuota | ErrorCode::OpenQuotaExhausted => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::PaymentRequired | ErrorCode::InsufficientBalance => StatusCode::PAYMENT_REQUIRED,
         ErrorCode::NotFound | ErrorCode::UnknownDevice => StatusCode::NOT_FOUND,
         ErrorCode::BadNonce
@@ -138,6 +144,13 @@ mod tests {
             (ErrorCode::UnknownFormat, 400),
             (ErrorCode::InvalidRequest, 400),
             (ErrorCode::ModeRefused, 403),
+            (ErrorCode::CredentialMissing, 403),
+            (ErrorCode::CredentialMalformed, 400),
+            (ErrorCode::CredentialInvalid, 403),
+            (ErrorCode::CredentialSpent, 403),
+            (ErrorCode::CredentialBoundElsewhere, 403),
+            (ErrorCode::IssuanceQuota, 429),
+            (ErrorCode::OpenQuotaExhausted, 429),
             (ErrorCode::PaymentRequired, 402),
             (ErrorCode::NotFound, 404),
             (ErrorCode::BodyTooLarge, 413),

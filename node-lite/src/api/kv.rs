@@ -15,14 +15,12 @@ use serde::{Deserialize, Serialize};
 
 use super::blocking;
 use super::error::ApiError;
-use super::params::{optional_hex_header, optional_id_header, optional_text_header, parse_hex};
+use super::params::{optional_id_header, optional_text_header, parse_hex};
 use crate::kv::{MAX_KEY_LEN, PutOutcome, RangePage};
-use crate::service::{DeviceAuth, LedgerService, RangeRequest};
+use crate::service::{ErrorCode, LedgerService, RangeRequest, WriteCredential};
 
-/// Header naming the writing device's VID.
-pub const VID_HEADER: &str = "x-carchain-vid";
-/// Header carrying the device's signature over the put (hex, 64 bytes compact).
-pub const DEVICE_SIG_HEADER: &str = "x-carchain-device-sig";
+/// Header carrying the put's write credential (hex), private nodes only.
+pub const CREDENTIAL_HEADER: &str = "x-carchain-credential";
 /// Header carrying a read payment's transaction id (hex).
 pub const TICKET_HEADER: &str = "x-carchain-ticket";
 /// Records per page when `limit` is not given.
@@ -83,16 +81,14 @@ impl From<RangePage> for RangeJson {
     }
 }
 
-fn device_auth(headers: &HeaderMap) -> Result<Option<DeviceAuth>, ApiError> {
-    let vid = optional_text_header(headers, VID_HEADER)?;
-    let signature = optional_hex_header(headers, DEVICE_SIG_HEADER)?;
-    match (vid, signature) {
-        (None, None) => Ok(None),
-        (Some(vid), Some(signature)) => Ok(Some(DeviceAuth { vid, signature })),
-        _ => Err(ApiError::invalid(format!(
-            "{VID_HEADER} and {DEVICE_SIG_HEADER} go together"
-        ))),
-    }
+/// A write credential's hex text (a header or a batch item's field).
+pub fn parse_credential(text: &str) -> Result<WriteCredential, ApiError> {
+    hex::decode(text.trim()).map(WriteCredential).map_err(|_| {
+        ApiError::new(
+            ErrorCode::CredentialMalformed,
+            "the write credential is not hex",
+        )
+    })
 }
 
 /// `PUT /v1/kv/{address}/{key_hex}`: 201 stored, 200 already stored.
@@ -104,9 +100,11 @@ pub async fn put<S: LedgerService>(
 ) -> Result<Response, ApiError> {
     let value = body?;
     let key = parse_hex("record key", &key_hex)?;
-    let device = device_auth(&headers)?;
+    let credential = optional_text_header(&headers, CREDENTIAL_HEADER)?
+        .map(|text| parse_credential(&text))
+        .transpose()?;
     let outcome = blocking(&service, move |s| {
-        s.put_value(&address, &key, &value, device.as_ref())
+        s.put_value(&address, &key, &value, credential.as_ref())
     })
     .await?;
     let (status, outcome) = match outcome {

@@ -1,10 +1,12 @@
 //! The node's HTTP API (axum, JSON, versioned under `/v1`): transactions, headers,
-//! proven state, the KV store, status, health and the OpenAPI document.
+//! proven state, the KV store, write credentials, status, health and the OpenAPI
+//! document.
 //!
 //! [`router`] serves any [`LedgerService`]; the binary serves the running node with it.
 //! Every refusal is `{"error":{"code":..,"message":..}}` (see [`error`]), including
 //! axum's own rejections (oversized or unreadable bodies, unknown routes).
 
+pub mod credentials;
 pub mod error;
 pub mod kv;
 pub mod params;
@@ -91,6 +93,11 @@ pub fn router<S: LedgerService>(service: Arc<S>, config: ApiConfig) -> Router {
         .route("/v1/state/request/{id}", get(state::request::<S>))
         .route("/v1/state/escrow/{id}", get(state::escrow::<S>))
         .route("/v1/kv/{address}", get(kv::range::<S>))
+        .route("/v1/credentials/key", get(credentials::key::<S>))
+        .route(
+            "/v1/credentials",
+            axum::routing::post(credentials::issue::<S>),
+        )
         .merge(tx_routes)
         .merge(kv_routes)
         .merge(batch_routes)

@@ -17,8 +17,6 @@ use carchain_core::protocol::{Network, RecordPut, SignedTransaction, Transaction
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use super::records::DeviceAuthJson;
-
 /// Tag of the record-put body in the JSON form of [`TxBody`].
 const RECORD_PUT_TAG: &str = "record_put";
 
@@ -46,9 +44,9 @@ pub struct WireRecordItem {
     pub tx: WireSignedTransaction,
     /// The encrypted value.
     pub value: WireBase64,
-    /// The writing device's authorisation, when the node is private.
+    /// The address's write credential (hex), when the node is private.
     #[serde(default)]
-    pub device: Option<DeviceAuthJson>,
+    pub credential: Option<String>,
 }
 
 /// Body of `POST /v1/records`, as decoded.
@@ -475,15 +473,20 @@ mod tests {
         let put = record_put(10, 0, false);
         let body = json!({"items": [
             {"tx": put, "value": "AAEC"},
-            {"tx": put, "value": "not base64!", "device": {"vid": "V1", "signature": "00"}},
+            {"tx": put, "value": "not base64!", "credential": "00ff"},
         ]});
         let decoded: WireRecordsBody = serde_json::from_value(body).unwrap();
         assert_eq!(decoded.items.len(), 2);
         assert_eq!(decoded.items[0].value.0, Some(vec![0, 1, 2]));
         assert_eq!(decoded.items[0].tx.0, put);
         assert_eq!(decoded.items[1].value.0, None);
-        assert_eq!(decoded.items[1].device.as_ref().unwrap().vid, "V1");
+        assert_eq!(decoded.items[1].credential.as_deref(), Some("00ff"));
         let unknown = json!({"items": [{"tx": put, "value": "AAEC", "extra": 1}]});
         assert!(serde_json::from_value::<WireRecordsBody>(unknown).is_err());
+        let old = json!({"items": [{"tx": put, "value": "AAEC", "device": {"vid": "V1"}}]});
+        assert!(
+            serde_json::from_value::<WireRecordsBody>(old).is_err(),
+            "the device authorisation is gone from the wire"
+        );
     }
 }

@@ -13,22 +13,11 @@ use carchain_core::protocol::SignedTransaction;
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
-use super::params::{parse_hex, parse_json};
+use super::kv::parse_credential;
+use super::params::parse_json;
 use super::record_wire::{WireRecordItem, WireRecordsBody};
 use crate::node::MAX_BATCH_ITEMS;
-use crate::service::{
-    DeviceAuth, ErrorCode, LedgerService, RecordItem, RecordReceipt, ServiceError,
-};
-
-/// A device's authorisation of one item (private mode, device records).
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct DeviceAuthJson {
-    /// The device's VID.
-    pub vid: String,
-    /// Its compact signature (hex, 64 bytes) over the agent-put digest.
-    pub signature: String,
-}
+use crate::service::{ErrorCode, LedgerService, RecordItem, RecordReceipt, ServiceError};
 
 /// One item of a batch.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -38,9 +27,10 @@ pub struct RecordItemJson {
     pub tx: SignedTransaction,
     /// The encrypted value, standard base64.
     pub value: String,
-    /// The writing device's authorisation, when the node is private.
+    /// The address's write credential (hex), when the node is private. Nothing in an
+    /// item names the writer.
     #[serde(default)]
-    pub device: Option<DeviceAuthJson>,
+    pub credential: Option<String>,
 }
 
 /// Body of `POST /v1/records` (its JSON shape; the handler decodes it through
@@ -119,19 +109,14 @@ fn item(index: usize, wire: WireRecordItem) -> Result<RecordItem, ApiError> {
         .value
         .0
         .ok_or_else(|| ApiError::invalid(format!("items[{index}].value is not base64")))?;
-    let device = wire
-        .device
-        .map(|auth| {
-            parse_hex("device signature", &auth.signature).map(|signature| DeviceAuth {
-                vid: auth.vid,
-                signature,
-            })
-        })
+    let credential = wire
+        .credential
+        .map(|text| parse_credential(&text))
         .transpose()?;
     Ok(RecordItem {
         tx: wire.tx.0,
         value,
-        device,
+        credential,
     })
 }
 

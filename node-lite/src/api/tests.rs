@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::*;
 use crate::kv::{KvStore, MemoryKv, PutOutcome, RangePage};
 use crate::service::{
-    DeviceAuth, NodeMode, RangeRequest, StateAnswer, StateQuery, SubmitReceipt, TxLookup,
+    NodeMode, RangeRequest, StateAnswer, StateQuery, SubmitReceipt, TxLookup, WriteCredential,
 };
 
 /// A ledger that checks signatures, keeps values in memory and answers fixed state.
@@ -41,12 +41,12 @@ impl LedgerService for FakeLedger {
         address: &str,
         key: &[u8],
         value: &[u8],
-        device: Option<&DeviceAuth>,
+        credential: Option<&WriteCredential>,
     ) -> Result<PutOutcome, ServiceError> {
-        if device.is_some_and(|d| d.vid == "FOREIGN") {
+        if credential.is_some_and(|c| c.0 == [0xf0, 0x0f]) {
             return Err(ServiceError::new(
-                ErrorCode::ModeRefused,
-                "not this node's device",
+                ErrorCode::CredentialBoundElsewhere,
+                "bound to another address",
             ));
         }
         self.kv.put(address, key, value).map_err(ServiceError::from)
@@ -360,27 +360,36 @@ async fn kv_put_get_duplicate_and_range_paging() {
 }
 
 #[tokio::test]
-async fn device_headers_and_read_tickets_are_passed_through() {
+async fn credential_headers_and_read_tickets_are_passed_through() {
     let base = serve(ApiConfig::default()).await;
     let client = reqwest::Client::new();
     let foreign = client
         .put(format!("{base}/v1/kv/addr1/01"))
-        .header("x-carchain-vid", "FOREIGN")
-        .header("x-carchain-device-sig", "00".repeat(64))
+        .header("x-carchain-credential", "f00f")
         .body(vec![1u8])
         .send()
         .await
         .unwrap();
     assert_eq!(foreign.status(), 403);
-    assert_eq!(error_code(foreign).await, "mode_refused");
-    let half = client
+    assert_eq!(error_code(foreign).await, "credential_bound_elsewhere");
+    let malformed = client
         .put(format!("{base}/v1/kv/addr1/01"))
-        .header("x-carchain-vid", "CAR")
+        .header("x-carchain-credential", "not hex")
         .body(vec![1u8])
         .send()
         .await
         .unwrap();
-    assert_eq!(half.status(), 400);
+    assert_eq!(malformed.status(), 400);
+    assert_eq!(error_code(malformed).await, "credential_malformed");
+    let issue = client
+        .post(format!("{base}/v1/credentials"))
+        .json(&json!({"holder": {"kind": "device", "vid": "V"}, "time": 1,
+            "blinded": ["00"], "signature": "00".repeat(64)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(issue.status(), 403, "this ledger issues nothing");
+    assert_eq!(error_code(issue).await, "mode_refused");
 
     client
         .put(format!("{base}/v1/kv/paid/01"))

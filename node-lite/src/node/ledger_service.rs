@@ -1,11 +1,14 @@
 //! The node as the transports see it: [`LedgerService`] over the committed ledger and the
-//! KV store, with read payments and private-mode device checks.
+//! KV store, with read payments and private-mode write credentials.
 
 use super::*;
-use carchain_core::protocol::agent_put_digest;
+use crate::service::{CredentialKeyInfo, CredentialRequest, WriteCredential};
 
 impl Node {
-    fn read_state<T: Canonical>(&self, key: jmt::KeyHash) -> Result<Option<T>, ServiceError> {
+    pub(super) fn read_state<T: Canonical>(
+        &self,
+        key: jmt::KeyHash,
+    ) -> Result<Option<T>, ServiceError> {
         let committed = Committed {
             db: &self.db,
             version: Some(self.committed_height()?),
@@ -39,44 +42,6 @@ impl Node {
             }
         })?;
         Ok(())
-    }
-
-    /// In private mode, checks that a device of this agent authorised the put. Wallet
-    /// records (`putWalKV`, `wallet: true`) need no device: their registration is signed
-    /// by the data address's own key, so they are the owner's own records (a pairing
-    /// mailbox, notes) and a private node stores them like its devices' records.
-    pub(super) fn check_device(
-        &self,
-        address: &str,
-        key: &[u8],
-        c_hash: &[u8; 32],
-        wallet: bool,
-        device: Option<&DeviceAuth>,
-    ) -> Result<(), ServiceError> {
-        if self.config.mode == NodeMode::Shared || wallet {
-            return Ok(());
-        }
-        let refused = |why: &str| ServiceError::new(ErrorCode::ModeRefused, why.to_string());
-        let auth = device.ok_or_else(|| refused("a private node stores only its devices' data"))?;
-        let state: DeviceState = self
-            .read_state(state_key::device(&auth.vid))?
-            .ok_or_else(|| refused("the device is not paired"))?;
-        if state.agent != self.config.agent {
-            return Err(refused("the device names another agent node"));
-        }
-        let compact: [u8; 64] = auth
-            .signature
-            .as_slice()
-            .try_into()
-            .map_err(|_| refused("the device signature is not 64 bytes"))?;
-        let signature = signature_from_compact(&compact).map_err(|_| refused("bad signature"))?;
-        verify_digest(
-            &state.device_pubkey,
-            &agent_put_digest(address, key, c_hash),
-            &signature,
-            "agent put",
-        )
-        .map_err(|_| refused("the device signature does not verify"))
     }
 }
 
@@ -121,7 +86,7 @@ impl LedgerService for Node {
         address: &str,
         key: &[u8],
         value: &[u8],
-        device: Option<&DeviceAuth>,
+        credential: Option<&WriteCredential>,
     ) -> Result<PutOutcome, ServiceError> {
         let registration: RecordRegistration = self
             .read_state(state_key::record(address, key))?
@@ -137,14 +102,21 @@ impl LedgerService for Node {
                 "the value's hash is not the registered cHash",
             ));
         }
-        self.check_device(
-            address,
-            key,
-            &registration.put.c_hash,
-            registration.put.wallet,
-            device,
-        )?;
-        self.kv.put(address, key, value).map_err(ServiceError::from)
+        let counted = self.check_writer(&registration.put, credential)?;
+        let outcome = self
+            .kv
+            .put(address, key, value)
+            .map_err(ServiceError::from)?;
+        self.count_stored(counted, outcome);
+        Ok(outcome)
+    }
+
+    fn credential_key(&self) -> Result<CredentialKeyInfo, ServiceError> {
+        self.credential_key_info()
+    }
+
+    fn issue_credentials(&self, request: &CredentialRequest) -> Result<Vec<Vec<u8>>, ServiceError> {
+        self.issue(request)
     }
 
     async fn put_records(

@@ -2,7 +2,8 @@
 //! KV store of encrypted records and read payments, behind [`LedgerService`].
 //!
 //! Data directory: `genesis.json`, `validator.key` (0600), `ledger.sqlite`,
-//! `kv.sqlite`, `reads.sqlite`.
+//! `kv.sqlite`, `reads.sqlite`; a private node also `writes.key` (0600) and
+//! `writes.sqlite` (its write credentials, see [`crate::writes`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,8 +12,8 @@ use std::time::Duration;
 
 use carchain_core::protocol::signing::{p2wpkh_address, signature_from_compact, verify_digest};
 use carchain_core::protocol::{
-    Canonical, DeviceState, InclusionProof, Network, RecordRegistration, SignedHeader,
-    SignedTransaction, StateHasher, TxBody, encode_state_proof, state_key,
+    Canonical, DeviceState, DeviceStatus, InclusionProof, Network, RecordPut, RecordRegistration,
+    SignedHeader, SignedTransaction, StateHasher, TxBody, encode_state_proof, state_key,
 };
 use jmt::JellyfishMerkleTree;
 use tokio::sync::{Notify, oneshot, watch};
@@ -28,8 +29,8 @@ pub use crate::genesis::FeeSchedule;
 use crate::genesis::Genesis;
 use crate::kv::{KvStore, PutOutcome, RangePage, SqliteKv};
 use crate::service::{
-    DeviceAuth, ErrorCode, LedgerService, NodeMode, NodeStatus, RangeRequest, RecordItem,
-    RecordReceipt, ServiceError, StateAnswer, StateQuery, SubmitReceipt, TxLookup,
+    ErrorCode, LedgerService, NodeMode, NodeStatus, RangeRequest, RecordItem, RecordReceipt,
+    ServiceError, StateAnswer, StateQuery, SubmitReceipt, TxLookup,
 };
 use crate::state::{
     App, ChainParams, Committed, Layer, Prechecked, TxError, query_json, query_key,
@@ -38,11 +39,11 @@ use crate::state::{
 mod ledger_service;
 mod producer;
 mod records;
+mod writers;
 
 pub use records::MAX_BATCH_ITEMS;
 
-/// The digest a car signs to authorise a KV write on its agent (private mode).
-pub use carchain_core::protocol::{AGENT_PUT_DOMAIN, agent_put_digest};
+use crate::writes::Writes;
 
 /// How a node runs.
 #[derive(Debug, Clone)]
@@ -105,6 +106,8 @@ pub struct Node {
     db: Arc<LedgerDb>,
     kv: SqliteKv,
     tickets: ReadTickets,
+    /// A private node's write credentials (`None` on a shared node).
+    writes: Option<Writes>,
     key: ValidatorKey,
     ledger: Mutex<Ledger>,
     stopping: AtomicBool,
@@ -197,6 +200,10 @@ impl Node {
         let db = Arc::new(LedgerDb::open(dir.join("ledger.sqlite"))?);
         let kv = SqliteKv::open(dir.join("kv.sqlite"))?;
         let tickets = ReadTickets::open(&dir.join("reads.sqlite"))?;
+        let writes = match config.mode {
+            NodeMode::Private => Some(Writes::open(&dir)?),
+            NodeMode::Shared => None,
+        };
         let mut app = App::new(db.clone(), genesis.params())?;
         let latest = match latest_header(&db)? {
             Some(header) => {
@@ -219,6 +226,7 @@ impl Node {
             db,
             kv,
             tickets,
+            writes,
             key,
             stopping: AtomicBool::new(false),
             stop,

@@ -37,6 +37,8 @@ struct Entry {
     value: Vec<u8>,
     /// `(address, key)` of a record put; `None` for an item refused before that is known.
     target: Option<(String, Vec<u8>)>,
+    /// The write credential to count the stored value against (private mode).
+    counted: super::writers::Counted,
 }
 
 impl Entry {
@@ -45,6 +47,7 @@ impl Entry {
             slot: Slot::Done(Err(err)),
             value: Vec::new(),
             target: None,
+            counted: None,
         }
     }
 }
@@ -64,8 +67,8 @@ fn record_put(tx: &SignedTransaction) -> Result<&RecordPut, ServiceError> {
 
 impl Node {
     /// The checks of one item that need no lock: the transaction is a record put whose
-    /// cHash and size the value matches, this node's mode accepts it, its signatures
-    /// verify. The item comes back with its prechecked transaction, to admit.
+    /// cHash and size the value matches, its signatures verify, this node's mode accepts
+    /// it (a private node: its write credential, bound to the address here). The item comes back with its prechecked transaction, to admit.
     fn check_item(&self, item: RecordItem) -> Result<(Entry, Prechecked), ServiceError> {
         let put = record_put(&item.tx)?;
         if put.hash_func.digest(&item.value) != put.c_hash {
@@ -84,19 +87,15 @@ impl Node {
                 ),
             ));
         }
-        self.check_device(
-            &put.address,
-            &put.key,
-            &put.c_hash,
-            put.wallet,
-            item.device.as_ref(),
-        )?;
         let target = Some((put.address.clone(), put.key.clone()));
+        let put = put.clone();
         let prechecked = self.precheck(item.tx)?;
+        let counted = self.check_writer(&put, item.credential.as_ref())?;
         let entry = Entry {
             slot: Slot::Done(Err(internal("not admitted"))),
             value: item.value,
             target,
+            counted,
         };
         Ok((entry, prechecked))
     }
@@ -216,7 +215,7 @@ impl Node {
                     },
                     Some((address, key)),
                 ) => {
-                    let receipt = (*tx_id, *height, *index);
+                    let receipt = (*tx_id, *height, *index, entry.counted);
                     let put = KvPut {
                         address,
                         key,
@@ -241,7 +240,10 @@ impl Node {
                 })
                 .collect(),
         };
-        for ((at, (tx_id, height, index), _), outcome) in landed.iter().zip(outcomes) {
+        for ((at, (tx_id, height, index, counted), _), outcome) in landed.iter().zip(outcomes) {
+            if let Ok(outcome) = &outcome {
+                self.count_stored(*counted, *outcome);
+            }
             if let Some(result) = results.get_mut(*at) {
                 *result = outcome.map(|outcome| RecordReceipt {
                     tx_id: *tx_id,

@@ -399,15 +399,15 @@ where
 }
 
 /// One item of `POST /v1/records`: the registration and its value, with an optional
-/// device authorisation `(vid, compact signature)`.
-pub fn record_item(tx: &SignedTransaction, value: &[u8], device: Option<(&str, &[u8])>) -> Value {
+/// write credential (private nodes).
+pub fn record_item(tx: &SignedTransaction, value: &[u8], credential: Option<&[u8]>) -> Value {
     use base64::Engine;
     let mut item = json!({
         "tx": tx,
         "value": base64::engine::general_purpose::STANDARD.encode(value),
     });
-    if let Some((vid, signature)) = device {
-        item["device"] = json!({"vid": vid, "signature": hex::encode(signature)});
+    if let Some(credential) = credential {
+        item["credential"] = json!(hex::encode(credential));
     }
     item
 }

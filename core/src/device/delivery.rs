@@ -1,0 +1,418 @@
+//! Delivery of the car's offline queue, shaped so that a node or an observer of the
+//! traffic cannot link the car's pool addresses:
+//!
+//! - nothing in a request names the car: no VID, device key or device signature; on a
+//!   private node the only proof of membership is the address's anonymous write
+//!   credential (see [`super::credentials`]);
+//! - one address per request and per connection: each address's queued records go out
+//!   as one batch (`POST /v1/records`, one block) through a
+//!   [`LightClient::with_fresh_connections`] copy that is dropped afterwards, so its
+//!   nonce check and its batch never share a connection with another address;
+//! - addresses leave in a shuffled order, with a random pause (uniform in
+//!   `0..=`[`DeliveryPacing::max_delay`]) between two addresses.
+//!
+//! Per address, the queue keeps its order (a batch carries the records in queue order,
+//! with consecutive nonces) and its durability (a record leaves the queue only once the
+//! node answered that it holds its value). Retries are harmless: a batch sent again
+//! lands on the registrations already committed (the node looks them up by transaction
+//! id) and stores the same values again. Each pool address signs its own registrations
+//! with its own key, from its own nonce sequence, and pays its own fee: the ledger
+//! transactions of two addresses share no signer, nonce sequence or fee payer.
+
+use std::time::Duration;
+
+use super::car_device::CarDevice;
+use super::credentials::Showing;
+use super::error::{DeviceError, DeviceStoreError};
+use super::store::QueuedPut;
+use crate::light::{
+    ItemRefusal, LightClient, LightError, PutOutcome, RecordUpload, UploadResult, WriteCredential,
+};
+use crate::protocol::{Canonical, SignedTransaction, TxBody};
+
+/// Default of [`DeliveryPacing::max_delay`].
+pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(5);
+/// Records of one address sent per request (well below the node's batch maximum).
+pub const ADDRESS_BATCH_LIMIT: usize = 500;
+
+/// Node codes sent again once: "this item's nonce is not the next one" (re-signed from
+/// the ledger's nonce) and "this credential stored all it may" (a fresh one is shown).
+const RETRY_CODES: [&str; 3] = ["replay", "bad_nonce", "credential_spent"];
+/// Node codes that mean "the node cannot take it now": the flush stops, the rest stays.
+const TRANSIENT_CODES: [&str; 3] = ["unavailable", "internal", "timeout"];
+
+/// How a car spaces the addresses of one flush: a random pause, uniform between zero
+/// and `max_delay`, before every address but the first (and before the first too when
+/// the flush just asked a private node for write credentials).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveryPacing {
+    /// Longest pause between two addresses.
+    pub max_delay: Duration,
+}
+
+impl Default for DeliveryPacing {
+    fn default() -> Self {
+        DeliveryPacing {
+            max_delay: DEFAULT_MAX_DELAY,
+        }
+    }
+}
+
+impl DeliveryPacing {
+    /// No pause (tests, tools).
+    pub const NONE: DeliveryPacing = DeliveryPacing {
+        max_delay: Duration::ZERO,
+    };
+
+    /// A random pause in `0..=max_delay`.
+    fn pause(&self) -> Result<Duration, DeviceError> {
+        let max = u64::try_from(self.max_delay.as_micros()).unwrap_or(u64::MAX);
+        if max == 0 {
+            return Ok(Duration::ZERO);
+        }
+        let micros = random_below(max.saturating_add(1))?;
+        Ok(Duration::from_micros(micros))
+    }
+}
+
+/// A queued put the node refused for good (it stays queued; the reason is the node's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedPut {
+    /// Its queue position.
+    pub seq: i64,
+    /// The node's stable code (`credential_spent`, `duplicate_value`, ...).
+    pub code: String,
+    /// The node's message.
+    pub message: String,
+}
+
+/// What a `flush` achieved.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FlushReport {
+    /// Puts whose value was stored by this flush.
+    pub delivered: u64,
+    /// Puts the node already held (an earlier, interrupted delivery).
+    pub already_there: u64,
+    /// Puts still queued: the node became unreachable, or it refused them.
+    pub remaining: u64,
+    /// Puts the node refused, each with its reason (they are among `remaining`).
+    pub refused: Vec<RefusedPut>,
+}
+
+impl CarDevice {
+    /// Delivers the queue: one address at a time, in shuffled order with random pauses
+    /// ([`DeliveryPacing`]), each address's records as one batch on connections of its
+    /// own. Stops at the first unreachable node and keeps the rest queued. A record the
+    /// node refuses stays queued and is reported in [`FlushReport::refused`]; the others
+    /// of its batch are delivered.
+    pub async fn flush(&self, light: &LightClient) -> Result<FlushReport, DeviceError> {
+        let mut report = FlushReport::default();
+        let mut addresses = self.store()?.queued_addresses()?;
+        if addresses.is_empty() {
+            return Ok(report);
+        }
+        shuffle(&mut addresses)?;
+        let showing = match self.prepare_credentials(light).await {
+            Ok(showing) => showing,
+            Err(DeviceError::Light(e)) if e.is_failover() => {
+                report.remaining = self.queue_len()?;
+                return Ok(report);
+            }
+            Err(e) => return Err(e),
+        };
+        let refilled = matches!(showing, Showing::Credentials { refilled: true, .. });
+        for (index, address) in addresses.iter().enumerate() {
+            if index > 0 || refilled {
+                tokio::time::sleep(self.pacing().pause()?).await;
+            }
+            let own = light.with_fresh_connections()?;
+            match self
+                .deliver_address(&own, &showing, address, &mut report)
+                .await
+            {
+                Ok(()) => {}
+                Err(DeviceError::Light(e)) if e.is_failover() => break,
+                Err(e) => return Err(e),
+            }
+        }
+        report.remaining = self.queue_len()?;
+        Ok(report)
+    }
+
+    /// Every queued record of `address`, in batches of [`ADDRESS_BATCH_LIMIT`].
+    async fn deliver_address(
+        &self,
+        light: &LightClient,
+        showing: &Showing,
+        address: &str,
+        report: &mut FlushReport,
+    ) -> Result<(), DeviceError> {
+        let mut after = 0_i64;
+        loop {
+            let queued = self
+                .store()?
+                .queued_for(address, after, ADDRESS_BATCH_LIMIT)?;
+            let Some(last) = queued.last() else {
+                return Ok(());
+            };
+            after = last.seq;
+            self.deliver_batch(light, showing, address, queued, report)
+                .await?;
+        }
+    }
+
+    /// One batch of one address: nonces checked against the ledger (re-signed when the
+    /// queue is ahead of it), sent, and each item settled; items refused for their nonce
+    /// are re-signed from the ledger's nonce and sent once more.
+    async fn deliver_batch(
+        &self,
+        light: &LightClient,
+        showing: &Showing,
+        address: &str,
+        queued: Vec<QueuedPut>,
+        report: &mut FlushReport,
+    ) -> Result<(), DeviceError> {
+        let mut batch = queued
+            .into_iter()
+            .map(|put| Ok((SignedTransaction::from_canonical(&put.tx)?, put)))
+            .collect::<Result<Vec<_>, DeviceError>>()?;
+        let ledger_nonce = light.account(address).await?.nonce;
+        let first_pending = batch
+            .iter()
+            .find(|(_, put)| !put.submitted)
+            .map(|(tx, _)| tx.tx.nonce);
+        if first_pending.is_some_and(|nonce| nonce > ledger_nonce) {
+            // The queue counts from a nonce the ledger never reached (a registration
+            // refused earlier): count again from the ledger's.
+            let pending: Vec<_> = batch.iter_mut().filter(|(_, put)| !put.submitted).collect();
+            self.resign_from(address, ledger_nonce, pending)?;
+        }
+        let mut retry = self.send(light, showing, address, batch, report).await?;
+        if retry.is_empty() {
+            return Ok(());
+        }
+        let ledger_nonce = light.account(address).await?.nonce;
+        let mut items: Vec<_> = retry.iter_mut().map(|(item, _)| item).collect();
+        items.sort_by_key(|(_, put)| put.seq);
+        self.resign_from(address, ledger_nonce, items)?;
+        let refused = self
+            .send(
+                light,
+                showing,
+                address,
+                retry.into_iter().map(|(item, _)| item).collect(),
+                report,
+            )
+            .await?;
+        for (_, put, refusal) in refused.into_iter().map(|((tx, put), r)| (tx, put, r)) {
+            report.refused.push(RefusedPut {
+                seq: put.seq,
+                code: refusal.code,
+                message: refusal.message,
+            });
+        }
+        Ok(())
+    }
+
+    /// Sends one batch and settles each item; returns the items to send once more
+    /// ([`RETRY_CODES`]) with their refusal.
+    async fn send(
+        &self,
+        light: &LightClient,
+        showing: &Showing,
+        address: &str,
+        batch: Vec<(SignedTransaction, QueuedPut)>,
+        report: &mut FlushReport,
+    ) -> Result<Vec<Retry>, DeviceError> {
+        let shown = self.credential_for(showing, address)?;
+        if shown.is_none() && *showing != Showing::Nothing {
+            for (_, put) in batch {
+                report.refused.push(RefusedPut {
+                    seq: put.seq,
+                    code: "credential_missing".into(),
+                    message: "no write credential is left for this private node".into(),
+                });
+            }
+            return Ok(Vec::new());
+        }
+        let credential = shown.as_ref().map(|(_, credential)| credential.clone());
+        let uploads: Vec<RecordUpload> = batch
+            .iter()
+            .map(|(tx, put)| RecordUpload {
+                tx: tx.clone(),
+                value: put.envelope.clone(),
+                credential: credential.clone(),
+            })
+            .collect();
+        let results = light.put_records(&uploads).await?;
+        let mut retry = Vec::new();
+        for ((tx, put), result) in batch.into_iter().zip(results) {
+            let settled = match result {
+                Err(refusal) if refusal.code == "duplicate_record" => {
+                    // Registered by an earlier signature of the same record: only the
+                    // value is missing.
+                    self.put_value_again(light, &put, credential.as_ref())
+                        .await?
+                }
+                other => other,
+            };
+            match settled {
+                Ok(PutOutcome::Stored) => report.delivered += 1,
+                Ok(PutOutcome::AlreadyStored) => report.already_there += 1,
+                Err(refusal) if RETRY_CODES.contains(&refusal.code.as_str()) => {
+                    if refusal.code == "credential_spent"
+                        && let Some((id, _)) = &shown
+                    {
+                        self.store()?.spend_credential(*id)?;
+                    }
+                    retry.push(((tx, put), refusal));
+                    continue;
+                }
+                Err(refusal) if TRANSIENT_CODES.contains(&refusal.code.as_str()) => {
+                    return Err(DeviceError::Light(LightError::Node {
+                        code: refusal.code,
+                        message: refusal.message,
+                    }));
+                }
+                Err(refusal) => {
+                    report.refused.push(RefusedPut {
+                        seq: put.seq,
+                        code: refusal.code,
+                        message: refusal.message,
+                    });
+                    continue;
+                }
+            }
+            let store = self.store()?;
+            store.remove(put.seq)?;
+            if store.next_nonce(address)?.is_none_or(|n| n <= tx.tx.nonce) {
+                store.set_next_nonce(address, tx.tx.nonce.saturating_add(1))?;
+            }
+        }
+        Ok(retry)
+    }
+
+    /// The value of a record whose registration is on the ledger already.
+    async fn put_value_again(
+        &self,
+        light: &LightClient,
+        put: &QueuedPut,
+        credential: Option<&WriteCredential>,
+    ) -> Result<UploadResult, DeviceError> {
+        match light
+            .put_value(&put.address, &put.key, &put.envelope, credential)
+            .await
+        {
+            Ok(outcome) => Ok(Ok(outcome)),
+            Err(LightError::Node { code, message })
+                if !TRANSIENT_CODES.contains(&code.as_str()) =>
+            {
+                Ok(Err(ItemRefusal { code, message }))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Re-signs `items` (queue order) with consecutive nonces from `nonce`, keeping each
+    /// new signature in the queue before it is sent (a crash re-sends the same bytes).
+    fn resign_from(
+        &self,
+        address: &str,
+        nonce: u64,
+        items: Vec<&mut (SignedTransaction, QueuedPut)>,
+    ) -> Result<(), DeviceError> {
+        let mut next = nonce;
+        for (tx, put) in items {
+            if !matches!(tx.tx.body, TxBody::RecordPut(_)) {
+                return Err(DeviceError::Store(DeviceStoreError::Invalid {
+                    what: "queued tx",
+                }));
+            }
+            if tx.tx.nonce != next
+                && let Some(resigned) = self.resign(tx, put.key_index, next)?
+            {
+                *tx = resigned;
+                self.store()?.update_tx(put.seq, &tx.to_canonical())?;
+            }
+            next = tx.tx.nonce.max(next).saturating_add(1);
+        }
+        let store = self.store()?;
+        if store.next_nonce(address)?.is_none_or(|n| n < next) {
+            store.set_next_nonce(address, next)?;
+        }
+        Ok(())
+    }
+}
+
+/// An item to send once more, with why it was refused.
+type Retry = ((SignedTransaction, QueuedPut), ItemRefusal);
+
+/// Shuffles `items` in place (Fisher–Yates, operating-system randomness).
+fn shuffle<T>(items: &mut [T]) -> Result<(), DeviceError> {
+    for last in (1..items.len()).rev() {
+        let bound = u64::try_from(last + 1).unwrap_or(u64::MAX);
+        let pick = usize::try_from(random_below(bound)?).unwrap_or(0);
+        items.swap(last, pick);
+    }
+    Ok(())
+}
+
+/// A uniform random number in `0..bound` (`bound > 0`), by rejection sampling.
+fn random_below(bound: u64) -> Result<u64, DeviceError> {
+    if bound <= 1 {
+        return Ok(0);
+    }
+    let zone = u64::MAX - (u64::MAX % bound);
+    loop {
+        let mut bytes = [0u8; 8];
+        getrandom::fill(&mut bytes).map_err(|_| DeviceError::Store(DeviceStoreError::Random))?;
+        let value = u64::from_le_bytes(bytes);
+        if value < zone {
+            return Ok(value % bound);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shuffle_keeps_every_item_and_changes_the_order() {
+        let original: Vec<u32> = (0..32).collect();
+        let mut orders = std::collections::HashSet::new();
+        for _ in 0..8 {
+            let mut items = original.clone();
+            shuffle(&mut items).unwrap_or_else(|e| panic!("{e}"));
+            let mut sorted = items.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted, original);
+            orders.insert(items);
+        }
+        assert!(orders.len() > 1, "eight shuffles of 32 items all agreed");
+    }
+
+    #[test]
+    fn pauses_stay_within_the_setting() {
+        assert_eq!(DeliveryPacing::NONE.pause().ok(), Some(Duration::ZERO));
+        let pacing = DeliveryPacing {
+            max_delay: Duration::from_millis(20),
+        };
+        let pauses: Vec<Duration> = (0..64)
+            .map(|_| pacing.pause().unwrap_or_else(|e| panic!("{e}")))
+            .collect();
+        assert!(pauses.iter().all(|p| *p <= pacing.max_delay));
+        assert!(pauses.iter().any(|p| *p != pauses[0]), "pauses vary");
+        assert_eq!(DeliveryPacing::default().max_delay, DEFAULT_MAX_DELAY);
+    }
+
+    #[test]
+    fn random_below_stays_below() {
+        for bound in [1_u64, 2, 3, 7, 1000] {
+            for _ in 0..50 {
+                let v = random_below(bound).unwrap_or_else(|e| panic!("{e}"));
+                assert!(v < bound);
+            }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! Write credentials of a private node: `GET /v1/credentials/key` (the issuer's public
+//! key) and `POST /v1/credentials` (a paired device, or the owner of one, asks for blind
+//! signatures on its blinded token messages, signing the request). Issuance is
+//! authenticated; the credentials the holder finishes from the answer name no one when
+//! shown with a put. A shared node answers `mode_refused`.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use bitcoin::secp256k1::PublicKey;
+use serde::{Deserialize, Serialize};
+
+use super::blocking;
+use super::error::ApiError;
+use super::params::{parse_hex, parse_json};
+use crate::service::{CredentialHolder, CredentialKeyInfo, CredentialRequest, LedgerService};
+
+/// Who asks, in JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum HolderJson {
+    /// A paired device (signs with its device key).
+    Device {
+        /// Its VID.
+        vid: String,
+    },
+    /// The owner of a paired device (signs with the owner key).
+    Owner {
+        /// The VID of one of its devices on this node.
+        vid: String,
+        /// The owner's compressed public key, hex.
+        owner_pubkey: String,
+    },
+}
+
+/// Body of `POST /v1/credentials`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialRequestJson {
+    /// Who asks.
+    pub holder: HolderJson,
+    /// Unix seconds.
+    pub time: u64,
+    /// Blinded messages, hex.
+    pub blinded: Vec<String>,
+    /// The holder key's compact signature (hex, 64 bytes) over the request digest.
+    pub signature: String,
+}
+
+/// Answer of `POST /v1/credentials`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialsJson {
+    /// The blind signatures, hex, in the request's order.
+    pub signed: Vec<String>,
+}
+
+fn request(json: CredentialRequestJson) -> Result<CredentialRequest, ApiError> {
+    let holder = match json.holder {
+        HolderJson::Device { vid } => CredentialHolder::Device { vid },
+        HolderJson::Owner { vid, owner_pubkey } => {
+            let bytes = parse_hex("owner_pubkey", &owner_pubkey)?;
+            let owner_pubkey = PublicKey::from_slice(&bytes)
+                .map_err(|_| ApiError::invalid("owner_pubkey is not a secp256k1 public key"))?;
+            CredentialHolder::Owner { vid, owner_pubkey }
+        }
+    };
+    let blinded = json
+        .blinded
+        .iter()
+        .map(|text| parse_hex("blinded", text))
+        .collect::<Result<Vec<_>, _>>()?;
+    let signature = <[u8; 64]>::try_from(parse_hex("signature", &json.signature)?.as_slice())
+        .map_err(|_| ApiError::invalid("signature must be 64 bytes (compact)"))?;
+    Ok(CredentialRequest {
+        holder,
+        time: json.time,
+        blinded,
+        signature,
+    })
+}
+
+/// `GET /v1/credentials/key`.
+pub async fn key<S: LedgerService>(
+    State(service): State<Arc<S>>,
+) -> Result<Json<CredentialKeyInfo>, ApiError> {
+    blocking(&service, |s| s.credential_key()).await.map(Json)
+}
+
+/// `POST /v1/credentials`.
+pub async fn issue<S: LedgerService>(
+    State(service): State<Arc<S>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<CredentialsJson>, ApiError> {
+    let body = body?;
+    let request = request(parse_json(&body)?)?;
+    let signed = blocking(&service, move |s| s.issue_credentials(&request)).await?;
+    Ok(Json(CredentialsJson {
+        signed: signed.iter().map(hex::encode).collect(),
+    }))
+}
