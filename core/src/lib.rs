@@ -13,6 +13,7 @@
 //! - [`device`]: the car: pairing, putting records, the offline queue.
 //! - [`compute`]: compute-to-data: a provider's EVM program over trips, signed result.
 //! - [`grants`]: data grants: provider requests, owner approvals, copies and results.
+//! - [`tokens`]: unlinkable tokens (RFC 9474 blind RSA signatures) for paid reads.
 #![forbid(unsafe_code)]
 
 pub mod compute;
@@ -26,5 +27,6 @@ pub mod protocol;
 pub mod record;
 pub mod sealed;
 pub mod store;
+pub mod tokens;
 pub mod trip;
 pub mod wallet;
