@@ -65,7 +65,13 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         ErrorCode::NotOwner | ErrorCode::NotAddressOwner | ErrorCode::ModeRefused => {
             StatusCode::FORBIDDEN
         }
-        ErrorCode::PaymentRequired | ErrorCode::InsufficientBalance => StatusCode::PAYMENT_REQUIRED,
+        ErrorCode::PaymentRequired
+        | ErrorCode::InsufficientBalance
+        | ErrorCode::TokenSpent
+        | ErrorCode::TokenMalformed
+        | ErrorCode::TokenWrongKey
+        | ErrorCode::TokenInvalid => StatusCode::PAYMENT_REQUIRED,
+        ErrorCode::PaymentUsed => StatusCode::CONFLICT,
         ErrorCode::NotFound | ErrorCode::UnknownDevice => StatusCode::NOT_FOUND,
         ErrorCode::BadNonce
         | ErrorCode::Replay
@@ -139,6 +145,11 @@ mod tests {
             (ErrorCode::InvalidRequest, 400),
             (ErrorCode::ModeRefused, 403),
             (ErrorCode::PaymentRequired, 402),
+            (ErrorCode::PaymentUsed, 409),
+            (ErrorCode::TokenSpent, 402),
+            (ErrorCode::TokenMalformed, 402),
+            (ErrorCode::TokenWrongKey, 402),
+            (ErrorCode::TokenInvalid, 402),
             (ErrorCode::NotFound, 404),
             (ErrorCode::BodyTooLarge, 413),
             (ErrorCode::MalformedJson, 422),

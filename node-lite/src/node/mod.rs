@@ -2,7 +2,7 @@
 //! KV store of encrypted records and read payments, behind [`LedgerService`].
 //!
 //! Data directory: `genesis.json`, `validator.key` (0600), `ledger.sqlite`,
-//! `kv.sqlite`, `reads.sqlite`.
+//! `kv.sqlite`, `token-issuer.key` (0600, made on first start), `tokens.sqlite`.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,8 +19,8 @@ use tokio::sync::{Notify, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::chain::{
-    BuiltBlock, ChainError, MAX_BLOCK_TXS, Mempool, Pending, ReadTickets, ValidatorKey,
-    commit_genesis, decode_header, latest_header,
+    BuiltBlock, ChainError, MAX_BLOCK_TXS, Mempool, PaymentTerms, Pending, ReadTokens,
+    ValidatorKey, commit_genesis, decode_header, latest_header,
 };
 use crate::db::{LedgerDb, MAX_BLOCKS_PER_READ};
 pub use crate::error::NodeError;
@@ -28,8 +28,9 @@ pub use crate::genesis::FeeSchedule;
 use crate::genesis::Genesis;
 use crate::kv::{KvStore, PutOutcome, RangePage, SqliteKv};
 use crate::service::{
-    DeviceAuth, ErrorCode, LedgerService, NodeMode, NodeStatus, RangeRequest, RecordItem,
-    RecordReceipt, ServiceError, StateAnswer, StateQuery, SubmitReceipt, TxLookup,
+    DeviceAuth, ErrorCode, IssueRequest, LedgerService, NodeMode, NodeStatus, RangeRequest,
+    RecordItem, RecordReceipt, ServiceError, StateAnswer, StateQuery, SubmitReceipt, TokenKey,
+    TxLookup,
 };
 use crate::state::{
     App, ChainParams, Committed, Layer, Prechecked, TxError, query_json, query_key,
@@ -104,7 +105,7 @@ pub struct Node {
     params: ChainParams,
     db: Arc<LedgerDb>,
     kv: SqliteKv,
-    tickets: ReadTickets,
+    tokens: ReadTokens,
     key: ValidatorKey,
     ledger: Mutex<Ledger>,
     stopping: AtomicBool,
@@ -196,7 +197,8 @@ impl Node {
         }
         let db = Arc::new(LedgerDb::open(dir.join("ledger.sqlite"))?);
         let kv = SqliteKv::open(dir.join("kv.sqlite"))?;
-        let tickets = ReadTickets::open(&dir.join("reads.sqlite"))?;
+        let issuer = crate::chain::load_or_create_issuer(&dir)?;
+        let tokens = ReadTokens::open(&dir.join(crate::chain::TOKENS_FILE), issuer)?;
         let mut app = App::new(db.clone(), genesis.params())?;
         let latest = match latest_header(&db)? {
             Some(header) => {
@@ -218,7 +220,7 @@ impl Node {
             genesis,
             db,
             kv,
-            tickets,
+            tokens,
             key,
             stopping: AtomicBool::new(false),
             stop,
