@@ -11,8 +11,8 @@ use serde::de::DeserializeOwned;
 use super::error::{LightError, LightResult};
 use super::types::{DeviceAuth, PutOutcome};
 use super::wire::{
-    ErrorWire, HeadersWire, NodeStatusView, PutWire, RangeWire, ReceiptWire, StateAnswerWire,
-    SubmitWire,
+    ErrorWire, HeadersWire, IssueWire, IssuedWire, NodeStatusView, PutWire, RangeWire, ReceiptWire,
+    StateAnswerWire, SubmitWire, TokenKeyWire,
 };
 use crate::protocol::{SignedHeader, SignedTransaction};
 
@@ -24,8 +24,16 @@ pub const SUBMIT_WAIT_TIMEOUT: Duration = Duration::from_secs(60);
 pub const VID_HEADER: &str = "x-carchain-vid";
 /// Header carrying the device's put signature (hex).
 pub const DEVICE_SIG_HEADER: &str = "x-carchain-device-sig";
-/// Header carrying a read payment's transaction id (hex).
-pub const TICKET_HEADER: &str = "x-carchain-ticket";
+/// Header carrying one read token (hex of its bytes).
+pub const TOKEN_HEADER: &str = "x-carchain-token";
+
+/// An HTTP client as the light client builds them (its own connection pool).
+pub fn http_client() -> LightResult<Client> {
+    Client::builder()
+        .connect_timeout(REQUEST_TIMEOUT)
+        .build()
+        .map_err(|err| LightError::InvalidInput(format!("HTTP client: {err}")))
+}
 
 /// One page of a KV range: `(key, value)` pairs and the cursor of the next page.
 pub type RangePage = (Vec<(Vec<u8>, Vec<u8>)>, Option<Vec<u8>>);
@@ -53,6 +61,17 @@ impl NodeHttp {
             base: url,
             label: trimmed.to_owned(),
             client,
+        })
+    }
+
+    /// The same node over a client of its own: no connection is shared with `self` or
+    /// any other copy. One address's read (its status, headers, proofs and pages) runs
+    /// on one such copy, so the node cannot tie two addresses' reads by connection.
+    pub fn fresh(&self) -> LightResult<Self> {
+        Ok(NodeHttp {
+            base: self.base.clone(),
+            label: self.label.clone(),
+            client: http_client()?,
         })
     }
 
@@ -111,12 +130,45 @@ impl NodeHttp {
         serde_json::from_slice(&bytes).map_err(|err| self.bad_answer(err.to_string()))
     }
 
-    fn get(&self, url: Url, ticket: Option<&[u8; 32]>) -> RequestBuilder {
+    fn get(&self, url: Url, token: Option<&[u8]>) -> RequestBuilder {
         let request = self.client.get(url).timeout(REQUEST_TIMEOUT);
-        match ticket {
-            Some(ticket) => request.header(TICKET_HEADER, hex::encode(ticket)),
+        match token {
+            Some(token) => request.header(TOKEN_HEADER, hex::encode(token)),
             None => request,
         }
+    }
+
+    /// `GET /v1/tokens/key`.
+    pub async fn token_key(&self) -> LightResult<TokenKeyWire> {
+        self.json(self.get(self.url(&["v1", "tokens", "key"])?, None))
+            .await
+    }
+
+    /// `POST /v1/tokens`: blind signatures for `blinded`, paid by `payment`.
+    pub async fn issue_tokens(
+        &self,
+        payment: &[u8; 32],
+        blinded: &[&[u8]],
+        signature: &[u8; 64],
+    ) -> LightResult<(Vec<u8>, Vec<Vec<u8>>)> {
+        let body = IssueWire {
+            payment: hex::encode(payment),
+            blinded: blinded.iter().map(|b| BASE64.encode(b)).collect(),
+            signature: hex::encode(signature),
+        };
+        let request = self
+            .client
+            .post(self.url(&["v1", "tokens"])?)
+            .timeout(SUBMIT_WAIT_TIMEOUT)
+            .json(&body);
+        let answer: IssuedWire = self.json(request).await?;
+        let signatures = answer
+            .signatures
+            .iter()
+            .map(|s| BASE64.decode(s))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| self.bad_answer("a blind signature is not base64"))?;
+        Ok((answer.key_id.to_vec(), signatures))
     }
 
     /// `GET /v1/status`.
@@ -192,10 +244,10 @@ impl NodeHttp {
         &self,
         address: &str,
         key: &[u8],
-        ticket: Option<&[u8; 32]>,
+        token: Option<&[u8]>,
     ) -> LightResult<Option<Vec<u8>>> {
         let url = self.url(&["v1", "kv", address, &hex::encode(key)])?;
-        let response = self.send(self.get(url, ticket)).await?;
+        let response = self.send(self.get(url, token)).await?;
         if response.status() == StatusCode::NOT_FOUND {
             return match self.refusal(response).await {
                 LightError::Node { code, .. } if code == "not_found" => Ok(None),
@@ -220,7 +272,7 @@ impl NodeHttp {
         end: &[u8],
         limit: u32,
         after: Option<&[u8]>,
-        ticket: Option<&[u8; 32]>,
+        token: Option<&[u8]>,
     ) -> LightResult<RangePage> {
         let mut url = self.url(&["v1", "kv", address])?;
         {
@@ -233,7 +285,7 @@ impl NodeHttp {
                 query.append_pair("after", &hex::encode(after));
             }
         }
-        let page: RangeWire = self.json(self.get(url, ticket)).await?;
+        let page: RangeWire = self.json(self.get(url, token)).await?;
         let mut items = Vec::with_capacity(page.items.len());
         for item in page.items {
             let key =
