@@ -214,7 +214,7 @@ impl CarDevice {
         self.car.account_address(network.into())
     }
 
-    /// A copy of `light` that buys its read tickets from the car's own account when a
+    /// A copy of `light` that buys its read tokens from the car's own account when a
     /// shared node asks for payment (the pairing offer is the car's one read). Reads on
     /// a private node stay free. No network.
     pub fn paying_reads(&self, light: Arc<LightClient>) -> Arc<LightClient> {

@@ -91,6 +91,7 @@ pub(crate) fn core_light_error_code(error: &CoreLightError) -> String {
         CoreLightError::NotSynced(_) => "light.not_synced".into(),
         CoreLightError::Store(store) => core_store_error_code(store).into(),
         CoreLightError::Protocol(_) => "light.protocol".into(),
+        CoreLightError::Token(token) => token.code().into(),
         CoreLightError::InvalidInput(_) => "light.invalid_input".into(),
     }
 }
@@ -113,7 +114,10 @@ impl From<CoreLightError> for LightError {
             CoreLightError::NotSynced(_) | CoreLightError::InvalidInput(_) => {
                 LightError::InvalidInput { code, detail }
             }
-            CoreLightError::Store(_) | CoreLightError::Protocol(_) => {
+            CoreLightError::Token(carchain_core::tokens::TokenError::BadBlindSignature) => {
+                LightError::Verification { code, detail }
+            }
+            CoreLightError::Store(_) | CoreLightError::Protocol(_) | CoreLightError::Token(_) => {
                 LightError::Internal { code, detail }
             }
             _ => LightError::Unavailable { code, detail },
@@ -174,6 +178,21 @@ impl LightClient {
     /// The proven balance of `address` at the verified tip (sync first). Read only.
     pub async fn balance(&self, address: String) -> Result<u64, LightError> {
         Ok(self.client.account(&address).await?.balance)
+    }
+
+    /// Unspent read tokens this client holds for the first answering node's issuer key
+    /// (kept in the wallet store for a client from `Wallet.payingReads`). 0 where reads
+    /// are free. Asks the node for its key once.
+    pub async fn read_tokens_held(&self) -> Result<u64, LightError> {
+        Ok(self.client.read_tokens_held().await?)
+    }
+
+    /// Buys one batch of read tokens now from the client's payer (see
+    /// `Wallet.payingReads`): one transfer to the node's operator, waited into a block,
+    /// then the node's blind signatures. Returns the tokens held afterwards. Refused
+    /// without a payer (`light.invalid_input`); nothing is bought where reads are free.
+    pub async fn buy_read_tokens(&self) -> Result<u64, LightError> {
+        Ok(self.client.buy_read_tokens().await?)
     }
 }
 

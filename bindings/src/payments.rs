@@ -1,5 +1,6 @@
 //! The owner's wallet paying with its own account across the FFI: a light client whose
-//! reads on a shared node are paid from the owner's account (`Wallet.payingReads`),
+//! reads on a shared node are paid with read tokens bought from the owner's account
+//! (`Wallet.payingReads`, `LightClient.readTokensHeld`, `LightClient.buyReadTokens`),
 //! token transfers (`Wallet.transfer`) and funding a car's account for its pairing read
 //! (`Wallet.fundCarReads`). The owner key stays in Rust. Errors are the wallet area's
 //! `WalletError`, with `payment.*` codes for refused payments.
@@ -49,9 +50,10 @@ impl From<PaymentError> for WalletError {
 
 #[uniffi::export(async_runtime = "tokio")]
 impl Wallet {
-    /// A copy of `light` that buys its read tickets from the owner's account when a
-    /// shared node asks for payment (`payment_required`), 1,000 reads a ticket (1,000
-    /// tokens plus the transfer fee). Reads on a private node stay free. No network.
+    /// A copy of `light` that pays each address read on a shared node with one
+    /// unlinkable read token (RFC 9474 blind RSA), bought from the owner's account 100 at
+    /// a time (a transfer of 100 plus its fee) when few are left and kept in the
+    /// wallet's store. Reads on a private node stay free. No network.
     pub fn paying_reads(&self, light: Arc<LightClient>) -> Arc<LightClient> {
         Arc::new(LightClient {
             client: self.wallet.paying_reads(light.client.clone()),

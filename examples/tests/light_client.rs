@@ -50,7 +50,7 @@ async fn node_with_records(count: u8) -> (TestNode, TestKey, TestKey, Vec<Vec<u8
         Mode::Shared,
     )
     .await;
-    let client = node.client().with_read_payer(reader.secret, 1_000);
+    let client = node.client().with_read_payer(reader.secret, 50);
     let keys = put_records(&client, &car, count).await;
     (node, car, reader, keys)
 }
@@ -131,7 +131,7 @@ async fn sync_reports_progress_and_state_reads_are_proven() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn records_and_ranges_are_proven_and_hash_checked_with_paid_reads() {
     let (node, car, reader, keys) = node_with_records(5).await;
-    let client = node.client().with_read_payer(reader.secret, 1_000);
+    let client = node.client().with_read_payer(reader.secret, 50);
 
     let registration = client
         .registration(&car.address, &keys[2])
@@ -229,7 +229,7 @@ async fn records_and_ranges_are_proven_and_hash_checked_with_paid_reads() {
             .await
             .expect("operator")
             .balance
-            >= 1_000
+            >= 50
     );
     // A spent ticket is replaced: two reads per ticket, five reads, three tickets.
     let frugal = node.client().with_read_payer(reader.secret, 2);
@@ -260,7 +260,7 @@ async fn flipped_values_are_detected_and_failover_returns_verified_data() {
 
     let only_proxy = LightClient::new(vec![proxy.base.clone()], node.anchor.clone())
         .expect("client")
-        .with_read_payer(reader.secret, 1_000);
+        .with_read_payer(reader.secret, 50);
     let err = only_proxy
         .record(&car.address, &keys[1])
         .await
@@ -282,7 +282,7 @@ async fn flipped_values_are_detected_and_failover_returns_verified_data() {
         node.anchor.clone(),
     )
     .expect("client")
-    .with_read_payer(reader.secret, 1_000);
+    .with_read_payer(reader.secret, 50);
     let record = both
         .record(&car.address, &keys[1])
         .await
@@ -306,7 +306,7 @@ async fn a_dropped_range_item_is_invisible_to_a_range_but_its_registration_is_pr
     let proxy = TamperingProxy::start(&node.base, Tamper::DropRangeItem).await;
     let client = LightClient::new(vec![proxy.base.clone()], node.anchor.clone())
         .expect("client")
-        .with_read_payer(reader.secret, 1_000);
+        .with_read_payer(reader.secret, 50);
     let range = client
         .records_in_range(&car.address, &[], &[0xff])
         .await
@@ -343,7 +343,7 @@ async fn a_whole_address_read_catches_a_dropped_record_and_fails_over() {
     // The dropping node alone: the ledger's index shows one record missing.
     let alone = LightClient::new(vec![proxy.base.clone()], node.anchor.clone())
         .expect("client")
-        .with_read_payer(reader.secret, 1_000);
+        .with_read_payer(reader.secret, 50);
     let read = alone.records_at(&car.address).await.expect("read");
     assert_eq!(read.missing, 1);
     assert_eq!(read.records.len(), 2);
@@ -353,7 +353,7 @@ async fn a_whole_address_read_catches_a_dropped_record_and_fails_over() {
         node.anchor.clone(),
     )
     .expect("client")
-    .with_read_payer(reader.secret, 1_000);
+    .with_read_payer(reader.secret, 50);
     let read = both.records_at(&car.address).await.expect("read");
     assert_eq!(read.missing, 0);
     let served: Vec<Vec<u8>> = read

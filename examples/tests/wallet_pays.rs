@@ -1,7 +1,7 @@
 //! The owner's wallet paying with its own account on a real `carchain-node`: on a shared
 //! node a plain light client's read is refused with `payment_required` (also through the
 //! wallet's inbox read, as a typed error) while the wallet's paying client reads, the
-//! owner's balance dropping by exactly one ticket and its fee; `Wallet::transfer` moves
+//! owner's balance dropping by exactly one token batch and its fee; `Wallet::transfer` moves
 //! tokens (typed errors for an unfunded wallet and an amount above the balance);
 //! `Wallet::fund_car_reads` tops a car account up once; `carchain wallet send` sends. On
 //! a private node reads are free and no car is funded.
@@ -14,12 +14,12 @@ use std::sync::Arc;
 use carchain_core::device::CAR_READ_FUNDS;
 use carchain_core::grants::{GrantsError, GrantsLedger};
 use carchain_core::light::LightError;
-use carchain_core::light::payment::TICKET_TX_FEE;
+use carchain_core::light::payment::TOKEN_PURCHASE_FEE;
 use carchain_core::protocol::Network;
 use carchain_core::protocol::signing::{p2wpkh_address, public_key_of};
 use carchain_core::protocol::{Transfer, TxBody};
 use carchain_core::store::{InMemorySecretStore, WalletStore};
-use carchain_core::wallet::{OWNER_READ_TICKET_TRAVERSALS, PaymentError, Wallet, fee_for};
+use carchain_core::wallet::{OWNER_READ_TOKEN_BATCH, PaymentError, Wallet, fee_for};
 
 const CHAIN_ID: &str = "carchain-wallet-pays";
 const FUNDED: u64 = 1_000_000;
@@ -84,11 +84,16 @@ async fn on_a_shared_node_the_wallet_pays_its_reads_and_transfers() {
         "refusals cost nothing"
     );
 
-    // The wallet's paying client reads: one ticket bought from the owner's account.
+    // The wallet's paying client reads: one batch of tokens bought from the owner's
+    // account, kept in the wallet's store, one spent.
     let read = paying.records_at(&address).await.expect("paid read");
     assert!(read.records.is_empty());
-    let ticket = OWNER_READ_TICKET_TRAVERSALS + TICKET_TX_FEE;
+    let ticket = OWNER_READ_TOKEN_BATCH + TOKEN_PURCHASE_FEE;
     assert_eq!(balance(owner.owner_address()).await, FUNDED - ticket);
+    assert_eq!(
+        paying.read_tokens_held().await.expect("held"),
+        OWNER_READ_TOKEN_BATCH - 1
+    );
     let paid_ledger =
         GrantsLedger::new(paying.clone(), std::slice::from_ref(&node.base)).expect("ledger");
     let pending = owner.pending_requests(&paid_ledger).await.expect("inbox");
@@ -96,8 +101,9 @@ async fn on_a_shared_node_the_wallet_pays_its_reads_and_transfers() {
     assert_eq!(
         balance(owner.owner_address()).await,
         FUNDED - ticket,
-        "the second read is on the same ticket"
+        "the second read is paid by a token of the same batch"
     );
+    assert!(paying.read_tokens_held().await.expect("held") < OWNER_READ_TOKEN_BATCH - 1);
 
     // Transfers: signed by the owner inside the wallet, fee added.
     let friend = account(12);
@@ -123,7 +129,7 @@ async fn on_a_shared_node_the_wallet_pays_its_reads_and_transfers() {
         }
         other => panic!("an unfunded wallet's transfer gave {other:?}"),
     }
-    // An unfunded wallet's paying client cannot buy a ticket: the node's refusal, typed.
+    // An unfunded wallet's paying client cannot buy tokens: the node's refusal, typed.
     let broke = unfunded.paying_reads(node.client());
     let err = broke.records_at(&address).await.expect_err("no funds");
     assert!(err.node_code().is_some(), "{err:?}");

@@ -35,7 +35,7 @@ use carchain_core::protocol::hashing::sha256;
 use carchain_core::protocol::signing::{
     public_key_of, secret_key_from_bytes, sign_digest, verify_digest,
 };
-use carchain_core::protocol::{Network, SignedTransaction, Transfer, TxBody};
+use carchain_core::protocol::{Network, SignedTransaction};
 use carchain_node::api::{self, ApiConfig};
 use carchain_node::node::{FeeSchedule, InitOptions, Node, NodeConfig};
 use carchain_node::service::NodeMode;
@@ -539,36 +539,24 @@ async fn batch_phase(http: &reqwest::Client, base: &str) -> f64 {
 }
 
 /// 30-record range queries over client 1's address (the latency phase wrote well over
-/// 30 records there), paid by one ticket. Returns the sorted latencies.
+/// 30 records there), each paid by its own read token (bought in one payment before the
+/// clock starts; each query verifies and durably spends one). Returns the sorted
+/// latencies.
 async fn range_phase(
     http: &reqwest::Client,
     base: &str,
     reader: &Wallet,
     operator: &str,
 ) -> Vec<Duration> {
-    let ticket = reader.sign(
-        0,
-        10,
-        TxBody::Transfer(Transfer {
-            to: operator.to_string(),
-            amount: 100_000,
-        }),
-    );
-    let response = http
-        .post(format!("{base}/v1/tx"))
-        .json(&json!({"tx": ticket, "wait": true}))
-        .send()
-        .await
-        .expect("ticket");
-    assert_eq!(response.status(), 200);
-    let ticket_hex = hex::encode(ticket.id());
+    let purchase =
+        common::buy_tokens(base, reader, 0, operator, RANGE_WARMUP + RANGE_QUERIES).await;
     let address = Wallet::from_byte(1).address;
     let mut range_latencies = Vec::new();
     for query in 0..RANGE_WARMUP + RANGE_QUERIES {
         let begin = Instant::now();
         let page: serde_json::Value = http
             .get(format!("{base}/v1/kv/{address}?limit=30"))
-            .header("x-carchain-ticket", &ticket_hex)
+            .header("x-carchain-token", &purchase.tokens[query])
             .send()
             .await
             .expect("range")

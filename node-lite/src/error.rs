@@ -42,9 +42,9 @@ pub enum NodeError {
     /// The state machine failed.
     #[error("state: {0}")]
     State(#[from] TxError),
-    /// The read-ticket table failed.
-    #[error("read tickets: {0}")]
-    Tickets(#[from] rusqlite::Error),
+    /// The read-token tables failed.
+    #[error("read tokens: {0}")]
+    Tokens(#[from] rusqlite::Error),
     /// The validator key file does not belong to the genesis' validator.
     #[error("validator.key is not the genesis validator's key")]
     ValidatorMismatch,

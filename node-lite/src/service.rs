@@ -185,6 +185,31 @@ pub struct RecordReceipt {
     pub outcome: PutOutcome,
 }
 
+/// A token issue request: which payment, which blinded messages, signed by the payer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueRequest {
+    /// The payment's transaction id (a committed Transfer to the operator).
+    pub payment: [u8; 32],
+    /// The blinded token messages, in order.
+    pub blinded: Vec<Vec<u8>>,
+    /// The payer's compact signature over
+    /// [`carchain_core::protocol::token_issue_digest`].
+    pub signature: Vec<u8>,
+}
+
+/// The node's token issuer key and the price of a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenKey {
+    /// SHA-256 of `public_key`.
+    pub key_id: [u8; 32],
+    /// The RSA public key (DER, SubjectPublicKeyInfo) tokens are blinded for.
+    pub public_key: Vec<u8>,
+    /// Tokens cost this much each (the genesis `read_per_address`); 0 when reads are free.
+    pub price: u64,
+    /// Most tokens one payment may buy.
+    pub max_batch: u64,
+}
+
 /// Node status for operators and clients.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeStatus {
@@ -263,8 +288,19 @@ pub enum ErrorCode {
     /// The node took all the credential-less open puts (pairing mailbox, data-request
     /// inbox) it takes this hour.
     OpenQuotaExhausted,
-    /// A read needs a valid, unspent read payment.
+    /// A read needs a token (shared mode), or a token request's payment is not a
+    /// committed transfer to the operator.
     PaymentRequired,
+    /// The payment already bought other tokens.
+    PaymentUsed,
+    /// The read token was spent already.
+    TokenSpent,
+    /// The read token is not a token (undecodable, wrong version or size).
+    TokenMalformed,
+    /// The read token was issued under another key (another node, or a rotated key).
+    TokenWrongKey,
+    /// The read token's signature does not verify.
+    TokenInvalid,
     /// Nothing found.
     NotFound,
     /// The body is larger than the node accepts.
@@ -370,20 +406,28 @@ pub trait LedgerService: Send + Sync + 'static {
         }
     }
 
-    /// Reads one value. `ticket` is the id of a committed read payment (shared mode).
+    /// Reads one value. `token` is an unspent read token's bytes (shared mode); it is
+    /// spent, durably, before the value is returned.
     fn get_value(
         &self,
         address: &str,
         key: &[u8],
-        ticket: Option<&[u8; 32]>,
+        token: Option<&[u8]>,
     ) -> Result<Option<Vec<u8>>, ServiceError>;
 
-    /// Reads an ordered page of one address's values.
+    /// Reads an ordered page of one address's values, spending `token` like
+    /// [`LedgerService::get_value`].
     fn range_values(
         &self,
         request: &RangeRequest,
-        ticket: Option<&[u8; 32]>,
+        token: Option<&[u8]>,
     ) -> Result<RangePage, ServiceError>;
+
+    /// The token issuer key and a token's price.
+    fn token_key(&self) -> Result<TokenKey, ServiceError>;
+
+    /// Blind-signs a paid batch of token messages (see [`IssueRequest`]).
+    fn issue_tokens(&self, request: &IssueRequest) -> Result<Vec<Vec<u8>>, ServiceError>;
 
     /// A committed transaction with its inclusion proof and header.
     fn transaction(&self, id: &[u8; 32]) -> Result<Option<TxLookup>, ServiceError>;

@@ -117,11 +117,16 @@ async fn every_acknowledged_write_survives_a_sigkill() {
     );
 
     // Every acknowledged value reads back.
-    let ticket = reader.transfer(0, &chain.operator_address, 1_000);
-    let (code, body) = submit(&node.base, &ticket, true).await;
-    assert_eq!(code, 200, "{body}");
+    let purchase = buy_tokens(
+        &node.base,
+        &reader,
+        0,
+        &chain.operator_address,
+        acked_puts.len().max(1),
+    )
+    .await;
     let http = client();
-    for (key, value) in &acked_puts {
+    for ((key, value), token) in acked_puts.iter().zip(&purchase.tokens) {
         let got = http
             .get(format!(
                 "{}/v1/kv/{}/{}",
@@ -129,7 +134,7 @@ async fn every_acknowledged_write_survives_a_sigkill() {
                 car.address,
                 hex::encode(key)
             ))
-            .header("x-carchain-ticket", hex::encode(ticket.id()))
+            .header("x-carchain-token", token)
             .send()
             .await
             .unwrap();

@@ -116,15 +116,22 @@ async fn record_put_then_kv_put_get_and_range_paging() {
     )
     .expect("record proof");
 
-    // Reads in shared mode are paid: a transfer to the operator is the ticket.
-    let ticket = reader.transfer(0, &chain.operator_address, 100);
-    let (code, body) = submit(&node.base, &ticket, true).await;
-    assert_eq!(code, 200, "{body}");
-    let ticket_hex = hex::encode(ticket.id());
+    // Reads in shared mode are paid: a transfer to the operator buys blind-signed
+    // tokens, one spent per read.
+    let unpaid = http
+        .get(format!("{}/v1/kv/{}/1003", node.base, car.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unpaid.status(), 402);
+    let mut tokens = buy_tokens(&node.base, &reader, 0, &chain.operator_address, 10)
+        .await
+        .tokens
+        .into_iter();
 
     let got = http
         .get(format!("{}/v1/kv/{}/1003", node.base, car.address))
-        .header("x-carchain-ticket", &ticket_hex)
+        .header("x-carchain-token", tokens.next().unwrap())
         .send()
         .await
         .unwrap();
@@ -143,7 +150,7 @@ async fn record_put_then_kv_put_get_and_range_paging() {
         }
         let page: serde_json::Value = http
             .get(&url)
-            .header("x-carchain-ticket", &ticket_hex)
+            .header("x-carchain-token", tokens.next().unwrap())
             .send()
             .await
             .unwrap()

@@ -39,15 +39,20 @@ async fn fifty_concurrent_clients_lose_no_write() {
         task.await.expect("client task");
     }
 
-    let ticket = reader.transfer(0, &chain.operator_address, 10_000);
-    let (code, body) = submit(&node.base, &ticket, true).await;
-    assert_eq!(code, 200, "{body}");
+    let purchase = buy_tokens(
+        &node.base,
+        &reader,
+        0,
+        &chain.operator_address,
+        usize::from(CLIENTS),
+    )
+    .await;
     let http = client();
     for c in 0..CLIENTS {
         let car = Wallet::from_byte(c + 100);
         let page: serde_json::Value = http
             .get(format!("{}/v1/kv/{}?limit=100", node.base, car.address))
-            .header("x-carchain-ticket", hex::encode(ticket.id()))
+            .header("x-carchain-token", &purchase.tokens[usize::from(c)])
             .send()
             .await
             .unwrap()

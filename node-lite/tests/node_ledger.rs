@@ -12,15 +12,17 @@ use carchain_core::protocol::pairing::sign_pairing;
 use carchain_core::protocol::signing::{
     p2wpkh_address, public_key_of, secret_key_from_bytes, sign_digest,
 };
+use carchain_core::protocol::token_issue_digest;
 use carchain_core::protocol::{
     AccountState, Canonical, DeviceSetup, HashFunc, Network, RecordPut, SignedTransaction,
     Transaction, Transfer, TxBody, decode_state_proof, state_key, verify_state_proof,
 };
+use carchain_core::tokens::{IssuerPublicKey, PendingToken, batch_digest};
 use carchain_node::kv::PutOutcome;
 use carchain_node::node::{FeeSchedule, InitOptions, Node, NodeConfig, NodeError};
 use carchain_node::service::{
-    CredentialHolder, CredentialRequest, ErrorCode, LedgerService, NodeMode, RangeRequest,
-    StateQuery, WriteCredential,
+    CredentialHolder, CredentialRequest, ErrorCode, IssueRequest, LedgerService, NodeMode,
+    RangeRequest, StateQuery, WriteCredential,
 };
 
 const CHAIN: &str = "node-test";
@@ -44,6 +46,27 @@ fn sign(byte: u8, nonce: u64, fee: u64, body: TxBody) -> SignedTransaction {
     }
     .sign(&secret(byte))
     .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A token issue request for `pending` on `payment`, signed by key `byte`.
+fn issue_request(
+    byte: u8,
+    payment: [u8; 32],
+    issuer: &IssuerPublicKey,
+    pending: &[PendingToken],
+) -> IssueRequest {
+    let blinded: Vec<Vec<u8>> = pending
+        .iter()
+        .map(|p| p.blinded_message().to_vec())
+        .collect();
+    let digest = token_issue_digest(&payment, &issuer.key_id().0, &batch_digest(&blinded));
+    IssueRequest {
+        payment,
+        blinded,
+        signature: sign_digest(&secret(byte), &digest)
+            .serialize_compact()
+            .to_vec(),
+    }
 }
 
 fn transfer(to: &str, amount: u64) -> TxBody {
@@ -307,21 +330,42 @@ async fn values_are_stored_only_under_committed_matching_registrations_and_reads
     assert_eq!(put(b"k1", &value), Ok(PutOutcome::Stored));
     assert_eq!(put(b"k1", &value), Ok(PutOutcome::AlreadyStored));
 
-    // Reads in shared mode need a ticket: a transfer of 5 to the operator at 2 per read
-    // buys 2 reads.
+    // Reads in shared mode need a token: a transfer of 5 to the operator at 2 per read
+    // buys 2 tokens, blind-signed once for the payer's request.
     let operator = node
         .status()
         .map(|s| s.operator_address)
         .unwrap_or_default();
-    let get = |ticket: Option<&[u8; 32]>| node.get_value(&address(6), b"k1", ticket);
+    let get = |token: Option<&[u8]>| node.get_value(&address(6), b"k1", token);
     assert_eq!(
         get(None).map_err(|e| e.code),
         Err(ErrorCode::PaymentRequired)
     );
+    let key = node.token_key().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(key.price, 2);
+    let issuer = IssuerPublicKey::from_der(&key.public_key).unwrap_or_else(|e| panic!("{e}"));
     let payment = sign(1, 0, 10, transfer(&operator, 5));
-    let ticket = payment.id();
+    let payment_id = payment.id();
+    let pending = issuer.blind(2).unwrap_or_else(|e| panic!("{e}"));
+    let ask = issue_request(1, payment_id, &issuer, &pending);
+    // Not committed yet: no payment.
+    assert_eq!(
+        node.issue_tokens(&ask).map_err(|e| e.code),
+        Err(ErrorCode::PaymentRequired)
+    );
     commit(&node, payment).await;
-    assert_eq!(get(Some(&ticket)), Ok(Some(value.clone())));
+    let signed = node.issue_tokens(&ask).unwrap_or_else(|e| panic!("{e}"));
+    let tokens: Vec<Vec<u8>> = pending
+        .iter()
+        .zip(&signed)
+        .map(|(p, s)| {
+            issuer
+                .finalize(p, s)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .to_bytes()
+        })
+        .collect();
+    assert_eq!(get(Some(&tokens[0])), Ok(Some(value.clone())));
     let range = RangeRequest {
         address: address(6),
         start: b"k".to_vec(),
@@ -329,25 +373,41 @@ async fn values_are_stored_only_under_committed_matching_registrations_and_reads
         limit: 10,
         after: None,
     };
+    // A refused read (a bad range) spends nothing.
+    let bad_range = RangeRequest {
+        limit: 0,
+        ..range.clone()
+    };
+    assert_eq!(
+        node.range_values(&bad_range, Some(&tokens[1]))
+            .map_err(|e| e.code),
+        Err(ErrorCode::InvalidRequest)
+    );
     let page = node
-        .range_values(&range, Some(&ticket))
+        .range_values(&range, Some(&tokens[1]))
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(page.items, vec![(b"k1".to_vec(), value.clone())]);
-    assert_eq!(
-        get(Some(&ticket)).map_err(|e| e.code),
-        Err(ErrorCode::PaymentRequired)
-    );
-    // A transfer to anyone else is no ticket, nor is an unknown id.
+    for token in &tokens {
+        assert_eq!(
+            get(Some(token)).map_err(|e| e.code),
+            Err(ErrorCode::TokenSpent)
+        );
+    }
+    // A transfer to anyone else buys nothing, nor does an unknown id.
     let elsewhere = sign(1, 1, 10, transfer(&address(2), 50));
     let elsewhere_id = elsewhere.id();
     commit(&node, elsewhere).await;
+    for payment in [elsewhere_id, [9; 32]] {
+        let pending = issuer.blind(1).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            node.issue_tokens(&issue_request(1, payment, &issuer, &pending))
+                .map_err(|e| e.code),
+            Err(ErrorCode::PaymentRequired)
+        );
+    }
     assert_eq!(
-        get(Some(&elsewhere_id)).map_err(|e| e.code),
-        Err(ErrorCode::PaymentRequired)
-    );
-    assert_eq!(
-        get(Some(&[9; 32])).map_err(|e| e.code),
-        Err(ErrorCode::PaymentRequired)
+        get(Some(&[9; 40])).map_err(|e| e.code),
+        Err(ErrorCode::TokenMalformed)
     );
     node.shutdown().await;
 }

@@ -30,7 +30,10 @@ async fn a_batch_registers_and_stores_every_record_and_a_retry_is_harmless() {
     let reader = Wallet::from_byte(25);
     let chain = init_chain(&[(&car.address, FUNDS), (&reader.address, FUNDS)]);
     let node = NodeProcess::start(&chain.data_dir(), &[]);
-    let ticket = read_ticket(&node.base, &reader, 0, &chain.operator_address, 10_000).await;
+    let mut tokens = buy_tokens(&node.base, &reader, 0, &chain.operator_address, 60)
+        .await
+        .tokens
+        .into_iter();
     let txs: Vec<_> = (0..40u64)
         .map(|i| car.record_put(i, &i.to_be_bytes(), &value_for(i)))
         .collect();
@@ -50,7 +53,13 @@ async fn a_batch_registers_and_stores_every_record_and_a_retry_is_harmless() {
     }
     for i in 0..40u64 {
         assert_eq!(
-            get_value(&node.base, &car.address, &i.to_be_bytes(), Some(&ticket)).await,
+            get_value(
+                &node.base,
+                &car.address,
+                &i.to_be_bytes(),
+                tokens.next().as_deref()
+            )
+            .await,
             Some(value_for(i))
         );
     }
@@ -90,7 +99,10 @@ async fn bad_items_are_refused_alone_and_change_nothing() {
         (&reader.address, FUNDS),
     ]);
     let node = NodeProcess::start(&chain.data_dir(), &[]);
-    let ticket = read_ticket(&node.base, &reader, 0, &chain.operator_address, 10_000).await;
+    let mut tokens = buy_tokens(&node.base, &reader, 0, &chain.operator_address, 60)
+        .await
+        .tokens
+        .into_iter();
     let good0 = car.record_put(0, b"k0", &value_for(0));
     let good1 = car.record_put(1, b"k1", &value_for(1));
     // A value that is not the registered ciphertext.
@@ -117,7 +129,7 @@ async fn bad_items_are_refused_alone_and_change_nothing() {
     assert_eq!(results[3]["error"]["code"], "invalid_request", "{body}");
     landed(&results[4], "stored");
     assert_eq!(
-        get_value(&node.base, &car.address, b"k1", Some(&ticket)).await,
+        get_value(&node.base, &car.address, b"k1", tokens.next().as_deref()).await,
         Some(value_for(1))
     );
     // Nothing of the refused items reached the ledger or the store.
@@ -129,7 +141,7 @@ async fn bad_items_are_refused_alone_and_change_nothing() {
         Some((0, FUNDS))
     );
     assert_eq!(
-        get_value(&node.base, &other.address, b"m", Some(&ticket)).await,
+        get_value(&node.base, &other.address, b"m", tokens.next().as_deref()).await,
         None
     );
     let (code, body) = get_json(&format!(

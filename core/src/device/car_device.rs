@@ -29,7 +29,7 @@ use super::pairing_payload::PairingPayload;
 use super::store::{DeviceStore, NewPut};
 use crate::crypto::{EpochKey, HashFunc, SealingEpoch, WrappedKey};
 use crate::light::LightClient;
-use crate::light::payment::TICKET_TX_FEE;
+use crate::light::payment::TOKEN_PURCHASE_FEE;
 use crate::pool::deduct_index;
 use crate::protocol::signing::{p2wpkh_address, public_key_of};
 use crate::protocol::{
@@ -41,13 +41,13 @@ use crate::sealed::{StoredKeyCipher, seal_record_with_stored_key};
 use crate::store::SecretStore;
 use crate::trip::Trip;
 
-/// Reads one read ticket of a car buys on a shared node (a pairing reads one value).
+/// Read tokens one purchase of a car buys on a shared node (a pairing reads one value).
 pub const CAR_READ_TICKET_TRAVERSALS: u64 = 4;
 
 /// What an owner funds a car's account with before pairing it on a shared node: five
-/// read tickets (each [`CAR_READ_TICKET_TRAVERSALS`] plus the transfer's fee), enough for
-/// a pairing and a few new pools.
-pub const CAR_READ_FUNDS: u64 = 5 * (CAR_READ_TICKET_TRAVERSALS + TICKET_TX_FEE);
+/// token purchases (each [`CAR_READ_TICKET_TRAVERSALS`] tokens plus the transfer's fee),
+/// enough for a pairing and a few new pools.
+pub const CAR_READ_FUNDS: u64 = 5 * (CAR_READ_TICKET_TRAVERSALS + TOKEN_PURCHASE_FEE);
 
 /// The car. Cheap to share behind an `Arc`; methods take `&self`.
 pub struct CarDevice {
@@ -145,8 +145,8 @@ impl CarDevice {
         p2wpkh_address(&self.device_pubkey(), network)
     }
 
-    /// `light` buying its read tickets from the car's own account
-    /// ([`CarDevice::account_address`]), [`CAR_READ_TICKET_TRAVERSALS`] reads a ticket.
+    /// `light` buying its read tokens from the car's own account
+    /// ([`CarDevice::account_address`]), [`CAR_READ_TICKET_TRAVERSALS`] a purchase.
     /// Reads on a private node stay free; a shared node needs this for pairing.
     pub fn paying_reads(&self, light: LightClient) -> LightClient {
         light.with_read_payer(self.device_key, CAR_READ_TICKET_TRAVERSALS)

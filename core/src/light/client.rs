@@ -1,6 +1,10 @@
 //! [`LightClient`]: verified reads, submissions and puts over one or more nodes.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 
 use bitcoin::secp256k1::SecretKey;
 use tokio::sync::Semaphore;
@@ -10,8 +14,8 @@ use super::anchor::{TrustAnchor, network_name};
 use super::error::{LightError, LightResult};
 use super::failover::Endpoints;
 use super::headers::HeaderCache;
-use super::http::NodeHttp;
-use super::payment::{ReadPayer, TICKET_TX_FEE, Tickets};
+use super::http::{NodeHttp, http_client};
+use super::payment::{NodeTokenKey, ReadPayer, TOKEN_PURCHASE_FEE, TokenPocket};
 use super::proofs::{decode_proven, verify_state_answer};
 use super::records::{NOT_REGISTERED, check_value, prove_item, screen_range_items, tampered_value};
 use super::types::{
@@ -19,12 +23,13 @@ use super::types::{
     WriteCredential,
 };
 use super::wire::NodeStatusView;
-use crate::protocol::signing::{p2wpkh_address, public_key_of};
+use crate::protocol::signing::{p2wpkh_address, public_key_of, sign_digest};
 use crate::protocol::{
     AccountState, AddressIndex, DeviceState, RecordRegistration, SignedHeader, SignedTransaction,
-    Transaction, Transfer, TxBody, state_key,
+    Transaction, Transfer, TxBody, state_key, token_issue_digest,
 };
 use crate::store::WalletStore;
+use crate::tokens::{IssuerPublicKey, Token, batch_digest};
 
 /// Headers asked per page while syncing (the node's maximum).
 pub const HEADERS_PER_PAGE: u64 = 1000;
@@ -35,6 +40,9 @@ pub const RANGE_PAGE_LIMIT: u32 = 1000;
 pub const ALL_KEYS_END: &[u8] = &[0xFF];
 /// Record proofs fetched at the same time during a range read.
 pub const PROOF_CONCURRENCY: usize = 16;
+/// Tokens one paid read may try (a token refused as spent is replaced by a fresh one),
+/// and attempts of a token issue request whose answer was lost.
+pub const TOKEN_ATTEMPTS: usize = 3;
 /// Default number of blocks a node may lag behind the verified tip before it is stale.
 pub const DEFAULT_MAX_LAG: u64 = 2;
 
@@ -44,6 +52,8 @@ struct Config {
     anchor: TrustAnchor,
     nodes: Vec<NodeHttp>,
     store: Option<Arc<Mutex<WalletStore>>>,
+    /// Where read tokens are kept when not in `store`.
+    token_store: Option<Arc<Mutex<WalletStore>>>,
     payer: Option<ReadPayer>,
     max_lag: u64,
 }
@@ -56,7 +66,12 @@ struct Inner {
     /// [`LightClient::with_fresh_connections`].
     headers: Arc<Mutex<HeaderCache>>,
     sync_lock: Arc<tokio::sync::Mutex<()>>,
-    tickets: tokio::sync::Mutex<Tickets>,
+    /// Unspent read tokens (in the store when there is one).
+    pocket: TokenPocket,
+    /// Each endpoint's token issuer key, fetched at its first paid read.
+    token_keys: Mutex<HashMap<String, NodeTokenKey>>,
+    /// One token purchase at a time.
+    purchase: tokio::sync::Mutex<()>,
 }
 
 /// The embedded light node: talks to one or more CarChain nodes, verifies signed headers
@@ -80,6 +95,7 @@ impl LightClient {
             anchor,
             nodes,
             store: None,
+            token_store: None,
             payer: None,
             max_lag: DEFAULT_MAX_LAG,
         })
@@ -100,13 +116,16 @@ impl LightClient {
         sync_lock: Arc<tokio::sync::Mutex<()>>,
     ) -> LightResult<Self> {
         let endpoints = Endpoints::new(config.nodes.clone())?;
+        let pocket = TokenPocket::new(config.token_store.clone().or(config.store.clone()));
         Ok(LightClient {
             inner: Arc::new(Inner {
                 config,
                 endpoints,
                 headers,
                 sync_lock,
-                tickets: tokio::sync::Mutex::new(Tickets::default()),
+                pocket,
+                token_keys: Mutex::new(HashMap::new()),
+                purchase: tokio::sync::Mutex::new(()),
             }),
         })
     }
@@ -119,19 +138,28 @@ impl LightClient {
     }
 
     /// Caches verified headers in the wallet store (headers table) so reads work offline
-    /// and the verified tip survives restarts.
+    /// and the verified tip survives restarts, and keeps unspent read tokens there.
     pub fn with_store(self, store: Arc<Mutex<WalletStore>>) -> Self {
         self.rebuild(|config| config.store = Some(store))
     }
 
-    /// Pays for reads on shared nodes: when a node answers `payment_required`, submits a
-    /// Transfer to the node's operator address for `traversals` reads (amount =
-    /// `traversals`, see [`super::payment`]), signed by `payer`, and retries.
-    pub fn with_read_payer(self, payer: SecretKey, traversals: u64) -> Self {
+    /// Keeps unspent read tokens in `store` (and nothing else: headers stay in memory
+    /// unless [`LightClient::with_store`] is used too).
+    pub fn with_token_store(self, store: Arc<Mutex<WalletStore>>) -> Self {
+        self.rebuild(|config| config.token_store = Some(store))
+    }
+
+    /// Pays for reads on nodes that charge them: each address read spends one read
+    /// token; when fewer than [`ReadPayer::low_water`] are held, one Transfer from
+    /// `payer` to the node's operator buys `tokens` more, blind-signed by the node (see
+    /// [`super::payment`]). Tokens are kept in the store given to
+    /// [`LightClient::with_token_store`] or [`LightClient::with_store`] (before or after
+    /// this call), else in memory.
+    pub fn with_read_payer(self, payer: SecretKey, tokens: u64) -> Self {
         self.rebuild(|config| {
             config.payer = Some(ReadPayer {
                 secret: payer,
-                traversals: traversals.max(1),
+                batch: tokens.max(1),
             })
         })
     }
@@ -144,8 +172,8 @@ impl LightClient {
 
     /// A copy of this client with its own HTTP connections: nothing it sends shares a
     /// connection with what this client (or any other copy) sends; its connections close
-    /// when it is dropped. Verified headers stay shared (no new sync); read tickets do
-    /// not. A car delivers each address's records through its own copy, so no
+    /// when it is dropped. Verified headers stay shared (no new sync); read tokens only
+    /// through a wallet store. A car delivers each address's records through its own copy, so no
     /// connection carries two addresses.
     pub fn with_fresh_connections(&self) -> LightResult<Self> {
         let http = http_client()?;
@@ -382,6 +410,8 @@ impl LightClient {
             .run(|node| {
                 let key_hex = key_hex.clone();
                 async move {
+                    // This address's read on a connection of its own.
+                    let node = node.fresh()?;
                     let header = self.read_header(&node).await?;
                     let proven = self
                         .proven_state(
@@ -395,9 +425,9 @@ impl LightClient {
                         return Ok(None);
                     };
                     let value = self
-                        .paid(&node, |ticket| {
+                        .paid(&node, |token| {
                             let node = node.clone();
-                            async move { node.get_value(address, key, ticket.as_ref()).await }
+                            async move { node.get_value(address, key, token.as_deref()).await }
                         })
                         .await?
                         .ok_or_else(|| LightError::ValueMissing {
@@ -439,6 +469,7 @@ impl LightClient {
             .run(|node| {
                 let with_rejections = &with_rejections;
                 async move {
+                    let node = node.fresh()?;
                     let header = self.read_header(&node).await?;
                     let items = self.all_range_items(&node, address, start, end).await?;
                     let (accepted, mut rejected) = screen_range_items(address, start, end, items);
@@ -490,6 +521,7 @@ impl LightClient {
             .run(|node| {
                 let incomplete = &incomplete;
                 async move {
+                    let node = node.fresh()?;
                     let header = self.read_header(&node).await?;
                     let index: AddressIndex = decode_proven(
                         self.proven_state(
@@ -565,7 +597,7 @@ impl LightClient {
         loop {
             let cursor = after.clone();
             let (page, next) = self
-                .paid(node, |ticket| {
+                .paid(node, |token| {
                     let node = node.clone();
                     let cursor = cursor.clone();
                     async move {
@@ -575,7 +607,7 @@ impl LightClient {
                             end,
                             RANGE_PAGE_LIMIT,
                             cursor.as_deref(),
-                            ticket.as_ref(),
+                            token.as_deref(),
                         )
                         .await
                     }
@@ -631,48 +663,123 @@ impl LightClient {
         Ok(verified.into_iter().map(|(_, record)| record).collect())
     }
 
-    /// Runs a KV read; on `payment_required` with a payer configured, buys a ticket and
-    /// runs it once more.
+    /// Runs a KV read, paid with one fresh token when a payer is configured and the node
+    /// charges reads. A token the node says was spent already (e.g. by an earlier attempt
+    /// cut off before its answer) is dropped and a fresh one sent, up to
+    /// [`TOKEN_ATTEMPTS`] in all; a changed issuer key is fetched again.
     async fn paid<T, F, Fut>(&self, node: &NodeHttp, read: F) -> LightResult<T>
     where
-        F: Fn(Option<[u8; 32]>) -> Fut,
+        F: Fn(Option<Vec<u8>>) -> Fut,
         Fut: std::future::Future<Output = LightResult<T>>,
     {
-        let ticket = self.inner.tickets.lock().await.get(node.label());
-        match read(ticket).await {
-            Err(LightError::Node { code, message }) if code == "payment_required" => {
-                if self.inner.config.payer.is_none() {
-                    return Err(LightError::Node { code, message });
-                }
-                let fresh = self.buy_ticket(node, ticket).await?;
-                read(Some(fresh)).await
-            }
-            other => other,
+        if self.inner.config.payer.is_none() {
+            return read(None).await;
         }
+        let mut last = None;
+        for _ in 0..TOKEN_ATTEMPTS {
+            let key = self.token_key(node).await?;
+            if key.price == 0 {
+                return read(None).await;
+            }
+            let token = self.take_token(node, &key).await?;
+            match read(Some(token.to_bytes())).await {
+                Err(LightError::Node { code, message }) if code == "token_spent" => {
+                    last = Some(LightError::Node { code, message });
+                }
+                Err(LightError::Node { code, message }) if code == "token_wrong_key" => {
+                    self.forget_token_key(node)?;
+                    last = Some(LightError::Node { code, message });
+                }
+                other => return other,
+            }
+        }
+        Err(last.unwrap_or_else(|| LightError::InvalidInput("no token attempt made".into())))
     }
 
-    /// Buys a read ticket at `node` unless another task already replaced `spent`.
-    async fn buy_ticket(&self, node: &NodeHttp, spent: Option<[u8; 32]>) -> LightResult<[u8; 32]> {
-        let mut tickets = self.inner.tickets.lock().await;
-        if let Some(current) = tickets.get(node.label())
-            && Some(current) != spent
-        {
-            return Ok(current);
+    /// `node`'s token issuer key (fetched once per endpoint, on a connection of its own).
+    async fn token_key(&self, node: &NodeHttp) -> LightResult<NodeTokenKey> {
+        if let Some(key) = self.token_keys()?.get(node.label()) {
+            return Ok(key.clone());
         }
+        let wire = node.fresh()?.token_key().await?;
+        let der = BASE64
+            .decode(&wire.public_key)
+            .map_err(|_| LightError::BadAnswer {
+                endpoint: node.label().to_owned(),
+                reason: "the token key is not base64".into(),
+            })?;
+        let key = IssuerPublicKey::from_der(&der)?;
+        if key.key_id().0 != wire.key_id {
+            return Err(LightError::Tampered(
+                "the token key id is not the hash of the key".into(),
+            ));
+        }
+        let key = NodeTokenKey {
+            key,
+            price: wire.price,
+            max_batch: wire.max_batch.max(1),
+        };
+        self.token_keys()?
+            .insert(node.label().to_owned(), key.clone());
+        Ok(key)
+    }
+
+    fn token_keys(&self) -> LightResult<std::sync::MutexGuard<'_, HashMap<String, NodeTokenKey>>> {
+        self.inner
+            .token_keys
+            .lock()
+            .map_err(|_| LightError::InvalidInput("the token key lock is poisoned".into()))
+    }
+
+    fn forget_token_key(&self, node: &NodeHttp) -> LightResult<()> {
+        self.token_keys()?.remove(node.label());
+        Ok(())
+    }
+
+    /// One unspent token for `key`, buying a batch first when the pocket is low.
+    async fn take_token(&self, node: &NodeHttp, key: &NodeTokenKey) -> LightResult<Token> {
         let payer = self
             .inner
             .config
             .payer
             .clone()
             .ok_or_else(|| LightError::InvalidInput("no read payer configured".into()))?;
+        let _one_purchase = self.inner.purchase.lock().await;
+        let key_id = key.key.key_id();
+        if self.inner.pocket.count(key_id)? < payer.low_water() {
+            self.buy_tokens(node, key, &payer).await?;
+        }
+        self.inner
+            .pocket
+            .take(key_id)?
+            .ok_or_else(|| LightError::InvalidInput("the token purchase left no token".into()))
+    }
+
+    /// Buys `payer.batch` tokens at `node`, on a connection of its own (the purchase
+    /// names the payer; the reads it pays for must not share its connection): commits a
+    /// Transfer of `batch x price` to the operator, asks for blind signatures of fresh
+    /// blinded messages with the payer's signature over them, and keeps the finalized
+    /// tokens. The issue request is retried as is when the answer is lost.
+    async fn buy_tokens(
+        &self,
+        node: &NodeHttp,
+        key: &NodeTokenKey,
+        payer: &ReadPayer,
+    ) -> LightResult<u64> {
+        let node = node.fresh()?;
+        let count = payer.batch.min(key.max_batch).max(1);
+        let amount = count.checked_mul(key.price).ok_or_else(|| {
+            LightError::InvalidInput("the token purchase amount overflows".into())
+        })?;
+        let pending = key.key.blind(usize::try_from(count).unwrap_or(1))?;
         let anchor = &self.inner.config.anchor;
-        let status = self.checked_status(node).await?;
+        let status = self.checked_status(&node).await?;
         let signer = public_key_of(&payer.secret);
         let payer_address = p2wpkh_address(&signer, anchor.network);
-        let header = self.read_header(node).await?;
+        let header = self.read_header(&node).await?;
         let proven = self
             .proven_state(
-                node,
+                &node,
                 &header,
                 &["account", &payer_address],
                 state_key::account(&payer_address),
@@ -684,16 +791,82 @@ impl LightClient {
             network: anchor.network,
             signer,
             nonce: account.nonce,
-            fee: TICKET_TX_FEE,
+            fee: TOKEN_PURCHASE_FEE,
             body: TxBody::Transfer(Transfer {
                 to: status.operator_address,
-                amount: payer.traversals,
+                amount,
             }),
         }
         .sign(&payer.secret)?;
         let receipt = node.submit(&tx, true).await?;
-        tickets.set(node.label(), receipt.tx_id);
-        Ok(receipt.tx_id)
+        let blinded: Vec<&[u8]> = pending.iter().map(|p| p.blinded_message()).collect();
+        let digest =
+            token_issue_digest(&receipt.tx_id, &key.key.key_id().0, &batch_digest(&blinded));
+        let signature = sign_digest(&payer.secret, &digest).serialize_compact();
+        let mut answer = node
+            .issue_tokens(&receipt.tx_id, &blinded, &signature)
+            .await;
+        for _ in 1..TOKEN_ATTEMPTS {
+            match &answer {
+                Err(err) if err.is_failover() => {
+                    answer = node
+                        .issue_tokens(&receipt.tx_id, &blinded, &signature)
+                        .await;
+                }
+                _ => break,
+            }
+        }
+        let (key_id, signatures) = answer?;
+        if key_id != key.key.key_id().0 || signatures.len() != pending.len() {
+            return Err(LightError::Tampered(
+                "the node issued under another key or another count".into(),
+            ));
+        }
+        let tokens = pending
+            .iter()
+            .zip(&signatures)
+            .map(|(p, s)| key.key.finalize(p, s))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.inner.pocket.add(tokens)?;
+        Ok(count)
+    }
+
+    /// Read tokens held for the first answering endpoint's issuer key (0 when it reads
+    /// for free).
+    pub async fn read_tokens_held(&self) -> LightResult<u64> {
+        self.inner
+            .endpoints
+            .run(|node| async move {
+                let key = self.token_key(&node).await?;
+                self.inner.pocket.count(key.key.key_id())
+            })
+            .await
+    }
+
+    /// Buys one batch of read tokens from the first answering endpoint now (see
+    /// [`LightClient::with_read_payer`]); returns the tokens held afterwards. Nothing is
+    /// bought where reads are free.
+    pub async fn buy_read_tokens(&self) -> LightResult<u64> {
+        let payer = self
+            .inner
+            .config
+            .payer
+            .clone()
+            .ok_or_else(|| LightError::InvalidInput("no read payer configured".into()))?;
+        self.inner
+            .endpoints
+            .run(|node| {
+                let payer = payer.clone();
+                async move {
+                    let key = self.token_key(&node).await?;
+                    if key.price > 0 {
+                        let _one_purchase = self.inner.purchase.lock().await;
+                        self.buy_tokens(&node, &key, &payer).await?;
+                    }
+                    self.inner.pocket.count(key.key.key_id())
+                }
+            })
+            .await
     }
 
     /// The node's write-credential issuer key (private nodes; unverified: a wrong key
@@ -724,12 +897,4 @@ impl LightClient {
             .run(|node| async move { self.checked_status(&node).await })
             .await
     }
-}
-
-/// A new HTTP client (its own connection pool).
-fn http_client() -> LightResult<reqwest::Client> {
-    reqwest::Client::builder()
-        .connect_timeout(super::http::REQUEST_TIMEOUT)
-        .build()
-        .map_err(|err| LightError::InvalidInput(format!("HTTP client: {err}")))
 }

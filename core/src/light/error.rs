@@ -85,6 +85,10 @@ pub enum LightError {
     /// A protocol object could not be decoded or signed.
     #[error("protocol: {0}")]
     Protocol(#[from] ProtocolError),
+    /// A read token could not be made or checked (blinding failed, or a node's blind
+    /// signature does not unblind into a valid token).
+    #[error("read token: {0}")]
+    Token(#[from] crate::tokens::TokenError),
     /// The caller passed something unusable (no endpoints, a bad URL).
     #[error("invalid input: {0}")]
     InvalidInput(String),

@@ -11,9 +11,9 @@ use serde::de::DeserializeOwned;
 use super::error::{LightError, LightResult};
 use super::types::{ItemRefusal, PutOutcome, RecordUpload, UploadResult, WriteCredential};
 use super::wire::{
-    CredentialKeyWire, CredentialRequestWire, CredentialsWire, ErrorWire, HeadersWire,
-    NodeStatusView, PutWire, RangeWire, ReceiptWire, RecordItemWire, RecordResultWire,
-    RecordsAnswerWire, RecordsWire, StateAnswerWire, SubmitWire,
+    CredentialKeyWire, CredentialRequestWire, CredentialsWire, ErrorWire, HeadersWire, IssueWire,
+    IssuedWire, NodeStatusView, PutWire, RangeWire, ReceiptWire, RecordItemWire, RecordResultWire,
+    RecordsAnswerWire, RecordsWire, StateAnswerWire, SubmitWire, TokenKeyWire,
 };
 use crate::protocol::{SignedHeader, SignedTransaction};
 
@@ -23,8 +23,16 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 pub const SUBMIT_WAIT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Header carrying a put's write credential (hex), private nodes only.
 pub const CREDENTIAL_HEADER: &str = "x-carchain-credential";
-/// Header carrying a read payment's transaction id (hex).
-pub const TICKET_HEADER: &str = "x-carchain-ticket";
+/// Header carrying one read token (hex of its bytes).
+pub const TOKEN_HEADER: &str = "x-carchain-token";
+
+/// An HTTP client as the light client builds them (its own connection pool).
+pub fn http_client() -> LightResult<Client> {
+    Client::builder()
+        .connect_timeout(REQUEST_TIMEOUT)
+        .build()
+        .map_err(|err| LightError::InvalidInput(format!("HTTP client: {err}")))
+}
 
 /// One page of a KV range: `(key, value)` pairs and the cursor of the next page.
 pub type RangePage = (Vec<(Vec<u8>, Vec<u8>)>, Option<Vec<u8>>);
@@ -62,6 +70,17 @@ impl NodeHttp {
             label: self.label.clone(),
             client,
         }
+    }
+
+    /// The same node over a client of its own: no connection is shared with `self` or
+    /// any other copy. One address's read (its status, headers, proofs and pages) runs
+    /// on one such copy, so the node cannot tie two addresses' reads by connection.
+    pub fn fresh(&self) -> LightResult<Self> {
+        Ok(NodeHttp {
+            base: self.base.clone(),
+            label: self.label.clone(),
+            client: http_client()?,
+        })
     }
 
     /// The base URL as given.
@@ -119,12 +138,45 @@ impl NodeHttp {
         serde_json::from_slice(&bytes).map_err(|err| self.bad_answer(err.to_string()))
     }
 
-    fn get(&self, url: Url, ticket: Option<&[u8; 32]>) -> RequestBuilder {
+    fn get(&self, url: Url, token: Option<&[u8]>) -> RequestBuilder {
         let request = self.client.get(url).timeout(REQUEST_TIMEOUT);
-        match ticket {
-            Some(ticket) => request.header(TICKET_HEADER, hex::encode(ticket)),
+        match token {
+            Some(token) => request.header(TOKEN_HEADER, hex::encode(token)),
             None => request,
         }
+    }
+
+    /// `GET /v1/tokens/key`.
+    pub async fn token_key(&self) -> LightResult<TokenKeyWire> {
+        self.json(self.get(self.url(&["v1", "tokens", "key"])?, None))
+            .await
+    }
+
+    /// `POST /v1/tokens`: blind signatures for `blinded`, paid by `payment`.
+    pub async fn issue_tokens(
+        &self,
+        payment: &[u8; 32],
+        blinded: &[&[u8]],
+        signature: &[u8; 64],
+    ) -> LightResult<(Vec<u8>, Vec<Vec<u8>>)> {
+        let body = IssueWire {
+            payment: hex::encode(payment),
+            blinded: blinded.iter().map(|b| BASE64.encode(b)).collect(),
+            signature: hex::encode(signature),
+        };
+        let request = self
+            .client
+            .post(self.url(&["v1", "tokens"])?)
+            .timeout(SUBMIT_WAIT_TIMEOUT)
+            .json(&body);
+        let answer: IssuedWire = self.json(request).await?;
+        let signatures = answer
+            .signatures
+            .iter()
+            .map(|s| BASE64.decode(s))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| self.bad_answer("a blind signature is not base64"))?;
+        Ok((answer.key_id.to_vec(), signatures))
     }
 
     /// `GET /v1/status`.
@@ -261,10 +313,10 @@ impl NodeHttp {
         &self,
         address: &str,
         key: &[u8],
-        ticket: Option<&[u8; 32]>,
+        token: Option<&[u8]>,
     ) -> LightResult<Option<Vec<u8>>> {
         let url = self.url(&["v1", "kv", address, &hex::encode(key)])?;
-        let response = self.send(self.get(url, ticket)).await?;
+        let response = self.send(self.get(url, token)).await?;
         if response.status() == StatusCode::NOT_FOUND {
             return match self.refusal(response).await {
                 LightError::Node { code, .. } if code == "not_found" => Ok(None),
@@ -289,7 +341,7 @@ impl NodeHttp {
         end: &[u8],
         limit: u32,
         after: Option<&[u8]>,
-        ticket: Option<&[u8; 32]>,
+        token: Option<&[u8]>,
     ) -> LightResult<RangePage> {
         let mut url = self.url(&["v1", "kv", address])?;
         {
@@ -302,7 +354,7 @@ impl NodeHttp {
                 query.append_pair("after", &hex::encode(after));
             }
         }
-        let page: RangeWire = self.json(self.get(url, ticket)).await?;
+        let page: RangeWire = self.json(self.get(url, token)).await?;
         let mut items = Vec::with_capacity(page.items.len());
         for item in page.items {
             let key =

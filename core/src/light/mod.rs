@@ -7,7 +7,7 @@
 //! - [`headers`]: verified header chain and its cache.
 //! - [`proofs`]: state answer checks. [`records`]: cHash and range checks.
 //! - [`http`]: one node's raw calls. [`wire`]: the node's JSON shapes.
-//! - [`failover`]: endpoint order and failure memory. [`payment`]: read tickets.
+//! - [`failover`]: endpoint order and failure memory. [`payment`]: read tokens.
 //! - [`write_credentials`]: obtaining a private node's write credentials.
 //! - [`error`]: the [`LightError`] type.
 

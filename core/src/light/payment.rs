@@ -1,32 +1,48 @@
-//! Read payments on shared nodes: a payer key buys read tickets (a Transfer to the node's
-//! operator) and the client sends the ticket's transaction id with every paid read.
+//! Read payments on shared nodes with unlinkable tokens (RFC 9474 blind RSA, see
+//! [`crate::tokens`]). A payer key buys a batch of tokens with one Transfer to the node's
+//! operator, signs which blinded messages that payment buys, and keeps the finalized
+//! tokens in a [`TokenPocket`] (the wallet store when the client has one); each address
+//! read (a get or a range page) spends one fresh token, and a token is never sent twice.
 //!
-//! The fee schedule is not in the node's status: a ticket buys `traversals` tokens worth,
-//! i.e. `traversals` reads at the default `read_per_address` of 1, and the transfer pays
-//! the default base fee [`TICKET_TX_FEE`].
+//! A token names neither the payer nor the batch it came from: the node that signed the
+//! blinded messages cannot tell which of them a token is, and the tokens of one batch
+//! share no bytes but the node's key id.
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Arc, Mutex};
 
 use bitcoin::secp256k1::SecretKey;
 
-/// Fee of a ticket purchase: the default schedule's base fee.
-pub const TICKET_TX_FEE: u64 = crate::protocol::FeeSchedule::DEFAULT.base_fee;
+use super::error::{LightError, LightResult};
+use crate::store::{StoredToken, WalletStore};
+use crate::tokens::{IssuerPublicKey, KeyId, Token};
 
-/// The key that pays for reads and how many traversals each ticket buys.
+/// Fee of a token purchase (its Transfer): the default schedule's base fee.
+pub const TOKEN_PURCHASE_FEE: u64 = crate::protocol::FeeSchedule::DEFAULT.base_fee;
+
+/// The key that pays for reads and how many tokens each purchase buys.
 #[derive(Clone)]
 pub struct ReadPayer {
     /// The paying account's key.
     pub secret: SecretKey,
-    /// Traversals (reads) per ticket.
-    pub traversals: u64,
+    /// Tokens per purchase (one address read each).
+    pub batch: u64,
+}
+
+impl ReadPayer {
+    /// Below this many held tokens a read first buys a new batch: a purchase waits for
+    /// its block, so it is done before the pocket runs dry in the middle of a read.
+    pub fn low_water(&self) -> u64 {
+        (self.batch / 8).max(1)
+    }
 }
 
 impl fmt::Debug for ReadPayer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReadPayer")
             .field("secret", &"<redacted>")
-            .field("traversals", &self.traversals)
+            .field("batch", &self.batch)
             .finish()
     }
 }
@@ -37,49 +53,161 @@ impl Drop for ReadPayer {
     }
 }
 
-/// The current ticket of each endpoint, by endpoint label.
-#[derive(Debug, Default)]
-pub struct Tickets {
-    by_endpoint: HashMap<String, [u8; 32]>,
+/// A node's token issuer key and a token's price there.
+#[derive(Debug, Clone)]
+pub struct NodeTokenKey {
+    /// The issuer's public key.
+    pub key: IssuerPublicKey,
+    /// Amount a payment transfers per token (0: reads are free there).
+    pub price: u64,
+    /// Most tokens one payment buys.
+    pub max_batch: u64,
 }
 
-impl Tickets {
-    /// The ticket in use at `endpoint`.
-    pub fn get(&self, endpoint: &str) -> Option<[u8; 32]> {
-        self.by_endpoint.get(endpoint).copied()
+/// Unspent tokens by issuer key: in the wallet store when there is one (they survive a
+/// restart), in memory otherwise. Taking a token removes it: it is never used twice,
+/// not even for a retry of the same read (a retry spends a fresh token).
+#[derive(Debug)]
+pub struct TokenPocket {
+    store: Option<Arc<Mutex<WalletStore>>>,
+    memory: Mutex<HashMap<KeyId, Vec<Token>>>,
+}
+
+fn poisoned() -> LightError {
+    LightError::InvalidInput("a token pocket lock is poisoned".into())
+}
+
+impl TokenPocket {
+    /// A pocket in `store`, or in memory when `None`.
+    pub fn new(store: Option<Arc<Mutex<WalletStore>>>) -> Self {
+        TokenPocket {
+            store,
+            memory: Mutex::new(HashMap::new()),
+        }
     }
 
-    /// Replaces the ticket of `endpoint`.
-    pub fn set(&mut self, endpoint: &str, ticket: [u8; 32]) {
-        self.by_endpoint.insert(endpoint.to_owned(), ticket);
+    /// Keeps `tokens`.
+    pub fn add(&self, tokens: Vec<Token>) -> LightResult<()> {
+        match &self.store {
+            Some(store) => {
+                let rows: Vec<StoredToken> = tokens
+                    .iter()
+                    .map(|t| StoredToken {
+                        token_id: t.token_id().to_vec(),
+                        key_id: t.key_id.0.to_vec(),
+                        token: t.to_bytes(),
+                    })
+                    .collect();
+                store
+                    .lock()
+                    .map_err(|_| poisoned())?
+                    .add_read_tokens(&rows)?;
+            }
+            None => {
+                let mut memory = self.memory.lock().map_err(|_| poisoned())?;
+                for token in tokens {
+                    memory.entry(token.key_id).or_default().push(token);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes one token of `key_id` out of the pocket.
+    pub fn take(&self, key_id: KeyId) -> LightResult<Option<Token>> {
+        match &self.store {
+            Some(store) => {
+                let row = store
+                    .lock()
+                    .map_err(|_| poisoned())?
+                    .take_read_token(&key_id.0)?;
+                // A row that no longer decodes is dropped (taken) and the next one tried.
+                match row {
+                    Some(row) => match Token::from_bytes(&row.token) {
+                        Ok(token) => Ok(Some(token)),
+                        Err(_) => self.take(key_id),
+                    },
+                    None => Ok(None),
+                }
+            }
+            None => Ok(self
+                .memory
+                .lock()
+                .map_err(|_| poisoned())?
+                .get_mut(&key_id)
+                .and_then(Vec::pop)),
+        }
+    }
+
+    /// How many tokens of `key_id` the pocket holds.
+    pub fn count(&self, key_id: KeyId) -> LightResult<u64> {
+        match &self.store {
+            Some(store) => Ok(store
+                .lock()
+                .map_err(|_| poisoned())?
+                .read_token_count(&key_id.0)?),
+            None => Ok(self
+                .memory
+                .lock()
+                .map_err(|_| poisoned())?
+                .get(&key_id)
+                .map_or(0, |t| t.len() as u64)),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::InMemorySecretStore;
+    use crate::tokens::IssuerKeyPair;
 
     #[test]
     fn the_payer_key_never_shows_in_debug() {
         let secret = SecretKey::from_slice(&[0x42; 32]).unwrap();
-        let payer = ReadPayer {
-            secret,
-            traversals: 50,
-        };
+        let payer = ReadPayer { secret, batch: 50 };
         let shown = format!("{payer:?}");
         assert!(shown.contains("<redacted>"));
-        assert!(!shown.contains(&hex::encode([0x42; 32])));
         assert!(!shown.contains("4242"));
+        assert_eq!(payer.low_water(), 6);
+        let small = ReadPayer { secret, batch: 4 };
+        assert_eq!(small.low_water(), 1);
+    }
+
+    fn tokens(issuer: &IssuerKeyPair, count: usize) -> Vec<Token> {
+        let pending = issuer.public().blind(count).unwrap();
+        pending
+            .iter()
+            .map(|p| {
+                let signed = issuer.blind_sign(p.blinded_message()).unwrap();
+                issuer.public().finalize(p, &signed).unwrap()
+            })
+            .collect()
     }
 
     #[test]
-    fn tickets_are_kept_per_endpoint() {
-        let mut tickets = Tickets::default();
-        assert_eq!(tickets.get("http://a"), None);
-        tickets.set("http://a", [1; 32]);
-        tickets.set("http://b", [2; 32]);
-        tickets.set("http://a", [3; 32]);
-        assert_eq!(tickets.get("http://a"), Some([3; 32]));
-        assert_eq!(tickets.get("http://b"), Some([2; 32]));
+    fn a_pocket_hands_each_token_out_once_in_memory_and_in_the_store() {
+        let issuer = IssuerKeyPair::generate().unwrap();
+        let key_id = issuer.public().key_id();
+        let store = WalletStore::open_in_memory(Arc::new(InMemorySecretStore::new())).unwrap();
+        for pocket in [
+            TokenPocket::new(None),
+            TokenPocket::new(Some(Arc::new(Mutex::new(store)))),
+        ] {
+            let batch = tokens(&issuer, 3);
+            pocket.add(batch.clone()).unwrap();
+            assert_eq!(pocket.count(key_id).unwrap(), 3);
+            assert_eq!(pocket.count(KeyId([0; 32])).unwrap(), 0);
+            let mut taken = Vec::new();
+            while let Some(token) = pocket.take(key_id).unwrap() {
+                issuer.public().verify(&token).unwrap();
+                taken.push(token.token_id());
+            }
+            taken.sort();
+            let mut expected: Vec<[u8; 32]> = batch.iter().map(Token::token_id).collect();
+            expected.sort();
+            assert_eq!(taken, expected);
+            assert_eq!(pocket.count(key_id).unwrap(), 0);
+        }
     }
 }

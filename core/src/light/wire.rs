@@ -35,6 +35,41 @@ pub struct NodeStatusView {
     pub mempool: usize,
 }
 
+/// `GET /v1/tokens/key`: the node's read-token issuer key and a token's price.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenKeyWire {
+    /// SHA-256 of `public_key`'s DER.
+    #[serde(with = "hex::serde")]
+    pub key_id: [u8; 32],
+    /// DER SubjectPublicKeyInfo, standard base64.
+    pub public_key: String,
+    /// Amount a payment transfers per token (0: reads are free there).
+    pub price: u64,
+    /// Most tokens one payment buys.
+    pub max_batch: u64,
+}
+
+/// Body of `POST /v1/tokens`.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssueWire {
+    /// The payment's transaction id (hex).
+    pub payment: String,
+    /// Blinded token messages, standard base64.
+    pub blinded: Vec<String>,
+    /// The payer's compact signature (hex).
+    pub signature: String,
+}
+
+/// Answer of `POST /v1/tokens`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct IssuedWire {
+    /// The issuer key the signatures are under.
+    #[serde(with = "hex::serde")]
+    pub key_id: [u8; 32],
+    /// One blind signature per blinded message, in order, standard base64.
+    pub signatures: Vec<String>,
+}
+
 /// `GET /v1/headers`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HeadersWire {

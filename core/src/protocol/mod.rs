@@ -17,6 +17,7 @@ pub mod signing;
 pub mod state;
 pub mod state_key;
 pub mod state_proof;
+pub mod token_issue;
 pub mod tx;
 pub mod validate;
 
@@ -38,5 +39,6 @@ pub use state::*;
 pub use state_proof::{
     StateHasher, StateProof, decode_state_proof, encode_state_proof, verify_state_proof,
 };
+pub use token_issue::{TOKEN_ISSUE_DOMAIN, token_issue_digest};
 pub use tx::{SignedTransaction, Transaction};
 pub use validate::check_account_address;

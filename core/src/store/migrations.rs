@@ -36,6 +36,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "grants, provider requests",
         sql: include_str!("schema/v3_grants_requests.sql"),
     },
+    Migration {
+        version: 4,
+        name: "read tokens",
+        sql: include_str!("schema/v4_read_tokens.sql"),
+    },
 ];
 
 /// The schema version stored in the file (`0` for a new file).
@@ -104,8 +109,8 @@ mod tests {
     fn full_migration_creates_every_table() {
         let mut conn = Connection::open_in_memory().unwrap();
         assert_eq!(schema_version(&conn).unwrap(), 0);
-        assert_eq!(migrate(&mut conn, MIGRATIONS).unwrap(), 3);
-        assert_eq!(schema_version(&conn).unwrap(), 3);
+        assert_eq!(migrate(&mut conn, MIGRATIONS).unwrap(), 4);
+        assert_eq!(schema_version(&conn).unwrap(), 4);
         assert_eq!(
             table_names(&conn),
             [
@@ -116,6 +121,7 @@ mod tests {
                 "meta",
                 "pool_addresses",
                 "provider_requests",
+                "read_tokens",
                 "record_cache"
             ]
         );
@@ -125,7 +131,7 @@ mod tests {
     fn migrating_twice_is_a_no_op() {
         let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn, MIGRATIONS).unwrap();
-        assert_eq!(migrate(&mut conn, MIGRATIONS).unwrap(), 3);
+        assert_eq!(migrate(&mut conn, MIGRATIONS).unwrap(), 4);
     }
 
     #[test]
@@ -151,7 +157,7 @@ mod tests {
             err,
             StoreError::SchemaTooNew {
                 found: 9,
-                supported: 3
+                supported: 4
             }
         ));
         assert!(table_names(&conn).is_empty());

@@ -1,7 +1,8 @@
 //! The wallet's SQLite store: versioned migrations and secrets encrypted at rest.
 //!
 //! [`WalletStore`] keeps the owner identity, paired devices and their address pools,
-//! an offline cache of records and block headers, grants and provider requests.
+//! an offline cache of records and block headers, grants and provider requests, and
+//! unspent read tokens.
 //! Secret columns are sealed with ChaCha20-Poly1305 under a key derived from a master
 //! key that the host keeps in its secure storage through [`SecretStore`].
 //! The store speaks plain types (strings, bytes, integers) and depends on no other
@@ -17,6 +18,7 @@ mod identity;
 mod master_key;
 mod migrations;
 mod pools;
+mod read_tokens;
 mod record_cache;
 mod secret_store;
 mod secret_values;
@@ -33,6 +35,7 @@ pub use grants::{GRANT_STATUSES, GrantRow, ProviderRequestRow, REQUEST_STATUSES}
 pub use headers::HeaderRow;
 pub use identity::{Identity, NETWORKS};
 pub use master_key::MASTER_KEY_NAME;
+pub use read_tokens::StoredToken;
 pub use record_cache::CachedRecord;
 pub use secret_store::{InMemorySecretStore, SecretStore};
 pub use secret_values::{SecretBytes, SecretString};

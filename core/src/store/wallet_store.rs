@@ -27,7 +27,7 @@ use super::secret_store::SecretStore;
 /// let dir = tempfile::tempdir()?;
 /// let secrets = Arc::new(InMemorySecretStore::new());
 /// let store = WalletStore::open(dir.path().join("wallet.db"), secrets)?;
-/// assert_eq!(store.schema_version()?, 3);
+/// assert_eq!(store.schema_version()?, 4);
 /// assert!(store.load_identity()?.is_none());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -168,7 +168,7 @@ mod tests {
             .read(|conn| Ok(conn.query_row("PRAGMA journal_mode", [], |row| row.get(0))?))
             .unwrap();
         assert_eq!(mode, "wal");
-        assert_eq!(store.schema_version().unwrap(), 3);
+        assert_eq!(store.schema_version().unwrap(), 4);
         let key = secrets.load(MASTER_KEY_NAME).unwrap().unwrap();
         assert_eq!(key.len(), 32);
         assert_ne!(key, vec![0u8; 32]);
@@ -285,7 +285,7 @@ mod tests {
             );
         }
         let store = WalletStore::open(&path, secrets).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 3);
+        assert_eq!(store.schema_version().unwrap(), 4);
         assert_eq!(store.load_identity().unwrap(), Some(sample_identity()));
         assert_eq!(store.device("VIN1").unwrap(), sample_device("VIN1", 7));
         assert_eq!(store.pool("VIN1").unwrap(), pool);
@@ -323,6 +323,47 @@ mod tests {
     }
 
     #[test]
+    fn version_three_file_is_upgraded_with_its_rows_and_holds_tokens() {
+        let (_dir, path) = temp_path();
+        let secrets: Arc<dyn SecretStore> = Arc::new(InMemorySecretStore::new());
+        let grant = GrantRow {
+            id: "g1".to_owned(),
+            provider: "insurer".to_owned(),
+            status: "active".to_owned(),
+            json: "{}".to_owned(),
+            updated_at: 5,
+        };
+        {
+            let v3 = WalletStore::open_connection(
+                open_file(&path).unwrap(),
+                secrets.clone(),
+                &MIGRATIONS[..3],
+            )
+            .unwrap();
+            assert_eq!(v3.schema_version().unwrap(), 3);
+            v3.save_identity(&sample_identity()).unwrap();
+            v3.upsert_device(&sample_device("VIN1", 7)).unwrap();
+            v3.save_grant(&grant).unwrap();
+            assert!(
+                v3.read_token_count(&[1; 32]).is_err(),
+                "read_tokens table does not exist yet"
+            );
+        }
+        let store = WalletStore::open(&path, secrets).unwrap();
+        assert_eq!(store.schema_version().unwrap(), 4);
+        assert_eq!(store.load_identity().unwrap(), Some(sample_identity()));
+        assert_eq!(store.device("VIN1").unwrap(), sample_device("VIN1", 7));
+        assert_eq!(store.grants(Some("active")).unwrap(), [grant]);
+        let token = crate::store::StoredToken {
+            token_id: vec![2; 32],
+            key_id: vec![1; 32],
+            token: vec![3; 355],
+        };
+        store.add_read_tokens(std::slice::from_ref(&token)).unwrap();
+        assert_eq!(store.take_read_token(&[1; 32]).unwrap(), Some(token));
+    }
+
+    #[test]
     fn newer_schema_is_refused_and_file_untouched() {
         let (_dir, path) = temp_path();
         {
@@ -340,7 +381,7 @@ mod tests {
             err,
             StoreError::SchemaTooNew {
                 found: 99,
-                supported: 3
+                supported: 4
             }
         ));
         assert_eq!(

@@ -31,7 +31,7 @@ pub use error::WalletError;
 pub use identity::Wallet;
 pub use ledger::fee_for;
 pub use pairing::{MAILBOX_POLL_INTERVAL, PAIRING_TIMEOUT};
-pub use payments::{OWNER_READ_TICKET_TRAVERSALS, PaymentError, SHARED_NODE_MODE};
+pub use payments::{OWNER_READ_TOKEN_BATCH, PaymentError, SHARED_NODE_MODE};
 pub use reading::{DroppedRecord, KvRecord, RangeResult};
 pub use requests::{Approval, COMPUTE_GAS_LIMIT, GrantInfo, PendingRequest};
 pub use subscribers::{

@@ -1,7 +1,7 @@
 //! The primitives a verified read is made of, run alone on the same records so the
 //! benchmarks can set them beside the whole read: one RSA unwrap per distinct epoch
 //! key (address-day), the AEAD opens, the trip decoding, and the HTTP calls without
-//! any verification.
+//! any verification (one read token per address).
 
 use std::collections::BTreeMap;
 
@@ -124,6 +124,53 @@ pub async fn fetch_raw<'a>(
     for address in addresses {
         let page: Value = http
             .get(format!("{base}/v1/kv/{address}?limit=1000"))
+            .send()
+            .await
+            .expect("range")
+            .json()
+            .await
+            .expect("range json");
+        for item in page["items"].as_array().cloned().unwrap_or_default() {
+            let key_hex = item["key"].as_str().expect("key");
+            let answer: Value = http
+                .get(format!("{base}/v1/state/record/{address}/{key_hex}"))
+                .send()
+                .await
+                .expect("state")
+                .json()
+                .await
+                .expect("state json");
+            out.push(RawRecord {
+                address: address.to_owned(),
+                item,
+                answer,
+            });
+        }
+    }
+    out
+}
+
+/// [`fetch_raw`] on a node that charges reads: each address's range page sends the next
+/// of `tokens` (the node checks and durably spends it); with `fresh_connections`, each
+/// address's calls go over an HTTP client of their own, as the wallet's do.
+pub async fn fetch_raw_paid<'a>(
+    base: &str,
+    addresses: impl IntoIterator<Item = &'a str>,
+    tokens: &mut impl Iterator<Item = Vec<u8>>,
+    fresh_connections: bool,
+) -> Vec<RawRecord> {
+    let shared = reqwest::Client::new();
+    let mut out = Vec::new();
+    for address in addresses {
+        let http = if fresh_connections {
+            reqwest::Client::new()
+        } else {
+            shared.clone()
+        };
+        let token = tokens.next().expect("a token per address");
+        let page: Value = http
+            .get(format!("{base}/v1/kv/{address}?limit=1000"))
+            .header("x-carchain-token", hex::encode(token))
             .send()
             .await
             .expect("range")

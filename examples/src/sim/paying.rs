@@ -1,5 +1,5 @@
-//! Paying for reads on a shared node, which charges every value read to a read ticket
-//! (a transfer to its operator): the owner's wallet pays its reads (the car's pairing
+//! Paying for reads on a shared node, which charges every value read one read token
+//! (bought in batches with a transfer to its operator): the owner's wallet pays its reads (the car's pairing
 //! accept, records, requests) from the owner identity account
 //! ([`Wallet::paying_reads`]), and funds each car's own account
 //! ([`Wallet::fund_car_reads`]) so the car can pay for the one read it makes, the owner's
@@ -12,10 +12,10 @@ use carchain_core::protocol::signing::p2wpkh_address;
 use carchain_core::wallet::Wallet;
 
 pub use carchain_core::wallet::{
-    OWNER_READ_TICKET_TRAVERSALS, PaymentError as PayingError, SHARED_NODE_MODE as SHARED_MODE,
+    OWNER_READ_TOKEN_BATCH, PaymentError as PayingError, SHARED_NODE_MODE as SHARED_MODE,
 };
 
-/// `light` buying read tickets from the owner's account when a shared node asks for one
+/// `light` paying its reads with tokens bought from the owner's account on a shared node
 /// ([`Wallet::paying_reads`]). Never fails; the `Result` keeps the simulator's callers'
 /// shape.
 pub fn owner_paying_light(wallet: &Wallet, light: LightClient) -> Result<LightClient, PayingError> {

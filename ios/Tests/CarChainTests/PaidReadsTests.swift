@@ -1,7 +1,9 @@
 // The owner's wallet paying with its own account on a SHARED carchain-node, through the
 // Swift bindings: a plain light client's inbox read is refused with the node's payment
-// code, while the client from wallet.payingReads reads and the owner's balance drops by
-// exactly one read ticket (1,000 reads) and its fee; wallet.transfer moves tokens, and
+// code, while the client from wallet.payingReads reads, paying each address read with one
+// unlinkable read token: the owner's balance drops by exactly one batch of 100 tokens and
+// its fee, the tokens held (in the wallet's store) go down one per read and survive in a
+// new client, and buyReadTokens buys another batch; wallet.transfer moves tokens, and
 // refused payments raise the typed WalletError with payment.* codes.
 import CarChain
 import Foundation
@@ -9,8 +11,10 @@ import XCTest
 
 /// The default fee schedule's base fee, what a transfer pays.
 let transferFee: UInt64 = 10
-/// One read ticket of the owner: 1,000 reads at 1 token each, plus its transfer's fee.
-let ownerReadTicketPrice: UInt64 = 1_000 + transferFee
+/// Read tokens one purchase of the owner buys (one address read each).
+let ownerReadTokenBatch: UInt64 = 100
+/// One purchase of the owner: 100 tokens at 1 each, plus its transfer's fee.
+let ownerReadTokensPrice: UInt64 = ownerReadTokenBatch + transferFee
 
 /// Runs `body`, which must throw a `WalletError`, and returns that error.
 func walletError(
@@ -55,18 +59,42 @@ final class PaidReadsTests: XCTestCase {
         let before = try await light.balance(address: owner)
         XCTAssertEqual(before, funded)
 
-        // The wallet's paying client reads: one ticket bought from the owner's account,
-        // and a second read rides on the same ticket.
+        // The wallet's paying client reads: one batch of tokens bought from the owner's
+        // account, one token spent per address read; a second read spends another token
+        // of the same batch.
         let paying = wallet.payingReads(light: light)
+        let heldBefore = try await paying.readTokensHeld()
+        XCTAssertEqual(heldBefore, 0)
         let paidLedger = try GrantsLedger(light: paying, endpoints: [node.base])
         let first = try await wallet.pendingRequests(ledger: paidLedger)
         XCTAssertTrue(first.isEmpty)
-        let afterTicket = try await light.balance(address: owner)
-        XCTAssertEqual(afterTicket, funded - ownerReadTicketPrice)
+        let afterBatch = try await light.balance(address: owner)
+        XCTAssertEqual(afterBatch, funded - ownerReadTokensPrice)
+        let heldFirst = try await paying.readTokensHeld()
+        XCTAssertTrue(heldFirst >= 1 && heldFirst < ownerReadTokenBatch, "held \(heldFirst)")
         let second = try await wallet.pendingRequests(ledger: paidLedger)
         XCTAssertTrue(second.isEmpty)
         let afterSecond = try await light.balance(address: owner)
-        XCTAssertEqual(afterSecond, funded - ownerReadTicketPrice)
+        XCTAssertEqual(afterSecond, funded - ownerReadTokensPrice)
+        let heldSecond = try await paying.readTokensHeld()
+        XCTAssertLessThan(heldSecond, heldFirst)
+        // The unspent tokens live in the wallet's store: a new paying client holds them.
+        let again = wallet.payingReads(light: light)
+        let heldAgain = try await again.readTokensHeld()
+        XCTAssertEqual(heldAgain, heldSecond)
+        // Buying now: one more batch, one more payment.
+        let bought = try await again.buyReadTokens()
+        XCTAssertEqual(bought, heldSecond + ownerReadTokenBatch)
+        let afterBuy = try await light.balance(address: owner)
+        XCTAssertEqual(afterBuy, funded - 2 * ownerReadTokensPrice)
+        // A client without a payer buys nothing.
+        do {
+            _ = try await light.buyReadTokens()
+            XCTFail("a client without a payer bought tokens")
+        } catch let error as LightError {
+            guard case .InvalidInput(let code, _) = error else { return XCTFail("got \(error)") }
+            XCTAssertEqual(code, "light.invalid_input")
+        }
 
         // A transfer signed inside the wallet, the fee added.
         let friend = try restoreKeys(words: abandonWords, passphrase: "TREZOR", network: .regtest).ownerAddress()
@@ -75,7 +103,7 @@ final class PaidReadsTests: XCTestCase {
         XCTAssertNotNil(receipt.height)
         let friendBalance = try await light.balance(address: friend)
         XCTAssertEqual(friendBalance, 500)
-        let left = funded - ownerReadTicketPrice - 500 - transferFee
+        let left = funded - 2 * ownerReadTokensPrice - 500 - transferFee
         let afterTransfer = try await light.balance(address: owner)
         XCTAssertEqual(afterTransfer, left)
 
@@ -130,7 +158,7 @@ final class PaidReadsTests: XCTestCase {
         let paired = try await car.isPaired(light: carLight)
         XCTAssertTrue(paired)
         let left = try await light.balance(address: account)
-        XCTAssertLessThan(left, funded, "the car bought its read ticket")
+        XCTAssertLessThan(left, funded, "the car bought its read tokens")
         XCTAssertEqual(try wallet.devices().map { $0.vid }, ["VIN-SWIFT-SHARED"])
     }
 }

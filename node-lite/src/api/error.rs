@@ -71,7 +71,13 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         | ErrorCode::CredentialBoundElsewhere => StatusCode::FORBIDDEN,
         ErrorCode::CredentialMalformed => StatusCode::BAD_REQUEST,
         ErrorCode::IssuanceQuota | ErrorCode::OpenQuotaExhausted => StatusCode::TOO_MANY_REQUESTS,
-        ErrorCode::PaymentRequired | ErrorCode::InsufficientBalance => StatusCode::PAYMENT_REQUIRED,
+        ErrorCode::PaymentRequired
+        | ErrorCode::InsufficientBalance
+        | ErrorCode::TokenSpent
+        | ErrorCode::TokenMalformed
+        | ErrorCode::TokenWrongKey
+        | ErrorCode::TokenInvalid => StatusCode::PAYMENT_REQUIRED,
+        ErrorCode::PaymentUsed => StatusCode::CONFLICT,
         ErrorCode::NotFound | ErrorCode::UnknownDevice => StatusCode::NOT_FOUND,
         ErrorCode::BadNonce
         | ErrorCode::Replay
@@ -152,6 +158,11 @@ mod tests {
             (ErrorCode::IssuanceQuota, 429),
             (ErrorCode::OpenQuotaExhausted, 429),
             (ErrorCode::PaymentRequired, 402),
+            (ErrorCode::PaymentUsed, 409),
+            (ErrorCode::TokenSpent, 402),
+            (ErrorCode::TokenMalformed, 402),
+            (ErrorCode::TokenWrongKey, 402),
+            (ErrorCode::TokenInvalid, 402),
             (ErrorCode::NotFound, 404),
             (ErrorCode::BodyTooLarge, 413),
             (ErrorCode::MalformedJson, 422),

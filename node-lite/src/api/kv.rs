@@ -1,5 +1,6 @@
 //! KV endpoints: `PUT`/`GET /v1/kv/{address}/{key_hex}` store and read one encrypted value
-//! (raw bytes), `GET /v1/kv/{address}` reads an ordered page of one address.
+//! (raw bytes), `GET /v1/kv/{address}` reads an ordered page of one address. On a shared
+//! node each read spends one read token (see [`super::tokens`]).
 
 use std::sync::Arc;
 
@@ -15,14 +16,13 @@ use serde::{Deserialize, Serialize};
 
 use super::blocking;
 use super::error::ApiError;
-use super::params::{optional_id_header, optional_text_header, parse_hex};
+use super::params::{optional_text_header, parse_hex};
+use super::tokens::token_header;
 use crate::kv::{MAX_KEY_LEN, PutOutcome, RangePage};
 use crate::service::{ErrorCode, LedgerService, RangeRequest, WriteCredential};
 
 /// Header carrying the put's write credential (hex), private nodes only.
 pub const CREDENTIAL_HEADER: &str = "x-carchain-credential";
-/// Header carrying a read payment's transaction id (hex).
-pub const TICKET_HEADER: &str = "x-carchain-ticket";
 /// Records per page when `limit` is not given.
 pub const DEFAULT_RANGE_LIMIT: u32 = 100;
 
@@ -127,9 +127,9 @@ pub async fn get<S: LedgerService>(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let key = parse_hex("record key", &key_hex)?;
-    let ticket = optional_id_header(&headers, TICKET_HEADER)?;
+    let token = token_header(&headers)?;
     let found = blocking(&service, move |s| {
-        s.get_value(&address, &key, ticket.as_ref())
+        s.get_value(&address, &key, token.as_deref())
     })
     .await?;
     let value =
@@ -146,7 +146,7 @@ pub async fn range<S: LedgerService>(
 ) -> Result<Json<RangeJson>, ApiError> {
     let Query(query) =
         query.map_err(|err| ApiError::invalid(format!("bad query: {}", err.body_text())))?;
-    let ticket = optional_id_header(&headers, TICKET_HEADER)?;
+    let token = token_header(&headers)?;
     let start = match query.start {
         Some(text) => parse_hex("start", &text)?,
         None => Vec::new(),
@@ -166,6 +166,9 @@ pub async fn range<S: LedgerService>(
         limit: query.limit.unwrap_or(DEFAULT_RANGE_LIMIT),
         after,
     };
-    let page = blocking(&service, move |s| s.range_values(&request, ticket.as_ref())).await?;
+    let page = blocking(&service, move |s| {
+        s.range_values(&request, token.as_deref())
+    })
+    .await?;
     Ok(Json(page.into()))
 }

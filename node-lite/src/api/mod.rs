@@ -1,6 +1,6 @@
 //! The node's HTTP API (axum, JSON, versioned under `/v1`): transactions, headers,
-//! proven state, the KV store, write credentials, status, health and the OpenAPI
-//! document.
+//! proven state, the KV store, read tokens, write credentials, status, health and the
+//! OpenAPI document.
 //!
 //! [`router`] serves any [`LedgerService`]; the binary serves the running node with it.
 //! Every refusal is `{"error":{"code":..,"message":..}}` (see [`error`]), including
@@ -13,6 +13,7 @@ pub mod params;
 pub mod record_wire;
 pub mod records;
 pub mod state;
+pub mod tokens;
 pub mod tx;
 
 #[cfg(test)]
@@ -75,8 +76,12 @@ pub fn router<S: LedgerService>(service: Arc<S>, config: ApiConfig) -> Router {
             axum::routing::post(records::put_records::<S>),
         )
         .layer(DefaultBodyLimit::max(config.kv_body_limit));
+    let token_routes = Router::new()
+        .route("/v1/tokens", axum::routing::post(tokens::issue::<S>))
+        .layer(DefaultBodyLimit::max(tokens::TOKENS_BODY_LIMIT));
     Router::new()
         .route("/health", get(health))
+        .route("/v1/tokens/key", get(tokens::key::<S>))
         .route("/v1/status", get(status::<S>))
         .route("/v1/openapi.yaml", get(openapi))
         .route("/v1/tx/{id}", get(tx::lookup::<S>))
@@ -101,6 +106,7 @@ pub fn router<S: LedgerService>(service: Arc<S>, config: ApiConfig) -> Router {
         .merge(tx_routes)
         .merge(kv_routes)
         .merge(batch_routes)
+        .merge(token_routes)
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(TraceLayer::new_for_http())

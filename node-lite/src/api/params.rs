@@ -44,7 +44,7 @@ pub fn optional_text_header(headers: &HeaderMap, name: &str) -> Result<Option<St
     }
 }
 
-/// Parses an optional 32-byte id header (a read ticket).
+/// Parses an optional 32-byte id header.
 pub fn optional_id_header(headers: &HeaderMap, name: &str) -> Result<Option<[u8; 32]>, ApiError> {
     match optional_hex_header(headers, name)? {
         None => Ok(None),
@@ -100,22 +100,19 @@ mod tests {
     #[test]
     fn headers_absent_present_and_malformed() {
         let mut headers = HeaderMap::new();
-        assert_eq!(
-            optional_id_header(&headers, "x-carchain-ticket").unwrap(),
-            None
-        );
+        assert_eq!(optional_id_header(&headers, "x-carchain-id").unwrap(), None);
         headers.insert(
-            "x-carchain-ticket",
+            "x-carchain-id",
             HeaderValue::from_static(
                 "0101010101010101010101010101010101010101010101010101010101010101",
             ),
         );
         assert_eq!(
-            optional_id_header(&headers, "x-carchain-ticket").unwrap(),
+            optional_id_header(&headers, "x-carchain-id").unwrap(),
             Some([1u8; 32])
         );
-        headers.insert("x-carchain-ticket", HeaderValue::from_static("0101"));
-        assert!(optional_id_header(&headers, "x-carchain-ticket").is_err());
+        headers.insert("x-carchain-id", HeaderValue::from_static("0101"));
+        assert!(optional_id_header(&headers, "x-carchain-id").is_err());
         headers.insert("x-carchain-vid", HeaderValue::from_static(" VIN123 "));
         assert_eq!(
             optional_text_header(&headers, "x-carchain-vid")

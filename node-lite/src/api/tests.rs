@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 use super::*;
 use crate::kv::{KvStore, MemoryKv, PutOutcome, RangePage};
 use crate::service::{
-    NodeMode, RangeRequest, StateAnswer, StateQuery, SubmitReceipt, TxLookup, WriteCredential,
+    IssueRequest, NodeMode, RangeRequest, StateAnswer, StateQuery, SubmitReceipt, TokenKey,
+    TxLookup, WriteCredential,
 };
 
 /// A ledger that checks signatures, keeps values in memory and answers fixed state.
@@ -56,12 +57,12 @@ impl LedgerService for FakeLedger {
         &self,
         address: &str,
         key: &[u8],
-        ticket: Option<&[u8; 32]>,
+        token: Option<&[u8]>,
     ) -> Result<Option<Vec<u8>>, ServiceError> {
-        if address == "paid" && ticket != Some(&[9u8; 32]) {
+        if address == "paid" && token != Some(&[9u8; 40][..]) {
             return Err(ServiceError::new(
                 ErrorCode::PaymentRequired,
-                "a read ticket is needed",
+                "a read token is needed",
             ));
         }
         self.kv.get(address, key).map_err(ServiceError::from)
@@ -70,7 +71,7 @@ impl LedgerService for FakeLedger {
     fn range_values(
         &self,
         request: &RangeRequest,
-        _ticket: Option<&[u8; 32]>,
+        _token: Option<&[u8]>,
     ) -> Result<RangePage, ServiceError> {
         self.kv
             .range(
@@ -81,6 +82,22 @@ impl LedgerService for FakeLedger {
                 request.after.as_deref(),
             )
             .map_err(ServiceError::from)
+    }
+
+    fn token_key(&self) -> Result<TokenKey, ServiceError> {
+        Ok(TokenKey {
+            key_id: [5; 32],
+            public_key: vec![6; 3],
+            price: 2,
+            max_batch: 1000,
+        })
+    }
+
+    fn issue_tokens(&self, request: &IssueRequest) -> Result<Vec<Vec<u8>>, ServiceError> {
+        if request.payment != [8; 32] {
+            return Err(ServiceError::new(ErrorCode::PaymentUsed, "used"));
+        }
+        Ok(request.blinded.iter().rev().cloned().collect())
     }
 
     fn transaction(&self, _id: &[u8; 32]) -> Result<Option<TxLookup>, ServiceError> {
@@ -360,7 +377,7 @@ async fn kv_put_get_duplicate_and_range_paging() {
 }
 
 #[tokio::test]
-async fn credential_headers_and_read_tickets_are_passed_through() {
+async fn credential_headers_and_read_tokens_are_passed_through() {
     let base = serve(ApiConfig::default()).await;
     let client = reqwest::Client::new();
     let foreign = client
@@ -406,11 +423,74 @@ async fn credential_headers_and_read_tickets_are_passed_through() {
     assert_eq!(error_code(unpaid).await, "payment_required");
     let paid = client
         .get(format!("{base}/v1/kv/paid/01"))
-        .header("x-carchain-ticket", "09".repeat(32))
+        .header("x-carchain-token", "09".repeat(40))
         .send()
         .await
         .unwrap();
     assert_eq!(paid.status(), 200);
+    let not_hex = client
+        .get(format!("{base}/v1/kv/paid/01"))
+        .header("x-carchain-token", "zz")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_hex.status(), 402);
+    assert_eq!(error_code(not_hex).await, "token_malformed");
+}
+
+#[tokio::test]
+async fn token_key_and_issue_speak_json() {
+    let base = serve(ApiConfig::default()).await;
+    let client = reqwest::Client::new();
+    let key: Value = client
+        .get(format!("{base}/v1/tokens/key"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(key["key_id"], hex::encode([5u8; 32]));
+    assert_eq!(
+        key["public_key"],
+        base64::engine::general_purpose::STANDARD.encode([6u8; 3])
+    );
+    assert_eq!(key["price"], 2);
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let issued: Value = client
+        .post(format!("{base}/v1/tokens"))
+        .json(&json!({"payment": hex::encode([8u8; 32]), "blinded": [b64(b"a"), b64(b"b")], "signature": "00"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(issued["signatures"], json!([b64(b"b"), b64(b"a")]));
+    let used = client
+        .post(format!("{base}/v1/tokens"))
+        .json(
+            &json!({"payment": hex::encode([7u8; 32]), "blinded": [b64(b"a")], "signature": "00"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(used.status(), 409);
+    assert_eq!(error_code(used).await, "payment_used");
+    let bad = client
+        .post(format!("{base}/v1/tokens"))
+        .json(&json!({"payment": "00", "blinded": [], "signature": "00"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(bad).await, "invalid_request");
+    let unknown = client
+        .post(format!("{base}/v1/tokens"))
+        .json(&json!({"payment": hex::encode([8u8; 32]), "blinded": [], "signature": "00", "extra": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(unknown).await, "malformed_json");
 }
 
 #[tokio::test]

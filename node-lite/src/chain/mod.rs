@@ -3,8 +3,9 @@
 
 mod block;
 mod error;
+mod issuer_key;
 mod mempool;
-mod tickets;
+mod read_tokens;
 mod validator;
 
 pub use block::{
@@ -12,6 +13,7 @@ pub use block::{
     commit_genesis, decode_header, latest_header, produce_block,
 };
 pub use error::ChainError;
+pub use issuer_key::{ISSUER_KEY_FILE, load_or_create_issuer};
 pub use mempool::{Landing, Mempool, Pending};
-pub use tickets::ReadTickets;
+pub use read_tokens::{PaymentTerms, ReadTokens, TOKENS_FILE};
 pub use validator::ValidatorKey;

@@ -16,32 +16,58 @@ impl Node {
         Layer::new(&committed).get(key).map_err(ServiceError::from)
     }
 
-    /// Charges one address traversal to `ticket` when reads are paid.
-    fn charge_read(&self, ticket: Option<&[u8; 32]>) -> Result<(), ServiceError> {
-        let price = self.genesis.fees.read_per_address;
-        if self.config.mode == NodeMode::Private || price == 0 {
-            return Ok(());
+    /// Whether reads cost a token here (shared mode with a read price).
+    fn reads_are_paid(&self) -> bool {
+        self.config.mode == NodeMode::Shared && self.genesis.fees.read_per_address > 0
+    }
+
+    /// Runs a read paid by `token` when reads are paid: the token is checked first, the
+    /// read runs, then the token is spent (durably) before the answer is returned. A
+    /// refused read (bad input) spends nothing; a token is never accepted twice.
+    fn paid_read<T>(
+        &self,
+        token: Option<&[u8]>,
+        read: impl FnOnce() -> Result<T, ServiceError>,
+    ) -> Result<T, ServiceError> {
+        if !self.reads_are_paid() {
+            return read();
         }
-        let ticket = ticket.ok_or_else(|| {
-            ServiceError::new(ErrorCode::PaymentRequired, "reads need a payment ticket")
+        let token = token.ok_or_else(|| {
+            ServiceError::new(
+                ErrorCode::PaymentRequired,
+                "reads on this node need a read token (see POST /v1/tokens)",
+            )
         })?;
-        self.tickets.spend(ticket, || {
-            let not_payment =
-                |why: &str| ServiceError::new(ErrorCode::PaymentRequired, format!("ticket {why}"));
-            let stored = self
-                .db
-                .tx(ticket)
-                .map_err(internal)?
-                .ok_or_else(|| not_payment("is not a committed transaction"))?;
-            let signed = SignedTransaction::from_canonical(&stored.bytes).map_err(internal)?;
-            match signed.tx.body {
-                TxBody::Transfer(transfer) if transfer.to == self.genesis.operator_address => {
-                    Ok(transfer.amount / price)
-                }
-                _ => Err(not_payment("is not a transfer to the operator")),
+        let token = self.tokens.check(token)?;
+        let answer = read()?;
+        self.tokens.spend(&token)?;
+        Ok(answer)
+    }
+
+    /// What a token payment is: a committed Transfer to the operator, its signer and the
+    /// tokens its amount buys.
+    fn payment_terms(&self, payment: &[u8; 32]) -> Result<PaymentTerms, ServiceError> {
+        let price = self.genesis.fees.read_per_address;
+        let unpaid =
+            |why: &str| ServiceError::new(ErrorCode::PaymentRequired, format!("payment {why}"));
+        if price == 0 {
+            return Err(unpaid("is not needed: reads are free here"));
+        }
+        let stored = self
+            .db
+            .tx(payment)
+            .map_err(internal)?
+            .ok_or_else(|| unpaid("is not a committed transaction"))?;
+        let signed = SignedTransaction::from_canonical(&stored.bytes).map_err(internal)?;
+        match signed.tx.body {
+            TxBody::Transfer(transfer) if transfer.to == self.genesis.operator_address => {
+                Ok(PaymentTerms {
+                    payer: signed.tx.signer,
+                    tokens: transfer.amount / price,
+                })
             }
-        })?;
-        Ok(())
+            _ => Err(unpaid("is not a transfer to the operator")),
+        }
     }
 }
 
@@ -130,27 +156,54 @@ impl LedgerService for Node {
         &self,
         address: &str,
         key: &[u8],
-        ticket: Option<&[u8; 32]>,
+        token: Option<&[u8]>,
     ) -> Result<Option<Vec<u8>>, ServiceError> {
-        self.charge_read(ticket)?;
-        self.kv.get(address, key).map_err(ServiceError::from)
+        self.paid_read(token, || {
+            self.kv.get(address, key).map_err(ServiceError::from)
+        })
     }
 
     fn range_values(
         &self,
         request: &RangeRequest,
-        ticket: Option<&[u8; 32]>,
+        token: Option<&[u8]>,
     ) -> Result<RangePage, ServiceError> {
-        self.charge_read(ticket)?;
-        self.kv
-            .range(
-                &request.address,
-                &request.start,
-                &request.end,
-                request.limit,
-                request.after.as_deref(),
-            )
-            .map_err(ServiceError::from)
+        self.paid_read(token, || {
+            self.kv
+                .range(
+                    &request.address,
+                    &request.start,
+                    &request.end,
+                    request.limit,
+                    request.after.as_deref(),
+                )
+                .map_err(ServiceError::from)
+        })
+    }
+
+    fn token_key(&self) -> Result<TokenKey, ServiceError> {
+        let public = self.tokens.public();
+        Ok(TokenKey {
+            key_id: public.key_id().0,
+            public_key: public.der().to_vec(),
+            price: if self.reads_are_paid() {
+                self.genesis.fees.read_per_address
+            } else {
+                0
+            },
+            max_batch: carchain_core::tokens::MAX_BATCH as u64,
+        })
+    }
+
+    fn issue_tokens(&self, request: &IssueRequest) -> Result<Vec<Vec<u8>>, ServiceError> {
+        if !self.reads_are_paid() {
+            return Err(ServiceError::new(
+                ErrorCode::ModeRefused,
+                "reads are free on this node: it sells no tokens",
+            ));
+        }
+        self.tokens
+            .issue(request, |payment| self.payment_terms(payment))
     }
 
     fn transaction(&self, id: &[u8; 32]) -> Result<Option<TxLookup>, ServiceError> {

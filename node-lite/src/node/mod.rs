@@ -2,8 +2,9 @@
 //! KV store of encrypted records and read payments, behind [`LedgerService`].
 //!
 //! Data directory: `genesis.json`, `validator.key` (0600), `ledger.sqlite`,
-//! `kv.sqlite`, `reads.sqlite`; a private node also `writes.key` (0600) and
-//! `writes.sqlite` (its write credentials, see [`crate::writes`]).
+//! `kv.sqlite`, `token-issuer.key` (0600, made on first start), `tokens.sqlite`; a private
+//! node also `writes.key` (0600) and `writes.sqlite` (its write credentials, see
+//! [`crate::writes`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,8 +21,8 @@ use tokio::sync::{Notify, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::chain::{
-    BuiltBlock, ChainError, MAX_BLOCK_TXS, Mempool, Pending, ReadTickets, ValidatorKey,
-    commit_genesis, decode_header, latest_header,
+    BuiltBlock, ChainError, MAX_BLOCK_TXS, Mempool, PaymentTerms, Pending, ReadTokens,
+    ValidatorKey, commit_genesis, decode_header, latest_header,
 };
 use crate::db::{LedgerDb, MAX_BLOCKS_PER_READ};
 pub use crate::error::NodeError;
@@ -29,8 +30,8 @@ pub use crate::genesis::FeeSchedule;
 use crate::genesis::Genesis;
 use crate::kv::{KvStore, PutOutcome, RangePage, SqliteKv};
 use crate::service::{
-    ErrorCode, LedgerService, NodeMode, NodeStatus, RangeRequest, RecordItem, RecordReceipt,
-    ServiceError, StateAnswer, StateQuery, SubmitReceipt, TxLookup,
+    ErrorCode, IssueRequest, LedgerService, NodeMode, NodeStatus, RangeRequest, RecordItem,
+    RecordReceipt, ServiceError, StateAnswer, StateQuery, SubmitReceipt, TokenKey, TxLookup,
 };
 use crate::state::{
     App, ChainParams, Committed, Layer, Prechecked, TxError, query_json, query_key,
@@ -105,7 +106,7 @@ pub struct Node {
     params: ChainParams,
     db: Arc<LedgerDb>,
     kv: SqliteKv,
-    tickets: ReadTickets,
+    tokens: ReadTokens,
     /// A private node's write credentials (`None` on a shared node).
     writes: Option<Writes>,
     key: ValidatorKey,
@@ -199,7 +200,8 @@ impl Node {
         }
         let db = Arc::new(LedgerDb::open(dir.join("ledger.sqlite"))?);
         let kv = SqliteKv::open(dir.join("kv.sqlite"))?;
-        let tickets = ReadTickets::open(&dir.join("reads.sqlite"))?;
+        let issuer = crate::chain::load_or_create_issuer(&dir)?;
+        let tokens = ReadTokens::open(&dir.join(crate::chain::TOKENS_FILE), issuer)?;
         let writes = match config.mode {
             NodeMode::Private => Some(Writes::open(&dir)?),
             NodeMode::Shared => None,
@@ -225,7 +227,7 @@ impl Node {
             genesis,
             db,
             kv,
-            tickets,
+            tokens,
             writes,
             key,
             stopping: AtomicBool::new(false),

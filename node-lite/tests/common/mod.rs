@@ -9,15 +9,20 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use bitcoin::secp256k1::SecretKey;
 use carchain_core::protocol::hashing::sha256;
 use carchain_core::protocol::pairing::sign_pairing;
+use carchain_core::protocol::signing::sign_digest;
 use carchain_core::protocol::signing::{p2wpkh_address, public_key_of, secret_key_from_bytes};
+use carchain_core::protocol::token_issue_digest;
 use carchain_core::protocol::{
     AccountState, Canonical, DeviceSetup, HashFunc, Network, RecordPut, Reset, SignedHeader,
     SignedTransaction, Transaction, Transfer, TxBody, decode_state_proof, state_key, verify_chain,
     verify_state_proof,
 };
+use carchain_core::tokens::{IssuerPublicKey, PendingToken, batch_digest};
 use serde_json::{Value, json};
 
 /// The binary under test.
@@ -424,31 +429,99 @@ pub async fn put_records(base: &str, items: &[Value]) -> (u16, Value) {
     (status, response.json().await.expect("json body"))
 }
 
-/// Buys reads (shared mode): commits a transfer of `amount` from `payer` to the operator
-/// and returns its id (hex), the ticket to send with reads.
-pub async fn read_ticket(
+/// A token purchase as it went over the wire: the payment and the issue request body.
+pub struct Purchase {
+    /// The committed payment (a Transfer to the operator).
+    pub payment: SignedTransaction,
+    /// The `POST /v1/tokens` body that was sent.
+    pub request: Value,
+    /// The finalized tokens (hex of their bytes), one per read.
+    pub tokens: Vec<String>,
+}
+
+/// The node's token issuer key and token price.
+pub async fn token_key(base: &str) -> (IssuerPublicKey, u64) {
+    let (code, body) = get_json(&format!("{base}/v1/tokens/key")).await;
+    assert_eq!(code, 200, "{body}");
+    let der = BASE64
+        .decode(body["public_key"].as_str().expect("public_key"))
+        .expect("base64 key");
+    let key = IssuerPublicKey::from_der(&der).expect("issuer key");
+    assert_eq!(hex::encode(key.key_id().0), body["key_id"]);
+    (key, body["price"].as_u64().expect("price"))
+}
+
+/// The `POST /v1/tokens` body for `payment` and `pending`, signed by `payer`.
+pub fn issue_body(
+    payer: &Wallet,
+    payment: &[u8; 32],
+    key: &IssuerPublicKey,
+    pending: &[PendingToken],
+) -> Value {
+    let blinded: Vec<&[u8]> = pending.iter().map(|p| p.blinded_message()).collect();
+    let digest = token_issue_digest(payment, &key.key_id().0, &batch_digest(&blinded));
+    let signature = sign_digest(&payer.secret, &digest).serialize_compact();
+    json!({
+        "payment": hex::encode(payment),
+        "blinded": blinded.iter().map(|b| BASE64.encode(b)).collect::<Vec<_>>(),
+        "signature": hex::encode(signature),
+    })
+}
+
+/// POSTs a token issue request; `(status, body)`.
+pub async fn post_tokens(base: &str, body: &Value) -> (u16, Value) {
+    let response = client()
+        .post(format!("{base}/v1/tokens"))
+        .json(body)
+        .send()
+        .await
+        .expect("post tokens");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("json body"))
+}
+
+/// Buys `count` read tokens (shared mode): commits a transfer from `payer` (at `nonce`)
+/// to the operator, asks for blind signatures and finalizes them.
+pub async fn buy_tokens(
     base: &str,
     payer: &Wallet,
     nonce: u64,
     operator: &str,
-    amount: u64,
-) -> String {
-    let ticket = payer.transfer(nonce, operator, amount);
-    let (code, body) = submit(base, &ticket, true).await;
+    count: usize,
+) -> Purchase {
+    let (key, price) = token_key(base).await;
+    let pending = key.blind(count).expect("blind");
+    let payment = payer.transfer(nonce, operator, price * count as u64);
+    let (code, body) = submit(base, &payment, true).await;
     assert_eq!(code, 200, "{body}");
-    hex::encode(ticket.id())
+    let request = issue_body(payer, &payment.id(), &key, &pending);
+    let (code, issued) = post_tokens(base, &request).await;
+    assert_eq!(code, 200, "{issued}");
+    let tokens = pending
+        .iter()
+        .zip(issued["signatures"].as_array().expect("signatures"))
+        .map(|(p, s)| {
+            let signature = BASE64.decode(s.as_str().expect("text")).expect("base64");
+            hex::encode(key.finalize(p, &signature).expect("finalize").to_bytes())
+        })
+        .collect();
+    Purchase {
+        payment,
+        request,
+        tokens,
+    }
 }
 
-/// GETs a stored value's raw bytes (with a read ticket when given); `None` on 404.
+/// GETs a stored value's raw bytes (with a read token when given); `None` on 404.
 pub async fn get_value(
     base: &str,
     address: &str,
     key: &[u8],
-    ticket: Option<&str>,
+    token: Option<&str>,
 ) -> Option<Vec<u8>> {
     let mut request = client().get(format!("{base}/v1/kv/{address}/{}", hex::encode(key)));
-    if let Some(ticket) = ticket {
-        request = request.header("x-carchain-ticket", ticket);
+    if let Some(token) = token {
+        request = request.header("x-carchain-token", token);
     }
     let response = request.send().await.expect("get value");
     match response.status().as_u16() {

@@ -1,7 +1,9 @@
 // The owner's wallet paying with its own account on a SHARED carchain-node, through the
 // Kotlin bindings: a plain light client's inbox read is refused with the node's payment
-// code, while the client from wallet.payingReads reads and the owner's balance drops by
-// exactly one read ticket (1,000 reads) and its fee; wallet.transfer moves tokens, and
+// code, while the client from wallet.payingReads reads, paying each address read with one
+// unlinkable read token: the owner's balance drops by exactly one batch of 100 tokens and
+// its fee, the tokens held (in the wallet's store) go down one per read and survive in a
+// new client, and buyReadTokens buys another batch; wallet.transfer moves tokens, and
 // refused payments raise the typed WalletException with payment.* codes.
 package org.carchain.sdk
 
@@ -18,8 +20,10 @@ import org.junit.jupiter.api.assertThrows
 
 /** The default fee schedule's base fee, what a transfer pays. */
 const val TRANSFER_FEE = 10uL
-/** One read ticket of the owner: 1,000 reads at 1 token each, plus its transfer fee of 10. */
-const val OWNER_READ_TICKET_PRICE = 1_010uL
+/** Read tokens one purchase of the owner buys (one address read each). */
+const val OWNER_READ_TOKEN_BATCH = 100uL
+/** One purchase of the owner: 100 tokens at 1 each, plus its transfer fee of 10. */
+const val OWNER_READ_TOKENS_PRICE = 110uL
 const val PAID_READS_FUNDS = 1_000_000L
 
 class PaidReadsTest {
@@ -43,14 +47,29 @@ class PaidReadsTest {
             assertTrue(refused.detail.contains("payment_required"), refused.detail)
             assertEquals(funded, light.balance(owner))
 
-            // The wallet's paying client reads: one ticket bought from the owner's account,
-            // and a second read rides on the same ticket.
+            // The wallet's paying client reads: one batch of tokens bought from the owner's
+            // account, one token spent per address read; a second read spends another
+            // token of the same batch.
             val paying = wallet.payingReads(light)
+            assertEquals(0uL, paying.readTokensHeld())
             val paidLedger = GrantsLedger(paying, listOf(node.base))
             assertTrue(wallet.pendingRequests(paidLedger).isEmpty())
-            assertEquals(funded - OWNER_READ_TICKET_PRICE, light.balance(owner))
+            assertEquals(funded - OWNER_READ_TOKENS_PRICE, light.balance(owner))
+            val afterFirst = paying.readTokensHeld()
+            assertTrue(afterFirst in 1uL until OWNER_READ_TOKEN_BATCH, "held $afterFirst")
             assertTrue(wallet.pendingRequests(paidLedger).isEmpty())
-            assertEquals(funded - OWNER_READ_TICKET_PRICE, light.balance(owner))
+            assertEquals(funded - OWNER_READ_TOKENS_PRICE, light.balance(owner))
+            val afterSecond = paying.readTokensHeld()
+            assertTrue(afterSecond < afterFirst, "held $afterSecond after $afterFirst")
+            // The unspent tokens live in the wallet's store: a new paying client holds them.
+            val again = wallet.payingReads(light)
+            assertEquals(afterSecond, again.readTokensHeld())
+            // Buying now: one more batch, one more payment.
+            assertEquals(afterSecond + OWNER_READ_TOKEN_BATCH, again.buyReadTokens())
+            assertEquals(funded - 2uL * OWNER_READ_TOKENS_PRICE, light.balance(owner))
+            // A client without a payer buys nothing.
+            val noPayer = assertThrows<LightException.InvalidInput> { runBlocking { light.buyReadTokens() } }
+            assertEquals("light.invalid_input", noPayer.code)
 
             // A transfer signed inside the wallet, the fee added.
             val friend = restoreKeys(ABANDON_WORDS, "TREZOR", Network.REGTEST).use { it.ownerAddress() }
@@ -58,7 +77,7 @@ class PaidReadsTest {
             assertEquals(64, receipt.txId.length)
             assertNotNull(receipt.height)
             assertEquals(500uL, light.balance(friend))
-            val left = funded - OWNER_READ_TICKET_PRICE - 500uL - TRANSFER_FEE
+            val left = funded - 2uL * OWNER_READ_TOKENS_PRICE - 500uL - TRANSFER_FEE
             assertEquals(left, light.balance(owner))
 
             // Refused payments are typed and cost nothing.
@@ -107,7 +126,7 @@ class PaidReadsTest {
                 owner.await()
             }
             assertTrue(car.isPaired(carLight))
-            assertTrue(light.balance(account) < sent, "the car bought its read ticket")
+            assertTrue(light.balance(account) < sent, "the car bought its read tokens")
             assertEquals(listOf("VIN-KOTLIN-SHARED"), wallet.devices().map { it.vid })
         } finally {
             node.close()

@@ -1,0 +1,125 @@
+//! Read-token endpoints: `GET /v1/tokens/key` (the issuer key and a token's price) and
+//! `POST /v1/tokens` (blind signatures for a paid batch of blinded token messages).
+//! Reads then send one token each in the [`TOKEN_HEADER`] header.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::HeaderMap;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde::{Deserialize, Serialize};
+
+use super::blocking;
+use super::error::ApiError;
+use super::params::{parse_hex, parse_id, parse_json};
+use crate::service::{ErrorCode, IssueRequest, LedgerService, TokenKey};
+
+/// Header carrying a read token (hex of its canonical bytes).
+pub const TOKEN_HEADER: &str = "x-carchain-token";
+/// Body limit of `POST /v1/tokens`: a full batch of 4096-bit blinded messages in base64.
+pub const TOKENS_BODY_LIMIT: usize = 1024 * 1024;
+
+/// JSON answer of `GET /v1/tokens/key`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenKeyJson {
+    /// SHA-256 of the public key's DER (hex).
+    #[serde(with = "hex::serde")]
+    pub key_id: [u8; 32],
+    /// RSA public key, DER SubjectPublicKeyInfo (standard base64).
+    pub public_key: String,
+    /// Price of one token (the amount a payment transfers per token); 0 when reads are
+    /// free.
+    pub price: u64,
+    /// Most tokens one payment buys.
+    pub max_batch: u64,
+}
+
+impl From<TokenKey> for TokenKeyJson {
+    fn from(key: TokenKey) -> Self {
+        TokenKeyJson {
+            key_id: key.key_id,
+            public_key: BASE64.encode(key.public_key),
+            price: key.price,
+            max_batch: key.max_batch,
+        }
+    }
+}
+
+/// Body of `POST /v1/tokens`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssueJson {
+    /// The payment: id of a committed Transfer to the operator (hex).
+    pub payment: String,
+    /// Blinded token messages (standard base64), as many as the payment bought.
+    pub blinded: Vec<String>,
+    /// The payer's compact secp256k1 signature (hex) over
+    /// `SHA256("carchain/token-issue/v1" || payment || key_id || batch digest)`.
+    pub signature: String,
+}
+
+/// JSON answer of `POST /v1/tokens`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedJson {
+    /// The issuer key the signatures are under (hex).
+    #[serde(with = "hex::serde")]
+    pub key_id: [u8; 32],
+    /// One blind signature per blinded message, in order (standard base64).
+    pub signatures: Vec<String>,
+}
+
+/// `GET /v1/tokens/key`.
+pub async fn key<S: LedgerService>(
+    State(service): State<Arc<S>>,
+) -> Result<Json<TokenKeyJson>, ApiError> {
+    blocking(&service, |s| s.token_key())
+        .await
+        .map(|key| Json(key.into()))
+}
+
+/// `POST /v1/tokens`: 200 with the blind signatures.
+pub async fn issue<S: LedgerService>(
+    State(service): State<Arc<S>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<IssuedJson>, ApiError> {
+    let body: IssueJson = parse_json(&body?)?;
+    let payment = parse_id("payment", &body.payment)?;
+    let signature = parse_hex("signature", &body.signature)?;
+    let blinded = body
+        .blinded
+        .iter()
+        .map(|text| {
+            BASE64
+                .decode(text)
+                .map_err(|_| ApiError::invalid("a blinded message is not base64"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let request = IssueRequest {
+        payment,
+        blinded,
+        signature,
+    };
+    let (key, signatures) = blocking(&service, move |s| {
+        let signatures = s.issue_tokens(&request)?;
+        Ok((s.token_key()?, signatures))
+    })
+    .await?;
+    Ok(Json(IssuedJson {
+        key_id: key.key_id,
+        signatures: signatures.iter().map(|s| BASE64.encode(s)).collect(),
+    }))
+}
+
+/// The read token of a request, if any; text that is not hex is `token_malformed`.
+pub fn token_header(headers: &HeaderMap) -> Result<Option<Vec<u8>>, ApiError> {
+    let Some(value) = headers.get(TOKEN_HEADER) else {
+        return Ok(None);
+    };
+    let malformed = || ApiError::new(ErrorCode::TokenMalformed, "the read token is not hex");
+    let text = value.to_str().map_err(|_| malformed())?;
+    hex::decode(text.trim()).map(Some).map_err(|_| malformed())
+}
