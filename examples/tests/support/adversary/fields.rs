@@ -82,11 +82,7 @@ fn walk(value: &Value, path: &str, network: Network, out: &mut Fields) {
         }
         Value::Array(items) => {
             // Arrays of small numbers are byte strings in some encodings.
-            if !items.is_empty()
-                && items
-                    .iter()
-                    .all(|v| v.as_u64().is_some_and(|n| n < 256))
-            {
+            if !items.is_empty() && items.iter().all(|v| v.as_u64().is_some_and(|n| n < 256)) {
                 let bytes = items.iter().filter_map(Value::as_u64).map(|n| n as u8);
                 out.blobs.push((format!("{path}[]"), bytes.collect()));
                 return;
@@ -139,7 +135,12 @@ mod tests {
         // Not a valid curve point: no derived address, but still a blob and a token.
         let fields = fields(&doc, Network::Regtest);
         assert!(fields.addresses.contains("bcrt1qexampleexampleexample0"));
-        assert!(fields.blobs.iter().any(|(p, b)| p == "/body/key" && b.len() == 9));
+        assert!(
+            fields
+                .blobs
+                .iter()
+                .any(|(p, b)| p == "/body/key" && b.len() == 9)
+        );
         assert!(fields.numbers.contains(&("/body/size".to_owned(), 1234)));
         assert!(fields.tokens.iter().any(|(p, _)| p == "/chain_id"));
         assert_eq!(

@@ -33,7 +33,11 @@ fn line(score: &Score) -> String {
         score.recall,
         score.chance,
         score.links,
-        if score.counts() { "" } else { "  (too few links to count)" }
+        if score.counts() {
+            ""
+        } else {
+            "  (too few links to count)"
+        }
     )
 }
 
@@ -49,7 +53,10 @@ impl Figures {
         ));
         for (title, scores) in [
             ("(a) public ledger reader", &self.ledger),
-            ("(b) shared-node operator (files + request log + ledger)", &self.operator),
+            (
+                "(b) shared-node operator (files + request log + ledger)",
+                &self.operator,
+            ),
         ] {
             out.push_str(&format!("{title}:\n"));
             for score in scores.iter() {
@@ -71,7 +78,7 @@ impl Figures {
                 kind.name()
             ));
         }
-        for place in self.identifier_places.iter().take(12) {
+        for place in &self.identifier_places {
             out.push_str(&format!("      e.g. {place}\n"));
         }
         out.push_str(&format!(

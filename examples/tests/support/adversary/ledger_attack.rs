@@ -192,8 +192,7 @@ pub fn counter_links(views: &[TxView], subjects: &[BTreeSet<String>]) -> Pairs {
                 let (Some(min), Some(max)) = (distinct.first(), distinct.last()) else {
                     return false;
                 };
-                distinct.len() == values.len()
-                    && max.wrapping_sub(**min) <= 4 * values.len() as u64
+                distinct.len() == values.len() && max.wrapping_sub(**min) <= 4 * values.len() as u64
             })
             .count();
         if multi.len() < 5 || dense * 10 < multi.len() * 8 {
@@ -221,7 +220,10 @@ pub fn counter_links(views: &[TxView], subjects: &[BTreeSet<String>]) -> Pairs {
 }
 
 /// First and last (height, index) of each single-address transaction's address.
-fn spans(views: &[TxView], subjects: &[BTreeSet<String>]) -> BTreeMap<String, ((u64, u64), (u64, u64))> {
+fn spans(
+    views: &[TxView],
+    subjects: &[BTreeSet<String>],
+) -> BTreeMap<String, ((u64, u64), (u64, u64))> {
     let mut spans: BTreeMap<String, ((u64, u64), (u64, u64))> = BTreeMap::new();
     for (view, names) in views.iter().zip(subjects) {
         if names.len() != 1 {
@@ -239,8 +241,10 @@ fn spans(views: &[TxView], subjects: &[BTreeSet<String>]) -> BTreeMap<String, ((
 /// Each address linked to the address whose first record comes next after its last.
 pub fn order_links(views: &[TxView], subjects: &[BTreeSet<String>]) -> Pairs {
     let spans = spans(views, subjects);
-    let mut starts: Vec<((u64, u64), &str)> =
-        spans.iter().map(|(a, (first, _))| (*first, a.as_str())).collect();
+    let mut starts: Vec<((u64, u64), &str)> = spans
+        .iter()
+        .map(|(a, (first, _))| (*first, a.as_str()))
+        .collect();
     starts.sort();
     let mut links = Pairs::new();
     for (address, (_, last)) in &spans {
@@ -361,7 +365,9 @@ mod tests {
         let links = attack(&views, 4);
         assert_eq!(
             links.exact,
-            [pair(&a0, &a1), pair(&b0, &b1)].into_iter().collect::<Pairs>(),
+            [pair(&a0, &a1), pair(&b0, &b1)]
+                .into_iter()
+                .collect::<Pairs>(),
             "the chain id is shared by all (a constant), the counters link a and b only"
         );
         let mut truth = Truth::default();
@@ -399,6 +405,11 @@ mod tests {
             })
             .collect();
         let links = attack(&views, 4);
-        assert_eq!(links.exact, [pair(&addr("k0"), &addr("k1"))].into_iter().collect::<Pairs>());
+        assert_eq!(
+            links.exact,
+            [pair(&addr("k0"), &addr("k1"))]
+                .into_iter()
+                .collect::<Pairs>()
+        );
     }
 }

@@ -54,10 +54,7 @@ pub fn encodings(label: &str, raw: &[u8]) -> Vec<(String, Vec<u8>)> {
     let mut forms = vec![
         (format!("{label} raw"), raw.to_vec()),
         (format!("{label} hex"), hex::encode(raw).into_bytes()),
-        (
-            format!("{label} HEX"),
-            hex::encode_upper(raw).into_bytes(),
-        ),
+        (format!("{label} HEX"), hex::encode_upper(raw).into_bytes()),
     ];
     for (name, engine) in [("base64", STANDARD_NO_PAD), ("base64url", URL_SAFE_NO_PAD)] {
         for shift in 0..3usize {
@@ -152,7 +149,10 @@ mod tests {
                 hex::encode(&blob),
             ] {
                 let haystack = format!("{{\"v\":\"{text}\"}}");
-                assert!(!search.find(haystack.as_bytes()).is_empty(), "{prefix} {text}");
+                assert!(
+                    !search.find(haystack.as_bytes()).is_empty(),
+                    "{prefix} {text}"
+                );
             }
             assert!(!search.find(&blob).is_empty());
         }

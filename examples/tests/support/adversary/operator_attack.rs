@@ -4,18 +4,17 @@
 //! "linking" when it sits in the same row or request as a pool address, or on a TCP
 //! connection that also carried a pool address. It also clusters pool addresses with
 //! the log: same connection, any non-standard header value shared across addresses
-//! (tickets, tokens, VIDs), any 12-byte run shared by request bodies of a few addresses
-//! (a per-owner or per-car constant in an envelope), and request timing.
+//! (tickets, tokens, VIDs), any 12-byte run shared by (non-JSON) request bodies of a
+//! few addresses (a per-owner or per-car constant in an envelope), and request timing.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use super::fields::addresses_in;
-use super::ledger_attack::{HUB, Pairs};
+use super::ledger_attack::Pairs;
 use super::needles::{Identifier, Kind, Search, address_forms};
 use super::proxy::LoggedRequest;
-use super::score::{Clusters, cluster_pairs};
 
 /// Headers every HTTP client sends; the others are worth a look.
 pub const STANDARD_HEADERS: [&str; 7] = [
@@ -33,6 +32,8 @@ pub const STANDARD_HEADERS: [&str; 7] = [
 pub struct Finding {
     /// Places (file/table or request path) and encodings where it was found.
     pub places: BTreeSet<String>,
+    /// The places where it sat in one row or request with a pool address.
+    pub linking_places: BTreeSet<String>,
     /// Pool addresses it sits beside (row, request or connection).
     pub linked: BTreeSet<String>,
 }
@@ -45,7 +46,7 @@ pub struct OperatorFindings {
     /// Identifiers found anywhere in raw file bytes, per identifier.
     pub raw_hits: Vec<usize>,
     /// Exact links from the log alone.
-    pub log_exact: Pairs,
+    pub log_exact: LogLinks,
     /// Each address to the address whose first request follows its last.
     pub log_timing: Pairs,
 }
@@ -116,7 +117,12 @@ pub fn attack(
     pool: &BTreeSet<String>,
 ) -> OperatorFindings {
     let pool_list: Vec<&String> = pool.iter().collect();
-    let id_search = Search::new(&identifiers.iter().map(|i| i.forms.clone()).collect::<Vec<_>>());
+    let id_search = Search::new(
+        &identifiers
+            .iter()
+            .map(|i| i.forms.clone())
+            .collect::<Vec<_>>(),
+    );
     let pool_search = Search::new(
         &pool_list
             .iter()
@@ -138,9 +144,11 @@ pub fn attack(
         let mut ids = Vec::new();
         for (i, f) in found {
             let finding = &mut findings[i];
-            finding
-                .places
-                .insert(format!("{unit} ({})", identifiers[i].forms[f].0));
+            let place = format!("{unit} ({})", identifiers[i].forms[f].0);
+            if !near.is_empty() {
+                finding.linking_places.insert(place.clone());
+            }
+            finding.places.insert(place);
             finding.linked.extend(near.iter().cloned());
             ids.push(i);
         }
@@ -189,8 +197,14 @@ pub fn attack(
         entry.0.extend(ids);
         entry.1.extend(addresses.iter().cloned());
     }
-    for (ids, addresses) in per_connection.values() {
+    for (peer, (ids, addresses)) in &per_connection {
         for i in ids {
+            if !addresses.is_empty() {
+                findings[*i].linking_places.insert(format!(
+                    "log: a connection ({peer}) that also carried {} pool addresses",
+                    addresses.len()
+                ));
+            }
             findings[*i].linked.extend(addresses.iter().cloned());
         }
     }
@@ -219,19 +233,26 @@ fn route(path: &str) -> String {
         .join("/")
 }
 
+/// Values shared by more addresses than this are taken for constants of a day or of
+/// the software, not of a car or an owner (a day's date is shared by every car
+/// writing that day).
+pub const LOG_HUB: usize = 16;
+
+/// The log's exact links, per source.
+#[derive(Debug, Clone, Default)]
+pub struct LogLinks {
+    /// Addresses carried by one TCP connection.
+    pub connection: Pairs,
+    /// Addresses of requests sharing a non-standard header value.
+    pub header: Pairs,
+    /// Addresses of requests whose (non-JSON) bodies share a 12-byte run.
+    pub body: Pairs,
+    /// All three.
+    pub all: Pairs,
+}
+
 /// Exact links from the log: one connection; one header value; one body run.
-pub fn log_exact(log: &[LoggedRequest], touched: &[BTreeSet<String>]) -> Pairs {
-    let mut clusters = Clusters::default();
-    let join = |names: &BTreeSet<&str>, clusters: &mut Clusters| {
-        if (2..=HUB).contains(&names.len()) {
-            let mut names = names.iter();
-            if let Some(first) = names.next() {
-                for other in names {
-                    clusters.union(first, other);
-                }
-            }
-        }
-    };
+pub fn log_exact(log: &[LoggedRequest], touched: &[BTreeSet<String>]) -> LogLinks {
     let mut by_peer: BTreeMap<SocketAddr, BTreeSet<&str>> = BTreeMap::new();
     let mut by_header: BTreeMap<(&str, &[u8]), BTreeSet<&str>> = BTreeMap::new();
     let mut by_run: HashMap<&[u8], BTreeSet<&str>> = HashMap::new();
@@ -240,7 +261,10 @@ pub fn log_exact(log: &[LoggedRequest], touched: &[BTreeSet<String>]) -> Pairs {
             continue;
         }
         let names = addresses.iter().map(String::as_str);
-        by_peer.entry(request.peer).or_default().extend(names.clone());
+        by_peer
+            .entry(request.peer)
+            .or_default()
+            .extend(names.clone());
         for (name, value) in &request.headers {
             if !STANDARD_HEADERS.contains(&name.as_str()) {
                 by_header
@@ -249,39 +273,83 @@ pub fn log_exact(log: &[LoggedRequest], touched: &[BTreeSet<String>]) -> Pairs {
                     .extend(names.clone());
             }
         }
+        // JSON bodies are ledger transactions, read field by field by the ledger
+        // attack; runs of their text (a fee, a nonce) are shared by chance.
+        if serde_json::from_slice::<serde_json::Value>(&request.body).is_ok() {
+            continue;
+        }
         let head = &request.body[..request.body.len().min(768)];
         for run in head.windows(12) {
             let holders = by_run.entry(run).or_default();
-            if holders.len() <= HUB {
+            if holders.len() <= LOG_HUB {
                 holders.extend(names.clone());
             }
         }
     }
-    for names in by_peer.values().chain(by_header.values()).chain(by_run.values()) {
-        join(names, &mut clusters);
+    // Each source links the addresses of a group pairwise (no transitive closure: one
+    // wrong group must not merge every car).
+    let source = |groups: Vec<&BTreeSet<&str>>, limit: usize| {
+        let mut pairs = Pairs::new();
+        for names in groups {
+            if (2..=limit).contains(&names.len()) {
+                let names: Vec<&str> = names.iter().copied().collect();
+                for (i, a) in names.iter().enumerate() {
+                    for b in &names[i + 1..] {
+                        pairs.insert(((*a).to_owned(), (*b).to_owned()));
+                    }
+                }
+            }
+        }
+        pairs
+    };
+    // A connection is one client's: no limit.
+    let connection = source(by_peer.values().collect(), usize::MAX);
+    let header = source(by_header.values().collect(), LOG_HUB);
+    let body = source(by_run.values().collect(), LOG_HUB);
+    let all = connection
+        .iter()
+        .chain(&header)
+        .chain(&body)
+        .cloned()
+        .collect();
+    LogLinks {
+        connection,
+        header,
+        body,
+        all,
     }
-    cluster_pairs(&clusters.clusters())
 }
 
-/// Each address linked to the address whose first request comes right after its last.
+/// A pause longer than this ends an address's burst of requests.
+pub const BURST_GAP_MS: f64 = 2000.0;
+
+/// Each address linked to the address whose first request comes right after the end
+/// of its own first burst (its requests until a pause of [`BURST_GAP_MS`]; later
+/// reads of the address do not count).
 pub fn log_timing(log: &[LoggedRequest], touched: &[BTreeSet<String>]) -> Pairs {
-    let mut spans: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    let mut bursts: BTreeMap<&str, (f64, f64, bool)> = BTreeMap::new();
     for (request, addresses) in log.iter().zip(touched) {
         if addresses.len() != 1 {
             continue;
         }
         for address in addresses {
-            let span = spans
+            let burst = bursts
                 .entry(address)
-                .or_insert((request.seq, request.seq));
-            span.0 = span.0.min(request.seq);
-            span.1 = span.1.max(request.seq);
+                .or_insert((request.at_ms, request.at_ms, false));
+            if burst.2 {
+                continue;
+            }
+            if request.at_ms - burst.1 > BURST_GAP_MS {
+                burst.2 = true; // the first burst is over
+            } else {
+                burst.1 = burst.1.max(request.at_ms);
+            }
         }
     }
-    let mut starts: Vec<(usize, &str)> = spans.iter().map(|(a, (f, _))| (*f, *a)).collect();
-    starts.sort();
+    let mut starts: Vec<(f64, &str)> = bursts.iter().map(|(a, (f, _, _))| (*f, *a)).collect();
+    starts.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     let mut links = Pairs::new();
-    for (address, (_, last)) in &spans {
+    for (address, (_, last, _)) in &bursts {
         let next = starts.partition_point(|(first, _)| first <= last);
         if let Some((_, successor)) = starts.get(next) {
             let (a, b) = (address.to_string(), successor.to_string());
@@ -319,7 +387,13 @@ mod tests {
     use super::super::score::{Truth, score_pairs};
     use super::*;
 
-    fn request(seq: usize, port: u16, path: &str, headers: &[(&str, &str)], body: &[u8]) -> LoggedRequest {
+    fn request(
+        seq: usize,
+        port: u16,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> LoggedRequest {
         LoggedRequest {
             seq,
             at_ms: seq as f64,
@@ -345,9 +419,27 @@ mod tests {
             "bcrt1qbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
         );
         let log = vec![
-            request(0, 1000, &format!("/v1/kv/{a0}/10"), &[("x-car", "VIN0000000000001")], b"\x01random-one"),
-            request(1, 1000, &format!("/v1/kv/{a1}/11"), &[("x-car", "VIN0000000000001")], b"\x01random-two"),
-            request(2, 2000, &format!("/v1/kv/{b0}/12"), &[], b"\x01random-three"),
+            request(
+                0,
+                1000,
+                &format!("/v1/kv/{a0}/10"),
+                &[("x-car", "VIN0000000000001")],
+                b"\x01random-one",
+            ),
+            request(
+                1,
+                1000,
+                &format!("/v1/kv/{a1}/11"),
+                &[("x-car", "VIN0000000000001")],
+                b"\x01random-two",
+            ),
+            request(
+                2,
+                2000,
+                &format!("/v1/kv/{b0}/12"),
+                &[],
+                b"\x01random-three",
+            ),
         ];
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("notes.txt"), b"nothing").unwrap();
@@ -370,7 +462,13 @@ mod tests {
         truth.add(a0, 0, 0);
         truth.add(a1, 0, 1);
         truth.add(b0, 1, 1);
-        let exact = score_pairs("log", &truth, &found.log_exact, 1);
+        assert!(
+            found
+                .log_exact
+                .header
+                .contains(&(a0.to_owned(), a1.to_owned()))
+        );
+        let exact = score_pairs("log", &truth, &found.log_exact.all, 1);
         assert_eq!((exact.links, exact.precision), (1, 1.0));
         assert_eq!(exact.chance, 0.5, "two cars active in [0, 1]");
     }

@@ -84,8 +84,12 @@ fn scramble_json(value: &mut Value) -> bool {
             *text = random_hex(text.len());
             true
         }
-        Value::Array(items) => items.iter_mut().fold(false, |any, v| scramble_json(v) | any),
-        Value::Object(map) => map.values_mut().fold(false, |any, v| scramble_json(v) | any),
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |any, v| scramble_json(v) | any),
+        Value::Object(map) => map
+            .values_mut()
+            .fold(false, |any, v| scramble_json(v) | any),
         _ => false,
     }
 }
@@ -107,7 +111,12 @@ struct Thief {
 
 impl Thief {
     /// Sends `request` with `headers` and `body`; (2xx, body length).
-    async fn send(&self, request: &LoggedRequest, headers: &[(String, Vec<u8>)], body: &[u8]) -> (bool, usize) {
+    async fn send(
+        &self,
+        request: &LoggedRequest,
+        headers: &[(String, Vec<u8>)],
+        body: &[u8],
+    ) -> (bool, usize) {
         let url = if request.query.is_empty() {
             format!("{}{}", self.node, request.path)
         } else {
@@ -187,9 +196,11 @@ pub async fn attack(node: &str, log: &[LoggedRequest], ledger: &PublicLedger) ->
         let (control_ok, _) = thief.send(request, &headers, &body).await;
         if !control_ok {
             found.verbatim_bought += 1;
-            found
-                .examples
-                .insert(format!("verbatim {} {}", request.method, first_segments(&request.path)));
+            found.examples.insert(format!(
+                "verbatim {} {}",
+                request.method,
+                first_segments(&request.path)
+            ));
         }
     }
 
@@ -201,7 +212,10 @@ pub async fn attack(node: &str, log: &[LoggedRequest], ledger: &PublicLedger) ->
         .collect();
     stolen.extend(ledger.txs.iter().map(|tx| tx.id.clone().into_bytes()));
     let mut templates: Vec<(&LoggedRequest, String)> = Vec::new();
-    for request in log.iter().filter(|r| r.method == "GET" && (200..300).contains(&r.status)) {
+    for request in log
+        .iter()
+        .filter(|r| r.method == "GET" && (200..300).contains(&r.status))
+    {
         for (name, _) in token_headers(request) {
             if !templates.iter().any(|(_, n)| *n == name) {
                 templates.push((request, name));
@@ -218,7 +232,13 @@ pub async fn attack(node: &str, log: &[LoggedRequest], ledger: &PublicLedger) ->
             found.transplants_tried += 1;
             let headers: Vec<(String, Vec<u8>)> = control_headers
                 .iter()
-                .map(|(n, v)| if *n == name { (n.clone(), token.clone()) } else { (n.clone(), v.clone()) })
+                .map(|(n, v)| {
+                    if *n == name {
+                        (n.clone(), token.clone())
+                    } else {
+                        (n.clone(), v.clone())
+                    }
+                })
                 .collect();
             let (ok, len) = thief.send(template, &headers, &template.body).await;
             if ok && len >= 64 {

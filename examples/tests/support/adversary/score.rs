@@ -175,14 +175,11 @@ pub fn cluster_pairs(clusters: &[Vec<String>]) -> BTreeSet<(String, String)> {
 
 /// The best attack: the highest precision among those that count.
 pub fn best(scores: &[Score]) -> Option<&Score> {
-    scores
-        .iter()
-        .filter(|s| s.counts())
-        .max_by(|a, b| {
-            (a.precision - a.chance)
-                .partial_cmp(&(b.precision - b.chance))
-                .unwrap_or(std::cmp::Ordering::Equal)
-        })
+    scores.iter().filter(|s| s.counts()).max_by(|a, b| {
+        (a.precision - a.chance)
+            .partial_cmp(&(b.precision - b.chance))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    })
 }
 
 /// A small union-find over strings, for clustering attacks.
@@ -264,7 +261,11 @@ mod tests {
         assert_eq!(truth.true_pairs(), 3);
         assert_eq!(truth.cars_active(0, 100), 2);
         assert_eq!(truth.cars_active(0, 1100), 3);
-        assert_eq!(truth.pair_chance("c0", "c1"), 1.0, "only car 2 in its window");
+        assert_eq!(
+            truth.pair_chance("c0", "c1"),
+            1.0,
+            "only car 2 in its window"
+        );
         assert_eq!(truth.pair_chance("a0", "b1"), 0.5);
 
         // Right (a0,a1), wrong (a0,b0), right (c0,c1); an unknown address is ignored.
@@ -297,7 +298,11 @@ mod tests {
         let groups = clusters.clusters();
         assert_eq!(groups.len(), 2);
         let linked = cluster_pairs(&groups);
-        assert_eq!(linked.len(), 4, "3 pairs in {{a0,a1,b0}} and 1 in {{c0,c1}}");
+        assert_eq!(
+            linked.len(),
+            4,
+            "3 pairs in {{a0,a1,b0}} and 1 in {{c0,c1}}"
+        );
         let exact = score_pairs("exact", &truth, &linked, 1);
         assert_eq!((exact.links, exact.correct), (4, 2));
 
