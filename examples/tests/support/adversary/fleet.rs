@@ -61,12 +61,15 @@ pub struct Owner {
     pub cars: Vec<usize>,
 }
 
+/// Keys of a car's records by day and format name.
+pub type PutKeys = BTreeMap<(NaiveDate, String), Vec<Value>>;
+
 /// What the test knows of a car.
 pub struct Car {
     /// The car.
     pub device: Arc<CarDevice>,
     /// Keys of its records by day and format name.
-    pub put: BTreeMap<(NaiveDate, String), Vec<Value>>,
+    pub put: PutKeys,
     /// Its pool addresses, as the owner's reads found them.
     pub addresses: BTreeSet<String>,
 }
@@ -315,7 +318,7 @@ pub async fn read_back(config: &FleetConfig, fleet: &mut Fleet, base: &str, anch
     let mut reads = tokio::task::JoinSet::new();
     for owner in &fleet.owners {
         let wallet = Arc::clone(&owner.wallet);
-        let cars: Vec<(usize, String, BTreeMap<(NaiveDate, String), Vec<Value>>)> = owner
+        let cars: Vec<(usize, String, PutKeys)> = owner
             .cars
             .iter()
             .map(|c| {

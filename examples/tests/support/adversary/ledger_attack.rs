@@ -219,12 +219,12 @@ pub fn counter_links(views: &[TxView], subjects: &[BTreeSet<String>]) -> Pairs {
     links
 }
 
+/// First and last (height, index) of an address's transactions.
+type Span = ((u64, u64), (u64, u64));
+
 /// First and last (height, index) of each single-address transaction's address.
-fn spans(
-    views: &[TxView],
-    subjects: &[BTreeSet<String>],
-) -> BTreeMap<String, ((u64, u64), (u64, u64))> {
-    let mut spans: BTreeMap<String, ((u64, u64), (u64, u64))> = BTreeMap::new();
+fn spans(views: &[TxView], subjects: &[BTreeSet<String>]) -> BTreeMap<String, Span> {
+    let mut spans: BTreeMap<String, Span> = BTreeMap::new();
     for (view, names) in views.iter().zip(subjects) {
         if names.len() != 1 {
             continue;
