@@ -83,6 +83,20 @@ pub fn node_binary() -> &'static Path {
             .arg("--manifest-path")
             .arg(&manifest)
             .env("CARGO_TARGET_DIR", target_dir);
+        // `cargo test` runs a test with its package's variables set (CARGO_PKG_NAME,
+        // CARGO_MANIFEST_DIR, ...); passed on, they mark dependencies that read them
+        // (ring, then reqwest, core and the node) dirty, so this build and the next
+        // `cargo test` would each rebuild those.
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if ["CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_CRATE_", "CARGO_BIN_", "CARGO_PRIMARY_"]
+                .iter()
+                .any(|prefix| name.starts_with(prefix))
+                || name == "CARGO_TARGET_TMPDIR"
+            {
+                build.env_remove(name.as_ref());
+            }
+        }
         if release {
             build.arg("--release");
         }
