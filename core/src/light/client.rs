@@ -35,9 +35,11 @@ use crate::tokens::{IssuerPublicKey, Token, batch_digest};
 pub const HEADERS_PER_PAGE: u64 = 1000;
 /// Items asked per range page.
 pub const RANGE_PAGE_LIMIT: u32 = 1000;
-/// Every key an address can hold sorts at or below this bound (keys never start with
-/// the `INF_MAX` tag).
-pub const ALL_KEYS_END: &[u8] = &[0xFF];
+/// Every key an address can hold sorts at or below this bound: range-ordered keys never
+/// start with the `INF_MAX` tag (0xFF), and a car's stored keys (AES-SIV output, random
+/// bytes) start with 0xFF one time in 256 but never with 64 of them (the same bound as
+/// [`crate::sealed::STORED_KEYS_END`]).
+pub const ALL_KEYS_END: &[u8] = crate::sealed::STORED_KEYS_END;
 /// Record proofs fetched at the same time during a range read.
 pub const PROOF_CONCURRENCY: usize = 16;
 /// Tokens one paid read may try (a token refused as spent is replaced by a fresh one),
@@ -896,5 +898,21 @@ impl LightClient {
             .endpoints
             .run(|node| async move { self.checked_status(&node).await })
             .await
+    }
+}
+
+#[cfg(test)]
+mod bound_tests {
+    use super::ALL_KEYS_END;
+
+    /// A stored key is random bytes: one in 256 starts with 0xFF, and a whole-address
+    /// read must still include it (a bound of `[0xFF]` left such records out).
+    #[test]
+    fn stored_keys_starting_with_0xff_are_inside_the_whole_address_bound() {
+        let mut key = vec![0xFF];
+        key.extend_from_slice(&[0xA5; 40]);
+        assert!(key.as_slice() <= ALL_KEYS_END);
+        assert!([0xFF; 63].as_slice() <= ALL_KEYS_END);
+        assert!([0x00].as_slice() <= ALL_KEYS_END);
     }
 }
