@@ -132,13 +132,14 @@ fn node(c: &mut Criterion, issuer: &IssuerKeyPair) {
         )
     });
     group.finish();
-    let mut unspent = tokens_of(issuer, 2_000).into_iter().map(|t| t.to_bytes());
+    let mut unspent: Vec<Vec<u8>> = Vec::new();
     c.bench_function("node/spend", |b| {
         b.iter_batched(
             || {
-                unspent
-                    .next()
-                    .unwrap_or_else(|| tokens_of(issuer, 1)[0].to_bytes())
+                if unspent.is_empty() {
+                    unspent = tokens_of(issuer, 500).iter().map(Token::to_bytes).collect();
+                }
+                unspent.pop().unwrap_or_default()
             },
             |bytes| {
                 let token = tokens.check(&bytes).expect("check");
