@@ -176,7 +176,7 @@ pub fn attack(
     }
 
     // The log: each request, then each connection.
-    let mut per_connection: BTreeMap<SocketAddr, (BTreeSet<usize>, BTreeSet<String>)> =
+    let mut per_connection: BTreeMap<(SocketAddr, u64), (BTreeSet<usize>, BTreeSet<String>)> =
         BTreeMap::new();
     let touched: Vec<BTreeSet<String>> = log
         .iter()
@@ -193,11 +193,13 @@ pub fn attack(
             &request.all_bytes(),
             &mut findings,
         );
-        let entry = per_connection.entry(request.peer).or_default();
+        let entry = per_connection
+            .entry((request.peer, request.connection))
+            .or_default();
         entry.0.extend(ids);
         entry.1.extend(addresses.iter().cloned());
     }
-    for (peer, (ids, addresses)) in &per_connection {
+    for ((peer, _), (ids, addresses)) in &per_connection {
         for i in ids {
             if !addresses.is_empty() {
                 findings[*i].linking_places.insert(format!(
@@ -253,7 +255,7 @@ pub struct LogLinks {
 
 /// Exact links from the log: one connection; one header value; one body run.
 pub fn log_exact(log: &[LoggedRequest], touched: &[BTreeSet<String>]) -> LogLinks {
-    let mut by_peer: BTreeMap<SocketAddr, BTreeSet<&str>> = BTreeMap::new();
+    let mut by_peer: BTreeMap<(SocketAddr, u64), BTreeSet<&str>> = BTreeMap::new();
     let mut by_header: BTreeMap<(&str, &[u8]), BTreeSet<&str>> = BTreeMap::new();
     let mut by_run: HashMap<&[u8], BTreeSet<&str>> = HashMap::new();
     for (request, addresses) in log.iter().zip(touched) {
@@ -262,7 +264,7 @@ pub fn log_exact(log: &[LoggedRequest], touched: &[BTreeSet<String>]) -> LogLink
         }
         let names = addresses.iter().map(String::as_str);
         by_peer
-            .entry(request.peer)
+            .entry((request.peer, request.connection))
             .or_default()
             .extend(names.clone());
         for (name, value) in &request.headers {
@@ -398,6 +400,7 @@ mod tests {
             seq,
             at_ms: seq as f64,
             peer: SocketAddr::from(([127, 0, 0, 1], port)),
+            connection: u64::from(port),
             method: "PUT".into(),
             path: path.into(),
             query: String::new(),
@@ -408,6 +411,7 @@ mod tests {
             body: body.to_vec(),
             status: 200,
             response_len: 10,
+            response_hash: [0; 32],
         }
     }
 

@@ -1,10 +1,11 @@
 //! A logging proxy in front of a node: forwards every request unchanged and records
 //! what a node operator sees of it: method, path, query, every header, the body, the
-//! client's TCP peer (ip:port, one per connection), the time, and the answer's status
-//! and length. Clients talk to the proxy's URL as if it were the node.
+//! client's TCP connection (its peer ip:port and the order it was accepted in: an
+//! operator tells two connections apart even when the client's port is reused), the
+//! time, and the answer's status and length. Clients talk to the proxy's URL as if it were the node.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,8 +21,10 @@ pub struct LoggedRequest {
     pub seq: usize,
     /// Milliseconds since the proxy started.
     pub at_ms: f64,
-    /// The client's TCP peer: one per connection.
+    /// The client's TCP peer (a port can come back on a later connection).
     pub peer: SocketAddr,
+    /// The TCP connection, numbered as accepted.
+    pub connection: u64,
     /// HTTP method.
     pub method: String,
     /// Path.
@@ -36,6 +39,8 @@ pub struct LoggedRequest {
     pub status: u16,
     /// The node's answer length.
     pub response_len: usize,
+    /// SHA-256 of the node's answer body.
+    pub response_hash: [u8; 32],
 }
 
 impl std::fmt::Display for LoggedRequest {
@@ -117,7 +122,7 @@ impl LoggingProxy {
         let server = tokio::spawn(async move {
             let _ = axum::serve(
                 listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
+                app.into_make_service_with_connect_info::<Accepted>(),
             )
             .await;
         });
@@ -136,9 +141,30 @@ impl LoggingProxy {
     }
 }
 
+/// One accepted TCP connection: its peer and its number.
+#[derive(Debug, Clone, Copy)]
+struct Accepted {
+    peer: SocketAddr,
+    connection: u64,
+}
+
+static ACCEPTED: AtomicU64 = AtomicU64::new(0);
+
+impl
+    axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tokio::net::TcpListener>>
+    for Accepted
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, tokio::net::TcpListener>) -> Self {
+        Accepted {
+            peer: *stream.remote_addr(),
+            connection: ACCEPTED.fetch_add(1, Ordering::SeqCst),
+        }
+    }
+}
+
 async fn forward(
     State(proxy): State<Arc<ProxyState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(Accepted { peer, connection }): ConnectInfo<Accepted>,
     request: Request,
 ) -> Response {
     let at_ms = proxy.started.elapsed().as_secs_f64() * 1000.0;
@@ -183,6 +209,7 @@ async fn forward(
         seq,
         at_ms,
         peer,
+        connection,
         method: method.to_string(),
         path,
         query,
@@ -190,6 +217,7 @@ async fn forward(
         body: body.to_vec(),
         status,
         response_len: bytes.len(),
+        response_hash: carchain_core::protocol::hashing::sha256(&[&bytes]),
     });
     let mut response = Response::new(Body::from(bytes));
     *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);

@@ -8,7 +8,16 @@
 //!
 //! A replay "buys" something when it is answered 2xx with a body of 64 bytes or more
 //! while the same request with its tokens replaced by random ones of the same shape is
-//! refused: the token, not the request, got the answer.
+//! refused: the token, not the request, got the answer. A replayed request that is not
+//! a read (a token purchase) buys something only when the node answers it with
+//! something new: the node repeating, byte for byte, the answer the payer already got
+//! (blind signatures only the payer's blinding secrets turn into tokens) gives the thief
+//! nothing.
+//!
+//! Verbatim candidates are the requests that carried a token-like header value, or a
+//! JSON body with a payment, token, ticket, credential or blinded-message field that is
+//! set; a car's signed record puts are not payments (their replay lands on what is
+//! already stored, and the ledger refuses a replayed registration by its nonce).
 
 use std::collections::BTreeSet;
 
@@ -116,7 +125,7 @@ impl Thief {
         request: &LoggedRequest,
         headers: &[(String, Vec<u8>)],
         body: &[u8],
-    ) -> (bool, usize) {
+    ) -> (bool, usize, [u8; 32]) {
         let url = if request.query.is_empty() {
             format!("{}{}", self.node, request.path)
         } else {
@@ -132,10 +141,10 @@ impl Thief {
         match builder.send().await {
             Ok(answer) => {
                 let ok = answer.status().is_success();
-                let len = answer.bytes().await.map(|b| b.len()).unwrap_or(0);
-                (ok, len)
+                let bytes = answer.bytes().await.unwrap_or_default();
+                (ok, bytes.len(), sha256(&[&bytes]))
             }
-            Err(_) => (false, 0),
+            Err(_) => (false, 0, [0; 32]),
         }
     }
 
@@ -163,10 +172,30 @@ impl Thief {
     }
 }
 
-/// Whether a JSON body carries a token-like field.
+/// Field names that carry a payment, a token or what buys one.
+const PAYMENT_FIELDS: &[&str] = &[
+    "payment",
+    "token",
+    "tokens",
+    "ticket",
+    "credential",
+    "blinded",
+];
+
+/// Whether a JSON body carries a payment, token, ticket, credential or blinded-message
+/// field that is set (at any depth).
 fn body_tokens(request: &LoggedRequest) -> bool {
+    fn has_payment(value: &Value) -> bool {
+        match value {
+            Value::Object(map) => map.iter().any(|(name, v)| {
+                (PAYMENT_FIELDS.contains(&name.as_str()) && !v.is_null()) || has_payment(v)
+            }),
+            Value::Array(items) => items.iter().any(has_payment),
+            _ => false,
+        }
+    }
     serde_json::from_slice::<Value>(&request.body)
-        .map(|mut json| scramble_json(&mut json))
+        .map(|json| has_payment(&json))
         .unwrap_or(false)
 }
 
@@ -188,12 +217,15 @@ pub async fn attack(node: &str, log: &[LoggedRequest], ledger: &PublicLedger) ->
     let step = candidates.len().div_ceil(MAX_VERBATIM).max(1);
     for request in candidates.iter().step_by(step) {
         found.verbatim_tried += 1;
-        let (ok, len) = thief.send(request, &request.headers, &request.body).await;
+        let (ok, len, answer) = thief.send(request, &request.headers, &request.body).await;
         if !ok || len < 64 {
             continue;
         }
+        if request.method != "GET" && answer == request.response_hash {
+            continue; // the payer's own answer, repeated: nothing new for the thief
+        }
         let (headers, body) = Thief::control(request);
-        let (control_ok, _) = thief.send(request, &headers, &body).await;
+        let (control_ok, _, _) = thief.send(request, &headers, &body).await;
         if !control_ok {
             found.verbatim_bought += 1;
             found.examples.insert(format!(
@@ -224,7 +256,7 @@ pub async fn attack(node: &str, log: &[LoggedRequest], ledger: &PublicLedger) ->
     }
     for (template, name) in templates {
         let (control_headers, _) = Thief::control(template);
-        let (control_ok, _) = thief.send(template, &control_headers, &template.body).await;
+        let (control_ok, _, _) = thief.send(template, &control_headers, &template.body).await;
         if control_ok {
             continue; // this read is free: nothing to buy
         }
@@ -240,7 +272,7 @@ pub async fn attack(node: &str, log: &[LoggedRequest], ledger: &PublicLedger) ->
                     }
                 })
                 .collect();
-            let (ok, len) = thief.send(template, &headers, &template.body).await;
+            let (ok, len, _) = thief.send(template, &headers, &template.body).await;
             if ok && len >= 64 {
                 found.transplants_bought += 1;
                 found.examples.insert(format!(
