@@ -64,13 +64,50 @@ pub struct NodeTokenKey {
     pub max_batch: u64,
 }
 
+/// Tokens taken out of the store at once: one durable commit serves this many reads.
+pub const TOKENS_IN_HAND: u32 = 16;
+
 /// Unspent tokens by issuer key: in the wallet store when there is one (they survive a
 /// restart), in memory otherwise. Taking a token removes it: it is never used twice,
-/// not even for a retry of the same read (a retry spends a fresh token).
+/// not even for a retry of the same read (a retry spends a fresh token). With a store,
+/// tokens are taken out [`TOKENS_IN_HAND`] at a time (durably, before any is sent) and
+/// handed out from memory; those still in hand go back to the store when the pocket is
+/// dropped, and are lost (never reused) if the app dies first.
 #[derive(Debug)]
 pub struct TokenPocket {
     store: Option<Arc<Mutex<WalletStore>>>,
+    /// Without a store, every token; with one, the tokens in hand.
     memory: Mutex<HashMap<KeyId, Vec<Token>>>,
+}
+
+impl Drop for TokenPocket {
+    fn drop(&mut self) {
+        let Some(store) = &self.store else {
+            return;
+        };
+        let Ok(memory) = self.memory.get_mut() else {
+            return;
+        };
+        let rows: Vec<StoredToken> = memory
+            .drain()
+            .flat_map(|(_, tokens)| tokens)
+            .map(|t| stored(&t))
+            .collect();
+        if !rows.is_empty()
+            && let Ok(store) = store.lock()
+        {
+            // Best effort: a failed write loses these tokens, it never reuses one.
+            let _ = store.add_read_tokens(&rows);
+        }
+    }
+}
+
+fn stored(token: &Token) -> StoredToken {
+    StoredToken {
+        token_id: token.token_id().to_vec(),
+        key_id: token.key_id.0.to_vec(),
+        token: token.to_bytes(),
+    }
 }
 
 fn poisoned() -> LightError {
@@ -115,44 +152,40 @@ impl TokenPocket {
 
     /// Takes one token of `key_id` out of the pocket.
     pub fn take(&self, key_id: KeyId) -> LightResult<Option<Token>> {
-        match &self.store {
-            Some(store) => {
-                let row = store
-                    .lock()
-                    .map_err(|_| poisoned())?
-                    .take_read_token(&key_id.0)?;
-                // A row that no longer decodes is dropped (taken) and the next one tried.
-                match row {
-                    Some(row) => match Token::from_bytes(&row.token) {
-                        Ok(token) => Ok(Some(token)),
-                        Err(_) => self.take(key_id),
-                    },
-                    None => Ok(None),
-                }
-            }
-            None => Ok(self
-                .memory
+        let mut memory = self.memory.lock().map_err(|_| poisoned())?;
+        let hand = memory.entry(key_id).or_default();
+        if hand.is_empty()
+            && let Some(store) = &self.store
+        {
+            let rows = store
                 .lock()
                 .map_err(|_| poisoned())?
-                .get_mut(&key_id)
-                .and_then(Vec::pop)),
+                .take_read_tokens(&key_id.0, TOKENS_IN_HAND)?;
+            // A row that no longer decodes is dropped (it was taken).
+            hand.extend(
+                rows.iter()
+                    .filter_map(|row| Token::from_bytes(&row.token).ok()),
+            );
         }
+        Ok(hand.pop())
     }
 
-    /// How many tokens of `key_id` the pocket holds.
+    /// How many tokens of `key_id` the pocket holds (in the store and in hand).
     pub fn count(&self, key_id: KeyId) -> LightResult<u64> {
-        match &self.store {
-            Some(store) => Ok(store
+        let in_hand = self
+            .memory
+            .lock()
+            .map_err(|_| poisoned())?
+            .get(&key_id)
+            .map_or(0, |t| t.len() as u64);
+        let stored = match &self.store {
+            Some(store) => store
                 .lock()
                 .map_err(|_| poisoned())?
-                .read_token_count(&key_id.0)?),
-            None => Ok(self
-                .memory
-                .lock()
-                .map_err(|_| poisoned())?
-                .get(&key_id)
-                .map_or(0, |t| t.len() as u64)),
-        }
+                .read_token_count(&key_id.0)?,
+            None => 0,
+        };
+        Ok(in_hand + stored)
     }
 }
 
@@ -209,5 +242,34 @@ mod tests {
             assert_eq!(taken, expected);
             assert_eq!(pocket.count(key_id).unwrap(), 0);
         }
+    }
+
+    #[test]
+    fn tokens_in_hand_go_back_to_the_store_when_the_pocket_is_dropped() {
+        let issuer = IssuerKeyPair::generate().unwrap();
+        let key_id = issuer.public().key_id();
+        let store = Arc::new(Mutex::new(
+            WalletStore::open_in_memory(Arc::new(InMemorySecretStore::new())).unwrap(),
+        ));
+        let pocket = TokenPocket::new(Some(Arc::clone(&store)));
+        pocket.add(tokens(&issuer, 20)).unwrap();
+        let first = pocket.take(key_id).unwrap().unwrap();
+        // One durable take moved a hand's worth out of the store.
+        let held = store.lock().unwrap().read_token_count(&key_id.0).unwrap();
+        assert_eq!(held, 20 - u64::from(TOKENS_IN_HAND));
+        assert_eq!(pocket.count(key_id).unwrap(), 19);
+        drop(pocket);
+        let again = TokenPocket::new(Some(Arc::clone(&store)));
+        assert_eq!(again.count(key_id).unwrap(), 19);
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(token) = again.take(key_id).unwrap() {
+            assert_ne!(
+                token.token_id(),
+                first.token_id(),
+                "a spent token came back"
+            );
+            assert!(seen.insert(token.token_id()));
+        }
+        assert_eq!(seen.len(), 19);
     }
 }

@@ -1,9 +1,9 @@
 //! Unspent read tokens, by issuer key id: added after a purchase, taken (and so deleted)
-//! one at a time for a read. Taking is one `DELETE ... RETURNING` statement, so a token
-//! is handed out once even to concurrent readers. Tokens are kept as their canonical
-//! bytes; the store does not decode them.
+//! for reads (a few at a time, one durable commit). Taking is one `DELETE ... RETURNING`
+//! statement, so a token is handed out once even to concurrent readers. Tokens are kept
+//! as their canonical bytes; the store does not decode them.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::error::StoreResult;
 use super::validate;
@@ -50,22 +50,26 @@ impl WalletStore {
 
     /// Takes one unspent token of `key_id` out of the store, if any.
     pub fn take_read_token(&self, key_id: &[u8]) -> StoreResult<Option<StoredToken>> {
+        Ok(self.take_read_tokens(key_id, 1)?.pop())
+    }
+
+    /// Takes up to `count` unspent tokens of `key_id` out of the store in one durable
+    /// transaction (a reader about to read several addresses pays one commit).
+    pub fn take_read_tokens(&self, key_id: &[u8], count: u32) -> StoreResult<Vec<StoredToken>> {
         self.write(|tx| {
-            Ok(tx
-                .query_row(
-                    "DELETE FROM read_tokens WHERE token_id =
-                         (SELECT token_id FROM read_tokens WHERE key_id = ?1 LIMIT 1)
-                     RETURNING token_id, key_id, token",
-                    [key_id],
-                    |row| {
-                        Ok(StoredToken {
-                            token_id: row.get(0)?,
-                            key_id: row.get(1)?,
-                            token: row.get(2)?,
-                        })
-                    },
-                )
-                .optional()?)
+            let mut statement = tx.prepare(
+                "DELETE FROM read_tokens WHERE token_id IN
+                     (SELECT token_id FROM read_tokens WHERE key_id = ?1 LIMIT ?2)
+                 RETURNING token_id, key_id, token",
+            )?;
+            let rows = statement.query_map(params![key_id, count], |row| {
+                Ok(StoredToken {
+                    token_id: row.get(0)?,
+                    key_id: row.get(1)?,
+                    token: row.get(2)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
     }
 
@@ -112,7 +116,11 @@ mod tests {
         taken.sort_by(|a, b| a.token_id.cmp(&b.token_id));
         assert_eq!(taken, vec![token(1, 7), token(2, 7)]);
         assert_eq!(store.take_read_token(&[7; 32]).unwrap(), None);
-        assert_eq!(store.read_token_count(&[8; 32]).unwrap(), 1);
+        store.add_read_tokens(&[token(5, 8), token(6, 8)]).unwrap();
+        assert_eq!(store.take_read_tokens(&[8; 32], 2).unwrap().len(), 2);
+        assert_eq!(store.take_read_tokens(&[8; 32], 5).unwrap().len(), 1);
+        assert!(store.take_read_tokens(&[8; 32], 5).unwrap().is_empty());
+        assert_eq!(store.read_token_count(&[8; 32]).unwrap(), 0);
         assert!(
             store
                 .add_read_tokens(&[StoredToken {

@@ -61,29 +61,16 @@ final class PaidReadsTests: XCTestCase {
 
         // The wallet's paying client reads: one batch of tokens bought from the owner's
         // account, one token spent per address read; a second read spends another token
-        // of the same batch.
+        // of the same batch. The client lives in this scope only (its tokens in hand go
+        // back to the store when it is released).
+        let heldSecond = try await readTwiceOnAFirstClient(
+            wallet: wallet, light: light, node: node, owner: owner, funded: funded)
+        // The unspent tokens live in the wallet's store: a new paying client holds them all.
         let paying = wallet.payingReads(light: light)
-        let heldBefore = try await paying.readTokensHeld()
-        XCTAssertEqual(heldBefore, 0)
-        let paidLedger = try GrantsLedger(light: paying, endpoints: [node.base])
-        let first = try await wallet.pendingRequests(ledger: paidLedger)
-        XCTAssertTrue(first.isEmpty)
-        let afterBatch = try await light.balance(address: owner)
-        XCTAssertEqual(afterBatch, funded - ownerReadTokensPrice)
-        let heldFirst = try await paying.readTokensHeld()
-        XCTAssertTrue(heldFirst >= 1 && heldFirst < ownerReadTokenBatch, "held \(heldFirst)")
-        let second = try await wallet.pendingRequests(ledger: paidLedger)
-        XCTAssertTrue(second.isEmpty)
-        let afterSecond = try await light.balance(address: owner)
-        XCTAssertEqual(afterSecond, funded - ownerReadTokensPrice)
-        let heldSecond = try await paying.readTokensHeld()
-        XCTAssertLessThan(heldSecond, heldFirst)
-        // The unspent tokens live in the wallet's store: a new paying client holds them.
-        let again = wallet.payingReads(light: light)
-        let heldAgain = try await again.readTokensHeld()
+        let heldAgain = try await paying.readTokensHeld()
         XCTAssertEqual(heldAgain, heldSecond)
         // Buying now: one more batch, one more payment.
-        let bought = try await again.buyReadTokens()
+        let bought = try await paying.buyReadTokens()
         XCTAssertEqual(bought, heldSecond + ownerReadTokenBatch)
         let afterBuy = try await light.balance(address: owner)
         XCTAssertEqual(afterBuy, funded - 2 * ownerReadTokensPrice)
@@ -121,6 +108,29 @@ final class PaidReadsTests: XCTestCase {
         XCTAssertEqual(badCode, "payment.invalid_recipient")
         let unchanged = try await light.balance(address: owner)
         XCTAssertEqual(unchanged, left)
+    }
+
+    /// Two paid inbox reads on a paying client released on return; the tokens then held.
+    private func readTwiceOnAFirstClient(
+        wallet: Wallet, light: LightClient, node: TestNode, owner: String, funded: UInt64
+    ) async throws -> UInt64 {
+        let paying = wallet.payingReads(light: light)
+        let heldBefore = try await paying.readTokensHeld()
+        XCTAssertEqual(heldBefore, 0)
+        let paidLedger = try GrantsLedger(light: paying, endpoints: [node.base])
+        let first = try await wallet.pendingRequests(ledger: paidLedger)
+        XCTAssertTrue(first.isEmpty)
+        let afterBatch = try await light.balance(address: owner)
+        XCTAssertEqual(afterBatch, funded - ownerReadTokensPrice)
+        let heldFirst = try await paying.readTokensHeld()
+        XCTAssertTrue(heldFirst >= 1 && heldFirst < ownerReadTokenBatch, "held \(heldFirst)")
+        let second = try await wallet.pendingRequests(ledger: paidLedger)
+        XCTAssertTrue(second.isEmpty)
+        let afterSecond = try await light.balance(address: owner)
+        XCTAssertEqual(afterSecond, funded - ownerReadTokensPrice)
+        let heldSecond = try await paying.readTokensHeld()
+        XCTAssertLessThan(heldSecond, heldFirst)
+        return heldSecond
     }
 
     func testACarPairsOnASharedNodeReadingWithFundsTheOwnerSent() async throws {

@@ -61,7 +61,10 @@ class PaidReadsTest {
             assertEquals(funded - OWNER_READ_TOKENS_PRICE, light.balance(owner))
             val afterSecond = paying.readTokensHeld()
             assertTrue(afterSecond < afterFirst, "held $afterSecond after $afterFirst")
-            // The unspent tokens live in the wallet's store: a new paying client holds them.
+            // The unspent tokens live in the wallet's store: once the first client is
+            // closed (its tokens in hand go back), a new paying client holds them all.
+            paidLedger.close()
+            paying.close()
             val again = wallet.payingReads(light)
             assertEquals(afterSecond, again.readTokensHeld())
             // Buying now: one more batch, one more payment.
@@ -73,7 +76,7 @@ class PaidReadsTest {
 
             // A transfer signed inside the wallet, the fee added.
             val friend = restoreKeys(ABANDON_WORDS, "TREZOR", Network.REGTEST).use { it.ownerAddress() }
-            val receipt = wallet.transfer(paying, friend, 500uL)
+            val receipt = wallet.transfer(again, friend, 500uL)
             assertEquals(64, receipt.txId.length)
             assertNotNull(receipt.height)
             assertEquals(500uL, light.balance(friend))
@@ -82,15 +85,15 @@ class PaidReadsTest {
 
             // Refused payments are typed and cost nothing.
             val zero = assertThrows<WalletException.InvalidInput> {
-                runBlocking { wallet.transfer(paying, friend, 0uL) }
+                runBlocking { wallet.transfer(again, friend, 0uL) }
             }
             assertEquals("payment.zero_amount", zero.code)
             val overdraft = assertThrows<WalletException.InvalidInput> {
-                runBlocking { wallet.transfer(paying, friend, left) }
+                runBlocking { wallet.transfer(again, friend, left) }
             }
             assertEquals("payment.insufficient_funds", overdraft.code)
             val notAnAccount = assertThrows<WalletException.InvalidInput> {
-                runBlocking { wallet.transfer(paying, "not-an-address", 5uL) }
+                runBlocking { wallet.transfer(again, "not-an-address", 5uL) }
             }
             assertEquals("payment.invalid_recipient", notAnAccount.code)
             assertEquals(left, light.balance(owner))
