@@ -231,7 +231,8 @@ async fn records_and_ranges_are_proven_and_hash_checked_with_paid_reads() {
             .balance
             >= 50
     );
-    // A spent ticket is replaced: two reads per ticket, five reads, three tickets.
+    // Tokens run low and are bought again: two tokens a purchase, five reads, three
+    // purchases.
     let frugal = node.client().with_read_payer(reader.secret, 2);
     let before = client.account(&reader.address).await.expect("reader").nonce;
     for key in &keys {
@@ -239,11 +240,7 @@ async fn records_and_ranges_are_proven_and_hash_checked_with_paid_reads() {
         assert!(record.is_some());
     }
     let after = client.account(&reader.address).await.expect("reader").nonce;
-    assert_eq!(
-        after - before,
-        3,
-        "tickets bought for 5 reads at 2 per ticket"
-    );
+    assert_eq!(after - before, 3, "purchases for 5 reads at 2 tokens each");
     // Without a payer, a shared node's read is refused with its code.
     let unpaid = node
         .client()

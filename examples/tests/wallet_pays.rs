@@ -88,8 +88,8 @@ async fn on_a_shared_node_the_wallet_pays_its_reads_and_transfers() {
     // account, kept in the wallet's store, one spent.
     let read = paying.records_at(&address).await.expect("paid read");
     assert!(read.records.is_empty());
-    let ticket = OWNER_READ_TOKEN_BATCH + TOKEN_PURCHASE_FEE;
-    assert_eq!(balance(owner.owner_address()).await, FUNDED - ticket);
+    let batch = OWNER_READ_TOKEN_BATCH + TOKEN_PURCHASE_FEE;
+    assert_eq!(balance(owner.owner_address()).await, FUNDED - batch);
     assert_eq!(
         paying.read_tokens_held().await.expect("held"),
         OWNER_READ_TOKEN_BATCH - 1
@@ -100,7 +100,7 @@ async fn on_a_shared_node_the_wallet_pays_its_reads_and_transfers() {
     assert!(pending.is_empty());
     assert_eq!(
         balance(owner.owner_address()).await,
-        FUNDED - ticket,
+        FUNDED - batch,
         "the second read is paid by a token of the same batch"
     );
     assert!(paying.read_tokens_held().await.expect("held") < OWNER_READ_TOKEN_BATCH - 1);
@@ -113,7 +113,7 @@ async fn on_a_shared_node_the_wallet_pays_its_reads_and_transfers() {
         .expect("transfer");
     assert!(receipt.height.is_some());
     assert_eq!(balance(friend.clone()).await, 777);
-    let after_transfer = FUNDED - ticket - 777 - transfer_fee();
+    let after_transfer = FUNDED - batch - 777 - transfer_fee();
     assert_eq!(balance(owner.owner_address()).await, after_transfer);
     match owner.transfer(&paying, &friend, after_transfer).await {
         Err(PaymentError::InsufficientFunds { balance, needed }) => {

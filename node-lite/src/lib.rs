@@ -2,7 +2,8 @@
 //! and the HTTP API the CarChain SDK talks to.
 //!
 //! - [`state`]: the ledger state machine (check, deliver, finalize, commit), token and fees.
-//! - [`chain`]: mempool, block producer, validator key, read tokens.
+//! - [`chain`]: mempool, block producer, validator key, read tokens (issuer key, payments
+//!   and spent tokens).
 //! - [`db`], [`kv`]: the ledger's SQLite file and the KV store of encrypted records.
 //! - [`node`]: a running node implementing [`service::LedgerService`].
 //! - [`writes`]: a private node's anonymous write credentials.

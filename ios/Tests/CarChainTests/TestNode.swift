@@ -12,7 +12,7 @@ final class TestNode {
     static let chainId = "carchain-dev"
     static let agent = "e2e-agent"
     static let privateMode = "private"
-    /// The mode that charges for reads (read tickets bought from the operator).
+    /// The mode that charges for reads (read tokens bought from the operator).
     static let sharedMode = "shared"
 
     let base: String

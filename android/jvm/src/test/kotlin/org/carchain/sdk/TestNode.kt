@@ -27,7 +27,7 @@ class TestNode private constructor(
         }
 
         const val PRIVATE = "private"
-        /** The mode that charges for reads (read tickets bought from the operator). */
+        /** The mode that charges for reads (read tokens bought from the operator). */
         const val SHARED = "shared"
 
         fun start(fundAddress: String, amount: Long, mode: String = PRIVATE): TestNode =
