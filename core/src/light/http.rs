@@ -76,11 +76,7 @@ impl NodeHttp {
     /// any other copy. One address's read (its status, headers, proofs and pages) runs
     /// on one such copy, so the node cannot tie two addresses' reads by connection.
     pub fn fresh(&self) -> LightResult<Self> {
-        Ok(NodeHttp {
-            base: self.base.clone(),
-            label: self.label.clone(),
-            client: http_client()?,
-        })
+        Ok(self.with_client(http_client()?))
     }
 
     /// The base URL as given.

@@ -20,7 +20,19 @@ fn failed(path: &Path, what: &str) -> impl Fn(std::io::Error) -> ChainError {
 
 /// Loads the issuer key of `dir`, creating it on first start.
 pub fn load_or_create_issuer(dir: &Path) -> Result<IssuerKeyPair, ChainError> {
-    let path = dir.join(ISSUER_KEY_FILE);
+    load_or_create_key_file(&dir.join(ISSUER_KEY_FILE))
+}
+
+/// Loads the blind-signature key pair kept at `path` (PKCS#8 DER), creating it
+/// crash-safely on first use: the read-token issuer's and a private node's
+/// write-credential issuer's key files both go through here.
+pub fn load_or_create_key_file(path: &Path) -> Result<IssuerKeyPair, ChainError> {
+    let path = path.to_path_buf();
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| ISSUER_KEY_FILE.to_owned());
     if path.exists() {
         let der = zeroize::Zeroizing::new(std::fs::read(&path).map_err(failed(&path, "reading"))?);
         return IssuerKeyPair::from_der(&der).map_err(|err| {
@@ -32,7 +44,7 @@ pub fn load_or_create_issuer(dir: &Path) -> Result<IssuerKeyPair, ChainError> {
     let der = key
         .to_der()
         .map_err(|err| ChainError::IssuerKey(format!("issuer key: {err}")))?;
-    let temporary = dir.join(format!("{ISSUER_KEY_FILE}.tmp"));
+    let temporary = dir.join(format!("{name}.tmp"));
     // A file left by a crash is removed: a new file gets mode 0600 from the start.
     if temporary.exists() {
         std::fs::remove_file(&temporary).map_err(failed(&temporary, "removing"))?;

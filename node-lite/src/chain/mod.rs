@@ -13,7 +13,7 @@ pub use block::{
     commit_genesis, decode_header, latest_header, produce_block,
 };
 pub use error::ChainError;
-pub use issuer_key::{ISSUER_KEY_FILE, load_or_create_issuer};
+pub use issuer_key::{ISSUER_KEY_FILE, load_or_create_issuer, load_or_create_key_file};
 pub use mempool::{Landing, Mempool, Pending};
 pub use read_tokens::{PaymentTerms, ReadTokens, TOKENS_FILE};
 pub use validator::ValidatorKey;

@@ -6,11 +6,9 @@
 //! Created on the first start in private mode, written to a temporary file, synced and
 //! renamed into place, so a crash leaves either no key or a whole one.
 
-use std::io::Write;
 use std::path::Path;
 
 use carchain_core::tokens::{IssuerKeyPair, Token, TokenError};
-use zeroize::Zeroizing;
 
 use crate::error::NodeError;
 use crate::service::{CredentialKeyInfo, ErrorCode, ServiceError};
@@ -28,34 +26,7 @@ fn key_error(path: &Path, why: impl std::fmt::Display) -> NodeError {
 impl IssuerKey {
     /// Loads `path`, creating the key on first start.
     pub fn load_or_create(path: &Path) -> Result<Self, NodeError> {
-        if path.exists() {
-            let der = Zeroizing::new(std::fs::read(path).map_err(|e| key_error(path, e))?);
-            let pair = IssuerKeyPair::from_der(&der).map_err(|e| key_error(path, e))?;
-            return Ok(IssuerKey { pair });
-        }
-        let pair = IssuerKeyPair::generate().map_err(|e| key_error(path, e))?;
-        let der = pair.to_der().map_err(|e| key_error(path, e))?;
-        let partial = path.with_extension("key.partial");
-        // A partial file is what a crash during an earlier creation left: never a key.
-        let _ = std::fs::remove_file(&partial);
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(&partial).map_err(|e| key_error(&partial, e))?;
-        file.write_all(&der).map_err(|e| key_error(&partial, e))?;
-        file.sync_all().map_err(|e| key_error(&partial, e))?;
-        drop(file);
-        std::fs::rename(&partial, path).map_err(|e| key_error(path, e))?;
-        if let Some(dir) = path.parent()
-            && let Ok(dir) = std::fs::File::open(dir)
-        {
-            // Makes the rename durable where directories can be synced.
-            let _ = dir.sync_all();
-        }
+        let pair = crate::chain::load_or_create_key_file(path).map_err(|e| key_error(path, e))?;
         Ok(IssuerKey { pair })
     }
 
