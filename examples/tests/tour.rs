@@ -94,7 +94,17 @@ async fn the_tour_reads_back_everything_and_its_maps_render_in_chromium() {
     assert!(written.all_read_back, "{:?}", written.mismatches);
     assert!(written.mismatches.is_empty());
     assert_eq!(written.cars.len(), 2);
-    assert!(written.cars.iter().all(|c| c.addresses_used > 1));
+    // Each car's trips sit under its days' pool addresses (the tour checks the range read
+    // against the day reads; a mismatch would be listed above): at least one, at most one
+    // per day with trips. Whether two days share one address depends on the random pool.
+    assert!(
+        written
+            .cars
+            .iter()
+            .all(|c| c.days_with_trips >= 2 && (1..=c.days_with_trips).contains(&c.addresses_used)),
+        "{:?}",
+        written.cars
+    );
     assert!(
         written.ubi.owner_balance_before < written.owner_funded,
         "fees were paid"

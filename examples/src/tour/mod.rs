@@ -256,6 +256,8 @@ pub async fn run_tour(options: &TourOptions) -> Result<TourSummary> {
     let mut car_summaries = Vec::new();
     let mut all_trips: Vec<Trip> = Vec::new();
     let mut read_trips: BTreeMap<(String, NaiveDate), Vec<Trip>> = BTreeMap::new();
+    // The pool address each car's trips of each day were read from.
+    let mut day_addresses: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
     let mut trips_read = 0_u64;
     let mut violations_read = 0_u64;
     let mut mismatches = Vec::new();
@@ -288,6 +290,12 @@ pub async fn run_tour(options: &TourOptions) -> Result<TourSummary> {
                 .filter(|t| expected.contains(t))
                 .cloned()
                 .collect();
+            let addresses_of_day = day_addresses.entry(car.vid().to_owned()).or_default();
+            for (record, trip) in read.records.iter().zip(&decoded) {
+                if expected.contains(&trip) {
+                    addresses_of_day.insert(record.address.clone());
+                }
+            }
             // The day's address also holds `carvio` records (this day's and, when the pool
             // gives it to several days, other days'): a `trip-gps` read sets exactly those
             // aside; anything else set aside is a failure.
@@ -396,10 +404,15 @@ pub async fn run_tour(options: &TourOptions) -> Result<TourSummary> {
             .await?;
         let put_here: u64 = days.iter().map(|d| d.trips.len() as u64).sum();
         let distance_km: f64 = list.trips.iter().map(|t| t.distance_m).sum::<f64>() / 1000.0;
-        let addresses: std::collections::BTreeSet<&str> =
-            range.records.iter().map(|r| r.address.as_str()).collect();
+        let addresses: std::collections::BTreeSet<String> =
+            range.records.iter().map(|r| r.address.clone()).collect();
         if range.records.len() as u64 != put_here || list.trips.len() as u64 != put_here {
             mismatches.push(format!("{} range", car.vid()));
+        }
+        // The range read spans exactly the addresses the day reads found the trips under
+        // (the pool may give two days one address, so there can be fewer than days).
+        if day_addresses.get(car.vid()).cloned().unwrap_or_default() != addresses {
+            mismatches.push(format!("{} range addresses", car.vid()));
         }
         range_records += range.records.len() as u64;
         say.say(format!(
@@ -420,6 +433,7 @@ pub async fn run_tour(options: &TourOptions) -> Result<TourSummary> {
             range_trips_read: range.records.len() as u64,
             distance_km,
             addresses_used: addresses.len() as u64,
+            days_with_trips: days.iter().filter(|d| !d.trips.is_empty()).count() as u64,
         });
     }
     timings.read_range_ms = ms(step);

@@ -44,8 +44,11 @@ pub struct CarSummary {
     pub range_trips_read: u64,
     /// Distance driven, km.
     pub distance_km: f64,
-    /// Distinct pool addresses its records went to.
+    /// Distinct pool addresses its trips went to: one per day with trips, fewer when the
+    /// pool gives two days the same address.
     pub addresses_used: u64,
+    /// Days on which it drove.
+    pub days_with_trips: u64,
 }
 
 /// The insurer's UBI request step: asked, approved with a privacy zone, delivered and
