@@ -368,6 +368,28 @@ async fn scripted_session_pair_put_range_trips_and_status() {
     );
     let expected_km = trip.summary().expect("summary").distance_m;
     assert!((list[0]["distance_m"].as_f64().expect("m") - expected_km).abs() < 1e-6);
+    // A period without trips prints a distance of 0.0 km, not -0.0, in both outputs.
+    let empty_period = [
+        "trips",
+        "list",
+        "--vid",
+        VID,
+        "--from",
+        "2024-05-07",
+        "--to",
+        "2024-05-08",
+    ];
+    let empty = ok_json(&run_async(w(&empty_period), None).await);
+    assert_eq!(empty["trips"].as_array().map(Vec::len), Some(0), "{empty}");
+    let km = empty["distance_km"].as_f64().expect("km");
+    assert!(km == 0.0 && km.is_sign_positive(), "{empty}");
+    let mut human_args = s(&["--wallet", &wallet, "--node", &base]);
+    human_args.extend(s(&empty_period));
+    let human = run_async(human_args, None).await;
+    assert!(human.status.success(), "{}", text(&human.stderr));
+    let shown = text(&human.stdout);
+    assert!(shown.contains("0 trips, 0.0 km"), "{shown}");
+    assert!(!shown.contains("-0.0"), "{shown}");
 
     let shown = ok_json(
         &run_async(

@@ -25,15 +25,19 @@ pub fn point_distance_m(from: &TripPoint, to: &TripPoint) -> f64 {
     haversine_m((from.lat, from.lng), (to.lat, to.lng))
 }
 
-/// Total length in metres of a track: the sum of the distances between consecutive points.
+/// Total length in metres of a track: the sum of the distances between consecutive points
+/// (0, never `-0`, for a track of fewer than two points).
 pub fn track_length_m(points: &[TripPoint]) -> f64 {
-    points
-        .windows(2)
-        .map(|pair| match pair {
-            [from, to] => point_distance_m(from, to),
-            _ => 0.0,
-        })
-        .sum()
+    total_distance_m(points.windows(2).map(|pair| match pair {
+        [from, to] => point_distance_m(from, to),
+        _ => 0.0,
+    }))
+}
+
+/// The sum of distances in metres, starting from `+0.0`: an empty sum is `0`, not the
+/// `-0.0` that `Iterator::sum` gives for `f64` (which prints as `-0.0 km`).
+pub fn total_distance_m(distances_m: impl IntoIterator<Item = f64>) -> f64 {
+    distances_m.into_iter().fold(0.0, |total, d| total + d)
 }
 
 /// The smallest latitude/longitude rectangle holding a set of points.
@@ -179,5 +183,14 @@ mod tests {
                 max_lng: 5.0
             }
         );
+    }
+
+    #[test]
+    fn an_empty_distance_sum_is_positive_zero() {
+        let empty = total_distance_m(std::iter::empty());
+        assert!(empty == 0.0 && empty.is_sign_positive());
+        assert_eq!(format!("{:.1}", empty / 1000.0), "0.0");
+        assert!(track_length_m(&[]).is_sign_positive());
+        assert_eq!(total_distance_m([1_000.0, 500.5]), 1_500.5);
     }
 }

@@ -22,7 +22,7 @@ mod stats;
 pub use datetime::{compact_to_unix, unix_to_compact, unix_to_rfc3339};
 pub use decode::TRIP_FORMAT;
 pub use error::TripError;
-pub use geo::{BoundingBox, EARTH_RADIUS_M, haversine_m, track_length_m};
+pub use geo::{BoundingBox, EARTH_RADIUS_M, haversine_m, total_distance_m, track_length_m};
 pub use geojson::{trips_to_geojson, trips_to_geojson_value};
 pub use gpx::trips_to_gpx;
 pub use packed::{NO_SPEED, PACKED_HEADER_LEN, PACKED_POINT_LEN, PACKED_VERSION, unpack};

@@ -14,6 +14,7 @@ use anyhow::{Context, Result, bail};
 use carchain_core::keys::Network;
 use carchain_core::light::TrustAnchor;
 use carchain_core::light::http::NodeHttp;
+use carchain_core::trip::total_distance_m;
 use carchain_examples::sim::{CarSimulator, CityBox, SimConfig};
 use chrono::NaiveDate;
 use clap::Parser;
@@ -97,13 +98,12 @@ fn main() -> Result<()> {
         let vid = format!("SIM{n:014}");
         let mut car = CarSimulator::new(&config, &vid)?;
         for day in car.days(args.from, args.days) {
-            let km: f64 = day
-                .trips
-                .iter()
-                .filter_map(|t| t.trip.summary().ok())
-                .map(|s| s.distance_m)
-                .sum::<f64>()
-                / 1000.0;
+            let km = total_distance_m(
+                day.trips
+                    .iter()
+                    .filter_map(|t| t.trip.summary().ok())
+                    .map(|s| s.distance_m),
+            ) / 1000.0;
             let points: usize = day.trips.iter().map(|t| t.trip.points.len()).sum();
             let brakes: usize = day.trips.iter().map(|t| t.harsh_brakes.len()).sum();
             if args.json {

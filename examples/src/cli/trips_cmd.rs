@@ -5,7 +5,9 @@ use std::fs;
 
 use crate::maps::{DayMarks, day_map_svg};
 use carchain_core::record::FormatSpec;
-use carchain_core::trip::{Trip, TripSummary, trips_to_geojson, trips_to_gpx, unix_to_compact};
+use carchain_core::trip::{
+    Trip, TripSummary, total_distance_m, trips_to_geojson, trips_to_gpx, unix_to_compact,
+};
 use serde_json::{Value, json};
 
 use super::args::{ExportFormat, TripsCommand};
@@ -52,7 +54,7 @@ pub async fn run(session: &Session, command: &TripsCommand) -> Result<(), CliErr
             known_vid(&wallet, vid)?;
             let light = session.wallet_light(&wallet).await?;
             let list = wallet.trips(&light, vid, from, to).await?;
-            let km: f64 = list.trips.iter().map(|t| t.distance_m).sum::<f64>() / 1000.0;
+            let km = total_distance_m(list.trips.iter().map(|t| t.distance_m)) / 1000.0;
             let doc = json!({"vid": vid, "from": from.to_string(), "to": to.to_string(),
                              "trips": list.trips.iter().map(summary_json).collect::<Vec<_>>(),
                              "distance_km": km, "rejected": list.rejected.len(),

@@ -21,7 +21,7 @@ use carchain_core::device::CarDevice;
 use carchain_core::keys::{Mnemonic, Network, RsaBits, WalletKeys, WordCount};
 use carchain_core::record::FormatSpec;
 use carchain_core::store::{InMemorySecretStore, WalletStore};
-use carchain_core::trip::{Trip, trips_to_geojson, trips_to_gpx};
+use carchain_core::trip::{Trip, total_distance_m, trips_to_geojson, trips_to_gpx};
 use carchain_core::wallet::Wallet;
 use chrono::{Datelike, NaiveDate};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -403,7 +403,7 @@ pub async fn run_tour(options: &TourOptions) -> Result<TourSummary> {
             .trips(&light, car.vid(), options.first_day, last_day)
             .await?;
         let put_here: u64 = days.iter().map(|d| d.trips.len() as u64).sum();
-        let distance_km: f64 = list.trips.iter().map(|t| t.distance_m).sum::<f64>() / 1000.0;
+        let distance_km = total_distance_m(list.trips.iter().map(|t| t.distance_m)) / 1000.0;
         let addresses: std::collections::BTreeSet<String> =
             range.records.iter().map(|r| r.address.clone()).collect();
         if range.records.len() as u64 != put_here || list.trips.len() as u64 != put_here {
@@ -462,12 +462,12 @@ pub async fn run_tour(options: &TourOptions) -> Result<TourSummary> {
                     .collect(),
                 violations: day.violations.iter().map(|v| (v.lat, v.lng)).collect(),
             };
-            let km: f64 = trips
-                .iter()
-                .filter_map(|t| t.summary().ok())
-                .map(|s| s.distance_m)
-                .sum::<f64>()
-                / 1000.0;
+            let km = total_distance_m(
+                trips
+                    .iter()
+                    .filter_map(|t| t.summary().ok())
+                    .map(|s| s.distance_m),
+            ) / 1000.0;
             let heading = format!(
                 "{} ({}) · {} · {} trips, {km:.1} km",
                 car.vid(),
