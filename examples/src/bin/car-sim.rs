@@ -11,6 +11,7 @@
 use carchain_examples::sim::remote;
 
 use anyhow::{Context, Result, bail};
+use carchain_core::device::DeliveryPacing;
 use carchain_core::keys::Network;
 use carchain_core::light::TrustAnchor;
 use carchain_core::light::http::NodeHttp;
@@ -28,9 +29,10 @@ struct Args {
     /// Number of cars (1..=1000).
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=1000))]
     cars: u32,
-    /// Days to simulate (1..=366).
-    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=366))]
-    days: u32,
+    /// Days to simulate (1..=366; 7 when printing). With --node each car drives this
+    /// many days at most.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=366))]
+    days: Option<u32>,
     /// First day, YYYY-MM-DD.
     #[arg(long, default_value = "2024-05-06")]
     from: NaiveDate,
@@ -54,9 +56,17 @@ struct Args {
         value_delimiter = ','
     )]
     nodes: Vec<String>,
-    /// With --node: stop after this many seconds of putting.
+    /// With --node: stop driving after this many seconds.
     #[arg(long)]
     seconds: Option<u64>,
+    /// With --node: how long each car keeps trying to deliver its queue after it stopped
+    /// driving (the node may be down); records still queued then are reported as such.
+    #[arg(long, default_value_t = 60)]
+    drain_secs: u64,
+    /// With --node: the cars' longest random pause between two pool addresses of one
+    /// delivery, ms (the car's default is 5,000; lower it to load a node).
+    #[arg(long, default_value_t = 5_000)]
+    delivery_delay_ms: u64,
     /// With --node: stop after this many records in all.
     #[arg(long)]
     records: Option<u64>,
@@ -84,20 +94,33 @@ struct Args {
     acked: Option<std::path::PathBuf>,
 }
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
     let args = Args::parse();
+    match run(&args) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            // One line with the causes, never a backtrace: these are expected failures
+            // (no funds, a node that stays away, a refused record).
+            eprintln!("car-sim: error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints the simulated days, or drives the nodes with `--node`.
+fn run(args: &Args) -> Result<()> {
     let config = SimConfig {
         city: args.city.unwrap_or_else(CityBox::shanghai),
         seed: args.seed,
         sample_secs: args.sample_secs,
     };
     if !args.nodes.is_empty() {
-        return drive_node(&args, config);
+        return drive_node(args, config);
     }
     for n in 1..=args.cars {
         let vid = format!("SIM{n:014}");
         let mut car = CarSimulator::new(&config, &vid)?;
-        for day in car.days(args.from, args.days) {
+        for day in car.days(args.from, args.days.unwrap_or(7)) {
             let km = total_distance_m(
                 day.trips
                     .iter()
@@ -128,7 +151,7 @@ fn main() -> Result<()> {
 
 /// `--node` mode: pair, drive, report.
 fn drive_node(args: &Args, sim: SimConfig) -> Result<()> {
-    remote::check_bounds(args.seconds, args.records)?;
+    remote::check_bounds(args.seconds, args.records, args.days)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -150,6 +173,11 @@ fn drive_node(args: &Args, sim: SimConfig) -> Result<()> {
             pool_size: args.pool_size,
             seconds: args.seconds,
             records: args.records,
+            days: args.days,
+            drain: std::time::Duration::from_secs(args.drain_secs),
+            pacing: DeliveryPacing {
+                max_delay: std::time::Duration::from_millis(args.delivery_delay_ms),
+            },
             sim,
             first_day: args.from,
             words,
@@ -161,11 +189,15 @@ fn drive_node(args: &Args, sim: SimConfig) -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&report)?);
         } else {
             println!(
-                "{} cars paired on a {} node in {} ms by {}\n{} records in {:.1} s: {:.1} records/s sustained\nacknowledged put latency: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                "{} cars paired on a {} node in {} ms by {}\n{} records queued, {} delivered, {} still queued, {} delivery attempts retried\n{} records in {:.1} s: {:.1} records/s sustained\nacknowledged latency (queued to held by the node): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
                 report.cars,
                 report.mode,
                 report.pairing_ms,
                 report.owner_address,
+                report.queued,
+                report.records,
+                report.remaining,
+                report.retried,
                 report.records,
                 report.elapsed_s,
                 report.records_per_s,

@@ -4,6 +4,7 @@
 //! [`CarSimulator`] plans each day of a car (commutes, outings, night trips, the odd
 //! harsh brake and parking violation) on a [`RoadGrid`] and drives it second by second.
 
+pub mod car_loop;
 mod city;
 mod day;
 mod drive;

@@ -1,7 +1,9 @@
 //! Driving a remote node (`car-sim --node URL`): pairs simulated cars with an owner
-//! wallet, has each car put its simulated records one at a time (seal, sign, submit,
-//! wait for the block, store the value) for a bounded time or record count, and reports
-//! the sustained records/s and the acknowledged put latency (p50, p99, max).
+//! wallet, has each car drive its simulated days, queueing each day's records and
+//! flushing them as one batch per pool address ([`super::car_loop`]), for a bounded
+//! number of days, time or records, and reports the sustained records/s, the
+//! acknowledged latency (p50, p99, max: from a record's queueing to the node's answer)
+//! and how many records were queued, delivered, retried and left queued.
 //!
 //! On a shared node (the default `carchain-node run`), which charges for reads, the
 //! owner's client pays its reads from the owner account and funds each car's account
@@ -9,35 +11,37 @@
 //! nothing while the chain's phase-1 reimbursement lasts.
 //!
 //! Every car runs concurrently, so the rate is what the node sustains for that many cars
-//! each waiting for its own acknowledgement; a put's latency is from queueing it to the
-//! node's acknowledgement of both the transaction and the value.
+//! each delivering its days; a car whose node is down keeps driving and delivers its
+//! backlog when a node answers again.
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
-use carchain_core::device::CarDevice;
+use carchain_core::device::{CarDevice, DeliveryPacing};
 use carchain_core::keys::{Network, WordCount};
 use carchain_core::light::{LightClient, TrustAnchor};
-use carchain_core::record::FormatSpec;
 use carchain_core::store::{InMemorySecretStore, WalletStore};
 use carchain_core::wallet::Wallet;
 use chrono::NaiveDate;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
+use super::car_loop::{CarRun, drive_car};
 use super::pairing::pair_sim_car;
 use super::paying::owner_paying_light;
-use super::{CarSimulator, SimConfig};
+use super::{CarSimulator, SimConfig, SimRng};
 use crate::cli::Session;
 
 /// Most records one run may put.
 pub const MAX_RECORDS: u64 = 1_000_000;
 /// Longest run, seconds.
 pub const MAX_SECONDS: u64 = 3_600;
+/// Most days one run may drive.
+pub const MAX_DAYS: u32 = 366;
 
 /// What to drive and for how long.
 pub struct RemoteOptions {
@@ -51,10 +55,16 @@ pub struct RemoteOptions {
     pub cars: u32,
     /// Each car's pool size.
     pub pool_size: usize,
-    /// Stop putting after this long (the run is bounded by this or `records`).
+    /// Stop driving after this long (the run is bounded by this, `records` or `days`).
     pub seconds: Option<u64>,
     /// Stop after this many records in all.
     pub records: Option<u64>,
+    /// Stop after this many days of each car.
+    pub days: Option<u32>,
+    /// How long a car keeps trying to deliver its queue after it stopped driving.
+    pub drain: Duration,
+    /// The cars' pause between two addresses of one flush (see [`DeliveryPacing`]).
+    pub pacing: DeliveryPacing,
     /// Simulator settings.
     pub sim: SimConfig,
     /// The first simulated day.
@@ -77,6 +87,7 @@ impl std::fmt::Debug for RemoteOptions {
             .field("cars", &self.cars)
             .field("seconds", &self.seconds)
             .field("records", &self.records)
+            .field("days", &self.days)
             .field("words", &self.words.as_ref().map(|_| "<redacted>"))
             .field("wallet", &self.wallet)
             .field("acked", &self.acked)
@@ -101,7 +112,13 @@ pub struct RemoteReport {
     pub pairing_ms: u64,
     /// Records acknowledged by the node.
     pub records: u64,
-    /// Time spent putting, seconds.
+    /// Records the cars queued.
+    pub queued: u64,
+    /// Flush attempts that did not empty a car's queue (node down, restarting or busy).
+    pub retried: u64,
+    /// Records still queued when the cars gave up draining (not acknowledged).
+    pub remaining: u64,
+    /// Time spent driving and delivering, seconds.
     pub elapsed_s: f64,
     /// `records / elapsed_s`.
     pub records_per_s: f64,
@@ -129,9 +146,12 @@ fn ms(d: Duration) -> f64 {
 }
 
 /// Checks the run is bounded and within limits.
-pub fn check_bounds(seconds: Option<u64>, records: Option<u64>) -> Result<()> {
-    if seconds.is_none() && records.is_none() {
-        bail!("give --seconds or --records: a remote run must be bounded");
+pub fn check_bounds(seconds: Option<u64>, records: Option<u64>, days: Option<u32>) -> Result<()> {
+    if seconds.is_none() && records.is_none() && days.is_none() {
+        bail!("give --seconds, --records or --days: a remote run must be bounded");
+    }
+    if days.is_some_and(|d| d == 0 || d > MAX_DAYS) {
+        bail!("--days must be 1..={MAX_DAYS}");
     }
     if seconds.is_some_and(|s| s == 0 || s > MAX_SECONDS) {
         bail!("--seconds must be 1..={MAX_SECONDS}");
@@ -144,7 +164,7 @@ pub fn check_bounds(seconds: Option<u64>, records: Option<u64>) -> Result<()> {
 
 /// Pairs `options.cars` cars with the owner's wallet and drives them; see the module doc.
 pub async fn drive_remote(options: &RemoteOptions) -> Result<RemoteReport> {
-    check_bounds(options.seconds, options.records)?;
+    check_bounds(options.seconds, options.records, options.days)?;
     if options.cars == 0 || options.cars > 1000 {
         bail!("--cars must be 1..=1000");
     }
@@ -191,7 +211,8 @@ pub async fn drive_remote(options: &RemoteOptions) -> Result<RemoteReport> {
             Arc::new(InMemorySecretStore::new()),
             &vid,
         )
-        .with_context(|| format!("opening car {vid}"))?;
+        .with_context(|| format!("opening car {vid}"))?
+        .with_delivery_pacing(options.pacing);
         let car_light = car.paying_reads(light.clone());
         car_read_funds += pair_sim_car(
             &owner,
@@ -223,21 +244,29 @@ pub async fn drive_remote(options: &RemoteOptions) -> Result<RemoteReport> {
         .map(|(car, _, _)| car.vid().to_owned())
         .collect();
     let mut tasks = Vec::new();
-    for (car, car_light, sim) in cars {
+    for (n, (car, car_light, sim)) in cars.into_iter().enumerate() {
         let run = CarRun {
             first_day: options.first_day,
+            days: options.days,
             claimed: Arc::clone(&claimed),
             limit,
             deadline,
+            drain: options.drain,
             acked: acked.clone(),
         };
+        let jitter = SimRng::derive(options.sim.seed, &format!("backoff {n}"));
         tasks.push(tokio::spawn(async move {
-            drive_car(car, sim, car_light, run).await
+            drive_car(car, sim, car_light, run, jitter).await
         }));
     }
     let mut latencies = Vec::new();
+    let (mut queued, mut retried, mut remaining) = (0, 0, 0);
     for task in tasks {
-        latencies.extend(task.await.context("a car's task failed")??);
+        let outcome = task.await.context("a car's task failed")??;
+        latencies.extend(outcome.latencies);
+        queued += outcome.queued;
+        retried += outcome.retries;
+        remaining += outcome.remaining;
     }
     let elapsed = started.elapsed();
     if let Some(acked) = acked {
@@ -257,6 +286,9 @@ pub async fn drive_remote(options: &RemoteOptions) -> Result<RemoteReport> {
         car_read_funds,
         pairing_ms,
         records,
+        queued,
+        retried,
+        remaining,
         elapsed_s: (elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
         records_per_s: (records as f64 / elapsed.as_secs_f64().max(1e-3) * 10.0).round() / 10.0,
         latency_p50_ms: ms(percentile(&latencies, 0.50)),
@@ -293,86 +325,6 @@ fn open_owner(options: &RemoteOptions) -> Result<Wallet> {
     })
 }
 
-/// What every car's loop shares: the first day, the record budget, the deadline and
-/// the acknowledgement log.
-struct CarRun {
-    first_day: NaiveDate,
-    claimed: Arc<AtomicU64>,
-    limit: u64,
-    deadline: Option<Instant>,
-    acked: Option<Arc<Mutex<std::io::BufWriter<std::fs::File>>>>,
-}
-
-/// One acknowledged record, as a line of the acknowledgement log.
-#[derive(Debug, Serialize)]
-struct AckedRecord<'a> {
-    vid: &'a str,
-    date: String,
-    format: &'a str,
-    key: &'a serde_json::Value,
-    value: &'a serde_json::Value,
-}
-
-/// One car's loop: its simulated days' records, one put acknowledged at a time, until
-/// the shared record budget or the deadline runs out. Returns each put's latency.
-async fn drive_car(
-    car: CarDevice,
-    mut sim: CarSimulator,
-    light: LightClient,
-    run: CarRun,
-) -> Result<Vec<Duration>> {
-    let mut latencies = Vec::new();
-    let mut day = run.first_day;
-    loop {
-        let simulated = sim.days(day, 1);
-        for today in &simulated {
-            let mut puts: Vec<(FormatSpec, serde_json::Value, serde_json::Value)> = Vec::new();
-            for driven in &today.trips {
-                puts.push((
-                    FormatSpec::trip_gps(),
-                    serde_json::Value::Object(driven.trip.to_key()?),
-                    driven.trip.to_value(1)?,
-                ));
-            }
-            for violation in &today.violations {
-                puts.push((
-                    FormatSpec::carvio(),
-                    violation.key(),
-                    violation.value(today.date),
-                ));
-            }
-            for (spec, key, value) in puts {
-                if run.deadline.is_some_and(|d| Instant::now() >= d)
-                    || run.claimed.fetch_add(1, Ordering::SeqCst) >= run.limit
-                {
-                    return Ok(latencies);
-                }
-                let put_started = Instant::now();
-                car.put(&spec, &key, &value, today.date)?;
-                let report = car.flush(&light).await?;
-                if report.remaining > 0 {
-                    bail!("car {}: the node stopped taking puts", car.vid());
-                }
-                latencies.push(put_started.elapsed());
-                if let Some(log) = &run.acked {
-                    let line = serde_json::to_string(&AckedRecord {
-                        vid: car.vid(),
-                        date: today.date.to_string(),
-                        format: spec.name(),
-                        key: &key,
-                        value: &value,
-                    })?;
-                    let mut log = log
-                        .lock()
-                        .map_err(|_| anyhow::anyhow!("the acknowledgement log lock is poisoned"))?;
-                    writeln!(log, "{line}").context("writing the acknowledgement log")?;
-                }
-            }
-        }
-        day = day.succ_opt().context("ran past the last date")?;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,15 +347,18 @@ mod tests {
     #[test]
     fn a_run_must_be_bounded_and_within_limits() {
         assert!(
-            check_bounds(None, None)
+            check_bounds(None, None, None)
                 .unwrap_err()
                 .to_string()
                 .contains("bounded")
         );
-        assert!(check_bounds(Some(0), None).is_err());
-        assert!(check_bounds(Some(MAX_SECONDS + 1), None).is_err());
-        assert!(check_bounds(None, Some(MAX_RECORDS + 1)).is_err());
-        assert!(check_bounds(Some(5), None).is_ok());
-        assert!(check_bounds(None, Some(10)).is_ok());
+        assert!(check_bounds(Some(0), None, None).is_err());
+        assert!(check_bounds(Some(MAX_SECONDS + 1), None, None).is_err());
+        assert!(check_bounds(None, Some(MAX_RECORDS + 1), None).is_err());
+        assert!(check_bounds(None, None, Some(0)).is_err());
+        assert!(check_bounds(None, None, Some(MAX_DAYS + 1)).is_err());
+        assert!(check_bounds(Some(5), None, None).is_ok());
+        assert!(check_bounds(None, Some(10), None).is_ok());
+        assert!(check_bounds(None, None, Some(3)).is_ok());
     }
 }

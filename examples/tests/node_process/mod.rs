@@ -30,6 +30,8 @@ pub struct NodeProcess {
     /// The node's log (its stderr).
     pub log: PathBuf,
     child: Child,
+    data: PathBuf,
+    run_flags: Vec<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -56,6 +58,87 @@ impl NodeProcess {
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
+
+    /// Kills the node with SIGKILL (no graceful stop) and waits for it to be gone.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the node again on its data directory and its address (after [`Self::kill`]);
+    /// returns once it listens.
+    pub fn restart(&mut self) {
+        self.kill();
+        let listen = self
+            .base
+            .strip_prefix("http://")
+            .expect("an http base URL")
+            .to_owned();
+        let flags: Vec<&str> = self.run_flags.iter().map(String::as_str).collect();
+        // The address was just freed; a bind may still race the kernel for a moment.
+        let mut last = String::new();
+        for _ in 0..50 {
+            match spawn_run(&self.data, &listen, &flags, &self.log) {
+                Ok((child, base)) => {
+                    assert_eq!(base, self.base, "the node came back on another address");
+                    self.child = child;
+                    return;
+                }
+                Err(e) => last = e,
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("carchain-node did not start again: {last}");
+    }
+}
+
+/// `carchain-node run` on `data`, listening on `listen`, its stderr appended to `log`;
+/// the child and its base URL once it listens, or its log when it exited first.
+fn spawn_run(
+    data: &Path,
+    listen: &str,
+    run_flags: &[&str],
+    log: &Path,
+) -> Result<(Child, String), String> {
+    let stderr = std::fs::File::options()
+        .create(true)
+        .append(true)
+        .open(log)
+        .expect("node log");
+    let mut child = Command::new(node_binary())
+        .arg("run")
+        .arg("--data-dir")
+        .arg(data)
+        .args(["--listen", listen])
+        .args(run_flags)
+        .env_remove("CARCHAIN_MODE")
+        .env_remove("CARCHAIN_BLOCK_TIME_MS")
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .expect("carchain-node run");
+    let stdout = child.stdout.take().expect("node stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let base = loop {
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(base) = line.strip_prefix("listening on ") {
+                    break base.trim().to_owned();
+                }
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "carchain-node exited before listening: {}",
+                    std::fs::read_to_string(log).unwrap_or_default()
+                ));
+            }
+        }
+    };
+    // Keep draining its stdout so the node never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    Ok((child, base))
 }
 
 /// The `carchain-node` binary to start (built on first use; see the module doc).
@@ -151,39 +234,8 @@ pub fn start(chain_id: &str, funds: &[(&str, u64)], run_flags: &[&str]) -> NodeP
     let validator = field("validator_pubkey:");
     let operator_address = field("operator_address:");
     let log = dir.path().join("node.log");
-    let mut child = Command::new(binary)
-        .arg("run")
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["--listen", "127.0.0.1:0"])
-        .args(run_flags)
-        .env_remove("CARCHAIN_MODE")
-        .env_remove("CARCHAIN_BLOCK_TIME_MS")
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log).expect("node log"))
-        .spawn()
-        .expect("carchain-node run");
-    let stdout = child.stdout.take().expect("node stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let base = loop {
-        match lines.next() {
-            Some(Ok(line)) => {
-                if let Some(base) = line.strip_prefix("listening on ") {
-                    break base.trim().to_owned();
-                }
-            }
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "carchain-node exited before listening: {}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                );
-            }
-        }
-    };
-    // Keep draining its stdout so the node never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
+    let (child, base) =
+        spawn_run(&data, "127.0.0.1:0", run_flags, &log).unwrap_or_else(|e| panic!("{e}"));
     NodeProcess {
         base,
         chain_id: chain_id.to_owned(),
@@ -191,6 +243,8 @@ pub fn start(chain_id: &str, funds: &[(&str, u64)], run_flags: &[&str]) -> NodeP
         operator_address,
         log,
         child,
+        data,
+        run_flags: run_flags.iter().map(|f| (*f).to_owned()).collect(),
         _dir: dir,
     }
 }
