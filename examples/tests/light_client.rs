@@ -298,6 +298,72 @@ async fn flipped_values_are_detected_and_failover_returns_verified_data() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proven_page_checks_every_record_against_one_header_without_a_request_per_record() {
+    let (node, car, reader, keys) = node_with_records(12).await;
+    let proxy = TamperingProxy::start(&node.base, Tamper::Honest).await;
+    let client = |endpoints: Vec<String>| {
+        LightClient::new(endpoints, node.anchor.clone())
+            .expect("client")
+            .with_read_payer(reader.secret, 50)
+    };
+    let through_proxy = client(vec![proxy.base.clone()]);
+    let count =
+        |paths: &[String], prefix: &str| paths.iter().filter(|p| p.starts_with(prefix)).count();
+    let proven_keys = |read: &carchain_core::light::RangeRead| -> Vec<Vec<u8>> {
+        read.records
+            .iter()
+            .map(|r| r.registration.put.key.clone())
+            .collect()
+    };
+
+    // Both a range and a whole-address read: one page, every record proven from it.
+    let range = through_proxy
+        .records_in_range(&car.address, &[], &[0xff])
+        .await
+        .expect("range");
+    assert_eq!(proven_keys(&range), keys);
+    assert!(range.rejected.is_empty());
+    let paths = proxy.take_paths();
+    assert_eq!(count(&paths, "/v1/kv/"), 1, "{paths:#?}");
+    assert_eq!(count(&paths, "/v1/state/record/"), 0, "{paths:#?}");
+    // Once the client is synced and holds tokens, a whole-address read of the 12 records
+    // is a fixed handful of requests: status, headers, the address index, one page.
+    let whole = through_proxy.records_at(&car.address).await.expect("whole");
+    assert_eq!(proven_keys(&whole), keys);
+    let paths = proxy.take_paths();
+    assert_eq!(count(&paths, "/v1/kv/"), 1, "{paths:#?}");
+    assert!(paths.len() <= 4, "{paths:#?}");
+
+    // A node that serves pages without proofs is still checked, one proof per record.
+    proxy.set(Tamper::StripPageProofs);
+    let range = through_proxy
+        .records_in_range(&car.address, &[], &[0xff])
+        .await
+        .expect("range without page proofs");
+    assert_eq!(proven_keys(&range), keys);
+    let paths = proxy.take_paths();
+    assert_eq!(count(&paths, "/v1/state/record/"), keys.len(), "{paths:#?}");
+
+    // Valid proofs of the wrong records are caught; the honest node answers instead.
+    proxy.set(Tamper::ShiftPageProofs);
+    let err = through_proxy
+        .records_in_range(&car.address, &[], &[0xff])
+        .await
+        .expect_err("shifted proofs");
+    assert!(
+        matches!(
+            &err,
+            LightError::Tampered(_) | LightError::AllNodesFailed(_)
+        ),
+        "{err}"
+    );
+    let both = client(vec![proxy.base.clone(), node.base.clone()]);
+    let whole = both.records_at(&car.address).await.expect("failover");
+    assert_eq!(proven_keys(&whole), keys);
+    assert_eq!(both.endpoint_failures()[0].0, proxy.base);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_range_item_is_invisible_to_a_range_but_its_registration_is_proven() {
     let (node, car, reader, keys) = node_with_records(3).await;
     let proxy = TamperingProxy::start(&node.base, Tamper::DropRangeItem).await;

@@ -174,4 +174,73 @@ async fn record_put_then_kv_put_get_and_range_paging() {
         }
     }
     assert_eq!(keys, ["1001", "1002", "1003", "1004"]);
+
+    // A proven page: each item carries its registration proven at the asked height, so
+    // the page is checked against one header with no request per record.
+    let height = header.header.height;
+    let proven: serde_json::Value = http
+        .get(format!(
+            "{}/v1/kv/{}?proofs_at={height}",
+            node.base, car.address
+        ))
+        .header("x-carchain-token", tokens.next().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let items = proven["items"].as_array().expect("items");
+    assert_eq!(items.len(), 5);
+    for item in items {
+        let key = hex::decode(item["key"].as_str().unwrap()).unwrap();
+        let registration = &item["registration"];
+        assert_eq!(registration["height"], height);
+        let value = hex::decode(registration["value"].as_str().expect("registered")).unwrap();
+        let proof = decode_state_proof(registration["proof"].as_str().unwrap()).unwrap();
+        verify_state_proof(
+            &header.header.state_root,
+            state_key::record(&car.address, &key),
+            Some(&value),
+            &proof,
+        )
+        .expect("the page's proof");
+    }
+    // A page without `proofs_at` carries none.
+    let plain: serde_json::Value = http
+        .get(format!("{}/v1/kv/{}", node.base, car.address))
+        .header("x-carchain-token", tokens.next().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(plain["items"][0].get("registration").is_none(), "{plain}");
+    // A height past the tip is refused before the read is paid: the token still buys a
+    // read afterwards.
+    let token = tokens.next().unwrap();
+    let too_high = http
+        .get(format!(
+            "{}/v1/kv/{}?proofs_at=999999999",
+            node.base, car.address
+        ))
+        .header("x-carchain-token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        too_high.status(),
+        404,
+        "as the state endpoints answer an unknown height"
+    );
+    let body: serde_json::Value = too_high.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_found", "{body}");
+    let afterwards = http
+        .get(format!("{}/v1/kv/{}", node.base, car.address))
+        .header("x-carchain-token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(afterwards.status(), 200, "the refused read spent nothing");
 }

@@ -17,7 +17,10 @@ use super::headers::HeaderCache;
 use super::http::{NodeHttp, http_client};
 use super::payment::{NodeTokenKey, ReadPayer, TOKEN_PURCHASE_FEE, TokenPocket};
 use super::proofs::{decode_proven, verify_state_answer};
-use super::records::{NOT_REGISTERED, check_value, prove_item, screen_range_items, tampered_value};
+use super::records::{
+    NOT_REGISTERED, RangeItems, check_value, prove_answered, prove_item, screen_range_items,
+    tampered_value,
+};
 use super::types::{
     PutOutcome, RangeRead, Receipt, RecordUpload, SyncProgress, UploadResult, VerifiedRecord,
     WriteCredential,
@@ -473,7 +476,9 @@ impl LightClient {
                 async move {
                     let node = node.fresh()?;
                     let header = self.read_header(&node).await?;
-                    let items = self.all_range_items(&node, address, start, end).await?;
+                    let items = self
+                        .all_range_items(&node, address, start, end, header.header.height)
+                        .await?;
                     let (accepted, mut rejected) = screen_range_items(address, start, end, items);
                     let records = self
                         .prove_items(&node, &header, address, accepted, &mut rejected)
@@ -536,7 +541,7 @@ impl LightClient {
                     )?
                     .unwrap_or_default();
                     let items = self
-                        .all_range_items(&node, address, &[], ALL_KEYS_END)
+                        .all_range_items(&node, address, &[], ALL_KEYS_END, header.header.height)
                         .await?;
                     let (accepted, mut rejected) =
                         screen_range_items(address, &[], ALL_KEYS_END, items);
@@ -587,13 +592,17 @@ impl LightClient {
         }
     }
 
+    /// Every page of `address` in `start..=end`, each record with its registration proven
+    /// at `proofs_at` (the header the read checks against) when the node serves proven
+    /// pages.
     async fn all_range_items(
         &self,
         node: &NodeHttp,
         address: &str,
         start: &[u8],
         end: &[u8],
-    ) -> LightResult<Vec<(Vec<u8>, Vec<u8>)>> {
+        proofs_at: u64,
+    ) -> LightResult<RangeItems> {
         let mut items = Vec::new();
         let mut after: Option<Vec<u8>> = None;
         loop {
@@ -609,6 +618,7 @@ impl LightClient {
                             end,
                             RANGE_PAGE_LIMIT,
                             cursor.as_deref(),
+                            Some(proofs_at),
                             token.as_deref(),
                         )
                         .await
@@ -629,17 +639,28 @@ impl LightClient {
         }
     }
 
+    /// Proves each accepted item against `header`: from the proof its page carried, or
+    /// (a node that serves pages without proofs) from one state request per item, a few
+    /// at a time.
     async fn prove_items(
         &self,
         node: &NodeHttp,
         header: &SignedHeader,
         address: &str,
-        accepted: Vec<(Vec<u8>, Vec<u8>)>,
+        accepted: RangeItems,
         rejected: &mut Vec<super::types::RejectedRecord>,
     ) -> LightResult<Vec<VerifiedRecord>> {
         let permits = Arc::new(Semaphore::new(PROOF_CONCURRENCY));
         let mut tasks = JoinSet::new();
-        for (index, (key, value)) in accepted.into_iter().enumerate() {
+        let mut outcomes = Vec::with_capacity(accepted.len());
+        for (index, item) in accepted.into_iter().enumerate() {
+            if let Some(answer) = &item.registration {
+                outcomes.push((
+                    index,
+                    prove_answered(answer, header, address, item.key, item.value)?,
+                ));
+                continue;
+            }
             let (node, header, address) = (node.clone(), header.clone(), address.to_owned());
             let permits = Arc::clone(&permits);
             tasks.spawn(async move {
@@ -647,22 +668,25 @@ impl LightClient {
                     .acquire_owned()
                     .await
                     .map_err(|_| LightError::InvalidInput("proof tasks closed".into()))?;
-                prove_item(node, header, address, key, value)
+                prove_item(node, header, address, item)
                     .await
                     .map(|outcome| (index, outcome))
             });
         }
-        let mut verified = Vec::new();
         while let Some(joined) = tasks.join_next().await {
-            let (index, outcome) = joined
-                .map_err(|err| LightError::InvalidInput(format!("a proof task failed: {err}")))??;
+            outcomes.push(joined.map_err(|err| {
+                LightError::InvalidInput(format!("a proof task failed: {err}"))
+            })??);
+        }
+        outcomes.sort_by_key(|(index, _)| *index);
+        let mut verified = Vec::with_capacity(outcomes.len());
+        for (_, outcome) in outcomes {
             match outcome {
-                Ok(record) => verified.push((index, record)),
+                Ok(record) => verified.push(record),
                 Err(reject) => rejected.push(reject),
             }
         }
-        verified.sort_by_key(|(index, _)| *index);
-        Ok(verified.into_iter().map(|(_, record)| record).collect())
+        Ok(verified)
     }
 
     /// Runs a KV read, paid with one fresh token when a payer is configured and the node

@@ -35,7 +35,7 @@ pub fn http_client() -> LightResult<Client> {
 }
 
 /// One page of a KV range: `(key, value)` pairs and the cursor of the next page.
-pub type RangePage = (Vec<(Vec<u8>, Vec<u8>)>, Option<Vec<u8>>);
+pub type RangePage = (super::records::RangeItems, Option<Vec<u8>>);
 
 /// One node's HTTP API.
 #[derive(Debug, Clone)]
@@ -329,7 +329,9 @@ impl NodeHttp {
         Ok(Some(bytes.to_vec()))
     }
 
-    /// `GET /v1/kv/{address}?start=&end=&limit=&after=`: one decoded page.
+    /// `GET /v1/kv/{address}?start=&end=&limit=&after=&proofs_at=`: one decoded page; with
+    /// `proofs_at`, each item carries its registration proven at that height.
+    #[allow(clippy::too_many_arguments)]
     pub async fn range(
         &self,
         address: &str,
@@ -337,6 +339,7 @@ impl NodeHttp {
         end: &[u8],
         limit: u32,
         after: Option<&[u8]>,
+        proofs_at: Option<u64>,
         token: Option<&[u8]>,
     ) -> LightResult<RangePage> {
         let mut url = self.url(&["v1", "kv", address])?;
@@ -349,6 +352,9 @@ impl NodeHttp {
             if let Some(after) = after {
                 query.append_pair("after", &hex::encode(after));
             }
+            if let Some(height) = proofs_at {
+                query.append_pair("proofs_at", &height.to_string());
+            }
         }
         let page: RangeWire = self.json(self.get(url, token)).await?;
         let mut items = Vec::with_capacity(page.items.len());
@@ -358,7 +364,11 @@ impl NodeHttp {
             let value = BASE64
                 .decode(&item.value)
                 .map_err(|_| self.bad_answer("range value is not base64"))?;
-            items.push((key, value));
+            items.push(super::records::RangeItem {
+                key,
+                value,
+                registration: item.registration,
+            });
         }
         let cursor = page
             .next_cursor

@@ -11,6 +11,7 @@ use super::error::{LightError, LightResult};
 use super::http::NodeHttp;
 use super::proofs::{decode_proven, verify_state_answer};
 use super::types::{RejectedRecord, VerifiedRecord};
+use super::wire::StateAnswerWire;
 use crate::protocol::{RecordRegistration, SignedHeader, state_key};
 
 /// Checks that `value` is the registered ciphertext: same address and key, and
@@ -33,8 +34,20 @@ pub fn check_value(
     Ok(())
 }
 
-/// Range items as `(key, value)` pairs.
-pub type RangeItems = Vec<(Vec<u8>, Vec<u8>)>;
+/// One record of a range page: its key and value, and its registration's proof when
+/// the node served a proven page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RangeItem {
+    /// Record key.
+    pub key: Vec<u8>,
+    /// Stored value (the envelope).
+    pub value: Vec<u8>,
+    /// The registration with its state proof (a proven page), or `None` (to be fetched).
+    pub registration: Option<StateAnswerWire>,
+}
+
+/// The records of a range answer.
+pub type RangeItems = Vec<RangeItem>;
 
 /// Splits a range answer into items worth proving and items rejected outright: keys
 /// outside `start..=end`, or not strictly after the previous key.
@@ -46,12 +59,13 @@ pub fn screen_range_items(
 ) -> (RangeItems, Vec<RejectedRecord>) {
     let mut accepted: RangeItems = Vec::with_capacity(items.len());
     let mut rejected = Vec::new();
-    for (key, value) in items {
-        let reason = if key.as_slice() < start || key.as_slice() > end {
+    for item in items {
+        let key = item.key.as_slice();
+        let reason = if key < start || key > end {
             Some("key outside the asked range")
         } else if accepted
             .last()
-            .is_some_and(|(previous, _)| previous.as_slice() >= key.as_slice())
+            .is_some_and(|previous| previous.key.as_slice() >= key)
         {
             Some("key out of order or repeated")
         } else {
@@ -60,10 +74,10 @@ pub fn screen_range_items(
         match reason {
             Some(reason) => rejected.push(RejectedRecord {
                 address: address.to_owned(),
-                key,
+                key: item.key,
                 reason: reason.into(),
             }),
-            None => accepted.push((key, value)),
+            None => accepted.push(item),
         }
     }
     (accepted, rejected)
@@ -73,31 +87,47 @@ pub fn screen_range_items(
 /// it: a value put after that header, or not a ledger record at all.
 pub const NOT_REGISTERED: &str = "not registered on the ledger";
 
-/// Proves one range item: its registration against `header`, then its value's cHash.
-/// A proof that fails verification is `Err(Tampered)` (the node lies about the ledger);
-/// an unregistered item or a value that fails its cHash is `Ok(Err(rejected))`.
+/// Proves one range item: its registration against `header` (the proof the page carried,
+/// or one fetched from `node` when it carried none), then its value's cHash. A proof that
+/// fails verification is `Err(Tampered)` (the node lies about the ledger); an
+/// unregistered item or a value that fails its cHash is `Ok(Err(rejected))`.
 pub async fn prove_item(
     node: NodeHttp,
     header: SignedHeader,
     address: String,
+    item: RangeItem,
+) -> LightResult<Result<VerifiedRecord, RejectedRecord>> {
+    let answer = match item.registration {
+        Some(answer) => answer,
+        None => {
+            let key_hex = hex::encode(&item.key);
+            node.state(&["record", &address, &key_hex], header.header.height)
+                .await?
+        }
+    };
+    prove_answered(&answer, &header, &address, item.key, item.value)
+}
+
+/// Checks one record against `answer`, the proof of its registration at `header`: see
+/// [`prove_item`].
+pub fn prove_answered(
+    answer: &StateAnswerWire,
+    header: &SignedHeader,
+    address: &str,
     key: Vec<u8>,
     value: Vec<u8>,
 ) -> LightResult<Result<VerifiedRecord, RejectedRecord>> {
-    let key_hex = hex::encode(&key);
-    let answer = node
-        .state(&["record", &address, &key_hex], header.header.height)
-        .await?;
-    let proven = verify_state_answer(&answer, state_key::record(&address, &key), &header)?;
+    let proven = verify_state_answer(answer, state_key::record(address, &key), header)?;
     let registration: Option<RecordRegistration> = decode_proven(proven)?;
     let rejected = |reason: String| RejectedRecord {
-        address: address.clone(),
+        address: address.to_owned(),
         key: key.clone(),
         reason,
     };
     let Some(registration) = registration else {
         return Ok(Err(rejected(NOT_REGISTERED.into())));
     };
-    match check_value(&registration, &address, &key, &value) {
+    match check_value(&registration, address, &key, &value) {
         Ok(()) => Ok(Ok(VerifiedRecord {
             registration,
             envelope: value,
@@ -119,6 +149,14 @@ mod tests {
     use super::*;
     use crate::protocol::signing::{public_key_of, secret_key_from_bytes};
     use crate::protocol::{HashFunc, RecordPut};
+
+    fn item(key: &[u8], value: &[u8]) -> RangeItem {
+        RangeItem {
+            key: key.to_vec(),
+            value: value.to_vec(),
+            registration: None,
+        }
+    }
 
     fn registration(value: &[u8], hash_func: HashFunc) -> RecordRegistration {
         RecordRegistration {
@@ -161,14 +199,15 @@ mod tests {
             start in proptest::collection::vec(0u8..4, 0..2),
             end in proptest::collection::vec(0u8..4, 0..3),
         ) {
-            let items: RangeItems = keys.iter().map(|k| (k.clone(), k.clone())).collect();
+            let items: RangeItems = keys.iter().map(|k| item(k, k)).collect();
             let (accepted, rejected) = screen_range_items("bcrt1qdata", &start, &end, items);
             proptest::prop_assert_eq!(accepted.len() + rejected.len(), keys.len());
-            for (key, _) in &accepted {
-                proptest::prop_assert!(key.as_slice() >= start.as_slice() && key.as_slice() <= end.as_slice());
+            for accepted in &accepted {
+                let key = accepted.key.as_slice();
+                proptest::prop_assert!(key >= start.as_slice() && key <= end.as_slice());
             }
             for pair in accepted.windows(2) {
-                proptest::prop_assert!(pair[0].0 < pair[1].0);
+                proptest::prop_assert!(pair[0].key < pair[1].key);
             }
         }
     }
@@ -176,16 +215,16 @@ mod tests {
     #[test]
     fn range_items_outside_the_range_or_out_of_order_are_rejected() {
         let items = vec![
-            (vec![0x01], b"below".to_vec()),
-            (vec![0x10], b"a".to_vec()),
-            (vec![0x20], b"b".to_vec()),
-            (vec![0x20], b"again".to_vec()),
-            (vec![0x15], b"back".to_vec()),
-            (vec![0x30], b"c".to_vec()),
-            (vec![0x31], b"above".to_vec()),
+            item(&[0x01], b"below"),
+            item(&[0x10], b"a"),
+            item(&[0x20], b"b"),
+            item(&[0x20], b"again"),
+            item(&[0x15], b"back"),
+            item(&[0x30], b"c"),
+            item(&[0x31], b"above"),
         ];
         let (accepted, rejected) = screen_range_items("bcrt1qdata", &[0x10], &[0x30], items);
-        let keys: Vec<Vec<u8>> = accepted.into_iter().map(|(k, _)| k).collect();
+        let keys: Vec<Vec<u8>> = accepted.into_iter().map(|i| i.key).collect();
         assert_eq!(keys, vec![vec![0x10], vec![0x20], vec![0x30]]);
         let rejected: Vec<(Vec<u8>, &str)> = rejected
             .iter()

@@ -217,9 +217,12 @@ pub struct RangeItemWire {
     pub key: String,
     /// Value, standard base64.
     pub value: String,
+    /// A proven page's registration of the record with its proof.
+    #[serde(default)]
+    pub registration: Option<StateAnswerWire>,
 }
 
-/// `GET /v1/kv/{address}?start=&end=&limit=&after=`.
+/// `GET /v1/kv/{address}?start=&end=&limit=&after=&proofs_at=`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RangeWire {
     /// Items in ascending key order.

@@ -247,12 +247,18 @@ pub enum Tamper {
     ReplayOld,
     /// Report a status height of 0 (a node far behind).
     LowHeight,
+    /// Serve range pages without their records' proofs (as a node that does not prove
+    /// pages would).
+    StripPageProofs,
+    /// Give each item of a proven page the (valid) proof of the next item's registration.
+    ShiftPageProofs,
 }
 
 struct ProxyState {
     upstream: String,
     http: reqwest::Client,
     tamper: Mutex<Tamper>,
+    paths: Mutex<Vec<String>>,
 }
 
 /// A proxy in front of a node that can falsify its answers.
@@ -276,6 +282,7 @@ impl TamperingProxy {
             upstream: upstream.trim_end_matches('/').to_owned(),
             http: reqwest::Client::new(),
             tamper: Mutex::new(tamper),
+            paths: Mutex::new(Vec::new()),
         });
         let app = axum::Router::new()
             .fallback(forward)
@@ -298,6 +305,11 @@ impl TamperingProxy {
     pub fn set(&self, tamper: Tamper) {
         *self.state.tamper.lock().expect("lock") = tamper;
     }
+
+    /// The path of every request forwarded so far, in order; the log is emptied.
+    pub fn take_paths(&self) -> Vec<String> {
+        std::mem::take(&mut *self.state.paths.lock().expect("lock"))
+    }
 }
 
 /// Rewrites `name=<n>` in a query to `name=<n-1>` when n > 0.
@@ -319,6 +331,7 @@ async fn forward(State(proxy): State<Arc<ProxyState>>, request: Request) -> Resp
     let tamper = *proxy.tamper.lock().expect("lock");
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
+    proxy.paths.lock().expect("lock").push(path.clone());
     let mut query = request.uri().query().unwrap_or_default().to_owned();
     if tamper == Tamper::ReplayOld {
         if path == "/v1/headers" {
@@ -407,6 +420,22 @@ fn falsify(tamper: Tamper, path: &str, bytes: Vec<u8>) -> Vec<u8> {
         }),
         (Tamper::LowHeight, ["v1", "status"]) => edit_json(&bytes, |json| {
             json["height"] = 0.into();
+        }),
+        (Tamper::StripPageProofs, ["v1", "kv", _]) => edit_json(&bytes, |json| {
+            for item in json["items"].as_array_mut().into_iter().flatten() {
+                if let Some(item) = item.as_object_mut() {
+                    item.remove("registration");
+                }
+            }
+        }),
+        (Tamper::ShiftPageProofs, ["v1", "kv", _]) => edit_json(&bytes, |json| {
+            if let Some(items) = json["items"].as_array_mut() {
+                let proofs: Vec<serde_json::Value> =
+                    items.iter().map(|i| i["registration"].clone()).collect();
+                for (index, item) in items.iter_mut().enumerate() {
+                    item["registration"] = proofs[(index + 1) % proofs.len()].clone();
+                }
+            }
         }),
         _ => bytes,
     }

@@ -1,6 +1,10 @@
 //! KV endpoints: `PUT`/`GET /v1/kv/{address}/{key_hex}` store and read one encrypted value
 //! (raw bytes), `GET /v1/kv/{address}` reads an ordered page of one address. On a shared
 //! node each read spends one read token (see [`super::tokens`]).
+//!
+//! A proven page (`proofs_at=H`) carries beside each record its registration with its
+//! state proof against the header at height `H`, so a light client checks a whole page
+//! against one header with no request per record.
 
 use std::sync::Arc;
 
@@ -17,9 +21,10 @@ use serde::{Deserialize, Serialize};
 use super::blocking;
 use super::error::ApiError;
 use super::params::{optional_text_header, parse_hex};
+use super::state::StateAnswerJson;
 use super::tokens::token_header;
 use crate::kv::{MAX_KEY_LEN, PutOutcome, RangePage};
-use crate::service::{ErrorCode, LedgerService, RangeRequest, WriteCredential};
+use crate::service::{ErrorCode, LedgerService, RangeRequest, StateQuery, WriteCredential};
 
 /// Header carrying the put's write credential (hex), private nodes only.
 pub const CREDENTIAL_HEADER: &str = "x-carchain-credential";
@@ -45,19 +50,26 @@ pub struct RangeQuery {
     pub limit: Option<u32>,
     /// Cursor: the `next_cursor` of the previous page.
     pub after: Option<String>,
+    /// Attach each record's registration, proven against the header at this committed
+    /// height.
+    pub proofs_at: Option<u64>,
 }
 
 /// One record of a range page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RangeItemJson {
     /// Key (hex).
     pub key: String,
     /// Value (standard base64).
     pub value: String,
+    /// With `proofs_at`: the record's registration and its proof, as
+    /// `GET /v1/state/record/{address}/{key}?height=H` answers them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration: Option<StateAnswerJson>,
 }
 
 /// JSON answer of `GET /v1/kv/{address}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RangeJson {
     /// Records in ascending key order.
     pub items: Vec<RangeItemJson>,
@@ -74,6 +86,7 @@ impl From<RangePage> for RangeJson {
                 .map(|(key, value)| RangeItemJson {
                     key: hex::encode(key),
                     value: BASE64.encode(value),
+                    registration: None,
                 })
                 .collect(),
             next_cursor: page.next_cursor.map(hex::encode),
@@ -137,7 +150,8 @@ pub async fn get<S: LedgerService>(
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], value).into_response())
 }
 
-/// `GET /v1/kv/{address}?start=&end=&limit=&after=`: one page of the address.
+/// `GET /v1/kv/{address}?start=&end=&limit=&after=&proofs_at=`: one page of the address,
+/// with each record's proven registration when `proofs_at` is given.
 pub async fn range<S: LedgerService>(
     State(service): State<Arc<S>>,
     Path(address): Path<String>,
@@ -159,6 +173,7 @@ pub async fn range<S: LedgerService>(
         .after
         .map(|text| parse_hex("after", &text))
         .transpose()?;
+    let proofs_at = query.proofs_at;
     let request = RangeRequest {
         address,
         start,
@@ -167,8 +182,31 @@ pub async fn range<S: LedgerService>(
         after,
     };
     let page = blocking(&service, move |s| {
-        s.range_values(&request, token.as_deref())
+        if let Some(height) = proofs_at {
+            // A height the node cannot prove at is refused before the read is paid.
+            s.query_state(
+                &StateQuery::AddressIndex(request.address.clone()),
+                Some(height),
+            )?;
+        }
+        let page = s.range_values(&request, token.as_deref())?;
+        let Some(height) = proofs_at else {
+            return Ok(RangeJson::from(page));
+        };
+        let mut registrations = Vec::with_capacity(page.items.len());
+        for (key, _) in &page.items {
+            let query = StateQuery::Record {
+                address: request.address.clone(),
+                key: key.clone(),
+            };
+            registrations.push(StateAnswerJson::from(s.query_state(&query, Some(height))?));
+        }
+        let mut json = RangeJson::from(page);
+        for (item, registration) in json.items.iter_mut().zip(registrations) {
+            item.registration = Some(registration);
+        }
+        Ok(json)
     })
     .await?;
-    Ok(Json(page.into()))
+    Ok(Json(page))
 }
