@@ -228,9 +228,13 @@ async fn scripted_session_pair_put_range_trips_and_status() {
     assert_eq!(listed[0]["name"], "test car");
     assert_eq!(listed[0]["status"], "paired");
 
-    // The car puts a parking violation and a trip of 2024-05-06.
+    // The car puts a parking violation and a trip of 2024-05-06. The value is written as
+    // the design writes values (`"name"=value`, with its format), which put accepts.
     let violation = json!({"CARVIO_ID": 7001});
-    let fine = json!({"price": 200, "datetime": 20240506, "lat": 31.23, "lng": 121.47});
+    let fine = json!({"price": 200, "datetime": 20240506, "lat": 31.23, "lng": 121.47,
+                      "format": "carvio"});
+    let fine_as_the_design_writes_it =
+        r#"{"price"=200, "datetime"=20240506, "lat"=31.23, "lng"=121.47, "format"="carvio"}"#;
     let put = ok_json(
         &run_async(
             c(&[
@@ -244,7 +248,7 @@ async fn scripted_session_pair_put_range_trips_and_status() {
                 "--key",
                 &violation.to_string(),
                 "--value",
-                &fine.to_string(),
+                fine_as_the_design_writes_it,
                 "--date",
                 "2024-05-06",
             ]),
@@ -541,6 +545,31 @@ async fn scripted_session_pair_put_range_trips_and_status() {
     )
     .await;
     assert_fails(&bad_key, 3, "--start is not valid JSON");
+    for (value, needle) in [
+        ("[1, 2]", "--value is not a JSON object"),
+        ("{\"price\"=", "--value is not a JSON object"),
+    ] {
+        let bad_value = run_async(
+            c(&[
+                "put",
+                "--car",
+                &car,
+                "--vid",
+                VID,
+                "--format",
+                "carvio",
+                "--key",
+                r#"{"CARVIO_ID": 7002}"#,
+                "--value",
+                value,
+                "--date",
+                "2024-05-06",
+            ]),
+            None,
+        )
+        .await;
+        assert_fails(&bad_value, 3, needle);
+    }
     let unknown = run_async(
         w(&[
             "range",
