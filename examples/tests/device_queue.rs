@@ -343,3 +343,61 @@ async fn a_car_store_from_before_tx_format_v2_delivers_its_old_queue() {
     sessions.sort_unstable();
     assert_eq!(sessions, vec![100, 200, 300], "each trip exactly once");
 }
+
+/// The owner registers its pairing offer, then stores the offer's value: a car that
+/// looks into the mailbox between the two finds the registration without its value. That
+/// is an offer still on its way (the car looks again), not a failed pairing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offer_registered_but_not_yet_stored_is_not_there_yet() {
+    use carchain_core::device::{MAILBOX_FORMAT, SEQ_OFFER, mailbox_key, mailbox_record_key};
+    use carchain_core::protocol::{HashFunc, RecordPut, TxBody};
+
+    let node = start_node(&[], Mode::Private).await;
+    let light = node.client();
+    light.sync(&|_| {}).await.expect("sync");
+    let dir = tempfile::tempdir().expect("dir");
+    let car = support::flows::car(&dir, VID);
+    let payload = car.pairing_payload(600).expect("payload");
+    assert!(!car.complete_pairing(&light).await.expect("empty mailbox"));
+
+    // The first half of the owner's post: the offer's registration, no value yet.
+    let mailbox = mailbox_key(&payload.code, &payload.device_pubkey).expect("mailbox key");
+    let address = carchain_core::protocol::signing::p2wpkh_address(
+        &carchain_core::protocol::signing::public_key_of(&mailbox),
+        Network::Regtest,
+    );
+    let key = mailbox_record_key(SEQ_OFFER).expect("offer key");
+    let value = b"an offer on its way";
+    let hash = HashFunc::Sha256.digest(value);
+    light
+        .sign_and_submit(
+            &mailbox,
+            TxBody::RecordPut(RecordPut {
+                address: address.clone(),
+                key: key.clone(),
+                format: MAILBOX_FORMAT.into(),
+                hash_func: HashFunc::Sha256,
+                d_hash: hash,
+                c_hash: hash,
+                size: value.len() as u64,
+                wallet: true,
+            }),
+        )
+        .await
+        .expect("offer registered");
+    light.sync(&|_| {}).await.expect("sync");
+    let read = light.record(&address, &key).await;
+    assert!(
+        matches!(
+            read,
+            Err(carchain_core::light::LightError::ValueMissing { .. })
+        ),
+        "the offer is registered without its value: {read:?}"
+    );
+    assert!(
+        !car.complete_pairing(&light)
+            .await
+            .expect("an offer on its way is no error"),
+        "no offer has arrived yet"
+    );
+}
