@@ -240,3 +240,164 @@ async fn a_flush_cut_off_mid_backlog_loses_nothing_and_duplicates_nothing() {
     }
     assert_eq!(found, 6, "each record exactly once");
 }
+
+/// A car store left by a build from before tx format v2: schema 1 (no write-credential
+/// table), its queued puts signed under the v1 domain (`carchain/tx/v1`), one of them
+/// marked submitted by that build's flush. A v2 node refuses such a transaction; the
+/// upgraded car signs each queued put again in the current format with its pool keys
+/// and delivers it, once, so the owner reads every trip back, and nothing stays queued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_car_store_from_before_tx_format_v2_delivers_its_old_queue() {
+    use carchain_core::pool::pool_signing_key;
+    use carchain_core::protocol::hashing::sha256d;
+    use carchain_core::protocol::signing::sign_digest;
+    use carchain_core::protocol::{Canonical, SignedTransaction};
+
+    let keys = WalletKeys::from_mnemonic(
+        &Mnemonic::parse(WORDS).expect("words"),
+        "",
+        Network::Regtest,
+        RsaBits::B2048,
+    )
+    .expect("keys");
+    let owner = keys.owner_address().to_string();
+    let node = start_node(&[(owner.as_str(), 1_000_000)], Mode::Private).await;
+    let light = node.client();
+    light.sync(&|_| {}).await.expect("sync");
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("car.db");
+    let secrets = Arc::new(InMemorySecretStore::new());
+    let open_car = || {
+        CarDevice::open(&path, secrets.clone(), VID)
+            .expect("car")
+            .with_delivery_pacing(DeliveryPacing::NONE)
+    };
+    let wallet = support::flows::wallet(WORDS);
+    let car = open_car();
+    support::flows::pair(&wallet, &light, &car, "family car", POOL).await;
+    let trips: Vec<(NaiveDate, Trip)> = (1..=3).map(|d| trip(d, i64::from(d) * 100)).collect();
+    for (date, t) in &trips {
+        car.put_trip(t, 1, *date).expect("put");
+    }
+    drop(car);
+
+    // The old build's store: every queued transaction signed under the v1 domain, the
+    // first one marked submitted, the schema-2 table gone, the version back to 1.
+    let mut old_txs = Vec::new();
+    {
+        let conn = rusqlite::Connection::open(&path).expect("open store");
+        let rows: Vec<(i64, Vec<u8>, u32)> = conn
+            .prepare("SELECT seq, tx, key_index FROM queue ORDER BY seq")
+            .expect("select")
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        assert_eq!(rows.len(), 3);
+        for (seq, tx, key_index) in rows {
+            let mut signed = SignedTransaction::from_canonical(&tx).expect("queued tx");
+            let key = pool_signing_key(&keys, VID, 0, key_index).expect("pool key");
+            let v1_digest = sha256d(&[b"carchain/tx/v1", &signed.tx.to_canonical()]);
+            signed.signature = sign_digest(key.secret_key(), &v1_digest);
+            assert!(signed.verify_signature().is_err(), "not a v2 signature");
+            conn.execute(
+                "UPDATE queue SET tx = ?2 WHERE seq = ?1",
+                rusqlite::params![seq, signed.to_canonical()],
+            )
+            .expect("v1 tx");
+            old_txs.push(signed);
+        }
+        conn.execute_batch(
+            "UPDATE queue SET state = 'submitted' WHERE seq = (SELECT MIN(seq) FROM queue);
+             DROP TABLE write_credentials;
+             PRAGMA user_version = 1;",
+        )
+        .expect("schema 1");
+    }
+    // What a v2 node makes of a v1 transaction.
+    let refused = light
+        .submit(&old_txs[0], true)
+        .await
+        .expect_err("a v1 transaction is refused");
+    assert_eq!(refused.node_code(), Some("bad_signature"), "{refused}");
+
+    // The upgraded car delivers its old queue.
+    let car = open_car();
+    assert_eq!(car.queue_len().expect("len"), 3);
+    let report = car.flush(&light).await.expect("flush");
+    assert_eq!(report.refused, Vec::new(), "nothing refused");
+    assert_eq!(
+        (report.delivered, report.already_there, report.remaining),
+        (3, 0, 0)
+    );
+    let again = car.flush(&light).await.expect("second flush");
+    assert_eq!((again.delivered, again.remaining), (0, 0));
+
+    light.sync(&|_| {}).await.expect("sync");
+    let read = wallet
+        .trips(&light, VID, trips[0].0, trips[2].0)
+        .await
+        .expect("trips");
+    assert_eq!((read.rejected.len(), read.missing), (0, 0));
+    let mut sessions: Vec<i64> = read.trips.iter().map(|t| t.session_id).collect();
+    sessions.sort_unstable();
+    assert_eq!(sessions, vec![100, 200, 300], "each trip exactly once");
+}
+
+/// The owner registers its pairing offer, then stores the offer's value: a car that
+/// looks into the mailbox between the two finds the registration without its value. That
+/// is an offer still on its way (the car looks again), not a failed pairing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offer_registered_but_not_yet_stored_is_not_there_yet() {
+    use carchain_core::device::{MAILBOX_FORMAT, SEQ_OFFER, mailbox_key, mailbox_record_key};
+    use carchain_core::protocol::{HashFunc, RecordPut, TxBody};
+
+    let node = start_node(&[], Mode::Private).await;
+    let light = node.client();
+    light.sync(&|_| {}).await.expect("sync");
+    let dir = tempfile::tempdir().expect("dir");
+    let car = support::flows::car(&dir, VID);
+    let payload = car.pairing_payload(600).expect("payload");
+    assert!(!car.complete_pairing(&light).await.expect("empty mailbox"));
+
+    // The first half of the owner's post: the offer's registration, no value yet.
+    let mailbox = mailbox_key(&payload.code, &payload.device_pubkey).expect("mailbox key");
+    let address = carchain_core::protocol::signing::p2wpkh_address(
+        &carchain_core::protocol::signing::public_key_of(&mailbox),
+        Network::Regtest,
+    );
+    let key = mailbox_record_key(SEQ_OFFER).expect("offer key");
+    let value = b"an offer on its way";
+    let hash = HashFunc::Sha256.digest(value);
+    light
+        .sign_and_submit(
+            &mailbox,
+            TxBody::RecordPut(RecordPut {
+                address: address.clone(),
+                key: key.clone(),
+                format: MAILBOX_FORMAT.into(),
+                hash_func: HashFunc::Sha256,
+                d_hash: hash,
+                c_hash: hash,
+                size: value.len() as u64,
+                wallet: true,
+            }),
+        )
+        .await
+        .expect("offer registered");
+    light.sync(&|_| {}).await.expect("sync");
+    let read = light.record(&address, &key).await;
+    assert!(
+        matches!(
+            read,
+            Err(carchain_core::light::LightError::ValueMissing { .. })
+        ),
+        "the offer is registered without its value: {read:?}"
+    );
+    assert!(
+        !car.complete_pairing(&light)
+            .await
+            .expect("an offer on its way is no error"),
+        "no offer has arrived yet"
+    );
+}

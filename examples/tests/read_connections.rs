@@ -1,21 +1,17 @@
 //! The wallet reads each address on its own connection, and buys its read tokens on yet
-//! another: a connection-logging proxy in front of a real shared node records, for every
-//! client connection (its ip:port), which data addresses its requests named and whether
-//! it carried a token purchase. No connection may name two addresses, and the purchase
+//! another: the tests' logging proxy in front of a real shared node records every
+//! request with its client connection (numbered as accepted), and the test works out
+//! which data addresses each connection's requests named and whether it carried a token
+//! purchase. No connection may name two addresses, and the purchase
 //! (which names the payer) shares no connection with any read. Every read sends a token
 //! the node never saw before.
 
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 
-use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::Response;
 use carchain_core::light::LightClient;
+use support::logging_proxy::{LoggedRequest, LoggingProxy};
 use support::{Mode, TestKey, start_node};
 
 /// What one client connection carried.
@@ -23,13 +19,6 @@ use support::{Mode, TestKey, start_node};
 struct Connection {
     addresses: BTreeSet<String>,
     purchase: bool,
-}
-
-struct LogState {
-    upstream: String,
-    http: reqwest::Client,
-    connections: Mutex<BTreeMap<SocketAddr, Connection>>,
-    tokens: Mutex<Vec<String>>,
 }
 
 /// The data address a request path names, if any.
@@ -43,79 +32,28 @@ fn address_of(path: &str) -> Option<String> {
     }
 }
 
-async fn log_and_forward(
-    State(state): State<Arc<LogState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    request: Request,
-) -> Response {
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let query = request.uri().query().map(str::to_owned);
-    let headers = request.headers().clone();
-    {
-        let mut connections = state.connections.lock().expect("lock");
-        let entry = connections.entry(peer).or_default();
-        if let Some(address) = address_of(&path) {
+/// Each client connection of the log (numbered as the proxy accepted them) with what
+/// its requests carried.
+fn connections_in(log: &[LoggedRequest]) -> BTreeMap<u64, Connection> {
+    let mut connections: BTreeMap<u64, Connection> = BTreeMap::new();
+    for request in log {
+        let entry = connections.entry(request.connection).or_default();
+        if let Some(address) = address_of(&request.path) {
             entry.addresses.insert(address);
         }
-        if path == "/v1/tokens" {
+        if request.path == "/v1/tokens" {
             entry.purchase = true;
         }
     }
-    if let Some(token) = headers.get("x-carchain-token") {
-        let token = token.to_str().expect("text").to_owned();
-        state.tokens.lock().expect("lock").push(token);
-    }
-    let body = axum::body::to_bytes(request.into_body(), 8 * 1024 * 1024)
-        .await
-        .expect("body");
-    let url = match query {
-        Some(query) => format!("{}{path}?{query}", state.upstream),
-        None => format!("{}{path}", state.upstream),
-    };
-    let mut upstream = state.http.request(method, url).body(body.to_vec());
-    for (name, value) in &headers {
-        if name.as_str().starts_with("x-carchain-") || name == "content-type" {
-            upstream = upstream.header(name, value);
-        }
-    }
-    let answer = upstream.send().await.expect("upstream");
-    let status = StatusCode::from_u16(answer.status().as_u16()).expect("status");
-    let content_type = answer
-        .headers()
-        .get("content-type")
-        .cloned()
-        .unwrap_or(HeaderValue::from_static("application/json"));
-    let bytes = answer.bytes().await.expect("upstream body");
-    let mut response = Response::new(Body::from(bytes));
-    *response.status_mut() = status;
-    response.headers_mut().insert("content-type", content_type);
-    response
+    connections
 }
 
-/// Starts the logging proxy in front of `upstream`.
-async fn logging_proxy(upstream: &str) -> (String, Arc<LogState>) {
-    let state = Arc::new(LogState {
-        upstream: upstream.trim_end_matches('/').to_owned(),
-        http: reqwest::Client::new(),
-        connections: Mutex::new(BTreeMap::new()),
-        tokens: Mutex::new(Vec::new()),
-    });
-    let app = axum::Router::new()
-        .fallback(log_and_forward)
-        .with_state(Arc::clone(&state));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await;
-    });
-    (base, state)
+/// The read tokens the log's requests carried, in arrival order.
+fn tokens_in(log: &[LoggedRequest]) -> Vec<String> {
+    log.iter()
+        .filter_map(|r| r.header("x-carchain-token"))
+        .map(|token| String::from_utf8(token.to_vec()).expect("text"))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -144,8 +82,8 @@ async fn each_address_is_read_on_its_own_connection_and_tokens_are_bought_on_ano
         }
     }
 
-    let (proxy, log) = logging_proxy(&node.base).await;
-    let reading = LightClient::new(vec![proxy], node.anchor.clone())
+    let proxy = LoggingProxy::start(&node.base).await;
+    let reading = LightClient::new(vec![proxy.base.clone()], node.anchor.clone())
         .expect("client")
         .with_read_payer(reader.secret, 20);
     for car in &cars {
@@ -161,7 +99,8 @@ async fn each_address_is_read_on_its_own_connection_and_tokens_are_bought_on_ano
         );
     }
 
-    let connections = log.connections.lock().expect("lock").clone();
+    let log = proxy.log();
+    let connections = connections_in(&log);
     let reads: Vec<&Connection> = connections
         .values()
         .filter(|c| !c.addresses.is_empty())
@@ -186,7 +125,7 @@ async fn each_address_is_read_on_its_own_connection_and_tokens_are_bought_on_ano
         "tokens were bought"
     );
     // One token per address read, none sent twice.
-    let tokens = log.tokens.lock().expect("lock").clone();
+    let tokens = tokens_in(&log);
     assert_eq!(tokens.len(), 2 * cars.len());
     let distinct: BTreeSet<&String> = tokens.iter().collect();
     assert_eq!(distinct.len(), tokens.len(), "a token was sent twice");

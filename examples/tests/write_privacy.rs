@@ -17,7 +17,6 @@ mod node_process;
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,7 +30,7 @@ use carchain_core::store::InMemorySecretStore;
 use carchain_core::wallet::Wallet;
 use carchain_examples::sim::pairing::pair_sim_car;
 use support::flows::{day, trip_on};
-use support::recording::{RecordingProxy, SeenRequest};
+use support::logging_proxy::{LoggedRequest, LoggingProxy};
 
 const CHAIN_ID: &str = "carchain-writes-e2e";
 const WORDS: &str = "legal winner thank year wave sausage worth useful legal winner thank yellow";
@@ -83,7 +82,7 @@ fn identity(car: &CarDevice, keys: WalletKeys) -> Identity {
 }
 
 /// The pool addresses a request names (in its path, query, headers or body).
-fn addresses_in(request: &SeenRequest, pool: &BTreeSet<String>) -> BTreeSet<String> {
+fn addresses_in(request: &LoggedRequest, pool: &BTreeSet<String>) -> BTreeSet<String> {
     let text = request.text();
     pool.iter()
         .filter(|address| text.contains(&address.to_lowercase()))
@@ -133,8 +132,8 @@ async fn car_with_backlog(
 async fn delivered_through_proxy(
     node: &node_process::NodeProcess,
     car: &CarDevice,
-) -> Vec<SeenRequest> {
-    let proxy = RecordingProxy::start(&node.base).await;
+) -> Vec<LoggedRequest> {
+    let proxy = LoggingProxy::start(&node.base).await;
     let light = LightClient::new(vec![proxy.base.clone()], node.anchor()).expect("client");
     let report = car.flush(&light).await.expect("flush");
     let total: u64 = TRIPS.iter().map(|&t| t as u64).sum();
@@ -144,13 +143,13 @@ async fn delivered_through_proxy(
         "{report:?}\n{}",
         node.log_text()
     );
-    proxy.requests()
+    proxy.log()
 }
 
 /// The checks both modes share: one address per request and per connection, one batch
 /// per address, and registrations that share no signer, nonce sequence or fee payer.
-fn assert_one_address_per_request_and_connection(requests: &[SeenRequest], who: &Identity) {
-    let mut per_connection: BTreeMap<SocketAddr, BTreeSet<String>> = BTreeMap::new();
+fn assert_one_address_per_request_and_connection(requests: &[LoggedRequest], who: &Identity) {
+    let mut per_connection: BTreeMap<u64, BTreeSet<String>> = BTreeMap::new();
     let mut batches: BTreeMap<String, usize> = BTreeMap::new();
     let mut items_sent = 0_usize;
     let mut signers: BTreeMap<String, String> = BTreeMap::new();
@@ -161,13 +160,13 @@ fn assert_one_address_per_request_and_connection(requests: &[SeenRequest], who: 
             "one request names {} pool addresses: {} {}",
             named.len(),
             request.method,
-            request.target
+            request.path
         );
         per_connection
-            .entry(request.client)
+            .entry(request.connection)
             .or_default()
             .extend(named.iter().cloned());
-        if request.target == "/v1/records" {
+        if request.path == "/v1/records" {
             let address = named
                 .iter()
                 .next()
@@ -238,13 +237,13 @@ async fn a_shared_node_operator_learns_no_car_from_a_delivery_and_no_link_betwee
                 !text.contains(&name.to_lowercase()),
                 "the {what} travels in {} {}",
                 request.method,
-                request.target
+                request.path
             );
         }
         assert!(
             !text.contains("\"device\"") && !text.contains("credential"),
             "no device authorisation and no credential on a shared node: {}",
-            request.target
+            request.path
         );
     }
     assert_one_address_per_request_and_connection(&requests, &who);
@@ -255,7 +254,7 @@ async fn a_shared_node_operator_learns_no_car_from_a_delivery_and_no_link_betwee
     light.sync(&|_| {}).await.expect("sync");
     let written: BTreeSet<String> = requests
         .iter()
-        .filter(|r| r.target == "/v1/records")
+        .filter(|r| r.path == "/v1/records")
         .flat_map(|r| addresses_in(r, &who.pool))
         .collect();
     for address in &written {
@@ -290,15 +289,15 @@ async fn a_private_node_sees_one_anonymous_credential_per_address_and_the_car_on
 
     // The car names itself once: the authenticated credential request, on a
     // connection that carries no address.
-    let issuance: Vec<&SeenRequest> = requests
+    let issuance: Vec<&LoggedRequest> = requests
         .iter()
-        .filter(|r| r.target == "/v1/credentials")
+        .filter(|r| r.path == "/v1/credentials")
         .collect();
     assert_eq!(issuance.len(), 1, "one refill of the new car's credentials");
-    let issuing_connection = issuance[0].client;
+    let issuing_connection = issuance[0].connection;
     for request in &requests {
         let named = addresses_in(request, &who.pool);
-        if request.client == issuing_connection {
+        if request.connection == issuing_connection {
             assert!(
                 named.is_empty(),
                 "the issuance connection carried an address"
@@ -311,14 +310,14 @@ async fn a_private_node_sees_one_anonymous_credential_per_address_and_the_car_on
                 !text.contains(&name.to_lowercase()),
                 "the {what} travels in {} {}",
                 request.method,
-                request.target
+                request.path
             );
         }
     }
 
     // One credential per address, the same on all its items, another on every other.
     let mut shown: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for request in requests.iter().filter(|r| r.target == "/v1/records") {
+    for request in requests.iter().filter(|r| r.path == "/v1/records") {
         let body: serde_json::Value = serde_json::from_slice(&request.body).expect("json");
         let address = addresses_in(request, &who.pool)
             .into_iter()
@@ -358,7 +357,7 @@ async fn a_batch_refused_in_part_reports_the_refused_record_and_keeps_the_rest_d
         &["--mode", "private"],
     );
     let (_owner, car) = car_with_backlog(&node, &dir).await;
-    let proxy = RecordingProxy::start(&node.base).await;
+    let proxy = LoggingProxy::start(&node.base).await;
     proxy.spoil_next_batch();
     let light = LightClient::new(vec![proxy.base.clone()], node.anchor()).expect("client");
     let report = car.flush(&light).await.expect("flush");

@@ -28,8 +28,8 @@ use super::pairing_messages::{PairingAccept, PairingOffer};
 use super::pairing_payload::PairingPayload;
 use super::store::{DeviceStore, NewPut};
 use crate::crypto::{EpochKey, HashFunc, SealingEpoch, WrappedKey};
-use crate::light::LightClient;
 use crate::light::payment::TOKEN_PURCHASE_FEE;
+use crate::light::{LightClient, LightError};
 use crate::pool::deduct_index;
 use crate::protocol::signing::{p2wpkh_address, public_key_of};
 use crate::protocol::{
@@ -180,7 +180,8 @@ impl CarDevice {
 
     /// Looks into the mailbox for the owner's offer. When it is there: checks the code,
     /// signs the pairing digest, leaves the sealed accept for the owner and keeps the
-    /// offer. Returns `false` while no offer has arrived yet.
+    /// offer. Returns `false` while no offer has arrived yet (also while its registration
+    /// is on the ledger but its value is not yet on the node).
     pub async fn complete_pairing(&self, light: &LightClient) -> Result<bool, DeviceError> {
         let (code, expires_at) = {
             let store = self.store()?;
@@ -194,10 +195,17 @@ impl CarDevice {
         let mailbox = mailbox_key(&code, &self.device_pubkey())?;
         let network = light.anchor().network;
         let mailbox_address = address_of(&mailbox, network);
-        let Some(record) = light
+        let record = match light
             .record(&mailbox_address, &mailbox_record_key(SEQ_OFFER)?)
-            .await?
-        else {
+            .await
+        {
+            Ok(record) => record,
+            // The owner registers the offer, then stores its value: between the two the
+            // offer is still on its way, as when it is not registered yet.
+            Err(LightError::ValueMissing { .. }) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let Some(record) = record else {
             if now() >= expires_at {
                 return Err(DeviceError::CodeExpired { expires_at });
             }

@@ -35,6 +35,10 @@ pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(5);
 /// Records of one address sent per request (well below the node's batch maximum).
 pub const ADDRESS_BATCH_LIMIT: usize = 500;
 
+/// The code of a queued put signed in an earlier transaction format that the car can no
+/// longer sign again (see [`CarDevice::flush`]): it stays queued and is not sent.
+pub const SIGNATURE_OUTDATED: &str = "signature_outdated";
+
 /// Node codes sent again once: "this item's nonce is not the next one" (re-signed from
 /// the ledger's nonce) and "this credential stored all it may" (a fresh one is shown).
 const RETRY_CODES: [&str; 3] = ["replay", "bad_nonce", "credential_spent"];
@@ -104,7 +108,8 @@ impl CarDevice {
     /// ([`DeliveryPacing`]), each address's records as one batch on connections of its
     /// own. Stops at the first unreachable node and keeps the rest queued. A record the
     /// node refuses stays queued and is reported in [`FlushReport::refused`]; the others
-    /// of its batch are delivered.
+    /// of its batch are delivered. Puts queued by an older build in an earlier
+    /// transaction format are signed again in the current one first.
     pub async fn flush(&self, light: &LightClient) -> Result<FlushReport, DeviceError> {
         let mut report = FlushReport::default();
         let mut addresses = self.store()?.queued_addresses()?;
@@ -172,10 +177,14 @@ impl CarDevice {
         queued: Vec<QueuedPut>,
         report: &mut FlushReport,
     ) -> Result<(), DeviceError> {
-        let mut batch = queued
+        let batch = queued
             .into_iter()
             .map(|put| Ok((SignedTransaction::from_canonical(&put.tx)?, put)))
             .collect::<Result<Vec<_>, DeviceError>>()?;
+        let mut batch = self.renew_outdated(batch, report)?;
+        if batch.is_empty() {
+            return Ok(());
+        }
         let ledger_nonce = light.account(address).await?.nonce;
         let first_pending = batch
             .iter()
@@ -311,6 +320,43 @@ impl CarDevice {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Puts queued by an earlier build, signed in an earlier transaction format (before
+    /// tx format v2): their signature no longer verifies, so every node would refuse
+    /// them. Each is signed again in the current format (same record, same nonce, the
+    /// pool key of its address) and kept in the queue as pending before it is sent (its
+    /// earlier submission, if any, was in the old format). One the car can no longer
+    /// sign (queued before a reset: the current pool does not hold its address) is not
+    /// sent: it stays queued and is reported refused with the code
+    /// [`SIGNATURE_OUTDATED`].
+    fn renew_outdated(
+        &self,
+        batch: Vec<(SignedTransaction, QueuedPut)>,
+        report: &mut FlushReport,
+    ) -> Result<Vec<(SignedTransaction, QueuedPut)>, DeviceError> {
+        let mut current = Vec::with_capacity(batch.len());
+        for (tx, mut put) in batch {
+            if tx.verify_signature().is_ok() {
+                current.push((tx, put));
+                continue;
+            }
+            match self.resign(&tx, put.key_index, tx.tx.nonce)? {
+                Some(renewed) => {
+                    self.store()?.update_tx(put.seq, &renewed.to_canonical())?;
+                    put.submitted = false;
+                    current.push((renewed, put));
+                }
+                _ => report.refused.push(RefusedPut {
+                    seq: put.seq,
+                    code: SIGNATURE_OUTDATED.into(),
+                    message: "queued in an earlier transaction format by a key this car \
+                              no longer holds"
+                        .into(),
+                }),
+            }
+        }
+        Ok(current)
     }
 
     /// Re-signs `items` (queue order) with consecutive nonces from `nonce`, keeping each

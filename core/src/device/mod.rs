@@ -13,7 +13,9 @@ pub mod store;
 
 pub use at_rest::DEVICE_MASTER_KEY_NAME;
 pub use car_device::{CAR_READ_FUNDS, CAR_READ_TICKET_TRAVERSALS, CarDevice};
-pub use delivery::{DEFAULT_MAX_DELAY, DeliveryPacing, FlushReport, RefusedPut};
+pub use delivery::{
+    DEFAULT_MAX_DELAY, DeliveryPacing, FlushReport, RefusedPut, SIGNATURE_OUTDATED,
+};
 pub use error::{
     DeviceError, DeviceStoreError, MailboxError, PairingMessageError, PairingPayloadError,
 };

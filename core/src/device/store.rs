@@ -442,10 +442,14 @@ impl DeviceStore {
         Ok(())
     }
 
-    /// Replaces the signed transaction of `seq` (re-signed with the ledger's nonce).
+    /// Replaces the signed transaction of `seq` (re-signed with the ledger's nonce, or in
+    /// the current transaction format); a re-signed transaction has not reached the
+    /// ledger, so the put is pending again.
     pub fn update_tx(&self, seq: i64, tx: &[u8]) -> Result<()> {
-        self.conn
-            .execute("UPDATE queue SET tx = ?2 WHERE seq = ?1", params![seq, tx])?;
+        self.conn.execute(
+            "UPDATE queue SET tx = ?2, state = 'pending' WHERE seq = ?1",
+            params![seq, tx],
+        )?;
         Ok(())
     }
 

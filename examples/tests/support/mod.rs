@@ -33,8 +33,8 @@ pub use carchain_node::service::NodeMode as Mode;
 
 pub mod flows;
 pub mod grants_setup;
+pub mod logging_proxy;
 pub mod past;
-pub mod recording;
 
 /// Chain id of every test chain.
 pub const CHAIN_ID: &str = "carchain-e2e";

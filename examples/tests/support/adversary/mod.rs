@@ -10,6 +10,7 @@ pub mod ledger;
 pub mod ledger_attack;
 pub mod needles;
 pub mod operator_attack;
+#[path = "../logging_proxy.rs"]
 pub mod proxy;
 pub mod replay_attack;
 pub mod score;

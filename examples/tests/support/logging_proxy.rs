@@ -1,11 +1,18 @@
-//! A logging proxy in front of a node: forwards every request unchanged and records
-//! what a node operator sees of it: method, path, query, every header, the body, the
-//! client's TCP connection (its peer ip:port and the order it was accepted in: an
-//! operator tells two connections apart even when the client's port is reused), the
-//! time, and the answer's status and length. Clients talk to the proxy's URL as if it were the node.
+//! The one logging proxy of the end-to-end tests, the node operator's view of the
+//! traffic: it forwards every request to a node unchanged and records what an operator's
+//! front end sees of it: method, path, query, every header, the body, the client's TCP
+//! connection (its peer ip:port and the order it was accepted in: an operator tells two
+//! connections apart even when the client's port is reused), the time, and the answer's
+//! status and length. Clients talk to the proxy's URL as if it were the node. It can
+//! also spoil the first item of the next `POST /v1/records` batch on its way (a flipped
+//! value byte; the log keeps the batch as sent), to see a batch refused in part.
+//!
+//! Used by the adversary suite (through `support/adversary`), the write-privacy and the
+//! read-connection tests.
+#![allow(dead_code)]
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -66,6 +73,20 @@ impl LoggedRequest {
         bytes.extend_from_slice(&self.body);
         bytes
     }
+
+    /// [`Self::all_bytes`] as lower-case text (bytes that are not UTF-8 are replaced):
+    /// what a search for an identifier runs over.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.all_bytes()).to_lowercase()
+    }
+
+    /// The value of header `name` (lower case), if the request carried it.
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
+    }
 }
 
 struct ProxyState {
@@ -74,6 +95,7 @@ struct ProxyState {
     started: Instant,
     arrivals: AtomicUsize,
     log: Mutex<Vec<LoggedRequest>>,
+    spoil_next_batch: AtomicBool,
 }
 
 /// The running proxy; stops when dropped.
@@ -111,6 +133,7 @@ impl LoggingProxy {
             started: Instant::now(),
             arrivals: AtomicUsize::new(0),
             log: Mutex::new(Vec::new()),
+            spoil_next_batch: AtomicBool::new(false),
         });
         let app = axum::Router::new()
             .fallback(forward)
@@ -138,6 +161,12 @@ impl LoggingProxy {
         let mut log = self.state.log.lock().expect("log lock").clone();
         log.sort_by_key(|r| r.seq);
         log
+    }
+
+    /// Spoils the first item's value of the next `POST /v1/records` batch (the log keeps
+    /// the batch as sent).
+    pub fn spoil_next_batch(&self) {
+        self.state.spoil_next_batch.store(true, Ordering::SeqCst);
     }
 }
 
@@ -186,7 +215,12 @@ async fn forward(
     } else {
         format!("{}{path}?{query}", proxy.upstream)
     };
-    let mut upstream = proxy.http.request(method.clone(), url).body(body.to_vec());
+    let sent = if path == "/v1/records" && proxy.spoil_next_batch.swap(false, Ordering::SeqCst) {
+        spoil_first_item(&body)
+    } else {
+        body.to_vec()
+    };
+    let mut upstream = proxy.http.request(method.clone(), url).body(sent);
     for (name, value) in &headers {
         if !HOP_BY_HOP.contains(&name.as_str()) {
             upstream = upstream.header(name.as_str(), value.as_slice());
@@ -233,4 +267,18 @@ async fn forward(
         }
     }
     response
+}
+
+/// The batch with its first item's value changed (its cHash no longer matches).
+fn spoil_first_item(body: &[u8]) -> Vec<u8> {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD as BASE64;
+    let mut json: serde_json::Value = serde_json::from_slice(body).expect("batch json");
+    let value = json["items"][0]["value"].as_str().unwrap_or_default();
+    let mut bytes = BASE64.decode(value).expect("base64");
+    if let Some(first) = bytes.first_mut() {
+        *first ^= 0x01;
+    }
+    json["items"][0]["value"] = BASE64.encode(bytes).into();
+    serde_json::to_vec(&json).expect("json")
 }
