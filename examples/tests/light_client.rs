@@ -681,3 +681,44 @@ async fn a_private_agent_stores_a_value_only_with_its_users_write_credentials() 
         .expect("present");
     assert_eq!(record.envelope, value);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_submissions_of_one_signer_each_get_their_own_nonce() {
+    let payer = TestKey::from_byte(41);
+    let payee = TestKey::from_byte(42);
+    let node = start_node(&[(&payer.address, 1_000_000)], Mode::Private).await;
+    let client = node.client();
+    // Five transfers at once from one key, through clones and a fresh-connection copy of
+    // one client (as a wallet pairing several cars at once sends them): each takes the
+    // nonce its predecessor left, none is refused for a nonce already used.
+    let mut sends = tokio::task::JoinSet::new();
+    for n in 0..5_u64 {
+        let client = if n % 2 == 0 {
+            client.clone()
+        } else {
+            client.with_fresh_connections().expect("copy")
+        };
+        let (secret, to) = (payer.secret, payee.address.clone());
+        sends.spawn(async move {
+            client
+                .sign_and_submit(
+                    &secret,
+                    carchain_core::protocol::TxBody::Transfer(carchain_core::protocol::Transfer {
+                        to,
+                        amount: 100 + n,
+                    }),
+                )
+                .await
+        });
+    }
+    while let Some(sent) = sends.join_next().await {
+        let receipt = sent.expect("task").expect("committed");
+        assert!(receipt.height.is_some());
+    }
+    let payee_state = client.account(&payee.address).await.expect("payee");
+    assert_eq!(payee_state.balance, 100 + 101 + 102 + 103 + 104);
+    assert_eq!(
+        client.account(&payer.address).await.expect("payer").nonce,
+        5
+    );
+}

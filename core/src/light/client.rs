@@ -61,7 +61,13 @@ struct Config {
     token_store: Option<Arc<Mutex<WalletStore>>>,
     payer: Option<ReadPayer>,
     max_lag: u64,
+    /// One signing-and-submitting at a time per signer (shared by every copy of the
+    /// client): each takes its nonce from the ledger, so two at once would take the same.
+    signers: SignerLocks,
 }
+
+/// A lock per signing address.
+pub(crate) type SignerLocks = Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>;
 
 #[derive(Debug)]
 struct Inner {
@@ -103,7 +109,19 @@ impl LightClient {
             token_store: None,
             payer: None,
             max_lag: DEFAULT_MAX_LAG,
+            signers: SignerLocks::default(),
         })
+    }
+
+    /// The lock `address`'s submissions take (see [`Config::signers`]).
+    pub(crate) fn signer_lock(&self, address: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self
+            .inner
+            .config
+            .signers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Arc::clone(locks.entry(address.to_owned()).or_default())
     }
 
     fn from_config(config: Config) -> LightResult<Self> {

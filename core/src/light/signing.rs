@@ -19,6 +19,10 @@ impl LightClient {
         let anchor = self.anchor();
         let signer = public_key_of(secret);
         let address = p2wpkh_address(&signer, anchor.network);
+        // Nonce taken and used under the signer's lock: concurrent submissions of one
+        // signer (a wallet pairing several cars at once) go one after the other.
+        let lock = self.signer_lock(&address);
+        let _turn = lock.lock().await;
         let nonce = self.account(&address).await?.nonce;
         let fee = FeeSchedule::DEFAULT.required(&body).unwrap_or(u64::MAX);
         let signed = Transaction {

@@ -27,6 +27,7 @@ use carchain_core::light::{LightClient, TrustAnchor};
 use carchain_core::store::{InMemorySecretStore, WalletStore};
 use carchain_core::wallet::Wallet;
 use chrono::NaiveDate;
+use futures_util::StreamExt;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
@@ -40,6 +41,8 @@ use crate::cli::Session;
 pub const MAX_RECORDS: u64 = 1_000_000;
 /// Longest run, seconds.
 pub const MAX_SECONDS: u64 = 3_600;
+/// Cars pairing at the same time.
+pub const PAIRING_CONCURRENCY: usize = 16;
 /// Most days one run may drive.
 pub const MAX_DAYS: u32 = 366;
 
@@ -201,30 +204,46 @@ pub async fn drive_remote(options: &RemoteOptions) -> Result<RemoteReport> {
         .map_or(0, |d| d.as_secs())
         & 0xffff_ffff;
     let pairing_started = Instant::now();
-    let mut cars = Vec::new();
     let mut car_read_funds = 0;
-    for n in 1..=options.cars {
-        // The ledger VID is unique per run (a VID pairs once); the simulated car is not.
-        let vid = format!("SIM{run_tag:08X}{n:06}");
-        let car = CarDevice::open(
-            &dir.path().join(format!("{vid}.db")),
-            Arc::new(InMemorySecretStore::new()),
-            &vid,
-        )
-        .with_context(|| format!("opening car {vid}"))?
-        .with_delivery_pacing(options.pacing);
-        let car_light = car.paying_reads(light.clone());
-        car_read_funds += pair_sim_car(
-            &owner,
-            &owner_light,
-            &car,
-            &car_light,
-            options.pool_size,
-            &options.agent,
-        )
-        .await
-        .with_context(|| format!("pairing {}", car.vid()))?;
-        let sim = CarSimulator::new(&options.sim, &format!("SIM{n:014}"))?;
+    // Cars pair a few at a time: the owner's own transactions (funding, pairing) take
+    // their turn per signer, the mailbox exchanges and waits overlap.
+    let paired: Vec<Result<(CarDevice, LightClient, CarSimulator, u64)>> =
+        futures_util::stream::iter(1..=options.cars)
+            .map(|n| {
+                let (owner, owner_light, light, dir) = (&owner, &owner_light, &light, &dir);
+                async move {
+                    // The ledger VID is unique per run (a VID pairs once); the simulated
+                    // car is not.
+                    let vid = format!("SIM{run_tag:08X}{n:06}");
+                    let car = CarDevice::open(
+                        &dir.path().join(format!("{vid}.db")),
+                        Arc::new(InMemorySecretStore::new()),
+                        &vid,
+                    )
+                    .with_context(|| format!("opening car {vid}"))?
+                    .with_delivery_pacing(options.pacing);
+                    let car_light = car.paying_reads(light.clone());
+                    let funded = pair_sim_car(
+                        owner,
+                        owner_light,
+                        &car,
+                        &car_light,
+                        options.pool_size,
+                        &options.agent,
+                    )
+                    .await
+                    .with_context(|| format!("pairing {}", car.vid()))?;
+                    let sim = CarSimulator::new(&options.sim, &format!("SIM{n:014}"))?;
+                    Ok((car, car_light, sim, funded))
+                }
+            })
+            .buffered(PAIRING_CONCURRENCY)
+            .collect()
+            .await;
+    let mut cars = Vec::with_capacity(paired.len());
+    for result in paired {
+        let (car, car_light, sim, funded) = result?;
+        car_read_funds += funded;
         cars.push((car, car_light, sim));
     }
     let pairing_ms = u64::try_from(pairing_started.elapsed().as_millis()).unwrap_or(u64::MAX);
