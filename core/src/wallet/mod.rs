@@ -35,7 +35,7 @@ pub use payments::{OWNER_READ_TOKEN_BATCH, PaymentError, SHARED_NODE_MODE};
 pub use reading::{DroppedRecord, KvRecord, RangeResult};
 pub use requests::{Approval, COMPUTE_GAS_LIMIT, GrantInfo, PendingRequest};
 pub use subscribers::{
-    CHANNEL_FORMAT, ChannelReport, SubscribedDay, SubscribedRecord, SubscriberInfo,
+    CHANNEL_FORMAT, ChannelReport, ChannelTicket, SubscribedDay, SubscribedRecord, SubscriberInfo,
     SubscriberReader,
 };
 pub use trips::{TripList, TripTrack};
