@@ -231,8 +231,8 @@ async fn an_insurer_receives_only_the_signed_score_of_privacy_zoned_trips() {
     let owner_fees = fee_for(&TxBody::Grant(Grant {
         grant_id: [0; 32],
         grantee_address: String::new(),
-        grantee_rsa_fingerprint: [0; 32],
-        records: Vec::new(),
+        records_commitment: [0; 32],
+        copy_tags: Vec::new(),
         kind: GrantKind::Usage { code_hash: ubi },
         expires_at: None,
     })) + fee_for(&TxBody::DataResponse(DataResponse {

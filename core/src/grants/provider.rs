@@ -629,6 +629,17 @@ impl ServiceProvider {
         Ok(())
     }
 
+    /// Opens an auditor's countersignature sealed to this provider for the attestation
+    /// `tx_id` about grant `grant_id` (see [`super::auditor::Countersignature`]).
+    pub fn open_countersignature(
+        &self,
+        sealed: &[u8],
+        grant_id: &[u8; 32],
+        tx_id: &[u8; 32],
+    ) -> Result<super::auditor::Countersignature, super::auditor::AuditError> {
+        super::auditor::Countersignature::open_sealed(sealed, grant_id, tx_id, &self.rsa)
+    }
+
     /// Whether `terms` name a computation this provider can be asked for.
     pub fn is_computation(terms: &RequestTerms) -> bool {
         matches!(terms.delivery, Delivery::Compute { .. })

@@ -40,7 +40,7 @@ use carchain_core::protocol::{
 use jmt::KeyHash;
 
 use super::error::TxError;
-use super::layer::{Layer, StateRead};
+use super::layer::Layer;
 use super::lookup::{hex_id, live_at, load, require_live, require_unused};
 use super::rules::ExecContext;
 
