@@ -293,9 +293,15 @@ async fn a_dealer_buys_the_vin_with_an_audited_mileage_and_cannot_resell_it() {
         ..claim.clone()
     };
     assert!(
-        require_attestation(ledger, &dealer_grant, &other_claim, &fetched, &opened.opening)
-            .await
-            .is_err()
+        require_attestation(
+            ledger,
+            &dealer_grant,
+            &other_claim,
+            &fetched,
+            &opened.opening
+        )
+        .await
+        .is_err()
     );
 
     // Then it completes: decrypts and verifies the VIN, and pays.
@@ -368,16 +374,9 @@ async fn a_dealer_buys_the_vin_with_an_audited_mileage_and_cannot_resell_it() {
         "may not be granted on",
     );
     // A copy granted with resell (and without dup) is sold on once.
-    copy_grant(
-        ledger,
-        &owner_secret(WORDS_A),
-        &buyer,
-        0x72,
-        &vin_ref,
-        true,
-    )
-    .await
-    .expect("a resellable copy");
+    copy_grant(ledger, &owner_secret(WORDS_A), &buyer, 0x72, &vin_ref, true)
+        .await
+        .expect("a resellable copy");
     copy_grant(ledger, &secret(BUYER), &third, 0x73, &vin_ref, false)
         .await
         .expect("sold on once");

@@ -222,6 +222,7 @@ async fn an_insurer_receives_only_the_signed_score_of_privacy_zoned_trips() {
     assert_eq!(
         paid.d_hash_root,
         Some(delivery_commitment(&result_chunk_hashes(
+            &received.opening.salt,
             &received.signed.result.input_d_hashes,
             &signed_bytes
         )))

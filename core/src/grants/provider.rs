@@ -352,7 +352,11 @@ impl ServiceProvider {
                 check_copy_tags(&grant, &received)?;
                 let d_hashes: Vec<[u8; 32]> = received.iter().map(|r| r.d_hash).collect();
                 let payment = self
-                    .settle(ledger, &request, &copy_chunk_hashes(&d_hashes))
+                    .settle(
+                        ledger,
+                        &request,
+                        &copy_chunk_hashes(&opening.salt, &d_hashes),
+                    )
                     .await?;
                 Ok(RequestOutcome::Copy(Box::new(ReceivedCopy {
                     grant,
@@ -377,7 +381,11 @@ impl ServiceProvider {
                 }
                 self.check_inputs(ledger, &opening, &inputs, &signed)
                     .await?;
-                let chunks = result_chunk_hashes(&signed.result.input_d_hashes, &signed_result);
+                let chunks = result_chunk_hashes(
+                    &opening.salt,
+                    &signed.result.input_d_hashes,
+                    &signed_result,
+                );
                 let payment = self.settle(ledger, &request, &chunks).await?;
                 Ok(RequestOutcome::Result(Box::new(ReceivedResult {
                     grant,

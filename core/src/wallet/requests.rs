@@ -226,6 +226,9 @@ impl Wallet {
         let scope = narrowing.apply(&pending.terms)?;
         let provider_key = provider_rsa(&pending.provider)?;
         let light = ledger.light();
+        let grant_id = grant_id_for(request_id);
+        let owner_secret = *self.keys().owner_key().secret_key();
+        let salt = grant_salt(&owner_secret, &grant_id);
         let (kind, records, copy_tags, content, chunks) = match scope.delivery {
             Delivery::Compute { code_hash } => {
                 if !pending.provider.code_hashes.contains(&code_hash) {
@@ -233,7 +236,7 @@ impl Wallet {
                 }
                 let (inputs, d_hashes, signed_result) =
                     self.compute_for(light, vid, &scope, &code_hash).await?;
-                let chunks = result_chunk_hashes(&d_hashes, &signed_result);
+                let chunks = result_chunk_hashes(&salt, &d_hashes, &signed_result);
                 (
                     GrantKind::Usage { code_hash },
                     inputs.clone(),
@@ -263,14 +266,12 @@ impl Wallet {
                     refs,
                     tags,
                     DeliveryContent::Copy { records: delivered },
-                    copy_chunk_hashes(&d_hashes),
+                    copy_chunk_hashes(&salt, &d_hashes),
                 )
             }
         };
-        let grant_id = grant_id_for(request_id);
-        let owner_secret = *self.keys().owner_key().secret_key();
         let opening = GrantOpening {
-            salt: grant_salt(&owner_secret, &grant_id),
+            salt,
             grantee_rsa_fingerprint: rsa_fingerprint_bytes(&provider_key)?,
             records: records.clone(),
         };

@@ -296,7 +296,11 @@ impl Wallet {
             for (id, public) in &active {
                 let ticket = self.ticket_for(vid, id, public)?;
                 let (secret, address, key) = ticket.day_place(day, network)?;
-                if light.registration(&address, &key).await?.is_some() {
+                // Each entry (its check and its put) from a connection of its own: no
+                // request or connection carries two channel addresses, or one beside
+                // the owner's.
+                let fresh = light.with_fresh_connections()?;
+                if fresh.registration(&address, &key).await?.is_some() {
                     report.already_published += 1;
                     continue;
                 }
@@ -330,9 +334,6 @@ impl Wallet {
                     format: CHANNEL_FORMAT,
                 };
                 let envelope = seal(&plaintext, &ctx, &SealingEpoch::new(public)?)?.to_bytes()?;
-                // Each entry from a connection of its own: no request or connection
-                // carries two channel addresses.
-                let fresh = light.with_fresh_connections()?;
                 self.put_owner_record(&fresh, &secret, CHANNEL_FORMAT, key, &envelope)
                     .await?;
                 report.published += 1;

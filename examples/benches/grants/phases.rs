@@ -38,8 +38,7 @@ use carchain_core::grants::{
 use carchain_core::keys::WalletKeys;
 use carchain_core::light::VerifiedRecord;
 use carchain_core::protocol::{
-    GrantOpening,
-    DataResponse, EscrowDeliver, EscrowState, Grant, GrantKind, RecordRef, TxBody,
+    DataResponse, EscrowDeliver, EscrowState, Grant, GrantKind, GrantOpening, RecordRef, TxBody,
 };
 use carchain_core::record::{FormatSpec, TRIP_GPS, VIN_CODE};
 use carchain_core::trip::Trip;
@@ -154,14 +153,17 @@ async fn submit_delivery(
     ledger: &GrantsLedger,
     request_id: &[u8; 32],
     provider: &ServiceProvider,
-    grant: (GrantKind, Vec<RecordRef>, Vec<[u8; 32]>),
+    grant: (GrantKind, Vec<RecordRef>, Vec<[u8; 32]>, [u8; 32]),
     content: DeliveryContent,
     paid: Option<(EscrowState, Vec<[u8; 32]>)>,
 ) {
     let secret = *owner.keys.owner_key().secret_key();
     let grant_id = grant_id_for(request_id);
-    let opening = GrantOpening::new(provider.rsa_fingerprint().expect("fingerprint"), grant.1)
-        .expect("salt");
+    let opening = GrantOpening {
+        salt: grant.3,
+        grantee_rsa_fingerprint: provider.rsa_fingerprint().expect("fingerprint"),
+        records: grant.1,
+    };
     if ledger.grant(&grant_id).await.expect("grant read").is_none() {
         ledger
             .submit(
@@ -292,14 +294,20 @@ pub async fn compute_in_phases(
     phases.compute = t.elapsed();
 
     let t = Instant::now();
-    let chunks = result_chunk_hashes(&d_hashes, &signed);
+    let salt = GrantOpening::new([0; 32], Vec::new()).expect("salt").salt;
+    let chunks = result_chunk_hashes(&salt, &d_hashes, &signed);
     let paid = escrow.filter(|_| price > 0).map(|escrow| (escrow, chunks));
     submit_delivery(
         owner,
         ledger,
         request_id,
         provider,
-        (GrantKind::Usage { code_hash }, inputs.clone(), Vec::new()),
+        (
+            GrantKind::Usage { code_hash },
+            inputs.clone(),
+            Vec::new(),
+            salt,
+        ),
         DeliveryContent::Result {
             inputs,
             signed_result: signed,
@@ -452,9 +460,10 @@ pub async fn copy_in_phases(
             key: d.key.clone(),
         })
         .collect();
+    let salt = GrantOpening::new([0; 32], Vec::new()).expect("salt").salt;
     let paid = escrow
         .filter(|_| price > 0)
-        .map(|escrow| (escrow, copy_chunk_hashes(&d_hashes)));
+        .map(|escrow| (escrow, copy_chunk_hashes(&salt, &d_hashes)));
     submit_delivery(
         owner,
         ledger,
@@ -467,6 +476,7 @@ pub async fn copy_in_phases(
             },
             refs,
             tags,
+            salt,
         ),
         DeliveryContent::Copy { records: delivered },
         paid,
