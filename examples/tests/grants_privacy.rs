@@ -439,9 +439,14 @@ async fn grants_channels_and_attestations_publish_only_commitments() {
         entry.1.extend(names);
     }
     for (connection, (names_owner, names)) in &per_connection {
+        let requests: Vec<String> = log
+            .iter()
+            .filter(|r| r.connection == *connection)
+            .map(|r| format!("{r} {}", r.query))
+            .collect();
         assert!(
             !(*names_owner && !names.is_empty()),
-            "connection {connection} carries the owner or the car beside {names:?}"
+            "connection {connection} carries the owner or the car beside {names:?}: {requests:#?}"
         );
         assert!(
             names.len() <= 1,
