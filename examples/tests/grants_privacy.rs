@@ -14,6 +14,10 @@
 //!   grant's commitment, each record against the ledger, the copy tags) and nothing
 //!   else; the family member reads its day through its ticket; the insurer checks the
 //!   sealed countersignature against the ledger, and nobody else can open it.
+//!
+//! A second test runs the auditor's scan of a disclosed pool on a shared node (reads
+//! paid) behind a proxy of its own: one fresh read token per value read, none shown
+//! twice, one pool address per connection, the token purchase apart from them.
 
 mod support;
 
@@ -451,6 +455,177 @@ async fn grants_channels_and_attestations_publish_only_commitments() {
         assert!(
             names.len() <= 1,
             "connection {connection} carries {names:?}"
+        );
+    }
+}
+
+/// The auditor's scan on a shared node, where every value read is paid: through a
+/// logging proxy of its own, each pool address the scan reads goes on a connection of
+/// its own with a fresh read token, no token is shown twice, and the token purchase
+/// (which names the auditor's account) goes on a connection that carries no pool
+/// address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_auditors_scan_spends_a_fresh_token_per_pool_address() {
+    let owner = wallet(WORDS_A);
+    let auditor = auditor(AUDITOR);
+    let funds = [
+        (owner.owner_address(), 1_000_000u64),
+        (auditor.address(), 1_000_000),
+    ];
+    let funds: Vec<(&str, u64)> = funds.iter().map(|(a, n)| (a.as_str(), *n)).collect();
+    let chain = init_chain(&funds);
+    let data_dir = chain.data_dir.clone();
+    let operator = operator_secret(&data_dir);
+    let node = serve(chain, Mode::Shared).await;
+    let anchor = node.anchor.clone();
+    let plain = || LightClient::new(vec![node.base.clone()], anchor.clone()).expect("client");
+
+    // The owner's car, paired and writing on the shared node (reads paid by each).
+    let owner_light = owner.paying_reads(plain());
+    let owner_ledger = GrantsLedger::new(owner_light.clone(), std::slice::from_ref(&node.base))
+        .expect("owner ledger");
+    let car_dir = tempfile::tempdir().expect("dir");
+    let car = car(&car_dir, VID);
+    let car_light = car.paying_reads(plain());
+    carchain_examples::sim::pairing::pair_sim_car(
+        &owner,
+        &owner_light,
+        &car,
+        &car_light,
+        8,
+        support::AGENT,
+    )
+    .await
+    .expect("pair");
+    let trips: Vec<_> = (1..=DAYS)
+        .map(|d| trip_on(day(d), i64::from(d), ORIGIN))
+        .collect();
+    for (trip, d) in trips.iter().zip(1..) {
+        car.put_trip(trip, 1, day(d)).expect("put trip");
+    }
+    car.flush(&car_light).await.expect("flush");
+
+    // The auditor talks to the node only through its own logging proxy.
+    let proxy = LoggingProxy::start(&node.base).await;
+    let auditor_light = LightClient::new(vec![proxy.base.clone()], anchor.clone())
+        .expect("client")
+        .with_read_payer(support::grants_setup::secret(AUDITOR), 50);
+    let auditor_ledger =
+        GrantsLedger::new(auditor_light, std::slice::from_ref(&proxy.base)).expect("ledger");
+    let audit_provider = auditor.provider();
+    audit_provider
+        .register(&auditor_ledger, "Auditor", "mileage audits", vec![])
+        .await
+        .expect("register auditor");
+    let request = audit_provider
+        .request(
+            &auditor_ledger,
+            &request_spec(
+                &owner,
+                trip_terms(1, DAYS, carchain_core::grants::Delivery::Copy),
+                "audit",
+                0,
+            ),
+        )
+        .await
+        .expect("request");
+    owner
+        .approve(&owner_ledger, &request, VID, &Narrowing::default())
+        .await
+        .expect("approve");
+    let RequestOutcome::Copy(copy) = audit_provider
+        .wait_for_result(&auditor_ledger, &request, Duration::from_secs(30))
+        .await
+        .expect("copy")
+    else {
+        panic!("a copy");
+    };
+    let features: Vec<_> = trips
+        .iter()
+        .map(|t| trip_features(t, &FeatureParams::default()).expect("features"))
+        .collect();
+    let mileage = mileage_native(&features);
+    let claim = MileageClaim {
+        vid: VID.into(),
+        from: day(1),
+        to: day(DAYS),
+        trips: mileage.trips,
+        total_m: mileage.total_m,
+    };
+    let pool = PoolDisclosure::from_wallet(&owner, VID).expect("pool");
+    let pool_addresses: BTreeSet<String> = pool
+        .addresses(carchain_core::protocol::Network::Regtest)
+        .expect("addresses")
+        .into_iter()
+        .collect();
+    let scan_from = proxy.log().len();
+    let audited = auditor
+        .audit_mileage(&auditor_ledger, &pool, &copy, &claim)
+        .await
+        .expect("audit");
+    assert_eq!(audited.addresses, pool_addresses.len());
+    // The operator appoints it and it countersigns: still nothing to link.
+    appoint_auditor(&auditor_ledger, &operator, &auditor.address())
+        .await
+        .expect("appoint");
+
+    let log = proxy.log();
+    let scan = &log[scan_from..];
+    let mut tokens = BTreeSet::new();
+    let mut per_connection: BTreeMap<u64, BTreeSet<String>> = BTreeMap::new();
+    let mut read_addresses = BTreeSet::new();
+    for request in scan {
+        let names: BTreeSet<String> = addresses_in(&request.all_bytes())
+            .into_iter()
+            .filter(|a| pool_addresses.contains(a))
+            .collect();
+        per_connection
+            .entry(request.connection)
+            .or_default()
+            .extend(names.clone());
+        let is_value_read = request.method == "GET" && request.path.starts_with("/v1/kv/");
+        if is_value_read && !names.is_empty() {
+            read_addresses.extend(names);
+            let token = request
+                .headers
+                .iter()
+                .find(|(name, _)| name == "x-carchain-token")
+                .map(|(_, value)| value.clone())
+                .unwrap_or_else(|| panic!("{request} reads a pool address without a token"));
+            assert!(tokens.insert(token), "{request} shows a token again");
+        }
+    }
+    assert!(
+        !read_addresses.is_empty(),
+        "the scan read the pool's values through the proxy"
+    );
+    for (connection, names) in &per_connection {
+        assert!(
+            names.len() <= 1,
+            "connection {connection} carries {names:?}"
+        );
+    }
+    let auditor_address = auditor.address();
+    for request in &log {
+        if request.path.starts_with("/v1/tokens") {
+            let on_its_connection: BTreeSet<String> = log
+                .iter()
+                .filter(|r| r.connection == request.connection)
+                .flat_map(|r| addresses_in(&r.all_bytes()))
+                .filter(|a| pool_addresses.contains(a))
+                .collect();
+            assert!(
+                on_its_connection.is_empty(),
+                "the auditor's token purchase shares a connection with {on_its_connection:?}"
+            );
+        }
+        let names_auditor = addresses_in(&request.all_bytes()).contains(&auditor_address);
+        let names_pool = addresses_in(&request.all_bytes())
+            .iter()
+            .any(|a| pool_addresses.contains(a));
+        assert!(
+            !(names_auditor && names_pool),
+            "{request} names the auditor beside a pool address"
         );
     }
 }
