@@ -8,7 +8,7 @@
 //! - devices (`devices`, `device_status`, `reset_to`).
 //! - requests (`pending_requests`, `approve`, `reject`, `grants`, `revoke`): data grants
 //!   to service providers (see [`crate::grants`]).
-//! - subscribers (`add_subscriber`, `remove_subscriber`, `publish_channel`,
+//! - subscribers (`add_subscriber`, `remove_subscriber`, `publish_channel`, `channel_ticket`,
 //!   [`SubscriberReader`]): the seed's sideKey channel.
 //! - [`WalletError`]: the typed errors of every wallet operation.
 

@@ -171,7 +171,8 @@ struct SubscriptionDoc {
 /// A subscriber of one car.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubscriberInfo {
-    /// The subscriber's id (chosen by the owner; public in channel keys).
+    /// The subscriber's id (chosen by the owner; never published: it only enters the
+    /// derivation of the subscription's channel ticket).
     pub id: String,
     /// The car followed.
     pub vid: String,
