@@ -460,7 +460,8 @@ pub struct LedgerGrant {
     pub grantee: String,
     /// Copy, computation or trade.
     pub kind: GrantKind,
-    /// How many records it names.
+    /// How many records it hands over as a copy (the ledger's copy tags; a
+    /// computation's inputs are behind the grant's commitment and not counted: 0).
     pub record_count: u64,
     /// Expiry (unix ms), if any.
     pub expires_at_ms: Option<u64>,
@@ -481,7 +482,7 @@ impl From<&GrantState> for LedgerGrant {
                 CoreGrantKind::Usage { .. } => GrantKind::Compute,
                 CoreGrantKind::Trade => GrantKind::Trade,
             },
-            record_count: grant.records.len() as u64,
+            record_count: grant.copy_tags.len() as u64,
             expires_at_ms: grant.expires_at,
             status: grant.status.into(),
             height: grant.height,

@@ -454,6 +454,13 @@ impl Wallet {
         Ok(self.wallet.remove_subscriber(&vid, &id)?)
     }
 
+    /// The ticket subscriber `id` of car `vid` finds its channel entries with
+    /// (`carchain-channel-v2:` and 64 hex digits). Hand it to the subscriber out of band:
+    /// it names nothing, but whoever holds it can find (not open) the entries.
+    pub fn channel_ticket(&self, vid: String, id: String) -> Result<String, WalletError> {
+        Ok(self.wallet.channel_ticket(&vid, &id)?.to_text())
+    }
+
     /// The subscribers of car `vid`, active or removed.
     pub fn subscribers(&self, vid: String) -> Result<Vec<SubscriberInfo>, WalletError> {
         Ok(self

@@ -21,8 +21,8 @@ use carchain_core::grants::{
     Delivery, GrantsError, GrantsLedger, Narrowing, RequestTerms, ServiceProvider,
 };
 use carchain_core::protocol::{
-    AuditorAttestation, DataResponse, EscrowDeliver, EscrowStatus, Grant, GrantKind, RecordRef,
-    TxBody,
+    AuditorAttestation, DataResponse, EscrowDeliver, EscrowStatus, Grant, GrantKind, GrantOpening,
+    RecordRef, TxBody,
 };
 use carchain_core::wallet::fee_for;
 use support::flows::{WORDS_A, day, wallet};
@@ -41,23 +41,29 @@ fn trips_terms(to: u32) -> RequestTerms {
     trip_terms(1, to, Delivery::Copy)
 }
 
-/// A copy grant of `records` from the key `grantor` to `grantee`.
+/// A copy grant of `records` (with their copy tags) from the key `grantor` to
+/// `grantee`: the ledger gets the commitment and the tags only.
 async fn copy_grant(
     ledger: &GrantsLedger,
     grantor: &bitcoin::secp256k1::SecretKey,
     grantee: &ServiceProvider,
     id: u8,
-    records: Vec<RecordRef>,
+    records: &(Vec<RecordRef>, Vec<[u8; 32]>),
     resell: bool,
 ) -> Result<(), GrantsError> {
+    let opening = GrantOpening::new(
+        grantee.rsa_fingerprint().expect("fingerprint"),
+        records.0.clone(),
+    )
+    .expect("salt");
     ledger
         .submit(
             grantor,
             TxBody::Grant(Grant {
                 grant_id: [id; 32],
                 grantee_address: grantee.address(),
-                grantee_rsa_fingerprint: grantee.rsa_fingerprint().expect("fingerprint"),
-                records,
+                records_commitment: opening.commitment(),
+                copy_tags: records.1.clone(),
                 kind: GrantKind::Copy { resell, dup: false },
                 expires_at: None,
             }),
@@ -235,8 +241,8 @@ async fn a_dealer_buys_the_vin_with_an_audited_mileage_and_cannot_resell_it() {
             &secret(DEALER),
             TxBody::AuditorAttestation(AuditorAttestation {
                 subject: subject.clone(),
-                claim: claim.to_text().expect("text"),
-                d_hashes: audited.d_hashes.clone(),
+                claim: "mileage-complete/v1".into(),
+                commitment: [0x42; 32],
             }),
         )
         .await
@@ -246,9 +252,19 @@ async fn a_dealer_buys_the_vin_with_an_audited_mileage_and_cannot_resell_it() {
         .countersign(ledger, &subject, &audited)
         .await
         .expect("countersign");
+    // What the ledger holds names neither the car nor its trips.
+    let on_ledger = serde_json::to_string(&attestation.tx).expect("json");
+    assert!(!on_ledger.contains(VID), "{on_ledger}");
+    for d_hash in &audited.d_hashes {
+        assert!(!on_ledger.contains(&hex::encode(d_hash)), "{on_ledger}");
+    }
+    // The auditor hands the opening to the dealer sealed to the dealer's key.
+    let sealed = attestation
+        .seal_for(&dealer.rsa_public_key())
+        .expect("seal");
 
     // The dealer finds the countersignature on its grant, fetches the signed
-    // transaction and checks it.
+    // transaction, opens the sealed countersignature and checks both.
     let recorded = recorded_attestations(ledger, &dealer_grant, &claim)
         .await
         .expect("attestations");
@@ -257,8 +273,17 @@ async fn a_dealer_buys_the_vin_with_an_audited_mileage_and_cannot_resell_it() {
     let fetched = fetch_transaction(&world.node.base, &recorded[0].tx_id)
         .await
         .expect("fetch");
-    assert_eq!(fetched, attestation);
-    let verified = require_attestation(ledger, &dealer_grant, &claim, &fetched)
+    assert_eq!(fetched, attestation.tx);
+    let opened = dealer
+        .open_countersignature(&sealed, &dealer_grant, &recorded[0].tx_id)
+        .expect("open the countersignature");
+    assert!(
+        third
+            .open_countersignature(&sealed, &dealer_grant, &recorded[0].tx_id)
+            .is_err(),
+        "sealed to the dealer only"
+    );
+    let verified = require_attestation(ledger, &dealer_grant, &claim, &fetched, &opened.opening)
         .await
         .expect("verified");
     assert_eq!(verified.auditor, auditor.address());
@@ -268,9 +293,15 @@ async fn a_dealer_buys_the_vin_with_an_audited_mileage_and_cannot_resell_it() {
         ..claim.clone()
     };
     assert!(
-        require_attestation(ledger, &dealer_grant, &other_claim, &fetched)
-            .await
-            .is_err()
+        require_attestation(
+            ledger,
+            &dealer_grant,
+            &other_claim,
+            &fetched,
+            &opened.opening
+        )
+        .await
+        .is_err()
     );
 
     // Then it completes: decrypts and verifies the VIN, and pays.
@@ -297,8 +328,8 @@ async fn a_dealer_buys_the_vin_with_an_audited_mileage_and_cannot_resell_it() {
     let owner_fees = fee_for(&TxBody::Grant(Grant {
         grant_id: [0; 32],
         grantee_address: String::new(),
-        grantee_rsa_fingerprint: [0; 32],
-        records: Vec::new(),
+        records_commitment: [0; 32],
+        copy_tags: vec![[0; 32]],
         kind: GrantKind::Copy {
             resell: false,
             dup: false,
@@ -330,30 +361,27 @@ async fn a_dealer_buys_the_vin_with_an_audited_mileage_and_cannot_resell_it() {
     );
 
     // Resale: the VIN copy came with resell = false.
-    let vin_ref = vec![RecordRef {
-        address: vin.address.clone(),
-        key: vin.key.clone(),
-    }];
+    let vin_ref = (
+        vec![RecordRef {
+            address: vin.address.clone(),
+            key: vin.key.clone(),
+        }],
+        vec![vin.copy_tag],
+    );
+    assert_eq!(vin_copy.grant.copy_tags, vec![vin.copy_tag]);
     refused_because(
-        copy_grant(ledger, &secret(DEALER), &buyer, 0x71, vin_ref.clone(), true).await,
+        copy_grant(ledger, &secret(DEALER), &buyer, 0x71, &vin_ref, true).await,
         "may not be granted on",
     );
     // A copy granted with resell (and without dup) is sold on once.
-    copy_grant(
-        ledger,
-        &owner_secret(WORDS_A),
-        &buyer,
-        0x72,
-        vin_ref.clone(),
-        true,
-    )
-    .await
-    .expect("a resellable copy");
-    copy_grant(ledger, &secret(BUYER), &third, 0x73, vin_ref.clone(), false)
+    copy_grant(ledger, &owner_secret(WORDS_A), &buyer, 0x72, &vin_ref, true)
+        .await
+        .expect("a resellable copy");
+    copy_grant(ledger, &secret(BUYER), &third, 0x73, &vin_ref, false)
         .await
         .expect("sold on once");
     refused_because(
-        copy_grant(ledger, &secret(BUYER), &dealer, 0x74, vin_ref, false).await,
+        copy_grant(ledger, &secret(BUYER), &dealer, 0x74, &vin_ref, false).await,
         "may not be granted on",
     );
 }

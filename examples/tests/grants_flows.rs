@@ -222,6 +222,7 @@ async fn an_insurer_receives_only_the_signed_score_of_privacy_zoned_trips() {
     assert_eq!(
         paid.d_hash_root,
         Some(delivery_commitment(&result_chunk_hashes(
+            &received.opening.salt,
             &received.signed.result.input_d_hashes,
             &signed_bytes
         )))
@@ -231,8 +232,8 @@ async fn an_insurer_receives_only_the_signed_score_of_privacy_zoned_trips() {
     let owner_fees = fee_for(&TxBody::Grant(Grant {
         grant_id: [0; 32],
         grantee_address: String::new(),
-        grantee_rsa_fingerprint: [0; 32],
-        records: Vec::new(),
+        records_commitment: [0; 32],
+        copy_tags: Vec::new(),
         kind: GrantKind::Usage { code_hash: ubi },
         expires_at: None,
     })) + fee_for(&TxBody::DataResponse(DataResponse {

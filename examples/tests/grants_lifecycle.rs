@@ -15,7 +15,7 @@ use carchain_core::grants::{
     GrantsError, GrantsLedger, Narrowing, ReceivedRecord, ServiceProvider, grant_id_for,
 };
 use carchain_core::protocol::{
-    Grant, GrantKind, GrantRef, GrantStatus, RecordRef, Transaction, TxBody,
+    Grant, GrantKind, GrantOpening, GrantRef, GrantStatus, RecordRef, Transaction, TxBody,
 };
 use carchain_core::record::FormatSpec;
 use carchain_core::wallet::{Wallet, fee_for};
@@ -223,8 +223,13 @@ async fn expiry_stops_the_dealer_reading_the_copy() {
                 TxBody::Grant(Grant {
                     grant_id: [0x9e; 32],
                     grantee_address: dealer.address(),
-                    grantee_rsa_fingerprint: dealer.rsa_fingerprint().expect("fingerprint"),
-                    records: vec![vin.clone()],
+                    records_commitment: GrantOpening::new(
+                        dealer.rsa_fingerprint().expect("fingerprint"),
+                        vec![vin.clone()],
+                    )
+                    .expect("salt")
+                    .commitment(),
+                    copy_tags: vec![[0x5a; 32]],
                     kind: GrantKind::Copy {
                         resell: false,
                         dup: false,
@@ -323,8 +328,13 @@ async fn replayed_grants_repeated_approvals_and_other_readers_are_refused() {
         TxBody::Grant(Grant {
             grant_id,
             grantee_address: other.address(),
-            grantee_rsa_fingerprint: other.rsa_fingerprint().expect("fingerprint"),
-            records: vec![vin.clone()],
+            records_commitment: GrantOpening::new(
+                other.rsa_fingerprint().expect("fingerprint"),
+                vec![vin.clone()],
+            )
+            .expect("salt")
+            .commitment(),
+            copy_tags: vec![[0x5a; 32]],
             kind: GrantKind::Copy {
                 resell: false,
                 dup: false,

@@ -140,8 +140,8 @@ async fn the_tour_reads_back_everything_and_its_maps_render_in_chromium() {
     let approval_fees = fee_for(&TxBody::Grant(Grant {
         grant_id: [0; 32],
         grantee_address: String::new(),
-        grantee_rsa_fingerprint: [0; 32],
-        records: Vec::new(),
+        records_commitment: [0; 32],
+        copy_tags: Vec::new(),
         kind: GrantKind::Usage { code_hash: [0; 32] },
         expires_at: None,
     })) + fee_for(&TxBody::DataResponse(DataResponse {

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use carchain_core::record::FormatSpec;
 use carchain_core::trip::Trip;
-use carchain_core::wallet::WalletError;
+use carchain_core::wallet::{ChannelTicket, WalletError};
 use serde_json::json;
 use support::flows::{WORDS_A, WORDS_B, car, day, pair, pair_with_code, trip_on, wallet};
 use support::{Mode, start_node};
@@ -284,7 +284,15 @@ async fn a_subscriber_reads_the_car_until_removed() {
         .await
         .expect("publish");
     assert_eq!(report.published, 1, "day 1 only: day 2 has no records yet");
-    let reader = family.subscriber_reader(&owner.owner_address(), "family");
+    // The owner hands the family member its channel ticket (out of band).
+    let ticket = ChannelTicket::parse(
+        &owner
+            .channel_ticket(car.vid(), "family")
+            .expect("ticket")
+            .to_text(),
+    )
+    .expect("parse");
+    let reader = family.subscriber_reader(&ticket);
     let seen = reader
         .read_day(&light, car.vid(), day(1), &trip_spec)
         .await
@@ -298,9 +306,9 @@ async fn a_subscriber_reads_the_car_until_removed() {
     trips.sort_by_key(|t| t.session_id);
     assert_eq!(trips, day_one.to_vec());
 
-    // Someone else using the same subscriber id cannot open the entry.
+    // Someone else holding the ticket finds the entry but cannot open it.
     let other = outsider
-        .subscriber_reader(&owner.owner_address(), "family")
+        .subscriber_reader(&ticket)
         .read_day(&light, car.vid(), day(1), &trip_spec)
         .await
         .expect("outsider read");

@@ -76,6 +76,34 @@ pub fn rewrap_registered_record_key(
     })
 }
 
+/// Domain of a record's copy tag.
+pub const COPY_TAG_DOMAIN: &[u8] = b"carchain/copy-tag/v1";
+
+/// The copy tag of the record whose key is `record_key`: HMAC-SHA256 keyed by the
+/// record key over [`COPY_TAG_DOMAIN`]. A `Grant` names copied records by these tags:
+/// the record key is already bound to the record's address, key and format, and only
+/// its holders (the owner, the car, a grantee of a copy) can compute a tag, so a ledger
+/// reader cannot match one to a registered record.
+pub fn copy_tag(record_key: &RecordKey) -> [u8; 32] {
+    use hmac::{Hmac, KeyInit, Mac};
+    let Ok(mut mac) = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(record_key.as_bytes()) else {
+        // HMAC takes a key of any length: unreachable, and a zero tag would match nothing.
+        return [0; 32];
+    };
+    mac.update(COPY_TAG_DOMAIN);
+    mac.finalize().into_bytes().into()
+}
+
+/// The owner's copy tag of the record `envelope` at `ctx` (epoch key from `cache`).
+pub fn owner_copy_tag(
+    envelope: &Envelope,
+    ctx: &RecordContext<'_>,
+    owner: &PrivateKey,
+    cache: &mut EpochKeyCache,
+) -> CryptoResult<[u8; 32]> {
+    Ok(copy_tag(&owner_record_key(envelope, ctx, owner, cache)?))
+}
+
 /// The record key of `envelope` at `ctx`, from the owner's epoch key.
 fn owner_record_key(
     envelope: &Envelope,
@@ -96,6 +124,11 @@ impl RecordKeyGrant {
     /// The record key, recovered with the grantee's private key.
     pub fn record_key(&self, grantee: &PrivateKey) -> CryptoResult<RecordKey> {
         self.wrapped_record_key.unwrap_record_key(grantee)
+    }
+
+    /// The granted record's copy tag, computed with the grantee's private key.
+    pub fn copy_tag(&self, grantee: &PrivateKey) -> CryptoResult<[u8; 32]> {
+        Ok(copy_tag(&self.record_key(grantee)?))
     }
 
     /// Opens the granted record's original envelope bytes with the grantee's key.
@@ -187,6 +220,36 @@ mod tests {
                 .open(&day.granted, &ctx(b"session-1"), grantee())?,
             b"trip 1"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn grantee_and_owner_compute_the_same_copy_tag_and_siblings_differ() -> CryptoResult<()> {
+        let day = granted_day()?;
+        let mut cache = EpochKeyCache::new();
+        let owner_tag = owner_copy_tag(
+            &Envelope::from_bytes(&day.granted)?,
+            &ctx(b"session-1"),
+            owner(),
+            &mut cache,
+        )?;
+        assert_eq!(day.grant.copy_tag(grantee())?, owner_tag);
+        let sibling_tag = owner_copy_tag(
+            &Envelope::from_bytes(&day.sibling)?,
+            &ctx(b"session-2"),
+            owner(),
+            &mut cache,
+        )?;
+        assert_ne!(sibling_tag, owner_tag);
+        // Pinned: HMAC-SHA256(record key, "carchain/copy-tag/v1").
+        let key = RecordKey::from_bytes([0x42; 32]);
+        use hmac::{Hmac, KeyInit, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&[0x42; 32])
+            .map_err(|_| CryptoError::KeyDerivationFailed)?;
+        mac.update(b"carchain/copy-tag/v1");
+        let expected: [u8; 32] = mac.finalize().into_bytes().into();
+        assert_eq!(copy_tag(&key), expected);
+        assert!(day.grant.copy_tag(outsider()).is_err());
         Ok(())
     }
 

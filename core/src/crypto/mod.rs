@@ -32,7 +32,10 @@ pub use commitments::{
 pub use envelope::{Envelope, seal, seal_with_record_key};
 pub use epoch_cache::{CacheStats, EpochKeyCache};
 pub use error::{CryptoError, CryptoResult};
-pub use grant::{RecordKeyGrant, rewrap_record_key, rewrap_registered_record_key};
+pub use grant::{
+    COPY_TAG_DOMAIN, RecordKeyGrant, copy_tag, owner_copy_tag, rewrap_record_key,
+    rewrap_registered_record_key,
+};
 pub use hash_func::HashFunc;
 pub use hierarchy::{RecordContext, SealingEpoch, derive_record_key};
 pub use symmetric::{EpochKey, RecordKey, SYMMETRIC_KEY_LEN};

@@ -19,11 +19,22 @@
 //!   shipped `Mileage.sol` computes).
 //!
 //! The countersignature is an `AuditorAttestation` transaction whose subject is the
-//! grant it vouches for (its id in hex) and whose dHashes are the trips counted; the
-//! ledger records it on that grant. A provider checks it with [`require_attestation`]:
-//! the grant's proven state names the attestation's transaction id, and the signed
-//! transaction itself (handed over by the auditor, or fetched from a node with
-//! [`fetch_transaction`]) carries the auditor's signature over claim and dHashes.
+//! grant it vouches for (its id in hex); the ledger records it on that grant. Since tx
+//! format v3 the transaction publishes only the kind of claim ([`MILEAGE_CLAIM_TAG`])
+//! and a salted commitment to the claim's text (which names the car) and the trips'
+//! dHashes; the opening ([`AttestationOpening`]) reaches the requester sealed to its RSA
+//! key ([`Countersignature::seal_for`]). A provider checks it with
+//! [`require_attestation`]: the grant's proven state names the attestation's
+//! transaction id, the signed transaction itself (handed over by the auditor, or
+//! fetched from a node with [`fetch_transaction`]) carries the auditor's signature over
+//! the commitment, and the opening hashes to it. Anyone holding the opening can do the
+//! same check; a ledger reader learns only that the grant was countersigned.
+//!
+//! The scan reads each pool address through the auditor's light client: with a read
+//! payer set ([`crate::light::LightClient::with_read_payer`]), each address read spends
+//! a fresh blind-signed read token on a connection of its own, exactly like the
+//! owner's reads, so the node cannot tell the auditor's scan from other reads or link
+//! the pool's addresses through it.
 //!
 //! Disclosing the pool seed lets the auditor find the car's address for each day: it
 //! is given only to an auditor the owner chose.
@@ -34,20 +45,21 @@ use std::collections::BTreeMap;
 use bitcoin::bip32::Xpub;
 use bitcoin::secp256k1::SecretKey;
 use chrono::{DateTime, NaiveDate};
-use rsa::PrivateKey as RsaPrivateKey;
+use rsa::{PrivateKey as RsaPrivateKey, PublicKey as RsaPublicKey};
 
 use super::error::GrantsError;
 use super::ledger::GrantsLedger;
 use super::provider::{ReceivedCopy, ServiceProvider};
 use crate::compute::{FeatureParams, mileage_native, trip_features};
+use crate::crypto::{Envelope, EpochKeyCache, RecordContext, SealingEpoch, seal};
 use crate::device::pool_commitment;
 use crate::keys::{Network, SigningKey};
 use crate::light::LightError;
 use crate::pool::{PoolSeed, addresses_from_branch};
 use crate::protocol::signing::p2wpkh_address;
 use crate::protocol::{
-    AttestationRef, AuditorAttestation, FeeSchedule, GrantState, SignedTransaction, Transaction,
-    TxBody,
+    AttestationOpening, AttestationRef, AuditorAttestation, FeeSchedule, GrantState,
+    SignedTransaction, Transaction, TxBody,
 };
 use crate::record::{FormatSpec, TRIP_GPS, decode_key};
 use crate::sealed::StoredKeyCipher;
@@ -319,6 +331,83 @@ pub struct AuditedMileage {
     pub addresses: usize,
 }
 
+/// Format name bound into a sealed countersignature.
+pub const COUNTERSIGNATURE_FORMAT: &str = "carchain-countersignature";
+
+/// A countersignature as the auditor hands it over: the signed attestation
+/// transaction and the opening of its commitment. Seal it to the requester with
+/// [`Self::seal_for`]; nothing of it but the transaction is on the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Countersignature {
+    /// The signed `AuditorAttestation` (also on the ledger).
+    pub tx: SignedTransaction,
+    /// The claim and dHashes behind its commitment.
+    pub opening: AttestationOpening,
+}
+
+impl Countersignature {
+    fn context(tx_id: &[u8; 32]) -> ([u8; 32], &'static str) {
+        (*tx_id, COUNTERSIGNATURE_FORMAT)
+    }
+
+    /// The countersignature sealed to `requester`'s RSA key (envelope bound to the
+    /// transaction id): only the requester opens it.
+    pub fn seal_for(&self, requester: &RsaPublicKey) -> AuditResult<Vec<u8>> {
+        let plaintext =
+            serde_json::to_vec(self).map_err(|e| GrantsError::MalformedDocument(e.to_string()))?;
+        let (key, format) = Self::context(&self.tx.id());
+        let subject = attestation_subject(&self.tx)?;
+        let ctx = RecordContext {
+            address: &subject,
+            key_bytes: &key,
+            format,
+        };
+        let epoch = SealingEpoch::new(requester).map_err(GrantsError::from)?;
+        Ok(seal(&plaintext, &ctx, &epoch)
+            .and_then(|envelope| envelope.to_bytes())
+            .map_err(GrantsError::from)?)
+    }
+
+    /// Opens a countersignature sealed to `requester` for the attestation about grant
+    /// `grant_id` with transaction id `tx_id` (as recorded on the grant).
+    pub fn open_sealed(
+        sealed: &[u8],
+        grant_id: &[u8; 32],
+        tx_id: &[u8; 32],
+        requester: &RsaPrivateKey,
+    ) -> AuditResult<Self> {
+        let (key, format) = Self::context(tx_id);
+        let subject = hex::encode(grant_id);
+        let ctx = RecordContext {
+            address: &subject,
+            key_bytes: &key,
+            format,
+        };
+        let plaintext = Envelope::from_bytes(sealed)
+            .and_then(|envelope| {
+                envelope.open_with_owner_key(&ctx, requester, &mut EpochKeyCache::new())
+            })
+            .map_err(GrantsError::from)?;
+        let opened: Countersignature = serde_json::from_slice(&plaintext)
+            .map_err(|e| GrantsError::MalformedDocument(e.to_string()))?;
+        if opened.tx.id() != *tx_id {
+            return Err(AuditError::AttestationInvalid(
+                "the sealed countersignature is of another transaction".into(),
+            ));
+        }
+        Ok(opened)
+    }
+}
+
+fn attestation_subject(tx: &SignedTransaction) -> AuditResult<String> {
+    match &tx.tx.body {
+        TxBody::AuditorAttestation(body) => Ok(body.subject.clone()),
+        _ => Err(AuditError::AttestationInvalid(
+            "not an auditor attestation".into(),
+        )),
+    }
+}
+
 /// A countersignature checked by a provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedAttestation {
@@ -456,21 +545,26 @@ impl Auditor {
         })
     }
 
-    /// Countersigns an audited claim about `subject` (a grant id in hex records it on
-    /// that grant): submits the `AuditorAttestation` and returns the signed transaction,
-    /// which the auditor hands to whoever relies on it.
+    /// Countersigns an audited claim about `subject` (a grant id in hex; the ledger
+    /// records it on that grant): submits the `AuditorAttestation`, which publishes only
+    /// [`MILEAGE_CLAIM_TAG`] and a salted commitment to the claim and its dHashes, and
+    /// returns the signed transaction with the commitment's opening, which the auditor
+    /// hands, sealed ([`Countersignature::seal_for`]), to whoever relies on it.
     pub async fn countersign(
         &self,
         ledger: &GrantsLedger,
         subject: &str,
         audited: &AuditedMileage,
-    ) -> AuditResult<SignedTransaction> {
+    ) -> AuditResult<Countersignature> {
+        let opening = AttestationOpening::new(audited.claim.to_text()?, audited.d_hashes.clone())
+            .map_err(GrantsError::from)?;
         let body = TxBody::AuditorAttestation(AuditorAttestation {
             subject: subject.to_owned(),
-            claim: audited.claim.to_text()?,
-            d_hashes: audited.d_hashes.clone(),
+            claim: MILEAGE_CLAIM_TAG.to_owned(),
+            commitment: opening.commitment(),
         });
-        self.sign_and_submit(ledger, body).await
+        let tx = self.sign_and_submit(ledger, body).await?;
+        Ok(Countersignature { tx, opening })
     }
 
     async fn sign_and_submit(
@@ -553,7 +647,7 @@ pub async fn appoint_auditor(
             TxBody::AuditorAttestation(AuditorAttestation {
                 subject: auditor_address.to_owned(),
                 claim: AUDITOR_CLAIM.to_owned(),
-                d_hashes: Vec::new(),
+                commitment: [0; 32],
             }),
         )
         .await?;
@@ -569,15 +663,17 @@ pub async fn is_auditor(ledger: &GrantsLedger, address: &str) -> AuditResult<boo
         .is_some_and(|provider| provider.auditor))
 }
 
-/// The countersignatures of `claim` recorded on grant `grant_id` (proven), for a
-/// provider waiting for one; fetch each transaction with [`fetch_transaction`] and
-/// check it with [`require_attestation`].
+/// The mileage countersignatures recorded on grant `grant_id` (proven), for a
+/// provider waiting for one; fetch each transaction with [`fetch_transaction`] (or take
+/// it from the auditor's sealed [`Countersignature`]) and check it against `claim` with
+/// [`require_attestation`]. The ledger names only the kind of claim: which claim each
+/// one countersigns is in its opening.
 pub async fn recorded_attestations(
     ledger: &GrantsLedger,
     grant_id: &[u8; 32],
     claim: &MileageClaim,
 ) -> AuditResult<Vec<AttestationRef>> {
-    let text = claim.to_text()?;
+    claim.check()?;
     let grant = ledger
         .grant(grant_id)
         .await?
@@ -585,26 +681,27 @@ pub async fn recorded_attestations(
     Ok(grant
         .attestations
         .into_iter()
-        .filter(|a| a.claim == text)
+        .filter(|a| a.claim == MILEAGE_CLAIM_TAG)
         .collect())
 }
 
 /// What a provider requires before its grant `grant_id` completes: `attestation` is a
 /// valid countersignature of `claim` about that grant, signed by a registered auditor,
-/// and the grant's proven state records exactly that transaction. Returns the
-/// countersigned dHashes. [`AuditError::AttestationMissing`] until the auditor has
-/// countersigned on the ledger.
+/// its opening hashes to the transaction's commitment, and the grant's proven state
+/// records exactly that transaction. Returns the countersigned dHashes.
+/// [`AuditError::AttestationMissing`] until the auditor has countersigned on the ledger.
 pub async fn require_attestation(
     ledger: &GrantsLedger,
     grant_id: &[u8; 32],
     claim: &MileageClaim,
     attestation: &SignedTransaction,
+    opening: &AttestationOpening,
 ) -> AuditResult<VerifiedAttestation> {
     let grant = ledger
         .grant(grant_id)
         .await?
         .ok_or_else(|| GrantsError::GrantRefused("the grant is not on the ledger".into()))?;
-    let verified = check_attestation_tx(&grant, claim, attestation)?;
+    let verified = check_attestation_tx(&grant, claim, attestation, opening)?;
     if !is_auditor(ledger, &verified.auditor).await? {
         return Err(AuditError::NotAnAuditor(verified.auditor));
     }
@@ -612,11 +709,13 @@ pub async fn require_attestation(
 }
 
 /// The offline part of [`require_attestation`]: the transaction's signature, body and
-/// subject, and its id among the grant's recorded attestations.
+/// subject, the opening against its commitment, and its id among the grant's recorded
+/// attestations.
 pub fn check_attestation_tx(
     grant: &GrantState,
     claim: &MileageClaim,
     attestation: &SignedTransaction,
+    opening: &AttestationOpening,
 ) -> AuditResult<VerifiedAttestation> {
     let refuse = |why: &str| Err(AuditError::AttestationInvalid(why.to_owned()));
     if attestation.verify_signature().is_err() {
@@ -628,8 +727,14 @@ pub fn check_attestation_tx(
     if body.subject != hex::encode(grant.grant_id) {
         return refuse("the attestation is about another subject");
     }
+    if body.claim != MILEAGE_CLAIM_TAG {
+        return refuse("the attestation is not a mileage claim");
+    }
+    if opening.commitment() != body.commitment {
+        return refuse("the opening does not match the attestation's commitment");
+    }
     let text = claim.to_text()?;
-    if body.claim != text {
+    if opening.claim != text {
         return refuse("the attestation countersigns another claim");
     }
     let auditor = attestation.tx.signer_address();
@@ -637,7 +742,7 @@ pub fn check_attestation_tx(
     let recorded = grant
         .attestations
         .iter()
-        .any(|a| a.auditor == auditor && a.claim == text && a.tx_id == tx_id);
+        .any(|a| a.auditor == auditor && a.claim == body.claim && a.tx_id == tx_id);
     if !recorded {
         return Err(AuditError::AttestationMissing {
             grant: hex::encode(grant.grant_id),
@@ -647,7 +752,7 @@ pub fn check_attestation_tx(
     Ok(VerifiedAttestation {
         auditor,
         claim: claim.clone(),
-        d_hashes: body.d_hashes.clone(),
+        d_hashes: opening.d_hashes.clone(),
         tx_id,
     })
 }
@@ -779,7 +884,19 @@ mod tests {
         ));
     }
 
-    fn attestation(secret_byte: u8, subject: &str, claim: &str) -> SignedTransaction {
+    fn opening(claim_text: &str) -> AttestationOpening {
+        AttestationOpening {
+            salt: [0x5a; 32],
+            claim: claim_text.into(),
+            d_hashes: vec![[4; 32], [5; 32]],
+        }
+    }
+
+    fn attestation(
+        secret_byte: u8,
+        subject: &str,
+        opening: &AttestationOpening,
+    ) -> SignedTransaction {
         let secret = SecretKey::from_slice(&[secret_byte; 32]).expect("secret");
         Transaction {
             chain_id: "carchain-test".into(),
@@ -789,8 +906,8 @@ mod tests {
             fee: 10,
             body: TxBody::AuditorAttestation(AuditorAttestation {
                 subject: subject.into(),
-                claim: claim.into(),
-                d_hashes: vec![[4; 32], [5; 32]],
+                claim: MILEAGE_CLAIM_TAG.into(),
+                commitment: opening.commitment(),
             }),
         }
         .sign(&secret)
@@ -802,8 +919,8 @@ mod tests {
             "grant_id": hex::encode([9u8; 32]),
             "grantor": "bcrt1qowner",
             "grantee_address": "bcrt1qdealer",
-            "grantee_rsa_fingerprint": hex::encode([1u8; 32]),
-            "records": [],
+            "records_commitment": hex::encode([1u8; 32]),
+            "copy_tags": [hex::encode([2u8; 32])],
             "kind": {"type": "copy", "resell": false, "dup": false},
             "expires_at": null,
             "status": "active",
@@ -817,52 +934,67 @@ mod tests {
     }
 
     #[test]
-    fn an_attestation_must_be_signed_about_the_grant_and_recorded_on_it() {
+    fn an_attestation_must_be_signed_about_the_grant_opened_and_recorded_on_it() {
         let text = claim().to_text().expect("text");
         let subject = hex::encode([9u8; 32]);
-        let tx = attestation(0x31, &subject, &text);
+        let open = opening(&text);
+        let tx = attestation(0x31, &subject, &open);
+        // The ledger sees no VID and no dHash.
+        let json = serde_json::to_string(&tx).expect("json");
+        assert!(!json.contains("VIN-GRANTS-1"), "{json}");
+        assert!(!json.contains(&hex::encode([4u8; 32])), "{json}");
         let recorded = AttestationRef {
             auditor: tx.tx.signer_address(),
-            claim: text.clone(),
+            claim: MILEAGE_CLAIM_TAG.into(),
             tx_id: tx.id(),
         };
         let grant = grant_with(vec![recorded.clone()]);
-        let verified = check_attestation_tx(&grant, &claim(), &tx).expect("verified");
+        let verified = check_attestation_tx(&grant, &claim(), &tx, &open).expect("verified");
         assert_eq!(verified.auditor, tx.tx.signer_address());
         assert_eq!(verified.d_hashes, vec![[4; 32], [5; 32]]);
         assert_eq!(verified.tx_id, tx.id());
 
         // Not yet on the ledger.
         assert!(matches!(
-            check_attestation_tx(&grant_with(vec![]), &claim(), &tx),
+            check_attestation_tx(&grant_with(vec![]), &claim(), &tx, &open),
             Err(AuditError::AttestationMissing { .. })
         ));
-        // Recorded for another transaction (another signer or other dHashes).
-        let other = attestation(0x32, &subject, &text);
+        // Recorded for another transaction (another signer).
+        let other = attestation(0x32, &subject, &open);
         assert!(matches!(
-            check_attestation_tx(&grant, &claim(), &other),
+            check_attestation_tx(&grant, &claim(), &other, &open),
             Err(AuditError::AttestationMissing { .. })
         ));
-        // Another claim, another subject, a broken signature, another kind.
+        // Another claim, an opening of other dHashes or another salt, another subject,
+        // a broken signature, another kind.
         let more = MileageClaim {
             total_m: 99_999,
             ..claim()
         };
         assert!(matches!(
-            check_attestation_tx(&grant, &more, &tx),
+            check_attestation_tx(&grant, &more, &tx, &open),
             Err(AuditError::AttestationInvalid(_))
         ));
-        let elsewhere = attestation(0x31, &hex::encode([8u8; 32]), &text);
+        let mut padded = open.clone();
+        padded.d_hashes.push([6; 32]);
         assert!(matches!(
-            check_attestation_tx(&grant, &claim(), &elsewhere),
+            check_attestation_tx(&grant, &claim(), &tx, &padded),
+            Err(AuditError::AttestationInvalid(_))
+        ));
+        let mut resalted = open.clone();
+        resalted.salt[0] ^= 1;
+        assert!(check_attestation_tx(&grant, &claim(), &tx, &resalted).is_err());
+        let elsewhere = attestation(0x31, &hex::encode([8u8; 32]), &open);
+        assert!(matches!(
+            check_attestation_tx(&grant, &claim(), &elsewhere, &open),
             Err(AuditError::AttestationInvalid(_))
         ));
         let mut forged = tx.clone();
         if let TxBody::AuditorAttestation(body) = &mut forged.tx.body {
-            body.d_hashes.push([6; 32]);
+            body.commitment = padded.commitment();
         }
         assert!(matches!(
-            check_attestation_tx(&grant, &claim(), &forged),
+            check_attestation_tx(&grant, &claim(), &forged, &padded),
             Err(AuditError::AttestationInvalid(_))
         ));
         let mut transfer = tx;
@@ -870,6 +1002,35 @@ mod tests {
             to: "bcrt1qx".into(),
             amount: 1,
         });
-        assert!(check_attestation_tx(&grant, &claim(), &transfer).is_err());
+        assert!(check_attestation_tx(&grant, &claim(), &transfer, &open).is_err());
+    }
+
+    #[test]
+    fn a_sealed_countersignature_opens_only_for_its_requester_and_transaction() {
+        use crate::grants::test_keys::{outsider_rsa, provider_rsa};
+        let text = claim().to_text().expect("text");
+        let open = opening(&text);
+        let tx = attestation(0x31, &hex::encode([9u8; 32]), &open);
+        let countersignature = Countersignature {
+            tx: tx.clone(),
+            opening: open,
+        };
+        let sealed = countersignature
+            .seal_for(provider_rsa().as_public_key())
+            .expect("seal");
+        let sealed_text = String::from_utf8_lossy(&sealed);
+        assert!(!sealed_text.contains("VIN-GRANTS-1"));
+        let opened = Countersignature::open_sealed(&sealed, &[9; 32], &tx.id(), provider_rsa())
+            .expect("open");
+        assert_eq!(opened, countersignature);
+        assert!(
+            Countersignature::open_sealed(&sealed, &[9; 32], &tx.id(), outsider_rsa()).is_err()
+        );
+        assert!(
+            Countersignature::open_sealed(&sealed, &[8; 32], &tx.id(), provider_rsa()).is_err()
+        );
+        assert!(
+            Countersignature::open_sealed(&sealed, &[9; 32], &[1; 32], provider_rsa()).is_err()
+        );
     }
 }

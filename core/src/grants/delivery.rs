@@ -8,6 +8,11 @@
 //! ([`crate::compute::SignedResult`] delivery bytes) and the records it read. Only the
 //! provider's RSA key opens the envelope; the record is registered on the ledger signed
 //! by the owner's identity key, which is how the provider knows who published it.
+//!
+//! Version 2 carries the opening of the ledger grant's commitment
+//! ([`GrantOpening`]: salt, the provider's key fingerprint, the granted (address, key)
+//! list): the ledger holds only the hash, and the provider checks the opening against
+//! it. Version 1 (grants that listed their records in clear) is refused.
 
 use rsa::{PrivateKey as RsaPrivateKey, PublicKey as RsaPublicKey};
 use serde::{Deserialize, Serialize};
@@ -16,8 +21,8 @@ use sha2::{Digest, Sha256};
 
 use super::error::{GrantsError, GrantsResult};
 use crate::crypto::{Envelope, EpochKeyCache, RecordContext, SealingEpoch, seal};
-use crate::protocol::RecordRef;
 use crate::protocol::serde_hex;
+use crate::protocol::{GrantOpening, RecordRef};
 use crate::record::{FormatSpec, encode_key};
 
 /// Record format of delivery documents.
@@ -25,7 +30,7 @@ pub const DELIVERY_FORMAT: &str = "carchain-grant-delivery";
 /// Domain tag of grant ids derived from request ids.
 pub const GRANT_ID_DOMAIN: &[u8] = b"carchain/grant-id/v1";
 /// Version of the delivery document.
-pub const DELIVERY_VERSION: u32 = 1;
+pub const DELIVERY_VERSION: u32 = 2;
 
 /// The id of the grant answering `request_id`:
 /// `SHA-256("carchain/grant-id/v1" || request_id)`. Deterministic, so a retried approval
@@ -83,6 +88,8 @@ pub struct DeliveryDocument {
     /// The ledger grant delivering it.
     #[serde(with = "serde_hex::fixed")]
     pub grant_id: [u8; 32],
+    /// The opening of the grant's records commitment.
+    pub opening: GrantOpening,
     /// Copy or result.
     pub content: DeliveryContent,
 }
@@ -160,6 +167,14 @@ mod tests {
             version: DELIVERY_VERSION,
             request_id: [7; 32],
             grant_id: grant_id_for(&[7; 32]),
+            opening: GrantOpening {
+                salt: [3; 32],
+                grantee_rsa_fingerprint: [4; 32],
+                records: vec![RecordRef {
+                    address: "bcrt1qdata".into(),
+                    key: vec![1, 2],
+                }],
+            },
             content: DeliveryContent::Copy {
                 records: vec![DeliveredRecord {
                     address: "bcrt1qdata".into(),

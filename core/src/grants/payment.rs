@@ -3,9 +3,12 @@
 //! owner declares on delivery (`EscrowDeliver { d_hash_root }`) and the provider checks
 //! before accepting (`EscrowAccept`).
 //!
-//! The chunks of a delivery are what was sold:
-//! - a copy: the ledger dHash of every delivered record, in delivery order;
-//! - a computation's result: the dHash of every input record, in input order, then the
+//! The chunks of a delivery are what was sold, each record's ledger dHash blinded with
+//! the salt of the grant's commitment (which only owner and provider hold):
+//! `SHA-256("carchain/escrow-chunk/v1" || salt || dHash)`, so a possession proof (which
+//! publishes sampled chunk hashes when a dispute is settled) names no registered record:
+//! - a copy: every delivered record's blinded dHash, in delivery order;
+//! - a computation's result: every input record's blinded dHash, in input order, then the
 //!   SHA-256 of the signed result's delivery bytes.
 //!
 //! The commitment is [`chunk_commitment`] over those chunk hashes, so the possession
@@ -30,15 +33,36 @@ pub fn escrow_id_for(request_id: &[u8; 32]) -> [u8; 32] {
         .into()
 }
 
-/// The chunk hashes of a copy: the delivered records' dHashes, in delivery order.
-pub fn copy_chunk_hashes(record_d_hashes: &[[u8; 32]]) -> Vec<[u8; 32]> {
-    record_d_hashes.to_vec()
+/// Domain tag of a blinded chunk hash.
+pub const CHUNK_DOMAIN: &[u8] = b"carchain/escrow-chunk/v1";
+
+/// A record's chunk hash: its dHash blinded with the grant commitment's `salt`.
+pub fn blinded_chunk(salt: &[u8; 32], d_hash: &[u8; 32]) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(CHUNK_DOMAIN)
+        .chain_update(salt)
+        .chain_update(d_hash)
+        .finalize()
+        .into()
 }
 
-/// The chunk hashes of a result: the inputs' dHashes in input order, then the SHA-256
-/// of the signed result's delivery bytes.
-pub fn result_chunk_hashes(input_d_hashes: &[[u8; 32]], signed_result: &[u8]) -> Vec<[u8; 32]> {
-    let mut chunks = input_d_hashes.to_vec();
+/// The chunk hashes of a copy: the delivered records' blinded dHashes, in delivery
+/// order (`salt`: the grant opening's).
+pub fn copy_chunk_hashes(salt: &[u8; 32], record_d_hashes: &[[u8; 32]]) -> Vec<[u8; 32]> {
+    record_d_hashes
+        .iter()
+        .map(|d_hash| blinded_chunk(salt, d_hash))
+        .collect()
+}
+
+/// The chunk hashes of a result: the inputs' blinded dHashes in input order, then the
+/// SHA-256 of the signed result's delivery bytes (`salt`: the grant opening's).
+pub fn result_chunk_hashes(
+    salt: &[u8; 32],
+    input_d_hashes: &[[u8; 32]],
+    signed_result: &[u8],
+) -> Vec<[u8; 32]> {
+    let mut chunks = copy_chunk_hashes(salt, input_d_hashes);
     chunks.push(Sha256::digest(signed_result).into());
     chunks
 }
@@ -155,10 +179,16 @@ mod tests {
 
     #[test]
     fn result_chunks_are_the_inputs_then_the_result_hash() {
-        let chunks = result_chunk_hashes(&[[5; 32], [6; 32]], b"signed result");
+        let salt = [0x5a; 32];
+        let chunks = result_chunk_hashes(&salt, &[[5; 32], [6; 32]], b"signed result");
         assert_eq!(chunks.len(), 3);
-        assert_eq!(chunks[0], [5; 32]);
-        assert_eq!(chunks[1], [6; 32]);
+        let mut preimage = b"carchain/escrow-chunk/v1".to_vec();
+        preimage.extend_from_slice(&salt);
+        preimage.extend_from_slice(&[5; 32]);
+        assert_eq!(chunks[0], <[u8; 32]>::from(Sha256::digest(&preimage)));
+        assert_eq!(chunks[1], blinded_chunk(&salt, &[6; 32]));
+        // The dHashes themselves (public in their registrations) are not the chunks.
+        assert!(!chunks.contains(&[5; 32]) && !chunks.contains(&[6; 32]));
         assert_eq!(
             hex::encode(chunks[2]),
             hex::encode(Sha256::digest(b"signed result"))
@@ -167,18 +197,29 @@ mod tests {
         let root = delivery_commitment(&chunks);
         assert_ne!(
             root,
-            delivery_commitment(&result_chunk_hashes(&[[5; 32], [6; 32]], b"other"))
+            delivery_commitment(&result_chunk_hashes(&salt, &[[5; 32], [6; 32]], b"other"))
         );
         assert_ne!(
             root,
-            delivery_commitment(&result_chunk_hashes(&[[6; 32], [5; 32]], b"signed result"))
+            delivery_commitment(&result_chunk_hashes(
+                &salt,
+                &[[6; 32], [5; 32]],
+                b"signed result"
+            ))
         );
-        assert_eq!(copy_chunk_hashes(&[[7; 32]]), vec![[7; 32]]);
+        assert_eq!(
+            copy_chunk_hashes(&salt, &[[7; 32]]),
+            vec![blinded_chunk(&salt, &[7; 32])]
+        );
+        assert_ne!(
+            copy_chunk_hashes(&[0x5b; 32], &[[7; 32]]),
+            copy_chunk_hashes(&salt, &[[7; 32]])
+        );
     }
 
     #[test]
     fn a_possession_proof_over_the_chunks_verifies_against_the_commitment() {
-        let chunks = result_chunk_hashes(&[[1; 32], [2; 32], [3; 32], [4; 32]], b"r");
+        let chunks = result_chunk_hashes(&[0; 32], &[[1; 32], [2; 32], [3; 32], [4; 32]], b"r");
         let root = delivery_commitment(&chunks);
         let seed = [9; 32];
         let proof = PossessionProof::build(&chunks, &seed).expect("proof");

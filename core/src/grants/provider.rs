@@ -21,13 +21,14 @@ use super::payment::{
 };
 use super::terms::{Delivery, RequestTerms};
 use crate::compute::{ProgramOutput, SignedResult};
-use crate::crypto::{HashFunc, RecordKeyGrant};
+use crate::crypto::{HashFunc, RecordKeyGrant, copy_tag};
 use crate::keys::{Network, SigningKey, rsa_fingerprint_bytes, rsa_public_key_pkcs1_der};
 use crate::light::LightError;
 use crate::protocol::signing::p2wpkh_address;
 use crate::protocol::{
-    DataRequest, EscrowOpen, EscrowRef, EscrowState, GrantKind, GrantState, GrantStatus,
-    ProviderRegister, RecordPut, RecordRef, RequestState, RequestStatus, Transfer, TxBody,
+    DataRequest, EscrowOpen, EscrowRef, EscrowState, GrantKind, GrantOpening, GrantState,
+    GrantStatus, ProviderRegister, RecordPut, RecordRef, RequestState, RequestStatus, Transfer,
+    TxBody,
 };
 use crate::record::EncodedKey;
 use crate::sealed::{Opener, SealedRecord, open_record_with_key};
@@ -91,6 +92,8 @@ pub struct ReceivedRecord {
     pub value: Value,
     /// Its dHash on the ledger.
     pub d_hash: [u8; 32],
+    /// Its copy tag (see [`crate::crypto::copy_tag`]), computed from the received key.
+    pub copy_tag: [u8; 32],
 }
 
 /// A copy received.
@@ -98,6 +101,8 @@ pub struct ReceivedRecord {
 pub struct ReceivedCopy {
     /// The ledger grant behind it.
     pub grant: GrantState,
+    /// The opening of the grant's commitment, checked against it.
+    pub opening: GrantOpening,
     /// Every granted record, opened and verified.
     pub records: Vec<ReceivedRecord>,
     /// The escrow that paid for it, after this provider accepted the delivery
@@ -110,6 +115,8 @@ pub struct ReceivedCopy {
 pub struct ReceivedResult {
     /// The ledger grant behind it.
     pub grant: GrantState,
+    /// The opening of the grant's commitment, checked against it.
+    pub opening: GrantOpening,
     /// The result, its owner signature checked.
     pub signed: SignedResult,
     /// The records it read, each registered with the dHash the result names.
@@ -287,9 +294,11 @@ impl ServiceProvider {
     /// What the owner delivered for `request_id`, verified: the request is this
     /// provider's and approved; the delivery record is registered under the owner's
     /// address, signed by the owner's key; the grant on the ledger is the owner's, to
-    /// this provider and key, active and unexpired, and covers every record delivered;
-    /// each copied record opens with its re-wrapped key and matches its cHash and dHash;
-    /// a result is signed by the owner over the dHashes registered for its inputs.
+    /// this provider, active and unexpired, and the delivery's opening hashes to its
+    /// commitment and names this provider's key; a copy delivers exactly the opening's
+    /// records, each opens with its re-wrapped key and matches its cHash and dHash, and
+    /// their copy tags are exactly the grant's; a result is signed by the owner over the
+    /// dHashes registered for its inputs, which are the opening's records.
     ///
     /// A paid request is then settled: once the owner has declared the delivery on its
     /// escrow with the chunk commitment of exactly what was received (see
@@ -318,21 +327,40 @@ impl ServiceProvider {
         }
         let (doc, owner_key) = self.delivery(ledger, &request).await?;
         let grant = self.checked_grant(ledger, &request, &doc).await?;
+        let opening = doc.opening;
         match doc.content {
             DeliveryContent::Copy { records } => {
                 if !matches!(grant.kind, GrantKind::Copy { .. } | GrantKind::Trade) {
                     return Err(GrantsError::GrantRefused("not a copy grant".into()));
                 }
+                let delivered: Vec<RecordRef> = records
+                    .iter()
+                    .map(|r| RecordRef {
+                        address: r.address.clone(),
+                        key: r.key.clone(),
+                    })
+                    .collect();
+                if delivered != opening.records {
+                    return Err(GrantsError::GrantRefused(
+                        "the copy delivers other records than the grant commits to".into(),
+                    ));
+                }
                 let mut received = Vec::with_capacity(records.len());
                 for record in &records {
-                    received.push(self.open_delivered(ledger, &grant, record).await?);
+                    received.push(self.open_delivered(ledger, &opening, record).await?);
                 }
+                check_copy_tags(&grant, &received)?;
                 let d_hashes: Vec<[u8; 32]> = received.iter().map(|r| r.d_hash).collect();
                 let payment = self
-                    .settle(ledger, &request, &copy_chunk_hashes(&d_hashes))
+                    .settle(
+                        ledger,
+                        &request,
+                        &copy_chunk_hashes(&opening.salt, &d_hashes),
+                    )
                     .await?;
                 Ok(RequestOutcome::Copy(Box::new(ReceivedCopy {
                     grant,
+                    opening,
                     records: received,
                     payment,
                 })))
@@ -346,11 +374,22 @@ impl ServiceProvider {
                 };
                 let signed = SignedResult::from_bytes(&signed_result)?;
                 check_result(&signed, &code_hash, &owner_key)?;
-                self.check_inputs(ledger, &grant, &inputs, &signed).await?;
-                let chunks = result_chunk_hashes(&signed.result.input_d_hashes, &signed_result);
+                if inputs != opening.records {
+                    return Err(GrantsError::DeliveryRefused(
+                        "the result's inputs are not the records the grant commits to".into(),
+                    ));
+                }
+                self.check_inputs(ledger, &opening, &inputs, &signed)
+                    .await?;
+                let chunks = result_chunk_hashes(
+                    &opening.salt,
+                    &signed.result.input_d_hashes,
+                    &signed_result,
+                );
                 let payment = self.settle(ledger, &request, &chunks).await?;
                 Ok(RequestOutcome::Result(Box::new(ReceivedResult {
                     grant,
+                    opening,
                     signed,
                     inputs,
                     owner_key,
@@ -446,6 +485,7 @@ impl ServiceProvider {
             .ok_or_else(|| GrantsError::GrantRefused("the grant is not on the ledger".into()))?;
         check_grant(
             &grant,
+            &doc.opening,
             request,
             &self.address(),
             &self.rsa_fingerprint()?,
@@ -457,14 +497,14 @@ impl ServiceProvider {
     async fn open_delivered(
         &self,
         ledger: &GrantsLedger,
-        grant: &GrantState,
+        opening: &GrantOpening,
         delivered: &DeliveredRecord,
     ) -> GrantsResult<ReceivedRecord> {
         let reference = RecordRef {
             address: delivered.address.clone(),
             key: delivered.key.clone(),
         };
-        if !grant.records.contains(&reference) {
+        if !opening.records.contains(&reference) {
             return Err(GrantsError::GrantRefused(format!(
                 "record {}/{} is not granted",
                 delivered.address,
@@ -514,6 +554,7 @@ impl ServiceProvider {
             format: put.format.clone(),
             value,
             d_hash: put.d_hash,
+            copy_tag: copy_tag(&record_key),
         })
     }
 
@@ -553,13 +594,19 @@ impl ServiceProvider {
                     hex::encode(key)
                 ))
             })?;
-        self.open_delivered(ledger, &grant, delivered).await
+        let received = self.open_delivered(ledger, &doc.opening, delivered).await?;
+        if grant.copy_tags.binary_search(&received.copy_tag).is_err() {
+            return Err(GrantsError::GrantRefused(
+                "the record's copy tag is not on the grant".into(),
+            ));
+        }
+        Ok(received)
     }
 
     async fn check_inputs(
         &self,
         ledger: &GrantsLedger,
-        grant: &GrantState,
+        opening: &GrantOpening,
         inputs: &[RecordRef],
         signed: &SignedResult,
     ) -> GrantsResult<()> {
@@ -569,7 +616,7 @@ impl ServiceProvider {
             ));
         }
         for (input, d_hash) in inputs.iter().zip(&signed.result.input_d_hashes) {
-            if !grant.records.contains(input) {
+            if !opening.records.contains(input) {
                 return Err(GrantsError::DeliveryRefused(
                     "an input is not among the grant's records".into(),
                 ));
@@ -588,6 +635,17 @@ impl ServiceProvider {
             }
         }
         Ok(())
+    }
+
+    /// Opens an auditor's countersignature sealed to this provider for the attestation
+    /// `tx_id` about grant `grant_id` (see [`super::auditor::Countersignature`]).
+    pub fn open_countersignature(
+        &self,
+        sealed: &[u8],
+        grant_id: &[u8; 32],
+        tx_id: &[u8; 32],
+    ) -> Result<super::auditor::Countersignature, super::auditor::AuditError> {
+        super::auditor::Countersignature::open_sealed(sealed, grant_id, tx_id, &self.rsa)
     }
 
     /// Whether `terms` name a computation this provider can be asked for.
@@ -612,9 +670,26 @@ pub fn check_result(
         .map_err(|_| GrantsError::DeliveryRefused("the result is not signed by the owner".into()))
 }
 
-/// Checks a ledger grant against the request it answers and the provider receiving it.
+/// Checks that the copy tags of the `received` records are exactly the grant's: a
+/// grantor cannot hide a record from the ledger's copy rights (a reseller naming no tag
+/// for a copy it may not sell on), nor name records it did not deliver.
+pub fn check_copy_tags(grant: &GrantState, received: &[ReceivedRecord]) -> GrantsResult<()> {
+    let mut tags: Vec<[u8; 32]> = received.iter().map(|r| r.copy_tag).collect();
+    tags.sort_unstable();
+    tags.dedup();
+    if tags != grant.copy_tags {
+        return Err(GrantsError::GrantRefused(
+            "the grant's copy tags are not those of the delivered records".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a ledger grant and the opening of its commitment against the request it
+/// answers and the provider receiving it.
 pub fn check_grant(
     grant: &GrantState,
+    opening: &GrantOpening,
     request: &RequestState,
     provider_address: &str,
     provider_fingerprint: &[u8; 32],
@@ -627,7 +702,10 @@ pub fn check_grant(
     if grant.grantee_address != provider_address {
         return refuse("the grant is to another account");
     }
-    if &grant.grantee_rsa_fingerprint != provider_fingerprint {
+    if opening.commitment() != grant.records_commitment {
+        return refuse("the delivery's opening does not match the grant's commitment");
+    }
+    if &opening.grantee_rsa_fingerprint != provider_fingerprint {
         return refuse("the grant is wrapped to another RSA key");
     }
     if grant.status != GrantStatus::Active {
@@ -674,8 +752,8 @@ mod tests {
             "grant_id": hex::encode(grant_id_for(&[1; 32])),
             "grantor": "bcrt1qowner",
             "grantee_address": "bcrt1qprovider",
-            "grantee_rsa_fingerprint": hex::encode([9u8; 32]),
-            "records": [],
+            "records_commitment": hex::encode(opening().commitment()),
+            "copy_tags": [],
             "kind": {"type": "usage", "code_hash": hex::encode([4u8; 32])},
             "expires_at": 2000,
             "status": "active",
@@ -684,16 +762,54 @@ mod tests {
         .expect("grant")
     }
 
+    fn opening() -> GrantOpening {
+        GrantOpening {
+            salt: [5; 32],
+            grantee_rsa_fingerprint: [9; 32],
+            records: vec![RecordRef {
+                address: "bcrt1qdata".into(),
+                key: vec![1],
+            }],
+        }
+    }
+
     #[test]
     fn a_grant_is_checked_against_request_provider_key_status_and_expiry() {
-        let ok = check_grant(&grant(), &request(), "bcrt1qprovider", &[9; 32], 1_000);
+        let ok = check_grant(
+            &grant(),
+            &opening(),
+            &request(),
+            "bcrt1qprovider",
+            &[9; 32],
+            1_000,
+        );
         assert!(ok.is_ok(), "{ok:?}");
         let refused = |grant: GrantState, provider: &str, fingerprint: [u8; 32], now: u64| {
             matches!(
-                check_grant(&grant, &request(), provider, &fingerprint, now),
+                check_grant(&grant, &opening(), &request(), provider, &fingerprint, now),
                 Err(GrantsError::GrantRefused(_))
             )
         };
+        // An opening that is not the commitment's: other records, another salt.
+        for change in [
+            |o: &mut GrantOpening| o.records[0].key.push(2),
+            |o: &mut GrantOpening| o.salt[0] ^= 1,
+            |o: &mut GrantOpening| o.records.clear(),
+        ] {
+            let mut other = opening();
+            change(&mut other);
+            assert!(matches!(
+                check_grant(
+                    &grant(),
+                    &other,
+                    &request(),
+                    "bcrt1qprovider",
+                    &[9; 32],
+                    1_000
+                ),
+                Err(GrantsError::GrantRefused(_))
+            ));
+        }
         assert!(refused(
             GrantState {
                 grantor: "bcrt1qforger".into(),

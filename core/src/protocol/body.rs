@@ -223,6 +223,15 @@ impl Canonical for GrantKind {
 }
 
 /// Grants records to another account (the seed's `send` / `SMcontract`).
+///
+/// Tx format v3: the ledger holds commitments, not the grant's contents. The (address,
+/// key) list and the grantee's RSA key fingerprint are behind `records_commitment`
+/// ([`super::commitments::GrantOpening`]); the opening travels sealed to the grantee in
+/// its delivery, and the grantee checks it against this commitment. `copy_tags` lets
+/// the ledger enforce copy rights without naming records: one opaque tag per copied
+/// record, an HMAC under the record's own key (see `crate::crypto::copy_tag`), which
+/// only holders of the record key can compute or test, so no ledger reader can match
+/// a tag to a registered record. The same record carries the same tag in every grant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grant {
     /// Unique grant id chosen by the grantor.
@@ -230,11 +239,14 @@ pub struct Grant {
     pub grant_id: [u8; 32],
     /// The grantee's address.
     pub grantee_address: String,
-    /// SHA-256 fingerprint of the grantee's RSA public key the records are re-wrapped to.
+    /// Salted commitment to the grantee's RSA key and the records granted
+    /// ([`super::commitments::GrantOpening::commitment`]).
     #[serde(with = "serde_hex::fixed")]
-    pub grantee_rsa_fingerprint: [u8; 32],
-    /// The records granted.
-    pub records: Vec<RecordRef>,
+    pub records_commitment: [u8; 32],
+    /// One copy tag per record a copy or trade hands over (sorted, distinct); empty for
+    /// a usage grant.
+    #[serde(with = "serde_hex::vec_fixed")]
+    pub copy_tags: Vec<[u8; 32]>,
     /// Copy, usage or trade.
     pub kind: GrantKind,
     /// Expiry time (unix ms), if any.
@@ -244,8 +256,8 @@ pub struct Grant {
 canonical_struct!(Grant {
     grant_id,
     grantee_address,
-    grantee_rsa_fingerprint,
-    records,
+    records_commitment,
+    copy_tags,
     kind,
     expires_at,
 });
@@ -537,21 +549,28 @@ impl PossessionProof {
     }
 }
 
-/// An auditor countersigns a completeness claim over a set of records.
+/// An auditor countersigns a claim.
+///
+/// Tx format v3: a claim about data publishes only its kind (`claim`, e.g.
+/// `mileage-complete/v1`) and a salted `commitment` to the full claim text (which names
+/// the car) and the dHashes it covers ([`super::commitments::AttestationOpening`]); the
+/// auditor hands the opening, sealed, to whoever relies on it. Appointing an auditor
+/// (`registered-auditor` about a provider's address) commits to nothing (all zeros).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditorAttestation {
-    /// What is attested about (an address, a VID, a grant id in hex).
+    /// What is attested about: a grant id in hex, or a provider's address when
+    /// appointing an auditor.
     pub subject: String,
-    /// The claim, e.g. `mileage complete 2024-01-01..2024-12-31`.
+    /// The public kind of claim, e.g. `mileage-complete/v1` or `registered-auditor`.
     pub claim: String,
-    /// The dHashes the claim covers.
-    #[serde(with = "serde_hex::vec_fixed")]
-    pub d_hashes: Vec<[u8; 32]>,
+    /// Salted commitment to the full claim and its dHashes.
+    #[serde(with = "serde_hex::fixed")]
+    pub commitment: [u8; 32],
 }
 canonical_struct!(AuditorAttestation {
     subject,
     claim,
-    d_hashes
+    commitment
 });
 
 /// Every ledger operation. The canonical kind byte of each variant is given in parentheses.

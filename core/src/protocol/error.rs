@@ -62,6 +62,9 @@ pub enum ProtocolError {
     /// The secret key given to sign does not belong to the transaction's declared signer.
     #[error("the signing key does not match the transaction's signer")]
     SignerMismatch,
+    /// The operating system gave no randomness for a commitment's salt.
+    #[error("no randomness available for a commitment salt")]
+    Randomness,
     /// A secret key is out of range for secp256k1.
     #[error("invalid secp256k1 secret key")]
     InvalidSecretKey,

@@ -4,6 +4,7 @@
 pub mod address_index;
 pub mod body;
 pub mod codec;
+pub mod commitments;
 pub mod credential_request;
 pub mod error;
 pub mod fees;
@@ -29,6 +30,7 @@ mod test_fixtures;
 pub use address_index::{AddressIndex, key_contribution};
 pub use body::*;
 pub use codec::{Canonical, Reader, Writer};
+pub use commitments::{AttestationOpening, GrantOpening};
 pub use credential_request::{CREDENTIAL_REQUEST_DOMAIN, credential_request_digest};
 pub use error::{ProtocolError, Result};
 pub use fees::FeeSchedule;

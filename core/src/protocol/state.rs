@@ -4,7 +4,7 @@
 use bitcoin::secp256k1::PublicKey;
 use serde::{Deserialize, Serialize};
 
-use super::body::{GrantKind, RecordPut, RecordRef};
+use super::body::{GrantKind, RecordPut};
 use super::codec::{Canonical, Reader, Writer, canonical_struct};
 use super::error::{ProtocolError, Result};
 use super::serde_hex;
@@ -145,11 +145,13 @@ pub struct GrantState {
     pub grantor: String,
     /// The receiving account.
     pub grantee_address: String,
-    /// Fingerprint of the grantee's RSA key.
+    /// Salted commitment to the grantee's RSA key and the records granted
+    /// ([`super::commitments::GrantOpening`]); the grantee holds the opening.
     #[serde(with = "serde_hex::fixed")]
-    pub grantee_rsa_fingerprint: [u8; 32],
-    /// The records granted.
-    pub records: Vec<RecordRef>,
+    pub records_commitment: [u8; 32],
+    /// The copy tags of the records a copy hands over (see [`super::body::Grant`]).
+    #[serde(default, with = "serde_hex::vec_fixed")]
+    pub copy_tags: Vec<[u8; 32]>,
     /// Copy, usage or trade.
     pub kind: GrantKind,
     /// Expiry (unix ms), if any.
@@ -170,8 +172,8 @@ canonical_struct!(GrantState {
     grant_id,
     grantor,
     grantee_address,
-    grantee_rsa_fingerprint,
-    records,
+    records_commitment,
+    copy_tags,
     kind,
     expires_at,
     status,
@@ -413,11 +415,8 @@ mod tests {
             grant_id: [0x77; 32],
             grantor: address(1),
             grantee_address: address(3),
-            grantee_rsa_fingerprint: [0x88; 32],
-            records: vec![RecordRef {
-                address: address(6),
-                key: vec![1],
-            }],
+            records_commitment: [0x88; 32],
+            copy_tags: vec![[0x89; 32]],
             kind: GrantKind::Usage {
                 code_hash: [0x99; 32],
             },

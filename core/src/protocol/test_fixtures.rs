@@ -70,11 +70,8 @@ pub(crate) fn sample_bodies() -> Vec<TxBody> {
         TxBody::Grant(Grant {
             grant_id: [0x77; 32],
             grantee_address: address(3),
-            grantee_rsa_fingerprint: [0x88; 32],
-            records: vec![RecordRef {
-                address: address(6),
-                key: vec![1, 2],
-            }],
+            records_commitment: [0x88; 32],
+            copy_tags: vec![[0x89; 32]],
             kind: GrantKind::Copy {
                 resell: true,
                 dup: false,
@@ -134,9 +131,9 @@ pub(crate) fn sample_bodies() -> Vec<TxBody> {
             escrow_id: [0xbb; 32],
         }),
         TxBody::AuditorAttestation(AuditorAttestation {
-            subject: "LSVAU2180N2183294".into(),
-            claim: "mileage complete 2024".into(),
-            d_hashes: vec![[0x55; 32], [0xdd; 32]],
+            subject: hex::encode([0x77; 32]),
+            claim: "mileage-complete/v1".into(),
+            commitment: [0xdd; 32],
         }),
     ]
 }

@@ -76,9 +76,6 @@ impl SignedTransaction {
             }
             TxBody::Grant(b) => {
                 check(&b.grantee_address, "grantee_address")?;
-                for record in &b.records {
-                    check(&record.address, "records.address")?;
-                }
             }
             TxBody::DataRequest(b) => {
                 check(&b.owner_address, "owner_address")?;

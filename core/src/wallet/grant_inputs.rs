@@ -20,7 +20,7 @@ use serde_json::json;
 use super::identity::Wallet;
 use super::reading::{KvRecord, pool_set};
 use crate::compute::{FeatureParams, ShippedProgram, compute_on_trips};
-use crate::crypto::{Envelope, RecordContext, rewrap_registered_record_key};
+use crate::crypto::{Envelope, RecordContext, owner_copy_tag, rewrap_registered_record_key};
 use crate::grants::delivery::DeliveredRecord;
 use crate::grants::period::record_in_period;
 use crate::grants::terms::ApprovedScope;
@@ -33,8 +33,9 @@ use crate::trip::{Trip, TripError};
 
 use super::requests::COMPUTE_GAS_LIMIT;
 
-/// The records a copy delivers, their registered dHashes alongside.
-pub(super) type CopyInputs = (Vec<DeliveredRecord>, Vec<[u8; 32]>);
+/// The records a copy delivers, their registered dHashes and their copy tags
+/// (sorted, distinct) alongside.
+pub(super) type CopyInputs = (Vec<DeliveredRecord>, Vec<[u8; 32]>, Vec<[u8; 32]>);
 /// A computation's input records, their dHashes and the signed result's bytes.
 pub(super) type ComputeOutputs = (Vec<RecordRef>, Vec<[u8; 32]>, Vec<u8>);
 
@@ -101,6 +102,7 @@ impl Wallet {
     ) -> GrantsResult<CopyInputs> {
         let mut delivered = Vec::new();
         let mut d_hashes = Vec::new();
+        let mut tags = Vec::new();
         for format in &scope.formats {
             if format != TRIP_GPS && format != VIN_CODE {
                 continue;
@@ -121,6 +123,12 @@ impl Wallet {
                 let envelope = Envelope::from_bytes(&stored.envelope)?;
                 let grant = {
                     let mut cache = self.epoch_cache()?;
+                    tags.push(owner_copy_tag(
+                        &envelope,
+                        &ctx,
+                        self.keys().rsa_private(),
+                        &mut cache,
+                    )?);
                     rewrap_registered_record_key(
                         &envelope,
                         &ctx,
@@ -141,7 +149,9 @@ impl Wallet {
         if delivered.is_empty() {
             return Err(GrantsError::NothingToDeliver);
         }
-        Ok((delivered, d_hashes))
+        tags.sort_unstable();
+        tags.dedup();
+        Ok((delivered, d_hashes, tags))
     }
 
     /// The car's records of `format` from `from` to `to`, listed from the ledger and

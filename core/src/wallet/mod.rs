@@ -8,7 +8,7 @@
 //! - devices (`devices`, `device_status`, `reset_to`).
 //! - requests (`pending_requests`, `approve`, `reject`, `grants`, `revoke`): data grants
 //!   to service providers (see [`crate::grants`]).
-//! - subscribers (`add_subscriber`, `remove_subscriber`, `publish_channel`,
+//! - subscribers (`add_subscriber`, `remove_subscriber`, `publish_channel`, `channel_ticket`,
 //!   [`SubscriberReader`]): the seed's sideKey channel.
 //! - [`WalletError`]: the typed errors of every wallet operation.
 
@@ -35,7 +35,7 @@ pub use payments::{OWNER_READ_TOKEN_BATCH, PaymentError, SHARED_NODE_MODE};
 pub use reading::{DroppedRecord, KvRecord, RangeResult};
 pub use requests::{Approval, COMPUTE_GAS_LIMIT, GrantInfo, PendingRequest};
 pub use subscribers::{
-    CHANNEL_FORMAT, ChannelReport, SubscribedDay, SubscribedRecord, SubscriberInfo,
+    CHANNEL_FORMAT, ChannelReport, ChannelTicket, SubscribedDay, SubscribedRecord, SubscriberInfo,
     SubscriberReader,
 };
 pub use trips::{TripList, TripTrack};

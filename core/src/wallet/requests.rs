@@ -12,8 +12,10 @@
 //! (bound to the input records' dHashes), sealed to the provider. Approving a copy
 //! re-wraps each granted record's key for the provider's RSA key (payloads untouched)
 //! and delivers the wrapped keys, sealed to the provider. Either way the ledger gets a
-//! `Grant` naming the records, then the `DataResponse` naming the grant, both signed
-//! by the owner's identity key.
+//! `Grant` that names no record (a salted commitment to the records and the provider's
+//! key, and for a copy one opaque copy tag per record), then the `DataResponse` naming
+//! the grant, both signed by the owner's identity key; the commitment's opening
+//! travels in the sealed delivery.
 //!
 //! A priced request is approved only while the provider's escrow for it holds the
 //! price for this owner; after answering, the wallet declares the delivery on the
@@ -39,8 +41,8 @@ use crate::grants::terms::{ApprovedScope, Delivery, Narrowing, RequestTerms};
 use crate::grants::{DELIVERY_FORMAT, GrantsError, GrantsLedger, GrantsResult};
 use crate::keys::rsa_fingerprint_bytes;
 use crate::protocol::{
-    DataResponse, EscrowDeliver, EscrowState, Grant, GrantKind, GrantRef, ProviderState, RecordRef,
-    RequestState, RequestStatus, TxBody,
+    DataResponse, EscrowDeliver, EscrowState, Grant, GrantKind, GrantOpening, GrantRef,
+    ProviderState, RecordRef, RequestState, RequestStatus, TxBody,
 };
 use crate::store::GrantRow;
 
@@ -93,6 +95,23 @@ pub struct GrantInfo {
     pub records: usize,
     /// `active` or `revoked`.
     pub status: String,
+}
+
+/// Domain of the salt of a grant's records commitment.
+const GRANT_SALT_DOMAIN: &[u8] = b"carchain/grant-salt/v1";
+
+/// The salt of grant `grant_id`'s commitment: HMAC-SHA256 under the owner's identity
+/// key, so nobody else can predict it and a retried approval (same grant id, same
+/// records) commits to, and delivers, the same opening.
+fn grant_salt(owner_secret: &bitcoin::secp256k1::SecretKey, grant_id: &[u8; 32]) -> [u8; 32] {
+    use hmac::{Hmac, KeyInit, Mac};
+    let Ok(mut mac) = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&owner_secret.secret_bytes())
+    else {
+        return [0; 32];
+    };
+    mac.update(GRANT_SALT_DOMAIN);
+    mac.update(grant_id);
+    mac.finalize().into_bytes().into()
 }
 
 fn now_ms() -> u64 {
@@ -207,17 +226,21 @@ impl Wallet {
         let scope = narrowing.apply(&pending.terms)?;
         let provider_key = provider_rsa(&pending.provider)?;
         let light = ledger.light();
-        let (kind, records, content, chunks) = match scope.delivery {
+        let grant_id = grant_id_for(request_id);
+        let owner_secret = *self.keys().owner_key().secret_key();
+        let salt = grant_salt(&owner_secret, &grant_id);
+        let (kind, records, copy_tags, content, chunks) = match scope.delivery {
             Delivery::Compute { code_hash } => {
                 if !pending.provider.code_hashes.contains(&code_hash) {
                     return Err(GrantsError::UnregisteredComputation(hex::encode(code_hash)));
                 }
                 let (inputs, d_hashes, signed_result) =
                     self.compute_for(light, vid, &scope, &code_hash).await?;
-                let chunks = result_chunk_hashes(&d_hashes, &signed_result);
+                let chunks = result_chunk_hashes(&salt, &d_hashes, &signed_result);
                 (
                     GrantKind::Usage { code_hash },
                     inputs.clone(),
+                    Vec::new(),
                     DeliveryContent::Result {
                         inputs,
                         signed_result,
@@ -226,7 +249,7 @@ impl Wallet {
                 )
             }
             Delivery::Copy => {
-                let (delivered, d_hashes) =
+                let (delivered, d_hashes, tags) =
                     self.copy_for(light, vid, &scope, &provider_key).await?;
                 let refs = delivered
                     .iter()
@@ -241,18 +264,22 @@ impl Wallet {
                         dup: false,
                     },
                     refs,
+                    tags,
                     DeliveryContent::Copy { records: delivered },
-                    copy_chunk_hashes(&d_hashes),
+                    copy_chunk_hashes(&salt, &d_hashes),
                 )
             }
         };
-        let grant_id = grant_id_for(request_id);
-        let owner_secret = *self.keys().owner_key().secret_key();
+        let opening = GrantOpening {
+            salt,
+            grantee_rsa_fingerprint: rsa_fingerprint_bytes(&provider_key)?,
+            records: records.clone(),
+        };
         let grant = TxBody::Grant(Grant {
             grant_id,
             grantee_address: pending.request.requester.clone(),
-            grantee_rsa_fingerprint: rsa_fingerprint_bytes(&provider_key)?,
-            records: records.clone(),
+            records_commitment: opening.commitment(),
+            copy_tags,
             kind: kind.clone(),
             expires_at: narrowing.expires_at,
         });
@@ -263,6 +290,7 @@ impl Wallet {
             version: DELIVERY_VERSION,
             request_id: *request_id,
             grant_id,
+            opening,
             content,
         };
         let owner_address = self.owner_address();

@@ -3,37 +3,45 @@
 //!
 //! The car wraps each day's epoch key once, for the owner. The owner's wallet unwraps it
 //! (one RSA decryption per address-day, as for its own reads) and re-wraps it for every
-//! active subscriber, publishing one channel entry per subscriber, day and car as a
-//! wallet record under the owner's address (format `carchain-channel`, key
-//! `{SUB, DAY, CAR}`). An entry names the day's pool addresses and the wrapped epoch keys,
-//! sealed in an envelope to the subscriber's RSA key, so the node and everyone else see
-//! only that the owner published something for `SUB` on `DAY`; `CAR` is an opaque token
-//! derived from the car's secret pool seed.
+//! active subscriber, publishing one channel entry per subscriber and day: the day's
+//! pool addresses and their wrapped epoch keys, sealed in an envelope to the
+//! subscriber's RSA key.
+//!
+//! Where an entry lives names no one. Each subscription has a secret channel seed
+//! (HMAC under the owner's identity key of the car, the subscriber id and the
+//! subscriber's RSA key fingerprint); an entry is a wallet record under a one-day
+//! address whose key derives from that seed and the day, with an opaque record key
+//! derived the same way. The owner hands the seed to the subscriber as a
+//! [`ChannelTicket`] (out of band, like the subscriber's own RSA key); the subscriber
+//! finds each day's entry from it. The node and the ledger see an unfunded address
+//! that registers one `carchain-channel` record once: no owner address, subscriber
+//! id, day or car, and no two entries (days, subscribers) share an address.
 //!
 //! Removing a subscriber stops the re-wrapping: days published after the removal carry
 //! no key for them, and since a car starts a fresh epoch key for every address and day,
 //! its new records are closed to them. What was already delivered (the days published
 //! while they subscribed) cannot be taken back.
 
+use core::fmt;
+
+use bitcoin::secp256k1::SecretKey;
 use chrono::{Datelike, NaiveDate};
 use rsa::pkcs1::{DecodeRsaPublicKey, EncodeRsaPublicKey};
 use rsa::traits::PublicKeyParts;
 use rsa::{PrivateKey as RsaPrivateKey, PublicKey as RsaPublicKey};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::error::WalletError;
 use super::identity::Wallet;
 use super::reading::pool_set;
 use crate::crypto::{
-    CryptoError, Envelope, EpochKey, EpochKeyCache, HashFunc, RecordContext, SealingEpoch,
-    WrappedKey, seal,
+    CryptoError, Envelope, EpochKey, EpochKeyCache, RecordContext, SealingEpoch, WrappedKey, seal,
 };
-use crate::keys::p2wpkh_address;
+use crate::keys::{p2wpkh_address, rsa_fingerprint_bytes};
 use crate::light::LightClient;
-use crate::record::{
-    EncodedKey, FormatSpec, decode_key, encode_end_bound, encode_key, encode_start_bound,
-};
+use crate::protocol::signing::public_key_of;
+use crate::record::{EncodedKey, FormatSpec, decode_key};
 use crate::sealed::{Opener, STORED_KEYS_END, SealedRecord, open_record_with_key};
 use crate::store::GrantRow;
 
@@ -42,12 +50,84 @@ pub const CHANNEL_FORMAT: &str = "carchain-channel";
 /// Longest subscriber id.
 pub const MAX_SUBSCRIBER_ID_LEN: usize = 64;
 
-/// The custom format of channel entries: subscriber, day, car token.
-fn channel_spec() -> Result<FormatSpec, WalletError> {
-    Ok(FormatSpec::custom(
-        CHANNEL_FORMAT,
-        vec!["SUB".to_owned(), "DAY".to_owned(), "CAR".to_owned()],
-    )?)
+/// Domain of a subscription's channel seed.
+const CHANNEL_SEED_DOMAIN: &[u8] = b"carchain/channel-seed/v2";
+/// Domain of a channel day's address key.
+const CHANNEL_DAY_DOMAIN: &[u8] = b"carchain/channel-day/v2";
+/// Domain of a channel day's record key.
+const CHANNEL_KEY_DOMAIN: &[u8] = b"carchain/channel-key/v2";
+/// Text form prefix of a [`ChannelTicket`].
+const TICKET_PREFIX: &str = "carchain-channel-v2:";
+
+fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    use hmac::{Hmac, KeyInit, Mac};
+    let Ok(mut mac) = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key) else {
+        return [0; 32];
+    };
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
+}
+
+/// What a subscriber needs to find a car's channel entries: the subscription's secret
+/// channel seed. Handed over by the owner out of band; anyone holding it can find (not
+/// open: entries are sealed to the subscriber's RSA key) the entries. `Debug` redacts it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ChannelTicket {
+    seed: [u8; 32],
+}
+
+impl fmt::Debug for ChannelTicket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ChannelTicket(<redacted>)")
+    }
+}
+
+impl ChannelTicket {
+    /// The text form: `carchain-channel-v2:` and the seed in hex.
+    pub fn to_text(&self) -> String {
+        format!("{TICKET_PREFIX}{}", hex::encode(self.seed))
+    }
+
+    /// Parses [`Self::to_text`]'s form.
+    pub fn parse(text: &str) -> Result<Self, WalletError> {
+        let bad = || WalletError::InvalidSubscriber {
+            reason: "not a channel ticket",
+        };
+        let hex_seed = text.trim().strip_prefix(TICKET_PREFIX).ok_or_else(bad)?;
+        let seed: [u8; 32] = hex::decode(hex_seed)
+            .ok()
+            .and_then(|bytes| bytes.try_into().ok())
+            .ok_or_else(bad)?;
+        Ok(Self { seed })
+    }
+
+    /// The secret key of `day`'s channel address.
+    fn day_secret(&self, day: NaiveDate) -> Result<SecretKey, WalletError> {
+        let digest = hmac_sha256(
+            &self.seed,
+            &[CHANNEL_DAY_DOMAIN, &day_number(day).to_be_bytes()],
+        );
+        SecretKey::from_slice(&digest).map_err(|_| WalletError::InvalidSubscriber {
+            reason: "the channel day key is out of range",
+        })
+    }
+
+    /// `day`'s channel address and record key.
+    fn day_place(
+        &self,
+        day: NaiveDate,
+        network: crate::keys::Network,
+    ) -> Result<(SecretKey, String, Vec<u8>), WalletError> {
+        let secret = self.day_secret(day)?;
+        let address = crate::protocol::signing::p2wpkh_address(&public_key_of(&secret), network);
+        let key = hmac_sha256(
+            &self.seed,
+            &[CHANNEL_KEY_DOMAIN, &day_number(day).to_be_bytes()],
+        );
+        Ok((secret, address, key.get(..16).unwrap_or_default().to_vec()))
+    }
 }
 
 /// `YYYYMMDD` as the integer a channel key holds.
@@ -91,7 +171,8 @@ struct SubscriptionDoc {
 /// A subscriber of one car.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubscriberInfo {
-    /// The subscriber's id (chosen by the owner; public in channel keys).
+    /// The subscriber's id (chosen by the owner; never published: it only enters the
+    /// derivation of the subscription's channel ticket).
     pub id: String,
     /// The car followed.
     pub vid: String,
@@ -203,10 +284,7 @@ impl Wallet {
         if active.is_empty() {
             return Ok(report);
         }
-        let spec = channel_spec()?;
-        let car = self.car_token(vid)?;
-        let owner_address = self.owner_address();
-        let owner_secret = *self.keys().owner_key().secret_key();
+        let network = light.anchor().network;
         let generations = self.pool_generations(vid)?;
         let pool = pool_set(&generations);
         for day in from.iter_days().take_while(|d| *d <= to) {
@@ -217,12 +295,13 @@ impl Wallet {
                 continue;
             }
             for (id, public) in &active {
-                let key = encode_key(
-                    &spec,
-                    &json!({"SUB": id, "DAY": day_number(day), "CAR": car}),
-                )?
-                .into_bytes();
-                if light.registration(&owner_address, &key).await?.is_some() {
+                let ticket = self.ticket_for(vid, id, public)?;
+                let (secret, address, key) = ticket.day_place(day, network)?;
+                // Each entry (its check and its put) from a connection of its own: no
+                // request or connection carries two channel addresses, or one beside
+                // the owner's.
+                let fresh = light.with_fresh_connections()?;
+                if fresh.registration(&address, &key).await?.is_some() {
                     report.already_published += 1;
                     continue;
                 }
@@ -251,12 +330,12 @@ impl Wallet {
                         reason: "channel entry cannot be encoded",
                     })?;
                 let ctx = RecordContext {
-                    address: &owner_address,
+                    address: &address,
                     key_bytes: &key,
                     format: CHANNEL_FORMAT,
                 };
                 let envelope = seal(&plaintext, &ctx, &SealingEpoch::new(public)?)?.to_bytes()?;
-                self.put_owner_record(light, &owner_secret, CHANNEL_FORMAT, key, &envelope)
+                self.put_owner_record(&fresh, &secret, CHANNEL_FORMAT, key, &envelope)
                     .await?;
                 report.published += 1;
             }
@@ -264,13 +343,52 @@ impl Wallet {
         Ok(report)
     }
 
-    /// A reader of the channel entries `owner_address` publishes for subscriber `id`,
+    /// The ticket subscriber `id` of car `vid` finds its channel entries with; the
+    /// owner hands it over out of band (it names nothing, but lets its holder find the
+    /// entries).
+    pub fn channel_ticket(&self, vid: &str, id: &str) -> Result<ChannelTicket, WalletError> {
+        let (doc, _) = self.subscription(vid, id)?;
+        let der = hex::decode(&doc.rsa_public_der).map_err(|_| WalletError::InvalidSubscriber {
+            reason: "stored RSA key is not hex",
+        })?;
+        let key =
+            RsaPublicKey::from_pkcs1_der(&der).map_err(|_| WalletError::InvalidSubscriber {
+                reason: "stored RSA key is not PKCS#1",
+            })?;
+        self.ticket_for(vid, id, &key)
+    }
+
+    /// The channel seed of subscription (`vid`, `id`, `public`): HMAC-SHA256 under the
+    /// owner's identity key, so it is stable across restores and changes with the
+    /// subscriber's key.
+    fn ticket_for(
+        &self,
+        vid: &str,
+        id: &str,
+        public: &RsaPublicKey,
+    ) -> Result<ChannelTicket, WalletError> {
+        let fingerprint = rsa_fingerprint_bytes(public)?;
+        let owner = self.keys().owner_key().secret_key().secret_bytes();
+        let seed = hmac_sha256(
+            &owner,
+            &[
+                CHANNEL_SEED_DOMAIN,
+                &(vid.len() as u32).to_be_bytes(),
+                vid.as_bytes(),
+                &(id.len() as u32).to_be_bytes(),
+                id.as_bytes(),
+                &fingerprint,
+            ],
+        );
+        Ok(ChannelTicket { seed })
+    }
+
+    /// A reader of the channel entries the owner publishes for the holder of `ticket`,
     /// decrypting with this wallet's own RSA key (a family member's wallet).
-    pub fn subscriber_reader(&self, owner_address: &str, id: &str) -> SubscriberReader<'_> {
+    pub fn subscriber_reader(&self, ticket: &ChannelTicket) -> SubscriberReader<'_> {
         SubscriberReader {
             rsa: self.keys().rsa_private(),
-            owner_address: owner_address.to_owned(),
-            id: id.to_owned(),
+            ticket: ticket.clone(),
         }
     }
 
@@ -323,14 +441,6 @@ impl Wallet {
             out.push((address.clone(), keys));
         }
         Ok(out)
-    }
-
-    /// The opaque channel token of car `vid`: derived from its secret pool seed, so it
-    /// links entries of the same car without naming it.
-    fn car_token(&self, vid: &str) -> Result<String, WalletError> {
-        let seed = self.keys().pool_seed(vid, 0)?;
-        let digest = HashFunc::Sha256.digest_parts(&[b"carchain/channel-car/v1", seed.as_bytes()]);
-        Ok(hex::encode(digest.get(..8).unwrap_or_default()))
     }
 
     fn save_subscription(&self, doc: &SubscriptionDoc, status: &str) -> Result<(), WalletError> {
@@ -392,11 +502,10 @@ pub struct SubscribedDay {
     pub closed_records: usize,
 }
 
-/// Reads a car's days through the owner's channel, as subscriber `id`.
+/// Reads a car's days through the owner's channel, as the holder of a ticket.
 pub struct SubscriberReader<'a> {
     rsa: &'a RsaPrivateKey,
-    owner_address: String,
-    id: String,
+    ticket: ChannelTicket,
 }
 
 impl SubscriberReader<'_> {
@@ -409,22 +518,18 @@ impl SubscriberReader<'_> {
         day: NaiveDate,
         format: &FormatSpec,
     ) -> Result<SubscribedDay, WalletError> {
-        check_subscriber_id(&self.id)?;
-        let spec = channel_spec()?;
-        let bound = json!({"SUB": self.id, "DAY": day_number(day)});
-        let entries = light
-            .records_in_range(
-                &self.owner_address,
-                encode_start_bound(&spec, &bound)?.as_bytes(),
-                encode_end_bound(&spec, &bound)?.as_bytes(),
-            )
-            .await?;
+        let (_, address, key) = self.ticket.day_place(day, light.anchor().network)?;
         let mut out = SubscribedDay::default();
         let mut cache = EpochKeyCache::new();
-        for entry_record in entries.records {
-            let key = entry_record.registration.put.key.clone();
+        // The day's entry, on a connection of its own.
+        let entry_record = match light.with_fresh_connections()?.record(&address, &key).await {
+            Ok(found) => found,
+            Err(crate::light::LightError::ValueMissing { .. }) => None,
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(entry_record) = entry_record {
             let ctx = RecordContext {
-                address: &self.owner_address,
+                address: &address,
                 key_bytes: &key,
                 format: CHANNEL_FORMAT,
             };
@@ -432,13 +537,11 @@ impl SubscriberReader<'_> {
                 .and_then(|env| env.open_with_owner_key(&ctx, self.rsa, &mut cache))
                 .ok()
                 .and_then(|plain| serde_json::from_slice::<ChannelEntry>(&plain).ok());
+            let entry = entry.filter(|e| e.vid == vid && e.day == day_number(day));
             let Some(entry) = entry else {
                 out.unreadable_entries += 1;
-                continue;
+                return Ok(out);
             };
-            if entry.vid != vid || entry.day != day_number(day) {
-                continue;
-            }
             for channel in entry.addresses {
                 let epochs: Vec<EpochKey> = channel
                     .epoch_keys
@@ -526,23 +629,38 @@ mod tests {
     }
 
     #[test]
-    fn channel_keys_sort_by_subscriber_then_day() {
-        let spec = channel_spec().expect("spec");
-        let key = |sub: &str, day: NaiveDate| {
-            encode_key(
-                &spec,
-                &json!({"SUB": sub, "DAY": day_number(day), "CAR": "00"}),
-            )
-            .expect("key")
-        };
+    fn each_channel_day_has_its_own_address_and_opaque_key() {
+        let ticket = ChannelTicket { seed: [0x42; 32] };
         let d = |n| NaiveDate::from_ymd_opt(2024, 5, n).expect("date");
         assert_eq!(day_number(d(7)), 20_240_507);
-        assert!(key("a", d(9)) < key("a", d(10)));
-        assert!(key("a", d(31)) < key("b", d(1)));
-        let bound = json!({"SUB": "a", "DAY": day_number(d(9))});
-        let start = encode_start_bound(&spec, &bound).expect("start");
-        let end = encode_end_bound(&spec, &bound).expect("end");
-        assert!(start <= key("a", d(9)) && key("a", d(9)) <= end);
-        assert!(key("a", d(10)) > end && key("a", d(8)) < start);
+        let network = crate::keys::Network::Regtest;
+        let (_, a1, k1) = ticket.day_place(d(1), network).expect("day 1");
+        let (_, a2, k2) = ticket.day_place(d(2), network).expect("day 2");
+        assert_ne!(a1, a2);
+        assert_ne!(k1, k2);
+        assert_eq!(k1.len(), 16);
+        // The key says nothing readable: not the day, not a subscriber id.
+        assert!(!String::from_utf8_lossy(&k1).contains("2024"));
+        let other = ChannelTicket { seed: [0x43; 32] };
+        assert_ne!(other.day_place(d(1), network).expect("other").1, a1);
+        // Stable: the same ticket finds the same place.
+        assert_eq!(ticket.day_place(d(1), network).expect("again").1, a1);
+    }
+
+    #[test]
+    fn tickets_round_trip_as_text_and_hide_their_seed_in_debug() {
+        let ticket = ChannelTicket { seed: [0x42; 32] };
+        let text = ticket.to_text();
+        assert!(text.starts_with("carchain-channel-v2:"));
+        assert_eq!(ChannelTicket::parse(&text).expect("parse"), ticket);
+        assert!(!format!("{ticket:?}").contains("4242"));
+        for bad in [
+            "",
+            "carchain-channel-v2:zz",
+            "carchain-channel-v1:00",
+            &text[..40],
+        ] {
+            assert!(ChannelTicket::parse(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -1,5 +1,6 @@
-//! The owner's records on a private node (`putWalKV` under the owner's own address: a
-//! subscriber channel entry, a grant delivery): a private node stores a value only with
+//! The owner's records on a private node (`putWalKV` under an address the owner holds:
+//! a subscriber channel entry under its one-day address, a grant delivery under the
+//! owner's address): a private node stores a value only with
 //! a write credential ([`crate::light::write_credentials`]). When the node asks for one
 //! (`credential_missing`), the wallet obtains one as the owner of one of its cars paired
 //! with that node — issuance is authenticated, the credential itself names no one — and
@@ -32,7 +33,11 @@ impl Wallet {
             Err(e) if e.node_code() == Some("credential_missing") => {}
             other => return Ok(other?),
         }
-        let credential = self.owner_credential(light).await?;
+        // The credential request names a car of this wallet: it goes on a connection
+        // of its own, never on the one that then carries the record's address.
+        let credential = self
+            .owner_credential(&light.with_fresh_connections()?)
+            .await?;
         let address = p2wpkh_address(&public_key_of(secret), light.anchor().network);
         Ok(light
             .put_value(&address, &key, value, Some(&credential))

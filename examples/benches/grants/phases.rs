@@ -23,7 +23,9 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use carchain_core::compute::{FeatureParams, ShippedProgram, compute_on_trips, trip_features};
-use carchain_core::crypto::{Envelope, EpochKeyCache, RecordContext, rewrap_registered_record_key};
+use carchain_core::crypto::{
+    Envelope, EpochKeyCache, RecordContext, owner_copy_tag, rewrap_registered_record_key,
+};
 use carchain_core::grants::delivery::{
     DELIVERY_VERSION, DeliveredRecord, DeliveryContent, DeliveryDocument, delivery_record_key,
 };
@@ -36,7 +38,7 @@ use carchain_core::grants::{
 use carchain_core::keys::WalletKeys;
 use carchain_core::light::VerifiedRecord;
 use carchain_core::protocol::{
-    DataResponse, EscrowDeliver, EscrowState, Grant, GrantKind, RecordRef, TxBody,
+    DataResponse, EscrowDeliver, EscrowState, Grant, GrantKind, GrantOpening, RecordRef, TxBody,
 };
 use carchain_core::record::{FormatSpec, TRIP_GPS, VIN_CODE};
 use carchain_core::trip::Trip;
@@ -151,12 +153,17 @@ async fn submit_delivery(
     ledger: &GrantsLedger,
     request_id: &[u8; 32],
     provider: &ServiceProvider,
-    grant: (GrantKind, Vec<RecordRef>),
+    grant: (GrantKind, Vec<RecordRef>, Vec<[u8; 32]>, [u8; 32]),
     content: DeliveryContent,
     paid: Option<(EscrowState, Vec<[u8; 32]>)>,
 ) {
     let secret = *owner.keys.owner_key().secret_key();
     let grant_id = grant_id_for(request_id);
+    let opening = GrantOpening {
+        salt: grant.3,
+        grantee_rsa_fingerprint: provider.rsa_fingerprint().expect("fingerprint"),
+        records: grant.1,
+    };
     if ledger.grant(&grant_id).await.expect("grant read").is_none() {
         ledger
             .submit(
@@ -164,8 +171,8 @@ async fn submit_delivery(
                 TxBody::Grant(Grant {
                     grant_id,
                     grantee_address: provider.address(),
-                    grantee_rsa_fingerprint: provider.rsa_fingerprint().expect("fingerprint"),
-                    records: grant.1,
+                    records_commitment: opening.commitment(),
+                    copy_tags: grant.2,
                     kind: grant.0,
                     expires_at: None,
                 }),
@@ -177,6 +184,7 @@ async fn submit_delivery(
         version: DELIVERY_VERSION,
         request_id: *request_id,
         grant_id,
+        opening,
         content,
     }
     .seal(&owner.wallet.owner_address(), &provider.rsa_public_key())
@@ -286,14 +294,20 @@ pub async fn compute_in_phases(
     phases.compute = t.elapsed();
 
     let t = Instant::now();
-    let chunks = result_chunk_hashes(&d_hashes, &signed);
+    let salt = GrantOpening::new([0; 32], Vec::new()).expect("salt").salt;
+    let chunks = result_chunk_hashes(&salt, &d_hashes, &signed);
     let paid = escrow.filter(|_| price > 0).map(|escrow| (escrow, chunks));
     submit_delivery(
         owner,
         ledger,
         request_id,
         provider,
-        (GrantKind::Usage { code_hash }, inputs.clone()),
+        (
+            GrantKind::Usage { code_hash },
+            inputs.clone(),
+            Vec::new(),
+            salt,
+        ),
         DeliveryContent::Result {
             inputs,
             signed_result: signed,
@@ -328,16 +342,18 @@ pub fn evm_only(trips: &[Trip]) -> Duration {
 
 /// Re-wraps the key of every record in `listed` for `provider` without opening any
 /// payload (`rewrap_registered_record_key`, the copy path's step), the epoch keys taken
-/// from `cache`. Returns the delivered records and their dHashes.
+/// from `cache`. Returns the delivered records, their dHashes and their copy tags
+/// (sorted, distinct).
 pub fn rewrap_all(
     keys: &WalletKeys,
     listed: &[VerifiedRecord],
     cache: &mut EpochKeyCache,
     provider: &ServiceProvider,
-) -> (Vec<DeliveredRecord>, Vec<[u8; 32]>) {
+) -> (Vec<DeliveredRecord>, Vec<[u8; 32]>, Vec<[u8; 32]>) {
     let grantee = provider.rsa_public_key();
     let mut delivered = Vec::new();
     let mut d_hashes = Vec::new();
+    let mut tags = Vec::new();
     for record in listed {
         let put = &record.registration.put;
         let ctx = RecordContext {
@@ -346,6 +362,7 @@ pub fn rewrap_all(
             format: &put.format,
         };
         let envelope = Envelope::from_bytes(&record.envelope).expect("envelope");
+        tags.push(owner_copy_tag(&envelope, &ctx, keys.rsa_private_key(), cache).expect("tag"));
         let grant =
             rewrap_registered_record_key(&envelope, &ctx, keys.rsa_private_key(), cache, &grantee)
                 .expect("rewrap");
@@ -357,7 +374,9 @@ pub fn rewrap_all(
             grant: grant.to_bytes().expect("grant bytes"),
         });
     }
-    (delivered, d_hashes)
+    tags.sort_unstable();
+    tags.dedup();
+    (delivered, d_hashes, tags)
 }
 
 /// Fetches the stored envelope and registration of every record, proven.
@@ -425,7 +444,7 @@ pub async fn copy_in_phases(
     phases.unwraps = cache.stats().unwraps;
 
     let t = Instant::now();
-    let (delivered, d_hashes) = rewrap_all(owner.keys, &listed, &mut cache, provider);
+    let (delivered, d_hashes, tags) = rewrap_all(owner.keys, &listed, &mut cache, provider);
     phases.rewrap = t.elapsed();
     assert_eq!(
         cache.stats().unwraps,
@@ -441,9 +460,10 @@ pub async fn copy_in_phases(
             key: d.key.clone(),
         })
         .collect();
+    let salt = GrantOpening::new([0; 32], Vec::new()).expect("salt").salt;
     let paid = escrow
         .filter(|_| price > 0)
-        .map(|escrow| (escrow, copy_chunk_hashes(&d_hashes)));
+        .map(|escrow| (escrow, copy_chunk_hashes(&salt, &d_hashes)));
     submit_delivery(
         owner,
         ledger,
@@ -455,6 +475,8 @@ pub async fn copy_in_phases(
                 dup: false,
             },
             refs,
+            tags,
+            salt,
         ),
         DeliveryContent::Copy { records: delivered },
         paid,

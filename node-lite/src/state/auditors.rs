@@ -4,11 +4,16 @@
 //!   auditor; a registered provider becomes one when an auditor attests
 //!   [`AUDITOR_CLAIM`] with the provider's address as subject (its `auditor` flag). Any
 //!   other signer is refused (`NotAuditor`).
-//! - An attestation has a subject and a claim. When the subject is the hex id of a grant
-//!   on the ledger, the attestation is recorded on the grant (`attestations`), so a
-//!   provider requiring a countersigned completeness claim before a grant completes
-//!   checks it there with a state proof; any other subject (a VID, an address) is
-//!   recorded by the transaction itself in its block.
+//! - An attestation names a subject, the public kind of its claim and a salted
+//!   commitment to the full claim and the dHashes it covers (tx format v3): the claim's
+//!   text names a car, so only its opening, handed sealed to whoever relies on it,
+//!   carries it. The kind is a short label (printable ASCII without spaces or `=`, at
+//!   most 64 bytes), so no `vid=...` reaches the ledger.
+//! - Appointing an auditor ([`AUDITOR_CLAIM`]) names a registered provider's address and
+//!   commits to nothing (all zeros). Any other attestation names a grant on the ledger
+//!   by its hex id, commits to something (not all zeros), and is recorded on that grant
+//!   (`attestations`), so a provider requiring a countersigned claim before a grant
+//!   completes checks it there with a state proof.
 
 use carchain_core::protocol::{
     AttestationRef, AuditorAttestation, GrantState, ProviderState, state_key,
@@ -16,13 +21,16 @@ use carchain_core::protocol::{
 
 use super::error::TxError;
 use super::layer::Layer;
+use super::lookup::load;
 use super::rules::ExecContext;
 
 /// The claim that registers the subject (a provider's address) as an auditor.
 pub const AUDITOR_CLAIM: &str = "registered-auditor";
 
-/// Longest subject or claim, in bytes.
+/// Longest subject, in bytes.
 const MAX_TEXT: usize = 1024;
+/// Longest claim kind, in bytes.
+const MAX_CLAIM_KIND: usize = 64;
 
 fn is_auditor(state: &Layer<'_>, ctx: &ExecContext<'_>, address: &str) -> Result<bool, TxError> {
     if address == ctx.params.operator_address {
@@ -57,12 +65,28 @@ pub(super) fn attest(
             "an attestation names a subject and a claim".into(),
         ));
     }
-    if body.subject.len() > MAX_TEXT || body.claim.len() > MAX_TEXT {
+    if body.subject.len() > MAX_TEXT {
         return Err(TxError::Invalid(format!(
-            "subject and claim are at most {MAX_TEXT} bytes"
+            "a subject is at most {MAX_TEXT} bytes"
+        )));
+    }
+    let label = body.claim.len() <= MAX_CLAIM_KIND
+        && body
+            .claim
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'=');
+    if !label {
+        return Err(TxError::Invalid(format!(
+            "a claim kind is a label of at most {MAX_CLAIM_KIND} printable bytes without '=': \
+             the claim itself goes behind the commitment"
         )));
     }
     if body.claim == AUDITOR_CLAIM {
+        if body.commitment != [0; 32] {
+            return Err(TxError::Invalid(
+                "appointing an auditor commits to nothing".into(),
+            ));
+        }
         let key = state_key::provider(&body.subject);
         let mut provider: ProviderState =
             state.get(key)?.ok_or_else(|| TxError::UnknownProvider {
@@ -72,16 +96,20 @@ pub(super) fn attest(
         state.put_value(key, &provider);
         return Ok(());
     }
-    if let Some(grant_id) = grant_subject(&body.subject) {
-        let key = state_key::grant(&grant_id);
-        if let Some(mut grant) = state.get::<GrantState>(key)? {
-            grant.attestations.push(AttestationRef {
-                auditor: signer.to_owned(),
-                claim: body.claim.clone(),
-                tx_id: *tx_id,
-            });
-            state.put_value(key, &grant);
-        }
+    if body.commitment == [0; 32] {
+        return Err(TxError::Invalid(
+            "an attestation commits to its claim and dHashes".into(),
+        ));
     }
+    let grant_id = grant_subject(&body.subject)
+        .ok_or_else(|| TxError::Invalid("an attestation names a grant by its hex id".into()))?;
+    let key = state_key::grant(&grant_id);
+    let mut grant: GrantState = load(state, key, "grant", &grant_id)?;
+    grant.attestations.push(AttestationRef {
+        auditor: signer.to_owned(),
+        claim: body.claim.clone(),
+        tx_id: *tx_id,
+    });
+    state.put_value(key, &grant);
     Ok(())
 }

@@ -1,16 +1,24 @@
 //! Rules of grants: `Grant`, `Revoke`, `Renounce`, and what a device `Reset` does to
 //! the previous owner's grants.
 //!
+//! A grant on the ledger names no record (tx format v3): its (address, key) list and
+//! the grantee's RSA key are behind a salted commitment whose opening only grantor and
+//! grantee hold, and the records a copy hands over appear as opaque copy tags (an HMAC
+//! under each record's own key, see `carchain_core::crypto::copy_tag`).
+//!
 //! Enforced on the ledger:
 //! - a grant id is used once (a replayed grant is refused: `DuplicateId`);
-//! - every record a grant names is registered (`UnknownRecord`), there is at least one,
-//!   the grantee is not the grantor, and an expiry, if any, is still ahead of the ledger
-//!   clock (`Expired`);
-//! - copy rights: a `Copy { resell, dup }` grant records, per record, what its grantee
-//!   may do with it. A later grant *by that grantee* over such a record is refused when
-//!   `resell` was false (`ResaleRefused`) or when the grant it came with is no longer in
-//!   force; with `resell` but not `dup` the copy can be sold on once (the right is spent).
-//!   Rights only tighten: a second copy of the same record never relaxes them;
+//! - a copy or trade names at least one copy tag, sorted and distinct; a usage grant
+//!   none; the grantee is not the grantor, and an expiry, if any, is still ahead of the
+//!   ledger clock (`Expired`);
+//! - copy rights: a `Copy { resell, dup }` grant records, per copy tag, what its
+//!   grantee may do with that record. A later grant *by that grantee* naming such a tag
+//!   is refused when `resell` was false (`ResaleRefused`) or when the grant it came with
+//!   is no longer in force; with `resell` but not `dup` the copy can be sold on once
+//!   (the right is spent). Rights only tighten: a second copy of the same record never
+//!   relaxes them. The tags are the grantee's to check: it computes each delivered
+//!   record's tag from the key it received and refuses a grant whose tags differ, so a
+//!   reseller who hides or changes a tag delivers a copy its buyer refuses;
 //! - `Revoke` is signed by the grantor only, `Renounce` by the grantee only
 //!   (`NotParty`), and only an active grant ends;
 //! - a grant's expiry is not a transaction: it is in force while `status == Active` and
@@ -20,19 +28,19 @@
 //!   addresses are unlinkable by design), so this is per owner, not per car: an owner
 //!   of several cars who sells one grants again for the others.
 //!
-//! Not enforced here (the client's job): that the grantor owns the pool addresses it
-//! grants (only the owner can re-wrap the record keys, so a stranger's grant delivers
-//! nothing), and that a provider reads only records it was granted; the grant, with its
-//! records, is queryable with a state proof for that check.
+//! Not enforced here (the client's job, with the opening of the commitment): that the
+//! records exist and the grantor owns the pool addresses it grants (only the owner can
+//! re-wrap the record keys, so a stranger's grant delivers nothing), and that a provider
+//! reads only records it was granted; the grant's commitment and tags are queryable
+//! with a state proof for that check.
 
 use carchain_core::protocol::{
-    Canonical, Grant, GrantKind, GrantRef, GrantState, GrantStatus, Reader, RecordRef, Writer,
-    state_key,
+    Canonical, Grant, GrantKind, GrantRef, GrantState, GrantStatus, Reader, Writer, state_key,
 };
 use jmt::KeyHash;
 
 use super::error::TxError;
-use super::layer::{Layer, StateRead};
+use super::layer::Layer;
 use super::lookup::{hex_id, live_at, load, require_live, require_unused};
 use super::rules::ExecContext;
 
@@ -62,14 +70,13 @@ impl Canonical for CopyRight {
     }
 }
 
-/// The tree key of `holder`'s copy right over `record`.
-pub fn copy_right_key(holder: &str, record: &RecordRef) -> KeyHash {
-    state_key::meta(&format!(
-        "grants/copy-right/{holder}/{}/{}",
-        record.address,
-        hex::encode(&record.key)
-    ))
+/// The tree key of `holder`'s copy right over the record whose copy tag is `tag`.
+pub fn copy_right_key(holder: &str, tag: &[u8; 32]) -> KeyHash {
+    state_key::meta(&format!("grants/copy-right/{holder}/{}", hex::encode(tag)))
 }
+
+/// Most copy tags one grant names.
+pub const MAX_COPY_TAGS: usize = 100_000;
 
 /// The tree key of the ids of the grants `grantor` made that may still be active.
 pub fn grantor_index_key(grantor: &str) -> KeyHash {
@@ -86,17 +93,17 @@ pub(super) fn grant(state: &Layer<'_>, id: &[u8; 32]) -> Result<GrantState, TxEr
     load(state, state_key::grant(id), "grant", id)
 }
 
-/// The copy the grantor received under another grant for any of `records`, checked for
+/// The copy the grantor received under another grant for any of `tags`, checked for
 /// being sold on: the first such grant id (the new grant's parent), if any.
 fn check_copy_rights(
     state: &Layer<'_>,
     ctx: &ExecContext<'_>,
     grantor: &str,
-    records: &[RecordRef],
+    tags: &[[u8; 32]],
 ) -> Result<Option<[u8; 32]>, TxError> {
     let mut parent = None;
-    for record in records {
-        let Some(right) = state.get::<CopyRight>(copy_right_key(grantor, record))? else {
+    for tag in tags {
+        let Some(right) = state.get::<CopyRight>(copy_right_key(grantor, tag))? else {
             continue;
         };
         if !right.resell {
@@ -130,8 +137,27 @@ pub(super) fn validate_grant(
         "grant",
         &body.grant_id,
     )?;
-    if body.records.is_empty() {
-        return Err(TxError::Invalid("a grant names at least one record".into()));
+    match body.kind {
+        GrantKind::Usage { .. } if !body.copy_tags.is_empty() => {
+            return Err(TxError::Invalid(
+                "a usage grant hands over no copy and names no copy tag".into(),
+            ));
+        }
+        GrantKind::Usage { .. } => {}
+        GrantKind::Copy { .. } | GrantKind::Trade if body.copy_tags.is_empty() => {
+            return Err(TxError::Invalid(
+                "a copy names the copy tag of at least one record".into(),
+            ));
+        }
+        GrantKind::Copy { .. } | GrantKind::Trade => {}
+    }
+    if body.copy_tags.len() > MAX_COPY_TAGS {
+        return Err(TxError::Invalid(format!(
+            "a grant names at most {MAX_COPY_TAGS} copy tags"
+        )));
+    }
+    if body.copy_tags.windows(2).any(|pair| pair[0] >= pair[1]) {
+        return Err(TxError::Invalid("copy tags are sorted and distinct".into()));
     }
     if body.grantee_address == signer {
         return Err(TxError::Invalid("a grant cannot be to its grantor".into()));
@@ -139,18 +165,7 @@ pub(super) fn validate_grant(
     if body.expires_at.is_some() {
         require_live("grant", body.expires_at, ctx.time)?;
     }
-    for record in &body.records {
-        if state
-            .read(state_key::record(&record.address, &record.key))?
-            .is_none()
-        {
-            return Err(TxError::UnknownRecord {
-                address: record.address.clone(),
-                key: hex::encode(&record.key),
-            });
-        }
-    }
-    check_copy_rights(state, ctx, signer, &body.records)?;
+    check_copy_rights(state, ctx, signer, &body.copy_tags)?;
     Ok(())
 }
 
@@ -162,9 +177,9 @@ pub(super) fn apply_grant(
     signer: &str,
     body: &Grant,
 ) -> Result<(), TxError> {
-    let parent_grant = check_copy_rights(state, ctx, signer, &body.records)?;
-    for record in &body.records {
-        let key = copy_right_key(signer, record);
+    let parent_grant = check_copy_rights(state, ctx, signer, &body.copy_tags)?;
+    for tag in &body.copy_tags {
+        let key = copy_right_key(signer, tag);
         if let Some(mut right) = state.get::<CopyRight>(key)?
             && !right.dup
         {
@@ -173,8 +188,8 @@ pub(super) fn apply_grant(
         }
     }
     if let GrantKind::Copy { resell, dup } = body.kind {
-        for record in &body.records {
-            let key = copy_right_key(&body.grantee_address, record);
+        for tag in &body.copy_tags {
+            let key = copy_right_key(&body.grantee_address, tag);
             let right = match state.get::<CopyRight>(key)? {
                 Some(old) => CopyRight {
                     grant_id: old.grant_id,
@@ -200,8 +215,8 @@ pub(super) fn apply_grant(
             grant_id: body.grant_id,
             grantor: signer.to_owned(),
             grantee_address: body.grantee_address.clone(),
-            grantee_rsa_fingerprint: body.grantee_rsa_fingerprint,
-            records: body.records.clone(),
+            records_commitment: body.records_commitment,
+            copy_tags: body.copy_tags.clone(),
             kind: body.kind.clone(),
             expires_at: body.expires_at,
             status: GrantStatus::Active,

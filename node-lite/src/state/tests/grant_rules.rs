@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use carchain_core::protocol::{
     AuditorAttestation, DataRequest, DataResponse, EscrowDeliver, EscrowOpen, EscrowRef,
     EscrowResolve, EscrowState, EscrowStatus, Grant, GrantKind, GrantRef, GrantState, GrantStatus,
-    PossessionProof, ProviderRegister, ProviderState, RecordRef, RequestState, RequestStatus,
+    PossessionProof, ProviderRegister, ProviderState, RequestState, RequestStatus,
     SignedTransaction, TxBody, challenge_seed, chunk_commitment, state_key,
 };
 
@@ -153,19 +153,20 @@ impl Ledger {
     }
 }
 
-fn record(key: &[u8]) -> RecordRef {
-    RecordRef {
-        address: address(DATA),
-        key: key.to_vec(),
-    }
-}
+/// The copy tag of the test's one record (an HMAC under its key in real grants; any
+/// 32 bytes to the ledger).
+const TAG: [u8; 32] = [0xa7; 32];
 
 fn grant_body(id: u8, to: u8, kind: GrantKind, expires_at: Option<u64>) -> TxBody {
+    let copy_tags = match kind {
+        GrantKind::Usage { .. } => Vec::new(),
+        _ => vec![TAG],
+    };
     TxBody::Grant(Grant {
         grant_id: [id; 32],
         grantee_address: address(to),
-        grantee_rsa_fingerprint: [0xf0; 32],
-        records: vec![record(b"r1")],
+        records_commitment: [0xf0; 32],
+        copy_tags,
         kind,
         expires_at,
     })
@@ -420,18 +421,14 @@ fn a_rejection_refunds_the_requests_escrow() {
 // ---- grants ----
 
 #[test]
-fn a_grant_names_registered_records_and_its_id_is_used_once() {
+fn a_grant_stores_its_commitment_and_tags_and_its_id_is_used_once() {
     let mut ledger = Ledger::new();
-    assert!(matches!(
-        ledger.run(OWNER, grant_body(0x51, PROVIDER, copy(true, true), None)),
-        Err(TxError::UnknownRecord { .. })
-    ));
-    ledger.put_records(&[b"r1"]);
     ledger.ok(OWNER, grant_body(0x51, PROVIDER, copy(true, true), None));
     let stored = ledger.grant(0x51);
     assert_eq!(stored.grantor, address(OWNER));
     assert_eq!(stored.status, GrantStatus::Active);
-    assert_eq!(stored.records, vec![record(b"r1")]);
+    assert_eq!(stored.records_commitment, [0xf0; 32]);
+    assert_eq!(stored.copy_tags, vec![TAG]);
     assert_eq!(stored.parent_grant, None);
     // A replayed grant (same id, even re-signed) is refused.
     assert_eq!(
@@ -453,7 +450,24 @@ fn a_grant_names_registered_records_and_its_id_is_used_once() {
     let TxBody::Grant(mut empty) = grant_body(0x54, PROVIDER, copy(true, true), None) else {
         panic!("kind")
     };
-    empty.records.clear();
+    empty.copy_tags.clear();
+    assert!(matches!(
+        ledger.run(OWNER, TxBody::Grant(empty.clone())),
+        Err(TxError::Invalid(_))
+    ));
+    // Tags are sorted and distinct; a usage grant names none.
+    empty.copy_tags = vec![[2; 32], [1; 32]];
+    assert!(matches!(
+        ledger.run(OWNER, TxBody::Grant(empty.clone())),
+        Err(TxError::Invalid(_))
+    ));
+    empty.copy_tags = vec![[1; 32], [1; 32]];
+    assert!(matches!(
+        ledger.run(OWNER, TxBody::Grant(empty.clone())),
+        Err(TxError::Invalid(_))
+    ));
+    empty.copy_tags = vec![[1; 32]];
+    empty.kind = GrantKind::Usage { code_hash: [3; 32] };
     assert!(matches!(
         ledger.run(OWNER, TxBody::Grant(empty)),
         Err(TxError::Invalid(_))
@@ -779,10 +793,15 @@ fn an_undelivered_escrow_is_refunded_after_its_delivery_deadline() {
 // ---- auditors ----
 
 fn attest(subject: String, claim: &str) -> TxBody {
+    let commitment = if claim == "registered-auditor" {
+        [0; 32]
+    } else {
+        [0x55; 32]
+    };
     TxBody::AuditorAttestation(AuditorAttestation {
         subject,
         claim: claim.into(),
-        d_hashes: vec![[0x55; 32]],
+        commitment,
     })
 }
 
@@ -794,7 +813,7 @@ fn only_auditors_attest_and_the_operator_registers_auditors() {
     ledger.ok(OWNER, grant_body(0x51, PROVIDER, copy(false, false), None));
     let subject = hex::encode([0x51; 32]);
     assert_eq!(
-        code(ledger.run(OTHER, attest(subject.clone(), "mileage complete 2024"))),
+        code(ledger.run(OTHER, attest(subject.clone(), "mileage-complete/v1"))),
         Some(ErrorCode::NotRegistered)
     );
     // The operator (root auditor, paid fees so it can pay its own) flags provider OTHER.
@@ -807,13 +826,66 @@ fn only_auditors_attest_and_the_operator_registers_auditors() {
     assert_eq!(flagged.map(|p| p.auditor), Some(true));
     // Re-registering keeps the flag.
     ledger.register(OTHER);
-    ledger.ok(OTHER, attest(subject, "mileage complete 2024"));
+    ledger.ok(OTHER, attest(subject, "mileage-complete/v1"));
     let attested = ledger.grant(0x51).attestations;
     assert_eq!(attested.len(), 1);
     assert_eq!(attested[0].auditor, address(OTHER));
-    assert_eq!(attested[0].claim, "mileage complete 2024");
+    assert_eq!(attested[0].claim, "mileage-complete/v1");
     assert!(matches!(
         ledger.run(OTHER, attest(String::new(), "x")),
+        Err(TxError::Invalid(_))
+    ));
+}
+
+#[test]
+fn an_attestation_names_a_grant_and_publishes_no_claim_text() {
+    let mut ledger = Ledger::new();
+    ledger.register(OTHER);
+    ledger.ok(OWNER, grant_body(0x51, PROVIDER, copy(false, false), None));
+    ledger.ok(OPERATOR, attest(address(OTHER), "registered-auditor"));
+    let subject = hex::encode([0x51; 32]);
+    // The claim text names a car: it goes behind the commitment, never in clear.
+    for claim in [
+        "mileage-complete/v1 vid=VIN-1 from=2024-01-01",
+        "vid=VIN-1",
+        &"x".repeat(65),
+    ] {
+        assert!(
+            matches!(
+                ledger.run(OTHER, attest(subject.clone(), claim)),
+                Err(TxError::Invalid(_))
+            ),
+            "{claim}"
+        );
+    }
+    // A VID, an address or an unknown grant is no subject.
+    assert!(matches!(
+        ledger.run(OTHER, attest("VIN-1".into(), "mileage-complete/v1")),
+        Err(TxError::Invalid(_))
+    ));
+    assert!(matches!(
+        ledger.run(
+            OTHER,
+            attest(hex::encode([0x5f; 32]), "mileage-complete/v1")
+        ),
+        Err(TxError::NotFound { .. })
+    ));
+    // A claim commits to something; an appointment to nothing.
+    let TxBody::AuditorAttestation(mut empty) = attest(subject, "mileage-complete/v1") else {
+        panic!("kind")
+    };
+    empty.commitment = [0; 32];
+    assert!(matches!(
+        ledger.run(OTHER, TxBody::AuditorAttestation(empty)),
+        Err(TxError::Invalid(_))
+    ));
+    let TxBody::AuditorAttestation(mut appoint) = attest(address(OTHER), "registered-auditor")
+    else {
+        panic!("kind")
+    };
+    appoint.commitment = [1; 32];
+    assert!(matches!(
+        ledger.run(OPERATOR, TxBody::AuditorAttestation(appoint)),
         Err(TxError::Invalid(_))
     ));
 }
