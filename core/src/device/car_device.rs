@@ -319,6 +319,7 @@ impl CarDevice {
             c_hash: sealed.c_hash,
             size: sealed.size(),
             wallet,
+            stamp: None,
         };
         let tx = sign_put(&chain_id, network, &signer, nonce, put)?;
         let seq = store.enqueue(
@@ -408,6 +409,7 @@ async fn put_mailbox_value(
         c_hash: hash,
         size: u64::try_from(value.len()).unwrap_or(u64::MAX),
         wallet: true,
+        stamp: None,
     };
     let nonce = light.account(&address).await?.nonce;
     let tx = sign_put(&anchor.chain_id, anchor.network, mailbox, nonce, put)?;

@@ -55,6 +55,7 @@ impl LightClient {
             c_hash: hash,
             size: u64::try_from(value.len()).unwrap_or(u64::MAX),
             wallet: true,
+            stamp: None,
         };
         match self.sign_and_submit(secret, TxBody::RecordPut(put)).await {
             Ok(_) => {}

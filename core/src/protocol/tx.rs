@@ -4,11 +4,12 @@
 //! Canonical layout of a transaction: string(chain_id) || u8(network) || signer (33 bytes)
 //! || u64(nonce) || u64(fee) || body (kind byte + fields). A signed transaction appends
 //! the 64-byte compact low-S signature.
-//! - signing digest = SHA256d(`"carchain/tx/v2"` || canonical(tx));
+//! - signing digest = SHA256d(`"carchain/tx/v3"` || canonical(tx));
 //!
-//! Format v2 (this one) took the owner's RSA fingerprint out of `DeviceSetup`; a v1
-//! transaction's signature does not verify under the v2 domain, so a v1 transaction is
-//! refused rather than misread.
+//! Format v2 took the owner's RSA fingerprint out of `DeviceSetup`; format v3 (this one)
+//! gave `RecordPut` its optional fee stamp (a trailing option byte). A v1 or v2
+//! transaction's signature does not verify under the v3 domain, so an older transaction
+//! is refused rather than misread.
 //! - tx id = SHA256d(canonical(signed tx)).
 
 use bitcoin::secp256k1::ecdsa::Signature;
@@ -24,7 +25,7 @@ use super::serde_hex;
 use super::signing::{p2wpkh_address, public_key_of, sign_digest, verify_digest};
 
 /// Domain tag of the transaction signing digest.
-pub const TX_DOMAIN: &[u8] = b"carchain/tx/v2";
+pub const TX_DOMAIN: &[u8] = b"carchain/tx/v3";
 
 /// An unsigned ledger transaction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,7 +54,7 @@ canonical_struct!(Transaction {
 });
 
 impl Transaction {
-    /// SHA256d(`"carchain/tx/v2"` || canonical(tx)): what the signer signs.
+    /// SHA256d(`"carchain/tx/v3"` || canonical(tx)): what the signer signs.
     pub fn signing_digest(&self) -> [u8; 32] {
         sha256d(&[TX_DOMAIN, &self.to_canonical()])
     }
@@ -118,84 +119,84 @@ mod tests {
     }
 
     const TRANSFER_CANONICAL: &str = "0000000d636172636861696e2d7465737402031b84c5567b126440995d3ed5aaba0565d71e1834604819ff9c17f5e9d5dd078f0000000000000000000000000000000a010000002c626372743171673937356836676478356d7279656163373268366c6a326e7a79677567786879356e3537713200000000000005dc";
-    const TRANSFER_SIGNATURE: &str = "d45878153b027bc4b0cddb9b1f3d3bc46db42fb187b961ad25ffe0bb858db83513efca30fbcaf32afe8fe68b2d8a48c18886156205b53b815cd0d685d3ca556d";
+    const TRANSFER_SIGNATURE: &str = "753ad62dea004f642860aa7d6b2c3b00ac337f6a801038d1a1564993dbe5fe3b6ba5906d0240868606e17684e2204c812ef576cb71a325caff0a5a7a12cb3fdf";
 
     /// Tx ids of [`sample_bodies`] signed by key 0x01..01 (nonce 0, fee 10, regtest),
-    /// computed once and pinned (tx format v2; the transfer's digest, signature and id
-    /// were checked with Python `cryptography`): any change to a kind's canonical
+    /// computed once and pinned (tx format v3; the transfer's digest, signature and id
+    /// were checked with Python `cryptography` under v2; v3 changes only the domain): any change to a kind's canonical
     /// layout changes its id.
     const SAMPLE_IDS: [(&str, &str); 18] = [
         (
             "transfer",
-            "3ee2c6de30b5c5ac36c8eced972519fb94471b619f40829a6c2c97f7b4ced69e",
+            "db3496369db21329df18c4e627b4635bf4dec0d4584f3ab1aaec6c912f782762",
         ),
         (
             "device_setup",
-            "4be97387dac4e9feba6457a7234fa61f30fab3d872eb86ed281834a656cbd575",
+            "eff39f3702e7cac1b62e02e63a012292a854ffdda0e9feca976cb7bea760e548",
         ),
         (
             "set_dup",
-            "19b0e8663d4309ef1dd92b9fde5b872e7de9d9bddc89a1eed3d43d456bbb6dea",
+            "37997af4f6710b4716647256a73d29f08459acd9043c632ec250c403c3b9c9fa",
         ),
         (
             "reset",
-            "85a74f0eed66dc40cbabfce11b19174f7b2b199472ab696db8a0023dfd3dff19",
+            "04a806cfd6fa1feae2fe62cdfdff0f6dce9581ce362511afa15b8c31d039bb3c",
         ),
         (
             "record_put",
-            "4661af9ec8d59f8a521d7c9750a064c48244e74dbb8b4a487ad9489bc3bc1899",
+            "6f25bf5764204deae2798df1692d462be1e49046c4de06ef57ec5fd040eb25f1",
         ),
         (
             "grant",
-            "89fa6687fa8b93e59154d7ee42763cf491a9809b607619728470fb734720aad3",
+            "0df1282cf57a58567537dd0a4081186a16887c461c894b4f36ddc2f5da09ed82",
         ),
         (
             "revoke",
-            "8c70846ff1d3738576176892dc5146a7876104a144dc4906db10b1732cbc205a",
+            "3e08c39ff96b968f2a537efb3206b8c726e3e6e95326955ff54acc0601188fd6",
         ),
         (
             "renounce",
-            "3678488b5a4211318add90af595af54267c2a76105f685d49b285fd834d40494",
+            "5ce73b449776c55538ac2c7ffdbd7926e1c2ce444113e7e8a512a71d99719cca",
         ),
         (
             "provider_register",
-            "21edbc94e18a474eca74df57f3c77e60a1f8bd3c5ea4a772f9a55ac58dea433a",
+            "48e1dd88078a7c9199a4b0f1caa8a4b634cd247e38aa11dc9933e36b111ba3ba",
         ),
         (
             "data_request",
-            "e01dbf404efd6a5b170e36f94bb9ac3f20d763c96f0e932ce37e5a8d914698c5",
+            "72a2470476da56484dbc7c984c3f9c812f31c20af2b78f369a7adc2db38510d0",
         ),
         (
             "data_response",
-            "d27160a2eeb134fb8d8b1cdc5fc41e7d870e8fd4ebf49494a06d92189e7e4b5a",
+            "6a87044c1500852c450d0322ee88c61db22f1e295dee54fc6d5538870f0f0d26",
         ),
         (
             "escrow_open",
-            "571b39126dc1745129a7f6a13becac7d45edce0ceb6ee146ebd1d817af07588e",
+            "abf4b0a6e9fcf64a00ad508aef8d080d715e184eb0d138f45f9ccf87a5a4e037",
         ),
         (
             "escrow_deliver",
-            "1e28e84321afe2c79284f406b1b860af73867fda0ed4e4b74fffd9cdcd665139",
+            "e8735256ed1df607ce02e1ca38e517f8d82ba52fd03d64363489df81c6905d9e",
         ),
         (
             "escrow_accept",
-            "4e4bed2f2b06af31e1849b8b2e01b001bd8a576e601d097544402387ef08936b",
+            "5d4701841b12989221884938d370c2d7b48217c5c1601c5a14ff05fdc5c141cf",
         ),
         (
             "escrow_dispute",
-            "f01c51c336416f157a793e8da9c5735abf27ada1714ecf4b5e467adb8902d986",
+            "6163c016ff4414b5d261e1434dd5ee892303c13e50593959507843faf4c922c8",
         ),
         (
             "escrow_resolve",
-            "1bfb0deb03141549231b4bfd3ccb1f778aee725fc5258754e96a89fde1d8e962",
+            "bcac17f116e060f126195e801a3251cddc391b986f814601160460515509b35d",
         ),
         (
             "escrow_refund",
-            "14f427679ef63f3768d7478740970540281eab403e6e96d4a438e4d327bf5568",
+            "c09fdf1b41fb5d8e3dab467b3016c1ce7855dad729a7485461688816b35e749e",
         ),
         (
             "auditor_attestation",
-            "2cff71d4058be283b1bd8733e5256f43c29b70b39c1b9fd2b43fa83cbd4857b3",
+            "3ede8a66fd9b0698680410c241e5c8d1cde147f37e549cfdb35d78e05b8bfa9b",
         ),
     ];
 
@@ -211,7 +212,7 @@ mod tests {
         assert_eq!(hex::encode(signed.tx.to_canonical()), TRANSFER_CANONICAL);
         assert_eq!(
             hex::encode(signed.tx.signing_digest()),
-            "eaca117edf210a456b0bb5257bc0ee5945378c5c69b6bed768b7833c1a6ebce4"
+            "e9299d9405d41440013853cd5f7cb394ae1b09c640a87d635ca4bf7b990d00af"
         );
         assert_eq!(
             hex::encode(signed.signature.serialize_compact()),
@@ -223,7 +224,7 @@ mod tests {
         );
         assert_eq!(
             hex::encode(signed.id()),
-            "3ee2c6de30b5c5ac36c8eced972519fb94471b619f40829a6c2c97f7b4ced69e"
+            "db3496369db21329df18c4e627b4635bf4dec0d4584f3ab1aaec6c912f782762"
         );
         assert_eq!(
             signed.tx.signer_address(),
@@ -284,19 +285,21 @@ mod tests {
     }
 
     #[test]
-    fn a_transaction_signed_under_the_v1_format_is_refused() {
-        let tx = transfer_tx();
-        let v1_digest = sha256d(&[b"carchain/tx/v1", &tx.to_canonical()]);
-        let signed = SignedTransaction {
-            signature: sign_digest(&secret(1), &v1_digest),
-            tx,
-        };
-        assert_eq!(
-            signed.verify_signature(),
-            Err(ProtocolError::BadSignature {
-                what: "transaction"
-            })
-        );
+    fn a_transaction_signed_under_the_v1_or_v2_format_is_refused() {
+        for domain in [b"carchain/tx/v1", b"carchain/tx/v2"] {
+            let tx = transfer_tx();
+            let old_digest = sha256d(&[domain, &tx.to_canonical()]);
+            let signed = SignedTransaction {
+                signature: sign_digest(&secret(1), &old_digest),
+                tx,
+            };
+            assert_eq!(
+                signed.verify_signature(),
+                Err(ProtocolError::BadSignature {
+                    what: "transaction"
+                })
+            );
+        }
     }
 
     #[test]

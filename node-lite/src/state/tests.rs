@@ -61,6 +61,7 @@ pub(crate) fn put(address_byte: u8, key: &[u8], size: u64) -> TxBody {
         c_hash: [5; 32],
         size,
         wallet: false,
+        stamp: None,
     })
 }
 
