@@ -337,6 +337,19 @@ impl CarDevice {
         Ok(seq)
     }
 
+    /// Keeps fee stamps from the owner (see [`crate::tokens::OwnedStamp`]): from now on
+    /// every put the car sends carries one, until they run out.
+    pub fn add_fee_stamps(&self, stamps: &[crate::tokens::OwnedStamp]) -> Result<(), DeviceError> {
+        let bytes: Vec<_> = stamps.iter().map(|s| s.to_bytes()).collect();
+        let slices: Vec<&[u8]> = bytes.iter().map(|b| b.as_slice()).collect();
+        Ok(self.store()?.add_fee_stamps(&slices)?)
+    }
+
+    /// Fee stamps the car holds, not yet attached to a put.
+    pub fn fee_stamps_held(&self) -> Result<u64, DeviceError> {
+        Ok(self.store()?.fee_stamp_count()?)
+    }
+
     /// Number of puts waiting for a node.
     pub fn queue_len(&self) -> Result<u64, DeviceError> {
         Ok(self.store()?.queue_len()?)
