@@ -3,6 +3,8 @@
 //! keep delivering because their owners bought fee stamps (one payment each) and handed
 //! them to the cars; every put carries a stamp, the stamp escrow pays its fee.
 //!
+//! - A fourth car pairs after the reserve ran out: the owner's pairing offer pays with
+//!   a stamp and carries stamps for the car, whose accept and records pay with them.
 //! - A ledger reader finds that no pool address ever received a transfer or holds a
 //!   balance, that every pool put's fee comes from the one escrow all cars share (no
 //!   funder sets one car's addresses apart), and that no stamp key or stamp id repeats.
@@ -195,6 +197,16 @@ async fn cars_keep_writing_on_stamps_after_the_reserve_and_nothing_funds_a_pool_
         assert_eq!(car.fee_stamps_held().expect("held"), 3 - backlog);
     }
 
+    // A car paired after the reserve ran out: the owner's offer pays with a stamp and
+    // brings the car stamps of its own (its accept, then its records).
+    let late = car(&dir, "LSTAMPB2000000004");
+    let late_light = late.paying_reads(node.client());
+    pair_sim_car(&bob, &bob_light, &late, &late_light, POOL, support::AGENT)
+        .await
+        .expect("pairing after the reserve");
+    assert_eq!(late.fee_stamps_held().expect("held"), 7);
+    assert_eq!(drive(&late, &late_light, &[5, 6], 5_000).await, (2, 0));
+
     // The ledger reader.
     let public = ledger::export(&node.base, &node.data_dir(), &node.operator_address).await;
     let escrow = alice_light
@@ -227,7 +239,32 @@ async fn cars_keep_writing_on_stamps_after_the_reserve_and_nothing_funds_a_pool_
             pool_addresses.insert(address);
         }
     }
-    assert_eq!(stamped_puts, 10, "every delivered trip is a stamped put");
+    assert_eq!(stamped_puts, 12, "every delivered trip is a stamped put");
+    // After the drain, every registration (records and pairing mailboxes alike) paid
+    // with a stamp.
+    let drained_at = public
+        .txs
+        .iter()
+        .find(|tx| tx.tx["tx"]["body"]["address"] == drainer_address.as_str())
+        .expect("the drain")
+        .height;
+    let after: Vec<_> = public
+        .txs
+        .iter()
+        .filter(|tx| tx.height > drained_at && tx.tx["tx"]["body"]["type"] == "record_put")
+        .collect();
+    assert!(
+        after
+            .iter()
+            .any(|tx| tx.tx["tx"]["body"]["format"] == "carchain-pairing")
+    );
+    for tx in after {
+        assert!(
+            tx.tx["tx"]["body"]["stamp"].is_object(),
+            "an unstamped put after the reserve: {}",
+            tx.tx
+        );
+    }
     assert!(pool_addresses.len() >= 6, "{pool_addresses:?}");
     let mut escrow_payers = BTreeSet::new();
     for tx in &public.txs {

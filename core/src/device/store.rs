@@ -78,6 +78,7 @@ CREATE INDEX write_credentials_by_address ON write_credentials (key_id, address)
     r#"
 CREATE TABLE fee_stamps (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
+    stamp_id BLOB NOT NULL UNIQUE,
     stamp_sealed BLOB NOT NULL
 );
 "#,
@@ -551,17 +552,18 @@ impl DeviceStore {
         Ok(())
     }
 
-    /// Keeps fee stamps (their [`crate::tokens::OwnedStamp`] bytes, sealed).
-    pub fn add_fee_stamps(&mut self, stamps: &[&[u8]]) -> Result<()> {
+    /// Keeps fee stamps: `(stamp id, the [`crate::tokens::OwnedStamp`] bytes)`, the
+    /// bytes sealed; a stamp held already (same id) is not added twice.
+    pub fn add_fee_stamps(&mut self, stamps: &[([u8; 32], &[u8])]) -> Result<()> {
         let sealed = stamps
             .iter()
-            .map(|stamp| self.cipher.seal(FEE_STAMP_LOCATION, stamp))
+            .map(|(id, stamp)| Ok((id, self.cipher.seal(FEE_STAMP_LOCATION, stamp)?)))
             .collect::<Result<Vec<_>>>()?;
         let tx = self.conn.transaction()?;
-        for stamp in sealed {
+        for (id, stamp) in sealed {
             tx.execute(
-                "INSERT INTO fee_stamps (stamp_sealed) VALUES (?1)",
-                params![stamp],
+                "INSERT OR IGNORE INTO fee_stamps (stamp_id, stamp_sealed) VALUES (?1, ?2)",
+                params![id.as_slice(), stamp],
             )?;
         }
         tx.commit()?;
@@ -588,6 +590,13 @@ impl DeviceStore {
             .optional()?;
         row.map(|(id, sealed)| Ok((id, self.cipher.open(FEE_STAMP_LOCATION, &sealed)?)))
             .transpose()
+    }
+
+    /// Forgets fee stamp `stamp_id` (it paid a put outside the queue, or was refused).
+    pub fn remove_fee_stamp(&self, stamp_id: i64) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM fee_stamps WHERE id = ?1", params![stamp_id])?;
+        Ok(())
     }
 
     /// Attaches fee stamp `stamp_id` to the queued put `seq`, whose transaction becomes
@@ -812,9 +821,14 @@ mod tests {
         assert_eq!(store.schema_version().unwrap(), 3);
         assert_eq!(store.queue_len().unwrap(), 1);
         assert_eq!(store.fee_stamp_count().unwrap(), 0);
-        store
-            .add_fee_stamps(&[b"stamp-one".as_slice(), b"stamp-two".as_slice()])
-            .unwrap();
+        let stamps = [
+            ([1; 32], b"stamp-one".as_slice()),
+            ([2; 32], b"stamp-two".as_slice()),
+        ];
+        store.add_fee_stamps(&stamps).unwrap();
+        // The same stamp again is held once.
+        store.add_fee_stamps(&stamps[..1]).unwrap();
+        assert_eq!(store.fee_stamp_count().unwrap(), 2);
         let raw: Vec<u8> = store
             .conn
             .query_row("SELECT stamp_sealed FROM fee_stamps LIMIT 1", [], |r| {
