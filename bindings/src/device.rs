@@ -16,6 +16,7 @@ use carchain_core::device::{
     CarDevice as CoreCarDevice, DeliveryPacing, DeviceError as CoreDeviceError, DeviceStoreError,
 };
 use carchain_core::record::FormatSpec;
+use carchain_core::tokens::OwnedStamp;
 use carchain_core::trip::Trip;
 use serde_json::Value;
 
@@ -293,6 +294,26 @@ impl CarDevice {
         Ok(self.car.queue_len()?)
     }
 
+    /// Keeps fee stamps the owner bought (`Wallet.buy_fee_stamps`), sealed in the car's
+    /// store: every put the car sends then pays its fee with one. A stamp held already is
+    /// kept once. Refused: `device.fee_stamp_malformed` (nothing is kept then).
+    pub fn add_fee_stamps(&self, stamps: Vec<Vec<u8>>) -> Result<(), DeviceError> {
+        let owned = stamps
+            .iter()
+            .map(|bytes| OwnedStamp::from_bytes(bytes))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|err| DeviceError::InvalidInput {
+                code: "device.fee_stamp_malformed".to_owned(),
+                detail: err.to_string(),
+            })?;
+        Ok(self.car.add_fee_stamps(&owned)?)
+    }
+
+    /// Fee stamps the car holds, not yet attached to a put.
+    pub fn fee_stamps_held(&self) -> Result<u64, DeviceError> {
+        Ok(self.car.fee_stamps_held()?)
+    }
+
     /// Delivers the queue, one day's address per batch and connection, addresses in
     /// shuffled order with random pauses (`set_delivery_max_delay_ms`); stops, keeping the
     /// rest, when no node is reachable. Records the node refuses stay queued.
@@ -320,6 +341,15 @@ mod tests {
             "VIN-FFI-1".into(),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn malformed_fee_stamps_are_refused_and_none_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let car = car(&dir);
+        let err = car.add_fee_stamps(vec![vec![1, 2, 3]]).unwrap_err();
+        assert_eq!(err.code(), "device.fee_stamp_malformed");
+        assert_eq!(car.fee_stamps_held().unwrap(), 0);
     }
 
     #[test]

@@ -77,6 +77,21 @@ impl Wallet {
         })
     }
 
+    /// Buys `count` fee stamps (1 to the issuer's batch limit) with one payment from the
+    /// owner's account to the chain's stamp escrow; returns each stamp's bytes, secret,
+    /// to hand to the car (`CarDevice.add_fee_stamps`), whose puts then pay their fees
+    /// with them: no pool address is ever funded. Refused as `transfer` is, and
+    /// `payment.insufficient_funds` when the balance cannot cover `count x price` and the
+    /// fee.
+    pub async fn buy_fee_stamps(
+        &self,
+        light: Arc<LightClient>,
+        count: u64,
+    ) -> Result<Vec<Vec<u8>>, WalletError> {
+        let stamps = self.wallet.buy_fee_stamps(&light.client, count).await?;
+        Ok(stamps.iter().map(|s| s.to_bytes().to_vec()).collect())
+    }
+
     /// On a shared node, tops the car account `car_account` (the car's device key
     /// address) up to what its pairing read needs, from the owner's account. Returns
     /// the amount sent: 0 on a private node or when the car holds enough already.

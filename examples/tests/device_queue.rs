@@ -381,6 +381,7 @@ async fn an_offer_registered_but_not_yet_stored_is_not_there_yet() {
                 c_hash: hash,
                 size: value.len() as u64,
                 wallet: true,
+                stamp: None,
             }),
         )
         .await

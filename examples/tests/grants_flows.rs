@@ -63,6 +63,7 @@ fn request_fees(priced: bool) -> u64 {
         c_hash: [0; 32],
         size: 32,
         wallet: true,
+        stamp: None,
     }));
     let transfer = fee_for(&TxBody::Transfer(Transfer {
         to: String::new(),

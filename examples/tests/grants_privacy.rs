@@ -27,9 +27,6 @@ mod fields;
 #[allow(dead_code)]
 #[path = "support/adversary/needles.rs"]
 mod needles;
-#[allow(dead_code)]
-#[path = "support/adversary/proxy.rs"]
-mod proxy;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -48,10 +45,10 @@ use carchain_core::record::FormatSpec;
 use carchain_core::wallet::{CHANNEL_FORMAT, Wallet};
 use fields::addresses_in;
 use needles::{Search, address_forms, encodings};
-use proxy::LoggingProxy;
 use serde_json::{Value, json};
 use support::flows::{WORDS_A, WORDS_B, car, day, pair, trip_on, wallet};
 use support::grants_setup::{DAYS, ORIGIN, VID, auditor, provider, request_spec, trip_terms};
+use support::logging_proxy::LoggingProxy;
 use support::{Mode, init_chain, serve};
 
 const INSURER: u8 = 0x51;

@@ -47,6 +47,13 @@ pub struct InitArgs {
     /// Fund an account at genesis: `ADDRESS=AMOUNT` (repeatable).
     #[arg(long = "fund", value_name = "ADDRESS=AMOUNT", value_parser = parse_fund)]
     pub fund: Vec<(String, u64)>,
+    /// Price of a fee stamp (and the most fee one pays); 0: the chain sells no stamps.
+    /// This node keeps the stamp issuer key (`stamp-issuer.key`) and issues them.
+    #[arg(long, env = "CARCHAIN_STAMP_PRICE", default_value_t = crate::genesis::DEFAULT_STAMP_PRICE)]
+    pub stamp_price: u64,
+    /// Caps the phase-1 reserve that reimburses put fees (small and test chains).
+    #[arg(long, env = "CARCHAIN_PHASE1_RESERVE")]
+    pub phase1_reserve: Option<u64>,
 }
 
 /// Flags of `carchain-node run`.
@@ -179,6 +186,8 @@ mod tests {
         assert_eq!(init.network, NetworkArg::Regtest);
         assert_eq!(init.supply, 21_000_000_000);
         assert_eq!(init.fund, vec![("a".to_owned(), 1), ("b".to_owned(), 2)]);
+        assert_eq!(init.stamp_price, crate::genesis::DEFAULT_STAMP_PRICE);
+        assert_eq!(init.phase1_reserve, None);
     }
 
     #[test]

@@ -11,9 +11,12 @@ use jmt::KeyHash;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::state::ChainParams;
+use carchain_core::protocol::stamp_escrow_address;
+use carchain_core::tokens::IssuerPublicKey;
+
 pub use crate::state::FeeSchedule;
 use crate::state::token::{Phase, TOTAL_SUPPLY_META, split_supply};
+use crate::state::{ChainParams, StampRules};
 
 /// Longest chain id, in bytes.
 pub const MAX_CHAIN_ID_LEN: usize = 64;
@@ -44,6 +47,10 @@ pub enum GenesisError {
         /// The phase-3 reserve (20% of the supply).
         available: u64,
     },
+    /// The stamp issuer key is not a hex RSA public key fit for blind signatures, or a
+    /// stamp's price is zero.
+    #[error("the fee stamp issuer is not usable: {0}")]
+    InvalidStamps(String),
     /// The validator public key is not a compressed secp256k1 key in hex.
     #[error("the validator public key is not a compressed secp256k1 key in hex")]
     InvalidValidatorKey,
@@ -82,7 +89,29 @@ pub struct Genesis {
     pub operator_address: String,
     /// Time of block 0, unix milliseconds.
     pub genesis_time: u64,
+    /// The fee stamp issuer (absent: record puts cannot carry stamps on this chain).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamps: Option<StampGenesis>,
+    /// Caps the phase-1 reserve below its 50% share (the rest goes to phase 2): small
+    /// and test chains whose reserve runs out soon.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase1_reserve: Option<u64>,
 }
+
+/// The chain's fee stamp issuer, as genesis names it (see
+/// `carchain_core::protocol::fee_stamp`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StampGenesis {
+    /// The issuer's RSA public key, DER SubjectPublicKeyInfo, in hex.
+    pub public_key: String,
+    /// Price of one stamp (transferred to the stamp escrow), and the most fee one stamp
+    /// pays.
+    pub price: u64,
+}
+
+/// Default price of a fee stamp: covers the put fee of a record of up to ~9.9 kB under
+/// the default fee schedule.
+pub const DEFAULT_STAMP_PRICE: u64 = 10_000;
 
 impl Genesis {
     /// Reads and validates `path`.
@@ -143,6 +172,7 @@ impl Genesis {
             }
             requested += u128::from(*amount);
         }
+        self.stamp_rules()?;
         let [_, _, phase3] = split_supply(self.total_supply);
         if requested > u128::from(phase3) {
             return Err(GenesisError::ExceedsPhase3 {
@@ -153,13 +183,44 @@ impl Genesis {
         Ok(())
     }
 
-    /// The chain parameters the state machine runs with.
+    /// The stamp rules of the chain, if it names a stamp issuer.
+    pub fn stamp_rules(&self) -> Result<Option<StampRules>, GenesisError> {
+        let Some(stamps) = &self.stamps else {
+            return Ok(None);
+        };
+        let invalid = |what: &str| GenesisError::InvalidStamps(what.to_owned());
+        let der = hex::decode(&stamps.public_key).map_err(|_| invalid("the key is not hex"))?;
+        let issuer = IssuerPublicKey::from_der(&der)
+            .map_err(|err| GenesisError::InvalidStamps(err.to_string()))?;
+        if stamps.price == 0 {
+            return Err(invalid("a stamp's price is zero"));
+        }
+        Ok(Some(StampRules {
+            escrow_address: stamp_escrow_address(&issuer.key_id().0, self.network),
+            issuer,
+            price: stamps.price,
+        }))
+    }
+
+    /// The phase reserves at genesis: the 50/30/20 split, phase 1 capped by
+    /// `phase1_reserve` (what it gives up goes to phase 2).
+    pub fn reserves(&self) -> [u64; 3] {
+        let [phase1, phase2, phase3] = split_supply(self.total_supply);
+        match self.phase1_reserve {
+            Some(cap) if cap < phase1 => [cap, phase2 + (phase1 - cap), phase3],
+            _ => [phase1, phase2, phase3],
+        }
+    }
+
+    /// The chain parameters the state machine runs with (call after
+    /// [`Genesis::validate`], which checks the stamp issuer).
     pub fn params(&self) -> ChainParams {
         ChainParams {
             chain_id: self.chain_id.clone(),
             network: self.network,
             fees: self.fees,
             operator_address: self.operator_address.clone(),
+            stamps: self.stamp_rules().ok().flatten(),
         }
     }
 
@@ -167,7 +228,7 @@ impl Genesis {
     /// supply and the initial accounts. Call after [`Genesis::validate`].
     pub fn state(&self) -> Result<Vec<(KeyHash, Vec<u8>)>, GenesisError> {
         self.validate()?;
-        let [phase1, phase2, phase3] = split_supply(self.total_supply);
+        let [phase1, phase2, phase3] = self.reserves();
         let sold: u64 = self.initial_balances.iter().map(|(_, a)| *a).sum();
         let mut writes = vec![
             (Phase::One.key(), phase1.to_canonical()),

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use carchain_node::api::{self, ApiConfig};
 use carchain_node::cli::{Cli, Command, InitArgs, RunArgs};
-use carchain_node::node::{FeeSchedule, InitOptions, Node, NodeConfig};
+use carchain_node::node::{ChainOptions, FeeSchedule, InitOptions, Node, NodeConfig};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
@@ -51,7 +51,11 @@ fn init(args: InitArgs) -> ExitCode {
         initial_balances: args.fund,
         fees: FeeSchedule::default(),
     };
-    match Node::init(&args.data_dir, &options) {
+    let chain = ChainOptions {
+        stamp_price: (args.stamp_price > 0).then_some(args.stamp_price),
+        phase1_reserve: args.phase1_reserve,
+    };
+    match Node::init_with(&args.data_dir, &options, &chain) {
         Ok(summary) => {
             println!("validator_pubkey: {}", summary.validator_pubkey);
             println!("operator_address: {}", summary.operator_address);

@@ -73,6 +73,8 @@ pub enum StateQuery {
     Request([u8; 32]),
     /// An escrow by id.
     Escrow([u8; 32]),
+    /// A fee stamp in the spent set, by its id (value: the height that spent it).
+    SpentStamp([u8; 32]),
 }
 
 /// A state value (or its absence) proven against a committed header.
@@ -301,6 +303,13 @@ pub enum ErrorCode {
     TokenWrongKey,
     /// The read token's signature does not verify.
     TokenInvalid,
+    /// A record put's fee stamp paid a fee before (a replayed stamp).
+    StampSpent,
+    /// A record put's fee stamp does not pay (not the chain issuer's, bound to another
+    /// put, or the chain names no stamp issuer).
+    StampInvalid,
+    /// The stamp escrow cannot cover a stamped put's fee.
+    StampEscrowEmpty,
     /// Nothing found.
     NotFound,
     /// The body is larger than the node accepts.
@@ -428,6 +437,22 @@ pub trait LedgerService: Send + Sync + 'static {
 
     /// Blind-signs a paid batch of token messages (see [`IssueRequest`]).
     fn issue_tokens(&self, request: &IssueRequest) -> Result<Vec<Vec<u8>>, ServiceError>;
+
+    /// The chain's fee stamp issuer key and a stamp's price, when this node holds the
+    /// issuer's secret key (`not_found` otherwise).
+    fn stamp_key(&self) -> Result<TokenKey, ServiceError> {
+        Err(ServiceError::new(
+            ErrorCode::NotFound,
+            "this node does not issue fee stamps",
+        ))
+    }
+
+    /// Blind-signs a batch of fee stamps paid by one committed Transfer to the stamp
+    /// escrow (the [`IssueRequest`] of read tokens, under the stamp key).
+    fn issue_stamps(&self, request: &IssueRequest) -> Result<Vec<Vec<u8>>, ServiceError> {
+        let _ = request;
+        self.stamp_key().map(|_| Vec::new())
+    }
 
     /// A committed transaction with its inclusion proof and header.
     fn transaction(&self, id: &[u8; 32]) -> Result<Option<TxLookup>, ServiceError>;

@@ -86,6 +86,7 @@ fn put_body(byte: u8, key: &[u8], value: &[u8]) -> TxBody {
         c_hash: sha256(&[value]),
         size: value.len() as u64,
         wallet: false,
+        stamp: None,
     })
 }
 

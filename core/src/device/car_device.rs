@@ -39,6 +39,7 @@ use crate::protocol::{
 use crate::record::FormatSpec;
 use crate::sealed::{StoredKeyCipher, seal_record_with_stored_key};
 use crate::store::SecretStore;
+use crate::tokens::OwnedStamp;
 use crate::trip::Trip;
 
 /// Read tokens one purchase of a car buys on a shared node (a pairing reads one value).
@@ -212,7 +213,7 @@ impl CarDevice {
             return Ok(false);
         };
         let plain = open_with(&self.device_key, &record.envelope)?;
-        let offer = PairingOffer::from_json(&plain)?;
+        let mut offer = PairingOffer::from_json(&plain)?;
         if offer.code.as_bytes() != code.as_bytes() {
             return Err(DeviceError::CodeMismatch);
         }
@@ -230,7 +231,30 @@ impl CarDevice {
             device_signature: signature,
         };
         let sealed = seal_to(&offer.owner_pubkey, &accept.to_json()?)?;
-        put_mailbox_value(light, &mailbox, mailbox_record_key(SEQ_ACCEPT)?, &sealed).await?;
+        // Stamps the owner sent (the reserve no longer pays puts): the accept pays with
+        // one, the car keeps the rest for its records; the stored offer holds none.
+        let stamps = std::mem::take(&mut offer.fee_stamps);
+        self.add_fee_stamps(&stamps)?;
+        let stamp = self.store()?.next_fee_stamp()?;
+        let owned = match &stamp {
+            Some((_, bytes)) => OwnedStamp::from_bytes(bytes).ok(),
+            None => None,
+        };
+        let accepted = put_mailbox_value(
+            light,
+            &mailbox,
+            mailbox_record_key(SEQ_ACCEPT)?,
+            &sealed,
+            owned.as_ref(),
+        )
+        .await;
+        if let (Some((row, _)), Some(_)) = (&stamp, &owned) {
+            match &accepted {
+                Err(DeviceError::Light(e)) if e.is_failover() => {}
+                _ => self.store()?.remove_fee_stamp(*row)?,
+            }
+        }
+        accepted?;
         self.store()?
             .save_offer(&offer, &light.anchor().chain_id, network.as_str())?;
         Ok(true)
@@ -327,6 +351,7 @@ impl CarDevice {
             c_hash: sealed.c_hash,
             size: sealed.size(),
             wallet,
+            stamp: None,
         };
         let tx = sign_put(&chain_id, network, &signer, nonce, put)?;
         let seq = store.enqueue(
@@ -342,6 +367,23 @@ impl CarDevice {
             nonce.saturating_add(1),
         )?;
         Ok(seq)
+    }
+
+    /// Keeps fee stamps from the owner (see [`crate::tokens::OwnedStamp`]): from now on
+    /// every put the car sends carries one, until they run out.
+    pub fn add_fee_stamps(&self, stamps: &[crate::tokens::OwnedStamp]) -> Result<(), DeviceError> {
+        let bytes: Vec<_> = stamps
+            .iter()
+            .map(|s| (s.stamp_id(), s.to_bytes()))
+            .collect();
+        let rows: Vec<([u8; 32], &[u8])> =
+            bytes.iter().map(|(id, b)| (*id, b.as_slice())).collect();
+        Ok(self.store()?.add_fee_stamps(&rows)?)
+    }
+
+    /// Fee stamps the car holds, not yet attached to a put.
+    pub fn fee_stamps_held(&self) -> Result<u64, DeviceError> {
+        Ok(self.store()?.fee_stamp_count()?)
     }
 
     /// Number of puts waiting for a node.
@@ -403,6 +445,7 @@ async fn put_mailbox_value(
     mailbox: &SecretKey,
     key: Vec<u8>,
     value: &[u8],
+    stamp: Option<&OwnedStamp>,
 ) -> Result<(), DeviceError> {
     let anchor = light.anchor();
     let address = p2wpkh_address(&public_key_of(mailbox), anchor.network);
@@ -416,6 +459,7 @@ async fn put_mailbox_value(
         c_hash: hash,
         size: u64::try_from(value.len()).unwrap_or(u64::MAX),
         wallet: true,
+        stamp: stamp.map(|s| s.attach(&anchor.chain_id, &public_key_of(mailbox), &key)),
     };
     let nonce = light.account(&address).await?.nonce;
     let tx = sign_put(&anchor.chain_id, anchor.network, mailbox, nonce, put)?;
@@ -552,6 +596,7 @@ mod tests {
             owner_pubkey: public_key_of(
                 &SecretKey::from_slice(&[1; 32]).unwrap_or_else(|e| panic!("{e}")),
             ),
+            fee_stamps: Vec::new(),
         };
         let date = NaiveDate::from_ymd_opt(2024, 5, 1).unwrap_or_else(|| panic!("date"));
         let epoch = epoch_for(&store, &offer, address, date).unwrap_or_else(|e| panic!("{e}"));

@@ -16,8 +16,13 @@
 //! node answered that it holds its value). Retries are harmless: a batch sent again
 //! lands on the registrations already committed (the node looks them up by transaction
 //! id) and stores the same values again. Each pool address signs its own registrations
-//! with its own key, from its own nonce sequence, and pays its own fee: the ledger
-//! transactions of two addresses share no signer, nonce sequence or fee payer.
+//! with its own key, from its own nonce sequence; the ledger transactions of two
+//! addresses share no signer, nonce sequence or fee payer.
+//!
+//! Fees: while the car holds fee stamps from its owner, every put it sends carries one
+//! (always, not only once the phase-1 reserve is gone: a stamped put looks like every
+//! other car's), bound to that put; the stamp escrow pays the fee. Without stamps the
+//! phase-1 reserve pays while it lasts. No pool address is ever funded.
 
 use std::time::Duration;
 
@@ -29,6 +34,7 @@ use crate::light::{
     ItemRefusal, LightClient, LightError, PutOutcome, RecordUpload, UploadResult, WriteCredential,
 };
 use crate::protocol::{Canonical, SignedTransaction, TxBody};
+use crate::tokens::OwnedStamp;
 
 /// Default of [`DeliveryPacing::max_delay`].
 pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(5);
@@ -41,7 +47,16 @@ pub const SIGNATURE_OUTDATED: &str = "signature_outdated";
 
 /// Node codes sent again once: "this item's nonce is not the next one" (re-signed from
 /// the ledger's nonce) and "this credential stored all it may" (a fresh one is shown).
-const RETRY_CODES: [&str; 3] = ["replay", "bad_nonce", "credential_spent"];
+const RETRY_CODES: [&str; 5] = [
+    "replay",
+    "bad_nonce",
+    "credential_spent",
+    "stamp_spent",
+    "stamp_invalid",
+];
+/// Node codes that refuse a put's fee stamp: the put is sent again with a fresh stamp
+/// (or none, when the car holds no more).
+const STAMP_CODES: [&str; 2] = ["stamp_spent", "stamp_invalid"];
 /// Node codes that mean "the node cannot take it now": the flush stops, the rest stays.
 const TRANSIENT_CODES: [&str; 3] = ["unavailable", "internal", "timeout"];
 
@@ -185,6 +200,7 @@ impl CarDevice {
         if batch.is_empty() {
             return Ok(());
         }
+        self.attach_stamps(batch.iter_mut())?;
         let ledger_nonce = light.account(address).await?.nonce;
         let first_pending = batch
             .iter()
@@ -204,6 +220,7 @@ impl CarDevice {
         let mut items: Vec<_> = retry.iter_mut().map(|(item, _)| item).collect();
         items.sort_by_key(|(_, put)| put.seq);
         self.resign_from(address, ledger_nonce, items)?;
+        self.attach_stamps(retry.iter_mut().map(|(item, _)| item))?;
         let refused = self
             .send(
                 light,
@@ -274,7 +291,11 @@ impl CarDevice {
                     {
                         self.store()?.spend_credential(*id)?;
                     }
-                    retry.push(((tx, put), refusal));
+                    let mut item = (tx, put);
+                    if STAMP_CODES.contains(&refusal.code.as_str()) {
+                        self.drop_stamp(&mut item)?;
+                    }
+                    retry.push((item, refusal));
                     continue;
                 }
                 Err(refusal) if TRANSIENT_CODES.contains(&refusal.code.as_str()) => {
@@ -357,6 +378,61 @@ impl CarDevice {
             }
         }
         Ok(current)
+    }
+
+    /// Gives every unsent put of `items` that carries no fee stamp one of the car's
+    /// stamps (bound to that put, re-signed with the same nonce), each attachment one
+    /// store commit. Stops quietly when the car holds no more stamps.
+    fn attach_stamps<'a>(
+        &self,
+        items: impl Iterator<Item = &'a mut (SignedTransaction, QueuedPut)>,
+    ) -> Result<(), DeviceError> {
+        for (tx, put) in items {
+            let TxBody::RecordPut(body) = &tx.tx.body else {
+                continue;
+            };
+            if put.submitted || body.stamp.is_some() {
+                continue;
+            }
+            let mut store = self.store()?;
+            let Some((stamp_row, bytes)) = store.next_fee_stamp()? else {
+                return Ok(());
+            };
+            let Ok(stamp) = OwnedStamp::from_bytes(&bytes) else {
+                // A row that does not decode pays nothing: drop it and go on.
+                store.attach_fee_stamp(stamp_row, put.seq, &put.tx)?;
+                continue;
+            };
+            drop(store);
+            let mut stamped = tx.clone();
+            if let TxBody::RecordPut(body) = &mut stamped.tx.body {
+                body.stamp = Some(stamp.attach(&tx.tx.chain_id, &tx.tx.signer, &body.key));
+            }
+            let Some(resigned) = self.resign(&stamped, put.key_index, tx.tx.nonce)? else {
+                continue;
+            };
+            let bytes = resigned.to_canonical();
+            self.store()?.attach_fee_stamp(stamp_row, put.seq, &bytes)?;
+            *tx = resigned;
+            put.tx = bytes;
+        }
+        Ok(())
+    }
+
+    /// Takes a refused fee stamp off a queued put (re-signed with the same nonce).
+    fn drop_stamp(&self, item: &mut (SignedTransaction, QueuedPut)) -> Result<(), DeviceError> {
+        let (tx, put) = item;
+        let mut plain = tx.clone();
+        if let TxBody::RecordPut(body) = &mut plain.tx.body {
+            body.stamp = None;
+        }
+        if let Some(resigned) = self.resign(&plain, put.key_index, tx.tx.nonce)? {
+            let bytes = resigned.to_canonical();
+            self.store()?.update_tx(put.seq, &bytes)?;
+            *tx = resigned;
+            put.tx = bytes;
+        }
+        Ok(())
     }
 
     /// Re-signs `items` (queue order) with consecutive nonces from `nonce`, keeping each

@@ -22,6 +22,7 @@ use zeroize::{Zeroize, Zeroizing};
 use super::error::PairingMessageError;
 use super::pairing_payload::canonical_code;
 use crate::pool::{MAX_POOL_SIZE, POOL_SEED_LEN, PoolSeed};
+use crate::tokens::OwnedStamp;
 
 /// Domain tag of the pool commitment.
 pub const POOL_COMMITMENT_DOMAIN: &[u8] = b"carchain/pool-commitment/v1";
@@ -58,6 +59,10 @@ pub struct PairingOffer {
     pub agent: String,
     /// The owner's identity public key: the accept is sealed to it.
     pub owner_pubkey: PublicKey,
+    /// Fee stamps for the car (JSON `fee_stamps`, absent when none): given when the
+    /// chain's phase-1 reserve no longer pays puts, so the car's accept and its first
+    /// records pay with them. Secret; Debug shows only their number.
+    pub fee_stamps: Vec<OwnedStamp>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -72,6 +77,8 @@ struct OfferWire {
     pool_seed: String,
     agent: String,
     owner_pubkey: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    fee_stamps: Vec<String>,
 }
 
 impl Drop for OfferWire {
@@ -79,6 +86,7 @@ impl Drop for OfferWire {
         self.code.zeroize();
         self.pool_branch_xpriv.zeroize();
         self.pool_seed.zeroize();
+        self.fee_stamps.iter_mut().for_each(|s| s.zeroize());
     }
 }
 
@@ -123,6 +131,11 @@ impl PairingOffer {
             pool_seed: hex::encode(self.pool_seed.as_bytes()),
             agent: self.agent.clone(),
             owner_pubkey: hex::encode(self.owner_pubkey.serialize()),
+            fee_stamps: self
+                .fee_stamps
+                .iter()
+                .map(|stamp| hex::encode(stamp.to_bytes().as_slice()))
+                .collect(),
         };
         serde_json::to_vec(&wire)
             .map(Zeroizing::new)
@@ -146,7 +159,18 @@ impl PairingOffer {
             .filter(|b| b.len() == 33)
             .and_then(|b| PublicKey::from_slice(&b).ok())
             .ok_or_else(|| invalid("owner_pubkey", "not a compressed secp256k1 key"))?;
+        let fee_stamps = wire
+            .fee_stamps
+            .iter()
+            .map(|text| {
+                let bytes = Zeroizing::new(
+                    hex::decode(text).map_err(|_| invalid("fee_stamps", "not hex"))?,
+                );
+                OwnedStamp::from_bytes(&bytes).map_err(|_| invalid("fee_stamps", "not a stamp"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let offer = Self {
+            fee_stamps,
             code: canonical_code(&wire.code).map_err(|_| invalid("code", "not a pairing code"))?,
             owner_address: wire.owner_address.clone(),
             owner_rsa_public_der,
@@ -182,6 +206,7 @@ impl fmt::Debug for PairingOffer {
             .field("pool_seed", &self.pool_seed)
             .field("agent", &self.agent)
             .field("owner_pubkey", &hex::encode(self.owner_pubkey.serialize()))
+            .field("fee_stamps", &self.fee_stamps.len())
             .finish()
     }
 }
@@ -265,7 +290,33 @@ mod tests {
             owner_pubkey: SecretKey::from_slice(&[1; 32])
                 .unwrap()
                 .public_key(&Secp256k1::new()),
+            fee_stamps: Vec::new(),
         }
+    }
+
+    #[test]
+    fn fee_stamps_travel_in_the_offer_and_bad_ones_are_refused() {
+        use crate::tokens::{IssuerKeyPair, prepare_stamps};
+        let issuer = IssuerKeyPair::generate().unwrap();
+        let pending = prepare_stamps(issuer.public(), 2).unwrap();
+        let stamps: Vec<OwnedStamp> = pending
+            .iter()
+            .map(|p| {
+                let blind = issuer.blind_sign(p.blinded_message()).unwrap();
+                p.finalize(issuer.public(), &blind).unwrap()
+            })
+            .collect();
+        let mut with_stamps = offer();
+        with_stamps.fee_stamps = stamps.clone();
+        let json = with_stamps.to_json().unwrap();
+        let back = PairingOffer::from_json(&json).unwrap();
+        assert_eq!(back.fee_stamps, stamps);
+        assert!(!format!("{back:?}").contains(&hex::encode(&stamps[0].to_bytes()[1..33])));
+        // An offer without stamps has no `fee_stamps` field (older cars read it).
+        let plain: serde_json::Value = serde_json::from_slice(&offer().to_json().unwrap()).unwrap();
+        assert!(plain.get("fee_stamps").is_none());
+        let bad = offer_json_with("fee_stamps", serde_json::json!(["00ff"]));
+        assert!(PairingOffer::from_json(&bad).is_err());
     }
 
     fn offer_json_with(field: &str, value: serde_json::Value) -> Vec<u8> {

@@ -24,9 +24,9 @@ type Result<T> = std::result::Result<T, DeviceStoreError>;
 /// Page size of new store files.
 pub const DEVICE_PAGE_SIZE: u32 = 8192;
 /// Schema version this build writes.
-pub const DEVICE_SCHEMA_VERSION: i64 = 2;
+pub const DEVICE_SCHEMA_VERSION: i64 = 3;
 
-const MIGRATIONS: [&str; 2] = [
+const MIGRATIONS: [&str; 3] = [
     r#"
 CREATE TABLE device_key (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -73,6 +73,14 @@ CREATE TABLE write_credentials (
     spent INTEGER NOT NULL DEFAULT 0 CHECK (spent IN (0, 1))
 );
 CREATE INDEX write_credentials_by_address ON write_credentials (key_id, address);
+"#,
+    // Version 3: fee stamps the owner handed over, each paying one record put.
+    r#"
+CREATE TABLE fee_stamps (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    stamp_id BLOB NOT NULL UNIQUE,
+    stamp_sealed BLOB NOT NULL
+);
 "#,
 ];
 
@@ -548,6 +556,67 @@ impl DeviceStore {
         Ok(())
     }
 
+    /// Keeps fee stamps: `(stamp id, the [`crate::tokens::OwnedStamp`] bytes)`, the
+    /// bytes sealed; a stamp held already (same id) is not added twice.
+    pub fn add_fee_stamps(&mut self, stamps: &[([u8; 32], &[u8])]) -> Result<()> {
+        let sealed = stamps
+            .iter()
+            .map(|(id, stamp)| Ok((id, self.cipher.seal(FEE_STAMP_LOCATION, stamp)?)))
+            .collect::<Result<Vec<_>>>()?;
+        let tx = self.conn.transaction()?;
+        for (id, stamp) in sealed {
+            tx.execute(
+                "INSERT OR IGNORE INTO fee_stamps (stamp_id, stamp_sealed) VALUES (?1, ?2)",
+                params![id.as_slice(), stamp],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Fee stamps not yet attached to a put.
+    pub fn fee_stamp_count(&self) -> Result<u64> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM fee_stamps", [], |r| r.get(0))?;
+        from_i64(n)
+    }
+
+    /// The oldest unattached fee stamp: its row and its bytes.
+    pub fn next_fee_stamp(&self) -> Result<Option<(i64, Zeroizing<Vec<u8>>)>> {
+        let row: Option<(i64, Vec<u8>)> = self
+            .conn
+            .query_row(
+                "SELECT id, stamp_sealed FROM fee_stamps ORDER BY id LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        row.map(|(id, sealed)| Ok((id, self.cipher.open(FEE_STAMP_LOCATION, &sealed)?)))
+            .transpose()
+    }
+
+    /// Forgets fee stamp `stamp_id` (it paid a put outside the queue, or was refused).
+    pub fn remove_fee_stamp(&self, stamp_id: i64) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM fee_stamps WHERE id = ?1", params![stamp_id])?;
+        Ok(())
+    }
+
+    /// Attaches fee stamp `stamp_id` to the queued put `seq`, whose transaction becomes
+    /// `tx` (the put carrying the stamp), in one commit: the stamp leaves the store as
+    /// it enters the queue, so it is never attached to two puts.
+    pub fn attach_fee_stamp(&mut self, stamp_id: i64, seq: i64, tx_bytes: &[u8]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM fee_stamps WHERE id = ?1", params![stamp_id])?;
+        tx.execute(
+            "UPDATE queue SET tx = ?2 WHERE seq = ?1",
+            params![seq, tx_bytes],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Number of puts waiting.
     pub fn queue_len(&self) -> Result<u64> {
         let n: i64 = self
@@ -578,6 +647,9 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     }
     Ok(())
 }
+
+/// Sealing location of fee stamps.
+const FEE_STAMP_LOCATION: &str = "fee_stamps/stamp";
 
 fn credential_location(key_id: &str) -> String {
     format!("write_credentials/token/{key_id}")
@@ -722,15 +794,64 @@ mod tests {
             store.enqueue(&put("bcrt1qa", b"k1"), 4).unwrap();
             store
                 .conn
-                .execute_batch("DROP TABLE write_credentials; PRAGMA user_version = 1;")
+                .execute_batch(
+                    "DROP TABLE write_credentials; DROP TABLE fee_stamps; PRAGMA user_version = 1;",
+                )
                 .unwrap();
         }
         let mut store = DeviceStore::open(&path, &secrets).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 2);
+        assert_eq!(store.schema_version().unwrap(), DEVICE_SCHEMA_VERSION);
         assert_eq!(store.queue_len().unwrap(), 1);
         assert_eq!(store.next_nonce("bcrt1qa").unwrap(), Some(4));
         assert_eq!(store.fresh_credentials("k").unwrap(), 0);
         assert!(store.credential_for("k", "bcrt1qa").unwrap().is_none());
+    }
+
+    #[test]
+    fn a_version_2_store_upgrades_and_keeps_fee_stamps_sealed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("car.db");
+        let secrets = InMemorySecretStore::new();
+        {
+            // A store as the schema-2 build left it: no stamp table, one queued put.
+            let mut store = DeviceStore::open(&path, &secrets).unwrap();
+            store.enqueue(&put("bcrt1qa", b"k1"), 4).unwrap();
+            store
+                .conn
+                .execute_batch("DROP TABLE fee_stamps; PRAGMA user_version = 2;")
+                .unwrap();
+        }
+        let mut store = DeviceStore::open(&path, &secrets).unwrap();
+        assert_eq!(store.schema_version().unwrap(), 3);
+        assert_eq!(store.queue_len().unwrap(), 1);
+        assert_eq!(store.fee_stamp_count().unwrap(), 0);
+        let stamps = [
+            ([1; 32], b"stamp-one".as_slice()),
+            ([2; 32], b"stamp-two".as_slice()),
+        ];
+        store.add_fee_stamps(&stamps).unwrap();
+        // The same stamp again is held once.
+        store.add_fee_stamps(&stamps[..1]).unwrap();
+        assert_eq!(store.fee_stamp_count().unwrap(), 2);
+        let raw: Vec<u8> = store
+            .conn
+            .query_row("SELECT stamp_sealed FROM fee_stamps LIMIT 1", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert!(!raw.windows(5).any(|w| w == b"stamp"), "sealed at rest");
+        let (id, bytes) = store.next_fee_stamp().unwrap().unwrap();
+        assert_eq!(bytes.as_slice(), b"stamp-one");
+        let seq = store.queued(1).unwrap()[0].seq;
+        store.attach_fee_stamp(id, seq, b"stamped tx").unwrap();
+        assert_eq!(store.fee_stamp_count().unwrap(), 1);
+        assert_eq!(store.queued(1).unwrap()[0].tx, b"stamped tx");
+        drop(store);
+        let store = DeviceStore::open(&path, &secrets).unwrap();
+        assert_eq!(
+            store.next_fee_stamp().unwrap().map(|(_, b)| b.to_vec()),
+            Some(b"stamp-two".to_vec())
+        );
     }
 
     #[test]

@@ -251,6 +251,7 @@ impl ServiceProvider {
             c_hash: [0; 32],
             size: 32,
             wallet: true,
+            stamp: None,
         }));
         let transfer = TxBody::Transfer(Transfer {
             to: inbox,

@@ -922,6 +922,42 @@ impl LightClient {
             .await
     }
 
+    /// The chain's fee stamp issuer key and a stamp's price, from the first endpoint
+    /// that issues stamps (`GET /v1/stamps/key`, a connection of its own; unverified
+    /// here: see [`LightClient::buy_fee_stamps`]).
+    pub async fn stamp_key(&self) -> LightResult<super::wire::TokenKeyWire> {
+        self.inner
+            .endpoints
+            .run(|node| async move { node.fresh()?.stamp_key().await })
+            .await
+    }
+
+    /// Asks the stamp issuer for blind signatures of fee stamps (`POST /v1/stamps`, a
+    /// connection of its own), retried as is when the answer is lost.
+    pub async fn issue_stamps(
+        &self,
+        payment: &[u8; 32],
+        blinded: &[&[u8]],
+        signature: &[u8; 64],
+    ) -> LightResult<(Vec<u8>, Vec<Vec<u8>>)> {
+        self.inner
+            .endpoints
+            .run(|node| async move {
+                let node = node.fresh()?;
+                let mut answer = node.issue_stamps(payment, blinded, signature).await;
+                for _ in 1..TOKEN_ATTEMPTS {
+                    match &answer {
+                        Err(err) if err.is_failover() => {
+                            answer = node.issue_stamps(payment, blinded, signature).await;
+                        }
+                        _ => break,
+                    }
+                }
+                answer
+            })
+            .await
+    }
+
     /// Asks the node for blind signatures (`POST /v1/credentials`).
     pub async fn issue_credentials(
         &self,

@@ -155,6 +155,34 @@ impl NodeHttp {
         blinded: &[&[u8]],
         signature: &[u8; 64],
     ) -> LightResult<(Vec<u8>, Vec<Vec<u8>>)> {
+        self.issue_at("tokens", payment, blinded, signature).await
+    }
+
+    /// `GET /v1/stamps/key`: the chain's fee stamp issuer key and a stamp's price.
+    pub async fn stamp_key(&self) -> LightResult<TokenKeyWire> {
+        self.json(self.get(self.url(&["v1", "stamps", "key"])?, None))
+            .await
+    }
+
+    /// `POST /v1/stamps`: blind signatures for the fee stamps `blinded`, paid by
+    /// `payment` (a Transfer to the stamp escrow).
+    pub async fn issue_stamps(
+        &self,
+        payment: &[u8; 32],
+        blinded: &[&[u8]],
+        signature: &[u8; 64],
+    ) -> LightResult<(Vec<u8>, Vec<Vec<u8>>)> {
+        self.issue_at("stamps", payment, blinded, signature).await
+    }
+
+    /// `POST /v1/{what}` of a blind-signature issue request.
+    async fn issue_at(
+        &self,
+        what: &str,
+        payment: &[u8; 32],
+        blinded: &[&[u8]],
+        signature: &[u8; 64],
+    ) -> LightResult<(Vec<u8>, Vec<Vec<u8>>)> {
         let body = IssueWire {
             payment: hex::encode(payment),
             blinded: blinded.iter().map(|b| BASE64.encode(b)).collect(),
@@ -162,7 +190,7 @@ impl NodeHttp {
         };
         let request = self
             .client
-            .post(self.url(&["v1", "tokens"])?)
+            .post(self.url(&["v1", what])?)
             .timeout(SUBMIT_WAIT_TIMEOUT)
             .json(&body);
         let answer: IssuedWire = self.json(request).await?;

@@ -8,6 +8,7 @@
 //! - [`proofs`]: state answer checks. [`records`]: cHash and range checks.
 //! - [`http`]: one node's raw calls. [`wire`]: the node's JSON shapes.
 //! - [`failover`]: endpoint order and failure memory. [`payment`]: read tokens.
+//! - [`stamps`]: buying fee stamps for a car's record puts.
 //! - [`write_credentials`]: obtaining a private node's write credentials.
 //! - [`error`]: the [`LightError`] type.
 
@@ -21,6 +22,7 @@ pub mod payment;
 pub mod proofs;
 pub mod records;
 mod signing;
+pub mod stamps;
 pub mod types;
 pub mod wire;
 pub mod write_credentials;

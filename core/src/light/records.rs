@@ -169,6 +169,7 @@ mod tests {
                 c_hash: hash_func.digest(value),
                 size: value.len() as u64,
                 wallet: false,
+                stamp: None,
             },
             height: 5,
             tx_id: [0x55; 32],

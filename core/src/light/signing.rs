@@ -11,6 +11,7 @@ use super::types::{PutOutcome, Receipt};
 use crate::crypto::HashFunc;
 use crate::protocol::signing::{p2wpkh_address, public_key_of};
 use crate::protocol::{FeeSchedule, RecordPut, Transaction, TxBody};
+use crate::tokens::OwnedStamp;
 
 impl LightClient {
     /// Signs `body` with `secret` (nonce from its proven account, the default fee) and
@@ -48,6 +49,20 @@ impl LightClient {
         key: Vec<u8>,
         value: &[u8],
     ) -> LightResult<PutOutcome> {
+        self.put_wallet_record_stamped(secret, format, key, value, None)
+            .await
+    }
+
+    /// [`LightClient::put_wallet_record`] whose fee `stamp` pays (bound to this put),
+    /// when given: the signer's address then needs no funds.
+    pub async fn put_wallet_record_stamped(
+        &self,
+        secret: &SecretKey,
+        format: &str,
+        key: Vec<u8>,
+        value: &[u8],
+        stamp: Option<&OwnedStamp>,
+    ) -> LightResult<PutOutcome> {
         let address = p2wpkh_address(&public_key_of(secret), self.anchor().network);
         let hash = HashFunc::Sha256.digest(value);
         let put = RecordPut {
@@ -59,6 +74,7 @@ impl LightClient {
             c_hash: hash,
             size: u64::try_from(value.len()).unwrap_or(u64::MAX),
             wallet: true,
+            stamp: stamp.map(|s| s.attach(&self.anchor().chain_id, &public_key_of(secret), &key)),
         };
         match self.sign_and_submit(secret, TxBody::RecordPut(put)).await {
             Ok(_) => {}

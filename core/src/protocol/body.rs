@@ -145,6 +145,10 @@ pub struct RecordPut {
     /// True for a wallet-written record (`putWalKV`), false for a device record.
     #[serde(default)]
     pub wallet: bool,
+    /// The fee stamp that pays this put's fee (tx format v3): the fee then comes out of
+    /// the stamp escrow, not from the signer (see [`super::fee_stamp`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamp: Option<super::fee_stamp::FeeStamp>,
 }
 canonical_struct!(RecordPut {
     address,
@@ -154,7 +158,8 @@ canonical_struct!(RecordPut {
     d_hash,
     c_hash,
     size,
-    wallet
+    wallet,
+    stamp
 });
 
 /// One record named by a grant: its address and key bytes.

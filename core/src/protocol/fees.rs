@@ -66,6 +66,7 @@ mod tests {
                 c_hash: [0; 32],
                 size,
                 wallet: false,
+                stamp: None,
             })
         };
         assert_eq!(fees.required(&put(250)), Some(260));

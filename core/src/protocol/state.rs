@@ -406,6 +406,7 @@ mod tests {
                 c_hash: [0x66; 32],
                 size: 10,
                 wallet: false,
+                stamp: None,
             },
             height: 9,
             tx_id: [0x12; 32],

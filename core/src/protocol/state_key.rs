@@ -63,6 +63,12 @@ pub fn escrow(escrow_id: &[u8; 32]) -> KeyHash {
     key("escrow", &[escrow_id])
 }
 
+/// A spent fee stamp, by its token id (see [`super::fee_stamp`]): present once the
+/// stamp paid a put, so a stamp pays once and a proof of absence shows it unspent.
+pub fn spent_stamp(stamp_id: &[u8; 32]) -> KeyHash {
+    key("spent-stamp", &[stamp_id])
+}
+
 /// Chain-wide values (issuance counters, parameters), by name.
 pub fn meta(name: &str) -> KeyHash {
     key("meta", &[name.as_bytes()])

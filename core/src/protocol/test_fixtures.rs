@@ -66,6 +66,7 @@ pub(crate) fn sample_bodies() -> Vec<TxBody> {
             c_hash: [0x66; 32],
             size: 1_024,
             wallet: false,
+            stamp: None,
         }),
         TxBody::Grant(Grant {
             grant_id: [0x77; 32],

@@ -9,9 +9,9 @@
 //! Format v2 took the owner's RSA fingerprint out of `DeviceSetup`. Format v3 (this
 //! one) publishes commitments instead of contents: a `Grant` carries a salted
 //! commitment to its (address, key) list and grantee key plus opaque copy tags, an
-//! `AuditorAttestation` a commitment to its claim and dHashes. A transaction of an
-//! older format does not verify under the v3 domain, so it is refused rather than
-//! misread.
+//! `AuditorAttestation` a commitment to its claim and dHashes; and it gave `RecordPut`
+//! its optional fee stamp (a trailing option byte). A transaction of an older format
+//! does not verify under the v3 domain, so it is refused rather than misread.
 //! - tx id = SHA256d(canonical(signed tx)).
 
 use bitcoin::secp256k1::ecdsa::Signature;
@@ -125,7 +125,8 @@ mod tests {
 
     /// Tx ids of [`sample_bodies`] signed by key 0x01..01 (nonce 0, fee 10, regtest),
     /// computed once and pinned (tx format v3; the transfer's digest, signature and id
-    /// were checked with Python `cryptography`): any change to a kind's canonical
+    /// were checked with Python `cryptography` under v2; v3 changes the domain, the
+    /// grant, attestation and record-put layouts): any change to a kind's canonical
     /// layout changes its id.
     const SAMPLE_IDS: [(&str, &str); 18] = [
         (
@@ -146,7 +147,7 @@ mod tests {
         ),
         (
             "record_put",
-            "e63e61ba9489f48710b2fb5b0400da689b7cf49df7bf70a4f592f6cd6fab3255",
+            "6f25bf5764204deae2798df1692d462be1e49046c4de06ef57ec5fd040eb25f1",
         ),
         (
             "grant",

@@ -12,12 +12,14 @@
 //!
 //! - [`issuer`]: the issuer's key pair and blind signing.
 //! - [`public`]: the public key, its id, blinding, finalizing and verifying.
+//! - [`stamp`]: fee stamps, tokens committing to a one-time key that pay a put's fee.
 //! - [`token`]: the finalized token, its canonical bytes, and a client's pending token.
 //! - [`error`]: [`TokenError`] with stable codes.
 
 pub mod error;
 pub mod issuer;
 pub mod public;
+pub mod stamp;
 pub mod token;
 
 #[cfg(test)]
@@ -26,6 +28,7 @@ mod tests;
 pub use error::TokenError;
 pub use issuer::IssuerKeyPair;
 pub use public::{IssuerPublicKey, KeyId, batch_digest};
+pub use stamp::{OwnedStamp, PendingStamp, prepare_stamps};
 pub use token::{PendingToken, TOKEN_MESSAGE_LEN, Token};
 
 /// Size of the issuer's RSA modulus, in bits.

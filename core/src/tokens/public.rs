@@ -95,13 +95,22 @@ impl IssuerPublicKey {
                 let mut message = [0u8; TOKEN_MESSAGE_LEN];
                 getrandom::fill(&mut message)
                     .map_err(|_| TokenError::Internal("no system randomness"))?;
-                let blinding = self
-                    .raw
-                    .blind(&mut DefaultRng, message)
-                    .map_err(|_| TokenError::Internal("blinding failed"))?;
-                Ok(PendingToken::new(self.id, message, blinding))
+                self.blind_message(message)
             })
             .collect()
+    }
+
+    /// Blinds one given token message for this key (a message the client derived, e.g.
+    /// a fee stamp's commitment to its one-time key).
+    pub fn blind_message(
+        &self,
+        message: [u8; TOKEN_MESSAGE_LEN],
+    ) -> Result<PendingToken, TokenError> {
+        let blinding = self
+            .raw
+            .blind(&mut DefaultRng, message)
+            .map_err(|_| TokenError::Internal("blinding failed"))?;
+        Ok(PendingToken::new(self.id, message, blinding))
     }
 
     /// Unblinds the issuer's `blind_signature` of `pending` into a token, checking it.

@@ -5,7 +5,7 @@
 use bitcoin::secp256k1::SecretKey;
 
 use super::error::WalletError;
-use crate::light::{LightClient, PutOutcome, Receipt};
+use crate::light::{LightClient, Receipt};
 use crate::protocol::{FeeSchedule, TxBody};
 
 /// The fee `body` pays under the chain's default schedule.
@@ -21,17 +21,4 @@ pub(crate) async fn submit_signed(
     body: TxBody,
 ) -> Result<Receipt, WalletError> {
     Ok(light.sign_and_submit(secret, body).await?)
-}
-
-/// Registers and stores a wallet-written record (`putWalKV`) whose value is `value`
-/// as-is, under the address of `secret`: the put is signed by that address's key. A
-/// record already registered with the same value counts as written.
-pub(crate) async fn put_wallet_value(
-    light: &LightClient,
-    secret: &SecretKey,
-    format: &str,
-    key: Vec<u8>,
-    value: &[u8],
-) -> Result<PutOutcome, WalletError> {
-    Ok(light.put_wallet_record(secret, format, key, value).await?)
 }

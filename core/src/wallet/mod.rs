@@ -14,6 +14,7 @@
 
 mod devices;
 mod error;
+mod fee_stamps;
 mod grant_inputs;
 mod identity;
 mod keyring;
@@ -28,6 +29,7 @@ mod write_credentials;
 
 pub use devices::{DeviceInfo, DeviceStatusView};
 pub use error::WalletError;
+pub use fee_stamps::OWNER_FEE_STAMP_BATCH;
 pub use identity::Wallet;
 pub use ledger::fee_for;
 pub use pairing::{MAILBOX_POLL_INTERVAL, PAIRING_TIMEOUT};

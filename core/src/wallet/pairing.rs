@@ -21,13 +21,14 @@ use bitcoin::secp256k1::PublicKey;
 use super::devices::DeviceInfo;
 use super::error::WalletError;
 use super::identity::Wallet;
-use super::ledger::{put_wallet_value, submit_signed};
+use super::ledger::submit_signed;
+use super::payments::PaymentError;
 use crate::device::{
     MAILBOX_FORMAT, PairingAccept, PairingOffer, PairingPayload, SEQ_ACCEPT, SEQ_OFFER,
     mailbox_address, mailbox_key, mailbox_record_key, open_with, pool_commitment, seal_to,
 };
 use crate::keys::rsa_public_key_pkcs1_der;
-use crate::light::LightClient;
+use crate::light::{LightClient, LightError};
 use crate::pool::{MAX_POOL_SIZE, PoolSeed};
 use crate::protocol::pairing::pairing_digest;
 use crate::protocol::signing::verify_digest;
@@ -36,6 +37,11 @@ use crate::store::{DeviceRow, SecretBytes, StoreError};
 
 /// How long [`Wallet::pair_device`] waits for the car's accept.
 pub const PAIRING_TIMEOUT: Duration = Duration::from_secs(120);
+/// Fee stamps a pairing brings the car when the phase-1 reserve no longer pays puts:
+/// its accept, then its first records (the owner hands it more later). Each adds about
+/// 780 bytes to the sealed offer, which stays well below a stamp's default value
+/// (10,000, i.e. 9,990 bytes) and a private node's 16 KiB open slot.
+pub const PAIRING_CAR_STAMPS: u64 = 8;
 /// Interval between two looks into the mailbox.
 pub const MAILBOX_POLL_INTERVAL: Duration = Duration::from_millis(200);
 
@@ -205,7 +211,7 @@ impl Wallet {
         let branch = keys.pool_branch_xpriv(&vid, generation)?;
         let commitment = pool_commitment(&pool_seed, &keys.pool_branch_xpub(&vid, generation)?);
         let owner_address = self.owner_address();
-        let offer = PairingOffer {
+        let mut offer = PairingOffer {
             code: payload.code.clone(),
             owner_address: owner_address.clone(),
             owner_rsa_public_der: rsa_public_key_pkcs1_der(&keys.rsa_public())?,
@@ -216,18 +222,37 @@ impl Wallet {
             pool_seed: PoolSeed::from_bytes(*pool_seed.as_bytes()),
             agent: agent.to_owned(),
             owner_pubkey: keys.owner_key().public_key().0,
+            fee_stamps: Vec::new(),
         };
         offer.validate()?;
         let sealed = seal_to(&payload.device_pubkey, &offer.to_json()?)?;
         let mailbox = mailbox_key(&payload.code, &payload.device_pubkey)?;
-        put_wallet_value(
-            light,
-            &mailbox,
-            MAILBOX_FORMAT,
-            mailbox_record_key(SEQ_OFFER)?,
-            &sealed,
-        )
-        .await?;
+        let key = mailbox_record_key(SEQ_OFFER)?;
+        match light
+            .put_wallet_record(&mailbox, MAILBOX_FORMAT, key.clone(), &sealed)
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if e.node_code() == Some("insufficient_balance") => {
+                // The phase-1 reserve no longer pays puts and nobody funds the mailbox:
+                // the offer pays with a fee stamp and brings the car stamps of its own
+                // (its accept, then its first records).
+                let mut stamps = self
+                    .buy_fee_stamps(light, 1 + PAIRING_CAR_STAMPS)
+                    .await
+                    .map_err(|err| match err {
+                        PaymentError::Light(light) => WalletError::Light(light),
+                        other => WalletError::Light(LightError::InvalidInput(other.to_string())),
+                    })?;
+                let own = stamps.remove(0);
+                offer.fee_stamps = stamps;
+                let sealed = seal_to(&payload.device_pubkey, &offer.to_json()?)?;
+                light
+                    .put_wallet_record_stamped(&mailbox, MAILBOX_FORMAT, key, &sealed, Some(&own))
+                    .await?;
+            }
+            Err(e) => return Err(e.into()),
+        }
         let accept = self.wait_for_accept(light, payload, timeout).await?;
         if accept.vid != vid {
             return Err(WalletError::BadPairingAccept {

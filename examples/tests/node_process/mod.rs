@@ -54,6 +54,11 @@ impl NodeProcess {
         LightClient::new(vec![self.base.clone()], self.anchor()).expect("client")
     }
 
+    /// The node's data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self._dir.path().join("node")
+    }
+
     /// The node's log so far, for failure messages.
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
@@ -204,6 +209,16 @@ pub fn node_binary() -> &'static Path {
 /// `carchain-node init` of a regtest chain `chain_id` funding `funds`, then
 /// `carchain-node run --listen 127.0.0.1:0` plus `run_flags`; returns once it listens.
 pub fn start(chain_id: &str, funds: &[(&str, u64)], run_flags: &[&str]) -> NodeProcess {
+    start_with_init(chain_id, funds, &[], run_flags)
+}
+
+/// [`start`] with extra `init_flags` (e.g. `--phase1-reserve 0`).
+pub fn start_with_init(
+    chain_id: &str,
+    funds: &[(&str, u64)],
+    init_flags: &[&str],
+    run_flags: &[&str],
+) -> NodeProcess {
     let binary = node_binary();
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("node");
@@ -217,6 +232,7 @@ pub fn start(chain_id: &str, funds: &[(&str, u64)], run_flags: &[&str]) -> NodeP
     for (address, amount) in funds {
         init.args(["--fund", &format!("{address}={amount}")]);
     }
+    init.args(init_flags);
     let init = init.output().expect("carchain-node init");
     let printed = String::from_utf8_lossy(&init.stdout).into_owned();
     assert!(

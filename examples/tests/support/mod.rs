@@ -205,6 +205,7 @@ impl TestKey {
                 c_hash: sha256(&[value]),
                 size,
                 wallet: false,
+                stamp: None,
             }),
         )
     }

@@ -170,5 +170,22 @@ final class PaidReadsTests: XCTestCase {
         let left = try await light.balance(address: account)
         XCTAssertLessThan(left, funded, "the car bought its read tokens")
         XCTAssertEqual(try wallet.devices().map { $0.vid }, ["VIN-SWIFT-SHARED"])
+
+        // Fee stamps: one payment of the owner buys them, the car keeps them and pays its
+        // puts' fees with them (no pool address is ever funded).
+        let before = try await light.balance(address: wallet.ownerAddress())
+        let stamps = try await wallet.buyFeeStamps(light: paying, count: 2)
+        XCTAssertEqual(stamps.count, 2)
+        let after = try await light.balance(address: wallet.ownerAddress())
+        XCTAssertEqual(after, before - 2 * 10_000 - transferFee)
+        try car.addFeeStamps(stamps: stamps)
+        try car.addFeeStamps(stamps: stamps)
+        XCTAssertEqual(try car.feeStampsHeld(), 2)
+        XCTAssertThrowsError(try car.addFeeStamps(stamps: [Data([1, 2])])) { error in
+            guard case DeviceError.InvalidInput(let code, _) = error else {
+                return XCTFail("unexpected \(error)")
+            }
+            XCTAssertEqual(code, "device.fee_stamp_malformed")
+        }
     }
 }

@@ -76,7 +76,10 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         | ErrorCode::TokenSpent
         | ErrorCode::TokenMalformed
         | ErrorCode::TokenWrongKey
-        | ErrorCode::TokenInvalid => StatusCode::PAYMENT_REQUIRED,
+        | ErrorCode::TokenInvalid
+        | ErrorCode::StampSpent
+        | ErrorCode::StampInvalid
+        | ErrorCode::StampEscrowEmpty => StatusCode::PAYMENT_REQUIRED,
         ErrorCode::PaymentUsed => StatusCode::CONFLICT,
         ErrorCode::NotFound | ErrorCode::UnknownDevice => StatusCode::NOT_FOUND,
         ErrorCode::BadNonce
@@ -163,6 +166,9 @@ mod tests {
             (ErrorCode::TokenMalformed, 402),
             (ErrorCode::TokenWrongKey, 402),
             (ErrorCode::TokenInvalid, 402),
+            (ErrorCode::StampSpent, 402),
+            (ErrorCode::StampInvalid, 402),
+            (ErrorCode::StampEscrowEmpty, 402),
             (ErrorCode::NotFound, 404),
             (ErrorCode::BodyTooLarge, 413),
             (ErrorCode::MalformedJson, 422),

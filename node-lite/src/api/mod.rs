@@ -12,6 +12,7 @@ pub mod kv;
 pub mod params;
 pub mod record_wire;
 pub mod records;
+pub mod stamps;
 pub mod state;
 pub mod tokens;
 pub mod tx;
@@ -78,10 +79,12 @@ pub fn router<S: LedgerService>(service: Arc<S>, config: ApiConfig) -> Router {
         .layer(DefaultBodyLimit::max(config.kv_body_limit));
     let token_routes = Router::new()
         .route("/v1/tokens", axum::routing::post(tokens::issue::<S>))
+        .route("/v1/stamps", axum::routing::post(stamps::issue::<S>))
         .layer(DefaultBodyLimit::max(tokens::TOKENS_BODY_LIMIT));
     Router::new()
         .route("/health", get(health))
         .route("/v1/tokens/key", get(tokens::key::<S>))
+        .route("/v1/stamps/key", get(stamps::key::<S>))
         .route("/v1/status", get(status::<S>))
         .route("/v1/openapi.yaml", get(openapi))
         .route("/v1/tx/{id}", get(tx::lookup::<S>))
@@ -97,6 +100,7 @@ pub fn router<S: LedgerService>(service: Arc<S>, config: ApiConfig) -> Router {
         .route("/v1/state/grant/{id}", get(state::grant::<S>))
         .route("/v1/state/request/{id}", get(state::request::<S>))
         .route("/v1/state/escrow/{id}", get(state::escrow::<S>))
+        .route("/v1/state/stamp/{id}", get(state::spent_stamp::<S>))
         .route("/v1/kv/{address}", get(kv::range::<S>))
         .route("/v1/credentials/key", get(credentials::key::<S>))
         .route(

@@ -13,7 +13,9 @@ use bitcoin::secp256k1::PublicKey;
 use bitcoin::secp256k1::ecdsa::Signature;
 use carchain_core::crypto::HashFunc;
 use carchain_core::protocol::signing::signature_from_compact;
-use carchain_core::protocol::{Network, RecordPut, SignedTransaction, Transaction, TxBody};
+use carchain_core::protocol::{
+    FeeStamp, Network, RecordPut, SignedTransaction, Transaction, TxBody,
+};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
@@ -234,6 +236,7 @@ fn record_put_fields<'de, A: MapAccess<'de>>(mut map: A) -> Result<RecordPut, A:
     let mut c_hash = None;
     let mut size = None;
     let mut wallet = None;
+    let mut stamp = None;
     while let Some(BodyKey(name)) = map.next_key()? {
         match name.as_str() {
             "address" => once(&mut address, "address", map.next_value::<String>()?)?,
@@ -244,6 +247,7 @@ fn record_put_fields<'de, A: MapAccess<'de>>(mut map: A) -> Result<RecordPut, A:
             "c_hash" => once(&mut c_hash, "c_hash", map.next_value::<HexArray<32>>()?.0)?,
             "size" => once(&mut size, "size", map.next_value::<u64>()?)?,
             "wallet" => once(&mut wallet, "wallet", map.next_value::<bool>()?)?,
+            "stamp" => once(&mut stamp, "stamp", map.next_value::<Option<FeeStamp>>()?)?,
             "type" => return Err(de::Error::duplicate_field("type")),
             _ => {
                 map.next_value::<IgnoredAny>()?;
@@ -259,6 +263,7 @@ fn record_put_fields<'de, A: MapAccess<'de>>(mut map: A) -> Result<RecordPut, A:
         c_hash: c_hash.ok_or_else(|| de::Error::missing_field("c_hash"))?,
         size: size.ok_or_else(|| de::Error::missing_field("size"))?,
         wallet: wallet.unwrap_or(false),
+        stamp: stamp.flatten(),
     })
 }
 
@@ -336,6 +341,7 @@ mod tests {
                 c_hash: [0xc2; 32],
                 size: 1024,
                 wallet,
+                stamp: None,
             }),
         )
     }

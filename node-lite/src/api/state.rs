@@ -141,3 +141,14 @@ pub async fn escrow<S: LedgerService>(
     let id = parse_id("escrow id", &id_hex)?;
     answer(&service, StateQuery::Escrow(id), height).await
 }
+
+/// `GET /v1/state/stamp/{id_hex}`: a fee stamp in the spent set (value: the height that
+/// spent it), or its proven absence.
+pub async fn spent_stamp<S: LedgerService>(
+    State(service): State<Arc<S>>,
+    Path(id_hex): Path<String>,
+    height: Result<Query<HeightQuery>, QueryRejection>,
+) -> Result<Json<StateAnswerJson>, ApiError> {
+    let id = parse_id("stamp id", &id_hex)?;
+    answer(&service, StateQuery::SpentStamp(id), height).await
+}

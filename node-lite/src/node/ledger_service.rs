@@ -71,6 +71,33 @@ impl Node {
     }
 }
 
+impl Node {
+    /// What a stamp payment is: a committed Transfer to the stamp escrow, buying
+    /// `amount / price` stamps.
+    fn stamp_terms(&self, payment: &[u8; 32]) -> Result<PaymentTerms, ServiceError> {
+        let unpaid =
+            |why: &str| ServiceError::new(ErrorCode::PaymentRequired, format!("payment {why}"));
+        let rules = self
+            .params
+            .stamps
+            .as_ref()
+            .ok_or_else(|| unpaid("is not needed: this chain sells no stamps"))?;
+        let stored = self
+            .db
+            .tx(payment)
+            .map_err(internal)?
+            .ok_or_else(|| unpaid("is not a committed transaction"))?;
+        let signed = SignedTransaction::from_canonical(&stored.bytes).map_err(internal)?;
+        match signed.tx.body {
+            TxBody::Transfer(transfer) if transfer.to == rules.escrow_address => Ok(PaymentTerms {
+                payer: signed.tx.signer,
+                tokens: transfer.amount / rules.price,
+            }),
+            _ => Err(unpaid("is not a transfer to the stamp escrow")),
+        }
+    }
+}
+
 impl LedgerService for Node {
     async fn submit(
         &self,
@@ -204,6 +231,32 @@ impl LedgerService for Node {
         }
         self.tokens
             .issue(request, |payment| self.payment_terms(payment))
+    }
+
+    fn stamp_key(&self) -> Result<TokenKey, ServiceError> {
+        let (Some(stamps), Some(rules)) = (&self.stamps, &self.params.stamps) else {
+            return Err(ServiceError::new(
+                ErrorCode::NotFound,
+                "this node does not issue fee stamps",
+            ));
+        };
+        let public = stamps.public();
+        Ok(TokenKey {
+            key_id: public.key_id().0,
+            public_key: public.der().to_vec(),
+            price: rules.price,
+            max_batch: carchain_core::tokens::MAX_BATCH as u64,
+        })
+    }
+
+    fn issue_stamps(&self, request: &IssueRequest) -> Result<Vec<Vec<u8>>, ServiceError> {
+        let Some(stamps) = &self.stamps else {
+            return Err(ServiceError::new(
+                ErrorCode::NotFound,
+                "this node does not issue fee stamps",
+            ));
+        };
+        stamps.issue(request, |payment| self.stamp_terms(payment))
     }
 
     fn transaction(&self, id: &[u8; 32]) -> Result<Option<TxLookup>, ServiceError> {

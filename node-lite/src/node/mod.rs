@@ -2,7 +2,9 @@
 //! KV store of encrypted records and read payments, behind [`LedgerService`].
 //!
 //! Data directory: `genesis.json`, `validator.key` (0600), `ledger.sqlite`,
-//! `kv.sqlite`, `token-issuer.key` (0600, made on first start), `tokens.sqlite`; a private
+//! `kv.sqlite`, `token-issuer.key` (0600, made on first start), `tokens.sqlite`; the
+//! node that made the genesis also `stamp-issuer.key` (0600, the chain's fee stamp
+//! issuer, made by `Node::init`) and `stamps.sqlite` (the stamp payments it issued); a private
 //! node also `writes.key` (0600) and `writes.sqlite` (its write credentials, see
 //! [`crate::writes`]).
 
@@ -78,6 +80,29 @@ pub struct InitOptions {
     pub fees: FeeSchedule,
 }
 
+/// Chain settings beyond [`InitOptions`] (`Node::init` uses the defaults).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainOptions {
+    /// Price of a fee stamp; `None`: the chain names no stamp issuer.
+    pub stamp_price: Option<u64>,
+    /// Caps the phase-1 reserve (small and test chains).
+    pub phase1_reserve: Option<u64>,
+}
+
+impl Default for ChainOptions {
+    fn default() -> Self {
+        ChainOptions {
+            stamp_price: Some(crate::genesis::DEFAULT_STAMP_PRICE),
+            phase1_reserve: None,
+        }
+    }
+}
+
+/// File name of the chain's fee stamp issuer key (only in the genesis node's directory).
+pub const STAMP_KEY_FILE: &str = "stamp-issuer.key";
+/// File name of the stamp payments table.
+pub const STAMPS_FILE: &str = "stamps.sqlite";
+
 /// What `Node::init` created.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InitSummary {
@@ -107,6 +132,9 @@ pub struct Node {
     db: Arc<LedgerDb>,
     kv: SqliteKv,
     tokens: ReadTokens,
+    /// The fee stamp issuer, on the node holding its key (its payment table; its spent
+    /// table stays empty: stamps are spent in the ledger state).
+    stamps: Option<ReadTokens>,
     /// A private node's write credentials (`None` on a shared node).
     writes: Option<Writes>,
     key: ValidatorKey,
@@ -140,6 +168,25 @@ fn internal(err: impl std::fmt::Display) -> ServiceError {
     ServiceError::new(ErrorCode::Internal, err.to_string())
 }
 
+/// The stamp issuer of `dir`, when the genesis names one and `dir` holds its key.
+fn open_stamp_issuer(dir: &Path, genesis: &Genesis) -> Result<Option<ReadTokens>, NodeError> {
+    let path = dir.join(STAMP_KEY_FILE);
+    let Some(rules) = genesis.stamp_rules()? else {
+        return Ok(None);
+    };
+    if !path.exists() {
+        return Ok(None);
+    }
+    let issuer = crate::chain::load_or_create_key_file(&path)?;
+    if issuer.public().key_id() != rules.issuer.key_id() {
+        return Err(NodeError::Config(format!(
+            "{} is not the stamp issuer the genesis names",
+            path.display()
+        )));
+    }
+    Ok(Some(ReadTokens::open(&dir.join(STAMPS_FILE), issuer)?))
+}
+
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -151,6 +198,16 @@ impl Node {
     /// Creates a data directory: `genesis.json` and a fresh `validator.key` (0600).
     /// Refuses a directory that exists and is not empty.
     pub fn init(data_dir: &Path, options: &InitOptions) -> Result<InitSummary, NodeError> {
+        Self::init_with(data_dir, options, &ChainOptions::default())
+    }
+
+    /// [`Node::init`] with chain settings: with a stamp price, also the chain's fee stamp
+    /// issuer key (`stamp-issuer.key`, 0600), named in the genesis.
+    pub fn init_with(
+        data_dir: &Path,
+        options: &InitOptions,
+        chain: &ChainOptions,
+    ) -> Result<InitSummary, NodeError> {
         if data_dir.exists() {
             let mut entries = std::fs::read_dir(data_dir).map_err(io_error(data_dir))?;
             if entries.next().is_some() {
@@ -162,7 +219,7 @@ impl Node {
         std::fs::create_dir_all(data_dir).map_err(io_error(data_dir))?;
         let key = ValidatorKey::generate()?;
         let operator_address = p2wpkh_address(&key.public_key(), options.network);
-        let genesis = Genesis {
+        let mut genesis = Genesis {
             chain_id: options.chain_id.clone(),
             network: options.network,
             total_supply: options.total_supply,
@@ -171,8 +228,18 @@ impl Node {
             validator_pubkey: hex::encode(key.public_key().serialize()),
             operator_address: operator_address.clone(),
             genesis_time: now_ms(),
+            stamps: None,
+            phase1_reserve: chain.phase1_reserve,
         };
         genesis.validate()?;
+        if let Some(price) = chain.stamp_price {
+            let issuer = crate::chain::load_or_create_key_file(&data_dir.join(STAMP_KEY_FILE))?;
+            genesis.stamps = Some(crate::genesis::StampGenesis {
+                public_key: hex::encode(issuer.public().der()),
+                price,
+            });
+            genesis.validate()?;
+        }
         let genesis_path = data_dir.join("genesis.json");
         genesis.save(&genesis_path)?;
         key.save(&data_dir.join("validator.key"))?;
@@ -202,6 +269,7 @@ impl Node {
         let kv = SqliteKv::open(dir.join("kv.sqlite"))?;
         let issuer = crate::chain::load_or_create_issuer(&dir)?;
         let tokens = ReadTokens::open(&dir.join(crate::chain::TOKENS_FILE), issuer)?;
+        let stamps = open_stamp_issuer(&dir, &genesis)?;
         let writes = match config.mode {
             NodeMode::Private => Some(Writes::open(&dir)?),
             NodeMode::Shared => None,
@@ -228,6 +296,7 @@ impl Node {
             db,
             kv,
             tokens,
+            stamps,
             writes,
             key,
             stopping: AtomicBool::new(false),

@@ -171,6 +171,21 @@ pub enum TxError {
     /// The seller's answer to a possession challenge does not verify.
     #[error("possession challenge failed: {0}")]
     ChallengeFailed(String),
+    /// The record put's fee stamp does not pay: no stamp issuer on this chain, not the
+    /// issuer's, bound to another put, or a fee above a stamp's value.
+    #[error("the fee stamp does not pay: {0}")]
+    StampInvalid(String),
+    /// The record put's fee stamp paid a fee before.
+    #[error("the fee stamp was spent already")]
+    StampSpent,
+    /// The stamp escrow cannot cover the fee (stamps sold below the fees they pay).
+    #[error("the stamp escrow holds {available}, the fee is {needed}")]
+    StampEscrowEmpty {
+        /// The fee.
+        needed: u64,
+        /// The escrow's balance.
+        available: u64,
+    },
     /// Any other invalid transaction.
     #[error("invalid transaction: {0}")]
     Invalid(String),
@@ -202,6 +217,9 @@ impl TxError {
             TxError::NotFound { .. } => ErrorCode::NotFound,
             TxError::DuplicateId { .. } => ErrorCode::DuplicateValue,
             TxError::PaymentMissing { .. } => ErrorCode::PaymentRequired,
+            TxError::StampInvalid(_) => ErrorCode::StampInvalid,
+            TxError::StampSpent => ErrorCode::StampSpent,
+            TxError::StampEscrowEmpty { .. } => ErrorCode::StampEscrowEmpty,
             TxError::WrongStatus { .. }
             | TxError::Expired { .. }
             | TxError::TooEarly { .. }

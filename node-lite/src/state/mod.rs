@@ -37,7 +37,7 @@ pub use error::TxError;
 pub use layer::{Committed, Layer, ReadCache, Snapshot, StateRead, Writes};
 pub use pending::{PendingBlocks, PendingState, PendingView};
 pub use query::{query_json, query_key};
-pub use rules::{ChainParams, Derived, ExecContext, Stateless, TxOutcome};
+pub use rules::{ChainParams, Derived, ExecContext, StampRules, Stateless, TxOutcome};
 pub use token::{FeeSchedule, Phase};
 pub use verified::{DEFAULT_VERIFIED_CAPACITY, Prechecked, VerifiedTxs};
 

@@ -21,6 +21,7 @@ pub fn query_key(query: &StateQuery) -> KeyHash {
         StateQuery::Provider(address) => state_key::provider(address),
         StateQuery::Request(id) => state_key::request(id),
         StateQuery::Escrow(id) => state_key::escrow(id),
+        StateQuery::SpentStamp(id) => state_key::spent_stamp(id),
     }
 }
 
@@ -40,6 +41,7 @@ pub fn query_json(query: &StateQuery, bytes: &[u8]) -> Result<serde_json::Value,
         StateQuery::Provider(_) => render::<ProviderState>(bytes),
         StateQuery::Request(_) => render::<RequestState>(bytes),
         StateQuery::Escrow(_) => render::<EscrowState>(bytes),
+        StateQuery::SpentStamp(_) => render::<u64>(bytes),
     }
 }
 

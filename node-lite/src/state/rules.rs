@@ -21,6 +21,19 @@ pub struct ChainParams {
     pub fees: FeeSchedule,
     /// The account fees are paid to (the block producer's operator).
     pub operator_address: String,
+    /// The fee stamp rules, when genesis names a stamp issuer.
+    pub stamps: Option<StampRules>,
+}
+
+/// How record puts pay with fee stamps (see `carchain_core::protocol::fee_stamp`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StampRules {
+    /// The issuer's blind-signature public key (from genesis).
+    pub issuer: carchain_core::tokens::IssuerPublicKey,
+    /// The escrow account stamp payments go to and stamped fees come from.
+    pub escrow_address: String,
+    /// Price of one stamp, and the most fee one stamp pays.
+    pub price: u64,
 }
 
 /// Where a transaction executes: the chain, the block and the known formats.
@@ -47,6 +60,8 @@ pub struct TxOutcome {
     pub fee_from_balance: u64,
     /// Paid by the phase-1 reserve (record puts).
     pub fee_reimbursed: u64,
+    /// Paid from the stamp escrow (a record put carrying a fee stamp).
+    pub fee_from_stamp: u64,
 }
 
 /// Checks the nonce: `Replay` below the account's nonce or below `expected` (already
@@ -139,6 +154,63 @@ struct Checked {
     reimbursed: u64,
     fee_from_balance: u64,
     needed: u64,
+    stamp: Option<StampPayment>,
+}
+
+/// A fee stamp that passed its checks: what [`write_effects`] records and debits.
+struct StampPayment {
+    spent_key: jmt::KeyHash,
+    escrow_key: jmt::KeyHash,
+    escrow: AccountState,
+    fee: u64,
+}
+
+/// Checks the fee stamp of a record put, if it carries one: the chain names a stamp
+/// issuer, the stamp is the issuer's and bound to this put, it was never spent, the fee
+/// is within a stamp's value and the escrow holds it.
+fn check_stamp(
+    state: &mut Layer<'_>,
+    params: &ChainParams,
+    signed: &SignedTransaction,
+) -> Result<Option<StampPayment>, TxError> {
+    let TxBody::RecordPut(put) = &signed.tx.body else {
+        return Ok(None);
+    };
+    let Some(stamp) = &put.stamp else {
+        return Ok(None);
+    };
+    let rules = params
+        .stamps
+        .as_ref()
+        .ok_or_else(|| TxError::StampInvalid("this chain names no stamp issuer".into()))?;
+    let fee = signed.tx.fee;
+    if fee > rules.price {
+        return Err(TxError::StampInvalid(format!(
+            "a stamp pays a fee of at most {}, not {fee}",
+            rules.price
+        )));
+    }
+    let token = stamp
+        .verify(&rules.issuer, &params.chain_id, &signed.tx.signer, &put.key)
+        .map_err(|fault| TxError::StampInvalid(fault.to_string()))?;
+    let spent_key = state_key::spent_stamp(&token.token_id());
+    if state.get::<u64>(spent_key)?.is_some() {
+        return Err(TxError::StampSpent);
+    }
+    let escrow_key = state_key::account(&rules.escrow_address);
+    let escrow: AccountState = state.get(escrow_key)?.unwrap_or_default();
+    if escrow.balance < fee {
+        return Err(TxError::StampEscrowEmpty {
+            needed: fee,
+            available: escrow.balance,
+        });
+    }
+    Ok(Some(StampPayment {
+        spent_key,
+        escrow_key,
+        escrow,
+        fee,
+    }))
 }
 
 /// Every check of `signed` against `state`, writing nothing.
@@ -173,14 +245,19 @@ fn check(
         });
     }
     bodies::validate(state, ctx, signed, signer)?;
+    let stamp = check_stamp(state, params, signed)?;
 
-    // Phase 1 reimburses a put's required fee while it lasts; the rest is the signer's.
+    // A stamped put's fee comes from the stamp escrow. Otherwise phase 1 reimburses a
+    // put's required fee while it lasts; the rest is the signer's.
     let phase1: u64 = state.get(Phase::One.key())?.unwrap_or(0);
     let reimbursed = match tx.body {
-        TxBody::RecordPut(_) => required.min(phase1),
+        TxBody::RecordPut(_) if stamp.is_none() => required.min(phase1),
         _ => 0,
     };
-    let fee_from_balance = tx.fee - reimbursed;
+    let fee_from_balance = match stamp {
+        Some(_) => 0,
+        None => tx.fee - reimbursed,
+    };
     // A transfer's amount goes to its recipient; an escrow's is locked (see escrow.rs).
     let amount = match &tx.body {
         TxBody::Transfer(transfer) => transfer.amount,
@@ -201,6 +278,7 @@ fn check(
         reimbursed,
         fee_from_balance,
         needed,
+        stamp,
     })
 }
 
@@ -221,6 +299,7 @@ fn write_effects(
         reimbursed,
         fee_from_balance,
         needed,
+        stamp,
     } = checked;
     state.put_value(
         signer_key,
@@ -231,6 +310,18 @@ fn write_effects(
     );
     if reimbursed > 0 {
         state.put_value(Phase::One.key(), &(phase1 - reimbursed));
+    }
+    let fee_from_stamp = stamp.as_ref().map_or(0, |paid| paid.fee);
+    if let Some(paid) = stamp {
+        state.put_value(
+            paid.escrow_key,
+            &AccountState {
+                balance: paid.escrow.balance - paid.fee,
+                nonce: paid.escrow.nonce,
+            },
+        );
+        // The spent set: the stamp's id, valued with the height that spent it.
+        state.put_value(paid.spent_key, &ctx.height);
     }
     let operator_key = state_key::account(&params.operator_address);
     let mut operator: AccountState = state.get(operator_key)?.unwrap_or_default();
@@ -243,5 +334,6 @@ fn write_effects(
         tx_id,
         fee_from_balance,
         fee_reimbursed: reimbursed,
+        fee_from_stamp,
     })
 }

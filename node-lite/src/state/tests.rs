@@ -20,6 +20,7 @@ use crate::service::ErrorCode;
 
 mod grant_rules;
 mod pipeline;
+mod stamp_rules;
 
 const CHAIN: &str = "carchain-test";
 
@@ -61,6 +62,7 @@ pub(crate) fn put(address_byte: u8, key: &[u8], size: u64) -> TxBody {
         c_hash: [5; 32],
         size,
         wallet: false,
+        stamp: None,
     })
 }
 
@@ -91,6 +93,8 @@ pub(crate) fn genesis_with(total_supply: u64, balances: &[(u8, u64)]) -> Genesis
         validator_pubkey: hex::encode(key.public_key().serialize()),
         operator_address: p2wpkh_address(&key.public_key(), Network::Regtest),
         genesis_time: 1_700_000_000_000,
+        stamps: None,
+        phase1_reserve: None,
     }
 }
 
@@ -105,11 +109,14 @@ struct Chain {
 
 impl Chain {
     fn new(total_supply: u64, balances: &[(u8, u64)]) -> Self {
+        Self::with_genesis(genesis_with(total_supply, balances))
+    }
+
+    fn with_genesis(genesis: Genesis) -> Self {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let db = Arc::new(
             LedgerDb::open(dir.path().join("ledger.sqlite")).unwrap_or_else(|e| panic!("{e}")),
         );
-        let genesis = genesis_with(total_supply, balances);
         let mut app = App::new(db.clone(), genesis.params()).unwrap_or_else(|e| panic!("{e}"));
         let key = ValidatorKey::from_bytes(&VALIDATOR).unwrap_or_else(|e| panic!("{e}"));
         let prev = commit_genesis(&mut app, &db, &key, &genesis).unwrap_or_else(|e| panic!("{e}"));

@@ -53,6 +53,7 @@ mod tests {
             c_hash: [0; 32],
             size,
             wallet,
+            stamp: None,
         }
     }
 

@@ -148,6 +148,7 @@ impl Wallet {
                 c_hash: sha256(&[value]),
                 size,
                 wallet,
+                stamp: None,
             }),
         )
     }

@@ -4,7 +4,8 @@
 // unlinkable read token: the owner's balance drops by exactly one batch of 100 tokens and
 // its fee, the tokens held (in the wallet's store) go down one per read and survive in a
 // new client, and buyReadTokens buys another batch; wallet.transfer moves tokens, and
-// refused payments raise the typed WalletException with payment.* codes.
+// refused payments raise the typed WalletException with payment.* codes. The owner buys
+// fee stamps in one payment and hands them to its car.
 package org.carchain.sdk
 
 import java.nio.file.Files
@@ -25,6 +26,8 @@ const val OWNER_READ_TOKEN_BATCH = 100uL
 /** One purchase of the owner: 100 tokens at 1 each, plus its transfer fee of 10. */
 const val OWNER_READ_TOKENS_PRICE = 110uL
 const val PAID_READS_FUNDS = 1_000_000L
+/** A fee stamp's price on a chain `carchain-node init` made with its defaults. */
+const val STAMP_PRICE = 10_000uL
 
 class PaidReadsTest {
     @Test
@@ -131,6 +134,18 @@ class PaidReadsTest {
             assertTrue(car.isPaired(carLight))
             assertTrue(light.balance(account) < sent, "the car bought its read tokens")
             assertEquals(listOf("VIN-KOTLIN-SHARED"), wallet.devices().map { it.vid })
+
+            // Fee stamps: one payment of the owner buys them, the car keeps them and pays
+            // its puts' fees with them (no pool address is ever funded).
+            val before = light.balance(wallet.ownerAddress())
+            val stamps = wallet.buyFeeStamps(paying, 2uL)
+            assertEquals(2, stamps.size)
+            assertEquals(before - 2uL * STAMP_PRICE - TRANSFER_FEE, light.balance(wallet.ownerAddress()))
+            car.addFeeStamps(stamps)
+            car.addFeeStamps(stamps)
+            assertEquals(2uL, car.feeStampsHeld())
+            val malformed = assertThrows<DeviceException.InvalidInput> { car.addFeeStamps(listOf(byteArrayOf(1, 2))) }
+            assertEquals("device.fee_stamp_malformed", malformed.code)
         } finally {
             node.close()
             dir.deleteRecursively()

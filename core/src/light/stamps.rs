@@ -1,0 +1,119 @@
+//! Buying fee stamps (see [`crate::protocol::fee_stamp`]): the owner's key pays one
+//! Transfer to the stamp escrow for a batch, signs which blinded stamps that payment
+//! buys, and unblinds the issuer's answers into [`OwnedStamp`]s for its car. The payment
+//! names the owner; the stamps name no one, and the issuer cannot tell which of the
+//! stamps it signed a put spends.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use bitcoin::secp256k1::SecretKey;
+
+use super::client::LightClient;
+use super::error::{LightError, LightResult};
+use super::payment::TOKEN_PURCHASE_FEE;
+use crate::protocol::signing::{p2wpkh_address, public_key_of, sign_digest};
+use crate::protocol::{Transaction, Transfer, TxBody, stamp_escrow_address, token_issue_digest};
+use crate::tokens::{IssuerPublicKey, OwnedStamp, batch_digest, prepare_stamps};
+
+/// The chain's stamp issuer as a buyer sees it.
+#[derive(Debug, Clone)]
+pub struct StampOffer {
+    /// The issuer's public key.
+    pub key: IssuerPublicKey,
+    /// Price of one stamp.
+    pub price: u64,
+    /// Most stamps one payment buys.
+    pub max_batch: u64,
+    /// Where stamp payments go: the escrow of this key on the client's network.
+    pub escrow_address: String,
+}
+
+impl LightClient {
+    /// The chain's stamp issuer key, its price and escrow, from the first endpoint that
+    /// issues stamps.
+    pub async fn stamp_offer(&self) -> LightResult<StampOffer> {
+        let wire = self.stamp_key().await?;
+        let der = BASE64
+            .decode(&wire.public_key)
+            .map_err(|_| LightError::BadAnswer {
+                endpoint: "stamps".into(),
+                reason: "the stamp key is not base64".into(),
+            })?;
+        let key = IssuerPublicKey::from_der(&der)?;
+        if key.key_id().0 != wire.key_id {
+            return Err(LightError::Tampered(
+                "the stamp key id is not the hash of the key".into(),
+            ));
+        }
+        if wire.price == 0 {
+            return Err(LightError::BadAnswer {
+                endpoint: "stamps".into(),
+                reason: "a stamp's price is zero".into(),
+            });
+        }
+        Ok(StampOffer {
+            escrow_address: stamp_escrow_address(&key.key_id().0, self.anchor().network),
+            key,
+            price: wire.price,
+            max_batch: wire.max_batch.max(1),
+        })
+    }
+
+    /// Buys `count` fee stamps (at most the issuer's batch limit) paid by `payer`: one
+    /// committed Transfer of `count x price` to the stamp escrow, then the issue request
+    /// signed by `payer` over this payment and exactly these blinded stamps.
+    pub async fn buy_fee_stamps(
+        &self,
+        payer: &SecretKey,
+        count: u64,
+    ) -> LightResult<Vec<OwnedStamp>> {
+        let offer = self.stamp_offer().await?;
+        if count == 0 || count > offer.max_batch {
+            return Err(LightError::InvalidInput(format!(
+                "a stamp purchase buys 1 to {} stamps, not {count}",
+                offer.max_batch
+            )));
+        }
+        let amount = count.checked_mul(offer.price).ok_or_else(|| {
+            LightError::InvalidInput("the stamp purchase amount overflows".into())
+        })?;
+        let pending = prepare_stamps(&offer.key, usize::try_from(count).unwrap_or(1))?;
+        let anchor = self.anchor();
+        let signer = public_key_of(payer);
+        let payer_address = p2wpkh_address(&signer, anchor.network);
+        let nonce = self.account(&payer_address).await?.nonce;
+        let tx = Transaction {
+            chain_id: anchor.chain_id.clone(),
+            network: anchor.network,
+            signer,
+            nonce,
+            fee: TOKEN_PURCHASE_FEE,
+            body: TxBody::Transfer(Transfer {
+                to: offer.escrow_address.clone(),
+                amount,
+            }),
+        }
+        .sign(payer)?;
+        let receipt = self.submit(&tx, true).await?;
+        let blinded: Vec<&[u8]> = pending.iter().map(|p| p.blinded_message()).collect();
+        let digest = token_issue_digest(
+            &receipt.tx_id,
+            &offer.key.key_id().0,
+            &batch_digest(&blinded),
+        );
+        let signature = sign_digest(payer, &digest).serialize_compact();
+        let (key_id, signatures) = self
+            .issue_stamps(&receipt.tx_id, &blinded, &signature)
+            .await?;
+        if key_id != offer.key.key_id().0 || signatures.len() != pending.len() {
+            return Err(LightError::Tampered(
+                "the stamp issuer signed under another key or another count".into(),
+            ));
+        }
+        pending
+            .iter()
+            .zip(&signatures)
+            .map(|(p, s)| p.finalize(&offer.key, s).map_err(LightError::from))
+            .collect()
+    }
+}
