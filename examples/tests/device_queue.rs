@@ -282,7 +282,8 @@ async fn a_car_store_from_before_tx_format_v2_delivers_its_old_queue() {
     drop(car);
 
     // The old build's store: every queued transaction signed under the v1 domain, the
-    // first one marked submitted, the schema-2 table gone, the version back to 1.
+    // first one marked submitted, the schema-2 and schema-3 tables gone, the version back
+    // to 1.
     let mut old_txs = Vec::new();
     {
         let conn = rusqlite::Connection::open(&path).expect("open store");
@@ -310,6 +311,7 @@ async fn a_car_store_from_before_tx_format_v2_delivers_its_old_queue() {
         conn.execute_batch(
             "UPDATE queue SET state = 'submitted' WHERE seq = (SELECT MIN(seq) FROM queue);
              DROP TABLE write_credentials;
+             DROP TABLE fee_stamps;
              PRAGMA user_version = 1;",
         )
         .expect("schema 1");
