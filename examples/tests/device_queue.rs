@@ -53,8 +53,9 @@ fn trip(day: u32, session: i64) -> (NaiveDate, Trip) {
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn offline_three_days_then_every_record_arrives_once_in_order() {
+/// The owner's keys (from [`WORDS`]), a private node funding the owner, and a synced
+/// light client of it.
+async fn funded_owner_and_private_node() -> (WalletKeys, support::TestNode, LightClient) {
     let keys = WalletKeys::from_mnemonic(
         &Mnemonic::parse(WORDS).expect("words"),
         "",
@@ -66,6 +67,12 @@ async fn offline_three_days_then_every_record_arrives_once_in_order() {
     let node = start_node(&[(owner.as_str(), 1_000_000)], Mode::Private).await;
     let light = node.client();
     light.sync(&|_| {}).await.expect("sync");
+    (keys, node, light)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_three_days_then_every_record_arrives_once_in_order() {
+    let (keys, node, light) = funded_owner_and_private_node().await;
 
     let dir = tempfile::tempdir().expect("dir");
     let wallet = Wallet::restore(
@@ -186,17 +193,7 @@ async fn offline_three_days_then_every_record_arrives_once_in_order() {
 /// on the node exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flush_cut_off_mid_backlog_loses_nothing_and_duplicates_nothing() {
-    let keys = WalletKeys::from_mnemonic(
-        &Mnemonic::parse(WORDS).expect("words"),
-        "",
-        Network::Regtest,
-        RsaBits::B2048,
-    )
-    .expect("keys");
-    let owner = keys.owner_address().to_string();
-    let node = start_node(&[(owner.as_str(), 1_000_000)], Mode::Private).await;
-    let light = node.client();
-    light.sync(&|_| {}).await.expect("sync");
+    let (keys, _node, light) = funded_owner_and_private_node().await;
     let dir = tempfile::tempdir().expect("dir");
     let wallet = support::flows::wallet(WORDS);
     let car = support::flows::car(&dir, VID);
@@ -253,17 +250,7 @@ async fn a_car_store_from_before_tx_format_v2_delivers_its_old_queue() {
     use carchain_core::protocol::signing::sign_digest;
     use carchain_core::protocol::{Canonical, SignedTransaction};
 
-    let keys = WalletKeys::from_mnemonic(
-        &Mnemonic::parse(WORDS).expect("words"),
-        "",
-        Network::Regtest,
-        RsaBits::B2048,
-    )
-    .expect("keys");
-    let owner = keys.owner_address().to_string();
-    let node = start_node(&[(owner.as_str(), 1_000_000)], Mode::Private).await;
-    let light = node.client();
-    light.sync(&|_| {}).await.expect("sync");
+    let (keys, _node, light) = funded_owner_and_private_node().await;
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("car.db");
     let secrets = Arc::new(InMemorySecretStore::new());

@@ -368,7 +368,7 @@ impl CarDevice {
                     put.submitted = false;
                     current.push((renewed, put));
                 }
-                _ => report.refused.push(RefusedPut {
+                None => report.refused.push(RefusedPut {
                     seq: put.seq,
                     code: SIGNATURE_OUTDATED.into(),
                     message: "queued in an earlier transaction format by a key this car \

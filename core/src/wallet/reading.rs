@@ -171,6 +171,18 @@ fn offline(error: &LightError) -> bool {
 }
 
 impl Wallet {
+    /// Keeps the records of one read in the offline cache, in one transaction (one
+    /// durable commit per read, not per record). The cache is a convenience: a failed
+    /// write does not fail the read.
+    fn cache(&self, records: &[CachedRecord]) {
+        if records.is_empty() {
+            return;
+        }
+        if let Ok(store) = self.locked_store() {
+            let _ = store.cache_records(records);
+        }
+    }
+
     /// Every pool generation stored for the car, newest first.
     pub(super) fn pool_generations(&self, vid: &str) -> Result<Vec<PoolGeneration>, WalletError> {
         let row = self.device_row(vid)?;
@@ -222,13 +234,15 @@ impl Wallet {
             .collect()
     }
 
-    /// Checks, caches and opens one fetched record.
+    /// Checks and opens one fetched record; a record fetched from a node that passed the
+    /// pool checks joins `to_cache` (the caller writes them in one transaction).
     fn open_fetched(
         &self,
         fetched: &Fetched,
         spec: &FormatSpec,
         columns: &[String],
         pool: &BTreeSet<String>,
+        to_cache: &mut Vec<CachedRecord>,
     ) -> Result<KvRecord, String> {
         if !pool.contains(&fetched.address) {
             return Err("the address is not in this car's pool".into());
@@ -237,10 +251,7 @@ impl Wallet {
             if !pool.contains(signer) {
                 return Err("the put was not signed by a key of this car's pool".into());
             }
-            if let Ok(store) = self.locked_store() {
-                // The cache is a convenience: a failed write does not fail the read.
-                let _ = store.cache_record(&fetched.to_cache(signer));
-            }
+            to_cache.push(fetched.to_cache(signer));
         }
         if fetched.format != spec.name() {
             return Err(format!(
@@ -322,8 +333,10 @@ impl Wallet {
                 Err(e) => return Err(e.into()),
             };
             let fetched = fetched.with_plain_key(&cipher);
-            return self
-                .open_fetched(&fetched, format, columns, &pool)
+            let mut to_cache = Vec::new();
+            let opened = self.open_fetched(&fetched, format, columns, &pool, &mut to_cache);
+            self.cache(&to_cache);
+            return opened
                 .map(Some)
                 .map_err(|reason| WalletError::RecordRejected { address, reason });
         }
@@ -415,8 +428,9 @@ impl Wallet {
             }
         }
         fetched.sort_by(|a, b| (&a.plain_key, &a.address).cmp(&(&b.plain_key, &b.address)));
+        let mut to_cache = Vec::new();
         for item in &fetched {
-            match self.open_fetched(item, format, columns, &pool) {
+            match self.open_fetched(item, format, columns, &pool, &mut to_cache) {
                 Ok(record) => result.records.push(record),
                 Err(reason) => result.rejected.push(DroppedRecord {
                     address: item.address.clone(),
@@ -425,6 +439,7 @@ impl Wallet {
                 }),
             }
         }
+        self.cache(&to_cache);
         if let Some((offset, limit)) = page {
             result.records = result
                 .records

@@ -1,6 +1,7 @@
 //! The primitives a verified read is made of, run alone on the same records so the
 //! benchmarks can set them beside the whole read: one RSA unwrap per distinct epoch
-//! key (address-day), the AEAD opens, the trip decoding, and the HTTP calls without
+//! key (address-day), the AEAD opens, the stored-key opens, the trip decoding, and the
+//! HTTP calls without
 //! any verification (one read token per address).
 
 use std::collections::BTreeMap;
@@ -8,7 +9,9 @@ use std::collections::BTreeMap;
 use carchain_core::crypto::{Envelope, EpochKey, RecordContext, WrappedKey};
 use carchain_core::keys::WalletKeys;
 use carchain_core::light::VerifiedRecord;
+use carchain_core::pool::PoolSeed;
 use carchain_core::record::{FormatSpec, decode_key};
+use carchain_core::sealed::StoredKeyCipher;
 use carchain_core::trip::Trip;
 use serde_json::Value;
 
@@ -89,14 +92,31 @@ pub fn open_all(
         .collect()
 }
 
-/// The JSON parse and trip decoding of every opened `trip-gps` record.
-pub fn decode_trips(records: &[impl SealedRecord], plaintexts: &[Vec<u8>]) -> Vec<Trip> {
-    let spec = FormatSpec::trip_gps();
+/// The plaintext keys of `records` registered under stored keys: one AES-SIV open each,
+/// under the key of its address (one HKDF per address) from the car's `pool_seed`.
+pub fn plain_keys(records: &[impl SealedRecord], pool_seed: &PoolSeed) -> Vec<Vec<u8>> {
+    let mut ciphers: BTreeMap<String, StoredKeyCipher> = BTreeMap::new();
     records
         .iter()
+        .map(|record| {
+            let cipher = ciphers
+                .entry(record.address().to_owned())
+                .or_insert_with(|| {
+                    StoredKeyCipher::new(pool_seed, record.address()).expect("stored-key cipher")
+                });
+            cipher.plain_key(record.key())
+        })
+        .collect()
+}
+
+/// The JSON parse and trip decoding of every opened `trip-gps` record, under its
+/// plaintext key (`keys`, in the order of `plaintexts`).
+pub fn decode_trips(keys: &[impl AsRef<[u8]>], plaintexts: &[Vec<u8>]) -> Vec<Trip> {
+    let spec = FormatSpec::trip_gps();
+    keys.iter()
         .zip(plaintexts)
-        .map(|(record, plain)| {
-            let key = decode_key(&spec, record.key()).expect("key");
+        .map(|(key, plain)| {
+            let key = decode_key(&spec, key.as_ref()).expect("key");
             let value: Value = serde_json::from_slice(plain).expect("json");
             Trip::decode(&key, &value).expect("trip")
         })

@@ -44,7 +44,11 @@ pub fn read_primitives(stored: &[VerifiedRecord], keys: &WalletKeys) -> ReadPrim
     let plaintexts = open_all(stored, &epochs);
     let aead = t.elapsed();
     let t = Instant::now();
-    decode_trips(stored, &plaintexts);
+    let keys: Vec<&[u8]> = stored
+        .iter()
+        .map(|r| r.registration.put.key.as_slice())
+        .collect();
+    decode_trips(&keys, &plaintexts);
     let json = t.elapsed();
     ReadPrimitives {
         rsa,
