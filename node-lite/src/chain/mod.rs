@@ -10,6 +10,7 @@ mod validator;
 
 pub use block::{
     BlockResult, BuildResult, BuiltBlock, MAX_BLOCK_TXS, build_block, build_block_derived,
+    build_decided_block,
     commit_genesis, decode_header, latest_header, produce_block,
 };
 pub use error::ChainError;
