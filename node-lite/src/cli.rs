@@ -88,7 +88,11 @@ pub struct RunArgs {
     #[arg(long, env = "CARCHAIN_ABCI", default_value = "127.0.0.1:26658")]
     pub abci: SocketAddr,
     /// The CometBFT engine's RPC, where submissions go (`--consensus cometbft`).
-    #[arg(long, env = "CARCHAIN_COMETBFT_RPC", default_value = "http://127.0.0.1:26657")]
+    #[arg(
+        long,
+        env = "CARCHAIN_COMETBFT_RPC",
+        default_value = "http://127.0.0.1:26657"
+    )]
     pub cometbft_rpc: String,
 }
 

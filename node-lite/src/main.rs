@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use carchain_node::api::{self, ApiConfig};
 use carchain_node::abci;
+use carchain_node::api::{self, ApiConfig};
 use carchain_node::cli::{Cli, Command, ConsensusArg, InitArgs, RunArgs};
 use carchain_node::node::{CometOptions, FeeSchedule, InitOptions, Node, NodeConfig};
 use clap::Parser;

@@ -50,13 +50,11 @@ fn free_base_port() -> u16 {
     let start = 30_000 + (std::process::id() % 400) as u16 * 64;
     for attempt in 0..200u16 {
         let base = start.wrapping_add(attempt * 8);
-        if base < 20_000 || base > 64_000 {
+        if !(20_000..=64_000).contains(&base) {
             continue;
         }
         let free = (1..=VALIDATORS).all(|i| {
-            (0..4).all(|offset| {
-                TcpListener::bind(format!("127.0.0.{i}:{}", base + offset)).is_ok()
-            })
+            (0..4).all(|offset| TcpListener::bind(format!("127.0.0.{i}:{}", base + offset)).is_ok())
         });
         if free {
             return base;
@@ -96,7 +94,11 @@ impl Validator {
         );
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(self.abci).is_err() {
-            assert!(Instant::now() < deadline, "node {}: no ABCI server", self.index);
+            assert!(
+                Instant::now() < deadline,
+                "node {}: no ABCI server",
+                self.index
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         let log = std::fs::OpenOptions::new()
@@ -133,7 +135,11 @@ impl Validator {
             let lines: Vec<&str> = text.lines().collect();
             lines[lines.len().saturating_sub(30)..].join("\n")
         };
-        let app = self.app.as_ref().map(NodeProcess::log_text).unwrap_or_default();
+        let app = self
+            .app
+            .as_ref()
+            .map(NodeProcess::log_text)
+            .unwrap_or_default();
         format!(
             "--- node {} cometbft ---\n{}\n--- app ---\n{}",
             self.index,
@@ -174,7 +180,8 @@ where
 async fn header_at(api: &str, height: u64) -> SignedHeader {
     let (code, body) = get_json(&format!("{api}/v1/headers?from={height}&limit=1")).await;
     assert_eq!(code, 200, "{body}");
-    let headers: Vec<SignedHeader> = serde_json::from_value(body["headers"].clone()).expect("headers");
+    let headers: Vec<SignedHeader> =
+        serde_json::from_value(body["headers"].clone()).expect("headers");
     headers.into_iter().next().expect("a header at that height")
 }
 
@@ -196,8 +203,11 @@ async fn engine_app_hash(rpc: &str, height: u64) -> String {
 
 /// The record registration under `(address, key)`, proven against the node's headers.
 async fn record_on(api: &str, address: &str, key: &[u8]) -> Option<RecordRegistration> {
-    let (code, answer) =
-        get_json(&format!("{api}/v1/state/record/{address}/{}", hex::encode(key))).await;
+    let (code, answer) = get_json(&format!(
+        "{api}/v1/state/record/{address}/{}",
+        hex::encode(key)
+    ))
+    .await;
     assert_eq!(code, 200, "{answer}");
     let header = header_at(api, answer["height"].as_u64().expect("height")).await;
     assert_eq!(answer["state_root"], hex::encode(header.header.state_root));
@@ -247,7 +257,9 @@ async fn four_validators_agree_survive_a_killed_one_and_it_catches_up() {
                 index,
                 dir: net.join(format!("node{index}")),
                 rpc: format!("http://{}:{}", cols[1], cols[2]),
-                abci: format!("{}:{}", cols[1], cols[3]).parse().expect("abci address"),
+                abci: format!("{}:{}", cols[1], cols[3])
+                    .parse()
+                    .expect("abci address"),
                 app: None,
                 engine: None,
             }
@@ -259,17 +271,22 @@ async fn four_validators_agree_survive_a_killed_one_and_it_catches_up() {
     }
     let apis: Vec<String> = network.iter().map(|v| v.api().to_owned()).collect();
     let apis_now = apis.clone();
-    until(Duration::from_secs(60), "every node commits blocks", &network, || {
-        let apis = apis_now.clone();
-        async move {
-            for api in &apis {
-                if height(api).await < 2 {
-                    return false;
+    until(
+        Duration::from_secs(60),
+        "every node commits blocks",
+        &network,
+        || {
+            let apis = apis_now.clone();
+            async move {
+                for api in &apis {
+                    if height(api).await < 2 {
+                        return false;
+                    }
                 }
+                true
             }
-            true
-        }
-    })
+        },
+    )
     .await;
 
     // A transfer through node 0 answers once committed, and a record put through the
@@ -293,22 +310,32 @@ async fn four_validators_agree_survive_a_killed_one_and_it_catches_up() {
     // Every node holds both, proven against its own headers, and the same chain.
     let top = transfer_height.max(put_height);
     let apis_now = apis.clone();
-    until(Duration::from_secs(30), "every node reaches the put's block", &network, || {
-        let apis = apis_now.clone();
-        async move {
-            for api in &apis {
-                if height(api).await < top {
-                    return false;
+    until(
+        Duration::from_secs(30),
+        "every node reaches the put's block",
+        &network,
+        || {
+            let apis = apis_now.clone();
+            async move {
+                for api in &apis {
+                    if height(api).await < top {
+                        return false;
+                    }
                 }
+                true
             }
-            true
-        }
-    })
+        },
+    )
     .await;
     let reference = header_at(&apis[0], top).await;
     for (validator, api) in network.iter().zip(&apis) {
         let account = proven_account(api, &validator_key, &bob.address).await;
-        assert_eq!(account.map(|a| a.balance), Some(5_000), "node {}", validator.index);
+        assert_eq!(
+            account.map(|a| a.balance),
+            Some(5_000),
+            "node {}",
+            validator.index
+        );
         let registration = record_on(api, &alice.address, b"trip/1").await;
         assert_eq!(
             registration.map(|r| r.put.c_hash),
@@ -316,10 +343,17 @@ async fn four_validators_agree_survive_a_killed_one_and_it_catches_up() {
             "node {}",
             validator.index
         );
-        assert_eq!(header_at(api, top).await, reference, "node {}", validator.index);
+        assert_eq!(
+            header_at(api, top).await,
+            reference,
+            "node {}",
+            validator.index
+        );
         // CometBFT's next header carries the ledger's state root as the app hash.
         assert_eq!(
-            engine_app_hash(&validator.rpc, top + 1).await.to_lowercase(),
+            engine_app_hash(&validator.rpc, top + 1)
+                .await
+                .to_lowercase(),
             hex::encode(reference.header.state_root),
             "node {}",
             validator.index
@@ -340,20 +374,30 @@ async fn four_validators_agree_survive_a_killed_one_and_it_catches_up() {
         heights
     });
     let before_kill = height(&apis[0]).await;
-    until(Duration::from_secs(20), "a submission commits", &network, || {
-        let api = apis[0].clone();
-        async move { height(&api).await > before_kill }
-    })
+    until(
+        Duration::from_secs(20),
+        "a submission commits",
+        &network,
+        || {
+            let api = apis[0].clone();
+            async move { height(&api).await > before_kill }
+        },
+    )
     .await;
     network[3].kill();
     let heights = submissions.await.expect("submissions");
     assert_eq!(heights.len(), 8);
     let last = *heights.iter().max().expect("heights");
     let after_kill = height(&apis[0]).await;
-    until(Duration::from_secs(20), "blocks keep coming with 3 of 4", &network, || {
-        let api = apis[0].clone();
-        async move { height(&api).await >= after_kill + 3 }
-    })
+    until(
+        Duration::from_secs(20),
+        "blocks keep coming with 3 of 4",
+        &network,
+        || {
+            let api = apis[0].clone();
+            async move { height(&api).await >= after_kill + 3 }
+        },
+    )
     .await;
 
     // Restarted, validator 3 replays what it missed and agrees again.
@@ -361,15 +405,26 @@ async fn four_validators_agree_survive_a_killed_one_and_it_catches_up() {
     network[3].start(&cometbft_path);
     let restarted = network[3].api().to_owned();
     let target = height(&apis[0]).await;
-    until(Duration::from_secs(60), "the restarted validator catches up", &network, || {
-        let api = restarted.clone();
-        async move { height(&api).await >= target }
-    })
+    until(
+        Duration::from_secs(60),
+        "the restarted validator catches up",
+        &network,
+        || {
+            let api = restarted.clone();
+            async move { height(&api).await >= target }
+        },
+    )
     .await;
     assert!(target >= last);
-    assert_eq!(header_at(&restarted, last).await, header_at(&apis[0], last).await);
+    assert_eq!(
+        header_at(&restarted, last).await,
+        header_at(&apis[0], last).await
+    );
     let account = proven_account(&restarted, &validator_key, &bob.address).await;
     assert_eq!(account.map(|a| a.balance), Some(5_000 + 8 * 10));
     let (_, body): (u16, Value) = get_json(&format!("{}/status", network[3].rpc)).await;
-    assert!(body["result"]["sync_info"]["latest_block_height"].is_string(), "{body}");
+    assert!(
+        body["result"]["sync_info"]["latest_block_height"].is_string(),
+        "{body}"
+    );
 }

@@ -28,9 +28,9 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use tendermint::abci::response::{
-    ApplySnapshotChunk, ApplySnapshotChunkResult, CheckTx, Commit, Echo, ExtendVote,
-    FinalizeBlock, Info, InitChain, ListSnapshots, LoadSnapshotChunk, OfferSnapshot,
-    PrepareProposal, ProcessProposal, Query, VerifyVoteExtension,
+    ApplySnapshotChunk, ApplySnapshotChunkResult, CheckTx, Commit, Echo, ExtendVote, FinalizeBlock,
+    Info, InitChain, ListSnapshots, LoadSnapshotChunk, OfferSnapshot, PrepareProposal,
+    ProcessProposal, Query, VerifyVoteExtension,
 };
 use tendermint::abci::types::ExecTxResult;
 use tendermint::abci::{Code, request::CheckTxKind};
@@ -39,8 +39,8 @@ use tendermint::v0_38::abci::{
     ConsensusRequest, ConsensusResponse, InfoRequest, InfoResponse, MempoolRequest,
     MempoolResponse, SnapshotRequest, SnapshotResponse,
 };
-use tower::limit::ConcurrencyLimit;
 use tower::Service;
+use tower::limit::ConcurrencyLimit;
 use tower_abci::BoxError;
 use tower_abci::v038::Server;
 
@@ -261,11 +261,9 @@ impl Service<InfoRequest> for Application {
                         last_block_app_hash: app_hash(root),
                     })
                 }
-                InfoRequest::Query(query) => InfoResponse::Query(answer_query(
-                    node,
-                    &query.path,
-                    query.height.value(),
-                )),
+                InfoRequest::Query(query) => {
+                    InfoResponse::Query(answer_query(node, &query.path, query.height.value()))
+                }
                 InfoRequest::Echo(echo) => InfoResponse::Echo(Echo {
                     message: echo.message,
                 }),
@@ -276,7 +274,8 @@ impl Service<InfoRequest> for Application {
 
 /// The state query a `Query` path names.
 pub fn parse_query_path(path: &str) -> Result<StateQuery, ServiceError> {
-    let bad = |why: &str| ServiceError::new(ErrorCode::InvalidRequest, format!("query path: {why}"));
+    let bad =
+        |why: &str| ServiceError::new(ErrorCode::InvalidRequest, format!("query path: {why}"));
     let id = |text: &str| -> Result<[u8; 32], ServiceError> {
         hex::decode(text)
             .ok()

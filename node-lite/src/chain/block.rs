@@ -17,6 +17,9 @@ use crate::genesis::Genesis;
 use crate::state::{App, Derived, TxError, TxOutcome};
 use jmt::storage::TreeUpdateBatch;
 
+/// Where one offered transaction went: its index in the block, or why it was dropped.
+pub type TxPlacement = Result<(u32, TxOutcome), TxError>;
+
 /// Most transactions one block holds.
 pub const MAX_BLOCK_TXS: usize = 5_000;
 
@@ -189,7 +192,7 @@ pub fn build_decided_block(
     prev: &SignedHeader,
     txs: &[SignedTransaction],
     time: u64,
-) -> Result<(BuiltBlock, Vec<Result<(u32, TxOutcome), TxError>>), ChainError> {
+) -> Result<(BuiltBlock, Vec<TxPlacement>), ChainError> {
     let built = build(app, key, prev, txs, Vec::new(), time, true)?;
     let block = built.block.ok_or_else(|| ChainError::CorruptBlock {
         height: prev.header.height.saturating_add(1),

@@ -26,7 +26,7 @@ pub(crate) enum Consensus {
     /// The built-in single-validator producer.
     Embedded,
     /// A CometBFT engine, through ABCI and its RPC.
-    Comet(CometLink),
+    Comet(Box<CometLink>),
 }
 
 /// The node's side of a CometBFT engine.
@@ -38,12 +38,16 @@ pub(crate) struct CometLink {
     decided: Mutex<Option<Decided>>,
 }
 
+/// One transaction of a decided block: its id (`None`: undecodable) and its place in
+/// the ledger block or why it was refused.
+type TxResult = (Option<[u8; 32]>, Result<u32, ServiceError>);
+
 /// A decided block between FinalizeBlock and Commit.
 struct Decided {
     block: BuiltBlock,
     /// Per transaction of the engine's block: its id (`None`: undecodable) and its place
     /// in the ledger block or why it was refused.
-    results: Vec<(Option<[u8; 32]>, Result<u32, ServiceError>)>,
+    results: Vec<TxResult>,
 }
 
 /// What FinalizeBlock answers.
@@ -196,15 +200,13 @@ impl Node {
         let link = self.comet_link()?;
         let tx = SignedTransaction::from_canonical(bytes).map_err(undecodable)?;
         let id = tx.id();
-        let checked = self
-            .precheck(tx)
-            .and_then(|prechecked| {
-                let mut ledger = lock(&self.ledger);
-                ledger
-                    .app
-                    .check_prechecked(&prechecked)
-                    .map_err(ServiceError::from)
-            });
+        let checked = self.precheck(tx).and_then(|prechecked| {
+            let mut ledger = lock(&self.ledger);
+            ledger
+                .app
+                .check_prechecked(&prechecked)
+                .map_err(ServiceError::from)
+        });
         if recheck && let Err(err) = &checked {
             link.tell(&id, &Err(err.clone()));
         }
@@ -232,8 +234,7 @@ impl Node {
         let link = self.comet_link()?;
         let mut decoded = Vec::with_capacity(txs.len());
         let mut positions = Vec::with_capacity(txs.len());
-        let mut results: Vec<(Option<[u8; 32]>, Result<u32, ServiceError>)> =
-            Vec::with_capacity(txs.len());
+        let mut results: Vec<TxResult> = Vec::with_capacity(txs.len());
         for bytes in txs {
             match SignedTransaction::from_canonical(bytes.as_ref()) {
                 Ok(tx) => {
@@ -268,9 +269,7 @@ impl Node {
         };
         for (at, outcome) in positions.into_iter().zip(outcomes) {
             if let Some(slot) = results.get_mut(at) {
-                slot.1 = outcome
-                    .map(|(index, _)| index)
-                    .map_err(ServiceError::from);
+                slot.1 = outcome.map(|(index, _)| index).map_err(ServiceError::from);
             }
         }
         ledger.built = block.header.clone();

@@ -205,7 +205,7 @@ impl Node {
         options: &CometOptions,
     ) -> Result<Arc<Node>, NodeError> {
         let link = CometLink::new(options)?;
-        Self::start_with(config, Consensus::Comet(link)).await
+        Self::start_with(config, Consensus::Comet(Box::new(link))).await
     }
 
     async fn start_with(config: NodeConfig, consensus: Consensus) -> Result<Arc<Node>, NodeError> {
