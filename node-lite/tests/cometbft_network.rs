@@ -360,6 +360,27 @@ async fn four_validators_agree_survive_a_killed_one_and_it_catches_up() {
         );
     }
 
+    // ABCI Query through CometBFT's RPC: the account with its state proof operation.
+    let (code, body) = get_json(&format!(
+        "{}/abci_query?path=%22/account/{}%22",
+        network[2].rpc, bob.address
+    ))
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let response = &body["result"]["response"];
+    assert_eq!(response["code"], 0, "{body}");
+    let value = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        response["value"].as_str().expect("value"),
+    )
+    .expect("base64");
+    let account = carchain_core::protocol::AccountState::from_canonical(&value).expect("account");
+    assert_eq!(account.balance, 5_000);
+    assert_eq!(
+        response["proofOps"]["ops"][0]["type"], "carchain.jmt",
+        "{body}"
+    );
+
     // SIGKILL validator 3 while transfers go in through node 1: every one commits.
     let sender = apis[1].clone();
     let payer = alice.clone();
