@@ -1,5 +1,6 @@
-//! The running node: the ledger (state machine + single-validator block producer), the
-//! KV store of encrypted records and read payments, behind [`LedgerService`].
+//! The running node: the ledger (state machine + single-validator block producer, or
+//! the application of a CometBFT engine: see `consensus`), the KV store of encrypted
+//! records and read payments, behind [`LedgerService`].
 //!
 //! Data directory: `genesis.json`, `validator.key` (0600), `ledger.sqlite`,
 //! `kv.sqlite`, `token-issuer.key` (0600, made on first start), `tokens.sqlite`; a private
