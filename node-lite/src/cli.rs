@@ -87,6 +87,29 @@ pub struct RunArgs {
     /// Largest accepted KV value (`PUT /v1/kv/...` body), in bytes.
     #[arg(long, env = "CARCHAIN_KV_BODY_LIMIT", default_value_t = crate::api::DEFAULT_KV_BODY_LIMIT)]
     pub kv_body_limit: usize,
+    /// Who decides blocks: `embedded` (this node's own producer) or `cometbft` (the node
+    /// is the ABCI application of a CometBFT engine; see `--abci`, `--cometbft-rpc`).
+    #[arg(long, env = "CARCHAIN_CONSENSUS", value_enum, default_value_t = ConsensusArg::Embedded)]
+    pub consensus: ConsensusArg,
+    /// Loopback address to serve ABCI on, for the CometBFT engine (`--consensus cometbft`).
+    #[arg(long, env = "CARCHAIN_ABCI", default_value = "127.0.0.1:26658")]
+    pub abci: SocketAddr,
+    /// The CometBFT engine's RPC, where submissions go (`--consensus cometbft`).
+    #[arg(
+        long,
+        env = "CARCHAIN_COMETBFT_RPC",
+        default_value = "http://127.0.0.1:26657"
+    )]
+    pub cometbft_rpc: String,
+}
+
+/// `--consensus` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConsensusArg {
+    /// The node's own single-validator block producer (no other process needed).
+    Embedded,
+    /// A CometBFT engine (v0.38) drives the node over ABCI.
+    Cometbft,
 }
 
 /// `--network` values.
@@ -217,6 +240,26 @@ mod tests {
         assert_eq!(run.block_time_ms, 50);
         assert_eq!(run.peers, ["http://a", "http://b"]);
         assert_eq!(run.agent, "carchain-node");
+        assert_eq!(run.consensus, ConsensusArg::Embedded);
+        let cli = Cli::try_parse_from([
+            "carchain-node",
+            "run",
+            "--data-dir",
+            "/d",
+            "--consensus",
+            "cometbft",
+            "--abci",
+            "127.0.0.2:7000",
+            "--cometbft-rpc",
+            "http://127.0.0.2:7001",
+        ])
+        .unwrap();
+        let Command::Run(run) = cli.command else {
+            panic!("expected run")
+        };
+        assert_eq!(run.consensus, ConsensusArg::Cometbft);
+        assert_eq!(run.abci.port(), 7000);
+        assert_eq!(run.cometbft_rpc, "http://127.0.0.2:7001");
         for bad in [
             vec![
                 "carchain-node",

@@ -104,6 +104,9 @@ impl LedgerService for Node {
         tx: SignedTransaction,
         wait: bool,
     ) -> Result<SubmitReceipt, ServiceError> {
+        if let Some(link) = self.comet() {
+            return self.submit_through_engine(link, tx, wait).await;
+        }
         let tx_id = tx.id();
         if !wait {
             self.admit(tx, None)?;

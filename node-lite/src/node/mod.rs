@@ -1,5 +1,6 @@
-//! The running node: the ledger (state machine + single-validator block producer), the
-//! KV store of encrypted records and read payments, behind [`LedgerService`].
+//! The running node: the ledger (state machine + single-validator block producer, or
+//! the application of a CometBFT engine: see `consensus`), the KV store of encrypted
+//! records and read payments, behind [`LedgerService`].
 //!
 //! Data directory: `genesis.json`, `validator.key` (0600), `ledger.sqlite`,
 //! `kv.sqlite`, `token-issuer.key` (0600, made on first start), `tokens.sqlite`; the
@@ -39,12 +40,16 @@ use crate::state::{
     App, ChainParams, Committed, Layer, Prechecked, TxError, query_json, query_key,
 };
 
+mod consensus;
 mod ledger_service;
 mod producer;
 mod records;
 mod writers;
 
+pub use consensus::{CometOptions, Finalized};
 pub use records::MAX_BATCH_ITEMS;
+
+use consensus::{CometLink, Consensus};
 
 use crate::writes::Writes;
 
@@ -144,6 +149,8 @@ pub struct Node {
     /// Wakes the producer before its tick: the mempool holds a full enough block.
     backlog: Notify,
     producer: Mutex<Option<JoinHandle<()>>>,
+    /// Who decides blocks: the built-in producer or a consensus engine.
+    consensus: Consensus,
     /// This node itself, for work it hands to blocking threads.
     this: Weak<Node>,
 }
@@ -254,6 +261,22 @@ impl Node {
     /// the latest header's state root is the state tree's root, and starts producing
     /// blocks every `block_time`.
     pub async fn start(config: NodeConfig) -> Result<Arc<Node>, NodeError> {
+        Self::start_with(config, Consensus::Embedded).await
+    }
+
+    /// Opens the data directory like [`Node::start`] but produces no blocks: the node is
+    /// the application of the CometBFT engine reached at `options` (serve it with
+    /// [`crate::abci::serve`]). Every node of the network holds the same genesis file
+    /// and header key.
+    pub async fn start_cometbft(
+        config: NodeConfig,
+        options: &CometOptions,
+    ) -> Result<Arc<Node>, NodeError> {
+        let link = CometLink::new(options)?;
+        Self::start_with(config, Consensus::Comet(Box::new(link))).await
+    }
+
+    async fn start_with(config: NodeConfig, consensus: Consensus) -> Result<Arc<Node>, NodeError> {
         if config.max_mempool == 0 || config.block_time.is_zero() {
             return Err(NodeError::Config(
                 "max_mempool and block_time must be above zero".into(),
@@ -303,10 +326,13 @@ impl Node {
             stop,
             backlog: Notify::new(),
             producer: Mutex::new(None),
+            consensus,
             this: this.clone(),
         });
-        let handle = tokio::spawn(producer::run_producer(node.clone(), stop_rx));
-        *lock(&node.producer) = Some(handle);
+        if matches!(node.consensus, Consensus::Embedded) {
+            let handle = tokio::spawn(producer::run_producer(node.clone(), stop_rx));
+            *lock(&node.producer) = Some(handle);
+        }
         tracing::info!(chain = %node.genesis.chain_id, "node started");
         Ok(node)
     }
@@ -323,6 +349,7 @@ impl Node {
         {
             tracing::error!(%err, "block producer task failed");
         }
+        consensus::stop_waiters(&self.consensus);
         let waiting = lock(&self.ledger).mempool.drain();
         for pending in waiting {
             if let Some(waiter) = pending.waiter {

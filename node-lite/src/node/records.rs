@@ -105,7 +105,13 @@ impl Node {
     /// retried batch) lands directly.
     fn admit_records(&self, items: Vec<RecordItem>) -> Vec<Entry> {
         let mut entries = self.admit_new(items);
-        for entry in &mut entries {
+        self.land_committed(&mut entries);
+        entries
+    }
+
+    /// Lands the refused items whose transaction is already committed (a retried batch).
+    fn land_committed(&self, entries: &mut [Entry]) {
+        for entry in entries.iter_mut() {
             if let Slot::Refused { tx_id, err } = &entry.slot {
                 let landed = self.db.tx(tx_id).map_err(internal);
                 entry.slot = match landed {
@@ -119,6 +125,49 @@ impl Node {
                 };
             }
         }
+    }
+
+    /// Phase 1 on a consensus node: checks every item, then hands each registration to
+    /// the engine's mempool in order (one signer's nonces stay in sequence).
+    async fn admit_records_through_engine(
+        &self,
+        link: &super::consensus::CometLink,
+        items: Vec<RecordItem>,
+    ) -> Vec<Entry> {
+        let mut entries = Vec::with_capacity(items.len());
+        for item in items {
+            let (mut entry, prechecked) = match self.check_item(item) {
+                Ok(checked) => checked,
+                Err(err) => {
+                    entries.push(Entry::refused(err));
+                    continue;
+                }
+            };
+            let tx_id = prechecked.id();
+            let landing = link.wait_for(tx_id);
+            let settled = match link.broadcast(prechecked.tx()).await {
+                Ok(()) => match self.db.tx(&tx_id) {
+                    Ok(Some(stored)) => Some(Slot::Landed {
+                        tx_id,
+                        height: stored.height,
+                        index: stored.index,
+                    }),
+                    Ok(None) => None,
+                    Err(err) => Some(Slot::Done(Err(internal(err)))),
+                },
+                Err(err) => Some(Slot::Refused { tx_id, err }),
+            };
+            entry.slot = match settled {
+                None => Slot::Waiting { tx_id, landing },
+                Some(slot) => {
+                    drop(landing);
+                    link.forget(&tx_id);
+                    slot
+                }
+            };
+            entries.push(entry);
+        }
+        self.land_committed(&mut entries);
         entries
     }
 
@@ -281,10 +330,19 @@ impl Node {
             return unavailable("the node stopped");
         };
         let started = std::time::Instant::now();
-        let admitting = node.clone();
-        let Ok(entries) = tokio::task::spawn_blocking(move || admitting.admit_records(items)).await
-        else {
-            return unavailable("a node task stopped unexpectedly");
+        let entries = if let Some(link) = self.comet() {
+            if let Err(err) = self.check_running() {
+                return (0..count).map(|_| Err(err.clone())).collect();
+            }
+            self.admit_records_through_engine(link, items).await
+        } else {
+            let admitting = node.clone();
+            let Ok(entries) =
+                tokio::task::spawn_blocking(move || admitting.admit_records(items)).await
+            else {
+                return unavailable("a node task stopped unexpectedly");
+            };
+            entries
         };
         let admitted = started.elapsed();
         let patience = self.config.block_time.saturating_mul(10) + Duration::from_secs(30);
