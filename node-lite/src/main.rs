@@ -74,7 +74,7 @@ async fn run(args: RunArgs) -> ExitCode {
         agent: args.agent,
         max_mempool: args.max_mempool,
     };
-    let node = match Node::start(config).await {
+    let node = match Node::start_with_kv(config, args.kv).await {
         Ok(node) => node,
         Err(err) => {
             eprintln!("carchain-node run: cannot start the node: {err}");

@@ -140,6 +140,7 @@ impl LedgerService for FakeLedger {
             peers: Vec::new(),
             validator: "02".repeat(33),
             operator_address: "bcrt1qoperator".into(),
+            kv: None,
             mempool: 0,
         })
     }

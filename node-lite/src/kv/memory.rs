@@ -130,7 +130,7 @@ impl KvStore for MemoryKv {
 
     fn health(&self) -> super::KvHealth {
         super::KvHealth {
-            backend: "memory",
+            backend: "memory".into(),
             available: true,
             detail: None,
         }

@@ -24,6 +24,7 @@ mod contract_tests;
 
 pub use cassandra::{CassandraConfig, CassandraKv};
 pub use error::KvError;
+
 pub use memory::MemoryKv;
 pub use sqlite::SqliteKv;
 
@@ -88,7 +89,7 @@ impl RangePage {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct KvHealth {
     /// Which backend: `sqlite`, `cassandra` or `memory`.
-    pub backend: &'static str,
+    pub backend: String,
     /// False when the backend cannot reach enough replicas to store durably.
     pub available: bool,
     /// Why it is not available.
@@ -132,7 +133,7 @@ pub trait KvStore: Send + Sync {
     /// An embedded store always can.
     fn health(&self) -> KvHealth {
         KvHealth {
-            backend: "embedded",
+            backend: "embedded".into(),
             available: true,
             detail: None,
         }

@@ -137,7 +137,7 @@ impl KvStore for SqliteKv {
 
     fn health(&self) -> super::KvHealth {
         super::KvHealth {
-            backend: "sqlite",
+            backend: "sqlite".into(),
             available: true,
             detail: None,
         }

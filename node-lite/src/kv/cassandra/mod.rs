@@ -410,7 +410,7 @@ impl KvStore for CassandraKv {
             .map(|state| state.clone())
             .unwrap_or_else(|_| Some("the health state is poisoned".into()));
         KvHealth {
-            backend: "cassandra",
+            backend: "cassandra".into(),
             available: problem.is_none(),
             detail: problem,
         }
