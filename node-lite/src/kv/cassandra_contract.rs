@@ -50,7 +50,7 @@ fn summary<T: std::fmt::Debug>(result: Result<T, KvError>) -> String {
 /// Random puts, deletes, range reads and batches answer exactly like the memory model.
 fn behaves_like_memory(kv: &CassandraKv) {
     let memory = MemoryKv::new();
-    let mut rng = Lcg(0x00ca_4c4a_1f);
+    let mut rng = Lcg(0xca4c_4a1f);
     for step in 0..120 {
         let address = [ALICE, BOB][rng.next(2) as usize];
         let key = rng.bytes(1..4, 4);

@@ -276,8 +276,11 @@ fn batch_is_all_or_nothing(kv: &dyn KvStore) {
     assert_eq!(kv.put_batch(&[]).unwrap(), Vec::new());
 }
 
+/// One check of the contract, run on a fresh store.
+pub(super) type Check = fn(&dyn KvStore);
+
 /// Every check of the contract, by name: each runs on a fresh store of every backend.
-pub(super) const CHECKS: &[(&str, fn(&dyn KvStore))] = &[
+pub(super) const CHECKS: &[(&str, Check)] = &[
     (
         "put_then_get_returns_the_value",
         put_then_get_returns_the_value,
