@@ -91,9 +91,9 @@ async fn run(args: RunArgs) -> ExitCode {
         let options = CometOptions {
             rpc_url: args.cometbft_rpc.clone(),
         };
-        Node::start_cometbft(config, &options).await
+        Node::start_cometbft_with_kv(config, &options, args.kv).await
     } else {
-        Node::start(config).await
+        Node::start_with_kv(config, args.kv).await
     };
     let node = match started {
         Ok(node) => node,

@@ -31,7 +31,7 @@ use crate::db::{LedgerDb, MAX_BLOCKS_PER_READ};
 pub use crate::error::NodeError;
 pub use crate::genesis::FeeSchedule;
 use crate::genesis::Genesis;
-use crate::kv::{KvStore, PutOutcome, RangePage, SqliteKv};
+use crate::kv::{CassandraConfig, CassandraKv, KvStore, PutOutcome, RangePage, SqliteKv};
 use crate::service::{
     ErrorCode, IssueRequest, LedgerService, NodeMode, NodeStatus, RangeRequest, RecordItem,
     RecordReceipt, ServiceError, StateAnswer, StateQuery, SubmitReceipt, TokenKey, TxLookup,
@@ -68,6 +68,16 @@ pub struct NodeConfig {
     pub agent: String,
     /// Most transactions waiting for a block.
     pub max_mempool: usize,
+}
+
+/// Where a node keeps its encrypted records.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum KvChoice {
+    /// `kv.sqlite` in the data directory (the embedded default).
+    #[default]
+    Sqlite,
+    /// A Cassandra cluster (`--kv cassandra://...`).
+    Cassandra(CassandraConfig),
 }
 
 /// What `Node::init` creates a chain with.
@@ -135,7 +145,7 @@ pub struct Node {
     genesis: Genesis,
     params: ChainParams,
     db: Arc<LedgerDb>,
-    kv: SqliteKv,
+    kv: Box<dyn KvStore>,
     tokens: ReadTokens,
     /// The fee stamp issuer, on the node holding its key (its payment table; its spent
     /// table stays empty: stamps are spent in the ledger state).
@@ -261,7 +271,13 @@ impl Node {
     /// the latest header's state root is the state tree's root, and starts producing
     /// blocks every `block_time`.
     pub async fn start(config: NodeConfig) -> Result<Arc<Node>, NodeError> {
-        Self::start_with(config, Consensus::Embedded).await
+        Self::start_with(config, Consensus::Embedded, KvChoice::Sqlite).await
+    }
+
+    /// [`Node::start`] with the records kept where `kv` says: a Cassandra cluster is
+    /// connected to (and its keyspace and table created) before the node starts.
+    pub async fn start_with_kv(config: NodeConfig, kv: KvChoice) -> Result<Arc<Node>, NodeError> {
+        Self::start_with(config, Consensus::Embedded, kv).await
     }
 
     /// Opens the data directory like [`Node::start`] but produces no blocks: the node is
@@ -272,11 +288,24 @@ impl Node {
         config: NodeConfig,
         options: &CometOptions,
     ) -> Result<Arc<Node>, NodeError> {
-        let link = CometLink::new(options)?;
-        Self::start_with(config, Consensus::Comet(Box::new(link))).await
+        Self::start_cometbft_with_kv(config, options, KvChoice::Sqlite).await
     }
 
-    async fn start_with(config: NodeConfig, consensus: Consensus) -> Result<Arc<Node>, NodeError> {
+    /// [`Node::start_cometbft`] with the records kept where `kv` says.
+    pub async fn start_cometbft_with_kv(
+        config: NodeConfig,
+        options: &CometOptions,
+        kv: KvChoice,
+    ) -> Result<Arc<Node>, NodeError> {
+        let link = CometLink::new(options)?;
+        Self::start_with(config, Consensus::Comet(Box::new(link)), kv).await
+    }
+
+    async fn start_with(
+        config: NodeConfig,
+        consensus: Consensus,
+        kv: KvChoice,
+    ) -> Result<Arc<Node>, NodeError> {
         if config.max_mempool == 0 || config.block_time.is_zero() {
             return Err(NodeError::Config(
                 "max_mempool and block_time must be above zero".into(),
@@ -289,7 +318,19 @@ impl Node {
             return Err(NodeError::ValidatorMismatch);
         }
         let db = Arc::new(LedgerDb::open(dir.join("ledger.sqlite"))?);
-        let kv = SqliteKv::open(dir.join("kv.sqlite"))?;
+        let kv: Box<dyn KvStore> = match kv {
+            KvChoice::Sqlite => Box::new(SqliteKv::open(dir.join("kv.sqlite"))?),
+            KvChoice::Cassandra(cassandra) => {
+                // Connecting waits on the network: off the async workers.
+                let connected =
+                    tokio::task::spawn_blocking(move || CassandraKv::connect(cassandra))
+                        .await
+                        .map_err(|err| {
+                            NodeError::Config(format!("the KV connect task failed: {err}"))
+                        })?;
+                Box::new(connected?)
+            }
+        };
         let issuer = crate::chain::load_or_create_issuer(&dir)?;
         let tokens = ReadTokens::open(&dir.join(crate::chain::TOKENS_FILE), issuer)?;
         let stamps = open_stamp_issuer(&dir, &genesis)?;

@@ -5,7 +5,7 @@
 
 use super::producer;
 use super::*;
-use crate::kv::KvPut;
+use crate::kv::{KvError, KvPut};
 use crate::service::{RecordItem, RecordReceipt};
 use carchain_core::protocol::RecordPut;
 
@@ -278,16 +278,11 @@ impl Node {
             }
         }
         let puts: Vec<KvPut<'_>> = landed.iter().map(|(_, _, put)| *put).collect();
-        let outcomes: Vec<Result<PutOutcome, ServiceError>> = match self.kv.put_batch(&puts) {
+        let outcomes = match self.kv.put_batch(&puts) {
             Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
-            Err(_) => puts
-                .iter()
-                .map(|p| {
-                    self.kv
-                        .put(p.address, p.key, p.value)
-                        .map_err(ServiceError::from)
-                })
-                .collect(),
+            // The backend is atomic only within one address: one batch per address.
+            Err(KvError::BatchSpansAddresses) => self.put_per_address(&puts),
+            Err(_) => self.put_one_by_one(&puts),
         };
         for ((at, (tx_id, height, index, counted), _), outcome) in landed.iter().zip(outcomes) {
             if let Ok(outcome) = &outcome {
@@ -303,6 +298,39 @@ impl Node {
             }
         }
         results
+    }
+
+    /// Stores `puts` with one batch per data address (in their order), each batch that
+    /// is refused one put at a time.
+    fn put_per_address(&self, puts: &[KvPut<'_>]) -> Vec<Result<PutOutcome, ServiceError>> {
+        let mut groups: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+        for (at, put) in puts.iter().enumerate() {
+            groups.entry(put.address).or_default().push(at);
+        }
+        let mut outcomes: Vec<Result<PutOutcome, ServiceError>> =
+            vec![Err(internal("not stored")); puts.len()];
+        for positions in groups.values() {
+            let group: Vec<KvPut<'_>> = positions.iter().map(|&at| puts[at]).collect();
+            let stored = match self.kv.put_batch(&group) {
+                Ok(stored) => stored.into_iter().map(Ok).collect(),
+                Err(_) => self.put_one_by_one(&group),
+            };
+            for (&at, outcome) in positions.iter().zip(stored) {
+                outcomes[at] = outcome;
+            }
+        }
+        outcomes
+    }
+
+    /// Stores `puts` one at a time, each with its own answer.
+    fn put_one_by_one(&self, puts: &[KvPut<'_>]) -> Vec<Result<PutOutcome, ServiceError>> {
+        puts.iter()
+            .map(|p| {
+                self.kv
+                    .put(p.address, p.key, p.value)
+                    .map_err(ServiceError::from)
+            })
+            .collect()
     }
 
     /// The whole batch: see [`LedgerService::put_records`].
@@ -329,6 +357,19 @@ impl Node {
         let Some(node) = self.this.upgrade() else {
             return unavailable("the node stopped");
         };
+        // A KV store that cannot reach its quorum could not store the values: refuse
+        // before the registrations cost fees.
+        let kv = self.kv.health();
+        if !kv.available {
+            let message = format!(
+                "the {} key-value store cannot reach its quorum: {}",
+                kv.backend,
+                kv.detail.unwrap_or_default()
+            );
+            return (0..count)
+                .map(|_| Err(ServiceError::new(ErrorCode::KvUnavailable, message.clone())))
+                .collect();
+        }
         let started = std::time::Instant::now();
         let entries = if let Some(link) = self.comet() {
             if let Err(err) = self.check_running() {
