@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use carchain_core::protocol::Network;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::kv::CassandraConfig;
+use crate::node::KvChoice;
 use crate::service::NodeMode;
 
 /// The CarChain reference node: ledger, token, encrypted KV storage and HTTP API.
@@ -87,6 +89,45 @@ pub struct RunArgs {
     /// Largest accepted KV value (`PUT /v1/kv/...` body), in bytes.
     #[arg(long, env = "CARCHAIN_KV_BODY_LIMIT", default_value_t = crate::api::DEFAULT_KV_BODY_LIMIT)]
     pub kv_body_limit: usize,
+    /// Who decides blocks: `embedded` (this node's own producer) or `cometbft` (the node
+    /// is the ABCI application of a CometBFT engine; see `--abci`, `--cometbft-rpc`).
+    #[arg(long, env = "CARCHAIN_CONSENSUS", value_enum, default_value_t = ConsensusArg::Embedded)]
+    pub consensus: ConsensusArg,
+    /// Loopback address to serve ABCI on, for the CometBFT engine (`--consensus cometbft`).
+    #[arg(long, env = "CARCHAIN_ABCI", default_value = "127.0.0.1:26658")]
+    pub abci: SocketAddr,
+    /// The CometBFT engine's RPC, where submissions go (`--consensus cometbft`).
+    #[arg(
+        long,
+        env = "CARCHAIN_COMETBFT_RPC",
+        default_value = "http://127.0.0.1:26657"
+    )]
+    pub cometbft_rpc: String,
+    /// Where the encrypted records live: `sqlite` (`kv.sqlite` in the data directory,
+    /// the default) or a Cassandra cluster,
+    /// `cassandra://HOST:PORT[,HOST:PORT...][/KEYSPACE][?rf=N]` (keyspace `carchain`,
+    /// replication factor 3; `rf=1` for a one-node development cluster).
+    #[arg(long, env = "CARCHAIN_KV", default_value = "sqlite", value_parser = parse_kv)]
+    pub kv: KvChoice,
+}
+
+/// Parses `--kv`: `sqlite` or a `cassandra://` URL.
+pub fn parse_kv(text: &str) -> Result<KvChoice, String> {
+    if text == "sqlite" {
+        return Ok(KvChoice::Sqlite);
+    }
+    CassandraConfig::parse(text)
+        .map(KvChoice::Cassandra)
+        .map_err(|err| err.to_string())
+}
+
+/// `--consensus` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConsensusArg {
+    /// The node's own single-validator block producer (no other process needed).
+    Embedded,
+    /// A CometBFT engine (v0.38) drives the node over ABCI.
+    Cometbft,
 }
 
 /// `--network` values.
@@ -217,6 +258,35 @@ mod tests {
         assert_eq!(run.block_time_ms, 50);
         assert_eq!(run.peers, ["http://a", "http://b"]);
         assert_eq!(run.agent, "carchain-node");
+        assert_eq!(run.consensus, ConsensusArg::Embedded);
+        assert_eq!(run.kv, KvChoice::Sqlite);
+        let cli = Cli::try_parse_from([
+            "carchain-node",
+            "run",
+            "--data-dir",
+            "/d",
+            "--consensus",
+            "cometbft",
+            "--abci",
+            "127.0.0.2:7000",
+            "--cometbft-rpc",
+            "http://127.0.0.2:7001",
+            "--kv",
+            "cassandra://127.0.0.1:9042,127.0.0.2:9042/records_ks?rf=1",
+        ])
+        .unwrap();
+        let Command::Run(run) = cli.command else {
+            panic!("expected run")
+        };
+        assert_eq!(run.consensus, ConsensusArg::Cometbft);
+        assert_eq!(run.abci.port(), 7000);
+        assert_eq!(run.cometbft_rpc, "http://127.0.0.2:7001");
+        let KvChoice::Cassandra(cassandra) = run.kv else {
+            panic!("expected cassandra")
+        };
+        assert_eq!(cassandra.nodes, ["127.0.0.1:9042", "127.0.0.2:9042"]);
+        assert_eq!(cassandra.keyspace, "records_ks");
+        assert_eq!(cassandra.replication, 1);
         for bad in [
             vec![
                 "carchain-node",
@@ -249,6 +319,22 @@ mod tests {
                 "/d",
                 "--network",
                 "signet",
+            ],
+            vec![
+                "carchain-node",
+                "run",
+                "--data-dir",
+                "/d",
+                "--kv",
+                "redis://x:1",
+            ],
+            vec![
+                "carchain-node",
+                "run",
+                "--data-dir",
+                "/d",
+                "--kv",
+                "cassandra://",
             ],
         ] {
             assert!(Cli::try_parse_from(&bad).is_err(), "{bad:?}");

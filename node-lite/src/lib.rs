@@ -7,9 +7,11 @@
 //! - [`db`], [`kv`]: the ledger's SQLite file and the KV store of encrypted records.
 //! - [`node`]: a running node implementing [`service::LedgerService`].
 //! - [`writes`]: a private node's anonymous write credentials.
+//! - [`abci`]: the node as a CometBFT application (ABCI 2.0 server, RPC client).
 //! - [`api`], [`cli`]: the HTTP/JSON API under `/v1` and the `carchain-node` command line.
 #![forbid(unsafe_code)]
 
+pub mod abci;
 pub mod api;
 pub mod chain;
 pub mod cli;

@@ -6,9 +6,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use carchain_node::abci;
 use carchain_node::api::{self, ApiConfig};
-use carchain_node::cli::{Cli, Command, InitArgs, RunArgs};
-use carchain_node::node::{ChainOptions, FeeSchedule, InitOptions, Node, NodeConfig};
+use carchain_node::cli::{Cli, Command, ConsensusArg, InitArgs, RunArgs};
+use carchain_node::node::{ChainOptions, CometOptions, FeeSchedule, InitOptions, Node, NodeConfig};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
@@ -78,7 +79,23 @@ async fn run(args: RunArgs) -> ExitCode {
         agent: args.agent,
         max_mempool: args.max_mempool,
     };
-    let node = match Node::start(config).await {
+    let cometbft = args.consensus == ConsensusArg::Cometbft;
+    if cometbft && !args.abci.ip().is_loopback() {
+        eprintln!(
+            "carchain-node run: --abci {} is not a loopback address (ABCI has no authentication)",
+            args.abci
+        );
+        return ExitCode::FAILURE;
+    }
+    let started = if cometbft {
+        let options = CometOptions {
+            rpc_url: args.cometbft_rpc.clone(),
+        };
+        Node::start_cometbft_with_kv(config, &options, args.kv).await
+    } else {
+        Node::start_with_kv(config, args.kv).await
+    };
+    let node = match started {
         Ok(node) => node,
         Err(err) => {
             eprintln!("carchain-node run: cannot start the node: {err}");
@@ -106,11 +123,16 @@ async fn run(args: RunArgs) -> ExitCode {
         kv_body_limit: args.kv_body_limit,
     };
     let app = api::router(Arc::clone(&node), limits);
+    let abci_server = cometbft.then(|| {
+        let address = args.abci;
+        tracing::info!(%address, rpc = %args.cometbft_rpc, "serving ABCI to CometBFT");
+        tokio::spawn(abci::serve(Arc::clone(&node), address))
+    });
     println!("listening on http://{address}");
     let _ = std::io::stdout().flush();
     tracing::info!(%address, "serving the HTTP API");
     let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(stop_when(abci_server))
         .await;
     node.shutdown().await;
     match served {
@@ -122,6 +144,24 @@ async fn run(args: RunArgs) -> ExitCode {
             eprintln!("carchain-node run: server error: {err}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM, or when the ABCI server (if any) stops.
+async fn stop_when(abci_server: Option<tokio::task::JoinHandle<Result<(), tower_abci::BoxError>>>) {
+    let abci_stopped = async {
+        match abci_server {
+            Some(handle) => match handle.await {
+                Ok(Ok(())) => tracing::error!("the ABCI server stopped"),
+                Ok(Err(err)) => tracing::error!(%err, "the ABCI server failed"),
+                Err(err) => tracing::error!(%err, "the ABCI server task failed"),
+            },
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        () = shutdown_signal() => {}
+        () = abci_stopped => {}
     }
 }
 

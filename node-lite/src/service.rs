@@ -10,7 +10,7 @@ use std::future::Future;
 use carchain_core::protocol::{InclusionProof, SignedHeader, SignedTransaction};
 use serde::{Deserialize, Serialize};
 
-use crate::kv::{KvError, PutOutcome, RangePage};
+use crate::kv::{KvError, KvHealth, PutOutcome, RangePage};
 
 /// How a node stores data (the seed's agency modes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -235,6 +235,10 @@ pub struct NodeStatus {
     pub operator_address: String,
     /// Transactions waiting for a block.
     pub mempool: usize,
+    /// The KV store's backend and whether it can store durably now (a distributed
+    /// backend that cannot reach its quorum says so here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kv: Option<KvHealth>,
 }
 
 /// A stable, machine-readable error code (snake_case in JSON).
@@ -318,6 +322,9 @@ pub enum ErrorCode {
     MalformedJson,
     /// The mempool is full or the node is shutting down.
     Unavailable,
+    /// The KV store cannot reach enough replicas (its quorum) to store or read durably;
+    /// nothing was acknowledged. Retry later.
+    KvUnavailable,
     /// Waiting for the commit took too long (the transaction may still commit).
     Timeout,
     /// A bug or an I/O failure inside the node.
@@ -350,7 +357,11 @@ impl From<KvError> for ServiceError {
     fn from(err: KvError) -> Self {
         let code = match err {
             KvError::Duplicate { .. } => ErrorCode::DuplicateValue,
-            KvError::Sqlite(_) | KvError::Poisoned => ErrorCode::Internal,
+            KvError::Unavailable { .. } => ErrorCode::KvUnavailable,
+            KvError::Sqlite(_)
+            | KvError::Poisoned
+            | KvError::Backend { .. }
+            | KvError::BadConfig { .. } => ErrorCode::Internal,
             _ => ErrorCode::InvalidRequest,
         };
         ServiceError::new(code, err.to_string())
@@ -412,6 +423,16 @@ pub trait LedgerService: Send + Sync + 'static {
                 results.push(put_record_one_by_one(self, item).await);
             }
             results
+        }
+    }
+
+    /// The KV store's health (see [`crate::kv::KvStore::health`]): `/health` answers
+    /// 503 `kv_unavailable` while it is not available.
+    fn kv_health(&self) -> KvHealth {
+        KvHealth {
+            backend: "embedded".into(),
+            available: true,
+            detail: None,
         }
     }
 

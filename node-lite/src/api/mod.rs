@@ -82,7 +82,7 @@ pub fn router<S: LedgerService>(service: Arc<S>, config: ApiConfig) -> Router {
         .route("/v1/stamps", axum::routing::post(stamps::issue::<S>))
         .layer(DefaultBodyLimit::max(tokens::TOKENS_BODY_LIMIT));
     Router::new()
-        .route("/health", get(health))
+        .route("/health", get(health::<S>))
         .route("/v1/tokens/key", get(tokens::key::<S>))
         .route("/v1/stamps/key", get(stamps::key::<S>))
         .route("/v1/status", get(status::<S>))
@@ -131,8 +131,20 @@ where
         .map_err(ApiError::from)
 }
 
-async fn health() -> &'static str {
-    "ok"
+/// `ok`, or 503 `kv_unavailable` while the KV store cannot reach its quorum.
+async fn health<S: LedgerService>(State(service): State<Arc<S>>) -> Result<&'static str, ApiError> {
+    let kv = service.kv_health();
+    if kv.available {
+        return Ok("ok");
+    }
+    Err(ApiError::new(
+        ErrorCode::KvUnavailable,
+        format!(
+            "the {} key-value store cannot reach its quorum: {}",
+            kv.backend,
+            kv.detail.unwrap_or_default()
+        ),
+    ))
 }
 
 async fn status<S: LedgerService>(

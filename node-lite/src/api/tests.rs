@@ -11,7 +11,7 @@ use carchain_core::protocol::{
 use serde_json::{Value, json};
 
 use super::*;
-use crate::kv::{KvStore, MemoryKv, PutOutcome, RangePage};
+use crate::kv::{KvError, KvStore, MemoryKv, PutOutcome, RangePage};
 use crate::service::{
     IssueRequest, NodeMode, RangeRequest, StateAnswer, StateQuery, SubmitReceipt, TokenKey,
     TxLookup, WriteCredential,
@@ -20,9 +20,19 @@ use crate::service::{
 /// A ledger that checks signatures, keeps values in memory and answers fixed state.
 struct FakeLedger {
     kv: MemoryKv,
+    /// When set, the KV store reports it cannot reach its quorum (this reason).
+    kv_down: Option<String>,
 }
 
 impl LedgerService for FakeLedger {
+    fn kv_health(&self) -> crate::kv::KvHealth {
+        crate::kv::KvHealth {
+            backend: "memory".into(),
+            available: self.kv_down.is_none(),
+            detail: self.kv_down.clone(),
+        }
+    }
+
     async fn submit(
         &self,
         tx: SignedTransaction,
@@ -140,6 +150,7 @@ impl LedgerService for FakeLedger {
             peers: Vec::new(),
             validator: "02".repeat(33),
             operator_address: "bcrt1qoperator".into(),
+            kv: None,
             mempool: 0,
         })
     }
@@ -147,14 +158,21 @@ impl LedgerService for FakeLedger {
 
 /// Serves the router on a loopback port; returns its base URL.
 async fn serve(config: ApiConfig) -> String {
+    serve_ledger(
+        FakeLedger {
+            kv: MemoryKv::new(),
+            kv_down: None,
+        },
+        config,
+    )
+    .await
+}
+
+/// Serves the router over `ledger` on a loopback port; returns its base URL.
+async fn serve_ledger(ledger: FakeLedger, config: ApiConfig) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = router(
-        Arc::new(FakeLedger {
-            kv: MemoryKv::new(),
-        }),
-        config,
-    );
+    let app = router(Arc::new(ledger), config);
     tokio::spawn(async move { axum::serve(listener, app).await });
     format!("http://{addr}")
 }
@@ -601,4 +619,35 @@ async fn state_tx_headers_status_health_and_openapi() {
         .unwrap();
     assert_eq!(wrong_method.status(), 405);
     assert_eq!(error_code(wrong_method).await, "invalid_request");
+}
+
+#[tokio::test]
+async fn health_answers_503_kv_unavailable_while_the_kv_store_has_no_quorum() {
+    let base = serve_ledger(
+        FakeLedger {
+            kv: MemoryKv::new(),
+            kv_down: Some("2 of 3 replicas down".into()),
+        },
+        ApiConfig::default(),
+    )
+    .await;
+    let health = reqwest::get(format!("{base}/health")).await.unwrap();
+    assert_eq!(health.status(), 503);
+    let body: Value = health.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "kv_unavailable");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2 of 3 replicas down"),
+        "{body}"
+    );
+    assert_eq!(
+        crate::api::error::status_for(ErrorCode::KvUnavailable),
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    );
+    let refused = ServiceError::from(KvError::Unavailable {
+        detail: "quorum lost".into(),
+    });
+    assert_eq!(refused.code, ErrorCode::KvUnavailable);
 }

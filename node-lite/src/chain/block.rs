@@ -17,6 +17,9 @@ use crate::genesis::Genesis;
 use crate::state::{App, Derived, TxError, TxOutcome};
 use jmt::storage::TreeUpdateBatch;
 
+/// Where one offered transaction went: its index in the block, or why it was dropped.
+pub type TxPlacement = Result<(u32, TxOutcome), TxError>;
+
 /// Most transactions one block holds.
 pub const MAX_BLOCK_TXS: usize = 5_000;
 
@@ -177,6 +180,36 @@ pub fn build_block_derived(
     derived: Vec<Option<Derived>>,
     time: u64,
 ) -> Result<BuildResult, ChainError> {
+    build(app, key, prev, txs, derived, time, false)
+}
+
+/// [`build_block_derived`] for a block a consensus engine already decided: the block is
+/// made even when no transaction is left (every height of the engine's chain is a
+/// ledger block, so the engine's heights and the ledger's stay equal).
+pub fn build_decided_block(
+    app: &mut App,
+    key: &ValidatorKey,
+    prev: &SignedHeader,
+    txs: &[SignedTransaction],
+    time: u64,
+) -> Result<(BuiltBlock, Vec<TxPlacement>), ChainError> {
+    let built = build(app, key, prev, txs, Vec::new(), time, true)?;
+    let block = built.block.ok_or_else(|| ChainError::CorruptBlock {
+        height: prev.header.height.saturating_add(1),
+        problem: "a decided block was not built".into(),
+    })?;
+    Ok((block, built.outcomes))
+}
+
+fn build(
+    app: &mut App,
+    key: &ValidatorKey,
+    prev: &SignedHeader,
+    txs: &[SignedTransaction],
+    derived: Vec<Option<Derived>>,
+    time: u64,
+    keep_empty: bool,
+) -> Result<BuildResult, ChainError> {
     let height = prev.header.height.saturating_add(1);
     app.begin_block(height)?;
     let mut outcomes = Vec::with_capacity(txs.len());
@@ -198,7 +231,7 @@ pub fn build_block_derived(
     for _ in txs.iter().skip(MAX_BLOCK_TXS) {
         outcomes.push(Err(TxError::Invalid("block is full".into())));
     }
-    if ids.is_empty() {
+    if ids.is_empty() && !keep_empty {
         app.abort_block();
         return Ok(BuildResult {
             block: None,

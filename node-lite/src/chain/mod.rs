@@ -9,8 +9,9 @@ mod read_tokens;
 mod validator;
 
 pub use block::{
-    BlockResult, BuildResult, BuiltBlock, MAX_BLOCK_TXS, build_block, build_block_derived,
-    commit_genesis, decode_header, latest_header, produce_block,
+    BlockResult, BuildResult, BuiltBlock, MAX_BLOCK_TXS, TxPlacement, build_block,
+    build_block_derived, build_decided_block, commit_genesis, decode_header, latest_header,
+    produce_block,
 };
 pub use error::ChainError;
 pub use issuer_key::{ISSUER_KEY_FILE, load_or_create_issuer, load_or_create_key_file};

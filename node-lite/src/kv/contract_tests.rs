@@ -1,11 +1,12 @@
-//! The [`KvStore`] contract, run against every backend: [`MemoryKv`] and [`SqliteKv`].
+//! The [`KvStore`] contract, run against every backend: [`MemoryKv`] and [`SqliteKv`]
+//! here, [`CassandraKv`] against a real 3-node cluster in `cassandra_contract`.
 
 use proptest::prelude::*;
 
 use super::*;
 
-const ALICE: &str = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
-const BOB: &str = "bcrt1q6rhpng9evdsfnn833a4f4vej0asu6dk5srld6x";
+pub(super) const ALICE: &str = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
+pub(super) const BOB: &str = "bcrt1q6rhpng9evdsfnn833a4f4vej0asu6dk5srld6x";
 
 /// A fresh store of each backend, with the temporary directory that holds the file.
 fn backends() -> Vec<(&'static str, Box<dyn KvStore>, Option<tempfile::TempDir>)> {
@@ -18,7 +19,7 @@ fn backends() -> Vec<(&'static str, Box<dyn KvStore>, Option<tempfile::TempDir>)
 }
 
 /// Runs `check` on every backend, naming the backend on failure.
-fn for_each_backend(check: impl Fn(&dyn KvStore)) {
+fn for_each_backend(check: fn(&dyn KvStore)) {
     for (name, store, _dir) in backends() {
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(&*store)));
         if let Err(panic) = result {
@@ -32,280 +33,344 @@ fn keys(page: &RangePage) -> Vec<Vec<u8>> {
     page.items.iter().map(|(k, _)| k.clone()).collect()
 }
 
-#[test]
-fn put_then_get_returns_the_value() {
-    for_each_backend(|kv| {
-        assert_eq!(kv.put(ALICE, b"k1", b"v1").unwrap(), PutOutcome::Stored);
-        assert_eq!(kv.get(ALICE, b"k1").unwrap(), Some(b"v1".to_vec()));
-        assert_eq!(kv.get(ALICE, b"k2").unwrap(), None);
-        // An empty value is a value.
-        assert_eq!(kv.put(ALICE, b"empty", b"").unwrap(), PutOutcome::Stored);
-        assert_eq!(kv.get(ALICE, b"empty").unwrap(), Some(Vec::new()));
-    });
+fn put_then_get_returns_the_value(kv: &dyn KvStore) {
+    assert_eq!(kv.put(ALICE, b"k1", b"v1").unwrap(), PutOutcome::Stored);
+    assert_eq!(kv.get(ALICE, b"k1").unwrap(), Some(b"v1".to_vec()));
+    assert_eq!(kv.get(ALICE, b"k2").unwrap(), None);
+    // An empty value is a value.
+    assert_eq!(kv.put(ALICE, b"empty", b"").unwrap(), PutOutcome::Stored);
+    assert_eq!(kv.get(ALICE, b"empty").unwrap(), Some(Vec::new()));
 }
 
-#[test]
-fn second_put_with_a_different_value_is_a_duplicate() {
-    for_each_backend(|kv| {
-        kv.put(ALICE, b"k1", b"v1").unwrap();
-        let err = kv.put(ALICE, b"k1", b"v2").unwrap_err();
-        match err {
-            KvError::Duplicate { address, key_hex } => {
-                assert_eq!(address, ALICE);
-                assert_eq!(key_hex, "6b31");
+fn second_put_with_a_different_value_is_a_duplicate(kv: &dyn KvStore) {
+    kv.put(ALICE, b"k1", b"v1").unwrap();
+    let err = kv.put(ALICE, b"k1", b"v2").unwrap_err();
+    match err {
+        KvError::Duplicate { address, key_hex } => {
+            assert_eq!(address, ALICE);
+            assert_eq!(key_hex, "6b31");
+        }
+        other => panic!("expected Duplicate, got {other:?}"),
+    }
+    assert_eq!(kv.get(ALICE, b"k1").unwrap(), Some(b"v1".to_vec()));
+}
+
+fn retried_put_of_the_same_value_is_already_stored(kv: &dyn KvStore) {
+    assert_eq!(kv.put(ALICE, b"k1", b"v1").unwrap(), PutOutcome::Stored);
+    assert_eq!(
+        kv.put(ALICE, b"k1", b"v1").unwrap(),
+        PutOutcome::AlreadyStored
+    );
+    assert_eq!(kv.get(ALICE, b"k1").unwrap(), Some(b"v1".to_vec()));
+}
+
+fn other_address_is_invisible(kv: &dyn KvStore) {
+    kv.put(ALICE, b"k1", b"alice").unwrap();
+    assert_eq!(kv.get(BOB, b"k1").unwrap(), None);
+    // The same key under another address is a different record, not a duplicate.
+    assert_eq!(kv.put(BOB, b"k1", b"bob").unwrap(), PutOutcome::Stored);
+    assert_eq!(kv.get(ALICE, b"k1").unwrap(), Some(b"alice".to_vec()));
+    kv.put(BOB, b"k2", b"bob2").unwrap();
+    let page = kv.range(ALICE, b"", &[0xff; 8], 1000, None).unwrap();
+    assert_eq!(page.items, vec![(b"k1".to_vec(), b"alice".to_vec())]);
+    assert!(kv.delete(BOB, b"k1").unwrap());
+    assert_eq!(kv.get(ALICE, b"k1").unwrap(), Some(b"alice".to_vec()));
+}
+
+fn range_is_ordered_by_key_bytes_and_inclusive(kv: &dyn KvStore) {
+    // Inserted out of order; byte order puts 0x00.. before 0x01 and a prefix first.
+    for key in [&[2u8][..], &[1, 0], &[1], &[0xff], &[0, 9], &[1, 0xff, 0]] {
+        kv.put(ALICE, key, &[key.len() as u8]).unwrap();
+    }
+    let page = kv.range(ALICE, &[1], &[2], 10, None).unwrap();
+    assert_eq!(
+        keys(&page),
+        vec![vec![1], vec![1, 0], vec![1, 0xff, 0], vec![2]]
+    );
+    assert_eq!(page.items[2].1, vec![3]);
+    assert_eq!(page.next_cursor, None);
+    let all = kv.range(ALICE, &[], &[0xff, 0xff], 1000, None).unwrap();
+    assert_eq!(all.items.len(), 6);
+    assert_eq!(all.items[0].0, vec![0, 9]);
+    assert_eq!(all.items[5].0, vec![0xff]);
+    let single = kv.range(ALICE, &[1, 0], &[1, 0], 5, None).unwrap();
+    assert_eq!(keys(&single), vec![vec![1, 0]]);
+    let none = kv.range(ALICE, &[3], &[4], 5, None).unwrap();
+    assert_eq!(none, RangePage::default());
+}
+
+fn paging_with_the_cursor_visits_every_record_once(kv: &dyn KvStore) {
+    let records: Vec<(Vec<u8>, Vec<u8>)> = (0u16..25)
+        .map(|i| (i.to_be_bytes().to_vec(), format!("value {i}").into_bytes()))
+        .collect();
+    let puts: Vec<KvPut<'_>> = records
+        .iter()
+        .map(|(key, value)| KvPut {
+            address: ALICE,
+            key,
+            value,
+        })
+        .collect();
+    kv.put_batch(&puts).unwrap();
+    let (start, end) = (3u16.to_be_bytes(), 22u16.to_be_bytes());
+    let mut seen = Vec::new();
+    let mut cursor: Option<Vec<u8>> = None;
+    let mut pages = 0;
+    loop {
+        let page = kv.range(ALICE, &start, &end, 7, cursor.as_deref()).unwrap();
+        pages += 1;
+        assert!(page.items.len() <= 7);
+        seen.extend(page.items.clone());
+        match page.next_cursor {
+            Some(next) => {
+                assert_eq!(Some(&next), page.items.last().map(|(k, _)| k));
+                cursor = Some(next);
             }
-            other => panic!("expected Duplicate, got {other:?}"),
+            None => break,
         }
-        assert_eq!(kv.get(ALICE, b"k1").unwrap(), Some(b"v1".to_vec()));
-    });
+    }
+    // 20 records (3..=22) in pages of 7, 7, 6: no empty trailing page.
+    assert_eq!(pages, 3);
+    assert_eq!(seen, records[3..=22].to_vec());
+    // A page that exactly exhausts the range has no cursor.
+    let exact = kv.range(ALICE, &start, &end, 20, None).unwrap();
+    assert_eq!(exact.items.len(), 20);
+    assert_eq!(exact.next_cursor, None);
+    // A cursor at or past the end yields an empty page; one before start is ignored.
+    let past = kv.range(ALICE, &start, &end, 5, Some(&end)).unwrap();
+    assert_eq!(past, RangePage::default());
+    let before = kv.range(ALICE, &start, &end, 1, Some(&[0])).unwrap();
+    assert_eq!(keys(&before), vec![start.to_vec()]);
 }
 
-#[test]
-fn retried_put_of_the_same_value_is_already_stored() {
-    for_each_backend(|kv| {
-        assert_eq!(kv.put(ALICE, b"k1", b"v1").unwrap(), PutOutcome::Stored);
-        assert_eq!(
-            kv.put(ALICE, b"k1", b"v1").unwrap(),
-            PutOutcome::AlreadyStored
+fn range_limit_must_be_between_1_and_1000(kv: &dyn KvStore) {
+    kv.put(ALICE, b"k", b"v").unwrap();
+    for limit in [0, 1001, u32::MAX] {
+        let err = kv.range(ALICE, b"a", b"z", limit, None).unwrap_err();
+        assert!(
+            matches!(err, KvError::InvalidLimit { limit: l, max: 1000 } if l == limit),
+            "{err:?}"
         );
-        assert_eq!(kv.get(ALICE, b"k1").unwrap(), Some(b"v1".to_vec()));
-    });
+    }
+    assert_eq!(kv.range(ALICE, b"a", b"z", 1, None).unwrap().items.len(), 1);
+    assert_eq!(
+        kv.range(ALICE, b"a", b"z", 1000, None).unwrap().items.len(),
+        1
+    );
 }
 
-#[test]
-fn other_address_is_invisible() {
-    for_each_backend(|kv| {
-        kv.put(ALICE, b"k1", b"alice").unwrap();
-        assert_eq!(kv.get(BOB, b"k1").unwrap(), None);
-        // The same key under another address is a different record, not a duplicate.
-        assert_eq!(kv.put(BOB, b"k1", b"bob").unwrap(), PutOutcome::Stored);
-        assert_eq!(kv.get(ALICE, b"k1").unwrap(), Some(b"alice".to_vec()));
-        kv.put(BOB, b"k2", b"bob2").unwrap();
-        let page = kv.range(ALICE, b"", &[0xff; 8], 1000, None).unwrap();
-        assert_eq!(page.items, vec![(b"k1".to_vec(), b"alice".to_vec())]);
-        assert!(kv.delete(BOB, b"k1").unwrap());
-        assert_eq!(kv.get(ALICE, b"k1").unwrap(), Some(b"alice".to_vec()));
-    });
+fn reversed_range_is_refused(kv: &dyn KvStore) {
+    let err = kv.range(ALICE, b"z", b"a", 10, None).unwrap_err();
+    assert!(matches!(err, KvError::ReversedRange), "{err:?}");
 }
 
-#[test]
-fn range_is_ordered_by_key_bytes_and_inclusive() {
-    for_each_backend(|kv| {
-        // Inserted out of order; byte order puts 0x00.. before 0x01 and a prefix first.
-        for key in [&[2u8][..], &[1, 0], &[1], &[0xff], &[0, 9], &[1, 0xff, 0]] {
-            kv.put(ALICE, key, &[key.len() as u8]).unwrap();
-        }
-        let page = kv.range(ALICE, &[1], &[2], 10, None).unwrap();
-        assert_eq!(
-            keys(&page),
-            vec![vec![1], vec![1, 0], vec![1, 0xff, 0], vec![2]]
-        );
-        assert_eq!(page.items[2].1, vec![3]);
-        assert_eq!(page.next_cursor, None);
-        let all = kv.range(ALICE, &[], &[0xff, 0xff], 1000, None).unwrap();
-        assert_eq!(all.items.len(), 6);
-        assert_eq!(all.items[0].0, vec![0, 9]);
-        assert_eq!(all.items[5].0, vec![0xff]);
-        let single = kv.range(ALICE, &[1, 0], &[1, 0], 5, None).unwrap();
-        assert_eq!(keys(&single), vec![vec![1, 0]]);
-        let none = kv.range(ALICE, &[3], &[4], 5, None).unwrap();
-        assert_eq!(none, RangePage::default());
-    });
+fn delete_removes_once(kv: &dyn KvStore) {
+    kv.put(ALICE, b"k1", b"v1").unwrap();
+    assert!(kv.delete(ALICE, b"k1").unwrap());
+    assert!(!kv.delete(ALICE, b"k1").unwrap());
+    assert!(!kv.delete(BOB, b"never").unwrap());
+    assert_eq!(kv.get(ALICE, b"k1").unwrap(), None);
+    // After a delete the pair may be written again, with any value.
+    assert_eq!(kv.put(ALICE, b"k1", b"v2").unwrap(), PutOutcome::Stored);
+    assert_eq!(kv.get(ALICE, b"k1").unwrap(), Some(b"v2".to_vec()));
 }
 
-#[test]
-fn paging_with_the_cursor_visits_every_record_once() {
-    for_each_backend(|kv| {
-        let records: Vec<(Vec<u8>, Vec<u8>)> = (0u16..25)
-            .map(|i| (i.to_be_bytes().to_vec(), format!("value {i}").into_bytes()))
-            .collect();
-        let puts: Vec<KvPut<'_>> = records
-            .iter()
-            .map(|(key, value)| KvPut {
-                address: ALICE,
-                key,
-                value,
-            })
-            .collect();
-        kv.put_batch(&puts).unwrap();
-        let (start, end) = (3u16.to_be_bytes(), 22u16.to_be_bytes());
-        let mut seen = Vec::new();
-        let mut cursor: Option<Vec<u8>> = None;
-        let mut pages = 0;
-        loop {
-            let page = kv.range(ALICE, &start, &end, 7, cursor.as_deref()).unwrap();
-            pages += 1;
-            assert!(page.items.len() <= 7);
-            seen.extend(page.items.clone());
-            match page.next_cursor {
-                Some(next) => {
-                    assert_eq!(Some(&next), page.items.last().map(|(k, _)| k));
-                    cursor = Some(next);
-                }
-                None => break,
-            }
-        }
-        // 20 records (3..=22) in pages of 7, 7, 6: no empty trailing page.
-        assert_eq!(pages, 3);
-        assert_eq!(seen, records[3..=22].to_vec());
-        // A page that exactly exhausts the range has no cursor.
-        let exact = kv.range(ALICE, &start, &end, 20, None).unwrap();
-        assert_eq!(exact.items.len(), 20);
-        assert_eq!(exact.next_cursor, None);
-        // A cursor at or past the end yields an empty page; one before start is ignored.
-        let past = kv.range(ALICE, &start, &end, 5, Some(&end)).unwrap();
-        assert_eq!(past, RangePage::default());
-        let before = kv.range(ALICE, &start, &end, 1, Some(&[0])).unwrap();
-        assert_eq!(keys(&before), vec![start.to_vec()]);
-    });
+fn bad_input_is_refused_with_typed_errors(kv: &dyn KvStore) {
+    let long_address = "a".repeat(MAX_ADDRESS_LEN + 1);
+    let long_key = vec![7u8; MAX_KEY_LEN + 1];
+    let big_value = vec![0u8; MAX_VALUE_LEN + 1];
+    assert!(matches!(kv.put("", b"k", b"v"), Err(KvError::EmptyAddress)));
+    assert!(matches!(
+        kv.put(&long_address, b"k", b"v"),
+        Err(KvError::AddressTooLong { len: 129, max: 128 })
+    ));
+    assert!(matches!(kv.put(ALICE, b"", b"v"), Err(KvError::EmptyKey)));
+    assert!(matches!(
+        kv.put(ALICE, &long_key, b"v"),
+        Err(KvError::KeyTooLong {
+            len: 1025,
+            max: 1024
+        })
+    ));
+    assert!(matches!(
+        kv.put(ALICE, b"k", &big_value),
+        Err(KvError::ValueTooLarge { .. })
+    ));
+    assert!(matches!(kv.get("", b"k"), Err(KvError::EmptyAddress)));
+    assert!(matches!(kv.get(ALICE, b""), Err(KvError::EmptyKey)));
+    assert!(matches!(kv.delete(ALICE, b""), Err(KvError::EmptyKey)));
+    assert!(matches!(
+        kv.range("", b"a", b"b", 1, None),
+        Err(KvError::EmptyAddress)
+    ));
+    // Nothing of the refused puts was stored; the longest valid pair is accepted.
+    assert_eq!(
+        kv.range(ALICE, b"", &[0xff; 2], 10, None)
+            .unwrap()
+            .items
+            .len(),
+        0
+    );
+    let max_address = "a".repeat(MAX_ADDRESS_LEN);
+    let max_key = vec![7u8; MAX_KEY_LEN];
+    assert_eq!(
+        kv.put(&max_address, &max_key, b"v").unwrap(),
+        PutOutcome::Stored
+    );
 }
 
-#[test]
-fn range_limit_must_be_between_1_and_1000() {
-    for_each_backend(|kv| {
-        kv.put(ALICE, b"k", b"v").unwrap();
-        for limit in [0, 1001, u32::MAX] {
-            let err = kv.range(ALICE, b"a", b"z", limit, None).unwrap_err();
-            assert!(
-                matches!(err, KvError::InvalidLimit { limit: l, max: 1000 } if l == limit),
-                "{err:?}"
-            );
-        }
-        assert_eq!(kv.range(ALICE, b"a", b"z", 1, None).unwrap().items.len(), 1);
-        assert_eq!(
-            kv.range(ALICE, b"a", b"z", 1000, None).unwrap().items.len(),
-            1
-        );
-    });
+fn batch_is_all_or_nothing(kv: &dyn KvStore) {
+    kv.put(ALICE, b"k2", b"old").unwrap();
+    let batch = [
+        KvPut {
+            address: ALICE,
+            key: b"k1",
+            value: b"v1",
+        },
+        KvPut {
+            address: ALICE,
+            key: b"k2",
+            value: b"new",
+        },
+    ];
+    assert!(matches!(
+        kv.put_batch(&batch),
+        Err(KvError::Duplicate { .. })
+    ));
+    assert_eq!(kv.get(ALICE, b"k1").unwrap(), None);
+
+    let repeated = [
+        KvPut {
+            address: BOB,
+            key: b"k",
+            value: b"v",
+        },
+        KvPut {
+            address: BOB,
+            key: b"k",
+            value: b"v",
+        },
+    ];
+    assert!(matches!(
+        kv.put_batch(&repeated),
+        Err(KvError::DuplicateInBatch { .. })
+    ));
+    assert_eq!(kv.get(BOB, b"k").unwrap(), None);
+
+    let retry = [
+        KvPut {
+            address: ALICE,
+            key: b"k1",
+            value: b"v1",
+        },
+        KvPut {
+            address: ALICE,
+            key: b"k2",
+            value: b"old",
+        },
+    ];
+    assert_eq!(
+        kv.put_batch(&retry).unwrap(),
+        vec![PutOutcome::Stored, PutOutcome::AlreadyStored]
+    );
+    assert_eq!(kv.put_batch(&[]).unwrap(), Vec::new());
 }
 
-#[test]
-fn reversed_range_is_refused() {
-    for_each_backend(|kv| {
-        let err = kv.range(ALICE, b"z", b"a", 10, None).unwrap_err();
-        assert!(matches!(err, KvError::ReversedRange), "{err:?}");
-    });
-}
+/// One check of the contract, run on a fresh store.
+pub(super) type Check = fn(&dyn KvStore);
 
-#[test]
-fn delete_removes_once() {
-    for_each_backend(|kv| {
-        kv.put(ALICE, b"k1", b"v1").unwrap();
-        assert!(kv.delete(ALICE, b"k1").unwrap());
-        assert!(!kv.delete(ALICE, b"k1").unwrap());
-        assert!(!kv.delete(BOB, b"never").unwrap());
-        assert_eq!(kv.get(ALICE, b"k1").unwrap(), None);
-        // After a delete the pair may be written again, with any value.
-        assert_eq!(kv.put(ALICE, b"k1", b"v2").unwrap(), PutOutcome::Stored);
-        assert_eq!(kv.get(ALICE, b"k1").unwrap(), Some(b"v2".to_vec()));
-    });
-}
+/// Every check of the contract, by name: each runs on a fresh store of every backend.
+pub(super) const CHECKS: &[(&str, Check)] = &[
+    (
+        "put_then_get_returns_the_value",
+        put_then_get_returns_the_value,
+    ),
+    (
+        "second_put_with_a_different_value_is_a_duplicate",
+        second_put_with_a_different_value_is_a_duplicate,
+    ),
+    (
+        "retried_put_of_the_same_value_is_already_stored",
+        retried_put_of_the_same_value_is_already_stored,
+    ),
+    ("other_address_is_invisible", other_address_is_invisible),
+    (
+        "range_is_ordered_by_key_bytes_and_inclusive",
+        range_is_ordered_by_key_bytes_and_inclusive,
+    ),
+    (
+        "paging_with_the_cursor_visits_every_record_once",
+        paging_with_the_cursor_visits_every_record_once,
+    ),
+    (
+        "range_limit_must_be_between_1_and_1000",
+        range_limit_must_be_between_1_and_1000,
+    ),
+    ("reversed_range_is_refused", reversed_range_is_refused),
+    ("delete_removes_once", delete_removes_once),
+    (
+        "bad_input_is_refused_with_typed_errors",
+        bad_input_is_refused_with_typed_errors,
+    ),
+    ("batch_is_all_or_nothing", batch_is_all_or_nothing),
+];
 
-#[test]
-fn bad_input_is_refused_with_typed_errors() {
-    for_each_backend(|kv| {
-        let long_address = "a".repeat(MAX_ADDRESS_LEN + 1);
-        let long_key = vec![7u8; MAX_KEY_LEN + 1];
-        let big_value = vec![0u8; MAX_VALUE_LEN + 1];
-        assert!(matches!(kv.put("", b"k", b"v"), Err(KvError::EmptyAddress)));
-        assert!(matches!(
-            kv.put(&long_address, b"k", b"v"),
-            Err(KvError::AddressTooLong { len: 129, max: 128 })
-        ));
-        assert!(matches!(kv.put(ALICE, b"", b"v"), Err(KvError::EmptyKey)));
-        assert!(matches!(
-            kv.put(ALICE, &long_key, b"v"),
-            Err(KvError::KeyTooLong {
-                len: 1025,
-                max: 1024
-            })
-        ));
-        assert!(matches!(
-            kv.put(ALICE, b"k", &big_value),
-            Err(KvError::ValueTooLarge { .. })
-        ));
-        assert!(matches!(kv.get("", b"k"), Err(KvError::EmptyAddress)));
-        assert!(matches!(kv.get(ALICE, b""), Err(KvError::EmptyKey)));
-        assert!(matches!(kv.delete(ALICE, b""), Err(KvError::EmptyKey)));
-        assert!(matches!(
-            kv.range("", b"a", b"b", 1, None),
-            Err(KvError::EmptyAddress)
-        ));
-        // Nothing of the refused puts was stored; the longest valid pair is accepted.
-        assert_eq!(
-            kv.range(ALICE, b"", &[0xff; 2], 10, None)
-                .unwrap()
-                .items
-                .len(),
-            0
-        );
-        let max_address = "a".repeat(MAX_ADDRESS_LEN);
-        let max_key = vec![7u8; MAX_KEY_LEN];
-        assert_eq!(
-            kv.put(&max_address, &max_key, b"v").unwrap(),
-            PutOutcome::Stored
-        );
-    });
-}
+/// The checks as tests of the embedded backends (memory and SQLite).
+mod embedded {
+    #[test]
+    fn put_then_get_returns_the_value() {
+        super::for_each_backend(super::put_then_get_returns_the_value);
+    }
 
-#[test]
-fn batch_is_all_or_nothing() {
-    for_each_backend(|kv| {
-        kv.put(ALICE, b"k2", b"old").unwrap();
-        let batch = [
-            KvPut {
-                address: ALICE,
-                key: b"k1",
-                value: b"v1",
-            },
-            KvPut {
-                address: ALICE,
-                key: b"k2",
-                value: b"new",
-            },
-        ];
-        assert!(matches!(
-            kv.put_batch(&batch),
-            Err(KvError::Duplicate { .. })
-        ));
-        assert_eq!(kv.get(ALICE, b"k1").unwrap(), None);
+    #[test]
+    fn second_put_with_a_different_value_is_a_duplicate() {
+        super::for_each_backend(super::second_put_with_a_different_value_is_a_duplicate);
+    }
 
-        let repeated = [
-            KvPut {
-                address: BOB,
-                key: b"k",
-                value: b"v",
-            },
-            KvPut {
-                address: BOB,
-                key: b"k",
-                value: b"v",
-            },
-        ];
-        assert!(matches!(
-            kv.put_batch(&repeated),
-            Err(KvError::DuplicateInBatch { .. })
-        ));
-        assert_eq!(kv.get(BOB, b"k").unwrap(), None);
+    #[test]
+    fn retried_put_of_the_same_value_is_already_stored() {
+        super::for_each_backend(super::retried_put_of_the_same_value_is_already_stored);
+    }
 
-        let retry = [
-            KvPut {
-                address: ALICE,
-                key: b"k1",
-                value: b"v1",
-            },
-            KvPut {
-                address: ALICE,
-                key: b"k2",
-                value: b"old",
-            },
-        ];
-        assert_eq!(
-            kv.put_batch(&retry).unwrap(),
-            vec![PutOutcome::Stored, PutOutcome::AlreadyStored]
-        );
-        assert_eq!(kv.put_batch(&[]).unwrap(), Vec::new());
-    });
+    #[test]
+    fn other_address_is_invisible() {
+        super::for_each_backend(super::other_address_is_invisible);
+    }
+
+    #[test]
+    fn range_is_ordered_by_key_bytes_and_inclusive() {
+        super::for_each_backend(super::range_is_ordered_by_key_bytes_and_inclusive);
+    }
+
+    #[test]
+    fn paging_with_the_cursor_visits_every_record_once() {
+        super::for_each_backend(super::paging_with_the_cursor_visits_every_record_once);
+    }
+
+    #[test]
+    fn range_limit_must_be_between_1_and_1000() {
+        super::for_each_backend(super::range_limit_must_be_between_1_and_1000);
+    }
+
+    #[test]
+    fn reversed_range_is_refused() {
+        super::for_each_backend(super::reversed_range_is_refused);
+    }
+
+    #[test]
+    fn delete_removes_once() {
+        super::for_each_backend(super::delete_removes_once);
+    }
+
+    #[test]
+    fn bad_input_is_refused_with_typed_errors() {
+        super::for_each_backend(super::bad_input_is_refused_with_typed_errors);
+    }
+
+    #[test]
+    fn batch_is_all_or_nothing() {
+        super::for_each_backend(super::batch_is_all_or_nothing);
+    }
 }
 
 #[test]

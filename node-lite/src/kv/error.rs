@@ -68,4 +68,49 @@ pub enum KvError {
     /// The SQLite backend failed.
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// A distributed backend cannot reach enough replicas (a quorum) to store or read
+    /// durably; nothing was acknowledged. Retry later.
+    #[error("the key-value store cannot reach its quorum: {detail}")]
+    Unavailable {
+        /// What the backend reported (no data, no keys).
+        detail: String,
+    },
+    /// A distributed backend failed otherwise (a refused statement, a protocol error).
+    #[error("the key-value backend failed: {detail}")]
+    Backend {
+        /// What the backend reported (no data, no keys).
+        detail: String,
+    },
+    /// The backend's configuration cannot be used (e.g. a malformed `--kv` URL).
+    #[error("bad key-value store configuration: {detail}")]
+    BadConfig {
+        /// What is wrong.
+        detail: String,
+    },
+    /// The backend stores a batch atomically only inside one data address.
+    #[error("this key-value backend stores a batch atomically only within one data address")]
+    BatchSpansAddresses,
+}
+
+impl KvError {
+    /// A stable, machine-readable code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            KvError::EmptyAddress => "kv_empty_address",
+            KvError::AddressTooLong { .. } => "kv_address_too_long",
+            KvError::EmptyKey => "kv_empty_key",
+            KvError::KeyTooLong { .. } => "kv_key_too_long",
+            KvError::ValueTooLarge { .. } => "kv_value_too_large",
+            KvError::InvalidLimit { .. } => "kv_invalid_limit",
+            KvError::ReversedRange => "kv_reversed_range",
+            KvError::Duplicate { .. } => "kv_duplicate",
+            KvError::DuplicateInBatch { .. } => "kv_duplicate_in_batch",
+            KvError::Poisoned => "kv_poisoned",
+            KvError::Sqlite(_) => "kv_sqlite",
+            KvError::Unavailable { .. } => "kv_unavailable",
+            KvError::Backend { .. } => "kv_backend",
+            KvError::BadConfig { .. } => "kv_bad_config",
+            KvError::BatchSpansAddresses => "kv_batch_spans_addresses",
+        }
+    }
 }

@@ -127,4 +127,12 @@ impl KvStore for MemoryKv {
         }
         Ok(removed)
     }
+
+    fn health(&self) -> super::KvHealth {
+        super::KvHealth {
+            backend: "memory".into(),
+            available: true,
+            detail: None,
+        }
+    }
 }

@@ -6,9 +6,11 @@
 //! second put of the same pair with a different value is refused, the same value again
 //! is accepted as [`PutOutcome::AlreadyStored`], which makes a device's retried put harmless.
 //!
-//! [`KvStore`] is the storage contract; [`SqliteKv`] is the embedded backend and
-//! [`MemoryKv`] an in-memory one (tests, caches).
+//! [`KvStore`] is the storage contract; [`SqliteKv`] is the embedded backend,
+//! [`CassandraKv`] the distributed one (an Apache Cassandra cluster) and [`MemoryKv`] an
+//! in-memory one (tests, caches).
 
+mod cassandra;
 mod error;
 mod group;
 mod memory;
@@ -16,9 +18,13 @@ mod sqlite;
 mod validate;
 
 #[cfg(test)]
+mod cassandra_contract;
+#[cfg(test)]
 mod contract_tests;
 
+pub use cassandra::{CassandraConfig, CassandraKv};
 pub use error::KvError;
+
 pub use memory::MemoryKv;
 pub use sqlite::SqliteKv;
 
@@ -79,6 +85,18 @@ impl RangePage {
     }
 }
 
+/// Whether a store can serve reads and writes now (`/health`, `/v1/status`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KvHealth {
+    /// Which backend: `sqlite`, `cassandra` or `memory`.
+    pub backend: String,
+    /// False when the backend cannot reach enough replicas to store durably.
+    pub available: bool,
+    /// Why it is not available.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
 /// Storage of encrypted records under (data address, key).
 pub trait KvStore: Send + Sync {
     /// Stores `value` under `address` and `key`.
@@ -88,7 +106,9 @@ pub trait KvStore: Send + Sync {
     fn put(&self, address: &str, key: &[u8], value: &[u8]) -> Result<PutOutcome, KvError>;
 
     /// Stores several records atomically: either every record is stored (or was already
-    /// stored with the same value) or, on any error, none of them is.
+    /// stored with the same value) or, on any error, none of them is. A distributed
+    /// backend may refuse a batch that spans data addresses with
+    /// [`KvError::BatchSpansAddresses`] (storing nothing).
     fn put_batch(&self, puts: &[KvPut<'_>]) -> Result<Vec<PutOutcome>, KvError>;
 
     /// Reads the value under `address` and `key`.
@@ -108,4 +128,14 @@ pub trait KvStore: Send + Sync {
 
     /// Removes the record under `address` and `key`; returns whether there was one.
     fn delete(&self, address: &str, key: &[u8]) -> Result<bool, KvError>;
+
+    /// Whether the store can serve reads and writes now, without waiting on the network.
+    /// An embedded store always can.
+    fn health(&self) -> KvHealth {
+        KvHealth {
+            backend: "embedded".into(),
+            available: true,
+            detail: None,
+        }
+    }
 }

@@ -134,4 +134,12 @@ impl KvStore for SqliteKv {
             Ok(removed == 1)
         })
     }
+
+    fn health(&self) -> super::KvHealth {
+        super::KvHealth {
+            backend: "sqlite".into(),
+            available: true,
+            detail: None,
+        }
+    }
 }

@@ -104,6 +104,9 @@ impl LedgerService for Node {
         tx: SignedTransaction,
         wait: bool,
     ) -> Result<SubmitReceipt, ServiceError> {
+        if let Some(link) = self.comet() {
+            return self.submit_through_engine(link, tx, wait).await;
+        }
         let tx_id = tx.id();
         if !wait {
             self.admit(tx, None)?;
@@ -341,6 +344,10 @@ impl LedgerService for Node {
         })
     }
 
+    fn kv_health(&self) -> crate::kv::KvHealth {
+        self.kv.health()
+    }
+
     fn status(&self) -> Result<NodeStatus, ServiceError> {
         let ledger = lock(&self.ledger);
         let network = serde_json::to_value(self.genesis.network)
@@ -358,6 +365,7 @@ impl LedgerService for Node {
             validator: self.genesis.validator_pubkey.clone(),
             operator_address: self.genesis.operator_address.clone(),
             mempool: ledger.mempool.len(),
+            kv: Some(self.kv.health()),
         })
     }
 }

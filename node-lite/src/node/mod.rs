@@ -1,5 +1,6 @@
-//! The running node: the ledger (state machine + single-validator block producer), the
-//! KV store of encrypted records and read payments, behind [`LedgerService`].
+//! The running node: the ledger (state machine + single-validator block producer, or
+//! the application of a CometBFT engine: see `consensus`), the KV store of encrypted
+//! records and read payments, behind [`LedgerService`].
 //!
 //! Data directory: `genesis.json`, `validator.key` (0600), `ledger.sqlite`,
 //! `kv.sqlite`, `token-issuer.key` (0600, made on first start), `tokens.sqlite`; the
@@ -30,7 +31,7 @@ use crate::db::{LedgerDb, MAX_BLOCKS_PER_READ};
 pub use crate::error::NodeError;
 pub use crate::genesis::FeeSchedule;
 use crate::genesis::Genesis;
-use crate::kv::{KvStore, PutOutcome, RangePage, SqliteKv};
+use crate::kv::{CassandraConfig, CassandraKv, KvStore, PutOutcome, RangePage, SqliteKv};
 use crate::service::{
     ErrorCode, IssueRequest, LedgerService, NodeMode, NodeStatus, RangeRequest, RecordItem,
     RecordReceipt, ServiceError, StateAnswer, StateQuery, SubmitReceipt, TokenKey, TxLookup,
@@ -39,12 +40,16 @@ use crate::state::{
     App, ChainParams, Committed, Layer, Prechecked, TxError, query_json, query_key,
 };
 
+mod consensus;
 mod ledger_service;
 mod producer;
 mod records;
 mod writers;
 
+pub use consensus::{CometOptions, Finalized};
 pub use records::MAX_BATCH_ITEMS;
+
+use consensus::{CometLink, Consensus};
 
 use crate::writes::Writes;
 
@@ -63,6 +68,16 @@ pub struct NodeConfig {
     pub agent: String,
     /// Most transactions waiting for a block.
     pub max_mempool: usize,
+}
+
+/// Where a node keeps its encrypted records.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum KvChoice {
+    /// `kv.sqlite` in the data directory (the embedded default).
+    #[default]
+    Sqlite,
+    /// A Cassandra cluster (`--kv cassandra://...`).
+    Cassandra(CassandraConfig),
 }
 
 /// What `Node::init` creates a chain with.
@@ -130,7 +145,7 @@ pub struct Node {
     genesis: Genesis,
     params: ChainParams,
     db: Arc<LedgerDb>,
-    kv: SqliteKv,
+    kv: Box<dyn KvStore>,
     tokens: ReadTokens,
     /// The fee stamp issuer, on the node holding its key (its payment table; its spent
     /// table stays empty: stamps are spent in the ledger state).
@@ -144,6 +159,8 @@ pub struct Node {
     /// Wakes the producer before its tick: the mempool holds a full enough block.
     backlog: Notify,
     producer: Mutex<Option<JoinHandle<()>>>,
+    /// Who decides blocks: the built-in producer or a consensus engine.
+    consensus: Consensus,
     /// This node itself, for work it hands to blocking threads.
     this: Weak<Node>,
 }
@@ -254,6 +271,41 @@ impl Node {
     /// the latest header's state root is the state tree's root, and starts producing
     /// blocks every `block_time`.
     pub async fn start(config: NodeConfig) -> Result<Arc<Node>, NodeError> {
+        Self::start_with(config, Consensus::Embedded, KvChoice::Sqlite).await
+    }
+
+    /// [`Node::start`] with the records kept where `kv` says: a Cassandra cluster is
+    /// connected to (and its keyspace and table created) before the node starts.
+    pub async fn start_with_kv(config: NodeConfig, kv: KvChoice) -> Result<Arc<Node>, NodeError> {
+        Self::start_with(config, Consensus::Embedded, kv).await
+    }
+
+    /// Opens the data directory like [`Node::start`] but produces no blocks: the node is
+    /// the application of the CometBFT engine reached at `options` (serve it with
+    /// [`crate::abci::serve`]). Every node of the network holds the same genesis file
+    /// and header key.
+    pub async fn start_cometbft(
+        config: NodeConfig,
+        options: &CometOptions,
+    ) -> Result<Arc<Node>, NodeError> {
+        Self::start_cometbft_with_kv(config, options, KvChoice::Sqlite).await
+    }
+
+    /// [`Node::start_cometbft`] with the records kept where `kv` says.
+    pub async fn start_cometbft_with_kv(
+        config: NodeConfig,
+        options: &CometOptions,
+        kv: KvChoice,
+    ) -> Result<Arc<Node>, NodeError> {
+        let link = CometLink::new(options)?;
+        Self::start_with(config, Consensus::Comet(Box::new(link)), kv).await
+    }
+
+    async fn start_with(
+        config: NodeConfig,
+        consensus: Consensus,
+        kv: KvChoice,
+    ) -> Result<Arc<Node>, NodeError> {
         if config.max_mempool == 0 || config.block_time.is_zero() {
             return Err(NodeError::Config(
                 "max_mempool and block_time must be above zero".into(),
@@ -266,7 +318,19 @@ impl Node {
             return Err(NodeError::ValidatorMismatch);
         }
         let db = Arc::new(LedgerDb::open(dir.join("ledger.sqlite"))?);
-        let kv = SqliteKv::open(dir.join("kv.sqlite"))?;
+        let kv: Box<dyn KvStore> = match kv {
+            KvChoice::Sqlite => Box::new(SqliteKv::open(dir.join("kv.sqlite"))?),
+            KvChoice::Cassandra(cassandra) => {
+                // Connecting waits on the network: off the async workers.
+                let connected =
+                    tokio::task::spawn_blocking(move || CassandraKv::connect(cassandra))
+                        .await
+                        .map_err(|err| {
+                            NodeError::Config(format!("the KV connect task failed: {err}"))
+                        })?;
+                Box::new(connected?)
+            }
+        };
         let issuer = crate::chain::load_or_create_issuer(&dir)?;
         let tokens = ReadTokens::open(&dir.join(crate::chain::TOKENS_FILE), issuer)?;
         let stamps = open_stamp_issuer(&dir, &genesis)?;
@@ -303,10 +367,13 @@ impl Node {
             stop,
             backlog: Notify::new(),
             producer: Mutex::new(None),
+            consensus,
             this: this.clone(),
         });
-        let handle = tokio::spawn(producer::run_producer(node.clone(), stop_rx));
-        *lock(&node.producer) = Some(handle);
+        if matches!(node.consensus, Consensus::Embedded) {
+            let handle = tokio::spawn(producer::run_producer(node.clone(), stop_rx));
+            *lock(&node.producer) = Some(handle);
+        }
         tracing::info!(chain = %node.genesis.chain_id, "node started");
         Ok(node)
     }
@@ -323,6 +390,7 @@ impl Node {
         {
             tracing::error!(%err, "block producer task failed");
         }
+        consensus::stop_waiters(&self.consensus);
         let waiting = lock(&self.ledger).mempool.drain();
         for pending in waiting {
             if let Some(waiter) = pending.waiter {

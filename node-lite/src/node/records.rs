@@ -5,7 +5,7 @@
 
 use super::producer;
 use super::*;
-use crate::kv::KvPut;
+use crate::kv::{KvError, KvPut};
 use crate::service::{RecordItem, RecordReceipt};
 use carchain_core::protocol::RecordPut;
 
@@ -105,7 +105,13 @@ impl Node {
     /// retried batch) lands directly.
     fn admit_records(&self, items: Vec<RecordItem>) -> Vec<Entry> {
         let mut entries = self.admit_new(items);
-        for entry in &mut entries {
+        self.land_committed(&mut entries);
+        entries
+    }
+
+    /// Lands the refused items whose transaction is already committed (a retried batch).
+    fn land_committed(&self, entries: &mut [Entry]) {
+        for entry in entries.iter_mut() {
             if let Slot::Refused { tx_id, err } = &entry.slot {
                 let landed = self.db.tx(tx_id).map_err(internal);
                 entry.slot = match landed {
@@ -119,6 +125,49 @@ impl Node {
                 };
             }
         }
+    }
+
+    /// Phase 1 on a consensus node: checks every item, then hands each registration to
+    /// the engine's mempool in order (one signer's nonces stay in sequence).
+    async fn admit_records_through_engine(
+        &self,
+        link: &super::consensus::CometLink,
+        items: Vec<RecordItem>,
+    ) -> Vec<Entry> {
+        let mut entries = Vec::with_capacity(items.len());
+        for item in items {
+            let (mut entry, prechecked) = match self.check_item(item) {
+                Ok(checked) => checked,
+                Err(err) => {
+                    entries.push(Entry::refused(err));
+                    continue;
+                }
+            };
+            let tx_id = prechecked.id();
+            let landing = link.wait_for(tx_id);
+            let settled = match link.broadcast(prechecked.tx()).await {
+                Ok(()) => match self.db.tx(&tx_id) {
+                    Ok(Some(stored)) => Some(Slot::Landed {
+                        tx_id,
+                        height: stored.height,
+                        index: stored.index,
+                    }),
+                    Ok(None) => None,
+                    Err(err) => Some(Slot::Done(Err(internal(err)))),
+                },
+                Err(err) => Some(Slot::Refused { tx_id, err }),
+            };
+            entry.slot = match settled {
+                None => Slot::Waiting { tx_id, landing },
+                Some(slot) => {
+                    drop(landing);
+                    link.forget(&tx_id);
+                    slot
+                }
+            };
+            entries.push(entry);
+        }
+        self.land_committed(&mut entries);
         entries
     }
 
@@ -229,16 +278,11 @@ impl Node {
             }
         }
         let puts: Vec<KvPut<'_>> = landed.iter().map(|(_, _, put)| *put).collect();
-        let outcomes: Vec<Result<PutOutcome, ServiceError>> = match self.kv.put_batch(&puts) {
+        let outcomes = match self.kv.put_batch(&puts) {
             Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
-            Err(_) => puts
-                .iter()
-                .map(|p| {
-                    self.kv
-                        .put(p.address, p.key, p.value)
-                        .map_err(ServiceError::from)
-                })
-                .collect(),
+            // The backend is atomic only within one address: one batch per address.
+            Err(KvError::BatchSpansAddresses) => self.put_per_address(&puts),
+            Err(_) => self.put_one_by_one(&puts),
         };
         for ((at, (tx_id, height, index, counted), _), outcome) in landed.iter().zip(outcomes) {
             if let Ok(outcome) = &outcome {
@@ -254,6 +298,39 @@ impl Node {
             }
         }
         results
+    }
+
+    /// Stores `puts` with one batch per data address (in their order), each batch that
+    /// is refused one put at a time.
+    fn put_per_address(&self, puts: &[KvPut<'_>]) -> Vec<Result<PutOutcome, ServiceError>> {
+        let mut groups: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+        for (at, put) in puts.iter().enumerate() {
+            groups.entry(put.address).or_default().push(at);
+        }
+        let mut outcomes: Vec<Result<PutOutcome, ServiceError>> =
+            vec![Err(internal("not stored")); puts.len()];
+        for positions in groups.values() {
+            let group: Vec<KvPut<'_>> = positions.iter().map(|&at| puts[at]).collect();
+            let stored = match self.kv.put_batch(&group) {
+                Ok(stored) => stored.into_iter().map(Ok).collect(),
+                Err(_) => self.put_one_by_one(&group),
+            };
+            for (&at, outcome) in positions.iter().zip(stored) {
+                outcomes[at] = outcome;
+            }
+        }
+        outcomes
+    }
+
+    /// Stores `puts` one at a time, each with its own answer.
+    fn put_one_by_one(&self, puts: &[KvPut<'_>]) -> Vec<Result<PutOutcome, ServiceError>> {
+        puts.iter()
+            .map(|p| {
+                self.kv
+                    .put(p.address, p.key, p.value)
+                    .map_err(ServiceError::from)
+            })
+            .collect()
     }
 
     /// The whole batch: see [`LedgerService::put_records`].
@@ -280,11 +357,33 @@ impl Node {
         let Some(node) = self.this.upgrade() else {
             return unavailable("the node stopped");
         };
+        // A KV store that cannot reach its quorum could not store the values: refuse
+        // before the registrations cost fees.
+        let kv = self.kv.health();
+        if !kv.available {
+            let message = format!(
+                "the {} key-value store cannot reach its quorum: {}",
+                kv.backend,
+                kv.detail.unwrap_or_default()
+            );
+            return (0..count)
+                .map(|_| Err(ServiceError::new(ErrorCode::KvUnavailable, message.clone())))
+                .collect();
+        }
         let started = std::time::Instant::now();
-        let admitting = node.clone();
-        let Ok(entries) = tokio::task::spawn_blocking(move || admitting.admit_records(items)).await
-        else {
-            return unavailable("a node task stopped unexpectedly");
+        let entries = if let Some(link) = self.comet() {
+            if let Err(err) = self.check_running() {
+                return (0..count).map(|_| Err(err.clone())).collect();
+            }
+            self.admit_records_through_engine(link, items).await
+        } else {
+            let admitting = node.clone();
+            let Ok(entries) =
+                tokio::task::spawn_blocking(move || admitting.admit_records(items)).await
+            else {
+                return unavailable("a node task stopped unexpectedly");
+            };
+            entries
         };
         let admitted = started.elapsed();
         let patience = self.config.block_time.saturating_mul(10) + Duration::from_secs(30);

@@ -1,0 +1,119 @@
+//! Range-read latency of the KV backends in the same run: a 30-record range inside one
+//! address of 3,000 records (1 KiB values), read 2,000 times after 200 untimed reads,
+//! from `SqliteKv` (the embedded default) and from `CassandraKv` on the local 3-node
+//! cluster (`scripts/cassandra`: replication factor 3, QUORUM reads). Prints p50, p99 and
+//! max per backend and the Cassandra/SQLite ratios.
+//!
+//! `cargo bench -p carchain-node --bench kv_range` starts the cluster (or reuses a
+//! running one) and stops it afterwards if it started it.
+
+#[path = "../src/kv/cassandra/test_cluster.rs"]
+mod test_cluster;
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use carchain_node::kv::{CassandraConfig, CassandraKv, KvPut, KvStore, SqliteKv};
+use test_cluster::{CLUSTER_URL, TestCluster};
+
+const ADDRESS: &str = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
+const PRELOADED: u64 = 3_000;
+const BATCH: u64 = 100;
+const SCAN_ROWS: u32 = 30;
+const WARMUP: usize = 200;
+const READS: usize = 2_000;
+
+fn value(n: u64) -> Vec<u8> {
+    (0..1024u64)
+        .map(|i| (n.wrapping_mul(31) ^ i) as u8)
+        .collect()
+}
+
+fn preload(kv: &dyn KvStore) {
+    for first in (0..PRELOADED).step_by(BATCH as usize) {
+        let records: Vec<([u8; 8], Vec<u8>)> = (first..first + BATCH)
+            .map(|n| (n.to_be_bytes(), value(n)))
+            .collect();
+        let puts: Vec<KvPut<'_>> = records
+            .iter()
+            .map(|(key, value)| KvPut {
+                address: ADDRESS,
+                key,
+                value,
+            })
+            .collect();
+        kv.put_batch(&puts).expect("preload");
+    }
+}
+
+/// Latencies of `READS` range reads at spread-out starting keys, sorted.
+fn measure(kv: &dyn KvStore) -> Vec<Duration> {
+    let read = |i: usize| {
+        let start = (i as u64 * 997) % (PRELOADED - u64::from(SCAN_ROWS));
+        let end = start + u64::from(SCAN_ROWS) - 1;
+        let page = kv
+            .range(
+                ADDRESS,
+                &start.to_be_bytes(),
+                &end.to_be_bytes(),
+                SCAN_ROWS,
+                None,
+            )
+            .expect("range");
+        assert_eq!(page.items.len(), SCAN_ROWS as usize);
+        black_box(page);
+    };
+    for i in 0..WARMUP {
+        read(i);
+    }
+    let mut times: Vec<Duration> = (0..READS)
+        .map(|i| {
+            let started = Instant::now();
+            read(i);
+            started.elapsed()
+        })
+        .collect();
+    times.sort_unstable();
+    times
+}
+
+fn at(times: &[Duration], quantile: f64) -> f64 {
+    let index = ((times.len() as f64 * quantile).ceil() as usize).clamp(1, times.len()) - 1;
+    times[index].as_secs_f64() * 1000.0
+}
+
+fn main() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sqlite = SqliteKv::open(dir.path().join("kv.sqlite")).expect("sqlite");
+    preload(&sqlite);
+    let cluster = TestCluster::up();
+    let mut config = CassandraConfig::parse(CLUSTER_URL).expect("url");
+    config.keyspace = "carchain_bench".into();
+    config.table = format!("range_{}", std::process::id());
+    let cassandra = CassandraKv::connect(config).expect("connect");
+    preload(&cassandra);
+
+    let sqlite_times = measure(&sqlite);
+    let cassandra_times = measure(&cassandra);
+    println!("kv_range_30: {READS} reads of {SCAN_ROWS} x 1 KiB in one address of {PRELOADED}");
+    println!("| backend | p50 ms | p99 ms | max ms |");
+    println!("|---|---|---|---|");
+    for (name, times) in [
+        ("sqlite", &sqlite_times),
+        ("cassandra (3 nodes, RF 3, QUORUM)", &cassandra_times),
+    ] {
+        println!(
+            "| {name} | {:.2} | {:.2} | {:.2} |",
+            at(times, 0.50),
+            at(times, 0.99),
+            at(times, 1.0)
+        );
+    }
+    println!(
+        "cassandra / sqlite: p50 {:.1}x, p99 {:.1}x",
+        at(&cassandra_times, 0.50) / at(&sqlite_times, 0.50),
+        at(&cassandra_times, 0.99) / at(&sqlite_times, 0.99)
+    );
+    drop(cassandra);
+    drop(cluster);
+}

@@ -1,0 +1,116 @@
+//! The CQL of the Cassandra backend: the schema it creates and its prepared statements.
+
+use std::time::Duration;
+
+use scylla::client::session::Session;
+use scylla::statement::batch::{Batch, BatchType};
+use scylla::statement::prepared::PreparedStatement;
+use scylla::statement::{Consistency, Statement};
+
+use super::config::CassandraConfig;
+use super::errors;
+use crate::kv::KvError;
+
+/// A schema change waits for every live node to agree; on a loaded machine that is slow.
+const SCHEMA_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Creates the keyspace (SimpleStrategy, `config.replication` copies, durable writes) and
+/// the records table when missing.
+pub(super) async fn create_schema(
+    session: &Session,
+    config: &CassandraConfig,
+) -> Result<(), KvError> {
+    let keyspace = format!(
+        "CREATE KEYSPACE IF NOT EXISTS {} WITH replication = \
+         {{'class': 'SimpleStrategy', 'replication_factor': {}}} AND durable_writes = true",
+        config.keyspace, config.replication
+    );
+    let table = format!(
+        "CREATE TABLE IF NOT EXISTS {}.{} (address text, rkey blob, value blob, \
+         PRIMARY KEY ((address), rkey)) WITH CLUSTERING ORDER BY (rkey ASC)",
+        config.keyspace, config.table
+    );
+    for cql in [keyspace, table] {
+        let mut statement = Statement::new(cql);
+        statement.set_request_timeout(Some(SCHEMA_TIMEOUT));
+        session
+            .query_unpaged(statement, &[])
+            .await
+            .map_err(errors::execution)?;
+    }
+    Ok(())
+}
+
+/// The backend's prepared statements (QUORUM unless said otherwise).
+pub(super) struct Statements {
+    /// `INSERT ... IF NOT EXISTS`: one record of a conditional batch.
+    insert: PreparedStatement,
+    /// One record's value.
+    pub(super) get: PreparedStatement,
+    /// A slice of one partition from an inclusive lower key.
+    pub(super) range_from: PreparedStatement,
+    /// A slice of one partition after an exclusive lower key (a cursor).
+    pub(super) range_after: PreparedStatement,
+    /// `DELETE ... IF EXISTS`.
+    pub(super) delete: PreparedStatement,
+    /// Some records' values at SERIAL consistency (after a batch was not applied).
+    pub(super) read_serial: PreparedStatement,
+    /// The quorum probe's read.
+    pub(super) probe: PreparedStatement,
+}
+
+impl Statements {
+    pub(super) async fn prepare(
+        session: &Session,
+        config: &CassandraConfig,
+    ) -> Result<Self, KvError> {
+        let table = format!("{}.{}", config.keyspace, config.table);
+        let prepare =
+            |cql: String| async move { session.prepare(cql).await.map_err(errors::prepare) };
+        let mut read_serial = prepare(format!(
+            "SELECT rkey, value FROM {table} WHERE address = ? AND rkey IN ?"
+        ))
+        .await?;
+        read_serial.set_consistency(Consistency::Serial);
+        let mut probe = prepare(format!(
+            "SELECT value FROM {table} WHERE address = ? AND rkey = ?"
+        ))
+        .await?;
+        probe.set_request_timeout(Some(super::PROBE_TIMEOUT));
+        Ok(Self {
+            insert: prepare(format!(
+                "INSERT INTO {table} (address, rkey, value) VALUES (?, ?, ?) IF NOT EXISTS"
+            ))
+            .await?,
+            get: prepare(format!(
+                "SELECT value FROM {table} WHERE address = ? AND rkey = ?"
+            ))
+            .await?,
+            range_from: prepare(format!(
+                "SELECT rkey, value FROM {table} WHERE address = ? AND rkey >= ? AND rkey <= ? \
+                 LIMIT ?"
+            ))
+            .await?,
+            range_after: prepare(format!(
+                "SELECT rkey, value FROM {table} WHERE address = ? AND rkey > ? AND rkey <= ? \
+                 LIMIT ?"
+            ))
+            .await?,
+            delete: prepare(format!(
+                "DELETE FROM {table} WHERE address = ? AND rkey = ? IF EXISTS"
+            ))
+            .await?,
+            read_serial,
+            probe,
+        })
+    }
+
+    /// A logged batch of `count` conditional inserts (one partition: atomic, isolated).
+    pub(super) fn insert_batch(&self, count: usize) -> Batch {
+        let mut batch = Batch::new(BatchType::Logged);
+        for _ in 0..count {
+            batch.append_statement(self.insert.clone());
+        }
+        batch
+    }
+}

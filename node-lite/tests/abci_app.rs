@@ -1,0 +1,156 @@
+//! The node's ABCI calls without a CometBFT process: two nodes of one genesis given the
+//! same decided blocks agree on every app hash; CheckTx refuses with stable codes; a
+//! block finalized but never committed (a crash) is finalized again to the same hash;
+//! a committed block survives a restart (what Info reports for CometBFT's replay).
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use carchain_core::protocol::Canonical;
+use carchain_node::node::{CometOptions, Node, NodeConfig};
+use carchain_node::service::{ErrorCode, NodeMode};
+use common::*;
+
+fn config(dir: &Path) -> NodeConfig {
+    NodeConfig {
+        data_dir: dir.to_path_buf(),
+        mode: NodeMode::Shared,
+        block_time: Duration::from_millis(100),
+        peers: Vec::new(),
+        agent: "carchain-node".into(),
+        max_mempool: 100,
+    }
+}
+
+async fn start(dir: &Path) -> Arc<Node> {
+    // Nothing reaches this RPC: the ABCI calls are made directly.
+    let options = CometOptions {
+        rpc_url: "http://127.0.0.1:9".into(),
+    };
+    Node::start_cometbft(config(dir), &options)
+        .await
+        .expect("start as a CometBFT application")
+}
+
+/// A second data directory of the same chain (genesis and header key copied).
+fn twin(chain: &Chain) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for file in ["genesis.json", "validator.key"] {
+        std::fs::copy(chain.data_dir().join(file), dir.path().join(file)).expect("copy");
+    }
+    dir
+}
+
+#[tokio::test]
+async fn two_nodes_agree_refusals_have_codes_and_commits_survive_restarts() {
+    let alice = Wallet::from_byte(0x31);
+    let bob = Wallet::from_byte(0x32);
+    let chain = init_chain(&[(&alice.address, 100_000)]);
+    let other = twin(&chain);
+    let first = start(&chain.data_dir()).await;
+    let second = start(other.path()).await;
+
+    let (height, genesis_root) = first.consensus_info();
+    assert_eq!(height, 0);
+    assert_eq!(second.consensus_info(), (0, genesis_root));
+    assert_eq!(
+        first.consensus_init_chain(CHAIN_ID, 1).ok(),
+        Some(genesis_root)
+    );
+    assert_eq!(
+        first
+            .consensus_init_chain("another-chain", 1)
+            .err()
+            .map(|e| e.code),
+        Some(ErrorCode::WrongChain)
+    );
+
+    // CheckTx: garbage and a bad nonce are refused with their codes; consecutive nonces
+    // of one signer are admitted in order.
+    let tx0 = alice.transfer(0, &bob.address, 1_000).to_canonical();
+    let tx1 = alice.transfer(1, &bob.address, 2_000).to_canonical();
+    assert_eq!(
+        first
+            .consensus_check_tx(b"not a transaction", false)
+            .err()
+            .map(|e| e.code),
+        Some(ErrorCode::InvalidRequest)
+    );
+    assert!(first.consensus_check_tx(&tx0, false).is_ok());
+    assert!(first.consensus_check_tx(&tx1, false).is_ok());
+    let gap = alice.transfer(5, &bob.address, 1).to_canonical();
+    assert_eq!(
+        first.consensus_check_tx(&gap, false).err().map(|e| e.code),
+        Some(ErrorCode::BadNonce)
+    );
+    assert!(!first.consensus_accepts_proposal(&[tx0.clone(), b"junk".to_vec()]));
+    assert!(first.consensus_accepts_proposal(&[tx0.clone(), tx1.clone()]));
+
+    // The same decided block gives the same app hash on both nodes; an undecodable and a
+    // replayed transaction get their codes and change nothing.
+    let block = vec![tx0.clone(), b"junk".to_vec(), tx1.clone(), tx0.clone()];
+    let time = 1_900_000_000_000u64;
+    let decided = first
+        .consensus_finalize_block(1, time, &block)
+        .expect("finalize");
+    let codes: Vec<Option<ErrorCode>> = decided
+        .results
+        .iter()
+        .map(|r| r.as_ref().err().map(|e| e.code))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            None,
+            Some(ErrorCode::InvalidRequest),
+            None,
+            Some(ErrorCode::Replay)
+        ]
+    );
+    assert_ne!(decided.app_hash, genesis_root);
+    // A crash before Commit: the same height is finalized again, to the same hash.
+    let again = first
+        .consensus_finalize_block(1, time, &block)
+        .expect("again");
+    assert_eq!(again.app_hash, decided.app_hash);
+    let on_second = second
+        .consensus_finalize_block(1, time, &block)
+        .expect("second");
+    assert_eq!(on_second.app_hash, decided.app_hash);
+    assert_eq!(
+        first
+            .consensus_finalize_block(3, time, &block)
+            .err()
+            .map(|e| e.code),
+        Some(ErrorCode::Internal),
+        "a height that does not follow is refused"
+    );
+    // The refused height dropped the finalized block: finalize it again, then commit.
+    first
+        .consensus_finalize_block(1, time, &block)
+        .expect("finalize");
+    assert_eq!(first.consensus_commit().ok(), Some(1));
+    assert_eq!(second.consensus_commit().ok(), Some(1));
+    assert!(first.consensus_commit().is_err(), "nothing left to commit");
+    assert_eq!(first.consensus_info(), (1, decided.app_hash));
+
+    // An empty block is a ledger block too, with the state (and app hash) unchanged.
+    let empty: Vec<Vec<u8>> = Vec::new();
+    let next = first
+        .consensus_finalize_block(2, time + 500, &empty)
+        .expect("empty");
+    assert_eq!(next.app_hash, decided.app_hash);
+    assert_eq!(first.consensus_commit().ok(), Some(2));
+
+    // Restarted, the node reports what it committed (CometBFT replays from there).
+    first.shutdown().await;
+    drop(first);
+    let restarted = start(&chain.data_dir()).await;
+    assert_eq!(restarted.consensus_info(), (2, decided.app_hash));
+    assert_eq!(second.consensus_info(), (1, decided.app_hash));
+    restarted.shutdown().await;
+    second.shutdown().await;
+}

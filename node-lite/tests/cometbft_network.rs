@@ -1,0 +1,451 @@
+//! End-to-end over a real CometBFT network: four CometBFT v0.38 validators on
+//! 127.0.0.1-4, each driving its own `carchain-node run --consensus cometbft` over ABCI.
+//! A transfer and a record put submitted to one node commit and read back, proven, the
+//! same (same headers, same app hash) through every node; a validator killed with SIGKILL
+//! (CometBFT and its app) does not stop the chain (3 of 4 keep committing), and once
+//! restarted it replays what it missed and agrees again.
+//!
+//! CometBFT is built by `scripts/setup` (`scripts/cometbft install`); the test finds it
+//! through `COMETBFT_BIN` or the cache path and fails, saying so, when it is absent.
+
+mod common;
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use carchain_core::protocol::{Canonical, RecordRegistration, SignedHeader};
+use common::*;
+use serde_json::Value;
+
+const VALIDATORS: usize = 4;
+
+/// The pinned CometBFT binary: `COMETBFT_BIN`, or where `scripts/cometbft install` puts it.
+fn cometbft_bin() -> PathBuf {
+    if let Some(path) = std::env::var_os("COMETBFT_BIN") {
+        return PathBuf::from(path);
+    }
+    let cache = std::env::var_os("CARCHAIN_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/carchain")
+        });
+    let path = cache.join("cometbft-v0.38.26/bin/cometbft");
+    assert!(
+        path.exists(),
+        "CometBFT v0.38.26 is not built at {}: run scripts/setup (or scripts/cometbft install), \
+         or set COMETBFT_BIN",
+        path.display()
+    );
+    path
+}
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/cometbft")
+}
+
+/// A base port whose four ports are free on the four loopback addresses.
+fn free_base_port() -> u16 {
+    let start = 30_000 + (std::process::id() % 400) as u16 * 64;
+    for attempt in 0..200u16 {
+        let base = start.wrapping_add(attempt * 8);
+        if !(20_000..=64_000).contains(&base) {
+            continue;
+        }
+        let free = (1..=VALIDATORS).all(|i| {
+            (0..4).all(|offset| TcpListener::bind(format!("127.0.0.{i}:{}", base + offset)).is_ok())
+        });
+        if free {
+            return base;
+        }
+    }
+    panic!("no free base port");
+}
+
+/// One validator: where it listens and its two processes while it runs.
+struct Validator {
+    index: usize,
+    dir: PathBuf,
+    rpc: String,
+    abci: SocketAddr,
+    app: Option<NodeProcess>,
+    engine: Option<Child>,
+}
+
+impl Validator {
+    /// The carchain-node's HTTP API.
+    fn api(&self) -> &str {
+        &self.app.as_ref().expect("running").base
+    }
+
+    /// Starts the app (ABCI server first: CometBFT needs it at start), then CometBFT.
+    fn start(&mut self, cometbft: &Path) {
+        let app = NodeProcess::start(
+            &self.dir.join("app"),
+            &[
+                "--consensus",
+                "cometbft",
+                "--abci",
+                &self.abci.to_string(),
+                "--cometbft-rpc",
+                &self.rpc,
+            ],
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(self.abci).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "node {}: no ABCI server",
+                self.index
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("cometbft.log"))
+            .expect("cometbft log");
+        let engine = Command::new(cometbft)
+            .arg("start")
+            .arg("--home")
+            .arg(self.dir.join("cometbft"))
+            .stdout(Stdio::from(log.try_clone().expect("log")))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("spawn cometbft");
+        self.app = Some(app);
+        self.engine = Some(engine);
+    }
+
+    /// SIGKILL of both processes.
+    fn kill(&mut self) {
+        if let Some(mut engine) = self.engine.take() {
+            let _ = engine.kill();
+            let _ = engine.wait();
+        }
+        if let Some(app) = self.app.take() {
+            app.kill();
+        }
+    }
+
+    fn logs(&self) -> String {
+        let read = |name: &str| std::fs::read_to_string(self.dir.join(name)).unwrap_or_default();
+        let tail = |text: String| {
+            let lines: Vec<&str> = text.lines().collect();
+            lines[lines.len().saturating_sub(30)..].join("\n")
+        };
+        let app = self
+            .app
+            .as_ref()
+            .map(NodeProcess::log_text)
+            .unwrap_or_default();
+        format!(
+            "--- node {} cometbft ---\n{}\n--- app ---\n{}",
+            self.index,
+            tail(read("cometbft.log")),
+            tail(app)
+        )
+    }
+}
+
+impl Drop for Validator {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The latest committed ledger height of a node (its `/v1/status`).
+async fn height(api: &str) -> u64 {
+    status(api).await["height"].as_u64().expect("height")
+}
+
+/// Waits (polling) until `check` holds, at most `limit`; `what` names it in the failure.
+async fn until<F, Fut>(limit: Duration, what: &str, network: &[Validator], mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + limit;
+    while !check().await {
+        if Instant::now() >= deadline {
+            let logs: Vec<String> = network.iter().map(Validator::logs).collect();
+            panic!("{what}: not within {limit:?}\n{}", logs.join("\n"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The signed header at `height` as a node serves it.
+async fn header_at(api: &str, height: u64) -> SignedHeader {
+    let (code, body) = get_json(&format!("{api}/v1/headers?from={height}&limit=1")).await;
+    assert_eq!(code, 200, "{body}");
+    let headers: Vec<SignedHeader> =
+        serde_json::from_value(body["headers"].clone()).expect("headers");
+    headers.into_iter().next().expect("a header at that height")
+}
+
+/// CometBFT's app hash in its block `height` (hex, upper case), once it has that block.
+async fn engine_app_hash(rpc: &str, height: u64) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (code, body) = get_json(&format!("{rpc}/block?height={height}")).await;
+        if code == 200 {
+            return body["result"]["block"]["header"]["app_hash"]
+                .as_str()
+                .expect("app_hash")
+                .to_owned();
+        }
+        assert!(Instant::now() < deadline, "no block {height}: {body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The record registration under `(address, key)`, proven against the node's headers.
+async fn record_on(api: &str, address: &str, key: &[u8]) -> Option<RecordRegistration> {
+    let (code, answer) = get_json(&format!(
+        "{api}/v1/state/record/{address}/{}",
+        hex::encode(key)
+    ))
+    .await;
+    assert_eq!(code, 200, "{answer}");
+    let header = header_at(api, answer["height"].as_u64().expect("height")).await;
+    assert_eq!(answer["state_root"], hex::encode(header.header.state_root));
+    answer["value"].as_str().map(|text| {
+        RecordRegistration::from_canonical(&hex::decode(text).expect("hex")).expect("registration")
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn four_validators_agree_survive_a_killed_one_and_it_catches_up() {
+    let cometbft = cometbft_bin();
+    let alice = Wallet::from_byte(0xa1);
+    let bob = Wallet::from_byte(0xb2);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let net = temp.path().join("net");
+    let base = free_base_port();
+    let made = Command::new(script())
+        .arg("testnet")
+        .args(["--validators", "4", "--base-port", &base.to_string()])
+        .arg("--dir")
+        .arg(&net)
+        .args(["--fund", &format!("{}=1000000", alice.address)])
+        .env("CARCHAIN_NODE_BIN", BIN)
+        .env("COMETBFT_BIN", &cometbft)
+        .output()
+        .expect("run scripts/cometbft testnet");
+    assert!(
+        made.status.success(),
+        "testnet: {}{}",
+        String::from_utf8_lossy(&made.stdout),
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let init = std::fs::read_to_string(net.join("init.txt")).expect("init output");
+    let validator_key = init
+        .lines()
+        .find_map(|line| line.strip_prefix("validator_pubkey:"))
+        .map(|key| key.trim().to_owned())
+        .expect("header key");
+
+    let rows = std::fs::read_to_string(net.join("nodes.tsv")).expect("nodes.tsv");
+    let mut network: Vec<Validator> = rows
+        .lines()
+        .map(|row| {
+            let cols: Vec<&str> = row.split('\t').collect();
+            let index: usize = cols[0].parse().expect("index");
+            Validator {
+                index,
+                dir: net.join(format!("node{index}")),
+                rpc: format!("http://{}:{}", cols[1], cols[2]),
+                abci: format!("{}:{}", cols[1], cols[3])
+                    .parse()
+                    .expect("abci address"),
+                app: None,
+                engine: None,
+            }
+        })
+        .collect();
+    assert_eq!(network.len(), VALIDATORS);
+    for validator in &mut network {
+        validator.start(&cometbft);
+    }
+    let apis: Vec<String> = network.iter().map(|v| v.api().to_owned()).collect();
+    let apis_now = apis.clone();
+    until(
+        Duration::from_secs(60),
+        "every node commits blocks",
+        &network,
+        || {
+            let apis = apis_now.clone();
+            async move {
+                for api in &apis {
+                    if height(api).await < 2 {
+                        return false;
+                    }
+                }
+                true
+            }
+        },
+    )
+    .await;
+
+    // A transfer through node 0 answers once committed, and a record put through the
+    // batch path of node 1.
+    let (code, body) = submit(&apis[0], &alice.transfer(0, &bob.address, 5_000), true).await;
+    assert_eq!(code, 200, "{body}");
+    let transfer_height = body["height"].as_u64().expect("committed height");
+    let value = b"odometer 12345 km".to_vec();
+    let put = alice.record_put(1, b"trip/1", &value);
+    let (code, body) = put_records(&apis[1], &[record_item(&put, &value, None)]).await;
+    assert_eq!(code, 200, "{body}");
+    let put_height = body["results"][0]["height"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("record committed: {body}"));
+    assert_eq!(body["results"][0]["outcome"], "stored", "{body}");
+
+    // A refused transaction keeps its stable code through CheckTx.
+    let (code, body) = submit(&apis[2], &alice.transfer(0, &bob.address, 1), true).await;
+    assert_error(code, &body, 409, "replay");
+
+    // Every node holds both, proven against its own headers, and the same chain.
+    let top = transfer_height.max(put_height);
+    let apis_now = apis.clone();
+    until(
+        Duration::from_secs(30),
+        "every node reaches the put's block",
+        &network,
+        || {
+            let apis = apis_now.clone();
+            async move {
+                for api in &apis {
+                    if height(api).await < top {
+                        return false;
+                    }
+                }
+                true
+            }
+        },
+    )
+    .await;
+    let reference = header_at(&apis[0], top).await;
+    for (validator, api) in network.iter().zip(&apis) {
+        let account = proven_account(api, &validator_key, &bob.address).await;
+        assert_eq!(
+            account.map(|a| a.balance),
+            Some(5_000),
+            "node {}",
+            validator.index
+        );
+        let registration = record_on(api, &alice.address, b"trip/1").await;
+        assert_eq!(
+            registration.map(|r| r.put.c_hash),
+            Some(carchain_core::protocol::hashing::sha256(&[&value])),
+            "node {}",
+            validator.index
+        );
+        assert_eq!(
+            header_at(api, top).await,
+            reference,
+            "node {}",
+            validator.index
+        );
+        // CometBFT's next header carries the ledger's state root as the app hash.
+        assert_eq!(
+            engine_app_hash(&validator.rpc, top + 1)
+                .await
+                .to_lowercase(),
+            hex::encode(reference.header.state_root),
+            "node {}",
+            validator.index
+        );
+    }
+
+    // ABCI Query through CometBFT's RPC: the account with its state proof operation.
+    let (code, body) = get_json(&format!(
+        "{}/abci_query?path=%22/account/{}%22",
+        network[2].rpc, bob.address
+    ))
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let response = &body["result"]["response"];
+    assert_eq!(response["code"], 0, "{body}");
+    let value = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        response["value"].as_str().expect("value"),
+    )
+    .expect("base64");
+    let account = carchain_core::protocol::AccountState::from_canonical(&value).expect("account");
+    assert_eq!(account.balance, 5_000);
+    assert_eq!(
+        response["proofOps"]["ops"][0]["type"], "carchain.jmt",
+        "{body}"
+    );
+
+    // SIGKILL validator 3 while transfers go in through node 1: every one commits.
+    let sender = apis[1].clone();
+    let payer = alice.clone();
+    let payee = bob.address.clone();
+    let submissions = tokio::spawn(async move {
+        let mut heights = Vec::new();
+        for nonce in 2..10u64 {
+            let (code, body) = submit(&sender, &payer.transfer(nonce, &payee, 10), true).await;
+            assert_eq!(code, 200, "transfer {nonce}: {body}");
+            heights.push(body["height"].as_u64().expect("height"));
+        }
+        heights
+    });
+    let before_kill = height(&apis[0]).await;
+    until(
+        Duration::from_secs(20),
+        "a submission commits",
+        &network,
+        || {
+            let api = apis[0].clone();
+            async move { height(&api).await > before_kill }
+        },
+    )
+    .await;
+    network[3].kill();
+    let heights = submissions.await.expect("submissions");
+    assert_eq!(heights.len(), 8);
+    let last = *heights.iter().max().expect("heights");
+    let after_kill = height(&apis[0]).await;
+    until(
+        Duration::from_secs(20),
+        "blocks keep coming with 3 of 4",
+        &network,
+        || {
+            let api = apis[0].clone();
+            async move { height(&api).await >= after_kill + 3 }
+        },
+    )
+    .await;
+
+    // Restarted, validator 3 replays what it missed and agrees again.
+    let cometbft_path = cometbft.clone();
+    network[3].start(&cometbft_path);
+    let restarted = network[3].api().to_owned();
+    let target = height(&apis[0]).await;
+    until(
+        Duration::from_secs(60),
+        "the restarted validator catches up",
+        &network,
+        || {
+            let api = restarted.clone();
+            async move { height(&api).await >= target }
+        },
+    )
+    .await;
+    assert!(target >= last);
+    assert_eq!(
+        header_at(&restarted, last).await,
+        header_at(&apis[0], last).await
+    );
+    let account = proven_account(&restarted, &validator_key, &bob.address).await;
+    assert_eq!(account.map(|a| a.balance), Some(5_000 + 8 * 10));
+    let (_, body): (u16, Value) = get_json(&format!("{}/status", network[3].rpc)).await;
+    assert!(
+        body["result"]["sync_info"]["latest_block_height"].is_string(),
+        "{body}"
+    );
+}
