@@ -79,9 +79,27 @@ fn behaves_like_memory(kv: &CassandraKv) {
     }
 }
 
+/// Waits until the cluster takes a QUORUM write: right after a start, nodes that answer
+/// CQL may not see each other alive through gossip yet (for a few seconds).
+fn wait_for_quorum() {
+    let kv = fresh_store();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    loop {
+        match kv.put(ALICE, b"quorum-probe", b"probe") {
+            Ok(_) => return,
+            Err(KvError::Unavailable { detail }) if std::time::Instant::now() < deadline => {
+                eprintln!("waiting for the test cluster's quorum: {detail}");
+                std::thread::sleep(std::time::Duration::from_secs(1));
+            }
+            Err(err) => panic!("the test cluster takes no QUORUM write: {err}"),
+        }
+    }
+}
+
 #[test]
 fn cassandra_meets_the_contract() {
     let _cluster = TestCluster::up();
+    wait_for_quorum();
     for (name, check) in CHECKS {
         let kv = fresh_store();
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(&kv)));
@@ -116,36 +134,40 @@ fn cassandra_meets_the_contract() {
     assert_eq!(kv.get(ALICE, b"k").unwrap(), None);
     assert_eq!(kv.get(BOB, b"k").unwrap(), None);
 
-    // Concurrent writers of one record: exactly one stores it, the others see it.
+    // Concurrent writers of one record: exactly one stores it, the others see it. Under
+    // contention a compare-and-set may time out with its outcome unknown
+    // (`Unavailable`); a writer then tries again, as a client does, and learns whether
+    // its own value won (`AlreadyStored`) or another did (`Duplicate`).
     let kv = std::sync::Arc::new(fresh_store());
     let outcomes: Vec<_> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..4u8)
             .map(|i| {
                 let kv = kv.clone();
-                scope.spawn(move || kv.put(ALICE, b"race", &[i]))
+                scope.spawn(move || {
+                    let mut attempt = 0;
+                    loop {
+                        match kv.put(ALICE, b"race", &[i]) {
+                            Err(KvError::Unavailable { .. }) if attempt < 10 => attempt += 1,
+                            outcome => return (i, outcome),
+                        }
+                    }
+                })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    let stored = outcomes
+    let winners: Vec<u8> = outcomes
         .iter()
-        .filter(|o| matches!(o, Ok(PutOutcome::Stored)))
-        .count();
-    assert_eq!(stored, 1, "{outcomes:?}");
+        .filter(|(_, o)| matches!(o, Ok(PutOutcome::Stored | PutOutcome::AlreadyStored)))
+        .map(|(i, _)| *i)
+        .collect();
+    assert_eq!(winners.len(), 1, "{outcomes:?}");
     assert!(
-        outcomes
-            .iter()
-            .all(|o| matches!(o, Ok(PutOutcome::Stored) | Err(KvError::Duplicate { .. }))),
+        outcomes.iter().all(|(_, o)| matches!(
+            o,
+            Ok(PutOutcome::Stored | PutOutcome::AlreadyStored) | Err(KvError::Duplicate { .. })
+        )),
         "{outcomes:?}"
     );
-}
-
-#[test]
-fn unreachable_cluster_is_a_typed_unavailable_error() {
-    // Nothing listens on this loopback port.
-    let mut config = CassandraConfig::parse("cassandra://127.0.0.9:1").unwrap();
-    config.connect_timeout = std::time::Duration::from_secs(2);
-    let err = CassandraKv::connect(config).unwrap_err();
-    assert!(matches!(err, KvError::Unavailable { .. }), "{err:?}");
-    assert_eq!(err.code(), "kv_unavailable");
+    assert_eq!(kv.get(ALICE, b"race").unwrap(), Some(vec![winners[0]]));
 }
