@@ -9,14 +9,11 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
 
 use super::blocking;
 use super::error::ApiError;
-use super::params::{parse_hex, parse_id, parse_json};
-use super::tokens::{IssueJson, IssuedJson, TokenKeyJson};
-use crate::service::{IssueRequest, LedgerService};
+use super::tokens::{IssuedJson, TokenKeyJson, issue_blind};
+use crate::service::LedgerService;
 
 /// `GET /v1/stamps/key`.
 pub async fn key<S: LedgerService>(
@@ -32,30 +29,9 @@ pub async fn issue<S: LedgerService>(
     State(service): State<Arc<S>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<IssuedJson>, ApiError> {
-    let body: IssueJson = parse_json(&body?)?;
-    let payment = parse_id("payment", &body.payment)?;
-    let signature = parse_hex("signature", &body.signature)?;
-    let blinded = body
-        .blinded
-        .iter()
-        .map(|text| {
-            BASE64
-                .decode(text)
-                .map_err(|_| ApiError::invalid("a blinded message is not base64"))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let request = IssueRequest {
-        payment,
-        blinded,
-        signature,
-    };
-    let (key, signatures) = blocking(&service, move |s| {
-        let signatures = s.issue_stamps(&request)?;
+    issue_blind(&service, body, |s, request| {
+        let signatures = s.issue_stamps(request)?;
         Ok((s.stamp_key()?, signatures))
     })
-    .await?;
-    Ok(Json(IssuedJson {
-        key_id: key.key_id,
-        signatures: signatures.iter().map(|s| BASE64.encode(s)).collect(),
-    }))
+    .await
 }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::blocking;
 use super::error::ApiError;
 use super::params::{parse_hex, parse_id, parse_json};
-use crate::service::{ErrorCode, IssueRequest, LedgerService, TokenKey};
+use crate::service::{ErrorCode, IssueRequest, LedgerService, ServiceError, TokenKey};
 
 /// Header carrying a read token (hex of its canonical bytes).
 pub const TOKEN_HEADER: &str = "x-carchain-token";
@@ -86,6 +86,25 @@ pub async fn issue<S: LedgerService>(
     State(service): State<Arc<S>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<IssuedJson>, ApiError> {
+    issue_blind(&service, body, |s, request| {
+        let signatures = s.issue_tokens(request)?;
+        Ok((s.token_key()?, signatures))
+    })
+    .await
+}
+
+/// A paid batch of blind signatures (read tokens or fee stamps): the body parsed into an
+/// [`IssueRequest`], `sign` run off the async workers (it answers the issuer key and the
+/// signatures), the answer encoded.
+pub(super) async fn issue_blind<S, F>(
+    service: &Arc<S>,
+    body: Result<Bytes, BytesRejection>,
+    sign: F,
+) -> Result<Json<IssuedJson>, ApiError>
+where
+    S: LedgerService,
+    F: FnOnce(&S, &IssueRequest) -> Result<(TokenKey, Vec<Vec<u8>>), ServiceError> + Send + 'static,
+{
     let body: IssueJson = parse_json(&body?)?;
     let payment = parse_id("payment", &body.payment)?;
     let signature = parse_hex("signature", &body.signature)?;
@@ -103,11 +122,7 @@ pub async fn issue<S: LedgerService>(
         blinded,
         signature,
     };
-    let (key, signatures) = blocking(&service, move |s| {
-        let signatures = s.issue_tokens(&request)?;
-        Ok((s.token_key()?, signatures))
-    })
-    .await?;
+    let (key, signatures) = blocking(service, move |s| sign(s, &request)).await?;
     Ok(Json(IssuedJson {
         key_id: key.key_id,
         signatures: signatures.iter().map(|s| BASE64.encode(s)).collect(),
