@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::error::{StoreError, StoreResult};
 use super::validate;
@@ -65,32 +65,35 @@ fn read_header(
     .transpose()
 }
 
+/// [`WalletStore::save_headers`] inside the caller's transaction.
+pub(super) fn save_headers_in(tx: &Transaction<'_>, headers: &[HeaderRow]) -> StoreResult<()> {
+    validate_headers(headers)?;
+    for header in headers {
+        let height = validate::to_sql_int("height", header.height)?;
+        match stored_hash(tx, height)? {
+            Some(hash) if hash == header.hash => {}
+            Some(_) => {
+                return Err(StoreError::HeaderConflict {
+                    height: header.height,
+                });
+            }
+            None => {
+                tx.execute(
+                    "INSERT INTO headers (height, hash, bytes) VALUES (?1, ?2, ?3)",
+                    params![height, header.hash, header.bytes],
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
 impl WalletStore {
     /// Saves headers in one transaction. A height already stored with the same hash is
     /// kept as is; a different hash fails with [`StoreError::HeaderConflict`] and
     /// nothing of the batch is written.
     pub fn save_headers(&self, headers: &[HeaderRow]) -> StoreResult<()> {
-        validate_headers(headers)?;
-        self.write(|tx| {
-            for header in headers {
-                let height = validate::to_sql_int("height", header.height)?;
-                match stored_hash(tx, height)? {
-                    Some(hash) if hash == header.hash => {}
-                    Some(_) => {
-                        return Err(StoreError::HeaderConflict {
-                            height: header.height,
-                        });
-                    }
-                    None => {
-                        tx.execute(
-                            "INSERT INTO headers (height, hash, bytes) VALUES (?1, ?2, ?3)",
-                            params![height, header.hash, header.bytes],
-                        )?;
-                    }
-                }
-            }
-            Ok(())
-        })
+        self.write(|tx| save_headers_in(tx, headers))
     }
 
     /// The header at `height`, if cached.

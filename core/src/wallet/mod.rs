@@ -12,6 +12,8 @@
 //!   [`SubscriberReader`]): the seed's sideKey channel.
 //! - [`WalletError`]: the typed errors of every wallet operation.
 
+mod backup;
+mod backup_file;
 mod devices;
 mod error;
 mod fee_stamps;
@@ -27,6 +29,8 @@ mod subscribers;
 mod trips;
 mod write_credentials;
 
+pub use backup::RestoredCounts;
+pub use backup_file::{BACKUP_VERSION, BackupError};
 pub use devices::{DeviceInfo, DeviceStatusView};
 pub use error::WalletError;
 pub use fee_stamps::OWNER_FEE_STAMP_BATCH;
