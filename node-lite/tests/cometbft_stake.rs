@@ -1,9 +1,10 @@
 //! Proof of stake under a real CometBFT engine: a one-validator CometBFT v0.38 network
 //! (`scripts/cometbft testnet --validators 1`) driving `carchain-node run --consensus
-//! cometbft`. An account bonds tokens to a new ed25519 validator key; CometBFT's own
-//! `/validators` RPC lists that key with the bonded power once the update applies (two
-//! blocks after the bond's), and the stake reads back through the node with its proof;
-//! unbonding everything takes the validator out of CometBFT's set again.
+//! cometbft`. A bond to the running validator's key sets its power (CometBFT's
+//! `/validators` shows it two blocks after the bond's); a bond to a new ed25519 key adds
+//! that validator with the bonded power (kept below a third of the total, so the chain
+//! goes on without it running), and the stake reads back through the node with its
+//! proof; unbonding everything takes the new validator out of CometBFT's set again.
 //!
 //! CometBFT is built by `scripts/setup` (`scripts/cometbft install`); the test finds it
 //! through `COMETBFT_BIN` or the cache path and fails, saying so, when it is absent.
@@ -15,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
+use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use carchain_core::protocol::{Bond, TxBody, Unbond};
 use common::*;
@@ -206,13 +207,44 @@ async fn a_bond_puts_a_new_validator_in_cometbft_s_set_and_an_unbond_takes_it_ou
     // The genesis names no stake: CometBFT's own genesis validator stands alone.
     let (_, set) = get_json(&format!("{rpc}/validators")).await;
     assert_eq!(set["result"]["total"], "1", "{set}");
+    let running: [u8; 32] = BASE64
+        .decode(
+            set["result"]["validators"][0]["pub_key"]["value"]
+                .as_str()
+                .expect("the validator's key"),
+        )
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .expect("an ed25519 key");
     let newcomer = consensus_key(0x55);
     assert_eq!(engine_power(&rpc, &newcomer).await, None);
 
-    // Bond 3: the newcomer gets power 3 (power unit 1), below a third of the total, so
+    // Bond 10 to the running validator: its power becomes 10 (power unit 1).
+    let own = alice.sign(
+        0,
+        BASE_FEE,
+        TxBody::Bond(Bond {
+            validator: running,
+            amount: 10,
+        }),
+    );
+    let (code, body) = submit(&api, &own, true).await;
+    assert_eq!(code, 200, "{body}");
+    until(
+        Duration::from_secs(30),
+        "CometBFT gives the running validator its bonded power",
+        &engine,
+        || {
+            let rpc = rpc.clone();
+            async move { engine_power(&rpc, &running).await == Some(10) }
+        },
+    )
+    .await;
+
+    // Bond 3 to a new key: the newcomer gets power 3, below a third of the total, so
     // the chain keeps committing without it.
     let bond = alice.sign(
-        0,
+        1,
         BASE_FEE,
         TxBody::Bond(Bond {
             validator: newcomer,
@@ -253,7 +285,7 @@ async fn a_bond_puts_a_new_validator_in_cometbft_s_set_and_an_unbond_takes_it_ou
 
     // Unbonding everything removes it from CometBFT's set; the chain goes on.
     let unbond = alice.sign(
-        1,
+        2,
         BASE_FEE,
         TxBody::Unbond(Unbond {
             validator: newcomer,
