@@ -412,7 +412,31 @@ mod tests {
                 key: vec![10, 11]
             })
         );
-        for bad in ["/nothing/x", "/grant/zz", "/record/a/xyz", "", "/account"] {
+        let key = "ab".repeat(32);
+        assert_eq!(
+            parse_query_path(&format!("/stake/{key}")).ok(),
+            Some(StateQuery::ValidatorStake([0xab; 32]))
+        );
+        assert_eq!(
+            parse_query_path(&format!("/stake/{key}/bcrt1qx")).ok(),
+            Some(StateQuery::Delegation {
+                validator: [0xab; 32],
+                delegator: "bcrt1qx".into()
+            })
+        );
+        assert_eq!(
+            parse_query_path("/unbonding/12").ok(),
+            Some(StateQuery::Unbonding(12))
+        );
+        for bad in [
+            "/nothing/x",
+            "/grant/zz",
+            "/record/a/xyz",
+            "",
+            "/account",
+            "/stake/abcd",
+            "/unbonding/-1",
+        ] {
             assert_eq!(
                 parse_query_path(bad).err().map(|e| e.code),
                 Some(ErrorCode::InvalidRequest),
