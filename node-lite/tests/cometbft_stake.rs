@@ -1,10 +1,11 @@
 //! Proof of stake under a real CometBFT engine: a one-validator CometBFT v0.38 network
 //! (`scripts/cometbft testnet --validators 1`) driving `carchain-node run --consensus
-//! cometbft`. A bond to the running validator's key sets its power (CometBFT's
-//! `/validators` shows it two blocks after the bond's); a bond to a new ed25519 key adds
-//! that validator with the bonded power (kept below a third of the total, so the chain
-//! goes on without it running), and the stake reads back through the node with its
-//! proof; unbonding everything takes the new validator out of CometBFT's set again.
+//! cometbft`. The CarChain genesis stakes the running validator's key, so InitChain
+//! gives it the staked power (CometBFT's `/validators` shows it from the first block); a
+//! bond to a new ed25519 key adds that validator with the bonded power (kept below a
+//! third of the total, so the chain goes on without it running) two blocks after the
+//! bond's, and the stake reads back through the node with its proof; unbonding
+//! everything takes the new validator out of CometBFT's set again.
 //!
 //! CometBFT is built by `scripts/setup` (`scripts/cometbft install`); the test finds it
 //! through `COMETBFT_BIN` or the cache path and fails, saying so, when it is absent.
@@ -187,6 +188,27 @@ async fn a_bond_puts_a_new_validator_in_cometbft_s_set_and_an_unbond_takes_it_ou
         String::from_utf8_lossy(&made.stdout),
         String::from_utf8_lossy(&made.stderr)
     );
+    // Stake the CometBFT validator's key at genesis: 10 tokens, power 10.
+    let key_file = net.join("node0/cometbft/config/priv_validator_key.json");
+    let key_json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(key_file).expect("validator key"))
+            .expect("key json");
+    let running: [u8; 32] = BASE64
+        .decode(key_json["pub_key"]["value"].as_str().expect("pub_key"))
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .expect("an ed25519 key");
+    let genesis_path = net.join("node0/app/genesis.json");
+    let mut genesis: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&genesis_path).expect("genesis"))
+            .expect("genesis json");
+    genesis["stake"] = serde_json::json!([{
+        "validator": hex::encode(running),
+        "delegator": alice.address,
+        "amount": 10,
+    }]);
+    std::fs::write(&genesis_path, genesis.to_string()).expect("write genesis");
+
     let rows = std::fs::read_to_string(net.join("nodes.tsv")).expect("nodes.tsv");
     let cols: Vec<&str> = rows.lines().next().expect("one node").split('\t').collect();
     let rpc = format!("http://{}:{}", cols[1], cols[2]);
@@ -204,47 +226,22 @@ async fn a_bond_puts_a_new_validator_in_cometbft_s_set_and_an_unbond_takes_it_ou
     )
     .await;
 
-    // The genesis names no stake: CometBFT's own genesis validator stands alone.
-    let (_, set) = get_json(&format!("{rpc}/validators")).await;
-    assert_eq!(set["result"]["total"], "1", "{set}");
-    let running: [u8; 32] = BASE64
-        .decode(
-            set["result"]["validators"][0]["pub_key"]["value"]
-                .as_str()
-                .expect("the validator's key"),
-        )
-        .ok()
-        .and_then(|bytes| bytes.try_into().ok())
-        .expect("an ed25519 key");
+    // InitChain answered the genesis stake: the running validator has power 10 (CometBFT's
+    // own genesis gave it 1) from the first block on.
+    let (_, first) = get_json(&format!("{rpc}/validators?height=1")).await;
+    assert_eq!(first["result"]["total"], "1", "{first}");
+    assert_eq!(
+        first["result"]["validators"][0]["voting_power"], "10",
+        "{first}"
+    );
+    assert_eq!(engine_power(&rpc, &running).await, Some(10));
     let newcomer = consensus_key(0x55);
     assert_eq!(engine_power(&rpc, &newcomer).await, None);
-
-    // Bond 10 to the running validator: its power becomes 10 (power unit 1).
-    let own = alice.sign(
-        0,
-        BASE_FEE,
-        TxBody::Bond(Bond {
-            validator: running,
-            amount: 10,
-        }),
-    );
-    let (code, body) = submit(&api, &own, true).await;
-    assert_eq!(code, 200, "{body}");
-    until(
-        Duration::from_secs(30),
-        "CometBFT gives the running validator its bonded power",
-        &engine,
-        || {
-            let rpc = rpc.clone();
-            async move { engine_power(&rpc, &running).await == Some(10) }
-        },
-    )
-    .await;
 
     // Bond 3 to a new key: the newcomer gets power 3, below a third of the total, so
     // the chain keeps committing without it.
     let bond = alice.sign(
-        1,
+        0,
         BASE_FEE,
         TxBody::Bond(Bond {
             validator: newcomer,
@@ -285,7 +282,7 @@ async fn a_bond_puts_a_new_validator_in_cometbft_s_set_and_an_unbond_takes_it_ou
 
     // Unbonding everything removes it from CometBFT's set; the chain goes on.
     let unbond = alice.sign(
-        2,
+        1,
         BASE_FEE,
         TxBody::Unbond(Unbond {
             validator: newcomer,
