@@ -25,6 +25,7 @@ mod pairing;
 mod payments;
 mod reading;
 mod requests;
+mod stake;
 mod subscribers;
 mod trips;
 mod write_credentials;
@@ -40,6 +41,7 @@ pub use pairing::{MAILBOX_POLL_INTERVAL, PAIRING_TIMEOUT};
 pub use payments::{OWNER_READ_TOKEN_BATCH, PaymentError, SHARED_NODE_MODE};
 pub use reading::{DroppedRecord, KvRecord, RangeResult};
 pub use requests::{Approval, COMPUTE_GAS_LIMIT, GrantInfo, PendingRequest};
+pub use stake::StakeError;
 pub use subscribers::{
     CHANNEL_FORMAT, ChannelReport, ChannelTicket, SubscribedDay, SubscribedRecord, SubscriberInfo,
     SubscriberReader,

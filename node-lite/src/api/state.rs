@@ -152,3 +152,38 @@ pub async fn spent_stamp<S: LedgerService>(
     let id = parse_id("stamp id", &id_hex)?;
     answer(&service, StateQuery::SpentStamp(id), height).await
 }
+
+/// `GET /v1/state/stake/{validator_hex}`: a validator's total bonded stake and voting
+/// power (the validator named by its ed25519 consensus key), or its proven absence.
+pub async fn validator_stake<S: LedgerService>(
+    State(service): State<Arc<S>>,
+    Path(validator_hex): Path<String>,
+    height: Result<Query<HeightQuery>, QueryRejection>,
+) -> Result<Json<StateAnswerJson>, ApiError> {
+    let validator = parse_id("validator key", &validator_hex)?;
+    answer(&service, StateQuery::ValidatorStake(validator), height).await
+}
+
+/// `GET /v1/state/stake/{validator_hex}/{address}`: what one account has bonded to a
+/// validator and what is waiting for its release.
+pub async fn delegation<S: LedgerService>(
+    State(service): State<Arc<S>>,
+    Path((validator_hex, delegator)): Path<(String, String)>,
+    height: Result<Query<HeightQuery>, QueryRejection>,
+) -> Result<Json<StateAnswerJson>, ApiError> {
+    let validator = parse_id("validator key", &validator_hex)?;
+    let query = StateQuery::Delegation {
+        validator,
+        delegator,
+    };
+    answer(&service, query, height).await
+}
+
+/// `GET /v1/state/unbonding/{height}`: the unbondings the block at `height` releases.
+pub async fn unbonding<S: LedgerService>(
+    State(service): State<Arc<S>>,
+    Path(release): Path<u64>,
+    height: Result<Query<HeightQuery>, QueryRejection>,
+) -> Result<Json<StateAnswerJson>, ApiError> {
+    answer(&service, StateQuery::Unbonding(release), height).await
+}
