@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
 
@@ -182,8 +182,11 @@ pub async fn delegation<S: LedgerService>(
 /// `GET /v1/state/unbonding/{height}`: the unbondings the block at `height` releases.
 pub async fn unbonding<S: LedgerService>(
     State(service): State<Arc<S>>,
-    Path(release): Path<u64>,
+    release: Result<Path<u64>, PathRejection>,
     height: Result<Query<HeightQuery>, QueryRejection>,
 ) -> Result<Json<StateAnswerJson>, ApiError> {
+    // A height past u64 is the API's JSON error, not axum's plain-text rejection.
+    let Path(release) = release
+        .map_err(|err| ApiError::invalid(format!("bad release height: {}", err.body_text())))?;
     answer(&service, StateQuery::Unbonding(release), height).await
 }
