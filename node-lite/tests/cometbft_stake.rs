@@ -22,26 +22,6 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use carchain_core::protocol::{Bond, TxBody, Unbond};
 use common::*;
 
-/// The pinned CometBFT binary: `COMETBFT_BIN`, or where `scripts/cometbft install` puts it.
-fn cometbft_bin() -> PathBuf {
-    if let Some(path) = std::env::var_os("COMETBFT_BIN") {
-        return PathBuf::from(path);
-    }
-    let cache = std::env::var_os("CARCHAIN_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/carchain")
-        });
-    let path = cache.join("cometbft-v0.38.26/bin/cometbft");
-    assert!(
-        path.exists(),
-        "CometBFT v0.38.26 is not built at {}: run scripts/setup (or scripts/cometbft install), \
-         or set COMETBFT_BIN",
-        path.display()
-    );
-    path
-}
-
 /// A base port whose four ports are free on 127.0.0.1.
 fn free_base_port() -> u16 {
     let start = 40_000 + (std::process::id() % 300) as u16 * 64;
