@@ -7,7 +7,8 @@
 //! ProcessProposal, FinalizeBlock, Commit), mempool (CheckTx), info (Info, Query) and
 //! snapshot (state sync, which this node does not offer). Consensus and mempool requests
 //! are handled one at a time in their order (a signer's nonces are checked in sequence),
-//! each on a blocking thread; info requests run concurrently.
+//! each connection on a [`lane::Lane`] of its own; info requests run concurrently on
+//! blocking threads.
 //!
 //! `Query` paths are those of `GET /v1/state/...`: `/account/{address}`,
 //! `/device/{vid}`, `/provider/{address}`, `/record/{address}/{key_hex}`,
@@ -20,6 +21,7 @@
 //! CometBFT's next header carries.
 
 pub mod codes;
+pub mod lane;
 pub mod rpc;
 
 use std::future::Future;
@@ -42,9 +44,10 @@ use tendermint::v0_38::abci::{
     MempoolResponse, SnapshotRequest, SnapshotResponse,
 };
 use tower::Service;
-use tower::limit::ConcurrencyLimit;
 use tower_abci::BoxError;
 use tower_abci::v038::Server;
+
+use self::lane::Lane;
 
 use crate::chain::MAX_BLOCK_TXS;
 use crate::node::Node;
@@ -61,6 +64,10 @@ pub const APP_NAME: &str = "carchain-node";
 #[derive(Clone)]
 pub struct Application {
     node: Arc<Node>,
+    /// Runs consensus requests in order.
+    consensus_lane: Lane,
+    /// Runs CheckTx requests in order.
+    mempool_lane: Lane,
 }
 
 impl std::fmt::Debug for Application {
@@ -72,10 +79,14 @@ impl std::fmt::Debug for Application {
 /// Serves `node` to CometBFT over ABCI on `address` (loopback) until the task is
 /// dropped or the listener fails.
 pub async fn serve(node: Arc<Node>, address: SocketAddr) -> Result<(), BoxError> {
-    let app = Application { node };
+    let app = Application {
+        node,
+        consensus_lane: Lane::start("abci-consensus")?,
+        mempool_lane: Lane::start("abci-mempool")?,
+    };
     let server = Server::builder()
-        .consensus(ConcurrencyLimit::new(app.clone(), 1))
-        .mempool(ConcurrencyLimit::new(app.clone(), 1))
+        .consensus(app.clone())
+        .mempool(app.clone())
         .info(app.clone())
         .snapshot(app)
         .finish()
@@ -127,7 +138,8 @@ impl Service<ConsensusRequest> for Application {
     }
 
     fn call(&mut self, request: ConsensusRequest) -> Self::Future {
-        blocking(&self.node, move |node| consensus(node, request))
+        let node = Arc::clone(&self.node);
+        Box::pin(self.consensus_lane.run(move || consensus(&node, request)))
     }
 }
 
@@ -246,7 +258,8 @@ impl Service<MempoolRequest> for Application {
     }
 
     fn call(&mut self, request: MempoolRequest) -> Self::Future {
-        blocking(&self.node, move |node| {
+        let node = Arc::clone(&self.node);
+        Box::pin(self.mempool_lane.run(move || {
             let MempoolRequest::CheckTx(check) = request;
             let recheck = matches!(check.kind, CheckTxKind::Recheck);
             let result = node.consensus_check_tx(&check.tx, recheck);
@@ -258,7 +271,7 @@ impl Service<MempoolRequest> for Application {
                 gas_wanted: 1,
                 ..Default::default()
             }))
-        })
+        }))
     }
 }
 
