@@ -127,7 +127,10 @@ async fn a_burst_of_check_tx_then_flush_is_answered_in_order() {
     .expect("the burst and its Flush were answered within a minute");
     let (codes, info) = answered;
     assert_eq!(codes.len(), usize::try_from(BURST).expect("burst") + 1);
-    assert!(codes[..codes.len() - 1].iter().all(|&code| code == 0), "{codes:?}");
+    assert!(
+        codes[..codes.len() - 1].iter().all(|&code| code == 0),
+        "{codes:?}"
+    );
     assert_ne!(codes[codes.len() - 1], 0, "the nonce gap is refused");
     match info {
         response::Value::Info(info) => assert_eq!(info.data, "carchain-node"),

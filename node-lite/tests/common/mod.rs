@@ -3,6 +3,10 @@
 //! verify state answers against signed headers.
 #![allow(dead_code)]
 
+mod cometbft;
+#[allow(unused_imports)] // Only the CometBFT tests use it.
+pub use cometbft::cometbft_bin;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -206,15 +210,22 @@ pub struct NodeProcess {
 }
 
 impl NodeProcess {
-    /// Starts the node on `127.0.0.1:0` and waits for its `listening on` line.
+    /// Starts the node on `127.0.0.1:0` with 50 ms blocks and waits for its `listening
+    /// on` line.
     pub fn start(data_dir: &Path, extra: &[&str]) -> Self {
+        Self::start_with_block_time(data_dir, 50, extra)
+    }
+
+    /// [`NodeProcess::start`] with blocks every `block_ms`.
+    pub fn start_with_block_time(data_dir: &Path, block_ms: u64, extra: &[&str]) -> Self {
         let log = unique_log_path(&data_dir.with_extension("log"));
         let log_file = std::fs::File::create(&log).expect("log file");
         let mut child = Command::new(BIN)
             .arg("run")
             .arg("--data-dir")
             .arg(data_dir)
-            .args(["--listen", "127.0.0.1:0", "--block-time-ms", "50"])
+            .args(["--listen", "127.0.0.1:0", "--block-time-ms"])
+            .arg(block_ms.to_string())
             .args(extra)
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
@@ -530,25 +541,4 @@ pub async fn get_value(
         404 => None,
         other => panic!("unexpected status {other}"),
     }
-}
-
-/// The pinned CometBFT binary: `COMETBFT_BIN`, or where `scripts/cometbft install` puts it.
-pub fn cometbft_bin() -> std::path::PathBuf {
-    if let Some(path) = std::env::var_os("COMETBFT_BIN") {
-        return std::path::PathBuf::from(path);
-    }
-    let cache = std::env::var_os("CARCHAIN_CACHE")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(std::env::var_os("HOME").expect("HOME"))
-                .join(".cache/carchain")
-        });
-    let path = cache.join("cometbft-v0.38.26/bin/cometbft");
-    assert!(
-        path.exists(),
-        "CometBFT v0.38.26 is not built at {}: run scripts/setup (or scripts/cometbft install), \
-         or set COMETBFT_BIN",
-        path.display()
-    );
-    path
 }

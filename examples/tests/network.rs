@@ -1,0 +1,548 @@
+//! CarChain's network end to end: 3 Cassandra nodes (`scripts/cassandra`, RF 3, QUORUM),
+//! 4 CometBFT validators and 1 non-validator agency node (`scripts/cometbft testnet
+//! --validators 4 --full-nodes 1`), every node a `carchain-node` keeping its records in
+//! one shared keyspace (what `scripts/network up` starts, here on a free base port and a
+//! keyspace of this run):
+//!
+//! - a car pairs and puts its trips through the agency node; the owner pairs and reads
+//!   them through a validator;
+//! - during ingest one validator (CometBFT and its app) and then one Cassandra node are
+//!   killed with SIGKILL:
+//!   blocks keep coming (3 of 4 validators), every acknowledged put reads back; the
+//!   killed ones restart and catch up;
+//! - every record put through the agency node reads back, proven against each node's
+//!   own headers, through every one of the five nodes.
+//!
+//! Needs CometBFT (`scripts/setup` builds it) and the Cassandra jars with a JDK
+//! (`scripts/setup` fetches them); fails, saying so, when they are absent.
+
+#[path = "../../node-lite/tests/common/cometbft.rs"]
+mod cometbft;
+mod node_process;
+#[path = "../../node-lite/src/kv/cassandra/test_cluster.rs"]
+mod test_cluster;
+
+use std::collections::BTreeSet;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use carchain_core::crypto::EpochKeyCache;
+use carchain_core::device::{CarDevice, DeliveryPacing};
+use carchain_core::keys::{Mnemonic, RsaBits, WalletKeys};
+use carchain_core::light::{LightClient, TrustAnchor};
+use carchain_core::pool::AddressPool;
+use carchain_core::protocol::Network;
+use carchain_core::record::FormatSpec;
+use carchain_core::sealed::{Opener, SealedRecord, open_record_with_key};
+use carchain_core::store::InMemorySecretStore;
+use carchain_core::trip::{Trip, TripPoint};
+use carchain_core::wallet::Wallet;
+use chrono::NaiveDate;
+use cometbft::cometbft_bin;
+use serde_json::Value;
+use test_cluster::{CLUSTER_URL, TestCluster};
+
+const WORDS: &str = "legal winner thank year wave sausage worth useful legal winner thank yellow";
+const VID: &str = "LBVNU79049SB81547";
+const POOL: usize = 4;
+const AGENT: &str = "carchain-node";
+const CHAIN_ID: &str = "carchain-network-e2e";
+/// Chain nodes: 4 validators (0..=3), then the agency node (4).
+const NODES: usize = 5;
+const AGENCY: usize = 4;
+/// The validator killed during ingest.
+const VICTIM: usize = 1;
+/// Longest wait for a dead or returning node to be noticed.
+const PATIENCE: Duration = Duration::from_secs(180);
+
+fn trip(day: u32) -> (NaiveDate, Trip) {
+    let date = NaiveDate::from_ymd_opt(2024, 5, day).expect("date");
+    let start = date
+        .and_hms_opt(8, 0, 0)
+        .expect("time")
+        .and_utc()
+        .timestamp();
+    let points = (0..20)
+        .map(|i| TripPoint {
+            lat: 31.2 + f64::from(i) * 0.001,
+            lng: 121.4 + f64::from(i) * 0.001,
+            speed_kmh: Some(40.0 + f64::from(i)),
+            time: start + i64::from(i) * 10,
+        })
+        .collect();
+    let trip = Trip {
+        session_id: i64::from(day) * 100,
+        start,
+        end: start + 190,
+        points,
+    };
+    (date, trip)
+}
+
+/// Flushes until the queue is empty; a put may be refused only as `kv_unavailable`
+/// (a replica died under it: not acknowledged, kept queued, sent again).
+async fn flush_until_empty(car: &CarDevice, light: &LightClient) {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let report = car.flush(light).await.expect("flush");
+        for refused in &report.refused {
+            assert_eq!(refused.code, "kv_unavailable", "{refused:?}");
+        }
+        if report.remaining == 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the queue never drained: {report:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Reads the car's whole pool through the node and opens every record with the owner's
+/// key: the sessions of the trips found (each must be intact).
+async fn read_back(
+    light: &LightClient,
+    keys: &WalletKeys,
+    trips: &[(NaiveDate, Trip)],
+) -> Vec<i64> {
+    let pool = AddressPool::derive(keys, VID, 0, POOL).expect("pool");
+    let spec = FormatSpec::trip_gps();
+    let mut cache = EpochKeyCache::new();
+    let mut sessions = Vec::new();
+    for address in pool.addresses() {
+        let range = light
+            .records_in_range(&address.to_string(), &[], &[0xff; 64])
+            .await
+            .expect("range read");
+        assert!(range.rejected.is_empty(), "{:?}", range.rejected);
+        for record in &range.records {
+            let put = &record.registration.put;
+            let sealed = SealedRecord {
+                address: put.address.clone(),
+                format: put.format.clone(),
+                key: carchain_core::record::EncodedKey::from_bytes(put.key.clone()),
+                hash_func: put.hash_func,
+                envelope: record.envelope.clone(),
+                d_hash: put.d_hash,
+                c_hash: put.c_hash,
+            };
+            let opened = open_record_with_key(
+                &sealed,
+                Opener::Owner {
+                    rsa: keys.rsa_private_key(),
+                    cache: &mut cache,
+                },
+                &[],
+            )
+            .expect("open");
+            let key = carchain_core::record::decode_key(&spec, opened.key.as_bytes()).expect("key");
+            let (_, expected) = trips
+                .iter()
+                .find(|(_, t)| serde_json::json!(t.session_id) == key["SESSION_ID"])
+                .expect("a trip the car queued");
+            assert_eq!(opened.value, expected.to_value(1).expect("value"), "intact");
+            sessions.push(expected.session_id);
+        }
+    }
+    sessions.sort_unstable();
+    sessions
+}
+
+fn sessions_of(trips: &[(NaiveDate, Trip)]) -> Vec<i64> {
+    let set: BTreeSet<i64> = trips.iter().map(|(_, t)| t.session_id).collect();
+    set.into_iter().collect()
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A base port whose four ports are free on the five loopback addresses.
+fn free_base_port() -> u16 {
+    let start = 40_000 + (std::process::id() % 300) as u16 * 64;
+    for attempt in 0..200u16 {
+        let base = start.wrapping_add(attempt * 8);
+        if !(20_000..=64_000).contains(&base) {
+            continue;
+        }
+        let free = (1..=NODES).all(|i| {
+            (0..4).all(|offset| TcpListener::bind(format!("127.0.0.{i}:{}", base + offset)).is_ok())
+        });
+        if free {
+            return base;
+        }
+    }
+    panic!("no free base port");
+}
+
+/// The chain's nodes, run by `scripts/cometbft` in `dir`; stopped on drop.
+struct Chain {
+    dir: PathBuf,
+    /// Every node's HTTP API, by index.
+    apis: Vec<String>,
+}
+
+impl Chain {
+    fn script(&self, args: &[&str]) -> std::process::Output {
+        Command::new(repo().join("scripts/cometbft"))
+            .args(args)
+            .arg("--dir")
+            .arg(&self.dir)
+            .env("CARCHAIN_NODE_BIN", node_process::node_binary())
+            .env("COMETBFT_BIN", cometbft_bin())
+            // Every node stores only its own devices' records (the car names the agent).
+            .env("CARCHAIN_MODE", "private")
+            .output()
+            .expect("run scripts/cometbft")
+    }
+
+    /// `scripts/cometbft up`: starts every node that is not running, waits for blocks.
+    fn up(&self) {
+        let output = self.script(&["up"]);
+        assert!(
+            output.status.success(),
+            "scripts/cometbft up: {}{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr),
+            self.logs()
+        );
+    }
+
+    /// SIGKILL of node `i`'s CometBFT and app.
+    fn kill(&self, i: usize) {
+        for name in ["cometbft.pid", "app.pid"] {
+            let pid = std::fs::read_to_string(self.dir.join(format!("node{i}/{name}")))
+                .expect("pid file");
+            let status = Command::new("kill")
+                .args(["-KILL", pid.trim()])
+                .status()
+                .expect("kill");
+            assert!(status.success(), "kill -KILL {pid}");
+        }
+    }
+
+    fn logs(&self) -> String {
+        (0..NODES)
+            .map(|i| {
+                let read = |name: &str| {
+                    let text = std::fs::read_to_string(self.dir.join(format!("node{i}/{name}")))
+                        .unwrap_or_default();
+                    let lines: Vec<&str> = text.lines().collect();
+                    lines[lines.len().saturating_sub(15)..].join("\n")
+                };
+                format!(
+                    "--- node {i} cometbft ---\n{}\n--- node {i} app ---\n{}",
+                    read("cometbft.log"),
+                    read("app.log")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+impl Drop for Chain {
+    fn drop(&mut self) {
+        let _ = self.script(&["down"]);
+    }
+}
+
+/// A node's `/v1/status`.
+async fn status(api: &str) -> Value {
+    reqwest::get(format!("{api}/v1/status"))
+        .await
+        .expect("status")
+        .json()
+        .await
+        .expect("status json")
+}
+
+async fn height(api: &str) -> u64 {
+    match reqwest::get(format!("{api}/v1/status")).await {
+        Ok(response) => response
+            .json::<Value>()
+            .await
+            .ok()
+            .and_then(|s| s["height"].as_u64())
+            .unwrap_or(0),
+        Err(_) => 0,
+    }
+}
+
+/// Polls `/health` of `api` until it answers 200.
+async fn wait_healthy(api: &str) {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Ok(response) = reqwest::get(format!("{api}/health")).await
+            && response.status().as_u16() == 200
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{api}: /health never 200");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Waits until node `api` has committed `target`.
+async fn wait_height(api: &str, target: u64) {
+    let deadline = Instant::now() + PATIENCE;
+    while height(api).await < target {
+        assert!(
+            Instant::now() < deadline,
+            "{api}: never reached height {target}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The whole network story of the module documentation (about three minutes; logs kept in
+/// target/tmp/network-PID on failure).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agency_node_ingest_survives_a_dead_validator_and_cassandra_node() {
+    let started = Instant::now();
+    let cluster = Arc::new(TestCluster::up());
+    let keys = WalletKeys::from_mnemonic(
+        &Mnemonic::parse(WORDS).expect("words"),
+        "",
+        Network::Regtest,
+        RsaBits::B2048,
+    )
+    .expect("keys");
+    let owner = keys.owner_address().to_string();
+
+    // The chain, its records in one keyspace of this run shared by all five nodes.
+    // Under the target directory, kept after a failure for its logs (removed on success).
+    let dir =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("network-{}", std::process::id()));
+    let base = free_base_port().to_string();
+    let kv = format!("{CLUSTER_URL}/net_{}", std::process::id());
+    let fund = format!("{owner}=1000000");
+    let mut chain = Chain {
+        dir: dir.clone(),
+        apis: Vec::new(),
+    };
+    let made = chain.script(&[
+        "testnet",
+        "--validators",
+        "4",
+        "--full-nodes",
+        "1",
+        "--base-port",
+        &base,
+        "--chain-id",
+        CHAIN_ID,
+        "--kv",
+        &kv,
+        "--fund",
+        &fund,
+    ]);
+    assert!(
+        made.status.success(),
+        "testnet: {}{}",
+        String::from_utf8_lossy(&made.stdout),
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let init = std::fs::read_to_string(dir.join("init.txt")).expect("init output");
+    let header_key = init
+        .lines()
+        .find_map(|line| line.strip_prefix("validator_pubkey:"))
+        .map(|key| key.trim().to_owned())
+        .expect("header key");
+    let rows = std::fs::read_to_string(dir.join("nodes.tsv")).expect("nodes.tsv");
+    let roles: Vec<String> = rows
+        .lines()
+        .map(|row| row.split('\t').nth(5).expect("role").to_owned())
+        .collect();
+    assert_eq!(
+        roles,
+        ["validator", "validator", "validator", "validator", "full"]
+    );
+    chain.apis = rows
+        .lines()
+        .map(|row| {
+            let cols: Vec<&str> = row.split('\t').collect();
+            format!("http://{}:{}", cols[1], cols[4])
+        })
+        .collect();
+    chain.up();
+    for api in &chain.apis {
+        wait_healthy(api).await;
+        let status = status(api).await;
+        assert_eq!(status["kv"]["backend"], "cassandra", "{status}");
+    }
+    // The agency node is a full node with no vote: CometBFT says so.
+    let rpc = |i: usize| {
+        format!(
+            "http://127.0.0.{}:{}",
+            i + 1,
+            base.parse::<u16>().expect("port") + 1
+        )
+    };
+    let engine: Value = reqwest::get(format!("{}/status", rpc(AGENCY)))
+        .await
+        .expect("rpc status")
+        .json()
+        .await
+        .expect("rpc json");
+    assert_eq!(
+        engine["result"]["validator_info"]["voting_power"], "0",
+        "{engine}"
+    );
+    eprintln!("network up after {:?}", started.elapsed());
+
+    let anchor = TrustAnchor::from_hex(CHAIN_ID, Network::Regtest, &header_key).expect("anchor");
+    let client =
+        |i: usize| LightClient::new(vec![chain.apis[i].clone()], anchor.clone()).expect("client");
+    let agency = client(AGENCY);
+    let validator = client(0);
+    agency.sync(&|_| {}).await.expect("sync agency");
+    validator.sync(&|_| {}).await.expect("sync validator");
+
+    // The owner pairs through validator 0, the car through the agency node.
+    let wallet_dir = tempfile::tempdir().expect("dir");
+    let wallet = Wallet::restore(
+        wallet_dir.path().join("wallet.db"),
+        Arc::new(InMemorySecretStore::new()),
+        Network::Regtest,
+        WORDS,
+        "",
+    )
+    .expect("wallet");
+    let car = CarDevice::open(
+        &wallet_dir.path().join("car.db"),
+        Arc::new(InMemorySecretStore::new()),
+        VID,
+    )
+    .expect("car")
+    .with_delivery_pacing(DeliveryPacing {
+        max_delay: Duration::from_millis(20),
+    });
+    let payload = car.pairing_payload(600).expect("payload").to_text();
+    let car_side = async {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            match car.complete_pairing(&agency).await {
+                Ok(true) => break,
+                Ok(false) => {}
+                Err(err) => eprintln!("car pairing, polling again: {err}"),
+            }
+            assert!(Instant::now() < deadline, "no offer reached the car");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    let (paired, ()) = tokio::join!(
+        wallet.pair_device(&validator, &payload, "family car", POOL, AGENT),
+        car_side
+    );
+    paired.expect("wallet pairing");
+
+    // Two days through the agency node, read back through validator 0.
+    let mut trips: Vec<(NaiveDate, Trip)> = (1..=2).map(trip).collect();
+    for (date, t) in &trips {
+        car.put_trip(t, 1, *date).expect("queue");
+    }
+    flush_until_empty(&car, &agency).await;
+    assert_eq!(
+        read_back(&validator, &keys, &trips).await,
+        sessions_of(&trips)
+    );
+    eprintln!(
+        "paired and first puts read back after {:?}",
+        started.elapsed()
+    );
+
+    // Three more days while validator 1 dies (SIGKILL of CometBFT and its app): blocks
+    // keep coming (3 of 4 validators) and every acknowledged put reads back.
+    let more: Vec<(NaiveDate, Trip)> = (3..=5).map(trip).collect();
+    for (date, t) in &more {
+        car.put_trip(t, 1, *date).expect("queue");
+    }
+    trips.extend(more);
+    let before_kill = height(&chain.apis[AGENCY]).await;
+    chain.kill(VICTIM);
+    flush_until_empty(&car, &agency).await;
+    let while_down = height(&chain.apis[AGENCY]).await;
+    wait_height(&chain.apis[0], while_down + 3).await;
+    assert!(
+        while_down > before_kill,
+        "blocks kept coming: {before_kill} -> {while_down}"
+    );
+    assert_eq!(
+        read_back(&validator, &keys, &trips).await,
+        sessions_of(&trips)
+    );
+    eprintln!(
+        "ingest with a dead validator done after {:?}",
+        started.elapsed()
+    );
+    // It comes back and replays the blocks it missed.
+    chain.up();
+    let tip = height(&chain.apis[0]).await;
+    wait_height(&chain.apis[VICTIM], tip).await;
+    wait_healthy(&chain.apis[VICTIM]).await;
+
+    // Three more days while Cassandra node 2 dies: QUORUM is two of three, puts keep
+    // being acknowledged and read back; it restarts and takes the hints it missed.
+    let more: Vec<(NaiveDate, Trip)> = (6..=8).map(trip).collect();
+    for (date, t) in &more {
+        car.put_trip(t, 1, *date).expect("queue");
+    }
+    trips.extend(more);
+    let killer = cluster.clone();
+    let kill = tokio::task::spawn_blocking(move || killer.kill(2));
+    flush_until_empty(&car, &agency).await;
+    kill.await.expect("kill Cassandra node 2");
+    assert_eq!(
+        read_back(&validator, &keys, &trips).await,
+        sessions_of(&trips)
+    );
+    eprintln!(
+        "ingest with a dead Cassandra node done after {:?}",
+        started.elapsed()
+    );
+    let starter = cluster.clone();
+    tokio::task::spawn_blocking(move || starter.start(2))
+        .await
+        .expect("restart Cassandra node 2");
+    for api in &chain.apis {
+        wait_healthy(api).await;
+    }
+    // The hash of a block the victim missed is the same on it as on the others.
+    let header = |api: String, h: u64| async move {
+        let body: Value = reqwest::get(format!("{api}/v1/headers?from={h}&limit=1"))
+            .await
+            .expect("headers")
+            .json()
+            .await
+            .expect("headers json");
+        body["headers"][0].clone()
+    };
+    let missed = before_kill + 1;
+    assert_eq!(
+        header(chain.apis[VICTIM].clone(), missed).await,
+        header(chain.apis[AGENCY].clone(), missed).await
+    );
+
+    // Every record put through the agency node reads back, proven, through every node
+    // once it has committed the agency node's last block (a node still catching up has
+    // the values, which all nodes share, but not yet their registrations).
+    let last = height(&chain.apis[AGENCY]).await;
+    for i in 0..NODES {
+        wait_height(&chain.apis[i], last).await;
+        let light = client(i);
+        light.sync(&|_| {}).await.expect("sync");
+        assert_eq!(
+            read_back(&light, &keys, &trips).await,
+            sessions_of(&trips),
+            "through node {i}"
+        );
+    }
+    eprintln!("whole test took {:?}", started.elapsed());
+    drop(chain);
+    drop(cluster);
+    let _ = std::fs::remove_dir_all(&dir);
+}
