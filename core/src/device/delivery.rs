@@ -271,14 +271,36 @@ impl CarDevice {
             })
             .collect();
         let results = light.put_records(&uploads).await?;
+        let mut delivered = Vec::with_capacity(batch.len());
+        let settled = self
+            .settle_each(light, &shown, batch, results, report, &mut delivered)
+            .await;
+        // What was delivered leaves the queue even when a later item stopped the flush.
+        self.store()?.settle_delivered(address, &delivered)?;
+        settled
+    }
+
+    /// Settles each item of a sent batch against the node's answer: the delivered ones
+    /// are added to `delivered` (queue position, nonce) for one commit; returns the items
+    /// to send once more ([`RETRY_CODES`]) with their refusal, or stops at a transient
+    /// refusal.
+    async fn settle_each(
+        &self,
+        light: &LightClient,
+        shown: &Option<(i64, WriteCredential)>,
+        batch: Vec<(SignedTransaction, QueuedPut)>,
+        results: Vec<UploadResult>,
+        report: &mut FlushReport,
+        delivered: &mut Vec<(i64, u64)>,
+    ) -> Result<Vec<Retry>, DeviceError> {
+        let credential = shown.as_ref().map(|(_, credential)| credential);
         let mut retry = Vec::new();
         for ((tx, put), result) in batch.into_iter().zip(results) {
             let settled = match result {
                 Err(refusal) if refusal.code == "duplicate_record" => {
                     // Registered by an earlier signature of the same record: only the
                     // value is missing.
-                    self.put_value_again(light, &put, credential.as_ref())
-                        .await?
+                    self.put_value_again(light, &put, credential).await?
                 }
                 other => other,
             };
@@ -313,11 +335,7 @@ impl CarDevice {
                     continue;
                 }
             }
-            let store = self.store()?;
-            store.remove(put.seq)?;
-            if store.next_nonce(address)?.is_none_or(|n| n <= tx.tx.nonce) {
-                store.set_next_nonce(address, tx.tx.nonce.saturating_add(1))?;
-            }
+            delivered.push((put.seq, tx.tx.nonce));
         }
         Ok(retry)
     }

@@ -470,6 +470,31 @@ impl DeviceStore {
         Ok(())
     }
 
+    /// Removes the delivered puts `delivered` (queue position, nonce) of `address` and
+    /// moves its next nonce past the highest of them, in one commit: a batch's settlement
+    /// costs one durable write, and a crash before it leaves the batch queued (sent again,
+    /// the node answers "already stored").
+    pub fn settle_delivered(&mut self, address: &str, delivered: &[(i64, u64)]) -> Result<()> {
+        let Some(highest) = delivered.iter().map(|(_, nonce)| *nonce).max() else {
+            return Ok(());
+        };
+        let next = to_i64(highest.saturating_add(1))?;
+        let tx = self.conn.transaction()?;
+        {
+            let mut remove = tx.prepare_cached("DELETE FROM queue WHERE seq = ?1")?;
+            for (seq, _) in delivered {
+                remove.execute(params![seq])?;
+            }
+        }
+        tx.execute(
+            "INSERT INTO nonces (address, next_nonce) VALUES (?1, ?2)
+             ON CONFLICT(address) DO UPDATE SET next_nonce = max(next_nonce, excluded.next_nonce)",
+            params![address, next],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Removes a delivered put.
     pub fn remove(&self, seq: i64) -> Result<()> {
         self.conn
@@ -923,6 +948,38 @@ mod tests {
         assert!(last > seqs[4]);
         store.forget_nonce("bcrt1qa").unwrap();
         assert_eq!(store.next_nonce("bcrt1qa").unwrap(), None);
+    }
+
+    #[test]
+    fn a_batch_settles_in_one_commit_and_the_nonce_never_goes_back() {
+        let secrets = InMemorySecretStore::new();
+        let mut store = DeviceStore::open_in_memory(&secrets).unwrap();
+        let seqs: Vec<i64> = (0..4u8)
+            .map(|i| {
+                store
+                    .enqueue(&put("bcrt1qa", &[i]), u64::from(i) + 1)
+                    .unwrap()
+            })
+            .collect();
+        let other = store.enqueue(&put("bcrt1qb", b"o"), 1).unwrap();
+        // Items 0 and 2 delivered (nonces 0 and 2); 1 and 3 stay queued.
+        store
+            .settle_delivered("bcrt1qa", &[(seqs[0], 0), (seqs[2], 2)])
+            .unwrap();
+        let left: Vec<i64> = store.queued(10).unwrap().iter().map(|q| q.seq).collect();
+        assert_eq!(left, [seqs[1], seqs[3], other]);
+        assert_eq!(
+            store.next_nonce("bcrt1qa").unwrap(),
+            Some(4),
+            "the queue's next nonce (4) is ahead of the delivered ones: kept"
+        );
+        store.set_next_nonce("bcrt1qa", 1).unwrap();
+        store.settle_delivered("bcrt1qa", &[(seqs[1], 7)]).unwrap();
+        assert_eq!(store.next_nonce("bcrt1qa").unwrap(), Some(8));
+        // Nothing delivered changes nothing.
+        store.settle_delivered("bcrt1qb", &[]).unwrap();
+        assert_eq!(store.next_nonce("bcrt1qb").unwrap(), Some(1));
+        assert_eq!(store.queue_len().unwrap(), 2);
     }
 
     #[test]
