@@ -1,0 +1,451 @@
+//! Network benchmark (plain `main`, no harness): the same signed-record workload against
+//! the embedded single node (one process, SQLite, its default 200 ms blocks) and against
+//! the network (4 CometBFT validators, each a `carchain-node` keeping its records in one
+//! keyspace of the local 3-node Cassandra cluster, RF 3, QUORUM), in the same run:
+//!
+//! - ingest: [`INGEST_CLIENTS`] clients, each one address, send [`INGEST_BATCHES`]
+//!   batches of [`BATCH_ITEMS`] signed puts (1 KiB values) through `POST /v1/records`,
+//!   each waiting for its answer (every put committed and stored); on the network the
+//!   clients spread over the four validators. Puts/s, and network / single;
+//! - put latency: [`LATENCY_CLIENTS`] clients each sending one put at a time for
+//!   [`LATENCY_PHASE`]; p50/p99, and p99 in block intervals (measured over the phase);
+//! - range reads: [`RANGE_QUERIES`] 30-record pages of one address (each paid with a read
+//!   token), p50/p99: SQLite against Cassandra;
+//! - the resident memory of every process (nodes, CometBFT, Cassandra).
+//!
+//! Run: `cargo bench -p carchain-node --bench network` (needs what `scripts/setup`
+//! installs: CometBFT and the Cassandra jars with a JDK; about five minutes).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+#[path = "../src/kv/cassandra/test_cluster.rs"]
+mod test_cluster;
+
+use common::{NodeProcess, Wallet, cometbft_bin};
+use test_cluster::{CLUSTER_URL, TestCluster};
+
+const INGEST_CLIENTS: u8 = 8;
+const INGEST_BATCHES: u64 = 10;
+const BATCH_ITEMS: u64 = 100;
+const LATENCY_CLIENTS: u8 = 4;
+const LATENCY_PHASE: Duration = Duration::from_secs(10);
+const RANGE_QUERIES: usize = 200;
+/// Range queries sent first and not timed.
+const RANGE_WARMUP: usize = 20;
+const VALUE_LEN: usize = 1024;
+/// The embedded node's default block interval (`carchain-node run`).
+const SINGLE_BLOCK_MS: u64 = 200;
+const NETWORK_CHAIN_ID: &str = "carchain-bench-net";
+
+fn value_for(nonce: u64) -> Vec<u8> {
+    (0..VALUE_LEN).map(|i| (i as u64 ^ nonce) as u8).collect()
+}
+
+/// The JSON body of one batch of `wallet`'s puts with nonces `from..from + count`.
+fn batch_body(wallet: &Wallet, from: u64, count: u64) -> Vec<u8> {
+    use base64::Engine;
+    let items: Vec<Value> = (from..from + count)
+        .map(|nonce| {
+            let value = value_for(nonce);
+            json!({
+                "tx": wallet.record_put(nonce, &nonce.to_be_bytes(), &value),
+                "value": base64::engine::general_purpose::STANDARD.encode(&value),
+            })
+        })
+        .collect();
+    serde_json::to_vec(&json!({ "items": items })).expect("encode batch")
+}
+
+/// Sends one batch; asserts every item was stored.
+async fn send_batch(http: &reqwest::Client, base: &str, body: Vec<u8>, count: u64) {
+    let response = http
+        .post(format!("{base}/v1/records"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("post records");
+    let status = response.status();
+    let answer: Value = response.json().await.expect("records json");
+    assert_eq!(status, 200, "{answer}");
+    let results = answer["results"].as_array().expect("results");
+    assert_eq!(results.len() as u64, count);
+    for result in results {
+        assert_eq!(result["outcome"], "stored", "{result}");
+    }
+}
+
+/// One node under test: its API and the processes whose memory is reported.
+struct Target {
+    apis: Vec<String>,
+    operator: String,
+    processes: Vec<(String, u32)>,
+}
+
+/// Every ingest client's wallet (client `c` writes address `c`).
+fn ingest_wallet(c: u8) -> Wallet {
+    Wallet::from_byte(1 + c)
+}
+
+fn latency_wallet(c: u8) -> Wallet {
+    Wallet::from_byte(100 + c)
+}
+
+fn reader() -> Wallet {
+    Wallet::from_byte(250)
+}
+
+async fn ingest_phase(http: &reqwest::Client, apis: &[String]) -> f64 {
+    let prepared: Vec<(String, Vec<Vec<u8>>)> = (0..INGEST_CLIENTS)
+        .map(|c| {
+            let wallet = ingest_wallet(c);
+            let api = apis[usize::from(c) % apis.len()].clone();
+            let bodies = (0..INGEST_BATCHES)
+                .map(|b| batch_body(&wallet, b * BATCH_ITEMS, BATCH_ITEMS))
+                .collect();
+            (api, bodies)
+        })
+        .collect();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (api, bodies) in prepared {
+        let http = http.clone();
+        tasks.push(tokio::spawn(async move {
+            for body in bodies {
+                send_batch(&http, &api, body, BATCH_ITEMS).await;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("ingest client");
+    }
+    let puts = u64::from(INGEST_CLIENTS) * INGEST_BATCHES * BATCH_ITEMS;
+    puts as f64 / started.elapsed().as_secs_f64()
+}
+
+async fn height(http: &reqwest::Client, api: &str) -> u64 {
+    let status: Value = http
+        .get(format!("{api}/v1/status"))
+        .send()
+        .await
+        .expect("status")
+        .json()
+        .await
+        .expect("status json");
+    status["height"].as_u64().expect("height")
+}
+
+/// Sorted put latencies, and the mean block interval over the phase.
+async fn latency_phase(http: &reqwest::Client, apis: &[String]) -> (Vec<Duration>, Duration) {
+    let first = height(http, &apis[0]).await;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..LATENCY_CLIENTS {
+        let http = http.clone();
+        let api = apis[usize::from(c) % apis.len()].clone();
+        tasks.push(tokio::spawn(async move {
+            let wallet = latency_wallet(c);
+            let mut latencies = Vec::new();
+            let mut nonce = 0u64;
+            while started.elapsed() < LATENCY_PHASE {
+                let body = batch_body(&wallet, nonce, 1);
+                let begin = Instant::now();
+                send_batch(&http, &api, body, 1).await;
+                latencies.push(begin.elapsed());
+                nonce += 1;
+            }
+            latencies
+        }));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.expect("latency client"));
+    }
+    let blocks = height(http, &apis[0]).await.saturating_sub(first).max(1);
+    let interval = started.elapsed() / u32::try_from(blocks).unwrap_or(u32::MAX);
+    latencies.sort();
+    (latencies, interval)
+}
+
+/// Sorted latencies of 30-record pages of ingest client 0's address.
+async fn range_phase(http: &reqwest::Client, api: &str, operator: &str) -> Vec<Duration> {
+    let purchase =
+        common::buy_tokens(api, &reader(), 0, operator, RANGE_WARMUP + RANGE_QUERIES).await;
+    let address = ingest_wallet(0).address;
+    let mut latencies = Vec::new();
+    for query in 0..RANGE_WARMUP + RANGE_QUERIES {
+        let begin = Instant::now();
+        let page: Value = http
+            .get(format!("{api}/v1/kv/{address}?limit=30"))
+            .header("x-carchain-token", &purchase.tokens[query])
+            .send()
+            .await
+            .expect("range")
+            .json()
+            .await
+            .expect("range json");
+        if query >= RANGE_WARMUP {
+            latencies.push(begin.elapsed());
+        }
+        assert_eq!(page["items"].as_array().map(Vec::len), Some(30), "{page}");
+    }
+    latencies.sort();
+    latencies
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let at = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len().max(1)) - 1;
+    sorted.get(at).copied().unwrap_or_default()
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+/// Resident memory of `pid` in MiB (0 when it is gone).
+fn rss_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmRSS:"))
+                .and_then(|rest| rest.split_whitespace().next()?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+/// The funded accounts of both chains: the reader pays for its read tokens.
+fn funds() -> Vec<(String, u64)> {
+    vec![(reader().address, 1_000_000)]
+}
+
+/// A base port whose four ports are free on the four validators' loopback addresses.
+fn free_base_port() -> u16 {
+    let start = 30_000 + (std::process::id() % 400) as u16 * 64;
+    (0..400u16)
+        .map(|attempt| start.wrapping_add(attempt * 8))
+        .filter(|base| (20_000..=64_000).contains(base))
+        .find(|base| {
+            (1..=4).all(|i| {
+                (0..4).all(|offset| {
+                    std::net::TcpListener::bind(format!("127.0.0.{i}:{}", base + offset)).is_ok()
+                })
+            })
+        })
+        .expect("a free base port")
+}
+
+/// The 4-validator network, stopped (and its directory removed) on drop.
+struct Network {
+    dir: PathBuf,
+}
+
+impl Network {
+    fn script(&self, args: &[&str]) {
+        let output = Command::new(repo().join("scripts/cometbft"))
+            .args(args)
+            .arg("--dir")
+            .arg(&self.dir)
+            .env("CARCHAIN_NODE_BIN", common::BIN)
+            .env("COMETBFT_BIN", cometbft_bin())
+            .output()
+            .expect("run scripts/cometbft");
+        assert!(
+            output.status.success(),
+            "scripts/cometbft {args:?}: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    fn start(dir: PathBuf) -> (Self, Target) {
+        let network = Self { dir };
+        let base = free_base_port().to_string();
+        let kv = format!("{CLUSTER_URL}/bench_{}", std::process::id());
+        let mut args = vec![
+            "testnet".to_owned(),
+            "--validators".into(),
+            "4".into(),
+            "--base-port".into(),
+            base,
+            "--chain-id".into(),
+            NETWORK_CHAIN_ID.into(),
+            "--kv".into(),
+            kv,
+        ];
+        for (address, amount) in funds() {
+            args.push("--fund".into());
+            args.push(format!("{address}={amount}"));
+        }
+        network.script(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        network.script(&["up"]);
+        let init = std::fs::read_to_string(network.dir.join("init.txt")).expect("init.txt");
+        let operator = init
+            .lines()
+            .find_map(|line| line.strip_prefix("operator_address:"))
+            .map(|rest| rest.trim().to_owned())
+            .expect("operator address");
+        let rows = std::fs::read_to_string(network.dir.join("nodes.tsv")).expect("nodes.tsv");
+        let apis = rows
+            .lines()
+            .map(|row| {
+                let cols: Vec<&str> = row.split('\t').collect();
+                format!("http://{}:{}", cols[1], cols[4])
+            })
+            .collect();
+        let mut processes = Vec::new();
+        for i in 0..4 {
+            for (name, file) in [("carchain-node", "app.pid"), ("cometbft", "cometbft.pid")] {
+                let pid = std::fs::read_to_string(network.dir.join(format!("node{i}/{file}")))
+                    .expect("pid file");
+                processes.push((format!("{name} {i}"), pid.trim().parse().expect("pid")));
+            }
+        }
+        let target = Target {
+            apis,
+            operator,
+            processes,
+        };
+        (network, target)
+    }
+}
+
+impl Drop for Network {
+    fn drop(&mut self) {
+        let _ = Command::new(repo().join("scripts/cometbft"))
+            .args(["down", "--dir"])
+            .arg(&self.dir)
+            .output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The Cassandra nodes' processes (`scripts/cassandra` keeps their pids).
+fn cassandra_processes() -> Vec<(String, u32)> {
+    let run = std::env::var_os("CARCHAIN_CASSANDRA_RUN")
+        .map_or_else(|| PathBuf::from("/tmp/carchain-cassandra"), PathBuf::from);
+    (1..=3)
+        .filter_map(|i| {
+            let pid = std::fs::read_to_string(run.join(format!("node{i}/pid"))).ok()?;
+            Some((format!("cassandra {i}"), pid.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+/// What one target measured.
+struct Measured {
+    puts_per_s: f64,
+    latencies: Vec<Duration>,
+    block_interval: Duration,
+    range: Vec<Duration>,
+    rss: Vec<(String, f64)>,
+}
+
+async fn measure(http: &reqwest::Client, target: &Target) -> Measured {
+    let puts_per_s = ingest_phase(http, &target.apis).await;
+    let (latencies, block_interval) = latency_phase(http, &target.apis).await;
+    let range = range_phase(http, &target.apis[0], &target.operator).await;
+    let rss = target
+        .processes
+        .iter()
+        .map(|(name, pid)| (name.clone(), rss_mib(*pid)))
+        .collect();
+    Measured {
+        puts_per_s,
+        latencies,
+        block_interval,
+        range,
+        rss,
+    }
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async_main());
+}
+
+async fn async_main() {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(120))
+        .build()
+        .expect("client");
+
+    // The embedded single node.
+    let funded: Vec<(String, u64)> = funds();
+    let funded_refs: Vec<(&str, u64)> = funded.iter().map(|(a, n)| (a.as_str(), *n)).collect();
+    let chain = common::init_chain(&funded_refs);
+    let single_process =
+        NodeProcess::start_with_block_time(&chain.data_dir(), SINGLE_BLOCK_MS, &[]);
+    let single_target = Target {
+        apis: vec![single_process.base.clone()],
+        operator: chain.operator_address.clone(),
+        processes: vec![("carchain-node".into(), single_process.child.id())],
+    };
+    let single = measure(&http, &single_target).await;
+    drop(single_process);
+
+    // The network on Cassandra.
+    let cluster = TestCluster::up();
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("bench-network-{}", std::process::id()));
+    let (network, network_target) = Network::start(dir);
+    let mut network_target = network_target;
+    network_target.processes.extend(cassandra_processes());
+    let net = measure(&http, &network_target).await;
+    drop(network);
+    drop(cluster);
+
+    report(&single, &net);
+}
+
+fn report(single: &Measured, net: &Measured) {
+    let row = |name: &str, m: &Measured| {
+        println!(
+            "{name:<28} {:>9.0} {:>9.1} {:>9.1} {:>10.0} {:>9.2} {:>9.2} {:>9.2}",
+            m.puts_per_s,
+            ms(percentile(&m.latencies, 0.50)),
+            ms(percentile(&m.latencies, 0.99)),
+            ms(m.block_interval),
+            ms(percentile(&m.latencies, 0.99)) / ms(m.block_interval),
+            ms(percentile(&m.range, 0.50)),
+            ms(percentile(&m.range, 0.99)),
+        );
+    };
+    println!(
+        "{:<28} {:>9} {:>9} {:>9} {:>10} {:>9} {:>9} {:>9}",
+        "target", "puts/s", "p50 ms", "p99 ms", "block ms", "p99/blk", "rng p50", "rng p99"
+    );
+    row("single node (SQLite)", single);
+    row("4 validators (Cassandra)", net);
+    println!(
+        "network ingest / single node: {:.2} (goal >= 0.3); network put p99: {:.1} block \
+         intervals (goal <= 3); Cassandra range p99: {:.2} ms (goal < 10)",
+        net.puts_per_s / single.puts_per_s,
+        ms(percentile(&net.latencies, 0.99)) / ms(net.block_interval),
+        ms(percentile(&net.range, 0.99)),
+    );
+    println!(
+        "{} puts per ingest run, {} latency samples (single) / {} (network)",
+        u64::from(INGEST_CLIENTS) * INGEST_BATCHES * BATCH_ITEMS,
+        single.latencies.len(),
+        net.latencies.len()
+    );
+    println!("resident memory (MiB):");
+    for (name, mib) in single.rss.iter().chain(&net.rss) {
+        println!("  {name:<20} {mib:>8.1}");
+    }
+}
