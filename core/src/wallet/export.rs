@@ -5,6 +5,11 @@
 //! then the registration and index proofs fetched at one verified header and the
 //! archive built, verified and written through a temp file. Anything refused leaves no
 //! file behind.
+//!
+//! Like a range read, an address that serves several days (a pool smaller than the days
+//! it covers) brings all its records: the index proof covers the whole address, so the
+//! archive holds them all. The archive names the car and links its addresses of the
+//! period: it is the owner's to share with whom they choose.
 
 use std::collections::BTreeMap;
 use std::path::Path;
