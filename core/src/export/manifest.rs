@@ -168,3 +168,92 @@ impl Manifest {
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest() -> Manifest {
+        Manifest {
+            format: EXPORT_FORMAT.into(),
+            version: EXPORT_VERSION,
+            vid: "VIN-1".into(),
+            from: "2024-05-01".into(),
+            to: "2024-05-03".into(),
+            anchor: AnchorEntry {
+                chain_id: "carchain-test".into(),
+                network: "regtest".into(),
+                validator: "02".into(),
+            },
+            records: 1,
+            trips: 0,
+            files: vec![FileEntry::of(RECORDS_JSON, b"[]")],
+        }
+    }
+
+    #[test]
+    fn a_manifest_round_trips_and_newer_or_foreign_ones_are_named() {
+        let bytes = manifest().to_bytes().unwrap();
+        assert_eq!(Manifest::parse(&bytes).unwrap(), manifest());
+        let newer = String::from_utf8(bytes.clone())
+            .unwrap()
+            .replace("\"version\": 1", "\"version\": 7");
+        assert_eq!(
+            Manifest::parse(newer.as_bytes()),
+            Err(ExportError::NewerVersion {
+                found: 7,
+                supported: EXPORT_VERSION
+            })
+        );
+        let zero = String::from_utf8(bytes.clone())
+            .unwrap()
+            .replace("\"version\": 1", "\"version\": 0");
+        assert_eq!(
+            Manifest::parse(zero.as_bytes()).unwrap_err().code(),
+            "export.not_an_export"
+        );
+        let other = String::from_utf8(bytes.clone())
+            .unwrap()
+            .replace(EXPORT_FORMAT, "carchain-backup");
+        assert_eq!(
+            Manifest::parse(other.as_bytes()).unwrap_err().code(),
+            "export.not_an_export"
+        );
+        assert_eq!(
+            Manifest::parse(b"[1,2]").unwrap_err().code(),
+            "export.not_an_export"
+        );
+        let extra = String::from_utf8(bytes)
+            .unwrap()
+            .replace("\"records\": 1", "\"records\": 1, \"signed\": true");
+        assert_eq!(
+            Manifest::parse(extra.as_bytes()).unwrap_err().code(),
+            "export.manifest"
+        );
+    }
+
+    #[test]
+    fn files_must_be_the_listed_ones_with_their_hashes() {
+        let m = manifest();
+        assert!(
+            m.check_files(&[(RECORDS_JSON.into(), b"[]".to_vec())])
+                .is_ok()
+        );
+        assert_eq!(
+            m.check_files(&[(RECORDS_JSON.into(), b"[ ]".to_vec())]),
+            Err(ExportError::FileChanged {
+                file: RECORDS_JSON.into()
+            })
+        );
+        assert_eq!(m.check_files(&[]).unwrap_err().code(), "export.manifest");
+        assert_eq!(
+            m.check_files(&[
+                (RECORDS_JSON.into(), b"[]".to_vec()),
+                (RECORDS_CSV.into(), Vec::new())
+            ])
+            .unwrap_err()
+            .code(),
+            "export.manifest"
+        );
+    }
+}
