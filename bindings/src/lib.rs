@@ -13,6 +13,7 @@
 //! - [`store`]: the wallet store opened over the host's secure storage.
 //! - [`wallet`]: the owner's wallet: create/restore/open, devices, pairing, reads, trips,
 //!   subscribers ([`wallet_error`] holds its error).
+//! - [`export`]: a car's records of a period as one archive, and its offline check.
 //! - [`device`]: the car: pairing payload and answer, sealed puts, offline queue.
 //! - [`grants_wallet`]: the owner's side of data grants on the wallet: pending requests,
 //!   approve (narrowed) or reject, grants, revoke, balance; values in [`grants_types`],
@@ -27,6 +28,7 @@ uniffi::setup_scaffolding!();
 
 pub mod backup;
 pub mod device;
+pub mod export;
 pub mod grants_error;
 pub mod grants_ledger;
 pub mod grants_provider;

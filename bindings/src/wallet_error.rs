@@ -163,6 +163,7 @@ impl From<CoreWalletError> for WalletError {
             },
             E::Store(store) => storage(core_store_error_code(store)),
             E::Backup(backup) => storage(backup.code()),
+            E::Export(export) => crate::export::export_error(export),
             E::Trip(trip) => WalletError::RecordRejected {
                 code: core_trip_error_code(trip).to_owned(),
                 detail: detail.clone(),

@@ -13,12 +13,14 @@
 //! - [`device`]: the car: pairing, putting records, the offline queue.
 //! - [`compute`]: compute-to-data: a provider's EVM program over trips, signed result.
 //! - [`grants`]: data grants: provider requests, owner approvals, copies and results.
+//! - [`export`]: a car's records of a period as one archive anyone can verify offline.
 //! - [`tokens`]: unlinkable tokens (RFC 9474 blind RSA signatures) for paid reads.
 #![forbid(unsafe_code)]
 
 pub mod compute;
 pub mod crypto;
 pub mod device;
+pub mod export;
 pub mod grants;
 pub mod keys;
 pub mod light;

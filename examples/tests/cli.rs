@@ -1,7 +1,8 @@
 //! The `carchain` CLI against a separately started `carchain-node` binary (`init`, then
 //! `run` on a free loopback port, default shared mode: reads are paid for, see
 //! [`node_process`]): scripted sessions (wallet new or restore, a car's pairing code,
-//! device pair + car pair, puts, range, get, trips, export, node status, balance, a new
+//! device pair + car pair, puts, range, get, trips, export, an export archive and its
+//! offline verification, node status, balance, a new
 //! pool, a provider's registration and request, approval, grants, revocation), bad
 //! flags and bad input giving clear messages and meaningful exit codes without a panic,
 //! and the recovery words never reaching stderr. `car-sim --node` has its own tests
@@ -528,6 +529,96 @@ async fn scripted_session_pair_put_range_trips_and_status() {
         std::fs::read_to_string(&svg_file)
             .expect("svg")
             .contains("<path")
+    );
+
+    // The whole day as one export archive, verified offline (no wallet, no node) with
+    // and without the chain's anchor; a changed archive exits 5, a cut one 3.
+    let archive = dir.path().join("day.tar");
+    let archive_path = archive.to_str().expect("path").to_owned();
+    let exported = ok_json(
+        &run_async(
+            w(&[
+                "export",
+                "--car",
+                VID,
+                "--from",
+                "2024-05-06",
+                "--to",
+                "2024-05-06",
+                "--out",
+                &archive_path,
+            ]),
+            None,
+        )
+        .await,
+    );
+    assert_eq!(
+        (exported["records"].as_u64(), exported["trips"].as_u64()),
+        (Some(2), Some(1))
+    );
+    let verified = ok_json(
+        &run_async(
+            s(&[
+                "--json",
+                "--chain-id",
+                CHAIN_ID,
+                "--validator",
+                &node.validator,
+                "verify-export",
+                &archive_path,
+            ]),
+            None,
+        )
+        .await,
+    );
+    assert_eq!(verified["verified"], true);
+    assert_eq!(verified["anchor_trusted"], true);
+    assert_eq!(verified["records"], 2);
+    let untrusted = run_async(s(&["verify-export", &archive_path]), None).await;
+    assert!(untrusted.status.success(), "{}", text(&untrusted.stderr));
+    assert!(text(&untrusted.stdout).contains("pass --chain-id and --validator"));
+    let bytes = std::fs::read(&archive).expect("archive");
+    let changed = dir.path().join("changed.tar");
+    let mut flipped = bytes.clone();
+    let at = String::from_utf8_lossy(&bytes)
+        .find("carvio")
+        .expect("a record in the archive");
+    flipped[at] = b'C';
+    std::fs::write(&changed, &flipped).expect("write");
+    assert_fails(
+        &run_async(s(&["verify-export", changed.to_str().expect("path")]), None).await,
+        5,
+        "export.file_changed",
+    );
+    std::fs::write(&changed, &bytes[..bytes.len() / 3]).expect("write");
+    assert_fails(
+        &run_async(s(&["verify-export", changed.to_str().expect("path")]), None).await,
+        3,
+        "export.truncated",
+    );
+    assert_fails(
+        &run_async(
+            w(&[
+                "export",
+                "--vid",
+                "NOT-MY-CAR",
+                "--from",
+                "2024-05-06",
+                "--to",
+                "2024-05-06",
+                "--out",
+                &archive_path,
+            ]),
+            None,
+        )
+        .await,
+        3,
+        "export.unknown_car",
+    );
+    assert_eq!(
+        std::fs::read(&archive).expect("archive"),
+        bytes,
+        "left as it was"
     );
 
     // The node's status with a verified tip, and the fees the owner paid.

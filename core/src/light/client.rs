@@ -25,7 +25,7 @@ use super::types::{
     PutOutcome, RangeRead, Receipt, RecordUpload, SyncProgress, UploadResult, VerifiedRecord,
     WriteCredential,
 };
-use super::wire::NodeStatusView;
+use super::wire::{NodeStatusView, StateAnswerWire};
 use crate::protocol::signing::{p2wpkh_address, public_key_of, sign_digest};
 use crate::protocol::{
     AccountState, AddressIndex, DeviceState, RecordRegistration, SignedHeader, SignedTransaction,
@@ -336,6 +336,29 @@ impl LightClient {
     ) -> LightResult<Option<Vec<u8>>> {
         let answer = node.state(path, header.header.height).await?;
         verify_state_answer(&answer, key, header)
+    }
+
+    /// The answers of `queries` (state path, key) all at one verified header, each
+    /// checked against it before it is returned, with that header: for callers that
+    /// ship the proofs themselves (a wallet export).
+    pub async fn proven_answers(
+        &self,
+        queries: &[(Vec<String>, jmt::KeyHash)],
+    ) -> LightResult<(SignedHeader, Vec<StateAnswerWire>)> {
+        self.inner
+            .endpoints
+            .run(|node| async move {
+                let header = self.read_header(&node).await?;
+                let mut answers = Vec::with_capacity(queries.len());
+                for (path, key) in queries {
+                    let path: Vec<&str> = path.iter().map(String::as_str).collect();
+                    let answer = node.state(&path, header.header.height).await?;
+                    verify_state_answer(&answer, *key, &header)?;
+                    answers.push(answer);
+                }
+                Ok((header, answers))
+            })
+            .await
     }
 
     pub(crate) async fn read_state(

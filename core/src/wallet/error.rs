@@ -54,6 +54,10 @@ pub enum WalletError {
     /// newer, or the file failed).
     #[error("backup: {0}")]
     Backup(#[from] super::backup_file::BackupError),
+    /// An export could not be written (unknown car, bad period or path, a node that did
+    /// not serve every record, the file failed).
+    #[error("export: {0}")]
+    Export(#[from] crate::export::ExportError),
     /// A pairing message (offer or accept) is malformed.
     #[error("pairing message: {0}")]
     PairingMessage(#[from] PairingMessageError),

@@ -5,6 +5,7 @@
 //! - pairing (`pair_device`, `set_dup`) through the node's end-to-end encrypted mailbox.
 //! - reading (`get_kv`, `get_kv_range`): verified, decrypted, cached for offline use.
 //! - trips (`trips`, `trip`): trip-gps records decoded for the map view.
+//! - export (`export`): a car's records of a period as one verifiable archive.
 //! - devices (`devices`, `device_status`, `reset_to`).
 //! - requests (`pending_requests`, `approve`, `reject`, `grants`, `revoke`): data grants
 //!   to service providers (see [`crate::grants`]).
@@ -16,6 +17,7 @@ mod backup;
 mod backup_file;
 mod devices;
 mod error;
+mod export;
 mod fee_stamps;
 mod grant_inputs;
 mod identity;

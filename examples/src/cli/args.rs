@@ -89,6 +89,12 @@ pub enum Command {
     /// A car's trips.
     #[command(subcommand)]
     Trips(TripsCommand),
+    /// Export a car's records of a period as one archive (records as JSON and CSV, trips
+    /// as GeoJSON and GPX, and the ledger proofs to verify it offline).
+    Export(ExportArgs),
+    /// Verify an export archive offline (no wallet, no node): every file against the
+    /// ledger proofs and signed headers inside it. Exit 5 when anything was changed.
+    VerifyExport(VerifyExportArgs),
     /// The node.
     #[command(subcommand)]
     Node(NodeCommand),
@@ -400,6 +406,31 @@ pub struct RangeArgs {
     /// Value fields to keep (all when absent), comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub columns: Vec<String>,
+}
+
+/// `carchain export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The car's VID.
+    #[arg(long, visible_alias = "car")]
+    pub vid: String,
+    /// First day, YYYY-MM-DD.
+    #[arg(long)]
+    pub from: String,
+    /// Last day, YYYY-MM-DD.
+    #[arg(long)]
+    pub to: String,
+    /// The archive to write (replaced only once the new one is complete and verified).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+/// `carchain verify-export`.
+#[derive(Debug, Args)]
+pub struct VerifyExportArgs {
+    /// The archive.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
 }
 
 /// `carchain trips ...`

@@ -87,6 +87,7 @@ impl From<WalletError> for CliError {
                 CliError::Local(text)
             }
             WalletError::PairingTimeout { .. } => CliError::Node(text),
+            WalletError::Export(export) => export.into(),
             WalletError::Backup(backup) => match backup {
                 carchain_core::wallet::BackupError::Io { .. }
                 | carchain_core::wallet::BackupError::RandomnessUnavailable => {
@@ -94,6 +95,18 @@ impl From<WalletError> for CliError {
                 }
                 _ => CliError::Input(format!("{text} ({})", backup.code())),
             },
+            _ => CliError::Input(text),
+        }
+    }
+}
+
+impl From<carchain_core::export::ExportError> for CliError {
+    fn from(err: carchain_core::export::ExportError) -> Self {
+        use carchain_core::export::ExportError;
+        let text = format!("{err} ({})", err.code());
+        match err {
+            ExportError::Io { .. } => CliError::Local(text),
+            err if err.is_tampering() => CliError::Verification(text),
             _ => CliError::Input(text),
         }
     }

@@ -1,6 +1,7 @@
 //! The `carchain` command line: the owner's wallet (new, restore, address, balance), the
 //! paired cars (pair, list, reset, pool), a car store's side of pairing and putting,
-//! reading records and trips back, trip exports, the node's status, and data grants:
+//! reading records and trips back, trip exports, whole-period export archives and their
+//! offline verification, the node's status, and data grants:
 //! the owner's pending requests and grants, and a service provider's key, registration
 //! and requests.
 //!
@@ -15,6 +16,7 @@ pub mod car_cmd;
 pub mod data_cmd;
 pub mod device_cmd;
 pub mod error;
+pub mod export_cmd;
 pub mod grant_input;
 pub mod grants_cmd;
 pub mod node_cmd;
@@ -42,6 +44,8 @@ pub async fn run(cli: &Cli) -> Result<(), CliError> {
         Command::Get(args) => data_cmd::get(&session, args).await,
         Command::Range(args) => data_cmd::range(&session, args).await,
         Command::Trips(command) => trips_cmd::run(&session, command).await,
+        Command::Export(args) => export_cmd::export(&session, args).await,
+        Command::VerifyExport(args) => export_cmd::verify(&session, args),
         Command::Node(command) => node_cmd::run(&session, command).await,
         Command::Requests(command) => requests_cmd::run(&session, command).await,
         Command::Grants(command) => grants_cmd::run(&session, command).await,

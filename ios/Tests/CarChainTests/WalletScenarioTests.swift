@@ -200,6 +200,52 @@ final class WalletScenarioTests: XCTestCase {
         XCTAssertTrue(try stranger.devices().isEmpty)
     }
 
+    func testAnExportVerifiesWithoutTheWalletAndAChangedOneIsRefused() async throws {
+        let archive = f.dir.appendingPathComponent("car.tar").path
+        let written = try await f.wallet.export(
+            light: f.light, vid: vid, fromDate: "2024-05-01", toDate: "2024-05-03", path: archive)
+        XCTAssertEqual(written.records, 3)
+        XCTAssertEqual(written.trips, 3)
+        // Anyone verifies it offline, with the chain's anchor and without any wallet key.
+        let trusted = TrustedAnchor(
+            chainId: TestNode.chainId, network: .regtest, validatorPubkeyHex: f.node.validatorPubkey)
+        XCTAssertEqual(try verifyExport(path: archive, trusted: trusted), written)
+        XCTAssertEqual(
+            try verifyExport(path: archive, trusted: nil).validatorPubkeyHex, f.node.validatorPubkey)
+        // One changed byte of a decrypted record, a cut archive: refused by kind.
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: archive))
+        let original = bytes
+        let at = bytes.range(of: Data("trip-gps".utf8))!.lowerBound
+        bytes[at] = UInt8(ascii: "T")
+        let changed = f.dir.appendingPathComponent("changed.tar")
+        try bytes.write(to: changed)
+        XCTAssertThrowsError(try verifyExport(path: changed.path, trusted: nil)) { error in
+            guard case WalletError.RecordRejected(let code, _) = error else {
+                return XCTFail("unexpected error \(error)")
+            }
+            XCTAssertEqual(code, "export.file_changed")
+        }
+        let cut = f.dir.appendingPathComponent("cut.tar")
+        try original.prefix(original.count / 2).write(to: cut)
+        XCTAssertThrowsError(try verifyExport(path: cut.path, trusted: nil)) { error in
+            guard case WalletError.InvalidInput(let code, _) = error else {
+                return XCTFail("unexpected error \(error)")
+            }
+            XCTAssertEqual(code, "export.truncated")
+        }
+        // A car this wallet does not have: typed, and no file.
+        let none = f.dir.appendingPathComponent("none.tar").path
+        do {
+            _ = try await f.wallet.export(
+                light: f.light, vid: "NOT-MY-CAR", fromDate: "2024-05-01", toDate: "2024-05-03",
+                path: none)
+            XCTFail("exported a car this wallet does not have")
+        } catch WalletError.Device(let code, _) {
+            XCTAssertEqual(code, "export.unknown_car")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: none))
+    }
+
     func testWrongWordsAreATypedError() {
         let words = abandonWords.replacingOccurrences(of: "about", with: "abandon")
         XCTAssertThrowsError(try Wallet.restore(

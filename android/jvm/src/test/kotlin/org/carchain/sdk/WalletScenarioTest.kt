@@ -194,6 +194,38 @@ class WalletScenarioTest {
     }
 
     @Test
+    fun anExportVerifiesWithoutTheWalletAndAChangedOneIsRefused() = runBlocking {
+        val archive = "$dir/car.tar"
+        val written = wallet.export(light, VID, "2024-05-01", "2024-05-03", archive)
+        assertEquals(3uL, written.records)
+        assertEquals(3uL, written.trips)
+        // Anyone verifies it offline, with the chain's anchor and without any wallet key.
+        val trusted = TrustedAnchor(TestNode.CHAIN_ID, Network.REGTEST, node.validatorPubkey)
+        assertEquals(written, verifyExport(archive, trusted))
+        assertEquals(node.validatorPubkey, verifyExport(archive, null).validatorPubkeyHex)
+        // One changed byte of a decrypted record, a cut archive: refused by kind.
+        val bytes = java.io.File(archive).readBytes()
+        val at = String(bytes, Charsets.ISO_8859_1).indexOf("trip-gps")
+        val changed = bytes.copyOf().also { it[at] = 'T'.code.toByte() }
+        java.io.File("$dir/changed.tar").writeBytes(changed)
+        val tampered = assertThrows<WalletException.RecordRejected> { verifyExport("$dir/changed.tar", null) }
+        assertEquals("export.file_changed", tampered.code)
+        java.io.File("$dir/cut.tar").writeBytes(bytes.copyOf(bytes.size / 2))
+        val cut = assertThrows<WalletException.InvalidInput> { verifyExport("$dir/cut.tar", null) }
+        assertEquals("export.truncated", cut.code)
+        // A car this wallet does not have, a missing directory: typed, and no file.
+        val unknown = assertThrows<WalletException.Device> {
+            runBlocking { wallet.export(light, "NOT-MY-CAR", "2024-05-01", "2024-05-03", "$dir/none.tar") }
+        }
+        assertEquals("export.unknown_car", unknown.code)
+        val noDir = assertThrows<WalletException.Storage> {
+            runBlocking { wallet.export(light, VID, "2024-05-01", "2024-05-03", "$dir/no/such/x.tar") }
+        }
+        assertEquals("export.io", noDir.code)
+        assertTrue(!java.io.File("$dir/none.tar").exists())
+    }
+
+    @Test
     fun wrongWordsAreATypedError() {
         val words = ABANDON_WORDS.replace("about", "abandon")
         val error = assertThrows<WalletException.InvalidMnemonic> {
