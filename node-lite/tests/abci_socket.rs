@@ -1,7 +1,8 @@
 //! The node's ABCI server spoken to over its socket, the way CometBFT speaks to it: a
 //! burst of CheckTx requests sent back to back, then the Flush that CometBFT's Commit
 //! waits on, is answered in full and in order (a server that waited for its own unsent
-//! answers stopped the whole chain under ingest).
+//! answers stopped the whole chain under ingest); a malformed request closes its own
+//! connection only.
 
 mod common;
 
@@ -136,6 +137,29 @@ async fn a_burst_of_check_tx_then_flush_is_answered_in_order() {
         response::Value::Info(info) => assert_eq!(info.data, "carchain-node"),
         other => panic!("unexpected info answer {other:?}"),
     }
+
+    // A malformed request (a frame that is no ABCI message) closes that connection
+    // only: the server keeps running and a new connection is answered.
+    let mut garbage = connect(address).await;
+    garbage
+        .write_all(&[0x06, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])
+        .await
+        .expect("write garbage");
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(10), garbage.read_to_end(&mut rest))
+        .await
+        .expect("the malformed connection is closed");
+    assert!(
+        closed.is_err() || rest.is_empty(),
+        "no answer to garbage: {rest:?}"
+    );
+    assert!(!server.is_finished(), "the ABCI server is still running");
+    let mut again = connect(address).await;
+    send(&mut again, request::Value::Info(RequestInfo::default())).await;
+    assert!(matches!(
+        receive(&mut again).await,
+        response::Value::Info(_)
+    ));
     server.abort();
     node.shutdown().await;
 }
