@@ -327,12 +327,29 @@ async fn a_proven_page_checks_every_record_against_one_header_without_a_request_
     assert_eq!(count(&paths, "/v1/kv/"), 1, "{paths:#?}");
     assert_eq!(count(&paths, "/v1/state/record/"), 0, "{paths:#?}");
     // Once the client is synced and holds tokens, a whole-address read of the 12 records
-    // is a fixed handful of requests: status, headers, the address index, one page.
+    // is a fixed handful of requests: status, headers, one page carrying the address
+    // index with its proof.
     let whole = through_proxy.records_at(&car.address).await.expect("whole");
     assert_eq!(proven_keys(&whole), keys);
     let paths = proxy.take_paths();
     assert_eq!(count(&paths, "/v1/kv/"), 1, "{paths:#?}");
-    assert!(paths.len() <= 4, "{paths:#?}");
+    assert_eq!(count(&paths, "/v1/state/"), 0, "{paths:#?}");
+    assert!(paths.len() <= 3, "{paths:#?}");
+
+    // A page whose index is the valid proof of something else is caught.
+    proxy.set(Tamper::ForgePageIndex);
+    let err = through_proxy
+        .records_at(&car.address)
+        .await
+        .expect_err("forged page index");
+    assert!(
+        matches!(
+            &err,
+            LightError::Tampered(_) | LightError::AllNodesFailed(_)
+        ),
+        "{err}"
+    );
+    proxy.take_paths();
 
     // A node that serves pages without proofs is still checked, one proof per record.
     proxy.set(Tamper::StripPageProofs);
@@ -343,6 +360,14 @@ async fn a_proven_page_checks_every_record_against_one_header_without_a_request_
     assert_eq!(proven_keys(&range), keys);
     let paths = proxy.take_paths();
     assert_eq!(count(&paths, "/v1/state/record/"), keys.len(), "{paths:#?}");
+    // ... and its address index with one more request.
+    let whole = through_proxy
+        .records_at(&car.address)
+        .await
+        .expect("whole without page proofs");
+    assert_eq!(proven_keys(&whole), keys);
+    let paths = proxy.take_paths();
+    assert_eq!(count(&paths, "/v1/state/address-index/"), 1, "{paths:#?}");
 
     // Valid proofs of the wrong records are caught; the honest node answers instead.
     proxy.set(Tamper::ShiftPageProofs);

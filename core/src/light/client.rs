@@ -521,7 +521,7 @@ impl LightClient {
                 async move {
                     let node = node.fresh()?;
                     let header = self.read_header(&node).await?;
-                    let items = self
+                    let (items, _) = self
                         .all_range_items(&node, address, start, end, header.header.height)
                         .await?;
                     let (accepted, mut rejected) = screen_range_items(address, start, end, items);
@@ -575,19 +575,25 @@ impl LightClient {
                 async move {
                     let node = node.fresh()?;
                     let header = self.read_header(&node).await?;
-                    let index: AddressIndex = decode_proven(
-                        self.proven_state(
-                            &node,
-                            &header,
-                            &["address-index", address],
-                            state_key::address_index(address),
-                        )
-                        .await?,
-                    )?
-                    .unwrap_or_default();
-                    let items = self
+                    let (items, page_index) = self
                         .all_range_items(&node, address, &[], ALL_KEYS_END, header.header.height)
                         .await?;
+                    // The index the first page carried, or (a node that does not send
+                    // it) one more request; checked against the header either way.
+                    let index_key = state_key::address_index(address);
+                    let proven_index = match page_index {
+                        Some(answer) => verify_state_answer(&answer, index_key, &header)?,
+                        None => {
+                            self.proven_state(
+                                &node,
+                                &header,
+                                &["address-index", address],
+                                index_key,
+                            )
+                            .await?
+                        }
+                    };
+                    let index: AddressIndex = decode_proven(proven_index)?.unwrap_or_default();
                     let (accepted, mut rejected) =
                         screen_range_items(address, &[], ALL_KEYS_END, items);
                     let records = self
@@ -639,7 +645,7 @@ impl LightClient {
 
     /// Every page of `address` in `start..=end`, each record with its registration proven
     /// at `proofs_at` (the header the read checks against) when the node serves proven
-    /// pages.
+    /// pages, and the address index (with its proof, unchecked) the first page carried.
     async fn all_range_items(
         &self,
         node: &NodeHttp,
@@ -647,12 +653,13 @@ impl LightClient {
         start: &[u8],
         end: &[u8],
         proofs_at: u64,
-    ) -> LightResult<RangeItems> {
+    ) -> LightResult<(RangeItems, Option<StateAnswerWire>)> {
         let mut items = Vec::new();
+        let mut index = None;
         let mut after: Option<Vec<u8>> = None;
         loop {
             let cursor = after.clone();
-            let (page, next) = self
+            let page = self
                 .paid(node, |token| {
                     let node = node.clone();
                     let cursor = cursor.clone();
@@ -670,9 +677,12 @@ impl LightClient {
                     }
                 })
                 .await?;
-            items.extend(page);
-            match next {
-                None => return Ok(items),
+            items.extend(page.items);
+            if index.is_none() {
+                index = page.index;
+            }
+            match page.next {
+                None => return Ok((items, index)),
                 Some(next) if after.as_ref().is_some_and(|previous| &next <= previous) => {
                     return Err(LightError::BadAnswer {
                         endpoint: node.label().to_owned(),

@@ -34,8 +34,17 @@ pub fn http_client() -> LightResult<Client> {
         .map_err(|err| LightError::InvalidInput(format!("HTTP client: {err}")))
 }
 
-/// One page of a KV range: `(key, value)` pairs and the cursor of the next page.
-pub type RangePage = (super::records::RangeItems, Option<Vec<u8>>);
+/// One page of a KV range: its records, the cursor of the next page and, on a proven
+/// page, the address index.
+#[derive(Debug)]
+pub struct RangePage {
+    /// The page's records, key order.
+    pub items: super::records::RangeItems,
+    /// The cursor of the next page, `None` at the end.
+    pub next: Option<Vec<u8>>,
+    /// A proven page's address index with its proof (unchecked here).
+    pub index: Option<super::wire::StateAnswerWire>,
+}
 
 /// One node's HTTP API.
 #[derive(Debug, Clone)]
@@ -402,7 +411,11 @@ impl NodeHttp {
             .next_cursor
             .map(|cursor| hex::decode(cursor).map_err(|_| self.bad_answer("cursor is not hex")))
             .transpose()?;
-        Ok((items, cursor))
+        Ok(RangePage {
+            items,
+            next: cursor,
+            index: page.index,
+        })
     }
 }
 

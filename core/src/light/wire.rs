@@ -229,6 +229,9 @@ pub struct RangeWire {
     pub items: Vec<RangeItemWire>,
     /// Cursor of the next page, `None` at the end.
     pub next_cursor: Option<String>,
+    /// A proven page's address index (count and key digest) with its proof.
+    #[serde(default)]
+    pub index: Option<StateAnswerWire>,
 }
 
 /// The node's error body `{"error":{"code","message"}}`.

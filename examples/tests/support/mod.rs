@@ -253,6 +253,9 @@ pub enum Tamper {
     StripPageProofs,
     /// Give each item of a proven page the (valid) proof of the next item's registration.
     ShiftPageProofs,
+    /// Give a proven page, as its address index, the (valid) proof of its first record's
+    /// registration.
+    ForgePageIndex,
 }
 
 struct ProxyState {
@@ -427,6 +430,15 @@ fn falsify(tamper: Tamper, path: &str, bytes: Vec<u8>) -> Vec<u8> {
                 if let Some(item) = item.as_object_mut() {
                     item.remove("registration");
                 }
+            }
+            if let Some(page) = json.as_object_mut() {
+                page.remove("index");
+            }
+        }),
+        (Tamper::ForgePageIndex, ["v1", "kv", _]) => edit_json(&bytes, |json| {
+            let first = json["items"][0]["registration"].clone();
+            if !first.is_null() {
+                json["index"] = first;
             }
         }),
         (Tamper::ShiftPageProofs, ["v1", "kv", _]) => edit_json(&bytes, |json| {

@@ -75,6 +75,11 @@ pub struct RangeJson {
     pub items: Vec<RangeItemJson>,
     /// Pass as `after` for the next page; `null` when the range is exhausted.
     pub next_cursor: Option<String>,
+    /// With `proofs_at`: the address's record index (count and key digest) and its
+    /// proof, as `GET /v1/state/address-index/{address}?height=H` answers them, so a
+    /// reader checks the page complete with no further request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<StateAnswerJson>,
 }
 
 impl From<RangePage> for RangeJson {
@@ -90,6 +95,7 @@ impl From<RangePage> for RangeJson {
                 })
                 .collect(),
             next_cursor: page.next_cursor.map(hex::encode),
+            index: None,
         }
     }
 }
@@ -182,13 +188,16 @@ pub async fn range<S: LedgerService>(
         after,
     };
     let page = blocking(&service, move |s| {
-        if let Some(height) = proofs_at {
-            // A height the node cannot prove at is refused before the read is paid.
-            s.query_state(
-                &StateQuery::AddressIndex(request.address.clone()),
-                Some(height),
-            )?;
-        }
+        // The index at the proof height; a height the node cannot prove at is refused
+        // before the read is paid.
+        let index = proofs_at
+            .map(|height| {
+                s.query_state(
+                    &StateQuery::AddressIndex(request.address.clone()),
+                    Some(height),
+                )
+            })
+            .transpose()?;
         let page = s.range_values(&request, token.as_deref())?;
         let Some(height) = proofs_at else {
             return Ok(RangeJson::from(page));
@@ -205,6 +214,7 @@ pub async fn range<S: LedgerService>(
         for (item, registration) in json.items.iter_mut().zip(registrations) {
             item.registration = Some(registration);
         }
+        json.index = index.map(StateAnswerJson::from);
         Ok(json)
     })
     .await?;
