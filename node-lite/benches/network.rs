@@ -41,7 +41,6 @@ const RANGE_WARMUP: usize = 20;
 const VALUE_LEN: usize = 1024;
 /// The embedded node's default block interval (`carchain-node run`).
 const SINGLE_BLOCK_MS: u64 = 200;
-const NETWORK_CHAIN_ID: &str = "carchain-bench-net";
 
 fn value_for(nonce: u64) -> Vec<u8> {
     (0..VALUE_LEN).map(|i| (i as u64 ^ nonce) as u8).collect()
@@ -276,7 +275,8 @@ impl Network {
             "--base-port".into(),
             base,
             "--chain-id".into(),
-            NETWORK_CHAIN_ID.into(),
+            // The chain id the test wallets sign for.
+            common::CHAIN_ID.into(),
             "--kv".into(),
             kv,
         ];

@@ -1,6 +1,7 @@
 //! A small client of CometBFT's JSON-RPC (loopback): `broadcast_tx_sync` hands a
 //! transaction to the local CometBFT node's mempool (its answer is this app's CheckTx),
-//! `status` tells the latest block.
+//! several at once as one JSON-RPC batch (CometBFT runs a batch's calls in order, so one
+//! signer's nonces stay in sequence); `status` tells the latest block.
 
 use std::time::Duration;
 
@@ -69,33 +70,28 @@ impl CometRpc {
 
     async fn call(&self, method: &str, params: Value) -> Result<Value, RpcError> {
         let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
-        let response = self
-            .http
-            .post(&self.url)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|err| RpcError::Unreachable(err.to_string()))?;
-        let answer: Value = response
-            .json()
-            .await
-            .map_err(|err| RpcError::Unreachable(err.to_string()))?;
-        if let Some(error) = answer.get("error") {
-            let data = error
-                .get("data")
-                .and_then(Value::as_str)
-                .or_else(|| error.get("message").and_then(Value::as_str))
-                .unwrap_or("unknown error")
-                .to_owned();
-            if data.contains("already exists in cache") {
-                return Err(RpcError::AlreadyKnown);
-            }
-            return Err(RpcError::Refused(data));
+        let answer = self.post(&body).await?;
+        if answer.get("error").is_some() {
+            return Err(refusal(&answer));
         }
         answer
             .get("result")
             .cloned()
             .ok_or_else(|| RpcError::Unreachable("an answer without a result".into()))
+    }
+
+    async fn post(&self, body: &Value) -> Result<Value, RpcError> {
+        let response = self
+            .http
+            .post(&self.url)
+            .json(body)
+            .send()
+            .await
+            .map_err(|err| RpcError::Unreachable(err.to_string()))?;
+        response
+            .json()
+            .await
+            .map_err(|err| RpcError::Unreachable(err.to_string()))
     }
 
     /// Hands `tx` (canonical bytes) to CometBFT's mempool; the answer is the CheckTx
@@ -104,23 +100,65 @@ impl CometRpc {
         let result = self
             .call("broadcast_tx_sync", json!({ "tx": BASE64.encode(tx) }))
             .await?;
-        let code = result
-            .get("code")
-            .and_then(Value::as_u64)
-            .and_then(|code| u32::try_from(code).ok())
-            .ok_or_else(|| RpcError::Unreachable("broadcast answer without a code".into()))?;
-        let text = |name: &str| {
-            result
-                .get(name)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
+        check_result(&result)
+    }
+
+    /// Hands `txs` to CometBFT's mempool in their order, [`BROADCAST_BATCH`] per JSON-RPC
+    /// batch request (one round trip each); each answer is that transaction's CheckTx
+    /// result or why CometBFT refused it. A CometBFT whose `rpc.max_request_batch_size`
+    /// is below the batch gets the transactions one call at a time instead.
+    pub async fn broadcast_txs_sync(&self, txs: &[Vec<u8>]) -> Vec<Result<CheckResult, RpcError>> {
+        let mut answers = Vec::with_capacity(txs.len());
+        for chunk in txs.chunks(BROADCAST_BATCH) {
+            match self.broadcast_chunk(chunk).await {
+                Ok(chunk_answers) => answers.extend(chunk_answers),
+                Err(RpcError::Refused(_)) => {
+                    for tx in chunk {
+                        answers.push(self.broadcast_tx_sync(tx).await);
+                    }
+                }
+                Err(err) => answers.extend(chunk.iter().map(|_| Err(err.clone()))),
+            }
+        }
+        answers
+    }
+
+    /// One JSON-RPC batch of `broadcast_tx_sync` calls; `Err` when the batch as a whole
+    /// is refused or unanswered.
+    async fn broadcast_chunk(
+        &self,
+        txs: &[Vec<u8>],
+    ) -> Result<Vec<Result<CheckResult, RpcError>>, RpcError> {
+        let calls: Vec<Value> = txs
+            .iter()
+            .enumerate()
+            .map(|(id, tx)| {
+                json!({ "jsonrpc": "2.0", "id": id, "method": "broadcast_tx_sync",
+                        "params": { "tx": BASE64.encode(tx) } })
+            })
+            .collect();
+        let answer = self.post(&Value::Array(calls)).await?;
+        let Some(replies) = answer.as_array() else {
+            // One error answers a batch CometBFT does not take (too many calls).
+            return Err(RpcError::Refused(rpc_error_text(&answer)));
         };
-        Ok(CheckResult {
-            code,
-            codespace: text("codespace"),
-            log: text("log"),
-        })
+        let mut answers: Vec<Result<CheckResult, RpcError>> = txs
+            .iter()
+            .map(|_| Err(RpcError::Unreachable("no answer in the batch".into())))
+            .collect();
+        for reply in replies {
+            let slot = reply
+                .get("id")
+                .and_then(Value::as_u64)
+                .and_then(|id| usize::try_from(id).ok())
+                .and_then(|id| answers.get_mut(id));
+            let Some(slot) = slot else { continue };
+            *slot = match reply.get("result") {
+                Some(result) if reply.get("error").is_none() => check_result(result),
+                _ => Err(refusal(reply)),
+            };
+        }
+        Ok(answers)
     }
 
     /// The latest block and whether the node is catching up.
@@ -135,5 +173,171 @@ impl CometRpc {
             height,
             catching_up: sync["catching_up"].as_bool().unwrap_or(false),
         })
+    }
+}
+
+/// Calls per JSON-RPC batch ([`CometRpc::broadcast_txs_sync`]); `scripts/cometbft`
+/// raises CometBFT's `rpc.max_request_batch_size` (10 by default) to it.
+pub const BROADCAST_BATCH: usize = 100;
+
+/// A `broadcast_tx_sync` result: the CheckTx answer.
+fn check_result(result: &Value) -> Result<CheckResult, RpcError> {
+    let code = result
+        .get("code")
+        .and_then(Value::as_u64)
+        .and_then(|code| u32::try_from(code).ok())
+        .ok_or_else(|| RpcError::Unreachable("broadcast answer without a code".into()))?;
+    let text = |name: &str| {
+        result
+            .get(name)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    Ok(CheckResult {
+        code,
+        codespace: text("codespace"),
+        log: text("log"),
+    })
+}
+
+/// The text of a JSON-RPC error answer.
+fn rpc_error_text(answer: &Value) -> String {
+    let error = answer.get("error").unwrap_or(answer);
+    error
+        .get("data")
+        .and_then(Value::as_str)
+        .or_else(|| error.get("message").and_then(Value::as_str))
+        .unwrap_or("unknown error")
+        .to_owned()
+}
+
+/// A JSON-RPC error answer as an [`RpcError`].
+fn refusal(answer: &Value) -> RpcError {
+    let text = rpc_error_text(answer);
+    if text.contains("already exists in cache") {
+        RpcError::AlreadyKnown
+    } else {
+        RpcError::Refused(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::Json;
+    use axum::routing::post;
+    use std::sync::{Arc, Mutex};
+
+    /// What the fake RPC was sent: per request, how many calls it held.
+    type Seen = Arc<Mutex<Vec<usize>>>;
+
+    /// A stand-in for CometBFT's RPC on loopback: CheckTx code = the transaction's first
+    /// byte; a transaction starting with 0xcc is "already in the cache"; batches of more
+    /// than `max_batch` calls are refused as a whole (CometBFT's
+    /// `max_request_batch_size`), and a batch's answers come back in reverse order.
+    async fn fake_rpc(max_batch: usize) -> (String, Seen) {
+        let seen: Seen = Arc::default();
+        let log = Arc::clone(&seen);
+        let answer = |call: &Value| {
+            let tx = BASE64
+                .decode(call["params"]["tx"].as_str().unwrap_or_default())
+                .unwrap_or_default();
+            let id = call["id"].clone();
+            match tx.first() {
+                Some(0xcc) => json!({"jsonrpc": "2.0", "id": id,
+                    "error": {"code": -32603, "message": "Internal error",
+                              "data": "tx already exists in cache"}}),
+                first => json!({"jsonrpc": "2.0", "id": id,
+                    "result": {"code": first.copied().unwrap_or(0), "log": "", "codespace": ""}}),
+            }
+        };
+        let app = axum::Router::new().route(
+            "/",
+            post(move |Json(body): Json<Value>| {
+                let log = Arc::clone(&log);
+                async move {
+                    let calls = body.as_array().map_or(1, Vec::len);
+                    log.lock().expect("log").push(calls);
+                    Json(match body.as_array() {
+                        Some(batch) if batch.len() > max_batch => json!({"jsonrpc": "2.0",
+                            "id": -1, "error": {"code": -32600, "message": "Invalid Request",
+                            "data": "batch request exceeds maximum"}}),
+                        Some(batch) => Value::Array(batch.iter().rev().map(answer).collect()),
+                        None => answer(&body),
+                    })
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (url, seen)
+    }
+
+    fn txs() -> Vec<Vec<u8>> {
+        (0..250u32)
+            .map(|i| match i {
+                7 => vec![0xcc],
+                9 => vec![5, 1],
+                _ => vec![0, (i % 256) as u8],
+            })
+            .collect()
+    }
+
+    fn codes(answers: &[Result<CheckResult, RpcError>]) -> Vec<Option<u32>> {
+        answers
+            .iter()
+            .map(|a| a.as_ref().ok().map(|c| c.code))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn batches_answer_each_transaction_in_order_by_id() {
+        let (url, seen) = fake_rpc(BROADCAST_BATCH).await;
+        let rpc = CometRpc::new(&url).expect("client");
+        let answers = rpc.broadcast_txs_sync(&txs()).await;
+        assert_eq!(answers.len(), 250);
+        assert_eq!(answers[7], Err(RpcError::AlreadyKnown));
+        let codes = codes(&answers);
+        assert_eq!(codes[9], Some(5));
+        assert!(
+            codes
+                .iter()
+                .enumerate()
+                .all(|(i, c)| i == 7 || i == 9 || *c == Some(0))
+        );
+        assert_eq!(
+            *seen.lock().expect("seen"),
+            [100, 100, 50],
+            "three round trips"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_batch_the_engine_refuses_goes_one_call_at_a_time() {
+        let (url, seen) = fake_rpc(10).await;
+        let rpc = CometRpc::new(&url).expect("client");
+        let answers = rpc.broadcast_txs_sync(&txs()[..120]).await;
+        assert_eq!(answers[7], Err(RpcError::AlreadyKnown));
+        assert_eq!(codes(&answers)[9], Some(5));
+        assert_eq!(answers.iter().filter(|a| a.is_ok()).count(), 119);
+        let seen = seen.lock().expect("seen").clone();
+        assert_eq!(seen[0], 100, "the batch was tried first");
+        assert_eq!(seen.iter().filter(|&&calls| calls == 1).count(), 120);
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_engine_answers_every_transaction_unreachable() {
+        let rpc = CometRpc::new("http://127.0.0.1:9").expect("client");
+        let answers = rpc.broadcast_txs_sync(&txs()[..3]).await;
+        assert_eq!(answers.len(), 3);
+        assert!(
+            answers
+                .iter()
+                .all(|a| matches!(a, Err(RpcError::Unreachable(_))))
+        );
     }
 }

@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 
 use crate::abci::codes;
-use crate::abci::rpc::{CometRpc, RpcError};
+use crate::abci::rpc::{CheckResult, CometRpc, RpcError};
 use crate::chain::{Landing, build_decided_block};
 use crate::state::PowerChange;
 
@@ -117,16 +117,36 @@ impl CometLink {
 
     /// Hands `tx` to the engine's mempool: `Ok` once admitted (or already known to it).
     pub(crate) async fn broadcast(&self, tx: &SignedTransaction) -> Result<(), ServiceError> {
-        match self.rpc.broadcast_tx_sync(&tx.to_canonical()).await {
-            Ok(check) if check.code == 0 => Ok(()),
-            Ok(check) => Err(codes::to_service_error(
-                &check.codespace,
-                check.code,
-                &check.log,
-            )),
-            Err(RpcError::AlreadyKnown) => Ok(()),
-            Err(err) => Err(ServiceError::new(ErrorCode::Unavailable, err.to_string())),
-        }
+        admitted(self.rpc.broadcast_tx_sync(&tx.to_canonical()).await)
+    }
+
+    /// Hands `txs` to the engine's mempool in their order, a batch per round trip: per
+    /// transaction, `Ok` once admitted (or already known to it).
+    pub(crate) async fn broadcast_all(
+        &self,
+        txs: &[&SignedTransaction],
+    ) -> Vec<Result<(), ServiceError>> {
+        let bytes: Vec<Vec<u8>> = txs.iter().map(|tx| tx.to_canonical()).collect();
+        self.rpc
+            .broadcast_txs_sync(&bytes)
+            .await
+            .into_iter()
+            .map(admitted)
+            .collect()
+    }
+}
+
+/// The engine's answer to one broadcast: admitted (or already known), or why not.
+fn admitted(answer: Result<CheckResult, RpcError>) -> Result<(), ServiceError> {
+    match answer {
+        Ok(check) if check.code == 0 => Ok(()),
+        Ok(check) => Err(codes::to_service_error(
+            &check.codespace,
+            check.code,
+            &check.log,
+        )),
+        Err(RpcError::AlreadyKnown) => Ok(()),
+        Err(err) => Err(ServiceError::new(ErrorCode::Unavailable, err.to_string())),
     }
 }
 

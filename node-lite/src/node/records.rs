@@ -127,25 +127,31 @@ impl Node {
         }
     }
 
-    /// Phase 1 on a consensus node: checks every item, then hands each registration to
-    /// the engine's mempool in order (one signer's nonces stay in sequence).
+    /// Phase 1 on a consensus node: checks every item, then hands the registrations to
+    /// the engine's mempool in their order, in batched round trips (one signer's nonces
+    /// stay in sequence).
     async fn admit_records_through_engine(
         &self,
         link: &super::consensus::CometLink,
         items: Vec<RecordItem>,
     ) -> Vec<Entry> {
         let mut entries = Vec::with_capacity(items.len());
+        let mut checked = Vec::with_capacity(items.len());
         for item in items {
-            let (mut entry, prechecked) = match self.check_item(item) {
-                Ok(checked) => checked,
-                Err(err) => {
-                    entries.push(Entry::refused(err));
-                    continue;
+            match self.check_item(item) {
+                Ok((entry, prechecked)) => {
+                    let landing = link.wait_for(prechecked.id());
+                    checked.push((entries.len(), prechecked, landing));
+                    entries.push(entry);
                 }
-            };
+                Err(err) => entries.push(Entry::refused(err)),
+            }
+        }
+        let txs: Vec<&SignedTransaction> = checked.iter().map(|(_, p, _)| p.tx()).collect();
+        let answers = link.broadcast_all(&txs).await;
+        for ((at, prechecked, landing), answer) in checked.into_iter().zip(answers) {
             let tx_id = prechecked.id();
-            let landing = link.wait_for(tx_id);
-            let settled = match link.broadcast(prechecked.tx()).await {
+            let settled = match answer {
                 Ok(()) => match self.db.tx(&tx_id) {
                     Ok(Some(stored)) => Some(Slot::Landed {
                         tx_id,
@@ -157,7 +163,7 @@ impl Node {
                 },
                 Err(err) => Some(Slot::Refused { tx_id, err }),
             };
-            entry.slot = match settled {
+            let slot = match settled {
                 None => Slot::Waiting { tx_id, landing },
                 Some(slot) => {
                     drop(landing);
@@ -165,7 +171,9 @@ impl Node {
                     slot
                 }
             };
-            entries.push(entry);
+            if let Some(entry) = entries.get_mut(at) {
+                entry.slot = slot;
+            }
         }
         self.land_committed(&mut entries);
         entries
