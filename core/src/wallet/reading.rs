@@ -361,6 +361,34 @@ impl Wallet {
         columns: &[String],
         page: Option<(usize, usize)>,
     ) -> Result<RangeResult, WalletError> {
+        self.get_kv_range_kept(
+            light,
+            vid,
+            (from_date, to_date),
+            format,
+            (start_json, end_json),
+            columns,
+            page,
+            &|_, _| true,
+        )
+        .await
+    }
+
+    /// [`Self::get_kv_range`] over the records `keep` accepts (by format and plaintext
+    /// key) before they are opened: the others are neither opened nor reported as
+    /// rejected (an owner's record read leaves the car's records of the same format).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn get_kv_range_kept(
+        &self,
+        light: &LightClient,
+        vid: &str,
+        (from_date, to_date): (NaiveDate, NaiveDate),
+        format: &FormatSpec,
+        (start_json, end_json): (&Value, &Value),
+        columns: &[String],
+        page: Option<(usize, usize)>,
+        keep: &(dyn Fn(&str, &[u8]) -> bool + Sync),
+    ) -> Result<RangeResult, WalletError> {
         check_dates(from_date, to_date)?;
         if matches!(page, Some((_, 0))) {
             return Err(WalletError::InvalidPage);
@@ -386,8 +414,11 @@ impl Wallet {
         let mut fetched = Vec::new();
         let start = range.start().as_bytes();
         let end = range.end().as_bytes();
-        let in_range =
-            |f: &Fetched| start <= f.plain_key.as_slice() && f.plain_key.as_slice() <= end;
+        let in_range = |f: &Fetched| {
+            start <= f.plain_key.as_slice()
+                && f.plain_key.as_slice() <= end
+                && keep(&f.format, &f.plain_key)
+        };
         for (address, cipher) in &addresses {
             // The whole address (one day of one car), checked complete against the
             // ledger's index, its stored keys decrypted, then the plaintext key bounds:
