@@ -5,7 +5,7 @@
 use carchain_core::device::DeviceError;
 use carchain_core::grants::GrantsError;
 use carchain_core::light::LightError;
-use carchain_core::wallet::{PaymentError, WalletError};
+use carchain_core::wallet::{OwnerRecordError, PaymentError, WalletError};
 use thiserror::Error;
 
 /// Exit code of a usage error (bad flags; clap uses it too).
@@ -95,6 +95,15 @@ impl From<WalletError> for CliError {
                 _ => CliError::Input(format!("{text} ({})", backup.code())),
             },
             _ => CliError::Input(text),
+        }
+    }
+}
+
+impl From<OwnerRecordError> for CliError {
+    fn from(err: OwnerRecordError) -> Self {
+        match err {
+            OwnerRecordError::Wallet(wallet) => wallet.into(),
+            other => CliError::Input(format!("{other} ({})", other.code())),
         }
     }
 }
