@@ -3,22 +3,38 @@
 //! A pool address can serve several days (the day's address is picked from a pool of
 //! N), so the records found at the approved days' addresses can include other days'.
 //! A grant delivers only the records of its days: a trip belongs to the day its key's
-//! `START_TIME` names. Formats whose key carries no date (`VIN_CODE`, `carvio`) belong
-//! to every day their address serves.
+//! `START_TIME` names, an owner's `VIN_CODE` record to the day it is filed under (its
+//! key's `DAY`, see [`crate::wallet::owner_key`]). Keys that carry no date (a car's
+//! `VIN_CODE` or `carvio`) belong to every day their address serves.
 
 use chrono::{DateTime, NaiveDate};
 
-use crate::record::{FormatSpec, TRIP_GPS, decode_key};
+use crate::record::{FormatSpec, TRIP_GPS, VIN_CODE, decode_key};
 use crate::trip::compact_to_unix;
 
 /// Whether the record of `format` with range-ordered key `key_bytes` belongs to a day
 /// from `from` to `to` (both included). A trip key that does not decode, or whose
 /// `START_TIME` is not a date-time, belongs to no period.
 pub fn record_in_period(format: &str, key_bytes: &[u8], from: NaiveDate, to: NaiveDate) -> bool {
-    if format != TRIP_GPS {
-        return true;
+    let in_period = |day: NaiveDate| from <= day && day <= to;
+    match format {
+        TRIP_GPS => trip_day(key_bytes).is_some_and(in_period),
+        VIN_CODE => owner_vin_day(key_bytes).is_none_or(in_period),
+        _ => true,
     }
-    trip_day(key_bytes).is_some_and(|day| from <= day && day <= to)
+}
+
+/// The day an owner's `VIN_CODE` record is filed under; `None` for a key without one.
+fn owner_vin_day(key_bytes: &[u8]) -> Option<NaiveDate> {
+    let spec = crate::wallet::versioned_spec(&FormatSpec::vin_code()).ok()?;
+    let key = decode_key(&spec, key_bytes).ok()?;
+    let day = key.get(crate::wallet::OWNER_DAY_FIELD)?.as_i64()?;
+    let date = NaiveDate::from_ymd_opt(
+        i32::try_from(day / 10_000).ok()?,
+        u32::try_from(day / 100 % 100).ok()?,
+        u32::try_from(day % 100).ok()?,
+    )?;
+    (crate::wallet::day_number(date) == day).then_some(date)
 }
 
 /// The day a trip started, from its key.
@@ -34,7 +50,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::record::{VIN_CODE, encode_key};
+    use crate::record::encode_key;
+    use crate::wallet::{owner_key, versioned_spec};
 
     fn day(d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2024, 3, d).unwrap()
@@ -74,5 +91,16 @@ mod tests {
         .unwrap()
         .into_bytes();
         assert!(record_in_period(VIN_CODE, &vin, day(1), day(1)));
+    }
+
+    #[test]
+    fn an_owners_vin_record_belongs_to_the_day_it_is_filed_under() {
+        let spec = versioned_spec(&FormatSpec::vin_code()).unwrap();
+        let key = owner_key(&json!({"VEHICLE_DATA": 1}), day(5), Some(2)).unwrap();
+        let vin = encode_key(&spec, &key).unwrap().into_bytes();
+        assert!(record_in_period(VIN_CODE, &vin, day(5), day(5)));
+        assert!(record_in_period(VIN_CODE, &vin, day(1), day(9)));
+        assert!(!record_in_period(VIN_CODE, &vin, day(6), day(9)));
+        assert!(!record_in_period(VIN_CODE, &vin, day(1), day(4)));
     }
 }
