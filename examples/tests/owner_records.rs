@@ -120,6 +120,10 @@ async fn the_owner_puts_updates_lists_and_reads_back_its_records() {
         .await
         .expect("trips");
     assert_eq!(trips.trips.len(), 1);
+    assert!(
+        trips.rejected.is_empty(),
+        "the owner's records are no trips: {trips:?}"
+    );
 
     // A custom format, two records on two days; listed with their versions.
     let fields = vec!["DATE".to_owned(), "SHOP".to_owned()];

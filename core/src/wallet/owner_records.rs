@@ -21,7 +21,10 @@
 //!
 //! What the ledger shows is what a car's put shows: a pool address, an opaque key, the
 //! format name, the size and two hashes. A custom format's name is public: one only
-//! this owner uses links the records of that format (prefer shared names).
+//! this owner uses links the records of that format (prefer shared names). On a private
+//! node the value goes with an owner write credential, asked for (naming a car) on a
+//! connection of its own just before: that node's operator — the owner's own agent —
+//! can relate the two by timing.
 //!
 //! Every check (car, format, key, value, size, existing versions) runs before anything
 //! is sent: bad input is a typed [`OwnerRecordError`] and leaves nothing behind. A put

@@ -347,7 +347,9 @@ impl Wallet {
     /// included) with `start_json <= key <= end_json` (partial keys: missing trailing
     /// fields are INF_MIN at the start and INF_MAX at the end; `{}` means unbounded),
     /// decrypted, projected on `columns`, in key order, merged across days; `page` =
-    /// `(offset, limit)` slices the merged list.
+    /// `(offset, limit)` slices the merged list. Records of other formats at the same
+    /// addresses (the car's other records, the owner's records) are left out, not
+    /// reported as rejected.
     #[allow(clippy::too_many_arguments)]
     pub async fn get_kv_range(
         &self,
@@ -369,7 +371,7 @@ impl Wallet {
             (start_json, end_json),
             columns,
             page,
-            &|_, _| true,
+            &|record_format, _| record_format == format.name(),
         )
         .await
     }
