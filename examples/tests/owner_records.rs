@@ -2,11 +2,16 @@
 //! value goes through an owner write credential): the seed's VIN record put by the
 //! owner's wallet, updated (both versions stay provable), listed and read back like a
 //! car's record; a custom service-history format; bad input refused with typed codes
-//! and nothing registered; and what the ledger holds names neither owner nor car.
+//! and nothing registered; what the ledger holds names neither owner nor car; a dealer
+//! granted the VIN receives its latest version; a subscriber never receives it.
 
 mod support;
 
+use std::time::Duration;
+
+use carchain_core::grants::Narrowing;
 use carchain_core::grants::auditor::fetch_transaction;
+use carchain_core::grants::provider::RequestOutcome;
 use carchain_core::keys::Network;
 use carchain_core::record::{FormatSpec, parse_value};
 use carchain_core::wallet::{
@@ -15,6 +20,7 @@ use carchain_core::wallet::{
 use carchain_examples::seed_vectors::{VID, VIN_KEY, VIN_VALUE};
 use serde_json::{Value, json};
 use support::flows::{WORDS_A, WORDS_B, car, day, pair, trip_on, wallet};
+use support::grants_setup::{VID as DEALER_VID, grants_world, provider, request_spec, vin_terms};
 use support::{Mode, start_node};
 
 fn seed(text: &str) -> Value {
@@ -365,4 +371,51 @@ async fn a_subscriber_following_the_car_never_gets_the_owners_records() {
         .await
         .expect("vin");
     assert!(vins.records.is_empty(), "the owner's VIN is not: {vins:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dealer_granted_the_vin_receives_its_latest_version_only() {
+    let owner = wallet(WORDS_A);
+    let dealer = provider(0x61);
+    let world = grants_world(&owner, &[dealer.address()]).await;
+    let ledger = &world.ledger;
+    let light = ledger.light().clone();
+    // The world's VIN record (version 1, filed on day 1), corrected by the owner.
+    let corrected = json!({"VIN": "LSVAU2180N2183294", "MAKE": "SAIC", "YEAR": 2023});
+    let vin = FormatSpec::vin_code();
+    let update = owner
+        .update_owner_record(
+            &light,
+            DEALER_VID,
+            day(1),
+            &vin,
+            &json!({"VEHICLE_DATA": 1}),
+            &corrected,
+        )
+        .await
+        .expect("update");
+    assert_eq!(update.version, 2);
+    dealer
+        .register(ledger, "Dealer", "used-car valuations", vec![])
+        .await
+        .expect("register");
+    let request = dealer
+        .request(ledger, &request_spec(&owner, vin_terms(), "valuation", 0))
+        .await
+        .expect("request");
+    let approval = owner
+        .approve(ledger, &request, DEALER_VID, &Narrowing::default())
+        .await
+        .expect("approve");
+    assert_eq!(approval.records.len(), 1, "one record, not its history");
+    let RequestOutcome::Copy(copy) = dealer
+        .wait_for_result(ledger, &request, Duration::from_secs(30))
+        .await
+        .expect("copy")
+    else {
+        panic!("a copy");
+    };
+    assert_eq!(copy.records.len(), 1);
+    assert_eq!(copy.records[0].value, corrected);
+    assert_eq!(copy.records[0].d_hash, update.d_hash);
 }

@@ -6,8 +6,10 @@
 //! `START_TIME` names, an owner's `VIN_CODE` record to the day it is filed under (its
 //! key's `DAY`, see [`crate::wallet::owner_key`]). Keys that carry no date (a car's
 //! `VIN_CODE` or `carvio`) belong to every day their address serves.
+//! Of an owner record, a grant delivers the latest version only ([`superseded`]).
 
 use chrono::{DateTime, NaiveDate};
+use serde_json::{Map, Value};
 
 use crate::record::{FormatSpec, TRIP_GPS, VIN_CODE, decode_key};
 use crate::trip::compact_to_unix;
@@ -26,15 +28,42 @@ pub fn record_in_period(format: &str, key_bytes: &[u8], from: NaiveDate, to: Nai
 
 /// The day an owner's `VIN_CODE` record is filed under; `None` for a key without one.
 fn owner_vin_day(key_bytes: &[u8]) -> Option<NaiveDate> {
+    owner_vin_record(key_bytes).map(|(_, day)| day)
+}
+
+/// An owner's `VIN_CODE` record a key names (its key and day, the version left out);
+/// `None` for a key that is not an owner record's.
+fn owner_vin_record(key_bytes: &[u8]) -> Option<(Map<String, Value>, NaiveDate)> {
     let spec = crate::wallet::versioned_spec(&FormatSpec::vin_code()).ok()?;
-    let key = decode_key(&spec, key_bytes).ok()?;
+    let mut key = decode_key(&spec, key_bytes).ok()?;
+    key.remove(crate::wallet::OWNER_VERSION_FIELD)?;
     let day = key.get(crate::wallet::OWNER_DAY_FIELD)?.as_i64()?;
     let date = NaiveDate::from_ymd_opt(
         i32::try_from(day / 10_000).ok()?,
         u32::try_from(day / 100 % 100).ok()?,
         u32::try_from(day % 100).ok()?,
     )?;
-    (crate::wallet::day_number(date) == day).then_some(date)
+    (crate::wallet::day_number(date) == day).then_some((key, date))
+}
+
+/// Whether the record of `format` at (`key_bytes`, address) `here` is an earlier version
+/// of the owner record `next` (the one after it in (plaintext key, address) order, the
+/// order versions sort in): a grant delivers an owner record's latest version only.
+pub fn superseded(
+    format: &str,
+    here: &(Vec<u8>, String),
+    next: Option<&(Vec<u8>, String)>,
+) -> bool {
+    let Some(next) = next else {
+        return false;
+    };
+    if format != VIN_CODE || here.1 != next.1 {
+        return false;
+    }
+    match (owner_vin_record(&here.0), owner_vin_record(&next.0)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
 }
 
 /// The day a trip started, from its key.
@@ -102,5 +131,29 @@ mod tests {
         assert!(record_in_period(VIN_CODE, &vin, day(1), day(9)));
         assert!(!record_in_period(VIN_CODE, &vin, day(6), day(9)));
         assert!(!record_in_period(VIN_CODE, &vin, day(1), day(4)));
+    }
+
+    #[test]
+    fn an_earlier_version_of_an_owner_record_is_superseded() {
+        let spec = versioned_spec(&FormatSpec::vin_code()).unwrap();
+        let place = |vehicle: i64, d: u32, version: u64, address: &str| {
+            let key = owner_key(&json!({"VEHICLE_DATA": vehicle}), day(d), Some(version)).unwrap();
+            (
+                encode_key(&spec, &key).unwrap().into_bytes(),
+                address.to_owned(),
+            )
+        };
+        let (v1, v2) = (place(1, 5, 1, "a"), place(1, 5, 2, "a"));
+        assert!(superseded(VIN_CODE, &v1, Some(&v2)));
+        assert!(!superseded(VIN_CODE, &v2, None));
+        assert!(!superseded(VIN_CODE, &v1, Some(&place(2, 5, 1, "a"))));
+        assert!(!superseded(VIN_CODE, &v1, Some(&place(1, 6, 1, "a"))));
+        assert!(!superseded(VIN_CODE, &v1, Some(&place(1, 5, 2, "b"))));
+        assert!(!superseded(TRIP_GPS, &v1, Some(&v2)));
+        let car_vin = encode_key(&FormatSpec::vin_code(), &json!({"VEHICLE_DATA": 1}))
+            .unwrap()
+            .into_bytes();
+        let car = (car_vin, "a".to_owned());
+        assert!(!superseded(VIN_CODE, &car, Some(&car)));
     }
 }
