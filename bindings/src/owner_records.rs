@@ -223,3 +223,32 @@ impl Wallet {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use carchain_core::wallet::{OwnerRecordError, WalletError as CoreWalletError};
+
+    use super::*;
+
+    #[test]
+    fn owner_record_errors_are_typed_input_errors_with_their_codes() {
+        let bad = format_of("insurance", None).expect_err("unknown");
+        assert!(
+            matches!(&bad, WalletError::InvalidInput { code, .. } if code == "owner_record.unknown_format"),
+            "{bad:?}"
+        );
+        let not_owned: WalletError = OwnerRecordError::NotOwned {
+            vid: "V1".into(),
+            format: "VIN_CODE".into(),
+            date: chrono::NaiveDate::default(),
+        }
+        .into();
+        assert_eq!(not_owned.code(), "owner_record.not_owned");
+        assert!(matches!(not_owned, WalletError::InvalidInput { .. }));
+        let unknown: WalletError =
+            OwnerRecordError::from(CoreWalletError::UnknownDevice { vid: "V1".into() }).into();
+        assert!(
+            matches!(&unknown, WalletError::Device { code, .. } if code == "wallet.unknown_device")
+        );
+    }
+}
