@@ -3,16 +3,21 @@
 //! owner's wallet, updated (both versions stay provable), listed and read back like a
 //! car's record; a custom service-history format; bad input refused with typed codes
 //! and nothing registered; what the ledger holds names neither owner nor car; a dealer
-//! granted the VIN receives its latest version; a subscriber never receives it.
+//! granted the VIN receives its latest version; a subscriber never receives it; and the
+//! node's operator sees one pool address per connection and neither owner nor car.
 
 mod support;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use carchain_core::grants::Narrowing;
 use carchain_core::grants::auditor::fetch_transaction;
 use carchain_core::grants::provider::RequestOutcome;
 use carchain_core::keys::Network;
+use carchain_core::keys::{Mnemonic, RsaBits, WalletKeys};
+use carchain_core::light::LightClient;
+use carchain_core::pool::AddressPool;
 use carchain_core::record::{FormatSpec, parse_value};
 use carchain_core::wallet::{
     MAX_OWNER_VALUE_LEN, OwnerRecordError, WalletError, owner_format, versioned_spec,
@@ -21,6 +26,7 @@ use carchain_examples::seed_vectors::{VID, VIN_KEY, VIN_VALUE};
 use serde_json::{Value, json};
 use support::flows::{WORDS_A, WORDS_B, car, day, pair, trip_on, wallet};
 use support::grants_setup::{VID as DEALER_VID, grants_world, provider, request_spec, vin_terms};
+use support::logging_proxy::LoggingProxy;
 use support::{Mode, start_node};
 
 fn seed(text: &str) -> Value {
@@ -418,4 +424,102 @@ async fn a_dealer_granted_the_vin_receives_its_latest_version_only() {
     assert_eq!(copy.records.len(), 1);
     assert_eq!(copy.records[0].value, corrected);
     assert_eq!(copy.records[0].d_hash, update.d_hash);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_node_operator_sees_one_pool_address_per_connection_and_neither_owner_nor_car() {
+    let owner = wallet(WORDS_A);
+    let node = start_node(&[(&owner.owner_address(), 1_000_000)], Mode::Private).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let car = car(&dir, VID);
+    pair(&owner, &node.client(), &car, "seed car", 8).await;
+    // The owner's writes go through a proxy that logs every request.
+    let proxy = LoggingProxy::start(&node.base).await;
+    let watched = LightClient::new(vec![proxy.base.clone()], node.anchor.clone()).expect("client");
+    let vin = FormatSpec::vin_code();
+    for d in 1..=3 {
+        owner
+            .put_owner_record(
+                &watched,
+                VID,
+                day(d),
+                &vin,
+                &seed(VIN_KEY),
+                &seed(VIN_VALUE),
+            )
+            .await
+            .expect("put");
+    }
+    owner
+        .update_owner_record(
+            &watched,
+            VID,
+            day(2),
+            &vin,
+            &seed(VIN_KEY),
+            &json!({"VIN": "X"}),
+        )
+        .await
+        .expect("update");
+
+    let keys = WalletKeys::from_mnemonic(
+        &Mnemonic::parse(WORDS_A).expect("words"),
+        "",
+        Network::Regtest,
+        RsaBits::B2048,
+    )
+    .expect("keys");
+    let pool: BTreeSet<String> = AddressPool::derive(&keys, VID, 0, 8)
+        .expect("pool")
+        .addresses()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let requests = proxy.log();
+    let mut per_connection: BTreeMap<u64, BTreeSet<&String>> = BTreeMap::new();
+    let mut written = BTreeSet::new();
+    for request in &requests {
+        let text = request.text();
+        let named: BTreeSet<&String> = pool
+            .iter()
+            .filter(|a| text.contains(&a.to_lowercase()))
+            .collect();
+        assert!(named.len() <= 1, "{request} names {named:?}");
+        if request.method == "PUT" {
+            written.extend(named.iter().copied());
+        }
+        per_connection
+            .entry(request.connection)
+            .or_default()
+            .extend(named.iter().copied());
+        if request.path == "/v1/credentials" {
+            // The authenticated issuance names the car, on a connection of its own.
+            assert!(named.is_empty(), "{request}");
+            continue;
+        }
+        for (what, secret) in [
+            ("owner address", owner.owner_address().to_lowercase()),
+            ("VID", VID.to_lowercase()),
+            ("RSA fingerprint", owner.rsa_fingerprint().to_lowercase()),
+            ("VIN", "lbvnu79049sb81546".to_owned()),
+        ] {
+            assert!(!text.contains(&secret), "{what} in {request}");
+        }
+    }
+    assert!(!written.is_empty(), "the values went through the proxy");
+    for (connection, addresses) in &per_connection {
+        assert!(
+            addresses.len() <= 1,
+            "connection {connection} carried {addresses:?}"
+        );
+    }
+    let issuing: Vec<_> = requests
+        .iter()
+        .filter(|r| r.path == "/v1/credentials")
+        .map(|r| r.connection)
+        .collect();
+    assert!(!issuing.is_empty(), "a private node asks for a credential");
+    for connection in issuing {
+        assert!(per_connection[&connection].is_empty());
+    }
 }
