@@ -14,6 +14,8 @@
 //! - [`wallet`]: the owner's wallet: create/restore/open, devices, pairing, reads, trips,
 //!   subscribers ([`wallet_error`] holds its error).
 //! - [`export`]: a car's records of a period as one archive, and its offline check.
+//! - [`owner_records`]: the owner's own records (VIN, documents): put, update, get,
+//!   versions, list.
 //! - [`device`]: the car: pairing payload and answer, sealed puts, offline queue.
 //! - [`grants_wallet`]: the owner's side of data grants on the wallet: pending requests,
 //!   approve (narrowed) or reject, grants, revoke, balance; values in [`grants_types`],
@@ -38,6 +40,7 @@ pub mod inputs;
 pub mod keys;
 pub mod light;
 pub mod logging;
+pub mod owner_records;
 pub mod payments;
 pub mod pool;
 pub mod record;

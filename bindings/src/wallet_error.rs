@@ -2,7 +2,7 @@
 //! typed variant with a stable code. Messages name the problem, never words or keys.
 
 use carchain_core::device::PairingPayloadError;
-use carchain_core::wallet::WalletError as CoreWalletError;
+use carchain_core::wallet::{OwnerRecordError, WalletError as CoreWalletError};
 
 use crate::inputs::BadInput;
 use crate::keys::core_key_error_code;
@@ -29,10 +29,12 @@ pub enum WalletError {
         /// What is wrong (never the pairing code).
         detail: String,
     },
-    /// An argument is unusable: a date, JSON, format, pool size, range, page or id.
+    /// An argument is unusable: a date, JSON, format, pool size, range, page or id, or
+    /// an owner record that cannot be written as asked.
     #[error("{detail}")]
     InvalidInput {
-        /// Stable code, e.g. `input.invalid_date`, `wallet.invalid_pool_size`.
+        /// Stable code, e.g. `input.invalid_date`, `wallet.invalid_pool_size`,
+        /// `owner_record.not_owned`.
         code: String,
         /// What is wrong.
         detail: String,
@@ -114,6 +116,18 @@ impl From<BadInput> for WalletError {
         WalletError::InvalidInput {
             code: bad.code.to_owned(),
             detail: bad.detail,
+        }
+    }
+}
+
+impl From<OwnerRecordError> for WalletError {
+    fn from(error: OwnerRecordError) -> Self {
+        match error {
+            OwnerRecordError::Wallet(wallet) => wallet.into(),
+            other => WalletError::InvalidInput {
+                code: other.code().to_owned(),
+                detail: other.to_string(),
+            },
         }
     }
 }

@@ -23,3 +23,28 @@ pub const CARVIO_VALUE: &str = r#"{"format":"carvio", "VEHICLE_DATA":1, "datetim
 pub const VIN_KEY: &str = r#"{"VEHICLE_DATA":1}"#;
 /// Its value.
 pub const VIN_VALUE: &str = r#"{"VIN":"LBVNU79049SB81546"}"#;
+/// The day the vectors file the VIN record under (the day of the seed's trip).
+pub const VIN_DAY: (i32, u32, u32) = (2016, 5, 11);
+/// The range-ordered key of the seed's VIN record put from the wallet (an owner record,
+/// version 1, filed under [`VIN_DAY`]): VEHICLE_DATA 1, DAY 20160511, VERSION 1.
+pub const VIN_OWNER_KEY_HEX: &str = "108000000000000001108000000001339fff108000000000000001";
+
+#[cfg(test)]
+mod tests {
+    use carchain_core::record::{encode_key, parse_value};
+    use carchain_core::wallet::{owner_format, owner_key, versioned_spec};
+    use chrono::NaiveDate;
+
+    use super::*;
+
+    #[test]
+    fn the_seeds_vin_record_is_an_owner_record_vector() {
+        let format = owner_format("VIN_CODE", None).expect("built in");
+        let (y, m, d) = VIN_DAY;
+        let date = NaiveDate::from_ymd_opt(y, m, d).expect("day");
+        let key = owner_key(&parse_value(VIN_KEY).expect("key"), date, Some(1)).expect("key");
+        let encoded = encode_key(&versioned_spec(&format).expect("spec"), &key).expect("encode");
+        assert_eq!(encoded.to_hex(), VIN_OWNER_KEY_HEX);
+        assert!(parse_value(VIN_VALUE).expect("value").is_object());
+    }
+}

@@ -22,7 +22,7 @@ use carchain_core::wallet::{Wallet, fee_for};
 use serde_json::json;
 use support::flows::{WORDS_A, WORDS_B, day, wallet};
 use support::grants_setup::{
-    DAYS, GrantsWorld, VID, grants_world, owner_secret, provider, request_spec, secret, vin_terms,
+    GrantsWorld, VID, grants_world, owner_secret, provider, request_spec, secret, vin_terms,
     vin_value,
 };
 use support::past::now_ms;
@@ -51,21 +51,17 @@ async fn world_with_dealer(
         .await
         .expect("register");
     let vin = owner
-        .get_kv_range(
+        .get_owner_record(
             world.ledger.light(),
             VID,
             day(1),
-            day(DAYS),
             &FormatSpec::vin_code(),
-            &json!({}),
-            &json!({}),
+            &json!({"VEHICLE_DATA": 1}),
             &[],
-            None,
         )
         .await
         .expect("owner reads")
-        .records
-        .remove(0);
+        .expect("the owner's VIN record");
     let reference = RecordRef {
         address: vin.address,
         key: vin.stored_key,

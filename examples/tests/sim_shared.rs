@@ -106,8 +106,8 @@ fn read_back_acked(acked_file: &Path, wallet: &Path, base: &str, vids: &[String]
             .output()
             .expect("carchain range");
         let range = ok_json(&output);
-        // Records of the car's other format share its day addresses; they are set
-        // aside by format, never for failing a check.
+        // Records of the car's other format share its day addresses; they are left
+        // out by format, never reported as failing a check.
         for rejected in range["rejected"].as_array().expect("rejected") {
             let reason = rejected["reason"].as_str().expect("reason");
             assert!(reason.ends_with("is not the one asked for"), "{range}");

@@ -22,7 +22,7 @@ use super::reading::{KvRecord, pool_set};
 use crate::compute::{FeatureParams, ShippedProgram, compute_on_trips};
 use crate::crypto::{Envelope, RecordContext, owner_copy_tag, rewrap_registered_record_key};
 use crate::grants::delivery::DeliveredRecord;
-use crate::grants::period::record_in_period;
+use crate::grants::period::{record_in_period, superseded};
 use crate::grants::terms::ApprovedScope;
 use crate::grants::{GrantsError, GrantsResult};
 use crate::keys::p2wpkh_address;
@@ -203,6 +203,15 @@ impl Wallet {
             (key, put.address.clone())
         };
         records.sort_by_cached_key(plain);
+        // An owner record is granted in its latest version only.
+        let places: Vec<_> = records.iter().map(plain).collect();
+        let mut keep = places
+            .iter()
+            .enumerate()
+            .map(|(i, here)| !superseded(format, here, places.get(i + 1)))
+            .collect::<Vec<_>>()
+            .into_iter();
+        records.retain(|_| keep.next().unwrap_or(true));
         Ok(records)
     }
 

@@ -6,6 +6,9 @@
 //! - reading (`get_kv`, `get_kv_range`): verified, decrypted, cached for offline use.
 //! - trips (`trips`, `trip`): trip-gps records decoded for the map view.
 //! - export (`export`): a car's records of a period as one verifiable archive.
+//! - owner records (`put_owner_record`, `update_owner_record`, `get_owner_record`,
+//!   `owner_record_versions`, `list_owner_records`): the VIN and other records the owner
+//!   enters by hand, versioned, read and granted like the car's.
 //! - devices (`devices`, `device_status`, `reset_to`).
 //! - requests (`pending_requests`, `approve`, `reject`, `grants`, `revoke`): data grants
 //!   to service providers (see [`crate::grants`]).
@@ -23,6 +26,9 @@ mod grant_inputs;
 mod identity;
 mod keyring;
 mod ledger;
+mod owner_format;
+mod owner_record_error;
+mod owner_records;
 mod pairing;
 mod payments;
 mod reading;
@@ -39,6 +45,12 @@ pub use error::WalletError;
 pub use fee_stamps::OWNER_FEE_STAMP_BATCH;
 pub use identity::Wallet;
 pub use ledger::fee_for;
+pub use owner_format::{
+    OWNER_DAY_FIELD, OWNER_VERSION_FIELD, check_owner_format, day_number, owner_format, owner_key,
+    versioned_spec,
+};
+pub use owner_record_error::OwnerRecordError;
+pub use owner_records::{MAX_OWNER_VALUE_LEN, OwnerRecord, OwnerRecordList, OwnerRecordWrite};
 pub use pairing::{MAILBOX_POLL_INTERVAL, PAIRING_TIMEOUT};
 pub use payments::{OWNER_READ_TOKEN_BATCH, PaymentError, SHARED_NODE_MODE};
 pub use reading::{DroppedRecord, KvRecord, RangeResult};

@@ -347,7 +347,9 @@ impl Wallet {
     /// included) with `start_json <= key <= end_json` (partial keys: missing trailing
     /// fields are INF_MIN at the start and INF_MAX at the end; `{}` means unbounded),
     /// decrypted, projected on `columns`, in key order, merged across days; `page` =
-    /// `(offset, limit)` slices the merged list.
+    /// `(offset, limit)` slices the merged list. Records of other formats at the same
+    /// addresses (the car's other records, the owner's records) are left out, not
+    /// reported as rejected.
     #[allow(clippy::too_many_arguments)]
     pub async fn get_kv_range(
         &self,
@@ -360,6 +362,34 @@ impl Wallet {
         end_json: &Value,
         columns: &[String],
         page: Option<(usize, usize)>,
+    ) -> Result<RangeResult, WalletError> {
+        self.get_kv_range_kept(
+            light,
+            vid,
+            (from_date, to_date),
+            format,
+            (start_json, end_json),
+            columns,
+            page,
+            &|record_format, _| record_format == format.name(),
+        )
+        .await
+    }
+
+    /// [`Self::get_kv_range`] over the records `keep` accepts (by format and plaintext
+    /// key) before they are opened: the others are neither opened nor reported as
+    /// rejected (an owner's record read leaves the car's records of the same format).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn get_kv_range_kept(
+        &self,
+        light: &LightClient,
+        vid: &str,
+        (from_date, to_date): (NaiveDate, NaiveDate),
+        format: &FormatSpec,
+        (start_json, end_json): (&Value, &Value),
+        columns: &[String],
+        page: Option<(usize, usize)>,
+        keep: &(dyn Fn(&str, &[u8]) -> bool + Sync),
     ) -> Result<RangeResult, WalletError> {
         check_dates(from_date, to_date)?;
         if matches!(page, Some((_, 0))) {
@@ -386,8 +416,11 @@ impl Wallet {
         let mut fetched = Vec::new();
         let start = range.start().as_bytes();
         let end = range.end().as_bytes();
-        let in_range =
-            |f: &Fetched| start <= f.plain_key.as_slice() && f.plain_key.as_slice() <= end;
+        let in_range = |f: &Fetched| {
+            start <= f.plain_key.as_slice()
+                && f.plain_key.as_slice() <= end
+                && keep(&f.format, &f.plain_key)
+        };
         for (address, cipher) in &addresses {
             // The whole address (one day of one car), checked complete against the
             // ledger's index, its stored keys decrypted, then the plaintext key bounds:

@@ -295,7 +295,7 @@ impl Wallet {
         };
         let owner_address = self.owner_address();
         let sealed = doc.seal(&owner_address, &provider_key)?;
-        self.put_owner_record(
+        self.put_wallet_entry(
             ledger.light(),
             &owner_secret,
             DELIVERY_FORMAT,

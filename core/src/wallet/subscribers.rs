@@ -335,7 +335,7 @@ impl Wallet {
                     format: CHANNEL_FORMAT,
                 };
                 let envelope = seal(&plaintext, &ctx, &SealingEpoch::new(public)?)?.to_bytes()?;
-                self.put_owner_record(&fresh, &secret, CHANNEL_FORMAT, key, &envelope)
+                self.put_wallet_entry(&fresh, &secret, CHANNEL_FORMAT, key, &envelope)
                     .await?;
                 report.published += 1;
             }
@@ -413,7 +413,9 @@ impl Wallet {
                     network,
                 )
                 .to_string();
-                if !pool.contains(&signer) {
+                // The car's records only: the owner's own (flagged `wallet`: the VIN,
+                // documents) reach others by grant, never through the channel.
+                if !pool.contains(&signer) || record.registration.put.wallet {
                     continue;
                 }
                 let Ok(envelope) = Envelope::from_bytes(&record.envelope) else {

@@ -1,6 +1,6 @@
 //! The owner's records on a private node (`putWalKV` under an address the owner holds:
 //! a subscriber channel entry under its one-day address, a grant delivery under the
-//! owner's address): a private node stores a value only with
+//! owner's address, an owner record under a pool address of the car): a private node stores a value only with
 //! a write credential ([`crate::light::write_credentials`]). When the node asks for one
 //! (`credential_missing`), the wallet obtains one as the owner of one of its cars paired
 //! with that node — issuance is authenticated, the credential itself names no one — and
@@ -18,7 +18,7 @@ use crate::protocol::signing::{p2wpkh_address, public_key_of};
 impl Wallet {
     /// Registers and stores a wallet record under `secret`'s address, showing an owner
     /// write credential when a private node asks for one.
-    pub(crate) async fn put_owner_record(
+    pub(crate) async fn put_wallet_entry(
         &self,
         light: &LightClient,
         secret: &SecretKey,
@@ -41,6 +41,27 @@ impl Wallet {
         let address = p2wpkh_address(&public_key_of(secret), light.anchor().network);
         Ok(light
             .put_value(&address, &key, value, Some(&credential))
+            .await?)
+    }
+
+    /// Stores the value of a record registered already under `address`, showing an
+    /// owner write credential when a private node asks for one.
+    pub(super) async fn store_owner_value(
+        &self,
+        light: &LightClient,
+        address: &str,
+        key: &[u8],
+        value: &[u8],
+    ) -> Result<PutOutcome, WalletError> {
+        match light.put_value(address, key, value, None).await {
+            Err(e) if e.node_code() == Some("credential_missing") => {}
+            other => return Ok(other?),
+        }
+        let credential = self
+            .owner_credential(&light.with_fresh_connections()?)
+            .await?;
+        Ok(light
+            .put_value(address, key, value, Some(&credential))
             .await?)
     }
 

@@ -86,6 +86,10 @@ pub enum Command {
     Get(GetArgs),
     /// Read a car's records of a date range (the seed's getKVRange).
     Range(RangeArgs),
+    /// The owner's own records of a car (the seed's putWalKV): the VIN, service history,
+    /// documents; versioned, read and granted like the car's records.
+    #[command(subcommand)]
+    Record(RecordCommand),
     /// A car's trips.
     #[command(subcommand)]
     Trips(TripsCommand),
@@ -403,6 +407,89 @@ pub struct RangeArgs {
     /// Highest key, a partial JSON key (default: unbounded).
     #[arg(long, default_value = "{}")]
     pub end: String,
+    /// Value fields to keep (all when absent), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub columns: Vec<String>,
+}
+
+/// `carchain record ...`
+#[derive(Debug, Subcommand)]
+pub enum RecordCommand {
+    /// Write the first version of an owner record.
+    Put(RecordWriteArgs),
+    /// Write the next version of an owner record (every earlier one stays provable).
+    Update(RecordWriteArgs),
+    /// The latest version of one owner record, or every version with `--versions`.
+    Get(RecordGetArgs),
+    /// The latest version of each owner record of a format filed in a date range.
+    List(RecordListArgs),
+}
+
+/// `carchain record put|update`
+#[derive(Debug, Args)]
+pub struct RecordWriteArgs {
+    /// The car's VID.
+    #[arg(long)]
+    pub vid: String,
+    /// The day the record is filed under, YYYY-MM-DD (default: today, UTC).
+    #[arg(long)]
+    pub date: Option<String>,
+    /// The format.
+    #[command(flatten)]
+    pub format: FormatArgs,
+    /// The key, a JSON object of the format's fields.
+    #[arg(long)]
+    pub key: String,
+    /// The value, a JSON object.
+    #[arg(
+        long,
+        required_unless_present = "value_file",
+        conflicts_with = "value_file"
+    )]
+    pub value: Option<String>,
+    /// A file holding the value, a JSON object (a scanned document's text, ...).
+    #[arg(long, value_name = "PATH")]
+    pub value_file: Option<PathBuf>,
+}
+
+/// `carchain record get`
+#[derive(Debug, Args)]
+pub struct RecordGetArgs {
+    /// The car's VID.
+    #[arg(long)]
+    pub vid: String,
+    /// The day the record is filed under, YYYY-MM-DD.
+    #[arg(long)]
+    pub date: String,
+    /// The format.
+    #[command(flatten)]
+    pub format: FormatArgs,
+    /// The key, a JSON object of the format's fields.
+    #[arg(long)]
+    pub key: String,
+    /// Value fields to keep (all when absent), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub columns: Vec<String>,
+    /// Every version, oldest first, instead of the latest.
+    #[arg(long)]
+    pub versions: bool,
+}
+
+/// `carchain record list`
+#[derive(Debug, Args)]
+pub struct RecordListArgs {
+    /// The car's VID.
+    #[arg(long)]
+    pub vid: String,
+    /// First day, YYYY-MM-DD.
+    #[arg(long)]
+    pub from: String,
+    /// Last day, YYYY-MM-DD.
+    #[arg(long)]
+    pub to: String,
+    /// The format.
+    #[command(flatten)]
+    pub format: FormatArgs,
     /// Value fields to keep (all when absent), comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub columns: Vec<String>,

@@ -5,7 +5,7 @@
 use carchain_core::device::DeviceError;
 use carchain_core::grants::GrantsError;
 use carchain_core::light::LightError;
-use carchain_core::wallet::{PaymentError, WalletError};
+use carchain_core::wallet::{OwnerRecordError, PaymentError, WalletError};
 use thiserror::Error;
 
 /// Exit code of a usage error (bad flags; clap uses it too).
@@ -108,6 +108,15 @@ impl From<carchain_core::export::ExportError> for CliError {
             ExportError::Io { .. } => CliError::Local(text),
             err if err.is_tampering() => CliError::Verification(text),
             _ => CliError::Input(text),
+        }
+    }
+}
+
+impl From<OwnerRecordError> for CliError {
+    fn from(err: OwnerRecordError) -> Self {
+        match err {
+            OwnerRecordError::Wallet(wallet) => wallet.into(),
+            other => CliError::Input(format!("{other} ({})", other.code())),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The `carchain` command line: the owner's wallet (new, restore, address, balance), the
 //! paired cars (pair, list, reset, pool), a car store's side of pairing and putting,
-//! reading records and trips back, trip exports, whole-period export archives and their
-//! offline verification, the node's status, and data grants:
+//! the owner's own records (put, update, get, list), reading records and trips back, trip
+//! exports, whole-period export archives and their offline verification, the node's
+//! status, and data grants:
 //! the owner's pending requests and grants, and a service provider's key, registration
 //! and requests.
 //!
@@ -23,6 +24,7 @@ pub mod node_cmd;
 pub mod output;
 pub mod provider_cmd;
 pub mod provider_key;
+pub mod record_cmd;
 pub mod requests_cmd;
 pub mod secrets;
 pub mod session;
@@ -43,6 +45,7 @@ pub async fn run(cli: &Cli) -> Result<(), CliError> {
         Command::Put(args) => car_cmd::put(&session, args).await,
         Command::Get(args) => data_cmd::get(&session, args).await,
         Command::Range(args) => data_cmd::range(&session, args).await,
+        Command::Record(command) => record_cmd::run(&session, command).await,
         Command::Trips(command) => trips_cmd::run(&session, command).await,
         Command::Export(args) => export_cmd::export(&session, args).await,
         Command::VerifyExport(args) => export_cmd::verify(&session, args),

@@ -115,7 +115,7 @@ pub fn grants_ledger(node: &TestNode) -> GrantsLedger {
 }
 
 /// Starts a node funding `owner` and `accounts` (1,000,000 each), pairs the owner's
-/// car, writes a trip a day for [`DAYS`] days and the VIN record.
+/// car, writes a trip a day for [`DAYS`] days, and the owner puts the VIN record.
 pub async fn grants_world(owner: &Wallet, accounts: &[String]) -> GrantsWorld {
     let mut funds = vec![(owner.owner_address(), 1_000_000u64)];
     funds.extend(accounts.iter().map(|a| (a.clone(), 1_000_000)));
@@ -134,14 +134,20 @@ pub async fn grants_world(owner: &Wallet, accounts: &[String]) -> GrantsWorld {
     for (trip, d) in trips.iter().zip(1..) {
         car.put_trip(trip, 1, day(d)).expect("put trip");
     }
-    car.put_wallet_record(
-        &FormatSpec::vin_code(),
-        &json!({"VEHICLE_DATA": 1}),
-        &vin_value(),
-        day(1),
-    )
-    .expect("put vin");
     car.flush(&light).await.expect("flush");
+    // The owner enters the car's VIN in the wallet (putWalKV): an owner record of the
+    // car, granted like the car's own records.
+    owner
+        .put_owner_record(
+            &light,
+            VID,
+            day(1),
+            &FormatSpec::vin_code(),
+            &json!({"VEHICLE_DATA": 1}),
+            &vin_value(),
+        )
+        .await
+        .expect("put vin");
     GrantsWorld {
         node,
         operator,

@@ -1,0 +1,273 @@
+//! `carchain record put|update|get|list` against a separately started `carchain-node`
+//! binary (shared mode): the owner pairs a car through the CLI, puts the seed's VIN
+//! record, updates it (both versions readable), keeps a custom service-history record
+//! from a file and lists it; bad input exits 3 naming its `owner_record.*` code, with
+//! no panic and nothing written.
+
+mod cli_run;
+mod node_process;
+mod support;
+
+use std::process::Output;
+
+use carchain_examples::seed_vectors::{VIN_KEY, VIN_VALUE};
+use cli_run::{ok_json, run, text};
+use serde_json::{Value, json};
+use support::flows::WORDS_A;
+use support::{AGENT, CHAIN_ID};
+
+const VID: &str = "LSVREC2024000001";
+const DAY: &str = "2024-05-01";
+
+/// One wallet against one node: runs `carchain --wallet W --node N --json ...`.
+struct Owner {
+    wallet: String,
+    base: String,
+}
+
+impl Owner {
+    fn args<S: AsRef<str>>(&self, rest: &[S]) -> Vec<String> {
+        ["--wallet", &self.wallet, "--node", &self.base, "--json"]
+            .into_iter()
+            .chain(rest.iter().map(AsRef::as_ref))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    async fn run<S: AsRef<str>>(&self, rest: &[S]) -> Output {
+        run_async(self.args(rest)).await
+    }
+
+    /// A successful run's JSON.
+    async fn ok<S: AsRef<str>>(&self, rest: &[S]) -> Value {
+        ok_json(&self.run(rest).await)
+    }
+
+    /// A run refused as bad input (exit 3) naming `code`, without a panic.
+    async fn refused<S: AsRef<str> + std::fmt::Debug>(&self, rest: &[S], code: &str) {
+        let output = self.run(rest).await;
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(3), "{rest:?}: {stderr}");
+        assert!(stderr.contains(code), "expected `{code}` in: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+async fn run_async(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(&args, None)
+    })
+    .await
+    .expect("join")
+}
+
+/// `record <verb> --vid V --date D --format F [--fields FIELDS] --key K` and `rest`
+/// (`format` is the format's name, then its fields when custom).
+fn record(
+    verb: &str,
+    vid: &str,
+    date: &str,
+    format: &[&str],
+    key: &str,
+    rest: &[&str],
+) -> Vec<String> {
+    let mut args = vec![
+        "record", verb, "--vid", vid, "--date", date, "--format", format[0],
+    ];
+    if let Some(fields) = format.get(1) {
+        args.extend(["--fields", fields]);
+    }
+    args.extend(["--key", key]);
+    args.extend_from_slice(rest);
+    args.into_iter().map(str::to_owned).collect()
+}
+
+/// [`record`] of the seed's VIN key for the paired car on [`DAY`].
+fn vin(verb: &str, rest: &[&str]) -> Vec<String> {
+    record(verb, VID, DAY, &["VIN_CODE"], VIN_KEY, rest)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_keeps_its_records_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = |name: &str| dir.path().join(name).to_str().expect("path").to_owned();
+    let (wallet, car) = (path("owner.db"), path("car.db"));
+    let restored = run(
+        &["--wallet", &wallet, "--json", "wallet", "restore"],
+        Some(WORDS_A),
+    );
+    let address = ok_json(&restored)["owner_address"]
+        .as_str()
+        .expect("address")
+        .to_owned();
+    let node = node_process::start(CHAIN_ID, &[(&address, 1_000_000_000)], &["--agent", AGENT]);
+    let owner = Owner {
+        wallet,
+        base: node.base.clone(),
+    };
+
+    // Pairing: the car shows its code, owner and car pair together.
+    let code = run_async(
+        [
+            "--node",
+            &node.base,
+            "--json",
+            "car",
+            "pairing-code",
+            "--car",
+            &car,
+            "--vid",
+            VID,
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    )
+    .await;
+    let payload = ok_json(&code)["payload"]
+        .as_str()
+        .expect("payload")
+        .to_owned();
+    let owner_side = tokio::spawn(run_async(owner.args(&[
+        "device",
+        "pair",
+        "--payload",
+        &payload,
+        "--name",
+        "car",
+        "--pool-size",
+        "8",
+        "--agent",
+        AGENT,
+        "--timeout-secs",
+        "60",
+    ])));
+    let car_side = run_async(
+        [
+            "--node",
+            &node.base,
+            "--json",
+            "car",
+            "pair",
+            "--car",
+            &car,
+            "--timeout-secs",
+            "60",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    )
+    .await;
+    assert_eq!(ok_json(&car_side)["paired"], true);
+    ok_json(&owner_side.await.expect("join"));
+
+    // The seed's VIN record, then a second version.
+    let put = owner.ok(&vin("put", &["--value", VIN_VALUE])).await;
+    assert_eq!(
+        (put["version"].clone(), put["date"].clone()),
+        (json!(1), json!(DAY))
+    );
+    owner
+        .refused(
+            &vin("put", &["--value", r#"{"VIN":"X"}"#]),
+            "owner_record.exists",
+        )
+        .await;
+    let corrected = r#"{"VIN":"LBVNU79049SB81546","MAKE":"SAIC"}"#;
+    assert_eq!(
+        owner.ok(&vin("update", &["--value", corrected])).await["version"],
+        2
+    );
+    let latest = owner.ok(&vin("get", &["--columns", "MAKE"])).await;
+    assert_eq!(
+        (latest["version"].clone(), latest["value"].clone()),
+        (json!(2), json!({"MAKE": "SAIC"}))
+    );
+    let versions = owner.ok(&vin("get", &["--versions"])).await;
+    let values: Vec<_> = versions
+        .as_array()
+        .expect("versions")
+        .iter()
+        .map(|v| v["value"]["VIN"].clone())
+        .collect();
+    assert_eq!(values, vec![json!("LBVNU79049SB81546"); 2]);
+    assert_eq!(
+        versions[0]["value"],
+        serde_json::from_str::<Value>(VIN_VALUE).expect("seed")
+    );
+
+    // A custom format, its value from a file; listed with its version count.
+    let file = path("service.json");
+    std::fs::write(&file, r#"{"work": "oil and brakes", "km": 42000}"#).expect("file");
+    let service = ["service-history", "DATE,SHOP"];
+    let key = r#"{"DATE": 20240502, "SHOP": "Pudong Motors"}"#;
+    let day2 = "2024-05-02";
+    owner
+        .ok(&record(
+            "put",
+            VID,
+            day2,
+            &service,
+            key,
+            &["--value-file", &file],
+        ))
+        .await;
+    let mut list: Vec<String> = [
+        "record",
+        "list",
+        "--vid",
+        VID,
+        "--from",
+        DAY,
+        "--to",
+        "2024-05-07",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    list.extend(["--format", service[0], "--fields", service[1]].map(str::to_owned));
+    let listed = owner.ok(&list).await;
+    assert_eq!(listed["records"].as_array().map(Vec::len), Some(1));
+    assert_eq!(listed["records"][0]["key"]["SHOP"], "Pudong Motors");
+    assert_eq!(listed["records"][0]["value"]["km"], 42000);
+    assert_eq!(listed["records"][0]["versions"], 1);
+
+    // Bad input: formats, keys, values, sizes and records the wallet does not own.
+    let big = path("big.json");
+    std::fs::write(&big, format!(r#"{{"doc": "{}"}}"#, "x".repeat(5 << 20))).expect("big");
+    let empty = ["--value", "{}"];
+    for (args, code) in [
+        (
+            record("put", VID, DAY, &["insurance"], "{}", &empty),
+            "owner_record.unknown_format",
+        ),
+        (
+            record("put", VID, DAY, &["docs", "A,A"], "{}", &empty),
+            "owner_record.invalid_format",
+        ),
+        (
+            record("put", VID, DAY, &["trip-gps"], "{}", &empty),
+            "owner_record.reserved_format",
+        ),
+        (
+            record("put", VID, DAY, &["VIN_CODE"], r#"{"VIN": 1}"#, &empty),
+            "owner_record.invalid_key",
+        ),
+        (
+            vin("put", &["--value-file", &big]),
+            "owner_record.value_too_large",
+        ),
+        (
+            record("update", VID, "2024-05-03", &["VIN_CODE"], VIN_KEY, &empty),
+            "owner_record.not_owned",
+        ),
+        (
+            record("put", "NO-SUCH-CAR", DAY, &["VIN_CODE"], VIN_KEY, &empty),
+            "unknown VID",
+        ),
+    ] {
+        owner.refused(&args, code).await;
+    }
+    // Nothing was written: the VIN still has its two versions.
+    let after = owner.ok(&vin("get", &["--versions"])).await;
+    assert_eq!(after.as_array().map(Vec::len), Some(2));
+}

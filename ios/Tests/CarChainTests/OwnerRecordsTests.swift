@@ -1,0 +1,130 @@
+// The owner's own records through the Swift bindings, against a real carchain-node: the
+// seed's VIN record put from the wallet, updated (both versions readable), a custom
+// service-history record listed, and bad input as typed errors with owner_record.* codes.
+import CarChain
+import Foundation
+import XCTest
+
+/// The seed's putWalKV record.
+let seedVinKey = "{\"VEHICLE_DATA\":1}"
+let seedVinValue = "{\"VIN\":\"LBVNU79049SB81546\"}"
+let ownerRecordsVid = "VIN-SWIFT-OWNER"
+
+/// A node and a wallet with one paired car (set up once for the class).
+final class OwnerRecordsFixture: @unchecked Sendable {
+    let node: TestNode
+    let light: LightClient
+    let wallet: Wallet
+    let dir: URL
+
+    init(node: TestNode, light: LightClient, wallet: Wallet, dir: URL) {
+        self.node = node; self.light = light; self.wallet = wallet; self.dir = dir
+    }
+
+    static func make() async throws -> OwnerRecordsFixture {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("carchain-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let wallet = try Wallet.restore(
+            path: dir.appendingPathComponent("wallet.db").path, secrets: MemorySecretStore(),
+            network: .regtest, words: abandonWords, passphrase: "")
+        let node = try TestNode.start(fund: wallet.ownerAddress(), amount: 1_000_000)
+        let light = try LightClient(
+            endpoints: [node.base], chainId: TestNode.chainId, network: .regtest,
+            validatorPubkeyHex: node.validatorPubkey)
+        let car = try CarDevice.open(
+            path: dir.appendingPathComponent("car.db").path, secrets: MemorySecretStore(), vid: ownerRecordsVid)
+        let payload = try car.pairingPayload(ttlSecs: 600)
+        async let owner = wallet.pairDevice(
+            light: light, payloadText: payload, name: "My car", poolSize: 8, agent: TestNode.agent)
+        while try await !car.completePairing(light: light) { try await Task.sleep(nanoseconds: 100_000_000) }
+        _ = try await owner
+        while try await !car.isPaired(light: light) { try await Task.sleep(nanoseconds: 100_000_000) }
+        return OwnerRecordsFixture(node: node, light: light, wallet: wallet, dir: dir)
+    }
+}
+
+final class OwnerRecordsTests: XCTestCase {
+    nonisolated(unsafe) static var shared: OwnerRecordsFixture?
+    var f: OwnerRecordsFixture { Self.shared! }
+
+    override func setUp() async throws {
+        if Self.shared == nil { Self.shared = try await OwnerRecordsFixture.make() }
+    }
+
+    override class func tearDown() {
+        if let fixture = shared {
+            fixture.node.stop()
+            try? FileManager.default.removeItem(at: fixture.dir)
+        }
+        shared = nil
+    }
+
+    func testPutUpdateGetAndList() async throws {
+        let day = "2024-05-01"
+        let put = try await f.wallet.putOwnerRecord(
+            light: f.light, vid: ownerRecordsVid, date: day, format: "VIN_CODE", keyFields: nil,
+            keyJson: seedVinKey, valueJson: seedVinValue)
+        XCTAssertEqual(put.version, 1)
+        let corrected = "{\"VIN\":\"LBVNU79049SB81546\",\"MAKE\":\"SAIC\"}"
+        let update = try await f.wallet.updateOwnerRecord(
+            light: f.light, vid: ownerRecordsVid, date: day, format: "VIN_CODE", keyFields: nil,
+            keyJson: seedVinKey, valueJson: corrected)
+        XCTAssertEqual(update.version, 2)
+        let latest = try await f.wallet.getOwnerRecord(
+            light: f.light, vid: ownerRecordsVid, date: day, format: "VIN_CODE", keyFields: nil,
+            keyJson: seedVinKey, columns: ["MAKE"])
+        XCTAssertEqual(latest?.valueJson, "{\"MAKE\":\"SAIC\"}")
+        XCTAssertEqual(latest?.date, day)
+        let versions = try await f.wallet.ownerRecordVersions(
+            light: f.light, vid: ownerRecordsVid, date: day, format: "VIN_CODE", keyFields: nil,
+            keyJson: seedVinKey, columns: [])
+        XCTAssertEqual(versions.map { $0.version }, [1, 2])
+        XCTAssertEqual(versions.first?.valueJson, seedVinValue)
+
+        let fields = ["DATE", "SHOP"]
+        _ = try await f.wallet.putOwnerRecord(
+            light: f.light, vid: ownerRecordsVid, date: "2024-05-02", format: "service-history",
+            keyFields: fields, keyJson: "{\"DATE\":20240502,\"SHOP\":\"Pudong Motors\"}",
+            valueJson: "{\"work\":\"brakes\",\"km\":42000}")
+        let list = try await f.wallet.listOwnerRecords(
+            light: f.light, vid: ownerRecordsVid, fromDate: "2024-05-01", toDate: "2024-05-07",
+            format: "service-history", keyFields: fields, columns: [])
+        XCTAssertEqual(list.records.count, 1)
+        XCTAssertEqual(list.versions, [1])
+        XCTAssertEqual(list.records.first?.valueJson, "{\"km\":42000,\"work\":\"brakes\"}")
+    }
+
+    func testBadInputIsTyped() async throws {
+        let cases: [(String, String, [String]?, String)] = [
+            ("owner_record.unknown_format", "insurance", nil, "{}"),
+            ("owner_record.invalid_format", "docs", ["A", "A"], "{}"),
+            ("owner_record.invalid_key", "VIN_CODE", nil, "{\"VIN\":1}"),
+        ]
+        for (expected, format, fields, key) in cases {
+            do {
+                _ = try await f.wallet.putOwnerRecord(
+                    light: f.light, vid: ownerRecordsVid, date: "2024-05-03", format: format,
+                    keyFields: fields, keyJson: key, valueJson: "{}")
+                XCTFail("\(expected): accepted")
+            } catch WalletError.InvalidInput(let code, _) {
+                XCTAssertEqual(code, expected)
+            }
+        }
+        do {
+            _ = try await f.wallet.updateOwnerRecord(
+                light: f.light, vid: ownerRecordsVid, date: "2024-05-04", format: "VIN_CODE",
+                keyFields: nil, keyJson: seedVinKey, valueJson: "{}")
+            XCTFail("an update of no record was accepted")
+        } catch WalletError.InvalidInput(let code, _) {
+            XCTAssertEqual(code, "owner_record.not_owned")
+        }
+        do {
+            _ = try await f.wallet.putOwnerRecord(
+                light: f.light, vid: "NO-SUCH-CAR", date: "2024-05-03", format: "VIN_CODE",
+                keyFields: nil, keyJson: seedVinKey, valueJson: "{}")
+            XCTFail("a put for no car was accepted")
+        } catch WalletError.Device(let code, _) {
+            XCTAssertEqual(code, "wallet.unknown_device")
+        }
+    }
+}
