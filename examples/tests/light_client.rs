@@ -336,6 +336,25 @@ async fn a_proven_page_checks_every_record_against_one_header_without_a_request_
     assert_eq!(count(&paths, "/v1/state/"), 0, "{paths:#?}");
     assert!(paths.len() <= 3, "{paths:#?}");
 
+    // A many-address read asks the node's status once, then one page per address.
+    let addresses = vec![
+        car.address.clone(),
+        reader.address.clone(),
+        car.address.clone(),
+    ];
+    let reads = through_proxy.records_at_many(&addresses).await;
+    assert_eq!(reads.len(), 3);
+    let read = |i: usize| reads[i].as_ref().expect("read");
+    assert_eq!(proven_keys(read(0)), keys);
+    assert!(
+        read(1).records.is_empty(),
+        "the reader's address holds no record"
+    );
+    assert_eq!(proven_keys(read(2)), keys);
+    let paths = proxy.take_paths();
+    assert_eq!(count(&paths, "/v1/status"), 1, "{paths:#?}");
+    assert_eq!(count(&paths, "/v1/kv/"), 3, "{paths:#?}");
+
     // A page whose index is the valid proof of something else is caught.
     proxy.set(Tamper::ForgePageIndex);
     let err = through_proxy

@@ -34,6 +34,9 @@ use crate::protocol::{
 use crate::store::WalletStore;
 use crate::tokens::{IssuerPublicKey, Token, batch_digest};
 
+/// Headers read for a many-address read, by node label.
+type HeaderMemo = Mutex<HashMap<String, SignedHeader>>;
+
 /// Headers asked per page while syncing (the node's maximum).
 pub const HEADERS_PER_PAGE: u64 = 1000;
 /// Items asked per range page.
@@ -566,6 +569,51 @@ impl LightClient {
     /// serves them all, the best answer comes back with `missing` set (e.g. a car that
     /// registered a record but has not stored its value yet).
     pub async fn records_at(&self, address: &str) -> LightResult<RangeRead> {
+        self.records_at_under(address, None).await
+    }
+
+    /// [`LightClient::records_at`] of every address of `addresses`, in order, all checked
+    /// against one header per node (read once, at the first address a node answers):
+    /// a many-address read (a month of days) asks each node's status once, not once per
+    /// address. Each address has its own answer (an offline node fails each).
+    pub async fn records_at_many(&self, addresses: &[String]) -> Vec<LightResult<RangeRead>> {
+        let headers = HeaderMemo::default();
+        let mut reads = Vec::with_capacity(addresses.len());
+        for address in addresses {
+            reads.push(self.records_at_under(address, Some(&headers)).await);
+        }
+        reads
+    }
+
+    /// The header to check a read from `node` against: the one `memo` holds for the node,
+    /// or a freshly read one (kept there).
+    async fn header_for(
+        &self,
+        node: &NodeHttp,
+        memo: Option<&HeaderMemo>,
+    ) -> LightResult<SignedHeader> {
+        let Some(memo) = memo else {
+            return self.read_header(node).await;
+        };
+        let known = memo
+            .lock()
+            .ok()
+            .and_then(|headers| headers.get(node.label()).cloned());
+        if let Some(header) = known {
+            return Ok(header);
+        }
+        let header = self.read_header(node).await?;
+        if let Ok(mut headers) = memo.lock() {
+            headers.insert(node.label().to_owned(), header.clone());
+        }
+        Ok(header)
+    }
+
+    async fn records_at_under(
+        &self,
+        address: &str,
+        memo: Option<&HeaderMemo>,
+    ) -> LightResult<RangeRead> {
         let incomplete: Mutex<Option<RangeRead>> = Mutex::new(None);
         let outcome = self
             .inner
@@ -574,7 +622,7 @@ impl LightClient {
                 let incomplete = &incomplete;
                 async move {
                     let node = node.fresh()?;
-                    let header = self.read_header(&node).await?;
+                    let header = self.header_for(&node, memo).await?;
                     let (items, page_index) = self
                         .all_range_items(&node, address, &[], ALL_KEYS_END, header.header.height)
                         .await?;

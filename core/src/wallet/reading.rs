@@ -421,11 +421,14 @@ impl Wallet {
                 && f.plain_key.as_slice() <= end
                 && keep(&f.format, &f.plain_key)
         };
-        for (address, cipher) in &addresses {
-            // The whole address (one day of one car), checked complete against the
-            // ledger's index, its stored keys decrypted, then the plaintext key bounds:
-            // a node cannot drop a record unnoticed, and learns nothing of the bounds.
-            match light.records_at(address).await {
+        // Each whole address (one day of one car), checked complete against the ledger's
+        // index, its stored keys decrypted, then the plaintext key bounds: a node cannot
+        // drop a record unnoticed, and learns nothing of the bounds. All against one
+        // header per node.
+        let listed: Vec<String> = addresses.keys().cloned().collect();
+        let reads = light.records_at_many(&listed).await;
+        for ((address, cipher), read) in addresses.iter().zip(reads) {
+            match read {
                 Ok(read) => {
                     result.missing += read.missing;
                     fetched.extend(
