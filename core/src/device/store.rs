@@ -495,13 +495,6 @@ impl DeviceStore {
         Ok(())
     }
 
-    /// Removes a delivered put.
-    pub fn remove(&self, seq: i64) -> Result<()> {
-        self.conn
-            .execute("DELETE FROM queue WHERE seq = ?1", params![seq])?;
-        Ok(())
-    }
-
     /// Keeps freshly issued write credentials of the issuer key `key_id` (sealed).
     pub fn add_credentials(&mut self, key_id: &str, tokens: &[Vec<u8>]) -> Result<()> {
         let location = credential_location(key_id);
@@ -937,7 +930,7 @@ mod tests {
         assert_eq!(store.queued(2).unwrap()[1].tx, b"tx2");
         store.set_next_nonce("bcrt1qa", 9).unwrap();
         assert_eq!(store.next_nonce("bcrt1qa").unwrap(), Some(9));
-        store.remove(seqs[0]).unwrap();
+        store.settle_delivered("bcrt1qa", &[(seqs[0], 0)]).unwrap();
         assert_eq!(
             store.queued(2).unwrap().first().map(|q| q.seq),
             Some(seqs[1])
