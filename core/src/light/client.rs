@@ -11,10 +11,12 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::anchor::{TrustAnchor, network_name};
+use super::certify::verify_to;
 use super::error::{LightError, LightResult};
 use super::failover::Endpoints;
 use super::headers::HeaderCache;
 use super::http::{NodeHttp, http_client};
+use super::light_block::light_height_of;
 use super::payment::{NodeTokenKey, ReadPayer, TOKEN_PURCHASE_FEE, TokenPocket};
 use super::proofs::{decode_proven, verify_state_answer};
 use super::records::{
@@ -50,6 +52,12 @@ pub const PROOF_CONCURRENCY: usize = 16;
 pub const TOKEN_ATTEMPTS: usize = 3;
 /// Default number of blocks a node may lag behind the verified tip before it is stale.
 pub const DEFAULT_MAX_LAG: u64 = 2;
+
+/// True when a node has no light block at a height yet (CometBFT commits block `H`'s
+/// light block one block later).
+fn is_not_yet_committed(err: &LightError) -> bool {
+    matches!(err, LightError::Node { code, .. } if code == "not_found")
+}
 
 /// How the client was configured; the builder methods rebuild from it.
 #[derive(Debug, Clone)]
@@ -283,8 +291,8 @@ impl LightClient {
         let _one_sync = self.inner.sync_lock.lock().await;
         loop {
             let tip = self.headers()?.tip_height()?;
-            let from = tip.map_or(0, |h| h.saturating_add(1));
-            if tip.is_some_and(|h| h >= target) {
+            let from = self.headers()?.next_height()?;
+            if tip.is_some_and(|h| h >= target) || from > target {
                 return Ok(());
             }
             let wanted = (target - from + 1).min(HEADERS_PER_PAGE);
@@ -295,11 +303,50 @@ impl LightClient {
                     "node reports height {target} but serves no header at {from}"
                 )));
             }
-            let height = self.headers()?.extend(&page)?;
-            progress(SyncProgress {
-                height: height.unwrap_or(0),
-                target,
-            });
+            let (complete, height) = self.certify_page(node, &page).await?;
+            progress(SyncProgress { height, target });
+            if !complete {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Links `page` to the verified tip, certifies its newest header with a light block
+    /// verified from the trusted state (skipping, bisecting when needed) and keeps it.
+    /// A CometBFT node commits the light block of ledger block `H` one block later: when
+    /// the newest one is not served yet, the page is certified one header shorter.
+    /// Returns whether the whole page was kept, and the verified height.
+    async fn certify_page(
+        &self,
+        node: &NodeHttp,
+        page: &[SignedHeader],
+    ) -> LightResult<(bool, u64)> {
+        let (mut linked, failure) = self.headers()?.check_links(page)?;
+        let trusted = self.headers()?.trusted_block()?;
+        let anchor = &self.inner.config.anchor;
+        let mut complete = failure.is_none();
+        let mut tip = self.verified_height();
+        while let Some(last) = linked.last() {
+            let target = light_height_of(last.header.height);
+            let fetched = verify_to(anchor, trusted.clone(), target, |height| {
+                node.light_block(height)
+            })
+            .await;
+            match fetched {
+                Ok(certified) => {
+                    tip = self.headers()?.accept(&linked, certified)?;
+                    break;
+                }
+                Err(err) if is_not_yet_committed(&err) && linked.len() > 1 => {
+                    linked.pop();
+                    complete = false;
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        match failure {
+            Some(err) => Err(err),
+            None => Ok((complete, tip)),
         }
     }
 

@@ -65,31 +65,69 @@ fn read_header(
     .transpose()
 }
 
+fn insert_headers(tx: &Connection, headers: &[HeaderRow]) -> StoreResult<()> {
+    for header in headers {
+        let height = validate::to_sql_int("height", header.height)?;
+        match stored_hash(tx, height)? {
+            Some(hash) if hash == header.hash => {}
+            Some(_) => {
+                return Err(StoreError::HeaderConflict {
+                    height: header.height,
+                });
+            }
+            None => {
+                tx.execute(
+                    "INSERT INTO headers (height, hash, bytes) VALUES (?1, ?2, ?3)",
+                    params![height, header.hash, header.bytes],
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
 impl WalletStore {
     /// Saves headers in one transaction. A height already stored with the same hash is
     /// kept as is; a different hash fails with [`StoreError::HeaderConflict`] and
     /// nothing of the batch is written.
     pub fn save_headers(&self, headers: &[HeaderRow]) -> StoreResult<()> {
         validate_headers(headers)?;
+        self.write(|tx| insert_headers(tx, headers))
+    }
+
+    /// Saves `headers` (as [`Self::save_headers`]) and replaces the light client's
+    /// trusted consensus state with `(height, block)`, in one transaction.
+    pub fn save_headers_and_trust(
+        &self,
+        headers: &[HeaderRow],
+        height: u64,
+        block: &[u8],
+    ) -> StoreResult<()> {
+        validate_headers(headers)?;
+        let height = validate::to_sql_int("height", height)?;
+        validate::non_empty_bytes("block", block)?;
         self.write(|tx| {
-            for header in headers {
-                let height = validate::to_sql_int("height", header.height)?;
-                match stored_hash(tx, height)? {
-                    Some(hash) if hash == header.hash => {}
-                    Some(_) => {
-                        return Err(StoreError::HeaderConflict {
-                            height: header.height,
-                        });
-                    }
-                    None => {
-                        tx.execute(
-                            "INSERT INTO headers (height, hash, bytes) VALUES (?1, ?2, ?3)",
-                            params![height, header.hash, header.bytes],
-                        )?;
-                    }
-                }
-            }
+            insert_headers(tx, headers)?;
+            tx.execute(
+                "INSERT OR REPLACE INTO light_trust (id, height, block) VALUES (1, ?1, ?2)",
+                params![height, block],
+            )?;
             Ok(())
+        })
+    }
+
+    /// The light client's trusted consensus state `(height, block)`, if any.
+    pub fn light_trust(&self) -> StoreResult<Option<(u64, Vec<u8>)>> {
+        self.read(|conn| {
+            let raw: Option<(i64, Vec<u8>)> = conn
+                .query_row(
+                    "SELECT height, block FROM light_trust WHERE id = 1",
+                    [],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?;
+            raw.map(|(height, block)| Ok((validate::from_sql_int("height", height)?, block)))
+                .transpose()
         })
     }
 

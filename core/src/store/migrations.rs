@@ -41,6 +41,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "read tokens",
         sql: include_str!("schema/v4_read_tokens.sql"),
     },
+    Migration {
+        version: 5,
+        name: "light client trust",
+        sql: include_str!("schema/v5_light_trust.sql"),
+    },
 ];
 
 /// The schema version stored in the file (`0` for a new file).

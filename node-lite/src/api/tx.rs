@@ -1,5 +1,6 @@
 //! Transaction endpoints: `POST /v1/tx` (submit), `GET /v1/tx/{id}` (look up with its
-//! inclusion proof and header) and `GET /v1/headers` (signed headers from a height).
+//! inclusion proof and header), `GET /v1/headers` (signed headers from a height) and
+//! `GET /v1/light/{height}` (the CometBFT light block certifying ledger block height - 1).
 
 use std::sync::Arc;
 
@@ -130,4 +131,16 @@ pub async fn headers<S: LedgerService>(
     }
     let headers = blocking(&service, move |s| s.headers_from(from, limit)).await?;
     Ok(Json(HeadersJson { headers }))
+}
+
+/// `GET /v1/light/{height}`: the CometBFT light block at `height`, in tendermint's JSON.
+pub async fn light_block<S: LedgerService>(
+    State(service): State<Arc<S>>,
+    Path(height): Path<String>,
+) -> Result<Json<carchain_core::light::LightBlock>, ApiError> {
+    let height: u64 = height
+        .parse()
+        .map_err(|_| ApiError::invalid("height is not a number"))?;
+    let light = blocking(&service, move |s| s.light_block(height)).await?;
+    Ok(Json(light))
 }
