@@ -337,8 +337,9 @@ pub async fn status(base: &str) -> Value {
     body
 }
 
-/// All signed headers from genesis, each signature and link checked, all proposed by
-/// `validator` (hex).
+/// All signed headers from genesis, each signature and link checked, the newest one
+/// certified by the node's light block, verified from the anchor `validator` (its
+/// ed25519 consensus key, hex) with tendermint-light-client-verifier.
 pub async fn verified_headers(base: &str, validator: &str) -> Vec<SignedHeader> {
     let mut headers: Vec<SignedHeader> = Vec::new();
     let mut from = 0u64;
@@ -357,11 +358,27 @@ pub async fn verified_headers(base: &str, validator: &str) -> Vec<SignedHeader> 
     assert_eq!(headers[0].header.height, 0, "first header is genesis");
     for header in &headers {
         header.verify_signature().expect("header signature");
-        assert_eq!(hex::encode(header.header.proposer.serialize()), validator);
     }
     for pair in headers.windows(2) {
         verify_chain(&pair[0], &pair[1]).expect("header chain links");
     }
+    let anchor = carchain_core::light::TrustAnchor::from_hex(
+        CHAIN_ID,
+        carchain_core::protocol::Network::Regtest,
+        validator,
+    )
+    .expect("anchor");
+    let tip = headers.last().expect("a tip");
+    let target = tip.header.height + 1;
+    let light =
+        carchain_core::light::certify::verify_to(&anchor, None, target, |height| async move {
+            let (code, body) = get_json(&format!("{base}/v1/light/{height}")).await;
+            assert_eq!(code, 200, "{body}");
+            Ok(serde_json::from_value(body).expect("light block"))
+        })
+        .await
+        .expect("the light block verifies");
+    carchain_core::light::certify::check_certifies(&light, tip).expect("it certifies the tip");
     headers
 }
 
