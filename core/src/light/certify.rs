@@ -216,3 +216,128 @@ pub fn check_certifies(light: &LightBlock, header: &SignedHeader) -> LightResult
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::light::light_block::{
+        BlockSpec, ConsensusSigner, block_id_of, build_light_block, validator_set,
+    };
+    use crate::protocol::Network;
+
+    const CHAIN: &str = "carchain-test";
+
+    fn keys(seeds: std::ops::Range<u8>) -> Vec<ConsensusSigner> {
+        seeds
+            .map(|s| ConsensusSigner::from_seed(&[s; 32]))
+            .collect()
+    }
+
+    fn anchor_of(signers: &[ConsensusSigner]) -> TrustAnchor {
+        let text: Vec<String> = signers.iter().map(ConsensusSigner::public_hex).collect();
+        TrustAnchor::from_hex(CHAIN, Network::Regtest, &text.join(",")).unwrap()
+    }
+
+    /// Light blocks 1..=10: `old` validates 1..=5, `new` 6..=10; `signing(h)` of the
+    /// validators sign block h.
+    fn blocks(old: &[ConsensusSigner], new: &[ConsensusSigner]) -> Vec<LightBlock> {
+        let set_of = |keys: &[ConsensusSigner]| {
+            validator_set(keys.iter().map(|k| k.validator(10)).collect())
+        };
+        let (old_set, new_set) = (set_of(old), set_of(new));
+        let start = crate::light::headers::test_chain::start_time();
+        let mut out: Vec<LightBlock> = Vec::new();
+        for height in 1..=10u64 {
+            let (set, next, signers) = match height {
+                1..=4 => (&old_set, &old_set, old),
+                5 => (&old_set, &new_set, old),
+                _ => (&new_set, &new_set, new),
+            };
+            let spec = BlockSpec {
+                chain_id: CHAIN.into(),
+                height,
+                time_ms: start + height,
+                app_hash: [height as u8; 32],
+                last_block_id: out.last().map(block_id_of),
+            };
+            let refs: Vec<&ConsensusSigner> = signers.iter().collect();
+            out.push(build_light_block(&spec, set, next, &refs).unwrap());
+        }
+        out
+    }
+
+    fn run(
+        anchor: &TrustAnchor,
+        blocks: &[LightBlock],
+        target: u64,
+    ) -> LightResult<(LightBlock, Vec<u64>)> {
+        let asked = std::sync::Mutex::new(Vec::new());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let verified = runtime.block_on(verify_to(anchor, None, target, |h| {
+            asked.lock().unwrap().push(h);
+            let found = blocks.get(h as usize - 1).cloned();
+            async move { found.ok_or(LightError::NotSynced(h)) }
+        }))?;
+        Ok((verified, asked.into_inner().unwrap()))
+    }
+
+    #[test]
+    fn a_validator_set_change_is_followed_by_bisection() {
+        let (old, new) = (keys(1..5), keys(11..15));
+        let chain = blocks(&old, &new);
+        let (verified, asked) = run(&anchor_of(&old), &chain, 10).unwrap();
+        assert_eq!(verified.height().value(), 10);
+        assert_eq!(
+            asked,
+            vec![1, 10, 5, 10],
+            "root, skip refused, middle, target"
+        );
+    }
+
+    #[test]
+    fn a_commit_without_two_thirds_of_the_power_is_refused() {
+        let old = keys(1..5);
+        let mut chain = blocks(&old, &old);
+        let set = chain[0].validators.clone();
+        let spec = BlockSpec {
+            chain_id: CHAIN.into(),
+            height: 1,
+            time_ms: crate::light::headers::test_chain::start_time(),
+            app_hash: [1; 32],
+            last_block_id: None,
+        };
+        chain[0] = build_light_block(&spec, &set, &set, &[&old[0], &old[1]]).unwrap();
+        assert!(matches!(
+            run(&anchor_of(&old), &chain, 1),
+            Err(LightError::ForgedCommit { height: 1, .. })
+        ));
+    }
+
+    #[test]
+    fn a_forged_commit_or_header_is_refused() {
+        let old = keys(1..5);
+        let chain = blocks(&old, &old);
+        let anchor = anchor_of(&old);
+        let mut rewritten = chain.clone();
+        rewritten[6].signed_header.header.app_hash = vec![0xee; 32].try_into().unwrap();
+        assert!(matches!(
+            run(&anchor, &rewritten, 7),
+            Err(LightError::ForgedCommit { height: 7, .. })
+        ));
+        let mut resigned = chain.clone();
+        let intruder = ConsensusSigner::from_seed(&[99; 32]);
+        let set = validator_set(vec![intruder.validator(100)]);
+        let spec = BlockSpec {
+            chain_id: CHAIN.into(),
+            height: 7,
+            time_ms: crate::light::headers::test_chain::start_time() + 7,
+            app_hash: [0xee; 32],
+            last_block_id: None,
+        };
+        resigned[6] = build_light_block(&spec, &set, &set, &[&intruder]).unwrap();
+        assert!(run(&anchor, &resigned, 7).is_err());
+        assert_eq!(run(&anchor, &chain, 7).unwrap().0, chain[6]);
+    }
+}

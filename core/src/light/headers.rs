@@ -487,6 +487,7 @@ mod tests {
         assert_eq!(restarted.header_at(2).unwrap(), headers[2]);
         let trusted = restarted.trusted_block().unwrap().unwrap();
         assert_eq!(trusted.signed_header, blocks[6].signed_header);
+        assert_eq!(trusted.validators.hash(), blocks[6].validators.hash());
         assert_eq!(
             sync_page(&mut restarted, &headers[7..], &blocks).unwrap(),
             Some(7)

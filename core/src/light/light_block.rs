@@ -141,14 +141,14 @@ pub fn build_light_block(
         height,
         time,
         last_block_id: spec.last_block_id,
-        last_commit_hash: Some(Hash::None),
-        data_hash: Some(Hash::None),
+        last_commit_hash: None,
+        data_hash: None,
         validators_hash: validators.hash(),
         next_validators_hash: next_validators.hash(),
         consensus_hash: Hash::Sha256([0; 32]),
         app_hash: AppHash::try_from(spec.app_hash.to_vec()).map_err(fail)?,
-        last_results_hash: Some(Hash::None),
-        evidence_hash: Some(Hash::None),
+        last_results_hash: None,
+        evidence_hash: None,
         proposer_address: proposer,
     };
     let hash = header.hash();
