@@ -83,6 +83,9 @@ pub(crate) fn core_light_error_code(error: &CoreLightError) -> String {
         CoreLightError::Network { .. } => "light.network".into(),
         CoreLightError::Node { .. } => "light.node_refused".into(),
         CoreLightError::Tampered(_) => "light.tampered".into(),
+        CoreLightError::ForgedCommit { .. } => "light.forged_commit".into(),
+        CoreLightError::AppHashMismatch { .. } => "light.app_hash_mismatch".into(),
+        CoreLightError::ConflictingHeaders { .. } => "light.conflicting_headers".into(),
         CoreLightError::Stale { .. } => "light.stale".into(),
         CoreLightError::WrongChain { .. } => "light.wrong_chain".into(),
         CoreLightError::BadAnswer { .. } => "light.bad_answer".into(),
@@ -109,6 +112,9 @@ impl From<CoreLightError> for LightError {
                 detail,
             },
             CoreLightError::Tampered(_)
+            | CoreLightError::ForgedCommit { .. }
+            | CoreLightError::AppHashMismatch { .. }
+            | CoreLightError::ConflictingHeaders { .. }
             | CoreLightError::WrongChain { .. }
             | CoreLightError::ValueMissing { .. } => LightError::Verification { code, detail },
             CoreLightError::NotSynced(_) | CoreLightError::InvalidInput(_) => {
