@@ -25,6 +25,7 @@
 
 uniffi::setup_scaffolding!();
 
+pub mod backup;
 pub mod device;
 pub mod grants_error;
 pub mod grants_ledger;

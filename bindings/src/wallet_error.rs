@@ -64,7 +64,8 @@ pub enum WalletError {
     /// The wallet store or its identity failed (no wallet, one exists already, ...).
     #[error("{detail}")]
     Storage {
-        /// Stable code: a `store.*` code or `wallet.no_identity`, `wallet.identity_exists`.
+        /// Stable code: a `store.*` or `backup.*` code, or `wallet.no_identity`,
+        /// `wallet.identity_exists`.
         code: String,
         /// What failed.
         detail: String,
@@ -161,6 +162,7 @@ impl From<CoreWalletError> for WalletError {
                 detail: detail.clone(),
             },
             E::Store(store) => storage(core_store_error_code(store)),
+            E::Backup(backup) => storage(backup.code()),
             E::Trip(trip) => WalletError::RecordRejected {
                 code: core_trip_error_code(trip).to_owned(),
                 detail: detail.clone(),

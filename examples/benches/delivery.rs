@@ -122,13 +122,31 @@ fn main() {
         let started = Instant::now();
         let mut flushes = tokio::task::JoinSet::new();
         for (car, car_light) in paired.drain(1..) {
-            flushes.spawn(async move { car.flush(&car_light).await.expect("flush") });
+            // As a car does: a flush that leaves records queued (the node busy) is tried
+            // again after a short pause, until the day is out.
+            flushes.spawn(async move {
+                let (mut delivered, mut retries) = (0, 0u32);
+                loop {
+                    let report = car.flush(&car_light).await.expect("flush");
+                    assert!(report.refused.is_empty(), "{report:?}");
+                    delivered += report.delivered + report.already_there;
+                    if report.remaining == 0 {
+                        return (delivered, retries);
+                    }
+                    retries += 1;
+                    assert!(
+                        retries < 200,
+                        "still queued after {retries} flushes: {report:?}"
+                    );
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            });
         }
-        let mut delivered = 0;
-        while let Some(report) = flushes.join_next().await {
-            let report = report.expect("task");
-            assert_eq!(report.remaining, 0, "{report:?}");
-            delivered += report.delivered;
+        let (mut delivered, mut retried_flushes) = (0, 0);
+        while let Some(outcome) = flushes.join_next().await {
+            let (car_delivered, retries) = outcome.expect("task");
+            delivered += car_delivered;
+            retried_flushes += retries;
         }
         let cars_elapsed = started.elapsed();
         assert_eq!(delivered, (cars as u64) * u64::from(RECORDS_PER_DAY));
@@ -184,6 +202,9 @@ fn main() {
             "| delivery | {cars} cars each flushing a day of {RECORDS_PER_DAY} records at once: delivered records/s | {cars_rate:.0} /s | {raw_rate:.0} /s: the node's batch capacity, {} raw pre-signed records of {sealed_size} B in one batch per key, at once | **{:.2}** | ≥ 0.5 |",
             stored,
             cars_rate / raw_rate
+        );
+        println!(
+            "| (info) flushes that left records queued (node busy) and were tried again after 50 ms | {retried_flushes} |"
         );
     });
 }

@@ -146,6 +146,86 @@ fn bad_recovery_words_are_refused_without_echoing_them() {
     assert_fails(&run(&["wallet", "address"], None), 2, "--wallet PATH");
 }
 
+#[test]
+fn a_backup_restores_into_the_same_words_only() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = |name: &str| dir.path().join(name).to_str().expect("path").to_owned();
+    let (first, phone, stranger, backup) =
+        (path("a.db"), path("b.db"), path("c.db"), path("w.ccbackup"));
+    for (wallet, words) in [(&first, WORDS_A), (&phone, WORDS_A), (&stranger, WORDS_B)] {
+        let restored = run(&["--wallet", wallet, "wallet", "restore"], Some(words));
+        assert!(restored.status.success(), "{}", text(&restored.stderr));
+    }
+    let written = run(
+        &[
+            "--wallet", &first, "--json", "wallet", "backup", "--out", &backup,
+        ],
+        None,
+    );
+    assert_eq!(ok_json(&written)["backup"], backup.as_str());
+    let restored = run(
+        &[
+            "--wallet",
+            &phone,
+            "--json",
+            "wallet",
+            "restore-backup",
+            "--from",
+            &backup,
+        ],
+        None,
+    );
+    assert_eq!(ok_json(&restored)["devices"], 0);
+    assert_fails(
+        &run(
+            &[
+                "--wallet",
+                &stranger,
+                "wallet",
+                "restore-backup",
+                "--from",
+                &backup,
+            ],
+            None,
+        ),
+        3,
+        "backup.wrong_wallet",
+    );
+    let bytes = std::fs::read(&backup).expect("backup");
+    let cut = path("cut.ccbackup");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).expect("cut");
+    assert_fails(
+        &run(
+            &[
+                "--wallet",
+                &phone,
+                "wallet",
+                "restore-backup",
+                "--from",
+                &cut,
+            ],
+            None,
+        ),
+        3,
+        "backup.truncated",
+    );
+    assert_fails(
+        &run(
+            &[
+                "--wallet",
+                &phone,
+                "wallet",
+                "restore-backup",
+                "--from",
+                &path("none"),
+            ],
+            None,
+        ),
+        1,
+        "backup file",
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scripted_session_pair_put_range_trips_and_status() {
     let dir = tempfile::tempdir().expect("dir");

@@ -12,6 +12,7 @@ use carchain_core::compute::{FeatureParams, trip_features, ubi_score_native};
 use carchain_core::protocol::{DataResponse, EscrowDeliver, Grant, GrantKind, TxBody};
 use carchain_core::trip::{Trip, TripError};
 use carchain_core::wallet::fee_for;
+use carchain_examples::maps::CAR_COLOURS;
 use carchain_examples::sim::{CarSimulator, SimConfig};
 use carchain_examples::tour::{
     TOUR_CARS, TourOptions, TourSummary, UBI_PRICE, home_zone, run_tour,
@@ -55,6 +56,12 @@ fn chromium_run(extra: &[&str], page: &Path) -> std::process::Output {
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
+            // Offline, whatever the machine can reach: the map must draw its tracks
+            // without tiles.
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            // Time for the page's script (Leaflet) to run before the DOM or the
+            // screenshot is taken.
+            "--virtual-time-budget=5000",
         ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .args(extra)
@@ -165,7 +172,12 @@ async fn the_tour_reads_back_everything_and_its_maps_render_in_chromium() {
         assert!(path.metadata().expect(file).len() > 0, "{file} empty");
     }
     let maps = written.files.iter().filter(|f| f.ends_with(".svg")).count();
-    let pngs = written.files.iter().filter(|f| f.ends_with(".png")).count();
+    let map_pngs: Vec<&String> = written
+        .files
+        .iter()
+        .filter(|f| f.ends_with(".png") && !f.starts_with("leaflet/"))
+        .collect();
+    let pngs = map_pngs.len();
     assert_eq!(maps, 6, "one map per car and day");
     assert_eq!(pngs, 6);
     let geojson: serde_json::Value = serde_json::from_str(
@@ -192,6 +204,18 @@ async fn the_tour_reads_back_everything_and_its_maps_render_in_chromium() {
     assert_eq!(dom.matches("class=\"trip-path\"").count(), trips as usize);
     assert_eq!(dom.matches("<section class=\"day\"").count(), 6);
     assert!(dom.contains("href=\"trips.geojson\""));
+    // The interactive map ran offline: Leaflet drew one track per trip, the scale and
+    // the layer switch, and no tile loaded.
+    assert_eq!(
+        dom.matches("class=\"trip-track leaflet-interactive\"")
+            .count(),
+        trips as usize,
+        "one Leaflet track per trip"
+    );
+    assert!(dom.contains(&format!("data-trips=\"{trips}\"")));
+    assert!(dom.contains("leaflet-control-scale"));
+    assert!(dom.contains("leaflet-control-layers"));
+    assert!(out.path().join("leaflet/leaflet.js").exists());
     let shot = artifacts_dir().join("tour-index.png");
     let _ = std::fs::remove_file(&shot);
     let run = chromium_run(
@@ -213,7 +237,61 @@ async fn the_tour_reads_back_everything_and_its_maps_render_in_chromium() {
         "screenshot too small: {} bytes",
         png.len()
     );
-    for file in written.files.iter().filter(|f| f.ends_with(".png")).take(1) {
+    // The screenshot's pixels: the map (at the top of the page) shows each car's track
+    // in its colour on the plain offline background.
+    for colour in &CAR_COLOURS[..TOUR_CARS.len()] {
+        let drawn = pixels_of_colour(&png, colour, 700);
+        assert!(
+            drawn > 150,
+            "track colour {colour}: only {drawn} pixels on the map"
+        );
+    }
+    // Every PNG map draws its legend's labels (the text of "parking violation (carvio)"
+    // in the legend band at the bottom right), not only its shapes.
+    for file in &map_pngs {
+        let map = std::fs::read(out.path().join(file)).expect("map png");
+        let dark = legend_label_pixels(&map);
+        assert!(
+            dark > 200,
+            "{file}: the legend's labels are missing ({dark} dark pixels)"
+        );
+    }
+    for file in map_pngs.iter().take(1) {
         std::fs::copy(out.path().join(file), artifacts_dir().join(file)).expect("copy map");
     }
+}
+
+/// Dark pixels (label text, drawn in #333) in a map PNG's legend band right of the last
+/// legend symbol: none when labels are dropped.
+fn legend_label_pixels(png: &[u8]) -> usize {
+    let pixmap = resvg::tiny_skia::Pixmap::decode_png(png).expect("map decodes");
+    let (width, height) = (pixmap.width(), pixmap.height());
+    let mut dark = 0;
+    for y in height.saturating_sub(45)..height.saturating_sub(15) {
+        for x in 454..width {
+            let pixel = pixmap.pixel(x, y).expect("inside");
+            if pixel.red() < 120 && pixel.green() < 120 && pixel.blue() < 120 {
+                dark += 1;
+            }
+        }
+    }
+    dark
+}
+
+/// Pixels within a few steps of `colour` (`#rrggbb`) in the top `rows` of a screenshot.
+fn pixels_of_colour(png: &[u8], colour: &str, rows: u32) -> usize {
+    let channel = |i: usize| u8::from_str_radix(&colour[i..i + 2], 16).expect("hex colour");
+    let (r, g, b) = (channel(1), channel(3), channel(5));
+    let pixmap = resvg::tiny_skia::Pixmap::decode_png(png).expect("screenshot decodes");
+    let near = |a: u8, b: u8| a.abs_diff(b) <= 40;
+    let mut count = 0;
+    for y in 0..rows.min(pixmap.height()) {
+        for x in 0..pixmap.width() {
+            let p = pixmap.pixel(x, y).expect("inside").demultiply();
+            if near(p.red(), r) && near(p.green(), g) && near(p.blue(), b) {
+                count += 1;
+            }
+        }
+    }
+    count
 }

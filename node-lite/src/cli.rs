@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use carchain_core::protocol::Network;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::genesis::GenesisStake;
 use crate::kv::CassandraConfig;
 use crate::node::KvChoice;
 use crate::service::NodeMode;
@@ -56,6 +57,16 @@ pub struct InitArgs {
     /// Caps the phase-1 reserve that reimburses put fees (small and test chains).
     #[arg(long, env = "CARCHAIN_PHASE1_RESERVE")]
     pub phase1_reserve: Option<u64>,
+    /// Bond at genesis: `VALIDATOR=ADDRESS:AMOUNT`, the validator's ed25519 consensus
+    /// key in hex (repeatable). Genesis stake sets the CometBFT validator set.
+    #[arg(long = "stake", value_name = "VALIDATOR=ADDRESS:AMOUNT", value_parser = parse_stake)]
+    pub stake: Vec<GenesisStake>,
+    /// Stake per unit of voting power (default 1).
+    #[arg(long, env = "CARCHAIN_POWER_UNIT")]
+    pub power_unit: Option<u64>,
+    /// Blocks between an unbond and the return of its tokens (default 10).
+    #[arg(long, env = "CARCHAIN_UNBONDING_BLOCKS")]
+    pub unbonding_blocks: Option<u64>,
 }
 
 /// Flags of `carchain-node run`.
@@ -185,10 +196,51 @@ pub fn parse_fund(text: &str) -> Result<(String, u64), String> {
     Ok((address.to_owned(), amount))
 }
 
+/// Parses `--stake VALIDATOR=ADDRESS:AMOUNT` (the validator key: 64 hex digits).
+pub fn parse_stake(text: &str) -> Result<GenesisStake, String> {
+    let (validator, rest) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected VALIDATOR=ADDRESS:AMOUNT, got `{text}`"))?;
+    let validator = hex::decode(validator.trim())
+        .ok()
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+        .ok_or_else(|| format!("`{validator}` is not a 32-byte key in hex"))?;
+    let (delegator, amount) = rest
+        .rsplit_once(':')
+        .ok_or_else(|| format!("expected ADDRESS:AMOUNT after `=`, got `{rest}`"))?;
+    let amount = amount
+        .trim()
+        .parse::<u64>()
+        .map_err(|_| format!("`{amount}` is not a whole token amount"))?;
+    Ok(GenesisStake {
+        validator,
+        delegator: delegator.trim().to_owned(),
+        amount,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn stake_flags_parse_and_bad_ones_are_refused() {
+        let key = "ab".repeat(32);
+        let stake = parse_stake(&format!("{key}=bcrt1qabc:700")).unwrap();
+        assert_eq!(
+            stake,
+            GenesisStake {
+                validator: [0xab; 32],
+                delegator: "bcrt1qabc".into(),
+                amount: 700
+            }
+        );
+        assert!(parse_stake("ab=bcrt1qabc:700").is_err());
+        assert!(parse_stake(&format!("{key}=bcrt1qabc")).is_err());
+        assert!(parse_stake(&format!("{key}:bcrt1qabc:1")).is_err());
+        assert!(parse_stake(&format!("{key}=bcrt1qabc:x")).is_err());
+    }
 
     #[test]
     fn the_command_definition_is_consistent() {

@@ -1,5 +1,14 @@
 //! The genesis file (`genesis.json`): the chain's identity, token supply, initial
-//! balances, fee schedule and validator, and the genesis state (block 0) built from it.
+//! balances, fee schedule, validator and stake, and the genesis state (block 0) built
+//! from it.
+//!
+//! Stake (optional, absent from older files): `stake` lists `{validator, delegator,
+//! amount}` bonds made at genesis out of the phase-3 reserve (like initial balances);
+//! when present they set the consensus engine's validator set (InitChain answers it).
+//! `power_unit` (stake per unit of voting power, default 1) and `unbonding_blocks`
+//! (default [`DEFAULT_UNBONDING_BLOCKS`]) are the stake parameters. A file without them
+//! builds the same genesis state as before; the engine's own genesis validators then
+//! stand, and bonds add validators (or set the power of those they name).
 
 use std::path::Path;
 
@@ -15,8 +24,12 @@ use carchain_core::protocol::stamp_escrow_address;
 use carchain_core::tokens::IssuerPublicKey;
 
 pub use crate::state::FeeSchedule;
+use crate::state::stake::{
+    BONDED_META, DEFAULT_UNBONDING_BLOCKS, POWER_META, PowerChange, StakeParams, is_validator_key,
+};
 use crate::state::token::{Phase, TOTAL_SUPPLY_META, split_supply};
 use crate::state::{ChainParams, StampRules};
+use carchain_core::protocol::{Delegation, MAX_TOTAL_VOTING_POWER, ValidatorStake};
 
 /// Longest chain id, in bytes.
 pub const MAX_CHAIN_ID_LEN: usize = 64;
@@ -54,6 +67,9 @@ pub enum GenesisError {
     /// The validator public key is not a compressed secp256k1 key in hex.
     #[error("the validator public key is not a compressed secp256k1 key in hex")]
     InvalidValidatorKey,
+    /// A genesis bond, the power unit or the resulting voting power is not usable.
+    #[error("genesis stake: {0}")]
+    InvalidStake(String),
     /// The operator address is not the validator key's P2WPKH address.
     #[error("the operator address is not the validator key's address")]
     OperatorMismatch,
@@ -96,6 +112,29 @@ pub struct Genesis {
     /// and test chains whose reserve runs out soon.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase1_reserve: Option<u64>,
+    /// Bonds made at genesis (out of the phase-3 reserve); when any, they set the
+    /// consensus engine's validator set.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stake: Vec<GenesisStake>,
+    /// Stake per unit of voting power (absent: 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power_unit: Option<u64>,
+    /// Blocks between an unbond and the return of its tokens (absent:
+    /// [`DEFAULT_UNBONDING_BLOCKS`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unbonding_blocks: Option<u64>,
+}
+
+/// A bond made at genesis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenesisStake {
+    /// The validator's ed25519 consensus public key (hex, 32 bytes).
+    #[serde(with = "hex::serde")]
+    pub validator: [u8; 32],
+    /// The account whose bond it is.
+    pub delegator: String,
+    /// Tokens bonded.
+    pub amount: u64,
 }
 
 /// The chain's fee stamp issuer, as genesis names it (see
@@ -172,6 +211,7 @@ impl Genesis {
             }
             requested += u128::from(*amount);
         }
+        requested += self.validate_stake()?;
         self.stamp_rules()?;
         let [_, _, phase3] = split_supply(self.total_supply);
         if requested > u128::from(phase3) {
@@ -181,6 +221,97 @@ impl Genesis {
             });
         }
         Ok(())
+    }
+
+    /// Checks the stake list and parameters; the tokens it bonds.
+    fn validate_stake(&self) -> Result<u128, GenesisError> {
+        let invalid = |why: String| GenesisError::InvalidStake(why);
+        if self.power_unit == Some(0) {
+            return Err(invalid("the power unit is zero".into()));
+        }
+        let mut pairs = std::collections::HashSet::new();
+        let mut bonded: u128 = 0;
+        for entry in &self.stake {
+            if !is_validator_key(&entry.validator) {
+                return Err(invalid(format!(
+                    "{} is not an ed25519 public key",
+                    hex::encode(entry.validator)
+                )));
+            }
+            if check_account_address(&entry.delegator, self.network, "stake").is_err() {
+                return Err(GenesisError::InvalidAddress {
+                    address: entry.delegator.clone(),
+                });
+            }
+            if entry.amount == 0 {
+                return Err(invalid("a bond of zero tokens".into()));
+            }
+            if !pairs.insert((entry.validator, entry.delegator.as_str())) {
+                return Err(invalid(format!(
+                    "{} bonds to {} twice",
+                    entry.delegator,
+                    hex::encode(entry.validator)
+                )));
+            }
+            bonded += u128::from(entry.amount);
+        }
+        let mut total: u128 = 0;
+        for (validator, stake) in self.validator_stakes()? {
+            if stake.power == 0 {
+                return Err(invalid(format!(
+                    "validator {} has less stake than one power unit",
+                    hex::encode(validator)
+                )));
+            }
+            total += u128::from(stake.power);
+        }
+        if total > u128::from(MAX_TOTAL_VOTING_POWER) {
+            return Err(invalid(format!(
+                "the total voting power {total} exceeds {MAX_TOTAL_VOTING_POWER}"
+            )));
+        }
+        Ok(bonded)
+    }
+
+    /// The stake parameters of the chain.
+    pub fn stake_params(&self) -> StakeParams {
+        StakeParams {
+            power_unit: self.power_unit.unwrap_or(1).max(1),
+            unbonding_blocks: self.unbonding_blocks.unwrap_or(DEFAULT_UNBONDING_BLOCKS),
+            stake_sets_validators: !self.stake.is_empty(),
+        }
+    }
+
+    /// Each genesis validator's stake and power, in key order.
+    fn validator_stakes(&self) -> Result<Vec<([u8; 32], ValidatorStake)>, GenesisError> {
+        let params = self.stake_params();
+        let mut totals = std::collections::BTreeMap::<[u8; 32], u64>::new();
+        for entry in &self.stake {
+            let total = totals.entry(entry.validator).or_default();
+            *total = total.checked_add(entry.amount).ok_or_else(|| {
+                GenesisError::InvalidStake("a validator's stake overflows".into())
+            })?;
+        }
+        Ok(totals
+            .into_iter()
+            .map(|(validator, bonded)| {
+                let power = params.power_of(bonded);
+                (validator, ValidatorStake { bonded, power })
+            })
+            .collect())
+    }
+
+    /// The validator set the genesis stake gives (empty without a stake list: the
+    /// engine's genesis validators stand), in key order.
+    pub fn validator_set(&self) -> Result<Vec<PowerChange>, GenesisError> {
+        Ok(self
+            .validator_stakes()?
+            .into_iter()
+            .map(|(validator, stake)| PowerChange {
+                validator,
+                power: stake.power,
+            })
+            .collect())
     }
 
     /// The stamp rules of the chain, if it names a stamp issuer.
@@ -221,6 +352,7 @@ impl Genesis {
             fees: self.fees,
             operator_address: self.operator_address.clone(),
             stamps: self.stamp_rules().ok().flatten(),
+            stake: self.stake_params(),
         }
     }
 
@@ -230,10 +362,11 @@ impl Genesis {
         self.validate()?;
         let [phase1, phase2, phase3] = self.reserves();
         let sold: u64 = self.initial_balances.iter().map(|(_, a)| *a).sum();
+        let staked: u64 = self.stake.iter().map(|entry| entry.amount).sum();
         let mut writes = vec![
             (Phase::One.key(), phase1.to_canonical()),
             (Phase::Two.key(), phase2.to_canonical()),
-            (Phase::Three.key(), (phase3 - sold).to_canonical()),
+            (Phase::Three.key(), (phase3 - sold - staked).to_canonical()),
             (
                 state_key::meta(TOTAL_SUPPLY_META),
                 self.total_supply.to_canonical(),
@@ -245,6 +378,26 @@ impl Genesis {
                 nonce: 0,
             };
             writes.push((state_key::account(address), account.to_canonical()));
+        }
+        if !self.stake.is_empty() {
+            // Older genesis files (no stake) keep exactly their former state root.
+            for entry in &self.stake {
+                let delegation = Delegation {
+                    bonded: entry.amount,
+                    unbonding: 0,
+                };
+                writes.push((
+                    state_key::delegation(&entry.validator, &entry.delegator),
+                    delegation.to_canonical(),
+                ));
+            }
+            let mut power = 0u64;
+            for (validator, stake) in self.validator_stakes()? {
+                power = power.saturating_add(stake.power);
+                writes.push((state_key::validator_stake(&validator), stake.to_canonical()));
+            }
+            writes.push((state_key::meta(BONDED_META), staked.to_canonical()));
+            writes.push((state_key::meta(POWER_META), power.to_canonical()));
         }
         Ok(writes)
     }

@@ -55,6 +55,9 @@ fn init(args: InitArgs) -> ExitCode {
     let chain = ChainOptions {
         stamp_price: (args.stamp_price > 0).then_some(args.stamp_price),
         phase1_reserve: args.phase1_reserve,
+        stake: args.stake,
+        power_unit: args.power_unit,
+        unbonding_blocks: args.unbonding_blocks,
     };
     match Node::init_with(&args.data_dir, &options, &chain) {
         Ok(summary) => {

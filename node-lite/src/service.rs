@@ -75,6 +75,17 @@ pub enum StateQuery {
     Escrow([u8; 32]),
     /// A fee stamp in the spent set, by its id (value: the height that spent it).
     SpentStamp([u8; 32]),
+    /// A validator's total stake and voting power, by its ed25519 consensus key.
+    ValidatorStake([u8; 32]),
+    /// One account's stake with one validator.
+    Delegation {
+        /// The validator's ed25519 consensus key.
+        validator: [u8; 32],
+        /// The account's address.
+        delegator: String,
+    },
+    /// The unbondings the block at a height releases.
+    Unbonding(u64),
 }
 
 /// A state value (or its absence) proven against a committed header.
@@ -314,6 +325,16 @@ pub enum ErrorCode {
     StampInvalid,
     /// The stamp escrow cannot cover a stamped put's fee.
     StampEscrowEmpty,
+    /// A bond or unbond of zero tokens.
+    StakeAmountZero,
+    /// An unbond of more than the signer bonded to the validator.
+    InsufficientStake,
+    /// A bond or unbond naming a validator key that is not an ed25519 public key.
+    InvalidValidatorKey,
+    /// A bond that would take the total voting power beyond CometBFT's limit.
+    PowerOverflow,
+    /// An unbond that would leave the chain without voting power.
+    LastValidator,
     /// Nothing found.
     NotFound,
     /// The body is larger than the node accepts.

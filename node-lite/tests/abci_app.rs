@@ -1,7 +1,9 @@
 //! The node's ABCI calls without a CometBFT process: two nodes of one genesis given the
 //! same decided blocks agree on every app hash; CheckTx refuses with stable codes; a
 //! block finalized but never committed (a crash) is finalized again to the same hash;
-//! a committed block survives a restart (what Info reports for CometBFT's replay).
+//! a committed block survives a restart (what Info reports for CometBFT's replay); a
+//! bond yields the validator update CometBFT applies, and unbonding everything removes
+//! the validator.
 
 mod common;
 
@@ -153,4 +155,115 @@ async fn two_nodes_agree_refusals_have_codes_and_commits_survive_restarts() {
     assert_eq!(second.consensus_info(), (1, decided.app_hash));
     restarted.shutdown().await;
     second.shutdown().await;
+}
+
+/// The ed25519 consensus key of seed `seed`.
+fn consensus_key(seed: u8) -> [u8; 32] {
+    ed25519_consensus::SigningKey::from([seed; 32])
+        .verification_key()
+        .to_bytes()
+}
+
+#[tokio::test]
+async fn a_bond_gives_a_validator_update_and_a_full_unbond_removes_it() {
+    use carchain_core::protocol::{Bond, TxBody, Unbond, ValidatorStake};
+    use carchain_node::abci::{parse_query_path, validator_update};
+    use carchain_node::service::{LedgerService, StateQuery};
+    use carchain_node::state::PowerChange;
+
+    let alice = Wallet::from_byte(0x41);
+    let chain = init_chain(&[(&alice.address, 100_000)]);
+    let node = start(&chain.data_dir()).await;
+    // A genesis without stake: the engine's own genesis validators stand.
+    assert!(node.consensus_init_chain(CHAIN_ID, 1).is_ok());
+    assert_eq!(node.consensus_genesis_validators().ok(), Some(Vec::new()));
+
+    let validator = consensus_key(7);
+    let bond = alice
+        .sign(
+            0,
+            BASE_FEE,
+            TxBody::Bond(Bond {
+                validator,
+                amount: 5_000,
+            }),
+        )
+        .to_canonical();
+    assert!(node.consensus_check_tx(&bond, false).is_ok());
+    let zero = alice.sign(
+        1,
+        BASE_FEE,
+        TxBody::Bond(Bond {
+            validator,
+            amount: 0,
+        }),
+    );
+    assert_eq!(
+        node.consensus_check_tx(&zero.to_canonical(), false)
+            .err()
+            .map(|e| e.code),
+        Some(ErrorCode::StakeAmountZero)
+    );
+    let time = 1_900_000_000_000u64;
+    let bonded = node
+        .consensus_finalize_block(1, time, &[bond])
+        .expect("finalize the bond");
+    assert!(bonded.results.iter().all(Result::is_ok));
+    let added = PowerChange {
+        validator,
+        power: 5_000,
+    };
+    assert_eq!(bonded.validator_updates, vec![added]);
+    // What CometBFT receives: the ed25519 key and the power.
+    let update = validator_update(&added).expect("a CometBFT update");
+    assert_eq!(update.pub_key.to_bytes(), validator.to_vec());
+    assert_eq!(update.power.value(), 5_000);
+    assert_eq!(node.consensus_commit().ok(), Some(1));
+
+    // The stake is in the proven state, through the ABCI Query path too.
+    let query = parse_query_path(&format!("/stake/{}", hex::encode(validator))).expect("path");
+    assert_eq!(query, StateQuery::ValidatorStake(validator));
+    let answer = node.query_state(&query, None).expect("query");
+    let value = answer.value.expect("a stake");
+    assert_eq!(
+        ValidatorStake::from_canonical(&value).ok(),
+        Some(ValidatorStake {
+            bonded: 5_000,
+            power: 5_000
+        })
+    );
+
+    // Unbonding everything removes the validator (power 0) in that very block.
+    let unbond = alice
+        .sign(
+            1,
+            BASE_FEE,
+            TxBody::Unbond(Unbond {
+                validator,
+                amount: 5_000,
+            }),
+        )
+        .to_canonical();
+    let unbonded = node
+        .consensus_finalize_block(2, time + 500, &[unbond])
+        .expect("finalize the unbond");
+    assert!(unbonded.results.iter().all(Result::is_ok));
+    let removed = PowerChange {
+        validator,
+        power: 0,
+    };
+    assert_eq!(unbonded.validator_updates, vec![removed]);
+    assert_eq!(
+        validator_update(&removed).map(|u| u.power.value()).ok(),
+        Some(0)
+    );
+    assert_eq!(node.consensus_commit().ok(), Some(2));
+    // A block that touches no stake updates no validator.
+    let empty: Vec<Vec<u8>> = Vec::new();
+    let quiet = node
+        .consensus_finalize_block(3, time + 1_000, &empty)
+        .expect("empty");
+    assert!(quiet.validator_updates.is_empty());
+    assert_eq!(node.consensus_commit().ok(), Some(3));
+    node.shutdown().await;
 }

@@ -21,26 +21,6 @@ use serde_json::Value;
 
 const VALIDATORS: usize = 4;
 
-/// The pinned CometBFT binary: `COMETBFT_BIN`, or where `scripts/cometbft install` puts it.
-fn cometbft_bin() -> PathBuf {
-    if let Some(path) = std::env::var_os("COMETBFT_BIN") {
-        return PathBuf::from(path);
-    }
-    let cache = std::env::var_os("CARCHAIN_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/carchain")
-        });
-    let path = cache.join("cometbft-v0.38.26/bin/cometbft");
-    assert!(
-        path.exists(),
-        "CometBFT v0.38.26 is not built at {}: run scripts/setup (or scripts/cometbft install), \
-         or set COMETBFT_BIN",
-        path.display()
-    );
-    path
-}
-
 fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/cometbft")
 }

@@ -385,7 +385,11 @@ impl LightClient {
         verify_state_answer(&answer, key, header)
     }
 
-    async fn read_state(&self, path: &[&str], key: jmt::KeyHash) -> LightResult<Option<Vec<u8>>> {
+    pub(crate) async fn read_state(
+        &self,
+        path: &[&str],
+        key: jmt::KeyHash,
+    ) -> LightResult<Option<Vec<u8>>> {
         self.inner
             .endpoints
             .run(|node| async move {

@@ -26,6 +26,7 @@ pub mod payment;
 pub mod proofs;
 pub mod records;
 mod signing;
+pub mod stake;
 pub mod stamps;
 pub mod types;
 pub mod wire;

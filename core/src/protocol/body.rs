@@ -618,6 +618,10 @@ pub enum TxBody {
     EscrowRefund(EscrowRef),
     /// Auditor attestation (kind 18).
     AuditorAttestation(AuditorAttestation),
+    /// Bond tokens to a validator (kind 19; see [`super::stake`]).
+    Bond(super::stake::Bond),
+    /// Unbond tokens from a validator (kind 20).
+    Unbond(super::stake::Unbond),
 }
 
 impl TxBody {
@@ -642,6 +646,8 @@ impl TxBody {
             TxBody::EscrowResolve(_) => 16,
             TxBody::EscrowRefund(_) => 17,
             TxBody::AuditorAttestation(_) => 18,
+            TxBody::Bond(_) => 19,
+            TxBody::Unbond(_) => 20,
         }
     }
 
@@ -666,6 +672,8 @@ impl TxBody {
             TxBody::EscrowResolve(_) => "escrow_resolve",
             TxBody::EscrowRefund(_) => "escrow_refund",
             TxBody::AuditorAttestation(_) => "auditor_attestation",
+            TxBody::Bond(_) => "bond",
+            TxBody::Unbond(_) => "unbond",
         }
     }
 }
@@ -691,6 +699,8 @@ impl Canonical for TxBody {
             }
             TxBody::EscrowResolve(b) => b.encode_to(w),
             TxBody::AuditorAttestation(b) => b.encode_to(w),
+            TxBody::Bond(b) => b.encode_to(w),
+            TxBody::Unbond(b) => b.encode_to(w),
         }
     }
 
@@ -714,6 +724,8 @@ impl Canonical for TxBody {
             16 => TxBody::EscrowResolve(Canonical::decode_from(r)?),
             17 => TxBody::EscrowRefund(Canonical::decode_from(r)?),
             18 => TxBody::AuditorAttestation(Canonical::decode_from(r)?),
+            19 => TxBody::Bond(Canonical::decode_from(r)?),
+            20 => TxBody::Unbond(Canonical::decode_from(r)?),
             tag => {
                 return Err(ProtocolError::UnknownTag {
                     what: "transaction kind",
@@ -732,7 +744,7 @@ mod tests {
     #[test]
     fn every_kind_round_trips_canonically_with_its_kind_byte() {
         let bodies = sample_bodies();
-        assert_eq!(bodies.len(), 18);
+        assert_eq!(bodies.len(), 20);
         for (index, body) in bodies.iter().enumerate() {
             let bytes = body.to_canonical();
             assert_eq!(
@@ -786,7 +798,7 @@ mod tests {
 
     #[test]
     fn unknown_kind_bytes_are_refused() {
-        for tag in [0u8, 19, 0xff] {
+        for tag in [0u8, 21, 0xff] {
             assert_eq!(
                 TxBody::from_canonical(&[tag]),
                 Err(ProtocolError::UnknownTag {

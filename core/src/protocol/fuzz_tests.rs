@@ -33,7 +33,7 @@ proptest! {
 
     #[test]
     fn mutated_transactions_decode_canonically_or_fail(
-        kind in 0usize..18,
+        kind in 0usize..20,
         position in any::<prop::sample::Index>(),
         value in any::<u8>(),
     ) {

@@ -16,6 +16,7 @@ pub mod network;
 pub mod pairing;
 pub mod serde_hex;
 pub mod signing;
+pub mod stake;
 pub mod state;
 pub mod state_key;
 pub mod state_proof;
@@ -39,6 +40,10 @@ pub use fees::FeeSchedule;
 pub use header::{BlockHeader, SignedHeader, verify_chain};
 pub use merkle::{InclusionProof, merkle_root};
 pub use network::Network;
+pub use stake::{
+    Bond, Delegation, MAX_TOTAL_VOTING_POWER, Unbond, UnbondingEntry, UnbondingQueue,
+    ValidatorStake,
+};
 pub use state::*;
 pub use state_proof::{
     StateHasher, StateProof, decode_state_proof, encode_state_proof, verify_state_proof,

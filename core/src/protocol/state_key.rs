@@ -69,6 +69,23 @@ pub fn spent_stamp(stamp_id: &[u8; 32]) -> KeyHash {
     key("spent-stamp", &[stamp_id])
 }
 
+/// One account's stake with one validator ([`super::stake::Delegation`]), by the
+/// validator's ed25519 key and the account's address.
+pub fn delegation(validator: &[u8; 32], delegator: &str) -> KeyHash {
+    key("delegation", &[validator, delegator.as_bytes()])
+}
+
+/// A validator's total stake and power ([`super::stake::ValidatorStake`]), by its
+/// ed25519 consensus key.
+pub fn validator_stake(validator: &[u8; 32]) -> KeyHash {
+    key("validator-stake", &[validator])
+}
+
+/// The unbondings released by the block at `height` ([`super::stake::UnbondingQueue`]).
+pub fn unbonding_queue(height: u64) -> KeyHash {
+    key("unbonding", &[&height.to_be_bytes()])
+}
+
 /// Chain-wide values (issuance counters, parameters), by name.
 pub fn meta(name: &str) -> KeyHash {
     key("meta", &[name.as_bytes()])
@@ -101,6 +118,9 @@ mod tests {
             grant(&[1; 32]),
             request(&[1; 32]),
             escrow(&[1; 32]),
+            validator_stake(&[1; 32]),
+            delegation(&[1; 32], "a"),
+            unbonding_queue(1),
         ];
         for (i, a) in keys.iter().enumerate() {
             for b in keys.iter().skip(i + 1) {

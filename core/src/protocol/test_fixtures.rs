@@ -136,6 +136,14 @@ pub(crate) fn sample_bodies() -> Vec<TxBody> {
             claim: "mileage-complete/v1".into(),
             commitment: [0xdd; 32],
         }),
+        TxBody::Bond(crate::protocol::stake::Bond {
+            validator: [0xee; 32],
+            amount: 5_000,
+        }),
+        TxBody::Unbond(crate::protocol::stake::Unbond {
+            validator: [0xee; 32],
+            amount: 2_000,
+        }),
     ]
 }
 

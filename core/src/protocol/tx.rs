@@ -128,7 +128,7 @@ mod tests {
     /// were checked with Python `cryptography` under v2; v3 changes the domain, the
     /// grant, attestation and record-put layouts): any change to a kind's canonical
     /// layout changes its id.
-    const SAMPLE_IDS: [(&str, &str); 18] = [
+    const SAMPLE_IDS: [(&str, &str); 20] = [
         (
             "transfer",
             "db3496369db21329df18c4e627b4635bf4dec0d4584f3ab1aaec6c912f782762",
@@ -200,6 +200,14 @@ mod tests {
         (
             "auditor_attestation",
             "efab569bb37c919ca152f4d47dfcb2832ce8ba72156bb8cf2f6241f20becd6d6",
+        ),
+        (
+            "bond",
+            "f8e8a5f3ffb59754f75e010ee898aec04567a5d6251fe5f69a59d906dc36cfdc",
+        ),
+        (
+            "unbond",
+            "47176c0ce04d4ea3e5295f88f1f204ec59d991586e8a7661211fc9b5f7c73eda",
         ),
     ];
 

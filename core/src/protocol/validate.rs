@@ -96,7 +96,9 @@ impl SignedTransaction {
             | TxBody::EscrowDispute(_)
             | TxBody::EscrowResolve(_)
             | TxBody::EscrowRefund(_)
-            | TxBody::AuditorAttestation(_) => {}
+            | TxBody::AuditorAttestation(_)
+            | TxBody::Bond(_)
+            | TxBody::Unbond(_) => {}
         }
         Ok(signer)
     }

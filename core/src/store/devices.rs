@@ -1,7 +1,7 @@
 //! Paired devices (cars): identity, pool parameters, the sealed pool seed and
 //! delivery secret, agent node, status and last contact.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use super::at_rest::SecretLocation;
 use super::error::{StoreError, StoreResult};
@@ -157,6 +157,15 @@ pub(super) fn pool_shape(conn: &Connection, vid: &str) -> StoreResult<(u32, u32)
 impl WalletStore {
     /// Inserts the device, or replaces every column of the device with the same VID.
     pub fn upsert_device(&self, device: &DeviceRow) -> StoreResult<()> {
+        self.write(|tx| self.upsert_device_in(tx, device))
+    }
+
+    /// [`Self::upsert_device`] inside the caller's transaction.
+    pub(super) fn upsert_device_in(
+        &self,
+        tx: &Transaction<'_>,
+        device: &DeviceRow,
+    ) -> StoreResult<()> {
         validate_device(device)?;
         let pool_seed = self
             .cipher
@@ -169,9 +178,8 @@ impl WalletStore {
                     .seal(&delivery_secret_location(&device.vid), secret.expose())
             })
             .transpose()?;
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO devices (vid, name, device_pubkey, pool_account, pool_generation,
+        tx.execute(
+            "INSERT INTO devices (vid, name, device_pubkey, pool_account, pool_generation,
                      pool_size, pool_seed_sealed, delivery_secret_sealed, agent, paired_at,
                      last_seen, status)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
@@ -187,23 +195,22 @@ impl WalletStore {
                      paired_at = excluded.paired_at,
                      last_seen = excluded.last_seen,
                      status = excluded.status",
-                params![
-                    device.vid,
-                    device.name,
-                    device.device_pubkey,
-                    device.pool_account,
-                    device.pool_generation,
-                    device.pool_size,
-                    pool_seed,
-                    delivery_secret,
-                    device.agent,
-                    device.paired_at,
-                    device.last_seen,
-                    device.status
-                ],
-            )?;
-            Ok(())
-        })
+            params![
+                device.vid,
+                device.name,
+                device.device_pubkey,
+                device.pool_account,
+                device.pool_generation,
+                device.pool_size,
+                pool_seed,
+                delivery_secret,
+                device.agent,
+                device.paired_at,
+                device.last_seen,
+                device.status
+            ],
+        )?;
+        Ok(())
     }
 
     /// The device with this VID, secrets opened; `UnknownDevice` if there is none.

@@ -1,7 +1,7 @@
 //! Data grants the owner made and requests service providers sent, each a JSON
 //! document with a provider, a status from a fixed list and an update time.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use super::error::{StoreError, StoreResult};
 use super::validate;
@@ -177,12 +177,27 @@ fn request_document(request: &ProviderRequestRow) -> Document {
     )
 }
 
+/// [`WalletStore::save_grant`] inside the caller's transaction.
+pub(super) fn save_grant_in(tx: &Transaction<'_>, grant: &GrantRow) -> StoreResult<()> {
+    let doc = grant_document(grant);
+    GRANTS.validate(&doc)?;
+    GRANTS.upsert(tx, &doc)
+}
+
+/// [`WalletStore::save_provider_request`] inside the caller's transaction.
+pub(super) fn save_provider_request_in(
+    tx: &Transaction<'_>,
+    request: &ProviderRequestRow,
+) -> StoreResult<()> {
+    let doc = request_document(request);
+    REQUESTS.validate(&doc)?;
+    REQUESTS.upsert(tx, &doc)
+}
+
 impl WalletStore {
     /// Inserts the grant, or replaces the grant with the same id.
     pub fn save_grant(&self, grant: &GrantRow) -> StoreResult<()> {
-        let doc = grant_document(grant);
-        GRANTS.validate(&doc)?;
-        self.write(|tx| GRANTS.upsert(tx, &doc))
+        self.write(|tx| save_grant_in(tx, grant))
     }
 
     /// The grant with this id, if any.
@@ -198,9 +213,7 @@ impl WalletStore {
 
     /// Inserts the provider request, or replaces the request with the same id.
     pub fn save_provider_request(&self, request: &ProviderRequestRow) -> StoreResult<()> {
-        let doc = request_document(request);
-        REQUESTS.validate(&doc)?;
-        self.write(|tx| REQUESTS.upsert(tx, &doc))
+        self.write(|tx| save_provider_request_in(tx, request))
     }
 
     /// The provider request with this id, if any.

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::error::{StoreError, StoreResult};
 use super::validate;
@@ -65,7 +65,9 @@ fn read_header(
     .transpose()
 }
 
-fn insert_headers(tx: &Connection, headers: &[HeaderRow]) -> StoreResult<()> {
+/// [`WalletStore::save_headers`] inside the caller's transaction.
+pub(super) fn save_headers_in(tx: &Transaction<'_>, headers: &[HeaderRow]) -> StoreResult<()> {
+    validate_headers(headers)?;
     for header in headers {
         let height = validate::to_sql_int("height", header.height)?;
         match stored_hash(tx, height)? {
@@ -91,8 +93,7 @@ impl WalletStore {
     /// kept as is; a different hash fails with [`StoreError::HeaderConflict`] and
     /// nothing of the batch is written.
     pub fn save_headers(&self, headers: &[HeaderRow]) -> StoreResult<()> {
-        validate_headers(headers)?;
-        self.write(|tx| insert_headers(tx, headers))
+        self.write(|tx| save_headers_in(tx, headers))
     }
 
     /// Saves `headers` (as [`Self::save_headers`]) and replaces the light client's
@@ -107,7 +108,7 @@ impl WalletStore {
         let height = validate::to_sql_int("height", height)?;
         validate::non_empty_bytes("block", block)?;
         self.write(|tx| {
-            insert_headers(tx, headers)?;
+            save_headers_in(tx, headers)?;
             tx.execute(
                 "INSERT OR REPLACE INTO light_trust (id, height, block) VALUES (1, ?1, ?2)",
                 params![height, block],

@@ -114,8 +114,8 @@ mod tests {
     fn full_migration_creates_every_table() {
         let mut conn = Connection::open_in_memory().unwrap();
         assert_eq!(schema_version(&conn).unwrap(), 0);
-        assert_eq!(migrate(&mut conn, MIGRATIONS).unwrap(), 4);
-        assert_eq!(schema_version(&conn).unwrap(), 4);
+        assert_eq!(migrate(&mut conn, MIGRATIONS).unwrap(), 5);
+        assert_eq!(schema_version(&conn).unwrap(), 5);
         assert_eq!(
             table_names(&conn),
             [
@@ -123,6 +123,7 @@ mod tests {
                 "grants",
                 "headers",
                 "identity",
+                "light_trust",
                 "meta",
                 "pool_addresses",
                 "provider_requests",
@@ -136,7 +137,7 @@ mod tests {
     fn migrating_twice_is_a_no_op() {
         let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn, MIGRATIONS).unwrap();
-        assert_eq!(migrate(&mut conn, MIGRATIONS).unwrap(), 4);
+        assert_eq!(migrate(&mut conn, MIGRATIONS).unwrap(), 5);
     }
 
     #[test]
@@ -162,7 +163,7 @@ mod tests {
             err,
             StoreError::SchemaTooNew {
                 found: 9,
-                supported: 4
+                supported: 5
             }
         ));
         assert!(table_names(&conn).is_empty());

@@ -22,6 +22,7 @@ mod read_tokens;
 mod record_cache;
 mod secret_store;
 mod secret_values;
+mod snapshot;
 #[cfg(test)]
 mod test_support;
 mod validate;
@@ -39,4 +40,5 @@ pub use read_tokens::StoredToken;
 pub use record_cache::CachedRecord;
 pub use secret_store::{InMemorySecretStore, SecretStore};
 pub use secret_values::{SecretBytes, SecretString};
+pub use snapshot::StoreSnapshot;
 pub use wallet_store::WalletStore;

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, Transaction, params};
 
 use super::devices::{pool_shape, validate_pool_size};
 use super::error::{StoreError, StoreResult};
@@ -39,31 +39,41 @@ impl WalletStore {
     /// list saved before for that generation. For the device's current generation the
     /// list must have exactly the device's pool size.
     pub fn save_pool(&self, vid: &str, generation: u32, addresses: &[String]) -> StoreResult<()> {
-        validate::non_empty("vid", vid)?;
-        validate_addresses(addresses)?;
-        self.write(|tx| {
-            let (current_generation, pool_size) = pool_shape(tx, vid)?;
-            if generation == current_generation && addresses.len() != pool_size as usize {
-                return Err(StoreError::PoolSizeMismatch {
-                    expected: pool_size,
-                    actual: addresses.len(),
-                });
-            }
-            tx.execute(
-                "DELETE FROM pool_addresses WHERE vid = ?1 AND generation = ?2",
-                params![vid, generation],
-            )?;
-            let mut insert = tx.prepare(
-                "INSERT INTO pool_addresses (vid, generation, position, address)
-                 VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            for (position, address) in addresses.iter().enumerate() {
-                insert.execute(params![vid, generation, position as i64, address])?;
-            }
-            Ok(())
-        })
+        self.write(|tx| save_pool_in(tx, vid, generation, addresses))
     }
+}
 
+/// [`WalletStore::save_pool`] inside the caller's transaction.
+pub(super) fn save_pool_in(
+    tx: &Transaction<'_>,
+    vid: &str,
+    generation: u32,
+    addresses: &[String],
+) -> StoreResult<()> {
+    validate::non_empty("vid", vid)?;
+    validate_addresses(addresses)?;
+    let (current_generation, pool_size) = pool_shape(tx, vid)?;
+    if generation == current_generation && addresses.len() != pool_size as usize {
+        return Err(StoreError::PoolSizeMismatch {
+            expected: pool_size,
+            actual: addresses.len(),
+        });
+    }
+    tx.execute(
+        "DELETE FROM pool_addresses WHERE vid = ?1 AND generation = ?2",
+        params![vid, generation],
+    )?;
+    let mut insert = tx.prepare(
+        "INSERT INTO pool_addresses (vid, generation, position, address)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (position, address) in addresses.iter().enumerate() {
+        insert.execute(params![vid, generation, position as i64, address])?;
+    }
+    Ok(())
+}
+
+impl WalletStore {
     /// The addresses of the device's current pool generation, in pool order (empty
     /// until saved).
     pub fn pool(&self, vid: &str) -> StoreResult<Vec<String>> {

@@ -3,7 +3,7 @@
 //! statement, so a token is handed out once even to concurrent readers. Tokens are kept
 //! as their canonical bytes; the store does not decode them.
 
-use rusqlite::params;
+use rusqlite::{Transaction, params};
 
 use super::error::StoreResult;
 use super::validate;
@@ -29,22 +29,41 @@ impl std::fmt::Debug for StoredToken {
     }
 }
 
+/// [`WalletStore::add_read_tokens`] inside the caller's transaction.
+pub(super) fn add_read_tokens_in(tx: &Transaction<'_>, tokens: &[StoredToken]) -> StoreResult<()> {
+    for token in tokens {
+        validate::non_empty_bytes("token_id", &token.token_id)?;
+        validate::non_empty_bytes("key_id", &token.key_id)?;
+        validate::non_empty_bytes("token", &token.token)?;
+    }
+    for token in tokens {
+        tx.execute(
+            "INSERT OR IGNORE INTO read_tokens (token_id, key_id, token) VALUES (?1, ?2, ?3)",
+            params![token.token_id, token.key_id, token.token],
+        )?;
+    }
+    Ok(())
+}
+
 impl WalletStore {
     /// Adds unspent tokens in one transaction (a token already held is kept once).
     pub fn add_read_tokens(&self, tokens: &[StoredToken]) -> StoreResult<()> {
-        for token in tokens {
-            validate::non_empty_bytes("token_id", &token.token_id)?;
-            validate::non_empty_bytes("key_id", &token.key_id)?;
-            validate::non_empty_bytes("token", &token.token)?;
-        }
-        self.write(|tx| {
-            for token in tokens {
-                tx.execute(
-                    "INSERT OR IGNORE INTO read_tokens (token_id, key_id, token) VALUES (?1, ?2, ?3)",
-                    params![token.token_id, token.key_id, token.token],
-                )?;
-            }
-            Ok(())
+        self.write(|tx| add_read_tokens_in(tx, tokens))
+    }
+
+    /// Every unspent token held, of every issuer key (for a backup).
+    pub fn all_read_tokens(&self) -> StoreResult<Vec<StoredToken>> {
+        self.read(|conn| {
+            let mut statement =
+                conn.prepare("SELECT token_id, key_id, token FROM read_tokens ORDER BY token_id")?;
+            let rows = statement.query_map([], |row| {
+                Ok(StoredToken {
+                    token_id: row.get(0)?,
+                    key_id: row.get(1)?,
+                    token: row.get(2)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
     }
 

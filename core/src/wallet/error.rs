@@ -50,6 +50,10 @@ pub enum WalletError {
     /// A pairing mailbox message could not be sealed or opened.
     #[error("pairing mailbox: {0}")]
     Mailbox(#[from] MailboxError),
+    /// A backup could not be written or restored (another wallet's, damaged, truncated,
+    /// newer, or the file failed).
+    #[error("backup: {0}")]
+    Backup(#[from] super::backup_file::BackupError),
     /// A pairing message (offer or accept) is malformed.
     #[error("pairing message: {0}")]
     PairingMessage(#[from] PairingMessageError),

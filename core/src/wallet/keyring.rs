@@ -85,6 +85,11 @@ impl Keyring {
         })
     }
 
+    /// The wallet's seed (backups derive their key from it).
+    pub(crate) fn seed(&self) -> &Seed {
+        &self.seed
+    }
+
     /// The network addresses are formatted for.
     pub(crate) fn network(&self) -> Network {
         self.network

@@ -12,6 +12,8 @@
 //!   [`SubscriberReader`]): the seed's sideKey channel.
 //! - [`WalletError`]: the typed errors of every wallet operation.
 
+mod backup;
+mod backup_file;
 mod devices;
 mod error;
 mod fee_stamps;
@@ -23,10 +25,13 @@ mod pairing;
 mod payments;
 mod reading;
 mod requests;
+mod stake;
 mod subscribers;
 mod trips;
 mod write_credentials;
 
+pub use backup::RestoredCounts;
+pub use backup_file::{BACKUP_VERSION, BackupError};
 pub use devices::{DeviceInfo, DeviceStatusView};
 pub use error::WalletError;
 pub use fee_stamps::OWNER_FEE_STAMP_BATCH;
@@ -36,6 +41,7 @@ pub use pairing::{MAILBOX_POLL_INTERVAL, PAIRING_TIMEOUT};
 pub use payments::{OWNER_READ_TOKEN_BATCH, PaymentError, SHARED_NODE_MODE};
 pub use reading::{DroppedRecord, KvRecord, RangeResult};
 pub use requests::{Approval, COMPUTE_GAS_LIMIT, GrantInfo, PendingRequest};
+pub use stake::StakeError;
 pub use subscribers::{
     CHANNEL_FORMAT, ChannelReport, ChannelTicket, SubscribedDay, SubscribedRecord, SubscriberInfo,
     SubscriberReader,

@@ -1,8 +1,9 @@
 //! The primitives a verified read is made of, run alone on the same records so the
 //! benchmarks can set them beside the whole read: one RSA unwrap per distinct epoch
 //! key (address-day), the AEAD opens, the stored-key opens, the trip decoding, and the
-//! HTTP calls without
-//! any verification (one read token per address).
+//! HTTP calls without any verification (the unpaid N+1 calls of [`fetch_raw`], and on a
+//! node that charges reads the minimum: one proven range page per address, each with a
+//! read token).
 
 use std::collections::BTreeMap;
 
@@ -170,17 +171,34 @@ pub async fn fetch_raw<'a>(
     out
 }
 
-/// [`fetch_raw`] on a node that charges reads: each address's range page sends the next
-/// of `tokens` (the node checks and durably spends it); with `fresh_connections`, each
-/// address's calls go over an HTTP client of their own, as the wallet's do.
+/// What [`fetch_raw_paid`] brought back: the records and the bytes of every answer body.
+pub struct PaidFetch {
+    /// Every record listed, with its registration answer.
+    pub records: Vec<RawRecord>,
+    /// The answer bodies' total size on the wire (HTTP bodies, uncompressed).
+    pub body_bytes: usize,
+    /// The HTTP requests made.
+    pub requests: usize,
+}
+
+/// The minimum HTTP work of a verified read on a node that charges reads, without
+/// verifying anything: one proven range page per address (`proofs_at`: each item
+/// carries its registration and proof against that height), each sending the next of
+/// `tokens` (the node checks and durably spends it); with `fresh_connections`, each
+/// address's call goes over an HTTP client of its own, as the wallet's do.
 pub async fn fetch_raw_paid<'a>(
     base: &str,
     addresses: impl IntoIterator<Item = &'a str>,
+    proofs_at: u64,
     tokens: &mut impl Iterator<Item = Vec<u8>>,
     fresh_connections: bool,
-) -> Vec<RawRecord> {
+) -> PaidFetch {
     let shared = reqwest::Client::new();
-    let mut out = Vec::new();
+    let mut fetch = PaidFetch {
+        records: Vec::new(),
+        body_bytes: 0,
+        requests: 0,
+    };
     for address in addresses {
         let http = if fresh_connections {
             reqwest::Client::new()
@@ -188,31 +206,33 @@ pub async fn fetch_raw_paid<'a>(
             shared.clone()
         };
         let token = tokens.next().expect("a token per address");
-        let page: Value = http
-            .get(format!("{base}/v1/kv/{address}?limit=1000"))
+        let body = http
+            .get(format!(
+                "{base}/v1/kv/{address}?limit=1000&proofs_at={proofs_at}"
+            ))
             .header("x-carchain-token", hex::encode(token))
             .send()
             .await
             .expect("range")
-            .json()
+            .bytes()
             .await
-            .expect("range json");
-        for item in page["items"].as_array().cloned().unwrap_or_default() {
-            let key_hex = item["key"].as_str().expect("key");
-            let answer: Value = http
-                .get(format!("{base}/v1/state/record/{address}/{key_hex}"))
-                .send()
-                .await
-                .expect("state")
-                .json()
-                .await
-                .expect("state json");
-            out.push(RawRecord {
+            .expect("range body");
+        fetch.requests += 1;
+        fetch.body_bytes += body.len();
+        let page: Value = serde_json::from_slice(&body).expect("range json");
+        assert!(page["next_cursor"].is_null(), "one page per address");
+        for mut item in page["items"].as_array().cloned().unwrap_or_default() {
+            let answer = item["registration"].take();
+            assert!(
+                answer.is_object(),
+                "a proven page carries each registration"
+            );
+            fetch.records.push(RawRecord {
                 address: address.to_owned(),
                 item,
                 answer,
             });
         }
     }
-    out
+    fetch
 }

@@ -232,6 +232,19 @@ pub enum WalletCommand {
         #[arg(long)]
         amount: u64,
     },
+    /// Write an encrypted backup of the wallet's state (cars, pools, grants, requests, read
+    /// tokens, the pinned header tip); only the same recovery words open it.
+    Backup {
+        /// The backup file to write (replaced only once the new one is complete).
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+    },
+    /// Apply a backup to this wallet (restored from the same words first).
+    RestoreBackup {
+        /// The backup file.
+        #[arg(long, value_name = "FILE")]
+        from: std::path::PathBuf,
+    },
 }
 
 /// `carchain device ...`

@@ -87,6 +87,13 @@ impl From<WalletError> for CliError {
                 CliError::Local(text)
             }
             WalletError::PairingTimeout { .. } => CliError::Node(text),
+            WalletError::Backup(backup) => match backup {
+                carchain_core::wallet::BackupError::Io { .. }
+                | carchain_core::wallet::BackupError::RandomnessUnavailable => {
+                    CliError::Local(text)
+                }
+                _ => CliError::Input(format!("{text} ({})", backup.code())),
+            },
             _ => CliError::Input(text),
         }
     }

@@ -48,6 +48,34 @@ pub async fn run(session: &Session, command: &WalletCommand) -> Result<(), CliEr
             );
             Ok(())
         }
+        WalletCommand::Backup { out } => {
+            let wallet = session.open_wallet()?;
+            wallet.write_backup(out)?;
+            emit(
+                session.json,
+                &json!({"backup": out.display().to_string(),
+                        "owner_address": wallet.owner_address()}),
+                || format!("backup written to {}", out.display()),
+            );
+            Ok(())
+        }
+        WalletCommand::RestoreBackup { from } => {
+            let wallet = session.open_wallet()?;
+            let counts = wallet.restore_backup(from)?;
+            emit(
+                session.json,
+                &json!({"devices": counts.devices, "grants": counts.grants,
+                        "provider_requests": counts.provider_requests,
+                        "read_tokens": counts.read_tokens}),
+                || {
+                    format!(
+                        "restored {} car(s), {} grant(s), {} request(s), {} read token(s)",
+                        counts.devices, counts.grants, counts.provider_requests, counts.read_tokens
+                    )
+                },
+            );
+            Ok(())
+        }
         WalletCommand::Send { to, amount } => {
             let wallet = session.open_wallet()?;
             let light = session.wallet_light(&wallet).await?;

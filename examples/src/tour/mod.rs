@@ -5,6 +5,7 @@
 //!
 //! Start with [`run_tour`] and [`TourOptions`].
 
+mod map_trips;
 mod node;
 mod pairing;
 mod summary;
@@ -27,7 +28,9 @@ use chrono::{Datelike, NaiveDate};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
-use crate::maps::{DayMarks, IndexEntry, day_map_svg, index_html, svg_to_png};
+use crate::maps::{
+    DayMarks, IndexEntry, day_map_svg, index_html, interactive_map, svg_to_png, write_leaflet,
+};
 use crate::seed_vectors;
 use crate::sim::{CarSimulator, SimConfig, SimulatedDay};
 
@@ -443,6 +446,7 @@ pub async fn run_tour(options: &TourOptions) -> Result<TourSummary> {
     let bar = say.bar(total_days, "rendering maps");
     let mut entries = Vec::new();
     let mut files = Vec::new();
+    let mut interactive_trips = Vec::new();
     for (c, (car, days)) in cars.iter().zip(&simulated).enumerate() {
         for day in days {
             let trips = read_trips
@@ -475,6 +479,17 @@ pub async fn run_tour(options: &TourOptions) -> Result<TourSummary> {
                 day.date,
                 trips.len()
             );
+            interactive_trips.extend(map_trips::map_trips_of_day(
+                &format!(
+                    "{} ({})",
+                    car.vid(),
+                    TOUR_CARS.get(c).map_or("", |(_, name)| name)
+                ),
+                c,
+                &day.date.to_string(),
+                &trips,
+                day,
+            ));
             let svg = day_map_svg(&heading, &trips, &marks)?;
             let stem = format!("car{}-{}", c + 1, day.date);
             let svg_file = format!("{stem}.svg");
@@ -504,9 +519,15 @@ pub async fn run_tour(options: &TourOptions) -> Result<TourSummary> {
         "Two cars, {} days around Shanghai, every trip written encrypted under a secret daily address and read back by the owner's wallet.",
         options.days
     );
+    files.extend(write_leaflet(&options.out)?);
     fs::write(
         options.out.join("index.html"),
-        index_html("CarChain tour: a week of trips", &intro, &entries),
+        index_html(
+            "CarChain tour: a week of trips",
+            &intro,
+            Some(&interactive_map(&interactive_trips)),
+            &entries,
+        ),
     )?;
     files.extend(["trips.geojson", "trips.gpx", "index.html"].map(String::from));
     timings.maps_ms = ms(step);

@@ -161,6 +161,45 @@ final class WalletScenarioTests: XCTestCase {
         XCTAssertTrue(track?.geojson.contains("\"LineString\"") ?? false)
     }
 
+    func testANewPhoneRestoresTheCarFromTheBackupAndReadsIt() async throws {
+        let backup = f.dir.appendingPathComponent("wallet.ccbackup").path
+        try f.wallet.writeBackup(path: backup)
+        // A new phone: the same words, an empty store, then the backup file.
+        let phone = try Wallet.restore(
+            path: f.dir.appendingPathComponent("phone.db").path, secrets: MemorySecretStore(),
+            network: .regtest, words: abandonWords, passphrase: "")
+        XCTAssertTrue(try phone.devices().isEmpty)
+        let counts = try phone.restoreBackup(path: backup)
+        XCTAssertEqual(counts.devices, 1)
+        let cars = try phone.devices()
+        XCTAssertEqual(cars.map { $0.vid }, [vid])
+        XCTAssertEqual(cars.first?.name, "My car")
+        _ = try await f.light.sync(listener: ProgressLog())
+        let trips = try await phone.trips(light: f.light, vid: vid, fromDate: "2024-05-01", toDate: "2024-05-03")
+        XCTAssertEqual(trips.trips.map { $0.sessionId }, [1, 2, 3])
+        // Another wallet (the same words with a passphrase) cannot open it, and a cut file
+        // is refused by kind; neither writes anything.
+        let stranger = try Wallet.restore(
+            path: f.dir.appendingPathComponent("stranger.db").path, secrets: MemorySecretStore(),
+            network: .regtest, words: abandonWords, passphrase: "other")
+        XCTAssertThrowsError(try stranger.restoreBackup(path: backup)) { error in
+            guard case WalletError.Storage(let code, _) = error else {
+                return XCTFail("unexpected error \(error)")
+            }
+            XCTAssertEqual(code, "backup.wrong_wallet")
+        }
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: backup))
+        let cut = f.dir.appendingPathComponent("cut.ccbackup")
+        try bytes.prefix(bytes.count / 2).write(to: cut)
+        XCTAssertThrowsError(try stranger.restoreBackup(path: cut.path)) { error in
+            guard case WalletError.Storage(let code, _) = error else {
+                return XCTFail("unexpected error \(error)")
+            }
+            XCTAssertEqual(code, "backup.truncated")
+        }
+        XCTAssertTrue(try stranger.devices().isEmpty)
+    }
+
     func testWrongWordsAreATypedError() {
         let words = abandonWords.replacingOccurrences(of: "about", with: "abandon")
         XCTAssertThrowsError(try Wallet.restore(

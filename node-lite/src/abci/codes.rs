@@ -35,6 +35,11 @@ const TABLE: &[(ErrorCode, u32)] = &[
     (ErrorCode::NotFound, 18),
     (ErrorCode::Unavailable, 19),
     (ErrorCode::Internal, 20),
+    (ErrorCode::StakeAmountZero, 21),
+    (ErrorCode::InsufficientStake, 22),
+    (ErrorCode::InvalidValidatorKey, 23),
+    (ErrorCode::PowerOverflow, 24),
+    (ErrorCode::LastValidator, 25),
 ];
 
 /// The ABCI number of `code`.

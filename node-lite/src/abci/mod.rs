@@ -11,7 +11,9 @@
 //!
 //! `Query` paths are those of `GET /v1/state/...`: `/account/{address}`,
 //! `/device/{vid}`, `/provider/{address}`, `/record/{address}/{key_hex}`,
-//! `/address-index/{address}`, `/grant/{id}`, `/request/{id}`, `/escrow/{id}`; the
+//! `/address-index/{address}`, `/grant/{id}`, `/request/{id}`, `/escrow/{id}`,
+//! `/stamp/{id}`, `/stake/{validator_hex}`, `/stake/{validator_hex}/{address}`,
+//! `/unbonding/{height}`; the
 //! height is the ledger height whose state is read (0: the latest), the value its
 //! canonical bytes and the proof one `carchain.jmt` operation (the Jellyfish Merkle
 //! proof, as the HTTP API encodes it) against that height's state root, the app hash
@@ -47,6 +49,7 @@ use tower_abci::v038::Server;
 use crate::chain::MAX_BLOCK_TXS;
 use crate::node::Node;
 use crate::service::{ErrorCode, LedgerService, ServiceError, StateQuery};
+use crate::state::PowerChange;
 
 /// The `ProofOp` type of a state proof in a `Query` answer.
 pub const PROOF_OP_TYPE: &str = "carchain.jmt";
@@ -132,15 +135,31 @@ fn refuse(err: ServiceError) -> BoxError {
     codes::log(&err).into()
 }
 
+/// A power change as CometBFT's validator update (the rules keep keys valid and powers
+/// within CometBFT's range, so a failure here is a node fault).
+pub fn validator_update(change: &PowerChange) -> Result<tendermint::validator::Update, BoxError> {
+    let pub_key = tendermint::PublicKey::from_raw_ed25519(&change.validator)
+        .ok_or("a staked validator key is not an ed25519 key")?;
+    let power = tendermint::vote::Power::try_from(change.power)
+        .map_err(|err| -> BoxError { format!("voting power: {err}").into() })?;
+    Ok(tendermint::validator::Update { pub_key, power })
+}
+
 fn consensus(node: &Node, request: ConsensusRequest) -> Result<ConsensusResponse, BoxError> {
     Ok(match request {
         ConsensusRequest::InitChain(init) => {
             let root = node
                 .consensus_init_chain(&init.chain_id, init.initial_height.value())
                 .map_err(refuse)?;
+            let validators = node
+                .consensus_genesis_validators()
+                .map_err(refuse)?
+                .iter()
+                .map(validator_update)
+                .collect::<Result<Vec<_>, _>>()?;
             ConsensusResponse::InitChain(InitChain {
                 consensus_params: None,
-                validators: Vec::new(),
+                validators,
                 app_hash: app_hash(root),
             })
         }
@@ -183,10 +202,15 @@ fn consensus(node: &Node, request: ConsensusRequest) -> Result<ConsensusResponse
                     }
                 })
                 .collect();
+            let validator_updates = finalized
+                .validator_updates
+                .iter()
+                .map(validator_update)
+                .collect::<Result<Vec<_>, _>>()?;
             ConsensusResponse::FinalizeBlock(FinalizeBlock {
                 events: Vec::new(),
                 tx_results,
-                validator_updates: Vec::new(),
+                validator_updates,
                 consensus_param_updates: None,
                 app_hash: app_hash(finalized.app_hash),
             })
@@ -295,6 +319,16 @@ pub fn parse_query_path(path: &str) -> Result<StateQuery, ServiceError> {
         ["grant", text] => Ok(StateQuery::Grant(id(text)?)),
         ["request", text] => Ok(StateQuery::Request(id(text)?)),
         ["escrow", text] => Ok(StateQuery::Escrow(id(text)?)),
+        ["stamp", text] => Ok(StateQuery::SpentStamp(id(text)?)),
+        ["stake", text] => Ok(StateQuery::ValidatorStake(id(text)?)),
+        ["stake", text, address] => Ok(StateQuery::Delegation {
+            validator: id(text)?,
+            delegator: (*address).to_owned(),
+        }),
+        ["unbonding", text] => Ok(StateQuery::Unbonding(
+            text.parse()
+                .map_err(|_| bad("the height is not a number"))?,
+        )),
         _ => Err(bad("unknown path")),
     }
 }
@@ -378,7 +412,31 @@ mod tests {
                 key: vec![10, 11]
             })
         );
-        for bad in ["/nothing/x", "/grant/zz", "/record/a/xyz", "", "/account"] {
+        let key = "ab".repeat(32);
+        assert_eq!(
+            parse_query_path(&format!("/stake/{key}")).ok(),
+            Some(StateQuery::ValidatorStake([0xab; 32]))
+        );
+        assert_eq!(
+            parse_query_path(&format!("/stake/{key}/bcrt1qx")).ok(),
+            Some(StateQuery::Delegation {
+                validator: [0xab; 32],
+                delegator: "bcrt1qx".into()
+            })
+        );
+        assert_eq!(
+            parse_query_path("/unbonding/12").ok(),
+            Some(StateQuery::Unbonding(12))
+        );
+        for bad in [
+            "/nothing/x",
+            "/grant/zz",
+            "/record/a/xyz",
+            "",
+            "/account",
+            "/stake/abcd",
+            "/unbonding/-1",
+        ] {
             assert_eq!(
                 parse_query_path(bad).err().map(|e| e.code),
                 Some(ErrorCode::InvalidRequest),

@@ -87,11 +87,16 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         | ErrorCode::DeviceExists
         | ErrorCode::DuplicateRecord
         | ErrorCode::DuplicateValue
-        | ErrorCode::NotRegistered => StatusCode::CONFLICT,
+        | ErrorCode::NotRegistered
+        | ErrorCode::InsufficientStake
+        | ErrorCode::PowerOverflow
+        | ErrorCode::LastValidator => StatusCode::CONFLICT,
         ErrorCode::WrongChain
         | ErrorCode::ChashMismatch
         | ErrorCode::FeeTooLow
         | ErrorCode::UnknownFormat
+        | ErrorCode::StakeAmountZero
+        | ErrorCode::InvalidValidatorKey
         | ErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
         ErrorCode::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::MalformedJson => StatusCode::UNPROCESSABLE_ENTITY,
@@ -169,6 +174,11 @@ mod tests {
             (ErrorCode::StampSpent, 402),
             (ErrorCode::StampInvalid, 402),
             (ErrorCode::StampEscrowEmpty, 402),
+            (ErrorCode::StakeAmountZero, 400),
+            (ErrorCode::InsufficientStake, 409),
+            (ErrorCode::InvalidValidatorKey, 400),
+            (ErrorCode::PowerOverflow, 409),
+            (ErrorCode::LastValidator, 409),
             (ErrorCode::NotFound, 404),
             (ErrorCode::BodyTooLarge, 413),
             (ErrorCode::MalformedJson, 422),

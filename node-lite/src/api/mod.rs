@@ -102,6 +102,18 @@ pub fn router<S: LedgerService>(service: Arc<S>, config: ApiConfig) -> Router {
         .route("/v1/state/request/{id}", get(state::request::<S>))
         .route("/v1/state/escrow/{id}", get(state::escrow::<S>))
         .route("/v1/state/stamp/{id}", get(state::spent_stamp::<S>))
+        .route(
+            "/v1/state/stake/{validator}",
+            get(state::validator_stake::<S>),
+        )
+        .route(
+            "/v1/state/stake/{validator}/{address}",
+            get(state::delegation::<S>),
+        )
+        .route(
+            "/v1/state/unbonding/{release_height}",
+            get(state::unbonding::<S>),
+        )
         .route("/v1/kv/{address}", get(kv::range::<S>))
         .route("/v1/credentials/key", get(credentials::key::<S>))
         .route(

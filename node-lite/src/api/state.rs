@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
 
@@ -151,4 +151,42 @@ pub async fn spent_stamp<S: LedgerService>(
 ) -> Result<Json<StateAnswerJson>, ApiError> {
     let id = parse_id("stamp id", &id_hex)?;
     answer(&service, StateQuery::SpentStamp(id), height).await
+}
+
+/// `GET /v1/state/stake/{validator_hex}`: a validator's total bonded stake and voting
+/// power (the validator named by its ed25519 consensus key), or its proven absence.
+pub async fn validator_stake<S: LedgerService>(
+    State(service): State<Arc<S>>,
+    Path(validator_hex): Path<String>,
+    height: Result<Query<HeightQuery>, QueryRejection>,
+) -> Result<Json<StateAnswerJson>, ApiError> {
+    let validator = parse_id("validator key", &validator_hex)?;
+    answer(&service, StateQuery::ValidatorStake(validator), height).await
+}
+
+/// `GET /v1/state/stake/{validator_hex}/{address}`: what one account has bonded to a
+/// validator and what is waiting for its release.
+pub async fn delegation<S: LedgerService>(
+    State(service): State<Arc<S>>,
+    Path((validator_hex, delegator)): Path<(String, String)>,
+    height: Result<Query<HeightQuery>, QueryRejection>,
+) -> Result<Json<StateAnswerJson>, ApiError> {
+    let validator = parse_id("validator key", &validator_hex)?;
+    let query = StateQuery::Delegation {
+        validator,
+        delegator,
+    };
+    answer(&service, query, height).await
+}
+
+/// `GET /v1/state/unbonding/{height}`: the unbondings the block at `height` releases.
+pub async fn unbonding<S: LedgerService>(
+    State(service): State<Arc<S>>,
+    release: Result<Path<u64>, PathRejection>,
+    height: Result<Query<HeightQuery>, QueryRejection>,
+) -> Result<Json<StateAnswerJson>, ApiError> {
+    // A height past u64 is the API's JSON error, not axum's plain-text rejection.
+    let Path(release) = release
+        .map_err(|err| ApiError::invalid(format!("bad release height: {}", err.body_text())))?;
+    answer(&service, StateQuery::Unbonding(release), height).await
 }

@@ -14,7 +14,7 @@ use super::error::ChainError;
 use super::validator::ValidatorKey;
 use crate::db::{BlockWrite, LedgerDb, StoredBlock};
 use crate::genesis::Genesis;
-use crate::state::{App, Derived, TxError, TxOutcome};
+use crate::state::{App, Derived, PowerChange, TxError, TxOutcome};
 use jmt::storage::TreeUpdateBatch;
 
 /// Where one offered transaction went: its index in the block, or why it was dropped.
@@ -67,6 +67,9 @@ pub fn latest_header(db: &LedgerDb) -> Result<Option<SignedHeader>, ChainError> 
 pub struct BuiltBlock {
     /// The signed header.
     pub header: SignedHeader,
+    /// The validators whose voting power the block changed (a consensus engine's
+    /// validator updates; the embedded producer has none to make).
+    pub power_changes: Vec<PowerChange>,
     write: BlockWrite,
 }
 
@@ -108,6 +111,7 @@ fn seal(
     };
     Ok(BuiltBlock {
         header: signed,
+        power_changes: app.power_changes().to_vec(),
         write,
     })
 }

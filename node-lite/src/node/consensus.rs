@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use crate::abci::codes;
 use crate::abci::rpc::{CometRpc, RpcError};
 use crate::chain::{Landing, build_decided_block};
+use crate::state::PowerChange;
 
 use super::*;
 
@@ -57,6 +58,9 @@ pub struct Finalized {
     pub app_hash: [u8; 32],
     /// Per transaction, in the block's order: accepted or why it was refused.
     pub results: Vec<Result<(), ServiceError>>,
+    /// The validators whose voting power the block changed, with their new power (0:
+    /// removed), in key order: FinalizeBlock's validator updates.
+    pub validator_updates: Vec<PowerChange>,
 }
 
 /// How to reach the CometBFT engine the node serves.
@@ -155,6 +159,14 @@ impl Node {
     pub fn consensus_info(&self) -> (u64, [u8; 32]) {
         let ledger = lock(&self.ledger);
         (ledger.latest.header.height, ledger.latest.header.state_root)
+    }
+
+    /// The validator set the genesis stake sets (InitChain's answer; empty when the
+    /// genesis names no stake: the engine's own genesis validators stand).
+    pub fn consensus_genesis_validators(&self) -> Result<Vec<PowerChange>, ServiceError> {
+        self.genesis
+            .validator_set()
+            .map_err(|err| ServiceError::new(ErrorCode::Internal, err.to_string()))
     }
 
     /// ABCI InitChain: the engine's genesis must name this chain and start at height 1,
@@ -279,6 +291,7 @@ impl Node {
                 .iter()
                 .map(|(_, result)| result.as_ref().map(|_| ()).map_err(Clone::clone))
                 .collect(),
+            validator_updates: block.power_changes.clone(),
         };
         *decided = Some(Decided { block, results });
         Ok(finalized)

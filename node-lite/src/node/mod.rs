@@ -98,12 +98,18 @@ pub struct InitOptions {
 }
 
 /// Chain settings beyond [`InitOptions`] (`Node::init` uses the defaults).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainOptions {
     /// Price of a fee stamp; `None`: the chain names no stamp issuer.
     pub stamp_price: Option<u64>,
     /// Caps the phase-1 reserve (small and test chains).
     pub phase1_reserve: Option<u64>,
+    /// Bonds made at genesis (they set the CometBFT validator set).
+    pub stake: Vec<crate::genesis::GenesisStake>,
+    /// Stake per unit of voting power (`None`: 1).
+    pub power_unit: Option<u64>,
+    /// Unbonding delay in blocks (`None`: the default).
+    pub unbonding_blocks: Option<u64>,
 }
 
 impl Default for ChainOptions {
@@ -111,6 +117,9 @@ impl Default for ChainOptions {
         ChainOptions {
             stamp_price: Some(crate::genesis::DEFAULT_STAMP_PRICE),
             phase1_reserve: None,
+            stake: Vec::new(),
+            power_unit: None,
+            unbonding_blocks: None,
         }
     }
 }
@@ -253,6 +262,9 @@ impl Node {
             genesis_time: now_ms(),
             stamps: None,
             phase1_reserve: chain.phase1_reserve,
+            stake: chain.stake.clone(),
+            power_unit: chain.power_unit,
+            unbonding_blocks: chain.unbonding_blocks,
         };
         genesis.validate()?;
         if let Some(price) = chain.stamp_price {

@@ -1,5 +1,6 @@
 //! The rules and effects of each transaction kind: transfers, device pairing (setup,
-//! setDup, reset), record registration and provider registration here; the data-sharing
+//! setDup, reset), record registration and provider registration here, bonds and unbonds
+//! through [`super::stake`]; the data-sharing
 //! kinds (grants, requests, escrow, attestations) through [`super::data_kinds`].
 
 use carchain_core::protocol::{
@@ -13,6 +14,7 @@ use super::error::TxError;
 use super::grants;
 use super::layer::{Layer, StateRead};
 use super::rules::ExecContext;
+use super::stake;
 
 /// Longest provider name, in bytes.
 const MAX_PROVIDER_NAME: usize = 128;
@@ -53,6 +55,7 @@ pub fn validate(
     }
     match &signed.tx.body {
         TxBody::Transfer(_) => Ok(()),
+        body @ (TxBody::Bond(_) | TxBody::Unbond(_)) => stake::validate(state, ctx, body, signer),
         TxBody::DeviceSetup(setup) => {
             // check_stateless already proved signer == owner and the pairing signature.
             match state.get::<DeviceState>(state_key::device(&setup.vid))? {
@@ -141,6 +144,7 @@ pub fn apply(
         return data_kinds::run(state, ctx, signed, tx_id);
     }
     match &signed.tx.body {
+        body @ (TxBody::Bond(_) | TxBody::Unbond(_)) => stake::apply(state, ctx, body, signer)?,
         TxBody::Transfer(transfer) => {
             let key = state_key::account(&transfer.to);
             let mut to: AccountState = state.get(key)?.unwrap_or_default();

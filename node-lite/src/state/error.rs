@@ -186,6 +186,29 @@ pub enum TxError {
         /// The escrow's balance.
         available: u64,
     },
+    /// A bond or unbond of zero tokens.
+    #[error("a bond or unbond must move more than zero tokens")]
+    StakeZero,
+    /// An unbond of more than the signer bonded to the validator.
+    #[error("unbond of {requested} is more than the {bonded} bonded")]
+    InsufficientStake {
+        /// What the signer has bonded to the validator.
+        bonded: u64,
+        /// What the unbond asks for.
+        requested: u64,
+    },
+    /// The validator key is not an ed25519 public key.
+    #[error("the validator key is not an ed25519 public key")]
+    InvalidValidatorKey,
+    /// The bond would take the total voting power beyond what CometBFT accepts.
+    #[error("the total voting power would exceed {limit}")]
+    PowerOverflow {
+        /// The largest total voting power.
+        limit: u64,
+    },
+    /// The unbond would leave the chain with no voting power (no validator).
+    #[error("the unbond would leave no validator with voting power")]
+    LastValidator,
     /// Any other invalid transaction.
     #[error("invalid transaction: {0}")]
     Invalid(String),
@@ -220,6 +243,11 @@ impl TxError {
             TxError::StampInvalid(_) => ErrorCode::StampInvalid,
             TxError::StampSpent => ErrorCode::StampSpent,
             TxError::StampEscrowEmpty { .. } => ErrorCode::StampEscrowEmpty,
+            TxError::StakeZero => ErrorCode::StakeAmountZero,
+            TxError::InsufficientStake { .. } => ErrorCode::InsufficientStake,
+            TxError::InvalidValidatorKey => ErrorCode::InvalidValidatorKey,
+            TxError::PowerOverflow { .. } => ErrorCode::PowerOverflow,
+            TxError::LastValidator => ErrorCode::LastValidator,
             TxError::WrongStatus { .. }
             | TxError::Expired { .. }
             | TxError::TooEarly { .. }

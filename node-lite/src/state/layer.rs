@@ -80,6 +80,11 @@ impl<'p> Layer<'p> {
         self.writes.insert(key, Some(value));
     }
 
+    /// Removes `key`.
+    pub fn delete(&mut self, key: KeyHash) {
+        self.writes.insert(key, None);
+    }
+
     /// Sets `key` to the canonical bytes of `value`.
     pub fn put_value<T: Canonical>(&mut self, key: KeyHash, value: &T) {
         self.put(key, value.to_canonical());

@@ -16,6 +16,7 @@ mod pending;
 mod query;
 mod requests;
 mod rules;
+pub mod stake;
 pub mod token;
 mod tree_update;
 mod verified;
@@ -23,7 +24,7 @@ mod verified;
 #[cfg(test)]
 pub(crate) mod tests;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use crate::db::TreeView;
@@ -38,6 +39,7 @@ pub use layer::{Committed, Layer, ReadCache, Snapshot, StateRead, Writes};
 pub use pending::{PendingBlocks, PendingState, PendingView};
 pub use query::{query_json, query_key};
 pub use rules::{ChainParams, Derived, ExecContext, StampRules, Stateless, TxOutcome};
+pub use stake::{PowerChange, StakeParams};
 pub use token::{FeeSchedule, Phase};
 pub use verified::{DEFAULT_VERIFIED_CAPACITY, Prechecked, VerifiedTxs};
 
@@ -48,6 +50,8 @@ struct OpenBlock {
     height: u64,
     tip: Tip,
     writes: Writes,
+    /// Validators a delivered bond or unbond named (their power may have changed).
+    staked: BTreeSet<[u8; 32]>,
 }
 
 /// The latest committed block as the rules see it: the ledger clock and the parent hash.
@@ -72,6 +76,8 @@ pub struct App {
     block: Option<OpenBlock>,
     verified: VerifiedTxs,
     tip: Option<Tip>,
+    /// The validators whose power the latest finalized block changed.
+    power_changes: Vec<PowerChange>,
 }
 
 impl std::fmt::Debug for App {
@@ -131,6 +137,7 @@ impl App {
             block: None,
             verified: VerifiedTxs::new(DEFAULT_VERIFIED_CAPACITY),
             tip: None,
+            power_changes: Vec::new(),
         })
     }
 
@@ -327,6 +334,7 @@ impl App {
             height,
             tip,
             writes: Writes::new(),
+            staked: BTreeSet::new(),
         });
         Ok(())
     }
@@ -400,6 +408,9 @@ impl App {
         let outcome = rules::execute(&mut scratch, &ctx, signed, &derived, None, stateless)?;
         let writes = scratch.into_writes();
         block.writes.extend(writes);
+        if let Some(validator) = stake::validator_of(&signed.tx.body) {
+            block.staked.insert(validator);
+        }
         Ok(outcome)
     }
 
@@ -414,16 +425,38 @@ impl App {
         }
     }
 
-    /// Closes the open block: the new state root and the tree changes to commit at its
-    /// height. The block becomes the latest built one: the next block and admission
-    /// checks build on it while it is written. Call [`App::commit`] once the ledger file
-    /// holds it, or [`App::rollback`] if writing it failed.
+    /// Closes the open block: releases the unbondings due at its height, notes the
+    /// validators whose power it changed ([`App::power_changes`]), and gives the new
+    /// state root and the tree changes to commit at its height. The block becomes the
+    /// latest built one: the next block and admission checks build on it while it is
+    /// written. Call [`App::commit`] once the ledger file holds it, or
+    /// [`App::rollback_to`] if writing it failed.
     pub fn finalize(&mut self) -> Result<([u8; 32], Arc<TreeUpdateBatch>), TxError> {
-        let block = self
+        let mut block = self
             .block
             .take()
             .ok_or_else(|| TxError::Invalid("no open block".into()))?;
         let view = self.db.tree_view().map_err(TxError::storage)?;
+        let before = PendingState {
+            tree: PendingView {
+                view: &view,
+                pending: &self.pending,
+            },
+            version: self.built,
+        };
+        let overlay = layer::Overlay {
+            base: &before,
+            writes: &block.writes,
+        };
+        let mut end = Layer::new(&overlay);
+        stake::end_block(&mut end, block.height)?;
+        let released = end.into_writes();
+        block.writes.extend(released);
+        let after = layer::Overlay {
+            base: &before,
+            writes: &block.writes,
+        };
+        self.power_changes = stake::power_changes(&before, &after, &block.staked)?;
         let reader = PendingView {
             view: &view,
             pending: &self.pending,
@@ -435,6 +468,12 @@ impl App {
         self.pending.push(block.height, Arc::clone(&batch));
         self.built = Some(block.height);
         Ok((root.0, batch))
+    }
+
+    /// The validators whose voting power the latest finalized block changed, with their
+    /// new power (0: no longer a validator), in key order.
+    pub fn power_changes(&self) -> &[PowerChange] {
+        &self.power_changes
     }
 
     /// Records that block `height` is committed in the ledger file.

@@ -1,8 +1,8 @@
 //! Which tree key a [`StateQuery`] reads, and the JSON rendering of its value.
 
 use carchain_core::protocol::{
-    AccountState, AddressIndex, Canonical, DeviceState, EscrowState, GrantState, ProviderState,
-    RecordRegistration, RequestState, state_key,
+    AccountState, AddressIndex, Canonical, Delegation, DeviceState, EscrowState, GrantState,
+    ProviderState, RecordRegistration, RequestState, UnbondingQueue, ValidatorStake, state_key,
 };
 use jmt::KeyHash;
 use serde::Serialize;
@@ -22,6 +22,12 @@ pub fn query_key(query: &StateQuery) -> KeyHash {
         StateQuery::Request(id) => state_key::request(id),
         StateQuery::Escrow(id) => state_key::escrow(id),
         StateQuery::SpentStamp(id) => state_key::spent_stamp(id),
+        StateQuery::ValidatorStake(validator) => state_key::validator_stake(validator),
+        StateQuery::Delegation {
+            validator,
+            delegator,
+        } => state_key::delegation(validator, delegator),
+        StateQuery::Unbonding(height) => state_key::unbonding_queue(*height),
     }
 }
 
@@ -42,6 +48,9 @@ pub fn query_json(query: &StateQuery, bytes: &[u8]) -> Result<serde_json::Value,
         StateQuery::Request(_) => render::<RequestState>(bytes),
         StateQuery::Escrow(_) => render::<EscrowState>(bytes),
         StateQuery::SpentStamp(_) => render::<u64>(bytes),
+        StateQuery::ValidatorStake(_) => render::<ValidatorStake>(bytes),
+        StateQuery::Delegation { .. } => render::<Delegation>(bytes),
+        StateQuery::Unbonding(_) => render::<UnbondingQueue>(bytes),
     }
 }
 

@@ -23,6 +23,8 @@ pub struct ChainParams {
     pub operator_address: String,
     /// The fee stamp rules, when genesis names a stamp issuer.
     pub stamps: Option<StampRules>,
+    /// Proof-of-stake parameters.
+    pub stake: super::stake::StakeParams,
 }
 
 /// How record puts pay with fee stamps (see `carchain_core::protocol::fee_stamp`).
@@ -258,10 +260,12 @@ fn check(
         Some(_) => 0,
         None => tx.fee - reimbursed,
     };
-    // A transfer's amount goes to its recipient; an escrow's is locked (see escrow.rs).
+    // A transfer's amount goes to its recipient; an escrow's is locked (see escrow.rs),
+    // a bond's is bonded (see stake.rs).
     let amount = match &tx.body {
         TxBody::Transfer(transfer) => transfer.amount,
         TxBody::EscrowOpen(open) => open.amount,
+        TxBody::Bond(bond) => bond.amount,
         _ => 0,
     };
     let needed = add(fee_from_balance, amount)?;

@@ -1,5 +1,6 @@
 //! Rule tests of the state machine: every acceptance and refusal code, fee payment and
-//! reimbursement, and the supply invariant over random transaction sequences.
+//! reimbursement, and the supply invariant (balances, reserves, escrows and stake) over
+//! random transaction sequences.
 
 use std::sync::Arc;
 
@@ -20,6 +21,7 @@ use crate::service::ErrorCode;
 
 mod grant_rules;
 mod pipeline;
+mod stake_rules;
 mod stamp_rules;
 
 const CHAIN: &str = "carchain-test";
@@ -95,6 +97,9 @@ pub(crate) fn genesis_with(total_supply: u64, balances: &[(u8, u64)]) -> Genesis
         genesis_time: 1_700_000_000_000,
         stamps: None,
         phase1_reserve: None,
+        stake: Vec::new(),
+        power_unit: None,
+        unbonding_blocks: None,
     }
 }
 
@@ -646,6 +651,18 @@ enum Step {
         amount: u64,
         settle: bool,
     },
+    /// `from` bonds `amount` to validator `validator`.
+    Bond {
+        from: u8,
+        validator: u8,
+        amount: u64,
+    },
+    /// `from` unbonds `amount` from validator `validator`.
+    Unbond {
+        from: u8,
+        validator: u8,
+        amount: u64,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -665,17 +682,30 @@ fn step() -> impl Strategy<Value = Step> {
                 settle,
             }
         }),
+        (1u8..5, 1u8..4, 0u64..200).prop_map(|(from, validator, amount)| Step::Bond {
+            from,
+            validator,
+            amount
+        }),
+        (1u8..5, 1u8..4, 0u64..150).prop_map(|(from, validator, amount)| Step::Unbond {
+            from,
+            validator,
+            amount
+        }),
     ]
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(12))]
     #[test]
-    fn balances_plus_reserves_plus_escrows_always_equal_the_supply(
-        blocks in proptest::collection::vec(proptest::collection::vec(step(), 1..8), 1..5)
+    fn balances_plus_reserves_plus_escrows_plus_stake_always_equal_the_supply(
+        blocks in proptest::collection::vec(proptest::collection::vec(step(), 1..8), 1..7)
     ) {
         let total = 2_000;
-        let mut chain = Chain::new(total, &[(1, 100), (2, 100), (3, 100)]);
+        let mut genesis = genesis_with(total, &[(1, 100), (2, 100), (3, 100)]);
+        genesis.power_unit = Some(7);
+        genesis.unbonding_blocks = Some(2);
+        let mut chain = Chain::with_genesis(genesis);
         let mut count = 0u32;
         for steps in blocks {
             // Nonces as the ledger has them, advanced per transaction built.
@@ -716,6 +746,14 @@ proptest! {
                             )));
                         }
                     }
+                    Step::Bond { from, validator, amount } => {
+                        let body = stake_rules::bond(*validator, *amount);
+                        txs.push(sign(*from, next(*from), 10, body));
+                    }
+                    Step::Unbond { from, validator, amount } => {
+                        let body = stake_rules::unbond(*validator, *amount);
+                        txs.push(sign(*from, next(*from), 10, body));
+                    }
                 }
             }
             chain.block(&txs);
@@ -725,7 +763,32 @@ proptest! {
             let locked: u64 = chain
                 .get(state_key::meta(escrow::LOCKED_META))
                 .unwrap_or(0);
-            prop_assert_eq!(balances + reserves + locked, total);
+            let bonded: u64 = chain.get(state_key::meta(stake::BONDED_META)).unwrap_or(0);
+            let unbonding: u64 = chain.get(state_key::meta(stake::UNBONDING_META)).unwrap_or(0);
+            prop_assert_eq!(balances + reserves + locked + bonded + unbonding, total);
+            // The totals are the sums of what each account and validator holds.
+            let mut sum = carchain_core::protocol::Delegation::default();
+            let mut power = 0u64;
+            for validator in 1u8..4 {
+                let key = stake_rules::validator_key(validator);
+                let stake: carchain_core::protocol::ValidatorStake = chain
+                    .get(state_key::validator_stake(&key))
+                    .unwrap_or_default();
+                let mut of_validator = 0u64;
+                for byte in 1u8..6 {
+                    let d: carchain_core::protocol::Delegation = chain
+                        .get(state_key::delegation(&key, &address(byte)))
+                        .unwrap_or_default();
+                    sum.bonded += d.bonded;
+                    sum.unbonding += d.unbonding;
+                    of_validator += d.bonded;
+                }
+                prop_assert_eq!(stake.bonded, of_validator);
+                prop_assert_eq!(stake.power, of_validator / 7);
+                power += stake.power;
+            }
+            prop_assert_eq!((sum.bonded, sum.unbonding), (bonded, unbonding));
+            prop_assert_eq!(chain.get::<u64>(state_key::meta(stake::POWER_META)).unwrap_or(0), power);
         }
     }
 }

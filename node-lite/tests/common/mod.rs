@@ -548,3 +548,24 @@ pub async fn get_value(
         other => panic!("unexpected status {other}"),
     }
 }
+
+/// The pinned CometBFT binary: `COMETBFT_BIN`, or where `scripts/cometbft install` puts it.
+pub fn cometbft_bin() -> std::path::PathBuf {
+    if let Some(path) = std::env::var_os("COMETBFT_BIN") {
+        return std::path::PathBuf::from(path);
+    }
+    let cache = std::env::var_os("CARCHAIN_CACHE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var_os("HOME").expect("HOME"))
+                .join(".cache/carchain")
+        });
+    let path = cache.join("cometbft-v0.38.26/bin/cometbft");
+    assert!(
+        path.exists(),
+        "CometBFT v0.38.26 is not built at {}: run scripts/setup (or scripts/cometbft install), \
+         or set COMETBFT_BIN",
+        path.display()
+    );
+    path
+}

@@ -166,6 +166,34 @@ class WalletScenarioTest {
     }
 
     @Test
+    fun aNewPhoneRestoresTheCarFromTheBackupAndReadsIt() = runBlocking {
+        val backup = "$dir/wallet.ccbackup"
+        wallet.writeBackup(backup)
+        // A new phone: the same words, an empty store, then the backup file.
+        val phone = Wallet.restore("$dir/phone.db", MemorySecretStore(), Network.REGTEST, ABANDON_WORDS, "")
+        assertTrue(phone.devices().isEmpty())
+        val counts = phone.restoreBackup(backup)
+        assertEquals(1u, counts.devices)
+        val car = phone.devices().single()
+        assertEquals(VID, car.vid)
+        assertEquals("My car", car.name)
+        assertEquals(16u, car.poolSize)
+        light.sync(ProgressLog())
+        val trips = phone.trips(light, VID, "2024-05-01", "2024-05-03")
+        assertEquals(listOf(1L, 2L, 3L), trips.trips.map { it.sessionId })
+        // Another wallet (the same words with a passphrase) cannot open it, and a cut
+        // file is refused by kind; neither writes anything.
+        val stranger = Wallet.restore("$dir/stranger.db", MemorySecretStore(), Network.REGTEST, ABANDON_WORDS, "other")
+        val wrong = assertThrows<WalletException.Storage> { stranger.restoreBackup(backup) }
+        assertEquals("backup.wrong_wallet", wrong.code)
+        val bytes = java.io.File(backup).readBytes()
+        java.io.File("$dir/cut.ccbackup").writeBytes(bytes.copyOf(bytes.size / 2))
+        val cut = assertThrows<WalletException.Storage> { stranger.restoreBackup("$dir/cut.ccbackup") }
+        assertEquals("backup.truncated", cut.code)
+        assertTrue(stranger.devices().isEmpty())
+    }
+
+    @Test
     fun wrongWordsAreATypedError() {
         val words = ABANDON_WORDS.replace("about", "abandon")
         val error = assertThrows<WalletException.InvalidMnemonic> {

@@ -1,0 +1,295 @@
+//! Proof of stake under a real CometBFT engine: a one-validator CometBFT v0.38 network
+//! (`scripts/cometbft testnet --validators 1`) driving `carchain-node run --consensus
+//! cometbft`. The CarChain genesis stakes the running validator's key, so InitChain
+//! gives it the staked power (CometBFT's `/validators` shows it from the first block); a
+//! bond to a new ed25519 key adds that validator with the bonded power (kept below a
+//! third of the total, so the chain goes on without it running) two blocks after the
+//! bond's, and the stake reads back through the node with its proof; unbonding
+//! everything takes the new validator out of CometBFT's set again.
+//!
+//! CometBFT is built by `scripts/setup` (`scripts/cometbft install`); the test finds it
+//! through `COMETBFT_BIN` or the cache path and fails, saying so, when it is absent.
+
+mod common;
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use carchain_core::protocol::{Bond, TxBody, Unbond};
+use common::*;
+
+/// A base port whose four ports are free on 127.0.0.1.
+fn free_base_port() -> u16 {
+    let start = 40_000 + (std::process::id() % 300) as u16 * 64;
+    for attempt in 0..200u16 {
+        let base = start.wrapping_add(attempt * 8);
+        if !(20_000..=64_000).contains(&base) {
+            continue;
+        }
+        if (0..4).all(|offset| TcpListener::bind(("127.0.0.1", base + offset)).is_ok()) {
+            return base;
+        }
+    }
+    panic!("no free base port");
+}
+
+/// The one validator's two processes (stopped on drop).
+struct Engine {
+    app: Option<NodeProcess>,
+    engine: Option<Child>,
+    dir: PathBuf,
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        if let Some(mut engine) = self.engine.take() {
+            let _ = engine.kill();
+            let _ = engine.wait();
+        }
+        if let Some(app) = self.app.take() {
+            app.kill();
+        }
+    }
+}
+
+impl Engine {
+    fn start(dir: &Path, cometbft: &Path, rpc: &str, abci: SocketAddr) -> Self {
+        let app = NodeProcess::start(
+            &dir.join("app"),
+            &[
+                "--consensus",
+                "cometbft",
+                "--abci",
+                &abci.to_string(),
+                "--cometbft-rpc",
+                rpc,
+            ],
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(abci).is_err() {
+            assert!(Instant::now() < deadline, "no ABCI server");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let log = std::fs::File::create(dir.join("cometbft.log")).expect("cometbft log");
+        let engine = Command::new(cometbft)
+            .arg("start")
+            .arg("--home")
+            .arg(dir.join("cometbft"))
+            .stdout(Stdio::from(log.try_clone().expect("log")))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("spawn cometbft");
+        Engine {
+            app: Some(app),
+            engine: Some(engine),
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    fn api(&self) -> &str {
+        &self.app.as_ref().expect("running").base
+    }
+
+    fn logs(&self) -> String {
+        let engine = std::fs::read_to_string(self.dir.join("cometbft.log")).unwrap_or_default();
+        let lines: Vec<&str> = engine.lines().collect();
+        let app = self
+            .app
+            .as_ref()
+            .map(NodeProcess::log_text)
+            .unwrap_or_default();
+        format!(
+            "--- cometbft ---\n{}\n--- app ---\n{app}",
+            lines[lines.len().saturating_sub(30)..].join("\n")
+        )
+    }
+}
+
+/// The ed25519 consensus key of seed `seed`.
+fn consensus_key(seed: u8) -> [u8; 32] {
+    ed25519_consensus::SigningKey::from([seed; 32])
+        .verification_key()
+        .to_bytes()
+}
+
+/// The voting power CometBFT's latest validator set gives `key` (`None`: not in it).
+async fn engine_power(rpc: &str, key: &[u8; 32]) -> Option<u64> {
+    let (code, body) = get_json(&format!("{rpc}/validators?per_page=100")).await;
+    if code != 200 {
+        return None;
+    }
+    let wanted = BASE64.encode(key);
+    body["result"]["validators"]
+        .as_array()?
+        .iter()
+        .find(|v| v["pub_key"]["value"].as_str() == Some(wanted.as_str()))
+        .and_then(|v| v["voting_power"].as_str()?.parse().ok())
+}
+
+/// Waits (polling) until `check` holds, at most `limit`.
+async fn until<F, Fut>(limit: Duration, what: &str, engine: &Engine, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + limit;
+    while !check().await {
+        if Instant::now() >= deadline {
+            panic!("{what}: not within {limit:?}\n{}", engine.logs());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bond_puts_a_new_validator_in_cometbft_s_set_and_an_unbond_takes_it_out() {
+    let cometbft = cometbft_bin();
+    let alice = Wallet::from_byte(0xa7);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let net = temp.path().join("net");
+    let base = free_base_port();
+    let made = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/cometbft"))
+        .arg("testnet")
+        .args(["--validators", "1", "--base-port", &base.to_string()])
+        .arg("--dir")
+        .arg(&net)
+        .args(["--fund", &format!("{}=1000000", alice.address)])
+        .env("CARCHAIN_NODE_BIN", BIN)
+        .env("COMETBFT_BIN", &cometbft)
+        .output()
+        .expect("run scripts/cometbft testnet");
+    assert!(
+        made.status.success(),
+        "testnet: {}{}",
+        String::from_utf8_lossy(&made.stdout),
+        String::from_utf8_lossy(&made.stderr)
+    );
+    // Stake the CometBFT validator's key at genesis: 10 tokens, power 10.
+    let key_file = net.join("node0/cometbft/config/priv_validator_key.json");
+    let key_json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(key_file).expect("validator key"))
+            .expect("key json");
+    let running: [u8; 32] = BASE64
+        .decode(key_json["pub_key"]["value"].as_str().expect("pub_key"))
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .expect("an ed25519 key");
+    let genesis_path = net.join("node0/app/genesis.json");
+    let mut genesis: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&genesis_path).expect("genesis"))
+            .expect("genesis json");
+    genesis["stake"] = serde_json::json!([{
+        "validator": hex::encode(running),
+        "delegator": alice.address,
+        "amount": 10,
+    }]);
+    std::fs::write(&genesis_path, genesis.to_string()).expect("write genesis");
+
+    let rows = std::fs::read_to_string(net.join("nodes.tsv")).expect("nodes.tsv");
+    let cols: Vec<&str> = rows.lines().next().expect("one node").split('\t').collect();
+    let rpc = format!("http://{}:{}", cols[1], cols[2]);
+    let abci: SocketAddr = format!("{}:{}", cols[1], cols[3]).parse().expect("abci");
+    let engine = Engine::start(&net.join("node0"), &cometbft, &rpc, abci);
+    let api = engine.api().to_owned();
+    until(
+        Duration::from_secs(60),
+        "blocks are committed",
+        &engine,
+        || {
+            let api = api.clone();
+            async move { status(&api).await["height"].as_u64().unwrap_or(0) >= 2 }
+        },
+    )
+    .await;
+
+    // InitChain answered the genesis stake: the running validator has power 10 (CometBFT's
+    // own genesis gave it 1) from the first block on.
+    let (_, first) = get_json(&format!("{rpc}/validators?height=1")).await;
+    assert_eq!(first["result"]["total"], "1", "{first}");
+    assert_eq!(
+        first["result"]["validators"][0]["voting_power"], "10",
+        "{first}"
+    );
+    assert_eq!(engine_power(&rpc, &running).await, Some(10));
+    let newcomer = consensus_key(0x55);
+    assert_eq!(engine_power(&rpc, &newcomer).await, None);
+
+    // Bond 3 to a new key: the newcomer gets power 3, below a third of the total, so
+    // the chain keeps committing without it.
+    let bond = alice.sign(
+        0,
+        BASE_FEE,
+        TxBody::Bond(Bond {
+            validator: newcomer,
+            amount: 3,
+        }),
+    );
+    let (code, body) = submit(&api, &bond, true).await;
+    assert_eq!(code, 200, "{body}");
+    let bonded_at = body["height"].as_u64().expect("height");
+    until(
+        Duration::from_secs(30),
+        "CometBFT lists the bonded validator",
+        &engine,
+        || {
+            let rpc = rpc.clone();
+            async move { engine_power(&rpc, &newcomer).await == Some(3) }
+        },
+    )
+    .await;
+    // The update applies two blocks after the bond's block.
+    let (_, early) = get_json(&format!("{rpc}/validators?height={}", bonded_at + 1)).await;
+    assert_eq!(early["result"]["total"], "1", "{early}");
+    let (_, applied) = get_json(&format!("{rpc}/validators?height={}", bonded_at + 2)).await;
+    assert_eq!(applied["result"]["total"], "2", "{applied}");
+
+    // The node serves the stake with its proof; CometBFT's Query path answers it too.
+    let (code, answer) = get_json(&format!("{api}/v1/state/stake/{}", hex::encode(newcomer))).await;
+    assert_eq!(code, 200, "{answer}");
+    assert_eq!(answer["value_json"]["power"], 3, "{answer}");
+    assert!(answer["proof"].as_str().is_some_and(|p| !p.is_empty()));
+    let (code, queried) = get_json(&format!(
+        "{rpc}/abci_query?path=%22/stake/{}%22",
+        hex::encode(newcomer)
+    ))
+    .await;
+    assert_eq!(code, 200, "{queried}");
+    assert_eq!(queried["result"]["response"]["code"], 0, "{queried}");
+
+    // Unbonding everything removes it from CometBFT's set; the chain goes on.
+    let unbond = alice.sign(
+        1,
+        BASE_FEE,
+        TxBody::Unbond(Unbond {
+            validator: newcomer,
+            amount: 3,
+        }),
+    );
+    let (code, body) = submit(&api, &unbond, true).await;
+    assert_eq!(code, 200, "{body}");
+    until(
+        Duration::from_secs(30),
+        "CometBFT drops the unbonded validator",
+        &engine,
+        || {
+            let rpc = rpc.clone();
+            async move { engine_power(&rpc, &newcomer).await.is_none() }
+        },
+    )
+    .await;
+    let after = status(&api).await["height"].as_u64().unwrap_or(0);
+    until(
+        Duration::from_secs(20),
+        "blocks keep coming",
+        &engine,
+        || {
+            let api = api.clone();
+            async move { status(&api).await["height"].as_u64().unwrap_or(0) > after + 1 }
+        },
+    )
+    .await;
+}
