@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -136,11 +136,11 @@ pub async fn headers<S: LedgerService>(
 /// `GET /v1/light/{height}`: the CometBFT light block at `height`, in tendermint's JSON.
 pub async fn light_block<S: LedgerService>(
     State(service): State<Arc<S>>,
-    Path(height): Path<String>,
+    height: Result<Path<u64>, PathRejection>,
 ) -> Result<Json<carchain_core::light::LightBlock>, ApiError> {
-    let height: u64 = height
-        .parse()
-        .map_err(|_| ApiError::invalid("height is not a number"))?;
+    // A height past u64 is the API's JSON error, not axum's plain-text rejection.
+    let Path(height) =
+        height.map_err(|err| ApiError::invalid(format!("bad height: {}", err.body_text())))?;
     let light = blocking(&service, move |s| s.light_block(height)).await?;
     Ok(Json(light))
 }
