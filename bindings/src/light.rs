@@ -85,6 +85,7 @@ pub(crate) fn core_light_error_code(error: &CoreLightError) -> String {
         CoreLightError::Tampered(_) => "light.tampered".into(),
         CoreLightError::ForgedCommit { .. } => "light.forged_commit".into(),
         CoreLightError::AppHashMismatch { .. } => "light.app_hash_mismatch".into(),
+        CoreLightError::HeaderMismatch { .. } => "light.header_mismatch".into(),
         CoreLightError::ConflictingHeaders { .. } => "light.conflicting_headers".into(),
         CoreLightError::Stale { .. } => "light.stale".into(),
         CoreLightError::WrongChain { .. } => "light.wrong_chain".into(),
@@ -114,6 +115,7 @@ impl From<CoreLightError> for LightError {
             CoreLightError::Tampered(_)
             | CoreLightError::ForgedCommit { .. }
             | CoreLightError::AppHashMismatch { .. }
+            | CoreLightError::HeaderMismatch { .. }
             | CoreLightError::ConflictingHeaders { .. }
             | CoreLightError::WrongChain { .. }
             | CoreLightError::ValueMissing { .. } => LightError::Verification { code, detail },

@@ -11,6 +11,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::anchor::{TrustAnchor, network_name};
+use super::bind::bind_headers;
 use super::certify::verify_to;
 use super::error::{LightError, LightResult};
 use super::failover::Endpoints;
@@ -231,6 +232,13 @@ impl LightClient {
         self.inner.endpoints.failures()
     }
 
+    /// The nodes this client dropped for serving forged consensus data (a forged commit,
+    /// a rewritten or conflicting header): `(endpoint, reason)`. They are not asked again
+    /// while another node remains.
+    pub fn dropped_endpoints(&self) -> Vec<(String, String)> {
+        self.inner.endpoints.dropped()
+    }
+
     fn headers(&self) -> LightResult<std::sync::MutexGuard<'_, HeaderCache>> {
         self.inner
             .headers
@@ -312,7 +320,8 @@ impl LightClient {
     }
 
     /// Links `page` to the verified tip, certifies its newest header with a light block
-    /// verified from the trusted state (skipping, bisecting when needed) and keeps it.
+    /// verified from the trusted state (skipping, bisecting when needed), binds every
+    /// header of it to the verified CometBFT chain ([`bind_headers`]) and keeps it.
     /// A CometBFT node commits the light block of ledger block `H` one block later: when
     /// the newest one is not served yet, the page is certified one header shorter.
     /// Returns whether the whole page was kept, and the verified height.
@@ -334,6 +343,10 @@ impl LightClient {
             .await;
             match fetched {
                 Ok(certified) => {
+                    bind_headers(&linked, &certified, trusted.as_ref(), |height| {
+                        node.light_block(height)
+                    })
+                    .await?;
                     tip = self.headers()?.accept(&linked, certified)?;
                     break;
                 }

@@ -9,7 +9,7 @@ use crate::store::StoreError;
 /// Everything a [`super::LightClient`] call can fail with.
 ///
 /// Failover: [`LightError::Network`], [`LightError::Tampered`], [`LightError::ForgedCommit`],
-/// [`LightError::AppHashMismatch`], [`LightError::ConflictingHeaders`], [`LightError::Stale`],
+/// [`LightError::AppHashMismatch`], [`LightError::HeaderMismatch`], [`LightError::ConflictingHeaders`], [`LightError::Stale`],
 /// [`LightError::WrongChain`], [`LightError::BadAnswer`], [`LightError::ValueMissing`] and
 /// the node codes `unavailable`, `internal`, `timeout` make the client try the next
 /// endpoint. When every endpoint failed, a client with one endpoint returns that
@@ -54,6 +54,15 @@ pub enum LightError {
     AppHashMismatch {
         /// Ledger height.
         height: u64,
+    },
+    /// A ledger header field differs from what the verified CometBFT chain commits to
+    /// (its height, chain or time; the state root is [`LightError::AppHashMismatch`]).
+    #[error("ledger header {height}: its {field} is not the one the verified chain commits to")]
+    HeaderMismatch {
+        /// Ledger height.
+        height: u64,
+        /// The field (`height`, `chain_id`, `time`).
+        field: &'static str,
     },
     /// The node serves a header that conflicts with one already verified (from another
     /// node or earlier).
@@ -132,6 +141,7 @@ impl LightError {
             | LightError::Tampered(_)
             | LightError::ForgedCommit { .. }
             | LightError::AppHashMismatch { .. }
+            | LightError::HeaderMismatch { .. }
             | LightError::ConflictingHeaders { .. }
             | LightError::Stale { .. }
             | LightError::WrongChain { .. }
@@ -141,6 +151,20 @@ impl LightError {
             LightError::Node { code, .. } => TRANSIENT_NODE_CODES.contains(&code.as_str()),
             _ => false,
         }
+    }
+
+    /// True when the node served consensus data that fails verification against the
+    /// verified chain (a forged or short commit, a header field or app hash the verified
+    /// chain does not commit to, a header conflicting with a verified one): the client
+    /// drops that node.
+    pub fn is_forgery(&self) -> bool {
+        matches!(
+            self,
+            LightError::ForgedCommit { .. }
+                | LightError::AppHashMismatch { .. }
+                | LightError::HeaderMismatch { .. }
+                | LightError::ConflictingHeaders { .. }
+        )
     }
 
     /// True when no node could be reached at all (the device is offline): a car queues

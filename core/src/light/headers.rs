@@ -339,10 +339,19 @@ pub mod test_chain {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .build()
                 .unwrap();
-            let certified = runtime.block_on(verify_to(&anchor, trusted, target, |h| {
+            let certified = runtime.block_on(verify_to(&anchor, trusted.clone(), target, |h| {
                 let found = blocks.get(h as usize - 1).cloned();
                 async move { found.ok_or(LightError::NotSynced(h)) }
             }))?;
+            runtime.block_on(crate::light::bind::bind_headers(
+                &linked,
+                &certified,
+                trusted.as_ref(),
+                |h| {
+                    let found = blocks.get(h as usize - 1).cloned();
+                    async move { found.ok_or(LightError::NotSynced(h)) }
+                },
+            ))?;
             tip = Some(cache.accept(&linked, certified)?);
         }
         match failure {

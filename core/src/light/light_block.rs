@@ -24,6 +24,13 @@ use zeroize::Zeroizing;
 /// `testnet` default; the embedded validator has it too).
 pub const DEFAULT_POWER: u64 = 10;
 
+/// `version.app` of a CarChain chain under a CometBFT engine (the ABCI app's `Info`
+/// `app_version`): CometBFT header `H` carries ledger block `H`'s time.
+pub const ENGINE_APP_VERSION: u64 = 1;
+/// `version.app` of the embedded single-validator node's light blocks: the light block
+/// at `H + 1` carries ledger block `H`'s time (see [`super::bind`]).
+pub const EMBEDDED_APP_VERSION: u64 = 2;
+
 /// Why a light block could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("light block: {0}")]
@@ -136,7 +143,10 @@ pub fn build_light_block(
         .map(|v| v.address)
         .ok_or_else(|| fail("an empty validator set"))?;
     let header = block::Header {
-        version: tendermint::block::header::Version { block: 11, app: 0 },
+        version: tendermint::block::header::Version {
+            block: 11,
+            app: EMBEDDED_APP_VERSION,
+        },
         chain_id: chain_id.clone(),
         height,
         time,

@@ -6,6 +6,7 @@
 //! - [`anchor`]: the [`TrustAnchor`] (chain, network, genesis validators or trusted height).
 //! - [`light_block`]: CometBFT light blocks; [`certify`]: their verification (skipping,
 //!   bisection) with `tendermint-light-client-verifier`.
+//! - [`bind`]: every accepted ledger header bound to the verified CometBFT chain.
 //! - [`headers`]: verified header chain and its cache.
 //! - [`proofs`]: state answer checks. [`records`]: cHash and range checks.
 //! - [`http`]: one node's raw calls. [`wire`]: the node's JSON shapes.
@@ -15,6 +16,7 @@
 //! - [`error`]: the [`LightError`] type.
 
 pub mod anchor;
+pub mod bind;
 pub mod certify;
 pub mod client;
 pub mod error;
