@@ -8,12 +8,14 @@
 //! block (a header that does not match the trusted one there is a conflicting chain).
 //! Then for every ledger header `H` of the page:
 //! - the CometBFT header `H + 1` is of this chain and its `app_hash` is `H`'s state root;
-//! - `H`'s time (unix ms) is the time of the CometBFT header `H` under a CometBFT engine
-//!   (`version.app` [`ENGINE_APP_VERSION`]: the ledger block is built from the engine's
-//!   decided block `H`), or of the header `H + 1` on the embedded single-validator node
-//!   (`version.app` [`EMBEDDED_APP_VERSION`]: it signs ledger block `H`'s light block
-//!   once the block is committed). The version is part of the signed header, so a node
-//!   cannot choose the rule; any other version is refused.
+//! - `H`'s time (unix ms) is the consensus time, or the time of header `H - 1` when that
+//!   is later (the ledger's clock never goes back: the ledger genesis may be younger
+//!   than the engine's first block). The consensus time is that of the CometBFT header
+//!   `H` under a CometBFT engine (`version.app` [`ENGINE_APP_VERSION`]: the ledger block
+//!   is built from the engine's decided block `H`), or of the header `H + 1` on the
+//!   embedded single-validator node (`version.app` [`EMBEDDED_APP_VERSION`]: it signs
+//!   ledger block `H`'s light block once the block is committed). The version is part
+//!   of the signed header, so a node cannot choose the rule; any other is refused.
 //!
 //! The previous hash is then bound by induction (each header links to a bound one);
 //! CometBFT's header carries no equivalent of the transaction root, count or the ledger
@@ -40,10 +42,12 @@ fn time_ms(header: &Header) -> u64 {
 /// Checks every ledger header of `headers` (contiguous, ascending) against the CometBFT
 /// chain ending at `certified` (verified, at the height after the last header), fetching
 /// the headers in between with `fetch` and linking them to `trusted` when it is below.
+/// `previous` is the verified header before the first one, if any.
 pub async fn bind_headers<F, Fut>(
     headers: &[SignedHeader],
     certified: &LightBlock,
     trusted: Option<&LightBlock>,
+    previous: Option<&SignedHeader>,
     fetch: F,
 ) -> LightResult<()>
 where
@@ -115,6 +119,7 @@ where
         chain.insert(height, header);
         child_height = height;
     }
+    let mut previous_time = previous.map(|p| p.header.time);
     for ledger in headers {
         let height = ledger.header.height;
         let cert = chain
@@ -132,11 +137,13 @@ where
             chain.get(&height)
         };
         // Under an engine, ledger genesis (height 0) has no CometBFT header of its own.
-        if let Some(timed) = timed
-            && time_ms(timed) != ledger.header.time
-        {
-            return Err(mismatch(height, "time"));
+        if let Some(timed) = timed {
+            let expected = previous_time.map_or(time_ms(timed), |p| p.max(time_ms(timed)));
+            if expected != ledger.header.time {
+                return Err(mismatch(height, "time"));
+            }
         }
+        previous_time = Some(ledger.header.time);
     }
     Ok(())
 }
@@ -156,7 +163,7 @@ mod tests {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        runtime.block_on(bind_headers(headers, top, trusted, |h| {
+        runtime.block_on(bind_headers(headers, top, trusted, None, |h| {
             asked.lock().unwrap().push(h);
             let found = blocks.get(h as usize - 1).cloned();
             async move { found.ok_or(LightError::NotSynced(h)) }

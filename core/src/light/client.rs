@@ -343,9 +343,14 @@ impl LightClient {
             .await;
             match fetched {
                 Ok(certified) => {
-                    bind_headers(&linked, &certified, trusted.as_ref(), |height| {
-                        node.light_block(height)
-                    })
+                    let previous = self.headers()?.tip()?;
+                    bind_headers(
+                        &linked,
+                        &certified,
+                        trusted.as_ref(),
+                        previous.as_ref(),
+                        |height| node.light_block(height),
+                    )
                     .await?;
                     tip = self.headers()?.accept(&linked, certified)?;
                     break;
@@ -353,6 +358,12 @@ impl LightClient {
                 Err(err) if is_not_yet_committed(&err) && linked.len() > 1 => {
                     linked.pop();
                     complete = false;
+                }
+                // Only the node's tip is new and its light block is not committed yet:
+                // nothing more to certify now (the tip is read one block behind).
+                Err(err) if is_not_yet_committed(&err) => {
+                    complete = false;
+                    break;
                 }
                 Err(err) => return Err(err),
             }

@@ -343,10 +343,12 @@ pub mod test_chain {
                 let found = blocks.get(h as usize - 1).cloned();
                 async move { found.ok_or(LightError::NotSynced(h)) }
             }))?;
+            let previous = cache.tip()?;
             runtime.block_on(crate::light::bind::bind_headers(
                 &linked,
                 &certified,
                 trusted.as_ref(),
+                previous.as_ref(),
                 |h| {
                     let found = blocks.get(h as usize - 1).cloned();
                     async move { found.ok_or(LightError::NotSynced(h)) }

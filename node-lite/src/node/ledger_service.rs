@@ -351,11 +351,7 @@ impl LedgerService for Node {
     fn light_block(&self, height: u64) -> Result<carchain_core::light::LightBlock, ServiceError> {
         match self.consensus {
             super::Consensus::Embedded => self.embedded_light_block(height),
-            // A CometBFT node's light blocks come from its engine: not served yet.
-            _ => Err(ServiceError::new(
-                ErrorCode::NotFound,
-                "this node serves no light blocks (CometBFT mode)",
-            )),
+            super::Consensus::Comet(_) => self.engine_light_block(height),
         }
     }
 

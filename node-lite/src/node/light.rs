@@ -1,4 +1,7 @@
-//! The embedded node's CometBFT light blocks (`GET /v1/light/{height}`): for ledger block
+//! The node's CometBFT light blocks (`GET /v1/light/{height}`). Under a CometBFT engine
+//! they are the engine's own (its RPC's `commit` and `validators`, see
+//! [`crate::abci::rpc::CometRpc::light_block`]), signed by its validators. The embedded
+//! node makes its own: for ledger block
 //! `H`, CometBFT height `H + 1` with the ledger state root as app hash, the block time,
 //! `last_block_id` chaining to the previous light block, and a commit signed by the
 //! node's one validator (its consensus key, power [`DEFAULT_POWER`]). Light block ids are
@@ -11,10 +14,26 @@ use carchain_core::light::light_block::{
 use tendermint::block;
 
 use super::{Node, internal, lock};
+use crate::abci::rpc::RpcError;
 use crate::chain::decode_header;
 use crate::service::{ErrorCode, ServiceError};
 
 impl Node {
+    /// The light block at `height` from the CometBFT engine's RPC. Called on a blocking
+    /// thread of the runtime (the API's), so it waits for the RPC there.
+    pub(super) fn engine_light_block(&self, height: u64) -> Result<LightBlock, ServiceError> {
+        let link = self.comet().ok_or_else(|| internal("no CometBFT engine"))?;
+        let runtime = tokio::runtime::Handle::try_current().map_err(internal)?;
+        match runtime.block_on(link.rpc.light_block(height)) {
+            Ok(light) => Ok(light),
+            Err(RpcError::NoBlock(_)) => Err(ServiceError::new(
+                ErrorCode::NotFound,
+                format!("no light block at height {height} yet"),
+            )),
+            Err(err) => Err(ServiceError::new(ErrorCode::Unavailable, err.to_string())),
+        }
+    }
+
     /// The light block at CometBFT `height` (ledger height `height - 1`), built and
     /// signed by this node.
     pub(super) fn embedded_light_block(&self, height: u64) -> Result<LightBlock, ServiceError> {
