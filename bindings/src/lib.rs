@@ -35,6 +35,7 @@ pub mod grants_wallet;
 pub mod inputs;
 pub mod keys;
 pub mod light;
+pub mod light_anchor;
 pub mod logging;
 pub mod payments;
 pub mod pool;

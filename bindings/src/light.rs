@@ -155,8 +155,10 @@ pub struct LightClient {
 #[uniffi::export(async_runtime = "tokio")]
 impl LightClient {
     /// A client of `endpoints` (base URLs, in order of preference) trusting the chain
-    /// `chain_id` on `network` whose validator key is `validator_pubkey_hex` (33-byte
-    /// compressed, as `carchain-node init` prints it).
+    /// `chain_id` on `network` from the trust anchor text `validator_pubkey_hex`: the
+    /// genesis validators' ed25519 keys (`<64 hex>[:<power>],...`; the embedded node's one
+    /// key as `carchain-node init` prints it) or a trusted CometBFT `<height>:<hash hex>`.
+    /// See also `with_validators` and `with_trusted_height`.
     #[uniffi::constructor]
     pub fn new(
         endpoints: Vec<String>,
@@ -208,9 +210,9 @@ impl LightClient {
 pub(crate) mod tests {
     use super::*;
 
-    /// A valid compressed secp256k1 key (the generator point) for anchors in tests.
+    /// A valid ed25519 validator key (RFC 8032's first test vector) for anchors in tests.
     pub(crate) const GENERATOR_HEX: &str =
-        "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798";
+        "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
 
     #[test]
     fn a_bad_validator_key_is_invalid_input() {
