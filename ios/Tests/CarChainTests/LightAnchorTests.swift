@@ -3,7 +3,7 @@
 // and reads a proven balance; the checkpoint it reaches (a verified CometBFT height and
 // header hash) anchors a second client, which syncs from there. A client anchored to
 // another validator, or to a checkpoint whose hash is not the chain's, verifies nothing:
-// it drops the node, says why, and raises a typed error.
+// it drops the node (never the last one it has), says why, and raises a typed error.
 import CarChain
 import Foundation
 import XCTest
@@ -38,6 +38,8 @@ func lightErrorCode(
 }
 
 final class LightAnchorTests: XCTestCase {
+    /// `client` of [node, spare] verifies nothing: `node` is dropped, and `spare`, the last
+    /// node left, is kept (a client never drops its last node) but its answers refused too.
     private func assertRefusedAndDropped(
         _ client: LightClient, owner: String, node: TestNode,
         file: StaticString = #filePath, line: UInt = #line
@@ -65,15 +67,18 @@ final class LightAnchorTests: XCTestCase {
         let funds: UInt64 = 5_000
         let node = try TestNode.start(fund: owner, amount: funds)
         defer { node.stop() }
+        let spare = try TestNode.start(fund: owner, amount: funds)
+        defer { spare.stop() }
+        let both = [node.base, spare.base]
 
         let genesisSet = [AnchorValidator(keyHex: node.validatorPubkey, power: embeddedValidatorPower)]
         let genesis = try LightClient.withValidators(
             endpoints: [node.base], chainId: TestNode.chainId, network: .regtest, validators: genesisSet)
-        XCTAssertEqual(genesis.trustAnchor(), "\(node.validatorPubkey):\(embeddedValidatorPower)")
+        // The text form leaves out the default power, as `carchain-node init` prints it.
+        XCTAssertEqual(genesis.trustAnchor(), node.validatorPubkey)
         XCTAssertEqual(genesis.anchorValidators(), genesisSet)
         XCTAssertNil(try genesis.checkpoint(), "no checkpoint before the first sync")
-        let synced = try await genesis.sync(listener: ProgressLog())
-        XCTAssertGreaterThanOrEqual(synced, 1)
+        _ = try await genesis.sync(listener: ProgressLog())
         let balance = try await genesis.balance(address: owner)
         XCTAssertEqual(balance, funds)
         XCTAssertTrue(genesis.droppedEndpoints().isEmpty)
@@ -103,13 +108,13 @@ final class LightAnchorTests: XCTestCase {
         // A foreign validator set, or a checkpoint with another hash, certifies nothing.
         await assertRefusedAndDropped(
             try LightClient.withValidators(
-                endpoints: [node.base], chainId: TestNode.chainId, network: .regtest,
+                endpoints: both, chainId: TestNode.chainId, network: .regtest,
                 validators: [AnchorValidator(keyHex: foreignValidator, power: embeddedValidatorPower)]),
             owner: owner, node: node)
         let otherHash = String(repeating: hash.hasPrefix("ab") ? "cd" : "ab", count: 32)
         await assertRefusedAndDropped(
             try LightClient.withTrustedHeight(
-                endpoints: [node.base], chainId: TestNode.chainId, network: .regtest,
+                endpoints: both, chainId: TestNode.chainId, network: .regtest,
                 height: height, headerHashHex: otherHash),
             owner: owner, node: node)
         // Bad anchors are refused before any request.

@@ -3,7 +3,7 @@
 // and reads a proven balance; the checkpoint it reaches (a verified CometBFT height and
 // header hash) anchors a second client, which syncs from there. A client anchored to
 // another validator, or to a checkpoint whose hash is not the chain's, verifies nothing:
-// it drops the node, says why, and raises a typed error.
+// it drops the node (never the last one it has), says why, and raises a typed error.
 package org.carchain.sdk
 
 import java.nio.file.Files
@@ -30,6 +30,8 @@ fun LightException.stableCode(): String = when (this) {
 }
 
 class LightAnchorTest {
+    /** `client` of [node, spare] verifies nothing: `node` is dropped, and `spare`, the last
+     *  node left, is kept (a client never drops its last node) but its answers refused too. */
     private fun assertRefusedAndDropped(client: LightClient, owner: String, node: TestNode) {
         val refused = assertThrows<LightException> { runBlocking { client.balance(owner) } }
         assertTrue(
@@ -48,15 +50,18 @@ class LightAnchorTest {
         val wallet = Wallet.restore("$dir/wallet.db", MemorySecretStore(), Network.REGTEST, ABANDON_WORDS, "")
         val owner = wallet.ownerAddress()
         val node = TestNode.start(owner, ANCHOR_FUNDS)
+        val spare = TestNode.start(owner, ANCHOR_FUNDS)
         try {
+            val both = listOf(node.base, spare.base)
             val genesisSet = listOf(AnchorValidator(node.validatorPubkey, EMBEDDED_VALIDATOR_POWER))
             val genesis = LightClient.withValidators(
                 listOf(node.base), TestNode.CHAIN_ID, Network.REGTEST, genesisSet,
             )
-            assertEquals("${node.validatorPubkey}:$EMBEDDED_VALIDATOR_POWER", genesis.trustAnchor())
+            // The text form leaves out the default power, as `carchain-node init` prints it.
+            assertEquals(node.validatorPubkey, genesis.trustAnchor())
             assertEquals(genesisSet, genesis.anchorValidators())
             assertEquals(null, genesis.checkpoint(), "no checkpoint before the first sync")
-            assertTrue(genesis.sync(ProgressLog()) >= 1uL)
+            genesis.sync(ProgressLog())
             assertEquals(ANCHOR_FUNDS.toULong(), genesis.balance(owner))
             assertTrue(genesis.droppedEndpoints().isEmpty())
             // The text form `carchain-node init` prints is the same anchor.
@@ -64,7 +69,9 @@ class LightAnchorTest {
             assertEquals(ANCHOR_FUNDS.toULong(), text.balance(owner))
 
             // The checkpoint the first client verified anchors a second one.
-            val checkpoint = assertNotNull(genesis.checkpoint())!!
+            val checkpoint = genesis.checkpoint()
+            assertNotNull(checkpoint, "a checkpoint after the sync")
+            checkpoint!!
             val (height, hash) = checkpoint.split(":")
             assertEquals(64, hash.length)
             val fromCheckpoint = LightClient.withTrustedHeight(
@@ -78,7 +85,7 @@ class LightAnchorTest {
             // A foreign validator set, or a checkpoint with another hash, certifies nothing.
             assertRefusedAndDropped(
                 LightClient.withValidators(
-                    listOf(node.base), TestNode.CHAIN_ID, Network.REGTEST,
+                    both, TestNode.CHAIN_ID, Network.REGTEST,
                     listOf(AnchorValidator(FOREIGN_VALIDATOR, EMBEDDED_VALIDATOR_POWER)),
                 ),
                 owner, node,
@@ -86,7 +93,7 @@ class LightAnchorTest {
             val otherHash = if (hash.startsWith("ab")) "cd".repeat(32) else "ab".repeat(32)
             assertRefusedAndDropped(
                 LightClient.withTrustedHeight(
-                    listOf(node.base), TestNode.CHAIN_ID, Network.REGTEST, height.toULong(), otherHash,
+                    both, TestNode.CHAIN_ID, Network.REGTEST, height.toULong(), otherHash,
                 ),
                 owner, node,
             )
@@ -103,6 +110,7 @@ class LightAnchorTest {
             }
             assertEquals("light.invalid_input", zeroHeight.code)
         } finally {
+            spare.close()
             node.close()
             wallet.close()
             dir.deleteRecursively()
