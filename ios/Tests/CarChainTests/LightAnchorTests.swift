@@ -16,8 +16,10 @@ let foreignValidator = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68
 /// The stable code of a light-client error.
 func lightCode(_ error: LightError) -> String {
     switch error {
-    case .Unavailable(let code, _), .Refused(let code, _), .Verification(let code, _),
-        .InvalidInput(let code, _), .Internal(let code, _):
+    case .Refused(let code, _, _):
+        return code
+    case .Unavailable(let code, _), .Verification(let code, _), .InvalidInput(let code, _),
+        .Internal(let code, _):
         return code
     }
 }
