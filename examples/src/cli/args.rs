@@ -343,6 +343,72 @@ pub struct FormatArgs {
     pub fields: Vec<String>,
 }
 
+/// A value: inline, or from a file or stdin (for values longer than a command line).
+#[derive(Debug, Args)]
+pub struct ValueArgs {
+    /// The value, a JSON object (`"field"=value` as the design writes it is accepted).
+    #[arg(
+        long,
+        required_unless_present = "value_file",
+        conflicts_with = "value_file"
+    )]
+    pub value: Option<String>,
+    /// A file holding the value (`-` reads stdin), for values up to the node's limit.
+    #[arg(long, value_name = "PATH")]
+    pub value_file: Option<PathBuf>,
+}
+
+/// One record of a car: its day, format and complete key.
+#[derive(Debug, Args)]
+pub struct RecordAtArgs {
+    /// The car's VID.
+    #[arg(long)]
+    pub vid: String,
+    /// The day, YYYY-MM-DD.
+    #[arg(long)]
+    pub date: String,
+    /// The format.
+    #[command(flatten)]
+    pub format: FormatArgs,
+    /// The complete key, a JSON object of the format's fields.
+    #[arg(long)]
+    pub key: String,
+    /// Value fields to keep (all when absent), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub columns: Vec<String>,
+}
+
+/// A car's records of one format over a period of days.
+#[derive(Debug, Args)]
+pub struct RecordsInArgs {
+    /// The car's VID.
+    #[arg(long)]
+    pub vid: String,
+    /// First day, YYYY-MM-DD.
+    #[arg(long)]
+    pub from: String,
+    /// Last day, YYYY-MM-DD.
+    #[arg(long)]
+    pub to: String,
+    /// The format.
+    #[command(flatten)]
+    pub format: FormatArgs,
+    /// Value fields to keep (all when absent), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub columns: Vec<String>,
+}
+
+/// A page of a merged list.
+#[derive(Debug, Args)]
+pub struct PageArgs {
+    /// Records to skip first.
+    #[arg(long, default_value_t = 0)]
+    pub offset: usize,
+    /// Most records to return (all when absent; at least 1).
+    #[arg(long)]
+    pub limit: Option<usize>,
+}
+
 /// `carchain put`
 #[derive(Debug, Args)]
 pub struct PutArgs {
@@ -358,9 +424,9 @@ pub struct PutArgs {
     /// The key, a JSON object of the format's fields.
     #[arg(long)]
     pub key: String,
-    /// The value, JSON.
-    #[arg(long)]
-    pub value: String,
+    /// The value.
+    #[command(flatten)]
+    pub value: ValueArgs,
     /// The day the record belongs to, YYYY-MM-DD.
     #[arg(long)]
     pub date: String,
@@ -369,47 +435,26 @@ pub struct PutArgs {
 /// `carchain get`
 #[derive(Debug, Args)]
 pub struct GetArgs {
-    /// The car's VID.
-    #[arg(long)]
-    pub vid: String,
-    /// The day, YYYY-MM-DD.
-    #[arg(long)]
-    pub date: String,
-    /// The format.
+    /// The record.
     #[command(flatten)]
-    pub format: FormatArgs,
-    /// The complete key, a JSON object.
-    #[arg(long)]
-    pub key: String,
-    /// Value fields to keep (all when absent), comma-separated.
-    #[arg(long, value_delimiter = ',')]
-    pub columns: Vec<String>,
+    pub record: RecordAtArgs,
 }
 
 /// `carchain range`
 #[derive(Debug, Args)]
 pub struct RangeArgs {
-    /// The car's VID.
-    #[arg(long)]
-    pub vid: String,
-    /// First day, YYYY-MM-DD.
-    #[arg(long)]
-    pub from: String,
-    /// Last day, YYYY-MM-DD.
-    #[arg(long)]
-    pub to: String,
-    /// The format.
+    /// The car, period, format and columns.
     #[command(flatten)]
-    pub format: FormatArgs,
+    pub records: RecordsInArgs,
     /// Lowest key, a partial JSON key (default: unbounded).
     #[arg(long, default_value = "{}")]
     pub start: String,
     /// Highest key, a partial JSON key (default: unbounded).
     #[arg(long, default_value = "{}")]
     pub end: String,
-    /// Value fields to keep (all when absent), comma-separated.
-    #[arg(long, value_delimiter = ',')]
-    pub columns: Vec<String>,
+    /// The page.
+    #[command(flatten)]
+    pub page: PageArgs,
 }
 
 /// `carchain record ...`
@@ -422,7 +467,7 @@ pub enum RecordCommand {
     /// The latest version of one owner record, or every version with `--versions`.
     Get(RecordGetArgs),
     /// The latest version of each owner record of a format filed in a date range.
-    List(RecordListArgs),
+    List(RecordsInArgs),
 }
 
 /// `carchain record put|update`
@@ -440,59 +485,20 @@ pub struct RecordWriteArgs {
     /// The key, a JSON object of the format's fields.
     #[arg(long)]
     pub key: String,
-    /// The value, a JSON object.
-    #[arg(
-        long,
-        required_unless_present = "value_file",
-        conflicts_with = "value_file"
-    )]
-    pub value: Option<String>,
-    /// A file holding the value, a JSON object (a scanned document's text, ...).
-    #[arg(long, value_name = "PATH")]
-    pub value_file: Option<PathBuf>,
+    /// The value.
+    #[command(flatten)]
+    pub value: ValueArgs,
 }
 
 /// `carchain record get`
 #[derive(Debug, Args)]
 pub struct RecordGetArgs {
-    /// The car's VID.
-    #[arg(long)]
-    pub vid: String,
-    /// The day the record is filed under, YYYY-MM-DD.
-    #[arg(long)]
-    pub date: String,
-    /// The format.
+    /// The record.
     #[command(flatten)]
-    pub format: FormatArgs,
-    /// The key, a JSON object of the format's fields.
-    #[arg(long)]
-    pub key: String,
-    /// Value fields to keep (all when absent), comma-separated.
-    #[arg(long, value_delimiter = ',')]
-    pub columns: Vec<String>,
+    pub record: RecordAtArgs,
     /// Every version, oldest first, instead of the latest.
     #[arg(long)]
     pub versions: bool,
-}
-
-/// `carchain record list`
-#[derive(Debug, Args)]
-pub struct RecordListArgs {
-    /// The car's VID.
-    #[arg(long)]
-    pub vid: String,
-    /// First day, YYYY-MM-DD.
-    #[arg(long)]
-    pub from: String,
-    /// Last day, YYYY-MM-DD.
-    #[arg(long)]
-    pub to: String,
-    /// The format.
-    #[command(flatten)]
-    pub format: FormatArgs,
-    /// Value fields to keep (all when absent), comma-separated.
-    #[arg(long, value_delimiter = ',')]
-    pub columns: Vec<String>,
 }
 
 /// `carchain export`.
@@ -621,9 +627,10 @@ mod tests {
         assert!(cli.json);
         match cli.command {
             Command::Range(args) => {
-                assert_eq!(args.vid, "V");
+                assert_eq!(args.records.vid, "V");
                 assert_eq!(args.start, "{}");
-                assert_eq!(args.format.format, "trip-gps");
+                assert_eq!(args.records.format.format, "trip-gps");
+                assert_eq!((args.page.offset, args.page.limit), (0, None));
             }
             other => panic!("parsed {other:?}"),
         }
