@@ -1,8 +1,9 @@
 //! `carchain record put|update|get|list` against a separately started `carchain-node`
 //! binary (shared mode): the owner pairs a car through the CLI, puts the seed's VIN
 //! record, updates it (both versions readable), keeps a custom service-history record
-//! from a file and lists it; bad input exits 3 naming its `owner_record.*` code, with
-//! no panic and nothing written.
+//! from a file and lists it, and one from stdin with a key as the design writes it;
+//! bad input exits 3 naming its `owner_record.*` code, with no panic and nothing
+//! written.
 
 mod cli_run;
 mod node_process;
@@ -11,7 +12,7 @@ mod support;
 use std::process::Output;
 
 use carchain_examples::seed_vectors::{VIN_KEY, VIN_VALUE};
-use cli_run::{ok_json, run, text};
+use cli_run::{Case, ok_json, run, run_table_async};
 use serde_json::{Value, json};
 use support::flows::WORDS_A;
 use support::{AGENT, CHAIN_ID};
@@ -41,15 +42,6 @@ impl Owner {
     /// A successful run's JSON.
     async fn ok<S: AsRef<str>>(&self, rest: &[S]) -> Value {
         ok_json(&self.run(rest).await)
-    }
-
-    /// A run refused as bad input (exit 3) naming `code`, without a panic.
-    async fn refused<S: AsRef<str> + std::fmt::Debug>(&self, rest: &[S], code: &str) {
-        let output = self.run(rest).await;
-        let stderr = text(&output.stderr);
-        assert_eq!(output.status.code(), Some(3), "{rest:?}: {stderr}");
-        assert!(stderr.contains(code), "expected `{code}` in: {stderr}");
-        assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
 
@@ -167,12 +159,12 @@ async fn the_owner_keeps_its_records_from_the_command_line() {
         (put["version"].clone(), put["date"].clone()),
         (json!(1), json!(DAY))
     );
-    owner
-        .refused(
-            &vin("put", &["--value", r#"{"VIN":"X"}"#]),
-            "owner_record.exists",
-        )
-        .await;
+    run_table_async(vec![Case::new(
+        &owner.args(&vin("put", &["--value", r#"{"VIN":"X"}"#])),
+        3,
+        "owner_record.exists",
+    )])
+    .await;
     let corrected = r#"{"VIN":"LBVNU79049SB81546","MAKE":"SAIC"}"#;
     assert_eq!(
         owner.ok(&vin("update", &["--value", corrected])).await["version"],
@@ -235,39 +227,66 @@ async fn the_owner_keeps_its_records_from_the_command_line() {
     let big = path("big.json");
     std::fs::write(&big, format!(r#"{{"doc": "{}"}}"#, "x".repeat(5 << 20))).expect("big");
     let empty = ["--value", "{}"];
-    for (args, code) in [
-        (
+    let refused = |args: Vec<String>, code: &str| Case::new(&owner.args(&args), 3, code);
+    run_table_async(vec![
+        refused(
             record("put", VID, DAY, &["insurance"], "{}", &empty),
             "owner_record.unknown_format",
         ),
-        (
+        refused(
             record("put", VID, DAY, &["docs", "A,A"], "{}", &empty),
             "owner_record.invalid_format",
         ),
-        (
+        refused(
             record("put", VID, DAY, &["trip-gps"], "{}", &empty),
             "owner_record.reserved_format",
         ),
-        (
+        refused(
             record("put", VID, DAY, &["VIN_CODE"], r#"{"VIN": 1}"#, &empty),
             "owner_record.invalid_key",
         ),
-        (
+        refused(
             vin("put", &["--value-file", &big]),
             "owner_record.value_too_large",
         ),
-        (
+        refused(
             record("update", VID, "2024-05-03", &["VIN_CODE"], VIN_KEY, &empty),
             "owner_record.not_owned",
         ),
-        (
+        refused(
             record("put", "NO-SUCH-CAR", DAY, &["VIN_CODE"], VIN_KEY, &empty),
             "unknown VID",
         ),
-    ] {
-        owner.refused(&args, code).await;
-    }
+    ])
+    .await;
     // Nothing was written: the VIN still has its two versions.
     let after = owner.ok(&vin("get", &["--versions"])).await;
     assert_eq!(after.as_array().map(Vec::len), Some(2));
+
+    // A key as the design writes it, and a value longer than a command-line argument
+    // may be, piped in on stdin.
+    let scan = "y".repeat(200_000);
+    let day4 = "2024-05-04";
+    let key4 = r#"{"DATE"=20240504, "SHOP"="Pudong Motors"}"#;
+    let stdin = ["--value-file", "-"];
+    run_table_async(vec![
+        Case::new(
+            &owner.args(&record("put", VID, day4, &service, key4, &stdin)),
+            0,
+            "\"version\": 1",
+        )
+        .stdin(&format!(r#"{{"scan"="{scan}"}}"#)),
+        Case::new(
+            &owner.args(&record("update", VID, day4, &service, key4, &stdin)),
+            0,
+            "\"version\": 2",
+        )
+        .stdin(r#"{"scan"="again"}"#),
+    ])
+    .await;
+    let versions = owner
+        .ok(&record("get", VID, day4, &service, key4, &["--versions"]))
+        .await;
+    assert_eq!(versions[0]["value"]["scan"], scan.as_str());
+    assert_eq!(versions[1]["value"]["scan"], "again");
 }

@@ -409,12 +409,9 @@ pub struct PageArgs {
     pub limit: Option<usize>,
 }
 
-/// `carchain put`
+/// A record to write: its car, format, key and value.
 #[derive(Debug, Args)]
-pub struct PutArgs {
-    /// The car store.
-    #[arg(long)]
-    pub car: PathBuf,
+pub struct RecordInputArgs {
     /// The car's VID.
     #[arg(long)]
     pub vid: String,
@@ -427,6 +424,17 @@ pub struct PutArgs {
     /// The value.
     #[command(flatten)]
     pub value: ValueArgs,
+}
+
+/// `carchain put`
+#[derive(Debug, Args)]
+pub struct PutArgs {
+    /// The car store.
+    #[arg(long)]
+    pub car: PathBuf,
+    /// The record.
+    #[command(flatten)]
+    pub record: RecordInputArgs,
     /// The day the record belongs to, YYYY-MM-DD.
     #[arg(long)]
     pub date: String,
@@ -473,21 +481,12 @@ pub enum RecordCommand {
 /// `carchain record put|update`
 #[derive(Debug, Args)]
 pub struct RecordWriteArgs {
-    /// The car's VID.
-    #[arg(long)]
-    pub vid: String,
+    /// The record.
+    #[command(flatten)]
+    pub record: RecordInputArgs,
     /// The day the record is filed under, YYYY-MM-DD (default: today, UTC).
     #[arg(long)]
     pub date: Option<String>,
-    /// The format.
-    #[command(flatten)]
-    pub format: FormatArgs,
-    /// The key, a JSON object of the format's fields.
-    #[arg(long)]
-    pub key: String,
-    /// The value.
-    #[command(flatten)]
-    pub value: ValueArgs,
 }
 
 /// `carchain record get`

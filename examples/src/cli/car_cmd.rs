@@ -106,11 +106,12 @@ pub async fn run(session: &Session, command: &CarCommand) -> Result<(), CliError
 
 /// `carchain put`: seals, queues and delivers one record from the car store.
 pub async fn put(session: &Session, args: &PutArgs) -> Result<(), CliError> {
-    let spec = format_spec(&args.format)?;
-    let key = parse_json_object("--key", &args.key)?;
+    let record = &args.record;
+    let spec = format_spec(&record.format)?;
+    let key = parse_json_object("--key", &record.key)?;
     // Values as the design writes them (`"format"="trip-gps"`) are accepted, like the
     // core's record parsing accepts them; long ones come from a file or stdin.
-    let value = parse_value_arg(&args.value)?;
+    let value = parse_value_arg(&record.value)?;
     let date = parse_date("--date", &args.date)?;
     if !args.car.exists() {
         return Err(CliError::Input(format!(
@@ -118,7 +119,7 @@ pub async fn put(session: &Session, args: &PutArgs) -> Result<(), CliError> {
             args.car.display()
         )));
     }
-    let device = open_car(&args.car, &args.vid)?;
+    let device = open_car(&args.car, &record.vid)?;
     let light = car_light(session, &args.car, &device).await?;
     device.put(&spec, &key, &value, date)?;
     let report = device.flush(&light).await?;

@@ -312,7 +312,7 @@ mod tests {
             assert_eq!(err.exit_code(), exit, "{code}");
             assert!(err.to_string().contains(code), "{err}");
         }
-        // The same text under another code exits otherwise: the code decides.
+        // The core's errors themselves exit by their codes.
         let changed: CliError = ExportError::FileChanged {
             file: "records.json".into(),
         }

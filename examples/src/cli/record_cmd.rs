@@ -50,31 +50,31 @@ fn record_line(record: &OwnerRecord) -> String {
 
 /// `carchain record put` and `carchain record update`.
 async fn write(session: &Session, args: &RecordWriteArgs, update: bool) -> Result<(), CliError> {
-    let spec = record_format(&args.format)?;
-    let key = parse_json_object("--key", &args.key)?;
-    let value = parse_value_arg(&args.value)?;
+    let (input, vid) = (&args.record, &args.record.vid);
+    let spec = record_format(&input.format)?;
+    let key = parse_json_object("--key", &input.key)?;
+    let value = parse_value_arg(&input.value)?;
     let date = match &args.date {
         Some(text) => parse_date("--date", text)?,
         None => chrono::Utc::now().date_naive(),
     };
-    let (wallet, light) = car_reader(session, &args.vid).await?;
+    let (wallet, light) = car_reader(session, vid).await?;
     let written: OwnerRecordWrite = if update {
         wallet
-            .update_owner_record(&light, &args.vid, date, &spec, &key, &value)
+            .update_owner_record(&light, vid, date, &spec, &key, &value)
             .await?
     } else {
         wallet
-            .put_owner_record(&light, &args.vid, date, &spec, &key, &value)
+            .put_owner_record(&light, vid, date, &spec, &key, &value)
             .await?
     };
-    let doc = json!({"vid": args.vid, "format": spec.name(), "key": key,
+    let doc = json!({"vid": vid, "format": spec.name(), "key": key,
                      "date": date.to_string(), "version": written.version,
                      "height": written.height, "d_hash": hex::encode(written.d_hash)});
     emit(session.json, &doc, || {
         format!(
-            "{} record of {} on {date}: version {} written",
+            "{} record of {vid} on {date}: version {} written",
             spec.name(),
-            args.vid,
             written.version
         )
     });
