@@ -16,24 +16,15 @@ mod node_process;
 mod support;
 
 use std::path::Path;
-use std::process::Output;
 
-use cli_run::{Case, ok_json, run, run_table, run_table_async, text};
+use cli_run::{
+    Case, Flags, ok_json, owned, pair, run, run_async, run_table, run_table_async, text,
+};
 use serde_json::{Value, json};
 use support::flows::{WORDS_A, WORDS_B, day, trip_on};
 use support::{AGENT, CHAIN_ID};
 
 const VID: &str = "LSVCLI2024000001";
-
-/// [`run`] off the async runtime (the node serves on the runtime meanwhile).
-async fn run_async(args: Vec<String>, stdin: Option<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        run(&args, stdin.as_deref())
-    })
-    .await
-    .expect("join")
-}
 
 /// The first words of a phrase must never show on stderr.
 fn assert_no_words(stderr: &str, words: &str) {
@@ -45,32 +36,7 @@ fn assert_no_words(stderr: &str, words: &str) {
 }
 
 fn s<S: AsRef<str>>(parts: &[S]) -> Vec<String> {
-    parts.iter().map(|p| p.as_ref().to_owned()).collect()
-}
-
-/// The global flags every run of one actor (owner, car, provider) starts with.
-struct Flags(Vec<String>);
-
-impl Flags {
-    fn new(parts: &[&str]) -> Flags {
-        Flags(s(parts))
-    }
-
-    /// The flags, then `rest`.
-    fn args<S: AsRef<str>>(&self, rest: &[S]) -> Vec<String> {
-        let mut args = self.0.clone();
-        args.extend(s(rest));
-        args
-    }
-
-    async fn run<S: AsRef<str>>(&self, rest: &[S]) -> Output {
-        run_async(self.args(rest), None).await
-    }
-
-    /// A successful run's JSON.
-    async fn ok<S: AsRef<str>>(&self, rest: &[S]) -> Value {
-        ok_json(&self.run(rest).await)
-    }
+    owned(parts)
 }
 
 /// `put --car CAR --vid VID --format FORMAT.. --key KEY --date DATE` and `value` (the
@@ -302,31 +268,7 @@ async fn scripted_session_pair_put_range_trips_and_status() {
     let c = Flags::new(&["--node", &base, "--json"]);
 
     // The car shows its pairing code; the owner pairs while the car waits for the offer.
-    let code = c
-        .ok(&["car", "pairing-code", "--car", &car, "--vid", VID])
-        .await;
-    let payload = code["payload"].as_str().expect("payload").to_owned();
-    let owner_side = tokio::spawn(run_async(
-        w.args(&[
-            "device",
-            "pair",
-            "--payload",
-            &payload,
-            "--name",
-            "test car",
-            "--pool-size",
-            "8",
-            "--agent",
-            AGENT,
-            "--timeout-secs",
-            "60",
-        ]),
-        None,
-    ));
-    let car_side = c
-        .run(&["car", "pair", "--car", &car, "--timeout-secs", "60"])
-        .await;
-    let paired = owner_side.await.expect("join");
+    let (paired, car_side) = pair(&w, &c, (&car, VID), "test car", AGENT).await;
     stderr_seen.push_str(&text(&paired.stderr));
     assert_eq!(ok_json(&car_side)["paired"], true);
     let info = ok_json(&paired);
@@ -822,28 +764,8 @@ async fn scripted_grants_provider_requests_owner_approves_and_revokes() {
     let p = Flags::new(&["--node", &base, "--json", "provider"]);
 
     // The owner pairs a car that puts a trip on each of two days.
-    let code = c
-        .ok(&["car", "pairing-code", "--car", &car, "--vid", VID])
-        .await;
-    let payload = code["payload"].as_str().expect("payload").to_owned();
-    let owner_side = tokio::spawn(run_async(
-        w.args(&[
-            "device",
-            "pair",
-            "--payload",
-            &payload,
-            "--name",
-            "granted car",
-            "--pool-size",
-            "8",
-            "--agent",
-            AGENT,
-        ]),
-        None,
-    ));
-    let car_side = c.ok(&["car", "pair", "--car", &car]).await;
-    assert_eq!(car_side["paired"], true);
-    let paired = owner_side.await.expect("join");
+    let (paired, car_side) = pair(&w, &c, (&car, VID), "granted car", AGENT).await;
+    assert_eq!(ok_json(&car_side)["paired"], true);
     stderr_seen.push_str(&text(&paired.stderr));
     ok_json(&paired);
     put_trip_via_cli(&base, &car, "2024-05-01", 51).await;

@@ -9,50 +9,14 @@ mod cli_run;
 mod node_process;
 mod support;
 
-use std::process::Output;
-
 use carchain_examples::seed_vectors::{VIN_KEY, VIN_VALUE};
-use cli_run::{Case, ok_json, run, run_table_async};
+use cli_run::{Case, Flags, ok_json, pair, run, run_table_async};
 use serde_json::{Value, json};
 use support::flows::WORDS_A;
 use support::{AGENT, CHAIN_ID};
 
 const VID: &str = "LSVREC2024000001";
 const DAY: &str = "2024-05-01";
-
-/// One wallet against one node: runs `carchain --wallet W --node N --json ...`.
-struct Owner {
-    wallet: String,
-    base: String,
-}
-
-impl Owner {
-    fn args<S: AsRef<str>>(&self, rest: &[S]) -> Vec<String> {
-        ["--wallet", &self.wallet, "--node", &self.base, "--json"]
-            .into_iter()
-            .chain(rest.iter().map(AsRef::as_ref))
-            .map(str::to_owned)
-            .collect()
-    }
-
-    async fn run<S: AsRef<str>>(&self, rest: &[S]) -> Output {
-        run_async(self.args(rest)).await
-    }
-
-    /// A successful run's JSON.
-    async fn ok<S: AsRef<str>>(&self, rest: &[S]) -> Value {
-        ok_json(&self.run(rest).await)
-    }
-}
-
-async fn run_async(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        run(&args, None)
-    })
-    .await
-    .expect("join")
-}
 
 /// `record <verb> --vid V --date D --format F [--fields FIELDS] --key K` and `rest`
 /// (`format` is the format's name, then its fields when custom).
@@ -94,64 +58,13 @@ async fn the_owner_keeps_its_records_from_the_command_line() {
         .expect("address")
         .to_owned();
     let node = node_process::start(CHAIN_ID, &[(&address, 1_000_000_000)], &["--agent", AGENT]);
-    let owner = Owner {
-        wallet,
-        base: node.base.clone(),
-    };
+    let owner = Flags::new(&["--wallet", &wallet, "--node", &node.base, "--json"]);
+    let car_flags = Flags::new(&["--node", &node.base, "--json"]);
 
     // Pairing: the car shows its code, owner and car pair together.
-    let code = run_async(
-        [
-            "--node",
-            &node.base,
-            "--json",
-            "car",
-            "pairing-code",
-            "--car",
-            &car,
-            "--vid",
-            VID,
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-    )
-    .await;
-    let payload = ok_json(&code)["payload"]
-        .as_str()
-        .expect("payload")
-        .to_owned();
-    let owner_side = tokio::spawn(run_async(owner.args(&[
-        "device",
-        "pair",
-        "--payload",
-        &payload,
-        "--name",
-        "car",
-        "--pool-size",
-        "8",
-        "--agent",
-        AGENT,
-        "--timeout-secs",
-        "60",
-    ])));
-    let car_side = run_async(
-        [
-            "--node",
-            &node.base,
-            "--json",
-            "car",
-            "pair",
-            "--car",
-            &car,
-            "--timeout-secs",
-            "60",
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-    )
-    .await;
+    let (paired, car_side) = pair(&owner, &car_flags, (&car, VID), "car", AGENT).await;
     assert_eq!(ok_json(&car_side)["paired"], true);
-    ok_json(&owner_side.await.expect("join"));
+    ok_json(&paired);
 
     // The seed's VIN record, then a second version.
     let put = owner.ok(&vin("put", &["--value", VIN_VALUE])).await;

@@ -378,9 +378,9 @@ pub struct RecordAtArgs {
     pub columns: Vec<String>,
 }
 
-/// A car's records of one format over a period of days.
+/// A car and a period of days.
 #[derive(Debug, Args)]
-pub struct RecordsInArgs {
+pub struct PeriodArgs {
     /// The car's VID.
     #[arg(long)]
     pub vid: String,
@@ -390,6 +390,14 @@ pub struct RecordsInArgs {
     /// Last day, YYYY-MM-DD.
     #[arg(long)]
     pub to: String,
+}
+
+/// A car's records of one format over a period of days.
+#[derive(Debug, Args)]
+pub struct RecordsInArgs {
+    /// The car and period.
+    #[command(flatten)]
+    pub period: PeriodArgs,
     /// The format.
     #[command(flatten)]
     pub format: FormatArgs,
@@ -529,17 +537,7 @@ pub struct VerifyExportArgs {
 #[derive(Debug, Subcommand)]
 pub enum TripsCommand {
     /// Summaries of a car's trips in a date range.
-    List {
-        /// The car's VID.
-        #[arg(long)]
-        vid: String,
-        /// First day, YYYY-MM-DD.
-        #[arg(long)]
-        from: String,
-        /// Last day, YYYY-MM-DD.
-        #[arg(long)]
-        to: String,
-    },
+    List(PeriodArgs),
     /// One trip in full (summary, polyline, GeoJSON).
     Show {
         /// The car's VID.
@@ -554,15 +552,9 @@ pub enum TripsCommand {
     },
     /// Write a car's trips of a date range as GeoJSON, GPX or an SVG map.
     Export {
-        /// The car's VID.
-        #[arg(long)]
-        vid: String,
-        /// First day, YYYY-MM-DD.
-        #[arg(long)]
-        from: String,
-        /// Last day, YYYY-MM-DD.
-        #[arg(long)]
-        to: String,
+        /// The car and period.
+        #[command(flatten)]
+        period: PeriodArgs,
         /// Output format.
         #[arg(long, value_enum)]
         format: ExportFormat,
@@ -626,7 +618,7 @@ mod tests {
         assert!(cli.json);
         match cli.command {
             Command::Range(args) => {
-                assert_eq!(args.records.vid, "V");
+                assert_eq!(args.records.period.vid, "V");
                 assert_eq!(args.start, "{}");
                 assert_eq!(args.records.format.format, "trip-gps");
                 assert_eq!((args.page.offset, args.page.limit), (0, None));

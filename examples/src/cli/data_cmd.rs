@@ -89,11 +89,11 @@ pub async fn get(session: &Session, args: &GetArgs) -> Result<(), CliError> {
 
 /// `carchain range`.
 pub async fn range(session: &Session, args: &RangeArgs) -> Result<(), CliError> {
-    let (records, vid) = (&args.records, &args.records.vid);
+    let (records, vid) = (&args.records, &args.records.period.vid);
     let spec = format_spec(&records.format)?;
     let start = parse_json_object("--start", &args.start)?;
     let end = parse_json_object("--end", &args.end)?;
-    let (from, to) = period(&records.from, &records.to)?;
+    let (from, to) = period(&records.period.from, &records.period.to)?;
     let (wallet, light) = car_reader(session, vid).await?;
     let read = wallet
         .get_kv_range(

@@ -115,10 +115,11 @@ async fn get(session: &Session, args: &RecordGetArgs) -> Result<(), CliError> {
 /// `carchain record list`.
 async fn list(session: &Session, args: &RecordsInArgs) -> Result<(), CliError> {
     let spec = record_format(&args.format)?;
-    let (from, to) = period(&args.from, &args.to)?;
-    let (wallet, light) = car_reader(session, &args.vid).await?;
+    let vid = &args.period.vid;
+    let (from, to) = period(&args.period.from, &args.period.to)?;
+    let (wallet, light) = car_reader(session, vid).await?;
     let list = wallet
-        .list_owner_records(&light, &args.vid, from, to, &spec, &args.columns)
+        .list_owner_records(&light, vid, from, to, &spec, &args.columns)
         .await?;
     let records: Vec<Value> = list
         .records
@@ -130,16 +131,15 @@ async fn list(session: &Session, args: &RecordsInArgs) -> Result<(), CliError> {
             doc
         })
         .collect();
-    let doc = json!({"vid": args.vid, "format": spec.name(), "from": from.to_string(),
+    let doc = json!({"vid": vid, "format": spec.name(), "from": from.to_string(),
                      "to": to.to_string(), "records": records,
                      "rejected": list.rejected.len(), "missing": list.missing});
     emit(session.json, &doc, || {
         let mut lines: Vec<String> = list.records.iter().map(record_line).collect();
         lines.push(format!(
-            "{} {} records of {} filed from {from} to {to}",
+            "{} {} records of {vid} filed from {from} to {to}",
             list.records.len(),
-            spec.name(),
-            args.vid
+            spec.name()
         ));
         lines.join("\n")
     });

@@ -10,7 +10,7 @@ use carchain_core::trip::{
 };
 use serde_json::{Value, json};
 
-use super::args::{ExportFormat, TripsCommand};
+use super::args::{ExportFormat, PeriodArgs, TripsCommand};
 use super::data_cmd::{car_reader, period};
 use super::error::CliError;
 use super::output::emit;
@@ -47,7 +47,7 @@ fn summary_line(s: &TripSummary) -> String {
 /// Runs a `trips` command.
 pub async fn run(session: &Session, command: &TripsCommand) -> Result<(), CliError> {
     match command {
-        TripsCommand::List { vid, from, to } => {
+        TripsCommand::List(PeriodArgs { vid, from, to }) => {
             let (from, to) = period(from, to)?;
             let (wallet, light) = car_reader(session, vid).await?;
             let list = wallet.trips(&light, vid, from, to).await?;
@@ -88,9 +88,7 @@ pub async fn run(session: &Session, command: &TripsCommand) -> Result<(), CliErr
             Ok(())
         }
         TripsCommand::Export {
-            vid,
-            from,
-            to,
+            period: PeriodArgs { vid, from, to },
             format,
             out,
         } => {

@@ -140,3 +140,83 @@ pub async fn run_table_async(table: Vec<Case>) -> Vec<Output> {
         .await
         .expect("join")
 }
+
+/// [`run`] off an async runtime (a node in the same test serves on it meanwhile).
+pub async fn run_async(args: Vec<String>, stdin: Option<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(&args, stdin.as_deref())
+    })
+    .await
+    .expect("join")
+}
+
+/// Owned arguments.
+pub fn owned<S: AsRef<str>>(parts: &[S]) -> Vec<String> {
+    parts.iter().map(|p| p.as_ref().to_owned()).collect()
+}
+
+/// The global flags every run of one actor (an owner's wallet, a car, a provider)
+/// starts with.
+pub struct Flags(pub Vec<String>);
+
+impl Flags {
+    /// The actor whose runs start with `parts`.
+    pub fn new(parts: &[&str]) -> Flags {
+        Flags(owned(parts))
+    }
+
+    /// The flags, then `rest`.
+    pub fn args<S: AsRef<str>>(&self, rest: &[S]) -> Vec<String> {
+        let mut args = self.0.clone();
+        args.extend(owned(rest));
+        args
+    }
+
+    /// The finished run of the flags and `rest`.
+    pub async fn run<S: AsRef<str>>(&self, rest: &[S]) -> Output {
+        run_async(self.args(rest), None).await
+    }
+
+    /// A successful run's JSON.
+    pub async fn ok<S: AsRef<str>>(&self, rest: &[S]) -> Value {
+        ok_json(&self.run(rest).await)
+    }
+}
+
+/// The car store at `car` (run with `car_flags`) shows the pairing code of car `vid`,
+/// and the owner pairs it (a pool of 8, named `name`, agent `agent`) while the car
+/// waits for the offer; returns the owner's run and the car's.
+pub async fn pair(
+    owner: &Flags,
+    car_flags: &Flags,
+    (car, vid): (&str, &str),
+    name: &str,
+    agent: &str,
+) -> (Output, Output) {
+    let code = car_flags
+        .ok(&["car", "pairing-code", "--car", car, "--vid", vid])
+        .await;
+    let payload = code["payload"].as_str().expect("payload");
+    let owner_side = tokio::spawn(run_async(
+        owner.args(&[
+            "device",
+            "pair",
+            "--payload",
+            payload,
+            "--name",
+            name,
+            "--pool-size",
+            "8",
+            "--agent",
+            agent,
+            "--timeout-secs",
+            "60",
+        ]),
+        None,
+    ));
+    let car_side = car_flags
+        .run(&["car", "pair", "--car", car, "--timeout-secs", "60"])
+        .await;
+    (owner_side.await.expect("join"), car_side)
+}
