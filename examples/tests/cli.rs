@@ -153,6 +153,14 @@ fn wallet_new_prints_the_words_once_on_stdout_and_keeps_the_key_file_private() {
         Case::new(&["--wallet", wallet, "wallet", "address"], 0, &address),
         Case::new(&["--wallet", wallet, "wallet", "new"], 3, "already exists"),
     ]);
+    // A network named in any case, as the core reads network names.
+    let other = dir.path().join("t.db");
+    let other = other.to_str().expect("path");
+    run_table(&[Case::new(
+        &["--wallet", other, "--network", "TestNet", "wallet", "new"],
+        0,
+        "owner address tb1q",
+    )]);
     assert!(!text(&outputs[0].stdout).contains(words));
     #[cfg(unix)]
     {

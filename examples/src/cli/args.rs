@@ -36,8 +36,15 @@ pub struct Cli {
     /// first use and pinned next to the wallet (`<PATH>.anchor.json`).
     #[arg(long, global = true, env = "CARCHAIN_VALIDATOR", value_name = "HEX")]
     pub validator: Option<String>,
-    /// Address network of a new wallet and of a `--chain-id`/`--validator` anchor.
-    #[arg(long, global = true, value_enum, default_value_t = NetworkArg::Regtest)]
+    /// Address network of a new wallet and of a `--chain-id`/`--validator` anchor (any
+    /// case, as the core's network names are read).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        ignore_case = true,
+        default_value_t = NetworkArg::Regtest
+    )]
     pub network: NetworkArg,
     /// Print JSON (one document) instead of text.
     #[arg(long, global = true)]
@@ -635,6 +642,70 @@ mod tests {
         assert_eq!(err.exit_code(), 2);
         let err = Cli::try_parse_from(["carchain", "wallet", "new", "--words", "13"]).unwrap_err();
         assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn networks_are_named_in_any_case_as_the_core_reads_them() {
+        for name in ["regtest", "Regtest", "REGTEST", "mainnet", "TestNet"] {
+            let cli = Cli::try_parse_from(["carchain", "--network", name, "node", "status"])
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let core: carchain_core::keys::Network = name.parse().unwrap();
+            assert_eq!(
+                carchain_core::keys::Network::from(cli.network),
+                core,
+                "{name}"
+            );
+        }
+        let err =
+            Cli::try_parse_from(["carchain", "--network", "signet", "node", "status"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn range_pages_and_values_from_files_parse() {
+        let cli = Cli::try_parse_from([
+            "carchain",
+            "range",
+            "--vid",
+            "V",
+            "--from",
+            "2024-05-06",
+            "--to",
+            "2024-05-06",
+            "--format",
+            "carvio",
+            "--offset",
+            "2",
+            "--limit",
+            "10",
+        ])
+        .unwrap();
+        let Command::Range(args) = cli.command else {
+            panic!("not a range")
+        };
+        assert_eq!((args.page.offset, args.page.limit), (2, Some(10)));
+        let cli = Cli::try_parse_from([
+            "carchain",
+            "put",
+            "--car",
+            "c.db",
+            "--vid",
+            "V",
+            "--format",
+            "carvio",
+            "--key",
+            "{}",
+            "--date",
+            "2024-05-06",
+            "--value-file",
+            "-",
+        ])
+        .unwrap();
+        let Command::Put(args) = cli.command else {
+            panic!("not a put")
+        };
+        assert_eq!(args.record.value.value_file, Some(PathBuf::from("-")));
+        assert_eq!(args.record.value.value, None);
     }
 
     #[test]
