@@ -365,4 +365,64 @@ mod tests {
             EXIT_NODE
         );
     }
+
+    #[test]
+    fn an_export_verifies_badly_exactly_when_the_core_calls_it_tampering() {
+        use carchain_core::export::ExportError as E;
+        let (r, a) = (String::new, || "bcrt1q".to_owned());
+        let every = [
+            E::NotAnExport { reason: r() },
+            E::NewerVersion {
+                found: 2,
+                supported: 1,
+            },
+            E::Truncated {
+                found: 3,
+                reason: r(),
+            },
+            E::Manifest { reason: r() },
+            E::FileChanged { file: r() },
+            E::HeaderInvalid {
+                height: 1,
+                reason: r(),
+            },
+            E::ProofInvalid {
+                address: a(),
+                reason: r(),
+            },
+            E::RecordInvalid {
+                address: a(),
+                reason: r(),
+            },
+            E::DerivedMismatch { file: r() },
+            E::Incomplete {
+                address: a(),
+                reason: r(),
+            },
+            E::AnchorMismatch {
+                expected: r(),
+                found: r(),
+            },
+            E::UnknownCar { vid: r() },
+            E::InvalidPeriod {
+                from: r(),
+                to: r(),
+                reason: r(),
+            },
+            E::Io {
+                path: r(),
+                reason: r(),
+            },
+        ];
+        for err in every {
+            let exit = CliError::from(err.clone()).exit_code();
+            assert_eq!(exit == EXIT_VERIFY, err.is_tampering(), "{}", err.code());
+            assert_eq!(
+                exit == EXIT_LOCAL,
+                err.code() == "export.io",
+                "{}",
+                err.code()
+            );
+        }
+    }
 }
