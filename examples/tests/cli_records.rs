@@ -1,66 +1,22 @@
 //! `carchain record put|update|get|list` against a separately started `carchain-node`
 //! binary (shared mode): the owner pairs a car through the CLI, puts the seed's VIN
 //! record, updates it (both versions readable), keeps a custom service-history record
-//! from a file and lists it; bad input exits 3 naming its `owner_record.*` code, with
-//! no panic and nothing written.
+//! from a file and lists it, and one from stdin with a key as the design writes it;
+//! bad input exits 3 naming its `owner_record.*` code, with no panic and nothing
+//! written.
 
 mod cli_run;
 mod node_process;
 mod support;
 
-use std::process::Output;
-
 use carchain_examples::seed_vectors::{VIN_KEY, VIN_VALUE};
-use cli_run::{ok_json, run, text};
+use cli_run::{Case, Flags, ok_json, pair, run, run_table_async};
 use serde_json::{Value, json};
 use support::flows::WORDS_A;
 use support::{AGENT, CHAIN_ID};
 
 const VID: &str = "LSVREC2024000001";
 const DAY: &str = "2024-05-01";
-
-/// One wallet against one node: runs `carchain --wallet W --node N --json ...`.
-struct Owner {
-    wallet: String,
-    base: String,
-}
-
-impl Owner {
-    fn args<S: AsRef<str>>(&self, rest: &[S]) -> Vec<String> {
-        ["--wallet", &self.wallet, "--node", &self.base, "--json"]
-            .into_iter()
-            .chain(rest.iter().map(AsRef::as_ref))
-            .map(str::to_owned)
-            .collect()
-    }
-
-    async fn run<S: AsRef<str>>(&self, rest: &[S]) -> Output {
-        run_async(self.args(rest)).await
-    }
-
-    /// A successful run's JSON.
-    async fn ok<S: AsRef<str>>(&self, rest: &[S]) -> Value {
-        ok_json(&self.run(rest).await)
-    }
-
-    /// A run refused as bad input (exit 3) naming `code`, without a panic.
-    async fn refused<S: AsRef<str> + std::fmt::Debug>(&self, rest: &[S], code: &str) {
-        let output = self.run(rest).await;
-        let stderr = text(&output.stderr);
-        assert_eq!(output.status.code(), Some(3), "{rest:?}: {stderr}");
-        assert!(stderr.contains(code), "expected `{code}` in: {stderr}");
-        assert!(!stderr.contains("panicked"), "{stderr}");
-    }
-}
-
-async fn run_async(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        run(&args, None)
-    })
-    .await
-    .expect("join")
-}
 
 /// `record <verb> --vid V --date D --format F [--fields FIELDS] --key K` and `rest`
 /// (`format` is the format's name, then its fields when custom).
@@ -102,64 +58,13 @@ async fn the_owner_keeps_its_records_from_the_command_line() {
         .expect("address")
         .to_owned();
     let node = node_process::start(CHAIN_ID, &[(&address, 1_000_000_000)], &["--agent", AGENT]);
-    let owner = Owner {
-        wallet,
-        base: node.base.clone(),
-    };
+    let owner = Flags::new(&["--wallet", &wallet, "--node", &node.base, "--json"]);
+    let car_flags = Flags::new(&["--node", &node.base, "--json"]);
 
     // Pairing: the car shows its code, owner and car pair together.
-    let code = run_async(
-        [
-            "--node",
-            &node.base,
-            "--json",
-            "car",
-            "pairing-code",
-            "--car",
-            &car,
-            "--vid",
-            VID,
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-    )
-    .await;
-    let payload = ok_json(&code)["payload"]
-        .as_str()
-        .expect("payload")
-        .to_owned();
-    let owner_side = tokio::spawn(run_async(owner.args(&[
-        "device",
-        "pair",
-        "--payload",
-        &payload,
-        "--name",
-        "car",
-        "--pool-size",
-        "8",
-        "--agent",
-        AGENT,
-        "--timeout-secs",
-        "60",
-    ])));
-    let car_side = run_async(
-        [
-            "--node",
-            &node.base,
-            "--json",
-            "car",
-            "pair",
-            "--car",
-            &car,
-            "--timeout-secs",
-            "60",
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-    )
-    .await;
+    let (paired, car_side) = pair(&owner, &car_flags, (&car, VID), "car", AGENT).await;
     assert_eq!(ok_json(&car_side)["paired"], true);
-    ok_json(&owner_side.await.expect("join"));
+    ok_json(&paired);
 
     // The seed's VIN record, then a second version.
     let put = owner.ok(&vin("put", &["--value", VIN_VALUE])).await;
@@ -167,12 +72,12 @@ async fn the_owner_keeps_its_records_from_the_command_line() {
         (put["version"].clone(), put["date"].clone()),
         (json!(1), json!(DAY))
     );
-    owner
-        .refused(
-            &vin("put", &["--value", r#"{"VIN":"X"}"#]),
-            "owner_record.exists",
-        )
-        .await;
+    run_table_async(vec![Case::new(
+        &owner.args(&vin("put", &["--value", r#"{"VIN":"X"}"#])),
+        3,
+        "owner_record.exists",
+    )])
+    .await;
     let corrected = r#"{"VIN":"LBVNU79049SB81546","MAKE":"SAIC"}"#;
     assert_eq!(
         owner.ok(&vin("update", &["--value", corrected])).await["version"],
@@ -235,39 +140,66 @@ async fn the_owner_keeps_its_records_from_the_command_line() {
     let big = path("big.json");
     std::fs::write(&big, format!(r#"{{"doc": "{}"}}"#, "x".repeat(5 << 20))).expect("big");
     let empty = ["--value", "{}"];
-    for (args, code) in [
-        (
+    let refused = |args: Vec<String>, code: &str| Case::new(&owner.args(&args), 3, code);
+    run_table_async(vec![
+        refused(
             record("put", VID, DAY, &["insurance"], "{}", &empty),
             "owner_record.unknown_format",
         ),
-        (
+        refused(
             record("put", VID, DAY, &["docs", "A,A"], "{}", &empty),
             "owner_record.invalid_format",
         ),
-        (
+        refused(
             record("put", VID, DAY, &["trip-gps"], "{}", &empty),
             "owner_record.reserved_format",
         ),
-        (
+        refused(
             record("put", VID, DAY, &["VIN_CODE"], r#"{"VIN": 1}"#, &empty),
             "owner_record.invalid_key",
         ),
-        (
+        refused(
             vin("put", &["--value-file", &big]),
             "owner_record.value_too_large",
         ),
-        (
+        refused(
             record("update", VID, "2024-05-03", &["VIN_CODE"], VIN_KEY, &empty),
             "owner_record.not_owned",
         ),
-        (
+        refused(
             record("put", "NO-SUCH-CAR", DAY, &["VIN_CODE"], VIN_KEY, &empty),
             "unknown VID",
         ),
-    ] {
-        owner.refused(&args, code).await;
-    }
+    ])
+    .await;
     // Nothing was written: the VIN still has its two versions.
     let after = owner.ok(&vin("get", &["--versions"])).await;
     assert_eq!(after.as_array().map(Vec::len), Some(2));
+
+    // A key as the design writes it, and a value longer than a command-line argument
+    // may be, piped in on stdin.
+    let scan = "y".repeat(200_000);
+    let day4 = "2024-05-04";
+    let key4 = r#"{"DATE"=20240504, "SHOP"="Pudong Motors"}"#;
+    let stdin = ["--value-file", "-"];
+    run_table_async(vec![
+        Case::new(
+            &owner.args(&record("put", VID, day4, &service, key4, &stdin)),
+            0,
+            "\"version\": 1",
+        )
+        .stdin(&format!(r#"{{"scan"="{scan}"}}"#)),
+        Case::new(
+            &owner.args(&record("update", VID, day4, &service, key4, &stdin)),
+            0,
+            "\"version\": 2",
+        )
+        .stdin(r#"{"scan"="again"}"#),
+    ])
+    .await;
+    let versions = owner
+        .ok(&record("get", VID, day4, &service, key4, &["--versions"]))
+        .await;
+    assert_eq!(versions[0]["value"]["scan"], scan.as_str());
+    assert_eq!(versions[1]["value"]["scan"], "again");
 }

@@ -36,8 +36,15 @@ pub struct Cli {
     /// first use and pinned next to the wallet (`<PATH>.anchor.json`).
     #[arg(long, global = true, env = "CARCHAIN_VALIDATOR", value_name = "HEX")]
     pub validator: Option<String>,
-    /// Address network of a new wallet and of a `--chain-id`/`--validator` anchor.
-    #[arg(long, global = true, value_enum, default_value_t = NetworkArg::Regtest)]
+    /// Address network of a new wallet and of a `--chain-id`/`--validator` anchor (any
+    /// case, as the core's network names are read).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        ignore_case = true,
+        default_value_t = NetworkArg::Regtest
+    )]
     pub network: NetworkArg,
     /// Print JSON (one document) instead of text.
     #[arg(long, global = true)]
@@ -343,32 +350,24 @@ pub struct FormatArgs {
     pub fields: Vec<String>,
 }
 
-/// `carchain put`
+/// A value: inline, or from a file or stdin (for values longer than a command line).
 #[derive(Debug, Args)]
-pub struct PutArgs {
-    /// The car store.
-    #[arg(long)]
-    pub car: PathBuf,
-    /// The car's VID.
-    #[arg(long)]
-    pub vid: String,
-    /// The format.
-    #[command(flatten)]
-    pub format: FormatArgs,
-    /// The key, a JSON object of the format's fields.
-    #[arg(long)]
-    pub key: String,
-    /// The value, JSON.
-    #[arg(long)]
-    pub value: String,
-    /// The day the record belongs to, YYYY-MM-DD.
-    #[arg(long)]
-    pub date: String,
+pub struct ValueArgs {
+    /// The value, a JSON object (`"field"=value` as the design writes it is accepted).
+    #[arg(
+        long,
+        required_unless_present = "value_file",
+        conflicts_with = "value_file"
+    )]
+    pub value: Option<String>,
+    /// A file holding the value (`-` reads stdin), for values up to the node's limit.
+    #[arg(long, value_name = "PATH")]
+    pub value_file: Option<PathBuf>,
 }
 
-/// `carchain get`
+/// One record of a car: its day, format and complete key.
 #[derive(Debug, Args)]
-pub struct GetArgs {
+pub struct RecordAtArgs {
     /// The car's VID.
     #[arg(long)]
     pub vid: String,
@@ -378,7 +377,7 @@ pub struct GetArgs {
     /// The format.
     #[command(flatten)]
     pub format: FormatArgs,
-    /// The complete key, a JSON object.
+    /// The complete key, a JSON object of the format's fields.
     #[arg(long)]
     pub key: String,
     /// Value fields to keep (all when absent), comma-separated.
@@ -386,9 +385,9 @@ pub struct GetArgs {
     pub columns: Vec<String>,
 }
 
-/// `carchain range`
+/// A car and a period of days.
 #[derive(Debug, Args)]
-pub struct RangeArgs {
+pub struct PeriodArgs {
     /// The car's VID.
     #[arg(long)]
     pub vid: String,
@@ -398,18 +397,87 @@ pub struct RangeArgs {
     /// Last day, YYYY-MM-DD.
     #[arg(long)]
     pub to: String,
+}
+
+/// A car's records of one format over a period of days.
+#[derive(Debug, Args)]
+pub struct RecordsInArgs {
+    /// The car and period.
+    #[command(flatten)]
+    pub period: PeriodArgs,
     /// The format.
     #[command(flatten)]
     pub format: FormatArgs,
+    /// Value fields to keep (all when absent), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub columns: Vec<String>,
+}
+
+/// A page of a merged list.
+#[derive(Debug, Args)]
+pub struct PageArgs {
+    /// Records to skip first.
+    #[arg(long, default_value_t = 0)]
+    pub offset: usize,
+    /// Most records to return (all when absent; at least 1).
+    #[arg(long)]
+    pub limit: Option<usize>,
+}
+
+/// A record to write: its car, format, key and value.
+#[derive(Debug, Args)]
+pub struct RecordInputArgs {
+    /// The car's VID.
+    #[arg(long)]
+    pub vid: String,
+    /// The format.
+    #[command(flatten)]
+    pub format: FormatArgs,
+    /// The key, a JSON object of the format's fields.
+    #[arg(long)]
+    pub key: String,
+    /// The value.
+    #[command(flatten)]
+    pub value: ValueArgs,
+}
+
+/// `carchain put`
+#[derive(Debug, Args)]
+pub struct PutArgs {
+    /// The car store.
+    #[arg(long)]
+    pub car: PathBuf,
+    /// The record.
+    #[command(flatten)]
+    pub record: RecordInputArgs,
+    /// The day the record belongs to, YYYY-MM-DD.
+    #[arg(long)]
+    pub date: String,
+}
+
+/// `carchain get`
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// The record.
+    #[command(flatten)]
+    pub record: RecordAtArgs,
+}
+
+/// `carchain range`
+#[derive(Debug, Args)]
+pub struct RangeArgs {
+    /// The car, period, format and columns.
+    #[command(flatten)]
+    pub records: RecordsInArgs,
     /// Lowest key, a partial JSON key (default: unbounded).
     #[arg(long, default_value = "{}")]
     pub start: String,
     /// Highest key, a partial JSON key (default: unbounded).
     #[arg(long, default_value = "{}")]
     pub end: String,
-    /// Value fields to keep (all when absent), comma-separated.
-    #[arg(long, value_delimiter = ',')]
-    pub columns: Vec<String>,
+    /// The page.
+    #[command(flatten)]
+    pub page: PageArgs,
 }
 
 /// `carchain record ...`
@@ -422,77 +490,29 @@ pub enum RecordCommand {
     /// The latest version of one owner record, or every version with `--versions`.
     Get(RecordGetArgs),
     /// The latest version of each owner record of a format filed in a date range.
-    List(RecordListArgs),
+    List(RecordsInArgs),
 }
 
 /// `carchain record put|update`
 #[derive(Debug, Args)]
 pub struct RecordWriteArgs {
-    /// The car's VID.
-    #[arg(long)]
-    pub vid: String,
+    /// The record.
+    #[command(flatten)]
+    pub record: RecordInputArgs,
     /// The day the record is filed under, YYYY-MM-DD (default: today, UTC).
     #[arg(long)]
     pub date: Option<String>,
-    /// The format.
-    #[command(flatten)]
-    pub format: FormatArgs,
-    /// The key, a JSON object of the format's fields.
-    #[arg(long)]
-    pub key: String,
-    /// The value, a JSON object.
-    #[arg(
-        long,
-        required_unless_present = "value_file",
-        conflicts_with = "value_file"
-    )]
-    pub value: Option<String>,
-    /// A file holding the value, a JSON object (a scanned document's text, ...).
-    #[arg(long, value_name = "PATH")]
-    pub value_file: Option<PathBuf>,
 }
 
 /// `carchain record get`
 #[derive(Debug, Args)]
 pub struct RecordGetArgs {
-    /// The car's VID.
-    #[arg(long)]
-    pub vid: String,
-    /// The day the record is filed under, YYYY-MM-DD.
-    #[arg(long)]
-    pub date: String,
-    /// The format.
+    /// The record.
     #[command(flatten)]
-    pub format: FormatArgs,
-    /// The key, a JSON object of the format's fields.
-    #[arg(long)]
-    pub key: String,
-    /// Value fields to keep (all when absent), comma-separated.
-    #[arg(long, value_delimiter = ',')]
-    pub columns: Vec<String>,
+    pub record: RecordAtArgs,
     /// Every version, oldest first, instead of the latest.
     #[arg(long)]
     pub versions: bool,
-}
-
-/// `carchain record list`
-#[derive(Debug, Args)]
-pub struct RecordListArgs {
-    /// The car's VID.
-    #[arg(long)]
-    pub vid: String,
-    /// First day, YYYY-MM-DD.
-    #[arg(long)]
-    pub from: String,
-    /// Last day, YYYY-MM-DD.
-    #[arg(long)]
-    pub to: String,
-    /// The format.
-    #[command(flatten)]
-    pub format: FormatArgs,
-    /// Value fields to keep (all when absent), comma-separated.
-    #[arg(long, value_delimiter = ',')]
-    pub columns: Vec<String>,
 }
 
 /// `carchain export`.
@@ -524,17 +544,7 @@ pub struct VerifyExportArgs {
 #[derive(Debug, Subcommand)]
 pub enum TripsCommand {
     /// Summaries of a car's trips in a date range.
-    List {
-        /// The car's VID.
-        #[arg(long)]
-        vid: String,
-        /// First day, YYYY-MM-DD.
-        #[arg(long)]
-        from: String,
-        /// Last day, YYYY-MM-DD.
-        #[arg(long)]
-        to: String,
-    },
+    List(PeriodArgs),
     /// One trip in full (summary, polyline, GeoJSON).
     Show {
         /// The car's VID.
@@ -549,15 +559,9 @@ pub enum TripsCommand {
     },
     /// Write a car's trips of a date range as GeoJSON, GPX or an SVG map.
     Export {
-        /// The car's VID.
-        #[arg(long)]
-        vid: String,
-        /// First day, YYYY-MM-DD.
-        #[arg(long)]
-        from: String,
-        /// Last day, YYYY-MM-DD.
-        #[arg(long)]
-        to: String,
+        /// The car and period.
+        #[command(flatten)]
+        period: PeriodArgs,
         /// Output format.
         #[arg(long, value_enum)]
         format: ExportFormat,
@@ -621,9 +625,10 @@ mod tests {
         assert!(cli.json);
         match cli.command {
             Command::Range(args) => {
-                assert_eq!(args.vid, "V");
+                assert_eq!(args.records.period.vid, "V");
                 assert_eq!(args.start, "{}");
-                assert_eq!(args.format.format, "trip-gps");
+                assert_eq!(args.records.format.format, "trip-gps");
+                assert_eq!((args.page.offset, args.page.limit), (0, None));
             }
             other => panic!("parsed {other:?}"),
         }
@@ -637,6 +642,70 @@ mod tests {
         assert_eq!(err.exit_code(), 2);
         let err = Cli::try_parse_from(["carchain", "wallet", "new", "--words", "13"]).unwrap_err();
         assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn networks_are_named_in_any_case_as_the_core_reads_them() {
+        for name in ["regtest", "Regtest", "REGTEST", "mainnet", "TestNet"] {
+            let cli = Cli::try_parse_from(["carchain", "--network", name, "node", "status"])
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let core: carchain_core::keys::Network = name.parse().unwrap();
+            assert_eq!(
+                carchain_core::keys::Network::from(cli.network),
+                core,
+                "{name}"
+            );
+        }
+        let err =
+            Cli::try_parse_from(["carchain", "--network", "signet", "node", "status"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn range_pages_and_values_from_files_parse() {
+        let cli = Cli::try_parse_from([
+            "carchain",
+            "range",
+            "--vid",
+            "V",
+            "--from",
+            "2024-05-06",
+            "--to",
+            "2024-05-06",
+            "--format",
+            "carvio",
+            "--offset",
+            "2",
+            "--limit",
+            "10",
+        ])
+        .unwrap();
+        let Command::Range(args) = cli.command else {
+            panic!("not a range")
+        };
+        assert_eq!((args.page.offset, args.page.limit), (2, Some(10)));
+        let cli = Cli::try_parse_from([
+            "carchain",
+            "put",
+            "--car",
+            "c.db",
+            "--vid",
+            "V",
+            "--format",
+            "carvio",
+            "--key",
+            "{}",
+            "--date",
+            "2024-05-06",
+            "--value-file",
+            "-",
+        ])
+        .unwrap();
+        let Command::Put(args) = cli.command else {
+            panic!("not a put")
+        };
+        assert_eq!(args.record.value.value_file, Some(PathBuf::from("-")));
+        assert_eq!(args.record.value.value, None);
     }
 
     #[test]

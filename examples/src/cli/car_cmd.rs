@@ -6,13 +6,12 @@ use std::time::{Duration, Instant};
 
 use carchain_core::device::{CarDevice, DeviceStore};
 use carchain_core::light::LightClient;
-use carchain_core::record::parse_value;
 use serde_json::json;
 
 use super::args::{CarCommand, PutArgs};
 use super::error::CliError;
 use super::output::emit;
-use super::session::{Session, format_spec, parse_date, parse_json_object};
+use super::session::{Session, format_spec, parse_date, parse_json_object, parse_value_arg};
 
 /// Opens the car store at `path` for `vid` (created on first use).
 fn open_car(path: &Path, vid: &str) -> Result<CarDevice, CliError> {
@@ -107,12 +106,12 @@ pub async fn run(session: &Session, command: &CarCommand) -> Result<(), CliError
 
 /// `carchain put`: seals, queues and delivers one record from the car store.
 pub async fn put(session: &Session, args: &PutArgs) -> Result<(), CliError> {
-    let spec = format_spec(&args.format)?;
-    let key = parse_json_object("--key", &args.key)?;
+    let record = &args.record;
+    let spec = format_spec(&record.format)?;
+    let key = parse_json_object("--key", &record.key)?;
     // Values as the design writes them (`"format"="trip-gps"`) are accepted, like the
-    // core's record parsing accepts them.
-    let value = parse_value(&args.value)
-        .map_err(|e| CliError::Input(format!("--value is not a JSON object: {e}")))?;
+    // core's record parsing accepts them; long ones come from a file or stdin.
+    let value = parse_value_arg(&record.value)?;
     let date = parse_date("--date", &args.date)?;
     if !args.car.exists() {
         return Err(CliError::Input(format!(
@@ -120,7 +119,7 @@ pub async fn put(session: &Session, args: &PutArgs) -> Result<(), CliError> {
             args.car.display()
         )));
     }
-    let device = open_car(&args.car, &args.vid)?;
+    let device = open_car(&args.car, &record.vid)?;
     let light = car_light(session, &args.car, &device).await?;
     device.put(&spec, &key, &value, date)?;
     let report = device.flush(&light).await?;

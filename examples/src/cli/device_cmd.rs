@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::args::DeviceCommand;
 use super::error::CliError;
 use super::output::emit;
-use super::session::Session;
+use super::session::{Session, canonical_address};
 
 /// A device as JSON.
 fn device_json(info: &DeviceInfo) -> Value {
@@ -88,7 +88,8 @@ pub async fn run(session: &Session, command: &DeviceCommand) -> Result<(), CliEr
         }
         DeviceCommand::Reset { vid, to } => {
             let light = session.wallet_light(&wallet).await?;
-            wallet.reset_to(&light, vid, to).await?
+            let to = canonical_address(to, wallet.network());
+            wallet.reset_to(&light, vid, &to).await?
         }
         DeviceCommand::Pool { vid, size, payload } => {
             let light = session.wallet_light(&wallet).await?;

@@ -57,6 +57,76 @@ impl CliError {
     }
 }
 
+/// The exit code of a core error by its stable `code()`: the code, not the message
+/// text, decides. Codes of families the CLI does not know yet are input errors.
+pub fn exit_for_code(code: &str) -> u8 {
+    match code {
+        // Files and randomness on this machine.
+        "export.io" | "backup.io" | "backup.randomness_unavailable" | "token.internal" => {
+            EXIT_LOCAL
+        }
+        // An archive or answer that does not match what it claims.
+        "export.file_changed"
+        | "export.header_invalid"
+        | "export.proof_invalid"
+        | "export.record_invalid"
+        | "export.derived_mismatch"
+        | "export.incomplete"
+        | "export.anchor_mismatch"
+        | "export.manifest"
+        | "token.bad_signature"
+        | "token.bad_blind_signature"
+        | "token.wrong_key" => EXIT_VERIFY,
+        // A node's token material that cannot be used.
+        "token.malformed" | "token.bad_key" | "token.bad_blinded_message" | "token.batch_size" => {
+            EXIT_NODE
+        }
+        // Everything else a coded core error says is about the input: an unknown car,
+        // a bad period, a truncated or newer archive or backup, another wallet's backup,
+        // an owner record's bad format, key or value.
+        _ => EXIT_INPUT,
+    }
+}
+
+impl CliError {
+    /// A core error with a stable `code`: the message names the code, the exit code
+    /// comes from [`exit_for_code`].
+    pub fn coded(code: &str, err: impl std::fmt::Display) -> CliError {
+        let text = format!("{err} ({code})");
+        match exit_for_code(code) {
+            EXIT_LOCAL => CliError::Local(text),
+            EXIT_VERIFY => CliError::Verification(text),
+            EXIT_NODE => CliError::Node(text),
+            _ => CliError::Input(text),
+        }
+    }
+}
+
+/// The first words of a light error's display, which its variant fixes.
+fn display_lead(err: &LightError) -> String {
+    err.to_string()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// True when `reason`, one entry of [`LightError::AllNodesFailed`]
+/// (`"<endpoint>: <error>"`, the failover keeps each error's display), is a
+/// [`LightError::Tampered`] or [`LightError::WrongChain`]: a node's answer failed a check.
+fn is_verdict(reason: &str) -> bool {
+    let verdicts = [
+        display_lead(&LightError::Tampered(String::new())),
+        display_lead(&LightError::WrongChain {
+            expected: String::new(),
+            found: String::new(),
+        }),
+    ];
+    reason
+        .split_once(": ")
+        .is_some_and(|(_, error)| verdicts.iter().any(|lead| error.starts_with(lead.as_str())))
+}
+
 impl From<LightError> for CliError {
     fn from(err: LightError) -> Self {
         let text = err.to_string();
@@ -64,8 +134,9 @@ impl From<LightError> for CliError {
             LightError::Tampered(_) | LightError::WrongChain { .. } => CliError::Verification(text),
             LightError::InvalidInput(_) => CliError::Input(text),
             LightError::Store(_) => CliError::Local(text),
+            LightError::Token(token) => CliError::coded(token.code(), text),
             LightError::AllNodesFailed(ref reasons)
-                if reasons.iter().all(|r| r.contains("verification")) =>
+                if !reasons.is_empty() && reasons.iter().all(|r| is_verdict(r)) =>
             {
                 CliError::Verification(text)
             }
@@ -88,13 +159,7 @@ impl From<WalletError> for CliError {
             }
             WalletError::PairingTimeout { .. } => CliError::Node(text),
             WalletError::Export(export) => export.into(),
-            WalletError::Backup(backup) => match backup {
-                carchain_core::wallet::BackupError::Io { .. }
-                | carchain_core::wallet::BackupError::RandomnessUnavailable => {
-                    CliError::Local(text)
-                }
-                _ => CliError::Input(format!("{text} ({})", backup.code())),
-            },
+            WalletError::Backup(backup) => CliError::coded(backup.code(), text),
             _ => CliError::Input(text),
         }
     }
@@ -102,13 +167,7 @@ impl From<WalletError> for CliError {
 
 impl From<carchain_core::export::ExportError> for CliError {
     fn from(err: carchain_core::export::ExportError) -> Self {
-        use carchain_core::export::ExportError;
-        let text = format!("{err} ({})", err.code());
-        match err {
-            ExportError::Io { .. } => CliError::Local(text),
-            err if err.is_tampering() => CliError::Verification(text),
-            _ => CliError::Input(text),
-        }
+        CliError::coded(err.code(), &err)
     }
 }
 
@@ -116,7 +175,7 @@ impl From<OwnerRecordError> for CliError {
     fn from(err: OwnerRecordError) -> Self {
         match err {
             OwnerRecordError::Wallet(wallet) => wallet.into(),
-            other => CliError::Input(format!("{other} ({})", other.code())),
+            other => CliError::coded(other.code(), &other),
         }
     }
 }
@@ -230,5 +289,140 @@ mod tests {
         let wallet: CliError =
             GrantsError::from(WalletError::UnknownDevice { vid: "V9".into() }).into();
         assert_eq!(wallet.exit_code(), EXIT_INPUT);
+    }
+
+    #[test]
+    fn coded_core_errors_take_their_exit_code_from_the_code() {
+        use carchain_core::export::ExportError;
+        use carchain_core::tokens::TokenError;
+        for (code, exit) in [
+            ("export.io", EXIT_LOCAL),
+            ("backup.randomness_unavailable", EXIT_LOCAL),
+            ("export.file_changed", EXIT_VERIFY),
+            ("export.manifest", EXIT_VERIFY),
+            ("token.bad_blind_signature", EXIT_VERIFY),
+            ("token.malformed", EXIT_NODE),
+            ("export.truncated", EXIT_INPUT),
+            ("export.unknown_car", EXIT_INPUT),
+            ("backup.wrong_wallet", EXIT_INPUT),
+            ("owner_record.value_too_large", EXIT_INPUT),
+        ] {
+            assert_eq!(exit_for_code(code), exit, "{code}");
+            let err = CliError::coded(code, "what happened");
+            assert_eq!(err.exit_code(), exit, "{code}");
+            assert!(err.to_string().contains(code), "{err}");
+        }
+        // The core's errors themselves exit by their codes.
+        let changed: CliError = ExportError::FileChanged {
+            file: "records.json".into(),
+        }
+        .into();
+        assert_eq!(changed.exit_code(), EXIT_VERIFY);
+        assert!(
+            changed.to_string().contains("export.file_changed"),
+            "{changed}"
+        );
+        let token: CliError = LightError::Token(TokenError::BadBlindSignature).into();
+        assert_eq!(token.exit_code(), EXIT_VERIFY);
+        let owner: CliError = OwnerRecordError::UnknownFormat {
+            format: "odometer".into(),
+        }
+        .into();
+        assert_eq!(owner.exit_code(), EXIT_INPUT);
+        assert!(
+            owner.to_string().contains("owner_record.unknown_format"),
+            "{owner}"
+        );
+    }
+
+    #[test]
+    fn every_node_failing_a_check_is_a_verification_failure() {
+        let reason = |err: LightError| format!("http://127.0.0.1:9: {err}");
+        let lied = LightError::AllNodesFailed(vec![
+            reason(LightError::Tampered("state root".into())),
+            reason(LightError::WrongChain {
+                expected: "a/regtest".into(),
+                found: "b/regtest".into(),
+            }),
+        ]);
+        assert_eq!(CliError::from(lied).exit_code(), EXIT_VERIFY);
+        let mixed = LightError::AllNodesFailed(vec![
+            reason(LightError::Tampered("state root".into())),
+            reason(LightError::Network {
+                endpoint: "http://127.0.0.1:9".into(),
+                reason: "refused".into(),
+            }),
+        ]);
+        assert_eq!(CliError::from(mixed).exit_code(), EXIT_NODE);
+        // A node's message that merely mentions verification is no verdict.
+        let said = LightError::AllNodesFailed(vec![reason(LightError::Node {
+            code: "unavailable".into(),
+            message: "verification backlog".into(),
+        })]);
+        assert_eq!(CliError::from(said).exit_code(), EXIT_NODE);
+        assert_eq!(
+            CliError::from(LightError::AllNodesFailed(Vec::new())).exit_code(),
+            EXIT_NODE
+        );
+    }
+
+    #[test]
+    fn an_export_verifies_badly_exactly_when_the_core_calls_it_tampering() {
+        use carchain_core::export::ExportError as E;
+        let (r, a) = (String::new, || "bcrt1q".to_owned());
+        let every = [
+            E::NotAnExport { reason: r() },
+            E::NewerVersion {
+                found: 2,
+                supported: 1,
+            },
+            E::Truncated {
+                found: 3,
+                reason: r(),
+            },
+            E::Manifest { reason: r() },
+            E::FileChanged { file: r() },
+            E::HeaderInvalid {
+                height: 1,
+                reason: r(),
+            },
+            E::ProofInvalid {
+                address: a(),
+                reason: r(),
+            },
+            E::RecordInvalid {
+                address: a(),
+                reason: r(),
+            },
+            E::DerivedMismatch { file: r() },
+            E::Incomplete {
+                address: a(),
+                reason: r(),
+            },
+            E::AnchorMismatch {
+                expected: r(),
+                found: r(),
+            },
+            E::UnknownCar { vid: r() },
+            E::InvalidPeriod {
+                from: r(),
+                to: r(),
+                reason: r(),
+            },
+            E::Io {
+                path: r(),
+                reason: r(),
+            },
+        ];
+        for err in every {
+            let exit = CliError::from(err.clone()).exit_code();
+            assert_eq!(exit == EXIT_VERIFY, err.is_tampering(), "{}", err.code());
+            assert_eq!(
+                exit == EXIT_LOCAL,
+                err.code() == "export.io",
+                "{}",
+                err.code()
+            );
+        }
     }
 }

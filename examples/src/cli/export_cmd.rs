@@ -8,14 +8,14 @@ use carchain_core::light::TrustAnchor;
 use serde_json::json;
 
 use super::args::{ExportArgs, VerifyExportArgs};
+use super::data_cmd::period;
 use super::error::CliError;
 use super::output::emit;
-use super::session::{Session, parse_date};
+use super::session::Session;
 
 /// `carchain export`.
 pub async fn export(session: &Session, args: &ExportArgs) -> Result<(), CliError> {
-    let from = parse_date("--from", &args.from)?;
-    let to = parse_date("--to", &args.to)?;
+    let (from, to) = period(&args.from, &args.to)?;
     let wallet = session.open_wallet()?;
     let light = session.wallet_light(&wallet).await?;
     let report = wallet

@@ -16,7 +16,7 @@ use super::grant_input::parse_hex32;
 use super::output::emit;
 use super::provider_key::{self, ProviderKey};
 use super::requests_cmd::{delivery_text, time_text};
-use super::session::Session;
+use super::session::{Session, canonical_address};
 
 /// A grants ledger for the provider keyed at `path`, anchored on its network.
 async fn provider_ledger(
@@ -103,6 +103,7 @@ pub async fn run(session: &Session, command: &ProviderCommand) -> Result<(), Cli
         } => {
             let terms = RequestTerms::parse(formats, from, to, fields)?;
             let loaded = provider_key::load(key)?;
+            let owner = &canonical_address(owner, loaded.network);
             parse_address(owner, loaded.network).map_err(|e| {
                 CliError::Input(format!(
                     "--owner `{owner}` is not a {} address: {e}",

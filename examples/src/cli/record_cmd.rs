@@ -4,16 +4,15 @@
 //! values and updates of records the wallet does not own are input errors (exit 3)
 //! naming their `owner_record.*` code; nothing is sent for them.
 
-use carchain_core::record::{FormatSpec, parse_value};
+use carchain_core::record::FormatSpec;
 use carchain_core::wallet::{OwnerRecord, OwnerRecordWrite, owner_format};
-use chrono::NaiveDate;
 use serde_json::{Value, json};
 
-use super::args::{FormatArgs, RecordCommand, RecordGetArgs, RecordListArgs, RecordWriteArgs};
-use super::data_cmd::known_vid;
+use super::args::{FormatArgs, RecordCommand, RecordGetArgs, RecordWriteArgs, RecordsInArgs};
+use super::data_cmd::{car_reader, key_and_date, no_record, period};
 use super::error::CliError;
 use super::output::emit;
-use super::session::{Session, parse_date, parse_json_object};
+use super::session::{Session, parse_date, parse_json_object, parse_value_arg};
 
 /// Runs a `record` subcommand.
 pub async fn run(session: &Session, command: &RecordCommand) -> Result<(), CliError> {
@@ -49,46 +48,33 @@ fn record_line(record: &OwnerRecord) -> String {
     )
 }
 
-/// The value of `--value` or `--value-file`.
-fn write_value(args: &RecordWriteArgs) -> Result<Value, CliError> {
-    let text = match (&args.value, &args.value_file) {
-        (Some(text), _) => text.clone(),
-        (None, Some(path)) => std::fs::read_to_string(path)
-            .map_err(|e| CliError::local(&format!("value file {}", path.display()), e))?,
-        (None, None) => return Err(CliError::Usage("--value or --value-file".into())),
-    };
-    parse_value(&text).map_err(|e| CliError::Input(format!("the value is not a JSON object: {e}")))
-}
-
 /// `carchain record put` and `carchain record update`.
 async fn write(session: &Session, args: &RecordWriteArgs, update: bool) -> Result<(), CliError> {
-    let spec = record_format(&args.format)?;
-    let key = parse_json_object("--key", &args.key)?;
-    let value = write_value(args)?;
+    let (input, vid) = (&args.record, &args.record.vid);
+    let spec = record_format(&input.format)?;
+    let key = parse_json_object("--key", &input.key)?;
+    let value = parse_value_arg(&input.value)?;
     let date = match &args.date {
         Some(text) => parse_date("--date", text)?,
         None => chrono::Utc::now().date_naive(),
     };
-    let wallet = session.open_wallet()?;
-    known_vid(&wallet, &args.vid)?;
-    let light = session.wallet_light(&wallet).await?;
+    let (wallet, light) = car_reader(session, vid).await?;
     let written: OwnerRecordWrite = if update {
         wallet
-            .update_owner_record(&light, &args.vid, date, &spec, &key, &value)
+            .update_owner_record(&light, vid, date, &spec, &key, &value)
             .await?
     } else {
         wallet
-            .put_owner_record(&light, &args.vid, date, &spec, &key, &value)
+            .put_owner_record(&light, vid, date, &spec, &key, &value)
             .await?
     };
-    let doc = json!({"vid": args.vid, "format": spec.name(), "key": key,
+    let doc = json!({"vid": vid, "format": spec.name(), "key": key,
                      "date": date.to_string(), "version": written.version,
                      "height": written.height, "d_hash": hex::encode(written.d_hash)});
     emit(session.json, &doc, || {
         format!(
-            "{} record of {} on {date}: version {} written",
+            "{} record of {vid} on {date}: version {} written",
             spec.name(),
-            args.vid,
             written.version
         )
     });
@@ -97,25 +83,16 @@ async fn write(session: &Session, args: &RecordWriteArgs, update: bool) -> Resul
 
 /// `carchain record get`.
 async fn get(session: &Session, args: &RecordGetArgs) -> Result<(), CliError> {
-    let spec = record_format(&args.format)?;
-    let key = parse_json_object("--key", &args.key)?;
-    let date = parse_date("--date", &args.date)?;
-    let wallet = session.open_wallet()?;
-    known_vid(&wallet, &args.vid)?;
-    let light = session.wallet_light(&wallet).await?;
+    let (record, vid) = (&args.record, &args.record.vid);
+    let spec = record_format(&record.format)?;
+    let (key, date) = key_and_date(record)?;
+    let (wallet, light) = car_reader(session, vid).await?;
     let mut versions = wallet
-        .owner_record_versions(&light, &args.vid, date, &spec, &key, &args.columns)
+        .owner_record_versions(&light, vid, date, &spec, &key, &record.columns)
         .await?;
     if !args.versions {
         versions = versions.pop().into_iter().collect();
     }
-    let none = || {
-        format!(
-            "no {} record with that key for {} on {date}",
-            spec.name(),
-            args.vid
-        )
-    };
     let doc = match (args.versions, versions.last()) {
         (true, _) => Value::Array(versions.iter().map(record_json).collect()),
         (false, Some(latest)) => record_json(latest),
@@ -123,7 +100,7 @@ async fn get(session: &Session, args: &RecordGetArgs) -> Result<(), CliError> {
     };
     emit(session.json, &doc, || {
         if versions.is_empty() {
-            none()
+            no_record(spec.name(), vid, date)
         } else {
             versions
                 .iter()
@@ -136,15 +113,13 @@ async fn get(session: &Session, args: &RecordGetArgs) -> Result<(), CliError> {
 }
 
 /// `carchain record list`.
-async fn list(session: &Session, args: &RecordListArgs) -> Result<(), CliError> {
+async fn list(session: &Session, args: &RecordsInArgs) -> Result<(), CliError> {
     let spec = record_format(&args.format)?;
-    let from = parse_date("--from", &args.from)?;
-    let to = parse_date("--to", &args.to)?;
-    let wallet = session.open_wallet()?;
-    known_vid(&wallet, &args.vid)?;
-    let light = session.wallet_light(&wallet).await?;
+    let vid = &args.period.vid;
+    let (from, to) = period(&args.period.from, &args.period.to)?;
+    let (wallet, light) = car_reader(session, vid).await?;
     let list = wallet
-        .list_owner_records(&light, &args.vid, from, to, &spec, &args.columns)
+        .list_owner_records(&light, vid, from, to, &spec, &args.columns)
         .await?;
     let records: Vec<Value> = list
         .records
@@ -156,20 +131,17 @@ async fn list(session: &Session, args: &RecordListArgs) -> Result<(), CliError> 
             doc
         })
         .collect();
-    let doc = json!({"vid": args.vid, "format": spec.name(), "from": from.to_string(),
+    let doc = json!({"vid": vid, "format": spec.name(), "from": from.to_string(),
                      "to": to.to_string(), "records": records,
                      "rejected": list.rejected.len(), "missing": list.missing});
     emit(session.json, &doc, || {
         let mut lines: Vec<String> = list.records.iter().map(record_line).collect();
-        lines.push(summary(&spec, &args.vid, (from, to), list.records.len()));
+        lines.push(format!(
+            "{} {} records of {vid} filed from {from} to {to}",
+            list.records.len(),
+            spec.name()
+        ));
         lines.join("\n")
     });
     Ok(())
-}
-
-fn summary(spec: &FormatSpec, vid: &str, (from, to): (NaiveDate, NaiveDate), n: usize) -> String {
-    format!(
-        "{n} {} records of {vid} filed from {from} to {to}",
-        spec.name()
-    )
 }

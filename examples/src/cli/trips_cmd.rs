@@ -10,8 +10,8 @@ use carchain_core::trip::{
 };
 use serde_json::{Value, json};
 
-use super::args::{ExportFormat, TripsCommand};
-use super::data_cmd::known_vid;
+use super::args::{ExportFormat, PeriodArgs, TripsCommand};
+use super::data_cmd::{car_reader, period};
 use super::error::CliError;
 use super::output::emit;
 use super::session::{Session, parse_date, parse_json_object};
@@ -47,12 +47,9 @@ fn summary_line(s: &TripSummary) -> String {
 /// Runs a `trips` command.
 pub async fn run(session: &Session, command: &TripsCommand) -> Result<(), CliError> {
     match command {
-        TripsCommand::List { vid, from, to } => {
-            let from = parse_date("--from", from)?;
-            let to = parse_date("--to", to)?;
-            let wallet = session.open_wallet()?;
-            known_vid(&wallet, vid)?;
-            let light = session.wallet_light(&wallet).await?;
+        TripsCommand::List(PeriodArgs { vid, from, to }) => {
+            let (from, to) = period(from, to)?;
+            let (wallet, light) = car_reader(session, vid).await?;
             let list = wallet.trips(&light, vid, from, to).await?;
             let km = total_distance_m(list.trips.iter().map(|t| t.distance_m)) / 1000.0;
             let doc = json!({"vid": vid, "from": from.to_string(), "to": to.to_string(),
@@ -72,9 +69,7 @@ pub async fn run(session: &Session, command: &TripsCommand) -> Result<(), CliErr
         TripsCommand::Show { vid, date, key } => {
             let key = parse_json_object("--key", key)?;
             let date = parse_date("--date", date)?;
-            let wallet = session.open_wallet()?;
-            known_vid(&wallet, vid)?;
-            let light = session.wallet_light(&wallet).await?;
+            let (wallet, light) = car_reader(session, vid).await?;
             let Some(track) = wallet.trip(&light, vid, date, &key).await? else {
                 return Err(CliError::Input(format!(
                     "car {vid} has no trip with that key on {date}"
@@ -93,17 +88,12 @@ pub async fn run(session: &Session, command: &TripsCommand) -> Result<(), CliErr
             Ok(())
         }
         TripsCommand::Export {
-            vid,
-            from,
-            to,
+            period: PeriodArgs { vid, from, to },
             format,
             out,
         } => {
-            let from = parse_date("--from", from)?;
-            let to = parse_date("--to", to)?;
-            let wallet = session.open_wallet()?;
-            known_vid(&wallet, vid)?;
-            let light = session.wallet_light(&wallet).await?;
+            let (from, to) = period(from, to)?;
+            let (wallet, light) = car_reader(session, vid).await?;
             let all = json!({});
             let read = wallet
                 .get_kv_range(

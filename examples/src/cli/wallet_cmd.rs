@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 use super::args::WalletCommand;
 use super::error::CliError;
 use super::output::emit;
-use super::session::Session;
+use super::session::{Session, canonical_address};
 
 /// Runs a `wallet` command.
 pub async fn run(session: &Session, command: &WalletCommand) -> Result<(), CliError> {
@@ -79,13 +79,14 @@ pub async fn run(session: &Session, command: &WalletCommand) -> Result<(), CliEr
         WalletCommand::Send { to, amount } => {
             let wallet = session.open_wallet()?;
             let light = session.wallet_light(&wallet).await?;
-            let receipt = wallet.transfer(&light, to.trim(), *amount).await?;
+            let to = canonical_address(to, wallet.network());
+            let receipt = wallet.transfer(&light, &to, *amount).await?;
             let tx_id = hex::encode(receipt.tx_id);
             emit(
                 session.json,
-                &json!({"from": wallet.owner_address(), "to": to.trim(), "amount": amount,
+                &json!({"from": wallet.owner_address(), "to": to, "amount": amount,
                         "tx_id": tx_id, "height": receipt.height}),
-                || format!("sent {amount} to {}  tx {tx_id}", to.trim()),
+                || format!("sent {amount} to {to}  tx {tx_id}"),
             );
             Ok(())
         }
