@@ -111,15 +111,39 @@ fn display_lead(err: &LightError) -> String {
         .join(" ")
 }
 
+/// The display of a consensus-forgery error (built with height `u64::MAX`) up to its
+/// height: the text every such error starts with.
+fn lead_before_height(err: &LightError) -> String {
+    let text = err.to_string();
+    text.split(&u64::MAX.to_string())
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// True when `reason`, one entry of [`LightError::AllNodesFailed`]
 /// (`"<endpoint>: <error>"`, the failover keeps each error's display), is a
-/// [`LightError::Tampered`] or [`LightError::WrongChain`]: a node's answer failed a check.
+/// [`LightError::Tampered`], a [`LightError::WrongChain`] or a consensus forgery
+/// ([`LightError::is_forgery`]): a node's answer failed a check.
 fn is_verdict(reason: &str) -> bool {
     let verdicts = [
         display_lead(&LightError::Tampered(String::new())),
         display_lead(&LightError::WrongChain {
             expected: String::new(),
             found: String::new(),
+        }),
+        lead_before_height(&LightError::ForgedCommit {
+            height: u64::MAX,
+            reason: String::new(),
+        }),
+        lead_before_height(&LightError::AppHashMismatch { height: u64::MAX }),
+        lead_before_height(&LightError::HeaderMismatch {
+            height: u64::MAX,
+            field: "",
+        }),
+        lead_before_height(&LightError::ConflictingHeaders {
+            height: u64::MAX,
+            reason: String::new(),
         }),
     ];
     reason
@@ -132,6 +156,7 @@ impl From<LightError> for CliError {
         let text = err.to_string();
         match err {
             LightError::Tampered(_) | LightError::WrongChain { .. } => CliError::Verification(text),
+            ref forged if forged.is_forgery() => CliError::Verification(text),
             LightError::InvalidInput(_) => CliError::Input(text),
             LightError::Store(_) => CliError::Local(text),
             LightError::Token(token) => CliError::coded(token.code(), text),
@@ -346,6 +371,26 @@ mod tests {
             }),
         ]);
         assert_eq!(CliError::from(lied).exit_code(), EXIT_VERIFY);
+        let forged = LightError::AllNodesFailed(vec![
+            reason(LightError::ForgedCommit {
+                height: 3,
+                reason: "not enough voting power signed".into(),
+            }),
+            reason(LightError::AppHashMismatch { height: 12 }),
+            reason(LightError::HeaderMismatch {
+                height: 12,
+                field: "time",
+            }),
+            reason(LightError::ConflictingHeaders {
+                height: 4,
+                reason: "another hash".into(),
+            }),
+        ]);
+        assert_eq!(CliError::from(forged).exit_code(), EXIT_VERIFY);
+        assert_eq!(
+            CliError::from(LightError::AppHashMismatch { height: 2 }).exit_code(),
+            EXIT_VERIFY
+        );
         let mixed = LightError::AllNodesFailed(vec![
             reason(LightError::Tampered("state root".into())),
             reason(LightError::Network {
