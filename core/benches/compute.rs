@@ -9,6 +9,7 @@
 //! | features of 120 trips of 200 points     | (what the phone computes first)    |
 //!
 //! The printed line `ratio evm/native` is the EVM's cost as a multiple of native Rust.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 use std::hint::black_box;
 use std::time::Instant;

@@ -10,6 +10,7 @@
 //! | decode a 1,000-point trip     | serde_json parse of the same value alone              |
 //!
 //! `scripts/bench-summary` prints the ratios from criterion's estimates.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 use std::hint::black_box;
 

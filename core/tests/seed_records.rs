@@ -1,6 +1,7 @@
 //! The seed's three example records (two putIotKV, one putWalKV) end to end in core:
 //! restore the owner's keys, pick the day's pool address, seal, open with one RSA
 //! unwrap per day, project the seed's columns, and check dHash / cHash.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 use carchain_core::crypto::{CryptoError, EpochKeyCache, HashFunc, SealingEpoch};
 use carchain_core::keys::{Mnemonic, Network, RsaBits, WalletKeys};

@@ -15,6 +15,7 @@
 //! the cars reach at least 0.5 of it.
 //!
 //! Run: `cargo bench -p carchain-examples --bench delivery`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 #[path = "common/mod.rs"]
 mod common;

@@ -22,6 +22,7 @@
 //!
 //! Medians of `RUNS` iterations; a table on stdout and a JSON summary in
 //! `target/bench-grants.json`. Run: `cargo bench -p carchain-examples --bench grants`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 #[path = "common/mod.rs"]
 mod common;

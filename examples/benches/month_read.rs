@@ -16,6 +16,7 @@
 //! connection per address (what that privacy rule costs), and a token purchase.
 //!
 //! Run: `cargo bench -p carchain-examples --bench month_read`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 #[path = "common/mod.rs"]
 mod common;

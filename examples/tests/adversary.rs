@@ -18,6 +18,7 @@
 //! `support/adversary/score.rs` for chance, precisely); no replay buys anything. The
 //! figures are printed in one block ("CarChain adversary suite: figures"); run with
 //! `cargo test -p carchain-examples --test adversary -- --nocapture` to see them.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 #[path = "support/adversary/mod.rs"]
 mod adversary;

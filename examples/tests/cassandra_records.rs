@@ -12,6 +12,7 @@
 //!
 //! The cluster is started by the test (or a running one reused) and always torn down.
 //! Every wait polls with a generous deadline: three JVMs share two cores with the tests.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod node_process;
 #[path = "../../node-lite/src/kv/cassandra/test_cluster.rs"]

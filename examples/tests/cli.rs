@@ -10,6 +10,7 @@
 //! upper-case addresses), and the recovery words never reaching stderr. Runs that only
 //! need an exit code and a message are tables of [`Case`]s. `car-sim --node` has its
 //! own tests (`sim_shared.rs`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod cli_run;
 mod node_process;

@@ -4,6 +4,7 @@
 //! from a file and lists it, and one from stdin with a key as the design writes it;
 //! bad input exits 3 naming its `owner_record.*` code, with no panic and nothing
 //! written.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod cli_run;
 mod node_process;

@@ -4,6 +4,7 @@
 //! proof, a header, a ciphertext, a record key, the manifest) is refused with its
 //! `export.*` code, and bad input (a car of another wallet, bad paths and periods, a
 //! node that cannot be reached, cut archives, newer versions) leaves no file behind.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod support;
 

@@ -11,6 +11,7 @@
 //! - A stamp replayed (exact transaction, another address, another chain's node) is
 //!   refused with a stable code; a stamp copied from a put before it commits (what a
 //!   thief sees in transit) pays nothing for the thief and stays good for its put.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod node_process;
 mod support;

@@ -6,6 +6,7 @@
 //! attestation's signature and its record on the grant, then decrypts and verifies the
 //! VIN and pays. The dealer's resale is refused (the copy came with `resell` false);
 //! a copy granted with `resell` may be sold on once.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod support;
 

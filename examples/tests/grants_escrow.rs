@@ -8,6 +8,7 @@
 //! The windows are days long, so those chains start in the past (`support::past`):
 //! the first steps run in blocks dated days ago, then the real node takes over at the
 //! wall clock, and the rest of the flow runs through the client against it.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod support;
 

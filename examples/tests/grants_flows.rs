@@ -9,6 +9,7 @@
 //! owner once the insurer accepts the declared delivery (balances proven before and
 //! after); a rejected paid request is refunded, and a priced request without an
 //! escrow cannot be approved.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod support;
 

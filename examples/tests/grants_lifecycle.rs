@@ -5,6 +5,7 @@
 //! made). Also refused: a replayed grant (same id, or the same signed transaction
 //! again), a second approval of an answered request, and another provider reading the
 //! dealer's grant.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod support;
 

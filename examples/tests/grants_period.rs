@@ -2,6 +2,7 @@
 //! in-process node. A pool address can serve several days, so the addresses of the
 //! approved days can hold another day's trip; the owner's copy and computation must
 //! leave it out.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod support;
 

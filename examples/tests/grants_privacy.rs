@@ -18,6 +18,7 @@
 //! A second test runs the auditor's scan of a disclosed pool on a shared node (reads
 //! paid) behind a proxy of its own: one fresh read token per value read, none shown
 //! twice, one pool address per connection, the token purchase apart from them.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod support;
 

@@ -2,6 +2,7 @@
 //! sync with progress, proven account/device/registration reads, submissions, record and
 //! range reads with cHash checks, paid reads, failover away from a tampering node, and a
 //! verified tip that survives a restart offline.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod support;
 

@@ -15,6 +15,7 @@
 //!
 //! Needs CometBFT (`scripts/setup` builds it) and the Cassandra jars with a JDK
 //! (`scripts/setup` fetches them); fails, saying so, when they are absent.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 #[path = "../../node-lite/tests/common/cometbft.rs"]
 mod cometbft;

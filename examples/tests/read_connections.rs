@@ -5,6 +5,7 @@
 //! purchase. No connection may name two addresses, and the purchase
 //! (which names the payer) shares no connection with any read. Every read sends a token
 //! the node never saw before.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod support;
 

@@ -4,6 +4,7 @@
 //! `index.html` looked at in headless Chromium
 //! (the DOM must hold the trip paths; a screenshot is kept under
 //! `target/tour-artifacts/`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

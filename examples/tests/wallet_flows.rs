@@ -2,6 +2,7 @@
 //! through the mailbox, a week of trips each, device list, day and week reads, privacy of
 //! the pool on the ledger, a second wallet locked out, a reset to a second owner, and a
 //! subscriber who reads the car until removed.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod support;
 

@@ -5,6 +5,7 @@
 //! tokens (typed errors for an unfunded wallet and an amount above the balance);
 //! `Wallet::fund_car_reads` tops a car account up once; `carchain wallet send` sends. On
 //! a private node reads are free and no car is funded.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod cli_run;
 mod node_process;

@@ -4,6 +4,7 @@
 //! the proven balance and stake before anything is sent; `Wallet::stake` and
 //! `LightClient::validator_stake` read the stake with its proof. An unbond lowers the
 //! power at once and the tokens come back after the unbonding delay.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod node_process;
 

@@ -12,6 +12,7 @@
 //!   that carries no address;
 //! - no pool address is funded: each written one holds no tokens and has signed only its
 //!   own registrations.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod node_process;
 mod support;

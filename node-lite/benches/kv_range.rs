@@ -6,6 +6,7 @@
 //!
 //! `cargo bench -p carchain-node --bench kv_range` starts the cluster (or reuses a
 //! running one) and stops it afterwards if it started it.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 #[path = "../src/kv/cassandra/test_cluster.rs"]
 mod test_cluster;

@@ -15,6 +15,7 @@
 //!
 //! Run: `cargo bench -p carchain-node --bench network` (needs what `scripts/setup`
 //! installs: CometBFT and the Cassandra jars with a JDK; about five minutes).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

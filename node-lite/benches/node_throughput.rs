@@ -22,6 +22,7 @@
 //! batch phase with 8 clients instead of 32 (same 160,000 puts). `RUST_LOG=carchain_node=debug` logs each
 //! block's build and write times. To profile the batch phase's window only:
 //! `mkfifo /tmp/ctl; CARCHAIN_BENCH_PERF_FIFO=/tmp/ctl perf record --control fifo:/tmp/ctl -D -1 <bench binary>`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 /// The `carchain-node` binary's allocator, so that the benchmark measures the node as it
 /// ships.

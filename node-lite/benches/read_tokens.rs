@@ -11,6 +11,7 @@
 //!   plus one durable SQLite insert (`raw/sqlite_insert_full_sync`).
 //!
 //! Run: `cargo bench -p carchain-node --bench read_tokens`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 use std::hint::black_box;
 use std::time::Duration;

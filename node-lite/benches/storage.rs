@@ -3,6 +3,7 @@
 //!
 //! - `kv_put_100x1KiB`: 100 puts of 1 KiB values in one transaction (`put_batch`).
 //! - `kv_range_30`: a 30-record range read inside one address of 3,000 records.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 use std::hint::black_box;
 use std::time::Duration;

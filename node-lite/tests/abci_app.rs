@@ -4,6 +4,7 @@
 //! a committed block survives a restart (what Info reports for CometBFT's replay); a
 //! bond yields the validator update CometBFT applies, and unbonding everything removes
 //! the validator.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod common;
 

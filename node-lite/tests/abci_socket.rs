@@ -3,6 +3,7 @@
 //! waits on, is answered in full and in order (a server that waited for its own unsent
 //! answers stopped the whole chain under ingest); a malformed request closes its own
 //! connection only.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod common;
 

@@ -10,6 +10,7 @@
 //!
 //! CometBFT is built by `scripts/setup` (`scripts/cometbft install`); the test finds it
 //! through `COMETBFT_BIN` or the cache path and fails, saying so, when it is absent.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Crash safety: a stream of record puts, KV puts and transfers; SIGKILL mid-stream;
 //! restart on the same data directory: every acknowledged put and transaction is there,
 //! the header chain and proofs verify, no block is half applied.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod common;
 

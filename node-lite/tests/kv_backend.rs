@@ -1,6 +1,7 @@
 //! `carchain-node run --kv`: a malformed store URL is refused by the command line, and a
 //! Cassandra cluster that cannot be reached stops the start with a typed message (no
 //! half-started node); `--kv sqlite` is the default. No cluster needed.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod common;
 

@@ -4,6 +4,7 @@
 //! dishonest operator could), a commit signature of a light block, or serves a header
 //! that conflicts with the verified chain. The light client names each with its typed
 //! error, drops that endpoint and fails over to the honest node.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Load: 50 concurrent clients on loopback, each registering and storing records under
 //! its own data address; no request fails and no write is lost.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! In-process tests of the running node through `LedgerService`: submission and
 //! commits, proofs against signed headers, restart, KV puts and paid reads, private
 //! mode, the bounded mempool and refusing a damaged ledger.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 use std::path::Path;
 use std::sync::Arc;

@@ -6,6 +6,7 @@
 //! (one put or a batch), the owner's records with an owner credential, and the pairing
 //! mailbox's two messages (the open slot). Issuance is refused to unpaired devices and
 //! bad signatures.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod common;
 

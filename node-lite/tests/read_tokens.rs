@@ -2,6 +2,7 @@
 //! every payment id, issue request and token it saw buys nothing; the tokens of one
 //! purchase are unlinkable to each other and to what the node signed; a token spent
 //! just before a SIGKILL stays spent after the restart.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! End-to-end tests of `POST /v1/records` on the real binary: a batch registers and
 //! stores every record, a bad item among good ones is refused alone (and changes
 //! nothing), and sending the same batch again is harmless.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Every refusal returns the JSON error shape with its code and changes nothing: each
 //! test re-reads the proven account state and the height after the refused request.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Graceful shutdown: SIGTERM makes the node finish and exit 0, and what it committed is
 //! there after a restart.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod common;
 
