@@ -240,7 +240,9 @@ pub struct NodeStatus {
     pub version: String,
     /// Known peers (other nodes' URLs).
     pub peers: Vec<String>,
-    /// The validator's public key (hex).
+    /// The trust anchor light clients start from, in its text form: the embedded node's
+    /// ed25519 consensus key (hex), or a CometBFT network's genesis validators
+    /// (`<key hex>:<power>,...`; empty until its block 1 is committed).
     pub validator: String,
     /// The operator's account address (fees and read payments go here).
     pub operator_address: String,

@@ -269,6 +269,21 @@ async fn four_validators_agree_survive_a_killed_one_and_it_catches_up() {
     )
     .await;
 
+    // Every node's status names the engine's genesis validators as the trust anchor (what
+    // a client that pins the anchor on first use, like the CLI, starts from).
+    let members = |text: &str| {
+        let mut items: Vec<String> = text.split(',').map(str::to_owned).collect();
+        items.sort();
+        items
+    };
+    for api in &apis {
+        let named = status(api).await["validator"]
+            .as_str()
+            .expect("validator")
+            .to_owned();
+        assert_eq!(members(&named), members(&validator_key), "{api}");
+    }
+
     // A transfer through node 0 answers once committed, and a record put through the
     // batch path of node 1.
     let (code, body) = submit(&apis[0], &alice.transfer(0, &bob.address, 5_000), true).await;

@@ -369,7 +369,7 @@ impl LedgerService for Node {
             mode: self.config.mode,
             version: env!("CARGO_PKG_VERSION").to_string(),
             peers: self.config.peers.clone(),
-            validator: self.consensus_key.public_hex(),
+            validator: self.anchor_text(),
             operator_address: self.genesis.operator_address.clone(),
             mempool: ledger.mempool.len(),
             kv: Some(self.kv.health()),

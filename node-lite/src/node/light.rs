@@ -19,6 +19,32 @@ use crate::chain::decode_header;
 use crate::service::{ErrorCode, ServiceError};
 
 impl Node {
+    /// The trust anchor's text form light clients start from: the embedded node's
+    /// ed25519 consensus key, or under a CometBFT engine its genesis validators
+    /// (`<ed25519 hex>:<power>,...`, read once from the engine's light block 1; empty
+    /// until the engine has committed block 1). Called on a blocking thread.
+    pub(super) fn anchor_text(&self) -> String {
+        if self.comet().is_none() {
+            return self.consensus_key.public_hex();
+        }
+        if let Some(text) = self.engine_anchor.get() {
+            return text.clone();
+        }
+        match self.engine_light_block(1) {
+            Ok(light) => {
+                let text = light
+                    .validators
+                    .validators()
+                    .iter()
+                    .map(|v| format!("{}:{}", hex::encode(v.pub_key.to_bytes()), v.power.value()))
+                    .collect::<Vec<_>>()
+                    .join(",");
+                self.engine_anchor.get_or_init(|| text).clone()
+            }
+            Err(_) => String::new(),
+        }
+    }
+
     /// The light block at `height` from the CometBFT engine's RPC. Called on a blocking
     /// thread of the runtime (the API's), so it waits for the RPC there.
     pub(super) fn engine_light_block(&self, height: u64) -> Result<LightBlock, ServiceError> {

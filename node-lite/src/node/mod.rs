@@ -168,6 +168,9 @@ pub struct Node {
     consensus_key: carchain_core::light::ConsensusSigner,
     /// Ids of the light blocks built so far (index = CometBFT height - 1).
     light_ids: Mutex<Vec<tendermint::block::Id>>,
+    /// Under a CometBFT engine, its genesis validators in the trust anchor's text form
+    /// (read once from the engine's light block 1).
+    engine_anchor: std::sync::OnceLock<String>,
     ledger: Mutex<Ledger>,
     stopping: AtomicBool,
     stop: watch::Sender<bool>,
@@ -389,6 +392,7 @@ impl Node {
             key,
             consensus_key,
             light_ids: Mutex::new(Vec::new()),
+            engine_anchor: std::sync::OnceLock::new(),
             stopping: AtomicBool::new(false),
             stop,
             backlog: Notify::new(),
