@@ -2,7 +2,7 @@
 //! standing UBI grant over four weeks receives each week's owner-signed score from the
 //! wallet's background sync without the owner approving again, until the owner revokes
 //! it in week 3; a family member's standing trip grant sees each new day's trip; a grant
-//! of the VIN only never sees a trip; an expiring grant and a transfer of the car stop
+//! of the VIN only never sees a trip, nor one narrowed to three days a fourth; an expiring grant and a transfer of the car stop
 //! deliveries from then on. Attacks: another provider reading the grant, a provider
 //! asking for days not yet delivered or replaying an old cursor, a standing request read
 //! as a one-off delivery, a priced standing request.
@@ -344,6 +344,23 @@ async fn a_family_trip_grant_sees_each_new_day_a_vin_grant_never_a_trip_and_a_tr
         .await
         .expect("approve vin");
 
+    // The dealer also asks for the trips of days 1..=10; the owner approves days 1..=3.
+    let narrowed_request = dealer
+        .request(
+            &ledger,
+            &request_spec(&owner, trip_terms(1, 10, Delivery::Copy), "trips", 0),
+        )
+        .await
+        .expect("narrowed request");
+    let three_days = Narrowing {
+        days: Some((day(1), day(3))),
+        ..Narrowing::default()
+    };
+    owner
+        .approve_as_of(&ledger, &narrowed_request, car.vid(), &three_days, day(2))
+        .await
+        .expect("approve narrowed");
+
     let day1 = family
         .deliveries_since(&ledger, &trips_request, 0, day(2))
         .await
@@ -421,6 +438,15 @@ async fn a_family_trip_grant_sees_each_new_day_a_vin_grant_never_a_trip_and_a_tr
         .expect("after expiry");
     assert!(!after_expiry.in_force);
     assert!(after_expiry.deliveries.is_empty());
+    // The narrowed grant got days 1..=3 and never day 5, though it is complete.
+    let narrowed = dealer
+        .deliveries_since(&ledger, &narrowed_request, 0, day(6))
+        .await
+        .expect("narrowed");
+    assert_eq!(
+        sessions(&narrowed),
+        vec![(0, vec![1]), (1, vec![2]), (2, vec![3])]
+    );
     // The family's grant went on: days 4 (no trip) and 5.
     let more = family
         .deliveries_since(&ledger, &trips_request, new_days.cursor, day(6))

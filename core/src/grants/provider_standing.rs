@@ -18,7 +18,8 @@ use super::error::{GrantsError, GrantsResult};
 use super::ledger::GrantsLedger;
 use super::period::record_in_period;
 use super::provider::{
-    ReceivedCopy, ReceivedResult, ServiceProvider, check_copy_tags, check_grant, check_result,
+    ReceivedCopy, ReceivedRecord, ReceivedResult, ServiceProvider, check_copy_tags, check_grant,
+    check_result,
 };
 use super::standing::{
     StandingError, StandingPeriods, period_request_id, standing_anchor_code_hash,
@@ -62,6 +63,33 @@ pub struct StandingDeliveries {
     pub anchor: GrantState,
     /// Whether the grant is still in force (nothing more arrives once it is not).
     pub in_force: bool,
+}
+
+/// Checks that a record a copy period delivered is in the request's scope: of a format
+/// the request asked for under a privilege that copies it, and of the period's days.
+pub fn check_in_scope(
+    terms: &RequestTerms,
+    period: u32,
+    days: (NaiveDate, NaiveDate),
+    record: &ReceivedRecord,
+) -> GrantsResult<()> {
+    let out_of_scope =
+        |reason: String| GrantsError::from(StandingError::OutOfScope { period, reason });
+    let allowed = terms
+        .privileges
+        .iter()
+        .filter_map(|p| p.copy_format())
+        .any(|f| f == record.format && terms.formats.iter().any(|asked| asked == f));
+    if !allowed {
+        return Err(out_of_scope(format!(
+            "format `{}` was not asked for",
+            record.format
+        )));
+    }
+    if !record_in_period(&record.format, &record.plain_key, days.0, days.1) {
+        return Err(out_of_scope("a record of another day".into()));
+    }
+    Ok(())
 }
 
 fn now_ms() -> u64 {
@@ -244,24 +272,10 @@ impl ServiceProvider {
                         "the copy delivers other records than the grant commits to".into(),
                     ));
                 }
-                let allowed: Vec<&str> = terms
-                    .privileges
-                    .iter()
-                    .filter_map(|p| p.copy_format())
-                    .filter(|f| terms.formats.iter().any(|asked| asked == f))
-                    .collect();
                 let mut received = Vec::with_capacity(records.len());
                 for record in &records {
                     let opened = self.open_delivered(ledger, &opening, record).await?;
-                    if !allowed.contains(&opened.format.as_str()) {
-                        return Err(out_of_scope(&format!(
-                            "format `{}` was not asked for",
-                            opened.format
-                        )));
-                    }
-                    if !record_in_period(&opened.format, &opened.plain_key, days.0, days.1) {
-                        return Err(out_of_scope("a record of another day"));
-                    }
+                    check_in_scope(terms, index, days, &opened)?;
                     received.push(opened);
                 }
                 check_copy_tags(&grant, &received)?;
@@ -325,5 +339,68 @@ impl ServiceProvider {
             return StandingError::IsStanding(id).into();
         }
         GrantsError::NotDelivered(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::grants::terms::Privilege;
+    use crate::record::{FormatSpec, TRIP_GPS, VIN_CODE, encode_key};
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2024, 5, d).expect("day")
+    }
+
+    fn received(format: &str, plain_key: Vec<u8>) -> ReceivedRecord {
+        ReceivedRecord {
+            address: "bcrt1qdata".into(),
+            key: vec![1],
+            plain_key,
+            format: format.into(),
+            value: json!({}),
+            d_hash: [0; 32],
+            copy_tag: [0; 32],
+        }
+    }
+
+    fn trip_on(d: u32) -> ReceivedRecord {
+        let start = 20240500080000 + i64::from(d) * 1_000_000;
+        let key = encode_key(
+            &FormatSpec::trip_gps(),
+            &json!({"SESSION_ID": 1, "START_TIME": start, "END_TIME": start + 3000}),
+        )
+        .expect("key");
+        received(TRIP_GPS, key.into_bytes())
+    }
+
+    fn terms(formats: &[&str], privileges: Vec<Privilege>) -> RequestTerms {
+        RequestTerms {
+            formats: formats.iter().map(|f| (*f).to_owned()).collect(),
+            from: day(1),
+            to: day(10),
+            privileges,
+            delivery: Delivery::Copy,
+        }
+    }
+
+    #[test]
+    fn a_period_may_deliver_only_its_days_and_the_formats_asked_for() {
+        let trips = terms(&[TRIP_GPS], vec![Privilege::LocationHistory]);
+        assert!(check_in_scope(&trips, 2, (day(3), day(3)), &trip_on(3)).is_ok());
+        // Another day's trip in this period.
+        let err = check_in_scope(&trips, 2, (day(3), day(3)), &trip_on(4)).expect_err("day");
+        assert_eq!(err.code(), "standing.out_of_scope");
+        // A trip in a grant of the VIN only.
+        let vin_only = terms(&[VIN_CODE], vec![Privilege::Vin]);
+        let err = check_in_scope(&vin_only, 2, (day(3), day(3)), &trip_on(3)).expect_err("fmt");
+        assert_eq!(err.code(), "standing.out_of_scope");
+        // A format asked for without the privilege that copies it.
+        let no_privilege = terms(&[TRIP_GPS, VIN_CODE], vec![Privilege::Vin]);
+        assert!(check_in_scope(&no_privilege, 2, (day(3), day(3)), &trip_on(3)).is_err());
+        // An undecodable key belongs to no day.
+        assert!(check_in_scope(&trips, 2, (day(3), day(3)), &received(TRIP_GPS, vec![9])).is_err());
     }
 }
