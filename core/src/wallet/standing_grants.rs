@@ -283,10 +283,12 @@ impl Wallet {
             request_id: row.request_id.clone(),
             provider: row.provider.clone(),
             provider_name: pending.provider.name.clone(),
+            // `copy` or `compute` as for any grant (apps and bindings read these two);
+            // `standing_grants` tells the standing ones.
             kind: if row.code_hash.is_some() {
-                "standing-compute".into()
+                "compute".into()
             } else {
-                "standing-copy".into()
+                "copy".into()
             },
             records: 0,
             status: "active".into(),
