@@ -2,10 +2,11 @@
 //! standing UBI grant over four weeks receives each week's owner-signed score from the
 //! wallet's background sync without the owner approving again, until the owner revokes
 //! it in week 3; a family member's standing trip grant sees each new day's trip; a grant
-//! of the VIN only never sees a trip, nor one narrowed to three days a fourth; an expiring grant and a transfer of the car stop
-//! deliveries from then on. Attacks: another provider reading the grant, a provider
-//! asking for days not yet delivered or replaying an old cursor, a standing request read
-//! as a one-off delivery, a priced standing request.
+//! of the VIN only never sees a trip, nor one narrowed to three days a fourth; expiry,
+//! renouncement and a transfer of the car stop deliveries from then on. Attacks: another
+//! provider reading the grant, a provider asking for days not yet delivered or replaying
+//! an old cursor, a standing request read as a one-off delivery, a priced standing
+//! request.
 
 mod support;
 
@@ -16,16 +17,16 @@ use carchain_core::device::CarDevice;
 use carchain_core::grants::provider::RequestOutcome;
 use carchain_core::grants::{
     Delivery, GrantsError, GrantsLedger, Narrowing, PeriodContent, ServiceProvider,
-    StandingDeliveries, StandingError,
+    StandingDeliveries, StandingError, grant_id_for,
 };
 use carchain_core::light::LightClient;
-use carchain_core::protocol::{GrantStatus, RecordRef};
+use carchain_core::protocol::{GrantRef, GrantStatus, RecordRef, TxBody};
 use carchain_core::record::{FormatSpec, VIN_CODE, decode_key};
 use carchain_core::wallet::Wallet;
 use serde_json::json;
 use support::flows::{WORDS_A, WORDS_B, car, day, pair, trip_on, wallet};
 use support::grants_setup::{
-    ORIGIN, grants_ledger, provider, request_spec, trip_terms, vin_terms, vin_value,
+    ORIGIN, grants_ledger, provider, request_spec, secret, trip_terms, vin_terms, vin_value,
 };
 use support::past::now_ms;
 use support::{Mode, TestNode, start_node};
@@ -34,6 +35,7 @@ const INSURER: u8 = 0x61;
 const FAMILY: u8 = 0x62;
 const DEALER: u8 = 0x63;
 const STRANGER: u8 = 0x64;
+const NEIGHBOUR: u8 = 0x65;
 
 /// A node funding the owner and `providers`, the owner's car paired.
 async fn world(
@@ -288,8 +290,15 @@ async fn a_family_trip_grant_sees_each_new_day_a_vin_grant_never_a_trip_and_a_tr
     let new_owner = wallet(WORDS_B);
     let family = provider(FAMILY);
     let dealer = provider(DEALER);
+    let neighbour = provider(NEIGHBOUR);
     let dir = tempfile::tempdir().expect("dir");
-    let (node, ledger, car) = world(&owner, &[&family, &dealer], &dir, "VIN-STANDING-2").await;
+    let (node, ledger, car) = world(
+        &owner,
+        &[&family, &dealer, &neighbour],
+        &dir,
+        "VIN-STANDING-2",
+    )
+    .await;
     let light = node.client();
     family
         .register(&ledger, "Family", "where is the car", vec![])
@@ -361,6 +370,38 @@ async fn a_family_trip_grant_sees_each_new_day_a_vin_grant_never_a_trip_and_a_tr
         .await
         .expect("approve narrowed");
 
+    // A neighbour's standing trip grant, which the neighbour renounces after day 1.
+    neighbour
+        .register(&ledger, "Neighbour", "car sharing", vec![])
+        .await
+        .expect("register neighbour");
+    let shared_request = neighbour
+        .request(
+            &ledger,
+            &request_spec(&owner, trip_terms(1, 10, Delivery::Copy), "sharing", 0),
+        )
+        .await
+        .expect("shared request");
+    owner
+        .approve_as_of(
+            &ledger,
+            &shared_request,
+            car.vid(),
+            &Narrowing::default(),
+            day(2),
+        )
+        .await
+        .expect("approve shared");
+    ledger
+        .submit(
+            &secret(NEIGHBOUR),
+            TxBody::Renounce(GrantRef {
+                grant_id: grant_id_for(&shared_request),
+            }),
+        )
+        .await
+        .expect("renounce");
+
     let day1 = family
         .deliveries_since(&ledger, &trips_request, 0, day(2))
         .await
@@ -374,6 +415,19 @@ async fn a_family_trip_grant_sees_each_new_day_a_vin_grant_never_a_trip_and_a_tr
         .await
         .expect("sync");
     assert!(synced.iter().all(|s| s.error.is_none()), "{synced:?}");
+    let shared = synced
+        .iter()
+        .find(|s| s.grant_id == grant_id_for(&shared_request))
+        .expect("shared grant synced");
+    assert_eq!(shared.state, "renounced");
+    assert!(shared.delivered.is_empty());
+    let renounced = neighbour
+        .deliveries_since(&ledger, &shared_request, 1, day(4))
+        .await
+        .expect("after renouncing");
+    assert!(!renounced.in_force);
+    assert_eq!(renounced.anchor.status, GrantStatus::Renounced);
+    assert!(renounced.deliveries.is_empty());
     let new_days = family
         .deliveries_since(&ledger, &trips_request, day1.cursor, day(4))
         .await
@@ -425,7 +479,7 @@ async fn a_family_trip_grant_sees_each_new_day_a_vin_grant_never_a_trip_and_a_tr
         .sync_standing_grants(&ledger, day(6))
         .await
         .expect("sync after expiry");
-    let vin_id = carchain_core::grants::grant_id_for(&vin_request);
+    let vin_id = grant_id_for(&vin_request);
     let vin_sync = synced
         .iter()
         .find(|s| s.grant_id == vin_id)
@@ -465,7 +519,7 @@ async fn a_family_trip_grant_sees_each_new_day_a_vin_grant_never_a_trip_and_a_tr
         .expect("sync after transfer");
     let family_sync = synced
         .iter()
-        .find(|s| s.grant_id == carchain_core::grants::grant_id_for(&trips_request))
+        .find(|s| s.grant_id == grant_id_for(&trips_request))
         .expect("family grant synced");
     assert_eq!(family_sync.state, "ended");
     assert!(family_sync.delivered.is_empty());

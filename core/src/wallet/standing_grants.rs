@@ -233,16 +233,6 @@ impl Wallet {
                 )
                 .await?;
         }
-        ledger
-            .submit(
-                &owner_secret,
-                TxBody::DataResponse(DataResponse {
-                    request_id,
-                    approved: true,
-                    grant_id: Some(grant_id),
-                }),
-            )
-            .await?;
         let periods = StandingPeriods::of(&pending.terms);
         let code_hash = match scope.delivery {
             Delivery::Compute { code_hash } => Some(hex::encode(code_hash)),
@@ -277,6 +267,14 @@ impl Wallet {
             delivered: Vec::new(),
             state: "active".into(),
         };
+        if let Some(earlier) = self
+            .standing_grants()?
+            .into_iter()
+            .find(|g| g.grant_id == row.grant_id)
+        {
+            row.next_period = earlier.next_period;
+            row.delivered = earlier.delivered;
+        }
         self.save_standing(&row)?;
         self.remember_grant(&GrantInfo {
             grant_id: row.grant_id.clone(),
@@ -293,6 +291,18 @@ impl Wallet {
             records: 0,
             status: "active".into(),
         })?;
+        // Remembered before the answer closes the request, so a sync finds it even
+        // if this call is interrupted; a retried approval keeps the row's cursor.
+        ledger
+            .submit(
+                &owner_secret,
+                TxBody::DataResponse(DataResponse {
+                    request_id,
+                    approved: true,
+                    grant_id: Some(grant_id),
+                }),
+            )
+            .await?;
         let sync = self.sync_one(ledger, &mut row, today).await?;
         Ok(Approval {
             grant_id,
@@ -471,8 +481,15 @@ impl Wallet {
             grantee_rsa_fingerprint: rsa_fingerprint_bytes(&provider_key)?,
             records: records.clone(),
         };
-        if ledger.grant(&grant_id).await?.is_none() {
-            ledger
+        match ledger.grant(&grant_id).await? {
+            // A retried period whose records changed since its grant went on the ledger
+            // (a record uploaded late): its grant cannot be opened with these records,
+            // so the period is left undelivered rather than delivered unverifiable.
+            Some(existing) if existing.records_commitment != opening.commitment() => {
+                return Ok(None);
+            }
+            Some(_) => {}
+            None => ledger
                 .submit(
                     &owner_secret,
                     TxBody::Grant(Grant {
@@ -484,7 +501,8 @@ impl Wallet {
                         expires_at,
                     }),
                 )
-                .await?;
+                .await
+                .map(|_| ())?,
         }
         let owner_address = self.owner_address();
         let key = delivery_record_key(&period_id)?;
