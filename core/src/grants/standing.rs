@@ -15,8 +15,11 @@
 //! the request id and the period's index, which is the provider's cursor.
 //!
 //! What a reader of the ledger learns beyond a one-off grant: who knows the request id
-//! (public on the ledger) can tell how many periods were delivered and when, as the
-//! per-period grants to the provider already show.
+//! (public on the ledger) can tell which periods were delivered and when, as the
+//! per-period grants to the provider already show, and a copy period's grant names one
+//! copy tag per record, so the number of records each day delivered shows (a period
+//! with nothing in scope delivers nothing). A period is delivered once, when a sync
+//! first sees it complete: records uploaded later are not delivered.
 
 use chrono::{DateTime, NaiveDate};
 use sha2::{Digest, Sha256};
