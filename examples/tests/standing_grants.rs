@@ -5,8 +5,8 @@
 //! of the VIN only never sees a trip, nor one narrowed to three days a fourth; expiry,
 //! renouncement and a transfer of the car stop deliveries from then on. Attacks: another
 //! provider reading the grant, a provider asking for days not yet delivered or replaying
-//! an old cursor, a standing request read as a one-off delivery, a priced standing
-//! request.
+//! an old cursor, a standing request read as a one-off delivery. A priced request is
+//! delivered once.
 
 mod support;
 
@@ -263,24 +263,22 @@ async fn an_insurers_standing_ubi_grant_scores_each_week_until_the_owner_revokes
     assert_eq!(standing[0].delivered, vec![0, 1]);
     assert_eq!(standing[0].state, "revoked");
 
-    // A priced request cannot be standing: refused before anything reaches the ledger.
+    // A priced request is delivered once, as before: its escrow pays for one delivery.
     let priced = insurer
         .request(&ledger, &request_spec(&owner, terms, "UBI", 10))
         .await
         .expect("priced request");
-    match owner
+    let paid = owner
         .approve_as_of(&ledger, &priced, car.vid(), &Narrowing::default(), day(8))
         .await
-    {
-        Err(err) => assert_eq!(err.code(), "standing.priced"),
-        Ok(approval) => panic!("a priced standing approval: {approval:?}"),
-    }
-    let open = ledger
-        .request(&priced)
+        .expect("priced approval");
+    assert!(paid.payment.is_some());
+    assert_eq!(owner.standing_grants().expect("standing").len(), 1);
+    let outcome = insurer
+        .wait_for_result(&ledger, &priced, Duration::from_secs(30))
         .await
-        .expect("read")
-        .expect("request");
-    assert!(open.grant_id.is_none());
+        .expect("paid result");
+    assert!(matches!(outcome, RequestOutcome::Result(_)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,9 @@
 //! new period's records in scope as the period completes, until the grant is revoked,
 //! renounced, expires or the car changes owner.
 //!
-//! The approval puts a standing **anchor** grant on the ledger (id
+//! A free request whose approved days run into the approval's day or later is standing
+//! (a priced one is delivered once: its escrow pays for one delivery). The approval
+//! puts a standing **anchor** grant on the ledger (id
 //! [`super::grant_id_for`] the request, a usage grant of the marker program
 //! [`standing_anchor_code_hash`], naming no record): it is what the owner revokes, the
 //! provider renounces, the ledger expires or ends on a transfer. The request's period is
@@ -56,12 +58,6 @@ pub fn period_request_id(request_id: &[u8; 32], index: u32) -> [u8; 32] {
 /// [`code`](Self::code); messages carry ids and dates only.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StandingError {
-    /// A priced request cannot be standing: its escrow pays one delivery.
-    #[error("a priced request ({price}) cannot be approved as a standing grant")]
-    Priced {
-        /// The request's price.
-        price: u64,
-    },
     /// The request's grant is not a standing grant (it was delivered once).
     #[error("grant {0} is not a standing grant")]
     NotStanding(String),
@@ -94,7 +90,6 @@ impl StandingError {
     /// The stable code of this error (`standing.*`).
     pub fn code(&self) -> &'static str {
         match self {
-            StandingError::Priced { .. } => "standing.priced",
             StandingError::NotStanding(_) => "standing.not_standing",
             StandingError::IsStanding(_) => "standing.is_standing",
             StandingError::CursorPastEnd { .. } => "standing.cursor_past_end",
@@ -255,7 +250,14 @@ mod tests {
 
     #[test]
     fn codes_are_stable() {
-        assert_eq!(StandingError::Priced { price: 1 }.code(), "standing.priced");
+        assert_eq!(
+            StandingError::CursorPastEnd {
+                cursor: 3,
+                periods: 2
+            }
+            .code(),
+            "standing.cursor_past_end"
+        );
         assert_eq!(
             StandingError::OutOfScope {
                 period: 1,

@@ -215,7 +215,7 @@ impl Wallet {
     /// request without a funded escrow to this owner is refused
     /// ([`GrantsError::PaymentMissing`]) before anything is read.
     ///
-    /// A request whose approved days run into today or later is approved as a
+    /// A free request whose approved days run into today or later is approved as a
     /// standing grant (see [`Self::approve_as_of`]).
     pub async fn approve(
         &self,
@@ -230,9 +230,11 @@ impl Wallet {
     }
 
     /// [`Self::approve`] on day `today`: when the approved days end before `today` the
-    /// request is delivered once; otherwise it becomes a standing grant, delivering
-    /// the periods complete by `today` now and each later one on
-    /// [`Self::sync_standing_grants`] (see [`crate::grants::standing`]).
+    /// request is delivered once; otherwise a free request becomes a standing grant,
+    /// delivering the periods complete by `today` now and each later one on
+    /// [`Self::sync_standing_grants`] (see [`crate::grants::standing`]). A priced
+    /// request is always delivered once, with what exists now: its escrow pays for one
+    /// delivery.
     pub async fn approve_as_of(
         &self,
         ledger: &GrantsLedger,
@@ -244,7 +246,7 @@ impl Wallet {
         let pending = self.checked_request(ledger, request_id).await?;
         let price = pending.request.price;
         let scope = narrowing.apply(&pending.terms)?;
-        if scope.to >= today {
+        if scope.to >= today && price == 0 {
             return self
                 .approve_standing(ledger, pending, scope, vid, narrowing, today)
                 .await;

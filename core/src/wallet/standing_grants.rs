@@ -177,8 +177,8 @@ fn now_ms() -> u64 {
 }
 
 impl Wallet {
-    /// Approves `pending` as a standing grant (called by [`Self::approve_as_of`] when
-    /// the approved days run into `today` or later): puts the anchor grant and the
+    /// Approves `pending` as a standing grant (called by [`Self::approve_as_of`] for a
+    /// free request whose approved days run into `today` or later): puts the anchor grant and the
     /// answer on the ledger, remembers the grant, and delivers the periods already
     /// complete. The returned [`Approval`] names the anchor and the records delivered
     /// now.
@@ -192,12 +192,6 @@ impl Wallet {
         today: NaiveDate,
     ) -> GrantsResult<Approval> {
         let request_id = pending.request.request_id;
-        if pending.request.price > 0 {
-            return Err(StandingError::Priced {
-                price: pending.request.price,
-            }
-            .into());
-        }
         if let Delivery::Compute { code_hash } = scope.delivery {
             if !pending.provider.code_hashes.contains(&code_hash) {
                 return Err(GrantsError::UnregisteredComputation(hex::encode(code_hash)));
