@@ -432,6 +432,27 @@ async fn a_family_trip_grant_sees_each_new_day_a_vin_grant_never_a_trip_and_a_tr
         .expect("new days");
     assert_eq!(sessions(&new_days), vec![(1, vec![2]), (2, vec![3])]);
     assert_eq!(new_days.cursor, 3);
+    // What the ledger holds for a period names no record, car or day: the anchor and
+    // each period's grant carry a salted commitment and opaque copy tags only.
+    let anchor = ledger
+        .grant(&grant_id_for(&trips_request))
+        .await
+        .expect("read")
+        .expect("anchor");
+    assert!(anchor.copy_tags.is_empty());
+    for delivery in &new_days.deliveries {
+        let PeriodContent::Copy(copy) = &delivery.content else {
+            panic!("a copy");
+        };
+        let public = serde_json::to_string(&copy.grant).expect("json");
+        for record in &copy.records {
+            assert!(!public.contains(&record.address));
+            assert!(!public.contains(&hex::encode(&record.key)));
+        }
+        assert!(!public.contains(car.vid()));
+        assert!(!public.contains("2024-05"));
+        assert_eq!(copy.grant.copy_tags.len(), copy.records.len());
+    }
 
     // The VIN grant received the VIN and never a trip, though trips were driven daily.
     let vin = dealer
