@@ -28,10 +28,12 @@ pub struct ExportReport {
     pub from_date: String,
     /// Last day (YYYY-MM-DD).
     pub to_date: String,
-    /// The chain the headers are signed under (`chain_id/network`).
+    /// The chain the headers are certified on (`chain_id/network`).
     pub chain: String,
-    /// The validator key (hex) the headers are signed by: compare it with the chain's
-    /// when the archive was verified without a trusted anchor.
+    /// The consensus root the headers are certified from, in the trust anchor's text
+    /// form (the genesis validators' ed25519 keys, hex, or `<height>:<hash>`), as
+    /// `LightClient` takes it: compare it with the chain's when the archive was verified
+    /// without a trusted anchor.
     pub validator_pubkey_hex: String,
     /// Records, each proven and opened.
     pub records: u64,
@@ -48,7 +50,7 @@ impl From<CoreExportReport> for ExportReport {
             from_date: report.from,
             to_date: report.to,
             chain: report.chain,
-            validator_pubkey_hex: report.validator,
+            validator_pubkey_hex: report.anchor_root,
             records: report.records,
             trips: report.trips,
             addresses: report.addresses,
@@ -63,7 +65,8 @@ pub struct TrustedAnchor {
     pub chain_id: String,
     /// Address network.
     pub network: Network,
-    /// The validator key, 33-byte compressed hex.
+    /// The consensus root in the trust anchor's text form (the genesis validators'
+    /// ed25519 keys, hex, or `<height>:<header hash>`), as `LightClient` takes it.
     pub validator_pubkey_hex: String,
 }
 

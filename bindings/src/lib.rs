@@ -39,6 +39,7 @@ pub mod grants_wallet;
 pub mod inputs;
 pub mod keys;
 pub mod light;
+pub mod light_anchor;
 pub mod logging;
 pub mod owner_records;
 pub mod payments;

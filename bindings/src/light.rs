@@ -83,6 +83,10 @@ pub(crate) fn core_light_error_code(error: &CoreLightError) -> String {
         CoreLightError::Network { .. } => "light.network".into(),
         CoreLightError::Node { .. } => "light.node_refused".into(),
         CoreLightError::Tampered(_) => "light.tampered".into(),
+        CoreLightError::ForgedCommit { .. } => "light.forged_commit".into(),
+        CoreLightError::AppHashMismatch { .. } => "light.app_hash_mismatch".into(),
+        CoreLightError::HeaderMismatch { .. } => "light.header_mismatch".into(),
+        CoreLightError::ConflictingHeaders { .. } => "light.conflicting_headers".into(),
         CoreLightError::Stale { .. } => "light.stale".into(),
         CoreLightError::WrongChain { .. } => "light.wrong_chain".into(),
         CoreLightError::BadAnswer { .. } => "light.bad_answer".into(),
@@ -109,6 +113,10 @@ impl From<CoreLightError> for LightError {
                 detail,
             },
             CoreLightError::Tampered(_)
+            | CoreLightError::ForgedCommit { .. }
+            | CoreLightError::AppHashMismatch { .. }
+            | CoreLightError::HeaderMismatch { .. }
+            | CoreLightError::ConflictingHeaders { .. }
             | CoreLightError::WrongChain { .. }
             | CoreLightError::ValueMissing { .. } => LightError::Verification { code, detail },
             CoreLightError::NotSynced(_) | CoreLightError::InvalidInput(_) => {
@@ -147,8 +155,10 @@ pub struct LightClient {
 #[uniffi::export(async_runtime = "tokio")]
 impl LightClient {
     /// A client of `endpoints` (base URLs, in order of preference) trusting the chain
-    /// `chain_id` on `network` whose validator key is `validator_pubkey_hex` (33-byte
-    /// compressed, as `carchain-node init` prints it).
+    /// `chain_id` on `network` from the trust anchor text `validator_pubkey_hex`: the
+    /// genesis validators' ed25519 keys (`<64 hex>[:<power>],...`; the embedded node's one
+    /// key as `carchain-node init` prints it) or a trusted CometBFT `<height>:<hash hex>`.
+    /// See also `with_validators` and `with_trusted_height`.
     #[uniffi::constructor]
     pub fn new(
         endpoints: Vec<String>,
@@ -200,9 +210,9 @@ impl LightClient {
 pub(crate) mod tests {
     use super::*;
 
-    /// A valid compressed secp256k1 key (the generator point) for anchors in tests.
+    /// A valid ed25519 validator key (RFC 8032's first test vector) for anchors in tests.
     pub(crate) const GENERATOR_HEX: &str =
-        "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798";
+        "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
 
     #[test]
     fn a_bad_validator_key_is_invalid_input() {

@@ -12,7 +12,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use carchain_core::export::archive::{pack, unpack};
 use carchain_core::export::manifest::{FILES, FileEntry, MANIFEST, Manifest};
 use carchain_core::export::{verify_export, verify_export_file};
-use carchain_core::light::{LightClient, TrustAnchor};
+use carchain_core::light::{ConsensusSigner, LightClient, TrustAnchor};
 use carchain_core::wallet::WalletError;
 use serde_json::Value;
 use support::flows::{WORDS_A, WORDS_B, car, day, pair, trip_on, wallet};
@@ -294,6 +294,37 @@ async fn an_export_verifies_offline_and_every_tampering_is_caught() {
             "export.header_invalid",
         ),
         (
+            "light blocks left out",
+            true,
+            Box::new(|f| edit_json(f, "ledger/light_blocks.json", |d| *d = Value::Array(vec![]))),
+            "export.header_invalid",
+        ),
+        (
+            "the certifying light block left out",
+            true,
+            Box::new(|f| {
+                edit_json(f, "ledger/light_blocks.json", |d| {
+                    d.as_array_mut().expect("array").pop();
+                })
+            }),
+            "export.header_invalid",
+        ),
+        (
+            "the certifying light block's app hash",
+            true,
+            Box::new(|f| {
+                edit_json(f, "ledger/light_blocks.json", |d| {
+                    let last = d
+                        .as_array_mut()
+                        .expect("array")
+                        .last_mut()
+                        .expect("a block");
+                    last["signed_header"]["header"]["app_hash"] = "AB".repeat(32).into();
+                })
+            }),
+            "export.header_invalid",
+        ),
+        (
             "header height",
             true,
             Box::new(|f| edit_json(f, "ledger/headers.json", |d| d[0]["height"] = 1.into())),
@@ -326,8 +357,7 @@ async fn an_export_verifies_offline_and_every_tampering_is_caught() {
             false,
             Box::new(|f| {
                 edit_json(f, MANIFEST, |d| {
-                    d["anchor"]["validator"] =
-                        "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798".into()
+                    d["anchor"]["root"] = ConsensusSigner::from_seed(&[7; 32]).public_hex().into()
                 })
             }),
             "export.anchor_mismatch",
@@ -335,7 +365,7 @@ async fn an_export_verifies_offline_and_every_tampering_is_caught() {
         (
             "manifest version",
             false,
-            Box::new(|f| edit_json(f, MANIFEST, |d| d["version"] = 2.into())),
+            Box::new(|f| edit_json(f, MANIFEST, |d| d["version"] = 3.into())),
             "export.newer_version",
         ),
         (
@@ -361,12 +391,11 @@ async fn an_export_verifies_offline_and_every_tampering_is_caught() {
         let bad = tampered(&archive, reseal, change);
         assert_eq!(code_of(&bad, Some(&anchor)), expected, "{what}");
     }
-    // Without a trusted anchor, an archive re-anchored to another key still fails: its
-    // headers are not signed by that key.
+    // Without a trusted anchor, an archive re-anchored to another validator still fails:
+    // its light blocks are not committed by that validator.
     let reanchored = tampered(&archive, false, |f| {
         edit_json(f, MANIFEST, |d| {
-            d["anchor"]["validator"] =
-                "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798".into()
+            d["anchor"]["root"] = ConsensusSigner::from_seed(&[7; 32]).public_hex().into()
         })
     });
     let code = code_of(&reanchored, None);

@@ -327,14 +327,15 @@ async fn a_proven_page_checks_every_record_against_one_header_without_a_request_
     assert_eq!(count(&paths, "/v1/kv/"), 1, "{paths:#?}");
     assert_eq!(count(&paths, "/v1/state/record/"), 0, "{paths:#?}");
     // Once the client is synced and holds tokens, a whole-address read of the 12 records
-    // is a fixed handful of requests: status, headers, one page carrying the address
-    // index with its proof.
+    // is a fixed handful of requests: status, headers, the light block certifying them,
+    // one page carrying the address index with its proof.
     let whole = through_proxy.records_at(&car.address).await.expect("whole");
     assert_eq!(proven_keys(&whole), keys);
     let paths = proxy.take_paths();
     assert_eq!(count(&paths, "/v1/kv/"), 1, "{paths:#?}");
     assert_eq!(count(&paths, "/v1/state/"), 0, "{paths:#?}");
-    assert!(paths.len() <= 3, "{paths:#?}");
+    assert!(paths.len() <= 4, "{paths:#?}");
+    assert!(count(&paths, "/v1/light/") <= 1, "{paths:#?}");
 
     // A many-address read asks the node's status once, then one page per address.
     let addresses = vec![

@@ -288,6 +288,14 @@ async fn wait_healthy(api: &str) {
 }
 
 /// Waits until node `api` has committed `target`.
+/// Waits until node `i` has committed one block past the agency node's tip: an engine
+/// commits the light block that certifies ledger block `H` with block `H + 1`, so from
+/// then on the light client proves what block `H` registered.
+async fn settle(chain: &Chain, i: usize) {
+    let tip = height(&chain.apis[AGENCY]).await;
+    wait_height(&chain.apis[i], tip + 1).await;
+}
+
 async fn wait_height(api: &str, target: u64) {
     let deadline = Instant::now() + PATIENCE;
     while height(api).await < target {
@@ -346,12 +354,8 @@ async fn agency_node_ingest_survives_a_dead_validator_and_cassandra_node() {
         String::from_utf8_lossy(&made.stdout),
         String::from_utf8_lossy(&made.stderr)
     );
-    let init = std::fs::read_to_string(dir.join("init.txt")).expect("init output");
-    let header_key = init
-        .lines()
-        .find_map(|line| line.strip_prefix("validator_pubkey:"))
-        .map(|key| key.trim().to_owned())
-        .expect("header key");
+    // The light clients trust the engine's genesis validators, as the script wrote them.
+    let validators = std::fs::read_to_string(dir.join("anchor.txt")).expect("anchor.txt");
     let rows = std::fs::read_to_string(dir.join("nodes.tsv")).expect("nodes.tsv");
     let roles: Vec<String> = rows
         .lines()
@@ -394,7 +398,7 @@ async fn agency_node_ingest_survives_a_dead_validator_and_cassandra_node() {
     );
     eprintln!("network up after {:?}", started.elapsed());
 
-    let anchor = TrustAnchor::from_hex(CHAIN_ID, Network::Regtest, &header_key).expect("anchor");
+    let anchor = TrustAnchor::from_hex(CHAIN_ID, Network::Regtest, &validators).expect("anchor");
     let client =
         |i: usize| LightClient::new(vec![chain.apis[i].clone()], anchor.clone()).expect("client");
     let agency = client(AGENCY);
@@ -446,6 +450,7 @@ async fn agency_node_ingest_survives_a_dead_validator_and_cassandra_node() {
         car.put_trip(t, 1, *date).expect("queue");
     }
     flush_until_empty(&car, &agency).await;
+    settle(&chain, 0).await;
     assert_eq!(
         read_back(&validator, &keys, &trips).await,
         sessions_of(&trips)
@@ -471,6 +476,7 @@ async fn agency_node_ingest_survives_a_dead_validator_and_cassandra_node() {
         while_down > before_kill,
         "blocks kept coming: {before_kill} -> {while_down}"
     );
+    settle(&chain, 0).await;
     assert_eq!(
         read_back(&validator, &keys, &trips).await,
         sessions_of(&trips)
@@ -496,6 +502,7 @@ async fn agency_node_ingest_survives_a_dead_validator_and_cassandra_node() {
     let kill = tokio::task::spawn_blocking(move || killer.kill(2));
     flush_until_empty(&car, &agency).await;
     kill.await.expect("kill Cassandra node 2");
+    settle(&chain, 0).await;
     assert_eq!(
         read_back(&validator, &keys, &trips).await,
         sessions_of(&trips)
@@ -528,11 +535,10 @@ async fn agency_node_ingest_survives_a_dead_validator_and_cassandra_node() {
     );
 
     // Every record put through the agency node reads back, proven, through every node
-    // once it has committed the agency node's last block (a node still catching up has
+    // once it has committed past the agency node's last block (a node still catching up has
     // the values, which all nodes share, but not yet their registrations).
-    let last = height(&chain.apis[AGENCY]).await;
     for i in 0..NODES {
-        wait_height(&chain.apis[i], last).await;
+        settle(&chain, i).await;
         let light = client(i);
         light.sync(&|_| {}).await.expect("sync");
         assert_eq!(

@@ -511,6 +511,15 @@ pub trait LedgerService: Send + Sync + 'static {
 
     /// The node's status.
     fn status(&self) -> Result<NodeStatus, ServiceError>;
+
+    /// The CometBFT light block at `height` (signed header, validator sets), which
+    /// certifies ledger block `height - 1`.
+    fn light_block(&self, height: u64) -> Result<carchain_core::light::LightBlock, ServiceError> {
+        Err(ServiceError::new(
+            ErrorCode::NotFound,
+            format!("no light block at height {height}"),
+        ))
+    }
 }
 
 /// One record the simple way: submit and wait, then store the value.

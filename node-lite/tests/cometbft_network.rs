@@ -221,11 +221,10 @@ async fn four_validators_agree_survive_a_killed_one_and_it_catches_up() {
         String::from_utf8_lossy(&made.stderr)
     );
     let init = std::fs::read_to_string(net.join("init.txt")).expect("init output");
-    let validator_key = init
-        .lines()
-        .find_map(|line| line.strip_prefix("validator_pubkey:"))
-        .map(|key| key.trim().to_owned())
-        .expect("header key");
+    assert!(init.contains("validator_pubkey:"), "{init}");
+    // The light client's anchor: the engine's genesis validators, whose signatures
+    // certify every header (`/v1/light` serves the engine's commits).
+    let validator_key = cometbft_anchor(&net.join("node0/cometbft/config/genesis.json"));
 
     let rows = std::fs::read_to_string(net.join("nodes.tsv")).expect("nodes.tsv");
     let mut network: Vec<Validator> = rows
@@ -307,6 +306,33 @@ async fn four_validators_agree_survive_a_killed_one_and_it_catches_up() {
         },
     )
     .await;
+    // The SDK's light client verifies the engine's commits (4 validators' signatures)
+    // through any node and reads the transfer proven.
+    let anchor = carchain_core::light::TrustAnchor::from_hex(
+        CHAIN_ID,
+        carchain_core::protocol::Network::Regtest,
+        &validator_key,
+    )
+    .expect("anchor");
+    let light = carchain_core::light::LightClient::new(apis.clone(), anchor).expect("client");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let verified = light
+            .sync(&|_| {})
+            .await
+            .expect("the light client verifies the engine's light blocks");
+        if verified >= top {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "verified only {verified} < {top}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let account = light.account(&bob.address).await.expect("a proven read");
+    assert_eq!(account.balance, 5_000);
+    assert!(light.dropped_endpoints().is_empty());
     let reference = header_at(&apis[0], top).await;
     for (validator, api) in network.iter().zip(&apis) {
         let account = proven_account(api, &validator_key, &bob.address).await;

@@ -5,7 +5,8 @@
 //! bond to a new ed25519 key adds that validator with the bonded power (kept below a
 //! third of the total, so the chain goes on without it running) two blocks after the
 //! bond's, and the stake reads back through the node with its proof; unbonding
-//! everything takes the new validator out of CometBFT's set again.
+//! everything takes the new validator out of CometBFT's set again. The SDK's light
+//! client, anchored on the staked genesis validator, follows both set changes.
 //!
 //! CometBFT is built by `scripts/setup` (`scripts/cometbft install`); the test finds it
 //! through `COMETBFT_BIN` or the cache path and fails, saying so, when it is absent.
@@ -292,4 +293,24 @@ async fn a_bond_puts_a_new_validator_in_cometbft_s_set_and_an_unbond_takes_it_ou
         },
     )
     .await;
+
+    // The light client anchored on the staked genesis set follows the set through both
+    // changes (one validator, two, one again) with the engine's commits, and reads
+    // Alice's account proven past the unbond.
+    let anchor = carchain_core::light::TrustAnchor::from_hex(
+        CHAIN_ID,
+        carchain_core::protocol::Network::Regtest,
+        &format!("{}:10", hex::encode(running)),
+    )
+    .expect("anchor");
+    let light = carchain_core::light::LightClient::new(vec![api.clone()], anchor).expect("client");
+    let verified = light
+        .sync(&|_| {})
+        .await
+        .expect("the light client follows the set");
+    assert!(verified > bonded_at + 2, "{verified}");
+    let account = light.account(&alice.address).await.expect("a proven read");
+    assert_eq!(account.nonce, 2);
+    let (_, set) = get_json(&format!("{rpc}/validators?height={}", bonded_at + 2)).await;
+    assert_eq!(set["result"]["total"], "2", "{set}");
 }

@@ -163,7 +163,7 @@ fn init_writes_genesis_and_a_private_key_and_refuses_a_used_directory() {
     let summary = Node::init(&data, &options(&[(1, 5)], 1)).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(summary.genesis_path, data.join("genesis.json"));
     assert!(summary.operator_address.starts_with("bcrt1q"));
-    assert_eq!(summary.validator_pubkey.len(), 66);
+    assert_eq!(summary.validator_pubkey.len(), 64);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -13,11 +13,11 @@ use super::ledger::{
     AddressProof, HeaderEntry, LedgerRecord, OpenedEntry, check_indexes, open_entry, verify_headers,
 };
 use super::manifest::{
-    ADDRESS_INDEXES, EXPORT_FORMAT, EXPORT_VERSION, FileEntry, HEADERS, LEDGER_RECORDS, MANIFEST,
-    Manifest,
+    ADDRESS_INDEXES, EXPORT_FORMAT, EXPORT_VERSION, FileEntry, HEADERS, LEDGER_RECORDS,
+    LIGHT_BLOCKS, MANIFEST, Manifest,
 };
 use super::verify::{ExportReport, anchor_entry, verify_export};
-use crate::light::TrustAnchor;
+use crate::light::{LightBlock, TrustAnchor};
 use crate::protocol::SignedHeader;
 
 /// What an archive is made of.
@@ -28,10 +28,12 @@ pub struct ArchiveInput<'a> {
     pub from: NaiveDate,
     /// Last day.
     pub to: NaiveDate,
-    /// The anchor the headers are signed under.
+    /// The anchor the headers are certified under.
     pub anchor: &'a TrustAnchor,
     /// The headers the proofs are against.
     pub headers: &'a [SignedHeader],
+    /// The light blocks that certify them from the anchor's root, ascending.
+    pub light_blocks: &'a [LightBlock],
     /// The records, in archive order.
     pub records: Vec<LedgerRecord>,
     /// The record index proof of every address read.
@@ -50,7 +52,7 @@ fn json_bytes<T: Serialize>(name: &str, value: &T) -> Result<Vec<u8>, ExportErro
 /// The archive's bytes and what it holds.
 pub fn build_archive(input: ArchiveInput<'_>) -> Result<(Vec<u8>, ExportReport), ExportError> {
     let header_entries: Vec<HeaderEntry> = input.headers.iter().map(HeaderEntry::of).collect();
-    let headers = verify_headers(&header_entries, input.anchor)?;
+    let headers = verify_headers(&header_entries, input.light_blocks, input.anchor)?;
     let opened = input
         .records
         .iter()
@@ -65,6 +67,7 @@ pub fn build_archive(input: ArchiveInput<'_>) -> Result<(Vec<u8>, ExportReport),
         ADDRESS_INDEXES,
         json_bytes(ADDRESS_INDEXES, &input.addresses)?,
     ));
+    files.push((LIGHT_BLOCKS, json_bytes(LIGHT_BLOCKS, &input.light_blocks)?));
     let manifest = Manifest {
         format: EXPORT_FORMAT.into(),
         version: EXPORT_VERSION,

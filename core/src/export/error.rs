@@ -89,7 +89,7 @@ pub enum ExportError {
     /// The archive's trust anchor is not the one the verifier was told to trust.
     #[error("the export is for chain {found}, not the trusted {expected}")]
     AnchorMismatch {
-        /// The anchor asked for (chain/network and validator key).
+        /// The anchor asked for (chain/network and consensus root).
         expected: String,
         /// The archive's.
         found: String,

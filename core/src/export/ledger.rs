@@ -1,6 +1,8 @@
 //! The archive's ledger part and its offline checks, all through the light client's
-//! existing verification: signed headers against the trust anchor
-//! ([`TrustAnchor::check_header`]), each record's registration proof against its header
+//! existing verification: the CometBFT light blocks from the trust anchor's root
+//! ([`verify_recorded`], by `tendermint-light-client-verifier`), each ledger header
+//! certified by one of them (its state root is the block's app hash,
+//! [`check_certifies`]), each record's registration proof against its header
 //! and its ciphertext against the proven cHash ([`prove_answered`]), the record opened
 //! with the record key the archive ships ([`open_record_with_key`], which checks the
 //! dHash and the sealed key), and each address's record index proof (a record left out
@@ -18,10 +20,12 @@ use serde_json::Value;
 
 use super::error::ExportError;
 use crate::crypto::{RecordKey, SYMMETRIC_KEY_LEN};
-use crate::light::TrustAnchor;
+use crate::light::certify::{check_certifies, verify_recorded};
+use crate::light::light_block::light_height_of;
 use crate::light::proofs::{decode_proven, verify_state_answer};
 use crate::light::records::prove_answered;
 use crate::light::wire::StateAnswerWire;
+use crate::light::{LightBlock, LightError, TrustAnchor};
 use crate::protocol::{AddressIndex, Canonical, SignedHeader, state_key};
 use crate::record::EncodedKey;
 use crate::sealed::{Opener, SealedRecord, open_record_with_key};
@@ -89,11 +93,18 @@ pub struct OpenedEntry {
     pub value: Value,
 }
 
-/// Checks every header against `anchor`; the verified headers by height.
+/// Verifies the light blocks from `anchor`'s root, then checks that every header is of
+/// the anchor's chain and certified by one of them; the verified headers by height.
 pub fn verify_headers(
     entries: &[HeaderEntry],
+    light_blocks: &[LightBlock],
     anchor: &TrustAnchor,
 ) -> Result<BTreeMap<u64, SignedHeader>, ExportError> {
+    let chain_invalid = |err: LightError| ExportError::HeaderInvalid {
+        height: entries.first().map_or(0, |entry| entry.height),
+        reason: err.to_string(),
+    };
+    verify_recorded(anchor, light_blocks).map_err(chain_invalid)?;
     let mut headers = BTreeMap::new();
     for entry in entries {
         let invalid = |reason: String| ExportError::HeaderInvalid {
@@ -110,8 +121,13 @@ pub fn verify_headers(
             )));
         }
         anchor
-            .check_header(&header)
+            .check_chain(&header)
             .map_err(|err| invalid(err.to_string()))?;
+        let certifying = light_blocks
+            .iter()
+            .find(|block| block.height().value() == light_height_of(entry.height))
+            .ok_or_else(|| invalid("no light block certifies it".into()))?;
+        check_certifies(certifying, &header).map_err(|err| invalid(err.to_string()))?;
         if headers.insert(entry.height, header).is_some() {
             return Err(invalid("listed twice".into()));
         }

@@ -1,6 +1,6 @@
 //! The manifest (`manifest.json`, the archive's first file): what the archive is (format
 //! name and version), whose it is (the car as the wallet names it, the period, the trust
-//! anchor its headers are signed under) and every other file with its size and SHA-256.
+//! anchor its headers are certified under) and every other file with its size and SHA-256.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -10,7 +10,7 @@ use super::error::ExportError;
 /// The manifest's `format` value.
 pub const EXPORT_FORMAT: &str = "carchain-export";
 /// The archive layout version this build writes and reads.
-pub const EXPORT_VERSION: u32 = 1;
+pub const EXPORT_VERSION: u32 = 2;
 
 /// The manifest's file name.
 pub const MANIFEST: &str = "manifest.json";
@@ -28,9 +28,11 @@ pub const HEADERS: &str = "ledger/headers.json";
 pub const LEDGER_RECORDS: &str = "ledger/records.json";
 /// Each address's record index proof (completeness).
 pub const ADDRESS_INDEXES: &str = "ledger/addresses.json";
+/// The CometBFT light blocks that certify the headers from the trust anchor's root.
+pub const LIGHT_BLOCKS: &str = "ledger/light_blocks.json";
 
 /// Every file an archive holds, in archive order.
-pub const FILES: [&str; 8] = [
+pub const FILES: [&str; 9] = [
     MANIFEST,
     RECORDS_JSON,
     RECORDS_CSV,
@@ -39,6 +41,7 @@ pub const FILES: [&str; 8] = [
     HEADERS,
     LEDGER_RECORDS,
     ADDRESS_INDEXES,
+    LIGHT_BLOCKS,
 ];
 
 /// The trust anchor as the archive states it.
@@ -49,8 +52,9 @@ pub struct AnchorEntry {
     pub chain_id: String,
     /// `mainnet`, `testnet` or `regtest`.
     pub network: String,
-    /// The validator's compressed public key, hex.
-    pub validator: String,
+    /// The consensus root in the anchor's text form (the genesis validators' ed25519
+    /// keys, or `<height>:<header hash>`).
+    pub root: String,
 }
 
 /// One file of the archive.
@@ -131,6 +135,15 @@ impl Manifest {
                 reason: "version 0".into(),
             });
         }
+        if versioned.version < EXPORT_VERSION {
+            return Err(ExportError::Manifest {
+                reason: format!(
+                    "version {} archives name a secp256k1 header key, which is no longer a \
+                     trust anchor: export the period again",
+                    versioned.version
+                ),
+            });
+        }
         serde_json::from_slice(bytes).map_err(|err| ExportError::Manifest {
             reason: format!("unreadable manifest: {err}"),
         })
@@ -183,7 +196,7 @@ mod tests {
             anchor: AnchorEntry {
                 chain_id: "carchain-test".into(),
                 network: "regtest".into(),
-                validator: "02".into(),
+                root: "1:00".into(),
             },
             records: 1,
             trips: 0,
@@ -197,7 +210,7 @@ mod tests {
         assert_eq!(Manifest::parse(&bytes).unwrap(), manifest());
         let newer = String::from_utf8(bytes.clone())
             .unwrap()
-            .replace("\"version\": 1", "\"version\": 7");
+            .replace(&format!("\"version\": {EXPORT_VERSION}"), "\"version\": 7");
         assert_eq!(
             Manifest::parse(newer.as_bytes()),
             Err(ExportError::NewerVersion {
@@ -207,10 +220,17 @@ mod tests {
         );
         let zero = String::from_utf8(bytes.clone())
             .unwrap()
-            .replace("\"version\": 1", "\"version\": 0");
+            .replace(&format!("\"version\": {EXPORT_VERSION}"), "\"version\": 0");
         assert_eq!(
             Manifest::parse(zero.as_bytes()).unwrap_err().code(),
             "export.not_an_export"
+        );
+        let older = String::from_utf8(bytes.clone())
+            .unwrap()
+            .replace(&format!("\"version\": {EXPORT_VERSION}"), "\"version\": 1");
+        assert_eq!(
+            Manifest::parse(older.as_bytes()).unwrap_err().code(),
+            "export.manifest"
         );
         let other = String::from_utf8(bytes.clone())
             .unwrap()

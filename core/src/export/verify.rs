@@ -1,6 +1,6 @@
 //! [`verify_export`]: checks an export archive offline, without the wallet's keys —
-//! the container, the manifest (every file's size and SHA-256), the signed headers
-//! against the trust anchor, every record against its ledger proof and ciphertext,
+//! the container, the manifest (every file's size and SHA-256), the light blocks from
+//! the trust anchor's root and the headers they certify, every record against its ledger proof and ciphertext,
 //! each address's records against its proven index, and every derived file against the
 //! verified records.
 
@@ -15,10 +15,10 @@ use super::ledger::{
     AddressProof, HeaderEntry, LedgerRecord, OpenedEntry, check_indexes, open_entry, verify_headers,
 };
 use super::manifest::{
-    ADDRESS_INDEXES, AnchorEntry, FILES, HEADERS, LEDGER_RECORDS, MANIFEST, Manifest,
+    ADDRESS_INDEXES, AnchorEntry, FILES, HEADERS, LEDGER_RECORDS, LIGHT_BLOCKS, MANIFEST, Manifest,
 };
-use crate::light::TrustAnchor;
 use crate::light::anchor::network_name;
+use crate::light::{LightBlock, TrustAnchor};
 use crate::protocol::Network;
 
 /// What a verified archive holds.
@@ -32,8 +32,8 @@ pub struct ExportReport {
     pub to: String,
     /// The chain the archive was verified against (`chain_id/network`).
     pub chain: String,
-    /// The validator key (hex) its headers are signed by.
-    pub validator: String,
+    /// The consensus root its headers are certified from (the anchor's text form).
+    pub anchor_root: String,
     /// Records, each proven and opened.
     pub records: u64,
     /// Trips among them.
@@ -59,7 +59,7 @@ pub fn verify_export_file(
 
 /// Verifies an export archive. With `trusted`, the archive's trust anchor must be that
 /// one; without, the archive's own anchor is used and returned in the report (compare
-/// its validator key with the chain's before relying on the archive).
+/// its root with the chain's before relying on the archive).
 pub fn verify_export(
     archive: &[u8],
     trusted: Option<&TrustAnchor>,
@@ -94,7 +94,8 @@ pub fn verify_export(
     let header_entries: Vec<HeaderEntry> = parse(HEADERS, file(HEADERS)?)?;
     let ledger_records: Vec<LedgerRecord> = parse(LEDGER_RECORDS, file(LEDGER_RECORDS)?)?;
     let address_proofs: Vec<AddressProof> = parse(ADDRESS_INDEXES, file(ADDRESS_INDEXES)?)?;
-    let headers = verify_headers(&header_entries, &anchor)?;
+    let light_blocks: Vec<LightBlock> = parse(LIGHT_BLOCKS, file(LIGHT_BLOCKS)?)?;
+    let headers = verify_headers(&header_entries, &light_blocks, &anchor)?;
     let opened = ledger_records
         .iter()
         .map(|record| open_entry(record, &headers))
@@ -124,7 +125,7 @@ pub fn verify_export(
         from: manifest.from,
         to: manifest.to,
         chain: anchor.label(),
-        validator: hex::encode(anchor.validator.serialize()),
+        anchor_root: anchor.root_text(),
         records: opened.len() as u64,
         trips: derived.trips,
         addresses: address_proofs.len() as u64,
@@ -146,7 +147,7 @@ fn anchor_of(entry: &AnchorEntry) -> Result<TrustAnchor, ExportError> {
         .ok_or_else(|| ExportError::Manifest {
             reason: format!("unknown network `{}`", entry.network),
         })?;
-    TrustAnchor::from_hex(&entry.chain_id, network, &entry.validator).map_err(|err| {
+    TrustAnchor::from_hex(&entry.chain_id, network, &entry.root).map_err(|err| {
         ExportError::Manifest {
             reason: format!("trust anchor: {err}"),
         }
@@ -158,14 +159,10 @@ pub fn anchor_entry(anchor: &TrustAnchor) -> AnchorEntry {
     AnchorEntry {
         chain_id: anchor.chain_id.clone(),
         network: network_name(anchor.network).to_owned(),
-        validator: hex::encode(anchor.validator.serialize()),
+        root: anchor.root_text(),
     }
 }
 
 fn describe(anchor: &TrustAnchor) -> String {
-    format!(
-        "{} (validator {})",
-        anchor.label(),
-        hex::encode(anchor.validator.serialize())
-    )
+    format!("{} (root {})", anchor.label(), anchor.root_text())
 }

@@ -11,10 +11,13 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::anchor::{TrustAnchor, network_name};
+use super::bind::bind_headers;
+use super::certify::{check_certifies, verify_to};
 use super::error::{LightError, LightResult};
 use super::failover::Endpoints;
 use super::headers::HeaderCache;
 use super::http::{NodeHttp, http_client};
+use super::light_block::{LightBlock, light_height_of};
 use super::payment::{NodeTokenKey, ReadPayer, TOKEN_PURCHASE_FEE, TokenPocket};
 use super::proofs::{decode_proven, verify_state_answer};
 use super::records::{
@@ -33,6 +36,18 @@ use crate::protocol::{
 };
 use crate::store::WalletStore;
 use crate::tokens::{IssuerPublicKey, Token, batch_digest};
+
+/// State answers proven at one header, with the light blocks that certify the header
+/// ([`LightClient::proven_answers`]).
+#[derive(Debug, Clone)]
+pub struct ProvenAnswers {
+    /// The verified header every answer is proven against.
+    pub header: SignedHeader,
+    /// The light blocks from the anchor's root to the one certifying `header`, ascending.
+    pub light_blocks: Vec<LightBlock>,
+    /// The answers, in query order.
+    pub answers: Vec<StateAnswerWire>,
+}
 
 /// Headers read for a many-address read, by node label.
 type HeaderMemo = Mutex<HashMap<String, SignedHeader>>;
@@ -53,6 +68,12 @@ pub const PROOF_CONCURRENCY: usize = 16;
 pub const TOKEN_ATTEMPTS: usize = 3;
 /// Default number of blocks a node may lag behind the verified tip before it is stale.
 pub const DEFAULT_MAX_LAG: u64 = 2;
+
+/// True when a node has no light block at a height yet (CometBFT commits block `H`'s
+/// light block one block later).
+fn is_not_yet_committed(err: &LightError) -> bool {
+    matches!(err, LightError::Node { code, .. } if code == "not_found")
+}
 
 /// How the client was configured; the builder methods rebuild from it.
 #[derive(Debug, Clone)]
@@ -226,6 +247,13 @@ impl LightClient {
         self.inner.endpoints.failures()
     }
 
+    /// The nodes this client dropped for serving forged consensus data (a forged commit,
+    /// a rewritten or conflicting header): `(endpoint, reason)`. They are not asked again
+    /// while another node remains.
+    pub fn dropped_endpoints(&self) -> Vec<(String, String)> {
+        self.inner.endpoints.dropped()
+    }
+
     fn headers(&self) -> LightResult<std::sync::MutexGuard<'_, HeaderCache>> {
         self.inner
             .headers
@@ -239,6 +267,23 @@ impl LightClient {
             .ok()
             .flatten()
             .map_or(0, |h| h.header.height)
+    }
+
+    /// The newest CometBFT light block this client verified, as a checkpoint: its height
+    /// and header hash, which anchor another client ([`crate::light::TrustRoot::Height`], e.g. shared
+    /// as a QR code) without the genesis validator set. `None` before the first sync.
+    pub fn checkpoint(&self) -> LightResult<Option<(u64, [u8; 32])>> {
+        let Some(block) = self.headers()?.trusted_block()? else {
+            return Ok(None);
+        };
+        let hash: [u8; 32] = block
+            .signed_header
+            .header
+            .hash()
+            .as_bytes()
+            .try_into()
+            .map_err(|_| LightError::InvalidInput("a header hash is not 32 bytes".into()))?;
+        Ok(Some((block.height().value(), hash)))
     }
 
     /// The verified tip header, if any (from memory or the store, no network).
@@ -286,8 +331,8 @@ impl LightClient {
         let _one_sync = self.inner.sync_lock.lock().await;
         loop {
             let tip = self.headers()?.tip_height()?;
-            let from = tip.map_or(0, |h| h.saturating_add(1));
-            if tip.is_some_and(|h| h >= target) {
+            let from = self.headers()?.next_height()?;
+            if tip.is_some_and(|h| h >= target) || from > target {
                 return Ok(());
             }
             let wanted = (target - from + 1).min(HEADERS_PER_PAGE);
@@ -298,11 +343,66 @@ impl LightClient {
                     "node reports height {target} but serves no header at {from}"
                 )));
             }
-            let height = self.headers()?.extend(&page)?;
-            progress(SyncProgress {
-                height: height.unwrap_or(0),
-                target,
-            });
+            let (complete, height) = self.certify_page(node, &page).await?;
+            progress(SyncProgress { height, target });
+            if !complete {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Links `page` to the verified tip, certifies its newest header with a light block
+    /// verified from the trusted state (skipping, bisecting when needed), binds every
+    /// header of it to the verified CometBFT chain ([`bind_headers`]) and keeps it.
+    /// A CometBFT node commits the light block of ledger block `H` one block later: when
+    /// the newest one is not served yet, the page is certified one header shorter.
+    /// Returns whether the whole page was kept, and the verified height.
+    async fn certify_page(
+        &self,
+        node: &NodeHttp,
+        page: &[SignedHeader],
+    ) -> LightResult<(bool, u64)> {
+        let (mut linked, failure) = self.headers()?.check_links(page)?;
+        let trusted = self.headers()?.trusted_block()?;
+        let anchor = &self.inner.config.anchor;
+        let mut complete = failure.is_none();
+        let mut tip = self.verified_height();
+        while let Some(last) = linked.last() {
+            let target = light_height_of(last.header.height);
+            let fetched = verify_to(anchor, trusted.clone(), target, |height| {
+                node.light_block(height)
+            })
+            .await;
+            match fetched {
+                Ok(certified) => {
+                    let previous = self.headers()?.tip()?;
+                    bind_headers(
+                        &linked,
+                        &certified,
+                        trusted.as_ref(),
+                        previous.as_ref(),
+                        |height| node.light_block(height),
+                    )
+                    .await?;
+                    tip = self.headers()?.accept(&linked, certified)?;
+                    break;
+                }
+                Err(err) if is_not_yet_committed(&err) && linked.len() > 1 => {
+                    linked.pop();
+                    complete = false;
+                }
+                // Only the node's tip is new and its light block is not committed yet:
+                // nothing more to certify now (the tip is read one block behind).
+                Err(err) if is_not_yet_committed(&err) => {
+                    complete = false;
+                    break;
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        match failure {
+            Some(err) => Err(err),
+            None => Ok((complete, tip)),
         }
     }
 
@@ -342,16 +442,40 @@ impl LightClient {
     }
 
     /// The answers of `queries` (state path, key) all at one verified header, each
-    /// checked against it before it is returned, with that header: for callers that
-    /// ship the proofs themselves (a wallet export).
+    /// checked against it before it is returned, with that header and the light blocks
+    /// that certify it from the trust anchor's root: for callers that ship the proofs
+    /// themselves (a wallet export, checked offline with
+    /// [`super::certify::verify_recorded`]).
     pub async fn proven_answers(
         &self,
         queries: &[(Vec<String>, jmt::KeyHash)],
-    ) -> LightResult<(SignedHeader, Vec<StateAnswerWire>)> {
+    ) -> LightResult<ProvenAnswers> {
         self.inner
             .endpoints
             .run(|node| async move {
                 let header = self.read_header(&node).await?;
+                let fetched: Mutex<Vec<LightBlock>> = Mutex::new(Vec::new());
+                let (node_ref, fetched_ref) = (&node, &fetched);
+                let certified = verify_to(
+                    &self.inner.config.anchor,
+                    None,
+                    light_height_of(header.header.height),
+                    |height| async move {
+                        let block = node_ref.light_block(height).await?;
+                        fetched_ref
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .push(block.clone());
+                        Ok(block)
+                    },
+                )
+                .await?;
+                check_certifies(&certified, &header)?;
+                let mut light_blocks = fetched
+                    .into_inner()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                light_blocks.sort_by_key(|block| block.height().value());
+                light_blocks.dedup_by_key(|block| block.height().value());
                 let mut answers = Vec::with_capacity(queries.len());
                 for (path, key) in queries {
                     let path: Vec<&str> = path.iter().map(String::as_str).collect();
@@ -359,7 +483,11 @@ impl LightClient {
                     verify_state_answer(&answer, *key, &header)?;
                     answers.push(answer);
                 }
-                Ok((header, answers))
+                Ok(ProvenAnswers {
+                    header,
+                    light_blocks,
+                    answers,
+                })
             })
             .await
     }

@@ -8,7 +8,8 @@ use crate::store::StoreError;
 
 /// Everything a [`super::LightClient`] call can fail with.
 ///
-/// Failover: [`LightError::Network`], [`LightError::Tampered`], [`LightError::Stale`],
+/// Failover: [`LightError::Network`], [`LightError::Tampered`], [`LightError::ForgedCommit`],
+/// [`LightError::AppHashMismatch`], [`LightError::HeaderMismatch`], [`LightError::ConflictingHeaders`], [`LightError::Stale`],
 /// [`LightError::WrongChain`], [`LightError::BadAnswer`], [`LightError::ValueMissing`] and
 /// the node codes `unavailable`, `internal`, `timeout` make the client try the next
 /// endpoint. When every endpoint failed, a client with one endpoint returns that
@@ -37,6 +38,41 @@ pub enum LightError {
     /// cHash differs from the registered one.
     #[error("node answer failed verification: {0}")]
     Tampered(String),
+    /// A CometBFT light block failed verification: a forged or short commit, validator
+    /// sets that do not match the header, not enough of the trusted voting power, or a
+    /// light block of another chain or height.
+    #[error("light block {height} failed verification: {reason}")]
+    ForgedCommit {
+        /// CometBFT height of the light block.
+        height: u64,
+        /// What the verifier found.
+        reason: String,
+    },
+    /// A verified commit does not certify the ledger header the node served: its app hash
+    /// is not the header's state root.
+    #[error("the committed app hash does not match the ledger header at height {height}")]
+    AppHashMismatch {
+        /// Ledger height.
+        height: u64,
+    },
+    /// A ledger header field differs from what the verified CometBFT chain commits to
+    /// (its height, chain or time; the state root is [`LightError::AppHashMismatch`]).
+    #[error("ledger header {height}: its {field} is not the one the verified chain commits to")]
+    HeaderMismatch {
+        /// Ledger height.
+        height: u64,
+        /// The field (`height`, `chain_id`, `time`).
+        field: &'static str,
+    },
+    /// The node serves a header that conflicts with one already verified (from another
+    /// node or earlier).
+    #[error("conflicting header at height {height}: {reason}")]
+    ConflictingHeaders {
+        /// Ledger height.
+        height: u64,
+        /// How it conflicts.
+        reason: String,
+    },
     /// The node's chain tip is further behind the client's verified tip than allowed.
     #[error(
         "node {endpoint} is stale: its tip {node_height} is behind the verified tip {verified_height}"
@@ -103,6 +139,10 @@ impl LightError {
         match self {
             LightError::Network { .. }
             | LightError::Tampered(_)
+            | LightError::ForgedCommit { .. }
+            | LightError::AppHashMismatch { .. }
+            | LightError::HeaderMismatch { .. }
+            | LightError::ConflictingHeaders { .. }
             | LightError::Stale { .. }
             | LightError::WrongChain { .. }
             | LightError::BadAnswer { .. }
@@ -111,6 +151,20 @@ impl LightError {
             LightError::Node { code, .. } => TRANSIENT_NODE_CODES.contains(&code.as_str()),
             _ => false,
         }
+    }
+
+    /// True when the node served consensus data that fails verification against the
+    /// verified chain (a forged or short commit, a header field or app hash the verified
+    /// chain does not commit to, a header conflicting with a verified one): the client
+    /// drops that node.
+    pub fn is_forgery(&self) -> bool {
+        matches!(
+            self,
+            LightError::ForgedCommit { .. }
+                | LightError::AppHashMismatch { .. }
+                | LightError::HeaderMismatch { .. }
+                | LightError::ConflictingHeaders { .. }
+        )
     }
 
     /// True when no node could be reached at all (the device is offline): a car queues
@@ -123,6 +177,18 @@ impl LightError {
                 .all(|reason| reason.contains(UNREACHABLE_MARK)),
             _ => false,
         }
+    }
+
+    /// True when the node served something that fails verification (it is dropped and
+    /// reported, never trusted).
+    pub fn is_verification_failure(&self) -> bool {
+        matches!(
+            self,
+            LightError::Tampered(_)
+                | LightError::ForgedCommit { .. }
+                | LightError::AppHashMismatch { .. }
+                | LightError::ConflictingHeaders { .. }
+        )
     }
 
     /// The node's error code, when the node refused the request.

@@ -1,5 +1,9 @@
 //! Failover between nodes: the node that answered last is asked first, nodes that failed
-//! recently are asked last, and every failure is remembered with its reason.
+//! recently are asked last, and every failure is remembered with its reason. A node
+//! caught serving forged consensus data ([`LightError::is_forgery`]: a forged commit, a
+//! header the verified chain does not commit to, a conflicting header) is dropped: it is
+//! not asked again by this client while another node remains, and
+//! [`Endpoints::dropped`] reports it with the reason.
 
 use std::future::Future;
 use std::sync::Mutex;
@@ -14,6 +18,8 @@ pub struct Endpoints {
     nodes: Vec<NodeHttp>,
     preferred: AtomicUsize,
     failures: Mutex<Vec<Option<String>>>,
+    /// Why each dropped node was dropped.
+    dropped: Mutex<Vec<Option<String>>>,
 }
 
 impl Endpoints {
@@ -23,10 +29,12 @@ impl Endpoints {
             return Err(LightError::InvalidInput("no node endpoints given".into()));
         }
         let failures = Mutex::new(vec![None; nodes.len()]);
+        let dropped = Mutex::new(vec![None; nodes.len()]);
         Ok(Endpoints {
             nodes,
             preferred: AtomicUsize::new(0),
             failures,
+            dropped,
         })
     }
 
@@ -43,7 +51,10 @@ impl Endpoints {
             Ok(failures) => failures.iter().map(Option::is_some).collect(),
             Err(_) => vec![false; self.nodes.len()],
         };
-        let mut order: Vec<usize> = (0..self.nodes.len()).collect();
+        let dropped = self.dropped_flags();
+        let mut order: Vec<usize> = (0..self.nodes.len())
+            .filter(|&index| !dropped.get(index).copied().unwrap_or(false))
+            .collect();
         order.sort_by_key(|&index| {
             (
                 index != preferred,
@@ -63,6 +74,38 @@ impl Endpoints {
         {
             *slot = failure;
         }
+    }
+
+    fn dropped_flags(&self) -> Vec<bool> {
+        match self.dropped.lock() {
+            Ok(dropped) => dropped.iter().map(Option::is_some).collect(),
+            Err(_) => vec![false; self.nodes.len()],
+        }
+    }
+
+    /// Drops node `index` for `reason`, unless it is the last one not dropped.
+    fn drop_node(&self, index: usize, reason: String) {
+        if let Ok(mut dropped) = self.dropped.lock() {
+            let remaining = dropped.iter().filter(|d| d.is_none()).count();
+            if remaining > 1
+                && let Some(slot) = dropped.get_mut(index)
+            {
+                *slot = Some(reason);
+            }
+        }
+    }
+
+    /// The nodes dropped for serving forged consensus data: `(endpoint, reason)`.
+    pub fn dropped(&self) -> Vec<(String, String)> {
+        let dropped = match self.dropped.lock() {
+            Ok(dropped) => dropped.clone(),
+            Err(_) => return Vec::new(),
+        };
+        self.nodes
+            .iter()
+            .zip(dropped)
+            .filter_map(|(node, reason)| reason.map(|reason| (node.label().to_owned(), reason)))
+            .collect()
     }
 
     /// The last failure of each endpoint since it last answered: `(endpoint, reason)`.
@@ -101,6 +144,10 @@ impl Endpoints {
                     tracing::warn!(endpoint = node.label(), error = %err, "node failed, trying the next");
                     let reason = format!("{}: {err}", node.label());
                     self.record(index, Some(err.to_string()));
+                    if err.is_forgery() {
+                        tracing::warn!(endpoint = node.label(), error = %err, "node dropped: it served forged consensus data");
+                        self.drop_node(index, err.to_string());
+                    }
                     reasons.push(reason);
                     last = Some(err);
                 }
@@ -160,6 +207,37 @@ mod tests {
         assert_eq!(failures.len(), 1);
         assert_eq!(failures[0].0, "http://node0.test");
         assert!(failures[0].1.contains("forged root"));
+    }
+
+    #[tokio::test]
+    async fn a_node_serving_a_forged_commit_is_dropped_but_never_the_last_one() {
+        let endpoints = endpoints(2);
+        let forged = || LightError::ForgedCommit {
+            height: 3,
+            reason: "bad signature".into(),
+        };
+        let answer = endpoints
+            .run(|node| async move {
+                if node.label() == "http://node0.test" {
+                    Err(forged())
+                } else {
+                    Ok(node.label().to_owned())
+                }
+            })
+            .await
+            .unwrap();
+        assert_eq!(answer, "http://node1.test");
+        assert_eq!(endpoints.order(), vec![1]);
+        let dropped = endpoints.dropped();
+        assert_eq!(dropped.len(), 1);
+        assert_eq!(dropped[0].0, "http://node0.test");
+        assert!(dropped[0].1.contains("light block 3"));
+        let err = endpoints
+            .run(|_| async { Err::<(), _>(forged()) })
+            .await
+            .unwrap_err();
+        assert!(matches!(err, LightError::AllNodesFailed(_)));
+        assert_eq!(endpoints.order(), vec![1], "the last node is kept");
     }
 
     #[tokio::test]

@@ -228,6 +228,12 @@ impl NodeHttp {
         Ok(page.headers)
     }
 
+    /// `GET /v1/light/{height}`: the CometBFT light block at `height` (unverified).
+    pub async fn light_block(&self, height: u64) -> LightResult<super::light_block::LightBlock> {
+        let url = self.url(&["v1", "light", &height.to_string()])?;
+        self.json(self.get(url, None)).await
+    }
+
     /// `GET /v1/state/{kind}/{parts..}?height=` (unverified answer).
     pub async fn state(&self, path: &[&str], height: u64) -> LightResult<StateAnswerWire> {
         let mut segments = vec!["v1", "state"];

@@ -3,7 +3,10 @@
 //! fails over between nodes, and caches what it verified in the wallet's store.
 //!
 //! - [`client`]: the [`LightClient`], the API the wallet and the car use.
-//! - [`anchor`]: the [`TrustAnchor`] (chain, network, validator key).
+//! - [`anchor`]: the [`TrustAnchor`] (chain, network, genesis validators or trusted height).
+//! - [`light_block`]: CometBFT light blocks; [`certify`]: their verification (skipping,
+//!   bisection) with `tendermint-light-client-verifier`.
+//! - [`bind`]: every accepted ledger header bound to the verified CometBFT chain.
 //! - [`headers`]: verified header chain and its cache.
 //! - [`proofs`]: state answer checks. [`records`]: cHash and range checks.
 //! - [`http`]: one node's raw calls. [`wire`]: the node's JSON shapes.
@@ -13,11 +16,14 @@
 //! - [`error`]: the [`LightError`] type.
 
 pub mod anchor;
+pub mod bind;
+pub mod certify;
 pub mod client;
 pub mod error;
 pub mod failover;
 pub mod headers;
 pub mod http;
+pub mod light_block;
 pub mod payment;
 pub mod proofs;
 pub mod records;
@@ -28,9 +34,10 @@ pub mod types;
 pub mod wire;
 pub mod write_credentials;
 
-pub use anchor::TrustAnchor;
-pub use client::{DEFAULT_MAX_LAG, LightClient};
+pub use anchor::{GenesisValidator, TrustAnchor, TrustRoot};
+pub use client::{DEFAULT_MAX_LAG, LightClient, ProvenAnswers};
 pub use error::{LightError, LightResult};
+pub use light_block::{ConsensusSigner, LightBlock};
 pub use types::{
     ItemRefusal, PutOutcome, RangeRead, Receipt, RecordUpload, RejectedRecord, SyncProgress,
     UploadResult, VerifiedRecord, WriteCredential,

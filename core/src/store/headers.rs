@@ -96,6 +96,42 @@ impl WalletStore {
         self.write(|tx| save_headers_in(tx, headers))
     }
 
+    /// Saves `headers` (as [`Self::save_headers`]) and replaces the light client's
+    /// trusted consensus state with `(height, block)`, in one transaction.
+    pub fn save_headers_and_trust(
+        &self,
+        headers: &[HeaderRow],
+        height: u64,
+        block: &[u8],
+    ) -> StoreResult<()> {
+        validate_headers(headers)?;
+        let height = validate::to_sql_int("height", height)?;
+        validate::non_empty_bytes("block", block)?;
+        self.write(|tx| {
+            save_headers_in(tx, headers)?;
+            tx.execute(
+                "INSERT OR REPLACE INTO light_trust (id, height, block) VALUES (1, ?1, ?2)",
+                params![height, block],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The light client's trusted consensus state `(height, block)`, if any.
+    pub fn light_trust(&self) -> StoreResult<Option<(u64, Vec<u8>)>> {
+        self.read(|conn| {
+            let raw: Option<(i64, Vec<u8>)> = conn
+                .query_row(
+                    "SELECT height, block FROM light_trust WHERE id = 1",
+                    [],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?;
+            raw.map(|(height, block)| Ok((validate::from_sql_int("height", height)?, block)))
+                .transpose()
+        })
+    }
+
     /// The header at `height`, if cached.
     pub fn header(&self, height: u64) -> StoreResult<Option<HeaderRow>> {
         let Ok(height) = i64::try_from(height) else {

@@ -41,6 +41,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "read tokens",
         sql: include_str!("schema/v4_read_tokens.sql"),
     },
+    Migration {
+        version: 5,
+        name: "light client trust",
+        sql: include_str!("schema/v5_light_trust.sql"),
+    },
 ];
 
 /// The schema version stored in the file (`0` for a new file).
@@ -109,8 +114,8 @@ mod tests {
     fn full_migration_creates_every_table() {
         let mut conn = Connection::open_in_memory().unwrap();
         assert_eq!(schema_version(&conn).unwrap(), 0);
-        assert_eq!(migrate(&mut conn, MIGRATIONS).unwrap(), 4);
-        assert_eq!(schema_version(&conn).unwrap(), 4);
+        assert_eq!(migrate(&mut conn, MIGRATIONS).unwrap(), 5);
+        assert_eq!(schema_version(&conn).unwrap(), 5);
         assert_eq!(
             table_names(&conn),
             [
@@ -118,6 +123,7 @@ mod tests {
                 "grants",
                 "headers",
                 "identity",
+                "light_trust",
                 "meta",
                 "pool_addresses",
                 "provider_requests",
@@ -131,7 +137,7 @@ mod tests {
     fn migrating_twice_is_a_no_op() {
         let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn, MIGRATIONS).unwrap();
-        assert_eq!(migrate(&mut conn, MIGRATIONS).unwrap(), 4);
+        assert_eq!(migrate(&mut conn, MIGRATIONS).unwrap(), 5);
     }
 
     #[test]
@@ -157,7 +163,7 @@ mod tests {
             err,
             StoreError::SchemaTooNew {
                 found: 9,
-                supported: 4
+                supported: 5
             }
         ));
         assert!(table_names(&conn).is_empty());

@@ -27,7 +27,7 @@ use super::secret_store::SecretStore;
 /// let dir = tempfile::tempdir()?;
 /// let secrets = Arc::new(InMemorySecretStore::new());
 /// let store = WalletStore::open(dir.path().join("wallet.db"), secrets)?;
-/// assert_eq!(store.schema_version()?, 4);
+/// assert_eq!(store.schema_version()?, 5);
 /// assert!(store.load_identity()?.is_none());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -168,7 +168,7 @@ mod tests {
             .read(|conn| Ok(conn.query_row("PRAGMA journal_mode", [], |row| row.get(0))?))
             .unwrap();
         assert_eq!(mode, "wal");
-        assert_eq!(store.schema_version().unwrap(), 4);
+        assert_eq!(store.schema_version().unwrap(), 5);
         let key = secrets.load(MASTER_KEY_NAME).unwrap().unwrap();
         assert_eq!(key.len(), 32);
         assert_ne!(key, vec![0u8; 32]);
@@ -285,7 +285,7 @@ mod tests {
             );
         }
         let store = WalletStore::open(&path, secrets).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 4);
+        assert_eq!(store.schema_version().unwrap(), 5);
         assert_eq!(store.load_identity().unwrap(), Some(sample_identity()));
         assert_eq!(store.device("VIN1").unwrap(), sample_device("VIN1", 7));
         assert_eq!(store.pool("VIN1").unwrap(), pool);
@@ -350,7 +350,7 @@ mod tests {
             );
         }
         let store = WalletStore::open(&path, secrets).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 4);
+        assert_eq!(store.schema_version().unwrap(), 5);
         assert_eq!(store.load_identity().unwrap(), Some(sample_identity()));
         assert_eq!(store.device("VIN1").unwrap(), sample_device("VIN1", 7));
         assert_eq!(store.grants(Some("active")).unwrap(), [grant]);
@@ -381,7 +381,7 @@ mod tests {
             err,
             StoreError::SchemaTooNew {
                 found: 99,
-                supported: 4
+                supported: 5
             }
         ));
         assert_eq!(

@@ -180,7 +180,8 @@ impl Wallet {
                 state_key::record(&read.address, &read.stored_key),
             )
         }));
-        let (header, mut answers) = light.proven_answers(&queries).await?;
+        let proven = light.proven_answers(&queries).await?;
+        let mut answers = proven.answers;
         let record_answers = answers.split_off(addresses.len());
         let address_proofs = addresses
             .keys()
@@ -206,7 +207,8 @@ impl Wallet {
             from,
             to,
             anchor: light.anchor(),
-            headers: std::slice::from_ref(&header),
+            headers: std::slice::from_ref(&proven.header),
+            light_blocks: &proven.light_blocks,
             records,
             addresses: address_proofs,
         })?)

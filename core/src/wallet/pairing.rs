@@ -372,12 +372,8 @@ mod tests {
     /// A client whose only endpoint refuses connections: bad input must fail before any
     /// request is made.
     fn unreachable_light() -> LightClient {
-        let validator = public_key_of(&SecretKey::from_slice(&[7; 32]).unwrap());
-        let anchor = TrustAnchor {
-            chain_id: "carchain-test".into(),
-            network: Network::Regtest,
-            validator,
-        };
+        let validator = crate::light::ConsensusSigner::from_seed(&[7; 32]).public_hex();
+        let anchor = TrustAnchor::from_hex("carchain-test", Network::Regtest, &validator).unwrap();
         LightClient::new(vec!["http://127.0.0.1:9".into()], anchor).unwrap()
     }
 

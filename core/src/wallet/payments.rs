@@ -150,9 +150,6 @@ mod tests {
     use crate::store::{InMemorySecretStore, WalletStore};
 
     const WORDS: &str = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
-    /// The generator point: a valid validator key for an anchor no node answers.
-    const GENERATOR_HEX: &str =
-        "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798";
 
     /// Another regtest account (of the key 0x07..07).
     fn other_account() -> String {
@@ -173,8 +170,12 @@ mod tests {
 
     /// A client of a port nothing listens on: any network call fails.
     fn offline_light() -> LightClient {
-        let anchor =
-            TrustAnchor::from_hex("carchain-dev", Network::Regtest, GENERATOR_HEX).unwrap();
+        let anchor = TrustAnchor::from_hex(
+            "carchain-dev",
+            Network::Regtest,
+            &crate::light::ConsensusSigner::from_seed(&[1; 32]).public_hex(),
+        )
+        .unwrap();
         LightClient::new(vec!["http://127.0.0.1:9".to_owned()], anchor).unwrap()
     }
 

@@ -56,23 +56,23 @@ pub fn verify(session: &Session, args: &VerifyExportArgs) -> Result<(), CliError
         &json!({"verified": true, "vid": report.vid, "from": report.from, "to": report.to,
                 "records": report.records, "trips": report.trips,
                 "addresses": report.addresses, "headers": report.headers,
-                "chain": report.chain, "validator": report.validator,
+                "chain": report.chain, "anchor_root": report.anchor_root,
                 "anchor_trusted": trusted.is_some()}),
         || {
             let mut text = format!(
                 "verified: {} record(s), {} trip(s) of {} from {} to {}, proven on {} \
-                 (validator {})",
+                 (anchor root {})",
                 report.records,
                 report.trips,
                 report.vid,
                 report.from,
                 report.to,
                 report.chain,
-                report.validator
+                report.anchor_root
             );
             if trusted.is_none() {
                 text.push_str(
-                    "\nnote: checked against the validator key the archive names; pass \
+                    "\nnote: checked against the trust anchor the archive names; pass \
                      --chain-id and --validator to require your chain's",
                 );
             }

@@ -1,13 +1,22 @@
 //! A small client of CometBFT's JSON-RPC (loopback): `broadcast_tx_sync` hands a
 //! transaction to the local CometBFT node's mempool (its answer is this app's CheckTx),
 //! several at once as one JSON-RPC batch (CometBFT runs a batch's calls in order, so one
-//! signer's nonces stay in sequence); `status` tells the latest block.
+//! signer's nonces stay in sequence); `status` tells the latest block, and `commit` with
+//! `validators` make the light block at a height (the engine's signed header and the
+//! validator sets that signed it), which the node serves at `GET /v1/light/{height}`
+//! unchanged: light clients verify the engine's validators' own signatures.
 
 use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use carchain_core::light::LightBlock;
 use serde_json::{Value, json};
+use tendermint::block::signed_header::SignedHeader;
+use tendermint::validator::{Info, Set};
+
+/// Validators asked per `validators` page (CometBFT's maximum).
+const VALIDATORS_PER_PAGE: usize = 100;
 
 /// Why a call to CometBFT's RPC failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,6 +30,9 @@ pub enum RpcError {
     /// CometBFT refused the call (a full mempool, a transaction too large, ...).
     #[error("CometBFT refused: {0}")]
     Refused(String),
+    /// CometBFT has no block (or no commit yet) at the height asked.
+    #[error("CometBFT has no block at height {0} yet")]
+    NoBlock(u64),
 }
 
 /// CometBFT's answer to `broadcast_tx_sync`: this app's CheckTx result.
@@ -173,6 +185,75 @@ impl CometRpc {
             height,
             catching_up: sync["catching_up"].as_bool().unwrap_or(false),
         })
+    }
+
+    /// The light block at `height`: the signed header CometBFT committed (its commit for
+    /// the latest height is the one this node saw), the validators of `height` and of
+    /// `height + 1`.
+    pub async fn light_block(&self, height: u64) -> Result<LightBlock, RpcError> {
+        if height == 0 {
+            return Err(RpcError::NoBlock(0));
+        }
+        let result = self
+            .call("commit", json!({ "height": height.to_string() }))
+            .await
+            .map_err(|err| no_block(err, height))?;
+        let signed_header: SignedHeader =
+            serde_json::from_value(result["signed_header"].clone())
+                .map_err(|err| RpcError::Unreachable(format!("commit {height}: {err}")))?;
+        let validators = self.validators(height).await?;
+        let next = self.validators(height.saturating_add(1)).await?;
+        Ok(LightBlock::new(
+            signed_header,
+            validators,
+            next,
+            tendermint::node::Id::new([0; 20]),
+        ))
+    }
+
+    /// The validator set of `height` (every page of `validators`).
+    async fn validators(&self, height: u64) -> Result<Set, RpcError> {
+        let mut all: Vec<Info> = Vec::new();
+        for page in 1.. {
+            let result = self
+                .call(
+                    "validators",
+                    json!({
+                        "height": height.to_string(),
+                        "page": page.to_string(),
+                        "per_page": VALIDATORS_PER_PAGE.to_string(),
+                    }),
+                )
+                .await
+                .map_err(|err| no_block(err, height))?;
+            let listed: Vec<Info> = serde_json::from_value(result["validators"].clone())
+                .map_err(|err| RpcError::Unreachable(format!("validators {height}: {err}")))?;
+            let total: usize = result["total"]
+                .as_str()
+                .and_then(|t| t.parse().ok())
+                .ok_or_else(|| RpcError::Unreachable("validators without a total".into()))?;
+            let empty = listed.is_empty();
+            all.extend(listed);
+            if all.len() >= total || empty {
+                break;
+            }
+        }
+        Ok(Set::without_proposer(all))
+    }
+}
+
+/// CometBFT's "height must be less than or equal to the current blockchain height" (and
+/// its other answers for a height it has not reached) as [`RpcError::NoBlock`].
+fn no_block(err: RpcError, height: u64) -> RpcError {
+    match err {
+        RpcError::Refused(text)
+            if text.contains("must be less than or equal")
+                || text.contains("could not find")
+                || text.contains("not found") =>
+        {
+            RpcError::NoBlock(height)
+        }
+        other => other,
     }
 }
 

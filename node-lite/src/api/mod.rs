@@ -89,6 +89,7 @@ pub fn router<S: LedgerService>(service: Arc<S>, config: ApiConfig) -> Router {
         .route("/v1/openapi.yaml", get(openapi))
         .route("/v1/tx/{id}", get(tx::lookup::<S>))
         .route("/v1/headers", get(tx::headers::<S>))
+        .route("/v1/light/{height}", get(tx::light_block::<S>))
         .route("/v1/state/account/{address}", get(state::account::<S>))
         .route("/v1/state/device/{vid}", get(state::device::<S>))
         .route("/v1/state/provider/{address}", get(state::provider::<S>))

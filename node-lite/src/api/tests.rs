@@ -580,6 +580,15 @@ async fn state_tx_headers_status_health_and_openapi() {
         .await
         .unwrap();
     assert_eq!(too_many.status(), 400);
+    for (path, status, code) in [
+        ("/v1/light/18446744073709551616", 400, "invalid_request"),
+        ("/v1/light/-1", 400, "invalid_request"),
+        ("/v1/light/7", 404, "not_found"),
+    ] {
+        let answer = client.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(answer.status(), status, "{path}");
+        assert_eq!(error_code(answer).await, code, "{path}");
+    }
 
     let status: Value = client
         .get(format!("{base}/v1/status"))

@@ -1,11 +1,12 @@
 //! Transaction endpoints: `POST /v1/tx` (submit), `GET /v1/tx/{id}` (look up with its
-//! inclusion proof and header) and `GET /v1/headers` (signed headers from a height).
+//! inclusion proof and header), `GET /v1/headers` (signed headers from a height) and
+//! `GET /v1/light/{height}` (the CometBFT light block certifying ledger block height - 1).
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -130,4 +131,16 @@ pub async fn headers<S: LedgerService>(
     }
     let headers = blocking(&service, move |s| s.headers_from(from, limit)).await?;
     Ok(Json(HeadersJson { headers }))
+}
+
+/// `GET /v1/light/{height}`: the CometBFT light block at `height`, in tendermint's JSON.
+pub async fn light_block<S: LedgerService>(
+    State(service): State<Arc<S>>,
+    height: Result<Path<u64>, PathRejection>,
+) -> Result<Json<carchain_core::light::LightBlock>, ApiError> {
+    // A height past u64 is the API's JSON error, not axum's plain-text rejection.
+    let Path(height) =
+        height.map_err(|err| ApiError::invalid(format!("bad height: {}", err.body_text())))?;
+    let light = blocking(&service, move |s| s.light_block(height)).await?;
+    Ok(Json(light))
 }

@@ -2,6 +2,7 @@
 //! bounded mempool and the producer that turns it into signed, committed blocks.
 
 mod block;
+mod consensus_key;
 mod error;
 mod issuer_key;
 mod mempool;
@@ -13,6 +14,7 @@ pub use block::{
     build_block_derived, build_decided_block, commit_genesis, decode_header, latest_header,
     produce_block,
 };
+pub use consensus_key::{CONSENSUS_KEY_FILE, load_or_create_consensus_key};
 pub use error::ChainError;
 pub use issuer_key::{ISSUER_KEY_FILE, load_or_create_issuer, load_or_create_key_file};
 pub use mempool::{Landing, Mempool, Pending};

@@ -348,6 +348,13 @@ impl LedgerService for Node {
         self.kv.health()
     }
 
+    fn light_block(&self, height: u64) -> Result<carchain_core::light::LightBlock, ServiceError> {
+        match self.consensus {
+            super::Consensus::Embedded => self.embedded_light_block(height),
+            super::Consensus::Comet(_) => self.engine_light_block(height),
+        }
+    }
+
     fn status(&self) -> Result<NodeStatus, ServiceError> {
         let ledger = lock(&self.ledger);
         let network = serde_json::to_value(self.genesis.network)
@@ -362,7 +369,7 @@ impl LedgerService for Node {
             mode: self.config.mode,
             version: env!("CARGO_PKG_VERSION").to_string(),
             peers: self.config.peers.clone(),
-            validator: self.genesis.validator_pubkey.clone(),
+            validator: self.consensus_key.public_hex(),
             operator_address: self.genesis.operator_address.clone(),
             mempool: ledger.mempool.len(),
             kv: Some(self.kv.health()),

@@ -2,7 +2,8 @@
 //! the application of a CometBFT engine: see `consensus`), the KV store of encrypted
 //! records and read payments, behind [`LedgerService`].
 //!
-//! Data directory: `genesis.json`, `validator.key` (0600), `ledger.sqlite`,
+//! Data directory: `genesis.json`, `validator.key` (0600, the header key),
+//! `consensus.key` (0600, the ed25519 validator key of the light blocks), `ledger.sqlite`,
 //! `kv.sqlite`, `token-issuer.key` (0600, made on first start), `tokens.sqlite`; the
 //! node that made the genesis also `stamp-issuer.key` (0600, the chain's fee stamp
 //! issuer, made by `Node::init`) and `stamps.sqlite` (the stamp payments it issued); a private
@@ -42,6 +43,7 @@ use crate::state::{
 
 mod consensus;
 mod ledger_service;
+mod light;
 mod producer;
 mod records;
 mod writers;
@@ -130,7 +132,7 @@ pub const STAMPS_FILE: &str = "stamps.sqlite";
 /// What `Node::init` created.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InitSummary {
-    /// The validator's public key (hex).
+    /// The trust anchor text of the chain: the validator's ed25519 consensus key (hex).
     pub validator_pubkey: String,
     /// The operator account (fees and read payments go here).
     pub operator_address: String,
@@ -162,6 +164,10 @@ pub struct Node {
     /// A private node's write credentials (`None` on a shared node).
     writes: Option<Writes>,
     key: ValidatorKey,
+    /// The ed25519 consensus key signing the embedded node's light blocks.
+    consensus_key: carchain_core::light::ConsensusSigner,
+    /// Ids of the light blocks built so far (index = CometBFT height - 1).
+    light_ids: Mutex<Vec<tendermint::block::Id>>,
     ledger: Mutex<Ledger>,
     stopping: AtomicBool,
     stop: watch::Sender<bool>,
@@ -272,8 +278,11 @@ impl Node {
         let genesis_path = data_dir.join("genesis.json");
         genesis.save(&genesis_path)?;
         key.save(&data_dir.join("validator.key"))?;
+        let consensus = crate::chain::load_or_create_consensus_key(
+            &data_dir.join(crate::chain::CONSENSUS_KEY_FILE),
+        )?;
         Ok(InitSummary {
-            validator_pubkey: genesis.validator_pubkey,
+            validator_pubkey: consensus.public_hex(),
             operator_address,
             genesis_path,
         })
@@ -329,6 +338,9 @@ impl Node {
         if Some(key.public_key()) != genesis.proposer().ok() {
             return Err(NodeError::ValidatorMismatch);
         }
+        let consensus_key = crate::chain::load_or_create_consensus_key(
+            &dir.join(crate::chain::CONSENSUS_KEY_FILE),
+        )?;
         let db = Arc::new(LedgerDb::open(dir.join("ledger.sqlite"))?);
         let kv: Box<dyn KvStore> = match kv {
             KvChoice::Sqlite => Box::new(SqliteKv::open(dir.join("kv.sqlite"))?),
@@ -375,6 +387,8 @@ impl Node {
             stamps,
             writes,
             key,
+            consensus_key,
+            light_ids: Mutex::new(Vec::new()),
             stopping: AtomicBool::new(false),
             stop,
             backlog: Notify::new(),

@@ -348,9 +348,22 @@ pub async fn status(base: &str) -> Value {
     body
 }
 
-/// All signed headers from genesis, each signature and link checked, all proposed by
-/// `validator` (hex).
-pub async fn verified_headers(base: &str, validator: &str) -> Vec<SignedHeader> {
+/// The light block at `height` from `base`, `None` while the node has none (a CometBFT
+/// engine commits the light block of ledger block `H` one block later).
+async fn light_block_at(base: &str, height: u64) -> Option<carchain_core::light::LightBlock> {
+    let (code, body) = get_json(&format!("{base}/v1/light/{height}")).await;
+    if code == 404 {
+        return None;
+    }
+    assert_eq!(code, 200, "{body}");
+    Some(serde_json::from_value(body).expect("light block"))
+}
+
+/// All signed headers from genesis up to the newest one a light block certifies, each
+/// signature and link checked, the newest certified by the node's light block verified
+/// from the anchor `validators` (the trust anchor text: the ed25519 validator key(s))
+/// with tendermint-light-client-verifier, and every header bound to the verified chain.
+pub async fn verified_headers(base: &str, validators: &str) -> Vec<SignedHeader> {
     let mut headers: Vec<SignedHeader> = Vec::new();
     let mut from = 0u64;
     loop {
@@ -368,25 +381,49 @@ pub async fn verified_headers(base: &str, validator: &str) -> Vec<SignedHeader> 
     assert_eq!(headers[0].header.height, 0, "first header is genesis");
     for header in &headers {
         header.verify_signature().expect("header signature");
-        assert_eq!(hex::encode(header.header.proposer.serialize()), validator);
     }
     for pair in headers.windows(2) {
         verify_chain(&pair[0], &pair[1]).expect("header chain links");
     }
+    let anchor = carchain_core::light::TrustAnchor::from_hex(
+        CHAIN_ID,
+        carchain_core::protocol::Network::Regtest,
+        validators,
+    )
+    .expect("anchor");
+    if headers.len() > 1 && light_block_at(base, headers.len() as u64).await.is_none() {
+        headers.pop();
+    }
+    let tip = headers.last().expect("a tip");
+    let target = tip.header.height + 1;
+    let fetch = |height| async move {
+        Ok(light_block_at(base, height)
+            .await
+            .expect("a light block below the certified one"))
+    };
+    let light = carchain_core::light::certify::verify_to(&anchor, None, target, fetch)
+        .await
+        .expect("the light block verifies");
+    carchain_core::light::certify::check_certifies(&light, tip).expect("it certifies the tip");
+    carchain_core::light::bind::bind_headers(&headers, &light, None, None, fetch)
+        .await
+        .expect("every header is bound to the verified chain");
     headers
 }
 
-/// Reads an account with its proof and verifies the proof against the verified header at
-/// the answer's height. `None` when the account does not exist (absence is proven too).
-pub async fn proven_account(base: &str, validator: &str, address: &str) -> Option<AccountState> {
-    let (code, answer) = get_json(&format!("{base}/v1/state/account/{address}")).await;
+/// Reads an account with its proof at the newest certified height and verifies the proof
+/// against that verified header. `None` when the account does not exist (absence is
+/// proven too).
+pub async fn proven_account(base: &str, validators: &str, address: &str) -> Option<AccountState> {
+    let headers = verified_headers(base, validators).await;
+    let header = headers.last().expect("a certified header");
+    let height = header.header.height;
+    let (code, answer) = get_json(&format!(
+        "{base}/v1/state/account/{address}?height={height}"
+    ))
+    .await;
     assert_eq!(code, 200, "{answer}");
-    let headers = verified_headers(base, validator).await;
-    let height = answer["height"].as_u64().expect("height");
-    let header = headers
-        .iter()
-        .find(|h| h.header.height == height)
-        .expect("header of the answer's height");
+    assert_eq!(answer["height"].as_u64(), Some(height), "{answer}");
     assert_eq!(answer["state_root"], hex::encode(header.header.state_root));
     let value = answer["value"]
         .as_str()
@@ -400,6 +437,27 @@ pub async fn proven_account(base: &str, validator: &str, address: &str) -> Optio
     )
     .expect("state proof verifies against the signed header");
     value.map(|bytes| AccountState::from_canonical(&bytes).expect("account bytes"))
+}
+
+/// The trust anchor text of a CometBFT network: the validators of its `genesis.json`
+/// (`<ed25519 hex>:<power>,...`).
+pub fn cometbft_anchor(genesis: &Path) -> String {
+    let text = std::fs::read_to_string(genesis).expect("CometBFT genesis");
+    let genesis: Value = serde_json::from_str(&text).expect("genesis JSON");
+    let validators = genesis["validators"]
+        .as_array()
+        .expect("genesis validators");
+    validators
+        .iter()
+        .map(|v| {
+            let key = BASE64
+                .decode(v["pub_key"]["value"].as_str().expect("key"))
+                .expect("base64 key");
+            let power = v["power"].as_str().expect("power");
+            format!("{}:{power}", hex::encode(key))
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Waits until `check` is true (polling every 50 ms, at most 10 s).

@@ -1,0 +1,129 @@
+// The light client's trust anchor through the Swift bindings, against a real carchain-node:
+// a client anchored to the node's genesis validator set (typed, or in its text form) syncs
+// and reads a proven balance; the checkpoint it reaches (a verified CometBFT height and
+// header hash) anchors a second client, which syncs from there. A client anchored to
+// another validator, or to a checkpoint whose hash is not the chain's, verifies nothing:
+// it drops the node, says why, and raises a typed error.
+import CarChain
+import Foundation
+import XCTest
+
+/// The voting power `carchain-node init` gives its one validator.
+let embeddedValidatorPower: UInt64 = 10
+/// A valid ed25519 key that is not the node's validator (RFC 8032's first test vector).
+let foreignValidator = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+
+/// The stable code of a light-client error.
+func lightCode(_ error: LightError) -> String {
+    switch error {
+    case .Unavailable(let code, _), .Refused(let code, _), .Verification(let code, _),
+        .InvalidInput(let code, _), .Internal(let code, _):
+        return code
+    }
+}
+
+/// Runs `body`, which must throw a `LightError`, and returns its code.
+func lightErrorCode(
+    file: StaticString = #filePath, line: UInt = #line, _ body: () async throws -> Void
+) async -> String? {
+    do {
+        try await body()
+        XCTFail("no error was raised", file: file, line: line)
+    } catch let error as LightError {
+        return lightCode(error)
+    } catch {
+        XCTFail("unexpected error \(error)", file: file, line: line)
+    }
+    return nil
+}
+
+final class LightAnchorTests: XCTestCase {
+    private func assertRefusedAndDropped(
+        _ client: LightClient, owner: String, node: TestNode,
+        file: StaticString = #filePath, line: UInt = #line
+    ) async {
+        let code = await lightErrorCode(file: file, line: line) {
+            _ = try await client.balance(address: owner)
+        }
+        XCTAssertTrue(
+            code == "light.forged_commit" || code == "light.all_nodes_failed",
+            String(describing: code), file: file, line: line)
+        let dropped = client.droppedEndpoints()
+        XCTAssertEqual(dropped.map(\.endpoint), [node.base], file: file, line: line)
+        XCTAssertFalse(dropped.first?.reason.isEmpty ?? true, file: file, line: line)
+        XCTAssertEqual(client.verifiedHeight(), 0, file: file, line: line)
+    }
+
+    func testTheGenesisSetOrACheckpointAnchorsAClientAndAForeignAnchorVerifiesNothing() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("carchain-anchor-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let wallet = try Wallet.restore(
+            path: dir.appendingPathComponent("wallet.db").path, secrets: MemorySecretStore(),
+            network: .regtest, words: abandonWords, passphrase: "")
+        let owner = wallet.ownerAddress()
+        let funds: UInt64 = 5_000
+        let node = try TestNode.start(fund: owner, amount: funds)
+        defer { node.stop() }
+
+        let genesisSet = [AnchorValidator(keyHex: node.validatorPubkey, power: embeddedValidatorPower)]
+        let genesis = try LightClient.withValidators(
+            endpoints: [node.base], chainId: TestNode.chainId, network: .regtest, validators: genesisSet)
+        XCTAssertEqual(genesis.trustAnchor(), "\(node.validatorPubkey):\(embeddedValidatorPower)")
+        XCTAssertEqual(genesis.anchorValidators(), genesisSet)
+        XCTAssertNil(try genesis.checkpoint(), "no checkpoint before the first sync")
+        let synced = try await genesis.sync(listener: ProgressLog())
+        XCTAssertGreaterThanOrEqual(synced, 1)
+        let balance = try await genesis.balance(address: owner)
+        XCTAssertEqual(balance, funds)
+        XCTAssertTrue(genesis.droppedEndpoints().isEmpty)
+        // The text form `carchain-node init` prints is the same anchor.
+        let text = try LightClient(
+            endpoints: [node.base], chainId: TestNode.chainId, network: .regtest,
+            validatorPubkeyHex: node.validatorPubkey)
+        let textBalance = try await text.balance(address: owner)
+        XCTAssertEqual(textBalance, funds)
+
+        // The checkpoint the first client verified anchors a second one.
+        let checkpoint = try XCTUnwrap(try genesis.checkpoint())
+        let parts = checkpoint.split(separator: ":").map(String.init)
+        XCTAssertEqual(parts.count, 2)
+        let height = try XCTUnwrap(UInt64(parts[0]))
+        let hash = parts[1]
+        XCTAssertEqual(hash.count, 64)
+        let fromCheckpoint = try LightClient.withTrustedHeight(
+            endpoints: [node.base], chainId: TestNode.chainId, network: .regtest,
+            height: height, headerHashHex: hash)
+        XCTAssertEqual(fromCheckpoint.trustAnchor(), checkpoint)
+        XCTAssertTrue(fromCheckpoint.anchorValidators().isEmpty)
+        let checkpointBalance = try await fromCheckpoint.balance(address: owner)
+        XCTAssertEqual(checkpointBalance, funds)
+        XCTAssertGreaterThanOrEqual(fromCheckpoint.verifiedHeight() + 1, height)
+
+        // A foreign validator set, or a checkpoint with another hash, certifies nothing.
+        await assertRefusedAndDropped(
+            try LightClient.withValidators(
+                endpoints: [node.base], chainId: TestNode.chainId, network: .regtest,
+                validators: [AnchorValidator(keyHex: foreignValidator, power: embeddedValidatorPower)]),
+            owner: owner, node: node)
+        let otherHash = String(repeating: hash.hasPrefix("ab") ? "cd" : "ab", count: 32)
+        await assertRefusedAndDropped(
+            try LightClient.withTrustedHeight(
+                endpoints: [node.base], chainId: TestNode.chainId, network: .regtest,
+                height: height, headerHashHex: otherHash),
+            owner: owner, node: node)
+        // Bad anchors are refused before any request.
+        let badKey = await lightErrorCode {
+            _ = try LightClient.withValidators(
+                endpoints: [node.base], chainId: TestNode.chainId, network: .regtest,
+                validators: [AnchorValidator(keyHex: "02" + String(repeating: "11", count: 32), power: 10)])
+        }
+        XCTAssertEqual(badKey, "light.invalid_input")
+        let zeroHeight = await lightErrorCode {
+            _ = try LightClient.withTrustedHeight(
+                endpoints: [node.base], chainId: TestNode.chainId, network: .regtest,
+                height: 0, headerHashHex: hash)
+        }
+        XCTAssertEqual(zeroHeight, "light.invalid_input")
+    }
+}
