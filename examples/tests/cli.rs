@@ -1138,6 +1138,7 @@ async fn scripted_grants_provider_requests_owner_approves_and_revokes() {
         (approve(&"00".repeat(32), &[]), "is not pending"),
         (w(&["requests", "reject", "--id", "12"]), "--id"),
         (w(&["grants", "revoke", "--id", "nothex"]), "--id"),
+        (w(&["grants", "sync", "--today", "2024-13-01"]), "--today"),
         (
             w(&["grants", "revoke", "--id", &"00".repeat(32)]),
             "not one this wallet made",
@@ -1229,6 +1230,11 @@ async fn scripted_grants_provider_requests_owner_approves_and_revokes() {
         text(&human.stdout).contains(&format!("{grant_id}  active")),
         "{}",
         text(&human.stdout)
+    );
+    // No standing grant: a sync delivers nothing.
+    assert_eq!(
+        ok_json(&run_async(w(&["grants", "sync", "--today", "2024-05-04"]), None).await),
+        json!([])
     );
     let revoked = ok_json(&run_async(w(&["grants", "revoke", "--id", &grant_id]), None).await);
     assert_eq!(revoked["status"], "revoked");
