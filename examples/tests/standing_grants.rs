@@ -279,6 +279,11 @@ async fn an_insurers_standing_ubi_grant_scores_each_week_until_the_owner_revokes
         .await
         .expect("paid result");
     assert!(matches!(outcome, RequestOutcome::Result(_)));
+    // A one-off grant is not read by period.
+    match insurer.deliveries_since(&ledger, &priced, 0, day(29)).await {
+        Err(err) => assert_eq!(err.code(), "standing.not_standing"),
+        Ok(found) => panic!("a one-off grant read by period: {found:?}"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
