@@ -283,6 +283,10 @@ impl From<CoreGrantsError> for GrantsError {
                 code: code("grants.protocol"),
                 detail,
             },
+            E::Standing(ref standing) => GrantsError::Refused {
+                code: code(standing.code()),
+                detail,
+            },
         }
     }
 }

@@ -46,6 +46,7 @@ pub mod payments;
 pub mod pool;
 pub mod record;
 pub mod secrets;
+pub mod standing_grants;
 pub mod store;
 pub mod trip;
 pub mod wallet;

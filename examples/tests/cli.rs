@@ -900,6 +900,11 @@ async fn scripted_grants_provider_requests_owner_approves_and_revokes() {
         Case::new(&w.args(&["requests", "reject", "--id", "12"]), 3, "--id"),
         Case::new(&w.args(&["grants", "revoke", "--id", "nothex"]), 3, "--id"),
         Case::new(
+            &w.args(&["grants", "sync", "--today", "2024-13-01"]),
+            3,
+            "--today",
+        ),
+        Case::new(
             &w.args(&["grants", "revoke", "--id", &"00".repeat(32)]),
             3,
             "not one this wallet made",
@@ -975,6 +980,11 @@ async fn scripted_grants_provider_requests_owner_approves_and_revokes() {
         &format!("{grant_id}  active"),
     )])
     .await;
+    // No standing grant: a sync delivers nothing.
+    assert_eq!(
+        w.ok(&["grants", "sync", "--today", "2024-05-04"]).await,
+        json!([])
+    );
     let revoked = w.ok(&["grants", "revoke", "--id", &grant_id]).await;
     assert_eq!(revoked["status"], "revoked");
     assert_eq!(w.ok(&["grants", "list"]).await[0]["status"], "revoked");

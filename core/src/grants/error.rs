@@ -1,6 +1,7 @@
 //! [`GrantsError`]: the typed errors of data requests, approvals, deliveries and their
 //! checks, on both the provider's and the owner's side.
 
+use super::standing::StandingError;
 use crate::compute::ComputeError;
 use crate::crypto::CryptoError;
 use crate::keys::KeyError;
@@ -103,6 +104,45 @@ pub enum GrantsError {
     /// A transaction could not be built or signed.
     #[error(transparent)]
     Protocol(#[from] ProtocolError),
+    /// A standing grant could not be approved, synchronised or read.
+    #[error(transparent)]
+    Standing(#[from] StandingError),
+}
+
+impl GrantsError {
+    /// The stable code of this error (`grants.*`; a standing grant's error its own
+    /// `standing.*` code).
+    pub fn code(&self) -> &'static str {
+        match self {
+            GrantsError::InvalidTerms(_) => "grants.invalid_terms",
+            GrantsError::InvalidNarrowing(_) => "grants.invalid_narrowing",
+            GrantsError::UnknownRequest(_) => "grants.unknown_request",
+            GrantsError::NotAddressedToMe(_) => "grants.not_addressed_to_me",
+            GrantsError::RequestClosed { .. } => "grants.request_closed",
+            GrantsError::UnknownProvider(_) => "grants.unknown_provider",
+            GrantsError::UnregisteredComputation(_) => "grants.unregistered_computation",
+            GrantsError::UnsupportedComputation(_) => "grants.unsupported_computation",
+            GrantsError::NothingToDeliver => "grants.nothing_to_deliver",
+            GrantsError::PaymentMissing { .. } => "grants.payment_missing",
+            GrantsError::UnknownGrant(_) => "grants.unknown_grant",
+            GrantsError::NotDelivered(_) => "grants.not_delivered",
+            GrantsError::Timeout(_) => "grants.timeout",
+            GrantsError::DeliveryRefused(_) => "grants.delivery_refused",
+            GrantsError::GrantRefused(_) => "grants.grant_refused",
+            GrantsError::MalformedDocument(_) => "grants.malformed_document",
+            GrantsError::Light(_) => "grants.light",
+            GrantsError::Wallet(_) => "grants.wallet",
+            GrantsError::Crypto(_) => "grants.crypto",
+            GrantsError::Sealed(_) => "grants.sealed",
+            GrantsError::Compute(_) => "grants.compute",
+            GrantsError::Key(_) => "grants.key",
+            GrantsError::Record(_) => "grants.record",
+            GrantsError::Trip(_) => "grants.trip",
+            GrantsError::Store(_) => "grants.store",
+            GrantsError::Protocol(_) => "grants.protocol",
+            GrantsError::Standing(e) => e.code(),
+        }
+    }
 }
 
 impl From<WalletError> for GrantsError {

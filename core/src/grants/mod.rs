@@ -10,6 +10,9 @@
 //! - [`delivery`]: the sealed delivery document the owner publishes for a provider.
 //! - [`ledger`]: [`GrantsLedger`], proven reads of providers, requests, grants and
 //!   escrows.
+//! - [`standing`]: standing grants, delivered period by period until they end; the
+//!   owner's side is `Wallet::sync_standing_grants`, the provider's
+//!   `ServiceProvider::deliveries_since`.
 //! - [`period`]: which stored records fall inside a grant's approved days.
 //! - [`payment`]: the escrow paying for a priced request and the delivery's chunk
 //!   commitment.
@@ -30,6 +33,8 @@ pub mod ledger;
 pub mod payment;
 pub mod period;
 pub mod provider;
+mod provider_standing;
+pub mod standing;
 pub mod terms;
 #[cfg(test)]
 pub(crate) mod test_keys;
@@ -40,4 +45,6 @@ pub use inbox::{INBOX_FORMAT, inbox_address, inbox_key, inbox_record_key};
 pub use ledger::GrantsLedger;
 pub use payment::{DeclaredDelivery, delivery_commitment, escrow_id_for};
 pub use provider::{ReceivedCopy, ReceivedRecord, ReceivedResult, ServiceProvider};
+pub use provider_standing::{PeriodContent, PeriodDelivery, StandingDeliveries};
+pub use standing::{StandingError, StandingPeriods, period_request_id};
 pub use terms::{ApprovedScope, Delivery, Narrowing, Privilege, RequestTerms};

@@ -42,8 +42,8 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// itself).
 pub struct ServiceProvider {
     signing: SigningKey,
-    rsa: RsaPrivateKey,
-    network: Network,
+    pub(super) rsa: RsaPrivateKey,
+    pub(super) network: Network,
 }
 
 impl fmt::Debug for ServiceProvider {
@@ -326,7 +326,12 @@ impl ServiceProvider {
             RequestStatus::Open => return Err(GrantsError::NotDelivered(id_hex)),
             RequestStatus::Approved => {}
         }
-        let (doc, owner_key) = self.delivery(ledger, &request).await?;
+        let (doc, owner_key) = match self.delivery(ledger, &request).await {
+            Err(GrantsError::NotDelivered(id)) => {
+                return Err(self.standing_or_not_delivered(ledger, &request, id).await);
+            }
+            other => other?,
+        };
         let grant = self.checked_grant(ledger, &request, &doc).await?;
         let opening = doc.opening;
         match doc.content {
@@ -495,7 +500,7 @@ impl ServiceProvider {
         Ok(grant)
     }
 
-    async fn open_delivered(
+    pub(super) async fn open_delivered(
         &self,
         ledger: &GrantsLedger,
         opening: &GrantOpening,
@@ -604,7 +609,7 @@ impl ServiceProvider {
         Ok(received)
     }
 
-    async fn check_inputs(
+    pub(super) async fn check_inputs(
         &self,
         ledger: &GrantsLedger,
         opening: &GrantOpening,

@@ -12,6 +12,8 @@
 //! - devices (`devices`, `device_status`, `reset_to`).
 //! - requests (`pending_requests`, `approve`, `reject`, `grants`, `revoke`): data grants
 //!   to service providers (see [`crate::grants`]).
+//! - standing grants (`approve_as_of`, `sync_standing_grants`, `standing_grants`): a
+//!   grant approved once that delivers each new period (see [`crate::grants::standing`]).
 //! - subscribers (`add_subscriber`, `remove_subscriber`, `publish_channel`, `channel_ticket`,
 //!   [`SubscriberReader`]): the seed's sideKey channel.
 //! - [`WalletError`]: the typed errors of every wallet operation.
@@ -34,6 +36,7 @@ mod payments;
 mod reading;
 mod requests;
 mod stake;
+mod standing_grants;
 mod subscribers;
 mod trips;
 mod write_credentials;
@@ -56,6 +59,7 @@ pub use payments::{OWNER_READ_TOKEN_BATCH, PaymentError, SHARED_NODE_MODE};
 pub use reading::{DroppedRecord, KvRecord, RangeResult};
 pub use requests::{Approval, COMPUTE_GAS_LIMIT, GrantInfo, PendingRequest};
 pub use stake::StakeError;
+pub use standing_grants::{StandingGrant, StandingSync};
 pub use subscribers::{
     CHANNEL_FORMAT, ChannelReport, ChannelTicket, SubscribedDay, SubscribedRecord, SubscriberInfo,
     SubscriberReader,

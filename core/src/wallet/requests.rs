@@ -103,7 +103,10 @@ const GRANT_SALT_DOMAIN: &[u8] = b"carchain/grant-salt/v1";
 /// The salt of grant `grant_id`'s commitment: HMAC-SHA256 under the owner's identity
 /// key, so nobody else can predict it and a retried approval (same grant id, same
 /// records) commits to, and delivers, the same opening.
-fn grant_salt(owner_secret: &bitcoin::secp256k1::SecretKey, grant_id: &[u8; 32]) -> [u8; 32] {
+pub(super) fn grant_salt(
+    owner_secret: &bitcoin::secp256k1::SecretKey,
+    grant_id: &[u8; 32],
+) -> [u8; 32] {
     use hmac::{Hmac, KeyInit, Mac};
     let Ok(mut mac) = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&owner_secret.secret_bytes())
     else {
@@ -119,7 +122,7 @@ fn now_ms() -> u64 {
 }
 
 /// The provider's RSA key from its registration (PKCS#1 or SPKI DER).
-fn provider_rsa(provider: &ProviderState) -> GrantsResult<RsaPublicKey> {
+pub(super) fn provider_rsa(provider: &ProviderState) -> GrantsResult<RsaPublicKey> {
     RsaPublicKey::from_pkcs1_der(&provider.rsa_public_der)
         .or_else(|_| RsaPublicKey::from_public_key_der(&provider.rsa_public_der))
         .map_err(|_| {
@@ -172,7 +175,7 @@ impl Wallet {
     }
 
     /// The request `request_id` proven on the ledger and checked open for this wallet.
-    async fn checked_request(
+    pub(super) async fn checked_request(
         &self,
         ledger: &GrantsLedger,
         request_id: &[u8; 32],
@@ -211,6 +214,9 @@ impl Wallet {
     /// priced request the `EscrowDeliver` declaring what was delivered. A priced
     /// request without a funded escrow to this owner is refused
     /// ([`GrantsError::PaymentMissing`]) before anything is read.
+    ///
+    /// A free request whose approved days run into today or later is approved as a
+    /// standing grant (see [`Self::approve_as_of`]).
     pub async fn approve(
         &self,
         ledger: &GrantsLedger,
@@ -218,12 +224,36 @@ impl Wallet {
         vid: &str,
         narrowing: &Narrowing,
     ) -> GrantsResult<Approval> {
+        let today = chrono::Utc::now().date_naive();
+        self.approve_as_of(ledger, request_id, vid, narrowing, today)
+            .await
+    }
+
+    /// [`Self::approve`] on day `today`: when the approved days end before `today` the
+    /// request is delivered once; otherwise a free request becomes a standing grant,
+    /// delivering the periods complete by `today` now and each later one on
+    /// [`Self::sync_standing_grants`] (see [`crate::grants::standing`]). A priced
+    /// request is always delivered once, with what exists now: its escrow pays for one
+    /// delivery.
+    pub async fn approve_as_of(
+        &self,
+        ledger: &GrantsLedger,
+        request_id: &[u8; 32],
+        vid: &str,
+        narrowing: &Narrowing,
+        today: chrono::NaiveDate,
+    ) -> GrantsResult<Approval> {
         let pending = self.checked_request(ledger, request_id).await?;
         let price = pending.request.price;
+        let scope = narrowing.apply(&pending.terms)?;
+        if scope.to >= today && price == 0 {
+            return self
+                .approve_standing(ledger, pending, scope, vid, narrowing, today)
+                .await;
+        }
         if price > 0 {
             check_funding(pending.escrow.as_ref(), &self.owner_address(), price)?;
         }
-        let scope = narrowing.apply(&pending.terms)?;
         let provider_key = provider_rsa(&pending.provider)?;
         let light = ledger.light();
         let grant_id = grant_id_for(request_id);
@@ -404,7 +434,7 @@ impl Wallet {
         self.remember_grant(&info)
     }
 
-    fn remember_grant(&self, info: &GrantInfo) -> GrantsResult<()> {
+    pub(super) fn remember_grant(&self, info: &GrantInfo) -> GrantsResult<()> {
         let json = serde_json::to_string(info)
             .map_err(|e| GrantsError::MalformedDocument(e.to_string()))?;
         self.locked_store()?.save_grant(&GrantRow {

@@ -166,6 +166,14 @@ pub enum GrantsCommand {
         #[arg(long, value_name = "HEX")]
         id: String,
     },
+    /// Deliver each standing grant's newly complete days (what a phone's background
+    /// task does; run it from cron once a day).
+    Sync {
+        /// The day it is (YYYY-MM-DD); days before it count as complete. Default: today
+        /// (UTC).
+        #[arg(long, value_name = "DATE")]
+        today: Option<String>,
+    },
 }
 
 /// `carchain provider ...`

@@ -62,9 +62,11 @@ impl CliError {
 pub fn exit_for_code(code: &str) -> u8 {
     match code {
         // Files and randomness on this machine.
-        "export.io" | "backup.io" | "backup.randomness_unavailable" | "token.internal" => {
-            EXIT_LOCAL
-        }
+        "export.io"
+        | "backup.io"
+        | "backup.randomness_unavailable"
+        | "token.internal"
+        | "standing.corrupt_row" => EXIT_LOCAL,
         // An archive or answer that does not match what it claims.
         "export.file_changed"
         | "export.header_invalid"
@@ -76,7 +78,8 @@ pub fn exit_for_code(code: &str) -> u8 {
         | "export.manifest"
         | "token.bad_signature"
         | "token.bad_blind_signature"
-        | "token.wrong_key" => EXIT_VERIFY,
+        | "token.wrong_key"
+        | "standing.out_of_scope" => EXIT_VERIFY,
         // A node's token material that cannot be used.
         "token.malformed" | "token.bad_key" | "token.bad_blinded_message" | "token.batch_size" => {
             EXIT_NODE
@@ -234,6 +237,7 @@ impl From<GrantsError> for CliError {
     fn from(err: GrantsError) -> Self {
         let text = err.to_string();
         match err {
+            GrantsError::Standing(ref standing) => CliError::coded(standing.code(), text),
             GrantsError::Light(light) => light.into(),
             GrantsError::Wallet(wallet) => (*wallet).into(),
             GrantsError::DeliveryRefused(_)

@@ -1,15 +1,16 @@
-//! `carchain grants list|revoke`: the grants this wallet made, as it remembers them,
-//! and revoking one on the ledger (what was already delivered stays delivered).
+//! `carchain grants list|revoke|sync`: the grants this wallet made, as it remembers
+//! them, revoking one on the ledger (what was already delivered stays delivered), and
+//! the standing grants' sync that delivers each newly complete day.
 
 use carchain_core::grants::GrantsLedger;
-use carchain_core::wallet::GrantInfo;
+use carchain_core::wallet::{GrantInfo, StandingSync};
 use serde_json::{Value, json};
 
 use super::args::GrantsCommand;
 use super::error::CliError;
 use super::grant_input::parse_hex32;
 use super::output::emit;
-use super::session::Session;
+use super::session::{Session, parse_date};
 
 /// A grant as JSON.
 fn grant_json(info: &GrantInfo) -> Value {
@@ -24,6 +25,32 @@ fn grant_line(info: &GrantInfo) -> String {
         "{}  {:<8} {:<7} {} records  to {} ({})",
         info.grant_id, info.status, info.kind, info.records, info.provider_name, info.provider
     )
+}
+
+/// One standing grant's sync as JSON.
+fn sync_json(sync: &StandingSync) -> Value {
+    json!({"grant_id": hex::encode(sync.grant_id),
+           "delivered_periods": sync.delivered.iter().map(|(p, _)| *p).collect::<Vec<_>>(),
+           "records": sync.delivered.iter().map(|(_, r)| r.len()).sum::<usize>(),
+           "next_period": sync.next_period, "state": sync.state,
+           "error": sync.error.as_ref().map(|(code, message)| json!({"code": code, "message": message}))})
+}
+
+/// One standing grant's sync as one line of text.
+fn sync_line(sync: &StandingSync) -> String {
+    let records: usize = sync.delivered.iter().map(|(_, r)| r.len()).sum();
+    let mut line = format!(
+        "{}  {:<8} {} periods, {} records delivered; next period {}",
+        hex::encode(sync.grant_id),
+        sync.state,
+        sync.delivered.len(),
+        records,
+        sync.next_period
+    );
+    if let Some((code, message)) = &sync.error {
+        line.push_str(&format!("  (retried next time: {code}: {message})"));
+    }
+    line
 }
 
 /// Runs a `grants` command.
@@ -59,6 +86,25 @@ pub async fn run(session: &Session, command: &GrantsCommand) -> Result<(), CliEr
                 &json!({"grant_id": canonical, "status": "revoked"}),
                 || format!("revoked grant {canonical}"),
             );
+            Ok(())
+        }
+        GrantsCommand::Sync { today } => {
+            let today = match today {
+                Some(text) => parse_date("--today", text)?,
+                None => chrono::Utc::now().date_naive(),
+            };
+            let wallet = session.open_wallet()?;
+            let light = session.wallet_light(&wallet).await?;
+            let ledger = GrantsLedger::new(light, &session.node_urls()?)?;
+            let report = wallet.sync_standing_grants(&ledger, today).await?;
+            let doc = Value::Array(report.iter().map(sync_json).collect());
+            emit(session.json, &doc, || {
+                if report.is_empty() {
+                    "no active standing grants".to_owned()
+                } else {
+                    report.iter().map(sync_line).collect::<Vec<_>>().join("\n")
+                }
+            });
             Ok(())
         }
     }

@@ -1,0 +1,119 @@
+// Standing grants through the Kotlin bindings, against a real carchain-node: a family
+// member's request for the trips of ten days is approved once (as of day 2, delivering
+// day 1); the background sync the app schedules (a WorkManager worker calls
+// syncStandingGrants) delivers each new complete day without the owner approving again
+// and nothing twice; after the owner revokes the grant nothing more is delivered; a bad
+// day raises the typed GrantsException.
+package org.carchain.sdk
+
+import java.nio.file.Files
+import kotlinx.coroutines.async
+import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.runBlocking
+import org.junit.jupiter.api.AfterAll
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertNull
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.BeforeAll
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.TestInstance
+import org.junit.jupiter.api.assertThrows
+
+const val STANDING_VID = "VIN-KOTLIN-STANDING"
+
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class StandingGrantsTest {
+    private lateinit var node: TestNode
+    private lateinit var light: LightClient
+    private lateinit var ledger: GrantsLedger
+    private lateinit var wallet: Wallet
+    private lateinit var car: CarDevice
+    private lateinit var family: ServiceProvider
+    private val dir = Files.createTempDirectory("carchain-standing").toFile()
+
+    @BeforeAll
+    fun setUp() = runBlocking {
+        wallet = Wallet.restore("$dir/wallet.db", MemorySecretStore(), Network.REGTEST, ABANDON_WORDS, "")
+        family = ServiceProvider.fromSeed(ByteArray(64) { 0x43 }, Network.REGTEST)
+        node = TestNode.start(mapOf(wallet.ownerAddress() to 1_000_000L, family.address() to 1_000_000L))
+        light = LightClient(listOf(node.base), TestNode.CHAIN_ID, Network.REGTEST, node.validatorPubkey)
+        ledger = GrantsLedger(light, listOf(node.base))
+        light.sync(ProgressLog())
+        car = CarDevice.open("$dir/car.db", MemorySecretStore(), STANDING_VID)
+        val payload = car.pairingPayload(600u)
+        coroutineScope {
+            val owner = async { wallet.pairDevice(light, payload, "Family car", 8u, TestNode.AGENT) }
+            while (!car.completePairing(light)) delay(100)
+            owner.await()
+        }
+        while (!car.isPaired(light)) delay(100)
+        family.register(ledger, "Family", "where is the car", listOf())
+    }
+
+    @AfterAll
+    fun stop() {
+        if (::node.isInitialized) node.close()
+        dir.deleteRecursively()
+    }
+
+    private suspend fun drive(vararg days: Int) {
+        for (day in days) {
+            val (key, value) = tripJson(day, day)
+            car.putTrip(key, value, "2024-05-%02d".format(day))
+        }
+        car.flush(light)
+    }
+
+    @Test
+    fun aStandingTripGrantDeliversEachNewDayUntilRevoked() = runBlocking {
+        drive(1)
+        val requestId = family.request(
+            ledger,
+            DataRequestSpec(
+                ownerAddress = wallet.ownerAddress(),
+                formats = listOf("trip-gps"),
+                fromDate = "2024-05-01",
+                toDate = "2024-05-10",
+                privileges = listOf(Privilege.LOCATION_HISTORY),
+                computation = null,
+                purpose = "where is the car",
+                price = 0uL,
+                expiresAtMs = null,
+            ),
+        )
+        // Approved once on day 2: day 1 is delivered now, the rest as days complete.
+        val approval = wallet.approveAsOf(ledger, requestId, STANDING_VID, Narrowing(), "2024-05-02")
+        assertEquals(1uL, approval.recordCount)
+        val standing = wallet.standingGrants().single()
+        assertEquals(approval.grantId, standing.grantId)
+        assertEquals(1u, standing.periodDays)
+        assertEquals(1u, standing.nextPeriod)
+        assertEquals("active", standing.state)
+        assertEquals(GrantKind.COPY, wallet.grants().single { it.grantId == approval.grantId }.kind)
+
+        // Days 2 and 3 are driven; the background sync on day 4 delivers each of them.
+        drive(2, 3)
+        val synced = wallet.syncStandingGrants(ledger, "2024-05-04").single()
+        assertEquals(listOf(1u, 2u), synced.deliveredPeriods)
+        assertEquals(2uL, synced.recordCount)
+        assertEquals(3u, synced.nextPeriod)
+        assertNull(synced.errorCode)
+        // The same day again delivers nothing twice.
+        assertTrue(wallet.syncStandingGrants(ledger, "2024-05-04").single().deliveredPeriods.isEmpty())
+
+        // Revoked: the next sync stops the grant and delivers nothing more.
+        wallet.revoke(ledger, approval.grantId)
+        drive(4)
+        val afterRevoke = wallet.syncStandingGrants(ledger, "2024-05-06").single()
+        assertTrue(afterRevoke.deliveredPeriods.isEmpty())
+        assertEquals("revoked", afterRevoke.state)
+        assertTrue(wallet.syncStandingGrants(ledger, "2024-05-07").isEmpty())
+        assertEquals(listOf(0u, 1u, 2u), wallet.standingGrants().single().deliveredPeriods)
+
+        val bad = assertThrows<GrantsException.InvalidInput> {
+            runBlocking { wallet.syncStandingGrants(ledger, "2024-5-7x") }
+        }
+        assertEquals("input.invalid_date", bad.code)
+    }
+}

@@ -1,0 +1,247 @@
+//! Standing grants on the wallet across the FFI (see `carchain_core::grants::standing`):
+//! approving as of a day (a request whose approved days run into that day or later
+//! becomes a standing grant), the background sync the host app schedules (Android
+//! WorkManager, iOS `BGTaskScheduler`) and the standing grants the wallet keeps.
+//!
+//! Cancellation: `sync_standing_grants` saves each grant's cursor after every period it
+//! delivers; cancelled midway, the next call resumes at the first period not saved, and
+//! a period already on the ledger is not submitted twice.
+
+use std::sync::Arc;
+
+use carchain_core::wallet::{StandingGrant as CoreStandingGrant, StandingSync as CoreSync};
+
+use crate::grants_error::GrantsError;
+use crate::grants_ledger::GrantsLedger;
+use crate::grants_types::{ApprovalInfo, Narrowing, parse_id};
+use crate::inputs::parse_date;
+use crate::wallet::Wallet;
+
+/// What one sync did for one standing grant.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct StandingSyncInfo {
+    /// The standing grant's id, hex (what `revoke` takes).
+    pub grant_id: String,
+    /// The periods this sync delivered (indexes from the request's first day).
+    pub delivered_periods: Vec<u32>,
+    /// How many records those periods delivered (copied, or read by a computation).
+    pub record_count: u64,
+    /// The next period to deliver.
+    pub next_period: u32,
+    /// `active`, `finished`, `revoked`, `renounced`, `ended` (the car changed owner) or
+    /// `expired`.
+    pub state: String,
+    /// The code of the error that kept this grant from syncing (retried next time).
+    pub error_code: Option<String>,
+    /// Its message.
+    pub error: Option<String>,
+}
+
+impl From<CoreSync> for StandingSyncInfo {
+    fn from(sync: CoreSync) -> Self {
+        let (error_code, error) = sync.error.unzip();
+        StandingSyncInfo {
+            grant_id: hex::encode(sync.grant_id),
+            delivered_periods: sync.delivered.iter().map(|(p, _)| *p).collect(),
+            record_count: sync.delivered.iter().map(|(_, r)| r.len() as u64).sum(),
+            next_period: sync.next_period,
+            state: sync.state,
+            error_code,
+            error,
+        }
+    }
+}
+
+/// A standing grant as the wallet remembers it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct StandingGrantInfo {
+    /// The grant id, hex.
+    pub grant_id: String,
+    /// The request it answers, hex.
+    pub request_id: String,
+    /// The car.
+    pub vid: String,
+    /// The provider's address.
+    pub provider: String,
+    /// Days per period (1 for a copy, 7 for a computation).
+    pub period_days: u32,
+    /// First approved day, `YYYY-MM-DD`.
+    pub from_date: String,
+    /// Last approved day.
+    pub to_date: String,
+    /// The next period to deliver.
+    pub next_period: u32,
+    /// The periods delivered so far.
+    pub delivered_periods: Vec<u32>,
+    /// See [`StandingSyncInfo::state`].
+    pub state: String,
+}
+
+impl From<CoreStandingGrant> for StandingGrantInfo {
+    fn from(grant: CoreStandingGrant) -> Self {
+        StandingGrantInfo {
+            grant_id: grant.grant_id,
+            request_id: grant.request_id,
+            vid: grant.vid,
+            provider: grant.provider,
+            period_days: grant.period_days,
+            from_date: grant.from,
+            to_date: grant.to,
+            next_period: grant.next_period,
+            delivered_periods: grant.delivered,
+            state: grant.state,
+        }
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Wallet {
+    /// `approve` on day `today` (`YYYY-MM-DD`): when the approved days run into
+    /// `today` or later the request becomes a standing grant, delivering the periods
+    /// complete by `today` now and each later one on `sync_standing_grants`.
+    pub async fn approve_as_of(
+        &self,
+        ledger: Arc<GrantsLedger>,
+        request_id: String,
+        vid: String,
+        narrowing: Narrowing,
+        today: String,
+    ) -> Result<ApprovalInfo, GrantsError> {
+        let id = parse_id(&request_id, "request id")?;
+        let today = parse_date(&today)?;
+        let narrowing = narrowing.to_core()?;
+        let approval = self
+            .wallet
+            .approve_as_of(&ledger.ledger, &id, &vid, &narrowing, today)
+            .await?;
+        Ok(ApprovalInfo::from(&approval))
+    }
+
+    /// The background sync of standing grants on day `today` (`YYYY-MM-DD`, the
+    /// device's date): for each active standing grant still in force on the ledger,
+    /// delivers every period complete before `today` not delivered yet. Call it from
+    /// a WorkManager worker or a BGTask once a day or more often; a call with nothing
+    /// new delivers nothing. A grant that fails is reported with its error code and
+    /// retried on the next call.
+    pub async fn sync_standing_grants(
+        &self,
+        ledger: Arc<GrantsLedger>,
+        today: String,
+    ) -> Result<Vec<StandingSyncInfo>, GrantsError> {
+        let today = parse_date(&today)?;
+        let report = self
+            .wallet
+            .sync_standing_grants(&ledger.ledger, today)
+            .await?;
+        Ok(report.into_iter().map(StandingSyncInfo::from).collect())
+    }
+
+    /// The standing grants this wallet made. No network.
+    pub fn standing_grants(&self) -> Result<Vec<StandingGrantInfo>, GrantsError> {
+        Ok(self
+            .wallet
+            .standing_grants()?
+            .into_iter()
+            .map(StandingGrantInfo::from)
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::Network;
+    use crate::light::LightClient;
+    use crate::secrets::tests::RecordingStore;
+
+    const ABANDON: &str = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+
+    #[test]
+    fn bad_days_and_ids_fail_before_any_network_call_and_a_new_wallet_has_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let wallet = Wallet::restore(
+            dir.path().join("w.db").to_string_lossy().into_owned(),
+            Arc::new(RecordingStore::default()),
+            Network::Regtest,
+            ABANDON.into(),
+            String::new(),
+        )
+        .unwrap();
+        assert!(wallet.standing_grants().unwrap().is_empty());
+        let validator = crate::light::tests::GENERATOR_HEX.to_owned();
+        let endpoint = "http://127.0.0.1:9".to_owned();
+        let light = LightClient::new(
+            vec![endpoint.clone()],
+            "c".into(),
+            Network::Regtest,
+            validator,
+        )
+        .unwrap();
+        let ledger = GrantsLedger::new(light, vec![endpoint]).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let err = runtime
+            .block_on(wallet.sync_standing_grants(ledger.clone(), "2024-13-01".into()))
+            .unwrap_err();
+        assert_eq!(err.code(), "input.invalid_date");
+        // No standing grant: a sync reads nothing and reports nothing.
+        let report = runtime
+            .block_on(wallet.sync_standing_grants(ledger.clone(), "2024-05-02".into()))
+            .unwrap();
+        assert!(report.is_empty());
+        let none = Narrowing {
+            from_date: None,
+            to_date: None,
+            privileges: None,
+            privacy_zones: vec![],
+            approximate: false,
+            expires_at_ms: None,
+        };
+        let err = runtime
+            .block_on(wallet.approve_as_of(
+                ledger.clone(),
+                "ab".repeat(32),
+                "V".into(),
+                none.clone(),
+                "yesterday".into(),
+            ))
+            .unwrap_err();
+        assert_eq!(err.code(), "input.invalid_date");
+        let err = runtime
+            .block_on(wallet.approve_as_of(
+                ledger,
+                "xyz".into(),
+                "V".into(),
+                none,
+                "2024-05-02".into(),
+            ))
+            .unwrap_err();
+        assert_eq!(err.code(), "grants.invalid_id");
+    }
+
+    #[test]
+    fn a_sync_report_counts_periods_and_records() {
+        let sync = CoreSync {
+            grant_id: [7; 32],
+            delivered: vec![
+                (1, vec![]),
+                (
+                    2,
+                    vec![carchain_core::protocol::RecordRef {
+                        address: "bcrt1qdata".into(),
+                        key: vec![1],
+                    }],
+                ),
+            ],
+            next_period: 3,
+            state: "active".into(),
+            error: Some(("grants.light".into(), "unreachable".into())),
+        };
+        let info = StandingSyncInfo::from(sync);
+        assert_eq!(info.delivered_periods, vec![1, 2]);
+        assert_eq!(info.record_count, 1);
+        assert_eq!(info.error_code.as_deref(), Some("grants.light"));
+    }
+}

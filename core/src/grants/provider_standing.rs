@@ -1,0 +1,406 @@
+//! The provider's side of standing grants (see [`super::standing`]): fetching the
+//! periods delivered since a cursor, each verified like a one-off delivery, and
+//! checked to hold only the period's days and the request's formats.
+//!
+//! The cursor is a period index: [`ServiceProvider::deliveries_since`] returns the
+//! periods from `cursor` that are complete on the provider's `today` and delivered, and
+//! the cursor to pass next time (one past the last period received; the owner's wallet
+//! delivers periods in order, so an earlier period not received by then had nothing to
+//! deliver). Passing an old cursor again returns the same periods again, nothing else.
+//! Once the anchor grant is no longer in force (revoked, renounced, ended by a transfer
+//! of the car, expired), nothing is returned.
+
+use bitcoin::CompressedPublicKey;
+use chrono::NaiveDate;
+
+use super::delivery::{DeliveryContent, DeliveryDocument, delivery_record_key, grant_id_for};
+use super::error::{GrantsError, GrantsResult};
+use super::ledger::GrantsLedger;
+use super::period::record_in_period;
+use super::provider::{
+    ReceivedCopy, ReceivedRecord, ReceivedResult, ServiceProvider, check_copy_tags, check_grant,
+    check_result,
+};
+use super::standing::{
+    StandingError, StandingPeriods, period_request_id, standing_anchor_code_hash,
+};
+use super::terms::{Delivery, RequestTerms};
+use crate::compute::SignedResult;
+use crate::light::LightError;
+use crate::protocol::signing::p2wpkh_address;
+use crate::protocol::{GrantKind, GrantState, GrantStatus, RecordRef, RequestState, RequestStatus};
+
+/// What one period delivered.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PeriodContent {
+    /// A copy of the period's records.
+    Copy(Box<ReceivedCopy>),
+    /// The period's computation result.
+    Result(Box<ReceivedResult>),
+}
+
+/// One period delivered under a standing grant, verified.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeriodDelivery {
+    /// The period index.
+    pub period: u32,
+    /// Its first day.
+    pub from: NaiveDate,
+    /// Its last day.
+    pub to: NaiveDate,
+    /// What it delivered.
+    pub content: PeriodContent,
+}
+
+/// What [`ServiceProvider::deliveries_since`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StandingDeliveries {
+    /// The periods delivered since the cursor, in order.
+    pub deliveries: Vec<PeriodDelivery>,
+    /// The cursor to pass next time.
+    pub cursor: u32,
+    /// The anchor grant as proven on the ledger.
+    pub anchor: GrantState,
+    /// Whether the grant is still in force (nothing more arrives once it is not).
+    pub in_force: bool,
+}
+
+/// Checks that a record a copy period delivered is in the request's scope: of a format
+/// the request asked for under a privilege that copies it, and of the period's days.
+pub fn check_in_scope(
+    terms: &RequestTerms,
+    period: u32,
+    days: (NaiveDate, NaiveDate),
+    record: &ReceivedRecord,
+) -> GrantsResult<()> {
+    let out_of_scope =
+        |reason: String| GrantsError::from(StandingError::OutOfScope { period, reason });
+    let allowed = terms
+        .privileges
+        .iter()
+        .filter_map(|p| p.copy_format())
+        .any(|f| f == record.format && terms.formats.iter().any(|asked| asked == f));
+    if !allowed {
+        return Err(out_of_scope(format!(
+            "format `{}` was not asked for",
+            record.format
+        )));
+    }
+    if !record_in_period(&record.format, &record.plain_key, days.0, days.1) {
+        return Err(out_of_scope("a record of another day".into()));
+    }
+    Ok(())
+}
+
+fn now_ms() -> u64 {
+    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
+}
+
+impl ServiceProvider {
+    /// The periods of the standing grant answering `request_id` delivered from period
+    /// `cursor` on and complete on `today`, each verified: its document registered
+    /// under the owner's address by the owner's key and opened with this provider's
+    /// key; its ledger grant the owner's, to this provider, in force, its commitment
+    /// opened by the document; a copy's records opened against their dHash and cHash,
+    /// their copy tags exactly the grant's, each of a format the request asked for and
+    /// of the period's days; a result the granted program's, signed by the owner over
+    /// the registered inputs. A period that fails a check is an error, not skipped.
+    pub async fn deliveries_since(
+        &self,
+        ledger: &GrantsLedger,
+        request_id: &[u8; 32],
+        cursor: u32,
+        today: NaiveDate,
+    ) -> GrantsResult<StandingDeliveries> {
+        let (request, terms, anchor) = self.standing_request(ledger, request_id).await?;
+        let periods = StandingPeriods::of(&terms);
+        if cursor > periods.count() {
+            return Err(StandingError::CursorPastEnd {
+                cursor,
+                periods: periods.count(),
+            }
+            .into());
+        }
+        let in_force = anchor.status == GrantStatus::Active
+            && anchor.expires_at.is_none_or(|at| at > now_ms());
+        let mut found = StandingDeliveries {
+            deliveries: Vec::new(),
+            cursor,
+            anchor,
+            in_force,
+        };
+        if !in_force {
+            return Ok(found);
+        }
+        for index in cursor..periods.complete_before(today) {
+            let Some((from, to)) = periods.period(index) else {
+                break;
+            };
+            if let Some(content) = self
+                .period_delivery(ledger, &request, &terms, index, (from, to))
+                .await?
+            {
+                found.deliveries.push(PeriodDelivery {
+                    period: index,
+                    from,
+                    to,
+                    content,
+                });
+                found.cursor = index + 1;
+            }
+        }
+        Ok(found)
+    }
+
+    /// The request, its terms and its anchor grant, checked: this provider's request,
+    /// approved as a standing grant by the owner asked.
+    async fn standing_request(
+        &self,
+        ledger: &GrantsLedger,
+        request_id: &[u8; 32],
+    ) -> GrantsResult<(RequestState, RequestTerms, GrantState)> {
+        let id_hex = hex::encode(request_id);
+        let request = ledger
+            .request(request_id)
+            .await?
+            .ok_or_else(|| GrantsError::UnknownRequest(id_hex.clone()))?;
+        if request.requester != self.address() {
+            return Err(GrantsError::DeliveryRefused(
+                "the request was not sent by this provider".into(),
+            ));
+        }
+        if request.status != RequestStatus::Approved {
+            return Err(GrantsError::NotDelivered(id_hex));
+        }
+        let anchor_id = grant_id_for(request_id);
+        if request.grant_id != Some(anchor_id) {
+            return Err(StandingError::NotStanding(id_hex).into());
+        }
+        let anchor = ledger
+            .grant(&anchor_id)
+            .await?
+            .ok_or_else(|| GrantsError::GrantRefused("the grant is not on the ledger".into()))?;
+        let marker = GrantKind::Usage {
+            code_hash: standing_anchor_code_hash(),
+        };
+        if anchor.kind != marker {
+            return Err(StandingError::NotStanding(hex::encode(anchor_id)).into());
+        }
+        if anchor.grantor != request.owner_address || anchor.grantee_address != self.address() {
+            return Err(GrantsError::GrantRefused(
+                "the standing grant is not from the owner asked to this provider".into(),
+            ));
+        }
+        let terms = RequestTerms::parse(
+            &request.formats,
+            &request.from_date,
+            &request.to_date,
+            &request.fields,
+        )?;
+        Ok((request, terms, anchor))
+    }
+
+    /// Period `index`'s delivery, verified; `None` when the owner delivered nothing
+    /// for it (yet, or because it held nothing in scope).
+    async fn period_delivery(
+        &self,
+        ledger: &GrantsLedger,
+        request: &RequestState,
+        terms: &RequestTerms,
+        index: u32,
+        days: (NaiveDate, NaiveDate),
+    ) -> GrantsResult<Option<PeriodContent>> {
+        let period_id = period_request_id(&request.request_id, index);
+        let key = delivery_record_key(&period_id)?;
+        let record = match ledger.light().record(&request.owner_address, &key).await {
+            Ok(Some(record)) => record,
+            Ok(None) | Err(LightError::ValueMissing { .. }) => return Ok(None),
+            Err(err) => return Err(err.into()),
+        };
+        let owner_key = CompressedPublicKey(record.registration.signer);
+        if p2wpkh_address(&owner_key.0, self.network) != request.owner_address
+            || record.registration.put.address != request.owner_address
+        {
+            return Err(GrantsError::DeliveryRefused(
+                "the delivery was not registered by the owner".into(),
+            ));
+        }
+        let doc = DeliveryDocument::open(
+            &record.envelope,
+            &request.owner_address,
+            &period_id,
+            &self.rsa,
+        )?;
+        if doc.grant_id != grant_id_for(&period_id) {
+            return Err(GrantsError::GrantRefused(
+                "the period's delivery names another grant".into(),
+            ));
+        }
+        let grant = ledger
+            .grant(&doc.grant_id)
+            .await?
+            .ok_or_else(|| GrantsError::GrantRefused("the grant is not on the ledger".into()))?;
+        check_grant(
+            &grant,
+            &doc.opening,
+            request,
+            &self.address(),
+            &self.rsa_fingerprint()?,
+            now_ms(),
+        )?;
+        let opening = doc.opening;
+        let out_of_scope = |reason: &str| {
+            GrantsError::from(StandingError::OutOfScope {
+                period: index,
+                reason: reason.to_owned(),
+            })
+        };
+        match (doc.content, terms.delivery) {
+            (DeliveryContent::Copy { records }, Delivery::Copy) => {
+                if !matches!(grant.kind, GrantKind::Copy { .. }) {
+                    return Err(GrantsError::GrantRefused("not a copy grant".into()));
+                }
+                let delivered: Vec<RecordRef> = records
+                    .iter()
+                    .map(|r| RecordRef {
+                        address: r.address.clone(),
+                        key: r.key.clone(),
+                    })
+                    .collect();
+                if delivered != opening.records {
+                    return Err(GrantsError::GrantRefused(
+                        "the copy delivers other records than the grant commits to".into(),
+                    ));
+                }
+                let mut received = Vec::with_capacity(records.len());
+                for record in &records {
+                    let opened = self.open_delivered(ledger, &opening, record).await?;
+                    check_in_scope(terms, index, days, &opened)?;
+                    received.push(opened);
+                }
+                check_copy_tags(&grant, &received)?;
+                Ok(Some(PeriodContent::Copy(Box::new(ReceivedCopy {
+                    grant,
+                    opening,
+                    records: received,
+                    payment: None,
+                }))))
+            }
+            (
+                DeliveryContent::Result {
+                    inputs,
+                    signed_result,
+                },
+                Delivery::Compute { code_hash },
+            ) => {
+                if grant.kind != (GrantKind::Usage { code_hash }) {
+                    return Err(GrantsError::GrantRefused(
+                        "not a usage grant of the requested program".into(),
+                    ));
+                }
+                let signed = SignedResult::from_bytes(&signed_result)?;
+                check_result(&signed, &code_hash, &owner_key)?;
+                if inputs != opening.records {
+                    return Err(GrantsError::DeliveryRefused(
+                        "the result's inputs are not the records the grant commits to".into(),
+                    ));
+                }
+                self.check_inputs(ledger, &opening, &inputs, &signed)
+                    .await?;
+                Ok(Some(PeriodContent::Result(Box::new(ReceivedResult {
+                    grant,
+                    opening,
+                    signed,
+                    inputs,
+                    owner_key,
+                    payment: None,
+                }))))
+            }
+            _ => Err(out_of_scope("a delivery of another kind than requested")),
+        }
+    }
+
+    /// The error for an approved request without a one-off delivery: a standing grant
+    /// is read with [`Self::deliveries_since`]; otherwise not delivered yet.
+    pub(super) async fn standing_or_not_delivered(
+        &self,
+        ledger: &GrantsLedger,
+        request: &RequestState,
+        id: String,
+    ) -> GrantsError {
+        let anchor_id = grant_id_for(&request.request_id);
+        if request.grant_id == Some(anchor_id)
+            && let Ok(Some(grant)) = ledger.grant(&anchor_id).await
+            && grant.kind
+                == (GrantKind::Usage {
+                    code_hash: standing_anchor_code_hash(),
+                })
+        {
+            return StandingError::IsStanding(id).into();
+        }
+        GrantsError::NotDelivered(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::grants::terms::Privilege;
+    use crate::record::{FormatSpec, TRIP_GPS, VIN_CODE, encode_key};
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2024, 5, d).expect("day")
+    }
+
+    fn received(format: &str, plain_key: Vec<u8>) -> ReceivedRecord {
+        ReceivedRecord {
+            address: "bcrt1qdata".into(),
+            key: vec![1],
+            plain_key,
+            format: format.into(),
+            value: json!({}),
+            d_hash: [0; 32],
+            copy_tag: [0; 32],
+        }
+    }
+
+    fn trip_on(d: u32) -> ReceivedRecord {
+        let start = 20240500080000 + i64::from(d) * 1_000_000;
+        let key = encode_key(
+            &FormatSpec::trip_gps(),
+            &json!({"SESSION_ID": 1, "START_TIME": start, "END_TIME": start + 3000}),
+        )
+        .expect("key");
+        received(TRIP_GPS, key.into_bytes())
+    }
+
+    fn terms(formats: &[&str], privileges: Vec<Privilege>) -> RequestTerms {
+        RequestTerms {
+            formats: formats.iter().map(|f| (*f).to_owned()).collect(),
+            from: day(1),
+            to: day(10),
+            privileges,
+            delivery: Delivery::Copy,
+        }
+    }
+
+    #[test]
+    fn a_period_may_deliver_only_its_days_and_the_formats_asked_for() {
+        let trips = terms(&[TRIP_GPS], vec![Privilege::LocationHistory]);
+        assert!(check_in_scope(&trips, 2, (day(3), day(3)), &trip_on(3)).is_ok());
+        // Another day's trip in this period.
+        let err = check_in_scope(&trips, 2, (day(3), day(3)), &trip_on(4)).expect_err("day");
+        assert_eq!(err.code(), "standing.out_of_scope");
+        // A trip in a grant of the VIN only.
+        let vin_only = terms(&[VIN_CODE], vec![Privilege::Vin]);
+        let err = check_in_scope(&vin_only, 2, (day(3), day(3)), &trip_on(3)).expect_err("fmt");
+        assert_eq!(err.code(), "standing.out_of_scope");
+        // A format asked for without the privilege that copies it.
+        let no_privilege = terms(&[TRIP_GPS, VIN_CODE], vec![Privilege::Vin]);
+        assert!(check_in_scope(&no_privilege, 2, (day(3), day(3)), &trip_on(3)).is_err());
+        // An undecodable key belongs to no day.
+        assert!(check_in_scope(&trips, 2, (day(3), day(3)), &received(TRIP_GPS, vec![9])).is_err());
+    }
+}

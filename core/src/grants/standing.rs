@@ -1,0 +1,270 @@
+//! Standing grants: a request whose period runs past today, approved once, delivers each
+//! new period's records in scope as the period completes, until the grant is revoked,
+//! renounced, expires or the car changes owner.
+//!
+//! A free request whose approved days run into the approval's day or later is standing
+//! (a priced one is delivered once: its escrow pays for one delivery). The approval
+//! puts a standing **anchor** grant on the ledger (id
+//! [`super::grant_id_for`] the request, a usage grant of the marker program
+//! [`standing_anchor_code_hash`], naming no record): it is what the owner revokes, the
+//! provider renounces, the ledger expires or ends on a transfer. The request's period is
+//! cut into periods from the request's first day: one day for a copy
+//! ([`COPY_PERIOD_DAYS`]), one week for a computation ([`COMPUTE_PERIOD_DAYS`]). Each
+//! complete period whose days the owner approved is delivered exactly like an approval:
+//! a ledger grant of its own (id [`super::grant_id_for`] the period's id
+//! [`period_request_id`]) and the sealed [`super::DeliveryDocument`] under the owner's
+//! address at the period id's delivery key. Owner and provider both derive the ids from
+//! the request id and the period's index, which is the provider's cursor.
+//!
+//! What a reader of the ledger learns beyond a one-off grant: who knows the request id
+//! (public on the ledger) can tell which periods were delivered and when, as the
+//! per-period grants to the provider already show, and a copy period's grant names one
+//! copy tag per record, so the number of records each day delivered shows (a period
+//! with nothing in scope delivers nothing). A period is delivered once, when a sync
+//! first sees it complete: records uploaded later are not delivered.
+
+use chrono::{DateTime, NaiveDate};
+use sha2::{Digest, Sha256};
+
+use super::terms::{Delivery, RequestTerms};
+
+/// Days in a copy's period: each day is delivered on its own.
+pub const COPY_PERIOD_DAYS: u32 = 1;
+/// Days in a computation's period: one result a week.
+pub const COMPUTE_PERIOD_DAYS: u32 = 7;
+/// Domain tag of a standing grant's period ids.
+pub const PERIOD_ID_DOMAIN: &[u8] = b"carchain/standing-period/v1";
+/// Domain tag of the marker code hash of standing anchor grants.
+pub const ANCHOR_DOMAIN: &[u8] = b"carchain/standing-grant/v1";
+
+/// The code hash an anchor grant names (`SHA-256("carchain/standing-grant/v1")`): no
+/// program has it, so an anchor can deliver no result of its own.
+pub fn standing_anchor_code_hash() -> [u8; 32] {
+    Sha256::digest(ANCHOR_DOMAIN).into()
+}
+
+/// The id period `index` of the standing grant answering `request_id` is delivered
+/// under: `SHA-256("carchain/standing-period/v1" || request_id || u32be(index))`.
+pub fn period_request_id(request_id: &[u8; 32], index: u32) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(PERIOD_ID_DOMAIN)
+        .chain_update(request_id)
+        .chain_update(index.to_be_bytes())
+        .finalize()
+        .into()
+}
+
+/// Why a standing grant cannot be approved, synchronised or read. Each has a stable
+/// [`code`](Self::code); messages carry ids and dates only.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StandingError {
+    /// The request's grant is not a standing grant (it was delivered once).
+    #[error("grant {0} is not a standing grant")]
+    NotStanding(String),
+    /// The request was approved as a standing grant: its deliveries are read by period
+    /// (`ServiceProvider::deliveries_since`), not as one delivery.
+    #[error("request {0} is a standing grant: read it with deliveries_since")]
+    IsStanding(String),
+    /// A cursor past the request's last period.
+    #[error("cursor {cursor} is past the grant's {periods} periods")]
+    CursorPastEnd {
+        /// The cursor given.
+        cursor: u32,
+        /// The grant's number of periods.
+        periods: u32,
+    },
+    /// A period delivery holds records outside the grant's scope.
+    #[error("period {period} delivers outside the grant's scope: {reason}")]
+    OutOfScope {
+        /// The period index.
+        period: u32,
+        /// What is outside.
+        reason: String,
+    },
+    /// The wallet's remembered standing grant is unreadable.
+    #[error("standing grant {0} is stored in a form this wallet cannot read")]
+    CorruptRow(String),
+}
+
+impl StandingError {
+    /// The stable code of this error (`standing.*`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            StandingError::NotStanding(_) => "standing.not_standing",
+            StandingError::IsStanding(_) => "standing.is_standing",
+            StandingError::CursorPastEnd { .. } => "standing.cursor_past_end",
+            StandingError::OutOfScope { .. } => "standing.out_of_scope",
+            StandingError::CorruptRow(_) => "standing.corrupt_row",
+        }
+    }
+}
+
+/// How a standing request's period is cut: from the request's first day to its last,
+/// in periods of `days` days (the last one possibly shorter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StandingPeriods {
+    /// The request's first day.
+    pub first: NaiveDate,
+    /// The request's last day.
+    pub last: NaiveDate,
+    /// Days per period.
+    pub days: u32,
+}
+
+impl StandingPeriods {
+    /// The periods of `terms`: a day each for a copy, a week each for a computation.
+    pub fn of(terms: &RequestTerms) -> StandingPeriods {
+        let days = match terms.delivery {
+            Delivery::Copy => COPY_PERIOD_DAYS,
+            Delivery::Compute { .. } => COMPUTE_PERIOD_DAYS,
+        };
+        StandingPeriods {
+            first: terms.from,
+            last: terms.to,
+            days,
+        }
+    }
+
+    /// How many periods there are.
+    pub fn count(&self) -> u32 {
+        let span = (self.last - self.first).num_days() + 1;
+        let days = i64::from(self.days.max(1));
+        u32::try_from((span + days - 1) / days).unwrap_or(0)
+    }
+
+    /// Period `index`'s first and last day; `None` past the last period.
+    pub fn period(&self, index: u32) -> Option<(NaiveDate, NaiveDate)> {
+        if index >= self.count() {
+            return None;
+        }
+        let days = u64::from(self.days.max(1));
+        let from = self
+            .first
+            .checked_add_days(chrono::Days::new(u64::from(index) * days))?;
+        let to = from
+            .checked_add_days(chrono::Days::new(days - 1))?
+            .min(self.last);
+        Some((from, to))
+    }
+
+    /// How many periods are complete on `today` (their last day is before it).
+    pub fn complete_before(&self, today: NaiveDate) -> u32 {
+        (0..self.count())
+            .take_while(|&i| self.period(i).is_some_and(|(_, to)| to < today))
+            .count()
+            .try_into()
+            .unwrap_or(u32::MAX)
+    }
+}
+
+/// The last day wholly before a grant expiring at `expires_at` (unix ms); `None` when
+/// it does not expire.
+pub fn last_day_before_expiry(expires_at: Option<u64>) -> Option<NaiveDate> {
+    let at = i64::try_from(expires_at?).unwrap_or(i64::MAX);
+    let day = DateTime::from_timestamp_millis(at)
+        .map_or(NaiveDate::MAX, |t| t.date_naive())
+        .pred_opt()
+        .unwrap_or(NaiveDate::MIN);
+    Some(day)
+}
+
+/// The days of `period` that lie in the approved days `from..=to`, if any.
+pub fn clip(
+    period: (NaiveDate, NaiveDate),
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Option<(NaiveDate, NaiveDate)> {
+    let (a, b) = (period.0.max(from), period.1.min(to));
+    (a <= b).then_some((a, b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2024, 5, d).expect("day")
+    }
+
+    fn periods(from: u32, to: u32, days: u32) -> StandingPeriods {
+        StandingPeriods {
+            first: day(from),
+            last: day(to),
+            days,
+        }
+    }
+
+    #[test]
+    fn periods_cut_the_request_from_its_first_day() {
+        let weeks = periods(1, 21, 7);
+        assert_eq!(weeks.count(), 3);
+        assert_eq!(weeks.period(0), Some((day(1), day(7))));
+        assert_eq!(weeks.period(2), Some((day(15), day(21))));
+        assert_eq!(weeks.period(3), None);
+        let ragged = periods(1, 10, 7);
+        assert_eq!(ragged.count(), 2);
+        assert_eq!(ragged.period(1), Some((day(8), day(10))));
+        let days = periods(3, 5, 1);
+        assert_eq!(days.count(), 3);
+        assert_eq!(days.period(1), Some((day(4), day(4))));
+    }
+
+    #[test]
+    fn a_period_is_complete_once_its_last_day_is_over() {
+        let weeks = periods(1, 21, 7);
+        assert_eq!(weeks.complete_before(day(7)), 0);
+        assert_eq!(weeks.complete_before(day(8)), 1);
+        assert_eq!(weeks.complete_before(day(22)), 3);
+        assert_eq!(weeks.complete_before(day(30)), 3);
+    }
+
+    #[test]
+    fn expiry_keeps_only_whole_days_before_it() {
+        assert_eq!(last_day_before_expiry(None), None);
+        let midnight = day(10).and_hms_opt(0, 0, 0).expect("t").and_utc();
+        let ms = |t: chrono::DateTime<chrono::Utc>| u64::try_from(t.timestamp_millis()).ok();
+        assert_eq!(last_day_before_expiry(ms(midnight)), Some(day(9)));
+        let noon = day(10).and_hms_opt(12, 0, 0).expect("t").and_utc();
+        assert_eq!(last_day_before_expiry(ms(noon)), Some(day(9)));
+        assert_eq!(
+            clip((day(1), day(7)), day(3), day(9)),
+            Some((day(3), day(7)))
+        );
+        assert_eq!(clip((day(1), day(7)), day(8), day(9)), None);
+    }
+
+    #[test]
+    fn ids_are_pinned_and_distinct_per_period() {
+        let mut preimage = b"carchain/standing-period/v1".to_vec();
+        preimage.extend_from_slice(&[7; 32]);
+        preimage.extend_from_slice(&2u32.to_be_bytes());
+        let expected: [u8; 32] = Sha256::digest(&preimage).into();
+        assert_eq!(period_request_id(&[7; 32], 2), expected);
+        assert_ne!(period_request_id(&[7; 32], 1), expected);
+        assert_ne!(period_request_id(&[8; 32], 2), expected);
+        assert_eq!(
+            standing_anchor_code_hash().to_vec(),
+            Sha256::digest(b"carchain/standing-grant/v1").to_vec()
+        );
+    }
+
+    #[test]
+    fn codes_are_stable() {
+        assert_eq!(
+            StandingError::CursorPastEnd {
+                cursor: 3,
+                periods: 2
+            }
+            .code(),
+            "standing.cursor_past_end"
+        );
+        assert_eq!(
+            StandingError::OutOfScope {
+                period: 1,
+                reason: String::new()
+            }
+            .code(),
+            "standing.out_of_scope"
+        );
+    }
+}

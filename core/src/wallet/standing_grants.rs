@@ -1,0 +1,556 @@
+//! The owner's side of standing grants (see [`crate::grants::standing`]): approving a
+//! request whose days run past today, and the background synchronisation the host app
+//! schedules (Android WorkManager, iOS background tasks) that delivers each complete
+//! new period in scope without the owner opening the app.
+//!
+//! The wallet remembers each standing grant in its store (the grants table, id
+//! `standing/<grant id hex>`, no schema change): the request, the car, the approved
+//! scope, the provider's RSA key as approved, and the cursor (the next period to
+//! deliver). Before delivering anything a sync reads the anchor grant proven on the
+//! ledger: revoked, renounced, ended by a transfer of the car, or expired, the grant is
+//! marked ended and nothing more is delivered. Only days the owner approved, of the
+//! formats and privileges approved, whole days before the expiry, are delivered, each
+//! period exactly as an approval delivers (the same copy and computation code).
+
+use chrono::NaiveDate;
+use rsa::PublicKey as RsaPublicKey;
+use rsa::pkcs1::DecodeRsaPublicKey;
+use serde::{Deserialize, Serialize};
+
+use super::identity::Wallet;
+use super::requests::{Approval, GrantInfo, PendingRequest, grant_salt, provider_rsa};
+use crate::compute::ShippedProgram;
+use crate::grants::delivery::{
+    DELIVERY_VERSION, DeliveryContent, DeliveryDocument, delivery_record_key, grant_id_for,
+};
+use crate::grants::standing::{
+    StandingError, StandingPeriods, clip, last_day_before_expiry, period_request_id,
+    standing_anchor_code_hash,
+};
+use crate::grants::terms::{ApprovedScope, Delivery, Narrowing, Privilege};
+use crate::grants::{DELIVERY_FORMAT, GrantsError, GrantsLedger, GrantsResult};
+use crate::keys::{rsa_fingerprint_bytes, rsa_public_key_pkcs1_der};
+use crate::protocol::{
+    DataResponse, Grant, GrantKind, GrantOpening, GrantStatus, RecordRef, TxBody,
+};
+use crate::store::GrantRow;
+use crate::trip::PrivacyZone;
+
+/// Store id prefix of standing grants.
+const STANDING_ROW_PREFIX: &str = "standing/";
+
+/// A standing grant as the wallet remembers it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StandingGrant {
+    /// The anchor grant id, hex.
+    pub grant_id: String,
+    /// The request it answers, hex.
+    pub request_id: String,
+    /// The car.
+    pub vid: String,
+    /// The provider's address.
+    pub provider: String,
+    /// The provider's RSA key as approved (PKCS#1 DER, hex).
+    pub provider_rsa: String,
+    /// The request's first day (periods are counted from it), `YYYY-MM-DD`.
+    pub periods_from: String,
+    /// The request's last day.
+    pub periods_to: String,
+    /// Days per period.
+    pub period_days: u32,
+    /// First approved day.
+    pub from: String,
+    /// Last approved day.
+    pub to: String,
+    /// Privileges approved.
+    pub privileges: Vec<String>,
+    /// Formats approved.
+    pub formats: Vec<String>,
+    /// Privacy zones: (lat, lng, radius m).
+    pub privacy_zones: Vec<(f64, f64, f64)>,
+    /// Decimals positions are rounded to before a computation.
+    pub approximate_decimals: Option<u32>,
+    /// The computation's code hash (hex), `None` for a copy.
+    pub code_hash: Option<String>,
+    /// Expiry (ledger time, unix ms).
+    pub expires_at: Option<u64>,
+    /// The next period to deliver (the cursor).
+    pub next_period: u32,
+    /// The periods delivered so far.
+    pub delivered: Vec<u32>,
+    /// `active`, `finished` (every period delivered), or why it stopped: `revoked`,
+    /// `renounced`, `ended` (the car changed owner), `expired`.
+    pub state: String,
+}
+
+/// What one sync did for one standing grant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StandingSync {
+    /// The anchor grant id.
+    pub grant_id: [u8; 32],
+    /// The periods delivered by this sync, each with the records it delivered (copied
+    /// or read by the computation).
+    pub delivered: Vec<(u32, Vec<RecordRef>)>,
+    /// The cursor after this sync.
+    pub next_period: u32,
+    /// The grant's state after this sync (see [`StandingGrant::state`]).
+    pub state: String,
+    /// Why this grant could not be synchronised this time (the next sync retries);
+    /// `(code, message)`.
+    pub error: Option<(String, String)>,
+}
+
+fn date(text: &str, grant: &str) -> GrantsResult<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| StandingError::CorruptRow(grant.to_owned()).into())
+}
+
+fn id32(text: &str, grant: &str) -> GrantsResult<[u8; 32]> {
+    let mut id = [0u8; 32];
+    hex::decode_to_slice(text, &mut id).map_err(|_| StandingError::CorruptRow(grant.to_owned()))?;
+    Ok(id)
+}
+
+impl StandingGrant {
+    /// The approved scope of period `(from, to)`.
+    fn scope(&self, from: NaiveDate, to: NaiveDate) -> GrantsResult<ApprovedScope> {
+        let corrupt = || GrantsError::from(StandingError::CorruptRow(self.grant_id.clone()));
+        let privileges = self
+            .privileges
+            .iter()
+            .map(|p| Privilege::parse(p).ok_or_else(corrupt))
+            .collect::<GrantsResult<Vec<_>>>()?;
+        let privacy_zones = self
+            .privacy_zones
+            .iter()
+            .map(|&(lat, lng, r)| PrivacyZone::new(lat, lng, r).map_err(|_| corrupt()))
+            .collect::<GrantsResult<Vec<_>>>()?;
+        let delivery = match &self.code_hash {
+            None => Delivery::Copy,
+            Some(hash) => Delivery::Compute {
+                code_hash: id32(hash, &self.grant_id)?,
+            },
+        };
+        Ok(ApprovedScope {
+            from,
+            to,
+            privileges,
+            formats: self.formats.clone(),
+            privacy_zones,
+            approximate_decimals: self.approximate_decimals,
+            delivery,
+        })
+    }
+
+    fn periods(&self) -> GrantsResult<StandingPeriods> {
+        Ok(StandingPeriods {
+            first: date(&self.periods_from, &self.grant_id)?,
+            last: date(&self.periods_to, &self.grant_id)?,
+            days: self.period_days,
+        })
+    }
+}
+
+/// The ledger state of an anchor grant as a standing grant's state.
+fn state_of(status: GrantStatus, expires_at: Option<u64>, now_ms: u64) -> &'static str {
+    match status {
+        GrantStatus::Active if expires_at.is_some_and(|at| at <= now_ms) => "expired",
+        GrantStatus::Active => "active",
+        GrantStatus::Revoked => "revoked",
+        GrantStatus::Renounced => "renounced",
+        GrantStatus::Ended => "ended",
+    }
+}
+
+/// The store status (one of the grants table's) of a standing grant's state.
+fn store_status(state: &str) -> &'static str {
+    match state {
+        "active" => "active",
+        "finished" => "delivered",
+        "revoked" => "revoked",
+        _ => "expired",
+    }
+}
+
+fn now_ms() -> u64 {
+    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
+}
+
+impl Wallet {
+    /// Approves `pending` as a standing grant (called by [`Self::approve_as_of`] for a
+    /// free request whose approved days run into `today` or later): puts the anchor grant and the
+    /// answer on the ledger, remembers the grant, and delivers the periods already
+    /// complete. The returned [`Approval`] names the anchor and the records delivered
+    /// now.
+    pub(super) async fn approve_standing(
+        &self,
+        ledger: &GrantsLedger,
+        pending: PendingRequest,
+        scope: ApprovedScope,
+        vid: &str,
+        narrowing: &Narrowing,
+        today: NaiveDate,
+    ) -> GrantsResult<Approval> {
+        let request_id = pending.request.request_id;
+        if let Delivery::Compute { code_hash } = scope.delivery {
+            if !pending.provider.code_hashes.contains(&code_hash) {
+                return Err(GrantsError::UnregisteredComputation(hex::encode(code_hash)));
+            }
+            if ShippedProgram::from_hash(&code_hash).is_none() {
+                return Err(GrantsError::UnsupportedComputation(hex::encode(code_hash)));
+            }
+        }
+        // The car must be this wallet's before anything reaches the ledger.
+        self.pool_generations(vid)?;
+        let provider_key = provider_rsa(&pending.provider)?;
+        let owner_secret = *self.keys().owner_key().secret_key();
+        let grant_id = grant_id_for(&request_id);
+        let opening = GrantOpening {
+            salt: grant_salt(&owner_secret, &grant_id),
+            grantee_rsa_fingerprint: rsa_fingerprint_bytes(&provider_key)?,
+            records: Vec::new(),
+        };
+        if ledger.grant(&grant_id).await?.is_none() {
+            ledger
+                .submit(
+                    &owner_secret,
+                    TxBody::Grant(Grant {
+                        grant_id,
+                        grantee_address: pending.request.requester.clone(),
+                        records_commitment: opening.commitment(),
+                        copy_tags: Vec::new(),
+                        kind: GrantKind::Usage {
+                            code_hash: standing_anchor_code_hash(),
+                        },
+                        expires_at: narrowing.expires_at,
+                    }),
+                )
+                .await?;
+        }
+        let periods = StandingPeriods::of(&pending.terms);
+        let code_hash = match scope.delivery {
+            Delivery::Compute { code_hash } => Some(hex::encode(code_hash)),
+            Delivery::Copy => None,
+        };
+        let mut row = StandingGrant {
+            grant_id: hex::encode(grant_id),
+            request_id: hex::encode(request_id),
+            vid: vid.to_owned(),
+            provider: pending.request.requester.clone(),
+            provider_rsa: hex::encode(rsa_public_key_pkcs1_der(&provider_key)?),
+            periods_from: periods.first.to_string(),
+            periods_to: periods.last.to_string(),
+            period_days: periods.days,
+            from: scope.from.to_string(),
+            to: scope.to.to_string(),
+            privileges: scope
+                .privileges
+                .iter()
+                .map(|p| p.as_str().to_owned())
+                .collect(),
+            formats: scope.formats.clone(),
+            privacy_zones: scope
+                .privacy_zones
+                .iter()
+                .map(|z| (z.lat(), z.lng(), z.radius_m()))
+                .collect(),
+            approximate_decimals: scope.approximate_decimals,
+            code_hash,
+            expires_at: narrowing.expires_at,
+            next_period: 0,
+            delivered: Vec::new(),
+            state: "active".into(),
+        };
+        if let Some(earlier) = self
+            .standing_grants()?
+            .into_iter()
+            .find(|g| g.grant_id == row.grant_id)
+        {
+            row.next_period = earlier.next_period;
+            row.delivered = earlier.delivered;
+        }
+        self.save_standing(&row)?;
+        self.remember_grant(&GrantInfo {
+            grant_id: row.grant_id.clone(),
+            request_id: row.request_id.clone(),
+            provider: row.provider.clone(),
+            provider_name: pending.provider.name.clone(),
+            // `copy` or `compute` as for any grant (apps and bindings read these two);
+            // `standing_grants` tells the standing ones.
+            kind: if row.code_hash.is_some() {
+                "compute".into()
+            } else {
+                "copy".into()
+            },
+            records: 0,
+            status: "active".into(),
+        })?;
+        // Remembered before the answer closes the request, so a sync finds it even
+        // if this call is interrupted; a retried approval keeps the row's cursor.
+        ledger
+            .submit(
+                &owner_secret,
+                TxBody::DataResponse(DataResponse {
+                    request_id,
+                    approved: true,
+                    grant_id: Some(grant_id),
+                }),
+            )
+            .await?;
+        let sync = self.sync_one(ledger, &mut row, today).await?;
+        Ok(Approval {
+            grant_id,
+            records: sync.delivered.into_iter().flat_map(|(_, r)| r).collect(),
+            scope,
+            payment: None,
+        })
+    }
+
+    /// The standing grants this wallet made.
+    pub fn standing_grants(&self) -> GrantsResult<Vec<StandingGrant>> {
+        let rows = self.locked_store()?.grants(None)?;
+        rows.into_iter()
+            .filter(|row| row.id.starts_with(STANDING_ROW_PREFIX))
+            .map(|row| {
+                serde_json::from_str(&row.json)
+                    .map_err(|_| StandingError::CorruptRow(row.id.clone()).into())
+            })
+            .collect()
+    }
+
+    /// Delivers, for every active standing grant, each period complete by `today`
+    /// (its last day before `today`) that was not delivered yet, after checking the
+    /// grant is still in force on the ledger. The host app calls this from a
+    /// background task once a day or more often; a call with nothing new delivers
+    /// nothing. A grant that fails (a node unreachable) is reported and retried on the
+    /// next call; the others go on.
+    pub async fn sync_standing_grants(
+        &self,
+        ledger: &GrantsLedger,
+        today: NaiveDate,
+    ) -> GrantsResult<Vec<StandingSync>> {
+        let mut report = Vec::new();
+        for mut row in self.standing_grants()? {
+            if row.state != "active" {
+                continue;
+            }
+            let grant_id = id32(&row.grant_id, &row.grant_id)?;
+            match self.sync_one(ledger, &mut row, today).await {
+                Ok(done) => report.push(done),
+                Err(err) => report.push(StandingSync {
+                    grant_id,
+                    delivered: Vec::new(),
+                    next_period: row.next_period,
+                    state: row.state.clone(),
+                    error: Some((err.code().to_owned(), err.to_string())),
+                }),
+            }
+        }
+        Ok(report)
+    }
+
+    /// One standing grant's sync (see [`Self::sync_standing_grants`]); the cursor is
+    /// saved after each period.
+    async fn sync_one(
+        &self,
+        ledger: &GrantsLedger,
+        row: &mut StandingGrant,
+        today: NaiveDate,
+    ) -> GrantsResult<StandingSync> {
+        let grant_id = id32(&row.grant_id, &row.grant_id)?;
+        let mut delivered = Vec::new();
+        let anchor = ledger
+            .grant(&grant_id)
+            .await?
+            .ok_or_else(|| GrantsError::UnknownGrant(row.grant_id.clone()))?;
+        let state = state_of(anchor.status, anchor.expires_at, now_ms());
+        if state != "active" {
+            row.state = state.to_owned();
+            self.save_standing(row)?;
+        }
+        let periods = row.periods()?;
+        let (from, mut to) = (
+            date(&row.from, &row.grant_id)?,
+            date(&row.to, &row.grant_id)?,
+        );
+        if let Some(last) = last_day_before_expiry(anchor.expires_at) {
+            to = to.min(last);
+        }
+        let complete = periods.complete_before(today);
+        while row.state == "active" && row.next_period < complete {
+            let index = row.next_period;
+            if let Some((a, b)) = periods.period(index).and_then(|p| clip(p, from, to)) {
+                let scope = row.scope(a, b)?;
+                if let Some(records) = self
+                    .deliver_period(ledger, row, &scope, index, anchor.expires_at)
+                    .await?
+                {
+                    row.delivered.push(index);
+                    delivered.push((index, records));
+                }
+            }
+            row.next_period = index + 1;
+            self.save_standing(row)?;
+        }
+        if row.state == "active" && row.next_period >= periods.count() {
+            row.state = "finished".into();
+            self.save_standing(row)?;
+        }
+        Ok(StandingSync {
+            grant_id,
+            delivered,
+            next_period: row.next_period,
+            state: row.state.clone(),
+            error: None,
+        })
+    }
+
+    /// Delivers period `index` of `row` over `scope` as an approval would: its ledger
+    /// grant and its sealed delivery document. `None` when the period holds nothing to
+    /// deliver. Idempotent: a period whose grant or document is already on the ledger
+    /// is not submitted again.
+    async fn deliver_period(
+        &self,
+        ledger: &GrantsLedger,
+        row: &StandingGrant,
+        scope: &ApprovedScope,
+        index: u32,
+        expires_at: Option<u64>,
+    ) -> GrantsResult<Option<Vec<RecordRef>>> {
+        let request_id = id32(&row.request_id, &row.grant_id)?;
+        let provider_key = RsaPublicKey::from_pkcs1_der(
+            &hex::decode(&row.provider_rsa)
+                .map_err(|_| StandingError::CorruptRow(row.grant_id.clone()))?,
+        )
+        .map_err(|_| StandingError::CorruptRow(row.grant_id.clone()))?;
+        let light = ledger.light();
+        let owner_secret = *self.keys().owner_key().secret_key();
+        let period_id = period_request_id(&request_id, index);
+        let grant_id = grant_id_for(&period_id);
+        let salt = grant_salt(&owner_secret, &grant_id);
+        let gathered = match scope.delivery {
+            Delivery::Compute { code_hash } => self
+                .compute_for(light, &row.vid, scope, &code_hash)
+                .await
+                .map(|(inputs, _, signed_result)| {
+                    (
+                        GrantKind::Usage { code_hash },
+                        inputs.clone(),
+                        Vec::new(),
+                        DeliveryContent::Result {
+                            inputs,
+                            signed_result,
+                        },
+                    )
+                }),
+            Delivery::Copy => self
+                .copy_for(light, &row.vid, scope, &provider_key)
+                .await
+                .map(|(records, _, tags)| {
+                    let refs = records
+                        .iter()
+                        .map(|d| RecordRef {
+                            address: d.address.clone(),
+                            key: d.key.clone(),
+                        })
+                        .collect();
+                    (
+                        GrantKind::Copy {
+                            resell: false,
+                            dup: false,
+                        },
+                        refs,
+                        tags,
+                        DeliveryContent::Copy { records },
+                    )
+                }),
+        };
+        let (kind, records, copy_tags, content) = match gathered {
+            Ok(found) => found,
+            Err(GrantsError::NothingToDeliver) => return Ok(None),
+            Err(err) => return Err(err),
+        };
+        let opening = GrantOpening {
+            salt,
+            grantee_rsa_fingerprint: rsa_fingerprint_bytes(&provider_key)?,
+            records: records.clone(),
+        };
+        match ledger.grant(&grant_id).await? {
+            // A retried period whose records changed since its grant went on the ledger
+            // (a record uploaded late): its grant cannot be opened with these records,
+            // so the period is left undelivered rather than delivered unverifiable.
+            Some(existing) if existing.records_commitment != opening.commitment() => {
+                return Ok(None);
+            }
+            Some(_) => {}
+            None => ledger
+                .submit(
+                    &owner_secret,
+                    TxBody::Grant(Grant {
+                        grant_id,
+                        grantee_address: row.provider.clone(),
+                        records_commitment: opening.commitment(),
+                        copy_tags,
+                        kind,
+                        expires_at,
+                    }),
+                )
+                .await
+                .map(|_| ())?,
+        }
+        let owner_address = self.owner_address();
+        let key = delivery_record_key(&period_id)?;
+        if light.registration(&owner_address, &key).await?.is_none() {
+            let doc = DeliveryDocument {
+                version: DELIVERY_VERSION,
+                request_id: period_id,
+                grant_id,
+                opening,
+                content,
+            };
+            let sealed = doc.seal(&owner_address, &provider_key)?;
+            self.put_wallet_entry(light, &owner_secret, DELIVERY_FORMAT, key, &sealed)
+                .await
+                .map_err(Box::new)?;
+        }
+        Ok(Some(records))
+    }
+
+    fn save_standing(&self, row: &StandingGrant) -> GrantsResult<()> {
+        let json = serde_json::to_string(row)
+            .map_err(|e| GrantsError::MalformedDocument(e.to_string()))?;
+        self.locked_store()?.save_grant(&GrantRow {
+            id: format!("{STANDING_ROW_PREFIX}{}", row.grant_id),
+            provider: row.provider.clone(),
+            status: store_status(&row.state).to_owned(),
+            json,
+            updated_at: chrono::Utc::now().timestamp(),
+        })?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ledger_states_map_to_standing_states() {
+        assert_eq!(state_of(GrantStatus::Active, None, 10), "active");
+        assert_eq!(state_of(GrantStatus::Active, Some(11), 10), "active");
+        assert_eq!(state_of(GrantStatus::Active, Some(10), 10), "expired");
+        assert_eq!(state_of(GrantStatus::Revoked, None, 10), "revoked");
+        assert_eq!(state_of(GrantStatus::Renounced, None, 10), "renounced");
+        assert_eq!(state_of(GrantStatus::Ended, None, 10), "ended");
+        for state in [
+            "active",
+            "finished",
+            "revoked",
+            "renounced",
+            "ended",
+            "expired",
+        ] {
+            assert!(crate::store::GRANT_STATUSES.contains(&store_status(state)));
+        }
+    }
+}
