@@ -21,6 +21,7 @@ pub mod http;
 pub mod payment;
 pub mod proofs;
 pub mod records;
+mod sequence;
 mod signing;
 pub mod stake;
 pub mod stamps;
