@@ -19,9 +19,10 @@ use crate::protocol::SignedTransaction;
 /// Longest wait for the block of an admitted transaction (the node's own wait for a
 /// submission is ten block times plus 30 s).
 pub const COMMIT_PATIENCE: Duration = Duration::from_secs(60);
-/// First and longest pause between two looks for an admitted transaction's block.
-const FIRST_LOOK: Duration = Duration::from_millis(10);
-const LONGEST_LOOK: Duration = Duration::from_millis(100);
+/// First and longest pause between two looks for an admitted transaction's block (a
+/// block is some 200 ms; many transactions wait at once when a wallet pairs a fleet).
+const FIRST_LOOK: Duration = Duration::from_millis(25);
+const LONGEST_LOOK: Duration = Duration::from_millis(200);
 
 /// The nonce after a signer's last admitted transaction, while its block may be pending.
 #[derive(Debug, Default)]
@@ -36,10 +37,14 @@ pub(crate) struct SignerTurn {
 }
 
 impl SignerTurn {
-    /// Waits for `address`'s turn and reads its committed nonce (proven).
+    /// Waits for `address`'s turn; reads its committed nonce (proven) unless the turn
+    /// follows an admitted one, whose next nonce it guesses without a read (the node
+    /// refuses a wrong guess, and the caller starts again from the ledger).
     pub(crate) async fn take(light: &LightClient, address: &str) -> LightResult<Self> {
         let mut turn = Self::wait(light, address).await;
-        turn.set_committed(light.account(address).await?.nonce);
+        if turn.cursor.next.is_none() {
+            turn.set_committed(light.account(address).await?.nonce);
+        }
         Ok(turn)
     }
 
@@ -65,10 +70,10 @@ impl SignerTurn {
             .map_or(self.committed, |next| next.max(self.committed))
     }
 
-    /// Whether [`SignerTurn::nonce`] is ahead of the ledger (other transactions of the
-    /// signer may still be pending).
+    /// Whether [`SignerTurn::nonce`] is a guess past the signer's pending transactions
+    /// rather than the ledger's nonce.
     pub(crate) fn guessed(&self) -> bool {
-        self.nonce() != self.committed
+        self.cursor.next.is_some_and(|next| next > self.committed)
     }
 
     /// The node admitted `nonce`: the next transaction takes the one after.

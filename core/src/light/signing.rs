@@ -44,9 +44,10 @@ impl LightClient {
                     return self.await_commit(&signed).await;
                 }
                 // A nonce guessed past pending transactions the node no longer holds
-                // (it restarted): once more from the ledger's nonce.
+                // (it restarted), or behind another client's of the same key: once
+                // more from the ledger's nonce.
                 Err(LightError::Node { code, .. })
-                    if code == "bad_nonce" && guessed && !ahead_refused =>
+                    if (code == "bad_nonce" || code == "replay") && guessed && !ahead_refused =>
                 {
                     turn.refused();
                     ahead_refused = true;
