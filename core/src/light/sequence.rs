@@ -23,6 +23,11 @@ pub const COMMIT_PATIENCE: Duration = Duration::from_secs(60);
 /// block is some 200 ms; many transactions wait at once when a wallet pairs a fleet).
 const FIRST_LOOK: Duration = Duration::from_millis(25);
 const LONGEST_LOOK: Duration = Duration::from_millis(200);
+/// How long an admitted transaction may stay uncommitted before it is offered to the node
+/// again: a block that refused it (its check passed at admission but not in the block)
+/// left no trace, and the node answers the offer with the reason it refuses it now, or
+/// `replay` while it still holds it or committed it.
+const OFFER_AGAIN: Duration = Duration::from_secs(2);
 
 /// The nonce after a signer's last admitted transaction, while its block may be pending.
 #[derive(Debug, Default)]
@@ -89,11 +94,13 @@ impl SignerTurn {
 
 impl LightClient {
     /// Waits until a block commits `signed` (admitted by a node), looking it up by id;
-    /// its receipt with the committing height. Gives up after [`COMMIT_PATIENCE`] with
-    /// the node code `timeout` (it may still commit).
+    /// its receipt with the committing height. A transaction a block refused is refused
+    /// with the node's reason (found by offering it again after [`OFFER_AGAIN`]). Gives
+    /// up after [`COMMIT_PATIENCE`] with the node code `timeout` (it may still commit).
     pub(crate) async fn await_commit(&self, signed: &SignedTransaction) -> LightResult<Receipt> {
         let tx_id = signed.id();
         let deadline = tokio::time::Instant::now() + COMMIT_PATIENCE;
+        let mut offer_again = tokio::time::Instant::now() + OFFER_AGAIN;
         let mut pause = FIRST_LOOK;
         loop {
             match self.committed_height(&tx_id).await {
@@ -106,6 +113,17 @@ impl LightClient {
                 Ok(None) => {}
                 Err(e) if e.is_failover() => {}
                 Err(e) => return Err(e),
+            }
+            if tokio::time::Instant::now() >= offer_again {
+                offer_again = tokio::time::Instant::now() + OFFER_AGAIN;
+                match self.submit(signed, false).await {
+                    // Held, or committed since the look: keep looking.
+                    Err(LightError::Node { code, .. }) if code == "replay" => {}
+                    Err(e) if e.is_failover() => {}
+                    Err(e) => return Err(e),
+                    // The node had dropped it and took it again.
+                    Ok(_) => {}
+                }
             }
             if tokio::time::Instant::now() >= deadline {
                 return Err(LightError::Node {

@@ -41,7 +41,17 @@ impl LightClient {
             match self.submit(&signed, false).await {
                 Ok(_) => {
                     turn.admitted(nonce);
-                    return self.await_commit(&signed).await;
+                    match self.await_commit(&signed).await {
+                        // A block refused an earlier transaction of the signer, so this
+                        // one's nonce no longer follows: once more from the ledger's.
+                        Err(LightError::Node { code, .. })
+                            if code == "bad_nonce" && guessed && !ahead_refused =>
+                        {
+                            SignerTurn::wait(self, &address).await.refused();
+                            ahead_refused = true;
+                        }
+                        outcome => return outcome,
+                    }
                 }
                 // A nonce guessed past pending transactions the node no longer holds
                 // (it restarted), or behind another client's of the same key: once
