@@ -768,3 +768,85 @@ async fn concurrent_submissions_of_one_signer_each_get_their_own_nonce() {
         5
     );
 }
+
+/// A transfer of `amount` from `payer` to `to`, signed and waited into its block.
+async fn transfer(
+    client: &LightClient,
+    payer: &TestKey,
+    to: &str,
+    amount: u64,
+) -> Result<carchain_core::light::Receipt, LightError> {
+    client
+        .sign_and_submit(
+            &payer.secret,
+            carchain_core::protocol::TxBody::Transfer(carchain_core::protocol::Transfer {
+                to: to.to_owned(),
+                amount,
+            }),
+        )
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_signers_concurrent_submissions_share_blocks() {
+    let payer = TestKey::from_byte(43);
+    let payee = TestKey::from_byte(44);
+    let node = start_node(&[(&payer.address, 1_000_000)], Mode::Private).await;
+    let client = node.client();
+    // Forty transfers at once from one key (a wallet pairing a fleet): each waits only
+    // for the node to admit its predecessor, not for its block, so they share blocks.
+    let mut sends = tokio::task::JoinSet::new();
+    for n in 0..40_u64 {
+        let (client, payer, to) = (client.clone(), payer.clone(), payee.address.clone());
+        sends.spawn(async move { transfer(&client, &payer, &to, 1 + n).await });
+    }
+    let mut heights = std::collections::BTreeSet::new();
+    while let Some(sent) = sends.join_next().await {
+        let receipt = sent.expect("task").expect("committed");
+        heights.insert(receipt.height.expect("a committing height"));
+    }
+    assert!(
+        heights.len() <= 20,
+        "40 transfers of one signer took {} blocks: {heights:?}",
+        heights.len()
+    );
+    assert_eq!(
+        client.account(&payee.address).await.expect("payee").balance,
+        (1..=40).sum::<u64>()
+    );
+    assert_eq!(
+        client.account(&payer.address).await.expect("payer").nonce,
+        40
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transfer_the_block_cannot_pay_is_refused_with_the_nodes_reason() {
+    let payer = TestKey::from_byte(45);
+    let payee = TestKey::from_byte(46);
+    let node = start_node(&[(&payer.address, 1_000)], Mode::Private).await;
+    let client = node.client();
+    // Two transfers at once that the balance pays one of: one commits, the other is
+    // refused (at admission or by its block) with the node's reason, never a timeout.
+    let (first, second) = tokio::join!(
+        transfer(&client, &payer, &payee.address, 700),
+        transfer(&client, &payer, &payee.address, 700)
+    );
+    let (committed, refused) = match (first, second) {
+        (Ok(receipt), Err(e)) | (Err(e), Ok(receipt)) => (receipt, e),
+        other => panic!("one transfer commits and one is refused: {other:?}"),
+    };
+    assert!(committed.height.is_some());
+    match refused {
+        LightError::Node { code, .. } => assert_ne!(code, "timeout"),
+        other => panic!("the node's refusal, not {other}"),
+    }
+    assert_eq!(
+        client.account(&payee.address).await.expect("payee").balance,
+        700
+    );
+    // The signer goes on: its next transfer takes the next nonce.
+    transfer(&client, &payer, &payee.address, 1)
+        .await
+        .expect("the next transfer commits");
+}

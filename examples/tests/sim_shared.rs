@@ -308,3 +308,145 @@ fn car_sim_keeps_driving_through_five_node_kills_and_loses_nothing_acknowledged(
     let read_back = read_back_acked(&acked_file, &wallet, &node.base, &vids);
     assert_eq!(read_back, records, "every acknowledged record reads back");
 }
+
+/// Cars of the fleet run; pairing them all takes well under the test's minute.
+const FLEET: usize = 50;
+
+#[test]
+fn car_sim_pairs_a_fleet_at_once_and_the_node_holds_every_acknowledged_record() {
+    let dir = tempfile::tempdir().expect("dir");
+    let wallet_path = dir.path().join("owner.db");
+    let owner = restore_wallet(&wallet_path, OWNER_WORDS);
+    // The default node: shared mode (each car's pairing read is funded), 200 ms blocks.
+    let node = node_process::start(CHAIN_ID, &[(&owner, 1_000_000_000)], &[]);
+    let acked_file = dir.path().join("acked.jsonl");
+    let started = std::time::Instant::now();
+    let output = command(CAR_SIM)
+        .args([
+            "--node",
+            &node.base,
+            "--cars",
+            &FLEET.to_string(),
+            "--days",
+            "1",
+        ])
+        .args(["--pool-size", "4", "--delivery-delay-ms", "50", "--json"])
+        .arg("--wallet")
+        .arg(&wallet_path)
+        .arg("--acked")
+        .arg(&acked_file)
+        .output()
+        .expect("car-sim");
+    let report = ok_json(&output);
+    eprintln!(
+        "car-sim --cars {FLEET} --days 1 in {:.1} s: {report}",
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!(report["cars"], FLEET, "{report}");
+    assert_eq!(
+        report["car_read_funds"],
+        FLEET as u64 * CAR_READ_FUNDS,
+        "{report}"
+    );
+    assert_figures(&report);
+    assert!(
+        report["cars_paired_per_s"].as_f64().expect("pairing rate") > 0.0,
+        "{report}"
+    );
+    let vids: Vec<String> = report["vids"]
+        .as_array()
+        .expect("vids")
+        .iter()
+        .map(|v| v.as_str().expect("vid").to_owned())
+        .collect();
+    let distinct: std::collections::BTreeSet<&String> = vids.iter().collect();
+    assert_eq!(distinct.len(), FLEET, "{report}");
+
+    // Every acknowledged record, by car and format: key -> value.
+    let mut acked: BTreeMap<(String, String), BTreeMap<String, Value>> = BTreeMap::new();
+    let log = std::fs::read_to_string(&acked_file).expect("acknowledgement log");
+    for line in log.lines() {
+        let record: Value = serde_json::from_str(line).expect("log line");
+        let key = (
+            record["vid"].as_str().expect("vid").to_owned(),
+            record["format"].as_str().expect("format").to_owned(),
+        );
+        let previous = acked
+            .entry(key)
+            .or_default()
+            .insert(record["key"].to_string(), record["value"].clone());
+        assert!(previous.is_none(), "a record acknowledged twice: {line}");
+    }
+    assert_eq!(
+        log.lines().count() as u64,
+        report["records"].as_u64().expect("records"),
+        "one log line per acknowledged record"
+    );
+
+    // The owner's view, in process: every car is paired to the owner on the ledger
+    // (proven) and in its wallet, and every acknowledged record reads back from the
+    // node, decrypted, equal to what was put.
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        use carchain_core::protocol::DeviceStatus;
+        use carchain_core::record::FormatSpec;
+        use carchain_core::wallet::Wallet;
+        use futures_util::StreamExt;
+
+        let wallet = Wallet::open(
+            &wallet_path,
+            carchain_examples::cli::Session::secrets_for(&wallet_path),
+        )
+        .expect("owner wallet");
+        let light = wallet.paying_reads(node.client());
+        let in_wallet: std::collections::BTreeSet<String> = wallet
+            .devices()
+            .expect("devices")
+            .into_iter()
+            .map(|d| d.vid)
+            .collect();
+        for vid in &vids {
+            assert!(in_wallet.contains(vid), "{vid} in the owner's wallet");
+            let state = light
+                .device(vid)
+                .await
+                .expect("device read")
+                .unwrap_or_else(|| panic!("{vid} is on the ledger"));
+            assert_eq!(state.owner_address, owner, "{vid}");
+            assert_eq!(state.status, DeviceStatus::Active, "{vid}");
+        }
+        let day = chrono::NaiveDate::from_ymd_opt(2024, 5, 6).expect("day");
+        let all = serde_json::json!({});
+        let reads = futures_util::stream::iter(acked.iter())
+            .map(|((vid, format), records)| {
+                let (wallet, light, all) = (&wallet, &light, &all);
+                async move {
+                    let spec = FormatSpec::builtins()
+                        .into_iter()
+                        .find(|spec| spec.name() == format)
+                        .expect("a built-in format");
+                    let range = wallet
+                        .get_kv_range(light, vid, day, day, &spec, all, all, &[], None)
+                        .await
+                        .unwrap_or_else(|e| panic!("reading {vid} {format}: {e}"));
+                    assert_eq!(range.missing, 0, "{vid} {format}");
+                    assert!(range.rejected.is_empty(), "{vid} {format}");
+                    let got: BTreeMap<String, Value> = range
+                        .records
+                        .iter()
+                        .map(|r| (Value::Object(r.key.clone()).to_string(), r.value.clone()))
+                        .collect();
+                    assert_eq!(&got, records, "{vid} {format}");
+                    got.len()
+                }
+            })
+            .buffer_unordered(8)
+            .collect::<Vec<usize>>()
+            .await;
+        assert_eq!(
+            reads.iter().sum::<usize>(),
+            log.lines().count(),
+            "every acknowledged record read back"
+        );
+    });
+}

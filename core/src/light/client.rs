@@ -24,6 +24,7 @@ use super::records::{
     NOT_REGISTERED, RangeItems, check_value, prove_answered, prove_item, screen_range_items,
     tampered_value,
 };
+use super::sequence::{NonceCursor, SignerTurn};
 use super::types::{
     PutOutcome, RangeRead, Receipt, RecordUpload, SyncProgress, UploadResult, VerifiedRecord,
     WriteCredential,
@@ -85,13 +86,13 @@ struct Config {
     token_store: Option<Arc<Mutex<WalletStore>>>,
     payer: Option<ReadPayer>,
     max_lag: u64,
-    /// One signing-and-submitting at a time per signer (shared by every copy of the
-    /// client): each takes its nonce from the ledger, so two at once would take the same.
+    /// One signer's submissions take turns picking their nonce (shared by every copy of
+    /// the client; see [`super::sequence`]).
     signers: SignerLocks,
 }
 
-/// A lock per signing address.
-pub(crate) type SignerLocks = Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>;
+/// A nonce cursor, behind its lock, per signing address.
+pub(crate) type SignerLocks = Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<NonceCursor>>>>>;
 
 #[derive(Debug)]
 struct Inner {
@@ -138,7 +139,7 @@ impl LightClient {
     }
 
     /// The lock `address`'s submissions take (see [`Config::signers`]).
-    pub(crate) fn signer_lock(&self, address: &str) -> Arc<tokio::sync::Mutex<()>> {
+    pub(crate) fn signer_lock(&self, address: &str) -> Arc<tokio::sync::Mutex<NonceCursor>> {
         let mut locks = self
             .inner
             .config
@@ -549,6 +550,15 @@ impl LightClient {
                     height: receipt.height,
                 })
             })
+            .await
+    }
+
+    /// The height of the block that committed `tx_id` (`GET /v1/tx/{id}`), `None` while
+    /// no block has.
+    pub(crate) async fn committed_height(&self, tx_id: &[u8; 32]) -> LightResult<Option<u64>> {
+        self.inner
+            .endpoints
+            .run(|node| async move { node.committed_height(tx_id).await })
             .await
     }
 
@@ -1033,6 +1043,10 @@ impl LightClient {
         let status = self.checked_status(&node).await?;
         let signer = public_key_of(&payer.secret);
         let payer_address = p2wpkh_address(&signer, anchor.network);
+        // The payer's other transactions (a wallet pairing cars) may be pending: the
+        // purchase takes its turn and the nonce after theirs.
+        // Its account is read on the purchase's own connection, as the purchase is sent.
+        let mut turn = SignerTurn::wait(self, &payer_address).await;
         let header = self.read_header(&node).await?;
         let proven = self
             .proven_state(
@@ -1043,11 +1057,13 @@ impl LightClient {
             )
             .await?;
         let account: AccountState = decode_proven(proven)?.unwrap_or_default();
+        turn.set_committed(account.nonce);
+        let nonce = turn.nonce();
         let tx = Transaction {
             chain_id: anchor.chain_id.clone(),
             network: anchor.network,
             signer,
-            nonce: account.nonce,
+            nonce,
             fee: TOKEN_PURCHASE_FEE,
             body: TxBody::Transfer(Transfer {
                 to: status.operator_address,
@@ -1055,7 +1071,16 @@ impl LightClient {
             }),
         }
         .sign(&payer.secret)?;
-        let receipt = node.submit(&tx, true).await?;
+        let receipt = match node.submit(&tx, true).await {
+            Ok(receipt) => {
+                turn.admitted(nonce);
+                receipt
+            }
+            Err(e) => {
+                turn.refused();
+                return Err(e);
+            }
+        };
         let blinded: Vec<&[u8]> = pending.iter().map(|p| p.blinded_message()).collect();
         let digest =
             token_issue_digest(&receipt.tx_id, &key.key.key_id().0, &batch_digest(&blinded));

@@ -259,6 +259,26 @@ impl NodeHttp {
         self.json(request).await
     }
 
+    /// `GET /v1/tx/{id}`: the height of the block that committed `tx_id`, `None` while
+    /// no block has (the node answers `not_found`). The answer is the node's word, as a
+    /// waited-for submission's receipt is.
+    pub async fn committed_height(&self, tx_id: &[u8; 32]) -> LightResult<Option<u64>> {
+        #[derive(serde::Deserialize)]
+        struct Lookup {
+            #[serde(with = "hex::serde")]
+            tx_id: [u8; 32],
+            height: u64,
+        }
+        let id = hex::encode(tx_id);
+        let url = self.url(&["v1", "tx", &id])?;
+        match self.json::<Lookup>(self.get(url, None)).await {
+            Ok(found) if found.tx_id == *tx_id => Ok(Some(found.height)),
+            Ok(_) => Err(self.bad_answer("the node answered another transaction")),
+            Err(LightError::Node { code, .. }) if code == "not_found" => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// `PUT /v1/kv/{address}/{key_hex}`, with the address's write credential when the
     /// node is private.
     pub async fn put_value(

@@ -27,6 +27,7 @@ pub mod light_block;
 pub mod payment;
 pub mod proofs;
 pub mod records;
+mod sequence;
 mod signing;
 pub mod stake;
 pub mod stamps;

@@ -6,7 +6,8 @@
 use bitcoin::secp256k1::SecretKey;
 
 use super::client::LightClient;
-use super::error::LightResult;
+use super::error::{LightError, LightResult};
+use super::sequence::SignerTurn;
 use super::types::{PutOutcome, Receipt};
 use crate::crypto::HashFunc;
 use crate::protocol::signing::{p2wpkh_address, public_key_of};
@@ -15,27 +16,58 @@ use crate::tokens::OwnedStamp;
 
 impl LightClient {
     /// Signs `body` with `secret` (nonce from its proven account, the default fee) and
-    /// submits it, waiting until a block commits it.
+    /// submits it, waiting until a block commits it. Concurrent submissions of one
+    /// signer (a wallet pairing several cars at once) take turns only until the node
+    /// admitted each, so they share blocks ([`super::sequence`]).
     pub async fn sign_and_submit(&self, secret: &SecretKey, body: TxBody) -> LightResult<Receipt> {
         let anchor = self.anchor();
         let signer = public_key_of(secret);
         let address = p2wpkh_address(&signer, anchor.network);
-        // Nonce taken and used under the signer's lock: concurrent submissions of one
-        // signer (a wallet pairing several cars at once) go one after the other.
-        let lock = self.signer_lock(&address);
-        let _turn = lock.lock().await;
-        let nonce = self.account(&address).await?.nonce;
         let fee = FeeSchedule::DEFAULT.required(&body).unwrap_or(u64::MAX);
-        let signed = Transaction {
-            chain_id: anchor.chain_id.clone(),
-            network: anchor.network,
-            signer,
-            nonce,
-            fee,
-            body,
+        let mut ahead_refused = false;
+        loop {
+            let turn = SignerTurn::take(self, &address).await?;
+            let nonce = turn.nonce();
+            let guessed = turn.guessed();
+            let signed = Transaction {
+                chain_id: anchor.chain_id.clone(),
+                network: anchor.network,
+                signer,
+                nonce,
+                fee,
+                body: body.clone(),
+            }
+            .sign(secret)?;
+            match self.submit(&signed, false).await {
+                Ok(_) => {
+                    turn.admitted(nonce);
+                    match self.await_commit(&signed).await {
+                        // A block refused an earlier transaction of the signer, so this
+                        // one's nonce no longer follows: once more from the ledger's.
+                        Err(LightError::Node { code, .. })
+                            if code == "bad_nonce" && guessed && !ahead_refused =>
+                        {
+                            SignerTurn::wait(self, &address).await.refused();
+                            ahead_refused = true;
+                        }
+                        outcome => return outcome,
+                    }
+                }
+                // A nonce guessed past pending transactions the node no longer holds
+                // (it restarted), or behind another client's of the same key: once
+                // more from the ledger's nonce.
+                Err(LightError::Node { code, .. })
+                    if (code == "bad_nonce" || code == "replay") && guessed && !ahead_refused =>
+                {
+                    turn.refused();
+                    ahead_refused = true;
+                }
+                Err(e) => {
+                    turn.refused();
+                    return Err(e);
+                }
+            }
         }
-        .sign(secret)?;
-        self.submit(&signed, true).await
     }
 
     /// Registers (signed by `secret`, whose address the record lives under) and stores a

@@ -11,6 +11,7 @@ use bitcoin::secp256k1::SecretKey;
 use super::client::LightClient;
 use super::error::{LightError, LightResult};
 use super::payment::TOKEN_PURCHASE_FEE;
+use super::sequence::SignerTurn;
 use crate::protocol::signing::{p2wpkh_address, public_key_of, sign_digest};
 use crate::protocol::{Transaction, Transfer, TxBody, stamp_escrow_address, token_issue_digest};
 use crate::tokens::{IssuerPublicKey, OwnedStamp, batch_digest, prepare_stamps};
@@ -81,7 +82,9 @@ impl LightClient {
         let anchor = self.anchor();
         let signer = public_key_of(payer);
         let payer_address = p2wpkh_address(&signer, anchor.network);
-        let nonce = self.account(&payer_address).await?.nonce;
+        // In the payer's turn, after its pending transactions ([`super::sequence`]).
+        let turn = SignerTurn::take(self, &payer_address).await?;
+        let nonce = turn.nonce();
         let tx = Transaction {
             chain_id: anchor.chain_id.clone(),
             network: anchor.network,
@@ -94,7 +97,16 @@ impl LightClient {
             }),
         }
         .sign(payer)?;
-        let receipt = self.submit(&tx, true).await?;
+        let receipt = match self.submit(&tx, true).await {
+            Ok(receipt) => {
+                turn.admitted(nonce);
+                receipt
+            }
+            Err(e) => {
+                turn.refused();
+                return Err(e);
+            }
+        };
         let blinded: Vec<&[u8]> = pending.iter().map(|p| p.blinded_message()).collect();
         let digest = token_issue_digest(
             &receipt.tx_id,

@@ -83,6 +83,9 @@ struct Args {
     /// With --node: each car's address pool size.
     #[arg(long, default_value_t = 32)]
     pool_size: usize,
+    /// With --node: cars pairing at the same time (1..=256).
+    #[arg(long, default_value_t = remote::PAIRING_CONCURRENCY)]
+    pairing_concurrency: usize,
     /// With --node: the owner's wallet store, as `carchain --wallet` keeps it; the cars
     /// are paired into it, so `carchain range` reads them back afterwards. Without it
     /// the owner is restored from CARCHAIN_WORDS in memory.
@@ -171,6 +174,7 @@ fn drive_node(args: &Args, sim: SimConfig) -> Result<()> {
             agent: args.agent.clone(),
             cars: args.cars,
             pool_size: args.pool_size,
+            pairing_concurrency: args.pairing_concurrency,
             seconds: args.seconds,
             records: args.records,
             days: args.days,
@@ -189,10 +193,11 @@ fn drive_node(args: &Args, sim: SimConfig) -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&report)?);
         } else {
             println!(
-                "{} cars paired on a {} node in {} ms by {}\n{} records queued, {} delivered, {} still queued, {} delivery attempts retried\n{} records in {:.1} s: {:.1} records/s sustained\nacknowledged latency (queued to held by the node): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                "{} cars paired on a {} node in {} ms ({:.1} cars/s) by {}\n{} records queued, {} delivered, {} still queued, {} delivery attempts retried\n{} records in {:.1} s: {:.1} records/s sustained\nacknowledged latency (queued to held by the node): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
                 report.cars,
                 report.mode,
                 report.pairing_ms,
+                report.cars_paired_per_s,
                 report.owner_address,
                 report.queued,
                 report.records,

@@ -12,10 +12,13 @@ use carchain_core::wallet::Wallet;
 
 use super::paying::fund_car_reads;
 
-/// Polls of the mailbox (100 ms apart) a car makes before it gives up on the offer.
-const CAR_POLLS: u32 = 300;
+/// Pause between two looks of the car into the mailbox or at the ledger.
+const CAR_POLL: Duration = Duration::from_millis(250);
+/// Looks a car makes before it gives up on the offer, or on seeing itself paired (two
+/// minutes: a node pairing a fleet of cars at once on a loaded machine is slow).
+const CAR_POLLS: u32 = 480;
 /// How long the owner waits for the car's accept.
-const OWNER_WAIT: Duration = Duration::from_secs(30);
+const OWNER_WAIT: Duration = Duration::from_secs(120);
 
 /// Funds `car`'s reads if the node charges for them, then runs both sides of its pairing
 /// to `owner` (pool of `pool_size` addresses, stored by the node serving as `agent`).
@@ -38,7 +41,7 @@ pub async fn pair_sim_car(
             if car.complete_pairing(car_light).await? {
                 return Ok(());
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(CAR_POLL).await;
         }
         bail!("car {} never saw the owner's offer", car.vid())
     };
@@ -50,11 +53,11 @@ pub async fn pair_sim_car(
     if info.vid != car.vid() {
         bail!("paired {} instead of {}", info.vid, car.vid());
     }
-    for _ in 0..100 {
+    for _ in 0..CAR_POLLS {
         if car.is_paired(car_light).await? {
             return Ok(funded);
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(CAR_POLL).await;
     }
     bail!("car {} never saw itself paired on chain", car.vid())
 }

@@ -41,8 +41,13 @@ use crate::cli::Session;
 pub const MAX_RECORDS: u64 = 1_000_000;
 /// Longest run, seconds.
 pub const MAX_SECONDS: u64 = 3_600;
-/// Cars pairing at the same time.
-pub const PAIRING_CONCURRENCY: usize = 16;
+/// Cars pairing at the same time by default: each pairing is some five blocks of
+/// waiting (funding, offer, accept, registration, the car seeing it), and the owner's
+/// transactions of many pairings share blocks, so a node pairs about this many cars per
+/// few blocks.
+pub const PAIRING_CONCURRENCY: usize = 64;
+/// Most cars pairing at the same time.
+pub const MAX_PAIRING_CONCURRENCY: usize = 256;
 /// Most days one run may drive.
 pub const MAX_DAYS: u32 = 366;
 
@@ -58,6 +63,8 @@ pub struct RemoteOptions {
     pub cars: u32,
     /// Each car's pool size.
     pub pool_size: usize,
+    /// Cars pairing at the same time (1..=[`MAX_PAIRING_CONCURRENCY`]).
+    pub pairing_concurrency: usize,
     /// Stop driving after this long (the run is bounded by this, `records` or `days`).
     pub seconds: Option<u64>,
     /// Stop after this many records in all.
@@ -113,6 +120,8 @@ pub struct RemoteReport {
     pub car_read_funds: u64,
     /// Time to pair every car, ms.
     pub pairing_ms: u64,
+    /// `cars / pairing time`.
+    pub cars_paired_per_s: f64,
     /// Records acknowledged by the node.
     pub records: u64,
     /// Records the cars queued.
@@ -171,6 +180,9 @@ pub async fn drive_remote(options: &RemoteOptions) -> Result<RemoteReport> {
     if options.cars == 0 || options.cars > 1000 {
         bail!("--cars must be 1..=1000");
     }
+    if !(1..=MAX_PAIRING_CONCURRENCY).contains(&options.pairing_concurrency) {
+        bail!("--pairing-concurrency must be 1..={MAX_PAIRING_CONCURRENCY}");
+    }
     let light =
         LightClient::new(options.nodes.clone(), options.anchor.clone()).context("light client")?;
     let owner = open_owner(options)?;
@@ -205,8 +217,9 @@ pub async fn drive_remote(options: &RemoteOptions) -> Result<RemoteReport> {
         & 0xffff_ffff;
     let pairing_started = Instant::now();
     let mut car_read_funds = 0;
-    // Cars pair a few at a time: the owner's own transactions (funding, pairing) take
-    // their turn per signer, the mailbox exchanges and waits overlap.
+    // Cars pair many at a time: the owner's own transactions (funding, registration)
+    // take turns only until the node admitted each, so they share blocks, and the
+    // mailbox exchanges and waits overlap.
     let paired: Vec<Result<(CarDevice, LightClient, CarSimulator, u64)>> =
         futures_util::stream::iter(1..=options.cars)
             .map(|n| {
@@ -237,7 +250,7 @@ pub async fn drive_remote(options: &RemoteOptions) -> Result<RemoteReport> {
                     Ok((car, car_light, sim, funded))
                 }
             })
-            .buffered(PAIRING_CONCURRENCY)
+            .buffered(options.pairing_concurrency)
             .collect()
             .await;
     let mut cars = Vec::with_capacity(paired.len());
@@ -246,7 +259,10 @@ pub async fn drive_remote(options: &RemoteOptions) -> Result<RemoteReport> {
         car_read_funds += funded;
         cars.push((car, car_light, sim));
     }
-    let pairing_ms = u64::try_from(pairing_started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let pairing_time = pairing_started.elapsed();
+    let pairing_ms = u64::try_from(pairing_time.as_millis()).unwrap_or(u64::MAX);
+    let cars_paired_per_s =
+        (f64::from(options.cars) / pairing_time.as_secs_f64().max(1e-3) * 10.0).round() / 10.0;
 
     let claimed = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
@@ -304,6 +320,7 @@ pub async fn drive_remote(options: &RemoteOptions) -> Result<RemoteReport> {
         vids,
         car_read_funds,
         pairing_ms,
+        cars_paired_per_s,
         records,
         queued,
         retried,
