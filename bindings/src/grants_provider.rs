@@ -177,7 +177,7 @@ impl From<CoreOutcome> for RequestOutcome {
 /// Thread-safe; its keys stay in Rust (`Debug` shows only the address).
 #[derive(Debug, uniffi::Object)]
 pub struct ServiceProvider {
-    provider: CoreServiceProvider,
+    pub(crate) provider: CoreServiceProvider,
     rsa_fingerprint: String,
 }
 

@@ -44,6 +44,7 @@ pub mod logging;
 pub mod owner_records;
 pub mod payments;
 pub mod pool;
+pub mod provider_standing;
 pub mod record;
 pub mod secrets;
 pub mod standing_grants;

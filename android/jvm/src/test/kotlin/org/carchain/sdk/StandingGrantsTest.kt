@@ -102,6 +102,24 @@ class StandingGrantsTest {
         // The same day again delivers nothing twice.
         assertTrue(wallet.syncStandingGrants(ledger, "2024-05-04").single().deliveredPeriods.isEmpty())
 
+        // The provider's JVM service fetches what arrived since its cursor, verified: one
+        // day's trip per period, then nothing new from the cursor it was handed.
+        val fetched = family.deliveriesSince(ledger, requestId, 0u, "2024-05-04")
+        assertEquals(listOf(0u, 1u, 2u), fetched.deliveries.map { it.period })
+        assertEquals(listOf("2024-05-01", "2024-05-02", "2024-05-03"), fetched.deliveries.map { it.fromDate })
+        for (delivery in fetched.deliveries) {
+            val copy = delivery.outcome as RequestOutcome.CopyDelivered
+            assertEquals(listOf("trip-gps"), copy.records.map { it.format })
+        }
+        assertEquals(3u, fetched.cursor)
+        assertEquals("active", fetched.status)
+        assertTrue(fetched.inForce)
+        assertTrue(family.deliveriesSince(ledger, requestId, fetched.cursor, "2024-05-04").deliveries.isEmpty())
+        val pastEnd = assertThrows<GrantsException.Refused> {
+            runBlocking { family.deliveriesSince(ledger, requestId, 99u, "2024-05-04") }
+        }
+        assertEquals("standing.cursor_past_end", pastEnd.code)
+
         // Revoked: the next sync stops the grant and delivers nothing more.
         wallet.revoke(ledger, approval.grantId)
         drive(4)
@@ -110,6 +128,11 @@ class StandingGrantsTest {
         assertEquals("revoked", afterRevoke.state)
         assertTrue(wallet.syncStandingGrants(ledger, "2024-05-07").isEmpty())
         assertEquals(listOf(0u, 1u, 2u), wallet.standingGrants().single().deliveredPeriods)
+        // The provider sees the revocation proven on the ledger, and nothing new.
+        val revoked = family.deliveriesSince(ledger, requestId, fetched.cursor, "2024-05-07")
+        assertTrue(revoked.deliveries.isEmpty())
+        assertEquals("revoked", revoked.status)
+        assertTrue(!revoked.inForce)
 
         val bad = assertThrows<GrantsException.InvalidInput> {
             runBlocking { wallet.syncStandingGrants(ledger, "2024-5-7x") }
