@@ -1,0 +1,53 @@
+//! `POST /v1/webhooks`: a provider registers the URL the node notifies of new grants to
+//! it (see [`crate::webhooks`]). Served next to [`super::router`] by a node that runs
+//! webhooks ([`router`]).
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use carchain_core::grants::webhook::WebhookRegistration;
+use serde::Serialize;
+
+use super::error::ApiError;
+use super::params::parse_json;
+use crate::service::ErrorCode;
+use crate::webhooks::Webhooks;
+
+/// Largest registration body, in bytes.
+pub const WEBHOOK_BODY_LIMIT: usize = 16 * 1024;
+
+/// Answer of a stored registration.
+#[derive(Debug, Serialize)]
+pub struct Registered {
+    /// The provider's address: grants to it are notified.
+    pub provider: String,
+}
+
+/// The webhook route, to merge into the node's router.
+pub fn router(webhooks: Arc<Webhooks>) -> Router {
+    Router::new()
+        .route(
+            "/v1/webhooks",
+            axum::routing::post(register).fallback(super::method_not_allowed),
+        )
+        .layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT))
+        .with_state(webhooks)
+}
+
+/// `POST /v1/webhooks`: 201 with the provider's address.
+pub async fn register(
+    State(webhooks): State<Arc<Webhooks>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = body?;
+    let registration: WebhookRegistration = parse_json(&body)?;
+    let provider = tokio::task::spawn_blocking(move || webhooks.register(&registration))
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::Internal, "a node task stopped unexpectedly"))??;
+    Ok((StatusCode::CREATED, Json(Registered { provider })).into_response())
+}
