@@ -4,6 +4,7 @@
 //! same id again after a refused attempt (at least once), nothing for a grant to
 //! someone else. Refusals: another key's signature, a replayed registration, URLs that
 //! are not http(s) or that point at the node itself, each with its stable code.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod common;
 
@@ -25,6 +26,8 @@ use serde_json::Value;
 #[derive(Default)]
 struct Received {
     requests: Vec<(String, Vec<u8>)>,
+    /// Answer 500 to this many requests first.
+    fail: usize,
 }
 
 async fn receive(
@@ -39,8 +42,8 @@ async fn receive(
         .to_owned();
     let mut received = received.lock().expect("lock");
     received.requests.push((signature, body.to_vec()));
-    // The first attempt fails: the node must try again.
-    if received.requests.len() == 1 {
+    // The first attempts fail: the node must try again.
+    if received.requests.len() <= received.fail {
         StatusCode::INTERNAL_SERVER_ERROR
     } else {
         StatusCode::OK
@@ -48,8 +51,11 @@ async fn receive(
 }
 
 /// Starts the receiver on 127.0.0.1; answers its URL and what it receives.
-async fn start_receiver() -> (String, Arc<Mutex<Received>>) {
-    let received = Arc::new(Mutex::new(Received::default()));
+async fn start_receiver(fail: usize) -> (String, Arc<Mutex<Received>>) {
+    let received = Arc::new(Mutex::new(Received {
+        requests: Vec::new(),
+        fail,
+    }));
     let app = Router::new()
         .route("/hook", axum::routing::post(receive))
         .with_state(Arc::clone(&received));
@@ -98,8 +104,10 @@ fn usage_grant(owner: &Wallet, nonce: u64, grant_id: [u8; 32], grantee: &str) ->
     )
 }
 
-async fn state_root(base: &str) -> Value {
-    common::status(base).await["latest_hash"].clone()
+/// The latest header's hash and height (the ledger's state as clients see it).
+async fn state_root(base: &str) -> (Value, Value) {
+    let status = common::status(base).await;
+    (status["latest_hash"].clone(), status["height"].clone())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -111,7 +119,7 @@ async fn a_registered_provider_is_notified_of_its_grants_at_least_once_and_priva
     let chain = init_chain(&[(&owner.address, 1_000_000)]);
     let node = NodeProcess::start(&chain.data_dir(), &[]);
     let base = node.base.clone();
-    let (hook_url, received) = start_receiver().await;
+    let (hook_url, received) = start_receiver(1).await;
     let secret = [0x5a; 32];
 
     // Refusals first: none of them stores a hook, none touches the ledger.
@@ -141,11 +149,11 @@ async fn a_registered_provider_is_notified_of_its_grants_at_least_once_and_priva
     let (status, body) =
         post_registration(&base, &serde_json::to_value(&stale).expect("json")).await;
     assert_error(status, &body, 400, "invalid_request");
-    assert!(
-        common::status(&base).await["height"].as_u64().is_some(),
-        "the node still answers"
+    assert_eq!(
+        state_root(&base).await,
+        ledger_before,
+        "refused registrations leave the ledger as it was"
     );
-    let _ = ledger_before;
 
     // The provider registers its receiver.
     let registration = WebhookRegistration::sign(&provider.secret, &hook_url, &secret, now_secs());
@@ -213,6 +221,54 @@ async fn a_registered_provider_is_notified_of_its_grants_at_least_once_and_priva
             "the body leaks {secret_word}: {text}"
         );
     }
-    assert_ne!(state_root(&base).await, Value::Null);
+    node.kill();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unacknowledged_notification_survives_a_node_restart() {
+    let owner = Wallet::from_byte(0x61);
+    let provider = Wallet::from_byte(0x62);
+    let chain = init_chain(&[(&owner.address, 1_000_000)]);
+    let node = NodeProcess::start(&chain.data_dir(), &[]);
+    let (hook_url, received) = start_receiver(usize::MAX).await;
+    let secret = [0x6a; 32];
+    let registration = WebhookRegistration::sign(&provider.secret, &hook_url, &secret, now_secs());
+    let (status, body) = post_registration(
+        &node.base,
+        &serde_json::to_value(&registration).expect("json"),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let grant = usage_grant(&owner, 0, [0x07; 32], &provider.address);
+    let (status, body) = submit(&node.base, &grant, true).await;
+    assert_eq!(status, 200, "{body}");
+    // The receiver refuses; the node is killed with the notification unacknowledged.
+    eventually(|| {
+        let received = Arc::clone(&received);
+        async move { !received.lock().expect("lock").requests.is_empty() }
+    })
+    .await;
+    node.kill();
+    let refused = received.lock().expect("lock").requests.len();
+    received.lock().expect("lock").fail = 0;
+
+    let node = NodeProcess::start(&chain.data_dir(), &[]);
+    eventually(|| {
+        let received = Arc::clone(&received);
+        async move { received.lock().expect("lock").requests.len() > refused }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let requests = received.lock().expect("lock").requests.clone();
+    assert_eq!(
+        requests.len(),
+        refused + 1,
+        "acknowledged once, sent no more"
+    );
+    let (signature, body) = requests.last().expect("one");
+    assert!(verify_webhook(&secret, body, signature));
+    assert_eq!(body, &requests[0].1, "the same notification, same id");
+    let json: Value = serde_json::from_slice(body).expect("json");
+    assert_eq!(json["grant_id"], hex::encode([0x07; 32]));
     node.kill();
 }
