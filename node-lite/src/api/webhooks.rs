@@ -45,9 +45,36 @@ pub async fn register(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = body?;
-    let registration: WebhookRegistration = parse_json(&body)?;
+    let mut value: serde_json::Value = parse_json(&body)?;
+    integral_time(&mut value)?;
+    let registration: WebhookRegistration = serde_json::from_value(value).map_err(|err| {
+        ApiError::new(
+            ErrorCode::MalformedJson,
+            format!("malformed JSON body: {err}"),
+        )
+    })?;
     let provider = tokio::task::spawn_blocking(move || webhooks.register(&registration))
         .await
         .map_err(|_| ApiError::new(ErrorCode::Internal, "a node task stopped unexpectedly"))??;
     Ok((StatusCode::CREATED, Json(Registered { provider })).into_response())
+}
+
+/// JSON Schema's `integer` takes `1700000000.0`: a `time` written as an integral float
+/// is read as that integer; a fractional or out-of-range one is 400 invalid_request.
+fn integral_time(value: &mut serde_json::Value) -> Result<(), ApiError> {
+    let Some(time) = value.get_mut("time") else {
+        return Ok(());
+    };
+    if time.is_u64() || !time.is_number() {
+        return Ok(());
+    }
+    match time.as_f64() {
+        Some(float) if float.fract() == 0.0 && (0.0..9.007_199_254_740_992e15).contains(&float) => {
+            *time = serde_json::Value::from(float as u64);
+            Ok(())
+        }
+        _ => Err(ApiError::invalid(
+            "time must be a non-negative whole number of seconds",
+        )),
+    }
 }
