@@ -18,7 +18,7 @@ use axum::http::{HeaderMap, StatusCode};
 use carchain_core::grants::webhook::{
     SIGNATURE_HEADER, WebhookRegistration, notification_id, verify_webhook,
 };
-use carchain_core::protocol::{Grant, GrantKind, SignedTransaction, TxBody};
+use carchain_core::protocol::{Grant, GrantKind, ProviderRegister, SignedTransaction, TxBody};
 use common::{BASE_FEE, NodeProcess, Wallet, assert_error, client, eventually, init_chain, submit};
 use serde_json::Value;
 
@@ -105,6 +105,29 @@ fn usage_grant(owner: &Wallet, nonce: u64, grant_id: [u8; 32], grantee: &str) ->
 }
 
 /// The latest header's hash and height (the ledger's state as clients see it).
+/// Registers `provider` on the ledger (nonce 0), funded by `owner` at `owner_nonce`.
+async fn register_provider(base: &str, owner: &Wallet, owner_nonce: u64, provider: &Wallet) {
+    let (status, body) = submit(
+        base,
+        &owner.transfer(owner_nonce, &provider.address, 1_000),
+        true,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let register = provider.sign(
+        0,
+        BASE_FEE,
+        TxBody::ProviderRegister(ProviderRegister {
+            name: "Insurer".into(),
+            description: "pay as you drive".into(),
+            rsa_public_der: vec![0x30, 0x82],
+            code_hashes: vec![[0x44; 32]],
+        }),
+    );
+    let (status, body) = submit(base, &register, true).await;
+    assert_eq!(status, 200, "{body}");
+}
+
 async fn state_root(base: &str) -> (Value, Value) {
     let status = common::status(base).await;
     (status["latest_hash"].clone(), status["height"].clone())
@@ -121,6 +144,13 @@ async fn a_registered_provider_is_notified_of_its_grants_at_least_once_and_priva
     let base = node.base.clone();
     let (hook_url, received) = start_receiver(1).await;
     let secret = [0x5a; 32];
+
+    // A provider not registered on the ledger cannot register a hook.
+    let early = WebhookRegistration::sign(&provider.secret, &hook_url, &secret, now_secs() - 10);
+    let (status, body) =
+        post_registration(&base, &serde_json::to_value(&early).expect("json")).await;
+    assert_error(status, &body, 404, "not_found");
+    register_provider(&base, &owner, 0, &provider).await;
 
     // Refusals first: none of them stores a hook, none touches the ledger.
     let ledger_before = state_root(&base).await;
@@ -168,12 +198,12 @@ async fn a_registered_provider_is_notified_of_its_grants_at_least_once_and_priva
     // A grant to someone without a hook, then one to the provider.
     let (status, body) = submit(
         &base,
-        &usage_grant(&owner, 0, [0x01; 32], &stranger.address),
+        &usage_grant(&owner, 1, [0x01; 32], &stranger.address),
         true,
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    let grant = usage_grant(&owner, 1, [0x02; 32], &provider.address);
+    let grant = usage_grant(&owner, 2, [0x02; 32], &provider.address);
     let (status, body) = submit(&base, &grant, true).await;
     assert_eq!(status, 200, "{body}");
     let height = body["height"].as_u64().expect("height");
@@ -232,6 +262,7 @@ async fn an_unacknowledged_notification_survives_a_node_restart() {
     let node = NodeProcess::start(&chain.data_dir(), &[]);
     let (hook_url, received) = start_receiver(usize::MAX).await;
     let secret = [0x6a; 32];
+    register_provider(&node.base, &owner, 0, &provider).await;
     let registration = WebhookRegistration::sign(&provider.secret, &hook_url, &secret, now_secs());
     let (status, body) = post_registration(
         &node.base,
@@ -239,7 +270,7 @@ async fn an_unacknowledged_notification_survives_a_node_restart() {
     )
     .await;
     assert_eq!(status, 201, "{body}");
-    let grant = usage_grant(&owner, 0, [0x07; 32], &provider.address);
+    let grant = usage_grant(&owner, 1, [0x07; 32], &provider.address);
     let (status, body) = submit(&node.base, &grant, true).await;
     assert_eq!(status, 200, "{body}");
     // The receiver refuses; the node is killed with the notification unacknowledged.

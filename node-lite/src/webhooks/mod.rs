@@ -48,12 +48,15 @@ const SCAN_BATCH: u64 = 256;
 
 /// Whether a grant id names a grant in the committed state.
 pub type GrantCommitted = dyn Fn(&[u8; 32]) -> bool + Send + Sync;
+/// Whether an address is a service provider registered on the ledger.
+pub type ProviderKnown = dyn Fn(&str) -> bool + Send + Sync;
 
 /// The node's webhooks: the store, the node's own address and the chain's network.
 pub struct Webhooks {
     store: WebhookStore,
     own: SocketAddr,
     network: Network,
+    known: Box<ProviderKnown>,
 }
 
 fn now_ms() -> u64 {
@@ -76,17 +79,21 @@ fn hex_array<const N: usize>(field: &str, text: &str) -> Result<[u8; N], Service
 
 impl Webhooks {
     /// Opens the webhooks of the node whose data directory is `data_dir`, listening on
-    /// `own`; a new store notifies grants committed after `start_height`.
+    /// `own`; a new store notifies grants committed after `start_height`. Only
+    /// providers `known` (registered on the ledger) may register a hook, so the hooks a
+    /// node keeps are bounded by the ledger's provider registrations (each paid a fee).
     pub fn open(
         data_dir: &Path,
         own: SocketAddr,
         network: Network,
         start_height: u64,
+        known: Box<ProviderKnown>,
     ) -> Result<Self, ServiceError> {
         Ok(Webhooks {
             store: WebhookStore::open(data_dir, start_height)?,
             own,
             network,
+            known,
         })
     }
 
@@ -120,6 +127,12 @@ impl Webhooks {
             )));
         }
         let address = p2wpkh_address(&provider, self.network);
+        if !(self.known)(&address) {
+            return Err(ServiceError::new(
+                ErrorCode::NotFound,
+                format!("{address} is not a service provider registered on the ledger"),
+            ));
+        }
         match self
             .store
             .register(&address, url.as_str(), &secret, registration.time)?

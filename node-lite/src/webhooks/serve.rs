@@ -27,11 +27,18 @@ pub fn start(
         .latest_height()
         .map_err(|err| ServiceError::new(ErrorCode::Internal, err.to_string()))?
         .unwrap_or(0);
+    let providers = Arc::clone(node);
+    let known = Box::new(move |address: &str| {
+        providers
+            .query_state(&StateQuery::Provider(address.to_owned()), None)
+            .is_ok_and(|answer| answer.value.is_some())
+    });
     let webhooks = Arc::new(Webhooks::open(
         data_dir,
         own,
         node.genesis().network,
         latest,
+        known,
     )?);
     let reader = Arc::clone(node);
     let committed: Arc<GrantCommitted> = Arc::new(move |id: &[u8; 32]| {
