@@ -437,6 +437,11 @@ impl Node {
         &self.genesis
     }
 
+    /// The node's data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.config.data_dir
+    }
+
     /// Runs the stateless checks of `tx` (signatures) without any lock, so that
     /// admissions verify on every core at once.
     fn precheck(&self, tx: SignedTransaction) -> Result<Prechecked, ServiceError> {
