@@ -66,6 +66,15 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// Runs a store call off the async workers.
+async fn blocking<T: Send + 'static>(
+    call: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
+) -> Result<T, ServiceError> {
+    tokio::task::spawn_blocking(call)
+        .await
+        .map_err(|_| ServiceError::new(ErrorCode::Internal, "a webhook task stopped"))?
+}
+
 fn invalid(message: impl Into<String>) -> ServiceError {
     ServiceError::new(ErrorCode::InvalidRequest, message)
 }
@@ -189,10 +198,12 @@ impl Webhooks {
         self.store.enqueue(last, &found, now_ms())
     }
 
-    /// Sends the due notifications once each; a 2xx removes one from the outbox,
-    /// anything else schedules its next attempt.
-    pub async fn send_due(&self, http: &reqwest::Client) -> Result<(), ServiceError> {
-        for due in self.store.due(now_ms(), 32)? {
+    /// Sends the due notifications once each, concurrently; a 2xx removes one from
+    /// the outbox, anything else schedules its next attempt.
+    pub async fn send_due(self: &Arc<Self>, http: &reqwest::Client) -> Result<(), ServiceError> {
+        let this = Arc::clone(self);
+        let due = blocking(move || this.store.due(now_ms(), 32)).await?;
+        let attempts = due.into_iter().map(|due| async move {
             let signature = webhook_signature(&due.secret, &due.body);
             let answer = http
                 .post(&due.url)
@@ -201,25 +212,37 @@ impl Webhooks {
                 .body(due.body.clone())
                 .send()
                 .await;
-            match answer {
-                Ok(response) if response.status().is_success() => {
-                    self.store.delivered(&due.id)?;
+            let status = answer.as_ref().map(|r| r.status().as_u16()).unwrap_or(0);
+            (
+                due.id,
+                due.attempts,
+                answer.is_ok_and(|r| r.status().is_success()),
+                status,
+            )
+        });
+        let outcomes = futures::future::join_all(attempts).await;
+        let this = Arc::clone(self);
+        blocking(move || {
+            for (id, attempts, acknowledged, status) in outcomes {
+                if acknowledged {
+                    this.store.delivered(&id)?;
+                    continue;
                 }
-                other => {
-                    let shift = due.attempts.min(20);
-                    let delay = FIRST_BACKOFF.saturating_mul(1u32 << shift).min(MAX_BACKOFF);
-                    tracing::info!(
-                        attempts = due.attempts + 1,
-                        status = other.as_ref().map(|r| r.status().as_u16()).unwrap_or(0),
-                        retry_ms = delay.as_millis() as u64,
-                        "webhook notification not acknowledged; will retry"
-                    );
-                    self.store
-                        .failed(&due.id, now_ms() + delay.as_millis() as u64)?;
-                }
+                let delay = FIRST_BACKOFF
+                    .saturating_mul(1u32 << attempts.min(20))
+                    .min(MAX_BACKOFF);
+                tracing::info!(
+                    attempts = attempts + 1,
+                    status,
+                    retry_ms = delay.as_millis() as u64,
+                    "webhook notification not acknowledged; will retry"
+                );
+                this.store
+                    .failed(&id, now_ms() + delay.as_millis() as u64)?;
             }
-        }
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
     /// Scans and sends forever, every [`POLL_INTERVAL`].
