@@ -78,3 +78,26 @@ fn integral_time(value: &mut serde_json::Value) -> Result<(), ApiError> {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_integral_float_time_is_an_integer_and_a_fraction_is_refused() {
+        let mut value = json!({"time": 1_700_000_000.0});
+        integral_time(&mut value).expect("integral");
+        assert_eq!(value["time"], json!(1_700_000_000u64));
+        for bad in [json!({"time": 1.5}), json!({"time": -1}), json!({"time": 1e300})] {
+            let mut bad = bad;
+            assert_eq!(
+                integral_time(&mut bad).err().map(|err| err.code()),
+                Some(ErrorCode::InvalidRequest)
+            );
+        }
+        let mut untouched = json!({"time": "soon"});
+        integral_time(&mut untouched).expect("left to the decoder");
+        assert_eq!(untouched["time"], "soon");
+    }
+}
