@@ -89,7 +89,11 @@ mod tests {
         let mut value = json!({"time": 1_700_000_000.0});
         integral_time(&mut value).expect("integral");
         assert_eq!(value["time"], json!(1_700_000_000u64));
-        for bad in [json!({"time": 1.5}), json!({"time": -1}), json!({"time": 1e300})] {
+        for bad in [
+            json!({"time": 1.5}),
+            json!({"time": -1}),
+            json!({"time": 1e300}),
+        ] {
             let mut bad = bad;
             assert_eq!(
                 integral_time(&mut bad).err().map(|err| err.code()),
