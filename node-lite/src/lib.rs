@@ -6,6 +6,7 @@
 //!   and spent tokens).
 //! - [`db`], [`kv`]: the ledger's SQLite file and the KV store of encrypted records.
 //! - [`node`]: a running node implementing [`service::LedgerService`].
+//! - [`webhooks`]: grant notifications POSTed to the providers' registered URLs.
 //! - [`writes`]: a private node's anonymous write credentials.
 //! - [`abci`]: the node as a CometBFT application (ABCI 2.0 server, RPC client).
 //! - [`api`], [`cli`]: the HTTP/JSON API under `/v1` and the `carchain-node` command line.
@@ -22,4 +23,5 @@ pub mod kv;
 pub mod node;
 pub mod service;
 pub mod state;
+pub mod webhooks;
 pub mod writes;

@@ -74,6 +74,7 @@ fn init(args: InitArgs) -> ExitCode {
 }
 
 async fn run(args: RunArgs) -> ExitCode {
+    let data_dir = args.data_dir.clone();
     let config = NodeConfig {
         data_dir: args.data_dir,
         mode: args.mode.into(),
@@ -125,7 +126,15 @@ async fn run(args: RunArgs) -> ExitCode {
         tx_body_limit: args.tx_body_limit,
         kv_body_limit: args.kv_body_limit,
     };
-    let app = api::router(Arc::clone(&node), limits);
+    let (hooks, hooks_task) = match carchain_node::webhooks::start(&node, &data_dir, address) {
+        Ok(started) => started,
+        Err(err) => {
+            eprintln!("carchain-node run: cannot start webhooks: {err}");
+            node.shutdown().await;
+            return ExitCode::FAILURE;
+        }
+    };
+    let app = api::router(Arc::clone(&node), limits).merge(hooks);
     let abci_server = cometbft.then(|| {
         let address = args.abci;
         tracing::info!(%address, rpc = %args.cometbft_rpc, "serving ABCI to CometBFT");
@@ -137,6 +146,7 @@ async fn run(args: RunArgs) -> ExitCode {
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(stop_when(abci_server))
         .await;
+    hooks_task.abort();
     node.shutdown().await;
     match served {
         Ok(()) => {

@@ -337,6 +337,10 @@ pub enum ErrorCode {
     PowerOverflow,
     /// An unbond that would leave the chain without voting power.
     LastValidator,
+    /// A webhook URL that is not an http(s) URL with a host.
+    WebhookUrlScheme,
+    /// A webhook URL that points at this node itself.
+    WebhookUrlSelf,
     /// Nothing found.
     NotFound,
     /// The body is larger than the node accepts.

@@ -19,6 +19,7 @@
 //! - [`escrow_client`]: both parties' escrow calls (open, declare, accept, dispute,
 //!   answer the possession challenge, refund, release), each checked against the ledger.
 //! - [`auditor`]: an appointed auditor's check and countersignature of a mileage claim.
+//! - [`webhook`]: the provider's webhook registration and notification check.
 //! - `error`: [`GrantsError`], the typed errors of all of the above.
 //!
 //! The owner's side is on the wallet (`Wallet::pending_requests`, `approve`, `reject`,
@@ -38,6 +39,7 @@ pub mod standing;
 pub mod terms;
 #[cfg(test)]
 pub(crate) mod test_keys;
+pub mod webhook;
 
 pub use delivery::{DELIVERY_FORMAT, DeliveredRecord, DeliveryDocument, grant_id_for};
 pub use error::{GrantsError, GrantsResult};

@@ -97,6 +97,8 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         | ErrorCode::UnknownFormat
         | ErrorCode::StakeAmountZero
         | ErrorCode::InvalidValidatorKey
+        | ErrorCode::WebhookUrlScheme
+        | ErrorCode::WebhookUrlSelf
         | ErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
         ErrorCode::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::MalformedJson => StatusCode::UNPROCESSABLE_ENTITY,
@@ -179,6 +181,8 @@ mod tests {
             (ErrorCode::InvalidValidatorKey, 400),
             (ErrorCode::PowerOverflow, 409),
             (ErrorCode::LastValidator, 409),
+            (ErrorCode::WebhookUrlScheme, 400),
+            (ErrorCode::WebhookUrlSelf, 400),
             (ErrorCode::NotFound, 404),
             (ErrorCode::BodyTooLarge, 413),
             (ErrorCode::MalformedJson, 422),

@@ -16,6 +16,7 @@ pub mod stamps;
 pub mod state;
 pub mod tokens;
 pub mod tx;
+pub mod webhooks;
 
 #[cfg(test)]
 mod tests;
@@ -174,7 +175,7 @@ async fn unknown_route() -> ApiError {
     ApiError::not_found("no such endpoint (see /v1/openapi.yaml)")
 }
 
-async fn method_not_allowed() -> impl IntoResponse {
+pub(crate) async fn method_not_allowed() -> impl IntoResponse {
     (
         axum::http::StatusCode::METHOD_NOT_ALLOWED,
         Json(

@@ -8,7 +8,8 @@
 //! node that made the genesis also `stamp-issuer.key` (0600, the chain's fee stamp
 //! issuer, made by `Node::init`) and `stamps.sqlite` (the stamp payments it issued); a private
 //! node also `writes.key` (0600) and `writes.sqlite` (its write credentials, see
-//! [`crate::writes`]).
+//! [`crate::writes`]). The binary adds `webhooks.sqlite` (0600, grant webhooks and their
+//! outbox, see [`crate::webhooks`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -435,6 +436,11 @@ impl Node {
     /// The genesis file the node runs.
     pub fn genesis(&self) -> &Genesis {
         &self.genesis
+    }
+
+    /// The node's data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.config.data_dir
     }
 
     /// Runs the stateless checks of `tx` (signatures) without any lock, so that
