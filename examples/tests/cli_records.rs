@@ -84,7 +84,7 @@ async fn the_owner_keeps_its_records_from_the_command_line() {
         owner.ok(&vin("update", &["--value", corrected])).await["version"],
         2
     );
-    let latest = owner.ok(&vin("get", &["--columns", "MAKE"])).await;
+    let latest = owner.ok(&vin("get", &["--column", "MAKE"])).await;
     assert_eq!(
         (latest["version"].clone(), latest["value"].clone()),
         (json!(2), json!({"MAKE": "SAIC"}))
@@ -104,7 +104,11 @@ async fn the_owner_keeps_its_records_from_the_command_line() {
 
     // A custom format, its value from a file; listed with its version count.
     let file = path("service.json");
-    std::fs::write(&file, r#"{"work": "oil and brakes", "km": 42000}"#).expect("file");
+    std::fs::write(
+        &file,
+        r#"{"work": "oil and brakes", "km": 42000, "parts, labour": 310}"#,
+    )
+    .expect("file");
     let service = ["service-history", "DATE,SHOP"];
     let key = r#"{"DATE": 20240502, "SHOP": "Pudong Motors"}"#;
     let day2 = "2024-05-02";
@@ -136,6 +140,14 @@ async fn the_owner_keeps_its_records_from_the_command_line() {
     assert_eq!(listed["records"][0]["key"]["SHOP"], "Pudong Motors");
     assert_eq!(listed["records"][0]["value"]["km"], 42000);
     assert_eq!(listed["records"][0]["versions"], 1);
+    // Columns: `--columns` splits on commas; `--column` takes a name as written, so a
+    // field whose name has a comma in it can be kept.
+    list.extend(["--columns", "km", "--column", "parts, labour"].map(str::to_owned));
+    let narrowed = owner.ok(&list).await;
+    assert_eq!(
+        narrowed["records"][0]["value"],
+        json!({"km": 42000, "parts, labour": 310})
+    );
 
     // Bad input: formats, keys, values, sizes and records the wallet does not own.
     let big = path("big.json");

@@ -391,6 +391,10 @@ pub struct RecordAtArgs {
     /// Value fields to keep (all when absent), comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub columns: Vec<String>,
+    /// One value field to keep, taken as written (a name with a comma in it); repeat it
+    /// for several, alone or with `--columns`.
+    #[arg(long = "column", value_name = "FIELD")]
+    pub column: Vec<String>,
 }
 
 /// A car and a period of days.
@@ -419,6 +423,10 @@ pub struct RecordsInArgs {
     /// Value fields to keep (all when absent), comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub columns: Vec<String>,
+    /// One value field to keep, taken as written (a name with a comma in it); repeat it
+    /// for several, alone or with `--columns`.
+    #[arg(long = "column", value_name = "FIELD")]
+    pub column: Vec<String>,
 }
 
 /// A page of a merged list.
@@ -595,6 +603,11 @@ pub enum ExportFormat {
 pub enum NodeCommand {
     /// The node's status and the verified chain tip.
     Status,
+}
+
+/// The value fields a command keeps: `--columns` split on commas, then each `--column`.
+pub fn kept_columns(columns: &[String], column: &[String]) -> Vec<String> {
+    columns.iter().chain(column).cloned().collect()
 }
 
 #[cfg(test)]
