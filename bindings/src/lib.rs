@@ -45,6 +45,7 @@ pub mod owner_records;
 pub mod payments;
 pub mod pool;
 pub mod provider_standing;
+pub mod provider_webhook;
 pub mod record;
 pub mod secrets;
 pub mod standing_grants;

@@ -35,6 +35,7 @@ pub mod payment;
 pub mod period;
 pub mod provider;
 mod provider_standing;
+mod provider_webhook;
 pub mod standing;
 pub mod terms;
 #[cfg(test)]

@@ -161,6 +161,12 @@ impl ServiceProvider {
         }
     }
 
+    /// The provider's account key (signs its ledger transactions and webhook
+    /// registrations); never leaves the SDK.
+    pub(crate) fn account_key(&self) -> &SecretKey {
+        self.signing.secret_key()
+    }
+
     /// The provider's account address.
     pub fn address(&self) -> String {
         p2wpkh_address(&self.signing.public_key().0, self.network)

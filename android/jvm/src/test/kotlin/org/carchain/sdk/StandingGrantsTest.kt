@@ -6,7 +6,11 @@
 // day raises the typed GrantsException.
 package org.carchain.sdk
 
+import com.sun.net.httpserver.HttpServer
+import java.net.InetSocketAddress
 import java.nio.file.Files
+import java.util.concurrent.LinkedBlockingQueue
+import java.util.concurrent.TimeUnit
 import kotlinx.coroutines.async
 import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.delay
@@ -31,6 +35,10 @@ class StandingGrantsTest {
     private lateinit var car: CarDevice
     private lateinit var family: ServiceProvider
     private val dir = Files.createTempDirectory("carchain-standing").toFile()
+    /** The provider's webhook receiver on loopback: each notification's body and signature. */
+    private val notices = LinkedBlockingQueue<Pair<ByteArray, String>>()
+    private lateinit var receiver: HttpServer
+    private lateinit var webhookSecret: String
 
     @BeforeAll
     fun setUp() = runBlocking {
@@ -49,10 +57,37 @@ class StandingGrantsTest {
         }
         while (!car.isPaired(light)) delay(100)
         family.register(ledger, "Family", "where is the car", listOf())
+        receiver = HttpServer.create(InetSocketAddress("127.0.0.1", 0), 0)
+        receiver.createContext("/hook") { exchange ->
+            val body = exchange.requestBody.readBytes()
+            notices.add(body to (exchange.requestHeaders.getFirst("x-carchain-signature") ?: ""))
+            exchange.sendResponseHeaders(200, -1)
+            exchange.close()
+        }
+        receiver.start()
+        webhookSecret = family.registerWebhook(node.base, "http://127.0.0.1:${receiver.address.port}/hook")
+    }
+
+    /** Waits for the webhook notification naming `grantId`, checking every one on the way:
+     *  signed under the provider's secret, holding only id, grant_id and height. */
+    private fun awaitNotice(grantId: String): String {
+        val deadline = System.currentTimeMillis() + 30_000
+        while (System.currentTimeMillis() < deadline) {
+            val (body, signature) = notices.poll(500, TimeUnit.MILLISECONDS) ?: continue
+            assertTrue(verifyWebhook(webhookSecret, body, signature), "a notice signed under the secret")
+            assertTrue(!verifyWebhook(webhookSecret, body + byteArrayOf(0x20), signature))
+            val text = String(body)
+            val keys = Regex("\"([a-z_]+)\":").findAll(text).map { it.groupValues[1] }.toSet()
+            assertEquals(setOf("id", "grant_id", "height"), keys, text)
+            assertTrue(!text.contains(wallet.ownerAddress()) && !text.contains(STANDING_VID), text)
+            if (text.contains(grantId)) return text
+        }
+        error("no webhook notification for grant $grantId")
     }
 
     @AfterAll
     fun stop() {
+        if (::receiver.isInitialized) receiver.stop(0)
         if (::node.isInitialized) node.close()
         dir.deleteRecursively()
     }
@@ -91,6 +126,12 @@ class StandingGrantsTest {
         assertEquals(1u, standing.nextPeriod)
         assertEquals("active", standing.state)
         assertEquals(GrantKind.COPY, wallet.grants().single { it.grantId == approval.grantId }.kind)
+        // The provider's webhook hears of the grant (nothing else), signed.
+        awaitNotice(approval.grantId)
+        val badUrl = assertThrows<GrantsException.Refused> {
+            runBlocking { family.registerWebhook(node.base, "ftp://127.0.0.1/hook") }
+        }
+        assertEquals("webhook.webhook_url_scheme", badUrl.code)
 
         // Days 2 and 3 are driven; the background sync on day 4 delivers each of them.
         drive(2, 3)

@@ -1,0 +1,93 @@
+//! A provider's grant webhook across the FFI (see `carchain_core::grants::webhook`):
+//! registering a URL with a node for the grants made to the provider, and checking a
+//! notification's signature. A notification carries only its id (for de-duplication),
+//! the grant id and the block height, signed with HMAC-SHA256 under the secret the
+//! registration returned.
+
+use carchain_core::grants::webhook::{SECRET_LEN, WebhookError, verify_webhook as core_verify};
+
+use crate::grants_error::GrantsError;
+use crate::grants_provider::ServiceProvider;
+
+fn webhook_error(error: WebhookError) -> GrantsError {
+    let detail = error.to_string();
+    match error {
+        WebhookError::Refused { code, .. } => GrantsError::Refused {
+            code: format!("webhook.{code}"),
+            detail,
+        },
+        WebhookError::Transport(_) => GrantsError::Network {
+            code: "webhook.transport".into(),
+            detail,
+        },
+        WebhookError::Randomness => GrantsError::Internal {
+            code: "webhook.randomness".into(),
+            detail,
+        },
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl ServiceProvider {
+    /// Registers `url` (http or https) with the node at `node_url` for the grants made to
+    /// this provider (registered on the ledger first), signed with the provider's account
+    /// key under a fresh random secret, and returns that secret (hex): keep it to check
+    /// each notification with `verifyWebhook`. Refusals carry the node's code as
+    /// `webhook.<code>` (`webhook.webhook_url_scheme`, `webhook.webhook_url_self`,
+    /// `webhook.not_found` for a provider not on the ledger, ...).
+    pub async fn register_webhook(
+        &self,
+        node_url: String,
+        url: String,
+    ) -> Result<String, GrantsError> {
+        let secret = self
+            .provider
+            .register_webhook(&node_url, &url)
+            .await
+            .map_err(webhook_error)?;
+        Ok(hex::encode(&secret[..]))
+    }
+}
+
+/// Whether `signature` (the `x-carchain-signature` header) is the HMAC-SHA256 of the
+/// notification's raw `body` under `secret_hex` (what `registerWebhook` returned);
+/// false for a malformed secret or signature.
+#[uniffi::export]
+pub fn verify_webhook(secret_hex: String, body: Vec<u8>, signature: String) -> bool {
+    match hex::decode(secret_hex.trim()) {
+        Ok(secret) if secret.len() == SECRET_LEN => core_verify(&secret, &body, &signature),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use carchain_core::grants::webhook::webhook_signature;
+
+    #[test]
+    fn a_notification_verifies_under_its_secret_only() {
+        let secret = [7u8; SECRET_LEN];
+        let body = br#"{"id":"aa","grant_id":"bb","height":3}"#.to_vec();
+        let signature = webhook_signature(&secret, &body);
+        assert!(verify_webhook(
+            hex::encode(secret),
+            body.clone(),
+            signature.clone()
+        ));
+        assert!(!verify_webhook(
+            hex::encode([8u8; SECRET_LEN]),
+            body.clone(),
+            signature.clone()
+        ));
+        let mut changed = body.clone();
+        changed[10] ^= 1;
+        assert!(!verify_webhook(
+            hex::encode(secret),
+            changed,
+            signature.clone()
+        ));
+        assert!(!verify_webhook("zz".into(), body.clone(), signature));
+        assert!(!verify_webhook(hex::encode(secret), body, "not hex".into()));
+    }
+}
