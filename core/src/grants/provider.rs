@@ -146,7 +146,8 @@ pub enum RequestOutcome {
     Rejected,
 }
 
-fn now_ms() -> u64 {
+/// The clock in unix milliseconds (0 before 1970), as grant expiries are written.
+pub(super) fn now_ms() -> u64 {
     u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
 }
 
@@ -491,6 +492,17 @@ impl ServiceProvider {
                 "the delivery names another grant than the owner's answer".into(),
             ));
         }
+        self.ledger_grant(ledger, request, doc).await
+    }
+
+    /// The ledger grant `doc` names, checked against `request`, the document's opening
+    /// and this provider (in force, to this provider's key).
+    pub(super) async fn ledger_grant(
+        &self,
+        ledger: &GrantsLedger,
+        request: &RequestState,
+        doc: &DeliveryDocument,
+    ) -> GrantsResult<GrantState> {
         let grant = ledger
             .grant(&doc.grant_id)
             .await?

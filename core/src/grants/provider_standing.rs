@@ -18,8 +18,8 @@ use super::error::{GrantsError, GrantsResult};
 use super::ledger::GrantsLedger;
 use super::period::record_in_period;
 use super::provider::{
-    ReceivedCopy, ReceivedRecord, ReceivedResult, ServiceProvider, check_copy_tags, check_grant,
-    check_result,
+    ReceivedCopy, ReceivedRecord, ReceivedResult, ServiceProvider, check_copy_tags, check_result,
+    now_ms,
 };
 use super::standing::{
     StandingError, StandingPeriods, period_request_id, standing_anchor_code_hash,
@@ -90,10 +90,6 @@ pub fn check_in_scope(
         return Err(out_of_scope("a record of another day".into()));
     }
     Ok(())
-}
-
-fn now_ms() -> u64 {
-    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
 }
 
 impl ServiceProvider {
@@ -236,18 +232,7 @@ impl ServiceProvider {
                 "the period's delivery names another grant".into(),
             ));
         }
-        let grant = ledger
-            .grant(&doc.grant_id)
-            .await?
-            .ok_or_else(|| GrantsError::GrantRefused("the grant is not on the ledger".into()))?;
-        check_grant(
-            &grant,
-            &doc.opening,
-            request,
-            &self.address(),
-            &self.rsa_fingerprint()?,
-            now_ms(),
-        )?;
+        let grant = self.ledger_grant(ledger, request, &doc).await?;
         let opening = doc.opening;
         let out_of_scope = |reason: &str| {
             GrantsError::from(StandingError::OutOfScope {
