@@ -1,7 +1,7 @@
 //! The wallet area's error across the FFI: every core [`CoreWalletError`] mapped to a
 //! typed variant with a stable code. Messages name the problem, never words or keys.
 
-use carchain_core::device::PairingPayloadError;
+use carchain_core::pairing::PairingPayloadError;
 use carchain_core::wallet::{OwnerRecordError, WalletError as CoreWalletError};
 
 use crate::inputs::BadInput;

@@ -10,6 +10,7 @@
 //! - [`protocol`]: transactions, headers and proofs shared with the node.
 //! - [`light`]: the embedded light node (verified reads, failover, offline cache).
 //! - [`wallet`]: the owner's wallet: cars, pairing, reading data back, subscribers.
+//! - [`pairing`]: the pairing protocol both sides speak: payload, mailbox, messages.
 //! - [`device`]: the car: pairing, putting records, the offline queue.
 //! - [`compute`]: compute-to-data: a provider's EVM program over trips, signed result.
 //! - [`grants`]: data grants: provider requests, owner approvals, copies and results.
@@ -24,6 +25,7 @@ pub mod export;
 pub mod grants;
 pub mod keys;
 pub mod light;
+pub mod pairing;
 pub mod pool;
 pub mod protocol;
 pub mod record;

@@ -339,7 +339,7 @@ async fn a_car_store_from_before_tx_format_v2_delivers_its_old_queue() {
 /// is an offer still on its way (the car looks again), not a failed pairing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_offer_registered_but_not_yet_stored_is_not_there_yet() {
-    use carchain_core::device::{MAILBOX_FORMAT, SEQ_OFFER, mailbox_key, mailbox_record_key};
+    use carchain_core::pairing::{MAILBOX_FORMAT, SEQ_OFFER, mailbox_key, mailbox_record_key};
     use carchain_core::protocol::{HashFunc, RecordPut, TxBody};
 
     let node = start_node(&[], Mode::Private).await;

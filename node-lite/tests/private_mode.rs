@@ -11,7 +11,7 @@
 mod common;
 
 use bitcoin::secp256k1::SecretKey;
-use carchain_core::device::{MAILBOX_FORMAT, SEQ_ACCEPT, SEQ_OFFER, mailbox_record_key};
+use carchain_core::pairing::{MAILBOX_FORMAT, SEQ_ACCEPT, SEQ_OFFER, mailbox_record_key};
 use carchain_core::protocol::credential_request_digest;
 use carchain_core::protocol::signing::{public_key_of, secret_key_from_bytes, sign_digest};
 use carchain_core::tokens::IssuerPublicKey;

@@ -21,15 +21,14 @@ use zeroize::Zeroizing;
 
 use super::delivery::DeliveryPacing;
 use super::error::{DeviceError, DeviceStoreError};
-use super::mailbox::{
-    SEQ_ACCEPT, SEQ_OFFER, address_of, mailbox_key, mailbox_record_key, open_with, seal_to,
-};
-use super::pairing_messages::{PairingAccept, PairingOffer};
-use super::pairing_payload::PairingPayload;
 use super::store::{DeviceStore, NewPut};
 use crate::crypto::{EpochKey, HashFunc, SealingEpoch, WrappedKey};
 use crate::light::payment::TOKEN_PURCHASE_FEE;
 use crate::light::{LightClient, LightError};
+use crate::pairing::mailbox::{
+    SEQ_ACCEPT, SEQ_OFFER, address_of, mailbox_key, mailbox_record_key, open_with, seal_to,
+};
+use crate::pairing::{PairingAccept, PairingOffer, PairingPayload};
 use crate::pool::deduct_index;
 use crate::protocol::signing::{p2wpkh_address, public_key_of};
 use crate::protocol::{
@@ -453,7 +452,7 @@ async fn put_mailbox_value(
     let put = RecordPut {
         address: address.clone(),
         key: key.clone(),
-        format: super::mailbox::MAILBOX_FORMAT.to_owned(),
+        format: crate::pairing::MAILBOX_FORMAT.to_owned(),
         hash_func: HashFunc::Sha256,
         d_hash: hash,
         c_hash: hash,
@@ -491,7 +490,7 @@ fn epoch_for(
 ) -> Result<SealingEpoch, DeviceError> {
     let day = date.to_string();
     let owner = rsa::PublicKey::from_pkcs1_der(&offer.owner_rsa_public_der).map_err(|_| {
-        DeviceError::Message(super::error::PairingMessageError::InvalidField {
+        DeviceError::Message(crate::pairing::PairingMessageError::InvalidField {
             field: "owner_rsa_public_der",
             reason: "not a PKCS#1 RSA public key".into(),
         })

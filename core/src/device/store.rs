@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 
 use super::at_rest::{ColumnCipher, DEVICE_MASTER_KEY_NAME};
 use super::error::DeviceStoreError;
-use super::pairing_messages::PairingOffer;
+use crate::pairing::PairingOffer;
 use crate::store::SecretStore;
 
 type Result<T> = std::result::Result<T, DeviceStoreError>;

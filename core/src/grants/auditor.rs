@@ -52,9 +52,9 @@ use super::ledger::GrantsLedger;
 use super::provider::{ReceivedCopy, ServiceProvider};
 use crate::compute::{FeatureParams, mileage_native, trip_features};
 use crate::crypto::{Envelope, EpochKeyCache, RecordContext, SealingEpoch, seal};
-use crate::device::pool_commitment;
 use crate::keys::{Network, SigningKey};
 use crate::light::LightError;
+use crate::pairing::pool_commitment;
 use crate::pool::{PoolSeed, addresses_from_branch};
 use crate::protocol::signing::p2wpkh_address;
 use crate::protocol::{

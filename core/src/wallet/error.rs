@@ -4,9 +4,9 @@
 use thiserror::Error;
 
 use crate::crypto::CryptoError;
-use crate::device::{MailboxError, PairingMessageError, PairingPayloadError};
 use crate::keys::KeyError;
 use crate::light::LightError;
+use crate::pairing::{MailboxError, PairingMessageError, PairingPayloadError};
 use crate::pool::PoolError;
 use crate::protocol::error::ProtocolError;
 use crate::record::RecordError;

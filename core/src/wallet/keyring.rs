@@ -194,8 +194,8 @@ impl Drop for Keyring {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::device::pool_commitment;
     use crate::keys::WalletKeys;
+    use crate::pairing::pool_commitment;
     use crate::pool::AddressPool;
     use sha2::{Digest, Sha256};
 

@@ -23,12 +23,12 @@ use super::error::WalletError;
 use super::identity::Wallet;
 use super::ledger::submit_signed;
 use super::payments::PaymentError;
-use crate::device::{
+use crate::keys::rsa_public_key_pkcs1_der;
+use crate::light::{LightClient, LightError};
+use crate::pairing::{
     MAILBOX_FORMAT, PairingAccept, PairingOffer, PairingPayload, SEQ_ACCEPT, SEQ_OFFER,
     mailbox_address, mailbox_key, mailbox_record_key, open_with, pool_commitment, seal_to,
 };
-use crate::keys::rsa_public_key_pkcs1_der;
-use crate::light::{LightClient, LightError};
 use crate::pool::{MAX_POOL_SIZE, PoolSeed};
 use crate::protocol::pairing::pairing_digest;
 use crate::protocol::signing::verify_digest;
@@ -355,9 +355,9 @@ impl Wallet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::device::PairingPayloadError;
     use crate::keys::Network;
     use crate::light::TrustAnchor;
+    use crate::pairing::PairingPayloadError;
     use crate::protocol::signing::public_key_of;
     use crate::store::{InMemorySecretStore, WalletStore};
     use std::sync::Arc;

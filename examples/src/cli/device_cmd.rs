@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use carchain_core::device::PairingPayload;
 use carchain_core::light::LightClient;
+use carchain_core::pairing::PairingPayload;
 use carchain_core::protocol::signing::p2wpkh_address;
 use carchain_core::wallet::{DeviceInfo, Wallet};
 use serde_json::{Value, json};

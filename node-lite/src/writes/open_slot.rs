@@ -12,8 +12,8 @@
 //! hourly slots (all writers together). Abuse is thereby bounded to that many small
 //! values an hour; anything else needs a credential.
 
-use carchain_core::device::{MAILBOX_FORMAT, SEQ_ACCEPT, SEQ_OFFER, mailbox_record_key};
 use carchain_core::grants::inbox::{INBOX_FORMAT, request_id_of_entry};
+use carchain_core::pairing::{MAILBOX_FORMAT, SEQ_ACCEPT, SEQ_OFFER, mailbox_record_key};
 use carchain_core::protocol::RecordPut;
 
 /// Largest value an open slot stores.

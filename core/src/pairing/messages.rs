@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, Zeroizing};
 
 use super::error::PairingMessageError;
-use super::pairing_payload::canonical_code;
+use super::payload::canonical_code;
 use crate::pool::{MAX_POOL_SIZE, POOL_SEED_LEN, PoolSeed};
 use crate::tokens::OwnedStamp;
 
