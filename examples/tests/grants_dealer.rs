@@ -14,18 +14,18 @@ use std::time::Duration;
 
 use carchain_core::compute::{FeatureParams, mileage_native, trip_features};
 use carchain_core::grants::auditor::{
-    AuditError, MileageClaim, PoolDisclosure, appoint_auditor, fetch_transaction, is_auditor,
+    AuditError, MileageClaim, appoint_auditor, fetch_transaction, is_auditor,
     recorded_attestations, require_attestation,
 };
 use carchain_core::grants::provider::RequestOutcome;
 use carchain_core::grants::{
     Delivery, GrantsError, GrantsLedger, Narrowing, RequestTerms, ServiceProvider,
 };
+use carchain_core::protocol::fee_for;
 use carchain_core::protocol::{
     AuditorAttestation, DataResponse, EscrowDeliver, EscrowStatus, Grant, GrantKind, GrantOpening,
     RecordRef, TxBody,
 };
-use carchain_core::wallet::fee_for;
 use support::flows::{WORDS_A, day, wallet};
 use support::grants_setup::{
     DAYS, VID, auditor, grants_world, owner_secret, provider, request_spec, secret, trip_terms,
@@ -175,7 +175,7 @@ async fn a_dealer_buys_the_vin_with_an_audited_mileage_and_cannot_resell_it() {
     else {
         panic!("a copy");
     };
-    let pool = PoolDisclosure::from_wallet(&owner, VID).expect("pool");
+    let pool = owner.pool_disclosure(VID).expect("pool");
     match auditor
         .audit_mileage(ledger, &pool, &partial_copy, &claim)
         .await

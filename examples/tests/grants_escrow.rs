@@ -16,12 +16,12 @@ use carchain_core::grants::GrantsLedger;
 use carchain_core::grants::escrow_client::{EscrowError, EscrowParty};
 use carchain_core::grants::payment::delivery_commitment;
 use carchain_core::keys::Network;
+use carchain_core::protocol::fee_for;
 use carchain_core::protocol::hashing::sha256;
 use carchain_core::protocol::{
     EscrowDeliver, EscrowOpen, EscrowRef, EscrowResolve, EscrowStatus, PossessionProof,
     SignedTransaction, TxBody, challenge_seed,
 };
-use carchain_core::wallet::fee_for;
 use carchain_node::state::TxError;
 use support::past::{DAY_MS, PastChain, now_ms, past_chain};
 use support::{Mode, TestKey, TestNode, start_node};

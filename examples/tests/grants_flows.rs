@@ -24,6 +24,7 @@ use carchain_core::grants::provider::RequestOutcome;
 use carchain_core::grants::{
     Delivery, GrantsError, Narrowing, Privilege, RequestTerms, ServiceProvider,
 };
+use carchain_core::protocol::fee_for;
 use carchain_core::protocol::signing::secret_key_from_bytes;
 use carchain_core::protocol::{
     DataRequest, DataResponse, EscrowDeliver, EscrowOpen, EscrowRef, EscrowStatus, Grant,
@@ -31,7 +32,7 @@ use carchain_core::protocol::{
 };
 use carchain_core::record::FormatSpec;
 use carchain_core::trip::{PrivacyZone, Trip};
-use carchain_core::wallet::{Wallet, fee_for};
+use carchain_core::wallet::Wallet;
 use serde_json::json;
 use support::flows::{WORDS_A, WORDS_B, day, wallet};
 use support::grants_setup::{

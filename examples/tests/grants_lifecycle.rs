@@ -15,11 +15,12 @@ use carchain_core::grants::provider::RequestOutcome;
 use carchain_core::grants::{
     GrantsError, GrantsLedger, Narrowing, ReceivedRecord, ServiceProvider, grant_id_for,
 };
+use carchain_core::protocol::fee_for;
 use carchain_core::protocol::{
     Grant, GrantKind, GrantOpening, GrantRef, GrantStatus, RecordRef, Transaction, TxBody,
 };
 use carchain_core::record::FormatSpec;
-use carchain_core::wallet::{Wallet, fee_for};
+use carchain_core::wallet::Wallet;
 use serde_json::json;
 use support::flows::{WORDS_A, WORDS_B, day, wallet};
 use support::grants_setup::{

@@ -34,9 +34,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use carchain_core::compute::{FeatureParams, mileage_native, trip_features};
-use carchain_core::grants::auditor::{
-    MileageClaim, PoolDisclosure, appoint_auditor, require_attestation,
-};
+use carchain_core::grants::auditor::{MileageClaim, appoint_auditor, require_attestation};
 use carchain_core::grants::provider::RequestOutcome;
 use carchain_core::grants::{GrantsError, GrantsLedger, Narrowing};
 use carchain_core::keys::rsa_fingerprint_bytes;
@@ -293,7 +291,7 @@ async fn grants_channels_and_attestations_publish_only_commitments() {
         trips: mileage.trips,
         total_m: mileage.total_m,
     };
-    let pool = PoolDisclosure::from_wallet(&owner, VID).expect("pool");
+    let pool = owner.pool_disclosure(VID).expect("pool");
     let audited = auditor
         .audit_mileage(&ledger, &pool, &audit_copy, &claim)
         .await
@@ -550,7 +548,7 @@ async fn the_auditors_scan_spends_a_fresh_token_per_pool_address() {
         trips: mileage.trips,
         total_m: mileage.total_m,
     };
-    let pool = PoolDisclosure::from_wallet(&owner, VID).expect("pool");
+    let pool = owner.pool_disclosure(VID).expect("pool");
     let pool_addresses: BTreeSet<String> = pool
         .addresses(carchain_core::protocol::Network::Regtest)
         .expect("addresses")

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use carchain_core::compute::{FeatureParams, trip_features, ubi_score_native};
+use carchain_core::protocol::fee_for;
 use carchain_core::protocol::{DataResponse, EscrowDeliver, Grant, GrantKind, TxBody};
 use carchain_core::trip::{Trip, TripError};
-use carchain_core::wallet::fee_for;
 use carchain_examples::maps::CAR_COLOURS;
 use carchain_examples::sim::{CarSimulator, SimConfig};
 use carchain_examples::tour::{

@@ -17,10 +17,11 @@ use carchain_core::grants::{GrantsError, GrantsLedger};
 use carchain_core::light::LightError;
 use carchain_core::light::payment::TOKEN_PURCHASE_FEE;
 use carchain_core::protocol::Network;
+use carchain_core::protocol::fee_for;
 use carchain_core::protocol::signing::{p2wpkh_address, public_key_of};
 use carchain_core::protocol::{Transfer, TxBody};
 use carchain_core::store::{InMemorySecretStore, WalletStore};
-use carchain_core::wallet::{OWNER_READ_TOKEN_BATCH, PaymentError, Wallet, fee_for};
+use carchain_core::wallet::{OWNER_READ_TOKEN_BATCH, PaymentError, Wallet};
 
 const CHAIN_ID: &str = "carchain-wallet-pays";
 const FUNDED: u64 = 1_000_000;

@@ -10,9 +10,10 @@ mod node_process;
 
 use std::sync::Arc;
 
+use carchain_core::protocol::fee_for;
 use carchain_core::protocol::{Bond, Delegation, TxBody, ValidatorStake};
 use carchain_core::store::{InMemorySecretStore, WalletStore};
-use carchain_core::wallet::{StakeError, Wallet, fee_for};
+use carchain_core::wallet::{StakeError, Wallet};
 
 const CHAIN_ID: &str = "carchain-wallet-stake";
 const FUNDED: u64 = 1_000_000;

@@ -426,7 +426,7 @@ fn sign_put(
     put: RecordPut,
 ) -> Result<SignedTransaction, DeviceError> {
     let body = TxBody::RecordPut(put);
-    let fee = FeeSchedule::DEFAULT.required(&body).unwrap_or(u64::MAX);
+    let fee = FeeSchedule::DEFAULT.fee_for(&body);
     Ok(Transaction {
         chain_id: chain_id.to_owned(),
         network,

@@ -24,6 +24,7 @@ use crate::compute::{ProgramOutput, SignedResult};
 use crate::crypto::{HashFunc, RecordKeyGrant, copy_tag};
 use crate::keys::{Network, SigningKey, rsa_fingerprint_bytes, rsa_public_key_pkcs1_der};
 use crate::light::LightError;
+use crate::protocol::fee_for;
 use crate::protocol::signing::p2wpkh_address;
 use crate::protocol::{
     DataRequest, EscrowOpen, EscrowRef, EscrowState, GrantKind, GrantOpening, GrantState,
@@ -32,7 +33,6 @@ use crate::protocol::{
 };
 use crate::record::EncodedKey;
 use crate::sealed::{Opener, SealedRecord, open_record_with_key};
-use crate::wallet::fee_for;
 
 /// How often [`ServiceProvider::wait_for_result`] asks the ledger.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(100);

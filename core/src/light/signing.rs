@@ -23,7 +23,7 @@ impl LightClient {
         let anchor = self.anchor();
         let signer = public_key_of(secret);
         let address = p2wpkh_address(&signer, anchor.network);
-        let fee = FeeSchedule::DEFAULT.required(&body).unwrap_or(u64::MAX);
+        let fee = FeeSchedule::DEFAULT.fee_for(&body);
         let mut ahead_refused = false;
         loop {
             let turn = SignerTurn::take(self, &address).await?;

@@ -35,6 +35,18 @@ impl FeeSchedule {
         };
         self.base_fee.checked_add(per_byte)
     }
+
+    /// The fee a signer offers for `body` under this schedule (what [`Self::required`]
+    /// asks; `u64::MAX` when that overflows, which no account can pay, so the node
+    /// refuses the transaction with its typed error).
+    pub fn fee_for(&self, body: &TxBody) -> u64 {
+        self.required(body).unwrap_or(u64::MAX)
+    }
+}
+
+/// The fee `body` pays under the chain's default schedule ([`FeeSchedule::DEFAULT`]).
+pub fn fee_for(body: &TxBody) -> u64 {
+    FeeSchedule::DEFAULT.fee_for(body)
 }
 
 impl Default for FeeSchedule {

@@ -36,7 +36,7 @@ pub use commitments::{AttestationOpening, GrantOpening};
 pub use credential_request::{CREDENTIAL_REQUEST_DOMAIN, credential_request_digest};
 pub use error::{ProtocolError, Result};
 pub use fee_stamp::{FeeStamp, StampFault, binding_digest, stamp_escrow_address, stamp_message};
-pub use fees::FeeSchedule;
+pub use fees::{FeeSchedule, fee_for};
 pub use header::{BlockHeader, SignedHeader, verify_chain};
 pub use merkle::{InclusionProof, merkle_root};
 pub use network::Network;

@@ -12,6 +12,7 @@ use super::error::WalletError;
 use super::identity::Wallet;
 use super::ledger::submit_signed;
 use super::pairing::unix_now;
+use crate::grants::auditor::PoolDisclosure;
 use crate::keys::parse_address;
 use crate::light::LightClient;
 use crate::pool::{PoolSeed, deduct_address};
@@ -187,6 +188,21 @@ impl Wallet {
         let store = self.locked_store()?;
         store.set_device_status(vid, status)?;
         Ok(DeviceInfo::from_row(&store.device(vid)?))
+    }
+}
+
+impl Wallet {
+    /// The disclosure of car `vid`'s pool to an auditor the owner chose (the car must
+    /// still be paired with this wallet): its pool seed, branch public key and size.
+    pub fn pool_disclosure(&self, vid: &str) -> Result<PoolDisclosure, WalletError> {
+        let row = self.owned_device(vid)?;
+        let branch_xpub = self.keys().pool_branch_xpub(vid, row.pool_generation)?;
+        Ok(PoolDisclosure::new(
+            vid,
+            row.pool_size,
+            branch_xpub,
+            pool_seed_of(&row)?,
+        ))
     }
 }
 

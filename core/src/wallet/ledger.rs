@@ -1,17 +1,12 @@
 //! Signing and submitting the wallet's own transactions: owner-signed device operations
 //! and wallet-written records (pairing mailbox, subscriber channel), with the fee the
-//! chain's default schedule asks ([`FeeSchedule::DEFAULT`]).
+//! chain's default schedule asks ([`crate::protocol::fee_for`]).
 
 use bitcoin::secp256k1::SecretKey;
 
 use super::error::WalletError;
 use crate::light::{LightClient, Receipt};
-use crate::protocol::{FeeSchedule, TxBody};
-
-/// The fee `body` pays under the chain's default schedule.
-pub fn fee_for(body: &TxBody) -> u64 {
-    FeeSchedule::DEFAULT.required(body).unwrap_or(u64::MAX)
-}
+use crate::protocol::TxBody;
 
 /// Signs `body` with `secret` (nonce from the signer's proven account) and submits it,
 /// waiting until a block commits it.

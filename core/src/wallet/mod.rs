@@ -47,7 +47,6 @@ pub use devices::{DeviceInfo, DeviceStatusView};
 pub use error::WalletError;
 pub use fee_stamps::OWNER_FEE_STAMP_BATCH;
 pub use identity::Wallet;
-pub use ledger::fee_for;
 pub use owner_format::{
     OWNER_DAY_FIELD, OWNER_VERSION_FIELD, check_owner_format, day_number, owner_format, owner_key,
     versioned_spec,

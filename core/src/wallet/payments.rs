@@ -11,10 +11,9 @@
 use thiserror::Error;
 
 use super::identity::Wallet;
-use super::ledger::fee_for;
 use crate::device::CAR_READ_FUNDS;
 use crate::light::{LightClient, LightError, Receipt};
-use crate::protocol::{Transfer, TxBody, check_account_address};
+use crate::protocol::{Transfer, TxBody, check_account_address, fee_for};
 
 /// Read tokens one purchase of the owner buys: 100 address reads, costing 100 at the
 /// default `read_per_address` of 1, plus the transfer's fee. A month of a car's records

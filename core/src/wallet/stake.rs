@@ -6,8 +6,8 @@
 use thiserror::Error;
 
 use super::identity::Wallet;
-use super::ledger::fee_for;
 use crate::light::{LightClient, LightError, Receipt};
+use crate::protocol::fee_for;
 use crate::protocol::{Bond, Delegation, TxBody, Unbond};
 
 /// Why the wallet could not bond or unbond.
