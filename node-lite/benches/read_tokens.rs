@@ -20,8 +20,8 @@ use bitcoin::secp256k1::SecretKey;
 use carchain_core::protocol::signing::{public_key_of, sign_digest};
 use carchain_core::protocol::token_issue_digest;
 use carchain_core::tokens::{IssuerKeyPair, Token, batch_digest};
-use carchain_node::chain::{PaymentTerms, ReadTokens, TOKENS_FILE};
 use carchain_node::service::IssueRequest;
+use carchain_node::tokens::{PaymentTerms, ReadTokens, TOKENS_FILE};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
 const BATCH: usize = 100;

@@ -33,6 +33,9 @@ pub enum NodeError {
     /// Blocks or the validator key failed.
     #[error("chain: {0}")]
     Chain(#[from] ChainError),
+    /// A token issuer key file failed.
+    #[error(transparent)]
+    IssuerKey(#[from] crate::tokens::IssuerKeyError),
     /// The ledger database failed.
     #[error("ledger database: {0}")]
     Db(#[from] DbError),

@@ -23,5 +23,6 @@ pub mod kv;
 pub mod node;
 pub mod service;
 pub mod state;
+pub mod tokens;
 pub mod webhooks;
 pub mod writes;

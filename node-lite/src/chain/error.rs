@@ -32,9 +32,6 @@ pub enum ChainError {
     /// The validator key file is missing, malformed or unwritable.
     #[error("validator key: {0}")]
     ValidatorKey(String),
-    /// The token issuer key file is malformed or unwritable.
-    #[error("token issuer key: {0}")]
-    IssuerKey(String),
     /// The operating system's random generator failed.
     #[error("the operating system random generator is unavailable")]
     RandomUnavailable,

@@ -4,9 +4,7 @@
 mod block;
 mod consensus_key;
 mod error;
-mod issuer_key;
 mod mempool;
-mod read_tokens;
 mod validator;
 
 pub use block::{
@@ -16,7 +14,5 @@ pub use block::{
 };
 pub use consensus_key::{CONSENSUS_KEY_FILE, load_or_create_consensus_key};
 pub use error::ChainError;
-pub use issuer_key::{ISSUER_KEY_FILE, load_or_create_issuer, load_or_create_key_file};
 pub use mempool::{Landing, Mempool, Pending};
-pub use read_tokens::{PaymentTerms, ReadTokens, TOKENS_FILE};
 pub use validator::ValidatorKey;

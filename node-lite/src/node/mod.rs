@@ -26,8 +26,8 @@ use tokio::sync::{Notify, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::chain::{
-    BuiltBlock, ChainError, MAX_BLOCK_TXS, Mempool, PaymentTerms, Pending, ReadTokens,
-    ValidatorKey, commit_genesis, decode_header, latest_header,
+    BuiltBlock, ChainError, MAX_BLOCK_TXS, Mempool, Pending, ValidatorKey, commit_genesis,
+    decode_header, latest_header,
 };
 use crate::db::{LedgerDb, MAX_BLOCKS_PER_READ};
 pub use crate::error::NodeError;
@@ -41,6 +41,7 @@ use crate::service::{
 use crate::state::{
     App, ChainParams, Committed, Layer, Prechecked, TxError, query_json, query_key,
 };
+use crate::tokens::{PaymentTerms, ReadTokens};
 
 mod consensus;
 mod ledger_service;
@@ -213,7 +214,7 @@ fn open_stamp_issuer(dir: &Path, genesis: &Genesis) -> Result<Option<ReadTokens>
     if !path.exists() {
         return Ok(None);
     }
-    let issuer = crate::chain::load_or_create_key_file(&path)?;
+    let issuer = crate::tokens::load_or_create_key_file(&path)?;
     if issuer.public().key_id() != rules.issuer.key_id() {
         return Err(NodeError::Config(format!(
             "{} is not the stamp issuer the genesis names",
@@ -272,7 +273,7 @@ impl Node {
         };
         genesis.validate()?;
         if let Some(price) = chain.stamp_price {
-            let issuer = crate::chain::load_or_create_key_file(&data_dir.join(STAMP_KEY_FILE))?;
+            let issuer = crate::tokens::load_or_create_key_file(&data_dir.join(STAMP_KEY_FILE))?;
             genesis.stamps = Some(crate::genesis::StampGenesis {
                 public_key: hex::encode(issuer.public().der()),
                 price,
@@ -359,8 +360,8 @@ impl Node {
                 Box::new(connected?)
             }
         };
-        let issuer = crate::chain::load_or_create_issuer(&dir)?;
-        let tokens = ReadTokens::open(&dir.join(crate::chain::TOKENS_FILE), issuer)?;
+        let issuer = crate::tokens::load_or_create_issuer(&dir)?;
+        let tokens = ReadTokens::open(&dir.join(crate::tokens::TOKENS_FILE), issuer)?;
         let stamps = open_stamp_issuer(&dir, &genesis)?;
         let writes = match config.mode {
             NodeMode::Private => Some(Writes::open(&dir)?),

@@ -26,7 +26,7 @@ fn key_error(path: &Path, why: impl std::fmt::Display) -> NodeError {
 impl IssuerKey {
     /// Loads `path`, creating the key on first start.
     pub fn load_or_create(path: &Path) -> Result<Self, NodeError> {
-        let pair = crate::chain::load_or_create_key_file(path).map_err(|e| key_error(path, e))?;
+        let pair = crate::tokens::load_or_create_key_file(path).map_err(|e| key_error(path, e))?;
         Ok(IssuerKey { pair })
     }
 

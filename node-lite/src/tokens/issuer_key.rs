@@ -7,26 +7,26 @@ use std::path::Path;
 
 use carchain_core::tokens::IssuerKeyPair;
 
-use super::error::ChainError;
+use super::error::IssuerKeyError;
 
 /// File name of the issuer key in the data directory.
 pub const ISSUER_KEY_FILE: &str = "token-issuer.key";
 
-fn failed(path: &Path, what: &str) -> impl Fn(std::io::Error) -> ChainError {
+fn failed(path: &Path, what: &str) -> impl Fn(std::io::Error) -> IssuerKeyError {
     let path = path.display().to_string();
     let what = what.to_owned();
-    move |err| ChainError::IssuerKey(format!("{what} {path}: {err}"))
+    move |err| IssuerKeyError(format!("{what} {path}: {err}"))
 }
 
 /// Loads the issuer key of `dir`, creating it on first start.
-pub fn load_or_create_issuer(dir: &Path) -> Result<IssuerKeyPair, ChainError> {
+pub fn load_or_create_issuer(dir: &Path) -> Result<IssuerKeyPair, IssuerKeyError> {
     load_or_create_key_file(&dir.join(ISSUER_KEY_FILE))
 }
 
 /// Loads the blind-signature key pair kept at `path` (PKCS#8 DER), creating it
 /// crash-safely on first use: the read-token issuer's and a private node's
 /// write-credential issuer's key files both go through here.
-pub fn load_or_create_key_file(path: &Path) -> Result<IssuerKeyPair, ChainError> {
+pub fn load_or_create_key_file(path: &Path) -> Result<IssuerKeyPair, IssuerKeyError> {
     let path = path.to_path_buf();
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     let name = path
@@ -36,14 +36,14 @@ pub fn load_or_create_key_file(path: &Path) -> Result<IssuerKeyPair, ChainError>
     if path.exists() {
         let der = zeroize::Zeroizing::new(std::fs::read(&path).map_err(failed(&path, "reading"))?);
         return IssuerKeyPair::from_der(&der).map_err(|err| {
-            ChainError::IssuerKey(format!("{} holds no issuer key: {err}", path.display()))
+            IssuerKeyError(format!("{} holds no issuer key: {err}", path.display()))
         });
     }
-    let key = IssuerKeyPair::generate()
-        .map_err(|err| ChainError::IssuerKey(format!("issuer key: {err}")))?;
+    let key =
+        IssuerKeyPair::generate().map_err(|err| IssuerKeyError(format!("issuer key: {err}")))?;
     let der = key
         .to_der()
-        .map_err(|err| ChainError::IssuerKey(format!("issuer key: {err}")))?;
+        .map_err(|err| IssuerKeyError(format!("issuer key: {err}")))?;
     let temporary = dir.join(format!("{name}.tmp"));
     // A file left by a crash is removed: a new file gets mode 0600 from the start.
     if temporary.exists() {
