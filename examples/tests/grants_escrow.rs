@@ -14,7 +14,7 @@ mod support;
 
 use carchain_core::grants::GrantsLedger;
 use carchain_core::grants::escrow_client::{EscrowError, EscrowParty};
-use carchain_core::grants::payment::delivery_commitment;
+use carchain_core::grants::escrow_payment::delivery_commitment;
 use carchain_core::keys::Network;
 use carchain_core::protocol::fee_for;
 use carchain_core::protocol::hashing::sha256;

@@ -19,7 +19,7 @@ use carchain_core::compute::{
     FeatureParams, ProgramOutput, ShippedProgram, trip_features, ubi_score_native,
 };
 use carchain_core::crypto::HashFunc;
-use carchain_core::grants::payment::{delivery_commitment, result_chunk_hashes};
+use carchain_core::grants::escrow_payment::{delivery_commitment, result_chunk_hashes};
 use carchain_core::grants::provider::RequestOutcome;
 use carchain_core::grants::{
     Delivery, GrantsError, Narrowing, Privilege, RequestTerms, ServiceProvider,

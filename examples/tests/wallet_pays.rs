@@ -15,7 +15,7 @@ use std::sync::Arc;
 use carchain_core::device::CAR_READ_FUNDS;
 use carchain_core::grants::{GrantsError, GrantsLedger};
 use carchain_core::light::LightError;
-use carchain_core::light::payment::TOKEN_PURCHASE_FEE;
+use carchain_core::light::read_payment::TOKEN_PURCHASE_FEE;
 use carchain_core::protocol::Network;
 use carchain_core::protocol::fee_for;
 use carchain_core::protocol::signing::{p2wpkh_address, public_key_of};

@@ -23,7 +23,7 @@ use super::delivery::DeliveryPacing;
 use super::error::{DeviceError, DeviceStoreError};
 use super::store::{DeviceStore, NewPut};
 use crate::crypto::{EpochKey, HashFunc, SealingEpoch, WrappedKey};
-use crate::light::payment::TOKEN_PURCHASE_FEE;
+use crate::light::read_payment::TOKEN_PURCHASE_FEE;
 use crate::light::{LightClient, LightError};
 use crate::pairing::mailbox::{
     SEQ_ACCEPT, SEQ_OFFER, address_of, mailbox_key, mailbox_record_key, open_with, seal_to,

@@ -11,7 +11,7 @@
 //! before paying a fee for a refused transaction. The ledger enforces the same rules
 //! (see the node's escrow rules); these checks only predict them.
 //!
-//! The chunks of a delivery are what [`super::payment`] defines for a data request (a
+//! The chunks of a delivery are what [`super::escrow_payment`] defines for a data request (a
 //! copy: each record's dHash; a result: the inputs' dHashes and the result's hash), or
 //! any list of chunk hashes both parties agree on for another trade.
 
@@ -20,8 +20,8 @@ use core::fmt;
 use bitcoin::secp256k1::SecretKey;
 
 use super::error::GrantsError;
+use super::escrow_payment::delivery_commitment;
 use super::ledger::GrantsLedger;
-use super::payment::delivery_commitment;
 use crate::keys::{Network, SigningKey};
 use crate::protocol::signing::p2wpkh_address;
 use crate::protocol::{

@@ -14,7 +14,7 @@
 //!   owner's side is `Wallet::sync_standing_grants`, the provider's
 //!   `ServiceProvider::deliveries_since`.
 //! - [`period`]: which stored records fall inside a grant's approved days.
-//! - [`payment`]: the escrow paying for a priced request and the delivery's chunk
+//! - [`escrow_payment`]: the escrow paying for a priced request and the delivery's chunk
 //!   commitment.
 //! - [`escrow_client`]: both parties' escrow calls (open, declare, accept, dispute,
 //!   answer the possession challenge, refund, release), each checked against the ledger.
@@ -29,9 +29,9 @@ pub mod auditor;
 pub mod delivery;
 pub mod error;
 pub mod escrow_client;
+pub mod escrow_payment;
 pub mod inbox;
 pub mod ledger;
-pub mod payment;
 pub mod period;
 pub mod provider;
 mod provider_standing;
@@ -44,9 +44,9 @@ pub mod webhook;
 
 pub use delivery::{DELIVERY_FORMAT, DeliveredRecord, DeliveryDocument, grant_id_for};
 pub use error::{GrantsError, GrantsResult};
+pub use escrow_payment::{DeclaredDelivery, delivery_commitment, escrow_id_for};
 pub use inbox::{INBOX_FORMAT, inbox_address, inbox_key, inbox_record_key};
 pub use ledger::GrantsLedger;
-pub use payment::{DeclaredDelivery, delivery_commitment, escrow_id_for};
 pub use provider::{ReceivedCopy, ReceivedRecord, ReceivedResult, ServiceProvider};
 pub use provider_standing::{PeriodContent, PeriodDelivery, StandingDeliveries};
 pub use standing::{StandingError, StandingPeriods, period_request_id};

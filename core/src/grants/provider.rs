@@ -14,11 +14,11 @@ use serde_json::Value;
 
 use super::delivery::{DeliveredRecord, DeliveryContent, DeliveryDocument, delivery_record_key};
 use super::error::{GrantsError, GrantsResult};
-use super::inbox::{INBOX_FORMAT, inbox_address, inbox_key, inbox_record_key};
-use super::ledger::GrantsLedger;
-use super::payment::{
+use super::escrow_payment::{
     check_declared, copy_chunk_hashes, delivery_commitment, escrow_id_for, result_chunk_hashes,
 };
+use super::inbox::{INBOX_FORMAT, inbox_address, inbox_key, inbox_record_key};
+use super::ledger::GrantsLedger;
 use super::terms::{Delivery, RequestTerms};
 use crate::compute::{ProgramOutput, SignedResult};
 use crate::crypto::{HashFunc, RecordKeyGrant, copy_tag};
@@ -310,7 +310,7 @@ impl ServiceProvider {
     ///
     /// A paid request is then settled: once the owner has declared the delivery on its
     /// escrow with the chunk commitment of exactly what was received (see
-    /// [`super::payment`]), this provider accepts it (`EscrowAccept`), releasing the
+    /// [`super::escrow_payment`]), this provider accepts it (`EscrowAccept`), releasing the
     /// funds to the owner. Until the owner declares it, the delivery counts as not yet
     /// made ([`GrantsError::NotDelivered`]); a commitment to anything else is refused.
     pub async fn receive(

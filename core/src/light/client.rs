@@ -18,8 +18,8 @@ use super::failover::Endpoints;
 use super::headers::HeaderCache;
 use super::http::{NodeHttp, http_client};
 use super::light_block::{LightBlock, light_height_of};
-use super::payment::{NodeTokenKey, ReadPayer, TOKEN_PURCHASE_FEE, TokenPocket};
 use super::proofs::{decode_proven, verify_state_answer};
+use super::read_payment::{NodeTokenKey, ReadPayer, TOKEN_PURCHASE_FEE, TokenPocket};
 use super::records::{
     NOT_REGISTERED, RangeItems, check_value, prove_answered, prove_item, screen_range_items,
     tampered_value,
@@ -200,7 +200,7 @@ impl LightClient {
     /// Pays for reads on nodes that charge them: each address read spends one read
     /// token; when fewer than [`ReadPayer::low_water`] are held, one Transfer from
     /// `payer` to the node's operator buys `tokens` more, blind-signed by the node (see
-    /// [`super::payment`]). Tokens are kept in the store given to
+    /// [`super::read_payment`]). Tokens are kept in the store given to
     /// [`LightClient::with_token_store`] or [`LightClient::with_store`] (before or after
     /// this call), else in memory.
     pub fn with_read_payer(self, payer: SecretKey, tokens: u64) -> Self {

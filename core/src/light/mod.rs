@@ -10,7 +10,7 @@
 //! - [`headers`]: verified header chain and its cache.
 //! - [`proofs`]: state answer checks. [`records`]: cHash and range checks.
 //! - [`http`]: one node's raw calls. [`wire`]: the node's JSON shapes.
-//! - [`failover`]: endpoint order and failure memory. [`payment`]: read tokens.
+//! - [`failover`]: endpoint order and failure memory. [`read_payment`]: read tokens.
 //! - [`stamps`]: buying fee stamps for a car's record puts.
 //! - [`write_credentials`]: obtaining a private node's write credentials.
 //! - [`error`]: the [`LightError`] type.
@@ -24,8 +24,8 @@ pub mod failover;
 pub mod headers;
 pub mod http;
 pub mod light_block;
-pub mod payment;
 pub mod proofs;
+pub mod read_payment;
 pub mod records;
 mod sequence;
 mod signing;

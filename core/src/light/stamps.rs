@@ -10,7 +10,7 @@ use bitcoin::secp256k1::SecretKey;
 
 use super::client::LightClient;
 use super::error::{LightError, LightResult};
-use super::payment::TOKEN_PURCHASE_FEE;
+use super::read_payment::TOKEN_PURCHASE_FEE;
 use super::sequence::SignerTurn;
 use crate::protocol::signing::{p2wpkh_address, public_key_of, sign_digest};
 use crate::protocol::{Transaction, Transfer, TxBody, stamp_escrow_address, token_issue_digest};

@@ -5,8 +5,8 @@
 //! names the owner; no stamp names the owner, the car or the payment, and no pool
 //! address ever receives anything.
 
+use super::account_payments::PaymentError;
 use super::identity::Wallet;
-use super::payments::PaymentError;
 use crate::light::LightClient;
 use crate::tokens::OwnedStamp;
 
@@ -22,7 +22,7 @@ impl Wallet {
         count: u64,
     ) -> Result<Vec<OwnedStamp>, PaymentError> {
         let offer = light.stamp_offer().await?;
-        let fee = crate::light::payment::TOKEN_PURCHASE_FEE;
+        let fee = crate::light::read_payment::TOKEN_PURCHASE_FEE;
         let needed = count
             .checked_mul(offer.price)
             .and_then(|amount| amount.checked_add(fee))

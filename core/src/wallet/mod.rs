@@ -18,6 +18,7 @@
 //!   [`SubscriberReader`]): the seed's sideKey channel.
 //! - [`WalletError`]: the typed errors of every wallet operation.
 
+mod account_payments;
 mod backup;
 mod backup_file;
 mod devices;
@@ -32,7 +33,6 @@ mod owner_format;
 mod owner_record_error;
 mod owner_records;
 mod pairing;
-mod payments;
 mod reading;
 mod requests;
 mod stake;
@@ -41,6 +41,7 @@ mod subscribers;
 mod trips;
 mod write_credentials;
 
+pub use account_payments::{OWNER_READ_TOKEN_BATCH, PaymentError, SHARED_NODE_MODE};
 pub use backup::RestoredCounts;
 pub use backup_file::{BACKUP_VERSION, BackupError};
 pub use devices::{DeviceInfo, DeviceStatusView};
@@ -54,7 +55,6 @@ pub use owner_format::{
 pub use owner_record_error::OwnerRecordError;
 pub use owner_records::{MAX_OWNER_VALUE_LEN, OwnerRecord, OwnerRecordList, OwnerRecordWrite};
 pub use pairing::{MAILBOX_POLL_INTERVAL, PAIRING_TIMEOUT};
-pub use payments::{OWNER_READ_TOKEN_BATCH, PaymentError, SHARED_NODE_MODE};
 pub use reading::{DroppedRecord, KvRecord, RangeResult};
 pub use requests::{Approval, COMPUTE_GAS_LIMIT, GrantInfo, PendingRequest};
 pub use stake::StakeError;

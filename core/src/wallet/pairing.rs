@@ -18,11 +18,11 @@ use std::time::Duration;
 
 use bitcoin::secp256k1::PublicKey;
 
+use super::account_payments::PaymentError;
 use super::devices::DeviceInfo;
 use super::error::WalletError;
 use super::identity::Wallet;
 use super::ledger::submit_signed;
-use super::payments::PaymentError;
 use crate::keys::rsa_public_key_pkcs1_der;
 use crate::light::{LightClient, LightError};
 use crate::pairing::{

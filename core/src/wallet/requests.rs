@@ -20,7 +20,7 @@
 //! A priced request is approved only while the provider's escrow for it holds the
 //! price for this owner; after answering, the wallet declares the delivery on the
 //! escrow (`EscrowDeliver`) with the chunk commitment of what it delivered (see
-//! [`crate::grants::payment`]), and the provider's acceptance releases the funds to
+//! [`crate::grants::escrow_payment`]), and the provider's acceptance releases the funds to
 //! the owner. Rejecting a priced request refunds its escrow to the provider (a ledger
 //! rule).
 
@@ -33,10 +33,10 @@ use super::identity::Wallet;
 use crate::grants::delivery::{
     DELIVERY_VERSION, DeliveryContent, DeliveryDocument, delivery_record_key, grant_id_for,
 };
-use crate::grants::inbox::{inbox_address, request_id_of_entry};
-use crate::grants::payment::{
+use crate::grants::escrow_payment::{
     DeclaredDelivery, check_funding, copy_chunk_hashes, delivery_commitment, result_chunk_hashes,
 };
+use crate::grants::inbox::{inbox_address, request_id_of_entry};
 use crate::grants::terms::{ApprovedScope, Delivery, Narrowing, RequestTerms};
 use crate::grants::{DELIVERY_FORMAT, GrantsError, GrantsLedger, GrantsResult};
 use crate::keys::rsa_fingerprint_bytes;

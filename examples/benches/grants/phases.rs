@@ -29,7 +29,7 @@ use carchain_core::crypto::{
 use carchain_core::grants::delivery::{
     DELIVERY_VERSION, DeliveredRecord, DeliveryContent, DeliveryDocument, delivery_record_key,
 };
-use carchain_core::grants::payment::{
+use carchain_core::grants::escrow_payment::{
     check_funding, copy_chunk_hashes, delivery_commitment, result_chunk_hashes,
 };
 use carchain_core::grants::{

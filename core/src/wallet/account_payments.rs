@@ -5,7 +5,7 @@
 //! leaves it. A shared node charges every value read (a get or one range page) one read
 //! token; the owner buys them in batches with one Transfer to its operator each, and the
 //! node signs them blindly, so the tokens spent on a car's addresses link neither to the
-//! owner nor to each other (see [`crate::light::payment`]). A private node reads for free,
+//! owner nor to each other (see [`crate::light::read_payment`]). A private node reads for free,
 //! and nothing is bought or funded there.
 
 use thiserror::Error;
