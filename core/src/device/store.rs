@@ -4,7 +4,7 @@
 //! its private agent node (schema 2), each bound to one pool address on first use.
 //!
 //! 8 KiB pages, WAL, `synchronous = FULL` (a record accepted into the queue survives a
-//! power cut). Secrets are sealed at rest (see [`super::at_rest`]). Schema versions are
+//! power cut). Secrets are sealed at rest (see `device::at_rest`). Schema versions are
 //! tracked in `PRAGMA user_version` and applied in order on open.
 
 use std::path::Path;

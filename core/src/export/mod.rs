@@ -17,7 +17,7 @@
 //! - [`archive`]: the tar container. [`manifest`]: the manifest and file names.
 //! - [`ledger`]: the ledger part and its proofs. [`derived`]: the files people open.
 //! - [`build`]: an archive from what a wallet read. [`verify`]: the offline check.
-//! - [`file`]: temp-file-then-rename writing. [`error`]: [`ExportError`].
+//! - [`mod@file`]: temp-file-then-rename writing. [`error`]: [`ExportError`].
 
 pub mod archive;
 pub mod build;

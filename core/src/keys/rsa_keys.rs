@@ -1,7 +1,7 @@
 //! The owner's RSA key pair, derived deterministically from the BIP39 seed so that the
 //! recovery words restore it, and its public fingerprint.
 //!
-//! Derivation: HKDF-SHA256(ikm = seed, info = "carchain/rsa/v1/<bits>") gives a 32-byte
+//! Derivation: HKDF-SHA256(ikm = seed, info = `"carchain/rsa/v1/<bits>"`) gives a 32-byte
 //! ChaCha20 seed; `rsa::RsaPrivateKey::new` draws the primes from that generator. A golden
 //! test pins the result, so a dependency change that alters it fails loudly.
 

@@ -18,7 +18,7 @@ impl LightClient {
     /// Signs `body` with `secret` (nonce from its proven account, the default fee) and
     /// submits it, waiting until a block commits it. Concurrent submissions of one
     /// signer (a wallet pairing several cars at once) take turns only until the node
-    /// admitted each, so they share blocks ([`super::sequence`]).
+    /// admitted each, so they share blocks (`light::sequence`).
     pub async fn sign_and_submit(&self, secret: &SecretKey, body: TxBody) -> LightResult<Receipt> {
         let anchor = self.anchor();
         let signer = public_key_of(secret);

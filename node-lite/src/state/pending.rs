@@ -21,7 +21,7 @@ use crate::db::TreeView;
 pub const CACHED_COMMITTED_BLOCKS: usize = 8;
 
 /// Tree changes of recent blocks, oldest first: those built and not yet committed, and
-/// the latest [`CACHED_COMMITTED_BLOCKS`] committed ones as a cache of tree nodes.
+/// the latest `CACHED_COMMITTED_BLOCKS` (8) committed ones as a cache of tree nodes.
 ///
 /// Values are found through an index from each state key to the held blocks that wrote
 /// it, so that reading a key costs one hash look-up however many blocks are held.
@@ -49,7 +49,7 @@ impl PendingBlocks {
         self.blocks.push_back((version, batch));
     }
 
-    /// Forgets committed blocks beyond the newest [`CACHED_COMMITTED_BLOCKS`] at or
+    /// Forgets committed blocks beyond the newest `CACHED_COMMITTED_BLOCKS` at or
     /// below `committed`.
     pub fn committed(&mut self, committed: Version) {
         let kept_from = committed.saturating_sub(CACHED_COMMITTED_BLOCKS as Version - 1);

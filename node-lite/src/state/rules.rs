@@ -84,7 +84,7 @@ fn add(balance: u64, amount: u64) -> Result<u64, TxError> {
         .ok_or_else(|| TxError::Invalid("balance overflows".into()))
 }
 
-/// Whether [`execute`] must run the stateless checks (chain, signatures, address forms).
+/// Whether the state machine must run the stateless checks (chain, signatures, address forms).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stateless {
     /// Run them.

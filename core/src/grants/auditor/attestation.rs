@@ -57,7 +57,7 @@ pub async fn is_auditor(ledger: &GrantsLedger, address: &str) -> AuditResult<boo
 
 /// The mileage countersignatures recorded on grant `grant_id` (proven), for a
 /// provider waiting for one; fetch each transaction with [`fetch_transaction`] (or take
-/// it from the auditor's sealed [`Countersignature`]) and check it against `claim` with
+/// it from the auditor's sealed [`super::Countersignature`]) and check it against `claim` with
 /// [`require_attestation`]. The ledger names only the kind of claim: which claim each
 /// one countersigns is in its opening.
 pub async fn recorded_attestations(

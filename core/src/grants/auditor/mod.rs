@@ -22,7 +22,7 @@
 //! grant it vouches for (its id in hex); the ledger records it on that grant. Since tx
 //! format v3 the transaction publishes only the kind of claim ([`MILEAGE_CLAIM_TAG`])
 //! and a salted commitment to the claim's text (which names the car) and the trips'
-//! dHashes; the opening ([`AttestationOpening`]) reaches the requester sealed to its RSA
+//! dHashes; the opening ([`crate::protocol::AttestationOpening`]) reaches the requester sealed to its RSA
 //! key ([`Countersignature::seal_for`]). A provider checks it with
 //! [`require_attestation`]: the grant's proven state names the attestation's
 //! transaction id, the signed transaction itself (handed over by the auditor, or
