@@ -1,4 +1,5 @@
-//! Where the Cassandra backend connects: parsed from `cassandra://host:port,.../keyspace?rf=N`.
+//! Where the Cassandra backend connects: parsed from
+//! `cassandra://host:port,.../keyspace?rf=N&speculate_ms=M`.
 
 use std::time::Duration;
 
@@ -8,6 +9,12 @@ use super::super::KvError;
 pub const DEFAULT_KEYSPACE: &str = "carchain";
 /// The default replication factor: three copies, a quorum of two.
 pub const DEFAULT_REPLICATION: u8 = 3;
+/// By default a read that has not answered after 4 ms is also sent to another
+/// coordinator (the first answer wins): one slow replica (a JVM pause, a busy core) no
+/// longer sets the tail latency of range reads.
+pub const DEFAULT_SPECULATIVE_READ_AFTER: Duration = Duration::from_millis(4);
+/// Longest speculative delay the URL accepts.
+const MAX_SPECULATE_MS: u64 = 10_000;
 
 /// How [`super::CassandraKv`] connects and what it creates.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +32,9 @@ pub struct CassandraConfig {
     pub request_timeout: Duration,
     /// Longest wait for the first connection to the cluster.
     pub connect_timeout: Duration,
+    /// After how long a read (never a write) is also sent to another coordinator, at the
+    /// same consistency; `None` sends each read once.
+    pub speculative_read_after: Option<Duration>,
 }
 
 impl CassandraConfig {
@@ -37,13 +47,17 @@ impl CassandraConfig {
             replication: DEFAULT_REPLICATION,
             request_timeout: Duration::from_secs(12),
             connect_timeout: Duration::from_secs(5),
+            speculative_read_after: Some(DEFAULT_SPECULATIVE_READ_AFTER),
         }
     }
 
-    /// Parses `cassandra://host:port[,host:port...][/keyspace][?rf=N]`.
+    /// Parses `cassandra://host:port[,host:port...][/keyspace][?rf=N][&speculate_ms=M]`
+    /// (`speculate_ms=0` turns speculative reads off).
     pub fn parse(url: &str) -> Result<Self, KvError> {
         let bad = |why: &str| KvError::BadConfig {
-            detail: format!("{why} (expected cassandra://host:port,...[/keyspace][?rf=N])"),
+            detail: format!(
+                "{why} (expected cassandra://host:port,...[/keyspace][?rf=N][&speculate_ms=M])"
+            ),
         };
         let rest = url
             .strip_prefix("cassandra://")
@@ -86,6 +100,18 @@ impl CassandraConfig {
                         .ok()
                         .filter(|rf| *rf >= 1)
                         .ok_or_else(|| bad(&format!("rf `{value}` is not 1..=255")))?;
+                }
+                Some(("speculate_ms", value)) => {
+                    let ms = value
+                        .parse::<u64>()
+                        .ok()
+                        .filter(|ms| *ms <= MAX_SPECULATE_MS)
+                        .ok_or_else(|| {
+                            bad(&format!(
+                                "speculate_ms `{value}` is not 0..={MAX_SPECULATE_MS}"
+                            ))
+                        })?;
+                    config.speculative_read_after = (ms > 0).then(|| Duration::from_millis(ms));
                 }
                 _ => return Err(bad(&format!("unknown option `{pair}`"))),
             }
@@ -134,6 +160,18 @@ mod tests {
         assert_eq!(config.nodes, ["localhost:9042"]);
         assert_eq!(config.keyspace, "dev_ks");
         assert_eq!(config.replication, 1);
+        assert_eq!(
+            config.speculative_read_after,
+            Some(DEFAULT_SPECULATIVE_READ_AFTER)
+        );
+        let config = CassandraConfig::parse("cassandra://localhost:9042?speculate_ms=0").unwrap();
+        assert_eq!(config.speculative_read_after, None);
+        let config =
+            CassandraConfig::parse("cassandra://localhost:9042?rf=1&speculate_ms=9").unwrap();
+        assert_eq!(
+            config.speculative_read_after,
+            Some(Duration::from_millis(9))
+        );
     }
 
     #[test]
@@ -149,6 +187,9 @@ mod tests {
             "cassandra://127.0.0.1:9042?rf=0",
             "cassandra://127.0.0.1:9042?rf=x",
             "cassandra://127.0.0.1:9042?colour=red",
+            "cassandra://127.0.0.1:9042?speculate_ms=-1",
+            "cassandra://127.0.0.1:9042?speculate_ms=10001",
+            "cassandra://127.0.0.1:9042?speculate_ms=soon",
         ] {
             let err = CassandraConfig::parse(bad).unwrap_err();
             assert!(matches!(err, KvError::BadConfig { .. }), "{bad}: {err:?}");

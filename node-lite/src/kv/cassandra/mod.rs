@@ -11,7 +11,8 @@
 //!
 //! Reads and writes run at QUORUM (two of three replicas with the default replication
 //! factor of three), so an acknowledged put survives the loss of any one replica and is
-//! seen by every later read; the cluster's `commitlog_sync: batch` syncs each write to
+//! seen by every later read (a slow read is also sent to another coordinator after a
+//! few milliseconds, at the same QUORUM: speculative execution, reads only); the cluster's `commitlog_sync: batch` syncs each write to
 //! disk before a replica acknowledges it. Write-once records need compare-and-set: puts
 //! and deletes are lightweight transactions (`IF NOT EXISTS`, `IF EXISTS`, Paxos at
 //! SERIAL). A batch is one conditional logged batch on one partition, which Cassandra
@@ -37,6 +38,9 @@ use std::time::Duration;
 use scylla::client::execution_profile::ExecutionProfile;
 use scylla::client::session::Session;
 use scylla::client::session_builder::SessionBuilder;
+use scylla::policies::speculative_execution::{
+    SimpleSpeculativeExecutionPolicy, SpeculativeExecutionPolicy,
+};
 use scylla::statement::{Consistency, SerialConsistency};
 use scylla::value::{CqlValue, Row};
 
@@ -54,6 +58,9 @@ const PROBE_INTERVAL: Duration = Duration::from_secs(1);
 const PROBE_TIMEOUT: Duration = Duration::from_secs(4);
 /// How often a conditional batch is retried when a concurrent writer got in between.
 const BATCH_ATTEMPTS: usize = 4;
+/// At most this many extra copies of one read (see
+/// [`CassandraConfig::speculative_read_after`]).
+const SPECULATIVE_READS: usize = 2;
 
 /// The driver's session and prepared statements, shared with the runtime's tasks.
 struct Inner {
@@ -169,10 +176,17 @@ fn set_health(health: &Health, problem: Option<String>) {
 
 /// Connects, creates the schema and prepares the statements.
 async fn open(config: &CassandraConfig) -> Result<Inner, KvError> {
+    let speculative = config.speculative_read_after.map(|retry_interval| {
+        Arc::new(SimpleSpeculativeExecutionPolicy {
+            max_retry_count: SPECULATIVE_READS,
+            retry_interval,
+        }) as Arc<dyn SpeculativeExecutionPolicy>
+    });
     let profile = ExecutionProfile::builder()
         .consistency(Consistency::Quorum)
         .serial_consistency(Some(SerialConsistency::Serial))
         .request_timeout(Some(config.request_timeout))
+        .speculative_execution_policy(speculative)
         .build();
     let session = SessionBuilder::new()
         .known_nodes(&config.nodes)

@@ -77,21 +77,29 @@ impl Statements {
         ))
         .await?;
         probe.set_request_timeout(Some(super::PROBE_TIMEOUT));
+        // Plain reads change nothing, so the driver may send them again to another
+        // replica when the first is slow (speculative execution); writes are
+        // conditional (`IF NOT EXISTS` / `IF EXISTS`) and are never sent twice.
+        let read = |cql: String| async move {
+            let mut statement = prepare(cql).await?;
+            statement.set_is_idempotent(true);
+            Ok::<_, KvError>(statement)
+        };
         Ok(Self {
             insert: prepare(format!(
                 "INSERT INTO {table} (address, rkey, value) VALUES (?, ?, ?) IF NOT EXISTS"
             ))
             .await?,
-            get: prepare(format!(
+            get: read(format!(
                 "SELECT value FROM {table} WHERE address = ? AND rkey = ?"
             ))
             .await?,
-            range_from: prepare(format!(
+            range_from: read(format!(
                 "SELECT rkey, value FROM {table} WHERE address = ? AND rkey >= ? AND rkey <= ? \
                  LIMIT ?"
             ))
             .await?,
-            range_after: prepare(format!(
+            range_after: read(format!(
                 "SELECT rkey, value FROM {table} WHERE address = ? AND rkey > ? AND rkey <= ? \
                  LIMIT ?"
             ))
