@@ -94,7 +94,9 @@ fn at(times: &[Duration], quantile: f64) -> f64 {
 fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let sqlite = SqliteKv::open(dir.path().join("kv.sqlite")).expect("sqlite");
+    let started = Instant::now();
     preload(&sqlite);
+    let sqlite_load = started.elapsed();
     let cluster = TestCluster::up();
     let mut config = CassandraConfig::parse(CLUSTER_URL).expect("url");
     config.keyspace = "carchain_bench".into();
@@ -102,7 +104,9 @@ fn main() {
     let mut plain_config = config.clone();
     plain_config.speculative_read_after = None;
     let cassandra = CassandraKv::connect(config).expect("connect");
+    let started = Instant::now();
     preload(&cassandra);
+    let cassandra_load = started.elapsed();
     let plain = CassandraKv::connect(plain_config).expect("connect");
 
     let times = measure(&[&sqlite, &cassandra, &plain]);
@@ -134,6 +138,18 @@ fn main() {
         at(cassandra_times, 0.99) / at(sqlite_times, 0.99),
         at(cassandra_times, 0.50) / at(plain_times, 0.50),
         at(cassandra_times, 0.99) / at(plain_times, 0.99)
+    );
+    let per_second = |load: Duration| PRELOADED as f64 / load.as_secs_f64();
+    println!(
+        "preload, {} batches of {BATCH} x 1 KiB one after another (a conditional batch per \
+         address on Cassandra): sqlite {:.0} records/s ({:.1} ms a batch), cassandra {:.0} \
+         records/s ({:.1} ms a batch); cassandra / sqlite {:.3}",
+        PRELOADED / BATCH,
+        per_second(sqlite_load),
+        sqlite_load.as_secs_f64() * 1000.0 / (PRELOADED / BATCH) as f64,
+        per_second(cassandra_load),
+        cassandra_load.as_secs_f64() * 1000.0 / (PRELOADED / BATCH) as f64,
+        per_second(cassandra_load) / per_second(sqlite_load)
     );
     drop(plain);
     drop(cassandra);
