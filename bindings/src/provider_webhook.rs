@@ -9,21 +9,16 @@ use carchain_core::grants::webhook::{SECRET_LEN, WebhookError, verify_webhook as
 use crate::grants_error::GrantsError;
 use crate::grants_provider::ServiceProvider;
 
+/// A webhook error as a `GrantsError` whose code is `webhook.<code>`: the node's refusal
+/// code (`webhook.not_found`, `webhook.replay`, ...), `webhook.transport`,
+/// `webhook.randomness` or `webhook.clock`.
 fn webhook_error(error: WebhookError) -> GrantsError {
     let detail = error.to_string();
+    let code = format!("webhook.{}", error.code());
     match error {
-        WebhookError::Refused { code, .. } => GrantsError::Refused {
-            code: format!("webhook.{code}"),
-            detail,
-        },
-        WebhookError::Transport(_) => GrantsError::Network {
-            code: "webhook.transport".into(),
-            detail,
-        },
-        WebhookError::Randomness => GrantsError::Internal {
-            code: "webhook.randomness".into(),
-            detail,
-        },
+        WebhookError::Refused { .. } => GrantsError::Refused { code, detail },
+        WebhookError::Transport(_) => GrantsError::Network { code, detail },
+        WebhookError::Randomness | WebhookError::Clock => GrantsError::Internal { code, detail },
     }
 }
 

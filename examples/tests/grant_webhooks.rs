@@ -147,7 +147,8 @@ async fn an_approved_grant_reaches_the_dealers_webhook_with_nothing_personal() {
     assert_eq!(json["grant_id"], hex::encode(grant_id));
     let mut keys: Vec<&String> = json.as_object().expect("object").keys().collect();
     keys.sort();
-    assert_eq!(keys, ["grant_id", "height", "id"]);
+    assert_eq!(keys, ["event", "grant_id", "height", "id"]);
+    assert_eq!(json["event"], "grant");
     let text = String::from_utf8_lossy(body);
     for personal in [
         owner.owner_address(),
