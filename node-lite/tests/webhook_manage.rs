@@ -11,6 +11,8 @@
 //!   (404: it has no hook, and sees nothing of this one), a replayed read or delete
 //!   (409), a delete signed before the registration (409), the deleted registration
 //!   replayed (409).
+//! - a node run with `--webhook-public-only` refuses a loopback hook
+//!   (`webhook_url_private`); the default node takes it (the tests above).
 
 mod common;
 
@@ -387,5 +389,31 @@ async fn a_provider_reads_and_deletes_its_own_hook_only_and_nothing_is_sent_afte
     .await;
     assert_eq!(status, 200, "{state}");
     assert_eq!(state["delivered"], 0, "a new hook's counters");
+    node.kill();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_public_only_node_refuses_private_hooks() {
+    let owner = Wallet::from_byte(0x91);
+    let provider = Wallet::from_byte(0x92);
+    let chain = init_chain(&[(&owner.address, 1_000_000)]);
+    let node = NodeProcess::start(&chain.data_dir(), &["--webhook-public-only"]);
+    register_provider(&node.base, &owner, 0, &provider).await;
+    for url in [
+        "http://127.0.0.1:9/hook",
+        "http://localhost:9/hook",
+        "http://10.0.0.7/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]:9/hook",
+    ] {
+        let registration = WebhookRegistration::sign(&provider.secret, url, &[1; 32], now_secs());
+        let (status, body) = post(
+            &node.base,
+            "/v1/webhooks",
+            &serde_json::to_value(&registration).expect("json"),
+        )
+        .await;
+        assert_error(status, &body, 400, "webhook_url_private");
+    }
     node.kill();
 }

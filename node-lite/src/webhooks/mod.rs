@@ -18,8 +18,10 @@
 //! - [`start`]: a running node's webhooks (task and routes).
 //! - [`store`]: `webhooks.sqlite`, the hooks, the outbox, the nonces and the scan cursor.
 //! - `requests`: the signed registration, read and delete; `scan`: the committed blocks'
-//!   events; `send`: the attempts and their limits.
+//!   events; `send`: the attempts and their limits; `public_dns`: the resolver of a node
+//!   that sends to public addresses only.
 
+mod public_dns;
 mod requests;
 mod scan;
 mod send;

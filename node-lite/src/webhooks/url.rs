@@ -57,7 +57,7 @@ pub fn check_url(text: &str, own: SocketAddr, refuse_private: bool) -> Result<Ur
 /// name other than `localhost` (checked again when it resolves), or a public address.
 pub fn public_host(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
-    let lower = bare.to_ascii_lowercase();
+    let lower = bare.trim_end_matches('.').to_ascii_lowercase();
     if lower == "localhost" || lower.ends_with(".localhost") {
         return false;
     }
