@@ -11,6 +11,8 @@
 //!   (404: it has no hook, and sees nothing of this one), a replayed read or delete
 //!   (409), a delete signed before the registration (409), the deleted registration
 //!   replayed (409).
+//! - with `--webhook-max-age-secs 1` the node gives up at the first failure past a
+//!   second, long before the attempt limit.
 //! - a node run with `--webhook-public-only` refuses a loopback hook
 //!   (`webhook_url_private`); the default node takes it (the tests above).
 
@@ -153,7 +155,7 @@ async fn register_hook(base: &str, provider: &Wallet, url: &str, secret: &[u8; 3
     assert_eq!(status, 201, "{body}");
 }
 
-const LIMIT: &str = "4";
+const LIMIT: &str = "5";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_receiver_gets_the_attempt_limit_across_a_sigkill_and_the_provider_sees_it_failed()
@@ -171,19 +173,20 @@ async fn a_failing_receiver_gets_the_attempt_limit_across_a_sigkill_and_the_prov
     let (status, body) = submit(&node.base, &grant, true).await;
     assert_eq!(status, 200, "{body}");
 
-    // Two attempts (0.5 s apart), then SIGKILL before the third (1 s after the second).
+    // Three attempts (0.5 s then 1 s apart), then SIGKILL before the fourth (2 s after
+    // the third).
     eventually(|| {
         let receiver = Arc::clone(&receiver);
-        async move { received(&receiver) >= 2 }
+        async move { received(&receiver) >= 3 }
     })
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     node.kill();
-    assert_eq!(received(&receiver), 2);
+    assert_eq!(received(&receiver), 3);
     let store = WebhookStore::open(&chain.data_dir(), 0).expect("store");
     assert_eq!(
         store.attempts(&provider.address).expect("attempts"),
-        [2],
+        [3],
         "the outbox holds the attempts made"
     );
     drop(store);
@@ -192,13 +195,13 @@ async fn a_failing_receiver_gets_the_attempt_limit_across_a_sigkill_and_the_prov
     let node = NodeProcess::start(&chain.data_dir(), &options);
     eventually(|| {
         let receiver = Arc::clone(&receiver);
-        async move { received(&receiver) >= 4 }
+        async move { received(&receiver) >= 5 }
     })
     .await;
-    // The next attempt would be due 4 s after the fourth: none comes.
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    // A sixth attempt would be due 8 s after the fifth; the limit stops it for good.
+    tokio::time::sleep(Duration::from_secs(3)).await;
     let bodies = receiver.lock().expect("lock").bodies.clone();
-    assert_eq!(bodies.len(), 4, "exactly the attempt limit");
+    assert_eq!(bodies.len(), 5, "exactly the attempt limit");
     assert!(bodies.iter().all(|b| b == &bodies[0]), "the same notice");
 
     let (status, state) = read(
@@ -225,7 +228,7 @@ async fn a_failing_receiver_gets_the_attempt_limit_across_a_sigkill_and_the_prov
     let store = WebhookStore::open(&chain.data_dir(), 0).expect("store");
     assert_eq!(store.failed_count().expect("failed"), 1);
     assert_eq!(store.pending().expect("pending"), 0);
-    assert_eq!(store.attempts(&provider.address).expect("attempts"), [4]);
+    assert_eq!(store.attempts(&provider.address).expect("attempts"), [5]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -415,5 +418,43 @@ async fn a_public_only_node_refuses_private_hooks() {
         .await;
         assert_error(status, &body, 400, "webhook_url_private");
     }
+    node.kill();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_age_limit_keeps_a_notice_failed_before_the_attempt_limit() {
+    let owner = Wallet::from_byte(0xa1);
+    let provider = Wallet::from_byte(0xa2);
+    let chain = init_chain(&[(&owner.address, 1_000_000)]);
+    let node = NodeProcess::start(&chain.data_dir(), &["--webhook-max-age-secs", "1"]);
+    let (hook_url, receiver) = start_receiver(StatusCode::SERVICE_UNAVAILABLE).await;
+    register_provider(&node.base, &owner, 0, &provider).await;
+    register_hook(&node.base, &provider, &hook_url, &[0xaa; 32], now_secs()).await;
+    let grant = usage_grant(&owner, 1, [0x1b; 32], &provider.address);
+    let (status, body) = submit(&node.base, &grant, true).await;
+    assert_eq!(status, 200, "{body}");
+    let mut nonce = 0u8;
+    let mut failed = false;
+    for _ in 0..100 {
+        nonce += 1;
+        let (status, state) = read(
+            &node.base,
+            &signed(WebhookAction::Read, &provider, nonce, now_secs()),
+        )
+        .await;
+        assert_eq!(status, 200, "{state}");
+        if state["failed"] == 1 {
+            assert_eq!(state["pending"], 0);
+            assert_eq!(state["last_status"], 503);
+            failed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(failed, "the notice is kept as failed once a second old");
+    let attempts = received(&receiver);
+    assert!((1..=4).contains(&attempts), "{attempts} attempts");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(received(&receiver), attempts, "nothing after giving up");
     node.kill();
 }
