@@ -1,29 +1,69 @@
 //! A provider's grant webhook across the FFI (see `carchain_core::grants::webhook`):
-//! registering a URL with a node for the grants made to the provider, and checking a
-//! notification's signature. A notification carries only its id (for de-duplication),
-//! the grant id and the block height, signed with HMAC-SHA256 under the secret the
-//! registration returned.
+//! registering a URL with a node for the grant events of the provider, reading the
+//! registration and its delivery state, deleting it, and checking a notification's
+//! signature. A notification carries only its id (for de-duplication), the event
+//! (`grant`, `revoked`, `renounced`), the grant id and the block height, signed with
+//! HMAC-SHA256 under the secret the registration returned.
 
+use carchain_core::grants::webhook::manage::WebhookState as CoreWebhookState;
 use carchain_core::grants::webhook::{SECRET_LEN, WebhookError, verify_webhook as core_verify};
 
 use crate::grants_error::GrantsError;
 use crate::grants_provider::ServiceProvider;
 
+/// A webhook error as a `GrantsError` whose code is `webhook.<code>`: the node's refusal
+/// code (`webhook.not_found`, `webhook.replay`, ...), `webhook.transport`,
+/// `webhook.randomness` or `webhook.clock`.
 fn webhook_error(error: WebhookError) -> GrantsError {
     let detail = error.to_string();
+    let code = format!("webhook.{}", error.code());
     match error {
-        WebhookError::Refused { code, .. } => GrantsError::Refused {
-            code: format!("webhook.{code}"),
-            detail,
-        },
-        WebhookError::Transport(_) => GrantsError::Network {
-            code: "webhook.transport".into(),
-            detail,
-        },
-        WebhookError::Randomness => GrantsError::Internal {
-            code: "webhook.randomness".into(),
-            detail,
-        },
+        WebhookError::Refused { .. } => GrantsError::Refused { code, detail },
+        WebhookError::Transport(_) => GrantsError::Network { code, detail },
+        WebhookError::Randomness | WebhookError::Clock => GrantsError::Internal { code, detail },
+    }
+}
+
+/// A provider's webhook on a node, as the node keeps it (never the secret).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct WebhookState {
+    /// The provider's address.
+    pub provider: String,
+    /// Where notifications go.
+    pub url: String,
+    /// The ledger height when the hook was registered.
+    pub created_height: u64,
+    /// The registration's time (unix seconds).
+    pub registered_at: u64,
+    /// Notifications waiting for their next attempt.
+    pub pending: u64,
+    /// Notifications the node gave up on (its attempt or age limit); kept, not sent.
+    pub failed: u64,
+    /// Notifications acknowledged with a 2xx.
+    pub delivered: u64,
+    /// The class of the last failed attempt (`connect`, `timeout`, `status`,
+    /// `refused`, `other`), if any.
+    pub last_error: Option<String>,
+    /// The HTTP status of the last failed attempt, when it was answered.
+    pub last_status: Option<u16>,
+    /// When the last attempt failed (unix seconds).
+    pub last_error_at: Option<u64>,
+}
+
+impl From<CoreWebhookState> for WebhookState {
+    fn from(state: CoreWebhookState) -> Self {
+        WebhookState {
+            provider: state.provider,
+            url: state.url,
+            created_height: state.created_height,
+            registered_at: state.registered_at,
+            pending: state.pending,
+            failed: state.failed,
+            delivered: state.delivered,
+            last_error: state.last_error.map(|class| class.as_str().to_owned()),
+            last_status: state.last_status,
+            last_error_at: state.last_error_at,
+        }
     }
 }
 
@@ -46,6 +86,28 @@ impl ServiceProvider {
             .await
             .map_err(webhook_error)?;
         Ok(hex::encode(&secret[..]))
+    }
+
+    /// This provider's webhook on the node at `node_url` (URL, ledger height at
+    /// registration, pending / failed / delivered counts, last failure's class), read
+    /// with a request signed by the provider's key; never the secret. Refused with
+    /// `webhook.not_found` when it has none.
+    pub async fn webhook_state(&self, node_url: String) -> Result<WebhookState, GrantsError> {
+        self.provider
+            .webhook_state(&node_url)
+            .await
+            .map(WebhookState::from)
+            .map_err(webhook_error)
+    }
+
+    /// Deletes this provider's webhook on the node at `node_url` (signed by the
+    /// provider's key): nothing more is sent. Refused with `webhook.not_found` when it
+    /// has none.
+    pub async fn delete_webhook(&self, node_url: String) -> Result<(), GrantsError> {
+        self.provider
+            .delete_webhook(&node_url)
+            .await
+            .map_err(webhook_error)
     }
 }
 

@@ -3,6 +3,9 @@
 //! wallet approves, and the dealer's HTTP receiver on 127.0.0.1 gets exactly the grant
 //! id (`grant_id_for(request)`), signed with the dealer's secret, and nothing that names
 //! the owner, the car or the record. A registration signed by another key is refused.
+//! The dealer then reads its hook with `webhook_state` (URL, creation height, one
+//! delivered, no secret) and deletes it with `delete_webhook`; reading or deleting again
+//! is the typed `not_found`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod support;
@@ -147,7 +150,8 @@ async fn an_approved_grant_reaches_the_dealers_webhook_with_nothing_personal() {
     assert_eq!(json["grant_id"], hex::encode(grant_id));
     let mut keys: Vec<&String> = json.as_object().expect("object").keys().collect();
     keys.sort();
-    assert_eq!(keys, ["grant_id", "height", "id"]);
+    assert_eq!(keys, ["event", "grant_id", "height", "id"]);
+    assert_eq!(json["event"], "grant");
     let text = String::from_utf8_lossy(body);
     for personal in [
         owner.owner_address(),
@@ -160,5 +164,33 @@ async fn an_approved_grant_reaches_the_dealers_webhook_with_nothing_personal() {
             "the notification names {personal}: {text}"
         );
     }
+
+    // The dealer's own view of its hook, through the SDK; then it deletes it.
+    let state = dealer.webhook_state(&hooks_base).await.expect("state");
+    assert_eq!(state.provider, dealer.address());
+    assert_eq!(state.url, hook_url);
+    assert!(state.created_height > 0);
+    assert_eq!((state.delivered, state.pending, state.failed), (1, 0, 0));
+    assert_eq!(state.last_error, None);
+    assert!(!format!("{state:?}").contains(&hex::encode(hook_secret)));
+    dealer
+        .delete_webhook(&hooks_base)
+        .await
+        .expect("the dealer deletes its hook");
+    for outcome in [
+        dealer.delete_webhook(&hooks_base).await.err(),
+        dealer.webhook_state(&hooks_base).await.err(),
+    ] {
+        let err = outcome.expect("no hook any more");
+        assert_eq!(err.code(), "not_found", "{err}");
+        assert!(matches!(err, WebhookError::Refused { status: 404, .. }));
+    }
+    // Mallory cannot delete a hook of the dealer's either: she has none of her own.
+    let mallory = provider(MALLORY);
+    let refused = mallory.delete_webhook(&hooks_base).await.err();
+    assert_eq!(
+        refused.map(|e| e.code().to_owned()).as_deref(),
+        Some("not_found")
+    );
     hooks_task.abort();
 }

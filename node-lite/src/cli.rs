@@ -120,6 +120,21 @@ pub struct RunArgs {
     /// replication factor 3; `rf=1` for a one-node development cluster).
     #[arg(long, env = "CARCHAIN_KV", default_value = "sqlite", value_parser = parse_kv)]
     pub kv: KvChoice,
+    /// Attempts to deliver one webhook notification before it is kept as failed.
+    #[arg(long, env = "CARCHAIN_WEBHOOK_MAX_ATTEMPTS",
+          default_value_t = crate::webhooks::DEFAULT_MAX_ATTEMPTS,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub webhook_max_attempts: u32,
+    /// Age, in seconds, after which a webhook notification's next failed attempt keeps
+    /// it as failed (default one day).
+    #[arg(long, env = "CARCHAIN_WEBHOOK_MAX_AGE_SECS",
+          default_value_t = crate::webhooks::DEFAULT_MAX_AGE.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub webhook_max_age_secs: u64,
+    /// Refuse webhook URLs on private, loopback, link-local and other non-public
+    /// addresses (at registration and each time a name resolves). Off by default.
+    #[arg(long, env = "CARCHAIN_WEBHOOK_PUBLIC_ONLY")]
+    pub webhook_public_only: bool,
 }
 
 /// Parses `--kv`: `sqlite` or a `cassandra://` URL.

@@ -126,7 +126,13 @@ async fn run(args: RunArgs) -> ExitCode {
         tx_body_limit: args.tx_body_limit,
         kv_body_limit: args.kv_body_limit,
     };
-    let (hooks, hooks_task) = match carchain_node::webhooks::start(&node, &data_dir, address) {
+    let delivery = carchain_node::webhooks::DeliveryOptions {
+        max_attempts: args.webhook_max_attempts,
+        max_age: Duration::from_secs(args.webhook_max_age_secs),
+        refuse_private: args.webhook_public_only,
+    };
+    let started = carchain_node::webhooks::start_with(&node, &data_dir, address, delivery);
+    let (hooks, hooks_task) = match started {
         Ok(started) => started,
         Err(err) => {
             eprintln!("carchain-node run: cannot start webhooks: {err}");

@@ -341,6 +341,9 @@ pub enum ErrorCode {
     WebhookUrlScheme,
     /// A webhook URL that points at this node itself.
     WebhookUrlSelf,
+    /// A webhook URL on a private or other non-public address, on a node that refuses
+    /// them.
+    WebhookUrlPrivate,
     /// Nothing found.
     NotFound,
     /// The body is larger than the node accepts.

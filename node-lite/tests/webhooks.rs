@@ -228,7 +228,8 @@ async fn a_registered_provider_is_notified_of_its_grants_at_least_once_and_priva
     let object = json.as_object().expect("object");
     let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["grant_id", "height", "id"]);
+    assert_eq!(keys, ["event", "grant_id", "height", "id"]);
+    assert_eq!(json["event"], "grant");
     assert_eq!(json["grant_id"], hex::encode([0x02; 32]));
     assert_eq!(json["height"], height);
     assert_eq!(

@@ -1,13 +1,25 @@
-//! A provider registering its own webhook: the registration signed with the provider's
-//! account key (the key its `ServiceProvider` holds) and a fresh shared secret, sent to a
-//! node (see [`super::webhook`] for the notification and its check).
+//! A provider's own webhook on a node: registering it (signed with the provider's
+//! account key, the key its `ServiceProvider` holds, under a fresh shared secret),
+//! reading its registration and delivery state, and deleting it, each signed with that
+//! key (see [`super::webhook`] for the notification and its check,
+//! [`super::webhook::manage`] for the signed requests).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use zeroize::Zeroizing;
 
 use super::provider::ServiceProvider;
+use super::webhook::manage::{
+    NONCE_LEN, WebhookAction, WebhookRequest, WebhookState, delete_webhook, read_webhook,
+};
 use super::webhook::{SECRET_LEN, WebhookError, WebhookRegistration, new_secret, register_webhook};
+
+fn now_secs() -> Result<u64, WebhookError> {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .map_err(|_| WebhookError::Clock)
+}
 
 impl ServiceProvider {
     /// Registers `url` with the node at `node_url` for the grants made to this provider,
@@ -20,12 +32,32 @@ impl ServiceProvider {
         url: &str,
     ) -> Result<Zeroizing<[u8; SECRET_LEN]>, WebhookError> {
         let secret = new_secret()?;
-        let time = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_err(|_| WebhookError::Transport("the clock is before 1970".into()))?
-            .as_secs();
-        let registration = WebhookRegistration::sign(self.account_key(), url, &secret, time);
+        let registration = WebhookRegistration::sign(self.account_key(), url, &secret, now_secs()?);
         register_webhook(node_url, &registration).await?;
         Ok(secret)
+    }
+
+    fn webhook_request(&self, action: WebhookAction) -> Result<WebhookRequest, WebhookError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        getrandom::fill(&mut nonce).map_err(|_| WebhookError::Randomness)?;
+        Ok(WebhookRequest::sign(
+            action,
+            self.account_key(),
+            &nonce,
+            now_secs()?,
+        ))
+    }
+
+    /// This provider's hook on the node at `node_url`: URL, ledger height at
+    /// registration and delivery counts (pending, failed, delivered) with the class of
+    /// the last failure; never the secret. `not_found` when it has none.
+    pub async fn webhook_state(&self, node_url: &str) -> Result<WebhookState, WebhookError> {
+        read_webhook(node_url, &self.webhook_request(WebhookAction::Read)?).await
+    }
+
+    /// Deletes this provider's hook on the node at `node_url`: nothing more is sent and
+    /// its waiting notifications are dropped. `not_found` when it has none.
+    pub async fn delete_webhook(&self, node_url: &str) -> Result<(), WebhookError> {
+        delete_webhook(node_url, &self.webhook_request(WebhookAction::Delete)?).await
     }
 }

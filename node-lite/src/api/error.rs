@@ -99,6 +99,7 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         | ErrorCode::InvalidValidatorKey
         | ErrorCode::WebhookUrlScheme
         | ErrorCode::WebhookUrlSelf
+        | ErrorCode::WebhookUrlPrivate
         | ErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
         ErrorCode::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::MalformedJson => StatusCode::UNPROCESSABLE_ENTITY,
@@ -183,6 +184,7 @@ mod tests {
             (ErrorCode::LastValidator, 409),
             (ErrorCode::WebhookUrlScheme, 400),
             (ErrorCode::WebhookUrlSelf, 400),
+            (ErrorCode::WebhookUrlPrivate, 400),
             (ErrorCode::NotFound, 404),
             (ErrorCode::BodyTooLarge, 413),
             (ErrorCode::MalformedJson, 422),

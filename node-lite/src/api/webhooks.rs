@@ -1,6 +1,10 @@
-//! `POST /v1/webhooks`: a provider registers the URL the node notifies of new grants to
-//! it (see [`crate::webhooks`]). Served next to [`super::router`] by a node that runs
-//! webhooks ([`router`]).
+//! A provider's webhook routes (see [`crate::webhooks`]), served next to
+//! [`super::router`] by a node that runs webhooks ([`router`]):
+//! - `POST /v1/webhooks`: register the URL the node notifies of grant events (201);
+//! - `POST /v1/webhooks/read`: the hook's URL, creation height and delivery state (200);
+//! - `POST /v1/webhooks/delete`: delete the hook (200).
+//!
+//! Each body is signed with the provider's account key.
 
 use std::sync::Arc;
 
@@ -11,7 +15,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use carchain_core::grants::webhook::WebhookRegistration;
+use carchain_core::grants::webhook::manage::{WebhookDeleted, WebhookRequest};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 use super::params::parse_json;
@@ -35,8 +41,38 @@ pub fn router(webhooks: Arc<Webhooks>) -> Router {
             "/v1/webhooks",
             axum::routing::post(register).fallback(super::method_not_allowed),
         )
+        .route(
+            "/v1/webhooks/read",
+            axum::routing::post(read).fallback(super::method_not_allowed),
+        )
+        .route(
+            "/v1/webhooks/delete",
+            axum::routing::post(delete).fallback(super::method_not_allowed),
+        )
         .layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT))
         .with_state(webhooks)
+}
+
+/// A signed body: JSON of `T`, its `time` an integer.
+fn signed_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+    let body = body?;
+    let mut value: serde_json::Value = parse_json(&body)?;
+    integral_time(&mut value)?;
+    serde_json::from_value(value).map_err(|err| {
+        ApiError::new(
+            ErrorCode::MalformedJson,
+            format!("malformed JSON body: {err}"),
+        )
+    })
+}
+
+/// Runs a webhooks call off the async workers.
+async fn blocking<T: Send + 'static>(
+    call: impl FnOnce() -> Result<T, crate::service::ServiceError> + Send + 'static,
+) -> Result<T, ApiError> {
+    Ok(tokio::task::spawn_blocking(call)
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::Internal, "a node task stopped unexpectedly"))??)
 }
 
 /// `POST /v1/webhooks`: 201 with the provider's address.
@@ -44,19 +80,29 @@ pub async fn register(
     State(webhooks): State<Arc<Webhooks>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let body = body?;
-    let mut value: serde_json::Value = parse_json(&body)?;
-    integral_time(&mut value)?;
-    let registration: WebhookRegistration = serde_json::from_value(value).map_err(|err| {
-        ApiError::new(
-            ErrorCode::MalformedJson,
-            format!("malformed JSON body: {err}"),
-        )
-    })?;
-    let provider = tokio::task::spawn_blocking(move || webhooks.register(&registration))
-        .await
-        .map_err(|_| ApiError::new(ErrorCode::Internal, "a node task stopped unexpectedly"))??;
+    let registration: WebhookRegistration = signed_body(body)?;
+    let provider = blocking(move || webhooks.register(&registration)).await?;
     Ok((StatusCode::CREATED, Json(Registered { provider })).into_response())
+}
+
+/// `POST /v1/webhooks/read`: 200 with the provider's hook and its delivery state.
+pub async fn read(
+    State(webhooks): State<Arc<Webhooks>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let request: WebhookRequest = signed_body(body)?;
+    let state = blocking(move || webhooks.read(&request)).await?;
+    Ok(Json(state).into_response())
+}
+
+/// `POST /v1/webhooks/delete`: 200 with the provider's address.
+pub async fn delete(
+    State(webhooks): State<Arc<Webhooks>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let request: WebhookRequest = signed_body(body)?;
+    let provider = blocking(move || webhooks.delete(&request)).await?;
+    Ok(Json(WebhookDeleted { provider }).into_response())
 }
 
 /// JSON Schema's `integer` takes `1700000000.0`: a `time` written as an integral float

@@ -68,9 +68,10 @@ class StandingGrantsTest {
         webhookSecret = family.registerWebhook(node.base, "http://127.0.0.1:${receiver.address.port}/hook")
     }
 
-    /** Waits for the webhook notification naming `grantId`, checking every one on the way:
-     *  signed under the provider's secret, holding only id, grant_id and height. */
-    private fun awaitNotice(grantId: String): String {
+    /** Waits for the webhook notification of `event` naming `grantId`, checking every one
+     *  on the way: signed under the provider's secret, holding only id, event, grant_id
+     *  and height. */
+    private fun awaitNotice(grantId: String, event: String = "grant"): String {
         val deadline = System.currentTimeMillis() + 30_000
         while (System.currentTimeMillis() < deadline) {
             val (body, signature) = notices.poll(500, TimeUnit.MILLISECONDS) ?: continue
@@ -78,9 +79,9 @@ class StandingGrantsTest {
             assertTrue(!verifyWebhook(webhookSecret, body + byteArrayOf(0x20), signature))
             val text = String(body)
             val keys = Regex("\"([a-z_]+)\":").findAll(text).map { it.groupValues[1] }.toSet()
-            assertEquals(setOf("id", "grant_id", "height"), keys, text)
+            assertEquals(setOf("id", "event", "grant_id", "height"), keys, text)
             assertTrue(!text.contains(wallet.ownerAddress()) && !text.contains(STANDING_VID), text)
-            if (text.contains(grantId)) return text
+            if (text.contains(grantId) && text.contains("\"event\":\"$event\"")) return text
         }
         error("no webhook notification for grant $grantId")
     }
@@ -161,8 +162,10 @@ class StandingGrantsTest {
         }
         assertEquals("standing.cursor_past_end", pastEnd.code)
 
-        // Revoked: the next sync stops the grant and delivers nothing more.
+        // Revoked: the next sync stops the grant and delivers nothing more; the provider's
+        // webhook hears of the revocation.
         wallet.revoke(ledger, approval.grantId)
+        awaitNotice(approval.grantId, "revoked")
         drive(4)
         val afterRevoke = wallet.syncStandingGrants(ledger, "2024-05-06").single()
         assertTrue(afterRevoke.deliveredPeriods.isEmpty())

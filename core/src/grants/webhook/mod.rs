@@ -2,11 +2,17 @@
 //! (`POST /v1/webhooks`, signed with the provider's account key so no one else can
 //! register for it) and check the notifications the node sends there.
 //!
-//! A notification is `{"id":..,"grant_id":..,"height":..}` and nothing more: it says
-//! "new delivery for grant G" and names no address, VID or record. The node sends it
-//! at least once, so the same `id` may arrive again: de-duplicate on it. Each POST
-//! carries the header [`SIGNATURE_HEADER`], the hex HMAC-SHA256 of the exact body under
-//! the secret the provider registered; [`verify_webhook`] checks it.
+//! A notification is `{"id":..,"event":..,"grant_id":..,"height":..}` and nothing more:
+//! it says "grant G was made to you" (`grant`, also each period of a standing grant),
+//! "was revoked" (`revoked`) or "was renounced" (`renounced`), and names no address, VID
+//! or record. The node sends it at least once, so the same `id` may arrive again:
+//! de-duplicate on it. Each POST carries the header [`SIGNATURE_HEADER`], the hex
+//! HMAC-SHA256 of the exact body under the secret the provider registered;
+//! [`verify_webhook`] checks it. A node gives up on a notification after a bounded number
+//! of attempts or a bounded age and keeps it as failed; the provider reads its hook's
+//! state and deletes it with requests signed by its key ([`manage`]).
+
+pub mod manage;
 
 use std::fmt;
 
@@ -27,7 +33,7 @@ pub const SECRET_LEN: usize = 32;
 /// Longest webhook URL a node accepts, in bytes.
 pub const MAX_URL_LEN: usize = 2048;
 
-/// Errors of the provider's webhook calls.
+/// Errors of the provider's webhook calls; [`WebhookError::code`] is stable.
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookError {
     /// The node could not be reached or answered unreadably.
@@ -36,6 +42,9 @@ pub enum WebhookError {
     /// The OS random source failed.
     #[error("no OS randomness for the webhook secret")]
     Randomness,
+    /// The system clock is before 1970.
+    #[error("the clock is before 1970")]
+    Clock,
     /// The node refused the registration with its stable code.
     #[error("the node refused the webhook ({status} {code}): {message}")]
     Refused {
@@ -46,6 +55,20 @@ pub enum WebhookError {
         /// The node's message for people.
         message: String,
     },
+}
+
+impl WebhookError {
+    /// The stable code: `transport`, `randomness`, `clock`, or the node's refusal code
+    /// (`webhook_url_scheme`, `webhook_url_self`, `bad_signature`, `not_found`,
+    /// `replay`, `invalid_request`, ...).
+    pub fn code(&self) -> &str {
+        match self {
+            WebhookError::Transport(_) => "transport",
+            WebhookError::Randomness => "randomness",
+            WebhookError::Clock => "clock",
+            WebhookError::Refused { code, .. } => code,
+        }
+    }
 }
 
 /// A signed webhook registration, the JSON body of `POST /v1/webhooks`.
@@ -118,20 +141,50 @@ pub fn new_secret() -> Result<Zeroizing<[u8; SECRET_LEN]>, WebhookError> {
     Ok(secret)
 }
 
-/// The notification a node POSTs: nothing but the de-duplication id, the grant and the
-/// height of the block that committed it.
+/// What happened to a grant made to the provider.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookEvent {
+    /// A grant to the provider was committed (a one-off approval, a standing grant's
+    /// anchor, each period a standing grant delivers). The default: notifications
+    /// queued by a node before events existed carry no `event`.
+    #[default]
+    Grant,
+    /// The owner revoked the grant.
+    Revoked,
+    /// The provider renounced the grant.
+    Renounced,
+}
+
+impl WebhookEvent {
+    /// The name on the wire (`grant`, `revoked`, `renounced`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookEvent::Grant => "grant",
+            WebhookEvent::Revoked => "revoked",
+            WebhookEvent::Renounced => "renounced",
+        }
+    }
+}
+
+/// The notification a node POSTs: nothing but the de-duplication id, what happened, the
+/// grant and the height of the block that committed it. Unknown fields are ignored, so
+/// a node may add fields without breaking providers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct WebhookNotification {
     /// Stable id (hex): the same event always carries the same id.
     pub id: String,
+    /// What happened to the grant.
+    #[serde(default)]
+    pub event: WebhookEvent,
     /// The grant (hex).
     pub grant_id: String,
     /// The block height.
     pub height: u64,
 }
 
-/// The notification id of grant `grant_id` committed by transaction `tx_id`:
+/// The notification id of the event committed by transaction `tx_id` (the grant, the
+/// revocation or the renouncement) on grant `grant_id`:
 /// SHA-256("carchain/webhook-notification/v1" || tx id || grant id).
 pub fn notification_id(tx_id: &[u8; 32], grant_id: &[u8; 32]) -> [u8; 32] {
     let mut hasher = Sha256::new();
@@ -177,20 +230,25 @@ pub async fn register_webhook(
         .send()
         .await
         .map_err(|err| WebhookError::Transport(err.to_string()))?;
-    let status = response.status();
-    if status.is_success() {
+    if response.status().is_success() {
         return Ok(());
     }
-    let body: serde_json::Value = response
-        .json()
-        .await
-        .map_err(|err| WebhookError::Transport(err.to_string()))?;
+    Err(refusal(response).await)
+}
+
+/// The typed refusal of a node's non-2xx answer (`{"error":{"code","message"}}`).
+pub(crate) async fn refusal(response: reqwest::Response) -> WebhookError {
+    let status = response.status().as_u16();
+    let body: serde_json::Value = match response.json().await {
+        Ok(body) => body,
+        Err(err) => return WebhookError::Transport(format!("HTTP {status}: {err}")),
+    };
     let field = |name: &str| body["error"][name].as_str().unwrap_or_default().to_owned();
-    Err(WebhookError::Refused {
-        status: status.as_u16(),
+    WebhookError::Refused {
+        status,
         code: field("code"),
         message: field("message"),
-    })
+    }
 }
 
 #[cfg(test)]
@@ -229,6 +287,29 @@ mod tests {
         let other = registration_digest(&public, "https://evil.example/hook", &[1u8; 32], 100);
         assert!(verify_digest(&public, &other, &sig, "registration").is_err());
         assert!(!format!("{reg:?}").contains(&reg.secret));
+    }
+
+    #[test]
+    fn a_notification_without_event_is_a_grant_and_unknown_fields_are_ignored() {
+        let old: WebhookNotification =
+            serde_json::from_str(r#"{"id":"aa","grant_id":"bb","height":3}"#).expect("old");
+        assert_eq!(old.event, WebhookEvent::Grant);
+        let new: WebhookNotification = serde_json::from_str(
+            r#"{"id":"aa","event":"revoked","grant_id":"bb","height":3,"later":1}"#,
+        )
+        .expect("new");
+        assert_eq!(new.event, WebhookEvent::Revoked);
+        let text = serde_json::to_string(&WebhookNotification {
+            id: "aa".into(),
+            event: WebhookEvent::Renounced,
+            grant_id: "bb".into(),
+            height: 3,
+        })
+        .expect("json");
+        assert_eq!(
+            text,
+            r#"{"id":"aa","event":"renounced","grant_id":"bb","height":3}"#
+        );
     }
 
     #[test]
