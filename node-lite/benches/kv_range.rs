@@ -18,6 +18,8 @@ use carchain_node::kv::{CassandraConfig, CassandraKv, KvPut, KvStore, SqliteKv};
 use test_cluster::{CLUSTER_URL, TestCluster};
 
 const ADDRESS: &str = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
+/// Where the batches of checked values go (the node's path).
+const OTHER_ADDRESS: &str = "bcrt1q6rhpng9evdsfnn833a4f4vej0asu6dk5srld6x";
 const PRELOADED: u64 = 3_000;
 const BATCH: u64 = 100;
 const SCAN_ROWS: u32 = 30;
@@ -30,7 +32,9 @@ fn value(n: u64) -> Vec<u8> {
         .collect()
 }
 
-fn preload(kv: &dyn KvStore) {
+/// Stores `PRELOADED` records under `address`, `BATCH` at a time, with the conditional
+/// batch or (`verified`) the batch of values checked against the ledger that the node uses.
+fn preload_into(kv: &dyn KvStore, address: &str, verified: bool) {
     for first in (0..PRELOADED).step_by(BATCH as usize) {
         let records: Vec<([u8; 8], Vec<u8>)> = (first..first + BATCH)
             .map(|n| (n.to_be_bytes(), value(n)))
@@ -38,13 +42,22 @@ fn preload(kv: &dyn KvStore) {
         let puts: Vec<KvPut<'_>> = records
             .iter()
             .map(|(key, value)| KvPut {
-                address: ADDRESS,
+                address,
                 key,
                 value,
             })
             .collect();
-        kv.put_batch(&puts).expect("preload");
+        let outcomes = if verified {
+            kv.put_batch_verified(&puts)
+        } else {
+            kv.put_batch(&puts)
+        };
+        outcomes.expect("preload");
     }
+}
+
+fn preload(kv: &dyn KvStore) {
+    preload_into(kv, ADDRESS, false);
 }
 
 /// Latencies of `READS` range reads at spread-out starting keys from each of `stores`,
@@ -108,6 +121,12 @@ fn main() {
     preload(&cassandra);
     let cassandra_load = started.elapsed();
     let plain = CassandraKv::connect(plain_config).expect("connect");
+    let started = Instant::now();
+    preload_into(&cassandra, OTHER_ADDRESS, true);
+    let verified_load = started.elapsed();
+    let started = Instant::now();
+    preload_into(&sqlite, OTHER_ADDRESS, true);
+    let sqlite_verified_load = started.elapsed();
 
     let times = measure(&[&sqlite, &cassandra, &plain]);
     let (sqlite_times, cassandra_times, plain_times) = (&times[0], &times[1], &times[2]);
@@ -150,6 +169,16 @@ fn main() {
         per_second(cassandra_load),
         cassandra_load.as_secs_f64() * 1000.0 / (PRELOADED / BATCH) as f64,
         per_second(cassandra_load) / per_second(sqlite_load)
+    );
+    println!(
+        "preload of checked values (the node's path, `put_batch_verified`): sqlite {:.0} \
+         records/s, cassandra {:.0} records/s ({:.1} ms a batch); cassandra / sqlite {:.3}; \
+         cassandra checked / conditional {:.2}x",
+        per_second(sqlite_verified_load),
+        per_second(verified_load),
+        verified_load.as_secs_f64() * 1000.0 / (PRELOADED / BATCH) as f64,
+        per_second(verified_load) / per_second(sqlite_verified_load),
+        per_second(verified_load) / per_second(cassandra_load)
     );
     drop(plain);
     drop(cassandra);

@@ -276,6 +276,43 @@ fn batch_is_all_or_nothing(kv: &dyn KvStore) {
     assert_eq!(kv.put_batch(&[]).unwrap(), Vec::new());
 }
 
+/// A batch of values checked against the ledger answers like a plain batch: new records
+/// stored, the same value again already stored, a different value a duplicate that
+/// stores nothing of the batch, one address per batch on a distributed backend.
+fn verified_batch_answers_like_a_batch(kv: &dyn KvStore) {
+    let put = |key: &'static [u8], value: &'static [u8]| KvPut {
+        address: ALICE,
+        key,
+        value,
+    };
+    assert_eq!(
+        kv.put_batch_verified(&[put(b"a", b"1"), put(b"b", b"2")])
+            .unwrap(),
+        vec![PutOutcome::Stored, PutOutcome::Stored]
+    );
+    assert_eq!(
+        kv.put_batch_verified(&[put(b"b", b"2"), put(b"c", b"3")])
+            .unwrap(),
+        vec![PutOutcome::AlreadyStored, PutOutcome::Stored]
+    );
+    let clash = kv
+        .put_batch_verified(&[put(b"d", b"4"), put(b"a", b"other")])
+        .unwrap_err();
+    assert!(matches!(clash, KvError::Duplicate { .. }), "{clash:?}");
+    assert_eq!(kv.get(ALICE, b"d").unwrap(), None);
+    assert_eq!(kv.get(ALICE, b"a").unwrap(), Some(b"1".to_vec()));
+    assert!(matches!(
+        kv.put_batch_verified(&[put(b"e", b"5"), put(b"e", b"5")]),
+        Err(KvError::DuplicateInBatch { .. })
+    ));
+    let page = kv.range(ALICE, b"", b"\xff", 10, None).unwrap();
+    assert_eq!(
+        keys(&page),
+        vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]
+    );
+    assert_eq!(kv.put_batch_verified(&[]).unwrap(), Vec::new());
+}
+
 /// One check of the contract, run on a fresh store.
 pub(super) type Check = fn(&dyn KvStore);
 
@@ -313,6 +350,10 @@ pub(super) const CHECKS: &[(&str, Check)] = &[
         bad_input_is_refused_with_typed_errors,
     ),
     ("batch_is_all_or_nothing", batch_is_all_or_nothing),
+    (
+        "verified_batch_answers_like_a_batch",
+        verified_batch_answers_like_a_batch,
+    ),
 ];
 
 /// The checks as tests of the embedded backends (memory and SQLite).
@@ -370,6 +411,11 @@ mod embedded {
     #[test]
     fn batch_is_all_or_nothing() {
         super::for_each_backend(super::batch_is_all_or_nothing);
+    }
+
+    #[test]
+    fn verified_batch_answers_like_a_batch() {
+        super::for_each_backend(super::verified_batch_answers_like_a_batch);
     }
 }
 

@@ -111,6 +111,17 @@ pub trait KvStore: Send + Sync {
     /// [`KvError::BatchSpansAddresses`] (storing nothing).
     fn put_batch(&self, puts: &[KvPut<'_>]) -> Result<Vec<PutOutcome>, KvError>;
 
+    /// [`Self::put_batch`] for records whose values the caller has checked against their
+    /// ledger registration (the value's cHash): each key can only ever hold that one
+    /// value, so storing it twice is harmless and a backend may store the batch without
+    /// a compare-and-set. The outcomes are the same as [`Self::put_batch`]'s (a
+    /// different value already stored is still [`KvError::Duplicate`], storing nothing),
+    /// except that two writers of the same record racing may both see
+    /// [`PutOutcome::Stored`].
+    fn put_batch_verified(&self, puts: &[KvPut<'_>]) -> Result<Vec<PutOutcome>, KvError> {
+        self.put_batch(puts)
+    }
+
     /// Reads the value under `address` and `key`.
     fn get(&self, address: &str, key: &[u8]) -> Result<Option<Vec<u8>>, KvError>;
 

@@ -286,7 +286,7 @@ impl Node {
             }
         }
         let puts: Vec<KvPut<'_>> = landed.iter().map(|(_, _, put)| *put).collect();
-        let outcomes = match self.kv.put_batch(&puts) {
+        let outcomes = match self.kv.put_batch_verified(&puts) {
             Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
             // The backend is atomic only within one address: one batch per address.
             Err(KvError::BatchSpansAddresses) => self.put_per_address(&puts),
@@ -319,7 +319,7 @@ impl Node {
             vec![Err(internal("not stored")); puts.len()];
         for positions in groups.values() {
             let group: Vec<KvPut<'_>> = positions.iter().map(|&at| puts[at]).collect();
-            let stored = match self.kv.put_batch(&group) {
+            let stored = match self.kv.put_batch_verified(&group) {
                 Ok(stored) => stored.into_iter().map(Ok).collect(),
                 Err(_) => self.put_one_by_one(&group),
             };

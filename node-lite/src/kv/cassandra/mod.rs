@@ -299,15 +299,58 @@ async fn put_partition(
     })
 }
 
+/// Stores `records` of one `address` whose values were checked against the ledger: reads
+/// which are there already (QUORUM), then writes the others in one plain single-partition
+/// batch (QUORUM) — no Paxos round, which is what bounds conditional batches.
+async fn put_partition_verified(
+    inner: Arc<Inner>,
+    address: String,
+    records: Vec<Owned>,
+) -> Result<Vec<PutOutcome>, KvError> {
+    let keys: Vec<Vec<u8>> = records.iter().map(|r| r.key.clone()).collect();
+    let existing = read_keys(&inner, &inner.statements.read_some, &address, keys).await?;
+    let mut outcomes = Vec::with_capacity(records.len());
+    let mut new = Vec::new();
+    for record in &records {
+        match existing.get(&record.key) {
+            None => {
+                outcomes.push(PutOutcome::Stored);
+                new.push((address.as_str(), &record.key[..], &record.value[..]));
+            }
+            Some(value) if *value == record.value => outcomes.push(PutOutcome::AlreadyStored),
+            Some(_) => return Err(duplicate(&address, &record.key)),
+        }
+    }
+    if !new.is_empty() {
+        let batch = inner.statements.insert_verified_batch(new.len());
+        inner
+            .session
+            .batch(&batch, new)
+            .await
+            .map_err(errors::execution)?;
+    }
+    Ok(outcomes)
+}
+
 /// Reads `keys` of `address` at SERIAL consistency.
 async fn read_serial(
     inner: &Inner,
     address: &str,
     keys: Vec<Vec<u8>>,
 ) -> Result<BTreeMap<Vec<u8>, Vec<u8>>, KvError> {
+    read_keys(inner, &inner.statements.read_serial, address, keys).await
+}
+
+/// Reads `keys` of `address` with `statement` (`SELECT rkey, value ... rkey IN ?`).
+async fn read_keys(
+    inner: &Inner,
+    statement: &scylla::statement::prepared::PreparedStatement,
+    address: &str,
+    keys: Vec<Vec<u8>>,
+) -> Result<BTreeMap<Vec<u8>, Vec<u8>>, KvError> {
     let result = inner
         .session
-        .execute_unpaged(&inner.statements.read_serial, (address, keys))
+        .execute_unpaged(statement, (address, keys))
         .await
         .map_err(errors::execution)?;
     let rows = result.into_rows_result().map_err(errors::not_rows)?;
@@ -350,6 +393,25 @@ impl KvStore for CassandraKv {
             })
             .collect();
         self.run(|inner| put_partition(inner, address, records))
+    }
+
+    fn put_batch_verified(&self, puts: &[KvPut<'_>]) -> Result<Vec<PutOutcome>, KvError> {
+        check_batch(puts)?;
+        let Some(first) = puts.first() else {
+            return Ok(Vec::new());
+        };
+        if puts.iter().any(|put| put.address != first.address) {
+            return Err(KvError::BatchSpansAddresses);
+        }
+        let address = first.address.to_owned();
+        let records = puts
+            .iter()
+            .map(|put| Owned {
+                key: put.key.to_vec(),
+                value: put.value.to_vec(),
+            })
+            .collect();
+        self.run(|inner| put_partition_verified(inner, address, records))
     }
 
     fn get(&self, address: &str, key: &[u8]) -> Result<Option<Vec<u8>>, KvError> {

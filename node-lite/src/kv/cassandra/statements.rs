@@ -45,6 +45,10 @@ pub(super) async fn create_schema(
 pub(super) struct Statements {
     /// `INSERT ... IF NOT EXISTS`: one record of a conditional batch.
     insert: PreparedStatement,
+    /// A plain `INSERT`: one record of a batch of values checked against the ledger.
+    insert_verified: PreparedStatement,
+    /// Some records' values at QUORUM (what is there before a checked batch is written).
+    pub(super) read_some: PreparedStatement,
     /// One record's value.
     pub(super) get: PreparedStatement,
     /// A slice of one partition from an inclusive lower key.
@@ -90,6 +94,14 @@ impl Statements {
                 "INSERT INTO {table} (address, rkey, value) VALUES (?, ?, ?) IF NOT EXISTS"
             ))
             .await?,
+            insert_verified: prepare(format!(
+                "INSERT INTO {table} (address, rkey, value) VALUES (?, ?, ?)"
+            ))
+            .await?,
+            read_some: read(format!(
+                "SELECT rkey, value FROM {table} WHERE address = ? AND rkey IN ?"
+            ))
+            .await?,
             get: read(format!(
                 "SELECT value FROM {table} WHERE address = ? AND rkey = ?"
             ))
@@ -111,6 +123,17 @@ impl Statements {
             read_serial,
             probe,
         })
+    }
+
+    /// A batch of `count` plain inserts into one partition: Cassandra applies a
+    /// single-partition batch as one mutation, atomic and isolated, so it needs no
+    /// batch log.
+    pub(super) fn insert_verified_batch(&self, count: usize) -> Batch {
+        let mut batch = Batch::new(BatchType::Unlogged);
+        for _ in 0..count {
+            batch.append_statement(self.insert_verified.clone());
+        }
+        batch
     }
 
     /// A logged batch of `count` conditional inserts (one partition: atomic, isolated).
