@@ -302,6 +302,28 @@ async fn four_validators_agree_survive_a_killed_one_and_it_catches_up() {
     let (code, body) = submit(&apis[2], &alice.transfer(0, &bob.address, 1), true).await;
     assert_error(code, &body, 409, "replay");
 
+    // A batch is handed to the engine without waiting for each CheckTx in turn (the node
+    // hears them as the engine's application): an item CheckTx refuses (a replayed
+    // nonce) answers its own stable code, and the items around it are stored.
+    let carol = Wallet::from_byte(0xc3);
+    let values: Vec<Vec<u8>> = (0..3u8).map(|i| vec![i; 64]).collect();
+    let batch = [
+        carol.record_put(0, b"trip/0", &values[0]),
+        carol.record_put(0, b"trip/replayed", &values[1]),
+        carol.record_put(1, b"trip/1", &values[2]),
+    ];
+    let items: Vec<Value> = batch
+        .iter()
+        .zip(&values)
+        .map(|(put, value)| record_item(put, value, None))
+        .collect();
+    let (code, body) = put_records(&apis[3], &items).await;
+    assert_eq!(code, 200, "{body}");
+    let results = body["results"].as_array().expect("results");
+    assert_eq!(results[0]["outcome"], "stored", "{body}");
+    assert_eq!(results[1]["error"]["code"], "replay", "{body}");
+    assert_eq!(results[2]["outcome"], "stored", "{body}");
+
     // Every node holds both, proven against its own headers, and the same chain.
     let top = transfer_height.max(put_height);
     let apis_now = apis.clone();

@@ -1,7 +1,8 @@
 //! A small client of CometBFT's JSON-RPC (loopback): `broadcast_tx_sync` hands a
-//! transaction to the local CometBFT node's mempool (its answer is this app's CheckTx),
-//! several at once as one JSON-RPC batch (CometBFT runs a batch's calls in order, so one
-//! signer's nonces stay in sequence); `status` tells the latest block, and `commit` with
+//! transaction to the local CometBFT node's mempool (its answer is this app's CheckTx);
+//! `broadcast_tx_async` hands several at once as one JSON-RPC batch (CometBFT runs a
+//! batch's calls in order, so one signer's nonces stay in sequence, and answers without
+//! waiting for each CheckTx: the app learns those itself); `status` tells the latest block, and `commit` with
 //! `validators` make the light block at a height (the engine's signed header and the
 //! validator sets that signed it), which the node serves at `GET /v1/light/{height}`
 //! unchanged: light clients verify the engine's validators' own signatures.
@@ -115,18 +116,25 @@ impl CometRpc {
         check_result(&result)
     }
 
-    /// Hands `txs` to CometBFT's mempool in their order, [`BROADCAST_BATCH`] per JSON-RPC
-    /// batch request (one round trip each); each answer is that transaction's CheckTx
-    /// result or why CometBFT refused it. A CometBFT whose `rpc.max_request_batch_size`
-    /// is below the batch gets the transactions one call at a time instead.
-    pub async fn broadcast_txs_sync(&self, txs: &[Vec<u8>]) -> Vec<Result<CheckResult, RpcError>> {
+    /// Queues `txs` in CometBFT's mempool in their order, [`BROADCAST_BATCH`] per JSON-RPC
+    /// batch of `broadcast_tx_async` calls: each answer is `Ok` once CometBFT took the
+    /// transaction for its CheckTx (whose result only the app sees: CometBFT does not
+    /// wait for it, so a whole batch shares one flush of its ABCI connection instead of
+    /// waiting for one per transaction), [`RpcError::AlreadyKnown`] for one in its cache,
+    /// or why CometBFT refused it.
+    pub async fn broadcast_txs_async(&self, txs: &[Vec<u8>]) -> Vec<Result<(), RpcError>> {
         let mut answers = Vec::with_capacity(txs.len());
         for chunk in txs.chunks(BROADCAST_BATCH) {
-            match self.broadcast_chunk(chunk).await {
-                Ok(chunk_answers) => answers.extend(chunk_answers),
+            match self.broadcast_chunk("broadcast_tx_async", chunk).await {
+                Ok(chunk_answers) => {
+                    answers.extend(chunk_answers.into_iter().map(|answer| answer.map(|_| ())));
+                }
                 Err(RpcError::Refused(_)) => {
                     for tx in chunk {
-                        answers.push(self.broadcast_tx_sync(tx).await);
+                        let answer = self
+                            .call("broadcast_tx_async", json!({ "tx": BASE64.encode(tx) }))
+                            .await;
+                        answers.push(answer.map(|_| ()));
                     }
                 }
                 Err(err) => answers.extend(chunk.iter().map(|_| Err(err.clone()))),
@@ -135,17 +143,18 @@ impl CometRpc {
         answers
     }
 
-    /// One JSON-RPC batch of `broadcast_tx_sync` calls; `Err` when the batch as a whole
-    /// is refused or unanswered.
+    /// One JSON-RPC batch of `method` calls; `Err` when the batch as a whole is refused or
+    /// unanswered.
     async fn broadcast_chunk(
         &self,
+        method: &str,
         txs: &[Vec<u8>],
     ) -> Result<Vec<Result<CheckResult, RpcError>>, RpcError> {
         let calls: Vec<Value> = txs
             .iter()
             .enumerate()
             .map(|(id, tx)| {
-                json!({ "jsonrpc": "2.0", "id": id, "method": "broadcast_tx_sync",
+                json!({ "jsonrpc": "2.0", "id": id, "method": method,
                         "params": { "tx": BASE64.encode(tx) } })
             })
             .collect();
@@ -257,7 +266,7 @@ fn no_block(err: RpcError, height: u64) -> RpcError {
     }
 }
 
-/// Calls per JSON-RPC batch ([`CometRpc::broadcast_txs_sync`]); `scripts/cometbft`
+/// Calls per JSON-RPC batch ([`CometRpc::broadcast_txs_async`]); `scripts/cometbft`
 /// raises CometBFT's `rpc.max_request_batch_size` (10 by default) to it.
 pub const BROADCAST_BATCH: usize = 100;
 
@@ -310,8 +319,8 @@ mod tests {
     use axum::routing::post;
     use std::sync::{Arc, Mutex};
 
-    /// What the fake RPC was sent: per request, how many calls it held.
-    type Seen = Arc<Mutex<Vec<usize>>>;
+    /// What the fake RPC was sent: per request, how many calls it held and their method.
+    type Seen = Arc<Mutex<Vec<(usize, String)>>>;
 
     /// A stand-in for CometBFT's RPC on loopback: CheckTx code = the transaction's first
     /// byte; a transaction starting with 0xcc is "already in the cache"; batches of more
@@ -339,7 +348,9 @@ mod tests {
                 let log = Arc::clone(&log);
                 async move {
                     let calls = body.as_array().map_or(1, Vec::len);
-                    log.lock().expect("log").push(calls);
+                    let first = body.as_array().and_then(|b| b.first()).unwrap_or(&body);
+                    let method = first["method"].as_str().unwrap_or_default().to_owned();
+                    log.lock().expect("log").push((calls, method));
                     Json(match body.as_array() {
                         Some(batch) if batch.len() > max_batch => json!({"jsonrpc": "2.0",
                             "id": -1, "error": {"code": -32600, "message": "Invalid Request",
@@ -368,32 +379,25 @@ mod tests {
             .collect()
     }
 
-    fn codes(answers: &[Result<CheckResult, RpcError>]) -> Vec<Option<u32>> {
-        answers
-            .iter()
-            .map(|a| a.as_ref().ok().map(|c| c.code))
-            .collect()
+    fn sizes(seen: &Seen) -> Vec<usize> {
+        seen.lock().expect("seen").iter().map(|(n, _)| *n).collect()
     }
 
     #[tokio::test]
-    async fn batches_answer_each_transaction_in_order_by_id() {
+    async fn batches_queue_each_transaction_in_order_by_id() {
         let (url, seen) = fake_rpc(BROADCAST_BATCH).await;
         let rpc = CometRpc::new(&url).expect("client");
-        let answers = rpc.broadcast_txs_sync(&txs()).await;
+        let answers = rpc.broadcast_txs_async(&txs()).await;
         assert_eq!(answers.len(), 250);
         assert_eq!(answers[7], Err(RpcError::AlreadyKnown));
-        let codes = codes(&answers);
-        assert_eq!(codes[9], Some(5));
+        // The engine took the others; their CheckTx results reach the app, not the RPC.
+        assert!(answers.iter().enumerate().all(|(i, a)| i == 7 || a.is_ok()));
+        assert_eq!(sizes(&seen), [100, 100, 50], "three round trips");
         assert!(
-            codes
+            seen.lock()
+                .expect("seen")
                 .iter()
-                .enumerate()
-                .all(|(i, c)| i == 7 || i == 9 || *c == Some(0))
-        );
-        assert_eq!(
-            *seen.lock().expect("seen"),
-            [100, 100, 50],
-            "three round trips"
+                .all(|(_, method)| method == "broadcast_tx_async")
         );
     }
 
@@ -401,19 +405,32 @@ mod tests {
     async fn a_batch_the_engine_refuses_goes_one_call_at_a_time() {
         let (url, seen) = fake_rpc(10).await;
         let rpc = CometRpc::new(&url).expect("client");
-        let answers = rpc.broadcast_txs_sync(&txs()[..120]).await;
+        let answers = rpc.broadcast_txs_async(&txs()[..120]).await;
         assert_eq!(answers[7], Err(RpcError::AlreadyKnown));
-        assert_eq!(codes(&answers)[9], Some(5));
         assert_eq!(answers.iter().filter(|a| a.is_ok()).count(), 119);
-        let seen = seen.lock().expect("seen").clone();
-        assert_eq!(seen[0], 100, "the batch was tried first");
-        assert_eq!(seen.iter().filter(|&&calls| calls == 1).count(), 120);
+        let sizes = sizes(&seen);
+        assert_eq!(sizes[0], 100, "the batch was tried first");
+        assert_eq!(sizes.iter().filter(|&&calls| calls == 1).count(), 120);
+    }
+
+    #[tokio::test]
+    async fn one_synchronous_broadcast_answers_its_check() {
+        let (url, _) = fake_rpc(BROADCAST_BATCH).await;
+        let rpc = CometRpc::new(&url).expect("client");
+        assert_eq!(
+            rpc.broadcast_tx_sync(&[5, 1]).await.expect("answer").code,
+            5
+        );
+        assert_eq!(
+            rpc.broadcast_tx_sync(&[0xcc]).await,
+            Err(RpcError::AlreadyKnown)
+        );
     }
 
     #[tokio::test]
     async fn an_unreachable_engine_answers_every_transaction_unreachable() {
         let rpc = CometRpc::new("http://127.0.0.1:9").expect("client");
-        let answers = rpc.broadcast_txs_sync(&txs()[..3]).await;
+        let answers = rpc.broadcast_txs_async(&txs()[..3]).await;
         assert_eq!(answers.len(), 3);
         assert!(
             answers

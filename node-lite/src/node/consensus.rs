@@ -30,11 +30,16 @@ pub(crate) enum Consensus {
     Comet(Box<CometLink>),
 }
 
+/// Where a transaction's CheckTx result goes.
+type CheckSender = oneshot::Sender<Result<(), ServiceError>>;
+
 /// The node's side of a CometBFT engine.
 pub(crate) struct CometLink {
     pub(crate) rpc: CometRpc,
     /// Who waits for which transaction's commit.
     waiters: Mutex<HashMap<[u8; 32], Vec<oneshot::Sender<Landing>>>>,
+    /// Who waits for which transaction's first CheckTx here (an asynchronous broadcast).
+    checks: Mutex<HashMap<[u8; 32], Vec<CheckSender>>>,
     /// The block FinalizeBlock built, made durable by Commit.
     decided: Mutex<Option<Decided>>,
 }
@@ -77,6 +82,7 @@ impl CometLink {
         Ok(CometLink {
             rpc,
             waiters: Mutex::new(HashMap::new()),
+            checks: Mutex::new(HashMap::new()),
             decided: Mutex::new(None),
         })
     }
@@ -120,20 +126,72 @@ impl CometLink {
         admitted(self.rpc.broadcast_tx_sync(&tx.to_canonical()).await)
     }
 
-    /// Hands `txs` to the engine's mempool in their order, a batch per round trip: per
-    /// transaction, `Ok` once admitted (or already known to it).
+    /// Hands `txs` to the engine's mempool in their order, a batch per round trip, without
+    /// waiting for each CheckTx in turn: this node is the engine's application, so it
+    /// hears each transaction's CheckTx itself ([`Self::checked`]). Per transaction, `Ok`
+    /// once admitted (or already known to the engine), else why not.
     pub(crate) async fn broadcast_all(
         &self,
         txs: &[&SignedTransaction],
     ) -> Vec<Result<(), ServiceError>> {
+        let ids: Vec<[u8; 32]> = txs.iter().map(|tx| tx.id()).collect();
+        let mut checks: Vec<_> = ids.iter().map(|id| Some(self.check_of(*id))).collect();
         let bytes: Vec<Vec<u8>> = txs.iter().map(|tx| tx.to_canonical()).collect();
-        self.rpc
-            .broadcast_txs_sync(&bytes)
-            .await
-            .into_iter()
-            .map(admitted)
-            .collect()
+        let queued = self.rpc.broadcast_txs_async(&bytes).await;
+        let mut answers = Vec::with_capacity(txs.len());
+        for ((id, check), queued) in ids.iter().zip(&mut checks).zip(queued) {
+            let answer = match (queued, check.take()) {
+                (Ok(()), Some(check)) => match tokio::time::timeout(CHECK_WAIT, check).await {
+                    Ok(Ok(result)) => result,
+                    _ => Err(ServiceError::new(
+                        ErrorCode::Unavailable,
+                        "the engine did not check the transaction in time",
+                    )),
+                },
+                (Err(RpcError::AlreadyKnown), _) => Ok(()),
+                (Err(err), _) => Err(ServiceError::new(ErrorCode::Unavailable, err.to_string())),
+                (Ok(()), None) => Err(internal_error("a broadcast lost its check")),
+            };
+            self.forget_check(id);
+            answers.push(answer);
+        }
+        answers
     }
+
+    /// Registers a waiter for `id`'s first CheckTx on this node.
+    fn check_of(&self, id: [u8; 32]) -> oneshot::Receiver<Result<(), ServiceError>> {
+        let (sender, receiver) = oneshot::channel();
+        lock(&self.checks).entry(id).or_default().push(sender);
+        receiver
+    }
+
+    /// Forgets the check waiters of `id` whose receiver is gone.
+    fn forget_check(&self, id: &[u8; 32]) {
+        let mut checks = lock(&self.checks);
+        if let Some(list) = checks.get_mut(id) {
+            list.retain(|sender| !sender.is_closed());
+            if list.is_empty() {
+                checks.remove(id);
+            }
+        }
+    }
+
+    /// Tells whoever waits for `id`'s CheckTx its result.
+    fn checked(&self, id: &[u8; 32], result: &Result<(), ServiceError>) {
+        let senders = lock(&self.checks).remove(id).unwrap_or_default();
+        for sender in senders {
+            let _ = sender.send(result.clone());
+        }
+    }
+}
+
+/// Longest wait for the CheckTx of a transaction the engine took asynchronously (it
+/// runs within one flush of the engine's ABCI connection, a few milliseconds, unless the
+/// engine is stalled).
+const CHECK_WAIT: Duration = Duration::from_secs(15);
+
+fn internal_error(message: &str) -> ServiceError {
+    ServiceError::new(ErrorCode::Internal, message)
 }
 
 /// The engine's answer to one broadcast: admitted (or already known), or why not.
@@ -239,8 +297,12 @@ impl Node {
                 .check_prechecked(&prechecked)
                 .map_err(ServiceError::from)
         });
-        if recheck && let Err(err) = &checked {
-            link.tell(&id, &Err(err.clone()));
+        if recheck {
+            if let Err(err) = &checked {
+                link.tell(&id, &Err(err.clone()));
+            }
+        } else {
+            link.checked(&id, &checked);
         }
         checked
     }
