@@ -15,6 +15,9 @@
 //!
 //! Run: `cargo bench -p carchain-node --bench network` (needs what `scripts/setup`
 //! installs: CometBFT and the Cassandra jars with a JDK; about five minutes).
+//! `CARCHAIN_BENCH_KEEP=1` keeps the network's directory (every node's `app.log`) under
+//! `target/tmp`; with `RUST_LOG=carchain_node::node::records=debug` each batch's
+//! admission, block and storing times are logged there.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 use std::path::{Path, PathBuf};
@@ -324,7 +327,9 @@ impl Drop for Network {
             .args(["down", "--dir"])
             .arg(&self.dir)
             .output();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if std::env::var_os("CARCHAIN_BENCH_KEEP").is_none() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
