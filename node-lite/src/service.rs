@@ -523,7 +523,10 @@ pub trait LedgerService: Send + Sync + 'static {
 
     /// The CometBFT light block at `height` (signed header, validator sets), which
     /// certifies ledger block `height - 1`.
-    fn light_block(&self, height: u64) -> Result<carchain_core::light::LightBlock, ServiceError> {
+    fn light_block(
+        &self,
+        height: u64,
+    ) -> Result<carchain_core::protocol::light_block::LightBlock, ServiceError> {
         Err(ServiceError::new(
             ErrorCode::NotFound,
             format!("no light block at height {height}"),

@@ -23,7 +23,7 @@ pub mod error;
 pub mod failover;
 pub mod headers;
 pub mod http;
-pub mod light_block;
+pub use crate::protocol::light_block;
 pub mod proofs;
 pub mod read_payment;
 pub mod records;

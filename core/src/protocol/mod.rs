@@ -11,6 +11,7 @@ pub mod fee_stamp;
 pub mod fees;
 pub mod hashing;
 pub mod header;
+pub mod light_block;
 pub mod merkle;
 pub mod network;
 pub mod pairing;

@@ -292,7 +292,7 @@ impl Service<InfoRequest> for Application {
                     InfoResponse::Info(Info {
                         data: APP_NAME.to_owned(),
                         version: env!("CARGO_PKG_VERSION").to_owned(),
-                        app_version: carchain_core::light::light_block::ENGINE_APP_VERSION,
+                        app_version: carchain_core::protocol::light_block::ENGINE_APP_VERSION,
                         last_block_height: tendermint::block::Height::try_from(height)
                             .map_err(|err| -> BoxError { err.to_string().into() })?,
                         last_block_app_hash: app_hash(root),

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use carchain_core::light::LightBlock;
+use carchain_core::protocol::light_block::LightBlock;
 use serde_json::{Value, json};
 use tendermint::block::signed_header::SignedHeader;
 use tendermint::validator::{Info, Set};

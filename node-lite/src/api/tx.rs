@@ -137,7 +137,7 @@ pub async fn headers<S: LedgerService>(
 pub async fn light_block<S: LedgerService>(
     State(service): State<Arc<S>>,
     height: Result<Path<u64>, PathRejection>,
-) -> Result<Json<carchain_core::light::LightBlock>, ApiError> {
+) -> Result<Json<carchain_core::protocol::light_block::LightBlock>, ApiError> {
     // A height past u64 is the API's JSON error, not axum's plain-text rejection.
     let Path(height) =
         height.map_err(|err| ApiError::invalid(format!("bad height: {}", err.body_text())))?;

@@ -7,7 +7,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use carchain_core::light::ConsensusSigner;
+use carchain_core::protocol::light_block::ConsensusSigner;
 use zeroize::Zeroizing;
 
 use super::error::ChainError;

@@ -348,7 +348,10 @@ impl LedgerService for Node {
         self.kv.health()
     }
 
-    fn light_block(&self, height: u64) -> Result<carchain_core::light::LightBlock, ServiceError> {
+    fn light_block(
+        &self,
+        height: u64,
+    ) -> Result<carchain_core::protocol::light_block::LightBlock, ServiceError> {
         match self.consensus {
             super::Consensus::Embedded => self.embedded_light_block(height),
             super::Consensus::Comet(_) => self.engine_light_block(height),

@@ -7,8 +7,8 @@
 //! node's one validator (its consensus key, power [`DEFAULT_POWER`]). Light block ids are
 //! computed once per height and kept in memory (rebuilt from the ledger after a restart).
 
-use carchain_core::light::LightBlock;
-use carchain_core::light::light_block::{
+use carchain_core::protocol::light_block::LightBlock;
+use carchain_core::protocol::light_block::{
     BlockSpec, DEFAULT_POWER, block_id_of, build_light_block, validator_set,
 };
 use tendermint::block;

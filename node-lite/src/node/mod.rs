@@ -167,7 +167,7 @@ pub struct Node {
     writes: Option<Writes>,
     key: ValidatorKey,
     /// The ed25519 consensus key signing the embedded node's light blocks.
-    consensus_key: carchain_core::light::ConsensusSigner,
+    consensus_key: carchain_core::protocol::light_block::ConsensusSigner,
     /// Ids of the light blocks built so far (index = CometBFT height - 1).
     light_ids: Mutex<Vec<tendermint::block::Id>>,
     /// Under a CometBFT engine, its genesis validators in the trust anchor's text form

@@ -28,7 +28,7 @@ pub const DEFAULT_POWER: u64 = 10;
 /// `app_version`): CometBFT header `H` carries ledger block `H`'s time.
 pub const ENGINE_APP_VERSION: u64 = 1;
 /// `version.app` of the embedded single-validator node's light blocks: the light block
-/// at `H + 1` carries ledger block `H`'s time (see [`super::bind`]).
+/// at `H + 1` carries ledger block `H`'s time (see `light::bind` in the SDK).
 pub const EMBEDDED_APP_VERSION: u64 = 2;
 
 /// Why a light block could not be built.
