@@ -275,6 +275,10 @@ impl From<CoreGrantsError> for GrantsError {
                 code: code("record.invalid"),
                 detail,
             },
+            E::Inbox(_) => GrantsError::Internal {
+                code: code("grants.inbox"),
+                detail,
+            },
             E::Crypto(_) => GrantsError::Internal {
                 code: code("grants.crypto"),
                 detail,

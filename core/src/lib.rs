@@ -18,19 +18,25 @@
 //! - [`tokens`]: unlinkable tokens (RFC 9474 blind RSA signatures) for paid reads.
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "sdk")]
 pub mod compute;
 pub mod crypto;
+#[cfg(feature = "sdk")]
 pub mod device;
+#[cfg(feature = "sdk")]
 pub mod export;
 pub mod grants;
 pub mod keys;
+#[cfg(feature = "sdk")]
 pub mod light;
 pub mod pairing;
 pub mod pool;
 pub mod protocol;
 pub mod record;
 pub mod sealed;
+#[cfg(feature = "sdk")]
 pub mod store;
 pub mod tokens;
 pub mod trip;
+#[cfg(feature = "sdk")]
 pub mod wallet;

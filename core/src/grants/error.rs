@@ -95,6 +95,9 @@ pub enum GrantsError {
     /// A record key or format was invalid.
     #[error(transparent)]
     Record(#[from] RecordError),
+    /// An owner's request inbox could not be derived.
+    #[error(transparent)]
+    Inbox(#[from] super::inbox::InboxError),
     /// A trip could not be decoded or narrowed.
     #[error(transparent)]
     Trip(#[from] TripError),
@@ -137,6 +140,7 @@ impl GrantsError {
             GrantsError::Compute(_) => "grants.compute",
             GrantsError::Key(_) => "grants.key",
             GrantsError::Record(_) => "grants.record",
+            GrantsError::Inbox(_) => "grants.inbox",
             GrantsError::Trip(_) => "grants.trip",
             GrantsError::Store(_) => "grants.store",
             GrantsError::Protocol(_) => "grants.protocol",

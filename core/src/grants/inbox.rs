@@ -14,10 +14,24 @@ use bitcoin::secp256k1::SecretKey;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::error::{GrantsError, GrantsResult};
 use crate::keys::Network;
 use crate::protocol::signing::{p2wpkh_address, public_key_of};
-use crate::record::{FormatSpec, encode_key};
+use crate::record::{FormatSpec, RecordError, encode_key};
+
+/// Why an inbox key, address or entry key could not be made. The inbox is shared by
+/// the wallet, providers and the node, so it has an error of its own.
+#[derive(Debug, thiserror::Error)]
+pub enum InboxError {
+    /// None of the 256 derivation attempts gave a valid secp256k1 secret.
+    #[error("no inbox key for this address")]
+    NoKey,
+    /// The entry's record key could not be encoded.
+    #[error(transparent)]
+    Record(#[from] RecordError),
+}
+
+/// Result of inbox derivations.
+pub type InboxResult<T> = Result<T, InboxError>;
 
 /// Record format of inbox entries.
 pub const INBOX_FORMAT: &str = "carchain-request-inbox";
@@ -25,7 +39,7 @@ pub const INBOX_FORMAT: &str = "carchain-request-inbox";
 pub const INBOX_DOMAIN: &[u8] = b"carchain/request-inbox/v1";
 
 /// The inbox's signing key for `owner_address` (public by design).
-pub fn inbox_key(owner_address: &str) -> GrantsResult<SecretKey> {
+pub fn inbox_key(owner_address: &str) -> InboxResult<SecretKey> {
     for counter in 0..=u8::MAX {
         let digest: [u8; 32] = Sha256::new()
             .chain_update(INBOX_DOMAIN)
@@ -37,13 +51,11 @@ pub fn inbox_key(owner_address: &str) -> GrantsResult<SecretKey> {
             return Ok(secret);
         }
     }
-    Err(GrantsError::InvalidTerms(
-        "no inbox key for this address".into(),
-    ))
+    Err(InboxError::NoKey)
 }
 
 /// The inbox address of `owner_address`.
-pub fn inbox_address(owner_address: &str, network: Network) -> GrantsResult<String> {
+pub fn inbox_address(owner_address: &str, network: Network) -> InboxResult<String> {
     Ok(p2wpkh_address(
         &public_key_of(&inbox_key(owner_address)?),
         network,
@@ -51,12 +63,12 @@ pub fn inbox_address(owner_address: &str, network: Network) -> GrantsResult<Stri
 }
 
 /// The inbox entry format.
-pub fn inbox_spec() -> GrantsResult<FormatSpec> {
+pub fn inbox_spec() -> InboxResult<FormatSpec> {
     Ok(FormatSpec::custom(INBOX_FORMAT, vec!["REQ".to_owned()])?)
 }
 
 /// The record key of the inbox entry for `request_id`.
-pub fn inbox_record_key(request_id: &[u8; 32]) -> GrantsResult<Vec<u8>> {
+pub fn inbox_record_key(request_id: &[u8; 32]) -> InboxResult<Vec<u8>> {
     Ok(encode_key(&inbox_spec()?, &json!({"REQ": hex::encode(request_id)}))?.into_bytes())
 }
 

@@ -22,32 +22,55 @@
 //! - [`webhook`]: the provider's webhook registration and notification check.
 //! - `error`: [`GrantsError`], the typed errors of all of the above.
 //!
+//! Only [`inbox`] and [`webhook`]'s formats are built without the `sdk` feature (the
+//! node uses them); the rest is the SDK's.
+//!
 //! The owner's side is on the wallet (`Wallet::pending_requests`, `approve`, `reject`,
 //! `grants`, `revoke`).
 
+#[cfg(feature = "sdk")]
 pub mod auditor;
+#[cfg(feature = "sdk")]
 pub mod delivery;
+#[cfg(feature = "sdk")]
 pub mod error;
+#[cfg(feature = "sdk")]
 pub mod escrow_client;
+#[cfg(feature = "sdk")]
 pub mod escrow_payment;
 pub mod inbox;
+#[cfg(feature = "sdk")]
 pub mod ledger;
+#[cfg(feature = "sdk")]
 pub mod period;
+#[cfg(feature = "sdk")]
 pub mod provider;
+#[cfg(feature = "sdk")]
 mod provider_standing;
+#[cfg(feature = "sdk")]
 mod provider_webhook;
+#[cfg(feature = "sdk")]
 pub mod standing;
+#[cfg(feature = "sdk")]
 pub mod terms;
-#[cfg(test)]
+#[cfg(all(test, feature = "sdk"))]
 pub(crate) mod test_keys;
 pub mod webhook;
 
+#[cfg(feature = "sdk")]
 pub use delivery::{DELIVERY_FORMAT, DeliveredRecord, DeliveryDocument, grant_id_for};
+#[cfg(feature = "sdk")]
 pub use error::{GrantsError, GrantsResult};
+#[cfg(feature = "sdk")]
 pub use escrow_payment::{DeclaredDelivery, delivery_commitment, escrow_id_for};
 pub use inbox::{INBOX_FORMAT, inbox_address, inbox_key, inbox_record_key};
+#[cfg(feature = "sdk")]
 pub use ledger::GrantsLedger;
+#[cfg(feature = "sdk")]
 pub use provider::{ReceivedCopy, ReceivedRecord, ReceivedResult, ServiceProvider};
+#[cfg(feature = "sdk")]
 pub use provider_standing::{PeriodContent, PeriodDelivery, StandingDeliveries};
+#[cfg(feature = "sdk")]
 pub use standing::{StandingError, StandingPeriods, period_request_id};
+#[cfg(feature = "sdk")]
 pub use terms::{ApprovedScope, Delivery, Narrowing, Privilege, RequestTerms};

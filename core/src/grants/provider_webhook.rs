@@ -9,10 +9,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use zeroize::Zeroizing;
 
 use super::provider::ServiceProvider;
-use super::webhook::manage::{
-    NONCE_LEN, WebhookAction, WebhookRequest, WebhookState, delete_webhook, read_webhook,
+use super::webhook::manage::{NONCE_LEN, WebhookAction, WebhookRequest, WebhookState};
+use super::webhook::{
+    SECRET_LEN, WebhookError, WebhookRegistration, delete_webhook, new_secret, read_webhook,
+    register_webhook,
 };
-use super::webhook::{SECRET_LEN, WebhookError, WebhookRegistration, new_secret, register_webhook};
 
 fn now_secs() -> Result<u64, WebhookError> {
     SystemTime::now()

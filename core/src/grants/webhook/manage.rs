@@ -10,12 +10,10 @@
 //! notifications (pending, failed, delivered) with the class of the last failure; never
 //! the secret.
 
+use crate::protocol::signing::{public_key_of, sign_digest};
 use bitcoin::secp256k1::{PublicKey, SecretKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-
-use super::{WebhookError, refusal};
-use crate::protocol::signing::{public_key_of, sign_digest};
 
 /// Length of a request's nonce, in bytes.
 pub const NONCE_LEN: usize = 32;
@@ -158,51 +156,6 @@ pub struct WebhookState {
 pub struct WebhookDeleted {
     /// The provider whose hook was deleted.
     pub provider: String,
-}
-
-async fn post(
-    node_url: &str,
-    action: WebhookAction,
-    request: &WebhookRequest,
-) -> Result<reqwest::Response, WebhookError> {
-    let url = format!(
-        "{}/v1/webhooks/{}",
-        node_url.trim_end_matches('/'),
-        action.path()
-    );
-    let response = reqwest::Client::new()
-        .post(url)
-        .json(request)
-        .send()
-        .await
-        .map_err(|err| WebhookError::Transport(err.to_string()))?;
-    if response.status().is_success() {
-        Ok(response)
-    } else {
-        Err(refusal(response).await)
-    }
-}
-
-/// Reads the hook a signed [`WebhookAction::Read`] request names on the node at
-/// `node_url`. Refused: another key's signature (`bad_signature`), no hook
-/// (`not_found`), a nonce already used (`replay`).
-pub async fn read_webhook(
-    node_url: &str,
-    request: &WebhookRequest,
-) -> Result<WebhookState, WebhookError> {
-    post(node_url, WebhookAction::Read, request)
-        .await?
-        .json()
-        .await
-        .map_err(|err| WebhookError::Transport(err.to_string()))
-}
-
-/// Deletes the hook a signed [`WebhookAction::Delete`] request names on the node at
-/// `node_url`; refused like [`read_webhook`], and a delete signed before the stored
-/// registration is a `replay`.
-pub async fn delete_webhook(node_url: &str, request: &WebhookRequest) -> Result<(), WebhookError> {
-    post(node_url, WebhookAction::Delete, request).await?;
-    Ok(())
 }
 
 #[cfg(test)]

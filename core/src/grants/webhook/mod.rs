@@ -12,7 +12,12 @@
 //! of attempts or a bounded age and keeps it as failed; the provider reads its hook's
 //! state and deletes it with requests signed by its key ([`manage`]).
 
+#[cfg(feature = "sdk")]
+mod client;
 pub mod manage;
+
+#[cfg(feature = "sdk")]
+pub use client::{delete_webhook, read_webhook, register_webhook};
 
 use std::fmt;
 
@@ -216,39 +221,6 @@ pub fn verify_webhook(secret: &[u8], body: &[u8], signature: &str) -> bool {
     let mut mac = mac(secret);
     mac.update(body);
     mac.verify_slice(&tag).is_ok()
-}
-
-/// Registers `registration` with the node at `node_url` (`POST /v1/webhooks`).
-pub async fn register_webhook(
-    node_url: &str,
-    registration: &WebhookRegistration,
-) -> Result<(), WebhookError> {
-    let url = format!("{}/v1/webhooks", node_url.trim_end_matches('/'));
-    let response = reqwest::Client::new()
-        .post(url)
-        .json(registration)
-        .send()
-        .await
-        .map_err(|err| WebhookError::Transport(err.to_string()))?;
-    if response.status().is_success() {
-        return Ok(());
-    }
-    Err(refusal(response).await)
-}
-
-/// The typed refusal of a node's non-2xx answer (`{"error":{"code","message"}}`).
-pub(crate) async fn refusal(response: reqwest::Response) -> WebhookError {
-    let status = response.status().as_u16();
-    let body: serde_json::Value = match response.json().await {
-        Ok(body) => body,
-        Err(err) => return WebhookError::Transport(format!("HTTP {status}: {err}")),
-    };
-    let field = |name: &str| body["error"][name].as_str().unwrap_or_default().to_owned();
-    WebhookError::Refused {
-        status,
-        code: field("code"),
-        message: field("message"),
-    }
 }
 
 #[cfg(test)]
