@@ -114,3 +114,28 @@ pub enum ComputeError {
     #[error("result encryption: {0}")]
     Crypto(#[from] CryptoError),
 }
+
+impl ComputeError {
+    /// A stable, machine-readable code for this error (`compute.<kind>`; a wrapped error
+    /// answers its own code), for apps, logs and exit statuses: never reworded.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ComputeError::OutOfGas { .. } => "compute.out_of_gas",
+            ComputeError::Reverted(..) => "compute.reverted",
+            ComputeError::InvalidBytecode(..) => "compute.invalid_bytecode",
+            ComputeError::EmptyProgram => "compute.empty_program",
+            ComputeError::Halted(..) => "compute.halted",
+            ComputeError::Evm(..) => "compute.evm",
+            ComputeError::ArtifactHex => "compute.artifact_hex",
+            ComputeError::OutputLength { .. } => "compute.output_length",
+            ComputeError::OutputOverflow { .. } => "compute.output_overflow",
+            ComputeError::InputCountMismatch { .. } => "compute.input_count_mismatch",
+            ComputeError::TooLong { .. } => "compute.too_long",
+            ComputeError::Trip(inner) => inner.code(),
+            ComputeError::InvalidParameter { .. } => "compute.invalid_parameter",
+            ComputeError::MalformedResult(..) => "compute.malformed_result",
+            ComputeError::BadSignature => "compute.bad_signature",
+            ComputeError::Crypto(inner) => inner.code(),
+        }
+    }
+}

@@ -44,6 +44,22 @@ pub enum PairingPayloadError {
     RandomnessUnavailable,
 }
 
+impl PairingPayloadError {
+    /// A stable, machine-readable code for this error (`pairing_payload.<kind>`; a wrapped error
+    /// answers its own code), for apps, logs and exit statuses: never reworded.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PairingPayloadError::Malformed { .. } => "pairing_payload.malformed",
+            PairingPayloadError::UnknownVersion { .. } => "pairing_payload.unknown_version",
+            PairingPayloadError::BadKey => "pairing_payload.bad_key",
+            PairingPayloadError::BadCode => "pairing_payload.bad_code",
+            PairingPayloadError::Expired { .. } => "pairing_payload.expired",
+            PairingPayloadError::BadVid { .. } => "pairing_payload.bad_vid",
+            PairingPayloadError::RandomnessUnavailable => "pairing_payload.randomness_unavailable",
+        }
+    }
+}
+
 /// A mailbox message that cannot be sealed or opened, or a mailbox key that cannot be
 /// derived.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -80,6 +96,22 @@ pub enum MailboxError {
     RandomnessUnavailable,
 }
 
+impl MailboxError {
+    /// A stable, machine-readable code for this error (`mailbox.<kind>`; a wrapped error
+    /// answers its own code), for apps, logs and exit statuses: never reworded.
+    pub fn code(&self) -> &'static str {
+        match self {
+            MailboxError::Truncated { .. } => "mailbox.truncated",
+            MailboxError::UnknownVersion { .. } => "mailbox.unknown_version",
+            MailboxError::BadEphemeralKey => "mailbox.bad_ephemeral_key",
+            MailboxError::Authentication => "mailbox.authentication",
+            MailboxError::InvalidDerivedKey => "mailbox.invalid_derived_key",
+            MailboxError::RecordKey { .. } => "mailbox.record_key",
+            MailboxError::RandomnessUnavailable => "mailbox.randomness_unavailable",
+        }
+    }
+}
+
 /// A pairing message (offer or accept) that cannot be encoded, decoded or checked.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum PairingMessageError {
@@ -97,4 +129,15 @@ pub enum PairingMessageError {
         /// Why it is refused.
         reason: String,
     },
+}
+
+impl PairingMessageError {
+    /// A stable, machine-readable code for this error (`pairing_message.<kind>`; a wrapped error
+    /// answers its own code), for apps, logs and exit statuses: never reworded.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PairingMessageError::Malformed { .. } => "pairing_message.malformed",
+            PairingMessageError::InvalidField { .. } => "pairing_message.invalid_field",
+        }
+    }
 }

@@ -63,3 +63,22 @@ pub enum PoolError {
     #[error(transparent)]
     Key(#[from] KeyError),
 }
+
+impl PoolError {
+    /// A stable, machine-readable code for this error (`pool.<kind>`; a wrapped error
+    /// answers its own code), for apps, logs and exit statuses: never reworded.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PoolError::InvalidPoolSize { .. } => "pool.invalid_pool_size",
+            PoolError::EmptyPool => "pool.empty_pool",
+            PoolError::EmptyVid => "pool.empty_vid",
+            PoolError::InvalidGeneration { .. } => "pool.invalid_generation",
+            PoolError::InvalidIndex { .. } => "pool.invalid_index",
+            PoolError::ReversedDateRange { .. } => "pool.reversed_date_range",
+            PoolError::DateRangeTooLong { .. } => "pool.date_range_too_long",
+            PoolError::DateOutOfRange { .. } => "pool.date_out_of_range",
+            PoolError::KeyDerivation => "pool.key_derivation",
+            PoolError::Key(inner) => inner.code(),
+        }
+    }
+}

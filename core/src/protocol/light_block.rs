@@ -36,6 +36,13 @@ pub const EMBEDDED_APP_VERSION: u64 = 2;
 #[error("light block: {0}")]
 pub struct LightBlockError(pub String);
 
+impl LightBlockError {
+    /// A stable, machine-readable code for this error: never reworded.
+    pub fn code(&self) -> &'static str {
+        "light_block.invalid"
+    }
+}
+
 fn fail(what: impl std::fmt::Display) -> LightBlockError {
     LightBlockError(what.to_string())
 }

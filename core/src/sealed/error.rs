@@ -16,3 +16,15 @@ pub enum SealedRecordError {
     #[error("decrypted value is not a JSON object")]
     PlaintextNotJson,
 }
+
+impl SealedRecordError {
+    /// A stable, machine-readable code for this error (`sealed.<kind>`; a wrapped error
+    /// answers its own code), for apps, logs and exit statuses: never reworded.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SealedRecordError::Record(inner) => inner.code(),
+            SealedRecordError::Crypto(inner) => inner.code(),
+            SealedRecordError::PlaintextNotJson => "sealed.plaintext_not_json",
+        }
+    }
+}

@@ -25,6 +25,18 @@ pub enum SecretStoreError {
     },
 }
 
+impl SecretStoreError {
+    /// A stable, machine-readable code for this error (`secret_store.<kind>`; a wrapped error
+    /// answers its own code), for apps, logs and exit statuses: never reworded.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SecretStoreError::Unavailable { .. } => "secret_store.unavailable",
+            SecretStoreError::AccessDenied => "secret_store.access_denied",
+            SecretStoreError::Backend { .. } => "secret_store.backend",
+        }
+    }
+}
+
 /// Everything that can go wrong opening, migrating, reading or writing the wallet store.
 #[derive(Debug, Error)]
 pub enum StoreError {
@@ -182,6 +194,44 @@ pub enum StoreError {
         /// The value given.
         status: String,
     },
+}
+
+impl StoreError {
+    /// A stable, machine-readable code for this error (`store.<kind>`; a wrapped error
+    /// answers its own code), for apps, logs and exit statuses: never reworded.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::Sqlite(..) => "store.sqlite",
+            StoreError::SecretStore(inner) => inner.code(),
+            StoreError::SchemaTooNew { .. } => "store.schema_too_new",
+            StoreError::SchemaVersionInvalid { .. } => "store.schema_version_invalid",
+            StoreError::MasterKeyMissing => "store.master_key_missing",
+            StoreError::MasterKeyWrongLength { .. } => "store.master_key_wrong_length",
+            StoreError::MasterKeyMismatch => "store.master_key_mismatch",
+            StoreError::Random => "store.random",
+            StoreError::SecretCorrupted { .. } => "store.secret_corrupted",
+            StoreError::LockPoisoned => "store.lock_poisoned",
+            StoreError::IdentityExists => "store.identity_exists",
+            StoreError::EmptyField { .. } => "store.empty_field",
+            StoreError::InvalidNetwork { .. } => "store.invalid_network",
+            StoreError::InvalidRsaBits { .. } => "store.invalid_rsa_bits",
+            StoreError::InvalidMnemonicWordCount { .. } => "store.invalid_mnemonic_word_count",
+            StoreError::InvalidRsaDer => "store.invalid_rsa_der",
+            StoreError::UnknownDevice { .. } => "store.unknown_device",
+            StoreError::InvalidDeviceStatus { .. } => "store.invalid_device_status",
+            StoreError::InvalidDevicePubkey => "store.invalid_device_pubkey",
+            StoreError::PoolSizeOutOfRange { .. } => "store.pool_size_out_of_range",
+            StoreError::PoolSeedLength { .. } => "store.pool_seed_length",
+            StoreError::EmptyAddressList => "store.empty_address_list",
+            StoreError::PoolSizeMismatch { .. } => "store.pool_size_mismatch",
+            StoreError::DuplicateAddress { .. } => "store.duplicate_address",
+            StoreError::ValueOutOfRange { .. } => "store.value_out_of_range",
+            StoreError::HeaderConflict { .. } => "store.header_conflict",
+            StoreError::InvalidJson { .. } => "store.invalid_json",
+            StoreError::InvalidGrantStatus { .. } => "store.invalid_grant_status",
+            StoreError::InvalidRequestStatus { .. } => "store.invalid_request_status",
+        }
+    }
 }
 
 /// Result type of the wallet store.

@@ -59,6 +59,21 @@ pub enum PaymentError {
     Light(#[from] LightError),
 }
 
+impl PaymentError {
+    /// A stable, machine-readable code for this error (`payment.<kind>`; a wrapped error
+    /// answers its own code), for apps, logs and exit statuses: never reworded.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PaymentError::InvalidRecipient { .. } => "payment.invalid_recipient",
+            PaymentError::ZeroAmount => "payment.zero_amount",
+            PaymentError::SelfTransfer => "payment.self_transfer",
+            PaymentError::AmountTooLarge { .. } => "payment.amount_too_large",
+            PaymentError::InsufficientFunds { .. } => "payment.insufficient_funds",
+            PaymentError::Light(inner) => inner.code(),
+        }
+    }
+}
+
 impl Wallet {
     /// `light` paying each address read on a shared node with one read token, bought
     /// from the owner's account [`OWNER_READ_TOKEN_BATCH`] at a time when few are left,

@@ -169,3 +169,45 @@ pub enum WalletError {
     #[error("wallet store lock poisoned")]
     LockPoisoned,
 }
+
+impl WalletError {
+    /// A stable, machine-readable code for this error (`wallet.<kind>`; a wrapped error
+    /// answers its own code), for apps, logs and exit statuses: never reworded.
+    pub fn code(&self) -> &'static str {
+        match self {
+            WalletError::Keys(inner) => inner.code(),
+            WalletError::Store(inner) => inner.code(),
+            WalletError::Pool(inner) => inner.code(),
+            WalletError::Protocol(inner) => inner.code(),
+            WalletError::Sealed(inner) => inner.code(),
+            WalletError::Record(inner) => inner.code(),
+            WalletError::Trip(inner) => inner.code(),
+            WalletError::Crypto(inner) => inner.code(),
+            WalletError::Light(inner) => inner.code(),
+            WalletError::PairingPayload(inner) => inner.code(),
+            WalletError::Mailbox(inner) => inner.code(),
+            WalletError::Backup(inner) => inner.code(),
+            WalletError::Export(inner) => inner.code(),
+            WalletError::PairingMessage(inner) => inner.code(),
+            WalletError::InvalidPoolSize { .. } => "wallet.invalid_pool_size",
+            WalletError::PairingTimeout { .. } => "wallet.pairing_timeout",
+            WalletError::BadPairingAccept { .. } => "wallet.bad_pairing_accept",
+            WalletError::DeviceOwnedByOther { .. } => "wallet.device_owned_by_other",
+            WalletError::AlreadyPaired { .. } => "wallet.already_paired",
+            WalletError::UnknownDevice { .. } => "wallet.unknown_device",
+            WalletError::DeviceNotOwned { .. } => "wallet.device_not_owned",
+            WalletError::InvalidDateRange { .. } => "wallet.invalid_date_range",
+            WalletError::RecordRejected { .. } => "wallet.record_rejected",
+            WalletError::InvalidPage => "wallet.invalid_page",
+            WalletError::InvalidSubscriber { .. } => "wallet.invalid_subscriber",
+            WalletError::UnknownSubscriber { .. } => "wallet.unknown_subscriber",
+            WalletError::Derivation(..) => "wallet.derivation",
+            WalletError::NoIdentity => "wallet.no_identity",
+            WalletError::IdentityExists => "wallet.identity_exists",
+            WalletError::UnsupportedNetwork { .. } => "wallet.unsupported_network",
+            WalletError::IdentityMismatch => "wallet.identity_mismatch",
+            WalletError::CorruptRsaKey => "wallet.corrupt_rsa_key",
+            WalletError::LockPoisoned => "wallet.lock_poisoned",
+        }
+    }
+}

@@ -37,6 +37,19 @@ pub enum StakeError {
     Light(#[from] LightError),
 }
 
+impl StakeError {
+    /// A stable, machine-readable code for this error (`stake.<kind>`; a wrapped error
+    /// answers its own code), for apps, logs and exit statuses: never reworded.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StakeError::ZeroAmount => "stake.zero_amount",
+            StakeError::InsufficientFunds { .. } => "stake.insufficient_funds",
+            StakeError::InsufficientStake { .. } => "stake.insufficient_stake",
+            StakeError::Light(inner) => inner.code(),
+        }
+    }
+}
+
 impl Wallet {
     /// Bonds `amount` of the owner's tokens to `validator`; waits until a block commits
     /// it. The validator's voting power grows in that block.
