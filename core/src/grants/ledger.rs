@@ -2,41 +2,42 @@
 //! requests, grants, escrows) next to a [`LightClient`], and signed submissions.
 //!
 //! The light client proves accounts, devices and records; the grant values live under
-//! their own state keys (`provider`, `request`, `grant`), read here the same way: the
-//! light client syncs and verifies the header chain, a node answers the state query at
-//! the verified height, and the Jellyfish proof is checked against that header's state
-//! root ([`verify_state_answer`]). A node that lies is skipped for the next endpoint.
+//! their own state keys (`provider`, `request`, `grant`), read here the same way and
+//! through the same transport ([`LightClient`]'s endpoints and failover): the light
+//! client syncs and verifies the header chain, a node answers the state query at the
+//! verified height, and the Jellyfish proof is checked against that header's state root.
+//! A node that lies is skipped for the next endpoint.
 
 use bitcoin::secp256k1::SecretKey;
 
 use super::error::GrantsResult;
 use crate::light::http::NodeHttp;
-use crate::light::proofs::{decode_proven, verify_state_answer};
+use crate::light::proofs::decode_proven;
 use crate::light::{LightClient, LightError, Receipt};
 use crate::protocol::{
     Canonical, EscrowState, GrantState, ProviderState, RequestState, TxBody, state_key,
 };
 
-/// Proven reads of grant state over the nodes a [`LightClient`] talks to.
+/// Proven reads of grant state over the nodes a [`LightClient`] talks to, through the
+/// light client's own transport: its endpoints, failover, lag check and (on a shared
+/// node) read payment.
 #[derive(Debug, Clone)]
 pub struct GrantsLedger {
     light: LightClient,
-    nodes: Vec<NodeHttp>,
 }
 
 impl GrantsLedger {
-    /// A reader of `endpoints` (the same base URLs `light` was built with) whose answers
-    /// are checked against the headers `light` verifies.
+    /// A reader of `light`'s nodes. `endpoints` names them again (the base URLs `light`
+    /// was built with): each must be a valid http(s) URL and at least one is needed;
+    /// reads go through `light`'s own endpoints.
     pub fn new(light: LightClient, endpoints: &[String]) -> GrantsResult<Self> {
-        let http = reqwest::Client::new();
-        let nodes = endpoints
-            .iter()
-            .map(|base| NodeHttp::new(base, http.clone()))
-            .collect::<Result<Vec<_>, _>>()?;
-        if nodes.is_empty() {
+        for base in endpoints {
+            NodeHttp::new(base, reqwest::Client::new())?;
+        }
+        if endpoints.is_empty() {
             return Err(LightError::InvalidInput("no node endpoint given".into()).into());
         }
-        Ok(GrantsLedger { light, nodes })
+        Ok(GrantsLedger { light })
     }
 
     /// The light client the reads are verified with.
@@ -49,25 +50,8 @@ impl GrantsLedger {
         path: &[&str],
         key: jmt::KeyHash,
     ) -> GrantsResult<Option<T>> {
-        let height = self.light.sync(&|_| {}).await?;
-        let header = self.light.verified_header(height)?;
-        let mut last = None;
-        for node in &self.nodes {
-            let answer = match node.state(path, height).await {
-                Ok(answer) => answer,
-                Err(err) => {
-                    last = Some(err);
-                    continue;
-                }
-            };
-            match verify_state_answer(&answer, key, &header).and_then(decode_proven) {
-                Ok(value) => return Ok(value),
-                Err(err) => last = Some(err),
-            }
-        }
-        Err(last
-            .unwrap_or_else(|| LightError::InvalidInput("no node answered".into()))
-            .into())
+        let proven = self.light.read_state(path, key).await?;
+        Ok(decode_proven(proven)?)
     }
 
     /// A provider's proven registration, `None` when not registered.

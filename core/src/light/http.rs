@@ -279,6 +279,24 @@ impl NodeHttp {
         }
     }
 
+    /// `GET /v1/tx/{id}`: the committed transaction `tx_id`, `None` while no block has
+    /// committed it. Only its id is checked here (an answer of another transaction is
+    /// refused); what the id is recorded in binds the rest.
+    pub async fn transaction(&self, tx_id: &[u8; 32]) -> LightResult<Option<SignedTransaction>> {
+        #[derive(serde::Deserialize)]
+        struct Lookup {
+            tx: SignedTransaction,
+        }
+        let id = hex::encode(tx_id);
+        let url = self.url(&["v1", "tx", &id])?;
+        match self.json::<Lookup>(self.get(url, None)).await {
+            Ok(found) if found.tx.id() == *tx_id => Ok(Some(found.tx)),
+            Ok(_) => Err(self.bad_answer("the node answered another transaction")),
+            Err(LightError::Node { code, .. }) if code == "not_found" => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// `PUT /v1/kv/{address}/{key_hex}`, with the address's write credential when the
     /// node is private.
     pub async fn put_value(

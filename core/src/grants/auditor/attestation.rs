@@ -7,7 +7,7 @@ use super::claim::{AUDITOR_CLAIM, MILEAGE_CLAIM_TAG, MileageClaim};
 use super::error::{AuditError, AuditResult};
 use crate::grants::error::GrantsError;
 use crate::grants::ledger::GrantsLedger;
-use crate::light::LightError;
+use crate::light::http::{NodeHttp, http_client};
 use crate::protocol::{
     AttestationOpening, AttestationRef, AuditorAttestation, GrantState, SignedTransaction, TxBody,
 };
@@ -153,30 +153,10 @@ pub fn check_attestation_tx(
 /// /v1/tx/{id}`). The answer is trusted only as far as its id: a transaction whose id
 /// is not `tx_id` is refused, and an id recorded in proven state binds the rest.
 pub async fn fetch_transaction(base: &str, tx_id: &[u8; 32]) -> AuditResult<SignedTransaction> {
-    #[derive(serde::Deserialize)]
-    struct Lookup {
-        tx: SignedTransaction,
-    }
-    let url = format!(
-        "{}/v1/tx/{}",
-        base.trim_end_matches('/'),
-        hex::encode(tx_id)
-    );
-    let failed = |e: reqwest::Error| AuditError::from(LightError::InvalidInput(e.to_string()));
-    let lookup: Lookup = reqwest::get(&url)
-        .await
-        .map_err(failed)?
-        .error_for_status()
-        .map_err(failed)?
-        .json()
-        .await
-        .map_err(failed)?;
-    if lookup.tx.id() != *tx_id {
-        return Err(AuditError::AttestationInvalid(
-            "the node answered another transaction".into(),
-        ));
-    }
-    Ok(lookup.tx)
+    let node = NodeHttp::new(base, http_client()?)?;
+    node.transaction(tx_id).await?.ok_or_else(|| {
+        AuditError::AttestationInvalid("the node has no such committed transaction".into())
+    })
 }
 
 #[cfg(test)]
