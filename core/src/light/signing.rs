@@ -20,6 +20,16 @@ impl LightClient {
     /// signer (a wallet pairing several cars at once) take turns only until the node
     /// admitted each, so they share blocks (`light::sequence`).
     pub async fn sign_and_submit(&self, secret: &SecretKey, body: TxBody) -> LightResult<Receipt> {
+        Ok(self.sign_and_submit_signed(secret, body).await?.1)
+    }
+
+    /// [`Self::sign_and_submit`], also returning the signed transaction as committed (for
+    /// callers that hand it on, like an auditor's countersignature).
+    pub async fn sign_and_submit_signed(
+        &self,
+        secret: &SecretKey,
+        body: TxBody,
+    ) -> LightResult<(crate::protocol::SignedTransaction, Receipt)> {
         let anchor = self.anchor();
         let signer = public_key_of(secret);
         let address = p2wpkh_address(&signer, anchor.network);
@@ -41,7 +51,11 @@ impl LightClient {
             match self.submit(&signed, false).await {
                 Ok(_) => {
                     turn.admitted(nonce);
-                    match self.await_commit(&signed).await {
+                    match self
+                        .await_commit(&signed)
+                        .await
+                        .map(|r| (signed.clone(), r))
+                    {
                         // A block refused an earlier transaction of the signer, so this
                         // one's nonce no longer follows: once more from the ledger's.
                         Err(LightError::Node { code, .. })

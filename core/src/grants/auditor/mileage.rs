@@ -19,9 +19,7 @@ use crate::grants::provider::{ReceivedCopy, ServiceProvider};
 use crate::keys::{Network, SigningKey};
 use crate::pool::PoolSeed;
 use crate::protocol::signing::p2wpkh_address;
-use crate::protocol::{
-    AttestationOpening, AuditorAttestation, FeeSchedule, SignedTransaction, Transaction, TxBody,
-};
+use crate::protocol::{AttestationOpening, AuditorAttestation, SignedTransaction, TxBody};
 use crate::record::{FormatSpec, TRIP_GPS, decode_key};
 use crate::sealed::StoredKeyCipher;
 use crate::trip::{Trip, compact_to_unix};
@@ -189,21 +187,10 @@ impl Auditor {
         ledger: &GrantsLedger,
         body: TxBody,
     ) -> AuditResult<SignedTransaction> {
-        let light = ledger.light();
-        let anchor = light.anchor();
-        let nonce = light.account(&self.address()).await?.nonce;
-        let fee = FeeSchedule::DEFAULT.fee_for(&body);
-        let signed = Transaction {
-            chain_id: anchor.chain_id.clone(),
-            network: anchor.network,
-            signer: self.signing.public_key().0,
-            nonce,
-            fee,
-            body,
-        }
-        .sign(self.signing.secret_key())
-        .map_err(GrantsError::from)?;
-        light.submit(&signed, true).await?;
+        let (signed, _) = ledger
+            .light()
+            .sign_and_submit_signed(self.signing.secret_key(), body)
+            .await?;
         Ok(signed)
     }
 }
