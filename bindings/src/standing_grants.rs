@@ -24,6 +24,9 @@ pub struct StandingSyncInfo {
     pub grant_id: String,
     /// The periods this sync delivered (indexes from the request's first day).
     pub delivered_periods: Vec<u32>,
+    /// The periods among `delivered_periods` delivered late (records uploaded after
+    /// the period was first synchronised).
+    pub late_periods: Vec<u32>,
     /// How many records those periods delivered (copied, or read by a computation).
     pub record_count: u64,
     /// The next period to deliver.
@@ -43,6 +46,7 @@ impl From<CoreSync> for StandingSyncInfo {
         StandingSyncInfo {
             grant_id: hex::encode(sync.grant_id),
             delivered_periods: sync.delivered.iter().map(|(p, _)| *p).collect(),
+            late_periods: sync.late.clone(),
             record_count: sync.delivered.iter().map(|(_, r)| r.len() as u64).sum(),
             next_period: sync.next_period,
             state: sync.state,
@@ -235,6 +239,7 @@ mod tests {
                     }],
                 ),
             ],
+            late: vec![1],
             next_period: 3,
             state: "active".into(),
             error: Some(("grants.light".into(), "unreachable".into())),
@@ -242,6 +247,7 @@ mod tests {
         let info = StandingSyncInfo::from(sync);
         assert_eq!(info.delivered_periods, vec![1, 2]);
         assert_eq!(info.record_count, 1);
+        assert_eq!(info.late_periods, vec![1]);
         assert_eq!(info.error_code.as_deref(), Some("grants.light"));
     }
 }

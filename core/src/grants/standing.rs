@@ -11,17 +11,34 @@
 //! cut into periods from the request's first day: one day for a copy
 //! ([`COPY_PERIOD_DAYS`]), one week for a computation ([`COMPUTE_PERIOD_DAYS`]). Each
 //! complete period whose days the owner approved is delivered exactly like an approval:
-//! a ledger grant of its own (id [`super::grant_id_for`] the period's id
-//! [`period_request_id`]) and the sealed [`super::DeliveryDocument`] under the owner's
-//! address at the period id's delivery key. Owner and provider both derive the ids from
-//! the request id and the period's index, which is the provider's cursor.
+//! a ledger grant of its own (id [`delivery_grant_id`]) and the sealed
+//! [`super::DeliveryDocument`] under the owner's address at the delivery key of the
+//! delivery's id [`delivery_request_id`]. Deliveries are numbered 0, 1, 2, ... in the
+//! order the owner's wallet makes them; the document names the period it delivers
+//! ([`StandingPart`]). The delivery number is the provider's cursor: it reads delivery
+//! `cursor`, `cursor + 1`, ... until one is missing, so it sees each delivery once.
+//!
+//! **Late uploads.** A car offline for days uploads a period's records after the period
+//! was delivered. Each sync revisits the periods already passed whose last day lies
+//! within [`LATE_WINDOW_DAYS`] before its day, and delivers the records in scope that no
+//! earlier delivery of the period held, as a further delivery of that period marked
+//! `late`. For a copy a late delivery holds only the new records. For a computation a
+//! late delivery is the period's result computed again over all its records (the earlier
+//! inputs and the late ones): it **replaces** the period's earlier result (an insurer
+//! scores the week on everything the car drove in it). Records uploaded later than the
+//! window are not delivered. A grant no longer in force delivers no late record either;
+//! a grant whose last period is over stays active for the window, then is finished.
+//!
+//! Version 2 of this scheme (anchor marker `carchain/standing-grant/v2`, delivery ids
+//! `carchain/standing-delivery/v2`) replaced version 1, which numbered deliveries by
+//! period and never delivered a late record; a version 1 anchor is not read as standing.
 //!
 //! What a reader of the ledger learns beyond a one-off grant: who knows the request id
 //! (public on the ledger) can tell which periods were delivered and when, as the
 //! per-period grants to the provider already show, and a copy period's grant names one
 //! copy tag per record, so the number of records each day delivered shows (a period
-//! with nothing in scope delivers nothing). A period is delivered once, when a sync
-//! first sees it complete: records uploaded later are not delivered.
+//! with nothing in scope delivers nothing), and a late delivery shows that a period gained
+//! records after it was first delivered.
 
 use chrono::{DateTime, NaiveDate};
 use sha2::{Digest, Sha256};
@@ -32,10 +49,25 @@ use super::terms::{Delivery, RequestTerms};
 pub const COPY_PERIOD_DAYS: u32 = 1;
 /// Days in a computation's period: one result a week.
 pub const COMPUTE_PERIOD_DAYS: u32 = 7;
-/// Domain tag of a standing grant's period ids.
-pub const PERIOD_ID_DOMAIN: &[u8] = b"carchain/standing-period/v1";
+/// Days after a period's last day during which a sync still delivers its late uploads.
+pub const LATE_WINDOW_DAYS: u32 = 14;
+/// Domain tag of a standing grant's delivery ids.
+pub const DELIVERY_ID_DOMAIN: &[u8] = b"carchain/standing-delivery/v2";
+/// Domain tag of the grant id of one standing delivery.
+pub const DELIVERY_GRANT_DOMAIN: &[u8] = b"carchain/standing-delivery-grant/v2";
 /// Domain tag of the marker code hash of standing anchor grants.
-pub const ANCHOR_DOMAIN: &[u8] = b"carchain/standing-grant/v1";
+pub const ANCHOR_DOMAIN: &[u8] = b"carchain/standing-grant/v2";
+
+/// What a standing delivery's document says about the period it delivers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StandingPart {
+    /// The period index (from the request's first day).
+    pub period: u32,
+    /// Whether the period was delivered before this delivery was made (a late upload):
+    /// a copy's new records, or a computation's result replacing the period's earlier
+    /// one.
+    pub late: bool,
+}
 
 /// The code hash an anchor grant names (`SHA-256("carchain/standing-grant/v1")`): no
 /// program has it, so an anchor can deliver no result of its own.
@@ -43,13 +75,27 @@ pub fn standing_anchor_code_hash() -> [u8; 32] {
     Sha256::digest(ANCHOR_DOMAIN).into()
 }
 
-/// The id period `index` of the standing grant answering `request_id` is delivered
-/// under: `SHA-256("carchain/standing-period/v1" || request_id || u32be(index))`.
-pub fn period_request_id(request_id: &[u8; 32], index: u32) -> [u8; 32] {
+/// The id delivery number `seq` of the standing grant answering `request_id` is
+/// published under: `SHA-256("carchain/standing-delivery/v2" || request_id || u32be(seq))`.
+pub fn delivery_request_id(request_id: &[u8; 32], seq: u32) -> [u8; 32] {
     Sha256::new()
-        .chain_update(PERIOD_ID_DOMAIN)
+        .chain_update(DELIVERY_ID_DOMAIN)
         .chain_update(request_id)
-        .chain_update(index.to_be_bytes())
+        .chain_update(seq.to_be_bytes())
+        .finalize()
+        .into()
+}
+
+/// The ledger grant of the delivery `delivery_id` committing to `commitment`:
+/// `SHA-256("carchain/standing-delivery-grant/v2" || delivery_id || commitment)`. Bound
+/// to the commitment, so a sync interrupted after its grant and retried with other
+/// records (one uploaded in between) puts a grant of its own instead of a grant whose
+/// commitment its document cannot open.
+pub fn delivery_grant_id(delivery_id: &[u8; 32], commitment: &[u8; 32]) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(DELIVERY_GRANT_DOMAIN)
+        .chain_update(delivery_id)
+        .chain_update(commitment)
         .finalize()
         .into()
 }
@@ -65,13 +111,11 @@ pub enum StandingError {
     /// (`ServiceProvider::deliveries_since`), not as one delivery.
     #[error("request {0} is a standing grant: read it with deliveries_since")]
     IsStanding(String),
-    /// A cursor past the request's last period.
-    #[error("cursor {cursor} is past the grant's {periods} periods")]
+    /// A cursor past the deliveries made (delivery `cursor - 1` does not exist).
+    #[error("cursor {cursor} is past the grant's deliveries")]
     CursorPastEnd {
         /// The cursor given.
         cursor: u32,
-        /// The grant's number of periods.
-        periods: u32,
     },
     /// A period delivery holds records outside the grant's scope.
     #[error("period {period} delivers outside the grant's scope: {reason}")]
@@ -147,6 +191,32 @@ impl StandingPeriods {
         Some((from, to))
     }
 
+    /// The periods a sync on `today` revisits for late uploads: those before `next`
+    /// (already passed) whose last day lies within [`LATE_WINDOW_DAYS`] before `today`.
+    pub fn late_window(&self, next: u32, today: NaiveDate) -> Vec<u32> {
+        let start = today
+            .checked_sub_days(chrono::Days::new(u64::from(LATE_WINDOW_DAYS)))
+            .unwrap_or(NaiveDate::MIN);
+        (0..next.min(self.count()))
+            .filter(|&i| {
+                self.period(i)
+                    .is_some_and(|(_, to)| to >= start && to < today)
+            })
+            .collect()
+    }
+
+    /// Whether no late upload can reach any period any more on `today`: the last
+    /// period ended more than [`LATE_WINDOW_DAYS`] before it.
+    pub fn closed_on(&self, today: NaiveDate) -> bool {
+        self.count()
+            .checked_sub(1)
+            .and_then(|last| self.period(last))
+            .is_none_or(|(_, to)| {
+                to.checked_add_days(chrono::Days::new(u64::from(LATE_WINDOW_DAYS)))
+                    .is_none_or(|end| end < today)
+            })
+    }
+
     /// How many periods are complete on `today` (their last day is before it).
     pub fn complete_before(&self, today: NaiveDate) -> u32 {
         (0..self.count())
@@ -219,6 +289,20 @@ mod tests {
     }
 
     #[test]
+    fn late_uploads_are_revisited_within_the_window_only() {
+        let days = periods(1, 30, 1);
+        // On day 20, periods up to day 19 passed; the window reaches back to day 6.
+        assert_eq!(days.late_window(19, day(20)), (5..19).collect::<Vec<_>>());
+        // Periods not passed yet are not revisited.
+        assert_eq!(days.late_window(2, day(20)), Vec::<u32>::new());
+        assert_eq!(days.late_window(3, day(4)), vec![0, 1, 2]);
+        let after = |n: u64| day(30).checked_add_days(chrono::Days::new(n)).expect("day");
+        assert!(!days.closed_on(day(31)));
+        assert!(!days.closed_on(after(14)));
+        assert!(days.closed_on(after(15)));
+    }
+
+    #[test]
     fn expiry_keeps_only_whole_days_before_it() {
         assert_eq!(last_day_before_expiry(None), None);
         let midnight = day(10).and_hms_opt(0, 0, 0).expect("t").and_utc();
@@ -234,28 +318,30 @@ mod tests {
     }
 
     #[test]
-    fn ids_are_pinned_and_distinct_per_period() {
-        let mut preimage = b"carchain/standing-period/v1".to_vec();
+    fn ids_are_pinned_and_distinct_per_delivery() {
+        let mut preimage = b"carchain/standing-delivery/v2".to_vec();
         preimage.extend_from_slice(&[7; 32]);
         preimage.extend_from_slice(&2u32.to_be_bytes());
         let expected: [u8; 32] = Sha256::digest(&preimage).into();
-        assert_eq!(period_request_id(&[7; 32], 2), expected);
-        assert_ne!(period_request_id(&[7; 32], 1), expected);
-        assert_ne!(period_request_id(&[8; 32], 2), expected);
+        assert_eq!(delivery_request_id(&[7; 32], 2), expected);
+        assert_ne!(delivery_request_id(&[7; 32], 1), expected);
+        assert_ne!(delivery_request_id(&[8; 32], 2), expected);
+        let mut preimage = b"carchain/standing-delivery-grant/v2".to_vec();
+        preimage.extend_from_slice(&[7; 32]);
+        preimage.extend_from_slice(&[9; 32]);
+        let expected: [u8; 32] = Sha256::digest(&preimage).into();
+        assert_eq!(delivery_grant_id(&[7; 32], &[9; 32]), expected);
+        assert_ne!(delivery_grant_id(&[7; 32], &[8; 32]), expected);
         assert_eq!(
             standing_anchor_code_hash().to_vec(),
-            Sha256::digest(b"carchain/standing-grant/v1").to_vec()
+            Sha256::digest(b"carchain/standing-grant/v2").to_vec()
         );
     }
 
     #[test]
     fn codes_are_stable() {
         assert_eq!(
-            StandingError::CursorPastEnd {
-                cursor: 3,
-                periods: 2
-            }
-            .code(),
+            StandingError::CursorPastEnd { cursor: 3 }.code(),
             "standing.cursor_past_end"
         );
         assert_eq!(

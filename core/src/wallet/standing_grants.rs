@@ -11,6 +11,13 @@
 //! marked ended and nothing more is delivered. Only days the owner approved, of the
 //! formats and privileges approved, whole days before the expiry, are delivered, each
 //! period exactly as an approval delivers (the same copy and computation code).
+//! Each sync also revisits the passed periods of the late window
+//! ([`crate::grants::standing::LATE_WINDOW_DAYS`]) and delivers their late uploads: a
+//! copy's records no earlier delivery held, or a computation's result over all the
+//! period's records once they differ from the inputs delivered. The row keeps the
+//! records delivered per period while the period is in the window.
+
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use rsa::PublicKey as RsaPublicKey;
@@ -24,9 +31,9 @@ use crate::grants::delivery::{
     DELIVERY_VERSION, DeliveryContent, DeliveryDocument, delivery_record_key, grant_id_for,
 };
 use crate::grants::standing::{
-    StandingError, StandingPeriods, clip, last_day_before_expiry, period_request_id,
-    standing_anchor_code_hash,
+    StandingError, StandingPeriods, clip, last_day_before_expiry, standing_anchor_code_hash,
 };
+use crate::grants::standing::{StandingPart, delivery_grant_id, delivery_request_id};
 use crate::grants::terms::{ApprovedScope, Delivery, Narrowing, Privilege};
 use crate::grants::{DELIVERY_FORMAT, GrantsError, GrantsLedger, GrantsResult};
 use crate::keys::{rsa_fingerprint_bytes, rsa_public_key_pkcs1_der};
@@ -76,9 +83,16 @@ pub struct StandingGrant {
     pub expires_at: Option<u64>,
     /// The next period to deliver (the cursor).
     pub next_period: u32,
-    /// The periods delivered so far.
+    /// The periods delivered so far (a period delivered late again is listed once).
     pub delivered: Vec<u32>,
-    /// `active`, `finished` (every period delivered), or why it stopped: `revoked`,
+    /// The next delivery number (the provider's cursor counts deliveries).
+    #[serde(default)]
+    pub next_delivery: u32,
+    /// The records each period of the late window delivered so far (a computation's
+    /// inputs), so a late upload is delivered once.
+    #[serde(default)]
+    pub sent: BTreeMap<u32, Vec<RecordRef>>,
+    /// `active`, `finished` (every period delivered and the late window over), or why it stopped: `revoked`,
     /// `renounced`, `ended` (the car changed owner), `expired`.
     pub state: String,
 }
@@ -89,8 +103,11 @@ pub struct StandingSync {
     /// The anchor grant id.
     pub grant_id: [u8; 32],
     /// The periods delivered by this sync, each with the records it delivered (copied
-    /// or read by the computation).
+    /// or read by the computation), late deliveries of earlier periods included.
     pub delivered: Vec<(u32, Vec<RecordRef>)>,
+    /// The periods among `delivered` that were late deliveries (records uploaded after
+    /// the period was first synchronised).
+    pub late: Vec<u32>,
     /// The cursor after this sync.
     pub next_period: u32,
     /// The grant's state after this sync (see [`StandingGrant::state`]).
@@ -259,6 +276,8 @@ impl Wallet {
             expires_at: narrowing.expires_at,
             next_period: 0,
             delivered: Vec::new(),
+            next_delivery: 0,
+            sent: BTreeMap::new(),
             state: "active".into(),
         };
         if let Some(earlier) = self
@@ -268,6 +287,8 @@ impl Wallet {
         {
             row.next_period = earlier.next_period;
             row.delivered = earlier.delivered;
+            row.next_delivery = earlier.next_delivery;
+            row.sent = earlier.sent;
         }
         self.save_standing(&row)?;
         self.remember_grant(&GrantInfo {
@@ -340,6 +361,7 @@ impl Wallet {
                 Err(err) => report.push(StandingSync {
                     grant_id,
                     delivered: Vec::new(),
+                    late: Vec::new(),
                     next_period: row.next_period,
                     state: row.state.clone(),
                     error: Some((err.code().to_owned(), err.to_string())),
@@ -377,45 +399,71 @@ impl Wallet {
             to = to.min(last);
         }
         let complete = periods.complete_before(today);
+        let mut late = Vec::new();
+        // Late uploads of the periods already passed, within the window.
+        for index in periods.late_window(row.next_period, today) {
+            if row.state != "active" {
+                break;
+            }
+            if let Some((a, b)) = periods.period(index).and_then(|p| clip(p, from, to)) {
+                let scope = row.scope(a, b)?;
+                if let Some(records) = self
+                    .deliver_period(ledger, row, &scope, index, anchor.expires_at, true)
+                    .await?
+                {
+                    late.push(index);
+                    delivered.push((index, records));
+                }
+            }
+        }
         while row.state == "active" && row.next_period < complete {
             let index = row.next_period;
             if let Some((a, b)) = periods.period(index).and_then(|p| clip(p, from, to)) {
                 let scope = row.scope(a, b)?;
                 if let Some(records) = self
-                    .deliver_period(ledger, row, &scope, index, anchor.expires_at)
+                    .deliver_period(ledger, row, &scope, index, anchor.expires_at, false)
                     .await?
                 {
-                    row.delivered.push(index);
                     delivered.push((index, records));
                 }
             }
             row.next_period = index + 1;
             self.save_standing(row)?;
         }
-        if row.state == "active" && row.next_period >= periods.count() {
+        // Forget what periods out of the window delivered: they are not revisited.
+        let window = periods.late_window(row.next_period, today);
+        row.sent
+            .retain(|index, _| window.contains(index) || *index >= row.next_period);
+        if row.state == "active" && row.next_period >= periods.count() && periods.closed_on(today) {
             row.state = "finished".into();
-            self.save_standing(row)?;
         }
+        self.save_standing(row)?;
         Ok(StandingSync {
             grant_id,
             delivered,
+            late,
             next_period: row.next_period,
             state: row.state.clone(),
             error: None,
         })
     }
 
-    /// Delivers period `index` of `row` over `scope` as an approval would: its ledger
-    /// grant and its sealed delivery document. `None` when the period holds nothing to
-    /// deliver. Idempotent: a period whose grant or document is already on the ledger
-    /// is not submitted again.
+    /// Delivers period `index` of `row` over `scope` as an approval would, as the
+    /// grant's next delivery number: its ledger grant and its sealed delivery document.
+    /// `late`: the period was delivered (or found empty) before; a copy delivers only
+    /// the records no earlier delivery of the period held, a computation its result
+    /// over all the period's records when they differ from the inputs delivered.
+    /// `None` when there is nothing (new) to deliver. Saves the row once delivered.
+    /// Idempotent: an interrupted delivery is redone under the same number, its grant
+    /// and document not submitted twice.
     async fn deliver_period(
         &self,
         ledger: &GrantsLedger,
-        row: &StandingGrant,
+        row: &mut StandingGrant,
         scope: &ApprovedScope,
         index: u32,
         expires_at: Option<u64>,
+        late: bool,
     ) -> GrantsResult<Option<Vec<RecordRef>>> {
         let request_id = id32(&row.request_id, &row.grant_id)?;
         let provider_key = RsaPublicKey::from_pkcs1_der(
@@ -425,15 +473,16 @@ impl Wallet {
         .map_err(|_| StandingError::CorruptRow(row.grant_id.clone()))?;
         let light = ledger.light();
         let owner_secret = *self.keys().owner_key().secret_key();
-        let period_id = period_request_id(&request_id, index);
-        let grant_id = grant_id_for(&period_id);
-        let salt = grant_salt(&owner_secret, &grant_id);
+        let sent = row.sent.get(&index).cloned().unwrap_or_default();
         let gathered = match scope.delivery {
             Delivery::Compute { code_hash } => self
                 .compute_for(light, &row.vid, scope, &code_hash)
                 .await
-                .map(|(inputs, _, signed_result)| {
-                    (
+                .and_then(|(inputs, _, signed_result)| {
+                    if inputs.iter().all(|r| sent.contains(r)) {
+                        return Err(GrantsError::NothingToDeliver);
+                    }
+                    Ok((
                         GrantKind::Usage { code_hash },
                         inputs.clone(),
                         Vec::new(),
@@ -441,10 +490,10 @@ impl Wallet {
                             inputs,
                             signed_result,
                         },
-                    )
+                    ))
                 }),
             Delivery::Copy => self
-                .copy_for(light, &row.vid, scope, &provider_key)
+                .copy_for(light, &row.vid, scope, &provider_key, &sent)
                 .await
                 .map(|(records, _, tags)| {
                     let refs = records
@@ -470,20 +519,16 @@ impl Wallet {
             Err(GrantsError::NothingToDeliver) => return Ok(None),
             Err(err) => return Err(err),
         };
+        let delivery_id = delivery_request_id(&request_id, row.next_delivery);
+        let salt = grant_salt(&owner_secret, &delivery_id);
         let opening = GrantOpening {
             salt,
             grantee_rsa_fingerprint: rsa_fingerprint_bytes(&provider_key)?,
             records: records.clone(),
         };
-        match ledger.grant(&grant_id).await? {
-            // A retried period whose records changed since its grant went on the ledger
-            // (a record uploaded late): its grant cannot be opened with these records,
-            // so the period is left undelivered rather than delivered unverifiable.
-            Some(existing) if existing.records_commitment != opening.commitment() => {
-                return Ok(None);
-            }
-            Some(_) => {}
-            None => ledger
+        let grant_id = delivery_grant_id(&delivery_id, &opening.commitment());
+        if ledger.grant(&grant_id).await?.is_none() {
+            ledger
                 .submit(
                     &owner_secret,
                     TxBody::Grant(Grant {
@@ -495,24 +540,38 @@ impl Wallet {
                         expires_at,
                     }),
                 )
-                .await
-                .map(|_| ())?,
+                .await?;
         }
         let owner_address = self.owner_address();
-        let key = delivery_record_key(&period_id)?;
+        let key = delivery_record_key(&delivery_id)?;
         if light.registration(&owner_address, &key).await?.is_none() {
             let doc = DeliveryDocument {
                 version: DELIVERY_VERSION,
-                request_id: period_id,
+                request_id: delivery_id,
                 grant_id,
                 opening,
                 content,
+                standing: Some(StandingPart {
+                    period: index,
+                    late,
+                }),
             };
             let sealed = doc.seal(&owner_address, &provider_key)?;
             self.put_wallet_entry(light, &owner_secret, DELIVERY_FORMAT, key, &sealed)
                 .await
                 .map_err(Box::new)?;
         }
+        row.next_delivery += 1;
+        let held = row.sent.entry(index).or_default();
+        for record in &records {
+            if !held.contains(record) {
+                held.push(record.clone());
+            }
+        }
+        if !row.delivered.contains(&index) {
+            row.delivered.push(index);
+        }
+        self.save_standing(row)?;
         Ok(Some(records))
     }
 

@@ -31,6 +31,7 @@ fn grant_line(info: &GrantInfo) -> String {
 fn sync_json(sync: &StandingSync) -> Value {
     json!({"grant_id": hex::encode(sync.grant_id),
            "delivered_periods": sync.delivered.iter().map(|(p, _)| *p).collect::<Vec<_>>(),
+           "late_periods": sync.late,
            "records": sync.delivered.iter().map(|(_, r)| r.len()).sum::<usize>(),
            "next_period": sync.next_period, "state": sync.state,
            "error": sync.error.as_ref().map(|(code, message)| json!({"code": code, "message": message}))})
