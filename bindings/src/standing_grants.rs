@@ -67,8 +67,12 @@ pub struct StandingGrantInfo {
     pub vid: String,
     /// The provider's address.
     pub provider: String,
-    /// Days per period (1 for a copy, 7 for a computation).
+    /// Days per period (1 for a copy, 7 for a weekly computation, 0 for calendar
+    /// months).
     pub period_days: u32,
+    /// Whether periods are calendar months (a computation whose request names
+    /// `period:month`).
+    pub calendar_months: bool,
     /// First approved day, `YYYY-MM-DD`.
     pub from_date: String,
     /// Last approved day.
@@ -89,6 +93,7 @@ impl From<CoreStandingGrant> for StandingGrantInfo {
             vid: grant.vid,
             provider: grant.provider,
             period_days: grant.period_days,
+            calendar_months: grant.calendar_months,
             from_date: grant.from,
             to_date: grant.to,
             next_period: grant.next_period,

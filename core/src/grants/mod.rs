@@ -50,6 +50,7 @@ pub use payment::{DeclaredDelivery, delivery_commitment, escrow_id_for};
 pub use provider::{ReceivedCopy, ReceivedRecord, ReceivedResult, ServiceProvider};
 pub use provider_standing::{PeriodContent, PeriodDelivery, StandingDeliveries};
 pub use standing::{
-    StandingError, StandingPart, StandingPeriods, delivery_grant_id, delivery_request_id,
+    PeriodLength, StandingError, StandingPart, StandingPeriods, delivery_grant_id,
+    delivery_request_id,
 };
-pub use terms::{ApprovedScope, Delivery, Narrowing, Privilege, RequestTerms};
+pub use terms::{ApprovedScope, ComputePeriod, Delivery, Narrowing, Privilege, RequestTerms};

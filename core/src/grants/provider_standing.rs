@@ -390,6 +390,7 @@ mod tests {
 
     fn terms(formats: &[&str], privileges: Vec<Privilege>) -> RequestTerms {
         RequestTerms {
+            period: None,
             formats: formats.iter().map(|f| (*f).to_owned()).collect(),
             from: day(1),
             to: day(10),

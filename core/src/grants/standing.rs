@@ -9,7 +9,9 @@
 //! [`standing_anchor_code_hash`], naming no record): it is what the owner revokes, the
 //! provider renounces, the ledger expires or ends on a transfer. The request's period is
 //! cut into periods from the request's first day: one day for a copy
-//! ([`COPY_PERIOD_DAYS`]), one week for a computation ([`COMPUTE_PERIOD_DAYS`]). Each
+//! ([`COPY_PERIOD_DAYS`]); for a computation one week ([`COMPUTE_PERIOD_DAYS`]) or,
+//! when the request names `period:month` ([`super::terms::ComputePeriod`]), one
+//! calendar month (the first and last periods clipped to the request's days). Each
 //! complete period whose days the owner approved is delivered exactly like an approval:
 //! a ledger grant of its own (id [`delivery_grant_id`]) and the sealed
 //! [`super::DeliveryDocument`] under the owner's address at the delivery key of the
@@ -40,10 +42,10 @@
 //! with nothing in scope delivers nothing), and a late delivery shows that a period gained
 //! records after it was first delivered.
 
-use chrono::{DateTime, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate};
 use sha2::{Digest, Sha256};
 
-use super::terms::{Delivery, RequestTerms};
+use super::terms::{ComputePeriod, Delivery, RequestTerms};
 
 /// Days in a copy's period: each day is delivered on its own.
 pub const COPY_PERIOD_DAYS: u32 = 1;
@@ -125,6 +127,10 @@ pub enum StandingError {
         /// What is outside.
         reason: String,
     },
+    /// A request names a period that is not `week` or `month`, names two, or names
+    /// one for a copy.
+    #[error("bad period: {0}")]
+    InvalidPeriod(String),
     /// The wallet's remembered standing grant is unreadable.
     #[error("standing grant {0} is stored in a form this wallet cannot read")]
     CorruptRow(String),
@@ -138,42 +144,66 @@ impl StandingError {
             StandingError::IsStanding(_) => "standing.is_standing",
             StandingError::CursorPastEnd { .. } => "standing.cursor_past_end",
             StandingError::OutOfScope { .. } => "standing.out_of_scope",
+            StandingError::InvalidPeriod(_) => "standing.invalid_period",
             StandingError::CorruptRow(_) => "standing.corrupt_row",
         }
     }
 }
 
-/// How a standing request's period is cut: from the request's first day to its last,
-/// in periods of `days` days (the last one possibly shorter).
+/// How long each period of a standing grant is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeriodLength {
+    /// A fixed number of days from the request's first day.
+    Days(u32),
+    /// A calendar month.
+    CalendarMonth,
+}
+
+/// How a standing request's days are cut: from the request's first day to its last,
+/// in periods of a fixed number of days or in calendar months (the last one possibly
+/// shorter, and for months the first too).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StandingPeriods {
     /// The request's first day.
     pub first: NaiveDate,
     /// The request's last day.
     pub last: NaiveDate,
-    /// Days per period.
-    pub days: u32,
+    /// How long a period is.
+    pub length: PeriodLength,
+}
+
+/// Months since year 0 of `day`'s month.
+fn month_number(day: NaiveDate) -> i64 {
+    i64::from(day.year()) * 12 + i64::from(day.month0())
 }
 
 impl StandingPeriods {
-    /// The periods of `terms`: a day each for a copy, a week each for a computation.
+    /// The periods of `terms`: a day each for a copy; a week (or a calendar month when
+    /// the request names it) each for a computation.
     pub fn of(terms: &RequestTerms) -> StandingPeriods {
-        let days = match terms.delivery {
-            Delivery::Copy => COPY_PERIOD_DAYS,
-            Delivery::Compute { .. } => COMPUTE_PERIOD_DAYS,
+        let length = match (terms.delivery, terms.period) {
+            (Delivery::Copy, _) => PeriodLength::Days(COPY_PERIOD_DAYS),
+            (Delivery::Compute { .. }, Some(ComputePeriod::Month)) => PeriodLength::CalendarMonth,
+            (Delivery::Compute { .. }, _) => PeriodLength::Days(COMPUTE_PERIOD_DAYS),
         };
         StandingPeriods {
             first: terms.from,
             last: terms.to,
-            days,
+            length,
         }
     }
 
     /// How many periods there are.
     pub fn count(&self) -> u32 {
-        let span = (self.last - self.first).num_days() + 1;
-        let days = i64::from(self.days.max(1));
-        u32::try_from((span + days - 1) / days).unwrap_or(0)
+        let count = match self.length {
+            PeriodLength::Days(days) => {
+                let span = (self.last - self.first).num_days() + 1;
+                let days = i64::from(days.max(1));
+                (span + days - 1) / days
+            }
+            PeriodLength::CalendarMonth => month_number(self.last) - month_number(self.first) + 1,
+        };
+        u32::try_from(count).unwrap_or(0)
     }
 
     /// Period `index`'s first and last day; `None` past the last period.
@@ -181,14 +211,26 @@ impl StandingPeriods {
         if index >= self.count() {
             return None;
         }
-        let days = u64::from(self.days.max(1));
-        let from = self
-            .first
-            .checked_add_days(chrono::Days::new(u64::from(index) * days))?;
-        let to = from
-            .checked_add_days(chrono::Days::new(days - 1))?
-            .min(self.last);
-        Some((from, to))
+        let (from, to) = match self.length {
+            PeriodLength::Days(days) => {
+                let days = u64::from(days.max(1));
+                let from = self
+                    .first
+                    .checked_add_days(chrono::Days::new(u64::from(index) * days))?;
+                (from, from.checked_add_days(chrono::Days::new(days - 1))?)
+            }
+            PeriodLength::CalendarMonth => {
+                let start = self
+                    .first
+                    .with_day(1)?
+                    .checked_add_months(chrono::Months::new(index))?;
+                let end = start
+                    .checked_add_months(chrono::Months::new(1))?
+                    .pred_opt()?;
+                (start.max(self.first), end)
+            }
+        };
+        Some((from, to.min(self.last)))
     }
 
     /// The periods a sync on `today` revisits for late uploads: those before `next`
@@ -260,8 +302,38 @@ mod tests {
         StandingPeriods {
             first: day(from),
             last: day(to),
-            days,
+            length: PeriodLength::Days(days),
         }
+    }
+
+    #[test]
+    fn calendar_months_are_clipped_to_the_request() {
+        let date = |m: u32, d: u32| NaiveDate::from_ymd_opt(2024, m, d).expect("date");
+        let months = StandingPeriods {
+            first: date(1, 15),
+            last: date(3, 10),
+            length: PeriodLength::CalendarMonth,
+        };
+        assert_eq!(months.count(), 3);
+        assert_eq!(months.period(0), Some((date(1, 15), date(1, 31))));
+        assert_eq!(months.period(1), Some((date(2, 1), date(2, 29))));
+        assert_eq!(months.period(2), Some((date(3, 1), date(3, 10))));
+        assert_eq!(months.period(3), None);
+        assert_eq!(months.complete_before(date(2, 29)), 1);
+        assert_eq!(months.complete_before(date(3, 1)), 2);
+        let across_years = StandingPeriods {
+            first: date(12, 1),
+            last: NaiveDate::from_ymd_opt(2025, 1, 31).expect("date"),
+            length: PeriodLength::CalendarMonth,
+        };
+        assert_eq!(across_years.count(), 2);
+        assert_eq!(
+            across_years.period(1),
+            Some((
+                NaiveDate::from_ymd_opt(2025, 1, 1).expect("date"),
+                NaiveDate::from_ymd_opt(2025, 1, 31).expect("date")
+            ))
+        );
     }
 
     #[test]

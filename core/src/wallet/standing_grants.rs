@@ -31,7 +31,8 @@ use crate::grants::delivery::{
     DELIVERY_VERSION, DeliveryContent, DeliveryDocument, delivery_record_key, grant_id_for,
 };
 use crate::grants::standing::{
-    StandingError, StandingPeriods, clip, last_day_before_expiry, standing_anchor_code_hash,
+    PeriodLength, StandingError, StandingPeriods, clip, last_day_before_expiry,
+    standing_anchor_code_hash,
 };
 use crate::grants::standing::{StandingPart, delivery_grant_id, delivery_request_id};
 use crate::grants::terms::{ApprovedScope, Delivery, Narrowing, Privilege};
@@ -63,8 +64,11 @@ pub struct StandingGrant {
     pub periods_from: String,
     /// The request's last day.
     pub periods_to: String,
-    /// Days per period.
+    /// Days per period (0 for calendar months).
     pub period_days: u32,
+    /// Whether periods are calendar months (a monthly computation).
+    #[serde(default)]
+    pub calendar_months: bool,
     /// First approved day.
     pub from: String,
     /// Last approved day.
@@ -163,7 +167,11 @@ impl StandingGrant {
         Ok(StandingPeriods {
             first: date(&self.periods_from, &self.grant_id)?,
             last: date(&self.periods_to, &self.grant_id)?,
-            days: self.period_days,
+            length: if self.calendar_months {
+                PeriodLength::CalendarMonth
+            } else {
+                PeriodLength::Days(self.period_days)
+            },
         })
     }
 }
@@ -257,7 +265,11 @@ impl Wallet {
             provider_rsa: hex::encode(rsa_public_key_pkcs1_der(&provider_key)?),
             periods_from: periods.first.to_string(),
             periods_to: periods.last.to_string(),
-            period_days: periods.days,
+            period_days: match periods.length {
+                PeriodLength::Days(days) => days,
+                PeriodLength::CalendarMonth => 0,
+            },
+            calendar_months: periods.length == PeriodLength::CalendarMonth,
             from: scope.from.to_string(),
             to: scope.to.to_string(),
             privileges: scope
