@@ -128,7 +128,8 @@ impl Wallet {
 
     /// The background sync of standing grants on day `today` (`YYYY-MM-DD`, the
     /// device's date): for each active standing grant still in force on the ledger,
-    /// delivers every period complete before `today` not delivered yet. Call it from
+    /// delivers every period complete before `today` not delivered yet, and records
+    /// of passed periods uploaded late (within 14 days of the period's end) once each. Call it from
     /// a WorkManager worker or a BGTask once a day or more often; a call with nothing
     /// new delivers nothing. A grant that fails is reported with its error code and
     /// retried on the next call.

@@ -352,8 +352,9 @@ impl Wallet {
     }
 
     /// Delivers, for every active standing grant, each period complete by `today`
-    /// (its last day before `today`) that was not delivered yet, after checking the
-    /// grant is still in force on the ledger. The host app calls this from a
+    /// (its last day before `today`) that was not delivered yet, and the late uploads
+    /// of the periods passed within the late window, after checking the grant is still
+    /// in force on the ledger. The host app calls this from a
     /// background task once a day or more often; a call with nothing new delivers
     /// nothing. A grant that fails (a node unreachable) is reported and retried on the
     /// next call; the others go on.
@@ -397,6 +398,14 @@ impl Wallet {
             .grant(&grant_id)
             .await?
             .ok_or_else(|| GrantsError::UnknownGrant(row.grant_id.clone()))?;
+        // An anchor of the first version (deliveries numbered by period, which its
+        // provider reads) gets nothing under this version's ids.
+        let marker = GrantKind::Usage {
+            code_hash: standing_anchor_code_hash(),
+        };
+        if anchor.kind != marker {
+            return Err(StandingError::NotStanding(row.grant_id.clone()).into());
+        }
         let state = state_of(anchor.status, anchor.expires_at, now_ms());
         if state != "active" {
             row.state = state.to_owned();

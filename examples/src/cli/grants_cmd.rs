@@ -1,6 +1,6 @@
 //! `carchain grants list|revoke|sync`: the grants this wallet made, as it remembers
 //! them, revoking one on the ledger (what was already delivered stays delivered), and
-//! the standing grants' sync that delivers each newly complete day.
+//! the standing grants' sync that delivers each newly complete day and late uploads.
 
 use carchain_core::grants::GrantsLedger;
 use carchain_core::wallet::{GrantInfo, StandingSync};
@@ -41,10 +41,11 @@ fn sync_json(sync: &StandingSync) -> Value {
 fn sync_line(sync: &StandingSync) -> String {
     let records: usize = sync.delivered.iter().map(|(_, r)| r.len()).sum();
     let mut line = format!(
-        "{}  {:<8} {} periods, {} records delivered; next period {}",
+        "{}  {:<8} {} periods ({} late), {} records delivered; next period {}",
         hex::encode(sync.grant_id),
         sync.state,
         sync.delivered.len(),
+        sync.late.len(),
         records,
         sync.next_period
     );
