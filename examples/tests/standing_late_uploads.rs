@@ -3,7 +3,8 @@
 //! loopback. A car offline on day 2 uploads day 2's trip after day 3 was delivered: the
 //! family's standing trip grant receives it once, as a late delivery of day 2, and the
 //! provider's cursor returns it exactly once. Attacks: a grant narrowed to days 1..=3
-//! never receives a late record of day 4; a revoked grant receives no late record. An
+//! never receives a late record of day 4; a revoked grant receives no late record; a
+//! record uploaded more than 14 days after its day's end is not delivered. An
 //! insurer's weekly UBI grant receives a late trip of a scored week as a corrected score
 //! over the whole week, marked late (it replaces the week's earlier score).
 
@@ -216,6 +217,44 @@ async fn a_day_uploaded_late_reaches_the_family_once_and_no_grant_out_of_scope_o
     assert!(!revoked.in_force);
     assert_eq!(revoked.anchor.status, GrantStatus::Revoked);
     assert!(revoked.deliveries.is_empty());
+
+    // The window: a late trip of day 8 (passed on day 10) still arrives on day 20; one of
+    // day 1, whose period ended more than 14 days before, does not.
+    owner
+        .sync_standing_grants(&ledger, day(10))
+        .await
+        .expect("sync day 10");
+    car.put_trip(&trip_on(day(1), 11, ORIGIN), 1, day(1))
+        .expect("put trip");
+    drive(&car, &light, &[8]).await;
+    let synced = owner
+        .sync_standing_grants(&ledger, day(20))
+        .await
+        .expect("sync day 20");
+    let family_id = carchain_core::grants::grant_id_for(&family_request);
+    let family_sync = synced
+        .iter()
+        .find(|s| s.grant_id == family_id)
+        .expect("family");
+    assert_eq!(family_sync.late, vec![7]);
+    assert_eq!(family_sync.state, "active");
+    let windowed = family
+        .deliveries_since(&ledger, &family_request, again.cursor, day(20))
+        .await
+        .expect("day 8");
+    assert_eq!(sessions(&windowed), vec![(7, true, vec![8])]);
+    // Once the window after the last day is over the grant is finished.
+    let synced = owner
+        .sync_standing_grants(&ledger, day(25))
+        .await
+        .expect("sync day 25");
+    let family_sync = synced
+        .iter()
+        .find(|s| s.grant_id == family_id)
+        .expect("family");
+    assert_eq!(family_sync.state, "finished");
+    assert!(family_sync.delivered.is_empty());
+
     let standing = owner.standing_grants().expect("standing");
     let neighbour_row = standing
         .iter()
