@@ -16,7 +16,7 @@ use std::time::Duration;
 use carchain_core::compute::ShippedProgram as CoreShippedProgram;
 use carchain_core::grants::ServiceProvider as CoreServiceProvider;
 use carchain_core::grants::provider::{RequestOutcome as CoreOutcome, RequestSpec};
-use carchain_core::grants::terms::compute_field;
+use carchain_core::grants::terms::{PERIOD_FIELD_PREFIX, compute_field};
 use carchain_core::grants::{Privilege as CorePrivilege, RequestTerms};
 use carchain_core::keys::{RsaBits, SEED_LEN, Seed, WalletKeys};
 use zeroize::Zeroizing;
@@ -68,6 +68,11 @@ pub struct DataRequestSpec {
     /// copy of the records.
     #[uniffi(default)]
     pub computation: Option<String>,
+    /// How often a standing computation delivers a result: `week` (the default when
+    /// `null`/`nil`) or `month` (each calendar month); a copy names none
+    /// (`standing.invalid_period`).
+    #[uniffi(default)]
+    pub compute_period: Option<String>,
     /// Why, shown to the owner.
     pub purpose: String,
     /// The price offered; above 0 it is paid into an escrow with the request.
@@ -87,6 +92,9 @@ impl DataRequestSpec {
             .collect();
         if let Some(hash) = &self.computation {
             fields.push(compute_field(&parse_id(hash, "computation hash")?));
+        }
+        if let Some(period) = &self.compute_period {
+            fields.push(format!("{PERIOD_FIELD_PREFIX}{period}"));
         }
         let terms = RequestTerms::parse(&self.formats, &self.from_date, &self.to_date, &fields)?;
         Ok(RequestSpec {
@@ -299,6 +307,7 @@ mod tests {
             to_date: "2024-05-03".into(),
             privileges: vec![Privilege::NonLocation, Privilege::LocationHistory],
             computation: Some(ubi.clone()),
+            compute_period: None,
             purpose: "a quote".into(),
             price: 7,
             expires_at_ms: Some(99),
@@ -313,6 +322,27 @@ mod tests {
             ]
         );
         assert_eq!((core.price, core.expires_at), (7, Some(99)));
+        let monthly = DataRequestSpec {
+            compute_period: Some("month".into()),
+            ..spec.clone()
+        };
+        assert_eq!(
+            monthly.to_core().unwrap().terms.to_fields().last().unwrap(),
+            "period:month"
+        );
+        for bad in [
+            DataRequestSpec {
+                compute_period: Some("fortnight".into()),
+                ..spec.clone()
+            },
+            DataRequestSpec {
+                compute_period: Some("month".into()),
+                computation: None,
+                ..spec.clone()
+            },
+        ] {
+            assert_eq!(bad.to_core().unwrap_err().code(), "standing.invalid_period");
+        }
         let bad_hash = DataRequestSpec {
             computation: Some("12".into()),
             ..spec.clone()

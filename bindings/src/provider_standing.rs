@@ -23,6 +23,11 @@ use crate::inputs::parse_date;
 pub struct PeriodDelivery {
     /// The period index (from the request's first day).
     pub period: u32,
+    /// The delivery number (the cursor that returns it first).
+    pub delivery: u32,
+    /// Records of the period uploaded late: a copy's new records, or a computation's
+    /// result replacing the period's earlier one.
+    pub late: bool,
     /// Its first day (YYYY-MM-DD).
     pub from_date: String,
     /// Its last day (YYYY-MM-DD).
@@ -39,6 +44,8 @@ impl From<CorePeriod> for PeriodDelivery {
         };
         PeriodDelivery {
             period: period.period,
+            delivery: period.delivery,
+            late: period.late,
             from_date: period.from.to_string(),
             to_date: period.to.to_string(),
             outcome: outcome.into(),
@@ -49,7 +56,7 @@ impl From<CorePeriod> for PeriodDelivery {
 /// What `deliveriesSince` found.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct StandingDeliveries {
-    /// The periods delivered since the cursor, in order.
+    /// The deliveries since the cursor, in the order the owner made them.
     pub deliveries: Vec<PeriodDelivery>,
     /// The cursor to pass next time.
     pub cursor: u32,
@@ -85,8 +92,9 @@ impl From<CoreDeliveries> for StandingDeliveries {
 
 #[uniffi::export(async_runtime = "tokio")]
 impl ServiceProvider {
-    /// The periods of the standing grant answering `request_id` (hex) delivered from
-    /// period `cursor` on and complete on `today` (YYYY-MM-DD), each verified (records
+    /// The deliveries of the standing grant answering `request_id` (hex) from delivery
+    /// number `cursor` on, of periods complete on `today` (YYYY-MM-DD), late uploads
+    /// included, each verified (records
     /// against their hashes and the request's scope, results against the owner's
     /// signature). Start with cursor 0 and pass the returned cursor next time; a period
     /// that fails a check is an error (`standing.out_of_scope`, ...), never skipped.

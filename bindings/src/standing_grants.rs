@@ -24,6 +24,9 @@ pub struct StandingSyncInfo {
     pub grant_id: String,
     /// The periods this sync delivered (indexes from the request's first day).
     pub delivered_periods: Vec<u32>,
+    /// The periods among `delivered_periods` delivered late (records uploaded after
+    /// the period was first synchronised).
+    pub late_periods: Vec<u32>,
     /// How many records those periods delivered (copied, or read by a computation).
     pub record_count: u64,
     /// The next period to deliver.
@@ -43,6 +46,7 @@ impl From<CoreSync> for StandingSyncInfo {
         StandingSyncInfo {
             grant_id: hex::encode(sync.grant_id),
             delivered_periods: sync.delivered.iter().map(|(p, _)| *p).collect(),
+            late_periods: sync.late.clone(),
             record_count: sync.delivered.iter().map(|(_, r)| r.len() as u64).sum(),
             next_period: sync.next_period,
             state: sync.state,
@@ -63,8 +67,12 @@ pub struct StandingGrantInfo {
     pub vid: String,
     /// The provider's address.
     pub provider: String,
-    /// Days per period (1 for a copy, 7 for a computation).
+    /// Days per period (1 for a copy, 7 for a weekly computation, 0 for calendar
+    /// months).
     pub period_days: u32,
+    /// Whether periods are calendar months (a computation whose request names
+    /// `period:month`).
+    pub calendar_months: bool,
     /// First approved day, `YYYY-MM-DD`.
     pub from_date: String,
     /// Last approved day.
@@ -85,6 +93,7 @@ impl From<CoreStandingGrant> for StandingGrantInfo {
             vid: grant.vid,
             provider: grant.provider,
             period_days: grant.period_days,
+            calendar_months: grant.calendar_months,
             from_date: grant.from,
             to_date: grant.to,
             next_period: grant.next_period,
@@ -119,7 +128,8 @@ impl Wallet {
 
     /// The background sync of standing grants on day `today` (`YYYY-MM-DD`, the
     /// device's date): for each active standing grant still in force on the ledger,
-    /// delivers every period complete before `today` not delivered yet. Call it from
+    /// delivers every period complete before `today` not delivered yet, and records
+    /// of passed periods uploaded late (within 14 days of the period's end) once each. Call it from
     /// a WorkManager worker or a BGTask once a day or more often; a call with nothing
     /// new delivers nothing. A grant that fails is reported with its error code and
     /// retried on the next call.
@@ -235,6 +245,7 @@ mod tests {
                     }],
                 ),
             ],
+            late: vec![1],
             next_period: 3,
             state: "active".into(),
             error: Some(("grants.light".into(), "unreachable".into())),
@@ -242,6 +253,7 @@ mod tests {
         let info = StandingSyncInfo::from(sync);
         assert_eq!(info.delivered_periods, vec![1, 2]);
         assert_eq!(info.record_count, 1);
+        assert_eq!(info.late_periods, vec![1]);
         assert_eq!(info.error_code.as_deref(), Some("grants.light"));
     }
 }

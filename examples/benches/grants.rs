@@ -65,6 +65,7 @@ const COPY_RECORDS: usize = COPY_DAYS as usize * TRIPS_PER_DAY as usize;
 
 fn compute_terms(code_hash: [u8; 32]) -> RequestTerms {
     RequestTerms {
+        period: None,
         formats: vec!["trip-gps".into()],
         from: day(1),
         to: day(DAYS),
@@ -75,6 +76,7 @@ fn compute_terms(code_hash: [u8; 32]) -> RequestTerms {
 
 fn copy_terms() -> RequestTerms {
     RequestTerms {
+        period: None,
         formats: vec!["trip-gps".into()],
         from: day(1),
         to: day(COPY_DAYS),

@@ -346,6 +346,7 @@ async fn a_dealer_gets_a_copy_of_the_vin_record_and_nothing_else() {
             &request_spec(
                 &owner,
                 RequestTerms {
+                    period: None,
                     formats: vec!["VIN_CODE".into(), "trip-gps".into()],
                     from: day(1),
                     to: day(DAYS),

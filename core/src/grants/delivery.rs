@@ -92,6 +92,10 @@ pub struct DeliveryDocument {
     pub opening: GrantOpening,
     /// Copy or result.
     pub content: DeliveryContent,
+    /// Of a standing grant's delivery: the period it delivers; absent for a one-off
+    /// delivery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standing: Option<super::standing::StandingPart>,
 }
 
 /// The delivery record format.
@@ -183,6 +187,7 @@ mod tests {
                     grant: vec![0xcc; 4],
                 }],
             },
+            standing: None,
         }
     }
 

@@ -71,6 +71,9 @@ pub use provider::{ReceivedCopy, ReceivedRecord, ReceivedResult, ServiceProvider
 #[cfg(feature = "sdk")]
 pub use provider_standing::{PeriodContent, PeriodDelivery, StandingDeliveries};
 #[cfg(feature = "sdk")]
-pub use standing::{StandingError, StandingPeriods, period_request_id};
+pub use standing::{
+    PeriodLength, StandingError, StandingPart, StandingPeriods, delivery_grant_id,
+    delivery_request_id,
+};
 #[cfg(feature = "sdk")]
-pub use terms::{ApprovedScope, Delivery, Narrowing, Privilege, RequestTerms};
+pub use terms::{ApprovedScope, ComputePeriod, Delivery, Narrowing, Privilege, RequestTerms};

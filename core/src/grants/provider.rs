@@ -211,6 +211,12 @@ impl ServiceProvider {
         ledger: &GrantsLedger,
         spec: &RequestSpec,
     ) -> GrantsResult<[u8; 32]> {
+        if spec.terms.period.is_some() && spec.terms.delivery == Delivery::Copy {
+            return Err(super::standing::StandingError::InvalidPeriod(
+                "a copy is delivered day by day: only a computation names a period".into(),
+            )
+            .into());
+        }
         let mut request_id = [0u8; 32];
         getrandom::fill(&mut request_id)
             .map_err(|_| GrantsError::InvalidTerms("no randomness for a request id".into()))?;

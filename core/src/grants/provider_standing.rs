@@ -2,13 +2,15 @@
 //! periods delivered since a cursor, each verified like a one-off delivery, and
 //! checked to hold only the period's days and the request's formats.
 //!
-//! The cursor is a period index: [`ServiceProvider::deliveries_since`] returns the
-//! periods from `cursor` that are complete on the provider's `today` and delivered, and
-//! the cursor to pass next time (one past the last period received; the owner's wallet
-//! delivers periods in order, so an earlier period not received by then had nothing to
-//! deliver). Passing an old cursor again returns the same periods again, nothing else.
-//! Once the anchor grant is no longer in force (revoked, renounced, ended by a transfer
-//! of the car, expired), nothing is returned.
+//! The cursor is a delivery number: [`ServiceProvider::deliveries_since`] reads the
+//! owner's deliveries `cursor`, `cursor + 1`, ... until one is missing (or names a
+//! period not complete on the provider's `today`), and returns them with the cursor to
+//! pass next time, so each delivery, late ones included, is returned once. A late
+//! delivery ([`PeriodDelivery::late`]) of a copy holds records of its period no earlier
+//! delivery held; of a computation, a result over all the period's records that
+//! replaces the period's earlier result. Passing an old cursor again returns the same
+//! deliveries again, nothing else. Once the anchor grant is no longer in force (revoked,
+//! renounced, ended by a transfer of the car, expired), nothing is returned.
 
 use bitcoin::CompressedPublicKey;
 use chrono::NaiveDate;
@@ -21,9 +23,8 @@ use super::provider::{
     ReceivedCopy, ReceivedRecord, ReceivedResult, ServiceProvider, check_copy_tags, check_result,
     now_ms,
 };
-use super::standing::{
-    StandingError, StandingPeriods, period_request_id, standing_anchor_code_hash,
-};
+use super::standing::{StandingError, StandingPeriods, standing_anchor_code_hash};
+use super::standing::{StandingPart, delivery_grant_id, delivery_request_id};
 use super::terms::{Delivery, RequestTerms};
 use crate::compute::SignedResult;
 use crate::light::LightError;
@@ -44,6 +45,12 @@ pub enum PeriodContent {
 pub struct PeriodDelivery {
     /// The period index.
     pub period: u32,
+    /// The delivery number (the cursor that returns this delivery first).
+    pub delivery: u32,
+    /// Whether the period was delivered before (records uploaded late): a copy's
+    /// new records of the period, or a computation's result replacing the period's
+    /// earlier one.
+    pub late: bool,
     /// Its first day.
     pub from: NaiveDate,
     /// Its last day.
@@ -55,7 +62,7 @@ pub struct PeriodDelivery {
 /// What [`ServiceProvider::deliveries_since`] found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StandingDeliveries {
-    /// The periods delivered since the cursor, in order.
+    /// The deliveries since the cursor, in the order the owner made them.
     pub deliveries: Vec<PeriodDelivery>,
     /// The cursor to pass next time.
     pub cursor: u32,
@@ -110,13 +117,6 @@ impl ServiceProvider {
     ) -> GrantsResult<StandingDeliveries> {
         let (request, terms, anchor) = self.standing_request(ledger, request_id).await?;
         let periods = StandingPeriods::of(&terms);
-        if cursor > periods.count() {
-            return Err(StandingError::CursorPastEnd {
-                cursor,
-                periods: periods.count(),
-            }
-            .into());
-        }
         let in_force = anchor.status == GrantStatus::Active
             && anchor.expires_at.is_none_or(|at| at > now_ms());
         let mut found = StandingDeliveries {
@@ -128,22 +128,26 @@ impl ServiceProvider {
         if !in_force {
             return Ok(found);
         }
-        for index in cursor..periods.complete_before(today) {
-            let Some((from, to)) = periods.period(index) else {
-                break;
-            };
-            if let Some(content) = self
-                .period_delivery(ledger, &request, &terms, index, (from, to))
+        if let Some(previous) = cursor.checked_sub(1)
+            && self
+                .period_delivery(ledger, &request, &terms, &periods, previous)
                 .await?
-            {
-                found.deliveries.push(PeriodDelivery {
-                    period: index,
-                    from,
-                    to,
-                    content,
-                });
-                found.cursor = index + 1;
+                .is_none()
+        {
+            return Err(StandingError::CursorPastEnd { cursor }.into());
+        }
+        let complete = periods.complete_before(today);
+        let mut seq = cursor;
+        while let Some(delivery) = self
+            .period_delivery(ledger, &request, &terms, &periods, seq)
+            .await?
+        {
+            if delivery.period >= complete {
+                break;
             }
+            found.deliveries.push(delivery);
+            seq += 1;
+            found.cursor = seq;
         }
         Ok(found)
     }
@@ -196,18 +200,17 @@ impl ServiceProvider {
         Ok((request, terms, anchor))
     }
 
-    /// Period `index`'s delivery, verified; `None` when the owner delivered nothing
-    /// for it (yet, or because it held nothing in scope).
+    /// Delivery number `seq`, verified; `None` when the owner has not made it (yet).
     async fn period_delivery(
         &self,
         ledger: &GrantsLedger,
         request: &RequestState,
         terms: &RequestTerms,
-        index: u32,
-        days: (NaiveDate, NaiveDate),
-    ) -> GrantsResult<Option<PeriodContent>> {
-        let period_id = period_request_id(&request.request_id, index);
-        let key = delivery_record_key(&period_id)?;
+        periods: &StandingPeriods,
+        seq: u32,
+    ) -> GrantsResult<Option<PeriodDelivery>> {
+        let delivery_id = delivery_request_id(&request.request_id, seq);
+        let key = delivery_record_key(&delivery_id)?;
         let record = match ledger.light().record(&request.owner_address, &key).await {
             Ok(Some(record)) => record,
             Ok(None) | Err(LightError::ValueMissing { .. }) => return Ok(None),
@@ -224,10 +227,26 @@ impl ServiceProvider {
         let doc = DeliveryDocument::open(
             &record.envelope,
             &request.owner_address,
-            &period_id,
+            &delivery_id,
             &self.rsa,
         )?;
-        if doc.grant_id != grant_id_for(&period_id) {
+        let Some(StandingPart {
+            period: index,
+            late,
+        }) = doc.standing
+        else {
+            return Err(GrantsError::DeliveryRefused(
+                "the delivery names no period of the standing grant".into(),
+            ));
+        };
+        let Some(days) = periods.period(index) else {
+            return Err(StandingError::OutOfScope {
+                period: index,
+                reason: "a period past the request's days".into(),
+            }
+            .into());
+        };
+        if doc.grant_id != delivery_grant_id(&delivery_id, &doc.opening.commitment()) {
             return Err(GrantsError::GrantRefused(
                 "the period's delivery names another grant".into(),
             ));
@@ -240,7 +259,7 @@ impl ServiceProvider {
                 reason: reason.to_owned(),
             })
         };
-        match (doc.content, terms.delivery) {
+        let content = match (doc.content, terms.delivery) {
             (DeliveryContent::Copy { records }, Delivery::Copy) => {
                 if !matches!(grant.kind, GrantKind::Copy { .. }) {
                     return Err(GrantsError::GrantRefused("not a copy grant".into()));
@@ -264,12 +283,12 @@ impl ServiceProvider {
                     received.push(opened);
                 }
                 check_copy_tags(&grant, &received)?;
-                Ok(Some(PeriodContent::Copy(Box::new(ReceivedCopy {
+                PeriodContent::Copy(Box::new(ReceivedCopy {
                     grant,
                     opening,
                     records: received,
                     payment: None,
-                }))))
+                }))
             }
             (
                 DeliveryContent::Result {
@@ -292,17 +311,25 @@ impl ServiceProvider {
                 }
                 self.check_inputs(ledger, &opening, &inputs, &signed)
                     .await?;
-                Ok(Some(PeriodContent::Result(Box::new(ReceivedResult {
+                PeriodContent::Result(Box::new(ReceivedResult {
                     grant,
                     opening,
                     signed,
                     inputs,
                     owner_key,
                     payment: None,
-                }))))
+                }))
             }
-            _ => Err(out_of_scope("a delivery of another kind than requested")),
-        }
+            _ => return Err(out_of_scope("a delivery of another kind than requested")),
+        };
+        Ok(Some(PeriodDelivery {
+            period: index,
+            delivery: seq,
+            late,
+            from: days.0,
+            to: days.1,
+            content,
+        }))
     }
 
     /// The error for an approved request without a one-off delivery: a standing grant
@@ -363,6 +390,7 @@ mod tests {
 
     fn terms(formats: &[&str], privileges: Vec<Privilege>) -> RequestTerms {
         RequestTerms {
+            period: None,
             formats: formats.iter().map(|f| (*f).to_owned()).collect(),
             from: day(1),
             to: day(10),

@@ -5,16 +5,52 @@
 //! A `DataRequest` carries its wishes in two lists. `formats` names record formats
 //! (`trip-gps`, `VIN_CODE`, ...). `fields` holds privileges ([`Privilege`]) and, for a
 //! computation (usage grant), one entry `compute:<64 hex>` naming the registered code
-//! hash; without it the request asks for a copy.
+//! hash; without it the request asks for a copy. A computation may name how often a
+//! standing grant delivers a result, with one entry `period:week` (the default, also
+//! when absent: requests made before this entry existed read the same) or
+//! `period:month` (each calendar month); a copy is delivered day by day and names none.
+//! Older readers refuse a request naming a period (an unknown privilege): nothing is
+//! delivered on terms they cannot read.
 
 use chrono::NaiveDate;
 
 use super::error::{GrantsError, GrantsResult};
+use super::standing::StandingError;
 use crate::record::{TRIP_GPS, VIN_CODE};
 use crate::trip::PrivacyZone;
 
 /// Prefix of the `fields` entry that names a computation's code hash.
 pub const COMPUTE_FIELD_PREFIX: &str = "compute:";
+/// Prefix of the `fields` entry that names a standing computation's period.
+pub const PERIOD_FIELD_PREFIX: &str = "period:";
+
+/// How often a standing computation grant delivers a result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ComputePeriod {
+    /// Every 7 days from the request's first day (`period:week`, the default).
+    Week,
+    /// Every calendar month (`period:month`): the first period runs from the
+    /// request's first day to the end of its month, the last from the first of the
+    /// last month to the request's last day.
+    Month,
+}
+
+impl ComputePeriod {
+    /// The name used in a request's `fields` after [`PERIOD_FIELD_PREFIX`].
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ComputePeriod::Week => "week",
+            ComputePeriod::Month => "month",
+        }
+    }
+
+    /// Parses a period name (`week`, `month`).
+    pub fn parse(name: &str) -> Option<ComputePeriod> {
+        [ComputePeriod::Week, ComputePeriod::Month]
+            .into_iter()
+            .find(|p| p.as_str() == name)
+    }
+}
 /// Decimals coordinates are rounded to when only approximate location is granted
 /// (about 1 km).
 pub const APPROXIMATE_DECIMALS: u32 = 2;
@@ -93,6 +129,9 @@ pub struct RequestTerms {
     pub privileges: Vec<Privilege>,
     /// Copy or computation.
     pub delivery: Delivery,
+    /// A computation's period when the request names one (`None`: weekly); always
+    /// `None` for a copy.
+    pub period: Option<ComputePeriod>,
 }
 
 /// Parses a `YYYY-MM-DD` date.
@@ -138,8 +177,16 @@ impl RequestTerms {
         }
         let mut privileges = Vec::new();
         let mut delivery = Delivery::Copy;
+        let mut period = None;
         for field in fields {
-            if let Some(hex_hash) = field.strip_prefix(COMPUTE_FIELD_PREFIX) {
+            if let Some(name) = field.strip_prefix(PERIOD_FIELD_PREFIX) {
+                let parsed = ComputePeriod::parse(name).ok_or_else(|| {
+                    StandingError::InvalidPeriod(format!("unknown period `{name}`"))
+                })?;
+                if period.replace(parsed).is_some() {
+                    return Err(StandingError::InvalidPeriod("two periods named".into()).into());
+                }
+            } else if let Some(hex_hash) = field.strip_prefix(COMPUTE_FIELD_PREFIX) {
                 if delivery != Delivery::Copy {
                     return Err(GrantsError::InvalidTerms("two computations named".into()));
                 }
@@ -160,6 +207,12 @@ impl RequestTerms {
         if privileges.is_empty() {
             return Err(GrantsError::InvalidTerms("no privilege asked for".into()));
         }
+        if period.is_some() && delivery == Delivery::Copy {
+            return Err(StandingError::InvalidPeriod(
+                "a copy is delivered day by day: only a computation names a period".into(),
+            )
+            .into());
+        }
         privileges.sort();
         Ok(RequestTerms {
             formats: formats.to_vec(),
@@ -167,6 +220,7 @@ impl RequestTerms {
             to,
             privileges,
             delivery,
+            period,
         })
     }
 
@@ -179,6 +233,9 @@ impl RequestTerms {
             .collect();
         if let Delivery::Compute { code_hash } = &self.delivery {
             fields.push(compute_field(code_hash));
+        }
+        if let Some(period) = self.period {
+            fields.push(format!("{PERIOD_FIELD_PREFIX}{}", period.as_str()));
         }
         fields
     }
@@ -381,6 +438,43 @@ mod tests {
                 ),
                 "{formats:?} {from} {to} {fields:?}"
             );
+        }
+    }
+
+    #[test]
+    fn a_computation_names_its_period_and_a_bad_one_is_refused() {
+        let fields = |extra: &[&str]| {
+            let mut fields = strings(&["location_history", "non_location"]);
+            fields.push(compute_field(&[0xab; 32]));
+            fields.extend(strings(extra));
+            fields
+        };
+        let parse = |fields: &[String]| {
+            RequestTerms::parse(&strings(&["trip-gps"]), "2024-03-01", "2024-04-30", fields)
+        };
+        assert_eq!(parse(&fields(&[])).expect("weekly").period, None);
+        let monthly = parse(&fields(&["period:month"])).expect("monthly");
+        assert_eq!(monthly.period, Some(ComputePeriod::Month));
+        assert_eq!(
+            monthly.to_fields().last().map(String::as_str),
+            Some("period:month")
+        );
+        assert_eq!(parse(&monthly.to_fields()).expect("again"), monthly);
+        let weekly = parse(&fields(&["period:week"])).expect("weekly");
+        assert_eq!(weekly.period, Some(ComputePeriod::Week));
+        for bad in [
+            fields(&["period:fortnight"]),
+            fields(&["period:"]),
+            fields(&["period:Month"]),
+            fields(&["period:month", "period:week"]),
+            strings(&["location_history", "period:month"]),
+        ] {
+            match parse(&bad) {
+                Err(GrantsError::Standing(err)) => {
+                    assert_eq!(err.code(), "standing.invalid_period", "{bad:?}");
+                }
+                other => panic!("{bad:?} parsed as {other:?}"),
+            }
         }
     }
 

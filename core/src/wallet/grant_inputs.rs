@@ -92,13 +92,14 @@ impl Wallet {
     /// Re-wraps the key of every record of the scope for `provider`. Trips that enter a
     /// privacy zone are left out (a copy cannot be edited), which needs them decrypted;
     /// without zones no payload is opened. Returns the delivered records and their
-    /// registered dHashes.
+    /// registered dHashes. Records in `skip` (delivered before) are left out.
     pub(super) async fn copy_for(
         &self,
         light: &LightClient,
         vid: &str,
         scope: &ApprovedScope,
         provider: &RsaPublicKey,
+        skip: &[RecordRef],
     ) -> GrantsResult<CopyInputs> {
         let mut delivered = Vec::new();
         let mut d_hashes = Vec::new();
@@ -115,6 +116,12 @@ impl Wallet {
             };
             for stored in records {
                 let put = &stored.registration.put;
+                if skip
+                    .iter()
+                    .any(|r| r.address == put.address && r.key == put.key)
+                {
+                    continue;
+                }
                 let ctx = RecordContext {
                     address: &put.address,
                     key_bytes: &put.key,

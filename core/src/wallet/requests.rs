@@ -279,8 +279,9 @@ impl Wallet {
                 )
             }
             Delivery::Copy => {
-                let (delivered, d_hashes, tags) =
-                    self.copy_for(light, vid, &scope, &provider_key).await?;
+                let (delivered, d_hashes, tags) = self
+                    .copy_for(light, vid, &scope, &provider_key, &[])
+                    .await?;
                 let refs = delivered
                     .iter()
                     .map(|d| RecordRef {
@@ -322,6 +323,7 @@ impl Wallet {
             grant_id,
             opening,
             content,
+            standing: None,
         };
         let owner_address = self.owner_address();
         let sealed = doc.seal(&owner_address, &provider_key)?;

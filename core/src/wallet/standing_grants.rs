@@ -11,6 +11,13 @@
 //! marked ended and nothing more is delivered. Only days the owner approved, of the
 //! formats and privileges approved, whole days before the expiry, are delivered, each
 //! period exactly as an approval delivers (the same copy and computation code).
+//! Each sync also revisits the passed periods of the late window
+//! ([`crate::grants::standing::LATE_WINDOW_DAYS`]) and delivers their late uploads: a
+//! copy's records no earlier delivery held, or a computation's result over all the
+//! period's records once they differ from the inputs delivered. The row keeps the
+//! records delivered per period while the period is in the window.
+
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use rsa::PublicKey as RsaPublicKey;
@@ -24,9 +31,10 @@ use crate::grants::delivery::{
     DELIVERY_VERSION, DeliveryContent, DeliveryDocument, delivery_record_key, grant_id_for,
 };
 use crate::grants::standing::{
-    StandingError, StandingPeriods, clip, last_day_before_expiry, period_request_id,
+    PeriodLength, StandingError, StandingPeriods, clip, last_day_before_expiry,
     standing_anchor_code_hash,
 };
+use crate::grants::standing::{StandingPart, delivery_grant_id, delivery_request_id};
 use crate::grants::terms::{ApprovedScope, Delivery, Narrowing, Privilege};
 use crate::grants::{DELIVERY_FORMAT, GrantsError, GrantsLedger, GrantsResult};
 use crate::keys::{rsa_fingerprint_bytes, rsa_public_key_pkcs1_der};
@@ -56,8 +64,11 @@ pub struct StandingGrant {
     pub periods_from: String,
     /// The request's last day.
     pub periods_to: String,
-    /// Days per period.
+    /// Days per period (0 for calendar months).
     pub period_days: u32,
+    /// Whether periods are calendar months (a monthly computation).
+    #[serde(default)]
+    pub calendar_months: bool,
     /// First approved day.
     pub from: String,
     /// Last approved day.
@@ -76,9 +87,16 @@ pub struct StandingGrant {
     pub expires_at: Option<u64>,
     /// The next period to deliver (the cursor).
     pub next_period: u32,
-    /// The periods delivered so far.
+    /// The periods delivered so far (a period delivered late again is listed once).
     pub delivered: Vec<u32>,
-    /// `active`, `finished` (every period delivered), or why it stopped: `revoked`,
+    /// The next delivery number (the provider's cursor counts deliveries).
+    #[serde(default)]
+    pub next_delivery: u32,
+    /// The records each period of the late window delivered so far (a computation's
+    /// inputs), so a late upload is delivered once.
+    #[serde(default)]
+    pub sent: BTreeMap<u32, Vec<RecordRef>>,
+    /// `active`, `finished` (every period delivered and the late window over), or why it stopped: `revoked`,
     /// `renounced`, `ended` (the car changed owner), `expired`.
     pub state: String,
 }
@@ -89,8 +107,11 @@ pub struct StandingSync {
     /// The anchor grant id.
     pub grant_id: [u8; 32],
     /// The periods delivered by this sync, each with the records it delivered (copied
-    /// or read by the computation).
+    /// or read by the computation), late deliveries of earlier periods included.
     pub delivered: Vec<(u32, Vec<RecordRef>)>,
+    /// The periods among `delivered` that were late deliveries (records uploaded after
+    /// the period was first synchronised).
+    pub late: Vec<u32>,
     /// The cursor after this sync.
     pub next_period: u32,
     /// The grant's state after this sync (see [`StandingGrant::state`]).
@@ -146,7 +167,11 @@ impl StandingGrant {
         Ok(StandingPeriods {
             first: date(&self.periods_from, &self.grant_id)?,
             last: date(&self.periods_to, &self.grant_id)?,
-            days: self.period_days,
+            length: if self.calendar_months {
+                PeriodLength::CalendarMonth
+            } else {
+                PeriodLength::Days(self.period_days)
+            },
         })
     }
 }
@@ -240,7 +265,11 @@ impl Wallet {
             provider_rsa: hex::encode(rsa_public_key_pkcs1_der(&provider_key)?),
             periods_from: periods.first.to_string(),
             periods_to: periods.last.to_string(),
-            period_days: periods.days,
+            period_days: match periods.length {
+                PeriodLength::Days(days) => days,
+                PeriodLength::CalendarMonth => 0,
+            },
+            calendar_months: periods.length == PeriodLength::CalendarMonth,
             from: scope.from.to_string(),
             to: scope.to.to_string(),
             privileges: scope
@@ -259,6 +288,8 @@ impl Wallet {
             expires_at: narrowing.expires_at,
             next_period: 0,
             delivered: Vec::new(),
+            next_delivery: 0,
+            sent: BTreeMap::new(),
             state: "active".into(),
         };
         if let Some(earlier) = self
@@ -268,6 +299,8 @@ impl Wallet {
         {
             row.next_period = earlier.next_period;
             row.delivered = earlier.delivered;
+            row.next_delivery = earlier.next_delivery;
+            row.sent = earlier.sent;
         }
         self.save_standing(&row)?;
         self.remember_grant(&GrantInfo {
@@ -319,8 +352,9 @@ impl Wallet {
     }
 
     /// Delivers, for every active standing grant, each period complete by `today`
-    /// (its last day before `today`) that was not delivered yet, after checking the
-    /// grant is still in force on the ledger. The host app calls this from a
+    /// (its last day before `today`) that was not delivered yet, and the late uploads
+    /// of the periods passed within the late window, after checking the grant is still
+    /// in force on the ledger. The host app calls this from a
     /// background task once a day or more often; a call with nothing new delivers
     /// nothing. A grant that fails (a node unreachable) is reported and retried on the
     /// next call; the others go on.
@@ -340,6 +374,7 @@ impl Wallet {
                 Err(err) => report.push(StandingSync {
                     grant_id,
                     delivered: Vec::new(),
+                    late: Vec::new(),
                     next_period: row.next_period,
                     state: row.state.clone(),
                     error: Some((err.code().to_owned(), err.to_string())),
@@ -363,6 +398,14 @@ impl Wallet {
             .grant(&grant_id)
             .await?
             .ok_or_else(|| GrantsError::UnknownGrant(row.grant_id.clone()))?;
+        // An anchor of the first version (deliveries numbered by period, which its
+        // provider reads) gets nothing under this version's ids.
+        let marker = GrantKind::Usage {
+            code_hash: standing_anchor_code_hash(),
+        };
+        if anchor.kind != marker {
+            return Err(StandingError::NotStanding(row.grant_id.clone()).into());
+        }
         let state = state_of(anchor.status, anchor.expires_at, now_ms());
         if state != "active" {
             row.state = state.to_owned();
@@ -377,45 +420,71 @@ impl Wallet {
             to = to.min(last);
         }
         let complete = periods.complete_before(today);
+        let mut late = Vec::new();
+        // Late uploads of the periods already passed, within the window.
+        for index in periods.late_window(row.next_period, today) {
+            if row.state != "active" {
+                break;
+            }
+            if let Some((a, b)) = periods.period(index).and_then(|p| clip(p, from, to)) {
+                let scope = row.scope(a, b)?;
+                if let Some(records) = self
+                    .deliver_period(ledger, row, &scope, index, anchor.expires_at, true)
+                    .await?
+                {
+                    late.push(index);
+                    delivered.push((index, records));
+                }
+            }
+        }
         while row.state == "active" && row.next_period < complete {
             let index = row.next_period;
             if let Some((a, b)) = periods.period(index).and_then(|p| clip(p, from, to)) {
                 let scope = row.scope(a, b)?;
                 if let Some(records) = self
-                    .deliver_period(ledger, row, &scope, index, anchor.expires_at)
+                    .deliver_period(ledger, row, &scope, index, anchor.expires_at, false)
                     .await?
                 {
-                    row.delivered.push(index);
                     delivered.push((index, records));
                 }
             }
             row.next_period = index + 1;
             self.save_standing(row)?;
         }
-        if row.state == "active" && row.next_period >= periods.count() {
+        // Forget what periods out of the window delivered: they are not revisited.
+        let window = periods.late_window(row.next_period, today);
+        row.sent
+            .retain(|index, _| window.contains(index) || *index >= row.next_period);
+        if row.state == "active" && row.next_period >= periods.count() && periods.closed_on(today) {
             row.state = "finished".into();
-            self.save_standing(row)?;
         }
+        self.save_standing(row)?;
         Ok(StandingSync {
             grant_id,
             delivered,
+            late,
             next_period: row.next_period,
             state: row.state.clone(),
             error: None,
         })
     }
 
-    /// Delivers period `index` of `row` over `scope` as an approval would: its ledger
-    /// grant and its sealed delivery document. `None` when the period holds nothing to
-    /// deliver. Idempotent: a period whose grant or document is already on the ledger
-    /// is not submitted again.
+    /// Delivers period `index` of `row` over `scope` as an approval would, as the
+    /// grant's next delivery number: its ledger grant and its sealed delivery document.
+    /// `late`: the period was delivered (or found empty) before; a copy delivers only
+    /// the records no earlier delivery of the period held, a computation its result
+    /// over all the period's records when they differ from the inputs delivered.
+    /// `None` when there is nothing (new) to deliver. Saves the row once delivered.
+    /// Idempotent: an interrupted delivery is redone under the same number, its grant
+    /// and document not submitted twice.
     async fn deliver_period(
         &self,
         ledger: &GrantsLedger,
-        row: &StandingGrant,
+        row: &mut StandingGrant,
         scope: &ApprovedScope,
         index: u32,
         expires_at: Option<u64>,
+        late: bool,
     ) -> GrantsResult<Option<Vec<RecordRef>>> {
         let request_id = id32(&row.request_id, &row.grant_id)?;
         let provider_key = RsaPublicKey::from_pkcs1_der(
@@ -425,15 +494,16 @@ impl Wallet {
         .map_err(|_| StandingError::CorruptRow(row.grant_id.clone()))?;
         let light = ledger.light();
         let owner_secret = *self.keys().owner_key().secret_key();
-        let period_id = period_request_id(&request_id, index);
-        let grant_id = grant_id_for(&period_id);
-        let salt = grant_salt(&owner_secret, &grant_id);
+        let sent = row.sent.get(&index).cloned().unwrap_or_default();
         let gathered = match scope.delivery {
             Delivery::Compute { code_hash } => self
                 .compute_for(light, &row.vid, scope, &code_hash)
                 .await
-                .map(|(inputs, _, signed_result)| {
-                    (
+                .and_then(|(inputs, _, signed_result)| {
+                    if inputs.iter().all(|r| sent.contains(r)) {
+                        return Err(GrantsError::NothingToDeliver);
+                    }
+                    Ok((
                         GrantKind::Usage { code_hash },
                         inputs.clone(),
                         Vec::new(),
@@ -441,10 +511,10 @@ impl Wallet {
                             inputs,
                             signed_result,
                         },
-                    )
+                    ))
                 }),
             Delivery::Copy => self
-                .copy_for(light, &row.vid, scope, &provider_key)
+                .copy_for(light, &row.vid, scope, &provider_key, &sent)
                 .await
                 .map(|(records, _, tags)| {
                     let refs = records
@@ -470,20 +540,16 @@ impl Wallet {
             Err(GrantsError::NothingToDeliver) => return Ok(None),
             Err(err) => return Err(err),
         };
+        let delivery_id = delivery_request_id(&request_id, row.next_delivery);
+        let salt = grant_salt(&owner_secret, &delivery_id);
         let opening = GrantOpening {
             salt,
             grantee_rsa_fingerprint: rsa_fingerprint_bytes(&provider_key)?,
             records: records.clone(),
         };
-        match ledger.grant(&grant_id).await? {
-            // A retried period whose records changed since its grant went on the ledger
-            // (a record uploaded late): its grant cannot be opened with these records,
-            // so the period is left undelivered rather than delivered unverifiable.
-            Some(existing) if existing.records_commitment != opening.commitment() => {
-                return Ok(None);
-            }
-            Some(_) => {}
-            None => ledger
+        let grant_id = delivery_grant_id(&delivery_id, &opening.commitment());
+        if ledger.grant(&grant_id).await?.is_none() {
+            ledger
                 .submit(
                     &owner_secret,
                     TxBody::Grant(Grant {
@@ -495,24 +561,38 @@ impl Wallet {
                         expires_at,
                     }),
                 )
-                .await
-                .map(|_| ())?,
+                .await?;
         }
         let owner_address = self.owner_address();
-        let key = delivery_record_key(&period_id)?;
+        let key = delivery_record_key(&delivery_id)?;
         if light.registration(&owner_address, &key).await?.is_none() {
             let doc = DeliveryDocument {
                 version: DELIVERY_VERSION,
-                request_id: period_id,
+                request_id: delivery_id,
                 grant_id,
                 opening,
                 content,
+                standing: Some(StandingPart {
+                    period: index,
+                    late,
+                }),
             };
             let sealed = doc.seal(&owner_address, &provider_key)?;
             self.put_wallet_entry(light, &owner_secret, DELIVERY_FORMAT, key, &sealed)
                 .await
                 .map_err(Box::new)?;
         }
+        row.next_delivery += 1;
+        let held = row.sent.entry(index).or_default();
+        for record in &records {
+            if !held.contains(record) {
+                held.push(record.clone());
+            }
+        }
+        if !row.delivered.contains(&index) {
+            row.delivered.push(index);
+        }
+        self.save_standing(row)?;
         Ok(Some(records))
     }
 
@@ -533,6 +613,39 @@ impl Wallet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_row_saved_before_late_uploads_and_months_still_reads() {
+        // A row as the first version of standing grants saved it.
+        let old = r#"{"grant_id":"aa","request_id":"bb","vid":"V","provider":"bcrt1qp",
+            "provider_rsa":"cc","periods_from":"2024-05-01","periods_to":"2024-05-28",
+            "period_days":7,"from":"2024-05-01","to":"2024-05-28",
+            "privileges":["location_history"],"formats":["trip-gps"],"privacy_zones":[],
+            "approximate_decimals":null,"code_hash":null,"expires_at":null,
+            "next_period":2,"delivered":[0,1],"state":"active"}"#;
+        let row: StandingGrant = serde_json::from_str(old).expect("old row");
+        assert_eq!(row.next_delivery, 0);
+        assert!(row.sent.is_empty());
+        assert!(!row.calendar_months);
+        let periods = row.periods().expect("periods");
+        assert_eq!(periods.length, PeriodLength::Days(7));
+        assert_eq!(periods.count(), 4);
+        // A new row round-trips with its history.
+        let mut new = row.clone();
+        new.sent.insert(
+            1,
+            vec![RecordRef {
+                address: "bcrt1qdata".into(),
+                key: vec![1, 2],
+            }],
+        );
+        new.calendar_months = true;
+        let json = serde_json::to_string(&new).expect("json");
+        assert_eq!(
+            serde_json::from_str::<StandingGrant>(&json).expect("again"),
+            new
+        );
+    }
 
     #[test]
     fn ledger_states_map_to_standing_states() {

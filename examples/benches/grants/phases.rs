@@ -186,6 +186,7 @@ async fn submit_delivery(
         grant_id,
         opening,
         content,
+        standing: None,
     }
     .seal(&owner.wallet.owner_address(), &provider.rsa_public_key())
     .expect("seal");

@@ -166,8 +166,9 @@ pub enum GrantsCommand {
         #[arg(long, value_name = "HEX")]
         id: String,
     },
-    /// Deliver each standing grant's newly complete days (what a phone's background
-    /// task does; run it from cron once a day).
+    /// Deliver each standing grant's newly complete days, and records of past days
+    /// uploaded late (within 14 days), once each (what a phone's background task does;
+    /// run it from cron once a day).
     Sync {
         /// The day it is (YYYY-MM-DD); days before it count as complete. Default: today
         /// (UTC).

@@ -1,6 +1,6 @@
 //! `carchain grants list|revoke|sync`: the grants this wallet made, as it remembers
 //! them, revoking one on the ledger (what was already delivered stays delivered), and
-//! the standing grants' sync that delivers each newly complete day.
+//! the standing grants' sync that delivers each newly complete day and late uploads.
 
 use carchain_core::grants::GrantsLedger;
 use carchain_core::wallet::{GrantInfo, StandingSync};
@@ -31,6 +31,7 @@ fn grant_line(info: &GrantInfo) -> String {
 fn sync_json(sync: &StandingSync) -> Value {
     json!({"grant_id": hex::encode(sync.grant_id),
            "delivered_periods": sync.delivered.iter().map(|(p, _)| *p).collect::<Vec<_>>(),
+           "late_periods": sync.late,
            "records": sync.delivered.iter().map(|(_, r)| r.len()).sum::<usize>(),
            "next_period": sync.next_period, "state": sync.state,
            "error": sync.error.as_ref().map(|(code, message)| json!({"code": code, "message": message}))})
@@ -40,10 +41,11 @@ fn sync_json(sync: &StandingSync) -> Value {
 fn sync_line(sync: &StandingSync) -> String {
     let records: usize = sync.delivered.iter().map(|(_, r)| r.len()).sum();
     let mut line = format!(
-        "{}  {:<8} {} periods, {} records delivered; next period {}",
+        "{}  {:<8} {} periods ({} late), {} records delivered; next period {}",
         hex::encode(sync.grant_id),
         sync.state,
         sync.delivered.len(),
+        sync.late.len(),
         records,
         sync.next_period
     );

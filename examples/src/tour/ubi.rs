@@ -86,6 +86,7 @@ pub async fn run_ubi(setting: &UbiSetting<'_>) -> Result<UbiStep> {
             &RequestSpec {
                 owner_address: owner.owner_address(),
                 terms: RequestTerms {
+                    period: None,
                     formats: vec!["trip-gps".into()],
                     from: setting.from,
                     to: setting.to,

@@ -51,6 +51,7 @@ pub struct GrantsWorld {
 /// Terms asking for the car's trips of days `from` to `to` (location history).
 pub fn trip_terms(from: u32, to: u32, delivery: Delivery) -> RequestTerms {
     RequestTerms {
+        period: None,
         formats: vec!["trip-gps".into()],
         from: day(from),
         to: day(to),
@@ -62,6 +63,7 @@ pub fn trip_terms(from: u32, to: u32, delivery: Delivery) -> RequestTerms {
 /// Terms asking for a copy of the car's VIN record (days 1 to [`DAYS`]).
 pub fn vin_terms() -> RequestTerms {
     RequestTerms {
+        period: None,
         formats: vec!["VIN_CODE".into()],
         from: day(1),
         to: day(DAYS),

@@ -1,0 +1,319 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
+//! End-to-end: late uploads under standing grants, against a real in-process node on
+//! loopback. A car offline on day 2 uploads day 2's trip after day 3 was delivered: the
+//! family's standing trip grant receives it once, as a late delivery of day 2, and the
+//! provider's cursor returns it exactly once. Attacks: a grant narrowed to days 1..=3
+//! never receives a late record of day 4; a revoked grant receives no late record; a
+//! record uploaded more than 14 days after its day's end is not delivered. An
+//! insurer's weekly UBI grant receives a late trip of a scored week as a corrected score
+//! over the whole week, marked late (it replaces the week's earlier score).
+
+mod support;
+
+use carchain_core::compute::{ProgramOutput, ShippedProgram};
+use carchain_core::device::CarDevice;
+use carchain_core::grants::{
+    Delivery, GrantsLedger, Narrowing, PeriodContent, ServiceProvider, StandingDeliveries,
+};
+use carchain_core::light::LightClient;
+use carchain_core::protocol::GrantStatus;
+use carchain_core::record::{FormatSpec, decode_key};
+use carchain_core::wallet::Wallet;
+use support::flows::{WORDS_A, car, day, pair, trip_on, wallet};
+use support::grants_setup::{ORIGIN, grants_ledger, provider, request_spec, trip_terms};
+use support::{Mode, TestNode, start_node};
+
+const FAMILY: u8 = 0x71;
+const DEALER: u8 = 0x72;
+const NEIGHBOUR: u8 = 0x73;
+const INSURER: u8 = 0x74;
+
+/// A node funding the owner and `providers`, the owner's car paired.
+async fn world(
+    owner: &Wallet,
+    providers: &[&ServiceProvider],
+    dir: &tempfile::TempDir,
+    vid: &str,
+) -> (TestNode, GrantsLedger, CarDevice) {
+    let mut funds = vec![(owner.owner_address(), 1_000_000u64)];
+    funds.extend(providers.iter().map(|p| (p.address(), 1_000_000)));
+    let funds: Vec<(&str, u64)> = funds.iter().map(|(a, n)| (a.as_str(), *n)).collect();
+    let node = start_node(&funds, Mode::Private).await;
+    let ledger = grants_ledger(&node);
+    let car = car(dir, vid);
+    pair(owner, &node.client(), &car, "family car", 8).await;
+    (node, ledger, car)
+}
+
+/// The car records one trip on each of `days` (session = day) and uploads what it holds.
+async fn drive(car: &CarDevice, light: &LightClient, days: &[u32]) {
+    for &d in days {
+        car.put_trip(&trip_on(day(d), i64::from(d), ORIGIN), 1, day(d))
+            .expect("put trip");
+    }
+    car.flush(light).await.expect("flush");
+}
+
+/// (period, late, sessions) of each copy delivery.
+fn sessions(found: &StandingDeliveries) -> Vec<(u32, bool, Vec<i64>)> {
+    found
+        .deliveries
+        .iter()
+        .map(|d| {
+            let PeriodContent::Copy(copy) = &d.content else {
+                panic!("a copy");
+            };
+            let sessions = copy
+                .records
+                .iter()
+                .map(|r| {
+                    decode_key(&FormatSpec::trip_gps(), &r.plain_key).expect("key")["SESSION_ID"]
+                        .as_i64()
+                        .expect("session")
+                })
+                .collect();
+            (d.period, d.late, sessions)
+        })
+        .collect()
+}
+
+/// `provider` asks the owner for a copy of the trips of days 1..=10.
+async fn ask(owner: &Wallet, ledger: &GrantsLedger, provider: &ServiceProvider) -> [u8; 32] {
+    let spec = request_spec(owner, trip_terms(1, 10, Delivery::Copy), "trips", 0);
+    provider.request(ledger, &spec).await.expect("request")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_day_uploaded_late_reaches_the_family_once_and_no_grant_out_of_scope_or_revoked() {
+    let owner = wallet(WORDS_A);
+    let family = provider(FAMILY);
+    let dealer = provider(DEALER);
+    let neighbour = provider(NEIGHBOUR);
+    let dir = tempfile::tempdir().expect("dir");
+    let (node, ledger, car) =
+        world(&owner, &[&family, &dealer, &neighbour], &dir, "VIN-LATE-1").await;
+    let light = node.client();
+    for (p, name) in [
+        (&family, "Family"),
+        (&dealer, "Dealer"),
+        (&neighbour, "Neighbour"),
+    ] {
+        p.register(&ledger, name, "trips", vec![])
+            .await
+            .expect("register");
+    }
+    drive(&car, &light, &[1]).await;
+    let approve = |request: [u8; 32], narrowing: Narrowing| {
+        let (owner, ledger, vid) = (&owner, &ledger, car.vid().to_owned());
+        async move {
+            owner
+                .approve_as_of(ledger, &request, &vid, &narrowing, day(2))
+                .await
+                .expect("approve")
+        }
+    };
+    // The family's grant of days 1..=10; the dealer's narrowed to days 1..=3; the
+    // neighbour's, which the owner will revoke before the late upload.
+    let family_request = ask(&owner, &ledger, &family).await;
+    approve(family_request, Narrowing::default()).await;
+    let dealer_request = ask(&owner, &ledger, &dealer).await;
+    let three_days = Narrowing {
+        days: Some((day(1), day(3))),
+        ..Narrowing::default()
+    };
+    approve(dealer_request, three_days).await;
+    let neighbour_request = ask(&owner, &ledger, &neighbour).await;
+    let neighbour_grant = approve(neighbour_request, Narrowing::default())
+        .await
+        .grant_id;
+
+    // Day 2's trip stays in the car (offline); day 3's is uploaded and synced on day 4.
+    drive(&car, &light, &[3]).await;
+    let synced = owner
+        .sync_standing_grants(&ledger, day(4))
+        .await
+        .expect("sync");
+    assert!(
+        synced
+            .iter()
+            .all(|s| s.error.is_none() && s.late.is_empty()),
+        "{synced:?}"
+    );
+    let first = family
+        .deliveries_since(&ledger, &family_request, 0, day(4))
+        .await
+        .expect("days 1..3");
+    assert_eq!(
+        sessions(&first),
+        vec![(0, false, vec![1]), (2, false, vec![3])]
+    );
+    assert_eq!(first.cursor, 2);
+
+    // The owner revokes the neighbour's grant; then the car uploads day 2 and day 4.
+    owner
+        .revoke(&ledger, &neighbour_grant)
+        .await
+        .expect("revoke");
+    drive(&car, &light, &[2, 4]).await;
+    let synced = owner
+        .sync_standing_grants(&ledger, day(5))
+        .await
+        .expect("sync");
+    let family_sync = synced
+        .iter()
+        .find(|s| s.grant_id == carchain_core::grants::grant_id_for(&family_request))
+        .expect("family synced");
+    assert_eq!(family_sync.late, vec![1]);
+    let neighbour_sync = synced
+        .iter()
+        .find(|s| s.grant_id == neighbour_grant)
+        .expect("neighbour synced");
+    assert_eq!(neighbour_sync.state, "revoked");
+    assert!(neighbour_sync.delivered.is_empty());
+
+    // The family sees day 2 once, late, then day 4, and nothing again from the new cursor.
+    let late = family
+        .deliveries_since(&ledger, &family_request, first.cursor, day(5))
+        .await
+        .expect("late day 2");
+    assert_eq!(
+        sessions(&late),
+        vec![(1, true, vec![2]), (3, false, vec![4])]
+    );
+    let again = family
+        .deliveries_since(&ledger, &family_request, late.cursor, day(5))
+        .await
+        .expect("nothing new");
+    assert!(again.deliveries.is_empty());
+    assert_eq!(again.cursor, late.cursor);
+    // A second sync delivers nothing more: each late record goes once.
+    let resync = owner
+        .sync_standing_grants(&ledger, day(5))
+        .await
+        .expect("resync");
+    assert!(resync.iter().all(|s| s.delivered.is_empty()), "{resync:?}");
+    let all = family
+        .deliveries_since(&ledger, &family_request, 0, day(9))
+        .await
+        .expect("from the start");
+    let mut every: Vec<i64> = sessions(&all).into_iter().flat_map(|(_, _, s)| s).collect();
+    every.sort_unstable();
+    assert_eq!(every, vec![1, 2, 3, 4]);
+
+    // The dealer's grant of days 1..=3 got day 2 late and never day 4.
+    let dealer_all = dealer
+        .deliveries_since(&ledger, &dealer_request, 0, day(9))
+        .await
+        .expect("dealer");
+    assert_eq!(
+        sessions(&dealer_all),
+        vec![(0, false, vec![1]), (2, false, vec![3]), (1, true, vec![2])]
+    );
+    // The revoked grant delivers nothing, late records included.
+    let revoked = neighbour
+        .deliveries_since(&ledger, &neighbour_request, 0, day(9))
+        .await
+        .expect("revoked");
+    assert!(!revoked.in_force);
+    assert_eq!(revoked.anchor.status, GrantStatus::Revoked);
+    assert!(revoked.deliveries.is_empty());
+
+    // The window: a late trip of day 8 (passed on day 10) still arrives on day 20; one of
+    // day 1, whose period ended more than 14 days before, does not.
+    owner
+        .sync_standing_grants(&ledger, day(10))
+        .await
+        .expect("sync day 10");
+    car.put_trip(&trip_on(day(1), 11, ORIGIN), 1, day(1))
+        .expect("put trip");
+    drive(&car, &light, &[8]).await;
+    let synced = owner
+        .sync_standing_grants(&ledger, day(20))
+        .await
+        .expect("sync day 20");
+    let family_id = carchain_core::grants::grant_id_for(&family_request);
+    let family_sync = synced
+        .iter()
+        .find(|s| s.grant_id == family_id)
+        .expect("family");
+    assert_eq!(family_sync.late, vec![7]);
+    assert_eq!(family_sync.state, "active");
+    let windowed = family
+        .deliveries_since(&ledger, &family_request, again.cursor, day(20))
+        .await
+        .expect("day 8");
+    assert_eq!(sessions(&windowed), vec![(7, true, vec![8])]);
+    // Once the window after the last day is over the grant is finished.
+    let synced = owner
+        .sync_standing_grants(&ledger, day(25))
+        .await
+        .expect("sync day 25");
+    let family_sync = synced
+        .iter()
+        .find(|s| s.grant_id == family_id)
+        .expect("family");
+    assert_eq!(family_sync.state, "finished");
+    assert!(family_sync.delivered.is_empty());
+
+    let standing = owner.standing_grants().expect("standing");
+    let neighbour_row = standing
+        .iter()
+        .find(|g| g.grant_id == hex::encode(neighbour_grant))
+        .expect("row");
+    assert_eq!(neighbour_row.delivered, vec![0, 2]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_trip_of_a_scored_week_is_delivered_as_a_corrected_score() {
+    let owner = wallet(WORDS_A);
+    let insurer = provider(INSURER);
+    let dir = tempfile::tempdir().expect("dir");
+    let (node, ledger, car) = world(&owner, &[&insurer], &dir, "VIN-LATE-2").await;
+    let light = node.client();
+    let ubi = ShippedProgram::UbiScore.program_hash().expect("hash");
+    insurer
+        .register(&ledger, "Insurer", "pay as you drive", vec![ubi])
+        .await
+        .expect("register");
+    drive(&car, &light, &[2]).await;
+    let terms = trip_terms(1, 14, Delivery::Compute { code_hash: ubi });
+    let request = insurer
+        .request(&ledger, &request_spec(&owner, terms, "UBI", 0))
+        .await
+        .expect("request");
+    owner
+        .approve_as_of(&ledger, &request, car.vid(), &Narrowing::default(), day(8))
+        .await
+        .expect("approve");
+    // Week 1 is scored on day 2's trip; then the car uploads day 5's trip late, and
+    // week 2's trip of day 9.
+    drive(&car, &light, &[5, 9]).await;
+    let synced = owner
+        .sync_standing_grants(&ledger, day(15))
+        .await
+        .expect("sync");
+    assert_eq!(synced[0].late, vec![0]);
+    let found = insurer
+        .deliveries_since(&ledger, &request, 0, day(15))
+        .await
+        .expect("scores");
+    let scored: Vec<(u32, bool, usize)> = found
+        .deliveries
+        .iter()
+        .map(|d| {
+            let PeriodContent::Result(result) = &d.content else {
+                panic!("a result");
+            };
+            assert!(matches!(result.output(), Some(ProgramOutput::UbiScore(_))));
+            (d.period, d.late, result.inputs.len())
+        })
+        .collect();
+    // Week 1 on one trip, week 1 again on both (replacing it), week 2 on one.
+    assert_eq!(scored, vec![(0, false, 1), (0, true, 2), (1, false, 1)]);
+    assert_eq!(found.cursor, 3);
+    let resync = owner
+        .sync_standing_grants(&ledger, day(16))
+        .await
+        .expect("resync");
+    assert!(resync[0].delivered.is_empty(), "{resync:?}");
+}
