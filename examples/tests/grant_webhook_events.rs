@@ -19,9 +19,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use carchain_core::grants::webhook::{SIGNATURE_HEADER, verify_webhook};
-use carchain_core::grants::{
-    Delivery, Narrowing, ServiceProvider, grant_id_for, period_request_id,
-};
+use carchain_core::grants::{Delivery, Narrowing, PeriodContent, ServiceProvider, grant_id_for};
 use carchain_core::protocol::{GrantRef, TxBody};
 use serde_json::Value;
 use support::flows::{WORDS_A, day, wallet};
@@ -110,6 +108,28 @@ async fn await_events(
     }
 }
 
+/// The ledger grant ids of the deliveries `provider` has received under its standing
+/// request `request` up to `today`, in delivery order, each verified.
+async fn period_grants(
+    provider: &ServiceProvider,
+    ledger: &carchain_core::grants::GrantsLedger,
+    request: &[u8; 32],
+    today: chrono::NaiveDate,
+) -> Vec<[u8; 32]> {
+    let delivered = provider
+        .deliveries_since(ledger, request, 0, today)
+        .await
+        .expect("deliveries");
+    delivered
+        .deliveries
+        .iter()
+        .map(|delivery| match &delivery.content {
+            PeriodContent::Copy(copy) => copy.grant.grant_id,
+            PeriodContent::Result(result) => result.grant.grant_id,
+        })
+        .collect()
+}
+
 fn event(name: &str, grant_id: [u8; 32]) -> (String, String) {
     (name.to_owned(), hex::encode(grant_id))
 }
@@ -172,8 +192,10 @@ async fn each_standing_period_revocation_and_renouncement_sends_its_own_notice()
         .await
         .expect("approve");
     let anchor = grant_id_for(&request);
-    let period = |index| grant_id_for(&period_request_id(&request, index));
-    let mut expected: BTreeSet<_> = [event("grant", anchor), event("grant", period(0))].into();
+    // Each delivery's ledger grant id, as the family's verified deliveries name them.
+    let deliveries = period_grants(&family, ledger, &request, day(2)).await;
+    assert_eq!(deliveries.len(), 1, "day 1 delivered at approval");
+    let mut expected: BTreeSet<_> = [event("grant", anchor), event("grant", deliveries[0])].into();
     await_events(&family_got, &family_secret[..], &expected, &personal).await;
 
     // The background sync on day 4 delivers days 2 and 3: a notice for each period.
@@ -182,7 +204,9 @@ async fn each_standing_period_revocation_and_renouncement_sends_its_own_notice()
         .await
         .expect("sync");
     assert_eq!(synced[0].delivered.len(), 2, "{synced:?}");
-    expected.extend([event("grant", period(1)), event("grant", period(2))]);
+    let deliveries = period_grants(&family, ledger, &request, day(4)).await;
+    assert_eq!(deliveries.len(), 3, "days 1, 2 and 3");
+    expected.extend(deliveries.iter().map(|id| event("grant", *id)));
     await_events(&family_got, &family_secret[..], &expected, &personal).await;
 
     // The owner revokes: one `revoked` notice, for the anchor.
@@ -207,6 +231,8 @@ async fn each_standing_period_revocation_and_renouncement_sends_its_own_notice()
         .approve_as_of(ledger, &shared, VID, &Narrowing::default(), day(2))
         .await
         .expect("approve shared");
+    let shared_deliveries = period_grants(&neighbour, ledger, &shared, day(2)).await;
+    assert_eq!(shared_deliveries.len(), 1, "day 1 delivered at approval");
     ledger
         .submit(
             &secret(NEIGHBOUR),
@@ -218,7 +244,7 @@ async fn each_standing_period_revocation_and_renouncement_sends_its_own_notice()
         .expect("renounce");
     let neighbour_expected: BTreeSet<_> = [
         event("grant", grant_id_for(&shared)),
-        event("grant", grant_id_for(&period_request_id(&shared, 0))),
+        event("grant", shared_deliveries[0]),
         event("renounced", grant_id_for(&shared)),
     ]
     .into();
