@@ -120,6 +120,7 @@ fn main() {
             queue_days(car, day, 1);
         }
         let sealed_size = queued_value_size(&dir.path().join(format!("BENCH{:012}.db", 1)));
+        eprintln!("flushing {cars} cars");
         let started = Instant::now();
         let mut flushes = tokio::task::JoinSet::new();
         for (car, car_light) in paired.drain(1..) {
@@ -150,6 +151,7 @@ fn main() {
             retried_flushes += retries;
         }
         let cars_elapsed = started.elapsed();
+        eprintln!("flushed in {cars_elapsed:?}");
         assert_eq!(delivered, (cars as u64) * u64::from(RECORDS_PER_DAY));
         let cars_rate = delivered as f64 / cars_elapsed.as_secs_f64();
 

@@ -181,9 +181,8 @@ impl CarDevice {
         }
     }
 
-    /// One batch of one address: nonces checked against the ledger (re-signed when the
-    /// queue is ahead of it), sent, and each item settled; items refused for their nonce
-    /// are re-signed from the ledger's nonce and sent once more.
+    /// One batch of one address: sent, and each item settled; items refused for their
+    /// nonce are re-signed from the ledger's nonce and sent once more.
     async fn deliver_batch(
         &self,
         light: &LightClient,
@@ -201,17 +200,11 @@ impl CarDevice {
             return Ok(());
         }
         self.attach_stamps(batch.iter_mut())?;
-        let ledger_nonce = light.account(address).await?.nonce;
-        let first_pending = batch
-            .iter()
-            .find(|(_, put)| !put.submitted)
-            .map(|(tx, _)| tx.tx.nonce);
-        if first_pending.is_some_and(|nonce| nonce > ledger_nonce) {
-            // The queue counts from a nonce the ledger never reached (a registration
-            // refused earlier): count again from the ledger's.
-            let pending: Vec<_> = batch.iter_mut().filter(|(_, put)| !put.submitted).collect();
-            self.resign_from(address, ledger_nonce, pending)?;
-        }
+        // Sent as queued, without reading the address's nonce first: the node checks
+        // every nonce, and a queue that counts from a nonce the ledger never reached (a
+        // registration refused earlier) or behind it is refused item by item
+        // (`bad_nonce`, `replay`), re-signed below from the ledger's nonce and sent once
+        // more. The common flush is thus one request per address.
         let mut retry = self.send(light, showing, address, batch, report).await?;
         if retry.is_empty() {
             return Ok(());

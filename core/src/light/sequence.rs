@@ -117,8 +117,14 @@ impl LightClient {
             if tokio::time::Instant::now() >= offer_again {
                 offer_again = tokio::time::Instant::now() + OFFER_AGAIN;
                 match self.submit(signed, false).await {
-                    // Held, or committed since the look: keep looking.
-                    Err(LightError::Node { code, .. }) if code == "replay" => {}
+                    // Held, or committed since the look: keep looking, unless the
+                    // ledger's nonce moved past it without it (another transaction of
+                    // the signer took its nonce after a block refused it).
+                    Err(LightError::Node { code, .. }) if code == "replay" => {
+                        if self.nonce_taken(signed, &tx_id).await? {
+                            return Err(nonce_taken());
+                        }
+                    }
                     Err(e) if e.is_failover() => {}
                     Err(e) => return Err(e),
                     // The node had dropped it and took it again.
@@ -134,6 +140,44 @@ impl LightClient {
             }
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(LONGEST_LOOK);
+        }
+    }
+}
+
+/// The refusal of a transaction a block refused and whose nonce another transaction of
+/// its signer took since: it can never commit.
+pub(crate) fn nonce_taken() -> LightError {
+    LightError::Node {
+        code: NONCE_TAKEN.into(),
+        message: "a block refused the transaction and another transaction of the signer \
+                  took its nonce; it will never commit"
+            .into(),
+    }
+}
+
+/// The code of [`nonce_taken`]: the node's own code for a nonce already used.
+pub const NONCE_TAKEN: &str = "replay";
+
+impl LightClient {
+    /// Whether `signed` can no longer commit: the signer's proven nonce is past it and no
+    /// block committed it (looked up after the nonce read, so a commit of `signed`
+    /// itself up to that header is seen).
+    async fn nonce_taken(&self, signed: &SignedTransaction, tx_id: &[u8; 32]) -> LightResult<bool> {
+        let address =
+            crate::protocol::signing::p2wpkh_address(&signed.tx.signer, signed.tx.network);
+        let committed = match self.account(&address).await {
+            Ok(account) => account.nonce,
+            Err(e) if e.is_failover() => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        if committed <= signed.tx.nonce {
+            return Ok(false);
+        }
+        match self.committed_height(tx_id).await {
+            Ok(None) => Ok(true),
+            Ok(Some(_)) => Ok(false),
+            Err(e) if e.is_failover() => Ok(false),
+            Err(e) => Err(e),
         }
     }
 }

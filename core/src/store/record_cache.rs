@@ -67,22 +67,33 @@ fn finish(raw: RawRecord) -> StoreResult<CachedRecord> {
     Ok(record)
 }
 
+/// Inserts or replaces the row of `record`'s address and key. A row that holds the same
+/// record already (same cHash, the hash of the envelope every cached record was checked
+/// against, and the same other fields) is left as it is: a read that finds its records
+/// cached rewrites none of their envelopes.
 fn insert(conn: &Connection, record: &CachedRecord) -> StoreResult<()> {
-    conn.execute(
-        "INSERT OR REPLACE INTO record_cache
+    conn.prepare_cached(
+        "INSERT INTO record_cache
              (address, record_key, format, envelope, c_hash, d_hash, height, signer)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            record.address,
-            record.key,
-            record.format,
-            record.envelope,
-            record.c_hash,
-            record.d_hash,
-            validate::to_sql_int("height", record.height)?,
-            record.signer
-        ],
-    )?;
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (address, record_key) DO UPDATE SET
+             format = excluded.format, envelope = excluded.envelope,
+             c_hash = excluded.c_hash, d_hash = excluded.d_hash,
+             height = excluded.height, signer = excluded.signer
+         WHERE c_hash IS NOT excluded.c_hash OR d_hash IS NOT excluded.d_hash
+             OR format IS NOT excluded.format OR height IS NOT excluded.height
+             OR signer IS NOT excluded.signer",
+    )?
+    .execute(params![
+        record.address,
+        record.key,
+        record.format,
+        record.envelope,
+        record.c_hash,
+        record.d_hash,
+        validate::to_sql_int("height", record.height)?,
+        record.signer
+    ])?;
     Ok(())
 }
 
@@ -172,6 +183,27 @@ mod tests {
         );
         assert_eq!(store.cached_record("bcrt1qa", b"\x01").unwrap(), None);
         assert_eq!(store.cached_record("bcrt1qb", b"\x01\x02").unwrap(), None);
+    }
+
+    #[test]
+    fn recaching_a_new_version_replaces_its_envelope_and_the_same_one_rewrites_nothing() {
+        let store = open_test_store();
+        store.cache_record(&record("bcrt1qa", b"k")).unwrap();
+        let mut newer = record("bcrt1qa", b"k");
+        newer.envelope = b"env:second".to_vec();
+        newer.c_hash = vec![0xc2; 32];
+        store.cache_record(&newer).unwrap();
+        assert_eq!(
+            store.cached_record("bcrt1qa", b"k").unwrap(),
+            Some(newer.clone())
+        );
+        // The same record (same cHash and fields) again: its row is left as it is, which
+        // an envelope that does not match its cHash (never cached in practice) shows.
+        let mut same = newer.clone();
+        same.envelope = b"env:unchecked".to_vec();
+        store.cache_record(&same).unwrap();
+        assert_eq!(store.cached_record("bcrt1qa", b"k").unwrap(), Some(newer));
+        assert_eq!(row_count(&store, "record_cache"), 1);
     }
 
     #[test]

@@ -1,0 +1,52 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! A transaction a block refused, whose nonce another transaction of the same signer
+//! then took, can never commit: its caller gets the typed refusal promptly instead of
+//! waiting for the commit patience (60 s) to run out.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use carchain_core::light::LightClient;
+use carchain_core::protocol::{Transfer, TxBody};
+use support::{Mode, TestKey, start_node};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_block_refused_transaction_whose_nonce_was_taken_is_refused_promptly() {
+    let payer = TestKey::from_byte(91);
+    let payee = TestKey::from_byte(92);
+    let node = start_node(&[(&payer.address, 1_000_000)], Mode::Private).await;
+    let light: LightClient = node.client();
+    let send = |amount: u64| {
+        let light = light.clone();
+        let secret = payer.secret;
+        let to = payee.address.clone();
+        async move {
+            light
+                .sign_and_submit(&secret, TxBody::Transfer(Transfer { to, amount }))
+                .await
+        }
+    };
+    // Both are admitted (each alone is covered), one block commits the first and refuses
+    // the second (the balance no longer covers it), which leaves no trace.
+    let started = Instant::now();
+    let first = tokio::spawn(send(600_000));
+    let second = tokio::spawn(send(600_000));
+    let first = first
+        .await
+        .expect("task")
+        .expect("the first transfer commits");
+    // Another transaction of the signer takes the refused one's nonce.
+    let third = send(1_000).await.expect("the third transfer commits");
+    assert!(third.height >= first.height);
+    let refused = second.await.expect("task");
+    let elapsed = started.elapsed();
+    let err = refused.expect_err("the second transfer never commits");
+    assert_eq!(err.node_code(), Some("replay"), "a typed refusal: {err}");
+    assert!(
+        elapsed < Duration::from_secs(15),
+        "the refusal came after {elapsed:?}"
+    );
+    let account = light.account(&payer.address).await.expect("account");
+    assert_eq!(account.nonce, 2, "two transfers committed");
+}
