@@ -1,0 +1,62 @@
+//! The issuers a node runs: its write-credential key and credentials (private mode),
+//! its fee-stamp key and stamps.
+
+use super::*;
+
+impl LightClient {
+    /// The node's write-credential issuer key (private nodes; unverified: a wrong key
+    /// only makes the credentials useless).
+    pub async fn credential_key(&self) -> LightResult<crate::light::wire::CredentialKeyWire> {
+        self.inner
+            .endpoints
+            .run(|node| async move { node.credential_key().await })
+            .await
+    }
+
+    /// The chain's fee stamp issuer key and a stamp's price, from the first endpoint
+    /// that issues stamps (`GET /v1/stamps/key`, a connection of its own; unverified
+    /// here: see [`LightClient::buy_fee_stamps`]).
+    pub async fn stamp_key(&self) -> LightResult<crate::light::wire::TokenKeyWire> {
+        self.inner
+            .endpoints
+            .run(|node| async move { node.fresh()?.stamp_key().await })
+            .await
+    }
+
+    /// Asks the stamp issuer for blind signatures of fee stamps (`POST /v1/stamps`, a
+    /// connection of its own), retried as is when the answer is lost.
+    pub async fn issue_stamps(
+        &self,
+        payment: &[u8; 32],
+        blinded: &[&[u8]],
+        signature: &[u8; 64],
+    ) -> LightResult<(Vec<u8>, Vec<Vec<u8>>)> {
+        self.inner
+            .endpoints
+            .run(|node| async move {
+                let node = node.fresh()?;
+                let mut answer = node.issue_stamps(payment, blinded, signature).await;
+                for _ in 1..TOKEN_ATTEMPTS {
+                    match &answer {
+                        Err(err) if err.is_failover() => {
+                            answer = node.issue_stamps(payment, blinded, signature).await;
+                        }
+                        _ => break,
+                    }
+                }
+                answer
+            })
+            .await
+    }
+
+    /// Asks the node for blind signatures (`POST /v1/credentials`).
+    pub async fn issue_credentials(
+        &self,
+        request: &crate::light::wire::CredentialRequestWire,
+    ) -> LightResult<crate::light::wire::CredentialsWire> {
+        self.inner
+            .endpoints
+            .run(|node| async move { node.issue_credentials(request).await })
+            .await
+    }
+}
