@@ -32,7 +32,7 @@ impl GrantsLedger {
     /// reads go through `light`'s own endpoints.
     pub fn new(light: LightClient, endpoints: &[String]) -> GrantsResult<Self> {
         for base in endpoints {
-            NodeHttp::new(base, reqwest::Client::new())?;
+            NodeHttp::check_base(base)?;
         }
         if endpoints.is_empty() {
             return Err(LightError::InvalidInput("no node endpoint given".into()).into());

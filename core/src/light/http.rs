@@ -57,6 +57,16 @@ pub struct NodeHttp {
 impl NodeHttp {
     /// A node at `base` (e.g. `http://127.0.0.1:8080`), sharing `client`'s connections.
     pub fn new(base: &str, client: Client) -> LightResult<Self> {
+        let (url, label) = Self::check_base(base)?;
+        Ok(NodeHttp {
+            base: url,
+            label,
+            client,
+        })
+    }
+
+    /// `base` as a node's http(s) base URL, with its label (the trimmed text).
+    pub fn check_base(base: &str) -> LightResult<(Url, String)> {
         let trimmed = base.trim().trim_end_matches('/');
         let url = Url::parse(trimmed)
             .map_err(|err| LightError::InvalidInput(format!("bad endpoint {trimmed}: {err}")))?;
@@ -65,11 +75,7 @@ impl NodeHttp {
                 "endpoint {trimmed} is not an http(s) base URL"
             )));
         }
-        Ok(NodeHttp {
-            base: url,
-            label: trimmed.to_owned(),
-            client,
-        })
+        Ok((url, trimmed.to_owned()))
     }
 
     /// The same node reached through `client` (its own connections).

@@ -96,13 +96,7 @@ impl CometLink {
 
     /// Forgets the waiters of `id` whose receiver is gone.
     pub(crate) fn forget(&self, id: &[u8; 32]) {
-        let mut waiters = lock(&self.waiters);
-        if let Some(list) = waiters.get_mut(id) {
-            list.retain(|sender| !sender.is_closed());
-            if list.is_empty() {
-                waiters.remove(id);
-            }
-        }
+        forget_closed(&self.waiters, id);
     }
 
     fn tell(&self, id: &[u8; 32], landing: &Landing) {
@@ -135,24 +129,29 @@ impl CometLink {
         txs: &[&SignedTransaction],
     ) -> Vec<Result<(), ServiceError>> {
         let ids: Vec<[u8; 32]> = txs.iter().map(|tx| tx.id()).collect();
-        let mut checks: Vec<_> = ids.iter().map(|id| Some(self.check_of(*id))).collect();
+        let checks: Vec<_> = ids.iter().map(|id| self.check_of(*id)).collect();
         let bytes: Vec<Vec<u8>> = txs.iter().map(|tx| tx.to_canonical()).collect();
         let queued = self.rpc.broadcast_txs_async(&bytes).await;
         let mut answers = Vec::with_capacity(txs.len());
-        for ((id, check), queued) in ids.iter().zip(&mut checks).zip(queued) {
-            let answer = match (queued, check.take()) {
-                (Ok(()), Some(check)) => match tokio::time::timeout(CHECK_WAIT, check).await {
+        for ((id, check), queued) in ids.iter().zip(checks).zip(queued) {
+            let answer = match queued {
+                Ok(()) => match tokio::time::timeout(CHECK_WAIT, check).await {
                     Ok(Ok(result)) => result,
                     _ => Err(ServiceError::new(
                         ErrorCode::Unavailable,
                         "the engine did not check the transaction in time",
                     )),
                 },
-                (Err(RpcError::AlreadyKnown), _) => Ok(()),
-                (Err(err), _) => Err(ServiceError::new(ErrorCode::Unavailable, err.to_string())),
-                (Ok(()), None) => Err(internal_error("a broadcast lost its check")),
+                Err(err) => {
+                    // No CheckTx comes for it here: stop waiting before forgetting.
+                    drop(check);
+                    match err {
+                        RpcError::AlreadyKnown => Ok(()),
+                        err => Err(ServiceError::new(ErrorCode::Unavailable, err.to_string())),
+                    }
+                }
             };
-            self.forget_check(id);
+            forget_closed(&self.checks, id);
             answers.push(answer);
         }
         answers
@@ -163,17 +162,6 @@ impl CometLink {
         let (sender, receiver) = oneshot::channel();
         lock(&self.checks).entry(id).or_default().push(sender);
         receiver
-    }
-
-    /// Forgets the check waiters of `id` whose receiver is gone.
-    fn forget_check(&self, id: &[u8; 32]) {
-        let mut checks = lock(&self.checks);
-        if let Some(list) = checks.get_mut(id) {
-            list.retain(|sender| !sender.is_closed());
-            if list.is_empty() {
-                checks.remove(id);
-            }
-        }
     }
 
     /// Tells whoever waits for `id`'s CheckTx its result.
@@ -190,8 +178,16 @@ impl CometLink {
 /// engine is stalled).
 const CHECK_WAIT: Duration = Duration::from_secs(15);
 
-fn internal_error(message: &str) -> ServiceError {
-    ServiceError::new(ErrorCode::Internal, message)
+/// Forgets the senders waiting on `id` whose receiver is gone (a caller that stopped
+/// waiting), and `id` with them when none is left.
+fn forget_closed<T>(waiting: &Mutex<HashMap<[u8; 32], Vec<oneshot::Sender<T>>>>, id: &[u8; 32]) {
+    let mut waiting = lock(waiting);
+    if let Some(list) = waiting.get_mut(id) {
+        list.retain(|sender| !sender.is_closed());
+        if list.is_empty() {
+            waiting.remove(id);
+        }
+    }
 }
 
 /// The engine's answer to one broadcast: admitted (or already known), or why not.

@@ -250,6 +250,26 @@ struct Owned {
     value: Vec<u8>,
 }
 
+/// A checked batch's address and owned records (`None` for an empty batch); a batch that
+/// spans addresses is refused, since Cassandra is atomic within one partition only.
+fn one_partition(puts: &[KvPut<'_>]) -> Result<Option<(String, Vec<Owned>)>, KvError> {
+    check_batch(puts)?;
+    let Some(first) = puts.first() else {
+        return Ok(None);
+    };
+    if puts.iter().any(|put| put.address != first.address) {
+        return Err(KvError::BatchSpansAddresses);
+    }
+    let records = puts
+        .iter()
+        .map(|put| Owned {
+            key: put.key.to_vec(),
+            value: put.value.to_vec(),
+        })
+        .collect();
+    Ok(Some((first.address.to_owned(), records)))
+}
+
 /// Stores `records` of one `address` all or none, each `Stored` or `AlreadyStored`.
 async fn put_partition(
     inner: Arc<Inner>,
@@ -377,41 +397,19 @@ impl KvStore for CassandraKv {
     }
 
     fn put_batch(&self, puts: &[KvPut<'_>]) -> Result<Vec<PutOutcome>, KvError> {
-        check_batch(puts)?;
-        let Some(first) = puts.first() else {
-            return Ok(Vec::new());
-        };
-        if puts.iter().any(|put| put.address != first.address) {
-            return Err(KvError::BatchSpansAddresses);
+        match one_partition(puts)? {
+            Some((address, records)) => self.run(|inner| put_partition(inner, address, records)),
+            None => Ok(Vec::new()),
         }
-        let address = first.address.to_owned();
-        let records = puts
-            .iter()
-            .map(|put| Owned {
-                key: put.key.to_vec(),
-                value: put.value.to_vec(),
-            })
-            .collect();
-        self.run(|inner| put_partition(inner, address, records))
     }
 
     fn put_batch_verified(&self, puts: &[KvPut<'_>]) -> Result<Vec<PutOutcome>, KvError> {
-        check_batch(puts)?;
-        let Some(first) = puts.first() else {
-            return Ok(Vec::new());
-        };
-        if puts.iter().any(|put| put.address != first.address) {
-            return Err(KvError::BatchSpansAddresses);
+        match one_partition(puts)? {
+            Some((address, records)) => {
+                self.run(|inner| put_partition_verified(inner, address, records))
+            }
+            None => Ok(Vec::new()),
         }
-        let address = first.address.to_owned();
-        let records = puts
-            .iter()
-            .map(|put| Owned {
-                key: put.key.to_vec(),
-                value: put.value.to_vec(),
-            })
-            .collect();
-        self.run(|inner| put_partition_verified(inner, address, records))
     }
 
     fn get(&self, address: &str, key: &[u8]) -> Result<Option<Vec<u8>>, KvError> {
