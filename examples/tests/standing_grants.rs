@@ -14,55 +14,24 @@ mod support;
 use std::time::Duration;
 
 use carchain_core::compute::{ProgramOutput, ShippedProgram};
-use carchain_core::device::CarDevice;
 use carchain_core::grants::provider::RequestOutcome;
 use carchain_core::grants::{
-    Delivery, GrantsError, GrantsLedger, Narrowing, PeriodContent, ServiceProvider,
-    StandingDeliveries, StandingError, grant_id_for,
+    Delivery, GrantsError, Narrowing, PeriodContent, StandingDeliveries, StandingError,
+    grant_id_for,
 };
-use carchain_core::light::LightClient;
 use carchain_core::protocol::{GrantRef, GrantStatus, RecordRef, TxBody};
 use carchain_core::record::{FormatSpec, VIN_CODE, decode_key};
-use carchain_core::wallet::Wallet;
 use serde_json::json;
-use support::flows::{WORDS_A, WORDS_B, car, day, pair, trip_on, wallet};
-use support::grants_setup::{
-    ORIGIN, grants_ledger, provider, request_spec, secret, trip_terms, vin_terms, vin_value,
-};
+use support::flows::{WORDS_A, WORDS_B, day, wallet};
+use support::grants_setup::{provider, request_spec, secret, trip_terms, vin_terms, vin_value};
 use support::past::now_ms;
-use support::{Mode, TestNode, start_node};
+use support::standing::{drive, world};
 
 const INSURER: u8 = 0x61;
 const FAMILY: u8 = 0x62;
 const DEALER: u8 = 0x63;
 const STRANGER: u8 = 0x64;
 const NEIGHBOUR: u8 = 0x65;
-
-/// A node funding the owner and `providers`, the owner's car paired.
-async fn world(
-    owner: &Wallet,
-    providers: &[&ServiceProvider],
-    dir: &tempfile::TempDir,
-    vid: &str,
-) -> (TestNode, GrantsLedger, CarDevice) {
-    let mut funds = vec![(owner.owner_address(), 1_000_000u64)];
-    funds.extend(providers.iter().map(|p| (p.address(), 1_000_000)));
-    let funds: Vec<(&str, u64)> = funds.iter().map(|(a, n)| (a.as_str(), *n)).collect();
-    let node = start_node(&funds, Mode::Private).await;
-    let ledger = grants_ledger(&node);
-    let car = car(dir, vid);
-    pair(owner, &node.client(), &car, "family car", 8).await;
-    (node, ledger, car)
-}
-
-/// The car drives one trip on each of `days` (session = day) and uploads them.
-async fn drive(car: &CarDevice, light: &LightClient, days: &[u32]) {
-    for &d in days {
-        car.put_trip(&trip_on(day(d), i64::from(d), ORIGIN), 1, day(d))
-            .expect("put trip");
-    }
-    car.flush(light).await.expect("flush");
-}
 
 /// The sessions (= days) of the trips a copy period delivered.
 fn sessions(found: &StandingDeliveries) -> Vec<(u32, Vec<i64>)> {

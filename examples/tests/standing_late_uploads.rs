@@ -11,48 +11,20 @@
 mod support;
 
 use carchain_core::compute::{ProgramOutput, ShippedProgram};
-use carchain_core::device::CarDevice;
 use carchain_core::grants::{
     Delivery, GrantsLedger, Narrowing, PeriodContent, ServiceProvider, StandingDeliveries,
 };
-use carchain_core::light::LightClient;
 use carchain_core::protocol::GrantStatus;
 use carchain_core::record::{FormatSpec, decode_key};
 use carchain_core::wallet::Wallet;
-use support::flows::{WORDS_A, car, day, pair, trip_on, wallet};
-use support::grants_setup::{ORIGIN, grants_ledger, provider, request_spec, trip_terms};
-use support::{Mode, TestNode, start_node};
+use support::flows::{WORDS_A, day, trip_on, wallet};
+use support::grants_setup::{ORIGIN, provider, request_spec, trip_terms};
+use support::standing::{drive, world};
 
 const FAMILY: u8 = 0x71;
 const DEALER: u8 = 0x72;
 const NEIGHBOUR: u8 = 0x73;
 const INSURER: u8 = 0x74;
-
-/// A node funding the owner and `providers`, the owner's car paired.
-async fn world(
-    owner: &Wallet,
-    providers: &[&ServiceProvider],
-    dir: &tempfile::TempDir,
-    vid: &str,
-) -> (TestNode, GrantsLedger, CarDevice) {
-    let mut funds = vec![(owner.owner_address(), 1_000_000u64)];
-    funds.extend(providers.iter().map(|p| (p.address(), 1_000_000)));
-    let funds: Vec<(&str, u64)> = funds.iter().map(|(a, n)| (a.as_str(), *n)).collect();
-    let node = start_node(&funds, Mode::Private).await;
-    let ledger = grants_ledger(&node);
-    let car = car(dir, vid);
-    pair(owner, &node.client(), &car, "family car", 8).await;
-    (node, ledger, car)
-}
-
-/// The car records one trip on each of `days` (session = day) and uploads what it holds.
-async fn drive(car: &CarDevice, light: &LightClient, days: &[u32]) {
-    for &d in days {
-        car.put_trip(&trip_on(day(d), i64::from(d), ORIGIN), 1, day(d))
-            .expect("put trip");
-    }
-    car.flush(light).await.expect("flush");
-}
 
 /// (period, late, sessions) of each copy delivery.
 fn sessions(found: &StandingDeliveries) -> Vec<(u32, bool, Vec<i64>)> {

@@ -35,6 +35,7 @@ pub mod flows;
 pub mod grants_setup;
 pub mod logging_proxy;
 pub mod past;
+pub mod standing;
 
 /// Chain id of every test chain.
 pub const CHAIN_ID: &str = "carchain-e2e";

@@ -1,0 +1,37 @@
+//! The world of the standing-grant tests: a node funding an owner and its providers,
+//! the owner's car paired, and the car driving a trip on given days.
+
+use carchain_core::device::CarDevice;
+use carchain_core::grants::{GrantsLedger, ServiceProvider};
+use carchain_core::light::LightClient;
+use carchain_core::wallet::Wallet;
+
+use super::flows::{car, day, pair, trip_on};
+use super::grants_setup::{ORIGIN, grants_ledger};
+use super::{Mode, TestNode, start_node};
+
+/// A node funding the owner and `providers`, the owner's car paired.
+pub async fn world(
+    owner: &Wallet,
+    providers: &[&ServiceProvider],
+    dir: &tempfile::TempDir,
+    vid: &str,
+) -> (TestNode, GrantsLedger, CarDevice) {
+    let mut funds = vec![(owner.owner_address(), 1_000_000u64)];
+    funds.extend(providers.iter().map(|p| (p.address(), 1_000_000)));
+    let funds: Vec<(&str, u64)> = funds.iter().map(|(a, n)| (a.as_str(), *n)).collect();
+    let node = start_node(&funds, Mode::Private).await;
+    let ledger = grants_ledger(&node);
+    let car = car(dir, vid);
+    pair(owner, &node.client(), &car, "family car", 8).await;
+    (node, ledger, car)
+}
+
+/// The car drives one trip on each of `days` (session = day) and uploads them.
+pub async fn drive(car: &CarDevice, light: &LightClient, days: &[u32]) {
+    for &d in days {
+        car.put_trip(&trip_on(day(d), i64::from(d), ORIGIN), 1, day(d))
+            .expect("put trip");
+    }
+    car.flush(light).await.expect("flush");
+}
