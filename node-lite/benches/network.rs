@@ -6,7 +6,9 @@
 //! - ingest: [`INGEST_CLIENTS`] clients, each one address, send [`INGEST_BATCHES`]
 //!   batches of [`BATCH_ITEMS`] signed puts (1 KiB values) through `POST /v1/records`,
 //!   each waiting for its answer (every put committed and stored); on the network the
-//!   clients spread over the four validators. Puts/s, and network / single;
+//!   clients spread over the four validators; each client's first
+//!   [`INGEST_WARMUP_BATCHES`] batches go untimed first (the JVMs compile their hot
+//!   paths). Puts/s, and network / single;
 //! - put latency: [`LATENCY_CLIENTS`] clients each sending one put at a time for
 //!   [`LATENCY_PHASE`]; p50/p99, and p99 in block intervals (measured over the phase);
 //! - range reads: [`RANGE_QUERIES`] 30-record pages of one address (each paid with a read
@@ -34,8 +36,13 @@ mod test_cluster;
 use common::{NodeProcess, Wallet, cometbft_bin};
 use test_cluster::{CLUSTER_URL, TestCluster};
 
+/// The ingest workload's default shape; `CARCHAIN_BENCH_INGEST=CLIENTSxBATCHESxITEMS`
+/// (e.g. `32x5x100`) sets another, the same for both targets.
 const INGEST_CLIENTS: u8 = 8;
 const INGEST_BATCHES: u64 = 10;
+/// The first batches of every client, sent before the clock starts (part of the
+/// batches above).
+const INGEST_WARMUP_BATCHES: u64 = 2;
 const BATCH_ITEMS: u64 = 100;
 const LATENCY_CLIENTS: u8 = 4;
 const LATENCY_PHASE: Duration = Duration::from_secs(10);
@@ -104,32 +111,92 @@ fn reader() -> Wallet {
     Wallet::from_byte(250)
 }
 
+/// The ingest workload: clients (one address each), batches per client, items a batch.
+#[derive(Clone, Copy)]
+struct IngestShape {
+    clients: u8,
+    batches: u64,
+    items: u64,
+}
+
+impl IngestShape {
+    /// [`INGEST_CLIENTS`] x [`INGEST_BATCHES`] x [`BATCH_ITEMS`], or what
+    /// `CARCHAIN_BENCH_INGEST` names.
+    fn from_env() -> Self {
+        let default = IngestShape {
+            clients: INGEST_CLIENTS,
+            batches: INGEST_BATCHES,
+            items: BATCH_ITEMS,
+        };
+        let Ok(spec) = std::env::var("CARCHAIN_BENCH_INGEST") else {
+            return default;
+        };
+        let parts: Vec<u64> = spec
+            .split('x')
+            .map(|part| part.trim().parse().expect("CARCHAIN_BENCH_INGEST: CxBxI"))
+            .collect();
+        let [clients, batches, items] = parts[..] else {
+            panic!("CARCHAIN_BENCH_INGEST: three numbers, CLIENTSxBATCHESxITEMS");
+        };
+        assert!((1..=90).contains(&clients), "1 to 90 ingest clients");
+        assert!(
+            batches > INGEST_WARMUP_BATCHES,
+            "more batches than the warm-up's"
+        );
+        IngestShape {
+            clients: clients as u8,
+            batches,
+            items,
+        }
+    }
+
+    fn puts(self) -> u64 {
+        u64::from(self.clients) * self.batches * self.items
+    }
+}
+
 async fn ingest_phase(http: &reqwest::Client, apis: &[String]) -> f64 {
-    let prepared: Vec<(String, Vec<Vec<u8>>)> = (0..INGEST_CLIENTS)
+    let shape = IngestShape::from_env();
+    let prepared: Vec<(String, Vec<Vec<u8>>)> = (0..shape.clients)
         .map(|c| {
             let wallet = ingest_wallet(c);
             let api = apis[usize::from(c) % apis.len()].clone();
-            let bodies = (0..INGEST_BATCHES)
-                .map(|b| batch_body(&wallet, b * BATCH_ITEMS, BATCH_ITEMS))
+            let bodies = (0..shape.batches)
+                .map(|b| batch_body(&wallet, b * shape.items, shape.items))
                 .collect();
             (api, bodies)
         })
         .collect();
+    // The first batches of every client are not timed: the network's Cassandra nodes
+    // are JVMs started moments ago, still compiling their hot paths.
+    let (warmup, timed): (Vec<_>, Vec<_>) = prepared
+        .into_iter()
+        .map(|(api, mut bodies)| {
+            let rest = bodies.split_off(INGEST_WARMUP_BATCHES as usize);
+            ((api.clone(), bodies), (api, rest))
+        })
+        .unzip();
+    send_all(http, warmup, shape.items).await;
     let started = Instant::now();
+    send_all(http, timed, shape.items).await;
+    (shape.puts() - u64::from(shape.clients) * INGEST_WARMUP_BATCHES) as f64
+        / started.elapsed().as_secs_f64()
+}
+
+/// Every client sends its batches one after another, the clients at once.
+async fn send_all(http: &reqwest::Client, clients: Vec<(String, Vec<Vec<u8>>)>, items: u64) {
     let mut tasks = Vec::new();
-    for (api, bodies) in prepared {
+    for (api, bodies) in clients {
         let http = http.clone();
         tasks.push(tokio::spawn(async move {
             for body in bodies {
-                send_batch(&http, &api, body, BATCH_ITEMS).await;
+                send_batch(&http, &api, body, items).await;
             }
         }));
     }
     for task in tasks {
         task.await.expect("ingest client");
     }
-    let puts = u64::from(INGEST_CLIENTS) * INGEST_BATCHES * BATCH_ITEMS;
-    puts as f64 / started.elapsed().as_secs_f64()
 }
 
 async fn height(http: &reqwest::Client, api: &str) -> u64 {
@@ -446,7 +513,7 @@ fn report(single: &Measured, net: &Measured) {
     );
     println!(
         "{} puts per ingest run, {} latency samples (single) / {} (network)",
-        u64::from(INGEST_CLIENTS) * INGEST_BATCHES * BATCH_ITEMS,
+        IngestShape::from_env().puts(),
         single.latencies.len(),
         net.latencies.len()
     );

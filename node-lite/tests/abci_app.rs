@@ -89,6 +89,11 @@ async fn two_nodes_agree_refusals_have_codes_and_commits_survive_restarts() {
         first.consensus_check_tx(&gap, false).err().map(|e| e.code),
         Some(ErrorCode::BadNonce)
     );
+    // A forged signature is refused by CheckTx (its stateless checks run once, here).
+    let mut forged = alice.transfer(2, &bob.address, 1).to_canonical();
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    assert!(first.consensus_check_tx(&forged, false).is_err());
     assert!(!first.consensus_accepts_proposal(&[tx0.clone(), b"junk".to_vec()]));
     assert!(first.consensus_accepts_proposal(&[tx0.clone(), tx1.clone()]));
 
@@ -138,6 +143,12 @@ async fn two_nodes_agree_refusals_have_codes_and_commits_survive_restarts() {
     assert_eq!(first.consensus_commit().ok(), Some(1));
     assert_eq!(second.consensus_commit().ok(), Some(1));
     assert!(first.consensus_commit().is_err(), "nothing left to commit");
+    // The engine's recheck after the block skips the signature but not the state: the
+    // committed transaction is refused as a replay.
+    assert_eq!(
+        first.consensus_check_tx(&tx1, true).err().map(|e| e.code),
+        Some(ErrorCode::Replay)
+    );
     assert_eq!(first.consensus_info(), (1, decided.app_hash));
 
     // An empty block is a ledger block too, with the state (and app hash) unchanged.

@@ -313,6 +313,38 @@ fn verified_batch_answers_like_a_batch(kv: &dyn KvStore) {
     assert_eq!(kv.put_batch_verified(&[]).unwrap(), Vec::new());
 }
 
+/// A batch of freshly registered values is stored and readable in key order; stored
+/// again (two writers racing) it is accepted again and changes nothing; bad input and a
+/// batch that repeats a key are refused as for any batch.
+fn registered_batch_stores_without_a_read(kv: &dyn KvStore) {
+    let put = |key: &'static [u8], value: &'static [u8]| KvPut {
+        address: ALICE,
+        key,
+        value,
+    };
+    let batch = [put(b"b", b"2"), put(b"a", b"1")];
+    assert_eq!(
+        kv.put_batch_registered(&batch).unwrap(),
+        vec![PutOutcome::Stored, PutOutcome::Stored]
+    );
+    let again = kv.put_batch_registered(&batch).unwrap();
+    assert_eq!(again.len(), 2, "{again:?}");
+    assert_eq!(kv.get(ALICE, b"a").unwrap(), Some(b"1".to_vec()));
+    assert_eq!(kv.get(ALICE, b"b").unwrap(), Some(b"2".to_vec()));
+    let page = kv.range(ALICE, b"", b"\xff", 10, None).unwrap();
+    assert_eq!(keys(&page), vec![b"a".to_vec(), b"b".to_vec()]);
+    assert!(matches!(
+        kv.put_batch_registered(&[put(b"e", b"5"), put(b"e", b"5")]),
+        Err(KvError::DuplicateInBatch { .. })
+    ));
+    assert!(matches!(
+        kv.put_batch_registered(&[put(b"", b"5")]),
+        Err(KvError::EmptyKey)
+    ));
+    assert_eq!(kv.get(ALICE, b"e").unwrap(), None);
+    assert_eq!(kv.put_batch_registered(&[]).unwrap(), Vec::new());
+}
+
 /// One check of the contract, run on a fresh store.
 pub(super) type Check = fn(&dyn KvStore);
 
@@ -353,6 +385,10 @@ pub(super) const CHECKS: &[(&str, Check)] = &[
     (
         "verified_batch_answers_like_a_batch",
         verified_batch_answers_like_a_batch,
+    ),
+    (
+        "registered_batch_stores_without_a_read",
+        registered_batch_stores_without_a_read,
     ),
 ];
 
@@ -416,6 +452,11 @@ mod embedded {
     #[test]
     fn verified_batch_answers_like_a_batch() {
         super::for_each_backend(super::verified_batch_answers_like_a_batch);
+    }
+
+    #[test]
+    fn registered_batch_stores_without_a_read() {
+        super::for_each_backend(super::registered_batch_stores_without_a_read);
     }
 }
 

@@ -122,6 +122,16 @@ pub trait KvStore: Send + Sync {
         self.put_batch(puts)
     }
 
+    /// [`Self::put_batch_verified`] for records whose registrations the caller has just
+    /// seen committed: no value could be stored under a key before its registration was
+    /// committed, and only the registered value ever can be, so a backend may store the
+    /// batch without reading the keys first and answer [`PutOutcome::Stored`] for each
+    /// (two writers of the same record racing may both see it, as there). The default
+    /// is [`Self::put_batch_verified`], exact outcomes included.
+    fn put_batch_registered(&self, puts: &[KvPut<'_>]) -> Result<Vec<PutOutcome>, KvError> {
+        self.put_batch_verified(puts)
+    }
+
     /// Reads the value under `address` and `key`.
     fn get(&self, address: &str, key: &[u8]) -> Result<Option<Vec<u8>>, KvError>;
 

@@ -124,13 +124,16 @@ impl CometLink {
     /// waiting for each CheckTx in turn: this node is the engine's application, so it
     /// hears each transaction's CheckTx itself ([`Self::checked`]). Per transaction, `Ok`
     /// once admitted (or already known to the engine), else why not.
+    ///
+    /// The transactions come [`crate::state::Prechecked`]: their CheckTx here does not
+    /// verify their signatures again.
     pub(crate) async fn broadcast_all(
         &self,
-        txs: &[&SignedTransaction],
+        txs: &[&crate::state::Prechecked],
     ) -> Vec<Result<(), ServiceError>> {
         let ids: Vec<[u8; 32]> = txs.iter().map(|tx| tx.id()).collect();
         let checks: Vec<_> = ids.iter().map(|id| self.check_of(*id)).collect();
-        let bytes: Vec<Vec<u8>> = txs.iter().map(|tx| tx.to_canonical()).collect();
+        let bytes: Vec<Vec<u8>> = txs.iter().map(|tx| tx.tx().to_canonical()).collect();
         let queued = self.rpc.broadcast_txs_async(&bytes).await;
         let mut answers = Vec::with_capacity(txs.len());
         for ((id, check), queued) in ids.iter().zip(checks).zip(queued) {
@@ -162,6 +165,12 @@ impl CometLink {
         let (sender, receiver) = oneshot::channel();
         lock(&self.checks).entry(id).or_default().push(sender);
         receiver
+    }
+
+    /// Whether this node's API checked `id` and waits for its first CheckTx here (it
+    /// registers the wait only after the transaction passed its stateless checks).
+    fn awaits_check(&self, id: &[u8; 32]) -> bool {
+        lock(&self.checks).contains_key(id)
     }
 
     /// Tells whoever waits for `id`'s CheckTx its result.
@@ -282,11 +291,21 @@ impl Node {
     /// ABCI CheckTx: the node's admission checks of `bytes` against the latest built
     /// state and the nonces the engine's mempool already holds. A recheck that fails
     /// tells the transaction's waiters (the engine drops it).
+    ///
+    /// The stateless checks (signatures above all) run once per transaction on this
+    /// node: a recheck (the engine re-runs CheckTx on its whole mempool after every
+    /// block) and the first CheckTx of a transaction this node's API checked and handed
+    /// to the engine itself skip them; only the state checks run again.
     pub fn consensus_check_tx(&self, bytes: &[u8], recheck: bool) -> Result<(), ServiceError> {
         let link = self.comet_link()?;
         let tx = SignedTransaction::from_canonical(bytes).map_err(undecodable)?;
         let id = tx.id();
-        let checked = self.precheck(tx).and_then(|prechecked| {
+        let prechecked = if recheck || link.awaits_check(&id) {
+            Ok(crate::state::Prechecked::checked_before(&self.params, tx))
+        } else {
+            self.precheck(tx)
+        };
+        let checked = prechecked.and_then(|prechecked| {
             let mut ledger = lock(&self.ledger);
             ledger
                 .app

@@ -28,6 +28,8 @@ enum Slot {
         tx_id: [u8; 32],
         height: u64,
         index: u32,
+        /// Committed while this batch waited for it (not a retry of a committed one).
+        fresh: bool,
     },
 }
 
@@ -119,6 +121,7 @@ impl Node {
                         tx_id: *tx_id,
                         height: stored.height,
                         index: stored.index,
+                        fresh: false,
                     },
                     Ok(None) => Slot::Done(Err(err.clone())),
                     Err(lookup) => Slot::Done(Err(lookup)),
@@ -147,7 +150,7 @@ impl Node {
                 Err(err) => entries.push(Entry::refused(err)),
             }
         }
-        let txs: Vec<&SignedTransaction> = checked.iter().map(|(_, p, _)| p.tx()).collect();
+        let txs: Vec<&Prechecked> = checked.iter().map(|(_, p, _)| p).collect();
         let answers = link.broadcast_all(&txs).await;
         for ((at, prechecked, landing), answer) in checked.into_iter().zip(answers) {
             let tx_id = prechecked.id();
@@ -157,6 +160,7 @@ impl Node {
                         tx_id,
                         height: stored.height,
                         index: stored.index,
+                        fresh: false,
                     }),
                     Ok(None) => None,
                     Err(err) => Some(Slot::Done(Err(internal(err)))),
@@ -259,9 +263,12 @@ impl Node {
 
     /// Phase 3 (blocking): stores the values of landed items in one KV transaction (one
     /// at a time if the batch as a whole is refused, so each item gets its own answer).
+    /// When every registration was committed while the batch waited, the store need not
+    /// read the keys first ([`crate::kv::KvStore::put_batch_registered`]).
     fn store_landed(&self, entries: Vec<Entry>) -> Vec<Result<RecordReceipt, ServiceError>> {
         let mut results = Vec::with_capacity(entries.len());
         let mut landed = Vec::new();
+        let mut all_fresh = true;
         for entry in &entries {
             match (&entry.slot, &entry.target) {
                 (
@@ -269,9 +276,11 @@ impl Node {
                         tx_id,
                         height,
                         index,
+                        fresh,
                     },
                     Some((address, key)),
                 ) => {
+                    all_fresh &= *fresh;
                     let receipt = (*tx_id, *height, *index, entry.counted);
                     let put = KvPut {
                         address,
@@ -286,7 +295,12 @@ impl Node {
             }
         }
         let puts: Vec<KvPut<'_>> = landed.iter().map(|(_, _, put)| *put).collect();
-        let outcomes = match self.kv.put_batch_verified(&puts) {
+        let stored = if all_fresh {
+            self.kv.put_batch_registered(&puts)
+        } else {
+            self.kv.put_batch_verified(&puts)
+        };
+        let outcomes = match stored {
             Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
             // The backend is atomic only within one address: one batch per address.
             Err(KvError::BatchSpansAddresses) => self.put_per_address(&puts),
@@ -405,6 +419,7 @@ impl Node {
                             tx_id,
                             height,
                             index,
+                            fresh: true,
                         },
                         Ok(Ok(Err(err))) => Slot::Done(Err(err)),
                         Ok(Err(_)) => Slot::Done(Err(ServiceError::new(

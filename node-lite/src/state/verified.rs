@@ -43,6 +43,21 @@ impl Prechecked {
         })
     }
 
+    /// A transaction whose exact bytes passed [`Prechecked::check`] against `params` on
+    /// this node before (the engine's recheck of its mempool, or a transaction this node
+    /// checked on its API and now sees in its own CheckTx): the stateless checks are a
+    /// function of those bytes and the chain's parameters alone, so they are not run
+    /// again; only the id and the signer's address are derived.
+    pub(crate) fn checked_before(params: &ChainParams, tx: SignedTransaction) -> Self {
+        Prechecked {
+            id: tx.id(),
+            signer: tx.tx.signer_address(),
+            tx,
+            chain_id: params.chain_id.clone(),
+            network: params.network,
+        }
+    }
+
     /// Whether the checks were made for `params`' chain.
     pub(crate) fn is_for(&self, params: &ChainParams) -> bool {
         self.chain_id == params.chain_id && self.network == params.network
