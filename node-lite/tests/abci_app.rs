@@ -3,7 +3,8 @@
 //! block finalized but never committed (a crash) is finalized again to the same hash;
 //! a committed block survives a restart (what Info reports for CometBFT's replay); a
 //! bond yields the validator update CometBFT applies, and unbonding everything removes
-//! the validator.
+//! the validator; a bundle (one engine transaction carrying several) is admitted whole
+//! or not at all and executed one transaction at a time.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod common;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use carchain_core::protocol::Canonical;
+use carchain_node::abci::bundle;
 use carchain_node::node::{CometOptions, Node, NodeConfig};
 use carchain_node::service::{ErrorCode, NodeMode};
 use common::*;
@@ -277,5 +279,59 @@ async fn a_bond_gives_a_validator_update_and_a_full_unbond_removes_it() {
         .expect("empty");
     assert!(quiet.validator_updates.is_empty());
     assert_eq!(node.consensus_commit().ok(), Some(3));
+    node.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_bundle_is_checked_whole_and_executed_one_transaction_at_a_time() {
+    let alice = Wallet::from_byte(0x41);
+    let bob = Wallet::from_byte(0x42);
+    let chain = init_chain(&[(&alice.address, 100_000)]);
+    let node = start(&chain.data_dir()).await;
+    node.consensus_init_chain(CHAIN_ID, 1).expect("init chain");
+    let pay = |nonce: u64| alice.transfer(nonce, &bob.address, 10);
+    let code =
+        |result: Result<(), carchain_node::service::ServiceError>| result.err().map(|e| e.code);
+
+    // A bundle whose third transaction skips a nonce is refused whole, and what its
+    // first two reserved is given back: the same two in a good bundle pass after it.
+    let gapped = bundle::encode(&[&pay(0), &pay(1), &pay(5)]);
+    assert_eq!(
+        code(node.consensus_check_tx(&gapped, false)),
+        Some(ErrorCode::BadNonce)
+    );
+    let good = bundle::encode(&[&pay(0), &pay(1), &pay(2)]);
+    assert_eq!(code(node.consensus_check_tx(&good, false)), None);
+    assert_eq!(
+        code(node.consensus_check_tx(&good[..good.len() - 1], false)),
+        Some(ErrorCode::InvalidRequest),
+        "a truncated bundle"
+    );
+    assert!(node.consensus_accepts_proposal(std::slice::from_ref(&good)));
+    assert!(!node.consensus_accepts_proposal(&[good.clone(), good[..9].to_vec()]));
+
+    // FinalizeBlock: the bundle, then a replay of its first transaction alone: one
+    // result per engine transaction, each ledger transaction executed on its own.
+    let block = vec![good.clone(), pay(0).to_canonical()];
+    let decided = node
+        .consensus_finalize_block(1, 1_900_000_000_000, &block)
+        .expect("finalize");
+    let codes: Vec<Option<ErrorCode>> = decided
+        .results
+        .iter()
+        .map(|r| r.as_ref().err().map(|e| e.code))
+        .collect();
+    assert_eq!(codes, [None, Some(ErrorCode::Replay)]);
+    assert_eq!(node.consensus_commit().ok(), Some(1));
+
+    // All three are on the ledger: nonce 3 is next, 2 is spent.
+    assert_eq!(
+        code(node.consensus_check_tx(&pay(2).to_canonical(), false)),
+        Some(ErrorCode::Replay)
+    );
+    assert_eq!(
+        code(node.consensus_check_tx(&pay(3).to_canonical(), false)),
+        None
+    );
     node.shutdown().await;
 }

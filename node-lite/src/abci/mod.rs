@@ -20,6 +20,7 @@
 //! proof, as the HTTP API encodes it) against that height's state root, the app hash
 //! CometBFT's next header carries.
 
+pub mod bundle;
 pub mod codes;
 pub mod lane;
 pub mod rpc;
@@ -176,16 +177,18 @@ fn consensus(node: &Node, request: ConsensusRequest) -> Result<ConsensusResponse
             })
         }
         ConsensusRequest::PrepareProposal(prepare) => {
-            // CometBFT's mempool order, cut to a ledger block and the byte budget.
+            // CometBFT's mempool order, cut to a ledger block (a bundle counts its
+            // transactions) and the byte budget.
             let budget = usize::try_from(prepare.max_tx_bytes).unwrap_or(0);
             let mut used = 0usize;
+            let mut counted = 0usize;
             let txs: Vec<Bytes> = prepare
                 .txs
                 .into_iter()
-                .take(MAX_BLOCK_TXS)
                 .take_while(|tx| {
                     used = used.saturating_add(tx.len());
-                    used <= budget
+                    counted = counted.saturating_add(bundle::count(tx));
+                    used <= budget && counted <= MAX_BLOCK_TXS
                 })
                 .collect();
             ConsensusResponse::PrepareProposal(PrepareProposal { txs })

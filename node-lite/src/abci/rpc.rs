@@ -159,15 +159,21 @@ impl CometRpc {
             })
             .collect();
         let answer = self.post(&Value::Array(calls)).await?;
-        let Some(replies) = answer.as_array() else {
+        let replies = match answer {
+            Value::Array(replies) => replies,
+            // CometBFT answers a batch of one call with that call's reply itself, not an
+            // array of one (the call was made: sending it again would find it cached).
+            reply if txs.len() == 1 && reply.get("id").and_then(Value::as_u64) == Some(0) => {
+                vec![reply]
+            }
             // One error answers a batch CometBFT does not take (too many calls).
-            return Err(RpcError::Refused(rpc_error_text(&answer)));
+            refused => return Err(RpcError::Refused(rpc_error_text(&refused))),
         };
         let mut answers: Vec<Result<CheckResult, RpcError>> = txs
             .iter()
             .map(|_| Err(RpcError::Unreachable("no answer in the batch".into())))
             .collect();
-        for reply in replies {
+        for reply in &replies {
             let slot = reply
                 .get("id")
                 .and_then(Value::as_u64)
@@ -351,10 +357,12 @@ mod tests {
                     let first = body.as_array().and_then(|b| b.first()).unwrap_or(&body);
                     let method = first["method"].as_str().unwrap_or_default().to_owned();
                     log.lock().expect("log").push((calls, method));
-                    Json(match body.as_array() {
+                    Json(match body.as_array().map(Vec::as_slice) {
                         Some(batch) if batch.len() > max_batch => json!({"jsonrpc": "2.0",
                             "id": -1, "error": {"code": -32600, "message": "Invalid Request",
                             "data": "batch request exceeds maximum"}}),
+                        // As CometBFT does: a batch of one is answered with the reply.
+                        Some([call]) => answer(call),
                         Some(batch) => Value::Array(batch.iter().rev().map(answer).collect()),
                         None => answer(&body),
                     })
@@ -399,6 +407,18 @@ mod tests {
                 .iter()
                 .all(|(_, method)| method == "broadcast_tx_async")
         );
+    }
+
+    #[tokio::test]
+    async fn a_batch_of_one_is_sent_once_and_answered_by_its_reply() {
+        let (url, seen) = fake_rpc(BROADCAST_BATCH).await;
+        let rpc = CometRpc::new(&url).expect("client");
+        assert_eq!(rpc.broadcast_txs_async(&[vec![0, 1]]).await, [Ok(())]);
+        assert_eq!(
+            rpc.broadcast_txs_async(&[vec![0xcc]]).await,
+            [Err(RpcError::AlreadyKnown)]
+        );
+        assert_eq!(sizes(&seen), [1, 1], "each sent once");
     }
 
     #[tokio::test]

@@ -15,8 +15,8 @@
 
 use std::collections::HashMap;
 
-use crate::abci::codes;
 use crate::abci::rpc::{CheckResult, CometRpc, RpcError};
+use crate::abci::{bundle, codes};
 use crate::chain::{Landing, build_decided_block};
 use crate::state::PowerChange;
 
@@ -30,8 +30,12 @@ pub(crate) enum Consensus {
     Comet(Box<CometLink>),
 }
 
-/// Where a transaction's CheckTx result goes.
-type CheckSender = oneshot::Sender<Result<(), ServiceError>>;
+/// One engine transaction's CheckTx answer: one result per ledger transaction it
+/// carries (one for a single transaction, one per item of a bundle).
+type CheckAnswer = Vec<Result<(), ServiceError>>;
+
+/// Where an engine transaction's CheckTx answer goes.
+type CheckSender = oneshot::Sender<CheckAnswer>;
 
 /// The node's side of a CometBFT engine.
 pub(crate) struct CometLink {
@@ -61,7 +65,9 @@ struct Decided {
 pub struct Finalized {
     /// The state root after the block: the app hash.
     pub app_hash: [u8; 32],
-    /// Per transaction, in the block's order: accepted or why it was refused.
+    /// Per engine transaction, in the block's order: accepted or why it was refused (a
+    /// bundle: its first refused transaction's reason; the others of the bundle are
+    /// executed, each on its own).
     pub results: Vec<Result<(), ServiceError>>,
     /// The validators whose voting power the block changed, with their new power (0:
     /// removed), in key order: FinalizeBlock's validator updates.
@@ -120,10 +126,16 @@ impl CometLink {
         admitted(self.rpc.broadcast_tx_sync(&tx.to_canonical()).await)
     }
 
-    /// Hands `txs` to the engine's mempool in their order, a batch per round trip, without
-    /// waiting for each CheckTx in turn: this node is the engine's application, so it
-    /// hears each transaction's CheckTx itself ([`Self::checked`]). Per transaction, `Ok`
-    /// once admitted (or already known to the engine), else why not.
+    /// Hands `txs` to the engine's mempool in their order, cut into bundles (one engine
+    /// transaction each, [`bundle`]) sent in one round trip, without waiting for each
+    /// CheckTx in turn: this node is the engine's application, so it hears each
+    /// bundle's CheckTx itself ([`Self::checked`]). Per transaction, `Ok` once admitted
+    /// (or already known to the engine), else why not.
+    ///
+    /// The engine takes a bundle whole or not at all: the admissible transactions of a
+    /// refused bundle are sent again in a new one (and with them a later bundle's that
+    /// were refused only for the nonce gap the refused one left), up to
+    /// [`BUNDLE_ROUNDS`] times.
     ///
     /// The transactions come [`crate::state::Prechecked`]: their CheckTx here does not
     /// verify their signatures again.
@@ -131,37 +143,73 @@ impl CometLink {
         &self,
         txs: &[&crate::state::Prechecked],
     ) -> Vec<Result<(), ServiceError>> {
-        let ids: Vec<[u8; 32]> = txs.iter().map(|tx| tx.id()).collect();
-        let checks: Vec<_> = ids.iter().map(|id| self.check_of(*id)).collect();
-        let bytes: Vec<Vec<u8>> = txs.iter().map(|tx| tx.tx().to_canonical()).collect();
-        let queued = self.rpc.broadcast_txs_async(&bytes).await;
-        let mut answers = Vec::with_capacity(txs.len());
-        for ((id, check), queued) in ids.iter().zip(checks).zip(queued) {
-            let answer = match queued {
-                Ok(()) => match tokio::time::timeout(CHECK_WAIT, check).await {
-                    Ok(Ok(result)) => result,
-                    _ => Err(ServiceError::new(
-                        ErrorCode::Unavailable,
-                        "the engine did not check the transaction in time",
-                    )),
-                },
-                Err(err) => {
-                    // No CheckTx comes for it here: stop waiting before forgetting.
-                    drop(check);
-                    match err {
-                        RpcError::AlreadyKnown => Ok(()),
-                        err => Err(ServiceError::new(ErrorCode::Unavailable, err.to_string())),
+        let mut answers: Vec<Option<Result<(), ServiceError>>> = vec![None; txs.len()];
+        let mut pending: Vec<usize> = (0..txs.len()).collect();
+        for round in 1..=BUNDLE_ROUNDS {
+            if pending.is_empty() {
+                break;
+            }
+            let last_round = round == BUNDLE_ROUNDS;
+            let groups = cut_bundles(txs, &pending);
+            let encoded: Vec<([u8; 32], Vec<u8>)> = groups
+                .iter()
+                .map(|group| {
+                    let members: Vec<&SignedTransaction> =
+                        group.iter().map(|&at| txs[at].tx()).collect();
+                    let bytes = bundle::encode(&members);
+                    (engine_id(&bytes), bytes)
+                })
+                .collect();
+            let checks: Vec<_> = encoded.iter().map(|(id, _)| self.check_of(*id)).collect();
+            let bytes: Vec<Vec<u8>> = encoded.iter().map(|(_, bytes)| bytes.clone()).collect();
+            let queued = self.rpc.broadcast_txs_async(&bytes).await;
+            let mut retry = Vec::new();
+            let mut refused_before = false;
+            for (((group, (id, _)), check), queued) in
+                groups.iter().zip(&encoded).zip(checks).zip(queued)
+            {
+                let per_item = match queued {
+                    Ok(()) => match tokio::time::timeout(CHECK_WAIT, check).await {
+                        Ok(Ok(per_item)) if per_item.len() == group.len() => per_item,
+                        _ => vec![Err(unchecked()); group.len()],
+                    },
+                    Err(err) => {
+                        // No CheckTx comes for it here: stop waiting before forgetting.
+                        drop(check);
+                        let answer = match err {
+                            RpcError::AlreadyKnown => Ok(()),
+                            err => Err(ServiceError::new(ErrorCode::Unavailable, err.to_string())),
+                        };
+                        vec![answer; group.len()]
+                    }
+                };
+                forget_closed(&self.checks, id);
+                let refused = per_item.iter().any(Result::is_err);
+                for (&at, answer) in group.iter().zip(per_item) {
+                    let again = !last_round
+                        && match &answer {
+                            Ok(()) => refused,
+                            Err(err) => refused_before && err.code == ErrorCode::BadNonce,
+                        };
+                    if again {
+                        retry.push(at);
+                    } else {
+                        answers[at] = Some(answer);
                     }
                 }
-            };
-            forget_closed(&self.checks, id);
-            answers.push(answer);
+                refused_before |= refused;
+            }
+            pending = retry;
         }
         answers
+            .into_iter()
+            .map(|answer| answer.unwrap_or_else(|| Err(unchecked())))
+            .collect()
     }
 
-    /// Registers a waiter for `id`'s first CheckTx on this node.
-    fn check_of(&self, id: [u8; 32]) -> oneshot::Receiver<Result<(), ServiceError>> {
+    /// Registers a waiter for the first CheckTx of the engine transaction `id` on this
+    /// node.
+    fn check_of(&self, id: [u8; 32]) -> oneshot::Receiver<CheckAnswer> {
         let (sender, receiver) = oneshot::channel();
         lock(&self.checks).entry(id).or_default().push(sender);
         receiver
@@ -173,13 +221,54 @@ impl CometLink {
         lock(&self.checks).contains_key(id)
     }
 
-    /// Tells whoever waits for `id`'s CheckTx its result.
-    fn checked(&self, id: &[u8; 32], result: &Result<(), ServiceError>) {
+    /// Tells whoever waits for the engine transaction `id`'s CheckTx its answer.
+    fn checked(&self, id: &[u8; 32], answer: &CheckAnswer) {
         let senders = lock(&self.checks).remove(id).unwrap_or_default();
         for sender in senders {
-            let _ = sender.send(result.clone());
+            let _ = sender.send(answer.clone());
         }
     }
+}
+
+/// How many times [`CometLink::broadcast_all`] sends the admissible transactions of a
+/// refused bundle again.
+const BUNDLE_ROUNDS: usize = 3;
+
+/// The engine's id of engine transaction bytes: SHA256d of them (a single
+/// transaction's is its transaction id).
+fn engine_id(bytes: &[u8]) -> [u8; 32] {
+    carchain_core::protocol::hashing::sha256d(&[bytes])
+}
+
+/// Why a transaction has no CheckTx answer.
+fn unchecked() -> ServiceError {
+    ServiceError::new(
+        ErrorCode::Unavailable,
+        "the engine did not check the transaction in time",
+    )
+}
+
+/// Cuts the transactions at `pending` (in order) into bundles of at most
+/// [`bundle::MAX_BUNDLE_ITEMS`] transactions and [`bundle::MAX_BUNDLE_BYTES`] bytes.
+fn cut_bundles(txs: &[&crate::state::Prechecked], pending: &[usize]) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut current: Vec<usize> = Vec::new();
+    let mut size = 8usize;
+    for &at in pending {
+        let len = bundle::encoded_len(txs[at].tx());
+        if !current.is_empty()
+            && (current.len() >= bundle::MAX_BUNDLE_ITEMS || size + len > bundle::MAX_BUNDLE_BYTES)
+        {
+            groups.push(std::mem::take(&mut current));
+            size = 8;
+        }
+        current.push(at);
+        size += len;
+    }
+    if !current.is_empty() {
+        groups.push(current);
+    }
+    groups
 }
 
 /// Longest wait for the CheckTx of a transaction the engine took asynchronously (it
@@ -197,6 +286,24 @@ fn forget_closed<T>(waiting: &Mutex<HashMap<[u8; 32], Vec<oneshot::Sender<T>>>>,
             waiting.remove(id);
         }
     }
+}
+
+/// One engine transaction's result from its ledger transactions' results: the first
+/// refusal, or accepted.
+fn engine_result(results: &[TxResult]) -> Result<(), ServiceError> {
+    results
+        .iter()
+        .find_map(|(_, result)| result.as_ref().err())
+        .map_or(Ok(()), |err| Err(err.clone()))
+}
+
+/// Why an admissible transaction left the engine's mempool: another transaction of its
+/// bundle was refused at a recheck, and the engine keeps a bundle whole or not at all.
+fn dropped_with_bundle() -> ServiceError {
+    ServiceError::new(
+        ErrorCode::Unavailable,
+        "the engine dropped the transaction with its bundle; send it again",
+    )
 }
 
 /// The engine's answer to one broadcast: admitted (or already known), or why not.
@@ -298,37 +405,71 @@ impl Node {
     /// to the engine itself skip them; only the state checks run again.
     pub fn consensus_check_tx(&self, bytes: &[u8], recheck: bool) -> Result<(), ServiceError> {
         let link = self.comet_link()?;
-        let tx = SignedTransaction::from_canonical(bytes).map_err(undecodable)?;
-        let id = tx.id();
-        let prechecked = if recheck || link.awaits_check(&id) {
-            Ok(crate::state::Prechecked::checked_before(&self.params, tx))
-        } else {
-            self.precheck(tx)
-        };
-        let checked = prechecked.and_then(|prechecked| {
+        let txs = bundle::decode(bytes).map_err(undecodable)?;
+        let id = engine_id(bytes);
+        let checked_before = recheck || link.awaits_check(&id);
+        let ids: Vec<[u8; 32]> = txs.iter().map(SignedTransaction::id).collect();
+        let mut answers: CheckAnswer = Vec::with_capacity(txs.len());
+        let mut prechecked = Vec::with_capacity(txs.len());
+        for tx in txs {
+            if checked_before {
+                prechecked.push(crate::state::Prechecked::checked_before(&self.params, tx));
+                answers.push(Ok(()));
+            } else {
+                match self.precheck(tx) {
+                    Ok(checked) => {
+                        prechecked.push(checked);
+                        answers.push(Ok(()));
+                    }
+                    Err(err) => answers.push(Err(err)),
+                }
+            }
+        }
+        if answers.iter().all(Result::is_ok) {
             let mut ledger = lock(&self.ledger);
-            ledger
-                .app
-                .check_prechecked(&prechecked)
-                .map_err(ServiceError::from)
-        });
+            answers = match prechecked.as_slice() {
+                [single] => vec![
+                    ledger
+                        .app
+                        .check_prechecked(single)
+                        .map_err(ServiceError::from),
+                ],
+                all => match ledger.app.check_bundle(all) {
+                    Ok(each) => each
+                        .into_iter()
+                        .map(|a| a.map_err(ServiceError::from))
+                        .collect(),
+                    Err(err) => vec![Err(ServiceError::from(err)); all.len()],
+                },
+            };
+        }
+        let first_refusal = answers.iter().find_map(|a| a.as_ref().err()).cloned();
         if recheck {
-            if let Err(err) = &checked {
-                link.tell(&id, &Err(err.clone()));
+            if first_refusal.is_some() {
+                // The engine drops the whole engine transaction: tell each of its
+                // transactions' waiters why.
+                for (tx_id, answer) in ids.iter().zip(&answers) {
+                    let why = answer.clone().err().unwrap_or_else(dropped_with_bundle);
+                    link.tell(tx_id, &Err(why));
+                }
             }
         } else {
-            link.checked(&id, &checked);
+            link.checked(&id, &answers);
         }
-        checked
+        first_refusal.map_or(Ok(()), Err)
     }
 
     /// ABCI ProcessProposal: a proposal is acceptable when it holds at most a block's
     /// worth of transactions, each a decodable CarChain transaction.
     pub fn consensus_accepts_proposal<T: AsRef<[u8]>>(&self, txs: &[T]) -> bool {
-        txs.len() <= MAX_BLOCK_TXS
-            && txs
-                .iter()
-                .all(|tx| SignedTransaction::from_canonical(tx.as_ref()).is_ok())
+        let mut count = 0usize;
+        for tx in txs {
+            match bundle::decode(tx.as_ref()) {
+                Ok(decoded) => count += decoded.len(),
+                Err(_) => return false,
+            }
+        }
+        count <= MAX_BLOCK_TXS
     }
 
     /// ABCI FinalizeBlock: executes the decided block `height` (engine time `time_ms`)
@@ -344,15 +485,21 @@ impl Node {
         let mut decoded = Vec::with_capacity(txs.len());
         let mut positions = Vec::with_capacity(txs.len());
         let mut results: Vec<TxResult> = Vec::with_capacity(txs.len());
+        // Per engine transaction: where its ledger transactions' results are.
+        let mut spans = Vec::with_capacity(txs.len());
         for bytes in txs {
-            match SignedTransaction::from_canonical(bytes.as_ref()) {
-                Ok(tx) => {
-                    positions.push(results.len());
-                    results.push((Some(tx.id()), Err(internal("not executed"))));
-                    decoded.push(tx);
+            let from = results.len();
+            match bundle::decode(bytes.as_ref()) {
+                Ok(opened) => {
+                    for tx in opened {
+                        positions.push(results.len());
+                        results.push((Some(tx.id()), Err(internal("not executed"))));
+                        decoded.push(tx);
+                    }
                 }
                 Err(err) => results.push((None, Err(undecodable(err)))),
             }
+            spans.push(from..results.len());
         }
         let mut ledger = lock(&self.ledger);
         let mut decided = lock(&link.decided);
@@ -384,9 +531,9 @@ impl Node {
         ledger.built = block.header.clone();
         let finalized = Finalized {
             app_hash: block.header.header.state_root,
-            results: results
-                .iter()
-                .map(|(_, result)| result.as_ref().map(|_| ()).map_err(Clone::clone))
+            results: spans
+                .into_iter()
+                .map(|span| engine_result(results.get(span).unwrap_or_default()))
                 .collect(),
             validator_updates: block.power_changes.clone(),
         };

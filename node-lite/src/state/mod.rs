@@ -267,6 +267,39 @@ impl App {
         Ok(answers)
     }
 
+    /// Checks the transactions of one engine bundle in order, all or none: one answer
+    /// per transaction, and when any is refused the mempool's pending nonces are left as
+    /// they were before the bundle (the engine keeps none of it). `Err` only when the
+    /// ledger file cannot be read.
+    pub fn check_bundle(
+        &mut self,
+        txs: &[Prechecked],
+    ) -> Result<Vec<Result<(), TxError>>, TxError> {
+        let before: Vec<(String, Option<u64>)> = txs
+            .iter()
+            .map(|tx| {
+                let signer = tx.derived().signer;
+                let nonce = self.pending_nonces.get(&signer).copied();
+                (signer, nonce)
+            })
+            .collect();
+        let answers: Vec<Result<(), TxError>> = self
+            .check_prechecked_all(txs, usize::MAX)?
+            .into_iter()
+            .map(|answer| answer.unwrap_or_else(|| Err(TxError::Invalid("not checked".into()))))
+            .collect();
+        if answers.iter().any(Result::is_err) {
+            // In reverse, so that a signer's first (oldest) value is the one left.
+            for (signer, nonce) in before.into_iter().rev() {
+                match nonce {
+                    Some(nonce) => self.pending_nonces.insert(signer, nonce),
+                    None => self.pending_nonces.remove(&signer),
+                };
+            }
+        }
+        Ok(answers)
+    }
+
     /// How many admitted transaction ids are remembered as verified.
     pub fn verified_len(&self) -> usize {
         self.verified.len()
