@@ -37,13 +37,14 @@ use common::{NodeProcess, Wallet, cometbft_bin};
 use test_cluster::{CLUSTER_URL, TestCluster};
 
 /// The ingest workload's default shape; `CARCHAIN_BENCH_INGEST=CLIENTSxBATCHESxITEMS`
-/// (e.g. `32x5x100`) sets another, the same for both targets.
-const INGEST_CLIENTS: u8 = 8;
-const INGEST_BATCHES: u64 = 10;
+/// (e.g. `32x5x100`) sets another, the same for both targets. By default enough puts
+/// are in flight (32 x 250) that neither target waits on its block interval.
+const INGEST_CLIENTS: u8 = 32;
+const INGEST_BATCHES: u64 = 5;
 /// The first batches of every client, sent before the clock starts (part of the
 /// batches above).
 const INGEST_WARMUP_BATCHES: u64 = 2;
-const BATCH_ITEMS: u64 = 100;
+const BATCH_ITEMS: u64 = 250;
 const LATENCY_CLIENTS: u8 = 4;
 const LATENCY_PHASE: Duration = Duration::from_secs(10);
 const RANGE_QUERIES: usize = 200;
