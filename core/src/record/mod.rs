@@ -17,6 +17,6 @@ pub use error::{RecordError, RecordResult};
 pub use format::{CARVIO, FormatSpec, MAX_FORMAT_NAME_LEN, MAX_KEY_FIELDS, TRIP_GPS, VIN_CODE};
 pub use key_codec::{EncodedKey, decode_key, decode_values, encode_key, encode_values, key_values};
 pub use key_value::{INF_MAX, INF_MIN, KeyValue};
-pub use projection::{project, project_ordered};
+pub use projection::{project, project_ordered, project_owned};
 pub use registry::FormatRegistry;
 pub use value::{FORMAT_FIELD, check_value_format, parse_value, value_format};

@@ -19,6 +19,15 @@ pub fn project(value: &Value, columns: &[String]) -> RecordResult<Value> {
     Ok(Value::Object(fields.into_iter().collect::<Map<_, _>>()))
 }
 
+/// [`project`] of a value the caller gives up: with no columns the object itself comes
+/// back, without a copy (a whole trip is tens of kilobytes of JSON).
+pub fn project_owned(value: Value, columns: &[String]) -> RecordResult<Value> {
+    match value {
+        Value::Object(_) if columns.is_empty() => Ok(value),
+        value => project(&value, columns),
+    }
+}
+
 /// Like [`project`], returning `(column, value)` pairs in the order of `columns`
 /// (in the value's own order when `columns` is empty).
 pub fn project_ordered(value: &Value, columns: &[String]) -> RecordResult<Vec<(String, Value)>> {
@@ -85,6 +94,11 @@ mod tests {
     fn empty_columns_keep_everything() {
         let value = parse_value(SEED_CARVIO_VALUE).unwrap();
         assert_eq!(project(&value, &[]).unwrap(), value);
+        assert_eq!(project_owned(value.clone(), &[]).unwrap(), value);
+        let trip = parse_value(SEED_TRIP_VALUE).unwrap();
+        let gps = project_owned(trip.clone(), &columns(&["GPS"])).unwrap();
+        assert_eq!(gps, project(&trip, &columns(&["GPS"])).unwrap());
+        assert_eq!(gps.as_object().map(|o| o.len()), Some(1));
         assert_eq!(project_ordered(&value, &[]).unwrap().len(), 7);
     }
 

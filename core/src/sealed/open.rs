@@ -8,7 +8,7 @@ use crate::crypto::{
     Envelope, EpochKey, EpochKeyCache, RecordContext, RecordKey, derive_record_key, verify_c_hash,
     verify_d_hash,
 };
-use crate::record::{EncodedKey, project};
+use crate::record::{EncodedKey, project_owned};
 
 /// Which key opens the record.
 pub enum Opener<'a> {
@@ -66,7 +66,7 @@ pub fn open_record_with_key(
     }
     Ok(OpenedRecord {
         key,
-        value: project(&value, columns)?,
+        value: project_owned(value, columns)?,
     })
 }
 

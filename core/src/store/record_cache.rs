@@ -97,6 +97,31 @@ fn insert(conn: &Connection, record: &CachedRecord) -> StoreResult<()> {
     Ok(())
 }
 
+/// Whether `record` is cached with the very fields [`insert`] would write (the envelope
+/// is bound by its cHash).
+fn cached_as_is(conn: &Connection, record: &CachedRecord) -> StoreResult<bool> {
+    let found = conn
+        .prepare_cached(
+            "SELECT 1 FROM record_cache WHERE address = ?1 AND record_key = ?2
+                 AND c_hash = ?3 AND d_hash = ?4 AND format = ?5 AND height = ?6
+                 AND signer = ?7",
+        )?
+        .query_row(
+            params![
+                record.address,
+                record.key,
+                record.c_hash,
+                record.d_hash,
+                record.format,
+                validate::to_sql_int("height", record.height)?,
+                record.signer
+            ],
+            |_| Ok(()),
+        )
+        .optional()?;
+    Ok(found.is_some())
+}
+
 impl WalletStore {
     /// Caches one record, replacing a cached record with the same address and key.
     pub fn cache_record(&self, record: &CachedRecord) -> StoreResult<()> {
@@ -104,9 +129,24 @@ impl WalletStore {
     }
 
     /// Caches several records in one transaction; if any is invalid none is written.
+    ///
+    /// Records already cached as they are cost a read, not a write: a month read again
+    /// commits (and syncs) nothing.
     pub fn cache_records(&self, records: &[CachedRecord]) -> StoreResult<()> {
         records.iter().try_for_each(validate_record)?;
-        self.write(|tx| records.iter().try_for_each(|record| insert(tx, record)))
+        let changed = self.read(|conn| {
+            let mut changed = Vec::new();
+            for record in records {
+                if !cached_as_is(conn, record)? {
+                    changed.push(record);
+                }
+            }
+            Ok(changed)
+        })?;
+        if changed.is_empty() {
+            return Ok(());
+        }
+        self.write(|tx| changed.iter().try_for_each(|record| insert(tx, record)))
     }
 
     /// The cached record at `address` and `key`, if any.
