@@ -33,6 +33,7 @@ use super::store::QueuedPut;
 use crate::light::{
     ItemRefusal, LightClient, LightError, PutOutcome, RecordUpload, UploadResult, WriteCredential,
 };
+use crate::protocol::api::ErrorCode;
 use crate::protocol::{Canonical, SignedTransaction, TxBody};
 use crate::tokens::OwnedStamp;
 
@@ -290,7 +291,7 @@ impl CarDevice {
         let mut retry = Vec::new();
         for ((tx, put), result) in batch.into_iter().zip(results) {
             let settled = match result {
-                Err(refusal) if refusal.code == "duplicate_record" => {
+                Err(refusal) if refusal.code == ErrorCode::DuplicateRecord.as_str() => {
                     // Registered by an earlier signature of the same record: only the
                     // value is missing.
                     self.put_value_again(light, &put, credential).await?
@@ -301,7 +302,7 @@ impl CarDevice {
                 Ok(PutOutcome::Stored) => report.delivered += 1,
                 Ok(PutOutcome::AlreadyStored) => report.already_there += 1,
                 Err(refusal) if RETRY_CODES.contains(&refusal.code.as_str()) => {
-                    if refusal.code == "credential_spent"
+                    if refusal.code == ErrorCode::CredentialSpent.as_str()
                         && let Some((id, _)) = &shown
                     {
                         self.store()?.spend_credential(*id)?;

@@ -15,6 +15,7 @@ use super::wire::{
     IssuedWire, NodeStatusView, PutWire, RangeWire, ReceiptWire, RecordItemWire, RecordResultWire,
     RecordsAnswerWire, RecordsWire, StateAnswerWire, SubmitWire, TokenKeyWire,
 };
+use crate::protocol::api::ErrorCode;
 use crate::protocol::{SignedHeader, SignedTransaction};
 
 /// Timeout of one ordinary request.
@@ -280,7 +281,7 @@ impl NodeHttp {
         match self.json::<Lookup>(self.get(url, None)).await {
             Ok(found) if found.tx_id == *tx_id => Ok(Some(found.height)),
             Ok(_) => Err(self.bad_answer("the node answered another transaction")),
-            Err(LightError::Node { code, .. }) if code == "not_found" => Ok(None),
+            Err(LightError::Node { code, .. }) if code == ErrorCode::NotFound.as_str() => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -298,7 +299,7 @@ impl NodeHttp {
         match self.json::<Lookup>(self.get(url, None)).await {
             Ok(found) if found.tx.id() == *tx_id => Ok(Some(found.tx)),
             Ok(_) => Err(self.bad_answer("the node answered another transaction")),
-            Err(LightError::Node { code, .. }) if code == "not_found" => Ok(None),
+            Err(LightError::Node { code, .. }) if code == ErrorCode::NotFound.as_str() => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -402,7 +403,7 @@ impl NodeHttp {
         let response = self.send(self.get(url, token)).await?;
         if response.status() == StatusCode::NOT_FOUND {
             return match self.refusal(response).await {
-                LightError::Node { code, .. } if code == "not_found" => Ok(None),
+                LightError::Node { code, .. } if code == ErrorCode::NotFound.as_str() => Ok(None),
                 other => Err(other),
             };
         }

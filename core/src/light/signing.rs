@@ -10,6 +10,7 @@ use super::error::{LightError, LightResult};
 use super::sequence::SignerTurn;
 use super::types::{PutOutcome, Receipt};
 use crate::crypto::HashFunc;
+use crate::protocol::api::ErrorCode;
 use crate::protocol::signing::{p2wpkh_address, public_key_of};
 use crate::protocol::{FeeSchedule, RecordPut, Transaction, TxBody};
 use crate::tokens::OwnedStamp;
@@ -59,7 +60,9 @@ impl LightClient {
                         // A block refused an earlier transaction of the signer, so this
                         // one's nonce no longer follows: once more from the ledger's.
                         Err(LightError::Node { code, .. })
-                            if code == "bad_nonce" && guessed && !ahead_refused =>
+                            if code == ErrorCode::BadNonce.as_str()
+                                && guessed
+                                && !ahead_refused =>
                         {
                             SignerTurn::wait(self, &address).await.refused();
                             ahead_refused = true;
@@ -71,7 +74,10 @@ impl LightClient {
                 // (it restarted), or behind another client's of the same key: once
                 // more from the ledger's nonce.
                 Err(LightError::Node { code, .. })
-                    if (code == "bad_nonce" || code == "replay") && guessed && !ahead_refused =>
+                    if (code == ErrorCode::BadNonce.as_str()
+                        || code == ErrorCode::Replay.as_str())
+                        && guessed
+                        && !ahead_refused =>
                 {
                     turn.refused();
                     ahead_refused = true;

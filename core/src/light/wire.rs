@@ -1,9 +1,17 @@
-//! Serde mirrors of the node API's JSON (`node-lite/openapi.yaml`): core does not depend
-//! on the node, so the light client reads the same shapes with its own structs.
+//! The node API's JSON as the light client reads and writes it (`node-lite/openapi.yaml`):
+//! the bodies the node shares with the SDK come from [`crate::protocol::api`] under the
+//! names the client uses; the rest are the client's own views (borrowed request bodies,
+//! the state answer and range page without the node's `value_json`).
 
 use serde::{Deserialize, Serialize};
 
-use crate::protocol::{SignedHeader, SignedTransaction};
+use crate::protocol::SignedTransaction;
+pub use crate::protocol::api::{
+    CredentialHolder as CredentialHolderWire, CredentialRequest as CredentialRequestWire,
+    Credentials as CredentialsWire, ErrorBody as ErrorWire, ErrorDetail as ErrorDetailWire,
+    Headers as HeadersWire, IssueRequest as IssueWire, Issued as IssuedWire, PutAnswer as PutWire,
+    TokenKey as TokenKeyWire,
+};
 
 /// `GET /v1/status`: what a node says about itself. Unverified: only headers and proofs
 /// are checked; this view is for choosing whom to ask and whom to pay.
@@ -33,48 +41,6 @@ pub struct NodeStatusView {
     /// Transactions waiting for a block.
     #[serde(default)]
     pub mempool: usize,
-}
-
-/// `GET /v1/tokens/key`: the node's read-token issuer key and a token's price.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TokenKeyWire {
-    /// SHA-256 of `public_key`'s DER.
-    #[serde(with = "hex::serde")]
-    pub key_id: [u8; 32],
-    /// DER SubjectPublicKeyInfo, standard base64.
-    pub public_key: String,
-    /// Amount a payment transfers per token (0: reads are free there).
-    pub price: u64,
-    /// Most tokens one payment buys.
-    pub max_batch: u64,
-}
-
-/// Body of `POST /v1/tokens`.
-#[derive(Debug, Clone, Serialize)]
-pub struct IssueWire {
-    /// The payment's transaction id (hex).
-    pub payment: String,
-    /// Blinded token messages, standard base64.
-    pub blinded: Vec<String>,
-    /// The payer's compact signature (hex).
-    pub signature: String,
-}
-
-/// Answer of `POST /v1/tokens`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct IssuedWire {
-    /// The issuer key the signatures are under.
-    #[serde(with = "hex::serde")]
-    pub key_id: [u8; 32],
-    /// One blind signature per blinded message, in order, standard base64.
-    pub signatures: Vec<String>,
-}
-
-/// `GET /v1/headers`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct HeadersWire {
-    /// Signed headers in ascending height.
-    pub headers: Vec<SignedHeader>,
 }
 
 /// The answer of every `GET /v1/state/...` endpoint.
@@ -112,13 +78,6 @@ pub struct ReceiptWire {
     /// Committing block, when waited for.
     #[serde(default)]
     pub height: Option<u64>,
-}
-
-/// Answer of `PUT /v1/kv/{address}/{key}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PutWire {
-    /// `stored` or `already_stored`.
-    pub outcome: String,
 }
 
 /// One item of `POST /v1/records`.
@@ -172,44 +131,6 @@ pub struct CredentialKeyWire {
     pub public_key: String,
 }
 
-/// Who asks for write credentials (`POST /v1/credentials`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum CredentialHolderWire {
-    /// A paired device.
-    Device {
-        /// Its VID.
-        vid: String,
-    },
-    /// The owner of a paired device.
-    Owner {
-        /// The VID of one of its devices on the node.
-        vid: String,
-        /// The owner's compressed public key, hex.
-        owner_pubkey: String,
-    },
-}
-
-/// Body of `POST /v1/credentials`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CredentialRequestWire {
-    /// Who asks.
-    pub holder: CredentialHolderWire,
-    /// Unix seconds.
-    pub time: u64,
-    /// Blinded messages, hex.
-    pub blinded: Vec<String>,
-    /// Compact signature of the holder key over the request digest, hex.
-    pub signature: String,
-}
-
-/// Answer of `POST /v1/credentials`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CredentialsWire {
-    /// Blind signatures, hex, in the request's order.
-    pub signed: Vec<String>,
-}
-
 /// One item of a range page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RangeItemWire {
@@ -232,22 +153,6 @@ pub struct RangeWire {
     /// A proven page's address index (count and key digest) with its proof.
     #[serde(default)]
     pub index: Option<StateAnswerWire>,
-}
-
-/// The node's error body `{"error":{"code","message"}}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ErrorWire {
-    /// The error.
-    pub error: ErrorDetailWire,
-}
-
-/// Code and message of a node error.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ErrorDetailWire {
-    /// Stable snake_case code.
-    pub code: String,
-    /// Message for people.
-    pub message: String,
 }
 
 #[cfg(test)]

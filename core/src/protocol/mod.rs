@@ -2,6 +2,7 @@
 //! canonical encoding, Merkle proofs.
 
 pub mod address_index;
+pub mod api;
 pub mod body;
 pub mod codec;
 pub mod commitments;

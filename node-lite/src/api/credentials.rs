@@ -11,51 +11,15 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use bitcoin::secp256k1::PublicKey;
-use serde::{Deserialize, Serialize};
 
 use super::blocking;
 use super::error::ApiError;
 use super::params::{parse_hex, parse_json};
 use crate::service::{CredentialHolder, CredentialKeyInfo, CredentialRequest, LedgerService};
-
-/// Who asks, in JSON.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum HolderJson {
-    /// A paired device (signs with its device key).
-    Device {
-        /// Its VID.
-        vid: String,
-    },
-    /// The owner of a paired device (signs with the owner key).
-    Owner {
-        /// The VID of one of its devices on this node.
-        vid: String,
-        /// The owner's compressed public key, hex.
-        owner_pubkey: String,
-    },
-}
-
-/// Body of `POST /v1/credentials`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CredentialRequestJson {
-    /// Who asks.
-    pub holder: HolderJson,
-    /// Unix seconds.
-    pub time: u64,
-    /// Blinded messages, hex.
-    pub blinded: Vec<String>,
-    /// The holder key's compact signature (hex, 64 bytes) over the request digest.
-    pub signature: String,
-}
-
-/// Answer of `POST /v1/credentials`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CredentialsJson {
-    /// The blind signatures, hex, in the request's order.
-    pub signed: Vec<String>,
-}
+pub use carchain_core::protocol::api::{
+    CredentialHolder as HolderJson, CredentialRequest as CredentialRequestJson,
+    Credentials as CredentialsJson,
+};
 
 fn request(json: CredentialRequestJson) -> Result<CredentialRequest, ApiError> {
     let holder = match json.holder {

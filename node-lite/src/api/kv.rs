@@ -25,18 +25,12 @@ use super::state::StateAnswerJson;
 use super::tokens::token_header;
 use crate::kv::{MAX_KEY_LEN, PutOutcome, RangePage};
 use crate::service::{ErrorCode, LedgerService, RangeRequest, StateQuery, WriteCredential};
+pub use carchain_core::protocol::api::PutAnswer as PutJson;
 
 /// Header carrying the put's write credential (hex), private nodes only.
 pub const CREDENTIAL_HEADER: &str = "x-carchain-credential";
 /// Records per page when `limit` is not given.
 pub const DEFAULT_RANGE_LIMIT: u32 = 100;
-
-/// JSON answer of a put.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PutJson {
-    /// `"stored"` (201) or `"already_stored"` (200).
-    pub outcome: String,
-}
 
 /// Query of `GET /v1/kv/{address}`: hex keys, inclusive bounds.
 #[derive(Debug, Clone, Deserialize)]

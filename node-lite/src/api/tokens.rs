@@ -11,32 +11,19 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::HeaderMap;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use serde::{Deserialize, Serialize};
 
 use super::blocking;
 use super::error::ApiError;
 use super::params::{parse_hex, parse_id, parse_json};
 use crate::service::{ErrorCode, IssueRequest, LedgerService, ServiceError, TokenKey};
+pub use carchain_core::protocol::api::{
+    IssueRequest as IssueJson, Issued as IssuedJson, TokenKey as TokenKeyJson,
+};
 
 /// Header carrying a read token (hex of its canonical bytes).
 pub const TOKEN_HEADER: &str = "x-carchain-token";
 /// Body limit of `POST /v1/tokens`: a full batch of 4096-bit blinded messages in base64.
 pub const TOKENS_BODY_LIMIT: usize = 1024 * 1024;
-
-/// JSON answer of `GET /v1/tokens/key`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TokenKeyJson {
-    /// SHA-256 of the public key's DER (hex).
-    #[serde(with = "hex::serde")]
-    pub key_id: [u8; 32],
-    /// RSA public key, DER SubjectPublicKeyInfo (standard base64).
-    pub public_key: String,
-    /// Price of one token (the amount a payment transfers per token); 0 when reads are
-    /// free.
-    pub price: u64,
-    /// Most tokens one payment buys.
-    pub max_batch: u64,
-}
 
 impl From<TokenKey> for TokenKeyJson {
     fn from(key: TokenKey) -> Self {
@@ -47,29 +34,6 @@ impl From<TokenKey> for TokenKeyJson {
             max_batch: key.max_batch,
         }
     }
-}
-
-/// Body of `POST /v1/tokens`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IssueJson {
-    /// The payment: id of a committed Transfer to the operator (hex).
-    pub payment: String,
-    /// Blinded token messages (standard base64), as many as the payment bought.
-    pub blinded: Vec<String>,
-    /// The payer's compact secp256k1 signature (hex) over
-    /// `SHA256("carchain/token-issue/v1" || payment || key_id || batch digest)`.
-    pub signature: String,
-}
-
-/// JSON answer of `POST /v1/tokens`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IssuedJson {
-    /// The issuer key the signatures are under (hex).
-    #[serde(with = "hex::serde")]
-    pub key_id: [u8; 32],
-    /// One blind signature per blinded message, in order (standard base64).
-    pub signatures: Vec<String>,
 }
 
 /// `GET /v1/tokens/key`.

@@ -17,6 +17,7 @@ use super::blocking;
 use super::error::ApiError;
 use super::params::{parse_id, parse_json};
 use crate::service::{LedgerService, TxLookup};
+pub use carchain_core::protocol::api::Headers as HeadersJson;
 
 /// Largest number of headers one `GET /v1/headers` returns.
 pub const MAX_HEADERS_PER_PAGE: u32 = 1000;
@@ -77,13 +78,6 @@ pub struct HeadersQuery {
     pub from: Option<u64>,
     /// Page size, 1..=1000 (default 100).
     pub limit: Option<u32>,
-}
-
-/// JSON answer of `GET /v1/headers`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct HeadersJson {
-    /// Signed headers in ascending height.
-    pub headers: Vec<SignedHeader>,
 }
 
 /// `POST /v1/tx`: 200 with the receipt once committed (`wait`), 202 once queued.
