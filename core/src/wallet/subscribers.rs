@@ -25,7 +25,7 @@
 use core::fmt;
 
 use bitcoin::secp256k1::SecretKey;
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use rsa::PublicKey as RsaPublicKey;
 use rsa::pkcs1::{DecodeRsaPublicKey, EncodeRsaPublicKey};
 use serde::{Deserialize, Serialize};
@@ -39,6 +39,7 @@ use crate::crypto::{
 use crate::keys::{p2wpkh_address, rsa_fingerprint_bytes};
 use crate::light::LightClient;
 use crate::protocol::signing::public_key_of;
+use crate::record::day_number;
 use crate::sealed::STORED_KEYS_END;
 use crate::store::GrantRow;
 
@@ -129,11 +130,6 @@ impl ChannelTicket {
         );
         Ok((secret, address, key.get(..16).unwrap_or_default().to_vec()))
     }
-}
-
-/// `YYYYMMDD` as the integer a channel key holds.
-fn day_number(day: NaiveDate) -> i64 {
-    i64::from(day.year()) * 10_000 + i64::from(day.month()) * 100 + i64::from(day.day())
 }
 
 /// Store id of the subscription of `id` to car `vid`.
