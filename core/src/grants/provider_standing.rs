@@ -29,7 +29,7 @@ use super::terms::{Delivery, RequestTerms};
 use crate::compute::SignedResult;
 use crate::light::LightError;
 use crate::protocol::signing::p2wpkh_address;
-use crate::protocol::{GrantKind, GrantState, GrantStatus, RecordRef, RequestState, RequestStatus};
+use crate::protocol::{GrantKind, GrantState, GrantStatus, RequestState, RequestStatus};
 
 /// What one period delivered.
 #[derive(Debug, Clone, PartialEq)]
@@ -264,18 +264,7 @@ impl ServiceProvider {
                 if !matches!(grant.kind, GrantKind::Copy { .. }) {
                     return Err(GrantsError::GrantRefused("not a copy grant".into()));
                 }
-                let delivered: Vec<RecordRef> = records
-                    .iter()
-                    .map(|r| RecordRef {
-                        address: r.address.clone(),
-                        key: r.key.clone(),
-                    })
-                    .collect();
-                if delivered != opening.records {
-                    return Err(GrantsError::GrantRefused(
-                        "the copy delivers other records than the grant commits to".into(),
-                    ));
-                }
+                super::provider::check_delivers_opening(&records, &opening)?;
                 let mut received = Vec::with_capacity(records.len());
                 for record in &records {
                     let opened = self.open_delivered(ledger, &opening, record).await?;

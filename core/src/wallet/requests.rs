@@ -31,14 +31,15 @@ use serde::{Deserialize, Serialize};
 
 use super::identity::Wallet;
 use crate::grants::delivery::{
-    DELIVERY_VERSION, DeliveryContent, DeliveryDocument, delivery_record_key, grant_id_for,
+    DELIVERY_VERSION, DeliveredRecord, DeliveryContent, DeliveryDocument, delivery_record_key,
+    grant_id_for,
 };
 use crate::grants::escrow_payment::{
     DeclaredDelivery, check_funding, copy_chunk_hashes, delivery_commitment, result_chunk_hashes,
 };
 use crate::grants::inbox::{inbox_address, request_id_of_entry};
 use crate::grants::terms::{ApprovedScope, Delivery, Narrowing, RequestTerms};
-use crate::grants::{DELIVERY_FORMAT, GrantsError, GrantsLedger, GrantsResult};
+use crate::grants::{DELIVERY_FORMAT, GrantsError, GrantsLedger, GrantsResult, now_ms};
 use crate::keys::rsa_fingerprint_bytes;
 use crate::protocol::{
     DataResponse, EscrowDeliver, EscrowState, Grant, GrantKind, GrantOpening, GrantRef,
@@ -115,10 +116,6 @@ pub(super) fn grant_salt(
     mac.update(GRANT_SALT_DOMAIN);
     mac.update(grant_id);
     mac.finalize().into_bytes().into()
-}
-
-fn now_ms() -> u64 {
-    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
 }
 
 /// The provider's RSA key from its registration (PKCS#1 or SPKI DER).
@@ -282,13 +279,7 @@ impl Wallet {
                 let (delivered, d_hashes, tags) = self
                     .copy_for(light, vid, &scope, &provider_key, &[])
                     .await?;
-                let refs = delivered
-                    .iter()
-                    .map(|d| RecordRef {
-                        address: d.address.clone(),
-                        key: d.key.clone(),
-                    })
-                    .collect();
+                let refs = delivered.iter().map(DeliveredRecord::reference).collect();
                 (
                     GrantKind::Copy {
                         resell: false,

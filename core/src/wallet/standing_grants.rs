@@ -27,7 +27,8 @@ use super::identity::Wallet;
 use super::requests::{Approval, GrantInfo, PendingRequest, grant_salt, provider_rsa};
 use crate::compute::ShippedProgram;
 use crate::grants::delivery::{
-    DELIVERY_VERSION, DeliveryContent, DeliveryDocument, delivery_record_key, grant_id_for,
+    DELIVERY_VERSION, DeliveredRecord, DeliveryContent, DeliveryDocument, delivery_record_key,
+    grant_id_for,
 };
 use crate::grants::standing::{
     PeriodLength, StandingError, StandingPeriods, clip, last_day_before_expiry,
@@ -44,7 +45,8 @@ mod row;
 #[cfg(test)]
 mod tests;
 
-use row::{STANDING_ROW_PREFIX, date, id32, now_ms, state_of, store_status};
+use crate::grants::now_ms;
+use row::{STANDING_ROW_PREFIX, date, id32, state_of, store_status};
 pub use row::{StandingGrant, StandingSync};
 
 impl Wallet {
@@ -363,13 +365,7 @@ impl Wallet {
                 .copy_for(light, &row.vid, scope, &provider_key, &sent)
                 .await
                 .map(|(records, _, tags)| {
-                    let refs = records
-                        .iter()
-                        .map(|d| RecordRef {
-                            address: d.address.clone(),
-                            key: d.key.clone(),
-                        })
-                        .collect();
+                    let refs = records.iter().map(DeliveredRecord::reference).collect();
                     (
                         GrantKind::Copy {
                             resell: false,

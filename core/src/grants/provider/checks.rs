@@ -5,6 +5,7 @@ use bitcoin::CompressedPublicKey;
 
 use super::ReceivedRecord;
 use crate::compute::SignedResult;
+use crate::grants::delivery::DeliveredRecord;
 use crate::grants::error::{GrantsError, GrantsResult};
 use crate::protocol::{GrantOpening, GrantState, GrantStatus, RequestState};
 
@@ -67,6 +68,21 @@ pub fn check_grant(
     }
     if grant.expires_at.is_some_and(|at| at <= now_ms) {
         return refuse("the grant has expired");
+    }
+    Ok(())
+}
+
+/// Checks that a copy delivers exactly the records the grant's opening commits to, in
+/// its order.
+pub(crate) fn check_delivers_opening(
+    records: &[DeliveredRecord],
+    opening: &GrantOpening,
+) -> GrantsResult<()> {
+    let delivered = records.iter().map(DeliveredRecord::reference);
+    if !delivered.eq(opening.records.iter().cloned()) {
+        return Err(GrantsError::GrantRefused(
+            "the copy delivers other records than the grant commits to".into(),
+        ));
     }
     Ok(())
 }

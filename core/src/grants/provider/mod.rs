@@ -16,6 +16,7 @@ mod receiving;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use checks::check_delivers_opening;
 pub use checks::{check_copy_tags, check_grant, check_result};
 
 use core::fmt;
@@ -147,7 +148,7 @@ pub enum RequestOutcome {
 }
 
 /// The clock in unix milliseconds (0 before 1970), as grant expiries are written.
-pub(super) fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
 }
 

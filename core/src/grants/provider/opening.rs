@@ -9,7 +9,6 @@ use crate::grants::delivery::{DeliveredRecord, DeliveryContent};
 use crate::grants::error::{GrantsError, GrantsResult};
 use crate::grants::ledger::GrantsLedger;
 use crate::protocol::{GrantOpening, RecordRef, RequestStatus};
-use crate::record::EncodedKey;
 use crate::sealed::{Opener, SealedRecord, open_record_with_key};
 
 impl ServiceProvider {
@@ -54,15 +53,7 @@ impl ServiceProvider {
                 ))
             })?;
         let put = &record.registration.put;
-        let sealed = SealedRecord {
-            address: put.address.clone(),
-            format: put.format.clone(),
-            key: EncodedKey::from_bytes(put.key.clone()),
-            hash_func: put.hash_func,
-            envelope: record.envelope.clone(),
-            d_hash: put.d_hash,
-            c_hash: put.c_hash,
-        };
+        let sealed = SealedRecord::registered(put, record.envelope.clone());
         let record_key = key_grant.record_key(&self.rsa)?;
         let opened = open_record_with_key(&sealed, Opener::Record(&record_key), &[])?;
         let value = opened.value;

@@ -5,8 +5,8 @@
 use bitcoin::CompressedPublicKey;
 
 use super::{
-    ReceivedCopy, ReceivedResult, RequestOutcome, ServiceProvider, check_copy_tags, check_grant,
-    check_result, now_ms,
+    ReceivedCopy, ReceivedResult, RequestOutcome, ServiceProvider, check_copy_tags,
+    check_delivers_opening, check_grant, check_result, now_ms,
 };
 use crate::compute::SignedResult;
 use crate::grants::delivery::{DeliveryContent, DeliveryDocument, delivery_record_key};
@@ -18,7 +18,7 @@ use crate::grants::ledger::GrantsLedger;
 use crate::light::LightError;
 use crate::protocol::signing::p2wpkh_address;
 use crate::protocol::{
-    EscrowRef, EscrowState, GrantKind, GrantState, RecordRef, RequestState, RequestStatus, TxBody,
+    EscrowRef, EscrowState, GrantKind, GrantState, RequestState, RequestStatus, TxBody,
 };
 
 impl ServiceProvider {
@@ -69,18 +69,7 @@ impl ServiceProvider {
                 if !matches!(grant.kind, GrantKind::Copy { .. } | GrantKind::Trade) {
                     return Err(GrantsError::GrantRefused("not a copy grant".into()));
                 }
-                let delivered: Vec<RecordRef> = records
-                    .iter()
-                    .map(|r| RecordRef {
-                        address: r.address.clone(),
-                        key: r.key.clone(),
-                    })
-                    .collect();
-                if delivered != opening.records {
-                    return Err(GrantsError::GrantRefused(
-                        "the copy delivers other records than the grant commits to".into(),
-                    ));
-                }
+                check_delivers_opening(&records, &opening)?;
                 let mut received = Vec::with_capacity(records.len());
                 for record in &records {
                     received.push(self.open_delivered(ledger, &opening, record).await?);

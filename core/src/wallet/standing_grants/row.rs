@@ -165,7 +165,3 @@ pub(super) fn store_status(state: &str) -> &'static str {
         _ => "expired",
     }
 }
-
-pub(super) fn now_ms() -> u64 {
-    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
-}

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::crypto::{Envelope, EpochKey, EpochKeyCache, RecordContext, WrappedKey};
 use crate::light::LightClient;
-use crate::record::{EncodedKey, FormatSpec, decode_key};
+use crate::record::{FormatSpec, decode_key};
 use crate::sealed::{Opener, STORED_KEYS_END, SealedRecord, open_record_with_key};
 use crate::wallet::error::WalletError;
 
@@ -111,15 +111,7 @@ impl SubscriberReader<'_> {
             if put.format != format.name() {
                 continue;
             }
-            let sealed = SealedRecord {
-                address: put.address.clone(),
-                format: put.format.clone(),
-                key: EncodedKey::from_bytes(put.key.clone()),
-                hash_func: put.hash_func,
-                envelope: record.envelope.clone(),
-                d_hash: put.d_hash,
-                c_hash: put.c_hash,
-            };
+            let sealed = SealedRecord::registered(put, record.envelope.clone());
             let opened = epochs
                 .iter()
                 .find_map(|epoch| open_record_with_key(&sealed, Opener::Epoch(epoch), &[]).ok());
