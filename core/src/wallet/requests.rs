@@ -187,12 +187,7 @@ impl Wallet {
             .provider(&request.requester)
             .await?
             .ok_or_else(|| GrantsError::UnknownProvider(request.requester.clone()))?;
-        let terms = RequestTerms::parse(
-            &request.formats,
-            &request.from_date,
-            &request.to_date,
-            &request.fields,
-        )?;
+        let terms = RequestTerms::of_request(&request)?;
         let escrow = match request.escrow_id {
             Some(id) => ledger.escrow(&id).await?,
             None => None,

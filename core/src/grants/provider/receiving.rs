@@ -166,12 +166,25 @@ impl ServiceProvider {
         ledger: &GrantsLedger,
         request: &RequestState,
     ) -> GrantsResult<(DeliveryDocument, CompressedPublicKey)> {
-        let key = delivery_record_key(&request.request_id)?;
+        self.delivery_document(ledger, request, &request.request_id)
+            .await?
+            .ok_or_else(|| GrantsError::NotDelivered(hex::encode(request.request_id)))
+    }
+
+    /// The delivery document the owner of `request` published under `delivery_id` (the
+    /// request's own id, or a standing grant's delivery id), opened, and the owner key
+    /// that registered it; `None` when nothing is published there yet. A record not
+    /// registered by the owner is refused.
+    pub(in crate::grants) async fn delivery_document(
+        &self,
+        ledger: &GrantsLedger,
+        request: &RequestState,
+        delivery_id: &[u8; 32],
+    ) -> GrantsResult<Option<(DeliveryDocument, CompressedPublicKey)>> {
+        let key = delivery_record_key(delivery_id)?;
         let record = match ledger.light().record(&request.owner_address, &key).await {
             Ok(Some(record)) => record,
-            Ok(None) | Err(LightError::ValueMissing { .. }) => {
-                return Err(GrantsError::NotDelivered(hex::encode(request.request_id)));
-            }
+            Ok(None) | Err(LightError::ValueMissing { .. }) => return Ok(None),
             Err(err) => return Err(err.into()),
         };
         let signer = CompressedPublicKey(record.registration.signer);
@@ -185,10 +198,10 @@ impl ServiceProvider {
         let doc = DeliveryDocument::open(
             &record.envelope,
             &request.owner_address,
-            &request.request_id,
+            delivery_id,
             &self.rsa,
         )?;
-        Ok((doc, signer))
+        Ok(Some((doc, signer)))
     }
 
     /// The ledger grant the document names, checked against the request and this
