@@ -37,6 +37,17 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
     check_target(path)?;
     let mut suffix = [0u8; 8];
     getrandom::fill(&mut suffix).map_err(|_| io(path, "no randomness for a temp name"))?;
+    replace_through_temp(path, bytes, &suffix).map_err(|err| io(path, &err.kind().to_string()))
+}
+
+/// Writes `bytes` to a temp file beside `path` (named with `suffix`, created new,
+/// synced) and renames it over `path`; on failure the temp file is removed and `path`
+/// is untouched. A crash leaves the old file or the new one, never half of one.
+pub(crate) fn replace_through_temp(
+    path: &Path,
+    bytes: &[u8],
+    suffix: &[u8; 8],
+) -> std::io::Result<()> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy())
@@ -51,9 +62,8 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
         file.sync_all()?;
         std::fs::rename(&temp, path)
     })();
-    if let Err(err) = written {
+    if written.is_err() {
         let _ = std::fs::remove_file(&temp);
-        return Err(io(path, &err.kind().to_string()));
     }
-    Ok(())
+    written
 }

@@ -108,6 +108,16 @@ pub fn delivery_record_key(request_id: &[u8; 32]) -> GrantsResult<Vec<u8>> {
     Ok(encode_key(&delivery_spec()?, &json!({"REQ": hex::encode(request_id)}))?.into_bytes())
 }
 
+impl DeliveredRecord {
+    /// The record this delivers, as a grant's opening names it.
+    pub fn reference(&self) -> RecordRef {
+        RecordRef {
+            address: self.address.clone(),
+            key: self.key.clone(),
+        }
+    }
+}
+
 impl DeliveryDocument {
     /// Seals the document to `provider` as the value of the delivery record under
     /// `owner_address`.

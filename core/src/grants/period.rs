@@ -4,14 +4,17 @@
 //! N), so the records found at the approved days' addresses can include other days'.
 //! A grant delivers only the records of its days: a trip belongs to the day its key's
 //! `START_TIME` names, an owner's `VIN_CODE` record to the day it is filed under (its
-//! key's `DAY`, see [`crate::wallet::owner_key`]). Keys that carry no date (a car's
+//! key's `DAY`, see [`crate::record::owner_key`]). Keys that carry no date (a car's
 //! `VIN_CODE` or `carvio`) belong to every day their address serves.
 //! Of an owner record, a grant delivers the latest version only ([`superseded`]).
 
 use chrono::{DateTime, NaiveDate};
 use serde_json::{Map, Value};
 
-use crate::record::{FormatSpec, TRIP_GPS, VIN_CODE, decode_key};
+use crate::record::{
+    FormatSpec, OWNER_DAY_FIELD, OWNER_VERSION_FIELD, TRIP_GPS, VIN_CODE, date_of_day_number,
+    decode_key, versioned_spec,
+};
 use crate::trip::compact_to_unix;
 
 /// Whether the record of `format` with range-ordered key `key_bytes` belongs to a day
@@ -34,16 +37,11 @@ fn owner_vin_day(key_bytes: &[u8]) -> Option<NaiveDate> {
 /// An owner's `VIN_CODE` record a key names (its key and day, the version left out);
 /// `None` for a key that is not an owner record's.
 fn owner_vin_record(key_bytes: &[u8]) -> Option<(Map<String, Value>, NaiveDate)> {
-    let spec = crate::wallet::versioned_spec(&FormatSpec::vin_code()).ok()?;
+    let spec = versioned_spec(&FormatSpec::vin_code()).ok()?;
     let mut key = decode_key(&spec, key_bytes).ok()?;
-    key.remove(crate::wallet::OWNER_VERSION_FIELD)?;
-    let day = key.get(crate::wallet::OWNER_DAY_FIELD)?.as_i64()?;
-    let date = NaiveDate::from_ymd_opt(
-        i32::try_from(day / 10_000).ok()?,
-        u32::try_from(day / 100 % 100).ok()?,
-        u32::try_from(day % 100).ok()?,
-    )?;
-    (crate::wallet::day_number(date) == day).then_some((key, date))
+    key.remove(OWNER_VERSION_FIELD)?;
+    let date = date_of_day_number(key.get(OWNER_DAY_FIELD)?.as_i64()?)?;
+    Some((key, date))
 }
 
 /// Whether the record of `format` at (`key_bytes`, address) `here` is an earlier version
@@ -80,7 +78,7 @@ mod tests {
 
     use super::*;
     use crate::record::encode_key;
-    use crate::wallet::{owner_key, versioned_spec};
+    use crate::record::owner_key;
 
     fn day(d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2024, 3, d).unwrap()

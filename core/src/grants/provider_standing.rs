@@ -12,10 +12,9 @@
 //! deliveries again, nothing else. Once the anchor grant is no longer in force (revoked,
 //! renounced, ended by a transfer of the car, expired), nothing is returned.
 
-use bitcoin::CompressedPublicKey;
 use chrono::NaiveDate;
 
-use super::delivery::{DeliveryContent, DeliveryDocument, delivery_record_key, grant_id_for};
+use super::delivery::{DeliveryContent, grant_id_for};
 use super::error::{GrantsError, GrantsResult};
 use super::ledger::GrantsLedger;
 use super::period::record_in_period;
@@ -27,9 +26,7 @@ use super::standing::{StandingError, StandingPeriods, standing_anchor_code_hash}
 use super::standing::{StandingPart, delivery_grant_id, delivery_request_id};
 use super::terms::{Delivery, RequestTerms};
 use crate::compute::SignedResult;
-use crate::light::LightError;
-use crate::protocol::signing::p2wpkh_address;
-use crate::protocol::{GrantKind, GrantState, GrantStatus, RecordRef, RequestState, RequestStatus};
+use crate::protocol::{GrantKind, GrantState, GrantStatus, RequestState, RequestStatus};
 
 /// What one period delivered.
 #[derive(Debug, Clone, PartialEq)]
@@ -191,12 +188,7 @@ impl ServiceProvider {
                 "the standing grant is not from the owner asked to this provider".into(),
             ));
         }
-        let terms = RequestTerms::parse(
-            &request.formats,
-            &request.from_date,
-            &request.to_date,
-            &request.fields,
-        )?;
+        let terms = RequestTerms::of_request(&request)?;
         Ok((request, terms, anchor))
     }
 
@@ -210,26 +202,12 @@ impl ServiceProvider {
         seq: u32,
     ) -> GrantsResult<Option<PeriodDelivery>> {
         let delivery_id = delivery_request_id(&request.request_id, seq);
-        let key = delivery_record_key(&delivery_id)?;
-        let record = match ledger.light().record(&request.owner_address, &key).await {
-            Ok(Some(record)) => record,
-            Ok(None) | Err(LightError::ValueMissing { .. }) => return Ok(None),
-            Err(err) => return Err(err.into()),
+        let Some((doc, owner_key)) = self
+            .delivery_document(ledger, request, &delivery_id)
+            .await?
+        else {
+            return Ok(None);
         };
-        let owner_key = CompressedPublicKey(record.registration.signer);
-        if p2wpkh_address(&owner_key.0, self.network) != request.owner_address
-            || record.registration.put.address != request.owner_address
-        {
-            return Err(GrantsError::DeliveryRefused(
-                "the delivery was not registered by the owner".into(),
-            ));
-        }
-        let doc = DeliveryDocument::open(
-            &record.envelope,
-            &request.owner_address,
-            &delivery_id,
-            &self.rsa,
-        )?;
         let Some(StandingPart {
             period: index,
             late,
@@ -264,18 +242,7 @@ impl ServiceProvider {
                 if !matches!(grant.kind, GrantKind::Copy { .. }) {
                     return Err(GrantsError::GrantRefused("not a copy grant".into()));
                 }
-                let delivered: Vec<RecordRef> = records
-                    .iter()
-                    .map(|r| RecordRef {
-                        address: r.address.clone(),
-                        key: r.key.clone(),
-                    })
-                    .collect();
-                if delivered != opening.records {
-                    return Err(GrantsError::GrantRefused(
-                        "the copy delivers other records than the grant commits to".into(),
-                    ));
-                }
+                super::provider::check_delivers_opening(&records, &opening)?;
                 let mut received = Vec::with_capacity(records.len());
                 for record in &records {
                     let opened = self.open_delivered(ledger, &opening, record).await?;

@@ -151,6 +151,16 @@ pub fn compute_field(code_hash: &[u8; 32]) -> String {
 }
 
 impl RequestTerms {
+    /// The terms a ledger request names (see [`Self::parse`]).
+    pub fn of_request(request: &crate::protocol::RequestState) -> GrantsResult<RequestTerms> {
+        RequestTerms::parse(
+            &request.formats,
+            &request.from_date,
+            &request.to_date,
+            &request.fields,
+        )
+    }
+
     /// Parses the request's lists; unknown privileges, a malformed compute entry, two
     /// compute entries, no format, or a bad period are [`GrantsError::InvalidTerms`].
     pub fn parse(

@@ -21,6 +21,40 @@ use crate::tokens::{IssuerPublicKey, KeyId, Token};
 /// Fee of a token purchase (its Transfer): the default schedule's base fee.
 pub const TOKEN_PURCHASE_FEE: u64 = crate::protocol::FeeSchedule::DEFAULT.base_fee;
 
+/// The Transfer paying for a batch of blind-signed tokens or fee stamps: `amount` to
+/// `to` (the operator, or the stamp escrow), signed by `payer` with `nonce` at
+/// [`TOKEN_PURCHASE_FEE`].
+pub(crate) fn purchase_payment(
+    anchor: &super::anchor::TrustAnchor,
+    payer: &SecretKey,
+    nonce: u64,
+    to: String,
+    amount: u64,
+) -> LightResult<crate::protocol::SignedTransaction> {
+    let tx = crate::protocol::Transaction {
+        chain_id: anchor.chain_id.clone(),
+        network: anchor.network,
+        signer: crate::protocol::signing::public_key_of(payer),
+        nonce,
+        fee: TOKEN_PURCHASE_FEE,
+        body: crate::protocol::TxBody::Transfer(crate::protocol::Transfer { to, amount }),
+    };
+    Ok(tx.sign(payer)?)
+}
+
+/// The payer's signature over an issue request: the payment `tx_id`, the issuer's
+/// `key_id` and exactly the `blinded` messages to sign.
+pub(crate) fn issue_request_signature(
+    payer: &SecretKey,
+    tx_id: &[u8; 32],
+    key_id: &[u8; 32],
+    blinded: &[&[u8]],
+) -> [u8; 64] {
+    let digest =
+        crate::protocol::token_issue_digest(tx_id, key_id, &crate::tokens::batch_digest(blinded));
+    crate::protocol::signing::sign_digest(payer, &digest).serialize_compact()
+}
+
 /// The key that pays for reads and how many tokens each purchase buys.
 #[derive(Clone)]
 pub struct ReadPayer {

@@ -90,6 +90,16 @@ impl SignerTurn {
     pub(crate) fn refused(mut self) {
         self.cursor.next = None;
     }
+
+    /// Records the node's `answer` to the transaction signed with `nonce` (admitted or
+    /// refused) and passes it on.
+    pub(crate) fn answered<T>(self, nonce: u64, answer: LightResult<T>) -> LightResult<T> {
+        match &answer {
+            Ok(_) => self.admitted(nonce),
+            Err(_) => self.refused(),
+        }
+        answer
+    }
 }
 
 impl LightClient {

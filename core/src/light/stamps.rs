@@ -10,11 +10,11 @@ use bitcoin::secp256k1::SecretKey;
 
 use super::client::LightClient;
 use super::error::{LightError, LightResult};
-use super::read_payment::TOKEN_PURCHASE_FEE;
+use super::read_payment::{issue_request_signature, purchase_payment};
 use super::sequence::SignerTurn;
-use crate::protocol::signing::{p2wpkh_address, public_key_of, sign_digest};
-use crate::protocol::{Transaction, Transfer, TxBody, stamp_escrow_address, token_issue_digest};
-use crate::tokens::{IssuerPublicKey, OwnedStamp, batch_digest, prepare_stamps};
+use crate::protocol::signing::{p2wpkh_address, public_key_of};
+use crate::protocol::stamp_escrow_address;
+use crate::tokens::{IssuerPublicKey, OwnedStamp, prepare_stamps};
 
 /// The chain's stamp issuer as a buyer sees it.
 #[derive(Debug, Clone)]
@@ -85,35 +85,11 @@ impl LightClient {
         // In the payer's turn, after its pending transactions ([`super::sequence`]).
         let turn = SignerTurn::take(self, &payer_address).await?;
         let nonce = turn.nonce();
-        let tx = Transaction {
-            chain_id: anchor.chain_id.clone(),
-            network: anchor.network,
-            signer,
-            nonce,
-            fee: TOKEN_PURCHASE_FEE,
-            body: TxBody::Transfer(Transfer {
-                to: offer.escrow_address.clone(),
-                amount,
-            }),
-        }
-        .sign(payer)?;
-        let receipt = match self.submit(&tx, true).await {
-            Ok(receipt) => {
-                turn.admitted(nonce);
-                receipt
-            }
-            Err(e) => {
-                turn.refused();
-                return Err(e);
-            }
-        };
+        let tx = purchase_payment(anchor, payer, nonce, offer.escrow_address.clone(), amount)?;
+        let receipt = turn.answered(nonce, self.submit(&tx, true).await)?;
         let blinded: Vec<&[u8]> = pending.iter().map(|p| p.blinded_message()).collect();
-        let digest = token_issue_digest(
-            &receipt.tx_id,
-            &offer.key.key_id().0,
-            &batch_digest(&blinded),
-        );
-        let signature = sign_digest(payer, &digest).serialize_compact();
+        let signature =
+            issue_request_signature(payer, &receipt.tx_id, &offer.key.key_id().0, &blinded);
         let (key_id, signatures) = self
             .issue_stamps(&receipt.tx_id, &blinded, &signature)
             .await?;

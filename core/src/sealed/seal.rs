@@ -31,6 +31,20 @@ pub struct SealedRecord {
 }
 
 impl SealedRecord {
+    /// The record a ledger registration `put` names, with the `envelope` a node served
+    /// for it: what a reader opens after checking the registration.
+    pub fn registered(put: &crate::protocol::RecordPut, envelope: Vec<u8>) -> SealedRecord {
+        SealedRecord {
+            address: put.address.clone(),
+            format: put.format.clone(),
+            key: EncodedKey::from_bytes(put.key.clone()),
+            hash_func: put.hash_func,
+            envelope,
+            d_hash: put.d_hash,
+            c_hash: put.c_hash,
+        }
+    }
+
     /// Bytes stored in the KV network (what storage fees are charged on).
     pub fn size(&self) -> u64 {
         self.envelope.len() as u64

@@ -10,7 +10,6 @@
 //! damaged, truncated or newer one is refused with a typed error before anything is
 //! written. The record cache is left out (it is re-read from the network).
 
-use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -302,10 +301,6 @@ fn apply(store: &WalletStore, content: &BackupContent) -> Result<RestoredCounts,
 /// Writes `bytes` to a temporary file beside `path`, syncs it and renames it over
 /// `path`: a crash leaves the old file or the new one, never half of one.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BackupError> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
     if path.file_name().is_none() || path.is_dir() {
         return Err(BackupError::Io {
             path: path.display().to_string(),
@@ -314,25 +309,8 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BackupError> {
     }
     let mut suffix = [0u8; 8];
     getrandom::fill(&mut suffix).map_err(|_| BackupError::RandomnessUnavailable)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    let temp = dir.join(format!(".{name}.{}.tmp", hex::encode(suffix)));
-    let written = (|| {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if let Err(err) = written {
-        let _ = std::fs::remove_file(&temp);
-        return Err(io_error(path, &err));
-    }
-    Ok(())
+    crate::export::file::replace_through_temp(path, bytes, &suffix)
+        .map_err(|err| io_error(path, &err))
 }
 
 fn io_error(path: &Path, err: &std::io::Error) -> BackupError {

@@ -109,6 +109,27 @@ impl Wallet {
         Ok(row)
     }
 
+    /// The car's proven ledger state, refused unless the ledger names this wallet its
+    /// owner ([`WalletError::UnknownDevice`], [`WalletError::DeviceOwnedByOther`]).
+    pub(super) async fn ledger_device_of_mine(
+        &self,
+        light: &LightClient,
+        vid: &str,
+    ) -> Result<crate::protocol::DeviceState, WalletError> {
+        let state = light
+            .device(vid)
+            .await?
+            .ok_or_else(|| WalletError::UnknownDevice {
+                vid: vid.to_owned(),
+            })?;
+        if state.owner_address != self.owner_address() {
+            return Err(WalletError::DeviceOwnedByOther {
+                vid: vid.to_owned(),
+            });
+        }
+        Ok(state)
+    }
+
     /// The car's ledger state and its writes under `today`'s pool address.
     pub async fn device_status(
         &self,
@@ -157,17 +178,7 @@ impl Wallet {
     ) -> Result<DeviceInfo, WalletError> {
         parse_address(new_owner_address, self.network())?;
         let row = self.owned_device(vid)?;
-        let state = light
-            .device(vid)
-            .await?
-            .ok_or_else(|| WalletError::UnknownDevice {
-                vid: vid.to_owned(),
-            })?;
-        if state.owner_address != self.owner_address() {
-            return Err(WalletError::DeviceOwnedByOther {
-                vid: vid.to_owned(),
-            });
-        }
+        self.ledger_device_of_mine(light, vid).await?;
         submit_signed(
             light,
             self.keys().owner_key().secret_key(),

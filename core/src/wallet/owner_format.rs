@@ -13,16 +13,13 @@
 //! Not owner formats: `trip-gps` (the car's trips, which period and audit checks
 //! decode) and CarChain's own `carchain-*` records (mailbox, channel, inbox, delivery).
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
 use super::owner_record_error::OwnerRecordError;
-use crate::record::{FormatRegistry, FormatSpec, MAX_KEY_FIELDS, TRIP_GPS};
+use crate::record::{FormatRegistry, FormatSpec, TRIP_GPS, date_of_day_number};
 
-/// The key field that holds the day an owner record is filed under (`YYYYMMDD`).
-pub const OWNER_DAY_FIELD: &str = "DAY";
-/// The key field that holds an owner record's version (1 for the first put).
-pub const OWNER_VERSION_FIELD: &str = "VERSION";
+pub use crate::record::{OWNER_DAY_FIELD, OWNER_VERSION_FIELD, day_number};
 /// Prefix of CarChain's own record formats, which no owner record may take.
 const RESERVED_PREFIX: &str = "carchain-";
 
@@ -77,68 +74,21 @@ pub fn check_owner_format(spec: &FormatSpec) -> Result<(), OwnerRecordError> {
 }
 
 /// `spec` with [`OWNER_DAY_FIELD`] and [`OWNER_VERSION_FIELD`] appended: the spec
-/// owner records are keyed by.
+/// owner records are keyed by (see [`crate::record::versioned_spec`]).
 pub fn versioned_spec(spec: &FormatSpec) -> Result<FormatSpec, OwnerRecordError> {
-    if spec.key_fields().len() + 2 > MAX_KEY_FIELDS {
-        return Err(OwnerRecordError::InvalidFormat {
-            reason: format!(
-                "`{}` has more than {} key fields: none are left for the day and version",
-                spec.name(),
-                MAX_KEY_FIELDS - 2
-            ),
-        });
-    }
-    for field in [OWNER_DAY_FIELD, OWNER_VERSION_FIELD] {
-        if spec.field_position(field).is_some() {
-            return Err(OwnerRecordError::InvalidFormat {
-                reason: format!(
-                    "`{}` declares `{field}`, which owner records keep for themselves",
-                    spec.name()
-                ),
-            });
-        }
-    }
-    let fields = spec
-        .key_fields()
-        .iter()
-        .cloned()
-        .chain([OWNER_DAY_FIELD.to_owned(), OWNER_VERSION_FIELD.to_owned()]);
-    FormatSpec::custom(spec.name(), fields).map_err(|e| OwnerRecordError::InvalidFormat {
-        reason: e.to_string(),
-    })
-}
-
-/// `date` as the [`OWNER_DAY_FIELD`] value, `YYYYMMDD`.
-pub fn day_number(date: NaiveDate) -> i64 {
-    i64::from(date.year()) * 10_000 + i64::from(date.month()) * 100 + i64::from(date.day())
+    crate::record::versioned_spec(spec).map_err(OwnerRecordError::from)
 }
 
 /// The JSON key of the record keyed `key` (a complete key of the format) filed under
 /// `date`, without its version (a bound covering every version) or with `version`.
-/// Encoded with [`versioned_spec`] it is the record's range-ordered key.
+/// Encoded with [`versioned_spec`] it is the record's range-ordered key (see
+/// [`crate::record::owner_key`]).
 pub fn owner_key(
     key: &Value,
     date: NaiveDate,
     version: Option<u64>,
 ) -> Result<Value, OwnerRecordError> {
-    let Value::Object(fields) = key else {
-        return Err(OwnerRecordError::InvalidKey {
-            reason: "the key is not a JSON object".into(),
-        });
-    };
-    for reserved in [OWNER_DAY_FIELD, OWNER_VERSION_FIELD] {
-        if fields.contains_key(reserved) {
-            return Err(OwnerRecordError::InvalidKey {
-                reason: format!("`{reserved}` is set by the wallet, not in the key"),
-            });
-        }
-    }
-    let mut full = fields.clone();
-    full.insert(OWNER_DAY_FIELD.to_owned(), Value::from(day_number(date)));
-    if let Some(version) = version {
-        full.insert(OWNER_VERSION_FIELD.to_owned(), Value::from(version));
-    }
-    Ok(Value::Object(full))
+    crate::record::owner_key(key, date, version).map_err(OwnerRecordError::from)
 }
 
 /// Splits an owner key read back into the format's key, its day and its version.
@@ -146,13 +96,8 @@ pub(super) fn split_owner_key(
     mut key: Map<String, Value>,
 ) -> Option<(Map<String, Value>, NaiveDate, u64)> {
     let version = key.remove(OWNER_VERSION_FIELD)?.as_u64()?;
-    let day = key.remove(OWNER_DAY_FIELD)?.as_i64()?;
-    let date = NaiveDate::from_ymd_opt(
-        i32::try_from(day / 10_000).ok()?,
-        u32::try_from(day / 100 % 100).ok()?,
-        u32::try_from(day % 100).ok()?,
-    )?;
-    (version >= 1 && day_number(date) == day).then_some((key, date, version))
+    let date = date_of_day_number(key.remove(OWNER_DAY_FIELD)?.as_i64()?)?;
+    (version >= 1).then_some((key, date, version))
 }
 
 #[cfg(test)]

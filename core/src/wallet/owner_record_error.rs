@@ -103,3 +103,16 @@ impl From<crate::light::LightError> for OwnerRecordError {
         OwnerRecordError::Wallet(error.into())
     }
 }
+
+impl From<crate::record::OwnerKeyError> for OwnerRecordError {
+    fn from(err: crate::record::OwnerKeyError) -> Self {
+        match err {
+            crate::record::OwnerKeyError::InvalidFormat { reason } => {
+                OwnerRecordError::InvalidFormat { reason }
+            }
+            crate::record::OwnerKeyError::InvalidKey { reason } => {
+                OwnerRecordError::InvalidKey { reason }
+            }
+        }
+    }
+}

@@ -160,17 +160,7 @@ impl Wallet {
                 reason: "the payload names another VID",
             });
         }
-        let state = light
-            .device(vid)
-            .await?
-            .ok_or_else(|| WalletError::UnknownDevice {
-                vid: vid.to_owned(),
-            })?;
-        if state.owner_address != self.owner_address() {
-            return Err(WalletError::DeviceOwnedByOther {
-                vid: vid.to_owned(),
-            });
-        }
+        let state = self.ledger_device_of_mine(light, vid).await?;
         let generation = state.generation.max(row.pool_generation).saturating_add(1);
         let exchange = self
             .exchange(

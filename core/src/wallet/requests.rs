@@ -31,14 +31,15 @@ use serde::{Deserialize, Serialize};
 
 use super::identity::Wallet;
 use crate::grants::delivery::{
-    DELIVERY_VERSION, DeliveryContent, DeliveryDocument, delivery_record_key, grant_id_for,
+    DELIVERY_VERSION, DeliveredRecord, DeliveryContent, DeliveryDocument, delivery_record_key,
+    grant_id_for,
 };
 use crate::grants::escrow_payment::{
     DeclaredDelivery, check_funding, copy_chunk_hashes, delivery_commitment, result_chunk_hashes,
 };
 use crate::grants::inbox::{inbox_address, request_id_of_entry};
 use crate::grants::terms::{ApprovedScope, Delivery, Narrowing, RequestTerms};
-use crate::grants::{DELIVERY_FORMAT, GrantsError, GrantsLedger, GrantsResult};
+use crate::grants::{DELIVERY_FORMAT, GrantsError, GrantsLedger, GrantsResult, now_ms};
 use crate::keys::rsa_fingerprint_bytes;
 use crate::protocol::{
     DataResponse, EscrowDeliver, EscrowState, Grant, GrantKind, GrantOpening, GrantRef,
@@ -117,10 +118,6 @@ pub(super) fn grant_salt(
     mac.finalize().into_bytes().into()
 }
 
-fn now_ms() -> u64 {
-    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
-}
-
 /// The provider's RSA key from its registration (PKCS#1 or SPKI DER).
 pub(super) fn provider_rsa(provider: &ProviderState) -> GrantsResult<RsaPublicKey> {
     RsaPublicKey::from_pkcs1_der(&provider.rsa_public_der)
@@ -190,12 +187,7 @@ impl Wallet {
             .provider(&request.requester)
             .await?
             .ok_or_else(|| GrantsError::UnknownProvider(request.requester.clone()))?;
-        let terms = RequestTerms::parse(
-            &request.formats,
-            &request.from_date,
-            &request.to_date,
-            &request.fields,
-        )?;
+        let terms = RequestTerms::of_request(&request)?;
         let escrow = match request.escrow_id {
             Some(id) => ledger.escrow(&id).await?,
             None => None,
@@ -282,13 +274,7 @@ impl Wallet {
                 let (delivered, d_hashes, tags) = self
                     .copy_for(light, vid, &scope, &provider_key, &[])
                     .await?;
-                let refs = delivered
-                    .iter()
-                    .map(|d| RecordRef {
-                        address: d.address.clone(),
-                        key: d.key.clone(),
-                    })
-                    .collect();
+                let refs = delivered.iter().map(DeliveredRecord::reference).collect();
                 (
                     GrantKind::Copy {
                         resell: false,

@@ -22,184 +22,32 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use rsa::PublicKey as RsaPublicKey;
 use rsa::pkcs1::DecodeRsaPublicKey;
-use serde::{Deserialize, Serialize};
 
 use super::identity::Wallet;
 use super::requests::{Approval, GrantInfo, PendingRequest, grant_salt, provider_rsa};
 use crate::compute::ShippedProgram;
 use crate::grants::delivery::{
-    DELIVERY_VERSION, DeliveryContent, DeliveryDocument, delivery_record_key, grant_id_for,
+    DELIVERY_VERSION, DeliveredRecord, DeliveryContent, DeliveryDocument, delivery_record_key,
+    grant_id_for,
 };
 use crate::grants::standing::{
     PeriodLength, StandingError, StandingPeriods, clip, last_day_before_expiry,
     standing_anchor_code_hash,
 };
 use crate::grants::standing::{StandingPart, delivery_grant_id, delivery_request_id};
-use crate::grants::terms::{ApprovedScope, Delivery, Narrowing, Privilege};
+use crate::grants::terms::{ApprovedScope, Delivery, Narrowing};
 use crate::grants::{DELIVERY_FORMAT, GrantsError, GrantsLedger, GrantsResult};
 use crate::keys::{rsa_fingerprint_bytes, rsa_public_key_pkcs1_der};
-use crate::protocol::{
-    DataResponse, Grant, GrantKind, GrantOpening, GrantStatus, RecordRef, TxBody,
-};
+use crate::protocol::{DataResponse, Grant, GrantKind, GrantOpening, RecordRef, TxBody};
 use crate::store::GrantRow;
-use crate::trip::PrivacyZone;
 
-/// Store id prefix of standing grants.
-const STANDING_ROW_PREFIX: &str = "standing/";
+mod row;
+#[cfg(test)]
+mod tests;
 
-/// A standing grant as the wallet remembers it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StandingGrant {
-    /// The anchor grant id, hex.
-    pub grant_id: String,
-    /// The request it answers, hex.
-    pub request_id: String,
-    /// The car.
-    pub vid: String,
-    /// The provider's address.
-    pub provider: String,
-    /// The provider's RSA key as approved (PKCS#1 DER, hex).
-    pub provider_rsa: String,
-    /// The request's first day (periods are counted from it), `YYYY-MM-DD`.
-    pub periods_from: String,
-    /// The request's last day.
-    pub periods_to: String,
-    /// Days per period (0 for calendar months).
-    pub period_days: u32,
-    /// Whether periods are calendar months (a monthly computation).
-    #[serde(default)]
-    pub calendar_months: bool,
-    /// First approved day.
-    pub from: String,
-    /// Last approved day.
-    pub to: String,
-    /// Privileges approved.
-    pub privileges: Vec<String>,
-    /// Formats approved.
-    pub formats: Vec<String>,
-    /// Privacy zones: (lat, lng, radius m).
-    pub privacy_zones: Vec<(f64, f64, f64)>,
-    /// Decimals positions are rounded to before a computation.
-    pub approximate_decimals: Option<u32>,
-    /// The computation's code hash (hex), `None` for a copy.
-    pub code_hash: Option<String>,
-    /// Expiry (ledger time, unix ms).
-    pub expires_at: Option<u64>,
-    /// The next period to deliver (the cursor).
-    pub next_period: u32,
-    /// The periods delivered so far (a period delivered late again is listed once).
-    pub delivered: Vec<u32>,
-    /// The next delivery number (the provider's cursor counts deliveries).
-    #[serde(default)]
-    pub next_delivery: u32,
-    /// The records each period of the late window delivered so far (a computation's
-    /// inputs), so a late upload is delivered once.
-    #[serde(default)]
-    pub sent: BTreeMap<u32, Vec<RecordRef>>,
-    /// `active`, `finished` (every period delivered and the late window over), or why it stopped: `revoked`,
-    /// `renounced`, `ended` (the car changed owner), `expired`.
-    pub state: String,
-}
-
-/// What one sync did for one standing grant.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StandingSync {
-    /// The anchor grant id.
-    pub grant_id: [u8; 32],
-    /// The periods delivered by this sync, each with the records it delivered (copied
-    /// or read by the computation), late deliveries of earlier periods included.
-    pub delivered: Vec<(u32, Vec<RecordRef>)>,
-    /// The periods among `delivered` that were late deliveries (records uploaded after
-    /// the period was first synchronised).
-    pub late: Vec<u32>,
-    /// The cursor after this sync.
-    pub next_period: u32,
-    /// The grant's state after this sync (see [`StandingGrant::state`]).
-    pub state: String,
-    /// Why this grant could not be synchronised this time (the next sync retries);
-    /// `(code, message)`.
-    pub error: Option<(String, String)>,
-}
-
-fn date(text: &str, grant: &str) -> GrantsResult<NaiveDate> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| StandingError::CorruptRow(grant.to_owned()).into())
-}
-
-fn id32(text: &str, grant: &str) -> GrantsResult<[u8; 32]> {
-    let mut id = [0u8; 32];
-    hex::decode_to_slice(text, &mut id).map_err(|_| StandingError::CorruptRow(grant.to_owned()))?;
-    Ok(id)
-}
-
-impl StandingGrant {
-    /// The approved scope of period `(from, to)`.
-    fn scope(&self, from: NaiveDate, to: NaiveDate) -> GrantsResult<ApprovedScope> {
-        let corrupt = || GrantsError::from(StandingError::CorruptRow(self.grant_id.clone()));
-        let privileges = self
-            .privileges
-            .iter()
-            .map(|p| Privilege::parse(p).ok_or_else(corrupt))
-            .collect::<GrantsResult<Vec<_>>>()?;
-        let privacy_zones = self
-            .privacy_zones
-            .iter()
-            .map(|&(lat, lng, r)| PrivacyZone::new(lat, lng, r).map_err(|_| corrupt()))
-            .collect::<GrantsResult<Vec<_>>>()?;
-        let delivery = match &self.code_hash {
-            None => Delivery::Copy,
-            Some(hash) => Delivery::Compute {
-                code_hash: id32(hash, &self.grant_id)?,
-            },
-        };
-        Ok(ApprovedScope {
-            from,
-            to,
-            privileges,
-            formats: self.formats.clone(),
-            privacy_zones,
-            approximate_decimals: self.approximate_decimals,
-            delivery,
-        })
-    }
-
-    fn periods(&self) -> GrantsResult<StandingPeriods> {
-        Ok(StandingPeriods {
-            first: date(&self.periods_from, &self.grant_id)?,
-            last: date(&self.periods_to, &self.grant_id)?,
-            length: if self.calendar_months {
-                PeriodLength::CalendarMonth
-            } else {
-                PeriodLength::Days(self.period_days)
-            },
-        })
-    }
-}
-
-/// The ledger state of an anchor grant as a standing grant's state.
-fn state_of(status: GrantStatus, expires_at: Option<u64>, now_ms: u64) -> &'static str {
-    match status {
-        GrantStatus::Active if expires_at.is_some_and(|at| at <= now_ms) => "expired",
-        GrantStatus::Active => "active",
-        GrantStatus::Revoked => "revoked",
-        GrantStatus::Renounced => "renounced",
-        GrantStatus::Ended => "ended",
-    }
-}
-
-/// The store status (one of the grants table's) of a standing grant's state.
-fn store_status(state: &str) -> &'static str {
-    match state {
-        "active" => "active",
-        "finished" => "delivered",
-        "revoked" => "revoked",
-        _ => "expired",
-    }
-}
-
-fn now_ms() -> u64 {
-    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
-}
+use crate::grants::now_ms;
+use row::{STANDING_ROW_PREFIX, date, id32, state_of, store_status};
+pub use row::{StandingGrant, StandingSync};
 
 impl Wallet {
     /// Approves `pending` as a standing grant (called by [`Self::approve_as_of`] for a
@@ -517,13 +365,7 @@ impl Wallet {
                 .copy_for(light, &row.vid, scope, &provider_key, &sent)
                 .await
                 .map(|(records, _, tags)| {
-                    let refs = records
-                        .iter()
-                        .map(|d| RecordRef {
-                            address: d.address.clone(),
-                            key: d.key.clone(),
-                        })
-                        .collect();
+                    let refs = records.iter().map(DeliveredRecord::reference).collect();
                     (
                         GrantKind::Copy {
                             resell: false,
@@ -607,63 +449,5 @@ impl Wallet {
             updated_at: chrono::Utc::now().timestamp(),
         })?;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_row_saved_before_late_uploads_and_months_still_reads() {
-        // A row as the first version of standing grants saved it.
-        let old = r#"{"grant_id":"aa","request_id":"bb","vid":"V","provider":"bcrt1qp",
-            "provider_rsa":"cc","periods_from":"2024-05-01","periods_to":"2024-05-28",
-            "period_days":7,"from":"2024-05-01","to":"2024-05-28",
-            "privileges":["location_history"],"formats":["trip-gps"],"privacy_zones":[],
-            "approximate_decimals":null,"code_hash":null,"expires_at":null,
-            "next_period":2,"delivered":[0,1],"state":"active"}"#;
-        let row: StandingGrant = serde_json::from_str(old).expect("old row");
-        assert_eq!(row.next_delivery, 0);
-        assert!(row.sent.is_empty());
-        assert!(!row.calendar_months);
-        let periods = row.periods().expect("periods");
-        assert_eq!(periods.length, PeriodLength::Days(7));
-        assert_eq!(periods.count(), 4);
-        // A new row round-trips with its history.
-        let mut new = row.clone();
-        new.sent.insert(
-            1,
-            vec![RecordRef {
-                address: "bcrt1qdata".into(),
-                key: vec![1, 2],
-            }],
-        );
-        new.calendar_months = true;
-        let json = serde_json::to_string(&new).expect("json");
-        assert_eq!(
-            serde_json::from_str::<StandingGrant>(&json).expect("again"),
-            new
-        );
-    }
-
-    #[test]
-    fn ledger_states_map_to_standing_states() {
-        assert_eq!(state_of(GrantStatus::Active, None, 10), "active");
-        assert_eq!(state_of(GrantStatus::Active, Some(11), 10), "active");
-        assert_eq!(state_of(GrantStatus::Active, Some(10), 10), "expired");
-        assert_eq!(state_of(GrantStatus::Revoked, None, 10), "revoked");
-        assert_eq!(state_of(GrantStatus::Renounced, None, 10), "renounced");
-        assert_eq!(state_of(GrantStatus::Ended, None, 10), "ended");
-        for state in [
-            "active",
-            "finished",
-            "revoked",
-            "renounced",
-            "ended",
-            "expired",
-        ] {
-            assert!(crate::store::GRANT_STATUSES.contains(&store_status(state)));
-        }
     }
 }

@@ -34,7 +34,7 @@ use super::headers::HeaderCache;
 use super::http::{NodeHttp, http_client};
 use super::light_block::{LightBlock, light_height_of};
 use super::proofs::{decode_proven, verify_state_answer};
-use super::read_payment::{NodeTokenKey, ReadPayer, TOKEN_PURCHASE_FEE, TokenPocket};
+use super::read_payment::{NodeTokenKey, ReadPayer, TokenPocket};
 use super::records::{
     NOT_REGISTERED, RangeItems, check_value, prove_answered, prove_item, screen_range_items,
     tampered_value,
@@ -45,13 +45,13 @@ use super::types::{
     WriteCredential,
 };
 use super::wire::{NodeStatusView, StateAnswerWire};
-use crate::protocol::signing::{p2wpkh_address, public_key_of, sign_digest};
+use crate::protocol::signing::{p2wpkh_address, public_key_of};
 use crate::protocol::{
     AccountState, AddressIndex, DeviceState, RecordRegistration, SignedHeader, SignedTransaction,
-    Transaction, Transfer, TxBody, state_key, token_issue_digest,
+    state_key,
 };
 use crate::store::WalletStore;
-use crate::tokens::{IssuerPublicKey, Token, batch_digest};
+use crate::tokens::{IssuerPublicKey, Token};
 
 /// Headers read for a many-address read, by node label.
 type HeaderMemo = Mutex<HashMap<String, SignedHeader>>;

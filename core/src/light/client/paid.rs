@@ -2,6 +2,7 @@
 //! token; tokens are bought in batches with one transfer and kept in the pocket.
 
 use super::*;
+use crate::light::read_payment::{issue_request_signature, purchase_payment};
 
 impl LightClient {
     /// Runs a KV read, paid with one fresh token when a payer is configured and the node
@@ -139,32 +140,17 @@ impl LightClient {
         let account: AccountState = decode_proven(proven)?.unwrap_or_default();
         turn.set_committed(account.nonce);
         let nonce = turn.nonce();
-        let tx = Transaction {
-            chain_id: anchor.chain_id.clone(),
-            network: anchor.network,
-            signer,
+        let tx = purchase_payment(
+            anchor,
+            &payer.secret,
             nonce,
-            fee: TOKEN_PURCHASE_FEE,
-            body: TxBody::Transfer(Transfer {
-                to: status.operator_address,
-                amount,
-            }),
-        }
-        .sign(&payer.secret)?;
-        let receipt = match node.submit(&tx, true).await {
-            Ok(receipt) => {
-                turn.admitted(nonce);
-                receipt
-            }
-            Err(e) => {
-                turn.refused();
-                return Err(e);
-            }
-        };
+            status.operator_address,
+            amount,
+        )?;
+        let receipt = turn.answered(nonce, node.submit(&tx, true).await)?;
         let blinded: Vec<&[u8]> = pending.iter().map(|p| p.blinded_message()).collect();
-        let digest =
-            token_issue_digest(&receipt.tx_id, &key.key.key_id().0, &batch_digest(&blinded));
-        let signature = sign_digest(&payer.secret, &digest).serialize_compact();
+        let signature =
+            issue_request_signature(&payer.secret, &receipt.tx_id, &key.key.key_id().0, &blinded);
         let mut answer = node
             .issue_tokens(&receipt.tx_id, &blinded, &signature)
             .await;
