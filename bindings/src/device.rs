@@ -24,7 +24,6 @@ use crate::inputs::{BadInput, format_spec, parse_date, parse_json, parse_record_
 use crate::keys::Network;
 use crate::light::{LightClient, core_light_error_code};
 use crate::secrets::{HostSecretStore, SecretStore};
-use crate::trip::core_trip_error_code;
 use crate::wallet_error::payload_error_code;
 
 /// Errors of the car area.
@@ -130,7 +129,7 @@ impl From<CoreDeviceError> for DeviceError {
                 code: "device.wrong_vid".to_owned(),
                 detail,
             },
-            E::Payload(payload) => pairing(payload_error_code(payload)),
+            E::Payload(payload) => pairing(&payload_error_code(payload)),
             E::Mailbox(_) => pairing("device.mailbox"),
             E::Message(_) => pairing("device.pairing_message"),
             E::NotPaired => pairing("device.not_paired"),
@@ -148,7 +147,7 @@ impl From<CoreDeviceError> for DeviceError {
                 detail,
             },
             E::Trip(trip) => DeviceError::InvalidInput {
-                code: core_trip_error_code(trip).to_owned(),
+                code: crate::error_map::ffi_code(trip.code()),
                 detail,
             },
             E::Seal(_) => internal("device.seal"),

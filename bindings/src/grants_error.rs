@@ -9,10 +9,7 @@
 use carchain_core::grants::GrantsError as CoreGrantsError;
 
 use crate::inputs::BadInput;
-use crate::keys::core_key_error_code;
 use crate::light::core_light_error_code;
-use crate::store::core_store_error_code;
-use crate::trip::core_trip_error_code;
 use crate::wallet_error::WalletError;
 
 /// Errors of data requests, approvals, grants and escrows.
@@ -255,7 +252,7 @@ impl From<CoreGrantsError> for GrantsError {
                 detail,
             },
             E::Trip(ref trip) => GrantsError::Refused {
-                code: code(core_trip_error_code(trip)),
+                code: crate::error_map::ffi_code(trip.code()),
                 detail,
             },
             E::Light(ref light) => GrantsError::Network {
@@ -264,11 +261,11 @@ impl From<CoreGrantsError> for GrantsError {
             },
             E::Wallet(wallet) => WalletError::from(*wallet).into(),
             E::Store(ref store) => GrantsError::Storage {
-                code: code(core_store_error_code(store)),
+                code: crate::error_map::ffi_code(store.code()),
                 detail,
             },
             E::Key(ref key) => GrantsError::Internal {
-                code: code(core_key_error_code(key)),
+                code: crate::error_map::ffi_code(key.code()),
                 detail,
             },
             E::Record(_) => GrantsError::Internal {

@@ -25,7 +25,7 @@ use crate::grants_error::GrantsError;
 use crate::grants_ledger::GrantsLedger;
 use crate::grants_types::{ComputationOutput, EscrowInfo, Privilege, parse_id};
 use crate::inputs::to_json_text;
-use crate::keys::{Network, core_key_error_code};
+use crate::keys::Network;
 
 /// A computation shipped with CarChain that wallets can run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -205,7 +205,7 @@ impl ServiceProvider {
         bytes.copy_from_slice(&seed);
         let keys = WalletKeys::from_seed(Seed::from_bytes(*bytes), network.into(), RsaBits::B2048)
             .map_err(|e| GrantsError::Internal {
-                code: core_key_error_code(&e).to_owned(),
+                code: crate::error_map::ffi_code(e.code()),
                 detail: e.to_string(),
             })?;
         let provider = CoreServiceProvider::new(

@@ -18,7 +18,6 @@ use carchain_core::wallet::{
 
 use crate::grants_error::GrantsError;
 use crate::inputs::parse_date;
-use crate::trip::core_trip_error_code;
 
 /// Parses a 32-byte id or hash written as 64 hex digits; `what` names it in the message.
 pub(crate) fn parse_id(text: &str, what: &str) -> Result<[u8; 32], GrantsError> {
@@ -124,7 +123,7 @@ impl Narrowing {
             .map(|zone| {
                 CorePrivacyZone::new(zone.lat, zone.lng, zone.radius_m).map_err(|error| {
                     GrantsError::InvalidNarrowing {
-                        code: core_trip_error_code(&error).to_owned(),
+                        code: crate::error_map::ffi_code(error.code()),
                         detail: error.to_string(),
                     }
                 })

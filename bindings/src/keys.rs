@@ -70,38 +70,10 @@ impl KeyError {
     }
 }
 
-/// Stable code of a core key error.
-pub(crate) fn core_key_error_code(error: &CoreKeyError) -> &'static str {
-    match error {
-        CoreKeyError::WrongWordCount { .. } => "key.wrong_word_count",
-        CoreKeyError::UnknownWord { .. } => "key.unknown_word",
-        CoreKeyError::BadChecksum => "key.bad_checksum",
-        CoreKeyError::BadEntropyLength { .. } => "key.bad_entropy_length",
-        CoreKeyError::RandomUnavailable => "key.random_unavailable",
-        CoreKeyError::UnknownNetwork { .. } => "key.unknown_network",
-        CoreKeyError::InvalidAddress => "key.invalid_address",
-        CoreKeyError::WrongNetwork { .. } => "key.wrong_network",
-        CoreKeyError::InvalidDerivationPath { .. } => "key.invalid_derivation_path",
-        CoreKeyError::InvalidChildIndex { .. } => "key.invalid_child_index",
-        CoreKeyError::Derivation(_) => "key.derivation",
-        CoreKeyError::InvalidPublicKey => "key.invalid_public_key",
-        CoreKeyError::RsaGeneration(_) => "key.rsa_generation",
-        CoreKeyError::RsaEncoding => "key.rsa_encoding",
-    }
-}
-
-impl From<CoreKeyError> for KeyError {
-    fn from(error: CoreKeyError) -> Self {
-        let code = core_key_error_code(&error).to_owned();
-        let detail = error.to_string();
-        match error {
-            CoreKeyError::WrongWordCount { .. }
-            | CoreKeyError::UnknownWord { .. }
-            | CoreKeyError::BadChecksum => KeyError::InvalidMnemonic { code, detail },
-            _ => KeyError::Internal { code, detail },
-        }
-    }
-}
+crate::error_map::map_core_error!(CoreKeyError => KeyError {
+    CoreKeyError::WrongWordCount { .. } | CoreKeyError::UnknownWord { .. } | CoreKeyError::BadChecksum => InvalidMnemonic,
+    _ => Internal,
+});
 
 /// The owner's key set restored from recovery words. Thread-safe; secrets stay in Rust
 /// and are erased when the object is released.

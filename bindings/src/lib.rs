@@ -30,6 +30,7 @@ uniffi::setup_scaffolding!();
 
 pub mod backup;
 pub mod device;
+mod error_map;
 pub mod export;
 pub mod grants_error;
 pub mod grants_ledger;

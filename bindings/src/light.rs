@@ -13,7 +13,6 @@ use carchain_core::light::{
 };
 
 use crate::keys::Network;
-use crate::store::core_store_error_code;
 
 /// Errors of the light-client area (talking to nodes, checking their answers).
 #[derive(Debug, thiserror::Error, uniffi::Error)]
@@ -77,26 +76,11 @@ impl LightError {
     }
 }
 
-/// Stable code of a core light-client error.
+/// Stable FFI code of a core light-client error (a wrapped protocol error is `light.protocol`).
 pub(crate) fn core_light_error_code(error: &CoreLightError) -> String {
     match error {
-        CoreLightError::Network { .. } => "light.network".into(),
-        CoreLightError::Node { .. } => "light.node_refused".into(),
-        CoreLightError::Tampered(_) => "light.tampered".into(),
-        CoreLightError::ForgedCommit { .. } => "light.forged_commit".into(),
-        CoreLightError::AppHashMismatch { .. } => "light.app_hash_mismatch".into(),
-        CoreLightError::HeaderMismatch { .. } => "light.header_mismatch".into(),
-        CoreLightError::ConflictingHeaders { .. } => "light.conflicting_headers".into(),
-        CoreLightError::Stale { .. } => "light.stale".into(),
-        CoreLightError::WrongChain { .. } => "light.wrong_chain".into(),
-        CoreLightError::BadAnswer { .. } => "light.bad_answer".into(),
-        CoreLightError::ValueMissing { .. } => "light.value_missing".into(),
-        CoreLightError::AllNodesFailed(_) => "light.all_nodes_failed".into(),
-        CoreLightError::NotSynced(_) => "light.not_synced".into(),
-        CoreLightError::Store(store) => core_store_error_code(store).into(),
         CoreLightError::Protocol(_) => "light.protocol".into(),
-        CoreLightError::Token(token) => token.code().into(),
-        CoreLightError::InvalidInput(_) => "light.invalid_input".into(),
+        other => crate::error_map::ffi_code(other.code()),
     }
 }
 

@@ -4,7 +4,7 @@
 use carchain_core::pool::{AddressPool, PoolError as CorePoolError, PoolSeed, deduct_address};
 use chrono::NaiveDate;
 
-use crate::keys::{OwnerKeys, core_key_error_code};
+use crate::keys::OwnerKeys;
 
 /// Errors of the address-pool area.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
@@ -57,7 +57,7 @@ impl From<CorePoolError> for PoolError {
                 detail,
             },
             CorePoolError::Key(key) => PoolError::Internal {
-                code: core_key_error_code(key).to_owned(),
+                code: crate::error_map::ffi_code(key.code()),
                 detail,
             },
         }

@@ -29,45 +29,7 @@ impl RecordError {
     }
 }
 
-fn core_record_error_code(error: &CoreRecordError) -> &'static str {
-    match error {
-        CoreRecordError::UnknownFormat { .. } => "record.unknown_format",
-        CoreRecordError::InvalidFormatName { .. } => "record.invalid_format_name",
-        CoreRecordError::NoKeyFields { .. } => "record.no_key_fields",
-        CoreRecordError::TooManyKeyFields { .. } => "record.too_many_key_fields",
-        CoreRecordError::EmptyKeyFieldName { .. } => "record.empty_key_field_name",
-        CoreRecordError::DuplicateKeyField { .. } => "record.duplicate_key_field",
-        CoreRecordError::BuiltInFormatClash { .. } => "record.built_in_format_clash",
-        CoreRecordError::FormatConflict { .. } => "record.format_conflict",
-        CoreRecordError::KeyNotObject { .. } => "record.key_not_object",
-        CoreRecordError::MissingKeyField { .. } => "record.missing_key_field",
-        CoreRecordError::UnexpectedKeyField { .. } => "record.unexpected_key_field",
-        CoreRecordError::UnsupportedKeyValue { .. } => "record.unsupported_key_value",
-        CoreRecordError::KeyIntegerOutOfRange { .. } => "record.key_integer_out_of_range",
-        CoreRecordError::BoundFieldGap { .. } => "record.bound_field_gap",
-        CoreRecordError::StartAfterEnd => "record.start_after_end",
-        CoreRecordError::TruncatedKey { .. } => "record.truncated_key",
-        CoreRecordError::BadKeyTag { .. } => "record.bad_key_tag",
-        CoreRecordError::BadKeyEscape { .. } => "record.bad_key_escape",
-        CoreRecordError::KeyStringNotUtf8 { .. } => "record.key_string_not_utf8",
-        CoreRecordError::TrailingKeyBytes { .. } => "record.trailing_key_bytes",
-        CoreRecordError::MalformedJson { .. } => "record.malformed_json",
-        CoreRecordError::ValueNotObject { .. } => "record.value_not_object",
-        CoreRecordError::FormatFieldNotString { .. } => "record.format_field_not_string",
-        CoreRecordError::FormatMismatch { .. } => "record.format_mismatch",
-        CoreRecordError::UnknownColumn { .. } => "record.unknown_column",
-        CoreRecordError::DuplicateColumn { .. } => "record.duplicate_column",
-    }
-}
-
-impl From<CoreRecordError> for RecordError {
-    fn from(error: CoreRecordError) -> Self {
-        RecordError::InvalidRecord {
-            code: core_record_error_code(&error).to_owned(),
-            detail: error.to_string(),
-        }
-    }
-}
+crate::error_map::map_core_error!(CoreRecordError => RecordError { _ => InvalidRecord });
 
 fn invalid(code: &str, detail: String) -> RecordError {
     RecordError::InvalidRecord {

@@ -37,44 +37,13 @@ impl StoreError {
     }
 }
 
-/// Stable code of a core store error.
-pub(crate) fn core_store_error_code(error: &CoreStoreError) -> &'static str {
-    match error {
-        CoreStoreError::SecretStore(_) => "store.secret_store",
-        CoreStoreError::MasterKeyMissing => "store.master_key_missing",
-        CoreStoreError::MasterKeyWrongLength { .. } => "store.master_key_wrong_length",
-        CoreStoreError::MasterKeyMismatch => "store.master_key_mismatch",
-        CoreStoreError::Sqlite(_) => "store.sqlite",
-        CoreStoreError::SchemaTooNew { .. } => "store.schema_too_new",
-        CoreStoreError::SchemaVersionInvalid { .. } => "store.schema_version_invalid",
-        CoreStoreError::SecretCorrupted { .. } => "store.secret_corrupted",
-        _ => "store.invalid_data",
-    }
-}
-
-impl From<CoreStoreError> for StoreError {
-    fn from(error: CoreStoreError) -> Self {
-        let detail = error.to_string();
-        let code = core_store_error_code(&error);
-        match &error {
-            CoreStoreError::SecretStore(_)
-            | CoreStoreError::MasterKeyMissing
-            | CoreStoreError::MasterKeyWrongLength { .. }
-            | CoreStoreError::MasterKeyMismatch => StoreError::SecretStore {
-                code: code.to_owned(),
-                detail,
-            },
-            _ => storage(code, detail),
-        }
-    }
-}
-
-fn storage(code: &str, detail: String) -> StoreError {
-    StoreError::Storage {
-        code: code.to_owned(),
-        detail,
-    }
-}
+crate::error_map::map_core_error!(CoreStoreError => StoreError {
+    CoreStoreError::SecretStore(_)
+    | CoreStoreError::MasterKeyMissing
+    | CoreStoreError::MasterKeyWrongLength { .. }
+    | CoreStoreError::MasterKeyMismatch => SecretStore,
+    _ => Storage,
+});
 
 /// The wallet's encrypted SQLite store. Thread-safe.
 #[derive(uniffi::Object)]

@@ -35,43 +35,7 @@ impl TripError {
     }
 }
 
-pub(crate) fn core_trip_error_code(error: &CoreTripError) -> &'static str {
-    match error {
-        CoreTripError::MissingField(_) => "trip.missing_field",
-        CoreTripError::InvalidField { .. } => "trip.invalid_field",
-        CoreTripError::WrongFormat { .. } => "trip.wrong_format",
-        CoreTripError::InvalidGpsPoint { .. } => "trip.invalid_gps_point",
-        CoreTripError::LatitudeOutOfRange { .. } => "trip.latitude_out_of_range",
-        CoreTripError::LongitudeOutOfRange { .. } => "trip.longitude_out_of_range",
-        CoreTripError::InvalidSpeed { .. } => "trip.invalid_speed",
-        CoreTripError::InvalidTime { .. } => "trip.invalid_time",
-        CoreTripError::TimeGoesBackwards { .. } => "trip.time_goes_backwards",
-        CoreTripError::LengthMismatch { .. } => "trip.length_mismatch",
-        CoreTripError::LenDisagrees { .. } => "trip.len_disagrees",
-        CoreTripError::InvalidDateTime { .. } => "trip.invalid_date_time",
-        CoreTripError::TimestampOutOfRange(_) => "trip.timestamp_out_of_range",
-        CoreTripError::EndBeforeStart { .. } => "trip.end_before_start",
-        CoreTripError::EmptyTrack => "trip.empty_track",
-        CoreTripError::InvalidPolyline { .. } => "trip.invalid_polyline",
-        CoreTripError::InvalidZoneRadius { .. } => "trip.invalid_zone_radius",
-        CoreTripError::InvalidZoneCentre { .. } => "trip.invalid_zone_centre",
-        CoreTripError::EntirelyPrivate => "trip.entirely_private",
-        CoreTripError::InvalidDecimals(_) => "trip.invalid_decimals",
-        CoreTripError::UnsupportedPackedVersion(_) => "trip.unsupported_packed_version",
-        CoreTripError::PackedLength { .. } => "trip.packed_length",
-        CoreTripError::SpeedNotPackable { .. } => "trip.speed_not_packable",
-        CoreTripError::TooManyPoints(_) => "trip.too_many_points",
-    }
-}
-
-impl From<CoreTripError> for TripError {
-    fn from(error: CoreTripError) -> Self {
-        TripError::InvalidTrip {
-            code: core_trip_error_code(&error).to_owned(),
-            detail: error.to_string(),
-        }
-    }
-}
+crate::error_map::map_core_error!(CoreTripError => TripError { _ => InvalidTrip });
 
 /// The box around a track, in degrees.
 #[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]

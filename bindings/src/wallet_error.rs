@@ -5,10 +5,7 @@ use carchain_core::pairing::PairingPayloadError;
 use carchain_core::wallet::{OwnerRecordError, WalletError as CoreWalletError};
 
 use crate::inputs::BadInput;
-use crate::keys::core_key_error_code;
 use crate::light::core_light_error_code;
-use crate::store::core_store_error_code;
-use crate::trip::core_trip_error_code;
 
 /// Errors of the wallet area.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
@@ -98,17 +95,9 @@ impl WalletError {
     }
 }
 
-/// Stable code of a pairing payload error.
-pub(crate) fn payload_error_code(error: &PairingPayloadError) -> &'static str {
-    match error {
-        PairingPayloadError::Malformed { .. } => "pairing.malformed",
-        PairingPayloadError::UnknownVersion { .. } => "pairing.unknown_version",
-        PairingPayloadError::BadKey => "pairing.bad_key",
-        PairingPayloadError::BadCode => "pairing.bad_code",
-        PairingPayloadError::Expired { .. } => "pairing.expired",
-        PairingPayloadError::BadVid { .. } => "pairing.bad_vid",
-        PairingPayloadError::RandomnessUnavailable => "pairing.randomness_unavailable",
-    }
+/// Stable FFI code of a pairing payload error (`pairing.*`).
+pub(crate) fn payload_error_code(error: &PairingPayloadError) -> String {
+    crate::error_map::ffi_code(error.code())
 }
 
 impl From<BadInput> for WalletError {
@@ -154,7 +143,7 @@ impl From<CoreWalletError> for WalletError {
         };
         match &error {
             E::Keys(key) => {
-                let code = core_key_error_code(key);
+                let code = &crate::error_map::ffi_code(key.code());
                 match key {
                     carchain_core::keys::KeyError::WrongWordCount { .. }
                     | carchain_core::keys::KeyError::UnknownWord { .. }
@@ -168,18 +157,18 @@ impl From<CoreWalletError> for WalletError {
                 }
             }
             E::PairingPayload(payload) => WalletError::InvalidPairingPayload {
-                code: payload_error_code(payload).to_owned(),
+                code: payload_error_code(payload),
                 detail: detail.clone(),
             },
             E::Light(light) => WalletError::Network {
                 code: core_light_error_code(light),
                 detail: detail.clone(),
             },
-            E::Store(store) => storage(core_store_error_code(store)),
+            E::Store(store) => storage(&crate::error_map::ffi_code(store.code())),
             E::Backup(backup) => storage(backup.code()),
             E::Export(export) => crate::export::export_error(export),
             E::Trip(trip) => WalletError::RecordRejected {
-                code: core_trip_error_code(trip).to_owned(),
+                code: crate::error_map::ffi_code(trip.code()),
                 detail: detail.clone(),
             },
             E::Record(_) => input("record.invalid"),
