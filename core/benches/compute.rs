@@ -72,20 +72,20 @@ fn benches(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("compute");
     group.bench_function("evm_deploy_and_call_ubi_120_trips", |b| {
-        b.iter(|| run(black_box(&bytecode), black_box(&calldata), GAS_LIMIT).expect("run"))
+        b.iter(|| run(black_box(&bytecode), black_box(&calldata), GAS_LIMIT).expect("run"));
     });
     group.bench_function("evm_call_ubi_120_trips", |b| {
         b.iter(|| {
             deployed
                 .call(black_box(&calldata), GAS_LIMIT)
                 .expect("call")
-        })
+        });
     });
     group.bench_function("native_ubi_120_trips", |b| {
-        b.iter(|| ubi_score_native(black_box(&features)))
+        b.iter(|| ubi_score_native(black_box(&features)));
     });
     group.bench_function("features_120_trips_200_points", |b| {
-        b.iter(|| month_of_features(black_box(&trips)))
+        b.iter(|| month_of_features(black_box(&trips)));
     });
     group.finish();
 

@@ -71,7 +71,7 @@ fn bench_restore(c: &mut Criterion) {
     let mut group = c.benchmark_group("restore");
     group.sample_size(20);
     group.bench_function("words_to_all_keys_rsa2048", |b| {
-        b.iter(|| black_box(wallet()))
+        b.iter(|| black_box(wallet()));
     });
     let mut seed = 0u64;
     group.bench_function("baseline_rsa2048_keygen", |b| {
@@ -79,7 +79,7 @@ fn bench_restore(c: &mut Criterion) {
             seed += 1;
             let mut rng = ChaCha20Rng::seed_from_u64(seed);
             black_box(rsa::PrivateKey::new(&mut rng, 2048).expect("keygen"))
-        })
+        });
     });
     group.finish();
 }
@@ -91,7 +91,7 @@ fn bench_pool(c: &mut Criterion) {
     group.bench_function("derive_pool_1000", |b| {
         b.iter(|| {
             black_box(AddressPool::derive(&keys, "LBVNU79049SB81546", 0, 1000).expect("pool"))
-        })
+        });
     });
     let secp = Secp256k1::verification_only();
     let xpub: Xpub = *keys.account_xpub();
@@ -112,7 +112,7 @@ fn bench_pool(c: &mut Criterion) {
                 })
                 .collect();
             black_box(addresses)
-        })
+        });
     });
     group.finish();
 }
@@ -135,12 +135,12 @@ fn bench_seal_open_30k(c: &mut Criterion) {
             black_box(
                 seal_record(&spec, ADDRESS, &key, &value, HashFunc::Sha256, &epoch).expect("seal"),
             )
-        })
+        });
     });
     group.bench_function("open_record_epoch_key", |b| {
         b.iter(|| {
             black_box(open_record(&sealed, Opener::Epoch(epoch.epoch_key()), &[]).expect("open"))
-        })
+        });
     });
     let cipher = ChaCha20Poly1305::new(&Key::from([7u8; 32]));
     let nonce = &Nonce::from([1u8; 12]);
@@ -163,7 +163,7 @@ fn bench_seal_open_30k(c: &mut Criterion) {
                     aad: b"ad",
                 },
             ))
-        })
+        });
     });
     group.bench_function("baseline_aead_decrypt", |b| {
         b.iter(|| {
@@ -174,7 +174,7 @@ fn bench_seal_open_30k(c: &mut Criterion) {
                     aad: b"ad",
                 },
             ))
-        })
+        });
     });
     group.finish();
 }
@@ -210,7 +210,7 @@ fn bench_open_day(c: &mut Criterion) {
                     .expect("open"),
                 );
             }
-        })
+        });
     });
 
     // Baseline: the same primitives alone.
@@ -245,10 +245,10 @@ fn bench_open_day(c: &mut Criterion) {
                     .expect("dec");
                 black_box(serde_json::from_slice::<Value>(&pt).expect("json"));
             }
-        })
+        });
     });
     group.bench_function("baseline_rsa_decrypt_alone", |b| {
-        b.iter(|| black_box(wrapped.unwrap_epoch_key(rsa_key).expect("unwrap")))
+        b.iter(|| black_box(wrapped.unwrap_epoch_key(rsa_key).expect("unwrap")));
     });
     group.finish();
 }
@@ -267,10 +267,10 @@ fn bench_trip_decode(c: &mut Criterion) {
             black_box(trip.summary().expect("summary"));
             black_box(trip.polyline());
             black_box(trip.to_geojson().expect("geojson"));
-        })
+        });
     });
     group.bench_function("baseline_json_parse", |b| {
-        b.iter(|| black_box(serde_json::from_str::<Value>(&text).expect("json")))
+        b.iter(|| black_box(serde_json::from_str::<Value>(&text).expect("json")));
     });
     group.finish();
     black_box(json!(null));

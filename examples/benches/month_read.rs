@@ -63,7 +63,7 @@ impl SealedRecord for Fetched {
     fn key(&self) -> &[u8] {
         &self.key
     }
-    fn format(&self) -> &str {
+    fn format(&self) -> &'static str {
         "trip-gps"
     }
     fn envelope(&self) -> &[u8] {
@@ -194,7 +194,10 @@ async fn buy_raw_tokens(
     let payment = payer.transfer(nonce, &operator, price * count as u64);
     let receipt = light.submit(&payment, true).await.expect("payment");
     let pending = public.blind(count).expect("blind");
-    let blinded: Vec<&[u8]> = pending.iter().map(|p| p.blinded_message()).collect();
+    let blinded: Vec<&[u8]> = pending
+        .iter()
+        .map(carchain_core::tokens::PendingToken::blinded_message)
+        .collect();
     let digest = token_issue_digest(&receipt.tx_id, &public.key_id().0, &batch_digest(&blinded));
     let issued: Value = http
         .post(format!("{base}/v1/tokens"))

@@ -175,8 +175,8 @@ async fn an_export_verifies_offline_and_every_tampering_is_caught() {
             true,
             Box::new(|f| {
                 edit_json(f, "records.json", |d| {
-                    d[1]["value"]["SESSION_ID_NOTE"] = "added".into()
-                })
+                    d[1]["value"]["SESSION_ID_NOTE"] = "added".into();
+                });
             }),
             "export.derived_mismatch",
         ),
@@ -203,7 +203,7 @@ async fn an_export_verifies_offline_and_every_tampering_is_caught() {
                     "trips.gpx",
                     &format!("lat=\"{lat}"),
                     &format!("lat=\"{moved}"),
-                )
+                );
             }),
             "export.derived_mismatch",
         ),
@@ -222,7 +222,7 @@ async fn an_export_verifies_offline_and_every_tampering_is_caught() {
                     let flipped = if proof.ends_with('0') { "1" } else { "0" };
                     d[0]["proof"]["proof"] =
                         format!("{}{flipped}", &proof[..proof.len() - 1]).into();
-                })
+                });
             }),
             "export.proof_invalid",
         ),
@@ -231,8 +231,8 @@ async fn an_export_verifies_offline_and_every_tampering_is_caught() {
             true,
             Box::new(|f| {
                 edit_json(f, "ledger/records.json", |d| {
-                    d[0]["proof"]["value"] = d[1]["proof"]["value"].clone()
-                })
+                    d[0]["proof"]["value"] = d[1]["proof"]["value"].clone();
+                });
             }),
             "export.proof_invalid",
         ),
@@ -246,7 +246,7 @@ async fn an_export_verifies_offline_and_every_tampering_is_caught() {
                         .expect("base64");
                     bytes[40] ^= 1;
                     d[0]["envelope"] = BASE64.encode(bytes).into();
-                })
+                });
             }),
             "export.record_invalid",
         ),
@@ -255,8 +255,8 @@ async fn an_export_verifies_offline_and_every_tampering_is_caught() {
             true,
             Box::new(|f| {
                 edit_json(f, "ledger/records.json", |d| {
-                    d[0]["record_key"] = d[1]["record_key"].clone()
-                })
+                    d[0]["record_key"] = d[1]["record_key"].clone();
+                });
             }),
             "export.record_invalid",
         ),
@@ -266,7 +266,7 @@ async fn an_export_verifies_offline_and_every_tampering_is_caught() {
             Box::new(|f| {
                 edit_json(f, "ledger/records.json", |d| {
                     d.as_array_mut().expect("array").remove(1);
-                })
+                });
             }),
             "export.incomplete",
         ),
@@ -276,7 +276,7 @@ async fn an_export_verifies_offline_and_every_tampering_is_caught() {
             Box::new(|f| {
                 edit_json(f, "ledger/addresses.json", |d| {
                     d.as_array_mut().expect("array").remove(0);
-                })
+                });
             }),
             "export.incomplete",
         ),
@@ -290,7 +290,7 @@ async fn an_export_verifies_offline_and_every_tampering_is_caught() {
                     let at = bytes.len() / 2;
                     bytes[at] ^= 1;
                     d[0]["header"] = hex::encode(bytes).into();
-                })
+                });
             }),
             "export.header_invalid",
         ),
@@ -306,7 +306,7 @@ async fn an_export_verifies_offline_and_every_tampering_is_caught() {
             Box::new(|f| {
                 edit_json(f, "ledger/light_blocks.json", |d| {
                     d.as_array_mut().expect("array").pop();
-                })
+                });
             }),
             "export.header_invalid",
         ),
@@ -321,7 +321,7 @@ async fn an_export_verifies_offline_and_every_tampering_is_caught() {
                         .last_mut()
                         .expect("a block");
                     last["signed_header"]["header"]["app_hash"] = "AB".repeat(32).into();
-                })
+                });
             }),
             "export.header_invalid",
         ),
@@ -343,7 +343,7 @@ async fn an_export_verifies_offline_and_every_tampering_is_caught() {
             Box::new(|f| {
                 edit_json(f, MANIFEST, |d| {
                     d["files"].as_array_mut().expect("files").remove(1);
-                })
+                });
             }),
             "export.manifest",
         ),
@@ -358,8 +358,8 @@ async fn an_export_verifies_offline_and_every_tampering_is_caught() {
             false,
             Box::new(|f| {
                 edit_json(f, MANIFEST, |d| {
-                    d["anchor"]["root"] = ConsensusSigner::from_seed(&[7; 32]).public_hex().into()
-                })
+                    d["anchor"]["root"] = ConsensusSigner::from_seed(&[7; 32]).public_hex().into();
+                });
             }),
             "export.anchor_mismatch",
         ),
@@ -396,8 +396,8 @@ async fn an_export_verifies_offline_and_every_tampering_is_caught() {
     // its light blocks are not committed by that validator.
     let reanchored = tampered(&archive, false, |f| {
         edit_json(f, MANIFEST, |d| {
-            d["anchor"]["root"] = ConsensusSigner::from_seed(&[7; 32]).public_hex().into()
-        })
+            d["anchor"]["root"] = ConsensusSigner::from_seed(&[7; 32]).public_hex().into();
+        });
     });
     let code = code_of(&reanchored, None);
     assert!(

@@ -193,7 +193,7 @@ async fn cars_keep_writing_on_stamps_after_the_reserve_and_nothing_funds_a_pool_
     for (index, (car, _, _)) in cars.iter().enumerate() {
         let (delivered, remaining) =
             drive(car, &car_lights[index], &[2, 3, 4], 1_000 * index as i64).await;
-        let backlog = if index == 2 { 1 } else { 0 };
+        let backlog = u64::from(index == 2);
         assert_eq!((delivered, remaining), (3 + backlog, 0), "car {index}");
         assert_eq!(car.fee_stamps_held().expect("held"), 3 - backlog);
     }

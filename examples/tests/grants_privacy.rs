@@ -586,8 +586,10 @@ async fn the_auditors_scan_spends_a_fresh_token_per_pool_address() {
                 .headers
                 .iter()
                 .find(|(name, _)| name == "x-carchain-token")
-                .map(|(_, value)| value.clone())
-                .unwrap_or_else(|| panic!("{request} reads a pool address without a token"));
+                .map_or_else(
+                    || panic!("{request} reads a pool address without a token"),
+                    |(_, value)| value.clone(),
+                );
             assert!(tokens.insert(token), "{request} shows a token again");
         }
     }

@@ -334,7 +334,7 @@ async fn stored_envelopes_of_two_owners_and_cars_share_no_constant_bytes() {
         for window in envelope[5..].windows(8) {
             match seen.get(window) {
                 Some(other) => {
-                    assert_eq!(other, address, "envelopes of two addresses share 8 bytes")
+                    assert_eq!(other, address, "envelopes of two addresses share 8 bytes");
                 }
                 None => {
                     seen.insert(window, address);

@@ -133,7 +133,8 @@ async fn the_tour_reads_back_everything_and_its_maps_render_in_chromium() {
     for trip in &first_car_trips {
         match trip.trim_privacy_zones(&[zone]) {
             Ok(trimmed) => {
-                features.push(trip_features(&trimmed, &FeatureParams::default()).expect("features"))
+                features
+                    .push(trip_features(&trimmed, &FeatureParams::default()).expect("features"));
             }
             Err(TripError::EntirelyPrivate) => {}
             Err(err) => panic!("trim: {err}"),

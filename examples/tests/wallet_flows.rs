@@ -113,7 +113,10 @@ async fn two_cars_a_week_of_trips_read_back_by_day_and_week() {
             .expect("page");
         assert_eq!(page.records.len(), 3);
         assert_eq!(page.records[0].key_bytes, week.records[2].key_bytes);
-        assert_eq!(page.records[0].value.as_object().map(|o| o.len()), Some(1));
+        assert_eq!(
+            page.records[0].value.as_object().map(serde_json::Map::len),
+            Some(1)
+        );
         // The car used more than one address over the week, and none of them appears in
         // the public device state.
         let addresses: BTreeSet<_> = week.records.iter().map(|r| r.address.clone()).collect();

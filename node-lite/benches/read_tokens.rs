@@ -47,7 +47,7 @@ fn primitives(c: &mut Criterion, issuer: &IssuerKeyPair) {
     let public = issuer.public();
     let mut group = c.benchmark_group("primitive");
     group.bench_function("blind", |b| {
-        b.iter(|| black_box(public.blind(1).expect("blind")))
+        b.iter(|| black_box(public.blind(1).expect("blind")));
     });
     let pending = public.blind(1).expect("blind");
     group.bench_function("blind_sign", |b| {
@@ -57,17 +57,17 @@ fn primitives(c: &mut Criterion, issuer: &IssuerKeyPair) {
                     .blind_sign(pending[0].blinded_message())
                     .expect("sign"),
             )
-        })
+        });
     });
     let signed = issuer
         .blind_sign(pending[0].blinded_message())
         .expect("sign");
     group.bench_function("finalize", |b| {
-        b.iter(|| black_box(public.finalize(&pending[0], &signed).expect("finalize")))
+        b.iter(|| black_box(public.finalize(&pending[0], &signed).expect("finalize")));
     });
     let token = public.finalize(&pending[0], &signed).expect("finalize");
     group.bench_function("verify", |b| {
-        b.iter(|| public.verify(black_box(&token)).expect("verify"))
+        b.iter(|| public.verify(black_box(&token)).expect("verify"));
     });
     group.finish();
 }
@@ -88,7 +88,7 @@ fn raw_insert(c: &mut Criterion) {
             id[..8].copy_from_slice(&n.to_be_bytes());
             conn.execute("INSERT INTO spent (id) VALUES (?1)", [id.as_slice()])
                 .expect("insert")
-        })
+        });
     });
 }
 
@@ -130,7 +130,7 @@ fn node(c: &mut Criterion, issuer: &IssuerKeyPair) {
                 black_box(tokens.issue(&request, terms).expect("issue"))
             },
             BatchSize::PerIteration,
-        )
+        );
     });
     group.finish();
     let mut unspent: Vec<Vec<u8>> = Vec::new();
@@ -144,10 +144,10 @@ fn node(c: &mut Criterion, issuer: &IssuerKeyPair) {
             },
             |bytes| {
                 let token = tokens.check(&bytes).expect("check");
-                tokens.spend(&token).expect("spend")
+                tokens.spend(&token).expect("spend");
             },
             BatchSize::PerIteration,
-        )
+        );
     });
 }
 

@@ -84,14 +84,14 @@ fn bench_put(c: &mut Criterion) {
         b.iter(|| {
             raw_insert_batch(&mut raw, next_raw, &payload);
             next_raw += BATCH;
-        })
+        });
     });
     let mut next_kv = 0u64;
     group.bench_function("sqlite_kv", |b| {
         b.iter(|| {
             kv_put_batch(&kv, next_kv, &payload);
             next_kv += BATCH;
-        })
+        });
     });
     group.finish();
 }
@@ -127,7 +127,7 @@ fn bench_range(c: &mut Criterion) {
                 .expect("rows");
             assert_eq!(rows.len() as u64, SCAN_ROWS);
             black_box(rows);
-        })
+        });
     });
     group.bench_function("sqlite_kv", |b| {
         b.iter(|| {
@@ -143,7 +143,7 @@ fn bench_range(c: &mut Criterion) {
                 .expect("range");
             assert_eq!(page.items.len() as u64, SCAN_ROWS);
             black_box(page);
-        })
+        });
     });
     group.finish();
 }

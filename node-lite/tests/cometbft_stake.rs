@@ -140,9 +140,11 @@ where
 {
     let deadline = Instant::now() + limit;
     while !check().await {
-        if Instant::now() >= deadline {
-            panic!("{what}: not within {limit:?}\n{}", engine.logs());
-        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: not within {limit:?}\n{}",
+            engine.logs()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

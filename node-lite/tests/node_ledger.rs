@@ -242,8 +242,7 @@ async fn submitted_transactions_commit_with_proofs_and_survive_a_restart() {
     let status = node.status().unwrap_or_else(|e| panic!("{e}"));
     let root = node
         .query_state(&StateQuery::Account(address(1)), None)
-        .map(|a| a.state_root)
-        .unwrap_or_else(|e| panic!("{e}"));
+        .map_or_else(|e| panic!("{e}"), |a| a.state_root);
     assert_eq!(status.chain_id, CHAIN);
     assert_eq!(status.network, "regtest");
     node.shutdown().await;
@@ -449,8 +448,7 @@ async fn a_private_node_stores_only_its_own_devices_data_and_reads_free() {
         let blinded = vec![pending[0].blinded_message().to_vec()];
         let time = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+            .map_or(0, |d| d.as_secs());
         let digest = carchain_core::protocol::credential_request_digest(
             "agent-1",
             "device",

@@ -181,7 +181,7 @@ async fn run(node_bin: &Path, handoff: &Path) -> BenchResult<()> {
     );
 
     let mut samples = Vec::new();
-    for run in 0..WARMUPS + RUNS {
+    for run in 0..=RUNS {
         let took = read_month(&wallet_path, &secrets, &node.base, &anchor).await?;
         if run >= WARMUPS {
             samples.push(took);

@@ -63,16 +63,13 @@ pub fn start(
     let stdout = child.stdout.take().ok_or("no stdout from carchain-node")?;
     let mut lines = BufReader::new(stdout).lines();
     let base = loop {
-        match lines.next() {
-            Some(Ok(line)) => {
-                if let Some(base) = line.strip_prefix("listening on ") {
-                    break base.trim().to_owned();
-                }
+        if let Some(Ok(line)) = lines.next() {
+            if let Some(base) = line.strip_prefix("listening on ") {
+                break base.trim().to_owned();
             }
-            _ => {
-                let _ = child.kill();
-                return Err("carchain-node exited before listening".into());
-            }
+        } else {
+            let _ = child.kill();
+            return Err("carchain-node exited before listening".into());
         }
     };
     // Keep draining its output so the node never blocks on a full pipe.

@@ -2,5 +2,5 @@
 //! of the CarChain SDK from the built library (`scripts/bindings` runs it).
 
 fn main() {
-    uniffi::uniffi_bindgen_main()
+    uniffi::uniffi_bindgen_main();
 }

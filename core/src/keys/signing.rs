@@ -164,7 +164,7 @@ mod tests {
         let mut out = [0u8; 32];
         let mut borrow = 0i16;
         for i in (0..32).rev() {
-            let mut diff = ORDER[i] as i16 - s[i] as i16 - borrow;
+            let mut diff = i16::from(ORDER[i]) - i16::from(s[i]) - borrow;
             borrow = 0;
             if diff < 0 {
                 diff += 256;

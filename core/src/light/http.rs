@@ -103,7 +103,7 @@ impl NodeHttp {
     fn url(&self, segments: &[&str]) -> LightResult<Url> {
         let mut url = self.base.clone();
         url.path_segments_mut()
-            .map_err(|_| LightError::InvalidInput(format!("endpoint {} has no path", self.label)))?
+            .map_err(|()| LightError::InvalidInput(format!("endpoint {} has no path", self.label)))?
             .pop_if_empty()
             .extend(segments);
         Ok(url)

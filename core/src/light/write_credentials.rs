@@ -99,8 +99,7 @@ impl LightClient {
             .collect();
         let time = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+            .map_or(0, |d| d.as_secs());
         let (kind, vid, owner_bytes, secret, wire_holder) = match holder {
             CredentialHolder::Device { vid, device_key } => (
                 "device",

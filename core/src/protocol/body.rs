@@ -312,7 +312,7 @@ impl Canonical for TxBody {
             TxBody::EscrowOpen(b) => b.encode_to(w),
             TxBody::EscrowDeliver(b) => b.encode_to(w),
             TxBody::EscrowAccept(b) | TxBody::EscrowDispute(b) | TxBody::EscrowRefund(b) => {
-                b.encode_to(w)
+                b.encode_to(w);
             }
             TxBody::EscrowResolve(b) => b.encode_to(w),
             TxBody::AuditorAttestation(b) => b.encode_to(w),

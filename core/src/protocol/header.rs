@@ -199,7 +199,7 @@ mod tests {
             ("chain id differs", |h| h.chain_id.push('x')),
             ("height is not previous + 1", |h| h.height += 1),
             ("prev_hash does not match the previous header", |h| {
-                h.prev_hash[0] ^= 1
+                h.prev_hash[0] ^= 1;
             }),
             ("time goes backwards", |h| h.time = 0),
             ("proposer changed", |h| h.proposer = public(2)),

@@ -49,7 +49,7 @@ impl EncodedKey {
 
     /// Lower-case hex of the bytes, for logs and cross-language test vectors.
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|byte| format!("{byte:02x}")).collect()
+        hex::encode(&self.0)
     }
 }
 

@@ -101,9 +101,7 @@ impl Wallet {
                 .export_once(light, vid, (from, to), &addresses, &pool)
                 .await
             {
-                Err(WalletError::Export(ExportError::Incomplete { .. })) if attempt < ATTEMPTS => {
-                    continue;
-                }
+                Err(WalletError::Export(ExportError::Incomplete { .. })) if attempt < ATTEMPTS => {}
                 Err(err) => return Err(err),
                 Ok((archive, report)) => {
                     write_atomically(out, &archive)?;

@@ -74,6 +74,6 @@ mod tests {
         // The box is taller than wide here (Mercator at 31 N): it fills the height.
         assert!((y0 - y1 - 560.0).abs() < 1e-6, "{}", y0 - y1);
         // And is centred horizontally.
-        assert!(((x0 + x1) / 2.0 - 400.0).abs() < 1e-6);
+        assert!((f64::midpoint(x0, x1) - 400.0).abs() < 1e-6);
     }
 }

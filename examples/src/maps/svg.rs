@@ -41,7 +41,7 @@ pub fn day_map_svg(title: &str, trips: &[Trip], marks: &DayMarks) -> Result<Stri
     // Writing to a String cannot fail; the results are ignored on purpose.
     let _ = write!(
         svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" class="day-map">"##
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" class="day-map">"#
     );
     let _ = write!(
         svg,

@@ -79,7 +79,7 @@ impl CityBox {
 
     /// Metres per degree of longitude in this box.
     pub fn metres_per_deg_lng(&self) -> f64 {
-        METRES_PER_DEG_LNG_EQUATOR * ((self.south + self.north) / 2.0).to_radians().cos()
+        METRES_PER_DEG_LNG_EQUATOR * f64::midpoint(self.south, self.north).to_radians().cos()
     }
 }
 
@@ -241,7 +241,7 @@ impl RoadGrid {
 /// The line between `a` and `b` (inclusive) of the fastest road class, nearest the middle.
 fn fastest_line(a: i64, b: i64) -> i64 {
     let (low, high) = (a.min(b), a.max(b));
-    let middle = (low + high) / 2;
+    let middle = i64::midpoint(low, high);
     let rank = |line: i64| match RoadClass::of_line(line) {
         RoadClass::Expressway => 0,
         RoadClass::Arterial => 1,

@@ -125,20 +125,17 @@ fn spawn_run(
     let stdout = child.stdout.take().expect("node stdout");
     let mut lines = BufReader::new(stdout).lines();
     let base = loop {
-        match lines.next() {
-            Some(Ok(line)) => {
-                if let Some(base) = line.strip_prefix("listening on ") {
-                    break base.trim().to_owned();
-                }
+        if let Some(Ok(line)) = lines.next() {
+            if let Some(base) = line.strip_prefix("listening on ") {
+                break base.trim().to_owned();
             }
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "carchain-node exited before listening: {}",
-                    std::fs::read_to_string(log).unwrap_or_default()
-                ));
-            }
+        } else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!(
+                "carchain-node exited before listening: {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            ));
         }
     };
     // Keep draining its stdout so the node never blocks on a full pipe.
@@ -244,8 +241,10 @@ pub fn start_with_init(
         printed
             .lines()
             .find_map(|line| line.strip_prefix(name))
-            .map(|value| value.trim().to_owned())
-            .unwrap_or_else(|| panic!("carchain-node init printed no {name} in: {printed}"))
+            .map_or_else(
+                || panic!("carchain-node init printed no {name} in: {printed}"),
+                |value| value.trim().to_owned(),
+            )
     };
     let validator = field("validator_pubkey:");
     let operator_address = field("operator_address:");

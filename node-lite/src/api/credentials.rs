@@ -50,7 +50,12 @@ fn request(json: CredentialRequestJson) -> Result<CredentialRequest, ApiError> {
 pub async fn key<S: LedgerService>(
     State(service): State<Arc<S>>,
 ) -> Result<Json<CredentialKeyInfo>, ApiError> {
-    blocking(&service, |s| s.credential_key()).await.map(Json)
+    blocking(
+        &service,
+        super::super::service::LedgerService::credential_key,
+    )
+    .await
+    .map(Json)
 }
 
 /// `POST /v1/credentials`.

@@ -164,7 +164,9 @@ async fn health<S: LedgerService>(State(service): State<Arc<S>>) -> Result<&'sta
 async fn status<S: LedgerService>(
     State(service): State<Arc<S>>,
 ) -> Result<Json<NodeStatus>, ApiError> {
-    blocking(&service, |s| s.status()).await.map(Json)
+    blocking(&service, super::service::LedgerService::status)
+        .await
+        .map(Json)
 }
 
 async fn openapi() -> impl IntoResponse {

@@ -418,22 +418,22 @@ mod tests {
         let cases: Vec<(&str, Edit)> = vec![
             ("short signer", |v| v["tx"]["signer"] = json!("02ab")),
             ("signer off the curve", |v| {
-                v["tx"]["signer"] = json!(format!("05{}", "11".repeat(32)))
+                v["tx"]["signer"] = json!(format!("05{}", "11".repeat(32)));
             }),
             ("signer not hex", |v| {
-                v["tx"]["signer"] = json!("zz".repeat(33))
+                v["tx"]["signer"] = json!("zz".repeat(33));
             }),
             ("short signature", |v| {
-                v["signature"] = json!("00".repeat(63))
+                v["signature"] = json!("00".repeat(63));
             }),
             ("high-S signature", |v| {
-                v["signature"] = json!(format!("{}{}", "11".repeat(32), "ff".repeat(32)))
+                v["signature"] = json!(format!("{}{}", "11".repeat(32), "ff".repeat(32)));
             }),
             ("d_hash too long", |v| {
-                v["tx"]["body"]["d_hash"] = json!("00".repeat(33))
+                v["tx"]["body"]["d_hash"] = json!("00".repeat(33));
             }),
             ("c_hash not hex", |v| {
-                v["tx"]["body"]["c_hash"] = json!("gg".repeat(32))
+                v["tx"]["body"]["c_hash"] = json!("gg".repeat(32));
             }),
             ("key odd hex", |v| v["tx"]["body"]["key"] = json!("abc")),
             ("size negative", |v| v["tx"]["body"]["size"] = json!(-1)),
@@ -444,13 +444,13 @@ mod tests {
                 v["tx"].as_object_mut().unwrap().remove("nonce");
             }),
             ("unknown hash_func", |v| {
-                v["tx"]["body"]["hash_func"] = json!("md5")
+                v["tx"]["body"]["hash_func"] = json!("md5");
             }),
             ("unknown body type", |v| {
-                v["tx"]["body"]["type"] = json!("record_putt")
+                v["tx"]["body"]["type"] = json!("record_putt");
             }),
             ("body not an object", |v| {
-                v["tx"]["body"] = json!("record_put")
+                v["tx"]["body"] = json!("record_put");
             }),
             ("empty body", |v| v["tx"]["body"] = json!({})),
             ("unknown network", |v| v["tx"]["network"] = json!("moon")),

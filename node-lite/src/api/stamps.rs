@@ -19,7 +19,7 @@ use crate::service::LedgerService;
 pub async fn key<S: LedgerService>(
     State(service): State<Arc<S>>,
 ) -> Result<Json<TokenKeyJson>, ApiError> {
-    blocking(&service, |s| s.stamp_key())
+    blocking(&service, super::super::service::LedgerService::stamp_key)
         .await
         .map(|key| Json(key.into()))
 }

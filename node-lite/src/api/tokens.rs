@@ -40,7 +40,7 @@ impl From<TokenKey> for TokenKeyJson {
 pub async fn key<S: LedgerService>(
     State(service): State<Arc<S>>,
 ) -> Result<Json<TokenKeyJson>, ApiError> {
-    blocking(&service, |s| s.token_key())
+    blocking(&service, super::super::service::LedgerService::token_key)
         .await
         .map(|key| Json(key.into()))
 }

@@ -99,25 +99,24 @@ impl Node {
             reset_pending(&mut ledger);
         }
         drop(ledger);
-        match block {
-            Some(block) => Some(InFlight {
+        if let Some(block) = block {
+            Some(InFlight {
                 batch,
                 block,
                 outcomes,
                 started,
-            }),
-            None => {
-                for (waiter, outcome) in batch.into_iter().zip(outcomes) {
-                    if let Some(waiter) = waiter {
-                        let landing = match outcome {
-                            Ok(_) => Err(internal("block vanished")),
-                            Err(err) => Err(ServiceError::from(err)),
-                        };
-                        let _ = waiter.send(landing);
-                    }
+            })
+        } else {
+            for (waiter, outcome) in batch.into_iter().zip(outcomes) {
+                if let Some(waiter) = waiter {
+                    let landing = match outcome {
+                        Ok(_) => Err(internal("block vanished")),
+                        Err(err) => Err(ServiceError::from(err)),
+                    };
+                    let _ = waiter.send(landing);
                 }
-                None
             }
+            None
         }
     }
 
@@ -252,7 +251,7 @@ pub(super) async fn run_producer(node: Arc<Node>, mut stop: watch::Receiver<bool
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
-            _ = node.backlog.notified() => {}
+            () = node.backlog.notified() => {}
             done = write_done(&mut writing) => {
                 writing = None;
                 settle(&node, done);

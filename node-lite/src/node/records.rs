@@ -201,15 +201,14 @@ impl Node {
         }
         let (places, prechecked): (Vec<usize>, Vec<Prechecked>) = to_admit.into_iter().unzip();
         let mut ledger = lock(&self.ledger);
-        let answers = match self.check_running() {
-            Err(err) => Err(err),
-            Ok(()) => {
-                let room = ledger.mempool.room();
-                ledger
-                    .app
-                    .check_prechecked_all(&prechecked, room)
-                    .map_err(ServiceError::from)
-            }
+        let answers = if let Err(err) = self.check_running() {
+            Err(err)
+        } else {
+            let room = ledger.mempool.room();
+            ledger
+                .app
+                .check_prechecked_all(&prechecked, room)
+                .map_err(ServiceError::from)
         };
         let answers = match answers {
             Ok(answers) => answers,

@@ -29,10 +29,10 @@ pub fn load_or_create_issuer(dir: &Path) -> Result<IssuerKeyPair, IssuerKeyError
 pub fn load_or_create_key_file(path: &Path) -> Result<IssuerKeyPair, IssuerKeyError> {
     let path = path.to_path_buf();
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| ISSUER_KEY_FILE.to_owned());
+    let name = path.file_name().map_or_else(
+        || ISSUER_KEY_FILE.to_owned(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     if path.exists() {
         let der = zeroize::Zeroizing::new(std::fs::read(&path).map_err(failed(&path, "reading"))?);
         return IssuerKeyPair::from_der(&der).map_err(|err| {

@@ -94,21 +94,22 @@ impl Webhooks {
                 let now = now_ms();
                 let attempts = due.attempts.saturating_add(1);
                 let retry_at_ms = retry_at(&this.options, attempts, due.created_at_ms, now);
-                match retry_at_ms {
-                    Some(at) => tracing::info!(
+                if let Some(at) = retry_at_ms {
+                    tracing::info!(
                         attempts,
                         status,
                         class = class.as_str(),
                         retry_ms = at - now,
                         "webhook notification not acknowledged; will retry"
-                    ),
-                    None => tracing::warn!(
+                    );
+                } else {
+                    tracing::warn!(
                         attempts,
                         status,
                         class = class.as_str(),
                         provider = %due.provider,
                         "webhook notification not acknowledged; limit reached, kept as failed"
-                    ),
+                    );
                 }
                 let failure = Failure {
                     class: class.as_str(),

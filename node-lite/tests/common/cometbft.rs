@@ -6,12 +6,13 @@ pub fn cometbft_bin() -> std::path::PathBuf {
     if let Some(path) = std::env::var_os("COMETBFT_BIN") {
         return std::path::PathBuf::from(path);
     }
-    let cache = std::env::var_os("CARCHAIN_CACHE")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
+    let cache = std::env::var_os("CARCHAIN_CACHE").map_or_else(
+        || {
             std::path::PathBuf::from(std::env::var_os("HOME").expect("HOME"))
                 .join(".cache/carchain")
-        });
+        },
+        std::path::PathBuf::from,
+    );
     let path = cache.join("cometbft-v0.38.26/bin/cometbft");
     assert!(
         path.exists(),

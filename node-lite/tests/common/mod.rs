@@ -192,8 +192,10 @@ pub fn init_chain(funds: &[(&str, u64)]) -> Chain {
         stdout
             .lines()
             .find_map(|line| line.strip_prefix(name))
-            .map(|rest| rest.trim().to_owned())
-            .unwrap_or_else(|| panic!("init did not print {name}: {stdout}"))
+            .map_or_else(
+                || panic!("init did not print {name}: {stdout}"),
+                |rest| rest.trim().to_owned(),
+            )
     };
     Chain {
         validator_pubkey: field("validator_pubkey:"),
@@ -242,15 +244,15 @@ impl NodeProcess {
                 }
             }
         });
-        match receiver.recv_timeout(Duration::from_secs(30)) {
-            Ok(base) => NodeProcess { child, base, log },
-            Err(_) => {
-                let _ = child.kill();
-                panic!(
-                    "node did not start: {}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                );
-            }
+        if let Ok(base) = receiver.recv_timeout(Duration::from_secs(30)) {
+            NodeProcess { child, base, log }
+        } else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "node did not start: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
         }
     }
 
@@ -374,7 +376,7 @@ pub async fn verified_headers(base: &str, validators: &str) -> Vec<SignedHeader>
         if page.is_empty() {
             break;
         }
-        from = page.last().map(|h| h.header.height + 1).unwrap_or(from);
+        from = page.last().map_or(from, |h| h.header.height + 1);
         headers.extend(page);
     }
     assert!(!headers.is_empty(), "no genesis header");
@@ -528,7 +530,10 @@ pub fn issue_body(
     key: &IssuerPublicKey,
     pending: &[PendingToken],
 ) -> Value {
-    let blinded: Vec<&[u8]> = pending.iter().map(|p| p.blinded_message()).collect();
+    let blinded: Vec<&[u8]> = pending
+        .iter()
+        .map(carchain_core::tokens::PendingToken::blinded_message)
+        .collect();
     let digest = token_issue_digest(payment, &key.key_id().0, &batch_digest(&blinded));
     let signature = sign_digest(&payer.secret, &digest).serialize_compact();
     json!({

@@ -6,7 +6,7 @@ use super::{DEVICE_SCHEMA_VERSION, Result};
 use crate::device::error::DeviceStoreError;
 
 const MIGRATIONS: [&str; 3] = [
-    r#"
+    r"
 CREATE TABLE device_key (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     vid TEXT NOT NULL,
@@ -42,8 +42,8 @@ CREATE TABLE queue (
     created_at INTEGER NOT NULL,
     state TEXT NOT NULL CHECK (state IN ('pending', 'submitted'))
 );
-"#,
-    r#"
+",
+    r"
 CREATE TABLE write_credentials (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     key_id TEXT NOT NULL,
@@ -52,15 +52,15 @@ CREATE TABLE write_credentials (
     spent INTEGER NOT NULL DEFAULT 0 CHECK (spent IN (0, 1))
 );
 CREATE INDEX write_credentials_by_address ON write_credentials (key_id, address);
-"#,
+",
     // Version 3: fee stamps the owner handed over, each paying one record put.
-    r#"
+    r"
 CREATE TABLE fee_stamps (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     stamp_id BLOB NOT NULL UNIQUE,
     stamp_sealed BLOB NOT NULL
 );
-"#,
+",
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<()> {

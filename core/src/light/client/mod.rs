@@ -211,7 +211,7 @@ impl LightClient {
             config.payer = Some(ReadPayer {
                 secret: payer,
                 batch: tokens.max(1),
-            })
+            });
         })
     }
 

@@ -59,7 +59,7 @@ impl Figures {
             ),
         ] {
             out.push_str(&format!("{title}:\n"));
-            for score in scores.iter() {
+            for score in scores {
                 out.push_str(&line(score));
                 out.push('\n');
             }

@@ -245,7 +245,7 @@ pub fn order_links(views: &[TxView], subjects: &[BTreeSet<String>]) -> Pairs {
         .iter()
         .map(|(a, (first, _))| (*first, a.as_str()))
         .collect();
-    starts.sort();
+    starts.sort_unstable();
     let mut links = Pairs::new();
     for (address, (_, last)) in &spans {
         let next = starts.partition_point(|(first, _)| first <= last);

@@ -69,8 +69,7 @@ fn random_hex(len: usize) -> String {
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
+        .map_or(0, |d| d.as_nanos());
     let mut text = String::new();
     let mut block = 0u64;
     while text.len() < len {
@@ -194,9 +193,7 @@ fn body_tokens(request: &LoggedRequest) -> bool {
             _ => false,
         }
     }
-    serde_json::from_slice::<Value>(&request.body)
-        .map(|json| has_payment(&json))
-        .unwrap_or(false)
+    serde_json::from_slice::<Value>(&request.body).is_ok_and(|json| has_payment(&json))
 }
 
 /// Replays what the thief saw against `node`.

@@ -509,11 +509,10 @@ impl KvStore for CassandraKv {
     }
 
     fn health(&self) -> KvHealth {
-        let problem = self
-            .health
-            .lock()
-            .map(|state| state.clone())
-            .unwrap_or_else(|_| Some("the health state is poisoned".into()));
+        let problem = self.health.lock().map_or_else(
+            |_| Some("the health state is poisoned".into()),
+            |state| state.clone(),
+        );
         KvHealth {
             backend: "cassandra".into(),
             available: problem.is_none(),

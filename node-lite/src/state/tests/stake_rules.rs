@@ -263,7 +263,7 @@ fn genesis_stake_builds_the_starting_set_and_its_last_power_stays() {
             )
         })
         .collect();
-    set.sort();
+    set.sort_unstable();
     assert_eq!(set, vec![(1, 500), (2, 200)]);
     let mut chain = Chain::with_genesis(genesis);
     assert_eq!(chain.reserve(Phase::Three), 200_000 - 100_000 - 70_000);
