@@ -197,6 +197,14 @@ fn bad_input_is_refused_with_typed_errors(kv: &dyn KvStore) {
         Err(KvError::ValueTooLarge { .. })
     ));
     assert!(matches!(kv.get("", b"k"), Err(KvError::EmptyAddress)));
+    assert!(matches!(
+        kv.get("Ωadresse", b"k"),
+        Err(KvError::AddressNotAscii)
+    ));
+    assert!(matches!(
+        kv.put("a b", b"k", b"v"),
+        Err(KvError::AddressNotAscii)
+    ));
     assert!(matches!(kv.get(ALICE, b""), Err(KvError::EmptyKey)));
     assert!(matches!(kv.delete(ALICE, b""), Err(KvError::EmptyKey)));
     assert!(matches!(

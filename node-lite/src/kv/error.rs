@@ -16,6 +16,10 @@ pub enum KvError {
         /// The maximum allowed length.
         max: usize,
     },
+    /// The data address holds a byte outside printable ASCII (data addresses are
+    /// Bitcoin-format addresses).
+    #[error("the data address must be printable ASCII")]
+    AddressNotAscii,
     /// The record key was empty.
     #[error("the record key is empty")]
     EmptyKey,
@@ -98,6 +102,7 @@ impl KvError {
         match self {
             KvError::EmptyAddress => "kv_empty_address",
             KvError::AddressTooLong { .. } => "kv_address_too_long",
+            KvError::AddressNotAscii => "kv_address_not_ascii",
             KvError::EmptyKey => "kv_empty_key",
             KvError::KeyTooLong { .. } => "kv_key_too_long",
             KvError::ValueTooLarge { .. } => "kv_value_too_large",

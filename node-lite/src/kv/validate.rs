@@ -14,6 +14,9 @@ pub(crate) fn check_address(address: &str) -> Result<(), KvError> {
             max: MAX_ADDRESS_LEN,
         });
     }
+    if !address.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+        return Err(KvError::AddressNotAscii);
+    }
     Ok(())
 }
 

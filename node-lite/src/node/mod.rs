@@ -43,6 +43,7 @@ use crate::state::{
 };
 use crate::tokens::{PaymentTerms, ReadTokens};
 
+mod bundling;
 mod consensus;
 mod ledger_service;
 mod light;
