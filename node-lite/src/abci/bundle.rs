@@ -68,7 +68,7 @@ pub fn encode(txs: &[&SignedTransaction]) -> Vec<u8> {
     out
 }
 
-/// The size `txs` take in a bundle (with its header), to cut bundles by
+/// The bytes `tx` takes in a bundle (its length prefix included), to cut bundles by
 /// [`MAX_BUNDLE_BYTES`].
 pub fn encoded_len(tx: &SignedTransaction) -> usize {
     4 + tx.to_canonical().len()

@@ -295,7 +295,6 @@ impl Node {
         let txs = bundle::decode(bytes).map_err(undecodable)?;
         let id = engine_id(bytes);
         let checked_before = recheck || link.awaits_check(&id);
-        let ids: Vec<[u8; 32]> = txs.iter().map(SignedTransaction::id).collect();
         let mut answers: CheckAnswer = Vec::with_capacity(txs.len());
         let mut prechecked = Vec::with_capacity(txs.len());
         for tx in txs {
@@ -335,9 +334,10 @@ impl Node {
             if first_refusal.is_some() {
                 // The engine drops the whole engine transaction: tell each of its
                 // transactions' waiters why.
-                for (tx_id, answer) in ids.iter().zip(&answers) {
+                // A recheck takes every transaction as checked before: each is here.
+                for (checked, answer) in prechecked.iter().zip(&answers) {
                     let why = answer.clone().err().unwrap_or_else(dropped_with_bundle);
-                    link.tell(tx_id, &Err(why));
+                    link.tell(&checked.id(), &Err(why));
                 }
             }
         } else {
