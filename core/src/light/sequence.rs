@@ -15,6 +15,7 @@ use super::client::LightClient;
 use super::error::{LightError, LightResult};
 use super::types::Receipt;
 use crate::protocol::SignedTransaction;
+use crate::protocol::api::ErrorCode;
 
 /// Longest wait for the block of an admitted transaction (the node's own wait for a
 /// submission is ten block times plus 30 s).
@@ -130,7 +131,7 @@ impl LightClient {
                     // Held, or committed since the look: keep looking, unless the
                     // ledger's nonce moved past it without it (another transaction of
                     // the signer took its nonce after a block refused it).
-                    Err(LightError::Node { code, .. }) if code == "replay" => {
+                    Err(LightError::Node { code, .. }) if code == ErrorCode::Replay.as_str() => {
                         if self.nonce_taken(signed, &tx_id).await? {
                             return Err(nonce_taken());
                         }

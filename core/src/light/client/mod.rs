@@ -45,6 +45,7 @@ use super::types::{
     WriteCredential,
 };
 use super::wire::{NodeStatusView, StateAnswerWire};
+use crate::protocol::api::ErrorCode;
 use crate::protocol::signing::{p2wpkh_address, public_key_of};
 use crate::protocol::{
     AccountState, AddressIndex, DeviceState, RecordRegistration, SignedHeader, SignedTransaction,
@@ -76,7 +77,7 @@ pub const DEFAULT_MAX_LAG: u64 = 2;
 /// True when a node has no light block at a height yet (CometBFT commits block `H`'s
 /// light block one block later).
 fn is_not_yet_committed(err: &LightError) -> bool {
-    matches!(err, LightError::Node { code, .. } if code == "not_found")
+    matches!(err, LightError::Node { code, .. } if code == ErrorCode::NotFound.as_str())
 }
 
 /// How the client was configured; the builder methods rebuild from it.
