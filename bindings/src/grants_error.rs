@@ -7,6 +7,7 @@
 //! and by [`crate::grants_provider::ServiceProvider`].
 
 use carchain_core::grants::GrantsError as CoreGrantsError;
+use carchain_core::wallet::WalletError as CoreWalletError;
 
 use crate::inputs::BadInput;
 use crate::light::core_light_error_code;
@@ -259,7 +260,13 @@ impl From<CoreGrantsError> for GrantsError {
                 code: core_light_error_code(light),
                 detail,
             },
-            E::Wallet(wallet) => WalletError::from(*wallet).into(),
+            E::Owner(owner) => match owner.downcast::<CoreWalletError>() {
+                Ok(wallet) => WalletError::from(*wallet).into(),
+                Err(_) => GrantsError::Wallet {
+                    code: code("grants.wallet"),
+                    detail,
+                },
+            },
             E::Store(ref store) => GrantsError::Storage {
                 code: crate::error_map::ffi_code(store.code()),
                 detail,

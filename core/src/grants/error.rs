@@ -11,7 +11,6 @@ use crate::record::RecordError;
 use crate::sealed::SealedRecordError;
 use crate::store::StoreError;
 use crate::trip::TripError;
-use crate::wallet::WalletError;
 
 /// Why a grant operation failed. No variant carries key material.
 #[derive(Debug, thiserror::Error)]
@@ -77,9 +76,11 @@ pub enum GrantsError {
     /// The light client or a node failed.
     #[error(transparent)]
     Light(#[from] LightError),
-    /// A wallet operation failed.
+    /// A step of the owner's wallet failed under a grant operation (its device list, its
+    /// pool, its locks). The wallet sits above grants, so its error is kept as an opaque
+    /// source; the wallet's own error type is what a caller finds by downcasting it.
     #[error(transparent)]
-    Wallet(#[from] Box<WalletError>),
+    Owner(Box<dyn std::error::Error + Send + Sync>),
     /// Envelope, wrapping or grant encoding failed.
     #[error(transparent)]
     Crypto(#[from] CryptoError),
@@ -134,7 +135,7 @@ impl GrantsError {
             GrantsError::GrantRefused(_) => "grants.grant_refused",
             GrantsError::MalformedDocument(_) => "grants.malformed_document",
             GrantsError::Light(_) => "grants.light",
-            GrantsError::Wallet(_) => "grants.wallet",
+            GrantsError::Owner(_) => "grants.wallet",
             GrantsError::Crypto(_) => "grants.crypto",
             GrantsError::Sealed(_) => "grants.sealed",
             GrantsError::Compute(_) => "grants.compute",
@@ -146,12 +147,6 @@ impl GrantsError {
             GrantsError::Protocol(_) => "grants.protocol",
             GrantsError::Standing(e) => e.code(),
         }
-    }
-}
-
-impl From<WalletError> for GrantsError {
-    fn from(err: WalletError) -> Self {
-        GrantsError::Wallet(Box::new(err))
     }
 }
 

@@ -4,6 +4,7 @@
 use thiserror::Error;
 
 use crate::crypto::CryptoError;
+use crate::grants::GrantsError;
 use crate::keys::KeyError;
 use crate::light::LightError;
 use crate::pairing::{MailboxError, PairingMessageError, PairingPayloadError};
@@ -209,5 +210,37 @@ impl WalletError {
             WalletError::CorruptRsaKey => "wallet.corrupt_rsa_key",
             WalletError::LockPoisoned => "wallet.lock_poisoned",
         }
+    }
+}
+
+impl From<WalletError> for GrantsError {
+    /// A wallet failure under a grant operation: the light client's and the store's
+    /// errors as the grant's own, anything else of the wallet as
+    /// [`GrantsError::Owner`].
+    fn from(err: WalletError) -> Self {
+        match err {
+            WalletError::Light(light) => GrantsError::Light(light),
+            WalletError::Store(store) => GrantsError::Store(store),
+            other => GrantsError::Owner(Box::new(other)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wallet_failures_under_grants_keep_their_layer_or_the_wallet_error() {
+        let light = GrantsError::from(WalletError::Light(LightError::InvalidInput("x".into())));
+        assert!(matches!(light, GrantsError::Light(LightError::InvalidInput(_))));
+        let owner = GrantsError::from(WalletError::UnknownDevice { vid: "V9".into() });
+        assert_eq!(owner.code(), "grants.wallet");
+        assert!(owner.to_string().contains("V9"));
+        let GrantsError::Owner(source) = owner else {
+            panic!("an unknown device is the wallet's own failure");
+        };
+        let wallet = source.downcast::<WalletError>().unwrap();
+        assert_eq!(wallet.code(), "wallet.unknown_device");
     }
 }

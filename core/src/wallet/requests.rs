@@ -321,7 +321,7 @@ impl Wallet {
             &sealed,
         )
         .await
-        .map_err(Box::new)?;
+        ?;
         ledger
             .submit(
                 &owner_secret,

@@ -239,7 +239,10 @@ impl From<GrantsError> for CliError {
         match err {
             GrantsError::Standing(ref standing) => CliError::coded(standing.code(), text),
             GrantsError::Light(light) => light.into(),
-            GrantsError::Wallet(wallet) => (*wallet).into(),
+            GrantsError::Owner(owner) => match owner.downcast::<WalletError>() {
+                Ok(wallet) => (*wallet).into(),
+                Err(_) => CliError::Input(text),
+            },
             GrantsError::DeliveryRefused(_)
             | GrantsError::GrantRefused(_)
             | GrantsError::MalformedDocument(_)
