@@ -175,126 +175,49 @@ impl From<WalletError> for GrantsError {
 }
 
 impl From<CoreGrantsError> for GrantsError {
+    /// Each core error keeps its core `code()`, except those whose own layer's code is the
+    /// stable one (light, trip, store, key, record); the variant is its kind.
     fn from(error: CoreGrantsError) -> Self {
         use CoreGrantsError as E;
+        use crate::error_map::ffi_code;
         let detail = error.to_string();
-        let code = |code: &str| code.to_owned();
+        let code = match &error {
+            E::Light(light) => core_light_error_code(light),
+            E::Trip(trip) => ffi_code(trip.code()),
+            E::Store(store) => ffi_code(store.code()),
+            E::Key(key) => ffi_code(key.code()),
+            E::Record(_) => "record.invalid".to_owned(),
+            other => other.code().to_owned(),
+        };
         match error {
-            E::InvalidTerms(_) => GrantsError::InvalidInput {
-                code: code("grants.invalid_terms"),
-                detail,
-            },
-            E::InvalidNarrowing(_) => GrantsError::InvalidNarrowing {
-                code: code("grants.invalid_narrowing"),
-                detail,
-            },
-            E::UnknownRequest(_) => GrantsError::NotFound {
-                code: code("grants.unknown_request"),
-                detail,
-            },
-            E::UnknownGrant(_) => GrantsError::NotFound {
-                code: code("grants.unknown_grant"),
-                detail,
-            },
-            E::UnknownProvider(_) => GrantsError::NotFound {
-                code: code("grants.unknown_provider"),
-                detail,
-            },
-            E::NotAddressedToMe(_) => GrantsError::NotAddressedToMe {
-                code: code("grants.not_addressed_to_me"),
-                detail,
-            },
-            E::RequestClosed { .. } => GrantsError::RequestClosed {
-                code: code("grants.request_closed"),
-                detail,
-            },
-            E::PaymentMissing { .. } => GrantsError::PaymentMissing {
-                code: code("grants.payment_missing"),
-                detail,
-            },
-            E::NothingToDeliver => GrantsError::CannotDeliver {
-                code: code("grants.nothing_to_deliver"),
-                detail,
-            },
-            E::UnsupportedComputation(_) => GrantsError::CannotDeliver {
-                code: code("grants.unsupported_computation"),
-                detail,
-            },
-            E::UnregisteredComputation(_) => GrantsError::CannotDeliver {
-                code: code("grants.unregistered_computation"),
-                detail,
-            },
-            E::NotDelivered(_) => GrantsError::NotYet {
-                code: code("grants.not_delivered"),
-                detail,
-            },
-            E::Timeout(_) => GrantsError::NotYet {
-                code: code("grants.timeout"),
-                detail,
-            },
-            E::DeliveryRefused(_) => GrantsError::Refused {
-                code: code("grants.delivery_refused"),
-                detail,
-            },
-            E::GrantRefused(_) => GrantsError::Refused {
-                code: code("grants.grant_refused"),
-                detail,
-            },
-            E::MalformedDocument(_) => GrantsError::Refused {
-                code: code("grants.malformed_document"),
-                detail,
-            },
-            E::Sealed(_) => GrantsError::Refused {
-                code: code("grants.sealed"),
-                detail,
-            },
-            E::Compute(_) => GrantsError::Refused {
-                code: code("grants.compute"),
-                detail,
-            },
-            E::Trip(ref trip) => GrantsError::Refused {
-                code: crate::error_map::ffi_code(trip.code()),
-                detail,
-            },
-            E::Light(ref light) => GrantsError::Network {
-                code: core_light_error_code(light),
-                detail,
-            },
             E::Owner(owner) => match owner.downcast::<CoreWalletError>() {
                 Ok(wallet) => WalletError::from(*wallet).into(),
-                Err(_) => GrantsError::Wallet {
-                    code: code("grants.wallet"),
-                    detail,
-                },
+                Err(_) => GrantsError::Wallet { code, detail },
             },
-            E::Store(ref store) => GrantsError::Storage {
-                code: crate::error_map::ffi_code(store.code()),
-                detail,
-            },
-            E::Key(ref key) => GrantsError::Internal {
-                code: crate::error_map::ffi_code(key.code()),
-                detail,
-            },
-            E::Record(_) => GrantsError::Internal {
-                code: code("record.invalid"),
-                detail,
-            },
-            E::Inbox(_) => GrantsError::Internal {
-                code: code("grants.inbox"),
-                detail,
-            },
-            E::Crypto(_) => GrantsError::Internal {
-                code: code("grants.crypto"),
-                detail,
-            },
-            E::Protocol(_) => GrantsError::Internal {
-                code: code("grants.protocol"),
-                detail,
-            },
-            E::Standing(ref standing) => GrantsError::Refused {
-                code: code(standing.code()),
-                detail,
-            },
+            E::InvalidTerms(_) => GrantsError::InvalidInput { code, detail },
+            E::InvalidNarrowing(_) => GrantsError::InvalidNarrowing { code, detail },
+            E::UnknownRequest(_) | E::UnknownGrant(_) | E::UnknownProvider(_) => {
+                GrantsError::NotFound { code, detail }
+            }
+            E::NotAddressedToMe(_) => GrantsError::NotAddressedToMe { code, detail },
+            E::RequestClosed { .. } => GrantsError::RequestClosed { code, detail },
+            E::PaymentMissing { .. } => GrantsError::PaymentMissing { code, detail },
+            E::NothingToDeliver | E::UnsupportedComputation(_) | E::UnregisteredComputation(_) => {
+                GrantsError::CannotDeliver { code, detail }
+            }
+            E::NotDelivered(_) | E::Timeout(_) => GrantsError::NotYet { code, detail },
+            E::DeliveryRefused(_)
+            | E::GrantRefused(_)
+            | E::MalformedDocument(_)
+            | E::Sealed(_)
+            | E::Compute(_)
+            | E::Trip(_)
+            | E::Standing(_) => GrantsError::Refused { code, detail },
+            E::Light(_) => GrantsError::Network { code, detail },
+            E::Store(_) => GrantsError::Storage { code, detail },
+            E::Key(_) | E::Record(_) | E::Inbox(_) | E::Crypto(_) | E::Protocol(_) => {
+                GrantsError::Internal { code, detail }
+            }
         }
     }
 }
