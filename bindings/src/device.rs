@@ -108,52 +108,39 @@ fn store_error_code(error: &DeviceStoreError) -> &'static str {
 }
 
 impl From<CoreDeviceError> for DeviceError {
+    /// Each core error keeps its core `code()` unless the bindings' code differs; the
+    /// variant is its kind.
     fn from(error: CoreDeviceError) -> Self {
         use CoreDeviceError as E;
         let detail = error.to_string();
-        let with = |code: &str| (code.to_owned(), detail.clone());
-        let pairing = |code: &str| {
-            let (code, detail) = with(code);
-            DeviceError::Pairing { code, detail }
+        let code = match &error {
+            E::Store(store) => store_error_code(store).to_owned(),
+            E::Payload(payload) => payload_error_code(payload),
+            E::Light(light) => core_light_error_code(light),
+            E::Trip(trip) => crate::error_map::ffi_code(trip.code()),
+            E::Mailbox(_) => "device.mailbox".to_owned(),
+            E::Message(_) => "device.pairing_message".to_owned(),
+            E::Seal(_) => "device.seal".to_owned(),
+            E::Crypto(_) => "device.crypto".to_owned(),
+            E::Protocol(_) => "device.protocol".to_owned(),
+            other => other.code().to_owned(),
         };
-        let internal = |code: &str| {
-            let (code, detail) = with(code);
-            DeviceError::Internal { code, detail }
-        };
-        match &error {
-            E::Store(store) => DeviceError::Storage {
-                code: store_error_code(store).to_owned(),
-                detail,
-            },
-            E::WrongVid { .. } => DeviceError::Storage {
-                code: "device.wrong_vid".to_owned(),
-                detail,
-            },
-            E::Payload(payload) => pairing(&payload_error_code(payload)),
-            E::Mailbox(_) => pairing("device.mailbox"),
-            E::Message(_) => pairing("device.pairing_message"),
-            E::NotPaired => pairing("device.not_paired"),
-            E::AlreadyPaired => pairing("device.already_paired"),
-            E::NoPairingInProgress => pairing("device.no_pairing_in_progress"),
-            E::CodeExpired { .. } => pairing("device.code_expired"),
-            E::CodeMismatch => pairing("device.code_mismatch"),
-            E::WrongNetwork => pairing("device.wrong_network"),
-            E::Light(light) => DeviceError::Network {
-                code: core_light_error_code(light),
-                detail,
-            },
-            E::Refused { .. } => DeviceError::Network {
-                code: "device.refused".to_owned(),
-                detail,
-            },
-            E::Trip(trip) => DeviceError::InvalidInput {
-                code: crate::error_map::ffi_code(trip.code()),
-                detail,
-            },
-            E::Seal(_) => internal("device.seal"),
-            E::Pool(_) => internal("device.pool"),
-            E::Crypto(_) => internal("device.crypto"),
-            E::Protocol(_) => internal("device.protocol"),
+        match error {
+            E::Store(_) | E::WrongVid { .. } => DeviceError::Storage { code, detail },
+            E::Payload(_)
+            | E::Mailbox(_)
+            | E::Message(_)
+            | E::NotPaired
+            | E::AlreadyPaired
+            | E::NoPairingInProgress
+            | E::CodeExpired { .. }
+            | E::CodeMismatch
+            | E::WrongNetwork => DeviceError::Pairing { code, detail },
+            E::Light(_) | E::Refused { .. } => DeviceError::Network { code, detail },
+            E::Trip(_) => DeviceError::InvalidInput { code, detail },
+            E::Seal(_) | E::Pool(_) | E::Crypto(_) | E::Protocol(_) => {
+                DeviceError::Internal { code, detail }
+            }
         }
     }
 }
@@ -397,5 +384,44 @@ mod tests {
         let err = CarDevice::open(path, secrets, "VIN-B".into()).unwrap_err();
         assert_eq!(err.code(), "device.wrong_vid");
         assert!(matches!(err, DeviceError::Storage { .. }));
+    }
+
+    #[test]
+    fn core_device_errors_keep_their_codes_and_kinds() {
+        let cases = [
+            (CoreDeviceError::NotPaired, "device.not_paired", "pairing"),
+            (
+                CoreDeviceError::CodeExpired { expires_at: 1 },
+                "device.code_expired",
+                "pairing",
+            ),
+            (
+                CoreDeviceError::Store(DeviceStoreError::Random),
+                "device.randomness_unavailable",
+                "storage",
+            ),
+            (
+                CoreDeviceError::Refused {
+                    seq: 1,
+                    code: "bad_signature".into(),
+                    message: "no".into(),
+                },
+                "device.refused",
+                "network",
+            ),
+            (CoreDeviceError::Pool("p".into()), "device.pool", "internal"),
+        ];
+        for (core, code, kind) in cases {
+            let err = DeviceError::from(core);
+            assert_eq!(err.code(), code);
+            let got = match err {
+                DeviceError::Pairing { .. } => "pairing",
+                DeviceError::Storage { .. } => "storage",
+                DeviceError::Network { .. } => "network",
+                DeviceError::Internal { .. } => "internal",
+                DeviceError::InvalidInput { .. } => "input",
+            };
+            assert_eq!(got, kind);
+        }
     }
 }

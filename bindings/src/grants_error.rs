@@ -178,8 +178,8 @@ impl From<CoreGrantsError> for GrantsError {
     /// Each core error keeps its core `code()`, except those whose own layer's code is the
     /// stable one (light, trip, store, key, record); the variant is its kind.
     fn from(error: CoreGrantsError) -> Self {
-        use CoreGrantsError as E;
         use crate::error_map::ffi_code;
+        use CoreGrantsError as E;
         let detail = error.to_string();
         let code = match &error {
             E::Light(light) => core_light_error_code(light),
