@@ -122,84 +122,68 @@ impl From<OwnerRecordError> for WalletError {
 }
 
 impl From<CoreWalletError> for WalletError {
+    /// Each core error keeps its core `code()` unless the bindings' code differs; the
+    /// variant is its kind.
     fn from(error: CoreWalletError) -> Self {
+        use crate::error_map::ffi_code;
         use CoreWalletError as E;
+        use carchain_core::keys::KeyError as K;
+        if let E::Export(export) = &error {
+            return crate::export::export_error(export);
+        }
         let detail = error.to_string();
-        let input = |code: &str| WalletError::InvalidInput {
-            code: code.to_owned(),
-            detail: detail.clone(),
+        let code = match &error {
+            E::Keys(key) => ffi_code(key.code()),
+            E::PairingPayload(payload) => payload_error_code(payload),
+            E::Light(light) => core_light_error_code(light),
+            E::Store(store) => ffi_code(store.code()),
+            E::Trip(trip) => ffi_code(trip.code()),
+            E::Record(_) => "record.invalid".to_owned(),
+            E::Pool(_) => "wallet.pool".to_owned(),
+            E::Protocol(_) => "wallet.protocol".to_owned(),
+            E::Sealed(_) => "wallet.sealed".to_owned(),
+            E::Crypto(_) => "wallet.crypto".to_owned(),
+            E::Mailbox(_) => "wallet.mailbox".to_owned(),
+            E::PairingMessage(_) => "wallet.pairing_message".to_owned(),
+            other => other.code().to_owned(),
         };
-        let device = |code: &str| WalletError::Device {
-            code: code.to_owned(),
-            detail: detail.clone(),
-        };
-        let storage = |code: &str| WalletError::Storage {
-            code: code.to_owned(),
-            detail: detail.clone(),
-        };
-        let internal = |code: &str| WalletError::Internal {
-            code: code.to_owned(),
-            detail: detail.clone(),
-        };
-        match &error {
-            E::Keys(key) => {
-                let code = &crate::error_map::ffi_code(key.code());
-                match key {
-                    carchain_core::keys::KeyError::WrongWordCount { .. }
-                    | carchain_core::keys::KeyError::UnknownWord { .. }
-                    | carchain_core::keys::KeyError::BadChecksum => WalletError::InvalidMnemonic {
-                        code: code.to_owned(),
-                        detail: detail.clone(),
-                    },
-                    carchain_core::keys::KeyError::InvalidAddress
-                    | carchain_core::keys::KeyError::WrongNetwork { .. } => input(code),
-                    _ => internal(code),
-                }
+        match error {
+            E::Keys(K::WrongWordCount { .. } | K::UnknownWord { .. } | K::BadChecksum) => {
+                WalletError::InvalidMnemonic { code, detail }
             }
-            E::PairingPayload(payload) => WalletError::InvalidPairingPayload {
-                code: payload_error_code(payload),
-                detail: detail.clone(),
-            },
-            E::Light(light) => WalletError::Network {
-                code: core_light_error_code(light),
-                detail: detail.clone(),
-            },
-            E::Store(store) => storage(&crate::error_map::ffi_code(store.code())),
-            E::Backup(backup) => storage(backup.code()),
-            E::Export(export) => crate::export::export_error(export),
-            E::Trip(trip) => WalletError::RecordRejected {
-                code: crate::error_map::ffi_code(trip.code()),
-                detail: detail.clone(),
-            },
-            E::Record(_) => input("record.invalid"),
-            E::RecordRejected { .. } => WalletError::RecordRejected {
-                code: "wallet.record_rejected".to_owned(),
-                detail: detail.clone(),
-            },
-            E::InvalidPoolSize { .. } => input("wallet.invalid_pool_size"),
-            E::InvalidDateRange { .. } => input("wallet.invalid_date_range"),
-            E::InvalidPage => input("wallet.invalid_page"),
-            E::InvalidSubscriber { .. } => input("wallet.invalid_subscriber"),
-            E::PairingTimeout { .. } => device("wallet.pairing_timeout"),
-            E::BadPairingAccept { .. } => device("wallet.bad_pairing_accept"),
-            E::DeviceOwnedByOther { .. } => device("wallet.device_owned_by_other"),
-            E::AlreadyPaired { .. } => device("wallet.already_paired"),
-            E::UnknownDevice { .. } => device("wallet.unknown_device"),
-            E::DeviceNotOwned { .. } => device("wallet.device_not_owned"),
-            E::UnknownSubscriber { .. } => device("wallet.unknown_subscriber"),
-            E::NoIdentity => storage("wallet.no_identity"),
-            E::IdentityExists => storage("wallet.identity_exists"),
-            E::UnsupportedNetwork { .. } => storage("wallet.unsupported_network"),
-            E::IdentityMismatch => storage("wallet.identity_mismatch"),
-            E::CorruptRsaKey => storage("wallet.corrupt_rsa_key"),
-            E::LockPoisoned => internal("wallet.lock_poisoned"),
-            E::Pool(_) => internal("wallet.pool"),
-            E::Protocol(_) => internal("wallet.protocol"),
-            E::Sealed(_) => internal("wallet.sealed"),
-            E::Crypto(_) => internal("wallet.crypto"),
-            E::Mailbox(_) => device("wallet.mailbox"),
-            E::PairingMessage(_) => device("wallet.pairing_message"),
-            E::Derivation(_) => internal("wallet.derivation"),
+            E::Keys(K::InvalidAddress | K::WrongNetwork { .. })
+            | E::Record(_)
+            | E::InvalidPoolSize { .. }
+            | E::InvalidDateRange { .. }
+            | E::InvalidPage
+            | E::InvalidSubscriber { .. } => WalletError::InvalidInput { code, detail },
+            E::PairingPayload(_) => WalletError::InvalidPairingPayload { code, detail },
+            E::Light(_) => WalletError::Network { code, detail },
+            E::Store(_)
+            | E::Backup(_)
+            | E::Export(_)
+            | E::NoIdentity
+            | E::IdentityExists
+            | E::UnsupportedNetwork { .. }
+            | E::IdentityMismatch
+            | E::CorruptRsaKey => WalletError::Storage { code, detail },
+            E::Trip(_) | E::RecordRejected { .. } => WalletError::RecordRejected { code, detail },
+            E::PairingTimeout { .. }
+            | E::BadPairingAccept { .. }
+            | E::DeviceOwnedByOther { .. }
+            | E::AlreadyPaired { .. }
+            | E::UnknownDevice { .. }
+            | E::DeviceNotOwned { .. }
+            | E::UnknownSubscriber { .. }
+            | E::Mailbox(_)
+            | E::PairingMessage(_) => WalletError::Device { code, detail },
+            E::Keys(_)
+            | E::LockPoisoned
+            | E::Pool(_)
+            | E::Protocol(_)
+            | E::Sealed(_)
+            | E::Crypto(_)
+            | E::Derivation(_) => WalletError::Internal { code, detail },
         }
     }
 }
@@ -242,6 +226,20 @@ mod tests {
         assert!(matches!(
             WalletError::from(CoreWalletError::from(PairingPayloadError::BadKey)),
             WalletError::InvalidPairingPayload { .. }
+        ));
+        assert!(matches!(
+            WalletError::from(CoreWalletError::LockPoisoned),
+            WalletError::Internal { code, .. } if code == "wallet.lock_poisoned"
+        ));
+        assert!(matches!(
+            WalletError::from(CoreWalletError::from(
+                carchain_core::keys::KeyError::InvalidAddress
+            )),
+            WalletError::InvalidInput { code, .. } if code == "key.invalid_address"
+        ));
+        assert!(matches!(
+            WalletError::from(CoreWalletError::IdentityMismatch),
+            WalletError::Storage { code, .. } if code == "wallet.identity_mismatch"
         ));
     }
 }
