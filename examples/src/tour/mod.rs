@@ -32,8 +32,8 @@ use crate::maps::{
     DayMarks, IndexEntry, day_map_svg, index_html, interactive_map, svg_to_png, write_leaflet,
 };
 use crate::seed_vectors;
-use narrator::{Narrator, ms};
 use crate::sim::{CarSimulator, SimConfig, SimulatedDay};
+use narrator::{Narrator, ms};
 
 pub use node::{EmbeddedNode, TOUR_AGENT, TOUR_CHAIN_ID};
 pub use pairing::pair_car;
