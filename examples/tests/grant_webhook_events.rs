@@ -11,53 +11,19 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use carchain_core::grants::webhook::{SIGNATURE_HEADER, verify_webhook};
+use axum::http::StatusCode;
+use carchain_core::grants::webhook::verify_webhook;
 use carchain_core::grants::{Delivery, Narrowing, PeriodContent, ServiceProvider, grant_id_for};
 use carchain_core::protocol::{GrantRef, TxBody};
 use serde_json::Value;
 use support::flows::{WORDS_A, day, wallet};
 use support::grants_setup::{VID, grants_world, provider, request_spec, secret, trip_terms};
+use support::webhook_receiver::{Received, receiver};
 
 const FAMILY: u8 = 0x76;
 const NEIGHBOUR: u8 = 0x77;
-
-type Received = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
-
-async fn receive(State(received): State<Received>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let signature = headers
-        .get(SIGNATURE_HEADER)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    received
-        .lock()
-        .expect("lock")
-        .push((signature, body.to_vec()));
-    StatusCode::OK
-}
-
-/// A receiver on 127.0.0.1: its URL and what it gets.
-async fn receiver() -> (String, Received) {
-    let received: Received = Arc::default();
-    let router = Router::new()
-        .route("/hook", axum::routing::post(receive))
-        .with_state(Arc::clone(&received));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    (format!("http://{address}/hook"), received)
-}
 
 /// Waits until `received` holds `expected` (event, grant id hex) notices, checking each:
 /// signed under `secret`, nothing but id, event, grant id and height, nothing personal.
@@ -162,8 +128,8 @@ async fn each_standing_period_revocation_and_renouncement_sends_its_own_notice()
         let _ = axum::serve(listener, router).await;
     });
     let hooks = format!("http://{hooks_address}");
-    let (family_url, family_got) = receiver().await;
-    let (neighbour_url, neighbour_got) = receiver().await;
+    let (family_url, family_got) = receiver("/hook", StatusCode::OK).await;
+    let (neighbour_url, neighbour_got) = receiver("/hook", StatusCode::OK).await;
     let family_secret = family
         .register_webhook(&hooks, &family_url)
         .await

@@ -10,49 +10,20 @@
 
 mod support;
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use carchain_core::grants::webhook::{
-    SIGNATURE_HEADER, WebhookError, WebhookRegistration, register_webhook, verify_webhook,
+    WebhookError, WebhookRegistration, register_webhook, verify_webhook,
 };
 use carchain_core::grants::{Narrowing, grant_id_for};
 use serde_json::Value;
 use support::flows::{WORDS_A, wallet};
 use support::grants_setup::{VID, grants_world, provider, request_spec, secret, vin_terms};
+use support::webhook_receiver::receiver;
 
 const DEALER: u8 = 0x74;
 const MALLORY: u8 = 0x75;
-
-type Received = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
-
-async fn receive(State(received): State<Received>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let signature = headers
-        .get(SIGNATURE_HEADER)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    received
-        .lock()
-        .expect("lock")
-        .push((signature, body.to_vec()));
-    StatusCode::NO_CONTENT
-}
-
-async fn serve(router: Router) -> std::net::SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    address
-}
 
 fn now_secs() -> u64 {
     SystemTime::now()
@@ -84,14 +55,7 @@ async fn an_approved_grant_reaches_the_dealers_webhook_with_nothing_personal() {
     });
     let hooks_base = format!("http://{hooks_address}");
 
-    let received: Received = Arc::default();
-    let receiver = serve(
-        Router::new()
-            .route("/carchain", axum::routing::post(receive))
-            .with_state(Arc::clone(&received)),
-    )
-    .await;
-    let hook_url = format!("http://{receiver}/carchain");
+    let (hook_url, received) = receiver("/carchain", StatusCode::NO_CONTENT).await;
     let hook_secret = [0x3c; 32];
 
     // Mallory signs a registration of her URL and claims the dealer's key.

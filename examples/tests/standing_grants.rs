@@ -20,12 +20,12 @@ use carchain_core::grants::{
     grant_id_for,
 };
 use carchain_core::protocol::{GrantRef, GrantStatus, RecordRef, TxBody};
-use carchain_core::record::{FormatSpec, VIN_CODE, decode_key};
+use carchain_core::record::{FormatSpec, VIN_CODE};
 use serde_json::json;
 use support::flows::{WORDS_A, WORDS_B, day, wallet};
 use support::grants_setup::{provider, request_spec, secret, trip_terms, vin_terms, vin_value};
 use support::past::now_ms;
-use support::standing::{drive, world};
+use support::standing::{copy_sessions, drive, world};
 
 const INSURER: u8 = 0x61;
 const FAMILY: u8 = 0x62;
@@ -38,22 +38,7 @@ fn sessions(found: &StandingDeliveries) -> Vec<(u32, Vec<i64>)> {
     found
         .deliveries
         .iter()
-        .map(|d| {
-            let PeriodContent::Copy(copy) = &d.content else {
-                panic!("a copy");
-            };
-            let sessions = copy
-                .records
-                .iter()
-                .map(|r| {
-                    assert_eq!(r.format, "trip-gps");
-                    decode_key(&FormatSpec::trip_gps(), &r.plain_key).expect("key")["SESSION_ID"]
-                        .as_i64()
-                        .expect("session")
-                })
-                .collect();
-            (d.period, sessions)
-        })
+        .map(|d| (d.period, copy_sessions(d)))
         .collect()
 }
 

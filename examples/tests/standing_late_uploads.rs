@@ -15,11 +15,10 @@ use carchain_core::grants::{
     Delivery, GrantsLedger, Narrowing, PeriodContent, ServiceProvider, StandingDeliveries,
 };
 use carchain_core::protocol::GrantStatus;
-use carchain_core::record::{FormatSpec, decode_key};
 use carchain_core::wallet::Wallet;
 use support::flows::{WORDS_A, day, trip_on, wallet};
 use support::grants_setup::{ORIGIN, provider, request_spec, trip_terms};
-use support::standing::{drive, world};
+use support::standing::{copy_sessions, drive, world};
 
 const FAMILY: u8 = 0x71;
 const DEALER: u8 = 0x72;
@@ -31,21 +30,7 @@ fn sessions(found: &StandingDeliveries) -> Vec<(u32, bool, Vec<i64>)> {
     found
         .deliveries
         .iter()
-        .map(|d| {
-            let PeriodContent::Copy(copy) = &d.content else {
-                panic!("a copy");
-            };
-            let sessions = copy
-                .records
-                .iter()
-                .map(|r| {
-                    decode_key(&FormatSpec::trip_gps(), &r.plain_key).expect("key")["SESSION_ID"]
-                        .as_i64()
-                        .expect("session")
-                })
-                .collect();
-            (d.period, d.late, sessions)
-        })
+        .map(|d| (d.period, d.late, copy_sessions(d)))
         .collect()
 }
 

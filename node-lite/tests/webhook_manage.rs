@@ -19,7 +19,7 @@
 mod common;
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -27,9 +27,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use carchain_core::grants::webhook::WebhookRegistration;
 use carchain_core::grants::webhook::manage::{WebhookAction, WebhookRequest};
-use carchain_core::protocol::{Grant, GrantKind, ProviderRegister, SignedTransaction, TxBody};
 use carchain_node::webhooks::store::WebhookStore;
-use common::{BASE_FEE, NodeProcess, Wallet, assert_error, client, eventually, init_chain, submit};
+use common::providers::{now_secs, register_provider, usage_grant};
+use common::{NodeProcess, Wallet, assert_error, client, eventually, init_chain, submit};
 use serde_json::Value;
 
 /// Bodies received, and the status the receiver answers.
@@ -68,13 +68,6 @@ fn received(receiver: &Shared) -> usize {
     receiver.lock().expect("lock").bodies.len()
 }
 
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_secs()
-}
-
 async fn post(base: &str, path: &str, body: &Value) -> (u16, Value) {
     let response = client()
         .post(format!("{base}{path}"))
@@ -102,46 +95,6 @@ async fn read(base: &str, body: &Value) -> (u16, Value) {
 
 async fn delete(base: &str, body: &Value) -> (u16, Value) {
     post(base, "/v1/webhooks/delete", body).await
-}
-
-fn usage_grant(owner: &Wallet, nonce: u64, grant_id: [u8; 32], grantee: &str) -> SignedTransaction {
-    owner.sign(
-        nonce,
-        BASE_FEE,
-        TxBody::Grant(Grant {
-            grant_id,
-            grantee_address: grantee.into(),
-            records_commitment: [0x33; 32],
-            copy_tags: Vec::new(),
-            kind: GrantKind::Usage {
-                code_hash: [0x44; 32],
-            },
-            expires_at: None,
-        }),
-    )
-}
-
-/// Registers `provider` on the ledger (nonce 0), funded by `owner` at `owner_nonce`.
-async fn register_provider(base: &str, owner: &Wallet, owner_nonce: u64, provider: &Wallet) {
-    let (status, body) = submit(
-        base,
-        &owner.transfer(owner_nonce, &provider.address, 1_000),
-        true,
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    let register = provider.sign(
-        0,
-        BASE_FEE,
-        TxBody::ProviderRegister(ProviderRegister {
-            name: "Insurer".into(),
-            description: "pay as you drive".into(),
-            rsa_public_der: vec![0x30, 0x82],
-            code_hashes: vec![[0x44; 32]],
-        }),
-    );
-    let (status, body) = submit(base, &register, true).await;
-    assert_eq!(status, 200, "{body}");
 }
 
 async fn register_hook(base: &str, provider: &Wallet, url: &str, secret: &[u8; 32], time: u64) {

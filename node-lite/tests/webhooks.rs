@@ -9,7 +9,7 @@
 mod common;
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -18,8 +18,8 @@ use axum::http::{HeaderMap, StatusCode};
 use carchain_core::grants::webhook::{
     SIGNATURE_HEADER, WebhookRegistration, notification_id, verify_webhook,
 };
-use carchain_core::protocol::{Grant, GrantKind, ProviderRegister, SignedTransaction, TxBody};
-use common::{BASE_FEE, NodeProcess, Wallet, assert_error, client, eventually, init_chain, submit};
+use common::providers::{now_secs, register_provider, usage_grant};
+use common::{NodeProcess, Wallet, assert_error, client, eventually, init_chain, submit};
 use serde_json::Value;
 
 /// What the receiver got: (signature header, body) per request.
@@ -69,13 +69,6 @@ async fn start_receiver(fail: usize) -> (String, Arc<Mutex<Received>>) {
     (format!("http://{address}/hook"), received)
 }
 
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_secs()
-}
-
 async fn post_registration(base: &str, body: &Value) -> (u16, Value) {
     let response = client()
         .post(format!("{base}/v1/webhooks"))
@@ -87,47 +80,7 @@ async fn post_registration(base: &str, body: &Value) -> (u16, Value) {
     (status, response.json().await.expect("json body"))
 }
 
-fn usage_grant(owner: &Wallet, nonce: u64, grant_id: [u8; 32], grantee: &str) -> SignedTransaction {
-    owner.sign(
-        nonce,
-        BASE_FEE,
-        TxBody::Grant(Grant {
-            grant_id,
-            grantee_address: grantee.into(),
-            records_commitment: [0x33; 32],
-            copy_tags: Vec::new(),
-            kind: GrantKind::Usage {
-                code_hash: [0x44; 32],
-            },
-            expires_at: None,
-        }),
-    )
-}
-
 /// The latest header's hash and height (the ledger's state as clients see it).
-/// Registers `provider` on the ledger (nonce 0), funded by `owner` at `owner_nonce`.
-async fn register_provider(base: &str, owner: &Wallet, owner_nonce: u64, provider: &Wallet) {
-    let (status, body) = submit(
-        base,
-        &owner.transfer(owner_nonce, &provider.address, 1_000),
-        true,
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    let register = provider.sign(
-        0,
-        BASE_FEE,
-        TxBody::ProviderRegister(ProviderRegister {
-            name: "Insurer".into(),
-            description: "pay as you drive".into(),
-            rsa_public_der: vec![0x30, 0x82],
-            code_hashes: vec![[0x44; 32]],
-        }),
-    );
-    let (status, body) = submit(base, &register, true).await;
-    assert_eq!(status, 200, "{body}");
-}
-
 async fn state_root(base: &str) -> (Value, Value) {
     let status = common::status(base).await;
     (status["latest_hash"].clone(), status["height"].clone())

@@ -6,6 +6,7 @@
 //! Start with [`run_tour`] and [`TourOptions`].
 
 mod map_trips;
+mod narrator;
 mod node;
 mod pairing;
 mod summary;
@@ -25,7 +26,6 @@ use carchain_core::store::{InMemorySecretStore, WalletStore};
 use carchain_core::trip::{Trip, total_distance_m, trips_to_geojson, trips_to_gpx};
 use carchain_core::wallet::Wallet;
 use chrono::{Datelike, NaiveDate};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
 use crate::maps::{
@@ -33,6 +33,7 @@ use crate::maps::{
 };
 use crate::seed_vectors;
 use crate::sim::{CarSimulator, SimConfig, SimulatedDay};
+use narrator::{Narrator, ms};
 
 pub use node::{EmbeddedNode, TOUR_AGENT, TOUR_CHAIN_ID};
 pub use pairing::pair_car;
@@ -79,38 +80,6 @@ impl TourOptions {
             verbose: true,
         }
     }
-}
-
-/// Prints the tour's account when verbose.
-struct Narrator {
-    verbose: bool,
-}
-
-impl Narrator {
-    fn say(&self, text: impl AsRef<str>) {
-        if self.verbose {
-            println!("{}", text.as_ref());
-        }
-    }
-
-    fn bar(&self, len: u64, what: &str) -> ProgressBar {
-        let bar = ProgressBar::new(len);
-        if self.verbose {
-            bar.set_style(
-                ProgressStyle::with_template("   {prefix:<22} [{bar:32}] {pos}/{len} {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
-            );
-            bar.set_prefix(what.to_owned());
-        } else {
-            bar.set_draw_target(ProgressDrawTarget::hidden());
-        }
-        bar
-    }
-}
-
-fn ms(since: Instant) -> u64 {
-    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Runs the whole tour and writes its files to `options.out`; returns the summary that

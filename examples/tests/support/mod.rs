@@ -36,6 +36,7 @@ pub mod grants_setup;
 pub mod logging_proxy;
 pub mod past;
 pub mod standing;
+pub mod webhook_receiver;
 
 /// Chain id of every test chain.
 pub const CHAIN_ID: &str = "carchain-e2e";

@@ -2,8 +2,9 @@
 //! the owner's car paired, and the car driving a trip on given days.
 
 use carchain_core::device::CarDevice;
-use carchain_core::grants::{GrantsLedger, ServiceProvider};
+use carchain_core::grants::{GrantsLedger, PeriodContent, PeriodDelivery, ServiceProvider};
 use carchain_core::light::LightClient;
+use carchain_core::record::{FormatSpec, decode_key};
 use carchain_core::wallet::Wallet;
 
 use super::flows::{car, day, pair, trip_on};
@@ -34,4 +35,21 @@ pub async fn drive(car: &CarDevice, light: &LightClient, days: &[u32]) {
             .expect("put trip");
     }
     car.flush(light).await.expect("flush");
+}
+
+/// The sessions (= days) of the `trip-gps` records a copy delivery holds, in its order;
+/// each record is checked to be a trip.
+pub fn copy_sessions(delivery: &PeriodDelivery) -> Vec<i64> {
+    let PeriodContent::Copy(copy) = &delivery.content else {
+        panic!("a copy");
+    };
+    copy.records
+        .iter()
+        .map(|r| {
+            assert_eq!(r.format, "trip-gps");
+            decode_key(&FormatSpec::trip_gps(), &r.plain_key).expect("key")["SESSION_ID"]
+                .as_i64()
+                .expect("session")
+        })
+        .collect()
 }

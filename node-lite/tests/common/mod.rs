@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 mod cometbft;
+pub mod providers;
 #[allow(unused_imports)] // Only the CometBFT tests use it.
 pub use cometbft::cometbft_bin;
 
