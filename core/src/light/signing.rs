@@ -1,6 +1,6 @@
 //! Transactions a wallet-side key signs and submits through the light client: the nonce
-//! comes from the signer's proven account and the fee from the chain's default schedule;
-//! and wallet-written records (`putWalKV`: a pairing mailbox, a channel entry, a grant
+//! comes from the signer's proven account and the fee from the chain's default schedule
+//! (through [`crate::protocol::TxBuilder`]); and wallet-written records (`putWalKV`: a pairing mailbox, a channel entry, a grant
 //! delivery) registered and stored in one call.
 
 use bitcoin::secp256k1::SecretKey;
@@ -12,7 +12,7 @@ use super::types::{PutOutcome, Receipt};
 use crate::crypto::HashFunc;
 use crate::protocol::api::ErrorCode;
 use crate::protocol::signing::{p2wpkh_address, public_key_of};
-use crate::protocol::{FeeSchedule, RecordPut, Transaction, TxBody};
+use crate::protocol::{FeeSchedule, RecordPut, TxBody, TxBuilder};
 use crate::tokens::OwnedStamp;
 
 impl LightClient {
@@ -34,21 +34,17 @@ impl LightClient {
         let anchor = self.anchor();
         let signer = public_key_of(secret);
         let address = p2wpkh_address(&signer, anchor.network);
-        let fee = FeeSchedule::DEFAULT.fee_for(&body);
+        let builder = TxBuilder::new(
+            anchor.chain_id.clone(),
+            anchor.network,
+            FeeSchedule::DEFAULT,
+        );
         let mut ahead_refused = false;
         loop {
             let turn = SignerTurn::take(self, &address).await?;
             let nonce = turn.nonce();
             let guessed = turn.guessed();
-            let signed = Transaction {
-                chain_id: anchor.chain_id.clone(),
-                network: anchor.network,
-                signer,
-                nonce,
-                fee,
-                body: body.clone(),
-            }
-            .sign(secret)?;
+            let signed = builder.sign(secret, nonce, body.clone())?;
             match self.submit(&signed, false).await {
                 Ok(_) => {
                     turn.admitted(nonce);
