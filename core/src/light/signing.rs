@@ -1,7 +1,7 @@
 //! Transactions a wallet-side key signs and submits through the light client: the nonce
 //! comes from the signer's proven account and the fee from the chain's default schedule
-//! (through [`crate::protocol::TxBuilder`]); and wallet-written records (`putWalKV`: a pairing mailbox, a channel entry, a grant
-//! delivery) registered and stored in one call.
+//! (through [`crate::protocol::TxBuilder`]); and wallet-written records (`putWalKV`: a
+//! pairing mailbox, a channel entry, a grant delivery) registered and stored in one call.
 
 use bitcoin::secp256k1::SecretKey;
 
