@@ -16,6 +16,18 @@ use crate::protocol::{FeeSchedule, RecordPut, TxBody, TxBuilder};
 use crate::tokens::OwnedStamp;
 
 impl LightClient {
+    /// The fee schedule this client's transactions pay under: every fee the SDK offers
+    /// or checks a balance against is computed with it (the default schedule).
+    pub fn fee_schedule(&self) -> FeeSchedule {
+        FeeSchedule::DEFAULT
+    }
+
+    /// A builder signing for this client's chain under [`Self::fee_schedule`].
+    pub fn tx_builder(&self) -> TxBuilder {
+        let anchor = self.anchor();
+        TxBuilder::new(anchor.chain_id.clone(), anchor.network, self.fee_schedule())
+    }
+
     /// Signs `body` with `secret` (nonce from its proven account, the default fee) and
     /// submits it, waiting until a block commits it. Concurrent submissions of one
     /// signer (a wallet pairing several cars at once) take turns only until the node
@@ -34,11 +46,7 @@ impl LightClient {
         let anchor = self.anchor();
         let signer = public_key_of(secret);
         let address = p2wpkh_address(&signer, anchor.network);
-        let builder = TxBuilder::new(
-            anchor.chain_id.clone(),
-            anchor.network,
-            FeeSchedule::DEFAULT,
-        );
+        let builder = self.tx_builder();
         let mut ahead_refused = false;
         loop {
             let turn = SignerTurn::take(self, &address).await?;
