@@ -32,8 +32,8 @@ use crate::pairing::{PairingAccept, PairingOffer, PairingPayload};
 use crate::pool::deduct_index;
 use crate::protocol::signing::{p2wpkh_address, public_key_of};
 use crate::protocol::{
-    Canonical, DeviceStatus, FeeSchedule, Network, RecordPut, SignedTransaction, Transaction,
-    TxBody, pairing::sign_pairing,
+    Canonical, DeviceStatus, FeeSchedule, Network, RecordPut, SignedTransaction, TxBody, TxBuilder,
+    pairing::sign_pairing,
 };
 use crate::record::FormatSpec;
 use crate::sealed::{StoredKeyCipher, seal_record_with_stored_key};
@@ -425,17 +425,13 @@ fn sign_put(
     nonce: u64,
     put: RecordPut,
 ) -> Result<SignedTransaction, DeviceError> {
-    let body = TxBody::RecordPut(put);
-    let fee = FeeSchedule::DEFAULT.fee_for(&body);
-    Ok(Transaction {
-        chain_id: chain_id.to_owned(),
-        network,
-        signer: public_key_of(signer),
-        nonce,
-        fee,
-        body,
-    }
-    .sign(signer)?)
+    Ok(
+        TxBuilder::new(chain_id, network, FeeSchedule::DEFAULT).sign(
+            signer,
+            nonce,
+            TxBody::RecordPut(put),
+        )?,
+    )
 }
 
 /// Registers and stores a mailbox message under the mailbox key's address.

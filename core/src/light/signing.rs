@@ -1,7 +1,7 @@
 //! Transactions a wallet-side key signs and submits through the light client: the nonce
-//! comes from the signer's proven account and the fee from the chain's default schedule;
-//! and wallet-written records (`putWalKV`: a pairing mailbox, a channel entry, a grant
-//! delivery) registered and stored in one call.
+//! comes from the signer's proven account and the fee from the chain's default schedule
+//! (through [`crate::protocol::TxBuilder`]); and wallet-written records (`putWalKV`: a
+//! pairing mailbox, a channel entry, a grant delivery) registered and stored in one call.
 
 use bitcoin::secp256k1::SecretKey;
 
@@ -12,10 +12,22 @@ use super::types::{PutOutcome, Receipt};
 use crate::crypto::HashFunc;
 use crate::protocol::api::ErrorCode;
 use crate::protocol::signing::{p2wpkh_address, public_key_of};
-use crate::protocol::{FeeSchedule, RecordPut, Transaction, TxBody};
+use crate::protocol::{FeeSchedule, RecordPut, TxBody, TxBuilder};
 use crate::tokens::OwnedStamp;
 
 impl LightClient {
+    /// The fee schedule this client's transactions pay under: every fee the SDK offers
+    /// or checks a balance against is computed with it (the default schedule).
+    pub fn fee_schedule(&self) -> FeeSchedule {
+        FeeSchedule::DEFAULT
+    }
+
+    /// A builder signing for this client's chain under [`Self::fee_schedule`].
+    pub fn tx_builder(&self) -> TxBuilder {
+        let anchor = self.anchor();
+        TxBuilder::new(anchor.chain_id.clone(), anchor.network, self.fee_schedule())
+    }
+
     /// Signs `body` with `secret` (nonce from its proven account, the default fee) and
     /// submits it, waiting until a block commits it. Concurrent submissions of one
     /// signer (a wallet pairing several cars at once) take turns only until the node
@@ -34,21 +46,13 @@ impl LightClient {
         let anchor = self.anchor();
         let signer = public_key_of(secret);
         let address = p2wpkh_address(&signer, anchor.network);
-        let fee = FeeSchedule::DEFAULT.fee_for(&body);
+        let builder = self.tx_builder();
         let mut ahead_refused = false;
         loop {
             let turn = SignerTurn::take(self, &address).await?;
             let nonce = turn.nonce();
             let guessed = turn.guessed();
-            let signed = Transaction {
-                chain_id: anchor.chain_id.clone(),
-                network: anchor.network,
-                signer,
-                nonce,
-                fee,
-                body: body.clone(),
-            }
-            .sign(secret)?;
+            let signed = builder.sign(secret, nonce, body.clone())?;
             match self.submit(&signed, false).await {
                 Ok(_) => {
                     turn.admitted(nonce);

@@ -4,6 +4,7 @@
 pub mod address_index;
 pub mod api;
 pub mod body;
+pub mod clock;
 pub mod codec;
 pub mod commitments;
 pub mod credential_request;
@@ -24,6 +25,7 @@ pub mod state_key;
 pub mod state_proof;
 pub mod token_issue;
 pub mod tx;
+pub mod tx_builder;
 pub mod validate;
 
 #[cfg(test)]
@@ -33,6 +35,7 @@ mod test_fixtures;
 
 pub use address_index::{AddressIndex, key_contribution};
 pub use body::*;
+pub use clock::{Clock, FixedClock, SystemClock};
 pub use codec::{Canonical, Reader, Writer};
 pub use commitments::{AttestationOpening, GrantOpening};
 pub use credential_request::{CREDENTIAL_REQUEST_DOMAIN, credential_request_digest};
@@ -52,4 +55,5 @@ pub use state_proof::{
 };
 pub use token_issue::{TOKEN_ISSUE_DOMAIN, token_issue_digest};
 pub use tx::{SignedTransaction, Transaction};
+pub use tx_builder::TxBuilder;
 pub use validate::check_account_address;

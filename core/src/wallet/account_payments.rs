@@ -13,7 +13,7 @@ use thiserror::Error;
 use super::identity::Wallet;
 use crate::device::CAR_READ_FUNDS;
 use crate::light::{LightClient, LightError, Receipt};
-use crate::protocol::{Transfer, TxBody, check_account_address, fee_for};
+use crate::protocol::{Transfer, TxBody, check_account_address};
 
 /// Read tokens one purchase of the owner buys: 100 address reads, costing 100 at the
 /// default `read_per_address` of 1, plus the transfer's fee. A month of a car's records
@@ -106,7 +106,7 @@ impl Wallet {
             amount,
         });
         let needed = amount
-            .checked_add(fee_for(&body))
+            .checked_add(light.fee_schedule().fee_for(&body))
             .ok_or(PaymentError::AmountTooLarge { amount })?;
         let balance = light.account(&self.owner_address()).await?.balance;
         if balance < needed {

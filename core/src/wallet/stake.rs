@@ -7,7 +7,6 @@ use thiserror::Error;
 
 use super::identity::Wallet;
 use crate::light::{LightClient, LightError, Receipt};
-use crate::protocol::fee_for;
 use crate::protocol::{Bond, Delegation, TxBody, Unbond};
 
 /// Why the wallet could not bond or unbond.
@@ -63,7 +62,7 @@ impl Wallet {
             return Err(StakeError::ZeroAmount);
         }
         let body = TxBody::Bond(Bond { validator, amount });
-        let needed = amount.saturating_add(fee_for(&body));
+        let needed = amount.saturating_add(light.fee_schedule().fee_for(&body));
         let balance = light.account(&self.owner_address()).await?.balance;
         if balance < needed {
             return Err(StakeError::InsufficientFunds { balance, needed });
