@@ -4,7 +4,6 @@
 pub mod address_index;
 pub mod api;
 pub mod body;
-pub mod clock;
 pub mod codec;
 pub mod commitments;
 pub mod credential_request;
@@ -35,7 +34,6 @@ mod test_fixtures;
 
 pub use address_index::{AddressIndex, key_contribution};
 pub use body::*;
-pub use clock::{Clock, FixedClock, SystemClock};
 pub use codec::{Canonical, Reader, Writer};
 pub use commitments::{AttestationOpening, GrantOpening};
 pub use credential_request::{CREDENTIAL_REQUEST_DOMAIN, credential_request_digest};
