@@ -3,6 +3,7 @@
 
 use thiserror::Error;
 
+use super::node_failure::NodeFailure;
 use crate::protocol::ProtocolError;
 use crate::store::StoreError;
 
@@ -109,9 +110,10 @@ pub enum LightError {
         /// The record key, hex.
         key_hex: String,
     },
-    /// Every endpoint failed; one `"<endpoint>: <reason>"` per endpoint.
-    #[error("all nodes failed: {}", .0.join("; "))]
-    AllNodesFailed(Vec<String>),
+    /// Every endpoint failed; one [`NodeFailure`] per endpoint, shown as
+    /// `"<endpoint>: <reason>"`.
+    #[error("all nodes failed: {}", super::node_failure::joined(.0))]
+    AllNodesFailed(Vec<NodeFailure>),
     /// A header the check needs is not verified yet (sync first).
     #[error("no verified header at height {0}: sync first")]
     NotSynced(u64),
@@ -198,9 +200,9 @@ impl LightError {
     pub fn is_unreachable(&self) -> bool {
         match self {
             LightError::Network { .. } => true,
-            LightError::AllNodesFailed(reasons) => reasons
-                .iter()
-                .all(|reason| reason.contains(UNREACHABLE_MARK)),
+            LightError::AllNodesFailed(failures) => {
+                failures.iter().all(|failure| failure.unreachable)
+            }
             _ => false,
         }
     }
@@ -217,6 +219,16 @@ impl LightError {
         )
     }
 
+    /// True when a node's answer failed a check: tampered data
+    /// ([`LightError::Tampered`]), another chain ([`LightError::WrongChain`]) or forged
+    /// consensus data ([`LightError::is_forgery`]).
+    pub fn is_failed_check(&self) -> bool {
+        matches!(
+            self,
+            LightError::Tampered(_) | LightError::WrongChain { .. }
+        ) || self.is_forgery()
+    }
+
     /// The node's error code, when the node refused the request.
     pub fn node_code(&self) -> Option<&str> {
         match self {
@@ -225,9 +237,6 @@ impl LightError {
         }
     }
 }
-
-/// Text every [`LightError::Network`] message carries (used by [`LightError::is_unreachable`]).
-const UNREACHABLE_MARK: &str = "unreachable:";
 
 /// Result of light client operations.
 pub type LightResult<T> = Result<T, LightError>;
@@ -262,20 +271,40 @@ mod tests {
     #[test]
     fn all_nodes_failed_is_unreachable_only_when_every_node_was() {
         let all_down = LightError::AllNodesFailed(vec![
-            LightError::Network {
-                endpoint: "http://a".into(),
-                reason: "refused".into(),
-            }
-            .to_string(),
-            LightError::Network {
-                endpoint: "http://b".into(),
-                reason: "timeout".into(),
-            }
-            .to_string(),
+            NodeFailure::new(
+                "http://a",
+                &LightError::Network {
+                    endpoint: "http://a".into(),
+                    reason: "refused".into(),
+                },
+            ),
+            NodeFailure::new(
+                "http://b",
+                &LightError::Network {
+                    endpoint: "http://b".into(),
+                    reason: "timeout".into(),
+                },
+            ),
         ]);
         assert!(all_down.is_unreachable());
-        let one_lies =
-            LightError::AllNodesFailed(vec![LightError::Tampered("root".into()).to_string()]);
+        assert_eq!(
+            all_down.to_string(),
+            "all nodes failed: http://a: node http://a unreachable: refused; \
+             http://b: node http://b unreachable: timeout"
+        );
+        let one_lies = LightError::AllNodesFailed(vec![NodeFailure::new(
+            "http://c",
+            &LightError::Tampered("root".into()),
+        )]);
         assert!(!one_lies.is_unreachable());
+        // A node's message that mentions being unreachable does not make it so.
+        let says_so = LightError::AllNodesFailed(vec![NodeFailure::new(
+            "http://d",
+            &LightError::Node {
+                code: "unavailable".into(),
+                message: "upstream unreachable: retry".into(),
+            },
+        )]);
+        assert!(!says_so.is_unreachable());
     }
 }

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::error::{LightError, LightResult};
 use super::http::NodeHttp;
+use super::node_failure::NodeFailure;
 
 /// The endpoints of a client with their recent failures.
 #[derive(Debug)]
@@ -142,7 +143,7 @@ impl Endpoints {
                 }
                 Err(err) if err.is_failover() => {
                     tracing::warn!(endpoint = node.label(), error = %err, "node failed, trying the next");
-                    let reason = format!("{}: {err}", node.label());
+                    let reason = NodeFailure::new(node.label(), &err);
                     self.record(index, Some(err.to_string()));
                     if err.is_forgery() {
                         tracing::warn!(endpoint = node.label(), error = %err, "node dropped: it served forged consensus data");
@@ -270,8 +271,11 @@ mod tests {
         match err {
             LightError::AllNodesFailed(reasons) => {
                 assert_eq!(reasons.len(), 2);
-                assert!(reasons[0].starts_with("http://node0.test: "));
-                assert!(reasons[1].starts_with("http://node1.test: "));
+                assert_eq!(reasons[0].endpoint, "http://node0.test");
+                assert_eq!(reasons[1].endpoint, "http://node1.test");
+                assert!(reasons[0].to_string().starts_with("http://node0.test: "));
+                assert!(reasons.iter().all(|r| r.failed_check && !r.unreachable));
+                assert!(reasons.iter().all(|r| r.code == "light.tampered"));
             }
             other => panic!("expected AllNodesFailed, got {other}"),
         }

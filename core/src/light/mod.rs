@@ -23,6 +23,7 @@ pub mod error;
 pub mod failover;
 pub mod headers;
 pub mod http;
+pub mod node_failure;
 pub use crate::protocol::light_block;
 pub mod proofs;
 pub mod read_payment;
@@ -39,6 +40,7 @@ pub use anchor::{GenesisValidator, TrustAnchor, TrustRoot};
 pub use client::{DEFAULT_MAX_LAG, LightClient, ProvenAnswers};
 pub use error::{LightError, LightResult};
 pub use light_block::{ConsensusSigner, LightBlock};
+pub use node_failure::NodeFailure;
 pub use types::{
     ItemRefusal, PutOutcome, RangeRead, Receipt, RecordUpload, RejectedRecord, SyncProgress,
     UploadResult, VerifiedRecord, WriteCredential,

@@ -233,7 +233,10 @@ mod tests {
     #[test]
     fn wallet_failures_under_grants_keep_their_layer_or_the_wallet_error() {
         let light = GrantsError::from(WalletError::Light(LightError::InvalidInput("x".into())));
-        assert!(matches!(light, GrantsError::Light(LightError::InvalidInput(_))));
+        assert!(matches!(
+            light,
+            GrantsError::Light(LightError::InvalidInput(_))
+        ));
         let owner = GrantsError::from(WalletError::UnknownDevice { vid: "V9".into() });
         assert_eq!(owner.code(), "grants.wallet");
         assert!(owner.to_string().contains("V9"));

@@ -320,8 +320,7 @@ impl Wallet {
             delivery_record_key(request_id)?,
             &sealed,
         )
-        .await
-        ?;
+        .await?;
         ledger
             .submit(
                 &owner_secret,

@@ -421,8 +421,7 @@ impl Wallet {
             };
             let sealed = doc.seal(&owner_address, &provider_key)?;
             self.put_wallet_entry(light, &owner_secret, DELIVERY_FORMAT, key, &sealed)
-                .await
-                ?;
+                .await?;
         }
         row.next_delivery += 1;
         let held = row.sent.entry(index).or_default();

@@ -105,66 +105,16 @@ impl CliError {
     }
 }
 
-/// The first words of a light error's display, which its variant fixes.
-fn display_lead(err: &LightError) -> String {
-    err.to_string()
-        .split_whitespace()
-        .take(3)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// The display of a consensus-forgery error (built with height `u64::MAX`) up to its
-/// height: the text every such error starts with.
-fn lead_before_height(err: &LightError) -> String {
-    let text = err.to_string();
-    text.split(&u64::MAX.to_string())
-        .next()
-        .unwrap_or_default()
-        .to_owned()
-}
-
-/// True when `reason`, one entry of [`LightError::AllNodesFailed`]
-/// (`"<endpoint>: <error>"`, the failover keeps each error's display), is a
-/// [`LightError::Tampered`], a [`LightError::WrongChain`] or a consensus forgery
-/// ([`LightError::is_forgery`]): a node's answer failed a check.
-fn is_verdict(reason: &str) -> bool {
-    let verdicts = [
-        display_lead(&LightError::Tampered(String::new())),
-        display_lead(&LightError::WrongChain {
-            expected: String::new(),
-            found: String::new(),
-        }),
-        lead_before_height(&LightError::ForgedCommit {
-            height: u64::MAX,
-            reason: String::new(),
-        }),
-        lead_before_height(&LightError::AppHashMismatch { height: u64::MAX }),
-        lead_before_height(&LightError::HeaderMismatch {
-            height: u64::MAX,
-            field: "",
-        }),
-        lead_before_height(&LightError::ConflictingHeaders {
-            height: u64::MAX,
-            reason: String::new(),
-        }),
-    ];
-    reason
-        .split_once(": ")
-        .is_some_and(|(_, error)| verdicts.iter().any(|lead| error.starts_with(lead.as_str())))
-}
-
 impl From<LightError> for CliError {
     fn from(err: LightError) -> Self {
         let text = err.to_string();
         match err {
-            LightError::Tampered(_) | LightError::WrongChain { .. } => CliError::Verification(text),
-            ref forged if forged.is_forgery() => CliError::Verification(text),
+            ref failed if failed.is_failed_check() => CliError::Verification(text),
             LightError::InvalidInput(_) => CliError::Input(text),
             LightError::Store(_) => CliError::Local(text),
             LightError::Token(token) => CliError::coded(token.code(), text),
-            LightError::AllNodesFailed(ref reasons)
-                if !reasons.is_empty() && reasons.iter().all(|r| is_verdict(r)) =>
+            LightError::AllNodesFailed(ref failures)
+                if !failures.is_empty() && failures.iter().all(|f| f.failed_check) =>
             {
                 CliError::Verification(text)
             }
@@ -260,6 +210,7 @@ impl From<GrantsError> for CliError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use carchain_core::light::NodeFailure;
 
     #[test]
     fn each_kind_has_its_exit_code() {
@@ -369,7 +320,7 @@ mod tests {
 
     #[test]
     fn every_node_failing_a_check_is_a_verification_failure() {
-        let reason = |err: LightError| format!("http://127.0.0.1:9: {err}");
+        let reason = |err: LightError| NodeFailure::new("http://127.0.0.1:9", &err);
         let lied = LightError::AllNodesFailed(vec![
             reason(LightError::Tampered("state root".into())),
             reason(LightError::WrongChain {

@@ -2,8 +2,8 @@
 //! token; tokens are bought in batches with one transfer and kept in the pocket.
 
 use super::*;
-use crate::protocol::api::ErrorCode;
 use crate::light::read_payment::{issue_request_signature, purchase_payment};
+use crate::protocol::api::ErrorCode;
 
 impl LightClient {
     /// Runs a KV read, paid with one fresh token when a payer is configured and the node
@@ -26,10 +26,14 @@ impl LightClient {
             }
             let token = self.take_token(node, &key).await?;
             match read(Some(token.to_bytes())).await {
-                Err(LightError::Node { code, message }) if code == ErrorCode::TokenSpent.as_str() => {
+                Err(LightError::Node { code, message })
+                    if code == ErrorCode::TokenSpent.as_str() =>
+                {
                     last = Some(LightError::Node { code, message });
                 }
-                Err(LightError::Node { code, message }) if code == ErrorCode::TokenWrongKey.as_str() => {
+                Err(LightError::Node { code, message })
+                    if code == ErrorCode::TokenWrongKey.as_str() =>
+                {
                     self.forget_token_key(node)?;
                     last = Some(LightError::Node { code, message });
                 }
