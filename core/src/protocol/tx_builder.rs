@@ -30,11 +30,6 @@ impl TxBuilder {
         }
     }
 
-    /// The fee schedule the builder pays under.
-    pub fn fees(&self) -> FeeSchedule {
-        self.fees
-    }
-
     /// The fee `body` pays under the chain's schedule.
     pub fn fee_for(&self, body: &TxBody) -> u64 {
         self.fees.fee_for(body)
