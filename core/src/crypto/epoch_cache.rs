@@ -62,20 +62,51 @@ impl EpochKeyCache {
         wrapped: &WrappedKey,
         owner: &PrivateKey,
     ) -> CryptoResult<EpochKey> {
-        let fingerprint = crate::keys::rsa_fingerprint_bytes(owner.as_public_key())
-            .map_err(|_| CryptoError::PublicKeyEncoding)?;
-        let mut hasher = Sha256::new();
-        hasher.update(fingerprint);
-        hasher.update(wrapped.to_bytes()?);
-        let id: [u8; 32] = hasher.finalize().into();
-        if let Some(entry) = self.entries.get(&id) {
-            self.stats.hits += 1;
-            return entry.clone();
-        }
-        self.stats.unwraps += 1;
-        let entry = wrapped.unwrap_epoch_key(owner);
-        if matches!(entry, Err(CryptoError::RandomnessUnavailable)) {
+        let id = entry_id(wrapped, owner)?;
+        if let Some(entry) = self.lookup(&id) {
             return entry;
+        }
+        let entry = wrapped.unwrap_epoch_key(owner);
+        self.remember(id, &entry);
+        entry
+    }
+
+    /// What the cache holds for `wrapped` under `owner` (a hit is counted), or `None`
+    /// on a miss: the caller may unwrap outside any lock (several keys at once on
+    /// several cores) and [`Self::remember`] the outcome.
+    pub fn cached(
+        &mut self,
+        wrapped: &WrappedKey,
+        owner: &PrivateKey,
+    ) -> CryptoResult<Option<CryptoResult<EpochKey>>> {
+        Ok(self.lookup(&entry_id(wrapped, owner)?))
+    }
+
+    /// Keeps the outcome of unwrapping `wrapped` with `owner` (counted as one unwrap),
+    /// as [`Self::epoch_key`] does on a miss.
+    pub fn remember_unwrapped(
+        &mut self,
+        wrapped: &WrappedKey,
+        owner: &PrivateKey,
+        entry: &CryptoResult<EpochKey>,
+    ) -> CryptoResult<()> {
+        let id = entry_id(wrapped, owner)?;
+        self.remember(id, entry);
+        Ok(())
+    }
+
+    fn lookup(&mut self, id: &[u8; 32]) -> Option<CryptoResult<EpochKey>> {
+        let entry = self.entries.get(id)?.clone();
+        self.stats.hits += 1;
+        Some(entry)
+    }
+
+    /// Counts an unwrap and keeps its outcome, except a failure to draw randomness (not
+    /// a property of the wrapped key: the next read tries again).
+    fn remember(&mut self, id: [u8; 32], entry: &CryptoResult<EpochKey>) {
+        self.stats.unwraps += 1;
+        if matches!(entry, Err(CryptoError::RandomnessUnavailable)) {
+            return;
         }
         while self.entries.len() >= self.capacity {
             match self.insertion_order.pop_front() {
@@ -85,9 +116,9 @@ impl EpochKeyCache {
                 None => break,
             }
         }
-        self.entries.insert(id, entry.clone());
-        self.insertion_order.push_back(id);
-        entry
+        if self.entries.insert(id, entry.clone()).is_none() {
+            self.insertion_order.push_back(id);
+        }
     }
 
     /// Usage counters.
@@ -110,6 +141,17 @@ impl EpochKeyCache {
         self.entries.clear();
         self.insertion_order.clear();
     }
+}
+
+/// The cache's key of `wrapped` under `owner`: the SHA-256 of the private key's public
+/// fingerprint and the wrapped key's encoding.
+fn entry_id(wrapped: &WrappedKey, owner: &PrivateKey) -> CryptoResult<[u8; 32]> {
+    let fingerprint = crate::keys::rsa_fingerprint_bytes(owner.as_public_key())
+        .map_err(|_| CryptoError::PublicKeyEncoding)?;
+    let mut hasher = Sha256::new();
+    hasher.update(fingerprint);
+    hasher.update(wrapped.to_bytes()?);
+    Ok(hasher.finalize().into())
 }
 
 impl Default for EpochKeyCache {
@@ -148,6 +190,31 @@ mod tests {
                 key.as_bytes()
             );
         }
+        assert_eq!(
+            cache.stats(),
+            CacheStats {
+                hits: 2,
+                unwraps: 1
+            }
+        );
+        assert_eq!(cache.len(), 1);
+        Ok(())
+    }
+
+    /// The lookup-then-remember path (a read unwrapping several epochs on several
+    /// cores) keeps the same entries and counts as `epoch_key`.
+    #[test]
+    fn an_unwrap_done_outside_is_remembered_once() -> CryptoResult<()> {
+        let key = EpochKey::generate()?;
+        let wrapped = wrapped_for_owner(&key)?;
+        let mut cache = EpochKeyCache::new();
+        assert!(cache.cached(&wrapped, owner())?.is_none());
+        let unwrapped = wrapped.unwrap_epoch_key(owner());
+        cache.remember_unwrapped(&wrapped, owner(), &unwrapped)?;
+        let hit = cache.cached(&wrapped, owner())?.expect("remembered")?;
+        assert_eq!(hit.as_bytes(), key.as_bytes());
+        assert_eq!(cache.epoch_key(&wrapped, owner())?.as_bytes(), key.as_bytes());
+        assert!(cache.cached(&wrapped, grantee())?.is_none());
         assert_eq!(
             cache.stats(),
             CacheStats {

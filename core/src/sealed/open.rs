@@ -53,6 +53,18 @@ pub fn open_record_with_key(
     columns: &[String],
 ) -> Result<OpenedRecord, SealedRecordError> {
     verify_c_hash(record.hash_func, &record.envelope, &record.c_hash)?;
+    open_c_hash_checked(record, opener, columns)
+}
+
+/// [`open_record_with_key`] for a record whose envelope its caller has already checked
+/// against `record.c_hash` (a verified read checks every value against its ledger
+/// registration; the offline cache finds the hash function by that digest): the
+/// envelope is not hashed a second time.
+pub(crate) fn open_c_hash_checked(
+    record: &SealedRecord,
+    opener: Opener<'_>,
+    columns: &[String],
+) -> Result<OpenedRecord, SealedRecordError> {
     let envelope = Envelope::from_bytes(&record.envelope)?;
     let ctx = context(record);
     let record_key = record_key_of(&envelope, &ctx, opener)?;

@@ -27,6 +27,7 @@ mod export;
 mod fee_stamps;
 mod grant_inputs;
 mod identity;
+mod opening;
 mod keyring;
 mod ledger;
 mod owner_format;

@@ -24,14 +24,14 @@ use serde_json::{Map, Value};
 use super::devices::{parse_pool, pool_seed_of};
 use super::error::WalletError;
 use super::identity::Wallet;
-use crate::crypto::HashFunc;
+use crate::crypto::{EpochKey, HashFunc};
 use crate::keys::p2wpkh_address;
 use crate::light::{LightClient, LightError, VerifiedRecord};
 use crate::pool::{MAX_DAYS_PER_QUERY, PoolSeed, deduct_address};
 use crate::record::{
     EncodedKey, FormatSpec, KeyRange, decode_key, encode_end_bound, encode_key, encode_start_bound,
 };
-use crate::sealed::{Opener, STORED_KEYS_END, SealedRecord, StoredKeyCipher, open_record_with_key};
+use crate::sealed::{Opener, STORED_KEYS_END, SealedRecord, StoredKeyCipher, open_c_hash_checked};
 use crate::store::CachedRecord;
 
 /// Most records a range read returns from the offline cache per address.
@@ -88,16 +88,17 @@ pub(super) struct PoolGeneration {
     seed: PoolSeed,
 }
 
-/// A record as read (from a node or the cache) before opening.
-struct Fetched {
-    address: String,
+/// A record as read (from a node or the cache) before opening; its envelope has been
+/// checked against its cHash either way.
+pub(super) struct Fetched {
+    pub(super) address: String,
     /// The key as stored (ledger and node).
     key: Vec<u8>,
     /// The range-ordered plaintext key, from the stored key and the pool seed.
     plain_key: Vec<u8>,
     format: String,
-    envelope: Vec<u8>,
-    c_hash: [u8; 32],
+    pub(super) envelope: Vec<u8>,
+    pub(super) c_hash: [u8; 32],
     d_hash: [u8; 32],
     hash_func: HashFunc,
     height: u64,
@@ -143,6 +144,24 @@ impl Fetched {
             height: row.height,
             signer_address: None,
         })
+    }
+
+    /// A record sealed here, as a verified read would fetch it (tests of the opening).
+    #[cfg(test)]
+    pub(super) fn from_sealed(sealed: crate::sealed::SealedRecord, height: u64) -> Self {
+        let key = sealed.key.as_bytes().to_vec();
+        Fetched {
+            address: sealed.address,
+            plain_key: key.clone(),
+            key,
+            format: sealed.format,
+            envelope: sealed.envelope,
+            c_hash: sealed.c_hash,
+            d_hash: sealed.d_hash,
+            hash_func: sealed.hash_func,
+            height,
+            signer_address: None,
+        }
     }
 
     /// The plaintext key read from the stored key with the address's `cipher`.
@@ -234,14 +253,16 @@ impl Wallet {
             .collect()
     }
 
-    /// Checks and opens one fetched record; a record fetched from a node that passed the
-    /// pool checks joins `to_cache` (the caller writes them in one transaction).
-    fn open_fetched(
+    /// Checks and opens one fetched record, with its epoch key when the caller has it
+    /// (else through the owner's epoch-key cache); a record fetched from a node that
+    /// passed the pool checks joins `to_cache` (the caller writes them in one
+    /// transaction).
+    pub(super) fn open_fetched(
         &self,
         fetched: &Fetched,
-        spec: &FormatSpec,
-        columns: &[String],
+        (spec, columns): (&FormatSpec, &[String]),
         pool: &BTreeSet<String>,
+        epoch: Option<&EpochKey>,
         to_cache: &mut Vec<CachedRecord>,
     ) -> Result<KvRecord, String> {
         if !pool.contains(&fetched.address) {
@@ -269,15 +290,20 @@ impl Wallet {
             d_hash: fetched.d_hash,
             c_hash: fetched.c_hash,
         };
-        let mut cache = self.epoch_cache().map_err(|e| e.to_string())?;
-        let opened = open_record_with_key(
-            &sealed,
-            Opener::Owner {
-                rsa: self.keys().rsa_private(),
-                cache: &mut cache,
-            },
-            columns,
-        )
+        let opened = match epoch {
+            Some(epoch) => open_c_hash_checked(&sealed, Opener::Epoch(epoch), columns),
+            None => {
+                let mut cache = self.epoch_cache().map_err(|e| e.to_string())?;
+                open_c_hash_checked(
+                    &sealed,
+                    Opener::Owner {
+                        rsa: self.keys().rsa_private(),
+                        cache: &mut cache,
+                    },
+                    columns,
+                )
+            }
+        }
         .map_err(|e| e.to_string())?;
         if opened.key.as_bytes() != fetched.plain_key.as_slice() {
             return Err("the key sealed in the envelope is not the registered one".into());
@@ -334,7 +360,8 @@ impl Wallet {
             };
             let fetched = fetched.with_plain_key(&cipher);
             let mut to_cache = Vec::new();
-            let opened = self.open_fetched(&fetched, format, columns, &pool, &mut to_cache);
+            let opened =
+                self.open_fetched(&fetched, (format, columns), &pool, None, &mut to_cache);
             self.cache(&to_cache);
             return opened
                 .map(Some)
@@ -464,9 +491,9 @@ impl Wallet {
             }
         }
         fetched.sort_by(|a, b| (&a.plain_key, &a.address).cmp(&(&b.plain_key, &b.address)));
-        let mut to_cache = Vec::new();
-        for item in &fetched {
-            match self.open_fetched(item, format, columns, &pool, &mut to_cache) {
+        let (opened, to_cache) = self.open_all(&fetched, (format, columns), &pool);
+        for (item, opened) in fetched.iter().zip(opened) {
+            match opened {
                 Ok(record) => result.records.push(record),
                 Err(reason) => result.rejected.push(DroppedRecord {
                     address: item.address.clone(),
