@@ -21,8 +21,6 @@
 
 #[path = "common/mod.rs"]
 mod common;
-#[path = "../tests/support/mod.rs"]
-mod support;
 
 use std::time::{Duration, Instant};
 
@@ -37,8 +35,8 @@ use carchain_core::protocol::{decode_state_proof, token_issue_digest, verify_sta
 use carchain_core::tokens::{IssuerPublicKey, batch_digest};
 use carchain_node::api::{self, ApiConfig};
 use carchain_node::node::{Node, NodeConfig};
+use carchain_testkit::{AGENT, Mode, TestKey, init_chain, serve};
 use serde_json::{Value, json};
-use support::{AGENT, Mode, TestKey, init_chain, serve};
 
 use common::month::{DAYS, MONTH_TRIPS, POINTS, day, median};
 use common::primitives::{

@@ -13,7 +13,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod cli_run;
-mod node_process;
+use carchain_testkit::node_process;
 mod support;
 
 use std::path::Path;

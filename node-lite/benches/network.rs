@@ -33,7 +33,8 @@ mod common;
 #[path = "../src/kv/cassandra/test_cluster.rs"]
 mod test_cluster;
 
-use common::{NodeProcess, Wallet, cometbft_bin};
+use carchain_testkit::cometbft::cometbft_bin;
+use common::{NodeProcess, Wallet};
 use test_cluster::{CLUSTER_URL, TestCluster};
 
 /// The ingest workload's default shape; `CARCHAIN_BENCH_INGEST=CLIENTSxBATCHESxITEMS`

@@ -11,7 +11,6 @@
 //! Run: `cargo bench -p carchain-ffi --bench month_trips -- <carchain-node> <handoff.json>`.
 
 mod file_secrets;
-mod node_process;
 
 use std::error::Error;
 use std::path::{Path, PathBuf};
@@ -24,6 +23,7 @@ use carchain_core::light::{LightClient, TrustAnchor};
 use carchain_core::store::{InMemorySecretStore, SecretStore};
 use carchain_core::trip::{Trip, TripPoint};
 use carchain_core::wallet::Wallet;
+use carchain_testkit::node_process::NodeProcess;
 use chrono::{NaiveDate, NaiveTime};
 use serde_json::json;
 
@@ -40,6 +40,10 @@ const TRIPS_PER_DAY: i64 = 4;
 const POINTS: usize = 1_000;
 const WARMUPS: usize = 1;
 const RUNS: usize = 5;
+/// Chain id of the benchmark chain.
+const CHAIN_ID: &str = "carchain-bench";
+/// Agent name the node answers to (the car names it at pairing).
+const AGENT: &str = "bench-agent";
 
 fn day(n: u32) -> BenchResult<NaiveDate> {
     NaiveDate::from_ymd_opt(2024, 6, n).ok_or_else(|| format!("no 2024-06-{n}").into())
@@ -86,7 +90,7 @@ async fn pair(owner: &Wallet, light: &LightClient, car: &CarDevice) -> BenchResu
         }
         Err::<(), Box<dyn Error>>("the car never saw the offer".into())
     };
-    let owner_side = owner.pair_device(light, &text, "bench car", 32, node_process::AGENT);
+    let owner_side = owner.pair_device(light, &text, "bench car", 32, AGENT);
     let (info, car_done) = tokio::join!(owner_side, car_side);
     info?;
     car_done?;
@@ -145,17 +149,22 @@ async fn run(node_bin: &Path, handoff: &Path) -> BenchResult<()> {
     let secrets: Arc<dyn SecretStore> = Arc::new(FileSecretStore::new(secrets_dir.clone())?);
     let wallet_path = work.path().join("wallet.db");
     let owner = Wallet::restore(&wallet_path, secrets.clone(), Network::Regtest, WORDS, "")?;
-    let node = node_process::start(
+    // A private node of its own regtest chain, funding the owner; killed when dropped.
+    let node = NodeProcess::start_binary(
         node_bin,
-        &work.path().join("node"),
-        &owner.owner_address(),
-        1_000_000_000,
-    )?;
-    let anchor = TrustAnchor::from_hex(
-        node_process::CHAIN_ID,
-        Network::Regtest,
-        &node.validator_pubkey,
-    )?;
+        CHAIN_ID,
+        &[(&owner.owner_address(), 1_000_000_000)],
+        &[],
+        &[
+            "--block-time-ms",
+            "50",
+            "--mode",
+            "private",
+            "--agent",
+            AGENT,
+        ],
+    );
+    let anchor = TrustAnchor::from_hex(CHAIN_ID, Network::Regtest, &node.validator)?;
     let light = LightClient::new(vec![node.base.clone()], anchor.clone())?;
     light.sync(&|_| {}).await?;
 
@@ -193,9 +202,9 @@ async fn run(node_bin: &Path, handoff: &Path) -> BenchResult<()> {
 
     let doc = json!({
         "node_url": node.base,
-        "chain_id": node_process::CHAIN_ID,
+        "chain_id": CHAIN_ID,
         "network": "regtest",
-        "validator_pubkey": node.validator_pubkey,
+        "validator_pubkey": node.validator,
         "wallet_path": wallet_path.to_string_lossy(),
         "secrets_dir": secrets_dir.to_string_lossy(),
         "words": WORDS,

@@ -15,7 +15,7 @@ use carchain_core::store::{InMemorySecretStore, SecretStore};
 use carchain_core::wallet::Wallet;
 use chrono::NaiveDate;
 
-use crate::support::flows::{WORDS_A, car, pair};
+use carchain_testkit::flows::{WORDS_A, car, pair};
 
 use super::month::month_of_trips;
 

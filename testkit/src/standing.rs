@@ -7,9 +7,9 @@ use carchain_core::light::LightClient;
 use carchain_core::record::{FormatSpec, decode_key};
 use carchain_core::wallet::Wallet;
 
-use super::flows::{car, day, pair, trip_on};
-use super::grants_setup::{ORIGIN, grants_ledger};
-use super::{Mode, TestNode, start_node};
+use crate::flows::{car, day, pair, trip_on};
+use crate::grants_setup::{ORIGIN, grants_ledger};
+use crate::{Mode, TestNode, start_node};
 
 /// A node funding the owner and `providers`, the owner's car paired.
 pub async fn world(

@@ -13,7 +13,7 @@ use carchain_core::trip::{Trip, TripPoint};
 use carchain_core::wallet::Wallet;
 use chrono::{Datelike, NaiveDate, NaiveTime};
 
-use super::AGENT;
+use crate::AGENT;
 
 pub const WORDS_A: &str =
     "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";

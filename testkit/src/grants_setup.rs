@@ -17,9 +17,9 @@ use carchain_core::trip::Trip;
 use carchain_core::wallet::Wallet;
 use serde_json::{Value, json};
 
-use super::flows::{car, day, pair, trip_on};
-use super::past::{now_ms, past_chain};
-use super::{Mode, TestNode};
+use crate::flows::{car, day, pair, trip_on};
+use crate::past::{now_ms, past_chain};
+use crate::{Mode, TestNode};
 
 /// Days of trips the car drove.
 pub const DAYS: u32 = 5;
