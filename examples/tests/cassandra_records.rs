@@ -21,13 +21,10 @@ mod test_cluster;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use carchain_core::device::CarDevice;
-use carchain_core::keys::{Mnemonic, RsaBits, WalletKeys};
-use carchain_core::light::LightClient;
-use carchain_core::protocol::Network;
 use carchain_core::trip::Trip;
 use carchain_testkit::car_records::{
-    self, pair_patiently, pool_sessions, sessions_of, short_trip, wallet_and_car,
+    self, owner_keys, pair_patiently, pool_sessions, queue_trips, sessions_of, short_trip,
+    wallet_and_car,
 };
 use chrono::NaiveDate;
 use serde_json::Value;
@@ -40,25 +37,6 @@ const AGENT: &str = "carchain-node";
 const CHAIN_ID: &str = "carchain-cassandra-e2e";
 /// Longest wait for the cluster to notice a dead or returning node.
 const PATIENCE: Duration = Duration::from_secs(180);
-
-/// A 20-point trip on 2024-05-`day`, session `day * 100`.
-fn trip(day: u32) -> (NaiveDate, Trip) {
-    short_trip(day, i64::from(day) * 100)
-}
-
-/// Flushes until the queue is empty (see [`car_records::flush_until_empty`]).
-async fn flush_until_empty(car: &CarDevice, light: &LightClient) {
-    car_records::flush_until_empty(car, light, PATIENCE).await;
-}
-
-/// The sessions of the car's records read back from its whole pool, each intact.
-async fn read_back(
-    light: &LightClient,
-    keys: &WalletKeys,
-    trips: &[(NaiveDate, Trip)],
-) -> Vec<i64> {
-    pool_sessions(light, keys, (VID, POOL), trips).await
-}
 
 /// `GET path` on the node: status code and body text.
 async fn get(base: &str, path: &str) -> (u16, String) {
@@ -111,13 +89,7 @@ fn wait_for_log(nodes: &[u8], needles: &[&str]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn records_survive_one_dead_cassandra_node_and_two_dead_nodes_refuse_puts() {
     let cluster = Arc::new(TestCluster::up());
-    let keys = WalletKeys::from_mnemonic(
-        &Mnemonic::parse(WORDS).expect("words"),
-        "",
-        Network::Regtest,
-        RsaBits::B2048,
-    )
-    .expect("keys");
+    let keys = owner_keys(WORDS);
     let owner = keys.owner_address().to_string();
     // A keyspace of this run's own, so a reused cluster holds no records of another run.
     let url = format!("{CLUSTER_URL}/e2e_{}", std::process::id());
@@ -143,35 +115,35 @@ async fn records_survive_one_dead_cassandra_node_and_two_dead_nodes_refuse_puts(
     pair_patiently(&wallet, &light, &car, &light, (POOL, AGENT), PATIENCE).await;
 
     // All three nodes up: trips of two days go out and read back.
-    let mut trips: Vec<(NaiveDate, Trip)> = (1..=2).map(trip).collect();
-    for (date, t) in &trips {
-        car.put_trip(t, 1, *date).expect("queue");
-    }
-    flush_until_empty(&car, &light).await;
-    assert_eq!(read_back(&light, &keys, &trips).await, sessions_of(&trips));
+    let mut trips: Vec<(NaiveDate, Trip)> = (1..=2).map(short_trip).collect();
+    queue_trips(&car, &trips);
+    car_records::flush_until_empty(&car, &light, PATIENCE).await;
+    assert_eq!(
+        pool_sessions(&light, &keys, (VID, POOL), &trips).await,
+        sessions_of(&trips)
+    );
 
     // Node 2 is killed with SIGKILL while six more days go out: QUORUM is two of three,
     // so puts keep being acknowledged, and every acknowledged one reads back.
-    let more: Vec<(NaiveDate, Trip)> = (3..=8).map(trip).collect();
-    for (date, t) in &more {
-        car.put_trip(t, 1, *date).expect("queue");
-    }
+    let more: Vec<(NaiveDate, Trip)> = (3..=8).map(short_trip).collect();
+    queue_trips(&car, &more);
     trips.extend(more);
     let killer = cluster.clone();
     let kill = tokio::task::spawn_blocking(move || killer.kill(2));
-    flush_until_empty(&car, &light).await;
+    car_records::flush_until_empty(&car, &light, PATIENCE).await;
     kill.await.expect("kill node 2");
     // Once the others see node 2 down they keep hints of its writes for its return.
     tokio::task::spawn_blocking(|| wait_for_log(&[1, 3], &["127.0.0.2:7000 is now down"]))
         .await
         .expect("node 2 seen down");
-    let more: Vec<(NaiveDate, Trip)> = (9..=10).map(trip).collect();
-    for (date, t) in &more {
-        car.put_trip(t, 1, *date).expect("queue");
-    }
+    let more: Vec<(NaiveDate, Trip)> = (9..=10).map(short_trip).collect();
+    queue_trips(&car, &more);
     trips.extend(more);
-    flush_until_empty(&car, &light).await;
-    assert_eq!(read_back(&light, &keys, &trips).await, sessions_of(&trips));
+    car_records::flush_until_empty(&car, &light, PATIENCE).await;
+    assert_eq!(
+        pool_sessions(&light, &keys, (VID, POOL), &trips).await,
+        sessions_of(&trips)
+    );
     assert_eq!(wait_for_health(&node.base, 200).await, "ok");
 
     // Node 2 restarts and catches up: the coordinators hand it the writes it missed.
@@ -198,7 +170,7 @@ async fn records_survive_one_dead_cassandra_node_and_two_dead_nodes_refuse_puts(
     assert_eq!(code, 200, "the node answers its status: {status}");
     let status: Value = serde_json::from_str(&status).expect("status json");
     assert_eq!(status["kv"]["available"], false, "{status}");
-    let (date, last) = trip(11);
+    let (date, last) = short_trip(11);
     car.put_trip(&last, 1, date).expect("queue");
     trips.push((date, last));
     let report = car
@@ -222,7 +194,10 @@ async fn records_survive_one_dead_cassandra_node_and_two_dead_nodes_refuse_puts(
     .await
     .expect("restart nodes 1 and 3");
     assert_eq!(wait_for_health(&node.base, 200).await, "ok");
-    flush_until_empty(&car, &light).await;
-    assert_eq!(read_back(&light, &keys, &trips).await, sessions_of(&trips));
+    car_records::flush_until_empty(&car, &light, PATIENCE).await;
+    assert_eq!(
+        pool_sessions(&light, &keys, (VID, POOL), &trips).await,
+        sessions_of(&trips)
+    );
     drop(node);
 }

@@ -10,13 +10,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use carchain_core::device::{CarDevice, DeliveryPacing};
-use carchain_core::keys::{Mnemonic, RsaBits, WalletKeys};
+use carchain_core::keys::WalletKeys;
 use carchain_core::light::LightClient;
 use carchain_core::pool::AddressPool;
 use carchain_core::protocol::Network;
 use carchain_core::store::InMemorySecretStore;
 use carchain_core::trip::Trip;
-use carchain_testkit::car_records::{pool_sessions, short_trip, wallet_and_car};
+use carchain_testkit::car_records::{
+    owner_keys, pool_sessions, queue_trips, short_trip, wallet_and_car,
+};
 use chrono::NaiveDate;
 use support::{AGENT, Mode, closed_endpoint, start_node};
 
@@ -28,13 +30,7 @@ const POOL: usize = 8;
 /// The owner's keys (from [`WORDS`]), a private node funding the owner, and a synced
 /// light client of it.
 async fn funded_owner_and_private_node() -> (WalletKeys, support::TestNode, LightClient) {
-    let keys = WalletKeys::from_mnemonic(
-        &Mnemonic::parse(WORDS).expect("words"),
-        "",
-        Network::Regtest,
-        RsaBits::B2048,
-    )
-    .expect("keys");
+    let keys = owner_keys(WORDS);
     let owner = keys.owner_address().to_string();
     let node = start_node(&[(owner.as_str(), 1_000_000)], Mode::Private).await;
     let light = node.client();
@@ -70,11 +66,8 @@ async fn offline_three_days_then_every_record_arrives_once_in_order() {
     assert!(car.is_paired(&light).await.expect("is paired"));
 
     // Three days without coverage: the puts queue, a flush to a dead node keeps them.
-    let trips: Vec<(NaiveDate, Trip)> =
-        (1..=3).map(|d| short_trip(d, i64::from(d) * 100)).collect();
-    for (date, t) in &trips {
-        car.put_trip(t, 1, *date).expect("put");
-    }
+    let trips: Vec<(NaiveDate, Trip)> = (1..=3).map(short_trip).collect();
+    queue_trips(&car, &trips);
     assert_eq!(car.queue_len().expect("len"), 3);
     let offline = LightClient::new(vec![closed_endpoint()], node.anchor.clone()).expect("client");
     let report = car.flush(&offline).await.expect("offline flush");
@@ -113,11 +106,8 @@ async fn a_flush_cut_off_mid_backlog_loses_nothing_and_duplicates_nothing() {
     let car = support::flows::car(&dir, VID);
     support::flows::pair(&wallet, &light, &car, "family car", POOL).await;
 
-    let trips: Vec<(NaiveDate, Trip)> =
-        (1..=6).map(|d| short_trip(d, i64::from(d) * 100)).collect();
-    for (date, t) in &trips {
-        car.put_trip(t, 1, *date).expect("put");
-    }
+    let trips: Vec<(NaiveDate, Trip)> = (1..=6).map(short_trip).collect();
+    queue_trips(&car, &trips);
     // Long pauses between addresses; the flush is cut off (dropped, as when the car
     // loses power or coverage) as soon as the first address is delivered, during the
     // pause that follows it.
@@ -177,11 +167,8 @@ async fn a_car_store_from_before_tx_format_v2_delivers_its_old_queue() {
     let wallet = support::flows::wallet(WORDS);
     let car = open_car();
     support::flows::pair(&wallet, &light, &car, "family car", POOL).await;
-    let trips: Vec<(NaiveDate, Trip)> =
-        (1..=3).map(|d| short_trip(d, i64::from(d) * 100)).collect();
-    for (date, t) in &trips {
-        car.put_trip(t, 1, *date).expect("put");
-    }
+    let trips: Vec<(NaiveDate, Trip)> = (1..=3).map(short_trip).collect();
+    queue_trips(&car, &trips);
     drop(car);
 
     // The old build's store: every queued transaction signed under the v1 domain, the

@@ -27,13 +27,12 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use carchain_core::device::CarDevice;
-use carchain_core::keys::{Mnemonic, RsaBits, WalletKeys};
 use carchain_core::light::{LightClient, TrustAnchor};
 use carchain_core::protocol::Network;
 use carchain_core::trip::Trip;
 use carchain_testkit::car_records::{
-    self, pair_patiently, pool_sessions, sessions_of, short_trip, wallet_and_car,
+    self, owner_keys, pair_patiently, pool_sessions, queue_trips, sessions_of, short_trip,
+    wallet_and_car,
 };
 use carchain_testkit::cometbft::cometbft_bin;
 use chrono::NaiveDate;
@@ -52,25 +51,6 @@ const AGENCY: usize = 4;
 const VICTIM: usize = 1;
 /// Longest wait for a dead or returning node to be noticed.
 const PATIENCE: Duration = Duration::from_secs(180);
-
-/// A 20-point trip on 2024-05-`day`, session `day * 100`.
-fn trip(day: u32) -> (NaiveDate, Trip) {
-    short_trip(day, i64::from(day) * 100)
-}
-
-/// Flushes until the queue is empty (see [`car_records::flush_until_empty`]).
-async fn flush_until_empty(car: &CarDevice, light: &LightClient) {
-    car_records::flush_until_empty(car, light, PATIENCE).await;
-}
-
-/// The sessions of the car's records read back from its whole pool, each intact.
-async fn read_back(
-    light: &LightClient,
-    keys: &WalletKeys,
-    trips: &[(NaiveDate, Trip)],
-) -> Vec<i64> {
-    pool_sessions(light, keys, (VID, POOL), trips).await
-}
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -228,13 +208,7 @@ async fn wait_height(api: &str, target: u64) {
 async fn agency_node_ingest_survives_a_dead_validator_and_cassandra_node() {
     let started = Instant::now();
     let cluster = Arc::new(TestCluster::up());
-    let keys = WalletKeys::from_mnemonic(
-        &Mnemonic::parse(WORDS).expect("words"),
-        "",
-        Network::Regtest,
-        RsaBits::B2048,
-    )
-    .expect("keys");
+    let keys = owner_keys(WORDS);
     let owner = keys.owner_address().to_string();
 
     // The chain, its records in one keyspace of this run shared by all five nodes.
@@ -329,14 +303,12 @@ async fn agency_node_ingest_survives_a_dead_validator_and_cassandra_node() {
     pair_patiently(&wallet, &validator, &car, &agency, (POOL, AGENT), PATIENCE).await;
 
     // Two days through the agency node, read back through validator 0.
-    let mut trips: Vec<(NaiveDate, Trip)> = (1..=2).map(trip).collect();
-    for (date, t) in &trips {
-        car.put_trip(t, 1, *date).expect("queue");
-    }
-    flush_until_empty(&car, &agency).await;
+    let mut trips: Vec<(NaiveDate, Trip)> = (1..=2).map(short_trip).collect();
+    queue_trips(&car, &trips);
+    car_records::flush_until_empty(&car, &agency, PATIENCE).await;
     settle(&chain, 0).await;
     assert_eq!(
-        read_back(&validator, &keys, &trips).await,
+        pool_sessions(&validator, &keys, (VID, POOL), &trips).await,
         sessions_of(&trips)
     );
     eprintln!(
@@ -346,14 +318,12 @@ async fn agency_node_ingest_survives_a_dead_validator_and_cassandra_node() {
 
     // Three more days while validator 1 dies (SIGKILL of CometBFT and its app): blocks
     // keep coming (3 of 4 validators) and every acknowledged put reads back.
-    let more: Vec<(NaiveDate, Trip)> = (3..=5).map(trip).collect();
-    for (date, t) in &more {
-        car.put_trip(t, 1, *date).expect("queue");
-    }
+    let more: Vec<(NaiveDate, Trip)> = (3..=5).map(short_trip).collect();
+    queue_trips(&car, &more);
     trips.extend(more);
     let before_kill = height(&chain.apis[AGENCY]).await;
     chain.kill(VICTIM);
-    flush_until_empty(&car, &agency).await;
+    car_records::flush_until_empty(&car, &agency, PATIENCE).await;
     let while_down = height(&chain.apis[AGENCY]).await;
     wait_height(&chain.apis[0], while_down + 3).await;
     assert!(
@@ -362,7 +332,7 @@ async fn agency_node_ingest_survives_a_dead_validator_and_cassandra_node() {
     );
     settle(&chain, 0).await;
     assert_eq!(
-        read_back(&validator, &keys, &trips).await,
+        pool_sessions(&validator, &keys, (VID, POOL), &trips).await,
         sessions_of(&trips)
     );
     eprintln!(
@@ -377,18 +347,16 @@ async fn agency_node_ingest_survives_a_dead_validator_and_cassandra_node() {
 
     // Three more days while Cassandra node 2 dies: QUORUM is two of three, puts keep
     // being acknowledged and read back; it restarts and takes the hints it missed.
-    let more: Vec<(NaiveDate, Trip)> = (6..=8).map(trip).collect();
-    for (date, t) in &more {
-        car.put_trip(t, 1, *date).expect("queue");
-    }
+    let more: Vec<(NaiveDate, Trip)> = (6..=8).map(short_trip).collect();
+    queue_trips(&car, &more);
     trips.extend(more);
     let killer = cluster.clone();
     let kill = tokio::task::spawn_blocking(move || killer.kill(2));
-    flush_until_empty(&car, &agency).await;
+    car_records::flush_until_empty(&car, &agency, PATIENCE).await;
     kill.await.expect("kill Cassandra node 2");
     settle(&chain, 0).await;
     assert_eq!(
-        read_back(&validator, &keys, &trips).await,
+        pool_sessions(&validator, &keys, (VID, POOL), &trips).await,
         sessions_of(&trips)
     );
     eprintln!(
@@ -426,7 +394,7 @@ async fn agency_node_ingest_survives_a_dead_validator_and_cassandra_node() {
         let light = client(i);
         light.sync(&|_| {}).await.expect("sync");
         assert_eq!(
-            read_back(&light, &keys, &trips).await,
+            pool_sessions(&light, &keys, (VID, POOL), &trips).await,
             sessions_of(&trips),
             "through node {i}"
         );

@@ -21,14 +21,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use carchain_core::device::CarDevice;
-use carchain_core::keys::{Mnemonic, RsaBits, WalletKeys};
+use carchain_core::keys::WalletKeys;
 use carchain_core::light::LightClient;
 use carchain_core::pool::AddressPool;
 use carchain_core::protocol::signing::p2wpkh_address;
 use carchain_core::protocol::{Network, SignedTransaction, TxBody};
 use carchain_core::wallet::Wallet;
 use carchain_examples::sim::pairing::pair_sim_car;
-use carchain_testkit::car_records::wallet_and_car;
+use carchain_testkit::car_records::{owner_keys, wallet_and_car};
 use support::flows::{day, trip_on};
 use support::logging_proxy::{LoggedRequest, LoggingProxy};
 
@@ -46,17 +46,6 @@ struct Identity {
     keys: WalletKeys,
     names: Vec<(&'static str, String)>,
     pool: BTreeSet<String>,
-}
-
-/// The owner's keys (derived once: an RSA key takes a while in a debug build).
-fn owner_keys() -> WalletKeys {
-    WalletKeys::from_mnemonic(
-        &Mnemonic::parse(WORDS).expect("words"),
-        "",
-        Network::Regtest,
-        RsaBits::B2048,
-    )
-    .expect("keys")
 }
 
 fn identity(car: &CarDevice, keys: WalletKeys) -> Identity {
@@ -118,7 +107,7 @@ async fn node_and_backlog(
     dir: &tempfile::TempDir,
     run_flags: &[&str],
 ) -> (WalletKeys, node_process::NodeProcess, Wallet, CarDevice) {
-    let keys = owner_keys();
+    let keys = owner_keys(WORDS);
     let owner_address = keys.owner_address().to_string();
     let node = node_process::start(CHAIN_ID, &[(&owner_address, 1_000_000_000)], run_flags);
     let (owner, car) = car_with_backlog(&node, dir).await;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use carchain_core::crypto::EpochKeyCache;
 use carchain_core::device::{CarDevice, DeliveryPacing};
-use carchain_core::keys::{Network, WalletKeys};
+use carchain_core::keys::{Mnemonic, Network, RsaBits, WalletKeys};
 use carchain_core::light::LightClient;
 use carchain_core::pool::AddressPool;
 use carchain_core::record::{EncodedKey, FormatSpec, decode_key};
@@ -44,8 +44,21 @@ pub fn wallet_and_car(
     (wallet, car)
 }
 
-/// A 20-point trip on 2024-05-`day` from 08:00 UTC, one point every 10 s, as `session`.
-pub fn short_trip(day: u32, session: i64) -> (NaiveDate, Trip) {
+/// The owner's keys from `words` (no passphrase, regtest, a 2048-bit RSA key).
+pub fn owner_keys(words: &str) -> WalletKeys {
+    WalletKeys::from_mnemonic(
+        &Mnemonic::parse(words).expect("words"),
+        "",
+        Network::Regtest,
+        RsaBits::B2048,
+    )
+    .expect("keys")
+}
+
+/// A 20-point trip on 2024-05-`day` from 08:00 UTC, one point every 10 s, as session
+/// `day * 100`.
+pub fn short_trip(day: u32) -> (NaiveDate, Trip) {
+    let session = i64::from(day) * 100;
     let date = NaiveDate::from_ymd_opt(2024, 5, day).expect("date");
     let start = date
         .and_hms_opt(8, 0, 0)
@@ -67,6 +80,13 @@ pub fn short_trip(day: u32, session: i64) -> (NaiveDate, Trip) {
         points,
     };
     (date, trip)
+}
+
+/// Queues each of `trips` in `car` (format version 1, on its day).
+pub fn queue_trips(car: &CarDevice, trips: &[(NaiveDate, Trip)]) {
+    for (date, trip) in trips {
+        car.put_trip(trip, 1, *date).expect("queue");
+    }
 }
 
 /// The wallet pairs `car` (named "family car", a pool of `pool` addresses, `agent`)
