@@ -94,6 +94,15 @@ async fn tick(ledger: &GrantsLedger) {
         .expect("tick");
 }
 
+/// The node started on `chain` (days after its past blocks), a ledger reading it, and
+/// one block at the wall clock.
+async fn days_later(chain: PastChain) -> (TestNode, GrantsLedger) {
+    let node = chain.start(Mode::Private).await;
+    let ledger = ledger(&node);
+    tick(&ledger).await;
+    (node, ledger)
+}
+
 async fn balance(ledger: &GrantsLedger, byte: u8) -> u64 {
     ledger
         .light()
@@ -321,9 +330,7 @@ async fn a_seller_that_never_delivered_fails_the_challenge_and_the_buyer_is_refu
     assert!(matches!(early, Err(TxError::TooEarly { .. })), "{early:?}");
 
     // Days later, on the running node.
-    let node = chain.start(Mode::Private).await;
-    let ledger = ledger(&node);
-    tick(&ledger).await;
+    let (_node, ledger) = days_later(chain).await;
     let (buyer, seller) = (party(BUYER), party(SELLER));
     let (escrow, _) = buyer.escrow(&ledger, &id).await.expect("escrow");
     assert_eq!(escrow.status, EscrowStatus::Disputed);
@@ -363,9 +370,7 @@ async fn an_undelivered_escrow_is_refunded_after_its_delivery_window() {
         "{early:?}"
     );
 
-    let node = chain.start(Mode::Private).await;
-    let ledger = ledger(&node);
-    tick(&ledger).await;
+    let (_node, ledger) = days_later(chain).await;
     let (buyer, seller) = (party(BUYER), party(SELLER));
     // The seller is too late to deliver.
     assert!(matches!(
@@ -414,9 +419,7 @@ async fn an_undisputed_delivery_is_released_to_the_seller_after_the_review_windo
         "{early:?}"
     );
 
-    let node = chain.start(Mode::Private).await;
-    let ledger = ledger(&node);
-    tick(&ledger).await;
+    let (_node, ledger) = days_later(chain).await;
     let (buyer, seller) = (party(BUYER), party(SELLER));
     assert!(matches!(
         buyer.dispute(&ledger, &id).await,

@@ -82,20 +82,35 @@ async fn setup(owner: &Wallet, stranger: &Wallet, providers: &[&ServiceProvider]
     grants_world(owner, &accounts).await
 }
 
+/// [`setup`] for one provider, then registered as `name` for `purpose`, running
+/// `programs`.
+async fn setup_registered(
+    owner: &Wallet,
+    stranger: &Wallet,
+    provider: &ServiceProvider,
+    (name, purpose): (&str, &str),
+    programs: Vec<[u8; 32]>,
+) -> GrantsWorld {
+    let world = setup(owner, stranger, &[provider]).await;
+    provider
+        .register(&world.ledger, name, purpose, programs)
+        .await
+        .expect("register");
+    world
+}
+
+/// How the insurer registers.
+const INSURER: (&str, &str) = ("Insurer", "pay-as-you-drive quotes");
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_insurer_receives_only_the_signed_score_of_privacy_zoned_trips() {
     let owner = wallet(WORDS_A);
     let stranger = wallet(WORDS_B);
     let insurer = provider(0x41);
-    let world = setup(&owner, &stranger, &[&insurer]).await;
+    let ubi = ShippedProgram::UbiScore.program_hash().expect("hash");
+    let world = setup_registered(&owner, &stranger, &insurer, INSURER, vec![ubi]).await;
     let (ledger, car, trips) = (&world.ledger, &world.car, &world.trips);
     let light = ledger.light().clone();
-    let ubi = ShippedProgram::UbiScore.program_hash().expect("hash");
-
-    insurer
-        .register(ledger, "Insurer", "pay-as-you-drive quotes", vec![ubi])
-        .await
-        .expect("register");
     let insurer_before = light
         .account(&insurer.address())
         .await
@@ -332,14 +347,11 @@ async fn a_dealer_gets_a_copy_of_the_vin_record_and_nothing_else() {
     let owner = wallet(WORDS_A);
     let stranger = wallet(WORDS_B);
     let dealer = provider(0x42);
-    let world = setup(&owner, &stranger, &[&dealer]).await;
+    let dealing = ("Dealer", "used-car valuations");
+    let world = setup_registered(&owner, &stranger, &dealer, dealing, vec![]).await;
     let (ledger, car, _trips) = (&world.ledger, &world.car, &world.trips);
     let light = ledger.light().clone();
 
-    dealer
-        .register(ledger, "Dealer", "used-car valuations", vec![])
-        .await
-        .expect("register");
     let request_id = dealer
         .request(
             ledger,
@@ -446,14 +458,10 @@ async fn a_rejected_paid_request_is_refunded_and_an_unpaid_one_cannot_be_approve
     let owner = wallet(WORDS_A);
     let stranger = wallet(WORDS_B);
     let insurer = provider(0x43);
-    let world = setup(&owner, &stranger, &[&insurer]).await;
+    let ubi = ShippedProgram::UbiScore.program_hash().expect("hash");
+    let world = setup_registered(&owner, &stranger, &insurer, INSURER, vec![ubi]).await;
     let (ledger, car, _trips) = (&world.ledger, &world.car, &world.trips);
     let light = ledger.light().clone();
-    let ubi = ShippedProgram::UbiScore.program_hash().expect("hash");
-    insurer
-        .register(ledger, "Insurer", "pay-as-you-drive quotes", vec![ubi])
-        .await
-        .expect("register");
     let terms = trip_terms(1, DAYS, Delivery::Compute { code_hash: ubi });
     let balance = |address: String| {
         let light = light.clone();

@@ -2,20 +2,26 @@
 //! operator key the test holds (the root auditor), funded accounts, the owner's car
 //! paired with one trip a day and its VIN record; deterministic providers; and the
 //! owner's identity key derived from the published test words, for the grants the
-//! wallet's approval does not make (a copy that may be resold, an expiring grant).
+//! wallet's approval does not make (a copy that may be resold, an expiring grant); the
+//! owner's mileage claim and an auditor's copy of the trips it audits.
 
 use bitcoin::secp256k1::SecretKey;
+use carchain_core::compute::{FeatureParams, mileage_native, trip_features};
 use carchain_core::device::CarDevice;
-use carchain_core::grants::auditor::Auditor;
-use carchain_core::grants::provider::RequestSpec;
-use carchain_core::grants::{Delivery, GrantsLedger, Privilege, RequestTerms, ServiceProvider};
+use carchain_core::grants::auditor::{Auditor, MileageClaim};
+use carchain_core::grants::provider::{RequestOutcome, RequestSpec};
+use carchain_core::grants::{
+    Delivery, GrantsLedger, Narrowing, Privilege, ReceivedCopy, RequestTerms, ServiceProvider,
+};
 use carchain_core::keys::ecc::{master_key, owner_identity_path};
 use carchain_core::keys::{Mnemonic, Network, RsaBits, Seed, derive_key, derive_rsa_private_key};
+use carchain_core::light::LightClient;
 use carchain_core::protocol::signing::secret_key_from_bytes;
 use carchain_core::record::FormatSpec;
 use carchain_core::trip::Trip;
 use carchain_core::wallet::Wallet;
 use serde_json::{Value, json};
+use std::time::Duration;
 
 use crate::flows::{car, day, pair, trip_on};
 use crate::past::{now_ms, past_chain};
@@ -83,6 +89,57 @@ pub fn request_spec(owner: &Wallet, terms: RequestTerms, purpose: &str, price: u
     }
 }
 
+/// The owner's claim over `trips` (days 1 to [`DAYS`] of car [`VID`]): the mileage
+/// the native program measures on them.
+pub fn mileage_claim(trips: &[Trip]) -> MileageClaim {
+    let features: Vec<_> = trips
+        .iter()
+        .map(|t| trip_features(t, &FeatureParams::default()).expect("features"))
+        .collect();
+    let mileage = mileage_native(&features);
+    MileageClaim {
+        vid: VID.into(),
+        from: day(1),
+        to: day(DAYS),
+        trips: mileage.trips,
+        total_m: mileage.total_m,
+    }
+}
+
+/// The auditor registers through `auditor_ledger` and asks `owner` for a free copy of
+/// the car's trips (days 1 to [`DAYS`]) for an audit; the owner approves through
+/// `owner_ledger` without narrowing; the copy the auditor receives.
+pub async fn audit_copy(
+    auditor: &ServiceProvider,
+    auditor_ledger: &GrantsLedger,
+    owner: &Wallet,
+    owner_ledger: &GrantsLedger,
+) -> ReceivedCopy {
+    auditor
+        .register(auditor_ledger, "Auditor", "mileage audits", vec![])
+        .await
+        .expect("register auditor");
+    let request = auditor
+        .request(
+            auditor_ledger,
+            &request_spec(owner, trip_terms(1, DAYS, Delivery::Copy), "audit", 0),
+        )
+        .await
+        .expect("audit request");
+    owner
+        .approve(owner_ledger, &request, VID, &Narrowing::default())
+        .await
+        .expect("approve audit");
+    let outcome = auditor
+        .wait_for_result(auditor_ledger, &request, Duration::from_secs(30))
+        .await
+        .expect("audit copy");
+    let RequestOutcome::Copy(copy) = outcome else {
+        panic!("a copy, got {outcome:?}");
+    };
+    *copy
+}
+
 /// The account secret `[byte; 32]`.
 pub fn secret(byte: u8) -> SecretKey {
     secret_key_from_bytes(&[byte; 32]).expect("secret")
@@ -116,6 +173,19 @@ pub fn grants_ledger(node: &TestNode) -> GrantsLedger {
     GrantsLedger::new(node.client(), std::slice::from_ref(&node.base)).expect("ledger")
 }
 
+/// `car` drives one trip a day (session `d` on day `d`, from [`ORIGIN`]) for days 1 to
+/// [`DAYS`] and delivers them through `light`; the trips.
+pub async fn drive_days(car: &CarDevice, light: &LightClient) -> Vec<Trip> {
+    let trips: Vec<Trip> = (1..=DAYS)
+        .map(|d| trip_on(day(d), i64::from(d), ORIGIN))
+        .collect();
+    for (trip, d) in trips.iter().zip(1..) {
+        car.put_trip(trip, 1, day(d)).expect("put trip");
+    }
+    car.flush(light).await.expect("flush");
+    trips
+}
+
 /// Starts a node funding `owner` and `accounts` (1,000,000 each), pairs the owner's
 /// car, writes a trip a day for [`DAYS`] days, and the owner puts the VIN record.
 pub async fn grants_world(owner: &Wallet, accounts: &[String]) -> GrantsWorld {
@@ -130,13 +200,7 @@ pub async fn grants_world(owner: &Wallet, accounts: &[String]) -> GrantsWorld {
     let car_dir = tempfile::tempdir().expect("dir");
     let car = car(&car_dir, VID);
     pair(owner, &light, &car, "dealer's car", 8).await;
-    let trips: Vec<Trip> = (1..=DAYS)
-        .map(|d| trip_on(day(d), i64::from(d), ORIGIN))
-        .collect();
-    for (trip, d) in trips.iter().zip(1..) {
-        car.put_trip(trip, 1, day(d)).expect("put trip");
-    }
-    car.flush(&light).await.expect("flush");
+    let trips = drive_days(&car, &light).await;
     // The owner enters the car's VIN in the wallet (putWalKV): an owner record of the
     // car, granted like the car's own records.
     owner
