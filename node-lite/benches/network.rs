@@ -247,28 +247,9 @@ async fn latency_phase(http: &reqwest::Client, apis: &[String]) -> (Vec<Duration
 
 /// Sorted latencies of 30-record pages of ingest client 0's address.
 async fn range_phase(http: &reqwest::Client, api: &str, operator: &str) -> Vec<Duration> {
-    let purchase =
-        common::buy_tokens(api, &reader(), 0, operator, RANGE_WARMUP + RANGE_QUERIES).await;
     let address = ingest_wallet(0).address;
-    let mut latencies = Vec::new();
-    for query in 0..RANGE_WARMUP + RANGE_QUERIES {
-        let begin = Instant::now();
-        let page: Value = http
-            .get(format!("{api}/v1/kv/{address}?limit=30"))
-            .header("x-carchain-token", &purchase.tokens[query])
-            .send()
-            .await
-            .expect("range")
-            .json()
-            .await
-            .expect("range json");
-        if query >= RANGE_WARMUP {
-            latencies.push(begin.elapsed());
-        }
-        assert_eq!(page["items"].as_array().map(Vec::len), Some(30), "{page}");
-    }
-    latencies.sort();
-    latencies
+    let counts = (RANGE_WARMUP, RANGE_QUERIES);
+    common::timed_paid_pages(http, api, (&reader(), operator), &address, counts).await
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -298,22 +279,6 @@ fn funds() -> Vec<(String, u64)> {
     vec![(reader().address, 1_000_000)]
 }
 
-/// A base port whose four ports are free on the four validators' loopback addresses.
-fn free_base_port() -> u16 {
-    let start = 30_000 + (std::process::id() % 400) as u16 * 64;
-    (0..400u16)
-        .map(|attempt| start.wrapping_add(attempt * 8))
-        .filter(|base| (20_000..=64_000).contains(base))
-        .find(|base| {
-            (1..=4).all(|i| {
-                (0..4).all(|offset| {
-                    std::net::TcpListener::bind(format!("127.0.0.{i}:{}", base + offset)).is_ok()
-                })
-            })
-        })
-        .expect("a free base port")
-}
-
 /// The 4-validator network, stopped (and its directory removed) on drop.
 struct Network {
     dir: PathBuf,
@@ -339,7 +304,8 @@ impl Network {
 
     fn start(dir: PathBuf) -> (Self, Target) {
         let network = Self { dir };
-        let base = free_base_port().to_string();
+        let hosts = ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"];
+        let base = common::cometbft::free_base_port(30_000, 400, &hosts).to_string();
         let kv = format!("{CLUSTER_URL}/bench_{}", std::process::id());
         let mut args = vec![
             "testnet".to_owned(),

@@ -549,30 +549,7 @@ async fn range_phase(
     reader: &Wallet,
     operator: &str,
 ) -> Vec<Duration> {
-    let purchase =
-        common::buy_tokens(base, reader, 0, operator, RANGE_WARMUP + RANGE_QUERIES).await;
     let address = Wallet::from_byte(1).address;
-    let mut range_latencies = Vec::new();
-    for query in 0..RANGE_WARMUP + RANGE_QUERIES {
-        let begin = Instant::now();
-        let page: serde_json::Value = http
-            .get(format!("{base}/v1/kv/{address}?limit=30"))
-            .header("x-carchain-token", &purchase.tokens[query])
-            .send()
-            .await
-            .expect("range")
-            .json()
-            .await
-            .expect("range json");
-        if query >= RANGE_WARMUP {
-            range_latencies.push(begin.elapsed());
-        }
-        assert_eq!(
-            page["items"].as_array().map(Vec::len),
-            Some(30),
-            "30-record page"
-        );
-    }
-    range_latencies.sort();
-    range_latencies
+    let counts = (RANGE_WARMUP, RANGE_QUERIES);
+    common::timed_paid_pages(http, base, (reader, operator), &address, counts).await
 }

@@ -441,3 +441,36 @@ pub async fn get_value(
         other => panic!("unexpected status {other}"),
     }
 }
+
+/// Reads `warmup + queries` 30-record pages of `address` from `base`, each paid with its
+/// own read token (bought in one payment by `reader`, at its nonce 0, to `operator`),
+/// each checked to hold 30 records; the sorted latencies of the last `queries` (the
+/// benchmarks' range phase).
+pub async fn timed_paid_pages(
+    http: &reqwest::Client,
+    base: &str,
+    (reader, operator): (&Wallet, &str),
+    address: &str,
+    (warmup, queries): (usize, usize),
+) -> Vec<Duration> {
+    let purchase = buy_tokens(base, reader, 0, operator, warmup + queries).await;
+    let mut latencies = Vec::new();
+    for query in 0..warmup + queries {
+        let begin = Instant::now();
+        let page: Value = http
+            .get(format!("{base}/v1/kv/{address}?limit=30"))
+            .header("x-carchain-token", &purchase.tokens[query])
+            .send()
+            .await
+            .expect("range")
+            .json()
+            .await
+            .expect("range json");
+        if query >= warmup {
+            latencies.push(begin.elapsed());
+        }
+        assert_eq!(page["items"].as_array().map(Vec::len), Some(30), "{page}");
+    }
+    latencies.sort();
+    latencies
+}
