@@ -24,7 +24,6 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use base64::Engine;
@@ -152,15 +151,9 @@ async fn restart_shared(data_dir: std::path::PathBuf) -> (String, Arc<Node>) {
     })
     .await
     .expect("restart shared");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address: SocketAddr = listener.local_addr().expect("address");
     let app = api::router(Arc::clone(&node), ApiConfig::default());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (format!("http://{address}"), node)
+    let (base, _server) = carchain_testkit::serve::serve_loopback(app).await;
+    (base, node)
 }
 
 /// Buys `count` tokens for the raw calls, paid by `payer`: a transfer to the operator,

@@ -301,12 +301,8 @@ async fn start_bench_node(reader: &Wallet) -> BenchNode {
     })
     .await
     .expect("start");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
     let app = api::router(Arc::clone(&node), ApiConfig::default());
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let (base, _server) = carchain_testkit::serve::serve_loopback(app).await;
     BenchNode {
         _dir: dir,
         node,

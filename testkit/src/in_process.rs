@@ -13,6 +13,7 @@ use carchain_node::node::{FeeSchedule, InitOptions, Node, NodeConfig};
 use carchain_node::service::NodeMode;
 
 use crate::keys::{E2eChain, TestChain};
+use crate::serve::serve_loopback;
 
 pub use crate::keys::BASE_FEE;
 
@@ -100,14 +101,7 @@ pub async fn serve(chain: InitialisedChain, mode: NodeMode) -> TestNode {
     })
     .await
     .expect("start node");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    let app = api::router(Arc::clone(&node), ApiConfig::default());
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let (base, server) = serve_loopback(api::router(Arc::clone(&node), ApiConfig::default())).await;
     TestNode {
         base,
         node,

@@ -4,7 +4,7 @@
 //! port and killed on drop ([`node_process`]), where the pinned CometBFT binary is
 //! ([`cometbft`]), and the wallets, cars, trips, records, grant and
 //! past-dated chains the end-to-end scenarios start from ([`flows`], [`car_records`],
-//! [`grants_setup`], [`past`], [`standing`]).
+//! [`grants_setup`], [`past`], [`standing`]); test servers on loopback ([`serve`]).
 //!
 //! It is test scaffolding, not library code: everything here panics on failure, so a
 //! test that calls it fails with the reason.
@@ -19,6 +19,7 @@ pub mod in_process;
 pub mod keys;
 pub mod node_process;
 pub mod past;
+pub mod serve;
 pub mod standing;
 
 pub use carchain_node::service::NodeMode as Mode;

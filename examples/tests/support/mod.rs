@@ -18,6 +18,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use carchain_core::protocol::SignedHeader;
 use carchain_core::protocol::signing::{public_key_of, secret_key_from_bytes};
+use carchain_testkit::serve::serve_loopback;
 
 // Each test file uses part of what the kit gives.
 #[allow(unused_imports)]
@@ -92,13 +93,7 @@ impl TamperingProxy {
         let app = axum::Router::new()
             .fallback(forward)
             .with_state(Arc::clone(&state));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("address"));
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let (base, server) = serve_loopback(app).await;
         TamperingProxy {
             base,
             state,
