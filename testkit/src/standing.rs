@@ -1,11 +1,16 @@
 //! The world of the standing-grant tests: a node funding an owner and its providers,
-//! the owner's car paired, and the car driving a trip on given days.
+//! the owner's car paired, and the car driving a trip on given days; what a provider
+//! received of a standing grant, the wallet's sync, and a grant that is over.
 
 use carchain_core::device::CarDevice;
-use carchain_core::grants::{GrantsLedger, PeriodContent, PeriodDelivery, ServiceProvider};
+use carchain_core::grants::{
+    GrantsLedger, PeriodContent, PeriodDelivery, ServiceProvider, StandingDeliveries,
+};
 use carchain_core::light::LightClient;
+use carchain_core::protocol::GrantStatus;
 use carchain_core::record::{FormatSpec, decode_key};
-use carchain_core::wallet::Wallet;
+use carchain_core::wallet::{StandingSync, Wallet};
+use chrono::NaiveDate;
 
 use crate::flows::{car, day, pair, trip_on};
 use crate::grants_setup::{ORIGIN, grants_ledger};
@@ -52,4 +57,43 @@ pub fn copy_sessions(delivery: &PeriodDelivery) -> Vec<i64> {
                 .expect("session")
         })
         .collect()
+}
+
+/// What `provider` has received of standing grant `request` from `cursor` on, as of
+/// `today`; `what` names the read in a failure.
+pub async fn delivered(
+    provider: &ServiceProvider,
+    (ledger, request): (&GrantsLedger, &[u8; 32]),
+    cursor: u32,
+    today: NaiveDate,
+    what: &str,
+) -> StandingDeliveries {
+    provider
+        .deliveries_since(ledger, request, cursor, today)
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"))
+}
+
+/// The owner's wallet syncs its standing grants as of `today`; `what` names the sync in
+/// a failure.
+pub async fn sync_grants(
+    owner: &Wallet,
+    ledger: &GrantsLedger,
+    today: NaiveDate,
+    what: &str,
+) -> Vec<StandingSync> {
+    owner
+        .sync_standing_grants(ledger, today)
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"))
+}
+
+/// Asserts that a standing grant is over (`status`) and delivers nothing more.
+pub fn assert_over(deliveries: &StandingDeliveries, status: GrantStatus) {
+    assert!(!deliveries.in_force, "{status:?} but in force");
+    assert_eq!(deliveries.anchor.status, status);
+    assert!(
+        deliveries.deliveries.is_empty(),
+        "{status:?} yet delivering"
+    );
 }
