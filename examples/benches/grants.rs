@@ -48,7 +48,7 @@ use carchain_testkit::{Mode, start_node};
 use serde_json::json;
 
 use baselines::{ReadPrimitives, bare_transfer, raw_fetch, read_primitives, rsa_encryptions};
-use common::month::{DAYS, MONTH_TRIPS, TRIPS_PER_DAY, day, median, ms};
+use carchain_testkit::month::{DAYS, MONTH_TRIPS, TRIPS_PER_DAY, day, median, ms};
 use common::setup::{BenchOwner, block_on, store_month};
 use phases::{ComputePhases, CopyPhases, Owner, compute_in_phases, copy_in_phases};
 

@@ -37,7 +37,7 @@ use carchain_node::node::{Node, NodeConfig};
 use carchain_testkit::{AGENT, Mode, TestKey, init_chain, serve};
 use serde_json::{Value, json};
 
-use common::month::{DAYS, MONTH_TRIPS, POINTS, day, median};
+use carchain_testkit::month::{DAYS, MONTH_TRIPS, POINTS, day, median};
 use common::primitives::{
     RawRecord, SealedRecord, decode_trips, fetch_raw_paid, open_all, plain_keys, unwrap_epochs,
 };

@@ -30,11 +30,9 @@ use carchain_core::protocol::{
     DataRequest, DataResponse, EscrowDeliver, EscrowOpen, EscrowRef, EscrowStatus, Grant,
     GrantKind, RecordPut, Transfer, TxBody,
 };
-use carchain_core::record::FormatSpec;
 use carchain_core::trip::{PrivacyZone, Trip};
 use carchain_core::wallet::Wallet;
-use serde_json::json;
-use support::flows::{WORDS_A, WORDS_B, day, wallet};
+use support::flows::{WORDS_A, WORDS_B, day, trip_records_on, wallet};
 use support::grants_setup::{
     DAYS, GrantsWorld, grants_world, provider, request_spec, trip_terms, vin_value,
 };
@@ -404,21 +402,8 @@ async fn a_dealer_gets_a_copy_of_the_vin_record_and_nothing_else() {
     assert_eq!(registration.put.d_hash, vin.d_hash);
 
     // A trip of the same car was not granted: refused.
-    let trip_record = owner
-        .get_kv_range(
-            &light,
-            car.vid(),
-            day(1),
-            day(1),
-            &FormatSpec::trip_gps(),
-            &json!({}),
-            &json!({}),
-            &[],
-            None,
-        )
+    let trip_record = trip_records_on(&owner, &light, car.vid(), day(1))
         .await
-        .expect("owner reads")
-        .records
         .remove(0);
     assert!(matches!(
         dealer

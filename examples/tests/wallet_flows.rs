@@ -12,7 +12,9 @@ use carchain_core::record::FormatSpec;
 use carchain_core::trip::Trip;
 use carchain_core::wallet::{ChannelTicket, WalletError};
 use serde_json::json;
-use support::flows::{WORDS_A, WORDS_B, car, day, pair, pair_with_code, trip_on, wallet};
+use support::flows::{
+    WORDS_A, WORDS_B, car, day, pair, pair_with_code, trip_on, trip_records_on, wallet,
+};
 use support::{Mode, start_node};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -210,22 +212,9 @@ async fn reset_to_a_second_owner_locks_the_first_out_of_new_data() {
             .expect("read")
             .is_none()
     );
-    let newest = second
-        .get_kv_range(
-            &light,
-            car.vid(),
-            day(2),
-            day(2),
-            &FormatSpec::trip_gps(),
-            &json!({}),
-            &json!({}),
-            &[],
-            None,
-        )
+    let newest = trip_records_on(&second, &light, car.vid(), day(2))
         .await
-        .expect("range")
-        .records[0]
-        .clone();
+        .remove(0);
     let record = light
         .record(&newest.address, &newest.stored_key)
         .await

@@ -8,9 +8,10 @@ use std::time::Duration;
 use carchain_core::device::CarDevice;
 use carchain_core::keys::Network;
 use carchain_core::light::LightClient;
+use carchain_core::record::FormatSpec;
 use carchain_core::store::{InMemorySecretStore, WalletStore};
 use carchain_core::trip::{Trip, TripPoint};
-use carchain_core::wallet::Wallet;
+use carchain_core::wallet::{KvRecord, Wallet};
 use chrono::{Datelike, NaiveDate, NaiveTime};
 
 use crate::AGENT;
@@ -98,4 +99,29 @@ pub async fn pair_with_code(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the car never saw itself paired");
+}
+
+/// The owner's `trip-gps` records of car `vid` on `date`, read through `light` with no
+/// bounds or projection.
+pub async fn trip_records_on(
+    owner: &Wallet,
+    light: &LightClient,
+    vid: &str,
+    date: NaiveDate,
+) -> Vec<KvRecord> {
+    owner
+        .get_kv_range(
+            light,
+            vid,
+            date,
+            date,
+            &FormatSpec::trip_gps(),
+            &serde_json::json!({}),
+            &serde_json::json!({}),
+            &[],
+            None,
+        )
+        .await
+        .expect("range")
+        .records
 }

@@ -4,7 +4,8 @@
 //! port and killed on drop ([`node_process`]), where the pinned CometBFT binary is
 //! ([`cometbft`]), and the wallets, cars, trips, records, grant and
 //! past-dated chains the end-to-end scenarios start from ([`flows`], [`car_records`],
-//! [`grants_setup`], [`past`], [`standing`]); test servers on loopback ([`serve`]).
+//! [`grants_setup`], [`past`], [`standing`]); test servers on loopback ([`serve`]); the benchmarks'
+//! month of long trips ([`month`]).
 //!
 //! It is test scaffolding, not library code: everything here panics on failure, so a
 //! test that calls it fails with the reason.
@@ -17,6 +18,7 @@ pub mod flows;
 pub mod grants_setup;
 pub mod in_process;
 pub mod keys;
+pub mod month;
 pub mod node_process;
 pub mod past;
 pub mod serve;

@@ -17,7 +17,7 @@ use chrono::NaiveDate;
 
 use carchain_testkit::flows::{WORDS_A, car, pair};
 
-use super::month::month_of_trips;
+use carchain_testkit::month::month_of_trips;
 
 /// Runs `main` on a multi-threaded tokio runtime.
 pub fn block_on(main: impl Future<Output = ()>) {
