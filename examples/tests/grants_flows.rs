@@ -32,7 +32,7 @@ use carchain_core::protocol::{
 };
 use carchain_core::trip::{PrivacyZone, Trip};
 use carchain_core::wallet::Wallet;
-use support::flows::{WORDS_A, WORDS_B, day, trip_records_on, wallet};
+use support::flows::{WORDS_A, WORDS_B, day, trip_range, wallet};
 use support::grants_setup::{
     DAYS, GrantsWorld, grants_world, provider, request_spec, trip_terms, vin_value,
 };
@@ -402,8 +402,9 @@ async fn a_dealer_gets_a_copy_of_the_vin_record_and_nothing_else() {
     assert_eq!(registration.put.d_hash, vin.d_hash);
 
     // A trip of the same car was not granted: refused.
-    let trip_record = trip_records_on(&owner, &light, car.vid(), day(1))
+    let trip_record = trip_range(&owner, &light, car.vid(), (day(1), day(1)))
         .await
+        .records
         .remove(0);
     assert!(matches!(
         dealer

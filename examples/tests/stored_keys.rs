@@ -10,7 +10,7 @@ use carchain_core::light::VerifiedRecord;
 use carchain_core::record::{FormatSpec, decode_key, encode_key};
 use carchain_core::trip::Trip;
 use serde_json::{Value, json};
-use support::flows::{WORDS_A, car, day, pair, trip_on, trip_records_on, wallet};
+use support::flows::{WORDS_A, car, day, pair, trip_on, trip_range, wallet};
 use support::{Mode, start_node};
 
 const SESSIONS: i64 = 12;
@@ -48,7 +48,9 @@ async fn consecutive_sessions_reach_the_ledger_and_node_under_unordered_unrelate
     assert_eq!(car.flush(&light).await.expect("flush").delivered, 12);
 
     // The owner reads them back in session order.
-    let read = trip_records_on(&owner, &light, car.vid(), day(1)).await;
+    let read = trip_range(&owner, &light, car.vid(), (day(1), day(1)))
+        .await
+        .records;
     let sessions: Vec<i64> = read.iter().map(|r| session(&r.key)).collect();
     assert_eq!(sessions, (1..=SESSIONS).collect::<Vec<_>>());
     let address = read[0].address.clone();

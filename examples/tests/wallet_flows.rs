@@ -13,7 +13,7 @@ use carchain_core::trip::Trip;
 use carchain_core::wallet::{ChannelTicket, WalletError};
 use serde_json::json;
 use support::flows::{
-    WORDS_A, WORDS_B, car, day, pair, pair_with_code, trip_on, trip_records_on, wallet,
+    WORDS_A, WORDS_B, car, day, pair, pair_with_code, trip_on, trip_range, wallet,
 };
 use support::{Mode, start_node};
 
@@ -70,21 +70,7 @@ async fn two_cars_a_week_of_trips_read_back_by_day_and_week() {
             assert!(track.geojson.contains("LineString"));
         }
         // The week as one range: 7 trips in key order, decoded equal.
-        let all = json!({});
-        let week = owner
-            .get_kv_range(
-                &light,
-                car.vid(),
-                day(1),
-                day(7),
-                &FormatSpec::trip_gps(),
-                &all,
-                &all,
-                &[],
-                None,
-            )
-            .await
-            .expect("week");
+        let week = trip_range(&owner, &light, car.vid(), (day(1), day(7))).await;
         assert!(week.rejected.is_empty(), "{:?}", week.rejected);
         assert_eq!(week.records.len(), 7);
         for (record, expected) in week.records.iter().zip(&put[c]) {
@@ -99,6 +85,7 @@ async fn two_cars_a_week_of_trips_read_back_by_day_and_week() {
             .expect("trips");
         assert_eq!(summaries.trips.len(), 7);
         // Paging the week.
+        let all = json!({});
         let page = owner
             .get_kv_range(
                 &light,
@@ -212,8 +199,9 @@ async fn reset_to_a_second_owner_locks_the_first_out_of_new_data() {
             .expect("read")
             .is_none()
     );
-    let newest = trip_records_on(&second, &light, car.vid(), day(2))
+    let newest = trip_range(&second, &light, car.vid(), (day(2), day(2)))
         .await
+        .records
         .remove(0);
     let record = light
         .record(&newest.address, &newest.stored_key)

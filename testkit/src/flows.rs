@@ -11,7 +11,7 @@ use carchain_core::light::LightClient;
 use carchain_core::record::FormatSpec;
 use carchain_core::store::{InMemorySecretStore, WalletStore};
 use carchain_core::trip::{Trip, TripPoint};
-use carchain_core::wallet::{KvRecord, Wallet};
+use carchain_core::wallet::{RangeResult, Wallet};
 use chrono::{Datelike, NaiveDate, NaiveTime};
 
 use crate::AGENT;
@@ -101,27 +101,27 @@ pub async fn pair_with_code(
     panic!("the car never saw itself paired");
 }
 
-/// The owner's `trip-gps` records of car `vid` on `date`, read through `light` with no
-/// bounds or projection.
-pub async fn trip_records_on(
+/// The owner's range read of car `vid`'s `trip-gps` records from `from` to `to` through
+/// `light`, with no bounds or projection.
+pub async fn trip_range(
     owner: &Wallet,
     light: &LightClient,
     vid: &str,
-    date: NaiveDate,
-) -> Vec<KvRecord> {
+    (from, to): (NaiveDate, NaiveDate),
+) -> RangeResult {
+    let all = serde_json::json!({});
     owner
         .get_kv_range(
             light,
             vid,
-            date,
-            date,
+            from,
+            to,
             &FormatSpec::trip_gps(),
-            &serde_json::json!({}),
-            &serde_json::json!({}),
+            &all,
+            &all,
             &[],
             None,
         )
         .await
         .expect("range")
-        .records
 }
