@@ -13,7 +13,7 @@ mod support;
 
 use std::time::Duration;
 
-use carchain_core::compute::{ProgramOutput, ShippedProgram};
+use carchain_core::compute::ShippedProgram;
 use carchain_core::grants::provider::RequestOutcome;
 use carchain_core::grants::{
     Delivery, GrantsError, Narrowing, PeriodContent, StandingDeliveries, StandingError,
@@ -25,7 +25,9 @@ use serde_json::json;
 use support::flows::{WORDS_A, WORDS_B, day, wallet};
 use support::grants_setup::{provider, request_spec, secret, trip_terms, vin_terms, vin_value};
 use support::past::now_ms;
-use support::standing::{assert_over, copy_sessions, delivered, drive, sync_grants, world};
+use support::standing::{
+    assert_over, copy_sessions, delivered, drive, sync_grants, ubi_result, world,
+};
 
 const INSURER: u8 = 0x61;
 const FAMILY: u8 = 0x62;
@@ -48,13 +50,7 @@ fn scores(found: &StandingDeliveries) -> Vec<(u32, usize, Vec<RecordRef>)> {
         .deliveries
         .iter()
         .map(|d| {
-            let PeriodContent::Result(result) = &d.content else {
-                panic!("a result");
-            };
-            let Some(ProgramOutput::UbiScore(score)) = result.output() else {
-                panic!("a UBI score");
-            };
-            assert!(score.score <= 1000);
+            let (result, score) = ubi_result(d);
             assert!(score.distance_m > 0);
             (d.period, result.inputs.len(), result.inputs.clone())
         })

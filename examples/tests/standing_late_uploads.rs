@@ -10,15 +10,17 @@
 
 mod support;
 
-use carchain_core::compute::{ProgramOutput, ShippedProgram};
+use carchain_core::compute::ShippedProgram;
 use carchain_core::grants::{
-    Delivery, GrantsLedger, Narrowing, PeriodContent, ServiceProvider, StandingDeliveries,
+    Delivery, GrantsLedger, Narrowing, ServiceProvider, StandingDeliveries,
 };
 use carchain_core::protocol::GrantStatus;
 use carchain_core::wallet::Wallet;
 use support::flows::{WORDS_A, day, trip_on, wallet};
 use support::grants_setup::{ORIGIN, provider, request_spec, trip_terms};
-use support::standing::{assert_over, copy_sessions, delivered, drive, sync_grants, world};
+use support::standing::{
+    assert_over, copy_sessions, delivered, drive, sync_grants, ubi_result, world,
+};
 
 const FAMILY: u8 = 0x71;
 const DEALER: u8 = 0x72;
@@ -246,10 +248,7 @@ async fn a_late_trip_of_a_scored_week_is_delivered_as_a_corrected_score() {
         .deliveries
         .iter()
         .map(|d| {
-            let PeriodContent::Result(result) = &d.content else {
-                panic!("a result");
-            };
-            assert!(matches!(result.output(), Some(ProgramOutput::UbiScore(_))));
+            let (result, _) = ubi_result(d);
             (d.period, d.late, result.inputs.len())
         })
         .collect();

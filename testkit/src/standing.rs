@@ -1,10 +1,13 @@
 //! The world of the standing-grant tests: a node funding an owner and its providers,
 //! the owner's car paired, and the car driving a trip on given days; what a provider
-//! received of a standing grant, the wallet's sync, and a grant that is over.
+//! received of a standing grant (a UBI score period), the wallet's sync, and a grant
+//! that is over.
 
+use carchain_core::compute::{ProgramOutput, UbiScore};
 use carchain_core::device::CarDevice;
 use carchain_core::grants::{
-    GrantsLedger, PeriodContent, PeriodDelivery, ServiceProvider, StandingDeliveries,
+    GrantsLedger, PeriodContent, PeriodDelivery, ReceivedResult, ServiceProvider,
+    StandingDeliveries,
 };
 use carchain_core::light::LightClient;
 use carchain_core::protocol::GrantStatus;
@@ -96,4 +99,16 @@ pub fn assert_over(deliveries: &StandingDeliveries, status: GrantStatus) {
         deliveries.deliveries.is_empty(),
         "{status:?} yet delivering"
     );
+}
+
+/// A result period's result and its UBI score, checked to be one (at most 1,000).
+pub fn ubi_result(delivery: &PeriodDelivery) -> (&ReceivedResult, &UbiScore) {
+    let PeriodContent::Result(result) = &delivery.content else {
+        panic!("a result");
+    };
+    let Some(ProgramOutput::UbiScore(score)) = result.output() else {
+        panic!("a UBI score");
+    };
+    assert!(score.score <= 1000);
+    (result, score)
 }
