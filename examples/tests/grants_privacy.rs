@@ -26,6 +26,9 @@ mod support;
 #[path = "support/adversary/fields.rs"]
 mod fields;
 #[allow(dead_code)]
+#[path = "support/adversary/ledger.rs"]
+mod ledger;
+#[allow(dead_code)]
 #[path = "support/adversary/needles.rs"]
 mod needles;
 
@@ -65,39 +68,6 @@ fn files_of(dir: &Path) -> Vec<u8> {
         }
     }
     all
-}
-
-/// Every committed transaction's JSON, as `GET /v1/tx/{id}` serves it.
-async fn ledger_txs(node: &str, data_dir: &Path) -> Vec<Value> {
-    let ids: Vec<String> = {
-        let db = rusqlite::Connection::open_with_flags(
-            data_dir.join("ledger.sqlite"),
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )
-        .expect("ledger file");
-        let mut statement = db
-            .prepare("SELECT id FROM txs ORDER BY height, idx")
-            .expect("txs table");
-        statement
-            .query_map([], |row| row.get::<_, Vec<u8>>(0))
-            .expect("tx ids")
-            .map(|id| hex::encode(id.expect("tx id")))
-            .collect()
-    };
-    let http = reqwest::Client::new();
-    let mut txs = Vec::new();
-    for id in ids {
-        let found: Value = http
-            .get(format!("{node}/v1/tx/{id}"))
-            .send()
-            .await
-            .expect("tx lookup")
-            .json()
-            .await
-            .expect("tx json");
-        txs.push(found["tx"].clone());
-    }
-    txs
 }
 
 fn operator_secret(data_dir: &Path) -> bitcoin::secp256k1::SecretKey {
@@ -282,7 +252,13 @@ async fn grants_channels_and_attestations_publish_only_commitments() {
     // ---- What the adversaries hold. ----
     let pools = pool_addresses(&owner, &light).await;
     assert!(pools.len() >= 2, "{pools:?}");
-    let txs = ledger_txs(&node.base, &data_dir).await;
+    // Every committed transaction's JSON, as `GET /v1/tx/{id}` serves it.
+    let txs: Vec<Value> = ledger::export(&node.base, &data_dir, &node.operator_address)
+        .await
+        .txs
+        .into_iter()
+        .map(|t| t.tx)
+        .collect();
     let log = proxy.log();
     let files = files_of(&data_dir);
 
