@@ -172,6 +172,21 @@ pub fn assert_error(status: u16, body: &Value, expected_status: u16, code: &str)
     );
 }
 
+/// GETs `url` paying with read `token` (the `x-carchain-token` header).
+pub async fn paid_get(url: &str, token: &str) -> reqwest::Response {
+    client()
+        .get(url)
+        .header("x-carchain-token", token)
+        .send()
+        .await
+        .expect("paid get")
+}
+
+/// The JSON document at `url`, paid with read `token`.
+pub async fn paid_json(url: &str, token: &str) -> Value {
+    paid_get(url, token).await.json().await.expect("json body")
+}
+
 /// GETs a JSON document.
 pub async fn get_json(url: &str) -> (u16, Value) {
     let response = client().get(url).send().await.expect("get");
