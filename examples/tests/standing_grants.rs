@@ -26,7 +26,8 @@ use support::flows::{WORDS_A, WORDS_B, day, wallet};
 use support::grants_setup::{provider, request_spec, secret, trip_terms, vin_terms, vin_value};
 use support::past::now_ms;
 use support::standing::{
-    assert_over, copy_sessions, delivered, drive, sync_grants, ubi_result, world,
+    assert_over, assert_synced_nothing, copy_sessions, delivered, drive, sync_grants, sync_of,
+    ubi_result, world,
 };
 
 const INSURER: u8 = 0x61;
@@ -338,12 +339,8 @@ async fn a_family_trip_grant_sees_each_new_day_a_vin_grant_never_a_trip_and_a_tr
     drive(&car, &light, &[2, 3]).await;
     let synced = sync_grants(&owner, &ledger, day(4), "sync").await;
     assert!(synced.iter().all(|s| s.error.is_none()), "{synced:?}");
-    let shared = synced
-        .iter()
-        .find(|s| s.grant_id == grant_id_for(&shared_request))
-        .expect("shared grant synced");
-    assert_eq!(shared.state, "renounced");
-    assert!(shared.delivered.is_empty());
+    let shared = sync_of(&synced, grant_id_for(&shared_request));
+    assert_synced_nothing(shared, "renounced");
     let renounced = delivered(
         &neighbour,
         (&ledger, &shared_request),
@@ -424,12 +421,8 @@ async fn a_family_trip_grant_sees_each_new_day_a_vin_grant_never_a_trip_and_a_tr
     drive(&car, &light, &[5]).await;
     let synced = sync_grants(&owner, &ledger, day(6), "sync after expiry").await;
     let vin_id = grant_id_for(&vin_request);
-    let vin_sync = synced
-        .iter()
-        .find(|s| s.grant_id == vin_id)
-        .expect("vin grant synced");
-    assert_eq!(vin_sync.state, "expired");
-    assert!(vin_sync.delivered.is_empty());
+    let vin_sync = sync_of(&synced, vin_id);
+    assert_synced_nothing(vin_sync, "expired");
     let after_expiry = delivered(&dealer, (&ledger, &vin_request), 0, day(6), "after expiry").await;
     assert!(!after_expiry.in_force);
     assert!(after_expiry.deliveries.is_empty());
@@ -456,12 +449,8 @@ async fn a_family_trip_grant_sees_each_new_day_a_vin_grant_never_a_trip_and_a_tr
         .await
         .expect("transfer");
     let synced = sync_grants(&owner, &ledger, day(9), "sync after transfer").await;
-    let family_sync = synced
-        .iter()
-        .find(|s| s.grant_id == grant_id_for(&trips_request))
-        .expect("family grant synced");
-    assert_eq!(family_sync.state, "ended");
-    assert!(family_sync.delivered.is_empty());
+    let family_sync = sync_of(&synced, grant_id_for(&trips_request));
+    assert_synced_nothing(family_sync, "ended");
     let after_transfer = delivered(
         &family,
         (&ledger, &trips_request),

@@ -19,7 +19,8 @@ use carchain_core::wallet::Wallet;
 use support::flows::{WORDS_A, day, trip_on, wallet};
 use support::grants_setup::{ORIGIN, provider, request_spec, trip_terms};
 use support::standing::{
-    assert_over, copy_sessions, delivered, drive, sync_grants, ubi_result, world,
+    assert_over, assert_synced_nothing, copy_sessions, delivered, drive, sync_grants, sync_of,
+    ubi_result, world,
 };
 
 const FAMILY: u8 = 0x71;
@@ -109,17 +110,13 @@ async fn a_day_uploaded_late_reaches_the_family_once_and_no_grant_out_of_scope_o
         .expect("revoke");
     drive(&car, &light, &[2, 4]).await;
     let synced = sync_grants(&owner, &ledger, day(5), "sync").await;
-    let family_sync = synced
-        .iter()
-        .find(|s| s.grant_id == carchain_core::grants::grant_id_for(&family_request))
-        .expect("family synced");
+    let family_sync = sync_of(
+        &synced,
+        carchain_core::grants::grant_id_for(&family_request),
+    );
     assert_eq!(family_sync.late, vec![1]);
-    let neighbour_sync = synced
-        .iter()
-        .find(|s| s.grant_id == neighbour_grant)
-        .expect("neighbour synced");
-    assert_eq!(neighbour_sync.state, "revoked");
-    assert!(neighbour_sync.delivered.is_empty());
+    let neighbour_sync = sync_of(&synced, neighbour_grant);
+    assert_synced_nothing(neighbour_sync, "revoked");
 
     // The family sees day 2 once, late, then day 4, and nothing again from the new cursor.
     let late = delivered(
@@ -184,10 +181,7 @@ async fn a_day_uploaded_late_reaches_the_family_once_and_no_grant_out_of_scope_o
     drive(&car, &light, &[8]).await;
     let synced = sync_grants(&owner, &ledger, day(20), "sync day 20").await;
     let family_id = carchain_core::grants::grant_id_for(&family_request);
-    let family_sync = synced
-        .iter()
-        .find(|s| s.grant_id == family_id)
-        .expect("family");
+    let family_sync = sync_of(&synced, family_id);
     assert_eq!(family_sync.late, vec![7]);
     assert_eq!(family_sync.state, "active");
     let windowed = delivered(
@@ -201,12 +195,8 @@ async fn a_day_uploaded_late_reaches_the_family_once_and_no_grant_out_of_scope_o
     assert_eq!(sessions(&windowed), vec![(7, true, vec![8])]);
     // Once the window after the last day is over the grant is finished.
     let synced = sync_grants(&owner, &ledger, day(25), "sync day 25").await;
-    let family_sync = synced
-        .iter()
-        .find(|s| s.grant_id == family_id)
-        .expect("family");
-    assert_eq!(family_sync.state, "finished");
-    assert!(family_sync.delivered.is_empty());
+    let family_sync = sync_of(&synced, family_id);
+    assert_synced_nothing(family_sync, "finished");
 
     let standing = owner.standing_grants().expect("standing");
     let neighbour_row = standing

@@ -112,3 +112,17 @@ pub fn ubi_result(delivery: &PeriodDelivery) -> (&ReceivedResult, &UbiScore) {
     assert!(score.score <= 1000);
     (result, score)
 }
+
+/// The sync of grant `grant_id` in a wallet's sync report.
+pub fn sync_of(synced: &[StandingSync], grant_id: [u8; 32]) -> &StandingSync {
+    synced
+        .iter()
+        .find(|s| s.grant_id == grant_id)
+        .unwrap_or_else(|| panic!("grant {} synced: {synced:?}", hex::encode(grant_id)))
+}
+
+/// Asserts that a wallet's sync saw its grant in `state` and delivered nothing.
+pub fn assert_synced_nothing(sync: &StandingSync, state: &str) {
+    assert_eq!(sync.state, state);
+    assert!(sync.delivered.is_empty(), "{state} yet delivered: {sync:?}");
+}
