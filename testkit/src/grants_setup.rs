@@ -140,6 +140,20 @@ pub async fn audit_copy(
     *copy
 }
 
+/// Asserts that `copy` opens with the car's VIN record ([`vin_value`]), registered on
+/// the ledger (read through `light`) under the d-hash the copy carries.
+pub async fn assert_vin_copy(light: &LightClient, copy: &ReceivedCopy) {
+    let vin = &copy.records[0];
+    assert_eq!(vin.format, "VIN_CODE");
+    assert_eq!(vin.value, vin_value());
+    let registration = light
+        .registration(&vin.address, &vin.key)
+        .await
+        .expect("registration")
+        .expect("registered");
+    assert_eq!(registration.put.d_hash, vin.d_hash);
+}
+
 /// The account secret `[byte; 32]`.
 pub fn secret(byte: u8) -> SecretKey {
     secret_key_from_bytes(&[byte; 32]).expect("secret")
