@@ -101,6 +101,19 @@ async fn car_with_backlog(
     (owner, car)
 }
 
+/// Asserts that `request` carries none of the car's and owner's names.
+fn assert_names_none_of(request: &LoggedRequest, who: &Identity) {
+    let text = request.text();
+    for (what, name) in &who.names {
+        assert!(
+            !text.contains(&name.to_lowercase()),
+            "the {what} travels in {} {}",
+            request.method,
+            request.path
+        );
+    }
+}
+
 /// A node run with `run_flags` funding the owner, and the owner's paired car with its
 /// backlog on it (see [`car_with_backlog`]); the owner's keys.
 async fn node_and_backlog(
@@ -214,15 +227,8 @@ async fn a_shared_node_operator_learns_no_car_from_a_delivery_and_no_link_betwee
     let requests = delivered_through_proxy(&node, &car).await;
     assert!(!requests.is_empty());
     for request in &requests {
+        assert_names_none_of(request, &who);
         let text = request.text();
-        for (what, name) in &who.names {
-            assert!(
-                !text.contains(&name.to_lowercase()),
-                "the {what} travels in {} {}",
-                request.method,
-                request.path
-            );
-        }
         assert!(
             !text.contains("\"device\"") && !text.contains("credential"),
             "no device authorisation and no credential on a shared node: {}",
@@ -280,15 +286,7 @@ async fn a_private_node_sees_one_anonymous_credential_per_address_and_the_car_on
             );
             continue;
         }
-        let text = request.text();
-        for (what, name) in &who.names {
-            assert!(
-                !text.contains(&name.to_lowercase()),
-                "the {what} travels in {} {}",
-                request.method,
-                request.path
-            );
-        }
+        assert_names_none_of(request, &who);
     }
 
     // One credential per address, the same on all its items, another on every other.
