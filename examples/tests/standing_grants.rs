@@ -23,7 +23,9 @@ use carchain_core::protocol::{GrantRef, GrantStatus, RecordRef, TxBody};
 use carchain_core::record::{FormatSpec, VIN_CODE};
 use serde_json::json;
 use support::flows::{WORDS_A, WORDS_B, day, wallet};
-use support::grants_setup::{provider, request_spec, secret, trip_terms, vin_terms, vin_value};
+use support::grants_setup::{
+    provider, put_vin, request_spec, secret, trip_terms, vin_terms, vin_value,
+};
 use support::past::now_ms;
 use support::standing::{
     assert_over, assert_synced_nothing, copy_sessions, delivered, drive, sync_grants, sync_of,
@@ -239,17 +241,7 @@ async fn a_family_trip_grant_sees_each_new_day_a_vin_grant_never_a_trip_and_a_tr
         .await
         .expect("register dealer");
     drive(&car, &light, &[1]).await;
-    owner
-        .put_owner_record(
-            &light,
-            car.vid(),
-            day(1),
-            &FormatSpec::vin_code(),
-            &json!({"VEHICLE_DATA": 1}),
-            &vin_value(),
-        )
-        .await
-        .expect("put vin");
+    put_vin(&owner, &light, car.vid()).await;
 
     // The family's standing copy of the trips, days 1..=10, approved on day 2.
     let trips_request = family

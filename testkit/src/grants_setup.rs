@@ -154,6 +154,21 @@ pub async fn assert_vin_copy(light: &LightClient, copy: &ReceivedCopy) {
     assert_eq!(registration.put.d_hash, vin.d_hash);
 }
 
+/// The owner enters car `vid`'s VIN ([`vin_value`]) in the wallet (putWalKV) on day 1.
+pub async fn put_vin(owner: &Wallet, light: &LightClient, vid: &str) {
+    owner
+        .put_owner_record(
+            light,
+            vid,
+            day(1),
+            &FormatSpec::vin_code(),
+            &json!({"VEHICLE_DATA": 1}),
+            &vin_value(),
+        )
+        .await
+        .expect("put vin");
+}
+
 /// The account secret `[byte; 32]`.
 pub fn secret(byte: u8) -> SecretKey {
     secret_key_from_bytes(&[byte; 32]).expect("secret")
@@ -217,17 +232,7 @@ pub async fn grants_world(owner: &Wallet, accounts: &[String]) -> GrantsWorld {
     let trips = drive_days(&car, &light).await;
     // The owner enters the car's VIN in the wallet (putWalKV): an owner record of the
     // car, granted like the car's own records.
-    owner
-        .put_owner_record(
-            &light,
-            VID,
-            day(1),
-            &FormatSpec::vin_code(),
-            &json!({"VEHICLE_DATA": 1}),
-            &vin_value(),
-        )
-        .await
-        .expect("put vin");
+    put_vin(owner, &light, VID).await;
     GrantsWorld {
         node,
         operator,
