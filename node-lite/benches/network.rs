@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -34,6 +34,7 @@ mod common;
 mod test_cluster;
 
 use carchain_testkit::cometbft::cometbft_bin;
+use common::batches::{batch_body, send_batch};
 use common::{NodeProcess, Wallet};
 use test_cluster::{CLUSTER_URL, TestCluster};
 
@@ -51,47 +52,8 @@ const LATENCY_PHASE: Duration = Duration::from_secs(10);
 const RANGE_QUERIES: usize = 200;
 /// Range queries sent first and not timed.
 const RANGE_WARMUP: usize = 20;
-const VALUE_LEN: usize = 1024;
 /// The embedded node's default block interval (`carchain-node run`).
 const SINGLE_BLOCK_MS: u64 = 200;
-
-fn value_for(nonce: u64) -> Vec<u8> {
-    (0..VALUE_LEN).map(|i| (i as u64 ^ nonce) as u8).collect()
-}
-
-/// The JSON body of one batch of `wallet`'s puts with nonces `from..from + count`.
-fn batch_body(wallet: &Wallet, from: u64, count: u64) -> Vec<u8> {
-    use base64::Engine;
-    let items: Vec<Value> = (from..from + count)
-        .map(|nonce| {
-            let value = value_for(nonce);
-            json!({
-                "tx": wallet.record_put(nonce, &nonce.to_be_bytes(), &value),
-                "value": base64::engine::general_purpose::STANDARD.encode(&value),
-            })
-        })
-        .collect();
-    serde_json::to_vec(&json!({ "items": items })).expect("encode batch")
-}
-
-/// Sends one batch; asserts every item was stored.
-async fn send_batch(http: &reqwest::Client, base: &str, body: Vec<u8>, count: u64) {
-    let response = http
-        .post(format!("{base}/v1/records"))
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .expect("post records");
-    let status = response.status();
-    let answer: Value = response.json().await.expect("records json");
-    assert_eq!(status, 200, "{answer}");
-    let results = answer["results"].as_array().expect("results");
-    assert_eq!(results.len() as u64, count);
-    for result in results {
-        assert_eq!(result["outcome"], "stored", "{result}");
-    }
-}
 
 /// One node under test: its API and the processes whose memory is reported.
 struct Target {

@@ -46,6 +46,7 @@ use serde_json::json;
 mod common;
 
 use common::Wallet;
+use common::batches::{VALUE_LEN, batch_body, send_batch, value_for};
 
 /// Clients of the latency phase, each waiting for its put's block.
 const LATENCY_CLIENTS: u8 = 16;
@@ -69,11 +70,6 @@ const RANGE_QUERIES: usize = 300;
 /// Range queries sent first and not timed: the first ones open the node's reader
 /// connections and map the file's pages.
 const RANGE_WARMUP: usize = 30;
-const VALUE_LEN: usize = 1024;
-
-fn value_for(nonce: u64) -> Vec<u8> {
-    (0..VALUE_LEN).map(|i| (i as u64 ^ nonce) as u8).collect()
-}
 
 /// Submits `tx`, asserting the expected status (200 committed, 202 queued).
 async fn submit(http: &reqwest::Client, base: &str, tx: &SignedTransaction, wait: bool) {
@@ -149,41 +145,15 @@ fn batches_per_client(clients: u8) -> u64 {
 
 /// The JSON bodies of one client's `batches` batches, signed and encoded ahead of time.
 fn batch_bodies(wallet: &Wallet, batches: u64) -> Vec<Vec<u8>> {
-    use base64::Engine;
     (0..batches)
-        .map(|batch| {
-            let items: Vec<serde_json::Value> = (0..BATCH_ITEMS)
-                .map(|i| {
-                    let nonce = batch * BATCH_ITEMS + i;
-                    let value = value_for(nonce);
-                    json!({
-                        "tx": wallet.record_put(nonce, &nonce.to_be_bytes(), &value),
-                        "value": base64::engine::general_purpose::STANDARD.encode(&value),
-                    })
-                })
-                .collect();
-            serde_json::to_vec(&json!({ "items": items })).expect("encode batch")
-        })
+        .map(|batch| batch_body(wallet, batch * BATCH_ITEMS, BATCH_ITEMS))
         .collect()
 }
 
 /// Sends one client's batches in turn; asserts every item was stored.
 async fn send_batches(http: &reqwest::Client, base: &str, bodies: Vec<Vec<u8>>) {
     for body in bodies {
-        let response = http
-            .post(format!("{base}/v1/records"))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .expect("post records");
-        assert_eq!(response.status(), 200);
-        let answer: serde_json::Value = response.json().await.expect("records json");
-        let results = answer["results"].as_array().expect("results");
-        assert_eq!(results.len() as u64, BATCH_ITEMS);
-        for result in results {
-            assert_eq!(result["outcome"], "stored", "{result}");
-        }
+        send_batch(http, base, body, BATCH_ITEMS).await;
     }
 }
 

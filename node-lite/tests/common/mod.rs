@@ -3,6 +3,7 @@
 //! verify state answers against signed headers.
 #![allow(dead_code)]
 
+pub mod batches;
 pub mod cometbft;
 pub mod providers;
 
