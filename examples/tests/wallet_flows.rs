@@ -210,15 +210,7 @@ async fn reset_to_a_second_owner_locks_the_first_out_of_new_data() {
         .expect("present");
     let envelope = carchain_core::crypto::Envelope::from_bytes(&record.envelope).expect("envelope");
     // The envelope names no recipient: only the second owner's RSA key opens it.
-    let rsa = |words: &str| {
-        carchain_core::keys::WalletKeys::from_mnemonic(
-            &carchain_core::keys::Mnemonic::parse(words).expect("words"),
-            "",
-            carchain_core::keys::Network::Regtest,
-            carchain_core::keys::RsaBits::B2048,
-        )
-        .expect("keys")
-    };
+    let rsa = carchain_testkit::car_records::owner_keys;
     let wrapped = envelope.wrapped_epoch_key();
     assert!(
         wrapped
