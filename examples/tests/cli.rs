@@ -471,19 +471,10 @@ async fn scripted_session_pair_put_range_trips_and_status() {
 
     // A new pool for the car (setDup): the car shows a fresh code, both sides exchange
     // it, and what the car wrote before stays readable.
-    let pairing_code = c.args(&["car", "pairing-code", "--car", &car, "--vid", VID]);
-    run_table_async(vec![Case::new(&pairing_code, 3, "already paired")]).await;
-    let code = c
-        .ok(&[
-            "car",
-            "pairing-code",
-            "--car",
-            &car,
-            "--vid",
-            VID,
-            "--reset",
-        ])
-        .await;
+    let pairing_code = ["car", "pairing-code", "--car", &car, "--vid", VID];
+    let already_paired = Case::new(&c.args(&pairing_code), 3, "already paired");
+    run_table_async(vec![already_paired]).await;
+    let code = c.ok(&[&pairing_code[..], &["--reset"]].concat()).await;
     let payload = code["payload"].as_str().expect("payload").to_owned();
     let owner_side = tokio::spawn(run_async(
         w.args(&[
