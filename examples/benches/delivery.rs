@@ -19,8 +19,6 @@
 
 #[path = "common/mod.rs"]
 mod common;
-#[path = "../tests/support/mod.rs"]
-mod support;
 
 use std::time::{Duration, Instant};
 
@@ -28,10 +26,10 @@ use carchain_core::device::{CarDevice, DeliveryPacing};
 use carchain_core::light::{LightClient, RecordUpload};
 use carchain_core::record::FormatSpec;
 use carchain_examples::sim::pairing::pair_sim_car;
+use carchain_testkit::flows::{WORDS_A, car, wallet};
+use carchain_testkit::{AGENT, Mode, TestKey, start_node};
 use chrono::NaiveDate;
 use serde_json::json;
-use support::flows::{WORDS_A, car, wallet};
-use support::{AGENT, Mode, TestKey, start_node};
 
 use common::setup::block_on;
 

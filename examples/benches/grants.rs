@@ -26,8 +26,6 @@
 
 #[path = "common/mod.rs"]
 mod common;
-#[path = "../tests/support/mod.rs"]
-mod support;
 
 #[path = "grants/baselines.rs"]
 mod baselines;
@@ -45,12 +43,12 @@ use carchain_core::grants::{
     Delivery, GrantsLedger, Narrowing, Privilege, RequestTerms, ServiceProvider,
 };
 use carchain_core::trip::Trip;
+use carchain_testkit::grants_setup::provider;
+use carchain_testkit::{Mode, start_node};
 use serde_json::json;
-use support::grants_setup::provider;
-use support::{Mode, start_node};
 
 use baselines::{ReadPrimitives, bare_transfer, raw_fetch, read_primitives, rsa_encryptions};
-use common::month::{DAYS, MONTH_TRIPS, TRIPS_PER_DAY, day, median, ms};
+use carchain_testkit::month::{DAYS, MONTH_TRIPS, TRIPS_PER_DAY, day, median, ms};
 use common::setup::{BenchOwner, block_on, store_month};
 use phases::{ComputePhases, CopyPhases, Owner, compute_in_phases, copy_in_phases};
 

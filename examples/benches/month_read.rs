@@ -21,12 +21,9 @@
 
 #[path = "common/mod.rs"]
 mod common;
-#[path = "../tests/support/mod.rs"]
-mod support;
 
 use std::time::{Duration, Instant};
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use base64::Engine;
@@ -37,10 +34,10 @@ use carchain_core::protocol::{decode_state_proof, token_issue_digest, verify_sta
 use carchain_core::tokens::{IssuerPublicKey, batch_digest};
 use carchain_node::api::{self, ApiConfig};
 use carchain_node::node::{Node, NodeConfig};
+use carchain_testkit::{AGENT, Mode, TestKey, init_chain, serve};
 use serde_json::{Value, json};
-use support::{AGENT, Mode, TestKey, init_chain, serve};
 
-use common::month::{DAYS, MONTH_TRIPS, POINTS, day, median};
+use carchain_testkit::month::{DAYS, MONTH_TRIPS, POINTS, day, median};
 use common::primitives::{
     RawRecord, SealedRecord, decode_trips, fetch_raw_paid, open_all, plain_keys, unwrap_epochs,
 };
@@ -154,15 +151,9 @@ async fn restart_shared(data_dir: std::path::PathBuf) -> (String, Arc<Node>) {
     })
     .await
     .expect("restart shared");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address: SocketAddr = listener.local_addr().expect("address");
     let app = api::router(Arc::clone(&node), ApiConfig::default());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (format!("http://{address}"), node)
+    let (base, _server) = carchain_testkit::serve::serve_loopback(app).await;
+    (base, node)
 }
 
 /// Buys `count` tokens for the raw calls, paid by `payer`: a transfer to the operator,

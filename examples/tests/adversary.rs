@@ -22,7 +22,7 @@
 
 #[path = "support/adversary/mod.rs"]
 mod adversary;
-mod node_process;
+use carchain_testkit::node_process;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};

@@ -24,6 +24,7 @@ fn named_paths(text: &str) -> Vec<String> {
                     "node-lite/",
                     "bindings/",
                     "examples/",
+                    "testkit/",
                     "android/",
                     "ios/",
                     "scripts/",

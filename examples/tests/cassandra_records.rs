@@ -14,25 +14,18 @@
 //! Every wait polls with a generous deadline: three JVMs share two cores with the tests.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
-mod node_process;
+use carchain_testkit::node_process;
 #[path = "../../node-lite/src/kv/cassandra/test_cluster.rs"]
 mod test_cluster;
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use carchain_core::crypto::EpochKeyCache;
-use carchain_core::device::{CarDevice, DeliveryPacing};
-use carchain_core::keys::{Mnemonic, RsaBits, WalletKeys};
-use carchain_core::light::LightClient;
-use carchain_core::pool::AddressPool;
-use carchain_core::protocol::Network;
-use carchain_core::record::FormatSpec;
-use carchain_core::sealed::{Opener, SealedRecord, open_record_with_key};
-use carchain_core::store::InMemorySecretStore;
-use carchain_core::trip::{Trip, TripPoint};
-use carchain_core::wallet::Wallet;
+use carchain_core::trip::Trip;
+use carchain_testkit::car_records::{
+    self, owner_keys, pair_patiently, pool_sessions, queue_trips, sessions_of, short_trip,
+    wallet_and_car,
+};
 use chrono::NaiveDate;
 use serde_json::Value;
 use test_cluster::{CLUSTER_URL, TestCluster};
@@ -44,105 +37,6 @@ const AGENT: &str = "carchain-node";
 const CHAIN_ID: &str = "carchain-cassandra-e2e";
 /// Longest wait for the cluster to notice a dead or returning node.
 const PATIENCE: Duration = Duration::from_secs(180);
-
-fn trip(day: u32) -> (NaiveDate, Trip) {
-    let date = NaiveDate::from_ymd_opt(2024, 5, day).expect("date");
-    let start = date
-        .and_hms_opt(8, 0, 0)
-        .expect("time")
-        .and_utc()
-        .timestamp();
-    let points = (0..20)
-        .map(|i| TripPoint {
-            lat: 31.2 + f64::from(i) * 0.001,
-            lng: 121.4 + f64::from(i) * 0.001,
-            speed_kmh: Some(40.0 + f64::from(i)),
-            time: start + i64::from(i) * 10,
-        })
-        .collect();
-    let trip = Trip {
-        session_id: i64::from(day) * 100,
-        start,
-        end: start + 190,
-        points,
-    };
-    (date, trip)
-}
-
-/// Flushes until the queue is empty; a put may be refused only as `kv_unavailable`
-/// (a replica died under it: not acknowledged, kept queued, sent again).
-async fn flush_until_empty(car: &CarDevice, light: &LightClient) {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let report = car.flush(light).await.expect("flush");
-        for refused in &report.refused {
-            assert_eq!(refused.code, "kv_unavailable", "{refused:?}");
-        }
-        if report.remaining == 0 {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the queue never drained: {report:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
-
-/// Reads the car's whole pool through the node and opens every record with the owner's
-/// key: the sessions of the trips found (each must be intact).
-async fn read_back(
-    light: &LightClient,
-    keys: &WalletKeys,
-    trips: &[(NaiveDate, Trip)],
-) -> Vec<i64> {
-    let pool = AddressPool::derive(keys, VID, 0, POOL).expect("pool");
-    let spec = FormatSpec::trip_gps();
-    let mut cache = EpochKeyCache::new();
-    let mut sessions = Vec::new();
-    for address in pool.addresses() {
-        let range = light
-            .records_in_range(&address.to_string(), &[], &[0xff; 64])
-            .await
-            .expect("range read");
-        assert!(range.rejected.is_empty(), "{:?}", range.rejected);
-        for record in &range.records {
-            let put = &record.registration.put;
-            let sealed = SealedRecord {
-                address: put.address.clone(),
-                format: put.format.clone(),
-                key: carchain_core::record::EncodedKey::from_bytes(put.key.clone()),
-                hash_func: put.hash_func,
-                envelope: record.envelope.clone(),
-                d_hash: put.d_hash,
-                c_hash: put.c_hash,
-            };
-            let opened = open_record_with_key(
-                &sealed,
-                Opener::Owner {
-                    rsa: keys.rsa_private_key(),
-                    cache: &mut cache,
-                },
-                &[],
-            )
-            .expect("open");
-            let key = carchain_core::record::decode_key(&spec, opened.key.as_bytes()).expect("key");
-            let (_, expected) = trips
-                .iter()
-                .find(|(_, t)| serde_json::json!(t.session_id) == key["SESSION_ID"])
-                .expect("a trip the car queued");
-            assert_eq!(opened.value, expected.to_value(1).expect("value"), "intact");
-            sessions.push(expected.session_id);
-        }
-    }
-    sessions.sort_unstable();
-    sessions
-}
-
-fn sessions_of(trips: &[(NaiveDate, Trip)]) -> Vec<i64> {
-    let set: BTreeSet<i64> = trips.iter().map(|(_, t)| t.session_id).collect();
-    set.into_iter().collect()
-}
 
 /// `GET path` on the node: status code and body text.
 async fn get(base: &str, path: &str) -> (u16, String) {
@@ -195,13 +89,7 @@ fn wait_for_log(nodes: &[u8], needles: &[&str]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn records_survive_one_dead_cassandra_node_and_two_dead_nodes_refuse_puts() {
     let cluster = Arc::new(TestCluster::up());
-    let keys = WalletKeys::from_mnemonic(
-        &Mnemonic::parse(WORDS).expect("words"),
-        "",
-        Network::Regtest,
-        RsaBits::B2048,
-    )
-    .expect("keys");
+    let keys = owner_keys(WORDS);
     let owner = keys.owner_address().to_string();
     // A keyspace of this run's own, so a reused cluster holds no records of another run.
     let url = format!("{CLUSTER_URL}/e2e_{}", std::process::id());
@@ -221,74 +109,41 @@ async fn records_survive_one_dead_cassandra_node_and_two_dead_nodes_refuse_puts(
     assert_eq!(status["kv"]["available"], true, "{status}");
 
     let dir = tempfile::tempdir().expect("dir");
-    let wallet = Wallet::restore(
-        dir.path().join("wallet.db"),
-        Arc::new(InMemorySecretStore::new()),
-        Network::Regtest,
-        WORDS,
-        "",
-    )
-    .expect("wallet");
-    let car = CarDevice::open(
-        &dir.path().join("car.db"),
-        Arc::new(InMemorySecretStore::new()),
-        VID,
-    )
-    .expect("car")
-    .with_delivery_pacing(DeliveryPacing {
-        max_delay: Duration::from_millis(20),
-    });
-    let payload = car.pairing_payload(600).expect("payload").to_text();
-    let car_side = async {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            // The offer's registration may land a moment before its value is stored
-            // (a quorum write after the block): the car polls again, as it would.
-            match car.complete_pairing(&light).await {
-                Ok(true) => break,
-                Ok(false) => {}
-                Err(err) => eprintln!("car pairing, polling again: {err}"),
-            }
-            assert!(Instant::now() < deadline, "no offer reached the car");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    };
-    let (paired, ()) = tokio::join!(
-        wallet.pair_device(&light, &payload, "family car", POOL, AGENT),
-        car_side
-    );
-    paired.expect("wallet pairing");
+    let (wallet, car) = wallet_and_car(&dir, WORDS, VID, Duration::from_millis(20));
+    // The offer's registration may land a moment before its value is stored (a quorum
+    // write after the block): the car polls again, as it would.
+    pair_patiently(&wallet, &light, &car, &light, (POOL, AGENT), PATIENCE).await;
 
     // All three nodes up: trips of two days go out and read back.
-    let mut trips: Vec<(NaiveDate, Trip)> = (1..=2).map(trip).collect();
-    for (date, t) in &trips {
-        car.put_trip(t, 1, *date).expect("queue");
-    }
-    flush_until_empty(&car, &light).await;
-    assert_eq!(read_back(&light, &keys, &trips).await, sessions_of(&trips));
+    let mut trips: Vec<(NaiveDate, Trip)> = (1..=2).map(short_trip).collect();
+    queue_trips(&car, &trips);
+    car_records::flush_until_empty(&car, &light, PATIENCE).await;
+    assert_eq!(
+        pool_sessions(&light, &keys, (VID, POOL), &trips).await,
+        sessions_of(&trips)
+    );
 
     // Node 2 is killed with SIGKILL while six more days go out: QUORUM is two of three,
     // so puts keep being acknowledged, and every acknowledged one reads back.
-    let more: Vec<(NaiveDate, Trip)> = (3..=8).map(trip).collect();
-    for (date, t) in &more {
-        car.put_trip(t, 1, *date).expect("queue");
-    }
+    let more: Vec<(NaiveDate, Trip)> = (3..=8).map(short_trip).collect();
+    queue_trips(&car, &more);
     trips.extend(more);
     let killer = cluster.clone();
     let kill = tokio::task::spawn_blocking(move || killer.kill(2));
-    flush_until_empty(&car, &light).await;
+    car_records::flush_until_empty(&car, &light, PATIENCE).await;
     kill.await.expect("kill node 2");
     // Once the others see node 2 down they keep hints of its writes for its return.
     tokio::task::spawn_blocking(|| wait_for_log(&[1, 3], &["127.0.0.2:7000 is now down"]))
         .await
         .expect("node 2 seen down");
-    let more: Vec<(NaiveDate, Trip)> = (9..=10).map(trip).collect();
-    for (date, t) in &more {
-        car.put_trip(t, 1, *date).expect("queue");
-    }
+    let more: Vec<(NaiveDate, Trip)> = (9..=10).map(short_trip).collect();
+    queue_trips(&car, &more);
     trips.extend(more);
-    flush_until_empty(&car, &light).await;
-    assert_eq!(read_back(&light, &keys, &trips).await, sessions_of(&trips));
+    car_records::flush_until_empty(&car, &light, PATIENCE).await;
+    assert_eq!(
+        pool_sessions(&light, &keys, (VID, POOL), &trips).await,
+        sessions_of(&trips)
+    );
     assert_eq!(wait_for_health(&node.base, 200).await, "ok");
 
     // Node 2 restarts and catches up: the coordinators hand it the writes it missed.
@@ -315,7 +170,7 @@ async fn records_survive_one_dead_cassandra_node_and_two_dead_nodes_refuse_puts(
     assert_eq!(code, 200, "the node answers its status: {status}");
     let status: Value = serde_json::from_str(&status).expect("status json");
     assert_eq!(status["kv"]["available"], false, "{status}");
-    let (date, last) = trip(11);
+    let (date, last) = short_trip(11);
     car.put_trip(&last, 1, date).expect("queue");
     trips.push((date, last));
     let report = car
@@ -339,7 +194,10 @@ async fn records_survive_one_dead_cassandra_node_and_two_dead_nodes_refuse_puts(
     .await
     .expect("restart nodes 1 and 3");
     assert_eq!(wait_for_health(&node.base, 200).await, "ok");
-    flush_until_empty(&car, &light).await;
-    assert_eq!(read_back(&light, &keys, &trips).await, sessions_of(&trips));
+    car_records::flush_until_empty(&car, &light, PATIENCE).await;
+    assert_eq!(
+        pool_sessions(&light, &keys, (VID, POOL), &trips).await,
+        sessions_of(&trips)
+    );
     drop(node);
 }

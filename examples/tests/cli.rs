@@ -13,7 +13,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod cli_run;
-mod node_process;
+use carchain_testkit::node_process;
 mod support;
 
 use std::path::Path;
@@ -86,36 +86,18 @@ fn bad_flags_are_usage_errors_with_the_usage() {
         Case::new(&["frobnicate"], 2, "Usage:"),
         Case::new(&["--wallet"], 2, "a value is required"),
         Case::new(
-            &[
-                "range",
-                "--vid",
+            &range(
                 "V",
-                "--from",
-                "2024-05-06",
-                "--to",
-                "2024-05-06",
-                "--format",
-                "carvio",
-                "--limit",
-                "many",
-            ],
+                ("2024-05-06", "2024-05-06"),
+                &["carvio"],
+                &["--limit", "many"],
+            ),
             2,
             "invalid value 'many'",
         ),
+        // A put without any value flag.
         Case::new(
-            &[
-                "put",
-                "--car",
-                "c.db",
-                "--vid",
-                "V",
-                "--format",
-                "carvio",
-                "--key",
-                "{}",
-                "--date",
-                "2024-05-06",
-            ],
+            &put("c.db", &["carvio"], "{}", "2024-05-06", &[]),
             2,
             "--value",
         ),
@@ -489,19 +471,10 @@ async fn scripted_session_pair_put_range_trips_and_status() {
 
     // A new pool for the car (setDup): the car shows a fresh code, both sides exchange
     // it, and what the car wrote before stays readable.
-    let pairing_code = c.args(&["car", "pairing-code", "--car", &car, "--vid", VID]);
-    run_table_async(vec![Case::new(&pairing_code, 3, "already paired")]).await;
-    let code = c
-        .ok(&[
-            "car",
-            "pairing-code",
-            "--car",
-            &car,
-            "--vid",
-            VID,
-            "--reset",
-        ])
-        .await;
+    let pairing_code = ["car", "pairing-code", "--car", &car, "--vid", VID];
+    let already_paired = Case::new(&c.args(&pairing_code), 3, "already paired");
+    run_table_async(vec![already_paired]).await;
+    let code = c.ok(&[&pairing_code[..], &["--reset"]].concat()).await;
     let payload = code["payload"].as_str().expect("payload").to_owned();
     let owner_side = tokio::spawn(run_async(
         w.args(&[

@@ -9,17 +9,16 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use carchain_core::crypto::EpochKeyCache;
 use carchain_core::device::{CarDevice, DeliveryPacing};
-use carchain_core::keys::{Mnemonic, RsaBits, WalletKeys};
+use carchain_core::keys::WalletKeys;
 use carchain_core::light::LightClient;
 use carchain_core::pool::AddressPool;
 use carchain_core::protocol::Network;
-use carchain_core::record::FormatSpec;
-use carchain_core::sealed::{Opener, SealedRecord, open_record_with_key};
 use carchain_core::store::InMemorySecretStore;
-use carchain_core::trip::{Trip, TripPoint};
-use carchain_core::wallet::Wallet;
+use carchain_core::trip::Trip;
+use carchain_testkit::car_records::{
+    owner_keys, pool_sessions, queue_trips, short_trip, wallet_and_car,
+};
 use chrono::NaiveDate;
 use support::{AGENT, Mode, closed_endpoint, start_node};
 
@@ -28,42 +27,10 @@ const WORDS: &str =
 const VID: &str = "LBVNU79049SB81546";
 const POOL: usize = 8;
 
-fn trip(day: u32, session: i64) -> (NaiveDate, Trip) {
-    let date = NaiveDate::from_ymd_opt(2024, 5, day).expect("date");
-    let start = date
-        .and_hms_opt(8, 0, 0)
-        .expect("time")
-        .and_utc()
-        .timestamp();
-    let points = (0..20)
-        .map(|i| TripPoint {
-            lat: 31.2 + f64::from(i) * 0.001,
-            lng: 121.4 + f64::from(i) * 0.001,
-            speed_kmh: Some(40.0 + f64::from(i)),
-            time: start + i64::from(i) * 10,
-        })
-        .collect();
-    (
-        date,
-        Trip {
-            session_id: session,
-            start,
-            end: start + 190,
-            points,
-        },
-    )
-}
-
 /// The owner's keys (from [`WORDS`]), a private node funding the owner, and a synced
 /// light client of it.
 async fn funded_owner_and_private_node() -> (WalletKeys, support::TestNode, LightClient) {
-    let keys = WalletKeys::from_mnemonic(
-        &Mnemonic::parse(WORDS).expect("words"),
-        "",
-        Network::Regtest,
-        RsaBits::B2048,
-    )
-    .expect("keys");
+    let keys = owner_keys(WORDS);
     let owner = keys.owner_address().to_string();
     let node = start_node(&[(owner.as_str(), 1_000_000)], Mode::Private).await;
     let light = node.client();
@@ -76,23 +43,7 @@ async fn offline_three_days_then_every_record_arrives_once_in_order() {
     let (keys, node, light) = funded_owner_and_private_node().await;
 
     let dir = tempfile::tempdir().expect("dir");
-    let wallet = Wallet::restore(
-        dir.path().join("wallet.db"),
-        Arc::new(InMemorySecretStore::new()),
-        Network::Regtest,
-        WORDS,
-        "",
-    )
-    .expect("wallet");
-    let car = CarDevice::open(
-        &dir.path().join("car.db"),
-        Arc::new(InMemorySecretStore::new()),
-        VID,
-    )
-    .expect("car")
-    .with_delivery_pacing(DeliveryPacing {
-        max_delay: Duration::from_millis(30),
-    });
+    let (wallet, car) = wallet_and_car(&dir, WORDS, VID, Duration::from_millis(30));
 
     // Pairing through the mailbox: the wallet posts its offer and waits; the car polls.
     let payload = car.pairing_payload(600).expect("payload");
@@ -115,10 +66,8 @@ async fn offline_three_days_then_every_record_arrives_once_in_order() {
     assert!(car.is_paired(&light).await.expect("is paired"));
 
     // Three days without coverage: the puts queue, a flush to a dead node keeps them.
-    let trips: Vec<(NaiveDate, Trip)> = (1..=3).map(|d| trip(d, i64::from(d) * 100)).collect();
-    for (date, t) in &trips {
-        car.put_trip(t, 1, *date).expect("put");
-    }
+    let trips: Vec<(NaiveDate, Trip)> = (1..=3).map(short_trip).collect();
+    queue_trips(&car, &trips);
     assert_eq!(car.queue_len().expect("len"), 3);
     let offline = LightClient::new(vec![closed_endpoint()], node.anchor.clone()).expect("client");
     let report = car.flush(&offline).await.expect("offline flush");
@@ -139,53 +88,10 @@ async fn offline_three_days_then_every_record_arrives_once_in_order() {
 
     // Read back through the light client over the whole pool, open with the owner key.
     light.sync(&|_| {}).await.expect("sync");
-    let pool = AddressPool::derive(&keys, VID, 0, POOL).expect("pool");
-    let mut found = Vec::new();
-    for address in pool.addresses() {
-        let range = light
-            .records_in_range(&address.to_string(), &[], &[0xff; 64])
-            .await
-            .expect("range");
-        assert!(range.rejected.is_empty());
-        found.extend(range.records);
-    }
-    assert_eq!(found.len(), 3, "each record exactly once");
     // Days leave in shuffled order (one address at a time): each record is matched to
-    // its trip by its session.
-    let mut cache = EpochKeyCache::new();
-    let spec = FormatSpec::trip_gps();
-    let mut sessions = Vec::new();
-    for record in &found {
-        let put = &record.registration.put;
-        let sealed = SealedRecord {
-            address: put.address.clone(),
-            format: put.format.clone(),
-            key: carchain_core::record::EncodedKey::from_bytes(put.key.clone()),
-            hash_func: put.hash_func,
-            envelope: record.envelope.clone(),
-            d_hash: put.d_hash,
-            c_hash: put.c_hash,
-        };
-        let opened = open_record_with_key(
-            &sealed,
-            Opener::Owner {
-                rsa: keys.rsa_private_key(),
-                cache: &mut cache,
-            },
-            &[],
-        )
-        .expect("open");
-        // The ledger holds the stored key; the plaintext key travels in the envelope.
-        assert!(carchain_core::record::decode_key(&spec, &put.key).is_err());
-        let key = carchain_core::record::decode_key(&spec, opened.key.as_bytes()).expect("key");
-        let (_, expected) = trips
-            .iter()
-            .find(|(_, t)| serde_json::json!(t.session_id) == key["SESSION_ID"])
-            .expect("a queued trip");
-        sessions.push(expected.session_id);
-        assert_eq!(opened.value, expected.to_value(1).expect("value"), "intact");
-    }
-    sessions.sort_unstable();
+    // its trip by its session, opened and compared.
+    let sessions = pool_sessions(&light, &keys, (VID, POOL), &trips).await;
+    assert_eq!(sessions.len(), 3, "each record exactly once");
     assert_eq!(sessions, vec![100, 200, 300]);
 }
 
@@ -200,10 +106,8 @@ async fn a_flush_cut_off_mid_backlog_loses_nothing_and_duplicates_nothing() {
     let car = support::flows::car(&dir, VID);
     support::flows::pair(&wallet, &light, &car, "family car", POOL).await;
 
-    let trips: Vec<(NaiveDate, Trip)> = (1..=6).map(|d| trip(d, i64::from(d) * 100)).collect();
-    for (date, t) in &trips {
-        car.put_trip(t, 1, *date).expect("put");
-    }
+    let trips: Vec<(NaiveDate, Trip)> = (1..=6).map(short_trip).collect();
+    queue_trips(&car, &trips);
     // Long pauses between addresses; the flush is cut off (dropped, as when the car
     // loses power or coverage) as soon as the first address is delivered, during the
     // pause that follows it.
@@ -263,10 +167,8 @@ async fn a_car_store_from_before_tx_format_v2_delivers_its_old_queue() {
     let wallet = support::flows::wallet(WORDS);
     let car = open_car();
     support::flows::pair(&wallet, &light, &car, "family car", POOL).await;
-    let trips: Vec<(NaiveDate, Trip)> = (1..=3).map(|d| trip(d, i64::from(d) * 100)).collect();
-    for (date, t) in &trips {
-        car.put_trip(t, 1, *date).expect("put");
-    }
+    let trips: Vec<(NaiveDate, Trip)> = (1..=3).map(short_trip).collect();
+    queue_trips(&car, &trips);
     drop(car);
 
     // The old build's store: every queued transaction signed under the v1 domain, the

@@ -13,7 +13,7 @@
 //!   thief sees in transit) pays nothing for the thief and stays good for its put.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
-mod node_process;
+use carchain_testkit::node_process;
 mod support;
 
 #[path = "support/adversary/ledger.rs"]

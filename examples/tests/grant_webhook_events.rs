@@ -10,6 +10,8 @@
 
 mod support;
 
+use carchain_testkit::serve::{bind_loopback, serve_on};
+
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -117,16 +119,11 @@ async fn each_standing_period_revocation_and_renouncement_sends_its_own_notice()
         .expect("register neighbour");
 
     // The node's webhook routes and task, on their own loopback listener.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let hooks_address = listener.local_addr().expect("address");
+    let (listener, hooks_address) = bind_loopback().await;
     let node = &world.node.node;
     let (router, task) =
         carchain_node::webhooks::start(node, node.data_dir(), hooks_address).expect("webhooks");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
+    serve_on(listener, router);
     let hooks = format!("http://{hooks_address}");
     let (family_url, family_got) = receiver("/hook", StatusCode::OK).await;
     let (neighbour_url, neighbour_got) = receiver("/hook", StatusCode::OK).await;

@@ -10,6 +10,8 @@
 
 mod support;
 
+use carchain_testkit::serve::{bind_loopback, serve_on};
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::http::StatusCode;
@@ -43,16 +45,11 @@ async fn an_approved_grant_reaches_the_dealers_webhook_with_nothing_personal() {
         .expect("register");
 
     // The node's webhook route and task, on their own loopback listener.
-    let hooks_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let hooks_address = hooks_listener.local_addr().expect("address");
+    let (hooks_listener, hooks_address) = bind_loopback().await;
     let node = &world.node.node;
     let (hooks_router, hooks_task) =
         carchain_node::webhooks::start(node, node.data_dir(), hooks_address).expect("webhooks");
-    tokio::spawn(async move {
-        let _ = axum::serve(hooks_listener, hooks_router).await;
-    });
+    serve_on(hooks_listener, hooks_router);
     let hooks_base = format!("http://{hooks_address}");
 
     let (hook_url, received) = receiver("/carchain", StatusCode::NO_CONTENT).await;

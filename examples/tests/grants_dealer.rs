@@ -12,7 +12,6 @@ mod support;
 
 use std::time::Duration;
 
-use carchain_core::compute::{FeatureParams, mileage_native, trip_features};
 use carchain_core::grants::auditor::{
     AuditError, MileageClaim, appoint_auditor, fetch_transaction, is_auditor,
     recorded_attestations, require_attestation,
@@ -28,8 +27,8 @@ use carchain_core::protocol::{
 };
 use support::flows::{WORDS_A, day, wallet};
 use support::grants_setup::{
-    DAYS, VID, auditor, grants_world, owner_secret, provider, request_spec, secret, trip_terms,
-    vin_terms, vin_value,
+    DAYS, VID, assert_vin_copy, auditor, grants_world, mileage_claim, owner_secret, provider,
+    request_spec, secret, trip_terms, vin_terms,
 };
 
 const PRICE: u64 = 20_000;
@@ -119,19 +118,7 @@ async fn a_dealer_buys_the_vin_with_an_audited_mileage_and_cannot_resell_it() {
     let dealer_grant = vin_approval.grant_id;
 
     // The owner's claim: the mileage of its trips over the period.
-    let features: Vec<_> = world
-        .trips
-        .iter()
-        .map(|t| trip_features(t, &FeatureParams::default()).expect("features"))
-        .collect();
-    let mileage = mileage_native(&features);
-    let claim = MileageClaim {
-        vid: VID.into(),
-        from: day(1),
-        to: day(DAYS),
-        trips: mileage.trips,
-        total_m: mileage.total_m,
-    };
+    let claim = mileage_claim(&world.trips);
     assert_eq!(claim.trips, u64::from(DAYS));
     assert!(claim.total_m > 1_000, "{claim:?}");
     // The dealer requires the countersignature before completing: none yet.
@@ -313,15 +300,8 @@ async fn a_dealer_buys_the_vin_with_an_audited_mileage_and_cannot_resell_it() {
     else {
         panic!("a copy");
     };
+    assert_vin_copy(&light, &vin_copy).await;
     let vin = &vin_copy.records[0];
-    assert_eq!(vin.format, "VIN_CODE");
-    assert_eq!(vin.value, vin_value());
-    let registration = light
-        .registration(&vin.address, &vin.key)
-        .await
-        .expect("registration")
-        .expect("registered");
-    assert_eq!(registration.put.d_hash, vin.d_hash);
     assert_eq!(
         vin_copy.payment.as_ref().map(|p| p.status),
         Some(EscrowStatus::Released)

@@ -94,6 +94,32 @@ async fn tick(ledger: &GrantsLedger) {
         .expect("tick");
 }
 
+/// The node started on `chain` (days after its past blocks), a ledger reading it, and
+/// one block at the wall clock.
+async fn days_later(chain: PastChain) -> (TestNode, GrantsLedger) {
+    let node = chain.start(Mode::Private).await;
+    let ledger = ledger(&node);
+    tick(&ledger).await;
+    (node, ledger)
+}
+
+/// Asserts that `result` is the escrow client's refusal of a closed `window`.
+fn assert_too_late<T: std::fmt::Debug>(result: Result<T, EscrowError>, window: &str) {
+    assert!(
+        matches!(&result, Err(EscrowError::TooLate { what, .. }) if *what == window),
+        "{window}: {result:?}"
+    );
+}
+
+/// The buyer takes the refund of escrow `id`: it is refunded, and the buyer gets
+/// [`PRICE`] back less the refund's `fee`.
+async fn refund_buyer(buyer: &EscrowParty, ledger: &GrantsLedger, id: &[u8; 32], fee: u64) {
+    let buyer_before = balance(ledger, BUYER).await;
+    let refunded = buyer.refund(ledger, id).await.expect("refund");
+    assert_eq!(refunded.status, EscrowStatus::Refunded);
+    assert_eq!(balance(ledger, BUYER).await, buyer_before + PRICE - fee);
+}
+
 async fn balance(ledger: &GrantsLedger, byte: u8) -> u64 {
     ledger
         .light()
@@ -321,32 +347,21 @@ async fn a_seller_that_never_delivered_fails_the_challenge_and_the_buyer_is_refu
     assert!(matches!(early, Err(TxError::TooEarly { .. })), "{early:?}");
 
     // Days later, on the running node.
-    let node = chain.start(Mode::Private).await;
-    let ledger = ledger(&node);
-    tick(&ledger).await;
+    let (_node, ledger) = days_later(chain).await;
     let (buyer, seller) = (party(BUYER), party(SELLER));
     let (escrow, _) = buyer.escrow(&ledger, &id).await.expect("escrow");
     assert_eq!(escrow.status, EscrowStatus::Disputed);
     assert_eq!(escrow.challenge_seed, Some(seed));
-    assert!(matches!(
+    assert_too_late(
         seller.answer_challenge(&ledger, &id, &held).await,
-        Err(EscrowError::TooLate {
-            what: "possession challenge",
-            ..
-        })
-    ));
-    let buyer_before = balance(&ledger, BUYER).await;
-    let refunded = buyer.refund(&ledger, &id).await.expect("refund");
-    assert_eq!(refunded.status, EscrowStatus::Refunded);
-    assert_eq!(
-        balance(&ledger, BUYER).await,
-        buyer_before + PRICE
-            - fee_of(TxBody::EscrowResolve(EscrowResolve {
-                escrow_id: id,
-                seller_proved: false,
-                proof: None,
-            }))
+        "possession challenge",
     );
+    let refund = TxBody::EscrowResolve(EscrowResolve {
+        escrow_id: id,
+        seller_proved: false,
+        proof: None,
+    });
+    refund_buyer(&buyer, &ledger, &id, fee_of(refund)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -363,27 +378,16 @@ async fn an_undelivered_escrow_is_refunded_after_its_delivery_window() {
         "{early:?}"
     );
 
-    let node = chain.start(Mode::Private).await;
-    let ledger = ledger(&node);
-    tick(&ledger).await;
+    let (_node, ledger) = days_later(chain).await;
     let (buyer, seller) = (party(BUYER), party(SELLER));
     // The seller is too late to deliver.
-    assert!(matches!(
+    assert_too_late(
         seller
             .declare(&ledger, &id, &chunks_of(&values("late", 2)))
             .await,
-        Err(EscrowError::TooLate {
-            what: "delivery window",
-            ..
-        })
-    ));
-    let buyer_before = balance(&ledger, BUYER).await;
-    let refunded = buyer.refund(&ledger, &id).await.expect("refund");
-    assert_eq!(refunded.status, EscrowStatus::Refunded);
-    assert_eq!(
-        balance(&ledger, BUYER).await,
-        buyer_before + PRICE - fee_of(refund)
+        "delivery window",
     );
+    refund_buyer(&buyer, &ledger, &id, fee_of(refund)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -414,17 +418,9 @@ async fn an_undisputed_delivery_is_released_to_the_seller_after_the_review_windo
         "{early:?}"
     );
 
-    let node = chain.start(Mode::Private).await;
-    let ledger = ledger(&node);
-    tick(&ledger).await;
+    let (_node, ledger) = days_later(chain).await;
     let (buyer, seller) = (party(BUYER), party(SELLER));
-    assert!(matches!(
-        buyer.dispute(&ledger, &id).await,
-        Err(EscrowError::TooLate {
-            what: "review window",
-            ..
-        })
-    ));
+    assert_too_late(buyer.dispute(&ledger, &id).await, "review window");
     // The ledger itself refuses the late dispute, not only the client.
     let late = ledger
         .submit(

@@ -30,13 +30,11 @@ use carchain_core::protocol::{
     DataRequest, DataResponse, EscrowDeliver, EscrowOpen, EscrowRef, EscrowStatus, Grant,
     GrantKind, RecordPut, Transfer, TxBody,
 };
-use carchain_core::record::FormatSpec;
 use carchain_core::trip::{PrivacyZone, Trip};
 use carchain_core::wallet::Wallet;
-use serde_json::json;
-use support::flows::{WORDS_A, WORDS_B, day, wallet};
+use support::flows::{WORDS_A, WORDS_B, day, trip_range, wallet};
 use support::grants_setup::{
-    DAYS, GrantsWorld, grants_world, provider, request_spec, trip_terms, vin_value,
+    DAYS, GrantsWorld, assert_vin_copy, grants_world, provider, request_spec, trip_terms,
 };
 use support::{BASE_FEE, TestKey};
 
@@ -82,20 +80,35 @@ async fn setup(owner: &Wallet, stranger: &Wallet, providers: &[&ServiceProvider]
     grants_world(owner, &accounts).await
 }
 
+/// [`setup`] for one provider, then registered as `name` for `purpose`, running
+/// `programs`.
+async fn setup_registered(
+    owner: &Wallet,
+    stranger: &Wallet,
+    provider: &ServiceProvider,
+    (name, purpose): (&str, &str),
+    programs: Vec<[u8; 32]>,
+) -> GrantsWorld {
+    let world = setup(owner, stranger, &[provider]).await;
+    provider
+        .register(&world.ledger, name, purpose, programs)
+        .await
+        .expect("register");
+    world
+}
+
+/// How the insurer registers.
+const INSURER: (&str, &str) = ("Insurer", "pay-as-you-drive quotes");
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_insurer_receives_only_the_signed_score_of_privacy_zoned_trips() {
     let owner = wallet(WORDS_A);
     let stranger = wallet(WORDS_B);
     let insurer = provider(0x41);
-    let world = setup(&owner, &stranger, &[&insurer]).await;
+    let ubi = ShippedProgram::UbiScore.program_hash().expect("hash");
+    let world = setup_registered(&owner, &stranger, &insurer, INSURER, vec![ubi]).await;
     let (ledger, car, trips) = (&world.ledger, &world.car, &world.trips);
     let light = ledger.light().clone();
-    let ubi = ShippedProgram::UbiScore.program_hash().expect("hash");
-
-    insurer
-        .register(ledger, "Insurer", "pay-as-you-drive quotes", vec![ubi])
-        .await
-        .expect("register");
     let insurer_before = light
         .account(&insurer.address())
         .await
@@ -332,14 +345,11 @@ async fn a_dealer_gets_a_copy_of_the_vin_record_and_nothing_else() {
     let owner = wallet(WORDS_A);
     let stranger = wallet(WORDS_B);
     let dealer = provider(0x42);
-    let world = setup(&owner, &stranger, &[&dealer]).await;
+    let dealing = ("Dealer", "used-car valuations");
+    let world = setup_registered(&owner, &stranger, &dealer, dealing, vec![]).await;
     let (ledger, car, _trips) = (&world.ledger, &world.car, &world.trips);
     let light = ledger.light().clone();
 
-    dealer
-        .register(ledger, "Dealer", "used-car valuations", vec![])
-        .await
-        .expect("register");
     let request_id = dealer
         .request(
             ledger,
@@ -381,31 +391,12 @@ async fn a_dealer_gets_a_copy_of_the_vin_record_and_nothing_else() {
         panic!("a copy, got {outcome:?}");
     };
     assert_eq!(copy.records.len(), 1);
+    assert_vin_copy(&light, &copy).await;
     let vin = &copy.records[0];
-    assert_eq!(vin.format, "VIN_CODE");
-    assert_eq!(vin.value, vin_value());
-    let registration = light
-        .registration(&vin.address, &vin.key)
-        .await
-        .expect("registration")
-        .expect("registered");
-    assert_eq!(registration.put.d_hash, vin.d_hash);
 
     // A trip of the same car was not granted: refused.
-    let trip_record = owner
-        .get_kv_range(
-            &light,
-            car.vid(),
-            day(1),
-            day(1),
-            &FormatSpec::trip_gps(),
-            &json!({}),
-            &json!({}),
-            &[],
-            None,
-        )
+    let trip_record = trip_range(&owner, &light, car.vid(), (day(1), day(1)))
         .await
-        .expect("owner reads")
         .records
         .remove(0);
     assert!(matches!(
@@ -446,14 +437,10 @@ async fn a_rejected_paid_request_is_refunded_and_an_unpaid_one_cannot_be_approve
     let owner = wallet(WORDS_A);
     let stranger = wallet(WORDS_B);
     let insurer = provider(0x43);
-    let world = setup(&owner, &stranger, &[&insurer]).await;
+    let ubi = ShippedProgram::UbiScore.program_hash().expect("hash");
+    let world = setup_registered(&owner, &stranger, &insurer, INSURER, vec![ubi]).await;
     let (ledger, car, _trips) = (&world.ledger, &world.car, &world.trips);
     let light = ledger.light().clone();
-    let ubi = ShippedProgram::UbiScore.program_hash().expect("hash");
-    insurer
-        .register(ledger, "Insurer", "pay-as-you-drive quotes", vec![ubi])
-        .await
-        .expect("register");
     let terms = trip_terms(1, DAYS, Delivery::Compute { code_hash: ubi });
     let balance = |address: String| {
         let light = light.clone();

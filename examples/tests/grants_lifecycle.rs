@@ -121,6 +121,32 @@ fn ledger_refused<T: std::fmt::Debug>(result: Result<T, GrantsError>, code: &str
     }
 }
 
+/// A copy grant of `vin` (resale and duplicates not allowed) to `grantee`, as the owner
+/// would sign it outside the wallet's approval.
+fn vin_copy_grant(
+    grant_id: [u8; 32],
+    grantee: &ServiceProvider,
+    vin: &RecordRef,
+    expires_at: Option<u64>,
+) -> TxBody {
+    TxBody::Grant(Grant {
+        grant_id,
+        grantee_address: grantee.address(),
+        records_commitment: GrantOpening::new(
+            grantee.rsa_fingerprint().expect("fingerprint"),
+            vec![vin.clone()],
+        )
+        .expect("salt")
+        .commitment(),
+        copy_tags: vec![[0x5a; 32]],
+        kind: GrantKind::Copy {
+            resell: false,
+            dup: false,
+        },
+        expires_at,
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revocation_stops_the_dealer_reading_the_copy() {
     let owner = wallet(WORDS_A);
@@ -218,22 +244,7 @@ async fn expiry_stops_the_dealer_reading_the_copy() {
             .ledger
             .submit(
                 &owner_secret(WORDS_A),
-                TxBody::Grant(Grant {
-                    grant_id: [0x9e; 32],
-                    grantee_address: dealer.address(),
-                    records_commitment: GrantOpening::new(
-                        dealer.rsa_fingerprint().expect("fingerprint"),
-                        vec![vin.clone()],
-                    )
-                    .expect("salt")
-                    .commitment(),
-                    copy_tags: vec![[0x5a; 32]],
-                    kind: GrantKind::Copy {
-                        resell: false,
-                        dup: false,
-                    },
-                    expires_at: Some(ledger_clock - 1),
-                }),
+                vin_copy_grant([0x9e; 32], &dealer, &vin, Some(ledger_clock - 1)),
             )
             .await,
         "invalid_request",
@@ -322,24 +333,7 @@ async fn replayed_grants_repeated_approvals_and_other_readers_are_refused() {
     let light = world.ledger.light();
 
     // The same grant id again, even signed by the owner, is refused.
-    let grant = |grant_id: [u8; 32]| {
-        TxBody::Grant(Grant {
-            grant_id,
-            grantee_address: other.address(),
-            records_commitment: GrantOpening::new(
-                other.rsa_fingerprint().expect("fingerprint"),
-                vec![vin.clone()],
-            )
-            .expect("salt")
-            .commitment(),
-            copy_tags: vec![[0x5a; 32]],
-            kind: GrantKind::Copy {
-                resell: false,
-                dup: false,
-            },
-            expires_at: None,
-        })
-    };
+    let grant = |grant_id: [u8; 32]| vin_copy_grant(grant_id, &other, &vin, None);
     ledger_refused(
         world
             .ledger

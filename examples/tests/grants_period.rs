@@ -14,7 +14,7 @@ use carchain_core::grants::provider::RequestOutcome;
 use carchain_core::grants::{Delivery, Narrowing};
 use carchain_core::record::{FormatSpec, decode_key};
 use carchain_core::trip::{PrivacyZone, Trip};
-use support::flows::{WORDS_A, car, day, pair, trip_on, wallet};
+use support::flows::{WORDS_A, car, day, pair, trip_on, trip_range, wallet};
 use support::grants_setup::{ORIGIN, grants_ledger, provider, request_spec, trip_terms};
 use support::{Mode, start_node};
 
@@ -32,21 +32,8 @@ async fn sessions_by_stored_key(
     light: &carchain_core::light::LightClient,
     vid: &str,
 ) -> BTreeMap<Vec<u8>, i64> {
-    let all = serde_json::json!({});
-    owner
-        .get_kv_range(
-            light,
-            vid,
-            day(1),
-            day(4),
-            &FormatSpec::trip_gps(),
-            &all,
-            &all,
-            &[],
-            None,
-        )
+    trip_range(owner, light, vid, (day(1), day(4)))
         .await
-        .expect("owner reads")
         .records
         .into_iter()
         .map(|r| (r.stored_key, session_of(&r.key_bytes)))

@@ -26,6 +26,9 @@ mod support;
 #[path = "support/adversary/fields.rs"]
 mod fields;
 #[allow(dead_code)]
+#[path = "support/adversary/ledger.rs"]
+mod ledger;
+#[allow(dead_code)]
 #[path = "support/adversary/needles.rs"]
 mod needles;
 
@@ -33,8 +36,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
-use carchain_core::compute::{FeatureParams, mileage_native, trip_features};
-use carchain_core::grants::auditor::{MileageClaim, appoint_auditor, require_attestation};
+use carchain_core::grants::auditor::{appoint_auditor, require_attestation};
 use carchain_core::grants::provider::RequestOutcome;
 use carchain_core::grants::{GrantsError, GrantsLedger, Narrowing};
 use carchain_core::keys::rsa_fingerprint_bytes;
@@ -45,8 +47,10 @@ use carchain_core::wallet::{CHANNEL_FORMAT, Wallet};
 use fields::addresses_in;
 use needles::{Search, address_forms, encodings};
 use serde_json::{Value, json};
-use support::flows::{WORDS_A, WORDS_B, car, day, pair, trip_on, wallet};
-use support::grants_setup::{DAYS, ORIGIN, VID, auditor, provider, request_spec, trip_terms};
+use support::flows::{WORDS_A, WORDS_B, car, day, pair, wallet};
+use support::grants_setup::{
+    DAYS, VID, audit_copy, auditor, drive_days, mileage_claim, provider, request_spec, trip_terms,
+};
 use support::logging_proxy::LoggingProxy;
 use support::{Mode, init_chain, serve};
 
@@ -64,39 +68,6 @@ fn files_of(dir: &Path) -> Vec<u8> {
         }
     }
     all
-}
-
-/// Every committed transaction's JSON, as `GET /v1/tx/{id}` serves it.
-async fn ledger_txs(node: &str, data_dir: &Path) -> Vec<Value> {
-    let ids: Vec<String> = {
-        let db = rusqlite::Connection::open_with_flags(
-            data_dir.join("ledger.sqlite"),
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )
-        .expect("ledger file");
-        let mut statement = db
-            .prepare("SELECT id FROM txs ORDER BY height, idx")
-            .expect("txs table");
-        statement
-            .query_map([], |row| row.get::<_, Vec<u8>>(0))
-            .expect("tx ids")
-            .map(|id| hex::encode(id.expect("tx id")))
-            .collect()
-    };
-    let http = reqwest::Client::new();
-    let mut txs = Vec::new();
-    for id in ids {
-        let found: Value = http
-            .get(format!("{node}/v1/tx/{id}"))
-            .send()
-            .await
-            .expect("tx lookup")
-            .json()
-            .await
-            .expect("tx json");
-        txs.push(found["tx"].clone());
-    }
-    txs
 }
 
 fn operator_secret(data_dir: &Path) -> bitcoin::secp256k1::SecretKey {
@@ -150,13 +121,7 @@ async fn grants_channels_and_attestations_publish_only_commitments() {
     let car_dir = tempfile::tempdir().expect("dir");
     let car = car(&car_dir, VID);
     pair(&owner, &light, &car, "family car", 8).await;
-    let trips: Vec<_> = (1..=DAYS)
-        .map(|d| trip_on(day(d), i64::from(d), ORIGIN))
-        .collect();
-    for (trip, d) in trips.iter().zip(1..) {
-        car.put_trip(trip, 1, day(d)).expect("put trip");
-    }
-    car.flush(&light).await.expect("flush");
+    let trips = drive_days(&car, &light).await;
 
     // The insurer asks for days 1..DAYS; the owner grants days 2 and 3 only.
     insurer
@@ -252,45 +217,8 @@ async fn grants_channels_and_attestations_publish_only_commitments() {
     // and countersigns it on the insurer's grant; the insurer opens the sealed
     // countersignature and checks it against the ledger.
     let auditor_provider = auditor.provider();
-    auditor_provider
-        .register(&ledger, "Auditor", "mileage audits", vec![])
-        .await
-        .expect("register auditor");
-    let full = auditor_provider
-        .request(
-            &ledger,
-            &request_spec(
-                &owner,
-                trip_terms(1, DAYS, carchain_core::grants::Delivery::Copy),
-                "audit",
-                0,
-            ),
-        )
-        .await
-        .expect("audit request");
-    owner
-        .approve(&ledger, &full, VID, &Narrowing::default())
-        .await
-        .expect("approve audit");
-    let RequestOutcome::Copy(audit_copy) = auditor_provider
-        .wait_for_result(&ledger, &full, Duration::from_secs(30))
-        .await
-        .expect("audit copy")
-    else {
-        panic!("a copy");
-    };
-    let features: Vec<_> = trips
-        .iter()
-        .map(|t| trip_features(t, &FeatureParams::default()).expect("features"))
-        .collect();
-    let mileage = mileage_native(&features);
-    let claim = MileageClaim {
-        vid: VID.into(),
-        from: day(1),
-        to: day(DAYS),
-        trips: mileage.trips,
-        total_m: mileage.total_m,
-    };
+    let audit_copy = audit_copy(auditor_provider, &ledger, &owner, &ledger).await;
+    let claim = mileage_claim(&trips);
     let pool = owner.pool_disclosure(VID).expect("pool");
     let audited = auditor
         .audit_mileage(&ledger, &pool, &audit_copy, &claim)
@@ -324,7 +252,13 @@ async fn grants_channels_and_attestations_publish_only_commitments() {
     // ---- What the adversaries hold. ----
     let pools = pool_addresses(&owner, &light).await;
     assert!(pools.len() >= 2, "{pools:?}");
-    let txs = ledger_txs(&node.base, &data_dir).await;
+    // Every committed transaction's JSON, as `GET /v1/tx/{id}` serves it.
+    let txs: Vec<Value> = ledger::export(&node.base, &data_dir, &node.operator_address)
+        .await
+        .txs
+        .into_iter()
+        .map(|t| t.tx)
+        .collect();
     let log = proxy.log();
     let files = files_of(&data_dir);
 
@@ -493,13 +427,7 @@ async fn the_auditors_scan_spends_a_fresh_token_per_pool_address() {
     )
     .await
     .expect("pair");
-    let trips: Vec<_> = (1..=DAYS)
-        .map(|d| trip_on(day(d), i64::from(d), ORIGIN))
-        .collect();
-    for (trip, d) in trips.iter().zip(1..) {
-        car.put_trip(trip, 1, day(d)).expect("put trip");
-    }
-    car.flush(&car_light).await.expect("flush");
+    let trips = drive_days(&car, &car_light).await;
 
     // The auditor talks to the node only through its own logging proxy.
     let proxy = LoggingProxy::start(&node.base).await;
@@ -509,45 +437,8 @@ async fn the_auditors_scan_spends_a_fresh_token_per_pool_address() {
     let auditor_ledger =
         GrantsLedger::new(auditor_light, std::slice::from_ref(&proxy.base)).expect("ledger");
     let audit_provider = auditor.provider();
-    audit_provider
-        .register(&auditor_ledger, "Auditor", "mileage audits", vec![])
-        .await
-        .expect("register auditor");
-    let request = audit_provider
-        .request(
-            &auditor_ledger,
-            &request_spec(
-                &owner,
-                trip_terms(1, DAYS, carchain_core::grants::Delivery::Copy),
-                "audit",
-                0,
-            ),
-        )
-        .await
-        .expect("request");
-    owner
-        .approve(&owner_ledger, &request, VID, &Narrowing::default())
-        .await
-        .expect("approve");
-    let RequestOutcome::Copy(copy) = audit_provider
-        .wait_for_result(&auditor_ledger, &request, Duration::from_secs(30))
-        .await
-        .expect("copy")
-    else {
-        panic!("a copy");
-    };
-    let features: Vec<_> = trips
-        .iter()
-        .map(|t| trip_features(t, &FeatureParams::default()).expect("features"))
-        .collect();
-    let mileage = mileage_native(&features);
-    let claim = MileageClaim {
-        vid: VID.into(),
-        from: day(1),
-        to: day(DAYS),
-        trips: mileage.trips,
-        total_m: mileage.total_m,
-    };
+    let copy = audit_copy(audit_provider, &auditor_ledger, &owner, &owner_ledger).await;
+    let claim = mileage_claim(&trips);
     let pool = owner.pool_disclosure(VID).expect("pool");
     let pool_addresses: BTreeSet<String> = pool
         .addresses(carchain_core::protocol::Network::Regtest)

@@ -17,32 +17,25 @@
 //! (`scripts/setup` fetches them); fails, saying so, when they are absent.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
-#[path = "../../node-lite/tests/common/cometbft.rs"]
-mod cometbft;
-mod node_process;
+use carchain_testkit::node_process;
 #[path = "../../node-lite/src/kv/cassandra/test_cluster.rs"]
 mod test_cluster;
 
-use std::collections::BTreeSet;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use carchain_core::crypto::EpochKeyCache;
-use carchain_core::device::{CarDevice, DeliveryPacing};
-use carchain_core::keys::{Mnemonic, RsaBits, WalletKeys};
 use carchain_core::light::{LightClient, TrustAnchor};
-use carchain_core::pool::AddressPool;
 use carchain_core::protocol::Network;
-use carchain_core::record::FormatSpec;
-use carchain_core::sealed::{Opener, SealedRecord, open_record_with_key};
-use carchain_core::store::InMemorySecretStore;
-use carchain_core::trip::{Trip, TripPoint};
-use carchain_core::wallet::Wallet;
+use carchain_core::trip::Trip;
+use carchain_testkit::car_records::{
+    self, owner_keys, pair_patiently, pool_sessions, queue_trips, sessions_of, short_trip,
+    wallet_and_car,
+};
+use carchain_testkit::cometbft::cometbft_bin;
 use chrono::NaiveDate;
-use cometbft::cometbft_bin;
 use serde_json::Value;
 use test_cluster::{CLUSTER_URL, TestCluster};
 
@@ -58,105 +51,6 @@ const AGENCY: usize = 4;
 const VICTIM: usize = 1;
 /// Longest wait for a dead or returning node to be noticed.
 const PATIENCE: Duration = Duration::from_secs(180);
-
-fn trip(day: u32) -> (NaiveDate, Trip) {
-    let date = NaiveDate::from_ymd_opt(2024, 5, day).expect("date");
-    let start = date
-        .and_hms_opt(8, 0, 0)
-        .expect("time")
-        .and_utc()
-        .timestamp();
-    let points = (0..20)
-        .map(|i| TripPoint {
-            lat: 31.2 + f64::from(i) * 0.001,
-            lng: 121.4 + f64::from(i) * 0.001,
-            speed_kmh: Some(40.0 + f64::from(i)),
-            time: start + i64::from(i) * 10,
-        })
-        .collect();
-    let trip = Trip {
-        session_id: i64::from(day) * 100,
-        start,
-        end: start + 190,
-        points,
-    };
-    (date, trip)
-}
-
-/// Flushes until the queue is empty; a put may be refused only as `kv_unavailable`
-/// (a replica died under it: not acknowledged, kept queued, sent again).
-async fn flush_until_empty(car: &CarDevice, light: &LightClient) {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let report = car.flush(light).await.expect("flush");
-        for refused in &report.refused {
-            assert_eq!(refused.code, "kv_unavailable", "{refused:?}");
-        }
-        if report.remaining == 0 {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the queue never drained: {report:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
-
-/// Reads the car's whole pool through the node and opens every record with the owner's
-/// key: the sessions of the trips found (each must be intact).
-async fn read_back(
-    light: &LightClient,
-    keys: &WalletKeys,
-    trips: &[(NaiveDate, Trip)],
-) -> Vec<i64> {
-    let pool = AddressPool::derive(keys, VID, 0, POOL).expect("pool");
-    let spec = FormatSpec::trip_gps();
-    let mut cache = EpochKeyCache::new();
-    let mut sessions = Vec::new();
-    for address in pool.addresses() {
-        let range = light
-            .records_in_range(&address.to_string(), &[], &[0xff; 64])
-            .await
-            .expect("range read");
-        assert!(range.rejected.is_empty(), "{:?}", range.rejected);
-        for record in &range.records {
-            let put = &record.registration.put;
-            let sealed = SealedRecord {
-                address: put.address.clone(),
-                format: put.format.clone(),
-                key: carchain_core::record::EncodedKey::from_bytes(put.key.clone()),
-                hash_func: put.hash_func,
-                envelope: record.envelope.clone(),
-                d_hash: put.d_hash,
-                c_hash: put.c_hash,
-            };
-            let opened = open_record_with_key(
-                &sealed,
-                Opener::Owner {
-                    rsa: keys.rsa_private_key(),
-                    cache: &mut cache,
-                },
-                &[],
-            )
-            .expect("open");
-            let key = carchain_core::record::decode_key(&spec, opened.key.as_bytes()).expect("key");
-            let (_, expected) = trips
-                .iter()
-                .find(|(_, t)| serde_json::json!(t.session_id) == key["SESSION_ID"])
-                .expect("a trip the car queued");
-            assert_eq!(opened.value, expected.to_value(1).expect("value"), "intact");
-            sessions.push(expected.session_id);
-        }
-    }
-    sessions.sort_unstable();
-    sessions
-}
-
-fn sessions_of(trips: &[(NaiveDate, Trip)]) -> Vec<i64> {
-    let set: BTreeSet<i64> = trips.iter().map(|(_, t)| t.session_id).collect();
-    set.into_iter().collect()
-}
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -314,13 +208,7 @@ async fn wait_height(api: &str, target: u64) {
 async fn agency_node_ingest_survives_a_dead_validator_and_cassandra_node() {
     let started = Instant::now();
     let cluster = Arc::new(TestCluster::up());
-    let keys = WalletKeys::from_mnemonic(
-        &Mnemonic::parse(WORDS).expect("words"),
-        "",
-        Network::Regtest,
-        RsaBits::B2048,
-    )
-    .expect("keys");
+    let keys = owner_keys(WORDS);
     let owner = keys.owner_address().to_string();
 
     // The chain, its records in one keyspace of this run shared by all five nodes.
@@ -409,51 +297,18 @@ async fn agency_node_ingest_survives_a_dead_validator_and_cassandra_node() {
 
     // The owner pairs through validator 0, the car through the agency node.
     let wallet_dir = tempfile::tempdir().expect("dir");
-    let wallet = Wallet::restore(
-        wallet_dir.path().join("wallet.db"),
-        Arc::new(InMemorySecretStore::new()),
-        Network::Regtest,
-        WORDS,
-        "",
-    )
-    .expect("wallet");
-    let car = CarDevice::open(
-        &wallet_dir.path().join("car.db"),
-        Arc::new(InMemorySecretStore::new()),
-        VID,
-    )
-    .expect("car")
-    .with_delivery_pacing(DeliveryPacing {
-        max_delay: Duration::from_millis(20),
-    });
-    let payload = car.pairing_payload(600).expect("payload").to_text();
-    let car_side = async {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            match car.complete_pairing(&agency).await {
-                Ok(true) => break,
-                Ok(false) => {}
-                Err(err) => eprintln!("car pairing, polling again: {err}"),
-            }
-            assert!(Instant::now() < deadline, "no offer reached the car");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    };
-    let (paired, ()) = tokio::join!(
-        wallet.pair_device(&validator, &payload, "family car", POOL, AGENT),
-        car_side
-    );
-    paired.expect("wallet pairing");
+    let (wallet, car) = wallet_and_car(&wallet_dir, WORDS, VID, Duration::from_millis(20));
+    // The offer's registration may land a moment before its value is stored (a quorum
+    // write after the block): the car polls again, as it would.
+    pair_patiently(&wallet, &validator, &car, &agency, (POOL, AGENT), PATIENCE).await;
 
     // Two days through the agency node, read back through validator 0.
-    let mut trips: Vec<(NaiveDate, Trip)> = (1..=2).map(trip).collect();
-    for (date, t) in &trips {
-        car.put_trip(t, 1, *date).expect("queue");
-    }
-    flush_until_empty(&car, &agency).await;
+    let mut trips: Vec<(NaiveDate, Trip)> = (1..=2).map(short_trip).collect();
+    queue_trips(&car, &trips);
+    car_records::flush_until_empty(&car, &agency, PATIENCE).await;
     settle(&chain, 0).await;
     assert_eq!(
-        read_back(&validator, &keys, &trips).await,
+        pool_sessions(&validator, &keys, (VID, POOL), &trips).await,
         sessions_of(&trips)
     );
     eprintln!(
@@ -463,14 +318,12 @@ async fn agency_node_ingest_survives_a_dead_validator_and_cassandra_node() {
 
     // Three more days while validator 1 dies (SIGKILL of CometBFT and its app): blocks
     // keep coming (3 of 4 validators) and every acknowledged put reads back.
-    let more: Vec<(NaiveDate, Trip)> = (3..=5).map(trip).collect();
-    for (date, t) in &more {
-        car.put_trip(t, 1, *date).expect("queue");
-    }
+    let more: Vec<(NaiveDate, Trip)> = (3..=5).map(short_trip).collect();
+    queue_trips(&car, &more);
     trips.extend(more);
     let before_kill = height(&chain.apis[AGENCY]).await;
     chain.kill(VICTIM);
-    flush_until_empty(&car, &agency).await;
+    car_records::flush_until_empty(&car, &agency, PATIENCE).await;
     let while_down = height(&chain.apis[AGENCY]).await;
     wait_height(&chain.apis[0], while_down + 3).await;
     assert!(
@@ -479,7 +332,7 @@ async fn agency_node_ingest_survives_a_dead_validator_and_cassandra_node() {
     );
     settle(&chain, 0).await;
     assert_eq!(
-        read_back(&validator, &keys, &trips).await,
+        pool_sessions(&validator, &keys, (VID, POOL), &trips).await,
         sessions_of(&trips)
     );
     eprintln!(
@@ -494,18 +347,16 @@ async fn agency_node_ingest_survives_a_dead_validator_and_cassandra_node() {
 
     // Three more days while Cassandra node 2 dies: QUORUM is two of three, puts keep
     // being acknowledged and read back; it restarts and takes the hints it missed.
-    let more: Vec<(NaiveDate, Trip)> = (6..=8).map(trip).collect();
-    for (date, t) in &more {
-        car.put_trip(t, 1, *date).expect("queue");
-    }
+    let more: Vec<(NaiveDate, Trip)> = (6..=8).map(short_trip).collect();
+    queue_trips(&car, &more);
     trips.extend(more);
     let killer = cluster.clone();
     let kill = tokio::task::spawn_blocking(move || killer.kill(2));
-    flush_until_empty(&car, &agency).await;
+    car_records::flush_until_empty(&car, &agency, PATIENCE).await;
     kill.await.expect("kill Cassandra node 2");
     settle(&chain, 0).await;
     assert_eq!(
-        read_back(&validator, &keys, &trips).await,
+        pool_sessions(&validator, &keys, (VID, POOL), &trips).await,
         sessions_of(&trips)
     );
     eprintln!(
@@ -543,7 +394,7 @@ async fn agency_node_ingest_survives_a_dead_validator_and_cassandra_node() {
         let light = client(i);
         light.sync(&|_| {}).await.expect("sync");
         assert_eq!(
-            read_back(&light, &keys, &trips).await,
+            pool_sessions(&light, &keys, (VID, POOL), &trips).await,
             sessions_of(&trips),
             "through node {i}"
         );

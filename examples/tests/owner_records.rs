@@ -16,7 +16,6 @@ use carchain_core::grants::Narrowing;
 use carchain_core::grants::auditor::fetch_transaction;
 use carchain_core::grants::provider::RequestOutcome;
 use carchain_core::keys::Network;
-use carchain_core::keys::{Mnemonic, RsaBits, WalletKeys};
 use carchain_core::light::LightClient;
 use carchain_core::pool::AddressPool;
 use carchain_core::record::{FormatSpec, parse_value};
@@ -463,13 +462,7 @@ async fn the_node_operator_sees_one_pool_address_per_connection_and_neither_owne
         .await
         .expect("update");
 
-    let keys = WalletKeys::from_mnemonic(
-        &Mnemonic::parse(WORDS_A).expect("words"),
-        "",
-        Network::Regtest,
-        RsaBits::B2048,
-    )
-    .expect("keys");
+    let keys = carchain_testkit::car_records::owner_keys(WORDS_A);
     let pool: BTreeSet<String> = AddressPool::derive(&keys, VID, 0, 8)
         .expect("pool")
         .addresses()

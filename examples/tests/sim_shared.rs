@@ -7,11 +7,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod cli_run;
-mod node_process;
+use carchain_testkit::node_process;
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use carchain_core::device::CAR_READ_FUNDS;
@@ -131,12 +131,22 @@ fn read_back_acked(acked_file: &Path, wallet: &Path, base: &str, vids: &[String]
     read_back
 }
 
+/// The owner's wallet restored from [`OWNER_WORDS`] as `owner.db` in `dir`, its owner
+/// address, and a node run with `run_flags` funding it.
+fn owner_and_node(
+    dir: &tempfile::TempDir,
+    run_flags: &[&str],
+) -> (PathBuf, String, node_process::NodeProcess) {
+    let wallet = dir.path().join("owner.db");
+    let owner = restore_wallet(&wallet, OWNER_WORDS);
+    let node = node_process::start(CHAIN_ID, &[(&owner, 1_000_000_000)], run_flags);
+    (wallet, owner, node)
+}
+
 #[test]
 fn car_sim_on_a_shared_node_every_acknowledged_record_reads_back() {
     let dir = tempfile::tempdir().expect("dir");
-    let wallet = dir.path().join("owner.db");
-    let owner = restore_wallet(&wallet, OWNER_WORDS);
-    let node = node_process::start(CHAIN_ID, &[(&owner, 1_000_000_000)], &[]);
+    let (wallet, owner, node) = owner_and_node(&dir, &[]);
 
     // An owner with no funds is told so, without a panic.
     let unfunded = dir.path().join("unfunded.db");
@@ -248,13 +258,7 @@ fn acked_lines(file: &Path) -> usize {
 #[test]
 fn car_sim_keeps_driving_through_five_node_kills_and_loses_nothing_acknowledged() {
     let dir = tempfile::tempdir().expect("dir");
-    let wallet = dir.path().join("owner.db");
-    let owner = restore_wallet(&wallet, OWNER_WORDS);
-    let mut node = node_process::start(
-        CHAIN_ID,
-        &[(&owner, 1_000_000_000)],
-        &["--block-time-ms", "100"],
-    );
+    let (wallet, _owner, mut node) = owner_and_node(&dir, &["--block-time-ms", "100"]);
     let acked_file = dir.path().join("acked.jsonl");
     let sim = command(CAR_SIM)
         .args(["--node", &node.base, "--cars", "3", "--days", "20"])
@@ -315,10 +319,8 @@ const FLEET: usize = 50;
 #[test]
 fn car_sim_pairs_a_fleet_at_once_and_the_node_holds_every_acknowledged_record() {
     let dir = tempfile::tempdir().expect("dir");
-    let wallet_path = dir.path().join("owner.db");
-    let owner = restore_wallet(&wallet_path, OWNER_WORDS);
     // The default node: shared mode (each car's pairing read is funded), 200 ms blocks.
-    let node = node_process::start(CHAIN_ID, &[(&owner, 1_000_000_000)], &[]);
+    let (wallet_path, owner, node) = owner_and_node(&dir, &[]);
     let acked_file = dir.path().join("acked.jsonl");
     let started = std::time::Instant::now();
     let output = command(CAR_SIM)

@@ -13,7 +13,7 @@ mod support;
 
 use std::time::Duration;
 
-use carchain_core::compute::{ProgramOutput, ShippedProgram};
+use carchain_core::compute::ShippedProgram;
 use carchain_core::grants::provider::RequestOutcome;
 use carchain_core::grants::{
     Delivery, GrantsError, Narrowing, PeriodContent, StandingDeliveries, StandingError,
@@ -23,9 +23,14 @@ use carchain_core::protocol::{GrantRef, GrantStatus, RecordRef, TxBody};
 use carchain_core::record::{FormatSpec, VIN_CODE};
 use serde_json::json;
 use support::flows::{WORDS_A, WORDS_B, day, wallet};
-use support::grants_setup::{provider, request_spec, secret, trip_terms, vin_terms, vin_value};
+use support::grants_setup::{
+    provider, put_vin, request_spec, secret, trip_terms, vin_terms, vin_value,
+};
 use support::past::now_ms;
-use support::standing::{copy_sessions, drive, world};
+use support::standing::{
+    assert_over, assert_synced_nothing, copy_sessions, delivered, drive, sync_grants, sync_of,
+    ubi_result, world,
+};
 
 const INSURER: u8 = 0x61;
 const FAMILY: u8 = 0x62;
@@ -48,13 +53,7 @@ fn scores(found: &StandingDeliveries) -> Vec<(u32, usize, Vec<RecordRef>)> {
         .deliveries
         .iter()
         .map(|d| {
-            let PeriodContent::Result(result) = &d.content else {
-                panic!("a result");
-            };
-            let Some(ProgramOutput::UbiScore(score)) = result.output() else {
-                panic!("a UBI score");
-            };
-            assert!(score.score <= 1000);
+            let (result, score) = ubi_result(d);
             assert!(score.distance_m > 0);
             (d.period, result.inputs.len(), result.inputs.clone())
         })
@@ -108,10 +107,7 @@ async fn an_insurers_standing_ubi_grant_scores_each_week_until_the_owner_revokes
         other => panic!("expected a standing grant: {other:?}"),
     }
 
-    let week1 = insurer
-        .deliveries_since(&ledger, &request, 0, day(8))
-        .await
-        .expect("week 1");
+    let week1 = delivered(&insurer, (&ledger, &request), 0, day(8), "week 1").await;
     assert!(week1.in_force);
     assert_eq!(week1.cursor, 1);
     let week1_scores = scores(&week1);
@@ -121,31 +117,26 @@ async fn an_insurers_standing_ubi_grant_scores_each_week_until_the_owner_revokes
     // Week 2: two more trips; the background sync on day 15 delivers week 2 alone.
     drive(&car, &light, &[9, 12]).await;
     // Nothing is complete before the week ends: a sync on day 14 delivers nothing.
-    let early = owner
-        .sync_standing_grants(&ledger, day(14))
-        .await
-        .expect("sync");
+    let early = sync_grants(&owner, &ledger, day(14), "sync").await;
     assert!(early.iter().all(|s| s.delivered.is_empty()), "{early:?}");
-    let synced = owner
-        .sync_standing_grants(&ledger, day(15))
-        .await
-        .expect("sync");
+    let synced = sync_grants(&owner, &ledger, day(15), "sync").await;
     assert_eq!(synced.len(), 1);
     assert_eq!(synced[0].delivered.len(), 1);
     assert_eq!(synced[0].delivered[0].0, 1);
     assert_eq!(synced[0].next_period, 2);
     // A second sync the same day delivers nothing new.
-    let again = owner
-        .sync_standing_grants(&ledger, day(15))
-        .await
-        .expect("sync again");
+    let again = sync_grants(&owner, &ledger, day(15), "sync again").await;
     assert!(again[0].delivered.is_empty());
 
     // Asking for days not yet delivered (a far-away today) gets only week 2.
-    let week2 = insurer
-        .deliveries_since(&ledger, &request, week1.cursor, day(31))
-        .await
-        .expect("week 2");
+    let week2 = delivered(
+        &insurer,
+        (&ledger, &request),
+        week1.cursor,
+        day(31),
+        "week 2",
+    )
+    .await;
     assert_eq!(week2.cursor, 2);
     let week2_scores = scores(&week2);
     assert_eq!(week2_scores.len(), 1);
@@ -154,10 +145,7 @@ async fn an_insurers_standing_ubi_grant_scores_each_week_until_the_owner_revokes
     assert!(week2_scores[0].2.iter().all(|r| !week1_inputs.contains(r)));
 
     // Replaying the old cursor returns exactly what was delivered, nothing new.
-    let replay = insurer
-        .deliveries_since(&ledger, &request, 0, day(31))
-        .await
-        .expect("replay");
+    let replay = delivered(&insurer, (&ledger, &request), 0, day(31), "replay").await;
     assert_eq!(
         replay.deliveries,
         [week1.deliveries, week2.deliveries].concat()
@@ -186,33 +174,19 @@ async fn an_insurers_standing_ubi_grant_scores_each_week_until_the_owner_revokes
     let grant_id = approval.grant_id;
     owner.revoke(&ledger, &grant_id).await.expect("revoke");
     drive(&car, &light, &[19]).await;
-    let after_revoke = owner
-        .sync_standing_grants(&ledger, day(22))
-        .await
-        .expect("sync after revoke");
+    let after_revoke = sync_grants(&owner, &ledger, day(22), "sync after revoke").await;
     assert_eq!(after_revoke.len(), 1);
     assert!(after_revoke[0].delivered.is_empty());
     assert_eq!(after_revoke[0].state, "revoked");
     // Week 4 delivers nothing: the wallet no longer syncs the grant at all.
     drive(&car, &light, &[23, 26]).await;
-    let week4 = owner
-        .sync_standing_grants(&ledger, day(29))
-        .await
-        .expect("sync week 4");
+    let week4 = sync_grants(&owner, &ledger, day(29), "sync week 4").await;
     assert!(week4.is_empty(), "{week4:?}");
-    let after = insurer
-        .deliveries_since(&ledger, &request, 2, day(29))
-        .await
-        .expect("after revoke");
-    assert!(!after.in_force);
-    assert_eq!(after.anchor.status, GrantStatus::Revoked);
-    assert!(after.deliveries.is_empty());
+    let after = delivered(&insurer, (&ledger, &request), 2, day(29), "after revoke").await;
+    assert_over(&after, GrantStatus::Revoked);
     assert_eq!(after.cursor, 2);
     // Even from the start, nothing more comes once revoked.
-    let from_start = insurer
-        .deliveries_since(&ledger, &request, 0, day(29))
-        .await
-        .expect("from start");
+    let from_start = delivered(&insurer, (&ledger, &request), 0, day(29), "from start").await;
     assert!(from_start.deliveries.is_empty());
     let standing = owner.standing_grants().expect("standing");
     assert_eq!(standing[0].delivered, vec![0, 1]);
@@ -267,17 +241,7 @@ async fn a_family_trip_grant_sees_each_new_day_a_vin_grant_never_a_trip_and_a_tr
         .await
         .expect("register dealer");
     drive(&car, &light, &[1]).await;
-    owner
-        .put_owner_record(
-            &light,
-            car.vid(),
-            day(1),
-            &FormatSpec::vin_code(),
-            &json!({"VEHICLE_DATA": 1}),
-            &vin_value(),
-        )
-        .await
-        .expect("put vin");
+    put_vin(&owner, &light, car.vid()).await;
 
     // The family's standing copy of the trips, days 1..=10, approved on day 2.
     let trips_request = family
@@ -360,36 +324,32 @@ async fn a_family_trip_grant_sees_each_new_day_a_vin_grant_never_a_trip_and_a_tr
         .await
         .expect("renounce");
 
-    let day1 = family
-        .deliveries_since(&ledger, &trips_request, 0, day(2))
-        .await
-        .expect("day 1");
+    let day1 = delivered(&family, (&ledger, &trips_request), 0, day(2), "day 1").await;
     assert_eq!(sessions(&day1), vec![(0, vec![1])]);
 
     // Days 2 and 3 are driven; the sync on day 4 delivers each as its own period.
     drive(&car, &light, &[2, 3]).await;
-    let synced = owner
-        .sync_standing_grants(&ledger, day(4))
-        .await
-        .expect("sync");
+    let synced = sync_grants(&owner, &ledger, day(4), "sync").await;
     assert!(synced.iter().all(|s| s.error.is_none()), "{synced:?}");
-    let shared = synced
-        .iter()
-        .find(|s| s.grant_id == grant_id_for(&shared_request))
-        .expect("shared grant synced");
-    assert_eq!(shared.state, "renounced");
-    assert!(shared.delivered.is_empty());
-    let renounced = neighbour
-        .deliveries_since(&ledger, &shared_request, 1, day(4))
-        .await
-        .expect("after renouncing");
-    assert!(!renounced.in_force);
-    assert_eq!(renounced.anchor.status, GrantStatus::Renounced);
-    assert!(renounced.deliveries.is_empty());
-    let new_days = family
-        .deliveries_since(&ledger, &trips_request, day1.cursor, day(4))
-        .await
-        .expect("new days");
+    let shared = sync_of(&synced, grant_id_for(&shared_request));
+    assert_synced_nothing(shared, "renounced");
+    let renounced = delivered(
+        &neighbour,
+        (&ledger, &shared_request),
+        1,
+        day(4),
+        "after renouncing",
+    )
+    .await;
+    assert_over(&renounced, GrantStatus::Renounced);
+    let new_days = delivered(
+        &family,
+        (&ledger, &trips_request),
+        day1.cursor,
+        day(4),
+        "new days",
+    )
+    .await;
     assert_eq!(sessions(&new_days), vec![(1, vec![2]), (2, vec![3])]);
     assert_eq!(new_days.cursor, 3);
     // What the ledger holds for a period names no record, car or day: the anchor and
@@ -415,10 +375,7 @@ async fn a_family_trip_grant_sees_each_new_day_a_vin_grant_never_a_trip_and_a_tr
     }
 
     // The VIN grant received the VIN and never a trip, though trips were driven daily.
-    let vin = dealer
-        .deliveries_since(&ledger, &vin_request, 0, day(4))
-        .await
-        .expect("vin");
+    let vin = delivered(&dealer, (&ledger, &vin_request), 0, day(4), "vin").await;
     let formats: Vec<(u32, String)> = vin
         .deliveries
         .iter()
@@ -454,37 +411,28 @@ async fn a_family_trip_grant_sees_each_new_day_a_vin_grant_never_a_trip_and_a_tr
         .await
         .expect("another vin");
     drive(&car, &light, &[5]).await;
-    let synced = owner
-        .sync_standing_grants(&ledger, day(6))
-        .await
-        .expect("sync after expiry");
+    let synced = sync_grants(&owner, &ledger, day(6), "sync after expiry").await;
     let vin_id = grant_id_for(&vin_request);
-    let vin_sync = synced
-        .iter()
-        .find(|s| s.grant_id == vin_id)
-        .expect("vin grant synced");
-    assert_eq!(vin_sync.state, "expired");
-    assert!(vin_sync.delivered.is_empty());
-    let after_expiry = dealer
-        .deliveries_since(&ledger, &vin_request, 0, day(6))
-        .await
-        .expect("after expiry");
+    let vin_sync = sync_of(&synced, vin_id);
+    assert_synced_nothing(vin_sync, "expired");
+    let after_expiry = delivered(&dealer, (&ledger, &vin_request), 0, day(6), "after expiry").await;
     assert!(!after_expiry.in_force);
     assert!(after_expiry.deliveries.is_empty());
     // The narrowed grant got days 1..=3 and never day 5, though it is complete.
-    let narrowed = dealer
-        .deliveries_since(&ledger, &narrowed_request, 0, day(6))
-        .await
-        .expect("narrowed");
+    let narrowed = delivered(&dealer, (&ledger, &narrowed_request), 0, day(6), "narrowed").await;
     assert_eq!(
         sessions(&narrowed),
         vec![(0, vec![1]), (1, vec![2]), (2, vec![3])]
     );
     // The family's grant went on: days 4 (no trip) and 5.
-    let more = family
-        .deliveries_since(&ledger, &trips_request, new_days.cursor, day(6))
-        .await
-        .expect("day 5");
+    let more = delivered(
+        &family,
+        (&ledger, &trips_request),
+        new_days.cursor,
+        day(6),
+        "day 5",
+    )
+    .await;
     assert_eq!(sessions(&more), vec![(4, vec![5])]);
 
     // The owner hands the car over: the ledger ends the grants, nothing more arrives.
@@ -492,23 +440,18 @@ async fn a_family_trip_grant_sees_each_new_day_a_vin_grant_never_a_trip_and_a_tr
         .reset_to(&light, car.vid(), &new_owner.owner_address())
         .await
         .expect("transfer");
-    let synced = owner
-        .sync_standing_grants(&ledger, day(9))
-        .await
-        .expect("sync after transfer");
-    let family_sync = synced
-        .iter()
-        .find(|s| s.grant_id == grant_id_for(&trips_request))
-        .expect("family grant synced");
-    assert_eq!(family_sync.state, "ended");
-    assert!(family_sync.delivered.is_empty());
-    let after_transfer = family
-        .deliveries_since(&ledger, &trips_request, more.cursor, day(9))
-        .await
-        .expect("after transfer");
-    assert!(!after_transfer.in_force);
-    assert_eq!(after_transfer.anchor.status, GrantStatus::Ended);
-    assert!(after_transfer.deliveries.is_empty());
+    let synced = sync_grants(&owner, &ledger, day(9), "sync after transfer").await;
+    let family_sync = sync_of(&synced, grant_id_for(&trips_request));
+    assert_synced_nothing(family_sync, "ended");
+    let after_transfer = delivered(
+        &family,
+        (&ledger, &trips_request),
+        more.cursor,
+        day(9),
+        "after transfer",
+    )
+    .await;
+    assert_over(&after_transfer, GrantStatus::Ended);
 
     // A standing request read as a one-off delivery is refused with its code.
     match family.receive(&ledger, &trips_request).await {

@@ -10,15 +10,18 @@
 
 mod support;
 
-use carchain_core::compute::{ProgramOutput, ShippedProgram};
+use carchain_core::compute::ShippedProgram;
 use carchain_core::grants::{
-    Delivery, GrantsLedger, Narrowing, PeriodContent, ServiceProvider, StandingDeliveries,
+    Delivery, GrantsLedger, Narrowing, ServiceProvider, StandingDeliveries,
 };
 use carchain_core::protocol::GrantStatus;
 use carchain_core::wallet::Wallet;
 use support::flows::{WORDS_A, day, trip_on, wallet};
 use support::grants_setup::{ORIGIN, provider, request_spec, trip_terms};
-use support::standing::{copy_sessions, drive, world};
+use support::standing::{
+    assert_over, assert_synced_nothing, copy_sessions, delivered, drive, sync_grants, sync_of,
+    ubi_result, world,
+};
 
 const FAMILY: u8 = 0x71;
 const DEALER: u8 = 0x72;
@@ -86,20 +89,14 @@ async fn a_day_uploaded_late_reaches_the_family_once_and_no_grant_out_of_scope_o
 
     // Day 2's trip stays in the car (offline); day 3's is uploaded and synced on day 4.
     drive(&car, &light, &[3]).await;
-    let synced = owner
-        .sync_standing_grants(&ledger, day(4))
-        .await
-        .expect("sync");
+    let synced = sync_grants(&owner, &ledger, day(4), "sync").await;
     assert!(
         synced
             .iter()
             .all(|s| s.error.is_none() && s.late.is_empty()),
         "{synced:?}"
     );
-    let first = family
-        .deliveries_since(&ledger, &family_request, 0, day(4))
-        .await
-        .expect("days 1..3");
+    let first = delivered(&family, (&ledger, &family_request), 0, day(4), "days 1..3").await;
     assert_eq!(
         sessions(&first),
         vec![(0, false, vec![1]), (2, false, vec![3])]
@@ -112,105 +109,94 @@ async fn a_day_uploaded_late_reaches_the_family_once_and_no_grant_out_of_scope_o
         .await
         .expect("revoke");
     drive(&car, &light, &[2, 4]).await;
-    let synced = owner
-        .sync_standing_grants(&ledger, day(5))
-        .await
-        .expect("sync");
-    let family_sync = synced
-        .iter()
-        .find(|s| s.grant_id == carchain_core::grants::grant_id_for(&family_request))
-        .expect("family synced");
+    let synced = sync_grants(&owner, &ledger, day(5), "sync").await;
+    let family_sync = sync_of(
+        &synced,
+        carchain_core::grants::grant_id_for(&family_request),
+    );
     assert_eq!(family_sync.late, vec![1]);
-    let neighbour_sync = synced
-        .iter()
-        .find(|s| s.grant_id == neighbour_grant)
-        .expect("neighbour synced");
-    assert_eq!(neighbour_sync.state, "revoked");
-    assert!(neighbour_sync.delivered.is_empty());
+    let neighbour_sync = sync_of(&synced, neighbour_grant);
+    assert_synced_nothing(neighbour_sync, "revoked");
 
     // The family sees day 2 once, late, then day 4, and nothing again from the new cursor.
-    let late = family
-        .deliveries_since(&ledger, &family_request, first.cursor, day(5))
-        .await
-        .expect("late day 2");
+    let late = delivered(
+        &family,
+        (&ledger, &family_request),
+        first.cursor,
+        day(5),
+        "late day 2",
+    )
+    .await;
     assert_eq!(
         sessions(&late),
         vec![(1, true, vec![2]), (3, false, vec![4])]
     );
-    let again = family
-        .deliveries_since(&ledger, &family_request, late.cursor, day(5))
-        .await
-        .expect("nothing new");
+    let again = delivered(
+        &family,
+        (&ledger, &family_request),
+        late.cursor,
+        day(5),
+        "nothing new",
+    )
+    .await;
     assert!(again.deliveries.is_empty());
     assert_eq!(again.cursor, late.cursor);
     // A second sync delivers nothing more: each late record goes once.
-    let resync = owner
-        .sync_standing_grants(&ledger, day(5))
-        .await
-        .expect("resync");
+    let resync = sync_grants(&owner, &ledger, day(5), "resync").await;
     assert!(resync.iter().all(|s| s.delivered.is_empty()), "{resync:?}");
-    let all = family
-        .deliveries_since(&ledger, &family_request, 0, day(9))
-        .await
-        .expect("from the start");
+    let all = delivered(
+        &family,
+        (&ledger, &family_request),
+        0,
+        day(9),
+        "from the start",
+    )
+    .await;
     let mut every: Vec<i64> = sessions(&all).into_iter().flat_map(|(_, _, s)| s).collect();
     every.sort_unstable();
     assert_eq!(every, vec![1, 2, 3, 4]);
 
     // The dealer's grant of days 1..=3 got day 2 late and never day 4.
-    let dealer_all = dealer
-        .deliveries_since(&ledger, &dealer_request, 0, day(9))
-        .await
-        .expect("dealer");
+    let dealer_all = delivered(&dealer, (&ledger, &dealer_request), 0, day(9), "dealer").await;
     assert_eq!(
         sessions(&dealer_all),
         vec![(0, false, vec![1]), (2, false, vec![3]), (1, true, vec![2])]
     );
     // The revoked grant delivers nothing, late records included.
-    let revoked = neighbour
-        .deliveries_since(&ledger, &neighbour_request, 0, day(9))
-        .await
-        .expect("revoked");
-    assert!(!revoked.in_force);
-    assert_eq!(revoked.anchor.status, GrantStatus::Revoked);
-    assert!(revoked.deliveries.is_empty());
+    let revoked = delivered(
+        &neighbour,
+        (&ledger, &neighbour_request),
+        0,
+        day(9),
+        "revoked",
+    )
+    .await;
+    assert_over(&revoked, GrantStatus::Revoked);
 
     // The window: a late trip of day 8 (passed on day 10) still arrives on day 20; one of
     // day 1, whose period ended more than 14 days before, does not.
-    owner
-        .sync_standing_grants(&ledger, day(10))
-        .await
-        .expect("sync day 10");
+    sync_grants(&owner, &ledger, day(10), "sync day 10").await;
     car.put_trip(&trip_on(day(1), 11, ORIGIN), 1, day(1))
         .expect("put trip");
     drive(&car, &light, &[8]).await;
-    let synced = owner
-        .sync_standing_grants(&ledger, day(20))
-        .await
-        .expect("sync day 20");
+    let synced = sync_grants(&owner, &ledger, day(20), "sync day 20").await;
     let family_id = carchain_core::grants::grant_id_for(&family_request);
-    let family_sync = synced
-        .iter()
-        .find(|s| s.grant_id == family_id)
-        .expect("family");
+    let family_sync = sync_of(&synced, family_id);
     assert_eq!(family_sync.late, vec![7]);
     assert_eq!(family_sync.state, "active");
-    let windowed = family
-        .deliveries_since(&ledger, &family_request, again.cursor, day(20))
-        .await
-        .expect("day 8");
+    let windowed = delivered(
+        &family,
+        (&ledger, &family_request),
+        again.cursor,
+        day(20),
+        "day 8",
+    )
+    .await;
     assert_eq!(sessions(&windowed), vec![(7, true, vec![8])]);
     // Once the window after the last day is over the grant is finished.
-    let synced = owner
-        .sync_standing_grants(&ledger, day(25))
-        .await
-        .expect("sync day 25");
-    let family_sync = synced
-        .iter()
-        .find(|s| s.grant_id == family_id)
-        .expect("family");
-    assert_eq!(family_sync.state, "finished");
-    assert!(family_sync.delivered.is_empty());
+    let synced = sync_grants(&owner, &ledger, day(25), "sync day 25").await;
+    let family_sync = sync_of(&synced, family_id);
+    assert_synced_nothing(family_sync, "finished");
 
     let standing = owner.standing_grants().expect("standing");
     let neighbour_row = standing
@@ -245,32 +231,20 @@ async fn a_late_trip_of_a_scored_week_is_delivered_as_a_corrected_score() {
     // Week 1 is scored on day 2's trip; then the car uploads day 5's trip late, and
     // week 2's trip of day 9.
     drive(&car, &light, &[5, 9]).await;
-    let synced = owner
-        .sync_standing_grants(&ledger, day(15))
-        .await
-        .expect("sync");
+    let synced = sync_grants(&owner, &ledger, day(15), "sync").await;
     assert_eq!(synced[0].late, vec![0]);
-    let found = insurer
-        .deliveries_since(&ledger, &request, 0, day(15))
-        .await
-        .expect("scores");
+    let found = delivered(&insurer, (&ledger, &request), 0, day(15), "scores").await;
     let scored: Vec<(u32, bool, usize)> = found
         .deliveries
         .iter()
         .map(|d| {
-            let PeriodContent::Result(result) = &d.content else {
-                panic!("a result");
-            };
-            assert!(matches!(result.output(), Some(ProgramOutput::UbiScore(_))));
+            let (result, _) = ubi_result(d);
             (d.period, d.late, result.inputs.len())
         })
         .collect();
     // Week 1 on one trip, week 1 again on both (replacing it), week 2 on one.
     assert_eq!(scored, vec![(0, false, 1), (0, true, 2), (1, false, 1)]);
     assert_eq!(found.cursor, 3);
-    let resync = owner
-        .sync_standing_grants(&ledger, day(16))
-        .await
-        .expect("resync");
+    let resync = sync_grants(&owner, &ledger, day(16), "resync").await;
     assert!(resync[0].delivered.is_empty(), "{resync:?}");
 }

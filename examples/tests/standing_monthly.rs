@@ -8,14 +8,13 @@
 
 mod support;
 
-use carchain_core::compute::{ProgramOutput, ShippedProgram};
+use carchain_core::compute::ShippedProgram;
 use carchain_core::grants::provider::RequestSpec;
-use carchain_core::grants::{
-    ComputePeriod, Delivery, Narrowing, PeriodContent, Privilege, RequestTerms,
-};
+use carchain_core::grants::{ComputePeriod, Delivery, Narrowing, Privilege, RequestTerms};
 use chrono::{Datelike, NaiveDate};
 use support::flows::{WORDS_A, car, pair, trip_on, wallet};
 use support::grants_setup::{ORIGIN, grants_ledger, provider};
+use support::standing::{delivered, sync_grants, ubi_result};
 use support::{Mode, start_node};
 
 const INSURER: u8 = 0x75;
@@ -94,15 +93,9 @@ async fn a_monthly_ubi_grant_scores_each_calendar_month_once() {
     drive(&[date(5, 20), date(5, 31)]);
     car.flush(&light).await.expect("flush");
     // May 31 is not over: nothing yet.
-    let early = owner
-        .sync_standing_grants(&ledger, date(5, 31))
-        .await
-        .expect("sync");
+    let early = sync_grants(&owner, &ledger, date(5, 31), "sync").await;
     assert!(early[0].delivered.is_empty(), "{early:?}");
-    let june1 = owner
-        .sync_standing_grants(&ledger, date(6, 1))
-        .await
-        .expect("sync");
+    let june1 = sync_grants(&owner, &ledger, date(6, 1), "sync").await;
     assert_eq!(june1[0].delivered.len(), 1);
     assert_eq!(june1[0].delivered[0].0, 0);
     assert_eq!(june1[0].delivered[0].1.len(), 4);
@@ -110,29 +103,17 @@ async fn a_monthly_ubi_grant_scores_each_calendar_month_once() {
     // June: two trips; scored on July 1.
     drive(&[date(6, 2), date(6, 30)]);
     car.flush(&light).await.expect("flush");
-    let july1 = owner
-        .sync_standing_grants(&ledger, date(7, 1))
-        .await
-        .expect("sync");
+    let july1 = sync_grants(&owner, &ledger, date(7, 1), "sync").await;
     assert_eq!(july1[0].delivered.len(), 1);
     assert_eq!(july1[0].delivered[0].0, 1);
     assert!(july1[0].late.is_empty());
 
-    let found = insurer
-        .deliveries_since(&ledger, &request, 0, date(7, 1))
-        .await
-        .expect("scores");
+    let found = delivered(&insurer, (&ledger, &request), 0, date(7, 1), "scores").await;
     let months: Vec<(u32, NaiveDate, NaiveDate, usize)> = found
         .deliveries
         .iter()
         .map(|d| {
-            let PeriodContent::Result(result) = &d.content else {
-                panic!("a result");
-            };
-            let Some(ProgramOutput::UbiScore(score)) = result.output() else {
-                panic!("a UBI score");
-            };
-            assert!(score.score <= 1000);
+            let (result, _) = ubi_result(d);
             assert!(!d.late);
             (d.period, d.from, d.to, result.inputs.len())
         })
@@ -145,10 +126,14 @@ async fn a_monthly_ubi_grant_scores_each_calendar_month_once() {
         ]
     );
     assert_eq!(found.cursor, 2);
-    let again = insurer
-        .deliveries_since(&ledger, &request, found.cursor, date(7, 2))
-        .await
-        .expect("nothing new");
+    let again = delivered(
+        &insurer,
+        (&ledger, &request),
+        found.cursor,
+        date(7, 2),
+        "nothing new",
+    )
+    .await;
     assert!(again.deliveries.is_empty());
 
     // A copy naming a period is refused with its code, before any transaction.

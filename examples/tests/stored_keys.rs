@@ -9,35 +9,11 @@ mod support;
 use carchain_core::light::VerifiedRecord;
 use carchain_core::record::{FormatSpec, decode_key, encode_key};
 use carchain_core::trip::Trip;
-use carchain_core::wallet::Wallet;
 use serde_json::{Value, json};
-use support::flows::{WORDS_A, car, day, pair, trip_on, wallet};
+use support::flows::{WORDS_A, car, day, pair, trip_on, trip_range, wallet};
 use support::{Mode, start_node};
 
 const SESSIONS: i64 = 12;
-
-/// The owner's records of day 1, by session.
-async fn day_one(
-    owner: &Wallet,
-    light: &carchain_core::light::LightClient,
-    vid: &str,
-) -> Vec<carchain_core::wallet::KvRecord> {
-    owner
-        .get_kv_range(
-            light,
-            vid,
-            day(1),
-            day(1),
-            &FormatSpec::trip_gps(),
-            &json!({}),
-            &json!({}),
-            &[],
-            None,
-        )
-        .await
-        .expect("range")
-        .records
-}
 
 fn common_prefix(a: &[u8], b: &[u8]) -> usize {
     a.iter().zip(b).take_while(|(x, y)| x == y).count()
@@ -72,7 +48,9 @@ async fn consecutive_sessions_reach_the_ledger_and_node_under_unordered_unrelate
     assert_eq!(car.flush(&light).await.expect("flush").delivered, 12);
 
     // The owner reads them back in session order.
-    let read = day_one(&owner, &light, car.vid()).await;
+    let read = trip_range(&owner, &light, car.vid(), (day(1), day(1)))
+        .await
+        .records;
     let sessions: Vec<i64> = read.iter().map(|r| session(&r.key)).collect();
     assert_eq!(sessions, (1..=SESSIONS).collect::<Vec<_>>());
     let address = read[0].address.clone();

@@ -12,7 +12,9 @@ use carchain_core::record::FormatSpec;
 use carchain_core::trip::Trip;
 use carchain_core::wallet::{ChannelTicket, WalletError};
 use serde_json::json;
-use support::flows::{WORDS_A, WORDS_B, car, day, pair, pair_with_code, trip_on, wallet};
+use support::flows::{
+    WORDS_A, WORDS_B, car, day, pair, pair_with_code, trip_on, trip_range, wallet,
+};
 use support::{Mode, start_node};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,21 +70,7 @@ async fn two_cars_a_week_of_trips_read_back_by_day_and_week() {
             assert!(track.geojson.contains("LineString"));
         }
         // The week as one range: 7 trips in key order, decoded equal.
-        let all = json!({});
-        let week = owner
-            .get_kv_range(
-                &light,
-                car.vid(),
-                day(1),
-                day(7),
-                &FormatSpec::trip_gps(),
-                &all,
-                &all,
-                &[],
-                None,
-            )
-            .await
-            .expect("week");
+        let week = trip_range(&owner, &light, car.vid(), (day(1), day(7))).await;
         assert!(week.rejected.is_empty(), "{:?}", week.rejected);
         assert_eq!(week.records.len(), 7);
         for (record, expected) in week.records.iter().zip(&put[c]) {
@@ -97,6 +85,7 @@ async fn two_cars_a_week_of_trips_read_back_by_day_and_week() {
             .expect("trips");
         assert_eq!(summaries.trips.len(), 7);
         // Paging the week.
+        let all = json!({});
         let page = owner
             .get_kv_range(
                 &light,
@@ -210,22 +199,10 @@ async fn reset_to_a_second_owner_locks_the_first_out_of_new_data() {
             .expect("read")
             .is_none()
     );
-    let newest = second
-        .get_kv_range(
-            &light,
-            car.vid(),
-            day(2),
-            day(2),
-            &FormatSpec::trip_gps(),
-            &json!({}),
-            &json!({}),
-            &[],
-            None,
-        )
+    let newest = trip_range(&second, &light, car.vid(), (day(2), day(2)))
         .await
-        .expect("range")
-        .records[0]
-        .clone();
+        .records
+        .remove(0);
     let record = light
         .record(&newest.address, &newest.stored_key)
         .await
@@ -233,15 +210,7 @@ async fn reset_to_a_second_owner_locks_the_first_out_of_new_data() {
         .expect("present");
     let envelope = carchain_core::crypto::Envelope::from_bytes(&record.envelope).expect("envelope");
     // The envelope names no recipient: only the second owner's RSA key opens it.
-    let rsa = |words: &str| {
-        carchain_core::keys::WalletKeys::from_mnemonic(
-            &carchain_core::keys::Mnemonic::parse(words).expect("words"),
-            "",
-            carchain_core::keys::Network::Regtest,
-            carchain_core::keys::RsaBits::B2048,
-        )
-        .expect("keys")
-    };
+    let rsa = carchain_testkit::car_records::owner_keys;
     let wrapped = envelope.wrapped_epoch_key();
     assert!(
         wrapped

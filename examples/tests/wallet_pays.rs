@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
 mod cli_run;
-mod node_process;
+use carchain_testkit::node_process;
 
 use std::sync::Arc;
 

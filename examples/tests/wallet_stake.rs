@@ -6,7 +6,7 @@
 //! power at once and the tokens come back after the unbonding delay.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
-mod node_process;
+use carchain_testkit::node_process;
 
 use std::sync::Arc;
 

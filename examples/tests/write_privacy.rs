@@ -14,22 +14,21 @@
 //!   own registrations.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
 
-mod node_process;
+use carchain_testkit::node_process;
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 use std::time::Duration;
 
-use carchain_core::device::{CarDevice, DeliveryPacing};
-use carchain_core::keys::{Mnemonic, RsaBits, WalletKeys};
+use carchain_core::device::CarDevice;
+use carchain_core::keys::WalletKeys;
 use carchain_core::light::LightClient;
 use carchain_core::pool::AddressPool;
 use carchain_core::protocol::signing::p2wpkh_address;
 use carchain_core::protocol::{Network, SignedTransaction, TxBody};
-use carchain_core::store::InMemorySecretStore;
 use carchain_core::wallet::Wallet;
 use carchain_examples::sim::pairing::pair_sim_car;
+use carchain_testkit::car_records::{owner_keys, wallet_and_car};
 use support::flows::{day, trip_on};
 use support::logging_proxy::{LoggedRequest, LoggingProxy};
 
@@ -47,17 +46,6 @@ struct Identity {
     keys: WalletKeys,
     names: Vec<(&'static str, String)>,
     pool: BTreeSet<String>,
-}
-
-/// The owner's keys (derived once: an RSA key takes a while in a debug build).
-fn owner_keys() -> WalletKeys {
-    WalletKeys::from_mnemonic(
-        &Mnemonic::parse(WORDS).expect("words"),
-        "",
-        Network::Regtest,
-        RsaBits::B2048,
-    )
-    .expect("keys")
 }
 
 fn identity(car: &CarDevice, keys: WalletKeys) -> Identity {
@@ -96,23 +84,7 @@ async fn car_with_backlog(
     node: &node_process::NodeProcess,
     dir: &tempfile::TempDir,
 ) -> (Wallet, CarDevice) {
-    let owner = Wallet::restore(
-        dir.path().join("wallet.db"),
-        Arc::new(InMemorySecretStore::new()),
-        Network::Regtest,
-        WORDS,
-        "",
-    )
-    .expect("wallet");
-    let car = CarDevice::open(
-        &dir.path().join("car.db"),
-        Arc::new(InMemorySecretStore::new()),
-        VID,
-    )
-    .expect("car")
-    .with_delivery_pacing(DeliveryPacing {
-        max_delay: Duration::from_millis(40),
-    });
+    let (owner, car) = wallet_and_car(dir, WORDS, VID, Duration::from_millis(40));
     let owner_light = owner.paying_reads(node.client());
     owner_light.sync(&|_| {}).await.expect("sync");
     let car_light = car.paying_reads(node.client());
@@ -127,6 +99,32 @@ async fn car_with_backlog(
         }
     }
     (owner, car)
+}
+
+/// Asserts that `request` carries none of the car's and owner's names.
+fn assert_names_none_of(request: &LoggedRequest, who: &Identity) {
+    let text = request.text();
+    for (what, name) in &who.names {
+        assert!(
+            !text.contains(&name.to_lowercase()),
+            "the {what} travels in {} {}",
+            request.method,
+            request.path
+        );
+    }
+}
+
+/// A node run with `run_flags` funding the owner, and the owner's paired car with its
+/// backlog on it (see [`car_with_backlog`]); the owner's keys.
+async fn node_and_backlog(
+    dir: &tempfile::TempDir,
+    run_flags: &[&str],
+) -> (WalletKeys, node_process::NodeProcess, Wallet, CarDevice) {
+    let keys = owner_keys(WORDS);
+    let owner_address = keys.owner_address().to_string();
+    let node = node_process::start(CHAIN_ID, &[(&owner_address, 1_000_000_000)], run_flags);
+    let (owner, car) = car_with_backlog(&node, dir).await;
+    (keys, node, owner, car)
 }
 
 /// Flushes `car` through a recording proxy in front of `node`; the requests it made.
@@ -223,24 +221,14 @@ fn assert_one_address_per_request_and_connection(requests: &[LoggedRequest], who
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shared_node_operator_learns_no_car_from_a_delivery_and_no_link_between_its_days() {
     let dir = tempfile::tempdir().expect("dir");
-    let keys = owner_keys();
-    let owner_address = keys.owner_address().to_string();
-    let node = node_process::start(CHAIN_ID, &[(&owner_address, 1_000_000_000)], &[]);
-    let (owner, car) = car_with_backlog(&node, &dir).await;
+    let (keys, node, owner, car) = node_and_backlog(&dir, &[]).await;
     let who = identity(&car, keys);
-    assert_eq!(who.keys.owner_address().to_string(), owner_address);
+    assert_eq!(who.keys.owner_address().to_string(), owner.owner_address());
     let requests = delivered_through_proxy(&node, &car).await;
     assert!(!requests.is_empty());
     for request in &requests {
+        assert_names_none_of(request, &who);
         let text = request.text();
-        for (what, name) in &who.names {
-            assert!(
-                !text.contains(&name.to_lowercase()),
-                "the {what} travels in {} {}",
-                request.method,
-                request.path
-            );
-        }
         assert!(
             !text.contains("\"device\"") && !text.contains("credential"),
             "no device authorisation and no credential on a shared node: {}",
@@ -277,14 +265,7 @@ async fn a_shared_node_operator_learns_no_car_from_a_delivery_and_no_link_betwee
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_private_node_sees_one_anonymous_credential_per_address_and_the_car_only_at_issuance() {
     let dir = tempfile::tempdir().expect("dir");
-    let keys = owner_keys();
-    let owner_address = keys.owner_address().to_string();
-    let node = node_process::start(
-        CHAIN_ID,
-        &[(&owner_address, 1_000_000_000)],
-        &["--mode", "private"],
-    );
-    let (_owner, car) = car_with_backlog(&node, &dir).await;
+    let (keys, node, _owner, car) = node_and_backlog(&dir, &["--mode", "private"]).await;
     let who = identity(&car, keys);
     let requests = delivered_through_proxy(&node, &car).await;
 
@@ -305,15 +286,7 @@ async fn a_private_node_sees_one_anonymous_credential_per_address_and_the_car_on
             );
             continue;
         }
-        let text = request.text();
-        for (what, name) in &who.names {
-            assert!(
-                !text.contains(&name.to_lowercase()),
-                "the {what} travels in {} {}",
-                request.method,
-                request.path
-            );
-        }
+        assert_names_none_of(request, &who);
     }
 
     // One credential per address, the same on all its items, another on every other.
@@ -350,14 +323,7 @@ async fn a_private_node_sees_one_anonymous_credential_per_address_and_the_car_on
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_refused_in_part_reports_the_refused_record_and_keeps_the_rest_delivered() {
     let dir = tempfile::tempdir().expect("dir");
-    let keys = owner_keys();
-    let owner_address = keys.owner_address().to_string();
-    let node = node_process::start(
-        CHAIN_ID,
-        &[(&owner_address, 1_000_000_000)],
-        &["--mode", "private"],
-    );
-    let (_owner, car) = car_with_backlog(&node, &dir).await;
+    let (keys, node, _owner, car) = node_and_backlog(&dir, &["--mode", "private"]).await;
     let proxy = LoggingProxy::start(&node.base).await;
     proxy.spoil_next_batch();
     let light = LightClient::new(vec![proxy.base.clone()], node.anchor()).expect("client");

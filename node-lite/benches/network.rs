@@ -26,14 +26,16 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 #[path = "../tests/common/mod.rs"]
 mod common;
 #[path = "../src/kv/cassandra/test_cluster.rs"]
 mod test_cluster;
 
-use common::{NodeProcess, Wallet, cometbft_bin};
+use carchain_testkit::cometbft::cometbft_bin;
+use common::batches::{batch_body, send_batch};
+use common::{NodeProcess, Wallet};
 use test_cluster::{CLUSTER_URL, TestCluster};
 
 /// The ingest workload's default shape; `CARCHAIN_BENCH_INGEST=CLIENTSxBATCHESxITEMS`
@@ -50,47 +52,8 @@ const LATENCY_PHASE: Duration = Duration::from_secs(10);
 const RANGE_QUERIES: usize = 200;
 /// Range queries sent first and not timed.
 const RANGE_WARMUP: usize = 20;
-const VALUE_LEN: usize = 1024;
 /// The embedded node's default block interval (`carchain-node run`).
 const SINGLE_BLOCK_MS: u64 = 200;
-
-fn value_for(nonce: u64) -> Vec<u8> {
-    (0..VALUE_LEN).map(|i| (i as u64 ^ nonce) as u8).collect()
-}
-
-/// The JSON body of one batch of `wallet`'s puts with nonces `from..from + count`.
-fn batch_body(wallet: &Wallet, from: u64, count: u64) -> Vec<u8> {
-    use base64::Engine;
-    let items: Vec<Value> = (from..from + count)
-        .map(|nonce| {
-            let value = value_for(nonce);
-            json!({
-                "tx": wallet.record_put(nonce, &nonce.to_be_bytes(), &value),
-                "value": base64::engine::general_purpose::STANDARD.encode(&value),
-            })
-        })
-        .collect();
-    serde_json::to_vec(&json!({ "items": items })).expect("encode batch")
-}
-
-/// Sends one batch; asserts every item was stored.
-async fn send_batch(http: &reqwest::Client, base: &str, body: Vec<u8>, count: u64) {
-    let response = http
-        .post(format!("{base}/v1/records"))
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .expect("post records");
-    let status = response.status();
-    let answer: Value = response.json().await.expect("records json");
-    assert_eq!(status, 200, "{answer}");
-    let results = answer["results"].as_array().expect("results");
-    assert_eq!(results.len() as u64, count);
-    for result in results {
-        assert_eq!(result["outcome"], "stored", "{result}");
-    }
-}
 
 /// One node under test: its API and the processes whose memory is reported.
 struct Target {
@@ -246,28 +209,9 @@ async fn latency_phase(http: &reqwest::Client, apis: &[String]) -> (Vec<Duration
 
 /// Sorted latencies of 30-record pages of ingest client 0's address.
 async fn range_phase(http: &reqwest::Client, api: &str, operator: &str) -> Vec<Duration> {
-    let purchase =
-        common::buy_tokens(api, &reader(), 0, operator, RANGE_WARMUP + RANGE_QUERIES).await;
     let address = ingest_wallet(0).address;
-    let mut latencies = Vec::new();
-    for query in 0..RANGE_WARMUP + RANGE_QUERIES {
-        let begin = Instant::now();
-        let page: Value = http
-            .get(format!("{api}/v1/kv/{address}?limit=30"))
-            .header("x-carchain-token", &purchase.tokens[query])
-            .send()
-            .await
-            .expect("range")
-            .json()
-            .await
-            .expect("range json");
-        if query >= RANGE_WARMUP {
-            latencies.push(begin.elapsed());
-        }
-        assert_eq!(page["items"].as_array().map(Vec::len), Some(30), "{page}");
-    }
-    latencies.sort();
-    latencies
+    let counts = (RANGE_WARMUP, RANGE_QUERIES);
+    common::timed_paid_pages(http, api, (&reader(), operator), &address, counts).await
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -297,22 +241,6 @@ fn funds() -> Vec<(String, u64)> {
     vec![(reader().address, 1_000_000)]
 }
 
-/// A base port whose four ports are free on the four validators' loopback addresses.
-fn free_base_port() -> u16 {
-    let start = 30_000 + (std::process::id() % 400) as u16 * 64;
-    (0..400u16)
-        .map(|attempt| start.wrapping_add(attempt * 8))
-        .filter(|base| (20_000..=64_000).contains(base))
-        .find(|base| {
-            (1..=4).all(|i| {
-                (0..4).all(|offset| {
-                    std::net::TcpListener::bind(format!("127.0.0.{i}:{}", base + offset)).is_ok()
-                })
-            })
-        })
-        .expect("a free base port")
-}
-
 /// The 4-validator network, stopped (and its directory removed) on drop.
 struct Network {
     dir: PathBuf,
@@ -338,7 +266,8 @@ impl Network {
 
     fn start(dir: PathBuf) -> (Self, Target) {
         let network = Self { dir };
-        let base = free_base_port().to_string();
+        let hosts = ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"];
+        let base = common::cometbft::free_base_port(30_000, 400, &hosts).to_string();
         let kv = format!("{CLUSTER_URL}/bench_{}", std::process::id());
         let mut args = vec![
             "testnet".to_owned(),

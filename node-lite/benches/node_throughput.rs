@@ -46,6 +46,7 @@ use serde_json::json;
 mod common;
 
 use common::Wallet;
+use common::batches::{VALUE_LEN, batch_body, send_batch, value_for};
 
 /// Clients of the latency phase, each waiting for its put's block.
 const LATENCY_CLIENTS: u8 = 16;
@@ -69,11 +70,6 @@ const RANGE_QUERIES: usize = 300;
 /// Range queries sent first and not timed: the first ones open the node's reader
 /// connections and map the file's pages.
 const RANGE_WARMUP: usize = 30;
-const VALUE_LEN: usize = 1024;
-
-fn value_for(nonce: u64) -> Vec<u8> {
-    (0..VALUE_LEN).map(|i| (i as u64 ^ nonce) as u8).collect()
-}
 
 /// Submits `tx`, asserting the expected status (200 committed, 202 queued).
 async fn submit(http: &reqwest::Client, base: &str, tx: &SignedTransaction, wait: bool) {
@@ -149,41 +145,15 @@ fn batches_per_client(clients: u8) -> u64 {
 
 /// The JSON bodies of one client's `batches` batches, signed and encoded ahead of time.
 fn batch_bodies(wallet: &Wallet, batches: u64) -> Vec<Vec<u8>> {
-    use base64::Engine;
     (0..batches)
-        .map(|batch| {
-            let items: Vec<serde_json::Value> = (0..BATCH_ITEMS)
-                .map(|i| {
-                    let nonce = batch * BATCH_ITEMS + i;
-                    let value = value_for(nonce);
-                    json!({
-                        "tx": wallet.record_put(nonce, &nonce.to_be_bytes(), &value),
-                        "value": base64::engine::general_purpose::STANDARD.encode(&value),
-                    })
-                })
-                .collect();
-            serde_json::to_vec(&json!({ "items": items })).expect("encode batch")
-        })
+        .map(|batch| batch_body(wallet, batch * BATCH_ITEMS, BATCH_ITEMS))
         .collect()
 }
 
 /// Sends one client's batches in turn; asserts every item was stored.
 async fn send_batches(http: &reqwest::Client, base: &str, bodies: Vec<Vec<u8>>) {
     for body in bodies {
-        let response = http
-            .post(format!("{base}/v1/records"))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .expect("post records");
-        assert_eq!(response.status(), 200);
-        let answer: serde_json::Value = response.json().await.expect("records json");
-        let results = answer["results"].as_array().expect("results");
-        assert_eq!(results.len() as u64, BATCH_ITEMS);
-        for result in results {
-            assert_eq!(result["outcome"], "stored", "{result}");
-        }
+        send_batch(http, base, body, BATCH_ITEMS).await;
     }
 }
 
@@ -301,12 +271,8 @@ async fn start_bench_node(reader: &Wallet) -> BenchNode {
     })
     .await
     .expect("start");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
     let app = api::router(Arc::clone(&node), ApiConfig::default());
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let (base, _server) = carchain_testkit::serve::serve_loopback(app).await;
     BenchNode {
         _dir: dir,
         node,
@@ -549,30 +515,7 @@ async fn range_phase(
     reader: &Wallet,
     operator: &str,
 ) -> Vec<Duration> {
-    let purchase =
-        common::buy_tokens(base, reader, 0, operator, RANGE_WARMUP + RANGE_QUERIES).await;
     let address = Wallet::from_byte(1).address;
-    let mut range_latencies = Vec::new();
-    for query in 0..RANGE_WARMUP + RANGE_QUERIES {
-        let begin = Instant::now();
-        let page: serde_json::Value = http
-            .get(format!("{base}/v1/kv/{address}?limit=30"))
-            .header("x-carchain-token", &purchase.tokens[query])
-            .send()
-            .await
-            .expect("range")
-            .json()
-            .await
-            .expect("range json");
-        if query >= RANGE_WARMUP {
-            range_latencies.push(begin.elapsed());
-        }
-        assert_eq!(
-            page["items"].as_array().map(Vec::len),
-            Some(30),
-            "30-record page"
-        );
-    }
-    range_latencies.sort();
-    range_latencies
+    let counts = (RANGE_WARMUP, RANGE_QUERIES);
+    common::timed_paid_pages(http, base, (reader, operator), &address, counts).await
 }

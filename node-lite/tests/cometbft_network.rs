@@ -11,151 +11,15 @@
 
 mod common;
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use carchain_core::protocol::{Canonical, RecordRegistration, SignedHeader};
+use carchain_testkit::cometbft::cometbft_bin;
+use common::cometbft::{free_base_port, height, make_testnet, until_all_at};
 use common::*;
 use serde_json::Value;
 
 const VALIDATORS: usize = 4;
-
-fn script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/cometbft")
-}
-
-/// A base port whose four ports are free on the four loopback addresses.
-fn free_base_port() -> u16 {
-    let start = 30_000 + (std::process::id() % 400) as u16 * 64;
-    for attempt in 0..200u16 {
-        let base = start.wrapping_add(attempt * 8);
-        if !(20_000..=64_000).contains(&base) {
-            continue;
-        }
-        let free = (1..=VALIDATORS).all(|i| {
-            (0..4).all(|offset| TcpListener::bind(format!("127.0.0.{i}:{}", base + offset)).is_ok())
-        });
-        if free {
-            return base;
-        }
-    }
-    panic!("no free base port");
-}
-
-/// One validator: where it listens and its two processes while it runs.
-struct Validator {
-    index: usize,
-    dir: PathBuf,
-    rpc: String,
-    abci: SocketAddr,
-    app: Option<NodeProcess>,
-    engine: Option<Child>,
-}
-
-impl Validator {
-    /// The carchain-node's HTTP API.
-    fn api(&self) -> &str {
-        &self.app.as_ref().expect("running").base
-    }
-
-    /// Starts the app (ABCI server first: CometBFT needs it at start), then CometBFT.
-    fn start(&mut self, cometbft: &Path) {
-        let app = NodeProcess::start(
-            &self.dir.join("app"),
-            &[
-                "--consensus",
-                "cometbft",
-                "--abci",
-                &self.abci.to_string(),
-                "--cometbft-rpc",
-                &self.rpc,
-            ],
-        );
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(self.abci).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "node {}: no ABCI server",
-                self.index
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.dir.join("cometbft.log"))
-            .expect("cometbft log");
-        let engine = Command::new(cometbft)
-            .arg("start")
-            .arg("--home")
-            .arg(self.dir.join("cometbft"))
-            .stdout(Stdio::from(log.try_clone().expect("log")))
-            .stderr(Stdio::from(log))
-            .spawn()
-            .expect("spawn cometbft");
-        self.app = Some(app);
-        self.engine = Some(engine);
-    }
-
-    /// SIGKILL of both processes.
-    fn kill(&mut self) {
-        if let Some(mut engine) = self.engine.take() {
-            let _ = engine.kill();
-            let _ = engine.wait();
-        }
-        if let Some(app) = self.app.take() {
-            app.kill();
-        }
-    }
-
-    fn logs(&self) -> String {
-        let read = |name: &str| std::fs::read_to_string(self.dir.join(name)).unwrap_or_default();
-        let tail = |text: String| {
-            let lines: Vec<&str> = text.lines().collect();
-            lines[lines.len().saturating_sub(30)..].join("\n")
-        };
-        let app = self
-            .app
-            .as_ref()
-            .map(NodeProcess::log_text)
-            .unwrap_or_default();
-        format!(
-            "--- node {} cometbft ---\n{}\n--- app ---\n{}",
-            self.index,
-            tail(read("cometbft.log")),
-            tail(app)
-        )
-    }
-}
-
-impl Drop for Validator {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-/// The latest committed ledger height of a node (its `/v1/status`).
-async fn height(api: &str) -> u64 {
-    status(api).await["height"].as_u64().expect("height")
-}
-
-/// Waits (polling) until `check` holds, at most `limit`; `what` names it in the failure.
-async fn until<F, Fut>(limit: Duration, what: &str, network: &[Validator], mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + limit;
-    while !check().await {
-        if Instant::now() >= deadline {
-            let logs: Vec<String> = network.iter().map(Validator::logs).collect();
-            panic!("{what}: not within {limit:?}\n{}", logs.join("\n"));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 /// The signed header at `height` as a node serves it.
 async fn header_at(api: &str, height: u64) -> SignedHeader {
@@ -204,68 +68,27 @@ async fn four_validators_agree_survive_a_killed_one_and_it_catches_up() {
     let bob = Wallet::from_byte(0xb2);
     let temp = tempfile::tempdir().expect("temp dir");
     let net = temp.path().join("net");
-    let base = free_base_port();
-    let made = Command::new(script())
-        .arg("testnet")
-        .args(["--validators", "4", "--base-port", &base.to_string()])
-        .arg("--dir")
-        .arg(&net)
-        .args(["--fund", &format!("{}=1000000", alice.address)])
-        .env("CARCHAIN_NODE_BIN", BIN)
-        .env("COMETBFT_BIN", &cometbft)
-        .output()
-        .expect("run scripts/cometbft testnet");
-    assert!(
-        made.status.success(),
-        "testnet: {}{}",
-        String::from_utf8_lossy(&made.stdout),
-        String::from_utf8_lossy(&made.stderr)
-    );
+    let hosts: Vec<String> = (1..=VALIDATORS).map(|i| format!("127.0.0.{i}")).collect();
+    let hosts: Vec<&str> = hosts.iter().map(String::as_str).collect();
+    let base = free_base_port(30_000, 400, &hosts);
+    let mut network = make_testnet(&net, VALIDATORS, base, &alice.address, &cometbft);
     let init = std::fs::read_to_string(net.join("init.txt")).expect("init output");
     assert!(init.contains("validator_pubkey:"), "{init}");
     // The light client's anchor: the engine's genesis validators, whose signatures
     // certify every header (`/v1/light` serves the engine's commits).
     let validator_key = cometbft_anchor(&net.join("node0/cometbft/config/genesis.json"));
 
-    let rows = std::fs::read_to_string(net.join("nodes.tsv")).expect("nodes.tsv");
-    let mut network: Vec<Validator> = rows
-        .lines()
-        .map(|row| {
-            let cols: Vec<&str> = row.split('\t').collect();
-            let index: usize = cols[0].parse().expect("index");
-            Validator {
-                index,
-                dir: net.join(format!("node{index}")),
-                rpc: format!("http://{}:{}", cols[1], cols[2]),
-                abci: format!("{}:{}", cols[1], cols[3])
-                    .parse()
-                    .expect("abci address"),
-                app: None,
-                engine: None,
-            }
-        })
-        .collect();
     assert_eq!(network.len(), VALIDATORS);
     for validator in &mut network {
         validator.start(&cometbft);
     }
     let apis: Vec<String> = network.iter().map(|v| v.api().to_owned()).collect();
-    let apis_now = apis.clone();
-    until(
+    until_all_at(
         Duration::from_secs(60),
         "every node commits blocks",
         &network,
-        || {
-            let apis = apis_now.clone();
-            async move {
-                for api in &apis {
-                    if height(api).await < 2 {
-                        return false;
-                    }
-                }
-                true
-            }
-        },
+        &apis,
+        2,
     )
     .await;
 
@@ -326,22 +149,12 @@ async fn four_validators_agree_survive_a_killed_one_and_it_catches_up() {
 
     // Every node holds both, proven against its own headers, and the same chain.
     let top = transfer_height.max(put_height);
-    let apis_now = apis.clone();
-    until(
+    until_all_at(
         Duration::from_secs(30),
         "every node reaches the put's block",
         &network,
-        || {
-            let apis = apis_now.clone();
-            async move {
-                for api in &apis {
-                    if height(api).await < top {
-                        return false;
-                    }
-                }
-                true
-            }
-        },
+        &apis,
+        top,
     )
     .await;
     // The SDK's light client verifies the engine's commits (4 validators' signatures)
@@ -439,14 +252,12 @@ async fn four_validators_agree_survive_a_killed_one_and_it_catches_up() {
         heights
     });
     let before_kill = height(&apis[0]).await;
-    until(
+    until_all_at(
         Duration::from_secs(20),
         "a submission commits",
         &network,
-        || {
-            let api = apis[0].clone();
-            async move { height(&api).await > before_kill }
-        },
+        &apis[..1],
+        before_kill + 1,
     )
     .await;
     network[3].kill();
@@ -454,14 +265,12 @@ async fn four_validators_agree_survive_a_killed_one_and_it_catches_up() {
     assert_eq!(heights.len(), 8);
     let last = *heights.iter().max().expect("heights");
     let after_kill = height(&apis[0]).await;
-    until(
+    until_all_at(
         Duration::from_secs(20),
         "blocks keep coming with 3 of 4",
         &network,
-        || {
-            let api = apis[0].clone();
-            async move { height(&api).await >= after_kill + 3 }
-        },
+        &apis[..1],
+        after_kill + 3,
     )
     .await;
 
@@ -470,14 +279,12 @@ async fn four_validators_agree_survive_a_killed_one_and_it_catches_up() {
     network[3].start(&cometbft_path);
     let restarted = network[3].api().to_owned();
     let target = height(&apis[0]).await;
-    until(
+    until_all_at(
         Duration::from_secs(60),
         "the restarted validator catches up",
         &network,
-        || {
-            let api = restarted.clone();
-            async move { height(&api).await >= target }
-        },
+        std::slice::from_ref(&restarted),
+        target,
     )
     .await;
     assert!(target >= last);

@@ -14,102 +14,14 @@
 
 mod common;
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use carchain_core::protocol::{Bond, TxBody, Unbond};
+use carchain_testkit::cometbft::cometbft_bin;
+use common::cometbft::{free_base_port, height, make_testnet, until, until_all_at};
 use common::*;
-
-/// A base port whose four ports are free on 127.0.0.1.
-fn free_base_port() -> u16 {
-    let start = 40_000 + (std::process::id() % 300) as u16 * 64;
-    for attempt in 0..200u16 {
-        let base = start.wrapping_add(attempt * 8);
-        if !(20_000..=64_000).contains(&base) {
-            continue;
-        }
-        if (0..4).all(|offset| TcpListener::bind(("127.0.0.1", base + offset)).is_ok()) {
-            return base;
-        }
-    }
-    panic!("no free base port");
-}
-
-/// The one validator's two processes (stopped on drop).
-struct Engine {
-    app: Option<NodeProcess>,
-    engine: Option<Child>,
-    dir: PathBuf,
-}
-
-impl Drop for Engine {
-    fn drop(&mut self) {
-        if let Some(mut engine) = self.engine.take() {
-            let _ = engine.kill();
-            let _ = engine.wait();
-        }
-        if let Some(app) = self.app.take() {
-            app.kill();
-        }
-    }
-}
-
-impl Engine {
-    fn start(dir: &Path, cometbft: &Path, rpc: &str, abci: SocketAddr) -> Self {
-        let app = NodeProcess::start(
-            &dir.join("app"),
-            &[
-                "--consensus",
-                "cometbft",
-                "--abci",
-                &abci.to_string(),
-                "--cometbft-rpc",
-                rpc,
-            ],
-        );
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(abci).is_err() {
-            assert!(Instant::now() < deadline, "no ABCI server");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let log = std::fs::File::create(dir.join("cometbft.log")).expect("cometbft log");
-        let engine = Command::new(cometbft)
-            .arg("start")
-            .arg("--home")
-            .arg(dir.join("cometbft"))
-            .stdout(Stdio::from(log.try_clone().expect("log")))
-            .stderr(Stdio::from(log))
-            .spawn()
-            .expect("spawn cometbft");
-        Engine {
-            app: Some(app),
-            engine: Some(engine),
-            dir: dir.to_path_buf(),
-        }
-    }
-
-    fn api(&self) -> &str {
-        &self.app.as_ref().expect("running").base
-    }
-
-    fn logs(&self) -> String {
-        let engine = std::fs::read_to_string(self.dir.join("cometbft.log")).unwrap_or_default();
-        let lines: Vec<&str> = engine.lines().collect();
-        let app = self
-            .app
-            .as_ref()
-            .map(NodeProcess::log_text)
-            .unwrap_or_default();
-        format!(
-            "--- cometbft ---\n{}\n--- app ---\n{app}",
-            lines[lines.len().saturating_sub(30)..].join("\n")
-        )
-    }
-}
 
 /// The ed25519 consensus key of seed `seed`.
 fn consensus_key(seed: u8) -> [u8; 32] {
@@ -132,46 +44,14 @@ async fn engine_power(rpc: &str, key: &[u8; 32]) -> Option<u64> {
         .and_then(|v| v["voting_power"].as_str()?.parse().ok())
 }
 
-/// Waits (polling) until `check` holds, at most `limit`.
-async fn until<F, Fut>(limit: Duration, what: &str, engine: &Engine, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + limit;
-    while !check().await {
-        assert!(
-            Instant::now() < deadline,
-            "{what}: not within {limit:?}\n{}",
-            engine.logs()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bond_puts_a_new_validator_in_cometbft_s_set_and_an_unbond_takes_it_out() {
     let cometbft = cometbft_bin();
     let alice = Wallet::from_byte(0xa7);
     let temp = tempfile::tempdir().expect("temp dir");
     let net = temp.path().join("net");
-    let base = free_base_port();
-    let made = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/cometbft"))
-        .arg("testnet")
-        .args(["--validators", "1", "--base-port", &base.to_string()])
-        .arg("--dir")
-        .arg(&net)
-        .args(["--fund", &format!("{}=1000000", alice.address)])
-        .env("CARCHAIN_NODE_BIN", BIN)
-        .env("COMETBFT_BIN", &cometbft)
-        .output()
-        .expect("run scripts/cometbft testnet");
-    assert!(
-        made.status.success(),
-        "testnet: {}{}",
-        String::from_utf8_lossy(&made.stdout),
-        String::from_utf8_lossy(&made.stderr)
-    );
+    let base = free_base_port(40_000, 300, &["127.0.0.1"]);
+    let mut network = make_testnet(&net, 1, base, &alice.address, &cometbft);
     // Stake the CometBFT validator's key at genesis: 10 tokens, power 10.
     let key_file = net.join("node0/cometbft/config/priv_validator_key.json");
     let key_json: serde_json::Value =
@@ -193,20 +73,16 @@ async fn a_bond_puts_a_new_validator_in_cometbft_s_set_and_an_unbond_takes_it_ou
     }]);
     std::fs::write(&genesis_path, genesis.to_string()).expect("write genesis");
 
-    let rows = std::fs::read_to_string(net.join("nodes.tsv")).expect("nodes.tsv");
-    let cols: Vec<&str> = rows.lines().next().expect("one node").split('\t').collect();
-    let rpc = format!("http://{}:{}", cols[1], cols[2]);
-    let abci: SocketAddr = format!("{}:{}", cols[1], cols[3]).parse().expect("abci");
-    let engine = Engine::start(&net.join("node0"), &cometbft, &rpc, abci);
-    let api = engine.api().to_owned();
-    until(
+    network[0].start(&cometbft);
+    let rpc = network[0].rpc.clone();
+    let api = network[0].api().to_owned();
+    let apis = [api.clone()];
+    until_all_at(
         Duration::from_secs(60),
         "blocks are committed",
-        &engine,
-        || {
-            let api = api.clone();
-            async move { status(&api).await["height"].as_u64().unwrap_or(0) >= 2 }
-        },
+        &network,
+        &apis,
+        2,
     )
     .await;
 
@@ -238,7 +114,7 @@ async fn a_bond_puts_a_new_validator_in_cometbft_s_set_and_an_unbond_takes_it_ou
     until(
         Duration::from_secs(30),
         "CometBFT lists the bonded validator",
-        &engine,
+        &network,
         || {
             let rpc = rpc.clone();
             async move { engine_power(&rpc, &newcomer).await == Some(3) }
@@ -278,22 +154,20 @@ async fn a_bond_puts_a_new_validator_in_cometbft_s_set_and_an_unbond_takes_it_ou
     until(
         Duration::from_secs(30),
         "CometBFT drops the unbonded validator",
-        &engine,
+        &network,
         || {
             let rpc = rpc.clone();
             async move { engine_power(&rpc, &newcomer).await.is_none() }
         },
     )
     .await;
-    let after = status(&api).await["height"].as_u64().unwrap_or(0);
-    until(
+    let after = height(&api).await;
+    until_all_at(
         Duration::from_secs(20),
         "blocks keep coming",
-        &engine,
-        || {
-            let api = api.clone();
-            async move { status(&api).await["height"].as_u64().unwrap_or(0) > after + 1 }
-        },
+        &network,
+        &apis,
+        after + 2,
     )
     .await;
 

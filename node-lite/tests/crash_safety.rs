@@ -126,19 +126,12 @@ async fn every_acknowledged_write_survives_a_sigkill() {
         acked_puts.len().max(1),
     )
     .await;
-    let http = client();
     for ((key, value), token) in acked_puts.iter().zip(&purchase.tokens) {
-        let got = http
-            .get(format!(
-                "{}/v1/kv/{}/{}",
-                node.base,
-                car.address,
-                hex::encode(key)
-            ))
-            .header("x-carchain-token", token)
-            .send()
-            .await
-            .unwrap();
+        let got = paid_get(
+            &format!("{}/v1/kv/{}/{}", node.base, car.address, hex::encode(key)),
+            token,
+        )
+        .await;
         assert_eq!(
             got.status(),
             200,

@@ -130,12 +130,11 @@ async fn record_put_then_kv_put_get_and_range_paging() {
         .tokens
         .into_iter();
 
-    let got = http
-        .get(format!("{}/v1/kv/{}/1003", node.base, car.address))
-        .header("x-carchain-token", tokens.next().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let got = paid_get(
+        &format!("{}/v1/kv/{}/1003", node.base, car.address),
+        &tokens.next().unwrap(),
+    )
+    .await;
     assert_eq!(got.status(), 200);
     assert_eq!(got.bytes().await.unwrap().as_ref(), values[3].as_slice());
 
@@ -149,15 +148,7 @@ async fn record_put_then_kv_put_get_and_range_paging() {
         if let Some(cursor) = &after {
             url.push_str(&format!("&after={cursor}"));
         }
-        let page: serde_json::Value = http
-            .get(&url)
-            .header("x-carchain-token", tokens.next().unwrap())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page: serde_json::Value = paid_json(&url, &tokens.next().unwrap()).await;
         let items = page["items"].as_array().expect("items");
         assert!(items.len() <= 2);
         for item in items {
@@ -179,18 +170,11 @@ async fn record_put_then_kv_put_get_and_range_paging() {
     // A proven page: each item carries its registration proven at the asked height, so
     // the page is checked against one header with no request per record.
     let height = header.header.height;
-    let proven: serde_json::Value = http
-        .get(format!(
-            "{}/v1/kv/{}?proofs_at={height}",
-            node.base, car.address
-        ))
-        .header("x-carchain-token", tokens.next().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let proven: serde_json::Value = paid_json(
+        &format!("{}/v1/kv/{}?proofs_at={height}", node.base, car.address),
+        &tokens.next().unwrap(),
+    )
+    .await;
     let items = proven["items"].as_array().expect("items");
     assert_eq!(items.len(), 5);
     for item in items {
@@ -208,28 +192,20 @@ async fn record_put_then_kv_put_get_and_range_paging() {
         .expect("the page's proof");
     }
     // A page without `proofs_at` carries none.
-    let plain: serde_json::Value = http
-        .get(format!("{}/v1/kv/{}", node.base, car.address))
-        .header("x-carchain-token", tokens.next().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let plain: serde_json::Value = paid_json(
+        &format!("{}/v1/kv/{}", node.base, car.address),
+        &tokens.next().unwrap(),
+    )
+    .await;
     assert!(plain["items"][0].get("registration").is_none(), "{plain}");
     // A height past the tip is refused before the read is paid: the token still buys a
     // read afterwards.
     let token = tokens.next().unwrap();
-    let too_high = http
-        .get(format!(
-            "{}/v1/kv/{}?proofs_at=999999999",
-            node.base, car.address
-        ))
-        .header("x-carchain-token", &token)
-        .send()
-        .await
-        .unwrap();
+    let too_high = paid_get(
+        &format!("{}/v1/kv/{}?proofs_at=999999999", node.base, car.address),
+        &token,
+    )
+    .await;
     assert_eq!(
         too_high.status(),
         404,
@@ -237,11 +213,6 @@ async fn record_put_then_kv_put_get_and_range_paging() {
     );
     let body: serde_json::Value = too_high.json().await.unwrap();
     assert_eq!(body["error"]["code"], "not_found", "{body}");
-    let afterwards = http
-        .get(format!("{}/v1/kv/{}", node.base, car.address))
-        .header("x-carchain-token", &token)
-        .send()
-        .await
-        .unwrap();
+    let afterwards = paid_get(&format!("{}/v1/kv/{}", node.base, car.address), &token).await;
     assert_eq!(afterwards.status(), 200, "the refused read spent nothing");
 }

@@ -8,6 +8,8 @@
 
 mod common;
 
+use carchain_testkit::serve::serve_loopback;
+
 use std::sync::Arc;
 
 use axum::Router;
@@ -127,14 +129,7 @@ async fn start_proxy(upstream: &str, tamper: Tamper, header_key: SecretKey) -> S
         http: common::client(),
     });
     let app = Router::new().fallback(forward).with_state(proxy);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind proxy");
-    let address = listener.local_addr().expect("proxy address");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    format!("http://{address}")
+    serve_loopback(app).await.0
 }
 
 fn header_key(data_dir: &std::path::Path) -> SecretKey {

@@ -48,18 +48,13 @@ async fn fifty_concurrent_clients_lose_no_write() {
         usize::from(CLIENTS),
     )
     .await;
-    let http = client();
     for c in 0..CLIENTS {
         let car = Wallet::from_byte(c + 100);
-        let page: serde_json::Value = http
-            .get(format!("{}/v1/kv/{}?limit=100", node.base, car.address))
-            .header("x-carchain-token", &purchase.tokens[usize::from(c)])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page: serde_json::Value = paid_json(
+            &format!("{}/v1/kv/{}?limit=100", node.base, car.address),
+            &purchase.tokens[usize::from(c)],
+        )
+        .await;
         let keys: Vec<&str> = page["items"]
             .as_array()
             .expect("items")

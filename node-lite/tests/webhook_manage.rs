@@ -18,6 +18,8 @@
 
 mod common;
 
+use carchain_testkit::serve::serve_loopback;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -54,14 +56,8 @@ async fn start_receiver(status: StatusCode) -> (String, Shared) {
     let app = Router::new()
         .route("/hook", axum::routing::post(receive))
         .with_state(Arc::clone(&shared));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind receiver");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (format!("http://{address}/hook"), shared)
+    let (base, _server) = serve_loopback(app).await;
+    (format!("{base}/hook"), shared)
 }
 
 fn received(receiver: &Shared) -> usize {

@@ -8,6 +8,8 @@
 
 mod common;
 
+use carchain_testkit::serve::serve_loopback;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -59,14 +61,8 @@ async fn start_receiver(fail: usize) -> (String, Arc<Mutex<Received>>) {
     let app = Router::new()
         .route("/hook", axum::routing::post(receive))
         .with_state(Arc::clone(&received));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind receiver");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (format!("http://{address}/hook"), received)
+    let (base, _server) = serve_loopback(app).await;
+    (format!("{base}/hook"), received)
 }
 
 async fn post_registration(base: &str, body: &Value) -> (u16, Value) {

@@ -11,7 +11,6 @@
 //! Run: `cargo bench -p carchain-ffi --bench month_trips -- <carchain-node> <handoff.json>`.
 
 mod file_secrets;
-mod node_process;
 
 use std::error::Error;
 use std::path::{Path, PathBuf};
@@ -22,9 +21,9 @@ use carchain_core::device::CarDevice;
 use carchain_core::keys::Network;
 use carchain_core::light::{LightClient, TrustAnchor};
 use carchain_core::store::{InMemorySecretStore, SecretStore};
-use carchain_core::trip::{Trip, TripPoint};
 use carchain_core::wallet::Wallet;
-use chrono::{NaiveDate, NaiveTime};
+use carchain_testkit::month::{DAYS, POINTS, TRIPS_PER_DAY, day, long_trip};
+use carchain_testkit::node_process::NodeProcess;
 use serde_json::json;
 
 use file_secrets::FileSecretStore;
@@ -35,38 +34,12 @@ type BenchResult<T> = Result<T, Box<dyn Error>>;
 const WORDS: &str =
     "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
 const VID: &str = "VIN-BENCH-BINDINGS";
-const DAYS: u32 = 30;
-const TRIPS_PER_DAY: i64 = 4;
-const POINTS: usize = 1_000;
 const WARMUPS: usize = 1;
 const RUNS: usize = 5;
-
-fn day(n: u32) -> BenchResult<NaiveDate> {
-    NaiveDate::from_ymd_opt(2024, 6, n).ok_or_else(|| format!("no 2024-06-{n}").into())
-}
-
-/// A 1,000-point trip, one point every 5 s, starting at 07:00 + 3 h per session.
-fn long_trip(date: NaiveDate, session: i64) -> BenchResult<Trip> {
-    let seven = NaiveTime::from_hms_opt(7, 0, 0).ok_or("no 07:00")?;
-    let start = date.and_time(seven).and_utc().timestamp() + session * 3 * 3600;
-    let points = (0..POINTS)
-        .map(|i| {
-            let t = i as f64;
-            TripPoint {
-                lat: 31.2 + 0.0003 * t + 0.001 * (t / 37.0).sin(),
-                lng: 121.4 + 0.0004 * t + 0.001 * (t / 53.0).cos(),
-                speed_kmh: Some(25.0 + 30.0 * (t / 41.0).sin().abs()),
-                time: start + 5 * i as i64,
-            }
-        })
-        .collect();
-    Ok(Trip {
-        session_id: session,
-        start,
-        end: start + 5 * (POINTS as i64 - 1),
-        points,
-    })
-}
+/// Chain id of the benchmark chain.
+const CHAIN_ID: &str = "carchain-bench";
+/// Agent name the node answers to (the car names it at pairing).
+const AGENT: &str = "bench-agent";
 
 fn median_ms(samples: &[Duration]) -> f64 {
     let mut ms: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1e3).collect();
@@ -86,7 +59,7 @@ async fn pair(owner: &Wallet, light: &LightClient, car: &CarDevice) -> BenchResu
         }
         Err::<(), Box<dyn Error>>("the car never saw the offer".into())
     };
-    let owner_side = owner.pair_device(light, &text, "bench car", 32, node_process::AGENT);
+    let owner_side = owner.pair_device(light, &text, "bench car", 32, AGENT);
     let (info, car_done) = tokio::join!(owner_side, car_side);
     info?;
     car_done?;
@@ -109,7 +82,7 @@ async fn read_month(
     let wallet = Wallet::open(wallet_path, secrets.clone())?;
     let client = LightClient::new(vec![base.to_owned()], anchor.clone())?;
     let started = Instant::now();
-    let list = wallet.trips(&client, VID, day(1)?, day(DAYS)?).await?;
+    let list = wallet.trips(&client, VID, day(1), day(DAYS)).await?;
     let took = started.elapsed();
     let points: usize = list.trips.iter().map(|t| t.point_count).sum();
     let records = DAYS as usize * TRIPS_PER_DAY as usize;
@@ -145,17 +118,22 @@ async fn run(node_bin: &Path, handoff: &Path) -> BenchResult<()> {
     let secrets: Arc<dyn SecretStore> = Arc::new(FileSecretStore::new(secrets_dir.clone())?);
     let wallet_path = work.path().join("wallet.db");
     let owner = Wallet::restore(&wallet_path, secrets.clone(), Network::Regtest, WORDS, "")?;
-    let node = node_process::start(
+    // A private node of its own regtest chain, funding the owner; killed when dropped.
+    let node = NodeProcess::start_binary(
         node_bin,
-        &work.path().join("node"),
-        &owner.owner_address(),
-        1_000_000_000,
-    )?;
-    let anchor = TrustAnchor::from_hex(
-        node_process::CHAIN_ID,
-        Network::Regtest,
-        &node.validator_pubkey,
-    )?;
+        CHAIN_ID,
+        &[(&owner.owner_address(), 1_000_000_000)],
+        &[],
+        &[
+            "--block-time-ms",
+            "50",
+            "--mode",
+            "private",
+            "--agent",
+            AGENT,
+        ],
+    );
+    let anchor = TrustAnchor::from_hex(CHAIN_ID, Network::Regtest, &node.validator)?;
     let light = LightClient::new(vec![node.base.clone()], anchor.clone())?;
     light.sync(&|_| {}).await?;
 
@@ -167,7 +145,7 @@ async fn run(node_bin: &Path, handoff: &Path) -> BenchResult<()> {
     let loading = Instant::now();
     for d in 1..=DAYS {
         for session in 0..TRIPS_PER_DAY {
-            car.put_trip(&long_trip(day(d)?, session)?, 1, day(d)?)?;
+            car.put_trip(&long_trip(day(d), session), 1, day(d))?;
         }
     }
     let report = car.flush(&light).await?;
@@ -193,9 +171,9 @@ async fn run(node_bin: &Path, handoff: &Path) -> BenchResult<()> {
 
     let doc = json!({
         "node_url": node.base,
-        "chain_id": node_process::CHAIN_ID,
+        "chain_id": CHAIN_ID,
         "network": "regtest",
-        "validator_pubkey": node.validator_pubkey,
+        "validator_pubkey": node.validator,
         "wallet_path": wallet_path.to_string_lossy(),
         "secrets_dir": secrets_dir.to_string_lossy(),
         "words": WORDS,

@@ -9,15 +9,15 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use carchain_core::device::CarDevice;
-use carchain_core::keys::{Mnemonic, Network, RsaBits, WalletKeys};
+use carchain_core::keys::{Network, WalletKeys};
 use carchain_core::light::LightClient;
 use carchain_core::store::{InMemorySecretStore, SecretStore};
 use carchain_core::wallet::Wallet;
 use chrono::NaiveDate;
 
-use crate::support::flows::{WORDS_A, car, pair};
+use carchain_testkit::flows::{WORDS_A, car, pair};
 
-use super::month::month_of_trips;
+use carchain_testkit::month::month_of_trips;
 
 /// Runs `main` on a multi-threaded tokio runtime.
 pub fn block_on(main: impl Future<Output = ()>) {
@@ -47,13 +47,7 @@ impl BenchOwner {
         let store_path = store_dir.path().join("wallet.db");
         let wallet = Wallet::restore(&store_path, secrets.clone(), Network::Regtest, WORDS_A, "")
             .expect("wallet");
-        let keys = WalletKeys::from_mnemonic(
-            &Mnemonic::parse(WORDS_A).expect("words"),
-            "",
-            Network::Regtest,
-            RsaBits::B2048,
-        )
-        .expect("keys");
+        let keys = carchain_testkit::car_records::owner_keys(WORDS_A);
         assert_eq!(keys.owner_address().to_string(), wallet.owner_address());
         BenchOwner {
             wallet,

@@ -40,10 +40,10 @@ use carchain_core::light::VerifiedRecord;
 use carchain_core::protocol::{
     DataResponse, EscrowDeliver, EscrowState, Grant, GrantKind, GrantOpening, RecordRef, TxBody,
 };
-use carchain_core::record::{FormatSpec, TRIP_GPS, VIN_CODE};
+use carchain_core::record::{TRIP_GPS, VIN_CODE};
 use carchain_core::trip::Trip;
 use carchain_core::wallet::{COMPUTE_GAS_LIMIT, Wallet};
-use serde_json::json;
+use carchain_testkit::flows::trip_range;
 
 /// The owner's side of one replayed approval.
 pub struct Owner<'a> {
@@ -244,22 +244,7 @@ pub async fn compute_in_phases(
     phases.checks = t.elapsed();
 
     let t = Instant::now();
-    let all = json!({});
-    let read = owner
-        .wallet
-        .get_kv_range(
-            light,
-            owner.vid,
-            scope.from,
-            scope.to,
-            &FormatSpec::trip_gps(),
-            &all,
-            &all,
-            &[],
-            None,
-        )
-        .await
-        .expect("read");
+    let read = trip_range(owner.wallet, light, owner.vid, (scope.from, scope.to)).await;
     let trips: Vec<Trip> = read
         .records
         .iter()

@@ -1,14 +1,14 @@
-//! Shared helpers of the end-to-end tests: a real `carchain-node` running in-process on
-//! a loopback port, deterministic funded keys that sign transactions, and a tampering
-//! proxy that forwards to a node and can falsify its answers.
+//! Shared helpers of the end-to-end tests: what `carchain-testkit` gives every test (an
+//! in-process node, deterministic keys, wallets, cars and grant worlds), re-exported
+//! under the names the tests use, and the examples' own test servers: a tampering proxy
+//! that forwards to a node and can falsify its answers, a logging proxy and a webhook
+//! receiver.
 //!
 //! Use from a test file with `mod support;`. Everything here panics on failure: it is
 //! test scaffolding, not library code.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -16,219 +16,19 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use bitcoin::secp256k1::SecretKey;
-use carchain_core::light::{LightClient, TrustAnchor};
-use carchain_core::protocol::hashing::sha256;
-use carchain_core::protocol::pairing::sign_pairing;
-use carchain_core::protocol::signing::{p2wpkh_address, public_key_of, secret_key_from_bytes};
-use carchain_core::protocol::{
-    DeviceSetup, HashFunc, Network, RecordPut, SignedHeader, SignedTransaction, Transaction,
-    Transfer, TxBody,
+use carchain_core::protocol::SignedHeader;
+use carchain_core::protocol::signing::{public_key_of, secret_key_from_bytes};
+use carchain_testkit::serve::serve_loopback;
+
+// Each test file uses part of what the kit gives.
+#[allow(unused_imports)]
+pub use carchain_testkit::{
+    AGENT, BASE_FEE, CHAIN_ID, InitialisedChain, Mode, TestKey, TestNode, closed_endpoint, flows,
+    grants_setup, init_chain, past, serve, standing, start_node,
 };
-use carchain_node::api::{self, ApiConfig};
-use carchain_node::node::{FeeSchedule, InitOptions, Node, NodeConfig};
-use carchain_node::service::NodeMode;
 
-pub use carchain_node::service::NodeMode as Mode;
-
-pub mod flows;
-pub mod grants_setup;
 pub mod logging_proxy;
-pub mod past;
-pub mod standing;
 pub mod webhook_receiver;
-
-/// Chain id of every test chain.
-pub const CHAIN_ID: &str = "carchain-e2e";
-/// The default base fee of a transaction.
-pub const BASE_FEE: u64 = 10;
-/// The agent name test nodes run under.
-pub const AGENT: &str = "e2e-agent";
-
-/// A node running in-process and serving its HTTP API on `127.0.0.1`.
-pub struct TestNode {
-    /// Base URL, e.g. `http://127.0.0.1:41234`.
-    pub base: String,
-    /// The node itself.
-    pub node: Arc<Node>,
-    /// What a client trusts for this chain.
-    pub anchor: TrustAnchor,
-    /// The operator account (read payments go here).
-    pub operator_address: String,
-    server: tokio::task::JoinHandle<()>,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for TestNode {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
-}
-
-impl TestNode {
-    /// A light client of this node alone.
-    pub fn client(&self) -> LightClient {
-        LightClient::new(vec![self.base.clone()], self.anchor.clone()).expect("client")
-    }
-}
-
-/// A chain initialised in a fresh temporary directory, its node not started yet.
-pub struct InitialisedChain {
-    /// The temporary directory holding the data directory (removed on drop).
-    pub dir: tempfile::TempDir,
-    /// The node's data directory inside `dir`.
-    pub data_dir: PathBuf,
-    /// What a client trusts for this chain.
-    pub anchor: TrustAnchor,
-    /// The operator account (read payments go here).
-    pub operator_address: String,
-}
-
-/// Initialises a chain funding `funds` (address, amount) in a fresh temporary directory.
-pub fn init_chain(funds: &[(&str, u64)]) -> InitialisedChain {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let data_dir = dir.path().join("node");
-    let summary = Node::init(
-        &data_dir,
-        &InitOptions {
-            chain_id: CHAIN_ID.into(),
-            network: Network::Regtest,
-            total_supply: 21_000_000_000,
-            initial_balances: funds
-                .iter()
-                .map(|(address, amount)| ((*address).to_owned(), *amount))
-                .collect(),
-            fees: FeeSchedule::default(),
-        },
-    )
-    .expect("init chain");
-    let anchor = TrustAnchor::from_hex(CHAIN_ID, Network::Regtest, &summary.validator_pubkey)
-        .expect("anchor");
-    InitialisedChain {
-        dir,
-        data_dir,
-        anchor,
-        operator_address: summary.operator_address,
-    }
-}
-
-/// Starts the node of `chain` in `mode`, producing blocks every 50 ms, and serves its
-/// HTTP API on a loopback port.
-pub async fn serve(chain: InitialisedChain, mode: NodeMode) -> TestNode {
-    let node = Node::start(NodeConfig {
-        data_dir: chain.data_dir,
-        mode,
-        block_time: Duration::from_millis(50),
-        peers: Vec::new(),
-        agent: AGENT.into(),
-        max_mempool: 10_000,
-    })
-    .await
-    .expect("start node");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    let app = api::router(Arc::clone(&node), ApiConfig::default());
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    TestNode {
-        base,
-        node,
-        anchor: chain.anchor,
-        operator_address: chain.operator_address,
-        server,
-        _dir: chain.dir,
-    }
-}
-
-/// Creates a chain funding `funds` (address, amount) and starts its node in `mode`,
-/// producing blocks every 50 ms.
-pub async fn start_node(funds: &[(&str, u64)], mode: NodeMode) -> TestNode {
-    serve(init_chain(funds), mode).await
-}
-
-/// A deterministic key and its regtest P2WPKH address.
-#[derive(Clone)]
-pub struct TestKey {
-    /// The secret key.
-    pub secret: SecretKey,
-    /// Its P2WPKH address.
-    pub address: String,
-}
-
-impl TestKey {
-    /// The key `[byte; 32]`.
-    pub fn from_byte(byte: u8) -> Self {
-        let secret = secret_key_from_bytes(&[byte; 32]).expect("valid secret");
-        let address = p2wpkh_address(&public_key_of(&secret), Network::Regtest);
-        TestKey { secret, address }
-    }
-
-    /// Signs `body` with `nonce` and `fee` for the test chain.
-    pub fn sign(&self, nonce: u64, fee: u64, body: TxBody) -> SignedTransaction {
-        Transaction {
-            chain_id: CHAIN_ID.into(),
-            network: Network::Regtest,
-            signer: public_key_of(&self.secret),
-            nonce,
-            fee,
-            body,
-        }
-        .sign(&self.secret)
-        .expect("signer matches")
-    }
-
-    /// A transfer of `amount` to `to`.
-    pub fn transfer(&self, nonce: u64, to: &str, amount: u64) -> SignedTransaction {
-        self.sign(
-            nonce,
-            BASE_FEE,
-            TxBody::Transfer(Transfer {
-                to: to.into(),
-                amount,
-            }),
-        )
-    }
-
-    /// A `carvio` record put registering `value` (SHA-256 cHash) under this key's address.
-    pub fn record_put(&self, nonce: u64, key: &[u8], value: &[u8]) -> SignedTransaction {
-        let size = value.len() as u64;
-        self.sign(
-            nonce,
-            BASE_FEE + size,
-            TxBody::RecordPut(RecordPut {
-                address: self.address.clone(),
-                key: key.to_vec(),
-                format: "carvio".into(),
-                hash_func: HashFunc::Sha256,
-                d_hash: sha256(&[b"salt", value]),
-                c_hash: sha256(&[value]),
-                size,
-                wallet: false,
-                stamp: None,
-            }),
-        )
-    }
-
-    /// Pairs device `vid` (key `device`) with this key as owner, agent [`AGENT`].
-    pub fn device_setup(&self, nonce: u64, vid: &str, device: &SecretKey) -> SignedTransaction {
-        let pool_commitment = sha256(&[b"pool", vid.as_bytes()]);
-        self.sign(
-            nonce,
-            BASE_FEE,
-            TxBody::DeviceSetup(DeviceSetup {
-                vid: vid.into(),
-                device_pubkey: public_key_of(device),
-                owner_address: self.address.clone(),
-                pool_commitment,
-                agent: AGENT.into(),
-                device_signature: sign_pairing(device, vid, &self.address, &pool_commitment),
-            }),
-        )
-    }
-}
 
 /// How a [`TamperingProxy`] falsifies the node's answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -293,13 +93,7 @@ impl TamperingProxy {
         let app = axum::Router::new()
             .fallback(forward)
             .with_state(Arc::clone(&state));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("address"));
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let (base, server) = serve_loopback(app).await;
         TamperingProxy {
             base,
             state,
@@ -460,12 +254,4 @@ fn edit_json(bytes: &[u8], edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8>
     let mut json: serde_json::Value = serde_json::from_slice(bytes).expect("json answer");
     edit(&mut json);
     serde_json::to_vec(&json).expect("json")
-}
-
-/// A base URL where nothing listens (an offline node).
-pub fn closed_endpoint() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let address = listener.local_addr().expect("address");
-    drop(listener);
-    format!("http://{address}")
 }

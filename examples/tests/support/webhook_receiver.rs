@@ -8,6 +8,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use carchain_core::grants::webhook::SIGNATURE_HEADER;
+use carchain_testkit::serve::serve_loopback;
 
 /// The notices a receiver got: (signature header, body), oldest first.
 pub type Received = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
@@ -41,12 +42,6 @@ pub async fn receiver(path: &str, status: StatusCode) -> (String, Received) {
             received: Arc::clone(&received),
             status,
         });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    (format!("http://{address}{path}"), received)
+    let (base, _server) = serve_loopback(router).await;
+    (format!("{base}{path}"), received)
 }

@@ -3,161 +3,34 @@
 //! verify state answers against signed headers.
 #![allow(dead_code)]
 
-mod cometbft;
+pub mod batches;
+pub mod cometbft;
 pub mod providers;
-#[allow(unused_imports)] // Only the CometBFT tests use it.
-pub use cometbft::cometbft_bin;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use bitcoin::secp256k1::SecretKey;
-use carchain_core::protocol::hashing::sha256;
-use carchain_core::protocol::pairing::sign_pairing;
 use carchain_core::protocol::signing::sign_digest;
-use carchain_core::protocol::signing::{p2wpkh_address, public_key_of, secret_key_from_bytes};
 use carchain_core::protocol::token_issue_digest;
 use carchain_core::protocol::{
-    AccountState, Canonical, DeviceSetup, HashFunc, Network, RecordPut, Reset, SignedHeader,
-    SignedTransaction, Transaction, Transfer, TxBody, decode_state_proof, state_key, verify_chain,
-    verify_state_proof,
+    AccountState, Canonical, SignedHeader, SignedTransaction, decode_state_proof, state_key,
+    verify_chain, verify_state_proof,
 };
 use carchain_core::tokens::{IssuerPublicKey, PendingToken, batch_digest};
+use carchain_testkit::{DevChain, TestChain, node_process};
 use serde_json::{Value, json};
 
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_carchain-node");
 /// The chain id `init` uses by default.
-pub const CHAIN_ID: &str = "carchain-dev";
-/// The default base fee of a transaction.
-pub const BASE_FEE: u64 = 10;
+pub const CHAIN_ID: &str = DevChain::CHAIN_ID;
+pub use carchain_testkit::BASE_FEE;
 
-/// A funded account key.
-#[derive(Clone)]
-pub struct Wallet {
-    pub secret: SecretKey,
-    pub address: String,
-}
-
-impl Wallet {
-    /// A deterministic key from one seed byte.
-    pub fn from_byte(byte: u8) -> Self {
-        let secret = secret_key_from_bytes(&[byte; 32]).expect("valid secret");
-        let address = p2wpkh_address(&public_key_of(&secret), Network::Regtest);
-        Wallet { secret, address }
-    }
-
-    /// Signs `body` with `nonce` and `fee`.
-    pub fn sign(&self, nonce: u64, fee: u64, body: TxBody) -> SignedTransaction {
-        Transaction {
-            chain_id: CHAIN_ID.into(),
-            network: Network::Regtest,
-            signer: public_key_of(&self.secret),
-            nonce,
-            fee,
-            body,
-        }
-        .sign(&self.secret)
-        .expect("signer matches")
-    }
-
-    /// A transfer of `amount` to `to`.
-    pub fn transfer(&self, nonce: u64, to: &str, amount: u64) -> SignedTransaction {
-        self.sign(
-            nonce,
-            BASE_FEE,
-            TxBody::Transfer(Transfer {
-                to: to.into(),
-                amount,
-            }),
-        )
-    }
-
-    /// A record put registering `value` under this wallet's address and `key`.
-    pub fn record_put(&self, nonce: u64, key: &[u8], value: &[u8]) -> SignedTransaction {
-        self.record_put_with_format(nonce, key, value, "carvio")
-    }
-
-    /// Pairs device `vid` (key `device`) with this wallet as owner.
-    pub fn device_setup(&self, nonce: u64, vid: &str, device: &SecretKey) -> SignedTransaction {
-        let pool_commitment = sha256(&[b"pool", vid.as_bytes()]);
-        self.sign(
-            nonce,
-            BASE_FEE,
-            TxBody::DeviceSetup(DeviceSetup {
-                vid: vid.into(),
-                device_pubkey: public_key_of(device),
-                owner_address: self.address.clone(),
-                pool_commitment,
-                agent: "carchain-node".into(),
-                device_signature: sign_pairing(device, vid, &self.address, &pool_commitment),
-            }),
-        )
-    }
-
-    /// Transfers device `vid` to `new_owner` (must be signed by the current owner).
-    pub fn reset(&self, nonce: u64, vid: &str, new_owner: &str) -> SignedTransaction {
-        self.sign(
-            nonce,
-            BASE_FEE,
-            TxBody::Reset(Reset {
-                vid: vid.into(),
-                new_owner_address: new_owner.into(),
-                new_device_pubkey: None,
-                new_pool_commitment: sha256(&[b"pool2", vid.as_bytes()]),
-                agent: "carchain-node".into(),
-            }),
-        )
-    }
-
-    /// A record put with a chosen format name.
-    pub fn record_put_with_format(
-        &self,
-        nonce: u64,
-        key: &[u8],
-        value: &[u8],
-        format: &str,
-    ) -> SignedTransaction {
-        self.record_put_as(nonce, key, value, format, false)
-    }
-
-    /// A wallet record (`putWalKV`, `wallet: true`) registering `value` under `key`.
-    pub fn wallet_record_put(&self, nonce: u64, key: &[u8], value: &[u8]) -> SignedTransaction {
-        self.record_put_as(nonce, key, value, "carvio", true)
-    }
-
-    /// A record put with a chosen format, as a device record or a wallet record.
-    pub fn record_put_as(
-        &self,
-        nonce: u64,
-        key: &[u8],
-        value: &[u8],
-        format: &str,
-        wallet: bool,
-    ) -> SignedTransaction {
-        let size = value.len() as u64;
-        self.sign(
-            nonce,
-            BASE_FEE + size,
-            TxBody::RecordPut(RecordPut {
-                address: self.address.clone(),
-                key: key.to_vec(),
-                format: format.into(),
-                hash_func: HashFunc::Sha256,
-                d_hash: sha256(&[b"salt", value]),
-                c_hash: sha256(&[value]),
-                size,
-                wallet,
-                stamp: None,
-            }),
-        )
-    }
-}
+/// A funded account key signing for the chain `init` creates by default.
+pub type Wallet = carchain_testkit::ChainKey<DevChain>;
 
 /// What `carchain-node init` printed.
 pub struct Chain {
@@ -176,31 +49,14 @@ impl Chain {
 /// Runs `init` in a fresh temp dir funding `funds`.
 pub fn init_chain(funds: &[(&str, u64)]) -> Chain {
     let dir = tempfile::tempdir().expect("temp dir");
-    let data_dir = dir.path().join("data");
-    let mut command = Command::new(BIN);
-    command.arg("init").arg("--data-dir").arg(&data_dir);
-    for (address, amount) in funds {
-        command.arg("--fund").arg(format!("{address}={amount}"));
-    }
-    let output = command.output().expect("run init");
-    assert!(
-        output.status.success(),
-        "init failed: {}",
-        String::from_utf8_lossy(&output.stderr)
+    let summary = node_process::init(
+        Path::new(BIN),
+        &dir.path().join("data"),
+        &node_process::fund_args(funds),
     );
-    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    let field = |name: &str| {
-        stdout
-            .lines()
-            .find_map(|line| line.strip_prefix(name))
-            .map_or_else(
-                || panic!("init did not print {name}: {stdout}"),
-                |rest| rest.trim().to_owned(),
-            )
-    };
     Chain {
-        validator_pubkey: field("validator_pubkey:"),
-        operator_address: field("operator_address:"),
+        validator_pubkey: summary.validator_pubkey,
+        operator_address: summary.operator_address,
         dir,
     }
 }
@@ -222,39 +78,19 @@ impl NodeProcess {
     /// [`NodeProcess::start`] with blocks every `block_ms`.
     pub fn start_with_block_time(data_dir: &Path, block_ms: u64, extra: &[&str]) -> Self {
         let log = unique_log_path(&data_dir.with_extension("log"));
-        let log_file = std::fs::File::create(&log).expect("log file");
-        let mut child = Command::new(BIN)
-            .arg("run")
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args(["--listen", "127.0.0.1:0", "--block-time-ms"])
-            .arg(block_ms.to_string())
-            .args(extra)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log_file))
-            .spawn()
-            .expect("spawn node");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (sender, receiver) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if let Some(url) = line.strip_prefix("listening on ") {
-                    let _ = sender.send(url.trim().to_owned());
-                }
-            }
-        });
-        if let Ok(base) = receiver.recv_timeout(Duration::from_secs(30)) {
-            NodeProcess { child, base, log }
-        } else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "node did not start: {}",
-                std::fs::read_to_string(&log).unwrap_or_default()
-            );
-        }
+        let block_ms = block_ms.to_string();
+        let mut flags = vec!["--block-time-ms", block_ms.as_str()];
+        flags.extend(extra);
+        let (child, base) = node_process::spawn_run(
+            Path::new(BIN),
+            data_dir,
+            "127.0.0.1:0",
+            &flags,
+            &[("RUST_LOG", "info")],
+            &log,
+        )
+        .unwrap_or_else(|e| panic!("node did not start: {e}"));
+        NodeProcess { child, base, log }
     }
 
     /// SIGKILL, no cleanup.
@@ -335,6 +171,21 @@ pub fn assert_error(status: u16, body: &Value, expected_status: u16, code: &str)
             .is_some_and(|m| !m.is_empty()),
         "{body}"
     );
+}
+
+/// GETs `url` paying with read `token` (the `x-carchain-token` header).
+pub async fn paid_get(url: &str, token: &str) -> reqwest::Response {
+    client()
+        .get(url)
+        .header("x-carchain-token", token)
+        .send()
+        .await
+        .expect("paid get")
+}
+
+/// The JSON document at `url`, paid with read `token`.
+pub async fn paid_json(url: &str, token: &str) -> Value {
+    paid_get(url, token).await.json().await.expect("json body")
 }
 
 /// GETs a JSON document.
@@ -605,4 +456,37 @@ pub async fn get_value(
         404 => None,
         other => panic!("unexpected status {other}"),
     }
+}
+
+/// Reads `warmup + queries` 30-record pages of `address` from `base`, each paid with its
+/// own read token (bought in one payment by `reader`, at its nonce 0, to `operator`),
+/// each checked to hold 30 records; the sorted latencies of the last `queries` (the
+/// benchmarks' range phase).
+pub async fn timed_paid_pages(
+    http: &reqwest::Client,
+    base: &str,
+    (reader, operator): (&Wallet, &str),
+    address: &str,
+    (warmup, queries): (usize, usize),
+) -> Vec<Duration> {
+    let purchase = buy_tokens(base, reader, 0, operator, warmup + queries).await;
+    let mut latencies = Vec::new();
+    for query in 0..warmup + queries {
+        let begin = Instant::now();
+        let page: Value = http
+            .get(format!("{base}/v1/kv/{address}?limit=30"))
+            .header("x-carchain-token", &purchase.tokens[query])
+            .send()
+            .await
+            .expect("range")
+            .json()
+            .await
+            .expect("range json");
+        if query >= warmup {
+            latencies.push(begin.elapsed());
+        }
+        assert_eq!(page["items"].as_array().map(Vec::len), Some(30), "{page}");
+    }
+    latencies.sort();
+    latencies
 }

@@ -8,12 +8,13 @@ use std::time::Duration;
 use carchain_core::device::CarDevice;
 use carchain_core::keys::Network;
 use carchain_core::light::LightClient;
+use carchain_core::record::FormatSpec;
 use carchain_core::store::{InMemorySecretStore, WalletStore};
 use carchain_core::trip::{Trip, TripPoint};
-use carchain_core::wallet::Wallet;
+use carchain_core::wallet::{RangeResult, Wallet};
 use chrono::{Datelike, NaiveDate, NaiveTime};
 
-use super::AGENT;
+use crate::AGENT;
 
 pub const WORDS_A: &str =
     "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
@@ -98,4 +99,29 @@ pub async fn pair_with_code(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the car never saw itself paired");
+}
+
+/// The owner's range read of car `vid`'s `trip-gps` records from `from` to `to` through
+/// `light`, with no bounds or projection.
+pub async fn trip_range(
+    owner: &Wallet,
+    light: &LightClient,
+    vid: &str,
+    (from, to): (NaiveDate, NaiveDate),
+) -> RangeResult {
+    let all = serde_json::json!({});
+    owner
+        .get_kv_range(
+            light,
+            vid,
+            from,
+            to,
+            &FormatSpec::trip_gps(),
+            &all,
+            &all,
+            &[],
+            None,
+        )
+        .await
+        .expect("range")
 }

@@ -1,5 +1,6 @@
 //! The benchmarks' data and timing helpers: a month of long trips (30 days x 4 trips x
-//! 1,000 points, ~36 KB of JSON each), medians and milliseconds.
+//! 1,000 points, ~36 KB of JSON each, the examples' and the bindings' benchmarks read
+//! the same month), medians and milliseconds.
 
 use std::time::Duration;
 

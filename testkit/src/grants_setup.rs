@@ -2,24 +2,30 @@
 //! operator key the test holds (the root auditor), funded accounts, the owner's car
 //! paired with one trip a day and its VIN record; deterministic providers; and the
 //! owner's identity key derived from the published test words, for the grants the
-//! wallet's approval does not make (a copy that may be resold, an expiring grant).
+//! wallet's approval does not make (a copy that may be resold, an expiring grant); the
+//! owner's mileage claim and an auditor's copy of the trips it audits.
 
 use bitcoin::secp256k1::SecretKey;
+use carchain_core::compute::{FeatureParams, mileage_native, trip_features};
 use carchain_core::device::CarDevice;
-use carchain_core::grants::auditor::Auditor;
-use carchain_core::grants::provider::RequestSpec;
-use carchain_core::grants::{Delivery, GrantsLedger, Privilege, RequestTerms, ServiceProvider};
+use carchain_core::grants::auditor::{Auditor, MileageClaim};
+use carchain_core::grants::provider::{RequestOutcome, RequestSpec};
+use carchain_core::grants::{
+    Delivery, GrantsLedger, Narrowing, Privilege, ReceivedCopy, RequestTerms, ServiceProvider,
+};
 use carchain_core::keys::ecc::{master_key, owner_identity_path};
 use carchain_core::keys::{Mnemonic, Network, RsaBits, Seed, derive_key, derive_rsa_private_key};
+use carchain_core::light::LightClient;
 use carchain_core::protocol::signing::secret_key_from_bytes;
 use carchain_core::record::FormatSpec;
 use carchain_core::trip::Trip;
 use carchain_core::wallet::Wallet;
 use serde_json::{Value, json};
+use std::time::Duration;
 
-use super::flows::{car, day, pair, trip_on};
-use super::past::{now_ms, past_chain};
-use super::{Mode, TestNode};
+use crate::flows::{car, day, pair, trip_on};
+use crate::past::{now_ms, past_chain};
+use crate::{Mode, TestNode};
 
 /// Days of trips the car drove.
 pub const DAYS: u32 = 5;
@@ -83,6 +89,86 @@ pub fn request_spec(owner: &Wallet, terms: RequestTerms, purpose: &str, price: u
     }
 }
 
+/// The owner's claim over `trips` (days 1 to [`DAYS`] of car [`VID`]): the mileage
+/// the native program measures on them.
+pub fn mileage_claim(trips: &[Trip]) -> MileageClaim {
+    let features: Vec<_> = trips
+        .iter()
+        .map(|t| trip_features(t, &FeatureParams::default()).expect("features"))
+        .collect();
+    let mileage = mileage_native(&features);
+    MileageClaim {
+        vid: VID.into(),
+        from: day(1),
+        to: day(DAYS),
+        trips: mileage.trips,
+        total_m: mileage.total_m,
+    }
+}
+
+/// The auditor registers through `auditor_ledger` and asks `owner` for a free copy of
+/// the car's trips (days 1 to [`DAYS`]) for an audit; the owner approves through
+/// `owner_ledger` without narrowing; the copy the auditor receives.
+pub async fn audit_copy(
+    auditor: &ServiceProvider,
+    auditor_ledger: &GrantsLedger,
+    owner: &Wallet,
+    owner_ledger: &GrantsLedger,
+) -> ReceivedCopy {
+    auditor
+        .register(auditor_ledger, "Auditor", "mileage audits", vec![])
+        .await
+        .expect("register auditor");
+    let request = auditor
+        .request(
+            auditor_ledger,
+            &request_spec(owner, trip_terms(1, DAYS, Delivery::Copy), "audit", 0),
+        )
+        .await
+        .expect("audit request");
+    owner
+        .approve(owner_ledger, &request, VID, &Narrowing::default())
+        .await
+        .expect("approve audit");
+    let outcome = auditor
+        .wait_for_result(auditor_ledger, &request, Duration::from_secs(30))
+        .await
+        .expect("audit copy");
+    let RequestOutcome::Copy(copy) = outcome else {
+        panic!("a copy, got {outcome:?}");
+    };
+    *copy
+}
+
+/// Asserts that `copy` opens with the car's VIN record ([`vin_value`]), registered on
+/// the ledger (read through `light`) under the d-hash the copy carries.
+pub async fn assert_vin_copy(light: &LightClient, copy: &ReceivedCopy) {
+    let vin = &copy.records[0];
+    assert_eq!(vin.format, "VIN_CODE");
+    assert_eq!(vin.value, vin_value());
+    let registration = light
+        .registration(&vin.address, &vin.key)
+        .await
+        .expect("registration")
+        .expect("registered");
+    assert_eq!(registration.put.d_hash, vin.d_hash);
+}
+
+/// The owner enters car `vid`'s VIN ([`vin_value`]) in the wallet (putWalKV) on day 1.
+pub async fn put_vin(owner: &Wallet, light: &LightClient, vid: &str) {
+    owner
+        .put_owner_record(
+            light,
+            vid,
+            day(1),
+            &FormatSpec::vin_code(),
+            &json!({"VEHICLE_DATA": 1}),
+            &vin_value(),
+        )
+        .await
+        .expect("put vin");
+}
+
 /// The account secret `[byte; 32]`.
 pub fn secret(byte: u8) -> SecretKey {
     secret_key_from_bytes(&[byte; 32]).expect("secret")
@@ -116,6 +202,19 @@ pub fn grants_ledger(node: &TestNode) -> GrantsLedger {
     GrantsLedger::new(node.client(), std::slice::from_ref(&node.base)).expect("ledger")
 }
 
+/// `car` drives one trip a day (session `d` on day `d`, from [`ORIGIN`]) for days 1 to
+/// [`DAYS`] and delivers them through `light`; the trips.
+pub async fn drive_days(car: &CarDevice, light: &LightClient) -> Vec<Trip> {
+    let trips: Vec<Trip> = (1..=DAYS)
+        .map(|d| trip_on(day(d), i64::from(d), ORIGIN))
+        .collect();
+    for (trip, d) in trips.iter().zip(1..) {
+        car.put_trip(trip, 1, day(d)).expect("put trip");
+    }
+    car.flush(light).await.expect("flush");
+    trips
+}
+
 /// Starts a node funding `owner` and `accounts` (1,000,000 each), pairs the owner's
 /// car, writes a trip a day for [`DAYS`] days, and the owner puts the VIN record.
 pub async fn grants_world(owner: &Wallet, accounts: &[String]) -> GrantsWorld {
@@ -130,26 +229,10 @@ pub async fn grants_world(owner: &Wallet, accounts: &[String]) -> GrantsWorld {
     let car_dir = tempfile::tempdir().expect("dir");
     let car = car(&car_dir, VID);
     pair(owner, &light, &car, "dealer's car", 8).await;
-    let trips: Vec<Trip> = (1..=DAYS)
-        .map(|d| trip_on(day(d), i64::from(d), ORIGIN))
-        .collect();
-    for (trip, d) in trips.iter().zip(1..) {
-        car.put_trip(trip, 1, day(d)).expect("put trip");
-    }
-    car.flush(&light).await.expect("flush");
+    let trips = drive_days(&car, &light).await;
     // The owner enters the car's VIN in the wallet (putWalKV): an owner record of the
     // car, granted like the car's own records.
-    owner
-        .put_owner_record(
-            &light,
-            VID,
-            day(1),
-            &FormatSpec::vin_code(),
-            &json!({"VEHICLE_DATA": 1}),
-            &vin_value(),
-        )
-        .await
-        .expect("put vin");
+    put_vin(owner, &light, VID).await;
     GrantsWorld {
         node,
         operator,

@@ -18,7 +18,7 @@ use carchain_node::genesis::Genesis;
 use carchain_node::service::NodeMode;
 use carchain_node::state::{App, TxError};
 
-use super::{InitialisedChain, TestNode, init_chain, serve};
+use crate::{InitialisedChain, TestNode, init_chain, serve};
 
 /// One day in milliseconds.
 pub const DAY_MS: u64 = 24 * 3600 * 1000;
