@@ -18,6 +18,7 @@
 //! - [`tokens`]: unlinkable tokens (RFC 9474 blind RSA signatures) for paid reads.
 #![forbid(unsafe_code)]
 
+pub mod clock;
 #[cfg(feature = "sdk")]
 pub mod compute;
 pub mod crypto;

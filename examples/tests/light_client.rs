@@ -850,3 +850,35 @@ async fn a_transfer_the_block_cannot_pay_is_refused_with_the_nodes_reason() {
         .await
         .expect("the next transfer commits");
 }
+
+/// The client judges header times by its clock: a clock an hour behind sees the chain's
+/// headers as from the future, a clock past the trusting period sees its trust expired.
+/// Both are typed (`light.outside_trust_time`), neither drops the honest node as a
+/// forger, and the same node verifies for a client on the right time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn header_times_are_judged_by_the_clients_clock() {
+    use carchain_core::clock::ManualClock;
+    let owner = TestKey::from_byte(41);
+    let friend = TestKey::from_byte(42);
+    let node = start_node(&[(&owner.address, 1_000_000)], Mode::Shared).await;
+    let tx = owner.transfer(0, &friend.address, 100);
+    node.client().submit(&tx, true).await.expect("submit");
+
+    let five_years_and_a_day = 5 * 365 * 24 * 3600 + 24 * 3600;
+    for offset in [-3600, five_years_and_a_day] {
+        let client = node
+            .client()
+            .with_clock(Arc::new(ManualClock::offset_from_now(offset)));
+        let err = client.sync(&|_| {}).await.expect_err("outside the trusted time");
+        assert!(
+            matches!(err, LightError::OutsideTrustTime { .. }),
+            "clock offset {offset} s: {err:?}"
+        );
+        assert_eq!(err.code(), "light.outside_trust_time");
+        assert!(!err.is_forgery());
+        assert!(client.dropped_endpoints().is_empty());
+        assert_eq!(client.verified_height(), 0);
+    }
+    let height = node.client().sync(&|_| {}).await.expect("sync on time");
+    assert!(height >= 1);
+}

@@ -213,7 +213,10 @@ mod tests {
         cache.remember_unwrapped(&wrapped, owner(), &unwrapped)?;
         let hit = cache.cached(&wrapped, owner())?.expect("remembered")?;
         assert_eq!(hit.as_bytes(), key.as_bytes());
-        assert_eq!(cache.epoch_key(&wrapped, owner())?.as_bytes(), key.as_bytes());
+        assert_eq!(
+            cache.epoch_key(&wrapped, owner())?.as_bytes(),
+            key.as_bytes()
+        );
         assert!(cache.cached(&wrapped, grantee())?.is_none());
         assert_eq!(
             cache.stats(),

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::error::ExportError;
+use crate::clock::SystemClock;
 use crate::crypto::{RecordKey, SYMMETRIC_KEY_LEN};
 use crate::light::certify::{check_certifies, verify_recorded};
 use crate::light::light_block::light_height_of;
@@ -104,7 +105,7 @@ pub fn verify_headers(
         height: entries.first().map_or(0, |entry| entry.height),
         reason: err.to_string(),
     };
-    verify_recorded(anchor, light_blocks).map_err(chain_invalid)?;
+    verify_recorded(anchor, light_blocks, &SystemClock).map_err(chain_invalid)?;
     let mut headers = BTreeMap::new();
     for entry in entries {
         let invalid = |reason: String| ExportError::HeaderInvalid {

@@ -12,6 +12,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use tendermint_light_client_verifier::errors::VerificationErrorDetail;
 use tendermint_light_client_verifier::options::Options;
 use tendermint_light_client_verifier::types::{Time, TrustThreshold};
 use tendermint_light_client_verifier::{ProdVerifier, Verdict, Verifier};
@@ -19,6 +20,7 @@ use tendermint_light_client_verifier::{ProdVerifier, Verdict, Verifier};
 use super::anchor::{TrustAnchor, TrustRoot};
 use super::error::{LightError, LightResult};
 use super::light_block::{LightBlock, app_hash_of, light_height_of};
+use crate::clock::Clock;
 use crate::protocol::SignedHeader;
 
 /// How long a verified validator set is trusted without a newer one. A car's wallet may
@@ -39,14 +41,13 @@ pub fn options() -> Options {
     }
 }
 
-/// The device's clock as the verifier wants it.
-pub fn now() -> LightResult<Time> {
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_err(|_| LightError::InvalidInput("the clock is before 1970".into()))?;
-    let secs = i64::try_from(since.as_secs())
+/// `clock`'s time as the verifier wants it.
+pub fn now(clock: &dyn Clock) -> LightResult<Time> {
+    let millis = clock.now_millis();
+    let secs = i64::try_from(millis / 1000)
         .map_err(|_| LightError::InvalidInput("the clock is out of range".into()))?;
-    Time::from_unix_timestamp(secs, since.subsec_nanos())
+    let nanos = u32::try_from(millis % 1000).unwrap_or(0) * 1_000_000;
+    Time::from_unix_timestamp(secs, nanos)
         .map_err(|_| LightError::InvalidInput("the clock is out of range".into()))
 }
 
@@ -130,7 +131,14 @@ pub fn verify_step(
     match verdict {
         Verdict::Success => Ok(true),
         Verdict::NotEnoughTrust(_) => Ok(false),
-        Verdict::Invalid(detail) => Err(forged(untrusted, detail)),
+        Verdict::Invalid(detail) => Err(match detail {
+            VerificationErrorDetail::HeaderFromTheFuture(_)
+            | VerificationErrorDetail::NotWithinTrustPeriod(_) => LightError::OutsideTrustTime {
+                height: untrusted.height().value(),
+                reason: detail.to_string(),
+            },
+            detail => forged(untrusted, detail),
+        }),
     }
 }
 
@@ -140,14 +148,14 @@ pub fn verify_step(
 pub async fn verify_to<F, Fut>(
     anchor: &TrustAnchor,
     trusted: Option<LightBlock>,
-    target: u64,
+    (target, clock): (u64, &dyn Clock),
     fetch: F,
 ) -> LightResult<LightBlock>
 where
     F: Fn(u64) -> Fut,
     Fut: Future<Output = LightResult<LightBlock>>,
 {
-    let now = now()?;
+    let now = now(clock)?;
     let mut trusted = match trusted {
         Some(block) => block,
         None => {
@@ -197,7 +205,11 @@ where
 /// Verifies recorded light blocks offline (an export archive's): the lowest is verified
 /// from the anchor's root, each next one from the one before it (the blocks a
 /// [`verify_to`] fetched, in ascending order, form such a path). Returns the highest.
-pub fn verify_recorded(anchor: &TrustAnchor, blocks: &[LightBlock]) -> LightResult<LightBlock> {
+pub fn verify_recorded(
+    anchor: &TrustAnchor,
+    blocks: &[LightBlock],
+    clock: &dyn Clock,
+) -> LightResult<LightBlock> {
     let mut sorted: Vec<&LightBlock> = blocks.iter().collect();
     sorted.sort_by_key(|block| block.height().value());
     let Some((root, rest)) = sorted.split_first() else {
@@ -206,7 +218,7 @@ pub fn verify_recorded(anchor: &TrustAnchor, blocks: &[LightBlock]) -> LightResu
         ));
     };
     verify_root(anchor, root)?;
-    let now = now()?;
+    let now = now(clock)?;
     let mut trusted: &LightBlock = root;
     for block in rest {
         if block.height() == trusted.height() {
@@ -246,6 +258,7 @@ pub fn check_certifies(light: &LightBlock, header: &SignedHeader) -> LightResult
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::SystemClock;
     use crate::light::light_block::{
         BlockSpec, ConsensusSigner, block_id_of, build_light_block, validator_set,
     };
@@ -301,7 +314,7 @@ mod tests {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        let verified = runtime.block_on(verify_to(anchor, None, target, |h| {
+        let verified = runtime.block_on(verify_to(anchor, None, (target, &SystemClock), |h| {
             asked.lock().unwrap().push(h);
             let found = blocks.get(h as usize - 1).cloned();
             async move { found.ok_or(LightError::NotSynced(h)) }
@@ -350,26 +363,28 @@ mod tests {
             heights.iter().map(|h| chain[h - 1].clone()).collect()
         };
         // The path a bisection fetched, in any order, verifies to its highest block.
-        let verified = verify_recorded(&anchor, &pick(&[10, 1, 5])).unwrap();
+        let verified = verify_recorded(&anchor, &pick(&[10, 1, 5]), &SystemClock).unwrap();
         assert_eq!(verified.height().value(), 10);
         // Skipping the set change, starting above the root, a duplicate or nothing at all
         // is refused.
         assert!(matches!(
-            verify_recorded(&anchor, &pick(&[1, 10])),
+            verify_recorded(&anchor, &pick(&[1, 10]), &SystemClock),
             Err(LightError::ForgedCommit { height: 10, .. })
         ));
-        assert!(verify_recorded(&anchor, &pick(&[5, 10])).is_err());
-        assert!(verify_recorded(&anchor, &pick(&[1, 5, 5, 10])).is_err());
-        assert!(verify_recorded(&anchor, &[]).is_err());
+        assert!(verify_recorded(&anchor, &pick(&[5, 10]), &SystemClock).is_err());
+        assert!(verify_recorded(&anchor, &pick(&[1, 5, 5, 10]), &SystemClock).is_err());
+        assert!(verify_recorded(&anchor, &[], &SystemClock).is_err());
         // A rewritten block on the path is refused.
         let mut rewritten = pick(&[1, 5, 10]);
         rewritten[1].signed_header.header.app_hash = vec![0xee; 32].try_into().unwrap();
         assert!(matches!(
-            verify_recorded(&anchor, &rewritten),
+            verify_recorded(&anchor, &rewritten, &SystemClock),
             Err(LightError::ForgedCommit { height: 5, .. })
         ));
         // Another validator set's anchor verifies nothing.
-        assert!(verify_recorded(&anchor_of(&keys(21..25)), &pick(&[1, 5, 10])).is_err());
+        assert!(
+            verify_recorded(&anchor_of(&keys(21..25)), &pick(&[1, 5, 10]), &SystemClock).is_err()
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::store::StoreError;
 /// Everything a [`super::LightClient`] call can fail with.
 ///
 /// Failover: [`LightError::Network`], [`LightError::Tampered`], [`LightError::ForgedCommit`],
+/// [`LightError::OutsideTrustTime`],
 /// [`LightError::AppHashMismatch`], [`LightError::HeaderMismatch`], [`LightError::ConflictingHeaders`], [`LightError::Stale`],
 /// [`LightError::WrongChain`], [`LightError::BadAnswer`], [`LightError::ValueMissing`] and
 /// the node codes `unavailable`, `internal`, `timeout` make the client try the next
@@ -44,6 +45,17 @@ pub enum LightError {
     /// light block of another chain or height.
     #[error("light block {height} failed verification: {reason}")]
     ForgedCommit {
+        /// CometBFT height of the light block.
+        height: u64,
+        /// What the verifier found.
+        reason: String,
+    },
+    /// A light block's time is outside what the client's clock can trust: from the
+    /// future (beyond the allowed drift), or its trusted block is older than the trusting
+    /// period. The node may be lying about time or the device's clock may be wrong, so
+    /// the client tries another node but does not drop this one as a forger.
+    #[error("light block {height} is outside the trusted time: {reason}")]
+    OutsideTrustTime {
         /// CometBFT height of the light block.
         height: u64,
         /// What the verifier found.
@@ -141,6 +153,7 @@ impl LightError {
             LightError::Node { .. } => "light.node",
             LightError::Tampered(..) => "light.tampered",
             LightError::ForgedCommit { .. } => "light.forged_commit",
+            LightError::OutsideTrustTime { .. } => "light.outside_trust_time",
             LightError::AppHashMismatch { .. } => "light.app_hash_mismatch",
             LightError::HeaderMismatch { .. } => "light.header_mismatch",
             LightError::ConflictingHeaders { .. } => "light.conflicting_headers",
@@ -168,6 +181,7 @@ impl LightError {
             LightError::Network { .. }
             | LightError::Tampered(_)
             | LightError::ForgedCommit { .. }
+            | LightError::OutsideTrustTime { .. }
             | LightError::AppHashMismatch { .. }
             | LightError::HeaderMismatch { .. }
             | LightError::ConflictingHeaders { .. }

@@ -339,10 +339,15 @@ pub mod test_chain {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .build()
                 .unwrap();
-            let certified = runtime.block_on(verify_to(&anchor, trusted.clone(), target, |h| {
-                let found = blocks.get(h as usize - 1).cloned();
-                async move { found.ok_or(LightError::NotSynced(h)) }
-            }))?;
+            let certified = runtime.block_on(verify_to(
+                &anchor,
+                trusted.clone(),
+                (target, &crate::clock::SystemClock),
+                |h| {
+                    let found = blocks.get(h as usize - 1).cloned();
+                    async move { found.ok_or(LightError::NotSynced(h)) }
+                },
+            ))?;
             let previous = cache.tip()?;
             runtime.block_on(crate::light::bind::bind_headers(
                 &linked,

@@ -3,8 +3,6 @@
 //! device's, or the owner's of a paired device), and unblind the node's answers into
 //! credentials. The request names the holder; the credentials it yields name no one.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use bitcoin::secp256k1::SecretKey;
 
 use super::client::LightClient;
@@ -97,9 +95,7 @@ impl LightClient {
             .iter()
             .map(|p| p.blinded_message().to_vec())
             .collect();
-        let time = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let time = self.clock().now_secs();
         let (kind, vid, owner_bytes, secret, wire_holder) = match holder {
             CredentialHolder::Device { vid, device_key } => (
                 "device",

@@ -180,7 +180,7 @@ impl Wallet {
         Ok(BackupContent {
             version: CONTENT_VERSION,
             owner_address: self.owner_address(),
-            created_at: chrono::Utc::now().timestamp(),
+            created_at: self.unix_now(),
             devices,
             grants: store
                 .grants(None)?

@@ -11,7 +11,6 @@ use chrono::NaiveDate;
 use super::error::WalletError;
 use super::identity::Wallet;
 use super::ledger::submit_signed;
-use super::pairing::unix_now;
 use crate::grants::auditor::PoolDisclosure;
 use crate::keys::parse_address;
 use crate::light::LightClient;
@@ -150,7 +149,7 @@ impl Wallet {
         let read = light.records_in_range(&address, &[], &[0xff; 64]).await?;
         let last_write_height = read.records.iter().map(|r| r.registration.height).max();
         if !read.records.is_empty() {
-            self.locked_store()?.touch_last_seen(vid, unix_now())?;
+            self.locked_store()?.touch_last_seen(vid, self.unix_now())?;
         }
         Ok(DeviceStatusView {
             owned_active,

@@ -13,6 +13,7 @@ use rsa::PublicKey as RsaPublicKey;
 
 use super::error::WalletError;
 use super::keyring::Keyring;
+use crate::clock::{Clock, SharedClock, SystemClock, system_clock};
 use crate::crypto::EpochKeyCache;
 use crate::keys::{Mnemonic, Network, RsaBits, WordCount};
 use crate::store::{Identity, SecretBytes, SecretStore, SecretString, WalletStore};
@@ -24,6 +25,14 @@ pub struct Wallet {
     store: Arc<Mutex<WalletStore>>,
     keys: Keyring,
     epoch_cache: Mutex<EpochKeyCache>,
+    /// What "now" is for pairing payload expiry, the day a request is judged on and the
+    /// times the wallet stores.
+    clock: SharedClock,
+}
+
+/// `clock`'s time as the signed seconds the store keeps.
+fn unix_secs(clock: &dyn Clock) -> i64 {
+    i64::try_from(clock.now_secs()).unwrap_or(i64::MAX)
 }
 
 impl Wallet {
@@ -126,6 +135,7 @@ impl Wallet {
             store: Arc::new(Mutex::new(store)),
             keys,
             epoch_cache: Mutex::new(EpochKeyCache::new()),
+            clock: system_clock(),
         })
     }
 
@@ -149,12 +159,13 @@ impl Wallet {
             mnemonic: SecretString::from(mnemonic.phrase()),
             passphrase: SecretString::from(passphrase),
             rsa_private_der: SecretBytes::from_slice(&rsa_der),
-            created_at: chrono::Utc::now().timestamp(),
+            created_at: unix_secs(&SystemClock),
         })?;
         Ok(Wallet {
             store: Arc::new(Mutex::new(store)),
             keys,
             epoch_cache: Mutex::new(EpochKeyCache::new()),
+            clock: system_clock(),
         })
     }
 
@@ -186,6 +197,29 @@ impl Wallet {
     /// The wallet store, shared (hand it to `LightClient::with_store` for offline reads).
     pub fn store(&self) -> Arc<Mutex<WalletStore>> {
         Arc::clone(&self.store)
+    }
+
+    /// This wallet judging time by `clock` instead of the device's clock.
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The clock the wallet judges time by.
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
+    /// Now, as seconds since the Unix epoch, by the wallet's clock.
+    pub(crate) fn unix_now(&self) -> i64 {
+        unix_secs(self.clock.as_ref())
+    }
+
+    /// Today (UTC) by the wallet's clock.
+    pub(crate) fn today(&self) -> chrono::NaiveDate {
+        chrono::DateTime::from_timestamp(self.unix_now(), 0)
+            .unwrap_or_default()
+            .date_naive()
     }
 
     /// The keys, for the wallet's other files.

@@ -161,10 +161,8 @@ impl Wallet {
                 .flatten()
                 .collect()
         });
-        let mut keys: Vec<Option<EpochKey>> = known
-            .into_iter()
-            .map(|k| k.and_then(Result::ok))
-            .collect();
+        let mut keys: Vec<Option<EpochKey>> =
+            known.into_iter().map(|k| k.and_then(Result::ok)).collect();
         if let Ok(mut cache) = self.epoch_cache() {
             for (i, entry) in &unwrapped {
                 let _ = cache.remember_unwrapped(&distinct[*i].1, rsa, entry);
@@ -176,7 +174,6 @@ impl Wallet {
         keys
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -55,11 +55,6 @@ struct Exchange {
     device_signature: bitcoin::secp256k1::ecdsa::Signature,
 }
 
-/// Seconds since the Unix epoch.
-pub(crate) fn unix_now() -> i64 {
-    chrono::Utc::now().timestamp()
-}
-
 fn check_pool_size(size: usize) -> Result<(), WalletError> {
     if (1..=MAX_POOL_SIZE).contains(&size) {
         Ok(())
@@ -95,7 +90,7 @@ impl Wallet {
         timeout: Duration,
     ) -> Result<DeviceInfo, WalletError> {
         check_pool_size(pool_size)?;
-        let payload = PairingPayload::parse(payload_text, u64::try_from(unix_now()).unwrap_or(0))?;
+        let payload = PairingPayload::parse(payload_text, self.clock().now_secs())?;
         let vid = payload.vid.clone();
         match self.locked_store()?.device(&vid) {
             Ok(row) if row.status == "paired" => return Err(WalletError::AlreadyPaired { vid }),
@@ -153,7 +148,7 @@ impl Wallet {
     ) -> Result<DeviceInfo, WalletError> {
         check_pool_size(new_size)?;
         let row = self.owned_device(vid)?;
-        let payload = PairingPayload::parse(payload_text, u64::try_from(unix_now()).unwrap_or(0))?;
+        let payload = PairingPayload::parse(payload_text, self.clock().now_secs())?;
         if payload.vid != vid {
             return Err(WalletError::BadPairingAccept {
                 vid: vid.to_owned(),
@@ -331,7 +326,7 @@ impl Wallet {
             pool_seed: SecretBytes::from_slice(pool_seed.as_bytes()),
             delivery_secret: None,
             agent: agent.to_owned(),
-            paired_at: unix_now(),
+            paired_at: self.unix_now(),
             last_seen: None,
             status: "paired".to_owned(),
         };
@@ -375,7 +370,7 @@ mod tests {
     }
 
     fn now() -> u64 {
-        u64::try_from(unix_now()).unwrap()
+        crate::clock::Clock::now_secs(&crate::clock::SystemClock)
     }
 
     use bitcoin::secp256k1::SecretKey;
@@ -415,6 +410,36 @@ mod tests {
         let wallet = wallet();
         let light = unreachable_light();
         let text = payload(now() - 1_000, 60);
+        let err = wallet
+            .pair_device(&light, &text, "car", 8, "agent")
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            WalletError::PairingPayload(PairingPayloadError::Expired { .. })
+        ));
+        assert!(wallet.devices().unwrap().is_empty());
+    }
+
+    /// Expiry is judged by the wallet's clock: a code issued at a fixed time is refused
+    /// as expired once that clock is past its lifetime, and gets past the expiry check
+    /// (to the unreachable node) while it is not.
+    #[tokio::test(flavor = "current_thread")]
+    async fn expiry_follows_the_wallets_clock() {
+        let issued = 1_800_000_000;
+        let clock = Arc::new(crate::clock::ManualClock::at_millis(issued * 1000));
+        let wallet = wallet().with_clock(clock.clone());
+        let light = unreachable_light();
+        let text = payload(issued, 60);
+        let err = wallet
+            .pair_device(&light, &text, "car", 8, "agent")
+            .await
+            .unwrap_err();
+        assert!(
+            !matches!(err, WalletError::PairingPayload(_)),
+            "refused a fresh code: {err}"
+        );
+        clock.advance(std::time::Duration::from_secs(61));
         let err = wallet
             .pair_device(&light, &text, "car", 8, "agent")
             .await

@@ -360,8 +360,7 @@ impl Wallet {
             };
             let fetched = fetched.with_plain_key(&cipher);
             let mut to_cache = Vec::new();
-            let opened =
-                self.open_fetched(&fetched, (format, columns), &pool, None, &mut to_cache);
+            let opened = self.open_fetched(&fetched, (format, columns), &pool, None, &mut to_cache);
             self.cache(&to_cache);
             return opened
                 .map(Some)

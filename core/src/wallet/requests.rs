@@ -216,7 +216,7 @@ impl Wallet {
         vid: &str,
         narrowing: &Narrowing,
     ) -> GrantsResult<Approval> {
-        let today = chrono::Utc::now().date_naive();
+        let today = self.today();
         self.approve_as_of(ledger, request_id, vid, narrowing, today)
             .await
     }
@@ -429,7 +429,7 @@ impl Wallet {
             provider: info.provider.clone(),
             status: info.status.clone(),
             json,
-            updated_at: chrono::Utc::now().timestamp(),
+            updated_at: self.unix_now(),
         })?;
         Ok(())
     }

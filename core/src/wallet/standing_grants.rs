@@ -445,7 +445,7 @@ impl Wallet {
             provider: row.provider.clone(),
             status: store_status(&row.state).to_owned(),
             json,
-            updated_at: chrono::Utc::now().timestamp(),
+            updated_at: self.unix_now(),
         })?;
         Ok(())
     }

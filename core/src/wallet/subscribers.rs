@@ -451,7 +451,7 @@ impl Wallet {
             provider: doc.subscriber.clone(),
             status: status.to_owned(),
             json,
-            updated_at: chrono::Utc::now().timestamp(),
+            updated_at: self.unix_now(),
         })?;
         Ok(())
     }

@@ -255,9 +255,14 @@ pub async fn verified_headers(base: &str, validators: &str) -> Vec<SignedHeader>
             .await
             .expect("a light block below the certified one"))
     };
-    let light = carchain_core::light::certify::verify_to(&anchor, None, target, fetch)
-        .await
-        .expect("the light block verifies");
+    let light = carchain_core::light::certify::verify_to(
+        &anchor,
+        None,
+        (target, &carchain_core::clock::SystemClock),
+        fetch,
+    )
+    .await
+    .expect("the light block verifies");
     carchain_core::light::certify::check_certifies(&light, tip).expect("it certifies the tip");
     carchain_core::light::bind::bind_headers(&headers, &light, None, None, fetch)
         .await

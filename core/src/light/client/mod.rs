@@ -45,6 +45,7 @@ use super::types::{
     WriteCredential,
 };
 use super::wire::{NodeStatusView, StateAnswerWire};
+use crate::clock::{Clock, SharedClock, system_clock};
 use crate::protocol::api::ErrorCode;
 use crate::protocol::signing::{p2wpkh_address, public_key_of};
 use crate::protocol::{
@@ -93,6 +94,8 @@ struct Config {
     /// One signer's submissions take turns picking their nonce (shared by every copy of
     /// the client; see [`super::sequence`]).
     signers: SignerLocks,
+    /// What "now" is when a header's age or a credential's time is judged.
+    clock: SharedClock,
 }
 
 /// A nonce cursor, behind its lock, per signing address.
@@ -139,6 +142,7 @@ impl LightClient {
             payer: None,
             max_lag: DEFAULT_MAX_LAG,
             signers: SignerLocks::default(),
+            clock: system_clock(),
         })
     }
 
@@ -220,6 +224,17 @@ impl LightClient {
     /// (default [`DEFAULT_MAX_LAG`]).
     pub fn with_max_lag(self, blocks: u64) -> Self {
         self.rebuild(|config| config.max_lag = blocks)
+    }
+
+    /// Judges headers (from the future, or older than the trusting period) and stamps
+    /// credential requests by `clock` instead of the device's clock.
+    pub fn with_clock(self, clock: SharedClock) -> Self {
+        self.rebuild(|config| config.clock = clock)
+    }
+
+    /// The clock this client judges time by.
+    pub fn clock(&self) -> &dyn Clock {
+        self.inner.config.clock.as_ref()
     }
 
     /// A copy of this client with its own HTTP connections: nothing it sends shares a

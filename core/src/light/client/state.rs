@@ -46,7 +46,7 @@ impl LightClient {
                 let certified = verify_to(
                     &self.inner.config.anchor,
                     None,
-                    light_height_of(header.header.height),
+                    (light_height_of(header.header.height), self.clock()),
                     |height| async move {
                         let block = node_ref.light_block(height).await?;
                         fetched_ref

@@ -113,7 +113,7 @@ impl LightClient {
         let mut tip = self.verified_height();
         while let Some(last) = linked.last() {
             let target = light_height_of(last.header.height);
-            let fetched = verify_to(anchor, trusted.clone(), target, |height| {
+            let fetched = verify_to(anchor, trusted.clone(), (target, self.clock()), |height| {
                 node.light_block(height)
             })
             .await;
