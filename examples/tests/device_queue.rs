@@ -294,3 +294,36 @@ async fn an_offer_registered_but_not_yet_stored_is_not_there_yet() {
         "no offer has arrived yet"
     );
 }
+
+/// The car judges its pairing code's lifetime by its clock: with no offer in the
+/// mailbox it keeps waiting while the code lives, and reports the code expired (typed,
+/// with the expiry) once its clock is past it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pairing_code_expires_by_the_cars_clock() {
+    use carchain_core::clock::ManualClock;
+    use carchain_core::device::DeviceError;
+
+    let node = start_node(&[], Mode::Private).await;
+    let light = node.client();
+    light.sync(&|_| {}).await.expect("sync");
+    let dir = tempfile::tempdir().expect("dir");
+    let clock = Arc::new(ManualClock::offset_from_now(0));
+    let car = support::flows::car(&dir, VID).with_clock(clock.clone());
+    let payload = car.pairing_payload(60).expect("payload");
+    assert!(
+        !car.complete_pairing(&light)
+            .await
+            .expect("code still valid")
+    );
+
+    clock.advance(Duration::from_secs(61));
+    let err = car
+        .complete_pairing(&light)
+        .await
+        .expect_err("the code has expired");
+    assert!(
+        matches!(err, DeviceError::CodeExpired { expires_at } if expires_at == payload.expires_at),
+        "{err:?}"
+    );
+    assert!(!car.is_paired(&light).await.expect("is paired"));
+}

@@ -869,7 +869,10 @@ async fn header_times_are_judged_by_the_clients_clock() {
         let client = node
             .client()
             .with_clock(Arc::new(ManualClock::offset_from_now(offset)));
-        let err = client.sync(&|_| {}).await.expect_err("outside the trusted time");
+        let err = client
+            .sync(&|_| {})
+            .await
+            .expect_err("outside the trusted time");
         assert!(
             matches!(err, LightError::OutsideTrustTime { .. }),
             "clock offset {offset} s: {err:?}"

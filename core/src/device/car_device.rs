@@ -6,11 +6,11 @@
 //! at a time when a node answers, naming no car (a retried put is harmless: address +
 //! key is unique on the ledger).
 
+use crate::clock::{SharedClock, system_clock};
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use bitcoin::bip32::{ChildNumber, Xpriv};
 use bitcoin::secp256k1::{PublicKey, Secp256k1, SecretKey};
@@ -56,6 +56,8 @@ pub struct CarDevice {
     store: Mutex<DeviceStore>,
     /// [`DeliveryPacing::max_delay`] in microseconds.
     max_delay_us: AtomicU64,
+    /// What "now" is for pairing code expiry and the times queued records carry.
+    clock: SharedClock,
 }
 
 impl std::fmt::Debug for CarDevice {
@@ -100,7 +102,15 @@ impl CarDevice {
             device_key,
             store: Mutex::new(store),
             max_delay_us: AtomicU64::new(micros(DeliveryPacing::default())),
+            clock: system_clock(),
         })
+    }
+
+    /// This car judging time (pairing code expiry, queued records' times) by `clock`
+    /// instead of the device's clock.
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// This car spacing the addresses of a flush with `pacing` (default: a random pause
@@ -167,7 +177,12 @@ impl CarDevice {
         if store.offer()?.is_some() {
             return Err(DeviceError::AlreadyPaired);
         }
-        let payload = PairingPayload::generate(&self.vid, self.device_pubkey(), now(), ttl_secs)?;
+        let payload = PairingPayload::generate(
+            &self.vid,
+            self.device_pubkey(),
+            self.clock.now_secs(),
+            ttl_secs,
+        )?;
         store.save_pending_code(&payload.code, payload.expires_at)?;
         Ok(payload)
     }
@@ -206,7 +221,7 @@ impl CarDevice {
             Err(e) => return Err(e.into()),
         };
         let Some(record) = record else {
-            if now() >= expires_at {
+            if self.clock.now_secs() >= expires_at {
                 return Err(DeviceError::CodeExpired { expires_at });
             }
             return Ok(false);
@@ -361,7 +376,7 @@ impl CarDevice {
                 envelope: &sealed.envelope,
                 tx: &tx.to_canonical(),
                 key_index: index,
-                created_at: now(),
+                created_at: self.clock.now_secs(),
             },
             nonce.saturating_add(1),
         )?;
@@ -536,12 +551,6 @@ fn random_secret() -> Result<SecretKey, DeviceError> {
             return Ok(key);
         }
     }
-}
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]
