@@ -372,6 +372,11 @@ impl Genesis {
                 self.total_supply.to_canonical(),
             ),
         ];
+        if self.fees != FeeSchedule::DEFAULT {
+            // A chain on the default schedule has no entry (and keeps its former state
+            // root); the proof of its absence tells a light client the default applies.
+            writes.push((state_key::fee_schedule(), self.fees.to_canonical()));
+        }
         for (address, amount) in &self.initial_balances {
             let account = AccountState {
                 balance: *amount,
@@ -400,5 +405,62 @@ impl Genesis {
             writes.push((state_key::meta(POWER_META), power.to_canonical()));
         }
         Ok(writes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn genesis(fees: FeeSchedule) -> Genesis {
+        let validator = carchain_core::protocol::signing::public_key_of(
+            &bitcoin::secp256k1::SecretKey::from_slice(&[3; 32]).unwrap(),
+        );
+        Genesis {
+            chain_id: "carchain-genesis-test".into(),
+            network: Network::Regtest,
+            total_supply: 21_000_000,
+            initial_balances: Vec::new(),
+            fees,
+            validator_pubkey: hex::encode(validator.serialize()),
+            operator_address: carchain_core::protocol::signing::p2wpkh_address(
+                &validator,
+                Network::Regtest,
+            )
+            .to_string(),
+            genesis_time: 1_700_000_000_000,
+            stamps: None,
+            phase1_reserve: None,
+            stake: Vec::new(),
+            power_unit: None,
+            unbonding_blocks: None,
+        }
+    }
+
+    fn schedule_entry(genesis: &Genesis) -> Option<Vec<u8>> {
+        genesis
+            .state()
+            .unwrap()
+            .into_iter()
+            .find(|(key, _)| *key == state_key::fee_schedule())
+            .map(|(_, value)| value)
+    }
+
+    /// A chain fixing its own schedule keeps it in its state (what light clients read
+    /// with a proof); a chain on the default schedule keeps no entry, so its genesis
+    /// state (and root) is what it was before schedules were published.
+    #[test]
+    fn only_a_non_default_schedule_is_kept_in_state() {
+        assert_eq!(schedule_entry(&genesis(FeeSchedule::DEFAULT)), None);
+        let own = FeeSchedule {
+            base_fee: 37,
+            ..FeeSchedule::DEFAULT
+        };
+        let kept = schedule_entry(&genesis(own)).expect("kept");
+        assert_eq!(FeeSchedule::from_canonical(&kept).unwrap(), own);
+        assert_eq!(
+            genesis(FeeSchedule::DEFAULT).state().unwrap().len() + 1,
+            genesis(own).state().unwrap().len()
+        );
     }
 }

@@ -86,6 +86,8 @@ pub enum StateQuery {
     },
     /// The unbondings the block at a height releases.
     Unbonding(u64),
+    /// The chain's fee schedule (absent: the default schedule).
+    FeeSchedule,
 }
 
 /// A state value (or its absence) proven against a committed header.

@@ -62,6 +62,11 @@ pub struct InitialisedChain {
 
 /// Initialises a chain funding `funds` (address, amount) in a fresh temporary directory.
 pub fn init_chain(funds: &[(&str, u64)]) -> InitialisedChain {
+    init_chain_with_fees(funds, FeeSchedule::default())
+}
+
+/// [`init_chain`] for a chain whose genesis fixes `fees`.
+pub fn init_chain_with_fees(funds: &[(&str, u64)], fees: FeeSchedule) -> InitialisedChain {
     let dir = tempfile::tempdir().expect("temp dir");
     let data_dir = dir.path().join("node");
     let summary = Node::init(
@@ -74,7 +79,7 @@ pub fn init_chain(funds: &[(&str, u64)]) -> InitialisedChain {
                 .iter()
                 .map(|(address, amount)| ((*address).to_owned(), *amount))
                 .collect(),
-            fees: FeeSchedule::default(),
+            fees,
         },
     )
     .expect("init chain");

@@ -1,31 +1,47 @@
 //! Transactions a wallet-side key signs and submits through the light client: the nonce
-//! comes from the signer's proven account and the fee from the chain's default schedule
-//! (through [`crate::protocol::TxBuilder`]); and wallet-written records (`putWalKV`: a
+//! comes from the signer's proven account and the fee from the chain's proven fee
+//! schedule (through [`crate::protocol::TxBuilder`]); and wallet-written records (`putWalKV`: a
 //! pairing mailbox, a channel entry, a grant delivery) registered and stored in one call.
 
 use bitcoin::secp256k1::SecretKey;
 
 use super::client::LightClient;
 use super::error::{LightError, LightResult};
+use super::proofs::decode_proven;
 use super::sequence::SignerTurn;
 use super::types::{PutOutcome, Receipt};
 use crate::crypto::HashFunc;
 use crate::protocol::api::ErrorCode;
 use crate::protocol::signing::{p2wpkh_address, public_key_of};
-use crate::protocol::{FeeSchedule, RecordPut, TxBody, TxBuilder};
+use crate::protocol::{FeeSchedule, RecordPut, TxBody, TxBuilder, state_key};
 use crate::tokens::OwnedStamp;
 
 impl LightClient {
-    /// The fee schedule this client's transactions pay under: every fee the SDK offers
-    /// or checks a balance against is computed with it (the default schedule).
-    pub fn fee_schedule(&self) -> FeeSchedule {
-        FeeSchedule::DEFAULT
+    /// The chain's fee schedule, read once with its proof against a verified header and
+    /// kept (a chain fixes it at genesis): the schedule in the chain's state, or the
+    /// default one where the proof shows the chain keeps none. Every fee the SDK's
+    /// wallet-side transactions offer, and every balance check before them, uses it.
+    pub async fn fee_schedule(&self) -> LightResult<FeeSchedule> {
+        if let Some(known) = *self.known_fee_schedule() {
+            return Ok(known);
+        }
+        let proven = self
+            .read_state(&["fee-schedule"], state_key::fee_schedule())
+            .await?;
+        let schedule = decode_proven::<FeeSchedule>(proven)?.unwrap_or(FeeSchedule::DEFAULT);
+        *self.known_fee_schedule() = Some(schedule);
+        Ok(schedule)
     }
 
     /// A builder signing for this client's chain under [`Self::fee_schedule`].
-    pub fn tx_builder(&self) -> TxBuilder {
+    pub async fn tx_builder(&self) -> LightResult<TxBuilder> {
         let anchor = self.anchor();
-        TxBuilder::new(anchor.chain_id.clone(), anchor.network, self.fee_schedule())
+        let fees = self.fee_schedule().await?;
+        Ok(TxBuilder::new(
+            anchor.chain_id.clone(),
+            anchor.network,
+            fees,
+        ))
     }
 
     /// Signs `body` with `secret` (nonce from its proven account, the default fee) and
@@ -46,7 +62,7 @@ impl LightClient {
         let anchor = self.anchor();
         let signer = public_key_of(secret);
         let address = p2wpkh_address(&signer, anchor.network);
-        let builder = self.tx_builder();
+        let builder = self.tx_builder().await?;
         let mut ahead_refused = false;
         loop {
             let turn = SignerTurn::take(self, &address).await?;

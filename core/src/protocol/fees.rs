@@ -1,10 +1,14 @@
 //! The fee schedule a chain fixes at genesis, and what each transaction must pay under
 //! it. Nodes charge it; wallets, cars and providers compute the fee they offer with it
-//! (the default schedule unless the chain says otherwise).
+//! (the default schedule unless the chain says otherwise). A chain whose schedule is not
+//! the default keeps it in its state under [`super::state_key::fee_schedule`], so a light
+//! client reads it with a proof; a chain on the default schedule has no entry there, and
+//! the proof of its absence says so.
 
 use serde::{Deserialize, Serialize};
 
 use super::body::TxBody;
+use super::codec::canonical_struct;
 
 /// Fees of a chain, fixed at genesis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,6 +20,12 @@ pub struct FeeSchedule {
     /// Price of one address traversal of a read (shared mode).
     pub read_per_address: u64,
 }
+
+canonical_struct!(FeeSchedule {
+    base_fee,
+    put_per_byte,
+    read_per_address
+});
 
 impl FeeSchedule {
     /// The schedule of a chain whose genesis names no other: 10 per transaction, 1 per

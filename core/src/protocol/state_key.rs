@@ -27,6 +27,12 @@ pub fn account(address: &str) -> KeyHash {
     key("account", &[address.as_bytes()])
 }
 
+/// The chain's fee schedule ([`super::FeeSchedule`]), set at genesis; absent on a chain
+/// that uses the default schedule.
+pub fn fee_schedule() -> KeyHash {
+    key("fee-schedule", &[])
+}
+
 /// A paired device, by VID.
 pub fn device(vid: &str) -> KeyHash {
     key("device", &[vid.as_bytes()])

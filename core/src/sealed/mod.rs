@@ -18,6 +18,7 @@ mod seal;
 pub mod stored_key;
 
 pub use error::SealedRecordError;
+#[cfg(feature = "sdk")]
 pub(crate) use open::open_c_hash_checked;
 pub use open::{OpenedRecord, Opener, open_record, open_record_key, open_record_with_key};
 pub use seal::{SealedRecord, seal_record, seal_record_with_stored_key};

@@ -106,7 +106,7 @@ impl Wallet {
             amount,
         });
         let needed = amount
-            .checked_add(light.fee_schedule().fee_for(&body))
+            .checked_add(light.fee_schedule().await?.fee_for(&body))
             .ok_or(PaymentError::AmountTooLarge { amount })?;
         let balance = light.account(&self.owner_address()).await?.balance;
         if balance < needed {

@@ -62,7 +62,7 @@ impl Wallet {
             return Err(StakeError::ZeroAmount);
         }
         let body = TxBody::Bond(Bond { validator, amount });
-        let needed = amount.saturating_add(light.fee_schedule().fee_for(&body));
+        let needed = amount.saturating_add(light.fee_schedule().await?.fee_for(&body));
         let balance = light.account(&self.owner_address()).await?.balance;
         if balance < needed {
             return Err(StakeError::InsufficientFunds { balance, needed });

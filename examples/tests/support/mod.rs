@@ -58,6 +58,10 @@ pub enum Tamper {
     /// Give a proven page, as its address index, the (valid) proof of its first record's
     /// registration.
     ForgePageIndex,
+    /// Answer the fee-schedule read with a cheaper schedule, keeping the proof.
+    CheapFees,
+    /// Answer the fee-schedule read as absent (the default schedule), keeping the proof.
+    HideFees,
 }
 
 struct ProxyState {
@@ -177,6 +181,20 @@ async fn forward(State(proxy): State<Arc<ProxyState>>, request: Request) -> Resp
 fn falsify(tamper: Tamper, path: &str, bytes: Vec<u8>) -> Vec<u8> {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match (tamper, segments.as_slice()) {
+        (Tamper::CheapFees, ["v1", "state", "fee-schedule"]) => edit_json(&bytes, |json| {
+            use carchain_core::protocol::codec::Canonical;
+            let cheap = carchain_core::protocol::FeeSchedule {
+                base_fee: 1,
+                put_per_byte: 0,
+                read_per_address: 0,
+            };
+            json["value"] = serde_json::Value::String(hex::encode(cheap.to_canonical()));
+            json["value_json"] = serde_json::to_value(cheap).expect("json");
+        }),
+        (Tamper::HideFees, ["v1", "state", "fee-schedule"]) => edit_json(&bytes, |json| {
+            json["value"] = serde_json::Value::Null;
+            json["value_json"] = serde_json::Value::Null;
+        }),
         (Tamper::FlipValues, ["v1", "kv", _, _]) => {
             let mut bytes = bytes;
             if let Some(first) = bytes.first_mut() {

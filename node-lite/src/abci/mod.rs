@@ -345,6 +345,7 @@ pub fn parse_query_path(path: &str) -> Result<StateQuery, ServiceError> {
             text.parse()
                 .map_err(|_| bad("the height is not a number"))?,
         )),
+        ["fee-schedule"] => Ok(StateQuery::FeeSchedule),
         _ => Err(bad("unknown path")),
     }
 }

@@ -115,6 +115,7 @@ pub fn router<S: LedgerService>(service: Arc<S>, config: ApiConfig) -> Router {
             "/v1/state/unbonding/{release_height}",
             get(state::unbonding::<S>),
         )
+        .route("/v1/state/fee-schedule", get(state::fee_schedule::<S>))
         .route("/v1/kv/{address}", get(kv::range::<S>))
         .route("/v1/credentials/key", get(credentials::key::<S>))
         .route(

@@ -190,3 +190,12 @@ pub async fn unbonding<S: LedgerService>(
         .map_err(|err| ApiError::invalid(format!("bad release height: {}", err.body_text())))?;
     answer(&service, StateQuery::Unbonding(release), height).await
 }
+
+/// `GET /v1/state/fee-schedule`: the chain's fee schedule, or the proof that the chain
+/// keeps none (it uses the default schedule).
+pub async fn fee_schedule<S: LedgerService>(
+    State(service): State<Arc<S>>,
+    height: Result<Query<HeightQuery>, QueryRejection>,
+) -> Result<Json<StateAnswerJson>, ApiError> {
+    answer(&service, StateQuery::FeeSchedule, height).await
+}

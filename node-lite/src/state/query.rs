@@ -28,6 +28,7 @@ pub fn query_key(query: &StateQuery) -> KeyHash {
             delegator,
         } => state_key::delegation(validator, delegator),
         StateQuery::Unbonding(height) => state_key::unbonding_queue(*height),
+        StateQuery::FeeSchedule => state_key::fee_schedule(),
     }
 }
 
@@ -51,6 +52,7 @@ pub fn query_json(query: &StateQuery, bytes: &[u8]) -> Result<serde_json::Value,
         StateQuery::ValidatorStake(_) => render::<ValidatorStake>(bytes),
         StateQuery::Delegation { .. } => render::<Delegation>(bytes),
         StateQuery::Unbonding(_) => render::<UnbondingQueue>(bytes),
+        StateQuery::FeeSchedule => render::<carchain_core::protocol::FeeSchedule>(bytes),
     }
 }
 

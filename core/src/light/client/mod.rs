@@ -46,6 +46,7 @@ use super::types::{
 };
 use super::wire::{NodeStatusView, StateAnswerWire};
 use crate::clock::{Clock, SharedClock, system_clock};
+use crate::protocol::FeeSchedule;
 use crate::protocol::api::ErrorCode;
 use crate::protocol::signing::{p2wpkh_address, public_key_of};
 use crate::protocol::{
@@ -115,6 +116,8 @@ struct Inner {
     token_keys: Mutex<HashMap<String, NodeTokenKey>>,
     /// One token purchase at a time.
     purchase: tokio::sync::Mutex<()>,
+    /// The chain's fee schedule once read with its proof (fixed at genesis).
+    fee_schedule: Mutex<Option<FeeSchedule>>,
 }
 
 /// The embedded light node: talks to one or more CarChain nodes, verifies signed headers
@@ -182,6 +185,7 @@ impl LightClient {
                 pocket,
                 token_keys: Mutex::new(HashMap::new()),
                 purchase: tokio::sync::Mutex::new(()),
+                fee_schedule: Mutex::new(None),
             }),
         })
     }
@@ -230,6 +234,14 @@ impl LightClient {
     /// credential requests by `clock` instead of the device's clock.
     pub fn with_clock(self, clock: SharedClock) -> Self {
         self.rebuild(|config| config.clock = clock)
+    }
+
+    /// The chain's fee schedule as far as this client has read it.
+    pub(crate) fn known_fee_schedule(&self) -> std::sync::MutexGuard<'_, Option<FeeSchedule>> {
+        self.inner
+            .fee_schedule
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The clock this client judges time by.

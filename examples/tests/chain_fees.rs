@@ -1,0 +1,87 @@
+//! The chain's own fee schedule, end to end on a real node: a chain whose genesis fixes
+//! a non-default schedule publishes it in its proven state; the SDK reads it with its
+//! proof and signs under it (the node would refuse the default fee as too low), so a
+//! payment costs exactly the chain's fee. A chain on the default schedule proves the
+//! absence of an entry. A node (here a proxy in front of an honest one) that rewrites
+//! the schedule, cheaper or absent, is caught by the proof check, and a client with an
+//! honest endpoint besides fails over to it.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to report its failure
+
+mod support;
+
+use carchain_core::light::{LightClient, LightError};
+use carchain_core::protocol::{FeeSchedule, Transfer, TxBody};
+use support::{Mode, Tamper, TamperingProxy, TestKey, serve, start_node};
+
+const FUNDED: u64 = 1_000_000;
+const CHAIN_FEES: FeeSchedule = FeeSchedule {
+    base_fee: 37,
+    put_per_byte: 2,
+    read_per_address: 3,
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sdk_pays_the_chains_own_fees() {
+    let payer = TestKey::from_byte(51);
+    let payee = TestKey::from_byte(52);
+    let chain = carchain_testkit::init_chain_with_fees(&[(&payer.address, FUNDED)], CHAIN_FEES);
+    let node = serve(chain, Mode::Private).await;
+    let client = node.client();
+    assert_eq!(client.fee_schedule().await.expect("schedule"), CHAIN_FEES);
+
+    let body = TxBody::Transfer(Transfer {
+        to: payee.address.clone(),
+        amount: 100,
+    });
+    let receipt = client
+        .sign_and_submit(&payer.secret, body)
+        .await
+        .expect("a transfer paying the chain's fee");
+    assert!(receipt.height.is_some());
+    let balance = client.account(&payer.address).await.expect("payer").balance;
+    assert_eq!(balance, FUNDED - 100 - CHAIN_FEES.base_fee);
+    assert_eq!(
+        client.account(&payee.address).await.expect("payee").balance,
+        100
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chain_on_the_default_schedule_proves_it_keeps_none() {
+    let node = start_node(&[], Mode::Private).await;
+    assert_eq!(
+        node.client().fee_schedule().await.expect("schedule"),
+        FeeSchedule::DEFAULT
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rewritten_schedule_is_refused_and_the_honest_node_answers() {
+    let chain = carchain_testkit::init_chain_with_fees(&[], CHAIN_FEES);
+    let node = serve(chain, Mode::Private).await;
+    for tamper in [Tamper::CheapFees, Tamper::HideFees] {
+        let proxy = TamperingProxy::start(&node.base, tamper).await;
+        let lied_to = LightClient::new(vec![proxy.base.clone()], node.anchor.clone()).unwrap();
+        let err = lied_to
+            .fee_schedule()
+            .await
+            .expect_err("a rewritten schedule fails its proof");
+        assert!(
+            matches!(err, LightError::Tampered(_)),
+            "{tamper:?}: {err:?}"
+        );
+        assert_eq!(err.code(), "light.tampered");
+        assert!(err.is_failover() && !err.is_forgery());
+
+        let with_honest = LightClient::new(
+            vec![proxy.base.clone(), node.base.clone()],
+            node.anchor.clone(),
+        )
+        .unwrap();
+        assert_eq!(
+            with_honest.fee_schedule().await.expect("the honest node"),
+            CHAIN_FEES,
+            "{tamper:?}"
+        );
+    }
+}
