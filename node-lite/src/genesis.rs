@@ -426,8 +426,7 @@ mod tests {
             operator_address: carchain_core::protocol::signing::p2wpkh_address(
                 &validator,
                 Network::Regtest,
-            )
-            .to_string(),
+            ),
             genesis_time: 1_700_000_000_000,
             stamps: None,
             phase1_reserve: None,
