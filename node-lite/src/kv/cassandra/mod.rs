@@ -47,10 +47,8 @@ use scylla::value::{CqlValue, Row};
 pub use config::CassandraConfig;
 use statements::Statements;
 
-use super::validate::{
-    check_address, check_batch, check_key, check_put, check_range, duplicate, range_lower_bound,
-};
-use super::{KvError, KvHealth, KvPut, KvStore, PutOutcome, RangePage};
+use super::validate::{check_address, check_batch, check_key, check_put, duplicate};
+use super::{KvError, KvHealth, KvPut, KvStore, PutOutcome, RangePage, RangeScan};
 
 /// How often the background probe checks that a quorum answers.
 const PROBE_INTERVAL: Duration = Duration::from_secs(1);
@@ -459,20 +457,14 @@ impl KvStore for CassandraKv {
         })
     }
 
-    fn range(
-        &self,
-        address: &str,
-        start: &[u8],
-        end_inclusive: &[u8],
-        limit: u32,
-        after: Option<&[u8]>,
-    ) -> Result<RangePage, KvError> {
-        check_range(address, start, end_inclusive, limit)?;
-        let Some((lower, excluded)) = range_lower_bound(start, end_inclusive, after) else {
-            return Ok(RangePage::default());
-        };
+    fn scan(&self, scan: RangeScan<'_>) -> Result<RangePage, KvError> {
+        let (limit, excluded) = (scan.limit, scan.lower_excluded);
         let fetch = i32::try_from(limit).unwrap_or(i32::MAX).saturating_add(1);
-        let (address, lower, end) = (address.to_owned(), lower.to_vec(), end_inclusive.to_vec());
+        let (address, lower, end) = (
+            scan.address.to_owned(),
+            scan.lower.to_vec(),
+            scan.end_inclusive.to_vec(),
+        );
         self.run(move |inner| async move {
             let statement = if excluded {
                 &inner.statements.range_after
