@@ -15,7 +15,6 @@ use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 use rsa::PublicKey as RsaPublicKey;
-use serde_json::json;
 
 use super::identity::Wallet;
 use super::reading::{KvRecord, pool_set};
@@ -28,7 +27,7 @@ use crate::grants::{GrantsError, GrantsResult};
 use crate::keys::p2wpkh_address;
 use crate::light::{LightClient, VerifiedRecord};
 use crate::protocol::RecordRef;
-use crate::record::{FormatSpec, TRIP_GPS, VIN_CODE};
+use crate::record::{TRIP_GPS, VIN_CODE};
 use crate::trip::{Trip, TripError};
 
 use super::requests::COMPUTE_GAS_LIMIT;
@@ -258,20 +257,7 @@ impl Wallet {
         vid: &str,
         scope: &ApprovedScope,
     ) -> GrantsResult<Vec<(KvRecord, Trip)>> {
-        let all = json!({});
-        let read = self
-            .get_kv_range(
-                light,
-                vid,
-                scope.from,
-                scope.to,
-                &FormatSpec::trip_gps(),
-                &all,
-                &all,
-                &[],
-                None,
-            )
-            .await?;
+        let read = self.trip_records(light, vid, scope.from, scope.to).await?;
         let mut trips = Vec::new();
         for record in read.records {
             if record_in_period(TRIP_GPS, &record.key_bytes, scope.from, scope.to) {
