@@ -252,27 +252,13 @@ fn apply(store: &WalletStore, content: &BackupContent) -> Result<RestoredCounts,
         .grants
         .iter()
         .map(document)
-        .map(|(id, provider, status, json, updated_at)| GrantRow {
-            id,
-            provider,
-            status,
-            json,
-            updated_at,
-        })
+        .map(GrantRow::from)
         .collect();
     snapshot.provider_requests = content
         .provider_requests
         .iter()
         .map(document)
-        .map(
-            |(id, provider, status, json, updated_at)| ProviderRequestRow {
-                id,
-                provider,
-                status,
-                json,
-                updated_at,
-            },
-        )
+        .map(ProviderRequestRow::from)
         .collect();
     snapshot.read_tokens = content
         .read_tokens
