@@ -74,19 +74,9 @@ impl Wallet {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<RangeResult, WalletError> {
-        let all = json!({});
-        self.get_kv_range(
-            light,
-            vid,
-            from,
-            to,
-            &FormatSpec::trip_gps(),
-            &all,
-            &all,
-            &[],
-            None,
-        )
-        .await
+        let (spec, all) = (FormatSpec::trip_gps(), json!({}));
+        self.get_kv_range(light, vid, from, to, &spec, &all, &all, &[], None)
+            .await
     }
 
     /// The full track of the trip with `key` (SESSION_ID, START_TIME, END_TIME) that the
