@@ -41,6 +41,8 @@ use scylla::client::session_builder::SessionBuilder;
 use scylla::policies::speculative_execution::{
     SimpleSpeculativeExecutionPolicy, SpeculativeExecutionPolicy,
 };
+use scylla::response::query_result::QueryResult;
+use scylla::statement::prepared::PreparedStatement;
 use scylla::statement::{Consistency, SerialConsistency};
 use scylla::value::{CqlValue, Row};
 
@@ -149,6 +151,28 @@ impl CassandraKv {
         }
         result
     }
+
+    /// Runs the one-record `statement` (of the prepared ones) on `address` and `key`,
+    /// once both are checked, and reads its result with `answer`.
+    fn on_record<T: Send + 'static>(
+        &self,
+        address: &str,
+        key: &[u8],
+        statement: fn(&Statements) -> &PreparedStatement,
+        answer: fn(QueryResult) -> Result<T, KvError>,
+    ) -> Result<T, KvError> {
+        check_address(address)?;
+        check_key(key)?;
+        let (address, key) = (address.to_owned(), key.to_vec());
+        self.run(move |inner| async move {
+            let result = inner
+                .session
+                .execute_unpaged(statement(&inner.statements), (address, key))
+                .await
+                .map_err(errors::execution)?;
+            answer(result)
+        })
+    }
 }
 
 /// Spawns `work` on `handle` and blocks this thread until it answers.
@@ -232,7 +256,7 @@ async fn probe(inner: std::sync::Weak<Inner>, health: Health) {
 }
 
 /// The `[applied]` column of a lightweight transaction's result.
-fn applied(result: scylla::response::query_result::QueryResult) -> Result<bool, KvError> {
+fn applied(result: QueryResult) -> Result<bool, KvError> {
     let rows = result.into_rows_result().map_err(errors::not_rows)?;
     let row: Row = rows.first_row().map_err(errors::rows)?;
     match row.columns.first() {
@@ -382,7 +406,7 @@ async fn read_serial(
 /// Reads `keys` of `address` with `statement` (`SELECT rkey, value ... rkey IN ?`).
 async fn read_keys(
     inner: &Inner,
-    statement: &scylla::statement::prepared::PreparedStatement,
+    statement: &PreparedStatement,
     address: &str,
     keys: Vec<Vec<u8>>,
 ) -> Result<BTreeMap<Vec<u8>, Vec<u8>>, KvError> {
@@ -442,19 +466,16 @@ impl KvStore for CassandraKv {
     }
 
     fn get(&self, address: &str, key: &[u8]) -> Result<Option<Vec<u8>>, KvError> {
-        check_address(address)?;
-        check_key(key)?;
-        let (address, key) = (address.to_owned(), key.to_vec());
-        self.run(|inner| async move {
-            let result = inner
-                .session
-                .execute_unpaged(&inner.statements.get, (address, key))
-                .await
-                .map_err(errors::execution)?;
-            let rows = result.into_rows_result().map_err(errors::not_rows)?;
-            let row: Option<(Vec<u8>,)> = rows.maybe_first_row().map_err(errors::rows)?;
-            Ok(row.map(|(value,)| value))
-        })
+        self.on_record(
+            address,
+            key,
+            |s| &s.get,
+            |result| {
+                let rows = result.into_rows_result().map_err(errors::not_rows)?;
+                let row: Option<(Vec<u8>,)> = rows.maybe_first_row().map_err(errors::rows)?;
+                Ok(row.map(|(value,)| value))
+            },
+        )
     }
 
     fn scan(&self, scan: RangeScan<'_>) -> Result<RangePage, KvError> {
@@ -487,17 +508,7 @@ impl KvStore for CassandraKv {
     }
 
     fn delete(&self, address: &str, key: &[u8]) -> Result<bool, KvError> {
-        check_address(address)?;
-        check_key(key)?;
-        let (address, key) = (address.to_owned(), key.to_vec());
-        self.run(|inner| async move {
-            let result = inner
-                .session
-                .execute_unpaged(&inner.statements.delete, (address, key))
-                .await
-                .map_err(errors::execution)?;
-            applied(result)
-        })
+        self.on_record(address, key, |s| &s.delete, applied)
     }
 
     fn health(&self) -> KvHealth {
