@@ -37,12 +37,7 @@ fn plan_put(
 
 impl KvStore for MemoryKv {
     fn put(&self, address: &str, key: &[u8], value: &[u8]) -> Result<PutOutcome, KvError> {
-        check_put(address, key, value)?;
-        let put = KvPut {
-            address,
-            key,
-            value,
-        };
+        let put = check_put(address, key, value)?;
         let mut partitions = self.partitions.write().map_err(|_| KvError::Poisoned)?;
         let outcome = plan_put(&partitions, &put)?;
         if outcome == PutOutcome::Stored {

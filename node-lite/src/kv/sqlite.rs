@@ -63,12 +63,7 @@ fn put_in(tx: &Connection, put: &KvPut<'_>) -> Result<PutOutcome, KvError> {
 
 impl KvStore for SqliteKv {
     fn put(&self, address: &str, key: &[u8], value: &[u8]) -> Result<PutOutcome, KvError> {
-        check_put(address, key, value)?;
-        let put = KvPut {
-            address,
-            key,
-            value,
-        };
+        let put = check_put(address, key, value)?;
         self.pool.write(|tx| put_in(tx, &put))
     }
 
