@@ -10,7 +10,7 @@ use std::future::Future;
 use carchain_core::protocol::{InclusionProof, SignedHeader, SignedTransaction};
 use serde::{Deserialize, Serialize};
 
-use crate::kv::{KvError, KvHealth, PutOutcome, RangePage};
+use crate::kv::{KvError, KvHealth, KvStore, PutOutcome, RangePage};
 
 /// How a node stores data (the seed's agency modes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,6 +120,20 @@ pub struct RangeRequest {
     pub limit: u32,
     /// Cursor from the previous page.
     pub after: Option<Vec<u8>>,
+}
+
+impl RangeRequest {
+    /// Reads this page from `kv`.
+    pub fn read(&self, kv: &dyn KvStore) -> Result<RangePage, ServiceError> {
+        kv.range(
+            &self.address,
+            &self.start,
+            &self.end,
+            self.limit,
+            self.after.as_deref(),
+        )
+        .map_err(ServiceError::from)
+    }
 }
 
 /// A blind-signed write credential as shown with a put (private mode): the bytes of an

@@ -133,53 +133,41 @@ fn document(row: &Row<'_>) -> rusqlite::Result<Document> {
     ))
 }
 
-impl From<Document> for GrantRow {
-    fn from((id, provider, status, json, updated_at): Document) -> Self {
-        Self {
-            id,
-            provider,
-            status,
-            json,
-            updated_at,
+/// The conversions of a row type with the [`Document`] columns to and from its tuple
+/// (`From<Document>`, and `document` for the way back).
+macro_rules! document_rows {
+    ($($row:ty),*) => {$(
+        impl From<Document> for $row {
+            fn from((id, provider, status, json, updated_at): Document) -> Self {
+                Self {
+                    id,
+                    provider,
+                    status,
+                    json,
+                    updated_at,
+                }
+            }
         }
-    }
-}
 
-impl From<Document> for ProviderRequestRow {
-    fn from((id, provider, status, json, updated_at): Document) -> Self {
-        Self {
-            id,
-            provider,
-            status,
-            json,
-            updated_at,
+        impl $row {
+            fn document(&self) -> Document {
+                (
+                    self.id.clone(),
+                    self.provider.clone(),
+                    self.status.clone(),
+                    self.json.clone(),
+                    self.updated_at,
+                )
+            }
         }
-    }
+    )*};
 }
 
-fn grant_document(grant: &GrantRow) -> Document {
-    (
-        grant.id.clone(),
-        grant.provider.clone(),
-        grant.status.clone(),
-        grant.json.clone(),
-        grant.updated_at,
-    )
-}
-
-fn request_document(request: &ProviderRequestRow) -> Document {
-    (
-        request.id.clone(),
-        request.provider.clone(),
-        request.status.clone(),
-        request.json.clone(),
-        request.updated_at,
-    )
-}
+document_rows!(GrantRow, ProviderRequestRow);
 
 /// [`WalletStore::save_grant`] inside the caller's transaction.
 pub(super) fn save_grant_in(tx: &Transaction<'_>, grant: &GrantRow) -> StoreResult<()> {
-    let doc = grant_document(grant);
+    let doc = grant.document();
     GRANTS.validate(&doc)?;
     GRANTS.upsert(tx, &doc)
 }
@@ -189,7 +177,7 @@ pub(super) fn save_provider_request_in(
     tx: &Transaction<'_>,
     request: &ProviderRequestRow,
 ) -> StoreResult<()> {
-    let doc = request_document(request);
+    let doc = request.document();
     REQUESTS.validate(&doc)?;
     REQUESTS.upsert(tx, &doc)
 }

@@ -3,7 +3,7 @@
 //! statement, so a token is handed out once even to concurrent readers. Tokens are kept
 //! as their canonical bytes; the store does not decode them.
 
-use rusqlite::{Transaction, params};
+use rusqlite::{Row, Transaction, params};
 
 use super::error::StoreResult;
 use super::validate;
@@ -56,13 +56,7 @@ impl WalletStore {
         self.read(|conn| {
             let mut statement =
                 conn.prepare("SELECT token_id, key_id, token FROM read_tokens ORDER BY token_id")?;
-            let rows = statement.query_map([], |row| {
-                Ok(StoredToken {
-                    token_id: row.get(0)?,
-                    key_id: row.get(1)?,
-                    token: row.get(2)?,
-                })
-            })?;
+            let rows = statement.query_map([], stored_token)?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
     }
@@ -81,13 +75,7 @@ impl WalletStore {
                      (SELECT token_id FROM read_tokens WHERE key_id = ?1 LIMIT ?2)
                  RETURNING token_id, key_id, token",
             )?;
-            let rows = statement.query_map(params![key_id, count], |row| {
-                Ok(StoredToken {
-                    token_id: row.get(0)?,
-                    key_id: row.get(1)?,
-                    token: row.get(2)?,
-                })
-            })?;
+            let rows = statement.query_map(params![key_id, count], stored_token)?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
     }
@@ -103,6 +91,15 @@ impl WalletStore {
             Ok(u64::try_from(count).unwrap_or(0))
         })
     }
+}
+
+/// A token from a row of `(token_id, key_id, token)`.
+fn stored_token(row: &Row<'_>) -> rusqlite::Result<StoredToken> {
+    Ok(StoredToken {
+        token_id: row.get(0)?,
+        key_id: row.get(1)?,
+        token: row.get(2)?,
+    })
 }
 
 #[cfg(test)]

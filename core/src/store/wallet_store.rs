@@ -123,6 +123,30 @@ mod tests {
         (dir, path)
     }
 
+    /// A store of `path` at schema `version`, holding the sample identity and car VIN1.
+    fn old_version(path: &Path, secrets: &Arc<dyn SecretStore>, version: usize) -> WalletStore {
+        let store = WalletStore::open_connection(
+            open_file(path).unwrap(),
+            secrets.clone(),
+            &MIGRATIONS[..version],
+        )
+        .unwrap();
+        assert_eq!(store.schema_version().unwrap(), u32::try_from(version).unwrap());
+        store.save_identity(&sample_identity()).unwrap();
+        store.upsert_device(&sample_device("VIN1", 7)).unwrap();
+        store
+    }
+
+    fn active_grant() -> GrantRow {
+        GrantRow {
+            id: "g1".to_owned(),
+            provider: "insurer".to_owned(),
+            status: "active".to_owned(),
+            json: "{}".to_owned(),
+            updated_at: 5,
+        }
+    }
+
     fn pragma_i64(store: &WalletStore, name: &str) -> i64 {
         store
             .read(|conn| Ok(conn.query_row(&format!("PRAGMA {name}"), [], |row| row.get(0))?))
@@ -269,15 +293,7 @@ mod tests {
         let secrets: Arc<dyn SecretStore> = Arc::new(InMemorySecretStore::new());
         let pool: Vec<String> = ["bcrt1qa", "bcrt1qb", "bcrt1qc"].map(String::from).to_vec();
         {
-            let v1 = WalletStore::open_connection(
-                open_file(&path).unwrap(),
-                secrets.clone(),
-                &MIGRATIONS[..1],
-            )
-            .unwrap();
-            assert_eq!(v1.schema_version().unwrap(), 1);
-            v1.save_identity(&sample_identity()).unwrap();
-            v1.upsert_device(&sample_device("VIN1", 7)).unwrap();
+            let v1 = old_version(&path, &secrets, 1);
             v1.save_pool("VIN1", 0, &pool).unwrap();
             assert!(
                 v1.latest_header().is_err(),
@@ -311,13 +327,7 @@ mod tests {
         };
         store.save_headers(std::slice::from_ref(&header)).unwrap();
         assert_eq!(store.latest_header().unwrap(), Some(header));
-        let grant = GrantRow {
-            id: "g1".to_owned(),
-            provider: "insurer".to_owned(),
-            status: "active".to_owned(),
-            json: "{}".to_owned(),
-            updated_at: 5,
-        };
+        let grant = active_grant();
         store.save_grant(&grant).unwrap();
         assert_eq!(store.grants(Some("active")).unwrap(), [grant]);
     }
@@ -326,23 +336,9 @@ mod tests {
     fn version_three_file_is_upgraded_with_its_rows_and_holds_tokens() {
         let (_dir, path) = temp_path();
         let secrets: Arc<dyn SecretStore> = Arc::new(InMemorySecretStore::new());
-        let grant = GrantRow {
-            id: "g1".to_owned(),
-            provider: "insurer".to_owned(),
-            status: "active".to_owned(),
-            json: "{}".to_owned(),
-            updated_at: 5,
-        };
+        let grant = active_grant();
         {
-            let v3 = WalletStore::open_connection(
-                open_file(&path).unwrap(),
-                secrets.clone(),
-                &MIGRATIONS[..3],
-            )
-            .unwrap();
-            assert_eq!(v3.schema_version().unwrap(), 3);
-            v3.save_identity(&sample_identity()).unwrap();
-            v3.upsert_device(&sample_device("VIN1", 7)).unwrap();
+            let v3 = old_version(&path, &secrets, 3);
             v3.save_grant(&grant).unwrap();
             assert!(
                 v3.read_token_count(&[1; 32]).is_err(),

@@ -17,10 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::backup_file::{BackupError, open_backup, seal_backup};
 use super::error::WalletError;
 use super::identity::Wallet;
-use crate::store::{
-    DeviceRow, GrantRow, HeaderRow, ProviderRequestRow, SecretBytes, StoreSnapshot, StoredToken,
-    WalletStore,
-};
+use crate::store::{DeviceRow, HeaderRow, SecretBytes, StoreSnapshot, StoredToken, WalletStore};
 
 /// The content's own version (inside the encryption).
 const CONTENT_VERSION: u16 = 1;
@@ -239,41 +236,8 @@ fn apply(store: &WalletStore, content: &BackupContent) -> Result<RestoredCounts,
         };
         snapshot.devices.push((row, device.pools.clone()));
     }
-    let document = |d: &BackedUpDocument| {
-        (
-            d.id.clone(),
-            d.provider.clone(),
-            d.status.clone(),
-            d.json.clone(),
-            d.updated_at,
-        )
-    };
-    snapshot.grants = content
-        .grants
-        .iter()
-        .map(document)
-        .map(|(id, provider, status, json, updated_at)| GrantRow {
-            id,
-            provider,
-            status,
-            json,
-            updated_at,
-        })
-        .collect();
-    snapshot.provider_requests = content
-        .provider_requests
-        .iter()
-        .map(document)
-        .map(
-            |(id, provider, status, json, updated_at)| ProviderRequestRow {
-                id,
-                provider,
-                status,
-                json,
-                updated_at,
-            },
-        )
-        .collect();
+    snapshot.grants = rows_of(&content.grants);
+    snapshot.provider_requests = rows_of(&content.provider_requests);
     snapshot.read_tokens = content
         .read_tokens
         .iter()
@@ -320,13 +284,28 @@ fn io_error(path: &Path, err: &std::io::Error) -> BackupError {
     }
 }
 
+/// Store rows of backed-up grant or request documents.
+fn rows_of<R: From<(String, String, String, String, i64)>>(docs: &[BackedUpDocument]) -> Vec<R> {
+    docs.iter()
+        .map(|d| {
+            R::from((
+                d.id.clone(),
+                d.provider.clone(),
+                d.status.clone(),
+                d.json.clone(),
+                d.updated_at,
+            ))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
 
     use super::*;
     use crate::keys::Network;
-    use crate::store::InMemorySecretStore;
+    use crate::store::{GrantRow, InMemorySecretStore, ProviderRequestRow};
 
     const WORDS: &str = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
     const OTHER_WORDS: &str =

@@ -15,20 +15,19 @@ use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 use rsa::PublicKey as RsaPublicKey;
-use serde_json::json;
 
 use super::identity::Wallet;
 use super::reading::{KvRecord, pool_set};
 use crate::compute::{FeatureParams, ShippedProgram, compute_on_trips};
 use crate::crypto::{Envelope, RecordContext, owner_copy_tag, rewrap_registered_record_key};
-use crate::grants::delivery::DeliveredRecord;
+use crate::grants::delivery::{DeliveredRecord, DeliveryContent};
 use crate::grants::period::{record_in_period, superseded};
 use crate::grants::terms::ApprovedScope;
 use crate::grants::{GrantsError, GrantsResult};
 use crate::keys::p2wpkh_address;
 use crate::light::{LightClient, VerifiedRecord};
-use crate::protocol::RecordRef;
-use crate::record::{FormatSpec, TRIP_GPS, VIN_CODE};
+use crate::protocol::{GrantKind, RecordRef};
+use crate::record::{TRIP_GPS, VIN_CODE};
 use crate::trip::{Trip, TripError};
 
 use super::requests::COMPUTE_GAS_LIMIT;
@@ -38,6 +37,42 @@ use super::requests::COMPUTE_GAS_LIMIT;
 pub(super) type CopyInputs = (Vec<DeliveredRecord>, Vec<[u8; 32]>, Vec<[u8; 32]>);
 /// A computation's input records, their dHashes and the signed result's bytes.
 pub(super) type ComputeOutputs = (Vec<RecordRef>, Vec<[u8; 32]>, Vec<u8>);
+/// What a grant delivers: its kind, the records it covers, its copy tags and the
+/// delivery's content.
+pub(super) type GrantDelivery = (GrantKind, Vec<RecordRef>, Vec<[u8; 32]>, DeliveryContent);
+
+/// The delivery of computation `code_hash`: a usage grant over its inputs, no copy
+/// tags, the signed result.
+pub(super) fn usage_delivery(
+    code_hash: [u8; 32],
+    inputs: Vec<RecordRef>,
+    signed_result: Vec<u8>,
+) -> GrantDelivery {
+    (
+        GrantKind::Usage { code_hash },
+        inputs.clone(),
+        Vec::new(),
+        DeliveryContent::Result {
+            inputs,
+            signed_result,
+        },
+    )
+}
+
+/// The delivery of copies `records` with their copy `tags`: a copy grant (neither
+/// resold nor duplicated) over them.
+pub(super) fn copy_delivery(records: Vec<DeliveredRecord>, tags: Vec<[u8; 32]>) -> GrantDelivery {
+    let refs = records.iter().map(DeliveredRecord::reference).collect();
+    (
+        GrantKind::Copy {
+            resell: false,
+            dup: false,
+        },
+        refs,
+        tags,
+        DeliveryContent::Copy { records },
+    )
+}
 
 impl Wallet {
     /// Runs the granted computation over the car's trips of the scope: decrypted here,
@@ -258,20 +293,7 @@ impl Wallet {
         vid: &str,
         scope: &ApprovedScope,
     ) -> GrantsResult<Vec<(KvRecord, Trip)>> {
-        let all = json!({});
-        let read = self
-            .get_kv_range(
-                light,
-                vid,
-                scope.from,
-                scope.to,
-                &FormatSpec::trip_gps(),
-                &all,
-                &all,
-                &[],
-                None,
-            )
-            .await?;
+        let read = self.trip_records(light, vid, scope.from, scope.to).await?;
         let mut trips = Vec::new();
         for record in read.records {
             if record_in_period(TRIP_GPS, &record.key_bytes, scope.from, scope.to) {

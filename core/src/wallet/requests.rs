@@ -29,10 +29,10 @@ use rsa::pkcs1::DecodeRsaPublicKey;
 use rsa::pkcs8::DecodePublicKey;
 use serde::{Deserialize, Serialize};
 
+use super::grant_inputs::{copy_delivery, usage_delivery};
 use super::identity::Wallet;
 use crate::grants::delivery::{
-    DELIVERY_VERSION, DeliveredRecord, DeliveryContent, DeliveryDocument, delivery_record_key,
-    grant_id_for,
+    DELIVERY_VERSION, DeliveryDocument, delivery_record_key, grant_id_for,
 };
 use crate::grants::escrow_payment::{
     DeclaredDelivery, check_funding, copy_chunk_hashes, delivery_commitment, result_chunk_hashes,
@@ -251,7 +251,7 @@ impl Wallet {
         let grant_id = grant_id_for(request_id);
         let owner_secret = *self.keys().owner_key().secret_key();
         let salt = grant_salt(&owner_secret, &grant_id);
-        let (kind, records, copy_tags, content, chunks) = match scope.delivery {
+        let ((kind, records, copy_tags, content), chunks) = match scope.delivery {
             Delivery::Compute { code_hash } => {
                 if !pending.provider.code_hashes.contains(&code_hash) {
                     return Err(GrantsError::UnregisteredComputation(hex::encode(code_hash)));
@@ -259,32 +259,14 @@ impl Wallet {
                 let (inputs, d_hashes, signed_result) =
                     self.compute_for(light, vid, &scope, &code_hash).await?;
                 let chunks = result_chunk_hashes(&salt, &d_hashes, &signed_result);
-                (
-                    GrantKind::Usage { code_hash },
-                    inputs.clone(),
-                    Vec::new(),
-                    DeliveryContent::Result {
-                        inputs,
-                        signed_result,
-                    },
-                    chunks,
-                )
+                (usage_delivery(code_hash, inputs, signed_result), chunks)
             }
             Delivery::Copy => {
                 let (delivered, d_hashes, tags) = self
                     .copy_for(light, vid, &scope, &provider_key, &[])
                     .await?;
-                let refs = delivered.iter().map(DeliveredRecord::reference).collect();
-                (
-                    GrantKind::Copy {
-                        resell: false,
-                        dup: false,
-                    },
-                    refs,
-                    tags,
-                    DeliveryContent::Copy { records: delivered },
-                    copy_chunk_hashes(&salt, &d_hashes),
-                )
+                let chunks = copy_chunk_hashes(&salt, &d_hashes);
+                (copy_delivery(delivered, tags), chunks)
             }
         };
         let opening = GrantOpening {

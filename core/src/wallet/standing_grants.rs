@@ -23,12 +23,12 @@ use chrono::NaiveDate;
 use rsa::PublicKey as RsaPublicKey;
 use rsa::pkcs1::DecodeRsaPublicKey;
 
+use super::grant_inputs::{copy_delivery, usage_delivery};
 use super::identity::Wallet;
 use super::requests::{Approval, GrantInfo, PendingRequest, grant_salt, provider_rsa};
 use crate::compute::ShippedProgram;
 use crate::grants::delivery::{
-    DELIVERY_VERSION, DeliveredRecord, DeliveryContent, DeliveryDocument, delivery_record_key,
-    grant_id_for,
+    DELIVERY_VERSION, DeliveryDocument, delivery_record_key, grant_id_for,
 };
 use crate::grants::standing::{
     PeriodLength, StandingError, StandingPeriods, clip, last_day_before_expiry,
@@ -351,31 +351,12 @@ impl Wallet {
                     if inputs.iter().all(|r| sent.contains(r)) {
                         return Err(GrantsError::NothingToDeliver);
                     }
-                    Ok((
-                        GrantKind::Usage { code_hash },
-                        inputs.clone(),
-                        Vec::new(),
-                        DeliveryContent::Result {
-                            inputs,
-                            signed_result,
-                        },
-                    ))
+                    Ok(usage_delivery(code_hash, inputs, signed_result))
                 }),
             Delivery::Copy => self
                 .copy_for(light, &row.vid, scope, &provider_key, &sent)
                 .await
-                .map(|(records, _, tags)| {
-                    let refs = records.iter().map(DeliveredRecord::reference).collect();
-                    (
-                        GrantKind::Copy {
-                            resell: false,
-                            dup: false,
-                        },
-                        refs,
-                        tags,
-                        DeliveryContent::Copy { records },
-                    )
-                }),
+                .map(|(records, _, tags)| copy_delivery(records, tags)),
         };
         let (kind, records, copy_tags, content) = match gathered {
             Ok(found) => found,

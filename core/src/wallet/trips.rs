@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::error::WalletError;
 use super::identity::Wallet;
-use super::reading::DroppedRecord;
+use super::reading::{DroppedRecord, RangeResult};
 use crate::light::LightClient;
 use crate::record::FormatSpec;
 use crate::trip::{Trip, TripSummary};
@@ -46,11 +46,7 @@ impl Wallet {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<TripList, WalletError> {
-        let spec = FormatSpec::trip_gps();
-        let all = json!({});
-        let read = self
-            .get_kv_range(light, vid, from, to, &spec, &all, &all, &[], None)
-            .await?;
+        let read = self.trip_records(light, vid, from, to).await?;
         let mut list = TripList {
             trips: Vec::new(),
             rejected: read.rejected,
@@ -67,6 +63,20 @@ impl Wallet {
             }
         }
         Ok(list)
+    }
+
+    /// Every `trip-gps` record the car `vid` wrote from `from` to `to` (both included),
+    /// all columns, undecoded.
+    pub async fn trip_records(
+        &self,
+        light: &LightClient,
+        vid: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<RangeResult, WalletError> {
+        let (spec, all) = (FormatSpec::trip_gps(), json!({}));
+        self.get_kv_range(light, vid, from, to, &spec, &all, &all, &[], None)
+            .await
     }
 
     /// The full track of the trip with `key` (SESSION_ID, START_TIME, END_TIME) that the

@@ -4,7 +4,6 @@
 use std::fs;
 
 use crate::maps::{DayMarks, day_map_svg};
-use carchain_core::record::FormatSpec;
 use carchain_core::trip::{
     Trip, TripSummary, total_distance_m, trips_to_geojson, trips_to_gpx, unix_to_compact,
 };
@@ -94,20 +93,7 @@ pub async fn run(session: &Session, command: &TripsCommand) -> Result<(), CliErr
         } => {
             let (from, to) = period(from, to)?;
             let (wallet, light) = car_reader(session, vid).await?;
-            let all = json!({});
-            let read = wallet
-                .get_kv_range(
-                    &light,
-                    vid,
-                    from,
-                    to,
-                    &FormatSpec::trip_gps(),
-                    &all,
-                    &all,
-                    &[],
-                    None,
-                )
-                .await?;
+            let read = wallet.trip_records(&light, vid, from, to).await?;
             let mut trips = Vec::new();
             for record in &read.records {
                 trips.push(Trip::decode(&record.key, &record.value).map_err(|e| {

@@ -237,17 +237,7 @@ pub async fn run_tour(options: &TourOptions) -> Result<TourSummary> {
     for (car, days) in cars.iter().zip(&simulated) {
         for day in days {
             let read = owner
-                .get_kv_range(
-                    &light,
-                    car.vid(),
-                    day.date,
-                    day.date,
-                    &FormatSpec::trip_gps(),
-                    &all,
-                    &all,
-                    &[],
-                    None,
-                )
+                .trip_records(&light, car.vid(), day.date, day.date)
                 .await?;
             // The day's address may also serve other days of the pool (the seed's
             // deductFrom picks one of N addresses per day): every trip of the day must be
@@ -359,17 +349,7 @@ pub async fn run_tour(options: &TourOptions) -> Result<TourSummary> {
     let mut range_records = 0_u64;
     for (car, days) in cars.iter().zip(&simulated) {
         let range = owner
-            .get_kv_range(
-                &light,
-                car.vid(),
-                options.first_day,
-                last_day,
-                &FormatSpec::trip_gps(),
-                &all,
-                &all,
-                &[],
-                None,
-            )
+            .trip_records(&light, car.vid(), options.first_day, last_day)
             .await?;
         let list = owner
             .trips(&light, car.vid(), options.first_day, last_day)

@@ -79,13 +79,19 @@ pub fn router<S: LedgerService>(service: Arc<S>, config: ApiConfig) -> Router {
         )
         .layer(DefaultBodyLimit::max(config.kv_body_limit));
     let token_routes = Router::new()
-        .route("/v1/tokens", axum::routing::post(tokens::issue::<S>))
-        .route("/v1/stamps", axum::routing::post(stamps::issue::<S>))
+        .route(
+            "/v1/tokens",
+            axum::routing::post(tokens::issue::<S, tokens::ReadTokens>),
+        )
+        .route(
+            "/v1/stamps",
+            axum::routing::post(tokens::issue::<S, stamps::FeeStamps>),
+        )
         .layer(DefaultBodyLimit::max(tokens::TOKENS_BODY_LIMIT));
     Router::new()
         .route("/health", get(health::<S>))
-        .route("/v1/tokens/key", get(tokens::key::<S>))
-        .route("/v1/stamps/key", get(stamps::key::<S>))
+        .route("/v1/tokens/key", get(tokens::key::<S, tokens::ReadTokens>))
+        .route("/v1/stamps/key", get(tokens::key::<S, stamps::FeeStamps>))
         .route("/v1/status", get(status::<S>))
         .route("/v1/openapi.yaml", get(openapi))
         .route("/v1/tx/{id}", get(tx::lookup::<S>))

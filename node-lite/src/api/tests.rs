@@ -83,15 +83,7 @@ impl LedgerService for FakeLedger {
         request: &RangeRequest,
         _token: Option<&[u8]>,
     ) -> Result<RangePage, ServiceError> {
-        self.kv
-            .range(
-                &request.address,
-                &request.start,
-                &request.end,
-                request.limit,
-                request.after.as_deref(),
-            )
-            .map_err(ServiceError::from)
+        request.read(&self.kv)
     }
 
     fn token_key(&self) -> Result<TokenKey, ServiceError> {

@@ -36,39 +36,66 @@ impl From<TokenKey> for TokenKeyJson {
     }
 }
 
-/// `GET /v1/tokens/key`.
-pub async fn key<S: LedgerService>(
+/// What a pair of blind-signature endpoints issues: read tokens (`/v1/tokens`) or fee
+/// stamps (`/v1/stamps`). Both serve the same JSON through [`key`] and [`issue`].
+pub trait BlindIssuer: Send + Sync + 'static {
+    /// The issuer key and the price of one signature.
+    fn key<S: LedgerService>(service: &S) -> Result<TokenKey, ServiceError>;
+    /// Blind-signs a paid batch.
+    fn sign<S: LedgerService>(
+        service: &S,
+        request: &IssueRequest,
+    ) -> Result<Vec<Vec<u8>>, ServiceError>;
+}
+
+/// Declares the [`BlindIssuer`] `$name`, whose key and signing are the service's `$key`
+/// and `$sign`.
+macro_rules! blind_issuer {
+    ($(#[$doc:meta])* $name:ident, $key:ident, $sign:ident) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl $crate::api::tokens::BlindIssuer for $name {
+            fn key<S: $crate::service::LedgerService>(
+                service: &S,
+            ) -> Result<$crate::service::TokenKey, $crate::service::ServiceError> {
+                service.$key()
+            }
+
+            fn sign<S: $crate::service::LedgerService>(
+                service: &S,
+                request: &$crate::service::IssueRequest,
+            ) -> Result<Vec<Vec<u8>>, $crate::service::ServiceError> {
+                service.$sign(request)
+            }
+        }
+    };
+}
+pub(super) use blind_issuer;
+
+blind_issuer!(
+    /// Read tokens: a paid read sends one each.
+    ReadTokens,
+    token_key,
+    issue_tokens
+);
+
+/// `GET /v1/tokens/key` or `GET /v1/stamps/key`: the issuer key of `I`.
+pub async fn key<S: LedgerService, I: BlindIssuer>(
     State(service): State<Arc<S>>,
 ) -> Result<Json<TokenKeyJson>, ApiError> {
-    blocking(&service, super::super::service::LedgerService::token_key)
+    blocking(&service, I::key::<S>)
         .await
         .map(|key| Json(key.into()))
 }
 
-/// `POST /v1/tokens`: 200 with the blind signatures.
-pub async fn issue<S: LedgerService>(
+/// `POST /v1/tokens` or `POST /v1/stamps`: a paid batch of blind signatures of `I`, the
+/// body parsed into an [`IssueRequest`], the signing run off the async workers, the
+/// answer encoded (200).
+pub async fn issue<S: LedgerService, I: BlindIssuer>(
     State(service): State<Arc<S>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<IssuedJson>, ApiError> {
-    issue_blind(&service, body, |s, request| {
-        let signatures = s.issue_tokens(request)?;
-        Ok((s.token_key()?, signatures))
-    })
-    .await
-}
-
-/// A paid batch of blind signatures (read tokens or fee stamps): the body parsed into an
-/// [`IssueRequest`], `sign` run off the async workers (it answers the issuer key and the
-/// signatures), the answer encoded.
-pub(super) async fn issue_blind<S, F>(
-    service: &Arc<S>,
-    body: Result<Bytes, BytesRejection>,
-    sign: F,
-) -> Result<Json<IssuedJson>, ApiError>
-where
-    S: LedgerService,
-    F: FnOnce(&S, &IssueRequest) -> Result<(TokenKey, Vec<Vec<u8>>), ServiceError> + Send + 'static,
-{
     let body: IssueJson = parse_json(&body?)?;
     let payment = parse_id("payment", &body.payment)?;
     let signature = parse_hex("signature", &body.signature)?;
@@ -86,7 +113,11 @@ where
         blinded,
         signature,
     };
-    let (key, signatures) = blocking(service, move |s| sign(s, &request)).await?;
+    let (key, signatures) = blocking(&service, move |s| {
+        let signatures = I::sign(s, &request)?;
+        Ok((I::key(s)?, signatures))
+    })
+    .await?;
     Ok(Json(IssuedJson {
         key_id: key.key_id,
         signatures: signatures.iter().map(|s| BASE64.encode(s)).collect(),

@@ -29,6 +29,15 @@ fn for_each_backend(check: fn(&dyn KvStore)) {
     }
 }
 
+/// A put of `value` under `address` and `key`.
+fn kv_put<'a>(address: &'a str, key: &'a [u8], value: &'a [u8]) -> KvPut<'a> {
+    KvPut {
+        address,
+        key,
+        value,
+    }
+}
+
 fn keys(page: &RangePage) -> Vec<Vec<u8>> {
     page.items.iter().map(|(k, _)| k.clone()).collect()
 }
@@ -105,11 +114,7 @@ fn paging_with_the_cursor_visits_every_record_once(kv: &dyn KvStore) {
         .collect();
     let puts: Vec<KvPut<'_>> = records
         .iter()
-        .map(|(key, value)| KvPut {
-            address: ALICE,
-            key,
-            value,
-        })
+        .map(|(key, value)| kv_put(ALICE, key, value))
         .collect();
     kv.put_batch(&puts).unwrap();
     let (start, end) = (3u16.to_be_bytes(), 22u16.to_be_bytes());
@@ -229,54 +234,21 @@ fn bad_input_is_refused_with_typed_errors(kv: &dyn KvStore) {
 
 fn batch_is_all_or_nothing(kv: &dyn KvStore) {
     kv.put(ALICE, b"k2", b"old").unwrap();
-    let batch = [
-        KvPut {
-            address: ALICE,
-            key: b"k1",
-            value: b"v1",
-        },
-        KvPut {
-            address: ALICE,
-            key: b"k2",
-            value: b"new",
-        },
-    ];
+    let batch = [kv_put(ALICE, b"k1", b"v1"), kv_put(ALICE, b"k2", b"new")];
     assert!(matches!(
         kv.put_batch(&batch),
         Err(KvError::Duplicate { .. })
     ));
     assert_eq!(kv.get(ALICE, b"k1").unwrap(), None);
 
-    let repeated = [
-        KvPut {
-            address: BOB,
-            key: b"k",
-            value: b"v",
-        },
-        KvPut {
-            address: BOB,
-            key: b"k",
-            value: b"v",
-        },
-    ];
+    let repeated = [kv_put(BOB, b"k", b"v"), kv_put(BOB, b"k", b"v")];
     assert!(matches!(
         kv.put_batch(&repeated),
         Err(KvError::DuplicateInBatch { .. })
     ));
     assert_eq!(kv.get(BOB, b"k").unwrap(), None);
 
-    let retry = [
-        KvPut {
-            address: ALICE,
-            key: b"k1",
-            value: b"v1",
-        },
-        KvPut {
-            address: ALICE,
-            key: b"k2",
-            value: b"old",
-        },
-    ];
+    let retry = [kv_put(ALICE, b"k1", b"v1"), kv_put(ALICE, b"k2", b"old")];
     assert_eq!(
         kv.put_batch(&retry).unwrap(),
         vec![PutOutcome::Stored, PutOutcome::AlreadyStored]
@@ -288,11 +260,7 @@ fn batch_is_all_or_nothing(kv: &dyn KvStore) {
 /// stored, the same value again already stored, a different value a duplicate that
 /// stores nothing of the batch, one address per batch on a distributed backend.
 fn verified_batch_answers_like_a_batch(kv: &dyn KvStore) {
-    let put = |key: &'static [u8], value: &'static [u8]| KvPut {
-        address: ALICE,
-        key,
-        value,
-    };
+    let put = |key: &'static [u8], value: &'static [u8]| kv_put(ALICE, key, value);
     assert_eq!(
         kv.put_batch_verified(&[put(b"a", b"1"), put(b"b", b"2")])
             .unwrap(),
@@ -325,11 +293,7 @@ fn verified_batch_answers_like_a_batch(kv: &dyn KvStore) {
 /// again (two writers racing) it is accepted again and changes nothing; bad input and a
 /// batch that repeats a key are refused as for any batch.
 fn registered_batch_stores_without_a_read(kv: &dyn KvStore) {
-    let put = |key: &'static [u8], value: &'static [u8]| KvPut {
-        address: ALICE,
-        key,
-        value,
-    };
+    let put = |key: &'static [u8], value: &'static [u8]| kv_put(ALICE, key, value);
     let batch = [put(b"b", b"2"), put(b"a", b"1")];
     assert_eq!(
         kv.put_batch_registered(&batch).unwrap(),

@@ -4,10 +4,8 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::RwLock;
 
-use super::validate::{
-    check_address, check_batch, check_key, check_put, check_range, duplicate, range_lower_bound,
-};
-use super::{KvError, KvPut, KvStore, PutOutcome, RangePage};
+use super::validate::{check_address, check_batch, check_key, check_put, duplicate};
+use super::{KvError, KvPut, KvStore, PutOutcome, RangePage, RangeScan};
 
 /// Records of one data address, ordered by key bytes.
 type Partition = BTreeMap<Vec<u8>, Vec<u8>>;
@@ -39,12 +37,7 @@ fn plan_put(
 
 impl KvStore for MemoryKv {
     fn put(&self, address: &str, key: &[u8], value: &[u8]) -> Result<PutOutcome, KvError> {
-        check_put(address, key, value)?;
-        let put = KvPut {
-            address,
-            key,
-            value,
-        };
+        let put = check_put(address, key, value)?;
         let mut partitions = self.partitions.write().map_err(|_| KvError::Poisoned)?;
         let outcome = plan_put(&partitions, &put)?;
         if outcome == PutOutcome::Stored {
@@ -81,37 +74,26 @@ impl KvStore for MemoryKv {
         Ok(partitions.get(address).and_then(|p| p.get(key)).cloned())
     }
 
-    fn range(
-        &self,
-        address: &str,
-        start: &[u8],
-        end_inclusive: &[u8],
-        limit: u32,
-        after: Option<&[u8]>,
-    ) -> Result<RangePage, KvError> {
-        check_range(address, start, end_inclusive, limit)?;
-        let Some((lower_key, excluded)) = range_lower_bound(start, end_inclusive, after) else {
-            return Ok(RangePage::default());
-        };
-        let lower = if excluded {
-            Bound::Excluded(lower_key)
+    fn scan(&self, scan: RangeScan<'_>) -> Result<RangePage, KvError> {
+        let lower = if scan.lower_excluded {
+            Bound::Excluded(scan.lower)
         } else {
-            Bound::Included(lower_key)
+            Bound::Included(scan.lower)
         };
         let partitions = self.partitions.read().map_err(|_| KvError::Poisoned)?;
-        let Some(partition) = partitions.get(address) else {
+        let Some(partition) = partitions.get(scan.address) else {
             return Ok(RangePage::default());
         };
         let rows = partition
-            .range::<[u8], _>((lower, Bound::Included(end_inclusive)))
+            .range::<[u8], _>((lower, Bound::Included(scan.end_inclusive)))
             .take(
-                usize::try_from(limit)
+                usize::try_from(scan.limit)
                     .unwrap_or(usize::MAX)
                     .saturating_add(1),
             )
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        Ok(RangePage::from_rows(rows, limit))
+        Ok(RangePage::from_rows(rows, scan.limit))
     }
 
     fn delete(&self, address: &str, key: &[u8]) -> Result<bool, KvError> {
@@ -129,10 +111,6 @@ impl KvStore for MemoryKv {
     }
 
     fn health(&self) -> super::KvHealth {
-        super::KvHealth {
-            backend: "memory".into(),
-            available: true,
-            detail: None,
-        }
+        super::KvHealth::up("memory")
     }
 }

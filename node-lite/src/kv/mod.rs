@@ -97,6 +97,32 @@ pub struct KvHealth {
     pub detail: Option<String>,
 }
 
+impl KvHealth {
+    /// A `backend` that can always serve (an embedded store).
+    pub(crate) fn up(backend: &str) -> Self {
+        KvHealth {
+            backend: backend.into(),
+            available: true,
+            detail: None,
+        }
+    }
+}
+
+/// One checked page read of a range, as a backend runs it ([`KvStore::scan`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RangeScan<'a> {
+    /// The data address (partition).
+    pub address: &'a str,
+    /// The lowest key of the page.
+    pub lower: &'a [u8],
+    /// Whether `lower` itself is left out (a cursor resumes strictly after itself).
+    pub lower_excluded: bool,
+    /// The highest key of the range.
+    pub end_inclusive: &'a [u8],
+    /// The page size, in `1..=MAX_RANGE_LIMIT`.
+    pub limit: u32,
+}
+
 /// Storage of encrypted records under (data address, key).
 pub trait KvStore: Send + Sync {
     /// Stores `value` under `address` and `key`.
@@ -145,7 +171,24 @@ pub trait KvStore: Send + Sync {
         end_inclusive: &[u8],
         limit: u32,
         after: Option<&[u8]>,
-    ) -> Result<RangePage, KvError>;
+    ) -> Result<RangePage, KvError> {
+        validate::check_range(address, start, end_inclusive, limit)?;
+        match validate::range_lower_bound(start, end_inclusive, after) {
+            None => Ok(RangePage::default()),
+            Some((lower, lower_excluded)) => self.scan(RangeScan {
+                address,
+                lower,
+                lower_excluded,
+                end_inclusive,
+                limit,
+            }),
+        }
+    }
+
+    /// The backend's side of [`Self::range`]: reads the page of `scan`, whose arguments
+    /// [`Self::range`] has already checked and whose lower bound it has placed after
+    /// the cursor. Callers read through [`Self::range`].
+    fn scan(&self, scan: RangeScan<'_>) -> Result<RangePage, KvError>;
 
     /// Removes the record under `address` and `key`; returns whether there was one.
     fn delete(&self, address: &str, key: &[u8]) -> Result<bool, KvError>;
@@ -153,10 +196,6 @@ pub trait KvStore: Send + Sync {
     /// Whether the store can serve reads and writes now, without waiting on the network.
     /// An embedded store always can.
     fn health(&self) -> KvHealth {
-        KvHealth {
-            backend: "embedded".into(),
-            available: true,
-            detail: None,
-        }
+        KvHealth::up("embedded")
     }
 }

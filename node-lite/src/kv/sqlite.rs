@@ -7,10 +7,8 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::group::GroupCommit;
-use super::validate::{
-    check_address, check_batch, check_key, check_put, check_range, duplicate, range_lower_bound,
-};
-use super::{KvError, KvPut, KvStore, PutOutcome, RangePage};
+use super::validate::{check_address, check_batch, check_key, check_put, duplicate};
+use super::{KvError, KvPut, KvStore, PutOutcome, RangePage, RangeScan};
 use crate::db::pool::SqlitePool;
 
 /// Table of records; `(address, key)` is the clustered primary key.
@@ -65,12 +63,7 @@ fn put_in(tx: &Connection, put: &KvPut<'_>) -> Result<PutOutcome, KvError> {
 
 impl KvStore for SqliteKv {
     fn put(&self, address: &str, key: &[u8], value: &[u8]) -> Result<PutOutcome, KvError> {
-        check_put(address, key, value)?;
-        let put = KvPut {
-            address,
-            key,
-            value,
-        };
+        let put = check_put(address, key, value)?;
         self.pool.write(|tx| put_in(tx, &put))
     }
 
@@ -91,18 +84,7 @@ impl KvStore for SqliteKv {
         })
     }
 
-    fn range(
-        &self,
-        address: &str,
-        start: &[u8],
-        end_inclusive: &[u8],
-        limit: u32,
-        after: Option<&[u8]>,
-    ) -> Result<RangePage, KvError> {
-        check_range(address, start, end_inclusive, limit)?;
-        let Some((lower, lower_excluded)) = range_lower_bound(start, end_inclusive, after) else {
-            return Ok(RangePage::default());
-        };
+    fn scan(&self, scan: RangeScan<'_>) -> Result<RangePage, KvError> {
         self.pool.read(|conn| {
             let mut statement = conn.prepare_cached(
                 "SELECT key, value FROM kv
@@ -111,16 +93,16 @@ impl KvStore for SqliteKv {
             )?;
             let rows = statement.query_map(
                 params![
-                    address,
-                    lower,
-                    end_inclusive,
-                    lower_excluded,
-                    i64::from(limit) + 1
+                    scan.address,
+                    scan.lower,
+                    scan.end_inclusive,
+                    scan.lower_excluded,
+                    i64::from(scan.limit) + 1
                 ],
                 |row| Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, Vec<u8>>(1)?)),
             )?;
             let rows = rows.collect::<Result<Vec<_>, _>>()?;
-            Ok(RangePage::from_rows(rows, limit))
+            Ok(RangePage::from_rows(rows, scan.limit))
         })
     }
 
@@ -136,10 +118,6 @@ impl KvStore for SqliteKv {
     }
 
     fn health(&self) -> super::KvHealth {
-        super::KvHealth {
-            backend: "sqlite".into(),
-            available: true,
-            detail: None,
-        }
+        super::KvHealth::up("sqlite")
     }
 }

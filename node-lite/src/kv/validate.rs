@@ -45,11 +45,20 @@ pub(crate) fn check_value(value: &[u8]) -> Result<(), KvError> {
     Ok(())
 }
 
-/// Checks a whole put.
-pub(crate) fn check_put(address: &str, key: &[u8], value: &[u8]) -> Result<(), KvError> {
+/// Checks a whole put, and answers it.
+pub(crate) fn check_put<'a>(
+    address: &'a str,
+    key: &'a [u8],
+    value: &'a [u8],
+) -> Result<super::KvPut<'a>, KvError> {
     check_address(address)?;
     check_key(key)?;
-    check_value(value)
+    check_value(value)?;
+    Ok(super::KvPut {
+        address,
+        key,
+        value,
+    })
 }
 
 /// Checks every put of a batch and that no address + key pair appears twice in it.

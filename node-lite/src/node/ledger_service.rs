@@ -48,26 +48,15 @@ impl Node {
     /// tokens its amount buys.
     fn payment_terms(&self, payment: &[u8; 32]) -> Result<PaymentTerms, ServiceError> {
         let price = self.genesis.fees.read_per_address;
-        let unpaid =
-            |why: &str| ServiceError::new(ErrorCode::PaymentRequired, format!("payment {why}"));
         if price == 0 {
             return Err(unpaid("is not needed: reads are free here"));
         }
-        let stored = self
-            .db
-            .tx(payment)
-            .map_err(internal)?
-            .ok_or_else(|| unpaid("is not a committed transaction"))?;
-        let signed = SignedTransaction::from_canonical(&stored.bytes).map_err(internal)?;
-        match signed.tx.body {
-            TxBody::Transfer(transfer) if transfer.to == self.genesis.operator_address => {
-                Ok(PaymentTerms {
-                    payer: signed.tx.signer,
-                    tokens: transfer.amount / price,
-                })
-            }
-            _ => Err(unpaid("is not a transfer to the operator")),
-        }
+        self.transfer_terms(
+            payment,
+            &self.genesis.operator_address,
+            price,
+            "the operator",
+        )
     }
 }
 
@@ -75,13 +64,28 @@ impl Node {
     /// What a stamp payment is: a committed Transfer to the stamp escrow, buying
     /// `amount / price` stamps.
     fn stamp_terms(&self, payment: &[u8; 32]) -> Result<PaymentTerms, ServiceError> {
-        let unpaid =
-            |why: &str| ServiceError::new(ErrorCode::PaymentRequired, format!("payment {why}"));
         let rules = self
             .params
             .stamps
             .as_ref()
             .ok_or_else(|| unpaid("is not needed: this chain sells no stamps"))?;
+        self.transfer_terms(
+            payment,
+            &rules.escrow_address,
+            rules.price,
+            "the stamp escrow",
+        )
+    }
+
+    /// The terms of `payment` when it is a committed Transfer to `payee` (named
+    /// `payee_name` in the refusal): its signer pays for `amount / price` tokens.
+    fn transfer_terms(
+        &self,
+        payment: &[u8; 32],
+        payee: &str,
+        price: u64,
+        payee_name: &str,
+    ) -> Result<PaymentTerms, ServiceError> {
         let stored = self
             .db
             .tx(payment)
@@ -89,13 +93,18 @@ impl Node {
             .ok_or_else(|| unpaid("is not a committed transaction"))?;
         let signed = SignedTransaction::from_canonical(&stored.bytes).map_err(internal)?;
         match signed.tx.body {
-            TxBody::Transfer(transfer) if transfer.to == rules.escrow_address => Ok(PaymentTerms {
+            TxBody::Transfer(transfer) if transfer.to == payee => Ok(PaymentTerms {
                 payer: signed.tx.signer,
-                tokens: transfer.amount / rules.price,
+                tokens: transfer.amount / price,
             }),
-            _ => Err(unpaid("is not a transfer to the stamp escrow")),
+            _ => Err(unpaid(&format!("is not a transfer to {payee_name}"))),
         }
     }
+}
+
+/// A payment refused: "payment `why`".
+fn unpaid(why: &str) -> ServiceError {
+    ServiceError::new(ErrorCode::PaymentRequired, format!("payment {why}"))
 }
 
 impl LedgerService for Node {
@@ -198,17 +207,7 @@ impl LedgerService for Node {
         request: &RangeRequest,
         token: Option<&[u8]>,
     ) -> Result<RangePage, ServiceError> {
-        self.paid_read(token, || {
-            self.kv
-                .range(
-                    &request.address,
-                    &request.start,
-                    &request.end,
-                    request.limit,
-                    request.after.as_deref(),
-                )
-                .map_err(ServiceError::from)
-        })
+        self.paid_read(token, || request.read(self.kv.as_ref()))
     }
 
     fn token_key(&self) -> Result<TokenKey, ServiceError> {

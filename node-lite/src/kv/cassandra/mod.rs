@@ -41,16 +41,16 @@ use scylla::client::session_builder::SessionBuilder;
 use scylla::policies::speculative_execution::{
     SimpleSpeculativeExecutionPolicy, SpeculativeExecutionPolicy,
 };
+use scylla::response::query_result::QueryResult;
+use scylla::statement::prepared::PreparedStatement;
 use scylla::statement::{Consistency, SerialConsistency};
 use scylla::value::{CqlValue, Row};
 
 pub use config::CassandraConfig;
 use statements::Statements;
 
-use super::validate::{
-    check_address, check_batch, check_key, check_put, check_range, duplicate, range_lower_bound,
-};
-use super::{KvError, KvHealth, KvPut, KvStore, PutOutcome, RangePage};
+use super::validate::{check_address, check_batch, check_key, check_put, duplicate};
+use super::{KvError, KvHealth, KvPut, KvStore, PutOutcome, RangePage, RangeScan};
 
 /// How often the background probe checks that a quorum answers.
 const PROBE_INTERVAL: Duration = Duration::from_secs(1);
@@ -151,6 +151,28 @@ impl CassandraKv {
         }
         result
     }
+
+    /// Runs the one-record `statement` (of the prepared ones) on `address` and `key`,
+    /// once both are checked, and reads its result with `answer`.
+    fn on_record<T: Send + 'static>(
+        &self,
+        address: &str,
+        key: &[u8],
+        statement: fn(&Statements) -> &PreparedStatement,
+        answer: fn(QueryResult) -> Result<T, KvError>,
+    ) -> Result<T, KvError> {
+        check_address(address)?;
+        check_key(key)?;
+        let (address, key) = (address.to_owned(), key.to_vec());
+        self.run(move |inner| async move {
+            let result = inner
+                .session
+                .execute_unpaged(statement(&inner.statements), (address, key))
+                .await
+                .map_err(errors::execution)?;
+            answer(result)
+        })
+    }
 }
 
 /// Spawns `work` on `handle` and blocks this thread until it answers.
@@ -234,7 +256,7 @@ async fn probe(inner: std::sync::Weak<Inner>, health: Health) {
 }
 
 /// The `[applied]` column of a lightweight transaction's result.
-fn applied(result: scylla::response::query_result::QueryResult) -> Result<bool, KvError> {
+fn applied(result: QueryResult) -> Result<bool, KvError> {
     let rows = result.into_rows_result().map_err(errors::not_rows)?;
     let row: Row = rows.first_row().map_err(errors::rows)?;
     match row.columns.first() {
@@ -384,7 +406,7 @@ async fn read_serial(
 /// Reads `keys` of `address` with `statement` (`SELECT rkey, value ... rkey IN ?`).
 async fn read_keys(
     inner: &Inner,
-    statement: &scylla::statement::prepared::PreparedStatement,
+    statement: &PreparedStatement,
     address: &str,
     keys: Vec<Vec<u8>>,
 ) -> Result<BTreeMap<Vec<u8>, Vec<u8>>, KvError> {
@@ -444,35 +466,26 @@ impl KvStore for CassandraKv {
     }
 
     fn get(&self, address: &str, key: &[u8]) -> Result<Option<Vec<u8>>, KvError> {
-        check_address(address)?;
-        check_key(key)?;
-        let (address, key) = (address.to_owned(), key.to_vec());
-        self.run(|inner| async move {
-            let result = inner
-                .session
-                .execute_unpaged(&inner.statements.get, (address, key))
-                .await
-                .map_err(errors::execution)?;
-            let rows = result.into_rows_result().map_err(errors::not_rows)?;
-            let row: Option<(Vec<u8>,)> = rows.maybe_first_row().map_err(errors::rows)?;
-            Ok(row.map(|(value,)| value))
-        })
+        self.on_record(
+            address,
+            key,
+            |s| &s.get,
+            |result| {
+                let rows = result.into_rows_result().map_err(errors::not_rows)?;
+                let row: Option<(Vec<u8>,)> = rows.maybe_first_row().map_err(errors::rows)?;
+                Ok(row.map(|(value,)| value))
+            },
+        )
     }
 
-    fn range(
-        &self,
-        address: &str,
-        start: &[u8],
-        end_inclusive: &[u8],
-        limit: u32,
-        after: Option<&[u8]>,
-    ) -> Result<RangePage, KvError> {
-        check_range(address, start, end_inclusive, limit)?;
-        let Some((lower, excluded)) = range_lower_bound(start, end_inclusive, after) else {
-            return Ok(RangePage::default());
-        };
+    fn scan(&self, scan: RangeScan<'_>) -> Result<RangePage, KvError> {
+        let (limit, excluded) = (scan.limit, scan.lower_excluded);
         let fetch = i32::try_from(limit).unwrap_or(i32::MAX).saturating_add(1);
-        let (address, lower, end) = (address.to_owned(), lower.to_vec(), end_inclusive.to_vec());
+        let (address, lower, end) = (
+            scan.address.to_owned(),
+            scan.lower.to_vec(),
+            scan.end_inclusive.to_vec(),
+        );
         self.run(move |inner| async move {
             let statement = if excluded {
                 &inner.statements.range_after
@@ -495,17 +508,7 @@ impl KvStore for CassandraKv {
     }
 
     fn delete(&self, address: &str, key: &[u8]) -> Result<bool, KvError> {
-        check_address(address)?;
-        check_key(key)?;
-        let (address, key) = (address.to_owned(), key.to_vec());
-        self.run(|inner| async move {
-            let result = inner
-                .session
-                .execute_unpaged(&inner.statements.delete, (address, key))
-                .await
-                .map_err(errors::execution)?;
-            applied(result)
-        })
+        self.on_record(address, key, |s| &s.delete, applied)
     }
 
     fn health(&self) -> KvHealth {
