@@ -131,7 +131,10 @@ mod tests {
             &MIGRATIONS[..version],
         )
         .unwrap();
-        assert_eq!(store.schema_version().unwrap(), u32::try_from(version).unwrap());
+        assert_eq!(
+            store.schema_version().unwrap(),
+            u32::try_from(version).unwrap()
+        );
         store.save_identity(&sample_identity()).unwrap();
         store.upsert_device(&sample_device("VIN1", 7)).unwrap();
         store
