@@ -85,3 +85,58 @@ async fn a_rewritten_schedule_is_refused_and_the_honest_node_answers() {
         );
     }
 }
+
+/// On a shared node of such a chain, a paying client's token purchase (its Transfer to
+/// the operator) pays the chain's fee too, so its reads go through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_token_purchases_pay_the_chains_fee() {
+    let reader = TestKey::from_byte(53);
+    let chain = carchain_testkit::init_chain_with_fees(&[(&reader.address, FUNDED)], CHAIN_FEES);
+    let node = serve(chain, Mode::Shared).await;
+    let client = node.client().with_read_payer(reader.secret, 10);
+    let pages = client
+        .records_at_many(std::slice::from_ref(&reader.address))
+        .await;
+    let page = pages
+        .into_iter()
+        .next()
+        .expect("one page")
+        .expect("a paid read");
+    assert!(page.records.is_empty());
+    let spent = FUNDED
+        - client
+            .account(&reader.address)
+            .await
+            .expect("reader")
+            .balance;
+    assert!(
+        spent > CHAIN_FEES.base_fee,
+        "the purchase paid its tokens and the chain's fee: {spent}"
+    );
+    assert_eq!(client.read_tokens_held().await.expect("held"), 9);
+}
+
+/// An amount whose fee under the chain's schedule overflows is refused as too large
+/// before anything is signed (the fee is the chain's, so a node is asked first).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_amount_whose_fee_overflows_is_refused() {
+    use carchain_core::store::{InMemorySecretStore, WalletStore};
+    use carchain_core::wallet::{PaymentError, Wallet};
+    const WORDS: &str =
+        "legal winner thank year wave sausage worth useful legal winner thank yellow";
+    let chain = carchain_testkit::init_chain_with_fees(&[], CHAIN_FEES);
+    let node = serve(chain, Mode::Private).await;
+    let store = WalletStore::open_in_memory(std::sync::Arc::new(InMemorySecretStore::new()))
+        .expect("store");
+    let wallet = Wallet::restore_in(store, carchain_core::keys::Network::Regtest, WORDS, "")
+        .expect("wallet");
+    let amount = u64::MAX - CHAIN_FEES.base_fee + 1;
+    let err = wallet
+        .transfer(&node.client(), &TestKey::from_byte(9).address, amount)
+        .await
+        .expect_err("the fee overflows");
+    assert!(
+        matches!(err, PaymentError::AmountTooLarge { amount: a } if a == amount),
+        "{err:?}"
+    );
+}

@@ -15,7 +15,6 @@ use std::sync::Arc;
 use carchain_core::device::CAR_READ_FUNDS;
 use carchain_core::grants::{GrantsError, GrantsLedger};
 use carchain_core::light::LightError;
-use carchain_core::light::read_payment::TOKEN_PURCHASE_FEE;
 use carchain_core::protocol::Network;
 use carchain_core::protocol::fee_for;
 use carchain_core::protocol::signing::{p2wpkh_address, public_key_of};
@@ -90,7 +89,7 @@ async fn on_a_shared_node_the_wallet_pays_its_reads_and_transfers() {
     // account, kept in the wallet's store, one spent.
     let read = paying.records_at(&address).await.expect("paid read");
     assert!(read.records.is_empty());
-    let batch = OWNER_READ_TOKEN_BATCH + TOKEN_PURCHASE_FEE;
+    let batch = OWNER_READ_TOKEN_BATCH + carchain_core::protocol::FeeSchedule::DEFAULT.base_fee;
     assert_eq!(balance(owner.owner_address()).await, FUNDED - batch);
     assert_eq!(
         paying.read_tokens_held().await.expect("held"),

@@ -23,7 +23,6 @@ use super::delivery::DeliveryPacing;
 use super::error::{DeviceError, DeviceStoreError};
 use super::store::{DeviceStore, NewPut};
 use crate::crypto::{EpochKey, HashFunc, SealingEpoch, WrappedKey};
-use crate::light::read_payment::TOKEN_PURCHASE_FEE;
 use crate::light::{LightClient, LightError};
 use crate::pairing::mailbox::{
     SEQ_ACCEPT, SEQ_OFFER, address_of, mailbox_key, mailbox_record_key, open_with, seal_to,
@@ -44,10 +43,16 @@ use crate::trip::Trip;
 /// Read tokens one purchase of a car buys on a shared node (a pairing reads one value).
 pub const CAR_READ_TICKET_TRAVERSALS: u64 = 4;
 
-/// What an owner funds a car's account with before pairing it on a shared node: five
-/// token purchases (each [`CAR_READ_TICKET_TRAVERSALS`] tokens plus the transfer's fee),
-/// enough for a pairing and a few new pools.
-pub const CAR_READ_FUNDS: u64 = 5 * (CAR_READ_TICKET_TRAVERSALS + TOKEN_PURCHASE_FEE);
+/// What an owner funds a car's account with before pairing it on a shared node, on a
+/// chain with the default fee schedule ([`car_read_funds`] of it).
+pub const CAR_READ_FUNDS: u64 = car_read_funds(&FeeSchedule::DEFAULT);
+
+/// What an owner funds a car's account with before pairing it on a shared node of a
+/// chain charging `fees`: five token purchases (each [`CAR_READ_TICKET_TRAVERSALS`]
+/// tokens plus the transfer's fee), enough for a pairing and a few new pools.
+pub const fn car_read_funds(fees: &FeeSchedule) -> u64 {
+    5 * (CAR_READ_TICKET_TRAVERSALS + fees.base_fee)
+}
 
 /// The car. Cheap to share behind an `Arc`; methods take `&self`.
 pub struct CarDevice {

@@ -9,7 +9,7 @@ pub mod error;
 pub mod store;
 
 pub use at_rest::DEVICE_MASTER_KEY_NAME;
-pub use car_device::{CAR_READ_FUNDS, CAR_READ_TICKET_TRAVERSALS, CarDevice};
+pub use car_device::{CAR_READ_FUNDS, CAR_READ_TICKET_TRAVERSALS, CarDevice, car_read_funds};
 pub use delivery::{
     DEFAULT_MAX_DELAY, DeliveryPacing, FlushReport, RefusedPut, SIGNATURE_OUTDATED,
 };

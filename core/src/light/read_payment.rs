@@ -18,28 +18,18 @@ use super::error::{LightError, LightResult};
 use crate::store::{StoredToken, WalletStore};
 use crate::tokens::{IssuerPublicKey, KeyId, Token};
 
-/// Fee of a token purchase (its Transfer): the default schedule's base fee.
-pub const TOKEN_PURCHASE_FEE: u64 = crate::protocol::FeeSchedule::DEFAULT.base_fee;
-
 /// The Transfer paying for a batch of blind-signed tokens or fee stamps: `amount` to
-/// `to` (the operator, or the stamp escrow), signed by `payer` with `nonce` at
-/// [`TOKEN_PURCHASE_FEE`].
+/// `to` (the operator, or the stamp escrow), signed by `payer` with `nonce` under the
+/// chain's fee schedule (`builder`).
 pub(crate) fn purchase_payment(
-    anchor: &super::anchor::TrustAnchor,
+    builder: &crate::protocol::TxBuilder,
     payer: &SecretKey,
     nonce: u64,
     to: String,
     amount: u64,
 ) -> LightResult<crate::protocol::SignedTransaction> {
-    let tx = crate::protocol::Transaction {
-        chain_id: anchor.chain_id.clone(),
-        network: anchor.network,
-        signer: crate::protocol::signing::public_key_of(payer),
-        nonce,
-        fee: TOKEN_PURCHASE_FEE,
-        body: crate::protocol::TxBody::Transfer(crate::protocol::Transfer { to, amount }),
-    };
-    Ok(tx.sign(payer)?)
+    let body = crate::protocol::TxBody::Transfer(crate::protocol::Transfer { to, amount });
+    Ok(builder.sign(payer, nonce, body)?)
 }
 
 /// The payer's signature over an issue request: the payment `tx_id`, the issuer's

@@ -33,6 +33,24 @@ impl LightClient {
         Ok(schedule)
     }
 
+    /// [`Self::fee_schedule`], read from `node` against `header` when not known yet (a
+    /// purchase reads everything on its own connection).
+    pub(crate) async fn fee_schedule_at(
+        &self,
+        node: &super::http::NodeHttp,
+        header: &crate::protocol::SignedHeader,
+    ) -> LightResult<FeeSchedule> {
+        if let Some(known) = *self.known_fee_schedule() {
+            return Ok(known);
+        }
+        let proven = self
+            .proven_state(node, header, &["fee-schedule"], state_key::fee_schedule())
+            .await?;
+        let schedule = decode_proven::<FeeSchedule>(proven)?.unwrap_or(FeeSchedule::DEFAULT);
+        *self.known_fee_schedule() = Some(schedule);
+        Ok(schedule)
+    }
+
     /// A builder signing for this client's chain under [`Self::fee_schedule`].
     pub async fn tx_builder(&self) -> LightResult<TxBuilder> {
         let anchor = self.anchor();

@@ -80,12 +80,13 @@ impl LightClient {
         })?;
         let pending = prepare_stamps(&offer.key, usize::try_from(count).unwrap_or(1))?;
         let anchor = self.anchor();
+        let builder = self.tx_builder().await?;
         let signer = public_key_of(payer);
         let payer_address = p2wpkh_address(&signer, anchor.network);
         // In the payer's turn, after its pending transactions ([`super::sequence`]).
         let turn = SignerTurn::take(self, &payer_address).await?;
         let nonce = turn.nonce();
-        let tx = purchase_payment(anchor, payer, nonce, offer.escrow_address.clone(), amount)?;
+        let tx = purchase_payment(&builder, payer, nonce, offer.escrow_address.clone(), amount)?;
         let receipt = turn.answered(nonce, self.submit(&tx, true).await)?;
         let blinded: Vec<&[u8]> = pending.iter().map(|p| p.blinded_message()).collect();
         let signature =

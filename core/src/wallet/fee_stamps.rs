@@ -22,7 +22,7 @@ impl Wallet {
         count: u64,
     ) -> Result<Vec<OwnedStamp>, PaymentError> {
         let offer = light.stamp_offer().await?;
-        let fee = crate::light::read_payment::TOKEN_PURCHASE_FEE;
+        let fee = light.fee_schedule().await?.base_fee;
         let needed = count
             .checked_mul(offer.price)
             .and_then(|amount| amount.checked_add(fee))

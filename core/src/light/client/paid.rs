@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::light::read_payment::{issue_request_signature, purchase_payment};
+use crate::protocol::TxBuilder;
 use crate::protocol::api::ErrorCode;
 
 impl LightClient {
@@ -145,8 +146,10 @@ impl LightClient {
         let account: AccountState = decode_proven(proven)?.unwrap_or_default();
         turn.set_committed(account.nonce);
         let nonce = turn.nonce();
+        let fees = self.fee_schedule_at(&node, &header).await?;
+        let builder = TxBuilder::new(anchor.chain_id.clone(), anchor.network, fees);
         let tx = purchase_payment(
-            anchor,
+            &builder,
             &payer.secret,
             nonce,
             status.operator_address,

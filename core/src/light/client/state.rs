@@ -17,7 +17,7 @@ pub struct ProvenAnswers {
 }
 
 impl LightClient {
-    pub(super) async fn proven_state(
+    pub(crate) async fn proven_state(
         &self,
         node: &NodeHttp,
         header: &SignedHeader,
