@@ -1,6 +1,6 @@
 //! Signing and submitting the wallet's own transactions: owner-signed device operations
 //! and wallet-written records (pairing mailbox, subscriber channel), with the fee the
-//! chain's default schedule asks ([`crate::protocol::fee_for`]).
+//! chain's proven schedule asks ([`crate::light::LightClient::fee_schedule`]).
 
 use bitcoin::secp256k1::SecretKey;
 

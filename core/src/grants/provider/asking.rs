@@ -10,7 +10,6 @@ use crate::grants::escrow_payment::escrow_id_for;
 use crate::grants::inbox::{INBOX_FORMAT, inbox_address, inbox_key, inbox_record_key};
 use crate::grants::ledger::GrantsLedger;
 use crate::grants::terms::Delivery;
-use crate::protocol::fee_for;
 use crate::protocol::{DataRequest, EscrowOpen, RecordPut, RequestState, Transfer, TxBody};
 
 impl ServiceProvider {
@@ -58,7 +57,8 @@ impl ServiceProvider {
         Ok(request_id)
     }
 
-    /// Leaves `request_id` in the owner's inbox, paying its put fee into the inbox first.
+    /// Leaves `request_id` in the owner's inbox, paying its put fee (under the chain's
+    /// schedule) into the inbox first.
     async fn notify_owner(
         &self,
         ledger: &GrantsLedger,
@@ -67,7 +67,8 @@ impl ServiceProvider {
     ) -> GrantsResult<()> {
         let inbox = inbox_address(owner_address, self.network)?;
         let key = inbox_record_key(request_id)?;
-        let put_fee = fee_for(&TxBody::RecordPut(RecordPut {
+        let fees = ledger.light().fee_schedule().await?;
+        let put_fee = fees.fee_for(&TxBody::RecordPut(RecordPut {
             address: inbox.clone(),
             key: key.clone(),
             format: INBOX_FORMAT.to_owned(),
