@@ -140,3 +140,37 @@ async fn an_amount_whose_fee_overflows_is_refused() {
         "{err:?}"
     );
 }
+
+/// A car paired on such a chain keeps the chain's schedule and pays it on the puts it
+/// signs offline: its queued trips are accepted (the default fee would be refused as
+/// too low) and the owner reads every one back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_car_signs_its_offline_puts_under_the_chains_fees() {
+    use carchain_testkit::car_records::{owner_keys, queue_trips, short_trip};
+    const WORDS: &str = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+    let owner = owner_keys(WORDS).owner_address().to_string();
+    let chain = carchain_testkit::init_chain_with_fees(&[(&owner, FUNDED)], CHAIN_FEES);
+    let node = serve(chain, Mode::Private).await;
+    let light = node.client();
+    light.sync(&|_| {}).await.expect("sync");
+    let dir = tempfile::tempdir().expect("dir");
+    let wallet = support::flows::wallet(WORDS);
+    let car = support::flows::car(&dir, "LBVNU79049SB81546");
+    support::flows::pair(&wallet, &light, &car, "family car", 4).await;
+
+    let trips: Vec<_> = (1..=3).map(short_trip).collect();
+    queue_trips(&car, &trips);
+    let report = car.flush(&light).await.expect("flush");
+    assert_eq!((report.delivered, report.remaining), (3, 0), "{report:?}");
+    let read = wallet
+        .trips(
+            &light,
+            "LBVNU79049SB81546",
+            support::flows::day(1),
+            support::flows::day(3),
+        )
+        .await
+        .expect("trips");
+    assert_eq!(read.trips.len(), 3);
+    assert!(read.rejected.is_empty());
+}

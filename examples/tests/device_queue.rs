@@ -202,6 +202,7 @@ async fn a_car_store_from_before_tx_format_v2_delivers_its_old_queue() {
             "UPDATE queue SET state = 'submitted' WHERE seq = (SELECT MIN(seq) FROM queue);
              DROP TABLE write_credentials;
              DROP TABLE fee_stamps;
+             DROP TABLE chain_fees;
              PRAGMA user_version = 1;",
         )
         .expect("schema 1");

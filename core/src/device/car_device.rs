@@ -274,8 +274,11 @@ impl CarDevice {
             }
         }
         accepted?;
-        self.store()?
-            .save_offer(&offer, &light.anchor().chain_id, network.as_str())?;
+        // The chain's fee schedule, kept for the puts the car signs offline.
+        let fees = light.fee_schedule().await?;
+        let mut store = self.store()?;
+        store.save_fee_schedule(&fees)?;
+        store.save_offer(&offer, &light.anchor().chain_id, network.as_str())?;
         Ok(true)
     }
 
@@ -372,7 +375,10 @@ impl CarDevice {
             wallet,
             stamp: None,
         };
-        let tx = sign_put(&chain_id, network, &signer, nonce, put)?;
+        // Signed offline, under the chain's schedule kept at pairing (a car paired
+        // before schedules were kept pays the default one).
+        let fees = store.fee_schedule()?.unwrap_or_default();
+        let tx = sign_put((&chain_id, network, fees), &signer, nonce, put)?;
         let seq = store.enqueue(
             &NewPut {
                 address: &address,
@@ -428,9 +434,9 @@ impl CarDevice {
         let TxBody::RecordPut(put) = tx.tx.body.clone() else {
             return Ok(None);
         };
+        let fees = self.store()?.fee_schedule()?.unwrap_or_default();
         Ok(Some(sign_put(
-            &tx.tx.chain_id,
-            tx.tx.network,
+            (&tx.tx.chain_id, tx.tx.network, fees),
             &signer,
             nonce,
             put,
@@ -438,20 +444,14 @@ impl CarDevice {
     }
 }
 
+/// `put` signed by `signer` at `nonce` for the chain `chain_id`, paying what `fees` asks.
 fn sign_put(
-    chain_id: &str,
-    network: Network,
+    (chain_id, network, fees): (&str, Network, FeeSchedule),
     signer: &SecretKey,
     nonce: u64,
     put: RecordPut,
 ) -> Result<SignedTransaction, DeviceError> {
-    Ok(
-        TxBuilder::new(chain_id, network, FeeSchedule::DEFAULT).sign(
-            signer,
-            nonce,
-            TxBody::RecordPut(put),
-        )?,
-    )
+    Ok(TxBuilder::new(chain_id, network, fees).sign(signer, nonce, TxBody::RecordPut(put))?)
 }
 
 /// Registers and stores a mailbox message under the mailbox key's address.
@@ -477,7 +477,13 @@ async fn put_mailbox_value(
         stamp: stamp.map(|s| s.attach(&anchor.chain_id, &public_key_of(mailbox), &key)),
     };
     let nonce = light.account(&address).await?.nonce;
-    let tx = sign_put(&anchor.chain_id, anchor.network, mailbox, nonce, put)?;
+    let fees = light.fee_schedule().await?;
+    let tx = sign_put(
+        (&anchor.chain_id, anchor.network, fees),
+        mailbox,
+        nonce,
+        put,
+    )?;
     match light.submit(&tx, true).await {
         Ok(_) => {}
         Err(e) if e.node_code() == Some("duplicate_record") => {}

@@ -17,6 +17,7 @@ use super::at_rest::{ColumnCipher, DEVICE_MASTER_KEY_NAME};
 use super::error::DeviceStoreError;
 use crate::store::SecretStore;
 
+mod chain_fees;
 mod credentials;
 mod epochs;
 mod fee_stamps;
@@ -31,7 +32,7 @@ type Result<T> = std::result::Result<T, DeviceStoreError>;
 /// Page size of new store files.
 pub const DEVICE_PAGE_SIZE: u32 = 8192;
 /// Schema version this build writes.
-pub const DEVICE_SCHEMA_VERSION: i64 = 3;
+pub const DEVICE_SCHEMA_VERSION: i64 = 4;
 
 /// A write credential as the store gives it: its row and its bytes.
 pub type StoredCredential = (i64, Zeroizing<Vec<u8>>);

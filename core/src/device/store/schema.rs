@@ -5,7 +5,7 @@ use rusqlite::Connection;
 use super::{DEVICE_SCHEMA_VERSION, Result};
 use crate::device::error::DeviceStoreError;
 
-const MIGRATIONS: [&str; 3] = [
+const MIGRATIONS: [&str; 4] = [
     r"
 CREATE TABLE device_key (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -59,6 +59,14 @@ CREATE TABLE fee_stamps (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     stamp_id BLOB NOT NULL UNIQUE,
     stamp_sealed BLOB NOT NULL
+);
+",
+    // Version 4: the chain's fee schedule, read with its proof at pairing, for the
+    // puts the car signs offline.
+    r"
+CREATE TABLE chain_fees (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    schedule BLOB NOT NULL
 );
 ",
 ];

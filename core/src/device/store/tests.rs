@@ -128,7 +128,8 @@ fn a_version_1_store_upgrades_and_keeps_its_queue() {
         store
             .conn
             .execute_batch(
-                "DROP TABLE write_credentials; DROP TABLE fee_stamps; PRAGMA user_version = 1;",
+                "DROP TABLE write_credentials; DROP TABLE fee_stamps; DROP TABLE chain_fees;
+                 PRAGMA user_version = 1;",
             )
             .unwrap();
     }
@@ -151,11 +152,11 @@ fn a_version_2_store_upgrades_and_keeps_fee_stamps_sealed() {
         store.enqueue(&put("bcrt1qa", b"k1"), 4).unwrap();
         store
             .conn
-            .execute_batch("DROP TABLE fee_stamps; PRAGMA user_version = 2;")
+            .execute_batch("DROP TABLE fee_stamps; DROP TABLE chain_fees; PRAGMA user_version = 2;")
             .unwrap();
     }
     let mut store = DeviceStore::open(&path, &secrets).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 3);
+    assert_eq!(store.schema_version().unwrap(), DEVICE_SCHEMA_VERSION);
     assert_eq!(store.queue_len().unwrap(), 1);
     assert_eq!(store.fee_stamp_count().unwrap(), 0);
     let stamps = [
@@ -306,4 +307,35 @@ fn clear_pairing_keeps_key_and_queue() {
     assert_eq!(store.queue_len().unwrap(), 1);
     assert!(store.device_key().unwrap().is_some());
     assert!(matches!(store.offer(), Ok(None)));
+}
+
+/// The chain's schedule kept at pairing survives a reopen, a later pairing replaces it,
+/// and a value that does not decode is a typed error, not a default.
+#[test]
+fn the_chains_fee_schedule_is_kept_and_replaced() {
+    use crate::protocol::FeeSchedule;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("car.db");
+    let secrets = InMemorySecretStore::new();
+    let own = FeeSchedule {
+        base_fee: 37,
+        put_per_byte: 2,
+        read_per_address: 3,
+    };
+    {
+        let mut store = DeviceStore::open(&path, &secrets).unwrap();
+        assert_eq!(store.fee_schedule().unwrap(), None);
+        store.save_fee_schedule(&FeeSchedule::DEFAULT).unwrap();
+        store.save_fee_schedule(&own).unwrap();
+    }
+    let store = DeviceStore::open(&path, &secrets).unwrap();
+    assert_eq!(store.fee_schedule().unwrap(), Some(own));
+    store
+        .conn
+        .execute("UPDATE chain_fees SET schedule = x'01'", [])
+        .unwrap();
+    assert_eq!(
+        store.fee_schedule().unwrap_err().code(),
+        "device_store.invalid"
+    );
 }
