@@ -174,3 +174,26 @@ async fn a_car_signs_its_offline_puts_under_the_chains_fees() {
     assert_eq!(read.trips.len(), 3);
     assert!(read.rejected.is_empty());
 }
+
+/// An operator fixes the schedule with `carchain-node init`'s fee flags: the running
+/// node's proven schedule is that one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_node_binary_publishes_the_schedule_its_init_was_given() {
+    let node = carchain_testkit::node_process::start_with_init(
+        "carchain-chain-fees",
+        &[],
+        &[
+            "--base-fee",
+            "37",
+            "--put-fee-per-byte",
+            "2",
+            "--read-fee-per-address",
+            "3",
+        ],
+        &[],
+    );
+    assert_eq!(
+        node.client().fee_schedule().await.expect("schedule"),
+        CHAIN_FEES
+    );
+}

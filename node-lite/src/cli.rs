@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use carchain_core::protocol::Network;
+use carchain_core::protocol::{FeeSchedule, Network};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::genesis::GenesisStake;
@@ -50,6 +50,16 @@ pub struct InitArgs {
     /// Fund an account at genesis: `ADDRESS=AMOUNT` (repeatable).
     #[arg(long = "fund", value_name = "ADDRESS=AMOUNT", value_parser = parse_fund)]
     pub fund: Vec<(String, u64)>,
+    /// Fee every transaction pays (the chain's fee schedule, published in its state;
+    /// default 10).
+    #[arg(long, env = "CARCHAIN_BASE_FEE", default_value_t = FeeSchedule::DEFAULT.base_fee)]
+    pub base_fee: u64,
+    /// Fee per ciphertext byte of a record put (default 1).
+    #[arg(long, env = "CARCHAIN_PUT_FEE_PER_BYTE", default_value_t = FeeSchedule::DEFAULT.put_per_byte)]
+    pub put_fee_per_byte: u64,
+    /// Price of one address traversal of a paid read (default 1).
+    #[arg(long, env = "CARCHAIN_READ_FEE_PER_ADDRESS", default_value_t = FeeSchedule::DEFAULT.read_per_address)]
+    pub read_fee_per_address: u64,
     /// Price of a fee stamp (and the most fee one pays); 0: the chain sells no stamps.
     /// This node keeps the stamp issuer key (`stamp-issuer.key`) and issues them.
     #[arg(long, env = "CARCHAIN_STAMP_PRICE", default_value_t = crate::genesis::DEFAULT_STAMP_PRICE)]

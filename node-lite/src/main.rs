@@ -50,7 +50,11 @@ fn init(args: InitArgs) -> ExitCode {
         network: args.network.into(),
         total_supply: args.supply,
         initial_balances: args.fund,
-        fees: FeeSchedule::default(),
+        fees: FeeSchedule {
+            base_fee: args.base_fee,
+            put_per_byte: args.put_fee_per_byte,
+            read_per_address: args.read_fee_per_address,
+        },
     };
     let chain = ChainOptions {
         stamp_price: (args.stamp_price > 0).then_some(args.stamp_price),
