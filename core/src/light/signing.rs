@@ -28,9 +28,7 @@ impl LightClient {
         let proven = self
             .read_state(&["fee-schedule"], state_key::fee_schedule())
             .await?;
-        let schedule = decode_proven::<FeeSchedule>(proven)?.unwrap_or(FeeSchedule::DEFAULT);
-        *self.known_fee_schedule() = Some(schedule);
-        Ok(schedule)
+        self.remember_fee_schedule(proven)
     }
 
     /// [`Self::fee_schedule`], read from `node` against `header` when not known yet (a
@@ -46,6 +44,11 @@ impl LightClient {
         let proven = self
             .proven_state(node, header, &["fee-schedule"], state_key::fee_schedule())
             .await?;
+        self.remember_fee_schedule(proven)
+    }
+
+    /// Decodes a proven fee-schedule answer (absent: the default schedule) and keeps it.
+    fn remember_fee_schedule(&self, proven: Option<Vec<u8>>) -> LightResult<FeeSchedule> {
         let schedule = decode_proven::<FeeSchedule>(proven)?.unwrap_or(FeeSchedule::DEFAULT);
         *self.known_fee_schedule() = Some(schedule);
         Ok(schedule)

@@ -103,15 +103,15 @@ impl Wallet {
                     .map(|e| e.wrapped_epoch_key().clone())
             })
             .collect();
-        let mut distinct: Vec<(Vec<u8>, WrappedKey)> = Vec::new();
+        let mut distinct: Vec<WrappedKey> = Vec::new();
         let mut index_of: HashMap<Vec<u8>, usize> = HashMap::new();
         let record_index: Vec<Option<usize>> = wrapped
             .iter()
             .map(|w| {
                 let w = w.as_ref()?;
                 let bytes = w.to_bytes().ok()?;
-                Some(*index_of.entry(bytes.clone()).or_insert_with(|| {
-                    distinct.push((bytes, w.clone()));
+                Some(*index_of.entry(bytes).or_insert_with(|| {
+                    distinct.push(w.clone());
                     distinct.len() - 1
                 }))
             })
@@ -125,18 +125,14 @@ impl Wallet {
 
     /// Each distinct wrapped key's epoch key (`None` where it did not unwrap): from the
     /// cache, else unwrapped in parallel outside the cache's lock and then remembered.
-    fn unwrap_distinct(
-        &self,
-        distinct: &[(Vec<u8>, WrappedKey)],
-        threads: usize,
-    ) -> Vec<Option<EpochKey>> {
+    fn unwrap_distinct(&self, distinct: &[WrappedKey], threads: usize) -> Vec<Option<EpochKey>> {
         let rsa = self.keys().rsa_private();
         let Ok(mut cache) = self.epoch_cache() else {
             return vec![None; distinct.len()];
         };
         let known: Vec<Option<CryptoResult<EpochKey>>> = distinct
             .iter()
-            .map(|(_, w)| cache.cached(w, rsa).ok().flatten())
+            .map(|w| cache.cached(w, rsa).ok().flatten())
             .collect();
         drop(cache);
         let missing: Vec<usize> = (0..distinct.len())
@@ -150,7 +146,7 @@ impl Wallet {
                     scope.spawn(move || {
                         indices
                             .iter()
-                            .map(|&i| (i, distinct[i].1.unwrap_epoch_key(rsa)))
+                            .map(|&i| (i, distinct[i].unwrap_epoch_key(rsa)))
                             .collect::<Vec<_>>()
                     })
                 })
@@ -165,7 +161,7 @@ impl Wallet {
             known.into_iter().map(|k| k.and_then(Result::ok)).collect();
         if let Ok(mut cache) = self.epoch_cache() {
             for (i, entry) in &unwrapped {
-                let _ = cache.remember_unwrapped(&distinct[*i].1, rsa, entry);
+                let _ = cache.remember_unwrapped(&distinct[*i], rsa, entry);
             }
         }
         for (i, entry) in unwrapped {
