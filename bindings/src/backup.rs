@@ -6,8 +6,8 @@
 
 use carchain_core::wallet::RestoredCounts as CoreRestoredCounts;
 
+use crate::error::CarChainError;
 use crate::wallet::Wallet;
-use crate::wallet_error::WalletError;
 
 /// What a restore brought back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
@@ -39,14 +39,14 @@ impl Wallet {
     /// grants, requests, read tokens, the pinned header tip) to `path`, replacing the
     /// file there only once the new one is complete. Only a wallet restored from the
     /// same words and passphrase opens it.
-    pub fn write_backup(&self, path: String) -> Result<(), WalletError> {
+    pub fn write_backup(&self, path: String) -> Result<(), CarChainError> {
         Ok(self.wallet.write_backup(path)?)
     }
 
     /// Restores the backup at `path` into this wallet (restored from the same words).
     /// Another wallet's, a damaged, truncated or newer backup is refused with its
     /// `backup.*` code and nothing is written.
-    pub fn restore_backup(&self, path: String) -> Result<RestoredCounts, WalletError> {
+    pub fn restore_backup(&self, path: String) -> Result<RestoredCounts, CarChainError> {
         Ok(self.wallet.restore_backup(path)?.into())
     }
 }

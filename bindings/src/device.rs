@@ -13,137 +13,18 @@ use std::path::Path;
 use std::sync::Arc;
 
 use carchain_core::device::{
-    CarDevice as CoreCarDevice, DeliveryPacing, DeviceError as CoreDeviceError, DeviceStoreError,
+    CarDevice as CoreCarDevice, DeliveryPacing, DeviceError as CoreDeviceError,
 };
 use carchain_core::record::FormatSpec;
 use carchain_core::tokens::OwnedStamp;
 use carchain_core::trip::Trip;
 use serde_json::Value;
 
-use crate::inputs::{BadInput, format_spec, parse_date, parse_json, parse_record_value};
+use crate::error::CarChainError;
+use crate::inputs::{format_spec, parse_date, parse_json, parse_record_value};
 use crate::keys::Network;
-use crate::light::{LightClient, core_light_error_code};
+use crate::light::LightClient;
 use crate::secrets::{HostSecretStore, SecretStore};
-use crate::wallet_error::payload_error_code;
-
-/// Errors of the car area.
-#[derive(Debug, thiserror::Error, uniffi::Error)]
-pub enum DeviceError {
-    /// An argument is unusable: date, JSON, format, or a record that is not valid.
-    #[error("{detail}")]
-    InvalidInput {
-        /// Stable code, e.g. `input.invalid_date`, `trip.empty_track`.
-        code: String,
-        /// What is wrong.
-        detail: String,
-    },
-    /// The pairing state does not allow this (not paired, already paired, code expired,
-    /// offer for another code or network).
-    #[error("{detail}")]
-    Pairing {
-        /// Stable code, e.g. `device.not_paired`, `device.code_expired`.
-        code: String,
-        /// What is wrong (never the pairing code).
-        detail: String,
-    },
-    /// A node could not be reached, refused, or failed verification.
-    #[error("{detail}")]
-    Network {
-        /// Stable code: a `light.*` code or `device.refused`.
-        code: String,
-        /// What failed.
-        detail: String,
-    },
-    /// The car's store or the host's secure storage failed.
-    #[error("{detail}")]
-    Storage {
-        /// Stable code, e.g. `device.store`, `device.wrong_vid`.
-        code: String,
-        /// What failed.
-        detail: String,
-    },
-    /// Sealing, encryption or signing failed.
-    #[error("{detail}")]
-    Internal {
-        /// Stable code naming the failing step.
-        code: String,
-        /// What failed.
-        detail: String,
-    },
-}
-
-impl DeviceError {
-    /// The stable code of this error.
-    pub fn code(&self) -> &str {
-        match self {
-            DeviceError::InvalidInput { code, .. }
-            | DeviceError::Pairing { code, .. }
-            | DeviceError::Network { code, .. }
-            | DeviceError::Storage { code, .. }
-            | DeviceError::Internal { code, .. } => code,
-        }
-    }
-}
-
-impl From<BadInput> for DeviceError {
-    fn from(bad: BadInput) -> Self {
-        DeviceError::InvalidInput {
-            code: bad.code.to_owned(),
-            detail: bad.detail,
-        }
-    }
-}
-
-fn store_error_code(error: &DeviceStoreError) -> &'static str {
-    match error {
-        DeviceStoreError::Sqlite(_) => "device.store_sqlite",
-        DeviceStoreError::SecretStore(_) => "device.secret_store",
-        DeviceStoreError::MasterKeyWrongLength { .. } => "device.master_key_wrong_length",
-        DeviceStoreError::MasterKeyMissing => "device.master_key_missing",
-        DeviceStoreError::SecretCorrupted { .. } => "device.secret_corrupted",
-        DeviceStoreError::SchemaTooNew { .. } => "device.schema_too_new",
-        DeviceStoreError::Invalid { .. } => "device.store_invalid",
-        DeviceStoreError::Random => "device.randomness_unavailable",
-    }
-}
-
-impl From<CoreDeviceError> for DeviceError {
-    /// Each core error keeps its core `code()` unless the bindings' code differs; the
-    /// variant is its kind.
-    fn from(error: CoreDeviceError) -> Self {
-        use CoreDeviceError as E;
-        let detail = error.to_string();
-        let code = match &error {
-            E::Store(store) => store_error_code(store).to_owned(),
-            E::Payload(payload) => payload_error_code(payload),
-            E::Light(light) => core_light_error_code(light),
-            E::Trip(trip) => crate::error_map::ffi_code(trip.code()),
-            E::Mailbox(_) => "device.mailbox".to_owned(),
-            E::Message(_) => "device.pairing_message".to_owned(),
-            E::Seal(_) => "device.seal".to_owned(),
-            E::Crypto(_) => "device.crypto".to_owned(),
-            E::Protocol(_) => "device.protocol".to_owned(),
-            other => other.code().to_owned(),
-        };
-        match error {
-            E::Store(_) | E::WrongVid { .. } => DeviceError::Storage { code, detail },
-            E::Payload(_)
-            | E::Mailbox(_)
-            | E::Message(_)
-            | E::NotPaired
-            | E::AlreadyPaired
-            | E::NoPairingInProgress
-            | E::CodeExpired { .. }
-            | E::CodeMismatch
-            | E::WrongNetwork => DeviceError::Pairing { code, detail },
-            E::Light(_) | E::Refused { .. } => DeviceError::Network { code, detail },
-            E::Trip(_) => DeviceError::InvalidInput { code, detail },
-            E::Seal(_) | E::Pool(_) | E::Crypto(_) | E::Protocol(_) => {
-                DeviceError::Internal { code, detail }
-            }
-        }
-    }
-}
 
 /// What a `flush` achieved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
@@ -169,7 +50,7 @@ impl CarDevice {
         key: &Value,
         value: &Value,
         date: &str,
-    ) -> Result<i64, DeviceError> {
+    ) -> Result<i64, CarChainError> {
         let date = parse_date(date)?;
         Ok(self.car.put(spec, key, value, date)?)
     }
@@ -184,7 +65,7 @@ impl CarDevice {
         path: String,
         secrets: Arc<dyn SecretStore>,
         vid: String,
-    ) -> Result<Arc<Self>, DeviceError> {
+    ) -> Result<Arc<Self>, CarChainError> {
         let host = Arc::new(HostSecretStore::new(secrets));
         let car = CoreCarDevice::open(Path::new(&path), host, &vid)?;
         Ok(Arc::new(CarDevice { car }))
@@ -211,23 +92,23 @@ impl CarDevice {
     }
 
     /// A fresh pairing payload text (for a QR code) valid for `ttl_secs` seconds.
-    pub fn pairing_payload(&self, ttl_secs: u64) -> Result<String, DeviceError> {
+    pub fn pairing_payload(&self, ttl_secs: u64) -> Result<String, CarChainError> {
         Ok(self.car.pairing_payload(ttl_secs)?.to_text())
     }
 
     /// Forgets the pairing (after a transfer) and returns a new payload text.
-    pub fn reset(&self, ttl_secs: u64) -> Result<String, DeviceError> {
+    pub fn reset(&self, ttl_secs: u64) -> Result<String, CarChainError> {
         Ok(self.car.reset(ttl_secs)?.to_text())
     }
 
     /// Looks into the mailbox for the owner's offer and answers it; `false` while no
     /// offer has arrived (call again after a moment).
-    pub async fn complete_pairing(&self, light: Arc<LightClient>) -> Result<bool, DeviceError> {
+    pub async fn complete_pairing(&self, light: Arc<LightClient>) -> Result<bool, CarChainError> {
         Ok(self.car.complete_pairing(&light.client).await?)
     }
 
     /// Whether the ledger names this car as paired with its owner. Read only.
-    pub async fn is_paired(&self, light: Arc<LightClient>) -> Result<bool, DeviceError> {
+    pub async fn is_paired(&self, light: Arc<LightClient>) -> Result<bool, CarChainError> {
         Ok(self.car.is_paired(&light.client).await?)
     }
 
@@ -239,7 +120,7 @@ impl CarDevice {
         key_json: String,
         value_json: String,
         date: String,
-    ) -> Result<i64, DeviceError> {
+    ) -> Result<i64, CarChainError> {
         let spec = format_spec(&format)?;
         let key = parse_json(&key_json, "record key")?;
         let value = parse_record_value(&value_json)?;
@@ -253,14 +134,14 @@ impl CarDevice {
         key_json: String,
         value_json: String,
         date: String,
-    ) -> Result<i64, DeviceError> {
+    ) -> Result<i64, CarChainError> {
         let key = parse_json(&key_json, "trip key")?;
         let value = parse_record_value(&value_json)?;
         let Value::Object(map) = &key else {
-            return Err(DeviceError::InvalidInput {
-                code: "trip.key_not_object".to_owned(),
-                detail: "the trip key must be a JSON object".to_owned(),
-            });
+            return Err(CarChainError::new(
+                "trip.key_not_object",
+                "the trip key must be a JSON object",
+            ));
         };
         Trip::decode(map, &value).map_err(CoreDeviceError::from)?;
         self.queue(&FormatSpec::trip_gps(), &key, &value, &date)
@@ -276,34 +157,31 @@ impl CarDevice {
     }
 
     /// Number of puts waiting for a node.
-    pub fn queue_len(&self) -> Result<u64, DeviceError> {
+    pub fn queue_len(&self) -> Result<u64, CarChainError> {
         Ok(self.car.queue_len()?)
     }
 
     /// Keeps fee stamps the owner bought (`Wallet.buy_fee_stamps`), sealed in the car's
     /// store: every put the car sends then pays its fee with one. A stamp held already is
     /// kept once. Refused: `device.fee_stamp_malformed` (nothing is kept then).
-    pub fn add_fee_stamps(&self, stamps: Vec<Vec<u8>>) -> Result<(), DeviceError> {
+    pub fn add_fee_stamps(&self, stamps: Vec<Vec<u8>>) -> Result<(), CarChainError> {
         let owned = stamps
             .iter()
             .map(|bytes| OwnedStamp::from_bytes(bytes))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|err| DeviceError::InvalidInput {
-                code: "device.fee_stamp_malformed".to_owned(),
-                detail: err.to_string(),
-            })?;
+            .map_err(|err| CarChainError::new("device.fee_stamp_malformed", err.to_string()))?;
         Ok(self.car.add_fee_stamps(&owned)?)
     }
 
     /// Fee stamps the car holds, not yet attached to a put.
-    pub fn fee_stamps_held(&self) -> Result<u64, DeviceError> {
+    pub fn fee_stamps_held(&self) -> Result<u64, CarChainError> {
         Ok(self.car.fee_stamps_held()?)
     }
 
     /// Delivers the queue, one day's address per batch and connection, addresses in
     /// shuffled order with random pauses (`set_delivery_max_delay_ms`); stops, keeping the
     /// rest, when no node is reachable. Records the node refuses stay queued.
-    pub async fn flush(&self, light: Arc<LightClient>) -> Result<FlushReport, DeviceError> {
+    pub async fn flush(&self, light: Arc<LightClient>) -> Result<FlushReport, CarChainError> {
         let report = self.car.flush(&light.client).await?;
         Ok(FlushReport {
             delivered: report.delivered,
@@ -383,45 +261,6 @@ mod tests {
         drop(CarDevice::open(path.clone(), secrets.clone(), "VIN-A".into()).unwrap());
         let err = CarDevice::open(path, secrets, "VIN-B".into()).unwrap_err();
         assert_eq!(err.code(), "device.wrong_vid");
-        assert!(matches!(err, DeviceError::Storage { .. }));
-    }
-
-    #[test]
-    fn core_device_errors_keep_their_codes_and_kinds() {
-        let cases = [
-            (CoreDeviceError::NotPaired, "device.not_paired", "pairing"),
-            (
-                CoreDeviceError::CodeExpired { expires_at: 1 },
-                "device.code_expired",
-                "pairing",
-            ),
-            (
-                CoreDeviceError::Store(DeviceStoreError::Random),
-                "device.randomness_unavailable",
-                "storage",
-            ),
-            (
-                CoreDeviceError::Refused {
-                    seq: 1,
-                    code: "bad_signature".into(),
-                    message: "no".into(),
-                },
-                "device.refused",
-                "network",
-            ),
-            (CoreDeviceError::Pool("p".into()), "device.pool", "internal"),
-        ];
-        for (core, code, kind) in cases {
-            let err = DeviceError::from(core);
-            assert_eq!(err.code(), code);
-            let got = match err {
-                DeviceError::Pairing { .. } => "pairing",
-                DeviceError::Storage { .. } => "storage",
-                DeviceError::Network { .. } => "network",
-                DeviceError::Internal { .. } => "internal",
-                DeviceError::InvalidInput { .. } => "input",
-            };
-            assert_eq!(got, kind);
-        }
+        assert!(matches!(err, CarChainError::Storage { .. }));
     }
 }

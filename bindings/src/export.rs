@@ -10,14 +10,14 @@
 
 use std::sync::Arc;
 
-use carchain_core::export::{ExportError, ExportReport as CoreExportReport, verify_export_file};
+use carchain_core::export::{ExportReport as CoreExportReport, verify_export_file};
 use carchain_core::light::TrustAnchor;
 
+use crate::error::CarChainError;
 use crate::inputs::parse_date;
 use crate::keys::Network;
 use crate::light::LightClient;
 use crate::wallet::Wallet;
-use crate::wallet_error::WalletError;
 
 /// What an export archive holds (written or verified).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -70,18 +70,6 @@ pub struct TrustedAnchor {
     pub validator_pubkey_hex: String,
 }
 
-/// The FFI error of an export error.
-pub(crate) fn export_error(error: &ExportError) -> WalletError {
-    let code = error.code().to_owned();
-    let detail = error.to_string();
-    match error {
-        ExportError::UnknownCar { .. } => WalletError::Device { code, detail },
-        ExportError::Io { .. } => WalletError::Storage { code, detail },
-        err if err.is_tampering() => WalletError::RecordRejected { code, detail },
-        _ => WalletError::InvalidInput { code, detail },
-    }
-}
-
 #[uniffi::export(async_runtime = "tokio")]
 impl Wallet {
     /// Writes the records car `vid` wrote from `from_date` to `to_date` (YYYY-MM-DD,
@@ -96,7 +84,7 @@ impl Wallet {
         from_date: String,
         to_date: String,
         path: String,
-    ) -> Result<ExportReport, WalletError> {
+    ) -> Result<ExportReport, CarChainError> {
         let from = parse_date(&from_date)?;
         let to = parse_date(&to_date)?;
         Ok(self
@@ -115,60 +103,19 @@ impl Wallet {
 pub fn verify_export(
     path: String,
     trusted: Option<TrustedAnchor>,
-) -> Result<ExportReport, WalletError> {
+) -> Result<ExportReport, CarChainError> {
     let anchor = trusted
         .map(|t| TrustAnchor::from_hex(&t.chain_id, t.network.into(), &t.validator_pubkey_hex))
         .transpose()
-        .map_err(|err| WalletError::InvalidInput {
-            code: "export.invalid_anchor".into(),
-            detail: err.to_string(),
-        })?;
+        .map_err(|err| CarChainError::new("export.invalid_anchor", err.to_string()))?;
     verify_export_file(path, anchor.as_ref())
         .map(ExportReport::from)
-        .map_err(|err| export_error(&err))
+        .map_err(CarChainError::from)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_export_code_keeps_its_kind() {
-        let cases = [
-            (
-                ExportError::UnknownCar { vid: "V".into() },
-                "export.unknown_car",
-            ),
-            (
-                ExportError::FileChanged {
-                    file: "records.csv".into(),
-                },
-                "export.file_changed",
-            ),
-            (
-                ExportError::Truncated {
-                    found: 3,
-                    reason: "cut".into(),
-                },
-                "export.truncated",
-            ),
-            (
-                ExportError::Io {
-                    path: "p".into(),
-                    reason: "r".into(),
-                },
-                "export.io",
-            ),
-        ];
-        for (error, code) in cases {
-            let mapped = export_error(&error);
-            assert_eq!(mapped.code(), code);
-        }
-        assert!(matches!(
-            export_error(&ExportError::FileChanged { file: "x".into() }),
-            WalletError::RecordRejected { .. }
-        ));
-    }
 
     #[test]
     fn a_missing_or_foreign_file_is_refused_with_a_code() {

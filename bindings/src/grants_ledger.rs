@@ -7,7 +7,7 @@ use std::sync::Arc;
 use carchain_core::grants::{GrantsError as CoreGrantsError, GrantsLedger as CoreGrantsLedger};
 use carchain_core::light::LightError as CoreLightError;
 
-use crate::grants_error::GrantsError;
+use crate::error::CarChainError;
 use crate::grants_types::{EscrowInfo, LedgerGrant, parse_id};
 use crate::light::LightClient;
 
@@ -23,13 +23,16 @@ impl GrantsLedger {
     /// A reader of `endpoints` (the same base URLs `light` was built with) whose answers
     /// are checked against the headers `light` verifies.
     #[uniffi::constructor]
-    pub fn new(light: Arc<LightClient>, endpoints: Vec<String>) -> Result<Arc<Self>, GrantsError> {
+    pub fn new(
+        light: Arc<LightClient>,
+        endpoints: Vec<String>,
+    ) -> Result<Arc<Self>, CarChainError> {
         let ledger = CoreGrantsLedger::new(light.client.clone(), &endpoints)?;
         Ok(Arc::new(GrantsLedger { ledger }))
     }
 
     /// The escrow `escrow_id` (hex) as the ledger proves it; `null`/`nil` if none.
-    pub async fn escrow(&self, escrow_id: String) -> Result<Option<EscrowInfo>, GrantsError> {
+    pub async fn escrow(&self, escrow_id: String) -> Result<Option<EscrowInfo>, CarChainError> {
         let id = parse_id(&escrow_id, "escrow id")?;
         Ok(self
             .ledger
@@ -40,7 +43,7 @@ impl GrantsLedger {
     }
 
     /// The grant `grant_id` (hex) as the ledger proves it; `null`/`nil` if none.
-    pub async fn grant(&self, grant_id: String) -> Result<Option<LedgerGrant>, GrantsError> {
+    pub async fn grant(&self, grant_id: String) -> Result<Option<LedgerGrant>, CarChainError> {
         let id = parse_id(&grant_id, "grant id")?;
         Ok(self
             .ledger
@@ -51,7 +54,7 @@ impl GrantsLedger {
     }
 
     /// The proven balance of `address` at the tip (the light client syncs first).
-    pub async fn balance(&self, address: String) -> Result<u64, GrantsError> {
+    pub async fn balance(&self, address: String) -> Result<u64, CarChainError> {
         let light = self.ledger.light();
         let balance = async {
             light.sync(&|_| {}).await?;
@@ -90,7 +93,7 @@ mod tests {
         let err = runtime
             .block_on(ledger.escrow("ab".repeat(32)))
             .unwrap_err();
-        assert!(matches!(err, GrantsError::Network { .. }), "{err:?}");
+        assert!(matches!(err, CarChainError::Unavailable { .. }), "{err:?}");
         assert_eq!(err.code(), "light.network");
     }
 }

@@ -21,7 +21,7 @@ use carchain_core::grants::{Privilege as CorePrivilege, RequestTerms};
 use carchain_core::keys::{RsaBits, SEED_LEN, Seed, WalletKeys};
 use zeroize::Zeroizing;
 
-use crate::grants_error::GrantsError;
+use crate::error::CarChainError;
 use crate::grants_ledger::GrantsLedger;
 use crate::grants_types::{ComputationOutput, EscrowInfo, Privilege, parse_id};
 use crate::inputs::to_json_text;
@@ -39,15 +39,14 @@ pub enum ShippedProgram {
 /// The hex code hash of a shipped computation: what a provider registers and names in
 /// a request.
 #[uniffi::export]
-pub fn shipped_program_hash(program: ShippedProgram) -> Result<String, GrantsError> {
+pub fn shipped_program_hash(program: ShippedProgram) -> Result<String, CarChainError> {
     let program = match program {
         ShippedProgram::UbiScore => CoreShippedProgram::UbiScore,
         ShippedProgram::Mileage => CoreShippedProgram::Mileage,
     };
-    let hash = program.program_hash().map_err(|e| GrantsError::Internal {
-        code: "grants.compute".into(),
-        detail: e.to_string(),
-    })?;
+    let hash = program
+        .program_hash()
+        .map_err(|e| CarChainError::new("grants.compute", e.to_string()))?;
     Ok(hex::encode(hash))
 }
 
@@ -84,7 +83,7 @@ pub struct DataRequestSpec {
 }
 
 impl DataRequestSpec {
-    fn to_core(&self) -> Result<RequestSpec, GrantsError> {
+    fn to_core(&self) -> Result<RequestSpec, CarChainError> {
         let mut fields: Vec<String> = self
             .privileges
             .iter()
@@ -193,21 +192,18 @@ pub struct ServiceProvider {
 impl ServiceProvider {
     /// The provider whose keys derive from the 64-byte secret `seed` on `network`.
     #[uniffi::constructor]
-    pub fn from_seed(seed: Vec<u8>, network: Network) -> Result<Arc<Self>, GrantsError> {
+    pub fn from_seed(seed: Vec<u8>, network: Network) -> Result<Arc<Self>, CarChainError> {
         let seed = Zeroizing::new(seed);
         let mut bytes = Zeroizing::new([0u8; SEED_LEN]);
         if seed.len() != SEED_LEN {
-            return Err(GrantsError::input(
+            return Err(CarChainError::new(
                 "grants.invalid_seed",
                 format!("a provider seed is {SEED_LEN} bytes, not {}", seed.len()),
             ));
         }
         bytes.copy_from_slice(&seed);
         let keys = WalletKeys::from_seed(Seed::from_bytes(*bytes), network.into(), RsaBits::B2048)
-            .map_err(|e| GrantsError::Internal {
-                code: crate::error_map::ffi_code(e.code()),
-                detail: e.to_string(),
-            })?;
+            .map_err(|e| CarChainError::from_core(e.code(), e.to_string()))?;
         let provider = CoreServiceProvider::new(
             *keys.owner_key().secret_key(),
             keys.rsa_private_key().clone(),
@@ -237,7 +233,7 @@ impl ServiceProvider {
         name: String,
         description: String,
         code_hashes: Vec<String>,
-    ) -> Result<(), GrantsError> {
+    ) -> Result<(), CarChainError> {
         let hashes = code_hashes
             .iter()
             .map(|h| parse_id(h, "code hash"))
@@ -254,7 +250,7 @@ impl ServiceProvider {
         &self,
         ledger: Arc<GrantsLedger>,
         spec: DataRequestSpec,
-    ) -> Result<String, GrantsError> {
+    ) -> Result<String, CarChainError> {
         let spec = spec.to_core()?;
         let id = self.provider.request(&ledger.ledger, &spec).await?;
         Ok(hex::encode(id))
@@ -268,7 +264,7 @@ impl ServiceProvider {
         ledger: Arc<GrantsLedger>,
         request_id: String,
         timeout_ms: u64,
-    ) -> Result<RequestOutcome, GrantsError> {
+    ) -> Result<RequestOutcome, CarChainError> {
         let id = parse_id(&request_id, "request id")?;
         let outcome = self
             .provider
@@ -363,7 +359,7 @@ mod tests {
         };
         assert!(matches!(
             nothing.to_core().unwrap_err(),
-            GrantsError::InvalidInput { .. }
+            CarChainError::InvalidInput { .. }
         ));
     }
 }

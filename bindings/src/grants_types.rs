@@ -16,14 +16,14 @@ use carchain_core::wallet::{
     Approval as CoreApproval, GrantInfo as CoreGrantInfo, PendingRequest as CorePending,
 };
 
-use crate::grants_error::GrantsError;
+use crate::error::CarChainError;
 use crate::inputs::parse_date;
 
 /// Parses a 32-byte id or hash written as 64 hex digits; `what` names it in the message.
-pub(crate) fn parse_id(text: &str, what: &str) -> Result<[u8; 32], GrantsError> {
+pub(crate) fn parse_id(text: &str, what: &str) -> Result<[u8; 32], CarChainError> {
     let mut id = [0u8; 32];
     hex::decode_to_slice(text.trim(), &mut id).map_err(|_| {
-        GrantsError::input(
+        CarChainError::new(
             "grants.invalid_id",
             format!("the {what} `{text}` is not 64 hex digits"),
         )
@@ -106,15 +106,15 @@ pub struct Narrowing {
 
 impl Narrowing {
     /// The core narrowing; bad dates or zones are typed errors.
-    pub(crate) fn to_core(&self) -> Result<CoreNarrowing, GrantsError> {
+    pub(crate) fn to_core(&self) -> Result<CoreNarrowing, CarChainError> {
         let days = match (&self.from_date, &self.to_date) {
             (None, None) => None,
             (Some(from), Some(to)) => Some((parse_date(from)?, parse_date(to)?)),
             _ => {
-                return Err(GrantsError::InvalidNarrowing {
-                    code: "grants.invalid_narrowing".into(),
-                    detail: "give both the first and the last day, or neither".into(),
-                });
+                return Err(CarChainError::new(
+                    "grants.invalid_narrowing",
+                    "give both the first and the last day, or neither",
+                ));
             }
         };
         let privacy_zones = self
@@ -122,8 +122,8 @@ impl Narrowing {
             .iter()
             .map(|zone| {
                 CorePrivacyZone::new(zone.lat, zone.lng, zone.radius_m).map_err(|error| {
-                    GrantsError::InvalidNarrowing {
-                        code: crate::error_map::ffi_code(error.code()),
+                    CarChainError::InvalidNarrowing {
+                        code: error.code().to_owned(),
                         detail: error.to_string(),
                     }
                 })
@@ -419,12 +419,14 @@ pub struct GrantInfo {
 }
 
 impl TryFrom<CoreGrantInfo> for GrantInfo {
-    type Error = GrantsError;
+    type Error = CarChainError;
 
-    fn try_from(info: CoreGrantInfo) -> Result<Self, GrantsError> {
-        let unknown = |what: &str, value: &str| GrantsError::Internal {
-            code: "grants.unknown_grant_state".into(),
-            detail: format!("the wallet stored an unknown grant {what} `{value}`"),
+    fn try_from(info: CoreGrantInfo) -> Result<Self, CarChainError> {
+        let unknown = |what: &str, value: &str| {
+            CarChainError::new(
+                "grants.unknown_grant_state",
+                format!("the wallet stored an unknown grant {what} `{value}`"),
+            )
         };
         let kind = match info.kind.as_str() {
             "copy" => GrantKind::Copy,

@@ -1,7 +1,7 @@
 //! The owner's side of data grants on the wallet across the FFI: the provider requests
 //! waiting for a decision, approve (optionally narrowed) or reject, the grants made,
-//! revocation, and the owner's balance. These calls raise the grants area's
-//! [`GrantsError`]; the wallet's other calls raise `WalletError`.
+//! revocation, and the owner's balance. These calls raise [`CarChainError`] with
+//! `grants.*` codes (or the code of the wallet or node error underneath).
 //!
 //! Cancellation: `pending_requests`, `grants` and `balance` only read. `approve`
 //! submits the grant, then the sealed delivery, then the response (and for a priced
@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use crate::grants_error::GrantsError;
+use crate::error::CarChainError;
 use crate::grants_ledger::GrantsLedger;
 use crate::grants_types::{ApprovalInfo, GrantInfo, Narrowing, PendingRequest, parse_id};
 use crate::wallet::Wallet;
@@ -24,7 +24,7 @@ impl Wallet {
     pub async fn pending_requests(
         &self,
         ledger: Arc<GrantsLedger>,
-    ) -> Result<Vec<PendingRequest>, GrantsError> {
+    ) -> Result<Vec<PendingRequest>, CarChainError> {
         let pending = self.wallet.pending_requests(&ledger.ledger).await?;
         Ok(pending.iter().map(PendingRequest::from).collect())
     }
@@ -41,7 +41,7 @@ impl Wallet {
         request_id: String,
         vid: String,
         narrowing: Narrowing,
-    ) -> Result<ApprovalInfo, GrantsError> {
+    ) -> Result<ApprovalInfo, CarChainError> {
         let id = parse_id(&request_id, "request id")?;
         let narrowing = narrowing.to_core()?;
         let approval = self
@@ -57,13 +57,13 @@ impl Wallet {
         &self,
         ledger: Arc<GrantsLedger>,
         request_id: String,
-    ) -> Result<(), GrantsError> {
+    ) -> Result<(), CarChainError> {
         let id = parse_id(&request_id, "request id")?;
         Ok(self.wallet.reject(&ledger.ledger, &id).await?)
     }
 
     /// The grants this wallet made, active and revoked. No network.
-    pub fn grants(&self) -> Result<Vec<GrantInfo>, GrantsError> {
+    pub fn grants(&self) -> Result<Vec<GrantInfo>, CarChainError> {
         self.wallet
             .grants()?
             .into_iter()
@@ -78,13 +78,13 @@ impl Wallet {
         &self,
         ledger: Arc<GrantsLedger>,
         grant_id: String,
-    ) -> Result<(), GrantsError> {
+    ) -> Result<(), CarChainError> {
         let id = parse_id(&grant_id, "grant id")?;
         Ok(self.wallet.revoke(&ledger.ledger, &id).await?)
     }
 
     /// The owner's proven balance at the tip (the light client syncs first).
-    pub async fn balance(&self, ledger: Arc<GrantsLedger>) -> Result<u64, GrantsError> {
+    pub async fn balance(&self, ledger: Arc<GrantsLedger>) -> Result<u64, CarChainError> {
         ledger.balance(self.wallet.owner_address()).await
     }
 }
@@ -142,7 +142,7 @@ mod tests {
         let err = runtime
             .block_on(wallet.approve(ledger.clone(), "ab".repeat(32), "V".into(), half))
             .unwrap_err();
-        assert!(matches!(err, GrantsError::InvalidNarrowing { .. }));
+        assert!(matches!(err, CarChainError::InvalidNarrowing { .. }));
         let err = runtime
             .block_on(wallet.reject(ledger.clone(), "ab".repeat(31)))
             .unwrap_err();
@@ -151,7 +151,7 @@ mod tests {
         let err = runtime
             .block_on(wallet.revoke(ledger, "cd".repeat(32)))
             .unwrap_err();
-        assert!(matches!(err, GrantsError::NotFound { .. }));
+        assert!(matches!(err, CarChainError::NotFound { .. }));
         assert_eq!(err.code(), "grants.unknown_grant");
     }
 }

@@ -4,9 +4,8 @@
 use std::str::FromStr;
 use std::sync::Arc;
 
-use carchain_core::keys::{
-    KeyError as CoreKeyError, Mnemonic, Network as CoreNetwork, RsaBits, WalletKeys, WordCount,
-};
+use crate::error::CarChainError;
+use carchain_core::keys::{Mnemonic, Network as CoreNetwork, RsaBits, WalletKeys, WordCount};
 use zeroize::Zeroizing;
 
 /// Bitcoin network the owner's and the cars' addresses are formatted for.
@@ -30,51 +29,6 @@ impl From<Network> for CoreNetwork {
     }
 }
 
-/// Errors of the key area. Messages never contain words, seeds or keys.
-#[derive(Debug, thiserror::Error, uniffi::Error)]
-pub enum KeyError {
-    /// The recovery words are wrong: word count, unknown word or checksum.
-    #[error("{detail}")]
-    InvalidMnemonic {
-        /// Stable code: `key.wrong_word_count`, `key.unknown_word`, `key.bad_checksum`.
-        code: String,
-        /// What is wrong, without the words themselves.
-        detail: String,
-    },
-    /// A word count other than 12 or 24 was asked of [`generate_words`].
-    #[error("{detail}")]
-    InvalidWordCount {
-        /// Stable code: `key.invalid_word_count`.
-        code: String,
-        /// What is wrong.
-        detail: String,
-    },
-    /// Key derivation or the platform failed.
-    #[error("{detail}")]
-    Internal {
-        /// Stable code naming the failing step, e.g. `key.rsa_generation`.
-        code: String,
-        /// What failed.
-        detail: String,
-    },
-}
-
-impl KeyError {
-    /// The stable code of this error.
-    pub fn code(&self) -> &str {
-        match self {
-            KeyError::InvalidMnemonic { code, .. }
-            | KeyError::InvalidWordCount { code, .. }
-            | KeyError::Internal { code, .. } => code,
-        }
-    }
-}
-
-crate::error_map::map_core_error!(CoreKeyError => KeyError {
-    CoreKeyError::WrongWordCount { .. } | CoreKeyError::UnknownWord { .. } | CoreKeyError::BadChecksum => InvalidMnemonic,
-    _ => Internal,
-});
-
 /// The owner's key set restored from recovery words. Thread-safe; secrets stay in Rust
 /// and are erased when the object is released.
 #[derive(uniffi::Object)]
@@ -96,7 +50,7 @@ pub fn restore_keys(
     words: String,
     passphrase: String,
     network: Network,
-) -> Result<Arc<OwnerKeys>, KeyError> {
+) -> Result<Arc<OwnerKeys>, CarChainError> {
     let words = Zeroizing::new(words);
     let passphrase = Zeroizing::new(passphrase);
     let mnemonic = Mnemonic::parse(&words)?;
@@ -107,15 +61,15 @@ pub fn restore_keys(
 /// Generates fresh recovery words (12 or 24) from the OS random generator. The result is
 /// secret: show it to the user once, never log it.
 #[uniffi::export]
-pub fn generate_words(count: u8) -> Result<String, KeyError> {
+pub fn generate_words(count: u8) -> Result<String, CarChainError> {
     let count = match count {
         12 => WordCount::Twelve,
         24 => WordCount::TwentyFour,
         other => {
-            return Err(KeyError::InvalidWordCount {
-                code: "key.invalid_word_count".to_owned(),
-                detail: format!("recovery words come in 12 or 24, not {other}"),
-            });
+            return Err(CarChainError::new(
+                "key.invalid_word_count",
+                format!("recovery words come in 12 or 24, not {other}"),
+            ));
         }
     };
     Ok(Mnemonic::generate(count)?.phrase().to_owned())
@@ -123,7 +77,7 @@ pub fn generate_words(count: u8) -> Result<String, KeyError> {
 
 /// Parses a network name (`mainnet`, `testnet`, `regtest`, any case).
 #[uniffi::export]
-pub fn parse_network(name: String) -> Result<Network, KeyError> {
+pub fn parse_network(name: String) -> Result<Network, CarChainError> {
     Ok(match CoreNetwork::from_str(&name)? {
         CoreNetwork::Mainnet => Network::Mainnet,
         CoreNetwork::Testnet => Network::Testnet,
@@ -199,7 +153,7 @@ mod tests {
     fn bad_checksum_is_an_invalid_mnemonic_with_its_code() {
         let words = ABANDON.replace("about", "abandon");
         let err = restore_keys(words, String::new(), Network::Mainnet).unwrap_err();
-        assert!(matches!(err, KeyError::InvalidMnemonic { .. }));
+        assert!(matches!(err, CarChainError::InvalidMnemonic { .. }));
         assert_eq!(err.code(), "key.bad_checksum");
     }
 
@@ -226,7 +180,7 @@ mod tests {
             assert!(Mnemonic::parse(&words).is_ok());
         }
         let err = generate_words(13).unwrap_err();
-        assert!(matches!(err, KeyError::InvalidWordCount { .. }));
+        assert!(matches!(err, CarChainError::InvalidInput { .. }));
         assert_eq!(err.code(), "key.invalid_word_count");
     }
 

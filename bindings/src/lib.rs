@@ -1,8 +1,9 @@
 //! CarChain for Kotlin and Swift: a thin UniFFI layer over `carchain-core`.
 //!
 //! Every feature lives and is tested in core; this crate only converts types across the
-//! FFI boundary and maps core errors to one typed error enum per area, each variant
-//! carrying a stable `code` (e.g. `key.bad_checksum`) and a message free of secrets.
+//! FFI boundary and maps every core error to the one [`error::CarChainError`], whose
+//! variant is the kind of failure and whose `code` (e.g. `key.bad_checksum`) is stable;
+//! its message is free of secrets.
 //!
 //! - [`keys`]: restore the owner's keys from recovery words, sign, generate words.
 //! - [`light`]: the embedded light client: verified sync with progress, balances.
@@ -12,14 +13,14 @@
 //! - [`secrets`]: the host's secure storage (Keystore/Keychain) as a foreign trait.
 //! - [`store`]: the wallet store opened over the host's secure storage.
 //! - [`wallet`]: the owner's wallet: create/restore/open, devices, pairing, reads, trips,
-//!   subscribers ([`wallet_error`] holds its error).
+//!   subscribers.
 //! - [`export`]: a car's records of a period as one archive, and its offline check.
 //! - [`owner_records`]: the owner's own records (VIN, documents): put, update, get,
 //!   versions, list.
 //! - [`device`]: the car: pairing payload and answer, sealed puts, offline queue.
 //! - [`grants_wallet`]: the owner's side of data grants on the wallet: pending requests,
 //!   approve (narrowed) or reject, grants, revoke, balance; values in [`grants_types`],
-//!   errors in [`grants_error`], proven escrow and grant reads in [`grants_ledger`].
+//!   proven escrow and grant reads in [`grants_ledger`].
 //! - [`grants_provider`]: a minimal service provider: register, request, wait for result.
 //! - [`inputs`]: parsing of dates, JSON and format names shared by both.
 //! - [`payments`]: the wallet paying with its own account: paid reads, transfers, car funds.
@@ -30,9 +31,8 @@ uniffi::setup_scaffolding!();
 
 pub mod backup;
 pub mod device;
-mod error_map;
+pub mod error;
 pub mod export;
-pub mod grants_error;
 pub mod grants_ledger;
 pub mod grants_provider;
 pub mod grants_types;
@@ -53,4 +53,3 @@ pub mod standing_grants;
 pub mod store;
 pub mod trip;
 pub mod wallet;
-pub mod wallet_error;

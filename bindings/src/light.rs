@@ -8,118 +8,10 @@
 
 use std::sync::Arc;
 
-use carchain_core::light::{
-    LightClient as CoreLightClient, LightError as CoreLightError, SyncProgress, TrustAnchor,
-};
+use carchain_core::light::{LightClient as CoreLightClient, SyncProgress, TrustAnchor};
 
+use crate::error::CarChainError;
 use crate::keys::Network;
-
-/// Errors of the light-client area (talking to nodes, checking their answers).
-#[derive(Debug, thiserror::Error, uniffi::Error)]
-pub enum LightError {
-    /// No node could be reached or a node could not serve now (offline, refused, busy,
-    /// stale or unreadable answer). Retrying later may succeed.
-    #[error("{detail}")]
-    Unavailable {
-        /// Stable code, e.g. `light.network`, `light.stale`, `light.all_nodes_failed`.
-        code: String,
-        /// What failed.
-        detail: String,
-    },
-    /// A node refused the request with one of its own codes.
-    #[error("{detail}")]
-    Refused {
-        /// Stable code: `light.node_refused`.
-        code: String,
-        /// The node's own snake_case code (`duplicate_record`, `payment_required`, ...).
-        node_code: String,
-        /// The node's message.
-        detail: String,
-    },
-    /// A node answered something that fails verification (signature, proof, cHash) or
-    /// serves another chain.
-    #[error("{detail}")]
-    Verification {
-        /// Stable code: `light.tampered`, `light.wrong_chain`, `light.value_missing`.
-        code: String,
-        /// What failed verification.
-        detail: String,
-    },
-    /// The caller passed something unusable, or a header is not verified yet.
-    #[error("{detail}")]
-    InvalidInput {
-        /// Stable code: `light.invalid_input`, `light.not_synced`.
-        code: String,
-        /// What is wrong.
-        detail: String,
-    },
-    /// The wallet store or a protocol object failed.
-    #[error("{detail}")]
-    Internal {
-        /// Stable code: a `store.*` code or `light.protocol`.
-        code: String,
-        /// What failed.
-        detail: String,
-    },
-}
-
-impl LightError {
-    /// The stable code of this error.
-    pub fn code(&self) -> &str {
-        match self {
-            LightError::Unavailable { code, .. }
-            | LightError::Refused { code, .. }
-            | LightError::Verification { code, .. }
-            | LightError::InvalidInput { code, .. }
-            | LightError::Internal { code, .. } => code,
-        }
-    }
-}
-
-/// Stable FFI code of a core light-client error (a wrapped protocol error is `light.protocol`).
-pub(crate) fn core_light_error_code(error: &CoreLightError) -> String {
-    match error {
-        CoreLightError::Protocol(_) => "light.protocol".into(),
-        other => crate::error_map::ffi_code(other.code()),
-    }
-}
-
-impl From<CoreLightError> for LightError {
-    fn from(error: CoreLightError) -> Self {
-        let code = core_light_error_code(&error);
-        let detail = error.to_string();
-        match error {
-            CoreLightError::Node {
-                code: node_code, ..
-            } if !error_is_transient(&node_code) => LightError::Refused {
-                code,
-                node_code,
-                detail,
-            },
-            CoreLightError::Tampered(_)
-            | CoreLightError::ForgedCommit { .. }
-            | CoreLightError::AppHashMismatch { .. }
-            | CoreLightError::HeaderMismatch { .. }
-            | CoreLightError::ConflictingHeaders { .. }
-            | CoreLightError::WrongChain { .. }
-            | CoreLightError::ValueMissing { .. } => LightError::Verification { code, detail },
-            CoreLightError::NotSynced(_) | CoreLightError::InvalidInput(_) => {
-                LightError::InvalidInput { code, detail }
-            }
-            CoreLightError::Token(carchain_core::tokens::TokenError::BadBlindSignature) => {
-                LightError::Verification { code, detail }
-            }
-            CoreLightError::Store(_) | CoreLightError::Protocol(_) | CoreLightError::Token(_) => {
-                LightError::Internal { code, detail }
-            }
-            _ => LightError::Unavailable { code, detail },
-        }
-    }
-}
-
-fn error_is_transient(node_code: &str) -> bool {
-    ["unavailable", "internal", "timeout"].contains(&node_code)
-}
 
 /// Receives a header sync's progress; called from a background thread after each
 /// verified page. Must return quickly.
@@ -149,7 +41,7 @@ impl LightClient {
         chain_id: String,
         network: Network,
         validator_pubkey_hex: String,
-    ) -> Result<Arc<Self>, LightError> {
+    ) -> Result<Arc<Self>, CarChainError> {
         let anchor = TrustAnchor::from_hex(&chain_id, network.into(), &validator_pubkey_hex)?;
         let client = CoreLightClient::new(endpoints, anchor)?;
         Ok(Arc::new(LightClient { client }))
@@ -157,7 +49,7 @@ impl LightClient {
 
     /// Syncs verified headers up to a node's tip, calling `listener` after each page;
     /// returns the verified height. Cancel-safe: pages verified before a cancel are kept.
-    pub async fn sync(&self, listener: Arc<dyn SyncListener>) -> Result<u64, LightError> {
+    pub async fn sync(&self, listener: Arc<dyn SyncListener>) -> Result<u64, CarChainError> {
         let report = move |progress: SyncProgress| {
             listener.on_progress(progress.height, progress.target);
         };
@@ -170,14 +62,14 @@ impl LightClient {
     }
 
     /// The proven balance of `address` at the verified tip (sync first). Read only.
-    pub async fn balance(&self, address: String) -> Result<u64, LightError> {
+    pub async fn balance(&self, address: String) -> Result<u64, CarChainError> {
         Ok(self.client.account(&address).await?.balance)
     }
 
     /// Unspent read tokens this client holds for the first answering node's issuer key
     /// (kept in the wallet store for a client from `Wallet.payingReads`). 0 where reads
     /// are free. Asks the node for its key once.
-    pub async fn read_tokens_held(&self) -> Result<u64, LightError> {
+    pub async fn read_tokens_held(&self) -> Result<u64, CarChainError> {
         Ok(self.client.read_tokens_held().await?)
     }
 
@@ -185,7 +77,7 @@ impl LightClient {
     /// `Wallet.payingReads`): one transfer to the node's operator, waited into a block,
     /// then the node's blind signatures. Returns the tokens held afterwards. Refused
     /// without a payer (`light.invalid_input`); nothing is bought where reads are free.
-    pub async fn buy_read_tokens(&self) -> Result<u64, LightError> {
+    pub async fn buy_read_tokens(&self) -> Result<u64, CarChainError> {
         Ok(self.client.buy_read_tokens().await?)
     }
 }
@@ -208,7 +100,7 @@ pub(crate) mod tests {
         )
         .unwrap_err();
         assert_eq!(err.code(), "light.invalid_input");
-        assert!(matches!(err, LightError::InvalidInput { .. }));
+        assert!(matches!(err, CarChainError::InvalidInput { .. }));
     }
 
     #[test]
@@ -217,40 +109,6 @@ pub(crate) mod tests {
         let err = LightClient::new(vec![], "c".into(), Network::Regtest, validator).unwrap_err();
         assert_eq!(err.code(), "light.invalid_input");
         assert!(err.to_string().contains("endpoint"), "{err}");
-    }
-
-    #[test]
-    fn core_errors_keep_their_kind_and_node_code() {
-        let refused = LightError::from(CoreLightError::Node {
-            code: "duplicate_record".into(),
-            message: "exists".into(),
-        });
-        match refused {
-            LightError::Refused {
-                code, node_code, ..
-            } => {
-                assert_eq!(code, "light.node_refused");
-                assert_eq!(node_code, "duplicate_record");
-            }
-            other => panic!("unexpected {other:?}"),
-        }
-        let busy = LightError::from(CoreLightError::Node {
-            code: "unavailable".into(),
-            message: "busy".into(),
-        });
-        assert!(matches!(busy, LightError::Unavailable { .. }));
-        let offline = LightError::from(CoreLightError::Network {
-            endpoint: "http://a".into(),
-            reason: "refused".into(),
-        });
-        assert_eq!(offline.code(), "light.network");
-        let forged = LightError::from(CoreLightError::Tampered("bad root".into()));
-        assert!(matches!(forged, LightError::Verification { .. }));
-        assert_eq!(forged.code(), "light.tampered");
-        assert_eq!(
-            LightError::from(CoreLightError::NotSynced(4)).code(),
-            "light.not_synced"
-        );
     }
 
     #[test]

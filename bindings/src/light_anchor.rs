@@ -12,8 +12,9 @@ use carchain_core::light::{
     GenesisValidator, LightClient as CoreLightClient, TrustAnchor, TrustRoot,
 };
 
+use crate::error::CarChainError;
 use crate::keys::Network;
-use crate::light::{LightClient, LightError};
+use crate::light::LightClient;
 
 /// One validator of a genesis validator set: its ed25519 consensus key and voting power.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -34,14 +35,14 @@ pub struct DroppedEndpoint {
     pub reason: String,
 }
 
-fn invalid(detail: &str) -> LightError {
-    LightError::InvalidInput {
-        code: "light.invalid_input".into(),
-        detail: detail.into(),
-    }
+fn invalid(detail: &str) -> CarChainError {
+    CarChainError::new("light.invalid_input", detail)
 }
 
-fn client_of(endpoints: Vec<String>, anchor: TrustAnchor) -> Result<Arc<LightClient>, LightError> {
+fn client_of(
+    endpoints: Vec<String>,
+    anchor: TrustAnchor,
+) -> Result<Arc<LightClient>, CarChainError> {
     let client = CoreLightClient::new(endpoints, anchor)?;
     Ok(Arc::new(LightClient { client }))
 }
@@ -57,7 +58,7 @@ impl LightClient {
         chain_id: String,
         network: Network,
         validators: Vec<AnchorValidator>,
-    ) -> Result<Arc<Self>, LightError> {
+    ) -> Result<Arc<Self>, CarChainError> {
         if validators.is_empty() {
             return Err(invalid("no validator given"));
         }
@@ -82,7 +83,7 @@ impl LightClient {
         network: Network,
         height: u64,
         header_hash_hex: String,
-    ) -> Result<Arc<Self>, LightError> {
+    ) -> Result<Arc<Self>, CarChainError> {
         let text = format!("{height}:{}", header_hash_hex.trim());
         let anchor = TrustAnchor::from_hex(&chain_id, network.into(), &text)?;
         if !matches!(anchor.root, TrustRoot::Height { .. }) {
@@ -113,7 +114,7 @@ impl LightClient {
     /// The newest CometBFT block this client verified, as the text `<height>:<hash hex>`
     /// that `withTrustedHeight` (or `LightClient(..., text)`) takes: a checkpoint to pin
     /// or share. `null` before the first sync.
-    pub fn checkpoint(&self) -> Result<Option<String>, LightError> {
+    pub fn checkpoint(&self) -> Result<Option<String>, CarChainError> {
         Ok(self
             .client
             .checkpoint()?

@@ -1,7 +1,7 @@
 //! The owner's own records on the wallet across the FFI (the seed's `putWalKV`: the
 //! VIN, service history, insurance documents): put, update (a new version; the earlier
 //! ones stay provable), get, versions and list, of a built-in format by name or of a
-//! custom one with its key fields. Errors are the wallet's `WalletError`; bad input is
+//! custom one with its key fields. Errors are `CarChainError`; bad input is
 //! `InvalidInput` with an `owner_record.*` code (`unknown_format`, `invalid_format`,
 //! `reserved_format`, `invalid_key`, `invalid_value`, `value_too_large`, `exists`,
 //! `not_owned`), raised before anything is sent.
@@ -18,9 +18,10 @@ use carchain_core::wallet::{
 };
 use serde_json::Value;
 
+use crate::error::CarChainError;
 use crate::inputs::{parse_date, parse_json, parse_record_value, to_json_text};
 use crate::light::LightClient;
-use crate::wallet::{DroppedRecord, Wallet, WalletError};
+use crate::wallet::{DroppedRecord, Wallet};
 
 /// One version of an owner record, opened.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -96,7 +97,7 @@ pub struct OwnerRecordList {
 }
 
 /// The owner-record format `name`: built in when `key_fields` is `None`, else custom.
-fn format_of(name: &str, key_fields: Option<Vec<String>>) -> Result<FormatSpec, WalletError> {
+fn format_of(name: &str, key_fields: Option<Vec<String>>) -> Result<FormatSpec, CarChainError> {
     Ok(owner_format(name, key_fields.as_deref())?)
 }
 
@@ -116,7 +117,7 @@ impl Wallet {
         key_fields: Option<Vec<String>>,
         key_json: String,
         value_json: String,
-    ) -> Result<OwnerRecordWrite, WalletError> {
+    ) -> Result<OwnerRecordWrite, CarChainError> {
         let spec = format_of(&format, key_fields)?;
         let date = parse_date(&date)?;
         let key = parse_json(&key_json, "record key")?;
@@ -141,7 +142,7 @@ impl Wallet {
         key_fields: Option<Vec<String>>,
         key_json: String,
         value_json: String,
-    ) -> Result<OwnerRecordWrite, WalletError> {
+    ) -> Result<OwnerRecordWrite, CarChainError> {
         let spec = format_of(&format, key_fields)?;
         let date = parse_date(&date)?;
         let key = parse_json(&key_json, "record key")?;
@@ -165,7 +166,7 @@ impl Wallet {
         key_fields: Option<Vec<String>>,
         key_json: String,
         columns: Vec<String>,
-    ) -> Result<Option<OwnerRecord>, WalletError> {
+    ) -> Result<Option<OwnerRecord>, CarChainError> {
         let mut versions = self
             .owner_record_versions(light, vid, date, format, key_fields, key_json, columns)
             .await?;
@@ -184,7 +185,7 @@ impl Wallet {
         key_fields: Option<Vec<String>>,
         key_json: String,
         columns: Vec<String>,
-    ) -> Result<Vec<OwnerRecord>, WalletError> {
+    ) -> Result<Vec<OwnerRecord>, CarChainError> {
         let spec = format_of(&format, key_fields)?;
         let date = parse_date(&date)?;
         let key = parse_json(&key_json, "record key")?;
@@ -207,7 +208,7 @@ impl Wallet {
         format: String,
         key_fields: Option<Vec<String>>,
         columns: Vec<String>,
-    ) -> Result<OwnerRecordList, WalletError> {
+    ) -> Result<OwnerRecordList, CarChainError> {
         let spec = format_of(&format, key_fields)?;
         let from = parse_date(&from_date)?;
         let to = parse_date(&to_date)?;
@@ -234,21 +235,21 @@ mod tests {
     fn owner_record_errors_are_typed_input_errors_with_their_codes() {
         let bad = format_of("insurance", None).expect_err("unknown");
         assert!(
-            matches!(&bad, WalletError::InvalidInput { code, .. } if code == "owner_record.unknown_format"),
+            matches!(&bad, CarChainError::InvalidInput { code, .. } if code == "owner_record.unknown_format"),
             "{bad:?}"
         );
-        let not_owned: WalletError = OwnerRecordError::NotOwned {
+        let not_owned: CarChainError = OwnerRecordError::NotOwned {
             vid: "V1".into(),
             format: "VIN_CODE".into(),
             date: chrono::NaiveDate::default(),
         }
         .into();
         assert_eq!(not_owned.code(), "owner_record.not_owned");
-        assert!(matches!(not_owned, WalletError::InvalidInput { .. }));
-        let unknown: WalletError =
+        assert!(matches!(not_owned, CarChainError::InvalidInput { .. }));
+        let unknown: CarChainError =
             OwnerRecordError::from(CoreWalletError::UnknownDevice { vid: "V1".into() }).into();
         assert!(
-            matches!(&unknown, WalletError::Device { code, .. } if code == "wallet.unknown_device")
+            matches!(&unknown, CarChainError::NotFound { code, .. } if code == "wallet.unknown_device")
         );
     }
 }

@@ -2,19 +2,17 @@
 //! reads on a shared node are paid with read tokens bought from the owner's account
 //! (`Wallet.payingReads`, `LightClient.readTokensHeld`, `LightClient.buyReadTokens`),
 //! token transfers (`Wallet.transfer`) and funding a car's account for its pairing read
-//! (`Wallet.fundCarReads`). The owner key stays in Rust. Errors are the wallet area's
-//! `WalletError`, with `payment.*` codes for refused payments.
+//! (`Wallet.fundCarReads`). The owner key stays in Rust. Errors are `CarChainError`
+//! (`InvalidInput` with `payment.*` codes for refused payments).
 //!
 //! Cancellation: `transfer` is one transaction; cancelled after it was sent, it may
 //! still commit (check the balance). `fund_car_reads` is at most one transfer.
 
 use std::sync::Arc;
 
-use carchain_core::wallet::PaymentError;
-
-use crate::light::{LightClient, core_light_error_code};
+use crate::error::CarChainError;
+use crate::light::LightClient;
 use crate::wallet::Wallet;
-use crate::wallet_error::WalletError;
 
 /// A committed transfer.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -23,29 +21,6 @@ pub struct TransferReceipt {
     pub tx_id: String,
     /// The block that committed it.
     pub height: Option<u64>,
-}
-
-/// Stable code of a refused payment.
-fn payment_error_code(error: &PaymentError) -> String {
-    match error {
-        PaymentError::InvalidRecipient { .. } => "payment.invalid_recipient".into(),
-        PaymentError::ZeroAmount => "payment.zero_amount".into(),
-        PaymentError::SelfTransfer => "payment.self_transfer".into(),
-        PaymentError::AmountTooLarge { .. } => "payment.amount_too_large".into(),
-        PaymentError::InsufficientFunds { .. } => "payment.insufficient_funds".into(),
-        PaymentError::Light(light) => core_light_error_code(light),
-    }
-}
-
-impl From<PaymentError> for WalletError {
-    fn from(error: PaymentError) -> Self {
-        let code = payment_error_code(&error);
-        let detail = error.to_string();
-        match error {
-            PaymentError::Light(_) => WalletError::Network { code, detail },
-            _ => WalletError::InvalidInput { code, detail },
-        }
-    }
 }
 
 #[uniffi::export(async_runtime = "tokio")]
@@ -69,7 +44,7 @@ impl Wallet {
         light: Arc<LightClient>,
         to: String,
         amount: u64,
-    ) -> Result<TransferReceipt, WalletError> {
+    ) -> Result<TransferReceipt, CarChainError> {
         let receipt = self.wallet.transfer(&light.client, &to, amount).await?;
         Ok(TransferReceipt {
             tx_id: hex::encode(receipt.tx_id),
@@ -87,7 +62,7 @@ impl Wallet {
         &self,
         light: Arc<LightClient>,
         count: u64,
-    ) -> Result<Vec<Vec<u8>>, WalletError> {
+    ) -> Result<Vec<Vec<u8>>, CarChainError> {
         let stamps = self.wallet.buy_fee_stamps(&light.client, count).await?;
         Ok(stamps.iter().map(|s| s.to_bytes().to_vec()).collect())
     }
@@ -99,7 +74,7 @@ impl Wallet {
         &self,
         light: Arc<LightClient>,
         car_account: String,
-    ) -> Result<u64, WalletError> {
+    ) -> Result<u64, CarChainError> {
         Ok(self
             .wallet
             .fund_car_reads(&light.client, &car_account)
@@ -155,7 +130,7 @@ mod tests {
         let bad = runtime
             .block_on(wallet.transfer(light.clone(), "nope".into(), 5))
             .unwrap_err();
-        assert!(matches!(bad, WalletError::InvalidInput { .. }));
+        assert!(matches!(bad, CarChainError::InvalidInput { .. }));
         assert_eq!(bad.code(), "payment.invalid_recipient");
         let own = wallet.owner_address();
         let to_self = runtime
@@ -166,15 +141,6 @@ mod tests {
             .block_on(wallet.fund_car_reads(light, "bc1qnope".into()))
             .unwrap_err();
         assert_eq!(car.code(), "payment.invalid_recipient");
-        let broke = WalletError::from(PaymentError::InsufficientFunds {
-            balance: 1,
-            needed: 20,
-        });
-        assert_eq!(broke.code(), "payment.insufficient_funds");
-        assert_eq!(
-            WalletError::from(PaymentError::ZeroAmount).code(),
-            "payment.zero_amount"
-        );
     }
 
     #[test]
@@ -191,7 +157,7 @@ mod tests {
         let err = runtime()
             .block_on(wallet.transfer(paying, other, 5))
             .unwrap_err();
-        assert!(matches!(err, WalletError::Network { .. }), "{err:?}");
+        assert!(matches!(err, CarChainError::Unavailable { .. }), "{err:?}");
         assert_eq!(err.code(), "light.network");
     }
 }

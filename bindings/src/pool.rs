@@ -1,74 +1,19 @@
 //! A car's per-day pool address across the FFI: which of the car's secret pool addresses
 //! holds a given day's records (the seed's `deductFrom`).
 
-use carchain_core::pool::{AddressPool, PoolError as CorePoolError, PoolSeed, deduct_address};
+use carchain_core::pool::{AddressPool, PoolSeed, deduct_address};
 use chrono::NaiveDate;
 
+use crate::error::CarChainError;
 use crate::keys::OwnerKeys;
 
-/// Errors of the address-pool area.
-#[derive(Debug, thiserror::Error, uniffi::Error)]
-pub enum PoolError {
-    /// An argument is out of range: empty VID, pool size, generation, date.
-    #[error("{detail}")]
-    InvalidInput {
-        /// Stable code, e.g. `pool.empty_vid`, `pool.invalid_size`, `pool.invalid_date`.
-        code: String,
-        /// What is wrong.
-        detail: String,
-    },
-    /// Key derivation failed.
-    #[error("{detail}")]
-    Internal {
-        /// Stable code of the failing step.
-        code: String,
-        /// What failed.
-        detail: String,
-    },
-}
-
-impl PoolError {
-    /// The stable code of this error.
-    pub fn code(&self) -> &str {
-        match self {
-            PoolError::InvalidInput { code, .. } | PoolError::Internal { code, .. } => code,
-        }
-    }
-}
-
-impl From<CorePoolError> for PoolError {
-    fn from(error: CorePoolError) -> Self {
-        let detail = error.to_string();
-        let input = |code: &str| PoolError::InvalidInput {
-            code: code.to_owned(),
-            detail: detail.clone(),
-        };
-        match &error {
-            CorePoolError::InvalidPoolSize { .. } => input("pool.invalid_size"),
-            CorePoolError::EmptyPool => input("pool.empty"),
-            CorePoolError::EmptyVid => input("pool.empty_vid"),
-            CorePoolError::InvalidGeneration { .. } => input("pool.invalid_generation"),
-            CorePoolError::InvalidIndex { .. } => input("pool.invalid_index"),
-            CorePoolError::ReversedDateRange { .. } => input("pool.reversed_date_range"),
-            CorePoolError::DateRangeTooLong { .. } => input("pool.date_range_too_long"),
-            CorePoolError::DateOutOfRange { .. } => input("pool.date_out_of_range"),
-            CorePoolError::KeyDerivation => PoolError::Internal {
-                code: "pool.key_derivation".to_owned(),
-                detail,
-            },
-            CorePoolError::Key(key) => PoolError::Internal {
-                code: crate::error_map::ffi_code(key.code()),
-                detail,
-            },
-        }
-    }
-}
-
 /// Parses a calendar date written `YYYY-MM-DD`.
-pub(crate) fn parse_date(text: &str) -> Result<NaiveDate, PoolError> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| PoolError::InvalidInput {
-        code: "pool.invalid_date".to_owned(),
-        detail: format!("{text:?} is not a YYYY-MM-DD date"),
+pub(crate) fn parse_date(text: &str) -> Result<NaiveDate, CarChainError> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+        CarChainError::new(
+            "pool.invalid_date",
+            format!("{text:?} is not a YYYY-MM-DD date"),
+        )
     })
 }
 
@@ -82,11 +27,13 @@ impl OwnerKeys {
         generation: u32,
         pool_size: u32,
         date: String,
-    ) -> Result<String, PoolError> {
+    ) -> Result<String, CarChainError> {
         let date = parse_date(&date)?;
-        let size = usize::try_from(pool_size).map_err(|_| PoolError::InvalidInput {
-            code: "pool.invalid_size".to_owned(),
-            detail: format!("pool size {pool_size} does not fit this platform"),
+        let size = usize::try_from(pool_size).map_err(|_| {
+            CarChainError::new(
+                "pool.invalid_pool_size",
+                format!("pool size {pool_size} does not fit this platform"),
+            )
         })?;
         let pool = AddressPool::derive(&self.keys, &vid, generation, size)?;
         let pool_seed = PoolSeed::derive(self.keys.seed(), &vid, generation)?;
@@ -131,7 +78,7 @@ mod tests {
         let keys = restore_keys(ABANDON.into(), String::new(), Network::Regtest).unwrap();
         let cases = [
             ("", 32, "2016-05-11", "pool.empty_vid"),
-            (VID, 0, "2016-05-11", "pool.invalid_size"),
+            (VID, 0, "2016-05-11", "pool.invalid_pool_size"),
             (VID, 32, "2016-13-01", "pool.invalid_date"),
             (VID, 32, "11/05/2016", "pool.invalid_date"),
         ];

@@ -12,7 +12,7 @@ use carchain_core::grants::{
 };
 use carchain_core::protocol::GrantStatus;
 
-use crate::grants_error::GrantsError;
+use crate::error::CarChainError;
 use crate::grants_ledger::GrantsLedger;
 use crate::grants_provider::{RequestOutcome, ServiceProvider};
 use crate::grants_types::parse_id;
@@ -104,7 +104,7 @@ impl ServiceProvider {
         request_id: String,
         cursor: u32,
         today: String,
-    ) -> Result<StandingDeliveries, GrantsError> {
+    ) -> Result<StandingDeliveries, CarChainError> {
         let id = parse_id(&request_id, "request id")?;
         let today = parse_date(&today)?;
         let found = self

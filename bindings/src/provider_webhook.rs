@@ -6,23 +6,10 @@
 //! HMAC-SHA256 under the secret the registration returned.
 
 use carchain_core::grants::webhook::manage::WebhookState as CoreWebhookState;
-use carchain_core::grants::webhook::{SECRET_LEN, WebhookError, verify_webhook as core_verify};
+use carchain_core::grants::webhook::{SECRET_LEN, verify_webhook as core_verify};
 
-use crate::grants_error::GrantsError;
+use crate::error::CarChainError;
 use crate::grants_provider::ServiceProvider;
-
-/// A webhook error as a `GrantsError` whose code is `webhook.<code>`: the node's refusal
-/// code (`webhook.not_found`, `webhook.replay`, ...), `webhook.transport`,
-/// `webhook.randomness` or `webhook.clock`.
-fn webhook_error(error: WebhookError) -> GrantsError {
-    let detail = error.to_string();
-    let code = format!("webhook.{}", error.code());
-    match error {
-        WebhookError::Refused { .. } => GrantsError::Refused { code, detail },
-        WebhookError::Transport(_) => GrantsError::Network { code, detail },
-        WebhookError::Randomness | WebhookError::Clock => GrantsError::Internal { code, detail },
-    }
-}
 
 /// A provider's webhook on a node, as the node keeps it (never the secret).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -79,12 +66,12 @@ impl ServiceProvider {
         &self,
         node_url: String,
         url: String,
-    ) -> Result<String, GrantsError> {
+    ) -> Result<String, CarChainError> {
         let secret = self
             .provider
             .register_webhook(&node_url, &url)
             .await
-            .map_err(webhook_error)?;
+            .map_err(CarChainError::from)?;
         Ok(hex::encode(&secret[..]))
     }
 
@@ -92,22 +79,22 @@ impl ServiceProvider {
     /// registration, pending / failed / delivered counts, last failure's class), read
     /// with a request signed by the provider's key; never the secret. Refused with
     /// `webhook.not_found` when it has none.
-    pub async fn webhook_state(&self, node_url: String) -> Result<WebhookState, GrantsError> {
+    pub async fn webhook_state(&self, node_url: String) -> Result<WebhookState, CarChainError> {
         self.provider
             .webhook_state(&node_url)
             .await
             .map(WebhookState::from)
-            .map_err(webhook_error)
+            .map_err(CarChainError::from)
     }
 
     /// Deletes this provider's webhook on the node at `node_url` (signed by the
     /// provider's key): nothing more is sent. Refused with `webhook.not_found` when it
     /// has none.
-    pub async fn delete_webhook(&self, node_url: String) -> Result<(), GrantsError> {
+    pub async fn delete_webhook(&self, node_url: String) -> Result<(), CarChainError> {
         self.provider
             .delete_webhook(&node_url)
             .await
-            .map_err(webhook_error)
+            .map_err(CarChainError::from)
     }
 }
 

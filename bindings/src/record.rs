@@ -1,42 +1,11 @@
 //! Records across the FFI: lenient value parsing (the seed's `=` for `:`) and the
 //! range-ordered key encoding of the built-in formats, as hex.
 
+use crate::error::CarChainError;
 use carchain_core::record::{
-    FormatRegistry, RecordError as CoreRecordError, decode_key, encode_key,
-    parse_value as core_parse_value, value_format,
+    FormatRegistry, decode_key, encode_key, parse_value as core_parse_value, value_format,
 };
 use serde_json::Value;
-
-/// Errors of the record area.
-#[derive(Debug, thiserror::Error, uniffi::Error)]
-pub enum RecordError {
-    /// A value, key or format name that core rejects.
-    #[error("{detail}")]
-    InvalidRecord {
-        /// Stable code naming the problem, e.g. `record.malformed_json`.
-        code: String,
-        /// What is wrong (positions only, never the record's content).
-        detail: String,
-    },
-}
-
-impl RecordError {
-    /// The stable code of this error.
-    pub fn code(&self) -> &str {
-        match self {
-            RecordError::InvalidRecord { code, .. } => code,
-        }
-    }
-}
-
-crate::error_map::map_core_error!(CoreRecordError => RecordError { _ => InvalidRecord });
-
-fn invalid(code: &str, detail: String) -> RecordError {
-    RecordError::InvalidRecord {
-        code: code.to_owned(),
-        detail,
-    }
-}
 
 /// A record value parsed leniently and returned as canonical JSON text, with its
 /// optional `format` field.
@@ -50,26 +19,22 @@ pub struct ParsedValue {
 
 /// Parses a record value: a JSON object, accepting `=` for `:` outside strings.
 #[uniffi::export]
-pub fn parse_value(text: String) -> Result<ParsedValue, RecordError> {
+pub fn parse_value(text: String) -> Result<ParsedValue, CarChainError> {
     let value = core_parse_value(&text)?;
     let format = value_format(&value).map(str::to_owned);
-    let json = serde_json::to_string(&value).map_err(|_| {
-        invalid(
-            "record.not_serialisable",
-            "value cannot be re-encoded".into(),
-        )
-    })?;
+    let json = serde_json::to_string(&value)
+        .map_err(|_| CarChainError::new("record.not_serialisable", "value cannot be re-encoded"))?;
     Ok(ParsedValue { json, format })
 }
 
 /// Encodes the JSON `key_json` of a built-in format (`trip-gps`, `carvio`, `vin-code`)
 /// to its range-ordered bytes, as lower-case hex.
 #[uniffi::export]
-pub fn encode_key_hex(format: String, key_json: String) -> Result<String, RecordError> {
+pub fn encode_key_hex(format: String, key_json: String) -> Result<String, CarChainError> {
     let registry = FormatRegistry::with_builtins();
     let spec = registry.get(&format)?;
     let key: Value = serde_json::from_str(&key_json).map_err(|error| {
-        invalid(
+        CarChainError::new(
             "record.malformed_json",
             format!(
                 "the key is not JSON (line {}, column {})",
@@ -83,14 +48,14 @@ pub fn encode_key_hex(format: String, key_json: String) -> Result<String, Record
 
 /// Decodes hex key bytes of a built-in format back to the key as JSON text.
 #[uniffi::export]
-pub fn decode_key_hex(format: String, key_hex: String) -> Result<String, RecordError> {
+pub fn decode_key_hex(format: String, key_hex: String) -> Result<String, CarChainError> {
     let registry = FormatRegistry::with_builtins();
     let spec = registry.get(&format)?;
     let bytes = hex::decode(key_hex.trim())
-        .map_err(|_| invalid("record.invalid_hex", "the key is not hexadecimal".into()))?;
+        .map_err(|_| CarChainError::new("record.invalid_hex", "the key is not hexadecimal"))?;
     let key = decode_key(spec, &bytes)?;
     serde_json::to_string(&Value::Object(key))
-        .map_err(|_| invalid("record.not_serialisable", "key cannot be re-encoded".into()))
+        .map_err(|_| CarChainError::new("record.not_serialisable", "key cannot be re-encoded"))
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use carchain_core::wallet::{StandingGrant as CoreStandingGrant, StandingSync as CoreSync};
 
-use crate::grants_error::GrantsError;
+use crate::error::CarChainError;
 use crate::grants_ledger::GrantsLedger;
 use crate::grants_types::{ApprovalInfo, Narrowing, parse_id};
 use crate::inputs::parse_date;
@@ -115,7 +115,7 @@ impl Wallet {
         vid: String,
         narrowing: Narrowing,
         today: String,
-    ) -> Result<ApprovalInfo, GrantsError> {
+    ) -> Result<ApprovalInfo, CarChainError> {
         let id = parse_id(&request_id, "request id")?;
         let today = parse_date(&today)?;
         let narrowing = narrowing.to_core()?;
@@ -137,7 +137,7 @@ impl Wallet {
         &self,
         ledger: Arc<GrantsLedger>,
         today: String,
-    ) -> Result<Vec<StandingSyncInfo>, GrantsError> {
+    ) -> Result<Vec<StandingSyncInfo>, CarChainError> {
         let today = parse_date(&today)?;
         let report = self
             .wallet
@@ -147,7 +147,7 @@ impl Wallet {
     }
 
     /// The standing grants this wallet made. No network.
-    pub fn standing_grants(&self) -> Result<Vec<StandingGrantInfo>, GrantsError> {
+    pub fn standing_grants(&self) -> Result<Vec<StandingGrantInfo>, CarChainError> {
         Ok(self
             .wallet
             .standing_grants()?

@@ -3,47 +3,10 @@
 
 use std::sync::Arc;
 
-use carchain_core::store::{StoreError as CoreStoreError, WalletStore as CoreWalletStore};
+use carchain_core::store::WalletStore as CoreWalletStore;
 
+use crate::error::CarChainError;
 use crate::secrets::{HostSecretStore, SecretStore};
-
-/// Errors of the wallet-store area.
-#[derive(Debug, thiserror::Error, uniffi::Error)]
-pub enum StoreError {
-    /// The host's secure storage failed or lost the master key.
-    #[error("{detail}")]
-    SecretStore {
-        /// Stable code, e.g. `store.secret_store`, `store.master_key_missing`.
-        code: String,
-        /// What failed (never a secret).
-        detail: String,
-    },
-    /// The database file is unreadable, too new or inconsistent.
-    #[error("{detail}")]
-    Storage {
-        /// Stable code, e.g. `store.sqlite`, `store.schema_too_new`.
-        code: String,
-        /// What failed.
-        detail: String,
-    },
-}
-
-impl StoreError {
-    /// The stable code of this error.
-    pub fn code(&self) -> &str {
-        match self {
-            StoreError::SecretStore { code, .. } | StoreError::Storage { code, .. } => code,
-        }
-    }
-}
-
-crate::error_map::map_core_error!(CoreStoreError => StoreError {
-    CoreStoreError::SecretStore(_)
-    | CoreStoreError::MasterKeyMissing
-    | CoreStoreError::MasterKeyWrongLength { .. }
-    | CoreStoreError::MasterKeyMismatch => SecretStore,
-    _ => Storage,
-});
 
 /// The wallet's encrypted SQLite store. Thread-safe.
 #[derive(uniffi::Object)]
@@ -62,20 +25,20 @@ impl WalletStore {
     /// Opens (creating and migrating if needed) the store file at `path`; its at-rest
     /// master key is loaded from, or created in, the host's `secrets`.
     #[uniffi::constructor]
-    pub fn open(path: String, secrets: Arc<dyn SecretStore>) -> Result<Arc<Self>, StoreError> {
+    pub fn open(path: String, secrets: Arc<dyn SecretStore>) -> Result<Arc<Self>, CarChainError> {
         let store = CoreWalletStore::open(path, Arc::new(HostSecretStore::new(secrets)))?;
         Ok(Arc::new(WalletStore { store }))
     }
 
     /// Opens a store held in memory only (previews, tests).
     #[uniffi::constructor]
-    pub fn open_in_memory(secrets: Arc<dyn SecretStore>) -> Result<Arc<Self>, StoreError> {
+    pub fn open_in_memory(secrets: Arc<dyn SecretStore>) -> Result<Arc<Self>, CarChainError> {
         let store = CoreWalletStore::open_in_memory(Arc::new(HostSecretStore::new(secrets)))?;
         Ok(Arc::new(WalletStore { store }))
     }
 
     /// The schema version of the open store.
-    pub fn schema_version(&self) -> Result<u32, StoreError> {
+    pub fn schema_version(&self) -> Result<u32, CarChainError> {
         Ok(self.store.schema_version()?)
     }
 }
@@ -126,7 +89,7 @@ mod tests {
             .unwrap()
             .insert(MASTER_KEY_NAME.to_owned(), vec![7; 32]);
         let err = WalletStore::open(path, Arc::new(other)).unwrap_err();
-        assert!(matches!(err, StoreError::SecretStore { .. }));
+        assert!(matches!(err, CarChainError::SecretStore { .. }));
         assert_eq!(err.code(), "store.master_key_mismatch");
     }
 
@@ -137,7 +100,7 @@ mod tests {
             ..Default::default()
         });
         let err = WalletStore::open_in_memory(host).unwrap_err();
-        assert!(matches!(err, StoreError::SecretStore { .. }));
+        assert!(matches!(err, CarChainError::SecretStore { .. }));
         assert_eq!(err.code(), "store.secret_store");
         assert!(err.to_string().contains("denied"));
     }

@@ -2,40 +2,9 @@
 //! figures and compact track encodings (polyline, GeoJSON, packed bytes), never a list
 //! of boxed doubles.
 
+use crate::error::CarChainError;
 use carchain_core::trip::{Trip, TripError as CoreTripError, TripSummary as CoreTripSummary};
 use serde_json::Value;
-
-/// Errors of the trip area.
-#[derive(Debug, thiserror::Error, uniffi::Error)]
-pub enum TripError {
-    /// The key or value is not JSON of the expected shape.
-    #[error("{detail}")]
-    InvalidJson {
-        /// Stable code: `trip.key_not_json`, `trip.key_not_object`, `trip.value_not_json`.
-        code: String,
-        /// What is wrong.
-        detail: String,
-    },
-    /// The record is JSON but not a valid trip (missing field, bad point, time order...).
-    #[error("{detail}")]
-    InvalidTrip {
-        /// Stable code naming the problem, e.g. `trip.missing_field`, `trip.empty_track`.
-        code: String,
-        /// What is wrong (trip data is not secret; it may quote the bad value).
-        detail: String,
-    },
-}
-
-impl TripError {
-    /// The stable code of this error.
-    pub fn code(&self) -> &str {
-        match self {
-            TripError::InvalidJson { code, .. } | TripError::InvalidTrip { code, .. } => code,
-        }
-    }
-}
-
-crate::error_map::map_core_error!(CoreTripError => TripError { _ => InvalidTrip });
 
 /// The box around a track, in degrees.
 #[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
@@ -87,19 +56,21 @@ pub struct TripTrack {
     pub packed: Vec<u8>,
 }
 
-fn parse_json(text: &str, code: &str, what: &str) -> Result<Value, TripError> {
-    serde_json::from_str(text).map_err(|error| TripError::InvalidJson {
-        code: code.to_owned(),
-        detail: format!(
-            "the {what} is not JSON (line {}, column {})",
-            error.line(),
-            error.column()
-        ),
+fn parse_json(text: &str, code: &str, what: &str) -> Result<Value, CarChainError> {
+    serde_json::from_str(text).map_err(|error| {
+        CarChainError::new(
+            code,
+            format!(
+                "the {what} is not JSON (line {}, column {})",
+                error.line(),
+                error.column()
+            ),
+        )
     })
 }
 
 /// Converts core's trip summary to the FFI record.
-pub(crate) fn summary_from_core(summary: &CoreTripSummary) -> Result<TripSummary, TripError> {
+pub(crate) fn summary_from_core(summary: &CoreTripSummary) -> Result<TripSummary, CarChainError> {
     let point_count = u32::try_from(summary.point_count)
         .map_err(|_| CoreTripError::TooManyPoints(summary.point_count))?;
     Ok(TripSummary {
@@ -123,22 +94,18 @@ pub(crate) fn summary_from_core(summary: &CoreTripSummary) -> Result<TripSummary
 /// Decodes a `trip-gps` record from its JSON key and its decrypted JSON value (the
 /// seed's `=` for `:` is accepted in the value).
 #[uniffi::export]
-pub fn decode_trip(key_json: String, value_json: String) -> Result<TripTrack, TripError> {
+pub fn decode_trip(key_json: String, value_json: String) -> Result<TripTrack, CarChainError> {
     let key = match parse_json(&key_json, "trip.key_not_json", "record key")? {
         Value::Object(map) => map,
         _ => {
-            return Err(TripError::InvalidJson {
-                code: "trip.key_not_object".to_owned(),
-                detail: "the record key must be a JSON object".to_owned(),
-            });
+            return Err(CarChainError::new(
+                "trip.key_not_object",
+                "the record key must be a JSON object",
+            ));
         }
     };
-    let value = carchain_core::record::parse_value(&value_json).map_err(|error| {
-        TripError::InvalidJson {
-            code: "trip.value_not_json".to_owned(),
-            detail: error.to_string(),
-        }
-    })?;
+    let value = carchain_core::record::parse_value(&value_json)
+        .map_err(|error| CarChainError::new("trip.value_not_json", error.to_string()))?;
     let trip = Trip::decode(&key, &value)?;
     Ok(TripTrack {
         summary: summary_from_core(&trip.summary()?)?,

@@ -20,12 +20,12 @@ use rsa::PublicKey as RsaPublicKey;
 use rsa::pkcs1::DecodeRsaPublicKey;
 use serde_json::Value;
 
+use crate::error::CarChainError;
 use crate::inputs::{format_spec, parse_date, parse_json, to_json_text};
 use crate::keys::Network;
 use crate::light::LightClient;
 use crate::secrets::{HostSecretStore, SecretStore};
 use crate::trip::{TripSummary, TripTrack, summary_from_core};
-pub use crate::wallet_error::WalletError;
 
 /// A car paired with this wallet, as the device list shows it.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -178,14 +178,14 @@ pub struct Wallet {
     pub(crate) wallet: CoreWallet,
 }
 
-fn word_count(count: u8) -> Result<WordCount, WalletError> {
+fn word_count(count: u8) -> Result<WordCount, CarChainError> {
     match count {
         12 => Ok(WordCount::Twelve),
         24 => Ok(WordCount::TwentyFour),
-        _ => Err(WalletError::InvalidInput {
-            code: "key.invalid_word_count".to_owned(),
-            detail: format!("{count} words asked; use 12 or 24"),
-        }),
+        _ => Err(CarChainError::new(
+            "key.invalid_word_count",
+            format!("{count} words asked; use 12 or 24"),
+        )),
     }
 }
 
@@ -207,7 +207,7 @@ pub fn create_wallet(
     network: Network,
     word_count: u8,
     passphrase: String,
-) -> Result<CreatedWallet, WalletError> {
+) -> Result<CreatedWallet, CarChainError> {
     let count = self::word_count(word_count)?;
     let (wallet, mnemonic) =
         CoreWallet::create(path, host(secrets), network.into(), count, &passphrase)?;
@@ -220,7 +220,7 @@ pub fn create_wallet(
 #[uniffi::export(async_runtime = "tokio")]
 impl Wallet {
     /// Restores the wallet of `words` (forgiving about case and spaces) into the store
-    /// file at `path`. Wrong words are `WalletError.InvalidMnemonic`; nothing is written.
+    /// file at `path`. Wrong words are `CarChainError.InvalidMnemonic`; nothing is written.
     #[uniffi::constructor]
     pub fn restore(
         path: String,
@@ -228,7 +228,7 @@ impl Wallet {
         network: Network,
         words: String,
         passphrase: String,
-    ) -> Result<Arc<Self>, WalletError> {
+    ) -> Result<Arc<Self>, CarChainError> {
         let words = zeroize::Zeroizing::new(words);
         let passphrase = zeroize::Zeroizing::new(passphrase);
         let wallet = CoreWallet::restore(path, host(secrets), network.into(), &words, &passphrase)?;
@@ -237,7 +237,7 @@ impl Wallet {
 
     /// Opens the wallet saved in the store file at `path` (`wallet.no_identity` if none).
     #[uniffi::constructor]
-    pub fn open(path: String, secrets: Arc<dyn SecretStore>) -> Result<Arc<Self>, WalletError> {
+    pub fn open(path: String, secrets: Arc<dyn SecretStore>) -> Result<Arc<Self>, CarChainError> {
         let wallet = CoreWallet::open(path, host(secrets))?;
         Ok(Arc::new(Wallet { wallet }))
     }
@@ -253,7 +253,7 @@ impl Wallet {
     }
 
     /// The cars paired with this wallet, including reset and transferred ones.
-    pub fn devices(&self) -> Result<Vec<DeviceInfo>, WalletError> {
+    pub fn devices(&self) -> Result<Vec<DeviceInfo>, CarChainError> {
         Ok(self
             .wallet
             .devices()?
@@ -272,7 +272,7 @@ impl Wallet {
         name: String,
         pool_size: u32,
         agent: String,
-    ) -> Result<DeviceInfo, WalletError> {
+    ) -> Result<DeviceInfo, CarChainError> {
         let info = self
             .wallet
             .pair_device(
@@ -294,7 +294,7 @@ impl Wallet {
         vid: String,
         new_size: u32,
         payload_text: String,
-    ) -> Result<DeviceInfo, WalletError> {
+    ) -> Result<DeviceInfo, CarChainError> {
         let info = self
             .wallet
             .set_dup(&light.client, &vid, pool_size(new_size), &payload_text)
@@ -308,7 +308,7 @@ impl Wallet {
         light: Arc<LightClient>,
         vid: String,
         new_owner_address: String,
-    ) -> Result<DeviceInfo, WalletError> {
+    ) -> Result<DeviceInfo, CarChainError> {
         let info = self
             .wallet
             .reset_to(&light.client, &vid, &new_owner_address)
@@ -327,7 +327,7 @@ impl Wallet {
         format: String,
         key_json: String,
         columns: Vec<String>,
-    ) -> Result<Option<KvRecord>, WalletError> {
+    ) -> Result<Option<KvRecord>, CarChainError> {
         let date = parse_date(&date)?;
         let spec = format_spec(&format)?;
         let key = parse_json(&key_json, "record key")?;
@@ -352,7 +352,7 @@ impl Wallet {
         start_json: String,
         end_json: String,
         columns: Vec<String>,
-    ) -> Result<RangeRead, WalletError> {
+    ) -> Result<RangeRead, CarChainError> {
         let from = parse_date(&from_date)?;
         let to = parse_date(&to_date)?;
         let spec = format_spec(&format)?;
@@ -386,7 +386,7 @@ impl Wallet {
         vid: String,
         from_date: String,
         to_date: String,
-    ) -> Result<TripList, WalletError> {
+    ) -> Result<TripList, CarChainError> {
         let from = parse_date(&from_date)?;
         let to = parse_date(&to_date)?;
         let list = self.wallet.trips(&light.client, &vid, from, to).await?;
@@ -396,10 +396,7 @@ impl Wallet {
                 .iter()
                 .map(summary_from_core)
                 .collect::<Result<_, _>>()
-                .map_err(|e| WalletError::RecordRejected {
-                    code: e.code().to_owned(),
-                    detail: e.to_string(),
-                })?,
+                .map_err(|e| CarChainError::new(e.code().to_owned(), e.to_string()))?,
             rejected: list.rejected.into_iter().map(DroppedRecord::from).collect(),
             missing: list.missing,
         })
@@ -413,17 +410,14 @@ impl Wallet {
         vid: String,
         date: String,
         key_json: String,
-    ) -> Result<Option<TripTrack>, WalletError> {
+    ) -> Result<Option<TripTrack>, CarChainError> {
         let date = parse_date(&date)?;
         let key = parse_json(&key_json, "trip key")?;
         let Some(track) = self.wallet.trip(&light.client, &vid, date, &key).await? else {
             return Ok(None);
         };
-        let summary =
-            summary_from_core(&track.summary).map_err(|e| WalletError::RecordRejected {
-                code: e.code().to_owned(),
-                detail: e.to_string(),
-            })?;
+        let summary = summary_from_core(&track.summary)
+            .map_err(|e| CarChainError::new(e.code().to_owned(), e.to_string()))?;
         Ok(Some(TripTrack {
             summary,
             polyline: track.polyline,
@@ -439,30 +433,30 @@ impl Wallet {
         vid: String,
         id: String,
         rsa_public_pkcs1_der: Vec<u8>,
-    ) -> Result<(), WalletError> {
+    ) -> Result<(), CarChainError> {
         let key = RsaPublicKey::from_pkcs1_der(&rsa_public_pkcs1_der).map_err(|_| {
-            WalletError::InvalidInput {
-                code: "wallet.invalid_rsa_key".to_owned(),
-                detail: "the subscriber's key is not a PKCS#1 DER RSA public key".to_owned(),
-            }
+            CarChainError::new(
+                "wallet.invalid_rsa_key",
+                "the subscriber's key is not a PKCS#1 DER RSA public key",
+            )
         })?;
         Ok(self.wallet.add_subscriber(&vid, &id, &key)?)
     }
 
     /// Stops publishing car `vid`'s days for subscriber `id`.
-    pub fn remove_subscriber(&self, vid: String, id: String) -> Result<(), WalletError> {
+    pub fn remove_subscriber(&self, vid: String, id: String) -> Result<(), CarChainError> {
         Ok(self.wallet.remove_subscriber(&vid, &id)?)
     }
 
     /// The ticket subscriber `id` of car `vid` finds its channel entries with
     /// (`carchain-channel-v2:` and 64 hex digits). Hand it to the subscriber out of band:
     /// it names nothing, but whoever holds it can find (not open) the entries.
-    pub fn channel_ticket(&self, vid: String, id: String) -> Result<String, WalletError> {
+    pub fn channel_ticket(&self, vid: String, id: String) -> Result<String, CarChainError> {
         Ok(self.wallet.channel_ticket(&vid, &id)?.to_text())
     }
 
     /// The subscribers of car `vid`, active or removed.
-    pub fn subscribers(&self, vid: String) -> Result<Vec<SubscriberInfo>, WalletError> {
+    pub fn subscribers(&self, vid: String) -> Result<Vec<SubscriberInfo>, CarChainError> {
         Ok(self
             .wallet
             .subscribers(&vid)?
@@ -483,7 +477,7 @@ impl Wallet {
         vid: String,
         from_date: String,
         to_date: String,
-    ) -> Result<ChannelReport, WalletError> {
+    ) -> Result<ChannelReport, CarChainError> {
         let from = parse_date(&from_date)?;
         let to = parse_date(&to_date)?;
         let report = self

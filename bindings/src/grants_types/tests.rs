@@ -1,6 +1,7 @@
 //! Tests of `grants_types`.
 
 use super::*;
+use crate::error::CarChainError;
 
 #[test]
 fn ids_parse_from_hex_and_bad_ones_are_typed() {
@@ -19,7 +20,7 @@ fn ids_parse_from_hex_and_bad_ones_are_typed() {
     ] {
         let err = parse_id(bad, "request id").unwrap_err();
         assert_eq!(err.code(), "grants.invalid_id", "{bad}");
-        assert!(matches!(err, GrantsError::InvalidInput { .. }));
+        assert!(matches!(err, CarChainError::InvalidInput { .. }));
         assert!(err.to_string().contains("request id"));
     }
 }
@@ -83,7 +84,7 @@ fn narrowing_converts_and_bad_parts_are_typed() {
         ..none
     };
     let err = bad_zone.to_core().unwrap_err();
-    assert!(matches!(err, GrantsError::InvalidNarrowing { .. }));
+    assert!(matches!(err, CarChainError::InvalidNarrowing { .. }));
     assert!(err.code().starts_with("trip."), "{}", err.code());
 }
 

@@ -1,6 +1,7 @@
 //! Tests of `wallet`.
 
 use super::*;
+use crate::error::CarChainError;
 use crate::secrets::tests::RecordingStore;
 
 const ABANDON: &str =
@@ -57,7 +58,7 @@ fn wrong_words_are_a_typed_error_and_write_nothing() {
     )
     .unwrap_err();
     assert_eq!(err.code(), "key.bad_checksum");
-    assert!(matches!(err, WalletError::InvalidMnemonic { .. }));
+    assert!(matches!(err, CarChainError::InvalidMnemonic { .. }));
     assert!(!err.to_string().contains("abandon"));
     assert_eq!(
         Wallet::open(path(&dir), secrets).unwrap_err().code(),
@@ -132,7 +133,7 @@ fn bad_payloads_and_dates_fail_before_any_network_call() {
         ))
         .unwrap_err();
     assert_eq!(err.code(), "pairing.malformed");
-    assert!(matches!(err, WalletError::InvalidPairingPayload { .. }));
+    assert!(matches!(err, CarChainError::InvalidPairingPayload { .. }));
     let err = runtime
         .block_on(wallet.trips(
             light.clone(),

@@ -3,7 +3,7 @@
 // lists the pending request and checks what it asks, approves it narrowed, sees the grant,
 // revokes it; a second request is rejected and its escrow refunded; a paid computation's
 // escrow is declared, released by the provider and the owner's balance grows by the price
-// less the owner's fees; bad ids and narrowings raise the typed GrantsError.
+// less the owner's fees; bad ids and narrowings raise the typed CarChainError.
 import CarChain
 import Foundation
 import XCTest
@@ -15,14 +15,14 @@ let ubiPrice: UInt64 = 25_000
 /// default base fee of 10 (the delivery record's put fee is reimbursed in phase 1).
 let ownerApprovalFees: UInt64 = 30
 
-/// Runs `body`, which must throw a `GrantsError`, and returns that error.
+/// Runs `body`, which must throw a `CarChainError`, and returns that error.
 func grantsError(
     file: StaticString = #filePath, line: UInt = #line, _ body: () async throws -> Void
-) async -> GrantsError? {
+) async -> CarChainError? {
     do {
         try await body()
         XCTFail("no error was raised", file: file, line: line)
-    } catch let error as GrantsError {
+    } catch let error as CarChainError {
         return error
     } catch {
         XCTFail("unexpected error \(error)", file: file, line: line)

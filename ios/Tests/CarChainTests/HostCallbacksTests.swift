@@ -68,7 +68,7 @@ final class HostCallbacksTests: XCTestCase {
     func testARefusingHostStoreIsATypedError() {
         XCTAssertThrowsError(try WalletStore.openInMemory(secrets: MemorySecretStore(deny: true))) {
             error in
-            guard case StoreError.SecretStore(let code, _) = error else {
+            guard case CarChainError.SecretStore(let code, _) = error else {
                 return XCTFail("unexpected error \(error)")
             }
             XCTAssertEqual(code, "store.secret_store")

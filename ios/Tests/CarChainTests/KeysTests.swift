@@ -30,7 +30,7 @@ final class KeysTests: XCTestCase {
         let badChecksum = abandon.replacingOccurrences(of: "about", with: "abandon")
         XCTAssertThrowsError(try restoreKeys(words: badChecksum, passphrase: "", network: .mainnet)) {
             error in
-            guard case KeyError.InvalidMnemonic(let code, _) = error else {
+            guard case CarChainError.InvalidMnemonic(let code, _) = error else {
                 return XCTFail("unexpected error \(error)")
             }
             XCTAssertEqual(code, "key.bad_checksum")
@@ -38,7 +38,7 @@ final class KeysTests: XCTestCase {
         let unknown = abandon.replacingOccurrences(of: "about", with: "zzzsecret")
         XCTAssertThrowsError(try restoreKeys(words: unknown, passphrase: "", network: .mainnet)) {
             error in
-            guard case KeyError.InvalidMnemonic(let code, let detail) = error else {
+            guard case CarChainError.InvalidMnemonic(let code, let detail) = error else {
                 return XCTFail("unexpected error \(error)")
             }
             XCTAssertEqual(code, "key.unknown_word")
@@ -52,7 +52,7 @@ final class KeysTests: XCTestCase {
         let keys = try restoreKeys(words: words, passphrase: "", network: .testnet)
         XCTAssertTrue(keys.ownerAddress().hasPrefix("tb1q"))
         XCTAssertThrowsError(try generateWords(count: 13)) { error in
-            guard case KeyError.InvalidWordCount(let code, _) = error else {
+            guard case CarChainError.InvalidInput(let code, _) = error else {
                 return XCTFail("unexpected error \(error)")
             }
             XCTAssertEqual(code, "key.invalid_word_count")
@@ -72,7 +72,7 @@ final class KeysTests: XCTestCase {
             try keys.dayAddress(
                 vid: "LBVNU79049SB81546", generation: 0, poolSize: 32, date: "11/05/2016")
         ) { error in
-            guard case PoolError.InvalidInput(let code, _) = error else {
+            guard case CarChainError.InvalidInput(let code, _) = error else {
                 return XCTFail("unexpected error \(error)")
             }
             XCTAssertEqual(code, "pool.invalid_date")

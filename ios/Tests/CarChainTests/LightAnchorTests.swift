@@ -14,24 +14,24 @@ let embeddedValidatorPower: UInt64 = 10
 let foreignValidator = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
 
 /// The stable code of a light-client error.
-func lightCode(_ error: LightError) -> String {
+func lightCode(_ error: CarChainError) -> String {
     switch error {
-    case .Refused(let code, _, _):
+    case .Refused(let code, _), .Unavailable(let code, _), .Verification(let code, _),
+        .InvalidInput(let code, _), .Internal(let code, _):
         return code
-    case .Unavailable(let code, _), .Verification(let code, _), .InvalidInput(let code, _),
-        .Internal(let code, _):
-        return code
+    default:
+        return "not a light-client error: \(error)"
     }
 }
 
-/// Runs `body`, which must throw a `LightError`, and returns its code.
+/// Runs `body`, which must throw a `CarChainError`, and returns its code.
 func lightErrorCode(
     file: StaticString = #filePath, line: UInt = #line, _ body: () async throws -> Void
 ) async -> String? {
     do {
         try await body()
         XCTFail("no error was raised", file: file, line: line)
-    } catch let error as LightError {
+    } catch let error as CarChainError {
         return lightCode(error)
     } catch {
         XCTFail("unexpected error \(error)", file: file, line: line)

@@ -106,7 +106,7 @@ final class OwnerRecordsTests: XCTestCase {
                     light: f.light, vid: ownerRecordsVid, date: "2024-05-03", format: format,
                     keyFields: fields, keyJson: key, valueJson: "{}")
                 XCTFail("\(expected): accepted")
-            } catch WalletError.InvalidInput(let code, _) {
+            } catch CarChainError.InvalidInput(let code, _) {
                 XCTAssertEqual(code, expected)
             }
         }
@@ -115,7 +115,7 @@ final class OwnerRecordsTests: XCTestCase {
                 light: f.light, vid: ownerRecordsVid, date: "2024-05-04", format: "VIN_CODE",
                 keyFields: nil, keyJson: seedVinKey, valueJson: "{}")
             XCTFail("an update of no record was accepted")
-        } catch WalletError.InvalidInput(let code, _) {
+        } catch CarChainError.InvalidInput(let code, _) {
             XCTAssertEqual(code, "owner_record.not_owned")
         }
         do {
@@ -123,7 +123,7 @@ final class OwnerRecordsTests: XCTestCase {
                 light: f.light, vid: "NO-SUCH-CAR", date: "2024-05-03", format: "VIN_CODE",
                 keyFields: nil, keyJson: seedVinKey, valueJson: "{}")
             XCTFail("a put for no car was accepted")
-        } catch WalletError.Device(let code, _) {
+        } catch CarChainError.NotFound(let code, _) {
             XCTAssertEqual(code, "wallet.unknown_device")
         }
     }

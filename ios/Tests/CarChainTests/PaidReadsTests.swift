@@ -4,7 +4,7 @@
 // unlinkable read token: the owner's balance drops by exactly one batch of 100 tokens and
 // its fee, the tokens held (in the wallet's store) go down one per read and survive in a
 // new client, and buyReadTokens buys another batch; wallet.transfer moves tokens, and
-// refused payments raise the typed WalletError with payment.* codes.
+// refused payments raise the typed CarChainError with payment.* codes.
 import CarChain
 import Foundation
 import XCTest
@@ -16,14 +16,14 @@ let ownerReadTokenBatch: UInt64 = 100
 /// One purchase of the owner: 100 tokens at 1 each, plus its transfer's fee.
 let ownerReadTokensPrice: UInt64 = ownerReadTokenBatch + transferFee
 
-/// Runs `body`, which must throw a `WalletError`, and returns that error.
+/// Runs `body`, which must throw a `CarChainError`, and returns that error.
 func walletError(
     file: StaticString = #filePath, line: UInt = #line, _ body: () async throws -> Void
-) async -> WalletError? {
+) async -> CarChainError? {
     do {
         try await body()
         XCTFail("no error was raised", file: file, line: line)
-    } catch let error as WalletError {
+    } catch let error as CarChainError {
         return error
     } catch {
         XCTFail("unexpected error \(error)", file: file, line: line)
@@ -51,7 +51,7 @@ final class PaidReadsTests: XCTestCase {
         // A plain client's read is refused with the node's payment code; nothing is paid.
         let plainLedger = try GrantsLedger(light: light, endpoints: [node.base])
         let refused = await grantsError { _ = try await wallet.pendingRequests(ledger: plainLedger) }
-        guard case .Network(let refusedCode, let refusedDetail)? = refused else {
+        guard case .Refused(let refusedCode, let refusedDetail)? = refused else {
             return XCTFail("got \(String(describing: refused))")
         }
         XCTAssertEqual(refusedCode, "light.node_refused")
@@ -78,7 +78,7 @@ final class PaidReadsTests: XCTestCase {
         do {
             _ = try await light.buyReadTokens()
             XCTFail("a client without a payer bought tokens")
-        } catch let error as LightError {
+        } catch let error as CarChainError {
             guard case .InvalidInput(let code, _) = error else { return XCTFail("got \(error)") }
             XCTAssertEqual(code, "light.invalid_input")
         }
@@ -182,7 +182,7 @@ final class PaidReadsTests: XCTestCase {
         try car.addFeeStamps(stamps: stamps)
         XCTAssertEqual(try car.feeStampsHeld(), 2)
         XCTAssertThrowsError(try car.addFeeStamps(stamps: [Data([1, 2])])) { error in
-            guard case DeviceError.InvalidInput(let code, _) = error else {
+            guard case CarChainError.InvalidInput(let code, _) = error else {
                 return XCTFail("unexpected \(error)")
             }
             XCTAssertEqual(code, "device.fee_stamp_malformed")

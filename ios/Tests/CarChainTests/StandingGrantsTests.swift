@@ -3,7 +3,7 @@
 // day 1); the background sync the app schedules (a BGTask calls syncStandingGrants)
 // delivers each new complete day without the owner approving again and nothing twice;
 // after the owner revokes the grant nothing more is delivered; a bad day raises the
-// typed GrantsError.
+// typed CarChainError.
 import CarChain
 import Foundation
 import XCTest

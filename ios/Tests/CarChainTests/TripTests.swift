@@ -27,13 +27,13 @@ final class TripTests: XCTestCase {
 
     func testBadTripIsATypedErrorWithItsCode() {
         XCTAssertThrowsError(try decodeTrip(keyJson: seedKey, valueJson: #"{"GPS":[]}"#)) { error in
-            guard case TripError.InvalidTrip(let code, _) = error else {
+            guard case CarChainError.InvalidRecord(let code, _) = error else {
                 return XCTFail("unexpected error \(error)")
             }
             XCTAssertEqual(code, "trip.empty_track")
         }
         XCTAssertThrowsError(try decodeTrip(keyJson: "not json", valueJson: seedValue)) { error in
-            guard case TripError.InvalidJson(let code, _) = error else {
+            guard case CarChainError.InvalidRecord(let code, _) = error else {
                 return XCTFail("unexpected error \(error)")
             }
             XCTAssertEqual(code, "trip.key_not_json")
@@ -49,7 +49,7 @@ final class TripTests: XCTestCase {
             #"{"END_TIME":20160511094623,"SESSION_ID":1,"START_TIME":20160511071428}"#)
         XCTAssertEqual(try parseValue(text: seedValue).format, "trip-gps")
         XCTAssertThrowsError(try encodeKeyHex(format: "nope", keyJson: seedKey)) { error in
-            guard case RecordError.InvalidRecord(let code, _) = error else {
+            guard case CarChainError.InvalidRecord(let code, _) = error else {
                 return XCTFail("unexpected error \(error)")
             }
             XCTAssertEqual(code, "record.unknown_format")

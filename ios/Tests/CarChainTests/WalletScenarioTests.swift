@@ -183,7 +183,7 @@ final class WalletScenarioTests: XCTestCase {
             path: f.dir.appendingPathComponent("stranger.db").path, secrets: MemorySecretStore(),
             network: .regtest, words: abandonWords, passphrase: "other")
         XCTAssertThrowsError(try stranger.restoreBackup(path: backup)) { error in
-            guard case WalletError.Storage(let code, _) = error else {
+            guard case CarChainError.Storage(let code, _) = error else {
                 return XCTFail("unexpected error \(error)")
             }
             XCTAssertEqual(code, "backup.wrong_wallet")
@@ -192,7 +192,7 @@ final class WalletScenarioTests: XCTestCase {
         let cut = f.dir.appendingPathComponent("cut.ccbackup")
         try bytes.prefix(bytes.count / 2).write(to: cut)
         XCTAssertThrowsError(try stranger.restoreBackup(path: cut.path)) { error in
-            guard case WalletError.Storage(let code, _) = error else {
+            guard case CarChainError.Storage(let code, _) = error else {
                 return XCTFail("unexpected error \(error)")
             }
             XCTAssertEqual(code, "backup.truncated")
@@ -220,7 +220,7 @@ final class WalletScenarioTests: XCTestCase {
         let changed = f.dir.appendingPathComponent("changed.tar")
         try bytes.write(to: changed)
         XCTAssertThrowsError(try verifyExport(path: changed.path, trusted: nil)) { error in
-            guard case WalletError.RecordRejected(let code, _) = error else {
+            guard case CarChainError.InvalidRecord(let code, _) = error else {
                 return XCTFail("unexpected error \(error)")
             }
             XCTAssertEqual(code, "export.file_changed")
@@ -228,7 +228,7 @@ final class WalletScenarioTests: XCTestCase {
         let cut = f.dir.appendingPathComponent("cut.tar")
         try original.prefix(original.count / 2).write(to: cut)
         XCTAssertThrowsError(try verifyExport(path: cut.path, trusted: nil)) { error in
-            guard case WalletError.InvalidInput(let code, _) = error else {
+            guard case CarChainError.InvalidInput(let code, _) = error else {
                 return XCTFail("unexpected error \(error)")
             }
             XCTAssertEqual(code, "export.truncated")
@@ -240,7 +240,7 @@ final class WalletScenarioTests: XCTestCase {
                 light: f.light, vid: "NOT-MY-CAR", fromDate: "2024-05-01", toDate: "2024-05-03",
                 path: none)
             XCTFail("exported a car this wallet does not have")
-        } catch WalletError.Device(let code, _) {
+        } catch CarChainError.NotFound(let code, _) {
             XCTAssertEqual(code, "export.unknown_car")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: none))
@@ -251,7 +251,7 @@ final class WalletScenarioTests: XCTestCase {
         XCTAssertThrowsError(try Wallet.restore(
             path: f.dir.appendingPathComponent("other.db").path, secrets: MemorySecretStore(),
             network: .regtest, words: words, passphrase: "")) { error in
-            guard case WalletError.InvalidMnemonic(let code, _) = error else {
+            guard case CarChainError.InvalidMnemonic(let code, _) = error else {
                 return XCTFail("unexpected error \(error)")
             }
             XCTAssertEqual(code, "key.bad_checksum")
@@ -264,7 +264,7 @@ final class WalletScenarioTests: XCTestCase {
                 light: f.light, payloadText: "carchain:pair?v=1&vid=X", name: "x", poolSize: 16,
                 agent: TestNode.agent)
             XCTFail("a bad payload was accepted")
-        } catch WalletError.InvalidPairingPayload(let code, _) {
+        } catch CarChainError.InvalidPairingPayload(let code, _) {
             XCTAssertEqual(code, "pairing.malformed")
         } catch {
             XCTFail("unexpected error \(error)")

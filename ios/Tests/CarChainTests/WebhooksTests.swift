@@ -113,8 +113,8 @@ final class LoopbackReceiver: @unchecked Sendable {
     }
 }
 
-/// The code of a `GrantsError.Refused`, nil for anything else.
-func refusedCode(_ error: GrantsError?) -> String? {
+/// The code of a `CarChainError.Refused`, nil for anything else.
+func refusedCode(_ error: CarChainError?) -> String? {
     if case .Refused(let code, _) = error { return code }
     return nil
 }

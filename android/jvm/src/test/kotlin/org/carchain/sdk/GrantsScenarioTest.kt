@@ -3,7 +3,7 @@
 // lists the pending request and checks what it asks, approves it narrowed, sees the grant,
 // revokes it; a second request is rejected and its escrow refunded; a paid computation's
 // escrow is declared, released by the provider and the owner's balance grows by the price
-// less the owner's fees; bad ids and narrowings raise the typed GrantsException.
+// less the owner's fees; bad ids and narrowings raise the typed CarChainException.
 package org.carchain.sdk
 
 import java.nio.file.Files
@@ -167,13 +167,13 @@ class GrantsScenarioTest {
 
         // Asking for more than requested, or approximating a copy, is refused; the
         // request stays open.
-        val wider = assertThrows<GrantsException.InvalidNarrowing> {
+        val wider = assertThrows<CarChainException.InvalidNarrowing> {
             runBlocking {
                 wallet.approve(ledger, requestId, GRANTS_VID, Narrowing(fromDate = "2024-04-30", toDate = "2024-05-02"))
             }
         }
         assertEquals("grants.invalid_narrowing", wider.code)
-        val approximated = assertThrows<GrantsException.InvalidNarrowing> {
+        val approximated = assertThrows<CarChainException.InvalidNarrowing> {
             runBlocking { wallet.approve(ledger, requestId, GRANTS_VID, Narrowing(approximate = true)) }
         }
         assertEquals("grants.invalid_narrowing", approximated.code)
@@ -183,7 +183,7 @@ class GrantsScenarioTest {
         assertNull(pending(requestId), "a rejected request is no longer pending")
         assertEquals(RequestOutcome.Rejected, provider.waitForResult(ledger, requestId, 30_000uL))
         assertEquals(EscrowStatus.REFUNDED, ledger.escrow(escrow.escrowId)!!.status)
-        val again = assertThrows<GrantsException.RequestClosed> {
+        val again = assertThrows<CarChainException.RequestClosed> {
             runBlocking { wallet.approve(ledger, requestId, GRANTS_VID, Narrowing()) }
         }
         assertEquals("grants.request_closed", again.code)
@@ -243,24 +243,24 @@ class GrantsScenarioTest {
 
     @Test
     fun badIdsAreTypedErrors() = runBlocking {
-        val notHex = assertThrows<GrantsException.InvalidInput> {
+        val notHex = assertThrows<CarChainException.InvalidInput> {
             runBlocking { wallet.approve(ledger, "not-a-request-id", GRANTS_VID, Narrowing()) }
         }
         assertEquals("grants.invalid_id", notHex.code)
-        val unknown = assertThrows<GrantsException.NotFound> {
+        val unknown = assertThrows<CarChainException.NotFound> {
             runBlocking { wallet.approve(ledger, "ab".repeat(32), GRANTS_VID, Narrowing()) }
         }
         assertEquals("grants.unknown_request", unknown.code)
-        val short = assertThrows<GrantsException.InvalidInput> { runBlocking { wallet.reject(ledger, "12") } }
+        val short = assertThrows<CarChainException.InvalidInput> { runBlocking { wallet.reject(ledger, "12") } }
         assertEquals("grants.invalid_id", short.code)
-        val noGrant = assertThrows<GrantsException.NotFound> {
+        val noGrant = assertThrows<CarChainException.NotFound> {
             runBlocking { wallet.revoke(ledger, "cd".repeat(32)) }
         }
         assertEquals("grants.unknown_grant", noGrant.code)
-        val badEscrow = assertThrows<GrantsException.InvalidInput> { runBlocking { ledger.escrow("zz") } }
+        val badEscrow = assertThrows<CarChainException.InvalidInput> { runBlocking { ledger.escrow("zz") } }
         assertEquals("grants.invalid_id", badEscrow.code)
         assertNull(ledger.escrow("ef".repeat(32)))
-        val badSeed = assertThrows<GrantsException.InvalidInput> {
+        val badSeed = assertThrows<CarChainException.InvalidInput> {
             ServiceProvider.fromSeed(ByteArray(16), Network.REGTEST)
         }
         assertEquals("grants.invalid_seed", badSeed.code)

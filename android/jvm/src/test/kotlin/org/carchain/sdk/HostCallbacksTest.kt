@@ -61,7 +61,7 @@ class HostCallbacksTest {
 
     @Test
     fun aRefusingHostStoreIsATypedError() {
-        val error = assertThrows<StoreException.SecretStore> {
+        val error = assertThrows<CarChainException.SecretStore> {
             WalletStore.openInMemory(MemorySecretStore(deny = true))
         }
         assertEquals("store.secret_store", error.code)

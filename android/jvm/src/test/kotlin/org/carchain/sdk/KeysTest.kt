@@ -38,12 +38,12 @@ class KeysTest {
     @Test
     fun wrongMnemonicIsATypedErrorWithItsCode() {
         val badChecksum = ABANDON.replace("about", "abandon")
-        val error = assertThrows<KeyException.InvalidMnemonic> {
+        val error = assertThrows<CarChainException.InvalidMnemonic> {
             restoreKeys(badChecksum, "", Network.MAINNET)
         }
         assertEquals("key.bad_checksum", error.code)
 
-        val unknown = assertThrows<KeyException.InvalidMnemonic> {
+        val unknown = assertThrows<CarChainException.InvalidMnemonic> {
             restoreKeys(ABANDON.replace("about", "zzzsecret"), "", Network.MAINNET)
         }
         assertEquals("key.unknown_word", unknown.code)
@@ -57,7 +57,7 @@ class KeysTest {
         restoreKeys(words, "", Network.TESTNET).use { keys ->
             assertTrue(keys.ownerAddress().startsWith("tb1q"))
         }
-        val error = assertThrows<KeyException.InvalidWordCount> { generateWords(13u) }
+        val error = assertThrows<CarChainException.InvalidInput> { generateWords(13u) }
         assertEquals("key.invalid_word_count", error.code)
     }
 
@@ -67,7 +67,7 @@ class KeysTest {
             val day = keys.dayAddress("LBVNU79049SB81546", 0u, 32u, "2016-05-11")
             assertTrue(day.startsWith("bcrt1q"))
             assertEquals(day, keys.dayAddress("LBVNU79049SB81546", 0u, 32u, "2016-05-11"))
-            val error = assertThrows<PoolException.InvalidInput> {
+            val error = assertThrows<CarChainException.InvalidInput> {
                 keys.dayAddress("LBVNU79049SB81546", 0u, 32u, "11/05/2016")
             }
             assertEquals("pool.invalid_date", error.code)

@@ -20,20 +20,21 @@ const val EMBEDDED_VALIDATOR_POWER = 10uL
 const val FOREIGN_VALIDATOR = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
 const val ANCHOR_FUNDS = 5_000L
 
-/** The stable code of any light-client error. */
-fun LightException.stableCode(): String = when (this) {
-    is LightException.Unavailable -> code
-    is LightException.Refused -> code
-    is LightException.Verification -> code
-    is LightException.InvalidInput -> code
-    is LightException.Internal -> code
+/** The stable code of a light-client error (the kinds a light client raises). */
+fun CarChainException.stableCode(): String = when (this) {
+    is CarChainException.Unavailable -> code
+    is CarChainException.Refused -> code
+    is CarChainException.Verification -> code
+    is CarChainException.InvalidInput -> code
+    is CarChainException.Internal -> code
+    else -> error("not a light-client error: $this")
 }
 
 class LightAnchorTest {
     /** `client` of [node, spare] verifies nothing: `node` is dropped, and `spare`, the last
      *  node left, is kept (a client never drops its last node) but its answers refused too. */
     private fun assertRefusedAndDropped(client: LightClient, owner: String, node: TestNode) {
-        val refused = assertThrows<LightException> { runBlocking { client.balance(owner) } }
+        val refused = assertThrows<CarChainException> { runBlocking { client.balance(owner) } }
         assertTrue(
             refused.stableCode() in setOf("light.forged_commit", "light.all_nodes_failed"),
             "${refused.stableCode()}: ${refused.message}",
@@ -98,14 +99,14 @@ class LightAnchorTest {
                 owner, node,
             )
             // Bad anchors are refused before any request.
-            val badKey = assertThrows<LightException.InvalidInput> {
+            val badKey = assertThrows<CarChainException.InvalidInput> {
                 LightClient.withValidators(
                     listOf(node.base), TestNode.CHAIN_ID, Network.REGTEST,
                     listOf(AnchorValidator("02" + "11".repeat(32), EMBEDDED_VALIDATOR_POWER)),
                 )
             }
             assertEquals("light.invalid_input", badKey.code)
-            val zeroHeight = assertThrows<LightException.InvalidInput> {
+            val zeroHeight = assertThrows<CarChainException.InvalidInput> {
                 LightClient.withTrustedHeight(listOf(node.base), TestNode.CHAIN_ID, Network.REGTEST, 0uL, hash)
             }
             assertEquals("light.invalid_input", zeroHeight.code)

@@ -93,10 +93,10 @@ class OwnerRecordsTest {
             },
         )
         for ((code, call) in cases) {
-            val error = assertThrows<WalletException.InvalidInput> { runBlocking { call() } }
+            val error = assertThrows<CarChainException.InvalidInput> { runBlocking { call() } }
             assertEquals(code, error.code)
         }
-        val unknown = assertThrows<WalletException.Device> {
+        val unknown = assertThrows<CarChainException.NotFound> {
             runBlocking { wallet.putOwnerRecord(light, "NO-SUCH-CAR", "2024-05-03", "VIN_CODE", null, SEED_VIN_KEY, "{}") }
         }
         assertEquals("wallet.unknown_device", unknown.code)

@@ -4,7 +4,7 @@
 // unlinkable read token: the owner's balance drops by exactly one batch of 100 tokens and
 // its fee, the tokens held (in the wallet's store) go down one per read and survive in a
 // new client, and buyReadTokens buys another batch; wallet.transfer moves tokens, and
-// refused payments raise the typed WalletException with payment.* codes. The owner buys
+// refused payments raise the typed CarChainException with payment.* codes. The owner buys
 // fee stamps in one payment and hands them to its car.
 package org.carchain.sdk
 
@@ -43,7 +43,7 @@ class PaidReadsTest {
 
             // A plain client's read is refused with the node's payment code; nothing is paid.
             val plainLedger = GrantsLedger(light, listOf(node.base))
-            val refused = assertThrows<GrantsException.Network> {
+            val refused = assertThrows<CarChainException.Refused> {
                 runBlocking { wallet.pendingRequests(plainLedger) }
             }
             assertEquals("light.node_refused", refused.code)
@@ -74,7 +74,7 @@ class PaidReadsTest {
             assertEquals(afterSecond + OWNER_READ_TOKEN_BATCH, again.buyReadTokens())
             assertEquals(funded - 2uL * OWNER_READ_TOKENS_PRICE, light.balance(owner))
             // A client without a payer buys nothing.
-            val noPayer = assertThrows<LightException.InvalidInput> { runBlocking { light.buyReadTokens() } }
+            val noPayer = assertThrows<CarChainException.InvalidInput> { runBlocking { light.buyReadTokens() } }
             assertEquals("light.invalid_input", noPayer.code)
 
             // A transfer signed inside the wallet, the fee added.
@@ -87,15 +87,15 @@ class PaidReadsTest {
             assertEquals(left, light.balance(owner))
 
             // Refused payments are typed and cost nothing.
-            val zero = assertThrows<WalletException.InvalidInput> {
+            val zero = assertThrows<CarChainException.InvalidInput> {
                 runBlocking { wallet.transfer(again, friend, 0uL) }
             }
             assertEquals("payment.zero_amount", zero.code)
-            val overdraft = assertThrows<WalletException.InvalidInput> {
+            val overdraft = assertThrows<CarChainException.InvalidInput> {
                 runBlocking { wallet.transfer(again, friend, left) }
             }
             assertEquals("payment.insufficient_funds", overdraft.code)
-            val notAnAccount = assertThrows<WalletException.InvalidInput> {
+            val notAnAccount = assertThrows<CarChainException.InvalidInput> {
                 runBlocking { wallet.transfer(again, "not-an-address", 5uL) }
             }
             assertEquals("payment.invalid_recipient", notAnAccount.code)
@@ -144,7 +144,7 @@ class PaidReadsTest {
             car.addFeeStamps(stamps)
             car.addFeeStamps(stamps)
             assertEquals(2uL, car.feeStampsHeld())
-            val malformed = assertThrows<DeviceException.InvalidInput> { car.addFeeStamps(listOf(byteArrayOf(1, 2))) }
+            val malformed = assertThrows<CarChainException.InvalidInput> { car.addFeeStamps(listOf(byteArrayOf(1, 2))) }
             assertEquals("device.fee_stamp_malformed", malformed.code)
         } finally {
             node.close()

@@ -3,7 +3,7 @@
 // day 1); the background sync the app schedules (a WorkManager worker calls
 // syncStandingGrants) delivers each new complete day without the owner approving again
 // and nothing twice; after the owner revokes the grant nothing more is delivered; a bad
-// day raises the typed GrantsException.
+// day raises the typed CarChainException.
 package org.carchain.sdk
 
 import com.sun.net.httpserver.HttpServer
@@ -129,7 +129,7 @@ class StandingGrantsTest {
         assertEquals(GrantKind.COPY, wallet.grants().single { it.grantId == approval.grantId }.kind)
         // The provider's webhook hears of the grant (nothing else), signed.
         awaitNotice(approval.grantId)
-        val badUrl = assertThrows<GrantsException.Refused> {
+        val badUrl = assertThrows<CarChainException.Refused> {
             runBlocking { family.registerWebhook(node.base, "ftp://127.0.0.1/hook") }
         }
         assertEquals("webhook.webhook_url_scheme", badUrl.code)
@@ -157,7 +157,7 @@ class StandingGrantsTest {
         assertEquals("active", fetched.status)
         assertTrue(fetched.inForce)
         assertTrue(family.deliveriesSince(ledger, requestId, fetched.cursor, "2024-05-04").deliveries.isEmpty())
-        val pastEnd = assertThrows<GrantsException.Refused> {
+        val pastEnd = assertThrows<CarChainException.Refused> {
             runBlocking { family.deliveriesSince(ledger, requestId, 99u, "2024-05-04") }
         }
         assertEquals("standing.cursor_past_end", pastEnd.code)
@@ -178,7 +178,7 @@ class StandingGrantsTest {
         assertEquals("revoked", revoked.status)
         assertTrue(!revoked.inForce)
 
-        val bad = assertThrows<GrantsException.InvalidInput> {
+        val bad = assertThrows<CarChainException.InvalidInput> {
             runBlocking { wallet.syncStandingGrants(ledger, "2024-5-7x") }
         }
         assertEquals("input.invalid_date", bad.code)

@@ -31,9 +31,9 @@ class TripTest {
 
     @Test
     fun badTripIsATypedErrorWithItsCode() {
-        val error = assertThrows<TripException.InvalidTrip> { decodeTrip(SEED_KEY, """{"GPS":[]}""") }
+        val error = assertThrows<CarChainException.InvalidRecord> { decodeTrip(SEED_KEY, """{"GPS":[]}""") }
         assertEquals("trip.empty_track", error.code)
-        val json = assertThrows<TripException.InvalidJson> { decodeTrip("not json", SEED_VALUE) }
+        val json = assertThrows<CarChainException.InvalidRecord> { decodeTrip("not json", SEED_VALUE) }
         assertEquals("trip.key_not_json", json.code)
     }
 
@@ -47,7 +47,7 @@ class TripTest {
             decodeKeyHex("trip-gps", hex),
         )
         assertEquals("trip-gps", parseValue(SEED_VALUE).format)
-        val error = assertThrows<RecordException.InvalidRecord> { encodeKeyHex("nope", SEED_KEY) }
+        val error = assertThrows<CarChainException.InvalidRecord> { encodeKeyHex("nope", SEED_KEY) }
         assertEquals("record.unknown_format", error.code)
     }
 }

@@ -184,11 +184,11 @@ class WalletScenarioTest {
         // Another wallet (the same words with a passphrase) cannot open it, and a cut
         // file is refused by kind; neither writes anything.
         val stranger = Wallet.restore("$dir/stranger.db", MemorySecretStore(), Network.REGTEST, ABANDON_WORDS, "other")
-        val wrong = assertThrows<WalletException.Storage> { stranger.restoreBackup(backup) }
+        val wrong = assertThrows<CarChainException.Storage> { stranger.restoreBackup(backup) }
         assertEquals("backup.wrong_wallet", wrong.code)
         val bytes = java.io.File(backup).readBytes()
         java.io.File("$dir/cut.ccbackup").writeBytes(bytes.copyOf(bytes.size / 2))
-        val cut = assertThrows<WalletException.Storage> { stranger.restoreBackup("$dir/cut.ccbackup") }
+        val cut = assertThrows<CarChainException.Storage> { stranger.restoreBackup("$dir/cut.ccbackup") }
         assertEquals("backup.truncated", cut.code)
         assertTrue(stranger.devices().isEmpty())
     }
@@ -208,17 +208,17 @@ class WalletScenarioTest {
         val at = String(bytes, Charsets.ISO_8859_1).indexOf("trip-gps")
         val changed = bytes.copyOf().also { it[at] = 'T'.code.toByte() }
         java.io.File("$dir/changed.tar").writeBytes(changed)
-        val tampered = assertThrows<WalletException.RecordRejected> { verifyExport("$dir/changed.tar", null) }
+        val tampered = assertThrows<CarChainException.InvalidRecord> { verifyExport("$dir/changed.tar", null) }
         assertEquals("export.file_changed", tampered.code)
         java.io.File("$dir/cut.tar").writeBytes(bytes.copyOf(bytes.size / 2))
-        val cut = assertThrows<WalletException.InvalidInput> { verifyExport("$dir/cut.tar", null) }
+        val cut = assertThrows<CarChainException.InvalidInput> { verifyExport("$dir/cut.tar", null) }
         assertEquals("export.truncated", cut.code)
         // A car this wallet does not have, a missing directory: typed, and no file.
-        val unknown = assertThrows<WalletException.Device> {
+        val unknown = assertThrows<CarChainException.NotFound> {
             runBlocking { wallet.export(light, "NOT-MY-CAR", "2024-05-01", "2024-05-03", "$dir/none.tar") }
         }
         assertEquals("export.unknown_car", unknown.code)
-        val noDir = assertThrows<WalletException.Storage> {
+        val noDir = assertThrows<CarChainException.Storage> {
             runBlocking { wallet.export(light, VID, "2024-05-01", "2024-05-03", "$dir/no/such/x.tar") }
         }
         assertEquals("export.io", noDir.code)
@@ -228,7 +228,7 @@ class WalletScenarioTest {
     @Test
     fun wrongWordsAreATypedError() {
         val words = ABANDON_WORDS.replace("about", "abandon")
-        val error = assertThrows<WalletException.InvalidMnemonic> {
+        val error = assertThrows<CarChainException.InvalidMnemonic> {
             Wallet.restore("$dir/other.db", MemorySecretStore(), Network.REGTEST, words, "")
         }
         assertEquals("key.bad_checksum", error.code)
@@ -236,7 +236,7 @@ class WalletScenarioTest {
 
     @Test
     fun aBadPairingPayloadIsATypedError() = runBlocking {
-        val error = assertThrows<WalletException.InvalidPairingPayload> {
+        val error = assertThrows<CarChainException.InvalidPairingPayload> {
             runBlocking { wallet.pairDevice(light, "carchain:pair?v=1&vid=X", "x", 16u, TestNode.AGENT) }
         }
         assertEquals("pairing.malformed", error.code)

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.assertThrows
 
 class WebhooksTest {
     private fun refusedCode(call: suspend () -> Unit): String =
-        assertThrows<GrantsException.Refused> { runBlocking { call() } }.code
+        assertThrows<CarChainException.Refused> { runBlocking { call() } }.code
 
     @Test
     fun aProviderRegistersReadsAndDeletesItsOwnWebhook() = runBlocking {
