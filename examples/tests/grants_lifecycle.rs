@@ -9,8 +9,10 @@
 
 mod support;
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use carchain_core::clock::ManualClock;
 use carchain_core::grants::provider::RequestOutcome;
 use carchain_core::grants::{
     GrantsError, GrantsLedger, Narrowing, ReceivedRecord, ServiceProvider, grant_id_for,
@@ -186,6 +188,39 @@ async fn revocation_stops_the_dealer_reading_the_copy() {
             .await,
         "invalid_request",
     );
+}
+
+/// The provider judges a grant's expiry by its own clock: a dealer whose clock reads a
+/// day ahead refuses a copy whose grant expires in an hour, one on the system clock
+/// takes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dealer_judges_expiry_by_its_own_clock() {
+    let owner = wallet(WORDS_A);
+    let (world, dealer, _vin) = world_with_dealer(&owner, &[]).await;
+    let request = vin_request(&world.ledger, &dealer, &owner).await;
+    let narrowing = Narrowing {
+        expires_at: Some(now_ms() + 3_600_000),
+        ..Narrowing::default()
+    };
+    owner
+        .approve(&world.ledger, &request, VID, &narrowing)
+        .await
+        .expect("approve");
+    let tomorrow = Arc::new(ManualClock::offset_from_now(86_400));
+    let ahead = provider(DEALER).with_clock(tomorrow);
+    let refused = ahead
+        .wait_for_result(&world.ledger, &request, Duration::from_secs(30))
+        .await
+        .expect_err("expired by the dealer's clock");
+    assert!(
+        matches!(&refused, GrantsError::GrantRefused(reason) if reason.contains("expired")),
+        "{refused:?}"
+    );
+    let on_time = dealer
+        .wait_for_result(&world.ledger, &request, Duration::from_secs(30))
+        .await
+        .expect("in force by the system clock");
+    assert!(matches!(on_time, RequestOutcome::Copy(_)), "{on_time:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

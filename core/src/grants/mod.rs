@@ -67,7 +67,6 @@ pub use inbox::{INBOX_FORMAT, inbox_address, inbox_key, inbox_record_key};
 #[cfg(feature = "sdk")]
 pub use ledger::GrantsLedger;
 #[cfg(feature = "sdk")]
-pub(crate) use provider::now_ms;
 #[cfg(feature = "sdk")]
 pub use provider::{ReceivedCopy, ReceivedRecord, ReceivedResult, ServiceProvider};
 #[cfg(feature = "sdk")]

@@ -20,7 +20,6 @@ use super::ledger::GrantsLedger;
 use super::period::record_in_period;
 use super::provider::{
     ReceivedCopy, ReceivedRecord, ReceivedResult, ServiceProvider, check_copy_tags, check_result,
-    now_ms,
 };
 use super::standing::{StandingError, StandingPeriods, standing_anchor_code_hash};
 use super::standing::{StandingPart, delivery_grant_id, delivery_request_id};
@@ -115,7 +114,9 @@ impl ServiceProvider {
         let (request, terms, anchor) = self.standing_request(ledger, request_id).await?;
         let periods = StandingPeriods::of(&terms);
         let in_force = anchor.status == GrantStatus::Active
-            && anchor.expires_at.is_none_or(|at| at > now_ms());
+            && anchor
+                .expires_at
+                .is_none_or(|at| at > self.clock().now_millis());
         let mut found = StandingDeliveries {
             deliveries: Vec::new(),
             cursor,

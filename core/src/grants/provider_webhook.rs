@@ -4,8 +4,6 @@
 //! key (see [`super::webhook`] for the notification and its check,
 //! [`super::webhook::manage`] for the signed requests).
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use zeroize::Zeroizing;
 
 use super::provider::ServiceProvider;
@@ -14,13 +12,6 @@ use super::webhook::{
     SECRET_LEN, WebhookError, WebhookRegistration, delete_webhook, new_secret, read_webhook,
     register_webhook,
 };
-
-fn now_secs() -> Result<u64, WebhookError> {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_secs())
-        .map_err(|_| WebhookError::Clock)
-}
 
 impl ServiceProvider {
     /// Registers `url` with the node at `node_url` for the grants made to this provider,
@@ -33,7 +24,8 @@ impl ServiceProvider {
         url: &str,
     ) -> Result<Zeroizing<[u8; SECRET_LEN]>, WebhookError> {
         let secret = new_secret()?;
-        let registration = WebhookRegistration::sign(self.account_key(), url, &secret, now_secs()?);
+        let registration =
+            WebhookRegistration::sign(self.account_key(), url, &secret, self.clock().now_secs());
         register_webhook(node_url, &registration).await?;
         Ok(secret)
     }
@@ -45,7 +37,7 @@ impl ServiceProvider {
             action,
             self.account_key(),
             &nonce,
-            now_secs()?,
+            self.clock().now_secs(),
         ))
     }
 

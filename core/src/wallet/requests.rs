@@ -39,7 +39,7 @@ use crate::grants::escrow_payment::{
 };
 use crate::grants::inbox::{inbox_address, request_id_of_entry};
 use crate::grants::terms::{ApprovedScope, Delivery, Narrowing, RequestTerms};
-use crate::grants::{DELIVERY_FORMAT, GrantsError, GrantsLedger, GrantsResult, now_ms};
+use crate::grants::{DELIVERY_FORMAT, GrantsError, GrantsLedger, GrantsResult};
 use crate::keys::rsa_fingerprint_bytes;
 use crate::protocol::{
     DataResponse, EscrowDeliver, EscrowState, Grant, GrantKind, GrantOpening, GrantRef,
@@ -182,7 +182,7 @@ impl Wallet {
             .request(request_id)
             .await?
             .ok_or_else(|| GrantsError::UnknownRequest(id))?;
-        closed_reason(&request, &self.owner_address(), now_ms())?;
+        closed_reason(&request, &self.owner_address(), self.clock().now_millis())?;
         let provider = ledger
             .provider(&request.requester)
             .await?

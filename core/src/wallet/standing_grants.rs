@@ -45,7 +45,6 @@ mod row;
 #[cfg(test)]
 mod tests;
 
-use crate::grants::now_ms;
 use row::{STANDING_ROW_PREFIX, date, id32, state_of, store_status};
 pub use row::{StandingGrant, StandingSync};
 
@@ -254,7 +253,7 @@ impl Wallet {
         if anchor.kind != marker {
             return Err(StandingError::NotStanding(row.grant_id.clone()).into());
         }
-        let state = state_of(anchor.status, anchor.expires_at, now_ms());
+        let state = state_of(anchor.status, anchor.expires_at, self.clock().now_millis());
         if state != "active" {
             row.state = state.to_owned();
             self.save_standing(row)?;

@@ -19,6 +19,7 @@ mod tests;
 pub(crate) use checks::check_delivers_opening;
 pub use checks::{check_copy_tags, check_grant, check_result};
 
+use crate::clock::{SharedClock, system_clock};
 use core::fmt;
 use std::time::Duration;
 
@@ -45,6 +46,8 @@ pub struct ServiceProvider {
     signing: SigningKey,
     pub(super) rsa: RsaPrivateKey,
     pub(super) network: Network,
+    /// What "now" is when the provider judges a grant's expiry and signs webhook calls.
+    clock: SharedClock,
 }
 
 impl fmt::Debug for ServiceProvider {
@@ -147,11 +150,6 @@ pub enum RequestOutcome {
     Rejected,
 }
 
-/// The clock in unix milliseconds (0 before 1970), as grant expiries are written.
-pub(crate) fn now_ms() -> u64 {
-    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
-}
-
 impl ServiceProvider {
     /// A provider holding `account` (its ledger account) and `rsa` (what grants are
     /// wrapped to).
@@ -160,7 +158,21 @@ impl ServiceProvider {
             signing: SigningKey::from_secret_key(account),
             rsa,
             network,
+            clock: system_clock(),
         }
+    }
+
+    /// This provider judging grant expiries and timing its webhook requests by `clock`
+    /// rather than the system clock.
+    #[must_use]
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The clock this provider reads.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
     }
 
     /// The provider's account key (signs its ledger transactions and webhook

@@ -6,7 +6,7 @@ use bitcoin::CompressedPublicKey;
 
 use super::{
     ReceivedCopy, ReceivedResult, RequestOutcome, ServiceProvider, check_copy_tags,
-    check_delivers_opening, check_grant, check_result, now_ms,
+    check_delivers_opening, check_grant, check_result,
 };
 use crate::compute::SignedResult;
 use crate::grants::delivery::{DeliveryContent, DeliveryDocument, delivery_record_key};
@@ -238,7 +238,7 @@ impl ServiceProvider {
             request,
             &self.address(),
             &self.rsa_fingerprint()?,
-            now_ms(),
+            self.clock().now_millis(),
         )?;
         Ok(grant)
     }
