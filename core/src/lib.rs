@@ -24,6 +24,7 @@ pub mod compute;
 pub mod crypto;
 #[cfg(feature = "sdk")]
 pub mod device;
+mod error_code;
 #[cfg(feature = "sdk")]
 pub mod export;
 pub mod grants;

@@ -115,27 +115,21 @@ pub enum ComputeError {
     Crypto(#[from] CryptoError),
 }
 
-impl ComputeError {
-    /// A stable, machine-readable code for this error (`compute.<kind>`; a wrapped error
-    /// answers its own code), for apps, logs and exit statuses: never reworded.
-    pub fn code(&self) -> &'static str {
-        match self {
-            ComputeError::OutOfGas { .. } => "compute.out_of_gas",
-            ComputeError::Reverted(..) => "compute.reverted",
-            ComputeError::InvalidBytecode(..) => "compute.invalid_bytecode",
-            ComputeError::EmptyProgram => "compute.empty_program",
-            ComputeError::Halted(..) => "compute.halted",
-            ComputeError::Evm(..) => "compute.evm",
-            ComputeError::ArtifactHex => "compute.artifact_hex",
-            ComputeError::OutputLength { .. } => "compute.output_length",
-            ComputeError::OutputOverflow { .. } => "compute.output_overflow",
-            ComputeError::InputCountMismatch { .. } => "compute.input_count_mismatch",
-            ComputeError::TooLong { .. } => "compute.too_long",
-            ComputeError::Trip(inner) => inner.code(),
-            ComputeError::InvalidParameter { .. } => "compute.invalid_parameter",
-            ComputeError::MalformedResult(..) => "compute.malformed_result",
-            ComputeError::BadSignature => "compute.bad_signature",
-            ComputeError::Crypto(inner) => inner.code(),
-        }
-    }
-}
+crate::error_code::error_codes!(ComputeError {
+    OutOfGas => "compute.out_of_gas",
+    Reverted => "compute.reverted",
+    InvalidBytecode => "compute.invalid_bytecode",
+    EmptyProgram => "compute.empty_program",
+    Halted => "compute.halted",
+    Evm => "compute.evm",
+    ArtifactHex => "compute.artifact_hex",
+    OutputLength => "compute.output_length",
+    OutputOverflow => "compute.output_overflow",
+    InputCountMismatch => "compute.input_count_mismatch",
+    TooLong => "compute.too_long",
+    Trip => inner,
+    InvalidParameter => "compute.invalid_parameter",
+    MalformedResult => "compute.malformed_result",
+    BadSignature => "compute.bad_signature",
+    Crypto => inner,
+});

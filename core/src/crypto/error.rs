@@ -83,35 +83,29 @@ pub enum CryptoError {
     EpochOverflow,
 }
 
-impl CryptoError {
-    /// A stable, machine-readable code for this error (`crypto.<kind>`; a wrapped error
-    /// answers its own code), for apps, logs and exit statuses: never reworded.
-    pub fn code(&self) -> &'static str {
-        match self {
-            CryptoError::Truncated { .. } => "crypto.truncated",
-            CryptoError::Malformed(..) => "crypto.malformed",
-            CryptoError::UnsupportedVersion(..) => "crypto.unsupported_version",
-            CryptoError::UnsupportedSuite(..) => "crypto.unsupported_suite",
-            CryptoError::WrongKey => "crypto.wrong_key",
-            CryptoError::UnwrapFailed => "crypto.unwrap_failed",
-            CryptoError::WrapFailed => "crypto.wrap_failed",
-            CryptoError::BadKeyLength(..) => "crypto.bad_key_length",
-            CryptoError::KeyDerivationFailed => "crypto.key_derivation_failed",
-            CryptoError::AuthenticationFailed => "crypto.authentication_failed",
-            CryptoError::Padding => "crypto.padding",
-            CryptoError::EncryptionFailed => "crypto.encryption_failed",
-            CryptoError::RandomnessUnavailable => "crypto.randomness_unavailable",
-            CryptoError::PublicKeyEncoding => "crypto.public_key_encoding",
-            CryptoError::FieldTooLong { .. } => "crypto.field_too_long",
-            CryptoError::UnknownHashFunc(..) => "crypto.unknown_hash_func",
-            CryptoError::DHashMismatch => "crypto.d_hash_mismatch",
-            CryptoError::CHashMismatch => "crypto.c_hash_mismatch",
-            CryptoError::NotASubscriber(..) => "crypto.not_a_subscriber",
-            CryptoError::DuplicateSubscriber(..) => "crypto.duplicate_subscriber",
-            CryptoError::EpochOverflow => "crypto.epoch_overflow",
-        }
-    }
-}
+crate::error_code::error_codes!(CryptoError {
+    Truncated => "crypto.truncated",
+    Malformed => "crypto.malformed",
+    UnsupportedVersion => "crypto.unsupported_version",
+    UnsupportedSuite => "crypto.unsupported_suite",
+    WrongKey => "crypto.wrong_key",
+    UnwrapFailed => "crypto.unwrap_failed",
+    WrapFailed => "crypto.wrap_failed",
+    BadKeyLength => "crypto.bad_key_length",
+    KeyDerivationFailed => "crypto.key_derivation_failed",
+    AuthenticationFailed => "crypto.authentication_failed",
+    Padding => "crypto.padding",
+    EncryptionFailed => "crypto.encryption_failed",
+    RandomnessUnavailable => "crypto.randomness_unavailable",
+    PublicKeyEncoding => "crypto.public_key_encoding",
+    FieldTooLong => "crypto.field_too_long",
+    UnknownHashFunc => "crypto.unknown_hash_func",
+    DHashMismatch => "crypto.d_hash_mismatch",
+    CHashMismatch => "crypto.c_hash_mismatch",
+    NotASubscriber => "crypto.not_a_subscriber",
+    DuplicateSubscriber => "crypto.duplicate_subscriber",
+    EpochOverflow => "crypto.epoch_overflow",
+});
 
 /// Result alias of the crypto module.
 pub type CryptoResult<T> = Result<T, CryptoError>;

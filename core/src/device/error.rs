@@ -49,22 +49,16 @@ pub enum DeviceStoreError {
     Random,
 }
 
-impl DeviceStoreError {
-    /// A stable, machine-readable code for this error (`device_store.<kind>`; a wrapped error
-    /// answers its own code), for apps, logs and exit statuses: never reworded.
-    pub fn code(&self) -> &'static str {
-        match self {
-            DeviceStoreError::Sqlite(..) => "device_store.sqlite",
-            DeviceStoreError::SecretStore(inner) => inner.code(),
-            DeviceStoreError::MasterKeyWrongLength { .. } => "device_store.master_key_wrong_length",
-            DeviceStoreError::MasterKeyMissing => "device_store.master_key_missing",
-            DeviceStoreError::SecretCorrupted { .. } => "device_store.secret_corrupted",
-            DeviceStoreError::SchemaTooNew { .. } => "device_store.schema_too_new",
-            DeviceStoreError::Invalid { .. } => "device_store.invalid",
-            DeviceStoreError::Random => "device_store.random",
-        }
-    }
-}
+crate::error_code::error_codes!(DeviceStoreError {
+    Sqlite => "device_store.sqlite",
+    SecretStore => inner,
+    MasterKeyWrongLength => "device_store.master_key_wrong_length",
+    MasterKeyMissing => "device_store.master_key_missing",
+    SecretCorrupted => "device_store.secret_corrupted",
+    SchemaTooNew => "device_store.schema_too_new",
+    Invalid => "device_store.invalid",
+    Random => "device_store.random",
+});
 
 /// A `CarDevice` operation failed.
 #[derive(Debug, Error)]
@@ -140,29 +134,23 @@ pub enum DeviceError {
     },
 }
 
-impl DeviceError {
-    /// A stable, machine-readable code for this error (`device.<kind>`; a wrapped error
-    /// answers its own code), for apps, logs and exit statuses: never reworded.
-    pub fn code(&self) -> &'static str {
-        match self {
-            DeviceError::Store(inner) => inner.code(),
-            DeviceError::Payload(inner) => inner.code(),
-            DeviceError::Mailbox(inner) => inner.code(),
-            DeviceError::Message(inner) => inner.code(),
-            DeviceError::Light(inner) => inner.code(),
-            DeviceError::WrongVid { .. } => "device.wrong_vid",
-            DeviceError::NotPaired => "device.not_paired",
-            DeviceError::AlreadyPaired => "device.already_paired",
-            DeviceError::NoPairingInProgress => "device.no_pairing_in_progress",
-            DeviceError::CodeExpired { .. } => "device.code_expired",
-            DeviceError::CodeMismatch => "device.code_mismatch",
-            DeviceError::WrongNetwork => "device.wrong_network",
-            DeviceError::Seal(inner) => inner.code(),
-            DeviceError::Trip(inner) => inner.code(),
-            DeviceError::Pool(..) => "device.pool",
-            DeviceError::Crypto(inner) => inner.code(),
-            DeviceError::Protocol(inner) => inner.code(),
-            DeviceError::Refused { .. } => "device.refused",
-        }
-    }
-}
+crate::error_code::error_codes!(DeviceError {
+    Store => inner,
+    Payload => inner,
+    Mailbox => inner,
+    Message => inner,
+    Light => inner,
+    WrongVid => "device.wrong_vid",
+    NotPaired => "device.not_paired",
+    AlreadyPaired => "device.already_paired",
+    NoPairingInProgress => "device.no_pairing_in_progress",
+    CodeExpired => "device.code_expired",
+    CodeMismatch => "device.code_mismatch",
+    WrongNetwork => "device.wrong_network",
+    Seal => inner,
+    Trip => inner,
+    Pool => "device.pool",
+    Crypto => inner,
+    Protocol => inner,
+    Refused => "device.refused",
+});

@@ -120,27 +120,24 @@ pub enum ExportError {
     },
 }
 
-impl ExportError {
-    /// The stable code of this error.
-    pub fn code(&self) -> &'static str {
-        match self {
-            ExportError::NotAnExport { .. } => "export.not_an_export",
-            ExportError::NewerVersion { .. } => "export.newer_version",
-            ExportError::Truncated { .. } => "export.truncated",
-            ExportError::Manifest { .. } => "export.manifest",
-            ExportError::FileChanged { .. } => "export.file_changed",
-            ExportError::HeaderInvalid { .. } => "export.header_invalid",
-            ExportError::ProofInvalid { .. } => "export.proof_invalid",
-            ExportError::RecordInvalid { .. } => "export.record_invalid",
-            ExportError::DerivedMismatch { .. } => "export.derived_mismatch",
-            ExportError::Incomplete { .. } => "export.incomplete",
-            ExportError::AnchorMismatch { .. } => "export.anchor_mismatch",
-            ExportError::UnknownCar { .. } => "export.unknown_car",
-            ExportError::InvalidPeriod { .. } => "export.invalid_period",
-            ExportError::Io { .. } => "export.io",
-        }
-    }
+crate::error_code::error_codes!(ExportError {
+    NotAnExport => "export.not_an_export",
+    NewerVersion => "export.newer_version",
+    Truncated => "export.truncated",
+    Manifest => "export.manifest",
+    FileChanged => "export.file_changed",
+    HeaderInvalid => "export.header_invalid",
+    ProofInvalid => "export.proof_invalid",
+    RecordInvalid => "export.record_invalid",
+    DerivedMismatch => "export.derived_mismatch",
+    Incomplete => "export.incomplete",
+    AnchorMismatch => "export.anchor_mismatch",
+    UnknownCar => "export.unknown_car",
+    InvalidPeriod => "export.invalid_period",
+    Io => "export.io",
+});
 
+impl ExportError {
     /// Whether the archive failed verification (as opposed to being unreadable, or a
     /// local or input failure).
     pub fn is_tampering(&self) -> bool {

@@ -113,42 +113,36 @@ pub enum GrantsError {
     Standing(#[from] StandingError),
 }
 
-impl GrantsError {
-    /// The stable code of this error (`grants.*`; a standing grant's error its own
-    /// `standing.*` code).
-    pub fn code(&self) -> &'static str {
-        match self {
-            GrantsError::InvalidTerms(_) => "grants.invalid_terms",
-            GrantsError::InvalidNarrowing(_) => "grants.invalid_narrowing",
-            GrantsError::UnknownRequest(_) => "grants.unknown_request",
-            GrantsError::NotAddressedToMe(_) => "grants.not_addressed_to_me",
-            GrantsError::RequestClosed { .. } => "grants.request_closed",
-            GrantsError::UnknownProvider(_) => "grants.unknown_provider",
-            GrantsError::UnregisteredComputation(_) => "grants.unregistered_computation",
-            GrantsError::UnsupportedComputation(_) => "grants.unsupported_computation",
-            GrantsError::NothingToDeliver => "grants.nothing_to_deliver",
-            GrantsError::PaymentMissing { .. } => "grants.payment_missing",
-            GrantsError::UnknownGrant(_) => "grants.unknown_grant",
-            GrantsError::NotDelivered(_) => "grants.not_delivered",
-            GrantsError::Timeout(_) => "grants.timeout",
-            GrantsError::DeliveryRefused(_) => "grants.delivery_refused",
-            GrantsError::GrantRefused(_) => "grants.grant_refused",
-            GrantsError::MalformedDocument(_) => "grants.malformed_document",
-            GrantsError::Light(_) => "grants.light",
-            GrantsError::Owner(_) => "grants.wallet",
-            GrantsError::Crypto(_) => "grants.crypto",
-            GrantsError::Sealed(_) => "grants.sealed",
-            GrantsError::Compute(_) => "grants.compute",
-            GrantsError::Key(_) => "grants.key",
-            GrantsError::Record(_) => "grants.record",
-            GrantsError::Inbox(_) => "grants.inbox",
-            GrantsError::Trip(_) => "grants.trip",
-            GrantsError::Store(_) => "grants.store",
-            GrantsError::Protocol(_) => "grants.protocol",
-            GrantsError::Standing(e) => e.code(),
-        }
-    }
-}
+crate::error_code::error_codes!(GrantsError {
+    InvalidTerms => "grants.invalid_terms",
+    InvalidNarrowing => "grants.invalid_narrowing",
+    UnknownRequest => "grants.unknown_request",
+    NotAddressedToMe => "grants.not_addressed_to_me",
+    RequestClosed => "grants.request_closed",
+    UnknownProvider => "grants.unknown_provider",
+    UnregisteredComputation => "grants.unregistered_computation",
+    UnsupportedComputation => "grants.unsupported_computation",
+    NothingToDeliver => "grants.nothing_to_deliver",
+    PaymentMissing => "grants.payment_missing",
+    UnknownGrant => "grants.unknown_grant",
+    NotDelivered => "grants.not_delivered",
+    Timeout => "grants.timeout",
+    DeliveryRefused => "grants.delivery_refused",
+    GrantRefused => "grants.grant_refused",
+    MalformedDocument => "grants.malformed_document",
+    Light => "grants.light",
+    Owner => "grants.wallet",
+    Crypto => "grants.crypto",
+    Sealed => "grants.sealed",
+    Compute => "grants.compute",
+    Key => "grants.key",
+    Record => "grants.record",
+    Inbox => "grants.inbox",
+    Trip => "grants.trip",
+    Store => "grants.store",
+    Protocol => "grants.protocol",
+    Standing => inner,
+});
 
 /// Result of grant operations.
 pub type GrantsResult<T> = Result<T, GrantsError>;

@@ -88,24 +88,18 @@ pub enum EscrowError {
     Grants(#[from] GrantsError),
 }
 
-impl EscrowError {
-    /// A stable, machine-readable code for this error (`escrow.<kind>`; a wrapped error
-    /// answers its own code), for apps, logs and exit statuses: never reworded.
-    pub fn code(&self) -> &'static str {
-        match self {
-            EscrowError::UnknownEscrow(..) => "escrow.unknown_escrow",
-            EscrowError::DuplicateEscrow(..) => "escrow.duplicate_escrow",
-            EscrowError::Invalid(..) => "escrow.invalid",
-            EscrowError::NotParty { .. } => "escrow.not_party",
-            EscrowError::WrongStatus { .. } => "escrow.wrong_status",
-            EscrowError::TooEarly { .. } => "escrow.too_early",
-            EscrowError::TooLate { .. } => "escrow.too_late",
-            EscrowError::CommitmentMismatch => "escrow.commitment_mismatch",
-            EscrowError::PossessionNotProven(..) => "escrow.possession_not_proven",
-            EscrowError::Grants(inner) => inner.code(),
-        }
-    }
-}
+crate::error_code::error_codes!(EscrowError {
+    UnknownEscrow => "escrow.unknown_escrow",
+    DuplicateEscrow => "escrow.duplicate_escrow",
+    Invalid => "escrow.invalid",
+    NotParty => "escrow.not_party",
+    WrongStatus => "escrow.wrong_status",
+    TooEarly => "escrow.too_early",
+    TooLate => "escrow.too_late",
+    CommitmentMismatch => "escrow.commitment_mismatch",
+    PossessionNotProven => "escrow.possession_not_proven",
+    Grants => inner,
+});
 
 /// Result of escrow calls.
 pub type EscrowResult<T> = Result<T, EscrowError>;

@@ -30,16 +30,10 @@ pub enum InboxError {
     Record(#[from] RecordError),
 }
 
-impl InboxError {
-    /// A stable, machine-readable code for this error (`inbox.<kind>`; a wrapped error
-    /// answers its own code), for apps, logs and exit statuses: never reworded.
-    pub fn code(&self) -> &'static str {
-        match self {
-            InboxError::NoKey => "inbox.no_key",
-            InboxError::Record(inner) => inner.code(),
-        }
-    }
-}
+crate::error_code::error_codes!(InboxError {
+    NoKey => "inbox.no_key",
+    Record => inner,
+});
 
 /// Result of inbox derivations.
 pub type InboxResult<T> = Result<T, InboxError>;

@@ -136,19 +136,14 @@ pub enum StandingError {
     CorruptRow(String),
 }
 
-impl StandingError {
-    /// The stable code of this error (`standing.*`).
-    pub fn code(&self) -> &'static str {
-        match self {
-            StandingError::NotStanding(_) => "standing.not_standing",
-            StandingError::IsStanding(_) => "standing.is_standing",
-            StandingError::CursorPastEnd { .. } => "standing.cursor_past_end",
-            StandingError::OutOfScope { .. } => "standing.out_of_scope",
-            StandingError::InvalidPeriod(_) => "standing.invalid_period",
-            StandingError::CorruptRow(_) => "standing.corrupt_row",
-        }
-    }
-}
+crate::error_code::error_codes!(StandingError {
+    NotStanding => "standing.not_standing",
+    IsStanding => "standing.is_standing",
+    CursorPastEnd => "standing.cursor_past_end",
+    OutOfScope => "standing.out_of_scope",
+    InvalidPeriod => "standing.invalid_period",
+    CorruptRow => "standing.corrupt_row",
+});
 
 /// How long each period of a standing grant is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -77,25 +77,19 @@ pub enum KeyError {
     RsaEncoding,
 }
 
-impl KeyError {
-    /// A stable, machine-readable code for this error (`keys.<kind>`; a wrapped error
-    /// answers its own code), for apps, logs and exit statuses: never reworded.
-    pub fn code(&self) -> &'static str {
-        match self {
-            KeyError::WrongWordCount { .. } => "keys.wrong_word_count",
-            KeyError::UnknownWord { .. } => "keys.unknown_word",
-            KeyError::BadChecksum => "keys.bad_checksum",
-            KeyError::BadEntropyLength { .. } => "keys.bad_entropy_length",
-            KeyError::RandomUnavailable => "keys.random_unavailable",
-            KeyError::UnknownNetwork { .. } => "keys.unknown_network",
-            KeyError::InvalidAddress => "keys.invalid_address",
-            KeyError::WrongNetwork { .. } => "keys.wrong_network",
-            KeyError::InvalidDerivationPath { .. } => "keys.invalid_derivation_path",
-            KeyError::InvalidChildIndex { .. } => "keys.invalid_child_index",
-            KeyError::Derivation(..) => "keys.derivation",
-            KeyError::InvalidPublicKey => "keys.invalid_public_key",
-            KeyError::RsaGeneration(..) => "keys.rsa_generation",
-            KeyError::RsaEncoding => "keys.rsa_encoding",
-        }
-    }
-}
+crate::error_code::error_codes!(KeyError {
+    WrongWordCount => "keys.wrong_word_count",
+    UnknownWord => "keys.unknown_word",
+    BadChecksum => "keys.bad_checksum",
+    BadEntropyLength => "keys.bad_entropy_length",
+    RandomUnavailable => "keys.random_unavailable",
+    UnknownNetwork => "keys.unknown_network",
+    InvalidAddress => "keys.invalid_address",
+    WrongNetwork => "keys.wrong_network",
+    InvalidDerivationPath => "keys.invalid_derivation_path",
+    InvalidChildIndex => "keys.invalid_child_index",
+    Derivation => "keys.derivation",
+    InvalidPublicKey => "keys.invalid_public_key",
+    RsaGeneration => "keys.rsa_generation",
+    RsaEncoding => "keys.rsa_encoding",
+});

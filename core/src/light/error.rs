@@ -144,32 +144,26 @@ pub enum LightError {
     InvalidInput(String),
 }
 
-impl LightError {
-    /// A stable, machine-readable code for this error (`light.<kind>`; a wrapped error
-    /// answers its own code), for apps, logs and exit statuses: never reworded.
-    pub fn code(&self) -> &'static str {
-        match self {
-            LightError::Network { .. } => "light.network",
-            LightError::Node { .. } => "light.node",
-            LightError::Tampered(..) => "light.tampered",
-            LightError::ForgedCommit { .. } => "light.forged_commit",
-            LightError::OutsideTrustTime { .. } => "light.outside_trust_time",
-            LightError::AppHashMismatch { .. } => "light.app_hash_mismatch",
-            LightError::HeaderMismatch { .. } => "light.header_mismatch",
-            LightError::ConflictingHeaders { .. } => "light.conflicting_headers",
-            LightError::Stale { .. } => "light.stale",
-            LightError::WrongChain { .. } => "light.wrong_chain",
-            LightError::BadAnswer { .. } => "light.bad_answer",
-            LightError::ValueMissing { .. } => "light.value_missing",
-            LightError::AllNodesFailed(..) => "light.all_nodes_failed",
-            LightError::NotSynced(..) => "light.not_synced",
-            LightError::Store(inner) => inner.code(),
-            LightError::Protocol(inner) => inner.code(),
-            LightError::Token(inner) => inner.code(),
-            LightError::InvalidInput(..) => "light.invalid_input",
-        }
-    }
-}
+crate::error_code::error_codes!(LightError {
+    Network => "light.network",
+    Node => "light.node",
+    Tampered => "light.tampered",
+    ForgedCommit => "light.forged_commit",
+    OutsideTrustTime => "light.outside_trust_time",
+    AppHashMismatch => "light.app_hash_mismatch",
+    HeaderMismatch => "light.header_mismatch",
+    ConflictingHeaders => "light.conflicting_headers",
+    Stale => "light.stale",
+    WrongChain => "light.wrong_chain",
+    BadAnswer => "light.bad_answer",
+    ValueMissing => "light.value_missing",
+    AllNodesFailed => "light.all_nodes_failed",
+    NotSynced => "light.not_synced",
+    Store => inner,
+    Protocol => inner,
+    Token => inner,
+    InvalidInput => "light.invalid_input",
+});
 
 /// Node codes that say "this node cannot serve now", not "your request is wrong".
 const TRANSIENT_NODE_CODES: [&str; 3] = ["unavailable", "internal", "timeout"];

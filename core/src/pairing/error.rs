@@ -44,21 +44,15 @@ pub enum PairingPayloadError {
     RandomnessUnavailable,
 }
 
-impl PairingPayloadError {
-    /// A stable, machine-readable code for this error (`pairing_payload.<kind>`; a wrapped error
-    /// answers its own code), for apps, logs and exit statuses: never reworded.
-    pub fn code(&self) -> &'static str {
-        match self {
-            PairingPayloadError::Malformed { .. } => "pairing_payload.malformed",
-            PairingPayloadError::UnknownVersion { .. } => "pairing_payload.unknown_version",
-            PairingPayloadError::BadKey => "pairing_payload.bad_key",
-            PairingPayloadError::BadCode => "pairing_payload.bad_code",
-            PairingPayloadError::Expired { .. } => "pairing_payload.expired",
-            PairingPayloadError::BadVid { .. } => "pairing_payload.bad_vid",
-            PairingPayloadError::RandomnessUnavailable => "pairing_payload.randomness_unavailable",
-        }
-    }
-}
+crate::error_code::error_codes!(PairingPayloadError {
+    Malformed => "pairing_payload.malformed",
+    UnknownVersion => "pairing_payload.unknown_version",
+    BadKey => "pairing_payload.bad_key",
+    BadCode => "pairing_payload.bad_code",
+    Expired => "pairing_payload.expired",
+    BadVid => "pairing_payload.bad_vid",
+    RandomnessUnavailable => "pairing_payload.randomness_unavailable",
+});
 
 /// A mailbox message that cannot be sealed or opened, or a mailbox key that cannot be
 /// derived.
@@ -96,21 +90,15 @@ pub enum MailboxError {
     RandomnessUnavailable,
 }
 
-impl MailboxError {
-    /// A stable, machine-readable code for this error (`mailbox.<kind>`; a wrapped error
-    /// answers its own code), for apps, logs and exit statuses: never reworded.
-    pub fn code(&self) -> &'static str {
-        match self {
-            MailboxError::Truncated { .. } => "mailbox.truncated",
-            MailboxError::UnknownVersion { .. } => "mailbox.unknown_version",
-            MailboxError::BadEphemeralKey => "mailbox.bad_ephemeral_key",
-            MailboxError::Authentication => "mailbox.authentication",
-            MailboxError::InvalidDerivedKey => "mailbox.invalid_derived_key",
-            MailboxError::RecordKey { .. } => "mailbox.record_key",
-            MailboxError::RandomnessUnavailable => "mailbox.randomness_unavailable",
-        }
-    }
-}
+crate::error_code::error_codes!(MailboxError {
+    Truncated => "mailbox.truncated",
+    UnknownVersion => "mailbox.unknown_version",
+    BadEphemeralKey => "mailbox.bad_ephemeral_key",
+    Authentication => "mailbox.authentication",
+    InvalidDerivedKey => "mailbox.invalid_derived_key",
+    RecordKey => "mailbox.record_key",
+    RandomnessUnavailable => "mailbox.randomness_unavailable",
+});
 
 /// A pairing message (offer or accept) that cannot be encoded, decoded or checked.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -131,13 +119,7 @@ pub enum PairingMessageError {
     },
 }
 
-impl PairingMessageError {
-    /// A stable, machine-readable code for this error (`pairing_message.<kind>`; a wrapped error
-    /// answers its own code), for apps, logs and exit statuses: never reworded.
-    pub fn code(&self) -> &'static str {
-        match self {
-            PairingMessageError::Malformed { .. } => "pairing_message.malformed",
-            PairingMessageError::InvalidField { .. } => "pairing_message.invalid_field",
-        }
-    }
-}
+crate::error_code::error_codes!(PairingMessageError {
+    Malformed => "pairing_message.malformed",
+    InvalidField => "pairing_message.invalid_field",
+});

@@ -64,21 +64,15 @@ pub enum PoolError {
     Key(#[from] KeyError),
 }
 
-impl PoolError {
-    /// A stable, machine-readable code for this error (`pool.<kind>`; a wrapped error
-    /// answers its own code), for apps, logs and exit statuses: never reworded.
-    pub fn code(&self) -> &'static str {
-        match self {
-            PoolError::InvalidPoolSize { .. } => "pool.invalid_pool_size",
-            PoolError::EmptyPool => "pool.empty_pool",
-            PoolError::EmptyVid => "pool.empty_vid",
-            PoolError::InvalidGeneration { .. } => "pool.invalid_generation",
-            PoolError::InvalidIndex { .. } => "pool.invalid_index",
-            PoolError::ReversedDateRange { .. } => "pool.reversed_date_range",
-            PoolError::DateRangeTooLong { .. } => "pool.date_range_too_long",
-            PoolError::DateOutOfRange { .. } => "pool.date_out_of_range",
-            PoolError::KeyDerivation => "pool.key_derivation",
-            PoolError::Key(inner) => inner.code(),
-        }
-    }
-}
+crate::error_code::error_codes!(PoolError {
+    InvalidPoolSize => "pool.invalid_pool_size",
+    EmptyPool => "pool.empty_pool",
+    EmptyVid => "pool.empty_vid",
+    InvalidGeneration => "pool.invalid_generation",
+    InvalidIndex => "pool.invalid_index",
+    ReversedDateRange => "pool.reversed_date_range",
+    DateRangeTooLong => "pool.date_range_too_long",
+    DateOutOfRange => "pool.date_out_of_range",
+    KeyDerivation => "pool.key_derivation",
+    Key => inner,
+});

@@ -118,36 +118,30 @@ pub enum ProtocolError {
     },
 }
 
-impl ProtocolError {
-    /// A stable, machine-readable code for this error (`protocol.<kind>`; a wrapped error
-    /// answers its own code), for apps, logs and exit statuses: never reworded.
-    pub fn code(&self) -> &'static str {
-        match self {
-            ProtocolError::UnexpectedEnd { .. } => "protocol.unexpected_end",
-            ProtocolError::TrailingBytes { .. } => "protocol.trailing_bytes",
-            ProtocolError::BadLength { .. } => "protocol.bad_length",
-            ProtocolError::InvalidUtf8 { .. } => "protocol.invalid_utf8",
-            ProtocolError::UnknownTag { .. } => "protocol.unknown_tag",
-            ProtocolError::InvalidPublicKey { .. } => "protocol.invalid_public_key",
-            ProtocolError::InvalidSignatureEncoding => "protocol.invalid_signature_encoding",
-            ProtocolError::HighSSignature => "protocol.high_s_signature",
-            ProtocolError::BadSignature { .. } => "protocol.bad_signature",
-            ProtocolError::SignerMismatch => "protocol.signer_mismatch",
-            ProtocolError::Randomness => "protocol.randomness",
-            ProtocolError::InvalidSecretKey => "protocol.invalid_secret_key",
-            ProtocolError::InvalidHex { .. } => "protocol.invalid_hex",
-            ProtocolError::WrongChain => "protocol.wrong_chain",
-            ProtocolError::WrongNetwork => "protocol.wrong_network",
-            ProtocolError::InvalidAddress { .. } => "protocol.invalid_address",
-            ProtocolError::InvalidDate { .. } => "protocol.invalid_date",
-            ProtocolError::SignerNotRecordAddress => "protocol.signer_not_record_address",
-            ProtocolError::SignerNotOwner => "protocol.signer_not_owner",
-            ProtocolError::BrokenChain { .. } => "protocol.broken_chain",
-            ProtocolError::InclusionProof { .. } => "protocol.inclusion_proof",
-            ProtocolError::StateProof { .. } => "protocol.state_proof",
-        }
-    }
-}
+crate::error_code::error_codes!(ProtocolError {
+    UnexpectedEnd => "protocol.unexpected_end",
+    TrailingBytes => "protocol.trailing_bytes",
+    BadLength => "protocol.bad_length",
+    InvalidUtf8 => "protocol.invalid_utf8",
+    UnknownTag => "protocol.unknown_tag",
+    InvalidPublicKey => "protocol.invalid_public_key",
+    InvalidSignatureEncoding => "protocol.invalid_signature_encoding",
+    HighSSignature => "protocol.high_s_signature",
+    BadSignature => "protocol.bad_signature",
+    SignerMismatch => "protocol.signer_mismatch",
+    Randomness => "protocol.randomness",
+    InvalidSecretKey => "protocol.invalid_secret_key",
+    InvalidHex => "protocol.invalid_hex",
+    WrongChain => "protocol.wrong_chain",
+    WrongNetwork => "protocol.wrong_network",
+    InvalidAddress => "protocol.invalid_address",
+    InvalidDate => "protocol.invalid_date",
+    SignerNotRecordAddress => "protocol.signer_not_record_address",
+    SignerNotOwner => "protocol.signer_not_owner",
+    BrokenChain => "protocol.broken_chain",
+    InclusionProof => "protocol.inclusion_proof",
+    StateProof => "protocol.state_proof",
+});
 
 /// Result alias for the protocol module.
 pub type Result<T> = std::result::Result<T, ProtocolError>;

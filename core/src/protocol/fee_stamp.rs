@@ -76,17 +76,11 @@ pub enum StampFault {
     WrongBinding,
 }
 
-impl StampFault {
-    /// A stable, machine-readable code for this error (`stamp.<kind>`; a token error
-    /// answers its own code): never reworded.
-    pub fn code(&self) -> &'static str {
-        match self {
-            StampFault::Token(inner) => inner.code(),
-            StampFault::WrongMessage => "stamp.wrong_message",
-            StampFault::WrongBinding => "stamp.wrong_binding",
-        }
-    }
-}
+crate::error_code::error_codes!(StampFault {
+    Token => inner,
+    WrongMessage => "stamp.wrong_message",
+    WrongBinding => "stamp.wrong_binding",
+});
 
 /// The token message of a stamp whose one-time key is `stamp_key`.
 pub fn stamp_message(stamp_key: &PublicKey) -> [u8; 32] {

@@ -177,40 +177,34 @@ pub enum RecordError {
     DuplicateColumn(String),
 }
 
-impl RecordError {
-    /// A stable, machine-readable code for this error (`record.<kind>`; a wrapped error
-    /// answers its own code), for apps, logs and exit statuses: never reworded.
-    pub fn code(&self) -> &'static str {
-        match self {
-            RecordError::UnknownFormat(..) => "record.unknown_format",
-            RecordError::InvalidFormatName { .. } => "record.invalid_format_name",
-            RecordError::NoKeyFields { .. } => "record.no_key_fields",
-            RecordError::TooManyKeyFields { .. } => "record.too_many_key_fields",
-            RecordError::EmptyKeyFieldName { .. } => "record.empty_key_field_name",
-            RecordError::DuplicateKeyField { .. } => "record.duplicate_key_field",
-            RecordError::BuiltInFormatClash(..) => "record.built_in_format_clash",
-            RecordError::FormatConflict(..) => "record.format_conflict",
-            RecordError::KeyNotObject { .. } => "record.key_not_object",
-            RecordError::MissingKeyField { .. } => "record.missing_key_field",
-            RecordError::UnexpectedKeyField { .. } => "record.unexpected_key_field",
-            RecordError::UnsupportedKeyValue { .. } => "record.unsupported_key_value",
-            RecordError::KeyIntegerOutOfRange { .. } => "record.key_integer_out_of_range",
-            RecordError::BoundFieldGap { .. } => "record.bound_field_gap",
-            RecordError::StartAfterEnd => "record.start_after_end",
-            RecordError::TruncatedKey { .. } => "record.truncated_key",
-            RecordError::BadKeyTag { .. } => "record.bad_key_tag",
-            RecordError::BadKeyEscape { .. } => "record.bad_key_escape",
-            RecordError::KeyStringNotUtf8 { .. } => "record.key_string_not_utf8",
-            RecordError::TrailingKeyBytes { .. } => "record.trailing_key_bytes",
-            RecordError::MalformedJson { .. } => "record.malformed_json",
-            RecordError::ValueNotObject { .. } => "record.value_not_object",
-            RecordError::FormatFieldNotString { .. } => "record.format_field_not_string",
-            RecordError::FormatMismatch { .. } => "record.format_mismatch",
-            RecordError::UnknownColumn(..) => "record.unknown_column",
-            RecordError::DuplicateColumn(..) => "record.duplicate_column",
-        }
-    }
-}
+crate::error_code::error_codes!(RecordError {
+    UnknownFormat => "record.unknown_format",
+    InvalidFormatName => "record.invalid_format_name",
+    NoKeyFields => "record.no_key_fields",
+    TooManyKeyFields => "record.too_many_key_fields",
+    EmptyKeyFieldName => "record.empty_key_field_name",
+    DuplicateKeyField => "record.duplicate_key_field",
+    BuiltInFormatClash => "record.built_in_format_clash",
+    FormatConflict => "record.format_conflict",
+    KeyNotObject => "record.key_not_object",
+    MissingKeyField => "record.missing_key_field",
+    UnexpectedKeyField => "record.unexpected_key_field",
+    UnsupportedKeyValue => "record.unsupported_key_value",
+    KeyIntegerOutOfRange => "record.key_integer_out_of_range",
+    BoundFieldGap => "record.bound_field_gap",
+    StartAfterEnd => "record.start_after_end",
+    TruncatedKey => "record.truncated_key",
+    BadKeyTag => "record.bad_key_tag",
+    BadKeyEscape => "record.bad_key_escape",
+    KeyStringNotUtf8 => "record.key_string_not_utf8",
+    TrailingKeyBytes => "record.trailing_key_bytes",
+    MalformedJson => "record.malformed_json",
+    ValueNotObject => "record.value_not_object",
+    FormatFieldNotString => "record.format_field_not_string",
+    FormatMismatch => "record.format_mismatch",
+    UnknownColumn => "record.unknown_column",
+    DuplicateColumn => "record.duplicate_column",
+});
 
 /// Shorthand for results of this module.
 pub type RecordResult<T> = Result<T, RecordError>;

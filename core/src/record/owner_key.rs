@@ -31,15 +31,10 @@ pub enum OwnerKeyError {
     },
 }
 
-impl OwnerKeyError {
-    /// The stable code of this error.
-    pub fn code(&self) -> &'static str {
-        match self {
-            OwnerKeyError::InvalidFormat { .. } => "owner_key.invalid_format",
-            OwnerKeyError::InvalidKey { .. } => "owner_key.invalid_key",
-        }
-    }
-}
+crate::error_code::error_codes!(OwnerKeyError {
+    InvalidFormat => "owner_key.invalid_format",
+    InvalidKey => "owner_key.invalid_key",
+});
 
 /// `date` as the [`OWNER_DAY_FIELD`] value, `YYYYMMDD`.
 pub fn day_number(date: NaiveDate) -> i64 {

@@ -17,14 +17,8 @@ pub enum SealedRecordError {
     PlaintextNotJson,
 }
 
-impl SealedRecordError {
-    /// A stable, machine-readable code for this error (`sealed.<kind>`; a wrapped error
-    /// answers its own code), for apps, logs and exit statuses: never reworded.
-    pub fn code(&self) -> &'static str {
-        match self {
-            SealedRecordError::Record(inner) => inner.code(),
-            SealedRecordError::Crypto(inner) => inner.code(),
-            SealedRecordError::PlaintextNotJson => "sealed.plaintext_not_json",
-        }
-    }
-}
+crate::error_code::error_codes!(SealedRecordError {
+    Record => inner,
+    Crypto => inner,
+    PlaintextNotJson => "sealed.plaintext_not_json",
+});

@@ -25,17 +25,11 @@ pub enum SecretStoreError {
     },
 }
 
-impl SecretStoreError {
-    /// A stable, machine-readable code for this error (`secret_store.<kind>`; a wrapped error
-    /// answers its own code), for apps, logs and exit statuses: never reworded.
-    pub fn code(&self) -> &'static str {
-        match self {
-            SecretStoreError::Unavailable { .. } => "secret_store.unavailable",
-            SecretStoreError::AccessDenied => "secret_store.access_denied",
-            SecretStoreError::Backend { .. } => "secret_store.backend",
-        }
-    }
-}
+crate::error_code::error_codes!(SecretStoreError {
+    Unavailable => "secret_store.unavailable",
+    AccessDenied => "secret_store.access_denied",
+    Backend => "secret_store.backend",
+});
 
 /// Everything that can go wrong opening, migrating, reading or writing the wallet store.
 #[derive(Debug, Error)]
@@ -196,43 +190,37 @@ pub enum StoreError {
     },
 }
 
-impl StoreError {
-    /// A stable, machine-readable code for this error (`store.<kind>`; a wrapped error
-    /// answers its own code), for apps, logs and exit statuses: never reworded.
-    pub fn code(&self) -> &'static str {
-        match self {
-            StoreError::Sqlite(..) => "store.sqlite",
-            StoreError::SecretStore(inner) => inner.code(),
-            StoreError::SchemaTooNew { .. } => "store.schema_too_new",
-            StoreError::SchemaVersionInvalid { .. } => "store.schema_version_invalid",
-            StoreError::MasterKeyMissing => "store.master_key_missing",
-            StoreError::MasterKeyWrongLength { .. } => "store.master_key_wrong_length",
-            StoreError::MasterKeyMismatch => "store.master_key_mismatch",
-            StoreError::Random => "store.random",
-            StoreError::SecretCorrupted { .. } => "store.secret_corrupted",
-            StoreError::LockPoisoned => "store.lock_poisoned",
-            StoreError::IdentityExists => "store.identity_exists",
-            StoreError::EmptyField { .. } => "store.empty_field",
-            StoreError::InvalidNetwork { .. } => "store.invalid_network",
-            StoreError::InvalidRsaBits { .. } => "store.invalid_rsa_bits",
-            StoreError::InvalidMnemonicWordCount { .. } => "store.invalid_mnemonic_word_count",
-            StoreError::InvalidRsaDer => "store.invalid_rsa_der",
-            StoreError::UnknownDevice { .. } => "store.unknown_device",
-            StoreError::InvalidDeviceStatus { .. } => "store.invalid_device_status",
-            StoreError::InvalidDevicePubkey => "store.invalid_device_pubkey",
-            StoreError::PoolSizeOutOfRange { .. } => "store.pool_size_out_of_range",
-            StoreError::PoolSeedLength { .. } => "store.pool_seed_length",
-            StoreError::EmptyAddressList => "store.empty_address_list",
-            StoreError::PoolSizeMismatch { .. } => "store.pool_size_mismatch",
-            StoreError::DuplicateAddress { .. } => "store.duplicate_address",
-            StoreError::ValueOutOfRange { .. } => "store.value_out_of_range",
-            StoreError::HeaderConflict { .. } => "store.header_conflict",
-            StoreError::InvalidJson { .. } => "store.invalid_json",
-            StoreError::InvalidGrantStatus { .. } => "store.invalid_grant_status",
-            StoreError::InvalidRequestStatus { .. } => "store.invalid_request_status",
-        }
-    }
-}
+crate::error_code::error_codes!(StoreError {
+    Sqlite => "store.sqlite",
+    SecretStore => inner,
+    SchemaTooNew => "store.schema_too_new",
+    SchemaVersionInvalid => "store.schema_version_invalid",
+    MasterKeyMissing => "store.master_key_missing",
+    MasterKeyWrongLength => "store.master_key_wrong_length",
+    MasterKeyMismatch => "store.master_key_mismatch",
+    Random => "store.random",
+    SecretCorrupted => "store.secret_corrupted",
+    LockPoisoned => "store.lock_poisoned",
+    IdentityExists => "store.identity_exists",
+    EmptyField => "store.empty_field",
+    InvalidNetwork => "store.invalid_network",
+    InvalidRsaBits => "store.invalid_rsa_bits",
+    InvalidMnemonicWordCount => "store.invalid_mnemonic_word_count",
+    InvalidRsaDer => "store.invalid_rsa_der",
+    UnknownDevice => "store.unknown_device",
+    InvalidDeviceStatus => "store.invalid_device_status",
+    InvalidDevicePubkey => "store.invalid_device_pubkey",
+    PoolSizeOutOfRange => "store.pool_size_out_of_range",
+    PoolSeedLength => "store.pool_seed_length",
+    EmptyAddressList => "store.empty_address_list",
+    PoolSizeMismatch => "store.pool_size_mismatch",
+    DuplicateAddress => "store.duplicate_address",
+    ValueOutOfRange => "store.value_out_of_range",
+    HeaderConflict => "store.header_conflict",
+    InvalidJson => "store.invalid_json",
+    InvalidGrantStatus => "store.invalid_grant_status",
+    InvalidRequestStatus => "store.invalid_request_status",
+});
 
 /// Result type of the wallet store.
 pub type StoreResult<T> = Result<T, StoreError>;

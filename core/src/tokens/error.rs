@@ -36,21 +36,16 @@ pub enum TokenError {
     Internal(&'static str),
 }
 
-impl TokenError {
-    /// The stable, machine-readable code of this error.
-    pub fn code(&self) -> &'static str {
-        match self {
-            TokenError::Malformed(_) => "token.malformed",
-            TokenError::BadSignature => "token.bad_signature",
-            TokenError::WrongKey => "token.wrong_key",
-            TokenError::BadKey(_) => "token.bad_key",
-            TokenError::BadBlindedMessage(_) => "token.bad_blinded_message",
-            TokenError::BadBlindSignature => "token.bad_blind_signature",
-            TokenError::BatchSize { .. } => "token.batch_size",
-            TokenError::Internal(_) => "token.internal",
-        }
-    }
-}
+crate::error_code::error_codes!(TokenError {
+    Malformed => "token.malformed",
+    BadSignature => "token.bad_signature",
+    WrongKey => "token.wrong_key",
+    BadKey => "token.bad_key",
+    BadBlindedMessage => "token.bad_blinded_message",
+    BadBlindSignature => "token.bad_blind_signature",
+    BatchSize => "token.batch_size",
+    Internal => "token.internal",
+});
 
 /// Checks a batch size against [`super::MAX_BATCH`].
 pub(crate) fn check_batch(found: usize) -> Result<(), TokenError> {

@@ -187,35 +187,29 @@ pub enum TripError {
     TooManyPoints(usize),
 }
 
-impl TripError {
-    /// A stable, machine-readable code for this error (`trip.<kind>`; a wrapped error
-    /// answers its own code), for apps, logs and exit statuses: never reworded.
-    pub fn code(&self) -> &'static str {
-        match self {
-            TripError::MissingField(..) => "trip.missing_field",
-            TripError::InvalidField { .. } => "trip.invalid_field",
-            TripError::WrongFormat { .. } => "trip.wrong_format",
-            TripError::InvalidGpsPoint { .. } => "trip.invalid_gps_point",
-            TripError::LatitudeOutOfRange { .. } => "trip.latitude_out_of_range",
-            TripError::LongitudeOutOfRange { .. } => "trip.longitude_out_of_range",
-            TripError::InvalidSpeed { .. } => "trip.invalid_speed",
-            TripError::InvalidTime { .. } => "trip.invalid_time",
-            TripError::TimeGoesBackwards { .. } => "trip.time_goes_backwards",
-            TripError::LengthMismatch { .. } => "trip.length_mismatch",
-            TripError::LenDisagrees { .. } => "trip.len_disagrees",
-            TripError::InvalidDateTime { .. } => "trip.invalid_date_time",
-            TripError::TimestampOutOfRange(..) => "trip.timestamp_out_of_range",
-            TripError::EndBeforeStart { .. } => "trip.end_before_start",
-            TripError::EmptyTrack => "trip.empty_track",
-            TripError::InvalidPolyline { .. } => "trip.invalid_polyline",
-            TripError::InvalidZoneRadius { .. } => "trip.invalid_zone_radius",
-            TripError::InvalidZoneCentre { .. } => "trip.invalid_zone_centre",
-            TripError::EntirelyPrivate => "trip.entirely_private",
-            TripError::InvalidDecimals(..) => "trip.invalid_decimals",
-            TripError::UnsupportedPackedVersion(..) => "trip.unsupported_packed_version",
-            TripError::PackedLength { .. } => "trip.packed_length",
-            TripError::SpeedNotPackable { .. } => "trip.speed_not_packable",
-            TripError::TooManyPoints(..) => "trip.too_many_points",
-        }
-    }
-}
+crate::error_code::error_codes!(TripError {
+    MissingField => "trip.missing_field",
+    InvalidField => "trip.invalid_field",
+    WrongFormat => "trip.wrong_format",
+    InvalidGpsPoint => "trip.invalid_gps_point",
+    LatitudeOutOfRange => "trip.latitude_out_of_range",
+    LongitudeOutOfRange => "trip.longitude_out_of_range",
+    InvalidSpeed => "trip.invalid_speed",
+    InvalidTime => "trip.invalid_time",
+    TimeGoesBackwards => "trip.time_goes_backwards",
+    LengthMismatch => "trip.length_mismatch",
+    LenDisagrees => "trip.len_disagrees",
+    InvalidDateTime => "trip.invalid_date_time",
+    TimestampOutOfRange => "trip.timestamp_out_of_range",
+    EndBeforeStart => "trip.end_before_start",
+    EmptyTrack => "trip.empty_track",
+    InvalidPolyline => "trip.invalid_polyline",
+    InvalidZoneRadius => "trip.invalid_zone_radius",
+    InvalidZoneCentre => "trip.invalid_zone_centre",
+    EntirelyPrivate => "trip.entirely_private",
+    InvalidDecimals => "trip.invalid_decimals",
+    UnsupportedPackedVersion => "trip.unsupported_packed_version",
+    PackedLength => "trip.packed_length",
+    SpeedNotPackable => "trip.speed_not_packable",
+    TooManyPoints => "trip.too_many_points",
+});

@@ -59,20 +59,14 @@ pub enum PaymentError {
     Light(#[from] LightError),
 }
 
-impl PaymentError {
-    /// A stable, machine-readable code for this error (`payment.<kind>`; a wrapped error
-    /// answers its own code), for apps, logs and exit statuses: never reworded.
-    pub fn code(&self) -> &'static str {
-        match self {
-            PaymentError::InvalidRecipient { .. } => "payment.invalid_recipient",
-            PaymentError::ZeroAmount => "payment.zero_amount",
-            PaymentError::SelfTransfer => "payment.self_transfer",
-            PaymentError::AmountTooLarge { .. } => "payment.amount_too_large",
-            PaymentError::InsufficientFunds { .. } => "payment.insufficient_funds",
-            PaymentError::Light(inner) => inner.code(),
-        }
-    }
-}
+crate::error_code::error_codes!(PaymentError {
+    InvalidRecipient => "payment.invalid_recipient",
+    ZeroAmount => "payment.zero_amount",
+    SelfTransfer => "payment.self_transfer",
+    AmountTooLarge => "payment.amount_too_large",
+    InsufficientFunds => "payment.insufficient_funds",
+    Light => inner,
+});
 
 impl Wallet {
     /// `light` paying each address read on a shared node with one read token, bought

@@ -77,20 +77,15 @@ pub enum BackupError {
     RandomnessUnavailable,
 }
 
-impl BackupError {
-    /// The stable code of this error.
-    pub fn code(&self) -> &'static str {
-        match self {
-            BackupError::NotABackup => "backup.not_a_backup",
-            BackupError::NewerVersion { .. } => "backup.newer_version",
-            BackupError::Truncated { .. } => "backup.truncated",
-            BackupError::WrongWallet => "backup.wrong_wallet",
-            BackupError::Corrupted { .. } => "backup.corrupted",
-            BackupError::Io { .. } => "backup.io",
-            BackupError::RandomnessUnavailable => "backup.randomness_unavailable",
-        }
-    }
-}
+crate::error_code::error_codes!(BackupError {
+    NotABackup => "backup.not_a_backup",
+    NewerVersion => "backup.newer_version",
+    Truncated => "backup.truncated",
+    WrongWallet => "backup.wrong_wallet",
+    Corrupted => "backup.corrupted",
+    Io => "backup.io",
+    RandomnessUnavailable => "backup.randomness_unavailable",
+});
 
 /// The two keys of a wallet's backups, derived from its seed.
 struct BackupKeys {

@@ -171,47 +171,41 @@ pub enum WalletError {
     LockPoisoned,
 }
 
-impl WalletError {
-    /// A stable, machine-readable code for this error (`wallet.<kind>`; a wrapped error
-    /// answers its own code), for apps, logs and exit statuses: never reworded.
-    pub fn code(&self) -> &'static str {
-        match self {
-            WalletError::Keys(inner) => inner.code(),
-            WalletError::Store(inner) => inner.code(),
-            WalletError::Pool(inner) => inner.code(),
-            WalletError::Protocol(inner) => inner.code(),
-            WalletError::Sealed(inner) => inner.code(),
-            WalletError::Record(inner) => inner.code(),
-            WalletError::Trip(inner) => inner.code(),
-            WalletError::Crypto(inner) => inner.code(),
-            WalletError::Light(inner) => inner.code(),
-            WalletError::PairingPayload(inner) => inner.code(),
-            WalletError::Mailbox(inner) => inner.code(),
-            WalletError::Backup(inner) => inner.code(),
-            WalletError::Export(inner) => inner.code(),
-            WalletError::PairingMessage(inner) => inner.code(),
-            WalletError::InvalidPoolSize { .. } => "wallet.invalid_pool_size",
-            WalletError::PairingTimeout { .. } => "wallet.pairing_timeout",
-            WalletError::BadPairingAccept { .. } => "wallet.bad_pairing_accept",
-            WalletError::DeviceOwnedByOther { .. } => "wallet.device_owned_by_other",
-            WalletError::AlreadyPaired { .. } => "wallet.already_paired",
-            WalletError::UnknownDevice { .. } => "wallet.unknown_device",
-            WalletError::DeviceNotOwned { .. } => "wallet.device_not_owned",
-            WalletError::InvalidDateRange { .. } => "wallet.invalid_date_range",
-            WalletError::RecordRejected { .. } => "wallet.record_rejected",
-            WalletError::InvalidPage => "wallet.invalid_page",
-            WalletError::InvalidSubscriber { .. } => "wallet.invalid_subscriber",
-            WalletError::UnknownSubscriber { .. } => "wallet.unknown_subscriber",
-            WalletError::Derivation(..) => "wallet.derivation",
-            WalletError::NoIdentity => "wallet.no_identity",
-            WalletError::IdentityExists => "wallet.identity_exists",
-            WalletError::UnsupportedNetwork { .. } => "wallet.unsupported_network",
-            WalletError::IdentityMismatch => "wallet.identity_mismatch",
-            WalletError::CorruptRsaKey => "wallet.corrupt_rsa_key",
-            WalletError::LockPoisoned => "wallet.lock_poisoned",
-        }
-    }
-}
+crate::error_code::error_codes!(WalletError {
+    Keys => inner,
+    Store => inner,
+    Pool => inner,
+    Protocol => inner,
+    Sealed => inner,
+    Record => inner,
+    Trip => inner,
+    Crypto => inner,
+    Light => inner,
+    PairingPayload => inner,
+    Mailbox => inner,
+    Backup => inner,
+    Export => inner,
+    PairingMessage => inner,
+    InvalidPoolSize => "wallet.invalid_pool_size",
+    PairingTimeout => "wallet.pairing_timeout",
+    BadPairingAccept => "wallet.bad_pairing_accept",
+    DeviceOwnedByOther => "wallet.device_owned_by_other",
+    AlreadyPaired => "wallet.already_paired",
+    UnknownDevice => "wallet.unknown_device",
+    DeviceNotOwned => "wallet.device_not_owned",
+    InvalidDateRange => "wallet.invalid_date_range",
+    RecordRejected => "wallet.record_rejected",
+    InvalidPage => "wallet.invalid_page",
+    InvalidSubscriber => "wallet.invalid_subscriber",
+    UnknownSubscriber => "wallet.unknown_subscriber",
+    Derivation => "wallet.derivation",
+    NoIdentity => "wallet.no_identity",
+    IdentityExists => "wallet.identity_exists",
+    UnsupportedNetwork => "wallet.unsupported_network",
+    IdentityMismatch => "wallet.identity_mismatch",
+    CorruptRsaKey => "wallet.corrupt_rsa_key",
+    LockPoisoned => "wallet.lock_poisoned",
+});
 
 impl From<WalletError> for GrantsError {
     /// A wallet failure under a grant operation: the light client's and the store's

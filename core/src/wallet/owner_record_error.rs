@@ -80,23 +80,17 @@ pub enum OwnerRecordError {
     Wallet(#[from] WalletError),
 }
 
-impl OwnerRecordError {
-    /// The stable code of this error (`owner_record.*`); for [`Self::Wallet`],
-    /// `owner_record.wallet` (the wrapped error carries its own).
-    pub fn code(&self) -> &'static str {
-        match self {
-            OwnerRecordError::UnknownFormat { .. } => "owner_record.unknown_format",
-            OwnerRecordError::InvalidFormat { .. } => "owner_record.invalid_format",
-            OwnerRecordError::ReservedFormat { .. } => "owner_record.reserved_format",
-            OwnerRecordError::InvalidKey { .. } => "owner_record.invalid_key",
-            OwnerRecordError::InvalidValue { .. } => "owner_record.invalid_value",
-            OwnerRecordError::ValueTooLarge { .. } => "owner_record.value_too_large",
-            OwnerRecordError::Exists { .. } => "owner_record.exists",
-            OwnerRecordError::NotOwned { .. } => "owner_record.not_owned",
-            OwnerRecordError::Wallet(_) => "owner_record.wallet",
-        }
-    }
-}
+crate::error_code::error_codes!(OwnerRecordError {
+    UnknownFormat => "owner_record.unknown_format",
+    InvalidFormat => "owner_record.invalid_format",
+    ReservedFormat => "owner_record.reserved_format",
+    InvalidKey => "owner_record.invalid_key",
+    InvalidValue => "owner_record.invalid_value",
+    ValueTooLarge => "owner_record.value_too_large",
+    Exists => "owner_record.exists",
+    NotOwned => "owner_record.not_owned",
+    Wallet => "owner_record.wallet",
+});
 
 impl From<crate::light::LightError> for OwnerRecordError {
     fn from(error: crate::light::LightError) -> Self {

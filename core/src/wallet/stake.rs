@@ -36,18 +36,12 @@ pub enum StakeError {
     Light(#[from] LightError),
 }
 
-impl StakeError {
-    /// A stable, machine-readable code for this error (`stake.<kind>`; a wrapped error
-    /// answers its own code), for apps, logs and exit statuses: never reworded.
-    pub fn code(&self) -> &'static str {
-        match self {
-            StakeError::ZeroAmount => "stake.zero_amount",
-            StakeError::InsufficientFunds { .. } => "stake.insufficient_funds",
-            StakeError::InsufficientStake { .. } => "stake.insufficient_stake",
-            StakeError::Light(inner) => inner.code(),
-        }
-    }
-}
+crate::error_code::error_codes!(StakeError {
+    ZeroAmount => "stake.zero_amount",
+    InsufficientFunds => "stake.insufficient_funds",
+    InsufficientStake => "stake.insufficient_stake",
+    Light => inner,
+});
 
 impl Wallet {
     /// Bonds `amount` of the owner's tokens to `validator`; waits until a block commits

@@ -70,24 +70,18 @@ pub enum AuditError {
     Grants(#[from] GrantsError),
 }
 
-impl AuditError {
-    /// A stable, machine-readable code for this error (`audit.<kind>`; a wrapped error
-    /// answers its own code), for apps, logs and exit statuses: never reworded.
-    pub fn code(&self) -> &'static str {
-        match self {
-            AuditError::InvalidClaim(..) => "audit.invalid_claim",
-            AuditError::PoolMismatch { .. } => "audit.pool_mismatch",
-            AuditError::ScanIncomplete { .. } => "audit.scan_incomplete",
-            AuditError::Incomplete { .. } => "audit.incomplete",
-            AuditError::OutsideClaim { .. } => "audit.outside_claim",
-            AuditError::ClaimMismatch { .. } => "audit.claim_mismatch",
-            AuditError::NotAnAuditor(..) => "audit.not_an_auditor",
-            AuditError::AttestationMissing { .. } => "audit.attestation_missing",
-            AuditError::AttestationInvalid(..) => "audit.attestation_invalid",
-            AuditError::Grants(inner) => inner.code(),
-        }
-    }
-}
+crate::error_code::error_codes!(AuditError {
+    InvalidClaim => "audit.invalid_claim",
+    PoolMismatch => "audit.pool_mismatch",
+    ScanIncomplete => "audit.scan_incomplete",
+    Incomplete => "audit.incomplete",
+    OutsideClaim => "audit.outside_claim",
+    ClaimMismatch => "audit.claim_mismatch",
+    NotAnAuditor => "audit.not_an_auditor",
+    AttestationMissing => "audit.attestation_missing",
+    AttestationInvalid => "audit.attestation_invalid",
+    Grants => inner,
+});
 
 impl From<LightError> for AuditError {
     fn from(err: LightError) -> Self {
