@@ -373,6 +373,21 @@ mod tests {
         crate::clock::Clock::now_secs(&crate::clock::SystemClock)
     }
 
+    /// Pairs from `text` with an 8-address pool through an unreachable node; the error.
+    async fn pairing_error(wallet: &Wallet, text: &str) -> WalletError {
+        wallet
+            .pair_device(&unreachable_light(), text, "car", 8, "agent")
+            .await
+            .unwrap_err()
+    }
+
+    fn is_expired(err: &WalletError) -> bool {
+        matches!(
+            err,
+            WalletError::PairingPayload(PairingPayloadError::Expired { .. })
+        )
+    }
+
     use bitcoin::secp256k1::SecretKey;
 
     #[tokio::test(flavor = "current_thread")]
@@ -408,16 +423,8 @@ mod tests {
     #[tokio::test(flavor = "current_thread")]
     async fn expired_code_is_refused() {
         let wallet = wallet();
-        let light = unreachable_light();
-        let text = payload(now() - 1_000, 60);
-        let err = wallet
-            .pair_device(&light, &text, "car", 8, "agent")
-            .await
-            .unwrap_err();
-        assert!(matches!(
-            err,
-            WalletError::PairingPayload(PairingPayloadError::Expired { .. })
-        ));
+        let err = pairing_error(&wallet, &payload(now() - 1_000, 60)).await;
+        assert!(is_expired(&err), "{err}");
         assert!(wallet.devices().unwrap().is_empty());
     }
 
@@ -429,25 +436,15 @@ mod tests {
         let issued = 1_800_000_000;
         let clock = Arc::new(crate::clock::ManualClock::at_millis(issued * 1000));
         let wallet = wallet().with_clock(clock.clone());
-        let light = unreachable_light();
         let text = payload(issued, 60);
-        let err = wallet
-            .pair_device(&light, &text, "car", 8, "agent")
-            .await
-            .unwrap_err();
+        let err = pairing_error(&wallet, &text).await;
         assert!(
             !matches!(err, WalletError::PairingPayload(_)),
             "refused a fresh code: {err}"
         );
         clock.advance(std::time::Duration::from_secs(61));
-        let err = wallet
-            .pair_device(&light, &text, "car", 8, "agent")
-            .await
-            .unwrap_err();
-        assert!(matches!(
-            err,
-            WalletError::PairingPayload(PairingPayloadError::Expired { .. })
-        ));
+        let err = pairing_error(&wallet, &text).await;
+        assert!(is_expired(&err), "{err}");
         assert!(wallet.devices().unwrap().is_empty());
     }
 
