@@ -4,11 +4,25 @@ use super::*;
 use crate::error::CarChainError;
 use crate::secrets::tests::RecordingStore;
 
-const ABANDON: &str =
+use crate::light::tests::{offline_client, runtime};
+
+pub(crate) const ABANDON: &str =
     "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
 
 fn path(dir: &tempfile::TempDir) -> String {
     dir.path().join("wallet.db").to_string_lossy().into_owned()
+}
+
+/// The wallet of the [`ABANDON`] words on regtest, stored in `dir`.
+pub(crate) fn restored_wallet(dir: &tempfile::TempDir) -> Arc<Wallet> {
+    Wallet::restore(
+        path(dir),
+        Arc::new(RecordingStore::default()),
+        Network::Regtest,
+        ABANDON.into(),
+        String::new(),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -103,26 +117,9 @@ fn create_returns_words_that_restore_the_same_wallet() {
 #[test]
 fn bad_payloads_and_dates_fail_before_any_network_call() {
     let dir = tempfile::tempdir().unwrap();
-    let wallet = Wallet::restore(
-        path(&dir),
-        Arc::new(RecordingStore::default()),
-        Network::Regtest,
-        ABANDON.into(),
-        String::new(),
-    )
-    .unwrap();
-    let validator = crate::light::tests::GENERATOR_HEX.to_owned();
-    let light = LightClient::new(
-        vec!["http://127.0.0.1:9".into()],
-        "c".into(),
-        Network::Regtest,
-        validator,
-    )
-    .unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let wallet = restored_wallet(&dir);
+    let light = offline_client();
+    let runtime = runtime();
     let err = runtime
         .block_on(wallet.pair_device(
             light.clone(),
