@@ -85,41 +85,9 @@ impl Wallet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::Network;
-    use crate::light::tests::GENERATOR_HEX;
-    use crate::secrets::tests::RecordingStore;
+    use crate::light::tests::{offline_client as offline_light, runtime};
+    use crate::wallet::tests::restored_wallet as wallet;
     use carchain_core::protocol::signing::{p2wpkh_address, public_key_of, secret_key_from_bytes};
-
-    const WORDS: &str = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
-
-    fn wallet(dir: &tempfile::TempDir) -> Arc<Wallet> {
-        let path = dir.path().join("wallet.db").to_string_lossy().into_owned();
-        Wallet::restore(
-            path,
-            Arc::new(RecordingStore::default()),
-            Network::Regtest,
-            WORDS.into(),
-            String::new(),
-        )
-        .unwrap()
-    }
-
-    fn offline_light() -> Arc<LightClient> {
-        LightClient::new(
-            vec!["http://127.0.0.1:9".into()],
-            "carchain-dev".into(),
-            Network::Regtest,
-            GENERATOR_HEX.into(),
-        )
-        .unwrap()
-    }
-
-    fn runtime() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-    }
 
     #[test]
     fn refused_payments_are_invalid_input_with_payment_codes() {

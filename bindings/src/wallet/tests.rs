@@ -6,23 +6,27 @@ use crate::secrets::tests::RecordingStore;
 
 use crate::light::tests::{offline_client, runtime};
 
-pub(crate) const ABANDON: &str =
-    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+use crate::keys::tests::ABANDON;
 
 fn path(dir: &tempfile::TempDir) -> String {
     dir.path().join("wallet.db").to_string_lossy().into_owned()
 }
 
-/// The wallet of the [`ABANDON`] words on regtest, stored in `dir`.
-pub(crate) fn restored_wallet(dir: &tempfile::TempDir) -> Arc<Wallet> {
+/// The wallet of the [`ABANDON`] words with `passphrase` on regtest, stored at `path`.
+pub(crate) fn restore_abandon(path: String, passphrase: &str) -> Arc<Wallet> {
     Wallet::restore(
-        path(dir),
+        path,
         Arc::new(RecordingStore::default()),
         Network::Regtest,
         ABANDON.into(),
-        String::new(),
+        passphrase.into(),
     )
     .unwrap()
+}
+
+/// The wallet of the [`ABANDON`] words on regtest, stored in `dir`.
+pub(crate) fn restored_wallet(dir: &tempfile::TempDir) -> Arc<Wallet> {
+    restore_abandon(path(dir), "")
 }
 
 #[test]
