@@ -67,7 +67,7 @@ impl GrantsLedger {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::light::tests::{NO_NODE, offline_client, runtime};
+    use crate::light::tests::{NO_NODE, error_of, offline_client};
 
     /// A ledger on [`NO_NODE`]: every request fails.
     pub(crate) fn offline_ledger() -> Arc<GrantsLedger> {
@@ -79,14 +79,11 @@ pub(crate) mod tests {
         let err = GrantsLedger::new(offline_client(), vec![]).unwrap_err();
         assert_eq!(err.code(), "light.invalid_input");
         let ledger = offline_ledger();
-        let runtime = runtime();
-        let err = runtime.block_on(ledger.escrow("nope".into())).unwrap_err();
+        let err = error_of(ledger.escrow("nope".into()));
         assert_eq!(err.code(), "grants.invalid_id");
-        let err = runtime.block_on(ledger.grant("12".into())).unwrap_err();
+        let err = error_of(ledger.grant("12".into()));
         assert_eq!(err.code(), "grants.invalid_id");
-        let err = runtime
-            .block_on(ledger.escrow("ab".repeat(32)))
-            .unwrap_err();
+        let err = error_of(ledger.escrow("ab".repeat(32)));
         assert!(matches!(err, CarChainError::Unavailable { .. }), "{err:?}");
         assert_eq!(err.code(), "light.network");
     }

@@ -93,7 +93,7 @@ impl Wallet {
 mod tests {
     use super::*;
     use crate::grants_ledger::tests::offline_ledger;
-    use crate::light::tests::runtime;
+    use crate::light::tests::error_of;
     use crate::wallet::tests::restored_wallet;
 
     #[test]
@@ -101,28 +101,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let wallet = restored_wallet(&dir);
         let ledger = offline_ledger();
-        let runtime = runtime();
         let none = Narrowing::default();
-        let err = runtime
-            .block_on(wallet.approve(ledger.clone(), "xyz".into(), "V".into(), none.clone()))
-            .unwrap_err();
+        let err = error_of(wallet.approve(ledger.clone(), "xyz".into(), "V".into(), none.clone()));
         assert_eq!(err.code(), "grants.invalid_id");
         let half = Narrowing {
             to_date: Some("2024-05-02".into()),
             ..none
         };
-        let err = runtime
-            .block_on(wallet.approve(ledger.clone(), "ab".repeat(32), "V".into(), half))
-            .unwrap_err();
+        let err = error_of(wallet.approve(ledger.clone(), "ab".repeat(32), "V".into(), half));
         assert!(matches!(err, CarChainError::InvalidNarrowing { .. }));
-        let err = runtime
-            .block_on(wallet.reject(ledger.clone(), "ab".repeat(31)))
-            .unwrap_err();
+        let err = error_of(wallet.reject(ledger.clone(), "ab".repeat(31)));
         assert_eq!(err.code(), "grants.invalid_id");
         assert!(wallet.grants().unwrap().is_empty());
-        let err = runtime
-            .block_on(wallet.revoke(ledger, "cd".repeat(32)))
-            .unwrap_err();
+        let err = error_of(wallet.revoke(ledger, "cd".repeat(32)));
         assert!(matches!(err, CarChainError::NotFound { .. }));
         assert_eq!(err.code(), "grants.unknown_grant");
     }

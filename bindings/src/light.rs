@@ -113,6 +113,14 @@ pub(crate) mod tests {
             .unwrap()
     }
 
+    /// The error the async `call` fails with (it must fail).
+    #[track_caller]
+    pub(crate) fn error_of<T: std::fmt::Debug>(
+        call: impl std::future::Future<Output = Result<T, CarChainError>>,
+    ) -> CarChainError {
+        runtime().block_on(call).unwrap_err()
+    }
+
     #[test]
     fn a_bad_validator_key_is_invalid_input() {
         let err = LightClient::new(
@@ -144,8 +152,7 @@ pub(crate) mod tests {
             }
         }
         let listener = Arc::new(Count(std::sync::Mutex::new(0)));
-        let runtime = runtime();
-        let err = runtime.block_on(light.sync(listener.clone())).unwrap_err();
+        let err = error_of(light.sync(listener.clone()));
         assert_eq!(err.code(), "light.network");
         assert_eq!(light.verified_height(), 0);
         assert_eq!(*listener.0.lock().unwrap(), 0);

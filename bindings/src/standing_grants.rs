@@ -161,7 +161,7 @@ impl Wallet {
 mod tests {
     use super::*;
     use crate::grants_ledger::tests::offline_ledger;
-    use crate::light::tests::runtime;
+    use crate::light::tests::{error_of, runtime};
     use crate::wallet::tests::restored_wallet;
 
     #[test]
@@ -170,36 +170,29 @@ mod tests {
         let wallet = restored_wallet(&dir);
         assert!(wallet.standing_grants().unwrap().is_empty());
         let ledger = offline_ledger();
-        let runtime = runtime();
-        let err = runtime
-            .block_on(wallet.sync_standing_grants(ledger.clone(), "2024-13-01".into()))
-            .unwrap_err();
+        let err = error_of(wallet.sync_standing_grants(ledger.clone(), "2024-13-01".into()));
         assert_eq!(err.code(), "input.invalid_date");
         // No standing grant: a sync reads nothing and reports nothing.
-        let report = runtime
+        let report = runtime()
             .block_on(wallet.sync_standing_grants(ledger.clone(), "2024-05-02".into()))
             .unwrap();
         assert!(report.is_empty());
         let none = Narrowing::default();
-        let err = runtime
-            .block_on(wallet.approve_as_of(
-                ledger.clone(),
-                "ab".repeat(32),
-                "V".into(),
-                none.clone(),
-                "yesterday".into(),
-            ))
-            .unwrap_err();
+        let err = error_of(wallet.approve_as_of(
+            ledger.clone(),
+            "ab".repeat(32),
+            "V".into(),
+            none.clone(),
+            "yesterday".into(),
+        ));
         assert_eq!(err.code(), "input.invalid_date");
-        let err = runtime
-            .block_on(wallet.approve_as_of(
-                ledger,
-                "xyz".into(),
-                "V".into(),
-                none,
-                "2024-05-02".into(),
-            ))
-            .unwrap_err();
+        let err = error_of(wallet.approve_as_of(
+            ledger,
+            "xyz".into(),
+            "V".into(),
+            none,
+            "2024-05-02".into(),
+        ));
         assert_eq!(err.code(), "grants.invalid_id");
     }
 

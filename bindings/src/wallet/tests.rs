@@ -4,7 +4,7 @@ use super::*;
 use crate::error::CarChainError;
 use crate::secrets::tests::RecordingStore;
 
-use crate::light::tests::{offline_client, runtime};
+use crate::light::tests::{error_of, offline_client};
 
 use crate::keys::tests::ABANDON;
 
@@ -123,29 +123,22 @@ fn bad_payloads_and_dates_fail_before_any_network_call() {
     let dir = tempfile::tempdir().unwrap();
     let wallet = restored_wallet(&dir);
     let light = offline_client();
-    let runtime = runtime();
-    let err = runtime
-        .block_on(wallet.pair_device(
-            light.clone(),
-            "not a payload".into(),
-            "car".into(),
-            16,
-            "agent".into(),
-        ))
-        .unwrap_err();
+    let err = error_of(wallet.pair_device(
+        light.clone(),
+        "not a payload".into(),
+        "car".into(),
+        16,
+        "agent".into(),
+    ));
     assert_eq!(err.code(), "pairing.malformed");
     assert!(matches!(err, CarChainError::InvalidPairingPayload { .. }));
-    let err = runtime
-        .block_on(wallet.trips(
-            light.clone(),
-            "V".into(),
-            "2024-13-01".into(),
-            "2024-05-02".into(),
-        ))
-        .unwrap_err();
+    let err = error_of(wallet.trips(
+        light.clone(),
+        "V".into(),
+        "2024-13-01".into(),
+        "2024-05-02".into(),
+    ));
     assert_eq!(err.code(), "input.invalid_date");
-    let err = runtime
-        .block_on(wallet.trips(light, "V".into(), "2024-05-01".into(), "2024-05-02".into()))
-        .unwrap_err();
+    let err = error_of(wallet.trips(light, "V".into(), "2024-05-01".into(), "2024-05-02".into()));
     assert_eq!(err.code(), "wallet.unknown_device");
 }
