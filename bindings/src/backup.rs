@@ -53,35 +53,16 @@ impl Wallet {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::keys::Network;
-    use crate::secrets::tests::RecordingStore;
-
-    const WORDS: &str = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+    use crate::wallet::tests::restore_abandon;
 
     #[test]
     fn a_backup_round_trips_and_another_wallet_gets_a_stable_code() {
         let dir = tempfile::tempdir().unwrap();
         let path = |name: &str| dir.path().join(name).display().to_string();
-        let first = Wallet::restore(
-            path("a.db"),
-            Arc::new(RecordingStore::default()),
-            Network::Regtest,
-            WORDS.into(),
-            String::new(),
-        )
-        .unwrap();
+        let first = restore_abandon(path("a.db"), "");
         first.write_backup(path("wallet.ccbackup")).unwrap();
-        let again = Wallet::restore(
-            path("b.db"),
-            Arc::new(RecordingStore::default()),
-            Network::Regtest,
-            WORDS.into(),
-            String::new(),
-        )
-        .unwrap();
+        let again = restore_abandon(path("b.db"), "");
         assert_eq!(
             again.restore_backup(path("wallet.ccbackup")).unwrap(),
             RestoredCounts {
@@ -91,14 +72,7 @@ mod tests {
                 read_tokens: 0
             }
         );
-        let other = Wallet::restore(
-            path("c.db"),
-            Arc::new(RecordingStore::default()),
-            Network::Regtest,
-            WORDS.into(),
-            "another passphrase".into(),
-        )
-        .unwrap();
+        let other = restore_abandon(path("c.db"), "another passphrase");
         let err = other.restore_backup(path("wallet.ccbackup")).unwrap_err();
         assert_eq!(err.code(), "backup.wrong_wallet");
         let err = other.restore_backup(path("missing")).unwrap_err();

@@ -306,234 +306,213 @@ mod tests {
         }
     }
 
+    /// `error` converts to `code` and the variant of `kind`.
+    #[track_caller]
+    fn check(error: impl Into<CarChainError>, code: &str, kind: Kind) {
+        let error = error.into();
+        assert_eq!(error.code(), code, "{error:?}");
+        let same_kind = CarChainError::of_kind(kind, String::new(), String::new());
+        assert_eq!(
+            std::mem::discriminant(&error),
+            std::mem::discriminant(&same_kind),
+            "{code}"
+        );
+    }
+
     /// One core error of each area: the FFI code Kotlin and Swift see and its variant.
     #[test]
     fn core_errors_map_to_their_code_and_kind() {
-        let cases: Vec<(CarChainError, &str, Kind)> = vec![
-            (
-                KeyError::BadChecksum.into(),
-                "key.bad_checksum",
-                Kind::InvalidMnemonic,
-            ),
-            (
-                KeyError::InvalidPublicKey.into(),
-                "key.invalid_public_key",
-                Kind::Internal,
-            ),
-            (
-                WalletError::from(KeyError::InvalidAddress).into(),
-                "key.invalid_address",
-                Kind::InvalidInput,
-            ),
-            (
-                StoreError::MasterKeyMissing.into(),
-                "store.master_key_missing",
-                Kind::SecretStore,
-            ),
-            (
-                StoreError::LockPoisoned.into(),
-                "store.invalid_data",
-                Kind::Storage,
-            ),
-            (
-                TripError::EmptyTrack.into(),
-                "trip.empty_track",
-                Kind::InvalidRecord,
-            ),
-            (
-                WalletError::from(PairingPayloadError::BadCode).into(),
-                "pairing.bad_code",
-                Kind::InvalidPairingPayload,
-            ),
-            (
-                node("duplicate_record").into(),
-                "light.node_refused",
-                Kind::Refused,
-            ),
-            (
-                node("unavailable").into(),
-                "light.node_refused",
-                Kind::Unavailable,
-            ),
-            (
-                LightError::Tampered("root".into()).into(),
-                "light.tampered",
-                Kind::Verification,
-            ),
-            (
-                LightError::NotSynced(4).into(),
-                "light.not_synced",
-                Kind::InvalidInput,
-            ),
-            (
-                LightError::Network {
-                    endpoint: "http://a".into(),
-                    reason: "refused".into(),
-                }
-                .into(),
-                "light.network",
-                Kind::Unavailable,
-            ),
-            (
-                DeviceError::NotPaired.into(),
-                "device.not_paired",
-                Kind::Pairing,
-            ),
-            (
-                DeviceError::CodeExpired { expires_at: 1 }.into(),
-                "device.code_expired",
-                Kind::Pairing,
-            ),
-            (
-                DeviceError::Store(DeviceStoreError::Random).into(),
-                "device_store.random",
-                Kind::Storage,
-            ),
-            (
-                DeviceError::Refused {
-                    seq: 1,
-                    code: "bad_signature".into(),
-                    message: "no".into(),
-                }
-                .into(),
-                "device.refused",
-                Kind::Refused,
-            ),
-            (
-                DeviceError::Pool("p".into()).into(),
-                "device.pool",
-                Kind::Internal,
-            ),
-            (
-                WalletError::UnknownDevice { vid: "V".into() }.into(),
-                "wallet.unknown_device",
-                Kind::NotFound,
-            ),
-            (
-                WalletError::NoIdentity.into(),
-                "wallet.no_identity",
-                Kind::Storage,
-            ),
-            (
-                WalletError::IdentityMismatch.into(),
-                "wallet.identity_mismatch",
-                Kind::Storage,
-            ),
-            (
-                WalletError::InvalidPoolSize { size: 0 }.into(),
-                "wallet.invalid_pool_size",
-                Kind::InvalidInput,
-            ),
-            (
-                WalletError::LockPoisoned.into(),
-                "wallet.lock_poisoned",
-                Kind::Internal,
-            ),
-            (
-                ExportError::UnknownCar { vid: "V".into() }.into(),
-                "export.unknown_car",
-                Kind::NotFound,
-            ),
-            (
-                ExportError::FileChanged { file: "x".into() }.into(),
-                "export.file_changed",
-                Kind::InvalidRecord,
-            ),
-            (
-                ExportError::Truncated {
-                    found: 3,
-                    reason: "cut".into(),
-                }
-                .into(),
-                "export.truncated",
-                Kind::InvalidInput,
-            ),
-            (
-                ExportError::Io {
-                    path: "p".into(),
-                    reason: "r".into(),
-                }
-                .into(),
-                "export.io",
-                Kind::Storage,
-            ),
-            (
-                PaymentError::ZeroAmount.into(),
-                "payment.zero_amount",
-                Kind::InvalidInput,
-            ),
-            (
-                PaymentError::InsufficientFunds {
-                    balance: 1,
-                    needed: 20,
-                }
-                .into(),
-                "payment.insufficient_funds",
-                Kind::InvalidInput,
-            ),
-            (
-                CoreGrantsError::InvalidTerms("x".into()).into(),
-                "grants.invalid_terms",
-                Kind::InvalidInput,
-            ),
-            (
-                CoreGrantsError::InvalidNarrowing("w".into()).into(),
-                "grants.invalid_narrowing",
-                Kind::InvalidNarrowing,
-            ),
-            (
-                CoreGrantsError::UnknownGrant("g".into()).into(),
-                "grants.unknown_grant",
-                Kind::NotFound,
-            ),
-            (
-                CoreGrantsError::RequestClosed {
-                    request: "r".into(),
-                    reason: "expired".into(),
-                }
-                .into(),
-                "grants.request_closed",
-                Kind::RequestClosed,
-            ),
-            (
-                CoreGrantsError::NothingToDeliver.into(),
-                "grants.nothing_to_deliver",
-                Kind::CannotDeliver,
-            ),
-            (
-                CoreGrantsError::Timeout("r".into()).into(),
-                "grants.timeout",
-                Kind::NotYet,
-            ),
-            (
-                CoreGrantsError::from(LightError::Tampered("root".into())).into(),
-                "light.tampered",
-                Kind::Verification,
-            ),
-            (
-                CoreGrantsError::from(WalletError::UnknownDevice { vid: "V".into() }).into(),
-                "wallet.unknown_device",
-                Kind::NotFound,
-            ),
-            (
-                BadInput {
-                    code: "input.invalid_date",
-                    detail: "d".into(),
-                }
-                .into(),
-                "input.invalid_date",
-                Kind::InvalidInput,
-            ),
-        ];
-        for (error, code, kind) in cases {
-            assert_eq!(error.code(), code, "{error:?}");
-            let same_kind = CarChainError::of_kind(kind, String::new(), String::new());
-            assert_eq!(
-                std::mem::discriminant(&error),
-                std::mem::discriminant(&same_kind),
-                "{code}"
-            );
-        }
+        check(
+            KeyError::BadChecksum,
+            "key.bad_checksum",
+            Kind::InvalidMnemonic,
+        );
+        check(
+            KeyError::InvalidPublicKey,
+            "key.invalid_public_key",
+            Kind::Internal,
+        );
+        check(
+            WalletError::from(KeyError::InvalidAddress),
+            "key.invalid_address",
+            Kind::InvalidInput,
+        );
+        check(
+            StoreError::MasterKeyMissing,
+            "store.master_key_missing",
+            Kind::SecretStore,
+        );
+        check(
+            StoreError::LockPoisoned,
+            "store.invalid_data",
+            Kind::Storage,
+        );
+        check(
+            TripError::EmptyTrack,
+            "trip.empty_track",
+            Kind::InvalidRecord,
+        );
+        check(
+            WalletError::from(PairingPayloadError::BadCode),
+            "pairing.bad_code",
+            Kind::InvalidPairingPayload,
+        );
+        check(
+            node("duplicate_record"),
+            "light.node_refused",
+            Kind::Refused,
+        );
+        check(node("unavailable"), "light.node_refused", Kind::Unavailable);
+        check(
+            LightError::Tampered("root".into()),
+            "light.tampered",
+            Kind::Verification,
+        );
+        check(
+            LightError::NotSynced(4),
+            "light.not_synced",
+            Kind::InvalidInput,
+        );
+        check(
+            LightError::Network {
+                endpoint: "http://a".into(),
+                reason: "refused".into(),
+            },
+            "light.network",
+            Kind::Unavailable,
+        );
+        check(DeviceError::NotPaired, "device.not_paired", Kind::Pairing);
+        check(
+            DeviceError::CodeExpired { expires_at: 1 },
+            "device.code_expired",
+            Kind::Pairing,
+        );
+        check(
+            DeviceError::Store(DeviceStoreError::Random),
+            "device_store.random",
+            Kind::Storage,
+        );
+        check(
+            DeviceError::Refused {
+                seq: 1,
+                code: "bad_signature".into(),
+                message: "no".into(),
+            },
+            "device.refused",
+            Kind::Refused,
+        );
+        check(DeviceError::Pool("p".into()), "device.pool", Kind::Internal);
+        check(
+            WalletError::UnknownDevice { vid: "V".into() },
+            "wallet.unknown_device",
+            Kind::NotFound,
+        );
+        check(WalletError::NoIdentity, "wallet.no_identity", Kind::Storage);
+        check(
+            WalletError::IdentityMismatch,
+            "wallet.identity_mismatch",
+            Kind::Storage,
+        );
+        check(
+            WalletError::InvalidPoolSize { size: 0 },
+            "wallet.invalid_pool_size",
+            Kind::InvalidInput,
+        );
+        check(
+            WalletError::LockPoisoned,
+            "wallet.lock_poisoned",
+            Kind::Internal,
+        );
+        check(
+            ExportError::UnknownCar { vid: "V".into() },
+            "export.unknown_car",
+            Kind::NotFound,
+        );
+        check(
+            ExportError::FileChanged { file: "x".into() },
+            "export.file_changed",
+            Kind::InvalidRecord,
+        );
+        check(
+            ExportError::Truncated {
+                found: 3,
+                reason: "cut".into(),
+            },
+            "export.truncated",
+            Kind::InvalidInput,
+        );
+        check(
+            ExportError::Io {
+                path: "p".into(),
+                reason: "r".into(),
+            },
+            "export.io",
+            Kind::Storage,
+        );
+        check(
+            PaymentError::ZeroAmount,
+            "payment.zero_amount",
+            Kind::InvalidInput,
+        );
+        check(
+            PaymentError::InsufficientFunds {
+                balance: 1,
+                needed: 20,
+            },
+            "payment.insufficient_funds",
+            Kind::InvalidInput,
+        );
+        check(
+            CoreGrantsError::InvalidTerms("x".into()),
+            "grants.invalid_terms",
+            Kind::InvalidInput,
+        );
+        check(
+            CoreGrantsError::InvalidNarrowing("w".into()),
+            "grants.invalid_narrowing",
+            Kind::InvalidNarrowing,
+        );
+        check(
+            CoreGrantsError::UnknownGrant("g".into()),
+            "grants.unknown_grant",
+            Kind::NotFound,
+        );
+        check(
+            CoreGrantsError::RequestClosed {
+                request: "r".into(),
+                reason: "expired".into(),
+            },
+            "grants.request_closed",
+            Kind::RequestClosed,
+        );
+        check(
+            CoreGrantsError::NothingToDeliver,
+            "grants.nothing_to_deliver",
+            Kind::CannotDeliver,
+        );
+        check(
+            CoreGrantsError::Timeout("r".into()),
+            "grants.timeout",
+            Kind::NotYet,
+        );
+        check(
+            CoreGrantsError::from(LightError::Tampered("root".into())),
+            "light.tampered",
+            Kind::Verification,
+        );
+        check(
+            CoreGrantsError::from(WalletError::UnknownDevice { vid: "V".into() }),
+            "wallet.unknown_device",
+            Kind::NotFound,
+        );
+        check(
+            BadInput {
+                code: "input.invalid_date",
+                detail: "d".into(),
+            },
+            "input.invalid_date",
+            Kind::InvalidInput,
+        );
     }
 
     /// The message is core's, so it names the problem without the secret.

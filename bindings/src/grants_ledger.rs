@@ -65,34 +65,25 @@ impl GrantsLedger {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use crate::keys::Network;
+    use crate::light::tests::{NO_NODE, error_of, offline_client};
+
+    /// A ledger on [`NO_NODE`]: every request fails.
+    pub(crate) fn offline_ledger() -> Arc<GrantsLedger> {
+        GrantsLedger::new(offline_client(), vec![NO_NODE.into()]).unwrap()
+    }
 
     #[test]
     fn bad_ids_and_endpoints_are_typed_errors_before_any_network_call() {
-        let validator = crate::light::tests::GENERATOR_HEX.to_owned();
-        let light = LightClient::new(
-            vec!["http://127.0.0.1:9".into()],
-            "c".into(),
-            Network::Regtest,
-            validator,
-        )
-        .unwrap();
-        let err = GrantsLedger::new(light.clone(), vec![]).unwrap_err();
+        let err = GrantsLedger::new(offline_client(), vec![]).unwrap_err();
         assert_eq!(err.code(), "light.invalid_input");
-        let ledger = GrantsLedger::new(light, vec!["http://127.0.0.1:9".into()]).unwrap();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let err = runtime.block_on(ledger.escrow("nope".into())).unwrap_err();
+        let ledger = offline_ledger();
+        let err = error_of(ledger.escrow("nope".into()));
         assert_eq!(err.code(), "grants.invalid_id");
-        let err = runtime.block_on(ledger.grant("12".into())).unwrap_err();
+        let err = error_of(ledger.grant("12".into()));
         assert_eq!(err.code(), "grants.invalid_id");
-        let err = runtime
-            .block_on(ledger.escrow("ab".repeat(32)))
-            .unwrap_err();
+        let err = error_of(ledger.escrow("ab".repeat(32)));
         assert!(matches!(err, CarChainError::Unavailable { .. }), "{err:?}");
         assert_eq!(err.code(), "light.network");
     }

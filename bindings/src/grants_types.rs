@@ -79,7 +79,7 @@ pub struct PrivacyZone {
 
 /// How the owner narrows a request on approval. Every field defaults to narrowing
 /// nothing (`Narrowing()` in Kotlin and Swift approves the request as asked).
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+#[derive(Debug, Clone, Default, PartialEq, uniffi::Record)]
 pub struct Narrowing {
     /// First day delivered (`YYYY-MM-DD`, inside the request's period); give both days
     /// or neither.

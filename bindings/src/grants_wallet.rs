@@ -92,65 +92,28 @@ impl Wallet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::Network;
-    use crate::light::LightClient;
-    use crate::secrets::tests::RecordingStore;
-
-    const ABANDON: &str = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+    use crate::grants_ledger::tests::offline_ledger;
+    use crate::light::tests::error_of;
+    use crate::wallet::tests::restored_wallet;
 
     #[test]
     fn bad_ids_unknown_grants_and_bad_narrowings_fail_before_any_network_call() {
         let dir = tempfile::tempdir().unwrap();
-        let wallet = Wallet::restore(
-            dir.path().join("w.db").to_string_lossy().into_owned(),
-            Arc::new(RecordingStore::default()),
-            Network::Regtest,
-            ABANDON.into(),
-            String::new(),
-        )
-        .unwrap();
-        let validator = crate::light::tests::GENERATOR_HEX.to_owned();
-        let endpoint = "http://127.0.0.1:9".to_owned();
-        let light = LightClient::new(
-            vec![endpoint.clone()],
-            "c".into(),
-            Network::Regtest,
-            validator,
-        )
-        .unwrap();
-        let ledger = GrantsLedger::new(light, vec![endpoint]).unwrap();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let none = Narrowing {
-            from_date: None,
-            to_date: None,
-            privileges: None,
-            privacy_zones: vec![],
-            approximate: false,
-            expires_at_ms: None,
-        };
-        let err = runtime
-            .block_on(wallet.approve(ledger.clone(), "xyz".into(), "V".into(), none.clone()))
-            .unwrap_err();
+        let wallet = restored_wallet(&dir);
+        let ledger = offline_ledger();
+        let none = Narrowing::default();
+        let err = error_of(wallet.approve(ledger.clone(), "xyz".into(), "V".into(), none.clone()));
         assert_eq!(err.code(), "grants.invalid_id");
         let half = Narrowing {
             to_date: Some("2024-05-02".into()),
             ..none
         };
-        let err = runtime
-            .block_on(wallet.approve(ledger.clone(), "ab".repeat(32), "V".into(), half))
-            .unwrap_err();
+        let err = error_of(wallet.approve(ledger.clone(), "ab".repeat(32), "V".into(), half));
         assert!(matches!(err, CarChainError::InvalidNarrowing { .. }));
-        let err = runtime
-            .block_on(wallet.reject(ledger.clone(), "ab".repeat(31)))
-            .unwrap_err();
+        let err = error_of(wallet.reject(ledger.clone(), "ab".repeat(31)));
         assert_eq!(err.code(), "grants.invalid_id");
         assert!(wallet.grants().unwrap().is_empty());
-        let err = runtime
-            .block_on(wallet.revoke(ledger, "cd".repeat(32)))
-            .unwrap_err();
+        let err = error_of(wallet.revoke(ledger, "cd".repeat(32)));
         assert!(matches!(err, CarChainError::NotFound { .. }));
         assert_eq!(err.code(), "grants.unknown_grant");
     }

@@ -105,10 +105,11 @@ impl OwnerKeys {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use carchain_core::keys::{CompactSignature, verify_message};
 
+    /// The BIP-39 test words every unit test restores.
     pub(crate) const ABANDON: &str = "abandon abandon abandon abandon abandon abandon \
         abandon abandon abandon abandon abandon about";
 

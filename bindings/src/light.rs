@@ -90,6 +90,37 @@ pub(crate) mod tests {
     pub(crate) const GENERATOR_HEX: &str =
         "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
 
+    /// An endpoint on 127.0.0.1 where no node listens (the discard port).
+    pub(crate) const NO_NODE: &str = "http://127.0.0.1:9";
+
+    /// A client of [`NO_NODE`] anchored to [`GENERATOR_HEX`]: every request fails, so
+    /// tests see what is refused before any network call.
+    pub(crate) fn offline_client() -> Arc<LightClient> {
+        LightClient::new(
+            vec![NO_NODE.into()],
+            "c".into(),
+            Network::Regtest,
+            GENERATOR_HEX.into(),
+        )
+        .unwrap()
+    }
+
+    /// A single-threaded runtime for blocking on the async calls.
+    pub(crate) fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    /// The error the async `call` fails with (it must fail).
+    #[track_caller]
+    pub(crate) fn error_of<T: std::fmt::Debug>(
+        call: impl std::future::Future<Output = Result<T, CarChainError>>,
+    ) -> CarChainError {
+        runtime().block_on(call).unwrap_err()
+    }
+
     #[test]
     fn a_bad_validator_key_is_invalid_input() {
         let err = LightClient::new(
@@ -105,22 +136,15 @@ pub(crate) mod tests {
 
     #[test]
     fn no_endpoints_is_invalid_input() {
-        let validator = crate::light::tests::GENERATOR_HEX.to_owned();
-        let err = LightClient::new(vec![], "c".into(), Network::Regtest, validator).unwrap_err();
+        let err = LightClient::new(vec![], "c".into(), Network::Regtest, GENERATOR_HEX.into())
+            .unwrap_err();
         assert_eq!(err.code(), "light.invalid_input");
         assert!(err.to_string().contains("endpoint"), "{err}");
     }
 
     #[test]
     fn an_unreachable_node_is_unavailable_and_the_client_stays_at_zero() {
-        let validator = crate::light::tests::GENERATOR_HEX.to_owned();
-        let light = LightClient::new(
-            vec!["http://127.0.0.1:9".into()],
-            "c".into(),
-            Network::Regtest,
-            validator,
-        )
-        .unwrap();
+        let light = offline_client();
         struct Count(std::sync::Mutex<u32>);
         impl SyncListener for Count {
             fn on_progress(&self, _: u64, _: u64) {
@@ -128,17 +152,9 @@ pub(crate) mod tests {
             }
         }
         let listener = Arc::new(Count(std::sync::Mutex::new(0)));
-        let runtime = tokio_runtime();
-        let err = runtime.block_on(light.sync(listener.clone())).unwrap_err();
+        let err = error_of(light.sync(listener.clone()));
         assert_eq!(err.code(), "light.network");
         assert_eq!(light.verified_height(), 0);
         assert_eq!(*listener.0.lock().unwrap(), 0);
-    }
-
-    fn tokio_runtime() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
     }
 }

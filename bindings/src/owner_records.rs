@@ -16,6 +16,7 @@ use carchain_core::record::FormatSpec;
 use carchain_core::wallet::{
     OwnerRecord as CoreOwnerRecord, OwnerRecordWrite as CoreOwnerRecordWrite, owner_format,
 };
+use chrono::NaiveDate;
 use serde_json::Value;
 
 use crate::error::CarChainError;
@@ -101,6 +102,68 @@ fn format_of(name: &str, key_fields: Option<Vec<String>>) -> Result<FormatSpec, 
     Ok(owner_format(name, key_fields.as_deref())?)
 }
 
+/// Where one owner record is filed, parsed from the call's text arguments.
+struct RecordSlot {
+    spec: FormatSpec,
+    date: NaiveDate,
+    key: Value,
+}
+
+impl RecordSlot {
+    /// The record of `format` (custom with `key_fields`) filed under `date` with `key_json`.
+    fn parse(
+        format: &str,
+        key_fields: Option<Vec<String>>,
+        date: &str,
+        key_json: &str,
+    ) -> Result<Self, CarChainError> {
+        Ok(RecordSlot {
+            spec: format_of(format, key_fields)?,
+            date: parse_date(date)?,
+            key: parse_json(key_json, "record key")?,
+        })
+    }
+}
+
+/// Which version of an owner record a write makes.
+#[derive(Debug, Clone, Copy)]
+enum Version {
+    /// The first (a put).
+    First,
+    /// The next after the latest (an update).
+    Next,
+}
+
+impl Wallet {
+    /// Writes `value_json` (a JSON object) as the `version` of car `vid`'s owner record
+    /// in `slot`.
+    async fn write_owner_record(
+        &self,
+        version: Version,
+        light: &LightClient,
+        vid: &str,
+        slot: &RecordSlot,
+        value_json: &str,
+    ) -> Result<OwnerRecordWrite, CarChainError> {
+        let value = &parse_record_value(value_json)?;
+        let (client, date, spec, key) = (&light.client, slot.date, &slot.spec, &slot.key);
+        let wallet = &self.wallet;
+        let written = match version {
+            Version::First => {
+                wallet
+                    .put_owner_record(client, vid, date, spec, key, value)
+                    .await
+            }
+            Version::Next => {
+                wallet
+                    .update_owner_record(client, vid, date, spec, key, value)
+                    .await
+            }
+        };
+        Ok(written?.into())
+    }
+}
+
 #[uniffi::export(async_runtime = "tokio")]
 impl Wallet {
     /// Writes the first version of car `vid`'s owner record filed under `date`
@@ -118,15 +181,9 @@ impl Wallet {
         key_json: String,
         value_json: String,
     ) -> Result<OwnerRecordWrite, CarChainError> {
-        let spec = format_of(&format, key_fields)?;
-        let date = parse_date(&date)?;
-        let key = parse_json(&key_json, "record key")?;
-        let value = parse_record_value(&value_json)?;
-        let written = self
-            .wallet
-            .put_owner_record(&light.client, &vid, date, &spec, &key, &value)
-            .await?;
-        Ok(written.into())
+        let slot = RecordSlot::parse(&format, key_fields, &date, &key_json)?;
+        self.write_owner_record(Version::First, &light, &vid, &slot, &value_json)
+            .await
     }
 
     /// Writes the next version of car `vid`'s owner record filed under `date` with
@@ -143,15 +200,9 @@ impl Wallet {
         key_json: String,
         value_json: String,
     ) -> Result<OwnerRecordWrite, CarChainError> {
-        let spec = format_of(&format, key_fields)?;
-        let date = parse_date(&date)?;
-        let key = parse_json(&key_json, "record key")?;
-        let value = parse_record_value(&value_json)?;
-        let written = self
-            .wallet
-            .update_owner_record(&light.client, &vid, date, &spec, &key, &value)
-            .await?;
-        Ok(written.into())
+        let slot = RecordSlot::parse(&format, key_fields, &date, &key_json)?;
+        self.write_owner_record(Version::Next, &light, &vid, &slot, &value_json)
+            .await
     }
 
     /// The latest version of car `vid`'s owner record filed under `date` with
@@ -186,12 +237,11 @@ impl Wallet {
         key_json: String,
         columns: Vec<String>,
     ) -> Result<Vec<OwnerRecord>, CarChainError> {
-        let spec = format_of(&format, key_fields)?;
-        let date = parse_date(&date)?;
-        let key = parse_json(&key_json, "record key")?;
+        let slot = RecordSlot::parse(&format, key_fields, &date, &key_json)?;
+        let (client, spec, key) = (&light.client, &slot.spec, &slot.key);
         let versions = self
             .wallet
-            .owner_record_versions(&light.client, &vid, date, &spec, &key, &columns)
+            .owner_record_versions(client, &vid, slot.date, spec, key, &columns)
             .await?;
         Ok(versions.into_iter().map(OwnerRecord::from).collect())
     }

@@ -85,61 +85,22 @@ impl Wallet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::Network;
-    use crate::light::tests::GENERATOR_HEX;
-    use crate::secrets::tests::RecordingStore;
+    use crate::light::tests::{error_of, offline_client as offline_light};
+    use crate::wallet::tests::restored_wallet as wallet;
     use carchain_core::protocol::signing::{p2wpkh_address, public_key_of, secret_key_from_bytes};
-
-    const WORDS: &str = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
-
-    fn wallet(dir: &tempfile::TempDir) -> Arc<Wallet> {
-        let path = dir.path().join("wallet.db").to_string_lossy().into_owned();
-        Wallet::restore(
-            path,
-            Arc::new(RecordingStore::default()),
-            Network::Regtest,
-            WORDS.into(),
-            String::new(),
-        )
-        .unwrap()
-    }
-
-    fn offline_light() -> Arc<LightClient> {
-        LightClient::new(
-            vec!["http://127.0.0.1:9".into()],
-            "carchain-dev".into(),
-            Network::Regtest,
-            GENERATOR_HEX.into(),
-        )
-        .unwrap()
-    }
-
-    fn runtime() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-    }
 
     #[test]
     fn refused_payments_are_invalid_input_with_payment_codes() {
         let dir = tempfile::tempdir().unwrap();
         let wallet = wallet(&dir);
         let light = offline_light();
-        let runtime = runtime();
-        let bad = runtime
-            .block_on(wallet.transfer(light.clone(), "nope".into(), 5))
-            .unwrap_err();
+        let bad = error_of(wallet.transfer(light.clone(), "nope".into(), 5));
         assert!(matches!(bad, CarChainError::InvalidInput { .. }));
         assert_eq!(bad.code(), "payment.invalid_recipient");
         let own = wallet.owner_address();
-        let to_self = runtime
-            .block_on(wallet.transfer(light.clone(), own, 5))
-            .unwrap_err();
+        let to_self = error_of(wallet.transfer(light.clone(), own, 5));
         assert_eq!(to_self.code(), "payment.self_transfer");
-        let car = runtime
-            .block_on(wallet.fund_car_reads(light, "bc1qnope".into()))
-            .unwrap_err();
+        let car = error_of(wallet.fund_car_reads(light, "bc1qnope".into()));
         assert_eq!(car.code(), "payment.invalid_recipient");
     }
 
@@ -154,9 +115,7 @@ mod tests {
             &public_key_of(&secret),
             carchain_core::keys::Network::Regtest,
         );
-        let err = runtime()
-            .block_on(wallet.transfer(paying, other, 5))
-            .unwrap_err();
+        let err = error_of(wallet.transfer(paying, other, 5));
         assert!(matches!(err, CarChainError::Unavailable { .. }), "{err:?}");
         assert_eq!(err.code(), "light.network");
     }

@@ -44,12 +44,11 @@ impl OwnerKeys {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::tests::ABANDON;
     use crate::keys::{Network, restore_keys};
     use carchain_core::keys::{Mnemonic, RsaBits, WalletKeys};
     use carchain_core::pool::deduct_index;
 
-    const ABANDON: &str = "abandon abandon abandon abandon abandon abandon \
-        abandon abandon abandon abandon abandon about";
     const VID: &str = "LBVNU79049SB81546";
 
     #[test]

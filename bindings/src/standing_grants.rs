@@ -160,74 +160,39 @@ impl Wallet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::Network;
-    use crate::light::LightClient;
-    use crate::secrets::tests::RecordingStore;
-
-    const ABANDON: &str = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+    use crate::grants_ledger::tests::offline_ledger;
+    use crate::light::tests::{error_of, runtime};
+    use crate::wallet::tests::restored_wallet;
 
     #[test]
     fn bad_days_and_ids_fail_before_any_network_call_and_a_new_wallet_has_none() {
         let dir = tempfile::tempdir().unwrap();
-        let wallet = Wallet::restore(
-            dir.path().join("w.db").to_string_lossy().into_owned(),
-            Arc::new(RecordingStore::default()),
-            Network::Regtest,
-            ABANDON.into(),
-            String::new(),
-        )
-        .unwrap();
+        let wallet = restored_wallet(&dir);
         assert!(wallet.standing_grants().unwrap().is_empty());
-        let validator = crate::light::tests::GENERATOR_HEX.to_owned();
-        let endpoint = "http://127.0.0.1:9".to_owned();
-        let light = LightClient::new(
-            vec![endpoint.clone()],
-            "c".into(),
-            Network::Regtest,
-            validator,
-        )
-        .unwrap();
-        let ledger = GrantsLedger::new(light, vec![endpoint]).unwrap();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let err = runtime
-            .block_on(wallet.sync_standing_grants(ledger.clone(), "2024-13-01".into()))
-            .unwrap_err();
+        let ledger = offline_ledger();
+        let err = error_of(wallet.sync_standing_grants(ledger.clone(), "2024-13-01".into()));
         assert_eq!(err.code(), "input.invalid_date");
         // No standing grant: a sync reads nothing and reports nothing.
-        let report = runtime
+        let report = runtime()
             .block_on(wallet.sync_standing_grants(ledger.clone(), "2024-05-02".into()))
             .unwrap();
         assert!(report.is_empty());
-        let none = Narrowing {
-            from_date: None,
-            to_date: None,
-            privileges: None,
-            privacy_zones: vec![],
-            approximate: false,
-            expires_at_ms: None,
-        };
-        let err = runtime
-            .block_on(wallet.approve_as_of(
-                ledger.clone(),
-                "ab".repeat(32),
-                "V".into(),
-                none.clone(),
-                "yesterday".into(),
-            ))
-            .unwrap_err();
+        let none = Narrowing::default();
+        let err = error_of(wallet.approve_as_of(
+            ledger.clone(),
+            "ab".repeat(32),
+            "V".into(),
+            none.clone(),
+            "yesterday".into(),
+        ));
         assert_eq!(err.code(), "input.invalid_date");
-        let err = runtime
-            .block_on(wallet.approve_as_of(
-                ledger,
-                "xyz".into(),
-                "V".into(),
-                none,
-                "2024-05-02".into(),
-            ))
-            .unwrap_err();
+        let err = error_of(wallet.approve_as_of(
+            ledger,
+            "xyz".into(),
+            "V".into(),
+            none,
+            "2024-05-02".into(),
+        ));
         assert_eq!(err.code(), "grants.invalid_id");
     }
 

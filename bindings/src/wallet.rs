@@ -492,4 +492,4 @@ impl Wallet {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

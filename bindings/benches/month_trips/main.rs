@@ -22,6 +22,8 @@ use carchain_core::keys::Network;
 use carchain_core::light::{LightClient, TrustAnchor};
 use carchain_core::store::{InMemorySecretStore, SecretStore};
 use carchain_core::wallet::Wallet;
+use carchain_testkit::AGENT;
+use carchain_testkit::flows::pair;
 use carchain_testkit::month::{DAYS, POINTS, TRIPS_PER_DAY, day, long_trip};
 use carchain_testkit::node_process::NodeProcess;
 use serde_json::json;
@@ -38,38 +40,11 @@ const WARMUPS: usize = 1;
 const RUNS: usize = 5;
 /// Chain id of the benchmark chain.
 const CHAIN_ID: &str = "carchain-bench";
-/// Agent name the node answers to (the car names it at pairing).
-const AGENT: &str = "bench-agent";
 
 fn median_ms(samples: &[Duration]) -> f64 {
     let mut ms: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1e3).collect();
     ms.sort_by(f64::total_cmp);
     ms.get(ms.len() / 2).copied().unwrap_or(f64::NAN)
-}
-
-/// Pairs the car with the owner's wallet, both sides running together.
-async fn pair(owner: &Wallet, light: &LightClient, car: &CarDevice) -> BenchResult<()> {
-    let text = car.pairing_payload(600)?.to_text();
-    let car_side = async {
-        for _ in 0..300 {
-            if car.complete_pairing(light).await? {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Err::<(), Box<dyn Error>>("the car never saw the offer".into())
-    };
-    let owner_side = owner.pair_device(light, &text, "bench car", 32, AGENT);
-    let (info, car_done) = tokio::join!(owner_side, car_side);
-    info?;
-    car_done?;
-    for _ in 0..100 {
-        if car.is_paired(light).await? {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Err("the car never saw itself paired".into())
 }
 
 /// One cold read of the month: a reopened wallet, a new light client.
@@ -141,7 +116,8 @@ async fn run(node_bin: &Path, handoff: &Path) -> BenchResult<()> {
     // The benchmark measures the node and the client, not the privacy pauses.
     let car = CarDevice::open(&work.path().join("car.db"), car_secrets, VID)?
         .with_delivery_pacing(carchain_core::device::DeliveryPacing::NONE);
-    pair(&owner, &light, &car).await?;
+    // The car named by the owner, with a pool of 32 addresses.
+    pair(&owner, &light, &car, "bench car", 32).await;
     let loading = Instant::now();
     for d in 1..=DAYS {
         for session in 0..TRIPS_PER_DAY {

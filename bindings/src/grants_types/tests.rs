@@ -51,14 +51,7 @@ fn narrowing_converts_and_bad_parts_are_typed() {
     assert!(core.approximate);
     assert_eq!(core.expires_at, Some(1_717_000_000_000));
 
-    let none = Narrowing {
-        from_date: None,
-        to_date: None,
-        privileges: None,
-        privacy_zones: vec![],
-        approximate: false,
-        expires_at_ms: None,
-    };
+    let none = Narrowing::default();
     assert_eq!(none.to_core().unwrap(), CoreNarrowing::default());
 
     let half = Narrowing {

@@ -4,11 +4,29 @@ use super::*;
 use crate::error::CarChainError;
 use crate::secrets::tests::RecordingStore;
 
-const ABANDON: &str =
-    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+use crate::light::tests::{error_of, offline_client};
+
+use crate::keys::tests::ABANDON;
 
 fn path(dir: &tempfile::TempDir) -> String {
     dir.path().join("wallet.db").to_string_lossy().into_owned()
+}
+
+/// The wallet of the [`ABANDON`] words with `passphrase` on regtest, stored at `path`.
+pub(crate) fn restore_abandon(path: String, passphrase: &str) -> Arc<Wallet> {
+    Wallet::restore(
+        path,
+        Arc::new(RecordingStore::default()),
+        Network::Regtest,
+        ABANDON.into(),
+        passphrase.into(),
+    )
+    .unwrap()
+}
+
+/// The wallet of the [`ABANDON`] words on regtest, stored in `dir`.
+pub(crate) fn restored_wallet(dir: &tempfile::TempDir) -> Arc<Wallet> {
+    restore_abandon(path(dir), "")
 }
 
 #[test]
@@ -103,48 +121,24 @@ fn create_returns_words_that_restore_the_same_wallet() {
 #[test]
 fn bad_payloads_and_dates_fail_before_any_network_call() {
     let dir = tempfile::tempdir().unwrap();
-    let wallet = Wallet::restore(
-        path(&dir),
-        Arc::new(RecordingStore::default()),
-        Network::Regtest,
-        ABANDON.into(),
-        String::new(),
-    )
-    .unwrap();
-    let validator = crate::light::tests::GENERATOR_HEX.to_owned();
-    let light = LightClient::new(
-        vec!["http://127.0.0.1:9".into()],
-        "c".into(),
-        Network::Regtest,
-        validator,
-    )
-    .unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let err = runtime
-        .block_on(wallet.pair_device(
-            light.clone(),
-            "not a payload".into(),
-            "car".into(),
-            16,
-            "agent".into(),
-        ))
-        .unwrap_err();
+    let wallet = restored_wallet(&dir);
+    let light = offline_client();
+    let err = error_of(wallet.pair_device(
+        light.clone(),
+        "not a payload".into(),
+        "car".into(),
+        16,
+        "agent".into(),
+    ));
     assert_eq!(err.code(), "pairing.malformed");
     assert!(matches!(err, CarChainError::InvalidPairingPayload { .. }));
-    let err = runtime
-        .block_on(wallet.trips(
-            light.clone(),
-            "V".into(),
-            "2024-13-01".into(),
-            "2024-05-02".into(),
-        ))
-        .unwrap_err();
+    let err = error_of(wallet.trips(
+        light.clone(),
+        "V".into(),
+        "2024-13-01".into(),
+        "2024-05-02".into(),
+    ));
     assert_eq!(err.code(), "input.invalid_date");
-    let err = runtime
-        .block_on(wallet.trips(light, "V".into(), "2024-05-01".into(), "2024-05-02".into()))
-        .unwrap_err();
+    let err = error_of(wallet.trips(light, "V".into(), "2024-05-01".into(), "2024-05-02".into()));
     assert_eq!(err.code(), "wallet.unknown_device");
 }

@@ -15,23 +15,8 @@ let ubiPrice: UInt64 = 25_000
 /// default base fee of 10 (the delivery record's put fee is reimbursed in phase 1).
 let ownerApprovalFees: UInt64 = 30
 
-/// Runs `body`, which must throw a `CarChainError`, and returns that error.
-func grantsError(
-    file: StaticString = #filePath, line: UInt = #line, _ body: () async throws -> Void
-) async -> CarChainError? {
-    do {
-        try await body()
-        XCTFail("no error was raised", file: file, line: line)
-    } catch let error as CarChainError {
-        return error
-    } catch {
-        XCTFail("unexpected error \(error)", file: file, line: line)
-    }
-    return nil
-}
-
 /// Node, wallet with a paired car, provider registered: set up once for the grants tests.
-final class GrantsFixture: @unchecked Sendable {
+final class GrantsFixture: NodeFixture, @unchecked Sendable {
     let node: TestNode
     let light: LightClient
     let ledger: GrantsLedger
@@ -47,32 +32,15 @@ final class GrantsFixture: @unchecked Sendable {
     }
 
     static func make() async throws -> GrantsFixture {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("carchain-grants-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let wallet = try Wallet.restore(
-            path: dir.appendingPathComponent("wallet.db").path, secrets: MemorySecretStore(),
-            network: .regtest, words: abandonWords, passphrase: "")
+        let dir = try scratchDir("grants")
+        let wallet = try restoreWallet(in: dir)
         let provider = try ServiceProvider.fromSeed(seed: Data(repeating: 0x41, count: 64), network: .regtest)
         let node = try TestNode.start(funds: [(wallet.ownerAddress(), 1_000_000), (provider.address(), 1_000_000)])
-        let light = try LightClient(
-            endpoints: [node.base], chainId: TestNode.chainId, network: .regtest,
-            validatorPubkeyHex: node.validatorPubkey)
+        let light = try await syncedLightClient(of: node)
         let ledger = try GrantsLedger(light: light, endpoints: [node.base])
-        _ = try await light.sync(listener: ProgressLog())
         // The owner's car, paired, with three days of trips on the network.
-        let car = try CarDevice.open(
-            path: dir.appendingPathComponent("car.db").path, secrets: MemorySecretStore(), vid: grantsVid)
-        let payload = try car.pairingPayload(ttlSecs: 600)
-        async let owner = wallet.pairDevice(
-            light: light, payloadText: payload, name: "Granted car", poolSize: 8, agent: TestNode.agent)
-        while try await !car.completePairing(light: light) { try await Task.sleep(nanoseconds: 100_000_000) }
-        _ = try await owner
-        while try await !car.isPaired(light: light) { try await Task.sleep(nanoseconds: 100_000_000) }
-        for day in 1...3 {
-            let trip = tripJson(day: day, session: day)
-            _ = try car.putTrip(keyJson: trip.key, valueJson: trip.value, date: String(format: "2024-05-%02d", day))
-        }
-        let report = try await car.flush(light: light)
+        let car = try await pairCar(wallet, light: light, dir: dir, vid: grantsVid, name: "Granted car", poolSize: 8)
+        let report = try await drive(car, days: [1, 2, 3], light: light)
         XCTAssertEqual(report.delivered, 3)
         // The provider registers its service and the UBI computation it offers.
         let ubi = try shippedProgramHash(program: .ubiScore)
@@ -83,10 +51,9 @@ final class GrantsFixture: @unchecked Sendable {
     }
 
     func requestCopy(price: UInt64, expiresAtMs: UInt64?) async throws -> String {
-        try await provider.request(ledger: ledger, spec: DataRequestSpec(
-            ownerAddress: wallet.ownerAddress(), formats: ["trip-gps"], fromDate: "2024-05-01",
-            toDate: "2024-05-03", privileges: [.locationHistory], computation: nil,
-            purpose: "a used-car valuation", price: price, expiresAtMs: expiresAtMs))
+        try await provider.request(ledger: ledger, spec: tripRequest(
+            owner: wallet.ownerAddress(), toDate: "2024-05-03", purpose: "a used-car valuation", price: price,
+            expiresAtMs: expiresAtMs))
     }
 
     func pending(_ requestId: String) async throws -> PendingRequest? {
@@ -95,19 +62,13 @@ final class GrantsFixture: @unchecked Sendable {
 }
 
 final class GrantsScenarioTests: XCTestCase {
-    nonisolated(unsafe) static var shared: GrantsFixture?
-    var f: GrantsFixture { Self.shared! }
+    static let fixture = SharedFixture(GrantsFixture.make)
+    var f: GrantsFixture { Self.fixture.value }
 
-    override func setUp() async throws {
-        if Self.shared == nil { Self.shared = try await GrantsFixture.make() }
-    }
+    override func setUp() async throws { try await Self.fixture.prepare() }
 
     override class func tearDown() {
-        if let fixture = shared {
-            fixture.node.stop()
-            try? FileManager.default.removeItem(at: fixture.dir)
-        }
-        shared = nil
+        fixture.close()
     }
 
     func testACopyIsListedApprovedNarrowedGrantedAndRevoked() async throws {
@@ -189,14 +150,14 @@ final class GrantsScenarioTests: XCTestCase {
         // Asking for more than requested, or approximating a copy, is refused; the
         // request stays open.
         let (f, ledger) = (f, f.ledger)
-        let wider = await grantsError {
+        let wider = await carChainError {
             _ = try await f.wallet.approve(
                 ledger: ledger, requestId: requestId, vid: grantsVid,
                 narrowing: Narrowing(fromDate: "2024-04-30", toDate: "2024-05-02"))
         }
         guard case .InvalidNarrowing(let widerCode, _)? = wider else { return XCTFail("got \(String(describing: wider))") }
         XCTAssertEqual(widerCode, "grants.invalid_narrowing")
-        let approximated = await grantsError {
+        let approximated = await carChainError {
             _ = try await f.wallet.approve(
                 ledger: ledger, requestId: requestId, vid: grantsVid, narrowing: Narrowing(approximate: true))
         }
@@ -211,7 +172,7 @@ final class GrantsScenarioTests: XCTestCase {
         XCTAssertEqual(outcome, .rejected)
         let refunded = try await ledger.escrow(escrowId: escrow.escrowId)
         XCTAssertEqual(refunded?.status, .refunded)
-        let again = await grantsError {
+        let again = await carChainError {
             _ = try await f.wallet.approve(ledger: ledger, requestId: requestId, vid: grantsVid, narrowing: Narrowing())
         }
         guard case .RequestClosed(let closedCode, _)? = again else { return XCTFail("got \(String(describing: again))") }
@@ -219,10 +180,9 @@ final class GrantsScenarioTests: XCTestCase {
     }
 
     func testAPaidComputationPaysTheOwnerThroughItsEscrow() async throws {
-        let requestId = try await f.provider.request(ledger: f.ledger, spec: DataRequestSpec(
-            ownerAddress: f.wallet.ownerAddress(), formats: ["trip-gps"], fromDate: "2024-05-01",
-            toDate: "2024-05-03", privileges: [.locationHistory], computation: f.ubi,
-            purpose: "a usage-based insurance quote", price: ubiPrice))
+        let requestId = try await f.provider.request(ledger: f.ledger, spec: tripRequest(
+            owner: f.wallet.ownerAddress(), toDate: "2024-05-03", purpose: "a usage-based insurance quote",
+            price: ubiPrice, computation: f.ubi))
         let pending = try await f.pending(requestId)
         let asked = try XCTUnwrap(pending)
         XCTAssertEqual(asked.computation, f.ubi)
@@ -273,29 +233,29 @@ final class GrantsScenarioTests: XCTestCase {
 
     func testBadIdsAreTypedErrors() async throws {
         let (f, ledger) = (f, f.ledger)
-        let notHex = await grantsError {
+        let notHex = await carChainError {
             _ = try await f.wallet.approve(ledger: ledger, requestId: "not-a-request-id", vid: grantsVid, narrowing: Narrowing())
         }
         guard case .InvalidInput(let notHexCode, _)? = notHex else { return XCTFail("got \(String(describing: notHex))") }
         XCTAssertEqual(notHexCode, "grants.invalid_id")
-        let unknown = await grantsError {
+        let unknown = await carChainError {
             _ = try await f.wallet.approve(
                 ledger: ledger, requestId: String(repeating: "ab", count: 32), vid: grantsVid, narrowing: Narrowing())
         }
         guard case .NotFound(let unknownCode, _)? = unknown else { return XCTFail("got \(String(describing: unknown))") }
         XCTAssertEqual(unknownCode, "grants.unknown_request")
-        let short = await grantsError { try await f.wallet.reject(ledger: ledger, requestId: "12") }
+        let short = await carChainError { try await f.wallet.reject(ledger: ledger, requestId: "12") }
         XCTAssertEqual(short, .InvalidInput(code: "grants.invalid_id", detail: "the request id `12` is not 64 hex digits"))
-        let noGrant = await grantsError {
+        let noGrant = await carChainError {
             try await f.wallet.revoke(ledger: ledger, grantId: String(repeating: "cd", count: 32))
         }
         guard case .NotFound(let noGrantCode, _)? = noGrant else { return XCTFail("got \(String(describing: noGrant))") }
         XCTAssertEqual(noGrantCode, "grants.unknown_grant")
-        let badEscrow = await grantsError { _ = try await ledger.escrow(escrowId: "zz") }
+        let badEscrow = await carChainError { _ = try await ledger.escrow(escrowId: "zz") }
         guard case .InvalidInput? = badEscrow else { return XCTFail("got \(String(describing: badEscrow))") }
         let none = try await ledger.escrow(escrowId: String(repeating: "ef", count: 32))
         XCTAssertNil(none)
-        let badSeed = await grantsError { _ = try ServiceProvider.fromSeed(seed: Data(count: 16), network: .regtest) }
+        let badSeed = await carChainError { _ = try ServiceProvider.fromSeed(seed: Data(count: 16), network: .regtest) }
         guard case .InvalidInput(let seedCode, _)? = badSeed else { return XCTFail("got \(String(describing: badSeed))") }
         XCTAssertEqual(seedCode, "grants.invalid_seed")
     }

@@ -24,21 +24,6 @@ func lightCode(_ error: CarChainError) -> String {
     }
 }
 
-/// Runs `body`, which must throw a `CarChainError`, and returns its code.
-func lightErrorCode(
-    file: StaticString = #filePath, line: UInt = #line, _ body: () async throws -> Void
-) async -> String? {
-    do {
-        try await body()
-        XCTFail("no error was raised", file: file, line: line)
-    } catch let error as CarChainError {
-        return lightCode(error)
-    } catch {
-        XCTFail("unexpected error \(error)", file: file, line: line)
-    }
-    return nil
-}
-
 final class LightAnchorTests: XCTestCase {
     /// `client` of [node, spare] verifies nothing: `node` is dropped, and `spare`, the last
     /// node left, is kept (a client never drops its last node) but its answers refused too.
@@ -46,9 +31,9 @@ final class LightAnchorTests: XCTestCase {
         _ client: LightClient, owner: String, node: TestNode,
         file: StaticString = #filePath, line: UInt = #line
     ) async {
-        let code = await lightErrorCode(file: file, line: line) {
+        let code = await carChainError(file: file, line: line) {
             _ = try await client.balance(address: owner)
-        }
+        }.map(lightCode)
         XCTAssertTrue(
             code == "light.forged_commit" || code == "light.all_nodes_failed",
             String(describing: code), file: file, line: line)
@@ -59,12 +44,9 @@ final class LightAnchorTests: XCTestCase {
     }
 
     func testTheGenesisSetOrACheckpointAnchorsAClientAndAForeignAnchorVerifiesNothing() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("carchain-anchor-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try scratchDir("anchor")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let wallet = try Wallet.restore(
-            path: dir.appendingPathComponent("wallet.db").path, secrets: MemorySecretStore(),
-            network: .regtest, words: abandonWords, passphrase: "")
+        let wallet = try restoreWallet(in: dir)
         let owner = wallet.ownerAddress()
         let funds: UInt64 = 5_000
         let node = try TestNode.start(fund: owner, amount: funds)
@@ -85,9 +67,7 @@ final class LightAnchorTests: XCTestCase {
         XCTAssertEqual(balance, funds)
         XCTAssertTrue(genesis.droppedEndpoints().isEmpty)
         // The text form `carchain-node init` prints is the same anchor.
-        let text = try LightClient(
-            endpoints: [node.base], chainId: TestNode.chainId, network: .regtest,
-            validatorPubkeyHex: node.validatorPubkey)
+        let text = try lightClient(of: node)
         let textBalance = try await text.balance(address: owner)
         XCTAssertEqual(textBalance, funds)
 
@@ -120,17 +100,17 @@ final class LightAnchorTests: XCTestCase {
                 height: height, headerHashHex: otherHash),
             owner: owner, node: node)
         // Bad anchors are refused before any request.
-        let badKey = await lightErrorCode {
+        let badKey = await carChainError {
             _ = try LightClient.withValidators(
                 endpoints: [node.base], chainId: TestNode.chainId, network: .regtest,
                 validators: [AnchorValidator(keyHex: "02" + String(repeating: "11", count: 32), power: 10)])
         }
-        XCTAssertEqual(badKey, "light.invalid_input")
-        let zeroHeight = await lightErrorCode {
+        XCTAssertEqual(badKey.map(lightCode), "light.invalid_input")
+        let zeroHeight = await carChainError {
             _ = try LightClient.withTrustedHeight(
                 endpoints: [node.base], chainId: TestNode.chainId, network: .regtest,
                 height: 0, headerHashHex: hash)
         }
-        XCTAssertEqual(zeroHeight, "light.invalid_input")
+        XCTAssertEqual(zeroHeight.map(lightCode), "light.invalid_input")
     }
 }

@@ -11,7 +11,7 @@ let seedVinValue = "{\"VIN\":\"LBVNU79049SB81546\"}"
 let ownerRecordsVid = "VIN-SWIFT-OWNER"
 
 /// A node and a wallet with one paired car (set up once for the class).
-final class OwnerRecordsFixture: @unchecked Sendable {
+final class OwnerRecordsFixture: NodeFixture, @unchecked Sendable {
     let node: TestNode
     let light: LightClient
     let wallet: Wallet
@@ -22,41 +22,23 @@ final class OwnerRecordsFixture: @unchecked Sendable {
     }
 
     static func make() async throws -> OwnerRecordsFixture {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("carchain-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let wallet = try Wallet.restore(
-            path: dir.appendingPathComponent("wallet.db").path, secrets: MemorySecretStore(),
-            network: .regtest, words: abandonWords, passphrase: "")
+        let dir = try scratchDir("owner-records")
+        let wallet = try restoreWallet(in: dir)
         let node = try TestNode.start(fund: wallet.ownerAddress(), amount: 1_000_000)
-        let light = try LightClient(
-            endpoints: [node.base], chainId: TestNode.chainId, network: .regtest,
-            validatorPubkeyHex: node.validatorPubkey)
-        let car = try CarDevice.open(
-            path: dir.appendingPathComponent("car.db").path, secrets: MemorySecretStore(), vid: ownerRecordsVid)
-        let payload = try car.pairingPayload(ttlSecs: 600)
-        async let owner = wallet.pairDevice(
-            light: light, payloadText: payload, name: "My car", poolSize: 8, agent: TestNode.agent)
-        while try await !car.completePairing(light: light) { try await Task.sleep(nanoseconds: 100_000_000) }
-        _ = try await owner
-        while try await !car.isPaired(light: light) { try await Task.sleep(nanoseconds: 100_000_000) }
+        let light = try lightClient(of: node)
+        _ = try await pairCar(wallet, light: light, dir: dir, vid: ownerRecordsVid, name: "My car", poolSize: 8)
         return OwnerRecordsFixture(node: node, light: light, wallet: wallet, dir: dir)
     }
 }
 
 final class OwnerRecordsTests: XCTestCase {
-    nonisolated(unsafe) static var shared: OwnerRecordsFixture?
-    var f: OwnerRecordsFixture { Self.shared! }
+    static let fixture = SharedFixture(OwnerRecordsFixture.make)
+    var f: OwnerRecordsFixture { Self.fixture.value }
 
-    override func setUp() async throws {
-        if Self.shared == nil { Self.shared = try await OwnerRecordsFixture.make() }
-    }
+    override func setUp() async throws { try await Self.fixture.prepare() }
 
     override class func tearDown() {
-        if let fixture = shared {
-            fixture.node.stop()
-            try? FileManager.default.removeItem(at: fixture.dir)
-        }
-        shared = nil
+        fixture.close()
     }
 
     func testPutUpdateGetAndList() async throws {

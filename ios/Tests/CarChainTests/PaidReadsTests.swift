@@ -16,41 +16,20 @@ let ownerReadTokenBatch: UInt64 = 100
 /// One purchase of the owner: 100 tokens at 1 each, plus its transfer's fee.
 let ownerReadTokensPrice: UInt64 = ownerReadTokenBatch + transferFee
 
-/// Runs `body`, which must throw a `CarChainError`, and returns that error.
-func walletError(
-    file: StaticString = #filePath, line: UInt = #line, _ body: () async throws -> Void
-) async -> CarChainError? {
-    do {
-        try await body()
-        XCTFail("no error was raised", file: file, line: line)
-    } catch let error as CarChainError {
-        return error
-    } catch {
-        XCTFail("unexpected error \(error)", file: file, line: line)
-    }
-    return nil
-}
-
 final class PaidReadsTests: XCTestCase {
     func testTheWalletPaysItsReadsAndTransfersOnASharedNode() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("carchain-paid-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try scratchDir("paid")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let wallet = try Wallet.restore(
-            path: dir.appendingPathComponent("wallet.db").path, secrets: MemorySecretStore(),
-            network: .regtest, words: abandonWords, passphrase: "")
+        let wallet = try restoreWallet(in: dir)
         let owner = wallet.ownerAddress()
         let funded: UInt64 = 1_000_000
         let node = try TestNode.start(fund: owner, amount: funded, mode: TestNode.sharedMode)
         defer { node.stop() }
-        let light = try LightClient(
-            endpoints: [node.base], chainId: TestNode.chainId, network: .regtest,
-            validatorPubkeyHex: node.validatorPubkey)
-        _ = try await light.sync(listener: ProgressLog())
+        let light = try await syncedLightClient(of: node)
 
         // A plain client's read is refused with the node's payment code; nothing is paid.
         let plainLedger = try GrantsLedger(light: light, endpoints: [node.base])
-        let refused = await grantsError { _ = try await wallet.pendingRequests(ledger: plainLedger) }
+        let refused = await carChainError { _ = try await wallet.pendingRequests(ledger: plainLedger) }
         guard case .Refused(let refusedCode, let refusedDetail)? = refused else {
             return XCTFail("got \(String(describing: refused))")
         }
@@ -95,15 +74,15 @@ final class PaidReadsTests: XCTestCase {
         XCTAssertEqual(afterTransfer, left)
 
         // Refused payments are typed and cost nothing.
-        let zero = await walletError { _ = try await wallet.transfer(light: paying, to: friend, amount: 0) }
+        let zero = await carChainError { _ = try await wallet.transfer(light: paying, to: friend, amount: 0) }
         guard case .InvalidInput(let zeroCode, _)? = zero else { return XCTFail("got \(String(describing: zero))") }
         XCTAssertEqual(zeroCode, "payment.zero_amount")
-        let overdraft = await walletError { _ = try await wallet.transfer(light: paying, to: friend, amount: left) }
+        let overdraft = await carChainError { _ = try await wallet.transfer(light: paying, to: friend, amount: left) }
         guard case .InvalidInput(let overdraftCode, _)? = overdraft else {
             return XCTFail("got \(String(describing: overdraft))")
         }
         XCTAssertEqual(overdraftCode, "payment.insufficient_funds")
-        let bad = await walletError { _ = try await wallet.transfer(light: paying, to: "not-an-address", amount: 5) }
+        let bad = await carChainError { _ = try await wallet.transfer(light: paying, to: "not-an-address", amount: 5) }
         guard case .InvalidInput(let badCode, _)? = bad else { return XCTFail("got \(String(describing: bad))") }
         XCTAssertEqual(badCode, "payment.invalid_recipient")
         let unchanged = try await light.balance(address: owner)
@@ -134,18 +113,12 @@ final class PaidReadsTests: XCTestCase {
     }
 
     func testACarPairsOnASharedNodeReadingWithFundsTheOwnerSent() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("carchain-shared-car-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try scratchDir("shared-car")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let wallet = try Wallet.restore(
-            path: dir.appendingPathComponent("wallet.db").path, secrets: MemorySecretStore(),
-            network: .regtest, words: abandonWords, passphrase: "")
+        let wallet = try restoreWallet(in: dir)
         let node = try TestNode.start(fund: wallet.ownerAddress(), amount: 1_000_000, mode: TestNode.sharedMode)
         defer { node.stop() }
-        let light = try LightClient(
-            endpoints: [node.base], chainId: TestNode.chainId, network: .regtest,
-            validatorPubkeyHex: node.validatorPubkey)
-        _ = try await light.sync(listener: ProgressLog())
+        let light = try await syncedLightClient(of: node)
         let paying = wallet.payingReads(light: light)
         let car = try CarDevice.open(
             path: dir.appendingPathComponent("car.db").path, secrets: MemorySecretStore(), vid: "VIN-SWIFT-SHARED")

@@ -1,7 +1,8 @@
 // The issue 5 scenario through the Swift bindings, against a real carchain-node: restore
 // a wallet, pair a car, three days of trips, sync with progress, devices, day and range
 // reads, a decoded track, typed errors, a cancelled sync, the logger's records.
-// The README's "Use from Swift" example is the body of Fixture.make (keep them in sync).
+// The README's "Use from Swift" example is Fixture.make and the Support.swift helpers it
+// calls (keep them in sync).
 import CarChain
 import Foundation
 import XCTest
@@ -32,7 +33,7 @@ final class ProgressLog: SyncListener, @unchecked Sendable {
 }
 
 /// Node, wallet and car shared by the scenario's tests (set up once).
-final class Fixture: @unchecked Sendable {
+final class Fixture: NodeFixture, @unchecked Sendable {
     let node: TestNode
     let light: LightClient
     let wallet: Wallet
@@ -48,31 +49,14 @@ final class Fixture: @unchecked Sendable {
     static func make() async throws -> Fixture {
         let logger = CollectingLogger()
         setLogger(logger: logger, level: .info)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("carchain-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try scratchDir("scenario")
         // Restore the owner's wallet from words (Keychain stand-in for the secrets).
-        let wallet = try Wallet.restore(
-            path: dir.appendingPathComponent("wallet.db").path, secrets: MemorySecretStore(),
-            network: .regtest, words: abandonWords, passphrase: "")
+        let wallet = try restoreWallet(in: dir)
         let node = try TestNode.start(fund: wallet.ownerAddress(), amount: 1_000_000)
-        let light = try LightClient(
-            endpoints: [node.base], chainId: TestNode.chainId, network: .regtest,
-            validatorPubkeyHex: node.validatorPubkey)
-        _ = try await light.sync(listener: ProgressLog())
-        // The car shows its payload; the owner pairs while the car answers.
-        let car = try CarDevice.open(
-            path: dir.appendingPathComponent("car.db").path, secrets: MemorySecretStore(), vid: vid)
-        let payload = try car.pairingPayload(ttlSecs: 600)
-        async let owner = wallet.pairDevice(
-            light: light, payloadText: payload, name: "My car", poolSize: 16, agent: TestNode.agent)
-        while try await !car.completePairing(light: light) { try await Task.sleep(nanoseconds: 100_000_000) }
-        _ = try await owner
-        while try await !car.isPaired(light: light) { try await Task.sleep(nanoseconds: 100_000_000) }
+        let light = try await syncedLightClient(of: node)
+        let car = try await pairCar(wallet, light: light, dir: dir, vid: vid, name: "My car", poolSize: 16)
         // Three days of trips, queued offline, then delivered.
-        for day in 1...3 {
-            let trip = tripJson(day: day, session: day)
-            _ = try car.putTrip(keyJson: trip.key, valueJson: trip.value, date: String(format: "2024-05-%02d", day))
-        }
+        try putTrips(car, days: [1, 2, 3])
         XCTAssertEqual(try car.queueLen(), 3)
         let report = try await car.flush(light: light)
         XCTAssertEqual(report.delivered, 3)
@@ -82,20 +66,14 @@ final class Fixture: @unchecked Sendable {
 }
 
 final class WalletScenarioTests: XCTestCase {
-    nonisolated(unsafe) static var shared: Fixture?
-    var f: Fixture { Self.shared! }
+    static let fixture = SharedFixture(Fixture.make)
+    var f: Fixture { Self.fixture.value }
 
-    override func setUp() async throws {
-        if Self.shared == nil { Self.shared = try await Fixture.make() }
-    }
+    override func setUp() async throws { try await Self.fixture.prepare() }
 
     override class func tearDown() {
         clearLogger()
-        if let fixture = shared {
-            fixture.node.stop()
-            try? FileManager.default.removeItem(at: fixture.dir)
-        }
-        shared = nil
+        fixture.close()
     }
 
     func testRestoredOwnerAddressIsTheRustVector() {
@@ -105,9 +83,7 @@ final class WalletScenarioTests: XCTestCase {
 
     func testSyncReportsProgressAndBalanceIsProven() async throws {
         // A fresh client starts from genesis, so every page is reported.
-        let fresh = try LightClient(
-            endpoints: [f.node.base], chainId: TestNode.chainId, network: .regtest,
-            validatorPubkeyHex: f.node.validatorPubkey)
+        let fresh = try lightClient(of: f.node)
         XCTAssertEqual(fresh.verifiedHeight(), 0)
         let progress = ProgressLog()
         let height = try await fresh.sync(listener: progress)
@@ -165,9 +141,7 @@ final class WalletScenarioTests: XCTestCase {
         let backup = f.dir.appendingPathComponent("wallet.ccbackup").path
         try f.wallet.writeBackup(path: backup)
         // A new phone: the same words, an empty store, then the backup file.
-        let phone = try Wallet.restore(
-            path: f.dir.appendingPathComponent("phone.db").path, secrets: MemorySecretStore(),
-            network: .regtest, words: abandonWords, passphrase: "")
+        let phone = try restoreWallet(in: f.dir, file: "phone.db")
         XCTAssertTrue(try phone.devices().isEmpty)
         let counts = try phone.restoreBackup(path: backup)
         XCTAssertEqual(counts.devices, 1)
@@ -179,9 +153,7 @@ final class WalletScenarioTests: XCTestCase {
         XCTAssertEqual(trips.trips.map { $0.sessionId }, [1, 2, 3])
         // Another wallet (the same words with a passphrase) cannot open it, and a cut file
         // is refused by kind; neither writes anything.
-        let stranger = try Wallet.restore(
-            path: f.dir.appendingPathComponent("stranger.db").path, secrets: MemorySecretStore(),
-            network: .regtest, words: abandonWords, passphrase: "other")
+        let stranger = try restoreWallet(in: f.dir, file: "stranger.db", passphrase: "other")
         XCTAssertThrowsError(try stranger.restoreBackup(path: backup)) { error in
             guard case CarChainError.Storage(let code, _) = error else {
                 return XCTFail("unexpected error \(error)")

@@ -121,26 +121,20 @@ func refusedCode(_ error: CarChainError?) -> String? {
 
 final class WebhooksTests: XCTestCase {
     func testAProviderIsNotifiedOfItsGrantAndRevocationAndManagesItsHook() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("carchain-hooks-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try scratchDir("hooks")
         defer { try? FileManager.default.removeItem(at: dir) }
         let vid = "VIN-SWIFT-WEBHOOKS"
-        let wallet = try Wallet.restore(
-            path: dir.appendingPathComponent("wallet.db").path, secrets: MemorySecretStore(),
-            network: .regtest, words: abandonWords, passphrase: "")
+        let wallet = try restoreWallet(in: dir)
         let insurer = try ServiceProvider.fromSeed(seed: Data(repeating: 0x49, count: 64), network: .regtest)
         let node = try TestNode.start(funds: [(wallet.ownerAddress(), 1_000_000), (insurer.address(), 1_000_000)])
         defer { node.stop() }
         let receiver = try LoopbackReceiver()
         defer { receiver.stop() }
-        let light = try LightClient(
-            endpoints: [node.base], chainId: TestNode.chainId, network: .regtest,
-            validatorPubkeyHex: node.validatorPubkey)
+        let light = try await syncedLightClient(of: node)
         let ledger = try GrantsLedger(light: light, endpoints: [node.base])
-        _ = try await light.sync(listener: ProgressLog())
 
         // Not a provider on the ledger yet: refused.
-        let early = await grantsError { _ = try await insurer.registerWebhook(nodeUrl: node.base, url: receiver.url) }
+        let early = await carChainError { _ = try await insurer.registerWebhook(nodeUrl: node.base, url: receiver.url) }
         XCTAssertEqual(refusedCode(early), "webhook.not_found")
         try await insurer.register(ledger: ledger, name: "Insurer", description: "pay as you drive", codeHashes: [])
         let secret = try await insurer.registerWebhook(nodeUrl: node.base, url: receiver.url)
@@ -149,26 +143,15 @@ final class WebhooksTests: XCTestCase {
             ("ftp://127.0.0.1/hook", "webhook.webhook_url_scheme"),
             ("\(node.base)/v1/tx", "webhook.webhook_url_self"),
         ] {
-            let refused = await grantsError { _ = try await insurer.registerWebhook(nodeUrl: node.base, url: url) }
+            let refused = await carChainError { _ = try await insurer.registerWebhook(nodeUrl: node.base, url: url) }
             XCTAssertEqual(refusedCode(refused), code, url)
         }
 
         // The owner's car drives day 1; the insurer asks for it and the owner approves.
-        let car = try CarDevice.open(
-            path: dir.appendingPathComponent("car.db").path, secrets: MemorySecretStore(), vid: vid)
-        let payload = try car.pairingPayload(ttlSecs: 600)
-        async let owner = wallet.pairDevice(
-            light: light, payloadText: payload, name: "Car", poolSize: 8, agent: TestNode.agent)
-        while try await !car.completePairing(light: light) { try await Task.sleep(nanoseconds: 100_000_000) }
-        _ = try await owner
-        while try await !car.isPaired(light: light) { try await Task.sleep(nanoseconds: 100_000_000) }
-        let trip = tripJson(day: 1, session: 1)
-        _ = try car.putTrip(keyJson: trip.key, valueJson: trip.value, date: "2024-05-01")
-        _ = try await car.flush(light: light)
-        let requestId = try await insurer.request(ledger: ledger, spec: DataRequestSpec(
-            ownerAddress: wallet.ownerAddress(), formats: ["trip-gps"], fromDate: "2024-05-01",
-            toDate: "2024-05-01", privileges: [.locationHistory], computation: nil,
-            purpose: "a quote", price: 0, expiresAtMs: nil))
+        let car = try await pairCar(wallet, light: light, dir: dir, vid: vid, name: "Car", poolSize: 8)
+        try await drive(car, days: [1], light: light)
+        let requestId = try await insurer.request(ledger: ledger, spec: tripRequest(
+            owner: wallet.ownerAddress(), toDate: "2024-05-01", purpose: "a quote"))
         let approval = try await wallet.approveAsOf(
             ledger: ledger, requestId: requestId, vid: vid, narrowing: Narrowing(), today: "2024-05-02")
 
@@ -215,9 +198,9 @@ final class WebhooksTests: XCTestCase {
         XCTAssertNil(state.lastError)
         XCTAssertFalse("\(state)".contains(secret))
         try await insurer.deleteWebhook(nodeUrl: node.base)
-        let gone = await grantsError { _ = try await insurer.webhookState(nodeUrl: node.base) }
+        let gone = await carChainError { _ = try await insurer.webhookState(nodeUrl: node.base) }
         XCTAssertEqual(refusedCode(gone), "webhook.not_found")
-        let again = await grantsError { try await insurer.deleteWebhook(nodeUrl: node.base) }
+        let again = await carChainError { try await insurer.deleteWebhook(nodeUrl: node.base) }
         XCTAssertEqual(refusedCode(again), "webhook.not_found")
     }
 }

@@ -7,9 +7,6 @@
 package org.carchain.sdk
 
 import java.nio.file.Files
-import kotlinx.coroutines.async
-import kotlinx.coroutines.coroutineScope
-import kotlinx.coroutines.delay
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.Assertions.assertEquals
@@ -41,26 +38,14 @@ class GrantsScenarioTest {
 
     @BeforeAll
     fun setUp() = runBlocking {
-        wallet = Wallet.restore("$dir/wallet.db", MemorySecretStore(), Network.REGTEST, ABANDON_WORDS, "")
+        wallet = restoreWallet(dir)
         provider = ServiceProvider.fromSeed(ByteArray(64) { 0x41 }, Network.REGTEST)
         node = TestNode.start(mapOf(wallet.ownerAddress() to 1_000_000L, provider.address() to 1_000_000L))
-        light = LightClient(listOf(node.base), TestNode.CHAIN_ID, Network.REGTEST, node.validatorPubkey)
+        light = syncedLightClient(node)
         ledger = GrantsLedger(light, listOf(node.base))
-        light.sync(ProgressLog())
         // The owner's car, paired, with three days of trips on the network.
-        val car = CarDevice.open("$dir/car.db", MemorySecretStore(), GRANTS_VID)
-        val payload = car.pairingPayload(600u)
-        coroutineScope {
-            val owner = async { wallet.pairDevice(light, payload, "Granted car", 8u, TestNode.AGENT) }
-            while (!car.completePairing(light)) delay(100)
-            owner.await()
-        }
-        while (!car.isPaired(light)) delay(100)
-        for (day in 1..3) {
-            val (key, value) = tripJson(day, day)
-            car.putTrip(key, value, "2024-05-%02d".format(day))
-        }
-        assertEquals(3uL, car.flush(light).delivered)
+        val car = pairCar(wallet, light, dir, GRANTS_VID, "Granted car", 8u)
+        assertEquals(3uL, drive(car, light, 1, 2, 3).delivered)
         // The provider registers its service and the UBI computation it offers.
         ubi = shippedProgramHash(ShippedProgram.UBI_SCORE)
         provider.register(ledger, "Acme Insurance", "pay-as-you-drive quotes", listOf(ubi))
@@ -76,17 +61,7 @@ class GrantsScenarioTest {
 
     private suspend fun requestCopy(price: ULong, expiresAt: ULong?): String = provider.request(
         ledger,
-        DataRequestSpec(
-            ownerAddress = wallet.ownerAddress(),
-            formats = listOf("trip-gps"),
-            fromDate = "2024-05-01",
-            toDate = "2024-05-03",
-            privileges = listOf(Privilege.LOCATION_HISTORY),
-            computation = null,
-            purpose = "a used-car valuation",
-            price = price,
-            expiresAtMs = expiresAt,
-        ),
+        tripRequest(wallet.ownerAddress(), "2024-05-03", "a used-car valuation", price, expiresAtMs = expiresAt),
     )
 
     private suspend fun pending(requestId: String): PendingRequest? =
@@ -193,16 +168,7 @@ class GrantsScenarioTest {
     fun aPaidComputationPaysTheOwnerThroughItsEscrow() = runBlocking {
         val requestId = provider.request(
             ledger,
-            DataRequestSpec(
-                ownerAddress = wallet.ownerAddress(),
-                formats = listOf("trip-gps"),
-                fromDate = "2024-05-01",
-                toDate = "2024-05-03",
-                privileges = listOf(Privilege.LOCATION_HISTORY),
-                computation = ubi,
-                purpose = "a usage-based insurance quote",
-                price = UBI_PRICE,
-            ),
+            tripRequest(wallet.ownerAddress(), "2024-05-03", "a usage-based insurance quote", UBI_PRICE, ubi),
         )
         val asked = pending(requestId)!!
         assertEquals(ubi, asked.computation)

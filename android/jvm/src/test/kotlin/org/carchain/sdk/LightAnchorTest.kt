@@ -48,7 +48,7 @@ class LightAnchorTest {
     @Test
     fun theGenesisSetOrACheckpointAnchorsAClientAndAForeignAnchorVerifiesNothing() = runBlocking {
         val dir = Files.createTempDirectory("carchain-anchor").toFile()
-        val wallet = Wallet.restore("$dir/wallet.db", MemorySecretStore(), Network.REGTEST, ABANDON_WORDS, "")
+        val wallet = restoreWallet(dir)
         val owner = wallet.ownerAddress()
         val node = TestNode.start(owner, ANCHOR_FUNDS)
         val spare = TestNode.start(owner, ANCHOR_FUNDS)
@@ -66,7 +66,7 @@ class LightAnchorTest {
             assertEquals(ANCHOR_FUNDS.toULong(), genesis.balance(owner))
             assertTrue(genesis.droppedEndpoints().isEmpty())
             // The text form `carchain-node init` prints is the same anchor.
-            val text = LightClient(listOf(node.base), TestNode.CHAIN_ID, Network.REGTEST, node.validatorPubkey)
+            val text = lightClient(node)
             assertEquals(ANCHOR_FUNDS.toULong(), text.balance(owner))
 
             // The checkpoint the first client verified anchors a second one.

@@ -4,9 +4,6 @@
 package org.carchain.sdk
 
 import java.nio.file.Files
-import kotlinx.coroutines.async
-import kotlinx.coroutines.coroutineScope
-import kotlinx.coroutines.delay
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.Assertions.assertEquals
@@ -30,17 +27,10 @@ class OwnerRecordsTest {
 
     @BeforeAll
     fun pair(): Unit = runBlocking {
-        wallet = Wallet.restore("$dir/wallet.db", MemorySecretStore(), Network.REGTEST, ABANDON_WORDS, "")
+        wallet = restoreWallet(dir)
         node = TestNode.start(wallet.ownerAddress(), 1_000_000)
-        light = LightClient(listOf(node.base), TestNode.CHAIN_ID, Network.REGTEST, node.validatorPubkey)
-        val car = CarDevice.open("$dir/car.db", MemorySecretStore(), vid)
-        val payload = car.pairingPayload(600u)
-        coroutineScope {
-            val owner = async { wallet.pairDevice(light, payload, "My car", 8u, TestNode.AGENT) }
-            while (!car.completePairing(light)) delay(100)
-            owner.await()
-        }
-        while (!car.isPaired(light)) delay(100)
+        light = lightClient(node)
+        pairCar(wallet, light, dir, vid, "My car", 8u)
     }
 
     @AfterAll

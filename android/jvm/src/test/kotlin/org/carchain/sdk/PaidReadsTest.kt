@@ -33,12 +33,11 @@ class PaidReadsTest {
     @Test
     fun theWalletPaysItsReadsAndTransfersOnASharedNode() = runBlocking {
         val dir = Files.createTempDirectory("carchain-paid-reads").toFile()
-        val wallet = Wallet.restore("$dir/wallet.db", MemorySecretStore(), Network.REGTEST, ABANDON_WORDS, "")
+        val wallet = restoreWallet(dir)
         val owner = wallet.ownerAddress()
         val node = TestNode.start(owner, PAID_READS_FUNDS, TestNode.SHARED)
         try {
-            val light = LightClient(listOf(node.base), TestNode.CHAIN_ID, Network.REGTEST, node.validatorPubkey)
-            light.sync(ProgressLog())
+            val light = syncedLightClient(node)
             val funded = PAID_READS_FUNDS.toULong()
 
             // A plain client's read is refused with the node's payment code; nothing is paid.
@@ -109,11 +108,10 @@ class PaidReadsTest {
     @Test
     fun aCarPairsOnASharedNodeReadingWithFundsTheOwnerSent() = runBlocking {
         val dir = Files.createTempDirectory("carchain-shared-car").toFile()
-        val wallet = Wallet.restore("$dir/wallet.db", MemorySecretStore(), Network.REGTEST, ABANDON_WORDS, "")
+        val wallet = restoreWallet(dir)
         val node = TestNode.start(wallet.ownerAddress(), PAID_READS_FUNDS, TestNode.SHARED)
         try {
-            val light = LightClient(listOf(node.base), TestNode.CHAIN_ID, Network.REGTEST, node.validatorPubkey)
-            light.sync(ProgressLog())
+            val light = syncedLightClient(node)
             val paying = wallet.payingReads(light)
             val car = CarDevice.open("$dir/car.db", MemorySecretStore(), "VIN-KOTLIN-SHARED")
             val account = car.accountAddress(Network.REGTEST)

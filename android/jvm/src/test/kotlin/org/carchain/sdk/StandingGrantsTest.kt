@@ -11,9 +11,6 @@ import java.net.InetSocketAddress
 import java.nio.file.Files
 import java.util.concurrent.LinkedBlockingQueue
 import java.util.concurrent.TimeUnit
-import kotlinx.coroutines.async
-import kotlinx.coroutines.coroutineScope
-import kotlinx.coroutines.delay
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.Assertions.assertEquals
@@ -42,20 +39,12 @@ class StandingGrantsTest {
 
     @BeforeAll
     fun setUp() = runBlocking {
-        wallet = Wallet.restore("$dir/wallet.db", MemorySecretStore(), Network.REGTEST, ABANDON_WORDS, "")
+        wallet = restoreWallet(dir)
         family = ServiceProvider.fromSeed(ByteArray(64) { 0x43 }, Network.REGTEST)
         node = TestNode.start(mapOf(wallet.ownerAddress() to 1_000_000L, family.address() to 1_000_000L))
-        light = LightClient(listOf(node.base), TestNode.CHAIN_ID, Network.REGTEST, node.validatorPubkey)
+        light = syncedLightClient(node)
         ledger = GrantsLedger(light, listOf(node.base))
-        light.sync(ProgressLog())
-        car = CarDevice.open("$dir/car.db", MemorySecretStore(), STANDING_VID)
-        val payload = car.pairingPayload(600u)
-        coroutineScope {
-            val owner = async { wallet.pairDevice(light, payload, "Family car", 8u, TestNode.AGENT) }
-            while (!car.completePairing(light)) delay(100)
-            owner.await()
-        }
-        while (!car.isPaired(light)) delay(100)
+        car = pairCar(wallet, light, dir, STANDING_VID, "Family car", 8u)
         family.register(ledger, "Family", "where is the car", listOf())
         receiver = HttpServer.create(InetSocketAddress("127.0.0.1", 0), 0)
         receiver.createContext("/hook") { exchange ->
@@ -94,30 +83,13 @@ class StandingGrantsTest {
     }
 
     private suspend fun drive(vararg days: Int) {
-        for (day in days) {
-            val (key, value) = tripJson(day, day)
-            car.putTrip(key, value, "2024-05-%02d".format(day))
-        }
-        car.flush(light)
+        drive(car, light, *days)
     }
 
     @Test
     fun aStandingTripGrantDeliversEachNewDayUntilRevoked() = runBlocking {
         drive(1)
-        val requestId = family.request(
-            ledger,
-            DataRequestSpec(
-                ownerAddress = wallet.ownerAddress(),
-                formats = listOf("trip-gps"),
-                fromDate = "2024-05-01",
-                toDate = "2024-05-10",
-                privileges = listOf(Privilege.LOCATION_HISTORY),
-                computation = null,
-                purpose = "where is the car",
-                price = 0uL,
-                expiresAtMs = null,
-            ),
-        )
+        val requestId = family.request(ledger, tripRequest(wallet.ownerAddress(), "2024-05-10", "where is the car"))
         // Approved once on day 2: day 1 is delivered now, the rest as days complete.
         val approval = wallet.approveAsOf(ledger, requestId, STANDING_VID, Narrowing(), "2024-05-02")
         assertEquals(1uL, approval.recordCount)

@@ -1,15 +1,13 @@
 // The issue 5 scenario through the Kotlin bindings, against a real carchain-node: restore
 // a wallet, pair a car, three days of trips, sync with progress, devices, day and range
 // reads, a decoded track, typed errors, a cancelled sync, the logger's records.
-// The README's "Use from Kotlin" example is the body of pairAndRead (keep them in sync).
+// The README's "Use from Kotlin" example is pairAndPut and the Support.kt helpers it calls
+// (keep them in sync).
 package org.carchain.sdk
 
 import java.nio.file.Files
 import java.util.Collections
-import kotlinx.coroutines.async
 import kotlinx.coroutines.cancelAndJoin
-import kotlinx.coroutines.coroutineScope
-import kotlinx.coroutines.delay
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.AfterAll
@@ -59,26 +57,12 @@ class WalletScenarioTest {
     fun pairAndPut() = runBlocking {
         setLogger(logger, LogLevel.INFO)
         // Restore the owner's wallet from words (Keystore stand-in for the secrets).
-        wallet = Wallet.restore(
-            "$dir/wallet.db", MemorySecretStore(), Network.REGTEST, ABANDON_WORDS, "",
-        )
+        wallet = restoreWallet(dir)
         node = TestNode.start(wallet.ownerAddress(), 1_000_000)
-        light = LightClient(listOf(node.base), TestNode.CHAIN_ID, Network.REGTEST, node.validatorPubkey)
-        light.sync(ProgressLog())
-        // The car shows its payload; the owner pairs while the car answers.
-        car = CarDevice.open("$dir/car.db", MemorySecretStore(), VID)
-        val payload = car.pairingPayload(600u)
-        coroutineScope {
-            val owner = async { wallet.pairDevice(light, payload, "My car", 16u, TestNode.AGENT) }
-            while (!car.completePairing(light)) delay(100)
-            owner.await()
-        }
-        while (!car.isPaired(light)) delay(100)
+        light = syncedLightClient(node)
+        car = pairCar(wallet, light, dir, VID, "My car", 16u)
         // Three days of trips, queued offline, then delivered.
-        for (day in 1..3) {
-            val (key, value) = tripJson(day, day)
-            car.putTrip(key, value, "2024-05-%02d".format(day))
-        }
+        putTrips(car, 1, 2, 3)
         assertEquals(3uL, car.queueLen())
         val report = car.flush(light)
         assertEquals(3uL, report.delivered)
@@ -101,7 +85,7 @@ class WalletScenarioTest {
     @Test
     fun syncReportsProgressAndBalanceIsProven() = runBlocking {
         // A fresh client starts from genesis, so every page is reported.
-        val fresh = LightClient(listOf(node.base), TestNode.CHAIN_ID, Network.REGTEST, node.validatorPubkey)
+        val fresh = lightClient(node)
         assertEquals(0uL, fresh.verifiedHeight())
         val progress = ProgressLog()
         val height = fresh.sync(progress)
@@ -170,7 +154,7 @@ class WalletScenarioTest {
         val backup = "$dir/wallet.ccbackup"
         wallet.writeBackup(backup)
         // A new phone: the same words, an empty store, then the backup file.
-        val phone = Wallet.restore("$dir/phone.db", MemorySecretStore(), Network.REGTEST, ABANDON_WORDS, "")
+        val phone = restoreWallet(dir, "phone.db")
         assertTrue(phone.devices().isEmpty())
         val counts = phone.restoreBackup(backup)
         assertEquals(1u, counts.devices)
@@ -183,7 +167,7 @@ class WalletScenarioTest {
         assertEquals(listOf(1L, 2L, 3L), trips.trips.map { it.sessionId })
         // Another wallet (the same words with a passphrase) cannot open it, and a cut
         // file is refused by kind; neither writes anything.
-        val stranger = Wallet.restore("$dir/stranger.db", MemorySecretStore(), Network.REGTEST, ABANDON_WORDS, "other")
+        val stranger = restoreWallet(dir, "stranger.db", "other")
         val wrong = assertThrows<CarChainException.Storage> { stranger.restoreBackup(backup) }
         assertEquals("backup.wrong_wallet", wrong.code)
         val bytes = java.io.File(backup).readBytes()

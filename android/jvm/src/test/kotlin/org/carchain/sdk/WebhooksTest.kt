@@ -23,9 +23,8 @@ class WebhooksTest {
         val provider = ServiceProvider.fromSeed(ByteArray(64) { 0x47 }, Network.REGTEST)
         val other = ServiceProvider.fromSeed(ByteArray(64) { 0x48 }, Network.REGTEST)
         TestNode.start(mapOf(provider.address() to 1_000_000L)).use { node ->
-            val light = LightClient(listOf(node.base), TestNode.CHAIN_ID, Network.REGTEST, node.validatorPubkey)
+            val light = syncedLightClient(node)
             val ledger = GrantsLedger(light, listOf(node.base))
-            light.sync(ProgressLog())
             val receiver = HttpServer.create(InetSocketAddress("127.0.0.1", 0), 0)
             receiver.createContext("/hook") { exchange ->
                 exchange.requestBody.readBytes()
