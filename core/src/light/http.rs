@@ -15,8 +15,58 @@ use super::wire::{
     IssuedWire, NodeStatusView, PutWire, RangeWire, ReceiptWire, RecordItemWire, RecordResultWire,
     RecordsAnswerWire, RecordsWire, StateAnswerWire, SubmitWire, TokenKeyWire,
 };
+use super::client::TOKEN_ATTEMPTS;
 use crate::protocol::api::ErrorCode;
+use crate::tokens::IssuerPublicKey;
 use crate::protocol::{SignedHeader, SignedTransaction};
+
+
+/// A blind-signature issuer a node runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Issuer {
+    /// Read tokens, paying reads on a shared node.
+    ReadTokens,
+    /// Fee stamps, paying a car's puts without naming its account.
+    FeeStamps,
+}
+
+impl Issuer {
+    fn path(self) -> &'static str {
+        match self {
+            Issuer::ReadTokens => "tokens",
+            Issuer::FeeStamps => "stamps",
+        }
+    }
+
+    /// What the issuer signs, for messages.
+    pub fn what(self) -> &'static str {
+        match self {
+            Issuer::ReadTokens => "token",
+            Issuer::FeeStamps => "stamp",
+        }
+    }
+}
+
+impl TokenKeyWire {
+    /// The issuer key this answer carries, checked: base64 DER whose hash is the key id
+    /// announced beside it. `endpoint` names the node in errors.
+    pub fn issuer_key(&self, endpoint: &str, issuer: Issuer) -> LightResult<IssuerPublicKey> {
+        let what = issuer.what();
+        let der = BASE64
+            .decode(&self.public_key)
+            .map_err(|_| LightError::BadAnswer {
+                endpoint: endpoint.to_owned(),
+                reason: format!("the {what} key is not base64"),
+            })?;
+        let key = IssuerPublicKey::from_der(&der)?;
+        if key.key_id().0 != self.key_id {
+            return Err(LightError::Tampered(format!(
+                "the {what} key id is not the hash of the key"
+            )));
+        }
+        Ok(key)
+    }
+}
 
 /// Timeout of one ordinary request.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -158,37 +208,33 @@ impl NodeHttp {
         }
     }
 
-    /// `GET /v1/tokens/key`.
-    pub async fn token_key(&self) -> LightResult<TokenKeyWire> {
-        self.json(self.get(self.url(&["v1", "tokens", "key"])?, None))
+    /// `GET /v1/{tokens|stamps}/key`: `issuer`'s key and price (unverified here: see
+    /// [`TokenKeyWire::issuer_key`]).
+    pub async fn issuer_key(&self, issuer: Issuer) -> LightResult<TokenKeyWire> {
+        self.json(self.get(self.url(&["v1", issuer.path(), "key"])?, None))
             .await
     }
 
-    /// `POST /v1/tokens`: blind signatures for `blinded`, paid by `payment`.
-    pub async fn issue_tokens(
+    /// `POST /v1/{tokens|stamps}`: `issuer`'s blind signatures for `blinded`, paid by
+    /// `payment`; sent again as is, up to [`TOKEN_ATTEMPTS`] times in all, while the
+    /// answer is lost (the node answers a repeated request from what it recorded).
+    pub async fn issue(
         &self,
+        issuer: Issuer,
         payment: &[u8; 32],
         blinded: &[&[u8]],
         signature: &[u8; 64],
     ) -> LightResult<(Vec<u8>, Vec<Vec<u8>>)> {
-        self.issue_at("tokens", payment, blinded, signature).await
-    }
-
-    /// `GET /v1/stamps/key`: the chain's fee stamp issuer key and a stamp's price.
-    pub async fn stamp_key(&self) -> LightResult<TokenKeyWire> {
-        self.json(self.get(self.url(&["v1", "stamps", "key"])?, None))
-            .await
-    }
-
-    /// `POST /v1/stamps`: blind signatures for the fee stamps `blinded`, paid by
-    /// `payment` (a Transfer to the stamp escrow).
-    pub async fn issue_stamps(
-        &self,
-        payment: &[u8; 32],
-        blinded: &[&[u8]],
-        signature: &[u8; 64],
-    ) -> LightResult<(Vec<u8>, Vec<Vec<u8>>)> {
-        self.issue_at("stamps", payment, blinded, signature).await
+        let mut answer = self.issue_at(issuer.path(), payment, blinded, signature).await;
+        for _ in 1..TOKEN_ATTEMPTS {
+            match &answer {
+                Err(err) if err.is_failover() => {
+                    answer = self.issue_at(issuer.path(), payment, blinded, signature).await;
+                }
+                _ => break,
+            }
+        }
+        answer
     }
 
     /// `POST /v1/{what}` of a blind-signature issue request.

@@ -4,8 +4,7 @@
 //! names the owner; the stamps name no one, and the issuer cannot tell which of the
 //! stamps it signed a put spends.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
+use super::http::Issuer;
 use bitcoin::secp256k1::SecretKey;
 
 use super::client::LightClient;
@@ -34,18 +33,7 @@ impl LightClient {
     /// issues stamps.
     pub async fn stamp_offer(&self) -> LightResult<StampOffer> {
         let wire = self.stamp_key().await?;
-        let der = BASE64
-            .decode(&wire.public_key)
-            .map_err(|_| LightError::BadAnswer {
-                endpoint: "stamps".into(),
-                reason: "the stamp key is not base64".into(),
-            })?;
-        let key = IssuerPublicKey::from_der(&der)?;
-        if key.key_id().0 != wire.key_id {
-            return Err(LightError::Tampered(
-                "the stamp key id is not the hash of the key".into(),
-            ));
-        }
+        let key = wire.issuer_key("stamps", Issuer::FeeStamps)?;
         if wire.price == 0 {
             return Err(LightError::BadAnswer {
                 endpoint: "stamps".into(),

@@ -2,6 +2,7 @@
 //! its fee-stamp key and stamps.
 
 use super::*;
+use crate::light::http::Issuer;
 
 impl LightClient {
     /// The node's write-credential issuer key (private nodes; unverified: a wrong key
@@ -19,7 +20,7 @@ impl LightClient {
     pub async fn stamp_key(&self) -> LightResult<crate::light::wire::TokenKeyWire> {
         self.inner
             .endpoints
-            .run(|node| async move { node.fresh()?.stamp_key().await })
+            .run(|node| async move { node.fresh()?.issuer_key(Issuer::FeeStamps).await })
             .await
     }
 
@@ -34,17 +35,9 @@ impl LightClient {
         self.inner
             .endpoints
             .run(|node| async move {
-                let node = node.fresh()?;
-                let mut answer = node.issue_stamps(payment, blinded, signature).await;
-                for _ in 1..TOKEN_ATTEMPTS {
-                    match &answer {
-                        Err(err) if err.is_failover() => {
-                            answer = node.issue_stamps(payment, blinded, signature).await;
-                        }
-                        _ => break,
-                    }
-                }
-                answer
+                node.fresh()?
+                    .issue(Issuer::FeeStamps, payment, blinded, signature)
+                    .await
             })
             .await
     }

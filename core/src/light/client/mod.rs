@@ -18,8 +18,6 @@ pub use state::ProvenAnswers;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
 
 use bitcoin::secp256k1::SecretKey;
 use tokio::sync::Semaphore;
@@ -54,7 +52,7 @@ use crate::protocol::{
     state_key,
 };
 use crate::store::WalletStore;
-use crate::tokens::{IssuerPublicKey, Token};
+use crate::tokens::Token;
 
 /// Headers read for a many-address read, by node label.
 type HeaderMemo = Mutex<HashMap<String, SignedHeader>>;

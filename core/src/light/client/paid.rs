@@ -2,6 +2,7 @@
 //! token; tokens are bought in batches with one transfer and kept in the pocket.
 
 use super::*;
+use crate::light::http::Issuer;
 use crate::light::read_payment::{issue_request_signature, purchase_payment};
 use crate::protocol::TxBuilder;
 use crate::protocol::api::ErrorCode;
@@ -49,19 +50,8 @@ impl LightClient {
         if let Some(key) = self.token_keys()?.get(node.label()) {
             return Ok(key.clone());
         }
-        let wire = node.fresh()?.token_key().await?;
-        let der = BASE64
-            .decode(&wire.public_key)
-            .map_err(|_| LightError::BadAnswer {
-                endpoint: node.label().to_owned(),
-                reason: "the token key is not base64".into(),
-            })?;
-        let key = IssuerPublicKey::from_der(&der)?;
-        if key.key_id().0 != wire.key_id {
-            return Err(LightError::Tampered(
-                "the token key id is not the hash of the key".into(),
-            ));
-        }
+        let wire = node.fresh()?.issuer_key(Issuer::ReadTokens).await?;
+        let key = wire.issuer_key(node.label(), Issuer::ReadTokens)?;
         let key = NodeTokenKey {
             key,
             price: wire.price,
@@ -159,20 +149,9 @@ impl LightClient {
         let blinded: Vec<&[u8]> = pending.iter().map(|p| p.blinded_message()).collect();
         let signature =
             issue_request_signature(&payer.secret, &receipt.tx_id, &key.key.key_id().0, &blinded);
-        let mut answer = node
-            .issue_tokens(&receipt.tx_id, &blinded, &signature)
-            .await;
-        for _ in 1..TOKEN_ATTEMPTS {
-            match &answer {
-                Err(err) if err.is_failover() => {
-                    answer = node
-                        .issue_tokens(&receipt.tx_id, &blinded, &signature)
-                        .await;
-                }
-                _ => break,
-            }
-        }
-        let (key_id, signatures) = answer?;
+        let (key_id, signatures) = node
+            .issue(Issuer::ReadTokens, &receipt.tx_id, &blinded, &signature)
+            .await?;
         if key_id != key.key.key_id().0 || signatures.len() != pending.len() {
             return Err(LightError::Tampered(
                 "the node issued under another key or another count".into(),
