@@ -19,12 +19,11 @@ use super::error::{GrantsError, GrantsResult};
 use super::ledger::GrantsLedger;
 use super::period::record_in_period;
 use super::provider::{
-    ReceivedCopy, ReceivedRecord, ReceivedResult, ServiceProvider, check_copy_tags, check_result,
+    ReceivedCopy, ReceivedRecord, ReceivedResult, ServiceProvider, check_copy_tags,
 };
 use super::standing::{StandingError, StandingPeriods, standing_anchor_code_hash};
 use super::standing::{StandingPart, delivery_grant_id, delivery_request_id};
 use super::terms::{Delivery, RequestTerms};
-use crate::compute::SignedResult;
 use crate::protocol::{GrantKind, GrantState, GrantStatus, RequestState, RequestStatus};
 
 /// What one period delivered.
@@ -270,14 +269,14 @@ impl ServiceProvider {
                         "not a usage grant of the requested program".into(),
                     ));
                 }
-                let signed = SignedResult::from_bytes(&signed_result)?;
-                check_result(&signed, &code_hash, &owner_key)?;
-                if inputs != opening.records {
-                    return Err(GrantsError::DeliveryRefused(
-                        "the result's inputs are not the records the grant commits to".into(),
-                    ));
-                }
-                self.check_inputs(ledger, &opening, &inputs, &signed)
+                let signed = self
+                    .checked_result(
+                        ledger,
+                        &opening,
+                        &inputs,
+                        (&signed_result, &code_hash),
+                        &owner_key,
+                    )
                     .await?;
                 PeriodContent::Result(Box::new(ReceivedResult {
                     grant,

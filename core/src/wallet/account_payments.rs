@@ -102,13 +102,26 @@ impl Wallet {
         let needed = amount
             .checked_add(light.fee_schedule().await?.fee_for(&body))
             .ok_or(PaymentError::AmountTooLarge { amount })?;
+        self.submit_if_covered(light, body, needed)
+            .await?
+            .map_err(|balance| PaymentError::InsufficientFunds { balance, needed })
+    }
+
+    /// Signs `body` with the owner key and submits it, waiting for its block, when the
+    /// owner's proven balance covers `needed`; `Ok(Err(balance))` when it does not.
+    pub(crate) async fn submit_if_covered(
+        &self,
+        light: &LightClient,
+        body: TxBody,
+        needed: u64,
+    ) -> Result<Result<Receipt, u64>, LightError> {
         let balance = light.account(&self.owner_address()).await?.balance;
         if balance < needed {
-            return Err(PaymentError::InsufficientFunds { balance, needed });
+            return Ok(Err(balance));
         }
-        Ok(light
+        Ok(Ok(light
             .sign_and_submit(self.keys().owner_key().secret_key(), body)
-            .await?)
+            .await?))
     }
 
     /// On a shared node, tops the car account `car_account` (the car's

@@ -57,13 +57,9 @@ impl Wallet {
         }
         let body = TxBody::Bond(Bond { validator, amount });
         let needed = amount.saturating_add(light.fee_schedule().await?.fee_for(&body));
-        let balance = light.account(&self.owner_address()).await?.balance;
-        if balance < needed {
-            return Err(StakeError::InsufficientFunds { balance, needed });
-        }
-        Ok(light
-            .sign_and_submit(self.keys().owner_key().secret_key(), body)
-            .await?)
+        self.submit_if_covered(light, body, needed)
+            .await?
+            .map_err(|balance| StakeError::InsufficientFunds { balance, needed })
     }
 
     /// Unbonds `amount` of the owner's stake with `validator`: the power drops in the

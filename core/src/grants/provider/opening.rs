@@ -2,7 +2,9 @@
 //! checked), reading one granted record, and checking a result's inputs against the
 //! ledger.
 
-use super::{ReceivedRecord, ServiceProvider};
+use bitcoin::CompressedPublicKey;
+
+use super::{ReceivedRecord, ServiceProvider, check_result};
 use crate::compute::SignedResult;
 use crate::crypto::{RecordKeyGrant, copy_tag};
 use crate::grants::delivery::{DeliveredRecord, DeliveryContent};
@@ -113,7 +115,29 @@ impl ServiceProvider {
         Ok(received)
     }
 
-    pub(in crate::grants) async fn check_inputs(
+    /// The delivered result `signed_result` of program `code_hash`, checked: signed by
+    /// `owner`, over exactly the records the grant commits to (`inputs`), each input
+    /// registered with the dHash the result names.
+    pub(in crate::grants) async fn checked_result(
+        &self,
+        ledger: &GrantsLedger,
+        opening: &GrantOpening,
+        inputs: &[RecordRef],
+        (signed_result, code_hash): (&[u8], &[u8; 32]),
+        owner: &CompressedPublicKey,
+    ) -> GrantsResult<SignedResult> {
+        let signed = SignedResult::from_bytes(signed_result)?;
+        check_result(&signed, code_hash, owner)?;
+        if inputs != opening.records.as_slice() {
+            return Err(GrantsError::DeliveryRefused(
+                "the result's inputs are not the records the grant commits to".into(),
+            ));
+        }
+        self.check_inputs(ledger, opening, inputs, &signed).await?;
+        Ok(signed)
+    }
+
+    async fn check_inputs(
         &self,
         ledger: &GrantsLedger,
         opening: &GrantOpening,

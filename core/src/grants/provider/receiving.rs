@@ -6,9 +6,8 @@ use bitcoin::CompressedPublicKey;
 
 use super::{
     ReceivedCopy, ReceivedResult, RequestOutcome, ServiceProvider, check_copy_tags,
-    check_delivers_opening, check_grant, check_result,
+    check_delivers_opening, check_grant,
 };
-use crate::compute::SignedResult;
 use crate::grants::delivery::{DeliveryContent, DeliveryDocument, delivery_record_key};
 use crate::grants::error::{GrantsError, GrantsResult};
 use crate::grants::escrow_payment::{
@@ -97,14 +96,14 @@ impl ServiceProvider {
                 let GrantKind::Usage { code_hash } = grant.kind else {
                     return Err(GrantsError::GrantRefused("not a usage grant".into()));
                 };
-                let signed = SignedResult::from_bytes(&signed_result)?;
-                check_result(&signed, &code_hash, &owner_key)?;
-                if inputs != opening.records {
-                    return Err(GrantsError::DeliveryRefused(
-                        "the result's inputs are not the records the grant commits to".into(),
-                    ));
-                }
-                self.check_inputs(ledger, &opening, &inputs, &signed)
+                let signed = self
+                    .checked_result(
+                        ledger,
+                        &opening,
+                        &inputs,
+                        (&signed_result, &code_hash),
+                        &owner_key,
+                    )
                     .await?;
                 let chunks = result_chunk_hashes(
                     &opening.salt,
