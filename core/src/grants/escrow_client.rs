@@ -186,17 +186,7 @@ pub struct EscrowParty {
 
 impl fmt::Debug for EscrowParty {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EscrowParty")
-            .field("address", &self.address())
-            .field("key", &"<redacted>")
-            .finish()
-    }
-}
-
-impl Drop for EscrowParty {
-    fn drop(&mut self) {
-        let mut secret = *self.signing.secret_key();
-        secret.non_secure_erase();
+        crate::keys::fmt_account_holder(f, "EscrowParty", &self.address())
     }
 }
 

@@ -22,5 +22,7 @@ pub use rsa_keys::{
     rsa_public_key_pkcs1_der,
 };
 pub use seed::{SEED_LEN, Seed};
-pub use signing::{CompactSignature, SigningKey, message_digest, verify_digest, verify_message};
+pub use signing::{
+    CompactSignature, SigningKey, fmt_account_holder, message_digest, verify_digest, verify_message,
+};
 pub use wallet_keys::WalletKeys;

@@ -144,6 +144,19 @@ fn compact_size(len: u64) -> Vec<u8> {
     out
 }
 
+/// `Debug` of a type holding an account's keys: its name, its address, and its keys
+/// redacted (the keys themselves are a [`SigningKey`], erased on drop).
+pub fn fmt_account_holder(
+    f: &mut std::fmt::Formatter<'_>,
+    name: &str,
+    address: &str,
+) -> std::fmt::Result {
+    f.debug_struct(name)
+        .field("address", &address)
+        .field("keys", &"<redacted>")
+        .finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

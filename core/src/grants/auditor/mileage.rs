@@ -47,17 +47,7 @@ pub struct Auditor {
 
 impl fmt::Debug for Auditor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Auditor")
-            .field("address", &self.address())
-            .field("keys", &"<redacted>")
-            .finish()
-    }
-}
-
-impl Drop for Auditor {
-    fn drop(&mut self) {
-        let mut secret = *self.signing.secret_key();
-        secret.non_secure_erase();
+        crate::keys::fmt_account_holder(f, "Auditor", &self.address())
     }
 }
 

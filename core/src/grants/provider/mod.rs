@@ -52,17 +52,7 @@ pub struct ServiceProvider {
 
 impl fmt::Debug for ServiceProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ServiceProvider")
-            .field("address", &self.address())
-            .field("keys", &"<redacted>")
-            .finish()
-    }
-}
-
-impl Drop for ServiceProvider {
-    fn drop(&mut self) {
-        let mut secret = *self.signing.secret_key();
-        secret.non_secure_erase();
+        crate::keys::fmt_account_holder(f, "ServiceProvider", &self.address())
     }
 }
 

@@ -137,3 +137,19 @@ fn a_result_must_be_the_granted_program_signed_by_the_owner() {
     tampered.result.output[0] = 1;
     assert!(check_result(&tampered, &[4; 32], &owner.public_key()).is_err());
 }
+
+/// A provider's `Debug` names it by address only: its account key never shows.
+#[test]
+fn debug_shows_the_address_and_never_the_account_key() {
+    let secret = SecretKey::from_slice(&[0x5a; 32]).expect("secret");
+    let provider = ServiceProvider::new(
+        secret,
+        crate::grants::test_keys::provider_rsa().clone(),
+        Network::Regtest,
+    );
+    let debug = format!("{provider:?}");
+    assert!(debug.contains(&provider.address()), "{debug}");
+    assert!(debug.contains("<redacted>"), "{debug}");
+    assert!(!debug.contains(&hex::encode(secret.secret_bytes())), "{debug}");
+    assert!(!debug.contains("5a5a5a"), "{debug}");
+}
