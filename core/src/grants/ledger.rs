@@ -15,6 +15,7 @@ use crate::light::http::NodeHttp;
 use crate::light::proofs::decode_proven;
 use crate::light::{LightClient, LightError, Receipt};
 use crate::protocol::{
+    Grant,
     Canonical, EscrowState, GrantState, ProviderState, RequestState, TxBody, state_key,
 };
 
@@ -85,6 +86,15 @@ impl GrantsLedger {
     /// submits it, waiting for the block.
     pub async fn submit(&self, secret: &SecretKey, body: TxBody) -> GrantsResult<Receipt> {
         Ok(self.light.sign_and_submit(secret, body).await?)
+    }
+
+    /// Submits `grant` (signed by `secret`, the grantor's key) unless the ledger holds a
+    /// grant of its id already, so an approval retried after a lost answer grants once.
+    pub async fn grant_once(&self, secret: &SecretKey, grant: Grant) -> GrantsResult<()> {
+        if self.grant(&grant.grant_id).await?.is_none() {
+            self.submit(secret, TxBody::Grant(grant)).await?;
+        }
+        Ok(())
     }
 
     /// Registers (signed by `secret`, whose address the record lives under) and stores a

@@ -274,17 +274,15 @@ impl Wallet {
             grantee_rsa_fingerprint: rsa_fingerprint_bytes(&provider_key)?,
             records: records.clone(),
         };
-        let grant = TxBody::Grant(Grant {
+        let grant = Grant {
             grant_id,
             grantee_address: pending.request.requester.clone(),
             records_commitment: opening.commitment(),
             copy_tags,
             kind: kind.clone(),
             expires_at: narrowing.expires_at,
-        });
-        if ledger.grant(&grant_id).await?.is_none() {
-            ledger.submit(&owner_secret, grant).await?;
-        }
+        };
+        ledger.grant_once(&owner_secret, grant).await?;
         let doc = DeliveryDocument {
             version: DELIVERY_VERSION,
             request_id: *request_id,

@@ -82,23 +82,21 @@ impl Wallet {
             grantee_rsa_fingerprint: rsa_fingerprint_bytes(&provider_key)?,
             records: Vec::new(),
         };
-        if ledger.grant(&grant_id).await?.is_none() {
-            ledger
-                .submit(
-                    &owner_secret,
-                    TxBody::Grant(Grant {
-                        grant_id,
-                        grantee_address: pending.request.requester.clone(),
-                        records_commitment: opening.commitment(),
-                        copy_tags: Vec::new(),
-                        kind: GrantKind::Usage {
-                            code_hash: standing_anchor_code_hash(),
-                        },
-                        expires_at: narrowing.expires_at,
-                    }),
-                )
-                .await?;
-        }
+        ledger
+            .grant_once(
+                &owner_secret,
+                Grant {
+                grant_id,
+                grantee_address: pending.request.requester.clone(),
+                records_commitment: opening.commitment(),
+                copy_tags: Vec::new(),
+                kind: GrantKind::Usage {
+                    code_hash: standing_anchor_code_hash(),
+                },
+                expires_at: narrowing.expires_at,
+                },
+            )
+            .await?;
         let periods = StandingPeriods::of(&pending.terms);
         let code_hash = match scope.delivery {
             Delivery::Compute { code_hash } => Some(hex::encode(code_hash)),
@@ -370,21 +368,19 @@ impl Wallet {
             records: records.clone(),
         };
         let grant_id = delivery_grant_id(&delivery_id, &opening.commitment());
-        if ledger.grant(&grant_id).await?.is_none() {
-            ledger
-                .submit(
-                    &owner_secret,
-                    TxBody::Grant(Grant {
-                        grant_id,
-                        grantee_address: row.provider.clone(),
-                        records_commitment: opening.commitment(),
-                        copy_tags,
-                        kind,
-                        expires_at,
-                    }),
-                )
-                .await?;
-        }
+        ledger
+            .grant_once(
+                &owner_secret,
+                Grant {
+                grant_id,
+                grantee_address: row.provider.clone(),
+                records_commitment: opening.commitment(),
+                copy_tags,
+                kind,
+                expires_at,
+                },
+            )
+            .await?;
         let owner_address = self.owner_address();
         let key = delivery_record_key(&delivery_id)?;
         if light.registration(&owner_address, &key).await?.is_none() {
