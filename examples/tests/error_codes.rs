@@ -51,16 +51,22 @@ fn error_types(source: &str) -> Vec<String> {
     found
 }
 
-/// The code literals of the `code()` method in the first `impl name {` block of `source`.
+/// The code literals of `name`'s codes table (`error_codes!(name { ... })`), or else of
+/// the `code()` method in the first `impl name {` block of `source`.
 fn codes_of(source: &str, name: &str) -> Option<Vec<String>> {
-    let start = source.find(&format!("impl {name} {{"))?;
-    let rest = &source[start..];
-    let method = rest.find("pub fn code(&self)")?;
-    let body = &rest[method..];
-    let end = body.find("\n    }\n")?;
+    let body = match source.find(&format!("error_codes!({name} {{")) {
+        Some(start) => {
+            let rest = &source[start..];
+            &rest[..rest.find("\n});")?]
+        }
+        None => {
+            let rest = &source[source.find(&format!("impl {name} {{"))?..];
+            let body = &rest[rest.find("pub fn code(&self)")?..];
+            &body[..body.find("\n    }\n")?]
+        }
+    };
     Some(
-        body[..end]
-            .split('"')
+        body.split('"')
             .skip(1)
             .step_by(2)
             .map(str::to_owned)
@@ -121,6 +127,10 @@ fn the_scan_sees_a_type_without_a_code() {
     let source = "#[derive(Debug, thiserror::Error)]\npub enum NewError {\n    A,\n}\n";
     assert_eq!(error_types(source), ["NewError"]);
     assert_eq!(codes_of(source, "NewError"), None);
+    let table = format!(
+        "{source}\ncrate::error_code::error_codes!(NewError {{\n    A => \"new.a\",\n}});\n"
+    );
+    assert_eq!(codes_of(&table, "NewError"), Some(vec!["new.a".to_owned()]));
     assert!(is_code("light.tampered"));
     assert!(!is_code("Light.Tampered"));
     assert!(!is_code("light"));
