@@ -55,53 +55,10 @@ pub fn decode_proven<T: Canonical>(bytes: Option<Vec<u8>>) -> LightResult<Option
 
 #[cfg(test)]
 mod tests {
-    use std::cell::RefCell;
-    use std::collections::HashMap;
-
-    use jmt::storage::{LeafNode, Node, NodeBatch, NodeKey, TreeReader, TreeWriter};
-    use jmt::{JellyfishMerkleTree, OwnedValue, Version};
-
     use super::*;
     use crate::light::headers::test_chain::{child_header, genesis, validator_secret};
-    use crate::protocol::{AccountState, StateHasher, encode_state_proof, state_key};
-
-    /// A one-version in-memory tree store.
-    #[derive(Default)]
-    struct MemoryTree {
-        nodes: RefCell<HashMap<NodeKey, Node>>,
-        values: RefCell<HashMap<KeyHash, OwnedValue>>,
-    }
-
-    impl TreeReader for MemoryTree {
-        fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-            Ok(self.nodes.borrow().get(node_key).cloned())
-        }
-        fn get_value_option(&self, _: Version, key: KeyHash) -> anyhow::Result<Option<OwnedValue>> {
-            Ok(self.values.borrow().get(&key).cloned())
-        }
-        fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
-            let nodes = self.nodes.borrow();
-            let leaves = nodes.iter().filter_map(|(key, node)| match node {
-                Node::Leaf(leaf) => Some((key.clone(), leaf.clone())),
-                _ => None,
-            });
-            Ok(leaves.max_by_key(|(_, leaf)| leaf.key_hash()))
-        }
-    }
-
-    impl TreeWriter for MemoryTree {
-        fn write_node_batch(&self, batch: &NodeBatch) -> anyhow::Result<()> {
-            for (key, node) in batch.nodes() {
-                self.nodes.borrow_mut().insert(key.clone(), node.clone());
-            }
-            for ((_, key), value) in batch.values() {
-                if let Some(value) = value {
-                    self.values.borrow_mut().insert(*key, value.clone());
-                }
-            }
-            Ok(())
-        }
-    }
+    use crate::protocol::memory_tree::MemoryTree;
+    use crate::protocol::{AccountState, encode_state_proof, state_key};
 
     fn account(i: u64) -> Vec<u8> {
         AccountState {
@@ -114,22 +71,17 @@ mod tests {
     /// A tree of 8 accounts, the header committing to it, and the store.
     fn fixture() -> (MemoryTree, SignedHeader) {
         let tree_store = MemoryTree::default();
-        let tree: JellyfishMerkleTree<'_, MemoryTree, StateHasher> =
-            JellyfishMerkleTree::new(&tree_store);
-        let writes =
-            (0..8u64).map(|i| (state_key::account(&format!("acct-{i}")), Some(account(i))));
-        let (root, batch) = tree.put_value_set(writes, 0).unwrap();
-        tree_store.write_node_batch(&batch.node_batch).unwrap();
-        let header = child_header(&genesis(), root.0)
+        let root = tree_store.put(
+            (0..8u64).map(|i| (state_key::account(&format!("acct-{i}")), Some(account(i)))),
+        );
+        let header = child_header(&genesis(), root)
             .sign(&validator_secret())
             .unwrap();
         (tree_store, header)
     }
 
     fn answer_for(store: &MemoryTree, header: &SignedHeader, key: KeyHash) -> StateAnswerWire {
-        let tree: JellyfishMerkleTree<'_, MemoryTree, StateHasher> =
-            JellyfishMerkleTree::new(store);
-        let (value, proof) = tree.get_with_proof(key, 0).unwrap();
+        let (value, proof) = store.prove(key);
         StateAnswerWire {
             height: header.header.height,
             state_root: header.header.state_root,

@@ -30,6 +30,8 @@ pub mod validate;
 #[cfg(test)]
 mod fuzz_tests;
 #[cfg(test)]
+pub(crate) mod memory_tree;
+#[cfg(test)]
 mod test_fixtures;
 
 pub use address_index::{AddressIndex, key_contribution};

@@ -53,106 +53,29 @@ pub fn decode_state_proof(text: &str) -> Result<StateProof> {
 
 #[cfg(test)]
 mod tests {
-    use std::cell::RefCell;
-    use std::collections::HashMap;
-
-    use jmt::storage::{LeafNode, Node, NodeBatch, NodeKey, TreeReader, TreeWriter};
-    use jmt::{JellyfishMerkleTree, OwnedValue, Version};
-
     use super::*;
     use crate::protocol::codec::Canonical;
+    use crate::protocol::memory_tree::MemoryTree;
     use crate::protocol::state::AccountState;
     use crate::protocol::state_key;
 
-    /// Every version of one key's value, oldest first.
-    type ValueHistory = Vec<(Version, Option<OwnedValue>)>;
-
-    /// An in-memory tree store over hash maps.
-    #[derive(Default)]
-    struct MemoryStore {
-        nodes: RefCell<HashMap<NodeKey, Node>>,
-        values: RefCell<HashMap<KeyHash, ValueHistory>>,
-    }
-
-    impl TreeReader for MemoryStore {
-        fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-            Ok(self.nodes.borrow().get(node_key).cloned())
-        }
-
-        fn get_value_option(
-            &self,
-            max_version: Version,
-            key_hash: KeyHash,
-        ) -> anyhow::Result<Option<OwnedValue>> {
-            Ok(self.values.borrow().get(&key_hash).and_then(|history| {
-                history
-                    .iter()
-                    .rev()
-                    .find(|(v, _)| *v <= max_version)
-                    .and_then(|(_, x)| x.clone())
-            }))
-        }
-
-        fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
-            let nodes = self.nodes.borrow();
-            let leaves = nodes.iter().filter_map(|(key, node)| match node {
-                Node::Leaf(leaf) => Some((key.clone(), leaf.clone())),
-                _ => None,
-            });
-            Ok(leaves.max_by_key(|(_, leaf)| leaf.key_hash()))
-        }
-    }
-
-    impl TreeWriter for MemoryStore {
-        fn write_node_batch(&self, batch: &NodeBatch) -> anyhow::Result<()> {
-            let mut nodes = self.nodes.borrow_mut();
-            for (key, node) in batch.nodes() {
-                nodes.insert(key.clone(), node.clone());
-            }
-            let mut values = self.values.borrow_mut();
-            for ((version, key_hash), value) in batch.values() {
-                values
-                    .entry(*key_hash)
-                    .or_default()
-                    .push((*version, value.clone()));
-            }
-            Ok(())
-        }
-    }
-
-    fn tree_with_accounts(store: &MemoryStore) -> [u8; 32] {
-        let tree: JellyfishMerkleTree<'_, MemoryStore, StateHasher> =
-            JellyfishMerkleTree::new(store);
-        let writes = (0..20u64).map(|i| {
+    fn tree_with_accounts(store: &MemoryTree) -> [u8; 32] {
+        store.put((0..20u64).map(|i| {
             let value = AccountState {
                 balance: i * 100,
                 nonce: i,
             }
             .to_canonical();
             (state_key::account(&format!("account-{i}")), Some(value))
-        });
-        let (root, batch) = tree
-            .put_value_set(writes, 0)
-            .unwrap_or_else(|e| panic!("{e}"));
-        store
-            .write_node_batch(&batch.node_batch)
-            .unwrap_or_else(|e| panic!("{e}"));
-        root.0
-    }
-
-    fn proof_for(store: &MemoryStore, key: KeyHash) -> (Option<OwnedValue>, StateProof) {
-        let tree: JellyfishMerkleTree<'_, MemoryStore, StateHasher> =
-            JellyfishMerkleTree::new(store);
-        tree.get_with_proof(key, 0)
-            .unwrap_or_else(|e| panic!("{e}"))
+        }))
     }
 
     #[test]
     fn presence_proofs_verify_and_bind_the_value() {
-        let store = MemoryStore::default();
+        let store = MemoryTree::default();
         let root = tree_with_accounts(&store);
         let key = state_key::account("account-7");
-        let (value, proof) = proof_for(&store, key);
+        let (value, proof) = store.prove(key);
         let expected = AccountState {
             balance: 700,
             nonce: 7,
@@ -180,10 +103,10 @@ mod tests {
 
     #[test]
     fn absence_proofs_verify() {
-        let store = MemoryStore::default();
+        let store = MemoryTree::default();
         let root = tree_with_accounts(&store);
         let key = state_key::account("nobody");
-        let (value, proof) = proof_for(&store, key);
+        let (value, proof) = store.prove(key);
         assert_eq!(value, None);
         assert_eq!(verify_state_proof(&root, key, None, &proof), Ok(()));
         assert!(verify_state_proof(&root, key, Some(b"anything"), &proof).is_err());
@@ -191,10 +114,10 @@ mod tests {
 
     #[test]
     fn proofs_round_trip_through_hex() {
-        let store = MemoryStore::default();
+        let store = MemoryTree::default();
         let root = tree_with_accounts(&store);
         let key = state_key::account("account-3");
-        let (value, proof) = proof_for(&store, key);
+        let (value, proof) = store.prove(key);
         let text = encode_state_proof(&proof).unwrap_or_else(|e| panic!("{e}"));
         let decoded = decode_state_proof(&text).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(decoded, proof);
@@ -206,9 +129,9 @@ mod tests {
 
     #[test]
     fn malformed_proof_text_is_refused() {
-        let store = MemoryStore::default();
+        let store = MemoryTree::default();
         tree_with_accounts(&store);
-        let (_, proof) = proof_for(&store, state_key::account("account-1"));
+        let (_, proof) = store.prove(state_key::account("account-1"));
         let text = encode_state_proof(&proof).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             decode_state_proof("zz").err(),
