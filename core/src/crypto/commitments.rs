@@ -81,26 +81,9 @@ pub fn verify_c_hash(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::envelope::{NONCE_LEN, seal_with_nonce};
-    use crate::crypto::hierarchy::{RecordContext, derive_record_key};
+    use crate::crypto::hierarchy::derive_record_key;
     use crate::crypto::symmetric::EpochKey;
-    use crate::crypto::wrap::WrappedKey;
-
-    fn counting_epoch_key() -> EpochKey {
-        let mut bytes = [0u8; 32];
-        for (i, byte) in bytes.iter_mut().enumerate() {
-            *byte = u8::try_from(i).unwrap_or(0);
-        }
-        EpochKey::from_bytes(bytes)
-    }
-
-    fn ctx() -> RecordContext<'static> {
-        RecordContext {
-            address: "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080",
-            key_bytes: &[1, 2, 3, 4, 5],
-            format: "trip-gps",
-        }
-    }
+    use crate::crypto::test_vectors::{counting_epoch_key, ctx, pinned_envelope};
 
     fn vector_record_key() -> CryptoResult<RecordKey> {
         derive_record_key(&counting_epoch_key(), &ctx())
@@ -135,18 +118,7 @@ mod tests {
 
     #[test]
     fn c_hash_matches_known_answers_for_the_pinned_envelope() -> CryptoResult<()> {
-        let wrapped = WrappedKey {
-            ciphertext: vec![0xBB; 4],
-        };
-        let bytes = seal_with_nonce(
-            b"hello carchain",
-            None,
-            &ctx(),
-            &counting_epoch_key(),
-            &wrapped,
-            [0x0C; NONCE_LEN],
-        )?
-        .to_bytes()?;
+        let bytes = pinned_envelope(None)?.to_bytes()?;
         assert_eq!(
             hex::encode(c_hash(HashFunc::Sha256, &bytes)),
             "6610135bac958ca81e29c89cf5efaa3f64bf2e2e234b980023a0f09ab6e2ad60"

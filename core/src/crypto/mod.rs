@@ -12,6 +12,8 @@ mod codec;
 mod rng;
 #[cfg(test)]
 pub(crate) mod test_keys;
+#[cfg(test)]
+pub(crate) mod test_vectors;
 
 pub mod channel;
 pub mod commitments;

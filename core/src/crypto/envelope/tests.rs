@@ -3,29 +3,11 @@
 use super::*;
 use crate::crypto::padding::padme_len;
 use crate::crypto::test_keys::{grantee, owner};
+use crate::crypto::test_vectors::{counting_epoch_key, ctx, pinned_envelope};
 use proptest::prelude::*;
-
-const ADDRESS: &str = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
-const KEY_BYTES: &[u8] = &[1, 2, 3, 4, 5];
-
-fn ctx() -> RecordContext<'static> {
-    RecordContext {
-        address: ADDRESS,
-        key_bytes: KEY_BYTES,
-        format: "trip-gps",
-    }
-}
 
 fn owner_epoch() -> CryptoResult<SealingEpoch> {
     SealingEpoch::new(owner().as_public_key())
-}
-
-fn counting_epoch_key() -> EpochKey {
-    let mut bytes = [0u8; 32];
-    for (i, byte) in bytes.iter_mut().enumerate() {
-        *byte = u8::try_from(i).unwrap_or(0);
-    }
-    EpochKey::from_bytes(bytes)
 }
 
 #[test]
@@ -69,17 +51,7 @@ fn sealing_twice_uses_fresh_nonces() -> CryptoResult<()> {
 /// (HKDF-SHA256 and ChaCha20-Poly1305) from the documented construction.
 #[test]
 fn pinned_v2_envelope_layout_vector() -> CryptoResult<()> {
-    let wrapped = WrappedKey {
-        ciphertext: vec![0xBB; 4],
-    };
-    let envelope = seal_with_nonce(
-        b"hello carchain",
-        None,
-        &ctx(),
-        &counting_epoch_key(),
-        &wrapped,
-        [0x0C; NONCE_LEN],
-    )?;
+    let envelope = pinned_envelope(None)?;
     let expected_header = format!("43434502010004bbbbbbbb{}0000", "0c".repeat(12));
     assert_eq!(hex::encode(envelope.header_bytes()?), expected_header);
     let bytes = envelope.to_bytes()?;
@@ -107,16 +79,7 @@ fn pinned_v2_envelope_layout_vector() -> CryptoResult<()> {
 fn pinned_v2_envelope_with_a_sealed_key_vector() -> CryptoResult<()> {
     let plain_key = hex::decode("1080000000000000071080000065f1a20010800000006500d1c0")
         .map_err(|_| CryptoError::Malformed("hex"))?;
-    let envelope = seal_with_nonce(
-        b"hello carchain",
-        Some(&plain_key),
-        &ctx(),
-        &counting_epoch_key(),
-        &WrappedKey {
-            ciphertext: vec![0xBB; 4],
-        },
-        [0x0C; NONCE_LEN],
-    )?;
+    let envelope = pinned_envelope(Some(&plain_key))?;
     let bytes = envelope.to_bytes()?;
     assert_eq!(
         hex::encode(&bytes),
