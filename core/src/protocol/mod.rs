@@ -32,7 +32,7 @@ mod fuzz_tests;
 #[cfg(test)]
 pub(crate) mod memory_tree;
 #[cfg(test)]
-mod test_fixtures;
+pub(crate) mod test_fixtures;
 
 pub use address_index::{AddressIndex, key_contribution};
 pub use body::*;

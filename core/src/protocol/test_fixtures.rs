@@ -1,10 +1,12 @@
-//! Fixed keys and one sample body of every transaction kind, shared by the protocol tests.
+//! Fixed keys, one sample body of every transaction kind and a sample data request on the
+//! ledger, shared by the protocol tests and the tests of the wallet and grants above it.
 
 use bitcoin::secp256k1::{PublicKey, SecretKey};
 
 use super::body::*;
 use super::network::Network;
 use super::pairing::sign_pairing;
+use super::state::RequestState;
 use super::signing::{p2wpkh_address, public_key_of, secret_key_from_bytes};
 use super::tx::Transaction;
 
@@ -157,4 +159,31 @@ pub(crate) fn sample_tx(body: TxBody) -> Transaction {
         fee: 10,
         body,
     }
+}
+
+/// A data request of `bcrt1qprovider` to `bcrt1qowner` for two days of `trip-gps`
+/// location history at price 5, recorded at height 3. Built from JSON so fields the
+/// ledger adds with defaults need no change here.
+pub(crate) fn request_state(
+    request_id: [u8; 32],
+    status: &str,
+    expires_at: Option<u64>,
+    grant_id: Option<[u8; 32]>,
+) -> RequestState {
+    serde_json::from_value(serde_json::json!({
+        "request_id": hex::encode(request_id),
+        "requester": "bcrt1qprovider",
+        "owner_address": "bcrt1qowner",
+        "formats": ["trip-gps"],
+        "from_date": "2024-03-01",
+        "to_date": "2024-03-02",
+        "fields": ["location_history"],
+        "purpose": "quote",
+        "price": 5,
+        "expires_at": expires_at,
+        "status": status,
+        "grant_id": grant_id.map(hex::encode),
+        "height": 3,
+    }))
+    .unwrap_or_else(|e| panic!("sample request: {e}"))
 }

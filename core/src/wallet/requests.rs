@@ -417,27 +417,11 @@ impl Wallet {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
+    use crate::protocol::test_fixtures::request_state;
 
     fn request(status: &str, expires_at: Option<u64>) -> RequestState {
-        serde_json::from_value(json!({
-            "request_id": hex::encode([3u8; 32]),
-            "requester": "bcrt1qprovider",
-            "owner_address": "bcrt1qowner",
-            "formats": ["trip-gps"],
-            "from_date": "2024-03-01",
-            "to_date": "2024-03-02",
-            "fields": ["location_history"],
-            "purpose": "quote",
-            "price": 5,
-            "expires_at": expires_at,
-            "status": status,
-            "grant_id": null,
-            "height": 3,
-        }))
-        .expect("request")
+        request_state([3; 32], status, expires_at, None)
     }
 
     #[test]
@@ -467,7 +451,7 @@ mod tests {
         let pkcs1 = crate::keys::rsa_public_key_pkcs1_der(&key).expect("pkcs1");
         let spki = key.to_public_key_der().expect("spki").as_bytes().to_vec();
         let provider = |der: Vec<u8>| -> ProviderState {
-            serde_json::from_value(json!({
+            serde_json::from_value(serde_json::json!({
                 "address": "bcrt1qprovider",
                 "name": "Insurer",
                 "description": "pay as you drive",

@@ -5,30 +5,15 @@ use super::*;
 use crate::compute::ComputationResult;
 use crate::grants::GrantsError;
 use crate::grants::delivery::grant_id_for;
+use crate::protocol::test_fixtures::request_state;
 use crate::protocol::{GrantStatus, RequestState};
 
 fn signing(byte: u8) -> SigningKey {
     SigningKey::from_secret_key(SecretKey::from_slice(&[byte; 32]).expect("secret"))
 }
 
-/// Built from JSON so fields the ledger adds with defaults need no change here.
 fn request() -> RequestState {
-    serde_json::from_value(serde_json::json!({
-        "request_id": hex::encode([1u8; 32]),
-        "requester": "bcrt1qprovider",
-        "owner_address": "bcrt1qowner",
-        "formats": ["trip-gps"],
-        "from_date": "2024-03-01",
-        "to_date": "2024-03-02",
-        "fields": ["location_history"],
-        "purpose": "quote",
-        "price": 5,
-        "expires_at": null,
-        "status": "approved",
-        "grant_id": hex::encode(grant_id_for(&[1; 32])),
-        "height": 3,
-    }))
-    .expect("request")
+    request_state([1; 32], "approved", None, Some(grant_id_for(&[1; 32])))
 }
 
 fn grant() -> GrantState {
