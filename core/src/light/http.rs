@@ -190,14 +190,22 @@ impl NodeHttp {
 
     async fn json<T: DeserializeOwned>(&self, request: RequestBuilder) -> LightResult<T> {
         let response = self.send(request).await?;
+        let bytes = self.success_body(response).await?;
+        serde_json::from_slice(&bytes).map_err(|err| self.bad_answer(err.to_string()))
+    }
+
+    /// The body of a successful answer; any other status is the node's refusal.
+    async fn success_body(
+        &self,
+        response: Response,
+    ) -> LightResult<impl std::ops::Deref<Target = [u8]>> {
         if !response.status().is_success() {
             return Err(self.refusal(response).await);
         }
-        let bytes = response
+        response
             .bytes()
             .await
-            .map_err(|err| self.network_error(err))?;
-        serde_json::from_slice(&bytes).map_err(|err| self.bad_answer(err.to_string()))
+            .map_err(|err| self.network_error(err))
     }
 
     fn get(&self, url: Url, token: Option<&[u8]>) -> RequestBuilder {
@@ -453,14 +461,7 @@ impl NodeHttp {
                 other => Err(other),
             };
         }
-        if !response.status().is_success() {
-            return Err(self.refusal(response).await);
-        }
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|err| self.network_error(err))?;
-        Ok(Some(bytes.to_vec()))
+        Ok(Some(self.success_body(response).await?.to_vec()))
     }
 
     /// `GET /v1/kv/{address}?start=&end=&limit=&after=&proofs_at=`: one decoded page; with

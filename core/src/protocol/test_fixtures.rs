@@ -6,8 +6,8 @@ use bitcoin::secp256k1::{PublicKey, SecretKey};
 use super::body::*;
 use super::network::Network;
 use super::pairing::sign_pairing;
-use super::state::RequestState;
 use super::signing::{p2wpkh_address, public_key_of, secret_key_from_bytes};
+use super::state::RequestState;
 use super::tx::Transaction;
 
 /// The secret key whose 32 bytes are all `byte` (0x01..01 is the owner in the vectors).

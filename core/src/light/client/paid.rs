@@ -76,18 +76,22 @@ impl LightClient {
         Ok(())
     }
 
+    /// The configured read payer, or `InvalidInput` when reads are not paid.
+    fn read_payer(&self) -> LightResult<ReadPayer> {
+        self.inner
+            .config
+            .payer
+            .clone()
+            .ok_or_else(|| LightError::InvalidInput("no read payer configured".into()))
+    }
+
     /// One unspent token for `key`, buying a batch first when the pocket is low.
     pub(super) async fn take_token(
         &self,
         node: &NodeHttp,
         key: &NodeTokenKey,
     ) -> LightResult<Token> {
-        let payer = self
-            .inner
-            .config
-            .payer
-            .clone()
-            .ok_or_else(|| LightError::InvalidInput("no read payer configured".into()))?;
+        let payer = self.read_payer()?;
         let _one_purchase = self.inner.purchase.lock().await;
         let key_id = key.key.key_id();
         if self.inner.pocket.count(key_id)? < payer.low_water() {
@@ -182,12 +186,7 @@ impl LightClient {
     /// [`LightClient::with_read_payer`]); returns the tokens held afterwards. Nothing is
     /// bought where reads are free.
     pub async fn buy_read_tokens(&self) -> LightResult<u64> {
-        let payer = self
-            .inner
-            .config
-            .payer
-            .clone()
-            .ok_or_else(|| LightError::InvalidInput("no read payer configured".into()))?;
+        let payer = self.read_payer()?;
         self.inner
             .endpoints
             .run(|node| {
