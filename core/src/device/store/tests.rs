@@ -1,5 +1,7 @@
 //! The car store's tests.
 
+use std::path::Path;
+
 use bitcoin::secp256k1::SecretKey;
 
 use super::*;
@@ -116,26 +118,32 @@ fn newer_schema_is_refused() {
     ));
 }
 
+/// A store with one queued put (nonce 4 at `bcrt1qa`) taken back to an older build's
+/// schema by `downgrade`, then reopened: checked to be upgraded with its queue kept.
+fn upgraded_from(path: &Path, secrets: &InMemorySecretStore, downgrade: &str) -> DeviceStore {
+    {
+        let mut store = DeviceStore::open(path, secrets).unwrap();
+        store.enqueue(&put("bcrt1qa", b"k1"), 4).unwrap();
+        store.conn.execute_batch(downgrade).unwrap();
+    }
+    let store = DeviceStore::open(path, secrets).unwrap();
+    assert_eq!(store.schema_version().unwrap(), DEVICE_SCHEMA_VERSION);
+    assert_eq!(store.queue_len().unwrap(), 1);
+    store
+}
+
 #[test]
 fn a_version_1_store_upgrades_and_keeps_its_queue() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("car.db");
     let secrets = InMemorySecretStore::new();
-    {
-        // A store as the schema-1 build left it: its tables, one queued put.
-        let mut store = DeviceStore::open(&path, &secrets).unwrap();
-        store.enqueue(&put("bcrt1qa", b"k1"), 4).unwrap();
-        store
-            .conn
-            .execute_batch(
-                "DROP TABLE write_credentials; DROP TABLE fee_stamps; DROP TABLE chain_fees;
-                 PRAGMA user_version = 1;",
-            )
-            .unwrap();
-    }
-    let mut store = DeviceStore::open(&path, &secrets).unwrap();
-    assert_eq!(store.schema_version().unwrap(), DEVICE_SCHEMA_VERSION);
-    assert_eq!(store.queue_len().unwrap(), 1);
+    // As the schema-1 build left it: no credential, stamp or fee tables.
+    let mut store = upgraded_from(
+        &path,
+        &secrets,
+        "DROP TABLE write_credentials; DROP TABLE fee_stamps; DROP TABLE chain_fees;
+         PRAGMA user_version = 1;",
+    );
     assert_eq!(store.next_nonce("bcrt1qa").unwrap(), Some(4));
     assert_eq!(store.fresh_credentials("k").unwrap(), 0);
     assert!(store.credential_for("k", "bcrt1qa").unwrap().is_none());
@@ -146,18 +154,12 @@ fn a_version_2_store_upgrades_and_keeps_fee_stamps_sealed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("car.db");
     let secrets = InMemorySecretStore::new();
-    {
-        // A store as the schema-2 build left it: no stamp table, one queued put.
-        let mut store = DeviceStore::open(&path, &secrets).unwrap();
-        store.enqueue(&put("bcrt1qa", b"k1"), 4).unwrap();
-        store
-            .conn
-            .execute_batch("DROP TABLE fee_stamps; DROP TABLE chain_fees; PRAGMA user_version = 2;")
-            .unwrap();
-    }
-    let mut store = DeviceStore::open(&path, &secrets).unwrap();
-    assert_eq!(store.schema_version().unwrap(), DEVICE_SCHEMA_VERSION);
-    assert_eq!(store.queue_len().unwrap(), 1);
+    // As the schema-2 build left it: no stamp or fee tables.
+    let mut store = upgraded_from(
+        &path,
+        &secrets,
+        "DROP TABLE fee_stamps; DROP TABLE chain_fees; PRAGMA user_version = 2;",
+    );
     assert_eq!(store.fee_stamp_count().unwrap(), 0);
     let stamps = [
         ([1; 32], b"stamp-one".as_slice()),
