@@ -1,7 +1,5 @@
 //! The car store's tests.
 
-use std::path::Path;
-
 use bitcoin::secp256k1::SecretKey;
 
 use super::*;
@@ -118,29 +116,44 @@ fn newer_schema_is_refused() {
     ));
 }
 
+/// A car store file in a fresh temporary folder, with its secret store.
+struct Scratch {
+    dir: tempfile::TempDir,
+    secrets: InMemorySecretStore,
+}
+
+impl Scratch {
+    fn new() -> Self {
+        Scratch {
+            dir: tempfile::tempdir().unwrap(),
+            secrets: InMemorySecretStore::new(),
+        }
+    }
+
+    fn open(&self) -> DeviceStore {
+        DeviceStore::open(&self.dir.path().join("car.db"), &self.secrets).unwrap()
+    }
+}
+
 /// A store with one queued put (nonce 4 at `bcrt1qa`) taken back to an older build's
 /// schema by `downgrade`, then reopened: checked to be upgraded with its queue kept.
-fn upgraded_from(path: &Path, secrets: &InMemorySecretStore, downgrade: &str) -> DeviceStore {
+fn upgraded_from(downgrade: &str) -> (Scratch, DeviceStore) {
+    let scratch = Scratch::new();
     {
-        let mut store = DeviceStore::open(path, secrets).unwrap();
+        let mut store = scratch.open();
         store.enqueue(&put("bcrt1qa", b"k1"), 4).unwrap();
         store.conn.execute_batch(downgrade).unwrap();
     }
-    let store = DeviceStore::open(path, secrets).unwrap();
+    let store = scratch.open();
     assert_eq!(store.schema_version().unwrap(), DEVICE_SCHEMA_VERSION);
     assert_eq!(store.queue_len().unwrap(), 1);
-    store
+    (scratch, store)
 }
 
 #[test]
 fn a_version_1_store_upgrades_and_keeps_its_queue() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("car.db");
-    let secrets = InMemorySecretStore::new();
     // As the schema-1 build left it: no credential, stamp or fee tables.
-    let mut store = upgraded_from(
-        &path,
-        &secrets,
+    let (_scratch, mut store) = upgraded_from(
         "DROP TABLE write_credentials; DROP TABLE fee_stamps; DROP TABLE chain_fees;
          PRAGMA user_version = 1;",
     );
@@ -151,13 +164,8 @@ fn a_version_1_store_upgrades_and_keeps_its_queue() {
 
 #[test]
 fn a_version_2_store_upgrades_and_keeps_fee_stamps_sealed() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("car.db");
-    let secrets = InMemorySecretStore::new();
     // As the schema-2 build left it: no stamp or fee tables.
-    let mut store = upgraded_from(
-        &path,
-        &secrets,
+    let (scratch, mut store) = upgraded_from(
         "DROP TABLE fee_stamps; DROP TABLE chain_fees; PRAGMA user_version = 2;",
     );
     assert_eq!(store.fee_stamp_count().unwrap(), 0);
@@ -183,7 +191,7 @@ fn a_version_2_store_upgrades_and_keeps_fee_stamps_sealed() {
     assert_eq!(store.fee_stamp_count().unwrap(), 1);
     assert_eq!(store.queued(1).unwrap()[0].tx, b"stamped tx");
     drop(store);
-    let store = DeviceStore::open(&path, &secrets).unwrap();
+    let store = scratch.open();
     assert_eq!(
         store.next_fee_stamp().unwrap().map(|(_, b)| b.to_vec()),
         Some(b"stamp-two".to_vec())
@@ -316,21 +324,19 @@ fn clear_pairing_keeps_key_and_queue() {
 #[test]
 fn the_chains_fee_schedule_is_kept_and_replaced() {
     use crate::protocol::FeeSchedule;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("car.db");
-    let secrets = InMemorySecretStore::new();
+    let scratch = Scratch::new();
     let own = FeeSchedule {
         base_fee: 37,
         put_per_byte: 2,
         read_per_address: 3,
     };
     {
-        let mut store = DeviceStore::open(&path, &secrets).unwrap();
+        let mut store = scratch.open();
         assert_eq!(store.fee_schedule().unwrap(), None);
         store.save_fee_schedule(&FeeSchedule::DEFAULT).unwrap();
         store.save_fee_schedule(&own).unwrap();
     }
-    let store = DeviceStore::open(&path, &secrets).unwrap();
+    let store = scratch.open();
     assert_eq!(store.fee_schedule().unwrap(), Some(own));
     store
         .conn
