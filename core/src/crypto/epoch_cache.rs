@@ -175,6 +175,10 @@ mod tests {
     use super::*;
     use crate::crypto::test_keys::{grantee, owner};
 
+    fn stats(hits: u64, unwraps: u64) -> CacheStats {
+        CacheStats { hits, unwraps }
+    }
+
     fn wrapped_for_owner(key: &EpochKey) -> CryptoResult<WrappedKey> {
         WrappedKey::wrap_epoch_key(key, owner().as_public_key())
     }
@@ -190,13 +194,7 @@ mod tests {
                 key.as_bytes()
             );
         }
-        assert_eq!(
-            cache.stats(),
-            CacheStats {
-                hits: 2,
-                unwraps: 1
-            }
-        );
+        assert_eq!(cache.stats(), stats(2, 1));
         assert_eq!(cache.len(), 1);
         Ok(())
     }
@@ -218,13 +216,7 @@ mod tests {
             key.as_bytes()
         );
         assert!(cache.cached(&wrapped, grantee())?.is_none());
-        assert_eq!(
-            cache.stats(),
-            CacheStats {
-                hits: 2,
-                unwraps: 1
-            }
-        );
+        assert_eq!(cache.stats(), stats(2, 1));
         assert_eq!(cache.len(), 1);
         Ok(())
     }
@@ -239,13 +231,7 @@ mod tests {
             Some(CryptoError::WrongKey)
         );
         // The trial under the other key is its own RSA decryption, not a cache hit.
-        assert_eq!(
-            cache.stats(),
-            CacheStats {
-                hits: 0,
-                unwraps: 2
-            }
-        );
+        assert_eq!(cache.stats(), stats(0, 2));
         Ok(())
     }
 
@@ -262,13 +248,7 @@ mod tests {
                 Some(CryptoError::WrongKey)
             );
         }
-        assert_eq!(
-            cache.stats(),
-            CacheStats {
-                hits: 2,
-                unwraps: 1
-            }
-        );
+        assert_eq!(cache.stats(), stats(2, 1));
         Ok(())
     }
 
@@ -282,13 +262,7 @@ mod tests {
         assert_eq!(cache.len(), 1);
         cache.epoch_key(&second, owner())?;
         cache.epoch_key(&first, owner())?;
-        assert_eq!(
-            cache.stats(),
-            CacheStats {
-                hits: 1,
-                unwraps: 3
-            }
-        );
+        assert_eq!(cache.stats(), stats(1, 3));
         cache.clear();
         assert!(cache.is_empty());
         Ok(())
