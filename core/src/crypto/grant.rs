@@ -193,17 +193,54 @@ mod tests {
         grant: RecordKeyGrant,
     }
 
+    /// The grant for `grantee` of the record sealed in `bytes` at `session`, made by the
+    /// owner with `rewrap` (opening the payload or not).
+    fn grant_for_grantee(
+        rewrap: fn(
+            &Envelope,
+            &RecordContext<'_>,
+            &PrivateKey,
+            &mut EpochKeyCache,
+            &PublicKey,
+        ) -> CryptoResult<RecordKeyGrant>,
+        bytes: &[u8],
+        session: &[u8],
+        cache: &mut EpochKeyCache,
+    ) -> CryptoResult<RecordKeyGrant> {
+        rewrap(
+            &Envelope::from_bytes(bytes)?,
+            &ctx(session),
+            owner(),
+            cache,
+            grantee().as_public_key(),
+        )
+    }
+
+    /// The owner's copy tag of the record sealed in `bytes` at `session`.
+    fn owners_copy_tag(
+        bytes: &[u8],
+        session: &[u8],
+        cache: &mut EpochKeyCache,
+    ) -> CryptoResult<[u8; 32]> {
+        owner_copy_tag(&Envelope::from_bytes(bytes)?, &ctx(session), owner(), cache)
+    }
+
+    impl Day {
+        /// The granted record (`session-1`) opened with `grant` by `who`.
+        fn open_granted(&self, grant: &RecordKeyGrant, who: &PrivateKey) -> CryptoResult<Vec<u8>> {
+            grant.open(&self.granted, &ctx(b"session-1"), who)
+        }
+    }
+
     fn granted_day() -> CryptoResult<Day> {
         let epoch = SealingEpoch::new(owner().as_public_key())?;
         let granted = seal(b"trip 1", &ctx(b"session-1"), &epoch)?.to_bytes()?;
         let sibling = seal(b"trip 2", &ctx(b"session-2"), &epoch)?.to_bytes()?;
-        let mut cache = EpochKeyCache::new();
-        let grant = rewrap_record_key(
-            &Envelope::from_bytes(&granted)?,
-            &ctx(b"session-1"),
-            owner(),
-            &mut cache,
-            grantee().as_public_key(),
+        let grant = grant_for_grantee(
+            rewrap_record_key,
+            &granted,
+            b"session-1",
+            &mut EpochKeyCache::new(),
         )?;
         Ok(Day {
             granted,
@@ -215,11 +252,7 @@ mod tests {
     #[test]
     fn grantee_opens_the_granted_record_from_its_original_bytes() -> CryptoResult<()> {
         let day = granted_day()?;
-        assert_eq!(
-            day.grant
-                .open(&day.granted, &ctx(b"session-1"), grantee())?,
-            b"trip 1"
-        );
+        assert_eq!(day.open_granted(&day.grant, grantee())?, b"trip 1");
         Ok(())
     }
 
@@ -227,19 +260,9 @@ mod tests {
     fn grantee_and_owner_compute_the_same_copy_tag_and_siblings_differ() -> CryptoResult<()> {
         let day = granted_day()?;
         let mut cache = EpochKeyCache::new();
-        let owner_tag = owner_copy_tag(
-            &Envelope::from_bytes(&day.granted)?,
-            &ctx(b"session-1"),
-            owner(),
-            &mut cache,
-        )?;
+        let owner_tag = owners_copy_tag(&day.granted, b"session-1", &mut cache)?;
         assert_eq!(day.grant.copy_tag(grantee())?, owner_tag);
-        let sibling_tag = owner_copy_tag(
-            &Envelope::from_bytes(&day.sibling)?,
-            &ctx(b"session-2"),
-            owner(),
-            &mut cache,
-        )?;
+        let sibling_tag = owners_copy_tag(&day.sibling, b"session-2", &mut cache)?;
         assert_ne!(sibling_tag, owner_tag);
         // Pinned: HMAC-SHA256(record key, "carchain/copy-tag/v1").
         let key = RecordKey::from_bytes([0x42; 32]);
@@ -284,33 +307,26 @@ mod tests {
     fn a_grant_made_without_opening_the_payload_opens_the_same_record() -> CryptoResult<()> {
         let day = granted_day()?;
         let mut cache = EpochKeyCache::new();
-        let registered = rewrap_registered_record_key(
-            &Envelope::from_bytes(&day.granted)?,
-            &ctx(b"session-1"),
-            owner(),
+        let registered = grant_for_grantee(
+            rewrap_registered_record_key,
+            &day.granted,
+            b"session-1",
             &mut cache,
-            grantee().as_public_key(),
         )?;
-        assert_eq!(
-            registered.open(&day.granted, &ctx(b"session-1"), grantee())?,
-            b"trip 1"
-        );
+        assert_eq!(day.open_granted(&registered, grantee())?, b"trip 1");
         assert_eq!(
             registered.record_key(grantee())?.as_bytes(),
             day.grant.record_key(grantee())?.as_bytes()
         );
         // Made for the wrong context, it opens nothing.
-        let wrong = rewrap_registered_record_key(
-            &Envelope::from_bytes(&day.granted)?,
-            &ctx(b"session-2"),
-            owner(),
+        let wrong = grant_for_grantee(
+            rewrap_registered_record_key,
+            &day.granted,
+            b"session-2",
             &mut cache,
-            grantee().as_public_key(),
         )?;
         assert_eq!(
-            wrong
-                .open(&day.granted, &ctx(b"session-1"), grantee())
-                .err(),
+            day.open_granted(&wrong, grantee()).err(),
             Some(CryptoError::AuthenticationFailed)
         );
         Ok(())
@@ -320,9 +336,7 @@ mod tests {
     fn another_party_cannot_use_the_grant() -> CryptoResult<()> {
         let day = granted_day()?;
         assert_eq!(
-            day.grant
-                .open(&day.granted, &ctx(b"session-1"), outsider())
-                .err(),
+            day.open_granted(&day.grant, outsider()).err(),
             Some(CryptoError::WrongKey)
         );
         Ok(())
@@ -366,10 +380,7 @@ mod tests {
         assert_eq!(bytes.len(), 4 + 2 + 256);
         let parsed = RecordKeyGrant::from_bytes(&bytes)?;
         assert_eq!(parsed, day.grant);
-        assert_eq!(
-            parsed.open(&day.granted, &ctx(b"session-1"), grantee())?,
-            b"trip 1"
-        );
+        assert_eq!(day.open_granted(&parsed, grantee())?, b"trip 1");
 
         assert!(matches!(
             RecordKeyGrant::from_bytes(&bytes[..40]),
@@ -394,10 +405,7 @@ mod tests {
             .encode_legacy_into(&[0x77; 32], &mut v1)?;
         let old = RecordKeyGrant::from_bytes(&v1)?;
         assert_eq!(old, day.grant);
-        assert_eq!(
-            old.open(&day.granted, &ctx(b"session-1"), grantee())?,
-            b"trip 1"
-        );
+        assert_eq!(day.open_granted(&old, grantee())?, b"trip 1");
         let mut trailing = bytes;
         trailing.push(0);
         assert!(matches!(
