@@ -181,6 +181,21 @@ mod tests {
         LightError::Tampered("forged root".into())
     }
 
+    /// The answer of one call over `endpoints` in which node 0 fails with `failure()`
+    /// and every other node answers its own address.
+    async fn past_node0(endpoints: &Endpoints, failure: impl Fn() -> LightError + Copy) -> String {
+        endpoints
+            .run(|node| async move {
+                if node.label() == "http://node0.test" {
+                    Err(failure())
+                } else {
+                    Ok(node.label().to_owned())
+                }
+            })
+            .await
+            .unwrap()
+    }
+
     #[test]
     fn no_endpoints_is_invalid_input() {
         assert!(matches!(
@@ -192,16 +207,7 @@ mod tests {
     #[tokio::test]
     async fn a_failing_node_is_skipped_remembered_and_asked_last() {
         let endpoints = endpoints(3);
-        let answer = endpoints
-            .run(|node| async move {
-                if node.label() == "http://node0.test" {
-                    Err(tampered())
-                } else {
-                    Ok(node.label().to_owned())
-                }
-            })
-            .await
-            .unwrap();
+        let answer = past_node0(&endpoints, tampered).await;
         assert_eq!(answer, "http://node1.test");
         assert_eq!(endpoints.order(), vec![1, 2, 0]);
         let failures = endpoints.failures();
@@ -217,16 +223,7 @@ mod tests {
             height: 3,
             reason: "bad signature".into(),
         };
-        let answer = endpoints
-            .run(|node| async move {
-                if node.label() == "http://node0.test" {
-                    Err(forged())
-                } else {
-                    Ok(node.label().to_owned())
-                }
-            })
-            .await
-            .unwrap();
+        let answer = past_node0(&endpoints, forged).await;
         assert_eq!(answer, "http://node1.test");
         assert_eq!(endpoints.order(), vec![1]);
         let dropped = endpoints.dropped();
