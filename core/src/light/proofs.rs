@@ -116,63 +116,26 @@ mod tests {
         assert_eq!(verify_state_answer(&answer, key, &header).unwrap(), None);
     }
 
+    /// One change a lying node makes to an honest answer.
+    type Forgery = fn(&mut StateAnswerWire);
+
     #[test]
     fn every_forgery_is_tampered() {
         let (store, header) = fixture();
         let key = state_key::account("acct-3");
         let honest = answer_for(&store, &header, key);
-        let forgeries: Vec<(&str, StateAnswerWire)> = vec![
-            (
-                "other height",
-                StateAnswerWire {
-                    height: header.header.height + 1,
-                    ..honest.clone()
-                },
-            ),
-            (
-                "other root",
-                StateAnswerWire {
-                    state_root: [0x99; 32],
-                    ..honest.clone()
-                },
-            ),
-            (
-                "other key",
-                StateAnswerWire {
-                    key_hash: state_key::account("acct-4").0,
-                    ..honest.clone()
-                },
-            ),
-            (
-                "changed value",
-                StateAnswerWire {
-                    value: Some(hex::encode(account(99))),
-                    ..honest.clone()
-                },
-            ),
-            (
-                "hidden value",
-                StateAnswerWire {
-                    value: None,
-                    ..honest.clone()
-                },
-            ),
-            (
-                "value not hex",
-                StateAnswerWire {
-                    value: Some("zz".into()),
-                    ..honest.clone()
-                },
-            ),
-            (
-                "proof garbage",
-                StateAnswerWire {
-                    proof: "00ff".into(),
-                    ..honest.clone()
-                },
-            ),
+        let forgeries: [(&str, Forgery); 7] = [
+            ("other height", |a| a.height += 1),
+            ("other root", |a| a.state_root = [0x99; 32]),
+            ("other key", |a| a.key_hash = state_key::account("acct-4").0),
+            ("changed value", |a| a.value = Some(hex::encode(account(99)))),
+            ("hidden value", |a| a.value = None),
+            ("value not hex", |a| a.value = Some("zz".into())),
+            ("proof garbage", |a| a.proof = "00ff".into()),
         ];
-        for (what, forged) in forgeries {
+        for (what, forge) in forgeries {
+            let mut forged = honest.clone();
+            forge(&mut forged);
             let outcome = verify_state_answer(&forged, key, &header);
             assert!(
                 matches!(outcome, Err(LightError::Tampered(_))),
