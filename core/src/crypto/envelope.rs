@@ -99,14 +99,7 @@ pub fn seal(
     ctx: &RecordContext<'_>,
     epoch: &SealingEpoch,
 ) -> CryptoResult<Envelope> {
-    seal_with_nonce(
-        plaintext,
-        None,
-        ctx,
-        epoch.epoch_key(),
-        epoch.wrapped_key(),
-        os_random_bytes::<NONCE_LEN>()?,
-    )
+    seal_with_fresh_nonce(plaintext, None, ctx, epoch)
 }
 
 /// [`seal`], with the record's plaintext key sealed beside the payload (for records the
@@ -117,9 +110,18 @@ pub fn seal_with_record_key(
     ctx: &RecordContext<'_>,
     epoch: &SealingEpoch,
 ) -> CryptoResult<Envelope> {
+    seal_with_fresh_nonce(plaintext, Some(plain_key), ctx, epoch)
+}
+
+fn seal_with_fresh_nonce(
+    plaintext: &[u8],
+    plain_key: Option<&[u8]>,
+    ctx: &RecordContext<'_>,
+    epoch: &SealingEpoch,
+) -> CryptoResult<Envelope> {
     seal_with_nonce(
         plaintext,
-        Some(plain_key),
+        plain_key,
         ctx,
         epoch.epoch_key(),
         epoch.wrapped_key(),
@@ -147,15 +149,7 @@ pub(crate) fn seal_with_nonce(
     if let Some(plain_key) = plain_key {
         let aad = envelope.sealed_key_associated_data(ctx)?;
         let padded_key = Zeroizing::new(pad_key(plain_key));
-        let sealed = key_cipher(&record_key)?
-            .encrypt(
-                &Nonce::from(nonce),
-                Payload {
-                    msg: &padded_key,
-                    aad: &aad,
-                },
-            )
-            .map_err(|_| CryptoError::EncryptionFailed)?;
+        let sealed = encrypt(&key_cipher(&record_key)?, nonce, &padded_key, &aad)?;
         if sealed.len() > usize::from(u16::MAX) {
             return Err(CryptoError::FieldTooLong {
                 field: "sealed record key",
@@ -166,15 +160,7 @@ pub(crate) fn seal_with_nonce(
     }
     let aad = envelope.associated_data(ctx)?;
     let padded = Zeroizing::new(pad_payload(plaintext));
-    envelope.ciphertext = cipher(&record_key)
-        .encrypt(
-            &Nonce::from(nonce),
-            Payload {
-                msg: &padded,
-                aad: &aad,
-            },
-        )
-        .map_err(|_| CryptoError::EncryptionFailed)?;
+    envelope.ciphertext = encrypt(&cipher(&record_key), nonce, &padded, &aad)?;
     Ok(envelope)
 }
 
@@ -189,6 +175,31 @@ fn key_cipher(record_key: &RecordKey) -> CryptoResult<ChaCha20Poly1305> {
 
 fn cipher(record_key: &RecordKey) -> ChaCha20Poly1305 {
     ChaCha20Poly1305::new(record_key.as_bytes().into())
+}
+
+/// `msg` encrypted with `cipher` under `nonce`, authenticating `aad`.
+fn encrypt(
+    cipher: &ChaCha20Poly1305,
+    nonce: [u8; NONCE_LEN],
+    msg: &[u8],
+    aad: &[u8],
+) -> CryptoResult<Vec<u8>> {
+    cipher
+        .encrypt(&Nonce::from(nonce), Payload { msg, aad })
+        .map_err(|_| CryptoError::EncryptionFailed)
+}
+
+/// `msg` decrypted with `cipher` under `nonce`; a wrong key, nonce, `aad` or any
+/// changed byte is `AuthenticationFailed`.
+fn decrypt(
+    cipher: &ChaCha20Poly1305,
+    nonce: [u8; NONCE_LEN],
+    msg: &[u8],
+    aad: &[u8],
+) -> CryptoResult<Vec<u8>> {
+    cipher
+        .decrypt(&Nonce::from(nonce), Payload { msg, aad })
+        .map_err(|_| CryptoError::AuthenticationFailed)
 }
 
 impl Envelope {
@@ -293,15 +304,7 @@ impl Envelope {
             return Ok(None);
         }
         let aad = self.sealed_key_associated_data(ctx)?;
-        let padded = key_cipher(record_key)?
-            .decrypt(
-                &Nonce::from(self.nonce),
-                Payload {
-                    msg: &self.sealed_key,
-                    aad: &aad,
-                },
-            )
-            .map_err(|_| CryptoError::AuthenticationFailed)?;
+        let padded = decrypt(&key_cipher(record_key)?, self.nonce, &self.sealed_key, &aad)?;
         unpad(padded).map(Some)
     }
 
@@ -370,15 +373,7 @@ impl Envelope {
         record_key: &RecordKey,
     ) -> CryptoResult<Vec<u8>> {
         let aad = self.associated_data(ctx)?;
-        let opened = cipher(record_key)
-            .decrypt(
-                &Nonce::from(self.nonce),
-                Payload {
-                    msg: &self.ciphertext,
-                    aad: &aad,
-                },
-            )
-            .map_err(|_| CryptoError::AuthenticationFailed)?;
+        let opened = decrypt(&cipher(record_key), self.nonce, &self.ciphertext, &aad)?;
         if self.legacy_fingerprint.is_some() {
             // v1 payloads were not padded.
             return Ok(opened);
