@@ -180,39 +180,21 @@ mod tests {
     }
 
     #[test]
-    fn characters_outside_the_alphabet_are_rejected() {
-        assert_eq!(
-            decode_polyline("_p~iF ps|U"),
-            Err(invalid(5, "character outside '?'..='~'"))
-        );
-        assert_eq!(
-            decode_polyline("_p~iF~ps|\u{e9}"),
-            Err(invalid(9, "character outside '?'..='~'"))
-        );
-    }
-
-    #[test]
-    fn truncated_value_is_rejected() {
-        assert_eq!(
-            decode_polyline("_p~iF~ps|"),
-            Err(invalid(9, "value cut off"))
-        );
-    }
-
-    #[test]
-    fn latitude_without_longitude_is_rejected() {
-        assert_eq!(
-            decode_polyline("_p~iF"),
-            Err(invalid(5, "latitude without a longitude"))
-        );
-    }
-
-    #[test]
-    fn over_long_value_is_rejected() {
-        assert_eq!(
-            decode_polyline("~~~~~~~~?"),
-            Err(invalid(7, "value longer than 7 characters"))
-        );
+    fn malformed_text_is_rejected_at_its_offset() {
+        let cases = [
+            ("_p~iF ps|U", 5, "character outside '?'..='~'"),
+            ("_p~iF~ps|\u{e9}", 9, "character outside '?'..='~'"),
+            ("_p~iF~ps|", 9, "value cut off"),
+            ("_p~iF", 5, "latitude without a longitude"),
+            ("~~~~~~~~?", 7, "value longer than 7 characters"),
+        ];
+        for (text, offset, reason) in cases {
+            assert_eq!(
+                decode_polyline(text),
+                Err(invalid(offset, reason)),
+                "{text}"
+            );
+        }
     }
 
     #[test]
