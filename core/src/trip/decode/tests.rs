@@ -220,27 +220,21 @@ fn speed_of_the_wrong_type_is_rejected() {
 }
 
 #[test]
-fn speed_length_must_match_gps() {
-    assert_eq!(
-        decode_value(&with("SPEED", json!("0,23,52"))),
-        Err(TripError::LengthMismatch {
-            field: "SPEED",
-            expected: 10,
-            found: 3
-        })
-    );
-}
-
-#[test]
-fn time_length_must_match_gps() {
-    assert_eq!(
-        decode_value(&with("TIME", json!([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]))),
-        Err(TripError::LengthMismatch {
-            field: "TIME",
-            expected: 10,
-            found: 11
-        })
-    );
+fn speed_and_time_lengths_must_match_gps() {
+    let cases = [
+        ("SPEED", json!("0,23,52"), 3),
+        ("TIME", json!([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]), 11),
+    ];
+    for (field, series, found) in cases {
+        assert_eq!(
+            decode_value(&with(field, series)),
+            Err(TripError::LengthMismatch {
+                field,
+                expected: 10,
+                found
+            })
+        );
+    }
 }
 
 #[test]
