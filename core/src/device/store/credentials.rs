@@ -1,10 +1,10 @@
 //! A private agent node's write credentials, each bound to one pool address on first
 //! use.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::StoredCredential;
-use super::{DeviceStore, Result, from_i64};
+use super::{optional_pair, DeviceStore, Result, from_i64};
 
 impl DeviceStore {
     /// Keeps freshly issued write credentials of the issuer key `key_id` (sealed).
@@ -43,25 +43,21 @@ impl DeviceStore {
         address: &str,
     ) -> Result<Option<StoredCredential>> {
         let tx = self.conn.transaction()?;
-        let bound: Option<(i64, Vec<u8>)> = tx
-            .query_row(
+        let bound: Option<(i64, Vec<u8>)> = optional_pair(
+                &tx,
                 "SELECT id, token_sealed FROM write_credentials
                  WHERE key_id = ?1 AND address = ?2 AND spent = 0 ORDER BY id LIMIT 1",
                 params![key_id, address],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
+                )?;
         let row = match bound {
             Some(row) => Some(row),
             None => {
-                let fresh: Option<(i64, Vec<u8>)> = tx
-                    .query_row(
+                let fresh: Option<(i64, Vec<u8>)> = optional_pair(
+                        &tx,
                         "SELECT id, token_sealed FROM write_credentials
                          WHERE key_id = ?1 AND address IS NULL ORDER BY id LIMIT 1",
                         params![key_id],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .optional()?;
+                        )?;
                 if let Some((id, _)) = &fresh {
                     tx.execute(
                         "UPDATE write_credentials SET address = ?2 WHERE id = ?1",

@@ -1,22 +1,19 @@
 //! Epoch keys per (pool address, day): the key, sealed at rest, and its owner-wrapped
 //! form.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::StoredEpoch;
-use super::{DeviceStore, Result};
+use super::{optional_pair, DeviceStore, Result};
 
 impl DeviceStore {
     /// The epoch of (`address`, `day`): key bytes and its owner-wrapped form.
     pub fn epoch(&self, address: &str, day: &str) -> Result<Option<StoredEpoch>> {
-        let row: Option<(Vec<u8>, Vec<u8>)> = self
-            .conn
-            .query_row(
+        let row: Option<(Vec<u8>, Vec<u8>)> = optional_pair(
+                &self.conn,
                 "SELECT key_sealed, wrapped FROM epochs WHERE address = ?1 AND day = ?2",
                 params![address, day],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
+                )?;
         let Some((sealed, wrapped)) = row else {
             return Ok(None);
         };

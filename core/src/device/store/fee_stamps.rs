@@ -1,9 +1,9 @@
 //! Fee stamps the owner handed over, each paying one record put.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use zeroize::Zeroizing;
 
-use super::{DeviceStore, Result, from_i64};
+use super::{optional_pair, DeviceStore, Result, from_i64};
 
 /// Sealing location of fee stamps.
 const FEE_STAMP_LOCATION: &str = "fee_stamps/stamp";
@@ -37,14 +37,11 @@ impl DeviceStore {
 
     /// The oldest unattached fee stamp: its row and its bytes.
     pub fn next_fee_stamp(&self) -> Result<Option<(i64, Zeroizing<Vec<u8>>)>> {
-        let row: Option<(i64, Vec<u8>)> = self
-            .conn
-            .query_row(
+        let row: Option<(i64, Vec<u8>)> = optional_pair(
+                &self.conn,
                 "SELECT id, stamp_sealed FROM fee_stamps ORDER BY id LIMIT 1",
                 [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
+                )?;
         row.map(|(id, sealed)| Ok((id, self.cipher.open(FEE_STAMP_LOCATION, &sealed)?)))
             .transpose()
     }

@@ -5,21 +5,18 @@ use bitcoin::secp256k1::SecretKey;
 use rusqlite::{OptionalExtension, params};
 use zeroize::Zeroizing;
 
-use super::{DeviceStore, Result, from_i64, to_i64};
+use super::{optional_pair, DeviceStore, Result, from_i64, to_i64};
 use crate::device::error::DeviceStoreError;
 use crate::pairing::PairingOffer;
 
 impl DeviceStore {
     /// The device key and its VID, if first boot already happened.
     pub fn device_key(&self) -> Result<Option<(String, SecretKey)>> {
-        let row: Option<(String, Vec<u8>)> = self
-            .conn
-            .query_row(
+        let row: Option<(String, Vec<u8>)> = optional_pair(
+                &self.conn,
                 "SELECT vid, secret_sealed FROM device_key WHERE id = 1",
                 [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
+                )?;
         let Some((vid, sealed)) = row else {
             return Ok(None);
         };
@@ -55,14 +52,11 @@ impl DeviceStore {
 
     /// The code of the current pairing and its expiry.
     pub fn pending_code(&self) -> Result<Option<(Zeroizing<String>, u64)>> {
-        let row: Option<(Vec<u8>, i64)> = self
-            .conn
-            .query_row(
+        let row: Option<(Vec<u8>, i64)> = optional_pair(
+                &self.conn,
                 "SELECT code_sealed, expires_at FROM pairing WHERE id = 1",
                 [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
+                )?;
         let Some((sealed, expires_at)) = row else {
             return Ok(None);
         };
@@ -110,14 +104,11 @@ impl DeviceStore {
 
     /// The chain id and network name the car was paired on.
     pub fn chain(&self) -> Result<Option<(String, String)>> {
-        let row: Option<(Option<String>, Option<String>)> = self
-            .conn
-            .query_row(
+        let row: Option<(Option<String>, Option<String>)> = optional_pair(
+                &self.conn,
                 "SELECT chain_id, network FROM pairing WHERE id = 1",
                 [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
+                )?;
         Ok(match row {
             Some((Some(chain), Some(network))) => Some((chain, network)),
             _ => None,

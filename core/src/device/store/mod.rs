@@ -10,7 +10,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::Connection;
+use rusqlite::types::FromSql;
+use rusqlite::{Connection, OptionalExtension, Params};
 use zeroize::Zeroizing;
 
 use super::at_rest::{ColumnCipher, DEVICE_MASTER_KEY_NAME};
@@ -134,6 +135,17 @@ impl DeviceStore {
             .conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
+}
+
+/// The two columns of the one row `sql` selects with `params`, or `None` for no row.
+fn optional_pair<A: FromSql, B: FromSql>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+) -> Result<Option<(A, B)>> {
+    Ok(conn
+        .query_row(sql, params, |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
 }
 
 fn to_i64(value: u64) -> Result<i64> {
