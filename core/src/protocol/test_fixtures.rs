@@ -7,7 +7,6 @@ use super::body::*;
 use super::network::Network;
 use super::pairing::sign_pairing;
 use super::signing::{p2wpkh_address, public_key_of, secret_key_from_bytes};
-use super::state::RequestState;
 use super::tx::Transaction;
 
 /// The secret key whose 32 bytes are all `byte` (0x01..01 is the owner in the vectors).
@@ -164,12 +163,13 @@ pub(crate) fn sample_tx(body: TxBody) -> Transaction {
 /// A data request of `bcrt1qprovider` to `bcrt1qowner` for two days of `trip-gps`
 /// location history at price 5, recorded at height 3. Built from JSON so fields the
 /// ledger adds with defaults need no change here.
+#[cfg(feature = "sdk")]
 pub(crate) fn request_state(
     request_id: [u8; 32],
     status: &str,
     expires_at: Option<u64>,
     grant_id: Option<[u8; 32]>,
-) -> RequestState {
+) -> super::state::RequestState {
     serde_json::from_value(serde_json::json!({
         "request_id": hex::encode(request_id),
         "requester": "bcrt1qprovider",
