@@ -322,40 +322,24 @@ mod tests {
         assert_eq!(row_count(&store, "record_cache"), 0, "nothing written");
     }
 
-    #[test]
-    fn empty_address_rejected() {
-        assert_rejected(|r| r.address.clear(), "address");
-    }
+    /// One change that makes a record invalid.
+    type RecordChange = fn(&mut CachedRecord);
 
     #[test]
-    fn empty_key_rejected() {
-        assert_rejected(|r| r.key.clear(), "key");
-    }
-
-    #[test]
-    fn empty_format_rejected() {
-        assert_rejected(|r| r.format.clear(), "format");
-    }
-
-    #[test]
-    fn empty_envelope_rejected() {
-        assert_rejected(|r| r.envelope.clear(), "envelope");
-    }
-
-    #[test]
-    fn empty_hashes_rejected() {
-        assert_rejected(|r| r.c_hash.clear(), "c_hash");
-        assert_rejected(|r| r.d_hash.clear(), "d_hash");
-    }
-
-    #[test]
-    fn empty_signer_rejected() {
-        assert_rejected(|r| r.signer.clear(), "signer");
-    }
-
-    #[test]
-    fn height_beyond_sqlite_range_rejected() {
-        assert_rejected(|r| r.height = u64::MAX, "height");
+    fn empty_fields_and_an_out_of_range_height_are_rejected() {
+        let cases: [(RecordChange, &str); 8] = [
+            (|r| r.address.clear(), "address"),
+            (|r| r.key.clear(), "key"),
+            (|r| r.format.clear(), "format"),
+            (|r| r.envelope.clear(), "envelope"),
+            (|r| r.c_hash.clear(), "c_hash"),
+            (|r| r.d_hash.clear(), "d_hash"),
+            (|r| r.signer.clear(), "signer"),
+            (|r| r.height = u64::MAX, "height"),
+        ];
+        for (change, field) in cases {
+            assert_rejected(change, field);
+        }
     }
 
     proptest! {
