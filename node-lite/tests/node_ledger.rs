@@ -10,13 +10,11 @@ use std::time::Duration;
 use bitcoin::secp256k1::SecretKey;
 use carchain_core::protocol::hashing::sha256;
 use carchain_core::protocol::pairing::sign_pairing;
-use carchain_core::protocol::signing::{
-    p2wpkh_address, public_key_of, secret_key_from_bytes, sign_digest,
-};
+use carchain_core::protocol::signing::{public_key_of, sign_digest};
 use carchain_core::protocol::token_issue_digest;
 use carchain_core::protocol::{
     AccountState, Canonical, DeviceSetup, HashFunc, Network, RecordPut, SignedTransaction,
-    Transaction, Transfer, TxBody, decode_state_proof, state_key, verify_state_proof,
+    Transfer, TxBody, decode_state_proof, state_key, verify_state_proof,
 };
 use carchain_core::tokens::{IssuerPublicKey, PendingToken, batch_digest};
 use carchain_node::kv::PutOutcome;
@@ -25,28 +23,32 @@ use carchain_node::service::{
     CredentialHolder, CredentialRequest, ErrorCode, IssueRequest, LedgerService, NodeMode,
     RangeRequest, StateQuery, WriteCredential,
 };
+use carchain_testkit::{ChainKey, TestChain};
 
-const CHAIN: &str = "node-test";
+/// The chain and agent of the nodes these tests start.
+struct NodeTestChain;
+
+impl TestChain for NodeTestChain {
+    const CHAIN_ID: &'static str = "node-test";
+    const AGENT: &'static str = "agent-1";
+}
+
+const CHAIN: &str = NodeTestChain::CHAIN_ID;
+
+fn chain_key(byte: u8) -> ChainKey<NodeTestChain> {
+    ChainKey::from_byte(byte)
+}
 
 fn secret(byte: u8) -> SecretKey {
-    secret_key_from_bytes(&[byte; 32]).unwrap_or_else(|e| panic!("{e}"))
+    chain_key(byte).secret
 }
 
 fn address(byte: u8) -> String {
-    p2wpkh_address(&public_key_of(&secret(byte)), Network::Regtest)
+    chain_key(byte).address
 }
 
 fn sign(byte: u8, nonce: u64, fee: u64, body: TxBody) -> SignedTransaction {
-    Transaction {
-        chain_id: CHAIN.into(),
-        network: Network::Regtest,
-        signer: public_key_of(&secret(byte)),
-        nonce,
-        fee,
-        body,
-    }
-    .sign(&secret(byte))
-    .unwrap_or_else(|e| panic!("{e}"))
+    chain_key(byte).sign(nonce, fee, body)
 }
 
 /// A token issue request for `pending` on `payment`, signed by key `byte`.
