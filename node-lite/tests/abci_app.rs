@@ -223,10 +223,8 @@ async fn a_bond_gives_a_validator_update_and_a_full_unbond_removes_it() {
         .consensus_finalize_block(1, time, &[bond])
         .expect("finalize the bond");
     assert!(bonded.results.iter().all(Result::is_ok));
-    let added = PowerChange {
-        validator,
-        power: 5_000,
-    };
+    let power_change = |power| PowerChange { validator, power };
+    let added = power_change(5_000);
     assert_eq!(bonded.validator_updates, vec![added]);
     // What CometBFT receives: the ed25519 key and the power.
     let update = validator_update(&added).expect("a CometBFT update");
@@ -262,10 +260,7 @@ async fn a_bond_gives_a_validator_update_and_a_full_unbond_removes_it() {
         .consensus_finalize_block(2, time + 500, &[unbond])
         .expect("finalize the unbond");
     assert!(unbonded.results.iter().all(Result::is_ok));
-    let removed = PowerChange {
-        validator,
-        power: 0,
-    };
+    let removed = power_change(0);
     assert_eq!(unbonded.validator_updates, vec![removed]);
     assert_eq!(
         validator_update(&removed).map(|u| u.power.value()).ok(),

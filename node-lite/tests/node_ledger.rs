@@ -135,6 +135,11 @@ async fn commit(node: &Node, tx: SignedTransaction) -> (u64, u32) {
     )
 }
 
+/// An account holding `balance` whose next nonce is `nonce`.
+fn account(balance: u64, nonce: u64) -> AccountState {
+    AccountState { balance, nonce }
+}
+
 fn proven_account(node: &Node, byte: u8) -> Option<AccountState> {
     let answer = node
         .query_state(&StateQuery::Account(address(byte)), None)
@@ -194,20 +199,8 @@ async fn submitted_transactions_commit_with_proofs_and_survive_a_restart() {
     let id = tx.id();
     let (height, index) = commit(&node, tx).await;
     assert_eq!((height, index), (1, 0));
-    assert_eq!(
-        proven_account(&node, 1),
-        Some(AccountState {
-            balance: 690,
-            nonce: 1
-        })
-    );
-    assert_eq!(
-        proven_account(&node, 2),
-        Some(AccountState {
-            balance: 300,
-            nonce: 0
-        })
-    );
+    assert_eq!(proven_account(&node, 1), Some(account(690, 1)));
+    assert_eq!(proven_account(&node, 2), Some(account(300, 0)));
 
     let lookup = node
         .transaction(&id)
@@ -270,13 +263,7 @@ async fn submitted_transactions_commit_with_proofs_and_survive_a_restart() {
         .query_state(&StateQuery::Account(address(1)), None)
         .map(|a| a.state_root);
     assert_eq!(root_again, Ok(root));
-    assert_eq!(
-        proven_account(&again, 1),
-        Some(AccountState {
-            balance: 668,
-            nonce: 3
-        })
-    );
+    assert_eq!(proven_account(&again, 1), Some(account(668, 3)));
     // Proofs at an older height still verify against that height's header.
     let old = again
         .query_state(&StateQuery::Account(address(1)), Some(1))

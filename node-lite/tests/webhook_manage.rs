@@ -31,7 +31,9 @@ use carchain_core::grants::webhook::WebhookRegistration;
 use carchain_core::grants::webhook::manage::{WebhookAction, WebhookRequest};
 use carchain_node::webhooks::store::WebhookStore;
 use common::providers::{now_secs, register_provider, usage_grant};
-use common::{NodeProcess, Wallet, assert_error, client, eventually, init_chain, submit};
+use common::{
+    NodeProcess, Wallet, assert_error, client, eventually, funded_node, init_chain, submit,
+};
 use serde_json::Value;
 
 /// Bodies received, and the status the receiver answers.
@@ -182,12 +184,10 @@ async fn a_failing_receiver_gets_the_attempt_limit_across_a_sigkill_and_the_prov
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_provider_reads_and_deletes_its_own_hook_only_and_nothing_is_sent_after() {
-    let owner = Wallet::from_byte(0x81);
     let provider = Wallet::from_byte(0x82);
     let other = Wallet::from_byte(0x83);
     let attacker = Wallet::from_byte(0x84);
-    let chain = init_chain(&[(&owner.address, 1_000_000)]);
-    let node = NodeProcess::start(&chain.data_dir(), &[]);
+    let (owner, _chain, node) = funded_node(0x81, 1_000_000);
     let base = node.base.clone();
     let (hook_url, receiver) = start_receiver(StatusCode::OK).await;
     let secret = [0x8a; 32];

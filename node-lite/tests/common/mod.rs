@@ -46,6 +46,14 @@ impl Chain {
     }
 }
 
+/// A chain funding key `[byte; 32]` with `amount`, and the node running it.
+pub fn funded_node(byte: u8, amount: u64) -> (Wallet, Chain, NodeProcess) {
+    let funded = Wallet::from_byte(byte);
+    let chain = init_chain(&[(&funded.address, amount)]);
+    let node = NodeProcess::start(&chain.data_dir(), &[]);
+    (funded, chain, node)
+}
+
 /// Runs `init` in a fresh temp dir funding `funds`.
 pub fn init_chain(funds: &[(&str, u64)]) -> Chain {
     let dir = tempfile::tempdir().expect("temp dir");
