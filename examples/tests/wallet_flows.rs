@@ -13,7 +13,7 @@ use carchain_core::trip::Trip;
 use carchain_core::wallet::{ChannelTicket, WalletError};
 use serde_json::json;
 use support::flows::{
-    WORDS_A, WORDS_B, car, day, pair, pair_with_code, trip_on, trip_range, wallet,
+    WORDS_A, WORDS_B, car, day, owner_with_car, pair, pair_with_code, trip_on, trip_range, wallet,
 };
 use support::{Mode, start_node};
 
@@ -233,11 +233,7 @@ async fn a_subscriber_reads_the_car_until_removed() {
     let owner = wallet(WORDS_A);
     let family = wallet(WORDS_B);
     let outsider = wallet("zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo wrong");
-    let node = start_node(&[(&owner.owner_address(), 1_000_000)], Mode::Private).await;
-    let light = node.client();
-    let dir = tempfile::tempdir().expect("dir");
-    let car = car(&dir, "VIN-SHARED");
-    pair(&owner, &light, &car, "family car", 8).await;
+    let (_node, light, _dir, car) = owner_with_car(&owner, "VIN-SHARED", "family car", 8).await;
     let trip_spec = FormatSpec::trip_gps();
 
     // Day 1: two trips, the family member subscribed.
