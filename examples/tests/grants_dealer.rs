@@ -25,10 +25,10 @@ use carchain_core::protocol::{
     AuditorAttestation, DataResponse, EscrowDeliver, EscrowStatus, Grant, GrantKind, GrantOpening,
     RecordRef, TxBody,
 };
-use support::flows::{WORDS_A, day, wallet};
+use support::flows::{WORDS_A, wallet};
 use support::grants_setup::{
-    DAYS, VID, assert_vin_copy, auditor, grants_world, mileage_claim, owner_secret, provider,
-    request_spec, secret, trip_terms, vin_terms,
+    DAYS, VID, assert_vin_copy, auditor, days_narrowing, grants_world, mileage_claim, owner_secret,
+    provider, request_spec, secret, trip_terms, vin_terms,
 };
 
 const PRICE: u64 = 20_000;
@@ -144,15 +144,7 @@ async fn a_dealer_buys_the_vin_with_an_audited_mileage_and_cannot_resell_it() {
         .await
         .expect("partial request");
     owner
-        .approve(
-            ledger,
-            &partial,
-            VID,
-            &Narrowing {
-                days: Some((day(1), day(3))),
-                ..Narrowing::default()
-            },
-        )
+        .approve(ledger, &partial, VID, &days_narrowing(1, 3))
         .await
         .expect("approve partial");
     let RequestOutcome::Copy(partial_copy) = auditor_provider

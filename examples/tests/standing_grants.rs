@@ -24,7 +24,7 @@ use carchain_core::record::{FormatSpec, VIN_CODE};
 use serde_json::json;
 use support::flows::{WORDS_A, WORDS_B, day, wallet};
 use support::grants_setup::{
-    provider, put_vin, request_spec, secret, trip_terms, vin_terms, vin_value,
+    days_narrowing, provider, put_vin, request_spec, secret, trip_terms, vin_terms, vin_value,
 };
 use support::past::now_ms;
 use support::standing::{
@@ -280,10 +280,7 @@ async fn a_family_trip_grant_sees_each_new_day_a_vin_grant_never_a_trip_and_a_tr
         .await
         .expect("narrowed request");
     let narrowed_feed = Feed::new(&dealer, &ledger, narrowed_request);
-    let three_days = Narrowing {
-        days: Some((day(1), day(3))),
-        ..Narrowing::default()
-    };
+    let three_days = days_narrowing(1, 3);
     owner
         .approve_as_of(&ledger, &narrowed_request, car.vid(), &three_days, day(2))
         .await

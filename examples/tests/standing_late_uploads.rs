@@ -17,7 +17,7 @@ use carchain_core::grants::{
 use carchain_core::protocol::GrantStatus;
 use carchain_core::wallet::Wallet;
 use support::flows::{WORDS_A, day, trip_on, wallet};
-use support::grants_setup::{ORIGIN, provider, request_spec, trip_terms};
+use support::grants_setup::{ORIGIN, days_narrowing, provider, request_spec, trip_terms};
 use support::standing::{
     Feed, assert_over, assert_synced_nothing, copy_sessions, drive, sync_grants, sync_of,
     ubi_result, world,
@@ -79,10 +79,7 @@ async fn a_day_uploaded_late_reaches_the_family_once_and_no_grant_out_of_scope_o
     approve(family_request, Narrowing::default()).await;
     let dealer_request = ask(&owner, &ledger, &dealer).await;
     let dealer_feed = Feed::new(&dealer, &ledger, dealer_request);
-    let three_days = Narrowing {
-        days: Some((day(1), day(3))),
-        ..Narrowing::default()
-    };
+    let three_days = days_narrowing(1, 3);
     approve(dealer_request, three_days).await;
     let neighbour_request = ask(&owner, &ledger, &neighbour).await;
     let neighbour_feed = Feed::new(&neighbour, &ledger, neighbour_request);

@@ -66,6 +66,14 @@ pub fn trip_terms(from: u32, to: u32, delivery: Delivery) -> RequestTerms {
     }
 }
 
+/// An approval narrowed to the days `from` to `to` and nothing else.
+pub fn days_narrowing(from: u32, to: u32) -> Narrowing {
+    Narrowing {
+        days: Some((day(from), day(to))),
+        ..Narrowing::default()
+    }
+}
+
 /// Terms asking for a copy of the car's VIN record (days 1 to [`DAYS`]).
 pub fn vin_terms() -> RequestTerms {
     RequestTerms {
