@@ -15,9 +15,18 @@ use std::time::Duration;
 
 use carchain_core::protocol::Canonical;
 use carchain_node::abci::bundle;
-use carchain_node::node::{CometOptions, Node, NodeConfig};
+use carchain_node::node::{CometOptions, Finalized, Node, NodeConfig};
 use carchain_node::service::{ErrorCode, NodeMode};
 use common::*;
+
+/// Per transaction of a finalized block: the code it was refused with, `None` if accepted.
+fn refusal_codes(decided: &Finalized) -> Vec<Option<ErrorCode>> {
+    decided
+        .results
+        .iter()
+        .map(|r| r.as_ref().err().map(|e| e.code))
+        .collect()
+}
 
 fn config(dir: &Path) -> NodeConfig {
     NodeConfig {
@@ -106,11 +115,7 @@ async fn two_nodes_agree_refusals_have_codes_and_commits_survive_restarts() {
     let decided = first
         .consensus_finalize_block(1, time, &block)
         .expect("finalize");
-    let codes: Vec<Option<ErrorCode>> = decided
-        .results
-        .iter()
-        .map(|r| r.as_ref().err().map(|e| e.code))
-        .collect();
+    let codes = refusal_codes(&decided);
     assert_eq!(
         codes,
         [
@@ -311,11 +316,7 @@ async fn a_bundle_is_checked_whole_and_executed_one_transaction_at_a_time() {
     let decided = node
         .consensus_finalize_block(1, 1_900_000_000_000, &block)
         .expect("finalize");
-    let codes: Vec<Option<ErrorCode>> = decided
-        .results
-        .iter()
-        .map(|r| r.as_ref().err().map(|e| e.code))
-        .collect();
+    let codes = refusal_codes(&decided);
     assert_eq!(codes, [None, Some(ErrorCode::Replay)]);
     assert_eq!(node.consensus_commit().ok(), Some(1));
 

@@ -21,7 +21,7 @@ use carchain_node::kv::PutOutcome;
 use carchain_node::node::{FeeSchedule, InitOptions, Node, NodeConfig, NodeError};
 use carchain_node::service::{
     CredentialHolder, CredentialRequest, ErrorCode, IssueRequest, LedgerService, NodeMode,
-    RangeRequest, StateQuery, WriteCredential,
+    RangeRequest, ServiceError, StateQuery, WriteCredential,
 };
 use carchain_testkit::{ChainKey, TestChain};
 
@@ -135,6 +135,11 @@ async fn commit(node: &Node, tx: SignedTransaction) -> (u64, u32) {
     )
 }
 
+/// The code `result` was refused with, `None` if it succeeded.
+fn refusal<T>(result: Result<T, ServiceError>) -> Option<ErrorCode> {
+    result.err().map(|e| e.code)
+}
+
 /// An account holding `balance` whose next nonce is `nonce`.
 fn account(balance: u64, nonce: u64) -> AccountState {
     AccountState { balance, nonce }
@@ -213,25 +218,18 @@ async fn submitted_transactions_commit_with_proofs_and_survive_a_restart() {
     );
     assert_eq!(node.transaction(&[0; 32]).map(|t| t.is_none()), Ok(true));
 
+    // Key 1 pays 1 to key 2 at `nonce` with `fee`.
+    let pay_bob = |nonce, fee| sign(1, nonce, fee, transfer(&address(2), 1));
     // A refusal comes back with its code; a waited-for failure never commits.
-    let refused = node
-        .submit(sign(1, 1, 9, transfer(&address(2), 1)), true)
-        .await;
-    assert_eq!(
-        refused.map_err(|e| e.code).err(),
-        Some(ErrorCode::FeeTooLow)
-    );
-    let replay = node
-        .submit(sign(1, 0, 10, transfer(&address(2), 1)), false)
-        .await;
-    assert_eq!(replay.map_err(|e| e.code).err(), Some(ErrorCode::Replay));
+    let refused = node.submit(pay_bob(1, 9), true).await;
+    assert_eq!(refusal(refused), Some(ErrorCode::FeeTooLow));
+    let replay = node.submit(pay_bob(0, 10), false).await;
+    assert_eq!(refusal(replay), Some(ErrorCode::Replay));
 
     // Consecutive nonces wait in the mempool together.
-    let first = node
-        .submit(sign(1, 1, 10, transfer(&address(2), 1)), false)
-        .await;
+    let first = node.submit(pay_bob(1, 10), false).await;
     assert!(first.is_ok());
-    let (height, _) = commit(&node, sign(1, 2, 10, transfer(&address(2), 1))).await;
+    let (height, _) = commit(&node, pay_bob(2, 10)).await;
     assert!(height >= 2);
 
     let status = node.status().unwrap_or_else(|e| panic!("{e}"));
@@ -242,13 +240,8 @@ async fn submitted_transactions_commit_with_proofs_and_survive_a_restart() {
     assert_eq!(status.network, "regtest");
     node.shutdown().await;
     node.shutdown().await;
-    let after = node
-        .submit(sign(1, 3, 10, transfer(&address(2), 1)), true)
-        .await;
-    assert_eq!(
-        after.map_err(|e| e.code).err(),
-        Some(ErrorCode::Unavailable)
-    );
+    let after = node.submit(pay_bob(3, 10), true).await;
+    assert_eq!(refusal(after), Some(ErrorCode::Unavailable));
     drop(node);
 
     let again = Node::start(config(dir.path(), NodeMode::Shared))
@@ -280,12 +273,9 @@ async fn submitted_transactions_commit_with_proofs_and_survive_a_restart() {
         Some(Ok(()))
     );
     let too_high = again.query_state(&StateQuery::Account(address(1)), Some(99));
+    assert_eq!(refusal(too_high), Some(ErrorCode::NotFound));
     assert_eq!(
-        too_high.map_err(|e| e.code).err(),
-        Some(ErrorCode::NotFound)
-    );
-    assert_eq!(
-        again.headers_from(0, 0).map_err(|e| e.code).err(),
+        refusal(again.headers_from(0, 0)),
         Some(ErrorCode::InvalidRequest)
     );
     assert!(
@@ -528,7 +518,7 @@ async fn a_full_mempool_answers_unavailable() {
     let full = node
         .submit(sign(1, 1, 10, transfer(&address(2), 1)), false)
         .await;
-    assert_eq!(full.map_err(|e| e.code).err(), Some(ErrorCode::Unavailable));
+    assert_eq!(refusal(full), Some(ErrorCode::Unavailable));
     assert_eq!(node.status().map(|s| s.mempool), Ok(1));
     node.shutdown().await;
     assert_eq!(node.status().map(|s| s.mempool), Ok(0));

@@ -21,7 +21,7 @@ use carchain_core::grants::webhook::{
     SIGNATURE_HEADER, WebhookRegistration, notification_id, verify_webhook,
 };
 use common::providers::{now_secs, register_provider, usage_grant};
-use common::{NodeProcess, Wallet, assert_error, client, eventually, funded_node, submit};
+use common::{NodeProcess, Wallet, assert_error, eventually, funded_node, post_json, submit};
 use serde_json::Value;
 
 /// What the receiver got: (signature header, body) per request.
@@ -66,14 +66,7 @@ async fn start_receiver(fail: usize) -> (String, Arc<Mutex<Received>>) {
 }
 
 async fn post_registration(base: &str, body: &Value) -> (u16, Value) {
-    let response = client()
-        .post(format!("{base}/v1/webhooks"))
-        .json(body)
-        .send()
-        .await
-        .expect("post webhook");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("json body"))
+    post_json(base, "/v1/webhooks", body).await
 }
 
 /// The latest header's hash and height (the ledger's state as clients see it).

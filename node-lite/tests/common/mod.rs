@@ -408,16 +408,21 @@ pub fn issue_body(
     })
 }
 
-/// POSTs a token issue request; `(status, body)`.
-pub async fn post_tokens(base: &str, body: &Value) -> (u16, Value) {
+/// POSTs `body` as JSON to `path` of the node at `base`; `(status, JSON answer)`.
+pub async fn post_json(base: &str, path: &str, body: &Value) -> (u16, Value) {
     let response = client()
-        .post(format!("{base}/v1/tokens"))
+        .post(format!("{base}{path}"))
         .json(body)
         .send()
         .await
-        .expect("post tokens");
+        .unwrap_or_else(|e| panic!("POST {path}: {e}"));
     let status = response.status().as_u16();
     (status, response.json().await.expect("json body"))
+}
+
+/// POSTs a token issue request; `(status, body)`.
+pub async fn post_tokens(base: &str, body: &Value) -> (u16, Value) {
+    post_json(base, "/v1/tokens", body).await
 }
 
 /// Buys `count` read tokens (shared mode): commits a transfer from `payer` (at `nonce`)
