@@ -94,11 +94,7 @@ async fn bad_items_are_refused_alone_and_change_nothing() {
     let car = Wallet::from_byte(22);
     let other = Wallet::from_byte(23);
     let reader = Wallet::from_byte(26);
-    let chain = init_chain(&[
-        (&car.address, FUNDS),
-        (&other.address, FUNDS),
-        (&reader.address, FUNDS),
-    ]);
+    let chain = init_chain_funding(&[&car, &other, &reader], FUNDS);
     let node = NodeProcess::start(&chain.data_dir(), &[]);
     let mut tokens = buy_tokens(&node.base, &reader, 0, &chain.operator_address, 60)
         .await

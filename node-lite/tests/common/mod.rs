@@ -54,6 +54,12 @@ pub fn funded_node(byte: u8, amount: u64) -> (Wallet, Chain, NodeProcess) {
     (funded, chain, node)
 }
 
+/// Runs `init` in a fresh temp dir funding each of `keys` with `amount`.
+pub fn init_chain_funding(keys: &[&Wallet], amount: u64) -> Chain {
+    let funds: Vec<(&str, u64)> = keys.iter().map(|k| (k.address.as_str(), amount)).collect();
+    init_chain(&funds)
+}
+
 /// Runs `init` in a fresh temp dir funding `funds`.
 pub fn init_chain(funds: &[(&str, u64)]) -> Chain {
     let dir = tempfile::tempdir().expect("temp dir");
