@@ -26,8 +26,8 @@ use carchain_core::wallet::Wallet;
 use serde_json::json;
 use support::flows::{WORDS_A, WORDS_B, day, wallet};
 use support::grants_setup::{
-    GrantsWorld, VID, grants_world, owner_secret, provider, request_spec, secret, vin_terms,
-    vin_value,
+    GrantsWorld, VID, grants_world, owner_secret, provider, received_copy, request_spec, secret,
+    vin_terms, vin_value,
 };
 use support::past::now_ms;
 
@@ -243,13 +243,7 @@ async fn expiry_stops_the_dealer_reading_the_copy() {
         .await
         .expect("approve");
     assert_eq!(approval.records, vec![vin.clone()]);
-    let RequestOutcome::Copy(copy) = dealer
-        .wait_for_result(&world.ledger, &request, Duration::from_secs(30))
-        .await
-        .expect("copy")
-    else {
-        panic!("a copy");
-    };
+    let copy = received_copy(&dealer, &world.ledger, &request, "copy").await;
     assert_eq!(copy.grant.expires_at, Some(expires_at));
     assert_eq!(
         read(&world, &dealer, &request, &vin)

@@ -34,10 +34,8 @@ mod needles;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::time::Duration;
 
 use carchain_core::grants::auditor::{appoint_auditor, require_attestation};
-use carchain_core::grants::provider::RequestOutcome;
 use carchain_core::grants::{GrantsError, GrantsLedger};
 use carchain_core::keys::rsa_fingerprint_bytes;
 use carchain_core::light::LightClient;
@@ -50,7 +48,7 @@ use serde_json::{Value, json};
 use support::flows::{WORDS_A, WORDS_B, car, day, pair, wallet};
 use support::grants_setup::{
     DAYS, VID, audit_copy, auditor, days_narrowing, drive_days, mileage_claim, provider,
-    request_spec, trip_terms,
+    received_copy, request_spec, trip_terms,
 };
 use support::logging_proxy::LoggingProxy;
 use support::{Mode, init_chain, serve};
@@ -146,13 +144,7 @@ async fn grants_channels_and_attestations_publish_only_commitments() {
         .await
         .expect("approve");
     assert_eq!(approval.records.len(), 2);
-    let RequestOutcome::Copy(copy) = insurer
-        .wait_for_result(&ledger, &request, Duration::from_secs(30))
-        .await
-        .expect("copy")
-    else {
-        panic!("a copy");
-    };
+    let copy = received_copy(&insurer, &ledger, &request, "copy").await;
     // Exactly what was granted: the opening's records, verified against the ledger.
     assert_eq!(copy.opening.records, approval.records);
     assert_eq!(copy.records.len(), 2);

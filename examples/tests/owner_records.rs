@@ -10,11 +10,9 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 
 use carchain_core::grants::Narrowing;
 use carchain_core::grants::auditor::fetch_transaction;
-use carchain_core::grants::provider::RequestOutcome;
 use carchain_core::keys::Network;
 use carchain_core::light::LightClient;
 use carchain_core::pool::AddressPool;
@@ -25,7 +23,9 @@ use carchain_core::wallet::{
 use carchain_examples::seed_vectors::{VID, VIN_KEY, VIN_VALUE};
 use serde_json::{Value, json};
 use support::flows::{WORDS_A, WORDS_B, car, day, owner_with_car, pair, trip_on, wallet};
-use support::grants_setup::{VID as DEALER_VID, grants_world, provider, request_spec, vin_terms};
+use support::grants_setup::{
+    VID as DEALER_VID, grants_world, provider, received_copy, request_spec, vin_terms,
+};
 use support::logging_proxy::LoggingProxy;
 use support::{Mode, start_node};
 
@@ -402,13 +402,7 @@ async fn a_dealer_granted_the_vin_receives_its_latest_version_only() {
         .await
         .expect("approve");
     assert_eq!(approval.records.len(), 1, "one record, not its history");
-    let RequestOutcome::Copy(copy) = dealer
-        .wait_for_result(ledger, &request, Duration::from_secs(30))
-        .await
-        .expect("copy")
-    else {
-        panic!("a copy");
-    };
+    let copy = received_copy(&dealer, ledger, &request, "copy").await;
     assert_eq!(copy.records.len(), 1);
     assert_eq!(copy.records[0].value, corrected);
     assert_eq!(copy.records[0].d_hash, update.d_hash);

@@ -138,12 +138,23 @@ pub async fn audit_copy(
         .approve(owner_ledger, &request, VID, &Narrowing::default())
         .await
         .expect("approve audit");
-    let outcome = auditor
-        .wait_for_result(auditor_ledger, &request, Duration::from_secs(30))
+    received_copy(auditor, auditor_ledger, &request, "audit copy").await
+}
+
+/// The copy `provider` receives for its `request` (waiting up to 30 s); `what` names it
+/// in a failure.
+pub async fn received_copy(
+    provider: &ServiceProvider,
+    ledger: &GrantsLedger,
+    request: &[u8; 32],
+    what: &str,
+) -> ReceivedCopy {
+    let outcome = provider
+        .wait_for_result(ledger, request, Duration::from_secs(30))
         .await
-        .expect("audit copy");
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
     let RequestOutcome::Copy(copy) = outcome else {
-        panic!("a copy, got {outcome:?}");
+        panic!("{what}: a copy, got {outcome:?}");
     };
     *copy
 }
