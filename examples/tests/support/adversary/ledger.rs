@@ -106,12 +106,8 @@ pub async fn export(node: &str, data_dir: &Path, operator: &str) -> PublicLedger
 
 /// The JSON answer to `request`; `what` names it in a failure.
 async fn json_of(request: reqwest::RequestBuilder, what: &str) -> Value {
-    let response = request
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{what}: {e}"));
-    response
-        .json()
-        .await
-        .unwrap_or_else(|e| panic!("{what} json: {e}"))
+    let sent = request.send().await;
+    let response = sent.unwrap_or_else(|e| panic!("{what}: {e}"));
+    let answer = response.json().await;
+    answer.unwrap_or_else(|e| panic!("{what} json: {e}"))
 }
