@@ -41,15 +41,16 @@ async fn vin_request(ledger: &GrantsLedger, dealer: &ServiceProvider, owner: &Wa
         .expect("request")
 }
 
-/// The world, the dealer registered, and the VIN record's reference.
+/// The owner (test words A), the world funding the dealer and `extra`, the dealer
+/// registered, and the VIN record's reference.
 async fn world_with_dealer(
-    owner: &Wallet,
     extra: &[&ServiceProvider],
-) -> (GrantsWorld, ServiceProvider, RecordRef) {
+) -> (Wallet, GrantsWorld, ServiceProvider, RecordRef) {
+    let owner = wallet(WORDS_A);
     let dealer = provider(DEALER);
     let mut accounts = vec![dealer.address()];
     accounts.extend(extra.iter().map(|p| p.address()));
-    let world = grants_world(owner, &accounts).await;
+    let world = grants_world(&owner, &accounts).await;
     dealer
         .register(&world.ledger, "Dealer", "used-car valuations", vec![])
         .await
@@ -70,7 +71,7 @@ async fn world_with_dealer(
         address: vin.address,
         key: vin.stored_key,
     };
-    (world, dealer, reference)
+    (owner, world, dealer, reference)
 }
 
 /// The dealer's request approved and its copy received; returns the request id.
@@ -151,8 +152,7 @@ fn vin_copy_grant(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revocation_stops_the_dealer_reading_the_copy() {
-    let owner = wallet(WORDS_A);
-    let (world, dealer, vin) = world_with_dealer(&owner, &[]).await;
+    let (owner, world, dealer, vin) = world_with_dealer(&[]).await;
     let request = granted_copy(&world, &owner, &dealer).await;
     assert_eq!(
         read(&world, &dealer, &request, &vin)
@@ -195,8 +195,7 @@ async fn revocation_stops_the_dealer_reading_the_copy() {
 /// takes it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dealer_judges_expiry_by_its_own_clock() {
-    let owner = wallet(WORDS_A);
-    let (world, dealer, _vin) = world_with_dealer(&owner, &[]).await;
+    let (owner, world, dealer, _vin) = world_with_dealer(&[]).await;
     let request = vin_request(&world.ledger, &dealer, &owner).await;
     let narrowing = Narrowing {
         expires_at: Some(now_ms() + 3_600_000),
@@ -225,8 +224,7 @@ async fn the_dealer_judges_expiry_by_its_own_clock() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expiry_stops_the_dealer_reading_the_copy() {
-    let owner = wallet(WORDS_A);
-    let (world, dealer, vin) = world_with_dealer(&owner, &[]).await;
+    let (owner, world, dealer, vin) = world_with_dealer(&[]).await;
     let request = vin_request(&world.ledger, &dealer, &owner).await;
     // The owner approves with an expiry a few seconds ahead.
     let expires_at = now_ms() + 4_000;
@@ -282,9 +280,8 @@ async fn expiry_stops_the_dealer_reading_the_copy() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn renouncement_stops_the_dealer_reading_the_copy() {
-    let owner = wallet(WORDS_A);
     let other = provider(OTHER);
-    let (world, dealer, vin) = world_with_dealer(&owner, &[&other]).await;
+    let (owner, world, dealer, vin) = world_with_dealer(&[&other]).await;
     let request = granted_copy(&world, &owner, &dealer).await;
     let renounce = || {
         TxBody::Renounce(GrantRef {
@@ -324,9 +321,8 @@ async fn renouncement_stops_the_dealer_reading_the_copy() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_owner_transfer_ends_the_grants_and_stops_the_dealer_reading() {
-    let owner = wallet(WORDS_A);
     let new_owner = wallet(WORDS_B);
-    let (world, dealer, vin) = world_with_dealer(&owner, &[]).await;
+    let (owner, world, dealer, vin) = world_with_dealer(&[]).await;
     let request = granted_copy(&world, &owner, &dealer).await;
     read(&world, &dealer, &request, &vin).await.expect("read");
 
@@ -351,9 +347,8 @@ async fn an_owner_transfer_ends_the_grants_and_stops_the_dealer_reading() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replayed_grants_repeated_approvals_and_other_readers_are_refused() {
-    let owner = wallet(WORDS_A);
     let other = provider(OTHER);
-    let (world, dealer, vin) = world_with_dealer(&owner, &[&other]).await;
+    let (owner, world, dealer, vin) = world_with_dealer(&[&other]).await;
     other
         .register(&world.ledger, "Other", "another dealer", vec![])
         .await
