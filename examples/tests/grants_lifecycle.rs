@@ -107,6 +107,29 @@ fn assert_refused(result: Result<ReceivedRecord, GrantsError>, reason: &str) {
     }
 }
 
+/// Asserts that the dealer reads the VIN record ([`vin_value`]) under `request`.
+async fn assert_reads_vin(
+    world: &GrantsWorld,
+    dealer: &ServiceProvider,
+    request: &[u8; 32],
+    vin: &RecordRef,
+) {
+    let record = read(world, dealer, request, vin).await.expect("read");
+    assert_eq!(record.value, vin_value());
+}
+
+/// Asserts that the dealer's read of `vin` under `request` is refused: the grant is
+/// no longer in force.
+async fn assert_no_longer_readable(
+    world: &GrantsWorld,
+    dealer: &ServiceProvider,
+    request: &[u8; 32],
+    vin: &RecordRef,
+) {
+    let result = read(world, dealer, request, vin).await;
+    assert_refused(result, "no longer in force");
+}
+
 async fn ledger_status(world: &GrantsWorld, request: &[u8; 32]) -> GrantStatus {
     world
         .ledger
@@ -154,23 +177,14 @@ fn vin_copy_grant(
 async fn revocation_stops_the_dealer_reading_the_copy() {
     let (owner, world, dealer, vin) = world_with_dealer(&[]).await;
     let request = granted_copy(&world, &owner, &dealer).await;
-    assert_eq!(
-        read(&world, &dealer, &request, &vin)
-            .await
-            .expect("read")
-            .value,
-        vin_value()
-    );
+    assert_reads_vin(&world, &dealer, &request, &vin).await;
 
     owner
         .revoke(&world.ledger, &grant_id_for(&request))
         .await
         .expect("revoke");
     assert_eq!(ledger_status(&world, &request).await, GrantStatus::Revoked);
-    assert_refused(
-        read(&world, &dealer, &request, &vin).await,
-        "no longer in force",
-    );
+    assert_no_longer_readable(&world, &dealer, &request, &vin).await;
     // Over: neither side can end it again, and the dealer cannot sell it on.
     ledger_refused(
         owner.revoke(&world.ledger, &grant_id_for(&request)).await,
@@ -243,13 +257,7 @@ async fn expiry_stops_the_dealer_reading_the_copy() {
     assert_eq!(approval.records, vec![vin.clone()]);
     let copy = received_copy(&dealer, &world.ledger, &request, "copy").await;
     assert_eq!(copy.grant.expires_at, Some(expires_at));
-    assert_eq!(
-        read(&world, &dealer, &request, &vin)
-            .await
-            .expect("read")
-            .value,
-        vin_value()
-    );
+    assert_reads_vin(&world, &dealer, &request, &vin).await;
 
     let wait = expires_at.saturating_sub(now_ms()) + 200;
     tokio::time::sleep(Duration::from_millis(wait)).await;
@@ -309,10 +317,7 @@ async fn renouncement_stops_the_dealer_reading_the_copy() {
         ledger_status(&world, &request).await,
         GrantStatus::Renounced
     );
-    assert_refused(
-        read(&world, &dealer, &request, &vin).await,
-        "no longer in force",
-    );
+    assert_no_longer_readable(&world, &dealer, &request, &vin).await;
     ledger_refused(
         owner.revoke(&world.ledger, &grant_id_for(&request)).await,
         "invalid_request",
@@ -339,10 +344,7 @@ async fn an_owner_transfer_ends_the_grants_and_stops_the_dealer_reading() {
         .expect("on the ledger");
     assert_eq!(device.owner_address, new_owner.owner_address());
     assert_eq!(ledger_status(&world, &request).await, GrantStatus::Ended);
-    assert_refused(
-        read(&world, &dealer, &request, &vin).await,
-        "no longer in force",
-    );
+    assert_no_longer_readable(&world, &dealer, &request, &vin).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
