@@ -10,7 +10,6 @@
 
 mod support;
 
-use carchain_testkit::serve::{bind_loopback, serve_on};
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -119,12 +118,7 @@ async fn each_standing_period_revocation_and_renouncement_sends_its_own_notice()
         .expect("register neighbour");
 
     // The node's webhook routes and task, on their own loopback listener.
-    let (listener, hooks_address) = bind_loopback().await;
-    let node = &world.node.node;
-    let (router, task) =
-        carchain_node::webhooks::start(node, node.data_dir(), hooks_address).expect("webhooks");
-    serve_on(listener, router);
-    let hooks = format!("http://{hooks_address}");
+    let (hooks, task) = world.node.serve_webhooks().await;
     let (family_url, family_got) = receiver("/hook", StatusCode::OK).await;
     let (neighbour_url, neighbour_got) = receiver("/hook", StatusCode::OK).await;
     let family_secret = family

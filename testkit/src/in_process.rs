@@ -42,6 +42,17 @@ impl Drop for TestNode {
 }
 
 impl TestNode {
+    /// Starts the node's webhook routes and delivery task on their own loopback listener;
+    /// their base URL and the task (abort it to stop delivering).
+    pub async fn serve_webhooks(&self) -> (String, tokio::task::JoinHandle<()>) {
+        let (listener, address) = crate::serve::bind_loopback().await;
+        let (router, task) =
+            carchain_node::webhooks::start(&self.node, self.node.data_dir(), address)
+                .expect("webhooks");
+        crate::serve::serve_on(listener, router);
+        (format!("http://{address}"), task)
+    }
+
     /// A light client of this node alone.
     pub fn client(&self) -> LightClient {
         LightClient::new(vec![self.base.clone()], self.anchor.clone()).expect("client")
