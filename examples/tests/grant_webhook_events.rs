@@ -10,17 +10,17 @@
 
 mod support;
 
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use axum::http::StatusCode;
 use carchain_core::grants::webhook::verify_webhook;
 use carchain_core::grants::{Delivery, Narrowing, PeriodContent, ServiceProvider, grant_id_for};
-use carchain_core::protocol::{GrantRef, TxBody};
 use serde_json::Value;
 use support::flows::{WORDS_A, day, wallet};
-use support::grants_setup::{VID, grants_world, provider, request_spec, secret, trip_terms};
+use support::grants_setup::{
+    VID, grants_world, provider, renounce_body, request_spec, secret, trip_terms,
+};
 use support::webhook_receiver::{Received, receiver};
 
 const FAMILY: u8 = 0x76;
@@ -191,12 +191,7 @@ async fn each_standing_period_revocation_and_renouncement_sends_its_own_notice()
     let shared_deliveries = period_grants(&neighbour, ledger, &shared, day(2)).await;
     assert_eq!(shared_deliveries.len(), 1, "day 1 delivered at approval");
     ledger
-        .submit(
-            &secret(NEIGHBOUR),
-            TxBody::Renounce(GrantRef {
-                grant_id: grant_id_for(&shared),
-            }),
-        )
+        .submit(&secret(NEIGHBOUR), renounce_body(&shared))
         .await
         .expect("renounce");
     let neighbour_expected: BTreeSet<_> = [

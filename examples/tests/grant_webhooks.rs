@@ -10,7 +10,6 @@
 
 mod support;
 
-
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::http::StatusCode;

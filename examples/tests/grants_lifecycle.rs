@@ -19,15 +19,15 @@ use carchain_core::grants::{
 };
 use carchain_core::protocol::fee_for;
 use carchain_core::protocol::{
-    Grant, GrantKind, GrantOpening, GrantRef, GrantStatus, RecordRef, Transaction, TxBody,
+    Grant, GrantKind, GrantOpening, GrantStatus, RecordRef, Transaction, TxBody,
 };
 use carchain_core::record::FormatSpec;
 use carchain_core::wallet::Wallet;
 use serde_json::json;
 use support::flows::{WORDS_A, WORDS_B, day, wallet};
 use support::grants_setup::{
-    GrantsWorld, VID, grants_world, owner_secret, provider, received_copy, request_spec, secret,
-    vin_terms, vin_value,
+    GrantsWorld, VID, grants_world, owner_secret, provider, received_copy, renounce_body,
+    request_spec, secret, vin_terms, vin_value,
 };
 use support::past::now_ms;
 
@@ -193,12 +193,7 @@ async fn revocation_stops_the_dealer_reading_the_copy() {
     ledger_refused(
         world
             .ledger
-            .submit(
-                &secret(DEALER),
-                TxBody::Renounce(GrantRef {
-                    grant_id: grant_id_for(&request),
-                }),
-            )
+            .submit(&secret(DEALER), renounce_body(&request))
             .await,
         "invalid_request",
     );
@@ -291,11 +286,7 @@ async fn renouncement_stops_the_dealer_reading_the_copy() {
     let other = provider(OTHER);
     let (owner, world, dealer, vin) = world_with_dealer(&[&other]).await;
     let request = granted_copy(&world, &owner, &dealer).await;
-    let renounce = || {
-        TxBody::Renounce(GrantRef {
-            grant_id: grant_id_for(&request),
-        })
-    };
+    let renounce = || renounce_body(&request);
     // Only the grantee renounces.
     ledger_refused(
         world.ledger.submit(&secret(OTHER), renounce()).await,

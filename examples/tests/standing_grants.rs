@@ -19,12 +19,13 @@ use carchain_core::grants::{
     Delivery, GrantsError, Narrowing, PeriodContent, StandingDeliveries, StandingError,
     grant_id_for,
 };
-use carchain_core::protocol::{GrantRef, GrantStatus, RecordRef, TxBody};
+use carchain_core::protocol::{GrantStatus, RecordRef};
 use carchain_core::record::{FormatSpec, VIN_CODE};
 use serde_json::json;
 use support::flows::{WORDS_A, WORDS_B, day, wallet};
 use support::grants_setup::{
-    days_narrowing, provider, put_vin, request_spec, secret, trip_terms, vin_terms, vin_value,
+    days_narrowing, provider, put_vin, renounce_body, request_spec, secret, trip_terms, vin_terms,
+    vin_value,
 };
 use support::past::now_ms;
 use support::standing::{
@@ -310,12 +311,7 @@ async fn a_family_trip_grant_sees_each_new_day_a_vin_grant_never_a_trip_and_a_tr
         .await
         .expect("approve shared");
     ledger
-        .submit(
-            &secret(NEIGHBOUR),
-            TxBody::Renounce(GrantRef {
-                grant_id: grant_id_for(&shared_request),
-            }),
-        )
+        .submit(&secret(NEIGHBOUR), renounce_body(&shared_request))
         .await
         .expect("renounce");
 

@@ -12,11 +12,13 @@ use carchain_core::grants::auditor::{Auditor, MileageClaim};
 use carchain_core::grants::provider::{RequestOutcome, RequestSpec};
 use carchain_core::grants::{
     Delivery, GrantsLedger, Narrowing, Privilege, ReceivedCopy, RequestTerms, ServiceProvider,
+    grant_id_for,
 };
 use carchain_core::keys::ecc::{master_key, owner_identity_path};
 use carchain_core::keys::{Mnemonic, Network, RsaBits, Seed, derive_key, derive_rsa_private_key};
 use carchain_core::light::LightClient;
 use carchain_core::protocol::signing::secret_key_from_bytes;
+use carchain_core::protocol::{GrantRef, TxBody};
 use carchain_core::record::FormatSpec;
 use carchain_core::trip::Trip;
 use carchain_core::wallet::Wallet;
@@ -64,6 +66,13 @@ pub fn trip_terms(from: u32, to: u32, delivery: Delivery) -> RequestTerms {
         privileges: vec![Privilege::LocationHistory],
         delivery,
     }
+}
+
+/// The renouncement of the grant that answers `request` (signed by its grantee).
+pub fn renounce_body(request: &[u8; 32]) -> TxBody {
+    TxBody::Renounce(GrantRef {
+        grant_id: grant_id_for(request),
+    })
 }
 
 /// An approval narrowed to the days `from` to `to` and nothing else.
