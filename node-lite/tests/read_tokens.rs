@@ -81,11 +81,7 @@ fn windows(bytes: &[u8]) -> std::collections::HashSet<[u8; 8]> {
 
 #[tokio::test]
 async fn a_third_party_replaying_every_payment_request_and_token_it_saw_buys_nothing() {
-    let car = Wallet::from_byte(31);
-    let owner = Wallet::from_byte(32);
-    let thief = Wallet::from_byte(33);
-    let chain = init_chain_funding(&[&car, &owner, &thief], FUNDS);
-    let node = NodeProcess::start(&chain.data_dir(), &[]);
+    let ([car, owner, thief], chain, node) = funded_keys_node([31, 32, 33], FUNDS);
     let records = stored(&node.base, &car, 3).await;
     let purchase = buy_tokens(&node.base, &owner, 0, &chain.operator_address, 4).await;
     // The owner reads one record: the thief captures that request's token.

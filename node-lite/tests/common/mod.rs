@@ -54,6 +54,18 @@ pub fn funded_node(byte: u8, amount: u64) -> (Wallet, Chain, NodeProcess) {
     (funded, chain, node)
 }
 
+/// The keys `[byte; 32]` of `bytes`, a chain funding each with `amount`, and the node
+/// running it.
+pub fn funded_keys_node<const N: usize>(
+    bytes: [u8; N],
+    amount: u64,
+) -> ([Wallet; N], Chain, NodeProcess) {
+    let keys = bytes.map(Wallet::from_byte);
+    let chain = init_chain_funding(&keys.each_ref(), amount);
+    let node = NodeProcess::start(&chain.data_dir(), &[]);
+    (keys, chain, node)
+}
+
 /// Runs `init` in a fresh temp dir funding each of `keys` with `amount`.
 pub fn init_chain_funding(keys: &[&Wallet], amount: u64) -> Chain {
     let funds: Vec<(&str, u64)> = keys.iter().map(|k| (k.address.as_str(), amount)).collect();
