@@ -39,7 +39,8 @@ use serde_json::{Value, json};
 
 use carchain_testkit::month::{DAYS, MONTH_TRIPS, POINTS, day, median};
 use common::primitives::{
-    RawRecord, SealedRecord, decode_trips, fetch_raw_paid, open_all, plain_keys, unwrap_epochs,
+    RawRecord, SealedRecord, decode_trips, fetch_raw_paid, json_of, open_all, plain_keys,
+    unwrap_epochs,
 };
 use common::setup::{BenchOwner, block_on, store_month};
 
@@ -165,14 +166,7 @@ async fn buy_raw_tokens(
     count: usize,
 ) -> Vec<Vec<u8>> {
     let http = reqwest::Client::new();
-    let key: Value = http
-        .get(format!("{base}/v1/tokens/key"))
-        .send()
-        .await
-        .expect("key")
-        .json()
-        .await
-        .expect("key json");
+    let key = json_of(http.get(format!("{base}/v1/tokens/key")), "key").await;
     let b64 = base64::engine::general_purpose::STANDARD;
     let public = IssuerPublicKey::from_der(
         &b64.decode(key["public_key"].as_str().expect("key"))

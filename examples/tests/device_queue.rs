@@ -38,6 +38,14 @@ async fn funded_owner_and_private_node() -> (WalletKeys, support::TestNode, Ligh
     (keys, node, light)
 }
 
+/// A private node funding nobody, and a client of it that has synced its headers.
+async fn synced_private_node() -> (support::TestNode, carchain_core::light::LightClient) {
+    let node = start_node(&[], Mode::Private).await;
+    let light = node.client();
+    light.sync(&|_| {}).await.expect("sync");
+    (node, light)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offline_three_days_then_every_record_arrives_once_in_order() {
     let (keys, node, light) = funded_owner_and_private_node().await;
@@ -245,9 +253,7 @@ async fn an_offer_registered_but_not_yet_stored_is_not_there_yet() {
     use carchain_core::pairing::{MAILBOX_FORMAT, SEQ_OFFER, mailbox_key, mailbox_record_key};
     use carchain_core::protocol::{HashFunc, RecordPut, TxBody};
 
-    let node = start_node(&[], Mode::Private).await;
-    let light = node.client();
-    light.sync(&|_| {}).await.expect("sync");
+    let (_node, light) = synced_private_node().await;
     let dir = tempfile::tempdir().expect("dir");
     let car = support::flows::car(&dir, VID);
     let payload = car.pairing_payload(600).expect("payload");
@@ -304,9 +310,7 @@ async fn a_pairing_code_expires_by_the_cars_clock() {
     use carchain_core::clock::ManualClock;
     use carchain_core::device::DeviceError;
 
-    let node = start_node(&[], Mode::Private).await;
-    let light = node.client();
-    light.sync(&|_| {}).await.expect("sync");
+    let (_node, light) = synced_private_node().await;
     let dir = tempfile::tempdir().expect("dir");
     let clock = Arc::new(ManualClock::offset_from_now(0));
     let car = support::flows::car(&dir, VID).with_clock(clock.clone());

@@ -16,8 +16,8 @@ use carchain_core::export::{verify_export, verify_export_file};
 use carchain_core::light::{ConsensusSigner, LightClient, TrustAnchor};
 use carchain_core::wallet::WalletError;
 use serde_json::Value;
-use support::flows::{WORDS_A, WORDS_B, car, day, pair, trip_on, wallet};
-use support::{Mode, closed_endpoint, start_node};
+use support::closed_endpoint;
+use support::flows::{WORDS_A, WORDS_B, day, owner_with_car, trip_on, wallet};
 
 type Files = Vec<(String, Vec<u8>)>;
 
@@ -95,11 +95,7 @@ fn dir_entries(dir: &std::path::Path) -> Vec<String> {
 async fn an_export_verifies_offline_and_every_tampering_is_caught() {
     let owner = wallet(WORDS_A);
     let stranger = wallet(WORDS_B);
-    let node = start_node(&[(&owner.owner_address(), 1_000_000)], Mode::Private).await;
-    let light = node.client();
-    let dir = tempfile::tempdir().expect("dir");
-    let car = car(&dir, "VIN-EXPORT-ONE");
-    pair(&owner, &light, &car, "export car", 16).await;
+    let (node, light, _dir, car) = owner_with_car(&owner, "VIN-EXPORT-ONE", "export car", 16).await;
     let mut trips = Vec::new();
     for d in 1..=3 {
         let trip = trip_on(day(d), i64::from(d), (48.1, 11.5));

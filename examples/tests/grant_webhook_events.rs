@@ -10,18 +10,17 @@
 
 mod support;
 
-use carchain_testkit::serve::{bind_loopback, serve_on};
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use axum::http::StatusCode;
 use carchain_core::grants::webhook::verify_webhook;
 use carchain_core::grants::{Delivery, Narrowing, PeriodContent, ServiceProvider, grant_id_for};
-use carchain_core::protocol::{GrantRef, TxBody};
 use serde_json::Value;
 use support::flows::{WORDS_A, day, wallet};
-use support::grants_setup::{VID, grants_world, provider, request_spec, secret, trip_terms};
+use support::grants_setup::{
+    VID, grants_world, provider, renounce_body, request_spec, secret, trip_terms,
+};
 use support::webhook_receiver::{Received, receiver};
 
 const FAMILY: u8 = 0x76;
@@ -119,12 +118,7 @@ async fn each_standing_period_revocation_and_renouncement_sends_its_own_notice()
         .expect("register neighbour");
 
     // The node's webhook routes and task, on their own loopback listener.
-    let (listener, hooks_address) = bind_loopback().await;
-    let node = &world.node.node;
-    let (router, task) =
-        carchain_node::webhooks::start(node, node.data_dir(), hooks_address).expect("webhooks");
-    serve_on(listener, router);
-    let hooks = format!("http://{hooks_address}");
+    let (hooks, task) = world.node.serve_webhooks().await;
     let (family_url, family_got) = receiver("/hook", StatusCode::OK).await;
     let (neighbour_url, neighbour_got) = receiver("/hook", StatusCode::OK).await;
     let family_secret = family
@@ -197,12 +191,7 @@ async fn each_standing_period_revocation_and_renouncement_sends_its_own_notice()
     let shared_deliveries = period_grants(&neighbour, ledger, &shared, day(2)).await;
     assert_eq!(shared_deliveries.len(), 1, "day 1 delivered at approval");
     ledger
-        .submit(
-            &secret(NEIGHBOUR),
-            TxBody::Renounce(GrantRef {
-                grant_id: grant_id_for(&shared),
-            }),
-        )
+        .submit(&secret(NEIGHBOUR), renounce_body(&shared))
         .await
         .expect("renounce");
     let neighbour_expected: BTreeSet<_> = [

@@ -10,8 +10,6 @@
 
 mod support;
 
-use carchain_testkit::serve::{bind_loopback, serve_on};
-
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::http::StatusCode;
@@ -45,12 +43,7 @@ async fn an_approved_grant_reaches_the_dealers_webhook_with_nothing_personal() {
         .expect("register");
 
     // The node's webhook route and task, on their own loopback listener.
-    let (hooks_listener, hooks_address) = bind_loopback().await;
-    let node = &world.node.node;
-    let (hooks_router, hooks_task) =
-        carchain_node::webhooks::start(node, node.data_dir(), hooks_address).expect("webhooks");
-    serve_on(hooks_listener, hooks_router);
-    let hooks_base = format!("http://{hooks_address}");
+    let (hooks_base, hooks_task) = world.node.serve_webhooks().await;
 
     let (hook_url, received) = receiver("/carchain", StatusCode::NO_CONTENT).await;
     let hook_secret = [0x3c; 32];

@@ -10,13 +10,10 @@
 
 mod support;
 
-use std::time::Duration;
-
 use carchain_core::grants::auditor::{
     AuditError, MileageClaim, appoint_auditor, fetch_transaction, is_auditor,
     recorded_attestations, require_attestation,
 };
-use carchain_core::grants::provider::RequestOutcome;
 use carchain_core::grants::{
     Delivery, GrantsError, GrantsLedger, Narrowing, RequestTerms, ServiceProvider,
 };
@@ -25,10 +22,10 @@ use carchain_core::protocol::{
     AuditorAttestation, DataResponse, EscrowDeliver, EscrowStatus, Grant, GrantKind, GrantOpening,
     RecordRef, TxBody,
 };
-use support::flows::{WORDS_A, day, wallet};
+use support::flows::{WORDS_A, wallet};
 use support::grants_setup::{
-    DAYS, VID, assert_vin_copy, auditor, grants_world, mileage_claim, owner_secret, provider,
-    request_spec, secret, trip_terms, vin_terms,
+    DAYS, VID, assert_vin_copy, auditor, days_narrowing, grants_world, mileage_claim, owner_secret,
+    provider, received_copy, request_spec, secret, trip_terms, vin_terms,
 };
 
 const PRICE: u64 = 20_000;
@@ -144,24 +141,10 @@ async fn a_dealer_buys_the_vin_with_an_audited_mileage_and_cannot_resell_it() {
         .await
         .expect("partial request");
     owner
-        .approve(
-            ledger,
-            &partial,
-            VID,
-            &Narrowing {
-                days: Some((day(1), day(3))),
-                ..Narrowing::default()
-            },
-        )
+        .approve(ledger, &partial, VID, &days_narrowing(1, 3))
         .await
         .expect("approve partial");
-    let RequestOutcome::Copy(partial_copy) = auditor_provider
-        .wait_for_result(ledger, &partial, Duration::from_secs(30))
-        .await
-        .expect("partial copy")
-    else {
-        panic!("a copy");
-    };
+    let partial_copy = received_copy(auditor_provider, ledger, &partial, "partial copy").await;
     let pool = owner.pool_disclosure(VID).expect("pool");
     match auditor
         .audit_mileage(ledger, &pool, &partial_copy, &claim)
@@ -187,13 +170,7 @@ async fn a_dealer_buys_the_vin_with_an_audited_mileage_and_cannot_resell_it() {
         .approve(ledger, &full, VID, &Narrowing::default())
         .await
         .expect("approve full");
-    let RequestOutcome::Copy(copy) = auditor_provider
-        .wait_for_result(ledger, &full, Duration::from_secs(30))
-        .await
-        .expect("copy")
-    else {
-        panic!("a copy");
-    };
+    let copy = received_copy(auditor_provider, ledger, &full, "copy").await;
     let inflated = MileageClaim {
         total_m: claim.total_m + 1,
         ..claim.clone()
@@ -293,13 +270,7 @@ async fn a_dealer_buys_the_vin_with_an_audited_mileage_and_cannot_resell_it() {
     );
 
     // Then it completes: decrypts and verifies the VIN, and pays.
-    let RequestOutcome::Copy(vin_copy) = dealer
-        .wait_for_result(ledger, &vin_request, Duration::from_secs(30))
-        .await
-        .expect("vin copy")
-    else {
-        panic!("a copy");
-    };
+    let vin_copy = received_copy(&dealer, ledger, &vin_request, "vin copy").await;
     assert_vin_copy(&light, &vin_copy).await;
     let vin = &vin_copy.records[0];
     assert_eq!(

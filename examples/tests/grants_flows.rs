@@ -97,23 +97,30 @@ async fn setup_registered(
     world
 }
 
+/// The balance of `address`, read through `light`.
+async fn balance_of(light: &carchain_core::light::LightClient, address: &str) -> u64 {
+    light.account(address).await.expect("account").balance
+}
+
 /// How the insurer registers.
 const INSURER: (&str, &str) = ("Insurer", "pay-as-you-drive quotes");
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_insurer_receives_only_the_signed_score_of_privacy_zoned_trips() {
-    let owner = wallet(WORDS_A);
-    let stranger = wallet(WORDS_B);
-    let insurer = provider(0x41);
+/// The owner (test words A), the stranger (test words B), the insurer of account
+/// `[byte; 32]` registered to run the UBI score, that program's hash, and their
+/// [`setup_registered`] world.
+async fn insurer_world(byte: u8) -> (Wallet, Wallet, ServiceProvider, [u8; 32], GrantsWorld) {
+    let (owner, stranger, insurer) = (wallet(WORDS_A), wallet(WORDS_B), provider(byte));
     let ubi = ShippedProgram::UbiScore.program_hash().expect("hash");
     let world = setup_registered(&owner, &stranger, &insurer, INSURER, vec![ubi]).await;
+    (owner, stranger, insurer, ubi, world)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_insurer_receives_only_the_signed_score_of_privacy_zoned_trips() {
+    let (owner, stranger, insurer, ubi, world) = insurer_world(0x41).await;
     let (ledger, car, trips) = (&world.ledger, &world.car, &world.trips);
     let light = ledger.light().clone();
-    let insurer_before = light
-        .account(&insurer.address())
-        .await
-        .expect("insurer")
-        .balance;
+    let insurer_before = balance_of(&light, &insurer.address()).await;
     let terms = trip_terms(1, DAYS, Delivery::Compute { code_hash: ubi });
     let request_id = insurer
         .request(
@@ -149,11 +156,7 @@ async fn an_insurer_receives_only_the_signed_score_of_privacy_zoned_trips() {
     assert_eq!(escrow.seller, owner.owner_address());
     assert_eq!(escrow.buyer, insurer.address());
     assert_eq!(
-        light
-            .account(&insurer.address())
-            .await
-            .expect("insurer")
-            .balance,
+        balance_of(&light, &insurer.address()).await,
         insurer_before - PRICE - request_fees(true)
     );
     assert!(
@@ -199,11 +202,7 @@ async fn an_insurer_receives_only_the_signed_score_of_privacy_zoned_trips() {
         privacy_zones: vec![zone],
         ..Narrowing::default()
     };
-    let owner_before = light
-        .account(&owner.owner_address())
-        .await
-        .expect("owner")
-        .balance;
+    let owner_before = balance_of(&light, &owner.owner_address()).await;
     let approval = owner
         .approve(ledger, &request_id, car.vid(), &narrowing)
         .await
@@ -260,21 +259,13 @@ async fn an_insurer_receives_only_the_signed_score_of_privacy_zoned_trips() {
         escrow_id: declared.escrow_id,
         d_hash_root: declared.d_hash_root,
     }));
-    let owner_after = light
-        .account(&owner.owner_address())
-        .await
-        .expect("owner")
-        .balance;
+    let owner_after = balance_of(&light, &owner.owner_address()).await;
     assert_eq!(owner_after, owner_before + PRICE - owner_fees);
     let accept_fee = fee_for(&TxBody::EscrowAccept(EscrowRef {
         escrow_id: declared.escrow_id,
     }));
     assert_eq!(
-        light
-            .account(&insurer.address())
-            .await
-            .expect("insurer")
-            .balance,
+        balance_of(&light, &insurer.address()).await,
         insurer_before - PRICE - request_fees(true) - accept_fee
     );
     // Receiving again reads the settled escrow and pays nothing more.
@@ -284,11 +275,7 @@ async fn an_insurer_receives_only_the_signed_score_of_privacy_zoned_trips() {
     };
     assert_eq!(again.payment, Some(paid));
     assert_eq!(
-        light
-            .account(&owner.owner_address())
-            .await
-            .expect("owner")
-            .balance,
+        balance_of(&light, &owner.owner_address()).await,
         owner_after
     );
     // Signed by the owner's identity key over the registered input dHashes.
@@ -434,11 +421,7 @@ async fn a_dealer_gets_a_copy_of_the_vin_record_and_nothing_else() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rejected_paid_request_is_refunded_and_an_unpaid_one_cannot_be_approved() {
-    let owner = wallet(WORDS_A);
-    let stranger = wallet(WORDS_B);
-    let insurer = provider(0x43);
-    let ubi = ShippedProgram::UbiScore.program_hash().expect("hash");
-    let world = setup_registered(&owner, &stranger, &insurer, INSURER, vec![ubi]).await;
+    let (owner, _stranger, insurer, ubi, world) = insurer_world(0x43).await;
     let (ledger, car, _trips) = (&world.ledger, &world.car, &world.trips);
     let light = ledger.light().clone();
     let terms = trip_terms(1, DAYS, Delivery::Compute { code_hash: ubi });

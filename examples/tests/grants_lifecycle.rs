@@ -19,15 +19,15 @@ use carchain_core::grants::{
 };
 use carchain_core::protocol::fee_for;
 use carchain_core::protocol::{
-    Grant, GrantKind, GrantOpening, GrantRef, GrantStatus, RecordRef, Transaction, TxBody,
+    Grant, GrantKind, GrantOpening, GrantStatus, RecordRef, Transaction, TxBody,
 };
 use carchain_core::record::FormatSpec;
 use carchain_core::wallet::Wallet;
 use serde_json::json;
 use support::flows::{WORDS_A, WORDS_B, day, wallet};
 use support::grants_setup::{
-    GrantsWorld, VID, grants_world, owner_secret, provider, request_spec, secret, vin_terms,
-    vin_value,
+    GrantsWorld, VID, grants_world, owner_secret, provider, received_copy, renounce_body,
+    request_spec, secret, vin_terms, vin_value,
 };
 use support::past::now_ms;
 
@@ -41,15 +41,16 @@ async fn vin_request(ledger: &GrantsLedger, dealer: &ServiceProvider, owner: &Wa
         .expect("request")
 }
 
-/// The world, the dealer registered, and the VIN record's reference.
+/// The owner (test words A), the world funding the dealer and `extra`, the dealer
+/// registered, and the VIN record's reference.
 async fn world_with_dealer(
-    owner: &Wallet,
     extra: &[&ServiceProvider],
-) -> (GrantsWorld, ServiceProvider, RecordRef) {
+) -> (Wallet, GrantsWorld, ServiceProvider, RecordRef) {
+    let owner = wallet(WORDS_A);
     let dealer = provider(DEALER);
     let mut accounts = vec![dealer.address()];
     accounts.extend(extra.iter().map(|p| p.address()));
-    let world = grants_world(owner, &accounts).await;
+    let world = grants_world(&owner, &accounts).await;
     dealer
         .register(&world.ledger, "Dealer", "used-car valuations", vec![])
         .await
@@ -70,7 +71,7 @@ async fn world_with_dealer(
         address: vin.address,
         key: vin.stored_key,
     };
-    (world, dealer, reference)
+    (owner, world, dealer, reference)
 }
 
 /// The dealer's request approved and its copy received; returns the request id.
@@ -104,6 +105,29 @@ fn assert_refused(result: Result<ReceivedRecord, GrantsError>, reason: &str) {
         Err(GrantsError::GrantRefused(why)) => assert!(why.contains(reason), "{why}"),
         other => panic!("refused ({reason}), got {other:?}"),
     }
+}
+
+/// Asserts that the dealer reads the VIN record ([`vin_value`]) under `request`.
+async fn assert_reads_vin(
+    world: &GrantsWorld,
+    dealer: &ServiceProvider,
+    request: &[u8; 32],
+    vin: &RecordRef,
+) {
+    let record = read(world, dealer, request, vin).await.expect("read");
+    assert_eq!(record.value, vin_value());
+}
+
+/// Asserts that the dealer's read of `vin` under `request` is refused: the grant is
+/// no longer in force.
+async fn assert_no_longer_readable(
+    world: &GrantsWorld,
+    dealer: &ServiceProvider,
+    request: &[u8; 32],
+    vin: &RecordRef,
+) {
+    let result = read(world, dealer, request, vin).await;
+    assert_refused(result, "no longer in force");
 }
 
 async fn ledger_status(world: &GrantsWorld, request: &[u8; 32]) -> GrantStatus {
@@ -151,26 +175,16 @@ fn vin_copy_grant(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revocation_stops_the_dealer_reading_the_copy() {
-    let owner = wallet(WORDS_A);
-    let (world, dealer, vin) = world_with_dealer(&owner, &[]).await;
+    let (owner, world, dealer, vin) = world_with_dealer(&[]).await;
     let request = granted_copy(&world, &owner, &dealer).await;
-    assert_eq!(
-        read(&world, &dealer, &request, &vin)
-            .await
-            .expect("read")
-            .value,
-        vin_value()
-    );
+    assert_reads_vin(&world, &dealer, &request, &vin).await;
 
     owner
         .revoke(&world.ledger, &grant_id_for(&request))
         .await
         .expect("revoke");
     assert_eq!(ledger_status(&world, &request).await, GrantStatus::Revoked);
-    assert_refused(
-        read(&world, &dealer, &request, &vin).await,
-        "no longer in force",
-    );
+    assert_no_longer_readable(&world, &dealer, &request, &vin).await;
     // Over: neither side can end it again, and the dealer cannot sell it on.
     ledger_refused(
         owner.revoke(&world.ledger, &grant_id_for(&request)).await,
@@ -179,12 +193,7 @@ async fn revocation_stops_the_dealer_reading_the_copy() {
     ledger_refused(
         world
             .ledger
-            .submit(
-                &secret(DEALER),
-                TxBody::Renounce(GrantRef {
-                    grant_id: grant_id_for(&request),
-                }),
-            )
+            .submit(&secret(DEALER), renounce_body(&request))
             .await,
         "invalid_request",
     );
@@ -195,8 +204,7 @@ async fn revocation_stops_the_dealer_reading_the_copy() {
 /// takes it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dealer_judges_expiry_by_its_own_clock() {
-    let owner = wallet(WORDS_A);
-    let (world, dealer, _vin) = world_with_dealer(&owner, &[]).await;
+    let (owner, world, dealer, _vin) = world_with_dealer(&[]).await;
     let request = vin_request(&world.ledger, &dealer, &owner).await;
     let narrowing = Narrowing {
         expires_at: Some(now_ms() + 3_600_000),
@@ -225,8 +233,7 @@ async fn the_dealer_judges_expiry_by_its_own_clock() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expiry_stops_the_dealer_reading_the_copy() {
-    let owner = wallet(WORDS_A);
-    let (world, dealer, vin) = world_with_dealer(&owner, &[]).await;
+    let (owner, world, dealer, vin) = world_with_dealer(&[]).await;
     let request = vin_request(&world.ledger, &dealer, &owner).await;
     // The owner approves with an expiry a few seconds ahead.
     let expires_at = now_ms() + 4_000;
@@ -243,21 +250,9 @@ async fn expiry_stops_the_dealer_reading_the_copy() {
         .await
         .expect("approve");
     assert_eq!(approval.records, vec![vin.clone()]);
-    let RequestOutcome::Copy(copy) = dealer
-        .wait_for_result(&world.ledger, &request, Duration::from_secs(30))
-        .await
-        .expect("copy")
-    else {
-        panic!("a copy");
-    };
+    let copy = received_copy(&dealer, &world.ledger, &request, "copy").await;
     assert_eq!(copy.grant.expires_at, Some(expires_at));
-    assert_eq!(
-        read(&world, &dealer, &request, &vin)
-            .await
-            .expect("read")
-            .value,
-        vin_value()
-    );
+    assert_reads_vin(&world, &dealer, &request, &vin).await;
 
     let wait = expires_at.saturating_sub(now_ms()) + 200;
     tokio::time::sleep(Duration::from_millis(wait)).await;
@@ -288,15 +283,10 @@ async fn expiry_stops_the_dealer_reading_the_copy() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn renouncement_stops_the_dealer_reading_the_copy() {
-    let owner = wallet(WORDS_A);
     let other = provider(OTHER);
-    let (world, dealer, vin) = world_with_dealer(&owner, &[&other]).await;
+    let (owner, world, dealer, vin) = world_with_dealer(&[&other]).await;
     let request = granted_copy(&world, &owner, &dealer).await;
-    let renounce = || {
-        TxBody::Renounce(GrantRef {
-            grant_id: grant_id_for(&request),
-        })
-    };
+    let renounce = || renounce_body(&request);
     // Only the grantee renounces.
     ledger_refused(
         world.ledger.submit(&secret(OTHER), renounce()).await,
@@ -318,10 +308,7 @@ async fn renouncement_stops_the_dealer_reading_the_copy() {
         ledger_status(&world, &request).await,
         GrantStatus::Renounced
     );
-    assert_refused(
-        read(&world, &dealer, &request, &vin).await,
-        "no longer in force",
-    );
+    assert_no_longer_readable(&world, &dealer, &request, &vin).await;
     ledger_refused(
         owner.revoke(&world.ledger, &grant_id_for(&request)).await,
         "invalid_request",
@@ -330,9 +317,8 @@ async fn renouncement_stops_the_dealer_reading_the_copy() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_owner_transfer_ends_the_grants_and_stops_the_dealer_reading() {
-    let owner = wallet(WORDS_A);
     let new_owner = wallet(WORDS_B);
-    let (world, dealer, vin) = world_with_dealer(&owner, &[]).await;
+    let (owner, world, dealer, vin) = world_with_dealer(&[]).await;
     let request = granted_copy(&world, &owner, &dealer).await;
     read(&world, &dealer, &request, &vin).await.expect("read");
 
@@ -349,17 +335,13 @@ async fn an_owner_transfer_ends_the_grants_and_stops_the_dealer_reading() {
         .expect("on the ledger");
     assert_eq!(device.owner_address, new_owner.owner_address());
     assert_eq!(ledger_status(&world, &request).await, GrantStatus::Ended);
-    assert_refused(
-        read(&world, &dealer, &request, &vin).await,
-        "no longer in force",
-    );
+    assert_no_longer_readable(&world, &dealer, &request, &vin).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replayed_grants_repeated_approvals_and_other_readers_are_refused() {
-    let owner = wallet(WORDS_A);
     let other = provider(OTHER);
-    let (world, dealer, vin) = world_with_dealer(&owner, &[&other]).await;
+    let (owner, world, dealer, vin) = world_with_dealer(&[&other]).await;
     other
         .register(&world.ledger, "Other", "another dealer", vec![])
         .await

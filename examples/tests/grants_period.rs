@@ -7,15 +7,15 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 
 use carchain_core::compute::ShippedProgram;
-use carchain_core::grants::provider::RequestOutcome;
 use carchain_core::grants::{Delivery, Narrowing};
 use carchain_core::record::{FormatSpec, decode_key};
 use carchain_core::trip::{PrivacyZone, Trip};
 use support::flows::{WORDS_A, car, day, pair, trip_on, trip_range, wallet};
-use support::grants_setup::{ORIGIN, grants_ledger, provider, request_spec, trip_terms};
+use support::grants_setup::{
+    ORIGIN, days_narrowing, grants_ledger, provider, received_copy, request_spec, trip_terms,
+};
 use support::{Mode, start_node};
 
 /// The session of a range-ordered (plaintext) trip key.
@@ -82,23 +82,14 @@ async fn a_grant_delivers_only_its_days_even_from_a_shared_pool_address() {
         )
         .await
         .expect("copy request");
-    let narrowed = Narrowing {
-        days: Some((day(2), day(3))),
-        ..Narrowing::default()
-    };
+    let narrowed = days_narrowing(2, 3);
     let approval = owner
         .approve(&ledger, &copy_request, car.vid(), &narrowed)
         .await
         .expect("approve copy");
     let granted: BTreeSet<i64> = approval.records.iter().map(|r| sessions[&r.key]).collect();
     assert_eq!(granted, BTreeSet::from([2, 3]));
-    let RequestOutcome::Copy(copy) = dealer
-        .wait_for_result(&ledger, &copy_request, Duration::from_secs(30))
-        .await
-        .expect("copy")
-    else {
-        panic!("a copy");
-    };
+    let copy = received_copy(&dealer, &ledger, &copy_request, "copy").await;
     let received: BTreeSet<i64> = copy
         .records
         .iter()

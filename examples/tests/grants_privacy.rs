@@ -34,11 +34,9 @@ mod needles;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::time::Duration;
 
 use carchain_core::grants::auditor::{appoint_auditor, require_attestation};
-use carchain_core::grants::provider::RequestOutcome;
-use carchain_core::grants::{GrantsError, GrantsLedger, Narrowing};
+use carchain_core::grants::{GrantsError, GrantsLedger};
 use carchain_core::keys::rsa_fingerprint_bytes;
 use carchain_core::light::LightClient;
 use carchain_core::protocol::signing::secret_key_from_bytes;
@@ -49,7 +47,8 @@ use needles::{Search, address_forms, encodings};
 use serde_json::{Value, json};
 use support::flows::{WORDS_A, WORDS_B, car, day, pair, wallet};
 use support::grants_setup::{
-    DAYS, VID, audit_copy, auditor, drive_days, mileage_claim, provider, request_spec, trip_terms,
+    DAYS, VID, audit_copy, auditor, days_narrowing, drive_days, mileage_claim, provider,
+    received_copy, request_spec, trip_terms,
 };
 use support::logging_proxy::LoggingProxy;
 use support::{Mode, init_chain, serve};
@@ -141,25 +140,11 @@ async fn grants_channels_and_attestations_publish_only_commitments() {
         .await
         .expect("request");
     let approval = owner
-        .approve(
-            &ledger,
-            &request,
-            VID,
-            &Narrowing {
-                days: Some((day(2), day(3))),
-                ..Narrowing::default()
-            },
-        )
+        .approve(&ledger, &request, VID, &days_narrowing(2, 3))
         .await
         .expect("approve");
     assert_eq!(approval.records.len(), 2);
-    let RequestOutcome::Copy(copy) = insurer
-        .wait_for_result(&ledger, &request, Duration::from_secs(30))
-        .await
-        .expect("copy")
-    else {
-        panic!("a copy");
-    };
+    let copy = received_copy(&insurer, &ledger, &request, "copy").await;
     // Exactly what was granted: the opening's records, verified against the ledger.
     assert_eq!(copy.opening.records, approval.records);
     assert_eq!(copy.records.len(), 2);

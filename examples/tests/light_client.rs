@@ -14,7 +14,9 @@ use carchain_core::protocol::AccountState;
 use carchain_core::protocol::hashing::sha256;
 use carchain_core::protocol::signing::public_key_of;
 use carchain_core::store::{InMemorySecretStore, WalletStore};
-use support::{Mode, Tamper, TamperingProxy, TestKey, TestNode, closed_endpoint, start_node};
+use support::{
+    Mode, Tamper, TamperingProxy, TestKey, TestNode, closed_endpoint, funded_key_node, start_node,
+};
 
 fn value_of(i: u8) -> Vec<u8> {
     format!("sealed envelope number {i}").into_bytes()
@@ -58,9 +60,8 @@ async fn node_with_records(count: u8) -> (TestNode, TestKey, TestKey, Vec<Vec<u8
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_reports_progress_and_state_reads_are_proven() {
-    let owner = TestKey::from_byte(1);
+    let (owner, node) = funded_key_node(1, 1_000_000, Mode::Shared).await;
     let friend = TestKey::from_byte(2);
-    let node = start_node(&[(&owner.address, 1_000_000)], Mode::Shared).await;
     let client = node.client();
     assert_eq!(client.verified_height(), 0);
 
@@ -482,8 +483,7 @@ async fn a_whole_address_read_catches_a_dropped_record_and_fails_over() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_headers_are_tampered_and_failover_syncs_from_the_honest_node() {
-    let owner = TestKey::from_byte(41);
-    let node = start_node(&[(&owner.address, 1_000_000)], Mode::Shared).await;
+    let (owner, node) = funded_key_node(41, 1_000_000, Mode::Shared).await;
     let honest = node.client();
     for nonce in 0..2 {
         honest
@@ -532,9 +532,8 @@ async fn forged_headers_are_tampered_and_failover_syncs_from_the_honest_node() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replayed_old_headers_old_heights_and_stale_nodes_are_refused() {
-    let owner = TestKey::from_byte(51);
+    let (owner, node) = funded_key_node(51, 1_000_000, Mode::Shared).await;
     let other = TestKey::from_byte(52).address;
-    let node = start_node(&[(&owner.address, 1_000_000)], Mode::Shared).await;
     let honest = node.client();
     for nonce in 0..4 {
         honest
@@ -619,8 +618,7 @@ async fn replayed_old_headers_old_heights_and_stale_nodes_are_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_verified_tip_survives_a_restart_without_network() {
-    let owner = TestKey::from_byte(61);
-    let node = start_node(&[(&owner.address, 1_000_000)], Mode::Shared).await;
+    let (owner, node) = funded_key_node(61, 1_000_000, Mode::Shared).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("wallet.sqlite");
     let secrets = Arc::new(InMemorySecretStore::default());
@@ -730,9 +728,8 @@ async fn a_private_agent_stores_a_value_only_with_its_users_write_credentials() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_submissions_of_one_signer_each_get_their_own_nonce() {
-    let payer = TestKey::from_byte(41);
+    let (payer, node) = funded_key_node(41, 1_000_000, Mode::Private).await;
     let payee = TestKey::from_byte(42);
-    let node = start_node(&[(&payer.address, 1_000_000)], Mode::Private).await;
     let client = node.client();
     // Five transfers at once from one key, through clones and a fresh-connection copy of
     // one client (as a wallet pairing several cars at once sends them): each takes the
@@ -789,9 +786,8 @@ async fn transfer(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_signers_concurrent_submissions_share_blocks() {
-    let payer = TestKey::from_byte(43);
+    let (payer, node) = funded_key_node(43, 1_000_000, Mode::Private).await;
     let payee = TestKey::from_byte(44);
-    let node = start_node(&[(&payer.address, 1_000_000)], Mode::Private).await;
     let client = node.client();
     // Forty transfers at once from one key (a wallet pairing a fleet): each waits only
     // for the node to admit its predecessor, not for its block, so they share blocks.
@@ -822,9 +818,8 @@ async fn one_signers_concurrent_submissions_share_blocks() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transfer_the_block_cannot_pay_is_refused_with_the_nodes_reason() {
-    let payer = TestKey::from_byte(45);
+    let (payer, node) = funded_key_node(45, 1_000, Mode::Private).await;
     let payee = TestKey::from_byte(46);
-    let node = start_node(&[(&payer.address, 1_000)], Mode::Private).await;
     let client = node.client();
     // Two transfers at once that the balance pays one of: one commits, the other is
     // refused (at admission or by its block) with the node's reason, never a timeout.
@@ -858,9 +853,8 @@ async fn a_transfer_the_block_cannot_pay_is_refused_with_the_nodes_reason() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn header_times_are_judged_by_the_clients_clock() {
     use carchain_core::clock::ManualClock;
-    let owner = TestKey::from_byte(41);
+    let (owner, node) = funded_key_node(41, 1_000_000, Mode::Shared).await;
     let friend = TestKey::from_byte(42);
-    let node = start_node(&[(&owner.address, 1_000_000)], Mode::Shared).await;
     let tx = owner.transfer(0, &friend.address, 100);
     node.client().submit(&tx, true).await.expect("submit");
 

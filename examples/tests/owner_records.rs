@@ -10,11 +10,9 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 
 use carchain_core::grants::Narrowing;
 use carchain_core::grants::auditor::fetch_transaction;
-use carchain_core::grants::provider::RequestOutcome;
 use carchain_core::keys::Network;
 use carchain_core::light::LightClient;
 use carchain_core::pool::AddressPool;
@@ -24,8 +22,10 @@ use carchain_core::wallet::{
 };
 use carchain_examples::seed_vectors::{VID, VIN_KEY, VIN_VALUE};
 use serde_json::{Value, json};
-use support::flows::{WORDS_A, WORDS_B, car, day, pair, trip_on, wallet};
-use support::grants_setup::{VID as DEALER_VID, grants_world, provider, request_spec, vin_terms};
+use support::flows::{WORDS_A, WORDS_B, car, day, owner_with_car, pair, trip_on, wallet};
+use support::grants_setup::{
+    VID as DEALER_VID, grants_world, provider, received_copy, request_spec, vin_terms,
+};
 use support::logging_proxy::LoggingProxy;
 use support::{Mode, start_node};
 
@@ -40,11 +40,7 @@ fn code<T: std::fmt::Debug>(result: Result<T, OwnerRecordError>) -> &'static str
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_owner_puts_updates_lists_and_reads_back_its_records() {
     let owner = wallet(WORDS_A);
-    let node = start_node(&[(&owner.owner_address(), 1_000_000)], Mode::Private).await;
-    let light = node.client();
-    let dir = tempfile::tempdir().expect("dir");
-    let car = car(&dir, VID);
-    pair(&owner, &light, &car, "seed car", 8).await;
+    let (node, light, _dir, car) = owner_with_car(&owner, VID, "seed car", 8).await;
     car.put_trip(&trip_on(day(1), 1, (31.25, 121.44)), 1, day(1))
         .expect("trip");
     car.flush(&light).await.expect("flush");
@@ -216,11 +212,7 @@ async fn the_owner_puts_updates_lists_and_reads_back_its_records() {
 async fn bad_input_is_refused_with_typed_codes_and_registers_nothing() {
     let owner = wallet(WORDS_A);
     let stranger = wallet(WORDS_B);
-    let node = start_node(&[(&owner.owner_address(), 1_000_000)], Mode::Private).await;
-    let light = node.client();
-    let dir = tempfile::tempdir().expect("dir");
-    let car = car(&dir, VID);
-    pair(&owner, &light, &car, "seed car", 8).await;
+    let (_node, light, _dir, _car) = owner_with_car(&owner, VID, "seed car", 8).await;
     let vin = FormatSpec::vin_code();
     let key = json!({"VEHICLE_DATA": 1});
     let address = owner
@@ -345,11 +337,7 @@ async fn bad_input_is_refused_with_typed_codes_and_registers_nothing() {
 async fn a_subscriber_following_the_car_never_gets_the_owners_records() {
     let owner = wallet(WORDS_A);
     let family = wallet(WORDS_B);
-    let node = start_node(&[(&owner.owner_address(), 1_000_000)], Mode::Private).await;
-    let light = node.client();
-    let dir = tempfile::tempdir().expect("dir");
-    let car = car(&dir, VID);
-    pair(&owner, &light, &car, "family car", 8).await;
+    let (_node, light, _dir, car) = owner_with_car(&owner, VID, "family car", 8).await;
     car.put_trip(&trip_on(day(1), 1, (31.25, 121.44)), 1, day(1))
         .expect("trip");
     car.flush(&light).await.expect("flush");
@@ -414,13 +402,7 @@ async fn a_dealer_granted_the_vin_receives_its_latest_version_only() {
         .await
         .expect("approve");
     assert_eq!(approval.records.len(), 1, "one record, not its history");
-    let RequestOutcome::Copy(copy) = dealer
-        .wait_for_result(ledger, &request, Duration::from_secs(30))
-        .await
-        .expect("copy")
-    else {
-        panic!("a copy");
-    };
+    let copy = received_copy(&dealer, ledger, &request, "copy").await;
     assert_eq!(copy.records.len(), 1);
     assert_eq!(copy.records[0].value, corrected);
     assert_eq!(copy.records[0].d_hash, update.d_hash);

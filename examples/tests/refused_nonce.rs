@@ -9,13 +9,12 @@ use std::time::{Duration, Instant};
 
 use carchain_core::light::LightClient;
 use carchain_core::protocol::{Transfer, TxBody};
-use support::{Mode, TestKey, start_node};
+use support::{Mode, TestKey, funded_key_node};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_block_refused_transaction_whose_nonce_was_taken_is_refused_promptly() {
-    let payer = TestKey::from_byte(91);
+    let (payer, node) = funded_key_node(91, 1_000_000, Mode::Private).await;
     let payee = TestKey::from_byte(92);
-    let node = start_node(&[(&payer.address, 1_000_000)], Mode::Private).await;
     let light: LightClient = node.client();
     let send = |amount: u64| {
         let light = light.clone();

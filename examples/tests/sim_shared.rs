@@ -195,12 +195,7 @@ fn car_sim_on_a_shared_node_every_acknowledged_record_reads_back() {
         "each car's account was funded for its pairing read: {report}"
     );
     assert_figures(&report);
-    let vids: Vec<String> = report["vids"]
-        .as_array()
-        .expect("vids")
-        .iter()
-        .map(|v| v.as_str().expect("vid").to_owned())
-        .collect();
+    let vids = report_vids(&report);
     assert_eq!(vids.len(), 3);
 
     let read_back = read_back_acked(&acked_file, &wallet, &node.base, &vids);
@@ -251,6 +246,16 @@ fn car_sim_on_a_private_node_funds_nothing_and_refuses_unbounded_runs() {
 }
 
 /// Lines in the acknowledgement log so far (0 before car-sim created it).
+/// The VIDs of the cars a car-sim report names.
+fn report_vids(report: &Value) -> Vec<String> {
+    report["vids"]
+        .as_array()
+        .expect("vids")
+        .iter()
+        .map(|v| v.as_str().expect("vid").to_owned())
+        .collect()
+}
+
 fn acked_lines(file: &Path) -> usize {
     std::fs::read_to_string(file).map_or(0, |text| text.lines().count())
 }
@@ -303,12 +308,7 @@ fn car_sim_keeps_driving_through_five_node_kills_and_loses_nothing_acknowledged(
     );
     let records = report["records"].as_u64().expect("records") as usize;
     assert!(records > seen, "{report}");
-    let vids: Vec<String> = report["vids"]
-        .as_array()
-        .expect("vids")
-        .iter()
-        .map(|v| v.as_str().expect("vid").to_owned())
-        .collect();
+    let vids = report_vids(&report);
     let read_back = read_back_acked(&acked_file, &wallet, &node.base, &vids);
     assert_eq!(read_back, records, "every acknowledged record reads back");
 }
@@ -355,12 +355,7 @@ fn car_sim_pairs_a_fleet_at_once_and_the_node_holds_every_acknowledged_record() 
         report["cars_paired_per_s"].as_f64().expect("pairing rate") > 0.0,
         "{report}"
     );
-    let vids: Vec<String> = report["vids"]
-        .as_array()
-        .expect("vids")
-        .iter()
-        .map(|v| v.as_str().expect("vid").to_owned())
-        .collect();
+    let vids = report_vids(&report);
     let distinct: std::collections::BTreeSet<&String> = vids.iter().collect();
     assert_eq!(distinct.len(), FLEET, "{report}");
 

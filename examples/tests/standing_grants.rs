@@ -19,16 +19,17 @@ use carchain_core::grants::{
     Delivery, GrantsError, Narrowing, PeriodContent, StandingDeliveries, StandingError,
     grant_id_for,
 };
-use carchain_core::protocol::{GrantRef, GrantStatus, RecordRef, TxBody};
+use carchain_core::protocol::{GrantStatus, RecordRef};
 use carchain_core::record::{FormatSpec, VIN_CODE};
 use serde_json::json;
 use support::flows::{WORDS_A, WORDS_B, day, wallet};
 use support::grants_setup::{
-    provider, put_vin, request_spec, secret, trip_terms, vin_terms, vin_value,
+    days_narrowing, provider, put_vin, renounce_body, request_spec, secret, trip_terms, vin_terms,
+    vin_value,
 };
 use support::past::now_ms;
 use support::standing::{
-    assert_over, assert_synced_nothing, copy_sessions, delivered, drive, sync_grants, sync_of,
+    Feed, assert_over, assert_synced_nothing, copy_sessions, drive, sync_grants, sync_of,
     ubi_result, world,
 };
 
@@ -85,6 +86,7 @@ async fn an_insurers_standing_ubi_grant_scores_each_week_until_the_owner_revokes
         .request(&ledger, &request_spec(&owner, terms.clone(), "UBI", 0))
         .await
         .expect("request");
+    let feed = Feed::new(&insurer, &ledger, request);
     // Approved on day 8: week 1 is complete and delivered now, the rest is standing.
     let approval = owner
         .approve_as_of(&ledger, &request, car.vid(), &Narrowing::default(), day(8))
@@ -107,7 +109,7 @@ async fn an_insurers_standing_ubi_grant_scores_each_week_until_the_owner_revokes
         other => panic!("expected a standing grant: {other:?}"),
     }
 
-    let week1 = delivered(&insurer, (&ledger, &request), 0, day(8), "week 1").await;
+    let week1 = feed.since(0, day(8), "week 1").await;
     assert!(week1.in_force);
     assert_eq!(week1.cursor, 1);
     let week1_scores = scores(&week1);
@@ -129,14 +131,7 @@ async fn an_insurers_standing_ubi_grant_scores_each_week_until_the_owner_revokes
     assert!(again[0].delivered.is_empty());
 
     // Asking for days not yet delivered (a far-away today) gets only week 2.
-    let week2 = delivered(
-        &insurer,
-        (&ledger, &request),
-        week1.cursor,
-        day(31),
-        "week 2",
-    )
-    .await;
+    let week2 = feed.since(week1.cursor, day(31), "week 2").await;
     assert_eq!(week2.cursor, 2);
     let week2_scores = scores(&week2);
     assert_eq!(week2_scores.len(), 1);
@@ -145,7 +140,7 @@ async fn an_insurers_standing_ubi_grant_scores_each_week_until_the_owner_revokes
     assert!(week2_scores[0].2.iter().all(|r| !week1_inputs.contains(r)));
 
     // Replaying the old cursor returns exactly what was delivered, nothing new.
-    let replay = delivered(&insurer, (&ledger, &request), 0, day(31), "replay").await;
+    let replay = feed.since(0, day(31), "replay").await;
     assert_eq!(
         replay.deliveries,
         [week1.deliveries, week2.deliveries].concat()
@@ -182,11 +177,11 @@ async fn an_insurers_standing_ubi_grant_scores_each_week_until_the_owner_revokes
     drive(&car, &light, &[23, 26]).await;
     let week4 = sync_grants(&owner, &ledger, day(29), "sync week 4").await;
     assert!(week4.is_empty(), "{week4:?}");
-    let after = delivered(&insurer, (&ledger, &request), 2, day(29), "after revoke").await;
+    let after = feed.since(2, day(29), "after revoke").await;
     assert_over(&after, GrantStatus::Revoked);
     assert_eq!(after.cursor, 2);
     // Even from the start, nothing more comes once revoked.
-    let from_start = delivered(&insurer, (&ledger, &request), 0, day(29), "from start").await;
+    let from_start = feed.since(0, day(29), "from start").await;
     assert!(from_start.deliveries.is_empty());
     let standing = owner.standing_grants().expect("standing");
     assert_eq!(standing[0].delivered, vec![0, 1]);
@@ -251,6 +246,7 @@ async fn a_family_trip_grant_sees_each_new_day_a_vin_grant_never_a_trip_and_a_tr
         )
         .await
         .expect("trip request");
+    let trips_feed = Feed::new(&family, &ledger, trips_request);
     owner
         .approve_as_of(
             &ledger,
@@ -266,6 +262,7 @@ async fn a_family_trip_grant_sees_each_new_day_a_vin_grant_never_a_trip_and_a_tr
         .request(&ledger, &request_spec(&owner, vin_terms(), "service", 0))
         .await
         .expect("vin request");
+    let vin_feed = Feed::new(&dealer, &ledger, vin_request);
     let expiring = Narrowing {
         expires_at: Some(now_ms() + 6_000),
         ..Narrowing::default()
@@ -283,10 +280,8 @@ async fn a_family_trip_grant_sees_each_new_day_a_vin_grant_never_a_trip_and_a_tr
         )
         .await
         .expect("narrowed request");
-    let three_days = Narrowing {
-        days: Some((day(1), day(3))),
-        ..Narrowing::default()
-    };
+    let narrowed_feed = Feed::new(&dealer, &ledger, narrowed_request);
+    let three_days = days_narrowing(1, 3);
     owner
         .approve_as_of(&ledger, &narrowed_request, car.vid(), &three_days, day(2))
         .await
@@ -304,6 +299,7 @@ async fn a_family_trip_grant_sees_each_new_day_a_vin_grant_never_a_trip_and_a_tr
         )
         .await
         .expect("shared request");
+    let shared_feed = Feed::new(&neighbour, &ledger, shared_request);
     owner
         .approve_as_of(
             &ledger,
@@ -315,16 +311,11 @@ async fn a_family_trip_grant_sees_each_new_day_a_vin_grant_never_a_trip_and_a_tr
         .await
         .expect("approve shared");
     ledger
-        .submit(
-            &secret(NEIGHBOUR),
-            TxBody::Renounce(GrantRef {
-                grant_id: grant_id_for(&shared_request),
-            }),
-        )
+        .submit(&secret(NEIGHBOUR), renounce_body(&shared_request))
         .await
         .expect("renounce");
 
-    let day1 = delivered(&family, (&ledger, &trips_request), 0, day(2), "day 1").await;
+    let day1 = trips_feed.since(0, day(2), "day 1").await;
     assert_eq!(sessions(&day1), vec![(0, vec![1])]);
 
     // Days 2 and 3 are driven; the sync on day 4 delivers each as its own period.
@@ -333,23 +324,9 @@ async fn a_family_trip_grant_sees_each_new_day_a_vin_grant_never_a_trip_and_a_tr
     assert!(synced.iter().all(|s| s.error.is_none()), "{synced:?}");
     let shared = sync_of(&synced, grant_id_for(&shared_request));
     assert_synced_nothing(shared, "renounced");
-    let renounced = delivered(
-        &neighbour,
-        (&ledger, &shared_request),
-        1,
-        day(4),
-        "after renouncing",
-    )
-    .await;
+    let renounced = shared_feed.since(1, day(4), "after renouncing").await;
     assert_over(&renounced, GrantStatus::Renounced);
-    let new_days = delivered(
-        &family,
-        (&ledger, &trips_request),
-        day1.cursor,
-        day(4),
-        "new days",
-    )
-    .await;
+    let new_days = trips_feed.since(day1.cursor, day(4), "new days").await;
     assert_eq!(sessions(&new_days), vec![(1, vec![2]), (2, vec![3])]);
     assert_eq!(new_days.cursor, 3);
     // What the ledger holds for a period names no record, car or day: the anchor and
@@ -375,7 +352,7 @@ async fn a_family_trip_grant_sees_each_new_day_a_vin_grant_never_a_trip_and_a_tr
     }
 
     // The VIN grant received the VIN and never a trip, though trips were driven daily.
-    let vin = delivered(&dealer, (&ledger, &vin_request), 0, day(4), "vin").await;
+    let vin = vin_feed.since(0, day(4), "vin").await;
     let formats: Vec<(u32, String)> = vin
         .deliveries
         .iter()
@@ -415,24 +392,17 @@ async fn a_family_trip_grant_sees_each_new_day_a_vin_grant_never_a_trip_and_a_tr
     let vin_id = grant_id_for(&vin_request);
     let vin_sync = sync_of(&synced, vin_id);
     assert_synced_nothing(vin_sync, "expired");
-    let after_expiry = delivered(&dealer, (&ledger, &vin_request), 0, day(6), "after expiry").await;
+    let after_expiry = vin_feed.since(0, day(6), "after expiry").await;
     assert!(!after_expiry.in_force);
     assert!(after_expiry.deliveries.is_empty());
     // The narrowed grant got days 1..=3 and never day 5, though it is complete.
-    let narrowed = delivered(&dealer, (&ledger, &narrowed_request), 0, day(6), "narrowed").await;
+    let narrowed = narrowed_feed.since(0, day(6), "narrowed").await;
     assert_eq!(
         sessions(&narrowed),
         vec![(0, vec![1]), (1, vec![2]), (2, vec![3])]
     );
     // The family's grant went on: days 4 (no trip) and 5.
-    let more = delivered(
-        &family,
-        (&ledger, &trips_request),
-        new_days.cursor,
-        day(6),
-        "day 5",
-    )
-    .await;
+    let more = trips_feed.since(new_days.cursor, day(6), "day 5").await;
     assert_eq!(sessions(&more), vec![(4, vec![5])]);
 
     // The owner hands the car over: the ledger ends the grants, nothing more arrives.
@@ -443,14 +413,9 @@ async fn a_family_trip_grant_sees_each_new_day_a_vin_grant_never_a_trip_and_a_tr
     let synced = sync_grants(&owner, &ledger, day(9), "sync after transfer").await;
     let family_sync = sync_of(&synced, grant_id_for(&trips_request));
     assert_synced_nothing(family_sync, "ended");
-    let after_transfer = delivered(
-        &family,
-        (&ledger, &trips_request),
-        more.cursor,
-        day(9),
-        "after transfer",
-    )
-    .await;
+    let after_transfer = trips_feed
+        .since(more.cursor, day(9), "after transfer")
+        .await;
     assert_over(&after_transfer, GrantStatus::Ended);
 
     // A standing request read as a one-off delivery is refused with its code.

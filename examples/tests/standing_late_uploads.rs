@@ -17,9 +17,9 @@ use carchain_core::grants::{
 use carchain_core::protocol::GrantStatus;
 use carchain_core::wallet::Wallet;
 use support::flows::{WORDS_A, day, trip_on, wallet};
-use support::grants_setup::{ORIGIN, provider, request_spec, trip_terms};
+use support::grants_setup::{ORIGIN, days_narrowing, provider, request_spec, trip_terms};
 use support::standing::{
-    assert_over, assert_synced_nothing, copy_sessions, delivered, drive, sync_grants, sync_of,
+    Feed, assert_over, assert_synced_nothing, copy_sessions, drive, sync_grants, sync_of,
     ubi_result, world,
 };
 
@@ -75,14 +75,14 @@ async fn a_day_uploaded_late_reaches_the_family_once_and_no_grant_out_of_scope_o
     // The family's grant of days 1..=10; the dealer's narrowed to days 1..=3; the
     // neighbour's, which the owner will revoke before the late upload.
     let family_request = ask(&owner, &ledger, &family).await;
+    let family_feed = Feed::new(&family, &ledger, family_request);
     approve(family_request, Narrowing::default()).await;
     let dealer_request = ask(&owner, &ledger, &dealer).await;
-    let three_days = Narrowing {
-        days: Some((day(1), day(3))),
-        ..Narrowing::default()
-    };
+    let dealer_feed = Feed::new(&dealer, &ledger, dealer_request);
+    let three_days = days_narrowing(1, 3);
     approve(dealer_request, three_days).await;
     let neighbour_request = ask(&owner, &ledger, &neighbour).await;
+    let neighbour_feed = Feed::new(&neighbour, &ledger, neighbour_request);
     let neighbour_grant = approve(neighbour_request, Narrowing::default())
         .await
         .grant_id;
@@ -96,7 +96,7 @@ async fn a_day_uploaded_late_reaches_the_family_once_and_no_grant_out_of_scope_o
             .all(|s| s.error.is_none() && s.late.is_empty()),
         "{synced:?}"
     );
-    let first = delivered(&family, (&ledger, &family_request), 0, day(4), "days 1..3").await;
+    let first = family_feed.since(0, day(4), "days 1..3").await;
     assert_eq!(
         sessions(&first),
         vec![(0, false, vec![1]), (2, false, vec![3])]
@@ -119,58 +119,30 @@ async fn a_day_uploaded_late_reaches_the_family_once_and_no_grant_out_of_scope_o
     assert_synced_nothing(neighbour_sync, "revoked");
 
     // The family sees day 2 once, late, then day 4, and nothing again from the new cursor.
-    let late = delivered(
-        &family,
-        (&ledger, &family_request),
-        first.cursor,
-        day(5),
-        "late day 2",
-    )
-    .await;
+    let late = family_feed.since(first.cursor, day(5), "late day 2").await;
     assert_eq!(
         sessions(&late),
         vec![(1, true, vec![2]), (3, false, vec![4])]
     );
-    let again = delivered(
-        &family,
-        (&ledger, &family_request),
-        late.cursor,
-        day(5),
-        "nothing new",
-    )
-    .await;
+    let again = family_feed.since(late.cursor, day(5), "nothing new").await;
     assert!(again.deliveries.is_empty());
     assert_eq!(again.cursor, late.cursor);
     // A second sync delivers nothing more: each late record goes once.
     let resync = sync_grants(&owner, &ledger, day(5), "resync").await;
     assert!(resync.iter().all(|s| s.delivered.is_empty()), "{resync:?}");
-    let all = delivered(
-        &family,
-        (&ledger, &family_request),
-        0,
-        day(9),
-        "from the start",
-    )
-    .await;
+    let all = family_feed.since(0, day(9), "from the start").await;
     let mut every: Vec<i64> = sessions(&all).into_iter().flat_map(|(_, _, s)| s).collect();
     every.sort_unstable();
     assert_eq!(every, vec![1, 2, 3, 4]);
 
     // The dealer's grant of days 1..=3 got day 2 late and never day 4.
-    let dealer_all = delivered(&dealer, (&ledger, &dealer_request), 0, day(9), "dealer").await;
+    let dealer_all = dealer_feed.since(0, day(9), "dealer").await;
     assert_eq!(
         sessions(&dealer_all),
         vec![(0, false, vec![1]), (2, false, vec![3]), (1, true, vec![2])]
     );
     // The revoked grant delivers nothing, late records included.
-    let revoked = delivered(
-        &neighbour,
-        (&ledger, &neighbour_request),
-        0,
-        day(9),
-        "revoked",
-    )
-    .await;
+    let revoked = neighbour_feed.since(0, day(9), "revoked").await;
     assert_over(&revoked, GrantStatus::Revoked);
 
     // The window: a late trip of day 8 (passed on day 10) still arrives on day 20; one of
@@ -184,14 +156,7 @@ async fn a_day_uploaded_late_reaches_the_family_once_and_no_grant_out_of_scope_o
     let family_sync = sync_of(&synced, family_id);
     assert_eq!(family_sync.late, vec![7]);
     assert_eq!(family_sync.state, "active");
-    let windowed = delivered(
-        &family,
-        (&ledger, &family_request),
-        again.cursor,
-        day(20),
-        "day 8",
-    )
-    .await;
+    let windowed = family_feed.since(again.cursor, day(20), "day 8").await;
     assert_eq!(sessions(&windowed), vec![(7, true, vec![8])]);
     // Once the window after the last day is over the grant is finished.
     let synced = sync_grants(&owner, &ledger, day(25), "sync day 25").await;
@@ -224,6 +189,7 @@ async fn a_late_trip_of_a_scored_week_is_delivered_as_a_corrected_score() {
         .request(&ledger, &request_spec(&owner, terms, "UBI", 0))
         .await
         .expect("request");
+    let feed = Feed::new(&insurer, &ledger, request);
     owner
         .approve_as_of(&ledger, &request, car.vid(), &Narrowing::default(), day(8))
         .await
@@ -233,7 +199,7 @@ async fn a_late_trip_of_a_scored_week_is_delivered_as_a_corrected_score() {
     drive(&car, &light, &[5, 9]).await;
     let synced = sync_grants(&owner, &ledger, day(15), "sync").await;
     assert_eq!(synced[0].late, vec![0]);
-    let found = delivered(&insurer, (&ledger, &request), 0, day(15), "scores").await;
+    let found = feed.since(0, day(15), "scores").await;
     let scored: Vec<(u32, bool, usize)> = found
         .deliveries
         .iter()

@@ -14,7 +14,7 @@ use carchain_core::grants::{ComputePeriod, Delivery, Narrowing, Privilege, Reque
 use chrono::{Datelike, NaiveDate};
 use support::flows::{WORDS_A, car, pair, trip_on, wallet};
 use support::grants_setup::{ORIGIN, grants_ledger, provider};
-use support::standing::{delivered, sync_grants, ubi_result};
+use support::standing::{Feed, sync_grants, ubi_result};
 use support::{Mode, start_node};
 
 const INSURER: u8 = 0x75;
@@ -73,6 +73,7 @@ async fn a_monthly_ubi_grant_scores_each_calendar_month_once() {
         .request(&ledger, &spec(terms.clone()))
         .await
         .expect("request");
+    let feed = Feed::new(&insurer, &ledger, request);
 
     // May: two trips first; approved on May 10, nothing is complete yet.
     drive(&[date(5, 3), date(5, 9)]);
@@ -108,7 +109,7 @@ async fn a_monthly_ubi_grant_scores_each_calendar_month_once() {
     assert_eq!(july1[0].delivered[0].0, 1);
     assert!(july1[0].late.is_empty());
 
-    let found = delivered(&insurer, (&ledger, &request), 0, date(7, 1), "scores").await;
+    let found = feed.since(0, date(7, 1), "scores").await;
     let months: Vec<(u32, NaiveDate, NaiveDate, usize)> = found
         .deliveries
         .iter()
@@ -126,14 +127,7 @@ async fn a_monthly_ubi_grant_scores_each_calendar_month_once() {
         ]
     );
     assert_eq!(found.cursor, 2);
-    let again = delivered(
-        &insurer,
-        (&ledger, &request),
-        found.cursor,
-        date(7, 2),
-        "nothing new",
-    )
-    .await;
+    let again = feed.since(found.cursor, date(7, 2), "nothing new").await;
     assert!(again.deliveries.is_empty());
 
     // A copy naming a period is refused with its code, before any transaction.

@@ -10,7 +10,7 @@ use carchain_core::light::VerifiedRecord;
 use carchain_core::record::{FormatSpec, decode_key, encode_key};
 use carchain_core::trip::Trip;
 use serde_json::{Value, json};
-use support::flows::{WORDS_A, car, day, pair, trip_on, trip_range, wallet};
+use support::flows::{WORDS_A, car, day, owner_with_car, pair, trip_on, trip_range, wallet};
 use support::{Mode, start_node};
 
 const SESSIONS: i64 = 12;
@@ -26,11 +26,7 @@ fn session(key: &serde_json::Map<String, Value>) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consecutive_sessions_reach_the_ledger_and_node_under_unordered_unrelated_keys() {
     let owner = wallet(WORDS_A);
-    let node = start_node(&[(&owner.owner_address(), 1_000_000)], Mode::Private).await;
-    let light = node.client();
-    let dir = tempfile::tempdir().expect("dir");
-    let car = car(&dir, "VIN-STORED-KEYS");
-    pair(&owner, &light, &car, "keyed car", 8).await;
+    let (_node, light, _dir, car) = owner_with_car(&owner, "VIN-STORED-KEYS", "keyed car", 8).await;
     let trips: Vec<Trip> = (1..=SESSIONS)
         .map(|s| {
             let mut trip = trip_on(day(1), s, (48.1, 11.5));
@@ -129,11 +125,8 @@ async fn consecutive_sessions_reach_the_ledger_and_node_under_unordered_unrelate
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_kv_and_ranges_with_inf_max_bounds_and_columns_read_stored_keys_right() {
     let owner = wallet(WORDS_A);
-    let node = start_node(&[(&owner.owner_address(), 1_000_000)], Mode::Private).await;
-    let light = node.client();
-    let dir = tempfile::tempdir().expect("dir");
-    let car = car(&dir, "VIN-STORED-RANGE");
-    pair(&owner, &light, &car, "ranged car", 8).await;
+    let (_node, light, _dir, car) =
+        owner_with_car(&owner, "VIN-STORED-RANGE", "ranged car", 8).await;
     let trips: Vec<Trip> = (1..=SESSIONS)
         .map(|s| trip_on(day(1), s, (52.5, 13.4)))
         .collect();

@@ -8,14 +8,28 @@ mod support;
 
 use std::collections::BTreeSet;
 
+use carchain_core::device::CarDevice;
+use carchain_core::light::LightClient;
 use carchain_core::record::FormatSpec;
 use carchain_core::trip::Trip;
-use carchain_core::wallet::{ChannelTicket, WalletError};
+use carchain_core::wallet::{ChannelTicket, Wallet, WalletError};
 use serde_json::json;
 use support::flows::{
-    WORDS_A, WORDS_B, car, day, pair, pair_with_code, trip_on, trip_range, wallet,
+    WORDS_A, WORDS_B, car, day, owner_with_car, pair, pair_with_code, trip_on, trip_range, wallet,
 };
 use support::{Mode, start_node};
+
+/// Whether `reader` finds and opens `car`'s trip of `date` under `key`.
+async fn reads_trip(
+    reader: &Wallet,
+    light: &LightClient,
+    car: &CarDevice,
+    date: chrono::NaiveDate,
+    key: &serde_json::Value,
+) -> bool {
+    let trip = reader.trip(light, car.vid(), date, key).await;
+    trip.expect("read").is_some()
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_cars_a_week_of_trips_read_back_by_day_and_week() {
@@ -149,13 +163,7 @@ async fn reset_to_a_second_owner_locks_the_first_out_of_new_data() {
     car.put_trip(&before, 1, day(1)).expect("put");
     car.flush(&light).await.expect("flush");
     let key1 = serde_json::Value::Object(before.to_key().expect("key"));
-    assert!(
-        first
-            .trip(&light, car.vid(), day(1), &key1)
-            .await
-            .expect("read")
-            .is_some()
-    );
+    assert!(reads_trip(&first, &light, &car, day(1), &key1).await);
 
     // Transfer: the first owner signs the reset, the car shows a new code, the second
     // owner pairs with it.
@@ -192,13 +200,7 @@ async fn reset_to_a_second_owner_locks_the_first_out_of_new_data() {
     assert_eq!(track.trip, after);
     // The first owner finds nothing it can open: its pool no longer receives the car's
     // data, and the new record is sealed to the second owner's RSA key.
-    assert!(
-        first
-            .trip(&light, car.vid(), day(2), &key2)
-            .await
-            .expect("read")
-            .is_none()
-    );
+    assert!(!reads_trip(&first, &light, &car, day(2), &key2).await);
     let newest = trip_range(&second, &light, car.vid(), (day(2), day(2)))
         .await
         .records
@@ -233,11 +235,7 @@ async fn a_subscriber_reads_the_car_until_removed() {
     let owner = wallet(WORDS_A);
     let family = wallet(WORDS_B);
     let outsider = wallet("zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo wrong");
-    let node = start_node(&[(&owner.owner_address(), 1_000_000)], Mode::Private).await;
-    let light = node.client();
-    let dir = tempfile::tempdir().expect("dir");
-    let car = car(&dir, "VIN-SHARED");
-    pair(&owner, &light, &car, "family car", 8).await;
+    let (_node, light, _dir, car) = owner_with_car(&owner, "VIN-SHARED", "family car", 8).await;
     let trip_spec = FormatSpec::trip_gps();
 
     // Day 1: two trips, the family member subscribed.

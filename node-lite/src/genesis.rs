@@ -413,26 +413,10 @@ mod tests {
     use super::*;
 
     fn genesis(fees: FeeSchedule) -> Genesis {
-        let validator = carchain_core::protocol::signing::public_key_of(
-            &bitcoin::secp256k1::SecretKey::from_slice(&[3; 32]).unwrap(),
-        );
         Genesis {
             chain_id: "carchain-genesis-test".into(),
-            network: Network::Regtest,
-            total_supply: 21_000_000,
-            initial_balances: Vec::new(),
             fees,
-            validator_pubkey: hex::encode(validator.serialize()),
-            operator_address: carchain_core::protocol::signing::p2wpkh_address(
-                &validator,
-                Network::Regtest,
-            ),
-            genesis_time: 1_700_000_000_000,
-            stamps: None,
-            phase1_reserve: None,
-            stake: Vec::new(),
-            power_unit: None,
-            unbonding_blocks: None,
+            ..crate::state::tests::genesis_with(21_000_000, &[])
         }
     }
 

@@ -15,9 +15,18 @@ use std::time::Duration;
 
 use carchain_core::protocol::Canonical;
 use carchain_node::abci::bundle;
-use carchain_node::node::{CometOptions, Node, NodeConfig};
+use carchain_node::node::{CometOptions, Finalized, Node, NodeConfig};
 use carchain_node::service::{ErrorCode, NodeMode};
 use common::*;
+
+/// Per transaction of a finalized block: the code it was refused with, `None` if accepted.
+fn refusal_codes(decided: &Finalized) -> Vec<Option<ErrorCode>> {
+    decided
+        .results
+        .iter()
+        .map(|r| r.as_ref().err().map(|e| e.code))
+        .collect()
+}
 
 fn config(dir: &Path) -> NodeConfig {
     NodeConfig {
@@ -106,11 +115,7 @@ async fn two_nodes_agree_refusals_have_codes_and_commits_survive_restarts() {
     let decided = first
         .consensus_finalize_block(1, time, &block)
         .expect("finalize");
-    let codes: Vec<Option<ErrorCode>> = decided
-        .results
-        .iter()
-        .map(|r| r.as_ref().err().map(|e| e.code))
-        .collect();
+    let codes = refusal_codes(&decided);
     assert_eq!(
         codes,
         [
@@ -223,10 +228,8 @@ async fn a_bond_gives_a_validator_update_and_a_full_unbond_removes_it() {
         .consensus_finalize_block(1, time, &[bond])
         .expect("finalize the bond");
     assert!(bonded.results.iter().all(Result::is_ok));
-    let added = PowerChange {
-        validator,
-        power: 5_000,
-    };
+    let power_change = |power| PowerChange { validator, power };
+    let added = power_change(5_000);
     assert_eq!(bonded.validator_updates, vec![added]);
     // What CometBFT receives: the ed25519 key and the power.
     let update = validator_update(&added).expect("a CometBFT update");
@@ -262,10 +265,7 @@ async fn a_bond_gives_a_validator_update_and_a_full_unbond_removes_it() {
         .consensus_finalize_block(2, time + 500, &[unbond])
         .expect("finalize the unbond");
     assert!(unbonded.results.iter().all(Result::is_ok));
-    let removed = PowerChange {
-        validator,
-        power: 0,
-    };
+    let removed = power_change(0);
     assert_eq!(unbonded.validator_updates, vec![removed]);
     assert_eq!(
         validator_update(&removed).map(|u| u.power.value()).ok(),
@@ -316,11 +316,7 @@ async fn a_bundle_is_checked_whole_and_executed_one_transaction_at_a_time() {
     let decided = node
         .consensus_finalize_block(1, 1_900_000_000_000, &block)
         .expect("finalize");
-    let codes: Vec<Option<ErrorCode>> = decided
-        .results
-        .iter()
-        .map(|r| r.as_ref().err().map(|e| e.code))
-        .collect();
+    let codes = refusal_codes(&decided);
     assert_eq!(codes, [None, Some(ErrorCode::Replay)]);
     assert_eq!(node.consensus_commit().ok(), Some(1));
 

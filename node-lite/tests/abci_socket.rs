@@ -39,6 +39,14 @@ async fn send(stream: &mut TcpStream, value: request::Value) {
 }
 
 /// Reads one length-delimited answer (the length is a varint).
+/// A CheckTx of a new transaction, `tx` its canonical bytes.
+fn new_check_tx(tx: Vec<u8>) -> request::Value {
+    request::Value::CheckTx(RequestCheckTx {
+        tx: tx.into(),
+        r#type: CheckTxType::New.into(),
+    })
+}
+
 async fn receive(stream: &mut TcpStream) -> response::Value {
     let mut length = 0usize;
     for shift in (0..64).step_by(7) {
@@ -93,24 +101,10 @@ async fn a_burst_of_check_tx_then_flush_is_answered_in_order() {
         // Consecutive nonces, then a gap: every one answered, in the order sent.
         for nonce in 0..BURST {
             let tx = alice.transfer(nonce, &bob.address, 1).to_canonical();
-            send(
-                &mut mempool,
-                request::Value::CheckTx(RequestCheckTx {
-                    tx: tx.into(),
-                    r#type: CheckTxType::New.into(),
-                }),
-            )
-            .await;
+            send(&mut mempool, new_check_tx(tx)).await;
         }
         let gap = alice.transfer(BURST + 5, &bob.address, 1).to_canonical();
-        send(
-            &mut mempool,
-            request::Value::CheckTx(RequestCheckTx {
-                tx: gap.into(),
-                r#type: CheckTxType::New.into(),
-            }),
-        )
-        .await;
+        send(&mut mempool, new_check_tx(gap)).await;
         send(&mut mempool, request::Value::Flush(RequestFlush {})).await;
         let mut codes = Vec::new();
         loop {

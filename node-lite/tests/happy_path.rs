@@ -12,10 +12,8 @@ use common::*;
 
 #[tokio::test]
 async fn transfer_commits_and_accounts_are_proven_against_the_signed_header_chain() {
-    let alice = Wallet::from_byte(1);
+    let (alice, chain, node) = funded_node(1, 1_000_000);
     let bob = Wallet::from_byte(2);
-    let chain = init_chain(&[(&alice.address, 1_000_000)]);
-    let node = NodeProcess::start(&chain.data_dir(), &[]);
     let validator = &chain.validator_pubkey;
 
     let before = proven_account(&node.base, validator, &alice.address).await;
@@ -78,9 +76,7 @@ async fn transfer_commits_and_accounts_are_proven_against_the_signed_header_chai
 #[tokio::test]
 async fn record_put_then_kv_put_get_and_range_paging() {
     let car = Wallet::from_byte(3);
-    let reader = Wallet::from_byte(4);
-    let chain = init_chain(&[(&reader.address, 100_000)]);
-    let node = NodeProcess::start(&chain.data_dir(), &[]);
+    let (reader, chain, node) = funded_node(4, 100_000);
     let http = client();
 
     let values: Vec<Vec<u8>> = (0u8..5).map(|i| vec![i; 1024]).collect();

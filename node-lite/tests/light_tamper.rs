@@ -23,7 +23,7 @@ use bitcoin::secp256k1::SecretKey;
 use carchain_core::light::{LightClient, LightError, TrustAnchor};
 use carchain_core::protocol::signing::secret_key_from_bytes;
 use carchain_core::protocol::{Network, SignedHeader};
-use common::{CHAIN_ID, NodeProcess, Wallet, init_chain, submit};
+use common::{CHAIN_ID, Wallet, funded_node, submit};
 use serde_json::{Value, json};
 
 /// What the proxy rewrites.
@@ -156,9 +156,7 @@ fn client(endpoints: &[&str], anchor: &TrustAnchor) -> LightClient {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_rewriting_headers_or_commits_is_caught_dropped_and_failed_over() {
-    let wallet = Wallet::from_byte(1);
-    let chain = init_chain(&[(&wallet.address, 1_000_000)]);
-    let node = NodeProcess::start(&chain.data_dir(), &[]);
+    let (wallet, chain, node) = funded_node(1, 1_000_000);
     transfers(&node.base, &wallet, 0..4).await;
     let anchor =
         TrustAnchor::from_hex(CHAIN_ID, Network::Regtest, &chain.validator_pubkey).expect("anchor");

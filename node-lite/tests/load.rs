@@ -11,9 +11,7 @@ const PUTS_PER_CLIENT: u64 = 4;
 
 #[tokio::test]
 async fn fifty_concurrent_clients_lose_no_write() {
-    let reader = Wallet::from_byte(200);
-    let chain = init_chain(&[(&reader.address, 1_000_000)]);
-    let node = NodeProcess::start(&chain.data_dir(), &[]);
+    let (reader, chain, node) = funded_node(200, 1_000_000);
 
     let mut tasks = Vec::new();
     for c in 0..CLIENTS {

@@ -10,43 +10,45 @@ use std::time::Duration;
 use bitcoin::secp256k1::SecretKey;
 use carchain_core::protocol::hashing::sha256;
 use carchain_core::protocol::pairing::sign_pairing;
-use carchain_core::protocol::signing::{
-    p2wpkh_address, public_key_of, secret_key_from_bytes, sign_digest,
-};
+use carchain_core::protocol::signing::{public_key_of, sign_digest};
 use carchain_core::protocol::token_issue_digest;
 use carchain_core::protocol::{
     AccountState, Canonical, DeviceSetup, HashFunc, Network, RecordPut, SignedTransaction,
-    Transaction, Transfer, TxBody, decode_state_proof, state_key, verify_state_proof,
+    Transfer, TxBody, decode_state_proof, state_key, verify_state_proof,
 };
 use carchain_core::tokens::{IssuerPublicKey, PendingToken, batch_digest};
 use carchain_node::kv::PutOutcome;
 use carchain_node::node::{FeeSchedule, InitOptions, Node, NodeConfig, NodeError};
 use carchain_node::service::{
     CredentialHolder, CredentialRequest, ErrorCode, IssueRequest, LedgerService, NodeMode,
-    RangeRequest, StateQuery, WriteCredential,
+    RangeRequest, ServiceError, StateQuery, WriteCredential,
 };
+use carchain_testkit::{ChainKey, TestChain};
 
-const CHAIN: &str = "node-test";
+/// The chain and agent of the nodes these tests start.
+struct NodeTestChain;
+
+impl TestChain for NodeTestChain {
+    const CHAIN_ID: &'static str = "node-test";
+    const AGENT: &'static str = "agent-1";
+}
+
+const CHAIN: &str = NodeTestChain::CHAIN_ID;
+
+fn chain_key(byte: u8) -> ChainKey<NodeTestChain> {
+    ChainKey::from_byte(byte)
+}
 
 fn secret(byte: u8) -> SecretKey {
-    secret_key_from_bytes(&[byte; 32]).unwrap_or_else(|e| panic!("{e}"))
+    chain_key(byte).secret
 }
 
 fn address(byte: u8) -> String {
-    p2wpkh_address(&public_key_of(&secret(byte)), Network::Regtest)
+    chain_key(byte).address
 }
 
 fn sign(byte: u8, nonce: u64, fee: u64, body: TxBody) -> SignedTransaction {
-    Transaction {
-        chain_id: CHAIN.into(),
-        network: Network::Regtest,
-        signer: public_key_of(&secret(byte)),
-        nonce,
-        fee,
-        body,
-    }
-    .sign(&secret(byte))
-    .unwrap_or_else(|e| panic!("{e}"))
+    chain_key(byte).sign(nonce, fee, body)
 }
 
 /// A token issue request for `pending` on `payment`, signed by key `byte`.
@@ -133,6 +135,16 @@ async fn commit(node: &Node, tx: SignedTransaction) -> (u64, u32) {
     )
 }
 
+/// The code `result` was refused with, `None` if it succeeded.
+fn refusal<T>(result: Result<T, ServiceError>) -> Option<ErrorCode> {
+    result.err().map(|e| e.code)
+}
+
+/// An account holding `balance` whose next nonce is `nonce`.
+fn account(balance: u64, nonce: u64) -> AccountState {
+    AccountState { balance, nonce }
+}
+
 fn proven_account(node: &Node, byte: u8) -> Option<AccountState> {
     let answer = node
         .query_state(&StateQuery::Account(address(byte)), None)
@@ -192,20 +204,8 @@ async fn submitted_transactions_commit_with_proofs_and_survive_a_restart() {
     let id = tx.id();
     let (height, index) = commit(&node, tx).await;
     assert_eq!((height, index), (1, 0));
-    assert_eq!(
-        proven_account(&node, 1),
-        Some(AccountState {
-            balance: 690,
-            nonce: 1
-        })
-    );
-    assert_eq!(
-        proven_account(&node, 2),
-        Some(AccountState {
-            balance: 300,
-            nonce: 0
-        })
-    );
+    assert_eq!(proven_account(&node, 1), Some(account(690, 1)));
+    assert_eq!(proven_account(&node, 2), Some(account(300, 0)));
 
     let lookup = node
         .transaction(&id)
@@ -218,25 +218,18 @@ async fn submitted_transactions_commit_with_proofs_and_survive_a_restart() {
     );
     assert_eq!(node.transaction(&[0; 32]).map(|t| t.is_none()), Ok(true));
 
+    // Key 1 pays 1 to key 2 at `nonce` with `fee`.
+    let pay_bob = |nonce, fee| sign(1, nonce, fee, transfer(&address(2), 1));
     // A refusal comes back with its code; a waited-for failure never commits.
-    let refused = node
-        .submit(sign(1, 1, 9, transfer(&address(2), 1)), true)
-        .await;
-    assert_eq!(
-        refused.map_err(|e| e.code).err(),
-        Some(ErrorCode::FeeTooLow)
-    );
-    let replay = node
-        .submit(sign(1, 0, 10, transfer(&address(2), 1)), false)
-        .await;
-    assert_eq!(replay.map_err(|e| e.code).err(), Some(ErrorCode::Replay));
+    let refused = node.submit(pay_bob(1, 9), true).await;
+    assert_eq!(refusal(refused), Some(ErrorCode::FeeTooLow));
+    let replay = node.submit(pay_bob(0, 10), false).await;
+    assert_eq!(refusal(replay), Some(ErrorCode::Replay));
 
     // Consecutive nonces wait in the mempool together.
-    let first = node
-        .submit(sign(1, 1, 10, transfer(&address(2), 1)), false)
-        .await;
+    let first = node.submit(pay_bob(1, 10), false).await;
     assert!(first.is_ok());
-    let (height, _) = commit(&node, sign(1, 2, 10, transfer(&address(2), 1))).await;
+    let (height, _) = commit(&node, pay_bob(2, 10)).await;
     assert!(height >= 2);
 
     let status = node.status().unwrap_or_else(|e| panic!("{e}"));
@@ -247,13 +240,8 @@ async fn submitted_transactions_commit_with_proofs_and_survive_a_restart() {
     assert_eq!(status.network, "regtest");
     node.shutdown().await;
     node.shutdown().await;
-    let after = node
-        .submit(sign(1, 3, 10, transfer(&address(2), 1)), true)
-        .await;
-    assert_eq!(
-        after.map_err(|e| e.code).err(),
-        Some(ErrorCode::Unavailable)
-    );
+    let after = node.submit(pay_bob(3, 10), true).await;
+    assert_eq!(refusal(after), Some(ErrorCode::Unavailable));
     drop(node);
 
     let again = Node::start(config(dir.path(), NodeMode::Shared))
@@ -268,13 +256,7 @@ async fn submitted_transactions_commit_with_proofs_and_survive_a_restart() {
         .query_state(&StateQuery::Account(address(1)), None)
         .map(|a| a.state_root);
     assert_eq!(root_again, Ok(root));
-    assert_eq!(
-        proven_account(&again, 1),
-        Some(AccountState {
-            balance: 668,
-            nonce: 3
-        })
-    );
+    assert_eq!(proven_account(&again, 1), Some(account(668, 3)));
     // Proofs at an older height still verify against that height's header.
     let old = again
         .query_state(&StateQuery::Account(address(1)), Some(1))
@@ -291,12 +273,9 @@ async fn submitted_transactions_commit_with_proofs_and_survive_a_restart() {
         Some(Ok(()))
     );
     let too_high = again.query_state(&StateQuery::Account(address(1)), Some(99));
+    assert_eq!(refusal(too_high), Some(ErrorCode::NotFound));
     assert_eq!(
-        too_high.map_err(|e| e.code).err(),
-        Some(ErrorCode::NotFound)
-    );
-    assert_eq!(
-        again.headers_from(0, 0).map_err(|e| e.code).err(),
+        refusal(again.headers_from(0, 0)),
         Some(ErrorCode::InvalidRequest)
     );
     assert!(
@@ -539,7 +518,7 @@ async fn a_full_mempool_answers_unavailable() {
     let full = node
         .submit(sign(1, 1, 10, transfer(&address(2), 1)), false)
         .await;
-    assert_eq!(full.map_err(|e| e.code).err(), Some(ErrorCode::Unavailable));
+    assert_eq!(refusal(full), Some(ErrorCode::Unavailable));
     assert_eq!(node.status().map(|s| s.mempool), Ok(1));
     node.shutdown().await;
     assert_eq!(node.status().map(|s| s.mempool), Ok(0));

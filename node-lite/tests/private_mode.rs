@@ -119,11 +119,7 @@ async fn a_private_node_stores_only_what_its_users_credentials_cover() {
     let other_address = Wallet::from_byte(34);
     let device = secret_key_from_bytes(&[33; 32]).expect("device key");
     let stranger = secret_key_from_bytes(&[35; 32]).expect("stranger key");
-    let chain = init_chain(&[
-        (&owner.address, FUNDS),
-        (&car.address, FUNDS),
-        (&other_address.address, FUNDS),
-    ]);
+    let chain = init_chain_funding(&[&owner, &car, &other_address], FUNDS);
     let node = NodeProcess::start(&chain.data_dir(), &["--mode", "private"]);
     assert_eq!(status(&node.base).await["mode"], "private");
 

@@ -58,6 +58,20 @@ async fn read_with(base: &str, address: &str, key: &[u8], token: &str) -> (u16, 
 }
 
 /// Every 8-byte window of `bytes`.
+/// Asserts that `payer` cannot have `purchase`'s payment issue `count` more tokens: a
+/// payment issues once (409 payment_used).
+async fn assert_payment_used(base: &str, payer: &Wallet, purchase: &Purchase, count: usize) {
+    let (key, _) = token_key(base).await;
+    let again = issue_body(
+        payer,
+        &purchase.payment.id(),
+        &key,
+        &key.blind(count).expect("blind"),
+    );
+    let (code, body) = post_tokens(base, &again).await;
+    assert_error(code, &body, 409, "payment_used");
+}
+
 fn windows(bytes: &[u8]) -> std::collections::HashSet<[u8; 8]> {
     bytes
         .windows(8)
@@ -67,15 +81,7 @@ fn windows(bytes: &[u8]) -> std::collections::HashSet<[u8; 8]> {
 
 #[tokio::test]
 async fn a_third_party_replaying_every_payment_request_and_token_it_saw_buys_nothing() {
-    let car = Wallet::from_byte(31);
-    let owner = Wallet::from_byte(32);
-    let thief = Wallet::from_byte(33);
-    let chain = init_chain(&[
-        (&car.address, FUNDS),
-        (&owner.address, FUNDS),
-        (&thief.address, FUNDS),
-    ]);
-    let node = NodeProcess::start(&chain.data_dir(), &[]);
+    let ([car, owner, thief], chain, node) = funded_keys_node([31, 32, 33], FUNDS);
     let records = stored(&node.base, &car, 3).await;
     let purchase = buy_tokens(&node.base, &owner, 0, &chain.operator_address, 4).await;
     // The owner reads one record: the thief captures that request's token.
@@ -147,14 +153,7 @@ async fn a_third_party_replaying_every_payment_request_and_token_it_saw_buys_not
 
     // 5. A second payment of the thief's own cannot be stretched either: one issue each.
     let own_purchase = buy_tokens(&node.base, &thief, 0, &chain.operator_address, 1).await;
-    let again = issue_body(
-        &thief,
-        &own_purchase.payment.id(),
-        &key,
-        &key.blind(1).expect("blind"),
-    );
-    let (code, body) = post_tokens(&node.base, &again).await;
-    assert_error(code, &body, 409, "payment_used");
+    assert_payment_used(&node.base, &thief, &own_purchase, 1).await;
 
     // The owner's remaining tokens are untouched by all of it.
     for (token, (key, value)) in purchase.tokens[1..].iter().zip(&records) {
@@ -268,13 +267,5 @@ async fn a_token_spent_before_a_sigkill_stays_spent_after_the_restart() {
         Some(records[0].1.clone())
     );
     // And the payment stays used: it issues nothing new after the restart.
-    let (key, _) = token_key(&node.base).await;
-    let again = issue_body(
-        &owner,
-        &purchase.payment.id(),
-        &key,
-        &key.blind(2).expect("blind"),
-    );
-    let (code, body) = post_tokens(&node.base, &again).await;
-    assert_error(code, &body, 409, "payment_used");
+    assert_payment_used(&node.base, &owner, &purchase, 2).await;
 }

@@ -91,15 +91,7 @@ async fn a_batch_registers_and_stores_every_record_and_a_retry_is_harmless() {
 
 #[tokio::test]
 async fn bad_items_are_refused_alone_and_change_nothing() {
-    let car = Wallet::from_byte(22);
-    let other = Wallet::from_byte(23);
-    let reader = Wallet::from_byte(26);
-    let chain = init_chain(&[
-        (&car.address, FUNDS),
-        (&other.address, FUNDS),
-        (&reader.address, FUNDS),
-    ]);
-    let node = NodeProcess::start(&chain.data_dir(), &[]);
+    let ([car, other, reader], chain, node) = funded_keys_node([22, 23, 26], FUNDS);
     let mut tokens = buy_tokens(&node.base, &reader, 0, &chain.operator_address, 60)
         .await
         .tokens

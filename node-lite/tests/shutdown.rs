@@ -9,10 +9,8 @@ use common::*;
 
 #[tokio::test]
 async fn sigterm_exits_zero_and_keeps_committed_state() {
-    let alice = Wallet::from_byte(41);
+    let (alice, chain, node) = funded_node(41, 5_000);
     let bob = Wallet::from_byte(42);
-    let chain = init_chain(&[(&alice.address, 5_000)]);
-    let node = NodeProcess::start(&chain.data_dir(), &[]);
     let (code, body) = submit(&node.base, &alice.transfer(0, &bob.address, 100), true).await;
     assert_eq!(code, 200, "{body}");
 

@@ -31,7 +31,9 @@ use carchain_core::grants::webhook::WebhookRegistration;
 use carchain_core::grants::webhook::manage::{WebhookAction, WebhookRequest};
 use carchain_node::webhooks::store::WebhookStore;
 use common::providers::{now_secs, register_provider, usage_grant};
-use common::{NodeProcess, Wallet, assert_error, client, eventually, init_chain, submit};
+use common::{
+    NodeProcess, Wallet, assert_error, eventually, funded_node, init_chain, post_json, submit,
+};
 use serde_json::Value;
 
 /// Bodies received, and the status the receiver answers.
@@ -64,17 +66,6 @@ fn received(receiver: &Shared) -> usize {
     receiver.lock().expect("lock").bodies.len()
 }
 
-async fn post(base: &str, path: &str, body: &Value) -> (u16, Value) {
-    let response = client()
-        .post(format!("{base}{path}"))
-        .json(body)
-        .send()
-        .await
-        .expect("post");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("json body"))
-}
-
 fn signed(action: WebhookAction, signer: &Wallet, nonce: u8, time: u64) -> Value {
     serde_json::to_value(WebhookRequest::sign(
         action,
@@ -86,16 +77,16 @@ fn signed(action: WebhookAction, signer: &Wallet, nonce: u8, time: u64) -> Value
 }
 
 async fn read(base: &str, body: &Value) -> (u16, Value) {
-    post(base, "/v1/webhooks/read", body).await
+    post_json(base, "/v1/webhooks/read", body).await
 }
 
 async fn delete(base: &str, body: &Value) -> (u16, Value) {
-    post(base, "/v1/webhooks/delete", body).await
+    post_json(base, "/v1/webhooks/delete", body).await
 }
 
 async fn register_hook(base: &str, provider: &Wallet, url: &str, secret: &[u8; 32], time: u64) {
     let registration = WebhookRegistration::sign(&provider.secret, url, secret, time);
-    let (status, body) = post(
+    let (status, body) = post_json(
         base,
         "/v1/webhooks",
         &serde_json::to_value(&registration).expect("json"),
@@ -182,12 +173,10 @@ async fn a_failing_receiver_gets_the_attempt_limit_across_a_sigkill_and_the_prov
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_provider_reads_and_deletes_its_own_hook_only_and_nothing_is_sent_after() {
-    let owner = Wallet::from_byte(0x81);
     let provider = Wallet::from_byte(0x82);
     let other = Wallet::from_byte(0x83);
     let attacker = Wallet::from_byte(0x84);
-    let chain = init_chain(&[(&owner.address, 1_000_000)]);
-    let node = NodeProcess::start(&chain.data_dir(), &[]);
+    let (owner, _chain, node) = funded_node(0x81, 1_000_000);
     let base = node.base.clone();
     let (hook_url, receiver) = start_receiver(StatusCode::OK).await;
     let secret = [0x8a; 32];
@@ -309,7 +298,7 @@ async fn a_provider_reads_and_deletes_its_own_hook_only_and_nothing_is_sent_afte
     assert_error(status, &body, 404, "not_found");
     // The deleted registration, replayed, does not come back.
     let replayed = WebhookRegistration::sign(&provider.secret, &hook_url, &secret, registered_at);
-    let (status, body) = post(
+    let (status, body) = post_json(
         &base,
         "/v1/webhooks",
         &serde_json::to_value(&replayed).expect("json"),
@@ -359,7 +348,7 @@ async fn a_public_only_node_refuses_private_hooks() {
         "http://[::1]:9/hook",
     ] {
         let registration = WebhookRegistration::sign(&provider.secret, url, &[1; 32], now_secs());
-        let (status, body) = post(
+        let (status, body) = post_json(
             &node.base,
             "/v1/webhooks",
             &serde_json::to_value(&registration).expect("json"),

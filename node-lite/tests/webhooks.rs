@@ -21,7 +21,7 @@ use carchain_core::grants::webhook::{
     SIGNATURE_HEADER, WebhookRegistration, notification_id, verify_webhook,
 };
 use common::providers::{now_secs, register_provider, usage_grant};
-use common::{NodeProcess, Wallet, assert_error, client, eventually, init_chain, submit};
+use common::{NodeProcess, Wallet, assert_error, eventually, funded_node, post_json, submit};
 use serde_json::Value;
 
 /// What the receiver got: (signature header, body) per request.
@@ -66,14 +66,7 @@ async fn start_receiver(fail: usize) -> (String, Arc<Mutex<Received>>) {
 }
 
 async fn post_registration(base: &str, body: &Value) -> (u16, Value) {
-    let response = client()
-        .post(format!("{base}/v1/webhooks"))
-        .json(body)
-        .send()
-        .await
-        .expect("post webhook");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("json body"))
+    post_json(base, "/v1/webhooks", body).await
 }
 
 /// The latest header's hash and height (the ledger's state as clients see it).
@@ -84,12 +77,10 @@ async fn state_root(base: &str) -> (Value, Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_registered_provider_is_notified_of_its_grants_at_least_once_and_privately() {
-    let owner = Wallet::from_byte(0x51);
     let provider = Wallet::from_byte(0x52);
     let attacker = Wallet::from_byte(0x53);
     let stranger = Wallet::from_byte(0x54);
-    let chain = init_chain(&[(&owner.address, 1_000_000)]);
-    let node = NodeProcess::start(&chain.data_dir(), &[]);
+    let (owner, _chain, node) = funded_node(0x51, 1_000_000);
     let base = node.base.clone();
     let (hook_url, received) = start_receiver(1).await;
     let secret = [0x5a; 32];
@@ -206,10 +197,8 @@ async fn a_registered_provider_is_notified_of_its_grants_at_least_once_and_priva
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unacknowledged_notification_survives_a_node_restart() {
-    let owner = Wallet::from_byte(0x61);
     let provider = Wallet::from_byte(0x62);
-    let chain = init_chain(&[(&owner.address, 1_000_000)]);
-    let node = NodeProcess::start(&chain.data_dir(), &[]);
+    let (owner, chain, node) = funded_node(0x61, 1_000_000);
     let (hook_url, received) = start_receiver(usize::MAX).await;
     let secret = [0x6a; 32];
     register_provider(&node.base, &owner, 0, &provider).await;

@@ -14,7 +14,7 @@ use carchain_core::trip::{Trip, TripPoint};
 use carchain_core::wallet::{RangeResult, Wallet};
 use chrono::{Datelike, NaiveDate, NaiveTime};
 
-use crate::AGENT;
+use crate::{AGENT, Mode, TestNode, start_node};
 
 pub const WORDS_A: &str =
     "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
@@ -124,4 +124,22 @@ pub async fn trip_range(
         )
         .await
         .expect("range")
+}
+
+/// Where most end-to-end scenarios start: starts a private node funding `owner` with
+/// 1,000,000 and pairs the owner's car `vid` (named `name`, a pool of `size` addresses:
+/// see [`pair`]). Returns the node, a client of it, the folder of the car's store and
+/// the car.
+pub async fn owner_with_car(
+    owner: &Wallet,
+    vid: &str,
+    name: &str,
+    size: usize,
+) -> (TestNode, LightClient, tempfile::TempDir, CarDevice) {
+    let node = start_node(&[(&owner.owner_address(), 1_000_000)], Mode::Private).await;
+    let light = node.client();
+    let dir = tempfile::tempdir().expect("dir");
+    let car = car(&dir, vid);
+    pair(owner, &light, &car, name, size).await;
+    (node, light, dir, car)
 }

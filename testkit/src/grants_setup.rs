@@ -12,11 +12,13 @@ use carchain_core::grants::auditor::{Auditor, MileageClaim};
 use carchain_core::grants::provider::{RequestOutcome, RequestSpec};
 use carchain_core::grants::{
     Delivery, GrantsLedger, Narrowing, Privilege, ReceivedCopy, RequestTerms, ServiceProvider,
+    grant_id_for,
 };
 use carchain_core::keys::ecc::{master_key, owner_identity_path};
 use carchain_core::keys::{Mnemonic, Network, RsaBits, Seed, derive_key, derive_rsa_private_key};
 use carchain_core::light::LightClient;
 use carchain_core::protocol::signing::secret_key_from_bytes;
+use carchain_core::protocol::{GrantRef, TxBody};
 use carchain_core::record::FormatSpec;
 use carchain_core::trip::Trip;
 use carchain_core::wallet::Wallet;
@@ -63,6 +65,21 @@ pub fn trip_terms(from: u32, to: u32, delivery: Delivery) -> RequestTerms {
         to: day(to),
         privileges: vec![Privilege::LocationHistory],
         delivery,
+    }
+}
+
+/// The renouncement of the grant that answers `request` (signed by its grantee).
+pub fn renounce_body(request: &[u8; 32]) -> TxBody {
+    TxBody::Renounce(GrantRef {
+        grant_id: grant_id_for(request),
+    })
+}
+
+/// An approval narrowed to the days `from` to `to` and nothing else.
+pub fn days_narrowing(from: u32, to: u32) -> Narrowing {
+    Narrowing {
+        days: Some((day(from), day(to))),
+        ..Narrowing::default()
     }
 }
 
@@ -130,12 +147,23 @@ pub async fn audit_copy(
         .approve(owner_ledger, &request, VID, &Narrowing::default())
         .await
         .expect("approve audit");
-    let outcome = auditor
-        .wait_for_result(auditor_ledger, &request, Duration::from_secs(30))
+    received_copy(auditor, auditor_ledger, &request, "audit copy").await
+}
+
+/// The copy `provider` receives for its `request` (waiting up to 30 s); `what` names it
+/// in a failure.
+pub async fn received_copy(
+    provider: &ServiceProvider,
+    ledger: &GrantsLedger,
+    request: &[u8; 32],
+    what: &str,
+) -> ReceivedCopy {
+    let outcome = provider
+        .wait_for_result(ledger, request, Duration::from_secs(30))
         .await
-        .expect("audit copy");
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
     let RequestOutcome::Copy(copy) = outcome else {
-        panic!("a copy, got {outcome:?}");
+        panic!("{what}: a copy, got {outcome:?}");
     };
     *copy
 }

@@ -12,7 +12,7 @@ use carchain_node::api::{self, ApiConfig};
 use carchain_node::node::{FeeSchedule, InitOptions, Node, NodeConfig};
 use carchain_node::service::NodeMode;
 
-use crate::keys::{E2eChain, TestChain};
+use crate::keys::{E2eChain, TestChain, TestKey};
 use crate::serve::serve_loopback;
 
 pub use crate::keys::BASE_FEE;
@@ -42,6 +42,17 @@ impl Drop for TestNode {
 }
 
 impl TestNode {
+    /// Starts the node's webhook routes and delivery task on their own loopback listener;
+    /// their base URL and the task (abort it to stop delivering).
+    pub async fn serve_webhooks(&self) -> (String, tokio::task::JoinHandle<()>) {
+        let (listener, address) = crate::serve::bind_loopback().await;
+        let (router, task) =
+            carchain_node::webhooks::start(&self.node, self.node.data_dir(), address)
+                .expect("webhooks");
+        crate::serve::serve_on(listener, router);
+        (format!("http://{address}"), task)
+    }
+
     /// A light client of this node alone.
     pub fn client(&self) -> LightClient {
         LightClient::new(vec![self.base.clone()], self.anchor.clone()).expect("client")
@@ -121,4 +132,11 @@ pub async fn serve(chain: InitialisedChain, mode: NodeMode) -> TestNode {
 /// producing blocks every 50 ms.
 pub async fn start_node(funds: &[(&str, u64)], mode: NodeMode) -> TestNode {
     serve(init_chain(funds), mode).await
+}
+
+/// The key `[byte; 32]` and a node in `mode` whose chain funds it with `amount`.
+pub async fn funded_key_node(byte: u8, amount: u64, mode: NodeMode) -> (TestKey, TestNode) {
+    let key = TestKey::from_byte(byte);
+    let node = start_node(&[(&key.address, amount)], mode).await;
+    (key, node)
 }

@@ -26,8 +26,8 @@ pub mod standing;
 
 pub use carchain_node::service::NodeMode as Mode;
 pub use in_process::{
-    AGENT, BASE_FEE, CHAIN_ID, InitialisedChain, TestNode, init_chain, init_chain_with_fees, serve,
-    start_node,
+    AGENT, BASE_FEE, CHAIN_ID, InitialisedChain, TestNode, funded_key_node, init_chain,
+    init_chain_with_fees, serve, start_node,
 };
 pub use keys::{ChainKey, DevChain, E2eChain, TestChain, TestKey};
 

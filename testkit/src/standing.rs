@@ -62,19 +62,32 @@ pub fn copy_sessions(delivery: &PeriodDelivery) -> Vec<i64> {
         .collect()
 }
 
-/// What `provider` has received of standing grant `request` from `cursor` on, as of
-/// `today`; `what` names the read in a failure.
-pub async fn delivered(
-    provider: &ServiceProvider,
-    (ledger, request): (&GrantsLedger, &[u8; 32]),
-    cursor: u32,
-    today: NaiveDate,
-    what: &str,
-) -> StandingDeliveries {
-    provider
-        .deliveries_since(ledger, request, cursor, today)
-        .await
-        .unwrap_or_else(|e| panic!("{what}: {e}"))
+/// What one provider receives of one standing grant: `provider`'s deliveries of the
+/// grant that answers `request` on `ledger`.
+pub struct Feed<'a> {
+    provider: &'a ServiceProvider,
+    ledger: &'a GrantsLedger,
+    request: [u8; 32],
+}
+
+impl<'a> Feed<'a> {
+    /// The feed of `provider`'s standing grant `request` on `ledger`.
+    pub fn new(provider: &'a ServiceProvider, ledger: &'a GrantsLedger, request: [u8; 32]) -> Self {
+        Feed {
+            provider,
+            ledger,
+            request,
+        }
+    }
+
+    /// What the provider has received from `cursor` on, as of `today`; `what` names the
+    /// read in a failure.
+    pub async fn since(&self, cursor: u32, today: NaiveDate, what: &str) -> StandingDeliveries {
+        self.provider
+            .deliveries_since(self.ledger, &self.request, cursor, today)
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}"))
+    }
 }
 
 /// The owner's wallet syncs its standing grants as of `today`; `what` names the sync in

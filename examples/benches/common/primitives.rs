@@ -143,24 +143,18 @@ pub async fn fetch_raw<'a>(
 ) -> Vec<RawRecord> {
     let mut out = Vec::new();
     for address in addresses {
-        let page: Value = http
-            .get(format!("{base}/v1/kv/{address}?limit=1000"))
-            .send()
-            .await
-            .expect("range")
-            .json()
-            .await
-            .expect("range json");
+        let page = json_of(
+            http.get(format!("{base}/v1/kv/{address}?limit=1000")),
+            "range",
+        )
+        .await;
         for item in page["items"].as_array().cloned().unwrap_or_default() {
             let key_hex = item["key"].as_str().expect("key");
-            let answer: Value = http
-                .get(format!("{base}/v1/state/record/{address}/{key_hex}"))
-                .send()
-                .await
-                .expect("state")
-                .json()
-                .await
-                .expect("state json");
+            let answer = json_of(
+                http.get(format!("{base}/v1/state/record/{address}/{key_hex}")),
+                "state",
+            )
+            .await;
             out.push(RawRecord {
                 address: address.to_owned(),
                 item,
@@ -235,4 +229,12 @@ pub async fn fetch_raw_paid<'a>(
         }
     }
     fetch
+}
+
+/// The JSON answer to `request`; `what` names it in a failure.
+pub async fn json_of(request: reqwest::RequestBuilder, what: &str) -> Value {
+    let sent = request.send().await;
+    let response = sent.unwrap_or_else(|e| panic!("{what}: {e}"));
+    let answer = response.json().await;
+    answer.unwrap_or_else(|e| panic!("{what} json: {e}"))
 }

@@ -358,10 +358,5 @@ pub enum NodeCommand {
     Status,
 }
 
-/// The value fields a command keeps: `--columns` split on commas, then each `--column`.
-pub fn kept_columns(columns: &[String], column: &[String]) -> Vec<String> {
-    columns.iter().chain(column).cloned().collect()
-}
-
 #[cfg(test)]
 mod tests;

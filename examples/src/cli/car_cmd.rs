@@ -76,24 +76,20 @@ pub async fn run(session: &Session, command: &CarCommand) -> Result<(), CliError
             let device = open_existing_car(car)?;
             let light = car_light(session, car, &device).await?;
             let deadline = Instant::now() + Duration::from_secs(*timeout_secs);
-            while !device.complete_pairing(&light).await? {
-                if Instant::now() >= deadline {
-                    return Err(CliError::Node(format!(
-                        "car {} saw no pairing offer within {timeout_secs} s",
-                        device.vid()
-                    )));
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            while !device.is_paired(&light).await? {
-                if Instant::now() >= deadline {
-                    return Err(CliError::Node(format!(
-                        "car {} accepted the offer but the ledger does not show it paired within {timeout_secs} s",
-                        device.vid()
-                    )));
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
+            let vid = device.vid();
+            poll_until(
+                deadline,
+                || device.complete_pairing(&light),
+                || format!("car {vid} saw no pairing offer within {timeout_secs} s"),
+            )
+            .await?;
+            poll_until(deadline, || device.is_paired(&light), || {
+                format!(
+                    "car {vid} accepted the offer but the ledger does not show it paired within \
+                     {timeout_secs} s"
+                )
+            })
+            .await?;
             emit(
                 session.json,
                 &json!({"vid": device.vid(), "paired": true}),
@@ -141,6 +137,26 @@ pub async fn put(session: &Session, args: &PutArgs) -> Result<(), CliError> {
             "{} puts stay queued in the car store: no node took them; run put again later",
             report.remaining
         )));
+    }
+    Ok(())
+}
+
+/// Polls `done` every 200 ms until it answers true; once `deadline` passed, fails with
+/// the node error `late` words.
+async fn poll_until<Fut, E>(
+    deadline: Instant,
+    mut done: impl FnMut() -> Fut,
+    late: impl FnOnce() -> String,
+) -> Result<(), CliError>
+where
+    Fut: std::future::Future<Output = Result<bool, E>>,
+    CliError: From<E>,
+{
+    while !done().await? {
+        if Instant::now() >= deadline {
+            return Err(CliError::Node(late()));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
     Ok(())
 }

@@ -6,7 +6,7 @@ use carchain_core::wallet::{DroppedRecord, KvRecord, Wallet};
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
-use super::args::{GetArgs, RangeArgs, RecordAtArgs, kept_columns};
+use super::args::{GetArgs, RangeArgs, RecordAtArgs};
 use super::error::CliError;
 use super::output::emit;
 use super::session::{Session, format_spec, page, parse_date, parse_json_object};
@@ -77,14 +77,7 @@ pub async fn get(session: &Session, args: &GetArgs) -> Result<(), CliError> {
     let (key, date) = key_and_date(args)?;
     let (wallet, light) = car_reader(session, &args.vid).await?;
     let record = wallet
-        .get_kv(
-            &light,
-            &args.vid,
-            date,
-            &spec,
-            &key,
-            &kept_columns(&args.columns, &args.column),
-        )
+        .get_kv(&light, &args.vid, date, &spec, &key, &args.fields.kept())
         .await?;
     let doc = record.as_ref().map_or(Value::Null, record_json);
     emit(session.json, &doc, || match &record {
@@ -111,7 +104,7 @@ pub async fn range(session: &Session, args: &RangeArgs) -> Result<(), CliError> 
             &spec,
             &start,
             &end,
-            &kept_columns(&records.columns, &records.column),
+            &records.fields.kept(),
             page(&args.page),
         )
         .await?;

@@ -47,18 +47,7 @@ pub async fn run(session: &Session, command: &DeviceCommand) -> Result<(), CliEr
     let info = match command {
         DeviceCommand::List => {
             let devices = wallet.devices()?;
-            let doc = Value::Array(devices.iter().map(device_json).collect());
-            emit(session.json, &doc, || {
-                if devices.is_empty() {
-                    "no paired cars".to_owned()
-                } else {
-                    devices
-                        .iter()
-                        .map(device_line)
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                }
-            });
+            session.emit_list(&devices, device_json, device_line, "no paired cars");
             return Ok(());
         }
         DeviceCommand::Pair {

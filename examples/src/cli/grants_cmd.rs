@@ -61,14 +61,7 @@ pub async fn run(session: &Session, command: &GrantsCommand) -> Result<(), CliEr
         GrantsCommand::List => {
             let wallet = session.open_wallet()?;
             let grants = wallet.grants()?;
-            let doc = Value::Array(grants.iter().map(grant_json).collect());
-            emit(session.json, &doc, || {
-                if grants.is_empty() {
-                    "no grants".to_owned()
-                } else {
-                    grants.iter().map(grant_line).collect::<Vec<_>>().join("\n")
-                }
-            });
+            session.emit_list(&grants, grant_json, grant_line, "no grants");
             Ok(())
         }
         GrantsCommand::Revoke { id } => {
@@ -99,14 +92,7 @@ pub async fn run(session: &Session, command: &GrantsCommand) -> Result<(), CliEr
             let light = session.wallet_light(&wallet).await?;
             let ledger = GrantsLedger::new(light, &session.node_urls()?)?;
             let report = wallet.sync_standing_grants(&ledger, today).await?;
-            let doc = Value::Array(report.iter().map(sync_json).collect());
-            emit(session.json, &doc, || {
-                if report.is_empty() {
-                    "no active standing grants".to_owned()
-                } else {
-                    report.iter().map(sync_line).collect::<Vec<_>>().join("\n")
-                }
-            });
+            session.emit_list(&report, sync_json, sync_line, "no active standing grants");
             Ok(())
         }
     }

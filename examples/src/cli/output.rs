@@ -2,6 +2,8 @@
 
 use serde_json::Value;
 
+use super::session::Session;
+
 /// Prints `doc` as JSON when `json`, else the text `human` builds.
 pub fn emit(json: bool, doc: &Value, human: impl FnOnce() -> String) {
     if json {
@@ -11,5 +13,26 @@ pub fn emit(json: bool, doc: &Value, human: impl FnOnce() -> String) {
         );
     } else {
         println!("{}", human());
+    }
+}
+
+impl Session {
+    /// Prints `items`: a JSON array of `item_json` with `--json`, else one `item_line` a
+    /// line, or `empty` when there are none.
+    pub fn emit_list<T>(
+        &self,
+        items: &[T],
+        item_json: fn(&T) -> Value,
+        item_line: fn(&T) -> String,
+        empty: &str,
+    ) {
+        let doc = Value::Array(items.iter().map(item_json).collect());
+        emit(self.json, &doc, || {
+            if items.is_empty() {
+                empty.to_owned()
+            } else {
+                items.iter().map(item_line).collect::<Vec<_>>().join("\n")
+            }
+        });
     }
 }

@@ -8,9 +8,7 @@ use carchain_core::record::FormatSpec;
 use carchain_core::wallet::{OwnerRecord, OwnerRecordWrite, owner_format};
 use serde_json::{Value, json};
 
-use super::args::{
-    FormatArgs, RecordCommand, RecordGetArgs, RecordWriteArgs, RecordsInArgs, kept_columns,
-};
+use super::args::{FormatArgs, RecordCommand, RecordGetArgs, RecordWriteArgs, RecordsInArgs};
 use super::data_cmd::{car_reader, key_and_date, no_record, period};
 use super::error::CliError;
 use super::output::emit;
@@ -90,14 +88,7 @@ async fn get(session: &Session, args: &RecordGetArgs) -> Result<(), CliError> {
     let (key, date) = key_and_date(record)?;
     let (wallet, light) = car_reader(session, vid).await?;
     let mut versions = wallet
-        .owner_record_versions(
-            &light,
-            vid,
-            date,
-            &spec,
-            &key,
-            &kept_columns(&record.columns, &record.column),
-        )
+        .owner_record_versions(&light, vid, date, &spec, &key, &record.fields.kept())
         .await?;
     if !args.versions {
         versions = versions.pop().into_iter().collect();
@@ -128,14 +119,7 @@ async fn list(session: &Session, args: &RecordsInArgs) -> Result<(), CliError> {
     let (from, to) = period(&args.period.from, &args.period.to)?;
     let (wallet, light) = car_reader(session, vid).await?;
     let list = wallet
-        .list_owner_records(
-            &light,
-            vid,
-            from,
-            to,
-            &spec,
-            &kept_columns(&args.columns, &args.column),
-        )
+        .list_owner_records(&light, vid, from, to, &spec, &args.fields.kept())
         .await?;
     let records: Vec<Value> = list
         .records

@@ -24,7 +24,7 @@ use carchain_testkit::serve::serve_loopback;
 #[allow(unused_imports)]
 pub use carchain_testkit::{
     AGENT, BASE_FEE, CHAIN_ID, InitialisedChain, Mode, TestKey, TestNode, closed_endpoint, flows,
-    grants_setup, init_chain, past, serve, standing, start_node,
+    funded_key_node, grants_setup, init_chain, past, serve, standing, start_node,
 };
 
 pub mod logging_proxy;

@@ -65,118 +65,96 @@ async fn answer<S: LedgerService>(
     Ok(Json(found.into()))
 }
 
-/// `GET /v1/state/account/{address}`.
-pub async fn account<S: LedgerService>(
-    State(service): State<Arc<S>>,
-    Path(address): Path<String>,
-    height: Result<Query<HeightQuery>, QueryRejection>,
-) -> Result<Json<StateAnswerJson>, ApiError> {
-    answer(&service, StateQuery::Account(address), height).await
-}
-
-/// `GET /v1/state/device/{vid}`.
-pub async fn device<S: LedgerService>(
-    State(service): State<Arc<S>>,
-    Path(vid): Path<String>,
-    height: Result<Query<HeightQuery>, QueryRejection>,
-) -> Result<Json<StateAnswerJson>, ApiError> {
-    answer(&service, StateQuery::Device(vid), height).await
-}
-
-/// `GET /v1/state/provider/{address}`.
-pub async fn provider<S: LedgerService>(
-    State(service): State<Arc<S>>,
-    Path(address): Path<String>,
-    height: Result<Query<HeightQuery>, QueryRejection>,
-) -> Result<Json<StateAnswerJson>, ApiError> {
-    answer(&service, StateQuery::Provider(address), height).await
-}
-
-/// `GET /v1/state/record/{address}/{key_hex}`.
-pub async fn record<S: LedgerService>(
-    State(service): State<Arc<S>>,
-    Path((address, key_hex)): Path<(String, String)>,
-    height: Result<Query<HeightQuery>, QueryRejection>,
-) -> Result<Json<StateAnswerJson>, ApiError> {
-    let key = parse_hex("record key", &key_hex)?;
-    answer(&service, StateQuery::Record { address, key }, height).await
-}
-
-/// `GET /v1/state/address-index/{address}`: how many records the address holds and the
-/// digest of their keys (readers check a whole-address read against it).
-pub async fn address_index<S: LedgerService>(
-    State(service): State<Arc<S>>,
-    Path(address): Path<String>,
-    height: Result<Query<HeightQuery>, QueryRejection>,
-) -> Result<Json<StateAnswerJson>, ApiError> {
-    answer(&service, StateQuery::AddressIndex(address), height).await
-}
-
-/// `GET /v1/state/grant/{id_hex}`.
-pub async fn grant<S: LedgerService>(
-    State(service): State<Arc<S>>,
-    Path(id_hex): Path<String>,
-    height: Result<Query<HeightQuery>, QueryRejection>,
-) -> Result<Json<StateAnswerJson>, ApiError> {
-    let id = parse_id("grant id", &id_hex)?;
-    answer(&service, StateQuery::Grant(id), height).await
-}
-
-/// `GET /v1/state/request/{id_hex}`.
-pub async fn request<S: LedgerService>(
-    State(service): State<Arc<S>>,
-    Path(id_hex): Path<String>,
-    height: Result<Query<HeightQuery>, QueryRejection>,
-) -> Result<Json<StateAnswerJson>, ApiError> {
-    let id = parse_id("request id", &id_hex)?;
-    answer(&service, StateQuery::Request(id), height).await
-}
-
-/// `GET /v1/state/escrow/{id_hex}`.
-pub async fn escrow<S: LedgerService>(
-    State(service): State<Arc<S>>,
-    Path(id_hex): Path<String>,
-    height: Result<Query<HeightQuery>, QueryRejection>,
-) -> Result<Json<StateAnswerJson>, ApiError> {
-    let id = parse_id("escrow id", &id_hex)?;
-    answer(&service, StateQuery::Escrow(id), height).await
-}
-
-/// `GET /v1/state/stamp/{id_hex}`: a fee stamp in the spent set (value: the height that
-/// spent it), or its proven absence.
-pub async fn spent_stamp<S: LedgerService>(
-    State(service): State<Arc<S>>,
-    Path(id_hex): Path<String>,
-    height: Result<Query<HeightQuery>, QueryRejection>,
-) -> Result<Json<StateAnswerJson>, ApiError> {
-    let id = parse_id("stamp id", &id_hex)?;
-    answer(&service, StateQuery::SpentStamp(id), height).await
-}
-
-/// `GET /v1/state/stake/{validator_hex}`: a validator's total bonded stake and voting
-/// power (the validator named by its ed25519 consensus key), or its proven absence.
-pub async fn validator_stake<S: LedgerService>(
-    State(service): State<Arc<S>>,
-    Path(validator_hex): Path<String>,
-    height: Result<Query<HeightQuery>, QueryRejection>,
-) -> Result<Json<StateAnswerJson>, ApiError> {
-    let validator = parse_id("validator key", &validator_hex)?;
-    answer(&service, StateQuery::ValidatorStake(validator), height).await
-}
-
-/// `GET /v1/state/stake/{validator_hex}/{address}`: what one account has bonded to a
-/// validator and what is waiting for its release.
-pub async fn delegation<S: LedgerService>(
-    State(service): State<Arc<S>>,
-    Path((validator_hex, delegator)): Path<(String, String)>,
-    height: Result<Query<HeightQuery>, QueryRejection>,
-) -> Result<Json<StateAnswerJson>, ApiError> {
-    let validator = parse_id("validator key", &validator_hex)?;
-    let query = StateQuery::Delegation {
-        validator,
-        delegator,
+/// Defines a state endpoint: a handler that reads its path (`Path(..): Path<..>`, or
+/// nothing) and the `?height=` query, and answers the state query `$query` builds.
+macro_rules! state_endpoint {
+    ($(#[$doc:meta])* $name:ident($($path:ident $bind:tt: $path_type:ty)?) => $query:expr) => {
+        $(#[$doc])*
+        pub async fn $name<S: LedgerService>(
+            State(service): State<Arc<S>>,
+            $($path $bind: $path_type,)?
+            height: Result<Query<HeightQuery>, QueryRejection>,
+        ) -> Result<Json<StateAnswerJson>, ApiError> {
+            answer(&service, $query, height).await
+        }
     };
-    answer(&service, query, height).await
+}
+
+state_endpoint! {
+    /// `GET /v1/state/account/{address}`.
+    account(Path(address): Path<String>) => StateQuery::Account(address)
+}
+
+state_endpoint! {
+    /// `GET /v1/state/device/{vid}`.
+    device(Path(vid): Path<String>) => StateQuery::Device(vid)
+}
+
+state_endpoint! {
+    /// `GET /v1/state/provider/{address}`.
+    provider(Path(address): Path<String>) => StateQuery::Provider(address)
+}
+
+state_endpoint! {
+    /// `GET /v1/state/record/{address}/{key_hex}`.
+    record(Path((address, key_hex)): Path<(String, String)>) => StateQuery::Record {
+        address,
+        key: parse_hex("record key", &key_hex)?,
+    }
+}
+
+state_endpoint! {
+    /// `GET /v1/state/address-index/{address}`: how many records the address holds and
+    /// the digest of their keys (readers check a whole-address read against it).
+    address_index(Path(address): Path<String>) => StateQuery::AddressIndex(address)
+}
+
+state_endpoint! {
+    /// `GET /v1/state/grant/{id_hex}`.
+    grant(Path(id_hex): Path<String>) => StateQuery::Grant(parse_id("grant id", &id_hex)?)
+}
+
+state_endpoint! {
+    /// `GET /v1/state/request/{id_hex}`.
+    request(Path(id_hex): Path<String>) => StateQuery::Request(parse_id("request id", &id_hex)?)
+}
+
+state_endpoint! {
+    /// `GET /v1/state/escrow/{id_hex}`.
+    escrow(Path(id_hex): Path<String>) => StateQuery::Escrow(parse_id("escrow id", &id_hex)?)
+}
+
+state_endpoint! {
+    /// `GET /v1/state/stamp/{id_hex}`: a fee stamp in the spent set (value: the height
+    /// that spent it), or its proven absence.
+    spent_stamp(Path(id_hex): Path<String>) => {
+        StateQuery::SpentStamp(parse_id("stamp id", &id_hex)?)
+    }
+}
+
+state_endpoint! {
+    /// `GET /v1/state/stake/{validator_hex}`: a validator's total bonded stake and voting
+    /// power (the validator named by its ed25519 consensus key), or its proven absence.
+    validator_stake(Path(validator_hex): Path<String>) => {
+        StateQuery::ValidatorStake(parse_id("validator key", &validator_hex)?)
+    }
+}
+
+state_endpoint! {
+    /// `GET /v1/state/stake/{validator_hex}/{address}`: what one account has bonded to a
+    /// validator and what is waiting for its release.
+    delegation(Path((validator_hex, delegator)): Path<(String, String)>) => {
+        StateQuery::Delegation {
+            validator: parse_id("validator key", &validator_hex)?,
+            delegator,
+        }
+    }
+}
+
+state_endpoint! {
+    /// `GET /v1/state/fee-schedule`: the chain's fee schedule, or the proof that the
+    /// chain keeps none (it uses the default schedule).
+    fee_schedule() => StateQuery::FeeSchedule
 }
 
 /// `GET /v1/state/unbonding/{height}`: the unbondings the block at `height` releases.
@@ -189,13 +167,4 @@ pub async fn unbonding<S: LedgerService>(
     let Path(release) = release
         .map_err(|err| ApiError::invalid(format!("bad release height: {}", err.body_text())))?;
     answer(&service, StateQuery::Unbonding(release), height).await
-}
-
-/// `GET /v1/state/fee-schedule`: the chain's fee schedule, or the proof that the chain
-/// keeps none (it uses the default schedule).
-pub async fn fee_schedule<S: LedgerService>(
-    State(service): State<Arc<S>>,
-    height: Result<Query<HeightQuery>, QueryRejection>,
-) -> Result<Json<StateAnswerJson>, ApiError> {
-    answer(&service, StateQuery::FeeSchedule, height).await
 }

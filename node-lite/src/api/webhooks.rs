@@ -14,8 +14,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
-use carchain_core::grants::webhook::WebhookRegistration;
-use carchain_core::grants::webhook::manage::{WebhookDeleted, WebhookRequest};
+use carchain_core::grants::webhook::manage::WebhookDeleted;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -66,11 +65,17 @@ fn signed_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Resu
     })
 }
 
-/// Runs a webhooks call off the async workers.
-async fn blocking<T: Send + 'static>(
-    call: impl FnOnce() -> Result<T, crate::service::ServiceError> + Send + 'static,
-) -> Result<T, ApiError> {
-    Ok(tokio::task::spawn_blocking(call)
+/// Reads the signed body of `T` and runs `call` on it off the async workers.
+async fn signed_call<T, R>(
+    body: Result<Bytes, BytesRejection>,
+    call: impl FnOnce(&T) -> Result<R, crate::service::ServiceError> + Send + 'static,
+) -> Result<R, ApiError>
+where
+    T: DeserializeOwned + Send + 'static,
+    R: Send + 'static,
+{
+    let signed: T = signed_body(body)?;
+    Ok(tokio::task::spawn_blocking(move || call(&signed))
         .await
         .map_err(|_| ApiError::new(ErrorCode::Internal, "a node task stopped unexpectedly"))??)
 }
@@ -80,8 +85,7 @@ pub async fn register(
     State(webhooks): State<Arc<Webhooks>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let registration: WebhookRegistration = signed_body(body)?;
-    let provider = blocking(move || webhooks.register(&registration)).await?;
+    let provider = signed_call(body, move |hook| webhooks.register(hook)).await?;
     Ok((StatusCode::CREATED, Json(Registered { provider })).into_response())
 }
 
@@ -90,8 +94,7 @@ pub async fn read(
     State(webhooks): State<Arc<Webhooks>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let request: WebhookRequest = signed_body(body)?;
-    let state = blocking(move || webhooks.read(&request)).await?;
+    let state = signed_call(body, move |request| webhooks.read(request)).await?;
     Ok(Json(state).into_response())
 }
 
@@ -100,8 +103,7 @@ pub async fn delete(
     State(webhooks): State<Arc<Webhooks>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let request: WebhookRequest = signed_body(body)?;
-    let provider = blocking(move || webhooks.delete(&request)).await?;
+    let provider = signed_call(body, move |request| webhooks.delete(request)).await?;
     Ok(Json(WebhookDeleted { provider }).into_response())
 }
 

@@ -165,25 +165,25 @@ impl LedgerDb {
 
     /// The block at `height`.
     pub fn block(&self, height: u64) -> Result<Option<StoredBlock>, DbError> {
-        let height = to_sql_int("height", height)?;
-        self.pool.read(|conn| {
-            conn.prepare_cached(&format!(
-                "SELECT {BLOCK_COLUMNS} FROM blocks WHERE height = ?1"
-            ))?
-            .query_row([height], block_from_row)
-            .optional()?
-            .map(stored_block)
-            .transpose()
-        })
+        self.block_where("height", to_sql_int("height", height)?)
     }
 
     /// The block whose hash is `hash`.
     pub fn block_by_hash(&self, hash: &[u8]) -> Result<Option<StoredBlock>, DbError> {
+        self.block_where("hash", hash)
+    }
+
+    /// The block whose `column` (`height` or `hash`) is `value`.
+    fn block_where(
+        &self,
+        column: &str,
+        value: impl rusqlite::ToSql,
+    ) -> Result<Option<StoredBlock>, DbError> {
         self.pool.read(|conn| {
             conn.prepare_cached(&format!(
-                "SELECT {BLOCK_COLUMNS} FROM blocks WHERE hash = ?1"
+                "SELECT {BLOCK_COLUMNS} FROM blocks WHERE {column} = ?1"
             ))?
-            .query_row([hash], block_from_row)
+            .query_row([value], block_from_row)
             .optional()?
             .map(stored_block)
             .transpose()

@@ -17,7 +17,7 @@ mod schema;
 mod tree;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use block::{BlockWrite, StoredBlock, StoredTx};
 pub use error::DbError;

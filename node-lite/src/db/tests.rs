@@ -6,6 +6,18 @@ use jmt::{JellyfishMerkleTree, KeyHash, RootHash, SimpleHasher};
 
 use super::*;
 
+/// The page size and journal mode of the SQLite file at `path`.
+pub(crate) fn page_size_and_journal_mode(path: &std::path::Path) -> (u32, String) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let page_size: u32 = conn
+        .query_row("PRAGMA page_size", [], |r| r.get(0))
+        .unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    (page_size, mode)
+}
+
 /// SHA-256 key hash with the tree's own hasher (jmt's `sha2`), as the node computes it.
 fn key_hash_for<H: SimpleHasher>(
     _tree: &JellyfishMerkleTree<'_, TreeView<'_>, H>,
@@ -402,15 +414,7 @@ fn rightmost_leaf_has_the_greatest_key_hash() {
 fn ledger_file_uses_8k_pages_and_wal() {
     let (_dir, path, db) = open_temp();
     commit_three_blocks(&db);
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    let page_size: u32 = conn
-        .query_row("PRAGMA page_size", [], |r| r.get(0))
-        .unwrap();
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(page_size, PAGE_SIZE);
-    assert_eq!(mode, "wal");
+    assert_eq!(page_size_and_journal_mode(&path), (PAGE_SIZE, "wal".into()));
 }
 
 #[test]

@@ -449,15 +449,10 @@ fn sqlite_records_survive_reopening() {
         kv.put(ALICE, b"trip-1", b"ciphertext").unwrap(),
         PutOutcome::AlreadyStored
     );
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    let page_size: u32 = conn
-        .query_row("PRAGMA page_size", [], |r| r.get(0))
-        .unwrap();
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(page_size, 8192);
-    assert_eq!(mode, "wal");
+    assert_eq!(
+        crate::db::tests::page_size_and_journal_mode(&path),
+        (8192, "wal".into())
+    );
 }
 
 #[test]

@@ -492,27 +492,35 @@ impl Node {
         }
         let answer = tokio::time::timeout(self.patience(), landing).await;
         link.forget(&tx_id);
-        match answer {
-            Ok(Ok(Ok((height, index)))) => Ok(SubmitReceipt {
-                tx_id,
-                height: Some(height),
-                index: Some(index),
-            }),
-            Ok(Ok(Err(err))) => Err(err),
-            Ok(Err(_)) => Err(ServiceError::new(
-                ErrorCode::Unavailable,
-                "the node stopped before the transaction was committed",
-            )),
-            Err(_) => Err(ServiceError::new(
-                ErrorCode::Timeout,
-                "no block committed the transaction in time; it may still commit",
-            )),
-        }
+        landed_receipt(tx_id, answer)
     }
 
-    /// How long a submitter waits for its commit.
     pub(super) fn patience(&self) -> Duration {
         self.config.block_time.saturating_mul(10) + Duration::from_secs(30)
+    }
+}
+
+/// The receipt of `tx_id` from what waiting (at most [`Node::patience`]) for its block
+/// gave: its place, the refusal it met, or why it is not known to be committed.
+pub(super) fn landed_receipt(
+    tx_id: [u8; 32],
+    answer: Result<Result<Landing, oneshot::error::RecvError>, tokio::time::error::Elapsed>,
+) -> Result<SubmitReceipt, ServiceError> {
+    match answer {
+        Ok(Ok(Ok((height, index)))) => Ok(SubmitReceipt {
+            tx_id,
+            height: Some(height),
+            index: Some(index),
+        }),
+        Ok(Ok(Err(err))) => Err(err),
+        Ok(Err(_)) => Err(ServiceError::new(
+            ErrorCode::Unavailable,
+            "the node stopped before the transaction was committed",
+        )),
+        Err(_) => Err(ServiceError::new(
+            ErrorCode::Timeout,
+            "no block committed the transaction in time; it may still commit",
+        )),
     }
 }
 

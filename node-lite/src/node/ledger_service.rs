@@ -127,23 +127,7 @@ impl LedgerService for Node {
         }
         let (sender, receiver) = oneshot::channel();
         self.admit(tx, Some(sender))?;
-        let patience = self.config.block_time.saturating_mul(10) + Duration::from_secs(30);
-        match tokio::time::timeout(patience, receiver).await {
-            Ok(Ok(Ok((height, index)))) => Ok(SubmitReceipt {
-                tx_id,
-                height: Some(height),
-                index: Some(index),
-            }),
-            Ok(Ok(Err(err))) => Err(err),
-            Ok(Err(_)) => Err(ServiceError::new(
-                ErrorCode::Unavailable,
-                "the node stopped before the transaction was committed",
-            )),
-            Err(_) => Err(ServiceError::new(
-                ErrorCode::Timeout,
-                "no block committed the transaction in time; it may still commit",
-            )),
-        }
+        consensus::landed_receipt(tx_id, tokio::time::timeout(self.patience(), receiver).await)
     }
 
     fn put_value(

@@ -13,6 +13,7 @@ use super::data_kinds;
 use super::error::TxError;
 use super::grants;
 use super::layer::{Layer, StateRead};
+use super::lookup::credit;
 use super::rules::ExecContext;
 use super::stake;
 
@@ -148,10 +149,7 @@ pub fn apply(
         TxBody::Transfer(transfer) => {
             let key = state_key::account(&transfer.to);
             let mut to: AccountState = state.get(key)?.unwrap_or_default();
-            to.balance = to
-                .balance
-                .checked_add(transfer.amount)
-                .ok_or_else(|| TxError::Invalid("balance overflows".into()))?;
+            to.balance = credit(to.balance, transfer.amount)?;
             state.put_value(key, &to);
         }
         TxBody::DeviceSetup(setup) => state.put_value(

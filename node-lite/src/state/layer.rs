@@ -105,10 +105,11 @@ impl<'p> Layer<'p> {
 
 impl StateRead for Layer<'_> {
     fn read(&self, key: KeyHash) -> Result<Option<Vec<u8>>, TxError> {
-        match self.writes.get(&key) {
-            Some(value) => Ok(value.clone()),
-            None => self.parent.read(key),
-        }
+        let overlay = Overlay {
+            base: self.parent,
+            writes: &self.writes,
+        };
+        overlay.read(key)
     }
 }
 

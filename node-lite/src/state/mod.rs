@@ -229,13 +229,7 @@ impl App {
         let tip = self.tip()?;
         let db = Arc::clone(&self.db);
         let view = db.tree_view().map_err(TxError::storage)?;
-        let latest = PendingState {
-            tree: PendingView {
-                view: &view,
-                pending: &self.pending,
-            },
-            version: self.built,
-        };
+        let latest = PendingState::new(&view, &self.pending, self.built);
         // Checks change no state, so every read of the batch can be remembered.
         let cached = ReadCache::new(&latest);
         let ctx = admission_context(&self.params, &self.formats, self.built, tip);
@@ -322,13 +316,7 @@ impl App {
         stateless: Stateless,
     ) -> Result<(), TxError> {
         let tip = self.tip()?;
-        let latest = PendingState {
-            tree: PendingView {
-                view,
-                pending: &self.pending,
-            },
-            version: self.built,
-        };
+        let latest = PendingState::new(view, &self.pending, self.built);
         let ctx = admission_context(&self.params, &self.formats, self.built, tip);
         check_with(
             &latest,
@@ -419,13 +407,7 @@ impl App {
             .block
             .as_mut()
             .ok_or_else(|| TxError::Invalid("no open block".into()))?;
-        let latest = PendingState {
-            tree: PendingView {
-                view,
-                pending: &self.pending,
-            },
-            version: self.built,
-        };
+        let latest = PendingState::new(view, &self.pending, self.built);
         let overlay = layer::Overlay {
             base: &latest,
             writes: &block.writes,
@@ -470,13 +452,7 @@ impl App {
             .take()
             .ok_or_else(|| TxError::Invalid("no open block".into()))?;
         let view = self.db.tree_view().map_err(TxError::storage)?;
-        let before = PendingState {
-            tree: PendingView {
-                view: &view,
-                pending: &self.pending,
-            },
-            version: self.built,
-        };
+        let before = PendingState::new(&view, &self.pending, self.built);
         let overlay = layer::Overlay {
             base: &before,
             writes: &block.writes,

@@ -227,6 +227,20 @@ pub struct PendingState<'a, 'db> {
     pub version: Option<Version>,
 }
 
+impl<'a, 'db> PendingState<'a, 'db> {
+    /// The state at `version` of the tree in `view` with the `pending` blocks on top.
+    pub fn new(
+        view: &'a TreeView<'db>,
+        pending: &'a PendingBlocks,
+        version: Option<Version>,
+    ) -> Self {
+        PendingState {
+            tree: PendingView { view, pending },
+            version,
+        }
+    }
+}
+
 impl StateRead for PendingState<'_, '_> {
     fn read(&self, key: KeyHash) -> Result<Option<Vec<u8>>, TxError> {
         let Some(version) = self.version else {

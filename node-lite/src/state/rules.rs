@@ -8,6 +8,7 @@ use carchain_core::record::FormatRegistry;
 use super::bodies;
 use super::error::TxError;
 use super::layer::Layer;
+use super::lookup::credit;
 use super::token::{FeeSchedule, Phase, required_fee};
 
 /// Chain-wide parameters the rules need (from the genesis file).
@@ -76,12 +77,6 @@ fn check_nonce(account_nonce: u64, expected: u64, got: u64) -> Result<(), TxErro
         return Err(TxError::BadNonce { expected, got });
     }
     Ok(())
-}
-
-fn add(balance: u64, amount: u64) -> Result<u64, TxError> {
-    balance
-        .checked_add(amount)
-        .ok_or_else(|| TxError::Invalid("balance overflows".into()))
 }
 
 /// Whether the state machine must run the stateless checks (chain, signatures, address forms).
@@ -268,7 +263,7 @@ fn check(
         TxBody::Bond(bond) => bond.amount,
         _ => 0,
     };
-    let needed = add(fee_from_balance, amount)?;
+    let needed = credit(fee_from_balance, amount)?;
     if account.balance < needed {
         return Err(TxError::InsufficientBalance {
             needed,
@@ -329,7 +324,7 @@ fn write_effects(
     }
     let operator_key = state_key::account(&params.operator_address);
     let mut operator: AccountState = state.get(operator_key)?.unwrap_or_default();
-    operator.balance = add(operator.balance, tx.fee)?;
+    operator.balance = credit(operator.balance, tx.fee)?;
     state.put_value(operator_key, &operator);
 
     let tx_id = derived.id;

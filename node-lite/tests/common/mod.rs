@@ -46,6 +46,32 @@ impl Chain {
     }
 }
 
+/// A chain funding key `[byte; 32]` with `amount`, and the node running it.
+pub fn funded_node(byte: u8, amount: u64) -> (Wallet, Chain, NodeProcess) {
+    let funded = Wallet::from_byte(byte);
+    let chain = init_chain(&[(&funded.address, amount)]);
+    let node = NodeProcess::start(&chain.data_dir(), &[]);
+    (funded, chain, node)
+}
+
+/// The keys `[byte; 32]` of `bytes`, a chain funding each with `amount`, and the node
+/// running it.
+pub fn funded_keys_node<const N: usize>(
+    bytes: [u8; N],
+    amount: u64,
+) -> ([Wallet; N], Chain, NodeProcess) {
+    let keys = bytes.map(Wallet::from_byte);
+    let chain = init_chain_funding(&keys.each_ref(), amount);
+    let node = NodeProcess::start(&chain.data_dir(), &[]);
+    (keys, chain, node)
+}
+
+/// Runs `init` in a fresh temp dir funding each of `keys` with `amount`.
+pub fn init_chain_funding(keys: &[&Wallet], amount: u64) -> Chain {
+    let funds: Vec<(&str, u64)> = keys.iter().map(|k| (k.address.as_str(), amount)).collect();
+    init_chain(&funds)
+}
+
 /// Runs `init` in a fresh temp dir funding `funds`.
 pub fn init_chain(funds: &[(&str, u64)]) -> Chain {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -400,16 +426,21 @@ pub fn issue_body(
     })
 }
 
-/// POSTs a token issue request; `(status, body)`.
-pub async fn post_tokens(base: &str, body: &Value) -> (u16, Value) {
+/// POSTs `body` as JSON to `path` of the node at `base`; `(status, JSON answer)`.
+pub async fn post_json(base: &str, path: &str, body: &Value) -> (u16, Value) {
     let response = client()
-        .post(format!("{base}/v1/tokens"))
+        .post(format!("{base}{path}"))
         .json(body)
         .send()
         .await
-        .expect("post tokens");
+        .unwrap_or_else(|e| panic!("POST {path}: {e}"));
     let status = response.status().as_u16();
     (status, response.json().await.expect("json body"))
+}
+
+/// POSTs a token issue request; `(status, body)`.
+pub async fn post_tokens(base: &str, body: &Value) -> (u16, Value) {
+    post_json(base, "/v1/tokens", body).await
 }
 
 /// Buys `count` read tokens (shared mode): commits a transfer from `payer` (at `nonce`)

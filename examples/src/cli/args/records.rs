@@ -47,6 +47,14 @@ pub struct RecordAtArgs {
     /// The complete key, a JSON object of the format's fields.
     #[arg(long)]
     pub key: String,
+    /// The value fields to keep.
+    #[command(flatten)]
+    pub fields: FieldsArgs,
+}
+
+/// The value fields a command keeps.
+#[derive(Debug, Args)]
+pub struct FieldsArgs {
     /// Value fields to keep (all when absent), comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub columns: Vec<String>,
@@ -54,6 +62,13 @@ pub struct RecordAtArgs {
     /// for several, alone or with `--columns`.
     #[arg(long = "column", value_name = "FIELD")]
     pub column: Vec<String>,
+}
+
+impl FieldsArgs {
+    /// The fields kept: `--columns` split on commas, then each `--column`.
+    pub fn kept(&self) -> Vec<String> {
+        self.columns.iter().chain(&self.column).cloned().collect()
+    }
 }
 
 /// A car and a period of days.
@@ -79,13 +94,9 @@ pub struct RecordsInArgs {
     /// The format.
     #[command(flatten)]
     pub format: FormatArgs,
-    /// Value fields to keep (all when absent), comma-separated.
-    #[arg(long, value_delimiter = ',')]
-    pub columns: Vec<String>,
-    /// One value field to keep, taken as written (a name with a comma in it); repeat it
-    /// for several, alone or with `--columns`.
-    #[arg(long = "column", value_name = "FIELD")]
-    pub column: Vec<String>,
+    /// The value fields to keep.
+    #[command(flatten)]
+    pub fields: FieldsArgs,
 }
 
 /// A page of a merged list.

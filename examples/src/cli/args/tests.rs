@@ -3,6 +3,11 @@
 use super::*;
 use clap::CommandFactory;
 
+/// Parses `carchain` followed by the space-separated arguments of `line`.
+fn parse(line: &str) -> Result<Cli, clap::Error> {
+    Cli::try_parse_from(std::iter::once("carchain").chain(line.split(' ')))
+}
+
 #[test]
 fn the_command_line_is_consistent() {
     Cli::command().debug_assert();
@@ -10,25 +15,10 @@ fn the_command_line_is_consistent() {
 
 #[test]
 fn globals_and_a_command_parse() {
-    let cli = Cli::try_parse_from([
-        "carchain",
-        "--wallet",
-        "/tmp/w.db",
-        "--node",
-        "http://a",
-        "--node",
-        "http://b",
-        "--json",
-        "range",
-        "--vid",
-        "V",
-        "--from",
-        "2024-05-06",
-        "--to",
-        "2024-05-07",
-        "--format",
-        "trip-gps",
-    ])
+    let cli = parse(concat!(
+        "--wallet /tmp/w.db --node http://a --node http://b --json ",
+        "range --vid V --from 2024-05-06 --to 2024-05-07 --format trip-gps",
+    ))
     .unwrap();
     assert_eq!(cli.nodes, ["http://a", "http://b"]);
     assert!(cli.json);
@@ -72,44 +62,17 @@ fn networks_are_named_in_any_case_as_the_core_reads_them() {
 
 #[test]
 fn range_pages_and_values_from_files_parse() {
-    let cli = Cli::try_parse_from([
-        "carchain",
-        "range",
-        "--vid",
-        "V",
-        "--from",
-        "2024-05-06",
-        "--to",
-        "2024-05-06",
-        "--format",
-        "carvio",
-        "--offset",
-        "2",
-        "--limit",
-        "10",
-    ])
+    let cli = parse(
+        "range --vid V --from 2024-05-06 --to 2024-05-06 --format carvio --offset 2 --limit 10",
+    )
     .unwrap();
     let Command::Range(args) = cli.command else {
         panic!("not a range")
     };
     assert_eq!((args.page.offset, args.page.limit), (2, Some(10)));
-    let cli = Cli::try_parse_from([
-        "carchain",
-        "put",
-        "--car",
-        "c.db",
-        "--vid",
-        "V",
-        "--format",
-        "carvio",
-        "--key",
-        "{}",
-        "--date",
-        "2024-05-06",
-        "--value-file",
-        "-",
-    ])
-    .unwrap();
+    let cli =
+        parse("put --car c.db --vid V --format carvio --key {} --date 2024-05-06 --value-file -")
+            .unwrap();
     let Command::Put(args) = cli.command else {
         panic!("not a put")
     };

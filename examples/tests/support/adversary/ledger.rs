@@ -58,14 +58,11 @@ pub async fn export(node: &str, data_dir: &Path, operator: &str) -> PublicLedger
     let mut published = 0u64;
     let mut from = 1u64;
     loop {
-        let page: Value = http
-            .get(format!("{node}/v1/headers?from={from}&limit=1000"))
-            .send()
-            .await
-            .expect("headers")
-            .json()
-            .await
-            .expect("headers json");
+        let page = json_of(
+            http.get(format!("{node}/v1/headers?from={from}&limit=1000")),
+            "headers",
+        )
+        .await;
         let headers = page["headers"].as_array().cloned().unwrap_or_default();
         if headers.is_empty() {
             break;
@@ -81,14 +78,7 @@ pub async fn export(node: &str, data_dir: &Path, operator: &str) -> PublicLedger
         for id in chunk {
             let (http, url, id) = (http.clone(), format!("{node}/v1/tx/{id}"), id.clone());
             tasks.spawn(async move {
-                let found: Value = http
-                    .get(url)
-                    .send()
-                    .await
-                    .expect("tx lookup")
-                    .json()
-                    .await
-                    .expect("tx json");
+                let found = json_of(http.get(url), "tx lookup").await;
                 LedgerTx {
                     height: found["height"].as_u64().expect("height"),
                     index: found["index"].as_u64().expect("index"),
@@ -112,4 +102,12 @@ pub async fn export(node: &str, data_dir: &Path, operator: &str) -> PublicLedger
         txs,
         operator: operator.to_owned(),
     }
+}
+
+/// The JSON answer to `request`; `what` names it in a failure.
+async fn json_of(request: reqwest::RequestBuilder, what: &str) -> Value {
+    let sent = request.send().await;
+    let response = sent.unwrap_or_else(|e| panic!("{what}: {e}"));
+    let answer = response.json().await;
+    answer.unwrap_or_else(|e| panic!("{what} json: {e}"))
 }

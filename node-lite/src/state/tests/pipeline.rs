@@ -22,6 +22,12 @@ fn build(
         .unwrap_or_else(|| panic!("no block"))
 }
 
+/// Writes `block` (built at `height`) to the ledger file, then commits it.
+fn write_and_commit(chain: &mut Chain, block: &BuiltBlock, height: u64) {
+    block.write_to(&chain.db).unwrap_or_else(|e| panic!("{e}"));
+    chain.app.commit(height);
+}
+
 fn first_block() -> Vec<SignedTransaction> {
     vec![
         sign(1, 0, 10, transfer(2, 300)),
@@ -81,14 +87,8 @@ fn a_block_built_on_an_unwritten_block_commits_what_one_at_a_time_commits() {
         3,
         "genesis cache and two built blocks"
     );
-    block_one
-        .write_to(&piped.db)
-        .unwrap_or_else(|e| panic!("{e}"));
-    piped.app.commit(1);
-    block_two
-        .write_to(&piped.db)
-        .unwrap_or_else(|e| panic!("{e}"));
-    piped.app.commit(2);
+    write_and_commit(&mut piped, &block_one, 1);
+    write_and_commit(&mut piped, &block_two, 2);
     assert_eq!(
         piped.app.pending_blocks(),
         3,
@@ -132,10 +132,7 @@ fn a_failed_write_voids_the_blocks_built_on_it() {
     let other = [sign(1, 0, 10, transfer(4, 50))];
     let rebuilt = build(&mut chain, &genesis, &other, time);
     assert_eq!(rebuilt.height(), 1);
-    rebuilt
-        .write_to(&chain.db)
-        .unwrap_or_else(|e| panic!("{e}"));
-    chain.app.commit(1);
+    write_and_commit(&mut chain, &rebuilt, 1);
     assert_eq!(chain.account(4).balance, 50);
     assert_eq!(chain.account(2).balance, 0);
     assert_eq!(chain.account(1).nonce, 1);
@@ -152,14 +149,8 @@ fn rolling_back_to_a_built_block_keeps_it() {
     chain.app.rollback_to(Some(1));
     assert_eq!(chain.app.built_height(), Some(1));
     let block_two = build(&mut chain, &block_one.header, &second_block(), time);
-    block_one
-        .write_to(&chain.db)
-        .unwrap_or_else(|e| panic!("{e}"));
-    chain.app.commit(1);
-    block_two
-        .write_to(&chain.db)
-        .unwrap_or_else(|e| panic!("{e}"));
-    chain.app.commit(2);
+    write_and_commit(&mut chain, &block_one, 1);
+    write_and_commit(&mut chain, &block_two, 2);
     assert_eq!(chain.account(3).balance, 200);
 }
 
