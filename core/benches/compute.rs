@@ -18,8 +18,11 @@ use carchain_core::compute::{
     DeployedProgram, FeatureParams, ShippedProgram, TripFeatures, run, trip_features,
     ubi_score_native,
 };
-use carchain_core::trip::{Trip, TripPoint};
+use carchain_core::trip::Trip;
 use criterion::{Criterion, criterion_group, criterion_main};
+use support::Drive;
+
+mod support;
 
 const TRIPS: usize = 120;
 const GAS_LIMIT: u64 = 30_000_000;
@@ -27,24 +30,14 @@ const GAS_LIMIT: u64 = 30_000_000;
 /// A plausible trip of `points` samples around Shanghai, one per 5 s, starting on a
 /// different hour of the day per session so some trips are at night.
 fn synthetic_trip(session_id: i64, points: usize) -> Trip {
-    let start = 1_462_950_868 + session_id * 6 * 3_600 + session_id * 97;
-    let track = (0..points)
-        .map(|i| {
-            let t = i as f64 + session_id as f64;
-            TripPoint {
-                lat: 31.2 + 0.0004 * t + 0.002 * (t / 40.0).sin(),
-                lng: 121.4 + 0.0005 * t + 0.002 * (t / 55.0).cos(),
-                speed_kmh: Some(40.0 + 90.0 * (t / 13.0).sin().abs()),
-                time: start + 5 * i as i64,
-            }
-        })
-        .collect();
-    Trip {
-        session_id,
-        start,
-        end: start + 5 * (points as i64 - 1),
-        points: track,
-    }
+    let drive = Drive {
+        start: 1_462_950_868 + session_id * 6 * 3_600 + session_id * 97,
+        phase: session_id as f64,
+        min_speed_kmh: 40.0,
+        speed_swing_kmh: 90.0,
+        speed_period: 13.0,
+    };
+    support::synthetic_trip(session_id, points, &drive)
 }
 
 fn month_of_features(trips: &[Trip]) -> Vec<TripFeatures> {

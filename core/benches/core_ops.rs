@@ -22,13 +22,16 @@ use carchain_core::keys::{Mnemonic, Network, RsaBits, WalletKeys};
 use carchain_core::pool::AddressPool;
 use carchain_core::record::FormatRegistry;
 use carchain_core::sealed::{Opener, SealedRecord, open_record, seal_record};
-use carchain_core::trip::{Trip, TripPoint};
+use carchain_core::trip::Trip;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use criterion::{Criterion, criterion_group, criterion_main};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use serde_json::{Value, json};
+use support::Drive;
+
+mod support;
 
 const WORDS: &str =
     "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
@@ -41,24 +44,14 @@ fn wallet() -> WalletKeys {
 
 /// A plausible trip of `points` samples around Shanghai, one per 5 s.
 fn synthetic_trip(session_id: i64, points: usize) -> Trip {
-    let start = 1_462_950_868; // 2016-05-11 07:14:28 UTC
-    let track = (0..points)
-        .map(|i| {
-            let t = i as f64;
-            TripPoint {
-                lat: 31.2 + 0.0004 * t + 0.002 * (t / 40.0).sin(),
-                lng: 121.4 + 0.0005 * t + 0.002 * (t / 55.0).cos(),
-                speed_kmh: Some(30.0 + 20.0 * (t / 30.0).sin().abs()),
-                time: start + 5 * i as i64,
-            }
-        })
-        .collect();
-    Trip {
-        session_id,
-        start,
-        end: start + 5 * (points as i64 - 1),
-        points: track,
-    }
+    let drive = Drive {
+        start: 1_462_950_868, // 2016-05-11 07:14:28 UTC
+        phase: 0.0,
+        min_speed_kmh: 30.0,
+        speed_swing_kmh: 20.0,
+        speed_period: 30.0,
+    };
+    support::synthetic_trip(session_id, points, &drive)
 }
 
 fn trip_record(trip: &Trip) -> (Value, Value) {
