@@ -12,7 +12,7 @@ use super::codec::{Canonical, canonical_struct};
 use super::error::{ProtocolError, Result};
 use super::hashing::sha256d;
 use super::serde_hex;
-use super::signing::{public_key_of, sign_digest, verify_digest};
+use super::signing::{sign_digest_as, verify_digest};
 
 /// Domain tag of the header hash.
 pub const HEADER_DOMAIN: &[u8] = b"carchain/header/v1";
@@ -60,10 +60,7 @@ impl BlockHeader {
 
     /// Signs the header hash with the proposer's secret key.
     pub fn sign(self, secret: &SecretKey) -> Result<SignedHeader> {
-        if public_key_of(secret) != self.proposer {
-            return Err(ProtocolError::SignerMismatch);
-        }
-        let signature = sign_digest(secret, &self.hash());
+        let signature = sign_digest_as(secret, &self.proposer, &self.hash())?;
         Ok(SignedHeader {
             header: self,
             signature,

@@ -30,6 +30,19 @@ pub fn sign_digest(secret: &SecretKey, digest: &[u8; 32]) -> Signature {
     context().sign_ecdsa(&Message::from_digest(*digest), secret)
 }
 
+/// Signs `digest` with `secret`, which must be the secret key of `signer`
+/// (`SignerMismatch` otherwise).
+pub(crate) fn sign_digest_as(
+    secret: &SecretKey,
+    signer: &PublicKey,
+    digest: &[u8; 32],
+) -> Result<Signature> {
+    if public_key_of(secret) != *signer {
+        return Err(ProtocolError::SignerMismatch);
+    }
+    Ok(sign_digest(secret, digest))
+}
+
 /// Checks a signature over a 32-byte digest; high-S signatures are refused.
 pub fn verify_digest(
     public_key: &PublicKey,

@@ -93,7 +93,7 @@ canonical_struct!(UnbondingQueue { entries });
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::codec::Canonical;
+    use crate::protocol::test_fixtures::{assert_pinned, assert_round_trips};
 
     #[test]
     fn layouts_are_pinned_and_round_trip() {
@@ -101,19 +101,12 @@ mod tests {
             validator: [0x11; 32],
             amount: 1_000,
         };
-        assert_eq!(
-            hex::encode(bond.to_canonical()),
-            format!("{}{}", "11".repeat(32), "00000000000003e8")
-        );
-        assert_eq!(Bond::from_canonical(&bond.to_canonical()), Ok(bond));
+        assert_pinned(&bond, &format!("{}{}", "11".repeat(32), "00000000000003e8"));
         let delegation = Delegation {
             bonded: 5,
             unbonding: 7,
         };
-        assert_eq!(
-            hex::encode(delegation.to_canonical()),
-            "00000000000000050000000000000007"
-        );
+        assert_pinned(&delegation, "00000000000000050000000000000007");
         let queue = UnbondingQueue {
             entries: vec![UnbondingEntry {
                 validator: [0x22; 32],
@@ -121,11 +114,7 @@ mod tests {
                 amount: 3,
             }],
         };
-        let bytes = queue.to_canonical();
-        assert_eq!(UnbondingQueue::from_canonical(&bytes), Ok(queue.clone()));
-        for len in 0..bytes.len() {
-            assert!(UnbondingQueue::from_canonical(&bytes[..len]).is_err());
-        }
+        assert_round_trips(&queue);
         let json = serde_json::to_string(&queue).unwrap_or_default();
         assert!(json.contains(&"22".repeat(32)), "{json}");
     }

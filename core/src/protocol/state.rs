@@ -355,21 +355,7 @@ canonical_struct!(EscrowState {
 mod tests {
     use super::*;
     use crate::protocol::body::HashFunc;
-    use crate::protocol::test_fixtures::{address, public};
-
-    fn round_trip<T>(value: &T)
-    where
-        T: Canonical + Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug,
-    {
-        let bytes = value.to_canonical();
-        assert_eq!(T::from_canonical(&bytes).as_ref(), Ok(value));
-        let json = serde_json::to_string(value).unwrap_or_default();
-        let parsed: T = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{json}: {e}"));
-        assert_eq!(parsed.to_canonical(), bytes);
-        for len in 0..bytes.len() {
-            assert!(T::from_canonical(&bytes[..len]).is_err(), "prefix {len}");
-        }
-    }
+    use crate::protocol::test_fixtures::{address, assert_pinned, assert_round_trips, public};
 
     #[test]
     fn account_state_layout_is_pinned() {
@@ -377,16 +363,12 @@ mod tests {
             balance: 1_000,
             nonce: 3,
         };
-        assert_eq!(
-            hex::encode(account.to_canonical()),
-            "00000000000003e80000000000000003"
-        );
-        round_trip(&account);
+        assert_pinned(&account, "00000000000003e80000000000000003");
     }
 
     #[test]
     fn every_state_value_round_trips() {
-        round_trip(&DeviceState {
+        assert_round_trips(&DeviceState {
             vid: "LSVAU2180N2183294".into(),
             owner_address: address(1),
             device_pubkey: public(2),
@@ -396,7 +378,7 @@ mod tests {
             agent: "http://127.0.0.1:8545".into(),
             paired_height: 7,
         });
-        round_trip(&RecordRegistration {
+        assert_round_trips(&RecordRegistration {
             put: RecordPut {
                 address: address(6),
                 key: vec![0, 1],
@@ -412,7 +394,7 @@ mod tests {
             tx_id: [0x12; 32],
             signer: public(6),
         });
-        round_trip(&GrantState {
+        assert_round_trips(&GrantState {
             grant_id: [0x77; 32],
             grantor: address(1),
             grantee_address: address(3),
@@ -431,7 +413,7 @@ mod tests {
                 tx_id: [0x71; 32],
             }],
         });
-        round_trip(&ProviderState {
+        assert_round_trips(&ProviderState {
             address: address(3),
             name: "Insurer".into(),
             description: "pay-as-you-drive".into(),
@@ -440,7 +422,7 @@ mod tests {
             height: 4,
             auditor: true,
         });
-        round_trip(&RequestState {
+        assert_round_trips(&RequestState {
             request_id: [0xaa; 32],
             requester: address(3),
             owner_address: address(1),
@@ -456,7 +438,7 @@ mod tests {
             height: 12,
             escrow_id: Some([0xbb; 32]),
         });
-        round_trip(&EscrowState {
+        assert_round_trips(&EscrowState {
             escrow_id: [0xbb; 32],
             buyer: address(3),
             seller: address(1),

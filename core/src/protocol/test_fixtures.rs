@@ -2,8 +2,10 @@
 //! ledger, shared by the protocol tests and the tests of the wallet and grants above it.
 
 use bitcoin::secp256k1::{PublicKey, SecretKey};
+use serde::{Deserialize, Serialize};
 
 use super::body::*;
+use super::codec::Canonical;
 use super::network::Network;
 use super::pairing::sign_pairing;
 use super::signing::{p2wpkh_address, public_key_of, secret_key_from_bytes};
@@ -22,6 +24,32 @@ pub(crate) fn public(byte: u8) -> PublicKey {
 /// Regtest address of [`secret`].
 pub(crate) fn address(byte: u8) -> String {
     p2wpkh_address(&public(byte), Network::Regtest)
+}
+
+/// Asserts that `value` survives its canonical encoding and JSON unchanged, and that
+/// every proper prefix of its encoding is refused.
+pub(crate) fn assert_round_trips<T>(value: &T)
+where
+    T: Canonical + Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug,
+{
+    let bytes = value.to_canonical();
+    assert_eq!(T::from_canonical(&bytes).as_ref(), Ok(value));
+    let json = serde_json::to_string(value).unwrap_or_default();
+    let parsed: T = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{json}: {e}"));
+    assert_eq!(parsed.to_canonical(), bytes);
+    for len in 0..bytes.len() {
+        assert!(T::from_canonical(&bytes[..len]).is_err(), "prefix {len}");
+    }
+}
+
+/// Asserts that `value`'s canonical encoding is `expected_hex`, and
+/// [`assert_round_trips`].
+pub(crate) fn assert_pinned<T>(value: &T, expected_hex: &str)
+where
+    T: Canonical + Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug,
+{
+    assert_eq!(hex::encode(value.to_canonical()), expected_hex);
+    assert_round_trips(value);
 }
 
 /// One body of every kind, in kind-byte order, with fixed values.

@@ -20,11 +20,11 @@ use serde::{Deserialize, Serialize};
 
 use super::body::TxBody;
 use super::codec::{Canonical, canonical_struct};
-use super::error::{ProtocolError, Result};
+use super::error::Result;
 use super::hashing::sha256d;
 use super::network::Network;
 use super::serde_hex;
-use super::signing::{p2wpkh_address, public_key_of, sign_digest, verify_digest};
+use super::signing::{p2wpkh_address, sign_digest_as, verify_digest};
 
 /// Domain tag of the transaction signing digest.
 pub const TX_DOMAIN: &[u8] = b"carchain/tx/v3";
@@ -68,10 +68,7 @@ impl Transaction {
 
     /// Signs with `secret`, which must be the secret key of `signer`.
     pub fn sign(self, secret: &SecretKey) -> Result<SignedTransaction> {
-        if public_key_of(secret) != self.signer {
-            return Err(ProtocolError::SignerMismatch);
-        }
-        let signature = sign_digest(secret, &self.signing_digest());
+        let signature = sign_digest_as(secret, &self.signer, &self.signing_digest())?;
         Ok(SignedTransaction {
             tx: self,
             signature,
@@ -111,6 +108,8 @@ impl SignedTransaction {
 mod tests {
     use super::*;
     use crate::protocol::body::{Transfer, TxBody};
+    use crate::protocol::error::ProtocolError;
+    use crate::protocol::signing::sign_digest;
     use crate::protocol::test_fixtures::{address, sample_bodies, sample_tx, secret};
 
     fn transfer_tx() -> Transaction {

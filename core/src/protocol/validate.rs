@@ -157,21 +157,20 @@ mod tests {
     }
 
     #[test]
-    fn record_put_by_another_key_is_refused() {
-        let signed = signed_by(1, body(4));
-        assert_eq!(
-            signed.check_stateless(CHAIN, Network::Regtest),
-            Err(ProtocolError::SignerNotRecordAddress)
-        );
-    }
-
-    #[test]
-    fn device_setup_must_be_signed_by_the_owner() {
-        let signed = signed_by(3, body(1));
-        assert_eq!(
-            signed.check_stateless(CHAIN, Network::Regtest),
-            Err(ProtocolError::SignerNotOwner)
-        );
+    fn a_record_put_or_device_setup_signed_by_the_wrong_key_is_refused() {
+        let cases = [
+            // A record put signed by a key other than the record address's.
+            (1, 4, ProtocolError::SignerNotRecordAddress),
+            // A device setup must be signed by the owner.
+            (3, 1, ProtocolError::SignerNotOwner),
+        ];
+        for (signer, kind, expected) in cases {
+            assert_eq!(
+                signed_by(signer, body(kind)).check_stateless(CHAIN, Network::Regtest),
+                Err(expected),
+                "kind {kind}"
+            );
+        }
     }
 
     #[test]
