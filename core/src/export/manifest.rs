@@ -208,47 +208,31 @@ mod tests {
     fn a_manifest_round_trips_and_newer_or_foreign_ones_are_named() {
         let bytes = manifest().to_bytes().unwrap();
         assert_eq!(Manifest::parse(&bytes).unwrap(), manifest());
-        let newer = String::from_utf8(bytes.clone())
-            .unwrap()
-            .replace(&format!("\"version\": {EXPORT_VERSION}"), "\"version\": 7");
+        let text = String::from_utf8(bytes).unwrap();
+        let version = format!("\"version\": {EXPORT_VERSION}");
+        let edited = |from: &str, to: &str| Manifest::parse(text.replace(from, to).as_bytes());
         assert_eq!(
-            Manifest::parse(newer.as_bytes()),
+            edited(&version, "\"version\": 7"),
             Err(ExportError::NewerVersion {
                 found: 7,
                 supported: EXPORT_VERSION
             })
         );
-        let zero = String::from_utf8(bytes.clone())
-            .unwrap()
-            .replace(&format!("\"version\": {EXPORT_VERSION}"), "\"version\": 0");
-        assert_eq!(
-            Manifest::parse(zero.as_bytes()).unwrap_err().code(),
-            "export.not_an_export"
-        );
-        let older = String::from_utf8(bytes.clone())
-            .unwrap()
-            .replace(&format!("\"version\": {EXPORT_VERSION}"), "\"version\": 1");
-        assert_eq!(
-            Manifest::parse(older.as_bytes()).unwrap_err().code(),
-            "export.manifest"
-        );
-        let other = String::from_utf8(bytes.clone())
-            .unwrap()
-            .replace(EXPORT_FORMAT, "carchain-backup");
-        assert_eq!(
-            Manifest::parse(other.as_bytes()).unwrap_err().code(),
-            "export.not_an_export"
-        );
+        for (from, to, code) in [
+            (version.as_str(), "\"version\": 0", "export.not_an_export"),
+            (version.as_str(), "\"version\": 1", "export.manifest"),
+            (EXPORT_FORMAT, "carchain-backup", "export.not_an_export"),
+            (
+                "\"records\": 1",
+                "\"records\": 1, \"signed\": true",
+                "export.manifest",
+            ),
+        ] {
+            assert_eq!(edited(from, to).unwrap_err().code(), code, "{from} -> {to}");
+        }
         assert_eq!(
             Manifest::parse(b"[1,2]").unwrap_err().code(),
             "export.not_an_export"
-        );
-        let extra = String::from_utf8(bytes)
-            .unwrap()
-            .replace("\"records\": 1", "\"records\": 1, \"signed\": true");
-        assert_eq!(
-            Manifest::parse(extra.as_bytes()).unwrap_err().code(),
-            "export.manifest"
         );
     }
 

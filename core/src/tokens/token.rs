@@ -78,12 +78,7 @@ impl Token {
     /// Decodes canonical bytes; anything else is [`TokenError::Malformed`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, TokenError> {
         let mut reader = Reader(bytes);
-        if reader.take(1)?[0] != TOKEN_VERSION {
-            return Err(TokenError::Malformed("unknown token version"));
-        }
-        let key_id = KeyId(reader.array()?);
-        let message = reader.array()?;
-        let randomizer = reader.array()?;
+        let (key_id, message, randomizer) = reader.head(TOKEN_VERSION, "unknown token version")?;
         let length = usize::from(u16::from_be_bytes(reader.array()?));
         if !SIGNATURE_SIZES.contains(&length) {
             return Err(TokenError::Malformed("signature size out of range"));
@@ -185,12 +180,8 @@ impl PendingToken {
     /// Decodes [`PendingToken::to_bytes`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, TokenError> {
         let mut reader = Reader(bytes);
-        if reader.take(1)?[0] != PENDING_VERSION {
-            return Err(TokenError::Malformed("unknown pending token version"));
-        }
-        let key_id = KeyId(reader.array()?);
-        let message = reader.array()?;
-        let randomizer = reader.array()?;
+        let (key_id, message, randomizer) =
+            reader.head(PENDING_VERSION, "unknown pending token version")?;
         let mut part = || -> Result<Vec<u8>, TokenError> {
             let length = usize::from(u16::from_be_bytes(reader.array()?));
             Ok(reader.take(length)?.to_vec())
@@ -230,5 +221,18 @@ impl<'a> Reader<'a> {
         bytes
             .try_into()
             .map_err(|_| TokenError::Malformed("truncated"))
+    }
+
+    /// The head that tokens and pending tokens share: the `version` byte (anything
+    /// else is `Malformed(unknown)`), the key id, the message and its randomizer.
+    fn head<const M: usize, const R: usize>(
+        &mut self,
+        version: u8,
+        unknown: &'static str,
+    ) -> Result<(KeyId, [u8; M], [u8; R]), TokenError> {
+        if self.take(1)?[0] != version {
+            return Err(TokenError::Malformed(unknown));
+        }
+        Ok((KeyId(self.array()?), self.array()?, self.array()?))
     }
 }
