@@ -347,28 +347,20 @@ mod tests {
         let epoch = SealingEpoch::new(owner().as_public_key())?;
         let envelope = seal(b"trip", &ctx(b"session-1"), &epoch)?;
         let mut cache = EpochKeyCache::new();
-        assert_eq!(
-            rewrap_record_key(
+        // Under another record's key, or by someone who is not the owner.
+        for (key, granter, expected) in [
+            (b"session-9", owner(), CryptoError::AuthenticationFailed),
+            (b"session-1", outsider(), CryptoError::WrongKey),
+        ] {
+            let refused = rewrap_record_key(
                 &envelope,
-                &ctx(b"session-9"),
-                owner(),
+                &ctx(key),
+                granter,
                 &mut cache,
-                grantee().as_public_key()
-            )
-            .err(),
-            Some(CryptoError::AuthenticationFailed)
-        );
-        assert_eq!(
-            rewrap_record_key(
-                &envelope,
-                &ctx(b"session-1"),
-                outsider(),
-                &mut cache,
-                grantee().as_public_key()
-            )
-            .err(),
-            Some(CryptoError::WrongKey)
-        );
+                grantee().as_public_key(),
+            );
+            assert_eq!(refused.err(), Some(expected));
+        }
         Ok(())
     }
 

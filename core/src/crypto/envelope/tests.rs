@@ -342,39 +342,28 @@ fn moving_to_another_address_key_or_format_fails() -> CryptoResult<()> {
 fn wrong_rsa_key_is_refused() -> CryptoResult<()> {
     let envelope = seal(b"secret", &ctx(), &owner_epoch()?)?;
     let mut cache = EpochKeyCache::new();
-    assert_eq!(
-        envelope
-            .open_with_owner_key(&ctx(), grantee(), &mut cache)
-            .err(),
-        Some(CryptoError::WrongKey)
-    );
-    // Found out by one trial, which the cache remembers.
-    assert_eq!(cache.stats().unwraps, 1);
-    assert_eq!(
-        envelope
-            .open_with_owner_key(&ctx(), grantee(), &mut cache)
-            .err(),
-        Some(CryptoError::WrongKey)
-    );
-    assert_eq!(cache.stats().unwraps, 1);
+    // Found out by one trial, which the cache remembers: asking again costs nothing.
+    for attempt in 1..=2 {
+        assert_eq!(
+            envelope
+                .open_with_owner_key(&ctx(), grantee(), &mut cache)
+                .err(),
+            Some(CryptoError::WrongKey),
+            "attempt {attempt}"
+        );
+        assert_eq!(cache.stats().unwraps, 1, "attempt {attempt}");
+    }
     Ok(())
 }
 
 #[test]
 fn wrong_epoch_or_record_key_fails_authentication() -> CryptoResult<()> {
     let envelope = seal(b"secret", &ctx(), &owner_epoch()?)?;
-    assert_eq!(
-        envelope
-            .open_with_epoch_key(&ctx(), &EpochKey::generate()?)
-            .err(),
-        Some(CryptoError::AuthenticationFailed)
-    );
-    assert_eq!(
-        envelope
-            .open_with_record_key(&ctx(), &RecordKey::generate()?)
-            .err(),
-        Some(CryptoError::AuthenticationFailed)
-    );
+    let wrong_epoch_key = envelope.open_with_epoch_key(&ctx(), &EpochKey::generate()?);
+    let wrong_record_key = envelope.open_with_record_key(&ctx(), &RecordKey::generate()?);
+    for opened in [wrong_epoch_key, wrong_record_key] {
+        assert_eq!(opened.err(), Some(CryptoError::AuthenticationFailed));
+    }
     Ok(())
 }
 
