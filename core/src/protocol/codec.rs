@@ -175,32 +175,21 @@ pub trait Canonical: Sized {
     }
 }
 
-impl Canonical for u8 {
-    fn encode_to(&self, w: &mut Writer) {
-        w.u8(*self);
-    }
-    fn decode_from(r: &mut Reader<'_>) -> Result<Self> {
-        r.u8("u8")
-    }
+/// Implements [`Canonical`] for unsigned integers through the [`Writer`] and [`Reader`]
+/// methods of the same name (fixed width, big-endian); a short read names the type.
+macro_rules! canonical_uint {
+    ($($ty:ident),+) => {$(
+        impl Canonical for $ty {
+            fn encode_to(&self, w: &mut Writer) {
+                w.$ty(*self);
+            }
+            fn decode_from(r: &mut Reader<'_>) -> Result<Self> {
+                r.$ty(stringify!($ty))
+            }
+        }
+    )+};
 }
-
-impl Canonical for u32 {
-    fn encode_to(&self, w: &mut Writer) {
-        w.u32(*self);
-    }
-    fn decode_from(r: &mut Reader<'_>) -> Result<Self> {
-        r.u32("u32")
-    }
-}
-
-impl Canonical for u64 {
-    fn encode_to(&self, w: &mut Writer) {
-        w.u64(*self);
-    }
-    fn decode_from(r: &mut Reader<'_>) -> Result<Self> {
-        r.u64("u64")
-    }
-}
+canonical_uint!(u8, u32, u64);
 
 impl Canonical for bool {
     fn encode_to(&self, w: &mut Writer) {
