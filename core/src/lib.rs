@@ -18,31 +18,27 @@
 //! - [`tokens`]: unlinkable tokens (RFC 9474 blind RSA signatures) for paid reads.
 #![forbid(unsafe_code)]
 
-/// Declares modules built only with the `sdk` feature (the node builds core without it,
-/// so without HTTP, SQLite and the EVM).
-macro_rules! sdk_modules {
-    ($($vis:vis mod $name:ident;)+) => {
-        $(#[cfg(feature = "sdk")] $vis mod $name;)+
-    };
-}
-
 pub mod clock;
+#[cfg(feature = "sdk")]
+pub mod compute;
 pub mod crypto;
+#[cfg(feature = "sdk")]
+pub mod device;
 mod error_code;
+#[cfg(feature = "sdk")]
+pub mod export;
 pub mod grants;
 pub mod keys;
+#[cfg(feature = "sdk")]
+pub mod light;
 pub mod pairing;
 pub mod pool;
 pub mod protocol;
 pub mod record;
 pub mod sealed;
+#[cfg(feature = "sdk")]
+pub mod store;
 pub mod tokens;
 pub mod trip;
-sdk_modules! {
-    pub mod compute;
-    pub mod device;
-    pub mod export;
-    pub mod light;
-    pub mod store;
-    pub mod wallet;
-}
+#[cfg(feature = "sdk")]
+pub mod wallet;

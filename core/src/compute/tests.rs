@@ -107,12 +107,14 @@ fn ubi_score_in_the_evm_equals_the_rust_formula() -> Result<(), ComputeError> {
     }
     // Hand-checked values: 12 km, 20 min, half at night, a quarter speeding, 3 harsh.
     // night 300*600/1200 = 150, speeding 800*300/1200 = 200, harsh 10*3*100000/12000 = 250.
-    let score_of = |trip: TripFeatures| match run_shipped(ShippedProgram::UbiScore, &[trip], GAS)
-    {
+    let score_of = |trip: TripFeatures| match run_shipped(ShippedProgram::UbiScore, &[trip], GAS) {
         Ok(ProgramOutput::UbiScore(score)) => score.score,
         other => panic!("UbiScore decodes to a score: {other:?}"),
     };
-    assert_eq!(score_of(features(12_000, 1_200, 600, 300, 3)), 1000 - 150 - 200 - 250);
+    assert_eq!(
+        score_of(features(12_000, 1_200, 600, 300, 3)),
+        1000 - 150 - 200 - 250
+    );
     // Caps: everything maxed gives 0; nothing gives 1000.
     assert_eq!(score_of(features(1, 10, 10, 10, 99)), 0);
     assert_eq!(score_of(features(50_000, 3_000, 0, 0, 0)), 1000);

@@ -15,8 +15,7 @@ use crate::light::http::NodeHttp;
 use crate::light::proofs::decode_proven;
 use crate::light::{LightClient, LightError, Receipt};
 use crate::protocol::{
-    Grant,
-    Canonical, EscrowState, GrantState, ProviderState, RequestState, TxBody, state_key,
+    Canonical, EscrowState, Grant, GrantState, ProviderState, RequestState, TxBody, state_key,
 };
 
 /// Proven reads of grant state over the nodes a [`LightClient`] talks to, through the

@@ -28,21 +28,31 @@
 //! The owner's side is on the wallet (`Wallet::pending_requests`, `approve`, `reject`,
 //! `grants`, `revoke`).
 
+#[cfg(feature = "sdk")]
+pub mod auditor;
+#[cfg(feature = "sdk")]
+pub mod delivery;
+#[cfg(feature = "sdk")]
+pub mod error;
+#[cfg(feature = "sdk")]
+pub mod escrow_client;
+#[cfg(feature = "sdk")]
+pub mod escrow_payment;
 pub mod inbox;
-sdk_modules! {
-    pub mod auditor;
-    pub mod delivery;
-    pub mod error;
-    pub mod escrow_client;
-    pub mod escrow_payment;
-    pub mod ledger;
-    pub mod period;
-    pub mod provider;
-    mod provider_standing;
-    mod provider_webhook;
-    pub mod standing;
-    pub mod terms;
-}
+#[cfg(feature = "sdk")]
+pub mod ledger;
+#[cfg(feature = "sdk")]
+pub mod period;
+#[cfg(feature = "sdk")]
+pub mod provider;
+#[cfg(feature = "sdk")]
+mod provider_standing;
+#[cfg(feature = "sdk")]
+mod provider_webhook;
+#[cfg(feature = "sdk")]
+pub mod standing;
+#[cfg(feature = "sdk")]
+pub mod terms;
 #[cfg(all(test, feature = "sdk"))]
 pub(crate) mod test_keys;
 pub mod webhook;

@@ -8,6 +8,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use reqwest::{Client, RequestBuilder, Response, StatusCode, Url};
 use serde::de::DeserializeOwned;
 
+use super::client::TOKEN_ATTEMPTS;
 use super::error::{LightError, LightResult};
 use super::types::{ItemRefusal, PutOutcome, RecordUpload, UploadResult, WriteCredential};
 use super::wire::{
@@ -15,11 +16,9 @@ use super::wire::{
     IssuedWire, NodeStatusView, PutWire, RangeWire, ReceiptWire, RecordItemWire, RecordResultWire,
     RecordsAnswerWire, RecordsWire, StateAnswerWire, SubmitWire, TokenKeyWire,
 };
-use super::client::TOKEN_ATTEMPTS;
 use crate::protocol::api::ErrorCode;
-use crate::tokens::IssuerPublicKey;
 use crate::protocol::{SignedHeader, SignedTransaction};
-
+use crate::tokens::IssuerPublicKey;
 
 /// A blind-signature issuer a node runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,11 +232,15 @@ impl NodeHttp {
         blinded: &[&[u8]],
         signature: &[u8; 64],
     ) -> LightResult<(Vec<u8>, Vec<Vec<u8>>)> {
-        let mut answer = self.issue_at(issuer.path(), payment, blinded, signature).await;
+        let mut answer = self
+            .issue_at(issuer.path(), payment, blinded, signature)
+            .await;
         for _ in 1..TOKEN_ATTEMPTS {
             match &answer {
                 Err(err) if err.is_failover() => {
-                    answer = self.issue_at(issuer.path(), payment, blinded, signature).await;
+                    answer = self
+                        .issue_at(issuer.path(), payment, blinded, signature)
+                        .await;
                 }
                 _ => break,
             }

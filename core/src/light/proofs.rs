@@ -71,9 +71,8 @@ mod tests {
     /// A tree of 8 accounts, the header committing to it, and the store.
     fn fixture() -> (MemoryTree, SignedHeader) {
         let tree_store = MemoryTree::default();
-        let root = tree_store.put(
-            (0..8u64).map(|i| (state_key::account(&format!("acct-{i}")), Some(account(i)))),
-        );
+        let root = tree_store
+            .put((0..8u64).map(|i| (state_key::account(&format!("acct-{i}")), Some(account(i)))));
         let header = child_header(&genesis(), root)
             .sign(&validator_secret())
             .unwrap();
@@ -128,7 +127,9 @@ mod tests {
             ("other height", |a| a.height += 1),
             ("other root", |a| a.state_root = [0x99; 32]),
             ("other key", |a| a.key_hash = state_key::account("acct-4").0),
-            ("changed value", |a| a.value = Some(hex::encode(account(99)))),
+            ("changed value", |a| {
+                a.value = Some(hex::encode(account(99)));
+            }),
             ("hidden value", |a| a.value = None),
             ("value not hex", |a| a.value = Some("zz".into())),
             ("proof garbage", |a| a.proof = "00ff".into()),

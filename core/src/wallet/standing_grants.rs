@@ -86,14 +86,14 @@ impl Wallet {
             .grant_once(
                 &owner_secret,
                 Grant {
-                grant_id,
-                grantee_address: pending.request.requester.clone(),
-                records_commitment: opening.commitment(),
-                copy_tags: Vec::new(),
-                kind: GrantKind::Usage {
-                    code_hash: standing_anchor_code_hash(),
-                },
-                expires_at: narrowing.expires_at,
+                    grant_id,
+                    grantee_address: pending.request.requester.clone(),
+                    records_commitment: opening.commitment(),
+                    copy_tags: Vec::new(),
+                    kind: GrantKind::Usage {
+                        code_hash: standing_anchor_code_hash(),
+                    },
+                    expires_at: narrowing.expires_at,
                 },
             )
             .await?;
@@ -372,12 +372,12 @@ impl Wallet {
             .grant_once(
                 &owner_secret,
                 Grant {
-                grant_id,
-                grantee_address: row.provider.clone(),
-                records_commitment: opening.commitment(),
-                copy_tags,
-                kind,
-                expires_at,
+                    grant_id,
+                    grantee_address: row.provider.clone(),
+                    records_commitment: opening.commitment(),
+                    copy_tags,
+                    kind,
+                    expires_at,
                 },
             )
             .await?;

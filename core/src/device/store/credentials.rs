@@ -4,7 +4,7 @@
 use rusqlite::params;
 
 use super::StoredCredential;
-use super::{optional_pair, DeviceStore, Result, from_i64};
+use super::{DeviceStore, Result, from_i64, optional_pair};
 
 impl DeviceStore {
     /// Keeps freshly issued write credentials of the issuer key `key_id` (sealed).
@@ -44,20 +44,20 @@ impl DeviceStore {
     ) -> Result<Option<StoredCredential>> {
         let tx = self.conn.transaction()?;
         let bound: Option<(i64, Vec<u8>)> = optional_pair(
-                &tx,
-                "SELECT id, token_sealed FROM write_credentials
+            &tx,
+            "SELECT id, token_sealed FROM write_credentials
                  WHERE key_id = ?1 AND address = ?2 AND spent = 0 ORDER BY id LIMIT 1",
-                params![key_id, address],
-                )?;
+            params![key_id, address],
+        )?;
         let row = match bound {
             Some(row) => Some(row),
             None => {
                 let fresh: Option<(i64, Vec<u8>)> = optional_pair(
-                        &tx,
-                        "SELECT id, token_sealed FROM write_credentials
+                    &tx,
+                    "SELECT id, token_sealed FROM write_credentials
                          WHERE key_id = ?1 AND address IS NULL ORDER BY id LIMIT 1",
-                        params![key_id],
-                        )?;
+                    params![key_id],
+                )?;
                 if let Some((id, _)) = &fresh {
                     tx.execute(
                         "UPDATE write_credentials SET address = ?2 WHERE id = ?1",

@@ -4,16 +4,16 @@
 use rusqlite::params;
 
 use super::StoredEpoch;
-use super::{optional_pair, DeviceStore, Result};
+use super::{DeviceStore, Result, optional_pair};
 
 impl DeviceStore {
     /// The epoch of (`address`, `day`): key bytes and its owner-wrapped form.
     pub fn epoch(&self, address: &str, day: &str) -> Result<Option<StoredEpoch>> {
         let row: Option<(Vec<u8>, Vec<u8>)> = optional_pair(
-                &self.conn,
-                "SELECT key_sealed, wrapped FROM epochs WHERE address = ?1 AND day = ?2",
-                params![address, day],
-                )?;
+            &self.conn,
+            "SELECT key_sealed, wrapped FROM epochs WHERE address = ?1 AND day = ?2",
+            params![address, day],
+        )?;
         let Some((sealed, wrapped)) = row else {
             return Ok(None);
         };

@@ -3,7 +3,7 @@
 use rusqlite::params;
 use zeroize::Zeroizing;
 
-use super::{optional_pair, DeviceStore, Result, from_i64};
+use super::{DeviceStore, Result, from_i64, optional_pair};
 
 /// Sealing location of fee stamps.
 const FEE_STAMP_LOCATION: &str = "fee_stamps/stamp";
@@ -38,10 +38,10 @@ impl DeviceStore {
     /// The oldest unattached fee stamp: its row and its bytes.
     pub fn next_fee_stamp(&self) -> Result<Option<(i64, Zeroizing<Vec<u8>>)>> {
         let row: Option<(i64, Vec<u8>)> = optional_pair(
-                &self.conn,
-                "SELECT id, stamp_sealed FROM fee_stamps ORDER BY id LIMIT 1",
-                [],
-                )?;
+            &self.conn,
+            "SELECT id, stamp_sealed FROM fee_stamps ORDER BY id LIMIT 1",
+            [],
+        )?;
         row.map(|(id, sealed)| Ok((id, self.cipher.open(FEE_STAMP_LOCATION, &sealed)?)))
             .transpose()
     }

@@ -5,7 +5,7 @@ use bitcoin::secp256k1::SecretKey;
 use rusqlite::{OptionalExtension, params};
 use zeroize::Zeroizing;
 
-use super::{optional_pair, DeviceStore, Result, from_i64, to_i64};
+use super::{DeviceStore, Result, from_i64, optional_pair, to_i64};
 use crate::device::error::DeviceStoreError;
 use crate::pairing::PairingOffer;
 
@@ -13,10 +13,10 @@ impl DeviceStore {
     /// The device key and its VID, if first boot already happened.
     pub fn device_key(&self) -> Result<Option<(String, SecretKey)>> {
         let row: Option<(String, Vec<u8>)> = optional_pair(
-                &self.conn,
-                "SELECT vid, secret_sealed FROM device_key WHERE id = 1",
-                [],
-                )?;
+            &self.conn,
+            "SELECT vid, secret_sealed FROM device_key WHERE id = 1",
+            [],
+        )?;
         let Some((vid, sealed)) = row else {
             return Ok(None);
         };
@@ -53,10 +53,10 @@ impl DeviceStore {
     /// The code of the current pairing and its expiry.
     pub fn pending_code(&self) -> Result<Option<(Zeroizing<String>, u64)>> {
         let row: Option<(Vec<u8>, i64)> = optional_pair(
-                &self.conn,
-                "SELECT code_sealed, expires_at FROM pairing WHERE id = 1",
-                [],
-                )?;
+            &self.conn,
+            "SELECT code_sealed, expires_at FROM pairing WHERE id = 1",
+            [],
+        )?;
         let Some((sealed, expires_at)) = row else {
             return Ok(None);
         };
@@ -105,10 +105,10 @@ impl DeviceStore {
     /// The chain id and network name the car was paired on.
     pub fn chain(&self) -> Result<Option<(String, String)>> {
         let row: Option<(Option<String>, Option<String>)> = optional_pair(
-                &self.conn,
-                "SELECT chain_id, network FROM pairing WHERE id = 1",
-                [],
-                )?;
+            &self.conn,
+            "SELECT chain_id, network FROM pairing WHERE id = 1",
+            [],
+        )?;
         Ok(match row {
             Some((Some(chain), Some(network))) => Some((chain, network)),
             _ => None,

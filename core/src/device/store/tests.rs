@@ -165,9 +165,8 @@ fn a_version_1_store_upgrades_and_keeps_its_queue() {
 #[test]
 fn a_version_2_store_upgrades_and_keeps_fee_stamps_sealed() {
     // As the schema-2 build left it: no stamp or fee tables.
-    let (scratch, mut store) = upgraded_from(
-        "DROP TABLE fee_stamps; DROP TABLE chain_fees; PRAGMA user_version = 2;",
-    );
+    let (scratch, mut store) =
+        upgraded_from("DROP TABLE fee_stamps; DROP TABLE chain_fees; PRAGMA user_version = 2;");
     assert_eq!(store.fee_stamp_count().unwrap(), 0);
     let stamps = [
         ([1; 32], b"stamp-one".as_slice()),

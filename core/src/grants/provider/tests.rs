@@ -135,6 +135,9 @@ fn debug_shows_the_address_and_never_the_account_key() {
     let debug = format!("{provider:?}");
     assert!(debug.contains(&provider.address()), "{debug}");
     assert!(debug.contains("<redacted>"), "{debug}");
-    assert!(!debug.contains(&hex::encode(secret.secret_bytes())), "{debug}");
+    assert!(
+        !debug.contains(&hex::encode(secret.secret_bytes())),
+        "{debug}"
+    );
     assert!(!debug.contains("5a5a5a"), "{debug}");
 }

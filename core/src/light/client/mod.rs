@@ -18,7 +18,6 @@ pub use state::ProvenAnswers;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-
 use bitcoin::secp256k1::SecretKey;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
