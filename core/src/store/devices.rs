@@ -5,6 +5,7 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use super::at_rest::SecretLocation;
 use super::error::{StoreError, StoreResult};
+use super::rows::from_columns;
 use super::secret_values::SecretBytes;
 use super::validate;
 use super::wallet_store::WalletStore;
@@ -120,20 +121,23 @@ const SELECT_DEVICE: &str = "SELECT vid, name, device_pubkey, pool_account, pool
     FROM devices";
 
 fn sealed_device(row: &Row<'_>) -> rusqlite::Result<SealedDevice> {
-    Ok(SealedDevice {
-        vid: row.get(0)?,
-        name: row.get(1)?,
-        device_pubkey: row.get(2)?,
-        pool_account: row.get(3)?,
-        pool_generation: row.get(4)?,
-        pool_size: row.get(5)?,
-        pool_seed: row.get(6)?,
-        delivery_secret: row.get(7)?,
-        agent: row.get(8)?,
-        paired_at: row.get(9)?,
-        last_seen: row.get(10)?,
-        status: row.get(11)?,
-    })
+    Ok(from_columns!(
+        row,
+        SealedDevice {
+            vid,
+            name,
+            device_pubkey,
+            pool_account,
+            pool_generation,
+            pool_size,
+            pool_seed,
+            delivery_secret,
+            agent,
+            paired_at,
+            last_seen,
+            status,
+        }
+    ))
 }
 
 /// The device's current pool generation and size, or `UnknownDevice`.
@@ -302,7 +306,7 @@ impl WalletStore {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{open_test_store, row_count, sample_device};
+    use super::super::test_support::*;
     use super::*;
 
     #[test]
@@ -381,12 +385,14 @@ mod tests {
     }
 
     fn assert_rejected(change: impl FnOnce(&mut DeviceRow), expected: fn(&StoreError) -> bool) {
-        let store = open_test_store();
-        let mut device = sample_device("VIN1", 7);
-        change(&mut device);
-        let err = store.upsert_device(&device).unwrap_err();
-        assert!(expected(&err), "unexpected error {err:?}");
-        assert_eq!(row_count(&store, "devices"), 0, "nothing written");
+        let device = sample_device("VIN1", 7);
+        assert_write_rejected(
+            device,
+            change,
+            WalletStore::upsert_device,
+            "devices",
+            expected,
+        );
     }
 
     #[test]
@@ -398,15 +404,11 @@ mod tests {
     }
 
     #[test]
-    fn pool_size_zero_rejected() {
+    fn pool_size_zero_or_over_ten_thousand_rejected() {
         assert_rejected(
             |d| d.pool_size = 0,
             |e| matches!(e, StoreError::PoolSizeOutOfRange { size: 0 }),
         );
-    }
-
-    #[test]
-    fn pool_size_over_ten_thousand_rejected() {
         assert_rejected(
             |d| d.pool_size = 10_001,
             |e| matches!(e, StoreError::PoolSizeOutOfRange { size: 10_001 }),

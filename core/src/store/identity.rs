@@ -157,7 +157,7 @@ impl WalletStore {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{MNEMONIC, open_test_store, row_count, sample_identity};
+    use super::super::test_support::*;
     use super::*;
 
     #[test]
@@ -198,12 +198,14 @@ mod tests {
     }
 
     fn assert_rejected(change: impl FnOnce(&mut Identity), expected: fn(&StoreError) -> bool) {
-        let store = open_test_store();
-        let mut identity = sample_identity();
-        change(&mut identity);
-        let err = store.save_identity(&identity).unwrap_err();
-        assert!(expected(&err), "unexpected error {err:?}");
-        assert_eq!(row_count(&store, "identity"), 0, "nothing written");
+        let identity = sample_identity();
+        assert_write_rejected(
+            identity,
+            change,
+            WalletStore::save_identity,
+            "identity",
+            expected,
+        );
     }
 
     #[test]

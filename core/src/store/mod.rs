@@ -20,6 +20,7 @@ mod migrations;
 mod pools;
 mod read_tokens;
 mod record_cache;
+mod rows;
 mod secret_store;
 mod secret_values;
 mod snapshot;

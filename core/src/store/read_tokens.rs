@@ -6,6 +6,7 @@
 use rusqlite::{Row, Transaction, params};
 
 use super::error::StoreResult;
+use super::rows::from_columns;
 use super::validate;
 use super::wallet_store::WalletStore;
 
@@ -95,11 +96,14 @@ impl WalletStore {
 
 /// A token from a row of `(token_id, key_id, token)`.
 fn stored_token(row: &Row<'_>) -> rusqlite::Result<StoredToken> {
-    Ok(StoredToken {
-        token_id: row.get(0)?,
-        key_id: row.get(1)?,
-        token: row.get(2)?,
-    })
+    Ok(from_columns!(
+        row,
+        StoredToken {
+            token_id,
+            key_id,
+            token,
+        }
+    ))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::error::StoreResult;
+use super::rows::from_columns;
 use super::validate;
 use super::wallet_store::WalletStore;
 
@@ -40,25 +41,23 @@ fn validate_record(record: &CachedRecord) -> StoreResult<()> {
     Ok(())
 }
 
-const SELECT_RECORD: &str = "SELECT address, record_key, format, envelope, c_hash, d_hash, height, signer FROM record_cache";
+const SELECT_RECORD: &str = "SELECT address, record_key, format, envelope, c_hash, d_hash, signer, height FROM record_cache";
 
 /// A record row with its height still as SQLite's signed integer.
 type RawRecord = (CachedRecord, i64);
 
 fn raw_record(row: &Row<'_>) -> rusqlite::Result<RawRecord> {
-    Ok((
-        CachedRecord {
-            address: row.get(0)?,
-            key: row.get(1)?,
-            format: row.get(2)?,
-            envelope: row.get(3)?,
-            c_hash: row.get(4)?,
-            d_hash: row.get(5)?,
-            height: 0,
-            signer: row.get(7)?,
-        },
-        row.get(6)?,
-    ))
+    let record = from_columns!(row, CachedRecord {
+        address,
+        key,
+        format,
+        envelope,
+        c_hash,
+        d_hash,
+        signer;
+        height: 0,
+    });
+    Ok((record, row.get(7)?))
 }
 
 fn finish(raw: RawRecord) -> StoreResult<CachedRecord> {

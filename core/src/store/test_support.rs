@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use super::error::{StoreError, StoreResult};
 use super::identity::Identity;
 use super::secret_store::InMemorySecretStore;
 use super::secret_values::{SecretBytes, SecretString};
@@ -26,6 +27,22 @@ pub fn row_count(store: &WalletStore, table: &str) -> i64 {
             row.get(0)
         })
         .expect("count rows")
+}
+
+/// Asserts that `write` of `row`, once `change`d, fails as `expected` on a fresh store
+/// and leaves `table` empty.
+pub fn assert_write_rejected<T>(
+    mut row: T,
+    change: impl FnOnce(&mut T),
+    write: impl FnOnce(&WalletStore, &T) -> StoreResult<()>,
+    table: &str,
+    expected: fn(&StoreError) -> bool,
+) {
+    let store = open_test_store();
+    change(&mut row);
+    let err = write(&store, &row).expect_err("the write is refused");
+    assert!(expected(&err), "unexpected error {err:?}");
+    assert_eq!(row_count(&store, table), 0, "nothing written");
 }
 
 /// A valid identity on regtest.
