@@ -6,19 +6,13 @@
 //! `"at-rest/chacha20poly1305/v1"`). Sealed value = `0x01 || nonce (12) || ciphertext ||
 //! tag`, associated data `table/column/row`, so a value moved elsewhere fails to open.
 
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{ChaCha20Poly1305, Nonce};
-use hkdf::Hkdf;
-use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use super::error::DeviceStoreError;
+use crate::store::at_rest::{SealFailure, derive_column_key, open_value, seal_value};
 
 /// Name of the car store's master key in the host's secret store.
 pub const DEVICE_MASTER_KEY_NAME: &str = "carchain.device.master-key";
-const VERSION: u8 = 0x01;
-const NONCE_LEN: usize = 12;
-const TAG_LEN: usize = 16;
 
 /// Seals and opens secret column values.
 pub(crate) struct ColumnCipher {
@@ -28,19 +22,12 @@ pub(crate) struct ColumnCipher {
 impl ColumnCipher {
     /// Derives the column key from the master key.
     pub(crate) fn from_master_key(master: &[u8]) -> Result<Self, DeviceStoreError> {
+        let wrong_length = || DeviceStoreError::MasterKeyWrongLength { len: master.len() };
         if master.len() != 32 {
-            return Err(DeviceStoreError::MasterKeyWrongLength { len: master.len() });
+            return Err(wrong_length());
         }
-        let mut key = Zeroizing::new([0u8; 32]);
-        Hkdf::<Sha256>::new(Some(b"carchain.device.store"), master)
-            .expand(b"at-rest/chacha20poly1305/v1", key.as_mut_slice())
-            .map_err(|_| DeviceStoreError::MasterKeyWrongLength { len: master.len() })?;
+        let key = derive_column_key(b"carchain.device.store", master).ok_or_else(wrong_length)?;
         Ok(Self { key })
-    }
-
-    fn cipher(&self) -> Result<ChaCha20Poly1305, DeviceStoreError> {
-        ChaCha20Poly1305::new_from_slice(self.key.as_slice())
-            .map_err(|_| DeviceStoreError::MasterKeyWrongLength { len: 0 })
     }
 
     /// Seals `plaintext` stored at `location` (`table/column/row`).
@@ -49,25 +36,10 @@ impl ColumnCipher {
         location: &str,
         plaintext: &[u8],
     ) -> Result<Vec<u8>, DeviceStoreError> {
-        let mut nonce = [0u8; NONCE_LEN];
-        getrandom::fill(&mut nonce).map_err(|_| DeviceStoreError::Random)?;
-        let ciphertext = self
-            .cipher()?
-            .encrypt(
-                &Nonce::from(nonce),
-                Payload {
-                    msg: plaintext,
-                    aad: location.as_bytes(),
-                },
-            )
-            .map_err(|_| DeviceStoreError::SecretCorrupted {
-                location: location.to_owned(),
-            })?;
-        let mut sealed = Vec::with_capacity(1 + NONCE_LEN + ciphertext.len());
-        sealed.push(VERSION);
-        sealed.extend_from_slice(&nonce);
-        sealed.extend_from_slice(&ciphertext);
-        Ok(sealed)
+        seal_value(&self.key, location.as_bytes(), plaintext).map_err(|failure| match failure {
+            SealFailure::Random => DeviceStoreError::Random,
+            SealFailure::Cipher => corrupted(location),
+        })
     }
 
     /// Opens a value sealed for `location`.
@@ -76,25 +48,13 @@ impl ColumnCipher {
         location: &str,
         sealed: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, DeviceStoreError> {
-        let corrupted = || DeviceStoreError::SecretCorrupted {
-            location: location.to_owned(),
-        };
-        if sealed.len() < 1 + NONCE_LEN + TAG_LEN || sealed.first() != Some(&VERSION) {
-            return Err(corrupted());
-        }
-        let (nonce, ciphertext) = sealed.get(1..).ok_or_else(corrupted)?.split_at(NONCE_LEN);
-        let mut nonce_bytes = [0u8; NONCE_LEN];
-        nonce_bytes.copy_from_slice(nonce);
-        self.cipher()?
-            .decrypt(
-                &Nonce::from(nonce_bytes),
-                Payload {
-                    msg: ciphertext,
-                    aad: location.as_bytes(),
-                },
-            )
-            .map(Zeroizing::new)
-            .map_err(|_| corrupted())
+        open_value(&self.key, location.as_bytes(), sealed).ok_or_else(|| corrupted(location))
+    }
+}
+
+fn corrupted(location: &str) -> DeviceStoreError {
+    DeviceStoreError::SecretCorrupted {
+        location: location.to_owned(),
     }
 }
 

@@ -56,49 +56,40 @@ pub struct AtRestCipher {
 impl AtRestCipher {
     /// Derives the column key from the 32-byte master key.
     pub fn from_master_key(master_key: &[u8]) -> StoreResult<Self> {
+        let wrong_length = || StoreError::MasterKeyWrongLength {
+            len: master_key.len(),
+        };
         if master_key.len() != MASTER_KEY_LEN {
-            return Err(StoreError::MasterKeyWrongLength {
-                len: master_key.len(),
-            });
+            return Err(wrong_length());
         }
-        let mut column_key = Zeroizing::new([0u8; 32]);
-        Hkdf::<Sha256>::new(Some(HKDF_SALT), master_key)
-            .expand(HKDF_INFO, column_key.as_mut_slice())
-            .map_err(|_| StoreError::MasterKeyWrongLength {
-                len: master_key.len(),
-            })?;
+        let column_key = derive_column_key(HKDF_SALT, master_key).ok_or_else(wrong_length)?;
         Ok(Self { column_key })
     }
 
     /// Seals `plaintext` for `location` under a fresh random nonce.
     pub fn seal(&self, location: &SecretLocation<'_>, plaintext: &[u8]) -> StoreResult<Vec<u8>> {
-        let mut nonce = [0u8; NONCE_LEN];
-        getrandom::fill(&mut nonce).map_err(|_| StoreError::Random)?;
-        self.seal_with_nonce(location, plaintext, nonce)
+        seal_value(&self.column_key, &location.associated_data(), plaintext).map_err(|failure| {
+            match failure {
+                SealFailure::Random => StoreError::Random,
+                SealFailure::Cipher => location.corrupted(),
+            }
+        })
     }
 
+    #[cfg(test)]
     fn seal_with_nonce(
         &self,
         location: &SecretLocation<'_>,
         plaintext: &[u8],
         nonce: [u8; NONCE_LEN],
     ) -> StoreResult<Vec<u8>> {
-        let aad = location.associated_data();
-        let ciphertext = self
-            .cipher()?
-            .encrypt(
-                &Nonce::from(nonce),
-                Payload {
-                    msg: plaintext,
-                    aad: &aad,
-                },
-            )
-            .map_err(|_| location.corrupted())?;
-        let mut sealed = Vec::with_capacity(1 + NONCE_LEN + ciphertext.len());
-        sealed.push(SEAL_VERSION);
-        sealed.extend_from_slice(&nonce);
-        sealed.extend_from_slice(&ciphertext);
-        Ok(sealed)
+        seal_value_with_nonce(
+            &self.column_key,
+            &location.associated_data(),
+            plaintext,
+            nonce,
+        )
+        .ok_or_else(|| location.corrupted())
     }
 
     /// Opens a value sealed for `location`; fails with
@@ -108,34 +99,86 @@ impl AtRestCipher {
         location: &SecretLocation<'_>,
         sealed: &[u8],
     ) -> StoreResult<Zeroizing<Vec<u8>>> {
-        let (version, rest) = sealed.split_first().ok_or_else(|| location.corrupted())?;
-        if *version != SEAL_VERSION || rest.len() < NONCE_LEN + TAG_LEN {
-            return Err(location.corrupted());
-        }
-        let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
-        let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| location.corrupted())?;
-        let aad = location.associated_data();
-        self.cipher()?
-            .decrypt(
-                &Nonce::from(nonce),
-                Payload {
-                    msg: ciphertext,
-                    aad: &aad,
-                },
-            )
-            .map(Zeroizing::new)
-            .map_err(|_| location.corrupted())
+        open_value(&self.column_key, &location.associated_data(), sealed)
+            .ok_or_else(|| location.corrupted())
     }
+}
 
-    /// A cipher for one operation; built from the key without an extra copy on the
-    /// stack, and dropped right after use.
-    fn cipher(&self) -> StoreResult<ChaCha20Poly1305> {
-        ChaCha20Poly1305::new_from_slice(self.column_key.as_slice()).map_err(|_| {
-            StoreError::MasterKeyWrongLength {
-                len: self.column_key.len(),
-            }
-        })
+/// The column key: HKDF-SHA256 of `master_key` with `salt` and [`HKDF_INFO`]
+/// (`None` if HKDF refuses it).
+pub(crate) fn derive_column_key(salt: &[u8], master_key: &[u8]) -> Option<Zeroizing<[u8; 32]>> {
+    let mut column_key = Zeroizing::new([0u8; 32]);
+    Hkdf::<Sha256>::new(Some(salt), master_key)
+        .expand(HKDF_INFO, column_key.as_mut_slice())
+        .ok()?;
+    Some(column_key)
+}
+
+/// Why [`seal_value`] made nothing.
+pub(crate) enum SealFailure {
+    /// The operating system gave no random nonce.
+    Random,
+    /// The cipher refused the value.
+    Cipher,
+}
+
+/// Seals `plaintext` bound to `aad` under `column_key` and a fresh random nonce, in the
+/// layout of the module documentation.
+pub(crate) fn seal_value(
+    column_key: &[u8; 32],
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Result<Vec<u8>, SealFailure> {
+    let mut nonce = [0u8; NONCE_LEN];
+    getrandom::fill(&mut nonce).map_err(|_| SealFailure::Random)?;
+    seal_value_with_nonce(column_key, aad, plaintext, nonce).ok_or(SealFailure::Cipher)
+}
+
+fn seal_value_with_nonce(
+    column_key: &[u8; 32],
+    aad: &[u8],
+    plaintext: &[u8],
+    nonce: [u8; NONCE_LEN],
+) -> Option<Vec<u8>> {
+    let ciphertext = ChaCha20Poly1305::new(column_key.into())
+        .encrypt(
+            &Nonce::from(nonce),
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
+        .ok()?;
+    let mut sealed = Vec::with_capacity(1 + NONCE_LEN + ciphertext.len());
+    sealed.push(SEAL_VERSION);
+    sealed.extend_from_slice(&nonce);
+    sealed.extend_from_slice(&ciphertext);
+    Some(sealed)
+}
+
+/// Opens a value [`seal_value`] sealed bound to `aad` under `column_key`; `None` if it
+/// was altered, truncated, of another version, or sealed for other associated data.
+pub(crate) fn open_value(
+    column_key: &[u8; 32],
+    aad: &[u8],
+    sealed: &[u8],
+) -> Option<Zeroizing<Vec<u8>>> {
+    let (version, rest) = sealed.split_first()?;
+    if *version != SEAL_VERSION || rest.len() < NONCE_LEN + TAG_LEN {
+        return None;
     }
+    let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
+    let nonce: [u8; NONCE_LEN] = nonce.try_into().ok()?;
+    ChaCha20Poly1305::new(column_key.into())
+        .decrypt(
+            &Nonce::from(nonce),
+            Payload {
+                msg: ciphertext,
+                aad,
+            },
+        )
+        .map(Zeroizing::new)
+        .ok()
 }
 
 impl std::fmt::Debug for AtRestCipher {

@@ -8,7 +8,7 @@
 //! The store speaks plain types (strings, bytes, integers) and depends on no other
 //! CarChain module.
 
-mod at_rest;
+pub(crate) mod at_rest;
 mod connection;
 mod devices;
 mod error;
