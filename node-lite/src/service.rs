@@ -136,16 +136,7 @@ impl RangeRequest {
     }
 }
 
-/// A blind-signed write credential as shown with a put (private mode): the bytes of an
-/// anonymous token the node issued to one of its paired cars or owners. It names no one.
-#[derive(Clone, PartialEq, Eq)]
-pub struct WriteCredential(pub Vec<u8>);
-
-impl std::fmt::Debug for WriteCredential {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("WriteCredential(..)")
-    }
-}
+pub use carchain_core::protocol::api::WriteCredential;
 
 /// Who asks for write credentials (`POST /v1/credentials`), signing the request: a
 /// paired device with its device key, or the owner of a paired device with the owner

@@ -55,17 +55,7 @@ pub struct RejectedRecord {
     pub reason: String,
 }
 
-/// A write credential (private nodes): the opaque bytes of a blind-signed token the node
-/// issued to one of its paired cars or owners, shown with every put of one address. The
-/// node learns that the writer is one of its users, never which one. Never logged.
-#[derive(Clone, PartialEq, Eq)]
-pub struct WriteCredential(pub Vec<u8>);
-
-impl std::fmt::Debug for WriteCredential {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("WriteCredential(..)")
-    }
-}
+pub use crate::protocol::api::WriteCredential;
 
 /// One record of a batch upload (`POST /v1/records`): its signed `RecordPut`, the
 /// encrypted value, and the address's write credential when the node is private.

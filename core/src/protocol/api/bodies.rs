@@ -111,3 +111,29 @@ pub struct ErrorDetail {
     /// Message for people.
     pub message: String,
 }
+
+/// A write credential (private nodes): the opaque bytes of a blind-signed token the node
+/// issued to one of its paired cars or owners, shown with every put of one address. The
+/// node learns that the writer is one of its users, never which one. Never logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WriteCredential(pub Vec<u8>);
+
+impl std::fmt::Debug for WriteCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WriteCredential(..)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::WriteCredential;
+
+    /// A credential's bytes are a bearer token: `Debug` never shows them.
+    #[test]
+    fn a_credential_debug_hides_its_bytes() {
+        let credential = WriteCredential(vec![0xab; 16]);
+        let debug = format!("{credential:?}");
+        assert_eq!(debug, "WriteCredential(..)");
+        assert!(!debug.contains("ab"), "{debug}");
+    }
+}

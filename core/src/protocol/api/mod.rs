@@ -10,6 +10,6 @@ mod error_code;
 
 pub use bodies::{
     CredentialHolder, CredentialRequest, Credentials, ErrorBody, ErrorDetail, Headers,
-    IssueRequest, Issued, PutAnswer, TokenKey,
+    IssueRequest, Issued, PutAnswer, TokenKey, WriteCredential,
 };
 pub use error_code::ErrorCode;
