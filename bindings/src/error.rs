@@ -137,7 +137,7 @@ const KINDS: &[(Kind, &str)] = &[
     (Kind::NotYet, "grants.not_delivered grants.timeout"),
     (
         Kind::Internal,
-        "pool.key_derivation device.pool webhook.randomness webhook.clock",
+        "pool.key_derivation device.pool webhook.randomness",
     ),
     (
         Kind::Pairing,
@@ -280,7 +280,7 @@ impl From<CoreGrantsError> for CarChainError {
 
 impl From<carchain_core::grants::webhook::WebhookError> for CarChainError {
     /// Code `webhook.<code>`: the node's refusal code (`webhook.not_found`,
-    /// `webhook.replay`, ...), `webhook.transport`, `webhook.randomness` or `webhook.clock`.
+    /// `webhook.replay`, ...), `webhook.transport` or `webhook.randomness`.
     fn from(error: carchain_core::grants::webhook::WebhookError) -> Self {
         Self::new(format!("webhook.{}", error.code()), error.to_string())
     }

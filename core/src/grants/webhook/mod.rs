@@ -47,9 +47,6 @@ pub enum WebhookError {
     /// The OS random source failed.
     #[error("no OS randomness for the webhook secret")]
     Randomness,
-    /// The system clock is before 1970.
-    #[error("the clock is before 1970")]
-    Clock,
     /// The node refused the registration with its stable code.
     #[error("the node refused the webhook ({status} {code}): {message}")]
     Refused {
@@ -63,14 +60,13 @@ pub enum WebhookError {
 }
 
 impl WebhookError {
-    /// The stable code: `transport`, `randomness`, `clock`, or the node's refusal code
+    /// The stable code: `transport`, `randomness`, or the node's refusal code
     /// (`webhook_url_scheme`, `webhook_url_self`, `bad_signature`, `not_found`,
     /// `replay`, `invalid_request`, ...).
     pub fn code(&self) -> &str {
         match self {
             WebhookError::Transport(_) => "transport",
             WebhookError::Randomness => "randomness",
-            WebhookError::Clock => "clock",
             WebhookError::Refused { code, .. } => code,
         }
     }
